@@ -1,0 +1,12 @@
+/** City catalogue: zones, bays, devices and their dense indices. */
+export { type City, DETECTION, DETECTION_NAMES, type DetectionName, fnv1a, loadCity, loadCityFile, NONE } from "./city.js";
+export { type CityDocument, citySchema, DETECTION_METHODS, type ZoneDocument } from "./schema.js";
+export {
+  CAPACITY_CLASSES,
+  type CapacityClass,
+  VEHICLE_CODES,
+  VEHICLE_TYPES,
+  type VehicleType,
+  vehicleCode,
+  vehicleName,
+} from "./vehicles.js";

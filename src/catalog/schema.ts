@@ -1,0 +1,70 @@
+/**
+ * The city catalogue document: what a city publishes about its parking points. Validated with zod
+ * so every problem is reported with its JSON path.
+ */
+import { z } from "zod";
+import { CAPACITY_CLASSES } from "./vehicles.js";
+
+const id = z
+  .string()
+  .min(1, "must not be empty")
+  .max(128, "must be at most 128 characters")
+  .regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces");
+
+/** How a zone's occupancy is observed (FIWARE occupancyDetectionType in brackets). */
+export const DETECTION_METHODS = ["baySensors", "gateCounters", "attendantCounts", "payments"] as const;
+
+const capacity = z
+  .object(Object.fromEntries(CAPACITY_CLASSES.map((c) => [c, z.number().int().min(0).max(100_000).optional()])))
+  .strict();
+
+const bay = z
+  .object({
+    id,
+    vehicleType: z.enum(CAPACITY_CLASSES),
+    sensorId: id,
+  })
+  .strict();
+
+const gate = z.object({ id, deviceId: id }).strict();
+
+const zone = z
+  .object({
+    id,
+    name: z.string().min(1).max(200),
+    location: z.object({ lat: z.number().min(-90).max(90), lon: z.number().min(-180).max(180) }).strict(),
+    street: z.enum(["on", "off"]),
+    zoneClass: id,
+    detection: z.array(z.enum(DETECTION_METHODS)).min(1, "must name at least one detection method"),
+    capacity,
+    bays: z.array(bay).default([]),
+    gates: z.array(gate).default([]),
+  })
+  .strict();
+
+/** Schema of a city catalogue document. */
+export const citySchema = z
+  .object({
+    id,
+    name: z.string().min(1).max(200),
+    timeZone: z.string().refine(isTimeZone, "must be an IANA time zone such as Asia/Makassar"),
+    currency: z.string().regex(/^[A-Z]{3}$/, "must be an ISO 4217 code such as IDR"),
+    synthetic: z.boolean().default(false),
+    note: z.string().optional(),
+    zones: z.array(zone).min(1, "a city needs at least one zone").max(1_000_000),
+  })
+  .strict();
+
+/** A city catalogue document as written in JSON (after defaults). */
+export type CityDocument = z.output<typeof citySchema>;
+/** One zone (parking point) of a city catalogue document. */
+export type ZoneDocument = CityDocument["zones"][number];
+
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}

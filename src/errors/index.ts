@@ -1,0 +1,72 @@
+/**
+ * Typed errors. Every error parkir throws on bad input is one of these, so callers can tell
+ * "your data is wrong" from "parkir is broken" and report the exact place.
+ */
+
+/** One problem in a document, with the JSON path where it was found (e.g. `zones[3].bays[0].id`). */
+export interface Issue {
+  /** JSON path of the offending value; empty for the document itself. */
+  readonly path: string;
+  /** What is wrong, in words a city operator can act on. */
+  readonly message: string;
+}
+
+/** Base class of every error parkir throws on purpose. */
+export class ParkirError extends Error {
+  override readonly name: string = "ParkirError";
+}
+
+/** A configuration document (city catalogue, options, policy) is invalid; `issues` lists every problem. */
+export class ParkirConfigError extends ParkirError {
+  override readonly name = "ParkirConfigError";
+  /** Every problem found, not only the first. */
+  readonly issues: readonly Issue[];
+  constructor(what: string, issues: readonly Issue[]) {
+    super(`invalid ${what}: ${issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join("; ")}`);
+    this.issues = issues;
+  }
+}
+
+/** Why a byte buffer was refused. */
+export type WireErrorReason =
+  | "too-small"
+  | "too-large"
+  | "bad-identifier"
+  | "bad-offset"
+  | "bad-vtable"
+  | "bad-vector"
+  | "bad-string"
+  | "misaligned"
+  | "bad-field"
+  | "catalog-mismatch"
+  | "time-range";
+
+/** Bytes that are not a valid parkir FlatBuffers message: `reason` says why, `offset` where. */
+export class ParkirWireError extends ParkirError {
+  override readonly name = "ParkirWireError";
+  /** Machine-readable cause. */
+  readonly reason: WireErrorReason;
+  /** Byte offset in the buffer where the problem was found. */
+  readonly offset: number;
+  constructor(reason: WireErrorReason, offset: number, detail: string) {
+    super(`${reason} at byte ${offset}: ${detail}`);
+    this.reason = reason;
+    this.offset = offset;
+  }
+}
+
+/** A JSON event that cannot be understood (missing field, unknown type, bad time). */
+export class ParkirEventError extends ParkirError {
+  override readonly name = "ParkirEventError";
+  /** Problems with the event, each with its field path. */
+  readonly issues: readonly Issue[];
+  /** 1-based line number when the event came from JSON Lines, else 0. */
+  readonly line: number;
+  constructor(issues: readonly Issue[], line = 0) {
+    super(
+      `${line > 0 ? `line ${line}: ` : ""}invalid event: ${issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join("; ")}`,
+    );
+    this.issues = issues;
+    this.line = line;
+  }
+}

@@ -1,0 +1,204 @@
+/**
+ * A FlatBuffers verifier for EventBatch, written for this one schema. Every offset and length is
+ * checked against the buffer before it is followed, so garbage input ends in a ParkirWireError,
+ * never an out-of-bounds read, a hang or a partial effect. The walk is O(fields + events) with no
+ * recursion and no loop that is not bounded by the buffer length.
+ */
+import type { City } from "../catalog/city.js";
+import { VEHICLE_CODES } from "../catalog/vehicles.js";
+import { ParkirWireError, type WireErrorReason } from "../errors/index.js";
+import { KIND_COUNT } from "./kinds.js";
+import {
+  BATCH_BYTES_MAX,
+  BATCH_IDENTIFIER,
+  BATCH_SPAN_MS_MAX,
+  EV_DEVICE,
+  EV_FLAGS,
+  EV_KIND,
+  EV_RESERVED,
+  EV_TARGET,
+  EV_TIME_MS,
+  EV_VEHICLE,
+  EVENT_STRIDE,
+  FLAG_TARGET_ZONE,
+  FLAGS_ALL,
+  NO_DEVICE,
+} from "./layout.js";
+
+/** Where the parts of a verified batch are, as byte offsets into the buffer. */
+export interface BatchLayout {
+  /** Base time of the batch, ms since the epoch. */
+  readonly baseTimeMs: number;
+  /** Offset of the first event struct (8-byte aligned within the buffer). */
+  readonly eventsOffset: number;
+  /** Number of events. */
+  readonly count: number;
+  /** City id the batch was encoded for ("" when absent). */
+  readonly cityId: string;
+  /** Catalogue hash the batch was encoded for (0 when absent). */
+  readonly catalogHash: number;
+  /** Offset of the event_ids vector's first element offset, or -1 when absent. */
+  readonly eventIdsOffset: number;
+}
+
+/** Options of verifyBatch. */
+export interface VerifyOptions {
+  /** Refuse buffers larger than this many bytes. Default BATCH_BYTES_MAX (64 MiB). */
+  readonly maxBytes?: number;
+  /** When given, the batch must have been encoded for this catalogue and every index must exist in it. */
+  readonly city?: City;
+}
+
+// EventBatch vtable slots (field index i lives at vtable offset 4 + 2 i).
+const F_BASE_TIME = 0;
+const F_CITY = 1;
+const F_CATALOG_HASH = 2;
+const F_EVENTS = 3;
+const F_EVENT_IDS = 4;
+const FIELD_COUNT = 5;
+
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * Verifies an EventBatch and returns where its parts are.
+ *
+ * @throws ParkirWireError with a reason and the byte offset of the first problem.
+ * @example
+ * const layout = verifyBatch(bytes, { city }); // throws on truncated or garbage bytes
+ */
+export function verifyBatch(bytes: Uint8Array, options: VerifyOptions = {}): BatchLayout {
+  const maxBytes = options.maxBytes ?? BATCH_BYTES_MAX;
+  const len = bytes.byteLength;
+  if (len > maxBytes) fail("too-large", 0, `${len} bytes exceeds the limit of ${maxBytes}`);
+  if (len < 12) fail("too-small", 0, `${len} bytes cannot hold a root offset, identifier and table`);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, len);
+  for (let i = 0; i < 4; i++) {
+    if (dv.getUint8(4 + i) !== BATCH_IDENTIFIER.charCodeAt(i)) {
+      fail("bad-identifier", 4, `expected file identifier ${BATCH_IDENTIFIER}`);
+    }
+  }
+  const table = dv.getUint32(0, true);
+  checkTable(dv, table, 0);
+  const vtable = table - dv.getInt32(table, true);
+  const vtableSize = dv.getUint16(vtable, true);
+  const tableSize = dv.getUint16(vtable + 2, true);
+
+  const field = (index: number): number => {
+    const slot = 4 + 2 * index;
+    if (slot + 2 > vtableSize) return 0;
+    return dv.getUint16(vtable + slot, true);
+  };
+  const fieldPos = (index: number, width: number): number => {
+    const off = field(index);
+    if (off === 0) return -1;
+    if (off < 4 || off + width > tableSize) fail("bad-vtable", vtable + 4 + 2 * index, `field ${index} lies outside its table`);
+    const pos = table + off;
+    if (pos % width !== 0) fail("misaligned", pos, `field ${index} is not ${width}-byte aligned`);
+    return pos;
+  };
+  for (let i = FIELD_COUNT; 4 + 2 * i + 2 <= vtableSize; i++) {
+    if (field(i) !== 0) fail("bad-vtable", vtable + 4 + 2 * i, `unknown field ${i} (newer schema?)`);
+  }
+
+  let baseTimeMs = 0;
+  const basePos = fieldPos(F_BASE_TIME, 8);
+  if (basePos >= 0) {
+    baseTimeMs = dv.getFloat64(basePos, true);
+    if (!Number.isInteger(baseTimeMs) || baseTimeMs < 0 || baseTimeMs + BATCH_SPAN_MS_MAX > 8.64e15) {
+      fail("bad-field", basePos, `base_time_ms ${baseTimeMs} is not an integer time in range`);
+    }
+  }
+  let cityId = "";
+  const cityPos = fieldPos(F_CITY, 4);
+  if (cityPos >= 0) cityId = readString(dv, bytes, cityPos);
+  let catalogHash = 0;
+  const hashPos = fieldPos(F_CATALOG_HASH, 4);
+  if (hashPos >= 0) catalogHash = dv.getUint32(hashPos, true);
+
+  let eventsOffset = 0;
+  let count = 0;
+  const eventsPos = fieldPos(F_EVENTS, 4);
+  if (eventsPos >= 0) {
+    const vec = followOffset(dv, eventsPos, "bad-vector");
+    count = dv.getUint32(vec, true);
+    eventsOffset = vec + 4;
+    if (eventsOffset % 8 !== 0) fail("misaligned", eventsOffset, "events vector is not 8-byte aligned in the message");
+    if (count > Math.floor((len - eventsOffset) / EVENT_STRIDE)) {
+      fail("bad-vector", vec, `events vector of ${count} does not fit in the buffer`);
+    }
+  }
+  let eventIdsOffset = -1;
+  const idsPos = fieldPos(F_EVENT_IDS, 4);
+  if (idsPos >= 0) {
+    const vec = followOffset(dv, idsPos, "bad-vector");
+    const n = dv.getUint32(vec, true);
+    if (n !== count) fail("bad-vector", vec, `event_ids has ${n} entries for ${count} events`);
+    if (n > Math.floor((len - vec - 4) / 4)) fail("bad-vector", vec, "event_ids vector does not fit in the buffer");
+    eventIdsOffset = vec + 4;
+    for (let i = 0; i < n; i++) readString(dv, bytes, eventIdsOffset + 4 * i);
+  }
+
+  const city = options.city;
+  if (city !== undefined) {
+    if (cityId !== city.id || catalogHash !== city.catalogHash) {
+      fail("catalog-mismatch", cityPos < 0 ? 0 : cityPos, `batch is for catalogue ${cityId}#${catalogHash}, engine has ${city.id}#${city.catalogHash}`);
+    }
+  }
+  const bayCount = city?.bayCount ?? U32;
+  const zoneCount = city?.zoneCount ?? U32;
+  const deviceCount = city?.deviceCount ?? U32;
+  for (let i = 0, p = eventsOffset; i < count; i++, p += EVENT_STRIDE) {
+    const kind = dv.getUint8(p + EV_KIND);
+    const vehicle = dv.getUint8(p + EV_VEHICLE);
+    const flags = dv.getUint8(p + EV_FLAGS);
+    if (kind >= KIND_COUNT) fail("bad-field", p + EV_KIND, `event ${i}: unknown kind ${kind}`);
+    if (vehicle >= VEHICLE_CODES) fail("bad-field", p + EV_VEHICLE, `event ${i}: unknown vehicle class ${vehicle}`);
+    if ((flags & ~FLAGS_ALL) !== 0) fail("bad-field", p + EV_FLAGS, `event ${i}: unknown flag bits ${flags}`);
+    if (dv.getUint8(p + EV_RESERVED) !== 0) fail("bad-field", p + EV_RESERVED, `event ${i}: reserved byte is not 0`);
+    const target = dv.getUint32(p + EV_TARGET, true);
+    const limit = (flags & FLAG_TARGET_ZONE) !== 0 ? zoneCount : bayCount;
+    if (target >= limit) fail("bad-field", p + EV_TARGET, `event ${i}: target ${target} is not in the catalogue`);
+    const device = dv.getUint32(p + EV_DEVICE, true);
+    if (device !== NO_DEVICE && device >= deviceCount) fail("bad-field", p + EV_DEVICE, `event ${i}: device ${device} is not in the catalogue`);
+    void dv.getUint32(p + EV_TIME_MS, true);
+  }
+  return { baseTimeMs, eventsOffset, count, cityId, catalogHash, eventIdsOffset };
+}
+
+const U32 = 0x1_0000_0000;
+
+function fail(reason: WireErrorReason, offset: number, detail: string): never {
+  throw new ParkirWireError(reason, offset, detail);
+}
+
+function checkTable(dv: DataView, table: number, at: number): void {
+  const len = dv.byteLength;
+  if (table % 4 !== 0 || table + 4 > len) fail("bad-offset", at, `table offset ${table} is outside the buffer`);
+  const vtable = table - dv.getInt32(table, true);
+  if (vtable < 0 || vtable % 2 !== 0 || vtable + 4 > len) fail("bad-vtable", table, `vtable at ${vtable} is outside the buffer`);
+  const vtableSize = dv.getUint16(vtable, true);
+  const tableSize = dv.getUint16(vtable + 2, true);
+  if (vtableSize < 4 || vtableSize % 2 !== 0 || vtable + vtableSize > len) {
+    fail("bad-vtable", vtable, `vtable size ${vtableSize} is invalid`);
+  }
+  if (tableSize < 4 || table + tableSize > len) fail("bad-vtable", vtable + 2, `table size ${tableSize} runs past the buffer`);
+}
+
+/** Follows a uoffset at `pos`; the target must hold at least a 4-byte length. */
+function followOffset(dv: DataView, pos: number, reason: WireErrorReason): number {
+  const target = pos + dv.getUint32(pos, true);
+  if (target % 4 !== 0 || target + 4 > dv.byteLength) fail(reason, pos, `offset to ${target} is outside the buffer`);
+  return target;
+}
+
+function readString(dv: DataView, bytes: Uint8Array, pos: number): string {
+  const s = followOffset(dv, pos, "bad-string");
+  const n = dv.getUint32(s, true);
+  if (n > dv.byteLength - s - 5) fail("bad-string", s, `string of ${n} bytes runs past the buffer`);
+  if (dv.getUint8(s + 4 + n) !== 0) fail("bad-string", s + 4 + n, "string is not zero-terminated");
+  try {
+    return decoder.decode(bytes.subarray(s + 4, s + 4 + n));
+  } catch {
+    return fail("bad-string", s + 4, "string is not valid UTF-8");
+  }
+}

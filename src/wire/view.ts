@@ -1,0 +1,130 @@
+/**
+ * Zero-copy reader over a verified EventBatch. Accessors read the struct vector in place through
+ * one DataView; nothing is allocated per event. Kernels that prefer typed arrays use `words()`.
+ */
+import type { City } from "../catalog/city.js";
+import {
+  EV_DEVICE,
+  EV_FLAGS,
+  EV_KIND,
+  EV_SEQ,
+  EV_TARGET,
+  EV_TIME_MS,
+  EV_VALUE,
+  EV_VEHICLE,
+  EVENT_STRIDE,
+} from "./layout.js";
+import { type BatchLayout, verifyBatch, type VerifyOptions } from "./verify.js";
+
+const decoder = new TextDecoder();
+
+/**
+ * A verified, read-only view of an EventBatch.
+ *
+ * @example
+ * const view = EventBatchView.from(bytes, { city });
+ * for (let i = 0; i < view.length; i++) if (view.kind(i) === KIND.park_start) n++;
+ */
+export class EventBatchView {
+  /** The message bytes (8-byte aligned copy when the input was misaligned). */
+  readonly bytes: Uint8Array;
+  /** Number of events. */
+  readonly length: number;
+  /** Base time: event i happened at `baseTimeMs + timeOffsetMs(i)`. */
+  readonly baseTimeMs: number;
+  /** Catalogue id the batch was encoded for. */
+  readonly cityId: string;
+  /** Catalogue hash the batch was encoded for. */
+  readonly catalogHash: number;
+  /** Byte offset of the first event in `bytes.buffer` (absolute, so kernels can address shared memory). */
+  readonly eventsByteOffset: number;
+  /** Bytes per event. */
+  readonly stride = EVENT_STRIDE;
+  private readonly dv: DataView;
+  private readonly base: number;
+  private readonly idsOffset: number;
+
+  private constructor(bytes: Uint8Array, layout: BatchLayout) {
+    this.bytes = bytes;
+    this.length = layout.count;
+    this.baseTimeMs = layout.baseTimeMs;
+    this.cityId = layout.cityId;
+    this.catalogHash = layout.catalogHash;
+    this.dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.base = layout.eventsOffset;
+    this.eventsByteOffset = bytes.byteOffset + layout.eventsOffset;
+    this.idsOffset = layout.eventIdsOffset;
+  }
+
+  /**
+   * Verifies `bytes` and wraps them. Input whose start is not 8-byte aligned is copied once so
+   * typed-array views over the events are always possible.
+   *
+   * @throws ParkirWireError when the bytes are not a valid batch (for `options.city`, when given).
+   */
+  static from(bytes: Uint8Array, options: VerifyOptions = {}): EventBatchView {
+    const aligned = bytes.byteOffset % 8 === 0 ? bytes : new Uint8Array(bytes);
+    return new EventBatchView(aligned, verifyBatch(aligned, options));
+  }
+
+  /** Absolute event time of event i, ms since the epoch. */
+  timeMs(i: number): number {
+    return this.baseTimeMs + this.dv.getUint32(this.base + i * EVENT_STRIDE + EV_TIME_MS, true);
+  }
+  /** Event time of event i relative to `baseTimeMs`. */
+  timeOffsetMs(i: number): number {
+    return this.dv.getUint32(this.base + i * EVENT_STRIDE + EV_TIME_MS, true);
+  }
+  /** Dense bay index, or zone index when `flags(i) & FLAG_TARGET_ZONE`. */
+  target(i: number): number {
+    return this.dv.getUint32(this.base + i * EVENT_STRIDE + EV_TARGET, true);
+  }
+  /** Sequence number or hash (see flags). */
+  seq(i: number): number {
+    return this.dv.getUint32(this.base + i * EVENT_STRIDE + EV_SEQ, true);
+  }
+  /** Reported state, count or amount. */
+  value(i: number): number {
+    return this.dv.getInt32(this.base + i * EVENT_STRIDE + EV_VALUE, true);
+  }
+  /** EventKind code (see KIND). */
+  kind(i: number): number {
+    return this.dv.getUint8(this.base + i * EVENT_STRIDE + EV_KIND);
+  }
+  /** VehicleClass code. */
+  vehicle(i: number): number {
+    return this.dv.getUint8(this.base + i * EVENT_STRIDE + EV_VEHICLE);
+  }
+  /** Flag bits (see FLAG_* in layout). */
+  flags(i: number): number {
+    return this.dv.getUint8(this.base + i * EVENT_STRIDE + EV_FLAGS);
+  }
+  /** Dense device index, or NO_DEVICE. */
+  device(i: number): number {
+    return this.dv.getUint32(this.base + i * EVENT_STRIDE + EV_DEVICE, true);
+  }
+  /** Whether the batch carries the original event_id strings. */
+  get hasEventIds(): boolean {
+    return this.idsOffset >= 0;
+  }
+  /** Original CDS event_id of event i ("" when the batch has none). Allocates: cold path only. */
+  eventId(i: number): string {
+    if (this.idsOffset < 0) return "";
+    const pos = this.idsOffset + 4 * i;
+    const s = pos + this.dv.getUint32(pos, true);
+    const n = this.dv.getUint32(s, true);
+    return decoder.decode(this.bytes.subarray(s + 4, s + 4 + n));
+  }
+  /**
+   * The events as u32 words (6 per event) over the same memory: zero-copy for typed-array kernels.
+   * Word 4 packs kind | vehicle << 8 | flags << 16 (little-endian).
+   */
+  words(): Uint32Array {
+    return new Uint32Array(this.bytes.buffer, this.eventsByteOffset, this.length * (EVENT_STRIDE / 4));
+  }
+}
+
+/** Verifies bytes and returns a view; shorthand for EventBatchView.from. */
+export function viewBatch(bytes: Uint8Array, city?: City): EventBatchView {
+  return EventBatchView.from(bytes, city === undefined ? {} : { city });
+}
