@@ -107,6 +107,9 @@ export function eventIssues(e: unknown): Issue[] {
   if ((t === "payment_start" || t === "payment_end") && o.event_session_id === undefined) {
     issues.push({ path: "event_session_id", message: `${t} needs event_session_id` });
   }
+  if ((t === "payment_start" || t === "payment_end") && o.sequence_number !== undefined) {
+    issues.push({ path: "sequence_number", message: "payment events are identified by event_session_id, not sequence_number" });
+  }
   if (t === "payment_end" && o.actual_cost === undefined) {
     issues.push({ path: "actual_cost", message: "payment_end needs actual_cost" });
   }

@@ -39,6 +39,8 @@ export interface BatchLayout {
   readonly catalogHash: number;
   /** Offset of the event_ids vector's first element offset, or -1 when absent. */
   readonly eventIdsOffset: number;
+  /** Offset of the annotations vector's first element offset, or -1 when absent. */
+  readonly annotationsOffset: number;
 }
 
 /** Options of verifyBatch. */
@@ -55,7 +57,8 @@ const F_CITY = 1;
 const F_CATALOG_HASH = 2;
 const F_EVENTS = 3;
 const F_EVENT_IDS = 4;
-const FIELD_COUNT = 5;
+const F_ANNOTATIONS = 5;
+const FIELD_COUNT = 6;
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
@@ -127,16 +130,8 @@ export function verifyBatch(bytes: Uint8Array, options: VerifyOptions = {}): Bat
       fail("bad-vector", vec, `events vector of ${count} does not fit in the buffer`);
     }
   }
-  let eventIdsOffset = -1;
-  const idsPos = fieldPos(F_EVENT_IDS, 4);
-  if (idsPos >= 0) {
-    const vec = followOffset(dv, idsPos, "bad-vector");
-    const n = dv.getUint32(vec, true);
-    if (n !== count) fail("bad-vector", vec, `event_ids has ${n} entries for ${count} events`);
-    if (n > Math.floor((len - vec - 4) / 4)) fail("bad-vector", vec, "event_ids vector does not fit in the buffer");
-    eventIdsOffset = vec + 4;
-    for (let i = 0; i < n; i++) readString(dv, bytes, eventIdsOffset + 4 * i);
-  }
+  const eventIdsOffset = stringVector(dv, bytes, fieldPos(F_EVENT_IDS, 4), count, "event_ids");
+  const annotationsOffset = stringVector(dv, bytes, fieldPos(F_ANNOTATIONS, 4), count, "annotations");
 
   const city = options.city;
   if (city !== undefined) {
@@ -162,7 +157,7 @@ export function verifyBatch(bytes: Uint8Array, options: VerifyOptions = {}): Bat
     if (device !== NO_DEVICE && device >= deviceCount) fail("bad-field", p + EV_DEVICE, `event ${i}: device ${device} is not in the catalogue`);
     void dv.getUint32(p + EV_TIME_MS, true);
   }
-  return { baseTimeMs, eventsOffset, count, cityId, catalogHash, eventIdsOffset };
+  return { baseTimeMs, eventsOffset, count, cityId, catalogHash, eventIdsOffset, annotationsOffset };
 }
 
 const U32 = 0x1_0000_0000;
@@ -189,6 +184,17 @@ function followOffset(dv: DataView, pos: number, reason: WireErrorReason): numbe
   const target = pos + dv.getUint32(pos, true);
   if (target % 4 !== 0 || target + 4 > dv.byteLength) fail(reason, pos, `offset to ${target} is outside the buffer`);
   return target;
+}
+
+/** Verifies an optional vector of `count` strings at field position `pos`; returns its first element's offset or -1. */
+function stringVector(dv: DataView, bytes: Uint8Array, pos: number, count: number, name: string): number {
+  if (pos < 0) return -1;
+  const vec = followOffset(dv, pos, "bad-vector");
+  const n = dv.getUint32(vec, true);
+  if (n !== count) fail("bad-vector", vec, `${name} has ${n} entries for ${count} events`);
+  if (n > Math.floor((dv.byteLength - vec - 4) / 4)) fail("bad-vector", vec, `${name} vector does not fit in the buffer`);
+  for (let i = 0; i < n; i++) readString(dv, bytes, vec + 4 + 4 * i);
+  return vec + 4;
 }
 
 function readString(dv: DataView, bytes: Uint8Array, pos: number): string {

@@ -43,6 +43,7 @@ export class EventBatchView {
   private readonly dv: DataView;
   private readonly base: number;
   private readonly idsOffset: number;
+  private readonly notesOffset: number;
 
   private constructor(bytes: Uint8Array, layout: BatchLayout) {
     this.bytes = bytes;
@@ -54,6 +55,7 @@ export class EventBatchView {
     this.base = layout.eventsOffset;
     this.eventsByteOffset = bytes.byteOffset + layout.eventsOffset;
     this.idsOffset = layout.eventIdsOffset;
+    this.notesOffset = layout.annotationsOffset;
   }
 
   /**
@@ -109,8 +111,15 @@ export class EventBatchView {
   }
   /** Original CDS event_id of event i ("" when the batch has none). Allocates: cold path only. */
   eventId(i: number): string {
-    if (this.idsOffset < 0) return "";
-    const pos = this.idsOffset + 4 * i;
+    return this.stringAt(this.idsOffset, i);
+  }
+  /** JSON of the fields of event i the struct cannot hold, or "" (see parkir.fbs). Cold path only. */
+  annotation(i: number): string {
+    return this.stringAt(this.notesOffset, i);
+  }
+  private stringAt(vector: number, i: number): string {
+    if (vector < 0) return "";
+    const pos = vector + 4 * i;
     const s = pos + this.dv.getUint32(pos, true);
     const n = this.dv.getUint32(s, true);
     return decoder.decode(this.bytes.subarray(s + 4, s + 4 + n));

@@ -7,8 +7,10 @@ import { Event } from './event.js';
 
 
 /**
- * A batch of events. `event_ids` (optional, cold) keeps the original CDS event_id strings,
- * parallel to `events`, so a JSON -> binary -> JSON round trip is lossless.
+ * A batch of events. The cold, optional vectors parallel to `events` make a JSON -> binary -> JSON
+ * round trip lossless: `event_ids` keeps the CDS event_id strings, `annotations` keeps, as a small
+ * JSON object or "", what the struct cannot hold (a payment's session id, a device the catalogue
+ * does not list). Hot readers never touch them.
  */
 export class EventBatch {
   bb: flatbuffers.ByteBuffer|null = null;
@@ -71,8 +73,20 @@ eventIdsLength():number {
   return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
 }
 
+annotations(index: number):string
+annotations(index: number,optionalEncoding:flatbuffers.Encoding):string|Uint8Array
+annotations(index: number,optionalEncoding?:any):string|Uint8Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 14);
+  return offset ? this.bb!.__string(this.bb!.__vector(this.bb_pos + offset) + index * 4, optionalEncoding) : null;
+}
+
+annotationsLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 14);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
 static startEventBatch(builder:flatbuffers.Builder) {
-  builder.startObject(5);
+  builder.startObject(6);
 }
 
 static addBaseTimeMs(builder:flatbuffers.Builder, baseTimeMs:number) {
@@ -111,6 +125,22 @@ static startEventIdsVector(builder:flatbuffers.Builder, numElems:number) {
   builder.startVector(4, numElems, 4);
 }
 
+static addAnnotations(builder:flatbuffers.Builder, annotationsOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(5, annotationsOffset, 0);
+}
+
+static createAnnotationsVector(builder:flatbuffers.Builder, data:flatbuffers.Offset[]):flatbuffers.Offset {
+  builder.startVector(4, data.length, 4);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addOffset(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startAnnotationsVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(4, numElems, 4);
+}
+
 static endEventBatch(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
@@ -124,13 +154,14 @@ static finishSizePrefixedEventBatchBuffer(builder:flatbuffers.Builder, offset:fl
   builder.finish(offset, 'PKR1', true);
 }
 
-static createEventBatch(builder:flatbuffers.Builder, baseTimeMs:number, cityOffset:flatbuffers.Offset, catalogHash:number, eventsOffset:flatbuffers.Offset, eventIdsOffset:flatbuffers.Offset):flatbuffers.Offset {
+static createEventBatch(builder:flatbuffers.Builder, baseTimeMs:number, cityOffset:flatbuffers.Offset, catalogHash:number, eventsOffset:flatbuffers.Offset, eventIdsOffset:flatbuffers.Offset, annotationsOffset:flatbuffers.Offset):flatbuffers.Offset {
   EventBatch.startEventBatch(builder);
   EventBatch.addBaseTimeMs(builder, baseTimeMs);
   EventBatch.addCity(builder, cityOffset);
   EventBatch.addCatalogHash(builder, catalogHash);
   EventBatch.addEvents(builder, eventsOffset);
   EventBatch.addEventIds(builder, eventIdsOffset);
+  EventBatch.addAnnotations(builder, annotationsOffset);
   return EventBatch.endEventBatch(builder);
 }
 }

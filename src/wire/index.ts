@@ -1,0 +1,17 @@
+/** Wire format: FlatBuffers event batches, their verifier, zero-copy view, encoder and decoder. */
+export { decodeEvents } from "./decode.js";
+export { EncodeReport, type EncodeOptions, encodeEvents, UNKNOWN_IDS_MAX } from "./encode.js";
+export {
+  assertEvent,
+  type CdsEvent,
+  EVENT_TIME_MS_MAX,
+  eventIssues,
+  type ParsedLines,
+  parseEventLines,
+  parseEventTime,
+} from "./events.js";
+export { looksFramed, readFrames, writeFrames } from "./frames.js";
+export { EVENT_TYPES, type EventType, isBayKind, isPaymentKind, KIND, KIND_COUNT } from "./kinds.js";
+export * from "./layout.js";
+export { type BatchLayout, type VerifyOptions, verifyBatch } from "./verify.js";
+export { EventBatchView, viewBatch } from "./view.js";
