@@ -96,13 +96,17 @@ export function loadCityFile(path: string): City {
   try {
     text = readFileSync(path, "utf8");
   } catch (e) {
-    throw new ParkirConfigError("city catalogue", [{ path: "", message: `cannot read ${path}: ${(e as Error).message}` }]);
+    throw new ParkirConfigError("city catalogue", [
+      { path: "", message: `cannot read ${path}: ${(e as Error).message}` },
+    ]);
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new ParkirConfigError("city catalogue", [{ path: "", message: `${path} is not JSON: ${(e as Error).message}` }]);
+    throw new ParkirConfigError("city catalogue", [
+      { path: "", message: `${path} is not JSON: ${(e as Error).message}` },
+    ]);
   }
   return loadCity(json);
 }
@@ -146,7 +150,8 @@ function build(doc: CityDocument): City {
       const path = `zones[${zi}].bays[${bi}]`;
       if (bayIds.has(b.id)) issues.push({ path: `${path}.id`, message: `duplicate bay id ${b.id}` });
       else bayIds.set(b.id, index);
-      if (deviceIds.has(b.sensorId)) issues.push({ path: `${path}.sensorId`, message: `duplicate device id ${b.sensorId}` });
+      if (deviceIds.has(b.sensorId))
+        issues.push({ path: `${path}.sensorId`, message: `duplicate device id ${b.sensorId}` });
       else deviceIds.set(b.sensorId, index);
       bayList.push(b.id);
       deviceList.push(b.sensorId);
@@ -157,12 +162,17 @@ function build(doc: CityDocument): City {
       deviceZone[index] = zi;
       sensedBays[zi * VEHICLE_CODES + code]! += 1;
     });
-    z.gates.forEach((g, gi) => gates.push({ zone: zi, deviceId: g.deviceId, path: `zones[${zi}].gates[${gi}].deviceId` }));
+    z.gates.forEach((g, gi) => {
+      gates.push({ zone: zi, deviceId: g.deviceId, path: `zones[${zi}].gates[${gi}].deviceId` });
+    });
     if (z.bays.length > 0 && !z.detection.includes("baySensors")) {
       issues.push({ path: `zones[${zi}].detection`, message: "zone has bays but does not list baySensors" });
     }
     if (z.gates.length > 0 && !z.detection.includes("gateCounters")) {
-      issues.push({ path: `zones[${zi}].detection`, message: "zone has gates but does not list gateCounters" });
+      issues.push({
+        path: `zones[${zi}].detection`,
+        message: "zone has gates but does not list gateCounters",
+      });
     }
     if (z.detection.includes("gateCounters") && z.gates.length === 0) {
       issues.push({ path: `zones[${zi}].gates`, message: "zone lists gateCounters but has no gates" });
@@ -183,7 +193,8 @@ function build(doc: CityDocument): City {
   });
   for (const g of gates) {
     const index = deviceList.length;
-    if (deviceIds.has(g.deviceId)) issues.push({ path: g.path, message: `duplicate device id ${g.deviceId}` });
+    if (deviceIds.has(g.deviceId))
+      issues.push({ path: g.path, message: `duplicate device id ${g.deviceId}` });
     else deviceIds.set(g.deviceId, index);
     deviceList.push(g.deviceId);
     deviceZone[index] = g.zone;

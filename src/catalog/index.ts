@@ -1,5 +1,14 @@
 /** City catalogue: zones, bays, devices and their dense indices. */
-export { type City, DETECTION, DETECTION_NAMES, type DetectionName, fnv1a, loadCity, loadCityFile, NONE } from "./city.js";
+export {
+  type City,
+  DETECTION,
+  DETECTION_NAMES,
+  type DetectionName,
+  fnv1a,
+  loadCity,
+  loadCityFile,
+  NONE,
+} from "./city.js";
 export { type CityDocument, citySchema, DETECTION_METHODS, type ZoneDocument } from "./schema.js";
 export {
   CAPACITY_CLASSES,

@@ -15,7 +15,9 @@ const id = z
 export const DETECTION_METHODS = ["baySensors", "gateCounters", "attendantCounts", "payments"] as const;
 
 const capacity = z
-  .object(Object.fromEntries(CAPACITY_CLASSES.map((c) => [c, z.number().int().min(0).max(100_000).optional()])))
+  .object(
+    Object.fromEntries(CAPACITY_CLASSES.map((c) => [c, z.number().int().min(0).max(100_000).optional()])),
+  )
   .strict();
 
 const bay = z

@@ -10,7 +10,12 @@ export const VEHICLE_TYPES = ["unspecified", "motorcycle", "three_wheeler", "car
 export type VehicleType = (typeof VEHICLE_TYPES)[number];
 
 /** Classes a zone can have capacity for (every class but "unspecified"). */
-export const CAPACITY_CLASSES = ["motorcycle", "three_wheeler", "car", "heavy"] as const satisfies readonly VehicleType[];
+export const CAPACITY_CLASSES = [
+  "motorcycle",
+  "three_wheeler",
+  "car",
+  "heavy",
+] as const satisfies readonly VehicleType[];
 
 /** A class a zone can have capacity for. */
 export type CapacityClass = (typeof CAPACITY_CLASSES)[number];

@@ -22,7 +22,9 @@ export class ParkirConfigError extends ParkirError {
   /** Every problem found, not only the first. */
   readonly issues: readonly Issue[];
   constructor(what: string, issues: readonly Issue[]) {
-    super(`invalid ${what}: ${issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join("; ")}`);
+    super(
+      `invalid ${what}: ${issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join("; ")}`,
+    );
     this.issues = issues;
   }
 }

@@ -7,6 +7,7 @@
  */
 import type { City } from "../catalog/city.js";
 import { vehicleName } from "../catalog/vehicles.js";
+import { ParkirWireError } from "../errors/index.js";
 import type { CdsEvent } from "./events.js";
 import { EVENT_TYPES, KIND } from "./kinds.js";
 import { FLAG_SEQ_IS_ID_HASH, FLAG_SEQ_IS_SESSION_HASH, FLAG_TARGET_ZONE, NO_DEVICE } from "./layout.js";
@@ -27,7 +28,7 @@ export function decodeEvents(bytes: Uint8Array | EventBatchView, city: City): Cd
     const device = v.device(i);
     const seq = v.seq(i);
     const note = v.annotation(i);
-    const extra = note === "" ? {} : (JSON.parse(note) as Record<string, string>);
+    const extra = note === "" ? {} : parseAnnotation(note, i);
     const e: CdsEvent = {
       event_id: v.hasEventIds ? v.eventId(i) : `${v.cityId}-${v.timeMs(i)}-${target}-${seq}`,
       event_type: EVENT_TYPES[kind]!,
@@ -46,10 +47,30 @@ export function decodeEvents(bytes: Uint8Array | EventBatchView, city: City): Cd
     if (vehicle !== 0) e.vehicle_type = vehicleName(vehicle);
     if ((flags & (FLAG_SEQ_IS_ID_HASH | FLAG_SEQ_IS_SESSION_HASH)) === 0) e.sequence_number = seq;
     if (kind === KIND.scheduled_report) e.occupied = v.value(i) !== 0;
-    if (kind === KIND.manual_count || kind === KIND.enter_area || kind === KIND.exit_area) e.vehicle_count = v.value(i);
+    if (kind === KIND.manual_count || kind === KIND.enter_area || kind === KIND.exit_area)
+      e.vehicle_count = v.value(i);
     if (extra.event_session_id !== undefined) e.event_session_id = extra.event_session_id;
     if (kind === KIND.payment_end) e.actual_cost = v.value(i);
     out.push(e);
   }
   return out;
+}
+
+/** Annotations are small JSON objects of strings; anything else is a corrupt batch. */
+function parseAnnotation(note: string, index: number): Record<string, string> {
+  let value: unknown;
+  try {
+    value = JSON.parse(note);
+  } catch {
+    value = undefined;
+  }
+  if (
+    typeof value !== "object" ||
+    value === null ||
+    Array.isArray(value) ||
+    !Object.values(value).every((v) => typeof v === "string")
+  ) {
+    throw new ParkirWireError("bad-string", 0, `event ${index}: annotation is not a JSON object of strings`);
+  }
+  return value as Record<string, string>;
 }

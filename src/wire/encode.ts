@@ -74,7 +74,12 @@ interface Resolved {
  * const bytes = encodeEvents([{ event_id: "e1", event_type: "park_start", event_time: 1796000400000,
  *   curb_space_id: "PLU-001-B01" }], city);
  */
-export function encodeEvents(events: readonly CdsEvent[], city: City, report = new EncodeReport(), options: EncodeOptions = {}): Uint8Array {
+export function encodeEvents(
+  events: readonly CdsEvent[],
+  city: City,
+  report = new EncodeReport(),
+  options: EncodeOptions = {},
+): Uint8Array {
   const keepIds = options.keepEventIds ?? true;
   const rows: Resolved[] = [];
   let minMs = Number.POSITIVE_INFINITY;
@@ -90,7 +95,11 @@ export function encodeEvents(events: readonly CdsEvent[], city: City, report = n
   }
   const base = rows.length === 0 ? 0 : minMs;
   if (rows.length > 0 && maxMs - minMs > BATCH_SPAN_MS_MAX) {
-    throw new ParkirWireError("time-range", 0, `events span ${maxMs - minMs} ms; a batch holds at most ${BATCH_SPAN_MS_MAX} ms`);
+    throw new ParkirWireError(
+      "time-range",
+      0,
+      `events span ${maxMs - minMs} ms; a batch holds at most ${BATCH_SPAN_MS_MAX} ms`,
+    );
   }
   report.encoded += rows.length;
 
@@ -99,11 +108,17 @@ export function encodeEvents(events: readonly CdsEvent[], city: City, report = n
   let idsOff = 0;
   let notesOff = 0;
   if (keepIds) {
-    idsOff = EventBatch.createEventIdsVector(b, rows.map((r) => b.createString(r.id)));
+    idsOff = EventBatch.createEventIdsVector(
+      b,
+      rows.map((r) => b.createString(r.id)),
+    );
   }
   if (rows.some((r) => r.note !== "")) {
     const empty = b.createString("");
-    notesOff = EventBatch.createAnnotationsVector(b, rows.map((r) => (r.note === "" ? empty : b.createString(r.note))));
+    notesOff = EventBatch.createAnnotationsVector(
+      b,
+      rows.map((r) => (r.note === "" ? empty : b.createString(r.note))),
+    );
   }
   EventBatch.startEventsVector(b, rows.length);
   for (let i = rows.length - 1; i >= 0; i--) {
@@ -135,7 +150,10 @@ function resolve(e: CdsEvent, city: City, report: EncodeReport): Resolved | null
     const d = city.deviceIndex(e.data_source_device_id);
     if (d !== NONE) device = d;
   }
-  if (isBayKind(kind) && !(device !== NO_DEVICE && city.deviceBay[device] === NONE && e.curb_space_id === undefined)) {
+  if (
+    isBayKind(kind) &&
+    !(device !== NO_DEVICE && city.deviceBay[device] === NONE && e.curb_space_id === undefined)
+  ) {
     let bay = NONE;
     if (e.curb_space_id !== undefined) bay = city.bayIndex(e.curb_space_id);
     else if (device !== NO_DEVICE) bay = city.deviceBay[device]!;
@@ -172,8 +190,10 @@ function resolve(e: CdsEvent, city: City, report: EncodeReport): Resolved | null
   }
   const leftovers: Record<string, string> = {};
   if (e.event_session_id !== undefined) leftovers.event_session_id = e.event_session_id;
-  if (e.data_source_device_id !== undefined && device === NO_DEVICE) leftovers.data_source_device_id = e.data_source_device_id;
-  if (e.curb_space_id !== undefined && (flags & FLAG_TARGET_ZONE) !== 0) leftovers.curb_space_id = e.curb_space_id;
+  if (e.data_source_device_id !== undefined && device === NO_DEVICE)
+    leftovers.data_source_device_id = e.data_source_device_id;
+  if (e.curb_space_id !== undefined && (flags & FLAG_TARGET_ZONE) !== 0)
+    leftovers.curb_space_id = e.curb_space_id;
   const note = Object.keys(leftovers).length === 0 ? "" : JSON.stringify(leftovers);
   let value = 0;
   if (kind === KIND.scheduled_report) value = e.occupied ? 1 : 0;
@@ -181,4 +201,43 @@ function resolve(e: CdsEvent, city: City, report: EncodeReport): Resolved | null
   else if (kind === KIND.enter_area || kind === KIND.exit_area) value = e.vehicle_count ?? 1;
   else if (kind === KIND.payment_end) value = e.actual_cost ?? 0;
   return { timeMs, target, seq, value, kind, vehicle, flags, device, id: e.event_id, note };
+}
+
+/** Default events per batch for encodeEventBatches (about 100 KiB of structs). */
+export const BATCH_EVENTS_DEFAULT = 4096;
+
+/**
+ * Encodes events in delivery order as consecutive batches of at most `batchSize` events, starting a
+ * new batch early when the next event would stretch a batch's time span past BATCH_SPAN_MS_MAX.
+ *
+ * @example writeFrames(encodeEventBatches(events, city)) // the bytes of a .fb file
+ */
+export function encodeEventBatches(
+  events: readonly CdsEvent[],
+  city: City,
+  batchSize = BATCH_EVENTS_DEFAULT,
+  report = new EncodeReport(),
+  options: EncodeOptions = {},
+): Uint8Array[] {
+  if (!Number.isSafeInteger(batchSize) || batchSize <= 0)
+    throw new RangeError("batchSize must be a positive integer");
+  const out: Uint8Array[] = [];
+  let start = 0;
+  while (start < events.length) {
+    let end = start;
+    let lo = Number.POSITIVE_INFINITY;
+    let hi = Number.NEGATIVE_INFINITY;
+    while (end < events.length && end - start < batchSize) {
+      const t = parseEventTime(events[end]?.event_time);
+      if (!Number.isNaN(t) && Math.max(hi, t) - Math.min(lo, t) > BATCH_SPAN_MS_MAX) break;
+      if (!Number.isNaN(t)) {
+        lo = Math.min(lo, t);
+        hi = Math.max(hi, t);
+      }
+      end++;
+    }
+    out.push(encodeEvents(events.slice(start, end), city, report, options));
+    start = end;
+  }
+  return out;
 }

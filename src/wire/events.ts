@@ -43,7 +43,13 @@ export interface CdsEvent {
 /** Largest absolute time accepted: the ECMAScript Date range. */
 export const EVENT_TIME_MS_MAX = 8.64e15;
 const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
-const STRING_FIELDS = ["curb_zone_id", "curb_space_id", "data_source_device_id", "vehicle_type", "event_session_id"] as const;
+const STRING_FIELDS = [
+  "curb_zone_id",
+  "curb_space_id",
+  "data_source_device_id",
+  "vehicle_type",
+  "event_session_id",
+] as const;
 const U32_MAX = 0xffffffff;
 const I32_MAX = 0x7fffffff;
 
@@ -64,7 +70,8 @@ export function parseEventTime(value: unknown): number {
 /** Problems with one event object; empty when it is valid. */
 export function eventIssues(e: unknown): Issue[] {
   const issues: Issue[] = [];
-  if (typeof e !== "object" || e === null || Array.isArray(e)) return [{ path: "", message: "must be an object" }];
+  if (typeof e !== "object" || e === null || Array.isArray(e))
+    return [{ path: "", message: "must be an object" }];
   const o = e as Record<string, unknown>;
   if (typeof o.event_id !== "string" || o.event_id.length === 0 || o.event_id.length > 256) {
     issues.push({ path: "event_id", message: "must be a non-empty string of at most 256 characters" });
@@ -73,7 +80,10 @@ export function eventIssues(e: unknown): Issue[] {
     issues.push({ path: "event_type", message: `must be one of ${EVENT_TYPES.join(", ")}` });
   }
   if (Number.isNaN(parseEventTime(o.event_time))) {
-    issues.push({ path: "event_time", message: "must be integer ms since the epoch or ISO-8601 with an offset" });
+    issues.push({
+      path: "event_time",
+      message: "must be integer ms since the epoch or ISO-8601 with an offset",
+    });
   }
   for (const f of STRING_FIELDS) {
     const v = o[f];
@@ -101,19 +111,33 @@ export function eventIssues(e: unknown): Issue[] {
     issues.push({ path: "occupied", message: "scheduled_report needs occupied: true|false" });
   }
   if (t === "manual_count") {
-    if (o.vehicle_count === undefined) issues.push({ path: "vehicle_count", message: "manual_count needs vehicle_count" });
-    if (o.curb_zone_id === undefined) issues.push({ path: "curb_zone_id", message: "manual_count needs curb_zone_id" });
+    if (o.vehicle_count === undefined)
+      issues.push({ path: "vehicle_count", message: "manual_count needs vehicle_count" });
+    if (o.curb_zone_id === undefined)
+      issues.push({ path: "curb_zone_id", message: "manual_count needs curb_zone_id" });
   }
   if ((t === "payment_start" || t === "payment_end") && o.event_session_id === undefined) {
     issues.push({ path: "event_session_id", message: `${t} needs event_session_id` });
   }
   if ((t === "payment_start" || t === "payment_end") && o.sequence_number !== undefined) {
-    issues.push({ path: "sequence_number", message: "payment events are identified by event_session_id, not sequence_number" });
+    issues.push({
+      path: "sequence_number",
+      message: "payment events are identified by event_session_id, not sequence_number",
+    });
   }
   if (t === "payment_end" && o.actual_cost === undefined) {
     issues.push({ path: "actual_cost", message: "payment_end needs actual_cost" });
   }
-  const known = new Set<string>([...STRING_FIELDS, "event_id", "event_type", "event_time", "sequence_number", "occupied", "vehicle_count", "actual_cost"]);
+  const known = new Set<string>([
+    ...STRING_FIELDS,
+    "event_id",
+    "event_type",
+    "event_time",
+    "sequence_number",
+    "occupied",
+    "vehicle_count",
+    "actual_cost",
+  ]);
   for (const k of Object.keys(o)) if (!known.has(k)) issues.push({ path: k, message: "unknown field" });
   return issues;
 }

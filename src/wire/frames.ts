@@ -35,10 +35,13 @@ export function readFrames(bytes: Uint8Array, maxFrameBytes = BATCH_BYTES_MAX): 
   const out: Uint8Array[] = [];
   let at = 0;
   while (at < aligned.byteLength) {
-    if (at + HEADER > aligned.byteLength) throw new ParkirWireError("too-small", at, "truncated frame header");
+    if (at + HEADER > aligned.byteLength)
+      throw new ParkirWireError("too-small", at, "truncated frame header");
     const n = dv.getUint32(at, true);
-    if (n > maxFrameBytes) throw new ParkirWireError("too-large", at, `frame of ${n} bytes exceeds ${maxFrameBytes}`);
-    if (at + HEADER + n > aligned.byteLength) throw new ParkirWireError("too-small", at, `frame of ${n} bytes runs past the end`);
+    if (n > maxFrameBytes)
+      throw new ParkirWireError("too-large", at, `frame of ${n} bytes exceeds ${maxFrameBytes}`);
+    if (at + HEADER + n > aligned.byteLength)
+      throw new ParkirWireError("too-small", at, `frame of ${n} bytes runs past the end`);
     out.push(aligned.subarray(at + HEADER, at + HEADER + n));
     at += HEADER + pad8(n);
   }

@@ -1,6 +1,13 @@
 /** Wire format: FlatBuffers event batches, their verifier, zero-copy view, encoder and decoder. */
 export { decodeEvents } from "./decode.js";
-export { EncodeReport, type EncodeOptions, encodeEvents, UNKNOWN_IDS_MAX } from "./encode.js";
+export {
+  BATCH_EVENTS_DEFAULT,
+  type EncodeOptions,
+  EncodeReport,
+  encodeEventBatches,
+  encodeEvents,
+  UNKNOWN_IDS_MAX,
+} from "./encode.js";
 export {
   assertEvent,
   type CdsEvent,

@@ -94,7 +94,8 @@ export function verifyBatch(bytes: Uint8Array, options: VerifyOptions = {}): Bat
   const fieldPos = (index: number, width: number): number => {
     const off = field(index);
     if (off === 0) return -1;
-    if (off < 4 || off + width > tableSize) fail("bad-vtable", vtable + 4 + 2 * index, `field ${index} lies outside its table`);
+    if (off < 4 || off + width > tableSize)
+      fail("bad-vtable", vtable + 4 + 2 * index, `field ${index} lies outside its table`);
     const pos = table + off;
     if (pos % width !== 0) fail("misaligned", pos, `field ${index} is not ${width}-byte aligned`);
     return pos;
@@ -125,7 +126,8 @@ export function verifyBatch(bytes: Uint8Array, options: VerifyOptions = {}): Bat
     const vec = followOffset(dv, eventsPos, "bad-vector");
     count = dv.getUint32(vec, true);
     eventsOffset = vec + 4;
-    if (eventsOffset % 8 !== 0) fail("misaligned", eventsOffset, "events vector is not 8-byte aligned in the message");
+    if (eventsOffset % 8 !== 0)
+      fail("misaligned", eventsOffset, "events vector is not 8-byte aligned in the message");
     if (count > Math.floor((len - eventsOffset) / EVENT_STRIDE)) {
       fail("bad-vector", vec, `events vector of ${count} does not fit in the buffer`);
     }
@@ -136,7 +138,11 @@ export function verifyBatch(bytes: Uint8Array, options: VerifyOptions = {}): Bat
   const city = options.city;
   if (city !== undefined) {
     if (cityId !== city.id || catalogHash !== city.catalogHash) {
-      fail("catalog-mismatch", cityPos < 0 ? 0 : cityPos, `batch is for catalogue ${cityId}#${catalogHash}, engine has ${city.id}#${city.catalogHash}`);
+      fail(
+        "catalog-mismatch",
+        Math.max(cityPos, 0),
+        `batch is for catalogue ${cityId}#${catalogHash}, engine has ${city.id}#${city.catalogHash}`,
+      );
     }
   }
   const bayCount = city?.bayCount ?? U32;
@@ -147,14 +153,18 @@ export function verifyBatch(bytes: Uint8Array, options: VerifyOptions = {}): Bat
     const vehicle = dv.getUint8(p + EV_VEHICLE);
     const flags = dv.getUint8(p + EV_FLAGS);
     if (kind >= KIND_COUNT) fail("bad-field", p + EV_KIND, `event ${i}: unknown kind ${kind}`);
-    if (vehicle >= VEHICLE_CODES) fail("bad-field", p + EV_VEHICLE, `event ${i}: unknown vehicle class ${vehicle}`);
+    if (vehicle >= VEHICLE_CODES)
+      fail("bad-field", p + EV_VEHICLE, `event ${i}: unknown vehicle class ${vehicle}`);
     if ((flags & ~FLAGS_ALL) !== 0) fail("bad-field", p + EV_FLAGS, `event ${i}: unknown flag bits ${flags}`);
-    if (dv.getUint8(p + EV_RESERVED) !== 0) fail("bad-field", p + EV_RESERVED, `event ${i}: reserved byte is not 0`);
+    if (dv.getUint8(p + EV_RESERVED) !== 0)
+      fail("bad-field", p + EV_RESERVED, `event ${i}: reserved byte is not 0`);
     const target = dv.getUint32(p + EV_TARGET, true);
     const limit = (flags & FLAG_TARGET_ZONE) !== 0 ? zoneCount : bayCount;
-    if (target >= limit) fail("bad-field", p + EV_TARGET, `event ${i}: target ${target} is not in the catalogue`);
+    if (target >= limit)
+      fail("bad-field", p + EV_TARGET, `event ${i}: target ${target} is not in the catalogue`);
     const device = dv.getUint32(p + EV_DEVICE, true);
-    if (device !== NO_DEVICE && device >= deviceCount) fail("bad-field", p + EV_DEVICE, `event ${i}: device ${device} is not in the catalogue`);
+    if (device !== NO_DEVICE && device >= deviceCount)
+      fail("bad-field", p + EV_DEVICE, `event ${i}: device ${device} is not in the catalogue`);
     void dv.getUint32(p + EV_TIME_MS, true);
   }
   return { baseTimeMs, eventsOffset, count, cityId, catalogHash, eventIdsOffset, annotationsOffset };
@@ -168,21 +178,25 @@ function fail(reason: WireErrorReason, offset: number, detail: string): never {
 
 function checkTable(dv: DataView, table: number, at: number): void {
   const len = dv.byteLength;
-  if (table % 4 !== 0 || table + 4 > len) fail("bad-offset", at, `table offset ${table} is outside the buffer`);
+  if (table % 4 !== 0 || table + 4 > len)
+    fail("bad-offset", at, `table offset ${table} is outside the buffer`);
   const vtable = table - dv.getInt32(table, true);
-  if (vtable < 0 || vtable % 2 !== 0 || vtable + 4 > len) fail("bad-vtable", table, `vtable at ${vtable} is outside the buffer`);
+  if (vtable < 0 || vtable % 2 !== 0 || vtable + 4 > len)
+    fail("bad-vtable", table, `vtable at ${vtable} is outside the buffer`);
   const vtableSize = dv.getUint16(vtable, true);
   const tableSize = dv.getUint16(vtable + 2, true);
   if (vtableSize < 4 || vtableSize % 2 !== 0 || vtable + vtableSize > len) {
     fail("bad-vtable", vtable, `vtable size ${vtableSize} is invalid`);
   }
-  if (tableSize < 4 || table + tableSize > len) fail("bad-vtable", vtable + 2, `table size ${tableSize} runs past the buffer`);
+  if (tableSize < 4 || table + tableSize > len)
+    fail("bad-vtable", vtable + 2, `table size ${tableSize} runs past the buffer`);
 }
 
 /** Follows a uoffset at `pos`; the target must hold at least a 4-byte length. */
 function followOffset(dv: DataView, pos: number, reason: WireErrorReason): number {
   const target = pos + dv.getUint32(pos, true);
-  if (target % 4 !== 0 || target + 4 > dv.byteLength) fail(reason, pos, `offset to ${target} is outside the buffer`);
+  if (target % 4 !== 0 || target + 4 > dv.byteLength)
+    fail(reason, pos, `offset to ${target} is outside the buffer`);
   return target;
 }
 
@@ -192,7 +206,8 @@ function stringVector(dv: DataView, bytes: Uint8Array, pos: number, count: numbe
   const vec = followOffset(dv, pos, "bad-vector");
   const n = dv.getUint32(vec, true);
   if (n !== count) fail("bad-vector", vec, `${name} has ${n} entries for ${count} events`);
-  if (n > Math.floor((dv.byteLength - vec - 4) / 4)) fail("bad-vector", vec, `${name} vector does not fit in the buffer`);
+  if (n > Math.floor((dv.byteLength - vec - 4) / 4))
+    fail("bad-vector", vec, `${name} vector does not fit in the buffer`);
   for (let i = 0; i < n; i++) readString(dv, bytes, vec + 4 + 4 * i);
   return vec + 4;
 }

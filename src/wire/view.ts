@@ -14,7 +14,7 @@ import {
   EV_VEHICLE,
   EVENT_STRIDE,
 } from "./layout.js";
-import { type BatchLayout, verifyBatch, type VerifyOptions } from "./verify.js";
+import { type BatchLayout, type VerifyOptions, verifyBatch } from "./verify.js";
 
 const decoder = new TextDecoder();
 

@@ -1,0 +1,58 @@
+/** Option parsers shared by CLI commands: each throws CliError with the option's name on bad input. */
+import { existsSync, statSync } from "node:fs";
+import { InvalidArgumentError } from "commander";
+import { parseEventTime } from "../wire/events.js";
+
+/** Commander parser for a positive integer option. */
+export function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n <= 0)
+    throw new InvalidArgumentError("must be a positive integer");
+  return n;
+}
+
+/** Commander parser for a non-negative integer option. */
+export function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n))
+    throw new InvalidArgumentError("must be a non-negative integer");
+  return n;
+}
+
+/** Commander parser for a finite number option. */
+export function finiteNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n)) throw new InvalidArgumentError("must be a number");
+  return n;
+}
+
+/** Commander parser for an ISO-8601 time with offset (or ms since the epoch); returns ms. */
+export function isoTime(value: string): number {
+  const ms = /^\d+$/.test(value) ? parseEventTime(Number(value)) : parseEventTime(value);
+  if (Number.isNaN(ms))
+    throw new InvalidArgumentError("must be ISO-8601 with an offset, e.g. 2026-11-30T08:00:00+08:00");
+  return ms;
+}
+
+const UNITS_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/**
+ * Parses a duration such as `1500ms`, `30s`, `5m`, `2h`, `1d` into ms.
+ *
+ * @example parseDuration("5m") // 300000
+ */
+export function parseDuration(value: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(value.trim());
+  if (m === null) throw new InvalidArgumentError("must be a duration such as 1500ms, 30s, 5m, 2h or 1d");
+  const ms = Number(m[1]) * UNITS_MS[m[2]!]!;
+  if (!Number.isSafeInteger(ms)) throw new InvalidArgumentError("must be a whole number of milliseconds");
+  return ms;
+}
+
+/** Commander parser for an input file that must exist (`-` means standard input). */
+export function existingFile(value: string): string {
+  if (value === "-") return value;
+  if (!existsSync(value)) throw new InvalidArgumentError(`no such file: ${value}`);
+  if (!statSync(value).isFile()) throw new InvalidArgumentError(`not a file: ${value}`);
+  return value;
+}

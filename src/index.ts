@@ -1,0 +1,7 @@
+/**
+ * parkir: real-time parking occupancy and demand-responsive tariffs from parking-sensor events.
+ * This file re-exports the public API and nothing else.
+ */
+export * from "./catalog/index.js";
+export * from "./errors/index.js";
+export * from "./wire/index.js";

@@ -1,0 +1,118 @@
+import { expect, test } from "vitest";
+import { DETECTION, loadCity, NONE, VEHICLE_CODES, vehicleCode } from "../../src/catalog/index.js";
+import { ParkirConfigError } from "../../src/errors/index.js";
+import { tinyCity } from "../helpers.js";
+
+test("dense indices, devices and per-class tables", () => {
+  const city = tinyCity();
+  expect([city.zoneCount, city.bayCount, city.deviceCount]).toEqual([2, 3, 4]);
+  expect(city.zoneIndex("Z2")).toBe(1);
+  expect(city.bayIndex("Z1-B3")).toBe(2);
+  expect(city.deviceIndex("S1")).toBe(0);
+  expect(city.deviceIndex("GATE-1")).toBe(3);
+  expect(city.deviceBay[3]).toBe(NONE);
+  expect(city.deviceZone[3]).toBe(1);
+  expect(city.zoneIndex("nope")).toBe(NONE);
+  const car = vehicleCode("car");
+  const moto = vehicleCode("motorcycle");
+  // Capacity defaults to the sensed bays; declared capacity is kept.
+  expect(city.capacity[0 * VEHICLE_CODES + car]).toBe(3);
+  expect(city.capacity[0 * VEHICLE_CODES + moto]).toBe(30);
+  expect(city.detection[0 * VEHICLE_CODES + car]).toBe(DETECTION.singleSpaceDetection);
+  expect(city.detection[0 * VEHICLE_CODES + moto]).toBe(DETECTION.manual);
+  expect(city.detection[1 * VEHICLE_CODES + car]).toBe(DETECTION.balancing);
+});
+
+test("the catalogue hash changes with any id", () => {
+  const a = tinyCity();
+  const doc = JSON.parse(JSON.stringify(a.zones));
+  doc[0].bays[1].id = "Z1-B2x";
+  const b = loadCity({ id: "tiny", name: "Tiny", timeZone: "Asia/Makassar", currency: "IDR", zones: doc });
+  expect(b.catalogHash).not.toBe(a.catalogHash);
+});
+
+test("every problem is reported with its JSON path", () => {
+  const bad = {
+    id: "x",
+    name: "X",
+    timeZone: "Mars/Olympus",
+    currency: "rupiah",
+    zones: [
+      {
+        id: "Z",
+        name: "a",
+        location: { lat: 91, lon: 0 },
+        street: "on",
+        zoneClass: "A",
+        detection: ["baySensors"],
+        capacity: {},
+        bays: [{ id: "B", vehicleType: "car", sensorId: "S" }],
+      },
+      {
+        id: "Z",
+        name: "b",
+        location: { lat: 0, lon: 0 },
+        street: "sideways",
+        zoneClass: "A",
+        detection: [],
+        capacity: { car: -1 },
+      },
+    ],
+  };
+  try {
+    loadCity(bad);
+    expect.unreachable();
+  } catch (e) {
+    expect(e).toBeInstanceOf(ParkirConfigError);
+    const paths = (e as ParkirConfigError).issues.map((i) => i.path).sort();
+    expect(paths).toEqual([
+      "currency",
+      "timeZone",
+      "zones[0].location.lat",
+      "zones[1].capacity.car",
+      "zones[1].detection",
+      "zones[1].street",
+    ]);
+  }
+});
+
+test("semantic problems: duplicate ids, capacity below the sensed bays, detection that does not match", () => {
+  const zone = (id: string, extra: object) => ({
+    id,
+    name: id,
+    location: { lat: 0, lon: 0 },
+    street: "on",
+    zoneClass: "A",
+    detection: ["baySensors"],
+    capacity: {},
+    ...extra,
+  });
+  try {
+    loadCity({
+      id: "x",
+      name: "X",
+      timeZone: "UTC",
+      currency: "IDR",
+      zones: [
+        zone("Z", {
+          bays: [
+            { id: "B", vehicleType: "car", sensorId: "S" },
+            { id: "B", vehicleType: "car", sensorId: "S" },
+          ],
+          capacity: { car: 1 },
+        }),
+        zone("Z", { detection: ["attendantCounts"], bays: [{ id: "C", vehicleType: "car", sensorId: "T" }] }),
+      ],
+    });
+    expect.unreachable();
+  } catch (e) {
+    const issues = (e as ParkirConfigError).issues;
+    expect(issues.map((i) => i.path)).toEqual([
+      "zones[0].bays[1].id",
+      "zones[0].bays[1].sensorId",
+      "zones[0].capacity.car",
+      "zones[1].id",
+      "zones[1].detection",
+    ]);
+  }
+});
