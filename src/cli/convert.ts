@@ -4,6 +4,7 @@ import { decodeEvents } from "../wire/decode.js";
 import { BATCH_EVENTS_DEFAULT, EncodeReport, encodeEventBatches } from "../wire/encode.js";
 import { type CdsEvent, parseEventLines } from "../wire/events.js";
 import { looksFramed, readFrames, writeFrames } from "../wire/frames.js";
+import { toJsonLines } from "../wire/jsonl.js";
 import { CliError } from "./errors.js";
 import { cityFromFile, readInput, writeOutput } from "./io.js";
 import { existingFile, positiveInt } from "./options.js";
@@ -15,11 +16,6 @@ interface ConvertOptions {
   to?: "fb" | "jsonl";
   batchSize: number;
   skipInvalid: boolean;
-}
-
-/** Serialises one event as a JSON line with a stable key order. */
-export function eventLine(e: CdsEvent): string {
-  return `${JSON.stringify(e)}\n`;
 }
 
 /** Registers `parkir convert`. */
@@ -74,7 +70,7 @@ function convert(opts: ConvertOptions): void {
     events = parsed.events;
   }
   if (to === "jsonl") {
-    writeOutput(opts.out, events.map(eventLine).join(""));
+    writeOutput(opts.out, toJsonLines(events));
     process.stderr.write(`parkir: wrote ${events.length} events as JSON Lines\n`);
     return;
   }

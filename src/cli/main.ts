@@ -6,6 +6,8 @@ import { Command, CommanderError } from "commander";
 import { ParkirError } from "../errors/index.js";
 import { register as registerConvert } from "./convert.js";
 import { CliError } from "./errors.js";
+import { register as registerGenerate } from "./generate.js";
+import { register as registerQuote } from "./quote.js";
 import { packageVersion } from "./paths.js";
 
 /** Builds the program with every subcommand registered (exported for tests). */
@@ -15,7 +17,9 @@ export function buildProgram(): Command {
     .version(packageVersion())
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
+  registerGenerate(program);
   registerConvert(program);
+  registerQuote(program);
   for (const cmd of program.commands) cmd.exitOverride().showHelpAfterError("(run with --help for usage)");
   return program;
 }

@@ -18,6 +18,7 @@ export {
   parseEventTime,
 } from "./events.js";
 export { looksFramed, readFrames, writeFrames } from "./frames.js";
+export { EVENT_KEYS, jsonLine, toJsonLines } from "./jsonl.js";
 export { EVENT_TYPES, type EventType, isBayKind, isPaymentKind, KIND, KIND_COUNT } from "./kinds.js";
 export * from "./layout.js";
 export { type BatchLayout, type VerifyOptions, verifyBatch } from "./verify.js";

@@ -1,0 +1,102 @@
+/** `parkir quote`: the price of one stay under a pricing policy, as JSON. */
+import { type Command, InvalidArgumentError } from "commander";
+import { vehicleCode } from "../catalog/vehicles.js";
+import { ParkirConfigError } from "../errors/index.js";
+import { compileTariffs, loadPolicyFile, type Policy, quote } from "../pricing/index.js";
+import { CliError } from "./errors.js";
+import { cityFromFile } from "./io.js";
+import { existingFile, isoTime } from "./options.js";
+
+interface QuoteOptions {
+  city: string;
+  policy: string;
+  variant?: string;
+  zone: string;
+  vehicle: string;
+  start: number;
+  end: number;
+  assurance: "locked" | "integrated";
+}
+
+function vehicle(value: string): string {
+  if (vehicleCode(value) < 0)
+    throw new InvalidArgumentError(
+      "must be a vehicle class: motorcycle, three_wheeler, car, heavy (or an alias such as 2, 4, van)",
+    );
+  return value;
+}
+
+function assurance(value: string): "locked" | "integrated" {
+  if (value !== "locked" && value !== "integrated")
+    throw new InvalidArgumentError("must be locked or integrated");
+  return value;
+}
+
+/** Registers `parkir quote`. */
+export function register(program: Command): void {
+  program
+    .command("quote")
+    .summary("price one stay under a pricing policy")
+    .description(
+      "Print the amount due for one stay as JSON: amount (integer minor units, e.g. rupiah), currency and a " +
+        "line-by-line breakdown. Times are ISO-8601 with an offset (or ms since the epoch); local rules use the " +
+        "city's time zone. Without a price history the published tariff applies, so both assurance modes agree.",
+    )
+    .requiredOption("--city <file>", "city catalogue JSON", existingFile)
+    .requiredOption("--policy <file>", "pricing policy JSON", existingFile)
+    .option("--variant <name>", "policy variant to apply (e.g. dynamic)")
+    .requiredOption("--zone <id>", "zone id, e.g. PLU-001")
+    .requiredOption("--vehicle <class>", "vehicle class: motorcycle, three_wheeler, car or heavy", vehicle)
+    .requiredOption("--start <time>", "arrival, e.g. 2026-11-30T09:00:00+08:00", isoTime)
+    .requiredOption("--end <time>", "departure", isoTime)
+    .option(
+      "--assurance <mode>",
+      "locked (prices at arrival hold for the stay) or integrated (each unit at its start)",
+      assurance,
+      "locked",
+    )
+    .addHelpText(
+      "after",
+      "\nExample:\n  parkir quote --city seeds/palu/city.json --policy seeds/palu/policy.json --zone PLU-001 \\\n" +
+        "    --vehicle car --start 2026-11-30T09:00:00+08:00 --end 2026-11-30T10:30:00+08:00",
+    )
+    .action((opts: QuoteOptions) => runQuote(opts));
+}
+
+function runQuote(opts: QuoteOptions): void {
+  const city = cityFromFile(opts.city);
+  let policy: Policy;
+  try {
+    policy = loadPolicyFile(opts.policy, opts.variant === undefined ? {} : { variant: opts.variant });
+  } catch (e) {
+    throw configError(opts.policy, e);
+  }
+  if (opts.end < opts.start) throw new CliError("--end must not be before --start");
+  let result: ReturnType<typeof quote>;
+  try {
+    const table = compileTariffs(city, policy);
+    result = quote(table, {
+      zone: opts.zone,
+      vehicleType: opts.vehicle,
+      startMs: opts.start,
+      endMs: opts.end,
+      assurance: opts.assurance,
+    });
+  } catch (e) {
+    if (e instanceof ParkirConfigError && e.message.startsWith("invalid quote request"))
+      throw new CliError(
+        e.issues.map((i) => `--${i.path === "vehicleType" ? "vehicle" : i.path}: ${i.message}`).join("; "),
+      );
+    throw configError(opts.policy, e);
+  }
+  process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+}
+
+function configError(path: string, e: unknown): unknown {
+  if (e instanceof ParkirConfigError)
+    return new CliError(
+      `${path}: ${e.issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join("\n  ")}`,
+      1,
+    );
+  return e;
+}

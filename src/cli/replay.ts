@@ -1,0 +1,266 @@
+/**
+ * `parkir replay`: events (JSON Lines or FlatBuffers frames) through the occupancy engine, closed windows out
+ * as JSON Lines, one object per window, zone and vehicle class, then a summary line. Same input and options
+ * give byte-identical output.
+ */
+import { extname } from "node:path";
+import { type Command, InvalidArgumentError } from "commander";
+import type { City } from "../catalog/city.js";
+import { ParkirConfigError, ParkirWireError } from "../errors/index.js";
+import { OccupancyEngine } from "../occupancy/engine.js";
+import type { OccupancyOptions } from "../occupancy/options.js";
+import type { WindowBatch } from "../occupancy/types.js";
+import { windowRecordLine } from "../occupancy/windows.js";
+import { EncodeReport, encodeEventBatches } from "../wire/encode.js";
+import { parseEventLines } from "../wire/events.js";
+import { looksFramed, readFrames } from "../wire/frames.js";
+import { CliError } from "./errors.js";
+import { cityFromFile, readInput } from "./io.js";
+import { existingFile, parseDuration } from "./options.js";
+
+/** Events per batch when replaying JSON Lines (delivery order is kept). */
+export const REPLAY_BATCH_EVENTS = 4096;
+/** Bad input lines described on the diagnostics channel (all are counted). */
+export const REPLAY_WARNINGS_MAX = 20;
+
+/** What to replay and with which engine options. */
+export interface ReplayOptions {
+  /** Window length, ms. Default 5 min. */
+  readonly windowMs?: number;
+  /** Allowed lateness, ms. Default 2 min. */
+  readonly allowedLatenessMs?: number;
+  /** Sensor timeout, ms. Default 4 h. */
+  readonly sensorTimeoutMs?: number;
+  /** Minimum coverage for an occupancy figure. Default 0.5. */
+  readonly minCoverage?: number;
+  /** Events per batch for JSON Lines input. Default REPLAY_BATCH_EVENTS. */
+  readonly batchEvents?: number;
+}
+
+/** Extension points of a replay (the pricing engine plugs in here). */
+export interface ReplayHooks {
+  /** Extra JSON lines (no newline) written right after a window's records, e.g. `{"type":"tariff",...}`. */
+  readonly onWindows?: (batch: WindowBatch) => readonly string[];
+  /** Diagnostics about the input (bad lines, unknown ids). Default: standard error. */
+  readonly warn?: (message: string) => void;
+  /** Called with the engine before the first batch (to watch late$ / health$ or read counters). */
+  readonly onEngine?: (engine: OccupancyEngine) => void;
+}
+
+/** The last line of a replay. */
+export interface ReplaySummary {
+  readonly type: "summary";
+  /** Events accepted by the engine. */
+  readonly accepted: number;
+  /** Duplicates dropped. */
+  readonly duplicate: number;
+  /** Late events dropped. */
+  readonly late: number;
+  /** Events naming a bay, zone or device the catalogue does not know (or a class without capacity). */
+  readonly unknownBay: number;
+  /** Input lines that are not valid events, plus events in frames that failed verification. */
+  readonly rejected: number;
+}
+
+/**
+ * Replays `input` (JSON Lines text or a FlatBuffers frames file, as bytes) for `city`, calling `write` with
+ * chunks of output text (JSON Lines, each ending in a newline). Deterministic.
+ *
+ * @returns the summary (also written as the last line).
+ * @throws ParkirConfigError when options are invalid; ParkirWireError when a frames file is truncated.
+ */
+export function replayBytes(
+  city: City,
+  input: Uint8Array,
+  options: ReplayOptions,
+  write: (text: string) => void,
+  hooks: ReplayHooks = {},
+): ReplaySummary {
+  const warn = hooks.warn ?? ((m: string) => process.stderr.write(`parkir replay: ${m}\n`));
+  const engineOptions: OccupancyOptions = {
+    ...(options.windowMs === undefined ? {} : { windowMs: options.windowMs }),
+    ...(options.allowedLatenessMs === undefined ? {} : { allowedLatenessMs: options.allowedLatenessMs }),
+    ...(options.sensorTimeoutMs === undefined ? {} : { sensorTimeoutMs: options.sensorTimeoutMs }),
+    ...(options.minCoverage === undefined ? {} : { minCoverage: options.minCoverage }),
+    reuseWindowBuffers: true,
+    clock: () => 0,
+  };
+  const engine = new OccupancyEngine(city, engineOptions);
+  const out = new LineBuffer(write);
+  engine.windows$.subscribe((batch) => {
+    for (const r of batch.records) out.line(windowRecordLine(r));
+    if (hooks.onWindows !== undefined) for (const extra of hooks.onWindows(batch)) out.line(extra);
+  });
+  hooks.onEngine?.(engine);
+
+  let rejected = 0;
+  let unknown = 0;
+  if (looksFramed(input)) {
+    const frames = readFrames(input);
+    for (let i = 0; i < frames.length; i++) {
+      const result = engine.ingest(frames[i]!);
+      if (result.rejected > 0) {
+        rejected++;
+        if (rejected <= REPLAY_WARNINGS_MAX) warn(`frame ${i + 1}: ${result.error?.message ?? "rejected"}`);
+      }
+    }
+  } else {
+    const parsed = parseEventLines(new TextDecoder().decode(input));
+    rejected += parsed.errors.length;
+    for (const e of parsed.errors.slice(0, REPLAY_WARNINGS_MAX)) warn(e.message);
+    if (parsed.errors.length > REPLAY_WARNINGS_MAX) {
+      warn(`... and ${parsed.errors.length - REPLAY_WARNINGS_MAX} more invalid lines`);
+    }
+    const report = new EncodeReport();
+    const batches = encodeEventBatches(
+      parsed.events,
+      city,
+      options.batchEvents ?? REPLAY_BATCH_EVENTS,
+      report,
+      {
+        keepEventIds: false,
+      },
+    );
+    unknown += report.unknownBay + report.unknownZone;
+    if (report.unknownIds.length > 0) {
+      warn(
+        `${report.unknownBay + report.unknownZone} events name ids the catalogue does not know, e.g. ${report.unknownIds.slice(0, 5).join(", ")}`,
+      );
+    }
+    for (const batch of batches) engine.ingest(batch);
+  }
+  engine.close();
+  const c = engine.counters;
+  const summary: ReplaySummary = {
+    type: "summary",
+    accepted: c.accepted,
+    duplicate: c.duplicate,
+    late: c.late,
+    unknownBay: c.unknownBay + unknown,
+    rejected,
+  };
+  out.line(JSON.stringify(summary));
+  out.flush();
+  return summary;
+}
+
+/** Collects lines and writes them in chunks of about 64 KiB. */
+class LineBuffer {
+  private parts: string[] = [];
+  private size = 0;
+  constructor(private readonly write: (text: string) => void) {}
+  line(text: string): void {
+    this.parts.push(text);
+    this.size += text.length + 1;
+    if (this.size >= 65_536) this.flush();
+  }
+  flush(): void {
+    if (this.parts.length === 0) return;
+    this.write(`${this.parts.join("\n")}\n`);
+    this.parts = [];
+    this.size = 0;
+  }
+}
+
+/** Options of the replay command line, after parsing. */
+interface ReplayCliOptions {
+  city: string;
+  events: string;
+  window: number;
+  lateness: number;
+  sensorTimeout: number;
+  minCoverage: number;
+}
+
+/**
+ * Runs a replay from files, writing to `write` (standard output by default). The CLI's action; the lead can
+ * wrap it to add `--policy` (pass hooks.onWindows).
+ *
+ * @throws CliError for unreadable files or invalid options.
+ */
+export function runReplay(
+  files: { readonly cityPath: string; readonly eventsPath: string },
+  options: ReplayOptions,
+  write: (text: string) => void = (t) => process.stdout.write(t),
+  hooks: ReplayHooks = {},
+): ReplaySummary {
+  const city = cityFromFile(files.cityPath);
+  const input = readInput(files.eventsPath);
+  const ext = extname(files.eventsPath).toLowerCase();
+  if (ext === ".fb" && !looksFramed(input) && input.byteLength > 0) {
+    throw new CliError(`${files.eventsPath} is not a FlatBuffers frames file`, 1);
+  }
+  try {
+    return replayBytes(city, input, options, write, hooks);
+  } catch (e) {
+    if (e instanceof ParkirConfigError) throw new CliError(e.message, 2);
+    if (e instanceof ParkirWireError) throw new CliError(`${files.eventsPath}: ${e.message}`, 1);
+    throw e;
+  }
+}
+
+function ratio(value: string): number {
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n) || n < 0 || n > 1) {
+    throw new InvalidArgumentError("must be a number between 0 and 1");
+  }
+  return n;
+}
+
+/** Registers `parkir replay`. */
+export function register(program: Command): void {
+  program
+    .command("replay")
+    .summary("replay events through the occupancy engine; windows out as JSON Lines")
+    .description(
+      "Replay CDS events (JSON Lines, or a FlatBuffers frames file from `parkir convert`) through the occupancy " +
+        "engine in delivery order and print one JSON object per closed window, zone and vehicle class:\n" +
+        '  {"type":"occupancy","zone":…,"vehicleType":…,"windowStart":ms,"windowEnd":ms,"occupancy":0.625|null,\n' +
+        '   "coverage":…,"arrivals":…,"departures":…,"peakOccupied":…,"meanDwellMs":…|null,"detection":…}\n' +
+        'then {"type":"summary","accepted":…,"duplicate":…,"late":…,"unknownBay":…,"rejected":…}.\n' +
+        "At the end of the input the watermark moves to the last event time, so every window ending at or before it " +
+        "is printed. Invalid lines are counted as rejected and described on stderr. The output is byte-identical " +
+        "across runs. Semantics: docs/OCCUPANCY.md.",
+    )
+    .requiredOption("--city <file>", "city catalogue JSON", existingFile)
+    .requiredOption(
+      "--events <file>",
+      "events: .jsonl (JSON Lines) or .fb (frames); - for standard input",
+      existingFile,
+    )
+    .option(
+      "--window <duration>",
+      "tumbling window length, e.g. 5m, 15m, 1h (default: 5m)",
+      parseDuration,
+      300_000,
+    )
+    .option(
+      "--lateness <duration>",
+      "allowed lateness behind the newest event time (default: 2m)",
+      parseDuration,
+      120_000,
+    )
+    .option(
+      "--sensor-timeout <duration>",
+      "a sensor silent this long becomes unknown; at least the window (default: 4h)",
+      parseDuration,
+      14_400_000,
+    )
+    .option("--min-coverage <ratio>", "below this coverage occupancy is null (default: 0.5)", ratio, 0.5)
+    .addHelpText(
+      "after",
+      "\nDurations: 1500ms, 30s, 5m, 2h, 1d.\nExamples:\n  parkir replay --city seeds/palu/city.json --events day.jsonl > windows.jsonl\n" +
+        "  parkir replay --city seeds/palu/city.json --events day.fb --window 15m --lateness 30s",
+    )
+    .action((opts: ReplayCliOptions) => {
+      runReplay(
+        { cityPath: opts.city, eventsPath: opts.events },
+        {
+          windowMs: opts.window,
+          allowedLatenessMs: opts.lateness,
+          sensorTimeoutMs: opts.sensorTimeout,
+          minCoverage: opts.minCoverage,
+        },
+      );
+    });
+}

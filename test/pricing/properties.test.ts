@@ -1,0 +1,331 @@
+/** Invariants of quotes and batch billing over random policies, stays and price histories. */
+import fc from "fast-check";
+import { describe, expect, test } from "vitest";
+import { VEHICLE_CODES, vehicleCode } from "../../src/catalog/index.js";
+import {
+  billBatch,
+  compileTariffs,
+  loadPolicy,
+  PriceBook,
+  priceSlot,
+  quote,
+  type TariffTable,
+} from "../../src/pricing/index.js";
+import { pricingCity } from "./fixtures.js";
+
+const T0 = Date.parse("2025-03-24T00:00:00Z"); // spans the Berlin spring switch within 10 days
+const MIN = 60_000;
+const DAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"] as const;
+const cities = { makassar: pricingCity("Asia/Makassar"), berlin: pricingCity("Europe/Berlin") };
+
+const arbTiers = fc
+  .tuple(
+    fc.array(
+      fc.tuple(
+        fc.constantFrom(5, 15, 30, 60),
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 0, max: 5000 }),
+      ),
+      {
+        minLength: 1,
+        maxLength: 3,
+      },
+    ),
+    fc.boolean(),
+  )
+  .map(([parts, restOfStay]) => {
+    let from = 0;
+    return parts.map(([unit, count, amount], i) => {
+      const last = i === parts.length - 1;
+      const t =
+        last && restOfStay
+          ? { fromMinutes: from, amountMinor: amount }
+          : { fromMinutes: from, unitMinutes: unit, amountMinor: amount };
+      from += unit * count;
+      return t;
+    });
+  });
+
+const arbRate = fc
+  .record({
+    perVisit: fc.option(fc.integer({ min: 0, max: 5000 }), { nil: undefined }),
+    tiers: fc.option(arbTiers, { nil: undefined }),
+  })
+  .map(({ perVisit, tiers }) => ({
+    ...(perVisit !== undefined || tiers === undefined ? { perVisitMinor: perVisit ?? 1000 } : {}),
+    ...(tiers !== undefined ? { tiers } : {}),
+  }));
+
+const hhmm = (m: number) =>
+  `${String(Math.floor(m / 60)).padStart(2, "0")}:${String(m % 60).padStart(2, "0")}`;
+const arbBand = fc
+  .record({
+    start: fc.integer({ min: 0, max: 95 }),
+    len: fc.integer({ min: 1, max: 95 }),
+    days: fc.subarray([...DAYS], { minLength: 1 }),
+    holidays: fc.constantFrom("any", "only", "except"),
+  })
+  .map(({ start, len, days, holidays }) => ({
+    timeOfDayStart: hhmm(start * 15),
+    timeOfDayEnd: hhmm(((start + len) % 96) * 15 || 1440),
+    daysOfWeek: days,
+    holidays,
+  }));
+
+/** A random policy document: bands, rates, grace, caps, multipliers, a surcharge, rounding. */
+const arbPolicy = fc
+  .record({
+    rule: fc.constantFrom("nearest", "up", "down"),
+    step: fc.constantFrom(1, 100, 500),
+    bands: fc.array(fc.tuple(arbBand, arbRate), { minLength: 0, maxLength: 3 }),
+    fallback: fc.option(arbRate, { nil: undefined }),
+    grace: fc.integer({ min: 0, max: 30 }),
+    maxFeeSteps: fc.option(fc.integer({ min: 0, max: 100 }), { nil: undefined }),
+    capSteps: fc.option(fc.integer({ min: 0, max: 60 }), { nil: undefined }),
+    heavy: fc.constantFrom(1, 1.5, 2, 2.7),
+    surcharge: fc.option(fc.tuple(fc.integer({ min: 0, max: 2 }), fc.constantFrom(0.5, 2, 3)), {
+      nil: undefined,
+    }),
+    tz: fc.constantFrom("makassar", "berlin") as fc.Arbitrary<"makassar" | "berlin">,
+  })
+  .filter((p) => p.bands.length > 0 || p.fallback !== undefined)
+  .map((p) => {
+    const bands = p.bands.map(([b], i) => ({ id: `b${i}`, ...b }));
+    const rates = p.bands.map(([, r], i) => ({ band: `b${i}`, ...r }));
+    if (p.fallback) rates.push({ band: "always", ...p.fallback });
+    const doc = {
+      id: "random",
+      name: "random",
+      currency: "IDR",
+      rounding: { stepMinor: p.step, rule: p.rule },
+      calendar: { holidays: ["2025-03-26", "2025-03-30"] },
+      bands,
+      vehicleMultipliers: { heavy: p.heavy },
+      surcharges:
+        p.surcharge && p.surcharge[0] < bands.length
+          ? [{ id: "s", band: `b${p.surcharge[0]}`, multiplier: p.surcharge[1] }]
+          : [],
+      tariffs: [
+        {
+          id: "t",
+          vehicleTypes: ["car", "heavy"],
+          graceMinutes: p.grace,
+          ...(p.maxFeeSteps !== undefined ? { maxFeeMinor: p.maxFeeSteps * p.step * 10 } : {}),
+          ...(p.capSteps !== undefined ? { dailyCapMinor: p.capSteps * p.step * 10 } : {}),
+          rates,
+        },
+      ],
+    };
+    return { doc, tz: p.tz };
+  });
+
+function compile(p: { doc: object; tz: "makassar" | "berlin" }): TariffTable {
+  return compileTariffs(cities[p.tz], loadPolicy(p.doc));
+}
+
+/** A random price history over every slot of zones A1 and B1. */
+const arbChanges = fc.array(
+  fc.record({
+    zone: fc.constantFrom(0, 2),
+    code: fc.constantFrom(vehicleCode("car"), vehicleCode("heavy")),
+    band: fc.nat(3),
+    at: fc.oneof(
+      fc.integer({ min: T0 - 86_400_000, max: T0 + 12 * 86_400_000 }),
+      fc.integer({ min: T0, max: T0 + 86_400_000 }),
+    ),
+    price: fc.integer({ min: 0, max: 40 }).map((x) => x * 250),
+  }),
+  { maxLength: 60 },
+);
+
+function bookOf(
+  table: TariffTable,
+  changes: { zone: number; code: number; band: number; at: number; price: number }[],
+): PriceBook {
+  const book = new PriceBook(table.city.zoneCount * VEHICLE_CODES * table.nBands);
+  for (const c of [...changes].sort((a, b) => a.at - b.at)) {
+    if (c.band < table.nBands) book.set(priceSlot(c.zone, c.code, c.band, table.nBands), c.at, c.price);
+  }
+  return book;
+}
+
+const arbStay = fc.record({
+  s: fc.oneof(
+    fc.integer({ min: T0, max: T0 + 10 * 86_400_000 }),
+    fc.integer({ min: T0, max: T0 + 86_400_000 }),
+  ),
+  d: fc.oneof(fc.integer({ min: 0, max: 600 * MIN }), fc.integer({ min: 0, max: 3 * 86_400_000 })),
+  zone: fc.constantFrom("A1", "B1"),
+  vehicleType: fc.constantFrom("car", "heavy"),
+});
+const assurance = fc.constantFrom("locked" as const, "integrated" as const);
+
+describe("quote invariants", () => {
+  test("a quote never decreases when a stay grows; never exceeds the cap; is a multiple of the step; lines add up", () => {
+    fc.assert(
+      fc.property(
+        arbPolicy,
+        arbChanges,
+        arbStay,
+        fc.integer({ min: 0, max: 2 * 86_400_000 }),
+        assurance,
+        (p, changes, st, extra, mode) => {
+          const table = compile(p);
+          const book = bookOf(table, changes);
+          const a = quote(
+            table,
+            {
+              zone: st.zone,
+              vehicleType: st.vehicleType,
+              startMs: st.s,
+              endMs: st.s + st.d,
+              assurance: mode,
+            },
+            book,
+          );
+          const b = quote(
+            table,
+            {
+              zone: st.zone,
+              vehicleType: st.vehicleType,
+              startMs: st.s,
+              endMs: st.s + st.d + extra,
+              assurance: mode,
+            },
+            book,
+          );
+          expect(b.amount).toBeGreaterThanOrEqual(a.amount);
+          for (const x of [a, b]) {
+            expect(x.amount).toBeGreaterThanOrEqual(0);
+            expect(x.amount % table.roundStepMinor).toBe(0);
+            expect(x.breakdown.reduce((sum, l) => sum + l.amount, 0)).toBe(x.amount);
+            const maxFee = p.doc.tariffs[0]!.maxFeeMinor;
+            if (maxFee !== undefined) expect(x.amount).toBeLessThanOrEqual(maxFee);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  test("locked and integrated agree when prices do not change during the stay", () => {
+    fc.assert(
+      fc.property(arbPolicy, arbChanges, arbStay, (p, changes, st) => {
+        const table = compile(p);
+        // Every price set before arrival and none during the stay.
+        const before = changes.map((c) => ({ ...c, at: Math.min(c.at, st.s) }));
+        for (const book of [null, bookOf(table, before)]) {
+          const req = { zone: st.zone, vehicleType: st.vehicleType, startMs: st.s, endMs: st.s + st.d };
+          expect(quote(table, { ...req, assurance: "integrated" }, book).amount).toBe(
+            quote(table, { ...req, assurance: "locked" }, book).amount,
+          );
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  test("locked is integrated with every price held at its arrival value", () => {
+    fc.assert(
+      fc.property(arbPolicy, arbChanges, arbStay, (p, changes, st) => {
+        const table = compile(p);
+        const book = bookOf(table, changes);
+        const held = new PriceBook(book.slots);
+        for (let slot = 0; slot < book.slots; slot++) {
+          const price = book.priceAt(slot, st.s);
+          if (price !== undefined) held.set(slot, st.s, price);
+        }
+        const req = { zone: st.zone, vehicleType: st.vehicleType, startMs: st.s, endMs: st.s + st.d };
+        expect(quote(table, { ...req, assurance: "locked" }, book).amount).toBe(
+          quote(table, { ...req, assurance: "integrated" }, held).amount,
+        );
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  test("batch billing equals quote for random sessions", () => {
+    fc.assert(
+      fc.property(
+        arbPolicy,
+        arbChanges,
+        fc.array(arbStay, { minLength: 1, maxLength: 40 }),
+        assurance,
+        (p, changes, stays, mode) => {
+          const table = compile(p);
+          const book = bookOf(table, changes);
+          const n = stays.length;
+          const out = new Float64Array(n);
+          const report = billBatch(
+            table,
+            Float64Array.from(stays, (x) => x.s),
+            Float64Array.from(stays, (x) => x.s + x.d),
+            Uint32Array.from(stays, (x) => table.city.zoneIndex(x.zone)),
+            Uint8Array.from(stays, (x) => vehicleCode(x.vehicleType)),
+            out,
+            { assurance: mode, prices: book },
+          );
+          expect(report.invalid).toBe(0);
+          stays.forEach((x, i) => {
+            const q = quote(
+              table,
+              { zone: x.zone, vehicleType: x.vehicleType, startMs: x.s, endMs: x.s + x.d, assurance: mode },
+              book,
+            );
+            expect(out[i]).toBe(q.amount);
+          });
+          expect(report.totalMinor).toBe(out.reduce((a, b) => a + b, 0));
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+});
+
+test("batch billing refuses bad rows with -1 and counts them", () => {
+  const table = compile({
+    doc: {
+      id: "x",
+      name: "x",
+      currency: "IDR",
+      rounding: { stepMinor: 500, rule: "up" },
+      tariffs: [{ id: "t", vehicleTypes: ["car"], rates: [{ perVisitMinor: 4000 }] }],
+    },
+    tz: "makassar",
+  });
+  const out = new Int32Array(5);
+  const r = billBatch(
+    table,
+    Float64Array.of(T0, T0, Number.NaN, T0, T0),
+    Float64Array.of(T0 + MIN, T0 - 1, T0, T0 + 400 * 86_400_000, T0 + MIN),
+    Uint32Array.of(0, 0, 0, 0, 99),
+    Uint8Array.of(3, 3, 3, 3, 3),
+    out,
+  );
+  expect([...out]).toEqual([4000, -1, -1, -1, -1]);
+  expect(r).toEqual({ billed: 1, invalid: 4, totalMinor: 4000 });
+});
+
+test("a price book made for another table is refused", () => {
+  const table = compile({
+    doc: {
+      id: "x",
+      name: "x",
+      currency: "IDR",
+      rounding: { stepMinor: 500, rule: "up" },
+      tariffs: [{ id: "t", vehicleTypes: ["car"], rates: [{ perVisitMinor: 4000 }] }],
+    },
+    tz: "makassar",
+  });
+  const wrong = new PriceBook(table.priceSlots + 1);
+  expect(() => quote(table, { zone: "A1", vehicleType: "car", startMs: T0, endMs: T0 + MIN }, wrong)).toThrow(
+    /slots/,
+  );
+  const one = Float64Array.of(T0);
+  expect(() =>
+    billBatch(table, one, one, Uint32Array.of(0), Uint8Array.of(3), new Float64Array(1), { prices: wrong }),
+  ).toThrow(/slots/);
+  expect(() =>
+    billBatch(table, one, Float64Array.of(), Uint32Array.of(0), Uint8Array.of(3), new Float64Array(1)),
+  ).toThrow(/endsMs: has 0 rows/);
+});
