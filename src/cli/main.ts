@@ -7,8 +7,8 @@ import { ParkirError } from "../errors/index.js";
 import { register as registerConvert } from "./convert.js";
 import { CliError } from "./errors.js";
 import { register as registerGenerate } from "./generate.js";
-import { register as registerQuote } from "./quote.js";
 import { packageVersion } from "./paths.js";
+import { register as registerQuote } from "./quote.js";
 
 /** Builds the program with every subcommand registered (exported for tests). */
 export function buildProgram(): Command {

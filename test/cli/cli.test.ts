@@ -10,12 +10,14 @@ let err = "";
 beforeEach(() => {
   out = "";
   err = "";
-  vi.spyOn(process.stdout, "write").mockImplementation(
-    (s: string | Uint8Array) => ((out += String(s)), true),
-  );
-  vi.spyOn(process.stderr, "write").mockImplementation(
-    (s: string | Uint8Array) => ((err += String(s)), true),
-  );
+  vi.spyOn(process.stdout, "write").mockImplementation((s: string | Uint8Array) => {
+    out += String(s);
+    return true;
+  });
+  vi.spyOn(process.stderr, "write").mockImplementation((s: string | Uint8Array) => {
+    err += String(s);
+    return true;
+  });
   process.exitCode = undefined;
 });
 afterEach(() => {
