@@ -5,10 +5,12 @@ import { fileURLToPath } from "node:url";
 import { Command, CommanderError } from "commander";
 import { ParkirError } from "../errors/index.js";
 import { register as registerConvert } from "./convert.js";
+import { register as registerDemo } from "./demo.js";
 import { CliError } from "./errors.js";
 import { register as registerGenerate } from "./generate.js";
 import { packageVersion } from "./paths.js";
 import { register as registerQuote } from "./quote.js";
+import { register as registerReplay } from "./replay.js";
 
 /** Builds the program with every subcommand registered (exported for tests). */
 export function buildProgram(): Command {
@@ -19,7 +21,9 @@ export function buildProgram(): Command {
     .exitOverride();
   registerGenerate(program);
   registerConvert(program);
+  registerReplay(program);
   registerQuote(program);
+  registerDemo(program);
   for (const cmd of program.commands) cmd.exitOverride().showHelpAfterError("(run with --help for usage)");
   return program;
 }
@@ -58,6 +62,11 @@ function invokedDirectly(): boolean {
 }
 
 if (invokedDirectly()) {
+  // A closed pipe (`parkir replay … | head`) ends the run quietly, as Unix tools do.
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") process.exit(0);
+    throw e;
+  });
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

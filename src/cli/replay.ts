@@ -11,6 +11,9 @@ import { OccupancyEngine } from "../occupancy/engine.js";
 import type { OccupancyOptions } from "../occupancy/options.js";
 import type { WindowBatch } from "../occupancy/types.js";
 import { windowRecordLine } from "../occupancy/windows.js";
+import { decisionLine } from "../pricing/decision.js";
+import { PricingEngine } from "../pricing/engine.js";
+import { loadPolicyFile } from "../pricing/policy.js";
 import { EncodeReport, encodeEventBatches } from "../wire/encode.js";
 import { parseEventLines } from "../wire/events.js";
 import { looksFramed, readFrames } from "../wire/frames.js";
@@ -170,6 +173,8 @@ interface ReplayCliOptions {
   lateness: number;
   sensorTimeout: number;
   minCoverage: number;
+  policy?: string;
+  variant?: string;
 }
 
 /**
@@ -247,12 +252,22 @@ export function register(program: Command): void {
       14_400_000,
     )
     .option("--min-coverage <ratio>", "below this coverage occupancy is null (default: 0.5)", ratio, 0.5)
+    .option(
+      "--policy <file>",
+      "tariff policy JSON: interleave its tariff decisions after each window",
+      existingFile,
+    )
+    .option("--variant <name>", "policy variant to apply with --policy (e.g. dynamic)")
     .addHelpText(
       "after",
       "\nDurations: 1500ms, 30s, 5m, 2h, 1d.\nExamples:\n  parkir replay --city seeds/palu/city.json --events day.jsonl > windows.jsonl\n" +
         "  parkir replay --city seeds/palu/city.json --events day.fb --window 15m --lateness 30s",
     )
     .action((opts: ReplayCliOptions) => {
+      if (opts.variant !== undefined && opts.policy === undefined)
+        throw new CliError("--variant needs --policy");
+      const hooks: ReplayHooks =
+        opts.policy === undefined ? {} : { onWindows: tariffLines(opts.city, opts.policy, opts.variant) };
       runReplay(
         { cityPath: opts.city, eventsPath: opts.events },
         {
@@ -261,6 +276,25 @@ export function register(program: Command): void {
           sensorTimeoutMs: opts.sensorTimeout,
           minCoverage: opts.minCoverage,
         },
+        undefined,
+        hooks,
       );
     });
+}
+
+/** The `--policy` hook: a pricing engine fed every closed window, its decisions as `{"type":"tariff",…}` lines. */
+function tariffLines(
+  cityPath: string,
+  policyPath: string,
+  variant: string | undefined,
+): (batch: WindowBatch) => string[] {
+  const city = cityFromFile(cityPath);
+  let pricing: PricingEngine;
+  try {
+    pricing = new PricingEngine(city, loadPolicyFile(policyPath, variant === undefined ? {} : { variant }));
+  } catch (e) {
+    if (e instanceof ParkirConfigError) throw new CliError(`${policyPath}: ${e.message}`, 1);
+    throw e;
+  }
+  return (batch) => pricing.onWindows(batch).map((d) => decisionLine(d).trimEnd());
 }

@@ -42,4 +42,46 @@ export interface WindowBatch {
   readonly windowEnd: number;
   /** Rows ordered by zone index, then vehicle class code. */
   readonly records: readonly WindowRecord[];
+  /**
+   * The same rows as typed-array columns (row i of every column is records[i]). Present on batches from the
+   * engine, where `records` is built lazily from them on first access: read the columns on hot paths.
+   */
+  readonly columns?: WindowColumns;
+}
+
+/**
+ * The rows of one closed window as columns. Nullable figures are NaN where the record has null.
+ * Row order: zone index, then vehicle class code; only zone-classes with capacity > 0 have a row.
+ */
+export interface WindowColumns {
+  /** Number of rows. */
+  readonly length: number;
+  /** Dense zone index (the record's `zone` is `city.zones[zone].id`). */
+  readonly zone: Uint32Array;
+  /** Vehicle class code. */
+  readonly vehicle: Uint8Array;
+  /** Occupied-bay-ms / known-bay-ms; NaN when coverage is below the minimum or nothing was known. */
+  readonly occupancy: Float64Array;
+  /** Known-bay-ms / (capacity × window length). */
+  readonly coverage: Float64Array;
+  /** Arrivals counted in the window. */
+  readonly arrivals: Uint32Array;
+  /** Departures counted in the window. */
+  readonly departures: Uint32Array;
+  /** Most vehicles present at once. */
+  readonly peakOccupied: Uint32Array;
+  /** Mean dwell of stays that ended in the window with a known start, rounded to ms; NaN when none. */
+  readonly meanDwellMs: Float64Array;
+  /** Detection method used (DETECTION code). */
+  readonly detection: Uint8Array;
+  /** Confidence in [0, 1]. */
+  readonly confidence: Float64Array;
+  /** Capacity of the zone and class. */
+  readonly capacity: Uint32Array;
+  /** Occupied-bay-ms integrated over the window (exact integer). */
+  readonly occupiedBayMs: Float64Array;
+  /** Known-bay-ms integrated over the window (exact integer). */
+  readonly knownBayMs: Float64Array;
+  /** Vehicles the gate balance had to clamp away in the window (balancing rows; 0 elsewhere). */
+  readonly driftVehicles: Float64Array;
 }

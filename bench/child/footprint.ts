@@ -1,0 +1,89 @@
+/**
+ * Child: builds one bay model for N bays in a fresh heap and prints its retained memory.
+ * Usage: node --expose-gc footprint.js <model> <bays> <seed>; model is `city` (parkir's loadCity),
+ * `engine` (the city plus a new OccupancyEngine: per-bay state and window accumulators) or
+ * `plain-map` (what a user would write: a Map of bay id to a plain object with its state).
+ */
+import { type CityDocument, loadCity } from "../../src/catalog/index.js";
+import { OccupancyEngine } from "../../src/occupancy/index.js";
+import { scaleCity, syntheticCityDoc } from "../fixtures/city.js";
+
+/** What the footprint child prints. */
+export interface FootprintReport {
+  readonly model: string;
+  readonly bays: number;
+  /** Time to build the model from the document, ms. */
+  readonly buildMs: number;
+  /** Retained V8 heap after GC, bytes. */
+  readonly heapUsedBytes: number;
+  /** Retained memory outside the heap (typed arrays), bytes. */
+  readonly externalBytes: number;
+  /** Growth of the resident set, bytes (noisy: freed pages are not always returned). */
+  readonly rssBytes: number;
+}
+
+/** The hand-written alternative: one object per bay, keyed by id, plus a sensor index. */
+export function buildPlainMap(doc: CityDocument): {
+  bays: Map<string, object>;
+  sensors: Map<string, string>;
+} {
+  const bays = new Map<string, object>();
+  const sensors = new Map<string, string>();
+  for (const z of doc.zones) {
+    for (const b of z.bays) {
+      bays.set(b.id, {
+        id: b.id,
+        zone: z.id,
+        vehicleType: b.vehicleType,
+        sensorId: b.sensorId,
+        state: "unknown",
+        sinceMs: 0,
+      });
+      sensors.set(b.sensorId, b.id);
+    }
+  }
+  return { bays, sensors };
+}
+
+function gc(): void {
+  const g = (globalThis as { gc?: () => void }).gc;
+  if (g === undefined) throw new Error("run with --expose-gc");
+  g();
+  g();
+}
+
+function main(): void {
+  const [model = "city", baysArg = "100000", seedArg = "1"] = process.argv.slice(2);
+  const bays = Number(baysArg);
+  const seed = Number(seedArg);
+  gc();
+  const before = process.memoryUsage();
+  // The document is made after `before` and dropped before `after`: only what the model keeps counts.
+  let doc: CityDocument | null = scaleCity(syntheticCityDoc({ zones: 100, baysPerZone: 20, seed }), bays);
+  // A JSON round trip stands for a document read from a file: nothing shared with the generator.
+  doc = JSON.parse(JSON.stringify(doc)) as CityDocument;
+  const t0 = performance.now();
+  let held: unknown;
+  if (model === "city") held = loadCity(doc);
+  else if (model === "engine") {
+    const city = loadCity(doc);
+    held = { city, engine: new OccupancyEngine(city) };
+  } else if (model === "plain-map") held = buildPlainMap(doc);
+  else throw new Error(`unknown model ${model}`);
+  const buildMs = performance.now() - t0;
+  doc = null;
+  gc();
+  const after = process.memoryUsage();
+  const report: FootprintReport = {
+    model,
+    bays,
+    buildMs,
+    heapUsedBytes: after.heapUsed - before.heapUsed,
+    externalBytes: after.external - before.external,
+    rssBytes: after.rss - before.rss,
+  };
+  if (held === undefined) throw new Error("nothing built");
+  process.stdout.write(`${JSON.stringify(report)}\n`);
+}
+
+main();

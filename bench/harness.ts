@@ -1,0 +1,376 @@
+/**
+ * The benchmark harness: runs suites of cases side by side with benchmark.js, checks that every case
+ * of a suite computes the same result before anything is timed, and collects results in the JSON
+ * shape other tools read (`{meta, suites: [{name, workload, baseline, cases: [...]}]}`).
+ *
+ * benchmark.js 2.1.4 recompiles a test function from its source when setup/teardown are given
+ * (closures are then lost). We never pass setup or teardown to it: every case is a plain closure,
+ * prepared beforehand by its suite, and benchmark.js only ever calls it.
+ */
+import { cpus } from "node:os";
+import { isDeepStrictEqual } from "node:util";
+import Benchmark from "benchmark";
+
+/** How long and how large: `full` for published figures, `quick` for CI smoke runs, `tiny` for tests. */
+export type Profile = "tiny" | "quick" | "full";
+
+/** What a suite measures on, so a reader can reproduce it. */
+export interface Workload {
+  /** One sentence: what data, from where. */
+  readonly description: string;
+  /** PRNG seed of generated data (null when nothing is random). */
+  readonly seed: number | null;
+  /** Sizes (events, bays, zones, bytes...). */
+  readonly sizes: Readonly<Record<string, number | string>>;
+}
+
+/** Extra per-case figures written next to the standard fields (e.g. bytesPerEvent, latency). */
+export type CaseExtra = Readonly<
+  Record<string, number | string | boolean | null | Readonly<Record<string, number | null>>>
+>;
+
+/** Fields shared by every kind of case. */
+interface CaseBase {
+  /** Case name other tools rely on (e.g. `json`, `flatbuffers-view`). */
+  readonly name: string;
+  /** Events (or the suite's unit: bays, quotes) processed by one operation. */
+  readonly eventsPerOp: number;
+  /** Bytes of input one operation reads; gives bytesPerSec and fractionOfLimit. */
+  readonly bytesPerOp?: number;
+  /**
+   * The value compared across cases before timing; defaults to one call of `fn`. Must be equal
+   * (node:util isDeepStrictEqual, or the suite's `equal`) to the baseline's.
+   */
+  readonly result?: () => unknown;
+  /** Figures copied into the case's JSON. */
+  readonly extra?: CaseExtra;
+  /**
+   * Agreement group: results are compared within a group only (default: one group for the suite).
+   * For suites whose cases compute different things, e.g. one group per tariff, or a memory-read
+   * yardstick that computes no windows.
+   */
+  readonly group?: string;
+}
+
+/** A case timed by benchmark.js: `fn` is called in a loop, nothing else. */
+export interface TimedCase extends CaseBase {
+  /** One operation. Its return value is kept alive so the work cannot be optimised away. */
+  readonly fn: () => unknown;
+}
+
+/** A case that measures itself (child processes, latency runs) and reports the figures. */
+export interface MeasuredCase extends CaseBase {
+  /** Runs the measurement. */
+  readonly measure: () => Measurement | Promise<Measurement>;
+}
+
+/** What a self-measured case reports. */
+export interface Measurement {
+  /** Operations per second. */
+  readonly hz: number;
+  /** Relative margin of error at 95 %, percent. */
+  readonly rme: number;
+  /** Number of timed samples. */
+  readonly samples: number;
+  /** Figures copied into the case's JSON. */
+  readonly extra?: CaseExtra;
+}
+
+/** One case of a suite. */
+export type CaseSpec = TimedCase | MeasuredCase;
+
+/** A suite ready to run: its data is prepared and its cases are closures over it. */
+export interface SuiteSpec {
+  /** Suite name other tools rely on (e.g. `wire`). */
+  readonly name: string;
+  /** What the suite runs on. */
+  readonly workload: Workload;
+  /** Name of the case ratios are computed against. */
+  readonly baseline: string;
+  /** The cases, baseline included. */
+  readonly cases: readonly CaseSpec[];
+  /** Result equality; default node:util isDeepStrictEqual. */
+  readonly equal?: (a: unknown, b: unknown) => boolean;
+  /** Skip the equality check (suites whose cases measure different things, e.g. footprint). */
+  readonly independent?: boolean;
+}
+
+/** A named suite whose data is built only when it is selected. */
+export interface SuiteDefinition {
+  /** Suite name. */
+  readonly name: string;
+  /** One line for `--help`. */
+  readonly summary: string;
+  /** Prepares data and cases for a profile. */
+  build(context: BuildContext): SuiteSpec | Promise<SuiteSpec>;
+}
+
+/** What a suite's build step gets. */
+export interface BuildContext {
+  /** Size profile. */
+  readonly profile: Profile;
+  /** Progress line to stderr (or the test's sink). */
+  readonly log: (message: string) => void;
+}
+
+/** One case in the results JSON. */
+export interface CaseResult {
+  readonly name: string;
+  readonly hz: number;
+  readonly rme: number;
+  readonly samples: number;
+  readonly eventsPerOp: number;
+  readonly eventsPerSec: number;
+  readonly ratioToBaseline: number;
+  readonly [extra: string]: unknown;
+}
+
+/** One suite in the results JSON. */
+export interface SuiteResult {
+  readonly name: string;
+  readonly workload: Workload;
+  readonly baseline: string;
+  readonly cases: CaseResult[];
+}
+
+/** The results JSON. */
+export interface BenchResults {
+  readonly meta: {
+    readonly node: string;
+    readonly cpu: string;
+    readonly cores: number;
+    readonly date: string;
+    readonly quick: boolean;
+  };
+  readonly suites: SuiteResult[];
+}
+
+/** benchmark.js timing options per profile (seconds). */
+export interface TimingOptions {
+  /** Stop sampling after this many seconds (once minSamples are taken). */
+  readonly maxTime: number;
+  /** Take at least this many samples. */
+  readonly minSamples: number;
+  /** Each sample runs at least this long (seconds); benchmark.js picks the loop count. */
+  readonly minTime: number;
+  /** Untimed calls before sampling, for at least this long (seconds; at least one call), so the JIT has settled. */
+  readonly warmupTime: number;
+}
+
+/** Default timing per profile: full ≈ 3.5 s per case, quick ≈ 0.3 s, tiny as short as possible. */
+export const TIMING: Readonly<Record<Profile, TimingOptions>> = {
+  full: { maxTime: 3, minSamples: 10, minTime: 0.1, warmupTime: 0.5 },
+  quick: { maxTime: 0.25, minSamples: 3, minTime: 0.03, warmupTime: 0.03 },
+  tiny: { maxTime: 0.002, minSamples: 2, minTime: 0.0005, warmupTime: 0 },
+};
+
+/** Cases of a suite compute different results: the comparison would be meaningless, so nothing is timed. */
+export class BenchMismatchError extends Error {
+  override readonly name = "BenchMismatchError";
+  /** Suite name. */
+  readonly suite: string;
+  /** Case whose result differs from the baseline's. */
+  readonly caseName: string;
+  constructor(suite: string, caseName: string, reference: string, expected: unknown, actual: unknown) {
+    super(
+      `suite ${suite}: case ${caseName} computes a different result from ${reference}: ` +
+        `expected ${preview(expected)}, got ${preview(actual)}`,
+    );
+    this.suite = suite;
+    this.caseName = caseName;
+  }
+}
+
+/** Options of runBenchmarks. */
+export interface RunOptions {
+  /** Suites to run, in order. */
+  readonly suites: readonly SuiteDefinition[];
+  /** Size profile. Default "full". */
+  readonly profile?: Profile;
+  /** Overrides the profile's timing. */
+  readonly timing?: TimingOptions;
+  /** Progress sink; default writes lines to stderr. */
+  readonly log?: (message: string) => void;
+  /** Date for meta.date; default now. */
+  readonly now?: Date;
+}
+
+/** Results of timed functions are stored here so V8 cannot drop the work as dead code. */
+export const blackhole: { value: unknown } = { value: undefined };
+
+/**
+ * Runs suites and returns the results object. Throws BenchMismatchError when a suite's cases
+ * disagree, and rethrows any error a case raises.
+ *
+ * @example
+ * const results = await runBenchmarks({ suites: [wireSuite], profile: "quick" });
+ */
+export async function runBenchmarks(options: RunOptions): Promise<BenchResults> {
+  const profile = options.profile ?? "full";
+  const timing = options.timing ?? TIMING[profile];
+  const log = options.log ?? ((m: string) => process.stderr.write(`${m}\n`));
+  const suites: SuiteResult[] = [];
+  for (const def of options.suites) {
+    const started = performance.now();
+    log(`[${def.name}] preparing (${profile})`);
+    const spec = await def.build({ profile, log: (m) => log(`[${def.name}] ${m}`) });
+    if (spec.name !== def.name) throw new Error(`suite ${def.name} built a spec named ${spec.name}`);
+    suites.push(await runSuite(spec, timing, log));
+    log(`[${def.name}] done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  }
+  addFractionOfLimit(suites);
+  const cpuList = cpus();
+  return {
+    meta: {
+      node: process.version,
+      cpu: cpuList[0]?.model.trim() ?? "unknown",
+      cores: cpuList.length,
+      date: (options.now ?? new Date()).toISOString(),
+      quick: profile !== "full",
+    },
+    suites,
+  };
+}
+
+/**
+ * Checks a suite's results agree, then times every case and computes ratios to the baseline.
+ *
+ * @throws BenchMismatchError when a case's result differs from the baseline's.
+ */
+export async function runSuite(
+  spec: SuiteSpec,
+  timing: TimingOptions,
+  log: (m: string) => void,
+): Promise<SuiteResult> {
+  const names = new Set<string>();
+  for (const c of spec.cases) {
+    if (names.has(c.name)) throw new Error(`suite ${spec.name}: duplicate case ${c.name}`);
+    names.add(c.name);
+  }
+  const baseline = spec.cases.find((c) => c.name === spec.baseline);
+  if (baseline === undefined)
+    throw new Error(`suite ${spec.name}: baseline case ${spec.baseline} is missing`);
+  if (!spec.independent) checkAgreement(spec, baseline);
+
+  const measured: { spec: CaseSpec; m: Measurement }[] = [];
+  for (const c of spec.cases) {
+    log(`[${spec.name}] ${c.name} ...`);
+    const m = "fn" in c ? timeCase(`${spec.name}/${c.name}`, c.fn, timing) : await c.measure();
+    measured.push({ spec: c, m });
+    log(`[${spec.name}] ${c.name}: ${formatRate(m.hz)} ops/s ±${m.rme.toFixed(1)}% (${m.samples} samples)`);
+    (globalThis as { gc?: () => void }).gc?.();
+  }
+  const base = measured.find((x) => x.spec.name === spec.baseline)!;
+  const baseRate = base.m.hz * base.spec.eventsPerOp;
+  const cases = measured.map(({ spec: c, m }): CaseResult => {
+    const out: Record<string, unknown> = {
+      name: c.name,
+      hz: m.hz,
+      rme: m.rme,
+      samples: m.samples,
+      eventsPerOp: c.eventsPerOp,
+      eventsPerSec: m.hz * c.eventsPerOp,
+      // Events/s ratio: equals the hz ratio when both cases do the same events per operation.
+      ratioToBaseline: baseRate > 0 ? (m.hz * c.eventsPerOp) / baseRate : 0,
+    };
+    if (c.bytesPerOp !== undefined) out.bytesPerSec = m.hz * c.bytesPerOp;
+    Object.assign(out, c.extra, m.extra);
+    return out as CaseResult;
+  });
+  return { name: spec.name, workload: spec.workload, baseline: spec.baseline, cases };
+}
+
+function checkAgreement(spec: SuiteSpec, baseline: CaseSpec): void {
+  const equal = spec.equal ?? isDeepStrictEqual;
+  const resultOf = (c: CaseSpec): unknown => {
+    if (c.result !== undefined) return c.result();
+    if ("fn" in c) return c.fn();
+    throw new Error(`suite ${spec.name}: measured case ${c.name} needs a result() to be compared`);
+  };
+  const groups = new Map<string, CaseSpec[]>();
+  for (const c of spec.cases) {
+    const key = c.group ?? "";
+    groups.set(key, [...(groups.get(key) ?? []), c]);
+  }
+  for (const members of groups.values()) {
+    // The baseline is the reference of its group; other groups use their first case.
+    const reference = members.includes(baseline) ? baseline : members[0]!;
+    const expected = resultOf(reference);
+    for (const c of members) {
+      if (c === reference) continue;
+      const actual = resultOf(c);
+      if (!equal(expected, actual))
+        throw new BenchMismatchError(spec.name, c.name, reference.name, expected, actual);
+    }
+  }
+}
+
+function timeCase(name: string, fn: () => unknown, timing: TimingOptions): Measurement {
+  const warmupEnd = performance.now() + timing.warmupTime * 1000;
+  do blackhole.value = fn();
+  while (performance.now() < warmupEnd);
+  // Only `fn` is given (no setup/teardown), so benchmark.js calls the closure instead of recompiling it.
+  const bench = new Benchmark(
+    name,
+    () => {
+      blackhole.value = fn();
+    },
+    // benchmark.js reports no sample statistics with fewer than 2 samples.
+    {
+      maxTime: timing.maxTime,
+      minSamples: Math.max(2, timing.minSamples),
+      minTime: timing.minTime,
+      initCount: 1,
+    },
+  );
+  let result: Measurement | undefined;
+  let failure: unknown;
+  bench.on("cycle", (event: Benchmark.Event) => {
+    const b = event.target as unknown as Benchmark & { error?: unknown };
+    if (b.error !== undefined) failure = b.error;
+    else result = { hz: b.hz ?? 0, rme: b.stats?.rme ?? 0, samples: b.stats?.sample.length ?? 0 };
+  });
+  bench.on("error", (event: Benchmark.Event) => {
+    failure = (event.target as { error?: unknown }).error ?? new Error(`${name} failed`);
+  });
+  bench.run({ async: false });
+  if (failure !== undefined) throw failure instanceof Error ? failure : new Error(String(failure));
+  if (result === undefined || !(result.hz > 0) || result.samples === 0) {
+    throw new Error(`${name}: benchmark.js reported no usable cycle`);
+  }
+  return result;
+}
+
+/** Name of the suite whose baseline is the memory-read limit every kernel is compared with. */
+export const LIMIT_SUITE = "limit";
+
+/** Adds `fractionOfLimit` (bytesPerSec / the limit suite's baseline bytesPerSec) to cases that read bytes. */
+function addFractionOfLimit(suites: SuiteResult[]): void {
+  const limit = suites.find((s) => s.name === LIMIT_SUITE);
+  const base = limit?.cases.find((c) => c.name === limit.baseline);
+  const limitBytesPerSec = base?.bytesPerSec;
+  if (typeof limitBytesPerSec !== "number" || !(limitBytesPerSec > 0)) return;
+  for (const s of suites) {
+    for (const c of s.cases) {
+      if (typeof c.bytesPerSec === "number")
+        (c as Record<string, unknown>).fractionOfLimit = c.bytesPerSec / limitBytesPerSec;
+    }
+  }
+}
+
+/** Formats a rate with thousands separators and 3 significant digits for small values. */
+export function formatRate(hz: number): string {
+  if (!Number.isFinite(hz)) return String(hz);
+  if (hz >= 100) return Math.round(hz).toLocaleString("en-US");
+  return hz.toPrecision(3);
+}
+
+function preview(value: unknown): string {
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = String(value);
+  }
+  return text.length > 300 ? `${text.slice(0, 300)}…` : text;
+}

@@ -1,0 +1,154 @@
+/**
+ * The `footprint` suite: memory per 100,000 bays and cold start, each measured in a fresh child
+ * process so nothing else in the harness's heap distorts it.
+ *
+ * Cases `city` (baseline) and `plain-map` build a bay model for the same scaled catalogue; their
+ * hz is builds per second and `memory` holds what stays retained after GC. `cold-start` is the time
+ * from process start to the first verified batch of the catalogue; its hz is starts per second.
+ * The cases measure different things, so the suite has no result equality check.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { paluCatalogJson } from "../../src/generate/index.js";
+import { DEFAULT_OPTIONS } from "../../src/occupancy/index.js";
+import { type CdsEvent, toJsonLines } from "../../src/wire/index.js";
+import type { ColdStartReport } from "../child/coldstart.js";
+import type { FootprintReport } from "../child/footprint.js";
+import { childScript, runChild } from "../child/protocol.js";
+import { BENCH_SEED, paluWorkload } from "../fixtures/workload.js";
+import type { CaseSpec, Measurement, Profile, SuiteDefinition } from "../harness.js";
+import { median, summarizeTimings } from "../stats.js";
+
+/** Bays per footprint model, per profile (quick runs measure 25,000: bytesPerBay is what to compare). */
+export const FOOTPRINT_BAYS: Readonly<Record<Profile, number>> = {
+  full: 100_000,
+  quick: 25_000,
+  tiny: 2_000,
+};
+/** Child processes per case, per profile. */
+const RUNS: Readonly<Record<Profile, number>> = { full: 5, quick: 1, tiny: 1 };
+/** Cold-start child processes per profile. */
+const COLD_RUNS: Readonly<Record<Profile, number>> = { full: 10, quick: 2, tiny: 1 };
+/** Event time after which the engine (default 5-min windows, 2-min lateness) has closed its first window. */
+function firstWindowCloseMs(events: readonly CdsEvent[]): number {
+  let first = Number.POSITIVE_INFINITY;
+  for (const e of events) first = Math.min(first, Number(e.event_time));
+  const windowMs = DEFAULT_OPTIONS.windowMs;
+  return (Math.floor(first / windowMs) + 1) * windowMs + DEFAULT_OPTIONS.allowedLatenessMs + 60_000;
+}
+
+async function footprint(model: string, bays: number, runs: number): Promise<Measurement> {
+  const script = childScript("footprint");
+  const reports: FootprintReport[] = [];
+  for (let i = 0; i < runs; i++) {
+    reports.push(
+      await runChild<FootprintReport>(script, [model, String(bays), String(BENCH_SEED)], ["--expose-gc"]),
+    );
+  }
+  const t = summarizeTimings(reports.map((r) => r.buildMs));
+  const heap = median(reports.map((r) => r.heapUsedBytes));
+  const external = median(reports.map((r) => r.externalBytes));
+  const rss = median(reports.map((r) => r.rssBytes));
+  return {
+    hz: t.hz,
+    rme: t.rme,
+    samples: t.samples,
+    extra: {
+      memory: {
+        heapUsedBytes: heap,
+        externalBytes: external,
+        rssBytes: rss,
+        bytesPerBay: (heap + external) / bays,
+      },
+    },
+  };
+}
+
+/** The `footprint` suite. */
+export const footprintSuite: SuiteDefinition = {
+  name: "footprint",
+  summary: "heap and RSS per 100,000 bays (fresh child processes); cold start to the first window",
+  build({ profile }) {
+    const bays = FOOTPRINT_BAYS[profile];
+    const runs = RUNS[profile];
+    // Resolve child scripts now so a missing build fails before anything runs.
+    childScript("footprint");
+    const coldScript = childScript("coldstart");
+    // The first minutes of the Palu morning trace: enough event time for the watermark to close a window.
+    const palu = paluWorkload("quick");
+    const closeMs = firstWindowCloseMs(palu.events);
+    const firstBatch = palu.events.filter((e) => Number(e.event_time) < closeMs);
+    const cases: CaseSpec[] = [
+      {
+        name: "city",
+        eventsPerOp: bays,
+        extra: { note: "loadCity: validated document + typed-array indices; units are bays" },
+        measure: () => footprint("city", bays, runs),
+      },
+      {
+        name: "engine",
+        eventsPerOp: bays,
+        extra: { note: "the city plus a new OccupancyEngine (bay state, window rows), before any event" },
+        measure: () => footprint("engine", bays, runs),
+      },
+      {
+        name: "plain-map",
+        eventsPerOp: bays,
+        extra: { note: "Map<bayId, object> + Map<sensorId, bayId>, no validation" },
+        measure: () => footprint("plain-map", bays, runs),
+      },
+      {
+        name: "cold-start",
+        eventsPerOp: firstBatch.length,
+        extra: {
+          note: "process start → Palu catalogue loaded → first JSONL batch encoded and verified → first window emitted",
+        },
+        measure: async (): Promise<Measurement> => {
+          const dir = mkdtempSync(join(tmpdir(), "parkir-bench-"));
+          try {
+            const catalogPath = join(dir, "city.json");
+            const batchPath = join(dir, "batch.jsonl");
+            writeFileSync(catalogPath, paluCatalogJson());
+            writeFileSync(batchPath, toJsonLines(firstBatch));
+            const reports: ColdStartReport[] = [];
+            for (let i = 0; i < COLD_RUNS[profile]; i++) {
+              reports.push(await runChild<ColdStartReport>(coldScript, [catalogPath, batchPath]));
+            }
+            const t = summarizeTimings(reports.map((r) => r.firstWindowMs));
+            const phase = (f: (r: ColdStartReport) => number) => median(reports.map(f));
+            return {
+              hz: t.hz,
+              rme: t.rme,
+              samples: t.samples,
+              extra: {
+                phasesMs: {
+                  boot: phase((r) => r.bootMs),
+                  imports: phase((r) => r.importedMs - r.bootMs),
+                  catalog: phase((r) => r.catalogMs - r.importedMs),
+                  firstBatch: phase((r) => r.firstBatchMs - r.catalogMs),
+                  firstWindow: phase((r) => r.firstWindowMs - r.firstBatchMs),
+                  total: phase((r) => r.firstWindowMs),
+                },
+              },
+            };
+          } finally {
+            rmSync(dir, { recursive: true, force: true });
+          }
+        },
+      },
+    ];
+    return {
+      name: "footprint",
+      workload: {
+        description:
+          "Synthetic 100 × 20 catalogue scaled with scaleCity for memory; Palu catalogue and the first minutes of its morning trace for cold start",
+        seed: BENCH_SEED,
+        sizes: { bays, firstBatchEvents: firstBatch.length, runs, coldStartRuns: COLD_RUNS[profile] },
+      },
+      baseline: "city",
+      cases,
+      independent: true,
+    };
+  },
+};

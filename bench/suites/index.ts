@@ -1,0 +1,31 @@
+/** Every benchmark suite, in the order `npm run bench` runs them (limit first: others are reported against it). */
+import type { SuiteDefinition } from "../harness.js";
+import { engineSuite } from "./engine.js";
+import { footprintSuite } from "./footprint.js";
+import { limitSuite } from "./limit.js";
+import { occupancySuite } from "./occupancy.js";
+import { pricingControllerSuite, pricingSuite } from "./pricing.js";
+import { wireEncodeSuite, wireSuite } from "./wire.js";
+
+/** All suites in run order. */
+export const SUITES: readonly SuiteDefinition[] = [
+  limitSuite,
+  wireSuite,
+  wireEncodeSuite,
+  occupancySuite,
+  engineSuite,
+  pricingSuite,
+  pricingControllerSuite,
+  footprintSuite,
+];
+
+export {
+  engineSuite,
+  footprintSuite,
+  limitSuite,
+  occupancySuite,
+  pricingControllerSuite,
+  pricingSuite,
+  wireEncodeSuite,
+  wireSuite,
+};

@@ -1,0 +1,183 @@
+/**
+ * The `occupancy` suite: the same bay-sensor feed turned into 5-minute windows by parkir's engine
+ * (JS reference kernel, and the wasm kernel when it is built) and by the RxJS pipeline a user would write by hand, with a plain read of the
+ * same batch bytes as the yardstick. Before timing, the engine's windows (every row, every field)
+ * must equal the hand-written pipeline's.
+ *
+ * The feed is what the hand-written pipeline can handle: bay sensors only, in event-time order, no
+ * duplicates, no late events, no outages. The engine does its full work anyway (de-duplication,
+ * watermark, lateness checks, timeouts), so the comparison favours the hand-written pipeline.
+ */
+import { from } from "rxjs";
+import { type City, loadCity } from "../../src/catalog/index.js";
+import { OccupancyEngine, occupancy, type WindowBatch } from "../../src/occupancy/index.js";
+import { type KernelKind, kernelBuilt, wasmSupported } from "../../src/runtime/index.js";
+import { type CdsEvent, EventBatchView, encodeEvents } from "../../src/wire/index.js";
+import { syntheticCityDoc } from "../fixtures/city.js";
+import { synthEvents } from "../fixtures/events.js";
+import { BENCH_SEED } from "../fixtures/workload.js";
+import type { CaseSpec, Profile, SuiteDefinition, Workload } from "../harness.js";
+import { rxjsOccupancy } from "../peers/rxjs-occupancy.js";
+import { sumU32 } from "./limit.js";
+
+/** Sizes per profile: zones × 20 bays (every place sensed) and events. */
+export const OCCUPANCY_SIZES: Readonly<Record<Profile, { readonly zones: number; readonly events: number }>> =
+  {
+    full: { zones: 500, events: 1_000_000 },
+    quick: { zones: 100, events: 100_000 },
+    tiny: { zones: 10, events: 2_000 },
+  };
+
+/** Events per FlatBuffers batch fed to the engine. */
+export const OCCUPANCY_BATCH_EVENTS = 65_536;
+/** Engine options shared by every case (the defaults, spelled out). */
+export const OCCUPANCY_OPTIONS = { windowMs: 300_000, minCoverage: 0.5 } as const;
+
+/** A sensor-only feed over an all-sensed synthetic city, and its batches. */
+export interface SensorFeed {
+  readonly city: City;
+  readonly events: CdsEvent[];
+  readonly batches: Uint8Array[];
+  readonly workload: Workload;
+}
+
+/** Builds the sensor feed for a profile (also used by the engine suite). */
+export function sensorFeed(profile: Profile, batchEvents = OCCUPANCY_BATCH_EVENTS): SensorFeed {
+  const { zones, events: count } = OCCUPANCY_SIZES[profile];
+  const baysPerZone = profile === "tiny" ? 10 : 20;
+  const city = loadCity(syntheticCityDoc({ zones, baysPerZone, seed: BENCH_SEED, attendants: false }));
+  // Mean gap chosen so every bay hears from its sensor well within the 4 h timeout.
+  const events = synthEvents(city, { count, seed: BENCH_SEED, sensorsOnly: true, meanGapMs: 20 });
+  const batches: Uint8Array[] = [];
+  for (let i = 0; i < events.length; i += batchEvents) {
+    batches.push(encodeEvents(events.slice(i, i + batchEvents), city));
+  }
+  return {
+    city,
+    events,
+    batches,
+    workload: {
+      description:
+        "Synthetic all-sensed city; seeded bay-sensor feed (park_start/park_end/scheduled_report) in event-time order, 5-min windows",
+      seed: BENCH_SEED,
+      sizes: { events: events.length, zones, bays: city.bayCount, batchEvents, batches: batches.length },
+    },
+  };
+}
+
+/** Windows as plain JSON data (what both pipelines must agree on). */
+export function windowsJson(
+  windows: readonly { windowStart: number; windowEnd: number; records: unknown }[],
+): unknown {
+  return JSON.parse(
+    JSON.stringify(
+      windows.map((w) => ({ windowStart: w.windowStart, windowEnd: w.windowEnd, records: w.records })),
+    ),
+  );
+}
+
+/** Replays batches through a fresh engine, reading each window's columns; returns windows and a checksum. */
+export function replayEngine(
+  city: City,
+  batches: readonly Uint8Array[],
+  keep = false,
+  kernel: KernelKind = "js",
+): { windows: WindowBatch[]; checksum: number } {
+  const engine = new OccupancyEngine(city, { ...OCCUPANCY_OPTIONS, kernel });
+  const windows: WindowBatch[] = [];
+  let checksum = 0;
+  engine.windows$.subscribe((w) => {
+    const c = w.columns!;
+    for (let r = 0; r < c.length; r++) checksum += c.arrivals[r]! + c.peakOccupied[r]!;
+    if (keep) windows.push(w);
+  });
+  for (const b of batches) engine.ingest(b);
+  engine.close();
+  return { windows, checksum };
+}
+
+/** The `occupancy` suite. Baseline `js`. */
+export const occupancySuite: SuiteDefinition = {
+  name: "occupancy",
+  summary:
+    "windows from a bay-sensor feed: engine (JS and wasm kernels) vs hand-written RxJS groupBy/scan vs memory read",
+  build({ profile }) {
+    const { city, events, batches, workload } = sensorFeed(profile);
+    const n = events.length;
+    const bytes = batches.reduce((sum, b) => sum + b.byteLength, 0);
+    const views = batches.map((b) => EventBatchView.from(b, { city }));
+    const eventBytes = views.reduce((sum, v) => sum + v.length * v.stride, 0);
+    const words = views.map((v) => v.words());
+    const cases: CaseSpec[] = [
+      {
+        name: "js",
+        eventsPerOp: n,
+        bytesPerOp: eventBytes,
+        extra: { note: "new engine, ingest every batch (verify included), close; reads window columns" },
+        fn: () => replayEngine(city, batches).checksum,
+        result: () => windowsJson(replayEngine(city, batches, true).windows),
+      },
+      ...(wasmSupported() && kernelBuilt("occupancy")
+        ? [
+            {
+              name: "wasm",
+              eventsPerOp: n,
+              bytesPerOp: eventBytes,
+              extra: { note: 'the same engine with kernel: "wasm" (AssemblyScript port of the hot loops)' },
+              fn: () => replayEngine(city, batches, false, "wasm").checksum,
+              result: () => windowsJson(replayEngine(city, batches, true, "wasm").windows),
+            },
+          ]
+        : []),
+      {
+        name: "js-operator",
+        eventsPerOp: n,
+        bytesPerOp: eventBytes,
+        extra: { note: "the same engine through parkir's occupancy() RxJS operator" },
+        fn: () => {
+          let checksum = 0;
+          from(batches)
+            .pipe(occupancy(city, { ...OCCUPANCY_OPTIONS, kernel: "js" }))
+            .subscribe((w) => {
+              checksum += w.columns!.length;
+            });
+          return checksum;
+        },
+        result: () => {
+          const out: WindowBatch[] = [];
+          from(batches)
+            .pipe(occupancy(city, { ...OCCUPANCY_OPTIONS, kernel: "js" }))
+            .subscribe((w) => out.push(w));
+          return windowsJson(out);
+        },
+      },
+      {
+        name: "rxjs-idiomatic",
+        eventsPerOp: n,
+        extra: {
+          note: "Observable of plain event objects, groupBy(bay) + scan, windowing scan; plain-object rows",
+        },
+        fn: () => rxjsOccupancy(events, city, OCCUPANCY_OPTIONS).length,
+        result: () => windowsJson(rxjsOccupancy(events, city, OCCUPANCY_OPTIONS)),
+      },
+      {
+        name: "memory-read",
+        eventsPerOp: n,
+        bytesPerOp: eventBytes,
+        group: "memory-read",
+        extra: { note: "sum of the events' u32 words, same batches: computes no windows" },
+        fn: () => {
+          let s = 0;
+          for (const w of words) s = (s + sumU32(w)) >>> 0;
+          return s;
+        },
+      },
+    ];
+    return {
+      name: "occupancy",
+      workload: { ...workload, sizes: { ...workload.sizes, batchBytes: bytes } },
+      baseline: "js",
+      cases,
+    };
+  },
+};

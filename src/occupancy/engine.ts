@@ -1,0 +1,746 @@
+/**
+ * The occupancy engine: event-time windows over a stream of FlatBuffers event batches, with a watermark,
+ * allowed lateness, de-duplication, per-bay state, sensor health, checkpoints and RxJS outputs.
+ * docs/OCCUPANCY.md is the exact reference of the semantics; kernel.ts holds the hot loops.
+ */
+import { type Observable, Subject } from "rxjs";
+import type { City } from "../catalog/city.js";
+import { DETECTION, DETECTION_NAMES, type DetectionName } from "../catalog/city.js";
+import { VEHICLE_CODES } from "../catalog/vehicles.js";
+import { ParkirConfigError, ParkirError, ParkirWireError } from "../errors/index.js";
+import { type OccupancyKernel, occupancyKernel } from "../runtime/occupancy.js";
+import { EVENT_TYPES } from "../wire/kinds.js";
+import { FLAG_TARGET_ZONE, NO_DEVICE } from "../wire/layout.js";
+import { verifyBatch } from "../wire/verify.js";
+import { EventBatchView } from "../wire/view.js";
+import { bytesOf, readCheckpoint, writeCheckpoint } from "./checkpoint.js";
+import {
+  APPLY_COLD,
+  APPLY_DONE,
+  AU_KNOWN,
+  AU_OCC,
+  BF_ALL,
+  DM_HASH,
+  OCCUPIED,
+  PENDING_STRIDE,
+  R_ACCEPTED,
+  R_APPLIED,
+  R_DEADLINE_LB,
+  R_DECOMMISSIONED,
+  R_DUPLICATE,
+  R_FORCED,
+  R_H_COUNT,
+  R_HEAD,
+  R_HEALTH_DROPPED,
+  R_LATE,
+  R_LATE_COUNT,
+  R_LOST,
+  R_MAX_SEEN,
+  R_RECOVERED,
+  R_SESSIONS_EXPIRED,
+  R_SILENT,
+  R_TAIL,
+  R_TO_COUNT,
+  R_TO_CURSOR,
+  R_UNKNOWN,
+  R_UNSORTED,
+  R_WATERMARK,
+  R_WIN_END,
+  R_WIN_START,
+  R_WINDOWS,
+  RB_DMODE,
+  RB_FLAGS,
+  RB_STATE,
+  REC_BYTES,
+  REG_COUNT,
+} from "./kernel.js";
+import {
+  type OccupancyOptions,
+  type ResolvedOptions,
+  resolveOptions,
+  SEMANTIC_OPTIONS,
+  semanticOptionsJson,
+} from "./options.js";
+import { TAG_END, TAG_START } from "./payments.js";
+import type {
+  EngineCounters,
+  HealthEvent,
+  HealthReport,
+  HealthStatus,
+  IngestResult,
+  LateEvent,
+  LateReport,
+  OccupancySnapshot,
+} from "./reports.js";
+import { EngineState } from "./state.js";
+import type { WindowBatch } from "./types.js";
+import { ClosedWindow, ColumnPool, closeWindow, openWindow, rebuildTimeouts } from "./windows.js";
+import { admitPayment, applyZoneEvent, expireSessions, PaymentBook } from "./zone-events.js";
+
+/** Events admitted between two watermark steps (bounds the late log and the pending buffer's growth). */
+const CHUNK_EVENTS = 8192;
+/** Closed windows held before they are emitted within one call (bounds memory when the watermark jumps far). */
+export const WINDOWS_PER_EMIT = 16;
+const HEALTH_STATUS: readonly HealthStatus[] = ["silent", "lost", "decommissioned", "recovered"];
+
+if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
+  throw new ParkirError("parkir's occupancy engine needs a little-endian platform");
+}
+
+/**
+ * Turns event batches into windowed and live occupancy.
+ *
+ * `ingest` never throws on bad bytes: a batch that fails verification is refused whole, state unchanged,
+ * and the result carries `rejected: 1` and the ParkirWireError. Outputs are emitted synchronously before the
+ * call that produced them returns, in this order: `health$`, `late$`, then `windows$` (one per window); a call
+ * that closes many windows emits every WINDOWS_PER_EMIT windows so memory stays bounded. Subscribers may call
+ * the engine again from inside an emission (state is consistent at every emission).
+ *
+ * @example
+ * const engine = new OccupancyEngine(city, { windowMs: 300_000 });
+ * engine.windows$.subscribe((w) => console.log(w.windowStart, w.records.length));
+ * engine.ingest(encodeEvents(events, city));
+ * engine.close(); // flushes: every window ending at or before the last event time is emitted
+ */
+export class OccupancyEngine {
+  /** The catalogue. */
+  readonly city: City;
+  /** Resolved options. */
+  readonly options: ResolvedOptions;
+  /** One emission per closed window, in window order. */
+  readonly windows$: Observable<WindowBatch>;
+  /** One emission per call that found late events. */
+  readonly late$: Observable<LateReport>;
+  /** One emission per call that found sensor health changes. */
+  readonly health$: Observable<HealthReport>;
+
+  private readonly s: EngineState;
+  /** Hot loops: the JS reference or the wasm port (options.kernel), same results. */
+  private readonly k: OccupancyKernel;
+  private readonly book: PaymentBook;
+  private readonly windowsOut = new Subject<WindowBatch>();
+  private readonly lateOut = new Subject<LateReport>();
+  private readonly healthOut = new Subject<HealthReport>();
+  private readonly columnPool: ColumnPool;
+  private closedWindows: ClosedWindow[] = [];
+  private healthEvents: HealthEvent[] = [];
+  private healthDropped = 0;
+  private lateEvents: LateEvent[] = [];
+  private lateCount = 0;
+  private lastIngestClockMs: number;
+  private rejectedBatches = 0;
+  private closed = false;
+
+  /**
+   * @throws ParkirConfigError when options are invalid.
+   */
+  constructor(city: City, options: OccupancyOptions = {}) {
+    this.city = city;
+    this.options = resolveOptions(options);
+    this.s = new EngineState(city, this.options);
+    this.k = occupancyKernel(this.options.kernel).attach(this.s);
+    this.book = new PaymentBook(
+      this.options.sessionsMax,
+      this.options.paymentKeysMax,
+      this.options.sensorTimeoutMs,
+    );
+    this.columnPool = new ColumnPool(this.options.reuseWindowBuffers, this.s.rowCount);
+    this.windows$ = this.windowsOut.asObservable();
+    this.late$ = this.lateOut.asObservable();
+    this.health$ = this.healthOut.asObservable();
+    this.lastIngestClockMs = this.options.clock();
+  }
+
+  /**
+   * Continues from checkpoint bytes. Semantic options (window, lateness, timeout, coverage, limits) come from
+   * the checkpoint; `options` may set the others (clock, detail limits, idle advance) and may repeat semantic
+   * ones only with the same values.
+   *
+   * @throws ParkirWireError when the bytes are not a valid checkpoint for `city`; ParkirConfigError when
+   *   options conflict with the checkpoint's.
+   */
+  static restore(city: City, bytes: Uint8Array, options: OccupancyOptions = {}): OccupancyEngine {
+    const parts = readCheckpoint(bytes);
+    if (parts.city !== city.id || parts.catalogHash !== city.catalogHash) {
+      throw new ParkirWireError(
+        "catalog-mismatch",
+        0,
+        `checkpoint is for catalogue ${parts.city}#${parts.catalogHash}, engine has ${city.id}#${city.catalogHash}`,
+      );
+    }
+    let saved: Record<string, unknown>;
+    try {
+      saved = JSON.parse(parts.optionsJson) as Record<string, unknown>;
+    } catch {
+      throw new ParkirWireError("bad-string", 0, "checkpoint: options are not JSON");
+    }
+    if (typeof saved !== "object" || saved === null || Array.isArray(saved)) {
+      throw new ParkirWireError("bad-string", 0, "checkpoint: options are not an object");
+    }
+    const conflicts = SEMANTIC_OPTIONS.filter((k) => options[k] !== undefined && options[k] !== saved[k]).map(
+      (k) => ({
+        path: k,
+        message: `${String(options[k])} differs from the checkpoint's ${String(saved[k])}`,
+      }),
+    );
+    if (conflicts.length > 0) throw new ParkirConfigError("restore options", conflicts);
+    const merged: Record<string, unknown> = { ...options };
+    for (const k of SEMANTIC_OPTIONS) merged[k] = saved[k];
+    let engine: OccupancyEngine;
+    try {
+      engine = new OccupancyEngine(city, merged as OccupancyOptions);
+    } catch (e) {
+      if (e instanceof ParkirConfigError)
+        throw new ParkirWireError("bad-field", 0, `checkpoint: ${e.message}`);
+      throw e;
+    }
+    if (semanticOptionsJson(engine.options) !== parts.optionsJson) {
+      throw new ParkirWireError("bad-field", 0, "checkpoint: options are not in canonical form");
+    }
+    engine.load(parts.sections);
+    const reg = engine.s.reg;
+    if (!Object.is(reg[R_WATERMARK], parts.watermarkMs) || !Object.is(reg[R_MAX_SEEN], parts.maxEventMs)) {
+      throw new ParkirWireError("bad-field", 0, "checkpoint: header and registers disagree");
+    }
+    return engine;
+  }
+
+  /**
+   * Ingests one batch (FlatBuffers bytes, or a view, which is verified again against this catalogue).
+   * Accepted events are applied in event-time order once the watermark passes them; windows the watermark
+   * passes are closed and emitted before this returns.
+   *
+   * @throws ParkirError when the engine is closed (a programming error; bad bytes never throw).
+   */
+  ingest(batch: Uint8Array | EventBatchView): IngestResult {
+    this.assertOpen();
+    const s = this.s;
+    const reg = s.reg;
+    let view: EventBatchView;
+    try {
+      if (batch instanceof EventBatchView) {
+        verifyBatch(batch.bytes, { city: this.city });
+        view = batch;
+      } else view = EventBatchView.from(batch, { city: this.city });
+    } catch (e) {
+      if (!(e instanceof ParkirWireError)) throw e;
+      // Counted outside the checkpointed registers: a refused batch leaves the state byte-for-byte unchanged.
+      this.rejectedBatches++;
+      return {
+        accepted: 0,
+        duplicate: 0,
+        late: 0,
+        unknownBay: 0,
+        rejected: 1,
+        error: e,
+        windowsClosed: 0,
+        watermarkMs: reg[R_WATERMARK]!,
+      };
+    }
+    this.lastIngestClockMs = this.options.clock();
+    const before = [reg[R_ACCEPTED]!, reg[R_DUPLICATE]!, reg[R_LATE]!, reg[R_UNKNOWN]!, reg[R_WINDOWS]!];
+    const words = this.k.stage(view.words());
+    const n = view.length;
+    const base = view.baseTimeMs;
+    for (let from = 0; from < n; from += CHUNK_EVENTS) {
+      const end = Math.min(n, from + CHUNK_EVENTS);
+      s.ensurePending(end - from);
+      s.ensureLate(end - from);
+      reg[R_LATE_COUNT] = 0;
+      let i = from;
+      while (i < end) {
+        i = this.k.admitEvents(s, words, i, end, base);
+        if (i < end) admitPayment(s, this.book, words, i++, base);
+      }
+      this.collectLate(view);
+      this.advance(reg[R_WATERMARK]!, false);
+      this.enforcePendingLimit();
+    }
+    const result: IngestResult = {
+      accepted: reg[R_ACCEPTED]! - before[0]!,
+      duplicate: reg[R_DUPLICATE]! - before[1]!,
+      late: reg[R_LATE]! - before[2]!,
+      unknownBay: reg[R_UNKNOWN]! - before[3]!,
+      rejected: 0,
+      windowsClosed: reg[R_WINDOWS]! - before[4]!,
+      watermarkMs: reg[R_WATERMARK]!,
+    };
+    this.emit();
+    return result;
+  }
+
+  /**
+   * Moves the watermark forward to `timeMs` (never back), closing the windows it passes. Events older than
+   * it arriving later are late.
+   *
+   * @returns the number of windows closed.
+   */
+  advanceTo(timeMs: number): number {
+    this.assertOpen();
+    if (!Number.isFinite(timeMs)) throw new ParkirError(`advanceTo needs a finite time, got ${timeMs}`);
+    const reg = this.s.reg;
+    const before = reg[R_WINDOWS]!;
+    if (timeMs > reg[R_WATERMARK]!) {
+      reg[R_WATERMARK] = Math.floor(timeMs);
+      this.advance(reg[R_WATERMARK]!, false);
+    }
+    this.emit();
+    return reg[R_WINDOWS]! - before;
+  }
+
+  /**
+   * Processing-time step for live feeds: when `idleAdvanceMs` > 0 and no batch arrived for that long on the
+   * clock, moves the watermark to clock() − allowedLatenessMs (event time is assumed to follow the clock).
+   *
+   * @returns the number of windows closed.
+   */
+  tick(): number {
+    this.assertOpen();
+    const o = this.options;
+    const now = o.clock();
+    if (o.idleAdvanceMs === 0 || now - this.lastIngestClockMs < o.idleAdvanceMs) return 0;
+    return this.advanceTo(now - o.allowedLatenessMs);
+  }
+
+  /**
+   * Flushes and completes: the watermark moves to the newest event time, every event is applied, every
+   * window ending at or before it is emitted, then the observables complete. Idempotent.
+   */
+  close(): void {
+    if (this.closed) return;
+    this.columnPool.reset();
+    const reg = this.s.reg;
+    const maxSeen = reg[R_MAX_SEEN]!;
+    if (Number.isFinite(maxSeen)) {
+      if (maxSeen > reg[R_WATERMARK]!) reg[R_WATERMARK] = maxSeen;
+      this.advance(maxSeen, true);
+    }
+    this.emit();
+    this.closed = true;
+    this.windowsOut.complete();
+    this.lateOut.complete();
+    this.healthOut.complete();
+  }
+
+  /** Whether close() was called. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Current watermark, ms since the epoch (−Infinity before the first event). */
+  get watermarkMs(): number {
+    return this.s.reg[R_WATERMARK]!;
+  }
+
+  /** Newest accepted event time (−Infinity before the first event). */
+  get maxEventMs(): number {
+    return this.s.reg[R_MAX_SEEN]!;
+  }
+
+  /** Running totals. */
+  get counters(): EngineCounters {
+    const r = this.s.reg;
+    return {
+      accepted: r[R_ACCEPTED]!,
+      duplicate: r[R_DUPLICATE]!,
+      late: r[R_LATE]!,
+      unknownBay: r[R_UNKNOWN]!,
+      rejected: this.rejectedBatches,
+      applied: r[R_APPLIED]!,
+      pending: r[R_TAIL]! - r[R_HEAD]!,
+      windowsClosed: r[R_WINDOWS]!,
+      forcedWatermark: r[R_FORCED]!,
+      silent: r[R_SILENT]!,
+      lost: r[R_LOST]!,
+      decommissioned: r[R_DECOMMISSIONED]!,
+      recovered: r[R_RECOVERED]!,
+      sessionsExpired: r[R_SESSIONS_EXPIRED]!,
+    };
+  }
+
+  /** Live occupancy per zone and class as of the watermark, in O(zones). */
+  snapshot(): OccupancySnapshot {
+    const s = this.s;
+    const zc = s.zoneCount * VEHICLE_CODES;
+    const occupied = new Uint32Array(zc);
+    const known = new Uint32Array(zc);
+    const detection = new Uint8Array(zc);
+    const zoneOccupied = new Uint32Array(s.zoneCount);
+    const zoneKnown = new Uint32Array(s.zoneCount);
+    const zoneCapacity = new Uint32Array(s.zoneCount);
+    for (let r = 0; r < s.rowCount; r++) {
+      let method = s.rowDetection[r]!;
+      let o = s.accU32[r * 16 + AU_OCC]!;
+      let k = s.accU32[r * 16 + AU_KNOWN]!;
+      if (method === DETECTION.modelBased || (k === 0 && s.qKnown[r]! > 0)) {
+        method = DETECTION.modelBased;
+        o = s.qOcc[r]!;
+        k = s.qKnown[r]!;
+      }
+      const z = s.rowZone[r]!;
+      const i = z * VEHICLE_CODES + s.rowVehicle[r]!;
+      occupied[i] = o;
+      known[i] = k;
+      detection[i] = method;
+      zoneOccupied[z] = zoneOccupied[z]! + o;
+      zoneKnown[z] = zoneKnown[z]! + k;
+      zoneCapacity[z] = zoneCapacity[z]! + s.rowCapacity[r]!;
+    }
+    const reg = s.reg;
+    return {
+      atMs: this.closed ? reg[R_MAX_SEEN]! : reg[R_WATERMARK]!,
+      windowStartMs: reg[R_WIN_START]!,
+      occupied,
+      known,
+      capacity: this.city.capacity.slice(),
+      detection,
+      zoneOccupied,
+      zoneKnown,
+      zoneCapacity,
+      detectionOf: (zone: number, code: number): DetectionName =>
+        DETECTION_NAMES[detection[zone * VEHICLE_CODES + code] ?? 0]!,
+    };
+  }
+
+  /**
+   * The full state as FlatBuffers `Checkpoint` bytes (see checkpoint.ts): bays, de-duplication memory, open
+   * window accumulators, pending events, payments, watermark and counters. Restoring gives results identical
+   * to an uninterrupted run.
+   */
+  checkpoint(): Uint8Array {
+    const s = this.s;
+    this.k.sortPending(s);
+    const reg = s.reg;
+    const head = reg[R_HEAD]!;
+    const tail = reg[R_TAIL]!;
+    const sections = new Map<string, Uint8Array>();
+    // Derived registers are written in canonical form, so restore(checkpoint()) checkpoints to the same bytes.
+    const saved = reg.slice();
+    saved[R_HEAD] = 0;
+    saved[R_TAIL] = tail - head;
+    saved[R_UNSORTED] = -1;
+    saved[R_TO_COUNT] = 0;
+    saved[R_TO_CURSOR] = 0;
+    saved[R_H_COUNT] = 0;
+    saved[R_LATE_COUNT] = 0;
+    saved[R_DEADLINE_LB] = Number.NEGATIVE_INFINITY;
+    sections.set("reg", bytesOf(saved));
+    for (const [name, arr] of s.sections()) sections.set(name, bytesOf(arr));
+    sections.set("pending.time", bytesOf(s.pTime.subarray(head, tail)));
+    sections.set("pending.words", bytesOf(s.pWords.subarray(head * PENDING_STRIDE, tail * PENDING_STRIDE)));
+    const sessions = this.book.sessions.entries();
+    const keys = this.book.keys.entries();
+    sections.set("pay.sessions.seq", bytesOf(sessions.seq));
+    sections.set("pay.sessions.row", bytesOf(sessions.row));
+    sections.set("pay.sessions.start", bytesOf(sessions.start));
+    sections.set("pay.keys.seq", bytesOf(keys.seq));
+    sections.set("pay.keys.tag", bytesOf(keys.tag));
+    return writeCheckpoint({
+      city: this.city.id,
+      catalogHash: this.city.catalogHash,
+      watermarkMs: reg[R_WATERMARK]!,
+      maxEventMs: reg[R_MAX_SEEN]!,
+      optionsJson: semanticOptionsJson(this.options),
+      sections,
+    });
+  }
+
+  // ---- internals ----
+
+  /** Starts a public call: checks the engine is open; in reuse mode, earlier windows' buffers are recycled. */
+  private assertOpen(): void {
+    if (this.closed) throw new ParkirError("the occupancy engine is closed");
+    this.columnPool.reset();
+  }
+
+  /** Applies pending events below `limitMs` (≤ when flushing), closing each window it passes. */
+  private advance(limitMs: number, flush: boolean): void {
+    const s = this.s;
+    const reg = s.reg;
+    const w = s.windowMs;
+    this.k.sortPending(s);
+    for (;;) {
+      let ws = reg[R_WIN_START]!;
+      if (ws < 0) {
+        const head = reg[R_HEAD]!;
+        if (head >= reg[R_TAIL]!) return;
+        const t0 = s.pTime[head]!;
+        if (flush ? t0 > limitMs : t0 >= limitMs) return;
+        ws = Math.floor(t0 / w) * w;
+        openWindow(s, ws);
+      }
+      const we = ws + w;
+      const limit = we <= limitMs ? we : flush ? limitMs + 1 : limitMs;
+      this.runSegment(limit);
+      if (we > limitMs) return;
+      const slot = this.columnPool.take();
+      closeWindow(s, this.options.minCoverage, this.options.countHalfLifeMs, slot.columns);
+      this.closedWindows.push(new ClosedWindow(this.city, ws, we, slot));
+      openWindow(s, we);
+      if (this.closedWindows.length >= WINDOWS_PER_EMIT) this.emit();
+    }
+  }
+
+  /** Applies everything below `limit` inside the open window: bay events in the kernel, zone events here. */
+  private runSegment(limit: number): void {
+    const s = this.s;
+    for (;;) {
+      const status = this.k.applyEvents(s, limit);
+      this.drainHealth();
+      if (status === APPLY_DONE) break;
+      if (status === APPLY_COLD) applyZoneEvent(s, this.book);
+    }
+    expireSessions(s, this.book, limit);
+  }
+
+  /** When more than pendingMax events wait, forces the watermark past the oldest ones. */
+  private enforcePendingLimit(): void {
+    const s = this.s;
+    const reg = s.reg;
+    const max = this.options.pendingMax;
+    if (s.pendingCount <= max) return;
+    this.k.sortPending(s);
+    const last = s.pTime[reg[R_TAIL]! - max - 1]!;
+    const forced = last + 1;
+    if (forced > reg[R_WATERMARK]!) reg[R_WATERMARK] = forced;
+    reg[R_FORCED] = reg[R_FORCED]! + 1;
+    this.advance(reg[R_WATERMARK]!, false);
+  }
+
+  private drainHealth(): void {
+    const s = this.s;
+    const n = s.reg[R_H_COUNT]!;
+    if (n === 0) return;
+    const max = this.options.healthDetailsMax;
+    for (let i = 0; i < n; i++) {
+      if (this.healthEvents.length >= max) {
+        this.healthDropped++;
+        continue;
+      }
+      const b = s.hBay[i]!;
+      this.healthEvents.push({
+        status: HEALTH_STATUS[s.hCode[i]!]!,
+        bay: this.city.bayId(b),
+        device: this.city.deviceId(b),
+        zone: this.city.zones[s.bayZone[b]!]!.id,
+        atMs: s.hTime[i]!,
+      });
+    }
+    s.reg[R_HEALTH_DROPPED] = s.reg[R_HEALTH_DROPPED]! + (n - Math.min(n, max));
+    s.reg[R_H_COUNT] = 0;
+  }
+
+  private collectLate(view: EventBatchView): void {
+    const s = this.s;
+    const n = s.reg[R_LATE_COUNT]!;
+    this.lateCount += n;
+    for (let k = 0; k < n && this.lateEvents.length < this.options.lateDetailsMax; k++) {
+      const i = s.lateIdx[k]!;
+      const target = view.target(i);
+      const zoneTarget = (view.flags(i) & FLAG_TARGET_ZONE) !== 0;
+      const zone = zoneTarget ? target : this.city.bayZone[target]!;
+      this.lateEvents.push({
+        index: i,
+        eventId: view.eventId(i),
+        eventType: EVENT_TYPES[view.kind(i)]!,
+        timeMs: view.timeMs(i),
+        watermarkMs: s.lateWm[k]!,
+        bay: zoneTarget ? "" : this.city.bayId(target),
+        zone: this.city.zones[zone]!.id,
+      });
+    }
+    s.reg[R_LATE_COUNT] = 0;
+  }
+
+  /** Emits what the last call produced: health, late, then windows. */
+  private emit(): void {
+    const health = this.healthEvents;
+    const dropped = this.healthDropped;
+    const late = this.lateEvents;
+    const lateCount = this.lateCount;
+    const windows = this.closedWindows;
+    this.healthEvents = [];
+    this.healthDropped = 0;
+    this.lateEvents = [];
+    this.lateCount = 0;
+    this.closedWindows = [];
+    if (health.length > 0 || dropped > 0) {
+      this.healthOut.next({ events: health, dropped, detectedAtMs: this.options.clock() });
+    }
+    if (lateCount > 0)
+      this.lateOut.next({ count: lateCount, events: late, watermarkMs: this.s.reg[R_WATERMARK]! });
+    for (const w of windows) this.windowsOut.next(w);
+  }
+
+  /** Loads verified checkpoint sections into this fresh engine (throws ParkirWireError before any change). */
+  private load(sections: ReadonlyMap<string, Uint8Array>): void {
+    const s = this.s;
+    const get = (name: string, bytesPer: number, count: number): Uint8Array => {
+      const b = sections.get(name);
+      if (b === undefined)
+        throw new ParkirWireError("bad-field", 0, `checkpoint: section ${name} is missing`);
+      if (count >= 0 ? b.byteLength !== count * bytesPer : b.byteLength % bytesPer !== 0) {
+        throw new ParkirWireError("bad-field", 0, `checkpoint: section ${name} has ${b.byteLength} bytes`);
+      }
+      return b;
+    };
+    const typed = <T extends Uint8Array | Uint32Array | Float64Array>(
+      ctor: { new (n: number): T; BYTES_PER_ELEMENT: number },
+      name: string,
+      count: number,
+    ): T => {
+      const b = get(name, ctor.BYTES_PER_ELEMENT, count);
+      const out = new ctor(b.byteLength / ctor.BYTES_PER_ELEMENT);
+      bytesOf(out).set(b);
+      return out;
+    };
+    const known = new Set([
+      "checksum",
+      "reg",
+      "pending.time",
+      "pending.words",
+      "pay.sessions.seq",
+      "pay.sessions.row",
+      "pay.sessions.start",
+      "pay.keys.seq",
+      "pay.keys.tag",
+    ]);
+    for (const [name] of s.sections()) known.add(name);
+    for (const name of sections.keys()) {
+      if (!known.has(name)) throw new ParkirWireError("bad-field", 0, `checkpoint: unknown section ${name}`);
+    }
+    // Read and check everything first.
+    const reg = typed(Float64Array, "reg", REG_COUNT);
+    const arrays = s.sections().map(([name, arr]) => {
+      const ctor = arr.constructor as { new (n: number): typeof arr; BYTES_PER_ELEMENT: number };
+      return [arr, typed(ctor, name, arr.length)] as const;
+    });
+    const pTime = typed(Float64Array, "pending.time", -1);
+    const pWords = typed(Uint32Array, "pending.words", pTime.length * PENDING_STRIDE);
+    const pay = {
+      sessionSeq: typed(Uint32Array, "pay.sessions.seq", -1),
+      sessionRow: typed(Uint32Array, "pay.sessions.row", -1),
+      sessionStart: typed(Float64Array, "pay.sessions.start", -1),
+      keySeq: typed(Uint32Array, "pay.keys.seq", -1),
+      keyTag: typed(Uint8Array, "pay.keys.tag", -1),
+    };
+    this.check(reg, arrays, pTime, pWords, pay);
+    // Commit.
+    for (const [dst, src] of arrays) (dst as Uint8Array).set(src as Uint8Array);
+    s.reg.set(reg);
+    s.reg[R_HEAD] = 0;
+    s.reg[R_TAIL] = 0;
+    s.reg[R_UNSORTED] = -1;
+    s.reg[R_H_COUNT] = 0;
+    s.reg[R_LATE_COUNT] = 0;
+    s.reg[R_DEADLINE_LB] = Number.NEGATIVE_INFINITY;
+    s.ensurePending(pTime.length);
+    s.pTime.set(pTime);
+    s.pWords.set(pWords);
+    s.reg[R_TAIL] = pTime.length;
+    if (pTime.length > 1) s.reg[R_UNSORTED] = 1;
+    for (let i = 0; i < pay.sessionSeq.length; i++) {
+      this.book.sessions.open(pay.sessionSeq[i]!, pay.sessionRow[i]!, pay.sessionStart[i]!);
+    }
+    for (let i = 0; i < pay.keySeq.length; i++) this.book.keys.add(pay.keySeq[i]!, pay.keyTag[i]!);
+    s.setRowFields();
+    if (s.reg[R_WIN_START]! >= 0) rebuildTimeouts(s);
+    else {
+      s.reg[R_TO_COUNT] = 0;
+      s.reg[R_TO_CURSOR] = 0;
+    }
+  }
+
+  /** Range checks of restored state so that no index can point outside an array. */
+  private check(
+    reg: Float64Array,
+    arrays: readonly (readonly [
+      Uint8Array | Uint32Array | Float64Array,
+      Uint8Array | Uint32Array | Float64Array,
+    ])[],
+    pTime: Float64Array,
+    pWords: Uint32Array,
+    pay: {
+      sessionSeq: Uint32Array;
+      sessionRow: Uint32Array;
+      sessionStart: Float64Array;
+      keySeq: Uint32Array;
+      keyTag: Uint8Array;
+    },
+  ): void {
+    const s = this.s;
+    const bad = (what: string): never => {
+      throw new ParkirWireError("bad-field", 0, `checkpoint: ${what}`);
+    };
+    for (let i = 0; i < REG_COUNT; i++) if (Number.isNaN(reg[i]!)) bad(`register ${i} is NaN`);
+    const ws = reg[R_WIN_START]!;
+    if (
+      ws !== -1 &&
+      !(Number.isInteger(ws) && ws >= 0 && ws % s.windowMs === 0 && reg[R_WIN_END] === ws + s.windowMs)
+    ) {
+      bad("window bounds are invalid");
+    }
+    const records = arrays[0]![1] as Uint8Array;
+    for (let i = 0; i < s.recCount; i++) {
+      const at = i * REC_BYTES;
+      if (
+        records[at + RB_STATE]! > OCCUPIED ||
+        (records[at + RB_FLAGS]! & ~BF_ALL) !== 0 ||
+        records[at + RB_DMODE]! > DM_HASH
+      ) {
+        bad(`record ${i} is invalid`);
+      }
+    }
+    for (let i = 0; i < pTime.length; i++) {
+      const t = pTime[i]!;
+      if (!Number.isInteger(t) || t < 0) bad(`pending event ${i} has an invalid time`);
+      const p = i * PENDING_STRIDE;
+      const kvf = pWords[p + 3]!;
+      if ((kvf & 0xff) >= EVENT_TYPES.length || ((kvf >>> 8) & 0xff) >= VEHICLE_CODES || kvf >>> 24 !== 0) {
+        bad(`pending event ${i} has an invalid kind`);
+      }
+      const zoneTarget = ((kvf >>> 16) & FLAG_TARGET_ZONE) !== 0;
+      if (pWords[p]! >= (zoneTarget ? s.zoneCount : s.bayCount))
+        bad(`pending event ${i} has an invalid target`);
+      const device = pWords[p + 4]!;
+      if (device !== NO_DEVICE && device >= s.deviceCount) bad(`pending event ${i} has an invalid device`);
+    }
+    const n = pay.sessionSeq.length;
+    if (n > this.options.sessionsMax || pay.sessionRow.length !== n || pay.sessionStart.length !== n) {
+      bad("open sessions are invalid");
+    }
+    const seen = new Set<number>();
+    for (let i = 0; i < n; i++) {
+      if (
+        pay.sessionRow[i]! >= s.rowCount ||
+        !Number.isInteger(pay.sessionStart[i]!) ||
+        seen.has(pay.sessionSeq[i]!)
+      ) {
+        bad(`payment session ${i} is invalid`);
+      }
+      if (i > 0 && pay.sessionStart[i]! < pay.sessionStart[i - 1]!)
+        bad("open sessions are not in start order");
+      seen.add(pay.sessionSeq[i]!);
+    }
+    const k = pay.keySeq.length;
+    if (k > this.options.paymentKeysMax || pay.keyTag.length !== k) bad("payment keys are invalid");
+    const keys = new Set<number>();
+    for (let i = 0; i < k; i++) {
+      const tag = pay.keyTag[i]!;
+      const key = pay.keySeq[i]! * 4 + tag;
+      if ((tag !== TAG_START && tag !== TAG_END) || keys.has(key)) bad(`payment key ${i} is invalid`);
+      keys.add(key);
+    }
+  }
+}
+
+/**
+ * Creates an occupancy engine for a catalogue.
+ *
+ * @throws ParkirConfigError when options are invalid.
+ * @example
+ * const engine = createOccupancyEngine(city, { allowedLatenessMs: 60_000 });
+ */
+export function createOccupancyEngine(city: City, options: OccupancyOptions = {}): OccupancyEngine {
+  return new OccupancyEngine(city, options);
+}

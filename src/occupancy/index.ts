@@ -1,0 +1,19 @@
+/** Occupancy: event time, per-bay state, windows, watermarks, sensor health, checkpoints and RxJS outputs. */
+export { CHECKPOINT_IDENTIFIER, CHECKPOINT_VERSION } from "./checkpoint.js";
+export { createOccupancyEngine, OccupancyEngine, WINDOWS_PER_EMIT } from "./engine.js";
+export { APPLY_COLD, APPLY_DONE, APPLY_HEALTH_FULL, admitEvents, applyEvents } from "./kernel.js";
+export { type OccupancyOperatorOptions, occupancy } from "./operator.js";
+export { DEFAULT_OPTIONS, type OccupancyOptions, type ResolvedOptions, resolveOptions } from "./options.js";
+export type {
+  EngineCounters,
+  HealthEvent,
+  HealthReport,
+  HealthStatus,
+  IngestResult,
+  LateEvent,
+  LateReport,
+  OccupancySnapshot,
+} from "./reports.js";
+export { EngineState } from "./state.js";
+export type { WindowBatch, WindowColumns, WindowRecord } from "./types.js";
+export { ClosedWindow, windowRecordLine } from "./windows.js";

@@ -1,0 +1,753 @@
+/**
+ * The hot loops of the occupancy engine: plain functions over the typed arrays of EngineState, with no
+ * closures, no allocation, no strings and no floating-point sums that depend on order (times are integer
+ * ms held in float64; every sum of integers below 2^53 is exact). They are written to be ported line by
+ * line to AssemblyScript and must give bit-identical results there.
+ *
+ * - `admitEvents`: de-duplication, lateness and the watermark, in delivery order; appends accepted events
+ *   to the pending buffer. Stops at payment events (their de-duplication uses a host-side set).
+ * - `applyEvents`: applies pending events whose time is below a limit, in the total order, to bay state and
+ *   the open window's accumulators, firing sensor timeouts in between. Stops at zone events (gates,
+ *   attendant counts, payments: host-side, see zone-events.ts) and when the health log is full.
+ *
+ * - `closeRows`: turns accumulators into window rows; `scanDeadlines`: the sensor deadlines that fall before a
+ *   window's end. Opening a window is O(1): each row is reset when first touched in it (its epoch differs),
+ *   and closing treats untouched rows as freshly reset, so no pass over all rows is needed to open.
+ *
+ * This file is the kernel's ABI: the register file, the 32-byte bay record and the 64-byte row record are
+ * defined here as module-local constants (V8 folds those; imported bindings cost a load per use).
+ *
+ * Window accumulators use the "remaining time" form: at window open occMs = occupied × windowMs, and a
+ * change of the occupied count by ±1 at time t adds ±(windowEnd − t). This equals the piecewise integral
+ * Σ count × dt exactly, costs O(1) per event and needs no per-bay work at window close.
+ */
+
+import type { EngineState } from "./state.js";
+import type { WindowColumns } from "./types.js";
+
+// Register file indices (Float64Array `reg`). Counters live here too so a checkpoint is one copy.
+/** Highest accepted event time, −Infinity before the first. */
+export const R_MAX_SEEN = 0;
+/** Watermark: events with time < watermark are late. −Infinity before the first event. */
+export const R_WATERMARK = 1;
+/** Start of the open window, −1 before the first applied event. */
+export const R_WIN_START = 2;
+/** End of the open window (start + windowMs). */
+export const R_WIN_END = 3;
+/** First pending event (index into the pending columns). */
+export const R_HEAD = 4;
+/** One past the last pending event. */
+export const R_TAIL = 5;
+/** Index of the first pending event that is out of order with its predecessor, or −1. */
+export const R_UNSORTED = 6;
+/** Entries in the open window's timeout list. */
+export const R_TO_COUNT = 7;
+/** Next timeout list entry to fire. */
+export const R_TO_CURSOR = 8;
+/** Entries in the health log (drained by the engine after each kernel call). */
+export const R_H_COUNT = 9;
+/** Entries in the late log (drained per chunk). */
+export const R_LATE_COUNT = 10;
+/** Counter: events accepted. */
+export const R_ACCEPTED = 11;
+/** Counter: duplicates dropped. */
+export const R_DUPLICATE = 12;
+/** Counter: late events dropped. */
+export const R_LATE = 13;
+/** Counter: events for a place the catalogue has no capacity for. */
+export const R_UNKNOWN = 14;
+/** Counter: events applied to state. */
+export const R_APPLIED = 15;
+/** Lower bound of every sensor deadline (last message + timeout) not yet in a timeout list. */
+export const R_DEADLINE_LB = 16;
+/** Counter: times the pending buffer overflowed and the watermark was forced forward. */
+export const R_FORCED = 17;
+/** Counter: windows closed. */
+export const R_WINDOWS = 19;
+/** Counter: sensors that went silent (timeout). */
+export const R_SILENT = 20;
+/** Counter: comms_lost applied to an online sensor. */
+export const R_LOST = 21;
+/** Counter: sensors decommissioned. */
+export const R_DECOMMISSIONED = 22;
+/** Counter: sensors that came back. */
+export const R_RECOVERED = 23;
+/** Counter: paid sessions closed because they were open too long or too many were open. */
+export const R_SESSIONS_EXPIRED = 24;
+/** Counter: health changes not described on health$ (beyond healthDetailsMax). */
+export const R_HEALTH_DROPPED = 25;
+/** Number of the open window (1 for the first): rows whose epoch differs still hold an older window's sums. */
+export const R_EPOCH = 26;
+/** Number of registers. */
+export const REG_COUNT = 32;
+
+/** Bay states. */
+export const UNKNOWN = 0;
+export const VACANT = 1;
+export const OCCUPIED = 2;
+
+/** Bay flag bits. */
+export const BF_HAS_MSG = 1;
+export const BF_START_KNOWN = 2;
+export const BF_OFFLINE = 4;
+export const BF_DECOMMISSIONED = 8;
+/** Every defined flag bit. */
+export const BF_ALL = 15;
+
+/** Health log codes. */
+export const H_SILENT = 0;
+export const H_LOST = 1;
+export const H_DECOMMISSIONED = 2;
+export const H_RECOVERED = 3;
+
+/** De-duplication modes. */
+export const DM_EMPTY = 0;
+export const DM_SEQ = 1;
+export const DM_HASH = 2;
+
+// Bay/device record layout (32 bytes): indices into the f64, u32 and u8 views, relative to the record.
+/** Bytes per record. */
+export const REC_BYTES = 32;
+/** f64 index of `since` (record i: 4 i + RF_SINCE). */
+export const RF_SINCE = 0;
+/** f64 index of `last`. */
+export const RF_LAST = 1;
+/** u8 offset of `state` (record i: 32 i + RB_STATE). */
+export const RB_STATE = 16;
+/** u8 offset of `flags`. */
+export const RB_FLAGS = 17;
+/** u8 offset of the de-duplication mode. */
+export const RB_DMODE = 18;
+/** u32 index of `row` (record i: 8 i + RU_ROW). */
+export const RU_ROW = 5;
+/** u32 index of the de-duplication high word. */
+export const RU_DHIGH = 6;
+/** u32 index of the de-duplication bits word. */
+export const RU_DBITS = 7;
+
+// Row accumulator layout (64 bytes): f64 indices (row r: 8 r + i) and u32 indices (row r: 16 r + i).
+/** Bytes per row accumulator record. */
+export const ACC_BYTES = 64;
+/** f64: occupied-bay-ms of the open window ("remaining time" form, see kernel.ts). */
+export const AF_OCC_MS = 0;
+/** f64: known-bay-ms of the open window. */
+export const AF_KNOWN_MS = 1;
+/** f64: sum of dwell of stays that ended in the window with a known start. */
+export const AF_DWELL_SUM = 2;
+/** u32: vehicles present now. */
+export const AU_OCC = 6;
+/** u32: bays (or capacity, for counted rows) known now. */
+export const AU_KNOWN = 7;
+/** u32: most present at once in the window. */
+export const AU_PEAK = 8;
+/** u32: arrivals in the window. */
+export const AU_ARRIVALS = 9;
+/** u32: departures in the window. */
+export const AU_DEPARTURES = 10;
+/** u32: stays counted in AF_DWELL_SUM. */
+export const AU_DWELL_COUNT = 11;
+/** u32: window number (R_EPOCH) the row's window fields belong to; older means "not touched yet". */
+export const AU_EPOCH = 12;
+
+/** Words per pending event: target, seq, value, kind|vehicle<<8|flags<<16, device. */
+export const PENDING_STRIDE = 5;
+/** Entries of the health log between drains. */
+export const HEALTH_LOG_SIZE = 4096;
+
+// Wire layout (src/wire/layout.ts) as literals, so V8 folds them; a test checks they match.
+/** u32 words per event in the batch's struct vector. */
+export const WORDS_PER_EVENT = 6;
+/** Word index of the time offset (EV_TIME_MS / 4). */
+export const W_TIME = 0;
+/** Word index of the target (EV_TARGET / 4). */
+export const W_TARGET = 1;
+/** Word index of seq (EV_SEQ / 4). */
+export const W_SEQ = 2;
+/** Word index of value (EV_VALUE / 4). */
+export const W_VALUE = 3;
+/** Word index of kind | vehicle << 8 | flags << 16 (EV_KIND / 4). */
+export const W_KVF = 4;
+/** Word index of the device (EV_DEVICE / 4). */
+export const W_DEVICE = 5;
+/** FLAG_SEQ_IS_ID_HASH. */
+export const FLAG_ID_HASH = 1;
+/** FLAG_TARGET_ZONE. */
+export const FLAG_ZONE = 2;
+/** NO_DEVICE. */
+export const NO_DEV = 0xffffffff;
+/** VEHICLE_CODES. */
+export const CLASSES = 5;
+
+// Kind codes (kinds.ts KIND).
+const K_PARK_START = 0;
+const K_PARK_END = 1;
+const K_REPORT = 2;
+const K_COMMS_LOST = 3;
+const K_DECOMMISSIONED = 5;
+const K_ENTER = 6;
+const K_PAYMENT_START = 9;
+
+// Detection codes (catalog DETECTION).
+const D_SENSORS = 0;
+const D_BALANCING = 1;
+const D_MANUAL = 2;
+const D_MODEL = 3;
+/** Confidence of a figure estimated from payment sessions. */
+export const MODEL_BASED_CONFIDENCE = 0.5;
+
+/** applyEvents: every pending event below the limit and every timeout below it was applied. */
+export const APPLY_DONE = 0;
+/** applyEvents: stopped at a zone event at the head of the pending buffer (the host applies it). */
+export const APPLY_COLD = 1;
+/** applyEvents: the health log is full; drain it and call again. */
+export const APPLY_HEALTH_FULL = 2;
+
+/**
+ * Admits events [from, end) of a batch (u32 words, 6 per event) in delivery order: drops events for places
+ * without capacity, drops duplicates (checked before lateness, so a late duplicate counts as duplicate),
+ * logs late events (time < watermark at that moment), raises the watermark and appends the rest to the
+ * pending buffer, noting the first event that breaks the total order. The caller has ensured room for
+ * end − from pending events and late log entries.
+ *
+ * De-duplication memory per device (or per zone for zone events without a device): with sequence numbers,
+ * an anti-replay window (highest seq + a bitmap of the 32 below it; a seq more than 32 below the highest is
+ * taken as a counter reset and restarts the window); with event-id hashes, the two newest hashes.
+ *
+ * @returns the index of the first event not admitted: a payment event (host-side de-duplication) or `end`.
+ */
+export function admitEvents(
+  s: EngineState,
+  words: Uint32Array,
+  from: number,
+  end: number,
+  baseTimeMs: number,
+): number {
+  const reg = s.reg;
+  const pTime = s.pTime;
+  const pWords = s.pWords;
+  const recU8 = s.recU8;
+  const recU32 = s.recU32;
+  const bayZone = s.bayZone;
+  const bayVehicle = s.bayVehicle;
+  const zcRow = s.zcRow;
+  const zoneDefaultClass = s.zoneDefaultClass;
+  const lateIdx = s.lateIdx;
+  const lateWm = s.lateWm;
+  const deviceCount = s.deviceCount;
+  const latenessMs = s.latenessMs;
+  // Registers hold float64; indices are taken as int32 (all < 2^31) so V8 keeps them in integer registers.
+  const head = reg[R_HEAD]! | 0;
+  let tail = reg[R_TAIL]! | 0;
+  let unsorted = reg[R_UNSORTED]! | 0;
+  let maxSeen = reg[R_MAX_SEEN]!;
+  let wm = reg[R_WATERMARK]!;
+  let lateN = reg[R_LATE_COUNT]! | 0;
+  let accepted = 0;
+  let duplicate = 0;
+  let late = 0;
+  let unknown = 0;
+  let i = from;
+  for (; i < end; i++) {
+    const o = i * WORDS_PER_EVENT;
+    const kvf = words[o + W_KVF]!;
+    const kind = kvf & 0xff;
+    if (kind >= K_PAYMENT_START) break;
+    const flags = (kvf >>> 16) & 0xff;
+    const target = words[o + W_TARGET]!;
+    const zoneTarget = (flags & FLAG_ZONE) !== 0;
+    if (zoneTarget || kind >= K_ENTER) {
+      const zone = zoneTarget ? target : bayZone[target]!;
+      let cls = (kvf >>> 8) & 0xff;
+      if (cls === 0) cls = zoneTarget ? zoneDefaultClass[zone]! : bayVehicle[target]!;
+      if (zcRow[zone * CLASSES + cls]! < 0) {
+        unknown++;
+        continue;
+      }
+    }
+    const seq = words[o + W_SEQ]!;
+    const device = words[o + W_DEVICE]!;
+    const slot = device !== NO_DEV ? device : zoneTarget ? deviceCount + target : target;
+    const m8 = slot * 32 + RB_DMODE;
+    const hi32 = slot * 8 + RU_DHIGH;
+    const bi32 = slot * 8 + RU_DBITS;
+    const mode = recU8[m8]!;
+    if ((flags & FLAG_ID_HASH) !== 0) {
+      if (mode === DM_HASH) {
+        if (recU32[hi32] === seq || recU32[bi32] === seq) {
+          duplicate++;
+          continue;
+        }
+        recU32[bi32] = recU32[hi32]!;
+        recU32[hi32] = seq;
+      } else {
+        recU8[m8] = DM_HASH;
+        recU32[hi32] = seq;
+        recU32[bi32] = seq;
+      }
+    } else if (mode === DM_SEQ) {
+      const d = (seq - recU32[hi32]!) | 0;
+      if (d > 0) {
+        recU32[bi32] = d < 32 ? ((recU32[bi32]! << d) | (1 << (d - 1))) >>> 0 : d === 32 ? 0x80000000 : 0;
+        recU32[hi32] = seq;
+      } else if (d === 0) {
+        duplicate++;
+        continue;
+      } else {
+        const k = -d - 1;
+        if (k < 32) {
+          const bits = recU32[bi32]!;
+          const bit = (1 << k) >>> 0;
+          if ((bits & bit) !== 0) {
+            duplicate++;
+            continue;
+          }
+          recU32[bi32] = (bits | bit) >>> 0;
+        } else {
+          // Far below the window: the counter was reset (a LoRaWAN device rejoined). Restart from here.
+          recU32[hi32] = seq;
+          recU32[bi32] = 0;
+        }
+      }
+    } else {
+      recU8[m8] = DM_SEQ;
+      recU32[hi32] = seq;
+      recU32[bi32] = 0;
+    }
+    const t = baseTimeMs + words[o + W_TIME]!;
+    if (t < wm) {
+      lateIdx[lateN] = i;
+      lateWm[lateN] = wm;
+      lateN++;
+      late++;
+      continue;
+    }
+    if (t > maxSeen) {
+      maxSeen = t;
+      if (t - latenessMs > wm) wm = t - latenessMs;
+    }
+    const value = words[o + W_VALUE]!;
+    // Keep the pending buffer's total order (time, target, kvf, seq, value, device) when possible.
+    if (unsorted < 0 && tail > head) {
+      const q = tail - 1;
+      const pt = pTime[q]!;
+      if (t < pt) unsorted = tail;
+      else if (t === pt) {
+        const p = q * PENDING_STRIDE;
+        const a = pWords[p]!;
+        if (target !== a) {
+          if (target < a) unsorted = tail;
+        } else if (kvf !== pWords[p + 3]!) {
+          if (kvf < pWords[p + 3]!) unsorted = tail;
+        } else if (seq !== pWords[p + 1]!) {
+          if (seq < pWords[p + 1]!) unsorted = tail;
+        } else if (value !== pWords[p + 2]!) {
+          if (value < pWords[p + 2]!) unsorted = tail;
+        } else if (device < pWords[p + 4]!) unsorted = tail;
+      }
+    }
+    pTime[tail] = t;
+    const w = tail * PENDING_STRIDE;
+    pWords[w] = target;
+    pWords[w + 1] = seq;
+    pWords[w + 2] = value;
+    pWords[w + 3] = kvf;
+    pWords[w + 4] = device;
+    tail++;
+    accepted++;
+  }
+  reg[R_TAIL] = tail;
+  reg[R_UNSORTED] = unsorted;
+  reg[R_MAX_SEEN] = maxSeen;
+  reg[R_WATERMARK] = wm;
+  reg[R_LATE_COUNT] = lateN;
+  reg[R_ACCEPTED] = reg[R_ACCEPTED]! + accepted;
+  reg[R_DUPLICATE] = reg[R_DUPLICATE]! + duplicate;
+  reg[R_LATE] = reg[R_LATE]! + late;
+  reg[R_UNKNOWN] = reg[R_UNKNOWN]! + unknown;
+  return i;
+}
+
+/**
+ * Applies pending events with time < `limit` (which must not exceed the open window's end) in the pending
+ * buffer's order, and fires the open window's sensor timeouts below `limit` in between (a timeout at T
+ * fires after the events at T, so a message exactly at the deadline keeps the sensor alive).
+ *
+ * Bay rules (t = event time):
+ * - park_start: unless occupied, an arrival; the bay becomes occupied with a known stay start t.
+ * - park_end: unless vacant, a departure (and a dwell of t − start when the start is known); vacant.
+ * - scheduled_report (value 1 occupied, 0 vacant): the state becomes the reported one without counting an
+ *   arrival or departure; a stay found this way has no known start.
+ * - comms_lost / decommissioned: unknown (and offline); comms_restored: back online, state stays unknown.
+ * - no message for sensorTimeoutMs: unknown (and offline, "silent") at last message + timeout.
+ * Any message but comms_lost / decommissioned from an offline sensor is reported as a recovery.
+ *
+ * @returns APPLY_DONE, APPLY_COLD (a zone event is at the head) or APPLY_HEALTH_FULL.
+ */
+export function applyEvents(s: EngineState, limit: number): number {
+  const reg = s.reg;
+  const pTime = s.pTime;
+  const pWords = s.pWords;
+  const recF64 = s.recF64;
+  const recU32 = s.recU32;
+  const recU8 = s.recU8;
+  const accF64 = s.accF64;
+  const accU32 = s.accU32;
+  const toBay = s.toBay;
+  const toTime = s.toTime;
+  const hBay = s.hBay;
+  const hCode = s.hCode;
+  const hTime = s.hTime;
+  const timeoutMs = s.timeoutMs;
+  const windowMs = s.windowMs;
+  const epoch = reg[R_EPOCH]!;
+  const we = reg[R_WIN_END]!;
+  // Registers hold float64; indices are taken as int32 (all < 2^31) so V8 keeps them in integer registers.
+  const tail = reg[R_TAIL]! | 0;
+  const toN = reg[R_TO_COUNT]! | 0;
+  let head = reg[R_HEAD]! | 0;
+  let toCur = reg[R_TO_CURSOR]! | 0;
+  let hN = reg[R_H_COUNT]! | 0;
+  let applied = 0;
+  let recovered = 0;
+  let lost = 0;
+  let decommissioned = 0;
+  let silent = 0;
+  let status = APPLY_DONE;
+  for (;;) {
+    // Next: the event at head if it is below the limit; first the timeouts before it (or before the limit).
+    const t = head < tail ? pTime[head]! : limit;
+    const bound = Math.min(t, limit);
+    while (toCur < toN && toTime[toCur]! < bound) {
+      if (hN >= HEALTH_LOG_SIZE) {
+        status = APPLY_HEALTH_FULL;
+        break;
+      }
+      const T = toTime[toCur]!;
+      const b = toBay[toCur]! | 0;
+      toCur++;
+      const fl = recU8[b * 32 + RB_FLAGS]!;
+      if ((fl & BF_HAS_MSG) === 0 || (fl & BF_OFFLINE) !== 0 || recF64[b * 4 + RF_LAST]! + timeoutMs !== T)
+        continue;
+      const st = recU8[b * 32 + RB_STATE]!;
+      const row = recU32[b * 8 + RU_ROW]!;
+      if (accU32[row * 16 + AU_EPOCH] !== epoch) resetRow(accF64, accU32, row, epoch, windowMs);
+      const d = we - T;
+      if (st === OCCUPIED) {
+        accU32[row * 16 + AU_OCC] = accU32[row * 16 + AU_OCC]! - 1;
+        accF64[row * 8 + AF_OCC_MS] = accF64[row * 8 + AF_OCC_MS]! - d;
+      }
+      if (st !== UNKNOWN) {
+        accU32[row * 16 + AU_KNOWN] = accU32[row * 16 + AU_KNOWN]! - 1;
+        accF64[row * 8 + AF_KNOWN_MS] = accF64[row * 8 + AF_KNOWN_MS]! - d;
+      }
+      recU8[b * 32 + RB_STATE] = UNKNOWN;
+      recU8[b * 32 + RB_FLAGS] = (fl | BF_OFFLINE) & ~BF_START_KNOWN;
+      recF64[b * 4 + RF_SINCE] = T;
+      hBay[hN] = b;
+      hCode[hN] = H_SILENT;
+      hTime[hN] = T;
+      hN++;
+      silent++;
+    }
+    if (status !== APPLY_DONE) break;
+    if (t >= limit) break;
+    if (hN >= HEALTH_LOG_SIZE) {
+      status = APPLY_HEALTH_FULL;
+      break;
+    }
+    const p = head * PENDING_STRIDE;
+    const kvf = pWords[p + 3]!;
+    const kind = kvf & 0xff;
+    if ((kvf & (FLAG_ZONE << 16)) !== 0 || kind >= K_ENTER) {
+      status = APPLY_COLD;
+      break;
+    }
+    head++;
+    applied++;
+    const b = pWords[p]! | 0;
+    const b8 = b * 32;
+    const b64 = b * 4;
+    const st = recU8[b8 + RB_STATE]!;
+    let fl = recU8[b8 + RB_FLAGS]!;
+    if ((fl & BF_OFFLINE) !== 0 && kind !== K_COMMS_LOST && kind !== K_DECOMMISSIONED) {
+      fl &= ~(BF_OFFLINE | BF_DECOMMISSIONED);
+      hBay[hN] = b;
+      hCode[hN] = H_RECOVERED;
+      hTime[hN] = t;
+      hN++;
+      recovered++;
+    }
+    fl |= BF_HAS_MSG;
+    recF64[b64 + RF_LAST] = t;
+    let next = st;
+    let arrival = 0;
+    let departure = 0;
+    let dwell = -1;
+    if (kind === K_PARK_START) {
+      if (st !== OCCUPIED) {
+        next = OCCUPIED;
+        fl |= BF_START_KNOWN;
+        arrival = 1;
+      }
+    } else if (kind === K_PARK_END) {
+      if (st !== VACANT) {
+        next = VACANT;
+        departure = 1;
+        if (st === OCCUPIED && (fl & BF_START_KNOWN) !== 0) dwell = t - recF64[b64 + RF_SINCE]!;
+      }
+    } else if (kind === K_REPORT) {
+      const v = pWords[p + 2]! !== 0 ? OCCUPIED : VACANT;
+      if (st !== v) {
+        next = v;
+        fl &= ~BF_START_KNOWN;
+      }
+    } else if (kind === K_COMMS_LOST) {
+      next = UNKNOWN;
+      fl &= ~BF_START_KNOWN;
+      if ((fl & BF_OFFLINE) === 0) {
+        hBay[hN] = b;
+        hCode[hN] = H_LOST;
+        hTime[hN] = t;
+        hN++;
+        lost++;
+      }
+      fl |= BF_OFFLINE;
+    } else if (kind === K_DECOMMISSIONED) {
+      next = UNKNOWN;
+      fl &= ~BF_START_KNOWN;
+      if ((fl & BF_DECOMMISSIONED) === 0) {
+        hBay[hN] = b;
+        hCode[hN] = H_DECOMMISSIONED;
+        hTime[hN] = t;
+        hN++;
+        decommissioned++;
+      }
+      fl |= BF_OFFLINE | BF_DECOMMISSIONED;
+    }
+    // comms_restored: back online (handled above); the state stays as it is until the sensor reports one.
+    if (next !== st || departure !== 0 || arrival !== 0) {
+      const row = recU32[b * 8 + RU_ROW]!;
+      const a32 = row * 16;
+      const a64 = row * 8;
+      if (accU32[a32 + AU_EPOCH] !== epoch) resetRow(accF64, accU32, row, epoch, windowMs);
+      accU32[a32 + AU_ARRIVALS] = accU32[a32 + AU_ARRIVALS]! + arrival;
+      accU32[a32 + AU_DEPARTURES] = accU32[a32 + AU_DEPARTURES]! + departure;
+      if (dwell >= 0) {
+        accF64[a64 + AF_DWELL_SUM] = accF64[a64 + AF_DWELL_SUM]! + dwell;
+        accU32[a32 + AU_DWELL_COUNT] = accU32[a32 + AU_DWELL_COUNT]! + 1;
+      }
+      if (next !== st) {
+        const d = we - t;
+        if (st === OCCUPIED) {
+          accU32[a32 + AU_OCC] = accU32[a32 + AU_OCC]! - 1;
+          accF64[a64 + AF_OCC_MS] = accF64[a64 + AF_OCC_MS]! - d;
+        } else if (next === OCCUPIED) {
+          const n = accU32[a32 + AU_OCC]! + 1;
+          accU32[a32 + AU_OCC] = n;
+          accF64[a64 + AF_OCC_MS] = accF64[a64 + AF_OCC_MS]! + d;
+          if (n > accU32[a32 + AU_PEAK]!) accU32[a32 + AU_PEAK] = n;
+        }
+        if (st === UNKNOWN) {
+          accU32[a32 + AU_KNOWN] = accU32[a32 + AU_KNOWN]! + 1;
+          accF64[a64 + AF_KNOWN_MS] = accF64[a64 + AF_KNOWN_MS]! + d;
+        } else if (next === UNKNOWN) {
+          accU32[a32 + AU_KNOWN] = accU32[a32 + AU_KNOWN]! - 1;
+          accF64[a64 + AF_KNOWN_MS] = accF64[a64 + AF_KNOWN_MS]! - d;
+        }
+        recU8[b8 + RB_STATE] = next;
+        recF64[b64 + RF_SINCE] = t;
+      }
+    }
+    recU8[b8 + RB_FLAGS] = fl;
+  }
+  reg[R_HEAD] = head;
+  reg[R_TO_CURSOR] = toCur;
+  reg[R_H_COUNT] = hN;
+  reg[R_APPLIED] = reg[R_APPLIED]! + applied;
+  reg[R_RECOVERED] = reg[R_RECOVERED]! + recovered;
+  reg[R_LOST] = reg[R_LOST]! + lost;
+  reg[R_DECOMMISSIONED] = reg[R_DECOMMISSIONED]! + decommissioned;
+  reg[R_SILENT] = reg[R_SILENT]! + silent;
+  return status;
+}
+
+/**
+ * Resets a row's window fields for window `epoch`: the sums become "remaining time" sums (count × windowMs),
+ * counts become 0 and the peak becomes the count present now. Called on a row's first touch in a window.
+ */
+export function resetRow(
+  accF64: Float64Array,
+  accU32: Uint32Array,
+  row: number,
+  epoch: number,
+  windowMs: number,
+): void {
+  const a64 = row * 8;
+  const a32 = row * 16;
+  const occ = accU32[a32 + AU_OCC]!;
+  accF64[a64 + AF_OCC_MS] = occ * windowMs;
+  accF64[a64 + AF_KNOWN_MS] = accU32[a32 + AU_KNOWN]! * windowMs;
+  accF64[a64 + AF_DWELL_SUM] = 0;
+  accU32[a32 + AU_PEAK] = occ;
+  accU32[a32 + AU_ARRIVALS] = 0;
+  accU32[a32 + AU_DEPARTURES] = 0;
+  accU32[a32 + AU_DWELL_COUNT] = 0;
+  accU32[a32 + AU_EPOCH] = epoch;
+}
+
+/** Makes a row's hot and cold window fields belong to the open window (host-side zone events call this). */
+export function currentRow(s: EngineState, row: number): void {
+  const epoch = s.reg[R_EPOCH]!;
+  const w = s.windowMs;
+  if (s.accU32[row * 16 + AU_EPOCH] !== epoch) resetRow(s.accF64, s.accU32, row, epoch, w);
+  if (s.coldEpoch[row] !== epoch) {
+    const occ = s.qOcc[row]!;
+    s.qOccMs[row] = occ * w;
+    s.qKnownMs[row] = s.qKnown[row]! * w;
+    s.qPeak[row] = occ;
+    s.qArrivals[row] = 0;
+    s.qDepartures[row] = 0;
+    s.qDwellSum[row] = 0;
+    s.qDwellCount[row] = 0;
+    s.driftWindow[row] = 0;
+    s.coldEpoch[row] = epoch;
+  }
+}
+
+/**
+ * Writes the rows of the open window (which must be complete) into `c`. O(rows). Formulas: docs/OCCUPANCY.md.
+ */
+export function closeRows(
+  s: EngineState,
+  minCoverage: number,
+  countHalfLifeMs: number,
+  c: WindowColumns,
+): void {
+  const n = s.rowCount;
+  const w = s.windowMs;
+  const endMs = s.reg[R_WIN_END]!;
+  const f = s.accF64;
+  const u = s.accU32;
+  const occupancy = c.occupancy;
+  const coverage = c.coverage;
+  const meanDwellMs = c.meanDwellMs;
+  const confidence = c.confidence;
+  const occupiedBayMs = c.occupiedBayMs;
+  const knownBayMs = c.knownBayMs;
+  const arrivals = c.arrivals;
+  const departures = c.departures;
+  const peakOccupied = c.peakOccupied;
+  const detection = c.detection;
+  const driftVehicles = c.driftVehicles;
+  const rowCapacity = s.rowCapacity;
+  const rowDetection = s.rowDetection;
+  const accEpoch = s.reg[R_EPOCH]!;
+  const coldEpoch = s.coldEpoch;
+  for (let r = 0; r < n; r++) {
+    const cap = rowCapacity[r]!;
+    let method = rowDetection[r]!;
+    const a64 = r * 8;
+    const a32 = r * 16;
+    let occMs: number;
+    let knownMs: number;
+    let dwellSum = 0;
+    let dwellCount = 0;
+    let arrived = 0;
+    let departed = 0;
+    let peak: number;
+    if (u[a32 + AU_EPOCH] === accEpoch) {
+      occMs = f[a64 + AF_OCC_MS]!;
+      knownMs = f[a64 + AF_KNOWN_MS]!;
+      dwellSum = f[a64 + AF_DWELL_SUM]!;
+      dwellCount = u[a32 + AU_DWELL_COUNT]!;
+      arrived = u[a32 + AU_ARRIVALS]!;
+      departed = u[a32 + AU_DEPARTURES]!;
+      peak = u[a32 + AU_PEAK]!;
+    } else {
+      // Not touched in this window: the counts held all along.
+      peak = u[a32 + AU_OCC]!;
+      occMs = peak * w;
+      knownMs = u[a32 + AU_KNOWN]! * w;
+    }
+    let cold = method === D_MODEL || knownMs === 0;
+    if (cold && method !== D_MODEL)
+      cold = (coldEpoch[r] === accEpoch ? s.qKnownMs[r]! : s.qKnown[r]! * w) > 0;
+    if (cold) {
+      // Payments: the figure of modelBased rows, and the fallback of rows whose own method saw nothing.
+      method = D_MODEL;
+      if (coldEpoch[r] === accEpoch) {
+        occMs = s.qOccMs[r]!;
+        knownMs = s.qKnownMs[r]!;
+        dwellSum = s.qDwellSum[r]!;
+        dwellCount = s.qDwellCount[r]!;
+        arrived = s.qArrivals[r]!;
+        departed = s.qDepartures[r]!;
+        peak = s.qPeak[r]!;
+      } else {
+        peak = s.qOcc[r]!;
+        occMs = peak * w;
+        knownMs = s.qKnown[r]! * w;
+        dwellSum = 0;
+        dwellCount = 0;
+        arrived = 0;
+        departed = 0;
+      }
+    }
+    arrivals[r] = arrived;
+    departures[r] = departed;
+    peakOccupied[r] = peak;
+    const cov = knownMs / (cap * w);
+    occupiedBayMs[r] = occMs;
+    knownBayMs[r] = knownMs;
+    coverage[r] = cov;
+    occupancy[r] = knownMs > 0 && cov >= minCoverage ? occMs / knownMs : Number.NaN;
+    meanDwellMs[r] = dwellCount > 0 ? Math.round(dwellSum / dwellCount) : Number.NaN;
+    detection[r] = method;
+    let conf = 0;
+    let drift = 0;
+    if (knownMs > 0) {
+      if (method === D_SENSORS) conf = 1;
+      else if (method === D_BALANCING) {
+        conf = cap / (cap + s.driftSinceReset[r]!);
+        drift = coldEpoch[r] === accEpoch ? s.driftWindow[r]! : 0;
+      } else if (method === D_MANUAL) {
+        const at = s.countTime[r]!;
+        conf = at < 0 ? 0 : 2 ** (-(endMs - at) / countHalfLifeMs);
+      } else conf = MODEL_BASED_CONFIDENCE;
+    }
+    confidence[r] = conf;
+    driftVehicles[r] = drift;
+  }
+}
+
+/**
+ * Finds the bays whose deadline (last message + sensorTimeoutMs) is before `endMs`, in bay order, writing up
+ * to the timeout list's capacity; also the lowest deadline at or after `endMs` (into reg[R_DEADLINE_LB]).
+ *
+ * @returns how many bays were found (more than the capacity means: grow the list and scan again).
+ */
+export function scanDeadlines(s: EngineState, endMs: number): number {
+  const u8 = s.recU8;
+  const f64 = s.recF64;
+  const toBay = s.toBay;
+  const toTime = s.toTime;
+  const cap = toBay.length;
+  const timeout = s.timeoutMs;
+  const bays = s.bayCount;
+  let n = 0;
+  let lowest = Number.POSITIVE_INFINITY;
+  for (let b = 0; b < bays; b++) {
+    const fl = u8[b * REC_BYTES + RB_FLAGS]!;
+    if ((fl & BF_HAS_MSG) === 0 || (fl & BF_OFFLINE) !== 0) continue;
+    const deadline = f64[b * 4 + RF_LAST]! + timeout;
+    if (deadline < endMs) {
+      if (n < cap) {
+        toBay[n] = b;
+        toTime[n] = deadline;
+      }
+      n++;
+    } else if (deadline < lowest) lowest = deadline;
+  }
+  s.reg[R_DEADLINE_LB] = lowest;
+  return n;
+}

@@ -1,0 +1,207 @@
+/**
+ * Options of the occupancy engine: defaults, limits and validation. Every option says its default
+ * and what it costs; invalid options end in a ParkirConfigError listing every problem.
+ */
+import { z } from "zod";
+import { formatPath } from "../catalog/city.js";
+import { ParkirConfigError } from "../errors/index.js";
+import { defaultKernel, type KernelKind, resolveKernel } from "../runtime/kernel.js";
+
+const MINUTE_MS = 60_000;
+const HOUR_MS = 60 * MINUTE_MS;
+const DAY_MS = 24 * HOUR_MS;
+
+/** Options of an OccupancyEngine. All durations are integer milliseconds of event time. */
+export interface OccupancyOptions {
+  /**
+   * Length of the tumbling windows, aligned to the Unix epoch. Default 300 000 (5 min).
+   * Cost: one row per zone and class per window; closing is O(zones × classes).
+   */
+  readonly windowMs?: number;
+  /**
+   * How far behind the newest event time the watermark trails. Events older than the watermark are late.
+   * Default 120 000 (2 min). Cost: events wait this long (in event time) in the pending buffer before they are
+   * applied, so `snapshot()` lags by this much.
+   */
+  readonly allowedLatenessMs?: number;
+  /**
+   * A sensor with no message for this long becomes unknown (at last message + timeout, in event time) and is
+   * reported silent on `health$`. Must be at least `windowMs`. Default 14 400 000 (4 h: heartbeats usually
+   * come every 3 h). Also the lifetime of a paid session that never ends. Cost: one O(bays) scan in a window
+   * where a deadline may fall.
+   */
+  readonly sensorTimeoutMs?: number;
+  /** Below this coverage a window row reports `occupancy: null`. Default 0.5. */
+  readonly minCoverage?: number;
+  /**
+   * Half-life of the confidence of an attendant's count: confidence = 2^(−age / halfLife), age measured at
+   * the window end. Default 3 600 000 (1 h).
+   */
+  readonly countHalfLifeMs?: number;
+  /**
+   * Most accepted events waiting for the watermark. When exceeded, the watermark is forced forward so that
+   * fewer remain (counted in `counters.forcedWatermark`); events behind the forced watermark then count as
+   * late. Default 1 048 576. Cost: about 32 bytes per waiting event, allocated as the buffer fills.
+   */
+  readonly pendingMax?: number;
+  /**
+   * Most open paid sessions remembered; beyond it the oldest is closed without a departure (counted).
+   * Default 262 144. Cost: one Map entry per open session.
+   */
+  readonly sessionsMax?: number;
+  /** Most payment (kind, session) keys remembered for de-duplication. Default 262 144. */
+  readonly paymentKeysMax?: number;
+  /** Most late events described one by one on `late$` per ingest call (the count is always exact). Default 1000. */
+  readonly lateDetailsMax?: number;
+  /** Most sensor health changes described on `health$` per ingest call (counts are exact). Default 10 000. */
+  readonly healthDetailsMax?: number;
+  /**
+   * Reuse the column buffers of emitted windows. Then a batch's `columns` (and its `records`, unless read
+   * before) are valid during its `windows$` emission and until the engine's next call (a call closing more
+   * than 16 windows reuses them sooner); reading them later throws, `detach()` keeps a copy. Default false.
+   * Saves allocating ~90 bytes per row per window: fresh memory costs page faults, which otherwise dominate
+   * closing windows on large cities.
+   */
+  readonly reuseWindowBuffers?: boolean;
+  /**
+   * Implementation of the hot loops: "wasm" (the AssemblyScript port, state in a shared WebAssembly.Memory)
+   * or "js" (the reference). Same results either way. Default: "wasm" where this JavaScript engine has
+   * WebAssembly with shared memory and the kernels are built, else "js"; an explicit "wasm" that cannot run
+   * throws ParkirRuntimeError. Cost of wasm: batches in the JavaScript heap are copied into the shared memory
+   * once (24 bytes per event).
+   */
+  readonly kernel?: KernelKind;
+  /**
+   * Processing-time clock in ms (`Date.now` by default). Only processing-time features read it: `tick()` and
+   * the `detectedAtMs` of health reports. Tests pass a virtual clock.
+   */
+  readonly clock?: () => number;
+  /**
+   * With `tick()`: when no batch was ingested for this long (processing time), the watermark moves to
+   * `clock() − allowedLatenessMs` so windows close on a quiet feed. 0 disables. Default 0.
+   */
+  readonly idleAdvanceMs?: number;
+}
+
+/** Options with every default filled in. */
+export interface ResolvedOptions {
+  readonly windowMs: number;
+  readonly allowedLatenessMs: number;
+  readonly sensorTimeoutMs: number;
+  readonly minCoverage: number;
+  readonly countHalfLifeMs: number;
+  readonly pendingMax: number;
+  readonly sessionsMax: number;
+  readonly paymentKeysMax: number;
+  readonly lateDetailsMax: number;
+  readonly healthDetailsMax: number;
+  readonly idleAdvanceMs: number;
+  readonly reuseWindowBuffers: boolean;
+  readonly kernel: KernelKind;
+  readonly clock: () => number;
+}
+
+/** Default option values. */
+export const DEFAULT_OPTIONS = {
+  windowMs: 5 * MINUTE_MS,
+  allowedLatenessMs: 2 * MINUTE_MS,
+  sensorTimeoutMs: 4 * HOUR_MS,
+  minCoverage: 0.5,
+  countHalfLifeMs: HOUR_MS,
+  pendingMax: 1 << 20,
+  sessionsMax: 1 << 18,
+  paymentKeysMax: 1 << 18,
+  lateDetailsMax: 1000,
+  healthDetailsMax: 10_000,
+  idleAdvanceMs: 0,
+} as const;
+
+const ms = (min: number, max: number) => z.number().int().min(min).max(max);
+
+const optionsSchema = z
+  .object({
+    windowMs: ms(1, 7 * DAY_MS).optional(),
+    allowedLatenessMs: ms(0, 7 * DAY_MS).optional(),
+    sensorTimeoutMs: ms(1, 90 * DAY_MS).optional(),
+    minCoverage: z.number().min(0).max(1).optional(),
+    countHalfLifeMs: ms(1, 90 * DAY_MS).optional(),
+    pendingMax: ms(1024, 1 << 26).optional(),
+    sessionsMax: ms(1, 1 << 24).optional(),
+    paymentKeysMax: ms(1, 1 << 24).optional(),
+    lateDetailsMax: ms(0, 1 << 20).optional(),
+    healthDetailsMax: ms(0, 1 << 20).optional(),
+    idleAdvanceMs: ms(0, 90 * DAY_MS).optional(),
+    reuseWindowBuffers: z.boolean().optional(),
+    kernel: z.enum(["wasm", "js"]).optional(),
+    clock: z
+      .custom<() => number>((v) => typeof v === "function", "must be a function returning ms")
+      .optional(),
+  })
+  .strict();
+
+/**
+ * Validates options and fills in defaults.
+ *
+ * @throws ParkirConfigError listing every invalid option.
+ */
+export function resolveOptions(options: OccupancyOptions = {}): ResolvedOptions {
+  const parsed = optionsSchema.safeParse(options);
+  if (!parsed.success) {
+    throw new ParkirConfigError(
+      "occupancy options",
+      parsed.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message })),
+    );
+  }
+  const o = parsed.data;
+  const r: ResolvedOptions = {
+    windowMs: o.windowMs ?? DEFAULT_OPTIONS.windowMs,
+    allowedLatenessMs: o.allowedLatenessMs ?? DEFAULT_OPTIONS.allowedLatenessMs,
+    sensorTimeoutMs: o.sensorTimeoutMs ?? DEFAULT_OPTIONS.sensorTimeoutMs,
+    minCoverage: o.minCoverage ?? DEFAULT_OPTIONS.minCoverage,
+    countHalfLifeMs: o.countHalfLifeMs ?? DEFAULT_OPTIONS.countHalfLifeMs,
+    pendingMax: o.pendingMax ?? DEFAULT_OPTIONS.pendingMax,
+    sessionsMax: o.sessionsMax ?? DEFAULT_OPTIONS.sessionsMax,
+    paymentKeysMax: o.paymentKeysMax ?? DEFAULT_OPTIONS.paymentKeysMax,
+    lateDetailsMax: o.lateDetailsMax ?? DEFAULT_OPTIONS.lateDetailsMax,
+    healthDetailsMax: o.healthDetailsMax ?? DEFAULT_OPTIONS.healthDetailsMax,
+    idleAdvanceMs: o.idleAdvanceMs ?? DEFAULT_OPTIONS.idleAdvanceMs,
+    reuseWindowBuffers: o.reuseWindowBuffers ?? false,
+    kernel: resolveKernel(o.kernel ?? defaultKernel() ?? "js", ["occupancy"]), // TODO(runtime): default wasm once verified
+    clock: o.clock ?? Date.now,
+  };
+  if (r.sensorTimeoutMs < r.windowMs) {
+    throw new ParkirConfigError("occupancy options", [
+      {
+        path: "sensorTimeoutMs",
+        message: `must be at least windowMs (${r.windowMs}); a sensor cannot time out twice in one window`,
+      },
+    ]);
+  }
+  return r;
+}
+
+/** The options that change results, as canonical JSON (stored in checkpoints). */
+export function semanticOptionsJson(o: ResolvedOptions): string {
+  return JSON.stringify({
+    windowMs: o.windowMs,
+    allowedLatenessMs: o.allowedLatenessMs,
+    sensorTimeoutMs: o.sensorTimeoutMs,
+    minCoverage: o.minCoverage,
+    countHalfLifeMs: o.countHalfLifeMs,
+    pendingMax: o.pendingMax,
+    sessionsMax: o.sessionsMax,
+    paymentKeysMax: o.paymentKeysMax,
+  });
+}
+
+/** Names of the options that change results (they must match when restoring a checkpoint). */
+export const SEMANTIC_OPTIONS = [
+  "windowMs",
+  "allowedLatenessMs",
+  "sensorTimeoutMs",
+  "minCoverage",
+  "countHalfLifeMs",
+  "pendingMax",
+  "sessionsMax",
+  "paymentKeysMax",
+] as const;

@@ -1,0 +1,261 @@
+/**
+ * Opening and closing tumbling windows. Opening resets the per zone-class accumulators to the
+ * "remaining time" form (count × windowMs) and lists the sensor deadlines that fall inside the window;
+ * closing turns accumulators into rows in O(zone-classes), with no per-bay work.
+ *
+ * Row formulas (per zone and vehicle class, window [start, end), w = end − start, cap = capacity):
+ * - coverage = knownBayMs / (cap × w); occupancy = occupiedBayMs / knownBayMs, NaN (null) when
+ *   coverage < minCoverage or knownBayMs = 0;
+ * - meanDwellMs = round(Σ dwell / stays) over stays that ended in the window with a known start;
+ * - the source is the zone-class's detection method; when that method knew nothing in the window
+ *   (knownBayMs = 0) but payments did, payments are used and the row says modelBased;
+ * - confidence: 0 when nothing was known; else singleSpaceDetection 1, balancing cap / (cap + drift since the
+ *   last attendant count), manual 2^(−(end − count time) / countHalfLifeMs), modelBased 0.5.
+ */
+import { type City, DETECTION_NAMES } from "../catalog/city.js";
+import { vehicleName } from "../catalog/vehicles.js";
+import { ParkirError } from "../errors/index.js";
+import {
+  closeRows,
+  R_DEADLINE_LB,
+  R_EPOCH,
+  R_TO_COUNT,
+  R_TO_CURSOR,
+  R_WIN_END,
+  R_WIN_START,
+  R_WINDOWS,
+  scanDeadlines,
+} from "./kernel.js";
+import type { EngineState } from "./state.js";
+import type { WindowBatch, WindowColumns, WindowRecord } from "./types.js";
+
+/** Opens the window starting at `startMs` (O(1) but for the timeout list, which is built when needed). */
+export function openWindow(s: EngineState, startMs: number): void {
+  const endMs = startMs + s.windowMs;
+  s.reg[R_WIN_START] = startMs;
+  s.reg[R_WIN_END] = endMs;
+  // Rows are reset lazily, on their first touch in the window (see kernel.ts).
+  s.reg[R_EPOCH] = s.reg[R_EPOCH]! + 1;
+  buildTimeouts(s, startMs, endMs);
+}
+
+/** Rebuilds the open window's timeout list from bay state (after a restore: the list is derived state). */
+export function rebuildTimeouts(s: EngineState): void {
+  s.reg[R_DEADLINE_LB] = Number.NEGATIVE_INFINITY;
+  buildTimeouts(s, s.reg[R_WIN_START]!, s.reg[R_WIN_END]!);
+}
+
+/**
+ * Lists the bays whose deadline (last message + sensorTimeoutMs) falls before the window's end, sorted by
+ * (deadline, bay). Skipped when a lower bound of all deadlines shows none can: events inside a window move
+ * deadlines to at least its start + timeout ≥ its end, so the bound stays valid without a scan.
+ */
+function buildTimeouts(s: EngineState, startMs: number, endMs: number): void {
+  const reg = s.reg;
+  reg[R_TO_COUNT] = 0;
+  reg[R_TO_CURSOR] = 0;
+  const own = startMs + s.timeoutMs;
+  if (reg[R_DEADLINE_LB]! >= endMs) {
+    if (own < reg[R_DEADLINE_LB]!) reg[R_DEADLINE_LB] = own;
+    return;
+  }
+  let n = scanDeadlines(s, endMs);
+  if (n > s.toBay.length) {
+    s.ensureTimeouts(n);
+    n = scanDeadlines(s, endMs);
+  }
+  if (n > 1) {
+    const order = Array.from({ length: n }, (_, i) => i);
+    const bays = s.toBay.slice(0, n);
+    const times = s.toTime.slice(0, n);
+    order.sort((a, b) => times[a]! - times[b]! || bays[a]! - bays[b]!);
+    for (let i = 0; i < n; i++) {
+      s.toBay[i] = bays[order[i]!]!;
+      s.toTime[i] = times[order[i]!]!;
+    }
+  }
+  reg[R_TO_COUNT] = n;
+  reg[R_DEADLINE_LB] = Math.min(reg[R_DEADLINE_LB]!, own);
+}
+
+/** Allocates the columns of n rows in one buffer (float64 columns first so every view is aligned). */
+export function allocColumns(n: number): WindowColumns {
+  const buf = new ArrayBuffer(n * (8 * 7 + 4 * 6 + 1 * 2));
+  let at = 0;
+  const f64 = () => {
+    const a = new Float64Array(buf, at, n);
+    at += 8 * n;
+    return a;
+  };
+  const u32 = () => {
+    const a = new Uint32Array(buf, at, n);
+    at += 4 * n;
+    return a;
+  };
+  const u8 = () => {
+    const a = new Uint8Array(buf, at, n);
+    at += n;
+    return a;
+  };
+  return {
+    length: n,
+    occupancy: f64(),
+    coverage: f64(),
+    meanDwellMs: f64(),
+    confidence: f64(),
+    occupiedBayMs: f64(),
+    knownBayMs: f64(),
+    driftVehicles: f64(),
+    zone: u32(),
+    arrivals: u32(),
+    departures: u32(),
+    peakOccupied: u32(),
+    capacity: u32(),
+    vehicle: u8(),
+    detection: u8(),
+  };
+}
+
+/** A column set and how many times it was handed out. */
+export interface ColumnSlot {
+  readonly columns: WindowColumns;
+  gen: number;
+}
+
+/**
+ * Where closed windows' columns live. Fresh mode allocates new buffers per window (batches stay valid
+ * forever). Reuse mode hands out the same buffers again on every engine call, so a batch's columns are valid
+ * until the engine's next call: fresh memory costs page faults, which dominate closing windows otherwise.
+ */
+export class ColumnPool {
+  private readonly slots: ColumnSlot[] = [];
+  private used = 0;
+  constructor(
+    readonly reuse: boolean,
+    readonly rows: number,
+  ) {}
+  /** Starts an engine call: in reuse mode every slot may be handed out again. */
+  reset(): void {
+    this.used = 0;
+  }
+  /** A column set for the next closed window. */
+  take(): ColumnSlot {
+    if (!this.reuse) return { columns: allocColumns(this.rows), gen: 0 };
+    let slot = this.slots[this.used];
+    if (slot === undefined) {
+      slot = { columns: allocColumns(this.rows), gen: 0 };
+      this.slots.push(slot);
+    } else slot.gen++;
+    this.used++;
+    return slot;
+  }
+}
+
+/** Writes the rows of the open window (which must be complete) into `c` and counts it closed. O(rows). */
+export function closeWindow(
+  s: EngineState,
+  minCoverage: number,
+  countHalfLifeMs: number,
+  c: WindowColumns,
+): void {
+  c.zone.set(s.rowZone);
+  c.vehicle.set(s.rowVehicle);
+  c.capacity.set(s.rowCapacity);
+  closeRows(s, minCoverage, countHalfLifeMs, c);
+  s.reg[R_WINDOWS] = s.reg[R_WINDOWS]! + 1;
+}
+
+/**
+ * One closed window as emitted on `windows$`: columns now, `records` built on first access and cached.
+ * With `reuseWindowBuffers` the columns are only valid until the engine's next call (reading them later
+ * throws); `detach()` makes a copy that stays valid.
+ */
+export class ClosedWindow implements WindowBatch {
+  readonly windowStart: number;
+  readonly windowEnd: number;
+  private readonly city: City;
+  private readonly slot: ColumnSlot;
+  private readonly gen: number;
+  private cached: readonly WindowRecord[] | undefined;
+
+  constructor(city: City, windowStart: number, windowEnd: number, slot: ColumnSlot) {
+    this.city = city;
+    this.windowStart = windowStart;
+    this.windowEnd = windowEnd;
+    this.slot = slot;
+    this.gen = slot.gen;
+  }
+
+  /** The rows as columns. @throws ParkirError when the engine reused the buffers (see reuseWindowBuffers). */
+  get columns(): WindowColumns {
+    if (this.slot.gen !== this.gen) {
+      throw new ParkirError(
+        "window columns were reused by a later engine call (reuseWindowBuffers); read them during the emission or detach() the batch",
+      );
+    }
+    return this.slot.columns;
+  }
+
+  /** Rows as plain objects (built once, on first access). */
+  get records(): readonly WindowRecord[] {
+    if (this.cached === undefined) this.cached = Object.freeze(buildRecords(this.city, this));
+    return this.cached;
+  }
+
+  /** A copy with its own column buffers (valid forever). */
+  detach(): ClosedWindow {
+    const src = this.columns;
+    const columns = allocColumns(src.length);
+    for (const key of Object.keys(columns) as (keyof WindowColumns)[]) {
+      if (key !== "length") (columns[key] as Uint8Array).set(src[key] as Uint8Array);
+    }
+    const copy = new ClosedWindow(this.city, this.windowStart, this.windowEnd, { columns, gen: 0 });
+    copy.cached = this.cached;
+    return copy;
+  }
+
+  /** JSON form: the contract fields only. */
+  toJSON(): { windowStart: number; windowEnd: number; records: readonly WindowRecord[] } {
+    return { windowStart: this.windowStart, windowEnd: this.windowEnd, records: this.records };
+  }
+}
+
+function buildRecords(city: City, batch: ClosedWindow): WindowRecord[] {
+  const c = batch.columns;
+  const out: WindowRecord[] = new Array(c.length);
+  for (let r = 0; r < c.length; r++) {
+    const occupancy = c.occupancy[r]!;
+    const dwell = c.meanDwellMs[r]!;
+    out[r] = {
+      type: "occupancy",
+      zone: city.zones[c.zone[r]!]!.id,
+      vehicleType: vehicleName(c.vehicle[r]!),
+      windowStart: batch.windowStart,
+      windowEnd: batch.windowEnd,
+      occupancy: Number.isNaN(occupancy) ? null : occupancy,
+      coverage: c.coverage[r]!,
+      arrivals: c.arrivals[r]!,
+      departures: c.departures[r]!,
+      peakOccupied: c.peakOccupied[r]!,
+      meanDwellMs: Number.isNaN(dwell) ? null : dwell,
+      detection: DETECTION_NAMES[c.detection[r]!]!,
+      confidence: c.confidence[r]!,
+    };
+  }
+  return out;
+}
+
+/**
+ * One record as a JSON line with the replay CLI's fixed key order (no trailing newline).
+ *
+ * @example
+ * windowRecordLine(batch.records[0]) // {"type":"occupancy","zone":"PLU-001","vehicleType":"car",...}
+ */
+export function windowRecordLine(r: WindowRecord): string {
+  return (
+    `{"type":"occupancy","zone":${JSON.stringify(r.zone)},"vehicleType":"${r.vehicleType}",` +
+    `"windowStart":${r.windowStart},"windowEnd":${r.windowEnd},"occupancy":${r.occupancy === null ? "null" : r.occupancy},` +
+    `"coverage":${r.coverage},"arrivals":${r.arrivals},"departures":${r.departures},"peakOccupied":${r.peakOccupied},` +
+    `"meanDwellMs":${r.meanDwellMs === null ? "null" : r.meanDwellMs},"detection":"${r.detection}"}`
+  );
+}

@@ -1,0 +1,290 @@
+/**
+ * Zone events: gate counters, attendant counts and payment sessions. The kernel hands them to these host
+ * functions (payment memory lives in payments.ts), keeping the same event-time order and the same "remaining
+ * time" accumulators as the kernel; nothing is allocated per event.
+ *
+ * Which events count depends on the zone and class's detection method (city.detection):
+ * - balancing (gate counters): enter_area / exit_area (value vehicles) and zone-level park_start / park_end
+ *   (one vehicle) move the balance, clamped to [0, capacity]; what clamping removes is drift. An attendant
+ *   count resets the balance and the drift. Known from the first gate event or count.
+ * - manual (attendant counts): a manual_count holds until the next one; zone-level arrivals and departures
+ *   are counted but do not move the count.
+ * - singleSpaceDetection: zone events are accepted and ignored (the sensors decide).
+ * - payments feed every zone and class: each open paid session counts as one vehicle present (clamped to
+ *   capacity), from the first payment event on. They are the figure of modelBased zones and the fallback
+ *   of any zone whose own method saw nothing in a window.
+ */
+import { DETECTION } from "../catalog/city.js";
+import { VEHICLE_CODES } from "../catalog/vehicles.js";
+import { KIND } from "../wire/kinds.js";
+import {
+  EV_DEVICE,
+  EV_KIND,
+  EV_SEQ,
+  EV_TARGET,
+  EV_TIME_MS,
+  EV_VALUE,
+  FLAG_TARGET_ZONE,
+} from "../wire/layout.js";
+import {
+  AF_KNOWN_MS,
+  AF_OCC_MS,
+  AU_ARRIVALS,
+  AU_DEPARTURES,
+  AU_KNOWN,
+  AU_OCC,
+  AU_PEAK,
+  currentRow,
+  PENDING_STRIDE,
+  R_ACCEPTED,
+  R_APPLIED,
+  R_DUPLICATE,
+  R_HEAD,
+  R_LATE,
+  R_LATE_COUNT,
+  R_MAX_SEEN,
+  R_SESSIONS_EXPIRED,
+  R_TAIL,
+  R_UNKNOWN,
+  R_UNSORTED,
+  R_WATERMARK,
+  R_WIN_END,
+} from "./kernel.js";
+import { OpenSessions, PaymentKeys, TAG_END, TAG_START } from "./payments.js";
+import { keyBefore } from "./pending.js";
+import type { EngineState } from "./state.js";
+
+/** Payment memory: recently seen (session, kind) keys and the open sessions in start order. */
+export class PaymentBook {
+  /** Seen payment keys, oldest forgotten first. */
+  readonly keys: PaymentKeys;
+  /** Open sessions by session hash, in the order they started. */
+  readonly sessions: OpenSessions;
+  constructor(
+    sessionsMax: number,
+    keysMax: number,
+    readonly sessionTimeoutMs: number,
+  ) {
+    this.keys = new PaymentKeys(keysMax);
+    this.sessions = new OpenSessions(sessionsMax);
+  }
+}
+
+/** Window row of a zone event (its class, or the zone's default class when unspecified), or −1. */
+export function zoneRowOf(s: EngineState, target: number, kvf: number): number {
+  const zoneTarget = ((kvf >>> 16) & FLAG_TARGET_ZONE) !== 0;
+  const zone = zoneTarget ? target : s.bayZone[target]!;
+  let cls = (kvf >>> 8) & 0xff;
+  if (cls === 0) cls = zoneTarget ? s.zoneDefaultClass[zone]! : s.bayVehicle[target]!;
+  return s.zcRow[zone * VEHICLE_CODES + cls]!;
+}
+
+/**
+ * Admits one payment event (index i of the batch's u32 words): de-duplicates by (kind, session), then
+ * applies the same lateness rule as admitEvents and appends it to the pending buffer.
+ */
+export function admitPayment(
+  s: EngineState,
+  book: PaymentBook,
+  words: Uint32Array,
+  i: number,
+  baseTimeMs: number,
+): void {
+  const reg = s.reg;
+  const o = i * 6;
+  const kvf = words[o + (EV_KIND >> 2)]!;
+  const target = words[o + (EV_TARGET >> 2)]!;
+  if (zoneRowOf(s, target, kvf) < 0) {
+    reg[R_UNKNOWN] = reg[R_UNKNOWN]! + 1;
+    return;
+  }
+  const seq = words[o + (EV_SEQ >> 2)]!;
+  const tag = (kvf & 0xff) === KIND.payment_end ? TAG_END : TAG_START;
+  if (book.keys.has(seq, tag)) {
+    reg[R_DUPLICATE] = reg[R_DUPLICATE]! + 1;
+    return;
+  }
+  book.keys.add(seq, tag);
+  const t = baseTimeMs + words[o + (EV_TIME_MS >> 2)]!;
+  const wm = reg[R_WATERMARK]!;
+  if (t < wm) {
+    const n = reg[R_LATE_COUNT]!;
+    s.lateIdx[n] = i;
+    s.lateWm[n] = wm;
+    reg[R_LATE_COUNT] = n + 1;
+    reg[R_LATE] = reg[R_LATE]! + 1;
+    return;
+  }
+  appendPending(s, t, target, seq, words[o + (EV_VALUE >> 2)]!, kvf, words[o + (EV_DEVICE >> 2)]!);
+}
+
+/** Appends one accepted event to the pending buffer, raising the watermark (room was ensured). */
+function appendPending(
+  s: EngineState,
+  t: number,
+  target: number,
+  seq: number,
+  value: number,
+  kvf: number,
+  device: number,
+): void {
+  const reg = s.reg;
+  if (t > reg[R_MAX_SEEN]!) {
+    reg[R_MAX_SEEN] = t;
+    if (t - s.latenessMs > reg[R_WATERMARK]!) reg[R_WATERMARK] = t - s.latenessMs;
+  }
+  const tail = reg[R_TAIL]!;
+  if (
+    reg[R_UNSORTED]! < 0 &&
+    tail > reg[R_HEAD]! &&
+    keyBefore(s.pTime, s.pWords, tail - 1, t, target, kvf, seq, value, device)
+  ) {
+    reg[R_UNSORTED] = tail;
+  }
+  s.pTime[tail] = t;
+  const w = tail * PENDING_STRIDE;
+  s.pWords[w] = target;
+  s.pWords[w + 1] = seq;
+  s.pWords[w + 2] = value;
+  s.pWords[w + 3] = kvf;
+  s.pWords[w + 4] = device;
+  reg[R_TAIL] = tail + 1;
+  reg[R_ACCEPTED] = reg[R_ACCEPTED]! + 1;
+}
+
+/** Applies the zone event at the head of the pending buffer (inside the open window) and advances head. */
+export function applyZoneEvent(s: EngineState, book: PaymentBook): void {
+  const reg = s.reg;
+  const head = reg[R_HEAD]!;
+  const t = s.pTime[head]!;
+  const p = head * PENDING_STRIDE;
+  const target = s.pWords[p]!;
+  const seq = s.pWords[p + 1]!;
+  const value = s.pWords[p + 2]! | 0;
+  const kvf = s.pWords[p + 3]!;
+  const kind = kvf & 0xff;
+  reg[R_HEAD] = head + 1;
+  reg[R_APPLIED] = reg[R_APPLIED]! + 1;
+  expireSessions(s, book, t);
+  const row = zoneRowOf(s, target, kvf);
+  currentRow(s, row);
+  if (kind === KIND.payment_start) {
+    if (book.sessions.find(seq) >= 0) return;
+    if (book.sessions.size >= book.sessions.max) closeOldestSession(s, book, t);
+    book.sessions.open(seq, row, t);
+    s.qArrivals[row] = s.qArrivals[row]! + 1;
+    setPayments(s, row, s.qOpen[row]! + 1, t);
+    return;
+  }
+  if (kind === KIND.payment_end) {
+    s.qDepartures[row] = s.qDepartures[row]! + 1;
+    const at = book.sessions.find(seq);
+    if (at < 0) {
+      setPayments(s, row, s.qOpen[row]!, t);
+      return;
+    }
+    const openRow = book.sessions.row(at);
+    const startMs = book.sessions.start(at);
+    book.sessions.close(at);
+    currentRow(s, openRow);
+    s.qDwellSum[openRow] = s.qDwellSum[openRow]! + (t - startMs);
+    s.qDwellCount[openRow] = s.qDwellCount[openRow]! + 1;
+    setPayments(s, openRow, s.qOpen[openRow]! - 1, t);
+    return;
+  }
+  const method = s.rowDetection[row]!;
+  const cap = s.rowCapacity[row]!;
+  if (kind === KIND.manual_count) {
+    const count = Math.min(Math.max(value, 0), cap);
+    if (method === DETECTION.manual) {
+      s.countTime[row] = t;
+      setPrimary(s, row, count, t);
+    } else if (method === DETECTION.balancing) {
+      s.countTime[row] = t;
+      s.balance[row] = count;
+      s.driftSinceReset[row] = 0;
+      setPrimary(s, row, count, t);
+    }
+    return;
+  }
+  let change = 0;
+  if (kind === KIND.enter_area) change = Math.max(value, 0);
+  else if (kind === KIND.exit_area) change = -Math.max(value, 0);
+  else if (kind === KIND.park_start) change = 1;
+  else if (kind === KIND.park_end) change = -1;
+  else return; // zone-level heartbeats and comms events carry nothing to count
+  if (method !== DETECTION.balancing && method !== DETECTION.manual) return;
+  if (change > 0) s.accU32[row * 16 + AU_ARRIVALS] = s.accU32[row * 16 + AU_ARRIVALS]! + change;
+  else s.accU32[row * 16 + AU_DEPARTURES] = s.accU32[row * 16 + AU_DEPARTURES]! - change;
+  if (method === DETECTION.balancing) {
+    const raw = s.balance[row]! + change;
+    const clamped = Math.min(Math.max(raw, 0), cap);
+    const drift = Math.abs(raw - clamped);
+    s.balance[row] = clamped;
+    s.driftSinceReset[row] = s.driftSinceReset[row]! + drift;
+    s.driftWindow[row] = s.driftWindow[row]! + drift;
+    setPrimary(s, row, clamped, t);
+  }
+}
+
+/** Closes sessions open for sessionTimeoutMs whose deadline is before `limit` (no departure counted). */
+export function expireSessions(s: EngineState, book: PaymentBook, limit: number): void {
+  for (;;) {
+    const at = book.sessions.oldest();
+    if (at < 0) return;
+    const deadline = book.sessions.start(at) + book.sessionTimeoutMs;
+    if (deadline >= limit) return;
+    const row = book.sessions.row(at);
+    book.sessions.close(at);
+    s.reg[R_SESSIONS_EXPIRED] = s.reg[R_SESSIONS_EXPIRED]! + 1;
+    setPayments(s, row, s.qOpen[row]! - 1, deadline);
+  }
+}
+
+function closeOldestSession(s: EngineState, book: PaymentBook, t: number): void {
+  const at = book.sessions.oldest();
+  if (at < 0) return;
+  const row = book.sessions.row(at);
+  book.sessions.close(at);
+  s.reg[R_SESSIONS_EXPIRED] = s.reg[R_SESSIONS_EXPIRED]! + 1;
+  setPayments(s, row, s.qOpen[row]! - 1, t);
+}
+
+/** Sets the primary method's occupied count of a row at time t; the row becomes known. */
+function setPrimary(s: EngineState, row: number, count: number, t: number): void {
+  currentRow(s, row);
+  const d = s.reg[R_WIN_END]! - t;
+  const cap = s.rowCapacity[row]!;
+  const a32 = row * 16;
+  const a64 = row * 8;
+  const old = s.accU32[a32 + AU_OCC]!;
+  if (count !== old) {
+    s.accF64[a64 + AF_OCC_MS] = s.accF64[a64 + AF_OCC_MS]! + (count - old) * d;
+    s.accU32[a32 + AU_OCC] = count;
+  }
+  if (count > s.accU32[a32 + AU_PEAK]!) s.accU32[a32 + AU_PEAK] = count;
+  const known = s.accU32[a32 + AU_KNOWN]!;
+  if (known !== cap) {
+    s.accF64[a64 + AF_KNOWN_MS] = s.accF64[a64 + AF_KNOWN_MS]! + (cap - known) * d;
+    s.accU32[a32 + AU_KNOWN] = cap;
+  }
+}
+
+/** Sets the number of open paid sessions of a row at time t; occupied is that number clamped to capacity. */
+function setPayments(s: EngineState, row: number, open: number, t: number): void {
+  currentRow(s, row);
+  const d = s.reg[R_WIN_END]! - t;
+  const cap = s.rowCapacity[row]!;
+  s.qOpen[row] = open;
+  const count = Math.min(open, cap);
+  const old = s.qOcc[row]!;
+  if (count !== old) {
+    s.qOccMs[row] = s.qOccMs[row]! + (count - old) * d;
+    s.qOcc[row] = count;
+  }
+  if (count > s.qPeak[row]!) s.qPeak[row] = count;
+  if (s.qKnown[row]! !== cap) {
+    s.qKnownMs[row] = s.qKnownMs[row]! + (cap - s.qKnown[row]!) * d;
+    s.qKnown[row] = cap;
+  }
+}

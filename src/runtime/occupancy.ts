@@ -1,0 +1,316 @@
+/**
+ * The occupancy engine's hot loops behind one interface, in two implementations: the JavaScript reference
+ * (src/occupancy/kernel.ts, pending.ts) and the AssemblyScript port (wasm/occupancy.ts). Both give the same
+ * bytes; the engine picks one with its `kernel` option.
+ *
+ * The wasm kernel works on the engine's own typed arrays, moved into a shared memory: before each call the
+ * wrapper checks (by identity, a few comparisons) that every array the kernel touches lies in its arena,
+ * moves any that does not (the engine grows its pending buffer and logs by allocating new arrays, rarely),
+ * and describes them to the kernel in a table of byte offsets. Batches already in the arena are read in
+ * place; batches in the JavaScript heap are copied in once (`copiedBytes`).
+ */
+import { admitEvents, applyEvents, R_HEAD, R_TAIL, R_UNSORTED } from "../occupancy/kernel.js";
+import { sortPending } from "../occupancy/pending.js";
+import type { EngineState } from "../occupancy/state.js";
+import type { KernelKind } from "./kernel.js";
+import { SharedArena } from "./memory.js";
+import { compileKernelSync, instantiateKernel } from "./wasm.js";
+
+/** The occupancy hot loops (see src/occupancy/kernel.ts for their contracts). */
+export interface OccupancyKernel {
+  /** Which implementation this is. */
+  readonly kind: KernelKind;
+  /** Bytes of batches copied into kernel memory so far (0 for the JS kernel). */
+  readonly copiedBytes: number;
+  /**
+   * Prepares an engine state for this kernel (the wasm kernel moves its arrays into shared memory) and
+   * returns the kernel. Call right after creating the state, before anything keeps references to its arrays.
+   */
+  attach(s: EngineState): OccupancyKernel;
+  /** The batch's words where the kernel can read them: the same array, or a copy in kernel memory. */
+  stage(words: Uint32Array): Uint32Array;
+  /** admitEvents of src/occupancy/kernel.ts. */
+  admitEvents(s: EngineState, words: Uint32Array, from: number, end: number, baseTimeMs: number): number;
+  /** applyEvents of src/occupancy/kernel.ts. */
+  applyEvents(s: EngineState, limit: number): number;
+  /** sortPending of src/occupancy/pending.ts. */
+  sortPending(s: EngineState): void;
+}
+
+/** The JavaScript reference kernel. */
+export const JS_OCCUPANCY_KERNEL: OccupancyKernel = {
+  kind: "js",
+  copiedBytes: 0,
+  attach(): OccupancyKernel {
+    return this;
+  },
+  stage: (words) => words,
+  admitEvents,
+  applyEvents,
+  sortPending,
+};
+
+// Table slots of wasm/occupancy.ts (a test checks they match).
+/** @internal */
+export const OCCUPANCY_SLOTS = {
+  T_REG: 0,
+  T_P_TIME: 1,
+  T_P_WORDS: 2,
+  T_REC: 3,
+  T_ACC: 4,
+  T_BAY_ZONE: 5,
+  T_BAY_VEHICLE: 6,
+  T_ZC_ROW: 7,
+  T_ZONE_DEFAULT_CLASS: 8,
+  T_LATE_IDX: 9,
+  T_LATE_WM: 10,
+  T_TO_BAY: 11,
+  T_TO_TIME: 12,
+  T_H_BAY: 13,
+  T_H_CODE: 14,
+  T_H_TIME: 15,
+  T_S_TIME: 16,
+  T_S_WORDS: 17,
+  T_S_IDX: 18,
+  T_S_IDX2: 19,
+  T_DEVICE_COUNT: 20,
+  T_SHARDED: 21,
+  T_SHARD_INDEX: 22,
+  T_SHARD_BAY_LO: 23,
+  T_SHARD_BAY_HI: 24,
+  T_SHARD_ZONE_LO: 25,
+  T_SHARD_ZONE_HI: 26,
+  TABLE_F64: 128,
+  F_LATENESS_MS: 0,
+  F_TIMEOUT_MS: 1,
+  F_WINDOW_MS: 2,
+} as const;
+const S = OCCUPANCY_SLOTS;
+const TABLE_BYTES = 160;
+
+interface OccupancyExports {
+  admitEvents(tbl: number, words: number, from: number, end: number, baseTimeMs: number): number;
+  applyEvents(tbl: number, limit: number): number;
+  sortPending(tbl: number): void;
+}
+
+type Typed = Float64Array | Uint32Array | Int32Array | Uint8Array;
+type Ctor<T extends Typed> = { new (buffer: ArrayBufferLike, byteOffset: number, length: number): T };
+
+/** Plain single-buffer arrays of EngineState the kernel reads or writes, with their table slot. */
+const ARRAYS = [
+  ["reg", S.T_REG],
+  ["pTime", S.T_P_TIME],
+  ["pWords", S.T_P_WORDS],
+  ["bayZone", S.T_BAY_ZONE],
+  ["bayVehicle", S.T_BAY_VEHICLE],
+  ["zcRow", S.T_ZC_ROW],
+  ["zoneDefaultClass", S.T_ZONE_DEFAULT_CLASS],
+  ["lateIdx", S.T_LATE_IDX],
+  ["lateWm", S.T_LATE_WM],
+  ["toBay", S.T_TO_BAY],
+  ["toTime", S.T_TO_TIME],
+  ["hBay", S.T_H_BAY],
+  ["hCode", S.T_H_CODE],
+  ["hTime", S.T_H_TIME],
+  ["sTime", S.T_S_TIME],
+  ["sWords", S.T_S_WORDS],
+  ["sIdx", S.T_S_IDX],
+  ["sIdx2", S.T_S_IDX2],
+] as const;
+
+/** The part of a catalogue one worker applies events for (src/runtime/shards.ts plans them). */
+export interface ShardFilter {
+  /** Shard number; shard 0 also counts payment events as applied (every shard applies them). */
+  readonly index: number;
+  /** Bays [bayLo, bayHi) and zones [zoneLo, zoneHi) belong to the shard. */
+  readonly bayLo: number;
+  readonly bayHi: number;
+  readonly zoneLo: number;
+  readonly zoneHi: number;
+}
+
+/** Options of WasmOccupancyKernel. */
+export interface WasmOccupancyOptions {
+  /** Shared memory to keep the engine state in. Default: a new SharedArena sized for the state. */
+  readonly arena?: SharedArena;
+  /**
+   * Apply only this shard's events: admission (de-duplication, lateness, watermark) still covers every event,
+   * so every shard agrees on them; bay and zone events of other shards are skipped; payments are applied by
+   * every shard (sessions may cross zones). Default: none.
+   */
+  readonly shard?: ShardFilter;
+}
+
+/**
+ * The wasm occupancy kernel for one engine state at a time.
+ *
+ * @example
+ * const k = new WasmOccupancyKernel();
+ * const words = k.stage(view.words());
+ * k.admitEvents(state, words, 0, view.length, view.baseTimeMs);
+ */
+export class WasmOccupancyKernel implements OccupancyKernel {
+  readonly kind = "wasm" as const;
+  /** The shared memory holding the state. */
+  readonly arena: SharedArena;
+  copiedBytes = 0;
+  private readonly k: OccupancyExports;
+  private readonly tbl: number;
+  private state: EngineState | null = null;
+  private readonly seen = new Map<string, Typed>();
+  private stageAt = 0;
+  private stageBytes = 0;
+  private readonly shard: ShardFilter | undefined;
+
+  constructor(options: WasmOccupancyOptions = {}) {
+    this.arena = options.arena ?? new SharedArena({ initialBytes: 4 << 20 });
+    this.k = instantiateKernel<OccupancyExports>(compileKernelSync("occupancy"), this.arena.memory);
+    this.tbl = this.arena.alloc(TABLE_BYTES, 8);
+    this.arena.u8().fill(0, this.tbl, this.tbl + TABLE_BYTES);
+    this.shard = options.shard ?? pendingShard;
+  }
+
+  attach(s: EngineState): OccupancyKernel {
+    this.bind(s);
+    return this;
+  }
+
+  stage(words: Uint32Array): Uint32Array {
+    if (this.arena.owns(words)) return words;
+    const bytes = words.byteLength;
+    if (bytes > this.stageBytes) {
+      // Grows geometrically; the old region is abandoned (the arena never frees): at most 2× is wasted.
+      this.stageBytes = Math.max(64 << 10, 2 * this.stageBytes, bytes);
+      this.stageAt = this.arena.alloc(this.stageBytes, 64);
+    }
+    const staged = new Uint32Array(this.arena.memory.buffer, this.stageAt, words.length);
+    staged.set(words);
+    this.copiedBytes += bytes;
+    return staged;
+  }
+
+  admitEvents(s: EngineState, words: Uint32Array, from: number, end: number, baseTimeMs: number): number {
+    this.bind(s);
+    const w = this.arena.owns(words) ? words : this.stage(words);
+    return this.k.admitEvents(this.tbl, w.byteOffset, from, end, baseTimeMs);
+  }
+
+  applyEvents(s: EngineState, limit: number): number {
+    this.bind(s);
+    return this.k.applyEvents(this.tbl, limit);
+  }
+
+  sortPending(s: EngineState): void {
+    const reg = s.reg;
+    if (reg[R_UNSORTED]! < 0) return;
+    // The merge sort needs scratch for the whole buffer; the JS version allocates it on demand inside.
+    s.ensureScratch(reg[R_TAIL]! - reg[R_HEAD]!);
+    this.bind(s);
+    this.k.sortPending(this.tbl);
+  }
+
+  /** Makes sure every array the kernel touches lies in the arena and the table describes it. */
+  private bind(s: EngineState): void {
+    const u32 = this.arena.u32();
+    const t = this.tbl >> 2;
+    if (s !== this.state) {
+      this.state = s;
+      this.seen.clear();
+      u32[t + S.T_DEVICE_COUNT] = s.deviceCount;
+      const f64 = this.arena.f64();
+      const p = (this.tbl + S.TABLE_F64) >> 3;
+      f64[p + S.F_LATENESS_MS] = s.latenessMs;
+      f64[p + S.F_TIMEOUT_MS] = s.timeoutMs;
+      f64[p + S.F_WINDOW_MS] = s.windowMs;
+      const sh = this.shard;
+      u32[t + S.T_SHARDED] = sh === undefined ? 0 : 1;
+      if (sh !== undefined) {
+        u32[t + S.T_SHARD_INDEX] = sh.index;
+        u32[t + S.T_SHARD_BAY_LO] = sh.bayLo;
+        u32[t + S.T_SHARD_BAY_HI] = sh.bayHi;
+        u32[t + S.T_SHARD_ZONE_LO] = sh.zoneLo;
+        u32[t + S.T_SHARD_ZONE_HI] = sh.zoneHi;
+      }
+    }
+    const fields = s as unknown as Record<string, Typed>;
+    for (const [name, slot] of ARRAYS) {
+      const a = fields[name]!;
+      if (this.seen.get(name) === a) continue;
+      const moved = this.move(a);
+      fields[name] = moved;
+      this.seen.set(name, moved);
+      this.arena.u32()[t + slot] = moved.byteOffset;
+    }
+    if (this.seen.get("recU8") !== s.recU8) {
+      const at = this.arena.owns(s.recU8) ? s.recU8.byteOffset : this.moveBytes(s.recU8);
+      const n = s.recU8.byteLength;
+      const buf = this.arena.memory.buffer;
+      fields.recU8 = new Uint8Array(buf, at, n);
+      fields.recU32 = new Uint32Array(buf, at, n >> 2);
+      fields.recF64 = new Float64Array(buf, at, n >> 3);
+      this.seen.set("recU8", s.recU8);
+      this.arena.u32()[t + S.T_REC] = at;
+    }
+    if (this.seen.get("accF64") !== s.accF64) {
+      const a = s.accF64;
+      const at = this.arena.owns(a)
+        ? a.byteOffset
+        : this.moveBytes(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+      const n = s.accF64.byteLength;
+      const buf = this.arena.memory.buffer;
+      fields.accF64 = new Float64Array(buf, at, n >> 3);
+      fields.accU32 = new Uint32Array(buf, at, n >> 2);
+      this.seen.set("accF64", s.accF64);
+      this.arena.u32()[t + S.T_ACC] = at;
+    }
+  }
+
+  /** The array itself when it lies in the arena, else a copy there. */
+  private move<T extends Typed>(a: T): T {
+    if (this.arena.owns(a)) return a;
+    const at = this.moveBytes(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+    const ctor = a.constructor as Ctor<T>;
+    return new ctor(this.arena.memory.buffer, at, a.length);
+  }
+
+  /** Copies bytes into a fresh 64-byte aligned arena region (at least 8 bytes, so offsets are distinct). */
+  private moveBytes(bytes: Uint8Array): number {
+    const at = this.arena.alloc(Math.max(8, bytes.byteLength), 64);
+    this.arena.u8().set(bytes, at);
+    return at;
+  }
+}
+
+let pendingShard: ShardFilter | undefined;
+
+/**
+ * Runs `make` (which creates an OccupancyEngine) so that the wasm kernel it creates applies only `shard`'s
+ * events. Internal plumbing of the runtime's workers: the engine itself knows nothing of shards.
+ *
+ * @throws RangeError when the engine made inside does not use the wasm kernel (shards need it).
+ */
+export function withShard<T>(shard: ShardFilter, make: () => T): T {
+  pendingShard = shard;
+  used = false;
+  try {
+    const out = make();
+    if (!used) throw new RangeError('a sharded engine needs the wasm kernel (kernel: "wasm")');
+    return out;
+  } finally {
+    pendingShard = undefined;
+  }
+}
+let used = false;
+
+/**
+ * The occupancy kernel for a `kernel` option value (already resolved: "wasm" or "js").
+ *
+ * @example
+ * const k = occupancyKernel(resolveKernel(options.kernel, ["occupancy"]));
+ */
+export function occupancyKernel(kind: KernelKind, options: WasmOccupancyOptions = {}): OccupancyKernel {
+  if (kind !== "wasm") return JS_OCCUPANCY_KERNEL;
+  used = true;
+  return new WasmOccupancyKernel(options);
+}

@@ -1,0 +1,212 @@
+/**
+ * Kernel workers on a piscina pool. `KernelPool` wraps a pool (ours or the caller's), posts ops with
+ * the shared-memory handles, bounds what is outstanding, retries a task once when its worker dies,
+ * and turns failures into ParkirWorkerError. Piscina replaces a dead worker by itself.
+ */
+import { availableParallelism } from "node:os";
+import { Piscina } from "piscina";
+import { ParkirRuntimeError, ParkirWorkerError } from "./errors.js";
+import type { SharedArena } from "./memory.js";
+import { workerPath } from "./paths.js";
+import type { OpName, OpTable, TaskEnvelope, TaskResult } from "./protocol.js";
+import type { KernelName } from "./wasm.js";
+
+/** Options of createPool. */
+export interface PoolOptions {
+  /**
+   * Worker threads (min = max, so workers and their wasm instances stay warm). Default
+   * `clamp(availableParallelism() − 1, 1, 2)`: one core stays with the main thread on a 2–4 core gateway.
+   */
+  readonly threads?: number;
+  /** How long an idle worker above `threads` lives, ms. Default 600,000 (10 min); irrelevant while min = max. */
+  readonly idleTimeoutMs?: number;
+  /**
+   * Tasks piscina queues when every worker is busy. Default 16. A full queue rejects new tasks;
+   * KernelPool never posts more than `threads + maxQueue`, waiting instead.
+   */
+  readonly maxQueue?: number;
+}
+
+/** Default number of worker threads for this machine (see PoolOptions.threads). */
+export function defaultThreads(): number {
+  return Math.max(1, Math.min(2, availableParallelism() - 1));
+}
+
+const IDLE_TIMEOUT_MS_DEFAULT = 600_000;
+const MAX_QUEUE_DEFAULT = 16;
+/** Callers waiting for a slot, as a multiple of maxOutstanding, before run() refuses (a caller not awaiting). */
+const WAITING_MAX_FACTOR = 4;
+
+/**
+ * A piscina pool for parkir's kernel worker with gateway-friendly defaults.
+ *
+ * @example
+ * const pool = createPool({ threads: 2 });
+ */
+export function createPool(options: PoolOptions = {}): Piscina {
+  const threads = options.threads ?? defaultThreads();
+  if (!(Number.isInteger(threads) && threads >= 1 && threads <= 64))
+    throw new RangeError(`threads must be an integer in 1..64, got ${threads}`);
+  const maxQueue = options.maxQueue ?? MAX_QUEUE_DEFAULT;
+  if (!(Number.isInteger(maxQueue) && maxQueue >= 0))
+    throw new RangeError(`maxQueue must be ≥ 0, got ${maxQueue}`);
+  return new Piscina({
+    filename: workerPath(),
+    minThreads: threads,
+    maxThreads: threads,
+    idleTimeout: options.idleTimeoutMs ?? IDLE_TIMEOUT_MS_DEFAULT,
+    maxQueue,
+  });
+}
+
+/** Options of KernelPool. */
+export interface KernelPoolOptions extends PoolOptions {
+  /**
+   * Use this pool instead of creating one (it may serve other work too; tasks name parkir's worker
+   * file per run). KernelPool.close() then leaves it running. Default: a pool from createPool(options).
+   */
+  readonly pool?: Piscina;
+  /** Extra attempts of a task whose worker died. Default 1. Tasks that throw are never retried. */
+  readonly retries?: number;
+}
+
+/** Counters of a KernelPool. */
+export interface KernelPoolStats {
+  /** Tasks that returned a value. */
+  completed: number;
+  /** Attempts repeated because the worker died. */
+  retried: number;
+  /** Tasks that ended in ParkirWorkerError. */
+  failed: number;
+}
+
+/** Options of one run. */
+export interface RunTaskOptions {
+  /** Whether running the task twice is harmless (then a worker death is retried). Default true. */
+  readonly idempotent?: boolean;
+}
+
+/**
+ * Runs kernel ops on workers over one SharedArena.
+ *
+ * @example
+ * const kp = new KernelPool(arena, { threads: 2 });
+ * const total = await kp.run("sum", { ptr, count, simd: true }, ["memread_simd"]);
+ * await kp.close();
+ */
+export class KernelPool {
+  /** The piscina pool. */
+  readonly pool: Piscina;
+  /** Counters. */
+  readonly stats: KernelPoolStats = { completed: 0, retried: 0, failed: 0 };
+  /** Most tasks posted and not yet settled (threads + maxQueue). */
+  readonly maxOutstanding: number;
+  private readonly arena: SharedArena;
+  private readonly owned: boolean;
+  private readonly retries: number;
+  private readonly filename: string;
+  private readonly modules: Partial<Record<KernelName, WebAssembly.Module>> = {};
+  private outstanding = 0;
+  private readonly waiting: (() => void)[] = [];
+  private closed = false;
+
+  constructor(arena: SharedArena, options: KernelPoolOptions = {}) {
+    this.arena = arena;
+    this.filename = workerPath();
+    this.owned = options.pool === undefined;
+    this.pool = options.pool ?? createPool(options);
+    this.retries = options.retries ?? 1;
+    if (!(Number.isInteger(this.retries) && this.retries >= 0 && this.retries <= 8))
+      throw new RangeError(`retries must be an integer in 0..8, got ${this.retries}`);
+    this.maxOutstanding = this.pool.maxThreads + Math.max(0, this.pool.options.maxQueue);
+  }
+
+  /** Worker threads of the pool. */
+  get threads(): number {
+    return this.pool.maxThreads;
+  }
+
+  /** Tasks posted and not yet settled. */
+  get pending(): number {
+    return this.outstanding;
+  }
+
+  /** Makes compiled modules available to workers (sent along with every task; cheap: not copied). */
+  provide(name: KernelName, module: WebAssembly.Module): void {
+    this.modules[name] = module;
+  }
+
+  /**
+   * Runs `op` on a worker. Waits for a slot when `maxOutstanding` tasks are in flight (and refuses
+   * with ParkirRuntimeError("queue-full") when 4 × maxOutstanding callers already wait). A worker death
+   * is retried `retries` times for idempotent tasks; then, or when the task throws, rejects with
+   * ParkirWorkerError.
+   *
+   * @throws ParkirRuntimeError("closed") after close().
+   */
+  async run<K extends OpName>(
+    op: K,
+    args: OpTable[K]["args"],
+    options: RunTaskOptions = {},
+  ): Promise<OpTable[K]["result"]> {
+    if (this.closed) throw new ParkirRuntimeError("closed", "the kernel pool is closed");
+    const task: TaskEnvelope = {
+      op,
+      args,
+      arena: { id: this.arena.id, memory: this.arena.memory },
+      modules: this.modules,
+    };
+    const attemptsMax = options.idempotent === false ? 1 : 1 + this.retries;
+    await this.slot();
+    try {
+      for (let attempt = 1; ; attempt++) {
+        let result: TaskResult;
+        try {
+          result = (await this.pool.run(task, { filename: this.filename })) as TaskResult;
+        } catch (e) {
+          // A rejection means the worker died (exit, terminate, OOM) or the pool refused the task.
+          if (attempt < attemptsMax && !this.closed) {
+            this.stats.retried++;
+            continue;
+          }
+          this.stats.failed++;
+          throw new ParkirWorkerError(op, attempt, true, e);
+        }
+        if (result.ok) {
+          this.stats.completed++;
+          return result.value as OpTable[K]["result"];
+        }
+        this.stats.failed++;
+        const cause = new Error(result.message);
+        cause.name = result.name;
+        throw new ParkirWorkerError(op, attempt, false, cause);
+      }
+    } finally {
+      // Hand the slot to the next waiter (outstanding unchanged), or free it.
+      const next = this.waiting.shift();
+      if (next !== undefined) next();
+      else this.outstanding--;
+    }
+  }
+
+  /** Stops taking tasks; destroys the pool when KernelPool created it. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.owned) await this.pool.destroy();
+  }
+
+  private async slot(): Promise<void> {
+    if (this.outstanding < this.maxOutstanding) {
+      this.outstanding++;
+      return;
+    }
+    if (this.waiting.length >= WAITING_MAX_FACTOR * this.maxOutstanding)
+      throw new ParkirRuntimeError(
+        "queue-full",
+        `${this.waiting.length} tasks already wait for a worker; await earlier runs before posting more`,
+      );
+    // A finishing task hands its slot over directly (outstanding stays the same).
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+}

@@ -1,0 +1,194 @@
+/**
+ * Worker side of a sharded occupancy engine: one OccupancyEngine per (engine id, shard) in this worker
+ * thread, with the wasm kernel's shard filter, fed batches that lie in the shared memory (read in place).
+ * Each call returns what the engine emitted, grouped as the engine emits it, with window rows cut to the
+ * shard's own rows; the main thread (sharded.ts) merges the shards.
+ */
+import { type City, type CityDocument, loadCity } from "../catalog/index.js";
+import { OccupancyEngine, type OccupancyOptions, WINDOWS_PER_EMIT } from "../occupancy/index.js";
+import type { HealthReport, IngestResult, LateReport } from "../occupancy/reports.js";
+import type { WindowColumns } from "../occupancy/types.js";
+import { allocColumns } from "../occupancy/windows.js";
+import { withShard } from "./occupancy.js";
+import { TEST_HOOKS_ENV } from "./protocol.js";
+import type { ShardPlan } from "./shards.js";
+
+/** Options a shard engine can be given (no functions: they cross threads). */
+export type ShardEngineOptions = Omit<OccupancyOptions, "clock" | "kernel">;
+
+/** One closed window, the shard's rows only. */
+export interface ShardWindow {
+  readonly windowStart: number;
+  readonly windowEnd: number;
+  readonly columns: WindowColumns;
+}
+
+/** What one engine emission group held (the engine emits health, late, then up to 16 windows). */
+export interface ShardGroup {
+  health: HealthReport | null;
+  late: LateReport | null;
+  windows: ShardWindow[];
+}
+
+/** A command for a shard engine. */
+export type ShardCommand =
+  | { readonly cmd: "open"; readonly city: CityDocument; readonly options: ShardEngineOptions }
+  | {
+      readonly cmd: "restore";
+      readonly city: CityDocument;
+      readonly options: ShardEngineOptions;
+      readonly checkpoint: Uint8Array;
+    }
+  | { readonly cmd: "ingest"; readonly at: number; readonly length: number }
+  | { readonly cmd: "advanceTo"; readonly timeMs: number }
+  | { readonly cmd: "close" }
+  | { readonly cmd: "checkpoint" }
+  | { readonly cmd: "drop" };
+
+/** Arguments of the worker's `occ` op. */
+export interface ShardTask {
+  readonly engineId: string;
+  readonly shard: ShardPlan;
+  readonly command: ShardCommand;
+}
+
+/** Result of the worker's `occ` op. */
+export interface ShardReply {
+  readonly result?: Omit<IngestResult, "error"> & {
+    readonly errorReason?: string;
+    readonly errorMessage?: string;
+  };
+  readonly windowsClosed?: number;
+  readonly groups: ShardGroup[];
+  readonly checkpoint?: Uint8Array;
+  readonly counters?: OccupancyEngine["counters"];
+}
+
+/** Test hook (workers started with PARKIR_WORKER_TEST_HOOKS=1): ingest commands of this many bytes throw. */
+const FAIL_BYTES =
+  process.env[TEST_HOOKS_ENV] === "1" ? Number(process.env.PARKIR_TEST_FAIL_BYTES ?? Number.NaN) : Number.NaN;
+
+/** Most shard engines a worker keeps (engines of closed sharded engines are dropped explicitly). */
+const ENGINES_MAX = 16;
+
+interface Hosted {
+  readonly engine: OccupancyEngine;
+  readonly shard: ShardPlan;
+  groups: ShardGroup[];
+}
+
+const engines = new Map<string, Hosted>();
+const cities = new Map<string, City>();
+
+function cityOf(doc: CityDocument): City {
+  const key = JSON.stringify([doc.id, doc.zones.length]);
+  let city = cities.get(key);
+  if (city === undefined) {
+    city = loadCity(doc);
+    if (cities.size >= 4) cities.delete(cities.keys().next().value!);
+    cities.set(key, city);
+  }
+  return city;
+}
+
+function host(engineId: string, shard: ShardPlan, engine: OccupancyEngine): Hosted {
+  const h: Hosted = { engine, shard, groups: [] };
+  const current = (): ShardGroup => {
+    let g = h.groups.at(-1);
+    if (g === undefined) {
+      g = { health: null, late: null, windows: [] };
+      h.groups.push(g);
+    }
+    return g;
+  };
+  const fresh = (): ShardGroup => {
+    const g: ShardGroup = { health: null, late: null, windows: [] };
+    h.groups.push(g);
+    return g;
+  };
+  engine.health$.subscribe((r) => {
+    const g = current();
+    (g.health !== null || g.late !== null || g.windows.length > 0 ? fresh() : g).health = r;
+  });
+  engine.late$.subscribe((r) => {
+    const g = current();
+    (g.late !== null || g.windows.length > 0 ? fresh() : g).late = r;
+  });
+  engine.windows$.subscribe((w) => {
+    let g = current();
+    if (g.windows.length >= WINDOWS_PER_EMIT) g = fresh();
+    const c = w.columns!;
+    const lo = shard.rowLo;
+    const n = shard.rowHi - lo;
+    const own = allocColumns(n);
+    for (const key of Object.keys(own) as (keyof WindowColumns)[]) {
+      if (key === "length") continue;
+      (own[key] as Uint8Array).set((c[key] as Uint8Array).subarray(lo, lo + n));
+    }
+    g.windows.push({ windowStart: w.windowStart, windowEnd: w.windowEnd, columns: own });
+  });
+  if (engines.size >= ENGINES_MAX) {
+    const [oldest] = engines.keys();
+    engines.delete(oldest!);
+  }
+  engines.set(engineId, h);
+  return h;
+}
+
+/** Runs one shard command (the `occ` op of worker.ts). */
+export function runShard(task: ShardTask, memory: WebAssembly.Memory): ShardReply {
+  const { engineId, shard, command } = task;
+  const make = (city: City, options: ShardEngineOptions, checkpoint?: Uint8Array): Hosted => {
+    const opts: OccupancyOptions = { ...options, kernel: "wasm", clock: () => 0 };
+    const engine = withShard(shard, () =>
+      checkpoint === undefined
+        ? new OccupancyEngine(city, opts)
+        : OccupancyEngine.restore(city, checkpoint, opts),
+    );
+    return host(engineId, shard, engine);
+  };
+  if (command.cmd === "open") {
+    make(cityOf(command.city), command.options);
+    return { groups: [] };
+  }
+  if (command.cmd === "restore") {
+    make(cityOf(command.city), command.options, command.checkpoint);
+    return { groups: [] };
+  }
+  const h = engines.get(engineId);
+  if (h === undefined) throw new Error(`shard engine ${engineId}#${shard.index} is not open in this worker`);
+  if (command.cmd === "drop") {
+    engines.delete(engineId);
+    return { groups: [] };
+  }
+  h.groups = [];
+  const e = h.engine;
+  let reply: ShardReply;
+  switch (command.cmd) {
+    case "ingest": {
+      if (command.length === FAIL_BYTES) throw new Error("test hook: this batch fails on purpose");
+      const bytes = new Uint8Array(memory.buffer, command.at, command.length);
+      const { error, ...result } = e.ingest(bytes);
+      reply = {
+        result:
+          error === undefined
+            ? result
+            : { ...result, errorReason: error.reason, errorMessage: error.message },
+        groups: h.groups,
+      };
+      break;
+    }
+    case "advanceTo":
+      reply = { windowsClosed: e.advanceTo(command.timeMs), groups: h.groups };
+      break;
+    case "close":
+      e.close();
+      reply = { groups: h.groups, counters: e.counters, checkpoint: e.checkpoint() };
+      break;
+    case "checkpoint":
+      reply = { groups: [], checkpoint: e.checkpoint(), counters: e.counters };
+      break;
+  }
+  h.groups = [];
+  return reply;
+}

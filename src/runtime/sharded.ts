@@ -1,0 +1,544 @@
+/**
+ * The occupancy engine over worker threads: zones are split into contiguous shards (shards.ts), each shard
+ * runs an OccupancyEngine with the wasm kernel in its own piscina worker (shard-worker.ts), and this main
+ * thread only copies each batch once into shared memory, routes it to every shard and merges what they emit
+ * in a deterministic order. Results and checkpoints are byte-identical to one engine in one thread.
+ *
+ * Exactness comes from the split of work: every shard admits every event (de-duplication, lateness and the
+ * watermark are global rules, so every shard must see every event to agree on them) and applies only its own
+ * bays and zones (plus every payment, since a paid session may end in another zone). Applying is the part
+ * that scales with workers; admission is repeated in each.
+ *
+ * Failures: a shard whose worker dies or throws is rebuilt on a fresh worker from its last checkpoint plus the
+ * batches since (kept in shared memory until the next checkpoint), and the batch is retried once. If it fails
+ * again, every shard is rebuilt without that batch, and ingest rejects with ParkirWorkerError: the state is as
+ * if the batch never arrived.
+ */
+import type { Piscina } from "piscina";
+import { type Observable, Subject } from "rxjs";
+import type { City, CityDocument } from "../catalog/index.js";
+import { ParkirError, ParkirWireError, type WireErrorReason } from "../errors/index.js";
+import {
+  ClosedWindow,
+  OccupancyEngine,
+  type OccupancyOptions,
+  type ResolvedOptions,
+  resolveOptions,
+  type WindowBatch,
+} from "../occupancy/index.js";
+import type {
+  EngineCounters,
+  HealthEvent,
+  HealthReport,
+  IngestResult,
+  LateReport,
+} from "../occupancy/reports.js";
+import { allocColumns } from "../occupancy/windows.js";
+import { mergeCheckpoints, splitCheckpoint } from "./checkpoints.js";
+import { ParkirRuntimeError } from "./errors.js";
+import { SharedArena } from "./memory.js";
+import { KernelPool } from "./pool.js";
+import type { ShardCommand, ShardEngineOptions, ShardGroup, ShardReply } from "./shard-worker.js";
+import { planShards, type ShardPlan } from "./shards.js";
+
+/** Options of a sharded engine. */
+export interface ShardedOccupancyOptions extends Omit<OccupancyOptions, "kernel"> {
+  /**
+   * Worker threads, one shard each. 0 runs one OccupancyEngine in the caller's thread behind the same async
+   * API (kernel per `kernel`). Default 0. Cost per worker: a thread, a copy of the admission work and of the
+   * pending buffer, and the shard's state.
+   */
+  readonly workers?: number;
+  /** Kernel of the engine when `workers` is 0 (workers always use wasm). Default as OccupancyOptions.kernel. */
+  readonly kernel?: "wasm" | "js";
+  /**
+   * The caller's own pools, one per shard, each with exactly one thread (a shard's state lives in its
+   * worker, so its tasks must always reach that worker). Default: pools created here (idleTimeout 10 min).
+   */
+  readonly pools?: readonly Piscina[];
+  /**
+   * Calls (ingest, advanceTo, …) waiting behind the one being processed; one more is refused with
+   * ParkirRuntimeError("queue-full"). Default 8. Each waiting ingest holds its batch bytes.
+   */
+  readonly queueMax?: number;
+  /**
+   * Batches between shard checkpoints. A crashed worker is rebuilt from the last one plus the batches since,
+   * which stay in shared memory until then. Default 32. Cost: a checkpoint of every shard per period; memory
+   * for up to this many batches.
+   */
+  readonly checkpointEvery?: number;
+}
+
+const QUEUE_MAX_DEFAULT = 8;
+const CHECKPOINT_EVERY_DEFAULT = 32;
+
+/** Shard-side options: everything but functions and the kernel choice. */
+function shardOptions(o: ShardedOccupancyOptions): ShardEngineOptions {
+  const { clock: _c, kernel: _k, workers: _w, pools: _p, queueMax: _q, checkpointEvery: _e, ...rest } = o;
+  return rest;
+}
+
+/** The catalogue document a worker rebuilds the City from. */
+function cityDocument(city: City): CityDocument {
+  return {
+    id: city.id,
+    name: city.name,
+    timeZone: city.timeZone,
+    currency: city.currency,
+    synthetic: city.synthetic,
+    zones: city.zones,
+  } as CityDocument;
+}
+
+interface Region {
+  readonly at: number;
+  readonly size: number;
+}
+
+/**
+ * A sharded occupancy engine. Same outputs as OccupancyEngine, but every call is asynchronous and calls run
+ * one at a time in call order.
+ *
+ * @example
+ * const engine = await ShardedOccupancyEngine.create(city, { workers: 2 });
+ * engine.windows$.subscribe((w) => publish(w));
+ * for await (const batch of feed) await engine.ingest(batch);
+ * await engine.close();
+ */
+export class ShardedOccupancyEngine {
+  /** The catalogue. */
+  readonly city: City;
+  /** Worker threads (0: the caller's thread). */
+  readonly workers: number;
+  /** One emission per closed window, in window order. */
+  readonly windows$: Observable<WindowBatch>;
+  /** One emission per call that found late events. */
+  readonly late$: Observable<LateReport>;
+  /** One emission per call that found sensor health changes. */
+  readonly health$: Observable<HealthReport>;
+  /** Shard plans (empty when workers is 0). */
+  readonly plans: readonly ShardPlan[];
+  /** Bytes of batches copied from the JavaScript heap into shared memory (0 for batches already there). */
+  copiedBytes = 0;
+  /** Times a shard was rebuilt after its worker failed. */
+  recoveries = 0;
+
+  private readonly options: ShardedOccupancyOptions;
+  private readonly resolved: ResolvedOptions;
+  private readonly clock: () => number;
+  private readonly local: OccupancyEngine | null;
+  private readonly arena: SharedArena | null;
+  private readonly pools: KernelPool[] = [];
+  private readonly ownsPools: boolean;
+  private readonly engineId: string;
+  private readonly windowsOut = new Subject<WindowBatch>();
+  private readonly lateOut = new Subject<LateReport>();
+  private readonly healthOut = new Subject<HealthReport>();
+  private readonly queueMax: number;
+  private readonly checkpointEvery: number;
+  private readonly healthMax: number;
+  private queue: Promise<unknown> = Promise.resolve();
+  private waiting = 0;
+  private closed = false;
+  private lastIngestClockMs: number;
+  /** Per shard: checkpoint the shard can be rebuilt from (undefined: a fresh engine). */
+  private shardCheckpoints: (Uint8Array | undefined)[] = [];
+  /** State-changing commands since those checkpoints, in order (ingests keep their batch's region). */
+  private since: { command: ShardCommand; region: Region | null }[] = [];
+  private free: Region[] = [];
+  private readonly bayIndex: (id: string) => number;
+
+  private constructor(city: City, options: ShardedOccupancyOptions, checkpoint?: Uint8Array) {
+    const workers = options.workers ?? 0;
+    if (!(Number.isInteger(workers) && workers >= 0 && workers <= 64))
+      throw new RangeError(`workers must be an integer in 0..64, got ${workers}`);
+    this.city = city;
+    this.options = options;
+    this.clock = options.clock ?? Date.now;
+    this.queueMax = options.queueMax ?? QUEUE_MAX_DEFAULT;
+    this.checkpointEvery = options.checkpointEvery ?? CHECKPOINT_EVERY_DEFAULT;
+    if (!(Number.isInteger(this.queueMax) && this.queueMax >= 0))
+      throw new RangeError("queueMax must be ≥ 0");
+    if (!(Number.isInteger(this.checkpointEvery) && this.checkpointEvery >= 1))
+      throw new RangeError("checkpointEvery must be ≥ 1");
+    this.resolved = resolveOptions({ ...shardOptions(options), kernel: "js" });
+    this.healthMax = this.resolved.healthDetailsMax;
+    this.lastIngestClockMs = this.clock();
+    this.windows$ = this.windowsOut.asObservable();
+    this.late$ = this.lateOut.asObservable();
+    this.health$ = this.healthOut.asObservable();
+    this.engineId = `occ-${process.pid}-${nextEngineId++}`;
+    const ids = new Map<string, number>();
+    for (let b = 0; b < city.bayCount; b++) ids.set(city.bayId(b), b);
+    this.bayIndex = (id) => ids.get(id) ?? -1;
+    if (workers === 0) {
+      const { workers: _w, pools: _p, queueMax: _q, checkpointEvery: _e, ...engineOptions } = options;
+      this.local =
+        checkpoint === undefined
+          ? new OccupancyEngine(city, engineOptions)
+          : OccupancyEngine.restore(city, checkpoint, engineOptions);
+      this.local.windows$.subscribe(this.windowsOut);
+      this.local.late$.subscribe(this.lateOut);
+      this.local.health$.subscribe(this.healthOut);
+      this.workers = 0;
+      this.plans = [];
+      this.arena = null;
+      this.ownsPools = false;
+      return;
+    }
+    this.local = null;
+    this.workers = Math.min(workers, Math.max(1, city.zoneCount));
+    this.plans = planShards(city, this.workers);
+    this.arena = new SharedArena({ initialBytes: 8 << 20 });
+    if (options.pools !== undefined && options.pools.length !== this.workers)
+      throw new RangeError(`pools: need ${this.workers} (one per shard), got ${options.pools.length}`);
+    this.ownsPools = options.pools === undefined;
+    for (let k = 0; k < this.workers; k++) {
+      const pool = options.pools?.[k];
+      const kp = new KernelPool(
+        this.arena,
+        pool === undefined ? { threads: 1, maxQueue: 4, retries: 0 } : { pool, retries: 0 },
+      );
+      this.pools.push(kp);
+    }
+    this.shardCheckpoints =
+      checkpoint === undefined
+        ? this.plans.map(() => undefined)
+        : this.plans.map((p) => splitCheckpoint(city, this.plans, p, checkpoint));
+  }
+
+  /**
+   * Creates a sharded engine and starts its shards.
+   *
+   * @throws ParkirConfigError for invalid options; ParkirRuntimeError when workers cannot start.
+   */
+  static async create(city: City, options: ShardedOccupancyOptions = {}): Promise<ShardedOccupancyEngine> {
+    const e = new ShardedOccupancyEngine(city, options);
+    await e.start();
+    return e;
+  }
+
+  /**
+   * Continues from checkpoint bytes of any engine (sharded or not, any number of workers).
+   *
+   * @throws ParkirWireError when the bytes are not a valid checkpoint for `city`.
+   */
+  static async restore(
+    city: City,
+    bytes: Uint8Array,
+    options: ShardedOccupancyOptions = {},
+  ): Promise<ShardedOccupancyEngine> {
+    const e = new ShardedOccupancyEngine(city, options, bytes);
+    await e.start();
+    return e;
+  }
+
+  /**
+   * Ingests one batch. Resolves once every shard has applied it (outputs are emitted before it resolves),
+   * with the same counts as OccupancyEngine.ingest. Bytes already in this engine's shared memory are not
+   * copied; others are copied once. Calls run in call order.
+   *
+   * @throws ParkirRuntimeError("queue-full") when queueMax calls already wait; ParkirWorkerError when a shard
+   *   failed twice on this batch (the batch is then dropped and the state is as if it never arrived).
+   */
+  ingest(batch: Uint8Array): Promise<IngestResult> {
+    return this.enqueue(async () => {
+      this.lastIngestClockMs = this.clock();
+      if (this.local !== null) return this.local.ingest(batch);
+      return this.ingestSharded(batch);
+    });
+  }
+
+  /** Moves the watermark forward to `timeMs`; resolves to the number of windows closed. */
+  advanceTo(timeMs: number): Promise<number> {
+    if (!Number.isFinite(timeMs))
+      return Promise.reject(new ParkirError(`advanceTo needs a finite time, got ${timeMs}`));
+    return this.enqueue(async () => {
+      if (this.local !== null) return this.local.advanceTo(timeMs);
+      const command: ShardCommand = { cmd: "advanceTo", timeMs };
+      const replies = await this.all(command);
+      this.since.push({ command, region: null });
+      this.emitMerged(replies);
+      if (this.since.length >= this.checkpointEvery) await this.checkpointShards();
+      return replies[0]!.windowsClosed ?? 0;
+    });
+  }
+
+  /** Processing-time step (see OccupancyEngine.tick); resolves to the number of windows closed. */
+  tick(): Promise<number> {
+    const idle = this.resolved.idleAdvanceMs;
+    const now = this.clock();
+    if (idle === 0 || now - this.lastIngestClockMs < idle) return Promise.resolve(0);
+    return this.advanceTo(now - this.resolved.allowedLatenessMs);
+  }
+
+  /** Flushes (every pending window is emitted), completes the observables and stops the workers. Idempotent. */
+  close(): Promise<void> {
+    if (this.closed) return this.queue.then(() => undefined);
+    this.closed = true;
+    return this.enqueue(async () => {
+      try {
+        if (this.local !== null) this.local.close();
+        else {
+          const replies = await this.all({ cmd: "close" });
+          this.finalCounters = this.mergeCounters(replies.map((r) => r.counters!));
+          this.finalCheckpoint = mergeCheckpoints(
+            this.city,
+            this.plans,
+            replies.map((r) => r.checkpoint!),
+          );
+          this.emitMerged(replies);
+          await this.all({ cmd: "drop" }).catch(() => undefined);
+        }
+      } finally {
+        this.windowsOut.complete();
+        this.lateOut.complete();
+        this.healthOut.complete();
+        if (this.ownsPools) await Promise.all(this.pools.map((p) => p.close()));
+      }
+    }, true);
+  }
+
+  /** The full state as checkpoint bytes, identical to a single engine's after the same calls. */
+  checkpoint(): Promise<Uint8Array> {
+    return this.enqueue(async () => {
+      if (this.local !== null) return this.local.checkpoint();
+      if (this.finalCheckpoint !== undefined) return this.finalCheckpoint;
+      const replies = await this.all({ cmd: "checkpoint" });
+      return mergeCheckpoints(
+        this.city,
+        this.plans,
+        replies.map((r) => r.checkpoint!),
+      );
+    }, true);
+  }
+
+  /** Running totals, identical to a single engine's. */
+  counters(): Promise<EngineCounters> {
+    return this.enqueue(async () => {
+      if (this.local !== null) return this.local.counters;
+      if (this.finalCounters !== undefined) return this.finalCounters;
+      const replies = await this.all({ cmd: "checkpoint" });
+      return this.mergeCounters(replies.map((r) => r.counters!));
+    }, true);
+  }
+
+  private finalCounters: EngineCounters | undefined;
+  private finalCheckpoint: Uint8Array | undefined;
+
+  // ---- internals ----
+
+  private async start(): Promise<void> {
+    if (this.local !== null) return;
+    await Promise.all(this.plans.map((p) => this.openShard(p.index)));
+  }
+
+  /** Serialises calls; bounds how many wait. */
+  private enqueue<T>(fn: () => Promise<T>, afterClose = false): Promise<T> {
+    if (this.closed && !afterClose)
+      return Promise.reject(new ParkirRuntimeError("closed", "the engine is closed"));
+    if (this.waiting > this.queueMax)
+      return Promise.reject(
+        new ParkirRuntimeError(
+          "queue-full",
+          `${this.waiting - 1} calls already wait (queueMax ${this.queueMax}); await earlier calls first`,
+        ),
+      );
+    this.waiting++;
+    const run = this.queue.then(fn, fn);
+    this.queue = run.then(
+      () => {
+        this.waiting--;
+      },
+      () => {
+        this.waiting--;
+      },
+    );
+    return run;
+  }
+
+  private async ingestSharded(batch: Uint8Array): Promise<IngestResult> {
+    const arena = this.arena!;
+    const length = batch.byteLength;
+    let region = this.lent.get(batch.byteOffset);
+    if (region !== undefined && arena.owns(batch) && length <= region.size) {
+      // Zero copy: the caller filled a batchBuffer of this engine.
+      this.lent.delete(batch.byteOffset);
+    } else {
+      region = this.region(length);
+      arena.u8().set(batch, region.at);
+      this.copiedBytes += length;
+    }
+    const command: ShardCommand = { cmd: "ingest", at: region.at, length };
+    let replies: ShardReply[];
+    try {
+      replies = await this.all(command, true);
+    } catch (e) {
+      // Failed twice: rebuild every shard without this batch, then report it.
+      await this.rebuildAll();
+      this.free.push(region);
+      throw e;
+    }
+    const r = replies[0]!.result!;
+    for (const x of replies) {
+      const y = x.result!;
+      if (
+        y.accepted !== r.accepted ||
+        y.duplicate !== r.duplicate ||
+        y.late !== r.late ||
+        y.watermarkMs !== r.watermarkMs
+      )
+        throw new ParkirError("sharded engine: shards disagree on admission (a bug)");
+    }
+    if (r.rejected === 1) this.free.push(region);
+    else this.since.push({ command, region });
+    this.emitMerged(replies);
+    if (this.since.length >= this.checkpointEvery) await this.checkpointShards();
+    const { errorReason, errorMessage, ...counts } = r;
+    if (errorReason === undefined) return counts;
+    return { ...counts, error: wireError(errorReason, errorMessage ?? "") };
+  }
+
+  /**
+   * Shared memory for one batch: fill it (e.g. read a frame straight into it) and pass it to ingest, which
+   * then reads it in place instead of copying. The engine owns it from then on; take a new one per batch.
+   * With workers: 0 this is plain memory (the local engine reads any bytes in place).
+   */
+  batchBuffer(bytes: number): Uint8Array {
+    if (this.arena === null) return new Uint8Array(bytes);
+    const region = this.region(bytes);
+    const view = new Uint8Array(this.arena.memory.buffer, region.at, bytes);
+    this.lent.set(region.at, region);
+    return view;
+  }
+  private readonly lent = new Map<number, Region>();
+
+  private region(bytes: number): Region {
+    const i = this.free.findIndex((r) => r.size >= bytes);
+    if (i >= 0) return this.free.splice(i, 1)[0]!;
+    const size = Math.max(64 << 10, 2 ** Math.ceil(Math.log2(Math.max(1, bytes))));
+    return { at: this.arena!.alloc(size, 64), size };
+  }
+
+  /** Runs a command on every shard; on a failure, rebuilds that shard and retries once (when `retry`). */
+  private async all(command: ShardCommand, retry = true): Promise<ShardReply[]> {
+    const settled = await Promise.allSettled(this.plans.map((p) => this.run(p.index, command)));
+    const out: ShardReply[] = [];
+    for (let k = 0; k < settled.length; k++) {
+      const s = settled[k]!;
+      if (s.status === "fulfilled") {
+        out.push(s.value);
+        continue;
+      }
+      if (!retry || command.cmd === "drop") throw s.reason;
+      this.recoveries++;
+      await this.rebuild(k);
+      out.push(await this.run(k, command));
+    }
+    return out;
+  }
+
+  private run(k: number, command: ShardCommand): Promise<ShardReply> {
+    return this.pools[k]!.run(
+      "occ",
+      { engineId: this.engineId, shard: this.plans[k]!, command },
+      { idempotent: false },
+    );
+  }
+
+  private openShard(k: number): Promise<ShardReply> {
+    const cp = this.shardCheckpoints[k];
+    const base = { city: cityDocument(this.city), options: shardOptions(this.options) };
+    return this.run(
+      k,
+      cp === undefined ? { cmd: "open", ...base } : { cmd: "restore", ...base, checkpoint: cp },
+    );
+  }
+
+  /** Rebuilds shard k on its (possibly new) worker from its checkpoint and the batches since. */
+  private async rebuild(k: number): Promise<void> {
+    await this.openShard(k);
+    for (const b of this.since) await this.run(k, b.command);
+  }
+
+  /** Rebuilds every shard (after a batch failed twice: without it). */
+  private async rebuildAll(): Promise<void> {
+    for (let k = 0; k < this.plans.length; k++) await this.rebuild(k);
+  }
+
+  private async checkpointShards(): Promise<void> {
+    const replies = await this.all({ cmd: "checkpoint" });
+    this.shardCheckpoints = replies.map((r) => r.checkpoint!);
+    for (const b of this.since) if (b.region !== null) this.free.push(b.region);
+    this.since = [];
+  }
+
+  private mergeCounters(all: readonly EngineCounters[]): EngineCounters {
+    const first = all[0]!;
+    const sum = (key: keyof EngineCounters) => all.reduce((s, c) => s + c[key], 0);
+    return {
+      ...first,
+      applied: sum("applied"),
+      silent: sum("silent"),
+      lost: sum("lost"),
+      decommissioned: sum("decommissioned"),
+      recovered: sum("recovered"),
+    };
+  }
+
+  /** Emits the shards' outputs of one call, group by group: health, late, then windows. */
+  private emitMerged(replies: readonly ShardReply[]): void {
+    const groups = Math.max(0, ...replies.map((r) => r.groups.length));
+    for (let g = 0; g < groups; g++) {
+      const parts = replies.map((r) => r.groups[g]).filter((x): x is ShardGroup => x !== undefined);
+      const health = this.mergeHealth(
+        parts.map((p) => p.health).filter((h): h is HealthReport => h !== null),
+      );
+      if (health !== null) this.healthOut.next(health);
+      const late = parts.find((p) => p.late !== null)?.late ?? null;
+      if (late !== null) this.lateOut.next(late);
+      const count = Math.max(0, ...parts.map((p) => p.windows.length));
+      for (let i = 0; i < count; i++)
+        this.windowsOut.next(this.mergeWindow(replies.map((r) => r.groups[g]?.windows[i])));
+    }
+  }
+
+  private mergeHealth(reports: readonly HealthReport[]): HealthReport | null {
+    if (reports.length === 0) return null;
+    const events: HealthEvent[] = reports.flatMap((r) => r.events);
+    let total = 0;
+    for (const r of reports) total += r.events.length + r.dropped;
+    // The single engine's order: event time; at one instant, changes from events before sensor timeouts; then bay.
+    events.sort(
+      (a, b) =>
+        a.atMs - b.atMs ||
+        (a.status === "silent" ? 1 : 0) - (b.status === "silent" ? 1 : 0) ||
+        this.bayIndex(a.bay) - this.bayIndex(b.bay),
+    );
+    const kept = events.slice(0, this.healthMax);
+    return { events: kept, dropped: total - kept.length, detectedAtMs: this.clock() };
+  }
+
+  private mergeWindow(parts: readonly (ShardGroup["windows"][number] | undefined)[]): WindowBatch {
+    const first = parts.find((p) => p !== undefined)!;
+    const rows = this.plans.at(-1)!.rowHi;
+    const columns = allocColumns(rows);
+    for (let k = 0; k < parts.length; k++) {
+      const p = parts[k];
+      if (p === undefined || p.windowStart !== first.windowStart)
+        throw new ParkirError("sharded engine: shards closed different windows (a bug)");
+      const lo = this.plans[k]!.rowLo;
+      for (const key of Object.keys(columns) as (keyof typeof columns)[]) {
+        if (key !== "length") (columns[key] as Uint8Array).set(p.columns[key] as Uint8Array, lo);
+      }
+    }
+    return new ClosedWindow(this.city, first.windowStart, first.windowEnd, { columns, gen: 0 });
+  }
+}
+
+let nextEngineId = 1;
+
+function wireError(reason: string, message: string): ParkirWireError {
+  const m = /at byte (\d+): (.*)$/s.exec(message);
+  return new ParkirWireError(reason as WireErrorReason, m === null ? 0 : Number(m[1]), m?.[2] ?? message);
+}

@@ -1,0 +1,310 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { parseBenchArgs } from "../../bench/cli.js";
+import { scaleCity, syntheticCityDoc } from "../../bench/fixtures/city.js";
+import { synthEvents } from "../../bench/fixtures/events.js";
+import { eventWorkload } from "../../bench/fixtures/workload.js";
+import {
+  BenchMismatchError,
+  type BenchResults,
+  runBenchmarks,
+  type SuiteDefinition,
+  TIMING,
+} from "../../bench/harness.js";
+import { renderMarkdown, resultsFileName } from "../../bench/report.js";
+import { percentile, summarizeTimings } from "../../bench/stats.js";
+import { SUITES } from "../../bench/suites/index.js";
+import { readJsonLines, readView, toJsonLines } from "../../bench/suites/wire.js";
+import { loadCity } from "../../src/catalog/index.js";
+import { encodeEvents, eventIssues, parseEventTime } from "../../src/wire/index.js";
+
+const quiet = () => {};
+
+describe("runBenchmarks on tiny sizes", () => {
+  let results: BenchResults;
+
+  it("runs every in-process suite and returns the documented JSON shape", async () => {
+    // footprint spawns compiled child scripts (dist/), so it only runs under `npm run bench`.
+    const suites = SUITES.filter((s) => s.name !== "footprint");
+    results = await runBenchmarks({
+      suites,
+      profile: "tiny",
+      log: quiet,
+    });
+    expect(Object.keys(results.meta).sort()).toEqual(["cores", "cpu", "date", "node", "quick"]);
+    expect(results.meta.quick).toBe(true);
+    expect(results.meta.node).toBe(process.version);
+    expect(results.meta.cores).toBeGreaterThan(0);
+    expect(results.suites.map((s) => s.name)).toEqual(suites.map((s) => s.name));
+    expect(results.suites.map((s) => s.name)).toEqual(
+      expect.arrayContaining([
+        "limit",
+        "wire",
+        "wire-encode",
+        "occupancy",
+        "engine",
+        "pricing",
+        "pricing-controller",
+      ]),
+    );
+    for (const s of results.suites) {
+      expect(Object.keys(s).sort()).toEqual(["baseline", "cases", "name", "workload"]);
+      expect(s.workload.description.length).toBeGreaterThan(0);
+      expect(Object.keys(s.workload.sizes).length).toBeGreaterThan(0);
+      for (const c of s.cases) {
+        for (const k of ["name", "hz", "rme", "samples", "eventsPerOp", "eventsPerSec", "ratioToBaseline"]) {
+          expect(c).toHaveProperty(k);
+        }
+        expect(c.hz).toBeGreaterThan(0);
+        expect(c.samples).toBeGreaterThan(0);
+      }
+    }
+    // The result must survive a JSON round trip unchanged (no NaN, no functions).
+    expect(JSON.parse(JSON.stringify(results))).toEqual(results);
+  }, 60_000); // a smoke run of seven suites: slow when the CI machine is busy
+
+  it("names the cases other tools rely on", () => {
+    const wire = results.suites.find((s) => s.name === "wire")!;
+    expect(wire.baseline).toBe("json");
+    expect(wire.cases.map((c) => c.name)).toEqual(
+      expect.arrayContaining(["flatbuffers-view", "json", "msgpackr", "protobufjs"]),
+    );
+    const encode = results.suites.find((s) => s.name === "wire-encode")!;
+    expect(encode.cases.map((c) => c.name)).toEqual(
+      expect.arrayContaining(["flatbuffers", "json", "msgpackr", "protobufjs"]),
+    );
+    for (const c of wire.cases) expect(c.bytesPerEvent).toBeGreaterThan(0);
+    const occupancy = results.suites.find((s) => s.name === "occupancy")!;
+    expect(occupancy.baseline).toBe("js");
+    expect(occupancy.cases.map((c) => c.name)).toEqual(
+      expect.arrayContaining(["js", "rxjs-idiomatic", "memory-read"]),
+    );
+    const engine = results.suites.find((s) => s.name === "engine")!;
+    expect(engine.cases.map((c) => c.name)).toContain("single-thread");
+    for (const c of engine.cases) {
+      const latency = c.latencyMs as { p50: number; p99: number; windows: number };
+      expect(latency.windows).toBeGreaterThan(0);
+      expect(latency.p99).toBeGreaterThanOrEqual(latency.p50);
+    }
+  });
+
+  it("computes ratios, event rates and fractions of the memory limit from the same run", () => {
+    for (const s of results.suites) {
+      const base = s.cases.find((c) => c.name === s.baseline)!;
+      expect(base.ratioToBaseline).toBe(1);
+      for (const c of s.cases) {
+        expect(c.ratioToBaseline).toBeCloseTo(c.eventsPerSec / base.eventsPerSec, 9);
+        if (c.eventsPerOp === base.eventsPerOp) expect(c.ratioToBaseline).toBeCloseTo(c.hz / base.hz, 9);
+        expect(c.eventsPerSec).toBeCloseTo(c.hz * c.eventsPerOp, 3);
+      }
+    }
+    const limit = results.suites.find((s) => s.name === "limit")!;
+    const limitBytesPerSec = limit.cases.find((c) => c.name === limit.baseline)!.bytesPerSec as number;
+    const view = results.suites
+      .find((s) => s.name === "wire")!
+      .cases.find((c) => c.name === "flatbuffers-view")!;
+    expect(view.fractionOfLimit).toBeCloseTo((view.bytesPerSec as number) / limitBytesPerSec, 9);
+  });
+
+  it("renders a Markdown table with one row per case", () => {
+    const md = renderMarkdown(results, "npm run bench -- --quick");
+    expect(md).toContain("| case | ops/s |");
+    expect(md).toContain("`npm run bench -- --quick`");
+    for (const s of results.suites) for (const c of s.cases) expect(md).toContain(`| ${c.name} |`);
+  });
+});
+
+describe("result agreement before timing", () => {
+  it("fails loudly when a case computes something else, and times nothing", async () => {
+    const { city, events } = eventWorkload("tiny");
+    const json = toJsonLines(events);
+    // A subtly wrong case: the batch lost its first event.
+    const wrong = encodeEvents(events.slice(1), city);
+    let timed = 0;
+    const counted =
+      <T>(f: () => T) =>
+      () => {
+        timed++;
+        return f();
+      };
+    const suite: SuiteDefinition = {
+      name: "broken",
+      summary: "a suite with a wrong case",
+      build: () => ({
+        name: "broken",
+        workload: { description: "test", seed: 1, sizes: { events: events.length } },
+        baseline: "json",
+        cases: [
+          { name: "json", eventsPerOp: events.length, fn: counted(() => readJsonLines(json)) },
+          {
+            name: "flatbuffers-view",
+            eventsPerOp: events.length,
+            fn: counted(() => readView(wrong, city)),
+          },
+        ],
+      }),
+    };
+    const run = runBenchmarks({ suites: [suite], profile: "tiny", log: quiet });
+    await expect(run).rejects.toBeInstanceOf(BenchMismatchError);
+    await expect(run).rejects.toThrow(/case flatbuffers-view computes a different result from json/);
+    expect(timed).toBe(2); // one agreement call each, no timing loop
+  });
+
+  it("rejects a missing baseline and duplicate case names", async () => {
+    const make = (baseline: string, names: string[]): SuiteDefinition => ({
+      name: "s",
+      summary: "",
+      build: () => ({
+        name: "s",
+        workload: { description: "d", seed: null, sizes: { n: 1 } },
+        baseline,
+        cases: names.map((name) => ({ name, eventsPerOp: 1, fn: () => 1 })),
+      }),
+    });
+    await expect(runBenchmarks({ suites: [make("x", ["a"])], profile: "tiny", log: quiet })).rejects.toThrow(
+      /baseline case x is missing/,
+    );
+    await expect(
+      runBenchmarks({ suites: [make("a", ["a", "a"])], profile: "tiny", log: quiet }),
+    ).rejects.toThrow(/duplicate case a/);
+  });
+
+  it("propagates an error thrown inside a timed case", async () => {
+    let calls = 0;
+    const suite: SuiteDefinition = {
+      name: "throws",
+      summary: "",
+      build: () => ({
+        name: "throws",
+        workload: { description: "d", seed: null, sizes: { n: 1 } },
+        baseline: "a",
+        cases: [
+          {
+            name: "a",
+            eventsPerOp: 1,
+            result: () => 1,
+            fn: () => {
+              calls++;
+              throw new Error("boom in case");
+            },
+          },
+        ],
+      }),
+    };
+    await expect(runBenchmarks({ suites: [suite], profile: "tiny", log: quiet })).rejects.toThrow(
+      /boom in case/,
+    );
+    expect(calls).toBeGreaterThan(0);
+  });
+
+  it("keeps closure scope: benchmark.js calls the closure, it does not recompile it", async () => {
+    const captured = { calls: 0 };
+    const suite: SuiteDefinition = {
+      name: "closure",
+      summary: "",
+      build: () => ({
+        name: "closure",
+        workload: { description: "d", seed: null, sizes: { n: 1 } },
+        baseline: "a",
+        cases: [{ name: "a", eventsPerOp: 1, fn: () => ++captured.calls }],
+      }),
+    };
+    const r = await runBenchmarks({ suites: [suite], profile: "tiny", timing: TIMING.tiny, log: quiet });
+    expect(captured.calls).toBeGreaterThan(1);
+    expect(r.suites[0]!.cases[0]!.hz).toBeGreaterThan(0);
+  });
+});
+
+describe("command line", () => {
+  it("accepts --quick, repeated and comma-separated --suite, --out and --no-write", () => {
+    const args = parseBenchArgs(
+      ["--quick", "--suite", "wire,limit", "--suite", "footprint", "--out", "x.json", "--no-write"],
+      SUITES,
+    )!;
+    expect(args.quick).toBe(true);
+    expect(args.suites.map((s) => s.name)).toEqual(["limit", "wire", "footprint"]);
+    expect(args.out).toBe("x.json");
+    expect(args.write).toBe(false);
+    expect(parseBenchArgs([], SUITES)!.suites).toHaveLength(SUITES.length);
+  });
+
+  it("rejects unknown flags, unknown suites and missing values with a clear message", () => {
+    expect(() => parseBenchArgs(["--fast"], SUITES)).toThrow(/unknown option '--fast'/);
+    expect(() => parseBenchArgs(["--suite", "nope"], SUITES)).toThrow(
+      /unknown suite "nope"; known suites: limit/,
+    );
+    expect(() => parseBenchArgs(["--out"], SUITES)).toThrow(/argument missing/);
+    expect(() => parseBenchArgs(["extra"], SUITES)).toThrow(/too many arguments|excess/);
+  });
+
+  it("prints help listing every suite and returns null", () => {
+    let out = "";
+    expect(parseBenchArgs(["--help"], SUITES, (t) => (out += t))).toBeNull();
+    for (const s of SUITES) expect(out).toContain(s.name);
+    expect(out).toContain("--quick");
+  });
+
+  it("names result files by date and host, quick runs apart", () => {
+    const d = new Date("2026-11-30T12:00:00Z");
+    expect(resultsFileName(d, "gw-1", false)).toBe("2026-11-30-gw-1.json");
+    expect(resultsFileName(d, "gw 1/x", true)).toBe("2026-11-30-gw_1_x-quick.json");
+  });
+});
+
+describe("fixtures", () => {
+  it("scaleCity yields exactly the requested number of bays, all ids unique", () => {
+    const doc = syntheticCityDoc({ zones: 3, baysPerZone: 4, seed: 5 });
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 200 }), (bays) => {
+        const city = loadCity(scaleCity(doc, bays)); // loadCity rejects duplicate ids
+        expect(city.bayCount).toBe(bays);
+        expect(city.deviceCount).toBe(bays);
+      }),
+      { numRuns: 60 },
+    );
+    expect(() => scaleCity(doc, 0)).toThrow(RangeError);
+  });
+
+  it("synthEvents is deterministic, valid and ordered by event time", () => {
+    const city = loadCity(syntheticCityDoc({ zones: 5, baysPerZone: 6, seed: 2 }));
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 2 ** 31 }), fc.integer({ min: 1, max: 300 }), (seed, count) => {
+        const a = synthEvents(city, { count, seed });
+        expect(synthEvents(city, { count, seed })).toEqual(a);
+        expect(a).toHaveLength(count);
+        let last = -1;
+        for (const e of a) {
+          expect(eventIssues(e)).toEqual([]);
+          const t = parseEventTime(e.event_time);
+          expect(t).toBeGreaterThan(last);
+          last = t;
+        }
+      }),
+      { numRuns: 30 },
+    );
+  });
+});
+
+describe("stats", () => {
+  it("percentile returns an element of the input, monotone in p", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.double({ noNaN: true, min: -1e6, max: 1e6 }), { minLength: 1, maxLength: 50 }),
+        (xs) => {
+          const p50 = percentile(xs, 50);
+          const p99 = percentile(xs, 99);
+          expect(xs).toContain(p50);
+          expect(p99).toBeGreaterThanOrEqual(p50);
+          expect(percentile(xs, 100)).toBe(Math.max(...xs));
+        },
+      ),
+    );
+  });
+
+  it("summarizeTimings gives hz from the mean and zero error for identical samples", () => {
+    const s = summarizeTimings([4, 4, 4, 4]);
+    expect(s.hz).toBe(250);
+    expect(s.rme).toBe(0);
+    expect(summarizeTimings([1, 3]).rme).toBeGreaterThan(0);
+  });
+});

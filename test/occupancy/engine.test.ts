@@ -1,0 +1,405 @@
+/** The engine's API: input handling, options, limits, outputs, operator form, checkpoint format. */
+import { ByteBuffer } from "flatbuffers";
+import { from, lastValueFrom, toArray } from "rxjs";
+import { describe, expect, test } from "vitest";
+import { ParkirConfigError, ParkirError, ParkirWireError } from "../../src/errors/index.js";
+import type { HealthReport, IngestResult, LateReport, WindowBatch } from "../../src/occupancy/index.js";
+import {
+  CHECKPOINT_IDENTIFIER,
+  createOccupancyEngine,
+  OccupancyEngine,
+  occupancy,
+} from "../../src/occupancy/index.js";
+import * as K from "../../src/occupancy/kernel.js";
+import { Checkpoint } from "../../src/wire/generated/checkpoint.js";
+import * as L from "../../src/wire/index.js";
+import { type CdsEvent, encodeEvents, viewBatch } from "../../src/wire/index.js";
+import { bayEvent, MIN, rowOf, SEC, sensorCity, T0, testCity } from "./fixtures.js";
+
+const city = testCity();
+const reports = (t: number) =>
+  ["A1", "A2", "A3", "A4"].map((b) => bayEvent("scheduled_report", b, t, { occupied: false }));
+
+test("the kernel's literal constants match the wire layout and catalogue", () => {
+  expect(K.W_TIME * 4).toBe(L.EV_TIME_MS);
+  expect(K.W_TARGET * 4).toBe(L.EV_TARGET);
+  expect(K.W_SEQ * 4).toBe(L.EV_SEQ);
+  expect(K.W_VALUE * 4).toBe(L.EV_VALUE);
+  expect(K.W_KVF * 4).toBe(L.EV_KIND);
+  expect(L.EV_VEHICLE).toBe(L.EV_KIND + 1);
+  expect(L.EV_FLAGS).toBe(L.EV_KIND + 2);
+  expect(K.W_DEVICE * 4).toBe(L.EV_DEVICE);
+  expect(K.WORDS_PER_EVENT * 4).toBe(L.EVENT_STRIDE);
+  expect(K.FLAG_ID_HASH).toBe(L.FLAG_SEQ_IS_ID_HASH);
+  expect(K.FLAG_ZONE).toBe(L.FLAG_TARGET_ZONE);
+  expect(K.NO_DEV).toBe(L.NO_DEVICE);
+  expect(K.CLASSES).toBe(5);
+  expect(L.KIND.payment_start).toBe(9);
+  expect(L.KIND.enter_area).toBe(6);
+  // A bay record is 32 bytes and its fields do not overlap.
+  expect(K.REC_BYTES).toBe(32);
+  expect([
+    K.RF_SINCE * 8,
+    K.RF_LAST * 8,
+    K.RB_STATE,
+    K.RB_FLAGS,
+    K.RB_DMODE,
+    K.RU_ROW * 4,
+    K.RU_DHIGH * 4,
+    K.RU_DBITS * 4,
+  ]).toEqual([0, 8, 16, 17, 18, 20, 24, 28]);
+});
+
+describe("ingest", () => {
+  test("a batch that fails verification is refused whole with a ParkirWireError", () => {
+    const engine = new OccupancyEngine(city);
+    const r = engine.ingest(new Uint8Array([1, 2, 3]));
+    expect(r.rejected).toBe(1);
+    expect(r.error).toBeInstanceOf(ParkirWireError);
+    expect(engine.counters.rejected).toBe(1);
+    const other = sensorCity(1, 1);
+    const foreign = encodeEvents(
+      [{ event_id: "x", event_type: "park_start", event_time: T0, curb_space_id: "Z0-B0" }],
+      other,
+    );
+    const r2 = engine.ingest(foreign);
+    expect(r2.error?.reason).toBe("catalog-mismatch");
+    expect(engine.counters.accepted).toBe(0);
+  });
+
+  test("accepts an EventBatchView (verified again against the catalogue)", () => {
+    const engine = new OccupancyEngine(city);
+    const bytes = encodeEvents(reports(T0), city);
+    expect(engine.ingest(viewBatch(bytes)).accepted).toBe(4);
+    const foreign = encodeEvents(
+      [{ event_id: "x", event_type: "park_start", event_time: T0, curb_space_id: "Z0-B0" }],
+      sensorCity(1, 1),
+    );
+    expect(engine.ingest(viewBatch(foreign)).rejected).toBe(1);
+  });
+
+  test("unaligned input bytes are fine", () => {
+    const engine = new OccupancyEngine(city);
+    const bytes = encodeEvents(reports(T0), city);
+    const shifted = new Uint8Array(bytes.length + 3);
+    shifted.set(bytes, 3);
+    expect(engine.ingest(shifted.subarray(3)).accepted).toBe(4);
+  });
+
+  test("an empty batch is fine", () => {
+    const engine = new OccupancyEngine(city);
+    expect(engine.ingest(encodeEvents([], city))).toMatchObject({
+      accepted: 0,
+      rejected: 0,
+      windowsClosed: 0,
+    });
+  });
+
+  test("a sequence number far below the window is a counter reset, not a duplicate", () => {
+    const engine = new OccupancyEngine(city);
+    const r = engine.ingest(
+      encodeEvents(
+        [
+          bayEvent("park_start", "A1", T0, { sequence_number: 1000 }),
+          bayEvent("park_end", "A1", T0 + SEC, { sequence_number: 1 }),
+          bayEvent("park_start", "A1", T0 + 2 * SEC, { sequence_number: 2 }),
+          bayEvent("park_start", "A1", T0 + 2 * SEC, { sequence_number: 2 }),
+        ],
+        city,
+      ),
+    );
+    expect(r).toMatchObject({ accepted: 3, duplicate: 1 });
+  });
+});
+
+describe("options", () => {
+  test("invalid options end in ParkirConfigError listing every problem", () => {
+    try {
+      new OccupancyEngine(city, { windowMs: -1, minCoverage: 2, bogus: 1 } as never);
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toBeInstanceOf(ParkirConfigError);
+      const paths = (e as ParkirConfigError).issues.map((i) => i.path);
+      expect(paths).toEqual(expect.arrayContaining(["windowMs", "minCoverage"]));
+    }
+    expect(() => createOccupancyEngine(city, { windowMs: 10 * MIN, sensorTimeoutMs: 5 * MIN })).toThrow(
+      /sensorTimeoutMs/,
+    );
+  });
+});
+
+describe("lifecycle", () => {
+  test("close flushes, completes the observables and refuses further ingest", () => {
+    const engine = new OccupancyEngine(city);
+    const done: string[] = [];
+    engine.windows$.subscribe({ complete: () => done.push("windows") });
+    engine.late$.subscribe({ complete: () => done.push("late") });
+    engine.health$.subscribe({ complete: () => done.push("health") });
+    engine.ingest(encodeEvents(reports(T0), city));
+    engine.close();
+    engine.close();
+    expect(done).toEqual(["windows", "late", "health"]);
+    expect(engine.isClosed).toBe(true);
+    expect(() => engine.ingest(encodeEvents([], city))).toThrow(ParkirError);
+  });
+
+  test("at close the watermark moves to the newest event: windows ending at or before it are emitted", () => {
+    const engine = new OccupancyEngine(city);
+    const ends: number[] = [];
+    engine.windows$.subscribe((w) => ends.push(w.windowEnd - T0));
+    engine.ingest(encodeEvents([...reports(T0), ...reports(T0 + 10 * MIN)], city));
+    expect(ends).toEqual([0 + 5 * MIN]); // watermark 8 min
+    engine.close();
+    expect(ends).toEqual([5 * MIN, 10 * MIN]);
+  });
+
+  test("advanceTo and tick (virtual clock) close windows on a quiet feed", () => {
+    let now = T0;
+    const engine = new OccupancyEngine(city, { clock: () => now, idleAdvanceMs: MIN });
+    const ends: number[] = [];
+    engine.windows$.subscribe((w) => ends.push((w.windowEnd - T0) / MIN));
+    now = T0 + 30 * SEC;
+    engine.ingest(encodeEvents(reports(T0 + 30 * SEC), city));
+    expect(engine.tick()).toBe(0); // not idle yet
+    now = T0 + 12 * MIN;
+    expect(engine.tick()).toBe(2); // watermark → 10 min
+    expect(ends).toEqual([5, 10]);
+    expect(engine.advanceTo(T0 + 15 * MIN)).toBe(1);
+    expect(engine.advanceTo(T0)).toBe(0); // never back
+    // Events behind the moved watermark are late.
+    expect(engine.ingest(encodeEvents(reports(T0 + 14 * MIN), city)).late).toBe(4);
+  });
+});
+
+describe("limits", () => {
+  test("pending overflow forces the watermark forward and is counted", () => {
+    const big = sensorCity(10, 200);
+    const engine = new OccupancyEngine(big, { pendingMax: 1024, allowedLatenessMs: 24 * 60 * MIN });
+    const events: CdsEvent[] = [];
+    for (let i = 0; i < 3000; i++) {
+      events.push({
+        event_id: `e${i}`,
+        event_type: "park_start",
+        event_time: T0 + i * SEC,
+        curb_space_id: `Z${i % 10}-B${i % 200}`,
+      });
+    }
+    engine.ingest(encodeEvents(events, big));
+    const c = engine.counters;
+    expect(c.forcedWatermark).toBeGreaterThan(0);
+    expect(c.pending).toBeLessThanOrEqual(1024);
+    expect(c.accepted).toBe(3000);
+    // The watermark moved just past the newest event that had to go: 1024 remain.
+    expect(engine.watermarkMs).toBe(T0 + (3000 - 1024 - 1) * SEC + 1);
+    const late = engine.ingest(
+      encodeEvents(
+        [{ event_id: "old", event_type: "park_end", event_time: T0, curb_space_id: "Z0-B0" }],
+        big,
+      ),
+    );
+    expect(late.late).toBe(1);
+  });
+
+  test("late$ describes at most lateDetailsMax events; the count is exact", () => {
+    const engine = new OccupancyEngine(city, { lateDetailsMax: 2 });
+    const late: LateReport[] = [];
+    engine.late$.subscribe((r) => late.push(r));
+    engine.ingest(encodeEvents(reports(T0 + 10 * MIN), city));
+    engine.ingest(encodeEvents(reports(T0), city));
+    expect(late).toHaveLength(1);
+    expect(late[0]!.count).toBe(4);
+    expect(late[0]!.events).toHaveLength(2);
+  });
+
+  test("thousands of sensors going silent at once: health$ in one report per call, the log drains", () => {
+    const big = sensorCity(50, 100); // 5000 bays > the 4096-entry health log
+    const engine = new OccupancyEngine(big, { sensorTimeoutMs: 10 * MIN, healthDetailsMax: 4500 });
+    const health: HealthReport[] = [];
+    engine.health$.subscribe((h) => health.push(h));
+    const windows: WindowBatch[] = [];
+    engine.windows$.subscribe((w) => windows.push(w));
+    const events: CdsEvent[] = [];
+    for (let b = 0; b < big.bayCount; b++) {
+      events.push({
+        event_id: `r${b}`,
+        event_type: "scheduled_report",
+        event_time: T0,
+        curb_space_id: big.bayId(b),
+        occupied: b % 2 === 0,
+      });
+    }
+    engine.ingest(encodeEvents(events, big));
+    engine.ingest(
+      encodeEvents(
+        [
+          {
+            event_id: "late-one",
+            event_type: "park_start",
+            event_time: T0 + 30 * MIN,
+            curb_space_id: "Z0-B0",
+          },
+        ],
+        big,
+      ),
+    );
+    expect(health).toHaveLength(1);
+    expect(health[0]!.events).toHaveLength(4500);
+    expect(health[0]!.dropped).toBe(500);
+    expect(health[0]!.events.every((h) => h.status === "silent" && h.atMs === T0 + 10 * MIN)).toBe(true);
+    expect(engine.counters.silent).toBe(5000);
+    engine.close();
+    // [10, 15) min: every sensor unknown.
+    expect(windows.find((w) => w.windowStart === T0 + 10 * MIN)!.records.every((r) => r.coverage === 0)).toBe(
+      true,
+    );
+  });
+
+  test("a paid session that never ends is closed after sensorTimeoutMs", () => {
+    const engine = new OccupancyEngine(city, { sensorTimeoutMs: 10 * MIN });
+    const windows: WindowBatch[] = [];
+    engine.windows$.subscribe((w) => windows.push(w));
+    engine.ingest(
+      encodeEvents(
+        [
+          {
+            event_id: "p",
+            event_type: "payment_start",
+            event_time: T0,
+            curb_zone_id: "D",
+            event_session_id: "s",
+            vehicle_type: "car",
+          },
+          ...reports(T0 + 15 * MIN),
+        ],
+        city,
+      ),
+    );
+    engine.close();
+    expect(windows.map((w) => rowOf(w, "D", "car").occupancy)).toEqual([0.25, 0.25, 0]);
+    expect(engine.counters.sessionsExpired).toBe(1);
+  });
+});
+
+describe("window batches", () => {
+  test("reuseWindowBuffers: columns are valid until the next call; detach() keeps a copy", () => {
+    const engine = new OccupancyEngine(city, { reuseWindowBuffers: true });
+    const kept: WindowBatch[] = [];
+    const detached: WindowBatch[] = [];
+    let readDuring = 0;
+    engine.windows$.subscribe((w) => {
+      kept.push(w);
+      detached.push((w as import("../../src/occupancy/index.js").ClosedWindow).detach());
+      readDuring += w.records.length;
+    });
+    engine.ingest(encodeEvents([...reports(T0), ...reports(T0 + 10 * MIN)], city));
+    engine.ingest(encodeEvents(reports(T0 + 20 * MIN), city));
+    expect(kept).toHaveLength(3);
+    expect(readDuring).toBe(18);
+    expect(() => kept[0]!.columns).toThrow(ParkirError);
+    expect(kept[0]!.records).toHaveLength(6); // built during the emission, so still there
+    expect(detached[0]!.columns!.coverage[0]).toBe(1);
+    expect(JSON.stringify(detached)).toBe(JSON.stringify(kept));
+  });
+
+  test("the operator form emits one WindowBatch per closed window and completes", async () => {
+    const batches = [
+      encodeEvents(reports(T0), city),
+      new Uint8Array([9, 9]),
+      encodeEvents(reports(T0 + 12 * MIN), city),
+    ];
+    const results: IngestResult[] = [];
+    const out = await lastValueFrom(
+      from(batches).pipe(occupancy(city, { onIngest: (r) => results.push(r) }), toArray()),
+    );
+    expect(out.map((w) => (w.windowStart - T0) / MIN)).toEqual([0, 5]);
+    expect(results.map((r) => r.rejected)).toEqual([0, 1, 0]);
+    const engine = new OccupancyEngine(city);
+    const direct: WindowBatch[] = [];
+    engine.windows$.subscribe((w) => direct.push(w));
+    for (const b of batches) engine.ingest(b);
+    engine.close();
+    expect(JSON.stringify(out)).toBe(JSON.stringify(direct));
+  });
+});
+
+describe("checkpoint", () => {
+  test("is a FlatBuffers Checkpoint the generated reader understands", () => {
+    const engine = new OccupancyEngine(city);
+    engine.ingest(encodeEvents([...reports(T0), bayEvent("park_start", "A1", T0 + 10 * MIN)], city));
+    const bytes = engine.checkpoint();
+    expect(new TextDecoder().decode(bytes.subarray(4, 8))).toBe(CHECKPOINT_IDENTIFIER);
+    const cp = Checkpoint.getRootAsCheckpoint(new ByteBuffer(bytes));
+    expect(cp.formatVersion()).toBe(1);
+    expect(cp.city()).toBe(city.id);
+    expect(cp.catalogHash()).toBe(city.catalogHash);
+    expect(cp.watermarkMs()).toBe(T0 + 8 * MIN);
+    expect(cp.maxEventMs()).toBe(T0 + 10 * MIN);
+    const names = Array.from({ length: cp.sectionsLength() }, (_, i) => cp.sections(i)!.name());
+    expect(names).toContain("records");
+    const records = Array.from({ length: cp.sectionsLength() }, (_, i) => cp.sections(i)!).find(
+      (s) => s.name() === "records",
+    )!;
+    expect(records.bytesLength()).toBe(32 * (city.deviceCount + city.zoneCount));
+  });
+
+  test("restore refuses another catalogue and conflicting options; takes non-semantic ones", () => {
+    const engine = new OccupancyEngine(city, { windowMs: 10 * MIN });
+    const bytes = engine.checkpoint();
+    expect(() => OccupancyEngine.restore(sensorCity(1, 1), bytes)).toThrow(ParkirWireError);
+    expect(() => OccupancyEngine.restore(city, bytes, { windowMs: 5 * MIN })).toThrow(ParkirConfigError);
+    const restored = OccupancyEngine.restore(city, bytes, {
+      windowMs: 10 * MIN,
+      lateDetailsMax: 3,
+      clock: () => 1,
+    });
+    expect(restored.options.windowMs).toBe(10 * MIN);
+    expect(restored.options.lateDetailsMax).toBe(3);
+  });
+
+  test("restore keeps payments, de-duplication memory and counters", () => {
+    const engine = new OccupancyEngine(city);
+    const pay: CdsEvent = {
+      event_id: "p",
+      event_type: "payment_start",
+      event_time: T0,
+      curb_zone_id: "D",
+      event_session_id: "s1",
+      vehicle_type: "car",
+    };
+    const start = bayEvent("park_start", "A1", T0, { sequence_number: 5 });
+    engine.ingest(encodeEvents([pay, start], city));
+    const restored = OccupancyEngine.restore(city, engine.checkpoint());
+    expect(restored.ingest(encodeEvents([pay, start], city))).toMatchObject({ duplicate: 2, accepted: 0 });
+    expect(restored.counters.accepted).toBe(2);
+  });
+});
+
+test("a far jump of the watermark emits windows as it goes (bounded memory), in order", () => {
+  const engine = new OccupancyEngine(city, { reuseWindowBuffers: true });
+  const starts: number[] = [];
+  let rows = 0;
+  engine.windows$.subscribe((w) => {
+    starts.push(w.windowStart);
+    rows += w.columns!.length; // readable during the emission
+  });
+  engine.ingest(encodeEvents([...reports(T0), ...reports(T0 + 24 * 60 * MIN)], city));
+  expect(starts).toHaveLength(24 * 12 - 1); // the watermark is 2 min short of the second report
+  expect(starts.every((t, i) => t === T0 + i * 5 * MIN)).toBe(true);
+  expect(rows).toBe(starts.length * 6);
+});
+
+test("subscribers may call the engine from inside an emission", () => {
+  const engine = new OccupancyEngine(city);
+  const starts: number[] = [];
+  let fed = false;
+  engine.windows$.subscribe((w) => {
+    starts.push(w.windowStart);
+    if (!fed) {
+      fed = true;
+      engine.ingest(encodeEvents(reports(T0 + 30 * MIN), city));
+    }
+  });
+  engine.ingest(encodeEvents([...reports(T0), ...reports(T0 + 10 * MIN)], city));
+  engine.close();
+  expect(starts.map((t) => (t - T0) / MIN)).toEqual([0, 5, 10, 15, 20, 25]);
+});

@@ -1,0 +1,305 @@
+/**
+ * Differential tests of the sharded engine: workers 0, 1 and 2 against one OccupancyEngine (JS reference
+ * kernel) on random streams; worker crashes mid-stream; a batch that fails twice; backpressure.
+ */
+import fc from "fast-check";
+import { Piscina } from "piscina";
+import { afterAll, describe, expect, it } from "vitest";
+import type { City } from "../../src/catalog/index.js";
+import { OccupancyEngine, type OccupancyOptions } from "../../src/occupancy/index.js";
+import { ParkirWorkerError, planShards, workerPath } from "../../src/runtime/index.js";
+import { TEST_HOOKS_ENV } from "../../src/runtime/protocol.js";
+import { ShardedOccupancyEngine } from "../../src/runtime/sharded.js";
+import { encodeEvents } from "../../src/wire/index.js";
+import { arbEvent, tinyCity } from "../helpers.js";
+import { arbStream, deliver, MIN, sensorCity, split, testCity } from "../occupancy/fixtures.js";
+
+const OPTS: OccupancyOptions = { windowMs: 5 * MIN, allowedLatenessMs: 2 * MIN, sensorTimeoutMs: 10 * MIN };
+/** Batches of exactly this many bytes make the shard workers throw (test hook). */
+const FAIL_BYTES = 1_234_567;
+
+// One thread per shard; reused by every engine of this file (a worker hosts many engines).
+const pools = [0, 1].map(
+  () =>
+    new Piscina({
+      filename: workerPath(),
+      minThreads: 1,
+      maxThreads: 1,
+      env: { ...process.env, [TEST_HOOKS_ENV]: "1", PARKIR_TEST_FAIL_BYTES: String(FAIL_BYTES) },
+    }),
+);
+afterAll(async () => {
+  await Promise.all(pools.map((p) => p.destroy()));
+});
+
+interface Trace {
+  readonly lines: string[];
+  readonly checkpoint: Uint8Array;
+}
+
+function subscribe(
+  e: {
+    windows$: OccupancyEngine["windows$"];
+    late$: OccupancyEngine["late$"];
+    health$: OccupancyEngine["health$"];
+  },
+  lines: string[],
+) {
+  e.windows$.subscribe((w) =>
+    lines.push(`W ${JSON.stringify({ s: w.windowStart, e: w.windowEnd, r: w.records })}`),
+  );
+  e.late$.subscribe((r) => lines.push(`L ${JSON.stringify(r)}`));
+  e.health$.subscribe((r) => lines.push(`H ${JSON.stringify(r)}`));
+}
+
+function reference(
+  city: City,
+  batches: readonly Uint8Array[],
+  options: OccupancyOptions,
+  advance?: number,
+): Trace {
+  const e = new OccupancyEngine(city, { ...options, kernel: "js", clock: () => 0 });
+  const lines: string[] = [];
+  subscribe(e, lines);
+  batches.forEach((b, i) => {
+    const { error, ...r } = e.ingest(b);
+    lines.push(`R ${JSON.stringify(r)} ${error?.reason ?? ""}`);
+    if (i === advance && Number.isFinite(r.watermarkMs))
+      lines.push(`A ${e.advanceTo(r.watermarkMs + 7 * MIN)}`);
+  });
+  e.close();
+  lines.push(`C ${JSON.stringify(e.counters)}`);
+  return { lines, checkpoint: e.checkpoint() };
+}
+
+async function sharded(
+  city: City,
+  batches: readonly Uint8Array[],
+  options: OccupancyOptions,
+  workers: number,
+  advance?: number,
+  checkpointEvery = 3,
+): Promise<Trace> {
+  const e = await ShardedOccupancyEngine.create(city, {
+    ...options,
+    workers,
+    pools: workers === 0 ? undefined : pools.slice(0, workers),
+    clock: () => 0,
+    checkpointEvery,
+  });
+  const lines: string[] = [];
+  subscribe(e, lines);
+  for (let i = 0; i < batches.length; i++) {
+    const { error, ...r } = await e.ingest(batches[i]!);
+    lines.push(`R ${JSON.stringify(r)} ${error?.reason ?? ""}`);
+    if (i === advance && Number.isFinite(r.watermarkMs))
+      lines.push(`A ${await e.advanceTo(r.watermarkMs + 7 * MIN)}`);
+  }
+  await e.close();
+  lines.push(`C ${JSON.stringify(await e.counters())}`);
+  return { lines, checkpoint: await e.checkpoint() };
+}
+
+function expectSame(a: Trace, b: Trace): void {
+  expect(b.lines).toEqual(a.lines);
+  expect(Buffer.compare(b.checkpoint, a.checkpoint)).toBe(0);
+}
+
+const arbDelays = fc.array(fc.double({ min: 0, max: 0.999, noNaN: true }), { minLength: 1, maxLength: 50 });
+const arbSizes = fc.array(fc.integer({ min: 1, max: 60 }), { minLength: 1, maxLength: 10 });
+const arbMessy = fc
+  .tuple(
+    arbStream(150),
+    arbDelays,
+    fc.array(fc.nat(1000), { maxLength: 20 }),
+    fc.array(fc.nat(1000), { maxLength: 6 }),
+  )
+  .map(([events, delays, dups, lates]) => {
+    const out = deliver(events, delays, OPTS.allowedLatenessMs!);
+    for (const p of dups)
+      if (out.length > 0)
+        out.splice(Math.min(out.length, (p % out.length) + 1 + (p % 5)), 0, { ...out[p % out.length]! });
+    for (const p of lates) {
+      if (out.length < 2) break;
+      const [e] = out.splice(p % out.length, 1);
+      out.splice(Math.min(out.length, (p % out.length) + 30), 0, e!);
+    }
+    return out;
+  });
+
+/** Samples end to end: a long stream for the tests below (times jump back between samples: late events). */
+function longest<T>(samples: readonly T[][]): T[] {
+  return samples.flat();
+}
+
+describe("sharded occupancy engine", () => {
+  const city = testCity();
+
+  it("plans contiguous shards that cover every zone, bay and row", () => {
+    for (const c of [testCity(), sensorCity(7, 3), tinyCity()]) {
+      for (let n = 1; n <= Math.min(4, c.zoneCount); n++) {
+        const plans = planShards(c, n);
+        expect(plans[0]).toMatchObject({ zoneLo: 0, bayLo: 0, rowLo: 0 });
+        expect(plans.at(-1)).toMatchObject({ zoneHi: c.zoneCount, bayHi: c.bayCount });
+        for (let k = 1; k < n; k++) {
+          expect(plans[k]!.zoneLo).toBe(plans[k - 1]!.zoneHi);
+          expect(plans[k]!.bayLo).toBe(plans[k - 1]!.bayHi);
+          expect(plans[k]!.rowLo).toBe(plans[k - 1]!.rowHi);
+          expect(plans[k]!.zoneHi).toBeGreaterThan(plans[k]!.zoneLo);
+        }
+      }
+    }
+  });
+
+  it("workers 0, 1 and 2 give the reference's outputs and checkpoints on messy streams", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        arbMessy,
+        arbSizes,
+        fc.option(fc.nat(8), { nil: undefined }),
+        async (events, sizes, advance) => {
+          const batches = split(events, sizes).map((b) => encodeEvents(b, city));
+          const ref = reference(city, batches, OPTS, advance);
+          for (const workers of [0, 1, 2])
+            expectSame(ref, await sharded(city, batches, OPTS, workers, advance));
+        },
+      ),
+      { numRuns: 25 },
+    );
+  }, 60_000);
+
+  it("workers 2 gives the reference's outputs on adversarial events and sensor grids", async () => {
+    const tiny = tinyCity();
+    await fc.assert(
+      fc.asyncProperty(fc.array(arbEvent(true), { maxLength: 80 }), arbSizes, async (events, sizes) => {
+        const batches = split(events, sizes).map((b) => encodeEvents(b, tiny));
+        const o = { ...OPTS, allowedLatenessMs: 10 * MIN };
+        expectSame(reference(tiny, batches, o), await sharded(tiny, batches, o, 2));
+      }),
+      { numRuns: 20 },
+    );
+    const grid = sensorCity(5, 4);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.nat(4), fc.nat(3), fc.boolean(), fc.integer({ min: 0, max: 20 * MIN })), {
+          maxLength: 120,
+        }),
+        arbSizes,
+        async (steps, sizes) => {
+          let t = Date.parse("2026-11-30T00:00:00+08:00");
+          const events = steps.map(([z, b, start, dt], i) => {
+            t += dt;
+            return {
+              event_id: `g${i}`,
+              event_type: start ? ("park_start" as const) : ("park_end" as const),
+              event_time: t,
+              curb_space_id: `Z${z}-B${b}`,
+            };
+          });
+          const batches = split(events, sizes).map((b) => encodeEvents(b, grid));
+          expectSame(reference(grid, batches, OPTS), await sharded(grid, batches, OPTS, 2));
+        },
+      ),
+      { numRuns: 15 },
+    );
+  }, 60_000);
+
+  it("survives workers killed mid-stream with the reference's results", async () => {
+    const events = longest(fc.sample(arbMessy, { seed: 42, numRuns: 30 }));
+    const batches = split(events, [4]).map((b) => encodeEvents(b, city));
+    expect(batches.length).toBeGreaterThan(15);
+    const ref = reference(city, batches, OPTS);
+    const e = await ShardedOccupancyEngine.create(city, {
+      ...OPTS,
+      workers: 2,
+      pools,
+      clock: () => 0,
+      checkpointEvery: 4,
+    });
+    const lines: string[] = [];
+    subscribe(e, lines);
+    for (let i = 0; i < batches.length; i++) {
+      const pending = e.ingest(batches[i]!);
+      // Kill a shard's worker right away (its task is in flight or queued), once per shard.
+      if (i === 3 || i === 11) await Promise.all(pools[i % 2]!.threads.map((w) => w.terminate()));
+      const { error, ...r } = await pending;
+      lines.push(`R ${JSON.stringify(r)} ${error?.reason ?? ""}`);
+    }
+    await e.close();
+    lines.push(`C ${JSON.stringify(await e.counters())}`);
+    expect(e.recoveries).toBeGreaterThan(0);
+    expectSame(ref, { lines, checkpoint: await e.checkpoint() });
+  }, 60_000);
+
+  it("drops a batch that fails twice with a ParkirWorkerError; the state is as if it never arrived", async () => {
+    const events = longest(fc.sample(arbMessy, { seed: 7, numRuns: 30 }));
+    const batches = split(events, [9]).map((b) => encodeEvents(b, city));
+    const bad = 2;
+    // A batch of exactly FAIL_BYTES bytes: the workers' test hook throws on it, before looking at it.
+    const poison = new Uint8Array(FAIL_BYTES);
+    const withPoison = [...batches.slice(0, bad), poison, ...batches.slice(bad)];
+    const ref = reference(city, batches, OPTS);
+    const e = await ShardedOccupancyEngine.create(city, {
+      ...OPTS,
+      workers: 2,
+      pools,
+      clock: () => 0,
+      checkpointEvery: 2,
+    });
+    const lines: string[] = [];
+    subscribe(e, lines);
+    let failure: unknown;
+    for (const b of withPoison) {
+      try {
+        const { error, ...r } = await e.ingest(b);
+        lines.push(`R ${JSON.stringify(r)} ${error?.reason ?? ""}`);
+      } catch (err) {
+        failure = err;
+      }
+    }
+    await e.close();
+    lines.push(`C ${JSON.stringify(await e.counters())}`);
+    expect(failure).toBeInstanceOf(ParkirWorkerError);
+    expectSame(ref, { lines, checkpoint: await e.checkpoint() });
+  }, 60_000);
+
+  it("bounds waiting calls: beyond queueMax, ingest refuses with queue-full; accepted ones complete in order", async () => {
+    const events = longest(fc.sample(arbMessy, { seed: 3, numRuns: 30 }));
+    const batches = split(events, [5]).map((b) => encodeEvents(b, city));
+    const e = await ShardedOccupancyEngine.create(city, {
+      ...OPTS,
+      workers: 2,
+      pools,
+      queueMax: 2,
+      clock: () => 0,
+    });
+    const calls = batches.slice(0, 6).map((b) => e.ingest(b));
+    const settled = await Promise.allSettled(calls);
+    expect(settled.slice(0, 3).every((s) => s.status === "fulfilled")).toBe(true);
+    expect(
+      settled
+        .slice(3)
+        .every((s) => s.status === "rejected" && (s.reason as { reason?: string }).reason === "queue-full"),
+    ).toBe(true);
+    await e.close();
+  });
+
+  it("restores any engine's checkpoint into any number of workers", async () => {
+    const events = longest(fc.sample(arbMessy, { seed: 11, numRuns: 30 }));
+    const batches = split(events, [6]).map((b) => encodeEvents(b, city));
+    const ref = reference(city, batches, OPTS);
+    const cut = Math.floor(batches.length / 2);
+    const first = new OccupancyEngine(city, { ...OPTS, kernel: "js", clock: () => 0 });
+    for (const b of batches.slice(0, cut)) first.ingest(b);
+    for (const workers of [0, 2]) {
+      const e = await ShardedOccupancyEngine.restore(city, first.checkpoint(), {
+        workers,
+        pools: workers ? pools : undefined,
+        clock: () => 0,
+      });
+      for (const b of batches.slice(cut)) await e.ingest(b);
+      await e.close();
+      expect(Buffer.compare(await e.checkpoint(), ref.checkpoint)).toBe(0);
+    }
+  }, 30_000);
+});

@@ -1,0 +1,691 @@
+// Occupancy kernels: a line-by-line port of src/occupancy/kernel.ts (admitEvents, applyEvents, resetRow)
+// and src/occupancy/pending.ts (sortPending) to AssemblyScript. Same semantics, bit for bit: the JS code is
+// the reference and the differential tests in test/runtime compare both on random streams.
+//
+// The engine state lives in the shared memory as the same typed arrays the JS engine uses (moved into the
+// arena by src/runtime/occupancy.ts). The caller describes it in a table: u32 byte offsets of every array at
+// `tbl + 4 * T_*`, and f64 parameters at `tbl + TABLE_F64 + 8 * F_*`, written before each call. Nothing is
+// allocated; every index is trusted (the batch was verified against the catalogue).
+
+// ---- state table (keep in step with src/runtime/occupancy.ts; a test compares them) ----
+const T_REG = 0;
+const T_P_TIME = 1;
+const T_P_WORDS = 2;
+const T_REC = 3;
+const T_ACC = 4;
+const T_BAY_ZONE = 5;
+const T_BAY_VEHICLE = 6;
+const T_ZC_ROW = 7;
+const T_ZONE_DEFAULT_CLASS = 8;
+const T_LATE_IDX = 9;
+const T_LATE_WM = 10;
+const T_TO_BAY = 11;
+const T_TO_TIME = 12;
+const T_H_BAY = 13;
+const T_H_CODE = 14;
+const T_H_TIME = 15;
+const T_S_TIME = 16;
+const T_S_WORDS = 17;
+const T_S_IDX = 18;
+const T_S_IDX2 = 19;
+const T_DEVICE_COUNT = 20;
+// Shard filter (src/runtime/sharded.ts): 0 = not sharded; else events outside the shard's bays and zones are
+// skipped by applyEvents, payments go to the host in every shard (only shard index 0 counts them as applied).
+const T_SHARDED = 21;
+const T_SHARD_INDEX = 22;
+const T_SHARD_BAY_LO = 23;
+const T_SHARD_BAY_HI = 24;
+const T_SHARD_ZONE_LO = 25;
+const T_SHARD_ZONE_HI = 26;
+/** Byte offset of the f64 parameters in the table. */
+const TABLE_F64: usize = 128;
+const F_LATENESS_MS = 0;
+const F_TIMEOUT_MS = 1;
+const F_WINDOW_MS = 2;
+
+// ---- registers (src/occupancy/kernel.ts R_*) ----
+const R_MAX_SEEN = 0;
+const R_WATERMARK = 1;
+const R_WIN_END = 3;
+const R_HEAD = 4;
+const R_TAIL = 5;
+const R_UNSORTED = 6;
+const R_TO_COUNT = 7;
+const R_TO_CURSOR = 8;
+const R_H_COUNT = 9;
+const R_LATE_COUNT = 10;
+const R_ACCEPTED = 11;
+const R_DUPLICATE = 12;
+const R_LATE = 13;
+const R_UNKNOWN = 14;
+const R_APPLIED = 15;
+const R_SILENT = 20;
+const R_LOST = 21;
+const R_DECOMMISSIONED = 22;
+const R_RECOVERED = 23;
+const R_EPOCH = 26;
+
+// ---- constants (src/occupancy/kernel.ts) ----
+const UNKNOWN: u8 = 0;
+const VACANT: u8 = 1;
+const OCCUPIED: u8 = 2;
+const BF_HAS_MSG: u8 = 1;
+const BF_START_KNOWN: u8 = 2;
+const BF_OFFLINE: u8 = 4;
+const BF_DECOMMISSIONED: u8 = 8;
+const H_SILENT: u8 = 0;
+const H_LOST: u8 = 1;
+const H_DECOMMISSIONED: u8 = 2;
+const H_RECOVERED: u8 = 3;
+const DM_SEQ: u8 = 1;
+const DM_HASH: u8 = 2;
+// Bay/device record: 32 bytes.
+const REC_BYTES: usize = 32;
+const RB_SINCE = 0; // f64
+const RB_LAST = 8; // f64
+const RB_STATE = 16; // u8
+const RB_FLAGS = 17; // u8
+const RB_DMODE = 18; // u8
+const RB_ROW = 20; // u32
+const RB_DHIGH = 24; // u32
+const RB_DBITS = 28; // u32
+// Row accumulator record: 64 bytes.
+const ACC_BYTES: usize = 64;
+const AB_OCC_MS = 0; // f64
+const AB_KNOWN_MS = 8; // f64
+const AB_DWELL_SUM = 16; // f64
+const AB_OCC = 24; // u32 (AU_OCC 6)
+const AB_KNOWN = 28; // u32 (AU_KNOWN 7)
+const AB_PEAK = 32; // u32 (AU_PEAK 8)
+const AB_ARRIVALS = 36; // u32 (AU_ARRIVALS 9)
+const AB_DEPARTURES = 40; // u32 (AU_DEPARTURES 10)
+const AB_DWELL_COUNT = 44; // u32 (AU_DWELL_COUNT 11)
+const AB_EPOCH = 48; // u32 (AU_EPOCH 12)
+const PENDING_STRIDE = 5;
+const HEALTH_LOG_SIZE = 4096;
+const FLAG_ID_HASH: u32 = 1;
+const FLAG_ZONE: u32 = 2;
+const NO_DEV: u32 = 0xffffffff;
+const W_TIME = 0;
+const W_TARGET = 1;
+const W_SEQ = 2;
+const W_VALUE = 3;
+const W_KVF = 4;
+const W_DEVICE = 5;
+const WORDS_PER_EVENT = 6;
+const CLASSES: u32 = 5;
+const K_PARK_START: u32 = 0;
+const K_PARK_END: u32 = 1;
+const K_REPORT: u32 = 2;
+const K_COMMS_LOST: u32 = 3;
+const K_DECOMMISSIONED: u32 = 5;
+const K_ENTER: u32 = 6;
+const K_PAYMENT_START: u32 = 9;
+
+const APPLY_DONE = 0;
+const APPLY_COLD = 1;
+const APPLY_HEALTH_FULL = 2;
+
+// ---- memory helpers (binaryen inlines them) ----
+function ptr(tbl: usize, slot: i32): usize {
+  return usize(load<u32>(tbl + (usize(slot) << 2)));
+}
+function param(tbl: usize, slot: i32): f64 {
+  return load<f64>(tbl + TABLE_F64 + (usize(slot) << 3));
+}
+function getF(base: usize, i: i32): f64 {
+  return load<f64>(base + (usize(i) << 3));
+}
+function setF(base: usize, i: i32, v: f64): void {
+  store<f64>(base + (usize(i) << 3), v);
+}
+function getU(base: usize, i: u32): u32 {
+  return load<u32>(base + (usize(i) << 2));
+}
+function setU(base: usize, i: u32, v: u32): void {
+  store<u32>(base + (usize(i) << 2), v);
+}
+function getB(base: usize, i: u32): u8 {
+  return load<u8>(base + usize(i));
+}
+function setB(base: usize, i: u32, v: u8): void {
+  store<u8>(base + usize(i), v);
+}
+function reg(r: usize, i: i32): f64 {
+  return load<f64>(r + (usize(i) << 3));
+}
+function setReg(r: usize, i: i32, v: f64): void {
+  store<f64>(r + (usize(i) << 3), v);
+}
+
+/**
+ * admitEvents of src/occupancy/kernel.ts: admits events [from, end) of the batch whose u32 words start
+ * at byte `words`. Returns the index of the first event not admitted (a payment event) or `end`.
+ */
+export function admitEvents(tbl: usize, words: usize, from: i32, end: i32, baseTimeMs: f64): i32 {
+  const rg = ptr(tbl, T_REG);
+  const pTime = ptr(tbl, T_P_TIME);
+  const pWords = ptr(tbl, T_P_WORDS);
+  const rec = ptr(tbl, T_REC);
+  const bayZone = ptr(tbl, T_BAY_ZONE);
+  const bayVehicle = ptr(tbl, T_BAY_VEHICLE);
+  const zcRow = ptr(tbl, T_ZC_ROW);
+  const zoneDefaultClass = ptr(tbl, T_ZONE_DEFAULT_CLASS);
+  const lateIdx = ptr(tbl, T_LATE_IDX);
+  const lateWm = ptr(tbl, T_LATE_WM);
+  const deviceCount = load<u32>(tbl + (usize(T_DEVICE_COUNT) << 2));
+  const latenessMs = param(tbl, F_LATENESS_MS);
+  const head = i32(reg(rg, R_HEAD));
+  let tail = i32(reg(rg, R_TAIL));
+  let unsorted = i32(reg(rg, R_UNSORTED));
+  let maxSeen = reg(rg, R_MAX_SEEN);
+  let wm = reg(rg, R_WATERMARK);
+  let lateN = i32(reg(rg, R_LATE_COUNT));
+  let accepted = 0;
+  let duplicate = 0;
+  let late = 0;
+  let unknown = 0;
+  let i = from;
+  for (; i < end; i++) {
+    const o = words + usize(i) * (WORDS_PER_EVENT << 2);
+    const kvf = load<u32>(o, W_KVF << 2);
+    const kind = kvf & 0xff;
+    if (kind >= K_PAYMENT_START) break;
+    const flags = (kvf >>> 16) & 0xff;
+    const target = load<u32>(o, W_TARGET << 2);
+    const zoneTarget = (flags & FLAG_ZONE) !== 0;
+    if (zoneTarget || kind >= K_ENTER) {
+      const zone = zoneTarget ? target : getU(bayZone, target);
+      let cls = (kvf >>> 8) & 0xff;
+      if (cls === 0) cls = zoneTarget ? u32(getB(zoneDefaultClass, zone)) : u32(getB(bayVehicle, target));
+      if (load<i32>(zcRow + (usize(zone * CLASSES + cls) << 2)) < 0) {
+        unknown++;
+        continue;
+      }
+    }
+    const seq = load<u32>(o, W_SEQ << 2);
+    const device = load<u32>(o, W_DEVICE << 2);
+    const slot = device !== NO_DEV ? device : zoneTarget ? deviceCount + target : target;
+    const r = rec + usize(slot) * REC_BYTES;
+    const mode = load<u8>(r, RB_DMODE);
+    if ((flags & FLAG_ID_HASH) !== 0) {
+      if (mode === DM_HASH) {
+        if (load<u32>(r, RB_DHIGH) === seq || load<u32>(r, RB_DBITS) === seq) {
+          duplicate++;
+          continue;
+        }
+        store<u32>(r, load<u32>(r, RB_DHIGH), RB_DBITS);
+        store<u32>(r, seq, RB_DHIGH);
+      } else {
+        store<u8>(r, DM_HASH, RB_DMODE);
+        store<u32>(r, seq, RB_DHIGH);
+        store<u32>(r, seq, RB_DBITS);
+      }
+    } else if (mode === DM_SEQ) {
+      const d = i32(seq - load<u32>(r, RB_DHIGH));
+      if (d > 0) {
+        store<u32>(
+          r,
+          d < 32 ? (load<u32>(r, RB_DBITS) << u32(d)) | (u32(1) << u32(d - 1)) : d === 32 ? 0x80000000 : 0,
+          RB_DBITS,
+        );
+        store<u32>(r, seq, RB_DHIGH);
+      } else if (d === 0) {
+        duplicate++;
+        continue;
+      } else {
+        const k = -d - 1;
+        if (k < 32) {
+          const bits = load<u32>(r, RB_DBITS);
+          const bit = u32(1) << u32(k);
+          if ((bits & bit) !== 0) {
+            duplicate++;
+            continue;
+          }
+          store<u32>(r, bits | bit, RB_DBITS);
+        } else {
+          // Far below the window: the counter was reset (a LoRaWAN device rejoined). Restart from here.
+          store<u32>(r, seq, RB_DHIGH);
+          store<u32>(r, 0, RB_DBITS);
+        }
+      }
+    } else {
+      store<u8>(r, DM_SEQ, RB_DMODE);
+      store<u32>(r, seq, RB_DHIGH);
+      store<u32>(r, 0, RB_DBITS);
+    }
+    const t = baseTimeMs + f64(load<u32>(o, W_TIME << 2));
+    if (t < wm) {
+      setU(lateIdx, u32(lateN), u32(i));
+      setF(lateWm, lateN, wm);
+      lateN++;
+      late++;
+      continue;
+    }
+    if (t > maxSeen) {
+      maxSeen = t;
+      if (t - latenessMs > wm) wm = t - latenessMs;
+    }
+    const value = load<u32>(o, W_VALUE << 2);
+    // Keep the pending buffer's total order (time, target, kvf, seq, value, device) when possible.
+    if (unsorted < 0 && tail > head) {
+      const q = tail - 1;
+      const pt = getF(pTime, q);
+      if (t < pt) unsorted = tail;
+      else if (t === pt) {
+        const p = pWords + usize(q) * (PENDING_STRIDE << 2);
+        const a = load<u32>(p);
+        if (target !== a) {
+          if (target < a) unsorted = tail;
+        } else if (kvf !== load<u32>(p, 12)) {
+          if (kvf < load<u32>(p, 12)) unsorted = tail;
+        } else if (seq !== load<u32>(p, 4)) {
+          if (seq < load<u32>(p, 4)) unsorted = tail;
+        } else if (value !== load<u32>(p, 8)) {
+          if (value < load<u32>(p, 8)) unsorted = tail;
+        } else if (device < load<u32>(p, 16)) unsorted = tail;
+      }
+    }
+    setF(pTime, tail, t);
+    const w = pWords + usize(tail) * (PENDING_STRIDE << 2);
+    store<u32>(w, target);
+    store<u32>(w, seq, 4);
+    store<u32>(w, value, 8);
+    store<u32>(w, kvf, 12);
+    store<u32>(w, device, 16);
+    tail++;
+    accepted++;
+  }
+  setReg(rg, R_TAIL, f64(tail));
+  setReg(rg, R_UNSORTED, f64(unsorted));
+  setReg(rg, R_MAX_SEEN, maxSeen);
+  setReg(rg, R_WATERMARK, wm);
+  setReg(rg, R_LATE_COUNT, f64(lateN));
+  setReg(rg, R_ACCEPTED, reg(rg, R_ACCEPTED) + f64(accepted));
+  setReg(rg, R_DUPLICATE, reg(rg, R_DUPLICATE) + f64(duplicate));
+  setReg(rg, R_LATE, reg(rg, R_LATE) + f64(late));
+  setReg(rg, R_UNKNOWN, reg(rg, R_UNKNOWN) + f64(unknown));
+  return i;
+}
+
+/** resetRow of src/occupancy/kernel.ts: a row's window fields for window `epoch`. */
+function resetRow(a: usize, epoch: f64, windowMs: f64): void {
+  const occ = load<u32>(a, AB_OCC);
+  store<f64>(a, f64(occ) * windowMs, AB_OCC_MS);
+  store<f64>(a, f64(load<u32>(a, AB_KNOWN)) * windowMs, AB_KNOWN_MS);
+  store<f64>(a, 0, AB_DWELL_SUM);
+  store<u32>(a, occ, AB_PEAK);
+  store<u32>(a, 0, AB_ARRIVALS);
+  store<u32>(a, 0, AB_DEPARTURES);
+  store<u32>(a, 0, AB_DWELL_COUNT);
+  store<u32>(a, u32(epoch), AB_EPOCH);
+}
+
+/**
+ * applyEvents of src/occupancy/kernel.ts: applies pending events with time < `limit` and the open
+ * window's timeouts below it. Returns APPLY_DONE, APPLY_COLD or APPLY_HEALTH_FULL.
+ */
+export function applyEvents(tbl: usize, limit: f64): i32 {
+  const rg = ptr(tbl, T_REG);
+  const pTime = ptr(tbl, T_P_TIME);
+  const pWords = ptr(tbl, T_P_WORDS);
+  const rec = ptr(tbl, T_REC);
+  const acc = ptr(tbl, T_ACC);
+  const toBay = ptr(tbl, T_TO_BAY);
+  const toTime = ptr(tbl, T_TO_TIME);
+  const hBay = ptr(tbl, T_H_BAY);
+  const hCode = ptr(tbl, T_H_CODE);
+  const hTime = ptr(tbl, T_H_TIME);
+  const timeoutMs = param(tbl, F_TIMEOUT_MS);
+  const windowMs = param(tbl, F_WINDOW_MS);
+  const sharded = load<u32>(tbl + (usize(T_SHARDED) << 2)) !== 0;
+  const shardIndex = load<u32>(tbl + (usize(T_SHARD_INDEX) << 2));
+  const bayLo = load<u32>(tbl + (usize(T_SHARD_BAY_LO) << 2));
+  const bayHi = load<u32>(tbl + (usize(T_SHARD_BAY_HI) << 2));
+  const zoneLo = load<u32>(tbl + (usize(T_SHARD_ZONE_LO) << 2));
+  const zoneHi = load<u32>(tbl + (usize(T_SHARD_ZONE_HI) << 2));
+  const bayZone = ptr(tbl, T_BAY_ZONE);
+  const epoch = reg(rg, R_EPOCH);
+  const we = reg(rg, R_WIN_END);
+  const tail = i32(reg(rg, R_TAIL));
+  const toN = i32(reg(rg, R_TO_COUNT));
+  let head = i32(reg(rg, R_HEAD));
+  let toCur = i32(reg(rg, R_TO_CURSOR));
+  let hN = i32(reg(rg, R_H_COUNT));
+  let applied = 0;
+  let recovered = 0;
+  let lost = 0;
+  let decommissioned = 0;
+  let silent = 0;
+  let status = APPLY_DONE;
+  for (;;) {
+    // Next: the event at head if it is below the limit; first the timeouts before it (or before the limit).
+    const t = head < tail ? getF(pTime, head) : limit;
+    const bound = Math.min(t, limit);
+    while (toCur < toN && getF(toTime, toCur) < bound) {
+      if (hN >= HEALTH_LOG_SIZE) {
+        status = APPLY_HEALTH_FULL;
+        break;
+      }
+      const T = getF(toTime, toCur);
+      const b = getU(toBay, u32(toCur));
+      toCur++;
+      const r = rec + usize(b) * REC_BYTES;
+      const fl = load<u8>(r, RB_FLAGS);
+      if ((fl & BF_HAS_MSG) === 0 || (fl & BF_OFFLINE) !== 0 || load<f64>(r, RB_LAST) + timeoutMs !== T)
+        continue;
+      const st = load<u8>(r, RB_STATE);
+      const a = acc + usize(load<u32>(r, RB_ROW)) * ACC_BYTES;
+      if (f64(load<u32>(a, AB_EPOCH)) !== epoch) resetRow(a, epoch, windowMs);
+      const d = we - T;
+      if (st === OCCUPIED) {
+        store<u32>(a, load<u32>(a, AB_OCC) - 1, AB_OCC);
+        store<f64>(a, load<f64>(a, AB_OCC_MS) - d, AB_OCC_MS);
+      }
+      if (st !== UNKNOWN) {
+        store<u32>(a, load<u32>(a, AB_KNOWN) - 1, AB_KNOWN);
+        store<f64>(a, load<f64>(a, AB_KNOWN_MS) - d, AB_KNOWN_MS);
+      }
+      store<u8>(r, UNKNOWN, RB_STATE);
+      store<u8>(r, (fl | BF_OFFLINE) & ~BF_START_KNOWN, RB_FLAGS);
+      store<f64>(r, T, RB_SINCE);
+      setU(hBay, u32(hN), b);
+      setB(hCode, u32(hN), H_SILENT);
+      setF(hTime, hN, T);
+      hN++;
+      silent++;
+    }
+    if (status !== APPLY_DONE) break;
+    if (t >= limit) break;
+    if (hN >= HEALTH_LOG_SIZE) {
+      status = APPLY_HEALTH_FULL;
+      break;
+    }
+    const p = pWords + usize(head) * (PENDING_STRIDE << 2);
+    const kvf = load<u32>(p, 12);
+    const kind = kvf & 0xff;
+    if ((kvf & (FLAG_ZONE << 16)) !== 0 || kind >= K_ENTER) {
+      if (sharded) {
+        if (kind < K_PAYMENT_START) {
+          const target = load<u32>(p);
+          const zone = (kvf & (FLAG_ZONE << 16)) !== 0 ? target : getU(bayZone, target);
+          if (zone < zoneLo || zone >= zoneHi) {
+            head++;
+            continue;
+          }
+        } else if (shardIndex !== 0) applied--; // the host counts it; only shard 0 keeps the count
+      }
+      status = APPLY_COLD;
+      break;
+    }
+    if (sharded) {
+      const target = load<u32>(p);
+      if (target < bayLo || target >= bayHi) {
+        head++;
+        continue;
+      }
+    }
+    head++;
+    applied++;
+    const b = load<u32>(p);
+    const r = rec + usize(b) * REC_BYTES;
+    const st = load<u8>(r, RB_STATE);
+    let fl = load<u8>(r, RB_FLAGS);
+    if ((fl & BF_OFFLINE) !== 0 && kind !== K_COMMS_LOST && kind !== K_DECOMMISSIONED) {
+      fl &= ~(BF_OFFLINE | BF_DECOMMISSIONED);
+      setU(hBay, u32(hN), b);
+      setB(hCode, u32(hN), H_RECOVERED);
+      setF(hTime, hN, t);
+      hN++;
+      recovered++;
+    }
+    fl |= BF_HAS_MSG;
+    store<f64>(r, t, RB_LAST);
+    let next = st;
+    let arrival: u32 = 0;
+    let departure: u32 = 0;
+    let dwell: f64 = -1;
+    if (kind === K_PARK_START) {
+      if (st !== OCCUPIED) {
+        next = OCCUPIED;
+        fl |= BF_START_KNOWN;
+        arrival = 1;
+      }
+    } else if (kind === K_PARK_END) {
+      if (st !== VACANT) {
+        next = VACANT;
+        departure = 1;
+        if (st === OCCUPIED && (fl & BF_START_KNOWN) !== 0) dwell = t - load<f64>(r, RB_SINCE);
+      }
+    } else if (kind === K_REPORT) {
+      const v = load<u32>(p, 8) !== 0 ? OCCUPIED : VACANT;
+      if (st !== v) {
+        next = v;
+        fl &= ~BF_START_KNOWN;
+      }
+    } else if (kind === K_COMMS_LOST) {
+      next = UNKNOWN;
+      fl &= ~BF_START_KNOWN;
+      if ((fl & BF_OFFLINE) === 0) {
+        setU(hBay, u32(hN), b);
+        setB(hCode, u32(hN), H_LOST);
+        setF(hTime, hN, t);
+        hN++;
+        lost++;
+      }
+      fl |= BF_OFFLINE;
+    } else if (kind === K_DECOMMISSIONED) {
+      next = UNKNOWN;
+      fl &= ~BF_START_KNOWN;
+      if ((fl & BF_DECOMMISSIONED) === 0) {
+        setU(hBay, u32(hN), b);
+        setB(hCode, u32(hN), H_DECOMMISSIONED);
+        setF(hTime, hN, t);
+        hN++;
+        decommissioned++;
+      }
+      fl |= BF_OFFLINE | BF_DECOMMISSIONED;
+    }
+    // comms_restored: back online (handled above); the state stays as it is until the sensor reports one.
+    if (next !== st || departure !== 0 || arrival !== 0) {
+      const a = acc + usize(load<u32>(r, RB_ROW)) * ACC_BYTES;
+      if (f64(load<u32>(a, AB_EPOCH)) !== epoch) resetRow(a, epoch, windowMs);
+      store<u32>(a, load<u32>(a, AB_ARRIVALS) + arrival, AB_ARRIVALS);
+      store<u32>(a, load<u32>(a, AB_DEPARTURES) + departure, AB_DEPARTURES);
+      if (dwell >= 0) {
+        store<f64>(a, load<f64>(a, AB_DWELL_SUM) + dwell, AB_DWELL_SUM);
+        store<u32>(a, load<u32>(a, AB_DWELL_COUNT) + 1, AB_DWELL_COUNT);
+      }
+      if (next !== st) {
+        const d = we - t;
+        if (st === OCCUPIED) {
+          store<u32>(a, load<u32>(a, AB_OCC) - 1, AB_OCC);
+          store<f64>(a, load<f64>(a, AB_OCC_MS) - d, AB_OCC_MS);
+        } else if (next === OCCUPIED) {
+          const n = load<u32>(a, AB_OCC) + 1;
+          store<u32>(a, n, AB_OCC);
+          store<f64>(a, load<f64>(a, AB_OCC_MS) + d, AB_OCC_MS);
+          if (n > load<u32>(a, AB_PEAK)) store<u32>(a, n, AB_PEAK);
+        }
+        if (st === UNKNOWN) {
+          store<u32>(a, load<u32>(a, AB_KNOWN) + 1, AB_KNOWN);
+          store<f64>(a, load<f64>(a, AB_KNOWN_MS) + d, AB_KNOWN_MS);
+        } else if (next === UNKNOWN) {
+          store<u32>(a, load<u32>(a, AB_KNOWN) - 1, AB_KNOWN);
+          store<f64>(a, load<f64>(a, AB_KNOWN_MS) - d, AB_KNOWN_MS);
+        }
+        store<u8>(r, next, RB_STATE);
+        store<f64>(r, t, RB_SINCE);
+      }
+    }
+    store<u8>(r, fl, RB_FLAGS);
+  }
+  setReg(rg, R_HEAD, f64(head));
+  setReg(rg, R_TO_CURSOR, f64(toCur));
+  setReg(rg, R_H_COUNT, f64(hN));
+  setReg(rg, R_APPLIED, reg(rg, R_APPLIED) + f64(applied));
+  setReg(rg, R_RECOVERED, reg(rg, R_RECOVERED) + f64(recovered));
+  setReg(rg, R_LOST, reg(rg, R_LOST) + f64(lost));
+  setReg(rg, R_DECOMMISSIONED, reg(rg, R_DECOMMISSIONED) + f64(decommissioned));
+  setReg(rg, R_SILENT, reg(rg, R_SILENT) + f64(silent));
+  return status;
+}
+
+// ---- sortPending (src/occupancy/pending.ts) ----
+
+/** comparePending: negative when pending event a sorts before b, 0 when equal, positive after. */
+function comparePending(pTime: usize, pWords: usize, a: i32, b: i32): i32 {
+  const ta = getF(pTime, a);
+  const tb = getF(pTime, b);
+  if (ta !== tb) return ta < tb ? -1 : 1;
+  const pa = pWords + usize(a) * (PENDING_STRIDE << 2);
+  const pb = pWords + usize(b) * (PENDING_STRIDE << 2);
+  let x = load<u32>(pa);
+  let y = load<u32>(pb);
+  if (x !== y) return x < y ? -1 : 1;
+  x = load<u32>(pa, 12);
+  y = load<u32>(pb, 12);
+  if (x !== y) return x < y ? -1 : 1;
+  x = load<u32>(pa, 4);
+  y = load<u32>(pb, 4);
+  if (x !== y) return x < y ? -1 : 1;
+  x = load<u32>(pa, 8);
+  y = load<u32>(pb, 8);
+  if (x !== y) return x < y ? -1 : 1;
+  x = load<u32>(pa, 16);
+  y = load<u32>(pb, 16);
+  return x === y ? 0 : x < y ? -1 : 1;
+}
+
+/** keyBefore: whether the key sorts strictly before pending event a. */
+function keyBefore(
+  pTime: usize,
+  pWords: usize,
+  a: i32,
+  t: f64,
+  target: u32,
+  kvf: u32,
+  seq: u32,
+  value: u32,
+  device: u32,
+): bool {
+  const ta = getF(pTime, a);
+  if (t !== ta) return t < ta;
+  const p = pWords + usize(a) * (PENDING_STRIDE << 2);
+  if (target !== load<u32>(p)) return target < load<u32>(p);
+  if (kvf !== load<u32>(p, 12)) return kvf < load<u32>(p, 12);
+  if (seq !== load<u32>(p, 4)) return seq < load<u32>(p, 4);
+  if (value !== load<u32>(p, 8)) return value < load<u32>(p, 8);
+  return device < load<u32>(p, 16);
+}
+
+/**
+ * sortPending of src/occupancy/pending.ts. The caller must have made the scratch arrays (T_S_*) hold
+ * at least tail − head events whenever the pending buffer is marked unsorted.
+ */
+export function sortPending(tbl: usize): void {
+  const rg = ptr(tbl, T_REG);
+  const from = reg(rg, R_UNSORTED);
+  if (from < 0) return;
+  const head = i32(reg(rg, R_HEAD));
+  const tail = i32(reg(rg, R_TAIL));
+  setReg(rg, R_UNSORTED, -1);
+  const f = i32(from);
+  const start = max<i32>(f, head + 1);
+  const stop = insertionSort(tbl, head, start, tail, 8 * f64(tail - f) + 1024);
+  if (stop < tail) mergeRun(tbl, head, stop, tail);
+}
+
+function insertionSort(tbl: usize, head: i32, from: i32, tail: i32, budget: f64): i32 {
+  const pTime = ptr(tbl, T_P_TIME);
+  const pWords = ptr(tbl, T_P_WORDS);
+  let moved: f64 = 0;
+  for (let i = from; i < tail; i++) {
+    if (comparePending(pTime, pWords, i - 1, i) <= 0) continue;
+    if (moved > budget) return i;
+    const t = getF(pTime, i);
+    const q = pWords + usize(i) * (PENDING_STRIDE << 2);
+    const w0 = load<u32>(q);
+    const w1 = load<u32>(q, 4);
+    const w2 = load<u32>(q, 8);
+    const w3 = load<u32>(q, 12);
+    const w4 = load<u32>(q, 16);
+    let j = i;
+    while (j > head && keyBefore(pTime, pWords, j - 1, t, w0, w3, w1, w2, w4)) {
+      setF(pTime, j, getF(pTime, j - 1));
+      const to = pWords + usize(j) * (PENDING_STRIDE << 2);
+      memory.copy(to, to - (PENDING_STRIDE << 2), PENDING_STRIDE << 2);
+      j--;
+      moved++;
+    }
+    setF(pTime, j, t);
+    const r = pWords + usize(j) * (PENDING_STRIDE << 2);
+    store<u32>(r, w0);
+    store<u32>(r, w1, 4);
+    store<u32>(r, w2, 8);
+    store<u32>(r, w3, 12);
+    store<u32>(r, w4, 16);
+  }
+  return tail;
+}
+
+function mergeRun(tbl: usize, head: i32, mid: i32, tail: i32): void {
+  const pTime = ptr(tbl, T_P_TIME);
+  const pWords = ptr(tbl, T_P_WORDS);
+  const n = tail - mid;
+  let a = ptr(tbl, T_S_IDX);
+  let b = ptr(tbl, T_S_IDX2);
+  for (let k = 0; k < n; k++) setU(a, u32(k), u32(mid + k));
+  for (let width = 1; width < n; width *= 2) {
+    for (let lo = 0; lo < n; lo += 2 * width) {
+      const m = min<i32>(lo + width, n);
+      const hi = min<i32>(lo + 2 * width, n);
+      let i = lo;
+      let j = m;
+      let k = lo;
+      while (i < m && j < hi) {
+        const aj = getU(a, u32(j));
+        const ai = getU(a, u32(i));
+        if (comparePending(pTime, pWords, i32(aj), i32(ai)) < 0) {
+          setU(b, u32(k++), aj);
+          j++;
+        } else {
+          setU(b, u32(k++), ai);
+          i++;
+        }
+      }
+      while (i < m) setU(b, u32(k++), getU(a, u32(i++)));
+      while (j < hi) setU(b, u32(k++), getU(a, u32(j++)));
+    }
+    const x = a;
+    a = b;
+    b = x;
+  }
+  let lo = head;
+  let hi = mid;
+  const first = i32(getU(a, 0));
+  while (lo < hi) {
+    const m = (lo + hi) >>> 1;
+    if (comparePending(pTime, pWords, m, first) <= 0) lo = m + 1;
+    else hi = m;
+  }
+  const start = lo;
+  const total = tail - start;
+  const sTime = ptr(tbl, T_S_TIME);
+  const sWords = ptr(tbl, T_S_WORDS);
+  let i = start;
+  let j = 0;
+  for (let k = 0; k < total; k++) {
+    let src: i32;
+    if (j >= n || (i < mid && comparePending(pTime, pWords, i, i32(getU(a, u32(j)))) <= 0)) src = i++;
+    else src = i32(getU(a, u32(j++)));
+    setF(sTime, k, getF(pTime, src));
+    memory.copy(
+      sWords + usize(k) * (PENDING_STRIDE << 2),
+      pWords + usize(src) * (PENDING_STRIDE << 2),
+      PENDING_STRIDE << 2,
+    );
+  }
+  memory.copy(pTime + (usize(start) << 3), sTime, usize(total) << 3);
+  memory.copy(pWords + usize(start) * (PENDING_STRIDE << 2), sWords, usize(total) * (PENDING_STRIDE << 2));
+}
