@@ -6,5 +6,6 @@ export * from "./catalog/index.js";
 export * from "./errors/index.js";
 export * from "./generate/index.js";
 export * from "./occupancy/index.js";
+export { packageRoot, packageVersion, seedPath } from "./paths.js";
 export * from "./pricing/index.js";
 export * from "./wire/index.js";

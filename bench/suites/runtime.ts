@@ -6,16 +6,26 @@
  *   sum, over the same bytes of the shared memory. Baseline `js-u32-sum`.
  * - `wasm-billing`: batch billing of the same sessions by the JS reference (`billBatch`) and the wasm
  *   kernel, under Palu's flat visit tariff and its dynamic hourly tariff. Baseline `js-*`.
+ * - `wasm-occupancy`: the whole engine, FlatBuffers bytes to closed windows, JS vs wasm kernel, on the Palu
+ *   catalogue scaled to 100,000 bays, in-order and shuffled-within-lateness traffic, next to a plain read
+ *   of the same bytes. Baseline `js-inorder`.
+ * - `wasm-workers`: the sharded engine (ShardedOccupancyEngine) with 1 and 2 workers on 64k-event batches
+ *   of the same feed. Baseline `workers-1`.
  */
 import { readFileSync } from "node:fs";
-import { loadCity } from "../../src/catalog/index.js";
-import { seedPath } from "../../src/cli/paths.js";
+import { type City, loadCity } from "../../src/catalog/index.js";
+import { seedPath } from "../../src/paths.js";
+import { paluCatalog } from "../../src/generate/index.js";
+import { OccupancyEngine } from "../../src/occupancy/index.js";
 import { billBatch, compileTariffs, loadPolicy } from "../../src/pricing/index.js";
 import { WasmBilling } from "../../src/runtime/billing.js";
-import { MemRead, SharedArena, sumU32Js } from "../../src/runtime/index.js";
+import { MemRead, ShardedOccupancyEngine, SharedArena, sumU32Js } from "../../src/runtime/index.js";
+import { type CdsEvent, EventBatchView, encodeEvents } from "../../src/wire/index.js";
+import { scaleCity } from "../fixtures/city.js";
+import { synthEvents } from "../fixtures/events.js";
 import { createRng } from "../fixtures/prng.js";
 import { BENCH_SEED } from "../fixtures/workload.js";
-import type { CaseSpec, Profile, SuiteDefinition } from "../harness.js";
+import type { CaseSpec, Measurement, Profile, SuiteDefinition } from "../harness.js";
 
 /** Bytes summed per profile (larger than the caches except in `tiny`). */
 const MEMREAD_BYTES: Readonly<Record<Profile, number>> = { full: 64 << 20, quick: 64 << 20, tiny: 256 << 10 };
@@ -129,3 +139,143 @@ function checkPairs(cases: CaseSpec[]): CaseSpec[] {
   }
   return cases;
 }
+
+/** Events and bays per profile for the occupancy suites. */
+const OCC: Readonly<Record<Profile, { readonly events: number; readonly bays: number }>> = {
+  full: { events: 1 << 20, bays: 100_000 },
+  quick: { events: 1 << 18, bays: 100_000 },
+  tiny: { events: 4096, bays: 2000 },
+};
+const BATCH = 65_536;
+
+/** The Palu catalogue scaled to `bays`, a seeded bay-sensor feed in order, and the same feed shuffled. */
+function occupancyFeed(profile: Profile): { city: City; inorder: Uint8Array[]; shuffled: Uint8Array[] } {
+  const { events: n, bays } = OCC[profile];
+  const city = loadCity(scaleCity(paluCatalog(), bays));
+  const events = synthEvents(city, { count: n, seed: BENCH_SEED, sensorsOnly: true, meanGapMs: 5 });
+  // Shuffled within the lateness: each event delayed by up to 60 s of event time (lateness is 2 min).
+  const rng = createRng(BENCH_SEED + 1);
+  const keyed = events.map((e, i) => ({ e, i, k: Number(e.event_time) + Math.floor(rng.next() * 60_000) }));
+  keyed.sort((a, b) => a.k - b.k || a.i - b.i);
+  const batches = (list: readonly CdsEvent[]) => {
+    const out: Uint8Array[] = [];
+    for (let i = 0; i < list.length; i += BATCH)
+      out.push(encodeEvents(list.slice(i, i + BATCH), city, undefined, { keepEventIds: false }));
+    return out;
+  };
+  return { city, inorder: batches(events), shuffled: batches(keyed.map((x) => x.e)) };
+}
+
+function runEngine(city: City, batches: readonly Uint8Array[], kernel: "js" | "wasm"): number {
+  const engine = new OccupancyEngine(city, { kernel });
+  let checksum = 0;
+  engine.windows$.subscribe((w) => {
+    const c = w.columns!;
+    for (let r = 0; r < c.length; r++) checksum += c.arrivals[r]! + c.peakOccupied[r]!;
+  });
+  for (const b of batches) engine.ingest(b);
+  engine.close();
+  return checksum;
+}
+
+/** `wasm-occupancy`: whole engine, JS vs wasm kernel, in order and shuffled. */
+export const wasmOccupancySuite: SuiteDefinition = {
+  name: "wasm-occupancy",
+  summary:
+    "engine from FlatBuffers bytes to closed windows: JS vs wasm kernel, in-order and shuffled (events/s)",
+  build({ profile }) {
+    const { city, inorder, shuffled } = occupancyFeed(profile);
+    const n = OCC[profile].events;
+    const words = inorder.map((b) => EventBatchView.from(b, { city }).words());
+    const eventBytes = n * 24;
+    const cases: CaseSpec[] = [];
+    for (const [traffic, batches] of [
+      ["inorder", inorder],
+      ["shuffled", shuffled],
+    ] as const) {
+      // Both kernels must compute the same windows before anything is timed.
+      const js = runEngine(city, batches, "js");
+      const wasm = runEngine(city, batches, "wasm");
+      if (js !== wasm) throw new Error(`wasm-occupancy/${traffic}: wasm checksum ${wasm}, js ${js}`);
+      for (const kernel of ["js", "wasm"] as const) {
+        cases.push({
+          name: `${kernel}-${traffic}`,
+          eventsPerOp: n,
+          bytesPerOp: eventBytes,
+          extra: {
+            note: `new engine (kernel ${kernel}), ingest every 64k-event batch (verify included), close`,
+          },
+          fn: () => runEngine(city, batches, kernel),
+        });
+      }
+    }
+    cases.push({
+      name: "memory-read",
+      eventsPerOp: n,
+      bytesPerOp: eventBytes,
+      extra: { note: "plain JS u32 sum of the same event bytes" },
+      fn: () => {
+        let acc = 0;
+        for (const w of words) acc = (acc + sumU32Js(w)) >>> 0;
+        return acc;
+      },
+    });
+    return {
+      name: "wasm-occupancy",
+      workload: {
+        description:
+          "Palu catalogue scaled to 100,000 bays (tiny: 2,000); seeded bay-sensor feed, 64k-event batches without event ids; shuffled = each event delayed by up to 60 s (lateness 2 min)",
+        seed: BENCH_SEED,
+        sizes: { events: n, bays: OCC[profile].bays, batchEvents: BATCH },
+      },
+      baseline: "js-inorder",
+      independent: true,
+      cases,
+    };
+  },
+};
+
+/** `wasm-workers`: sharded engine with 1 and 2 workers on the in-order feed. */
+export const wasmWorkersSuite: SuiteDefinition = {
+  name: "wasm-workers",
+  summary: "sharded engine over piscina workers: 1 vs 2 workers on 64k-event batches (events/s)",
+  build({ profile }) {
+    const { city, inorder } = occupancyFeed(profile);
+    const n = OCC[profile].events;
+    const measure = (workers: number) => async (): Promise<Measurement> => {
+      const rates: number[] = [];
+      for (let rep = 0; rep < (profile === "full" ? 5 : 2); rep++) {
+        const engine = await ShardedOccupancyEngine.create(city, { workers, checkpointEvery: 1 << 20 });
+        await engine.ingest(inorder[0]!);
+        const t = performance.now();
+        for (const b of inorder.slice(1)) await engine.ingest(b);
+        const ms = performance.now() - t;
+        await engine.close();
+        rates.push(((inorder.length - 1) * BATCH) / ms / 1000);
+      }
+      const best = Math.max(...rates);
+      return {
+        hz: (best * 1e6) / n,
+        rme: 0,
+        samples: rates.length,
+        extra: { bestEventsPerSec: best * 1e6 },
+      };
+    };
+    return {
+      name: "wasm-workers",
+      workload: {
+        description:
+          "Same feed as wasm-occupancy (in order); each op = the whole feed after one warm-up batch",
+        seed: BENCH_SEED,
+        sizes: { events: n, batchEvents: BATCH },
+      },
+      baseline: "workers-1",
+      independent: true,
+      cases: [
+        { name: "workers-0", eventsPerOp: n, measure: measure(0) },
+        { name: "workers-1", eventsPerOp: n, measure: measure(1) },
+        { name: "workers-2", eventsPerOp: n, measure: measure(2) },
+      ],
+    };
+  },
+};

@@ -13,6 +13,7 @@ import { OccupancyEngine } from "../occupancy/engine.js";
 import type { HealthEvent } from "../occupancy/reports.js";
 import type { WindowBatch } from "../occupancy/types.js";
 import { windowRecordLine } from "../occupancy/windows.js";
+import { seedPath } from "../paths.js";
 import { decisionLine, type TariffDecision } from "../pricing/decision.js";
 import { PricingEngine } from "../pricing/engine.js";
 import { formatMoney } from "../pricing/money.js";
@@ -24,7 +25,6 @@ import { parseEventTime } from "../wire/events.js";
 import { CliError } from "./errors.js";
 import { cityFromFile } from "./io.js";
 import { existingFile, isoTime, positiveInt } from "./options.js";
-import { seedPath } from "./paths.js";
 
 /** Options of the demo. */
 export interface DemoOptions {

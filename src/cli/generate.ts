@@ -6,6 +6,7 @@ import { ParkirConfigError } from "../errors/index.js";
 import type { FaultOptions } from "../generate/options.js";
 import { TRACE_HOURS_MAX } from "../generate/options.js";
 import { generateTrace, TraceReport } from "../generate/trace.js";
+import { seedPath } from "../paths.js";
 import { BATCH_EVENTS_DEFAULT, EncodeReport, encodeEventBatches } from "../wire/encode.js";
 import type { CdsEvent } from "../wire/events.js";
 import { writeFrames } from "../wire/frames.js";
@@ -13,7 +14,6 @@ import { toJsonLines } from "../wire/jsonl.js";
 import { CliError } from "./errors.js";
 import { cityFromFile } from "./io.js";
 import { existingFile, finiteNumber, isoTime, nonNegativeInt, positiveInt } from "./options.js";
-import { seedPath } from "./paths.js";
 
 /** Default --start: a fixed Monday midnight in Palu, so output is reproducible without options. */
 export const DEFAULT_START = "2026-11-30T00:00:00+08:00";

@@ -4,11 +4,11 @@ import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError } from "commander";
 import { ParkirError } from "../errors/index.js";
+import { packageVersion } from "../paths.js";
 import { register as registerConvert } from "./convert.js";
 import { register as registerDemo } from "./demo.js";
 import { CliError } from "./errors.js";
 import { register as registerGenerate } from "./generate.js";
-import { packageVersion } from "./paths.js";
 import { register as registerQuote } from "./quote.js";
 import { register as registerReplay } from "./replay.js";
 

@@ -4,7 +4,7 @@
  */
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { packageRoot } from "../cli/paths.js";
+import { packageRoot } from "../paths.js";
 
 /** Path of a compiled kernel, e.g. wasmPath("memread") → <package>/build/memread.wasm. */
 export function wasmPath(name: string): string {

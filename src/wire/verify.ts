@@ -208,15 +208,23 @@ function stringVector(dv: DataView, bytes: Uint8Array, pos: number, count: numbe
   if (n !== count) fail("bad-vector", vec, `${name} has ${n} entries for ${count} events`);
   if (n > Math.floor((dv.byteLength - vec - 4) / 4))
     fail("bad-vector", vec, `${name} vector does not fit in the buffer`);
-  for (let i = 0; i < n; i++) readString(dv, bytes, vec + 4 + 4 * i);
+  // Structure only (offset, length, terminator): these cold strings are decoded, leniently, when read.
+  for (let i = 0; i < n; i++) checkString(dv, vec + 4 + 4 * i);
   return vec + 4;
 }
 
-function readString(dv: DataView, bytes: Uint8Array, pos: number): string {
+/** Checks a string's offset, length and zero terminator; returns the offset of its length prefix. */
+function checkString(dv: DataView, pos: number): number {
   const s = followOffset(dv, pos, "bad-string");
   const n = dv.getUint32(s, true);
   if (n > dv.byteLength - s - 5) fail("bad-string", s, `string of ${n} bytes runs past the buffer`);
   if (dv.getUint8(s + 4 + n) !== 0) fail("bad-string", s + 4 + n, "string is not zero-terminated");
+  return s;
+}
+
+function readString(dv: DataView, bytes: Uint8Array, pos: number): string {
+  const s = checkString(dv, pos);
+  const n = dv.getUint32(s, true);
   try {
     return decoder.decode(bytes.subarray(s + 4, s + 4 + n));
   } catch {

@@ -1,4 +1,4 @@
-/** Where the package's own files (seeds) are, whether run from src/ (tests) or dist/ (installed). */
+/** Where the package's own files (seeds, compiled kernels) are, whether run from src/ (tests) or dist/ (installed). */
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
