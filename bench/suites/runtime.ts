@@ -14,9 +14,9 @@
  */
 import { readFileSync } from "node:fs";
 import { type City, loadCity } from "../../src/catalog/index.js";
-import { seedPath } from "../../src/paths.js";
 import { paluCatalog } from "../../src/generate/index.js";
 import { OccupancyEngine } from "../../src/occupancy/index.js";
+import { seedPath } from "../../src/paths.js";
 import { billBatch, compileTariffs, loadPolicy } from "../../src/pricing/index.js";
 import { WasmBilling } from "../../src/runtime/billing.js";
 import { MemRead, ShardedOccupancyEngine, SharedArena, sumU32Js } from "../../src/runtime/index.js";

@@ -166,7 +166,7 @@ export function resolveOptions(options: OccupancyOptions = {}): ResolvedOptions 
     healthDetailsMax: o.healthDetailsMax ?? DEFAULT_OPTIONS.healthDetailsMax,
     idleAdvanceMs: o.idleAdvanceMs ?? DEFAULT_OPTIONS.idleAdvanceMs,
     reuseWindowBuffers: o.reuseWindowBuffers ?? false,
-    kernel: resolveKernel(o.kernel ?? defaultKernel() ?? "js", ["occupancy"]), // TODO(runtime): default wasm once verified
+    kernel: resolveKernel(o.kernel ?? defaultKernel(), ["occupancy"]),
     clock: o.clock ?? Date.now,
   };
   if (r.sensorTimeoutMs < r.windowMs) {
