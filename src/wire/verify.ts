@@ -132,8 +132,8 @@ export function verifyBatch(bytes: Uint8Array, options: VerifyOptions = {}): Bat
       fail("bad-vector", vec, `events vector of ${count} does not fit in the buffer`);
     }
   }
-  const eventIdsOffset = stringVector(dv, bytes, fieldPos(F_EVENT_IDS, 4), count, "event_ids");
-  const annotationsOffset = stringVector(dv, bytes, fieldPos(F_ANNOTATIONS, 4), count, "annotations");
+  const eventIdsOffset = stringVector(dv, fieldPos(F_EVENT_IDS, 4), count, "event_ids");
+  const annotationsOffset = stringVector(dv, fieldPos(F_ANNOTATIONS, 4), count, "annotations");
 
   const city = options.city;
   if (city !== undefined) {
@@ -201,7 +201,7 @@ function followOffset(dv: DataView, pos: number, reason: WireErrorReason): numbe
 }
 
 /** Verifies an optional vector of `count` strings at field position `pos`; returns its first element's offset or -1. */
-function stringVector(dv: DataView, bytes: Uint8Array, pos: number, count: number, name: string): number {
+function stringVector(dv: DataView, pos: number, count: number, name: string): number {
   if (pos < 0) return -1;
   const vec = followOffset(dv, pos, "bad-vector");
   const n = dv.getUint32(vec, true);
