@@ -8,4 +8,5 @@ export * from "./generate/index.js";
 export * from "./occupancy/index.js";
 export { packageRoot, packageVersion, seedPath } from "./paths.js";
 export * from "./pricing/index.js";
+export * from "./runtime/index.js";
 export * from "./wire/index.js";

@@ -5,7 +5,7 @@
 
 export { type BillingRows, WasmBilling } from "./billing.js";
 export { ParkirRuntimeError, ParkirWorkerError, type RuntimeErrorReason } from "./errors.js";
-export { KERNEL_KINDS, type KernelKind, resolveKernel } from "./kernel.js";
+export { defaultKernel, KERNEL_ENV, KERNEL_KINDS, type KernelKind, resolveKernel } from "./kernel.js";
 export { type ArenaOptions, PAGE_BYTES, RESERVED_BYTES, SharedArena } from "./memory.js";
 export { checkRegion, MemRead, type MemReadOptions, sumU32Js } from "./memread.js";
 export {

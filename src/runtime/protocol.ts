@@ -55,3 +55,9 @@ export type OpName = keyof OpTable;
 
 /** Environment variable that enables the `fail` op in workers (tests only). */
 export const TEST_HOOKS_ENV = "PARKIR_WORKER_TEST_HOOKS";
+
+/**
+ * A result value may list ArrayBuffers under this key: the worker moves them to the main thread instead of
+ * copying them (the key itself is not sent: symbols are not cloned).
+ */
+export const TRANSFER: unique symbol = Symbol("parkir.transfer");

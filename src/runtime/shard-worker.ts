@@ -10,7 +10,7 @@ import type { HealthReport, IngestResult, LateReport } from "../occupancy/report
 import type { WindowColumns } from "../occupancy/types.js";
 import { allocColumns } from "../occupancy/windows.js";
 import { withShard } from "./occupancy.js";
-import { TEST_HOOKS_ENV } from "./protocol.js";
+import { TEST_HOOKS_ENV, TRANSFER } from "./protocol.js";
 import type { ShardPlan } from "./shards.js";
 
 /** Options a shard engine can be given (no functions: they cross threads). */
@@ -43,6 +43,7 @@ export type ShardCommand =
   | { readonly cmd: "advanceTo"; readonly timeMs: number }
   | { readonly cmd: "close" }
   | { readonly cmd: "checkpoint" }
+  | { readonly cmd: "counters" }
   | { readonly cmd: "drop" };
 
 /** Arguments of the worker's `occ` op. */
@@ -188,7 +189,19 @@ export function runShard(task: ShardTask, memory: WebAssembly.Memory): ShardRepl
     case "checkpoint":
       reply = { groups: [], checkpoint: e.checkpoint(), counters: e.counters };
       break;
+    case "counters":
+      reply = { groups: [], counters: e.counters };
+      break;
   }
   h.groups = [];
-  return reply;
+  // Window columns and checkpoint bytes are moved to the main thread, not copied.
+  const transfer: ArrayBuffer[] = [];
+  for (const g of reply.groups)
+    for (const w of g.windows) transfer.push(w.columns.zone.buffer as ArrayBuffer);
+  if (reply.checkpoint !== undefined) {
+    const own = reply.checkpoint.slice();
+    transfer.push(own.buffer);
+    return Object.assign({ ...reply, checkpoint: own }, { [TRANSFER]: transfer });
+  }
+  return Object.assign(reply, { [TRANSFER]: transfer });
 }

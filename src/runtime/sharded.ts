@@ -318,7 +318,7 @@ export class ShardedOccupancyEngine {
     return this.enqueue(async () => {
       if (this.local !== null) return this.local.counters;
       if (this.finalCounters !== undefined) return this.finalCounters;
-      const replies = await this.all({ cmd: "checkpoint" });
+      const replies = await this.all({ cmd: "counters" });
       return this.mergeCounters(replies.map((r) => r.counters!));
     }, true);
   }

@@ -220,7 +220,7 @@ describe("wasm billing kernel", () => {
           arena.release(mark);
         },
       ),
-      { numRuns: 150 },
+      { numRuns: 100 },
     );
   });
 

@@ -110,7 +110,7 @@ describe("wasm occupancy kernel = JS reference", () => {
         const at = new Set(cps);
         expectSame(trace(city, batches, OPTS, "js", at), trace(city, batches, OPTS, "wasm", at));
       }),
-      { numRuns: 120 },
+      { numRuns: 80 },
     );
   });
 
@@ -130,7 +130,7 @@ describe("wasm occupancy kernel = JS reference", () => {
           );
         },
       ),
-      { numRuns: 120 },
+      { numRuns: 80 },
     );
   });
 

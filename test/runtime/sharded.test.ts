@@ -164,7 +164,7 @@ describe("sharded occupancy engine", () => {
             expectSame(ref, await sharded(city, batches, OPTS, workers, advance));
         },
       ),
-      { numRuns: 25 },
+      { numRuns: 15 },
     );
   }, 60_000);
 
