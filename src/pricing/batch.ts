@@ -34,6 +34,35 @@ export function billBatch(
   out: Float64Array | Int32Array,
   options: BillBatchOptions = {},
 ): BatchBillReport {
+  checkBillBatch(table, startsMs, endsMs, zones, vehicles, out, options);
+  const p = options.prices && options.prices.size > 0 ? options.prices.flatten() : null;
+  return billKernel(
+    table,
+    p,
+    startsMs,
+    endsMs,
+    zones,
+    vehicles,
+    out,
+    (options.assurance ?? "locked") === "locked",
+  );
+}
+
+/**
+ * Checks the arguments of a batch billing call (every array as long as `startsMs`, a price book made for
+ * this table); shared by billBatch and the wasm billing kernel so both refuse the same input.
+ *
+ * @throws ParkirConfigError listing every problem.
+ */
+export function checkBillBatch(
+  table: TariffTable,
+  startsMs: Float64Array,
+  endsMs: Float64Array,
+  zones: Uint32Array,
+  vehicles: Uint8Array,
+  out: Float64Array | Int32Array,
+  options: BillBatchOptions,
+): void {
   const n = startsMs.length;
   const issues: Issue[] = [];
   for (const [name, a] of [
@@ -50,15 +79,4 @@ export function billBatch(
       message: `price book has ${options.prices.slots} slots; this table needs ${table.priceSlots}`,
     });
   if (issues.length > 0) throw new ParkirConfigError("billing batch", issues);
-  const p = options.prices && options.prices.size > 0 ? options.prices.flatten() : null;
-  return billKernel(
-    table,
-    p,
-    startsMs,
-    endsMs,
-    zones,
-    vehicles,
-    out,
-    (options.assurance ?? "locked") === "locked",
-  );
 }

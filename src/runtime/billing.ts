@@ -5,8 +5,7 @@
  * they already lie in the arena (see `rows`), else copied in once per call and counted in
  * `copiedBytes`.
  */
-import { type Issue, ParkirConfigError } from "../errors/index.js";
-import type { BillBatchOptions } from "../pricing/batch.js";
+import { type BillBatchOptions, checkBillBatch } from "../pricing/batch.js";
 import type { BatchBillReport, PriceArrays } from "../pricing/kernel.js";
 import { STAY_MS_MAX, type TariffTable } from "../pricing/table.js";
 import type { SharedArena } from "./memory.js";
@@ -157,7 +156,7 @@ export class WasmBilling {
   /**
    * Bills stays exactly like the pricing engine's `billBatch` (same validation, same amounts).
    *
-   * @throws ParkirConfigError when the arrays have different lengths.
+   * @throws ParkirConfigError when the arrays have different lengths or the price book was made for another table.
    */
   billBatch(
     startsMs: Float64Array,
@@ -167,17 +166,8 @@ export class WasmBilling {
     out: Float64Array | Int32Array,
     options: BillBatchOptions = {},
   ): BatchBillReport {
+    checkBillBatch(this.table, startsMs, endsMs, zones, vehicles, out, options);
     const n = startsMs.length;
-    const issues: Issue[] = [];
-    for (const [name, arr] of [
-      ["endsMs", endsMs],
-      ["zones", zones],
-      ["vehicles", vehicles],
-      ["out", out],
-    ] as const) {
-      if (arr.length !== n) issues.push({ path: name, message: `has ${arr.length} rows; startsMs has ${n}` });
-    }
-    if (issues.length > 0) throw new ParkirConfigError("billing batch", issues);
     const p = options.prices && options.prices.size > 0 ? options.prices.flatten() : null;
     this.syncPrices(p);
     const locked = (options.assurance ?? "locked") === "locked";
