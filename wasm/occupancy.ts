@@ -592,17 +592,21 @@ export function sortPending(tbl: usize): void {
   setReg(rg, R_UNSORTED, -1);
   const f = i32(from);
   const start = max<i32>(f, head + 1);
-  const stop = insertionSort(tbl, head, start, tail, 8 * f64(tail - f) + 1024);
+  const stop = insertionSort(tbl, head, start, tail);
   if (stop < tail) mergeRun(tbl, head, stop, tail);
 }
 
-function insertionSort(tbl: usize, head: i32, from: i32, tail: i32, budget: f64): i32 {
+// INSERTION_MOVES_SLACK and INSERTION_MOVES_PER_EVENT of src/occupancy/pending.ts (why: see there).
+const INSERTION_MOVES_SLACK: f64 = 8192;
+const INSERTION_MOVES_PER_EVENT: f64 = 8;
+
+function insertionSort(tbl: usize, head: i32, from: i32, tail: i32): i32 {
   const pTime = ptr(tbl, T_P_TIME);
   const pWords = ptr(tbl, T_P_WORDS);
   let moved: f64 = 0;
   for (let i = from; i < tail; i++) {
     if (comparePending(pTime, pWords, i - 1, i) <= 0) continue;
-    if (moved > budget) return i;
+    if (moved > INSERTION_MOVES_PER_EVENT * f64(i - from) + INSERTION_MOVES_SLACK) return i;
     const t = getF(pTime, i);
     const q = pWords + usize(i) * (PENDING_STRIDE << 2);
     const w0 = load<u32>(q);

@@ -239,19 +239,25 @@ export class EngineState {
     return this.reg[R_TAIL]! - this.reg[R_HEAD]!;
   }
 
-  /** Makes room for `extra` more pending events: compacts, then grows (cold path). */
+  /**
+   * Makes room for `extra` more pending events: compacts, or grows (cold path). Compacting copies the live
+   * events, so it is done only when at least as many slots were consumed (head ≥ live): the copy is then paid
+   * for by the events applied since. Why: the buffer holds ~allowedLatenessMs of events, and with room for only
+   * a little more than that, every 8192-event chunk used to copy all of them (2–3 copies per event).
+   * Growth keeps room for twice what is needed, so capacity stays within about 2 × (pending + 8192).
+   */
   ensurePending(extra: number): void {
     const r = this.reg;
     const head = r[R_HEAD]!;
     const tail = r[R_TAIL]!;
     const live = tail - head;
     if (tail + extra <= this.pTime.length) return;
-    if (live + extra <= this.pTime.length && head > 0) {
+    if (head >= live && live + extra <= this.pTime.length) {
       this.pTime.copyWithin(0, head, tail);
       this.pWords.copyWithin(0, head * PENDING_STRIDE, tail * PENDING_STRIDE);
     } else {
-      let cap = Math.max(1024, this.pTime.length);
-      while (cap < live + extra) cap *= 2;
+      // Here capacity < 2 × (live + extra) (else head ≥ live would have allowed compacting), so this grows.
+      const cap = Math.max(1024, 2 * (live + extra));
       const t = new Float64Array(cap);
       const w = new Uint32Array(cap * PENDING_STRIDE);
       t.set(this.pTime.subarray(head, tail));

@@ -159,6 +159,14 @@ export class WasmOccupancyKernel implements OccupancyKernel {
   private readonly tbl: number;
   private state: EngineState | null = null;
   private readonly seen = new Map<string, Typed>();
+  /**
+   * The arrays of `state` as last bound, in the order `sameArrays` checks them: the fast path of bind().
+   * Engines with many zone events (payments) call the kernel once per event, so the full check (a Map and
+   * a keyed property lookup per array, and a read of memory.buffer) cost more than the kernels themselves.
+   */
+  private bound: readonly Typed[] = [];
+  /** The last array stage() returned (known to lie in the arena, so admitEvents need not ask). */
+  private staged: Uint32Array | null = null;
   private stageAt = 0;
   private stageBytes = 0;
   private readonly shard: ShardFilter | undefined;
@@ -187,12 +195,13 @@ export class WasmOccupancyKernel implements OccupancyKernel {
     const staged = new Uint32Array(this.arena.memory.buffer, this.stageAt, words.length);
     staged.set(words);
     this.copiedBytes += bytes;
+    this.staged = staged;
     return staged;
   }
 
   admitEvents(s: EngineState, words: Uint32Array, from: number, end: number, baseTimeMs: number): number {
     this.bind(s);
-    const w = this.arena.owns(words) ? words : this.stage(words);
+    const w = words === this.staged || this.arena.owns(words) ? words : this.stage(words);
     return this.k.admitEvents(this.tbl, w.byteOffset, from, end, baseTimeMs);
   }
 
@@ -210,8 +219,64 @@ export class WasmOccupancyKernel implements OccupancyKernel {
     this.k.sortPending(this.tbl);
   }
 
+  /** Whether `s` and every array of it the kernel touches are the ones bound last (plain identity checks). */
+  private sameArrays(s: EngineState): boolean {
+    const b = this.bound;
+    return (
+      s === this.state &&
+      b.length === 20 &&
+      b[0] === s.pTime &&
+      b[1] === s.pWords &&
+      b[2] === s.lateIdx &&
+      b[3] === s.lateWm &&
+      b[4] === s.toBay &&
+      b[5] === s.toTime &&
+      b[6] === s.sTime &&
+      b[7] === s.sWords &&
+      b[8] === s.sIdx &&
+      b[9] === s.sIdx2 &&
+      b[10] === s.reg &&
+      b[11] === s.recU8 &&
+      b[12] === s.accF64 &&
+      b[13] === s.bayZone &&
+      b[14] === s.bayVehicle &&
+      b[15] === s.zcRow &&
+      b[16] === s.zoneDefaultClass &&
+      b[17] === s.hBay &&
+      b[18] === s.hCode &&
+      b[19] === s.hTime
+    );
+  }
+
   /** Makes sure every array the kernel touches lies in the arena and the table describes it. */
   private bind(s: EngineState): void {
+    if (this.sameArrays(s)) return;
+    this.bindSlow(s);
+    this.bound = [
+      s.pTime,
+      s.pWords,
+      s.lateIdx,
+      s.lateWm,
+      s.toBay,
+      s.toTime,
+      s.sTime,
+      s.sWords,
+      s.sIdx,
+      s.sIdx2,
+      s.reg,
+      s.recU8,
+      s.accF64,
+      s.bayZone,
+      s.bayVehicle,
+      s.zcRow,
+      s.zoneDefaultClass,
+      s.hBay,
+      s.hCode,
+      s.hTime,
+    ];
+  }
+
+  private bindSlow(s: EngineState): void {
     const u32 = this.arena.u32();
     const t = this.tbl >> 2;
     if (s !== this.state) {
