@@ -56,6 +56,11 @@ interface CaseBase {
 export interface TimedCase extends CaseBase {
   /** One operation. Its return value is kept alive so the work cannot be optimised away. */
   readonly fn: () => unknown;
+  /**
+   * Overrides of the run's timing for this case, e.g. fewer samples for an operation that takes seconds.
+   * Applied only where they shorten the run (never more samples or time than the profile's).
+   */
+  readonly timing?: Partial<TimingOptions>;
 }
 
 /** A case that measures itself (child processes, latency runs) and reports the figures. */
@@ -93,6 +98,12 @@ export interface SuiteSpec {
   readonly equal?: (a: unknown, b: unknown) => boolean;
   /** Skip the equality check (suites whose cases measure different things, e.g. footprint). */
   readonly independent?: boolean;
+  /**
+   * Name of the case that reads the suite's input bytes without computing anything (a plain typed-array
+   * sum): every case then gets `fractionOfMemoryRead`, its events/s divided by that case's, both measured
+   * in this run.
+   */
+  readonly memoryRead?: string;
 }
 
 /** A named suite whose data is built only when it is selected. */
@@ -143,6 +154,8 @@ export interface BenchResults {
     readonly quick: boolean;
   };
   readonly suites: SuiteResult[];
+  /** Suites that failed when the run kept going past failures (absent when every suite ran). */
+  readonly failures?: { readonly suite: string; readonly error: string }[];
 }
 
 /** benchmark.js timing options per profile (seconds). */
@@ -157,10 +170,10 @@ export interface TimingOptions {
   readonly warmupTime: number;
 }
 
-/** Default timing per profile: full ≈ 3.5 s per case, quick ≈ 0.3 s, tiny as short as possible. */
+/** Default timing per profile: full ≈ 3.5 s per case, quick ≈ 0.2 s, tiny as short as possible. */
 export const TIMING: Readonly<Record<Profile, TimingOptions>> = {
   full: { maxTime: 3, minSamples: 10, minTime: 0.1, warmupTime: 0.5 },
-  quick: { maxTime: 0.25, minSamples: 3, minTime: 0.03, warmupTime: 0.03 },
+  quick: { maxTime: 0.15, minSamples: 3, minTime: 0.02, warmupTime: 0.02 },
   tiny: { maxTime: 0.002, minSamples: 2, minTime: 0.0005, warmupTime: 0 },
 };
 
@@ -193,6 +206,14 @@ export interface RunOptions {
   readonly log?: (message: string) => void;
   /** Date for meta.date; default now. */
   readonly now?: Date;
+  /**
+   * Run the remaining suites when one fails (the failure is logged and listed in `failures`) instead of
+   * rejecting at once. Default false. `npm run bench` keeps going so one broken suite does not void minutes
+   * of measurements; it still exits with 1.
+   */
+  readonly keepGoing?: boolean;
+  /** Called with the results so far after each suite (e.g. to save them while a long run goes on). */
+  readonly onSuite?: (partial: BenchResults) => void;
 }
 
 /** Results of timed functions are stored here so V8 cannot drop the work as dead code. */
@@ -210,26 +231,40 @@ export async function runBenchmarks(options: RunOptions): Promise<BenchResults> 
   const timing = options.timing ?? TIMING[profile];
   const log = options.log ?? ((m: string) => process.stderr.write(`${m}\n`));
   const suites: SuiteResult[] = [];
+  const failures: { suite: string; error: string }[] = [];
+  const cpuList = cpus();
+  const snapshot = (): BenchResults => {
+    addFractionOfLimit(suites);
+    return {
+      meta: {
+        node: process.version,
+        cpu: cpuList[0]?.model.trim() ?? "unknown",
+        cores: cpuList.length,
+        date: (options.now ?? new Date()).toISOString(),
+        quick: profile !== "full",
+      },
+      suites: [...suites],
+      ...(failures.length > 0 ? { failures: [...failures] } : {}),
+    };
+  };
   for (const def of options.suites) {
     const started = performance.now();
     log(`[${def.name}] preparing (${profile})`);
-    const spec = await def.build({ profile, log: (m) => log(`[${def.name}] ${m}`) });
-    if (spec.name !== def.name) throw new Error(`suite ${def.name} built a spec named ${spec.name}`);
-    suites.push(await runSuite(spec, timing, log));
+    try {
+      const spec = await def.build({ profile, log: (m) => log(`[${def.name}] ${m}`) });
+      if (spec.name !== def.name) throw new Error(`suite ${def.name} built a spec named ${spec.name}`);
+      suites.push(await runSuite(spec, timing, log));
+    } catch (e) {
+      if (options.keepGoing !== true) throw e;
+      const error = e instanceof Error ? e.message : String(e);
+      failures.push({ suite: def.name, error });
+      log(`[${def.name}] FAILED: ${error}`);
+      continue;
+    }
     log(`[${def.name}] done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    options.onSuite?.(snapshot());
   }
-  addFractionOfLimit(suites);
-  const cpuList = cpus();
-  return {
-    meta: {
-      node: process.version,
-      cpu: cpuList[0]?.model.trim() ?? "unknown",
-      cores: cpuList.length,
-      date: (options.now ?? new Date()).toISOString(),
-      quick: profile !== "full",
-    },
-    suites,
-  };
+  return snapshot();
 }
 
 /**
@@ -255,13 +290,21 @@ export async function runSuite(
   const measured: { spec: CaseSpec; m: Measurement }[] = [];
   for (const c of spec.cases) {
     log(`[${spec.name}] ${c.name} ...`);
-    const m = "fn" in c ? timeCase(`${spec.name}/${c.name}`, c.fn, timing) : await c.measure();
+    const m =
+      "fn" in c ? timeCase(`${spec.name}/${c.name}`, c.fn, shorter(timing, c.timing)) : await c.measure();
     measured.push({ spec: c, m });
     log(`[${spec.name}] ${c.name}: ${formatRate(m.hz)} ops/s ±${m.rme.toFixed(1)}% (${m.samples} samples)`);
     (globalThis as { gc?: () => void }).gc?.();
   }
   const base = measured.find((x) => x.spec.name === spec.baseline)!;
   const baseRate = base.m.hz * base.spec.eventsPerOp;
+  let readRate: number | undefined;
+  if (spec.memoryRead !== undefined) {
+    const read = measured.find((x) => x.spec.name === spec.memoryRead);
+    if (read === undefined)
+      throw new Error(`suite ${spec.name}: memory-read case ${spec.memoryRead} is missing`);
+    readRate = read.m.hz * read.spec.eventsPerOp;
+  }
   const cases = measured.map(({ spec: c, m }): CaseResult => {
     const out: Record<string, unknown> = {
       name: c.name,
@@ -274,10 +317,23 @@ export async function runSuite(
       ratioToBaseline: baseRate > 0 ? (m.hz * c.eventsPerOp) / baseRate : 0,
     };
     if (c.bytesPerOp !== undefined) out.bytesPerSec = m.hz * c.bytesPerOp;
+    if (readRate !== undefined && readRate > 0) out.fractionOfMemoryRead = (m.hz * c.eventsPerOp) / readRate;
     Object.assign(out, c.extra, m.extra);
     return out as CaseResult;
   });
   return { name: spec.name, workload: spec.workload, baseline: spec.baseline, cases };
+}
+
+/** The run's timing with a case's overrides, each kept only where it is smaller. */
+function shorter(timing: TimingOptions, own: Partial<TimingOptions> | undefined): TimingOptions {
+  if (own === undefined) return timing;
+  const pick = (k: keyof TimingOptions) => Math.min(timing[k], own[k] ?? timing[k]);
+  return {
+    maxTime: pick("maxTime"),
+    minSamples: pick("minSamples"),
+    minTime: pick("minTime"),
+    warmupTime: pick("warmupTime"),
+  };
 }
 
 function checkAgreement(spec: SuiteSpec, baseline: CaseSpec): void {

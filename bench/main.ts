@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { BenchUsageError, parseBenchArgs } from "./cli.js";
 import { runBenchmarks } from "./harness.js";
 import { hostName, renderMarkdown, resultsFileName, writeResults } from "./report.js";
+import { closePools } from "./suites/engine.js";
 import { SUITES } from "./suites/index.js";
 
 /** bench/results/ in the repository (this file runs from dist/bench/). */
@@ -26,19 +27,36 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   if (args === null) return 0;
   const started = performance.now();
-  const results = await runBenchmarks({ suites: args.suites, profile: args.quick ? "quick" : "full" });
+  const path = !args.write
+    ? undefined
+    : args.out === undefined
+      ? resolve(RESULTS_DIR, resultsFileName(new Date(), hostName(), args.quick))
+      : resolve(args.out);
+  let results: Awaited<ReturnType<typeof runBenchmarks>>;
+  try {
+    results = await runBenchmarks({
+      suites: args.suites,
+      profile: args.quick ? "quick" : "full",
+      keepGoing: true,
+      // Saved after every suite, so a long run that is stopped still leaves what it measured.
+      onSuite: (partial) => {
+        if (path !== undefined) writeResults(path, partial);
+      },
+    });
+  } finally {
+    // Worker pools of the sharded-engine cases would keep the process alive.
+    await closePools();
+  }
   const command = `npm run bench${argv.length > 0 ? ` -- ${argv.join(" ")}` : ""}`;
   process.stdout.write(renderMarkdown(results, command));
-  if (args.write) {
-    const path =
-      args.out === undefined
-        ? resolve(RESULTS_DIR, resultsFileName(new Date(), hostName(), args.quick))
-        : resolve(args.out);
+  if (path !== undefined) {
     writeResults(path, results);
     process.stderr.write(`results written to ${path}\n`);
   }
   process.stderr.write(`total ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
-  return 0;
+  for (const f of results.failures ?? [])
+    process.stderr.write(`bench: suite ${f.suite} failed: ${f.error}\n`);
+  return results.failures === undefined ? 0 : 1;
 }
 
 main(process.argv.slice(2)).then(

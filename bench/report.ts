@@ -73,6 +73,11 @@ function notes(c: CaseResult): string {
   if (bytesPerSec !== undefined) parts.push(`${(bytesPerSec / 1e9).toFixed(2)} GB/s`);
   const fraction = num("fractionOfLimit");
   if (fraction !== undefined) parts.push(`${(fraction * 100).toFixed(fraction < 0.1 ? 1 : 0)} % of limit`);
+  const ofRead = num("fractionOfMemoryRead");
+  if (ofRead !== undefined && c.name !== "memory-read")
+    parts.push(`${(ofRead * 100).toFixed(ofRead < 0.1 ? 1 : 0)} % of memory-read`);
+  const setup = num("setupMs");
+  if (setup !== undefined) parts.push(`setup ${setup.toFixed(1)} ms (untimed)`);
   const latency = c.latencyMs as Record<string, number> | undefined;
   if (latency !== undefined && typeof latency.p50 === "number") {
     parts.push(`latency p50 ${latency.p50.toFixed(2)} ms, p99 ${(latency.p99 ?? Number.NaN).toFixed(2)} ms`);
@@ -83,6 +88,12 @@ function notes(c: CaseResult): string {
       `${memory.bytesPerBay.toFixed(0)} B/bay (heap ${mb(memory.heapUsedBytes)}, buffers ${mb(memory.externalBytes)}, RSS ${mb(memory.rssBytes)})`,
     );
   }
+  const state = num("stateBytesPerBay");
+  const stateRss = num("stateRssBytesPerBay");
+  if (state !== undefined)
+    parts.push(
+      `state ${state.toFixed(0)} B/bay${stateRss === undefined ? "" : ` (RSS growth ${stateRss.toFixed(0)} B/bay)`}`,
+    );
   const phases = c.phasesMs as Record<string, number> | undefined;
   if (phases !== undefined) {
     parts.push(

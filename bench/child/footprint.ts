@@ -1,7 +1,8 @@
 /**
  * Child: builds one bay model for N bays in a fresh heap and prints its retained memory.
  * Usage: node --expose-gc footprint.js <model> <bays> <seed>; model is `city` (parkir's loadCity),
- * `engine` (the city plus a new OccupancyEngine: per-bay state and window accumulators) or
+ * `engine` (the city plus a new OccupancyEngine with the JS reference kernel: per-bay state and window
+ * accumulators), `engine-wasm` (the same with the wasm kernel: its state moved into a shared memory) or
  * `plain-map` (what a user would write: a Map of bay id to a plain object with its state).
  */
 import { type CityDocument, loadCity } from "../../src/catalog/index.js";
@@ -20,6 +21,13 @@ export interface FootprintReport {
   readonly externalBytes: number;
   /** Growth of the resident set, bytes (noisy: freed pages are not always returned). */
   readonly rssBytes: number;
+  /**
+   * Engine models: heap + external bytes the engine alone retains, measured in this process after the
+   * city was built (so nothing of the city is counted). Absent for other models.
+   */
+  readonly stateBytes?: number;
+  /** Engine models: growth of the resident set while the engine was built (counts a wasm memory's pages). */
+  readonly stateRssBytes?: number;
 }
 
 /** The hand-written alternative: one object per bay, keyed by id, plus a sensor index. */
@@ -45,18 +53,23 @@ export function buildPlainMap(doc: CityDocument): {
   return { bays, sensors };
 }
 
-function gc(): void {
+/**
+ * Lets the current job end, then collects twice. V8 keeps WeakRef targets created during a job alive until
+ * the job ends, so a collection in the same synchronous run can leave megabytes of garbage counted.
+ */
+async function gc(): Promise<void> {
   const g = (globalThis as { gc?: () => void }).gc;
   if (g === undefined) throw new Error("run with --expose-gc");
+  await new Promise((resolve) => setImmediate(resolve));
   g();
   g();
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const [model = "city", baysArg = "100000", seedArg = "1"] = process.argv.slice(2);
   const bays = Number(baysArg);
   const seed = Number(seedArg);
-  gc();
+  await gc();
   const before = process.memoryUsage();
   // The document is made after `before` and dropped before `after`: only what the model keeps counts.
   let doc: CityDocument | null = scaleCity(syntheticCityDoc({ zones: 100, baysPerZone: 20, seed }), bays);
@@ -64,15 +77,24 @@ function main(): void {
   doc = JSON.parse(JSON.stringify(doc)) as CityDocument;
   const t0 = performance.now();
   let held: unknown;
+  let stateBytes: number | undefined;
+  let stateRssBytes: number | undefined;
   if (model === "city") held = loadCity(doc);
-  else if (model === "engine") {
+  else if (model === "engine" || model === "engine-wasm") {
     const city = loadCity(doc);
-    held = { city, engine: new OccupancyEngine(city) };
+    await gc();
+    const mid = process.memoryUsage();
+    const engine = new OccupancyEngine(city, { kernel: model === "engine" ? "js" : "wasm" });
+    await gc();
+    const end = process.memoryUsage();
+    stateBytes = end.heapUsed + end.external - (mid.heapUsed + mid.external);
+    stateRssBytes = end.rss - mid.rss;
+    held = { city, engine };
   } else if (model === "plain-map") held = buildPlainMap(doc);
   else throw new Error(`unknown model ${model}`);
   const buildMs = performance.now() - t0;
   doc = null;
-  gc();
+  await gc();
   const after = process.memoryUsage();
   const report: FootprintReport = {
     model,
@@ -81,9 +103,13 @@ function main(): void {
     heapUsedBytes: after.heapUsed - before.heapUsed,
     externalBytes: after.external - before.external,
     rssBytes: after.rss - before.rss,
+    ...(stateBytes === undefined ? {} : { stateBytes, stateRssBytes }),
   };
   if (held === undefined) throw new Error("nothing built");
   process.stdout.write(`${JSON.stringify(report)}\n`);
 }
 
-main();
+main().catch((e: unknown) => {
+  process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.exitCode = 1;
+});

@@ -29,7 +29,7 @@ export const FOOTPRINT_BAYS: Readonly<Record<Profile, number>> = {
 /** Child processes per case, per profile. */
 const RUNS: Readonly<Record<Profile, number>> = { full: 5, quick: 1, tiny: 1 };
 /** Cold-start child processes per profile. */
-const COLD_RUNS: Readonly<Record<Profile, number>> = { full: 10, quick: 2, tiny: 1 };
+const COLD_RUNS: Readonly<Record<Profile, number>> = { full: 10, quick: 1, tiny: 1 };
 /** Event time after which the engine (default 5-min windows, 2-min lateness) has closed its first window. */
 function firstWindowCloseMs(events: readonly CdsEvent[]): number {
   let first = Number.POSITIVE_INFINITY;
@@ -50,6 +50,8 @@ async function footprint(model: string, bays: number, runs: number): Promise<Mea
   const heap = median(reports.map((r) => r.heapUsedBytes));
   const external = median(reports.map((r) => r.externalBytes));
   const rss = median(reports.map((r) => r.rssBytes));
+  const states = reports.flatMap((r) => (r.stateBytes === undefined ? [] : [r.stateBytes]));
+  const statesRss = reports.flatMap((r) => (r.stateRssBytes === undefined ? [] : [r.stateRssBytes]));
   return {
     hz: t.hz,
     rme: t.rme,
@@ -61,6 +63,10 @@ async function footprint(model: string, bays: number, runs: number): Promise<Mea
         rssBytes: rss,
         bytesPerBay: (heap + external) / bays,
       },
+      // The engine alone (measured after the city in the same child), as issue 3 counts it.
+      ...(states.length > 0
+        ? { stateBytesPerBay: median(states) / bays, stateRssBytesPerBay: median(statesRss) / bays }
+        : {}),
     },
   };
 }
@@ -79,6 +85,7 @@ export const footprintSuite: SuiteDefinition = {
     const palu = paluWorkload("quick");
     const closeMs = firstWindowCloseMs(palu.events);
     const firstBatch = palu.events.filter((e) => Number(e.event_time) < closeMs);
+    const engineFootprint = (model: string) => footprint(model, bays, runs);
     const cases: CaseSpec[] = [
       {
         name: "city",
@@ -89,8 +96,20 @@ export const footprintSuite: SuiteDefinition = {
       {
         name: "engine",
         eventsPerOp: bays,
-        extra: { note: "the city plus a new OccupancyEngine (bay state, window rows), before any event" },
-        measure: () => footprint("engine", bays, runs),
+        extra: {
+          kernel: "js",
+          note: 'the city plus a new OccupancyEngine, kernel: "js" (bay state, window rows), before any event; state = what the engine adds to the city (same process)',
+        },
+        measure: () => engineFootprint("engine"),
+      },
+      {
+        name: "engine-wasm",
+        eventsPerOp: bays,
+        extra: {
+          kernel: "wasm",
+          note: 'the same with kernel: "wasm" (state moved into a shared WebAssembly.Memory, 16 MiB at least); state = what the engine adds to the city (same process)',
+        },
+        measure: () => engineFootprint("engine-wasm"),
       },
       {
         name: "plain-map",
@@ -102,7 +121,7 @@ export const footprintSuite: SuiteDefinition = {
         name: "cold-start",
         eventsPerOp: firstBatch.length,
         extra: {
-          note: "process start → Palu catalogue loaded → first JSONL batch encoded and verified → first window emitted",
+          note: "process start → Palu catalogue loaded → first JSONL batch encoded and verified → first window emitted; engine with default options (wasm kernel where it can run)",
         },
         measure: async (): Promise<Measurement> => {
           const dir = mkdtempSync(join(tmpdir(), "parkir-bench-"));

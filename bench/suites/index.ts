@@ -5,15 +5,22 @@ import { footprintSuite } from "./footprint.js";
 import { limitSuite } from "./limit.js";
 import { occupancySuite } from "./occupancy.js";
 import { pricingControllerSuite, pricingSuite } from "./pricing.js";
+import { wasmBillingSuite, wasmMemreadSuite, wasmOccupancySuite, wasmWorkersSuite } from "./runtime.js";
+import { windowCloseSuite } from "./window.js";
 import { wireEncodeSuite, wireSuite } from "./wire.js";
 
 /** All suites in run order. */
 export const SUITES: readonly SuiteDefinition[] = [
   limitSuite,
+  wasmMemreadSuite,
+  wasmBillingSuite,
   wireSuite,
   wireEncodeSuite,
   occupancySuite,
+  wasmOccupancySuite,
+  windowCloseSuite,
   engineSuite,
+  wasmWorkersSuite,
   pricingSuite,
   pricingControllerSuite,
   footprintSuite,
@@ -26,6 +33,11 @@ export {
   occupancySuite,
   pricingControllerSuite,
   pricingSuite,
+  wasmBillingSuite,
+  wasmMemreadSuite,
+  wasmOccupancySuite,
+  wasmWorkersSuite,
+  windowCloseSuite,
   wireEncodeSuite,
   wireSuite,
 };

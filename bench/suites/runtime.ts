@@ -1,34 +1,49 @@
 /**
- * Runtime suites (wasm kernels, src/runtime): not registered by this file; add them to SUITES in
- * bench/suites/index.ts after `limit` so fractionOfLimit is filled in.
+ * Runtime suites (wasm kernels, src/runtime), registered in bench/suites/index.ts right after `limit` so
+ * `fractionOfLimit` is filled in.
  *
  * - `wasm-memread`: the memory-read yardstick in wasm (scalar and SIMD) next to the plain JS typed-array
  *   sum, over the same bytes of the shared memory. Baseline `js-u32-sum`.
  * - `wasm-billing`: batch billing of the same sessions by the JS reference (`billBatch`) and the wasm
- *   kernel, under Palu's flat visit tariff and its dynamic hourly tariff. Baseline `js-*`.
- * - `wasm-occupancy`: the whole engine, FlatBuffers bytes to closed windows, JS vs wasm kernel, on the Palu
- *   catalogue scaled to 100,000 bays, in-order and shuffled-within-lateness traffic, next to a plain read
- *   of the same bytes. Baseline `js-inorder`.
- * - `wasm-workers`: the sharded engine (ShardedOccupancyEngine) with 1 and 2 workers on 64k-event batches
- *   of the same feed. Baseline `workers-1`.
+ *   kernel, under Palu's flat visit tariff and its dynamic hourly tariff. Baseline `js-flat`.
+ * - `wasm-occupancy`: the whole engine, FlatBuffers bytes to closed windows, `js` (reference kernel, the
+ *   baseline) vs `wasm`, on the Palu catalogue scaled to 100,000 bays, in-order and shuffled-within-lateness
+ *   traffic (`-shuffled`), the kernel's own share of the same runs (`kernel-*`), and a plain read of the same
+ *   bytes (`memory-read`; every case gets `fractionOfMemoryRead`). Every case must produce the windows of
+ *   the JS reference on the in-order feed (reordering within the lateness changes no result).
+ * - `wasm-workers`: the same in-order feed in one thread (`single-thread`, wasm kernel) and sharded over 1
+ *   and 2 piscina workers (`piscina-1`, the baseline, and `piscina-2`), on 64k-event batches.
+ *
+ * Engines are built untimed before each run (bench/runs.ts): a deployment keeps one engine running.
  */
 import { readFileSync } from "node:fs";
 import { type City, loadCity } from "../../src/catalog/index.js";
 import { paluCatalog } from "../../src/generate/index.js";
-import { OccupancyEngine } from "../../src/occupancy/index.js";
 import { seedPath } from "../../src/paths.js";
 import { billBatch, compileTariffs, loadPolicy } from "../../src/pricing/index.js";
 import { WasmBilling } from "../../src/runtime/billing.js";
-import { MemRead, ShardedOccupancyEngine, SharedArena, sumU32Js } from "../../src/runtime/index.js";
-import { type CdsEvent, EventBatchView, encodeEvents } from "../../src/wire/index.js";
+import {
+  type KernelKind,
+  kernelBuilt,
+  MemRead,
+  SharedArena,
+  sumU32Js,
+  wasmSupported,
+} from "../../src/runtime/index.js";
+import { type CdsEvent, EVENT_STRIDE, EventBatchView, encodeEvents } from "../../src/wire/index.js";
 import { scaleCity } from "../fixtures/city.js";
 import { synthEvents } from "../fixtures/events.js";
 import { createRng } from "../fixtures/prng.js";
 import { BENCH_SEED } from "../fixtures/workload.js";
 import type { CaseSpec, Measurement, Profile, SuiteDefinition } from "../harness.js";
+import { feedSync, singleEngine, timeKernel } from "../replay.js";
+import { measureRuns } from "../runs.js";
+import { summarizeTimings } from "../stats.js";
+import { engineCase } from "./engine.js";
+import { windowsJson } from "./occupancy.js";
 
 /** Bytes summed per profile (larger than the caches except in `tiny`). */
-const MEMREAD_BYTES: Readonly<Record<Profile, number>> = { full: 64 << 20, quick: 64 << 20, tiny: 256 << 10 };
+const MEMREAD_BYTES: Readonly<Record<Profile, number>> = { full: 64 << 20, quick: 16 << 20, tiny: 256 << 10 };
 
 /** `wasm-memread`: u32 sums over one region of the shared memory, JS and wasm. */
 export const wasmMemreadSuite: SuiteDefinition = {
@@ -143,13 +158,27 @@ function checkPairs(cases: CaseSpec[]): CaseSpec[] {
 /** Events and bays per profile for the occupancy suites. */
 const OCC: Readonly<Record<Profile, { readonly events: number; readonly bays: number }>> = {
   full: { events: 1 << 20, bays: 100_000 },
-  quick: { events: 1 << 18, bays: 100_000 },
+  quick: { events: 1 << 16, bays: 25_000 },
   tiny: { events: 4096, bays: 2000 },
 };
 const BATCH = 65_536;
 
+/** The scaled catalogue and its feed, in order and shuffled within the lateness. */
+interface OccupancyFeed {
+  readonly city: City;
+  readonly inorder: Uint8Array[];
+  readonly shuffled: Uint8Array[];
+  /** Newest event time + 1: the watermark that closes every window a close() would. */
+  readonly flushMs: number;
+}
+
+// wasm-occupancy and wasm-workers share one feed per profile (nothing mutates it).
+const feedCache = new Map<Profile, OccupancyFeed>();
+
 /** The Palu catalogue scaled to `bays`, a seeded bay-sensor feed in order, and the same feed shuffled. */
-function occupancyFeed(profile: Profile): { city: City; inorder: Uint8Array[]; shuffled: Uint8Array[] } {
+function occupancyFeed(profile: Profile): OccupancyFeed {
+  const cached = feedCache.get(profile);
+  if (cached !== undefined) return cached;
   const { events: n, bays } = OCC[profile];
   const city = loadCity(scaleCity(paluCatalog(), bays));
   const events = synthEvents(city, { count: n, seed: BENCH_SEED, sensorsOnly: true, meanGapMs: 5 });
@@ -163,119 +192,183 @@ function occupancyFeed(profile: Profile): { city: City; inorder: Uint8Array[]; s
       out.push(encodeEvents(list.slice(i, i + BATCH), city, undefined, { keepEventIds: false }));
     return out;
   };
-  return { city, inorder: batches(events), shuffled: batches(keyed.map((x) => x.e)) };
+  let maxMs = Number.NEGATIVE_INFINITY;
+  for (const e of events) maxMs = Math.max(maxMs, Number(e.event_time));
+  const feed: OccupancyFeed = {
+    city,
+    inorder: batches(events),
+    shuffled: batches(keyed.map((x) => x.e)),
+    flushMs: maxMs + 1,
+  };
+  feedCache.set(profile, feed);
+  return feed;
 }
 
-function runEngine(city: City, batches: readonly Uint8Array[], kernel: "js" | "wasm"): number {
-  const engine = new OccupancyEngine(city, { kernel });
-  let checksum = 0;
-  engine.windows$.subscribe((w) => {
-    const c = w.columns!;
-    for (let r = 0; r < c.length; r++) checksum += c.arrivals[r]! + c.peakOccupied[r]!;
-  });
-  for (const b of batches) engine.ingest(b);
-  engine.close();
-  return checksum;
+/** Windows of one single-thread replay (closed at the end), with or without the kernel timer installed. */
+function engineWindows(
+  city: City,
+  batches: readonly Uint8Array[],
+  kernel: KernelKind,
+  timed: boolean,
+): unknown {
+  const r = singleEngine(city, kernel, {}, { keep: true });
+  if (timed && !timeKernel(r)) throw new Error("wasm-occupancy: the engine's kernel cannot be timed");
+  feedSync(r, batches);
+  return windowsJson(r.kept);
 }
 
-/** `wasm-occupancy`: whole engine, JS vs wasm kernel, in order and shuffled. */
+/**
+ * `wasm-occupancy`: the whole engine (FlatBuffers bytes to closed windows) and its kernel's share of the same
+ * runs, JS reference vs wasm kernel, in order and shuffled within the lateness, next to a plain read of the
+ * same bytes. Every case must give the windows of the JS reference on the in-order feed.
+ */
 export const wasmOccupancySuite: SuiteDefinition = {
   name: "wasm-occupancy",
   summary:
-    "engine from FlatBuffers bytes to closed windows: JS vs wasm kernel, in-order and shuffled (events/s)",
-  build({ profile }) {
+    "engine and kernel from FlatBuffers bytes to closed windows, 100,000 bays: JS vs wasm, in order and shuffled (events/s)",
+  build({ profile, log }) {
     const { city, inorder, shuffled } = occupancyFeed(profile);
     const n = OCC[profile].events;
     const words = inorder.map((b) => EventBatchView.from(b, { city }).words());
-    const eventBytes = n * 24;
-    const cases: CaseSpec[] = [];
+    const eventBytes = n * EVENT_STRIDE;
+    const canTime = timeKernel(singleEngine(city, "js"));
+    if (!canTime) log("the engine's kernel field was not found: kernel-* cases skipped");
+    const kernels: KernelKind[] = wasmSupported() && kernelBuilt("occupancy") ? ["js", "wasm"] : ["js"];
+    /** Kernel-time measurements, filled by the engine cases, read by the kernel-* cases. */
+    const kernelRuns = new Map<string, Measurement>();
+    const engineCases: CaseSpec[] = [];
+    const kernelCases: CaseSpec[] = [];
     for (const [traffic, batches] of [
-      ["inorder", inorder],
-      ["shuffled", shuffled],
+      ["", inorder],
+      ["-shuffled", shuffled],
     ] as const) {
-      // Both kernels must compute the same windows before anything is timed.
-      const js = runEngine(city, batches, "js");
-      const wasm = runEngine(city, batches, "wasm");
-      if (js !== wasm) throw new Error(`wasm-occupancy/${traffic}: wasm checksum ${wasm}, js ${js}`);
-      for (const kernel of ["js", "wasm"] as const) {
-        cases.push({
-          name: `${kernel}-${traffic}`,
+      for (const kernel of kernels) {
+        const name = `${kernel}${traffic}`;
+        const order = traffic === "" ? "in event-time order" : "shuffled within the lateness";
+        engineCases.push({
+          name,
           eventsPerOp: n,
           bytesPerOp: eventBytes,
           extra: {
-            note: `new engine (kernel ${kernel}), ingest every 64k-event batch (verify included), close`,
+            kernel,
+            note: `whole engine, kernel: "${kernel}", events ${order}: ingest every 64k-event batch (verify included), close; engine built untimed`,
           },
-          fn: () => runEngine(city, batches, kernel),
+          result: () => engineWindows(city, batches, kernel, false),
+          measure: async () => {
+            const kernelMs: number[] = [];
+            const m = await measureRuns({
+              profile,
+              setup: () => {
+                const r = singleEngine(city, kernel);
+                if (canTime) timeKernel(r);
+                return r;
+              },
+              run: (r) => feedSync(r, batches),
+              sampled: (r) => kernelMs.push(r.kernelMs),
+            });
+            if (canTime) {
+              const k = summarizeTimings(kernelMs);
+              kernelRuns.set(name, { hz: k.hz, rme: k.rme, samples: k.samples });
+            }
+            return m;
+          },
         });
+        if (canTime)
+          kernelCases.push({
+            name: `kernel-${name}`,
+            eventsPerOp: n,
+            bytesPerOp: eventBytes,
+            extra: {
+              kernel,
+              note: `the kernel's share of the ${name} runs (stage + admitEvents + applyEvents + sortPending, timed per call)`,
+            },
+            result: () => engineWindows(city, batches, kernel, true),
+            measure: () => {
+              const m = kernelRuns.get(name);
+              if (m === undefined) throw new Error(`wasm-occupancy: ${name} has not run`);
+              return m;
+            },
+          });
       }
     }
-    cases.push({
-      name: "memory-read",
-      eventsPerOp: n,
-      bytesPerOp: eventBytes,
-      extra: { note: "plain JS u32 sum of the same event bytes" },
-      fn: () => {
-        let acc = 0;
-        for (const w of words) acc = (acc + sumU32Js(w)) >>> 0;
-        return acc;
+    const cases: CaseSpec[] = [
+      ...engineCases,
+      ...kernelCases,
+      {
+        name: "memory-read",
+        eventsPerOp: n,
+        bytesPerOp: eventBytes,
+        group: "memory-read",
+        extra: { note: "plain JS u32 sum of the same event bytes (the in-order batches' struct vectors)" },
+        fn: () => {
+          let acc = 0;
+          for (const w of words) acc = (acc + sumU32Js(w)) >>> 0;
+          return acc;
+        },
       },
-    });
+    ];
     return {
       name: "wasm-occupancy",
       workload: {
         description:
-          "Palu catalogue scaled to 100,000 bays (tiny: 2,000); seeded bay-sensor feed, 64k-event batches without event ids; shuffled = each event delayed by up to 60 s (lateness 2 min)",
+          "Palu catalogue scaled with scaleCity (quick runs: 25,000 bays); seeded bay-sensor feed (78 % park events, each changing its bay's state; 22 % scheduled reports), 64k-event batches without event ids; shuffled = each event delayed by up to 60 s (lateness 2 min)",
         seed: BENCH_SEED,
         sizes: { events: n, bays: OCC[profile].bays, batchEvents: BATCH },
       },
-      baseline: "js-inorder",
-      independent: true,
+      baseline: "js",
+      memoryRead: "memory-read",
       cases,
     };
   },
 };
 
-/** `wasm-workers`: sharded engine with 1 and 2 workers on the in-order feed. */
+/** Timed runs of the sharded cases per profile (each run starts its shards untimed, seconds at 100,000 bays). */
+const WORKER_RUNS: Readonly<Record<Profile, number>> = { full: 5, quick: 2, tiny: 2 };
+
+/**
+ * `wasm-workers`: the engine on the in-order 64k-event batches of wasm-occupancy's feed, in one thread and
+ * sharded over 1 and 2 piscina workers (wasm kernel everywhere). Baseline `piscina-1`.
+ */
 export const wasmWorkersSuite: SuiteDefinition = {
   name: "wasm-workers",
-  summary: "sharded engine over piscina workers: 1 vs 2 workers on 64k-event batches (events/s)",
-  build({ profile }) {
-    const { city, inorder } = occupancyFeed(profile);
+  summary: "engine on 64k-event batches, 100,000 bays: one thread vs sharded over 1 and 2 piscina workers",
+  async build({ profile }) {
+    const { city, inorder, flushMs } = occupancyFeed(profile);
     const n = OCC[profile].events;
-    const measure = (workers: number) => async (): Promise<Measurement> => {
-      const rates: number[] = [];
-      for (let rep = 0; rep < (profile === "full" ? 5 : 2); rep++) {
-        const engine = await ShardedOccupancyEngine.create(city, { workers, checkpointEvery: 1 << 20 });
-        await engine.ingest(inorder[0]!);
-        const t = performance.now();
-        for (const b of inorder.slice(1)) await engine.ingest(b);
-        const ms = performance.now() - t;
-        await engine.close();
-        rates.push(((inorder.length - 1) * BATCH) / ms / 1000);
-      }
-      const best = Math.max(...rates);
-      return {
-        hz: (best * 1e6) / n,
-        rme: 0,
-        samples: rates.length,
-        extra: { bestEventsPerSec: best * 1e6 },
-      };
-    };
+    const modes = [
+      { name: "single-thread", workers: 0 },
+      { name: "piscina-1", workers: 1 },
+      { name: "piscina-2", workers: 2 },
+    ];
+    const cases: CaseSpec[] = [];
+    for (const { name, workers } of modes) {
+      cases.push(
+        await engineCase({
+          name,
+          workers,
+          city,
+          batches: inorder,
+          flushMs,
+          profile,
+          eventsPerOp: n,
+          minSamples: workers === 0 ? undefined : WORKER_RUNS[profile],
+          note:
+            workers === 0
+              ? 'OccupancyEngine, kernel: "wasm", in the caller\'s thread'
+              : `ShardedOccupancyEngine, ${workers} worker${workers > 1 ? "s" : ""} (wasm kernel), shards started untimed on warm pools`,
+        }),
+      );
+    }
     return {
       name: "wasm-workers",
       workload: {
         description:
-          "Same feed as wasm-occupancy (in order); each op = the whole feed after one warm-up batch",
+          "Same catalogue and in-order feed as wasm-occupancy; each op = every batch ingested, then the watermark moved past the last event (close untimed)",
         seed: BENCH_SEED,
-        sizes: { events: n, batchEvents: BATCH },
+        sizes: { events: n, bays: OCC[profile].bays, batchEvents: BATCH },
       },
-      baseline: "workers-1",
-      independent: true,
-      cases: [
-        { name: "workers-0", eventsPerOp: n, measure: measure(0) },
-        { name: "workers-1", eventsPerOp: n, measure: measure(1) },
-        { name: "workers-2", eventsPerOp: n, measure: measure(2) },
-      ],
+      baseline: "piscina-1",
+      cases,
     };
   },
 };

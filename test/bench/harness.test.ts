@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { parseBenchArgs } from "../../bench/cli.js";
 import { scaleCity, syntheticCityDoc } from "../../bench/fixtures/city.js";
 import { synthEvents } from "../../bench/fixtures/events.js";
@@ -11,14 +11,20 @@ import {
   type SuiteDefinition,
   TIMING,
 } from "../../bench/harness.js";
+import { feedSync, singleEngine, timeKernel } from "../../bench/replay.js";
 import { renderMarkdown, resultsFileName } from "../../bench/report.js";
+import { measureRuns } from "../../bench/runs.js";
 import { percentile, summarizeTimings } from "../../bench/stats.js";
+import { closePools } from "../../bench/suites/engine.js";
 import { SUITES } from "../../bench/suites/index.js";
 import { readJsonLines, readView, toJsonLines } from "../../bench/suites/wire.js";
+import { headline, headlineMarkdown } from "../../bench/summary.js";
 import { loadCity } from "../../src/catalog/index.js";
 import { encodeEvents, eventIssues, parseEventTime } from "../../src/wire/index.js";
 
 const quiet = () => {};
+
+afterAll(closePools);
 
 describe("runBenchmarks on tiny sizes", () => {
   let results: BenchResults;
@@ -39,10 +45,15 @@ describe("runBenchmarks on tiny sizes", () => {
     expect(results.suites.map((s) => s.name)).toEqual(
       expect.arrayContaining([
         "limit",
+        "wasm-memread",
+        "wasm-billing",
         "wire",
         "wire-encode",
         "occupancy",
+        "wasm-occupancy",
+        "window-close",
         "engine",
+        "wasm-workers",
         "pricing",
         "pricing-controller",
       ]),
@@ -77,15 +88,42 @@ describe("runBenchmarks on tiny sizes", () => {
     const occupancy = results.suites.find((s) => s.name === "occupancy")!;
     expect(occupancy.baseline).toBe("js");
     expect(occupancy.cases.map((c) => c.name)).toEqual(
-      expect.arrayContaining(["js", "rxjs-idiomatic", "memory-read"]),
+      expect.arrayContaining(["js", "wasm", "rxjs-idiomatic", "memory-read"]),
     );
+    expect(occupancy.cases.find((c) => c.name === "js")!.kernel).toBe("js");
+    expect(occupancy.cases.find((c) => c.name === "wasm")!.kernel).toBe("wasm");
+    const runtime = results.suites.find((s) => s.name === "wasm-occupancy")!;
+    expect(runtime.baseline).toBe("js");
+    expect(runtime.cases.map((c) => c.name)).toEqual([
+      "js",
+      "wasm",
+      "js-shuffled",
+      "wasm-shuffled",
+      "kernel-js",
+      "kernel-wasm",
+      "kernel-js-shuffled",
+      "kernel-wasm-shuffled",
+      "memory-read",
+    ]);
     const engine = results.suites.find((s) => s.name === "engine")!;
-    expect(engine.cases.map((c) => c.name)).toContain("single-thread");
+    expect(engine.baseline).toBe("single-thread");
+    expect(engine.cases.map((c) => c.name)).toEqual(
+      expect.arrayContaining(["single-thread", "single-thread-js", "piscina-1", "piscina-2"]),
+    );
+    for (const size of ["1k", "64k"]) {
+      for (const prefix of ["single-thread", "piscina-1", "piscina-2"])
+        expect(engine.cases.map((c) => c.name)).toContain(`${prefix}-${size}`);
+    }
+    expect(engine.cases.find((c) => c.name === "piscina-2")!.workers).toBe(2);
     for (const c of engine.cases) {
       const latency = c.latencyMs as { p50: number; p99: number; windows: number };
       expect(latency.windows).toBeGreaterThan(0);
       expect(latency.p99).toBeGreaterThanOrEqual(latency.p50);
+      expect(c.setupMs).toBeGreaterThanOrEqual(0);
     }
+    const workers = results.suites.find((s) => s.name === "wasm-workers")!;
+    expect(workers.baseline).toBe("piscina-1");
+    expect(workers.cases.map((c) => c.name)).toEqual(["single-thread", "piscina-1", "piscina-2"]);
   });
 
   it("computes ratios, event rates and fractions of the memory limit from the same run", () => {
@@ -104,6 +142,29 @@ describe("runBenchmarks on tiny sizes", () => {
       .find((s) => s.name === "wire")!
       .cases.find((c) => c.name === "flatbuffers-view")!;
     expect(view.fractionOfLimit).toBeCloseTo((view.bytesPerSec as number) / limitBytesPerSec, 9);
+    // Kernels against the plain read of the same bytes, measured in the same suite.
+    for (const name of ["occupancy", "wasm-occupancy"]) {
+      const s = results.suites.find((x) => x.name === name)!;
+      const read = s.cases.find((c) => c.name === "memory-read")!;
+      expect(read.fractionOfMemoryRead).toBe(1);
+      for (const c of s.cases)
+        expect(c.fractionOfMemoryRead).toBeCloseTo(c.eventsPerSec / read.eventsPerSec, 9);
+    }
+  });
+
+  it("summarises the headline figures against their targets", () => {
+    const rows = headline(results);
+    expect(rows.length).toBeLessThanOrEqual(25);
+    const byWhat = new Map(rows.map((r) => [r.what, r]));
+    const close = byWhat.get("Window close, 10,000 zones (JS kernel)")!;
+    const js = results.suites.find((s) => s.name === "window-close")!.cases.find((c) => c.name === "js")!;
+    expect(close.value).toBe(`${(1000 / js.hz).toFixed(1000 / js.hz < 10 ? 2 : 1)} ms`);
+    expect(close.met).toBe(1000 / js.hz <= 5);
+    // footprint does not run here: its rows say so instead of inventing a figure.
+    expect(byWhat.get("Engine state per bay (JS kernel)")!.value).toBe("not measured");
+    expect(byWhat.get("Engine state per bay (JS kernel)")!.met).toBeNull();
+    const md = headlineMarkdown(rows);
+    expect(md.split("\n").filter((l) => l.startsWith("| ")).length).toBe(rows.length + 1);
   });
 
   it("renders a Markdown table with one row per case", () => {
@@ -148,6 +209,32 @@ describe("result agreement before timing", () => {
     await expect(run).rejects.toBeInstanceOf(BenchMismatchError);
     await expect(run).rejects.toThrow(/case flatbuffers-view computes a different result from json/);
     expect(timed).toBe(2); // one agreement call each, no timing loop
+  });
+
+  it("with keepGoing, runs the other suites and lists the failed one", async () => {
+    const ok: SuiteDefinition = {
+      name: "ok",
+      summary: "",
+      build: () => ({
+        name: "ok",
+        workload: { description: "d", seed: null, sizes: { n: 1 } },
+        baseline: "a",
+        cases: [{ name: "a", eventsPerOp: 1, fn: () => 1 }],
+      }),
+    };
+    const bad: SuiteDefinition = {
+      name: "bad",
+      summary: "",
+      build: () => {
+        throw new Error("cannot prepare");
+      },
+    };
+    const r = await runBenchmarks({ suites: [bad, ok], profile: "tiny", log: quiet, keepGoing: true });
+    expect(r.suites.map((s) => s.name)).toEqual(["ok"]);
+    expect(r.failures).toEqual([{ suite: "bad", error: "cannot prepare" }]);
+    await expect(runBenchmarks({ suites: [bad, ok], profile: "tiny", log: quiet })).rejects.toThrow(
+      /cannot prepare/,
+    );
   });
 
   it("rejects a missing baseline and duplicate case names", async () => {
@@ -282,6 +369,50 @@ describe("fixtures", () => {
       }),
       { numRuns: 30 },
     );
+  });
+});
+
+describe("self-timed runs", () => {
+  it("sets up and tears down every run outside the timing, and times what timedMs says", async () => {
+    let setups = 0;
+    let runs = 0;
+    let teardowns = 0;
+    const m = await measureRuns({
+      profile: "tiny",
+      setup: () => ({ id: ++setups }),
+      run: () => {
+        runs++;
+      },
+      teardown: () => {
+        teardowns++;
+      },
+      timedMs: () => 4,
+      minSamples: 5,
+    });
+    expect(m.hz).toBe(250);
+    expect(m.rme).toBe(0);
+    expect(m.samples).toBeGreaterThanOrEqual(5);
+    expect(setups).toBe(runs);
+    expect(teardowns).toBe(runs);
+    expect(runs).toBeGreaterThan(m.samples); // at least one untimed warm-up run
+    expect(m.extra?.setupMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it("timing the kernel changes no window and counts kernel time", () => {
+    const city = loadCity(syntheticCityDoc({ zones: 4, baysPerZone: 5, seed: 3, attendants: false }));
+    const events = synthEvents(city, { count: 3000, seed: 9, sensorsOnly: true, meanGapMs: 500 });
+    const batches = [encodeEvents(events.slice(0, 1500), city), encodeEvents(events.slice(1500), city)];
+    for (const kernel of ["js", "wasm"] as const) {
+      const plain = singleEngine(city, kernel, {}, { keep: true });
+      feedSync(plain, batches);
+      const timed = singleEngine(city, kernel, {}, { keep: true });
+      expect(timeKernel(timed)).toBe(true);
+      feedSync(timed, batches);
+      expect(plain.kept.length).toBeGreaterThan(0);
+      expect(JSON.stringify(timed.kept)).toBe(JSON.stringify(plain.kept));
+      expect(timed.checksum).toBe(plain.checksum);
+      expect(timed.kernelMs).toBeGreaterThan(0);
+    }
   });
 });
 
