@@ -11,7 +11,7 @@
 const T_REG = 0;
 const T_P_TIME = 1;
 const T_P_WORDS = 2;
-const T_REC = 3;
+const T_DEDUP = 3;
 const T_ACC = 4;
 const T_BAY_ZONE = 5;
 const T_BAY_VEHICLE = 6;
@@ -37,6 +37,9 @@ const T_SHARD_BAY_LO = 23;
 const T_SHARD_BAY_HI = 24;
 const T_SHARD_ZONE_LO = 25;
 const T_SHARD_ZONE_HI = 26;
+const T_DEDUP_MODE = 27;
+const T_BAY_TIME = 28;
+const T_BAY_STATE = 29;
 /** Byte offset of the f64 parameters in the table. */
 const TABLE_F64: usize = 128;
 const F_LATENESS_MS = 0;
@@ -63,6 +66,7 @@ const R_SILENT = 20;
 const R_LOST = 21;
 const R_DECOMMISSIONED = 22;
 const R_RECOVERED = 23;
+const R_TIME_BASE = 18;
 const R_EPOCH = 26;
 
 // ---- constants (src/occupancy/kernel.ts) ----
@@ -79,16 +83,22 @@ const H_DECOMMISSIONED: u8 = 2;
 const H_RECOVERED: u8 = 3;
 const DM_SEQ: u8 = 1;
 const DM_HASH: u8 = 2;
-// Bay/device record: 32 bytes.
-const REC_BYTES: usize = 32;
-const RB_SINCE = 0; // f64
-const RB_LAST = 8; // f64
-const RB_STATE = 16; // u8
-const RB_FLAGS = 17; // u8
-const RB_DMODE = 18; // u8
-const RB_ROW = 20; // u32
-const RB_DHIGH = 24; // u32
-const RB_DBITS = 28; // u32
+// Bay columns: bayState u8 = state | flags << BS_FLAGS; bayTime 2 × i32 (since, last) relative to R_TIME_BASE.
+const BS_STATE: u8 = 3;
+const BS_FLAGS: u8 = 2;
+const BT_SINCE = 0; // byte offset in a bay's 8 bytes of bayTime
+const BT_LAST = 4;
+// De-duplication columns: dedup 2 × u32 per slot (high, bits); dedupMode u8 per slot.
+const DD_HIGH = 0; // byte offset in a slot's 8 bytes of dedup
+const DD_BITS = 4;
+/** Events per touch pass (touchSlots / touchBays of src/occupancy/kernel.ts). */
+const TOUCH_BLOCK = 128;
+/** Where touch passes leave their loads; exported (touchSinkValue) so the optimizer keeps them. */
+let touchSink: u32 = 0;
+/** The last touch pass's fold of what it loaded (exists only so the passes' loads are not optimized away). */
+export function touchSinkValue(): u32 {
+  return touchSink;
+}
 // Row accumulator record: 64 bytes.
 const ACC_BYTES: usize = 64;
 const AB_OCC_MS = 0; // f64
@@ -166,7 +176,8 @@ export function admitEvents(tbl: usize, words: usize, from: i32, end: i32, baseT
   const rg = ptr(tbl, T_REG);
   const pTime = ptr(tbl, T_P_TIME);
   const pWords = ptr(tbl, T_P_WORDS);
-  const rec = ptr(tbl, T_REC);
+  const dedup = ptr(tbl, T_DEDUP);
+  const dedupMode = ptr(tbl, T_DEDUP_MODE);
   const bayZone = ptr(tbl, T_BAY_ZONE);
   const bayVehicle = ptr(tbl, T_BAY_VEHICLE);
   const zcRow = ptr(tbl, T_ZC_ROW);
@@ -186,7 +197,9 @@ export function admitEvents(tbl: usize, words: usize, from: i32, end: i32, baseT
   let late = 0;
   let unknown = 0;
   let i = from;
+  let touched = from;
   for (; i < end; i++) {
+    if (i === touched) touched = touchSlots(dedup, words, deviceCount, i, min(end, i + TOUCH_BLOCK));
     const o = words + usize(i) * (WORDS_PER_EVENT << 2);
     const kvf = load<u32>(o, W_KVF << 2);
     const kind = kvf & 0xff;
@@ -206,53 +219,54 @@ export function admitEvents(tbl: usize, words: usize, from: i32, end: i32, baseT
     const seq = load<u32>(o, W_SEQ << 2);
     const device = load<u32>(o, W_DEVICE << 2);
     const slot = device !== NO_DEV ? device : zoneTarget ? deviceCount + target : target;
-    const r = rec + usize(slot) * REC_BYTES;
-    const mode = load<u8>(r, RB_DMODE);
+    const r = dedup + (usize(slot) << 3);
+    const m = dedupMode + usize(slot);
+    const mode = load<u8>(m);
     if ((flags & FLAG_ID_HASH) !== 0) {
       if (mode === DM_HASH) {
-        if (load<u32>(r, RB_DHIGH) === seq || load<u32>(r, RB_DBITS) === seq) {
+        if (load<u32>(r, DD_HIGH) === seq || load<u32>(r, DD_BITS) === seq) {
           duplicate++;
           continue;
         }
-        store<u32>(r, load<u32>(r, RB_DHIGH), RB_DBITS);
-        store<u32>(r, seq, RB_DHIGH);
+        store<u32>(r, load<u32>(r, DD_HIGH), DD_BITS);
+        store<u32>(r, seq, DD_HIGH);
       } else {
-        store<u8>(r, DM_HASH, RB_DMODE);
-        store<u32>(r, seq, RB_DHIGH);
-        store<u32>(r, seq, RB_DBITS);
+        store<u8>(m, DM_HASH);
+        store<u32>(r, seq, DD_HIGH);
+        store<u32>(r, seq, DD_BITS);
       }
     } else if (mode === DM_SEQ) {
-      const d = i32(seq - load<u32>(r, RB_DHIGH));
+      const d = i32(seq - load<u32>(r, DD_HIGH));
       if (d > 0) {
         store<u32>(
           r,
-          d < 32 ? (load<u32>(r, RB_DBITS) << u32(d)) | (u32(1) << u32(d - 1)) : d === 32 ? 0x80000000 : 0,
-          RB_DBITS,
+          d < 32 ? (load<u32>(r, DD_BITS) << u32(d)) | (u32(1) << u32(d - 1)) : d === 32 ? 0x80000000 : 0,
+          DD_BITS,
         );
-        store<u32>(r, seq, RB_DHIGH);
+        store<u32>(r, seq, DD_HIGH);
       } else if (d === 0) {
         duplicate++;
         continue;
       } else {
         const k = -d - 1;
         if (k < 32) {
-          const bits = load<u32>(r, RB_DBITS);
+          const bits = load<u32>(r, DD_BITS);
           const bit = u32(1) << u32(k);
           if ((bits & bit) !== 0) {
             duplicate++;
             continue;
           }
-          store<u32>(r, bits | bit, RB_DBITS);
+          store<u32>(r, bits | bit, DD_BITS);
         } else {
           // Far below the window: the counter was reset (a LoRaWAN device rejoined). Restart from here.
-          store<u32>(r, seq, RB_DHIGH);
-          store<u32>(r, 0, RB_DBITS);
+          store<u32>(r, seq, DD_HIGH);
+          store<u32>(r, 0, DD_BITS);
         }
       }
     } else {
-      store<u8>(r, DM_SEQ, RB_DMODE);
-      store<u32>(r, seq, RB_DHIGH);
-      store<u32>(r, 0, RB_DBITS);
+      store<u8>(m, DM_SEQ);
+      store<u32>(r, seq, DD_HIGH);
+      store<u32>(r, 0, DD_BITS);
     }
     const t = baseTimeMs + f64(load<u32>(o, W_TIME << 2));
     if (t < wm) {
@@ -308,6 +322,51 @@ export function admitEvents(tbl: usize, words: usize, from: i32, end: i32, baseT
   return i;
 }
 
+/** touchSlots of src/occupancy/kernel.ts: loads the de-duplication words of events [from, end). */
+function touchSlots(dedup: usize, words: usize, deviceCount: u32, from: i32, end: i32): i32 {
+  let x: u32 = 0;
+  for (let i = from; i < end; i++) {
+    const o = words + usize(i) * (WORDS_PER_EVENT << 2);
+    const device = load<u32>(o, W_DEVICE << 2);
+    const target = load<u32>(o, W_TARGET << 2);
+    const zoneTarget = ((load<u32>(o, W_KVF << 2) >>> 16) & FLAG_ZONE) !== 0;
+    const slot = device !== NO_DEV ? device : zoneTarget ? deviceCount + target : target;
+    x ^= load<u32>(dedup + (usize(slot) << 3), DD_HIGH);
+  }
+  touchSink = x;
+  return end;
+}
+
+/** touchBays of src/occupancy/kernel.ts: loads the bay columns and rows of pending events [from, end). */
+function touchBays(tbl: usize, from: i32, end: i32, limit: f64): i32 {
+  const pTime = ptr(tbl, T_P_TIME);
+  const pWords = ptr(tbl, T_P_WORDS);
+  const bayState = ptr(tbl, T_BAY_STATE);
+  const bayTime = ptr(tbl, T_BAY_TIME);
+  const bayZone = ptr(tbl, T_BAY_ZONE);
+  const bayVehicle = ptr(tbl, T_BAY_VEHICLE);
+  const zcRow = ptr(tbl, T_ZC_ROW);
+  const acc = ptr(tbl, T_ACC);
+  let x: u32 = 0;
+  for (let i = from; i < end; i++) {
+    if (getF(pTime, i) >= limit) break;
+    const p = pWords + usize(i) * (PENDING_STRIDE << 2);
+    const kvf = load<u32>(p, 12);
+    if ((kvf & (FLAG_ZONE << 16)) !== 0 || (kvf & 0xff) >= K_ENTER) continue;
+    const b = load<u32>(p);
+    const row = load<i32>(zcRow + (usize(getU(bayZone, b) * CLASSES + u32(getB(bayVehicle, b))) << 2));
+    x ^= u32(getB(bayState, b)) ^ load<u32>(bayTime + (usize(b) << 3));
+    if (row >= 0) x ^= load<u32>(acc + usize(row) * ACC_BYTES, AB_EPOCH);
+  }
+  touchSink = x;
+  return end;
+}
+
+/** A bay's window row: zcRow[bayZone × CLASSES + bayVehicle] (every bay's zone and class has one). */
+function rowOf(bayZone: usize, bayVehicle: usize, zcRow: usize, b: u32): usize {
+  return usize(load<u32>(zcRow + (usize(getU(bayZone, b) * CLASSES + u32(getB(bayVehicle, b))) << 2)));
+}
+
 /** resetRow of src/occupancy/kernel.ts: a row's window fields for window `epoch`. */
 function resetRow(a: usize, epoch: f64, windowMs: f64): void {
   const occ = load<u32>(a, AB_OCC);
@@ -329,7 +388,10 @@ export function applyEvents(tbl: usize, limit: f64): i32 {
   const rg = ptr(tbl, T_REG);
   const pTime = ptr(tbl, T_P_TIME);
   const pWords = ptr(tbl, T_P_WORDS);
-  const rec = ptr(tbl, T_REC);
+  const bayState = ptr(tbl, T_BAY_STATE);
+  const bayTime = ptr(tbl, T_BAY_TIME);
+  const bayVehicle = ptr(tbl, T_BAY_VEHICLE);
+  const zcRow = ptr(tbl, T_ZC_ROW);
   const acc = ptr(tbl, T_ACC);
   const toBay = ptr(tbl, T_TO_BAY);
   const toTime = ptr(tbl, T_TO_TIME);
@@ -347,6 +409,7 @@ export function applyEvents(tbl: usize, limit: f64): i32 {
   const bayZone = ptr(tbl, T_BAY_ZONE);
   const epoch = reg(rg, R_EPOCH);
   const we = reg(rg, R_WIN_END);
+  const base = reg(rg, R_TIME_BASE);
   const tail = i32(reg(rg, R_TAIL));
   const toN = i32(reg(rg, R_TO_COUNT));
   let head = i32(reg(rg, R_HEAD));
@@ -358,7 +421,9 @@ export function applyEvents(tbl: usize, limit: f64): i32 {
   let decommissioned = 0;
   let silent = 0;
   let status = APPLY_DONE;
+  let touched = head;
   for (;;) {
+    if (head === touched) touched = touchBays(tbl, head, min(tail, head + TOUCH_BLOCK), limit);
     // Next: the event at head if it is below the limit; first the timeouts before it (or before the limit).
     const t = head < tail ? getF(pTime, head) : limit;
     const bound = Math.min(t, limit);
@@ -370,12 +435,17 @@ export function applyEvents(tbl: usize, limit: f64): i32 {
       const T = getF(toTime, toCur);
       const b = getU(toBay, u32(toCur));
       toCur++;
-      const r = rec + usize(b) * REC_BYTES;
-      const fl = load<u8>(r, RB_FLAGS);
-      if ((fl & BF_HAS_MSG) === 0 || (fl & BF_OFFLINE) !== 0 || load<f64>(r, RB_LAST) + timeoutMs !== T)
+      const bt = bayTime + (usize(b) << 3);
+      const bs = getB(bayState, b);
+      const fl = bs >> BS_FLAGS;
+      if (
+        (fl & BF_HAS_MSG) === 0 ||
+        (fl & BF_OFFLINE) !== 0 ||
+        base + f64(load<i32>(bt, BT_LAST)) + timeoutMs !== T
+      )
         continue;
-      const st = load<u8>(r, RB_STATE);
-      const a = acc + usize(load<u32>(r, RB_ROW)) * ACC_BYTES;
+      const st = bs & BS_STATE;
+      const a = acc + rowOf(bayZone, bayVehicle, zcRow, b) * ACC_BYTES;
       if (f64(load<u32>(a, AB_EPOCH)) !== epoch) resetRow(a, epoch, windowMs);
       const d = we - T;
       if (st === OCCUPIED) {
@@ -386,9 +456,8 @@ export function applyEvents(tbl: usize, limit: f64): i32 {
         store<u32>(a, load<u32>(a, AB_KNOWN) - 1, AB_KNOWN);
         store<f64>(a, load<f64>(a, AB_KNOWN_MS) - d, AB_KNOWN_MS);
       }
-      store<u8>(r, UNKNOWN, RB_STATE);
-      store<u8>(r, (fl | BF_OFFLINE) & ~BF_START_KNOWN, RB_FLAGS);
-      store<f64>(r, T, RB_SINCE);
+      setB(bayState, b, UNKNOWN | (((fl | BF_OFFLINE) & ~BF_START_KNOWN) << BS_FLAGS));
+      store<i32>(bt, i32(T - base), BT_SINCE);
       setU(hBay, u32(hN), b);
       setB(hCode, u32(hN), H_SILENT);
       setF(hTime, hN, T);
@@ -428,9 +497,10 @@ export function applyEvents(tbl: usize, limit: f64): i32 {
     head++;
     applied++;
     const b = load<u32>(p);
-    const r = rec + usize(b) * REC_BYTES;
-    const st = load<u8>(r, RB_STATE);
-    let fl = load<u8>(r, RB_FLAGS);
+    const bt = bayTime + (usize(b) << 3);
+    const bs = getB(bayState, b);
+    const st = bs & BS_STATE;
+    let fl = bs >> BS_FLAGS;
     if ((fl & BF_OFFLINE) !== 0 && kind !== K_COMMS_LOST && kind !== K_DECOMMISSIONED) {
       fl &= ~(BF_OFFLINE | BF_DECOMMISSIONED);
       setU(hBay, u32(hN), b);
@@ -440,7 +510,7 @@ export function applyEvents(tbl: usize, limit: f64): i32 {
       recovered++;
     }
     fl |= BF_HAS_MSG;
-    store<f64>(r, t, RB_LAST);
+    store<i32>(bt, i32(t - base), BT_LAST);
     let next = st;
     let arrival: u32 = 0;
     let departure: u32 = 0;
@@ -455,7 +525,7 @@ export function applyEvents(tbl: usize, limit: f64): i32 {
       if (st !== VACANT) {
         next = VACANT;
         departure = 1;
-        if (st === OCCUPIED && (fl & BF_START_KNOWN) !== 0) dwell = t - load<f64>(r, RB_SINCE);
+        if (st === OCCUPIED && (fl & BF_START_KNOWN) !== 0) dwell = t - (base + f64(load<i32>(bt, BT_SINCE)));
       }
     } else if (kind === K_REPORT) {
       const v = load<u32>(p, 8) !== 0 ? OCCUPIED : VACANT;
@@ -488,7 +558,7 @@ export function applyEvents(tbl: usize, limit: f64): i32 {
     }
     // comms_restored: back online (handled above); the state stays as it is until the sensor reports one.
     if (next !== st || departure !== 0 || arrival !== 0) {
-      const a = acc + usize(load<u32>(r, RB_ROW)) * ACC_BYTES;
+      const a = acc + rowOf(bayZone, bayVehicle, zcRow, b) * ACC_BYTES;
       if (f64(load<u32>(a, AB_EPOCH)) !== epoch) resetRow(a, epoch, windowMs);
       store<u32>(a, load<u32>(a, AB_ARRIVALS) + arrival, AB_ARRIVALS);
       store<u32>(a, load<u32>(a, AB_DEPARTURES) + departure, AB_DEPARTURES);
@@ -514,11 +584,10 @@ export function applyEvents(tbl: usize, limit: f64): i32 {
           store<u32>(a, load<u32>(a, AB_KNOWN) - 1, AB_KNOWN);
           store<f64>(a, load<f64>(a, AB_KNOWN_MS) - d, AB_KNOWN_MS);
         }
-        store<u8>(r, next, RB_STATE);
-        store<f64>(r, t, RB_SINCE);
+        store<i32>(bt, i32(t - base), BT_SINCE);
       }
     }
-    store<u8>(r, fl, RB_FLAGS);
+    setB(bayState, b, next | (fl << BS_FLAGS));
   }
   setReg(rg, R_HEAD, f64(head));
   setReg(rg, R_TO_CURSOR, f64(toCur));

@@ -13,7 +13,7 @@ import { Section } from "../wire/generated/section.js";
 /** File identifier of checkpoint bytes (EventBatch uses PKR1). */
 export const CHECKPOINT_IDENTIFIER = "PKC1";
 /** Current checkpoint format version. */
-export const CHECKPOINT_VERSION = 1;
+export const CHECKPOINT_VERSION = 2;
 /** Largest checkpoint accepted (1 GiB). */
 export const CHECKPOINT_BYTES_MAX = 1 << 30;
 
@@ -30,7 +30,7 @@ export interface CheckpointParts {
 }
 
 /** A typed array as its bytes (no copy). */
-export function bytesOf(a: Uint8Array | Uint32Array | Float64Array): Uint8Array {
+export function bytesOf(a: Uint8Array | Int32Array | Uint32Array | Float64Array): Uint8Array {
   return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 }
 

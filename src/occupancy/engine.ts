@@ -20,6 +20,8 @@ import {
   AU_KNOWN,
   AU_OCC,
   BF_ALL,
+  BS_FLAGS,
+  BS_STATE,
   DM_HASH,
   OCCUPIED,
   PENDING_STRIDE,
@@ -48,10 +50,6 @@ import {
   R_WIN_END,
   R_WIN_START,
   R_WINDOWS,
-  RB_DMODE,
-  RB_FLAGS,
-  RB_STATE,
-  REC_BYTES,
   REG_COUNT,
 } from "./kernel.js";
 import {
@@ -72,7 +70,7 @@ import type {
   LateReport,
   OccupancySnapshot,
 } from "./reports.js";
-import { EngineState } from "./state.js";
+import { EngineState, type StateArray } from "./state.js";
 import type { WindowBatch } from "./types.js";
 import { ClosedWindow, ColumnPool, closeWindow, openWindow, rebuildTimeouts } from "./windows.js";
 import { admitPayment, applyZoneEvent, expireSessions, PaymentBook } from "./zone-events.js";
@@ -584,7 +582,7 @@ export class OccupancyEngine {
       }
       return b;
     };
-    const typed = <T extends Uint8Array | Uint32Array | Float64Array>(
+    const typed = <T extends StateArray>(
       ctor: { new (n: number): T; BYTES_PER_ELEMENT: number },
       name: string,
       count: number,
@@ -613,7 +611,7 @@ export class OccupancyEngine {
     const reg = typed(Float64Array, "reg", REG_COUNT);
     const arrays = s.sections().map(([name, arr]) => {
       const ctor = arr.constructor as { new (n: number): typeof arr; BYTES_PER_ELEMENT: number };
-      return [arr, typed(ctor, name, arr.length)] as const;
+      return [name, arr, typed(ctor, name, arr.length)] as const;
     });
     const pTime = typed(Float64Array, "pending.time", -1);
     const pWords = typed(Uint32Array, "pending.words", pTime.length * PENDING_STRIDE);
@@ -626,7 +624,7 @@ export class OccupancyEngine {
     };
     this.check(reg, arrays, pTime, pWords, pay);
     // Commit.
-    for (const [dst, src] of arrays) (dst as Uint8Array).set(src as Uint8Array);
+    for (const [, dst, src] of arrays) bytesOf(dst).set(bytesOf(src));
     s.reg.set(reg);
     s.reg[R_HEAD] = 0;
     s.reg[R_TAIL] = 0;
@@ -643,7 +641,6 @@ export class OccupancyEngine {
       this.book.sessions.open(pay.sessionSeq[i]!, pay.sessionRow[i]!, pay.sessionStart[i]!);
     }
     for (let i = 0; i < pay.keySeq.length; i++) this.book.keys.add(pay.keySeq[i]!, pay.keyTag[i]!);
-    s.setRowFields();
     if (s.reg[R_WIN_START]! >= 0) rebuildTimeouts(s);
     else {
       s.reg[R_TO_COUNT] = 0;
@@ -654,10 +651,7 @@ export class OccupancyEngine {
   /** Range checks of restored state so that no index can point outside an array. */
   private check(
     reg: Float64Array,
-    arrays: readonly (readonly [
-      Uint8Array | Uint32Array | Float64Array,
-      Uint8Array | Uint32Array | Float64Array,
-    ])[],
+    arrays: readonly (readonly [string, StateArray, StateArray])[],
     pTime: Float64Array,
     pWords: Uint32Array,
     pay: {
@@ -680,17 +674,16 @@ export class OccupancyEngine {
     ) {
       bad("window bounds are invalid");
     }
-    const records = arrays[0]![1] as Uint8Array;
-    for (let i = 0; i < s.recCount; i++) {
-      const at = i * REC_BYTES;
-      if (
-        records[at + RB_STATE]! > OCCUPIED ||
-        (records[at + RB_FLAGS]! & ~BF_ALL) !== 0 ||
-        records[at + RB_DMODE]! > DM_HASH
-      ) {
-        bad(`record ${i} is invalid`);
-      }
+    const restored = (name: string): StateArray => arrays.find(([n]) => n === name)![2];
+    const bayState = restored("bays.state");
+    for (let b = 0; b < s.bayCount; b++) {
+      const v = bayState[b]!;
+      if ((v & BS_STATE) > OCCUPIED || ((v >>> BS_FLAGS) & ~BF_ALL) !== 0)
+        bad(`bay ${b} has an invalid state`);
     }
+    const dedupMode = restored("dedup.mode");
+    for (let i = 0; i < s.recCount; i++)
+      if (dedupMode[i]! > DM_HASH) bad(`de-duplication slot ${i} is invalid`);
     for (let i = 0; i < pTime.length; i++) {
       const t = pTime[i]!;
       if (!Number.isInteger(t) || t < 0) bad(`pending event ${i} has an invalid time`);

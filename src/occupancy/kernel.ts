@@ -14,8 +14,13 @@
  *   window's end. Opening a window is O(1): each row is reset when first touched in it (its epoch differs),
  *   and closing treats untouched rows as freshly reset, so no pass over all rows is needed to open.
  *
- * This file is the kernel's ABI: the register file, the 32-byte bay record and the 64-byte row record are
- * defined here as module-local constants (V8 folds those; imported bindings cost a load per use).
+ * This file is the kernel's ABI: the register file, the per-bay and per-device columns and the 64-byte row
+ * record are defined here as module-local constants (V8 folds those; imported bindings cost a load per use).
+ *
+ * Per-bay and per-device state is split by the phase that touches it, so each phase loads as few cache lines
+ * of scattered state as it can: admission reads and writes only the de-duplication columns (8 bytes and a
+ * mode byte per device), application only the bay columns (a state byte and two 32-bit times per bay). Bay
+ * times are ms relative to reg[R_TIME_BASE] (see rebaseTimes) so they fit 32 bits.
  *
  * Window accumulators use the "remaining time" form: at window open occMs = occupied × windowMs, and a
  * change of the occupied count by ±1 at time t adds ±(windowEnd − t). This equals the piecewise integral
@@ -62,6 +67,8 @@ export const R_APPLIED = 15;
 export const R_DEADLINE_LB = 16;
 /** Counter: times the pending buffer overflowed and the watermark was forced forward. */
 export const R_FORCED = 17;
+/** Origin of bay times (bayTime holds ms since it), −1 before the first window; see rebaseTimes. */
+export const R_TIME_BASE = 18;
 /** Counter: windows closed. */
 export const R_WINDOWS = 19;
 /** Counter: sensors that went silent (timeout). */
@@ -105,25 +112,29 @@ export const DM_EMPTY = 0;
 export const DM_SEQ = 1;
 export const DM_HASH = 2;
 
-// Bay/device record layout (32 bytes): indices into the f64, u32 and u8 views, relative to the record.
-/** Bytes per record. */
-export const REC_BYTES = 32;
-/** f64 index of `since` (record i: 4 i + RF_SINCE). */
-export const RF_SINCE = 0;
-/** f64 index of `last`. */
-export const RF_LAST = 1;
-/** u8 offset of `state` (record i: 32 i + RB_STATE). */
-export const RB_STATE = 16;
-/** u8 offset of `flags`. */
-export const RB_FLAGS = 17;
-/** u8 offset of the de-duplication mode. */
-export const RB_DMODE = 18;
-/** u32 index of `row` (record i: 8 i + RU_ROW). */
-export const RU_ROW = 5;
-/** u32 index of the de-duplication high word. */
-export const RU_DHIGH = 6;
-/** u32 index of the de-duplication bits word. */
-export const RU_DBITS = 7;
+// Bay columns: bayState (u8 per bay: state | flags << BS_FLAGS) and bayTime (two i32 per bay, ms since
+// reg[R_TIME_BASE]: BT_SINCE, the time the current state began, the stay start when occupied; BT_LAST, the time
+// of the last message, whose sensor deadline is last + sensorTimeoutMs).
+/** Bits of a bayState byte that hold the state. */
+export const BS_STATE = 3;
+/** Shift of the flags in a bayState byte. */
+export const BS_FLAGS = 2;
+/** i32 index of `since` in bayTime (bay b: 2 b + BT_SINCE). */
+export const BT_SINCE = 0;
+/** i32 index of `last` in bayTime. */
+export const BT_LAST = 1;
+/** Span of event time after which bay times are rebased (2^30 ms, 12.4 days; see rebaseTimes). */
+export const TIME_SPAN_MS = 2 ** 30;
+/** Lowest bay time (relative to the base) a column can hold. */
+export const TIME_MIN = -(2 ** 31);
+
+// De-duplication columns, one slot per device and then one per zone (zone events without a device): dedup
+// (two u32 per slot: DD_HIGH, the highest sequence number seen or the newest id hash; DD_BITS, bit k: sequence
+// high − 1 − k seen, or the previous id hash) and dedupMode (u8 per slot: DM_EMPTY, DM_SEQ or DM_HASH).
+/** u32 index of the high word in dedup (slot i: 2 i + DD_HIGH). */
+export const DD_HIGH = 0;
+/** u32 index of the bits word. */
+export const DD_BITS = 1;
 
 // Row accumulator layout (64 bytes): f64 indices (row r: 8 r + i) and u32 indices (row r: 16 r + i).
 /** Bytes per row accumulator record. */
@@ -225,8 +236,8 @@ export function admitEvents(
   const reg = s.reg;
   const pTime = s.pTime;
   const pWords = s.pWords;
-  const recU8 = s.recU8;
-  const recU32 = s.recU32;
+  const dedup = s.dedup;
+  const dedupMode = s.dedupMode;
   const bayZone = s.bayZone;
   const bayVehicle = s.bayVehicle;
   const zcRow = s.zcRow;
@@ -247,7 +258,9 @@ export function admitEvents(
   let late = 0;
   let unknown = 0;
   let i = from;
+  let touched = from;
   for (; i < end; i++) {
+    if (i === touched) touched = touchSlots(s, words, i, Math.min(end, i + TOUCH_BLOCK));
     const o = i * WORDS_PER_EVENT;
     const kvf = words[o + W_KVF]!;
     const kind = kvf & 0xff;
@@ -267,51 +280,50 @@ export function admitEvents(
     const seq = words[o + W_SEQ]!;
     const device = words[o + W_DEVICE]!;
     const slot = device !== NO_DEV ? device : zoneTarget ? deviceCount + target : target;
-    const m8 = slot * 32 + RB_DMODE;
-    const hi32 = slot * 8 + RU_DHIGH;
-    const bi32 = slot * 8 + RU_DBITS;
-    const mode = recU8[m8]!;
+    const hi32 = slot * 2 + DD_HIGH;
+    const bi32 = slot * 2 + DD_BITS;
+    const mode = dedupMode[slot]!;
     if ((flags & FLAG_ID_HASH) !== 0) {
       if (mode === DM_HASH) {
-        if (recU32[hi32] === seq || recU32[bi32] === seq) {
+        if (dedup[hi32] === seq || dedup[bi32] === seq) {
           duplicate++;
           continue;
         }
-        recU32[bi32] = recU32[hi32]!;
-        recU32[hi32] = seq;
+        dedup[bi32] = dedup[hi32]!;
+        dedup[hi32] = seq;
       } else {
-        recU8[m8] = DM_HASH;
-        recU32[hi32] = seq;
-        recU32[bi32] = seq;
+        dedupMode[slot] = DM_HASH;
+        dedup[hi32] = seq;
+        dedup[bi32] = seq;
       }
     } else if (mode === DM_SEQ) {
-      const d = (seq - recU32[hi32]!) | 0;
+      const d = (seq - dedup[hi32]!) | 0;
       if (d > 0) {
-        recU32[bi32] = d < 32 ? ((recU32[bi32]! << d) | (1 << (d - 1))) >>> 0 : d === 32 ? 0x80000000 : 0;
-        recU32[hi32] = seq;
+        dedup[bi32] = d < 32 ? ((dedup[bi32]! << d) | (1 << (d - 1))) >>> 0 : d === 32 ? 0x80000000 : 0;
+        dedup[hi32] = seq;
       } else if (d === 0) {
         duplicate++;
         continue;
       } else {
         const k = -d - 1;
         if (k < 32) {
-          const bits = recU32[bi32]!;
+          const bits = dedup[bi32]!;
           const bit = (1 << k) >>> 0;
           if ((bits & bit) !== 0) {
             duplicate++;
             continue;
           }
-          recU32[bi32] = (bits | bit) >>> 0;
+          dedup[bi32] = (bits | bit) >>> 0;
         } else {
           // Far below the window: the counter was reset (a LoRaWAN device rejoined). Restart from here.
-          recU32[hi32] = seq;
-          recU32[bi32] = 0;
+          dedup[hi32] = seq;
+          dedup[bi32] = 0;
         }
       }
     } else {
-      recU8[m8] = DM_SEQ;
-      recU32[hi32] = seq;
-      recU32[bi32] = 0;
+      dedupMode[slot] = DM_SEQ;
+      dedup[hi32] = seq;
+      dedup[bi32] = 0;
     }
     const t = baseTimeMs + words[o + W_TIME]!;
     if (t < wm) {
@@ -387,9 +399,11 @@ export function applyEvents(s: EngineState, limit: number): number {
   const reg = s.reg;
   const pTime = s.pTime;
   const pWords = s.pWords;
-  const recF64 = s.recF64;
-  const recU32 = s.recU32;
-  const recU8 = s.recU8;
+  const bayState = s.bayState;
+  const bayTime = s.bayTime;
+  const bayZone = s.bayZone;
+  const bayVehicle = s.bayVehicle;
+  const zcRow = s.zcRow;
   const accF64 = s.accF64;
   const accU32 = s.accU32;
   const toBay = s.toBay;
@@ -401,6 +415,7 @@ export function applyEvents(s: EngineState, limit: number): number {
   const windowMs = s.windowMs;
   const epoch = reg[R_EPOCH]!;
   const we = reg[R_WIN_END]!;
+  const base = reg[R_TIME_BASE]!;
   // Registers hold float64; indices are taken as int32 (all < 2^31) so V8 keeps them in integer registers.
   const tail = reg[R_TAIL]! | 0;
   const toN = reg[R_TO_COUNT]! | 0;
@@ -413,7 +428,9 @@ export function applyEvents(s: EngineState, limit: number): number {
   let decommissioned = 0;
   let silent = 0;
   let status = APPLY_DONE;
+  let touched = head;
   for (;;) {
+    if (head === touched) touched = touchBays(s, head, Math.min(tail, head + TOUCH_BLOCK), limit);
     // Next: the event at head if it is below the limit; first the timeouts before it (or before the limit).
     const t = head < tail ? pTime[head]! : limit;
     const bound = Math.min(t, limit);
@@ -425,11 +442,16 @@ export function applyEvents(s: EngineState, limit: number): number {
       const T = toTime[toCur]!;
       const b = toBay[toCur]! | 0;
       toCur++;
-      const fl = recU8[b * 32 + RB_FLAGS]!;
-      if ((fl & BF_HAS_MSG) === 0 || (fl & BF_OFFLINE) !== 0 || recF64[b * 4 + RF_LAST]! + timeoutMs !== T)
+      const bs = bayState[b]!;
+      const fl = bs >>> BS_FLAGS;
+      if (
+        (fl & BF_HAS_MSG) === 0 ||
+        (fl & BF_OFFLINE) !== 0 ||
+        base + bayTime[b * 2 + BT_LAST]! + timeoutMs !== T
+      )
         continue;
-      const st = recU8[b * 32 + RB_STATE]!;
-      const row = recU32[b * 8 + RU_ROW]!;
+      const st = bs & BS_STATE;
+      const row = zcRow[bayZone[b]! * CLASSES + bayVehicle[b]!]!;
       if (accU32[row * 16 + AU_EPOCH] !== epoch) resetRow(accF64, accU32, row, epoch, windowMs);
       const d = we - T;
       if (st === OCCUPIED) {
@@ -440,9 +462,8 @@ export function applyEvents(s: EngineState, limit: number): number {
         accU32[row * 16 + AU_KNOWN] = accU32[row * 16 + AU_KNOWN]! - 1;
         accF64[row * 8 + AF_KNOWN_MS] = accF64[row * 8 + AF_KNOWN_MS]! - d;
       }
-      recU8[b * 32 + RB_STATE] = UNKNOWN;
-      recU8[b * 32 + RB_FLAGS] = (fl | BF_OFFLINE) & ~BF_START_KNOWN;
-      recF64[b * 4 + RF_SINCE] = T;
+      bayState[b] = UNKNOWN | (((fl | BF_OFFLINE) & ~BF_START_KNOWN) << BS_FLAGS);
+      bayTime[b * 2 + BT_SINCE] = T - base;
       hBay[hN] = b;
       hCode[hN] = H_SILENT;
       hTime[hN] = T;
@@ -465,10 +486,10 @@ export function applyEvents(s: EngineState, limit: number): number {
     head++;
     applied++;
     const b = pWords[p]! | 0;
-    const b8 = b * 32;
-    const b64 = b * 4;
-    const st = recU8[b8 + RB_STATE]!;
-    let fl = recU8[b8 + RB_FLAGS]!;
+    const bt = b * 2;
+    const bs = bayState[b]!;
+    const st = bs & BS_STATE;
+    let fl = bs >>> BS_FLAGS;
     if ((fl & BF_OFFLINE) !== 0 && kind !== K_COMMS_LOST && kind !== K_DECOMMISSIONED) {
       fl &= ~(BF_OFFLINE | BF_DECOMMISSIONED);
       hBay[hN] = b;
@@ -478,7 +499,7 @@ export function applyEvents(s: EngineState, limit: number): number {
       recovered++;
     }
     fl |= BF_HAS_MSG;
-    recF64[b64 + RF_LAST] = t;
+    bayTime[bt + BT_LAST] = t - base;
     let next = st;
     let arrival = 0;
     let departure = 0;
@@ -493,7 +514,7 @@ export function applyEvents(s: EngineState, limit: number): number {
       if (st !== VACANT) {
         next = VACANT;
         departure = 1;
-        if (st === OCCUPIED && (fl & BF_START_KNOWN) !== 0) dwell = t - recF64[b64 + RF_SINCE]!;
+        if (st === OCCUPIED && (fl & BF_START_KNOWN) !== 0) dwell = t - (base + bayTime[bt + BT_SINCE]!);
       }
     } else if (kind === K_REPORT) {
       const v = pWords[p + 2]! !== 0 ? OCCUPIED : VACANT;
@@ -526,7 +547,7 @@ export function applyEvents(s: EngineState, limit: number): number {
     }
     // comms_restored: back online (handled above); the state stays as it is until the sensor reports one.
     if (next !== st || departure !== 0 || arrival !== 0) {
-      const row = recU32[b * 8 + RU_ROW]!;
+      const row = zcRow[bayZone[b]! * CLASSES + bayVehicle[b]!]!;
       const a32 = row * 16;
       const a64 = row * 8;
       if (accU32[a32 + AU_EPOCH] !== epoch) resetRow(accF64, accU32, row, epoch, windowMs);
@@ -554,11 +575,10 @@ export function applyEvents(s: EngineState, limit: number): number {
           accU32[a32 + AU_KNOWN] = accU32[a32 + AU_KNOWN]! - 1;
           accF64[a64 + AF_KNOWN_MS] = accF64[a64 + AF_KNOWN_MS]! - d;
         }
-        recU8[b8 + RB_STATE] = next;
-        recF64[b64 + RF_SINCE] = t;
+        bayTime[bt + BT_SINCE] = t - base;
       }
     }
-    recU8[b8 + RB_FLAGS] = fl;
+    bayState[b] = next | (fl << BS_FLAGS);
   }
   reg[R_HEAD] = head;
   reg[R_TO_CURSOR] = toCur;
@@ -569,6 +589,64 @@ export function applyEvents(s: EngineState, limit: number): number {
   reg[R_DECOMMISSIONED] = reg[R_DECOMMISSIONED]! + decommissioned;
   reg[R_SILENT] = reg[R_SILENT]! + silent;
   return status;
+}
+
+/** Events per touch pass (see touchSlots). */
+const TOUCH_BLOCK = 128;
+/** Where touch passes leave their loads, so the compiler keeps them. */
+export let touchSink = 0;
+
+/**
+ * Loads the de-duplication words of events [from, end) in a tight loop of independent loads, so their cache
+ * lines arrive in parallel before admitEvents needs them one by one (a plain load is the only prefetch
+ * JavaScript and wasm have). The records are scattered over megabytes; admitting them in order would wait for
+ * each miss in turn behind the branches that depend on it. Results are unaffected.
+ *
+ * @returns `end`.
+ */
+export function touchSlots(s: EngineState, words: Uint32Array, from: number, end: number): number {
+  const dedup = s.dedup;
+  const deviceCount = s.deviceCount;
+  let x = 0;
+  for (let i = from; i < end; i++) {
+    const o = i * WORDS_PER_EVENT;
+    const device = words[o + W_DEVICE]!;
+    const target = words[o + W_TARGET]!;
+    const zoneTarget = ((words[o + W_KVF]! >>> 16) & FLAG_ZONE) !== 0;
+    const slot = device !== NO_DEV ? device : zoneTarget ? deviceCount + target : target;
+    x ^= dedup[slot * 2 + DD_HIGH]!;
+  }
+  touchSink = x;
+  return end;
+}
+
+/**
+ * Loads the bay records and window rows of pending events [from, end) below `limit`, like touchSlots does
+ * for admission.
+ *
+ * @returns `end`.
+ */
+export function touchBays(s: EngineState, from: number, end: number, limit: number): number {
+  const pTime = s.pTime;
+  const pWords = s.pWords;
+  const bayState = s.bayState;
+  const bayTime = s.bayTime;
+  const bayZone = s.bayZone;
+  const bayVehicle = s.bayVehicle;
+  const zcRow = s.zcRow;
+  const accU32 = s.accU32;
+  let x = 0;
+  for (let i = from; i < end; i++) {
+    if (pTime[i]! >= limit) break;
+    const p = i * PENDING_STRIDE;
+    const kvf = pWords[p + 3]!;
+    if ((kvf & (FLAG_ZONE << 16)) !== 0 || (kvf & 0xff) >= K_ENTER) continue;
+    const b = pWords[p]!;
+    const row = zcRow[bayZone[b]! * CLASSES + bayVehicle[b]!]!;
+    x ^= bayState[b]! ^ bayTime[b * 2]! ^ (row >= 0 ? accU32[row * 16 + AU_EPOCH]! : 0);
+  }
+  touchSink = x;
+  return end;
 }
 
 /**
@@ -727,8 +805,9 @@ export function closeRows(
  * @returns how many bays were found (more than the capacity means: grow the list and scan again).
  */
 export function scanDeadlines(s: EngineState, endMs: number): number {
-  const u8 = s.recU8;
-  const f64 = s.recF64;
+  const bayState = s.bayState;
+  const bayTime = s.bayTime;
+  const base = s.reg[R_TIME_BASE]!;
   const toBay = s.toBay;
   const toTime = s.toTime;
   const cap = toBay.length;
@@ -737,9 +816,9 @@ export function scanDeadlines(s: EngineState, endMs: number): number {
   let n = 0;
   let lowest = Number.POSITIVE_INFINITY;
   for (let b = 0; b < bays; b++) {
-    const fl = u8[b * REC_BYTES + RB_FLAGS]!;
+    const fl = bayState[b]! >>> BS_FLAGS;
     if ((fl & BF_HAS_MSG) === 0 || (fl & BF_OFFLINE) !== 0) continue;
-    const deadline = f64[b * 4 + RF_LAST]! + timeout;
+    const deadline = base + bayTime[b * 2 + BT_LAST]! + timeout;
     if (deadline < endMs) {
       if (n < cap) {
         toBay[n] = b;
@@ -750,4 +829,35 @@ export function scanDeadlines(s: EngineState, endMs: number): number {
   }
   s.reg[R_DEADLINE_LB] = lowest;
   return n;
+}
+
+/**
+ * Keeps bay times within 32 bits: called when a window [startMs, endMs) opens, it moves the time base to
+ * startMs once endMs is more than TIME_SPAN_MS past it (and on the first window), shifting every bay's times.
+ *
+ * Why this is exact: every time written in a window is below its end, so below base + TIME_SPAN_MS. Every
+ * online sensor's last message is at least sensorTimeoutMs (≤ 7 days) before the open window (else its
+ * timeout would have fired), so it stays far above TIME_MIN. Only two kinds of time can fall below TIME_MIN
+ * and are clamped there: the last message of an offline sensor (never read until a new message replaces it)
+ * and the start of a stay that began over 24 days before: such a stay loses its known start, so its dwell is
+ * left out of meanDwellMs like that of any stay whose start is unknown. O(bays), once every 12 days at most.
+ */
+export function rebaseTimes(s: EngineState, startMs: number, endMs: number): void {
+  const reg = s.reg;
+  const base = reg[R_TIME_BASE]!;
+  if (base >= 0 && endMs - base <= TIME_SPAN_MS) return;
+  reg[R_TIME_BASE] = startMs;
+  if (base < 0) return; // no bay time was written before the first window
+  const shift = startMs - base;
+  const bayState = s.bayState;
+  const bayTime = s.bayTime;
+  for (let b = 0; b < s.bayCount; b++) {
+    const since = bayTime[b * 2 + BT_SINCE]! - shift;
+    const last = bayTime[b * 2 + BT_LAST]! - shift;
+    if (since < TIME_MIN) {
+      bayTime[b * 2 + BT_SINCE] = TIME_MIN;
+      bayState[b] = bayState[b]! & ~(BF_START_KNOWN << BS_FLAGS);
+    } else bayTime[b * 2 + BT_SINCE] = since;
+    bayTime[b * 2 + BT_LAST] = Math.max(last, TIME_MIN);
+  }
 }

@@ -122,7 +122,7 @@ const optionsSchema = z
   .object({
     windowMs: ms(1, 7 * DAY_MS).optional(),
     allowedLatenessMs: ms(0, 7 * DAY_MS).optional(),
-    sensorTimeoutMs: ms(1, 90 * DAY_MS).optional(),
+    sensorTimeoutMs: ms(1, 7 * DAY_MS).optional(),
     minCoverage: z.number().min(0).max(1).optional(),
     countHalfLifeMs: ms(1, 90 * DAY_MS).optional(),
     pendingMax: ms(1024, 1 << 26).optional(),

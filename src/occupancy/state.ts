@@ -2,21 +2,19 @@
  * The engine's whole mutable state as preallocated typed arrays plus a small register file. Kernels
  * (kernel.ts) read and write only this; checkpoints copy these buffers raw.
  *
- * Per bay: one 32-byte record, so the bay's state, times and de-duplication memory share one cache line
- * (100 000 bays → 3.2 MB). Records exist for every device (bay sensors first: device i is bay i's sensor,
- * then gate counters) and then one per zone (de-duplication of zone events without a device):
+ * Per bay, 9 bytes in two columns that only event application touches (100 000 bays → 0.9 MB):
  *
- * | bytes | field | type | meaning |
- * |---|---|---|---|
- * | 0–7 | since | f64 | time the current state began (the stay start when occupied) |
- * | 8–15 | last | f64 | time of the last message (sensor timeout = last + sensorTimeoutMs) |
- * | 16 | state | u8 | 0 unknown, 1 vacant, 2 occupied |
- * | 17 | flags | u8 | has-message, stay-start-known, offline, decommissioned |
- * | 18 | dedup mode | u8 | 0 empty, 1 sequence window, 2 id hashes |
- * | 19 | — | u8 | 0 |
- * | 20–23 | row | u32 | window row of the bay's zone and class (from the catalogue, not state) |
- * | 24–27 | dedup high | u32 | highest sequence number seen, or the newest id hash |
- * | 28–31 | dedup bits | u32 | bit k: sequence high − 1 − k seen; or the previous id hash |
+ * | column | type | meaning |
+ * |---|---|---|
+ * | bayState | u8 | state (bits 0–1: 0 unknown, 1 vacant, 2 occupied) \| flags << 2 (has-message, stay-start-known, offline, decommissioned) |
+ * | bayTime[2 b] | i32 | since: time the current state began (the stay start when occupied), ms after reg[R_TIME_BASE] |
+ * | bayTime[2 b + 1] | i32 | last: time of the last message (sensor timeout = last + sensorTimeoutMs), same origin |
+ *
+ * Per de-duplication slot (every device, bay sensors first so device i is bay i's sensor, then gate counters;
+ * then one per zone, for zone events without a device), 9 bytes in two columns that only admission touches:
+ * dedup[2 i] (highest sequence number seen, or the newest id hash), dedup[2 i + 1] (bit k: sequence
+ * high − 1 − k seen; or the previous id hash) and dedupMode[i] (0 empty, 1 sequence window, 2 id hashes).
+ * A bay's window row is not stored: it is zcRow[bayZone × 5 + bayVehicle], from the catalogue.
  *
  * Per window row (a zone and vehicle class with capacity): a 64-byte record of the accumulators the kernel
  * touches (occupied/known counts and bay-ms, peak, arrivals, departures, dwell, and the window number they
@@ -27,23 +25,25 @@ import { DETECTION } from "../catalog/city.js";
 import { VEHICLE_CODES } from "../catalog/vehicles.js";
 import {
   ACC_BYTES,
+  BS_FLAGS,
+  BS_STATE,
   HEALTH_LOG_SIZE,
   PENDING_STRIDE,
   R_DEADLINE_LB,
   R_HEAD,
   R_MAX_SEEN,
   R_TAIL,
+  R_TIME_BASE,
   R_UNSORTED,
   R_WATERMARK,
   R_WIN_END,
   R_WIN_START,
-  RB_FLAGS,
-  RB_STATE,
-  REC_BYTES,
   REG_COUNT,
-  RU_ROW,
 } from "./kernel.js";
 import type { ResolvedOptions } from "./options.js";
+
+/** A typed array of engine state (a checkpoint section). */
+export type StateArray = Uint8Array | Int32Array | Uint32Array | Float64Array;
 
 /** Engine state. Fields are public for the kernels; treat as internal. */
 export class EngineState {
@@ -71,10 +71,11 @@ export class EngineState {
 
   readonly reg = new Float64Array(REG_COUNT);
 
-  // Bay/device records (see the table above): three views of one buffer.
-  readonly recF64: Float64Array;
-  readonly recU32: Uint32Array;
-  readonly recU8: Uint8Array;
+  // Bay columns and de-duplication columns (see the table above).
+  readonly bayState: Uint8Array;
+  readonly bayTime: Int32Array;
+  readonly dedup: Uint32Array;
+  readonly dedupMode: Uint8Array;
 
   // Row accumulators (hot): two views of one buffer.
   readonly accF64: Float64Array;
@@ -170,11 +171,10 @@ export class EngineState {
       this.zoneDefaultClass[z] = best;
     }
 
-    const rec = new ArrayBuffer(this.recCount * REC_BYTES);
-    this.recF64 = new Float64Array(rec);
-    this.recU32 = new Uint32Array(rec);
-    this.recU8 = new Uint8Array(rec);
-    this.setRowFields();
+    this.bayState = new Uint8Array(this.bayCount);
+    this.bayTime = new Int32Array(this.bayCount * 2);
+    this.dedup = new Uint32Array(this.recCount * 2);
+    this.dedupMode = new Uint8Array(this.recCount);
     const acc = new ArrayBuffer(rows * ACC_BYTES);
     this.accF64 = new Float64Array(acc);
     this.accU32 = new Uint32Array(acc);
@@ -202,19 +202,16 @@ export class EngineState {
     r[R_WIN_END] = -1;
     r[R_UNSORTED] = -1;
     r[R_DEADLINE_LB] = Number.NEGATIVE_INFINITY;
-  }
-
-  /** Writes each bay record's row (catalogue-derived; also after a restore). */
-  setRowFields(): void {
-    for (let b = 0; b < this.bayCount; b++) {
-      this.recU32[b * 8 + RU_ROW] = this.zcRow[this.bayZone[b]! * VEHICLE_CODES + this.bayVehicle[b]!]!;
-    }
+    r[R_TIME_BASE] = -1;
   }
 
   /** The persistent arrays by checkpoint section name (pending, registers and payments are handled apart). */
-  sections(): [string, Uint8Array | Uint32Array | Float64Array][] {
+  sections(): [string, StateArray][] {
     return [
-      ["records", this.recU8],
+      ["bays.state", this.bayState],
+      ["bays.time", this.bayTime],
+      ["dedup.words", this.dedup],
+      ["dedup.mode", this.dedupMode],
       ["rows.acc", new Uint8Array(this.accF64.buffer, this.accF64.byteOffset, this.accF64.byteLength)],
       ["rows.countTime", this.countTime],
       ["rows.balance", this.balance],
@@ -303,11 +300,11 @@ export class EngineState {
 
   // Readers for tests and the snapshot (cold).
   /** Bay state (UNKNOWN, VACANT, OCCUPIED). */
-  bayState(b: number): number {
-    return this.recU8[b * REC_BYTES + RB_STATE]!;
+  stateOf(b: number): number {
+    return this.bayState[b]! & BS_STATE;
   }
   /** Bay flags. */
-  bayFlags(b: number): number {
-    return this.recU8[b * REC_BYTES + RB_FLAGS]!;
+  flagsOf(b: number): number {
+    return this.bayState[b]! >>> BS_FLAGS;
   }
 }

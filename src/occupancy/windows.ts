@@ -24,6 +24,7 @@ import {
   R_WIN_END,
   R_WIN_START,
   R_WINDOWS,
+  rebaseTimes,
   scanDeadlines,
 } from "./kernel.js";
 import type { EngineState } from "./state.js";
@@ -36,6 +37,7 @@ export function openWindow(s: EngineState, startMs: number): void {
   s.reg[R_WIN_END] = endMs;
   // Rows are reset lazily, on their first touch in the window (see kernel.ts).
   s.reg[R_EPOCH] = s.reg[R_EPOCH]! + 1;
+  rebaseTimes(s, startMs, endMs);
   buildTimeouts(s, startMs, endMs);
 }
 

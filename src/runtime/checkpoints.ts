@@ -4,8 +4,8 @@
  *
  * Every shard admits every event (so de-duplication memory, pending events, payments and registers other
  * than the per-shard counters are the same in all shards) and applies only its own bays and zones (so a
- * bay's record and a window row are right in the shard that owns them). Merging therefore takes records and
- * rows from their owners, sums the per-shard counters, and takes everything else from shard 0 after checking
+ * bay's columns and a window row are right in the shard that owns them). Merging therefore takes bay columns
+ * and rows from their owners, sums the per-shard counters, and takes everything else from shard 0 after checking
  * that every shard agrees.
  */
 import type { City } from "../catalog/city.js";
@@ -18,8 +18,6 @@ import {
   R_LOST,
   R_RECOVERED,
   R_SILENT,
-  RB_DMODE,
-  REC_BYTES,
 } from "../occupancy/kernel.js";
 import { recordOwners, type ShardPlan } from "./shards.js";
 
@@ -35,6 +33,14 @@ export const SUMMED_REGISTERS = [
 
 function f64Of(bytes: Uint8Array): Float64Array {
   return new Float64Array(bytes.slice().buffer);
+}
+
+/** Bytes per bay of a per-bay section (bay b is device b, so recordOwners gives its owner). */
+function bytesPerBay(city: City, name: string, bytes: Uint8Array): number {
+  if (city.bayCount === 0) return 0;
+  if (bytes.byteLength % city.bayCount !== 0)
+    throw new ParkirError(`sharded checkpoint: section ${name} is not per bay`);
+  return bytes.byteLength / city.bayCount;
 }
 
 function same(a: Uint8Array, b: Uint8Array): boolean {
@@ -82,11 +88,12 @@ export function mergeCheckpoints(
           throw new ParkirError("sharded checkpoint: shards disagree on registers");
       }
       sections.set(name, new Uint8Array(reg.buffer));
-    } else if (name === "records") {
+    } else if (name.startsWith("bays.")) {
+      const size = bytesPerBay(city, name, bytes0);
       const out = bytes0.slice();
-      for (let r = 0; r < owners.length; r++) {
-        const o = owners[r]!;
-        if (o !== 0) out.set(all[o]!.subarray(r * REC_BYTES, (r + 1) * REC_BYTES), r * REC_BYTES);
+      for (let b = 0; b < city.bayCount; b++) {
+        const o = owners[b]!;
+        if (o !== 0) out.set(all[o]!.subarray(b * size, (b + 1) * size), b * size);
       }
       sections.set(name, out);
     } else if (name.startsWith("rows.") || name.startsWith("q.")) {
@@ -126,10 +133,11 @@ export function splitCheckpoint(
       const reg = f64Of(b);
       for (const r of SUMMED_REGISTERS) reg[r] = 0;
       sections.set(name, new Uint8Array(reg.buffer));
-    } else if (name === "records") {
+    } else if (name.startsWith("bays.")) {
+      const size = bytesPerBay(city, name, b);
       const out = b.slice();
-      for (let r = 0; r < owners.length; r++)
-        if (owners[r] !== plan.index) out.fill(0, r * REC_BYTES, r * REC_BYTES + RB_DMODE);
+      for (let bay = 0; bay < city.bayCount; bay++)
+        if (owners[bay] !== plan.index) out.fill(0, bay * size, (bay + 1) * size);
       sections.set(name, out);
     } else sections.set(name, b.slice());
   }

@@ -11,7 +11,7 @@
  */
 import { admitEvents, applyEvents, R_HEAD, R_TAIL, R_UNSORTED } from "../occupancy/kernel.js";
 import { sortPending } from "../occupancy/pending.js";
-import type { EngineState } from "../occupancy/state.js";
+import type { EngineState, StateArray } from "../occupancy/state.js";
 import type { KernelKind } from "./kernel.js";
 import { SharedArena } from "./memory.js";
 import { compileKernelSync, instantiateKernel } from "./wasm.js";
@@ -56,7 +56,7 @@ export const OCCUPANCY_SLOTS = {
   T_REG: 0,
   T_P_TIME: 1,
   T_P_WORDS: 2,
-  T_REC: 3,
+  T_DEDUP: 3,
   T_ACC: 4,
   T_BAY_ZONE: 5,
   T_BAY_VEHICLE: 6,
@@ -80,6 +80,9 @@ export const OCCUPANCY_SLOTS = {
   T_SHARD_BAY_HI: 24,
   T_SHARD_ZONE_LO: 25,
   T_SHARD_ZONE_HI: 26,
+  T_DEDUP_MODE: 27,
+  T_BAY_TIME: 28,
+  T_BAY_STATE: 29,
   TABLE_F64: 128,
   F_LATENESS_MS: 0,
   F_TIMEOUT_MS: 1,
@@ -94,7 +97,7 @@ interface OccupancyExports {
   sortPending(tbl: number): void;
 }
 
-type Typed = Float64Array | Uint32Array | Int32Array | Uint8Array;
+type Typed = StateArray;
 type Ctor<T extends Typed> = { new (buffer: ArrayBufferLike, byteOffset: number, length: number): T };
 
 /** Plain single-buffer arrays of EngineState the kernel reads or writes, with their table slot. */
@@ -102,6 +105,10 @@ const ARRAYS = [
   ["reg", S.T_REG],
   ["pTime", S.T_P_TIME],
   ["pWords", S.T_P_WORDS],
+  ["dedup", S.T_DEDUP],
+  ["dedupMode", S.T_DEDUP_MODE],
+  ["bayTime", S.T_BAY_TIME],
+  ["bayState", S.T_BAY_STATE],
   ["bayZone", S.T_BAY_ZONE],
   ["bayVehicle", S.T_BAY_VEHICLE],
   ["zcRow", S.T_ZC_ROW],
@@ -224,7 +231,7 @@ export class WasmOccupancyKernel implements OccupancyKernel {
     const b = this.bound;
     return (
       s === this.state &&
-      b.length === 20 &&
+      b.length === 23 &&
       b[0] === s.pTime &&
       b[1] === s.pWords &&
       b[2] === s.lateIdx &&
@@ -236,7 +243,7 @@ export class WasmOccupancyKernel implements OccupancyKernel {
       b[8] === s.sIdx &&
       b[9] === s.sIdx2 &&
       b[10] === s.reg &&
-      b[11] === s.recU8 &&
+      b[11] === s.dedup &&
       b[12] === s.accF64 &&
       b[13] === s.bayZone &&
       b[14] === s.bayVehicle &&
@@ -244,7 +251,10 @@ export class WasmOccupancyKernel implements OccupancyKernel {
       b[16] === s.zoneDefaultClass &&
       b[17] === s.hBay &&
       b[18] === s.hCode &&
-      b[19] === s.hTime
+      b[19] === s.hTime &&
+      b[20] === s.dedupMode &&
+      b[21] === s.bayTime &&
+      b[22] === s.bayState
     );
   }
 
@@ -264,7 +274,7 @@ export class WasmOccupancyKernel implements OccupancyKernel {
       s.sIdx,
       s.sIdx2,
       s.reg,
-      s.recU8,
+      s.dedup,
       s.accF64,
       s.bayZone,
       s.bayVehicle,
@@ -273,6 +283,9 @@ export class WasmOccupancyKernel implements OccupancyKernel {
       s.hBay,
       s.hCode,
       s.hTime,
+      s.dedupMode,
+      s.bayTime,
+      s.bayState,
     ];
   }
 
@@ -306,16 +319,6 @@ export class WasmOccupancyKernel implements OccupancyKernel {
       fields[name] = moved;
       this.seen.set(name, moved);
       this.arena.u32()[t + slot] = moved.byteOffset;
-    }
-    if (this.seen.get("recU8") !== s.recU8) {
-      const at = this.arena.owns(s.recU8) ? s.recU8.byteOffset : this.moveBytes(s.recU8);
-      const n = s.recU8.byteLength;
-      const buf = this.arena.memory.buffer;
-      fields.recU8 = new Uint8Array(buf, at, n);
-      fields.recU32 = new Uint32Array(buf, at, n >> 2);
-      fields.recF64 = new Float64Array(buf, at, n >> 3);
-      this.seen.set("recU8", s.recU8);
-      this.arena.u32()[t + S.T_REC] = at;
     }
     if (this.seen.get("accF64") !== s.accF64) {
       const a = s.accF64;

@@ -36,18 +36,12 @@ test("the kernel's literal constants match the wire layout and catalogue", () =>
   expect(K.CLASSES).toBe(5);
   expect(L.KIND.payment_start).toBe(9);
   expect(L.KIND.enter_area).toBe(6);
-  // A bay record is 32 bytes and its fields do not overlap.
-  expect(K.REC_BYTES).toBe(32);
-  expect([
-    K.RF_SINCE * 8,
-    K.RF_LAST * 8,
-    K.RB_STATE,
-    K.RB_FLAGS,
-    K.RB_DMODE,
-    K.RU_ROW * 4,
-    K.RU_DHIGH * 4,
-    K.RU_DBITS * 4,
-  ]).toEqual([0, 8, 16, 17, 18, 20, 24, 28]);
+  // A bay's state and flags share one byte; its two times are 32-bit, relative to a base register.
+  expect(K.BS_STATE).toBe(3);
+  expect(K.OCCUPIED & ~K.BS_STATE).toBe(0);
+  expect((K.BF_ALL << K.BS_FLAGS) & 0xff).toBe(K.BF_ALL << K.BS_FLAGS);
+  expect([K.BT_SINCE, K.BT_LAST, K.DD_HIGH, K.DD_BITS]).toEqual([0, 1, 0, 1]);
+  expect(K.TIME_SPAN_MS).toBeLessThan(2 ** 31 - 7 * 24 * 3_600_000);
 });
 
 describe("ingest", () => {
@@ -329,17 +323,20 @@ describe("checkpoint", () => {
     const bytes = engine.checkpoint();
     expect(new TextDecoder().decode(bytes.subarray(4, 8))).toBe(CHECKPOINT_IDENTIFIER);
     const cp = Checkpoint.getRootAsCheckpoint(new ByteBuffer(bytes));
-    expect(cp.formatVersion()).toBe(1);
+    expect(cp.formatVersion()).toBe(2);
     expect(cp.city()).toBe(city.id);
     expect(cp.catalogHash()).toBe(city.catalogHash);
     expect(cp.watermarkMs()).toBe(T0 + 8 * MIN);
     expect(cp.maxEventMs()).toBe(T0 + 10 * MIN);
-    const names = Array.from({ length: cp.sectionsLength() }, (_, i) => cp.sections(i)!.name());
-    expect(names).toContain("records");
-    const records = Array.from({ length: cp.sectionsLength() }, (_, i) => cp.sections(i)!).find(
-      (s) => s.name() === "records",
-    )!;
-    expect(records.bytesLength()).toBe(32 * (city.deviceCount + city.zoneCount));
+    const size = (name: string) =>
+      Array.from({ length: cp.sectionsLength() }, (_, i) => cp.sections(i)!)
+        .find((s) => s.name() === name)!
+        .bytesLength();
+    // 9 bytes per bay, 9 per de-duplication slot (devices, then zones).
+    expect(size("bays.state")).toBe(city.bayCount);
+    expect(size("bays.time")).toBe(8 * city.bayCount);
+    expect(size("dedup.words")).toBe(8 * (city.deviceCount + city.zoneCount));
+    expect(size("dedup.mode")).toBe(city.deviceCount + city.zoneCount);
   });
 
   test("restore refuses another catalogue and conflicting options; takes non-semantic ones", () => {

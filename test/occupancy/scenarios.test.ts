@@ -401,3 +401,49 @@ test("snapshot: live counts per zone as of the watermark", () => {
   engine.close();
   expect(engine.snapshot().zoneOccupied[a]).toBe(2);
 });
+
+test("bay times stay exact across moves of the 32-bit time base; a stay over 24 days loses its start", () => {
+  const DAY = 24 * 60 * MIN;
+  // Daily windows, 7-day timeout: the time base moves every 12 days (windows ending > 2^30 ms past it).
+  const opts = { windowMs: DAY, sensorTimeoutMs: 7 * DAY };
+  const start = Math.floor(T0 / DAY) * DAY;
+  const events: CdsEvent[] = [...vacantAll(start + MIN)];
+  // Heartbeats every 5 days keep A1, A2 (occupied) and A4 (vacant) online; A3 falls silent after day 20.
+  for (let d = 5; d <= 45; d += 5) {
+    for (const b of ["A1", "A2", "A4"]) {
+      const occupied = (b === "A1" && d < 13) || (b === "A2" && d < 40);
+      if (b !== "A4" && !occupied) continue;
+      events.push(bayEvent("scheduled_report", b, start + d * DAY, { occupied }));
+    }
+    if (d <= 20) events.push(bayEvent("scheduled_report", "A3", start + d * DAY, { occupied: false }));
+  }
+  events.push(bayEvent("park_start", "A1", start + 2 * MIN), bayEvent("park_start", "A2", start + 3 * MIN));
+  // A1 leaves after 13 days (its start moved through one rebase); A2 after 40 days (over 24: start lost).
+  events.push(bayEvent("park_end", "A1", start + 13 * DAY + 5 * MIN));
+  events.push(bayEvent("park_end", "A2", start + 40 * DAY + 7 * MIN));
+  events.push(bayEvent("scheduled_report", "A4", start + 46 * DAY, { occupied: false }));
+  events.sort((a, b) => Number(a.event_time) - Number(b.event_time));
+  for (const kernel of ["js", "wasm"] as const) {
+    const engine = new OccupancyEngine(city, { ...opts, kernel });
+    const windows: WindowBatch[] = [];
+    const health: HealthEvent[] = [];
+    engine.windows$.subscribe((w) => windows.push(w));
+    engine.health$.subscribe((h) => health.push(...h.events));
+    engine.ingest(encodeEvents(events, city));
+    engine.close();
+    const day = (n: number) => rowOf(windows.find((w) => w.windowStart === start + n * DAY)!, "A", "car");
+    expect(day(13).departures).toBe(1);
+    expect(day(13).meanDwellMs).toBe(13 * DAY + 3 * MIN);
+    expect(day(40).departures).toBe(1);
+    expect(day(40).meanDwellMs).toBeNull();
+    // A3's last message was on day 20: silent exactly 7 days later, after two rebases.
+    expect(health.filter((h) => h.bay === "A3")).toEqual([
+      expect.objectContaining({ status: "silent", atMs: start + 27 * DAY }),
+    ]);
+    // Day 27: A3 silent from 00:00, A1 silent since day 20 (no message after it left): only A2 and A4 known.
+    expect(day(27).coverage).toBe(0.5);
+    expect(health.filter((h) => h.bay === "A1")).toEqual([
+      expect.objectContaining({ status: "silent", atMs: start + 20 * DAY + 5 * MIN }),
+    ]);
+  }
+});
