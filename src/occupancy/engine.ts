@@ -70,7 +70,7 @@ import type {
   LateReport,
   OccupancySnapshot,
 } from "./reports.js";
-import { EngineState, type StateArray } from "./state.js";
+import { ColdRows, EngineState, type StateArray } from "./state.js";
 import type { WindowBatch } from "./types.js";
 import { ClosedWindow, ColumnPool, closeWindow, openWindow, rebuildTimeouts } from "./windows.js";
 import { admitPayment, applyZoneEvent, expireSessions, PaymentBook } from "./zone-events.js";
@@ -370,10 +370,11 @@ export class OccupancyEngine {
       let method = s.rowDetection[r]!;
       let o = s.accU32[r * 16 + AU_OCC]!;
       let k = s.accU32[r * 16 + AU_KNOWN]!;
-      if (method === DETECTION.modelBased || (k === 0 && s.qKnown[r]! > 0)) {
+      const c = s.cold;
+      if (method === DETECTION.modelBased || (k === 0 && c !== null && c.qKnown[r]! > 0)) {
         method = DETECTION.modelBased;
-        o = s.qOcc[r]!;
-        k = s.qKnown[r]!;
+        o = c === null ? 0 : c.qOcc[r]!;
+        k = c === null ? 0 : c.qKnown[r]!;
       }
       const z = s.rowZone[r]!;
       const i = z * VEHICLE_CODES + s.rowVehicle[r]!;
@@ -624,7 +625,17 @@ export class OccupancyEngine {
     };
     this.check(reg, arrays, pTime, pWords, pay);
     // Commit.
-    for (const [, dst, src] of arrays) bytesOf(dst).set(bytesOf(src));
+    // Zone-event state is allocated only when the checkpoint holds some (see EngineState.coldRows).
+    const defaults = new Map(new ColdRows(s.rowCount).sections());
+    const isDefault = (name: string, a: StateArray): boolean => {
+      const d = defaults.get(name);
+      return d !== undefined && Buffer.compare(bytesOf(a), bytesOf(d)) === 0;
+    };
+    if (arrays.some(([name, , src]) => defaults.has(name) && !isDefault(name, src))) s.coldRows();
+    const destinations = new Map(s.sections());
+    for (const [name, , src] of arrays) {
+      if (s.cold !== null || !defaults.has(name)) bytesOf(destinations.get(name)!).set(bytesOf(src));
+    }
     s.reg.set(reg);
     s.reg[R_HEAD] = 0;
     s.reg[R_TAIL] = 0;

@@ -678,17 +678,18 @@ export function currentRow(s: EngineState, row: number): void {
   const epoch = s.reg[R_EPOCH]!;
   const w = s.windowMs;
   if (s.accU32[row * 16 + AU_EPOCH] !== epoch) resetRow(s.accF64, s.accU32, row, epoch, w);
-  if (s.coldEpoch[row] !== epoch) {
-    const occ = s.qOcc[row]!;
-    s.qOccMs[row] = occ * w;
-    s.qKnownMs[row] = s.qKnown[row]! * w;
-    s.qPeak[row] = occ;
-    s.qArrivals[row] = 0;
-    s.qDepartures[row] = 0;
-    s.qDwellSum[row] = 0;
-    s.qDwellCount[row] = 0;
-    s.driftWindow[row] = 0;
-    s.coldEpoch[row] = epoch;
+  const z = s.coldRows();
+  if (z.epoch[row] !== epoch) {
+    const occ = z.qOcc[row]!;
+    z.qOccMs[row] = occ * w;
+    z.qKnownMs[row] = z.qKnown[row]! * w;
+    z.qPeak[row] = occ;
+    z.qArrivals[row] = 0;
+    z.qDepartures[row] = 0;
+    z.qDwellSum[row] = 0;
+    z.qDwellCount[row] = 0;
+    z.driftWindow[row] = 0;
+    z.epoch[row] = epoch;
   }
 }
 
@@ -720,7 +721,8 @@ export function closeRows(
   const rowCapacity = s.rowCapacity;
   const rowDetection = s.rowDetection;
   const accEpoch = s.reg[R_EPOCH]!;
-  const coldEpoch = s.coldEpoch;
+  // Zone-event state (null in engines that never saw a zone event: then all of it is at its defaults).
+  const z = s.cold;
   for (let r = 0; r < n; r++) {
     const cap = rowCapacity[r]!;
     let method = rowDetection[r]!;
@@ -749,22 +751,22 @@ export function closeRows(
     }
     let cold = method === D_MODEL || knownMs === 0;
     if (cold && method !== D_MODEL)
-      cold = (coldEpoch[r] === accEpoch ? s.qKnownMs[r]! : s.qKnown[r]! * w) > 0;
+      cold = z !== null && (z.epoch[r] === accEpoch ? z.qKnownMs[r]! : z.qKnown[r]! * w) > 0;
     if (cold) {
       // Payments: the figure of modelBased rows, and the fallback of rows whose own method saw nothing.
       method = D_MODEL;
-      if (coldEpoch[r] === accEpoch) {
-        occMs = s.qOccMs[r]!;
-        knownMs = s.qKnownMs[r]!;
-        dwellSum = s.qDwellSum[r]!;
-        dwellCount = s.qDwellCount[r]!;
-        arrived = s.qArrivals[r]!;
-        departed = s.qDepartures[r]!;
-        peak = s.qPeak[r]!;
+      if (z !== null && z.epoch[r] === accEpoch) {
+        occMs = z.qOccMs[r]!;
+        knownMs = z.qKnownMs[r]!;
+        dwellSum = z.qDwellSum[r]!;
+        dwellCount = z.qDwellCount[r]!;
+        arrived = z.qArrivals[r]!;
+        departed = z.qDepartures[r]!;
+        peak = z.qPeak[r]!;
       } else {
-        peak = s.qOcc[r]!;
+        peak = z === null ? 0 : z.qOcc[r]!;
         occMs = peak * w;
-        knownMs = s.qKnown[r]! * w;
+        knownMs = z === null ? 0 : z.qKnown[r]! * w;
         dwellSum = 0;
         dwellCount = 0;
         arrived = 0;
@@ -786,10 +788,10 @@ export function closeRows(
     if (knownMs > 0) {
       if (method === D_SENSORS) conf = 1;
       else if (method === D_BALANCING) {
-        conf = cap / (cap + s.driftSinceReset[r]!);
-        drift = coldEpoch[r] === accEpoch ? s.driftWindow[r]! : 0;
+        conf = cap / (cap + (z === null ? 0 : z.driftSinceReset[r]!));
+        drift = z !== null && z.epoch[r] === accEpoch ? z.driftWindow[r]! : 0;
       } else if (method === D_MANUAL) {
-        const at = s.countTime[r]!;
+        const at = z === null ? -1 : z.countTime[r]!;
         conf = at < 0 ? 0 : 2 ** (-(endMs - at) / countHalfLifeMs);
       } else conf = MODEL_BASED_CONFIDENCE;
     }

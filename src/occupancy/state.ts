@@ -81,28 +81,8 @@ export class EngineState {
   readonly accF64: Float64Array;
   readonly accU32: Uint32Array;
 
-  // Rows, cold.
-  /** Time of the last attendant count, −1 when none. */
-  readonly countTime: Float64Array;
-  /** Gate balance (vehicles present by enter − exit, clamped). */
-  readonly balance: Float64Array;
-  /** Vehicles clamped away from the gate balance since the last attendant count. */
-  readonly driftSinceReset: Float64Array;
-  /** Vehicles clamped away in the open window. */
-  readonly driftWindow: Float64Array;
-  /** Window number (R_EPOCH) the row's cold window fields (payments, drift) belong to. */
-  readonly coldEpoch: Uint32Array;
-  // Payments per row (modelBased).
-  readonly qOpen: Uint32Array;
-  readonly qOcc: Uint32Array;
-  readonly qKnown: Uint32Array;
-  readonly qOccMs: Float64Array;
-  readonly qKnownMs: Float64Array;
-  readonly qPeak: Uint32Array;
-  readonly qArrivals: Uint32Array;
-  readonly qDepartures: Uint32Array;
-  readonly qDwellSum: Float64Array;
-  readonly qDwellCount: Uint32Array;
+  /** Rows' zone-event state (attendant counts, gate balance, payments); null until the first zone event. */
+  cold: ColdRows | null = null;
 
   // Pending events (sorted by the total order in [head, tail) once sortPending ran).
   pTime = new Float64Array(0);
@@ -179,22 +159,6 @@ export class EngineState {
     this.accF64 = new Float64Array(acc);
     this.accU32 = new Uint32Array(acc);
 
-    this.countTime = new Float64Array(rows).fill(-1);
-    this.balance = new Float64Array(rows);
-    this.driftSinceReset = new Float64Array(rows);
-    this.driftWindow = new Float64Array(rows);
-    this.coldEpoch = new Uint32Array(rows);
-    this.qOpen = new Uint32Array(rows);
-    this.qOcc = new Uint32Array(rows);
-    this.qKnown = new Uint32Array(rows);
-    this.qOccMs = new Float64Array(rows);
-    this.qKnownMs = new Float64Array(rows);
-    this.qPeak = new Uint32Array(rows);
-    this.qArrivals = new Uint32Array(rows);
-    this.qDepartures = new Uint32Array(rows);
-    this.qDwellSum = new Float64Array(rows);
-    this.qDwellCount = new Uint32Array(rows);
-
     const r = this.reg;
     r[R_MAX_SEEN] = Number.NEGATIVE_INFINITY;
     r[R_WATERMARK] = Number.NEGATIVE_INFINITY;
@@ -205,7 +169,16 @@ export class EngineState {
     r[R_TIME_BASE] = -1;
   }
 
-  /** The persistent arrays by checkpoint section name (pending, registers and payments are handled apart). */
+  /** The rows' zone-event state, allocated on first use (engines fed by bay sensors alone never need it). */
+  coldRows(): ColdRows {
+    if (this.cold === null) this.cold = new ColdRows(this.rowCount);
+    return this.cold;
+  }
+
+  /**
+   * The persistent arrays by checkpoint section name (pending, registers and payments are handled apart).
+   * Before the first zone event the cold sections are fresh default arrays, written but not kept.
+   */
   sections(): [string, StateArray][] {
     return [
       ["bays.state", this.bayState],
@@ -213,21 +186,7 @@ export class EngineState {
       ["dedup.words", this.dedup],
       ["dedup.mode", this.dedupMode],
       ["rows.acc", new Uint8Array(this.accF64.buffer, this.accF64.byteOffset, this.accF64.byteLength)],
-      ["rows.countTime", this.countTime],
-      ["rows.balance", this.balance],
-      ["rows.driftSinceReset", this.driftSinceReset],
-      ["rows.driftWindow", this.driftWindow],
-      ["rows.coldEpoch", this.coldEpoch],
-      ["q.open", this.qOpen],
-      ["q.occ", this.qOcc],
-      ["q.known", this.qKnown],
-      ["q.occMs", this.qOccMs],
-      ["q.knownMs", this.qKnownMs],
-      ["q.peak", this.qPeak],
-      ["q.arrivals", this.qArrivals],
-      ["q.departures", this.qDepartures],
-      ["q.dwellSum", this.qDwellSum],
-      ["q.dwellCount", this.qDwellCount],
+      ...(this.cold ?? new ColdRows(this.rowCount)).sections(),
     ];
   }
 
@@ -306,5 +265,72 @@ export class EngineState {
   /** Bay flags. */
   flagsOf(b: number): number {
     return this.bayState[b]! >>> BS_FLAGS;
+  }
+}
+
+/**
+ * Per window row, the state of zone events: attendant counts, gate balance and paid sessions (the
+ * modelBased figure). 88 bytes per row, allocated by EngineState.coldRows on the first zone event.
+ */
+export class ColdRows {
+  /** Time of the last attendant count, −1 when none. */
+  readonly countTime: Float64Array;
+  /** Gate balance (vehicles present by enter − exit, clamped). */
+  readonly balance: Float64Array;
+  /** Vehicles clamped away from the gate balance since the last attendant count. */
+  readonly driftSinceReset: Float64Array;
+  /** Vehicles clamped away in the open window. */
+  readonly driftWindow: Float64Array;
+  /** Window number (R_EPOCH) the window fields below and driftWindow belong to. */
+  readonly epoch: Uint32Array;
+  // Payments per row (modelBased), kept like the hot accumulators (kernel.ts).
+  readonly qOpen: Uint32Array;
+  readonly qOcc: Uint32Array;
+  readonly qKnown: Uint32Array;
+  readonly qOccMs: Float64Array;
+  readonly qKnownMs: Float64Array;
+  readonly qPeak: Uint32Array;
+  readonly qArrivals: Uint32Array;
+  readonly qDepartures: Uint32Array;
+  readonly qDwellSum: Float64Array;
+  readonly qDwellCount: Uint32Array;
+
+  constructor(rows: number) {
+    this.countTime = new Float64Array(rows).fill(-1);
+    this.balance = new Float64Array(rows);
+    this.driftSinceReset = new Float64Array(rows);
+    this.driftWindow = new Float64Array(rows);
+    this.epoch = new Uint32Array(rows);
+    this.qOpen = new Uint32Array(rows);
+    this.qOcc = new Uint32Array(rows);
+    this.qKnown = new Uint32Array(rows);
+    this.qOccMs = new Float64Array(rows);
+    this.qKnownMs = new Float64Array(rows);
+    this.qPeak = new Uint32Array(rows);
+    this.qArrivals = new Uint32Array(rows);
+    this.qDepartures = new Uint32Array(rows);
+    this.qDwellSum = new Float64Array(rows);
+    this.qDwellCount = new Uint32Array(rows);
+  }
+
+  /** Checkpoint sections (names of format 1 kept). */
+  sections(): [string, StateArray][] {
+    return [
+      ["rows.countTime", this.countTime],
+      ["rows.balance", this.balance],
+      ["rows.driftSinceReset", this.driftSinceReset],
+      ["rows.driftWindow", this.driftWindow],
+      ["rows.coldEpoch", this.epoch],
+      ["q.open", this.qOpen],
+      ["q.occ", this.qOcc],
+      ["q.known", this.qKnown],
+      ["q.occMs", this.qOccMs],
+      ["q.knownMs", this.qKnownMs],
+      ["q.peak", this.qPeak],
+      ["q.arrivals", this.qArrivals],
+      ["q.departures", this.qDepartures],
+      ["q.dwellSum", this.qDwellSum],
+      ["q.dwellCount", this.qDwellCount],
+    ];
   }
 }

@@ -167,29 +167,30 @@ export function applyZoneEvent(s: EngineState, book: PaymentBook): void {
   reg[R_APPLIED] = reg[R_APPLIED]! + 1;
   expireSessions(s, book, t);
   const row = zoneRowOf(s, target, kvf);
+  const c = s.coldRows();
   currentRow(s, row);
   if (kind === KIND.payment_start) {
     if (book.sessions.find(seq) >= 0) return;
     if (book.sessions.size >= book.sessions.max) closeOldestSession(s, book, t);
     book.sessions.open(seq, row, t);
-    s.qArrivals[row] = s.qArrivals[row]! + 1;
-    setPayments(s, row, s.qOpen[row]! + 1, t);
+    c.qArrivals[row] = c.qArrivals[row]! + 1;
+    setPayments(s, row, c.qOpen[row]! + 1, t);
     return;
   }
   if (kind === KIND.payment_end) {
-    s.qDepartures[row] = s.qDepartures[row]! + 1;
+    c.qDepartures[row] = c.qDepartures[row]! + 1;
     const at = book.sessions.find(seq);
     if (at < 0) {
-      setPayments(s, row, s.qOpen[row]!, t);
+      setPayments(s, row, c.qOpen[row]!, t);
       return;
     }
     const openRow = book.sessions.row(at);
     const startMs = book.sessions.start(at);
     book.sessions.close(at);
     currentRow(s, openRow);
-    s.qDwellSum[openRow] = s.qDwellSum[openRow]! + (t - startMs);
-    s.qDwellCount[openRow] = s.qDwellCount[openRow]! + 1;
-    setPayments(s, openRow, s.qOpen[openRow]! - 1, t);
+    c.qDwellSum[openRow] = c.qDwellSum[openRow]! + (t - startMs);
+    c.qDwellCount[openRow] = c.qDwellCount[openRow]! + 1;
+    setPayments(s, openRow, c.qOpen[openRow]! - 1, t);
     return;
   }
   const method = s.rowDetection[row]!;
@@ -197,12 +198,12 @@ export function applyZoneEvent(s: EngineState, book: PaymentBook): void {
   if (kind === KIND.manual_count) {
     const count = Math.min(Math.max(value, 0), cap);
     if (method === DETECTION.manual) {
-      s.countTime[row] = t;
+      c.countTime[row] = t;
       setPrimary(s, row, count, t);
     } else if (method === DETECTION.balancing) {
-      s.countTime[row] = t;
-      s.balance[row] = count;
-      s.driftSinceReset[row] = 0;
+      c.countTime[row] = t;
+      c.balance[row] = count;
+      c.driftSinceReset[row] = 0;
       setPrimary(s, row, count, t);
     }
     return;
@@ -217,12 +218,12 @@ export function applyZoneEvent(s: EngineState, book: PaymentBook): void {
   if (change > 0) s.accU32[row * 16 + AU_ARRIVALS] = s.accU32[row * 16 + AU_ARRIVALS]! + change;
   else s.accU32[row * 16 + AU_DEPARTURES] = s.accU32[row * 16 + AU_DEPARTURES]! - change;
   if (method === DETECTION.balancing) {
-    const raw = s.balance[row]! + change;
+    const raw = c.balance[row]! + change;
     const clamped = Math.min(Math.max(raw, 0), cap);
     const drift = Math.abs(raw - clamped);
-    s.balance[row] = clamped;
-    s.driftSinceReset[row] = s.driftSinceReset[row]! + drift;
-    s.driftWindow[row] = s.driftWindow[row]! + drift;
+    c.balance[row] = clamped;
+    c.driftSinceReset[row] = c.driftSinceReset[row]! + drift;
+    c.driftWindow[row] = c.driftWindow[row]! + drift;
     setPrimary(s, row, clamped, t);
   }
 }
@@ -237,7 +238,7 @@ export function expireSessions(s: EngineState, book: PaymentBook, limit: number)
     const row = book.sessions.row(at);
     book.sessions.close(at);
     s.reg[R_SESSIONS_EXPIRED] = s.reg[R_SESSIONS_EXPIRED]! + 1;
-    setPayments(s, row, s.qOpen[row]! - 1, deadline);
+    setPayments(s, row, s.coldRows().qOpen[row]! - 1, deadline);
   }
 }
 
@@ -247,7 +248,7 @@ function closeOldestSession(s: EngineState, book: PaymentBook, t: number): void 
   const row = book.sessions.row(at);
   book.sessions.close(at);
   s.reg[R_SESSIONS_EXPIRED] = s.reg[R_SESSIONS_EXPIRED]! + 1;
-  setPayments(s, row, s.qOpen[row]! - 1, t);
+  setPayments(s, row, s.coldRows().qOpen[row]! - 1, t);
 }
 
 /** Sets the primary method's occupied count of a row at time t; the row becomes known. */
@@ -272,19 +273,20 @@ function setPrimary(s: EngineState, row: number, count: number, t: number): void
 
 /** Sets the number of open paid sessions of a row at time t; occupied is that number clamped to capacity. */
 function setPayments(s: EngineState, row: number, open: number, t: number): void {
+  const c = s.coldRows();
   currentRow(s, row);
   const d = s.reg[R_WIN_END]! - t;
   const cap = s.rowCapacity[row]!;
-  s.qOpen[row] = open;
+  c.qOpen[row] = open;
   const count = Math.min(open, cap);
-  const old = s.qOcc[row]!;
+  const old = c.qOcc[row]!;
   if (count !== old) {
-    s.qOccMs[row] = s.qOccMs[row]! + (count - old) * d;
-    s.qOcc[row] = count;
+    c.qOccMs[row] = c.qOccMs[row]! + (count - old) * d;
+    c.qOcc[row] = count;
   }
-  if (count > s.qPeak[row]!) s.qPeak[row] = count;
-  if (s.qKnown[row]! !== cap) {
-    s.qKnownMs[row] = s.qKnownMs[row]! + (cap - s.qKnown[row]!) * d;
-    s.qKnown[row] = cap;
+  if (count > c.qPeak[row]!) c.qPeak[row] = count;
+  if (c.qKnown[row]! !== cap) {
+    c.qKnownMs[row] = c.qKnownMs[row]! + (cap - c.qKnown[row]!) * d;
+    c.qKnown[row] = cap;
   }
 }

@@ -339,6 +339,31 @@ describe("checkpoint", () => {
     expect(size("dedup.mode")).toBe(city.deviceCount + city.zoneCount);
   });
 
+  test("zone-event state is allocated on the first zone event, and restored only when it holds something", () => {
+    const coldOf = (e: OccupancyEngine) => (e as unknown as { s: { cold: unknown } }).s.cold;
+    const engine = new OccupancyEngine(city);
+    engine.ingest(encodeEvents([...reports(T0), bayEvent("park_start", "A1", T0 + 10 * MIN)], city));
+    expect(coldOf(engine)).toBeNull();
+    const bytes = engine.checkpoint();
+    const restored = OccupancyEngine.restore(city, bytes);
+    expect(coldOf(restored)).toBeNull();
+    expect(Buffer.compare(restored.checkpoint(), bytes)).toBe(0);
+    const count: CdsEvent = {
+      event_id: "count-1",
+      event_type: "manual_count",
+      event_time: T0 + 11 * MIN,
+      curb_zone_id: "B",
+      vehicle_type: "motorcycle",
+      vehicle_count: 3,
+    };
+    engine.ingest(encodeEvents([count, bayEvent("park_end", "A1", T0 + 20 * MIN)], city));
+    expect(coldOf(engine)).not.toBeNull();
+    const withCold = engine.checkpoint();
+    const again = OccupancyEngine.restore(city, withCold);
+    expect(coldOf(again)).not.toBeNull();
+    expect(Buffer.compare(again.checkpoint(), withCold)).toBe(0);
+  });
+
   test("restore refuses another catalogue and conflicting options; takes non-semantic ones", () => {
     const engine = new OccupancyEngine(city, { windowMs: 10 * MIN });
     const bytes = engine.checkpoint();
