@@ -135,8 +135,9 @@ export class OccupancyEngine {
   constructor(city: City, options: OccupancyOptions = {}) {
     this.city = city;
     this.options = resolveOptions(options);
-    this.s = new EngineState(city, this.options);
-    this.k = occupancyKernel(this.options.kernel).attach(this.s);
+    const kernel = occupancyKernel(this.options.kernel);
+    this.s = new EngineState(city, this.options, kernel.memory);
+    this.k = kernel.attach(this.s);
     this.book = new PaymentBook(
       this.options.sessionsMax,
       this.options.paymentKeysMax,

@@ -45,6 +45,25 @@ import type { ResolvedOptions } from "./options.js";
 /** A typed array of engine state (a checkpoint section). */
 export type StateArray = Uint8Array | Int32Array | Uint32Array | Float64Array;
 
+/**
+ * Where EngineState keeps the arrays the kernels touch: by default plain ArrayBuffers; the wasm kernel
+ * passes its shared memory, so the state is born where the kernel reads it (no copy, nothing twice).
+ */
+export interface StateMemory {
+  /** `bytes` zeroed bytes, 8-byte aligned: the buffer and the byte offset in it. */
+  alloc(bytes: number): { readonly buffer: ArrayBufferLike; readonly byteOffset: number };
+}
+
+type ArrayCtor<T extends StateArray> = {
+  new (buffer: ArrayBufferLike, byteOffset: number, length: number): T;
+  readonly BYTES_PER_ELEMENT: number;
+};
+
+/** Plain zeroed memory (the JavaScript kernel's). */
+const HEAP: StateMemory = {
+  alloc: (bytes) => ({ buffer: new ArrayBuffer(bytes), byteOffset: 0 }),
+};
+
 /** Engine state. Fields are public for the kernels; treat as internal. */
 export class EngineState {
   // Catalogue-derived, immutable.
@@ -69,7 +88,9 @@ export class EngineState {
   readonly latenessMs: number;
   readonly timeoutMs: number;
 
-  readonly reg = new Float64Array(REG_COUNT);
+  /** Where the kernel-touched arrays live. */
+  readonly memory: StateMemory;
+  readonly reg: Float64Array;
 
   // Bay columns and de-duplication columns (see the table above).
   readonly bayState: Uint8Array;
@@ -85,28 +106,44 @@ export class EngineState {
   cold: ColdRows | null = null;
 
   // Pending events (sorted by the total order in [head, tail) once sortPending ran).
-  pTime = new Float64Array(0);
-  pWords = new Uint32Array(0);
+  pTime: Float64Array;
+  pWords: Uint32Array;
   // Scratch for sorting.
-  sTime = new Float64Array(0);
-  sWords = new Uint32Array(0);
-  sIdx = new Uint32Array(0);
-  sIdx2 = new Uint32Array(0);
+  sTime: Float64Array;
+  sWords: Uint32Array;
+  sIdx: Uint32Array;
+  sIdx2: Uint32Array;
 
   // Timeout list of the open window, sorted by (time, bay).
-  toBay = new Uint32Array(64);
-  toTime = new Float64Array(64);
+  toBay: Uint32Array;
+  toTime: Float64Array;
 
   // Health log.
-  readonly hBay = new Uint32Array(HEALTH_LOG_SIZE);
-  readonly hCode = new Uint8Array(HEALTH_LOG_SIZE);
-  readonly hTime = new Float64Array(HEALTH_LOG_SIZE);
+  readonly hBay: Uint32Array;
+  readonly hCode: Uint8Array;
+  readonly hTime: Float64Array;
 
   // Late log: batch index and watermark at the time.
-  lateIdx = new Uint32Array(0);
-  lateWm = new Float64Array(0);
+  lateIdx: Uint32Array;
+  lateWm: Float64Array;
 
-  constructor(city: City, o: ResolvedOptions) {
+  constructor(city: City, o: ResolvedOptions, memory: StateMemory = HEAP) {
+    this.memory = memory;
+    const plain = memory === HEAP;
+    this.reg = this.array(Float64Array, REG_COUNT);
+    this.pTime = this.array(Float64Array, 0);
+    this.pWords = this.array(Uint32Array, 0);
+    this.sTime = this.array(Float64Array, 0);
+    this.sWords = this.array(Uint32Array, 0);
+    this.sIdx = this.array(Uint32Array, 0);
+    this.sIdx2 = this.array(Uint32Array, 0);
+    this.toBay = this.array(Uint32Array, 64);
+    this.toTime = this.array(Float64Array, 64);
+    this.hBay = this.array(Uint32Array, HEALTH_LOG_SIZE);
+    this.hCode = this.array(Uint8Array, HEALTH_LOG_SIZE);
+    this.hTime = this.array(Float64Array, HEALTH_LOG_SIZE);
+    this.lateIdx = this.array(Uint32Array, 0);
+    this.lateWm = this.array(Float64Array, 0);
     this.bayCount = city.bayCount;
     this.zoneCount = city.zoneCount;
     this.deviceCount = city.deviceCount;
@@ -114,11 +151,16 @@ export class EngineState {
     this.windowMs = o.windowMs;
     this.latenessMs = o.allowedLatenessMs;
     this.timeoutMs = o.sensorTimeoutMs;
-    this.bayZone = city.bayZone;
-    this.bayVehicle = city.bayVehicle;
+    // The kernels read the catalogue's bay columns: shared with the City, or copied into kernel memory.
+    this.bayZone = plain ? city.bayZone : this.array(Uint32Array, city.bayCount);
+    this.bayVehicle = plain ? city.bayVehicle : this.array(Uint8Array, city.bayCount);
+    if (!plain) {
+      this.bayZone.set(city.bayZone);
+      this.bayVehicle.set(city.bayVehicle);
+    }
 
     const zc = city.zoneCount * VEHICLE_CODES;
-    this.zcRow = new Int32Array(zc).fill(-1);
+    this.zcRow = this.array(Int32Array, zc).fill(-1);
     let rows = 0;
     for (let i = 0; i < zc; i++) if (i % VEHICLE_CODES !== 0 && city.capacity[i]! > 0) this.zcRow[i] = rows++;
     this.rowCount = rows;
@@ -134,7 +176,7 @@ export class EngineState {
       this.rowCapacity[r] = city.capacity[i]!;
       this.rowDetection[r] = city.detection[i]!;
     }
-    this.zoneDefaultClass = new Uint8Array(city.zoneCount);
+    this.zoneDefaultClass = this.array(Uint8Array, city.zoneCount);
     for (let z = 0; z < city.zoneCount; z++) {
       let best = 0;
       let bestKey = -1;
@@ -151,13 +193,12 @@ export class EngineState {
       this.zoneDefaultClass[z] = best;
     }
 
-    this.bayState = new Uint8Array(this.bayCount);
-    this.bayTime = new Int32Array(this.bayCount * 2);
-    this.dedup = new Uint32Array(this.recCount * 2);
-    this.dedupMode = new Uint8Array(this.recCount);
-    const acc = new ArrayBuffer(rows * ACC_BYTES);
-    this.accF64 = new Float64Array(acc);
-    this.accU32 = new Uint32Array(acc);
+    this.bayState = this.array(Uint8Array, this.bayCount);
+    this.bayTime = this.array(Int32Array, this.bayCount * 2);
+    this.dedup = this.array(Uint32Array, this.recCount * 2);
+    this.dedupMode = this.array(Uint8Array, this.recCount);
+    this.accF64 = this.array(Float64Array, (rows * ACC_BYTES) / 8);
+    this.accU32 = new Uint32Array(this.accF64.buffer, this.accF64.byteOffset, (rows * ACC_BYTES) / 4);
 
     const r = this.reg;
     r[R_MAX_SEEN] = Number.NEGATIVE_INFINITY;
@@ -214,8 +255,8 @@ export class EngineState {
     } else {
       // Here capacity < 2 × (live + extra) (else head ≥ live would have allowed compacting), so this grows.
       const cap = Math.max(1024, 2 * (live + extra));
-      const t = new Float64Array(cap);
-      const w = new Uint32Array(cap * PENDING_STRIDE);
+      const t = this.array(Float64Array, cap);
+      const w = this.array(Uint32Array, cap * PENDING_STRIDE);
       t.set(this.pTime.subarray(head, tail));
       w.set(this.pWords.subarray(head * PENDING_STRIDE, tail * PENDING_STRIDE));
       this.pTime = t;
@@ -226,11 +267,18 @@ export class EngineState {
     if (r[R_UNSORTED]! >= 0) r[R_UNSORTED] = r[R_UNSORTED]! - head;
   }
 
+  /** A zeroed array of n elements in this state's memory. */
+  private array<T extends StateArray>(ctor: ArrayCtor<T>, n: number): T {
+    // At least 8 bytes, so that no two arrays share an offset (kernels tell arrays apart by offset).
+    const { buffer, byteOffset } = this.memory.alloc(Math.max(8, n * ctor.BYTES_PER_ELEMENT));
+    return new ctor(buffer, byteOffset, n);
+  }
+
   /** Makes the late log hold at least n entries. */
   ensureLate(n: number): void {
     if (this.lateIdx.length >= n) return;
-    this.lateIdx = new Uint32Array(n);
-    this.lateWm = new Float64Array(n);
+    this.lateIdx = this.array(Uint32Array, n);
+    this.lateWm = this.array(Float64Array, n);
   }
 
   /** Makes the timeout list hold at least n entries. */
@@ -238,8 +286,8 @@ export class EngineState {
     if (this.toBay.length >= n) return;
     let cap = this.toBay.length;
     while (cap < n) cap *= 2;
-    const b = new Uint32Array(cap);
-    const t = new Float64Array(cap);
+    const b = this.array(Uint32Array, cap);
+    const t = this.array(Float64Array, cap);
     b.set(this.toBay);
     t.set(this.toTime);
     this.toBay = b;
@@ -251,10 +299,10 @@ export class EngineState {
     if (this.sTime.length >= n) return;
     let cap = Math.max(1024, this.sTime.length);
     while (cap < n) cap *= 2;
-    this.sTime = new Float64Array(cap);
-    this.sWords = new Uint32Array(cap * PENDING_STRIDE);
-    this.sIdx = new Uint32Array(cap);
-    this.sIdx2 = new Uint32Array(cap);
+    this.sTime = this.array(Float64Array, cap);
+    this.sWords = this.array(Uint32Array, cap * PENDING_STRIDE);
+    this.sIdx = this.array(Uint32Array, cap);
+    this.sIdx2 = this.array(Uint32Array, cap);
   }
 
   // Readers for tests and the snapshot (cold).

@@ -11,7 +11,7 @@
  */
 import { admitEvents, applyEvents, R_HEAD, R_TAIL, R_UNSORTED } from "../occupancy/kernel.js";
 import { sortPending } from "../occupancy/pending.js";
-import type { EngineState, StateArray } from "../occupancy/state.js";
+import type { EngineState, StateArray, StateMemory } from "../occupancy/state.js";
 import type { KernelKind } from "./kernel.js";
 import { SharedArena } from "./memory.js";
 import { compileKernelSync, instantiateKernel } from "./wasm.js";
@@ -22,6 +22,8 @@ export interface OccupancyKernel {
   readonly kind: KernelKind;
   /** Bytes of batches copied into kernel memory so far (0 for the JS kernel). */
   readonly copiedBytes: number;
+  /** Memory to create the engine state in (the wasm kernel's shared memory); undefined: plain memory. */
+  readonly memory?: StateMemory;
   /**
    * Prepares an engine state for this kernel (the wasm kernel moves its arrays into shared memory) and
    * returns the kernel. Call right after creating the state, before anything keeps references to its arrays.
@@ -177,6 +179,14 @@ export class WasmOccupancyKernel implements OccupancyKernel {
   private stageAt = 0;
   private stageBytes = 0;
   private readonly shard: ShardFilter | undefined;
+  /** The arena as state memory: an engine state created in it is read by the kernel in place. */
+  readonly memory: StateMemory = {
+    alloc: (bytes) => {
+      const at = this.arena.alloc(bytes, 64);
+      this.arena.u8().fill(0, at, at + bytes);
+      return { buffer: this.arena.memory.buffer, byteOffset: at };
+    },
+  };
 
   constructor(options: WasmOccupancyOptions = {}) {
     this.arena = options.arena ?? new SharedArena({ initialBytes: 4 << 20 });
