@@ -91,14 +91,6 @@ const BT_LAST = 4;
 // De-duplication columns: dedup 2 × u32 per slot (high, bits); dedupMode u8 per slot.
 const DD_HIGH = 0; // byte offset in a slot's 8 bytes of dedup
 const DD_BITS = 4;
-/** Events per touch pass (touchSlots / touchBays of src/occupancy/kernel.ts). */
-const TOUCH_BLOCK = 128;
-/** Where touch passes leave their loads; exported (touchSinkValue) so the optimizer keeps them. */
-let touchSink: u32 = 0;
-/** The last touch pass's fold of what it loaded (exists only so the passes' loads are not optimized away). */
-export function touchSinkValue(): u32 {
-  return touchSink;
-}
 // Row accumulator record: 64 bytes.
 const ACC_BYTES: usize = 64;
 const AB_OCC_MS = 0; // f64
@@ -197,9 +189,7 @@ export function admitEvents(tbl: usize, words: usize, from: i32, end: i32, baseT
   let late = 0;
   let unknown = 0;
   let i = from;
-  let touched = from;
   for (; i < end; i++) {
-    if (i === touched) touched = touchSlots(dedup, words, deviceCount, i, min(end, i + TOUCH_BLOCK));
     const o = words + usize(i) * (WORDS_PER_EVENT << 2);
     const kvf = load<u32>(o, W_KVF << 2);
     const kind = kvf & 0xff;
@@ -322,46 +312,6 @@ export function admitEvents(tbl: usize, words: usize, from: i32, end: i32, baseT
   return i;
 }
 
-/** touchSlots of src/occupancy/kernel.ts: loads the de-duplication words of events [from, end). */
-function touchSlots(dedup: usize, words: usize, deviceCount: u32, from: i32, end: i32): i32 {
-  let x: u32 = 0;
-  for (let i = from; i < end; i++) {
-    const o = words + usize(i) * (WORDS_PER_EVENT << 2);
-    const device = load<u32>(o, W_DEVICE << 2);
-    const target = load<u32>(o, W_TARGET << 2);
-    const zoneTarget = ((load<u32>(o, W_KVF << 2) >>> 16) & FLAG_ZONE) !== 0;
-    const slot = device !== NO_DEV ? device : zoneTarget ? deviceCount + target : target;
-    x ^= load<u32>(dedup + (usize(slot) << 3), DD_HIGH);
-  }
-  touchSink = x;
-  return end;
-}
-
-/** touchBays of src/occupancy/kernel.ts: loads the bay columns and rows of pending events [from, end). */
-function touchBays(tbl: usize, from: i32, end: i32, limit: f64): i32 {
-  const pTime = ptr(tbl, T_P_TIME);
-  const pWords = ptr(tbl, T_P_WORDS);
-  const bayState = ptr(tbl, T_BAY_STATE);
-  const bayTime = ptr(tbl, T_BAY_TIME);
-  const bayZone = ptr(tbl, T_BAY_ZONE);
-  const bayVehicle = ptr(tbl, T_BAY_VEHICLE);
-  const zcRow = ptr(tbl, T_ZC_ROW);
-  const acc = ptr(tbl, T_ACC);
-  let x: u32 = 0;
-  for (let i = from; i < end; i++) {
-    if (getF(pTime, i) >= limit) break;
-    const p = pWords + usize(i) * (PENDING_STRIDE << 2);
-    const kvf = load<u32>(p, 12);
-    if ((kvf & (FLAG_ZONE << 16)) !== 0 || (kvf & 0xff) >= K_ENTER) continue;
-    const b = load<u32>(p);
-    const row = load<i32>(zcRow + (usize(getU(bayZone, b) * CLASSES + u32(getB(bayVehicle, b))) << 2));
-    x ^= u32(getB(bayState, b)) ^ load<u32>(bayTime + (usize(b) << 3));
-    if (row >= 0) x ^= load<u32>(acc + usize(row) * ACC_BYTES, AB_EPOCH);
-  }
-  touchSink = x;
-  return end;
-}
-
 /** A bay's window row: zcRow[bayZone × CLASSES + bayVehicle] (every bay's zone and class has one). */
 function rowOf(bayZone: usize, bayVehicle: usize, zcRow: usize, b: u32): usize {
   return usize(load<u32>(zcRow + (usize(getU(bayZone, b) * CLASSES + u32(getB(bayVehicle, b))) << 2)));
@@ -421,9 +371,7 @@ export function applyEvents(tbl: usize, limit: f64): i32 {
   let decommissioned = 0;
   let silent = 0;
   let status = APPLY_DONE;
-  let touched = head;
   for (;;) {
-    if (head === touched) touched = touchBays(tbl, head, min(tail, head + TOUCH_BLOCK), limit);
     // Next: the event at head if it is below the limit; first the timeouts before it (or before the limit).
     const t = head < tail ? getF(pTime, head) : limit;
     const bound = Math.min(t, limit);

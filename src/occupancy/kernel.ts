@@ -258,9 +258,7 @@ export function admitEvents(
   let late = 0;
   let unknown = 0;
   let i = from;
-  let touched = from;
   for (; i < end; i++) {
-    if (i === touched) touched = touchSlots(s, words, i, Math.min(end, i + TOUCH_BLOCK));
     const o = i * WORDS_PER_EVENT;
     const kvf = words[o + W_KVF]!;
     const kind = kvf & 0xff;
@@ -428,9 +426,7 @@ export function applyEvents(s: EngineState, limit: number): number {
   let decommissioned = 0;
   let silent = 0;
   let status = APPLY_DONE;
-  let touched = head;
   for (;;) {
-    if (head === touched) touched = touchBays(s, head, Math.min(tail, head + TOUCH_BLOCK), limit);
     // Next: the event at head if it is below the limit; first the timeouts before it (or before the limit).
     const t = head < tail ? pTime[head]! : limit;
     const bound = Math.min(t, limit);
@@ -589,64 +585,6 @@ export function applyEvents(s: EngineState, limit: number): number {
   reg[R_DECOMMISSIONED] = reg[R_DECOMMISSIONED]! + decommissioned;
   reg[R_SILENT] = reg[R_SILENT]! + silent;
   return status;
-}
-
-/** Events per touch pass (see touchSlots). */
-const TOUCH_BLOCK = 128;
-/** Where touch passes leave their loads, so the compiler keeps them. */
-export let touchSink = 0;
-
-/**
- * Loads the de-duplication words of events [from, end) in a tight loop of independent loads, so their cache
- * lines arrive in parallel before admitEvents needs them one by one (a plain load is the only prefetch
- * JavaScript and wasm have). The records are scattered over megabytes; admitting them in order would wait for
- * each miss in turn behind the branches that depend on it. Results are unaffected.
- *
- * @returns `end`.
- */
-export function touchSlots(s: EngineState, words: Uint32Array, from: number, end: number): number {
-  const dedup = s.dedup;
-  const deviceCount = s.deviceCount;
-  let x = 0;
-  for (let i = from; i < end; i++) {
-    const o = i * WORDS_PER_EVENT;
-    const device = words[o + W_DEVICE]!;
-    const target = words[o + W_TARGET]!;
-    const zoneTarget = ((words[o + W_KVF]! >>> 16) & FLAG_ZONE) !== 0;
-    const slot = device !== NO_DEV ? device : zoneTarget ? deviceCount + target : target;
-    x ^= dedup[slot * 2 + DD_HIGH]!;
-  }
-  touchSink = x;
-  return end;
-}
-
-/**
- * Loads the bay records and window rows of pending events [from, end) below `limit`, like touchSlots does
- * for admission.
- *
- * @returns `end`.
- */
-export function touchBays(s: EngineState, from: number, end: number, limit: number): number {
-  const pTime = s.pTime;
-  const pWords = s.pWords;
-  const bayState = s.bayState;
-  const bayTime = s.bayTime;
-  const bayZone = s.bayZone;
-  const bayVehicle = s.bayVehicle;
-  const zcRow = s.zcRow;
-  const accU32 = s.accU32;
-  let x = 0;
-  for (let i = from; i < end; i++) {
-    if (pTime[i]! >= limit) break;
-    const p = i * PENDING_STRIDE;
-    const kvf = pWords[p + 3]!;
-    if ((kvf & (FLAG_ZONE << 16)) !== 0 || (kvf & 0xff) >= K_ENTER) continue;
-    const b = pWords[p]!;
-    const row = zcRow[bayZone[b]! * CLASSES + bayVehicle[b]!]!;
-    x ^= bayState[b]! ^ bayTime[b * 2]! ^ (row >= 0 ? accU32[row * 16 + AU_EPOCH]! : 0);
-  }
-  touchSink = x;
-  return end;
 }
 
 /**

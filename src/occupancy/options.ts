@@ -26,7 +26,8 @@ export interface OccupancyOptions {
   readonly allowedLatenessMs?: number;
   /**
    * A sensor with no message for this long becomes unknown (at last message + timeout, in event time) and is
-   * reported silent on `health$`. Must be at least `windowMs`. Default 14 400 000 (4 h: heartbeats usually
+   * reported silent on `health$`. At least `windowMs`, at most 7 days (bay times are 32-bit, see
+   * docs/OCCUPANCY.md). Default 14 400 000 (4 h: heartbeats usually
    * come every 3 h). Also the lifetime of a paid session that never ends. Cost: one O(bays) scan in a window
    * where a deadline may fall.
    */
