@@ -28,6 +28,16 @@ import { measureRuns } from "../runs.js";
 import { percentile } from "../stats.js";
 import { windowsJson } from "./occupancy.js";
 
+/** ShardedOccupancyOptions.checkpointEvery's default (batches kept in memory between shard checkpoints). */
+const CHECKPOINT_EVERY = 32;
+
+/** Size of the largest batch. */
+function maxBytes(batches: readonly Uint8Array[]): number {
+  let max = 0;
+  for (const b of batches) max = Math.max(max, b.byteLength);
+  return max;
+}
+
 /** Batch sizes measured; the first is the one of the unsuffixed cases (`single-thread`, `piscina-1`, ...). */
 export const ENGINE_BATCH_SIZES = [16_384, 1_024, 65_536] as const;
 
@@ -104,6 +114,9 @@ export async function engineCase(o: EngineCaseOptions): Promise<CaseSpec> {
             workers: o.workers,
             kernel: "wasm",
             pools: sharedPools(o.workers),
+            // Memory for the batches kept until the first shard checkpoint, touched untimed: a running
+            // gateway engine has it mapped already.
+            reserveBatchBytes: Math.min(o.batches.length, CHECKPOINT_EVERY) * 2 * maxBytes(o.batches),
           }),
           w,
         );

@@ -109,6 +109,20 @@ export class SharedArena {
     this.memory.grow(pages(bytes) - have / PAGE_BYTES);
   }
 
+  /**
+   * Touches `bytes` of memory past the allocation point (growing it as needed), so that allocations there
+   * take no page faults later. For engines that must not stall on the operating system once running.
+   *
+   * @throws ParkirRuntimeError("memory-exhausted") beyond `maximumBytes`.
+   */
+  prefault(bytes: number): void {
+    if (!(Number.isSafeInteger(bytes) && bytes >= 0)) throw new RangeError(`prefault: bad size ${bytes}`);
+    const end = this.top + bytes;
+    this.ensure(end);
+    const u8 = this.u8();
+    for (let p = this.top; p < end; p += 4096) u8[p] = 0;
+  }
+
   /** The allocation point, to pass to `release` later (scratch use). */
   mark(): number {
     return this.top;

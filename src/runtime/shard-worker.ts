@@ -140,7 +140,8 @@ function host(engineId: string, shard: ShardPlan, engine: OccupancyEngine): Host
 export function runShard(task: ShardTask, memory: WebAssembly.Memory): ShardReply {
   const { engineId, shard, command } = task;
   const make = (city: City, options: ShardEngineOptions, checkpoint?: Uint8Array): Hosted => {
-    const opts: OccupancyOptions = { ...options, kernel: "wasm", clock: () => 0 };
+    // Window columns are copied (own rows) inside the emission, so the engine may reuse its buffers.
+    const opts: OccupancyOptions = { ...options, kernel: "wasm", clock: () => 0, reuseWindowBuffers: true };
     const engine = withShard(shard, () =>
       checkpoint === undefined
         ? new OccupancyEngine(city, opts)

@@ -24,6 +24,25 @@ describe("SharedArena", () => {
     );
   });
 
+  it("prefault grows the memory past the allocation point without moving it or changing contents", () => {
+    const arena = new SharedArena({ initialBytes: 2 * PAGE_BYTES, maximumBytes: 16 * PAGE_BYTES });
+    const a = arena.alloc(64);
+    arena.u32()[a >> 2] = 7;
+    const top = arena.usedBytes;
+    arena.prefault(5 * PAGE_BYTES);
+    expect(arena.usedBytes).toBe(top);
+    expect(arena.byteLength).toBeGreaterThanOrEqual(top + 5 * PAGE_BYTES);
+    expect(arena.u32()[a >> 2]).toBe(7);
+    expect(
+      arena
+        .u8()
+        .subarray(top, top + 5 * PAGE_BYTES)
+        .every((x) => x === 0),
+    ).toBe(true);
+    expect(() => arena.prefault(64 * PAGE_BYTES)).toThrow(ParkirRuntimeError);
+    expect(() => arena.prefault(-1)).toThrow(RangeError);
+  });
+
   it("re-creates views when the memory grows and keeps their contents", () => {
     const arena = new SharedArena({ initialBytes: 2 * PAGE_BYTES, maximumBytes: 16 * PAGE_BYTES });
     const a = arena.alloc(64);
