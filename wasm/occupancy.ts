@@ -650,14 +650,96 @@ function insertionSort(tbl: usize, head: i32, from: i32, tail: i32): i32 {
   return tail;
 }
 
+// ---- radix sort of a run (wasm only) ----
+// The JS reference sorts a run with a merge sort over indices; here a stable LSD radix sort on the event
+// time (3 passes of 11 bits over time − the run's earliest, which spans at most the allowed lateness), then
+// an insertion sort by the rest of the total order inside each group of equal times. The order is total (equal
+// keys are identical events), so any correct sort leaves the same bytes: the differential tests compare them.
+const RADIX_BITS: u32 = 11;
+const RADIX_SIZE: u32 = 1 << RADIX_BITS;
+
+/**
+ * Sorts the indices of run [mid, mid + n) by the total order into `a` or `b` (both n u32); the sort scratch
+ * columns (sTime, sWords) serve as key and count space. Returns the buffer holding the result, or 0 when the
+ * run's times span 2^32 ms or more (the caller then merge-sorts).
+ */
+function radixRun(tbl: usize, a: usize, b: usize, mid: i32, n: i32): usize {
+  const pTime = ptr(tbl, T_P_TIME);
+  const pWords = ptr(tbl, T_P_WORDS);
+  let tmin = getF(pTime, mid);
+  let tmax = tmin;
+  for (let k = 1; k < n; k++) {
+    const t = getF(pTime, mid + k);
+    if (t < tmin) tmin = t;
+    if (t > tmax) tmax = t;
+  }
+  if (tmax - tmin >= 4294967296.0) return 0;
+  // Keys ping-pong in sWords (5 u32 per scratch event, so 2 n fit); counts in sTime (at least 1024 f64).
+  let ka = ptr(tbl, T_S_WORDS);
+  let kb = ka + (usize(n) << 2);
+  const counts = ptr(tbl, T_S_TIME);
+  for (let k = 0; k < n; k++) {
+    setU(a, u32(k), u32(mid + k));
+    setU(ka, u32(k), u32(getF(pTime, mid + k) - tmin));
+  }
+  for (let shift: u32 = 0; shift < 32; shift += RADIX_BITS) {
+    memory.fill(counts, 0, usize(RADIX_SIZE) << 2);
+    for (let k = 0; k < n; k++) {
+      const d = (getU(ka, u32(k)) >>> shift) & (RADIX_SIZE - 1);
+      setU(counts, d, getU(counts, d) + 1);
+    }
+    // One digit for every key: this pass would move nothing.
+    if (getU(counts, (getU(ka, 0) >>> shift) & (RADIX_SIZE - 1)) === u32(n)) continue;
+    let sum: u32 = 0;
+    for (let d: u32 = 0; d < RADIX_SIZE; d++) {
+      const c = getU(counts, d);
+      setU(counts, d, sum);
+      sum += c;
+    }
+    for (let k = 0; k < n; k++) {
+      const key = getU(ka, u32(k));
+      const d = (key >>> shift) & (RADIX_SIZE - 1);
+      const at = getU(counts, d);
+      setU(counts, d, at + 1);
+      setU(kb, at, key);
+      setU(b, at, getU(a, u32(k)));
+    }
+    const x = a;
+    a = b;
+    b = x;
+    const y = ka;
+    ka = kb;
+    kb = y;
+  }
+  // Equal times: insertion sort by the whole key (groups are small; identical events may stay in any order).
+  for (let k = 1; k < n; k++) {
+    const key = getU(ka, u32(k));
+    if (key !== getU(ka, u32(k - 1))) continue;
+    const v = getU(a, u32(k));
+    let j = k;
+    while (
+      j > 0 &&
+      getU(ka, u32(j - 1)) === key &&
+      comparePending(pTime, pWords, i32(v), i32(getU(a, u32(j - 1)))) < 0
+    ) {
+      setU(a, u32(j), getU(a, u32(j - 1)));
+      j--;
+    }
+    setU(a, u32(j), v);
+  }
+  return a;
+}
+
 function mergeRun(tbl: usize, head: i32, mid: i32, tail: i32): void {
   const pTime = ptr(tbl, T_P_TIME);
   const pWords = ptr(tbl, T_P_WORDS);
   const n = tail - mid;
   let a = ptr(tbl, T_S_IDX);
   let b = ptr(tbl, T_S_IDX2);
-  for (let k = 0; k < n; k++) setU(a, u32(k), u32(mid + k));
-  for (let width = 1; width < n; width *= 2) {
+  const radix = radixRun(tbl, a, b, mid, n);
+  if (radix !== 0) a = radix;
+  else for (let k = 0; k < n; k++) setU(a, u32(k), u32(mid + k));
+  for (let width = radix !== 0 ? n : 1; width < n; width *= 2) {
     for (let lo = 0; lo < n; lo += 2 * width) {
       const m = min<i32>(lo + width, n);
       const hi = min<i32>(lo + 2 * width, n);

@@ -1,0 +1,109 @@
+/**
+ * Sorting the pending buffer, on buffers large enough to leave the insertion sort: the JS reference (merge
+ * sort) and the wasm kernel (radix sort on time, then the rest of the key) must both leave exactly the bytes
+ * of a plain sort by the total order, ties and identical events included.
+ */
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { resolveOptions } from "../../src/occupancy/index.js";
+import { PENDING_STRIDE, R_HEAD, R_TAIL, R_UNSORTED } from "../../src/occupancy/kernel.js";
+import { comparePending, sortPending } from "../../src/occupancy/pending.js";
+import { EngineState } from "../../src/occupancy/state.js";
+import { kernelBuilt, wasmSupported } from "../../src/runtime/index.js";
+import { WasmOccupancyKernel } from "../../src/runtime/occupancy.js";
+import { sensorCity } from "../occupancy/fixtures.js";
+
+const city = sensorCity(4, 8);
+const T0 = Date.parse("2026-11-30T08:00:00+08:00");
+
+/** A state whose pending buffer holds `n` seeded events: a sorted prefix, then a run shuffled within `spreadMs`. */
+function filled(
+  memory: EngineState["memory"] | undefined,
+  seed: number,
+  n: number,
+  spreadMs: number,
+  prefix: number,
+) {
+  const s = new EngineState(city, resolveOptions({}), memory);
+  s.ensurePending(n);
+  let x = seed >>> 0 || 1;
+  const next = () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 2 ** 32;
+  };
+  for (let i = 0; i < n; i++) {
+    // Few distinct values per field, so equal times, equal keys and identical events all occur.
+    s.pTime[i] = T0 + Math.floor(i / 3) + Math.floor(next() * spreadMs);
+    const p = i * PENDING_STRIDE;
+    s.pWords[p] = Math.floor(next() * 4);
+    s.pWords[p + 1] = Math.floor(next() * 3);
+    s.pWords[p + 2] = Math.floor(next() * 2);
+    s.pWords[p + 3] = Math.floor(next() * 3);
+    s.pWords[p + 4] = Math.floor(next() * 2);
+  }
+  // The prefix [0, prefix) must already be in the total order (sortPending's precondition).
+  const order = Array.from({ length: prefix }, (_, i) => i).sort((a, b) =>
+    comparePending(s.pTime, s.pWords, a, b),
+  );
+  const t = order.map((i) => s.pTime[i]!);
+  const w = order.map((i) => Array.from(s.pWords.subarray(i * PENDING_STRIDE, (i + 1) * PENDING_STRIDE)));
+  for (let i = 0; i < prefix; i++) {
+    s.pTime[i] = t[i]!;
+    s.pWords.set(w[i]!, i * PENDING_STRIDE);
+  }
+  s.reg[R_HEAD] = 0;
+  s.reg[R_TAIL] = n;
+  s.reg[R_UNSORTED] = Math.max(1, prefix);
+  return s;
+}
+
+/** The pending events as byte strings, in buffer order. */
+function events(s: EngineState, n: number): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const w = Array.from(s.pWords.subarray(i * PENDING_STRIDE, (i + 1) * PENDING_STRIDE));
+    out.push(`${s.pTime[i]}:${w.join(",")}`);
+  }
+  return out;
+}
+
+function reference(seed: number, n: number, spreadMs: number, prefix: number): string[] {
+  const s = filled(undefined, seed, n, spreadMs, prefix);
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) =>
+    comparePending(s.pTime, s.pWords, a, b),
+  );
+  const all = events(s, n);
+  return order.map((i) => all[i]!);
+}
+
+const hasWasm = wasmSupported() && kernelBuilt("occupancy");
+
+describe("pending buffer sort (past the insertion sort's budget)", () => {
+  const arb = fc.record({
+    seed: fc.integer({ min: 1, max: 2 ** 31 - 1 }),
+    n: fc.integer({ min: 2, max: 40_000 }),
+    spreadMs: fc.constantFrom(0, 5, 1000, 60_000, 7 * 86_400_000),
+    prefixShare: fc.double({ min: 0, max: 0.9, noNaN: true }),
+  });
+
+  it("the JS merge sort and the wasm radix sort both give a plain sort's bytes", () => {
+    fc.assert(
+      fc.property(arb, ({ seed, n, spreadMs, prefixShare }) => {
+        const prefix = Math.floor(n * prefixShare);
+        const want = reference(seed, n, spreadMs, prefix);
+        const js = filled(undefined, seed, n, spreadMs, prefix);
+        sortPending(js);
+        expect(events(js, n)).toEqual(want);
+        if (!hasWasm) return;
+        const k = new WasmOccupancyKernel();
+        const w = filled(k.memory, seed, n, spreadMs, prefix);
+        k.attach(w).sortPending(w);
+        expect(events(w, n)).toEqual(want);
+        expect(w.reg[R_UNSORTED]).toBe(-1);
+      }),
+      { numRuns: 25 },
+    );
+  }, 120_000);
+});
