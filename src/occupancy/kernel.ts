@@ -640,7 +640,8 @@ export function closeRows(
   countHalfLifeMs: number,
   c: WindowColumns,
 ): void {
-  const n = s.rowCount;
+  // Rows [closeLo, closeHi): all of them, or a worker shard's own (the others' columns are left as they are).
+  const n = s.closeHi;
   const w = s.windowMs;
   const endMs = s.reg[R_WIN_END]!;
   const f = s.accF64;
@@ -661,7 +662,7 @@ export function closeRows(
   const accEpoch = s.reg[R_EPOCH]!;
   // Zone-event state (null in engines that never saw a zone event: then all of it is at its defaults).
   const z = s.cold;
-  for (let r = 0; r < n; r++) {
+  for (let r = s.closeLo; r < n; r++) {
     const cap = rowCapacity[r]!;
     let method = rowDetection[r]!;
     const a64 = r * 8;

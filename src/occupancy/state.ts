@@ -102,6 +102,10 @@ export class EngineState {
   readonly accF64: Float64Array;
   readonly accU32: Uint32Array;
 
+  /** Rows closeRows computes, [closeLo, closeHi): every row, unless a worker shard narrows it to its own. */
+  closeLo = 0;
+  closeHi: number;
+
   /** Rows' zone-event state (attendant counts, gate balance, payments); null until the first zone event. */
   cold: ColdRows | null = null;
 
@@ -164,6 +168,7 @@ export class EngineState {
     let rows = 0;
     for (let i = 0; i < zc; i++) if (i % VEHICLE_CODES !== 0 && city.capacity[i]! > 0) this.zcRow[i] = rows++;
     this.rowCount = rows;
+    this.closeHi = rows;
     this.rowZone = new Uint32Array(rows);
     this.rowVehicle = new Uint8Array(rows);
     this.rowCapacity = new Uint32Array(rows);

@@ -198,6 +198,16 @@ export class WasmOccupancyKernel implements OccupancyKernel {
 
   attach(s: EngineState): OccupancyKernel {
     this.bind(s);
+    const sh = this.shard;
+    if (sh !== undefined) {
+      // A shard's rows are those of its zones: contiguous, as rows are in zone order.
+      let lo = 0;
+      while (lo < s.rowCount && s.rowZone[lo]! < sh.zoneLo) lo++;
+      let hi = lo;
+      while (hi < s.rowCount && s.rowZone[hi]! < sh.zoneHi) hi++;
+      s.closeLo = lo;
+      s.closeHi = hi;
+    }
     return this;
   }
 
