@@ -1,6 +1,7 @@
 // Occupancy kernels: a line-by-line port of src/occupancy/kernel.ts (admitEvents, applyEvents, resetRow)
-// and src/occupancy/pending.ts (sortPending) to AssemblyScript. Same semantics, bit for bit: the JS code is
-// the reference and the differential tests in test/runtime compare both on random streams.
+// and src/occupancy/pending.ts (sortPending) to AssemblyScript, except that a run too far out of order for
+// the insertion sort is radix-sorted here (see radixRun) where the JS code merge-sorts it. Same results, bit
+// for bit: the JS code is the reference and the differential tests in test/runtime compare both.
 //
 // The engine state lives in the shared memory as the same typed arrays the JS engine uses (moved into the
 // arena by src/runtime/occupancy.ts). The caller describes it in a table: u32 byte offsets of every array at
