@@ -76,13 +76,13 @@ export function headline(results: BenchResults): HeadlineRow[] {
     (v) => `${v.toFixed(0)} B`,
     { text: "≤ 32 B", ok: (v) => v <= 32 },
   );
-  // The wasm kernel's state lives in a shared WebAssembly.Memory, which only the resident set shows.
+  // Issue 3 sets the target for the JS reference; the wasm kernel's figure is bytes allocated in its shared
+  // memory (the same state plus copies of the catalogue's bay columns it reads), shown for comparison.
   add(
-    "Engine state per bay (wasm kernel, RSS growth)",
+    "Engine state per bay (wasm kernel, allocated)",
     ["footprint", "engine-wasm"],
-    (a) => (a.stateRssBytesPerBay as number | undefined) ?? Number.NaN,
+    (a) => (a.stateBytesPerBay as number | undefined) ?? Number.NaN,
     (v) => `${v.toFixed(0)} B`,
-    { text: "≤ 32 B", ok: (v) => v <= 32 },
   );
   // Issue 4: pricing.
   add("Progressive tariff quotes (billBatch, JS)", ["pricing", "progressive-js"], rate, mps, {

@@ -87,7 +87,13 @@ async function main(): Promise<void> {
     const engine = new OccupancyEngine(city, { kernel: model === "engine" ? "js" : "wasm" });
     await gc();
     const end = process.memoryUsage();
-    stateBytes = end.heapUsed + end.external - (mid.heapUsed + mid.external);
+    // JS kernel: the engine's typed arrays are external memory. wasm kernel: they are allocated in the
+    // kernel's shared memory (counted as allocated, like the JS ones, not as the memory's reserved size).
+    const arena = (engine as unknown as { k: { arena?: { usedBytes: number } } }).k.arena;
+    stateBytes =
+      arena === undefined
+        ? end.heapUsed + end.external - (mid.heapUsed + mid.external)
+        : end.heapUsed - mid.heapUsed + arena.usedBytes;
     stateRssBytes = end.rss - mid.rss;
     held = { city, engine };
   } else if (model === "plain-map") held = buildPlainMap(doc);

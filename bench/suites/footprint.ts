@@ -107,7 +107,7 @@ export const footprintSuite: SuiteDefinition = {
         eventsPerOp: bays,
         extra: {
           kernel: "wasm",
-          note: 'the same with kernel: "wasm" (state moved into a shared WebAssembly.Memory, 16 MiB at least); state = what the engine adds to the city (same process)',
+          note: 'the same with kernel: "wasm" (state created in the kernel\'s shared WebAssembly.Memory, 4 MiB at least); state = what the engine allocates: JS heap growth plus the bytes it takes in that memory (same process)',
         },
         measure: () => engineFootprint("engine-wasm"),
       },
