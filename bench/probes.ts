@@ -1,0 +1,124 @@
+/**
+ * Probes behind figures quoted in docs/RUNTIME.md: not suites (nothing is compared side by side), just the
+ * measurements that explain where the engine's time goes. After `npm run build`:
+ *
+ *   node dist/bench/probes.js kernels [js|wasm] [bays] [in-order|shuffled]
+ *     The occupancy kernels alone: one engine state is fed all 1 M events of wasm-occupancy's feed
+ *     (admitEvents per 64k batch, one sort, then applyEvents window by window); best of 10, ns per event.
+ *   node dist/bench/probes.js page-faults
+ *     Copying a 1.5 MB batch into fresh shared memory vs into memory already touched.
+ */
+import { loadCity } from "../src/catalog/index.js";
+import { paluCatalog } from "../src/generate/index.js";
+import { resolveOptions } from "../src/occupancy/index.js";
+import { R_ACCEPTED, R_H_COUNT, R_HEAD, R_LATE_COUNT, R_TAIL, R_WIN_END } from "../src/occupancy/kernel.js";
+import { EngineState } from "../src/occupancy/state.js";
+import { openWindow } from "../src/occupancy/windows.js";
+import { JS_OCCUPANCY_KERNEL, WasmOccupancyKernel } from "../src/runtime/occupancy.js";
+import { type CdsEvent, EventBatchView, encodeEvents } from "../src/wire/index.js";
+import { scaleCity } from "./fixtures/city.js";
+import { synthEvents } from "./fixtures/events.js";
+import { createRng } from "./fixtures/prng.js";
+import { BENCH_SEED } from "./fixtures/workload.js";
+
+const EVENTS = 1 << 20;
+const BATCH = 65_536;
+
+function kernels(kind: string, bays: number, traffic: string): void {
+  if (kind !== "js" && kind !== "wasm") throw new Error(`kernels: kind must be js or wasm, got ${kind}`);
+  const city = loadCity(scaleCity(paluCatalog(), bays));
+  let events: CdsEvent[] = synthEvents(city, {
+    count: EVENTS,
+    seed: BENCH_SEED,
+    sensorsOnly: true,
+    meanGapMs: 5,
+  });
+  if (traffic === "shuffled") {
+    const rng = createRng(BENCH_SEED + 1);
+    const keyed = events.map((e, i) => ({ e, i, k: Number(e.event_time) + Math.floor(rng.next() * 60_000) }));
+    keyed.sort((a, b) => a.k - b.k || a.i - b.i);
+    events = keyed.map((x) => x.e);
+  } else if (traffic !== "in-order")
+    throw new Error(`kernels: traffic must be in-order or shuffled, got ${traffic}`);
+  const views: EventBatchView[] = [];
+  for (let i = 0; i < events.length; i += BATCH) {
+    const bytes = encodeEvents(events.slice(i, i + BATCH), city, undefined, { keepEventIds: false });
+    views.push(EventBatchView.from(bytes, { city }));
+  }
+  let admit = Number.POSITIVE_INFINITY;
+  let sort = Number.POSITIVE_INFINITY;
+  let apply = Number.POSITIVE_INFINITY;
+  for (let rep = 0; rep < 10; rep++) {
+    const wasm = kind === "wasm" ? new WasmOccupancyKernel() : null;
+    const s = new EngineState(city, resolveOptions({ pendingMax: 1 << 22 }), wasm?.memory);
+    const k = (wasm ?? JS_OCCUPANCY_KERNEL).attach(s);
+    // Room for every event, touched first so that page faults are not timed.
+    s.ensurePending(2 * EVENTS);
+    s.ensureLate(BATCH);
+    s.pTime.fill(1);
+    s.pWords.fill(1);
+    let ta = 0;
+    for (const v of views) {
+      const words = k.stage(v.words());
+      s.reg[R_LATE_COUNT] = 0;
+      const t0 = performance.now();
+      k.admitEvents(s, words, 0, v.length, v.baseTimeMs);
+      ta += performance.now() - t0;
+    }
+    let t0 = performance.now();
+    k.sortPending(s);
+    const ts = performance.now() - t0;
+    const w = s.windowMs;
+    openWindow(s, Math.floor(s.pTime[0]! / w) * w);
+    let tp = 0;
+    for (;;) {
+      const end = s.reg[R_WIN_END]!;
+      t0 = performance.now();
+      const status = k.applyEvents(s, end);
+      tp += performance.now() - t0;
+      if (s.reg[R_HEAD]! >= s.reg[R_TAIL]!) break;
+      s.reg[R_H_COUNT] = 0;
+      if (status === 0) openWindow(s, end);
+    }
+    const n = s.reg[R_ACCEPTED]!;
+    admit = Math.min(admit, (ta * 1e6) / n);
+    sort = Math.min(sort, (ts * 1e6) / n);
+    apply = Math.min(apply, (tp * 1e6) / n);
+  }
+  const f = (x: number) => x.toFixed(1);
+  console.log(
+    `${kind}, ${bays} bays, ${traffic}: admit ${f(admit)} ns/event, sort ${f(sort)}, apply ${f(apply)}`,
+  );
+}
+
+function pageFaults(): void {
+  const n = 1_572_864;
+  const src = new Uint8Array(n).map((_, i) => i);
+  const region = 2 << 20;
+  const mem = new WebAssembly.Memory({ initial: 64, maximum: 4096, shared: true });
+  let top = 64 * 65_536;
+  let t = performance.now();
+  for (let i = 0; i < 16; i++) {
+    const need = top + region - mem.buffer.byteLength;
+    if (need > 0) mem.grow(Math.ceil(need / 65_536));
+    new Uint8Array(mem.buffer, top, n).set(src);
+    top += region;
+  }
+  const fresh = (performance.now() - t) / 16;
+  t = performance.now();
+  for (let i = 0; i < 16; i++) new Uint8Array(mem.buffer, 64 * 65_536 + (i % 4) * region, n).set(src);
+  const touched = (performance.now() - t) / 16;
+  console.log(
+    `1.5 MB copy: into fresh memory ${fresh.toFixed(3)} ms, into touched memory ${touched.toFixed(3)} ms`,
+  );
+}
+
+const [probe, ...args] = process.argv.slice(2);
+if (probe === "kernels") kernels(args[0] ?? "wasm", Number(args[1] ?? 100_000), args[2] ?? "in-order");
+else if (probe === "page-faults") pageFaults();
+else {
+  console.error(
+    "usage: node dist/bench/probes.js kernels [js|wasm] [bays] [in-order|shuffled] | page-faults",
+  );
+  process.exitCode = 2;
+}
