@@ -41,6 +41,7 @@ const T_SHARD_ZONE_HI = 26;
 const T_DEDUP_MODE = 27;
 const T_BAY_TIME = 28;
 const T_BAY_STATE = 29;
+const T_BAY_ROW = 30;
 /** Byte offset of the f64 parameters in the table. */
 const TABLE_F64: usize = 128;
 const F_LATENESS_MS = 0;
@@ -314,8 +315,8 @@ export function admitEvents(tbl: usize, words: usize, from: i32, end: i32, baseT
 }
 
 /** A bay's window row: zcRow[bayZone × CLASSES + bayVehicle] (every bay's zone and class has one). */
-function rowOf(bayZone: usize, bayVehicle: usize, zcRow: usize, b: u32): usize {
-  return usize(load<u32>(zcRow + (usize(getU(bayZone, b) * CLASSES + u32(getB(bayVehicle, b))) << 2)));
+function rowOf(bayRow: usize, b: u32): usize {
+  return usize(getU(bayRow, b));
 }
 
 /** resetRow of src/occupancy/kernel.ts: a row's window fields for window `epoch`. */
@@ -341,8 +342,7 @@ export function applyEvents(tbl: usize, limit: f64): i32 {
   const pWords = ptr(tbl, T_P_WORDS);
   const bayState = ptr(tbl, T_BAY_STATE);
   const bayTime = ptr(tbl, T_BAY_TIME);
-  const bayVehicle = ptr(tbl, T_BAY_VEHICLE);
-  const zcRow = ptr(tbl, T_ZC_ROW);
+  const bayRow = ptr(tbl, T_BAY_ROW);
   const acc = ptr(tbl, T_ACC);
   const toBay = ptr(tbl, T_TO_BAY);
   const toTime = ptr(tbl, T_TO_TIME);
@@ -394,7 +394,7 @@ export function applyEvents(tbl: usize, limit: f64): i32 {
       )
         continue;
       const st = bs & BS_STATE;
-      const a = acc + rowOf(bayZone, bayVehicle, zcRow, b) * ACC_BYTES;
+      const a = acc + rowOf(bayRow, b) * ACC_BYTES;
       if (f64(load<u32>(a, AB_EPOCH)) !== epoch) resetRow(a, epoch, windowMs);
       const d = we - T;
       if (st === OCCUPIED) {
@@ -507,7 +507,7 @@ export function applyEvents(tbl: usize, limit: f64): i32 {
     }
     // comms_restored: back online (handled above); the state stays as it is until the sensor reports one.
     if (next !== st || departure !== 0 || arrival !== 0) {
-      const a = acc + rowOf(bayZone, bayVehicle, zcRow, b) * ACC_BYTES;
+      const a = acc + rowOf(bayRow, b) * ACC_BYTES;
       if (f64(load<u32>(a, AB_EPOCH)) !== epoch) resetRow(a, epoch, windowMs);
       store<u32>(a, load<u32>(a, AB_ARRIVALS) + arrival, AB_ARRIVALS);
       store<u32>(a, load<u32>(a, AB_DEPARTURES) + departure, AB_DEPARTURES);

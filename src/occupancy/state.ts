@@ -74,6 +74,11 @@ export class EngineState {
   readonly recCount: number;
   readonly bayZone: Uint32Array;
   readonly bayVehicle: Uint8Array;
+  /**
+   * Window row of each bay, zcRow[bayZone × 5 + bayVehicle]: kept in kernel memory only (the wasm kernel
+   * reads one array instead of three); empty in plain memory, where the JS kernel looks the row up.
+   */
+  readonly bayRow: Int32Array;
   /** Class used for a zone event with vehicle class 0. */
   readonly zoneDefaultClass: Uint8Array;
   /** Row of each zone × VEHICLE_CODES + class, or −1 when it has no capacity. */
@@ -181,6 +186,9 @@ export class EngineState {
       this.rowCapacity[r] = city.capacity[i]!;
       this.rowDetection[r] = city.detection[i]!;
     }
+    this.bayRow = this.array(Int32Array, plain ? 0 : city.bayCount);
+    for (let b = 0; b < this.bayRow.length; b++)
+      this.bayRow[b] = this.zcRow[this.bayZone[b]! * VEHICLE_CODES + this.bayVehicle[b]!]!;
     this.zoneDefaultClass = this.array(Uint8Array, city.zoneCount);
     for (let z = 0; z < city.zoneCount; z++) {
       let best = 0;

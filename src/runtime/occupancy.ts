@@ -9,6 +9,7 @@
  * and describes them to the kernel in a table of byte offsets. Batches already in the arena are read in
  * place; batches in the JavaScript heap are copied in once (`copiedBytes`).
  */
+import { VEHICLE_CODES } from "../catalog/vehicles.js";
 import { admitEvents, applyEvents, R_HEAD, R_TAIL, R_UNSORTED } from "../occupancy/kernel.js";
 import { sortPending } from "../occupancy/pending.js";
 import type { EngineState, StateArray, StateMemory } from "../occupancy/state.js";
@@ -85,6 +86,7 @@ export const OCCUPANCY_SLOTS = {
   T_DEDUP_MODE: 27,
   T_BAY_TIME: 28,
   T_BAY_STATE: 29,
+  T_BAY_ROW: 30,
   TABLE_F64: 128,
   F_LATENESS_MS: 0,
   F_TIMEOUT_MS: 1,
@@ -111,6 +113,7 @@ const ARRAYS = [
   ["dedupMode", S.T_DEDUP_MODE],
   ["bayTime", S.T_BAY_TIME],
   ["bayState", S.T_BAY_STATE],
+  ["bayRow", S.T_BAY_ROW],
   ["bayZone", S.T_BAY_ZONE],
   ["bayVehicle", S.T_BAY_VEHICLE],
   ["zcRow", S.T_ZC_ROW],
@@ -251,7 +254,7 @@ export class WasmOccupancyKernel implements OccupancyKernel {
     const b = this.bound;
     return (
       s === this.state &&
-      b.length === 23 &&
+      b.length === 24 &&
       b[0] === s.pTime &&
       b[1] === s.pWords &&
       b[2] === s.lateIdx &&
@@ -274,7 +277,8 @@ export class WasmOccupancyKernel implements OccupancyKernel {
       b[19] === s.hTime &&
       b[20] === s.dedupMode &&
       b[21] === s.bayTime &&
-      b[22] === s.bayState
+      b[22] === s.bayState &&
+      b[23] === s.bayRow
     );
   }
 
@@ -306,6 +310,7 @@ export class WasmOccupancyKernel implements OccupancyKernel {
       s.dedupMode,
       s.bayTime,
       s.bayState,
+      s.bayRow,
     ];
   }
 
@@ -332,6 +337,13 @@ export class WasmOccupancyKernel implements OccupancyKernel {
       }
     }
     const fields = s as unknown as Record<string, Typed>;
+    if (s.bayRow.length !== s.bayCount) {
+      // A state made in plain memory keeps no bay rows (the JS kernel looks them up); this kernel needs them.
+      const rows = new Int32Array(s.bayCount);
+      for (let b = 0; b < s.bayCount; b++)
+        rows[b] = s.zcRow[s.bayZone[b]! * VEHICLE_CODES + s.bayVehicle[b]!]!;
+      fields.bayRow = rows;
+    }
     for (const [name, slot] of ARRAYS) {
       const a = fields[name]!;
       if (this.seen.get(name) === a) continue;

@@ -6,11 +6,17 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { resolveOptions } from "../../src/occupancy/index.js";
-import { PENDING_STRIDE, R_HEAD, R_TAIL, R_UNSORTED } from "../../src/occupancy/kernel.js";
+import { PENDING_STRIDE, R_HEAD, R_TAIL, R_UNSORTED, R_WIN_END } from "../../src/occupancy/kernel.js";
 import { comparePending, sortPending } from "../../src/occupancy/pending.js";
 import { EngineState } from "../../src/occupancy/state.js";
+import { openWindow } from "../../src/occupancy/windows.js";
 import { kernelBuilt, wasmSupported } from "../../src/runtime/index.js";
-import { WasmOccupancyKernel } from "../../src/runtime/occupancy.js";
+import {
+  JS_OCCUPANCY_KERNEL,
+  type OccupancyKernel,
+  WasmOccupancyKernel,
+} from "../../src/runtime/occupancy.js";
+import { EventBatchView, encodeEvents } from "../../src/wire/index.js";
 import { sensorCity } from "../occupancy/fixtures.js";
 
 const city = sensorCity(4, 8);
@@ -106,4 +112,34 @@ describe("pending buffer sort (past the insertion sort's budget)", () => {
       { numRuns: 25 },
     );
   }, 120_000);
+});
+
+describe("wasm kernel on a state made in plain memory", () => {
+  it.skipIf(!hasWasm)(
+    "moves it into its memory, derives the bay rows it needs, and matches the JS kernel",
+    () => {
+      const batch = encodeEvents(
+        Array.from({ length: 40 }, (_, i) => ({
+          event_id: `e${i}`,
+          event_type: i % 3 === 0 ? ("park_end" as const) : ("park_start" as const),
+          event_time: T0 + i * 1000,
+          curb_space_id: `Z${i % 4}-B${(i * 7) % 8}`,
+        })),
+        city,
+      );
+      const view = EventBatchView.from(batch, { city });
+      const run = (kernel: OccupancyKernel) => {
+        const s = new EngineState(city, resolveOptions({}));
+        const k = kernel.attach(s);
+        s.ensurePending(view.length);
+        s.ensureLate(view.length);
+        k.admitEvents(s, k.stage(view.words()), 0, view.length, view.baseTimeMs);
+        k.sortPending(s);
+        openWindow(s, Math.floor(s.pTime[0]! / s.windowMs) * s.windowMs);
+        k.applyEvents(s, s.reg[R_WIN_END]!);
+        return [Array.from(s.reg), Array.from(s.bayState), Array.from(s.bayTime), Array.from(s.accU32)];
+      };
+      expect(run(new WasmOccupancyKernel())).toEqual(run(JS_OCCUPANCY_KERNEL));
+    },
+  );
 });
