@@ -14,7 +14,8 @@
  * then one per zone, for zone events without a device), 9 bytes in two columns that only admission touches:
  * dedup[2 i] (highest sequence number seen, or the newest id hash), dedup[2 i + 1] (bit k: sequence
  * high − 1 − k seen; or the previous id hash) and dedupMode[i] (0 empty, 1 sequence window, 2 id hashes).
- * A bay's window row is not stored: it is zcRow[bayZone × 5 + bayVehicle], from the catalogue.
+ * A bay's window row is zcRow[bayZone × 5 + bayVehicle], from the catalogue; the JS kernel looks it up, the
+ * wasm kernel keeps it per bay in its own memory (bayRow, see fillBayRows).
  *
  * Per window row (a zone and vehicle class with capacity): a 64-byte record of the accumulators the kernel
  * touches (occupied/known counts and bay-ms, peak, arrivals, departures, dwell, and the window number they
@@ -187,8 +188,7 @@ export class EngineState {
       this.rowDetection[r] = city.detection[i]!;
     }
     this.bayRow = this.array(Int32Array, plain ? 0 : city.bayCount);
-    for (let b = 0; b < this.bayRow.length; b++)
-      this.bayRow[b] = this.zcRow[this.bayZone[b]! * VEHICLE_CODES + this.bayVehicle[b]!]!;
+    if (!plain) fillBayRows(this, this.bayRow);
     this.zoneDefaultClass = this.array(Uint8Array, city.zoneCount);
     for (let z = 0; z < city.zoneCount; z++) {
       let best = 0;
@@ -394,4 +394,9 @@ export class ColdRows {
       ["q.dwellCount", this.qDwellCount],
     ];
   }
+}
+
+/** Writes each bay's window row, zcRow[bayZone × VEHICLE_CODES + bayVehicle], into `out` (one per bay). */
+export function fillBayRows(s: EngineState, out: Int32Array): void {
+  for (let b = 0; b < s.bayCount; b++) out[b] = s.zcRow[s.bayZone[b]! * VEHICLE_CODES + s.bayVehicle[b]!]!;
 }

@@ -9,10 +9,9 @@
  * and describes them to the kernel in a table of byte offsets. Batches already in the arena are read in
  * place; batches in the JavaScript heap are copied in once (`copiedBytes`).
  */
-import { VEHICLE_CODES } from "../catalog/vehicles.js";
 import { admitEvents, applyEvents, R_HEAD, R_TAIL, R_UNSORTED } from "../occupancy/kernel.js";
 import { sortPending } from "../occupancy/pending.js";
-import type { EngineState, StateArray, StateMemory } from "../occupancy/state.js";
+import { type EngineState, fillBayRows, type StateArray, type StateMemory } from "../occupancy/state.js";
 import type { KernelKind } from "./kernel.js";
 import { SharedArena } from "./memory.js";
 import { compileKernelSync, instantiateKernel } from "./wasm.js";
@@ -340,8 +339,7 @@ export class WasmOccupancyKernel implements OccupancyKernel {
     if (s.bayRow.length !== s.bayCount) {
       // A state made in plain memory keeps no bay rows (the JS kernel looks them up); this kernel needs them.
       const rows = new Int32Array(s.bayCount);
-      for (let b = 0; b < s.bayCount; b++)
-        rows[b] = s.zcRow[s.bayZone[b]! * VEHICLE_CODES + s.bayVehicle[b]!]!;
+      fillBayRows(s, rows);
       fields.bayRow = rows;
     }
     for (const [name, slot] of ARRAYS) {
