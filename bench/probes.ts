@@ -7,14 +7,18 @@
  *     (admitEvents per 64k batch, one sort, then applyEvents window by window); best of 10, ns per event.
  *   node dist/bench/probes.js page-faults
  *     Copying a 1.5 MB batch into fresh shared memory vs into memory already touched.
+ *   node dist/bench/probes.js shard [shards]
+ *     The work of the first of `shards` worker shards, in this thread: an engine with that shard's filter
+ *     fed all 1 M events (in order) and closed; median of 10, ms. Compare shards 1 and 2.
  */
 import { loadCity } from "../src/catalog/index.js";
 import { paluCatalog } from "../src/generate/index.js";
-import { resolveOptions } from "../src/occupancy/index.js";
+import { OccupancyEngine, resolveOptions } from "../src/occupancy/index.js";
 import { R_ACCEPTED, R_H_COUNT, R_HEAD, R_LATE_COUNT, R_TAIL, R_WIN_END } from "../src/occupancy/kernel.js";
 import { EngineState } from "../src/occupancy/state.js";
 import { openWindow } from "../src/occupancy/windows.js";
-import { JS_OCCUPANCY_KERNEL, WasmOccupancyKernel } from "../src/runtime/occupancy.js";
+import { JS_OCCUPANCY_KERNEL, WasmOccupancyKernel, withShard } from "../src/runtime/occupancy.js";
+import { planShards } from "../src/runtime/shards.js";
 import { type CdsEvent, EventBatchView, encodeEvents } from "../src/wire/index.js";
 import { scaleCity } from "./fixtures/city.js";
 import { synthEvents } from "./fixtures/events.js";
@@ -24,8 +28,8 @@ import { BENCH_SEED } from "./fixtures/workload.js";
 const EVENTS = 1 << 20;
 const BATCH = 65_536;
 
-function kernels(kind: string, bays: number, traffic: string): void {
-  if (kind !== "js" && kind !== "wasm") throw new Error(`kernels: kind must be js or wasm, got ${kind}`);
+/** The wasm-occupancy feed: the Palu catalogue scaled to `bays` and 1 M bay-sensor events in 64k batches. */
+function feed(bays: number, traffic: string) {
   const city = loadCity(scaleCity(paluCatalog(), bays));
   let events: CdsEvent[] = synthEvents(city, {
     count: EVENTS,
@@ -38,13 +42,17 @@ function kernels(kind: string, bays: number, traffic: string): void {
     const keyed = events.map((e, i) => ({ e, i, k: Number(e.event_time) + Math.floor(rng.next() * 60_000) }));
     keyed.sort((a, b) => a.k - b.k || a.i - b.i);
     events = keyed.map((x) => x.e);
-  } else if (traffic !== "in-order")
-    throw new Error(`kernels: traffic must be in-order or shuffled, got ${traffic}`);
-  const views: EventBatchView[] = [];
-  for (let i = 0; i < events.length; i += BATCH) {
-    const bytes = encodeEvents(events.slice(i, i + BATCH), city, undefined, { keepEventIds: false });
-    views.push(EventBatchView.from(bytes, { city }));
-  }
+  } else if (traffic !== "in-order") throw new Error(`traffic must be in-order or shuffled, got ${traffic}`);
+  const batches: Uint8Array[] = [];
+  for (let i = 0; i < events.length; i += BATCH)
+    batches.push(encodeEvents(events.slice(i, i + BATCH), city, undefined, { keepEventIds: false }));
+  return { city, batches };
+}
+
+function kernels(kind: string, bays: number, traffic: string): void {
+  if (kind !== "js" && kind !== "wasm") throw new Error(`kernels: kind must be js or wasm, got ${kind}`);
+  const { city, batches } = feed(bays, traffic);
+  const views = batches.map((b) => EventBatchView.from(b, { city }));
   let admit = Number.POSITIVE_INFINITY;
   let sort = Number.POSITIVE_INFINITY;
   let apply = Number.POSITIVE_INFINITY;
@@ -113,12 +121,34 @@ function pageFaults(): void {
   );
 }
 
+function shard(shards: number): void {
+  const { city, batches } = feed(100_000, "in-order");
+  const plan = planShards(city, shards)[0]!;
+  const times: number[] = [];
+  for (let rep = 0; rep < 10; rep++) {
+    // As a worker runs it (src/runtime/shard-worker.ts): wasm kernel, shard filter, reused window buffers.
+    const engine = withShard(
+      plan,
+      () => new OccupancyEngine(city, { kernel: "wasm", reuseWindowBuffers: true }),
+    );
+    const t0 = performance.now();
+    for (const b of batches) engine.ingest(b);
+    engine.close();
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  console.log(
+    `first of ${shards} shard(s), 100000 bays, in order: median ${times[5]!.toFixed(1)} ms for ${EVENTS} events`,
+  );
+}
+
 const [probe, ...args] = process.argv.slice(2);
 if (probe === "kernels") kernels(args[0] ?? "wasm", Number(args[1] ?? 100_000), args[2] ?? "in-order");
 else if (probe === "page-faults") pageFaults();
+else if (probe === "shard") shard(Number(args[0] ?? 2));
 else {
   console.error(
-    "usage: node dist/bench/probes.js kernels [js|wasm] [bays] [in-order|shuffled] | page-faults",
+    "usage: node dist/bench/probes.js kernels [js|wasm] [bays] [in-order|shuffled] | page-faults | shard [shards]",
   );
   process.exitCode = 2;
 }
