@@ -1,4 +1,4 @@
-// Occupancy kernels: a line-by-line port of src/occupancy/kernel.ts (admitEvents, applyEvents, resetRow)
+// Occupancy kernels: a line-by-line port of src/occupancy/kernel.ts (admitEvents, applyEvents)
 // and src/occupancy/pending.ts (sortPending) to AssemblyScript, except that a run too far out of order for
 // the insertion sort is radix-sorted here (see radixRun) where the JS code merge-sorts it. Same results, bit
 // for bit: the JS code is the reference and the differential tests in test/runtime compare both.
@@ -46,7 +46,6 @@ const T_BAY_ROW = 30;
 const TABLE_F64: usize = 128;
 const F_LATENESS_MS = 0;
 const F_TIMEOUT_MS = 1;
-const F_WINDOW_MS = 2;
 
 // ---- registers (src/occupancy/kernel.ts R_*) ----
 const R_MAX_SEEN = 0;
@@ -69,7 +68,6 @@ const R_LOST = 21;
 const R_DECOMMISSIONED = 22;
 const R_RECOVERED = 23;
 const R_TIME_BASE = 18;
-const R_EPOCH = 26;
 
 // ---- constants (src/occupancy/kernel.ts) ----
 const UNKNOWN: u8 = 0;
@@ -104,7 +102,7 @@ const AB_PEAK = 32; // u32 (AU_PEAK 8)
 const AB_ARRIVALS = 36; // u32 (AU_ARRIVALS 9)
 const AB_DEPARTURES = 40; // u32 (AU_DEPARTURES 10)
 const AB_DWELL_COUNT = 44; // u32 (AU_DWELL_COUNT 11)
-const AB_EPOCH = 48; // u32 (AU_EPOCH 12)
+// AB_EPOCH = 48: u32 (AU_EPOCH 12), kept by closeRows on the host; nothing here reads it.
 const PENDING_STRIDE = 5;
 const HEALTH_LOG_SIZE = 4096;
 const FLAG_ID_HASH: u32 = 1;
@@ -319,17 +317,12 @@ function rowOf(bayRow: usize, b: u32): usize {
   return usize(getU(bayRow, b));
 }
 
-/** resetRow of src/occupancy/kernel.ts: a row's window fields for window `epoch`. */
-function resetRow(a: usize, epoch: f64, windowMs: f64): void {
-  const occ = load<u32>(a, AB_OCC);
-  store<f64>(a, f64(occ) * windowMs, AB_OCC_MS);
-  store<f64>(a, f64(load<u32>(a, AB_KNOWN)) * windowMs, AB_KNOWN_MS);
-  store<f64>(a, 0, AB_DWELL_SUM);
-  store<u32>(a, occ, AB_PEAK);
-  store<u32>(a, 0, AB_ARRIVALS);
-  store<u32>(a, 0, AB_DEPARTURES);
-  store<u32>(a, 0, AB_DWELL_COUNT);
-  store<u32>(a, u32(epoch), AB_EPOCH);
+/** State after an online sensor's event, by fast-path code (NEXT_STATE of src/occupancy/kernel.ts). */
+const NEXT_STATE: u32 = u32(OCCUPIED) | (u32(VACANT) << 2) | (u32(VACANT) << 4) | (u32(OCCUPIED) << 6);
+
+/** 1 when `x` is not 0, else 0, without a branch (nonZero of src/occupancy/kernel.ts). */
+function nonZero(x: u32): u32 {
+  return (x | (0 - x)) >>> 31;
 }
 
 /**
@@ -350,7 +343,6 @@ export function applyEvents(tbl: usize, limit: f64): i32 {
   const hCode = ptr(tbl, T_H_CODE);
   const hTime = ptr(tbl, T_H_TIME);
   const timeoutMs = param(tbl, F_TIMEOUT_MS);
-  const windowMs = param(tbl, F_WINDOW_MS);
   const sharded = load<u32>(tbl + (usize(T_SHARDED) << 2)) !== 0;
   const shardIndex = load<u32>(tbl + (usize(T_SHARD_INDEX) << 2));
   const bayLo = load<u32>(tbl + (usize(T_SHARD_BAY_LO) << 2));
@@ -358,7 +350,6 @@ export function applyEvents(tbl: usize, limit: f64): i32 {
   const zoneLo = load<u32>(tbl + (usize(T_SHARD_ZONE_LO) << 2));
   const zoneHi = load<u32>(tbl + (usize(T_SHARD_ZONE_HI) << 2));
   const bayZone = ptr(tbl, T_BAY_ZONE);
-  const epoch = reg(rg, R_EPOCH);
   const we = reg(rg, R_WIN_END);
   const base = reg(rg, R_TIME_BASE);
   const tail = i32(reg(rg, R_TAIL));
@@ -395,7 +386,6 @@ export function applyEvents(tbl: usize, limit: f64): i32 {
         continue;
       const st = bs & BS_STATE;
       const a = acc + rowOf(bayRow, b) * ACC_BYTES;
-      if (f64(load<u32>(a, AB_EPOCH)) !== epoch) resetRow(a, epoch, windowMs);
       const d = we - T;
       if (st === OCCUPIED) {
         store<u32>(a, load<u32>(a, AB_OCC) - 1, AB_OCC);
@@ -450,6 +440,42 @@ export function applyEvents(tbl: usize, limit: f64): i32 {
     const bs = getB(bayState, b);
     const st = bs & BS_STATE;
     let fl = bs >> BS_FLAGS;
+    if (kind <= K_REPORT && (fl & BF_OFFLINE) === 0) {
+      // Fast path of src/occupancy/kernel.ts (park_start, park_end, scheduled_report from an online sensor),
+      // without a branch on the data.
+      const code = kind + ((kind >>> 1) & nonZero(load<u32>(p, 8)));
+      const next = (NEXT_STATE >>> (code << 1)) & 3;
+      const st32 = u32(st);
+      const changed = nonZero(next ^ st32);
+      const arrival = changed & (nonZero(code) ^ 1);
+      const departure = changed & (nonZero(code ^ 1) ^ 1);
+      const wasOcc = st32 >>> 1;
+      const dOcc = i32(next >>> 1) - i32(wasOcc);
+      const dKnown = changed & (nonZero(st32) ^ 1);
+      const since = load<i32>(bt, BT_SINCE);
+      const fl32 = u32(fl);
+      const dwellOk = departure & wasOcc & (fl32 >>> 1);
+      const dwell = t - (base + f64(since));
+      const rel = i32(t - base);
+      store<i32>(bt, since ^ ((since ^ rel) & -i32(changed)), BT_SINCE);
+      store<i32>(bt, rel, BT_LAST);
+      const nf = (fl32 | u32(BF_HAS_MSG) | (arrival << 1)) & ~((changed & (code >>> 1)) << 1);
+      setB(bayState, b, u8(next | (nf << BS_FLAGS)));
+      const a = acc + rowOf(bayRow, b) * ACC_BYTES;
+      const d = we - t;
+      const occ = load<u32>(a, AB_OCC) + u32(dOcc);
+      store<u32>(a, occ, AB_OCC);
+      store<f64>(a, load<f64>(a, AB_OCC_MS) + f64(dOcc) * d, AB_OCC_MS);
+      const peak = load<u32>(a, AB_PEAK);
+      store<u32>(a, select<u32>(occ, peak, occ > peak), AB_PEAK);
+      store<u32>(a, load<u32>(a, AB_KNOWN) + dKnown, AB_KNOWN);
+      store<f64>(a, load<f64>(a, AB_KNOWN_MS) + f64(dKnown) * d, AB_KNOWN_MS);
+      store<u32>(a, load<u32>(a, AB_ARRIVALS) + arrival, AB_ARRIVALS);
+      store<u32>(a, load<u32>(a, AB_DEPARTURES) + departure, AB_DEPARTURES);
+      store<u32>(a, load<u32>(a, AB_DWELL_COUNT) + dwellOk, AB_DWELL_COUNT);
+      store<f64>(a, load<f64>(a, AB_DWELL_SUM) + f64(dwellOk) * dwell, AB_DWELL_SUM);
+      continue;
+    }
     if ((fl & BF_OFFLINE) !== 0 && kind !== K_COMMS_LOST && kind !== K_DECOMMISSIONED) {
       fl &= ~(BF_OFFLINE | BF_DECOMMISSIONED);
       setU(hBay, u32(hN), b);
@@ -508,7 +534,6 @@ export function applyEvents(tbl: usize, limit: f64): i32 {
     // comms_restored: back online (handled above); the state stays as it is until the sensor reports one.
     if (next !== st || departure !== 0 || arrival !== 0) {
       const a = acc + rowOf(bayRow, b) * ACC_BYTES;
-      if (f64(load<u32>(a, AB_EPOCH)) !== epoch) resetRow(a, epoch, windowMs);
       store<u32>(a, load<u32>(a, AB_ARRIVALS) + arrival, AB_ARRIVALS);
       store<u32>(a, load<u32>(a, AB_DEPARTURES) + departure, AB_DEPARTURES);
       if (dwell >= 0) {

@@ -17,6 +17,7 @@ import { bytesOf, readCheckpoint, writeCheckpoint } from "./checkpoint.js";
 import {
   APPLY_COLD,
   APPLY_DONE,
+  AU_EPOCH,
   AU_KNOWN,
   AU_OCC,
   BF_ALL,
@@ -30,6 +31,7 @@ import {
   R_DEADLINE_LB,
   R_DECOMMISSIONED,
   R_DUPLICATE,
+  R_EPOCH,
   R_FORCED,
   R_H_COUNT,
   R_HEAD,
@@ -51,6 +53,7 @@ import {
   R_WIN_START,
   R_WINDOWS,
   REG_COUNT,
+  resetRow,
 } from "./kernel.js";
 import {
   type OccupancyOptions,
@@ -638,6 +641,12 @@ export class OccupancyEngine {
       if (s.cold !== null || !defaults.has(name)) bytesOf(destinations.get(name)!).set(bytesOf(src));
     }
     s.reg.set(reg);
+    // Rows belong to the open window (closeRows resets them); checkpoints written while rows were reset lazily,
+    // on first touch, may hold rows of an older window: reset those now, as that first touch would have.
+    for (let r = 0; r < s.rowCount; r++) {
+      if (s.accU32[r * 16 + AU_EPOCH] !== s.reg[R_EPOCH])
+        resetRow(s.accF64, s.accU32, r, s.reg[R_EPOCH]!, s.windowMs);
+    }
     s.reg[R_HEAD] = 0;
     s.reg[R_TAIL] = 0;
     s.reg[R_UNSORTED] = -1;

@@ -10,9 +10,9 @@
  *   the open window's accumulators, firing sensor timeouts in between. Stops at zone events (gates,
  *   attendant counts, payments: host-side, see zone-events.ts) and when the health log is full.
  *
- * - `closeRows`: turns accumulators into window rows; `scanDeadlines`: the sensor deadlines that fall before a
- *   window's end. Opening a window is O(1): each row is reset when first touched in it (its epoch differs),
- *   and closing treats untouched rows as freshly reset, so no pass over all rows is needed to open.
+ * - `closeRows`: turns accumulators into window rows and, in the same pass, resets each row for the next
+ *   window, so the hot loop never asks whether a row belongs to the open window; `scanDeadlines`: the sensor
+ *   deadlines that fall before a window's end.
  *
  * This file is the kernel's ABI: the register file, the per-bay and per-device columns and the 64-byte row
  * record are defined here as module-local constants (V8 folds those; imported bindings cost a load per use).
@@ -83,7 +83,8 @@ export const R_RECOVERED = 23;
 export const R_SESSIONS_EXPIRED = 24;
 /** Counter: health changes not described on health$ (beyond healthDetailsMax). */
 export const R_HEALTH_DROPPED = 25;
-/** Number of the open window (1 for the first): rows whose epoch differs still hold an older window's sums. */
+/** Windows closed so far, the number of the open window (0 for the first). Every row's AU_EPOCH equals it
+ * (closeRows resets rows for the next window); zone-event rows whose epoch differs hold an older window's sums. */
 export const R_EPOCH = 26;
 /** Number of registers. */
 export const REG_COUNT = 32;
@@ -157,7 +158,7 @@ export const AU_ARRIVALS = 9;
 export const AU_DEPARTURES = 10;
 /** u32: stays counted in AF_DWELL_SUM. */
 export const AU_DWELL_COUNT = 11;
-/** u32: window number (R_EPOCH) the row's window fields belong to; older means "not touched yet". */
+/** u32: window number (R_EPOCH) the row's window fields belong to; always the open window's (see closeRows). */
 export const AU_EPOCH = 12;
 
 /** Words per pending event: target, seq, value, kind|vehicle<<8|flags<<16, device. */
@@ -205,6 +206,15 @@ const D_MANUAL = 2;
 const D_MODEL = 3;
 /** Confidence of a figure estimated from payment sessions. */
 export const MODEL_BASED_CONFIDENCE = 0.5;
+
+/** State after an online sensor's event, by fast-path code (2 bits each): park_start → occupied, park_end →
+ * vacant, report → vacant or occupied as reported. */
+const NEXT_STATE = (OCCUPIED << 0) | (VACANT << 2) | (VACANT << 4) | (OCCUPIED << 6);
+
+/** 1 when the int32 `x` is not 0, else 0, without a branch. */
+function nonZero(x: number): number {
+  return (x | -x) >>> 31;
+}
 
 /** applyEvents: every pending event below the limit and every timeout below it was applied. */
 export const APPLY_DONE = 0;
@@ -410,8 +420,6 @@ export function applyEvents(s: EngineState, limit: number): number {
   const hCode = s.hCode;
   const hTime = s.hTime;
   const timeoutMs = s.timeoutMs;
-  const windowMs = s.windowMs;
-  const epoch = reg[R_EPOCH]!;
   const we = reg[R_WIN_END]!;
   const base = reg[R_TIME_BASE]!;
   // Registers hold float64; indices are taken as int32 (all < 2^31) so V8 keeps them in integer registers.
@@ -448,7 +456,6 @@ export function applyEvents(s: EngineState, limit: number): number {
         continue;
       const st = bs & BS_STATE;
       const row = zcRow[bayZone[b]! * CLASSES + bayVehicle[b]!]!;
-      if (accU32[row * 16 + AU_EPOCH] !== epoch) resetRow(accF64, accU32, row, epoch, windowMs);
       const d = we - T;
       if (st === OCCUPIED) {
         accU32[row * 16 + AU_OCC] = accU32[row * 16 + AU_OCC]! - 1;
@@ -486,6 +493,46 @@ export function applyEvents(s: EngineState, limit: number): number {
     const bs = bayState[b]!;
     const st = bs & BS_STATE;
     let fl = bs >>> BS_FLAGS;
+    if (kind <= K_REPORT && (fl & BF_OFFLINE) === 0) {
+      // Fast path, nearly every event: park_start, park_end or scheduled_report from an online sensor. The
+      // same rules as the general path below, computed without a branch on the data (real feeds mix kinds
+      // and states at random, so branches on them are mispredicted and stall the scattered loads around
+      // them). Integer 0/1 masks select the effects; a row always gets its deltas, which are 0 (or +0.0,
+      // which leaves any sum unchanged) when nothing happened.
+      // code: 0 park_start, 1 park_end, 2 report of a vacant bay, 3 report of an occupied one.
+      const code = kind + ((kind >>> 1) & nonZero(pWords[p + 2]! | 0));
+      const next = (NEXT_STATE >>> (code << 1)) & 3;
+      const changed = nonZero(next ^ st);
+      const arrival = changed & (nonZero(code) ^ 1);
+      const departure = changed & (nonZero(code ^ 1) ^ 1);
+      const wasOcc = st >>> 1;
+      const dOcc = (next >>> 1) - wasOcc;
+      const dKnown = changed & (nonZero(st) ^ 1);
+      const since = bayTime[bt + BT_SINCE]!;
+      const dwellOk = departure & wasOcc & (fl >>> 1);
+      const dwell = t - (base + since);
+      const rel = (t - base) | 0;
+      bayTime[bt + BT_SINCE] = since ^ ((since ^ rel) & -changed);
+      bayTime[bt + BT_LAST] = rel;
+      // Flags: has-message; stay start known when a park_start changed the state, unknown when a report did.
+      fl = (fl | BF_HAS_MSG | (arrival << 1)) & ~((changed & (code >>> 1)) << 1);
+      bayState[b] = next | (fl << BS_FLAGS);
+      const row = zcRow[bayZone[b]! * CLASSES + bayVehicle[b]!]!;
+      const a32 = row * 16;
+      const a64 = row * 8;
+      const d = we - t;
+      const occ = accU32[a32 + AU_OCC]! + dOcc;
+      accU32[a32 + AU_OCC] = occ;
+      accF64[a64 + AF_OCC_MS] = accF64[a64 + AF_OCC_MS]! + dOcc * d;
+      accU32[a32 + AU_PEAK] = Math.max(accU32[a32 + AU_PEAK]!, occ);
+      accU32[a32 + AU_KNOWN] = accU32[a32 + AU_KNOWN]! + dKnown;
+      accF64[a64 + AF_KNOWN_MS] = accF64[a64 + AF_KNOWN_MS]! + dKnown * d;
+      accU32[a32 + AU_ARRIVALS] = accU32[a32 + AU_ARRIVALS]! + arrival;
+      accU32[a32 + AU_DEPARTURES] = accU32[a32 + AU_DEPARTURES]! + departure;
+      accU32[a32 + AU_DWELL_COUNT] = accU32[a32 + AU_DWELL_COUNT]! + dwellOk;
+      accF64[a64 + AF_DWELL_SUM] = accF64[a64 + AF_DWELL_SUM]! + dwellOk * dwell;
+      continue;
+    }
     if ((fl & BF_OFFLINE) !== 0 && kind !== K_COMMS_LOST && kind !== K_DECOMMISSIONED) {
       fl &= ~(BF_OFFLINE | BF_DECOMMISSIONED);
       hBay[hN] = b;
@@ -546,7 +593,6 @@ export function applyEvents(s: EngineState, limit: number): number {
       const row = zcRow[bayZone[b]! * CLASSES + bayVehicle[b]!]!;
       const a32 = row * 16;
       const a64 = row * 8;
-      if (accU32[a32 + AU_EPOCH] !== epoch) resetRow(accF64, accU32, row, epoch, windowMs);
       accU32[a32 + AU_ARRIVALS] = accU32[a32 + AU_ARRIVALS]! + arrival;
       accU32[a32 + AU_DEPARTURES] = accU32[a32 + AU_DEPARTURES]! + departure;
       if (dwell >= 0) {
@@ -611,11 +657,11 @@ export function resetRow(
   accU32[a32 + AU_EPOCH] = epoch;
 }
 
-/** Makes a row's hot and cold window fields belong to the open window (host-side zone events call this). */
+/** Makes a row's cold window fields belong to the open window (host-side zone events call this; hot fields
+ * always do, see closeRows). */
 export function currentRow(s: EngineState, row: number): void {
   const epoch = s.reg[R_EPOCH]!;
   const w = s.windowMs;
-  if (s.accU32[row * 16 + AU_EPOCH] !== epoch) resetRow(s.accF64, s.accU32, row, epoch, w);
   const z = s.coldRows();
   if (z.epoch[row] !== epoch) {
     const occ = z.qOcc[row]!;
@@ -632,7 +678,8 @@ export function currentRow(s: EngineState, row: number): void {
 }
 
 /**
- * Writes the rows of the open window (which must be complete) into `c`. O(rows). Formulas: docs/OCCUPANCY.md.
+ * Writes the rows of the open window (which must be complete) into `c` and resets each row for the next window
+ * (its number R_EPOCH + 1; closeWindow then counts the window closed). O(rows). Formulas: docs/OCCUPANCY.md.
  */
 export function closeRows(
   s: EngineState,
@@ -669,25 +716,20 @@ export function closeRows(
     const a32 = r * 16;
     let occMs: number;
     let knownMs: number;
-    let dwellSum = 0;
-    let dwellCount = 0;
-    let arrived = 0;
-    let departed = 0;
+    let dwellSum: number;
+    let dwellCount: number;
+    let arrived: number;
+    let departed: number;
     let peak: number;
-    if (u[a32 + AU_EPOCH] === accEpoch) {
-      occMs = f[a64 + AF_OCC_MS]!;
-      knownMs = f[a64 + AF_KNOWN_MS]!;
-      dwellSum = f[a64 + AF_DWELL_SUM]!;
-      dwellCount = u[a32 + AU_DWELL_COUNT]!;
-      arrived = u[a32 + AU_ARRIVALS]!;
-      departed = u[a32 + AU_DEPARTURES]!;
-      peak = u[a32 + AU_PEAK]!;
-    } else {
-      // Not touched in this window: the counts held all along.
-      peak = u[a32 + AU_OCC]!;
-      occMs = peak * w;
-      knownMs = u[a32 + AU_KNOWN]! * w;
-    }
+    occMs = f[a64 + AF_OCC_MS]!;
+    knownMs = f[a64 + AF_KNOWN_MS]!;
+    dwellSum = f[a64 + AF_DWELL_SUM]!;
+    dwellCount = u[a32 + AU_DWELL_COUNT]!;
+    arrived = u[a32 + AU_ARRIVALS]!;
+    departed = u[a32 + AU_DEPARTURES]!;
+    peak = u[a32 + AU_PEAK]!;
+    // The row starts the next window now (the hot loops never check which window a row belongs to).
+    resetRow(f, u, r, accEpoch + 1, w);
     let cold = method === D_MODEL || knownMs === 0;
     if (cold && method !== D_MODEL)
       cold = z !== null && (z.epoch[r] === accEpoch ? z.qKnownMs[r]! : z.qKnown[r]! * w) > 0;

@@ -1,7 +1,7 @@
 /**
- * Opening and closing tumbling windows. Opening resets the per zone-class accumulators to the
- * "remaining time" form (count × windowMs) and lists the sensor deadlines that fall inside the window;
- * closing turns accumulators into rows in O(zone-classes), with no per-bay work.
+ * Opening and closing tumbling windows. Closing turns accumulators into rows in O(zone-classes), with no
+ * per-bay work, and in the same pass resets them to the next window's "remaining time" form
+ * (count × windowMs); opening lists the sensor deadlines that fall inside the window.
  *
  * Row formulas (per zone and vehicle class, window [start, end), w = end − start, cap = capacity):
  * - coverage = knownBayMs / (cap × w); occupancy = occupiedBayMs / knownBayMs, NaN (null) when
@@ -30,13 +30,13 @@ import {
 import type { EngineState } from "./state.js";
 import type { WindowBatch, WindowColumns, WindowRecord } from "./types.js";
 
-/** Opens the window starting at `startMs` (O(1) but for the timeout list, which is built when needed). */
+/** Opens the window starting at `startMs` (O(1) but for the timeout list, which is built when needed, and a
+ * rebase of bay times every 12 days). */
 export function openWindow(s: EngineState, startMs: number): void {
   const endMs = startMs + s.windowMs;
   s.reg[R_WIN_START] = startMs;
   s.reg[R_WIN_END] = endMs;
-  // Rows are reset lazily, on their first touch in the window (see kernel.ts).
-  s.reg[R_EPOCH] = s.reg[R_EPOCH]! + 1;
+  // Rows are already reset: zero before the first window, then by closeRows when the previous one closed.
   rebaseTimes(s, startMs, endMs);
   buildTimeouts(s, startMs, endMs);
 }
@@ -153,7 +153,8 @@ export class ColumnPool {
   }
 }
 
-/** Writes the rows of the open window (which must be complete) into `c` and counts it closed. O(rows). */
+/** Writes the rows of the open window (which must be complete) into `c`, resets them for the next window and
+ * counts it closed. O(rows). */
 export function closeWindow(
   s: EngineState,
   minCoverage: number,
@@ -164,6 +165,7 @@ export function closeWindow(
   c.vehicle.set(s.rowVehicle);
   c.capacity.set(s.rowCapacity);
   closeRows(s, minCoverage, countHalfLifeMs, c);
+  s.reg[R_EPOCH] = s.reg[R_EPOCH]! + 1;
   s.reg[R_WINDOWS] = s.reg[R_WINDOWS]! + 1;
 }
 

@@ -89,7 +89,6 @@ export const OCCUPANCY_SLOTS = {
   TABLE_F64: 128,
   F_LATENESS_MS: 0,
   F_TIMEOUT_MS: 1,
-  F_WINDOW_MS: 2,
 } as const;
 const S = OCCUPANCY_SLOTS;
 const TABLE_BYTES = 160;
@@ -324,7 +323,6 @@ export class WasmOccupancyKernel implements OccupancyKernel {
       const p = (this.tbl + S.TABLE_F64) >> 3;
       f64[p + S.F_LATENESS_MS] = s.latenessMs;
       f64[p + S.F_TIMEOUT_MS] = s.timeoutMs;
-      f64[p + S.F_WINDOW_MS] = s.windowMs;
       const sh = this.shard;
       u32[t + S.T_SHARDED] = sh === undefined ? 0 : 1;
       if (sh !== undefined) {
