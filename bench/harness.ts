@@ -10,6 +10,7 @@
 import { cpus } from "node:os";
 import { isDeepStrictEqual } from "node:util";
 import Benchmark from "benchmark";
+import { median, summarizeTimings } from "./stats.js";
 
 /** How long and how large: `full` for published figures, `quick` for CI smoke runs, `tiny` for tests. */
 export type Profile = "tiny" | "quick" | "full";
@@ -65,8 +66,8 @@ export interface TimedCase extends CaseBase {
 
 /** A case that measures itself (child processes, latency runs) and reports the figures. */
 export interface MeasuredCase extends CaseBase {
-  /** Runs the measurement. */
-  readonly measure: () => Measurement | Promise<Measurement>;
+  /** Runs the measurement, within the timing of the round in progress (see TimingOptions.rounds). */
+  readonly measure: (timing: TimingOptions) => Measurement | Promise<Measurement>;
 }
 
 /** What a self-measured case reports. */
@@ -77,6 +78,8 @@ export interface Measurement {
   readonly rme: number;
   /** Number of timed samples. */
   readonly samples: number;
+  /** The samples, ms per operation, when known: rounds pool them (else their rates' median is taken). */
+  readonly timesMs?: readonly number[];
   /** Figures copied into the case's JSON. */
   readonly extra?: CaseExtra;
 }
@@ -98,6 +101,8 @@ export interface SuiteSpec {
   readonly equal?: (a: unknown, b: unknown) => boolean;
   /** Skip the equality check (suites whose cases measure different things, e.g. footprint). */
   readonly independent?: boolean;
+  /** Rounds for this suite instead of the profile's (e.g. 1 for memory footprints, which do not drift). */
+  readonly rounds?: number;
   /**
    * Name of the case that reads the suite's input bytes without computing anything (a plain typed-array
    * sum): every case then gets `fractionOfMemoryRead`, its events/s divided by that case's, both measured
@@ -168,13 +173,21 @@ export interface TimingOptions {
   readonly minTime: number;
   /** Untimed calls before sampling, for at least this long (seconds; at least one call), so the JIT has settled. */
   readonly warmupTime: number;
+  /**
+   * Rounds: every case of a suite is timed once per round, in turn, sharing maxTime and minSamples, so cases
+   * compared with each other are measured minutes apart at most by a few seconds. Ratios are the median of
+   * the rounds' ratios: a machine whose speed drifts (a shared VM) moves both sides of a round alike.
+   * Warm-up runs in the first round only. The timing a case gets for one round (`measure(timing)`) has
+   * maxTime and minSamples already divided, and keeps `rounds`, so a case can divide its own minimums alike.
+   */
+  readonly rounds: number;
 }
 
-/** Default timing per profile: full ≈ 3.5 s per case, quick ≈ 0.2 s, tiny as short as possible. */
+/** Default timing per profile: full ≈ 3.5 s per case in 3 rounds, quick ≈ 0.2 s, tiny as short as possible. */
 export const TIMING: Readonly<Record<Profile, TimingOptions>> = {
-  full: { maxTime: 3, minSamples: 10, minTime: 0.1, warmupTime: 0.5 },
-  quick: { maxTime: 0.15, minSamples: 3, minTime: 0.02, warmupTime: 0.02 },
-  tiny: { maxTime: 0.002, minSamples: 2, minTime: 0.0005, warmupTime: 0 },
+  full: { maxTime: 3, minSamples: 12, minTime: 0.1, warmupTime: 0.5, rounds: 3 },
+  quick: { maxTime: 0.15, minSamples: 3, minTime: 0.02, warmupTime: 0.02, rounds: 1 },
+  tiny: { maxTime: 0.002, minSamples: 2, minTime: 0.0005, warmupTime: 0, rounds: 1 },
 };
 
 /** Cases of a suite compute different results: the comparison would be meaningless, so nothing is timed. */
@@ -287,25 +300,50 @@ export async function runSuite(
     throw new Error(`suite ${spec.name}: baseline case ${spec.baseline} is missing`);
   if (!spec.independent) checkAgreement(spec, baseline);
 
-  const measured: { spec: CaseSpec; m: Measurement }[] = [];
-  for (const c of spec.cases) {
-    log(`[${spec.name}] ${c.name} ...`);
-    const m =
-      "fn" in c ? timeCase(`${spec.name}/${c.name}`, c.fn, shorter(timing, c.timing)) : await c.measure();
-    measured.push({ spec: c, m });
-    log(`[${spec.name}] ${c.name}: ${formatRate(m.hz)} ops/s ±${m.rme.toFixed(1)}% (${m.samples} samples)`);
-    (globalThis as { gc?: () => void }).gc?.();
+  const rounds = Math.max(1, Math.floor(spec.rounds ?? timing.rounds));
+  // Every round times every case in turn; later rounds skip the warm-up (the JIT has settled).
+  const roundTiming = (r: number): TimingOptions =>
+    rounds === 1
+      ? timing
+      : {
+          ...timing,
+          maxTime: timing.maxTime / rounds,
+          minSamples: Math.max(2, Math.ceil(timing.minSamples / rounds)),
+          warmupTime: r === 0 ? timing.warmupTime : 0,
+        };
+  const runs: Measurement[][] = spec.cases.map(() => []);
+  for (let r = 0; r < rounds; r++) {
+    const t = roundTiming(r);
+    const tag = rounds > 1 ? ` (round ${r + 1}/${rounds})` : "";
+    for (const [i, c] of spec.cases.entries()) {
+      log(`[${spec.name}] ${c.name}${tag} ...`);
+      const m =
+        "fn" in c ? timeCase(`${spec.name}/${c.name}`, c.fn, shorter(t, c.timing)) : await c.measure(t);
+      runs[i]!.push(m);
+      log(`[${spec.name}] ${c.name}: ${formatRate(m.hz)} ops/s ±${m.rme.toFixed(1)}% (${m.samples} samples)`);
+      (globalThis as { gc?: () => void }).gc?.();
+    }
   }
-  const base = measured.find((x) => x.spec.name === spec.baseline)!;
-  const baseRate = base.m.hz * base.spec.eventsPerOp;
-  let readRate: number | undefined;
+  const indexOf = (name: string): number => spec.cases.findIndex((c) => c.name === name);
+  const rateOf = (i: number, r: number): number => runs[i]![r]!.hz * spec.cases[i]!.eventsPerOp;
+  const base = indexOf(spec.baseline);
+  let read = -1;
   if (spec.memoryRead !== undefined) {
-    const read = measured.find((x) => x.spec.name === spec.memoryRead);
-    if (read === undefined)
-      throw new Error(`suite ${spec.name}: memory-read case ${spec.memoryRead} is missing`);
-    readRate = read.m.hz * read.spec.eventsPerOp;
+    read = indexOf(spec.memoryRead);
+    if (read < 0) throw new Error(`suite ${spec.name}: memory-read case ${spec.memoryRead} is missing`);
   }
-  const cases = measured.map(({ spec: c, m }): CaseResult => {
+  /** Median over rounds of case i's rate divided by case j's rate in the same round. */
+  const pairedRatio = (i: number, j: number): { median: number; min: number; max: number } => {
+    const ratios: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      const d = rateOf(j, r);
+      ratios.push(d > 0 ? rateOf(i, r) / d : 0);
+    }
+    return { median: median(ratios), min: Math.min(...ratios), max: Math.max(...ratios) };
+  };
+  const cases = spec.cases.map((c, i): CaseResult => {
+    const m = pooled(runs[i]!);
+    const ratio = pairedRatio(i, base);
     const out: Record<string, unknown> = {
       name: c.name,
       hz: m.hz,
@@ -314,14 +352,39 @@ export async function runSuite(
       eventsPerOp: c.eventsPerOp,
       eventsPerSec: m.hz * c.eventsPerOp,
       // Events/s ratio: equals the hz ratio when both cases do the same events per operation.
-      ratioToBaseline: baseRate > 0 ? (m.hz * c.eventsPerOp) / baseRate : 0,
+      ratioToBaseline: ratio.median,
     };
+    if (rounds > 1) {
+      out.ratioRange = { min: ratio.min, max: ratio.max, rounds };
+      // Events/s of each round, so any two cases can be compared round by round (bench/summary.ts does).
+      out.roundRates = runs[i]!.map((_, r) => rateOf(i, r));
+    }
     if (c.bytesPerOp !== undefined) out.bytesPerSec = m.hz * c.bytesPerOp;
-    if (readRate !== undefined && readRate > 0) out.fractionOfMemoryRead = (m.hz * c.eventsPerOp) / readRate;
+    if (read >= 0) out.fractionOfMemoryRead = pairedRatio(i, read).median;
     Object.assign(out, c.extra, m.extra);
     return out as CaseResult;
   });
   return { name: spec.name, workload: spec.workload, baseline: spec.baseline, cases };
+}
+
+/**
+ * One measurement from a case's rounds: samples pooled when every round gave them (benchmark.js statistics
+ * over all of them), else the median round's rate. Extra figures come from the last round.
+ */
+function pooled(ms: readonly Measurement[]): Measurement {
+  if (ms.length === 1) return ms[0]!;
+  const extra = ms.at(-1)!.extra;
+  if (ms.every((m) => m.timesMs !== undefined && m.timesMs.length > 0)) {
+    const t = summarizeTimings(ms.flatMap((m) => m.timesMs!));
+    return { hz: t.hz, rme: t.rme, samples: t.samples, ...(extra === undefined ? {} : { extra }) };
+  }
+  const hz = median(ms.map((m) => m.hz));
+  return {
+    hz,
+    rme: Math.max(...ms.map((m) => m.rme)),
+    samples: ms.reduce((n, m) => n + m.samples, 0),
+    ...(extra === undefined ? {} : { extra }),
+  };
 }
 
 /** The run's timing with a case's overrides, each kept only where it is smaller. */
@@ -333,6 +396,7 @@ function shorter(timing: TimingOptions, own: Partial<TimingOptions> | undefined)
     minSamples: pick("minSamples"),
     minTime: pick("minTime"),
     warmupTime: pick("warmupTime"),
+    rounds: timing.rounds,
   };
 }
 
@@ -384,7 +448,13 @@ function timeCase(name: string, fn: () => unknown, timing: TimingOptions): Measu
   bench.on("cycle", (event: Benchmark.Event) => {
     const b = event.target as unknown as Benchmark & { error?: unknown };
     if (b.error !== undefined) failure = b.error;
-    else result = { hz: b.hz ?? 0, rme: b.stats?.rme ?? 0, samples: b.stats?.sample.length ?? 0 };
+    else
+      result = {
+        hz: b.hz ?? 0,
+        rme: b.stats?.rme ?? 0,
+        samples: b.stats?.sample.length ?? 0,
+        timesMs: (b.stats?.sample ?? []).map((seconds) => seconds * 1000),
+      };
   });
   bench.on("error", (event: Benchmark.Event) => {
     failure = (event.target as { error?: unknown }).error ?? new Error(`${name} failed`);

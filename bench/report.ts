@@ -51,17 +51,32 @@ function renderSuite(s: SuiteResult): string[] {
   const out = [
     `## ${s.name}`,
     "",
-    `${s.workload.description} (${sizes}${s.workload.seed === null ? "" : `; seed ${s.workload.seed}`}). Baseline: \`${s.baseline}\`.`,
+    `${s.workload.description} (${sizes}${s.workload.seed === null ? "" : `; seed ${s.workload.seed}`}). Baseline: \`${s.baseline}\`.${roundsNote(s)}`,
     "",
     "| case | ops/s | ±rme | samples | events/op | events/s | × baseline | notes |",
     "|---|---:|---:|---:|---:|---:|---:|---|",
   ];
   for (const c of s.cases) {
     out.push(
-      `| ${c.name} | ${formatRate(c.hz)} | ${c.rme.toFixed(1)} % | ${c.samples} | ${c.eventsPerOp.toLocaleString("en-US")} | ${formatRate(c.eventsPerSec)} | ${formatRatio(c.ratioToBaseline)} | ${notes(c)} |`,
+      `| ${c.name} | ${formatRate(c.hz)} | ${c.rme.toFixed(1)} % | ${c.samples} | ${c.eventsPerOp.toLocaleString("en-US")} | ${formatRate(c.eventsPerSec)} | ${ratioText(c)} | ${notes(c)} |`,
     );
   }
   return out;
+}
+
+/** How ratios were taken, when the suite ran in rounds. */
+function roundsNote(s: SuiteResult): string {
+  const range = s.cases.find((c) => c.ratioRange !== undefined)?.ratioRange as { rounds: number } | undefined;
+  if (range === undefined) return "";
+  return ` Cases ran in ${range.rounds} interleaved rounds; × baseline is the median of the rounds' ratios (range in brackets).`;
+}
+
+/** The ratio to the baseline, with the range over rounds when there were several (e.g. "2.10 (1.95–2.30)"). */
+function ratioText(c: CaseResult): string {
+  const range = c.ratioRange as { min: number; max: number } | undefined;
+  const mid = formatRatio(c.ratioToBaseline);
+  if (range === undefined || range.min === range.max) return mid;
+  return `${mid} (${formatRatio(range.min)}–${formatRatio(range.max)})`;
 }
 
 function notes(c: CaseResult): string {

@@ -4,16 +4,16 @@
  * after it, so the figures are what a long-lived engine sustains, not what building one costs. The setup
  * time is reported next to the rate (`setupMs`), never hidden.
  *
- * Timing follows the profile's benchmark.js settings: untimed warm-up runs for `warmupTime` (at least
+ * Timing follows the round's benchmark.js settings: untimed warm-up runs for `warmupTime` (at least
  * one), then timed runs until both `minSamples` runs and `maxTime` seconds are reached.
  */
-import { type Measurement, type Profile, TIMING } from "./harness.js";
+import type { Measurement, TimingOptions } from "./harness.js";
 import { median, summarizeTimings } from "./stats.js";
 
 /** What measureRuns times. */
 export interface RunsSpec<S> {
-  /** Size profile: gives the timing (TIMING[profile]). */
-  readonly profile: Profile;
+  /** Timing of the round in progress (what the harness passes to `measure`). */
+  readonly timing: TimingOptions;
   /** Prepares one run's state, untimed (e.g. a new engine). */
   readonly setup: () => S | Promise<S>;
   /** The timed operation. */
@@ -40,13 +40,13 @@ const MAX_RUNS = 60;
  *
  * @example
  * const m = await measureRuns({
- *   profile,
+ *   timing, // the argument of the case's measure(timing)
  *   setup: () => singleEngine(city, "wasm"),
  *   run: (r) => feedSync(r, batches),
  * });
  */
 export async function measureRuns<S>(spec: RunsSpec<S>): Promise<Measurement> {
-  const timing = TIMING[spec.profile];
+  const timing = spec.timing;
   const setups: number[] = [];
   const once = async (timed: boolean): Promise<number> => {
     const s0 = performance.now();
@@ -71,5 +71,5 @@ export async function measureRuns<S>(spec: RunsSpec<S>): Promise<Measurement> {
     times.push(await once(true));
   }
   const t = summarizeTimings(times);
-  return { hz: t.hz, rme: t.rme, samples: t.samples, extra: { setupMs: median(setups) } };
+  return { hz: t.hz, rme: t.rme, samples: t.samples, timesMs: times, extra: { setupMs: median(setups) } };
 }

@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import type { BenchResults, CaseResult } from "./harness.js";
 import { formatRatio } from "./report.js";
+import { median } from "./stats.js";
 
 /** One headline row. */
 export interface HeadlineRow {
@@ -52,7 +53,7 @@ export function headline(results: BenchResults): HeadlineRow[] {
     });
   };
   const rate = (a: CaseResult) => a.eventsPerSec;
-  const ratio = (a: CaseResult, b: CaseResult | undefined) => a.eventsPerSec / b!.eventsPerSec;
+  const ratio = (a: CaseResult, b: CaseResult | undefined) => pairedRatio(a, b!);
   const ofRead = (a: CaseResult) => (a.fractionOfMemoryRead as number | undefined) ?? Number.NaN;
   const x = (v: number) => `${formatRatio(v)}×`;
 
@@ -136,6 +137,18 @@ export function headline(results: BenchResults): HeadlineRow[] {
   add("FlatBuffers view ÷ JSON.parse, reading", ["wire", "flatbuffers-view", "json"], ratio, x);
   add("Engine (Palu trace) 2 workers ÷ one thread", ["engine", "piscina-2", "single-thread"], ratio, x);
   return rows;
+}
+
+/**
+ * a's events/s over b's: the median of their ratios round by round when the run had rounds (both sides of a
+ * round were measured seconds apart, so the machine's drift cancels), else the ratio of their rates.
+ */
+export function pairedRatio(a: CaseResult, b: CaseResult): number {
+  const ra = a.roundRates as readonly number[] | undefined;
+  const rb = b.roundRates as readonly number[] | undefined;
+  if (ra === undefined || rb === undefined || ra.length !== rb.length || ra.length === 0)
+    return a.eventsPerSec / b.eventsPerSec;
+  return median(ra.map((x, r) => x / rb[r]!));
 }
 
 /** The headline rows as a Markdown table. */

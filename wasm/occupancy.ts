@@ -266,10 +266,8 @@ export function admitEvents(tbl: usize, words: usize, from: i32, end: i32, baseT
       late++;
       continue;
     }
-    if (t > maxSeen) {
-      maxSeen = t;
-      if (t - latenessMs > wm) wm = t - latenessMs;
-    }
+    maxSeen = max<f64>(maxSeen, t);
+    wm = max<f64>(wm, maxSeen - latenessMs);
     const value = load<u32>(o, W_VALUE << 2);
     // Keep the pending buffer's total order (time, target, kvf, seq, value, device) when possible.
     if (unsorted < 0 && tail > head) {

@@ -22,7 +22,7 @@ import {
 } from "../../src/runtime/index.js";
 import { type CdsEvent, encodeEvents } from "../../src/wire/index.js";
 import { paluWorkload } from "../fixtures/workload.js";
-import type { CaseSpec, Profile, SuiteDefinition } from "../harness.js";
+import type { CaseSpec, SuiteDefinition } from "../harness.js";
 import { feed, type Replay, singleEngine, type WatchOptions, watch } from "../replay.js";
 import { measureRuns } from "../runs.js";
 import { percentile } from "../stats.js";
@@ -67,7 +67,6 @@ export interface EngineCaseOptions {
   readonly batches: readonly Uint8Array[];
   /** Watermark that flushes the feed (flushTimeMs). */
   readonly flushMs: number;
-  readonly profile: Profile;
   readonly eventsPerOp: number;
   /** Timed runs at least (default: the profile's). */
   readonly minSamples?: number;
@@ -129,11 +128,12 @@ export async function engineCase(o: EngineCaseOptions): Promise<CaseSpec> {
     eventsPerOp: o.eventsPerOp,
     extra: { workers: o.workers, kernel, ...o.extra, note: o.note },
     result: () => records,
-    measure: async () => {
+    measure: async (timing) => {
       const latencies: number[] = [];
       const m = await measureRuns({
-        profile: o.profile,
-        minSamples: o.minSamples,
+        timing,
+        // The case's minimum is for the whole measurement: each round takes its share.
+        minSamples: o.minSamples === undefined ? undefined : Math.ceil(o.minSamples / timing.rounds),
         setup: () => start({ latency: true }),
         run: (r) => feed(r, o.batches, o.flushMs),
         teardown: (r) => r.engine.close(),
@@ -198,7 +198,6 @@ export const engineSuite: SuiteDefinition = {
             city,
             batches,
             flushMs,
-            profile,
             eventsPerOp: n,
             extra: { batchEvents: size },
             note: `${where}; ${batches.length} batches of ≤ ${size.toLocaleString("en-US")} events; engine built untimed`,

@@ -168,6 +168,8 @@ export const footprintSuite: SuiteDefinition = {
       baseline: "city",
       cases,
       independent: true,
+      // Bytes, not rates: nothing drifts between cases, and the cold-start case takes seconds per round.
+      rounds: 1,
     };
   },
 };

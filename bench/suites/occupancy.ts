@@ -120,9 +120,9 @@ export const occupancySuite: SuiteDefinition = {
       eventsPerOp: n,
       bytesPerOp: eventBytes,
       extra: { kernel, note },
-      measure: () =>
+      measure: (timing) =>
         measureRuns({
-          profile,
+          timing,
           setup: () => singleEngine(city, kernel, OCCUPANCY_OPTIONS),
           run: (r) => feedSync(r, batches),
         }),

@@ -254,10 +254,10 @@ export const wasmOccupancySuite: SuiteDefinition = {
             note: `whole engine, kernel: "${kernel}", events ${order}: ingest every 64k-event batch (verify included), close; engine built untimed`,
           },
           result: () => engineWindows(city, batches, kernel, false),
-          measure: async () => {
+          measure: async (timing) => {
             const kernelMs: number[] = [];
             const m = await measureRuns({
-              profile,
+              timing,
               setup: () => {
                 const r = singleEngine(city, kernel);
                 if (canTime) timeKernel(r);
@@ -268,7 +268,7 @@ export const wasmOccupancySuite: SuiteDefinition = {
             });
             if (canTime) {
               const k = summarizeTimings(kernelMs);
-              kernelRuns.set(name, { hz: k.hz, rme: k.rme, samples: k.samples });
+              kernelRuns.set(name, { hz: k.hz, rme: k.rme, samples: k.samples, timesMs: kernelMs });
             }
             return m;
           },
@@ -349,7 +349,6 @@ export const wasmWorkersSuite: SuiteDefinition = {
           city,
           batches: inorder,
           flushMs,
-          profile,
           eventsPerOp: n,
           minSamples: workers === 0 ? undefined : WORKER_RUNS[profile],
           note:

@@ -341,10 +341,9 @@ export function admitEvents(
       late++;
       continue;
     }
-    if (t > maxSeen) {
-      maxSeen = t;
-      if (t - latenessMs > wm) wm = t - latenessMs;
-    }
+    // Without a branch (shuffled feeds would mispredict it); wm ≥ maxSeen − latenessMs holds throughout.
+    maxSeen = Math.max(maxSeen, t);
+    wm = Math.max(wm, maxSeen - latenessMs);
     const value = words[o + W_VALUE]!;
     // Keep the pending buffer's total order (time, target, kvf, seq, value, device) when possible.
     if (unsorted < 0 && tail > head) {

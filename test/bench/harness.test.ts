@@ -10,6 +10,7 @@ import {
   runBenchmarks,
   type SuiteDefinition,
   TIMING,
+  type TimingOptions,
 } from "../../bench/harness.js";
 import { feedSync, singleEngine, timeKernel } from "../../bench/replay.js";
 import { renderMarkdown, resultsFileName } from "../../bench/report.js";
@@ -18,7 +19,7 @@ import { percentile, summarizeTimings } from "../../bench/stats.js";
 import { closePools } from "../../bench/suites/engine.js";
 import { SUITES } from "../../bench/suites/index.js";
 import { readJsonLines, readView, toJsonLines } from "../../bench/suites/wire.js";
-import { headline, headlineMarkdown } from "../../bench/summary.js";
+import { headline, headlineMarkdown, pairedRatio } from "../../bench/summary.js";
 import { loadCity } from "../../src/catalog/index.js";
 import { encodeEvents, eventIssues, parseEventTime } from "../../src/wire/index.js";
 
@@ -302,6 +303,56 @@ describe("result agreement before timing", () => {
   });
 });
 
+describe("rounds", () => {
+  it("times every case once per round, in turn, and takes ratios within rounds", async () => {
+    // The machine slows down 10× in round 2: rates move, ratios within a round do not.
+    const speed = [1, 0.1, 0.5];
+    const order: string[] = [];
+    const rounds: Record<string, number> = { base: 0, twice: 0 };
+    const measured = (name: string, factor: number) => ({
+      name,
+      eventsPerOp: 10,
+      result: () => 1,
+      measure: (timing: TimingOptions) => {
+        expect(timing.rounds).toBe(3);
+        expect(timing.minSamples).toBe(2); // 6 samples in all, shared by 3 rounds
+        order.push(name);
+        const hz = 100 * factor * speed[rounds[name]!++]!;
+        return { hz, rme: 1, samples: 2, timesMs: [1000 / hz, 1000 / hz] };
+      },
+    });
+    const suite: SuiteDefinition = {
+      name: "rounds",
+      summary: "",
+      build: () => ({
+        name: "rounds",
+        workload: { description: "d", seed: null, sizes: { n: 1 } },
+        baseline: "base",
+        memoryRead: "base",
+        cases: [measured("base", 1), measured("twice", 2)],
+      }),
+    };
+    const timing = { ...TIMING.tiny, minSamples: 6, rounds: 3 };
+    const r = await runBenchmarks({ suites: [suite], profile: "tiny", timing, log: quiet });
+    expect(order).toEqual(["base", "twice", "base", "twice", "base", "twice"]);
+    const [base, twice] = r.suites[0]!.cases;
+    expect(twice!.ratioToBaseline).toBeCloseTo(2, 12);
+    expect(twice!.ratioRange).toEqual({
+      min: twice!.ratioToBaseline,
+      max: twice!.ratioToBaseline,
+      rounds: 3,
+    });
+    expect(twice!.fractionOfMemoryRead).toBeCloseTo(2, 12);
+    // Any two cases, round by round (the headline table's ratios), though their pooled rates differ.
+    expect(twice!.roundRates).toEqual([2000, 200, 1000]);
+    expect(pairedRatio(twice!, base!)).toBeCloseTo(2, 12);
+    expect(renderMarkdown(r)).toContain("| 2.00 |");
+    // Pooled samples: 2 each at 10, 100 and 20 ms → mean 43.3 ms per op.
+    expect(base!.samples).toBe(6);
+    expect(1000 / base!.hz).toBeCloseTo((10 + 100 + 20) / 3, 9);
+  });
+});
+
 describe("command line", () => {
   it("accepts --quick, repeated and comma-separated --suite, --out and --no-write", () => {
     const args = parseBenchArgs(
@@ -378,7 +429,7 @@ describe("self-timed runs", () => {
     let runs = 0;
     let teardowns = 0;
     const m = await measureRuns({
-      profile: "tiny",
+      timing: TIMING.tiny,
       setup: () => ({ id: ++setups }),
       run: () => {
         runs++;
