@@ -39,9 +39,7 @@ const T_SHARD_BAY_HI = 24;
 const T_SHARD_ZONE_LO = 25;
 const T_SHARD_ZONE_HI = 26;
 const T_DEDUP_MODE = 27;
-const T_BAY_TIME = 28;
-const T_BAY_STATE = 29;
-const T_BAY_ROW = 30;
+const T_BAYS = 28;
 /** Byte offset of the f64 parameters in the table. */
 const TABLE_F64: usize = 128;
 const F_LATENESS_MS = 0;
@@ -83,11 +81,14 @@ const H_DECOMMISSIONED: u8 = 2;
 const H_RECOVERED: u8 = 3;
 const DM_SEQ: u8 = 1;
 const DM_HASH: u8 = 2;
-// Bay columns: bayState u8 = state | flags << BS_FLAGS; bayTime 2 × i32 (since, last) relative to R_TIME_BASE.
+// Bay records, 12 bytes: since and last (i32, relative to R_TIME_BASE), then state | flags << BS_FLAGS | row << 8.
+const BAY_BYTES: usize = 12;
+const B_SINCE = 0; // byte offsets in a record
+const B_LAST = 4;
+const B_WORD = 8;
 const BS_STATE: u8 = 3;
 const BS_FLAGS: u8 = 2;
-const BT_SINCE = 0; // byte offset in a bay's 8 bytes of bayTime
-const BT_LAST = 4;
+const BS_ROW: u32 = 8;
 // De-duplication columns: dedup 2 × u32 per slot (high, bits); dedupMode u8 per slot.
 const DD_HIGH = 0; // byte offset in a slot's 8 bytes of dedup
 const DD_BITS = 4;
@@ -310,9 +311,9 @@ export function admitEvents(tbl: usize, words: usize, from: i32, end: i32, baseT
   return i;
 }
 
-/** A bay's window row: zcRow[bayZone × CLASSES + bayVehicle] (every bay's zone and class has one). */
-function rowOf(bayRow: usize, b: u32): usize {
-  return usize(getU(bayRow, b));
+/** A bay's window row, from its state word (which keeps zcRow[bayZone × CLASSES + bayVehicle]). */
+function rowOf(word: u32): usize {
+  return usize(word >>> BS_ROW);
 }
 
 /** State after an online sensor's event, by fast-path code (NEXT_STATE of src/occupancy/kernel.ts). */
@@ -331,9 +332,7 @@ export function applyEvents(tbl: usize, limit: f64): i32 {
   const rg = ptr(tbl, T_REG);
   const pTime = ptr(tbl, T_P_TIME);
   const pWords = ptr(tbl, T_P_WORDS);
-  const bayState = ptr(tbl, T_BAY_STATE);
-  const bayTime = ptr(tbl, T_BAY_TIME);
-  const bayRow = ptr(tbl, T_BAY_ROW);
+  const bays = ptr(tbl, T_BAYS);
   const acc = ptr(tbl, T_ACC);
   const toBay = ptr(tbl, T_TO_BAY);
   const toTime = ptr(tbl, T_TO_TIME);
@@ -373,17 +372,18 @@ export function applyEvents(tbl: usize, limit: f64): i32 {
       const T = getF(toTime, toCur);
       const b = getU(toBay, u32(toCur));
       toCur++;
-      const bt = bayTime + (usize(b) << 3);
-      const bs = getB(bayState, b);
+      const bt = bays + usize(b) * BAY_BYTES;
+      const word = load<u32>(bt, B_WORD);
+      const bs = u8(word);
       const fl = bs >> BS_FLAGS;
       if (
         (fl & BF_HAS_MSG) === 0 ||
         (fl & BF_OFFLINE) !== 0 ||
-        base + f64(load<i32>(bt, BT_LAST)) + timeoutMs !== T
+        base + f64(load<i32>(bt, B_LAST)) + timeoutMs !== T
       )
         continue;
       const st = bs & BS_STATE;
-      const a = acc + rowOf(bayRow, b) * ACC_BYTES;
+      const a = acc + rowOf(word) * ACC_BYTES;
       const d = we - T;
       if (st === OCCUPIED) {
         store<u32>(a, load<u32>(a, AB_OCC) - 1, AB_OCC);
@@ -393,8 +393,12 @@ export function applyEvents(tbl: usize, limit: f64): i32 {
         store<u32>(a, load<u32>(a, AB_KNOWN) - 1, AB_KNOWN);
         store<f64>(a, load<f64>(a, AB_KNOWN_MS) - d, AB_KNOWN_MS);
       }
-      setB(bayState, b, UNKNOWN | (((fl | BF_OFFLINE) & ~BF_START_KNOWN) << BS_FLAGS));
-      store<i32>(bt, i32(T - base), BT_SINCE);
+      store<u32>(
+        bt,
+        (word & ~0xff) | u32(UNKNOWN | (((fl | BF_OFFLINE) & ~BF_START_KNOWN) << BS_FLAGS)),
+        B_WORD,
+      );
+      store<i32>(bt, i32(T - base), B_SINCE);
       setU(hBay, u32(hN), b);
       setB(hCode, u32(hN), H_SILENT);
       setF(hTime, hN, T);
@@ -434,8 +438,9 @@ export function applyEvents(tbl: usize, limit: f64): i32 {
     head++;
     applied++;
     const b = load<u32>(p);
-    const bt = bayTime + (usize(b) << 3);
-    const bs = getB(bayState, b);
+    const bt = bays + usize(b) * BAY_BYTES;
+    const word = load<u32>(bt, B_WORD);
+    const bs = u8(word);
     const st = bs & BS_STATE;
     let fl = bs >> BS_FLAGS;
     if (kind <= K_REPORT && (fl & BF_OFFLINE) === 0) {
@@ -450,16 +455,16 @@ export function applyEvents(tbl: usize, limit: f64): i32 {
       const wasOcc = st32 >>> 1;
       const dOcc = i32(next >>> 1) - i32(wasOcc);
       const dKnown = changed & (nonZero(st32) ^ 1);
-      const since = load<i32>(bt, BT_SINCE);
+      const since = load<i32>(bt, B_SINCE);
       const fl32 = u32(fl);
       const dwellOk = departure & wasOcc & (fl32 >>> 1);
       const dwell = t - (base + f64(since));
       const rel = i32(t - base);
-      store<i32>(bt, since ^ ((since ^ rel) & -i32(changed)), BT_SINCE);
-      store<i32>(bt, rel, BT_LAST);
+      store<i32>(bt, since ^ ((since ^ rel) & -i32(changed)), B_SINCE);
+      store<i32>(bt, rel, B_LAST);
       const nf = (fl32 | u32(BF_HAS_MSG) | (arrival << 1)) & ~((changed & (code >>> 1)) << 1);
-      setB(bayState, b, u8(next | (nf << BS_FLAGS)));
-      const a = acc + rowOf(bayRow, b) * ACC_BYTES;
+      store<u32>(bt, (word & ~0xff) | next | (nf << BS_FLAGS), B_WORD);
+      const a = acc + rowOf(word) * ACC_BYTES;
       const d = we - t;
       const occ = load<u32>(a, AB_OCC) + u32(dOcc);
       store<u32>(a, occ, AB_OCC);
@@ -483,7 +488,7 @@ export function applyEvents(tbl: usize, limit: f64): i32 {
       recovered++;
     }
     fl |= BF_HAS_MSG;
-    store<i32>(bt, i32(t - base), BT_LAST);
+    store<i32>(bt, i32(t - base), B_LAST);
     let next = st;
     let arrival: u32 = 0;
     let departure: u32 = 0;
@@ -498,7 +503,7 @@ export function applyEvents(tbl: usize, limit: f64): i32 {
       if (st !== VACANT) {
         next = VACANT;
         departure = 1;
-        if (st === OCCUPIED && (fl & BF_START_KNOWN) !== 0) dwell = t - (base + f64(load<i32>(bt, BT_SINCE)));
+        if (st === OCCUPIED && (fl & BF_START_KNOWN) !== 0) dwell = t - (base + f64(load<i32>(bt, B_SINCE)));
       }
     } else if (kind === K_REPORT) {
       const v = load<u32>(p, 8) !== 0 ? OCCUPIED : VACANT;
@@ -531,7 +536,7 @@ export function applyEvents(tbl: usize, limit: f64): i32 {
     }
     // comms_restored: back online (handled above); the state stays as it is until the sensor reports one.
     if (next !== st || departure !== 0 || arrival !== 0) {
-      const a = acc + rowOf(bayRow, b) * ACC_BYTES;
+      const a = acc + rowOf(word) * ACC_BYTES;
       store<u32>(a, load<u32>(a, AB_ARRIVALS) + arrival, AB_ARRIVALS);
       store<u32>(a, load<u32>(a, AB_DEPARTURES) + departure, AB_DEPARTURES);
       if (dwell >= 0) {
@@ -556,10 +561,10 @@ export function applyEvents(tbl: usize, limit: f64): i32 {
           store<u32>(a, load<u32>(a, AB_KNOWN) - 1, AB_KNOWN);
           store<f64>(a, load<f64>(a, AB_KNOWN_MS) - d, AB_KNOWN_MS);
         }
-        store<i32>(bt, i32(t - base), BT_SINCE);
+        store<i32>(bt, i32(t - base), B_SINCE);
       }
     }
-    setB(bayState, b, next | (fl << BS_FLAGS));
+    store<u32>(bt, (word & ~0xff) | u32(next | (fl << BS_FLAGS)), B_WORD);
   }
   setReg(rg, R_HEAD, f64(head));
   setReg(rg, R_TO_CURSOR, f64(toCur));

@@ -41,7 +41,8 @@ export type WireErrorReason =
   | "misaligned"
   | "bad-field"
   | "catalog-mismatch"
-  | "time-range";
+  | "time-range"
+  | "clock-skew";
 
 /** Bytes that are not a valid parkir FlatBuffers message: `reason` says why, `offset` where. */
 export class ParkirWireError extends ParkirError {

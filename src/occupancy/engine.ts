@@ -56,6 +56,7 @@ import {
   resetRow,
 } from "./kernel.js";
 import {
+  DEFAULT_OPTIONS,
   type OccupancyOptions,
   type ResolvedOptions,
   resolveOptions,
@@ -179,6 +180,8 @@ export class OccupancyEngine {
     if (typeof saved !== "object" || saved === null || Array.isArray(saved)) {
       throw new ParkirWireError("bad-string", 0, "checkpoint: options are not an object");
     }
+    // Written only when not the default (see semanticOptionsJson).
+    saved.maxTimeJumpMs ??= DEFAULT_OPTIONS.maxTimeJumpMs;
     const conflicts = SEMANTIC_OPTIONS.filter((k) => options[k] !== undefined && options[k] !== saved[k]).map(
       (k) => ({
         path: k,
@@ -224,6 +227,7 @@ export class OccupancyEngine {
         verifyBatch(batch.bytes, { city: this.city });
         view = batch;
       } else view = EventBatchView.from(batch, { city: this.city });
+      this.checkTimeJump(view);
     } catch (e) {
       if (!(e instanceof ParkirWireError)) throw e;
       // Counted outside the checkpointed registers: a refused batch leaves the state byte-for-byte unchanged.
@@ -456,6 +460,28 @@ export class OccupancyEngine {
     this.columnPool.reset();
   }
 
+  /**
+   * The clock-skew guard (option maxTimeJumpMs): refuses a batch whose newest event is too far past the newest
+   * event seen so far or the watermark, whichever is later.
+   *
+   * @throws ParkirWireError("clock-skew")
+   */
+  private checkTimeJump(view: EventBatchView): void {
+    // The newest event time, or the watermark when advanceTo moved it further. A fresh engine has none: its first
+    // batch closes no more windows than that batch spans (at most 49.7 days, the wire format's limit).
+    const from = Math.max(this.s.reg[R_MAX_SEEN]!, this.s.reg[R_WATERMARK]!);
+    if (view.length === 0 || !Number.isFinite(from)) return;
+    const { maxMs } = view.timeRange();
+    const limit = this.options.maxTimeJumpMs;
+    if (maxMs - from <= limit) return;
+    const iso = (t: number) => new Date(t).toISOString();
+    throw new ParkirWireError(
+      "clock-skew",
+      view.eventsByteOffset,
+      `an event at ${iso(maxMs)} is ${((maxMs - from) / 86_400_000).toFixed(1)} days after the newest event (or watermark) so far (${iso(from)}), more than maxTimeJumpMs (${limit} ms): a sensor or gateway clock is wrong, or the feed resumed after a long outage (raise maxTimeJumpMs, or advanceTo the new time first)`,
+    );
+  }
+
   /** Applies pending events below `limitMs` (≤ when flushing), closing each window it passes. */
   private advance(limitMs: number, flush: boolean): void {
     const s = this.s;
@@ -636,9 +662,8 @@ export class OccupancyEngine {
       return d !== undefined && Buffer.compare(bytesOf(a), bytesOf(d)) === 0;
     };
     if (arrays.some(([name, , src]) => defaults.has(name) && !isDefault(name, src))) s.coldRows();
-    const destinations = new Map(s.sections());
     for (const [name, , src] of arrays) {
-      if (s.cold !== null || !defaults.has(name)) bytesOf(destinations.get(name)!).set(bytesOf(src));
+      if (s.cold !== null || !defaults.has(name)) s.loadSection(name, src);
     }
     s.reg.set(reg);
     // Rows belong to the open window (closeRows resets them); checkpoints written while rows were reset lazily,

@@ -19,8 +19,9 @@
  *
  * Per-bay and per-device state is split by the phase that touches it, so each phase loads as few cache lines
  * of scattered state as it can: admission reads and writes only the de-duplication columns (8 bytes and a
- * mode byte per device), application only the bay columns (a state byte and two 32-bit times per bay). Bay
- * times are ms relative to reg[R_TIME_BASE] (see rebaseTimes) so they fit 32 bits.
+ * mode byte per device), application only the bay records (12 bytes per bay: two 32-bit times and a word with
+ * the state, flags and the bay's window row, so one scattered load finds all of it) and the row accumulators.
+ * Bay times are ms relative to reg[R_TIME_BASE] (see rebaseTimes) so they fit 32 bits.
  *
  * Window accumulators use the "remaining time" form: at window open occMs = occupied × windowMs, and a
  * change of the occupied count by ±1 at time t adds ±(windowEnd − t). This equals the piecewise integral
@@ -67,7 +68,7 @@ export const R_APPLIED = 15;
 export const R_DEADLINE_LB = 16;
 /** Counter: times the pending buffer overflowed and the watermark was forced forward. */
 export const R_FORCED = 17;
-/** Origin of bay times (bayTime holds ms since it), −1 before the first window; see rebaseTimes. */
+/** Origin of bay times (bay records hold ms since it), −1 before the first window; see rebaseTimes. */
 export const R_TIME_BASE = 18;
 /** Counter: windows closed. */
 export const R_WINDOWS = 19;
@@ -113,17 +114,25 @@ export const DM_EMPTY = 0;
 export const DM_SEQ = 1;
 export const DM_HASH = 2;
 
-// Bay columns: bayState (u8 per bay: state | flags << BS_FLAGS) and bayTime (two i32 per bay, ms since
-// reg[R_TIME_BASE]: BT_SINCE, the time the current state began, the stay start when occupied; BT_LAST, the time
-// of the last message, whose sensor deadline is last + sensorTimeoutMs).
-/** Bits of a bayState byte that hold the state. */
+// Bay records (`bays`, BAY_WORDS i32 per bay): B_SINCE and B_LAST, ms since reg[R_TIME_BASE] (the time the
+// current state began, the stay start when occupied; the time of the last message, whose sensor deadline is
+// last + sensorTimeoutMs), and B_WORD = state | flags << BS_FLAGS | window row << BS_ROW.
+/** i32 words per bay record. */
+export const BAY_WORDS = 3;
+/** Word of `since` in a bay record (bay b: 3 b + B_SINCE). */
+export const B_SINCE = 0;
+/** Word of `last`. */
+export const B_LAST = 1;
+/** Word of state, flags and row. */
+export const B_WORD = 2;
+/** Bits of a state word that hold the state. */
 export const BS_STATE = 3;
-/** Shift of the flags in a bayState byte. */
+/** Shift of the flags in a state word. */
 export const BS_FLAGS = 2;
-/** i32 index of `since` in bayTime (bay b: 2 b + BT_SINCE). */
-export const BT_SINCE = 0;
-/** i32 index of `last` in bayTime. */
-export const BT_LAST = 1;
+/** Bits of a state word that hold state and flags (what checkpoints save per bay). */
+export const BS_LOW = 0xff;
+/** Shift of the window row in a state word (rows < 2^23: catalogues have at most 1,000,000 zones). */
+export const BS_ROW = 8;
 /** Span of event time after which bay times are rebased (2^30 ms, 12.4 days; see rebaseTimes). */
 export const TIME_SPAN_MS = 2 ** 30;
 /** Lowest bay time (relative to the base) a column can hold. */
@@ -406,11 +415,7 @@ export function applyEvents(s: EngineState, limit: number): number {
   const reg = s.reg;
   const pTime = s.pTime;
   const pWords = s.pWords;
-  const bayState = s.bayState;
-  const bayTime = s.bayTime;
-  const bayZone = s.bayZone;
-  const bayVehicle = s.bayVehicle;
-  const zcRow = s.zcRow;
+  const bays = s.bays;
   const accF64 = s.accF64;
   const accU32 = s.accU32;
   const toBay = s.toBay;
@@ -445,16 +450,13 @@ export function applyEvents(s: EngineState, limit: number): number {
       const T = toTime[toCur]!;
       const b = toBay[toCur]! | 0;
       toCur++;
-      const bs = bayState[b]!;
-      const fl = bs >>> BS_FLAGS;
-      if (
-        (fl & BF_HAS_MSG) === 0 ||
-        (fl & BF_OFFLINE) !== 0 ||
-        base + bayTime[b * 2 + BT_LAST]! + timeoutMs !== T
-      )
+      const r = b * BAY_WORDS;
+      const word = bays[r + B_WORD]!;
+      const fl = (word & BS_LOW) >>> BS_FLAGS;
+      if ((fl & BF_HAS_MSG) === 0 || (fl & BF_OFFLINE) !== 0 || base + bays[r + B_LAST]! + timeoutMs !== T)
         continue;
-      const st = bs & BS_STATE;
-      const row = zcRow[bayZone[b]! * CLASSES + bayVehicle[b]!]!;
+      const st = word & BS_STATE;
+      const row = word >>> BS_ROW;
       const d = we - T;
       if (st === OCCUPIED) {
         accU32[row * 16 + AU_OCC] = accU32[row * 16 + AU_OCC]! - 1;
@@ -464,8 +466,8 @@ export function applyEvents(s: EngineState, limit: number): number {
         accU32[row * 16 + AU_KNOWN] = accU32[row * 16 + AU_KNOWN]! - 1;
         accF64[row * 8 + AF_KNOWN_MS] = accF64[row * 8 + AF_KNOWN_MS]! - d;
       }
-      bayState[b] = UNKNOWN | (((fl | BF_OFFLINE) & ~BF_START_KNOWN) << BS_FLAGS);
-      bayTime[b * 2 + BT_SINCE] = T - base;
+      bays[r + B_WORD] = (row << BS_ROW) | UNKNOWN | (((fl | BF_OFFLINE) & ~BF_START_KNOWN) << BS_FLAGS);
+      bays[r + B_SINCE] = T - base;
       hBay[hN] = b;
       hCode[hN] = H_SILENT;
       hTime[hN] = T;
@@ -488,10 +490,11 @@ export function applyEvents(s: EngineState, limit: number): number {
     head++;
     applied++;
     const b = pWords[p]! | 0;
-    const bt = b * 2;
-    const bs = bayState[b]!;
-    const st = bs & BS_STATE;
-    let fl = bs >>> BS_FLAGS;
+    const r = b * BAY_WORDS;
+    const word = bays[r + B_WORD]!;
+    const row = word >>> BS_ROW;
+    const st = word & BS_STATE;
+    let fl = (word & BS_LOW) >>> BS_FLAGS;
     if (kind <= K_REPORT && (fl & BF_OFFLINE) === 0) {
       // Fast path, nearly every event: park_start, park_end or scheduled_report from an online sensor. The
       // same rules as the general path below, computed without a branch on the data (real feeds mix kinds
@@ -507,16 +510,15 @@ export function applyEvents(s: EngineState, limit: number): number {
       const wasOcc = st >>> 1;
       const dOcc = (next >>> 1) - wasOcc;
       const dKnown = changed & (nonZero(st) ^ 1);
-      const since = bayTime[bt + BT_SINCE]!;
+      const since = bays[r + B_SINCE]!;
       const dwellOk = departure & wasOcc & (fl >>> 1);
       const dwell = t - (base + since);
       const rel = (t - base) | 0;
-      bayTime[bt + BT_SINCE] = since ^ ((since ^ rel) & -changed);
-      bayTime[bt + BT_LAST] = rel;
+      bays[r + B_SINCE] = since ^ ((since ^ rel) & -changed);
+      bays[r + B_LAST] = rel;
       // Flags: has-message; stay start known when a park_start changed the state, unknown when a report did.
       fl = (fl | BF_HAS_MSG | (arrival << 1)) & ~((changed & (code >>> 1)) << 1);
-      bayState[b] = next | (fl << BS_FLAGS);
-      const row = zcRow[bayZone[b]! * CLASSES + bayVehicle[b]!]!;
+      bays[r + B_WORD] = (row << BS_ROW) | next | (fl << BS_FLAGS);
       const a32 = row * 16;
       const a64 = row * 8;
       const d = we - t;
@@ -541,7 +543,7 @@ export function applyEvents(s: EngineState, limit: number): number {
       recovered++;
     }
     fl |= BF_HAS_MSG;
-    bayTime[bt + BT_LAST] = t - base;
+    bays[r + B_LAST] = t - base;
     let next = st;
     let arrival = 0;
     let departure = 0;
@@ -556,7 +558,7 @@ export function applyEvents(s: EngineState, limit: number): number {
       if (st !== VACANT) {
         next = VACANT;
         departure = 1;
-        if (st === OCCUPIED && (fl & BF_START_KNOWN) !== 0) dwell = t - (base + bayTime[bt + BT_SINCE]!);
+        if (st === OCCUPIED && (fl & BF_START_KNOWN) !== 0) dwell = t - (base + bays[r + B_SINCE]!);
       }
     } else if (kind === K_REPORT) {
       const v = pWords[p + 2]! !== 0 ? OCCUPIED : VACANT;
@@ -589,7 +591,6 @@ export function applyEvents(s: EngineState, limit: number): number {
     }
     // comms_restored: back online (handled above); the state stays as it is until the sensor reports one.
     if (next !== st || departure !== 0 || arrival !== 0) {
-      const row = zcRow[bayZone[b]! * CLASSES + bayVehicle[b]!]!;
       const a32 = row * 16;
       const a64 = row * 8;
       accU32[a32 + AU_ARRIVALS] = accU32[a32 + AU_ARRIVALS]! + arrival;
@@ -616,10 +617,10 @@ export function applyEvents(s: EngineState, limit: number): number {
           accU32[a32 + AU_KNOWN] = accU32[a32 + AU_KNOWN]! - 1;
           accF64[a64 + AF_KNOWN_MS] = accF64[a64 + AF_KNOWN_MS]! - d;
         }
-        bayTime[bt + BT_SINCE] = t - base;
+        bays[r + B_SINCE] = t - base;
       }
     }
-    bayState[b] = next | (fl << BS_FLAGS);
+    bays[r + B_WORD] = (row << BS_ROW) | next | (fl << BS_FLAGS);
   }
   reg[R_HEAD] = head;
   reg[R_TO_CURSOR] = toCur;
@@ -787,20 +788,19 @@ export function closeRows(
  * @returns how many bays were found (more than the capacity means: grow the list and scan again).
  */
 export function scanDeadlines(s: EngineState, endMs: number): number {
-  const bayState = s.bayState;
-  const bayTime = s.bayTime;
+  const bays = s.bays;
   const base = s.reg[R_TIME_BASE]!;
   const toBay = s.toBay;
   const toTime = s.toTime;
   const cap = toBay.length;
   const timeout = s.timeoutMs;
-  const bays = s.bayCount;
+  const bayCount = s.bayCount;
   let n = 0;
   let lowest = Number.POSITIVE_INFINITY;
-  for (let b = 0; b < bays; b++) {
-    const fl = bayState[b]! >>> BS_FLAGS;
+  for (let b = 0; b < bayCount; b++) {
+    const fl = (bays[b * BAY_WORDS + B_WORD]! & BS_LOW) >>> BS_FLAGS;
     if ((fl & BF_HAS_MSG) === 0 || (fl & BF_OFFLINE) !== 0) continue;
-    const deadline = base + bayTime[b * 2 + BT_LAST]! + timeout;
+    const deadline = base + bays[b * BAY_WORDS + B_LAST]! + timeout;
     if (deadline < endMs) {
       if (n < cap) {
         toBay[n] = b;
@@ -831,15 +831,15 @@ export function rebaseTimes(s: EngineState, startMs: number, endMs: number): voi
   reg[R_TIME_BASE] = startMs;
   if (base < 0) return; // no bay time was written before the first window
   const shift = startMs - base;
-  const bayState = s.bayState;
-  const bayTime = s.bayTime;
+  const bays = s.bays;
   for (let b = 0; b < s.bayCount; b++) {
-    const since = bayTime[b * 2 + BT_SINCE]! - shift;
-    const last = bayTime[b * 2 + BT_LAST]! - shift;
+    const r = b * BAY_WORDS;
+    const since = bays[r + B_SINCE]! - shift;
+    const last = bays[r + B_LAST]! - shift;
     if (since < TIME_MIN) {
-      bayTime[b * 2 + BT_SINCE] = TIME_MIN;
-      bayState[b] = bayState[b]! & ~(BF_START_KNOWN << BS_FLAGS);
-    } else bayTime[b * 2 + BT_SINCE] = since;
-    bayTime[b * 2 + BT_LAST] = Math.max(last, TIME_MIN);
+      bays[r + B_SINCE] = TIME_MIN;
+      bays[r + B_WORD] = bays[r + B_WORD]! & ~(BF_START_KNOWN << BS_FLAGS);
+    } else bays[r + B_SINCE] = since;
+    bays[r + B_LAST] = Math.max(last, TIME_MIN);
   }
 }

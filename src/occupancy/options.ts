@@ -32,6 +32,16 @@ export interface OccupancyOptions {
    * where a deadline may fall.
    */
   readonly sensorTimeoutMs?: number;
+  /**
+   * Clock-skew guard: a batch with an event more than this much later than the newest event time seen before
+   * it is refused whole (`rejected: 1`, ParkirWireError "clock-skew"; state unchanged), since accepting it
+   * would move the watermark that far and close every window in between (a sensor clock years ahead would
+   * close millions). Measured from the newest event so far or the watermark, whichever is later (a fresh
+   * engine's first batch has no reference; it spans at most 49.7 days). Default 604 800 000 (7 days: by
+   * then every sensor has timed out anyway); raise it to accept a gateway's backlog after a longer outage, or
+   * move the watermark on purpose with `advanceTo`.
+   */
+  readonly maxTimeJumpMs?: number;
   /** Below this coverage a window row reports `occupancy: null`. Default 0.5. */
   readonly minCoverage?: number;
   /**
@@ -89,6 +99,7 @@ export interface ResolvedOptions {
   readonly windowMs: number;
   readonly allowedLatenessMs: number;
   readonly sensorTimeoutMs: number;
+  readonly maxTimeJumpMs: number;
   readonly minCoverage: number;
   readonly countHalfLifeMs: number;
   readonly pendingMax: number;
@@ -107,6 +118,7 @@ export const DEFAULT_OPTIONS = {
   windowMs: 5 * MINUTE_MS,
   allowedLatenessMs: 2 * MINUTE_MS,
   sensorTimeoutMs: 4 * HOUR_MS,
+  maxTimeJumpMs: 7 * DAY_MS,
   minCoverage: 0.5,
   countHalfLifeMs: HOUR_MS,
   pendingMax: 1 << 20,
@@ -124,6 +136,7 @@ const optionsSchema = z
     windowMs: ms(1, 7 * DAY_MS).optional(),
     allowedLatenessMs: ms(0, 7 * DAY_MS).optional(),
     sensorTimeoutMs: ms(1, 7 * DAY_MS).optional(),
+    maxTimeJumpMs: ms(MINUTE_MS, 365 * DAY_MS).optional(),
     minCoverage: z.number().min(0).max(1).optional(),
     countHalfLifeMs: ms(1, 90 * DAY_MS).optional(),
     pendingMax: ms(1024, 1 << 26).optional(),
@@ -158,6 +171,7 @@ export function resolveOptions(options: OccupancyOptions = {}): ResolvedOptions 
     windowMs: o.windowMs ?? DEFAULT_OPTIONS.windowMs,
     allowedLatenessMs: o.allowedLatenessMs ?? DEFAULT_OPTIONS.allowedLatenessMs,
     sensorTimeoutMs: o.sensorTimeoutMs ?? DEFAULT_OPTIONS.sensorTimeoutMs,
+    maxTimeJumpMs: o.maxTimeJumpMs ?? DEFAULT_OPTIONS.maxTimeJumpMs,
     minCoverage: o.minCoverage ?? DEFAULT_OPTIONS.minCoverage,
     countHalfLifeMs: o.countHalfLifeMs ?? DEFAULT_OPTIONS.countHalfLifeMs,
     pendingMax: o.pendingMax ?? DEFAULT_OPTIONS.pendingMax,
@@ -181,7 +195,10 @@ export function resolveOptions(options: OccupancyOptions = {}): ResolvedOptions 
   return r;
 }
 
-/** The options that change results, as canonical JSON (stored in checkpoints). */
+/**
+ * The options that change results, as canonical JSON (stored in checkpoints). `maxTimeJumpMs` is written only
+ * when it is not the default, so checkpoints from before it existed stay canonical.
+ */
 export function semanticOptionsJson(o: ResolvedOptions): string {
   return JSON.stringify({
     windowMs: o.windowMs,
@@ -192,6 +209,7 @@ export function semanticOptionsJson(o: ResolvedOptions): string {
     pendingMax: o.pendingMax,
     sessionsMax: o.sessionsMax,
     paymentKeysMax: o.paymentKeysMax,
+    ...(o.maxTimeJumpMs === DEFAULT_OPTIONS.maxTimeJumpMs ? {} : { maxTimeJumpMs: o.maxTimeJumpMs }),
   });
 }
 
@@ -205,4 +223,5 @@ export const SEMANTIC_OPTIONS = [
   "pendingMax",
   "sessionsMax",
   "paymentKeysMax",
+  "maxTimeJumpMs",
 ] as const;

@@ -2,20 +2,21 @@
  * The engine's whole mutable state as preallocated typed arrays plus a small register file. Kernels
  * (kernel.ts) read and write only this; checkpoints copy these buffers raw.
  *
- * Per bay, 9 bytes in two columns that only event application touches (100 000 bays → 0.9 MB):
+ * Per bay, one 12-byte record that only event application touches (100 000 bays → 1.2 MB), so applying an
+ * event loads one scattered cache line for its bay (`bays`, three i32 per bay):
  *
- * | column | type | meaning |
- * |---|---|---|
- * | bayState | u8 | state (bits 0–1: 0 unknown, 1 vacant, 2 occupied) \| flags << 2 (has-message, stay-start-known, offline, decommissioned) |
- * | bayTime[2 b] | i32 | since: time the current state began (the stay start when occupied), ms after reg[R_TIME_BASE] |
- * | bayTime[2 b + 1] | i32 | last: time of the last message (sensor timeout = last + sensorTimeoutMs), same origin |
+ * | word | meaning |
+ * |---|---|
+ * | bays[3 b + B_SINCE] | since: time the current state began (the stay start when occupied), ms after reg[R_TIME_BASE] |
+ * | bays[3 b + B_LAST] | last: time of the last message (sensor timeout = last + sensorTimeoutMs), same origin |
+ * | bays[3 b + B_WORD] | state (bits 0–1: 0 unknown, 1 vacant, 2 occupied) \| flags << 2 (has-message, stay-start-known, offline, decommissioned) \| window row << 8 (from the catalogue) |
  *
  * Per de-duplication slot (every device, bay sensors first so device i is bay i's sensor, then gate counters;
  * then one per zone, for zone events without a device), 9 bytes in two columns that only admission touches:
  * dedup[2 i] (highest sequence number seen, or the newest id hash), dedup[2 i + 1] (bit k: sequence
  * high − 1 − k seen; or the previous id hash) and dedupMode[i] (0 empty, 1 sequence window, 2 id hashes).
- * A bay's window row is zcRow[bayZone × 5 + bayVehicle], from the catalogue; the JS kernel looks it up, the
- * wasm kernel keeps it per bay in its own memory (bayRow, see fillBayRows).
+ * Checkpoints keep their own layout for bays (a state byte, then two times), written and read by
+ * baySections / loadSection; a bay's row is not saved (it comes from the catalogue).
  *
  * Per window row (a zone and vehicle class with capacity): a 64-byte record of the accumulators the kernel
  * touches (occupied/known counts and bay-ms, peak, arrivals, departures, dwell, and the window number they
@@ -26,7 +27,13 @@ import { DETECTION } from "../catalog/city.js";
 import { VEHICLE_CODES } from "../catalog/vehicles.js";
 import {
   ACC_BYTES,
+  B_LAST,
+  B_SINCE,
+  B_WORD,
+  BAY_WORDS,
   BS_FLAGS,
+  BS_LOW,
+  BS_ROW,
   BS_STATE,
   HEALTH_LOG_SIZE,
   PENDING_STRIDE,
@@ -75,11 +82,6 @@ export class EngineState {
   readonly recCount: number;
   readonly bayZone: Uint32Array;
   readonly bayVehicle: Uint8Array;
-  /**
-   * Window row of each bay, zcRow[bayZone × 5 + bayVehicle]: kept in kernel memory only (the wasm kernel
-   * reads one array instead of three); empty in plain memory, where the JS kernel looks the row up.
-   */
-  readonly bayRow: Int32Array;
   /** Class used for a zone event with vehicle class 0. */
   readonly zoneDefaultClass: Uint8Array;
   /** Row of each zone × VEHICLE_CODES + class, or −1 when it has no capacity. */
@@ -98,9 +100,8 @@ export class EngineState {
   readonly memory: StateMemory;
   readonly reg: Float64Array;
 
-  // Bay columns and de-duplication columns (see the table above).
-  readonly bayState: Uint8Array;
-  readonly bayTime: Int32Array;
+  // Bay records and de-duplication columns (see the table above).
+  readonly bays: Int32Array;
   readonly dedup: Uint32Array;
   readonly dedupMode: Uint8Array;
 
@@ -187,8 +188,6 @@ export class EngineState {
       this.rowCapacity[r] = city.capacity[i]!;
       this.rowDetection[r] = city.detection[i]!;
     }
-    this.bayRow = this.array(Int32Array, plain ? 0 : city.bayCount);
-    if (!plain) fillBayRows(this, this.bayRow);
     this.zoneDefaultClass = this.array(Uint8Array, city.zoneCount);
     for (let z = 0; z < city.zoneCount; z++) {
       let best = 0;
@@ -206,8 +205,10 @@ export class EngineState {
       this.zoneDefaultClass[z] = best;
     }
 
-    this.bayState = this.array(Uint8Array, this.bayCount);
-    this.bayTime = this.array(Int32Array, this.bayCount * 2);
+    this.bays = this.array(Int32Array, this.bayCount * BAY_WORDS);
+    for (let b = 0; b < this.bayCount; b++)
+      this.bays[b * BAY_WORDS + B_WORD] =
+        this.zcRow[city.bayZone[b]! * VEHICLE_CODES + city.bayVehicle[b]!]! << BS_ROW;
     this.dedup = this.array(Uint32Array, this.recCount * 2);
     this.dedupMode = this.array(Uint8Array, this.recCount);
     this.accF64 = this.array(Float64Array, (rows * ACC_BYTES) / 8);
@@ -230,13 +231,17 @@ export class EngineState {
   }
 
   /**
-   * The persistent arrays by checkpoint section name (pending, registers and payments are handled apart).
-   * Before the first zone event the cold sections are fresh default arrays, written but not kept.
+   * The persistent arrays by checkpoint section name (pending, registers and payments are handled apart):
+   * bays as copies in the checkpoint layout (see baySections), the rest as the live arrays. Before the first
+   * zone event the cold sections are fresh default arrays, written but not kept.
    */
   sections(): [string, StateArray][] {
+    return [...this.baySections(), ...this.liveSections()];
+  }
+
+  /** The sections that are live arrays (all but the bays). */
+  private liveSections(): [string, StateArray][] {
     return [
-      ["bays.state", this.bayState],
-      ["bays.time", this.bayTime],
       ["dedup.words", this.dedup],
       ["dedup.mode", this.dedupMode],
       ["rows.acc", new Uint8Array(this.accF64.buffer, this.accF64.byteOffset, this.accF64.byteLength)],
@@ -318,14 +323,61 @@ export class EngineState {
     this.sIdx2 = this.array(Uint32Array, cap);
   }
 
+  /** Bays in the checkpoint layout: `bays.state` (a state | flags << 2 byte per bay), `bays.time` (since, last). */
+  baySections(): [string, StateArray][] {
+    const n = this.bayCount;
+    const state = new Uint8Array(n);
+    const time = new Int32Array(n * 2);
+    const bays = this.bays;
+    for (let b = 0; b < n; b++) {
+      const r = b * BAY_WORDS;
+      state[b] = bays[r + B_WORD]! & BS_LOW;
+      time[b * 2] = bays[r + B_SINCE]!;
+      time[b * 2 + 1] = bays[r + B_LAST]!;
+    }
+    return [
+      ["bays.state", state],
+      ["bays.time", time],
+    ];
+  }
+
+  /**
+   * Writes a checked checkpoint section (named as in sections()) into the state: bays into their records (rows
+   * kept), any other section byte for byte into its array.
+   */
+  loadSection(name: string, src: StateArray): void {
+    const bays = this.bays;
+    if (name === "bays.state") {
+      for (let b = 0; b < this.bayCount; b++) {
+        const r = b * BAY_WORDS + B_WORD;
+        bays[r] = (bays[r]! & ~BS_LOW) | src[b]!;
+      }
+    } else if (name === "bays.time") {
+      for (let b = 0; b < this.bayCount; b++) {
+        bays[b * BAY_WORDS + B_SINCE] = src[b * 2]!;
+        bays[b * BAY_WORDS + B_LAST] = src[b * 2 + 1]!;
+      }
+    } else {
+      const dst = this.liveSections().find(([n]) => n === name)?.[1];
+      if (dst === undefined) throw new RangeError(`no checkpoint section ${name}`);
+      new Uint8Array(dst.buffer, dst.byteOffset, dst.byteLength).set(
+        new Uint8Array(src.buffer, src.byteOffset, src.byteLength),
+      );
+    }
+  }
+
   // Readers for tests and the snapshot (cold).
   /** Bay state (UNKNOWN, VACANT, OCCUPIED). */
   stateOf(b: number): number {
-    return this.bayState[b]! & BS_STATE;
+    return this.bays[b * BAY_WORDS + B_WORD]! & BS_STATE;
   }
   /** Bay flags. */
   flagsOf(b: number): number {
-    return this.bayState[b]! >>> BS_FLAGS;
+    return (this.bays[b * BAY_WORDS + B_WORD]! & BS_LOW) >>> BS_FLAGS;
+  }
+  /** Bay's window row. */
+  rowOf(b: number): number {
+    return this.bays[b * BAY_WORDS + B_WORD]! >>> BS_ROW;
   }
 }
 
@@ -394,9 +446,4 @@ export class ColdRows {
       ["q.dwellCount", this.qDwellCount],
     ];
   }
-}
-
-/** Writes each bay's window row, zcRow[bayZone × VEHICLE_CODES + bayVehicle], into `out` (one per bay). */
-export function fillBayRows(s: EngineState, out: Int32Array): void {
-  for (let b = 0; b < s.bayCount; b++) out[b] = s.zcRow[s.bayZone[b]! * VEHICLE_CODES + s.bayVehicle[b]!]!;
 }

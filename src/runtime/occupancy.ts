@@ -11,7 +11,7 @@
  */
 import { admitEvents, applyEvents, R_HEAD, R_TAIL, R_UNSORTED } from "../occupancy/kernel.js";
 import { sortPending } from "../occupancy/pending.js";
-import { type EngineState, fillBayRows, type StateArray, type StateMemory } from "../occupancy/state.js";
+import type { EngineState, StateArray, StateMemory } from "../occupancy/state.js";
 import type { KernelKind } from "./kernel.js";
 import { SharedArena } from "./memory.js";
 import { compileKernelSync, instantiateKernel } from "./wasm.js";
@@ -83,9 +83,7 @@ export const OCCUPANCY_SLOTS = {
   T_SHARD_ZONE_LO: 25,
   T_SHARD_ZONE_HI: 26,
   T_DEDUP_MODE: 27,
-  T_BAY_TIME: 28,
-  T_BAY_STATE: 29,
-  T_BAY_ROW: 30,
+  T_BAYS: 28,
   TABLE_F64: 128,
   F_LATENESS_MS: 0,
   F_TIMEOUT_MS: 1,
@@ -109,9 +107,7 @@ const ARRAYS = [
   ["pWords", S.T_P_WORDS],
   ["dedup", S.T_DEDUP],
   ["dedupMode", S.T_DEDUP_MODE],
-  ["bayTime", S.T_BAY_TIME],
-  ["bayState", S.T_BAY_STATE],
-  ["bayRow", S.T_BAY_ROW],
+  ["bays", S.T_BAYS],
   ["bayZone", S.T_BAY_ZONE],
   ["bayVehicle", S.T_BAY_VEHICLE],
   ["zcRow", S.T_ZC_ROW],
@@ -252,7 +248,7 @@ export class WasmOccupancyKernel implements OccupancyKernel {
     const b = this.bound;
     return (
       s === this.state &&
-      b.length === 24 &&
+      b.length === 22 &&
       b[0] === s.pTime &&
       b[1] === s.pWords &&
       b[2] === s.lateIdx &&
@@ -274,9 +270,7 @@ export class WasmOccupancyKernel implements OccupancyKernel {
       b[18] === s.hCode &&
       b[19] === s.hTime &&
       b[20] === s.dedupMode &&
-      b[21] === s.bayTime &&
-      b[22] === s.bayState &&
-      b[23] === s.bayRow
+      b[21] === s.bays
     );
   }
 
@@ -306,9 +300,7 @@ export class WasmOccupancyKernel implements OccupancyKernel {
       s.hCode,
       s.hTime,
       s.dedupMode,
-      s.bayTime,
-      s.bayState,
-      s.bayRow,
+      s.bays,
     ];
   }
 
@@ -334,12 +326,6 @@ export class WasmOccupancyKernel implements OccupancyKernel {
       }
     }
     const fields = s as unknown as Record<string, Typed>;
-    if (s.bayRow.length !== s.bayCount) {
-      // A state made in plain memory keeps no bay rows (the JS kernel looks them up); this kernel needs them.
-      const rows = new Int32Array(s.bayCount);
-      fillBayRows(s, rows);
-      fields.bayRow = rows;
-    }
     for (const [name, slot] of ARRAYS) {
       const a = fields[name]!;
       if (this.seen.get(name) === a) continue;

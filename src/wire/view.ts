@@ -131,6 +131,26 @@ export class EventBatchView {
   words(): Uint32Array {
     return new Uint32Array(this.bytes.buffer, this.eventsByteOffset, this.length * (EVENT_STRIDE / 4));
   }
+  /**
+   * Oldest and newest event time of the batch, ms since the epoch (both NaN when it has no events). One pass
+   * over the time offsets.
+   *
+   * @example
+   * const { minMs, maxMs } = view.timeRange(); // the batch spans maxMs − minMs
+   */
+  timeRange(): { readonly minMs: number; readonly maxMs: number } {
+    if (this.length === 0) return { minMs: Number.NaN, maxMs: Number.NaN };
+    const w = this.words();
+    const step = EVENT_STRIDE / 4;
+    let lo = 0xffffffff;
+    let hi = 0;
+    for (let i = (EV_TIME_MS / 4) | 0; i < w.length; i += step) {
+      const t = w[i]!;
+      if (t < lo) lo = t;
+      if (t > hi) hi = t;
+    }
+    return { minMs: this.baseTimeMs + lo, maxMs: this.baseTimeMs + hi };
+  }
 }
 
 /** Verifies bytes and returns a view; shorthand for EventBatchView.from. */

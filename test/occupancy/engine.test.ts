@@ -36,11 +36,15 @@ test("the kernel's literal constants match the wire layout and catalogue", () =>
   expect(K.CLASSES).toBe(5);
   expect(L.KIND.payment_start).toBe(9);
   expect(L.KIND.enter_area).toBe(6);
-  // A bay's state and flags share one byte; its two times are 32-bit, relative to a base register.
+  // A bay's state and flags share the low byte of its state word (what checkpoints save), its window row the
+  // rest (the wasm kernel's B_* byte offsets are 4 × these); its two times are 32-bit, relative to a base register.
   expect(K.BS_STATE).toBe(3);
   expect(K.OCCUPIED & ~K.BS_STATE).toBe(0);
-  expect((K.BF_ALL << K.BS_FLAGS) & 0xff).toBe(K.BF_ALL << K.BS_FLAGS);
-  expect([K.BT_SINCE, K.BT_LAST, K.DD_HIGH, K.DD_BITS]).toEqual([0, 1, 0, 1]);
+  expect((K.BF_ALL << K.BS_FLAGS) & K.BS_LOW).toBe(K.BF_ALL << K.BS_FLAGS);
+  expect(K.BS_LOW).toBe((1 << K.BS_ROW) - 1);
+  // Rows stay below 2^23 (≤ 1,000,000 zones × 4 classes), so row << BS_ROW keeps the word a positive int32.
+  expect(1_000_000 * 4 * 2 ** K.BS_ROW).toBeLessThan(2 ** 31);
+  expect([K.B_SINCE, K.B_LAST, K.B_WORD, K.BAY_WORDS, K.DD_HIGH, K.DD_BITS]).toEqual([0, 1, 2, 3, 0, 1]);
   expect(K.TIME_SPAN_MS).toBeLessThan(2 ** 31 - 7 * 24 * 3_600_000);
 });
 
@@ -408,6 +412,66 @@ test("a far jump of the watermark emits windows as it goes (bounded memory), in 
   expect(starts).toHaveLength(24 * 12 - 1); // the watermark is 2 min short of the second report
   expect(starts.every((t, i) => t === T0 + i * 5 * MIN)).toBe(true);
   expect(rows).toBe(starts.length * 6);
+});
+
+describe("clock-skew guard (maxTimeJumpMs)", () => {
+  const DAY = 24 * 60 * MIN;
+
+  test("a batch too far past the newest event is refused whole with a typed error, state unchanged", () => {
+    const engine = new OccupancyEngine(city);
+    const windows: number[] = [];
+    engine.windows$.subscribe((w) => windows.push(w.windowStart));
+    engine.ingest(encodeEvents(reports(T0), city));
+    const before = engine.checkpoint();
+    // A gateway whose clock is 30 years ahead (a batch spans at most 49.7 days, so all of it is).
+    const ahead = T0 + 30 * 365 * DAY;
+    const skewed = [bayEvent("park_start", "A1", ahead), bayEvent("park_end", "A2", ahead + MIN)];
+    const r = engine.ingest(encodeEvents(skewed, city));
+    expect(r).toMatchObject({ rejected: 1, accepted: 0, windowsClosed: 0 });
+    expect(r.error).toBeInstanceOf(ParkirWireError);
+    expect(r.error!.reason).toBe("clock-skew");
+    expect(r.error!.message).toMatch(/days after the newest event/);
+    expect(Buffer.compare(engine.checkpoint(), before)).toBe(0);
+    expect(windows).toEqual([]);
+    expect(engine.counters.rejected).toBe(1);
+    // Within the limit (7 days by default) a jump closes the windows in between, as always.
+    expect(engine.ingest(encodeEvents(reports(T0 + DAY), city))).toMatchObject({ rejected: 0, accepted: 4 });
+    expect(windows.length).toBe(24 * 12 - 1);
+  });
+
+  test("the limit is an option; advanceTo moves the reference; a fresh engine takes its first batch", () => {
+    const late = reports(T0 + 10 * DAY);
+    const strict = new OccupancyEngine(city, { maxTimeJumpMs: DAY });
+    strict.ingest(encodeEvents(reports(T0), city));
+    expect(strict.ingest(encodeEvents(reports(T0 + 2 * DAY), city)).error?.reason).toBe("clock-skew");
+    const lenient = new OccupancyEngine(city, { maxTimeJumpMs: 30 * DAY });
+    lenient.ingest(encodeEvents(reports(T0), city));
+    expect(lenient.ingest(encodeEvents(late, city)).rejected).toBe(0);
+    const moved = new OccupancyEngine(city);
+    moved.ingest(encodeEvents(reports(T0), city));
+    moved.advanceTo(T0 + 9 * DAY);
+    expect(moved.ingest(encodeEvents(late, city)).rejected).toBe(0);
+    // A fresh engine's first batch has no reference (a batch spans at most 49.7 days by the wire format).
+    const fresh = new OccupancyEngine(city);
+    expect(fresh.ingest(encodeEvents([...reports(T0), ...late], city)).rejected).toBe(0);
+    expect(() => new OccupancyEngine(city, { maxTimeJumpMs: 1000 })).toThrow(ParkirConfigError);
+  });
+
+  test("a non-default limit is kept in checkpoints; the default is not written (older checkpoints stay valid)", () => {
+    const custom = new OccupancyEngine(city, { maxTimeJumpMs: DAY });
+    custom.ingest(encodeEvents(reports(T0), city));
+    const restored = OccupancyEngine.restore(city, custom.checkpoint());
+    expect(restored.options.maxTimeJumpMs).toBe(DAY);
+    expect(Buffer.compare(restored.checkpoint(), custom.checkpoint())).toBe(0);
+    expect(() => OccupancyEngine.restore(city, custom.checkpoint(), { maxTimeJumpMs: 2 * DAY })).toThrow(
+      ParkirConfigError,
+    );
+    const plain = new OccupancyEngine(city);
+    plain.ingest(encodeEvents(reports(T0), city));
+    expect(
+      OccupancyEngine.restore(city, plain.checkpoint(), { maxTimeJumpMs: 7 * DAY }).options.maxTimeJumpMs,
+    ).toBe(7 * DAY);
+  });
 });
 
 test("subscribers may call the engine from inside an emission", () => {

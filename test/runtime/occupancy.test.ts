@@ -9,6 +9,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { City } from "../../src/catalog/index.js";
 import { OccupancyEngine, type OccupancyOptions, type WindowBatch } from "../../src/occupancy/index.js";
+import * as K from "../../src/occupancy/kernel.js";
 import { OCCUPANCY_SLOTS, WasmOccupancyKernel } from "../../src/runtime/occupancy.js";
 import { type CdsEvent, encodeEvents } from "../../src/wire/index.js";
 import { arbEvent, tinyCity } from "../helpers.js";
@@ -251,5 +252,14 @@ describe("wasm occupancy kernel = JS reference", () => {
       expect(m, name).not.toBeNull();
       expect(Number(m![1]), name).toBe(value);
     }
+    // The bay record's byte layout there is the JS kernel's word layout.
+    const bytes = (name: string) => Number(new RegExp(`const ${name}(?::\\s*\\w+)? = (\\d+);`).exec(src)![1]);
+    expect(bytes("BAY_BYTES")).toBe(4 * K.BAY_WORDS);
+    expect([bytes("B_SINCE"), bytes("B_LAST"), bytes("B_WORD")]).toEqual([
+      4 * K.B_SINCE,
+      4 * K.B_LAST,
+      4 * K.B_WORD,
+    ]);
+    expect(bytes("BS_ROW")).toBe(K.BS_ROW);
   });
 });

@@ -138,7 +138,7 @@ describe("wasm kernel on a state made in plain memory", () => {
         k.sortPending(s);
         openWindow(s, Math.floor(s.pTime[0]! / s.windowMs) * s.windowMs);
         k.applyEvents(s, s.reg[R_WIN_END]!);
-        return [Array.from(s.reg), Array.from(s.bayState), Array.from(s.bayTime), Array.from(s.accU32)];
+        return [Array.from(s.reg), Array.from(s.bays), Array.from(s.accU32)];
       };
       expect(run(new WasmOccupancyKernel())).toEqual(run(JS_OCCUPANCY_KERNEL));
     },
