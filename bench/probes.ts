@@ -7,6 +7,9 @@
  *     (admitEvents per 64k batch, one sort, then applyEvents window by window); best of 10, ns per event.
  *   node dist/bench/probes.js page-faults
  *     Copying a 1.5 MB batch into fresh shared memory vs into memory already touched.
+ *   node dist/bench/probes.js engine [js|wasm] [bays] [in-order|shuffled]
+ *     The whole engine on the same feed, ms per 1 M events split into its kernel calls and the host's share;
+ *     median of 10 fresh engines.
  *   node dist/bench/probes.js shard [shards]
  *     The work of the first of `shards` worker shards, in this thread: an engine with that shard's filter
  *     fed all 1 M events (in order) and closed; median of 10, ms. Compare shards 1 and 2.
@@ -24,6 +27,7 @@ import { scaleCity } from "./fixtures/city.js";
 import { synthEvents } from "./fixtures/events.js";
 import { createRng } from "./fixtures/prng.js";
 import { BENCH_SEED } from "./fixtures/workload.js";
+import { feedSync, singleEngine, timeKernel } from "./replay.js";
 
 const EVENTS = 1 << 20;
 const BATCH = 65_536;
@@ -142,13 +146,41 @@ function shard(shards: number): void {
   );
 }
 
+/**
+ * The whole engine on the feed, split by where its time goes: each kernel call (stage, admitEvents,
+ * applyEvents, sortPending) is timed through bench/replay.ts's timeKernel wrapper, the rest is the host
+ * (verification, window closing and emission, buffer upkeep). Median of 10 fresh engines, ms per 1 M events.
+ */
+function engine(kind: string, bays: number, traffic: string): void {
+  if (kind !== "js" && kind !== "wasm") throw new Error(`engine: kind must be js or wasm, got ${kind}`);
+  const { city, batches } = feed(bays, traffic);
+  const runs: { total: number; kernel: number; phases: Record<string, number> }[] = [];
+  for (let rep = 0; rep < 10; rep++) {
+    const r = singleEngine(city, kind);
+    const phases: Record<string, number> = {};
+    timeKernel(r, phases);
+    const t0 = performance.now();
+    feedSync(r, batches);
+    runs.push({ total: performance.now() - t0, kernel: r.kernelMs, phases });
+  }
+  runs.sort((a, b) => a.total - b.total);
+  const m = runs[5]!;
+  const f = (x: number) => x.toFixed(1);
+  const parts = Object.entries(m.phases).map(([k, v]) => `${k} ${f(v)}`);
+  console.log(
+    `${kind} engine, ${bays} bays, ${traffic}: total ${f(m.total)} ms (${f((EVENTS / m.total) * 1e-3)} M events/s); ` +
+      `kernel ${f(m.kernel)} ms (${parts.join(", ")}); host ${f(m.total - m.kernel)} ms`,
+  );
+}
+
 const [probe, ...args] = process.argv.slice(2);
 if (probe === "kernels") kernels(args[0] ?? "wasm", Number(args[1] ?? 100_000), args[2] ?? "in-order");
 else if (probe === "page-faults") pageFaults();
 else if (probe === "shard") shard(Number(args[0] ?? 2));
+else if (probe === "engine") engine(args[0] ?? "wasm", Number(args[1] ?? 100_000), args[2] ?? "in-order");
 else {
   console.error(
-    "usage: node dist/bench/probes.js kernels [js|wasm] [bays] [in-order|shuffled] | page-faults | shard [shards]",
+    "usage: node dist/bench/probes.js kernels|engine [js|wasm] [bays] [in-order|shuffled] | page-faults | shard [shards]",
   );
   process.exitCode = 2;
 }

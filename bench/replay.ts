@@ -112,9 +112,10 @@ export function singleEngine(
  * Wraps the engine's kernel so every call into it (stage, admitEvents, applyEvents, sortPending) adds its
  * wall time to `r.kernelMs`. Results are unchanged (the calls are forwarded as they are); the cost is two
  * clock reads per call, and the engine calls its kernel a few times per 8192-event chunk and per window.
+ * With `phases`, each call's time is also added there under the kernel function's name.
  * Returns false when the engine's kernel field is not where this expects it (then nothing is timed).
  */
-export function timeKernel(r: Replay<OccupancyEngine>): boolean {
+export function timeKernel(r: Replay<OccupancyEngine>, phases?: Record<string, number>): boolean {
   const holder = r.engine as unknown as { k?: OccupancyKernel };
   const k = holder.k;
   if (
@@ -125,6 +126,10 @@ export function timeKernel(r: Replay<OccupancyEngine>): boolean {
     typeof k.stage !== "function"
   )
     return false;
+  const add = (name: string, ms: number): void => {
+    r.kernelMs += ms;
+    if (phases !== undefined) phases[name] = (phases[name] ?? 0) + ms;
+  };
   const timed: OccupancyKernel = {
     kind: k.kind,
     get copiedBytes() {
@@ -134,25 +139,25 @@ export function timeKernel(r: Replay<OccupancyEngine>): boolean {
     stage(words) {
       const t = performance.now();
       const out = k.stage(words);
-      r.kernelMs += performance.now() - t;
+      add("stage", performance.now() - t);
       return out;
     },
     admitEvents(s, words, from, end, baseTimeMs) {
       const t = performance.now();
       const out = k.admitEvents(s, words, from, end, baseTimeMs);
-      r.kernelMs += performance.now() - t;
+      add("admitEvents", performance.now() - t);
       return out;
     },
     applyEvents(s, limit) {
       const t = performance.now();
       const out = k.applyEvents(s, limit);
-      r.kernelMs += performance.now() - t;
+      add("applyEvents", performance.now() - t);
       return out;
     },
     sortPending(s) {
       const t = performance.now();
       k.sortPending(s);
-      r.kernelMs += performance.now() - t;
+      add("sortPending", performance.now() - t);
     },
   };
   holder.k = timed;

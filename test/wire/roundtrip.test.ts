@@ -162,6 +162,26 @@ describe("view", () => {
   });
 });
 
+describe("time range", () => {
+  test("timeRange gives the oldest and newest event time of a batch", () => {
+    fc.assert(
+      fc.property(fc.array(arbEvent(true), { maxLength: 60 }), (events) => {
+        const view = EventBatchView.from(encodeEvents(events, city));
+        const times = decodeEvents(view.bytes, city).map((e) => Number(e.event_time));
+        const r = view.timeRange();
+        if (times.length === 0) {
+          expect(r.minMs).toBeNaN();
+          expect(r.maxMs).toBeNaN();
+        } else {
+          expect(r.minMs).toBe(Math.min(...times));
+          expect(r.maxMs).toBe(Math.max(...times));
+        }
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
+
 describe("typed errors", () => {
   test("an invalid event refuses the whole batch with every problem listed", () => {
     const bad = {
