@@ -265,6 +265,20 @@ describe("sharded occupancy engine", () => {
     expectSame(ref, { lines, checkpoint: await e.checkpoint() });
   }, 60_000);
 
+  it("refuses a batch from a clock years ahead in every shard alike (clock-skew), state unchanged", async () => {
+    const events = longest(fc.sample(arbMessy, { seed: 5, numRuns: 30 }));
+    const batches = split(events, [8]).map((b) => encodeEvents(b, city));
+    const ahead = Date.UTC(2060, 0, 1);
+    const skewed = encodeEvents(
+      [{ event_id: "far", event_type: "park_start", event_time: ahead, curb_space_id: "A1" }],
+      city,
+    );
+    const feed = [...batches.slice(0, 2), skewed, ...batches.slice(2)];
+    const ref = reference(city, feed, OPTS);
+    expect(ref.lines.some((l) => l.startsWith("R ") && l.endsWith(" clock-skew"))).toBe(true);
+    expectSame(ref, await sharded(city, feed, OPTS, 2));
+  }, 60_000);
+
   it("bounds waiting calls: beyond queueMax, ingest refuses with queue-full; accepted ones complete in order", async () => {
     const events = longest(fc.sample(arbMessy, { seed: 3, numRuns: 30 }));
     const batches = split(events, [5]).map((b) => encodeEvents(b, city));
