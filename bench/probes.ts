@@ -7,9 +7,9 @@
  *     (admitEvents per 64k batch, one sort, then applyEvents window by window); best of 10, ns per event.
  *   node dist/bench/probes.js page-faults
  *     Copying a 1.5 MB batch into fresh shared memory vs into memory already touched.
- *   node dist/bench/probes.js engine [js|wasm] [bays] [in-order|shuffled]
+ *   node dist/bench/probes.js engine [js|wasm] [bays] [in-order|shuffled] [fresh|reuse]
  *     The whole engine on the same feed, ms per 1 M events split into its kernel calls and the host's share;
- *     median of 10 fresh engines.
+ *     median of 10 fresh engines. `reuse` sets reuseWindowBuffers (default: fresh column buffers per window).
  *   node dist/bench/probes.js shard [shards]
  *     The work of the first of `shards` worker shards, in this thread: an engine with that shard's filter
  *     fed all 1 M events (in order) and closed; median of 10, ms. Compare shards 1 and 2.
@@ -151,12 +151,14 @@ function shard(shards: number): void {
  * applyEvents, sortPending) is timed through bench/replay.ts's timeKernel wrapper, the rest is the host
  * (verification, window closing and emission, buffer upkeep). Median of 10 fresh engines, ms per 1 M events.
  */
-function engine(kind: string, bays: number, traffic: string): void {
+function engine(kind: string, bays: number, traffic: string, buffers: string): void {
   if (kind !== "js" && kind !== "wasm") throw new Error(`engine: kind must be js or wasm, got ${kind}`);
+  if (buffers !== "fresh" && buffers !== "reuse")
+    throw new Error(`engine: window buffers must be fresh or reuse, got ${buffers}`);
   const { city, batches } = feed(bays, traffic);
   const runs: { total: number; kernel: number; phases: Record<string, number> }[] = [];
   for (let rep = 0; rep < 10; rep++) {
-    const r = singleEngine(city, kind);
+    const r = singleEngine(city, kind, { reuseWindowBuffers: buffers === "reuse" });
     const phases: Record<string, number> = {};
     timeKernel(r, phases);
     const t0 = performance.now();
@@ -168,7 +170,7 @@ function engine(kind: string, bays: number, traffic: string): void {
   const f = (x: number) => x.toFixed(1);
   const parts = Object.entries(m.phases).map(([k, v]) => `${k} ${f(v)}`);
   console.log(
-    `${kind} engine, ${bays} bays, ${traffic}: total ${f(m.total)} ms (${f((EVENTS / m.total) * 1e-3)} M events/s); ` +
+    `${kind} engine, ${bays} bays, ${traffic}, ${buffers} window buffers: total ${f(m.total)} ms (${f((EVENTS / m.total) * 1e-3)} M events/s); ` +
       `kernel ${f(m.kernel)} ms (${parts.join(", ")}); host ${f(m.total - m.kernel)} ms`,
   );
 }
@@ -177,10 +179,11 @@ const [probe, ...args] = process.argv.slice(2);
 if (probe === "kernels") kernels(args[0] ?? "wasm", Number(args[1] ?? 100_000), args[2] ?? "in-order");
 else if (probe === "page-faults") pageFaults();
 else if (probe === "shard") shard(Number(args[0] ?? 2));
-else if (probe === "engine") engine(args[0] ?? "wasm", Number(args[1] ?? 100_000), args[2] ?? "in-order");
+else if (probe === "engine")
+  engine(args[0] ?? "wasm", Number(args[1] ?? 100_000), args[2] ?? "in-order", args[3] ?? "fresh");
 else {
   console.error(
-    "usage: node dist/bench/probes.js kernels|engine [js|wasm] [bays] [in-order|shuffled] | page-faults | shard [shards]",
+    "usage: node dist/bench/probes.js kernels [js|wasm] [bays] [in-order|shuffled] | engine [js|wasm] [bays] [in-order|shuffled] [fresh|reuse] | page-faults | shard [shards]",
   );
   process.exitCode = 2;
 }

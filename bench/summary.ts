@@ -119,6 +119,7 @@ export function headline(results: BenchResults): HeadlineRow[] {
     ok: (v) => v >= 100e6,
   });
   add("Whole engine, wasm, one thread, shuffled", ["wasm-occupancy", "wasm-shuffled"], rate, mps);
+  add("Whole engine, wasm, batches received in kernel memory", ["wasm-occupancy", "wasm-inplace"], rate, mps);
   add("Whole engine wasm ÷ JS, in order", ["wasm-occupancy", "wasm", "js"], ratio, x);
   add("2 workers ÷ 1 worker, 64k batches", ["wasm-workers", "piscina-2", "piscina-1"], ratio, x, {
     text: "≥ 1.6×",

@@ -8,7 +8,8 @@
  *   kernel, under Palu's flat visit tariff and its dynamic hourly tariff. Baseline `js-flat`.
  * - `wasm-occupancy`: the whole engine, FlatBuffers bytes to closed windows, `js` (reference kernel, the
  *   baseline) vs `wasm`, on the Palu catalogue scaled to 100,000 bays, in-order and shuffled-within-lateness
- *   traffic (`-shuffled`), the kernel's own share of the same runs (`kernel-*`), and a plain read of the same
+ *   traffic (`-shuffled`), the wasm engine reading batches received in its own memory (`wasm-inplace`), the
+ *   kernel's own share of the same runs (`kernel-*`), and a plain read of the same
  *   bytes (`memory-read`; every case gets `fractionOfMemoryRead`). Every case must produce the windows of
  *   the JS reference on the in-order feed (reordering within the lateness changes no result).
  * - `wasm-workers`: the same in-order feed in one thread (`single-thread`, wasm kernel) and sharded over 1
@@ -19,6 +20,7 @@
 import { readFileSync } from "node:fs";
 import { type City, loadCity } from "../../src/catalog/index.js";
 import { paluCatalog } from "../../src/generate/index.js";
+import type { OccupancyEngine } from "../../src/occupancy/index.js";
 import { seedPath } from "../../src/paths.js";
 import { billBatch, compileTariffs, loadPolicy } from "../../src/pricing/index.js";
 import { WasmBilling } from "../../src/runtime/billing.js";
@@ -36,7 +38,7 @@ import { synthEvents } from "../fixtures/events.js";
 import { createRng } from "../fixtures/prng.js";
 import { BENCH_SEED } from "../fixtures/workload.js";
 import type { CaseSpec, Measurement, Profile, SuiteDefinition } from "../harness.js";
-import { feedSync, singleEngine, timeKernel } from "../replay.js";
+import { feedSync, type Replay, singleEngine, timeKernel } from "../replay.js";
 import { measureRuns } from "../runs.js";
 import { summarizeTimings } from "../stats.js";
 import { engineCase } from "./engine.js";
@@ -291,8 +293,38 @@ export const wasmOccupancySuite: SuiteDefinition = {
           });
       }
     }
+    // The wasm engine reading batches that arrived straight in its memory (batchBuffer): the copy into that
+    // memory stands for the network read and is not timed; every ingest call and the close are.
+    const inPlace: CaseSpec[] = kernels.includes("wasm")
+      ? [
+          {
+            name: "wasm-inplace",
+            eventsPerOp: n,
+            bytesPerOp: eventBytes,
+            extra: {
+              kernel: "wasm",
+              note: "the wasm engine fed in-order batches received in its own memory (engine.batchBuffer; the fill stands for the network read and is untimed): no copy at ingest; engine built untimed",
+            },
+            result: () => {
+              const r = singleEngine(city, "wasm", {}, { keep: true });
+              feedInPlace(r, inorder);
+              return windowsJson(r.kept);
+            },
+            measure: (timing) =>
+              measureRuns({
+                timing,
+                setup: () => ({ replay: singleEngine(city, "wasm"), ms: 0 }),
+                run: (x) => {
+                  x.ms = feedInPlace(x.replay, inorder);
+                },
+                timedMs: (x) => x.ms,
+              }),
+          },
+        ]
+      : [];
     const cases: CaseSpec[] = [
       ...engineCases,
+      ...inPlace,
       ...kernelCases,
       {
         name: "memory-read",
@@ -321,6 +353,24 @@ export const wasmOccupancySuite: SuiteDefinition = {
     };
   },
 };
+
+/**
+ * Feeds batches to an engine through its batchBuffer (each copied in first, untimed) and closes it.
+ * Returns the ms spent in ingest and close.
+ */
+function feedInPlace(r: Replay<OccupancyEngine>, batches: readonly Uint8Array[]): number {
+  let ms = 0;
+  for (const b of batches) {
+    const buf = r.engine.batchBuffer(b.byteLength);
+    buf.set(b);
+    const t = performance.now();
+    r.engine.ingest(buf);
+    ms += performance.now() - t;
+  }
+  const t = performance.now();
+  r.engine.close();
+  return ms + performance.now() - t;
+}
 
 /** Timed runs of the sharded cases per profile (each run starts its shards untimed, seconds at 100,000 bays). */
 const WORKER_RUNS: Readonly<Record<Profile, number>> = { full: 5, quick: 2, tiny: 2 };

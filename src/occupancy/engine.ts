@@ -10,7 +10,7 @@ import { VEHICLE_CODES } from "../catalog/vehicles.js";
 import { ParkirConfigError, ParkirError, ParkirWireError } from "../errors/index.js";
 import { type OccupancyKernel, occupancyKernel } from "../runtime/occupancy.js";
 import { EVENT_TYPES } from "../wire/kinds.js";
-import { FLAG_TARGET_ZONE, NO_DEVICE } from "../wire/layout.js";
+import { BATCH_BYTES_MAX, FLAG_TARGET_ZONE, NO_DEVICE } from "../wire/layout.js";
 import { verifyBatch } from "../wire/verify.js";
 import { EventBatchView } from "../wire/view.js";
 import { bytesOf, readCheckpoint, writeCheckpoint } from "./checkpoint.js";
@@ -273,6 +273,28 @@ export class OccupancyEngine {
     };
     this.emit();
     return result;
+  }
+
+  /**
+   * Memory for the next batch where the kernel reads it in place: fill it (encode into it, or read a frame
+   * from the network straight into it) and pass it, or a prefix of it, to `ingest`. With the wasm kernel this
+   * is the kernel's shared memory, so `ingest` copies nothing (other bytes are copied into that memory once);
+   * with the JS kernel it is plain memory. Valid until the next `batchBuffer` call, which hands out the same
+   * memory again.
+   *
+   * @example
+   * const buf = engine.batchBuffer(frame.byteLength);
+   * buf.set(frame); // or socket.read(buf)
+   * engine.ingest(buf);
+   * @throws ParkirError when `bytes` is not an integer in [0, 64 MiB] or the engine is closed.
+   */
+  batchBuffer(bytes: number): Uint8Array {
+    // Not assertOpen(): handing out batch memory leaves the last emission's reused window buffers valid.
+    if (this.closed) throw new ParkirError("the occupancy engine is closed");
+    if (!Number.isInteger(bytes) || bytes < 0 || bytes > BATCH_BYTES_MAX) {
+      throw new ParkirError(`batchBuffer needs a byte count in [0, ${BATCH_BYTES_MAX}], got ${bytes}`);
+    }
+    return this.k.batchBuffer?.(bytes) ?? new Uint8Array(bytes);
   }
 
   /**

@@ -31,6 +31,11 @@ export interface OccupancyKernel {
   attach(s: EngineState): OccupancyKernel;
   /** The batch's words where the kernel can read them: the same array, or a copy in kernel memory. */
   stage(words: Uint32Array): Uint32Array;
+  /**
+   * `bytes` bytes where the kernel reads a batch in place (kernel memory for wasm, plain memory for JS); the
+   * same memory is handed out again by the next call.
+   */
+  batchBuffer?(bytes: number): Uint8Array;
   /** admitEvents of src/occupancy/kernel.ts. */
   admitEvents(s: EngineState, words: Uint32Array, from: number, end: number, baseTimeMs: number): number;
   /** applyEvents of src/occupancy/kernel.ts. */
@@ -47,6 +52,7 @@ export const JS_OCCUPANCY_KERNEL: OccupancyKernel = {
     return this;
   },
   stage: (words) => words,
+  batchBuffer: (bytes) => new Uint8Array(bytes),
   admitEvents,
   applyEvents,
   sortPending,
@@ -175,6 +181,8 @@ export class WasmOccupancyKernel implements OccupancyKernel {
   private staged: Uint32Array | null = null;
   private stageAt = 0;
   private stageBytes = 0;
+  private lendAt = 0;
+  private lendBytes = 0;
   private readonly shard: ShardFilter | undefined;
   /** The arena as state memory: an engine state created in it is read by the kernel in place. */
   readonly memory: StateMemory = {
@@ -221,6 +229,15 @@ export class WasmOccupancyKernel implements OccupancyKernel {
     this.copiedBytes += bytes;
     this.staged = staged;
     return staged;
+  }
+
+  batchBuffer(bytes: number): Uint8Array {
+    if (bytes > this.lendBytes) {
+      // Grows like the staging region: the old region is abandoned, at most 2× is wasted.
+      this.lendBytes = Math.max(64 << 10, 2 * this.lendBytes, bytes);
+      this.lendAt = this.arena.alloc(this.lendBytes, 64);
+    }
+    return new Uint8Array(this.arena.memory.buffer, this.lendAt, bytes);
   }
 
   admitEvents(s: EngineState, words: Uint32Array, from: number, end: number, baseTimeMs: number): number {

@@ -100,6 +100,7 @@ describe("runBenchmarks on tiny sizes", () => {
       "wasm",
       "js-shuffled",
       "wasm-shuffled",
+      "wasm-inplace",
       "kernel-js",
       "kernel-wasm",
       "kernel-js-shuffled",

@@ -245,6 +245,35 @@ describe("wasm occupancy kernel = JS reference", () => {
     expect(kernel.copiedBytes).toBe(24);
   });
 
+  it("batchBuffer: batches filled in kernel memory are read in place, with the results of a copied batch", () => {
+    fc.assert(
+      fc.property(arbMessyStream, arbSizes, (events, sizes) => {
+        const batches = split(events, sizes).map((b) => encodeEvents(b, city));
+        const inPlace = new OccupancyEngine(city, { ...OPTS, kernel: "wasm", clock: () => 0 });
+        const kernel = (inPlace as unknown as { k: WasmOccupancyKernel }).k;
+        const lines: string[] = [];
+        inPlace.windows$.subscribe((w) => lines.push(`W ${windowText(w)}`));
+        for (const b of batches) {
+          const buf = inPlace.batchBuffer(b.byteLength + 16); // a prefix is fine too
+          buf.set(b);
+          const { error, ...r } = inPlace.ingest(buf.subarray(0, b.byteLength));
+          lines.push(`R ${JSON.stringify(r)} ${error?.reason ?? ""}`);
+        }
+        inPlace.close();
+        lines.push(`C ${JSON.stringify(inPlace.counters)}`);
+        expect(kernel.copiedBytes).toBe(0);
+        const ref = trace(city, batches, OPTS, "js");
+        expect(lines).toEqual(ref.lines.filter((l) => !l.startsWith("L ") && !l.startsWith("H ")));
+      }),
+      { numRuns: 30 },
+    );
+    const e = new OccupancyEngine(city, { kernel: "js" });
+    expect(e.batchBuffer(10)).toHaveLength(10);
+    expect(() => e.batchBuffer(-1)).toThrow(/byte count/);
+    e.close();
+    expect(() => e.batchBuffer(10)).toThrow(/closed/);
+  });
+
   it("uses the table slots the AssemblyScript source declares", () => {
     const src = readFileSync("wasm/occupancy.ts", "utf8");
     for (const [name, value] of Object.entries(OCCUPANCY_SLOTS)) {
