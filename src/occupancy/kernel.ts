@@ -252,6 +252,25 @@ export function admitEvents(
   end: number,
   baseTimeMs: number,
 ): number {
+  for (let i = from; i < end; i += RUN_EVENTS) {
+    const stop = Math.min(i + RUN_EVENTS, end);
+    const next = admitRun(s, words, i, stop, baseTimeMs);
+    if (next < stop) return next;
+  }
+  return end;
+}
+
+/**
+ * Events per call of the loops behind admitEvents and applyEvents. Short runs let V8 see every way out of a
+ * loop in its first, interpreted runs: a loop compiled on the fly (OSR) before its exit had run has no type
+ * feedback for that exit and deoptimises there (seen with `node --trace-deopt dist/bench/probes.js kernels js`:
+ * up to 80 deoptimisations of applyEvents in one run, and runs where V8 stopped optimising it after three).
+ * Leaving and re-entering a loop every 1024 events costs nothing measurable.
+ */
+const RUN_EVENTS = 1024;
+
+/** admitEvents over at most RUN_EVENTS events. */
+function admitRun(s: EngineState, words: Uint32Array, from: number, end: number, baseTimeMs: number): number {
   const reg = s.reg;
   const pTime = s.pTime;
   const pWords = s.pWords;
@@ -412,6 +431,17 @@ export function admitEvents(
  * @returns APPLY_DONE, APPLY_COLD (a zone event is at the head) or APPLY_HEALTH_FULL.
  */
 export function applyEvents(s: EngineState, limit: number): number {
+  for (;;) {
+    const status = applyRun(s, limit, (s.reg[R_HEAD]! | 0) + RUN_EVENTS);
+    if (status !== APPLY_MORE) return status;
+  }
+}
+
+/** applyRun: stopped after RUN_EVENTS pending events; call again. */
+const APPLY_MORE = -1;
+
+/** applyEvents up to pending event `stop` (exclusive): returns APPLY_MORE when it stopped there. */
+function applyRun(s: EngineState, limit: number, stop: number): number {
   const reg = s.reg;
   const pTime = s.pTime;
   const pWords = s.pWords;
@@ -476,6 +506,10 @@ export function applyEvents(s: EngineState, limit: number): number {
     }
     if (status !== APPLY_DONE) break;
     if (t >= limit) break;
+    if (head >= stop) {
+      status = APPLY_MORE;
+      break;
+    }
     if (hN >= HEALTH_LOG_SIZE) {
       status = APPLY_HEALTH_FULL;
       break;

@@ -274,6 +274,64 @@ describe("wasm occupancy kernel = JS reference", () => {
     expect(() => e.batchBuffer(10)).toThrow(/closed/);
   });
 
+  it("agrees on long batches: thousands of events per kernel call, zone events between them, a full health log", () => {
+    // 6000 bays: one kernel call covers more events than the JS kernel's internal runs (1024), and all of them
+    // going silent in one window overflows the 4096-entry health log.
+    const grid = sensorCity(60, 100);
+    fc.assert(
+      fc.property(fc.integer(), fc.integer({ min: 500, max: 7000 }), (seed, batchSize) => {
+        let x = seed | 0;
+        const next = () => {
+          x = (Math.imul(x ^ (x >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) | 0;
+          return (x >>> 0) / 2 ** 32;
+        };
+        const kinds = ["park_start", "park_end", "scheduled_report", "comms_lost", "comms_restored"] as const;
+        const events: CdsEvent[] = [];
+        let t = T0;
+        for (let i = 0; i < 12_000; i++) {
+          t += Math.floor(next() * 20);
+          const z = Math.floor(next() * 60);
+          if (next() < 0.0005) {
+            events.push({
+              event_id: `m${i}`,
+              event_type: "manual_count",
+              event_time: t,
+              curb_zone_id: `Z${z}`,
+              vehicle_type: "car",
+              vehicle_count: Math.floor(next() * 100),
+            });
+            continue;
+          }
+          const r = next();
+          const kind = kinds[r < 0.4 ? 0 : r < 0.75 ? 1 : r < 0.95 ? 2 : r < 0.98 ? 3 : 4]!;
+          const e: CdsEvent = {
+            event_id: `e${i}`,
+            event_type: kind,
+            event_time: t,
+            curb_space_id: `Z${z}-B${Math.floor(next() * 100)}`,
+          };
+          if (kind === "scheduled_report") e.occupied = next() < 0.5;
+          events.push(e);
+        }
+        // Much later: every sensor has been silent past its timeout, all within one window.
+        events.push({
+          event_id: "last",
+          event_type: "park_start",
+          event_time: t + 30 * MIN,
+          curb_space_id: "Z0-B0",
+        });
+        const batches = split(events, [batchSize]).map((b) => encodeEvents(b, grid));
+        const at = new Set([1]);
+        const js = trace(grid, batches, OPTS, "js", at);
+        // Over 4096 sensors went silent in one window (one health emission): the log filled and was drained.
+        expect(JSON.parse(js.lines.at(-1)!.slice(2)).silent).toBeGreaterThan(4096);
+        expect(js.lines.filter((l) => l.startsWith("H") && l.length > 100_000)).toHaveLength(1);
+        expectSame(js, trace(grid, batches, OPTS, "wasm", at));
+      }),
+      { numRuns: 4 },
+    );
+  });
+
   it("uses the table slots the AssemblyScript source declares", () => {
     const src = readFileSync("wasm/occupancy.ts", "utf8");
     for (const [name, value] of Object.entries(OCCUPANCY_SLOTS)) {
