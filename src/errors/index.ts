@@ -58,6 +58,30 @@ export class ParkirWireError extends ParkirError {
   }
 }
 
+/**
+ * A move of the watermark refused because it jumps too far ahead of the data: the clock driving it (`tick()`, or
+ * an `advanceTo` with `maxJumpMs`) is far past the newest event time, e.g. a gateway whose clock reset, or a
+ * replay of old data on a live clock. Nothing changed.
+ */
+export class ParkirClockError extends ParkirError {
+  override readonly name = "ParkirClockError";
+  /** Where the watermark would have moved, ms since the epoch. */
+  readonly timeMs: number;
+  /** The newest event time or watermark so far, whichever is later. */
+  readonly referenceMs: number;
+  /** The largest jump allowed (maxTimeJumpMs), ms. */
+  readonly limitMs: number;
+  constructor(timeMs: number, referenceMs: number, limitMs: number) {
+    const iso = (t: number) => new Date(t).toISOString();
+    super(
+      `refusing to move the watermark to ${iso(timeMs)}: ${((timeMs - referenceMs) / 86_400_000).toFixed(1)} days after the newest event (or watermark) so far (${iso(referenceMs)}), more than maxTimeJumpMs (${limitMs} ms); check the clock, or call advanceTo without maxJumpMs to move there on purpose`,
+    );
+    this.timeMs = timeMs;
+    this.referenceMs = referenceMs;
+    this.limitMs = limitMs;
+  }
+}
+
 /** A JSON event that cannot be understood (missing field, unknown type, bad time). */
 export class ParkirEventError extends ParkirError {
   override readonly name = "ParkirEventError";

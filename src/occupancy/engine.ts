@@ -7,7 +7,7 @@ import { type Observable, Subject } from "rxjs";
 import type { City } from "../catalog/city.js";
 import { DETECTION, DETECTION_NAMES, type DetectionName } from "../catalog/city.js";
 import { VEHICLE_CODES } from "../catalog/vehicles.js";
-import { ParkirConfigError, ParkirError, ParkirWireError } from "../errors/index.js";
+import { ParkirClockError, ParkirConfigError, ParkirError, ParkirWireError } from "../errors/index.js";
 import { type OccupancyKernel, occupancyKernel } from "../runtime/occupancy.js";
 import { EVENT_TYPES } from "../wire/kinds.js";
 import { BATCH_BYTES_MAX, FLAG_TARGET_ZONE, NO_DEVICE } from "../wire/layout.js";
@@ -87,6 +87,15 @@ const HEALTH_STATUS: readonly HealthStatus[] = ["silent", "lost", "decommissione
 
 if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
   throw new ParkirError("parkir's occupancy engine needs a little-endian platform");
+}
+
+/** Options of OccupancyEngine.advanceTo. */
+export interface AdvanceOptions {
+  /**
+   * Refuse (ParkirClockError, nothing changes) to move the watermark further than this past the newest event
+   * time or watermark so far. Default: no limit. `tick()` passes the engine's maxTimeJumpMs.
+   */
+  readonly maxJumpMs?: number;
 }
 
 /**
@@ -301,11 +310,22 @@ export class OccupancyEngine {
    * Moves the watermark forward to `timeMs` (never back), closing the windows it passes. Events older than
    * it arriving later are late.
    *
+   * @example engine.advanceTo(Date.now() - 120_000, { maxJumpMs: 86_400_000 }); // at most a day past the data
    * @returns the number of windows closed.
+   * @throws ParkirClockError when `options.maxJumpMs` is given and `timeMs` lies further than that past the
+   * newest event time or watermark so far (nothing changes).
    */
-  advanceTo(timeMs: number): number {
+  advanceTo(timeMs: number, options: AdvanceOptions = {}): number {
     this.assertOpen();
     if (!Number.isFinite(timeMs)) throw new ParkirError(`advanceTo needs a finite time, got ${timeMs}`);
+    const maxJumpMs = options.maxJumpMs;
+    if (maxJumpMs !== undefined) {
+      if (!(typeof maxJumpMs === "number" && maxJumpMs >= 0))
+        throw new ParkirError(`advanceTo: maxJumpMs must be a number ≥ 0, got ${String(maxJumpMs)}`);
+      const from = this.jumpReference();
+      if (Number.isFinite(from) && Math.floor(timeMs) - from > maxJumpMs)
+        throw new ParkirClockError(Math.floor(timeMs), from, maxJumpMs);
+    }
     const reg = this.s.reg;
     const before = reg[R_WINDOWS]!;
     if (timeMs > reg[R_WATERMARK]!) {
@@ -321,13 +341,15 @@ export class OccupancyEngine {
    * clock, moves the watermark to clock() − allowedLatenessMs (event time is assumed to follow the clock).
    *
    * @returns the number of windows closed.
+   * @throws ParkirClockError when that time is more than maxTimeJumpMs past the newest event time or watermark
+   * (a clock that reset, or old data replayed on a live clock): nothing changes.
    */
   tick(): number {
     this.assertOpen();
     const o = this.options;
     const now = o.clock();
     if (o.idleAdvanceMs === 0 || now - this.lastIngestClockMs < o.idleAdvanceMs) return 0;
-    return this.advanceTo(now - o.allowedLatenessMs);
+    return this.advanceTo(now - o.allowedLatenessMs, { maxJumpMs: o.maxTimeJumpMs });
   }
 
   /**
@@ -489,9 +511,9 @@ export class OccupancyEngine {
    * @throws ParkirWireError("clock-skew")
    */
   private checkTimeJump(view: EventBatchView): void {
-    // The newest event time, or the watermark when advanceTo moved it further. A fresh engine has none: its first
-    // batch closes no more windows than that batch spans (at most 49.7 days, the wire format's limit).
-    const from = Math.max(this.s.reg[R_MAX_SEEN]!, this.s.reg[R_WATERMARK]!);
+    // A fresh engine has no reference: its first batch closes no more windows than that batch spans (at most
+    // 49.7 days, the wire format's limit).
+    const from = this.jumpReference();
     if (view.length === 0 || !Number.isFinite(from)) return;
     const { maxMs } = view.timeRange();
     const limit = this.options.maxTimeJumpMs;
@@ -502,6 +524,12 @@ export class OccupancyEngine {
       view.eventsByteOffset,
       `an event at ${iso(maxMs)} is ${((maxMs - from) / 86_400_000).toFixed(1)} days after the newest event (or watermark) so far (${iso(from)}), more than maxTimeJumpMs (${limit} ms): a sensor or gateway clock is wrong, or the feed resumed after a long outage (raise maxTimeJumpMs, or advanceTo the new time first)`,
     );
+  }
+
+  /** What the clock-skew guards measure jumps from: the newest event time, or the watermark when advanceTo
+   * moved it further; −∞ in a fresh engine. */
+  private jumpReference(): number {
+    return Math.max(this.s.reg[R_MAX_SEEN]!, this.s.reg[R_WATERMARK]!);
   }
 
   /** Applies pending events below `limitMs` (≤ when flushing), closing each window it passes. */

@@ -5,6 +5,7 @@
  * shard's own rows; the main thread (sharded.ts) merges the shards.
  */
 import { type City, type CityDocument, loadCity } from "../catalog/index.js";
+import { ParkirClockError } from "../errors/index.js";
 import { OccupancyEngine, type OccupancyOptions, WINDOWS_PER_EMIT } from "../occupancy/index.js";
 import type { HealthReport, IngestResult, LateReport } from "../occupancy/reports.js";
 import type { WindowColumns } from "../occupancy/types.js";
@@ -40,7 +41,7 @@ export type ShardCommand =
       readonly checkpoint: Uint8Array;
     }
   | { readonly cmd: "ingest"; readonly at: number; readonly length: number }
-  | { readonly cmd: "advanceTo"; readonly timeMs: number }
+  | { readonly cmd: "advanceTo"; readonly timeMs: number; readonly maxJumpMs?: number }
   | { readonly cmd: "close" }
   | { readonly cmd: "checkpoint" }
   | { readonly cmd: "counters" }
@@ -60,6 +61,8 @@ export interface ShardReply {
     readonly errorMessage?: string;
   };
   readonly windowsClosed?: number;
+  /** advanceTo refused by its maxJumpMs (ParkirClockError's fields): the same in every shard. */
+  readonly clockError?: { readonly timeMs: number; readonly referenceMs: number; readonly limitMs: number };
   readonly groups: ShardGroup[];
   readonly checkpoint?: Uint8Array;
   readonly counters?: OccupancyEngine["counters"];
@@ -181,7 +184,20 @@ export function runShard(task: ShardTask, memory: WebAssembly.Memory): ShardRepl
       break;
     }
     case "advanceTo":
-      reply = { windowsClosed: e.advanceTo(command.timeMs), groups: h.groups };
+      try {
+        const windowsClosed = e.advanceTo(
+          command.timeMs,
+          command.maxJumpMs === undefined ? {} : { maxJumpMs: command.maxJumpMs },
+        );
+        reply = { windowsClosed, groups: h.groups };
+      } catch (err) {
+        if (!(err instanceof ParkirClockError)) throw err;
+        reply = {
+          windowsClosed: 0,
+          clockError: { timeMs: err.timeMs, referenceMs: err.referenceMs, limitMs: err.limitMs },
+          groups: h.groups,
+        };
+      }
       break;
     case "close":
       e.close();

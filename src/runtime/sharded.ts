@@ -17,8 +17,9 @@
 import type { Piscina } from "piscina";
 import { type Observable, Subject } from "rxjs";
 import type { City, CityDocument } from "../catalog/index.js";
-import { ParkirError, ParkirWireError, type WireErrorReason } from "../errors/index.js";
+import { ParkirClockError, ParkirError, ParkirWireError, type WireErrorReason } from "../errors/index.js";
 import {
+  type AdvanceOptions,
   ClosedWindow,
   OccupancyEngine,
   type OccupancyOptions,
@@ -277,14 +278,26 @@ export class ShardedOccupancyEngine {
     });
   }
 
-  /** Moves the watermark forward to `timeMs`; resolves to the number of windows closed. */
-  advanceTo(timeMs: number): Promise<number> {
+  /**
+   * Moves the watermark forward to `timeMs` (see OccupancyEngine.advanceTo); resolves to the number of windows
+   * closed, rejects with ParkirClockError when `options.maxJumpMs` refuses the move.
+   */
+  advanceTo(timeMs: number, options: AdvanceOptions = {}): Promise<number> {
     if (!Number.isFinite(timeMs))
       return Promise.reject(new ParkirError(`advanceTo needs a finite time, got ${timeMs}`));
+    const maxJumpMs = options.maxJumpMs;
+    if (maxJumpMs !== undefined && !(typeof maxJumpMs === "number" && maxJumpMs >= 0))
+      return Promise.reject(
+        new ParkirError(`advanceTo: maxJumpMs must be a number ≥ 0, got ${String(maxJumpMs)}`),
+      );
     return this.enqueue(async () => {
-      if (this.local !== null) return this.local.advanceTo(timeMs);
-      const command: ShardCommand = { cmd: "advanceTo", timeMs };
+      if (this.local !== null) return this.local.advanceTo(timeMs, options);
+      const command: ShardCommand =
+        maxJumpMs === undefined ? { cmd: "advanceTo", timeMs } : { cmd: "advanceTo", timeMs, maxJumpMs };
       const replies = await this.all(command);
+      const refused = replies[0]!.clockError;
+      if (refused !== undefined)
+        throw new ParkirClockError(refused.timeMs, refused.referenceMs, refused.limitMs);
       this.since.push({ command, region: null });
       this.emitMerged(replies);
       if (this.since.length >= this.checkpointEvery) await this.checkpointShards();
@@ -297,7 +310,7 @@ export class ShardedOccupancyEngine {
     const idle = this.resolved.idleAdvanceMs;
     const now = this.clock();
     if (idle === 0 || now - this.lastIngestClockMs < idle) return Promise.resolve(0);
-    return this.advanceTo(now - this.resolved.allowedLatenessMs);
+    return this.advanceTo(now - this.resolved.allowedLatenessMs, { maxJumpMs: this.resolved.maxTimeJumpMs });
   }
 
   /** Flushes (every pending window is emitted), completes the observables and stops the workers. Idempotent. */

@@ -2,7 +2,7 @@
 import { ByteBuffer } from "flatbuffers";
 import { from, lastValueFrom, toArray } from "rxjs";
 import { describe, expect, test } from "vitest";
-import { ParkirConfigError, ParkirError, ParkirWireError } from "../../src/errors/index.js";
+import { ParkirClockError, ParkirConfigError, ParkirError, ParkirWireError } from "../../src/errors/index.js";
 import type { HealthReport, IngestResult, LateReport, WindowBatch } from "../../src/occupancy/index.js";
 import {
   CHECKPOINT_IDENTIFIER,
@@ -455,6 +455,40 @@ describe("clock-skew guard (maxTimeJumpMs)", () => {
     const fresh = new OccupancyEngine(city);
     expect(fresh.ingest(encodeEvents([...reports(T0), ...late], city)).rejected).toBe(0);
     expect(() => new OccupancyEngine(city, { maxTimeJumpMs: 1000 })).toThrow(ParkirConfigError);
+  });
+
+  test("tick refuses a clock far past the data (a reset gateway clock, old data on a live clock), state unchanged", () => {
+    let now = T0;
+    const engine = new OccupancyEngine(city, { clock: () => now, idleAdvanceMs: MIN, maxTimeJumpMs: DAY });
+    const windows: number[] = [];
+    engine.windows$.subscribe((w) => windows.push(w.windowStart));
+    engine.ingest(encodeEvents(reports(T0), city));
+    const before = engine.checkpoint();
+    now = T0 + 400 * DAY;
+    let error: unknown;
+    try {
+      engine.tick();
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ParkirClockError);
+    expect(error).toMatchObject({
+      referenceMs: T0,
+      limitMs: DAY,
+      timeMs: now - engine.options.allowedLatenessMs,
+    });
+    expect((error as Error).message).toMatch(/days after the newest event/);
+    expect(Buffer.compare(engine.checkpoint(), before)).toBe(0);
+    expect(windows).toEqual([]);
+    // Within the limit tick moves on as before; advanceTo without maxJumpMs moves anywhere on purpose.
+    now = T0 + DAY / 2;
+    expect(engine.tick()).toBe(12 * 12 - 1);
+    expect(() => engine.advanceTo(T0 + 3 * DAY, { maxJumpMs: DAY })).toThrow(ParkirClockError);
+    expect(engine.advanceTo(T0 + 3 * DAY)).toBeGreaterThan(0);
+    expect(() => engine.advanceTo(T0, { maxJumpMs: -1 })).toThrow(ParkirError);
+    // A fresh engine has nothing to measure from: its first tick moves the watermark.
+    const fresh = new OccupancyEngine(city, { clock: () => now, idleAdvanceMs: MIN, maxTimeJumpMs: DAY });
+    expect(() => fresh.tick()).not.toThrow();
   });
 
   test("a non-default limit is kept in checkpoints; the default is not written (older checkpoints stay valid)", () => {

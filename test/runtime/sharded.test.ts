@@ -279,6 +279,31 @@ describe("sharded occupancy engine", () => {
     expectSame(ref, await sharded(city, feed, OPTS, 2));
   }, 60_000);
 
+  it("tick refuses a clock far past the data in every shard alike (ParkirClockError), state unchanged", async () => {
+    const events = longest(fc.sample(arbMessy, { seed: 5, numRuns: 30 }));
+    const batches = split(events, [8]).map((b) => encodeEvents(b, city));
+    const last = Math.max(...events.map((e) => Number(e.event_time)));
+    for (const workers of [0, 2]) {
+      let now = 0;
+      const e = await ShardedOccupancyEngine.create(city, {
+        ...OPTS,
+        workers,
+        pools: workers === 0 ? undefined : pools.slice(0, workers),
+        clock: () => now,
+        idleAdvanceMs: MIN,
+        maxTimeJumpMs: 24 * 60 * MIN,
+      });
+      for (const b of batches) await e.ingest(b);
+      const before = await e.checkpoint();
+      now = last + 400 * 24 * 60 * MIN;
+      await expect(e.tick()).rejects.toMatchObject({ name: "ParkirClockError", limitMs: 24 * 60 * MIN });
+      expect(Buffer.compare(await e.checkpoint(), before)).toBe(0);
+      now = last + 60 * MIN;
+      expect(await e.tick()).toBeGreaterThan(0);
+      await e.close();
+    }
+  }, 60_000);
+
   it("bounds waiting calls: beyond queueMax, ingest refuses with queue-full; accepted ones complete in order", async () => {
     const events = longest(fc.sample(arbMessy, { seed: 3, numRuns: 30 }));
     const batches = split(events, [5]).map((b) => encodeEvents(b, city));
