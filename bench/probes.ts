@@ -4,7 +4,8 @@
  *
  *   node dist/bench/probes.js kernels [js|wasm] [bays] [in-order|shuffled]
  *     The occupancy kernels alone: one engine state is fed all 1 M events of wasm-occupancy's feed
- *     (admitEvents per 64k batch, one sort, then applyEvents window by window); best of 10, ns per event.
+ *     (admitEvents per 64k batch, one sort, then applyEvents window by window, each window closed into one
+ *     reused column set as the engine does); best of 10, ns per event, and ms per window closed.
  *   node dist/bench/probes.js page-faults
  *     Copying a 1.5 MB batch into fresh shared memory vs into memory already touched.
  *   node dist/bench/probes.js engine [js|wasm] [bays] [in-order|shuffled] [fresh|reuse]
@@ -19,7 +20,7 @@ import { paluCatalog } from "../src/generate/index.js";
 import { OccupancyEngine, resolveOptions } from "../src/occupancy/index.js";
 import { R_ACCEPTED, R_H_COUNT, R_HEAD, R_LATE_COUNT, R_TAIL, R_WIN_END } from "../src/occupancy/kernel.js";
 import { EngineState } from "../src/occupancy/state.js";
-import { openWindow } from "../src/occupancy/windows.js";
+import { allocColumns, closeWindow, openWindow } from "../src/occupancy/windows.js";
 import { JS_OCCUPANCY_KERNEL, WasmOccupancyKernel, withShard } from "../src/runtime/occupancy.js";
 import { planShards } from "../src/runtime/shards.js";
 import { type CdsEvent, EventBatchView, encodeEvents } from "../src/wire/index.js";
@@ -60,6 +61,8 @@ function kernels(kind: string, bays: number, traffic: string): void {
   let admit = Number.POSITIVE_INFINITY;
   let sort = Number.POSITIVE_INFINITY;
   let apply = Number.POSITIVE_INFINITY;
+  let close = Number.POSITIVE_INFINITY;
+  let rows = 0;
   for (let rep = 0; rep < 10; rep++) {
     const wasm = kind === "wasm" ? new WasmOccupancyKernel() : null;
     const s = new EngineState(city, resolveOptions({ pendingMax: 1 << 22 }), wasm?.memory);
@@ -83,6 +86,11 @@ function kernels(kind: string, bays: number, traffic: string): void {
     const w = s.windowMs;
     openWindow(s, Math.floor(s.pTime[0]! / w) * w);
     let tp = 0;
+    // Closing each window as the engine does, into one reused column set (touched first).
+    const columns = allocColumns(s.rowCount);
+    closeWindow(s, 0.5, 3_600_000, columns);
+    let tc = 0;
+    let windows = 0;
     for (;;) {
       const end = s.reg[R_WIN_END]!;
       t0 = performance.now();
@@ -90,16 +98,25 @@ function kernels(kind: string, bays: number, traffic: string): void {
       tp += performance.now() - t0;
       if (s.reg[R_HEAD]! >= s.reg[R_TAIL]!) break;
       s.reg[R_H_COUNT] = 0;
-      if (status === 0) openWindow(s, end);
+      if (status === 0) {
+        t0 = performance.now();
+        closeWindow(s, 0.5, 3_600_000, columns);
+        tc += performance.now() - t0;
+        windows++;
+        openWindow(s, end);
+      }
     }
     const n = s.reg[R_ACCEPTED]!;
     admit = Math.min(admit, (ta * 1e6) / n);
     sort = Math.min(sort, (ts * 1e6) / n);
     apply = Math.min(apply, (tp * 1e6) / n);
+    close = Math.min(close, tc / windows);
+    rows = s.rowCount;
   }
   const f = (x: number) => x.toFixed(1);
   console.log(
-    `${kind}, ${bays} bays, ${traffic}: admit ${f(admit)} ns/event, sort ${f(sort)}, apply ${f(apply)}`,
+    `${kind}, ${bays} bays, ${traffic}: admit ${f(admit)} ns/event, sort ${f(sort)}, apply ${f(apply)}; ` +
+      `closing a window of ${rows} rows ${close.toFixed(3)} ms`,
   );
 }
 
