@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, expect, test, vi } from "vitest";
@@ -33,6 +34,17 @@ test("--help works for the program and every subcommand", async () => {
     expect(await main([name!, "--help"])).toBe(0);
     expect(out).toMatch(new RegExp(`Usage: parkir ${name}`));
   }
+});
+
+// `npm test` builds first; `npx parkir` runs the built file directly, so it must be executable.
+const BIN = "dist/src/cli/main.js";
+test.skipIf(!existsSync(BIN))("the built command runs as an executable (npx parkir)", () => {
+  const r = spawnSync(BIN, ["--help"], { encoding: "utf8" });
+  expect(r.error).toBeUndefined();
+  expect(r.status).toBe(0);
+  expect(r.stdout).toMatch(/Usage: parkir/);
+  const bad = spawnSync(BIN, ["replay", "--window", "banana"], { encoding: "utf8" });
+  expect(bad.status).toBe(2);
 });
 
 test("bad arguments exit non-zero with a clear message", async () => {
