@@ -11,115 +11,17 @@ import {
   quote,
   type TariffTable,
 } from "../../src/pricing/index.js";
+import { arbPolicyDoc, type PolicyZone } from "./arbitraries.js";
 import { pricingCity } from "./fixtures.js";
 
 const T0 = Date.parse("2025-03-24T00:00:00Z"); // spans the Berlin spring switch within 10 days
 const MIN = 60_000;
-const DAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"] as const;
 const cities = { makassar: pricingCity("Asia/Makassar"), berlin: pricingCity("Europe/Berlin") };
 
-const arbTiers = fc
-  .tuple(
-    fc.array(
-      fc.tuple(
-        fc.constantFrom(5, 15, 30, 60),
-        fc.integer({ min: 1, max: 4 }),
-        fc.integer({ min: 0, max: 5000 }),
-      ),
-      {
-        minLength: 1,
-        maxLength: 3,
-      },
-    ),
-    fc.boolean(),
-  )
-  .map(([parts, restOfStay]) => {
-    let from = 0;
-    return parts.map(([unit, count, amount], i) => {
-      const last = i === parts.length - 1;
-      const t =
-        last && restOfStay
-          ? { fromMinutes: from, amountMinor: amount }
-          : { fromMinutes: from, unitMinutes: unit, amountMinor: amount };
-      from += unit * count;
-      return t;
-    });
-  });
+/** Random policies; the calendar's holidays fall in the stays' ten days. */
+const arbPolicy = arbPolicyDoc(["2025-03-26", "2025-03-30"]);
 
-const arbRate = fc
-  .record({
-    perVisit: fc.option(fc.integer({ min: 0, max: 5000 }), { nil: undefined }),
-    tiers: fc.option(arbTiers, { nil: undefined }),
-  })
-  .map(({ perVisit, tiers }) => ({
-    ...(perVisit !== undefined || tiers === undefined ? { perVisitMinor: perVisit ?? 1000 } : {}),
-    ...(tiers !== undefined ? { tiers } : {}),
-  }));
-
-const hhmm = (m: number) =>
-  `${String(Math.floor(m / 60)).padStart(2, "0")}:${String(m % 60).padStart(2, "0")}`;
-const arbBand = fc
-  .record({
-    start: fc.integer({ min: 0, max: 95 }),
-    len: fc.integer({ min: 1, max: 95 }),
-    days: fc.subarray([...DAYS], { minLength: 1 }),
-    holidays: fc.constantFrom("any", "only", "except"),
-  })
-  .map(({ start, len, days, holidays }) => ({
-    timeOfDayStart: hhmm(start * 15),
-    timeOfDayEnd: hhmm(((start + len) % 96) * 15 || 1440),
-    daysOfWeek: days,
-    holidays,
-  }));
-
-/** A random policy document: bands, rates, grace, caps, multipliers, a surcharge, rounding. */
-const arbPolicy = fc
-  .record({
-    rule: fc.constantFrom("nearest", "up", "down"),
-    step: fc.constantFrom(1, 100, 500),
-    bands: fc.array(fc.tuple(arbBand, arbRate), { minLength: 0, maxLength: 3 }),
-    fallback: fc.option(arbRate, { nil: undefined }),
-    grace: fc.integer({ min: 0, max: 30 }),
-    maxFeeSteps: fc.option(fc.integer({ min: 0, max: 100 }), { nil: undefined }),
-    capSteps: fc.option(fc.integer({ min: 0, max: 60 }), { nil: undefined }),
-    heavy: fc.constantFrom(1, 1.5, 2, 2.7),
-    surcharge: fc.option(fc.tuple(fc.integer({ min: 0, max: 2 }), fc.constantFrom(0.5, 2, 3)), {
-      nil: undefined,
-    }),
-    tz: fc.constantFrom("makassar", "berlin") as fc.Arbitrary<"makassar" | "berlin">,
-  })
-  .filter((p) => p.bands.length > 0 || p.fallback !== undefined)
-  .map((p) => {
-    const bands = p.bands.map(([b], i) => ({ id: `b${i}`, ...b }));
-    const rates = p.bands.map(([, r], i) => ({ band: `b${i}`, ...r }));
-    if (p.fallback) rates.push({ band: "always", ...p.fallback });
-    const doc = {
-      id: "random",
-      name: "random",
-      currency: "IDR",
-      rounding: { stepMinor: p.step, rule: p.rule },
-      calendar: { holidays: ["2025-03-26", "2025-03-30"] },
-      bands,
-      vehicleMultipliers: { heavy: p.heavy },
-      surcharges:
-        p.surcharge && p.surcharge[0] < bands.length
-          ? [{ id: "s", band: `b${p.surcharge[0]}`, multiplier: p.surcharge[1] }]
-          : [],
-      tariffs: [
-        {
-          id: "t",
-          vehicleTypes: ["car", "heavy"],
-          graceMinutes: p.grace,
-          ...(p.maxFeeSteps !== undefined ? { maxFeeMinor: p.maxFeeSteps * p.step * 10 } : {}),
-          ...(p.capSteps !== undefined ? { dailyCapMinor: p.capSteps * p.step * 10 } : {}),
-          rates,
-        },
-      ],
-    };
-    return { doc, tz: p.tz };
-  });
-
-function compile(p: { doc: object; tz: "makassar" | "berlin" }): TariffTable {
+function compile(p: { doc: object; tz: PolicyZone }): TariffTable {
   return compileTariffs(cities[p.tz], loadPolicy(p.doc));
 }
 

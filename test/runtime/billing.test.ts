@@ -13,6 +13,7 @@ import {
 } from "../../src/pricing/index.js";
 import { BILLING_SLOTS, WasmBilling } from "../../src/runtime/billing.js";
 import { SharedArena } from "../../src/runtime/index.js";
+import { arbPolicyDoc } from "../pricing/arbitraries.js";
 
 const DAY = 86_400_000;
 const MIN = 60_000;
@@ -40,96 +41,8 @@ function city(timeZone: string): City {
 }
 const CITIES = { makassar: city("Asia/Makassar"), berlin: city("Europe/Berlin") };
 
-const hhmm = (m: number) =>
-  `${String(Math.floor(m / 60)).padStart(2, "0")}:${String(m % 60).padStart(2, "0")}`;
-
-const arbTiers = fc
-  .array(
-    fc.record({
-      unit: fc.constantFrom(1, 15, 30, 60),
-      count: fc.integer({ min: 1, max: 4 }),
-      amount: fc.integer({ min: 0, max: 6000 }),
-      rest: fc.boolean(),
-    }),
-    { minLength: 1, maxLength: 3 },
-  )
-  .map((parts) => {
-    let from = 0;
-    return parts.map((p, i) => {
-      const t =
-        i === parts.length - 1 && p.rest
-          ? { fromMinutes: from, amountMinor: p.amount }
-          : { fromMinutes: from, unitMinutes: p.unit, amountMinor: p.amount };
-      from += p.unit * p.count;
-      return t;
-    });
-  });
-
-const arbRate = fc
-  .record({
-    perVisit: fc.option(fc.integer({ min: 0, max: 5000 }), { nil: undefined }),
-    tiers: fc.option(arbTiers, { nil: undefined }),
-  })
-  .map(({ perVisit, tiers }) => ({
-    ...(perVisit !== undefined || tiers === undefined ? { perVisitMinor: perVisit ?? 1000 } : {}),
-    ...(tiers !== undefined ? { tiers } : {}),
-  }));
-
-const arbBand = fc
-  .record({
-    start: fc.integer({ min: 0, max: 95 }),
-    len: fc.integer({ min: 1, max: 95 }),
-    days: fc.subarray(["sun", "mon", "tue", "wed", "thu", "fri", "sat"], { minLength: 1 }),
-  })
-  .map(({ start, len, days }) => ({
-    timeOfDayStart: hhmm(start * 15),
-    timeOfDayEnd: hhmm(((start + len) % 96) * 15 || 1440),
-    daysOfWeek: days,
-  }));
-
-const arbPolicy = fc
-  .record({
-    rule: fc.constantFrom("nearest", "up", "down"),
-    step: fc.constantFrom(1, 100, 500),
-    bands: fc.array(fc.tuple(arbBand, arbRate), { maxLength: 3 }),
-    fallback: fc.option(arbRate, { nil: undefined }),
-    grace: fc.integer({ min: 0, max: 30 }),
-    maxFee: fc.option(fc.integer({ min: 0, max: 100 }), { nil: undefined }),
-    cap: fc.option(fc.integer({ min: 0, max: 60 }), { nil: undefined }),
-    heavy: fc.constantFrom(1, 1.5, 2.7),
-    surcharge: fc.option(fc.constantFrom(0.5, 2, 3), { nil: undefined }),
-    tz: fc.constantFrom("makassar", "berlin") as fc.Arbitrary<"makassar" | "berlin">,
-  })
-  .filter((p) => p.bands.length > 0 || p.fallback !== undefined)
-  .map((p) => {
-    const bands = p.bands.map(([b], i) => ({ id: `b${i}`, ...b }));
-    const rates = p.bands.map(([, r], i) => ({ band: `b${i}`, ...r }));
-    if (p.fallback) rates.push({ band: "always", ...p.fallback });
-    const doc = {
-      id: "random",
-      name: "random",
-      currency: "IDR",
-      rounding: { stepMinor: p.step, rule: p.rule },
-      calendar: { holidays: ["2025-03-28"] },
-      bands,
-      vehicleMultipliers: { heavy: p.heavy },
-      surcharges:
-        p.surcharge !== undefined && bands.length > 0
-          ? [{ id: "s", band: "b0", multiplier: p.surcharge }]
-          : [],
-      tariffs: [
-        {
-          id: "t",
-          vehicleTypes: ["car", "heavy"],
-          graceMinutes: p.grace,
-          ...(p.maxFee !== undefined ? { maxFeeMinor: p.maxFee * p.step * 10 } : {}),
-          ...(p.cap !== undefined ? { dailyCapMinor: p.cap * p.step * 10 } : {}),
-          rates,
-        },
-      ],
-    };
-    return compileTariffs(CITIES[p.tz], loadPolicy(doc));
-  });
+/** Random policies compiled in their time zone's city; the calendar's holiday falls in the stays' days. */
+const arbPolicy = arbPolicyDoc(["2025-03-28"]).map((p) => compileTariffs(CITIES[p.tz], loadPolicy(p.doc)));
 
 const arbChanges = fc.array(
   fc.record({
