@@ -339,9 +339,9 @@ function touchRecords(pWords: usize, bays: usize, acc: usize, from: i32, to: i32
   let sink: u32 = 0;
   for (let j = from; j < to; j++) {
     const q = pWords + usize(j) * (PENDING_STRIDE << 2);
-    // Zone-targeted events name a zone, not a bay: touch bay 0 (always in bounds) instead.
-    const bay = select<u32>(0, load<u32>(q), (load<u32>(q, 12) & (FLAG_ZONE << 16)) !== 0);
-    const word = load<u32>(bays + usize(bay) * BAY_BYTES, B_WORD);
+    // Zone-targeted events name a zone, not a bay (and a catalogue may have no bays at all): skip them.
+    if ((load<u32>(q, 12) & (FLAG_ZONE << 16)) !== 0) continue;
+    const word = load<u32>(bays + usize(load<u32>(q)) * BAY_BYTES, B_WORD);
     sink += word + load<u32>(acc + rowOf(word) * ACC_BYTES, AB_OCC);
   }
   return sink;

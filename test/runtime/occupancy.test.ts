@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { City } from "../../src/catalog/index.js";
+import { type City, loadCity } from "../../src/catalog/index.js";
 import { OccupancyEngine, type OccupancyOptions, type WindowBatch } from "../../src/occupancy/index.js";
 import * as K from "../../src/occupancy/kernel.js";
 import { OCCUPANCY_SLOTS, WasmOccupancyKernel } from "../../src/runtime/occupancy.js";
@@ -329,6 +329,72 @@ describe("wasm occupancy kernel = JS reference", () => {
         expectSame(js, trace(grid, batches, OPTS, "wasm", at));
       }),
       { numRuns: 4 },
+    );
+  });
+
+  it("agrees on a catalogue without bays (attendant counts, gates and payments only)", () => {
+    const zones = ["N0", "N1", "N2"];
+    const noBays = loadCity({
+      id: "no-bays",
+      name: "No bays",
+      timeZone: "Asia/Makassar",
+      currency: "IDR",
+      synthetic: true,
+      zones: zones.map((id, i) => ({
+        id,
+        name: id,
+        location: { lat: -0.89, lon: 119.86 },
+        street: "on" as const,
+        zoneClass: "A",
+        detection: [
+          i === 0
+            ? ("gateCounters" as const)
+            : i === 1
+              ? ("attendantCounts" as const)
+              : ("payments" as const),
+        ],
+        capacity: { car: 10, motorcycle: 30 },
+        bays: [],
+        gates: i === 0 ? [{ id: "G0", deviceId: "GATE-0" }] : [],
+      })),
+    });
+    expect(noBays.bayCount).toBe(0);
+    const kinds = ["manual_count", "enter_area", "exit_area", "payment_start", "payment_end"] as const;
+    const arbZoneEvents = fc
+      .array(
+        fc.record({
+          dt: fc.integer({ min: 0, max: 90_000 }),
+          kind: fc.constantFrom(...kinds),
+          zone: fc.constantFrom(...zones),
+          car: fc.boolean(),
+          n: fc.integer({ min: 0, max: 40 }),
+          session: fc.integer({ min: 0, max: 5 }),
+        }),
+        { minLength: 1, maxLength: 200 },
+      )
+      .map((steps) => {
+        let t = T0;
+        return steps.map((x, i): CdsEvent => {
+          t += x.dt;
+          const e: CdsEvent = {
+            event_id: `z${i}`,
+            event_type: x.kind,
+            event_time: t,
+            curb_zone_id: x.zone,
+            vehicle_type: x.car ? "car" : "motorcycle",
+          };
+          if (x.kind === "manual_count") e.vehicle_count = x.n;
+          if (x.kind === "payment_start" || x.kind === "payment_end") e.event_session_id = `s${x.session}`;
+          if (x.kind === "payment_end") e.actual_cost = 2000 * (1 + x.session);
+          return e;
+        });
+      });
+    fc.assert(
+      fc.property(arbZoneEvents, arbSizes, (events, sizes) => {
+        const batches = split(events, sizes).map((b) => encodeEvents(b, noBays));
+        expectSame(trace(noBays, batches, OPTS, "js"), trace(noBays, batches, OPTS, "wasm"));
+      }),
+      { numRuns: 40 },
     );
   });
 
