@@ -23,7 +23,9 @@ import {
   BF_ALL,
   BS_FLAGS,
   BS_STATE,
+  coldEventNext,
   DM_HASH,
+  isPaymentEvent,
   OCCUPIED,
   PENDING_STRIDE,
   R_ACCEPTED,
@@ -265,7 +267,9 @@ export class OccupancyEngine {
       let i = from;
       while (i < end) {
         i = this.k.admitEvents(s, words, i, end, base);
-        if (i < end) admitPayment(s, this.book, words, i++, base);
+        // The kernel stopped at a payment: admit it, and any payments right after it, here (on the Palu trace
+        // two events in three are payments; a kernel call for each costs more than the payment).
+        while (i < end && isPaymentEvent(words, i)) admitPayment(s, this.book, words, i++, base);
       }
       this.collectLate(view);
       this.advance(reg[R_WATERMARK]!, false);
@@ -567,7 +571,11 @@ export class OccupancyEngine {
       const status = this.k.applyEvents(s, limit);
       this.drainHealth();
       if (status === APPLY_DONE) break;
-      if (status === APPLY_COLD) applyZoneEvent(s, this.book);
+      if (status === APPLY_COLD) {
+        applyZoneEvent(s, this.book);
+        // Zone events that follow are applied here too, as long as the kernel would only hand them back.
+        if (this.k.shard === undefined) while (coldEventNext(s, limit)) applyZoneEvent(s, this.book);
+      }
     }
     expireSessions(s, this.book, limit);
   }

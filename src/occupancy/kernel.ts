@@ -437,6 +437,31 @@ export function applyEvents(s: EngineState, limit: number): number {
   }
 }
 
+/**
+ * Whether admitEvents would stop at batch event `i` at once: a payment event, which the host admits (so a run
+ * of them needs no kernel call each).
+ */
+export function isPaymentEvent(words: Uint32Array, i: number): boolean {
+  return (words[i * WORDS_PER_EVENT + W_KVF]! & 0xff) >= K_PAYMENT_START;
+}
+
+/**
+ * Whether applyEvents(s, limit) would return APPLY_COLD at once, having done nothing: the pending event at the
+ * head is a zone event below `limit` and no sensor timeout of the open window falls before it. (A kernel with
+ * a shard filter may skip zone events of other shards instead; the engine asks only unsharded kernels.)
+ */
+export function coldEventNext(s: EngineState, limit: number): boolean {
+  const reg = s.reg;
+  const head = reg[R_HEAD]! | 0;
+  if (head >= (reg[R_TAIL]! | 0) || reg[R_H_COUNT]! >= HEALTH_LOG_SIZE) return false;
+  const t = s.pTime[head]!;
+  if (t >= limit) return false;
+  const toCur = reg[R_TO_CURSOR]! | 0;
+  if (toCur < (reg[R_TO_COUNT]! | 0) && s.toTime[toCur]! < t) return false;
+  const kvf = s.pWords[head * PENDING_STRIDE + 3]!;
+  return (kvf & (FLAG_ZONE << 16)) !== 0 || (kvf & 0xff) >= K_ENTER;
+}
+
 /** applyRun: stopped after RUN_EVENTS pending events; call again. */
 const APPLY_MORE = -1;
 

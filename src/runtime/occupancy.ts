@@ -24,6 +24,8 @@ export interface OccupancyKernel {
   readonly copiedBytes: number;
   /** Memory to create the engine state in (the wasm kernel's shared memory); undefined: plain memory. */
   readonly memory?: StateMemory;
+  /** The shard whose bay and zone events this kernel applies (worker shards only); undefined: all of them. */
+  readonly shard?: ShardFilter;
   /**
    * Prepares an engine state for this kernel (the wasm kernel moves its arrays into shared memory) and
    * returns the kernel. Call right after creating the state, before anything keeps references to its arrays.
@@ -184,7 +186,7 @@ export class WasmOccupancyKernel implements OccupancyKernel {
   private stageBytes = 0;
   private lendAt = 0;
   private lendBytes = 0;
-  private readonly shard: ShardFilter | undefined;
+  readonly shard: ShardFilter | undefined;
   /** The arena as state memory: an engine state created in it is read by the kernel in place. */
   readonly memory: StateMemory = {
     alloc: (bytes) => {
