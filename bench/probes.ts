@@ -11,6 +11,9 @@
  *   node dist/bench/probes.js engine [js|wasm] [bays] [in-order|shuffled] [fresh|reuse]
  *     The whole engine on the same feed, ms per 1 M events split into its kernel calls and the host's share;
  *     median of 10 fresh engines. `reuse` sets reuseWindowBuffers (default: fresh column buffers per window).
+ *   node dist/bench/probes.js floor [bays]
+ *     The random-update yardstick: the de-duplication, bay-record and window-row updates of the same feed alone
+ *     (wasm/memread.ts randomUpdates), ns per event, next to a plain JS read of the same bytes.
  *   node dist/bench/probes.js shard [shards]
  *     The work of the first of `shards` worker shards, in this thread: an engine with that shard's filter
  *     fed all 1 M events (in order) and closed; median of 10, ms. Compare shards 1 and 2.
@@ -21,9 +24,12 @@ import { OccupancyEngine, resolveOptions } from "../src/occupancy/index.js";
 import { R_ACCEPTED, R_H_COUNT, R_HEAD, R_LATE_COUNT, R_TAIL, R_WIN_END } from "../src/occupancy/kernel.js";
 import { EngineState } from "../src/occupancy/state.js";
 import { allocColumns, closeWindow, openWindow } from "../src/occupancy/windows.js";
+import { SharedArena } from "../src/runtime/memory.js";
+import { sumU32Js } from "../src/runtime/memread.js";
 import { JS_OCCUPANCY_KERNEL, WasmOccupancyKernel, withShard } from "../src/runtime/occupancy.js";
 import { planShards } from "../src/runtime/shards.js";
-import { type CdsEvent, EventBatchView, encodeEvents } from "../src/wire/index.js";
+import { compileKernelSync, instantiateKernel } from "../src/runtime/wasm.js";
+import { type CdsEvent, EVENT_STRIDE, EventBatchView, encodeEvents } from "../src/wire/index.js";
 import { scaleCity } from "./fixtures/city.js";
 import { synthEvents } from "./fixtures/events.js";
 import { createRng } from "./fixtures/prng.js";
@@ -192,15 +198,60 @@ function engine(kind: string, bays: number, traffic: string, buffers: string): v
   );
 }
 
+/**
+ * The random-update yardstick (randomUpdates in wasm/memread.ts) over the kernels probe's feed: per event, the
+ * scattered de-duplication, bay-record and window-row updates alone, on state shaped like the engine's (each
+ * bay's record carries its real window row); best of 10, ns per event, next to the plain JS read of the bytes.
+ */
+function floor(bays: number): void {
+  const { city, batches } = feed(bays, "in-order");
+  const arena = new SharedArena({ initialBytes: 64 << 20 });
+  const k = instantiateKernel<{
+    randomUpdates(events: number, n: number, dedup: number, bays: number, acc: number): number;
+  }>(compileKernelSync("memread"), arena.memory);
+  const words = batches.map((b) => EventBatchView.from(b, { city }).words());
+  const regions = words.map((w) => {
+    const at = arena.alloc(w.byteLength, 64);
+    arena.u32().set(w, at / 4);
+    return { at, n: w.length / (EVENT_STRIDE / 4) };
+  });
+  const s = new EngineState(city, resolveOptions({}));
+  const place = (bytes: Uint8Array) => {
+    const at = arena.alloc(Math.max(8, bytes.byteLength), 64);
+    arena.u8().set(bytes, at);
+    return at;
+  };
+  const baysAt = place(new Uint8Array(s.bays.buffer, s.bays.byteOffset, s.bays.byteLength));
+  const dedupAt = place(new Uint8Array(8 * s.recCount));
+  const accAt = place(new Uint8Array(64 * s.rowCount));
+  let best = Number.POSITIVE_INFINITY;
+  let read = Number.POSITIVE_INFINITY;
+  let sink = 0;
+  for (let rep = 0; rep < 10; rep++) {
+    let t0 = performance.now();
+    for (const r of regions) sink = (sink + k.randomUpdates(r.at, r.n, dedupAt, baysAt, accAt)) | 0;
+    best = Math.min(best, performance.now() - t0);
+    t0 = performance.now();
+    for (const w of words) sink = (sink + sumU32Js(w)) | 0;
+    read = Math.min(read, performance.now() - t0);
+  }
+  const n = EVENTS;
+  console.log(
+    `${bays} bays: random updates ${((best * 1e6) / n).toFixed(1)} ns/event; ` +
+      `plain JS read of the same bytes ${((read * 1e6) / n).toFixed(1)} ns/event (sink ${sink & 1})`,
+  );
+}
+
 const [probe, ...args] = process.argv.slice(2);
 if (probe === "kernels") kernels(args[0] ?? "wasm", Number(args[1] ?? 100_000), args[2] ?? "in-order");
 else if (probe === "page-faults") pageFaults();
 else if (probe === "shard") shard(Number(args[0] ?? 2));
+else if (probe === "floor") floor(Number(args[0] ?? 100_000));
 else if (probe === "engine")
   engine(args[0] ?? "wasm", Number(args[1] ?? 100_000), args[2] ?? "in-order", args[3] ?? "fresh");
 else {
   console.error(
-    "usage: node dist/bench/probes.js kernels [js|wasm] [bays] [in-order|shuffled] | engine [js|wasm] [bays] [in-order|shuffled] [fresh|reuse] | page-faults | shard [shards]",
+    "usage: node dist/bench/probes.js kernels [js|wasm] [bays] [in-order|shuffled] | engine [js|wasm] [bays] [in-order|shuffled] [fresh|reuse] | floor [bays] | page-faults | shard [shards]",
   );
   process.exitCode = 2;
 }
