@@ -14,6 +14,9 @@
  *   node dist/bench/probes.js floor [bays]
  *     The random-update yardstick: the de-duplication, bay-record and window-row updates of the same feed alone
  *     (wasm/memread.ts randomUpdates), ns per event, next to a plain JS read of the same bytes.
+ *   node dist/bench/probes.js palu [js|wasm] [batch]
+ *     A day of the Palu trace (mostly payments) through one engine in batches of `batch` events (16384), engine
+ *     built untimed; median of 10 replays, ms.
  *   node dist/bench/probes.js shard [shards]
  *     The work of the first of `shards` worker shards, in this thread: an engine with that shard's filter
  *     fed all 1 M events (in order) and closed; median of 10, ms. Compare shards 1 and 2.
@@ -33,7 +36,7 @@ import { type CdsEvent, EVENT_STRIDE, EventBatchView, encodeEvents } from "../sr
 import { scaleCity } from "./fixtures/city.js";
 import { synthEvents } from "./fixtures/events.js";
 import { createRng } from "./fixtures/prng.js";
-import { BENCH_SEED } from "./fixtures/workload.js";
+import { BENCH_SEED, paluWorkload } from "./fixtures/workload.js";
 import { feedSync, singleEngine, timeKernel } from "./replay.js";
 
 const EVENTS = 1 << 20;
@@ -242,16 +245,44 @@ function floor(bays: number): void {
   );
 }
 
+/**
+ * A day of the Palu trace (the `engine` suite's feed: two events in three are payments) replayed through one
+ * engine in batches of `batch` events, engine built untimed; median of 10 replays after 3 untimed, ms.
+ */
+function palu(kind: string, batch: number): void {
+  if (kind !== "js" && kind !== "wasm") throw new Error(`palu: kind must be js or wasm, got ${kind}`);
+  if (!(Number.isInteger(batch) && batch > 0))
+    throw new Error(`palu: batch must be a positive integer, got ${batch}`);
+  const { city, events } = paluWorkload("full");
+  const batches: Uint8Array[] = [];
+  for (let i = 0; i < events.length; i += batch) batches.push(encodeEvents(events.slice(i, i + batch), city));
+  const times: number[] = [];
+  for (let rep = 0; rep < 13; rep++) {
+    const engine = new OccupancyEngine(city, { kernel: kind });
+    engine.windows$.subscribe(() => undefined);
+    const t0 = performance.now();
+    for (const b of batches) engine.ingest(b);
+    engine.close();
+    if (rep >= 3) times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  const ms = times[5]!;
+  console.log(
+    `${kind} engine, Palu trace (${events.length} events, batches of ${batch}): ${ms.toFixed(1)} ms (${(events.length / ms / 1e3).toFixed(2)} M events/s)`,
+  );
+}
+
 const [probe, ...args] = process.argv.slice(2);
 if (probe === "kernels") kernels(args[0] ?? "wasm", Number(args[1] ?? 100_000), args[2] ?? "in-order");
 else if (probe === "page-faults") pageFaults();
 else if (probe === "shard") shard(Number(args[0] ?? 2));
 else if (probe === "floor") floor(Number(args[0] ?? 100_000));
+else if (probe === "palu") palu(args[0] ?? "wasm", Number(args[1] ?? 16_384));
 else if (probe === "engine")
   engine(args[0] ?? "wasm", Number(args[1] ?? 100_000), args[2] ?? "in-order", args[3] ?? "fresh");
 else {
   console.error(
-    "usage: node dist/bench/probes.js kernels [js|wasm] [bays] [in-order|shuffled] | engine [js|wasm] [bays] [in-order|shuffled] [fresh|reuse] | floor [bays] | page-faults | shard [shards]",
+    "usage: node dist/bench/probes.js kernels [js|wasm] [bays] [in-order|shuffled] | engine [js|wasm] [bays] [in-order|shuffled] [fresh|reuse] | floor [bays] | palu [js|wasm] [batch] | page-faults | shard [shards]",
   );
   process.exitCode = 2;
 }
