@@ -100,6 +100,13 @@ export interface AdvanceOptions {
   readonly maxJumpMs?: number;
 }
 
+/** @throws ParkirError when `options.maxJumpMs` is given and is not a number ≥ 0. @internal */
+export function checkAdvanceOptions(options: AdvanceOptions): void {
+  const m = options.maxJumpMs;
+  if (m !== undefined && !(typeof m === "number" && m >= 0))
+    throw new ParkirError(`advanceTo: maxJumpMs must be a number ≥ 0, got ${String(m)}`);
+}
+
 /**
  * Turns event batches into windowed and live occupancy.
  *
@@ -322,10 +329,9 @@ export class OccupancyEngine {
   advanceTo(timeMs: number, options: AdvanceOptions = {}): number {
     this.assertOpen();
     if (!Number.isFinite(timeMs)) throw new ParkirError(`advanceTo needs a finite time, got ${timeMs}`);
+    checkAdvanceOptions(options);
     const maxJumpMs = options.maxJumpMs;
     if (maxJumpMs !== undefined) {
-      if (!(typeof maxJumpMs === "number" && maxJumpMs >= 0))
-        throw new ParkirError(`advanceTo: maxJumpMs must be a number ≥ 0, got ${String(maxJumpMs)}`);
       const from = this.jumpReference();
       if (Number.isFinite(from) && Math.floor(timeMs) - from > maxJumpMs)
         throw new ParkirClockError(Math.floor(timeMs), from, maxJumpMs);

@@ -18,6 +18,7 @@ import type { Piscina } from "piscina";
 import { type Observable, Subject } from "rxjs";
 import type { City, CityDocument } from "../catalog/index.js";
 import { ParkirClockError, ParkirError, ParkirWireError, type WireErrorReason } from "../errors/index.js";
+import { checkAdvanceOptions } from "../occupancy/engine.js";
 import {
   type AdvanceOptions,
   ClosedWindow,
@@ -285,11 +286,12 @@ export class ShardedOccupancyEngine {
   advanceTo(timeMs: number, options: AdvanceOptions = {}): Promise<number> {
     if (!Number.isFinite(timeMs))
       return Promise.reject(new ParkirError(`advanceTo needs a finite time, got ${timeMs}`));
+    try {
+      checkAdvanceOptions(options);
+    } catch (e) {
+      return Promise.reject(e);
+    }
     const maxJumpMs = options.maxJumpMs;
-    if (maxJumpMs !== undefined && !(typeof maxJumpMs === "number" && maxJumpMs >= 0))
-      return Promise.reject(
-        new ParkirError(`advanceTo: maxJumpMs must be a number ≥ 0, got ${String(maxJumpMs)}`),
-      );
     return this.enqueue(async () => {
       if (this.local !== null) return this.local.advanceTo(timeMs, options);
       const command: ShardCommand =

@@ -297,6 +297,7 @@ describe("sharded occupancy engine", () => {
       const before = await e.checkpoint();
       now = last + 400 * 24 * 60 * MIN;
       await expect(e.tick()).rejects.toMatchObject({ name: "ParkirClockError", limitMs: 24 * 60 * MIN });
+      await expect(e.advanceTo(last, { maxJumpMs: -1 })).rejects.toThrow(/maxJumpMs must be a number/);
       expect(Buffer.compare(await e.checkpoint(), before)).toBe(0);
       now = last + 60 * MIN;
       expect(await e.tick()).toBeGreaterThan(0);
