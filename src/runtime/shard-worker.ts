@@ -2,7 +2,8 @@
  * Worker side of a sharded occupancy engine: one OccupancyEngine per (engine id, shard) in this worker
  * thread, with the wasm kernel's shard filter, fed batches that lie in the shared memory (read in place).
  * Each call returns what the engine emitted, grouped as the engine emits it, with window rows cut to the
- * shard's own rows; the main thread (sharded.ts) merges the shards.
+ * shard's own rows (or, for the windows this shard carries, in a column set of every row with only its own
+ * filled in); the main thread (sharded.ts) merges the shards.
  */
 import { type City, type CityDocument, loadCity } from "../catalog/index.js";
 import { ParkirClockError } from "../errors/index.js";
@@ -12,12 +13,12 @@ import type { WindowColumns } from "../occupancy/types.js";
 import { allocColumns } from "../occupancy/windows.js";
 import { withShard } from "./occupancy.js";
 import { TEST_HOOKS_ENV, TRANSFER } from "./protocol.js";
-import type { ShardPlan } from "./shards.js";
+import { carriesWindow, type ShardPlan } from "./shards.js";
 
 /** Options a shard engine can be given (no functions: they cross threads). */
 export type ShardEngineOptions = Omit<OccupancyOptions, "clock" | "kernel">;
 
-/** One closed window, the shard's rows only. */
+/** One closed window: the shard's rows only, or every row when the shard carries it (carriesWindow). */
 export interface ShardWindow {
   readonly windowStart: number;
   readonly windowEnd: number;
@@ -124,10 +125,11 @@ function host(engineId: string, shard: ShardPlan, engine: OccupancyEngine): Host
     const c = w.columns!;
     const lo = shard.rowLo;
     const n = shard.rowHi - lo;
-    const own = allocColumns(n);
+    const full = carriesWindow(shard, w.windowStart, w.windowEnd - w.windowStart);
+    const own = allocColumns(full ? c.length : n);
     for (const key of Object.keys(own) as (keyof WindowColumns)[]) {
       if (key === "length") continue;
-      (own[key] as Uint8Array).set((c[key] as Uint8Array).subarray(lo, lo + n));
+      (own[key] as Uint8Array).set((c[key] as Uint8Array).subarray(lo, lo + n), full ? lo : 0);
     }
     g.windows.push({ windowStart: w.windowStart, windowEnd: w.windowEnd, columns: own });
   });

@@ -35,13 +35,12 @@ import type {
   IngestResult,
   LateReport,
 } from "../occupancy/reports.js";
-import { allocColumns } from "../occupancy/windows.js";
 import { mergeCheckpoints, splitCheckpoint } from "./checkpoints.js";
 import { ParkirRuntimeError } from "./errors.js";
 import { SharedArena } from "./memory.js";
 import { KernelPool } from "./pool.js";
 import type { ShardCommand, ShardEngineOptions, ShardGroup, ShardReply } from "./shard-worker.js";
-import { planShards, type ShardPlan } from "./shards.js";
+import { carriesWindow, planShards, type ShardPlan } from "./shards.js";
 
 /** Options of a sharded engine. */
 export interface ShardedOccupancyOptions extends Omit<OccupancyOptions, "kernel"> {
@@ -565,11 +564,23 @@ export class ShardedOccupancyEngine {
   private mergeWindow(parts: readonly (ShardGroup["windows"][number] | undefined)[]): WindowBatch {
     const first = parts.find((p) => p !== undefined)!;
     const rows = this.plans.at(-1)!.rowHi;
-    const columns = allocColumns(rows);
+    // One shard carries every window (carriesWindow): its column set has every row, its own filled in.
+    let carrier = -1;
     for (let k = 0; k < parts.length; k++) {
       const p = parts[k];
       if (p === undefined || p.windowStart !== first.windowStart)
         throw new ParkirError("sharded engine: shards closed different windows (a bug)");
+      if (
+        p.columns.length === rows &&
+        carriesWindow(this.plans[k]!, p.windowStart, p.windowEnd - p.windowStart)
+      )
+        carrier = k;
+    }
+    if (carrier < 0) throw new ParkirError("sharded engine: no shard carried the window (a bug)");
+    const columns = parts[carrier]!.columns;
+    for (let k = 0; k < parts.length; k++) {
+      if (k === carrier) continue;
+      const p = parts[k]!;
       const lo = this.plans[k]!.rowLo;
       for (const key of Object.keys(columns) as (keyof typeof columns)[]) {
         if (key !== "length") (columns[key] as Uint8Array).set(p.columns[key] as Uint8Array, lo);
