@@ -17,6 +17,10 @@
  *   node dist/bench/probes.js palu [js|wasm] [batch]
  *     A day of the Palu trace (mostly payments) through one engine in batches of `batch` events (16384), engine
  *     built untimed; median of 10 replays, ms.
+ *   node dist/bench/probes.js sharded [workers]
+ *     ShardedOccupancyEngine with 1 and `workers` (2) workers on warm pools, alternating, each fed all 1 M
+ *     in-order events in 64k batches and moved past the last one; 5 runs of each: wall ms, and the main
+ *     thread's share spent merging the shards' outputs (windows, health, late reports).
  *   node dist/bench/probes.js shard [shards]
  *     The work of the first of `shards` worker shards, in this thread: an engine with that shard's filter
  *     fed all 1 M events (in order) and closed; median of 10, ms. Compare shards 1 and 2.
@@ -30,6 +34,8 @@ import { allocColumns, closeWindow, openWindow } from "../src/occupancy/windows.
 import { SharedArena } from "../src/runtime/memory.js";
 import { sumU32Js } from "../src/runtime/memread.js";
 import { JS_OCCUPANCY_KERNEL, WasmOccupancyKernel, withShard } from "../src/runtime/occupancy.js";
+import { createPool } from "../src/runtime/pool.js";
+import { ShardedOccupancyEngine } from "../src/runtime/sharded.js";
 import { planShards } from "../src/runtime/shards.js";
 import { compileKernelSync, instantiateKernel } from "../src/runtime/wasm.js";
 import { type CdsEvent, EVENT_STRIDE, EventBatchView, encodeEvents } from "../src/wire/index.js";
@@ -272,17 +278,72 @@ function palu(kind: string, batch: number): void {
   );
 }
 
+/**
+ * The sharded engine on 1 and `workers` workers, alternating runs on warm pools: wall time, and the time its
+ * main thread spends merging shard outputs (timed by wrapping the engine's private emitMerged).
+ */
+async function sharded(workers: number): Promise<void> {
+  if (!(Number.isInteger(workers) && workers >= 2 && workers <= 8))
+    throw new Error(`sharded: workers must be an integer in 2..8, got ${workers}`);
+  const { city, batches } = feed(100_000, "in-order");
+  let lastMs = Number.NEGATIVE_INFINITY;
+  for (const b of batches) lastMs = Math.max(lastMs, EventBatchView.from(b, { city }).timeRange().maxMs);
+  const proto = ShardedOccupancyEngine.prototype as unknown as { emitMerged(r: unknown): void };
+  const emitMerged = proto.emitMerged;
+  let mergeMs = 0;
+  proto.emitMerged = function (this: unknown, r: unknown) {
+    const t = performance.now();
+    emitMerged.call(this, r);
+    mergeMs += performance.now() - t;
+  };
+  const pools = Array.from({ length: workers }, () => createPool({ threads: 1 }));
+  const runs = new Map<number, { wall: number[]; merge: number[] }>();
+  try {
+    for (let rep = 0; rep < 6; rep++) {
+      for (const w of [1, workers]) {
+        const e = await ShardedOccupancyEngine.create(city, {
+          workers: w,
+          pools: pools.slice(0, w),
+          reserveBatchBytes: 2 * batches.length * Math.max(...batches.map((b) => b.byteLength)),
+        });
+        e.windows$.subscribe(() => undefined);
+        mergeMs = 0;
+        const t0 = performance.now();
+        for (const b of batches) await e.ingest(b);
+        await e.advanceTo(lastMs + 1);
+        const wall = performance.now() - t0;
+        await e.close();
+        if (rep === 0) continue; // warm-up
+        const r = runs.get(w) ?? { wall: [], merge: [] };
+        r.wall.push(wall);
+        r.merge.push(mergeMs);
+        runs.set(w, r);
+      }
+    }
+  } finally {
+    proto.emitMerged = emitMerged;
+    await Promise.all(pools.map((p) => p.destroy()));
+  }
+  const list = (xs: number[], digits: number) => xs.map((x) => x.toFixed(digits)).join(" ");
+  for (const [w, r] of runs) {
+    console.log(
+      `sharded engine, ${w} worker${w > 1 ? "s" : ""}, 100000 bays, 1 M in-order events: wall ${list(r.wall, 0)} ms; main-thread merge ${list(r.merge, 1)} ms`,
+    );
+  }
+}
+
 const [probe, ...args] = process.argv.slice(2);
 if (probe === "kernels") kernels(args[0] ?? "wasm", Number(args[1] ?? 100_000), args[2] ?? "in-order");
 else if (probe === "page-faults") pageFaults();
 else if (probe === "shard") shard(Number(args[0] ?? 2));
+else if (probe === "sharded") await sharded(Number(args[0] ?? 2));
 else if (probe === "floor") floor(Number(args[0] ?? 100_000));
 else if (probe === "palu") palu(args[0] ?? "wasm", Number(args[1] ?? 16_384));
 else if (probe === "engine")
   engine(args[0] ?? "wasm", Number(args[1] ?? 100_000), args[2] ?? "in-order", args[3] ?? "fresh");
 else {
   console.error(
-    "usage: node dist/bench/probes.js kernels [js|wasm] [bays] [in-order|shuffled] | engine [js|wasm] [bays] [in-order|shuffled] [fresh|reuse] | floor [bays] | palu [js|wasm] [batch] | page-faults | shard [shards]",
+    "usage: node dist/bench/probes.js kernels [js|wasm] [bays] [in-order|shuffled] | engine [js|wasm] [bays] [in-order|shuffled] [fresh|reuse] | floor [bays] | palu [js|wasm] [batch] | page-faults | shard [shards] | sharded [workers]",
   );
   process.exitCode = 2;
 }
