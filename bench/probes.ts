@@ -21,10 +21,20 @@
  *     ShardedOccupancyEngine with 1 and `workers` (2) workers on warm pools, alternating, each fed all 1 M
  *     in-order events in 64k batches and moved past the last one; 5 runs of each: wall ms, and the main
  *     thread's share spent merging the shards' outputs (windows, health, late reports).
+ *   node dist/bench/probes.js shards-at-once
+ *     The two shards of a 2-worker engine, each in its own thread and started together, against the one shard
+ *     of a 1-worker engine alone: the same engines the workers host, with no main thread, messages or merging
+ *     involved (the ceiling of today's split on this machine); 5 runs after a warm-up, ms per 1 M events.
+ *   node dist/bench/probes.js threads
+ *     How this machine runs two threads at once: an arithmetic loop, and random reads and writes over 4, 16
+ *     and 64 MB of memory, each alone and in two threads at once; ms, and the work rate of two threads over one.
+ *   node dist/bench/probes.js verify
+ *     Verifying the 16 batches of the 1 M-event feed (EventBatchView.from), best and median of 10, ms.
  *   node dist/bench/probes.js shard [shards]
  *     The work of the first of `shards` worker shards, in this thread: an engine with that shard's filter
  *     fed all 1 M events (in order) and closed; median of 10, ms. Compare shards 1 and 2.
  */
+import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import { loadCity } from "../src/catalog/index.js";
 import { paluCatalog } from "../src/generate/index.js";
 import { OccupancyEngine, resolveOptions } from "../src/occupancy/index.js";
@@ -332,18 +342,158 @@ async function sharded(workers: number): Promise<void> {
   }
 }
 
-const [probe, ...args] = process.argv.slice(2);
-if (probe === "kernels") kernels(args[0] ?? "wasm", Number(args[1] ?? 100_000), args[2] ?? "in-order");
+/** Work a probe runs inside a worker thread (threads, shards-at-once). */
+type ThreadJob =
+  | { readonly kind: "compute" }
+  | { readonly kind: "memory"; readonly megabytes: number }
+  | { readonly kind: "shard"; readonly shards: number; readonly index: number; readonly reps: number };
+
+interface ThreadTask {
+  readonly job: ThreadJob;
+  /** Int32 words: [arrived, threads, released round]; every thread starts each timed run together. */
+  readonly barrier: SharedArrayBuffer;
+}
+
+/** Waits until every thread of the task reached round `round` (1-based). */
+function barrierWait(barrier: SharedArrayBuffer, round: number): void {
+  const w = new Int32Array(barrier);
+  if (Atomics.add(w, 0, 1) + 1 === Atomics.load(w, 1) * round) {
+    Atomics.store(w, 2, round);
+    Atomics.notify(w, 2);
+  }
+  while (Atomics.load(w, 2) < round) Atomics.wait(w, 2, round - 1, 100);
+}
+
+/** Runs one ThreadJob in this (worker) thread; returns the timed runs, ms. */
+function threadJob(task: ThreadTask): number[] {
+  const job = task.job;
+  if (job.kind === "compute" || job.kind === "memory") {
+    barrierWait(task.barrier, 1);
+    const t0 = performance.now();
+    let x = 1;
+    if (job.kind === "compute") {
+      for (let i = 0; i < 400_000_000; i++) x = (Math.imul(x, 1103515245) + 12345) | 0;
+    } else {
+      const words = job.megabytes << 18;
+      const a = new Int32Array(words);
+      let sum = 0;
+      for (let i = 0; i < 20_000_000; i++) {
+        x = (Math.imul(x, 1103515245) + 12345) | 0;
+        const j = (x >>> 8) % words;
+        sum = (sum + a[j]!) | 0;
+        a[j] = sum;
+      }
+      x ^= sum;
+    }
+    const ms = performance.now() - t0;
+    return x === 0.5 ? [] : [ms]; // x is used, so the loop is not dropped
+  }
+  const { city, batches } = feed(100_000, "in-order");
+  const plan = planShards(city, job.shards)[job.index]!;
+  const times: number[] = [];
+  for (let rep = 0; rep <= job.reps; rep++) {
+    // As a worker hosts it (src/runtime/shard-worker.ts): wasm kernel, shard filter, reused window buffers.
+    const engine = withShard(
+      plan,
+      () => new OccupancyEngine(city, { kernel: "wasm", reuseWindowBuffers: true }),
+    );
+    barrierWait(task.barrier, rep + 1);
+    const t0 = performance.now();
+    for (const b of batches) engine.ingest(b);
+    engine.close();
+    if (rep > 0) times.push(performance.now() - t0); // rep 0 warms up
+  }
+  return times;
+}
+
+/** Runs `jobs` in as many worker threads at once; resolves to each one's timed runs. */
+function inThreads(jobs: readonly ThreadJob[]): Promise<number[][]> {
+  const barrier = new SharedArrayBuffer(12);
+  new Int32Array(barrier)[1] = jobs.length;
+  return Promise.all(
+    jobs.map(
+      (job) =>
+        new Promise<number[]>((resolve, reject) => {
+          const w = new Worker(new URL(import.meta.url), {
+            workerData: { job, barrier } satisfies ThreadTask,
+          });
+          w.once("message", resolve);
+          w.once("error", reject);
+        }),
+    ),
+  );
+}
+
+const fmtMs = (xs: readonly number[]) => xs.map((x) => x.toFixed(0)).join(" ");
+
+async function threads(): Promise<void> {
+  const jobs: ThreadJob[] = [
+    { kind: "compute" },
+    { kind: "memory", megabytes: 4 },
+    { kind: "memory", megabytes: 16 },
+    { kind: "memory", megabytes: 64 },
+  ];
+  for (const job of jobs) {
+    const name =
+      job.kind === "memory" ? `random reads and writes over ${job.megabytes} MB` : "arithmetic loop";
+    for (let rep = 0; rep < 3; rep++) {
+      const [one] = await inThreads([job]);
+      const two = await inThreads([job, job]);
+      const alone = one![0]!;
+      const both = two.map((t) => t[0]!);
+      console.log(
+        `${name}: alone ${alone.toFixed(0)} ms; two threads at once ${fmtMs(both)} ms; work rate ${((2 * alone) / Math.max(...both)).toFixed(2)}× one thread`,
+      );
+    }
+  }
+}
+
+async function shardsAtOnce(): Promise<void> {
+  const reps = 5;
+  for (let round = 0; round < 2; round++) {
+    const [whole] = await inThreads([{ kind: "shard", shards: 1, index: 0, reps }]);
+    const halves = await inThreads([
+      { kind: "shard", shards: 2, index: 0, reps },
+      { kind: "shard", shards: 2, index: 1, reps },
+    ]);
+    const wall = halves[0]!.map((t, i) => Math.max(t, halves[1]![i]!));
+    console.log(`one shard of 1, alone: ${fmtMs(whole!)} ms`);
+    console.log(
+      `shards 1 and 2 of 2 at once: ${fmtMs(halves[0]!)} | ${fmtMs(halves[1]!)} ms (the later of the two: ${fmtMs(wall)})`,
+    );
+  }
+}
+
+function verify(): void {
+  const { city, batches } = feed(100_000, "in-order");
+  const times: number[] = [];
+  for (let rep = 0; rep < 13; rep++) {
+    const t0 = performance.now();
+    for (const b of batches) EventBatchView.from(b, { city });
+    if (rep >= 3) times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  console.log(
+    `verifying ${batches.length} batches of the 1 M-event feed: best ${times[0]!.toFixed(2)} ms, median ${times[5]!.toFixed(2)} ms`,
+  );
+}
+
+const [probe, ...args] = isMainThread ? process.argv.slice(2) : ["(worker)"];
+if (!isMainThread) parentPort!.postMessage(threadJob(workerData as ThreadTask));
+else if (probe === "kernels") kernels(args[0] ?? "wasm", Number(args[1] ?? 100_000), args[2] ?? "in-order");
 else if (probe === "page-faults") pageFaults();
 else if (probe === "shard") shard(Number(args[0] ?? 2));
 else if (probe === "sharded") await sharded(Number(args[0] ?? 2));
+else if (probe === "shards-at-once") await shardsAtOnce();
+else if (probe === "threads") await threads();
+else if (probe === "verify") verify();
 else if (probe === "floor") floor(Number(args[0] ?? 100_000));
 else if (probe === "palu") palu(args[0] ?? "wasm", Number(args[1] ?? 16_384));
 else if (probe === "engine")
   engine(args[0] ?? "wasm", Number(args[1] ?? 100_000), args[2] ?? "in-order", args[3] ?? "fresh");
 else {
   console.error(
-    "usage: node dist/bench/probes.js kernels [js|wasm] [bays] [in-order|shuffled] | engine [js|wasm] [bays] [in-order|shuffled] [fresh|reuse] | floor [bays] | palu [js|wasm] [batch] | page-faults | shard [shards] | sharded [workers]",
+    "usage: node dist/bench/probes.js kernels [js|wasm] [bays] [in-order|shuffled] | engine [js|wasm] [bays] [in-order|shuffled] [fresh|reuse] | floor [bays] | palu [js|wasm] [batch] | page-faults | shard [shards] | sharded [workers] | shards-at-once | threads | verify",
   );
   process.exitCode = 2;
 }
