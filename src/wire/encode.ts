@@ -50,19 +50,36 @@ export interface EncodeOptions {
   readonly keepEventIds?: boolean;
 }
 
-/** Resolved hot fields of one event. */
-interface Resolved {
-  timeMs: number;
-  target: number;
-  seq: number;
-  value: number;
-  kind: number;
-  vehicle: number;
-  flags: number;
-  device: number;
-  id: string;
-  /** JSON of the fields the struct cannot hold, or "". */
-  note: string;
+/**
+ * Resolved fields of the events being encoded, one column each (row k = the k-th event kept): no object per
+ * event, so a large batch leaves the garbage collector nothing to copy but the columns.
+ */
+class Rows {
+  length = 0;
+  readonly timeMs: Float64Array;
+  readonly target: Uint32Array;
+  readonly seq: Uint32Array;
+  readonly value: Uint32Array;
+  readonly device: Uint32Array;
+  readonly kind: Uint8Array;
+  readonly vehicle: Uint8Array;
+  readonly flags: Uint8Array;
+  readonly id: string[] = [];
+  /** JSON of the fields the struct cannot hold, or "" (one entry per row). */
+  readonly note: string[] = [];
+  /** Whether any row has a note. */
+  notes = false;
+
+  constructor(capacity: number) {
+    this.timeMs = new Float64Array(capacity);
+    this.target = new Uint32Array(capacity);
+    this.seq = new Uint32Array(capacity);
+    this.value = new Uint32Array(capacity);
+    this.device = new Uint32Array(capacity);
+    this.kind = new Uint8Array(capacity);
+    this.vehicle = new Uint8Array(capacity);
+    this.flags = new Uint8Array(capacity);
+  }
 }
 
 /**
@@ -81,49 +98,59 @@ export function encodeEvents(
   options: EncodeOptions = {},
 ): Uint8Array {
   const keepIds = options.keepEventIds ?? true;
-  const rows: Resolved[] = [];
-  let minMs = Number.POSITIVE_INFINITY;
-  let maxMs = Number.NEGATIVE_INFINITY;
+  const rows = new Rows(events.length);
   for (let i = 0; i < events.length; i++) {
     const e = events[i];
     assertEvent(e);
-    const r = resolve(e, city, report);
-    if (r === null) continue;
-    if (r.timeMs < minMs) minMs = r.timeMs;
-    if (r.timeMs > maxMs) maxMs = r.timeMs;
-    rows.push(r);
+    resolve(e, city, report, rows);
   }
-  const base = rows.length === 0 ? 0 : minMs;
-  if (rows.length > 0 && maxMs - minMs > BATCH_SPAN_MS_MAX) {
+  const n = rows.length;
+  let minMs = Number.POSITIVE_INFINITY;
+  let maxMs = Number.NEGATIVE_INFINITY;
+  for (let k = 0; k < n; k++) {
+    const t = rows.timeMs[k]!;
+    if (t < minMs) minMs = t;
+    if (t > maxMs) maxMs = t;
+  }
+  const base = n === 0 ? 0 : minMs;
+  if (n > 0 && maxMs - minMs > BATCH_SPAN_MS_MAX) {
     throw new ParkirWireError(
       "time-range",
       0,
       `events span ${maxMs - minMs} ms; a batch holds at most ${BATCH_SPAN_MS_MAX} ms`,
     );
   }
-  report.encoded += rows.length;
+  report.encoded += n;
 
-  const b = new Builder(1024 + rows.length * (EVENT_STRIDE + (keepIds ? 48 : 0)));
+  // Room for everything up front (growing the builder copies it): structs, then strings with their length
+  // prefix, terminator, padding and vector slot (ids are ASCII in practice; others just make it grow).
+  let size = 1024 + n * EVENT_STRIDE;
+  if (keepIds) for (let k = 0; k < n; k++) size += rows.id[k]!.length + 12;
+  if (rows.notes) for (let k = 0; k < n; k++) size += rows.note[k]!.length + 12;
+  const b = new Builder(size);
   const cityOff = b.createString(city.id);
   let idsOff = 0;
   let notesOff = 0;
   if (keepIds) {
-    idsOff = EventBatch.createEventIdsVector(
-      b,
-      rows.map((r) => b.createString(r.id)),
-    );
+    idsOff = EventBatch.createEventIdsVector(b, createStrings(b, rows.id));
   }
-  if (rows.some((r) => r.note !== "")) {
-    const empty = b.createString("");
-    notesOff = EventBatch.createAnnotationsVector(
-      b,
-      rows.map((r) => (r.note === "" ? empty : b.createString(r.note))),
-    );
+  if (rows.notes) {
+    notesOff = EventBatch.createAnnotationsVector(b, createStrings(b, rows.note, b.createString("")));
   }
-  EventBatch.startEventsVector(b, rows.length);
-  for (let i = rows.length - 1; i >= 0; i--) {
-    const r = rows[i]!;
-    Event.createEvent(b, r.timeMs - base, r.target, r.seq, r.value, r.kind, r.vehicle, r.flags, 0, r.device);
+  EventBatch.startEventsVector(b, n);
+  for (let k = n - 1; k >= 0; k--) {
+    Event.createEvent(
+      b,
+      rows.timeMs[k]! - base,
+      rows.target[k]!,
+      rows.seq[k]!,
+      rows.value[k]!,
+      rows.kind[k]!,
+      rows.vehicle[k]!,
+      rows.flags[k]!,
+      0,
+      rows.device[k]!,
+    );
   }
   const eventsOff = b.endVector();
   EventBatch.startEventBatch(b);
@@ -139,7 +166,8 @@ export function encodeEvents(
   return b.asUint8Array().slice();
 }
 
-function resolve(e: CdsEvent, city: City, report: EncodeReport): Resolved | null {
+/** Resolves one event's ids and fields into the next row of `rows`; an event with an unknown place adds none. */
+function resolve(e: CdsEvent, city: City, report: EncodeReport, rows: Rows): void {
   const kind = KIND[e.event_type];
   const timeMs = parseEventTime(e.event_time);
   let vehicle = e.vehicle_type === undefined ? 0 : vehicleCode(e.vehicle_type);
@@ -159,7 +187,7 @@ function resolve(e: CdsEvent, city: City, report: EncodeReport): Resolved | null
     else if (device !== NO_DEVICE) bay = city.deviceBay[device]!;
     if (bay === NONE) {
       report.noteUnknown("bay", e.curb_space_id ?? e.data_source_device_id ?? e.event_id);
-      return null;
+      return;
     }
     target = bay;
     if (device === NO_DEVICE) device = bay; // device i is bay i's sensor
@@ -173,7 +201,7 @@ function resolve(e: CdsEvent, city: City, report: EncodeReport): Resolved | null
     } else if (device !== NO_DEVICE) zone = city.deviceZone[device]!;
     if (zone === NONE) {
       report.noteUnknown("zone", e.curb_zone_id ?? e.curb_space_id ?? e.data_source_device_id ?? e.event_id);
-      return null;
+      return;
     }
     target = zone;
     flags |= FLAG_TARGET_ZONE;
@@ -188,19 +216,60 @@ function resolve(e: CdsEvent, city: City, report: EncodeReport): Resolved | null
     seq = fnv1a(e.event_id);
     flags |= FLAG_SEQ_IS_ID_HASH;
   }
-  const leftovers: Record<string, string> = {};
-  if (e.event_session_id !== undefined) leftovers.event_session_id = e.event_session_id;
+  // Fields the struct cannot hold, as a JSON object in this key order (decodeEvents restores them).
+  let note = "";
+  if (e.event_session_id !== undefined) note = noteField(note, "event_session_id", e.event_session_id);
   if (e.data_source_device_id !== undefined && device === NO_DEVICE)
-    leftovers.data_source_device_id = e.data_source_device_id;
+    note = noteField(note, "data_source_device_id", e.data_source_device_id);
   if (e.curb_space_id !== undefined && (flags & FLAG_TARGET_ZONE) !== 0)
-    leftovers.curb_space_id = e.curb_space_id;
-  const note = Object.keys(leftovers).length === 0 ? "" : JSON.stringify(leftovers);
+    note = noteField(note, "curb_space_id", e.curb_space_id);
+  if (note !== "") note += "}";
   let value = 0;
   if (kind === KIND.scheduled_report) value = e.occupied ? 1 : 0;
   else if (kind === KIND.manual_count) value = e.vehicle_count ?? 0;
   else if (kind === KIND.enter_area || kind === KIND.exit_area) value = e.vehicle_count ?? 1;
   else if (kind === KIND.payment_end) value = e.actual_cost ?? 0;
-  return { timeMs, target, seq, value, kind, vehicle, flags, device, id: e.event_id, note };
+  const k = rows.length++;
+  rows.timeMs[k] = timeMs;
+  rows.target[k] = target;
+  rows.seq[k] = seq;
+  rows.value[k] = value;
+  rows.device[k] = device;
+  rows.kind[k] = kind;
+  rows.vehicle[k] = vehicle;
+  rows.flags[k] = flags;
+  rows.id.push(e.event_id);
+  rows.note.push(note);
+  if (note !== "") rows.notes = true;
+}
+
+const utf8 = new TextEncoder();
+/** UTF-8 bytes of the strings createStrings is writing (grown as needed, reused across calls). */
+let scratch = new Uint8Array(1 << 16);
+
+/**
+ * Writes `texts` into the builder as FlatBuffers strings and returns their offsets, encoding each into one
+ * reused buffer rather than a new array apiece. With `empty` (the offset of a "" already written), every ""
+ * shares it (annotations are mostly "").
+ */
+function createStrings(b: Builder, texts: readonly string[], empty?: number): number[] {
+  const out = new Array<number>(texts.length);
+  for (let k = 0; k < texts.length; k++) {
+    const t = texts[k]!;
+    if (t === "" && empty !== undefined) {
+      out[k] = empty;
+      continue;
+    }
+    if (scratch.length < t.length * 3) scratch = new Uint8Array(t.length * 3);
+    const { written } = utf8.encodeInto(t, scratch);
+    out[k] = b.createString(scratch.subarray(0, written));
+  }
+  return out;
+}
+
+/** Appends `"key":value` to an annotation being built (`""` starts the object). */
+function noteField(note: string, key: string, value: string): string {
+  return `${note === "" ? "{" : `${note},`}"${key}":${JSON.stringify(value)}`;
 }
 
 /** Default events per batch for encodeEventBatches (about 100 KiB of structs). */

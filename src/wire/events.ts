@@ -50,6 +50,17 @@ const STRING_FIELDS = [
   "vehicle_type",
   "event_session_id",
 ] as const;
+/** Every field a CdsEvent may have; any other own field is reported. */
+const KNOWN_FIELDS: ReadonlySet<string> = new Set([
+  ...STRING_FIELDS,
+  "event_id",
+  "event_type",
+  "event_time",
+  "sequence_number",
+  "occupied",
+  "vehicle_count",
+  "actual_cost",
+]);
 const U32_MAX = 0xffffffff;
 const I32_MAX = 0x7fffffff;
 
@@ -128,17 +139,8 @@ export function eventIssues(e: unknown): Issue[] {
   if (t === "payment_end" && o.actual_cost === undefined) {
     issues.push({ path: "actual_cost", message: "payment_end needs actual_cost" });
   }
-  const known = new Set<string>([
-    ...STRING_FIELDS,
-    "event_id",
-    "event_type",
-    "event_time",
-    "sequence_number",
-    "occupied",
-    "vehicle_count",
-    "actual_cost",
-  ]);
-  for (const k of Object.keys(o)) if (!known.has(k)) issues.push({ path: k, message: "unknown field" });
+  for (const k of Object.keys(o))
+    if (!KNOWN_FIELDS.has(k)) issues.push({ path: k, message: "unknown field" });
   return issues;
 }
 

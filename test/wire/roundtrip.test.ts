@@ -1,7 +1,10 @@
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { vehicleCode, vehicleName } from "../../src/catalog/index.js";
+import { loadCityFile, vehicleCode, vehicleName } from "../../src/catalog/index.js";
 import { ParkirEventError, ParkirWireError } from "../../src/errors/index.js";
+import { seedPath } from "../../src/paths.js";
 import {
   type CdsEvent,
   decodeEvents,
@@ -78,6 +81,21 @@ describe("encode/decode round trip", () => {
         expect(encodeEvents(parsed.events, city)).toEqual(bytes);
       }),
       { numRuns: 200 },
+    );
+  });
+
+  test("the seed sample encodes to the same bytes as before (the layout is pinned)", () => {
+    // Hashes of the bytes the first encoder wrote for seeds/palu/sample-1h.jsonl (with and without event ids).
+    // A change here changes every .fb file parkir writes: update them only on purpose.
+    const palu = loadCityFile(seedPath("palu", "city.json"));
+    const { events, errors } = parseEventLines(readFileSync(seedPath("palu", "sample-1h.jsonl"), "utf8"));
+    expect(errors).toEqual([]);
+    const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
+    expect(sha(encodeEvents(events, palu))).toBe(
+      "08a52a710dac09e73751bbeac377cda146b98842fd9ad198bd33a78df6e1b53b",
+    );
+    expect(sha(encodeEvents(events, palu, undefined, { keepEventIds: false }))).toBe(
+      "2eeffef6fc2b74c9daf218e4f9aae22eb71fd28739eb88058b41013e3d053906",
     );
   });
 
