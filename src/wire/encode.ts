@@ -7,7 +7,7 @@ import { Builder } from "flatbuffers";
 import type { City } from "../catalog/city.js";
 import { fnv1a, NONE } from "../catalog/city.js";
 import { vehicleCode } from "../catalog/vehicles.js";
-import { ParkirWireError } from "../errors/index.js";
+import { ParkirError, ParkirWireError } from "../errors/index.js";
 import { assertEvent, type CdsEvent, parseEventTime } from "./events.js";
 import { Event } from "./generated/event.js";
 import { EventBatch } from "./generated/event-batch.js";
@@ -48,6 +48,17 @@ export class EncodeReport {
 export interface EncodeOptions {
   /** Keep the original event_id strings (cold vector) so decodeEvents can restore them. Default true; costs ~20-40 bytes/event. */
   readonly keepEventIds?: boolean;
+  /**
+   * Where the batch goes: called once with its size in bytes, returns at least that many bytes of memory
+   * starting at a multiple of 8, and the batch is written there (the result is that memory's prefix). Give
+   * an engine's batch memory, and `ingest` reads the batch where it was built, copying nothing. Default: a
+   * new buffer. encodeEventBatches calls it once per batch, so each call must hand out memory the earlier
+   * batches no longer need.
+   *
+   * @example
+   * engine.ingest(encodeEvents(events, city, undefined, { into: (n) => engine.batchBuffer(n) }));
+   */
+  readonly into?: (bytes: number) => Uint8Array;
 }
 
 /**
@@ -86,7 +97,8 @@ class Rows {
  * Encodes plain CDS events as one EventBatch for `city`. Event order is kept.
  *
  * @throws ParkirEventError for an event that is not a valid CdsEvent (nothing is encoded);
- *   ParkirWireError("time-range") when the events span more than ~49.7 days.
+ *   ParkirWireError("time-range") when the events span more than ~49.7 days; ParkirError when `options.into`
+ *   hands out too little or misaligned memory.
  * @example
  * const bytes = encodeEvents([{ event_id: "e1", event_type: "park_start", event_time: 1796000400000,
  *   curb_space_id: "PLU-001-B01" }], city);
@@ -162,8 +174,18 @@ export function encodeEvents(
   if (notesOff !== 0) EventBatch.addAnnotations(b, notesOff);
   const root = EventBatch.endEventBatch(b);
   b.finish(root, BATCH_IDENTIFIER);
-  // The builder's array aliases its internal buffer: copy into a fresh, 8-byte aligned buffer.
-  return b.asUint8Array().slice();
+  // The builder's array aliases its internal buffer: copy it out, into a fresh (8-byte aligned) buffer or
+  // the caller's memory.
+  const built = b.asUint8Array();
+  if (options.into === undefined) return built.slice();
+  const out = options.into(built.length);
+  if (!(out instanceof Uint8Array) || out.length < built.length || out.byteOffset % 8 !== 0) {
+    throw new ParkirError(
+      `encodeEvents: into(${built.length}) must return a Uint8Array of at least ${built.length} bytes at an offset that is a multiple of 8`,
+    );
+  }
+  out.set(built);
+  return out.subarray(0, built.length);
 }
 
 /** Resolves one event's ids and fields into the next row of `rows`; an event with an unknown place adds none. */

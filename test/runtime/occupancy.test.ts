@@ -267,6 +267,19 @@ describe("wasm occupancy kernel = JS reference", () => {
       }),
       { numRuns: 30 },
     );
+    // Encoded straight into the kernel's memory (encodeEvents' `into`): the same bytes, nothing copied at ingest.
+    const events = fc.sample(arbMessyStream, { numRuns: 1, seed: 7 })[0]!;
+    const direct = new OccupancyEngine(city, { ...OPTS, kernel: "wasm", clock: () => 0 });
+    const built = encodeEvents(events, city, undefined, { into: (n) => direct.batchBuffer(n) });
+    expect(Buffer.compare(built, encodeEvents(events, city))).toBe(0);
+    expect(direct.ingest(built).accepted).toBeGreaterThan(0);
+    expect((direct as unknown as { k: WasmOccupancyKernel }).k.copiedBytes).toBe(0);
+    expect(() => encodeEvents(events, city, undefined, { into: (n) => new Uint8Array(n - 1) })).toThrow(
+      /at least/,
+    );
+    expect(() =>
+      encodeEvents(events, city, undefined, { into: (n) => new Uint8Array(n + 8).subarray(4) }),
+    ).toThrow(/multiple of 8/);
     const e = new OccupancyEngine(city, { kernel: "js" });
     expect(e.batchBuffer(10)).toHaveLength(10);
     expect(() => e.batchBuffer(-1)).toThrow(/byte count/);
