@@ -267,7 +267,7 @@ function resolve(e: CdsEvent, city: City, report: EncodeReport, rows: Rows): voi
 
 const utf8 = new TextEncoder();
 /** UTF-8 bytes of the strings createStrings is writing (grown as needed, reused across calls). */
-let scratch = new Uint8Array(1 << 16);
+let scratch = new Uint8Array(4096);
 
 /**
  * Writes `texts` into the builder as FlatBuffers strings and returns their offsets, encoding each into one
