@@ -71,10 +71,22 @@ export class ParkirClockError extends ParkirError {
   readonly referenceMs: number;
   /** The largest jump allowed (maxTimeJumpMs), ms. */
   readonly limitMs: number;
-  constructor(timeMs: number, referenceMs: number, limitMs: number) {
-    const iso = (t: number) => new Date(t).toISOString();
+  /**
+   * @param what "watermark": a move of the watermark (timeMs is where it would go, referenceMs the data);
+   *   "state": a checkpoint of state whose newest event (timeMs) lies that far after the clock (referenceMs).
+   */
+  constructor(
+    timeMs: number,
+    referenceMs: number,
+    limitMs: number,
+    what: "watermark" | "state" = "watermark",
+  ) {
+    const iso = (t: number) => (Math.abs(t) <= 8.64e15 ? new Date(t).toISOString() : String(t));
+    const days = ((timeMs - referenceMs) / 86_400_000).toFixed(1);
     super(
-      `refusing to move the watermark to ${iso(timeMs)}: ${((timeMs - referenceMs) / 86_400_000).toFixed(1)} days after the newest event (or watermark) so far (${iso(referenceMs)}), more than maxTimeJumpMs (${limitMs} ms); check the clock, or call advanceTo without maxJumpMs to move there on purpose`,
+      what === "state"
+        ? `refusing to checkpoint: the newest event (${iso(timeMs)}) is ${days} days after the clock (${iso(referenceMs)}), more than maxTimeJumpMs (${limitMs} ms); an event with a wrong clock was accepted before the clock guard, or the clock was reset: start from an earlier checkpoint or a fresh engine`
+        : `refusing to move the watermark to ${iso(timeMs)}: ${days} days after the newest event (or watermark) so far (${iso(referenceMs)}), more than maxTimeJumpMs (${limitMs} ms); check the clock, or call advanceTo without maxJumpMs to move there on purpose`,
     );
     this.timeMs = timeMs;
     this.referenceMs = referenceMs;

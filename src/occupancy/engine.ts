@@ -76,6 +76,7 @@ import type {
   LateReport,
   OccupancySnapshot,
 } from "./reports.js";
+import { assertClockState, firstBatchBounds, screenEventTimes, type TimeBounds } from "./skew.js";
 import { ColdRows, EngineState, type StateArray } from "./state.js";
 import type { WindowBatch } from "./types.js";
 import { ClosedWindow, ColumnPool, closeWindow, openWindow, rebuildTimeouts } from "./windows.js";
@@ -98,6 +99,15 @@ export interface AdvanceOptions {
    * time or watermark so far. Default: no limit. `tick()` passes the engine's maxTimeJumpMs.
    */
   readonly maxJumpMs?: number;
+}
+
+/** @throws ParkirError when `batch` is neither bytes nor a view (a programming error, not bad data). @internal */
+export function assertBatchArgument(batch: unknown): void {
+  if (batch instanceof Uint8Array || batch instanceof EventBatchView) return;
+  const what = batch === null ? "null" : Array.isArray(batch) ? "an array" : typeof batch;
+  throw new ParkirError(
+    `ingest needs FlatBuffers bytes (a Uint8Array, e.g. from encodeEvents) or an EventBatchView, got ${what}`,
+  );
 }
 
 /** @throws ParkirError when `options.maxJumpMs` is given and is not a number ≥ 0. @internal */
@@ -149,6 +159,7 @@ export class OccupancyEngine {
   private lateCount = 0;
   private lastIngestClockMs: number;
   private rejectedBatches = 0;
+  private skewedEvents = 0;
   private closed = false;
 
   /**
@@ -221,6 +232,12 @@ export class OccupancyEngine {
       throw new ParkirWireError("bad-field", 0, "checkpoint: options are not in canonical form");
     }
     engine.load(parts.sections);
+    try {
+      engine.assertClockState();
+    } catch (e) {
+      if (!(e instanceof ParkirClockError)) throw e;
+      throw new ParkirWireError("clock-skew", 0, `checkpoint: ${e.message}`);
+    }
     const reg = engine.s.reg;
     if (!Object.is(reg[R_WATERMARK], parts.watermarkMs) || !Object.is(reg[R_MAX_SEEN], parts.maxEventMs)) {
       throw new ParkirWireError("bad-field", 0, "checkpoint: header and registers disagree");
@@ -237,6 +254,7 @@ export class OccupancyEngine {
    */
   ingest(batch: Uint8Array | EventBatchView): IngestResult {
     this.assertOpen();
+    assertBatchArgument(batch);
     const s = this.s;
     const reg = s.reg;
     let view: EventBatchView;
@@ -245,7 +263,6 @@ export class OccupancyEngine {
         verifyBatch(batch.bytes, { city: this.city });
         view = batch;
       } else view = EventBatchView.from(batch, { city: this.city });
-      this.checkTimeJump(view);
     } catch (e) {
       if (!(e instanceof ParkirWireError)) throw e;
       // Counted outside the checkpointed registers: a refused batch leaves the state byte-for-byte unchanged.
@@ -255,12 +272,15 @@ export class OccupancyEngine {
         duplicate: 0,
         late: 0,
         unknownBay: 0,
+        clockSkew: 0,
         rejected: 1,
         error: e,
         windowsClosed: 0,
         watermarkMs: reg[R_WATERMARK]!,
       };
     }
+    const skew = screenEventTimes(view, this.timeBounds(view));
+    this.skewedEvents += skew?.count ?? 0;
     this.lastIngestClockMs = this.options.clock();
     const before = [reg[R_ACCEPTED]!, reg[R_DUPLICATE]!, reg[R_LATE]!, reg[R_UNKNOWN]!, reg[R_WINDOWS]!];
     const words = this.k.stage(view.words());
@@ -271,12 +291,17 @@ export class OccupancyEngine {
       s.ensurePending(end - from);
       s.ensureLate(end - from);
       reg[R_LATE_COUNT] = 0;
-      let i = from;
-      while (i < end) {
-        i = this.k.admitEvents(s, words, i, end, base);
-        // The kernel stopped at a payment: admit it, and any payments right after it, here (on the Palu trace
-        // two events in three are payments; a kernel call for each costs more than the payment).
-        while (i < end && isPaymentEvent(words, i)) admitPayment(s, this.book, words, i++, base);
+      if (skew === null) this.admitRange(words, from, end, base);
+      else {
+        // Refused events (sorted indices) are stepped over; the others are admitted as if they were alone.
+        let i = from;
+        for (const r of skew.refused) {
+          if (r < from) continue;
+          if (r >= end) break;
+          this.admitRange(words, i, r, base);
+          i = r + 1;
+        }
+        this.admitRange(words, i, end, base);
       }
       this.collectLate(view);
       this.advance(reg[R_WATERMARK]!, false);
@@ -287,12 +312,25 @@ export class OccupancyEngine {
       duplicate: reg[R_DUPLICATE]! - before[1]!,
       late: reg[R_LATE]! - before[2]!,
       unknownBay: reg[R_UNKNOWN]! - before[3]!,
+      clockSkew: skew?.count ?? 0,
+      ...(skew === null ? {} : { skew: skew.report }),
       rejected: 0,
       windowsClosed: reg[R_WINDOWS]! - before[4]!,
       watermarkMs: reg[R_WATERMARK]!,
     };
     this.emit();
     return result;
+  }
+
+  /** Admits events [from, end) of a staged batch: the kernel, with payments admitted here. */
+  private admitRange(words: Uint32Array, from: number, end: number, base: number): void {
+    let i = from;
+    while (i < end) {
+      i = this.k.admitEvents(this.s, words, i, end, base);
+      // The kernel stopped at a payment: admit it, and any payments right after it, here (on the Palu trace
+      // two events in three are payments; a kernel call for each costs more than the payment).
+      while (i < end && isPaymentEvent(words, i)) admitPayment(this.s, this.book, words, i++, base);
+    }
   }
 
   /**
@@ -405,6 +443,7 @@ export class OccupancyEngine {
       duplicate: r[R_DUPLICATE]!,
       late: r[R_LATE]!,
       unknownBay: r[R_UNKNOWN]!,
+      clockSkew: this.skewedEvents,
       rejected: this.rejectedBatches,
       applied: r[R_APPLIED]!,
       pending: r[R_TAIL]! - r[R_HEAD]!,
@@ -469,6 +508,7 @@ export class OccupancyEngine {
    * to an uninterrupted run.
    */
   checkpoint(): Uint8Array {
+    this.assertClockState();
     const s = this.s;
     this.k.sortPending(s);
     const reg = s.reg;
@@ -515,25 +555,64 @@ export class OccupancyEngine {
   }
 
   /**
-   * The clock-skew guard (option maxTimeJumpMs): refuses a batch whose newest event is too far past the newest
-   * event seen so far or the watermark, whichever is later.
-   *
-   * @throws ParkirWireError("clock-skew")
+   * The clock-skew guard (options maxTimeJumpMs, clockGuard): the event times this engine accepts now. Later
+   * than maxTimeJumpMs past the newest event time or watermark so far is refused; with clockGuard, so is later
+   * than maxTimeJumpMs past clock(). A fresh engine has no data of its own yet: with clockGuard it accepts
+   * clock() ± maxTimeJumpMs, else referenceTimeMs ± maxTimeJumpMs when given, else the events around its first batch's median time that no gap of more than
+   * maxTimeJumpMs separates from it (firstBatchBounds), so one outlier in its first batch cannot become the
+   * reference every later event is measured against.
    */
-  private checkTimeJump(view: EventBatchView): void {
-    // A fresh engine has no reference: its first batch closes no more windows than that batch spans (at most
-    // 49.7 days, the wire format's limit).
-    const from = this.jumpReference();
-    if (view.length === 0 || !Number.isFinite(from)) return;
-    const { maxMs } = view.timeRange();
-    const limit = this.options.maxTimeJumpMs;
-    if (maxMs - from <= limit) return;
-    const iso = (t: number) => new Date(t).toISOString();
-    throw new ParkirWireError(
-      "clock-skew",
-      view.eventsByteOffset,
-      `an event at ${iso(maxMs)} is ${((maxMs - from) / 86_400_000).toFixed(1)} days after the newest event (or watermark) so far (${iso(from)}), more than maxTimeJumpMs (${limit} ms): a sensor or gateway clock is wrong, or the feed resumed after a long outage (raise maxTimeJumpMs, or advanceTo the new time first)`,
-    );
+  private timeBounds(view: EventBatchView): TimeBounds {
+    const limitMs = this.options.maxTimeJumpMs;
+    const dataMs = this.jumpReference();
+    if (this.options.clockGuard) {
+      const nowMs = this.options.clock();
+      if (Number.isFinite(dataMs) && dataMs <= nowMs)
+        return {
+          loMs: Number.NEGATIVE_INFINITY,
+          hiMs: dataMs + limitMs,
+          referenceMs: dataMs,
+          reference: "data",
+          limitMs,
+        };
+      return {
+        loMs: Number.isFinite(dataMs) ? Number.NEGATIVE_INFINITY : nowMs - limitMs,
+        hiMs: nowMs + limitMs,
+        referenceMs: nowMs,
+        reference: "clock",
+        limitMs,
+      };
+    }
+    if (Number.isFinite(dataMs))
+      return {
+        loMs: Number.NEGATIVE_INFINITY,
+        hiMs: dataMs + limitMs,
+        referenceMs: dataMs,
+        reference: "data",
+        limitMs,
+      };
+    const given = this.options.referenceTimeMs;
+    if (given !== undefined)
+      return {
+        loMs: given - limitMs,
+        hiMs: given + limitMs,
+        referenceMs: given,
+        reference: "given",
+        limitMs,
+      };
+    const first = firstBatchBounds(view, limitMs);
+    return { loMs: first.loMs, hiMs: first.hiMs, referenceMs: first.medianMs, reference: "batch", limitMs };
+  }
+
+  /**
+   * With clockGuard: state whose newest event lies more than maxTimeJumpMs after the clock was built on a
+   * wrong clock; saving it would make every restart refuse the real feed.
+   *
+   * @throws ParkirClockError
+   */
+  private assertClockState(): void {
+    const o = this.options;
+    if (o.clockGuard) assertClockState(this.s.reg[R_MAX_SEEN]!, o.clock(), o.maxTimeJumpMs);
   }
 
   /** What the clock-skew guards measure jumps from: the newest event time, or the watermark when advanceTo

@@ -33,15 +33,30 @@ export interface OccupancyOptions {
    */
   readonly sensorTimeoutMs?: number;
   /**
-   * Clock-skew guard: a batch with an event more than this much later than the newest event time seen before
-   * it is refused whole (`rejected: 1`, ParkirWireError "clock-skew"; state unchanged), since accepting it
-   * would move the watermark that far and close every window in between (a sensor clock years ahead would
-   * close millions). Measured from the newest event so far or the watermark, whichever is later (a fresh
-   * engine's first batch has no reference; it spans at most 49.7 days). Default 604 800 000 (7 days: by
-   * then every sensor has timed out anyway); raise it to accept a gateway's backlog after a longer outage, or
-   * move the watermark on purpose with `advanceTo`.
+   * Clock-skew guard: an event more than this much later than the newest event time or watermark so far is
+   * refused, alone (counted in `clockSkew` and described in the ingest result's `skew`; the rest of its batch
+   * is admitted and the state is as if it never arrived), since accepting it would move the watermark that
+   * far and close every window in between (a sensor clock years ahead would close millions). A fresh engine
+   * measures from the clock (`clockGuard`) or else from its first batch's median time, both ways, so an
+   * outlier cannot become the reference. Default 604 800 000 (7 days: by then every sensor has timed out
+   * anyway); raise it to accept a gateway's backlog after a longer outage, or move the watermark on purpose
+   * with `advanceTo`.
    */
   readonly maxTimeJumpMs?: number;
+  /**
+   * Live feeds: event times are checked against `clock()` too. An event more than maxTimeJumpMs after the
+   * clock is refused, a fresh engine refuses events more than maxTimeJumpMs before it, and `checkpoint()`
+   * refuses (ParkirClockError) to save state whose newest event lies that far after the clock. Default false:
+   * replays of recorded data and virtual test clocks must not be measured against the wall clock.
+   */
+  readonly clockGuard?: boolean;
+  /**
+   * Where a fresh engine without clockGuard expects the feed to start, ms since the epoch: until it accepts
+   * its first event it refuses events more than maxTimeJumpMs from this time. `parkir replay` passes the median
+   * time of the feed's first events, so an event at time 0 alone in the first batch cannot become the
+   * reference. Default: none (a fresh engine measures its first batch from that batch's own median).
+   */
+  readonly referenceTimeMs?: number;
   /** Below this coverage a window row reports `occupancy: null`. Default 0.5. */
   readonly minCoverage?: number;
   /**
@@ -109,6 +124,8 @@ export interface ResolvedOptions {
   readonly healthDetailsMax: number;
   readonly idleAdvanceMs: number;
   readonly reuseWindowBuffers: boolean;
+  readonly clockGuard: boolean;
+  readonly referenceTimeMs: number | undefined;
   readonly kernel: KernelKind;
   readonly clock: () => number;
 }
@@ -146,6 +163,8 @@ const optionsSchema = z
     healthDetailsMax: ms(0, 1 << 20).optional(),
     idleAdvanceMs: ms(0, 90 * DAY_MS).optional(),
     reuseWindowBuffers: z.boolean().optional(),
+    clockGuard: z.boolean().optional(),
+    referenceTimeMs: ms(0, 8.64e15).optional(),
     kernel: z.enum(["wasm", "js"]).optional(),
     clock: z
       .custom<() => number>((v) => typeof v === "function", "must be a function returning ms")
@@ -181,6 +200,8 @@ export function resolveOptions(options: OccupancyOptions = {}): ResolvedOptions 
     healthDetailsMax: o.healthDetailsMax ?? DEFAULT_OPTIONS.healthDetailsMax,
     idleAdvanceMs: o.idleAdvanceMs ?? DEFAULT_OPTIONS.idleAdvanceMs,
     reuseWindowBuffers: o.reuseWindowBuffers ?? false,
+    clockGuard: o.clockGuard ?? false,
+    referenceTimeMs: o.referenceTimeMs,
     kernel: resolveKernel(o.kernel ?? defaultKernel(), ["occupancy"]),
     clock: o.clock ?? Date.now,
   };

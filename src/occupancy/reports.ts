@@ -16,6 +16,13 @@ export interface IngestResult {
   readonly late: number;
   /** Zone events for a zone and vehicle class without capacity in the catalogue: dropped. */
   readonly unknownBay: number;
+  /**
+   * Events refused for their time (the clock-skew guard, see maxTimeJumpMs and clockGuard): each costs only
+   * itself, the rest of the batch is admitted, and the state is as if it never arrived. Described in `skew`.
+   */
+  readonly clockSkew: number;
+  /** What the clock-skew guard refused in this call, when it refused any. */
+  readonly skew?: ClockSkewReport;
   /** 1 when the batch failed verification and was refused whole (nothing changed), else 0. */
   readonly rejected: number;
   /** Why the batch was refused, when it was. */
@@ -24,6 +31,32 @@ export interface IngestResult {
   readonly windowsClosed: number;
   /** Watermark after the call, ms since the epoch (−Infinity before the first event). */
   readonly watermarkMs: number;
+}
+
+/** Events of one batch refused by the clock-skew guard, and what they were measured against. */
+export interface ClockSkewReport {
+  /** Events refused (exact). */
+  readonly count: number;
+  /** Of those, events too far after the reference. */
+  readonly ahead: number;
+  /** Of those, events too far before it (only a fresh engine refuses these: later, old events are late). */
+  readonly behind: number;
+  /**
+   * What the times were measured against: "data", the newest event time or watermark so far; "clock", the
+   * engine's clock (option clockGuard); "given", option referenceTimeMs of a fresh engine; "batch", the
+   * median time of a fresh engine's first batch (events a gap of more than the limit separates from it).
+   */
+  readonly reference: "data" | "clock" | "given" | "batch";
+  /** The reference time, ms since the epoch. */
+  readonly referenceMs: number;
+  /** The largest distance allowed (maxTimeJumpMs), ms. */
+  readonly limitMs: number;
+  /** Earliest refused event time, ms since the epoch. */
+  readonly minMs: number;
+  /** Latest refused event time. */
+  readonly maxMs: number;
+  /** Indices in the batch of the first refused events (at most 16). */
+  readonly indices: readonly number[];
 }
 
 /** One late event. */
@@ -87,6 +120,8 @@ export interface EngineCounters {
   readonly duplicate: number;
   readonly late: number;
   readonly unknownBay: number;
+  /** Events refused by the clock-skew guard (not part of checkpoints: a refused event changes no state). */
+  readonly clockSkew: number;
   /** Batches refused whole (not part of checkpoints: a refused batch changes no state). */
   readonly rejected: number;
   /** Events applied to state (accepted events the watermark has passed). */

@@ -41,7 +41,13 @@ export type ShardCommand =
       readonly options: ShardEngineOptions;
       readonly checkpoint: Uint8Array;
     }
-  | { readonly cmd: "ingest"; readonly at: number; readonly length: number }
+  | {
+      readonly cmd: "ingest";
+      readonly at: number;
+      readonly length: number;
+      /** The main thread's clock when the call was made (the clock-skew guard's reference with clockGuard). */
+      readonly clockMs: number;
+    }
   | { readonly cmd: "advanceTo"; readonly timeMs: number; readonly maxJumpMs?: number }
   | { readonly cmd: "close" }
   | { readonly cmd: "checkpoint" }
@@ -80,6 +86,8 @@ interface Hosted {
   readonly engine: OccupancyEngine;
   readonly shard: ShardPlan;
   groups: ShardGroup[];
+  /** The engine's clock: the main thread's, as of the last ingest command. */
+  readonly clock: { nowMs: number };
 }
 
 const engines = new Map<string, Hosted>();
@@ -96,8 +104,8 @@ function cityOf(doc: CityDocument): City {
   return city;
 }
 
-function host(engineId: string, shard: ShardPlan, engine: OccupancyEngine): Hosted {
-  const h: Hosted = { engine, shard, groups: [] };
+function host(engineId: string, shard: ShardPlan, engine: OccupancyEngine, clock: { nowMs: number }): Hosted {
+  const h: Hosted = { engine, shard, groups: [], clock };
   const current = (): ShardGroup => {
     let g = h.groups.at(-1);
     if (g === undefined) {
@@ -146,13 +154,21 @@ export function runShard(task: ShardTask, memory: WebAssembly.Memory): ShardRepl
   const { engineId, shard, command } = task;
   const make = (city: City, options: ShardEngineOptions, checkpoint?: Uint8Array): Hosted => {
     // Window columns are copied (own rows) inside the emission, so the engine may reuse its buffers.
-    const opts: OccupancyOptions = { ...options, kernel: "wasm", clock: () => 0, reuseWindowBuffers: true };
+    // The main thread's clock during ingest; +∞ otherwise, so the clock checks of checkpoint and restore
+    // (clockGuard) pass here: the main thread makes them on the merged state.
+    const clock = { nowMs: Number.POSITIVE_INFINITY };
+    const opts: OccupancyOptions = {
+      ...options,
+      kernel: "wasm",
+      clock: () => clock.nowMs,
+      reuseWindowBuffers: true,
+    };
     const engine = withShard(shard, () =>
       checkpoint === undefined
         ? new OccupancyEngine(city, opts)
         : OccupancyEngine.restore(city, checkpoint, opts),
     );
-    return host(engineId, shard, engine);
+    return host(engineId, shard, engine, clock);
   };
   if (command.cmd === "open") {
     make(cityOf(command.city), command.options);
@@ -174,8 +190,10 @@ export function runShard(task: ShardTask, memory: WebAssembly.Memory): ShardRepl
   switch (command.cmd) {
     case "ingest": {
       if (command.length === FAIL_BYTES) throw new Error("test hook: this batch fails on purpose");
+      h.clock.nowMs = command.clockMs;
       const bytes = new Uint8Array(memory.buffer, command.at, command.length);
       const { error, ...result } = e.ingest(bytes);
+      h.clock.nowMs = Number.POSITIVE_INFINITY;
       reply = {
         result:
           error === undefined

@@ -18,6 +18,7 @@ import type { Piscina } from "piscina";
 import { type Observable, Subject } from "rxjs";
 import type { City, CityDocument } from "../catalog/index.js";
 import { ParkirClockError, ParkirError, ParkirWireError, type WireErrorReason } from "../errors/index.js";
+import { readCheckpoint } from "../occupancy/checkpoint.js";
 import { checkAdvanceOptions } from "../occupancy/engine.js";
 import {
   type AdvanceOptions,
@@ -35,6 +36,7 @@ import type {
   IngestResult,
   LateReport,
 } from "../occupancy/reports.js";
+import { assertClockState } from "../occupancy/skew.js";
 import { mergeCheckpoints, splitCheckpoint } from "./checkpoints.js";
 import { ParkirRuntimeError } from "./errors.js";
 import { SharedArena } from "./memory.js";
@@ -230,6 +232,14 @@ export class ShardedOccupancyEngine {
       );
       this.pools.push(kp);
     }
+    if (checkpoint !== undefined) {
+      try {
+        this.assertClockState(checkpoint);
+      } catch (e) {
+        if (!(e instanceof ParkirClockError)) throw e;
+        throw new ParkirWireError("clock-skew", 0, `checkpoint: ${e.message}`);
+      }
+    }
     this.shardCheckpoints =
       checkpoint === undefined
         ? this.plans.map(() => undefined)
@@ -347,11 +357,13 @@ export class ShardedOccupancyEngine {
       if (this.local !== null) return this.local.checkpoint();
       if (this.finalCheckpoint !== undefined) return this.finalCheckpoint;
       const replies = await this.all({ cmd: "checkpoint" });
-      return mergeCheckpoints(
+      const merged = mergeCheckpoints(
         this.city,
         this.plans,
         replies.map((r) => r.checkpoint!),
       );
+      this.assertClockState(merged);
+      return merged;
     }, true);
   }
 
@@ -363,6 +375,12 @@ export class ShardedOccupancyEngine {
       const replies = await this.all({ cmd: "counters" });
       return this.mergeCounters(replies.map((r) => r.counters!));
     }, true);
+  }
+
+  /** With clockGuard: refuses checkpoint bytes whose newest event lies too far after the clock (see OccupancyEngine.checkpoint). */
+  private assertClockState(bytes: Uint8Array): void {
+    const o = this.resolved;
+    if (o.clockGuard) assertClockState(readCheckpoint(bytes).maxEventMs, this.clock(), o.maxTimeJumpMs);
   }
 
   private finalCounters: EngineCounters | undefined;
@@ -411,7 +429,7 @@ export class ShardedOccupancyEngine {
       arena.u8().set(batch, region.at);
       this.copiedBytes += length;
     }
-    const command: ShardCommand = { cmd: "ingest", at: region.at, length };
+    const command: ShardCommand = { cmd: "ingest", at: region.at, length, clockMs: this.clock() };
     let replies: ShardReply[];
     try {
       replies = await this.all(command, true);
@@ -428,6 +446,7 @@ export class ShardedOccupancyEngine {
         y.accepted !== r.accepted ||
         y.duplicate !== r.duplicate ||
         y.late !== r.late ||
+        y.clockSkew !== r.clockSkew ||
         y.watermarkMs !== r.watermarkMs
       )
         throw new ParkirError("sharded engine: shards disagree on admission (a bug)");

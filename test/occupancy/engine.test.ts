@@ -417,43 +417,60 @@ test("a far jump of the watermark emits windows as it goes (bounded memory), in 
 describe("clock-skew guard (maxTimeJumpMs)", () => {
   const DAY = 24 * 60 * MIN;
 
-  test("a batch too far past the newest event is refused whole with a typed error, state unchanged", () => {
+  test("events too far past the newest event are refused alone, counted with their reason; the rest of the batch is kept", () => {
     const engine = new OccupancyEngine(city);
     const windows: number[] = [];
     engine.windows$.subscribe((w) => windows.push(w.windowStart));
     engine.ingest(encodeEvents(reports(T0), city));
     const before = engine.checkpoint();
-    // A gateway whose clock is 30 years ahead (a batch spans at most 49.7 days, so all of it is).
+    // A gateway whose clock is 30 years ahead: every event of the batch is refused, and nothing changes.
     const ahead = T0 + 30 * 365 * DAY;
     const skewed = [bayEvent("park_start", "A1", ahead), bayEvent("park_end", "A2", ahead + MIN)];
     const r = engine.ingest(encodeEvents(skewed, city));
-    expect(r).toMatchObject({ rejected: 1, accepted: 0, windowsClosed: 0 });
-    expect(r.error).toBeInstanceOf(ParkirWireError);
-    expect(r.error!.reason).toBe("clock-skew");
-    expect(r.error!.message).toMatch(/days after the newest event/);
+    expect(r).toMatchObject({ rejected: 0, accepted: 0, clockSkew: 2, windowsClosed: 0 });
+    expect(r.error).toBeUndefined();
+    expect(r.skew).toMatchObject({ count: 2, ahead: 2, behind: 0, reference: "data", minMs: ahead });
+    expect(r.skew!.referenceMs).toBe(T0);
+    expect(r.skew!.indices).toEqual([0, 1]);
     expect(Buffer.compare(engine.checkpoint(), before)).toBe(0);
     expect(windows).toEqual([]);
-    expect(engine.counters.rejected).toBe(1);
+    expect(engine.counters).toMatchObject({ rejected: 0, clockSkew: 2 });
+    // One event 7.5 days ahead among good ones costs only itself.
+    const mixed = [
+      ...reports(T0 + MIN),
+      bayEvent("park_start", "A1", T0 + 7.5 * DAY),
+      ...reports(T0 + 2 * MIN),
+    ];
+    const m = engine.ingest(encodeEvents(mixed, city));
+    expect(m).toMatchObject({ accepted: 8, clockSkew: 1, rejected: 0 });
+    expect(m.skew!.indices).toEqual([4]);
     // Within the limit (7 days by default) a jump closes the windows in between, as always.
-    expect(engine.ingest(encodeEvents(reports(T0 + DAY), city))).toMatchObject({ rejected: 0, accepted: 4 });
+    expect(engine.ingest(encodeEvents(reports(T0 + DAY), city))).toMatchObject({ clockSkew: 0, accepted: 4 });
     expect(windows.length).toBe(24 * 12 - 1);
   });
 
-  test("the limit is an option; advanceTo moves the reference; a fresh engine takes its first batch", () => {
+  test("the limit is an option; advanceTo moves the reference; a fresh engine measures its first batch from its middle", () => {
     const late = reports(T0 + 10 * DAY);
     const strict = new OccupancyEngine(city, { maxTimeJumpMs: DAY });
     strict.ingest(encodeEvents(reports(T0), city));
-    expect(strict.ingest(encodeEvents(reports(T0 + 2 * DAY), city)).error?.reason).toBe("clock-skew");
+    expect(strict.ingest(encodeEvents(reports(T0 + 2 * DAY), city)).clockSkew).toBe(4);
     const lenient = new OccupancyEngine(city, { maxTimeJumpMs: 30 * DAY });
     lenient.ingest(encodeEvents(reports(T0), city));
-    expect(lenient.ingest(encodeEvents(late, city)).rejected).toBe(0);
+    expect(lenient.ingest(encodeEvents(late, city)).clockSkew).toBe(0);
     const moved = new OccupancyEngine(city);
     moved.ingest(encodeEvents(reports(T0), city));
     moved.advanceTo(T0 + 9 * DAY);
-    expect(moved.ingest(encodeEvents(late, city)).rejected).toBe(0);
-    // A fresh engine's first batch has no reference (a batch spans at most 49.7 days by the wire format).
+    expect(moved.ingest(encodeEvents(late, city)).clockSkew).toBe(0);
+    // A fresh engine without a trusted clock: the events around its first batch's median time that no gap of
+    // more than maxTimeJumpMs separates from it. Here the 4 reports at T0 + 10 days lie 10 days from the rest.
     const fresh = new OccupancyEngine(city);
-    expect(fresh.ingest(encodeEvents([...reports(T0), ...late], city)).rejected).toBe(0);
+    const first = fresh.ingest(encodeEvents([...reports(T0), ...reports(T0 + MIN), ...late], city));
+    expect(first).toMatchObject({ accepted: 8, clockSkew: 4 });
+    expect(first.skew).toMatchObject({ reference: "batch", ahead: 4, behind: 0 });
+    // Steps no longer than the limit are one run, however long the batch.
+    const steps = new OccupancyEngine(city);
+    const stepped = [0, 5, 10, 15].flatMap((d) => reports(T0 + d * DAY));
+    expect(steps.ingest(encodeEvents(stepped, city))).toMatchObject({ accepted: 16, clockSkew: 0 });
     expect(() => new OccupancyEngine(city, { maxTimeJumpMs: 1000 })).toThrow(ParkirConfigError);
   });
 
