@@ -6,7 +6,7 @@ import { type CdsEvent, parseEventLines } from "../wire/events.js";
 import { looksFramed, readFrames, writeFrames } from "../wire/frames.js";
 import { toJsonLines } from "../wire/jsonl.js";
 import { CliError } from "./errors.js";
-import { cityFromFile, readInput, writeOutput } from "./io.js";
+import { cityFromFile, readInput, settleOutput, warnLine, writeOutput } from "./io.js";
 import { existingFile, positiveInt } from "./options.js";
 
 interface ConvertOptions {
@@ -44,7 +44,7 @@ export function register(program: Command): void {
     .action((opts: ConvertOptions) => convert(opts));
 }
 
-function convert(opts: ConvertOptions): void {
+async function convert(opts: ConvertOptions): Promise<void> {
   const city = cityFromFile(opts.city);
   const input = readInput(opts.in);
   const framed = looksFramed(input);
@@ -54,35 +54,36 @@ function convert(opts: ConvertOptions): void {
     events = readFrames(input).flatMap((frame) => decodeEvents(frame, city));
   } else {
     const parsed = parseEventLines(new TextDecoder().decode(input));
-    if (parsed.errors.length > 0) {
+    if (parsed.invalid > 0) {
       const shown = parsed.errors
         .slice(0, 10)
         .map((e) => `  ${e.message}`)
         .join("\n");
       if (!opts.skipInvalid) {
         throw new CliError(
-          `${parsed.errors.length} invalid event line(s):\n${shown}\n(use --skip-invalid to skip them)`,
+          `${parsed.invalid} invalid event line(s):\n${shown}\n(use --skip-invalid to skip them)`,
           1,
         );
       }
-      process.stderr.write(`parkir: skipped ${parsed.errors.length} invalid line(s):\n${shown}\n`);
+      warnLine(`parkir: skipped ${parsed.invalid} invalid line(s):\n${shown}`);
     }
     events = parsed.events;
   }
   if (to === "jsonl") {
     writeOutput(opts.out, toJsonLines(events));
-    process.stderr.write(`parkir: wrote ${events.length} events as JSON Lines\n`);
+    await settleOutput();
+    warnLine(`parkir: wrote ${events.length} events as JSON Lines`);
     return;
   }
   const report = new EncodeReport();
   const batches = encodeEventBatches(events, city, opts.batchSize, report);
   writeOutput(opts.out, writeFrames(batches));
+  await settleOutput();
   const unknown = report.unknownBay + report.unknownZone;
-  process.stderr.write(
+  warnLine(
     `parkir: wrote ${report.encoded} events in ${batches.length} batch(es)` +
       (unknown > 0
         ? `; left out ${unknown} with unknown ids (e.g. ${report.unknownIds.slice(0, 5).join(", ")})`
-        : "") +
-      "\n",
+        : ""),
   );
 }

@@ -2,12 +2,13 @@
  * `parkir demo` (what `npm start` runs): a generated Palu day replayed through the occupancy engine and
  * the dynamic tariff policy, with a progress bar, a readable summary and the JSON Lines written to a file.
  */
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { SingleBar } from "cli-progress";
 import type { Command } from "commander";
 import type { City } from "../catalog/city.js";
 import { VEHICLE_CODES, vehicleCode } from "../catalog/vehicles.js";
+import { formatIssues, ParkirConfigError } from "../errors/index.js";
 import { generateTrace, TraceReport } from "../generate/index.js";
 import { OccupancyEngine } from "../occupancy/engine.js";
 import type { HealthEvent } from "../occupancy/reports.js";
@@ -17,13 +18,13 @@ import { seedPath } from "../paths.js";
 import { decisionLine, type TariffDecision } from "../pricing/decision.js";
 import { PricingEngine } from "../pricing/engine.js";
 import { formatMoney } from "../pricing/money.js";
-import { loadPolicy } from "../pricing/policy.js";
+import { loadPolicyFile } from "../pricing/policy.js";
 import { type DetectedStay, type PaidSession, reconcile } from "../pricing/reconcile.js";
 import { EncodeReport, encodeEventBatches } from "../wire/encode.js";
 import type { CdsEvent } from "../wire/events.js";
 import { parseEventTime } from "../wire/events.js";
 import { CliError } from "./errors.js";
-import { cityFromFile } from "./io.js";
+import { cityFromFile, writeOutput } from "./io.js";
 import { existingFile, isoTime, positiveInt } from "./options.js";
 
 /** Options of the demo. */
@@ -52,6 +53,8 @@ export interface DemoResult {
   readonly duplicate: number;
   readonly late: number;
   readonly unknown: number;
+  /** Events refused by the clock-skew guard plus batches that failed verification (0 for a generated day). */
+  readonly refused: number;
   readonly windows: number;
   readonly records: number;
   readonly decisions: readonly TariffDecision[];
@@ -121,7 +124,7 @@ export function register(program: Command): void {
           progress: o.progress && process.stderr.isTTY === true,
         };
         const result = runDemo(options);
-        process.stdout.write(formatSummary(result, cityFromFile(options.city)));
+        writeOutput(undefined, formatSummary(result, cityFromFile(options.city)));
       },
     );
 }
@@ -129,9 +132,16 @@ export function register(program: Command): void {
 /** Runs the demo and writes its JSON Lines; returns what the summary prints. Deterministic for given options. */
 export function runDemo(options: DemoOptions): DemoResult {
   const city = cityFromFile(options.city);
-  const policyDoc = JSON.parse(readFileSync(options.policy, "utf8")) as unknown;
-  const flat = new PricingEngine(city, loadPolicy(policyDoc));
-  const dynamic = new PricingEngine(city, loadPolicy(policyDoc, { variant: "dynamic" }));
+  let flat: PricingEngine;
+  let dynamic: PricingEngine;
+  try {
+    flat = new PricingEngine(city, loadPolicyFile(options.policy));
+    dynamic = new PricingEngine(city, loadPolicyFile(options.policy, { variant: "dynamic" }));
+  } catch (e) {
+    if (e instanceof ParkirConfigError)
+      throw new CliError(`${options.policy}: ${formatIssues(e.issues, "\n  ")}`, 2);
+    throw e;
+  }
 
   const trace = generateTrace(
     city,
@@ -173,20 +183,26 @@ export function runDemo(options: DemoOptions): DemoResult {
   let duplicate = 0;
   let late = 0;
   let unknown = encodeReport.unknownBay + encodeReport.unknownZone;
+  let refused = 0;
   for (let i = 0; i < batches.length; i++) {
     const r = engine.ingest(batches[i]!);
     accepted += r.accepted;
     duplicate += r.duplicate;
     late += r.late;
     unknown += r.unknownBay;
+    refused += r.clockSkew + r.rejected;
     bar?.update(i + 1);
   }
   engine.close();
   bar?.stop();
 
   const outPath = resolve(options.out);
-  mkdirSync(dirname(outPath), { recursive: true });
-  writeFileSync(outPath, lines.length === 0 ? "" : `${lines.join("\n")}\n`);
+  try {
+    mkdirSync(dirname(outPath), { recursive: true });
+  } catch (e) {
+    throw new CliError(`cannot write ${options.out}: ${(e as Error).message}`, 1);
+  }
+  writeOutput(outPath, lines.length === 0 ? "" : `${lines.join("\n")}\n`);
 
   const { stays, payments } = observedStays(trace, city);
   const revenue = revenueByZone(city, stays, flat, dynamic);
@@ -199,6 +215,7 @@ export function runDemo(options: DemoOptions): DemoResult {
     duplicate,
     late,
     unknown,
+    refused,
     windows,
     records,
     decisions,
@@ -369,6 +386,7 @@ export function formatSummary(r: DemoResult, city: City): string {
   out.push(`duplicate   ${r.duplicate}  (retransmissions dropped)`);
   out.push(`late        ${r.late}  (older than the watermark: counted, not applied)`);
   out.push(`unknown     ${r.unknown}  (ids or classes the catalogue does not have)`);
+  if (r.refused > 0) out.push(`refused     ${r.refused}  (clock skew, or batches that failed verification)`);
   out.push(`windows     ${r.windows} closed, ${r.records} zone×class records`);
   out.push("");
   out.push("Busiest and emptiest points by local hour (mean occupancy over the hour):");

@@ -2,7 +2,7 @@
 import { closeSync, openSync, writeSync } from "node:fs";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import type { City } from "../catalog/city.js";
-import { ParkirConfigError } from "../errors/index.js";
+import { formatIssues, ParkirConfigError } from "../errors/index.js";
 import type { FaultOptions } from "../generate/options.js";
 import { TRACE_HOURS_MAX } from "../generate/options.js";
 import { generateTrace, TraceReport } from "../generate/trace.js";
@@ -12,7 +12,7 @@ import type { CdsEvent } from "../wire/events.js";
 import { writeFrames } from "../wire/frames.js";
 import { toJsonLines } from "../wire/jsonl.js";
 import { CliError } from "./errors.js";
-import { cityFromFile } from "./io.js";
+import { cityFromFile, settleOutput, stdoutClosed, warnLine, watchOutput } from "./io.js";
 import { existingFile, finiteNumber, isoTime, nonNegativeInt, positiveInt } from "./options.js";
 
 /** Default --start: a fixed Monday midnight in Palu, so output is reproducible without options. */
@@ -122,7 +122,7 @@ export function register(program: Command): void {
     .action((opts: GenerateCliOptions) => generate(opts));
 }
 
-function generate(opts: GenerateCliOptions): void {
+async function generate(opts: GenerateCliOptions): Promise<void> {
   const faults: Partial<Record<keyof FaultOptions, number>> = {};
   for (const [key, flag, field] of RATE_FLAGS) {
     const v = opts[key];
@@ -153,7 +153,7 @@ function generate(opts: GenerateCliOptions): void {
     );
   } catch (e) {
     if (e instanceof ParkirConfigError) {
-      throw new CliError(e.issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join("; "));
+      throw new CliError(formatIssues(e.issues));
     }
     throw e;
   }
@@ -166,11 +166,13 @@ function generate(opts: GenerateCliOptions): void {
   } finally {
     sink.close();
   }
-  process.stderr.write(
+  // Only once every byte is out (a full disk behind `> file` reports a tick later) is "wrote" true.
+  await settleOutput();
+  warnLine(
     `parkir: wrote ${events.length} events for ${city.zoneCount} zones (${opts.hours} h from ${new Date(startMs).toISOString()}, ` +
-      `seed ${opts.seed}) as ${opts.format === "fb" ? "FlatBuffers frames" : "JSON Lines"}\n`,
+      `seed ${opts.seed}) as ${opts.format === "fb" ? "FlatBuffers frames" : "JSON Lines"}`,
   );
-  if (opts.report) process.stderr.write(`${JSON.stringify({ ...report })}\n`);
+  if (opts.report) warnLine(JSON.stringify({ ...report }));
 }
 
 function writeBatches(events: readonly CdsEvent[], city: City, batchEvents: number, sink: Sink): void {
@@ -180,24 +182,10 @@ function writeBatches(events: readonly CdsEvent[], city: City, batchEvents: numb
     sink.write(writeFrames([batch]));
   const unknown = encoded.unknownBay + encoded.unknownZone;
   if (unknown > 0) {
-    process.stderr.write(
-      `parkir: left out ${unknown} events with unknown ids (e.g. ${encoded.unknownIds.slice(0, 5).join(", ")})\n`,
+    warnLine(
+      `parkir: left out ${unknown} events with unknown ids (e.g. ${encoded.unknownIds.slice(0, 5).join(", ")})`,
     );
   }
-}
-
-/** Set once standard output's reader has gone (EPIPE, e.g. `| head`): further output is dropped quietly. */
-let stdoutClosed = false;
-let stdoutGuarded = false;
-
-/** Installs (once per process) the listener that turns EPIPE on standard output into a quiet end. */
-function guardStdout(): void {
-  if (stdoutGuarded) return;
-  stdoutGuarded = true;
-  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
-    if (e.code === "EPIPE") stdoutClosed = true;
-    else process.stderr.write(`parkir: cannot write standard output: ${e.message}\n`);
-  });
 }
 
 /** Writes to a file or standard output in pieces, so long traces never need one giant string. */
@@ -207,7 +195,7 @@ class Sink {
   constructor(private readonly path: string | undefined) {
     if (path === undefined || path === "-") {
       this.fd = undefined;
-      guardStdout();
+      watchOutput();
       return;
     }
     try {
@@ -219,7 +207,7 @@ class Sink {
 
   write(data: string | Uint8Array): void {
     if (this.fd === undefined) {
-      if (!stdoutClosed) process.stdout.write(data);
+      if (!stdoutClosed()) process.stdout.write(data);
       return;
     }
     const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;

@@ -1,7 +1,7 @@
 /** File and stream helpers for CLI commands. */
 import { readFileSync, writeFileSync } from "node:fs";
 import { type City, loadCityFile } from "../catalog/city.js";
-import { ParkirConfigError } from "../errors/index.js";
+import { formatIssues, ParkirConfigError } from "../errors/index.js";
 import { CliError } from "./errors.js";
 
 /** Reads a whole input (`-` = standard input) as bytes. */
@@ -19,7 +19,8 @@ export function writeOutput(path: string | undefined, data: Uint8Array | string)
     if (typeof data !== "string" && process.stdout.isTTY) {
       throw new CliError("refusing to write binary output to a terminal; use --out FILE or a pipe");
     }
-    process.stdout.write(data);
+    watchOutput();
+    if (!stdoutClosed()) process.stdout.write(data);
     return;
   }
   try {
@@ -29,17 +30,66 @@ export function writeOutput(path: string | undefined, data: Uint8Array | string)
   }
 }
 
+/** First error of standard output (EPIPE: its reader has gone, e.g. `| head`). */
+let stdoutError: NodeJS.ErrnoException | undefined;
+/** Whether writing to standard error failed (nothing more can be said there). */
+let stderrFailed = false;
+let watching = false;
+
+/**
+ * Installs (once per process) listeners that record write errors of standard output and standard error.
+ * Node reports those asynchronously, as stream events; without a listener they end the process with a stack
+ * trace. Commands call settleOutput() before reporting success.
+ */
+export function watchOutput(): void {
+  if (watching) return;
+  watching = true;
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    stdoutError ??= e;
+  });
+  process.stderr.on("error", () => {
+    stderrFailed = true;
+  });
+}
+
+/** Whether standard output's reader has gone (further output is dropped quietly, as Unix tools do). */
+export function stdoutClosed(): boolean {
+  return stdoutError?.code === "EPIPE";
+}
+
+/** Whether a write to standard error failed. */
+export function stderrBroken(): boolean {
+  return stderrFailed;
+}
+
+/**
+ * Waits until the write errors of what was written so far have been reported (a full disk behind `> file`
+ * reports on the next tick).
+ *
+ * @throws CliError (exit 1) when standard output could not be written, other than a reader that went away.
+ */
+export async function settleOutput(): Promise<void> {
+  watchOutput();
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  const e = stdoutError;
+  if (e !== undefined && e.code !== "EPIPE") {
+    stdoutError = undefined;
+    throw new CliError(`cannot write standard output: ${e.message}`, 1);
+  }
+}
+
+/** Writes a diagnostic line to standard error (a failure there is recorded, never thrown). */
+export function warnLine(text: string): void {
+  watchOutput();
+  if (!stderrFailed) process.stderr.write(text.endsWith("\n") ? text : `${text}\n`);
+}
+
 /** Loads a city catalogue for a command, turning config errors into CLI errors that list every problem. */
 export function cityFromFile(path: string): City {
   try {
     return loadCityFile(path);
   } catch (e) {
-    if (e instanceof ParkirConfigError) {
-      throw new CliError(
-        `${path}: ${e.issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join("\n  ")}`,
-        1,
-      );
-    }
+    if (e instanceof ParkirConfigError) throw new CliError(`${path}: ${formatIssues(e.issues, "\n  ")}`, 2);
     throw e;
   }
 }

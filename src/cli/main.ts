@@ -3,12 +3,13 @@
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError } from "commander";
-import { ParkirError } from "../errors/index.js";
+import { ParkirConfigError, ParkirError } from "../errors/index.js";
 import { packageVersion } from "../paths.js";
 import { register as registerConvert } from "./convert.js";
 import { register as registerDemo } from "./demo.js";
 import { CliError } from "./errors.js";
 import { register as registerGenerate } from "./generate.js";
+import { settleOutput, stderrBroken, warnLine, watchOutput } from "./io.js";
 import { register as registerQuote } from "./quote.js";
 import { register as registerReplay } from "./replay.js";
 
@@ -28,27 +29,55 @@ export function buildProgram(): Command {
   return program;
 }
 
-/** Runs the CLI with `argv` (user arguments only); returns the exit code instead of exiting. */
+/**
+ * Runs the CLI with `argv` (user arguments only); returns the exit code instead of exiting.
+ * Exit codes: 0 success; 1 a runtime failure (input refused, a file or stream that cannot be read or
+ * written); 2 a usage or configuration error (bad options, an invalid catalogue or policy); 70 a bug in
+ * parkir (reported with its stack trace).
+ */
 export async function main(argv: readonly string[]): Promise<number> {
+  watchOutput();
   const program = buildProgram();
+  let code: number;
   try {
     await program.parseAsync(argv as string[], { from: "user" });
-    return Number(process.exitCode ?? 0);
+    await settleOutput();
+    code = Number(process.exitCode ?? 0);
   } catch (e) {
-    if (e instanceof CommanderError) {
-      // --help and --version end through here with code 0.
-      return e.exitCode === 0 ? 0 : 2;
-    }
-    if (e instanceof CliError) {
-      process.stderr.write(`parkir: ${e.message}\n`);
-      return e.exitCode;
-    }
-    if (e instanceof ParkirError) {
-      process.stderr.write(`parkir: ${e.message}\n`);
-      return 1;
-    }
-    throw e;
+    code = report(e);
   }
+  // Nothing more can be said when standard error itself cannot be written; the code says it.
+  return stderrBroken() && code === 0 ? 1 : code;
+}
+
+/** Prints one line for an error that ended a command; returns its exit code. @throws what is a bug. */
+function report(e: unknown): number {
+  if (e instanceof CommanderError) {
+    // --help and --version end through here with code 0.
+    return e.exitCode === 0 ? 0 : 2;
+  }
+  if (e instanceof CliError) {
+    warnLine(`parkir: ${e.message}`);
+    return e.exitCode;
+  }
+  if (e instanceof ParkirConfigError) {
+    warnLine(`parkir: ${e.message}`);
+    return 2;
+  }
+  if (e instanceof ParkirError) {
+    warnLine(`parkir: ${e.message}`);
+    return 1;
+  }
+  if (isSystemError(e)) {
+    // An operating system refusal (a full disk, a missing permission): the message names the call and path.
+    warnLine(`parkir: ${e.message}`);
+    return 1;
+  }
+  throw e;
+}
+
+function isSystemError(e: unknown): e is NodeJS.ErrnoException {
+  return e instanceof Error && typeof (e as NodeJS.ErrnoException).code === "string" && "syscall" in e;
 }
 
 function invokedDirectly(): boolean {
@@ -62,17 +91,19 @@ function invokedDirectly(): boolean {
 }
 
 if (invokedDirectly()) {
-  // A closed pipe (`parkir replay … | head`) ends the run quietly, as Unix tools do.
+  // A closed pipe (`parkir replay … | head`) ends the run quietly, as Unix tools do; any other error of
+  // standard output after the command returned ends it with one line and exit 1.
   process.stdout.on("error", (e: NodeJS.ErrnoException) => {
     if (e.code === "EPIPE") process.exit(0);
-    throw e;
+    warnLine(`parkir: cannot write standard output: ${e.message}`);
+    process.exit(1);
   });
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;
     },
     (e: unknown) => {
-      process.stderr.write(`parkir: internal error: ${(e as Error).stack ?? String(e)}\n`);
+      warnLine(`parkir: internal error: ${(e as Error).stack ?? String(e)}`);
       process.exitCode = 70;
     },
   );

@@ -1,10 +1,10 @@
 /** `parkir quote`: the price of one stay under a pricing policy, as JSON. */
 import { type Command, InvalidArgumentError } from "commander";
 import { vehicleCode } from "../catalog/vehicles.js";
-import { ParkirConfigError } from "../errors/index.js";
+import { formatIssues, ParkirConfigError } from "../errors/index.js";
 import { compileTariffs, loadPolicyFile, type Policy, quote } from "../pricing/index.js";
 import { CliError } from "./errors.js";
-import { cityFromFile } from "./io.js";
+import { cityFromFile, writeOutput } from "./io.js";
 import { existingFile, isoTime } from "./options.js";
 
 interface QuoteOptions {
@@ -85,18 +85,16 @@ function runQuote(opts: QuoteOptions): void {
   } catch (e) {
     if (e instanceof ParkirConfigError && e.message.startsWith("invalid quote request"))
       throw new CliError(
-        e.issues.map((i) => `--${i.path === "vehicleType" ? "vehicle" : i.path}: ${i.message}`).join("; "),
+        formatIssues(
+          e.issues.map((i) => ({ ...i, path: `--${i.path === "vehicleType" ? "vehicle" : i.path}` })),
+        ),
       );
     throw configError(opts.policy, e);
   }
-  process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  writeOutput(undefined, `${JSON.stringify(result, null, 2)}\n`);
 }
 
 function configError(path: string, e: unknown): unknown {
-  if (e instanceof ParkirConfigError)
-    return new CliError(
-      `${path}: ${e.issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join("\n  ")}`,
-      1,
-    );
+  if (e instanceof ParkirConfigError) return new CliError(`${path}: ${formatIssues(e.issues, "\n  ")}`, 2);
   return e;
 }

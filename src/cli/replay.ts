@@ -8,7 +8,8 @@ import { type Command, InvalidArgumentError } from "commander";
 import type { City } from "../catalog/city.js";
 import { ParkirConfigError, ParkirWireError } from "../errors/index.js";
 import { OccupancyEngine } from "../occupancy/engine.js";
-import type { OccupancyOptions } from "../occupancy/options.js";
+import { type OccupancyOptions, resolveOptions } from "../occupancy/options.js";
+import { describeSkew } from "../occupancy/skew.js";
 import type { WindowBatch } from "../occupancy/types.js";
 import { windowRecordLine } from "../occupancy/windows.js";
 import { decisionLine } from "../pricing/decision.js";
@@ -16,9 +17,10 @@ import { PricingEngine } from "../pricing/engine.js";
 import { loadPolicyFile } from "../pricing/policy.js";
 import { EncodeReport, encodeEventBatches } from "../wire/encode.js";
 import { parseEventLines } from "../wire/events.js";
-import { looksFramed, readFrames } from "../wire/frames.js";
+import { looksFramed, scanFrames } from "../wire/frames.js";
+import { EventBatchView } from "../wire/view.js";
 import { CliError } from "./errors.js";
-import { cityFromFile, readInput } from "./io.js";
+import { cityFromFile, readInput, settleOutput, warnLine, writeOutput } from "./io.js";
 import { existingFile, parseDuration } from "./options.js";
 
 /** Events per batch when replaying JSON Lines (delivery order is kept). */
@@ -61,16 +63,23 @@ export interface ReplaySummary {
   readonly late: number;
   /** Events naming a bay, zone or device the catalogue does not know (or a class without capacity). */
   readonly unknownBay: number;
+  /** Events refused by the clock-skew guard: too far from the rest of the feed in time. */
+  readonly clockSkew: number;
   /** Input lines that are not valid events, plus events in frames that failed verification. */
   readonly rejected: number;
 }
 
+/** Most events of a feed's start that replay takes the median time of (the engine's referenceTimeMs). */
+export const REPLAY_REFERENCE_EVENTS = 4096;
+
 /**
  * Replays `input` (JSON Lines text or a FlatBuffers frames file, as bytes) for `city`, calling `write` with
- * chunks of output text (JSON Lines, each ending in a newline). Deterministic.
+ * chunks of output text (JSON Lines, each ending in a newline). Deterministic. Whatever the engine refuses is
+ * counted in the summary and described through `hooks.warn`, with a total per reason at the end.
  *
  * @returns the summary (also written as the last line).
- * @throws ParkirConfigError when options are invalid; ParkirWireError when a frames file is truncated.
+ * @throws ParkirConfigError when options are invalid; ParkirWireError when a frames file turns into garbage
+ *   (after the good frames before it were replayed and the summary written).
  */
 export function replayBytes(
   city: City,
@@ -79,7 +88,7 @@ export function replayBytes(
   write: (text: string) => void,
   hooks: ReplayHooks = {},
 ): ReplaySummary {
-  const warn = hooks.warn ?? ((m: string) => process.stderr.write(`parkir replay: ${m}\n`));
+  const warn = hooks.warn ?? ((m: string) => warnLine(`parkir replay: ${m}`));
   const engineOptions: OccupancyOptions = {
     ...(options.windowMs === undefined ? {} : { windowMs: options.windowMs }),
     ...(options.allowedLatenessMs === undefined ? {} : { allowedLatenessMs: options.allowedLatenessMs }),
@@ -88,49 +97,55 @@ export function replayBytes(
     reuseWindowBuffers: true,
     clock: () => 0,
   };
-  const engine = new OccupancyEngine(city, engineOptions);
-  const out = new LineBuffer(write);
-  engine.windows$.subscribe((batch) => {
-    for (const r of batch.records) out.line(windowRecordLine(r));
-    if (hooks.onWindows !== undefined) for (const extra of hooks.onWindows(batch)) out.line(extra);
-  });
-  hooks.onEngine?.(engine);
-
+  resolveOptions(engineOptions);
   let rejected = 0;
   let unknown = 0;
+  let warnings = 0;
+  const note = (message: string) => {
+    if (++warnings <= REPLAY_WARNINGS_MAX) warn(message);
+  };
+  let batches: Uint8Array[];
+  let stopped: ParkirWireError | undefined;
   if (looksFramed(input)) {
-    const frames = readFrames(input);
-    for (let i = 0; i < frames.length; i++) {
-      const result = engine.ingest(frames[i]!);
-      if (result.rejected > 0) {
-        rejected++;
-        if (rejected <= REPLAY_WARNINGS_MAX) warn(`frame ${i + 1}: ${result.error?.message ?? "rejected"}`);
-      }
-    }
+    const scanned = scanFrames(input);
+    batches = scanned.frames;
+    stopped = scanned.error;
   } else {
     const parsed = parseEventLines(new TextDecoder().decode(input));
-    rejected += parsed.errors.length;
-    for (const e of parsed.errors.slice(0, REPLAY_WARNINGS_MAX)) warn(e.message);
-    if (parsed.errors.length > REPLAY_WARNINGS_MAX) {
-      warn(`... and ${parsed.errors.length - REPLAY_WARNINGS_MAX} more invalid lines`);
+    rejected += parsed.invalid;
+    for (const e of parsed.errors.slice(0, REPLAY_WARNINGS_MAX)) note(e.message);
+    if (parsed.invalid > REPLAY_WARNINGS_MAX) {
+      warn(`... and ${parsed.invalid - REPLAY_WARNINGS_MAX} more invalid lines`);
     }
     const report = new EncodeReport();
-    const batches = encodeEventBatches(
-      parsed.events,
-      city,
-      options.batchEvents ?? REPLAY_BATCH_EVENTS,
-      report,
-      {
-        keepEventIds: false,
-      },
-    );
+    batches = encodeEventBatches(parsed.events, city, options.batchEvents ?? REPLAY_BATCH_EVENTS, report, {
+      keepEventIds: false,
+    });
     unknown += report.unknownBay + report.unknownZone;
     if (report.unknownIds.length > 0) {
       warn(
         `${report.unknownBay + report.unknownZone} events name ids the catalogue does not know, e.g. ${report.unknownIds.slice(0, 5).join(", ")}`,
       );
     }
-    for (const batch of batches) engine.ingest(batch);
+  }
+  const reference = feedStartMs(batches, city);
+  const engine = new OccupancyEngine(city, {
+    ...engineOptions,
+    ...(reference === undefined ? {} : { referenceTimeMs: reference }),
+  });
+  const out = new LineBuffer(write);
+  engine.windows$.subscribe((batch) => {
+    for (const r of batch.records) out.line(windowRecordLine(r));
+    if (hooks.onWindows !== undefined) for (const extra of hooks.onWindows(batch)) out.line(extra);
+  });
+  hooks.onEngine?.(engine);
+  for (let i = 0; i < batches.length; i++) {
+    const result = engine.ingest(batches[i]!);
+    if (result.rejected > 0) {
+      rejected++;
+      note(`batch ${i + 1}: ${result.error?.message ?? "rejected"}`);
+    }
+    if (result.skew !== undefined) note(`batch ${i + 1}: ${describeSkew(result.skew)}`);
   }
   engine.close();
   const c = engine.counters;
@@ -140,11 +155,50 @@ export function replayBytes(
     duplicate: c.duplicate,
     late: c.late,
     unknownBay: c.unknownBay + unknown,
+    clockSkew: c.clockSkew,
     rejected,
   };
   out.line(JSON.stringify(summary));
   out.flush();
+  const refused = (
+    [
+      [summary.rejected, "invalid (lines, or batches that failed verification)"],
+      [summary.unknownBay, "with unknown ids"],
+      [summary.clockSkew, "too far from the rest of the feed in time (clock skew)"],
+      [summary.late, "late"],
+      [summary.duplicate, "duplicate"],
+    ] as const
+  ).filter(([n]) => n > 0);
+  if (refused.length > 0 || stopped !== undefined) {
+    warn(
+      `accepted ${summary.accepted} events; dropped ${refused.map(([n, why]) => `${n} ${why}`).join(", ") || "none"}`,
+    );
+  }
+  if (stopped !== undefined) throw stopped;
   return summary;
+}
+
+/**
+ * The median time of the feed's first REPLAY_REFERENCE_EVENTS events (across batches, in delivery order),
+ * which a fresh engine measures its first events against: an event at time 0 alone in the first batch then
+ * cannot become the reference. Undefined when no batch can be read.
+ */
+function feedStartMs(batches: readonly Uint8Array[], city: City): number | undefined {
+  const times: number[] = [];
+  for (const bytes of batches) {
+    let view: EventBatchView;
+    try {
+      view = EventBatchView.from(bytes, { city });
+    } catch {
+      continue;
+    }
+    for (let i = 0; i < view.length && times.length < REPLAY_REFERENCE_EVENTS; i++)
+      times.push(view.timeMs(i));
+    if (times.length >= REPLAY_REFERENCE_EVENTS) break;
+  }
+  if (times.length === 0) return undefined;
+  times.sort((a, b) => a - b);
+  return times[(times.length - 1) >>> 1];
 }
 
 /** Collects lines and writes them in chunks of about 64 KiB. */
@@ -186,7 +240,7 @@ interface ReplayCliOptions {
 export function runReplay(
   files: { readonly cityPath: string; readonly eventsPath: string },
   options: ReplayOptions,
-  write: (text: string) => void = (t) => process.stdout.write(t),
+  write: (text: string) => void = (t) => writeOutput(undefined, t),
   hooks: ReplayHooks = {},
 ): ReplaySummary {
   const city = cityFromFile(files.cityPath);
@@ -263,12 +317,12 @@ export function register(program: Command): void {
       "\nDurations: 1500ms, 30s, 5m, 2h, 1d.\nExamples:\n  parkir replay --city seeds/palu/city.json --events day.jsonl > windows.jsonl\n" +
         "  parkir replay --city seeds/palu/city.json --events day.fb --window 15m --lateness 30s",
     )
-    .action((opts: ReplayCliOptions) => {
+    .action(async (opts: ReplayCliOptions) => {
       if (opts.variant !== undefined && opts.policy === undefined)
         throw new CliError("--variant needs --policy");
       const hooks: ReplayHooks =
         opts.policy === undefined ? {} : { onWindows: tariffLines(opts.city, opts.policy, opts.variant) };
-      runReplay(
+      const summary = runReplay(
         { cityPath: opts.city, eventsPath: opts.events },
         {
           windowMs: opts.window,
@@ -279,6 +333,11 @@ export function register(program: Command): void {
         undefined,
         hooks,
       );
+      await settleOutput();
+      const dropped =
+        summary.rejected + summary.unknownBay + summary.clockSkew + summary.late + summary.duplicate;
+      if (summary.accepted === 0 && dropped > 0)
+        throw new CliError(`no event of ${opts.events} was accepted (see the reasons above)`, 1);
     });
 }
 
@@ -293,7 +352,7 @@ function tariffLines(
   try {
     pricing = new PricingEngine(city, loadPolicyFile(policyPath, variant === undefined ? {} : { variant }));
   } catch (e) {
-    if (e instanceof ParkirConfigError) throw new CliError(`${policyPath}: ${e.message}`, 1);
+    if (e instanceof ParkirConfigError) throw new CliError(`${policyPath}: ${e.message}`, 2);
     throw e;
   }
   return (batch) => pricing.onWindows(batch).map((d) => decisionLine(d).trimEnd());

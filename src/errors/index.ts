@@ -11,6 +11,21 @@ export interface Issue {
   readonly message: string;
 }
 
+/** Issues listed one by one in an error message; the rest are counted (a catalogue with 100,000 bad zones
+ * must not make a 50 MB message). `issues` on the error keeps them all. */
+export const ISSUES_LISTED_MAX = 20;
+
+/**
+ * Issues as text: the first `max` as `path: message`, joined by `separator`, then how many more there are.
+ *
+ * @example formatIssues([{ path: "zones[0].id", message: "must not be empty" }]) // "zones[0].id: must not be empty"
+ */
+export function formatIssues(issues: readonly Issue[], separator = "; ", max = ISSUES_LISTED_MAX): string {
+  const shown = issues.slice(0, max).map((i) => (i.path ? `${i.path}: ${i.message}` : i.message));
+  if (issues.length > max) shown.push(`… and ${issues.length - max} more`);
+  return shown.join(separator);
+}
+
 /** Base class of every error parkir throws on purpose. */
 export class ParkirError extends Error {
   override readonly name: string = "ParkirError";
@@ -22,9 +37,7 @@ export class ParkirConfigError extends ParkirError {
   /** Every problem found, not only the first. */
   readonly issues: readonly Issue[];
   constructor(what: string, issues: readonly Issue[]) {
-    super(
-      `invalid ${what}: ${issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join("; ")}`,
-    );
+    super(`invalid ${what}: ${formatIssues(issues)}`);
     this.issues = issues;
   }
 }
@@ -102,9 +115,7 @@ export class ParkirEventError extends ParkirError {
   /** 1-based line number when the event came from JSON Lines, else 0. */
   readonly line: number;
   constructor(issues: readonly Issue[], line = 0) {
-    super(
-      `${line > 0 ? `line ${line}: ` : ""}invalid event: ${issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join("; ")}`,
-    );
+    super(`${line > 0 ? `line ${line}: ` : ""}invalid event: ${formatIssues(issues)}`);
     this.issues = issues;
     this.line = line;
   }

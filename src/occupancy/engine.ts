@@ -645,7 +645,7 @@ export class OccupancyEngine {
       closeWindow(s, this.options.minCoverage, this.options.countHalfLifeMs, slot.columns);
       this.closedWindows.push(new ClosedWindow(this.city, ws, we, slot));
       openWindow(s, we);
-      if (this.closedWindows.length >= WINDOWS_PER_EMIT) this.emit();
+      if (this.closedWindows.length >= WINDOWS_PER_EMIT) this.emitMidCall();
     }
   }
 
@@ -722,6 +722,15 @@ export class OccupancyEngine {
       });
     }
     s.reg[R_LATE_COUNT] = 0;
+  }
+
+  /**
+   * Emits the windows closed so far inside a call that closes many: their column sets may then be handed out
+   * again (reuseWindowBuffers), so one call holds at most WINDOWS_PER_EMIT of them however far it goes.
+   */
+  private emitMidCall(): void {
+    this.emit();
+    this.columnPool.reset();
   }
 
   /** Emits what the last call produced: health, late, then windows. */

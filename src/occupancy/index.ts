@@ -5,6 +5,7 @@ export { APPLY_COLD, APPLY_DONE, APPLY_HEALTH_FULL, admitEvents, applyEvents } f
 export { type OccupancyOperatorOptions, occupancy } from "./operator.js";
 export { DEFAULT_OPTIONS, type OccupancyOptions, type ResolvedOptions, resolveOptions } from "./options.js";
 export type {
+  ClockSkewReport,
   EngineCounters,
   HealthEvent,
   HealthReport,
@@ -14,6 +15,7 @@ export type {
   LateReport,
   OccupancySnapshot,
 } from "./reports.js";
+export { describeSkew } from "./skew.js";
 export { EngineState } from "./state.js";
 export type { WindowBatch, WindowColumns, WindowRecord } from "./types.js";
 export { ClosedWindow, windowRecordLine } from "./windows.js";

@@ -311,7 +311,11 @@ function resolve(doc: PolicyDocument, variantName: string | null): Policy {
     : null;
 
   if (variantName !== null) {
-    const v = doc.variants?.[variantName];
+    // Own properties only: "constructor", "__proto__" or "toString" are not variants of any policy.
+    const v =
+      doc.variants !== undefined && Object.hasOwn(doc.variants, variantName)
+        ? doc.variants[variantName]
+        : undefined;
     if (v === undefined) {
       const names = Object.keys(doc.variants ?? {});
       throw new ParkirConfigError("pricing policy", [

@@ -5,6 +5,7 @@
 import { vehicleCode } from "../catalog/vehicles.js";
 import { type Issue, ParkirEventError } from "../errors/index.js";
 import { EVENT_TYPES, type EventType } from "./kinds.js";
+import { BATCH_SPAN_MS_MAX } from "./layout.js";
 
 /**
  * One event with Curb Data Specification field names. Extensions beyond CDS are marked.
@@ -40,9 +41,14 @@ export interface CdsEvent {
   actual_cost?: number;
 }
 
-/** Largest absolute time accepted: the ECMAScript Date range. */
-export const EVENT_TIME_MS_MAX = 8.64e15;
-const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+/**
+ * Latest event time accepted: the end of the ECMAScript Date range less the span of one batch, so that any
+ * event time parsed here fits a batch the verifier accepts (a batch's base time plus its u32 offsets stays in
+ * the Date range).
+ */
+export const EVENT_TIME_MS_MAX = 8.64e15 - BATCH_SPAN_MS_MAX;
+const ISO_WITH_OFFSET =
+  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-](\d{2}):(\d{2}))$/;
 const STRING_FIELDS = [
   "curb_zone_id",
   "curb_space_id",
@@ -70,12 +76,45 @@ const I32_MAX = 0x7fffffff;
  * @example parseEventTime("2026-11-30T09:00:00+08:00") // 1796000400000
  */
 export function parseEventTime(value: unknown): number {
+  return eventTimeProblem(value) === null ? timeOf(value as number | string) : Number.NaN;
+}
+
+/** Why a value is not a valid event time, or null when it is one. */
+export function eventTimeProblem(value: unknown): string | null {
   if (typeof value === "number") {
-    return Number.isInteger(value) && value >= 0 && value <= EVENT_TIME_MS_MAX ? value : Number.NaN;
+    return Number.isInteger(value) && value >= 0 && value <= EVENT_TIME_MS_MAX
+      ? null
+      : `must be integer ms since the epoch in [0, ${EVENT_TIME_MS_MAX}] or ISO-8601 with an offset`;
   }
-  if (typeof value !== "string" || !ISO_WITH_OFFSET.test(value)) return Number.NaN;
-  const ms = Date.parse(value);
-  return Number.isFinite(ms) && ms >= 0 ? ms : Number.NaN;
+  const m = typeof value === "string" ? ISO_WITH_OFFSET.exec(value) : null;
+  if (m === null) return "must be integer ms since the epoch or ISO-8601 with an offset";
+  const [year, month, day, hour, minute, second] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i] ?? 0)) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month))
+    return `${m[1]}-${m[2]}-${m[3]} is not a calendar date`;
+  if (hour > 23 || minute > 59 || second > 59)
+    return `${m[4]}:${m[5]}${m[6] === undefined ? "" : `:${m[6]}`} is not a time of day`;
+  if (m[9] !== undefined && (Number(m[9]) > 23 || Number(m[10]) > 59))
+    return `offset ${m[8]} is not a UTC offset`;
+  const ms = timeOf(value as string);
+  return Number.isFinite(ms) && ms >= 0 && ms <= EVENT_TIME_MS_MAX
+    ? null
+    : `must lie between 1970 and ${new Date(EVENT_TIME_MS_MAX).toISOString()}`;
+}
+
+function timeOf(value: number | string): number {
+  return typeof value === "number" ? value : Date.parse(value);
+}
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
 
 /** Problems with one event object; empty when it is valid. */
@@ -90,12 +129,8 @@ export function eventIssues(e: unknown): Issue[] {
   if (typeof o.event_type !== "string" || !(EVENT_TYPES as readonly string[]).includes(o.event_type)) {
     issues.push({ path: "event_type", message: `must be one of ${EVENT_TYPES.join(", ")}` });
   }
-  if (Number.isNaN(parseEventTime(o.event_time))) {
-    issues.push({
-      path: "event_time",
-      message: "must be integer ms since the epoch or ISO-8601 with an offset",
-    });
-  }
+  const timeProblem = eventTimeProblem(o.event_time);
+  if (timeProblem !== null) issues.push({ path: "event_time", message: timeProblem });
   for (const f of STRING_FIELDS) {
     const v = o[f];
     if (v !== undefined && (typeof v !== "string" || v.length === 0 || v.length > 256)) {
@@ -154,40 +189,87 @@ export function assertEvent(e: unknown, line = 0): asserts e is CdsEvent {
   if (issues.length > 0) throw new ParkirEventError(issues, line);
 }
 
-/** Result of parsing JSON Lines: the valid events and one typed error per bad line. */
+/** Result of parsing JSON Lines: the valid events and one typed error per bad line (the first `errorsMax`). */
 export interface ParsedLines {
   readonly events: CdsEvent[];
+  /** The first `errorsMax` bad lines, in line order. */
   readonly errors: ParkirEventError[];
+  /** Bad lines in all (every line in `errors`, and those beyond errorsMax). */
+  readonly invalid: number;
+  /** Set when parsing stopped before the end: the input is binary, not JSON Lines (also the last of `errors`). */
+  readonly stopped?: ParkirEventError;
+}
+
+/** Longest JSON line parseEventLines parses by default, in UTF-16 code units (a CDS event is under 1 KiB). */
+export const EVENT_LINE_CHARS_MAX = 65_536;
+/** Bad lines parseEventLines describes one by one by default (all are counted). */
+export const EVENT_LINE_ERRORS_MAX = 1000;
+
+/** Bounds of parseEventLines. */
+export interface ParseLinesOptions {
+  /**
+   * Longest line parsed: a longer one is an error without being parsed (JSON.parse of a 50 MB line takes
+   * gigabytes). Default EVENT_LINE_CHARS_MAX (64 Ki characters).
+   */
+  readonly lineCharsMax?: number;
+  /** Bad lines kept in `errors` (the rest are only counted in `invalid`). Default EVENT_LINE_ERRORS_MAX. */
+  readonly errorsMax?: number;
 }
 
 /**
- * Parses JSON Lines of CDS events. Blank lines are skipped; every bad line becomes an error with its
- * line number, and parsing goes on so nothing valid is lost.
+ * Parses JSON Lines of CDS events. Blank lines are skipped; every bad line becomes an error with its line
+ * number, and parsing goes on so nothing valid is lost. Lines longer than `lineCharsMax` are refused unparsed.
+ * A NUL character (never valid in JSON text) means the input is binary, not JSON Lines: parsing stops there
+ * with one clear error instead of reporting every line of garbage.
  */
-export function parseEventLines(text: string): ParsedLines {
+export function parseEventLines(text: string, options: ParseLinesOptions = {}): ParsedLines {
+  const lineCharsMax = options.lineCharsMax ?? EVENT_LINE_CHARS_MAX;
+  const errorsMax = options.errorsMax ?? EVENT_LINE_ERRORS_MAX;
   const events: CdsEvent[] = [];
   const errors: ParkirEventError[] = [];
+  let invalid = 0;
+  const bad = (line: number, message: string, issues?: Issue[]): ParkirEventError | undefined => {
+    invalid++;
+    if (errors.length >= errorsMax) return undefined;
+    const e = new ParkirEventError(issues ?? [{ path: "", message }], line);
+    errors.push(e);
+    return e;
+  };
   let line = 0;
   let start = 0;
   while (start <= text.length) {
     let end = text.indexOf("\n", start);
     if (end < 0) end = text.length;
     line++;
-    const raw = text.slice(start, end).trim();
+    const from = start;
     start = end + 1;
+    if (end - from > lineCharsMax) {
+      bad(line, `line of ${end - from} characters is longer than ${lineCharsMax} (lineCharsMax); not parsed`);
+      continue;
+    }
+    const raw = text.slice(from, end).trim();
     if (raw === "") continue;
+    if (raw.includes("\u0000")) {
+      const stopped = new ParkirEventError(
+        [{ path: "", message: "binary data (a NUL byte): this is not JSON Lines; stopped reading here" }],
+        line,
+      );
+      invalid++;
+      errors.push(stopped);
+      return { events, errors, invalid, stopped };
+    }
     let value: unknown;
     try {
       value = JSON.parse(raw);
     } catch (err) {
-      errors.push(new ParkirEventError([{ path: "", message: `not JSON: ${(err as Error).message}` }], line));
+      bad(line, `not JSON: ${(err as Error).message}`);
       continue;
     }
     const issues = eventIssues(value);
-    if (issues.length > 0) errors.push(new ParkirEventError(issues, line));
+    if (issues.length > 0) bad(line, "", issues);
     else events.push(value as CdsEvent);
   }
-  return { events, errors };
+  return { events, errors, invalid };
 }
 
 function isInt(v: unknown, min: number, max: number): boolean {

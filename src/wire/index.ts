@@ -11,13 +11,17 @@ export {
 export {
   assertEvent,
   type CdsEvent,
+  EVENT_LINE_CHARS_MAX,
+  EVENT_LINE_ERRORS_MAX,
   EVENT_TIME_MS_MAX,
   eventIssues,
+  eventTimeProblem,
   type ParsedLines,
+  type ParseLinesOptions,
   parseEventLines,
   parseEventTime,
 } from "./events.js";
-export { looksFramed, readFrames, writeFrames } from "./frames.js";
+export { looksFramed, readFrames, type ScannedFrames, scanFrames, writeFrames } from "./frames.js";
 export { EVENT_KEYS, jsonLine, toJsonLines } from "./jsonl.js";
 export { EVENT_TYPES, type EventType, isBayKind, isPaymentKind, KIND, KIND_COUNT } from "./kinds.js";
 export * from "./layout.js";

@@ -7,11 +7,11 @@
 import type { City } from "../catalog/city.js";
 import { VEHICLE_CODES } from "../catalog/vehicles.js";
 import { ParkirWireError, type WireErrorReason } from "../errors/index.js";
+import { EVENT_TIME_MS_MAX } from "./events.js";
 import { KIND_COUNT } from "./kinds.js";
 import {
   BATCH_BYTES_MAX,
   BATCH_IDENTIFIER,
-  BATCH_SPAN_MS_MAX,
   EV_DEVICE,
   EV_FLAGS,
   EV_KIND,
@@ -107,7 +107,7 @@ export function verifyBatch(bytes: Uint8Array, options: VerifyOptions = {}): Bat
   const basePos = fieldPos(F_BASE_TIME, 8);
   if (basePos >= 0) {
     baseTimeMs = dv.getFloat64(basePos, true);
-    if (!Number.isInteger(baseTimeMs) || baseTimeMs < 0 || baseTimeMs + BATCH_SPAN_MS_MAX > 8.64e15) {
+    if (!Number.isInteger(baseTimeMs) || baseTimeMs < 0 || baseTimeMs > EVENT_TIME_MS_MAX) {
       fail("bad-field", basePos, `base_time_ms ${baseTimeMs} is not an integer time in range`);
     }
   }

@@ -143,7 +143,7 @@ test("bad arguments exit non-zero with a clear message", async () => {
     JSON.stringify({ id: "x", name: "x", timeZone: "Mars/Olympus", currency: "IDR", zones: [] }),
   );
   err = "";
-  expect(await run(["generate", "--city", bad])).toBe(1);
+  expect(await run(["generate", "--city", bad])).toBe(2);
   expect(err).toMatch(/timeZone: must be an IANA time zone/);
   expect(err).toMatch(/zones: a city needs at least one zone/);
 });

@@ -77,9 +77,12 @@ test("prints one line per window, zone and class in the documented key order, th
     duplicate: 1,
     late: 1,
     unknownBay: 1,
+    clockSkew: 0,
     rejected: 2,
   });
-  expect(lines[6]).toBe('{"type":"summary","accepted":8,"duplicate":1,"late":1,"unknownBay":1,"rejected":2}');
+  expect(lines[6]).toBe(
+    '{"type":"summary","accepted":8,"duplicate":1,"late":1,"unknownBay":1,"clockSkew":0,"rejected":2}',
+  );
   expect(warnings.join("\n")).toMatch(/line 12/);
   expect(warnings.join("\n")).toMatch(/line 13/);
   expect(warnings.join("\n")).toMatch(/NOPE/);
