@@ -57,7 +57,11 @@ export interface City {
   readonly sensedBays: Uint32Array;
   /** Detection method code per zone and vehicle code (see DETECTION), same layout as `capacity`. */
   readonly detection: Uint8Array;
-  /** FNV-1a hash of every id in index order: batches carry it so indices are never misread. */
+  /**
+   * FNV-1a hash of every id in index order and of the structure state depends on (each bay's zone and class,
+   * each gate's zone, capacities and detection methods): batches and checkpoints carry it, so indices are
+   * never misread and state is never restored against a catalogue that changed under it.
+   */
   readonly catalogHash: number;
   /** Zone index of an id, or NONE. */
   zoneIndex(id: string): number;
@@ -205,6 +209,10 @@ function build(doc: CityDocument): City {
   for (const z of doc.zones) hash = fnv1a(z.id, hash);
   for (const b of bayList) hash = fnv1a(b, hash);
   for (const d of deviceList) hash = fnv1a(d, hash);
+  // Everything engine state depends on besides ids: a checkpoint restored against a catalogue where a bay
+  // moved to another zone, changed class, or a capacity or detection method changed would be wrong in both zones.
+  for (const column of [bayZone, bayVehicle, deviceZone, capacity, detection])
+    hash = fnv1aWords(column, hash);
 
   return Object.freeze({
     id: doc.id,
@@ -238,6 +246,16 @@ function detectionFor(z: ZoneDocument, sensedBays: number): number {
   if (z.detection.includes("gateCounters")) return DETECTION.balancing;
   if (z.detection.includes("attendantCounts")) return DETECTION.manual;
   return DETECTION.modelBased;
+}
+
+/** 32-bit FNV-1a over the values of an integer column (each as 4 little-endian bytes), then its length. */
+function fnv1aWords(values: Uint32Array | Uint8Array, seed: number): number {
+  let h = seed >>> 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    for (let k = 0; k < 32; k += 8) h = Math.imul(h ^ ((v >>> k) & 0xff), 0x01000193) >>> 0;
+  }
+  return fnv1a(String(values.length), h);
 }
 
 /** 32-bit FNV-1a over a string's UTF-16 code units, continuing from `seed`. Deterministic everywhere. */

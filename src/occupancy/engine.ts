@@ -14,6 +14,7 @@ import { BATCH_BYTES_MAX, FLAG_TARGET_ZONE, NO_DEVICE } from "../wire/layout.js"
 import { verifyBatch } from "../wire/verify.js";
 import { EventBatchView } from "../wire/view.js";
 import { bytesOf, readCheckpoint, writeCheckpoint } from "./checkpoint.js";
+import { checkRestoredState } from "./invariants.js";
 import {
   APPLY_COLD,
   APPLY_DONE,
@@ -232,6 +233,7 @@ export class OccupancyEngine {
       throw new ParkirWireError("bad-field", 0, "checkpoint: options are not in canonical form");
     }
     engine.load(parts.sections);
+    checkRestoredState(engine.s, engine.options.allowedLatenessMs, engine.k.shard !== undefined);
     try {
       engine.assertClockState();
     } catch (e) {

@@ -58,7 +58,7 @@ function reference(
   options: OccupancyOptions,
   advance?: number,
 ): Trace {
-  const e = new OccupancyEngine(city, { ...options, kernel: "js", clock: () => 0 });
+  const e = new OccupancyEngine(city, { ...options, kernel: "js", clock: options.clock ?? (() => 0) });
   const lines: string[] = [];
   subscribe(e, lines);
   batches.forEach((b, i) => {
@@ -84,7 +84,7 @@ async function sharded(
     ...options,
     workers,
     pools: workers === 0 ? undefined : pools.slice(0, workers),
-    clock: () => 0,
+    clock: options.clock ?? (() => 0),
     checkpointEvery,
     // Reserved batch memory changes no result: two workers run with it, one without.
     reserveBatchBytes: workers === 2 ? 1 << 20 : 0,
@@ -265,7 +265,7 @@ describe("sharded occupancy engine", () => {
     expectSame(ref, { lines, checkpoint: await e.checkpoint() });
   }, 60_000);
 
-  it("refuses a batch from a clock years ahead in every shard alike (clock-skew), state unchanged", async () => {
+  it("refuses an event from a clock years ahead in every shard alike (clockSkew), the rest unchanged", async () => {
     const events = longest(fc.sample(arbMessy, { seed: 5, numRuns: 30 }));
     const batches = split(events, [8]).map((b) => encodeEvents(b, city));
     const ahead = Date.UTC(2060, 0, 1);
@@ -275,8 +275,26 @@ describe("sharded occupancy engine", () => {
     );
     const feed = [...batches.slice(0, 2), skewed, ...batches.slice(2)];
     const ref = reference(city, feed, OPTS);
-    expect(ref.lines.some((l) => l.startsWith("R ") && l.endsWith(" clock-skew"))).toBe(true);
+    expect(ref.lines.some((l) => l.startsWith("R ") && l.includes('"clockSkew":1'))).toBe(true);
     expectSame(ref, await sharded(city, feed, OPTS, 2));
+    // With clockGuard the main thread's clock is every shard's reference: one event 8 days past it is refused.
+    const now = Math.max(...events.map((e) => Number(e.event_time)));
+    const guarded = { ...OPTS, clock: () => now, clockGuard: true };
+    const early = encodeEvents(
+      [
+        {
+          event_id: "early",
+          event_type: "park_start",
+          event_time: now + 8 * 24 * 60 * MIN,
+          curb_space_id: "A2",
+        },
+      ],
+      city,
+    );
+    const feed2 = [...batches.slice(0, 1), early, ...batches.slice(1)];
+    const ref2 = reference(city, feed2, guarded);
+    expect(ref2.lines.some((l) => l.startsWith("R ") && l.includes('"clockSkew":1'))).toBe(true);
+    expectSame(ref2, await sharded(city, feed2, guarded, 2));
   }, 60_000);
 
   it("tick refuses a clock far past the data in every shard alike (ParkirClockError), state unchanged", async () => {
