@@ -233,7 +233,11 @@ export class OccupancyEngine {
       throw new ParkirWireError("bad-field", 0, "checkpoint: options are not in canonical form");
     }
     engine.load(parts.sections);
-    checkRestoredState(engine.s, engine.options.allowedLatenessMs, engine.k.shard !== undefined);
+    const limits = {
+      latenessMs: engine.options.allowedLatenessMs,
+      maxTimeJumpMs: engine.options.maxTimeJumpMs,
+    };
+    checkRestoredState(engine.s, limits, engine.k.shard !== undefined);
     try {
       engine.assertClockState();
     } catch (e) {

@@ -71,7 +71,12 @@ const COUNTERS: readonly (readonly [number, string])[] = [
  *
  * @throws ParkirWireError("bad-field") naming the first broken rule.
  */
-export function checkRestoredState(s: EngineState, latenessMs: number, shard: boolean): void {
+export function checkRestoredState(
+  s: EngineState,
+  limits: { readonly latenessMs: number; readonly maxTimeJumpMs: number },
+  shard: boolean,
+): void {
+  const { latenessMs, maxTimeJumpMs } = limits;
   const bad = (what: string): never => {
     throw new ParkirWireError("bad-field", 0, `checkpoint: ${what}`);
   };
@@ -98,8 +103,18 @@ export function checkRestoredState(s: EngineState, latenessMs: number, shard: bo
     if (!(Number.isInteger(base) && base >= 0 && base <= ws && ws + w - base <= TIME_SPAN_MS))
       bad(`time base ${base} does not cover the open window`);
   } else if (base !== -1) bad(`time base ${base} without an open window`);
+  if (ws >= 0 && Math.max(wm, maxSeen) - ws > maxTimeJumpMs + latenessMs + 2 * w) {
+    // The engine closes windows as the watermark passes them; only a checkpoint taken inside an emission of
+    // a far jump could lag this much, and a forged one would make the next call close windows without end.
+    bad(`open window ${ws} lags the watermark ${wm} by more than maxTimeJumpMs`);
+  }
+  // Pending events wait for the watermark: none lies before the open window (or, before the first window,
+  // the watermark), and none after the newest event.
+  const lowest = ws >= 0 ? ws : wm;
   for (let i = reg[R_HEAD]!; i < reg[R_TAIL]!; i++) {
-    if (!(s.pTime[i]! <= maxSeen)) bad(`pending event ${i - reg[R_HEAD]!} is newer than the newest event`);
+    const t = s.pTime[i]!;
+    if (!(t <= maxSeen && t >= lowest))
+      bad(`pending event ${i - reg[R_HEAD]!} at ${t} lies outside [${lowest}, ${maxSeen}]`);
   }
   // Row accumulators: present ≤ known ≤ capacity, and their integrals within the window.
   const occ = new Uint32Array(s.rowCount);
