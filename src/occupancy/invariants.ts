@@ -12,8 +12,12 @@ import {
   AU_KNOWN,
   AU_OCC,
   AU_PEAK,
+  B_LAST,
+  B_SINCE,
   B_WORD,
   BAY_WORDS,
+  BF_HAS_MSG,
+  BS_FLAGS,
   BS_ROW,
   BS_STATE,
   OCCUPIED,
@@ -121,6 +125,12 @@ export function checkRestoredState(
   const known = new Uint32Array(s.rowCount);
   for (let b = 0; b < s.bayCount; b++) {
     const word = s.bays[b * BAY_WORDS + B_WORD]!;
+    // Bay times are ms since the time base: a stay cannot begin after the bay's last message, nor a message
+    // come after the newest event.
+    const since = s.bays[b * BAY_WORDS + B_SINCE]!;
+    const last = s.bays[b * BAY_WORDS + B_LAST]!;
+    if (((word >>> BS_FLAGS) & BF_HAS_MSG) !== 0 && !(since <= last && (base < 0 || last + base <= maxSeen)))
+      bad(`bay ${b}: its stay begins at ${since}, its last message at ${last} (base ${base})`);
     const state = word & BS_STATE;
     if (state === UNKNOWN) continue;
     const row = word >>> BS_ROW;
