@@ -116,3 +116,58 @@ test("semantic problems: duplicate ids, capacity below the sensed bays, detectio
     ]);
   }
 });
+
+test("the catalogue hash covers structure too: a bay moved to another zone, a class or a capacity changed", () => {
+  const a = tinyCity();
+  const variants: ((zones: ReturnType<typeof JSON.parse>) => void)[] = [
+    // Z1's last bay moves to the start of Z2: ids and their order are the same.
+    (z) => {
+      const moved = z[0].bays.pop();
+      z[1].bays = [moved];
+      z[1].detection.push("baySensors");
+    },
+    (z) => {
+      z[0].bays[1].vehicleType = "motorcycle";
+    },
+    (z) => {
+      z[1].capacity.car = 51;
+    },
+    (z) => {
+      z[0].detection = ["baySensors"];
+    },
+  ];
+  for (const change of variants) {
+    const zones = JSON.parse(JSON.stringify(a.zones));
+    change(zones);
+    const b = loadCity({ id: "tiny", name: "Tiny", timeZone: "Asia/Makassar", currency: "IDR", zones });
+    expect(b.catalogHash).not.toBe(a.catalogHash);
+  }
+  const same = loadCity(
+    JSON.parse(
+      JSON.stringify({
+        id: "tiny",
+        name: "Tiny",
+        timeZone: "Asia/Makassar",
+        currency: "IDR",
+        synthetic: true,
+        zones: a.zones,
+      }),
+    ),
+  );
+  expect(same.catalogHash).toBe(a.catalogHash);
+});
+
+test("a catalogue with 100,000 invalid zones lists the first 20 problems and counts the rest", () => {
+  const zones = Array.from({ length: 100_000 }, (_, i) => ({ id: `Z${i}`, name: "" }));
+  let error: unknown;
+  try {
+    loadCity({ id: "x", name: "X", timeZone: "Asia/Makassar", currency: "IDR", zones });
+  } catch (e) {
+    error = e;
+  }
+  expect(error).toBeInstanceOf(ParkirConfigError);
+  const e = error as ParkirConfigError;
+  expect(e.issues.length).toBeGreaterThan(100_000);
+  expect(e.message.length).toBeLessThan(4000);
+  expect(e.message).toMatch(new RegExp(`… and ${e.issues.length - 20} more$`));
+});
