@@ -53,6 +53,7 @@ import { scaleCity } from "./fixtures/city.js";
 import { synthEvents } from "./fixtures/events.js";
 import { createRng } from "./fixtures/prng.js";
 import { BENCH_SEED, paluWorkload } from "./fixtures/workload.js";
+import { admitted } from "./ingest.js";
 import { feedSync, singleEngine, timeKernel } from "./replay.js";
 
 const EVENTS = 1 << 20;
@@ -178,7 +179,7 @@ function shard(shards: number): void {
       () => new OccupancyEngine(city, { kernel: "wasm", reuseWindowBuffers: true }),
     );
     const t0 = performance.now();
-    for (const b of batches) engine.ingest(b);
+    for (const b of batches) admitted(engine.ingest(b));
     engine.close();
     times.push(performance.now() - t0);
   }
@@ -277,7 +278,7 @@ function palu(kind: string, batch: number): void {
     const engine = new OccupancyEngine(city, { kernel: kind });
     engine.windows$.subscribe(() => undefined);
     const t0 = performance.now();
-    for (const b of batches) engine.ingest(b);
+    for (const b of batches) admitted(engine.ingest(b));
     engine.close();
     if (rep >= 3) times.push(performance.now() - t0);
   }
@@ -319,7 +320,7 @@ async function sharded(workers: number): Promise<void> {
         e.windows$.subscribe(() => undefined);
         mergeMs = 0;
         const t0 = performance.now();
-        for (const b of batches) await e.ingest(b);
+        for (const b of batches) admitted(await e.ingest(b));
         await e.advanceTo(lastMs + 1);
         const wall = performance.now() - t0;
         await e.close();
@@ -399,7 +400,7 @@ function threadJob(task: ThreadTask): number[] {
     );
     barrierWait(task.barrier, rep + 1);
     const t0 = performance.now();
-    for (const b of batches) engine.ingest(b);
+    for (const b of batches) admitted(engine.ingest(b));
     engine.close();
     if (rep > 0) times.push(performance.now() - t0); // rep 0 warms up
   }

@@ -8,6 +8,7 @@ import type { Observable } from "rxjs";
 import type { City } from "../src/catalog/index.js";
 import { OccupancyEngine, type OccupancyOptions, type WindowBatch } from "../src/occupancy/index.js";
 import type { KernelKind, OccupancyKernel } from "../src/runtime/index.js";
+import { admitted } from "./ingest.js";
 
 /** What both engines offer (ShardedOccupancyEngine's methods return promises). */
 export interface Replayable {
@@ -85,7 +86,7 @@ export async function feed(
   for (const b of batches) {
     r.started = performance.now();
     const out = e.ingest(b);
-    if (out instanceof Promise) await out;
+    admitted(out instanceof Promise ? await out : out);
   }
   r.started = 0;
   const done = flush === "close" ? e.close() : e.advanceTo(flush);
@@ -94,7 +95,7 @@ export async function feed(
 
 /** The same as feed for a synchronous OccupancyEngine, without any await (for benchmark.js closures). */
 export function feedSync(r: Replay<OccupancyEngine>, batches: readonly Uint8Array[]): void {
-  for (const b of batches) r.engine.ingest(b);
+  for (const b of batches) admitted(r.engine.ingest(b));
   r.engine.close();
 }
 

@@ -6,6 +6,7 @@
  * Usage: node coldstart.js <catalogue.json> <first-batch.jsonl>
  */
 import { readFileSync } from "node:fs";
+import { admitted } from "../ingest.js";
 
 /** What the cold-start child prints; every time is ms since process start. */
 export interface ColdStartReport {
@@ -43,7 +44,7 @@ async function main(): Promise<void> {
   engine.windows$.subscribe(() => {
     if (Number.isNaN(firstWindowMs)) firstWindowMs = performance.now();
   });
-  engine.ingest(view);
+  admitted(engine.ingest(view));
   if (Number.isNaN(firstWindowMs))
     throw new Error("the first batch closed no window: give it more event time");
   const report: ColdStartReport = {

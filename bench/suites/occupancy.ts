@@ -21,6 +21,7 @@ import { syntheticCityDoc } from "../fixtures/city.js";
 import { synthEvents } from "../fixtures/events.js";
 import { BENCH_SEED } from "../fixtures/workload.js";
 import type { CaseSpec, Profile, SuiteDefinition, Workload } from "../harness.js";
+import { admitted } from "../ingest.js";
 import { rxjsOccupancy } from "../peers/rxjs-occupancy.js";
 import { feedSync, singleEngine } from "../replay.js";
 import { measureRuns } from "../runs.js";
@@ -97,7 +98,7 @@ export function replayEngine(
     for (let r = 0; r < c.length; r++) checksum += c.arrivals[r]! + c.peakOccupied[r]!;
     if (keep) windows.push(w);
   });
-  for (const b of batches) engine.ingest(b);
+  for (const b of batches) admitted(engine.ingest(b));
   engine.close();
   return { windows, checksum };
 }

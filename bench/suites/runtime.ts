@@ -38,6 +38,7 @@ import { synthEvents } from "../fixtures/events.js";
 import { createRng } from "../fixtures/prng.js";
 import { BENCH_SEED } from "../fixtures/workload.js";
 import type { CaseSpec, Measurement, Profile, SuiteDefinition } from "../harness.js";
+import { admitted } from "../ingest.js";
 import { feedSync, type Replay, singleEngine, timeKernel } from "../replay.js";
 import { measureRuns } from "../runs.js";
 import { summarizeTimings } from "../stats.js";
@@ -364,8 +365,9 @@ function feedInPlace(r: Replay<OccupancyEngine>, batches: readonly Uint8Array[])
     const buf = r.engine.batchBuffer(b.byteLength);
     buf.set(b);
     const t = performance.now();
-    r.engine.ingest(buf);
+    const result = r.engine.ingest(buf);
     ms += performance.now() - t;
+    admitted(result);
   }
   const t = performance.now();
   r.engine.close();

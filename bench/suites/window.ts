@@ -14,6 +14,7 @@ import { syntheticCityDoc } from "../fixtures/city.js";
 import { synthEvents } from "../fixtures/events.js";
 import { BENCH_SEED } from "../fixtures/workload.js";
 import type { CaseSpec, Profile, SuiteDefinition } from "../harness.js";
+import { admitted } from "../ingest.js";
 import { singleEngine } from "../replay.js";
 import { windowsJson } from "./occupancy.js";
 
@@ -42,7 +43,7 @@ export const windowCloseSuite: SuiteDefinition = {
       batches.push(encodeEvents(events.slice(i, i + 65_536), city, undefined, { keepEventIds: false }));
     const fed = (kernel: KernelKind, keep: boolean) => {
       const r = singleEngine(city, kernel, {}, { keep });
-      for (const b of batches) r.engine.ingest(b);
+      for (const b of batches) admitted(r.engine.ingest(b));
       return r;
     };
     const kernels: KernelKind[] = wasmSupported() && kernelBuilt("occupancy") ? ["js", "wasm"] : ["js"];
