@@ -98,8 +98,8 @@ export interface OccupancyOptions {
    */
   readonly kernel?: KernelKind;
   /**
-   * Processing-time clock in ms (`Date.now` by default). Only processing-time features read it: `tick()` and
-   * the `detectedAtMs` of health reports. Tests pass a virtual clock.
+   * Processing-time clock in ms (`Date.now` by default). Only processing-time features read it: `tick()`,
+   * the `detectedAtMs` of health reports and, with `clockGuard`, the clock-skew guard. Tests pass a virtual clock.
    */
   readonly clock?: () => number;
   /**
