@@ -23,6 +23,7 @@ export {
   type KernelPoolStats,
   type PoolOptions,
   type RunTaskOptions,
+  type WorkerPool,
 } from "./pool.js";
 export type { OpName, OpTable } from "./protocol.js";
 export { ShardedOccupancyEngine, type ShardedOccupancyOptions } from "./sharded.js";
