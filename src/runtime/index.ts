@@ -12,7 +12,9 @@ export {
   JS_OCCUPANCY_KERNEL,
   type OccupancyKernel,
   occupancyKernel,
+  type ShardFilter,
   WasmOccupancyKernel,
+  type WasmOccupancyOptions,
 } from "./occupancy.js";
 export { wasmPath, workerPath } from "./paths.js";
 export {
