@@ -122,9 +122,10 @@ describe("step controller", () => {
     );
     // Quotes see the new price from 09:00 (integrated) or at arrival (locked).
     const req = { zone: "A1", vehicleType: "car", startMs: at("08:30"), endMs: at("10:30") };
-    // Units start at 08:30 (price 3,000) and 09:30 (3,500 from 09:00).
+    // Locked: units at 08:30 and 09:30 at 3,000. Integrated: the price change at 09:00 ends a unit (a unit never
+    // spans a price change), so 08:30–09:00 at 3,000 and 09:00–10:30 as two units at 3,500.
     expect(engine.quote({ ...req, assurance: "locked" }).amount).toBe(2 * 3000);
-    expect(engine.quote({ ...req, assurance: "integrated" }).amount).toBe(3000 + 3500);
+    expect(engine.quote({ ...req, assurance: "integrated" }).amount).toBe(3000 + 2 * 3500);
   });
 
   test("the period mean is weighted by coverage (known bay time)", () => {
@@ -282,7 +283,8 @@ describe("freezes and overrides", () => {
     expect(seen).toEqual([ds, [o]]);
     const req = { zone: "A2", vehicleType: "car", startMs: at("09:00"), endMs: at("11:00") };
     expect(engine.quote({ ...req, assurance: "locked" }).amount).toBe(6000);
-    expect(engine.quote({ ...req, assurance: "integrated" }).amount).toBe(3000 + 4500);
+    // Integrated: 09:00–09:30 one unit at 3,000, 09:30–11:00 two units at 4,500.
+    expect(engine.quote({ ...req, assurance: "integrated" }).amount).toBe(3000 + 2 * 4500);
     // The controller waits minInterval after an override; history is append-only.
     expect(
       issuesOf(() => engine.override({ ...o, priceMinor: 4000, effectiveMs: at("09:00"), reason: "x" })).map(
