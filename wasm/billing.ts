@@ -220,6 +220,7 @@ function billOne(zone: u32, code: u32, s: f64, e: f64, locked: bool): f64 {
         const len = t - segStart;
         const n = i32At(rateTierCount, segRate);
         let pv = f64At(ratePerVisit, segRate);
+        // biome-ignore lint/complexity/useMathMinMax: a NaN sum gives 0 (Math.max would give NaN), in both kernels
         if (n === 0) pv = pv + segDelta > 0 ? pv + segDelta : 0;
         if (pv > 0) {
           const a = Math.round(pv * segMult);
@@ -231,6 +232,7 @@ function billOne(zone: u32, code: u32, s: f64, e: f64, locked: bool): f64 {
           const from = f64At(tierFromMs, k);
           if (!(len > from)) break;
           const amt0 = f64At(tierAmount, k);
+          // biome-ignore lint/complexity/useMathMinMax: a NaN sum gives 0 (Math.max would give NaN), in both kernels
           const price = amt0 + segDelta > 0 ? amt0 + segDelta : 0;
           const a = Math.round(price * segMult);
           const u = f64At(tierUnitMs, k);

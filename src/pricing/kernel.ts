@@ -177,6 +177,7 @@ export function billOne(
         const len = t - segStart;
         const n = T.rateTierCount[segRate]!;
         let pv = T.ratePerVisitMinor[segRate]!;
+        // biome-ignore lint/complexity/useMathMinMax: a NaN sum gives 0 (Math.max would give NaN), in both kernels
         if (n === 0) pv = pv + segDelta > 0 ? pv + segDelta : 0;
         if (pv > 0) {
           const a = Math.round(pv * segMult);
@@ -193,6 +194,7 @@ export function billOne(
           const from = T.tierFromMs[k]!;
           if (!(len > from)) break;
           const amt0 = T.tierAmountMinor[k]!;
+          // biome-ignore lint/complexity/useMathMinMax: a NaN sum gives 0 (Math.max would give NaN), in both kernels
           const price = amt0 + segDelta > 0 ? amt0 + segDelta : 0;
           const a = Math.round(price * segMult);
           const u = T.tierUnitMs[k]!;

@@ -78,10 +78,16 @@ describe("quote invariants", () => {
           // Price assurance honours the price at arrival: an earlier arrival may lock an earlier, lower price,
           // so in locked mode no price changes between the two arrivals.
           const held =
-            mode === "locked" ? changes.map((c) => (c.at > early && c.at <= st.s ? { ...c, at: early } : c)) : changes;
+            mode === "locked"
+              ? changes.map((c) => (c.at > early && c.at <= st.s ? { ...c, at: early } : c))
+              : changes;
           const book = bookOf(table, held);
           const q = (startMs: number, endMs: number) =>
-            quote(table, { zone: st.zone, vehicleType: st.vehicleType, startMs, endMs, assurance: mode }, book);
+            quote(
+              table,
+              { zone: st.zone, vehicleType: st.vehicleType, startMs, endMs, assurance: mode },
+              book,
+            );
           const base = q(st.s, st.s + st.d);
           const later = q(st.s, st.s + st.d + extraEnd);
           const earlier = q(early, st.s + st.d);

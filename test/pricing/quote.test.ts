@@ -72,10 +72,12 @@ describe("charge shapes, hand-computed", () => {
       9000, 10000, 19000, 20000,
     ]);
     const lines = q(t, MON, 26 * 60).breakdown;
-    expect(lines.filter((l) => l.label.startsWith("daily cap")).map((l) => [l.from, l.to, l.amount])).toEqual([
-      [MON, "2026-12-01T00:00:00+08:00", -5000],
-      ["2026-12-01T00:00:00+08:00", "2026-12-01T11:00:00+08:00", -1000],
-    ]);
+    expect(lines.filter((l) => l.label.startsWith("daily cap")).map((l) => [l.from, l.to, l.amount])).toEqual(
+      [
+        [MON, "2026-12-01T00:00:00+08:00", -5000],
+        ["2026-12-01T00:00:00+08:00", "2026-12-01T11:00:00+08:00", -1000],
+      ],
+    );
     // Units restart at local midnight in a capped tariff: 23:30–00:30 is two units.
     expect(amount(t, "2026-11-30T23:30:00+08:00", 60)).toBe(2000);
     // A whole local day is capped once.

@@ -5,7 +5,14 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { VEHICLE_CODES, vehicleCode } from "../../src/catalog/index.js";
-import { billBatch, compileTariffs, loadPolicy, PriceBook, priceSlot, quote } from "../../src/pricing/index.js";
+import {
+  billBatch,
+  compileTariffs,
+  loadPolicy,
+  PriceBook,
+  priceSlot,
+  quote,
+} from "../../src/pricing/index.js";
 import { WasmBilling } from "../../src/runtime/billing.js";
 import { SharedArena } from "../../src/runtime/index.js";
 import { arbPolicyDoc } from "./arbitraries.js";
@@ -54,7 +61,8 @@ describe("billing against the minute-by-minute reference", () => {
           if (changes !== null) {
             book = new PriceBook(table.city.zoneCount * VEHICLE_CODES * table.nBands);
             for (const c of [...changes].sort((a, b) => a.at - b.at))
-              if (c.band < table.nBands) book.set(priceSlot(c.zone, c.code, c.band, table.nBands), c.at, c.price);
+              if (c.band < table.nBands)
+                book.set(priceSlot(c.zone, c.code, c.band, table.nBands), c.at, c.price);
           }
           const expected = stays.map((st) =>
             referencePrice(

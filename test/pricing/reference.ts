@@ -179,8 +179,7 @@ export function referencePrice(
     if (m.rate >= 0) {
       const r = tariff.rates[m.rate]!;
       const tiers = r.tiers ?? [];
-      const fee =
-        tiers.length === 0 ? Math.max((r.perVisitMinor ?? 0) + m.delta, 0) : (r.perVisitMinor ?? 0);
+      const fee = tiers.length === 0 ? Math.max((r.perVisitMinor ?? 0) + m.delta, 0) : (r.perVisitMinor ?? 0);
       visit = Math.max(visit, Math.round(fee * m.mult));
       // Units walked one by one from the segment's start.
       const len = j - i;
