@@ -189,7 +189,7 @@ function vsRatio(a: number, b: number, ratios: Float64Array, at: number): -1 | 0
  * period (and enough coverage, and no change within minInterval) gets its rule applied, clamped to
  * [lo, hi]; frozen slots keep their price. Writes the index of every slot whose price changed or
  * would have changed but for a freeze to `outIdx` and returns how many. Clears the accumulators of
- * the range. No allocation.
+ * the range. Allocates nothing unless a comparison falls back to BigInt (products beyond 2^53).
  */
 export function controllerPass(
   a: ControllerArrays,

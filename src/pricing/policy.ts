@@ -68,11 +68,11 @@ export interface Rate {
   readonly band: number;
   /** Human label. */
   readonly label: string;
-  /** Entry fee charged once per visit (at the first priced instant), minor units. */
+  /** Visit fee, minor units: a stay pays the largest visit fee of any rate in force during it, once. */
   readonly perVisitMinor: number;
   /** Units by length of stay; empty for a pure per-visit charge. */
   readonly tiers: readonly Tier[];
-  /** The price a controller moves: the first tier's unit price, or the entry fee when there are no tiers. */
+  /** The price a controller moves: the first tier's unit price, or the visit fee when there are no tiers. */
   readonly headlineMinor: number;
   /** JSON path of the rate. */
   readonly path: string;
@@ -92,7 +92,7 @@ export interface Tariff {
   readonly graceMs: number;
   /** Maximum fee per visit (minor units), or -1 for none. */
   readonly maxFeeMinor: number;
-  /** Maximum per rolling 24 h from arrival (minor units), or -1 for none. */
+  /** Maximum time charges per local day (minor units), or -1 for none. */
   readonly dailyCapMinor: number;
   /** Rates, first match wins at each instant. */
   readonly rates: readonly Rate[];

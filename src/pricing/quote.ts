@@ -78,7 +78,7 @@ export function parseQuoteTime(v: unknown): number {
  * @throws ParkirConfigError when the zone, vehicle class, times or assurance are invalid.
  * @example
  * quote(table, { zone: "PLU-001", vehicleType: "car", start: "2026-11-30T09:00:00+08:00", end: "2026-11-30T10:30:00+08:00" });
- * // { amount: 4000, currency: "IDR", breakdown: [{ label: "entry fee …", amount: 4000, … }], … }
+ * // { amount: 4000, currency: "IDR", breakdown: [{ label: "visit fee …", amount: 4000, … }], … }
  */
 export function quote(table: TariffTable, req: QuoteRequest, prices: PriceBook | null = null): Quote {
   const issues: Issue[] = [];

@@ -81,7 +81,7 @@ export class TariffTable {
   readonly groupGraceMs: Float64Array;
   /** Maximum fee per group, -1 for none. */
   readonly groupMaxFeeMinor: Float64Array;
-  /** Rolling-24 h cap per group, -1 for none. */
+  /** Daily cap (per local day) per group, -1 for none. */
   readonly groupDailyCapMinor: Float64Array;
   /** Rate in force per group × day class × cut, or -1. */
   readonly cellRate: Int32Array;
