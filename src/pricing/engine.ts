@@ -127,6 +127,8 @@ export interface PricingEngineStats {
   recordsUsed: number;
   /** Records for zones or classes the city does not know. */
   recordsUnknown: number;
+  /** Records with figures that are not finite, or negative (ignored). */
+  recordsInvalid: number;
   /** Records for periods already decided (out of order). */
   recordsLate: number;
   /** Decisions dropped from memory by decisionLogMax. */
@@ -172,6 +174,7 @@ export class PricingEngine {
     batches: 0,
     recordsUsed: 0,
     recordsUnknown: 0,
+    recordsInvalid: 0,
     recordsLate: 0,
     decisionsDropped: 0,
   };
@@ -422,6 +425,14 @@ export class PricingEngine {
     const table = this.table;
     if (!(z < this.city.zoneCount) || !(code < VEHICLE_CODES)) {
       this.stats.recordsUnknown++;
+      return;
+    }
+    if (
+      !(knownBayMs >= 0 && knownBayMs <= Number.MAX_SAFE_INTEGER) ||
+      (hasOccupancy && !(occupiedBayMs >= 0 && occupiedBayMs <= Number.MAX_SAFE_INTEGER)) ||
+      !(capacity >= 0 && capacity <= 0xffffffff)
+    ) {
+      this.stats.recordsInvalid++;
       return;
     }
     const g = table.zoneVehicleGroup[z * VEHICLE_CODES + code]!;

@@ -304,3 +304,22 @@ describe("controller decisions equal BigInt rational decisions", () => {
     );
   });
 });
+
+test("a window row with figures that are not bay-ms is refused alone and counted", () => {
+  const engine = new PricingEngine(pricingCity("Asia/Makassar", "IDR", 5), policy(SFPARK));
+  for (const b of hour(5, 5, 4, false)) {
+    const good = b.records[0]!;
+    // The same zone and class again, broken three ways: each row is ignored, the good one still counts.
+    engine.onWindows({
+      ...b,
+      records: [
+        { ...good, occupancy: Number.NaN },
+        { ...good, coverage: Number.POSITIVE_INFINITY },
+        { ...good, occupancy: -0.5 },
+        good,
+      ],
+    });
+  }
+  expect(engine.stats.recordsInvalid).toBe(12 * 3);
+  expect(engine.decisions.map((d) => [d.newPrice, d.occupancy])).toEqual([[3500, 0.8]]);
+});
