@@ -323,3 +323,18 @@ test("a window row with figures that are not bay-ms is refused alone and counted
   expect(engine.stats.recordsInvalid).toBe(12 * 3);
   expect(engine.decisions.map((d) => [d.newPrice, d.occupancy])).toEqual([[3500, 0.8]]);
 });
+
+test("thresholds may be written as decimals or percentages in text; the same exact values", () => {
+  const asText = { type: "step", lower: "60%", upper: "0.8", stepMinor: 500, minCoverage: "55.5%" };
+  const pol = policy(asText).dynamic!.controllers[0]!;
+  expect([pol.lower, pol.upper, pol.minCoverage]).toEqual([0.6, 0.8, 0.555]);
+  expect(pol.thresholds.minCoverage).toEqual([111, 200]);
+  expect(decide(9, 5, 4, asText, true).map((d) => d.newPrice)).toEqual([3500]);
+  const pct = (x: string) =>
+    policy({ type: "pi", target: x, kp: 1, maxChangeMinor: 500 }).dynamic!.controllers[0]!;
+  expect(["100%", "5%", "0.5%", "87.25%", "0", "1"].map((x) => pct(x).target)).toEqual([
+    1, 0.05, 0.005, 0.8725, 0, 1,
+  ]);
+  for (const bad of ["85", "1.5", "120%", "0.8.1", "-5%", "abc", ""])
+    expect(issuesOf(() => pct(bad)).map((i) => i.path)).toEqual(["dynamic.controllers[0].target"]);
+});
