@@ -211,6 +211,7 @@ export function controllerPass(
     a.knownMs[i] = 0;
     a.capacityMs[i] = 0;
     if (!(knownOcc > 0)) continue; // no window with an occupancy: never move a price
+    if (!(occMs >= 0 && known >= 0 && capMs >= 0)) continue; // not bay-ms (NaN, negative): hold
     const p = a.ctrl[i]! * PARAM_STRIDE;
     const q = a.ctrl[i]! * RATIO_STRIDE;
     if (vsRatio(known, capMs, ratios, q + R_MIN_COVERAGE) < 0) continue; // mean coverage below the minimum

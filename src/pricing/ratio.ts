@@ -72,6 +72,19 @@ export function compareRatio(a: number, b: number, n: number, d: number): -1 | 0
   const y = n * b;
   const max = Number.MAX_SAFE_INTEGER;
   if (x <= max && y <= max && y >= -max) return x < y ? -1 : x > y ? 1 : 0;
+  if (
+    !(
+      Number.isSafeInteger(a) &&
+      Number.isSafeInteger(b) &&
+      Number.isSafeInteger(n) &&
+      Number.isSafeInteger(d)
+    )
+  ) {
+    // Outside the contract (not integers): compare the quotients as doubles rather than throw.
+    const u = a / b;
+    const v = n / d;
+    return u < v ? -1 : u > v ? 1 : 0;
+  }
   const bx = BigInt(a) * BigInt(d);
   const by = BigInt(n) * BigInt(b);
   return bx < by ? -1 : bx > by ? 1 : 0;
