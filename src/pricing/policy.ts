@@ -52,11 +52,11 @@ export interface Band {
   readonly path: string;
 }
 
-/** One tier of a rate: units of `unitMs` starting at elapsed `fromMs` cost `amountMinor` each. */
+/** One tier of a rate: units of `unitMs` starting `fromMs` into a segment cost `amountMinor` each (see kernel.ts). */
 export interface Tier {
-  /** Elapsed stay time where the tier starts. */
+  /** Time into a segment where the tier starts. */
   readonly fromMs: number;
-  /** Unit length; 0 = one unit for the rest of the stay. */
+  /** Unit length; 0 = one unit for the rest of the segment. */
   readonly unitMs: number;
   /** Price per started unit, minor units. */
   readonly amountMinor: number;
