@@ -213,7 +213,7 @@ function billOne(zone: u32, code: u32, s: f64, e: f64, locked: bool): f64 {
           if (lo >= first) delta = f64At(histPrice, lo) - f64At(rateHeadline, r);
           if (!locked && lo < last && f64At(histMs, lo + 1) < end) end = f64At(histMs, lo + 1);
         }
-      } else r = -1;
+      }
     }
     if (done || r !== segRate || mult !== segMult || delta !== segDelta || (cap >= 0 && d !== segDay)) {
       if (segRate >= 0) {

@@ -169,7 +169,7 @@ export function billOne(
           // Integrated: a price change ends the piece (a unit never spans one).
           if (!locked && lo < last && P.histMs[lo + 1]! < end) end = P.histMs[lo + 1]!;
         }
-      } else r = -1;
+      }
     }
     if (done || r !== segRate || mult !== segMult || delta !== segDelta || (cap >= 0 && d !== segDay)) {
       if (segRate >= 0) {
