@@ -70,4 +70,20 @@ export function quickstart(log: (line: string) => void = console.log): {
   return { windows, decisions, amount: q.amount };
 }
 
-if (process.argv[1]?.endsWith("quickstart.js")) quickstart();
+/** Command line: no options but --help; anything else is one clear line and exit 2. */
+function cli(argv: readonly string[]): number {
+  const usage =
+    "Usage: node dist/examples/quickstart.js [--help]\nRuns the README's API tour on two generated hours of Palu traffic.";
+  if (argv.includes("--help") || argv.includes("-h")) {
+    console.log(usage);
+    return 0;
+  }
+  if (argv.length > 0) {
+    console.error(`quickstart: unknown argument '${argv[0]}' (try --help)`);
+    return 2;
+  }
+  quickstart();
+  return 0;
+}
+
+if (process.argv[1]?.endsWith("quickstart.js")) process.exitCode = cli(process.argv.slice(2));

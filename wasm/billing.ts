@@ -41,7 +41,7 @@ const BF_STAY_MS_MAX = 1;
 
 const VEHICLE_CODES: u32 = 5;
 const DAY_CLASSES = 28;
-const DAY_MS: f64 = 86_400_000;
+const DAY_MS: f64 = 86_400_000; // dayIndex
 
 function ptr(tbl: usize, slot: i32): usize {
   return usize(load<u32>(tbl + (usize(slot) << 2)));
@@ -150,12 +150,8 @@ function loadTable(tbl: usize): void {
 
 /**
  * billOne of src/pricing/kernel.ts without a recorder (loadTable must have run). Returns the amount,
- * or -1 for an invalid stay.
- *
- * One difference in method, none in result: where the reference walks a run of units one by one
- * while nothing but the unit start changes (same time segment, rate, multiplier, tier, daily-cap
- * period and price), this adds the run's units at once (count × amount; integer sums below 2^53
- * are exact, so the total is the same).
+ * or -1 for an invalid stay. Same steps in the same order as the reference, so every floating-point
+ * sum is the same.
  */
 function billOne(zone: u32, code: u32, s: f64, e: f64, locked: bool): f64 {
   if (!(e >= s) || e - s > stayMsMax) return -1;
@@ -166,119 +162,103 @@ function billOne(zone: u32, code: u32, s: f64, e: f64, locked: bool): f64 {
   if (e - s < graceMs) return 0;
   const cellBase = g * DAY_CLASSES;
   const cap = f64At(groupDailyCap, g);
-  // Runs of units are added at once only for whole-millisecond stays, where every time sum is exact.
-  const integral = s === Math.floor(s) && e === Math.floor(e);
+  const slotBase = i32(zone * VEHICLE_CODES + code) * nBands;
 
   let d = dayIndex(s);
   let c = 0;
   while (c + 1 < nc && f64At(cutMs, d * nc + c + 1) <= s) c++;
-  let segEnd = c + 1 < nc ? f64At(cutMs, d * nc + c + 1) : f64At(dayStartMs, d + 1);
+  let cutEnd = c + 1 < nc ? f64At(cutMs, d * nc + c + 1) : f64At(dayStartMs, d + 1);
 
-  let entryDone = false;
-  let period: f64 = 0;
-  let periodSum: f64 = 0;
+  let segRate = -1;
+  let segMult: f64 = 0;
+  let segDelta: f64 = 0;
+  let segStart = s;
+  let segDay = d;
+  let daySum: f64 = 0;
   let total: f64 = 0;
+  let visit: f64 = 0;
   let t = s;
-  while (t < e) {
-    while (t >= segEnd) {
-      c++;
-      if (c === nc) {
-        c = 0;
-        d++;
-      }
-      segEnd = c + 1 < nc ? f64At(cutMs, d * nc + c + 1) : f64At(dayStartMs, d + 1);
-    }
-    const cell = (cellBase + i32(load<u8>(dayClassOf + usize(d)))) * nc + c;
-    const r = i32At(cellRate, cell);
-    if (r < 0) {
-      t = segEnd;
-      continue;
-    }
-    const mult = f64At(cellMult, cell);
+  for (;;) {
+    const done = t >= e;
+    let r = -1;
+    let mult: f64 = 0;
     let delta: f64 = 0;
-    if (hasPrices) {
-      const slot = i32(zone * VEHICLE_CODES + code) * nBands + i32At(rateBand, r);
-      let lo = i32At(histOffset, slot);
-      let hi = i32At(histOffset, slot + 1) - 1;
-      const at = locked ? s : t;
-      if (hi >= lo && f64At(histMs, lo) <= at) {
-        while (lo < hi) {
-          const mid = (lo + hi + 1) >> 1;
-          if (f64At(histMs, mid) <= at) lo = mid;
-          else hi = mid - 1;
+    let end = e;
+    if (!done) {
+      while (t >= cutEnd) {
+        c++;
+        if (c === nc) {
+          c = 0;
+          d++;
         }
-        delta = f64At(histPrice, lo) - f64At(rateHeadline, r);
+        cutEnd = c + 1 < nc ? f64At(cutMs, d * nc + c + 1) : f64At(dayStartMs, d + 1);
       }
-    }
-    const elapsed = t - s;
-    if (cap >= 0) {
-      const p = Math.floor(elapsed / DAY_MS);
-      if (p !== period) {
-        if (periodSum > cap) periodSum = cap;
-        total += periodSum;
-        periodSum = 0;
-        period = p;
-      }
-    }
-    const n = i32At(rateTierCount, r);
-    if (!entryDone) {
-      entryDone = true;
-      let pv = f64At(ratePerVisit, r);
-      // biome-ignore lint/complexity/useMathMinMax: as in the reference (a NaN sum gives 0, Math.max would give NaN)
-      if (n === 0) pv = pv + delta > 0 ? pv + delta : 0;
-      if (pv > 0) periodSum += Math.round(pv * mult);
-    }
-    if (n === 0) {
-      t = segEnd;
-      continue;
-    }
-    const k0 = i32At(rateTierStart, r);
-    const kEnd = k0 + n;
-    let k = kEnd - 1;
-    while (k > k0 && f64At(tierFromMs, k) > elapsed) k--;
-    if (segEnd >= e && (locked || !hasPrices) && (cap < 0 || e - s <= DAY_MS)) {
-      // Fast path of the reference: the rest of the stay lies in this segment.
-      const dur = e - s;
-      let el = elapsed;
-      while (el < dur) {
-        while (k + 1 < kEnd && f64At(tierFromMs, k + 1) <= el) k++;
-        const amt0 = f64At(tierAmount, k);
-        // biome-ignore lint/complexity/useMathMinMax: as in the reference (a NaN sum gives 0, Math.max would give NaN)
-        const amt = amt0 + delta > 0 ? amt0 + delta : 0;
-        const a = Math.round(amt * mult);
-        const u = f64At(tierUnitMs, k);
-        if (u === 0) {
-          periodSum += a;
-          break;
+      if (cutEnd < e) end = cutEnd;
+      const cell = (cellBase + i32(load<u8>(dayClassOf + usize(d)))) * nc + c;
+      r = i32At(cellRate, cell);
+      if (r >= 0) {
+        mult = f64At(cellMult, cell);
+        if (hasPrices) {
+          const slot = slotBase + i32At(rateBand, r);
+          const first = i32At(histOffset, slot);
+          const last = i32At(histOffset, slot + 1) - 1;
+          const at = locked ? s : t;
+          let lo = first - 1;
+          let hi = last;
+          while (lo < hi) {
+            const mid = (lo + hi + 1) >> 1;
+            if (f64At(histMs, mid) <= at) lo = mid;
+            else hi = mid - 1;
+          }
+          if (lo >= first) delta = f64At(histPrice, lo) - f64At(rateHeadline, r);
+          if (!locked && lo < last && f64At(histMs, lo + 1) < end) end = f64At(histMs, lo + 1);
         }
-        const limit = k + 1 < kEnd && f64At(tierFromMs, k + 1) < dur ? f64At(tierFromMs, k + 1) : dur;
-        const count = Math.ceil((limit - el) / u);
-        periodSum += count * a;
-        el += count * u;
       }
-      break;
     }
-    const amt0 = f64At(tierAmount, k);
-    // biome-ignore lint/complexity/useMathMinMax: as in the reference (a NaN sum gives 0, Math.max would give NaN)
-    const price = amt0 + delta > 0 ? amt0 + delta : 0;
-    const a = Math.round(price * mult);
-    const u = f64At(tierUnitMs, k);
-    if (u > 0 && integral && (locked || !hasPrices)) {
-      // A run of units with this amount: until the segment, the stay, the tier or the cap period ends.
-      let limit = segEnd < e ? segEnd : e;
-      if (k + 1 < kEnd && s + f64At(tierFromMs, k + 1) < limit) limit = s + f64At(tierFromMs, k + 1);
-      if (cap >= 0 && s + (period + 1) * DAY_MS < limit) limit = s + (period + 1) * DAY_MS;
-      const count = Math.ceil((limit - t) / u);
-      periodSum += count * a;
-      t += count * u;
-      continue;
+    if (done || r !== segRate || mult !== segMult || delta !== segDelta || (cap >= 0 && d !== segDay)) {
+      if (segRate >= 0) {
+        const len = t - segStart;
+        const n = i32At(rateTierCount, segRate);
+        let pv = f64At(ratePerVisit, segRate);
+        // biome-ignore lint/complexity/useMathMinMax: a NaN sum gives 0 (Math.max would give NaN), in both kernels
+        if (n === 0) pv = pv + segDelta > 0 ? pv + segDelta : 0;
+        if (pv > 0) {
+          const a = Math.round(pv * segMult);
+          if (a > visit) visit = a;
+        }
+        const k0 = i32At(rateTierStart, segRate);
+        const kEnd = k0 + n;
+        for (let k = k0; k < kEnd; k++) {
+          const from = f64At(tierFromMs, k);
+          if (!(len > from)) break;
+          const amt0 = f64At(tierAmount, k);
+          // biome-ignore lint/complexity/useMathMinMax: a NaN sum gives 0 (Math.max would give NaN), in both kernels
+          const price = amt0 + segDelta > 0 ? amt0 + segDelta : 0;
+          const a = Math.round(price * segMult);
+          const u = f64At(tierUnitMs, k);
+          let count: f64 = 1;
+          if (u > 0) {
+            const limit = k + 1 < kEnd && f64At(tierFromMs, k + 1) < len ? f64At(tierFromMs, k + 1) : len;
+            count = Math.ceil((limit - from) / u);
+          }
+          daySum += count * a;
+        }
+      }
+      if (done || (cap >= 0 && d !== segDay)) {
+        if (cap >= 0 && daySum > cap) daySum = cap;
+        total += daySum;
+        daySum = 0;
+      }
+      if (done) break;
+      segRate = r;
+      segMult = mult;
+      segDelta = delta;
+      segStart = t;
+      segDay = d;
     }
-    const next = u > 0 ? t + u : e;
-    periodSum += a;
-    t = next;
+    t = end;
   }
-  if (cap >= 0 && periodSum > cap) periodSum = cap;
-  total += periodSum;
+  if (visit > 0) total += visit;
   const maxFee = f64At(groupMaxFee, g);
   if (maxFee >= 0 && total > maxFee) total = maxFee;
   return roundToStep(total, roundStep, roundCode);

@@ -11,13 +11,14 @@
  * the newest event (`advanceTo`), which closes the windows a close would; `close` runs untimed after (a
  * sharded close merges its shards' checkpoints). Every case must emit the same windows.
  */
-import type { Piscina } from "piscina";
+
 import type { City } from "../../src/catalog/index.js";
 import {
   createPool,
   type KernelKind,
   kernelBuilt,
   ShardedOccupancyEngine,
+  type WorkerPool,
   wasmSupported,
 } from "../../src/runtime/index.js";
 import { type CdsEvent, encodeEvents } from "../../src/wire/index.js";
@@ -85,10 +86,10 @@ type AnyReplay = Replay<{
 
 // Worker pools shared by every sharded case (one single-thread pool per shard; cases run one at a time, so
 // piscina-1 uses the first pool and piscina-2 the first two). Kept warm across cases and suites.
-const pools: Piscina[] = [];
+const pools: WorkerPool[] = [];
 
 /** The first `n` shared single-thread pools, created on first use. */
-function sharedPools(n: number): Piscina[] {
+function sharedPools(n: number): WorkerPool[] {
   while (pools.length < n) pools.push(createPool({ threads: 1 }));
   return pools.slice(0, n);
 }

@@ -15,6 +15,7 @@ import { paluCatalog } from "../../src/generate/index.js";
 import {
   billBatch,
   CONTROLLER_PARAM,
+  CONTROLLER_RATIO,
   type ControllerArrays,
   compileTariffs,
   controllerPass,
@@ -239,62 +240,62 @@ export const pricingSuite: SuiteDefinition = {
   },
 };
 
-/** SFpark-style step rule in IDR: +Rp500 at ≥ 80 %, −Rp500 below 60 %, Rp1,000–20,000, step 500. */
+/** SFpark-style step rule in IDR: +Rp500 at ≥ 80 % (4/5), −Rp500 below 60 % (3/5), Rp1,000–20,000, step 500. */
 const STEP = {
-  lower: 0.6,
-  upper: 0.8,
+  lower: [3, 5] as const,
+  upper: [4, 5] as const,
   stepMinor: 500,
   loMinor: 1000,
   hiMinor: 20_000,
   roundStep: 500,
 } as const;
 
-/** Period inputs of one controller pass: what the occupancy windows accumulated per slot. */
+/** Period inputs of one controller pass: what the occupancy windows accumulated per slot (bay-ms). */
 interface PeriodInputs {
-  readonly occW: Float64Array;
-  readonly covW: Float64Array;
-  readonly seenMs: Float64Array;
-  readonly knownW: Float64Array;
+  readonly occMs: Float64Array;
+  readonly knownOccMs: Float64Array;
+  readonly knownMs: Float64Array;
+  readonly capacityMs: Float64Array;
   readonly price: Int32Array;
 }
 
 function periodInputs(slots: number, seed: number): PeriodInputs {
   const rng = createRng(seed);
   const p: PeriodInputs = {
-    occW: new Float64Array(slots),
-    covW: new Float64Array(slots),
-    seenMs: new Float64Array(slots),
-    knownW: new Float64Array(slots),
+    occMs: new Float64Array(slots),
+    knownOccMs: new Float64Array(slots),
+    knownMs: new Float64Array(slots),
+    capacityMs: new Float64Array(slots),
     price: new Int32Array(slots),
   };
   const periodMs = 3 * HOUR_MS;
   for (let i = 0; i < slots; i++) {
-    const coverage = 0.5 + 0.5 * rng.next();
-    const occupancy = rng.next();
-    p.seenMs[i] = periodMs;
-    p.knownW[i] = coverage * periodMs;
-    p.covW[i] = rng.next() < 0.05 ? 0 : coverage * periodMs; // 5 % of slots saw no usable window
-    p.occW[i] = occupancy * p.covW[i]!;
+    const capacity = 1 + rng.int(20);
+    const known = Math.round((0.5 + 0.5 * rng.next()) * capacity * periodMs);
+    p.capacityMs[i] = capacity * periodMs;
+    p.knownMs[i] = known;
+    p.knownOccMs[i] = rng.next() < 0.05 ? 0 : known; // 5 % of slots saw no usable window
+    p.occMs[i] = Math.round(rng.next() * p.knownOccMs[i]!);
     p.price[i] = STEP.loMinor + STEP.roundStep * rng.int((STEP.hiMinor - STEP.loMinor) / STEP.roundStep + 1);
   }
   return p;
 }
 
 function resetArrays(a: ControllerArrays, p: PeriodInputs): void {
-  a.occW.set(p.occW);
-  a.covW.set(p.covW);
-  a.seenMs.set(p.seenMs);
-  a.knownW.set(p.knownW);
+  a.occMs.set(p.occMs);
+  a.knownOccMs.set(p.knownOccMs);
+  a.knownMs.set(p.knownMs);
+  a.capacityMs.set(p.capacityMs);
   a.price.set(p.price);
   a.lastChangeMs.fill(Number.NEGATIVE_INFINITY);
 }
 
 /** One slot as a user would model it without typed arrays. */
 interface SlotObject {
-  occW: number;
-  covW: number;
-  seenMs: number;
-  knownW: number;
+  occMs: number;
+  knownOccMs: number;
+  knownMs: number;
+  capacityMs: number;
   price: number;
   lastChangeMs: number;
 }
@@ -303,17 +304,17 @@ function objectPass(slots: SlotObject[], effectiveMs: number, changed: number[])
   changed.length = 0;
   for (let i = 0; i < slots.length; i++) {
     const s = slots[i]!;
-    const w = s.covW;
-    const occSum = s.occW;
-    s.occW = 0;
-    s.covW = 0;
-    s.seenMs = 0;
-    s.knownW = 0;
+    const w = s.knownOccMs;
+    const occSum = s.occMs;
+    s.occMs = 0;
+    s.knownOccMs = 0;
+    s.knownMs = 0;
+    s.capacityMs = 0;
     if (!(w > 0)) continue;
-    const occ = occSum / w;
+    // Exact as the engine: occ/w ≥ n/d ⇔ occ·d ≥ n·w (products below 2^53 here).
     let next = s.price;
-    if (occ >= STEP.upper) next += STEP.stepMinor;
-    else if (occ < STEP.lower) next -= STEP.stepMinor;
+    if (occSum * STEP.upper[1] >= STEP.upper[0] * w) next += STEP.stepMinor;
+    else if (occSum * STEP.lower[1] < STEP.lower[0] * w) next -= STEP.stepMinor;
     next = Math.max(STEP.loMinor, Math.min(STEP.hiMinor, next));
     if (next !== s.price) {
       s.price = next;
@@ -333,14 +334,15 @@ export const pricingControllerSuite: SuiteDefinition = {
     const inputs = periodInputs(slots, BENCH_SEED);
     const a = createControllerArrays(slots, 1);
     const P = CONTROLLER_PARAM;
-    a.params[P.lower] = STEP.lower;
-    a.params[P.upper] = STEP.upper;
+    const R = CONTROLLER_RATIO;
+    a.ratios.set(STEP.lower, R.lower);
+    a.ratios.set(STEP.upper, R.upper);
+    a.ratios.set([-1, 1], R.lower2);
+    a.ratios.set([2, 1], R.upper2);
+    a.ratios.set([0, 1], R.minCoverage);
     a.params[P.step] = STEP.stepMinor;
-    a.params[P.lower2] = -1;
-    a.params[P.upper2] = 2;
     a.params[P.step2] = 0;
     a.params[P.minIntervalMs] = 0;
-    a.params[P.minCoverage] = 0;
     a.params[P.roundStep] = STEP.roundStep;
     a.params[P.type] = 0;
     a.lo.fill(STEP.loMinor);
@@ -354,15 +356,15 @@ export const pricingControllerSuite: SuiteDefinition = {
     };
     const objects: SlotObject[] = [];
     for (let i = 0; i < slots; i++)
-      objects.push({ occW: 0, covW: 0, seenMs: 0, knownW: 0, price: 0, lastChangeMs: 0 });
+      objects.push({ occMs: 0, knownOccMs: 0, knownMs: 0, capacityMs: 0, price: 0, lastChangeMs: 0 });
     const changed: number[] = [];
     const runObjects = () => {
       for (let i = 0; i < slots; i++) {
         const o = objects[i]!;
-        o.occW = inputs.occW[i]!;
-        o.covW = inputs.covW[i]!;
-        o.seenMs = inputs.seenMs[i]!;
-        o.knownW = inputs.knownW[i]!;
+        o.occMs = inputs.occMs[i]!;
+        o.knownOccMs = inputs.knownOccMs[i]!;
+        o.knownMs = inputs.knownMs[i]!;
+        o.capacityMs = inputs.capacityMs[i]!;
         o.price = inputs.price[i]!;
         o.lastChangeMs = Number.NEGATIVE_INFINITY;
       }
@@ -394,7 +396,7 @@ export const pricingControllerSuite: SuiteDefinition = {
       name: "pricing-controller",
       workload: {
         description:
-          "Seeded per-slot occupancy/coverage sums of one 3 h period; SFpark-style step rule in IDR",
+          "Seeded per-slot occupied/known bay-ms sums of one 3 h period; SFpark-style step rule in IDR",
         seed: BENCH_SEED,
         sizes: { zones: slots / 2, classes: 2, slots },
       },

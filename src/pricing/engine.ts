@@ -13,23 +13,25 @@ import {
   controllerPass,
   createControllerArrays,
   FLAG,
-  P_DEAD_BAND,
   P_INTEGRAL_LIMIT,
   P_KI,
   P_KP,
-  P_LOWER,
-  P_LOWER2,
   P_MAX_CHANGE,
-  P_MIN_COVERAGE,
   P_MIN_INTERVAL_MS,
   P_ROUND_STEP,
   P_STEP,
   P_STEP2,
-  P_TARGET,
   P_TYPE,
-  P_UPPER,
-  P_UPPER2,
   PARAM_STRIDE,
+  R_DEAD_HIGH,
+  R_DEAD_LOW,
+  R_LOWER,
+  R_LOWER2,
+  R_MIN_COVERAGE,
+  R_TARGET,
+  R_UPPER,
+  R_UPPER2,
+  RATIO_STRIDE,
   RULE,
 } from "./controller.js";
 import { boundedSuffix, piRule, ratio4, stepRule, type TariffDecision } from "./decision.js";
@@ -125,6 +127,8 @@ export interface PricingEngineStats {
   recordsUsed: number;
   /** Records for zones or classes the city does not know. */
   recordsUnknown: number;
+  /** Records with figures that are not finite, or negative (ignored). */
+  recordsInvalid: number;
   /** Records for periods already decided (out of order). */
   recordsLate: number;
   /** Decisions dropped from memory by decisionLogMax. */
@@ -170,6 +174,7 @@ export class PricingEngine {
     batches: 0,
     recordsUsed: 0,
     recordsUnknown: 0,
+    recordsInvalid: 0,
     recordsLate: 0,
     decisionsDropped: 0,
   };
@@ -253,21 +258,24 @@ export class PricingEngine {
     for (const c of this.controllers) {
       const p = c.index * PARAM_STRIDE;
       a.params[p + P_TYPE] = c.type === "pi" ? 1 : 0;
-      a.params[p + P_LOWER] = c.lower;
-      a.params[p + P_UPPER] = c.upper;
       a.params[p + P_STEP] = c.stepMinor;
-      a.params[p + P_LOWER2] = c.lower2;
-      a.params[p + P_UPPER2] = c.upper2;
       a.params[p + P_STEP2] = c.step2Minor;
-      a.params[p + P_TARGET] = c.target;
       a.params[p + P_KP] = c.kp;
       a.params[p + P_KI] = c.ki;
       a.params[p + P_INTEGRAL_LIMIT] = c.integralLimit;
       a.params[p + P_MAX_CHANGE] = c.maxChangeMinor;
-      a.params[p + P_DEAD_BAND] = c.deadBand;
       a.params[p + P_MIN_INTERVAL_MS] = c.minIntervalMs;
-      a.params[p + P_MIN_COVERAGE] = c.minCoverage;
       a.params[p + P_ROUND_STEP] = step;
+      const q = c.index * RATIO_STRIDE;
+      const th = c.thresholds;
+      a.ratios.set(th.lower, q + R_LOWER);
+      a.ratios.set(th.upper, q + R_UPPER);
+      a.ratios.set(th.lower2, q + R_LOWER2);
+      a.ratios.set(th.upper2, q + R_UPPER2);
+      a.ratios.set(th.target, q + R_TARGET);
+      a.ratios.set(th.deadLow, q + R_DEAD_LOW);
+      a.ratios.set(th.deadHigh, q + R_DEAD_HIGH);
+      a.ratios.set(th.minCoverage, q + R_MIN_COVERAGE);
     }
     const reported = new Set<string>();
     for (let i = 0; i < n; i++) {
@@ -362,13 +370,14 @@ export class PricingEngine {
       if (cols !== undefined) {
         // Typed columns (engine batches): no per-row objects or id lookups.
         for (let row = 0; row < cols.length; row++) {
-          const occ = cols.occupancy[row]!;
           this.addRow(
             ctx,
             cols.zone[row]!,
             cols.vehicle[row]!,
-            Number.isNaN(occ) ? null : occ,
-            cols.coverage[row]!,
+            !Number.isNaN(cols.occupancy[row]!),
+            cols.occupiedBayMs[row]!,
+            cols.knownBayMs[row]!,
+            cols.capacity[row]!,
           );
         }
       } else {
@@ -379,7 +388,12 @@ export class PricingEngine {
             this.stats.recordsUnknown++;
             continue;
           }
-          this.addRow(ctx, z, code, rec.occupancy, rec.coverage);
+          // Records carry ratios: bay-ms are recovered from the catalogue capacity (exact for the
+          // occupancy engine's own records, whose ratios are quotients of these integers).
+          const cap = this.city.capacity[z * VEHICLE_CODES + code]!;
+          const knownMs = Math.round(rec.coverage * cap * len);
+          const occMs = rec.occupancy === null ? 0 : Math.round(rec.occupancy * knownMs);
+          this.addRow(ctx, z, code, rec.occupancy !== null, occMs, knownMs, cap);
         }
       }
     }
@@ -395,11 +409,30 @@ export class PricingEngine {
     return out;
   }
 
-  /** Adds one window row (zone index, vehicle code) to its slot's open period. */
-  private addRow(ctx: RowContext, z: number, code: number, occupancy: number | null, cov: number): void {
+  /**
+   * Adds one window row (zone index, vehicle code; occupied and known bay-ms, capacity) to its slot's
+   * open period. Bay-ms are integers; anything else is rounded to the nearest one.
+   */
+  private addRow(
+    ctx: RowContext,
+    z: number,
+    code: number,
+    hasOccupancy: boolean,
+    occupiedBayMs: number,
+    knownBayMs: number,
+    capacity: number,
+  ): void {
     const table = this.table;
     if (!(z < this.city.zoneCount) || !(code < VEHICLE_CODES)) {
       this.stats.recordsUnknown++;
+      return;
+    }
+    if (
+      !(knownBayMs >= 0 && knownBayMs <= Number.MAX_SAFE_INTEGER) ||
+      (hasOccupancy && !(occupiedBayMs >= 0 && occupiedBayMs <= Number.MAX_SAFE_INTEGER)) ||
+      !(capacity >= 0 && capacity <= 0xffffffff)
+    ) {
+      this.stats.recordsInvalid++;
       return;
     }
     const g = table.zoneVehicleGroup[z * VEHICLE_CODES + code]!;
@@ -421,12 +454,12 @@ export class PricingEngine {
       this.openPeriod[c.index] = period;
     }
     this.stats.recordsUsed++;
-    const len = ctx.len;
-    a.seenMs[i]! += len;
-    a.knownW[i]! += cov * len;
-    if (occupancy !== null) {
-      a.occW[i]! += occupancy * cov * len;
-      a.covW[i]! += cov * len;
+    const known = Math.round(knownBayMs);
+    a.capacityMs[i]! += capacity * ctx.len;
+    a.knownMs[i]! += known;
+    if (hasOccupancy) {
+      a.occMs[i]! += Math.round(occupiedBayMs);
+      a.knownOccMs[i]! += known;
     }
   }
 

@@ -15,6 +15,7 @@ export {
 export {
   CONTROLLER_FLAG,
   CONTROLLER_PARAM,
+  CONTROLLER_RATIO,
   CONTROLLER_RULE,
   type ControllerArrays,
   controllerPass,
@@ -52,6 +53,7 @@ export {
 export { CALGARY, LOS_ANGELES, PRESETS, SEATTLE, SFPARK, type StepPreset } from "./presets.js";
 export { PriceBook, priceSlot } from "./pricebook.js";
 export { type Assurance, type Quote, type QuoteLine, type QuoteRequest, quote } from "./quote.js";
+export { compareRatio, decimalRatio, type Ratio } from "./ratio.js";
 export {
   type DetectedStay,
   type PaidSession,

@@ -2,25 +2,34 @@
  * The tariff formula, in one place: how a stay becomes an amount. Used by `quote` (with a recorder
  * for the breakdown) and by the batch billing loop (without), so both give the same amount.
  *
- * A stay [s, e) is walked in units from arrival:
+ * A stay [s, e) is cut into segments: maximal runs of time with one rate in force (band at that
+ * local time, first match in the tariff), one unit multiplier (vehicle × surcharges) and one price,
+ * and — when the tariff has a daily cap — within one local day. Segment boundaries are instants of
+ * the city's calendar and of the price history, never of the stay, which is what makes the amount
+ * monotone at both ends.
  * 1. Stays shorter than the tariff's grace period are free.
- * 2. At each instant t the rate in force is looked up (band at t, first match in the tariff); time
- *    with no rate is free and skipped to the next band boundary.
- * 3. The first priced instant charges the rate's entry fee (`perVisitMinor`) once per visit.
- * 4. A unit starts at t: its tier is the one containing the elapsed time t − s, its price the tier
- *    amount (plus the dynamic delta, see below), times the vehicle multiplier and the surcharges in
- *    force at t, rounded to an integer; the next unit starts one unit length later (a tier without
- *    a unit length covers the rest of the stay).
- * 5. Units are summed per rolling 24 h from arrival and each sum is capped at the daily cap; the
- *    total is capped at the maximum fee and rounded to the policy step (caps are multiples of it).
+ * 2. Time with no rate is free.
+ * 3. Each priced segment is billed as units from its own start: a tier holds the units starting at
+ *    segment time [fromMinutes, next tier's fromMinutes), each costing the tier amount (plus the
+ *    dynamic delta) × the multiplier, rounded to an integer; a tier without a unit length is one
+ *    unit for the rest of the segment. A unit never spans a band boundary, surcharge boundary,
+ *    local midnight (capped tariffs) or price change (integrated): it is cut there.
+ * 4. Time charges are summed per local day and each day's sum is capped at the daily cap.
+ * 5. The visit fee is the largest `perVisitMinor` (× multiplier) of any segment of the stay,
+ *    charged once, outside the daily cap.
+ * 6. The total is capped at the maximum fee and rounded to the policy step (caps are multiples of it).
  *
  * Dynamic prices: a price slot (zone, class, band) may have a price history. The controlled price P
  * replaces the rate's headline price H; every tier moves by the same delta P − H (never below 0).
- * `locked` reads P at arrival, `integrated` at each unit's start. Every step is monotone in the
- * stay's end, so a longer stay never costs less.
+ * `locked` reads P at arrival, `integrated` at each instant (a price change cuts a segment).
+ *
+ * Monotonicity: a longer stay (earlier start or later end) has every segment of the shorter stay
+ * inside one of its own segments with the same rate, multiplier and price, plus more; a segment's
+ * charge grows with its length, day sums, caps, the visit-fee maximum and rounding are monotone.
+ * So the amount never decreases when the stay grows at either end — except, in `locked` mode, when
+ * an earlier arrival locks an earlier (lower) price: price assurance honours the price at arrival.
  */
 import { VEHICLE_CODES } from "../catalog/vehicles.js";
-import { DAY_MS } from "./localtime.js";
 import { roundToStep } from "./money.js";
 import { DAY_CLASSES, STAY_MS_MAX, type TariffTable } from "./table.js";
 
@@ -42,20 +51,23 @@ export interface BillRecorder {
   grace(graceMs: number): void;
   /** No tariff covers this zone and vehicle class. */
   noTariff(): void;
-  /** Entry fee charged at `t`. */
-  entry(t: number, amountMinor: number, rate: number, mult: number): void;
-  /** One unit [from, to) charged `amountMinor` (`priceMinor` before multipliers). */
-  unit(
+  /** The visit fee charged: the largest one in force during the stay, first met in the segment starting at `t`. */
+  visitFee(t: number, amountMinor: number, rate: number, mult: number): void;
+  /**
+   * `count` units of tier `tier` over [from, to), `amountMinor` each (`priceMinor` before multipliers).
+   */
+  units(
     from: number,
     to: number,
+    count: number,
     amountMinor: number,
     rate: number,
     tier: number,
     priceMinor: number,
     mult: number,
   ): void;
-  /** A rolling 24 h period's sum exceeded the daily cap by `excessMinor`. */
-  dailyCap(period: number, excessMinor: number): void;
+  /** The time charges of the local day [from, to) (clipped to the stay) exceeded the daily cap by `excessMinor`. */
+  dailyCap(from: number, to: number, excessMinor: number): void;
   /** The total exceeded the maximum fee by `excessMinor`. */
   maxFee(excessMinor: number): void;
   /** Rounding changed the total by `diffMinor`. */
@@ -99,115 +111,130 @@ export function billOne(
   const cutMs = T.cutMs;
   const cellBase = g * DAY_CLASSES;
   const cap = T.groupDailyCapMinor[g]!;
+  const slotBase = (zone * VEHICLE_CODES + code) * T.nBands;
   // Locate the day and cut holding s.
   let d = T.dayIndex(s);
   let c = 0;
   while (c + 1 < nc && cutMs[d * nc + c + 1]! <= s) c++;
-  let segEnd = c + 1 < nc ? cutMs[d * nc + c + 1]! : dayStartMs[d + 1]!;
+  let cutEnd = c + 1 < nc ? cutMs[d * nc + c + 1]! : dayStartMs[d + 1]!;
 
-  let entryDone = false;
-  let period = 0;
-  let periodSum = 0;
+  // The open segment: a maximal run of time with one rate, multiplier and price (and one local day
+  // when the tariff has a daily cap). Rate −1 is free time.
+  let segRate = -1;
+  let segMult = 0;
+  let segDelta = 0;
+  let segStart = s;
+  let segDay = d;
+  let daySum = 0;
   let total = 0;
+  let visit = 0;
+  let visitT = s;
+  let visitRate = -1;
+  let visitMult = 1;
   let t = s;
-  while (t < e) {
-    while (t >= segEnd) {
-      c++;
-      if (c === nc) {
-        c = 0;
-        d++;
-      }
-      segEnd = c + 1 < nc ? cutMs[d * nc + c + 1]! : dayStartMs[d + 1]!;
-    }
-    const cell = (cellBase + T.dayClassOf[d]!) * nc + c;
-    const r = T.cellRate[cell]!;
-    if (r < 0) {
-      t = segEnd;
-      continue;
-    }
-    const mult = T.cellMult[cell]!;
+  for (;;) {
+    const done = t >= e;
+    let r = -1;
+    let mult = 0;
     let delta = 0;
-    if (P !== null) {
-      const slot = (zone * VEHICLE_CODES + code) * T.nBands + T.rateBand[r]!;
-      let lo = P.histOffset[slot]!;
-      let hi = P.histOffset[slot + 1]! - 1;
-      const at = locked ? s : t;
-      if (hi >= lo && P.histMs[lo]! <= at) {
-        // Last entry with histMs <= at.
-        while (lo < hi) {
-          const mid = (lo + hi + 1) >> 1;
-          if (P.histMs[mid]! <= at) lo = mid;
-          else hi = mid - 1;
+    let end = e;
+    if (!done) {
+      while (t >= cutEnd) {
+        c++;
+        if (c === nc) {
+          c = 0;
+          d++;
         }
-        delta = P.histPriceMinor[lo]! - T.rateHeadlineMinor[r]!;
+        cutEnd = c + 1 < nc ? cutMs[d * nc + c + 1]! : dayStartMs[d + 1]!;
       }
-    }
-    const elapsed = t - s;
-    if (cap >= 0) {
-      const p = Math.floor(elapsed / DAY_MS);
-      if (p !== period) {
-        if (periodSum > cap) {
-          if (rec !== null) rec.dailyCap(period, periodSum - cap);
-          periodSum = cap;
+      if (cutEnd < e) end = cutEnd;
+      const cell = (cellBase + T.dayClassOf[d]!) * nc + c;
+      r = T.cellRate[cell]!;
+      if (r >= 0) {
+        mult = T.cellMult[cell]!;
+        if (P !== null) {
+          const slot = slotBase + T.rateBand[r]!;
+          const first = P.histOffset[slot]!;
+          const last = P.histOffset[slot + 1]! - 1;
+          const at = locked ? s : t;
+          // Last entry with histMs <= at (first − 1 when none).
+          let lo = first - 1;
+          let hi = last;
+          while (lo < hi) {
+            const mid = (lo + hi + 1) >> 1;
+            if (P.histMs[mid]! <= at) lo = mid;
+            else hi = mid - 1;
+          }
+          if (lo >= first) delta = P.histPriceMinor[lo]! - T.rateHeadlineMinor[r]!;
+          // Integrated: a price change ends the piece (a unit never spans one).
+          if (!locked && lo < last && P.histMs[lo + 1]! < end) end = P.histMs[lo + 1]!;
         }
-        total += periodSum;
-        periodSum = 0;
-        period = p;
       }
     }
-    const n = T.rateTierCount[r]!;
-    if (!entryDone) {
-      entryDone = true;
-      let pv = T.ratePerVisitMinor[r]!;
-      if (n === 0) pv = Math.max(pv + delta, 0);
-      if (pv > 0) {
-        const a = Math.round(pv * mult);
-        periodSum += a;
-        if (rec !== null) rec.entry(t, a, r, mult);
-      }
-    }
-    if (n === 0) {
-      t = segEnd;
-      continue;
-    }
-    const k0 = T.rateTierStart[r]!;
-    const kEnd = k0 + n;
-    let k = kEnd - 1;
-    while (k > k0 && T.tierFromMs[k]! > elapsed) k--;
-    if (rec === null && segEnd >= e && (locked || P === null) && (cap < 0 || e - s <= DAY_MS)) {
-      // Fast path: the rest of the stay lies in this segment (one rate, one multiplier, one price,
-      // one cap period), so count the units of each tier instead of walking them. Same result.
-      const dur = e - s;
-      let el = elapsed;
-      while (el < dur) {
-        while (k + 1 < kEnd && T.tierFromMs[k + 1]! <= el) k++;
-        const amt = Math.max(T.tierAmountMinor[k]! + delta, 0);
-        const a = Math.round(amt * mult);
-        const u = T.tierUnitMs[k]!;
-        if (u === 0) {
-          periodSum += a;
-          break;
+    if (done || r !== segRate || mult !== segMult || delta !== segDelta || (cap >= 0 && d !== segDay)) {
+      if (segRate >= 0) {
+        // Charge the segment [segStart, t) as units from its own start.
+        const len = t - segStart;
+        const n = T.rateTierCount[segRate]!;
+        let pv = T.ratePerVisitMinor[segRate]!;
+        // biome-ignore lint/complexity/useMathMinMax: a NaN sum gives 0 (Math.max would give NaN), in both kernels
+        if (n === 0) pv = pv + segDelta > 0 ? pv + segDelta : 0;
+        if (pv > 0) {
+          const a = Math.round(pv * segMult);
+          if (a > visit) {
+            visit = a;
+            visitT = segStart;
+            visitRate = segRate;
+            visitMult = segMult;
+          }
         }
-        const limit = k + 1 < kEnd && T.tierFromMs[k + 1]! < dur ? T.tierFromMs[k + 1]! : dur;
-        const count = Math.ceil((limit - el) / u);
-        periodSum += count * a;
-        el += count * u;
+        const k0 = T.rateTierStart[segRate]!;
+        const kEnd = k0 + n;
+        for (let k = k0; k < kEnd; k++) {
+          const from = T.tierFromMs[k]!;
+          if (!(len > from)) break;
+          const amt0 = T.tierAmountMinor[k]!;
+          // biome-ignore lint/complexity/useMathMinMax: a NaN sum gives 0 (Math.max would give NaN), in both kernels
+          const price = amt0 + segDelta > 0 ? amt0 + segDelta : 0;
+          const a = Math.round(price * segMult);
+          const u = T.tierUnitMs[k]!;
+          let count = 1;
+          let to = len;
+          if (u > 0) {
+            const limit = k + 1 < kEnd && T.tierFromMs[k + 1]! < len ? T.tierFromMs[k + 1]! : len;
+            count = Math.ceil((limit - from) / u);
+            to = limit;
+          }
+          daySum += count * a;
+          if (rec !== null) rec.units(segStart + from, segStart + to, count, a, segRate, k, price, segMult);
+        }
       }
-      break;
+      if (done || (cap >= 0 && d !== segDay)) {
+        if (cap >= 0 && daySum > cap) {
+          if (rec !== null)
+            rec.dailyCap(
+              Math.max(s, dayStartMs[segDay]!),
+              Math.min(e, dayStartMs[segDay + 1]!),
+              daySum - cap,
+            );
+          daySum = cap;
+        }
+        total += daySum;
+        daySum = 0;
+      }
+      if (done) break;
+      segRate = r;
+      segMult = mult;
+      segDelta = delta;
+      segStart = t;
+      segDay = d;
     }
-    const price = Math.max(T.tierAmountMinor[k]! + delta, 0);
-    const a = Math.round(price * mult);
-    const u = T.tierUnitMs[k]!;
-    const next = u > 0 ? t + u : e;
-    periodSum += a;
-    if (rec !== null) rec.unit(t, Math.min(next, e), a, r, k, price, mult);
-    t = next;
+    t = end;
   }
-  if (cap >= 0 && periodSum > cap) {
-    if (rec !== null) rec.dailyCap(period, periodSum - cap);
-    periodSum = cap;
+  if (visit > 0) {
+    total += visit;
+    if (rec !== null) rec.visitFee(visitT, visit, visitRate, visitMult);
   }
-  total += periodSum;
   const maxFee = T.groupMaxFeeMinor[g]!;
   if (maxFee >= 0 && total > maxFee) {
     if (rec !== null) rec.maxFee(total - maxFee);

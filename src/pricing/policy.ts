@@ -11,6 +11,7 @@ import { parseDurationMs } from "./duration.js";
 import { dayNumberOfDate, minuteOfDay } from "./localtime.js";
 import { ceilToStep, floorToStep, type RoundingRule } from "./money.js";
 import { PRESETS } from "./presets.js";
+import { addRatio, decimalRatio, RATIO_DECIMALS_MAX, type Ratio } from "./ratio.js";
 import {
   type BandDocument,
   type ControllerDocument,
@@ -51,11 +52,11 @@ export interface Band {
   readonly path: string;
 }
 
-/** One tier of a rate: units of `unitMs` starting at elapsed `fromMs` cost `amountMinor` each. */
+/** One tier of a rate: units of `unitMs` starting `fromMs` into a segment cost `amountMinor` each (see kernel.ts). */
 export interface Tier {
-  /** Elapsed stay time where the tier starts. */
+  /** Time into a segment where the tier starts. */
   readonly fromMs: number;
-  /** Unit length; 0 = one unit for the rest of the stay. */
+  /** Unit length; 0 = one unit for the rest of the segment. */
   readonly unitMs: number;
   /** Price per started unit, minor units. */
   readonly amountMinor: number;
@@ -67,11 +68,11 @@ export interface Rate {
   readonly band: number;
   /** Human label. */
   readonly label: string;
-  /** Entry fee charged once per visit (at the first priced instant), minor units. */
+  /** Visit fee, minor units: a stay pays the largest visit fee of any rate in force during it, once. */
   readonly perVisitMinor: number;
   /** Units by length of stay; empty for a pure per-visit charge. */
   readonly tiers: readonly Tier[];
-  /** The price a controller moves: the first tier's unit price, or the entry fee when there are no tiers. */
+  /** The price a controller moves: the first tier's unit price, or the visit fee when there are no tiers. */
   readonly headlineMinor: number;
   /** JSON path of the rate. */
   readonly path: string;
@@ -91,7 +92,7 @@ export interface Tariff {
   readonly graceMs: number;
   /** Maximum fee per visit (minor units), or -1 for none. */
   readonly maxFeeMinor: number;
-  /** Maximum per rolling 24 h from arrival (minor units), or -1 for none. */
+  /** Maximum time charges per local day (minor units), or -1 for none. */
   readonly dailyCapMinor: number;
   /** Rates, first match wins at each instant. */
   readonly rates: readonly Rate[];
@@ -181,8 +182,30 @@ export interface Controller {
   readonly maxChangeMinor: number;
   /** PI: |error| at or below this holds the price. */
   readonly deadBand: number;
+  /** The thresholds as exact ratios (the decimals as written), which decisions compare with. */
+  readonly thresholds: ControllerThresholds;
   /** JSON path. */
   readonly path: string;
+}
+
+/** A controller's thresholds as exact ratios (see src/pricing/ratio.ts). */
+export interface ControllerThresholds {
+  /** `lower`. */
+  readonly lower: Ratio;
+  /** `upper`. */
+  readonly upper: Ratio;
+  /** `lower2` (−1 when unused). */
+  readonly lower2: Ratio;
+  /** `upper2` (2 when unused). */
+  readonly upper2: Ratio;
+  /** `target`. */
+  readonly target: Ratio;
+  /** `target − deadBand`. */
+  readonly deadLow: Ratio;
+  /** `target + deadBand`. */
+  readonly deadHigh: Ratio;
+  /** `minCoverage`. */
+  readonly minCoverage: Ratio;
 }
 
 /** A freeze from the policy: prices in the zone set do not move during [fromMs, toMs). */
@@ -590,6 +613,28 @@ function resolveController(
     maxChangeMinor = need("maxChangeMinor", c.maxChangeMinor) ?? 0;
     if (maxChangeMinor === 0) issues.push({ path: `${path}.maxChangeMinor`, message: "must be positive" });
   }
+  const deadBand = c.deadBand ?? 0;
+  const exact = (field: string, x: number): Ratio => {
+    const r = decimalRatio(x);
+    if (r === null)
+      issues.push({
+        path: `${path}.${field}`,
+        message: `must have at most ${RATIO_DECIMALS_MAX} decimal places`,
+      });
+    return r ?? [0, 1];
+  };
+  const targetRatio = exact("target", target);
+  const deadRatio = exact("deadBand", deadBand);
+  const thresholds: ControllerThresholds = {
+    lower: exact("lower", lower),
+    upper: exact("upper", upper),
+    lower2: exact("lower2", lower2),
+    upper2: exact("upper2", upper2),
+    target: targetRatio,
+    deadLow: addRatio(targetRatio, deadRatio, -1) ?? [0, 1],
+    deadHigh: addRatio(targetRatio, deadRatio, 1) ?? [0, 1],
+    minCoverage: exact("minCoverage", c.minCoverage),
+  };
   return {
     id: c.id,
     index,
@@ -614,7 +659,8 @@ function resolveController(
     ki,
     integralLimit: c.integralLimit ?? 10,
     maxChangeMinor,
-    deadBand: c.deadBand ?? 0,
+    deadBand,
+    thresholds,
     path,
   };
 }

@@ -78,7 +78,7 @@ export function parseQuoteTime(v: unknown): number {
  * @throws ParkirConfigError when the zone, vehicle class, times or assurance are invalid.
  * @example
  * quote(table, { zone: "PLU-001", vehicleType: "car", start: "2026-11-30T09:00:00+08:00", end: "2026-11-30T10:30:00+08:00" });
- * // { amount: 4000, currency: "IDR", breakdown: [{ label: "entry fee …", amount: 4000, … }], … }
+ * // { amount: 4000, currency: "IDR", breakdown: [{ label: "visit fee …", amount: 4000, … }], … }
  */
 export function quote(table: TariffTable, req: QuoteRequest, prices: PriceBook | null = null): Quote {
   const issues: Issue[] = [];
@@ -179,13 +179,26 @@ class BreakdownRecorder implements BillRecorder {
   noTariff(): void {
     this.push(this.s, this.e, "free: no tariff applies to this zone and vehicle class", 0);
   }
-  entry(t: number, amountMinor: number, rate: number, mult: number): void {
+  visitFee(t: number, amountMinor: number, rate: number, mult: number): void {
     const m = mult !== 1 ? ` × ${mult}` : "";
-    this.push(t, this.e, `entry fee${m} (${this.rateLabel(rate)})`, amountMinor);
+    // First line: the visit fee is charged once, however long the stay.
+    this.raw.unshift({
+      from: t,
+      to: this.e,
+      label: `visit fee${m} (${this.rateLabel(rate)})`,
+      amount: amountMinor,
+      key: "",
+      count: 0,
+      unitMs: 0,
+      priceMinor: 0,
+      mult: 1,
+      rateLabel: "",
+    });
   }
-  unit(
+  units(
     from: number,
     to: number,
+    count: number,
     amountMinor: number,
     rate: number,
     tier: number,
@@ -197,32 +210,26 @@ class BreakdownRecorder implements BillRecorder {
     const last = this.raw[this.raw.length - 1];
     if (last !== undefined && last.key === key && last.to === from) {
       last.to = to;
-      last.count++;
-      last.amount += amountMinor;
+      last.count += count;
+      last.amount += count * amountMinor;
       return;
     }
     this.raw.push({
       from,
       to,
       label: "",
-      amount: amountMinor,
+      amount: count * amountMinor,
       key,
-      count: 1,
+      count,
       unitMs,
       priceMinor,
       mult,
       rateLabel: this.rateLabel(rate),
     });
   }
-  dailyCap(period: number, excessMinor: number): void {
-    const from = this.s + period * 86_400_000;
+  dailyCap(from: number, to: number, excessMinor: number): void {
     const cap = this.table.groupDailyCapMinor[this.group]!;
-    this.push(
-      from,
-      Math.min(this.e, from + 86_400_000),
-      `daily cap ${this.money(cap)} per 24 h from arrival`,
-      -excessMinor,
-    );
+    this.push(from, to, `daily cap ${this.money(cap)} per local day`, -excessMinor);
   }
   maxFee(excessMinor: number): void {
     const cap = this.table.groupMaxFeeMinor[this.group]!;

@@ -8,9 +8,11 @@
  *    agree (a payment without a class agrees with any stay).
  * 2. A payment is a candidate for a stay when it overlaps the stay widened by `toleranceMs` on
  *    both sides ([start − tol, end + tol)); an instantaneous payment must fall inside that span.
- * 3. Stays are taken in order of (start, end, class, input index); each takes the unmatched
- *    candidate with the largest overlap with the stay itself, ties broken by earlier payment start,
- *    then session id, then input index. A payment pays for at most one stay.
+ * 3. As many stays as possible are paired (a maximum bipartite matching, `maximumMatching`), a
+ *    payment paying for at most one stay. Which maximum: stays in order of (start, end, class, input
+ *    index) first take the free candidate with the largest overlap with the stay itself (ties:
+ *    earlier payment start, then session id, then input index), and Hopcroft–Karp then adds the
+ *    pairs this greedy pass missed by re-pairing along augmenting paths.
  * Expected revenue is the `locked` quote of every stay under the table's policy; leakage is the
  * expected amount of unpaid stays plus any shortfall of matched payments below their stay's amount.
  */
@@ -185,17 +187,16 @@ export function reconcile(
       a.collected += q.amountMinor;
       maxDur = Math.max(maxDur, q.endMs - q.startMs);
     }
-    const used = new Uint8Array(ps.length);
     const pStart = Float64Array.from(ps, (i) => payments[i]!.startMs);
-    for (const k of ss) {
+    // Candidates of each stay (CSR), in preference order: largest overlap, then payment order.
+    const adjStart = new Int32Array(ss.length + 1);
+    const adj: number[] = [];
+    const score: number[] = [];
+    ss.forEach((k, u) => {
       const s0 = starts[k]!;
       const e0 = ends[k]!;
-      a.stays++;
-      a.expected += expected[k]!;
-      let best = -1;
-      let bestScore = Number.NEGATIVE_INFINITY;
+      const from = adj.length;
       for (let j = lowerBound(pStart, s0 - tol - maxDur); j < ps.length && pStart[j]! <= e0 + tol; j++) {
-        if (used[j] === 1) continue;
         const q = payments[ps[j]!]!;
         const qc = payCode[ps[j]!]!;
         if (qc !== 0 && qc !== sCode[k]) continue;
@@ -204,22 +205,30 @@ export function reconcile(
             ? q.startMs >= s0 - tol && q.startMs <= e0 + tol
             : q.startMs < e0 + tol && q.endMs > s0 - tol;
         if (!inside) continue;
-        const score = Math.min(e0, q.endMs) - Math.max(s0, q.startMs);
-        if (score > bestScore) {
-          // Candidates come in (start, end, session, index) order, so the first of equal scores wins ties.
-          bestScore = score;
-          best = j;
-        }
+        adj.push(j);
+        score.push(Math.min(e0, q.endMs) - Math.max(s0, q.startMs));
       }
-      if (best < 0) a.leakage += expected[k]!;
+      // Stable sort of this stay's candidates by overlap, largest first (payment order breaks ties).
+      const order = adj.slice(from).map((j, x) => [j, score[from + x]!] as const);
+      order.sort((x, y) => y[1] - x[1] || x[0] - y[0]);
+      order.forEach(([j], x) => {
+        adj[from + x] = j;
+      });
+      adjStart[u + 1] = adj.length;
+    });
+    const matchOf = maximumMatching(ss.length, ps.length, adjStart, Int32Array.from(adj));
+    ss.forEach((k, u) => {
+      a.stays++;
+      a.expected += expected[k]!;
+      const j = matchOf[u]!;
+      if (j < 0) a.leakage += expected[k]!;
       else {
-        used[best] = 1;
         a.paidStays++;
         a.matchedPayments++;
-        const paid = payments[ps[best]!]!.amountMinor;
+        const paid = payments[ps[j]!]!.amountMinor;
         if (paid < expected[k]!) a.leakage += expected[k]! - paid;
       }
-    }
+    });
   }
 
   const zones: ZoneReconciliation[] = [];
@@ -252,6 +261,92 @@ function row(zone: string, a: Acc): ZoneReconciliation {
     collectedMinor: a.collected,
     leakageMinor: a.leakage,
   };
+}
+
+/**
+ * A maximum matching of a bipartite graph (left vertices 0…nLeft−1 with candidates
+ * `adj[adjStart[u] … adjStart[u + 1] − 1]` among right vertices 0…nRight−1): the right vertex of
+ * each left one, or −1. Deterministic: it starts from the greedy pairing (left vertices in order,
+ * each taking its first free candidate) and then augments it with Hopcroft–Karp (BFS layers, then
+ * iterative DFS along candidates in order), so the greedy preference survives wherever it does not
+ * cost a pair. O(E·√V) time and O(V) extra memory for E candidate pairs and V vertices; no recursion.
+ */
+export function maximumMatching(
+  nLeft: number,
+  nRight: number,
+  adjStart: Int32Array,
+  adj: Int32Array,
+): Int32Array {
+  const matchL = new Int32Array(nLeft).fill(-1);
+  const matchR = new Int32Array(nRight).fill(-1);
+  for (let u = 0; u < nLeft; u++) {
+    for (let x = adjStart[u]!; x < adjStart[u + 1]!; x++) {
+      const v = adj[x]!;
+      if (matchR[v]! < 0) {
+        matchR[v] = u;
+        matchL[u] = v;
+        break;
+      }
+    }
+  }
+  const INF = 0x7fffffff;
+  const dist = new Int32Array(nLeft);
+  const queue = new Int32Array(nLeft);
+  const it = new Int32Array(nLeft);
+  const stack = new Int32Array(nLeft);
+  for (;;) {
+    // BFS from every free left vertex over alternating paths.
+    let head = 0;
+    let tail = 0;
+    for (let u = 0; u < nLeft; u++) {
+      if (matchL[u]! < 0) {
+        dist[u] = 0;
+        queue[tail++] = u;
+      } else dist[u] = INF;
+    }
+    let found = false;
+    while (head < tail) {
+      const u = queue[head++]!;
+      for (let x = adjStart[u]!; x < adjStart[u + 1]!; x++) {
+        const w = matchR[adj[x]!]!;
+        if (w < 0) found = true;
+        else if (dist[w] === INF) {
+          dist[w] = dist[u]! + 1;
+          queue[tail++] = w;
+        }
+      }
+    }
+    if (!found) return matchL;
+    // DFS along the layers from each free left vertex; augment at a free right vertex.
+    for (let u = 0; u < nLeft; u++) it[u] = adjStart[u]!;
+    for (let root = 0; root < nLeft; root++) {
+      if (matchL[root]! >= 0) continue;
+      let top = 0;
+      stack[0] = root;
+      while (top >= 0) {
+        const u = stack[top]!;
+        if (it[u]! >= adjStart[u + 1]!) {
+          dist[u] = INF; // dead end for this phase
+          top--;
+          continue;
+        }
+        const v = adj[it[u]!]!;
+        it[u]!++;
+        const w = matchR[v]!;
+        if (w < 0) {
+          // Flip the path: each vertex on the stack takes the candidate it descended through.
+          for (let i = top; i >= 0; i--) {
+            const uu = stack[i]!;
+            const vv = adj[it[uu]! - 1]!;
+            matchR[vv] = uu;
+            matchL[uu] = vv;
+          }
+          break;
+        }
+        if (dist[w] === dist[u]! + 1) stack[++top] = w;
+      }
+    }
+  }
 }
 
 function lowerBound(a: Float64Array, x: number): number {

@@ -28,7 +28,27 @@ const localDate = z
   .string()
   .refine((s) => !Number.isNaN(dayNumberOfDate(s)), "must be a local date YYYY-MM-DD");
 const duration = z.string().regex(DURATION_PATTERN, 'must be a duration such as "15m", "1h" or "28d"');
-const occupancy = z.number().min(0).max(1);
+/** "0.85" or "85%" as the decimal number it denotes (the percent sign moves the point two places, in text). */
+function decimalText(s: string): number {
+  if (!s.endsWith("%")) return Number(s);
+  const [int, frac = ""] = s.slice(0, -1).split(".");
+  const digits = `${int}${frac}`.padStart(int!.length + 2, "0");
+  const point = digits.length - frac.length - 2;
+  return Number(`${digits.slice(0, point)}.${digits.slice(point)}`);
+}
+/** A share in [0, 1]: a number, a decimal string ("0.85") or a percentage ("85%", "87.5%"). */
+const occupancy = z
+  .union([
+    z.number(),
+    z
+      .string()
+      .regex(
+        /^(\d{1,3}(\.\d{1,10})?%|\d(\.\d{1,12})?)$/,
+        'must be a number, a decimal such as "0.85" or a percentage such as "85%"',
+      )
+      .transform(decimalText),
+  ])
+  .pipe(z.number().min(0).max(1));
 const instant = z.union([
   z.number().int().min(0),
   z
@@ -200,7 +220,7 @@ const controller = z
     ki: z.number().min(0).max(1e9).optional(),
     integralLimit: z.number().positive().max(1e9).optional(),
     maxChangeMinor: money.optional(),
-    deadBand: z.number().min(0).max(1).optional(),
+    deadBand: occupancy.optional(),
     note: z.string().max(2000).optional(),
   })
   .strict();

@@ -9,11 +9,11 @@
  * - Local time is cut into `nCuts` pieces per day at `cutMinute[c]` (0 first); a day has a class
  *   `dayClass = weekday + 7·holiday + 14·eventDay` (0…27).
  * - `cellRate[(g * 28 + dayClass) * nCuts + c]` → rate r in force, or -1 (free time);
- *   `cellMult[same]` → vehicle multiplier × surcharge multipliers for units starting there.
+ *   `cellMult[same]` → vehicle multiplier × surcharge multipliers in force there.
  * - Rate r: `rateBand[r]` (band index), `ratePerVisitMinor[r]`, `rateHeadlineMinor[r]`, its tiers
  *   `rateTierStart[r] … + rateTierCount[r]`.
- * - Tier k: `tierFromMs[k]` (elapsed stay time where it starts), `tierUnitMs[k]` (0 = one unit for
- *   the rest of the stay), `tierAmountMinor[k]`.
+ * - Tier k: `tierFromMs[k]` (segment time where it starts), `tierUnitMs[k]` (0 = one unit for
+ *   the rest of the segment), `tierAmountMinor[k]`.
  * - Timeline (grown on demand, local days `firstDay … firstDay + nDays - 1`): `dayStartMs[i]`
  *   (nDays + 1 entries), `dayClassOf[i]`, `cutMs[i * nCuts + c]` (instant of each cut that day).
  * - Dynamic prices (optional, see PriceBook.flatten): price slot
@@ -81,7 +81,7 @@ export class TariffTable {
   readonly groupGraceMs: Float64Array;
   /** Maximum fee per group, -1 for none. */
   readonly groupMaxFeeMinor: Float64Array;
-  /** Rolling-24 h cap per group, -1 for none. */
+  /** Daily cap (per local day) per group, -1 for none. */
   readonly groupDailyCapMinor: Float64Array;
   /** Rate in force per group × day class × cut, or -1. */
   readonly cellRate: Int32Array;
@@ -99,7 +99,7 @@ export class TariffTable {
   readonly rateTierCount: Int32Array;
   /** Tariff of each rate. */
   readonly rateTariff: Int32Array;
-  /** Tier start, elapsed ms. */
+  /** Tier start, ms from the start of a segment (see kernel.ts). */
   readonly tierFromMs: Float64Array;
   /** Tier unit length, ms (0 = rest of stay). */
   readonly tierUnitMs: Float64Array;

@@ -12,7 +12,9 @@ export {
   JS_OCCUPANCY_KERNEL,
   type OccupancyKernel,
   occupancyKernel,
+  type ShardFilter,
   WasmOccupancyKernel,
+  type WasmOccupancyOptions,
 } from "./occupancy.js";
 export { wasmPath, workerPath } from "./paths.js";
 export {
@@ -23,6 +25,7 @@ export {
   type KernelPoolStats,
   type PoolOptions,
   type RunTaskOptions,
+  type WorkerPool,
 } from "./pool.js";
 export type { OpName, OpTable } from "./protocol.js";
 export { ShardedOccupancyEngine, type ShardedOccupancyOptions } from "./sharded.js";

@@ -25,7 +25,7 @@ export interface OccupancyKernel {
   /** Memory to create the engine state in (the wasm kernel's shared memory); undefined: plain memory. */
   readonly memory?: StateMemory;
   /** The shard whose bay and zone events this kernel applies (worker shards only); undefined: all of them. */
-  readonly shard?: ShardFilter;
+  readonly shard?: ShardFilter | undefined;
   /**
    * Prepares an engine state for this kernel (the wasm kernel moves its arrays into shared memory) and
    * returns the kernel. Call right after creating the state, before anything keeps references to its arrays.

@@ -38,12 +38,27 @@ const MAX_QUEUE_DEFAULT = 16;
 const WAITING_MAX_FACTOR = 4;
 
 /**
+ * What parkir uses of a worker pool. A piscina `Piscina` satisfies it; parkir's declarations name this
+ * interface rather than piscina's class, so a consumer's type check never depends on piscina's own.
+ */
+export interface WorkerPool {
+  /** Worker threads at most. */
+  readonly maxThreads: number;
+  /** The pool's resolved options; parkir reads the queue bound. */
+  readonly options: { readonly maxQueue: number };
+  /** Runs a task on a worker loaded from `filename`. */
+  run(task: unknown, options: { filename: string }): Promise<unknown>;
+  /** Stops every worker. */
+  destroy(): Promise<void>;
+}
+
+/**
  * A piscina pool for parkir's kernel worker with gateway-friendly defaults.
  *
  * @example
  * const pool = createPool({ threads: 2 });
  */
-export function createPool(options: PoolOptions = {}): Piscina {
+export function createPool(options: PoolOptions = {}): WorkerPool {
   const threads = options.threads ?? defaultThreads();
   if (!(Number.isInteger(threads) && threads >= 1 && threads <= 64))
     throw new RangeError(`threads must be an integer in 1..64, got ${threads}`);
@@ -65,7 +80,7 @@ export interface KernelPoolOptions extends PoolOptions {
    * Use this pool instead of creating one (it may serve other work too; tasks name parkir's worker
    * file per run). KernelPool.close() then leaves it running. Default: a pool from createPool(options).
    */
-  readonly pool?: Piscina;
+  readonly pool?: WorkerPool;
   /** Extra attempts of a task whose worker died. Default 1. Tasks that throw are never retried. */
   readonly retries?: number;
 }
@@ -95,8 +110,8 @@ export interface RunTaskOptions {
  * await kp.close();
  */
 export class KernelPool {
-  /** The piscina pool. */
-  readonly pool: Piscina;
+  /** The worker pool. */
+  readonly pool: WorkerPool;
   /** Counters. */
   readonly stats: KernelPoolStats = { completed: 0, retried: 0, failed: 0 };
   /** Most tasks posted and not yet settled (threads + maxQueue). */

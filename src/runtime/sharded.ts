@@ -14,7 +14,6 @@
  * again, every shard is rebuilt without that batch, and ingest rejects with ParkirWorkerError: the state is as
  * if the batch never arrived.
  */
-import type { Piscina } from "piscina";
 import { type Observable, Subject } from "rxjs";
 import type { City, CityDocument } from "../catalog/index.js";
 import { ParkirClockError, ParkirError, ParkirWireError, type WireErrorReason } from "../errors/index.js";
@@ -40,7 +39,7 @@ import { assertClockState } from "../occupancy/skew.js";
 import { mergeCheckpoints, splitCheckpoint } from "./checkpoints.js";
 import { ParkirRuntimeError } from "./errors.js";
 import { SharedArena } from "./memory.js";
-import { KernelPool } from "./pool.js";
+import { KernelPool, type WorkerPool } from "./pool.js";
 import type { ShardCommand, ShardEngineOptions, ShardGroup, ShardReply } from "./shard-worker.js";
 import { carriesWindow, planShards, type ShardPlan } from "./shards.js";
 
@@ -58,7 +57,7 @@ export interface ShardedOccupancyOptions extends Omit<OccupancyOptions, "kernel"
    * The caller's own pools, one per shard, each with exactly one thread (a shard's state lives in its
    * worker, so its tasks must always reach that worker). Default: pools created here (idleTimeout 10 min).
    */
-  readonly pools?: readonly Piscina[];
+  readonly pools?: readonly WorkerPool[];
   /**
    * Calls (ingest, advanceTo, …) waiting behind the one being processed; one more is refused with
    * ParkirRuntimeError("queue-full"). Default 8. Each waiting ingest holds its batch bytes.

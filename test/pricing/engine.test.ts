@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { VEHICLE_TYPES, type VehicleType, vehicleCode } from "../../src/catalog/index.js";
+import { VEHICLE_CODES, VEHICLE_TYPES, type VehicleType, vehicleCode } from "../../src/catalog/index.js";
 import type { WindowBatch, WindowColumns, WindowRecord } from "../../src/occupancy/types.js";
 import {
   controllerPass,
@@ -10,6 +10,7 @@ import {
   CONTROLLER_PARAM as P,
   PricingEngine,
   priceSlot,
+  CONTROLLER_RATIO as R,
   type TariffDecision,
 } from "../../src/pricing/index.js";
 import { basePolicy, issuesOf, pricingCity } from "./fixtures.js";
@@ -122,9 +123,10 @@ describe("step controller", () => {
     );
     // Quotes see the new price from 09:00 (integrated) or at arrival (locked).
     const req = { zone: "A1", vehicleType: "car", startMs: at("08:30"), endMs: at("10:30") };
-    // Units start at 08:30 (price 3,000) and 09:30 (3,500 from 09:00).
+    // Locked: units at 08:30 and 09:30 at 3,000. Integrated: the price change at 09:00 ends a unit (a unit never
+    // spans a price change), so 08:30–09:00 at 3,000 and 09:00–10:30 as two units at 3,500.
     expect(engine.quote({ ...req, assurance: "locked" }).amount).toBe(2 * 3000);
-    expect(engine.quote({ ...req, assurance: "integrated" }).amount).toBe(3000 + 3500);
+    expect(engine.quote({ ...req, assurance: "integrated" }).amount).toBe(3000 + 2 * 3500);
   });
 
   test("the period mean is weighted by coverage (known bay time)", () => {
@@ -282,7 +284,8 @@ describe("freezes and overrides", () => {
     expect(seen).toEqual([ds, [o]]);
     const req = { zone: "A2", vehicleType: "car", startMs: at("09:00"), endMs: at("11:00") };
     expect(engine.quote({ ...req, assurance: "locked" }).amount).toBe(6000);
-    expect(engine.quote({ ...req, assurance: "integrated" }).amount).toBe(3000 + 4500);
+    // Integrated: 09:00–09:30 one unit at 3,000, 09:30–11:00 two units at 4,500.
+    expect(engine.quote({ ...req, assurance: "integrated" }).amount).toBe(3000 + 2 * 4500);
     // The controller waits minInterval after an override; history is append-only.
     expect(
       issuesOf(() => engine.override({ ...o, priceMinor: 4000, effectiveMs: at("09:00"), reason: "x" })).map(
@@ -360,28 +363,32 @@ describe("engine properties", () => {
     every: fc.constantFrom("5m", "15m", "1h"),
   });
 
-  function run(r: fc.RecordValue<typeof arbRun> extends infer T ? T : never) {
-    const controller =
-      r.type === "step"
-        ? { every: r.every, minInterval: r.minInterval, vehicleTypes: ["car", "motorcycle"] }
-        : {
-            type: "pi",
-            target: 0.75,
-            kp: 20000,
-            ki: 5000,
-            maxChangeMinor: 1500,
-            deadBand: 0.02,
-            lower: undefined,
-            upper: undefined,
-            stepMinor: undefined,
-            upper2: undefined,
-            step2Minor: undefined,
-            every: r.every,
-            minInterval: r.minInterval,
-            vehicleTypes: ["car", "motorcycle"],
-            zones: {},
-          };
-    const engine = new PricingEngine(pricingCity(), policy(controller));
+  type Run = fc.RecordValue<typeof arbRun> extends infer T ? T : never;
+  /** The run's controller: its type, `every` and `minInterval`, for cars and motorcycles. */
+  function controllerOf(r: Pick<Run, "type" | "every" | "minInterval">): Record<string, unknown> {
+    return r.type === "step"
+      ? { every: r.every, minInterval: r.minInterval, vehicleTypes: ["car", "motorcycle"] }
+      : {
+          type: "pi",
+          target: 0.75,
+          kp: 20000,
+          ki: 5000,
+          maxChangeMinor: 1500,
+          deadBand: 0.02,
+          lower: undefined,
+          upper: undefined,
+          stepMinor: undefined,
+          upper2: undefined,
+          step2Minor: undefined,
+          every: r.every,
+          minInterval: r.minInterval,
+          vehicleTypes: ["car", "motorcycle"],
+          zones: {},
+        };
+  }
+
+  function run(r: Run) {
+    const engine = new PricingEngine(pricingCity(), policy(controllerOf(r)));
     const lines: string[] = [];
     r.windows.forEach((w, i) => {
       for (const d of engine.onWindows(batch(DAY0 + (r.startSlot + i) * W, w))) lines.push(decisionLine(d));
@@ -414,34 +421,83 @@ describe("engine properties", () => {
     );
   });
 
-  test("typed window columns give the same decisions as records", () => {
+  /** Windows as the occupancy engine makes them: integer bay-ms, and records whose ratios are their quotients. */
+  const intRows = fc.array(
+    fc.record({
+      zone: fc.constantFrom(0, 1, 2),
+      code: fc.constantFrom(vehicleCode("car"), vehicleCode("motorcycle")),
+      known: fc.oneof(fc.double({ min: 0, max: 1, noNaN: true }), fc.constantFrom(0, 0.5, 5 / 9, 1)),
+      occupied: fc.oneof(fc.double({ min: 0, max: 1, noNaN: true }), fc.constantFrom(0, 0.6, 0.8, 0.85, 1)),
+      withOccupancy: fc.boolean(),
+    }),
+    { maxLength: 4 },
+  );
+  const arbIntRun = fc.record({
+    windows: fc.array(intRows, { minLength: 1, maxLength: 120 }),
+    startSlot: fc.integer({ min: 0, max: 24 * 12 }),
+    type: fc.constantFrom("step", "pi"),
+    minInterval: fc.constantFrom("5m", "1h", "2h", "1d"),
+    every: fc.constantFrom("5m", "15m", "1h"),
+  });
+
+  test("typed window columns give the same decisions as records, for every controller type, every and minInterval", () => {
     fc.assert(
-      fc.property(arbRun, (r) => {
+      fc.property(arbIntRun, (r) => {
         const city = pricingCity();
-        const a = new PricingEngine(city, policy({ vehicleTypes: ["car", "motorcycle"] }));
-        const b = new PricingEngine(city, policy({ vehicleTypes: ["car", "motorcycle"] }));
+        const a = new PricingEngine(city, policy(controllerOf(r)));
+        const b = new PricingEngine(city, policy(controllerOf(r)));
         r.windows.forEach((w, i) => {
-          const x = batch(DAY0 + (r.startSlot + i) * W, w);
-          const columns: WindowColumns = {
-            length: w.length,
-            zone: Uint32Array.from(x.records, (rec) => city.zoneIndex(rec.zone)),
-            vehicle: Uint8Array.from(x.records, (rec) => VEHICLE_TYPES.indexOf(rec.vehicleType)),
-            occupancy: Float64Array.from(x.records, (rec) => rec.occupancy ?? Number.NaN),
-            coverage: Float64Array.from(x.records, (rec) => rec.coverage),
+          const start = DAY0 + (r.startSlot + i) * W;
+          // One row per zone and class, as the occupancy engine emits them.
+          const seen = new Set<number>();
+          const rows = w
+            .filter((x) => !seen.has(x.zone * 8 + x.code) && seen.add(x.zone * 8 + x.code))
+            .sort((x, y) => x.zone - y.zone || x.code - y.code)
+            .map((x) => {
+              const cap = city.capacity[x.zone * VEHICLE_CODES + x.code]!;
+              const knownMs = Math.round(x.known * cap * W);
+              const occMs = Math.round(x.occupied * knownMs);
+              return { ...x, cap, knownMs, occMs, has: x.withOccupancy && knownMs > 0 };
+            });
+          const records: WindowRecord[] = rows.map((x) => ({
+            type: "occupancy",
+            zone: city.zones[x.zone]!.id,
+            vehicleType: VEHICLE_TYPES[x.code]!,
+            windowStart: start,
+            windowEnd: start + W,
+            occupancy: x.has ? x.occMs / x.knownMs : null,
+            coverage: x.knownMs / (x.cap * W),
+            arrivals: 0,
+            departures: 0,
+            peakOccupied: 0,
+            meanDwellMs: null,
+            detection: "singleSpaceDetection",
+            confidence: 1,
+          }));
+          const columns = {
+            length: rows.length,
+            zone: Uint32Array.from(rows, (x) => x.zone),
+            vehicle: Uint8Array.from(rows, (x) => x.code),
+            occupancy: Float64Array.from(rows, (x) => (x.has ? x.occMs / x.knownMs : Number.NaN)),
+            coverage: Float64Array.from(rows, (x) => x.knownMs / (x.cap * W)),
+            occupiedBayMs: Float64Array.from(rows, (x) => x.occMs),
+            knownBayMs: Float64Array.from(rows, (x) => x.knownMs),
+            capacity: Uint32Array.from(rows, (x) => x.cap),
           } as unknown as WindowColumns;
           expect(
             b.onWindows({
-              windowStart: x.windowStart,
-              windowEnd: x.windowEnd,
+              windowStart: start,
+              windowEnd: start + W,
               columns,
               get records(): never {
                 throw new Error("records read");
               },
             }),
-          ).toEqual(a.onWindows(x));
+          ).toEqual(a.onWindows({ windowStart: start, windowEnd: start + W, records }));
         });
+        expect(b.currentPrices()).toEqual(a.currentPrices());
       }),
-      { numRuns: 50 },
+      { numRuns: 60 },
     );
   });
 });
@@ -449,20 +505,21 @@ describe("engine properties", () => {
 test("controller pass over 10,000 zones × 2 classes", () => {
   const n = 20_000;
   const a = createControllerArrays(n, 1);
-  a.params[P.lower] = 0.6;
-  a.params[P.upper] = 0.8;
+  a.ratios.set([3, 5], R.lower);
+  a.ratios.set([4, 5], R.upper);
+  a.ratios.set([2, 1], R.upper2);
+  a.ratios.set([-1, 1], R.lower2);
+  a.ratios.set([0, 1], R.minCoverage);
   a.params[P.step] = 250;
-  a.params[P.upper2] = 2;
-  a.params[P.lower2] = -1;
   a.params[P.minIntervalMs] = 0;
   for (let i = 0; i < n; i++) {
     a.lo[i] = 500;
     a.hi[i] = 10000;
     a.price[i] = 2000;
-    a.occW[i] = (i % 10) / 10;
-    a.covW[i] = 1;
-    a.seenMs[i] = 1;
-    a.knownW[i] = 1;
+    a.occMs[i] = (i % 10) * 360_000;
+    a.knownOccMs[i] = 3_600_000;
+    a.knownMs[i] = 3_600_000;
+    a.capacityMs[i] = 3_600_000;
   }
   const out = new Uint32Array(n);
   const count = controllerPass(a, 0, n, 0, out);
@@ -471,31 +528,56 @@ test("controller pass over 10,000 zones × 2 classes", () => {
   expect(a.price[0]).toBe(1750);
   expect(a.price[8]).toBe(2250);
   expect(a.price[7]).toBe(2000);
-  expect(a.covW[0]).toBe(0);
+  expect(a.occMs[0]).toBe(0);
+  expect(a.knownOccMs[0]).toBe(0);
   expect(a.params.length).toBe(P.stride);
+  expect(a.ratios.length).toBe(R.stride);
 });
 
-test("the public parameter offsets match the kernel's", async () => {
+test("the public parameter and ratio offsets match the kernel's", async () => {
   const k = await import("../../src/pricing/controller.js");
   expect([
     k.PARAM_STRIDE,
-    k.P_LOWER,
-    k.P_UPPER,
     k.P_STEP,
-    k.P_LOWER2,
-    k.P_UPPER2,
     k.P_STEP2,
-    k.P_TARGET,
     k.P_KP,
     k.P_KI,
-  ]).toEqual([P.stride, P.lower, P.upper, P.step, P.lower2, P.upper2, P.step2, P.target, P.kp, P.ki]);
-  expect([
     k.P_INTEGRAL_LIMIT,
     k.P_MAX_CHANGE,
-    k.P_DEAD_BAND,
     k.P_MIN_INTERVAL_MS,
-    k.P_MIN_COVERAGE,
     k.P_ROUND_STEP,
     k.P_TYPE,
-  ]).toEqual([P.integralLimit, P.maxChange, P.deadBand, P.minIntervalMs, P.minCoverage, P.roundStep, P.type]);
+  ]).toEqual([
+    P.stride,
+    P.step,
+    P.step2,
+    P.kp,
+    P.ki,
+    P.integralLimit,
+    P.maxChange,
+    P.minIntervalMs,
+    P.roundStep,
+    P.type,
+  ]);
+  expect([
+    k.RATIO_STRIDE,
+    k.R_LOWER,
+    k.R_UPPER,
+    k.R_LOWER2,
+    k.R_UPPER2,
+    k.R_TARGET,
+    k.R_DEAD_LOW,
+    k.R_DEAD_HIGH,
+    k.R_MIN_COVERAGE,
+  ]).toEqual([
+    R.stride,
+    R.lower,
+    R.upper,
+    R.lower2,
+    R.upper2,
+    R.target,
+    R.deadLow,
+    R.deadHigh,
+    R.minCoverage,
+  ]);
 });

@@ -3,8 +3,8 @@ import { type City, loadCity } from "../../src/catalog/index.js";
 import { ParkirConfigError } from "../../src/errors/index.js";
 import { compileTariffs, loadPolicy, type TariffTable } from "../../src/pricing/index.js";
 
-/** A city with three zones: A1 (class A, bay sensors), A2 (class A), B1 (class B). */
-export function pricingCity(timeZone = "Asia/Makassar", currency = "IDR"): City {
+/** A city with three zones: A1 (class A, bay sensors), A2 (class A), B1 (class B); `cars` car bays each. */
+export function pricingCity(timeZone = "Asia/Makassar", currency = "IDR", cars = 4): City {
   const zone = (id: string, zoneClass: string, sensors: boolean) => ({
     id,
     name: id,
@@ -12,13 +12,13 @@ export function pricingCity(timeZone = "Asia/Makassar", currency = "IDR"): City 
     street: "on",
     zoneClass,
     detection: sensors ? ["baySensors"] : ["attendantCounts"],
-    capacity: { motorcycle: 20, car: 4 },
+    capacity: { motorcycle: 20, car: cars },
     bays: sensors
       ? [1, 2, 3, 4].map((i) => ({ id: `${id}-B${i}`, vehicleType: "car", sensorId: `${id}-S${i}` }))
       : [],
   });
   return loadCity({
-    id: "pricing-test",
+    id: cars === 4 ? "pricing-test" : `pricing-test-${cars}`,
     name: "Pricing test",
     timeZone,
     currency,

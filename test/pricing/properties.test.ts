@@ -63,46 +63,57 @@ const arbStay = fc.record({
 const assurance = fc.constantFrom("locked" as const, "integrated" as const);
 
 describe("quote invariants", () => {
-  test("a quote never decreases when a stay grows; never exceeds the cap; is a multiple of the step; lines add up", () => {
+  test("a quote never decreases when a stay grows at either end; caps hold; a multiple of the step; lines add up", () => {
     fc.assert(
       fc.property(
         arbPolicy,
         arbChanges,
         arbStay,
         fc.integer({ min: 0, max: 2 * 86_400_000 }),
+        fc.oneof(fc.integer({ min: 0, max: 3 * 3_600_000 }), fc.integer({ min: 0, max: 2 * 86_400_000 })),
         assurance,
-        (p, changes, st, extra, mode) => {
+        (p, changes, st, extraEnd, extraStart, mode) => {
           const table = compile(p);
-          const book = bookOf(table, changes);
-          const a = quote(
-            table,
-            {
-              zone: st.zone,
-              vehicleType: st.vehicleType,
-              startMs: st.s,
-              endMs: st.s + st.d,
-              assurance: mode,
-            },
-            book,
-          );
-          const b = quote(
-            table,
-            {
-              zone: st.zone,
-              vehicleType: st.vehicleType,
-              startMs: st.s,
-              endMs: st.s + st.d + extra,
-              assurance: mode,
-            },
-            book,
-          );
-          expect(b.amount).toBeGreaterThanOrEqual(a.amount);
-          for (const x of [a, b]) {
+          const early = st.s - extraStart;
+          // Price assurance honours the price at arrival: an earlier arrival may lock an earlier, lower price,
+          // so in locked mode no price changes between the two arrivals.
+          const held =
+            mode === "locked"
+              ? changes.map((c) => (c.at > early && c.at <= st.s ? { ...c, at: early } : c))
+              : changes;
+          const book = bookOf(table, held);
+          const q = (startMs: number, endMs: number) =>
+            quote(
+              table,
+              { zone: st.zone, vehicleType: st.vehicleType, startMs, endMs, assurance: mode },
+              book,
+            );
+          const base = q(st.s, st.s + st.d);
+          const later = q(st.s, st.s + st.d + extraEnd);
+          const earlier = q(early, st.s + st.d);
+          const both = q(early, st.s + st.d + extraEnd);
+          expect(later.amount).toBeGreaterThanOrEqual(base.amount);
+          expect(earlier.amount).toBeGreaterThanOrEqual(base.amount);
+          expect(both.amount).toBeGreaterThanOrEqual(Math.max(later.amount, earlier.amount));
+          const tariff = p.doc.tariffs[0]!;
+          const step = table.roundStepMinor;
+          for (const [x, s0, e0] of [
+            [base, st.s, st.s + st.d],
+            [later, st.s, st.s + st.d + extraEnd],
+            [earlier, early, st.s + st.d],
+            [both, early, st.s + st.d + extraEnd],
+          ] as const) {
             expect(x.amount).toBeGreaterThanOrEqual(0);
-            expect(x.amount % table.roundStepMinor).toBe(0);
+            expect(x.amount % step).toBe(0);
             expect(x.breakdown.reduce((sum, l) => sum + l.amount, 0)).toBe(x.amount);
-            const maxFee = p.doc.tariffs[0]!.maxFeeMinor;
-            if (maxFee !== undefined) expect(x.amount).toBeLessThanOrEqual(maxFee);
+            if (tariff.maxFeeMinor !== undefined) expect(x.amount).toBeLessThanOrEqual(tariff.maxFeeMinor);
+            if (tariff.dailyCapMinor !== undefined) {
+              // Time charges are capped per local day; the visit fee comes on top, once.
+              const days = table.dayIndex(e0) - table.dayIndex(s0) + 1;
+              const visit = x.breakdown.find((l) => l.label.startsWith("visit fee"))?.amount ?? 0;
+              const bound = Math.ceil((days * tariff.dailyCapMinor + visit) / step) * step;
+              expect(x.amount).toBeLessThanOrEqual(bound);
+            }
           }
         },
       ),

@@ -33,7 +33,7 @@ describe("charge shapes, hand-computed", () => {
     ]);
     expect(amount(t, MON, 0)).toBe(0); // a zero-length stay is no visit
     expect(q(t, MON, 30).breakdown).toEqual([
-      { from: MON, to: "2026-11-30T09:30:00+08:00", label: "entry fee (car, all times)", amount: 4000 },
+      { from: MON, to: "2026-11-30T09:30:00+08:00", label: "visit fee (car, all times)", amount: 4000 },
     ]);
   });
 
@@ -64,13 +64,24 @@ describe("charge shapes, hand-computed", () => {
     expect(q(t, MON, 9).breakdown[0]!.label).toBe("free: stay shorter than the 10 min grace period");
   });
 
-  test("daily cap per rolling 24 h and maximum fee per visit", () => {
+  test("daily cap per local day and maximum fee per visit", () => {
     const t = tableOf(car({ tiers: tiers([0, 60, 1000]) }, { dailyCapMinor: 10000 }));
+    // From Monday 09:00: 9 h, 10 h; 24 h = Monday 09–24 (15 units, capped) + Tuesday 00–09 (9 units);
+    // 26 h = both days capped.
     expect([9 * 60, 10 * 60, 24 * 60, 26 * 60].map((m) => amount(t, MON, m))).toEqual([
-      9000, 10000, 10000, 12000,
+      9000, 10000, 19000, 20000,
     ]);
     const lines = q(t, MON, 26 * 60).breakdown;
-    expect(lines.find((l) => l.label.startsWith("daily cap"))!.amount).toBe(-14000);
+    expect(lines.filter((l) => l.label.startsWith("daily cap")).map((l) => [l.from, l.to, l.amount])).toEqual(
+      [
+        [MON, "2026-12-01T00:00:00+08:00", -5000],
+        ["2026-12-01T00:00:00+08:00", "2026-12-01T11:00:00+08:00", -1000],
+      ],
+    );
+    // Units restart at local midnight in a capped tariff: 23:30–00:30 is two units.
+    expect(amount(t, "2026-11-30T23:30:00+08:00", 60)).toBe(2000);
+    // A whole local day is capped once.
+    expect(amount(t, "2026-11-30T00:00:00+08:00", 24 * 60)).toBe(10000);
     const m = tableOf(car({ tiers: tiers([0, 60, 1000]) }, { maxFeeMinor: 5000 }));
     expect([4 * 60, 5 * 60, 30 * 60].map((x) => amount(m, MON, x))).toEqual([4000, 5000, 5000]);
   });
@@ -149,21 +160,26 @@ describe("across midnight and band boundaries", () => {
     ],
   });
 
-  test("a unit starting before a boundary is priced at its start", () => {
-    // 17:10 day unit (1 h, Rp3,000) until 18:10; the evening visit fee is not charged (a visit pays the entry fee of the
-    // first rate it meets: the day rate, which has none); 22:00-08:00 free; next day 08:00-10:00 four 30-minute units.
+  test("a unit never spans a band boundary; the visit fee of any band met is charged", () => {
+    // 17:10–18:00 one day unit (Rp3,000); the evening's visit fee (Rp2,000) once; 22:00–08:00 free; next day
+    // 08:00–10:00 is a new day segment: its first hour (Rp3,000), then two 30-minute units.
     const r = q(dayNight, "2026-11-30T17:10:00+08:00", 16 * 60 + 50);
-    expect(r.amount).toBe(3000 + 4 * 1000);
+    expect(r.amount).toBe(3000 + 2000 + 3000 + 2 * 1000);
     expect(r.breakdown.map((l) => [l.from, l.to, l.amount])).toEqual([
-      ["2026-11-30T17:10:00+08:00", "2026-11-30T18:10:00+08:00", 3000],
-      ["2026-12-01T08:00:00+08:00", "2026-12-01T10:00:00+08:00", 4000],
+      ["2026-11-30T18:00:00+08:00", "2026-12-01T10:00:00+08:00", 2000],
+      ["2026-11-30T17:10:00+08:00", "2026-11-30T18:00:00+08:00", 3000],
+      ["2026-12-01T08:00:00+08:00", "2026-12-01T09:00:00+08:00", 3000],
+      ["2026-12-01T09:00:00+08:00", "2026-12-01T10:00:00+08:00", 2000],
     ]);
+    // Arriving a minute before the evening band never avoids its visit fee.
+    expect(amount(dayNight, "2026-11-30T17:59:00+08:00", 62)).toBe(3000 + 2000);
+    expect(amount(dayNight, "2026-11-30T18:00:00+08:00", 61)).toBe(2000);
   });
 
   test("arriving in the evening band pays its visit fee once, then day units next morning", () => {
-    // Tiers go by length of stay: at 08:00 the stay is 11 h old, so day units are the later 30-minute tier.
-    expect(amount(dayNight, "2026-11-30T21:00:00+08:00", 12 * 60)).toBe(2000 + 2 * 1000);
-    expect(amount(dayNight, "2026-11-30T21:00:00+08:00", 12 * 60 + 1)).toBe(2000 + 3 * 1000);
+    // Tiers count from the start of each segment: 08:00 starts the day band's first hour.
+    expect(amount(dayNight, "2026-11-30T21:00:00+08:00", 12 * 60)).toBe(2000 + 3000);
+    expect(amount(dayNight, "2026-11-30T21:00:00+08:00", 12 * 60 + 1)).toBe(2000 + 3000 + 1000);
   });
 
   test("units across a time-band boundary at noon", () => {
@@ -184,8 +200,10 @@ describe("across midnight and band boundaries", () => {
       ],
     });
     expect(amount(t, "2026-11-30T11:30:00+08:00", 60)).toBe(3000);
-    expect(amount(t, "2026-11-30T11:45:00+08:00", 60)).toBe(1000 + 2000);
-    expect(amount(t, "2026-11-30T11:45:00+08:00", 61)).toBe(1000 + 2000 + 2000);
+    // 11:45–12:00 one morning unit; 12:00–12:45 two afternoon units (a unit never spans noon).
+    expect(amount(t, "2026-11-30T11:45:00+08:00", 60)).toBe(1000 + 2000 + 2000);
+    expect(amount(t, "2026-11-30T11:45:00+08:00", 15)).toBe(1000);
+    expect(amount(t, "2026-11-30T11:45:00+08:00", 16)).toBe(1000 + 2000);
   });
 
   test("a band that wraps past midnight applies within the same date", () => {
@@ -228,13 +246,15 @@ describe("daylight saving (Europe/Berlin) proves local time is right", () => {
   const euro = (startIso: string, endIso: string) =>
     quote(t, { zone: "A1", vehicleType: "car", start: startIso, end: endIso }).amount;
 
-  test("spring forward: 00:30 CET to 06:30 CEST is 5 real hours, all started at night", () => {
-    expect(euro("2025-03-30T00:30:00+01:00", "2025-03-30T06:30:00+02:00")).toBe(5 * 100);
+  test("spring forward: 00:30 CET to 06:00 CEST is 4.5 real hours (5 night units), then one day unit", () => {
+    expect(euro("2025-03-30T00:30:00+01:00", "2025-03-30T06:30:00+02:00")).toBe(5 * 100 + 200);
+    expect(euro("2025-03-30T00:30:00+01:00", "2025-03-30T06:00:00+02:00")).toBe(5 * 100);
   });
 
   test("the 06:00 boundary is local (04:00Z on the switch day, 05:00Z the day before)", () => {
-    expect(euro("2025-03-30T05:30:00+02:00", "2025-03-30T07:30:00+02:00")).toBe(100 + 200);
-    expect(euro("2025-03-29T05:30:00+01:00", "2025-03-29T07:30:00+01:00")).toBe(100 + 200);
+    // 05:30–06:00 one night unit, 06:00–07:30 two day units (at 05:00Z it would be two night units and one day unit).
+    expect(euro("2025-03-30T05:30:00+02:00", "2025-03-30T07:30:00+02:00")).toBe(100 + 2 * 200);
+    expect(euro("2025-03-29T05:30:00+01:00", "2025-03-29T07:30:00+01:00")).toBe(100 + 2 * 200);
   });
 
   test("fall back: a whole local day has 25 hourly units", () => {

@@ -1,5 +1,6 @@
+import fc from "fast-check";
 import { expect, test } from "vitest";
-import { type PaidSession, reconcile } from "../../src/pricing/index.js";
+import { type DetectedStay, type PaidSession, reconcile } from "../../src/pricing/index.js";
 import { tableOf } from "./fixtures.js";
 
 const t = (hhmm: string) => Date.parse(`2026-11-30T${hhmm}:00+08:00`);
@@ -106,4 +107,93 @@ test("tolerance: a payment just outside the stay still matches, further out does
   expect(reconcile(table, stays, one("10:09")).totals.paidStays).toBe(1);
   expect(reconcile(table, stays, one("10:11")).totals.paidStays).toBe(0);
   expect(reconcile(table, stays, one("10:11"), { toleranceMs: 15 * 60_000 }).totals.paidStays).toBe(1);
+});
+
+test("pairs as many stays as possible where a greedy pass would not", () => {
+  const table = tableOf({});
+  const stays = [
+    { zone: "A1", vehicleType: "car", startMs: t("09:00"), endMs: t("10:00") },
+    { zone: "A1", vehicleType: "car", startMs: t("09:50"), endMs: t("11:00") },
+  ];
+  const payments: PaidSession[] = [
+    // Overlaps the first stay most (50 min against 5), but is the only payment the second stay can have.
+    { zone: "A1", sessionId: "long", startMs: t("09:10"), endMs: t("10:50"), amountMinor: 4000 },
+    { zone: "A1", sessionId: "early", startMs: t("09:00"), endMs: t("09:05"), amountMinor: 4000 },
+  ];
+  const r = reconcile(table, stays, payments);
+  expect(r.totals).toMatchObject({ paidStays: 2, unpaidStays: 0, unmatchedPayments: 0, leakageMinor: 0 });
+});
+
+/** Does payment q pay for stay s? The documented rule, written apart from the implementation. */
+function compatible(s: DetectedStay, q: PaidSession, tol: number): boolean {
+  if (s.zone !== q.zone) return false;
+  if (q.vehicleType !== undefined && q.vehicleType !== s.vehicleType) return false;
+  const lo = s.startMs - tol;
+  const hi = s.endMs + tol;
+  return q.startMs === q.endMs ? q.startMs >= lo && q.startMs <= hi : q.startMs < hi && q.endMs > lo;
+}
+
+/** The most stays any one-to-one pairing can pay, by trying every assignment. */
+function bruteMax(stays: DetectedStay[], payments: PaidSession[], tol: number): number {
+  const used = new Array<boolean>(payments.length).fill(false);
+  const go = (i: number): number => {
+    if (i === stays.length) return 0;
+    let best = go(i + 1);
+    payments.forEach((q, j) => {
+      if (used[j] || !compatible(stays[i]!, q, tol)) return;
+      used[j] = true;
+      best = Math.max(best, 1 + go(i + 1));
+      used[j] = false;
+    });
+    return best;
+  };
+  return go(0);
+}
+
+test("the number of paid stays is the maximum any pairing reaches (brute force on small instances)", () => {
+  const table = tableOf({});
+  const minute = (m: number) => t("08:00") + m * 60_000;
+  const arbStay = fc
+    .record({
+      zone: fc.constantFrom("A1", "A2"),
+      vehicleType: fc.constantFrom("car", "motorcycle"),
+      s: fc.integer({ min: 0, max: 240 }),
+      d: fc.integer({ min: 0, max: 120 }),
+    })
+    .map((x): DetectedStay => ({ ...x, startMs: minute(x.s), endMs: minute(x.s + x.d) }));
+  const arbPayment = fc
+    .record({
+      zone: fc.constantFrom("A1", "A2"),
+      vehicleType: fc.option(fc.constantFrom("car", "motorcycle"), { nil: undefined }),
+      s: fc.integer({ min: -20, max: 260 }),
+      d: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 150 })),
+      amountMinor: fc.constantFrom(0, 2000, 4000),
+      sessionId: fc.string({ maxLength: 3 }),
+    })
+    .map(
+      (x): PaidSession => ({
+        zone: x.zone,
+        sessionId: x.sessionId,
+        startMs: minute(x.s),
+        endMs: minute(x.s + x.d),
+        amountMinor: x.amountMinor,
+        ...(x.vehicleType !== undefined ? { vehicleType: x.vehicleType } : {}),
+      }),
+    );
+  fc.assert(
+    fc.property(
+      fc.array(arbStay, { maxLength: 7 }),
+      fc.array(arbPayment, { maxLength: 7 }),
+      fc.constantFrom(0, 10 * 60_000),
+      (stays, payments, tol) => {
+        const r = reconcile(table, stays, payments, { toleranceMs: tol });
+        const best = bruteMax(stays, payments, tol);
+        expect(r.totals.paidStays).toBe(best);
+        expect(r.totals.unmatchedPayments).toBe(payments.length - best);
+        // Leakage is at most the expected amount of the stays left unpaid plus the shortfalls of the paid ones.
+        expect(r.totals.leakageMinor).toBeLessThanOrEqual(r.totals.expectedMinor);
+      },
+    ),
+    { numRuns: 500 },
+  );
 });
