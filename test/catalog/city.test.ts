@@ -157,8 +157,8 @@ test("the catalogue hash covers structure too: a bay moved to another zone, a cl
   expect(same.catalogHash).toBe(a.catalogHash);
 });
 
-test("a catalogue with 100,000 invalid zones lists the first 20 problems and counts the rest", () => {
-  const zones = Array.from({ length: 100_000 }, (_, i) => ({ id: `Z${i}`, name: "" }));
+test("a catalogue with 20,000 invalid zones lists the first 20 problems and counts the rest", () => {
+  const zones = Array.from({ length: 20_000 }, (_, i) => ({ id: `Z${i}`, name: "" }));
   let error: unknown;
   try {
     loadCity({ id: "x", name: "X", timeZone: "Asia/Makassar", currency: "IDR", zones });
@@ -167,7 +167,7 @@ test("a catalogue with 100,000 invalid zones lists the first 20 problems and cou
   }
   expect(error).toBeInstanceOf(ParkirConfigError);
   const e = error as ParkirConfigError;
-  expect(e.issues.length).toBeGreaterThan(100_000);
+  expect(e.issues.length).toBeGreaterThan(20_000);
   expect(e.message.length).toBeLessThan(4000);
   expect(e.message).toMatch(new RegExp(`… and ${e.issues.length - 20} more$`));
-});
+}, 60_000);
