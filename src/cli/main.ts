@@ -90,7 +90,21 @@ function invokedDirectly(): boolean {
   }
 }
 
+/**
+ * Makes writes to a pipe on standard output block, as they do to a file: a replay emits windows inside one
+ * synchronous engine call, so a slow reader (`| gzip`, `| wc -l`) would otherwise leave every line queued in
+ * memory until the call returns (`replay --window 1ms` on an hour: gigabytes). Node exposes this on its pipe
+ * handles (libuv uv_stream_set_blocking), as it does for terminals.
+ */
+function blockingPipes(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    const handle = (stream as unknown as { _handle?: { setBlocking?: (on: boolean) => unknown } })._handle;
+    if (typeof handle?.setBlocking === "function") handle.setBlocking(true);
+  }
+}
+
 if (invokedDirectly()) {
+  blockingPipes();
   // A closed pipe (`parkir replay … | head`) ends the run quietly, as Unix tools do; any other error of
   // standard output after the command returned ends it with one line and exit 1.
   process.stdout.on("error", (e: NodeJS.ErrnoException) => {
