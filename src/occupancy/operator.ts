@@ -11,7 +11,7 @@ import type { WindowBatch } from "./types.js";
 
 /** Options of the `occupancy` operator: engine options plus hooks to see what each batch did. */
 export interface OccupancyOperatorOptions extends OccupancyOptions {
-  /** Called after each batch with its counts (rejected batches included). */
+  /** Called after each batch with its counts (rejected batches and events refused for clock skew included). */
   readonly onIngest?: (result: IngestResult) => void;
   /** Called once with the engine, on subscription (to read counters, take checkpoints, watch late$/health$). */
   readonly onEngine?: (engine: OccupancyEngine) => void;
