@@ -18,7 +18,7 @@ import { type Observable, Subject } from "rxjs";
 import type { City, CityDocument } from "../catalog/index.js";
 import { ParkirClockError, ParkirError, ParkirWireError, type WireErrorReason } from "../errors/index.js";
 import { readCheckpoint } from "../occupancy/checkpoint.js";
-import { checkAdvanceOptions } from "../occupancy/engine.js";
+import { assertBatchArgument, checkAdvanceOptions } from "../occupancy/engine.js";
 import {
   type AdvanceOptions,
   ClosedWindow,
@@ -276,10 +276,16 @@ export class ShardedOccupancyEngine {
    * with the same counts as OccupancyEngine.ingest. Bytes already in this engine's shared memory are not
    * copied; others are copied once. Calls run in call order.
    *
-   * @throws ParkirRuntimeError("queue-full") when queueMax calls already wait; ParkirWorkerError when a shard
+   * @throws ParkirError when `batch` is not bytes; ParkirRuntimeError("queue-full") when queueMax calls
+   *   already wait; ParkirWorkerError when a shard
    *   failed twice on this batch (the batch is then dropped and the state is as if it never arrived).
    */
   ingest(batch: Uint8Array): Promise<IngestResult> {
+    try {
+      assertBatchArgument(batch);
+    } catch (e) {
+      return Promise.reject(e);
+    }
     return this.enqueue(async () => {
       this.lastIngestClockMs = this.clock();
       if (this.local !== null) return this.local.ingest(batch);

@@ -6,6 +6,7 @@ import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { ParkirClockError, ParkirError, ParkirWireError } from "../../src/errors/index.js";
 import { OccupancyEngine, type OccupancyOptions } from "../../src/occupancy/index.js";
+import { ShardedOccupancyEngine } from "../../src/runtime/index.js";
 import { type CdsEvent, encodeEvents, viewBatch } from "../../src/wire/index.js";
 import { arbStream, bayEvent, MIN, split, T0, testCity } from "./fixtures.js";
 
@@ -185,12 +186,16 @@ describe("one event with a wrong clock costs only itself", () => {
     expect(guarded.checkpoint().byteLength).toBeGreaterThan(0);
   });
 
-  test("ingest of anything but bytes or a view throws a ParkirError (a programming error)", () => {
+  test("ingest of anything but bytes or a view throws a ParkirError (a programming error)", async () => {
     const engine = new OccupancyEngine(city);
     for (const bad of [null, undefined, 42, "batch", [1, 2, 3], { bytes: new Uint8Array(8) }]) {
       expect(() => engine.ingest(bad as unknown as Uint8Array)).toThrow(ParkirError);
     }
     expect(() => engine.ingest(null as unknown as Uint8Array)).toThrow(/got null/);
+    // The sharded engine refuses the same way, before queueing the call.
+    const sharded = await ShardedOccupancyEngine.create(city, { workers: 0 });
+    await expect(sharded.ingest(null as unknown as Uint8Array)).rejects.toThrow(ParkirError);
+    await sharded.close();
     // A view is still accepted.
     expect(engine.ingest(viewBatch(encodeEvents(reports(T0), city), city)).accepted).toBe(4);
   });
