@@ -1,7 +1,7 @@
 /** Option parsers shared by CLI commands: each throws CliError with the option's name on bad input. */
 import { existsSync, statSync } from "node:fs";
 import { InvalidArgumentError } from "commander";
-import { parseEventTime } from "../wire/events.js";
+import { eventTimeProblem, parseEventTime } from "../wire/events.js";
 
 /** Commander parser for a positive integer option. */
 export function positiveInt(value: string): number {
@@ -28,10 +28,16 @@ export function finiteNumber(value: string): number {
 
 /** Commander parser for an ISO-8601 time with offset (or ms since the epoch); returns ms. */
 export function isoTime(value: string): number {
-  const ms = /^\d+$/.test(value) ? parseEventTime(Number(value)) : parseEventTime(value);
-  if (Number.isNaN(ms))
-    throw new InvalidArgumentError("must be ISO-8601 with an offset, e.g. 2026-11-30T08:00:00+08:00");
-  return ms;
+  const v = /^\d+$/.test(value) ? Number(value) : value;
+  const problem = eventTimeProblem(v);
+  if (problem !== null) {
+    throw new InvalidArgumentError(
+      /calendar date|time of day|UTC offset|must lie/.test(problem)
+        ? problem
+        : "must be ISO-8601 with an offset, e.g. 2026-11-30T08:00:00+08:00",
+    );
+  }
+  return parseEventTime(v);
 }
 
 const UNITS_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };

@@ -78,6 +78,19 @@ test("variant names are a policy's own: constructor, __proto__ and toString are 
     oneLine(r.stderr, new RegExp(`no variant "${name}" \\(has: dynamic\\)`));
   }
   expect(run(["quote", ...QUOTE, ...STAY, "--variant", "dynamic"]).status).toBe(0);
+  // An impossible date on the command line is a usage error naming it.
+  const feb30 = run([
+    "quote",
+    ...QUOTE,
+    "--start",
+    "2026-02-30T09:00:00+08:00",
+    "--end",
+    "2026-03-02T09:00:00+08:00",
+  ]);
+  expect(feb30.status).toBe(2);
+  expect(feb30.stderr).toMatch(
+    /'--start <time>' argument '2026-02-30T09:00:00\+08:00' is invalid\. 2026-02-30 is not a calendar date/,
+  );
 }, 120_000);
 
 test("configuration errors exit 2, with the problems listed", () => {
