@@ -26,7 +26,11 @@ export interface FeedContext {
 }
 
 /** CDS response envelope. */
-export function cdsEnvelope(ctx: FeedContext, data: unknown, links?: { rel: string; href: string }[]): unknown {
+export function cdsEnvelope(
+  ctx: FeedContext,
+  data: unknown,
+  links?: { rel: string; href: string }[],
+): unknown {
   const { hub } = ctx;
   return {
     version: "1.0",
@@ -87,7 +91,8 @@ export function curbZones(ctx: FeedContext, q: URLSearchParams): unknown {
       if (street) out.street_name = street;
     }
     if (fieldPublic(pub, "parking-points", "capacity")) out.num_spaces = zoneCapacity(hub.city, z);
-    if (fieldPublic(pub, "parking-points", "street")) out.parking_angle = zone.street === "on" ? "parallel" : "perpendicular";
+    if (fieldPublic(pub, "parking-points", "street"))
+      out.parking_angle = zone.street === "on" ? "parallel" : "perpendicular";
     zones.push(out);
   });
   return cdsEnvelope(ctx, { zones });
@@ -104,7 +109,11 @@ function tariffsExport(ctx: FeedContext): ReturnType<typeof toCds> | null {
   const { hub, publication: pub } = ctx;
   if (hub.table === null || !fieldPublic(pub, "tariffs", "rate")) return null;
   const at = Number.isFinite(hub.updatedAtMs) ? hub.updatedAtMs : 0;
-  return toCds(hub.table, { publishedMs: cdsPublishedMs(ctx), prices: hub.pricing?.prices ?? null, atMs: at });
+  return toCds(hub.table, {
+    publishedMs: cdsPublishedMs(ctx),
+    prices: hub.pricing?.prices ?? null,
+    atMs: at,
+  });
 }
 
 function cdsPublishedMs(ctx: FeedContext): number {
@@ -124,7 +133,15 @@ const CDS_VEHICLE: Readonly<Record<string, string>> = {
 
 /** `GET /events/events`: public sensor events in [start_time, end_time), event-time order, paged. */
 export function cdsEvents(ctx: FeedContext, q: URLSearchParams): { body: unknown } {
-  const p = new Params(q, ["start_time", "end_time", "curb_zone_id", "curb_space_id", "curb_area_id", "limit", "offset"]);
+  const p = new Params(q, [
+    "start_time",
+    "end_time",
+    "curb_zone_id",
+    "curb_space_id",
+    "curb_area_id",
+    "limit",
+    "offset",
+  ]);
   const { hub, publication: pub, limits } = ctx;
   const endDefault = Number.isFinite(hub.updatedAtMs) ? hub.updatedAtMs + 1 : 1;
   const { start, end } = p.span(endDefault, 3_600_000, limits.eventsSpanMaxMs);
@@ -137,7 +154,8 @@ export function cdsEvents(ctx: FeedContext, q: URLSearchParams): { body: unknown
     zoneId = hub.city.zones.find((z) => z.id === zoneParam || zoneUuid(hub.city.id, z.id) === zoneParam)?.id;
     if (zoneId === undefined) throw new ParkirParamError("curb_zone_id", "no such zone");
   }
-  if (spaceParam !== undefined && hub.city.bayIndex(spaceParam) < 0) throw new ParkirParamError("curb_space_id", "no such space");
+  if (spaceParam !== undefined && hub.city.bayIndex(spaceParam) < 0)
+    throw new ParkirParamError("curb_space_id", "no such space");
   const activity = datasetPublic(pub, "sensor-events");
   const diagnostics = datasetPublic(pub, "device-diagnostics");
   const selected: PublicEvent[] = [];
@@ -146,11 +164,14 @@ export function cdsEvents(ctx: FeedContext, q: URLSearchParams): { body: unknown
       if (e.event_time < start || e.event_time >= end) continue;
       if (zoneId !== undefined && e.curb_zone_id !== zoneId) continue;
       if (spaceParam !== undefined && e.curb_space_id !== spaceParam) continue;
-      if (ACTIVITY_TYPES.has(e.event_type) ? !activity : !(DIAGNOSTIC_TYPES.has(e.event_type) && diagnostics)) continue;
+      if (ACTIVITY_TYPES.has(e.event_type) ? !activity : !(DIAGNOSTIC_TYPES.has(e.event_type) && diagnostics))
+        continue;
       selected.push(e);
     }
   }
-  selected.sort((a, b) => a.event_time - b.event_time || (a.event_id < b.event_id ? -1 : a.event_id > b.event_id ? 1 : 0));
+  selected.sort(
+    (a, b) => a.event_time - b.event_time || (a.event_id < b.event_id ? -1 : a.event_id > b.event_id ? 1 : 0),
+  );
   const page = selected.slice(offset, offset + limit);
   const ds = ACTIVITY_TYPES;
   const events = page.map((e) => {
@@ -160,16 +181,22 @@ export function cdsEvents(ctx: FeedContext, q: URLSearchParams): { body: unknown
     const out: Record<string, unknown> = {
       event_id: e.event_id,
       event_type: e.event_type,
-      event_location: { type: "Feature", properties: {}, geometry: { type: "Point", coordinates: [round6(loc.lon), round6(loc.lat)] } },
+      event_location: {
+        type: "Feature",
+        properties: {},
+        geometry: { type: "Point", coordinates: [round6(loc.lon), round6(loc.lat)] },
+      },
       event_time: e.event_time,
       event_publication_time: e.event_publication_time,
       curb_zone_id: zoneUuid(hub.city.id, e.curb_zone_id),
       data_source_type: e.curb_space_id !== undefined ? "in_ground" : "other",
     };
-    if (e.curb_space_id !== undefined && fieldPublic(pub, set, "curb_space_id")) out.curb_space_id = e.curb_space_id;
+    if (e.curb_space_id !== undefined && fieldPublic(pub, set, "curb_space_id"))
+      out.curb_space_id = e.curb_space_id;
     if (e.data_source_device_id !== undefined && fieldPublic(pub, set, "data_source_device_id"))
       out.data_source_device_id = e.data_source_device_id;
-    if (e.vehicle_type !== undefined && fieldPublic(pub, set, "vehicle_type")) out.vehicle_type = CDS_VEHICLE[e.vehicle_type] ?? "other";
+    if (e.vehicle_type !== undefined && fieldPublic(pub, set, "vehicle_type"))
+      out.vehicle_type = CDS_VEHICLE[e.vehicle_type] ?? "other";
     return out;
   });
   const links: { rel: string; href: string }[] = [];
@@ -200,15 +227,28 @@ const METRICS = [
  */
 export function cdsAggregates(ctx: FeedContext, q: URLSearchParams): string {
   const p = new Params(q, [
-    "curb_place_type", "curb_place_id", "metric_type", "start_time", "end_time",
-    "min_lat", "min_lng", "max_lat", "max_lng",
+    "curb_place_type",
+    "curb_place_id",
+    "metric_type",
+    "start_time",
+    "end_time",
+    "min_lat",
+    "min_lng",
+    "max_lat",
+    "max_lng",
   ]);
   const { hub, publication: pub, limits } = ctx;
   const placeType = p.oneOf("curb_place_type", ["zone", "area", "space"] as const);
   const placeId = p.str("curb_place_id");
   if ((placeType === undefined) !== (placeId === undefined))
-    throw new ParkirParamError(placeType === undefined ? "curb_place_type" : "curb_place_id", "curb_place_type and curb_place_id go together");
-  const metric = p.oneOf("metric_type", METRICS.map(([m]) => m));
+    throw new ParkirParamError(
+      placeType === undefined ? "curb_place_type" : "curb_place_id",
+      "curb_place_type and curb_place_id go together",
+    );
+  const metric = p.oneOf(
+    "metric_type",
+    METRICS.map(([m]) => m),
+  );
   const box = p.bbox();
   const endDefault = Number.isFinite(hub.updatedAtMs) ? hub.updatedAtMs + 1 : 1;
   const { start, end } = p.span(endDefault, limits.metricsSpanMaxMs, limits.metricsSpanMaxMs);
@@ -220,13 +260,22 @@ export function cdsAggregates(ctx: FeedContext, q: URLSearchParams): string {
   }
   const lines = ["curb_place_type,curb_place_id,metric_type,date,hour,value"];
   if (!datasetPublic(pub, "occupancy")) return `${lines.join("\n")}\n`;
-  const metrics = METRICS.filter(([m, f]) => (metric === undefined || metric === m) && fieldPublic(pub, "occupancy", f));
+  const metrics = METRICS.filter(
+    ([m, f]) => (metric === undefined || metric === m) && fieldPublic(pub, "occupancy", f),
+  );
   for (const h of hub.hourRows()) {
     if (h.startMs < start || h.startMs >= end) continue;
     for (let z = 0; z < hub.city.zoneCount; z++) {
       if (only >= 0 && z !== only) continue;
       const zone = hub.city.zones[z]!;
-      if (box && (zone.location.lat < box.minLat || zone.location.lat > box.maxLat || zone.location.lon < box.minLng || zone.location.lon > box.maxLng)) continue;
+      if (
+        box &&
+        (zone.location.lat < box.minLat ||
+          zone.location.lat > box.maxLat ||
+          zone.location.lon < box.minLng ||
+          zone.location.lon > box.maxLng)
+      )
+        continue;
       const f = hub.hourFigures(h.startMs, z);
       if (f === null || f.capacity === 0) continue;
       const offline = Number.isNaN(f.occupancy);

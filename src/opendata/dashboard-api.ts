@@ -39,7 +39,13 @@ export function dashboardState(ctx: FeedContext, q: URLSearchParams): unknown {
         }))
     : null;
   return {
-    city: { id: hub.city.id, name: hub.city.name, timeZone: hub.city.timeZone, currency: hub.city.currency, synthetic: hub.city.synthetic },
+    city: {
+      id: hub.city.id,
+      name: hub.city.name,
+      timeZone: hub.city.timeZone,
+      currency: hub.city.currency,
+      synthetic: hub.city.synthetic,
+    },
     version: hub.version,
     updatedMs: Number.isFinite(hub.updatedAtMs) ? hub.updatedAtMs : null,
     windowEndMs: Number.isFinite(hub.lastWindowEndMs) ? hub.lastWindowEndMs : null,
@@ -52,7 +58,11 @@ export function dashboardState(ctx: FeedContext, q: URLSearchParams): unknown {
       title: DATASET_TEXT[id].title,
       access: pub.datasets[id].access,
       reference: pub.datasets[id].reference,
-      fields: Object.entries(pub.datasets[id].fields).map(([field, d]) => ({ field, access: d.access, reference: d.reference })),
+      fields: Object.entries(pub.datasets[id].fields).map(([field, d]) => ({
+        field,
+        access: d.access,
+        reference: d.reference,
+      })),
     })),
     publisher: pub.publisher,
     license: pub.license,
@@ -78,7 +88,9 @@ export function dashboardSeries(ctx: FeedContext, q: URLSearchParams, zoneId: st
     zone: zoneId,
     date,
     endMs: pick(s.endMs),
-    occupancy: occ ? pick(s.occupancy).map((x) => (Number.isNaN(x) ? null : Math.round(x * 1000) / 1000)) : null,
+    occupancy: occ
+      ? pick(s.occupancy).map((x) => (Number.isNaN(x) ? null : Math.round(x * 1000) / 1000))
+      : null,
     priceCar: rate ? pick(s.car).map(nan) : null,
     priceMotorcycle: rate ? pick(s.motorcycle).map(nan) : null,
   };

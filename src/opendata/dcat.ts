@@ -30,7 +30,10 @@ export const DATASET_TEXT: Readonly<Record<DatasetId, DatasetText>> = {
       id: "Lokasi, kapasitas (mobil dan sepeda motor), jenis jalan dan cara deteksi setiap titik parkir.",
       en: "Location, capacity (cars and motorcycles), street kind and detection method of every parking point.",
     },
-    keywords: [{ id: "parkir", en: "parking" }, { id: "lokasi", en: "location" }],
+    keywords: [
+      { id: "parkir", en: "parking" },
+      { id: "lokasi", en: "location" },
+    ],
     frequency: "IRREG",
   },
   occupancy: {
@@ -39,7 +42,10 @@ export const DATASET_TEXT: Readonly<Record<DatasetId, DatasetText>> = {
       id: "Keterisian per titik parkir per 5 menit dan per jam (waktu kejadian, WITA), cakupan sensor, jumlah kunjungan, perputaran dan lama parkir rata-rata.",
       en: "Occupancy per parking point per 5 minutes and per hour (event time, local time), sensor coverage, visits, turnover and mean dwell time.",
     },
-    keywords: [{ id: "keterisian", en: "occupancy" }, { id: "parkir", en: "parking" }],
+    keywords: [
+      { id: "keterisian", en: "occupancy" },
+      { id: "parkir", en: "parking" },
+    ],
     frequency: "CONT",
   },
   tariffs: {
@@ -48,7 +54,10 @@ export const DATASET_TEXT: Readonly<Record<DatasetId, DatasetText>> = {
       id: "Tarif yang berlaku per titik dan jenis kendaraan, serta setiap perubahan tarif dinamis dengan alasannya.",
       en: "Tariffs in force per point and vehicle class, and every dynamic tariff change with its reason.",
     },
-    keywords: [{ id: "tarif", en: "tariff" }, { id: "retribusi", en: "parking fee" }],
+    keywords: [
+      { id: "tarif", en: "tariff" },
+      { id: "retribusi", en: "parking fee" },
+    ],
     frequency: "HOURLY",
   },
   "sensor-events": {
@@ -57,7 +66,10 @@ export const DATASET_TEXT: Readonly<Record<DatasetId, DatasetText>> = {
       id: "Kejadian parkir mulai/selesai dan masuk/keluar area dari sensor dan penghitung gerbang (tanpa data pembayaran).",
       en: "Park start/end and area enter/exit events from bay sensors and gate counters (no payment data).",
     },
-    keywords: [{ id: "sensor", en: "sensor" }, { id: "CDS", en: "CDS" }],
+    keywords: [
+      { id: "sensor", en: "sensor" },
+      { id: "CDS", en: "CDS" },
+    ],
     frequency: "CONT",
   },
   "sensor-health": {
@@ -96,11 +108,19 @@ export function dcatCatalog(ctx: FeedContext): unknown {
   const { hub, publication: pub, baseUrl } = ctx;
   const lats = hub.city.zones.map((z) => z.location.lat);
   const lons = hub.city.zones.map((z) => z.location.lon);
-  const [w, s, e, n] = [Math.min(...lons), Math.min(...lats), Math.max(...lons), Math.max(...lats)].map(round6);
+  const [w, s, e, n] = [Math.min(...lons), Math.min(...lats), Math.max(...lons), Math.max(...lats)].map(
+    round6,
+  );
   const spatial = {
     "@type": "dct:Location",
-    "dcat:bbox": { "@type": "gsp:wktLiteral", "@value": `POLYGON((${w} ${s},${e} ${s},${e} ${n},${w} ${n},${w} ${s}))` },
-    "dcat:centroid": { "@type": "gsp:wktLiteral", "@value": `POINT(${round6((w! + e!) / 2)} ${round6((s! + n!) / 2)})` },
+    "dcat:bbox": {
+      "@type": "gsp:wktLiteral",
+      "@value": `POLYGON((${w} ${s},${e} ${s},${e} ${n},${w} ${n},${w} ${s}))`,
+    },
+    "dcat:centroid": {
+      "@type": "gsp:wktLiteral",
+      "@value": `POINT(${round6((w! + e!) / 2)} ${round6((s! + n!) / 2)})`,
+    },
     "skos:prefLabel": `${hub.city.name}, Sulawesi Tengah, Indonesia`,
   };
   const publisher = { "@type": "foaf:Agent", "foaf:name": pub.publisher };
@@ -110,7 +130,10 @@ export function dcatCatalog(ctx: FeedContext): unknown {
       ? {
           "@type": "dct:PeriodOfTime",
           "dcat:startDate": { "@type": "xsd:dateTime", "@value": hub.clock.iso(hours[0]!.startMs) },
-          "dcat:endDate": { "@type": "xsd:dateTime", "@value": hub.clock.iso(hours[hours.length - 1]!.startMs + 3_600_000) },
+          "dcat:endDate": {
+            "@type": "xsd:dateTime",
+            "@value": hub.clock.iso(hours[hours.length - 1]!.startMs + 3_600_000),
+          },
         }
       : undefined;
   const dist = (id: string, title: Text, url: string, media: string, format: string) => ({
@@ -125,33 +148,105 @@ export function dcatCatalog(ctx: FeedContext): unknown {
   });
   const distributions: Record<DatasetId, unknown[]> = {
     "parking-points": [
-      dist("points-geojson", { id: "Titik parkir (GeoJSON)", en: "Parking points (GeoJSON)" }, `${baseUrl}/geojson/points`, "application/geo+json", "GeoJSON"),
-      dist("points-csv", { id: "Titik parkir (CSV)", en: "Parking points (CSV)" }, `${baseUrl}/downloads/parking-points.csv`, "text/csv", "CSV"),
-      dist("curbs-zones", { id: "CDS Curbs: zona", en: "CDS Curbs: zones" }, `${baseUrl}/curbs/zones`, "application/json", "CDS"),
-      dist("ngsi-sites", { id: "NGSI-LD OnStreetParking", en: "NGSI-LD OnStreetParking" }, `${baseUrl}/ngsi-ld/v1/entities?type=OnStreetParking,OffStreetParking`, "application/ld+json", "NGSI-LD"),
+      dist(
+        "points-geojson",
+        { id: "Titik parkir (GeoJSON)", en: "Parking points (GeoJSON)" },
+        `${baseUrl}/geojson/points`,
+        "application/geo+json",
+        "GeoJSON",
+      ),
+      dist(
+        "points-csv",
+        { id: "Titik parkir (CSV)", en: "Parking points (CSV)" },
+        `${baseUrl}/downloads/parking-points.csv`,
+        "text/csv",
+        "CSV",
+      ),
+      dist(
+        "curbs-zones",
+        { id: "CDS Curbs: zona", en: "CDS Curbs: zones" },
+        `${baseUrl}/curbs/zones`,
+        "application/json",
+        "CDS",
+      ),
+      dist(
+        "ngsi-sites",
+        { id: "NGSI-LD OnStreetParking", en: "NGSI-LD OnStreetParking" },
+        `${baseUrl}/ngsi-ld/v1/entities?type=OnStreetParking,OffStreetParking`,
+        "application/ld+json",
+        "NGSI-LD",
+      ),
     ],
     occupancy: [
-      dist("metrics-aggregates", { id: "CDS Metrics: agregat per jam", en: "CDS Metrics: hourly aggregates" }, `${baseUrl}/metrics/aggregates`, "text/csv", "CSV"),
-      dist("ngsi-spots", { id: "NGSI-LD ParkingSpot", en: "NGSI-LD ParkingSpot" }, `${baseUrl}/ngsi-ld/v1/entities?type=ParkingSpot`, "application/ld+json", "NGSI-LD"),
+      dist(
+        "metrics-aggregates",
+        { id: "CDS Metrics: agregat per jam", en: "CDS Metrics: hourly aggregates" },
+        `${baseUrl}/metrics/aggregates`,
+        "text/csv",
+        "CSV",
+      ),
+      dist(
+        "ngsi-spots",
+        { id: "NGSI-LD ParkingSpot", en: "NGSI-LD ParkingSpot" },
+        `${baseUrl}/ngsi-ld/v1/entities?type=ParkingSpot`,
+        "application/ld+json",
+        "NGSI-LD",
+      ),
       ...occupancyDates(ctx).map((d) =>
-        dist(`occupancy-${d}`, { id: `Keterisian per jam ${d}`, en: `Hourly occupancy ${d}` }, `${baseUrl}/downloads/occupancy-hourly-${d}.csv`, "text/csv", "CSV"),
+        dist(
+          `occupancy-${d}`,
+          { id: `Keterisian per jam ${d}`, en: `Hourly occupancy ${d}` },
+          `${baseUrl}/downloads/occupancy-hourly-${d}.csv`,
+          "text/csv",
+          "CSV",
+        ),
       ),
     ],
     tariffs: [
-      dist("curbs-policies", { id: "CDS Curbs: kebijakan tarif", en: "CDS Curbs: tariff policies" }, `${baseUrl}/curbs/policies`, "application/json", "CDS"),
+      dist(
+        "curbs-policies",
+        { id: "CDS Curbs: kebijakan tarif", en: "CDS Curbs: tariff policies" },
+        `${baseUrl}/curbs/policies`,
+        "application/json",
+        "CDS",
+      ),
       ...decisionDates(ctx).map((d) =>
-        dist(`decisions-${d}`, { id: `Keputusan tarif ${d}`, en: `Tariff decisions ${d}` }, `${baseUrl}/downloads/tariff-decisions-${d}.csv`, "text/csv", "CSV"),
+        dist(
+          `decisions-${d}`,
+          { id: `Keputusan tarif ${d}`, en: `Tariff decisions ${d}` },
+          `${baseUrl}/downloads/tariff-decisions-${d}.csv`,
+          "text/csv",
+          "CSV",
+        ),
       ),
     ],
     "sensor-events": [
-      dist("cds-events", { id: "CDS Events", en: "CDS Events" }, `${baseUrl}/events/events`, "application/json", "CDS"),
+      dist(
+        "cds-events",
+        { id: "CDS Events", en: "CDS Events" },
+        `${baseUrl}/events/events`,
+        "application/json",
+        "CDS",
+      ),
     ],
     "sensor-health": [
-      dist("health-geojson", { id: "Kesehatan sensor per titik (GeoJSON)", en: "Sensor health per point (GeoJSON)" }, `${baseUrl}/geojson/points`, "application/geo+json", "GeoJSON"),
+      dist(
+        "health-geojson",
+        { id: "Kesehatan sensor per titik (GeoJSON)", en: "Sensor health per point (GeoJSON)" },
+        `${baseUrl}/geojson/points`,
+        "application/geo+json",
+        "GeoJSON",
+      ),
     ],
     "payment-records": [],
     "device-diagnostics": [
-      dist("cds-events-diagnostics", { id: "CDS Events (diagnostik)", en: "CDS Events (diagnostics)" }, `${baseUrl}/events/events`, "application/json", "CDS"),
+      dist(
+        "cds-events-diagnostics",
+        { id: "CDS Events (diagnostik)", en: "CDS Events (diagnostics)" },
+        `${baseUrl}/events/events`,
+        "application/json",
+        "CDS",
+      ),
     ],
   };
   const datasets = (Object.keys(DATASET_TEXT) as DatasetId[])
@@ -176,7 +271,8 @@ export function dcatCatalog(ctx: FeedContext): unknown {
         "dcat:distribution": distributions[id],
       };
       if (temporal && id !== "parking-points") ds["dct:temporal"] = temporal;
-      if (Number.isFinite(hub.updatedAtMs)) ds["dct:modified"] = { "@type": "xsd:dateTime", "@value": hub.clock.iso(hub.updatedAtMs) };
+      if (Number.isFinite(hub.updatedAtMs))
+        ds["dct:modified"] = { "@type": "xsd:dateTime", "@value": hub.clock.iso(hub.updatedAtMs) };
       return ds;
     });
   return {
@@ -192,14 +288,20 @@ export function dcatCatalog(ctx: FeedContext): unknown {
     },
     "@id": `${baseUrl}/catalog`,
     "@type": "dcat:Catalog",
-    "dct:title": lang({ id: `Data terbuka parkir ${hub.city.name}`, en: `${hub.city.name} parking open data` }),
+    "dct:title": lang({
+      id: `Data terbuka parkir ${hub.city.name}`,
+      en: `${hub.city.name} parking open data`,
+    }),
     "dct:description": lang({
       id: `Data parkir tepi jalan ${hub.city.name} yang tidak dikecualikan (UU 14/2008), langsung dari sensor dan tarif dinamis.`,
       en: `${hub.city.name}'s on-street parking data that is not excluded (Law 14/2008), live from sensors and dynamic tariffs.`,
     }),
     "dct:publisher": publisher,
     "dct:license": { "@id": pub.license },
-    "dct:language": [{ "@id": "http://publications.europa.eu/resource/authority/language/IND" }, { "@id": "http://publications.europa.eu/resource/authority/language/ENG" }],
+    "dct:language": [
+      { "@id": "http://publications.europa.eu/resource/authority/language/IND" },
+      { "@id": "http://publications.europa.eu/resource/authority/language/ENG" },
+    ],
     "dct:spatial": spatial,
     "dcat:dataset": datasets,
   };

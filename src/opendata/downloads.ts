@@ -39,11 +39,15 @@ export function pointsCsv(ctx: FeedContext): string {
   if (f("capacity")) {
     cols.push(["capacity", (z) => zoneCapacity(hub.city, z)]);
     cols.push(["capacity_car", (z) => hub.city.capacity[z * VEHICLE_CODES + vehicleCode("car")]!]);
-    cols.push(["capacity_motorcycle", (z) => hub.city.capacity[z * VEHICLE_CODES + vehicleCode("motorcycle")]!]);
+    cols.push([
+      "capacity_motorcycle",
+      (z) => hub.city.capacity[z * VEHICLE_CODES + vehicleCode("motorcycle")]!,
+    ]);
   }
   if (f("detection")) cols.push(["detection", (z) => hub.zoneNow(z).detection]);
   const rows: (string | number)[][] = [cols.map(([n]) => n)];
-  if (datasetPublic(pub, "parking-points")) for (let z = 0; z < hub.city.zoneCount; z++) rows.push(cols.map(([, g]) => g(z)));
+  if (datasetPublic(pub, "parking-points"))
+    for (let z = 0; z < hub.city.zoneCount; z++) rows.push(cols.map(([, g]) => g(z)));
   return csv(rows);
 }
 
@@ -68,7 +72,8 @@ export function occupancyCsv(ctx: FeedContext, date: string): string {
         const fig = hub.hourFigures(h.startMs, z);
         if (fig === null || fig.capacity === 0) continue;
         const row: (string | number | null)[] = [h.date, h.hour, hub.city.zones[z]!.id];
-        if (f("occupancy")) row.push(Number.isNaN(fig.occupancy) ? null : Math.round(fig.occupancy * 1000) / 10);
+        if (f("occupancy"))
+          row.push(Number.isNaN(fig.occupancy) ? null : Math.round(fig.occupancy * 1000) / 10);
         if (f("coverage")) row.push(Math.round(fig.coverage * 1000) / 10);
         if (f("sessions")) row.push(fig.sessions);
         if (f("turnover")) row.push(Math.round((fig.sessions / fig.capacity) * 1000) / 1000);
@@ -84,15 +89,36 @@ export function occupancyCsv(ctx: FeedContext, date: string): string {
 export function decisionsCsv(ctx: FeedContext, date: string): string {
   const { hub, publication: pub } = ctx;
   const reason = fieldPublic(pub, "tariffs", "reason");
-  const header = ["effective_time", "zone_id", "vehicle_type", "band", "old_price", "new_price", "currency", "occupancy", "coverage", "bounded", "frozen"];
+  const header = [
+    "effective_time",
+    "zone_id",
+    "vehicle_type",
+    "band",
+    "old_price",
+    "new_price",
+    "currency",
+    "occupancy",
+    "coverage",
+    "bounded",
+    "frozen",
+  ];
   if (reason) header.push("reason");
   const rows: (string | number | boolean | null)[][] = [header];
   if (fieldPublic(pub, "tariffs", "decisions"))
     for (const d of hub.decisions()) {
       if (hub.localHour(d.effectiveMs).date !== date) continue;
       const row: (string | number | boolean | null)[] = [
-        hub.clock.iso(d.effectiveMs), d.zone, d.vehicleType, d.band, d.oldPrice, d.newPrice, d.currency,
-        d.occupancy, d.coverage, d.bounded, d.frozen,
+        hub.clock.iso(d.effectiveMs),
+        d.zone,
+        d.vehicleType,
+        d.band,
+        d.oldPrice,
+        d.newPrice,
+        d.currency,
+        d.occupancy,
+        d.coverage,
+        d.bounded,
+        d.frozen,
       ];
       if (reason) row.push(d.rule);
       rows.push(row);

@@ -43,7 +43,12 @@ export function geojsonPoints(ctx: FeedContext, q: URLSearchParams): unknown {
       const zone = hub.city.zones[z]!;
       const coords = [round6(zone.location.lon), round6(zone.location.lat)];
       lonLat.push(coords);
-      features.push({ type: "Feature", id: zone.id, geometry: { type: "Point", coordinates: coords }, properties: pointProperties(ctx, z) });
+      features.push({
+        type: "Feature",
+        id: zone.id,
+        geometry: { type: "Point", coordinates: coords },
+        properties: pointProperties(ctx, z),
+      });
     }
   }
   const fc: Record<string, unknown> = { type: "FeatureCollection" };
@@ -67,7 +72,8 @@ export function pointProperties(ctx: FeedContext, z: number): PointProperties {
   if (fieldPublic(pub, "parking-points", "zoneClass")) p.zone_class = zone.zoneClass;
   const now = hub.zoneNow(z);
   if (fieldPublic(pub, "parking-points", "detection")) p.detection = now.detection;
-  if (fieldPublic(pub, "occupancy", "occupancy")) p.occupancy = Number.isNaN(now.occupancy) ? null : Math.round(now.occupancy * 1000) / 1000;
+  if (fieldPublic(pub, "occupancy", "occupancy"))
+    p.occupancy = Number.isNaN(now.occupancy) ? null : Math.round(now.occupancy * 1000) / 1000;
   if (fieldPublic(pub, "occupancy", "coverage")) p.coverage = Math.round(now.coverage * 1000) / 1000;
   if (fieldPublic(pub, "tariffs", "rate")) {
     const t = Number.isFinite(hub.updatedAtMs) ? hub.updatedAtMs : Number.NaN;

@@ -11,7 +11,15 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import { gzip } from "node:zlib";
 import { packageRoot } from "../paths.js";
-import { CDS_CSV, CDS_JSON, cdsAggregates, cdsEvents, curbPolicies, curbZones, type FeedContext } from "./cds.js";
+import {
+  CDS_CSV,
+  CDS_JSON,
+  cdsAggregates,
+  cdsEvents,
+  curbPolicies,
+  curbZones,
+  type FeedContext,
+} from "./cds.js";
 import { dashboardSeries, dashboardState } from "./dashboard-api.js";
 import { dcatCatalog } from "./dcat.js";
 import { decisionsCsv, occupancyCsv, pointsCsv } from "./downloads.js";
@@ -53,7 +61,10 @@ const URL_MAX = 4096;
 
 /** Static dashboard files: URL path → [file under src/dashboard or a package's file, content type]. */
 function assetTable(): Map<string, () => { path: string; type: string }> {
-  const dash = (f: string, type: string) => () => ({ path: join(packageRoot(), "src", "dashboard", f), type });
+  const dash = (f: string, type: string) => () => ({
+    path: join(packageRoot(), "src", "dashboard", f),
+    type,
+  });
   const req = createRequire(import.meta.url);
   const mod = (spec: string, type: string) => () => ({ path: req.resolve(spec), type });
   return new Map([
@@ -93,12 +104,21 @@ export function createOpenDataHandler(
     [/^\/metrics\/aggregates$/, (c, q) => ({ type: CDS_CSV, body: cdsAggregates(c, q) })],
     [/^\/ngsi-ld\/v1\/entities$/, (c, q) => json(ngsiEntities(c, q).body, "application/ld+json")],
     [/^\/geojson\/points$/, (c, q) => json(geojsonPoints(c, q), "application/geo+json")],
-    [/^\/catalog$/, (c, q) => (new Params(q, []), json(dcatCatalog(c), "application/ld+json"))],
-    [/^\/downloads\/parking-points\.csv$/, (c, q) => (new Params(q, []), csvBody(pointsCsv(c)))],
-    [/^\/downloads\/occupancy-hourly-(\d{4}-\d{2}-\d{2})\.csv$/, (c, q, m) => (new Params(q, []), csvBody(occupancyCsv(c, dateOf(m[1]!))))],
-    [/^\/downloads\/tariff-decisions-(\d{4}-\d{2}-\d{2})\.csv$/, (c, q, m) => (new Params(q, []), csvBody(decisionsCsv(c, dateOf(m[1]!))))],
+    [/^\/catalog$/, (c, q) => noParams(q, () => json(dcatCatalog(c), "application/ld+json"))],
+    [/^\/downloads\/parking-points\.csv$/, (c, q) => noParams(q, () => csvBody(pointsCsv(c)))],
+    [
+      /^\/downloads\/occupancy-hourly-(\d{4}-\d{2}-\d{2})\.csv$/,
+      (c, q, m) => noParams(q, () => csvBody(occupancyCsv(c, dateOf(m[1]!)))),
+    ],
+    [
+      /^\/downloads\/tariff-decisions-(\d{4}-\d{2}-\d{2})\.csv$/,
+      (c, q, m) => noParams(q, () => csvBody(decisionsCsv(c, dateOf(m[1]!)))),
+    ],
     [/^\/api\/state$/, (c, q) => json(dashboardState(c, q))],
-    [/^\/api\/zones\/([^/]{1,128})\/series$/, (c, q, m) => json(dashboardSeries(c, q, decodeURIComponent(m[1]!)))],
+    [
+      /^\/api\/zones\/([^/]{1,128})\/series$/,
+      (c, q, m) => json(dashboardSeries(c, q, decodeURIComponent(m[1]!))),
+    ],
   ];
 
   return (req, res) => {
@@ -106,7 +126,15 @@ export function createOpenDataHandler(
       handle(req, res);
     } catch (e) {
       // Never a stack trace at a user: a bug costs this request only.
-      if (!res.headersSent) problem(res, 500, "internal", "Internal Server Error", (e as Error).message ?? "error", req.url ?? "");
+      if (!res.headersSent)
+        problem(
+          res,
+          500,
+          "internal",
+          "Internal Server Error",
+          (e as Error).message ?? "error",
+          req.url ?? "",
+        );
       else res.destroy();
     }
   };
@@ -117,7 +145,10 @@ export function createOpenDataHandler(
     res.setHeader("X-Content-Type-Options", "nosniff");
     const method = req.method ?? "GET";
     const raw = req.url ?? "/";
-    if (raw.length > URL_MAX) return problem(res, 414, "uri-too-long", "URI Too Long", `at most ${URL_MAX} characters`, raw.slice(0, 100));
+    if (raw.length > URL_MAX) {
+      problem(res, 414, "uri-too-long", "URI Too Long", `at most ${URL_MAX} characters`, raw.slice(0, 100));
+      return;
+    }
     if (method === "OPTIONS") {
       res.writeHead(204, {
         "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",
@@ -129,21 +160,29 @@ export function createOpenDataHandler(
     }
     if (method !== "GET" && method !== "HEAD") {
       res.setHeader("Allow", "GET, HEAD, OPTIONS");
-      return problem(res, 405, "read-only", "Method Not Allowed", "the open-data API is read-only", raw);
+      problem(res, 405, "read-only", "Method Not Allowed", "the open-data API is read-only", raw);
+      return;
     }
     let url: URL;
     try {
       url = new URL(raw, "http://localhost");
     } catch {
-      return problem(res, 400, "bad-url", "Bad Request", "the request target is not a URL", "");
+      problem(res, 400, "bad-url", "Bad Request", "the request target is not a URL", "");
+      return;
     }
     let path = url.pathname;
     if (prefix !== "") {
-      if (path !== prefix && !path.startsWith(`${prefix}/`)) return notFound(res, path);
+      if (path !== prefix && !path.startsWith(`${prefix}/`)) {
+        notFound(res, path);
+        return;
+      }
       path = path.slice(prefix.length) || "/";
     }
     const ctx: FeedContext = { hub, publication, baseUrl: baseUrlOf(req), limits };
-    if (path === "/api/stream") return sse(req, res);
+    if (path === "/api/stream") {
+      sse(req, res);
+      return;
+    }
     const asset = assets.get(path);
     if (asset !== undefined) {
       let a = assetCache.get(path);
@@ -152,24 +191,28 @@ export function createOpenDataHandler(
         a = { body: readFileSync(file), type };
         assetCache.set(path, a);
       }
-      return send(req, res, { type: a.type, body: a.body, modifiedMs: startedMs, maxAgeS: 300 });
+      send(req, res, { type: a.type, body: a.body, modifiedMs: startedMs, maxAgeS: 300 });
+      return;
     }
     for (const [re, route] of routes) {
       const m = re.exec(path);
       if (m === null) continue;
-      if (path === "/metrics/aggregates" && !acceptsCsv(req.headers.accept))
-        return problem(res, 406, "not-acceptable", "Not Acceptable", `this endpoint returns ${CDS_CSV}`, path);
+      if (path === "/metrics/aggregates" && !acceptsCsv(req.headers.accept)) {
+        problem(res, 406, "not-acceptable", "Not Acceptable", `this endpoint returns ${CDS_CSV}`, path);
+        return;
+      }
       let body: Body;
       try {
         body = route(ctx, url.searchParams, m);
       } catch (e) {
-        if (e instanceof ParkirParamError)
-          return problem(res, 400, "bad-parameter", "Bad Request", e.message, path, { parameter: e.parameter });
-        throw e;
+        if (!(e instanceof ParkirParamError)) throw e;
+        problem(res, 400, "bad-parameter", "Bad Request", e.message, path, { parameter: e.parameter });
+        return;
       }
-      return send(req, res, body);
+      send(req, res, body);
+      return;
     }
-    return notFound(res, path);
+    notFound(res, path);
   }
 
   function baseUrlOf(req: IncomingMessage): string {
@@ -212,9 +255,20 @@ export function createOpenDataHandler(
   }
 
   function sse(req: IncomingMessage, res: ServerResponse): void {
-    const write = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    const write = (event: string, data: unknown) =>
+      res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
     const stop = hub.subscribe((u) => write("update", u));
-    if (stop === null) return problem(res, 503, "too-many-streams", "Service Unavailable", "too many live streams open", "/api/stream");
+    if (stop === null) {
+      problem(
+        res,
+        503,
+        "too-many-streams",
+        "Service Unavailable",
+        "too many live streams open",
+        "/api/stream",
+      );
+      return;
+    }
     res.writeHead(200, {
       "Content-Type": "text/event-stream; charset=utf-8",
       "Cache-Control": "no-cache",
@@ -233,12 +287,18 @@ export function createOpenDataHandler(
   }
 }
 
+function noParams(q: URLSearchParams, build: () => Body): Body {
+  new Params(q, []);
+  return build();
+}
+
 function csvBody(text: string): Body {
   return { type: "text/csv; charset=utf-8; header=present", body: text };
 }
 
 function dateOf(s: string): string {
-  if (Number.isNaN(Date.parse(`${s}T00:00:00Z`))) throw new ParkirParamError("date", "must be a date YYYY-MM-DD");
+  if (Number.isNaN(Date.parse(`${s}T00:00:00Z`)))
+    throw new ParkirParamError("date", "must be a date YYYY-MM-DD");
   return s;
 }
 
@@ -275,7 +335,17 @@ function problem(
   instance: string,
   extra: Record<string, unknown> = {},
 ): void {
-  const body = JSON.stringify({ type: `urn:parkir:problem:${kind}`, title, status, detail, instance, ...extra });
-  res.writeHead(status, { "Content-Type": "application/problem+json", "Content-Length": Buffer.byteLength(body) });
+  const body = JSON.stringify({
+    type: `urn:parkir:problem:${kind}`,
+    title,
+    status,
+    detail,
+    instance,
+    ...extra,
+  });
+  res.writeHead(status, {
+    "Content-Type": "application/problem+json",
+    "Content-Length": Buffer.byteLength(body),
+  });
   res.end(body);
 }

@@ -227,7 +227,8 @@ export class OpenDataHub {
       this.subscriptions.push(options.engine.windows$.subscribe((b) => this.onWindows(b)));
       this.subscriptions.push(options.engine.health$.subscribe((h) => this.onHealth(h)));
     }
-    if (options.pricing) this.subscriptions.push(options.pricing.tariffs$.subscribe((d) => this.onDecisions(d)));
+    if (options.pricing)
+      this.subscriptions.push(options.pricing.tariffs$.subscribe((d) => this.onDecisions(d)));
   }
 
   /** Stops following the engines and drops every listener. */
@@ -385,7 +386,9 @@ export class OpenDataHub {
 
   /** Kept events in arrival order (oldest first). */
   keptEvents(): readonly PublicEvent[] {
-    return this.eventsHead === 0 ? this.events : [...this.events.slice(this.eventsHead), ...this.events.slice(0, this.eventsHead)];
+    return this.eventsHead === 0
+      ? this.events
+      : [...this.events.slice(this.eventsHead), ...this.events.slice(0, this.eventsHead)];
   }
 
   /** Kept tariff decisions, oldest first. */
@@ -402,7 +405,10 @@ export class OpenDataHub {
    * Aggregates of zone `z` in the hour starting at `startMs`: occupancy in [0,1] (NaN when the source
    * was offline for most of the hour), sessions (arrivals), mean dwell ms (NaN when none ended).
    */
-  hourFigures(startMs: number, z: number): { occupancy: number; coverage: number; sessions: number; dwellMs: number; capacity: number } | null {
+  hourFigures(
+    startMs: number,
+    z: number,
+  ): { occupancy: number; coverage: number; sessions: number; dwellMs: number; capacity: number } | null {
     const b = this.hours.get(startMs);
     if (b === undefined) return null;
     const d = b.data;
@@ -420,7 +426,13 @@ export class OpenDataHub {
   }
 
   /** Latest window figures of zone z over all its classes (capacity-weighted). */
-  zoneNow(z: number): { occupancy: number; coverage: number; detection: DetectionName; confidence: number; seen: boolean } {
+  zoneNow(z: number): {
+    occupancy: number;
+    coverage: number;
+    detection: DetectionName;
+    confidence: number;
+    seen: boolean;
+  } {
     let occW = 0;
     let occSum = 0;
     let covSum = 0;
@@ -457,7 +469,10 @@ export class OpenDataHub {
   }
 
   /** Latest occupancy of one zone and class (NaN when unknown). */
-  classNow(z: number, code: number): { occupancy: number; coverage: number; capacity: number; detection: DetectionName } {
+  classNow(
+    z: number,
+    code: number,
+  ): { occupancy: number; coverage: number; capacity: number; detection: DetectionName } {
     const i = z * VEHICLE_CODES + code;
     return {
       occupancy: this.occ[i]!,
@@ -480,7 +495,8 @@ export class OpenDataHub {
   /** Bays of zone z whose sensor is silent, lost or decommissioned now. */
   unhealthyBays(z: number): number {
     let n = 0;
-    for (let b = 0; b < this.city.bayCount; b++) if (this.city.bayZone[b] === z && this.bayHealth[b] !== 0) n++;
+    for (let b = 0; b < this.city.bayCount; b++)
+      if (this.city.bayZone[b] === z && this.bayHealth[b] !== 0) n++;
     return n;
   }
 
@@ -497,13 +513,31 @@ export class OpenDataHub {
     const tiers = table.rateTierCount[rate]!;
     const unitMs = tiers === 0 ? -1 : table.tierUnitMs[table.rateTierStart[rate]!]!;
     const per: CurrentPrice["per"] =
-      unitMs < 0 ? "visit" : unitMs === 0 ? "stay" : unitMs === HOUR_MS ? "hour" : unitMs === 60_000 ? "minute" : unitMs === 86_400_000 ? "day" : "hour";
+      unitMs < 0
+        ? "visit"
+        : unitMs === 0
+          ? "stay"
+          : unitMs === HOUR_MS
+            ? "hour"
+            : unitMs === 60_000
+              ? "minute"
+              : unitMs === 86_400_000
+                ? "day"
+                : "hour";
     return { amountMinor: amount, per, band: table.policy.bands[band]?.id ?? "", dynamic: dyn !== undefined };
   }
 
   /** The kept windows of zone z: ends (ms), occupancy (NaN unknown), car and motorcycle price (NaN none). */
-  series(z: number, fromMs = Number.NEGATIVE_INFINITY): { endMs: number[]; occupancy: number[]; car: number[]; motorcycle: number[] } {
-    const out = { endMs: [] as number[], occupancy: [] as number[], car: [] as number[], motorcycle: [] as number[] };
+  series(
+    z: number,
+    fromMs = Number.NEGATIVE_INFINITY,
+  ): { endMs: number[]; occupancy: number[]; car: number[]; motorcycle: number[] } {
+    const out = {
+      endMs: [] as number[],
+      occupancy: [] as number[],
+      car: [] as number[],
+      motorcycle: [] as number[],
+    };
     const max = this.o.seriesMax;
     const zc = this.city.zoneCount;
     for (let k = 0; k < this.seriesCount; k++) {
@@ -531,7 +565,11 @@ export class OpenDataHub {
     const lh = this.localHour(windowStart);
     let b = this.hours.get(lh.startMs);
     if (b !== undefined) return b;
-    if (this.hourOrder.length > 0 && lh.startMs < this.hourOrder[0]! && this.hourOrder.length >= this.o.hoursMax) {
+    if (
+      this.hourOrder.length > 0 &&
+      lh.startMs < this.hourOrder[0]! &&
+      this.hourOrder.length >= this.o.hoursMax
+    ) {
       this.dropped.hours++;
       return null;
     }
@@ -619,7 +657,8 @@ export function zoneCapacity(city: City, z: number): number {
 /** Vehicle classes with capacity in zone z. */
 export function zoneClasses(city: City, z: number): VehicleType[] {
   const out: VehicleType[] = [];
-  for (let c = 0; c < VEHICLE_CODES; c++) if (city.capacity[z * VEHICLE_CODES + c]! > 0) out.push(vehicleName(c));
+  for (let c = 0; c < VEHICLE_CODES; c++)
+    if (city.capacity[z * VEHICLE_CODES + c]! > 0) out.push(vehicleName(c));
   return out;
 }
 

@@ -2,7 +2,16 @@
  * Open data: CDS, NGSI-LD, GeoJSON and DCAT feeds of the live hub, the publication decisions that
  * govern them, and the HTTP handler (with the dashboard) a host mounts. See docs/OPEN-DATA.md.
  */
-export { CDS_CSV, CDS_JSON, cdsAggregates, cdsEvents, curbPolicies, curbZones, type FeedContext, zoneUuid } from "./cds.js";
+export {
+  CDS_CSV,
+  CDS_JSON,
+  cdsAggregates,
+  cdsEvents,
+  curbPolicies,
+  curbZones,
+  type FeedContext,
+  zoneUuid,
+} from "./cds.js";
 export { dashboardSeries, dashboardState } from "./dashboard-api.js";
 export { DATASET_TEXT, dcatCatalog } from "./dcat.js";
 export { decisionsCsv, occupancyCsv, pointsCsv } from "./downloads.js";
@@ -28,8 +37,8 @@ export {
   type DatasetId,
   type DatasetPublication,
   DEFAULT_PUBLICATION,
-  datasetPublic,
   type Decision,
+  datasetPublic,
   fieldPublic,
   loadPublication,
   type Publication,

@@ -40,42 +40,52 @@ export function ngsiEntities(ctx: FeedContext, q: URLSearchParams): { body: unkn
   const typeParam = p.str("type", 200) ?? NGSI_TYPES.join(",");
   const types = typeParam.split(",");
   for (const t of types)
-    if (!(NGSI_TYPES as readonly string[]).includes(t)) throw new ParkirParamError("type", `must be among ${NGSI_TYPES.join(", ")}`);
+    if (!(NGSI_TYPES as readonly string[]).includes(t))
+      throw new ParkirParamError("type", `must be among ${NGSI_TYPES.join(", ")}`);
   const ids = p.str("id", 20_000)?.split(",");
   const { limit, offset } = p.page(ctx.limits);
   const all: unknown[] = [];
   const want = (id: string) => ids === undefined || ids.includes(id);
   const { hub, publication: pub } = ctx;
-  if (!datasetPublic(pub, "parking-points") || !fieldPublic(pub, "parking-points", "location")) return { body: [], total: 0 };
+  if (!datasetPublic(pub, "parking-points") || !fieldPublic(pub, "parking-points", "location"))
+    return { body: [], total: 0 };
   const iso = (t: number) => new Date(t).toISOString();
   for (let z = 0; z < hub.city.zoneCount; z++) {
     const zone = hub.city.zones[z]!;
     const type = zone.street === "on" ? "OnStreetParking" : "OffStreetParking";
     const urn = siteUrn(hub.city.id, zone.id, zone.street);
-    const location = { type: "GeoProperty", value: { type: "Point", coordinates: [round6(zone.location.lon), round6(zone.location.lat)] } };
+    const location = {
+      type: "GeoProperty",
+      value: { type: "Point", coordinates: [round6(zone.location.lon), round6(zone.location.lat)] },
+    };
     if (types.includes(type) && want(urn)) {
       const e: Record<string, unknown> = { id: urn, type, location };
       const now = hub.zoneNow(z);
       const cap = zoneCapacity(hub.city, z);
       const observedAt = Number.isFinite(hub.lastWindowEndMs) ? iso(hub.lastWindowEndMs) : undefined;
       if (fieldPublic(pub, "parking-points", "name")) e.name = { type: "Property", value: zone.name };
-      if (fieldPublic(pub, "parking-points", "capacity")) e.totalSpotNumber = { type: "Property", value: cap };
+      if (fieldPublic(pub, "parking-points", "capacity"))
+        e.totalSpotNumber = { type: "Property", value: cap };
       if (datasetPublic(pub, "occupancy") && observedAt !== undefined && !Number.isNaN(now.occupancy)) {
         const occupied = Math.round(now.occupancy * cap);
-        if (fieldPublic(pub, "occupancy", "occupied")) e.occupiedSpotNumber = { type: "Property", value: occupied, observedAt };
+        if (fieldPublic(pub, "occupancy", "occupied"))
+          e.occupiedSpotNumber = { type: "Property", value: occupied, observedAt };
         if (fieldPublic(pub, "occupancy", "available"))
           e.availableSpotNumber = { type: "Property", value: Math.max(0, cap - occupied), observedAt };
       }
-      if (fieldPublic(pub, "parking-points", "detection")) e.occupancyDetectionType = { type: "Property", value: detections(hub, z) };
+      if (fieldPublic(pub, "parking-points", "detection"))
+        e.occupancyDetectionType = { type: "Property", value: detections(hub, z) };
       if (fieldPublic(pub, "parking-points", "street")) {
         const cat = ["feeCharged", zone.street === "on" ? "onStreet" : "offStreet"];
         e.category = { type: "Property", value: cat };
       }
       const classes: string[] = [];
       for (let c = 0; c < VEHICLE_CODES; c++)
-        if (hub.city.capacity[z * VEHICLE_CODES + c]! > 0) classes.push(FIWARE_VEHICLE[vehicleName(c)] ?? "anyVehicle");
+        if (hub.city.capacity[z * VEHICLE_CODES + c]! > 0)
+          classes.push(FIWARE_VEHICLE[vehicleName(c)] ?? "anyVehicle");
       e.allowedVehicleType = { type: "Property", value: classes };
-      if (observedAt !== undefined) e.observationDateTime = { type: "Property", value: { "@type": "DateTime", "@value": observedAt } };
+      if (observedAt !== undefined)
+        e.observationDateTime = { type: "Property", value: { "@type": "DateTime", "@value": observedAt } };
       e["@context"] = NGSI_CONTEXT;
       all.push(e);
     }

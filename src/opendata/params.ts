@@ -43,7 +43,8 @@ export class Params {
   ) {
     const seen = new Set<string>();
     for (const k of q.keys()) {
-      if (!allowed.includes(k)) throw new ParkirParamError(k, `unknown parameter (allowed: ${allowed.join(", ") || "none"})`);
+      if (!allowed.includes(k))
+        throw new ParkirParamError(k, `unknown parameter (allowed: ${allowed.join(", ") || "none"})`);
       if (seen.has(k)) throw new ParkirParamError(k, "given more than once");
       seen.add(k);
     }
@@ -53,7 +54,8 @@ export class Params {
   str(name: string, maxLength = 200): string | undefined {
     const v = this.q.get(name);
     if (v === null) return undefined;
-    if (v.length === 0 || v.length > maxLength) throw new ParkirParamError(name, `must be 1 to ${maxLength} characters`);
+    if (v.length === 0 || v.length > maxLength)
+      throw new ParkirParamError(name, `must be 1 to ${maxLength} characters`);
     return v;
   }
 
@@ -61,7 +63,8 @@ export class Params {
   oneOf<T extends string>(name: string, values: readonly T[]): T | undefined {
     const v = this.str(name);
     if (v === undefined) return undefined;
-    if (!(values as readonly string[]).includes(v)) throw new ParkirParamError(name, `must be one of ${values.join(", ")}`);
+    if (!(values as readonly string[]).includes(v))
+      throw new ParkirParamError(name, `must be one of ${values.join(", ")}`);
     return v as T;
   }
 
@@ -115,7 +118,10 @@ export class Params {
     const start = s ?? end - defaultSpanMs;
     if (end <= start) throw new ParkirParamError("end_time", "must be after start_time");
     if (end - start > spanMaxMs)
-      throw new ParkirParamError("end_time", `the span from start_time may be at most ${spanMaxMs / 3_600_000} hours`);
+      throw new ParkirParamError(
+        "end_time",
+        `the span from start_time may be at most ${spanMaxMs / 3_600_000} hours`,
+      );
     return { start, end };
   }
 
@@ -124,7 +130,11 @@ export class Params {
     const names = ["min_lat", "min_lng", "max_lat", "max_lng"] as const;
     const given = names.filter((n) => this.q.has(n));
     if (given.length === 0) return undefined;
-    if (given.length !== 4) throw new ParkirParamError(names.find((n) => !this.q.has(n))!, "min_lat, min_lng, max_lat and max_lng go together");
+    if (given.length !== 4)
+      throw new ParkirParamError(
+        names.find((n) => !this.q.has(n))!,
+        "min_lat, min_lng, max_lat and max_lng go together",
+      );
     const minLat = this.num("min_lat", -90, 90)!;
     const maxLat = this.num("max_lat", -90, 90)!;
     const minLng = this.num("min_lng", -180, 180)!;

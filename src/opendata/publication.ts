@@ -146,7 +146,13 @@ export function fieldPublic(p: Publication, dataset: DatasetId, field: string): 
 }
 
 /** Returns a copy of `p` with one dataset's field set to `access` (for tests and admin tools). */
-export function withField(p: Publication, dataset: DatasetId, field: string, access: Access, reference: string): Publication {
+export function withField(
+  p: Publication,
+  dataset: DatasetId,
+  field: string,
+  access: Access,
+  reference: string,
+): Publication {
   const d = p.datasets[dataset];
   return {
     ...p,

@@ -34,7 +34,8 @@ export class ReplayFeeder {
     options: ReplayFeederOptions = {},
   ) {
     this.batchEvents = options.batchEvents ?? 4096;
-    if (!Number.isSafeInteger(this.batchEvents) || this.batchEvents < 1) throw new RangeError("batchEvents must be a positive integer");
+    if (!Number.isSafeInteger(this.batchEvents) || this.batchEvents < 1)
+      throw new RangeError("batchEvents must be a positive integer");
   }
 
   /** True when every event was handed on. */
