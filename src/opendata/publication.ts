@@ -76,7 +76,7 @@ const publicationSchema = z
   .strict();
 
 /** Reference of the built-in defaults, shown until the city records its own PPID decisions. */
-export const DEFAULT_REFERENCE = "parkir default (UU 14/2008 Pasal 17; awaiting the PPID's decision)";
+export const DEFAULT_REFERENCE = "Bawaan parkir (UU 14/2008 Pasal 17), menunggu keputusan PPID";
 
 /**
  * Default decisions: the catalogue, aggregates, tariffs, sensor events and sensor-health counts public;
