@@ -11,6 +11,7 @@ import { CliError } from "./errors.js";
 import { register as registerGenerate } from "./generate.js";
 import { register as registerQuote } from "./quote.js";
 import { register as registerReplay } from "./replay.js";
+import { register as registerReport } from "./report.js";
 
 /** Builds the program with every subcommand registered (exported for tests). */
 export function buildProgram(): Command {
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerReplay(program);
   registerQuote(program);
   registerDemo(program);
+  registerReport(program);
   for (const cmd of program.commands) cmd.exitOverride().showHelpAfterError("(run with --help for usage)");
   return program;
 }

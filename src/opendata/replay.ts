@@ -50,6 +50,11 @@ export class ReplayFeeder {
     return this.feed(end);
   }
 
+  /** Hands on the next `n` events in recorded order; returns how many. */
+  advanceCount(n: number): number {
+    return this.feed(Math.min(this.events.length, this.position + Math.max(0, n)));
+  }
+
   /** Hands on every remaining event and closes the engine (its last windows close). */
   finish(): number {
     const n = this.feed(this.events.length);

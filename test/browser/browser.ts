@@ -40,7 +40,8 @@ export function watch(page: Page): string[] {
   page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
   page.on("requestfailed", (r) => {
     // An EventSource torn down when the page closes is not a failure of the page.
-    if (!r.url().endsWith("/api/stream")) problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`);
+    if (!r.url().endsWith("/api/stream"))
+      problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`);
   });
   page.on("response", (r) => {
     if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);

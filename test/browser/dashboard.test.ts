@@ -45,7 +45,9 @@ test("the dashboard loads cleanly, maps all 200 points, charts a point, switches
   await page.waitForSelector("body[data-ready=true]");
 
   // Every catalogue point is on the map, once, with its zone id.
-  const zones = await page.$$eval("#map circle[data-zone]", (cs) => cs.map((c) => c.getAttribute("data-zone")));
+  const zones = await page.$$eval("#map circle[data-zone]", (cs) =>
+    cs.map((c) => c.getAttribute("data-zone")),
+  );
   expect(zones.length).toBe(replay.city.zoneCount);
   expect(new Set(zones)).toEqual(new Set(replay.city.zones.map((z) => z.id)));
   expect(await page.textContent("h2[data-i18n=map]")).toBe("Peta titik parkir");
@@ -83,7 +85,9 @@ test("the dashboard loads cleanly, maps all 200 points, charts a point, switches
   expect(changed.length).toBeGreaterThan(0);
   for (let z = 0; z < replay.city.zoneCount; z++) {
     const occ = replay.hub.zoneNow(z).occupancy;
-    expect(after[replay.city.zones[z]!.id]).toBe(colour(Number.isNaN(occ) ? null : Math.round(occ * 1000) / 1000));
+    expect(after[replay.city.zones[z]!.id]).toBe(
+      colour(Number.isNaN(occ) ? null : Math.round(occ * 1000) / 1000),
+    );
   }
   await page.screenshot({ path: join(OUTPUT_DIR, "dashboard-after-sse.png"), fullPage: true });
   await page.close();

@@ -1,8 +1,8 @@
 /** A replayed generated Palu trace feeding an open-data hub, shared by the open-data and browser tests. */
 import { readFileSync } from "node:fs";
 import {
-  type City,
   type CdsEvent,
+  type City,
   generateTrace,
   loadCityFile,
   loadPolicy,
@@ -10,7 +10,12 @@ import {
   PricingEngine,
   seedPath,
 } from "../../src/index.js";
-import { createOpenDataHub, type OpenDataHub, type Publication, ReplayFeeder } from "../../src/opendata/index.js";
+import {
+  createOpenDataHub,
+  type OpenDataHub,
+  type Publication,
+  ReplayFeeder,
+} from "../../src/opendata/index.js";
 
 /** Start of the generated day (local midnight in Palu). */
 export const DAY_START = Date.parse("2026-11-30T00:00:00+08:00");
@@ -28,7 +33,9 @@ export interface Replay {
 /** Builds the replay (seeded, deterministic). */
 export function paluReplay(hours: number, publication?: Publication, seed = 1): Replay {
   const city = loadCityFile(seedPath("palu", "city.json"));
-  const policy = loadPolicy(JSON.parse(readFileSync(seedPath("palu", "policy.json"), "utf8")), { variant: "dynamic" });
+  const policy = loadPolicy(JSON.parse(readFileSync(seedPath("palu", "policy.json"), "utf8")), {
+    variant: "dynamic",
+  });
   const events = generateTrace(city, { seed, startMs: DAY_START, hours });
   const engine = new OccupancyEngine(city);
   const pricing = new PricingEngine(city, policy);
