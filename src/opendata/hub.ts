@@ -151,7 +151,7 @@ export class OpenDataHub {
   /** Latest closed window end, ms; NaN before the first. */
   lastWindowEndMs = Number.NaN;
   /** Counts of what was refused or dropped at the hub's bounds. */
-  readonly dropped = { events: 0, personalEvents: 0, hours: 0, decisions: 0, series: 0, listeners: 0 };
+  readonly dropped = { events: 0, duplicateEvents: 0, personalEvents: 0, hours: 0, decisions: 0, series: 0, listeners: 0 };
 
   // Latest window per zone × class (index zone * VEHICLE_CODES + code).
   /** @internal */ readonly occ: Float64Array;
@@ -171,6 +171,7 @@ export class OpenDataHub {
   private readonly hours = new Map<number, HourBucket>();
   private readonly hourOrder: number[] = [];
   private readonly events: PublicEvent[] = [];
+  private readonly eventIds = new Set<string>();
   private eventsHead = 0;
   private readonly decisionLog: TariffDecision[] = [];
   private readonly seriesEnd: Float64Array;
@@ -361,6 +362,11 @@ export class OpenDataHub {
         if (d >= 0) zone = city.deviceZone[d]!;
       }
       if (zone < 0) continue;
+      if (this.eventIds.has(e.event_id)) {
+        // A retransmission: the engine drops it too, and the Events API publishes each event once.
+        this.dropped.duplicateEvents++;
+        continue;
+      }
       if (bay >= 0 && !(this.bayObservedMs[bay]! > t)) {
         const s = bayStatusAfter(e, this.bayStatus[bay]!);
         this.bayStatus[bay] = s;
@@ -604,10 +610,12 @@ export class OpenDataHub {
   }
 
   private pushEvent(e: PublicEvent): void {
+    this.eventIds.add(e.event_id);
     if (this.events.length < this.o.eventsMax) {
       this.events.push(e);
       return;
     }
+    this.eventIds.delete(this.events[this.eventsHead]!.event_id);
     this.events[this.eventsHead] = e;
     this.eventsHead = (this.eventsHead + 1) % this.o.eventsMax;
     this.dropped.events++;

@@ -31,6 +31,8 @@ export interface PointDay {
   readonly hoursLow: number;
   readonly hoursKnown: number;
   readonly meanOccupancy: number;
+  /** Occupancy of the busiest hour with data, NaN when no hour had data. */
+  readonly peakOccupancy: number;
   readonly meanCoverage: number;
 }
 
@@ -52,6 +54,7 @@ export function pointDays(day: DayData, date: string): PointDay[] {
     let known = 0;
     let sum = 0;
     let cov = 0;
+    let peak = Number.NaN;
     for (const h of rows) {
       const f = hub.hourFigures(h.startMs, z);
       if (f === null) continue;
@@ -61,6 +64,7 @@ export function pointDays(day: DayData, date: string): PointDay[] {
       if (Number.isNaN(f.occupancy)) continue;
       known++;
       sum += f.occupancy;
+      if (!(peak >= f.occupancy)) peak = f.occupancy;
       if (f.occupancy > HIGH) high++;
       if (f.occupancy < LOW) low++;
     }
@@ -72,6 +76,7 @@ export function pointDays(day: DayData, date: string): PointDay[] {
       hoursLow: low,
       hoursKnown: known,
       meanOccupancy: known > 0 ? sum / known : Number.NaN,
+      peakOccupancy: peak,
       meanCoverage: rows.length > 0 ? cov / rows.length : 0,
     });
   }
@@ -214,7 +219,7 @@ export function renderReport(day: DayData, date = reportDate(day)): string {
 <dt>${L("Parkir tak dibayar (sensor)", "Unpaid stays (sensors)")}</dt><dd>${day.unpaidStays}; ${L("perkiraan kebocoran", "estimated leakage")} ${money(day.leakageMinor, cur)}</dd>
 </dl></section>`);
   // Map.
-  out.push(`<section id="map-section"><h2>${L("Peta: keterisian rata-rata hari ini", "Map: mean occupancy today")}</h2>${mapSvg(day, points)}
+  out.push(`<section id="map-section"><h2>${L("Peta: keterisian pada jam tersibuk tiap titik", "Map: occupancy in each point's busiest hour")}</h2>${mapSvg(day, points)}
 <p class="legend"><i style="background:${pointColour(0.3)}"></i>&lt; 60 % <i style="background:${pointColour(0.7)}"></i>60–85 % <i style="background:${pointColour(0.9)}"></i>&gt; 85 % <i style="background:${pointColour(Number.NaN)}"></i>${L("tidak diketahui", "unknown")} · ${L("ukuran = kapasitas", "size = capacity")}</p></section>`);
   // Heat map with hours above/below and coverage.
   const hours = Array.from({ length: 24 }, (_, h) => `<th>${String(h).padStart(2, "0")}</th>`).join("");
@@ -347,7 +352,7 @@ function mapSvg(day: DayData, points: readonly PointDay[]): string {
     const y = oy + (maxLat - zone.location.lat) * s;
     const r = 3 + 9 * Math.sqrt(zoneCapacity(city, p.zone) / maxCap);
     parts.push(
-      `<circle data-zone="${esc(zone.id)}" cx="${x.toFixed(1)}" cy="${y.toFixed(1)}" r="${r.toFixed(1)}" fill="${pointColour(p.meanOccupancy)}"><title>${esc(zone.id)} ${esc(zone.name)}: ${Number.isNaN(p.meanOccupancy) ? "—" : percent(p.meanOccupancy)}</title></circle>`,
+      `<circle data-zone="${esc(zone.id)}" cx="${x.toFixed(1)}" cy="${y.toFixed(1)}" r="${r.toFixed(1)}" fill="${pointColour(p.peakOccupancy)}"><title>${esc(zone.id)} ${esc(zone.name)}: ${Number.isNaN(p.peakOccupancy) ? "—" : percent(p.peakOccupancy)}</title></circle>`,
     );
   }
   const metresPerPx = 111_320 / s;
@@ -389,6 +394,7 @@ small{color:var(--muted)}
 .legend i{display:inline-block;width:10px;height:10px;border-radius:50%;margin:0 4px 0 10px;border:1px solid #555;vertical-align:middle}
 .up{color:#b3261e}.down{color:#0b6e4f}.held{color:var(--muted)}
 td:nth-child(4){white-space:nowrap}
+#heatmap td:last-child{white-space:nowrap}
 footer{padding:1rem;color:var(--muted);font-size:.8rem;text-align:center}
 html[lang=id] [lang=en],html[lang=en] [lang=id]{display:none}
 @media print{.scroll{max-height:none;overflow:visible}button{display:none}}
