@@ -70,8 +70,8 @@ export function curbZones(ctx: FeedContext, q: URLSearchParams): unknown {
       published_date: cdsPublishedMs(ctx),
       last_updated_date: cdsPublishedMs(ctx),
       start_date: 0,
-      curb_policy_ids: cds ? (policyIds.get(zone.id) ?? []) : [],
     };
+    if (cds) out.curb_policy_ids = policyIds.get(zone.id) ?? [];
     if (fieldPublic(pub, "parking-points", "location"))
       out.geometry = {
         type: "Polygon",
@@ -174,23 +174,22 @@ export function cdsEvents(ctx: FeedContext, q: URLSearchParams): { body: unknown
   );
   const page = selected.slice(offset, offset + limit);
   const ds = ACTIVITY_TYPES;
+  const location = fieldPublic(pub, "parking-points", "location");
   const events = page.map((e) => {
     const set = ds.has(e.event_type) ? "sensor-events" : "device-diagnostics";
     const z = hub.city.zoneIndex(e.curb_zone_id);
     const loc = hub.city.zones[z]!.location;
-    const out: Record<string, unknown> = {
-      event_id: e.event_id,
-      event_type: e.event_type,
-      event_location: {
+    const out: Record<string, unknown> = { event_id: e.event_id, event_type: e.event_type };
+    if (location)
+      out.event_location = {
         type: "Feature",
         properties: {},
         geometry: { type: "Point", coordinates: [round6(loc.lon), round6(loc.lat)] },
-      },
-      event_time: e.event_time,
-      event_publication_time: e.event_publication_time,
-      curb_zone_id: zoneUuid(hub.city.id, e.curb_zone_id),
-      data_source_type: e.curb_space_id !== undefined ? "in_ground" : "other",
-    };
+      };
+    out.event_time = e.event_time;
+    out.event_publication_time = e.event_publication_time;
+    out.curb_zone_id = zoneUuid(hub.city.id, e.curb_zone_id);
+    out.data_source_type = e.curb_space_id !== undefined ? "in_ground" : "other";
     if (e.curb_space_id !== undefined && fieldPublic(pub, set, "curb_space_id"))
       out.curb_space_id = e.curb_space_id;
     if (e.data_source_device_id !== undefined && fieldPublic(pub, set, "data_source_device_id"))

@@ -151,7 +151,15 @@ export class OpenDataHub {
   /** Latest closed window end, ms; NaN before the first. */
   lastWindowEndMs = Number.NaN;
   /** Counts of what was refused or dropped at the hub's bounds. */
-  readonly dropped = { events: 0, duplicateEvents: 0, personalEvents: 0, hours: 0, decisions: 0, series: 0, listeners: 0 };
+  readonly dropped = {
+    events: 0,
+    duplicateEvents: 0,
+    personalEvents: 0,
+    hours: 0,
+    decisions: 0,
+    series: 0,
+    listeners: 0,
+  };
 
   // Latest window per zone × class (index zone * VEHICLE_CODES + code).
   /** @internal */ readonly occ: Float64Array;

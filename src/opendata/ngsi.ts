@@ -101,9 +101,10 @@ export function ngsiEntities(ctx: FeedContext, q: URLSearchParams): { body: unkn
         type: "ParkingSpot",
         location,
         status,
-        category: { type: "Property", value: [zone.street === "on" ? "onStreet" : "offStreet"] },
         refParkingSite: { type: "Relationship", object: urn },
       };
+      if (fieldPublic(pub, "parking-points", "street"))
+        e.category = { type: "Property", value: [zone.street === "on" ? "onStreet" : "offStreet"] };
       if (fieldPublic(pub, "parking-points", "name")) e.name = { type: "Property", value: bay.id };
       e["@context"] = NGSI_CONTEXT;
       all.push(e);

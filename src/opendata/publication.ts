@@ -59,7 +59,7 @@ const datasetShape = Object.fromEntries(
     decision
       .extend({
         fields: z
-          .record(z.enum(DATASETS[id] as unknown as [string, ...string[]]), decision)
+          .partialRecord(z.enum(DATASETS[id] as unknown as [string, ...string[]]), decision)
           .optional()
           .default({}),
       })

@@ -44,7 +44,9 @@ test("the report opens offline with every point on its map, in Indonesian, with 
     return route.abort();
   });
   await page.goto(pathToFileURL(reportPath).href);
-  const zones = await page.$$eval("#map circle[data-zone]", (cs) => cs.map((c) => c.getAttribute("data-zone")));
+  const zones = await page.$$eval("#map circle[data-zone]", (cs) =>
+    cs.map((c) => c.getAttribute("data-zone")),
+  );
   expect(new Set(zones)).toEqual(new Set(city.zones.map((z) => z.id)));
   expect(zones.length).toBe(200);
   expect(await page.$$eval("#heatmap tbody tr[data-zone]", (r) => r.length)).toBe(200);
@@ -52,13 +54,17 @@ test("the report opens offline with every point on its map, in Indonesian, with 
   expect(await page.$$eval("#revenue tbody tr[data-zone]", (r) => r.length)).toBeGreaterThan(50);
   const heading = () => page.$eval("#heatmap-section h2", (h) => (h as HTMLElement).innerText);
   expect(await heading()).toMatch(/^Keterisian per titik dan jam \(WITA\)/);
-  expect(await page.$eval("#revenue tfoot", (t) => (t as HTMLElement).innerText)).toMatch(/Rp \d{1,3}(\.\d{3})+/);
+  expect(await page.$eval("#revenue tfoot", (t) => (t as HTMLElement).innerText)).toMatch(
+    /Rp \d{1,3}(\.\d{3})+/,
+  );
   await page.screenshot({ path: join(OUTPUT_DIR, "report-id.png") });
   await page.click("#lang");
   expect(await heading()).toMatch(/^Occupancy by point and hour \(WITA\)/);
   await page.screenshot({ path: join(OUTPUT_DIR, "report-en.png"), fullPage: true });
   for (const section of ["heatmap", "revenue", "decisions", "health"])
-    await page.locator(`#${section}-section`).screenshot({ path: join(OUTPUT_DIR, `report-en-${section}.png`) });
+    await page
+      .locator(`#${section}-section`)
+      .screenshot({ path: join(OUTPUT_DIR, `report-en-${section}.png`) });
   await page.close();
   expect(requests).toEqual([]);
   expect(problems).toEqual([]);

@@ -6,6 +6,7 @@
 import type { Server } from "node:http";
 import { gunzipSync } from "node:zlib";
 import { getIssues } from "@placemarkio/check-geojson";
+import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createOpenDataHandler, NGSI_CONTEXT, zoneUuid } from "../../src/opendata/index.js";
 import { parseEventTime } from "../../src/wire/events.js";
@@ -107,7 +108,12 @@ describe("HTTP", () => {
       expect(r.status, path).toBe(400);
       expect(r.headers.get("content-type")).toBe("application/problem+json");
       const p = (await r.json()) as Record<string, unknown>;
-      expect(p).toMatchObject({ type: "urn:parkir:problem:bad-parameter", title: "Bad Request", status: 400, parameter });
+      expect(p).toMatchObject({
+        type: "urn:parkir:problem:bad-parameter",
+        title: "Bad Request",
+        status: 400,
+        parameter,
+      });
       expect(typeof p.detail).toBe("string");
     }
     for (const path of ["/nope", "/events", "/curbs/zones/extra", "/downloads/other.csv"]) {
@@ -119,11 +125,69 @@ describe("HTTP", () => {
   });
 });
 
+describe("robustness", () => {
+  test("any path and query: a clear status, never a 500, never a change of state", async () => {
+    const version = replay.hub.version;
+    const seg = fc.constantFrom(
+      "events",
+      "events/events",
+      "metrics/aggregates",
+      "curbs/zones",
+      "ngsi-ld/v1/entities",
+      "geojson/points",
+      "catalog",
+      "api/state",
+      "api/zones/PLU-001/series",
+      "downloads/occupancy-hourly-2026-11-30.csv",
+      "x",
+    );
+    const key = fc.constantFrom(
+      "start_time",
+      "end_time",
+      "limit",
+      "offset",
+      "curb_zone_id",
+      "type",
+      "metric_type",
+      "min_lat",
+      "min_lng",
+      "max_lat",
+      "max_lng",
+      "date",
+      "id",
+      "curb_place_type",
+      "curb_place_id",
+      "decisions",
+      "junk",
+    );
+    const value = fc.oneof(
+      fc.string({ maxLength: 12 }),
+      fc.integer().map(String),
+      fc.constantFrom("-1", "1e309", "NaN", "PLU-001", "OnStreetParking", "zone", "2026-11-30"),
+    );
+    await fc.assert(
+      fc.asyncProperty(seg, fc.array(fc.tuple(key, value), { maxLength: 4 }), async (path, params) => {
+        const q = new URLSearchParams(params).toString();
+        const r = await get(`/${path}${q ? `?${q}` : ""}`);
+        await r.arrayBuffer();
+        expect([200, 400, 404]).toContain(r.status);
+        if (r.status !== 200) expect(r.headers.get("content-type")).toBe("application/problem+json");
+      }),
+      { numRuns: 150 },
+    );
+    expect(replay.hub.version).toBe(version);
+  }, 120_000);
+});
+
 describe("CDS", () => {
   test("Curbs zones: envelope, content type, a UUID per zone and the policies in force", async () => {
     const r = await get("/curbs/zones");
     expect(r.headers.get("content-type")).toBe("application/vnd.cds+json;version=1.0");
-    const body = (await r.json()) as { version: string; data: { zones: Record<string, unknown>[] }; currency: string };
+    const body = (await r.json()) as {
+      version: string;
+      data: { zones: Record<string, unknown>[] };
+      currency: string;
+    };
     expect(body.version).toBe("1.0");
     expect(body.currency).toBe("IDR");
     expect(body.data.zones.length).toBe(200);
@@ -131,13 +195,20 @@ describe("CDS", () => {
     expect(z.curb_zone_id).toBe(zoneUuid("palu", "PLU-001"));
     expect(z.user_zone_id).toBe("PLU-001");
     expect((z.geometry as { type: string }).type).toBe("Polygon");
-    const policies = (await (await get("/curbs/policies")).json()) as { data: { policies: { curb_policy_id: string }[] } };
+    const policies = (await (await get("/curbs/policies")).json()) as {
+      data: { policies: { curb_policy_id: string }[] };
+    };
     const ids = new Set(policies.data.policies.map((p) => p.curb_policy_id));
-    for (const zone of body.data.zones) for (const id of zone.curb_policy_ids as string[]) expect(ids.has(id)).toBe(true);
+    for (const zone of body.data.zones)
+      for (const id of zone.curb_policy_ids as string[]) expect(ids.has(id)).toBe(true);
     // Dynamic rates in force: a digital point's car rate is the price book's, not the published one.
     const moved = replay.pricing.currentPrices().find((p) => p.sinceMs !== null)!;
     expect(moved).toBeDefined();
-    const rates = policies.data.policies.flatMap((p) => (p as unknown as { rules: { rate: { rate: number }[] }[] }).rules.flatMap((r) => r.rate.map((x) => x.rate)));
+    const rates = policies.data.policies.flatMap((p) =>
+      (p as unknown as { rules: { rate: { rate: number }[] }[] }).rules.flatMap((r) =>
+        r.rate.map((x) => x.rate),
+      ),
+    );
     expect(rates).toContain(moved.priceMinor);
   });
 
@@ -161,14 +232,19 @@ describe("CDS", () => {
       replay.events
         .filter((e) => {
           const t = parseEventTime(e.event_time);
-          return t >= start && t < end && ["park_start", "park_end", "enter_area", "exit_area"].includes(e.event_type);
+          return (
+            t >= start &&
+            t < end &&
+            ["park_start", "park_end", "enter_area", "exit_area"].includes(e.event_type)
+          );
         })
         .map((e) => e.event_id),
     );
     // Each event once (retransmissions dropped), every one of them.
     expect(new Set(all.map((e) => (e as unknown as { event_id: string }).event_id))).toEqual(expected);
     expect(all.length).toBe(expected.size);
-    for (let i = 1; i < all.length; i++) expect(all[i]!.event_time).toBeGreaterThanOrEqual(all[i - 1]!.event_time);
+    for (let i = 1; i < all.length; i++)
+      expect(all[i]!.event_time).toBeGreaterThanOrEqual(all[i - 1]!.event_time);
     for (const e of all) {
       expect(e.event_time >= start && e.event_time < end).toBe(true);
       expect(e.event_type).not.toMatch(/payment|manual_count/);
@@ -181,7 +257,9 @@ describe("CDS", () => {
     const lines = (await r.text()).trim().split("\n");
     expect(lines[0]).toBe("curb_place_type,curb_place_id,metric_type,date,hour,value");
     const rows = lines.slice(1).map((l) => l.split(","));
-    expect(new Set(rows.map((x) => x[2]))).toEqual(new Set(["total_sessions", "turnover", "average_dwell_time", "occupancy_percent"]));
+    expect(new Set(rows.map((x) => x[2]))).toEqual(
+      new Set(["total_sessions", "turnover", "average_dwell_time", "occupancy_percent"]),
+    );
     for (const x of rows) {
       expect(x[0]).toBe("zone");
       expect(x[3]).toBe("2026-11-30");
@@ -196,7 +274,13 @@ describe("CDS", () => {
     const occ10 = rows.find((x) => x[1] === "PLU-001" && x[2] === "occupancy_percent" && x[4] === "10")!;
     const f = replay.hub.hourFigures(DAY_START + 10 * HOUR, 0)!;
     expect(Number(occ10[5])).toBeCloseTo(f.occupancy * 100, 1);
-    const one = (await (await get("/metrics/aggregates?curb_place_type=zone&curb_place_id=PLU-002&metric_type=turnover")).text()).trim().split("\n");
+    const one = (
+      await (
+        await get("/metrics/aggregates?curb_place_type=zone&curb_place_id=PLU-002&metric_type=turnover")
+      ).text()
+    )
+      .trim()
+      .split("\n");
     expect(one.length).toBeGreaterThan(1);
     for (const l of one.slice(1)) expect(l).toMatch(/^zone,PLU-002,turnover,/);
     expect((await get("/metrics/aggregates", { Accept: "application/json" })).status).toBe(406);
@@ -205,7 +289,9 @@ describe("CDS", () => {
 
 describe("NGSI-LD, GeoJSON, DCAT, downloads", () => {
   test("NGSI-LD: OnStreetParking/OffStreetParking per point and ParkingSpot per bay, observedAt from event time", async () => {
-    const sites = (await (await get("/ngsi-ld/v1/entities?type=OnStreetParking,OffStreetParking&limit=500")).json()) as Record<string, unknown>[];
+    const sites = (await (
+      await get("/ngsi-ld/v1/entities?type=OnStreetParking,OffStreetParking&limit=500")
+    ).json()) as Record<string, unknown>[];
     expect(sites.length).toBe(200);
     for (const s of sites) {
       expect(s["@context"]).toEqual(NGSI_CONTEXT);
@@ -216,18 +302,27 @@ describe("NGSI-LD, GeoJSON, DCAT, downloads", () => {
     const withFigures = sites.filter((s) => s.availableSpotNumber !== undefined);
     expect(withFigures.length).toBeGreaterThan(150);
     for (const s of withFigures)
-      expect((s.availableSpotNumber as { observedAt: string }).observedAt).toBe(new Date(replay.hub.lastWindowEndMs).toISOString());
-    const spots = (await (await get("/ngsi-ld/v1/entities?type=ParkingSpot&limit=500")).json()) as Record<string, unknown>[];
+      expect((s.availableSpotNumber as { observedAt: string }).observedAt).toBe(
+        new Date(replay.hub.lastWindowEndMs).toISOString(),
+      );
+    const spots = (await (await get("/ngsi-ld/v1/entities?type=ParkingSpot&limit=500")).json()) as Record<
+      string,
+      unknown
+    >[];
     expect(spots.length).toBe(500);
     // A bay's status and observedAt are those of its latest event so far (event time, not arrival).
     const fed = replay.events.slice(0, replay.feeder.position);
     let checked = 0;
     for (const s of spots.slice(0, 60)) {
       const bay = String(s.id).split(":").pop()!;
-      const own = fed.filter((e) => e.curb_space_id === bay || e.data_source_device_id === bay.replace("-B", "-S"));
+      const own = fed.filter(
+        (e) => e.curb_space_id === bay || e.data_source_device_id === bay.replace("-B", "-S"),
+      );
       const status = s.status as { value: string; observedAt?: string };
       expect(["free", "occupied", "closed", "unknown"]).toContain(status.value);
-      expect((s.refParkingSite as { object: string }).object).toMatch(/^urn:ngsi-ld:(On|Off)StreetParking:palu:/);
+      expect((s.refParkingSite as { object: string }).object).toMatch(
+        /^urn:ngsi-ld:(On|Off)StreetParking:palu:/,
+      );
       if (own.length === 0 || status.observedAt === undefined) continue;
       const last = Math.max(...own.map((e) => parseEventTime(e.event_time)));
       expect(Date.parse(status.observedAt)).toBeGreaterThanOrEqual(last);
@@ -241,7 +336,9 @@ describe("NGSI-LD, GeoJSON, DCAT, downloads", () => {
     expect(r.headers.get("content-type")).toBe("application/geo+json");
     const text = await r.text();
     expect(getIssues(text)).toEqual([]);
-    const fc = JSON.parse(text) as { features: { id: string; geometry: { coordinates: number[] }; properties: Record<string, unknown> }[] };
+    const fc = JSON.parse(text) as {
+      features: { id: string; geometry: { coordinates: number[] }; properties: Record<string, unknown> }[];
+    };
     expect(fc.features.length).toBe(200);
     for (const f of fc.features) {
       const [lon, lat] = f.geometry.coordinates as [number, number];
@@ -261,7 +358,13 @@ describe("NGSI-LD, GeoJSON, DCAT, downloads", () => {
     expect(cat["@type"]).toBe("dcat:Catalog");
     const ds = cat["dcat:dataset"] as Record<string, unknown>[];
     const ids = ds.map((d) => String(d["dct:identifier"]));
-    expect(ids).toEqual(["palu-parking-points", "palu-occupancy", "palu-tariffs", "palu-sensor-events", "palu-sensor-health"]);
+    expect(ids).toEqual([
+      "palu-parking-points",
+      "palu-occupancy",
+      "palu-tariffs",
+      "palu-sensor-events",
+      "palu-sensor-health",
+    ]);
     for (const d of ds) {
       const langs = (d["dct:title"] as { "@language": string }[]).map((t) => t["@language"]);
       expect(langs).toEqual(["id", "en"]);
@@ -269,7 +372,9 @@ describe("NGSI-LD, GeoJSON, DCAT, downloads", () => {
       expect(d["dct:spatial"]).toBeDefined();
       expect(d["dct:accrualPeriodicity"]).toBeDefined();
       for (const dist of d["dcat:distribution"] as Record<string, { "@id": string }>[]) {
-        expect(dist["dcat:mediaType"]!["@id"]).toMatch(/^https:\/\/www\.iana\.org\/assignments\/media-types\//);
+        expect(dist["dcat:mediaType"]!["@id"]).toMatch(
+          /^https:\/\/www\.iana\.org\/assignments\/media-types\//,
+        );
         const url = dist["dcat:downloadURL"]!["@id"];
         const res = await fetch(url, { method: "HEAD" });
         expect(res.status, url).toBe(200);
@@ -280,7 +385,9 @@ describe("NGSI-LD, GeoJSON, DCAT, downloads", () => {
   test("daily CSV downloads", async () => {
     const occ = await (await get("/downloads/occupancy-hourly-2026-11-30.csv")).text();
     const rows = occ.trim().split("\r\n");
-    expect(rows[0]).toBe("date,hour,zone_id,occupancy_percent,coverage_percent,sessions,turnover,average_dwell_minutes");
+    expect(rows[0]).toBe(
+      "date,hour,zone_id,occupancy_percent,coverage_percent,sessions,turnover,average_dwell_minutes",
+    );
     expect(rows.length).toBeGreaterThan(200 * 10);
     const dec = await (await get("/downloads/tariff-decisions-2026-11-30.csv")).text();
     expect(dec.split("\r\n")[0]).toMatch(/^effective_time,zone_id,.*,reason$/);
