@@ -36,6 +36,7 @@ const TEXT = {
     none: "Tidak ada.",
     noDecisions: "Belum ada keputusan tarif.",
     sensors: "sensor",
+    sensor: "sensor",
     car: "mobil",
     motorcycle: "sepeda motor",
     three_wheeler: "roda tiga",
@@ -103,6 +104,7 @@ const TEXT = {
     none: "None.",
     noDecisions: "No tariff decisions yet.",
     sensors: "sensors",
+    sensor: "sensor",
     car: "car",
     motorcycle: "motorcycle",
     three_wheeler: "three-wheeler",
@@ -376,8 +378,8 @@ function drawChart() {
         Rp: { range: (_u, _min, max) => [0, Math.max(1000, max ?? 0) * 1.15] },
       },
       axes: [
-        { values: "{HH}:{mm}" },
-        { scale: "%", values: (_, vals) => vals.map((v) => `${v} %`), size: 50 },
+        { values: "{HH}:{mm}", label: zoneLabel(tz), labelSize: 18 },
+        { scale: "%", values: (_, vals) => vals.map((v) => `${v} %`), size: 60 },
         {
           scale: "Rp",
           side: 1,
@@ -430,7 +432,11 @@ function drawDecisions() {
       el("td", {}, clock(d.effectiveMs)),
       el("td", {}, `${d.zone} ${names.get(d.zone) ?? ""}`),
       el("td", {}, `${t(d.vehicleType)} · ${band}`),
-      el("td", { class: cls }, `${money(d.oldPrice)} → ${money(d.newPrice)}`),
+      el(
+        "td",
+        { class: cls },
+        `${money(d.oldPrice)} → ${money(d.newPrice)}${d.per ? ` ${t(`per_${d.per}`)}` : ""}`,
+      ),
       reason,
     );
     body.append(tr);
@@ -447,7 +453,7 @@ function drawHealth() {
     const li = el(
       "li",
       { "data-zone": p.id },
-      `${p.id} ${p.name ?? ""}: ${p.sensors_unhealthy} ${t("sensors")}`,
+      `${p.id} ${p.name ?? ""}: ${p.sensors_unhealthy} ${t(p.sensors_unhealthy === 1 ? "sensor" : "sensors")}`,
     );
     li.addEventListener("click", () => select(p.id));
     list.append(li);

@@ -2,6 +2,7 @@
  * The JSON the dashboard reads: the same public figures as the feeds (built by the same functions, so
  * the publication decisions apply), in one document, plus one point's series for its chart.
  */
+import { vehicleCode } from "../catalog/vehicles.js";
 import { dayNumberOfDate } from "../pricing/localtime.js";
 import type { FeedContext } from "./cds.js";
 import { DATASET_TEXT } from "./dcat.js";
@@ -35,6 +36,8 @@ export function dashboardState(ctx: FeedContext, q: URLSearchParams): unknown {
           bounded: d.bounded,
           frozen: d.frozen,
           controller: d.controller,
+          per:
+            hub.priceAt(hub.city.zoneIndex(d.zone), vehicleCode(d.vehicleType), d.effectiveMs)?.per ?? null,
           ...(reason ? { rule: d.rule } : {}),
         }))
     : null;

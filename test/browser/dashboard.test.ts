@@ -68,6 +68,7 @@ test("the dashboard loads cleanly, maps all 200 points, charts a point, switches
   expect(await page.textContent("#lang")).toBe("Bahasa Indonesia");
   expect(await page.getAttribute("html", "lang")).toBe("en");
   expect(await page.textContent("#status")).toMatch(/WITA/);
+  await page.screenshot({ path: join(OUTPUT_DIR, "dashboard-en.png"), fullPage: true });
   await page.click("#lang");
   expect(await page.textContent("h2[data-i18n=map]")).toBe("Peta titik parkir");
 

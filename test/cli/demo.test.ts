@@ -41,7 +41,9 @@ test("the demo (npm start) is deterministic, writes its JSON Lines and report, a
   // Local time throughout (no UTC instants), prices with their unit, points by id and name.
   expect(summary).not.toMatch(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}|Z\b/);
   expect(summary).toMatch(/All times are local \(WITA, Asia\/Makassar\)/);
-  expect(summary).toMatch(/\d{2}:\d{2} WITA {2}PLU-\d{3} [A-Z][a-z]+ - .*: Rp \d[\d.]* → Rp \d[\d.]* per (hour|visit)/);
+  expect(summary).toMatch(
+    /\d{2}:\d{2} WITA {2}PLU-\d{3} [A-Z][a-z]+ - .*: Rp \d[\d.]* → Rp \d[\d.]* per (hour|visit)/,
+  );
   expect(summary).toMatch(/car Rp 4\.000 per visit, motorcycle Rp 2\.000 per visit/);
   expect(readFileSync(a.reportPath, "utf8")).toMatch(/^<!doctype html>/);
 }, 180_000);

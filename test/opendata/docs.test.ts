@@ -20,7 +20,9 @@ let base: string;
 beforeAll(async () => {
   replay = paluReplay(12);
   replay.feeder.advanceTo(DAY_START + 10 * 3_600_000);
-  ({ server, url: base } = await serve(createOpenDataHandler(replay.hub, { baseUrl: "https://data.example.go.id/parkir" })));
+  ({ server, url: base } = await serve(
+    createOpenDataHandler(replay.hub, { baseUrl: "https://data.example.go.id/parkir" }),
+  ));
 }, 120_000);
 
 afterAll(async () => {
@@ -30,7 +32,8 @@ afterAll(async () => {
 
 function shorten(v: unknown): unknown {
   if (Array.isArray(v)) return v.slice(0, 2).map(shorten);
-  if (v !== null && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, shorten(x)]));
+  if (v !== null && typeof v === "object")
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, shorten(x)]));
   return v;
 }
 
@@ -48,7 +51,10 @@ test("docs/OPEN-DATA.md examples are the handler's real output", async () => {
   let next = doc;
   for (const [whole, path, kind] of blocks) {
     const body = await example(path!, kind!);
-    next = next.replace(whole, `<!-- example: ${path} -->\n\`\`\`${kind}\n${body}\n\`\`\`\n<!-- /example -->`);
+    next = next.replace(
+      whole,
+      `<!-- example: ${path} -->\n\`\`\`${kind}\n${body}\n\`\`\`\n<!-- /example -->`,
+    );
   }
   if (process.env.PARKIR_WRITE_DOCS === "1") writeFileSync(DOC, next);
   else expect(next).toBe(doc);
