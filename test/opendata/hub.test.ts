@@ -27,7 +27,9 @@ describe("OpenDataHub", () => {
         fc.array(fc.integer({ min: 0, max: 40 }), { maxLength: 120 }),
         (max, ids) => {
           const hub = createOpenDataHub({ city: tinyCity(), eventsMax: max });
-          ids.forEach((id, k) => hub.addEvents([park(id, "Z1-B1", T0 + k * 1000)]));
+          ids.forEach((id, k) => {
+            hub.addEvents([park(id, "Z1-B1", T0 + k * 1000)]);
+          });
           const kept = hub.keptEvents();
           expect(kept.length).toBeLessThanOrEqual(max);
           expect(new Set(kept.map((e) => e.event_id)).size).toBe(kept.length);
