@@ -16,6 +16,17 @@ export const CDS_JSON = "application/vnd.cds+json;version=1.0";
 /** CDS CSV content type (Metrics API). */
 export const CDS_CSV = "application/vnd.cds+csv;version=1.0";
 
+/** The CDS release the feeds follow (envelope `version`). */
+export const CDS_VERSION = "1.0.1";
+
+/** CDS pagination links. */
+export interface CdsLinks {
+  readonly first: string;
+  readonly prev?: string;
+  readonly next: string | null;
+  readonly last: string;
+}
+
 /** What every feed builder gets. */
 export interface FeedContext {
   readonly hub: OpenDataHub;
@@ -26,21 +37,17 @@ export interface FeedContext {
 }
 
 /** CDS response envelope. */
-export function cdsEnvelope(
-  ctx: FeedContext,
-  data: unknown,
-  links?: { rel: string; href: string }[],
-): unknown {
+export function cdsEnvelope(ctx: FeedContext, data: unknown, links?: CdsLinks): unknown {
   const { hub } = ctx;
   return {
-    version: "1.0",
+    version: CDS_VERSION,
     time_zone: hub.city.timeZone,
     last_updated: Number.isFinite(hub.updatedAtMs) ? hub.updatedAtMs : 0,
     currency: hub.city.currency,
     author: ctx.publication.publisher,
     license_url: ctx.publication.license,
     data,
-    ...(links && links.length > 0 ? { links } : {}),
+    ...(links ? { links } : {}),
   };
 }
 
@@ -169,8 +176,9 @@ export function cdsEvents(ctx: FeedContext, q: URLSearchParams): { body: unknown
       selected.push(e);
     }
   }
+  // CDS "Event Times": most recent first (ties by id, so pages are stable).
   selected.sort(
-    (a, b) => a.event_time - b.event_time || (a.event_id < b.event_id ? -1 : a.event_id > b.event_id ? 1 : 0),
+    (a, b) => b.event_time - a.event_time || (a.event_id < b.event_id ? -1 : a.event_id > b.event_id ? 1 : 0),
   );
   const page = selected.slice(offset, offset + limit);
   const ds = ACTIVITY_TYPES;
@@ -198,15 +206,22 @@ export function cdsEvents(ctx: FeedContext, q: URLSearchParams): { body: unknown
       out.vehicle_type = CDS_VEHICLE[e.vehicle_type] ?? "other";
     return out;
   });
-  const links: { rel: string; href: string }[] = [];
-  if (offset + limit < selected.length) {
-    const next = new URLSearchParams(q);
-    next.set("start_time", String(start));
-    next.set("end_time", String(end));
-    next.set("offset", String(offset + limit));
-    next.set("limit", String(limit));
-    links.push({ rel: "next", href: `${ctx.baseUrl}/events/events?${next}` });
-  }
+  // CDS pagination (JSON API keys): first, prev, next (null on the last page), last.
+  const pageUrl = (o: number) => {
+    const p2 = new URLSearchParams(q);
+    p2.set("start_time", String(start));
+    p2.set("end_time", String(end));
+    p2.set("offset", String(o));
+    p2.set("limit", String(limit));
+    return `${ctx.baseUrl}/events/events?${p2}`;
+  };
+  const lastOffset = selected.length === 0 ? 0 : Math.floor((selected.length - 1) / limit) * limit;
+  const links: CdsLinks = {
+    first: pageUrl(0),
+    ...(offset > 0 ? { prev: pageUrl(Math.max(0, offset - limit)) } : {}),
+    next: offset + limit < selected.length ? pageUrl(offset + limit) : null,
+    last: pageUrl(lastOffset),
+  };
   return { body: cdsEnvelope(ctx, { events }, links) };
 }
 

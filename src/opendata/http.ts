@@ -197,8 +197,14 @@ export function createOpenDataHandler(
     for (const [re, route] of routes) {
       const m = re.exec(path);
       if (m === null) continue;
-      if (path === "/metrics/aggregates" && !acceptsCsv(req.headers.accept)) {
-        problem(res, 406, "not-acceptable", "Not Acceptable", `this endpoint returns ${CDS_CSV}`, path);
+      const wants =
+        path === "/metrics/aggregates"
+          ? CDS_CSV
+          : path.startsWith("/curbs/") || path.startsWith("/events/")
+            ? CDS_JSON
+            : null;
+      if (wants !== null && !accepts(req.headers.accept, wants)) {
+        problem(res, 406, "not-acceptable", "Not Acceptable", `this endpoint returns ${wants}`, path);
         return;
       }
       let body: Body;
@@ -302,9 +308,17 @@ function dateOf(s: string): string {
   return s;
 }
 
-function acceptsCsv(accept: string | undefined): boolean {
+/**
+ * Whether an Accept header admits a CDS media type. CDS asks for 406 when Accept lacks it; plain
+ * `application/json` / `text/csv` and wildcards are admitted too, so browsers and curl get data.
+ */
+function accepts(accept: string | undefined, type: string): boolean {
   if (accept === undefined || accept.trim() === "") return true;
-  return /application\/vnd\.cds\+csv|text\/csv|text\/\*|\*\/\*/.test(accept);
+  const ok =
+    type === CDS_CSV
+      ? /application\/vnd\.cds\+csv|text\/csv|text\/\*|\*\/\*/
+      : /application\/vnd\.cds\+json|application\/json|application\/\*|\*\/\*/;
+  return ok.test(accept);
 }
 
 function notModified(req: IncomingMessage, etag: string, modifiedMs: number): boolean {
@@ -335,6 +349,7 @@ function problem(
   instance: string,
   extra: Record<string, unknown> = {},
 ): void {
+  // RFC 9457 members, plus CDS's error members (error, error_description) for CDS clients.
   const body = JSON.stringify({
     type: `urn:parkir:problem:${kind}`,
     title,
@@ -342,6 +357,8 @@ function problem(
     detail,
     instance,
     ...extra,
+    error: kind,
+    error_description: detail,
   });
   res.writeHead(status, {
     "Content-Type": "application/problem+json",

@@ -188,7 +188,7 @@ describe("CDS", () => {
       data: { zones: Record<string, unknown>[] };
       currency: string;
     };
-    expect(body.version).toBe("1.0");
+    expect(body.version).toBe("1.0.1");
     expect(body.currency).toBe("IDR");
     expect(body.data.zones.length).toBe(200);
     const z = body.data.zones[0]!;
@@ -212,7 +212,7 @@ describe("CDS", () => {
     expect(rates).toContain(moved.priceMinor);
   });
 
-  test("Events: time-bounded, ordered by event time, paged with a next link, no payment events", async () => {
+  test("Events: time-bounded, most recent first, paged with CDS links, no payment events", async () => {
     const start = DAY_START + 9 * HOUR;
     const end = start + HOUR;
     const all: { event_time: number; event_type: string; event_location: unknown }[] = [];
@@ -221,10 +221,10 @@ describe("CDS", () => {
     while (next !== undefined && pages < 1000) {
       const body = (await (await get(next.replace(base, ""))).json()) as {
         data: { events: typeof all };
-        links?: { rel: string; href: string }[];
+        links: { first: string; next: string | null; last: string };
       };
       all.push(...body.data.events);
-      next = body.links?.find((l) => l.rel === "next")?.href;
+      next = body.links.next ?? undefined;
       pages++;
     }
     expect(pages).toBeGreaterThan(1);
@@ -244,7 +244,7 @@ describe("CDS", () => {
     expect(new Set(all.map((e) => (e as unknown as { event_id: string }).event_id))).toEqual(expected);
     expect(all.length).toBe(expected.size);
     for (let i = 1; i < all.length; i++)
-      expect(all[i]!.event_time).toBeGreaterThanOrEqual(all[i - 1]!.event_time);
+      expect(all[i]!.event_time).toBeLessThanOrEqual(all[i - 1]!.event_time); // most recent first (CDS)
     for (const e of all) {
       expect(e.event_time >= start && e.event_time < end).toBe(true);
       expect(e.event_type).not.toMatch(/payment|manual_count/);
@@ -284,6 +284,8 @@ describe("CDS", () => {
     expect(one.length).toBeGreaterThan(1);
     for (const l of one.slice(1)) expect(l).toMatch(/^zone,PLU-002,turnover,/);
     expect((await get("/metrics/aggregates", { Accept: "application/json" })).status).toBe(406);
+    expect((await get("/curbs/zones", { Accept: "text/csv" })).status).toBe(406);
+    expect((await get("/curbs/zones", { Accept: "application/vnd.cds+json;version=1.0" })).status).toBe(200);
   });
 });
 
