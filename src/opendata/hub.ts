@@ -260,6 +260,11 @@ export class OpenDataHub {
     return () => this.listeners.delete(listener);
   }
 
+  /** Listeners subscribed now (open SSE streams). */
+  get listenerCount(): number {
+    return this.listeners.size;
+  }
+
   /** Takes one closed window (what windows$ emits). */
   onWindows(batch: WindowBatch): void {
     const city = this.city;
