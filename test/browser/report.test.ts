@@ -52,8 +52,11 @@ test("the report opens offline with every point on its map, in Indonesian, with 
   expect(await page.$$eval("#heatmap tbody tr[data-zone]", (r) => r.length)).toBe(200);
   expect(await page.$$eval("#decisions tbody tr[data-zone]", (r) => r.length)).toBeGreaterThan(0);
   expect(await page.$$eval("#revenue tbody tr[data-zone]", (r) => r.length)).toBeGreaterThan(50);
+  // innerText, not textContent: it follows the CSS that hides the other language's spans.
+  // biome-ignore lint/performance/useDomNodeTextContent: the rendered text is what is under test
   const heading = () => page.$eval("#heatmap-section h2", (h) => (h as HTMLElement).innerText);
   expect(await heading()).toMatch(/^Keterisian per titik dan jam \(WITA\)/);
+  // biome-ignore lint/performance/useDomNodeTextContent: the rendered text is what is under test
   expect(await page.$eval("#revenue tfoot", (t) => (t as HTMLElement).innerText)).toMatch(
     /Rp \d{1,3}(\.\d{3})+/,
   );
