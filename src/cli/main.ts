@@ -12,6 +12,7 @@ import { register as registerGenerate } from "./generate.js";
 import { settleOutput, stderrBroken, warnLine, watchOutput } from "./io.js";
 import { register as registerQuote } from "./quote.js";
 import { register as registerReplay } from "./replay.js";
+import { register as registerReport } from "./report.js";
 
 /** Builds the program with every subcommand registered (exported for tests). */
 export function buildProgram(): Command {
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerReplay(program);
   registerQuote(program);
   registerDemo(program);
+  registerReport(program);
   for (const cmd of program.commands) cmd.exitOverride().showHelpAfterError("(run with --help for usage)");
   return program;
 }
