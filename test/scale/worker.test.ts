@@ -1,0 +1,81 @@
+/**
+ * Workers in this process against a real nats-server: two workers share six partitions, and what they
+ * publish equals the same partitioned computation without NATS, message for message.
+ */
+import { jetstream } from "@nats-io/jetstream";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { seedPath } from "../../src/paths.js";
+import { loadPolicyFile } from "../../src/pricing/policy.js";
+import { runPartitionsLocally } from "../../src/scale/local.js";
+import { scaleNames } from "../../src/scale/names.js";
+import { partitionBatches, publishBatches } from "../../src/scale/producer.js";
+import { ensureScale } from "../../src/scale/setup.js";
+import { ScaleWorker, type WorkerEvent } from "../../src/scale/worker.js";
+import { palu, paluTrace, readStream } from "./helpers.js";
+import { type NatsServer, startNatsServer } from "./nats-server.js";
+
+const PARTITIONS = 6;
+let server: NatsServer;
+let nc: NatsConnection;
+
+beforeAll(async () => {
+  server = await startNatsServer();
+  nc = await connect({ servers: server.url });
+}, 30_000);
+
+afterAll(async () => {
+  await nc?.close();
+  await server?.stop();
+});
+
+describe("ScaleWorker against nats-server", () => {
+  it("publishes exactly what one process computes without NATS, and a producer retry is stored once", async () => {
+    const policy = loadPolicyFile(seedPath("palu/policy.json"), { variant: "dynamic" });
+    const events = paluTrace(12);
+    const batches = partitionBatches(palu, events, PARTITIONS, 512);
+    const reference = runPartitionsLocally(palu, batches, PARTITIONS, { policy });
+    expect(reference.outputs.size).toBeGreaterThan(100);
+
+    const names = scaleNames(palu.id);
+    await ensureScale(nc, names, { partitions: PARTITIONS, leaseTtlMs: 3000 });
+    const js = jetstream(nc);
+    const first = await publishBatches(js, names, batches);
+    expect(first.batches).toBe(batches.length);
+    // The same batches again (a producer that retried everything): JetStream drops every one.
+    const again = await publishBatches(js, names, batches.slice(0, 10));
+    expect(again).toEqual({ batches: 0, events: 0, duplicates: 10, retries: 0 });
+
+    const log: WorkerEvent[] = [];
+    const workers = ["a", "b"].map(
+      (id) =>
+        new ScaleWorker(nc, palu, {
+          partitions: PARTITIONS,
+          id,
+          leaseTtlMs: 3000,
+          checkpointMs: 200,
+          checkpointEvents: 3000,
+          engine: { policy },
+          log: (e) => log.push(e),
+        }),
+    );
+    for (const w of workers) await w.start();
+    const jsm = await js.jetstreamManager();
+    for (let i = 0; i < 600; i++) {
+      if ((await jsm.streams.info(names.outputsStream)).state.messages >= reference.outputs.size) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    for (const w of workers) await w.stop();
+    expect(log.filter((e) => e.type === "error")).toEqual([]);
+    // Both workers ran partitions: fair shares of six between two are three each.
+    const acquired = log.filter((e) => e.type === "acquired");
+    expect(new Set(acquired.map((e) => e.worker))).toEqual(new Set(["a", "b"]));
+
+    const stored = await readStream(js, names.outputsStream);
+    expect(stored.length).toBe(reference.outputs.size);
+    const got = new Map(stored.map((m) => [m.msgId, m.text]));
+    expect(got.size).toBe(stored.length);
+    for (const [id, o] of reference.outputs) expect(got.get(id), id).toBe(o.payload);
+    expect(stored.some((m) => m.subject.includes(".tariffs."))).toBe(true);
+  }, 120_000);
+});
