@@ -9,4 +9,5 @@ export * from "./occupancy/index.js";
 export { packageRoot, packageVersion, seedPath } from "./paths.js";
 export * from "./pricing/index.js";
 export * from "./runtime/index.js";
+export * from "./scale/index.js";
 export * from "./wire/index.js";

@@ -9,8 +9,10 @@ import { register as registerConvert } from "./convert.js";
 import { register as registerDemo } from "./demo.js";
 import { CliError } from "./errors.js";
 import { register as registerGenerate } from "./generate.js";
+import { register as registerPublish } from "./publish.js";
 import { register as registerQuote } from "./quote.js";
 import { register as registerReplay } from "./replay.js";
+import { register as registerWorker } from "./worker.js";
 
 /** Builds the program with every subcommand registered (exported for tests). */
 export function buildProgram(): Command {
@@ -24,6 +26,8 @@ export function buildProgram(): Command {
   registerReplay(program);
   registerQuote(program);
   registerDemo(program);
+  registerPublish(program);
+  registerWorker(program);
   for (const cmd of program.commands) cmd.exitOverride().showHelpAfterError("(run with --help for usage)");
   return program;
 }

@@ -20,7 +20,10 @@ export interface SetupOptions {
   readonly partitions: number;
   /** Duplicate window of the events and outputs streams, ms. Default DUPLICATE_WINDOW_MS. */
   readonly duplicateWindowMs?: number;
-  /** Lease time to live, ms (the lease bucket's max age). Default LEASE_TTL_MS. */
+  /**
+   * Lease time to live, ms (the lease bucket's max age): checked against an existing bucket, LEASE_TTL_MS
+   * when creating one. Leave it out (producers) to accept whatever the bucket has.
+   */
   readonly leaseTtlMs?: number;
   /** Keep stream messages this long, ms (0: forever). Default 0. */
   readonly maxAgeMs?: number;
@@ -48,7 +51,7 @@ export async function ensureScale(
   checkPartitions(options.partitions);
   const dup = (options.duplicateWindowMs ?? DUPLICATE_WINDOW_MS) * NS;
   const maxAge = (options.maxAgeMs ?? 0) * NS;
-  const ttl = options.leaseTtlMs ?? LEASE_TTL_MS;
+  const ttl = options.leaseTtlMs;
   const jsm = await jetstreamManager(nc);
   for (const [name, subjects] of [
     [names.eventsStream, [names.eventsWildcard]],
@@ -66,9 +69,9 @@ export async function ensureScale(
   }
   const kvm = new Kvm(nc);
   const checkpoints = await kvm.create(names.checkpointBucket, { history: 1 });
-  const leases = await kvm.create(names.leaseBucket, { history: 1, ttl });
+  const leases = await kvm.create(names.leaseBucket, { history: 1, ttl: ttl ?? LEASE_TTL_MS });
   const status = await leases.status();
-  if (status.ttl !== ttl)
+  if (ttl !== undefined && status.ttl !== ttl)
     throw new ParkirScaleError(
       `lease bucket ${names.leaseBucket} has a TTL of ${status.ttl} ms, this process asks for ${ttl} ms: use the same --lease-ttl everywhere`,
     );

@@ -206,7 +206,7 @@ export class ScaleWorker {
     this.stopping = true;
     this.wake?.();
     await this.loop;
-    for (const r of [...this.owned.values()]) await this.release(r);
+    await Promise.all([...this.owned.values()].map((r) => this.release(r)));
     await this.leases?.delete(memberKey(this.id)).catch(() => {});
     this.log({ type: "stopped", worker: this.id, atMs: Date.now(), stats: { ...this.stats } });
   }
@@ -224,7 +224,7 @@ export class ScaleWorker {
     while (!this.stopping) {
       const t0 = performance.now();
       try {
-        await this.round(t0);
+        await this.round();
       } catch (e) {
         this.log({
           type: "error",
@@ -248,20 +248,22 @@ export class ScaleWorker {
   }
 
   /** One lease round: renew membership and leases, then release or acquire towards the fair share. */
-  private async round(t0: number): Promise<void> {
-    const validUntil = t0 + this.o.leaseTtlMs - Math.min(1000, this.o.leaseTtlMs / 5);
+  private async round(): Promise<void> {
+    const margin = Math.min(1000, this.o.leaseTtlMs / 5);
     await this.leases.put(memberKey(this.id), JSON.stringify({ worker: this.id }));
     const value = JSON.stringify({ worker: this.id });
     for (const r of [...this.owned.values()]) {
       if (r.ended) {
-        // The runner stopped by itself (its checkpoint was overwritten, or it failed): give the lease back.
+        // The runner stopped by itself (its checkpoint was overwritten, its lease lapsed, or it failed).
         this.owned.delete(r.partition);
         await this.leases.delete(leaseKey(r.partition), { previousSeq: r.leaseRev }).catch(() => {});
+        this.log({ type: "lost", worker: this.id, partition: r.partition, atMs: Date.now(), reason: r.endReason });
         continue;
       }
+      const sent = performance.now();
       try {
         r.leaseRev = await this.leases.update(leaseKey(r.partition), value, r.leaseRev);
-        r.validUntil = validUntil;
+        r.validUntil = sent + this.o.leaseTtlMs - margin;
       } catch (e) {
         const conflict = /wrong last sequence/i.test((e as Error).message);
         if (conflict || performance.now() >= r.validUntil) {
@@ -281,9 +283,10 @@ export class ScaleWorker {
     const members: string[] = [];
     for await (const k of await this.leases.keys("m.*")) members.push(k.slice(2));
     const target = fairShare(members, this.id, this.o.partitions);
-    while (this.owned.size > target) {
-      const p = Math.max(...this.owned.keys());
-      await this.release(this.owned.get(p)!);
+    if (this.owned.size > target) {
+      // Give back the highest-numbered partitions, all at once (each stops within one fetch).
+      const extra = [...this.owned.keys()].sort((a, b) => b - a).slice(0, this.owned.size - target);
+      await Promise.all(extra.map((p) => this.release(this.owned.get(p)!)));
     }
     if (this.owned.size >= target) return;
     for (const p of probeOrder(this.id, this.o.partitions)) {
@@ -292,12 +295,13 @@ export class ScaleWorker {
       const e = await this.leases.get(leaseKey(p));
       if (e !== null && e.operation === "PUT") continue;
       let rev: number;
+      const sent = performance.now();
       try {
         rev = await this.leases.create(leaseKey(p), value);
       } catch {
         continue; // another worker was faster
       }
-      const r = new PartitionRunner(this, p, rev, validUntil);
+      const r = new PartitionRunner(this, p, rev, sent + this.o.leaseTtlMs - margin);
       this.owned.set(p, r);
       r.start();
     }
@@ -319,8 +323,11 @@ class PartitionRunner {
   validUntil: number;
   seq = 0;
   ended = false;
+  /** Why the runner ended by itself. */
+  endReason = "lease validity lapsed";
   private mode: "run" | "release" | "abandon" = "run";
   private done: Promise<void> = Promise.resolve();
+  private fetching: { stop(): void } | null = null;
 
   constructor(
     private readonly w: ScaleWorker,
@@ -340,6 +347,7 @@ class PartitionRunner {
   start(): void {
     this.done = this.run()
       .catch((e: unknown) => {
+        this.endReason = `failed: ${(e as Error).message}`;
         this.w.log({
           type: "error",
           worker: this.w.id,
@@ -356,6 +364,7 @@ class PartitionRunner {
   /** Stops after the current fetch, with a last checkpoint. */
   async stop(): Promise<void> {
     if (this.mode === "run") this.mode = "release";
+    this.fetching?.stop();
     await this.done;
   }
 
@@ -366,6 +375,7 @@ class PartitionRunner {
   /** Stops at once, writing nothing more (the lease is gone). */
   abandon(): void {
     this.mode = "abandon";
+    this.fetching?.stop();
   }
 
   private async run(): Promise<void> {
@@ -418,6 +428,8 @@ class PartitionRunner {
     while (this.mode === "run") {
       if (!this.valid()) return this.abandon();
       const msgs = await consumer.fetch({ max_messages: w.o.fetchMax, expires: 1000 });
+      this.fetching = msgs;
+      if (this.mode !== "run") msgs.stop();
       for await (const m of msgs) {
         if (this.abandoned) break;
         const before = engine.events;
@@ -429,6 +441,7 @@ class PartitionRunner {
         if (!(await this.publish(outputs, publishedThrough))) return;
         if (this.mode !== "run") break;
       }
+      this.fetching = null;
       if (this.abandoned) return;
       const due =
         sinceEvents >= w.o.checkpointEvents ||
