@@ -80,7 +80,13 @@ export class PartitionEngine {
     this.partitions = partitions;
     this.mine = new Uint8Array(city.zoneCount);
     for (let z = 0; z < city.zoneCount; z++) this.mine[z] = zp[z] === partition ? 1 : 0;
-    const occ: OccupancyOptions = { ...options.occupancy, clock: () => 0, idleAdvanceMs: 0 };
+    // Windows are read during their emission, so the engine may reuse their column buffers.
+    const occ: OccupancyOptions = {
+      ...options.occupancy,
+      clock: () => 0,
+      idleAdvanceMs: 0,
+      reuseWindowBuffers: true,
+    };
     this.occupancy =
       restored === null
         ? new OccupancyEngine(city, occ)

@@ -257,7 +257,13 @@ export class ScaleWorker {
         // The runner stopped by itself (its checkpoint was overwritten, its lease lapsed, or it failed).
         this.owned.delete(r.partition);
         await this.leases.delete(leaseKey(r.partition), { previousSeq: r.leaseRev }).catch(() => {});
-        this.log({ type: "lost", worker: this.id, partition: r.partition, atMs: Date.now(), reason: r.endReason });
+        this.log({
+          type: "lost",
+          worker: this.id,
+          partition: r.partition,
+          atMs: Date.now(),
+          reason: r.endReason,
+        });
         continue;
       }
       const sent = performance.now();
@@ -328,6 +334,7 @@ class PartitionRunner {
   private mode: "run" | "release" | "abandon" = "run";
   private done: Promise<void> = Promise.resolve();
   private fetching: { stop(): void } | null = null;
+  private queue: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly w: ScaleWorker,
@@ -424,37 +431,49 @@ class PartitionRunner {
       opt_start_seq: this.seq + 1,
     });
     let sinceEvents = 0;
-    let lastCkpt = performance.now();
-    while (this.mode === "run") {
-      if (!this.valid()) return this.abandon();
-      const msgs = await consumer.fetch({ max_messages: w.o.fetchMax, expires: 1000 });
-      this.fetching = msgs;
-      if (this.mode !== "run") msgs.stop();
-      for await (const m of msgs) {
-        if (this.abandoned) break;
-        const before = engine.events;
-        const { outputs } = engine.ingest(m.data);
-        this.seq = m.seq;
-        w.stats.messages++;
-        w.stats.events += engine.events - before;
-        sinceEvents += engine.events - before + 1;
-        if (!(await this.publish(outputs, publishedThrough))) return;
+    // Ingest + publish of one message, and a checkpoint, never interleave: a checkpoint always covers
+    // exactly the messages whose outputs are published.
+    const checkpointNow = async () => {
+      if (sinceEvents === 0 || this.abandoned) return;
+      const rev = await this.checkpoint(engine, ckptRev);
+      if (rev === null) return;
+      ckptRev = rev;
+      sinceEvents = 0;
+    };
+    const messages = await consumer.consume({ max_messages: w.o.fetchMax });
+    this.fetching = messages;
+    if (this.mode !== "run") messages.stop();
+    const timer = setInterval(() => {
+      this.locked(checkpointNow).catch(() => {});
+    }, w.o.checkpointMs);
+    try {
+      for await (const m of messages) {
+        if (this.mode !== "run") break;
+        await this.locked(async () => {
+          const before = engine.events;
+          const { outputs } = engine.ingest(m.data);
+          this.seq = m.seq;
+          w.stats.messages++;
+          w.stats.events += engine.events - before;
+          sinceEvents += engine.events - before + 1;
+          if (!(await this.publish(outputs, publishedThrough))) return;
+          if (sinceEvents >= w.o.checkpointEvents) await checkpointNow();
+        });
         if (this.mode !== "run") break;
       }
+    } finally {
+      clearInterval(timer);
+      messages.stop();
       this.fetching = null;
-      if (this.abandoned) return;
-      const due =
-        sinceEvents >= w.o.checkpointEvents ||
-        (sinceEvents > 0 && performance.now() - lastCkpt >= w.o.checkpointMs);
-      if (due && this.mode === "run") {
-        const rev = await this.checkpoint(engine, ckptRev);
-        if (rev === null) return;
-        ckptRev = rev;
-        sinceEvents = 0;
-        lastCkpt = performance.now();
-      }
     }
-    if (this.mode === "release" && sinceEvents > 0 && this.valid()) await this.checkpoint(engine, ckptRev);
+    if (this.mode === "release") await this.locked(checkpointNow);
+  }
+
+  /** Runs `f` after everything queued before it (ingest and checkpoints take turns). */
+  private locked(f: () => Promise<void>): Promise<void> {
+    const run = this.queue.then(f);
+    this.queue = run.catch(() => {});
+    return run;
   }
 
   /** Publishes outputs in order; false when the lease is gone (nothing more may be written). */

@@ -18,12 +18,12 @@ import { packageRoot, seedPath } from "../../src/paths.js";
 import { loadPolicyFile } from "../../src/pricing/policy.js";
 import { runPartitionsLocally } from "../../src/scale/local.js";
 import { scaleNames } from "../../src/scale/names.js";
+import { type NatsServer, startNatsServer } from "../../src/scale/nats-server.js";
 import { type PartitionBatch, partitionBatches, publishBatches } from "../../src/scale/producer.js";
 import { ensureScale } from "../../src/scale/setup.js";
 import type { WorkerEvent } from "../../src/scale/worker.js";
 import { toJsonLines } from "../../src/wire/jsonl.js";
 import { palu, paluTrace, readStream } from "./helpers.js";
-import { type NatsServer, startNatsServer } from "./nats-server.js";
 
 const PARTITIONS = 6;
 const LEASE_TTL_MS = 3000;

@@ -9,11 +9,11 @@ import { seedPath } from "../../src/paths.js";
 import { loadPolicyFile } from "../../src/pricing/policy.js";
 import { runPartitionsLocally } from "../../src/scale/local.js";
 import { scaleNames } from "../../src/scale/names.js";
+import { type NatsServer, startNatsServer } from "../../src/scale/nats-server.js";
 import { partitionBatches, publishBatches } from "../../src/scale/producer.js";
 import { ensureScale } from "../../src/scale/setup.js";
 import { ScaleWorker, type WorkerEvent } from "../../src/scale/worker.js";
 import { palu, paluTrace, readStream } from "./helpers.js";
-import { type NatsServer, startNatsServer } from "./nats-server.js";
 
 const PARTITIONS = 6;
 let server: NatsServer;

@@ -1,11 +1,15 @@
-/** Starts Debian's nats-server with JetStream for a test: a free loopback port, a temporary store, stopped by pid. */
+/**
+ * Starts Debian's nats-server with JetStream on a free loopback port with a temporary store, for tests,
+ * benchmarks and local trials (docs/SCALE-OUT.md). Not part of the package's public API.
+ */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { ParkirScaleError } from "./errors.js";
 
-/** Path of the server binary (NATS_SERVER overrides). */
+/** Path of the server binary (the NATS_SERVER environment variable overrides it). */
 export const NATS_SERVER_BIN = process.env.NATS_SERVER ?? "/usr/sbin/nats-server";
 
 /** A running server. */
@@ -31,7 +35,7 @@ export function freePort(): Promise<number> {
 /** Starts nats-server -js on a free loopback port; resolves once it accepts clients. */
 export async function startNatsServer(): Promise<NatsServer> {
   if (!existsSync(NATS_SERVER_BIN))
-    throw new Error(
+    throw new ParkirScaleError(
       `${NATS_SERVER_BIN} not found: install Debian's nats-server (apt-get install nats-server)`,
     );
   const dir = mkdtempSync(join(tmpdir(), "parkir-nats-"));
@@ -63,5 +67,5 @@ export async function startNatsServer(): Promise<NatsServer> {
     await new Promise((r) => setTimeout(r, 50));
   }
   await stop();
-  throw new Error(`nats-server did not start:\n${log}`);
+  throw new ParkirScaleError(`nats-server did not start:\n${log}`);
 }
