@@ -11,8 +11,8 @@ export const palu = loadCityFile(seedPath("palu/city.json"));
 export const START_MS = Date.parse("2026-11-30T00:00:00+08:00");
 
 /** A generated Palu trace (seed 1, default faults: duplicates, reordering, late events, lost sensors). */
-export function paluTrace(hours: number): CdsEvent[] {
-  return generateTrace(palu, { seed: 1, startMs: START_MS, hours });
+export function paluTrace(hours: number, fromHour = 0): CdsEvent[] {
+  return generateTrace(palu, { seed: 1, startMs: START_MS + fromHour * 3_600_000, hours });
 }
 
 /** One stored message. */
