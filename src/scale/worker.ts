@@ -131,6 +131,10 @@ export class ScaleWorker {
   };
   /** @internal */ js!: JetStreamClient;
   /** @internal */ checkpoints!: KV;
+  /** @internal The server's largest message, bytes (0: unknown). */
+  get maxPayload(): number {
+    return this.nc.info?.max_payload ?? 0;
+  }
   private leases!: KV;
   private readonly nc: NatsConnection;
   private readonly owned = new Map<number, PartitionRunner>();
@@ -507,8 +511,15 @@ class PartitionRunner {
       this.abandon();
       return null;
     }
+    const record = engine.checkpoint(this.seq);
+    const maxPayload = w.maxPayload;
+    if (maxPayload > 0 && record.length > maxPayload) {
+      this.abandon();
+      this.endReason = `checkpoint of ${record.length} bytes exceeds the server's max_payload (${maxPayload}): raise max_payload in the nats-server configuration`;
+      return null;
+    }
     try {
-      const next = await w.checkpoints.update(leaseKey(this.partition), engine.checkpoint(this.seq), rev);
+      const next = await w.checkpoints.update(leaseKey(this.partition), record, rev);
       w.stats.checkpoints++;
       return next;
     } catch (e) {
