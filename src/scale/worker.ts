@@ -98,6 +98,8 @@ export interface WorkerStats {
   skipped: number;
   /** Checkpoints written. */
   checkpoints: number;
+  /** Event messages refused by the engine (not a valid batch for this city). */
+  rejected: number;
 }
 
 const leaseKey = (p: number) => `p.${p}`;
@@ -123,6 +125,7 @@ export class ScaleWorker {
     duplicates: 0,
     skipped: 0,
     checkpoints: 0,
+    rejected: 0,
   };
   /** @internal */ readonly city: City;
   /** @internal */ readonly names: ScaleNames;
@@ -254,7 +257,16 @@ export class ScaleWorker {
   /** One lease round: renew membership and leases, then release or acquire towards the fair share. */
   private async round(): Promise<void> {
     const margin = Math.min(1000, this.o.leaseTtlMs / 5);
-    await this.leases.put(memberKey(this.id), JSON.stringify({ worker: this.id }));
+    // Membership first: a worker that dies between the two writes has its member key expire no later than
+    // its leases plus one round, which is what bounds the takeover.
+    await this.leases.put(memberKey(this.id), JSON.stringify({ worker: this.id })).catch((e: unknown) => {
+      this.log({
+        type: "error",
+        worker: this.id,
+        atMs: Date.now(),
+        message: `membership: ${(e as Error).message}`,
+      });
+    });
     const value = JSON.stringify({ worker: this.id });
     for (const r of [...this.owned.values()]) {
       if (r.ended) {
@@ -455,8 +467,19 @@ class PartitionRunner {
         if (this.mode !== "run") break;
         await this.locked(async () => {
           const before = engine.events;
-          const { outputs } = engine.ingest(m.data);
+          const { result, outputs } = engine.ingest(m.data);
           this.seq = m.seq;
+          if (result.rejected > 0) {
+            // Not a batch for this city (a foreign producer, a corrupt message): it costs only itself.
+            w.stats.rejected++;
+            w.log({
+              type: "error",
+              worker: w.id,
+              partition: p,
+              atMs: Date.now(),
+              message: `message ${m.seq} refused: ${result.error?.message ?? "not an event batch"}`,
+            });
+          }
           w.stats.messages++;
           w.stats.events += engine.events - before;
           sinceEvents += engine.events - before + 1;

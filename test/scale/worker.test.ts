@@ -30,7 +30,7 @@ afterAll(async () => {
 });
 
 describe("ScaleWorker against nats-server", () => {
-  it("publishes exactly what one process computes without NATS, and a producer retry is stored once", async () => {
+  it("publishes exactly what one process computes without NATS; a producer retry is stored once; garbage costs only itself", async () => {
     const policy = loadPolicyFile(seedPath("palu/policy.json"), { variant: "dynamic" });
     const events = paluTrace(12);
     const batches = partitionBatches(palu, events, PARTITIONS, 512);
@@ -43,6 +43,8 @@ describe("ScaleWorker against nats-server", () => {
     const first = await publishBatches(js, names, batches);
     expect(first.batches).toBe(batches.length);
     // The same batches again (a producer that retried everything): JetStream drops every one.
+    // A message that is not an event batch (a foreign producer): refused by the engine, costs only itself.
+    await js.publish(names.eventSubject(2), "not a batch", { msgID: "garbage-1" });
     const again = await publishBatches(js, names, batches.slice(0, 10));
     expect(again).toEqual({ batches: 0, events: 0, duplicates: 10, retries: 0 });
 
@@ -66,7 +68,9 @@ describe("ScaleWorker against nats-server", () => {
       await new Promise((r) => setTimeout(r, 100));
     }
     for (const w of workers) await w.stop();
-    expect(log.filter((e) => e.type === "error")).toEqual([]);
+    const errors = log.filter((e) => e.type === "error");
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ partition: 2, message: expect.stringMatching(/refused/) });
     // Both workers ran partitions: fair shares of six between two are three each.
     const acquired = log.filter((e) => e.type === "acquired");
     expect(new Set(acquired.map((e) => e.worker))).toEqual(new Set(["a", "b"]));
