@@ -1,6 +1,6 @@
 /** What `parkir worker` and `parkir publish` share: connecting to NATS and the options naming a city there. */
 
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/transport-node";
 import { type Command, InvalidArgumentError } from "commander";
 import { CliError } from "./errors.js";
 
@@ -26,6 +26,8 @@ export function natsOptions(cmd: Command, positiveInt: (v: string) => number): C
 
 /** Connects, turning a refused connection into a CLI error (exit 1) instead of a stack trace. */
 export async function connectNats(url: string, name: string): Promise<NatsConnection> {
+  // Loaded here, not at start-up: the other subcommands do not pay for the NATS client.
+  const { connect } = await import("@nats-io/transport-node");
   try {
     return await connect({ servers: url, name, maxReconnectAttempts: 30, reconnectTimeWait: 1000 });
   } catch (e) {

@@ -4,7 +4,6 @@
  * within the stream's duplicate window).
  */
 
-import { jetstream } from "@nats-io/jetstream";
 import type { Command } from "commander";
 import { seedPath } from "../paths.js";
 import { ParkirScaleError } from "../scale/errors.js";
@@ -76,6 +75,7 @@ export function register(program: Command): void {
       const nc = await connectNats(opts.nats, "parkir publish");
       try {
         await ensureScale(nc, names, { partitions: opts.partitions });
+        const { jetstream } = await import("@nats-io/jetstream");
         const r = await publishBatches(jetstream(nc), names, batches);
         process.stdout.write(
           `${JSON.stringify({

@@ -2,8 +2,9 @@
  * Creates (or checks) what one city needs on a NATS server: the events and outputs streams, the
  * checkpoint and lease buckets, and the partition count every producer and worker must agree on.
  */
-import { type JetStreamManager, jetstreamManager } from "@nats-io/jetstream";
-import { type KV, Kvm } from "@nats-io/kv";
+// The NATS client libraries are loaded on first use, so importing parkir without NATS costs nothing.
+import type { JetStreamManager } from "@nats-io/jetstream";
+import type { KV } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { ParkirScaleError } from "./errors.js";
 import type { ScaleNames } from "./names.js";
@@ -52,6 +53,8 @@ export async function ensureScale(
   const dup = (options.duplicateWindowMs ?? DUPLICATE_WINDOW_MS) * NS;
   const maxAge = (options.maxAgeMs ?? 0) * NS;
   const ttl = options.leaseTtlMs;
+  const { jetstreamManager } = await import("@nats-io/jetstream");
+  const { Kvm } = await import("@nats-io/kv");
   const jsm = await jetstreamManager(nc);
   for (const [name, subjects] of [
     [names.eventsStream, [names.eventsWildcard]],

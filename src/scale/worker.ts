@@ -5,7 +5,7 @@
  * states the guarantees and their limits.
  */
 import { hostname } from "node:os";
-import { type Consumer, type JetStreamClient, jetstream } from "@nats-io/jetstream";
+import type { Consumer, JetStreamClient } from "@nats-io/jetstream";
 import type { KV } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { City } from "../catalog/city.js";
@@ -199,6 +199,7 @@ export class ScaleWorker {
       leaseTtlMs: this.o.leaseTtlMs,
       duplicateWindowMs: this.o.duplicateWindowMs,
     });
+    const { jetstream } = await import("@nats-io/jetstream");
     this.js = jetstream(this.nc);
     this.checkpoints = h.checkpoints;
     this.leases = h.leases;
