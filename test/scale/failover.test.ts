@@ -4,7 +4,8 @@
  * restarted. The union of the published windows and tariff decisions must equal the same partitioned
  * computation in one process without NATS, exactly (nothing lost, nothing twice); the dead workers'
  * partitions must be taken over within the lease time plus one renewal period; the restarted workers must
- * get their fair share back.
+ * get their fair share back. Then a third worker is frozen (SIGSTOP) past its lease and woken: it must give
+ * its partitions up without writing for them, and the outputs must still be exact.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -199,7 +200,7 @@ describe("failover of parkir workers on NATS JetStream", () => {
     const takeovers: number[] = [];
     for (let s = 1; s < SLICES; s++) {
       await publishBatches(js, names, sliceBatches[s]!);
-      await sleep(300);
+      // Kills come right after a slice is published, while the workers are still processing it.
       if (s === 4) {
         takeovers.push(...(await killAndTakeOver(w1, [w2, w3])));
         startWorker("w1-again");
@@ -210,6 +211,21 @@ describe("failover of parkir workers on NATS JetStream", () => {
         startWorker("w2-again");
         await waitBalanced(["w1-again", "w2-again", "w3"], 2);
       }
+      if (s === 10) {
+        // A slow owner: w3 is frozen past its lease, the others take over, then it wakes up. It must notice
+        // that its leases are gone and write nothing more for those partitions.
+        const lostBefore = w3.events.filter((e) => e.type === "lost").length;
+        w3.child.kill("SIGSTOP");
+        await waitBalanced(["w1-again", "w2-again"], 3);
+        await publishBatches(js, names, sliceBatches[++s]!);
+        await sleep(500);
+        w3.child.kill("SIGCONT");
+        for (let i = 0; i < 100 && w3.events.filter((e) => e.type === "lost").length < lostBefore + 2; i++)
+          await sleep(100);
+        expect(w3.events.filter((e) => e.type === "lost").length).toBe(lostBefore + 2);
+        await waitBalanced(["w1-again", "w2-again", "w3"], 2);
+      }
+      await sleep(300);
     }
     // A producer that retries a slice it already sent: JetStream stores none of it again.
     expect(await publishBatches(js, names, sliceBatches[2]!)).toMatchObject({
