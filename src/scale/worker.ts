@@ -36,7 +36,7 @@ export interface WorkerOptions {
   readonly checkpointMs?: number;
   /** …and after at most this many events. Default 50 000. Cost: a takeover replays up to this many events. */
   readonly checkpointEvents?: number;
-  /** Event messages fetched per request. Default 64. */
+  /** Event messages buffered per partition ahead of processing (the consumer's max_messages). Default 64. */
   readonly fetchMax?: number;
   /** Duplicate window of the streams when this worker creates them, ms. Default 15 min. */
   readonly duplicateWindowMs?: number;
