@@ -547,14 +547,9 @@ class PartitionRunner {
       w.stats.checkpoints++;
       return next;
     } catch (e) {
+      // Another owner wrote since (or the write failed): stop; the lease round reports it and gives the lease back.
+      this.endReason = `checkpoint refused: ${(e as Error).message}`;
       this.abandon();
-      w.log({
-        type: "lost",
-        worker: w.id,
-        partition: this.partition,
-        atMs: Date.now(),
-        reason: `checkpoint refused: ${(e as Error).message}`,
-      });
       return null;
     }
   }

@@ -11,6 +11,7 @@ import { runPartitionsLocally } from "../../src/scale/local.js";
 import { scaleNames } from "../../src/scale/names.js";
 import { type NatsServer, startNatsServer } from "../../src/scale/nats-server.js";
 import { partitionBatches, publishBatches } from "../../src/scale/producer.js";
+import { decodeCheckpointRecord } from "../../src/scale/record.js";
 import { ensureScale } from "../../src/scale/setup.js";
 import { ScaleWorker, type WorkerEvent } from "../../src/scale/worker.js";
 import { palu, paluTrace, readStream } from "./helpers.js";
@@ -81,5 +82,50 @@ describe("ScaleWorker against nats-server", () => {
     expect(got.size).toBe(stored.length);
     for (const [id, o] of reference.outputs) expect(got.get(id), id).toBe(o.payload);
     expect(stored.some((m) => m.subject.includes(".tariffs."))).toBe(true);
+  }, 120_000);
+
+  it("an owner whose checkpoint was fenced by another stops that partition and it is restored, outputs still exact", async () => {
+    const names = scaleNames(palu.id, "fence");
+    const batches = partitionBatches(palu, paluTrace(6, 7), 2, 256);
+    const reference = runPartitionsLocally(palu, batches, 2);
+    const h = await ensureScale(nc, names, { partitions: 2, leaseTtlMs: 3000 });
+    const js = jetstream(nc);
+    const half = Math.floor(batches.length / 2);
+    await publishBatches(js, names, batches.slice(0, half));
+    const log: WorkerEvent[] = [];
+    const worker = new ScaleWorker(nc, palu, {
+      partitions: 2,
+      names,
+      id: "solo",
+      leaseTtlMs: 3000,
+      checkpointMs: 100,
+      log: (e) => log.push(e),
+    });
+    await worker.start();
+    let seq = 0;
+    for (let i = 0; i < 200 && seq === 0; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      const e = await h.checkpoints.get("p.0");
+      if (e !== null && e.operation === "PUT") seq = decodeCheckpointRecord(e.value).header.seq;
+    }
+    expect(seq).toBeGreaterThan(0);
+    // What a new owner does on takeover: write the record back, bumping its revision.
+    const entry = (await h.checkpoints.get("p.0"))!;
+    await h.checkpoints.update("p.0", entry.value, entry.revision);
+    await publishBatches(js, names, batches.slice(half));
+    const jsm = await js.jetstreamManager();
+    for (let i = 0; i < 600; i++) {
+      if ((await jsm.streams.info(names.outputsStream)).state.messages >= reference.outputs.size) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await worker.stop();
+    expect(log.filter((e) => e.type === "lost")).toEqual([
+      expect.objectContaining({ partition: 0, reason: expect.stringMatching(/checkpoint refused/) }),
+    ]);
+    expect(log.filter((e) => e.type === "acquired" && e.partition === 0 && e.restored)).toHaveLength(1);
+    const stored = await readStream(js, names.outputsStream);
+    expect(stored.length).toBe(reference.outputs.size);
+    const got = new Map(stored.map((m) => [m.msgId, m.text]));
+    for (const [id, o] of reference.outputs) expect(got.get(id), id).toBe(o.payload);
   }, 120_000);
 });
