@@ -27,6 +27,7 @@ export interface CheckpointHeader {
 
 /** A decoded checkpoint record. */
 export interface CheckpointRecord {
+  /** What the record says besides the engine state. */
   readonly header: CheckpointHeader;
   /** Engine checkpoint bytes (a copy, 8-byte aligned). */
   readonly engine: Uint8Array;

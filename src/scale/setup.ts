@@ -32,8 +32,11 @@ export interface SetupOptions {
 
 /** Handles on one city's streams and buckets. */
 export interface ScaleHandles {
+  /** JetStream management (stream info, messages). */
   readonly jsm: JetStreamManager;
+  /** The checkpoint bucket. */
   readonly checkpoints: KV;
+  /** The lease bucket. */
   readonly leases: KV;
 }
 
