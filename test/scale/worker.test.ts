@@ -33,7 +33,7 @@ afterAll(async () => {
 describe("ScaleWorker against nats-server", () => {
   it("publishes exactly what one process computes without NATS; a producer retry is stored once; garbage costs only itself", async () => {
     const policy = loadPolicyFile(seedPath("palu/policy.json"), { variant: "dynamic" });
-    const events = paluTrace(12);
+    const events = paluTrace(6, 7);
     const batches = partitionBatches(palu, events, PARTITIONS, 512);
     const reference = runPartitionsLocally(palu, batches, PARTITIONS, { policy });
     expect(reference.outputs.size).toBeGreaterThan(100);
@@ -68,10 +68,16 @@ describe("ScaleWorker against nats-server", () => {
       if ((await jsm.streams.info(names.outputsStream)).state.messages >= reference.outputs.size) break;
       await new Promise((r) => setTimeout(r, 100));
     }
+    // Fair shares of six between two are three each (the first worker started alone and releases to the other).
+    for (let i = 0; i < 100 && workers.some((w) => w.partitions.length !== 3); i++)
+      await new Promise((r) => setTimeout(r, 100));
+    expect(workers.map((w) => w.partitions.length)).toEqual([3, 3]);
     for (const w of workers) await w.stop();
     const errors = log.filter((e) => e.type === "error");
-    expect(errors).toHaveLength(1);
-    expect(errors[0]).toMatchObject({ partition: 2, message: expect.stringMatching(/refused/) });
+    // Once, or again by the next owner when the partition moved before a checkpoint covered it.
+    expect(errors.length).toBeGreaterThanOrEqual(1);
+    for (const e of errors)
+      expect(e).toMatchObject({ partition: 2, message: expect.stringMatching(/refused/) });
     // Both workers ran partitions: fair shares of six between two are three each.
     const acquired = log.filter((e) => e.type === "acquired");
     expect(new Set(acquired.map((e) => e.worker))).toEqual(new Set(["a", "b"]));
