@@ -8,9 +8,13 @@ import type { Command } from "commander";
 import { seedPath } from "../paths.js";
 import { ParkirScaleError } from "../scale/errors.js";
 import { scaleNames } from "../scale/names.js";
-import { PUBLISH_BATCH_EVENTS, partitionBatches, publishBatches } from "../scale/producer.js";
+import {
+  PartitionReport,
+  PUBLISH_BATCH_EVENTS,
+  partitionBatches,
+  publishBatches,
+} from "../scale/producer.js";
 import { ensureScale } from "../scale/setup.js";
-import { EncodeReport } from "../wire/encode.js";
 import { parseEventLines } from "../wire/events.js";
 import { CliError } from "./errors.js";
 import { cityFromFile, readInput } from "./io.js";
@@ -58,7 +62,7 @@ export function register(program: Command): void {
         process.stderr.write(
           `parkir publish: ... and ${parsed.errors.length - WARNINGS_MAX} more invalid lines\n`,
         );
-      const report = new EncodeReport();
+      const report = new PartitionReport();
       let names: ReturnType<typeof scaleNames>;
       let batches: ReturnType<typeof partitionBatches>;
       try {

@@ -13,6 +13,7 @@ export {
 export {
   eventZone,
   type PartitionBatch,
+  PartitionReport,
   PUBLISH_BATCH_EVENTS,
   PUBLISH_BATCH_EVENTS_MAX,
   type PublishOptions,

@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import type { JetStreamClient } from "@nats-io/jetstream";
 import { type City, NONE } from "../catalog/city.js";
 import { EncodeReport, encodeEvents } from "../wire/encode.js";
-import { type CdsEvent, parseEventTime } from "../wire/events.js";
+import { type CdsEvent, eventIssues, parseEventTime } from "../wire/events.js";
 import { BATCH_SPAN_MS_MAX } from "../wire/layout.js";
 import { ParkirScaleError } from "./errors.js";
 import type { ScaleNames } from "./names.js";
@@ -17,6 +17,12 @@ import { zonePartitions } from "./partition.js";
 export const PUBLISH_BATCH_EVENTS = 1024;
 /** Most events per published batch (keeps a message under NATS's default 1 MiB max_payload). */
 export const PUBLISH_BATCH_EVENTS_MAX = 16_384;
+
+/** What partitionBatches left out, besides the unknown ids EncodeReport counts. */
+export class PartitionReport extends EncodeReport {
+  /** Values that are not valid CDS events (left out; the others are batched). */
+  invalid = 0;
+}
 
 /** One batch of one partition, ready to publish. */
 export interface PartitionBatch {
@@ -47,7 +53,8 @@ export function eventZone(e: CdsEvent, city: City): number {
 /**
  * Cuts `events` (valid CDS events, in delivery order) into per-partition batches of at most `batchEvents`,
  * in the order they fill up (then the remainders, by partition): each partition's events keep their order.
- * Events whose zone the catalogue does not know are left out and counted in `report`.
+ * Invalid events and events whose zone the catalogue does not know are left out and counted in `report`:
+ * each costs only itself.
  *
  * @throws ParkirScaleError when `batchEvents` is not an integer in [1, PUBLISH_BATCH_EVENTS_MAX].
  */
@@ -56,7 +63,7 @@ export function partitionBatches(
   events: readonly CdsEvent[],
   partitions: number,
   batchEvents = PUBLISH_BATCH_EVENTS,
-  report = new EncodeReport(),
+  report = new PartitionReport(),
 ): PartitionBatch[] {
   if (!Number.isInteger(batchEvents) || batchEvents < 1 || batchEvents > PUBLISH_BATCH_EVENTS_MAX)
     throw new ParkirScaleError(
@@ -78,6 +85,10 @@ export function partitionBatches(
     hi[p] = Number.NEGATIVE_INFINITY;
   };
   for (const e of events) {
+    if (eventIssues(e).length > 0) {
+      report.invalid++;
+      continue;
+    }
     const z = eventZone(e, city);
     if (z === NONE) {
       report.noteUnknown(
