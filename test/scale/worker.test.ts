@@ -116,8 +116,16 @@ describe("ScaleWorker against nats-server", () => {
     }
     expect(seq).toBeGreaterThan(0);
     // What a new owner does on takeover: write the record back, bumping its revision.
-    const entry = (await h.checkpoints.get("p.0"))!;
-    await h.checkpoints.update("p.0", entry.value, entry.revision);
+    // (Retried when the worker's own checkpoint lands between the read and the write.)
+    let fenced = false;
+    for (let i = 0; i < 50 && !fenced; i++) {
+      const entry = (await h.checkpoints.get("p.0"))!;
+      fenced = await h.checkpoints.update("p.0", entry.value, entry.revision).then(
+        () => true,
+        () => false,
+      );
+    }
+    expect(fenced).toBe(true);
     await publishBatches(js, names, batches.slice(half));
     const jsm = await js.jetstreamManager();
     for (let i = 0; i < 600; i++) {
