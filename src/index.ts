@@ -1,6 +1,7 @@
 /**
  * parkir: real-time parking occupancy and demand-responsive tariffs from parking-sensor events.
- * This file re-exports the public API and nothing else.
+ * This file re-exports the public API and nothing else. Scale-out on NATS JetStream is its own entry,
+ * `parkir/scale`, so that importing `parkir` loads (and type-checks) none of the NATS client.
  */
 export * from "./catalog/index.js";
 export * from "./errors/index.js";

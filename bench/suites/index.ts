@@ -3,6 +3,7 @@ import type { SuiteDefinition } from "../harness.js";
 import { engineSuite } from "./engine.js";
 import { footprintSuite } from "./footprint.js";
 import { limitSuite } from "./limit.js";
+import { natsSuite } from "./nats.js";
 import { occupancySuite } from "./occupancy.js";
 import { pricingControllerSuite, pricingSuite } from "./pricing.js";
 import { wasmBillingSuite, wasmMemreadSuite, wasmOccupancySuite, wasmWorkersSuite } from "./runtime.js";
@@ -24,12 +25,14 @@ export const SUITES: readonly SuiteDefinition[] = [
   pricingSuite,
   pricingControllerSuite,
   footprintSuite,
+  natsSuite,
 ];
 
 export {
   engineSuite,
   footprintSuite,
   limitSuite,
+  natsSuite,
   occupancySuite,
   pricingControllerSuite,
   pricingSuite,

@@ -10,9 +10,11 @@ import { register as registerDemo } from "./demo.js";
 import { CliError } from "./errors.js";
 import { register as registerGenerate } from "./generate.js";
 import { settleOutput, stderrBroken, warnLine, watchOutput } from "./io.js";
+import { register as registerPublish } from "./publish.js";
 import { register as registerQuote } from "./quote.js";
 import { register as registerReplay } from "./replay.js";
 import { register as registerReport } from "./report.js";
+import { register as registerWorker } from "./worker.js";
 
 /** Builds the program with every subcommand registered (exported for tests). */
 export function buildProgram(): Command {
@@ -27,6 +29,8 @@ export function buildProgram(): Command {
   registerQuote(program);
   registerDemo(program);
   registerReport(program);
+  registerPublish(program);
+  registerWorker(program);
   for (const cmd of program.commands) cmd.exitOverride().showHelpAfterError("(run with --help for usage)");
   return program;
 }

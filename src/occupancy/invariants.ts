@@ -125,12 +125,17 @@ export function checkRestoredState(
   const known = new Uint32Array(s.rowCount);
   for (let b = 0; b < s.bayCount; b++) {
     const word = s.bays[b * BAY_WORDS + B_WORD]!;
-    // Bay times are ms since the time base: a stay cannot begin after the bay's last message, nor a message
-    // come after the newest event.
+    // Bay times are ms since the time base: no message comes after the newest event, and no state begins
+    // after the watermark or the newest event (a sensor time-out starts the unknown state after the last
+    // message, once the watermark has passed it).
     const since = s.bays[b * BAY_WORDS + B_SINCE]!;
     const last = s.bays[b * BAY_WORDS + B_LAST]!;
-    if (((word >>> BS_FLAGS) & BF_HAS_MSG) !== 0 && !(since <= last && (base < 0 || last + base <= maxSeen)))
-      bad(`bay ${b}: its stay begins at ${since}, its last message at ${last} (base ${base})`);
+    if (
+      ((word >>> BS_FLAGS) & BF_HAS_MSG) !== 0 &&
+      base >= 0 &&
+      !(last + base <= maxSeen && since + base <= Math.max(wm, maxSeen))
+    )
+      bad(`bay ${b}: its state begins at ${since}, its last message at ${last} (base ${base})`);
     const state = word & BS_STATE;
     if (state === UNKNOWN) continue;
     const row = word >>> BS_ROW;
