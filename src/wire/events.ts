@@ -74,8 +74,17 @@ export function parseEventTime(value: unknown): number {
     return Number.isInteger(value) && value >= 0 && value <= EVENT_TIME_MS_MAX ? value : Number.NaN;
   }
   if (typeof value !== "string" || !ISO_WITH_OFFSET.test(value)) return Number.NaN;
+  // Date.parse rolls an impossible day over (2026-02-30 -> March 2): refuse it instead.
+  const month = Number(value.slice(5, 7));
+  if (Number(value.slice(8, 10)) > daysInMonth(Number(value.slice(0, 4)), month)) return Number.NaN;
   const ms = Date.parse(value);
   return Number.isFinite(ms) && ms >= 0 ? ms : Number.NaN;
+}
+
+/** Days in `month` (1-12) of the proleptic Gregorian `year`; 31 for a month out of range (Date.parse refuses it). */
+export function daysInMonth(year: number, month: number): number {
+  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
 
 /** Problems with one event object; empty when it is valid. */
