@@ -7,8 +7,10 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { loadCity } from "../../src/catalog/index.js";
+import { replayBytes } from "../../src/cli/replay.js";
 import { ParkirEventError } from "../../src/errors/index.js";
 import { generateTrace, paluCatalog } from "../../src/generate/index.js";
+import { replayJsonLines, replayJsonLinesSync, windowRecordLine } from "../../src/occupancy/index.js";
 import {
   EncodeReport,
   encodeEventBatches,
@@ -511,4 +513,62 @@ describe("JSON Lines reader: errors and bounds", () => {
       expect(errors).toEqual([51]);
     }
   });
+});
+
+describe("replayJsonLines", () => {
+  test("streams a Palu trace to the windows and summary of parkir replay, whatever the chunking", async () => {
+    const palu = loadCity(paluCatalog());
+    const events = generateTrace(palu, { seed: 11, startMs: T0 + 9 * 3_600_000, hours: 1, warmupHours: 1 });
+    const lines = toJsonLines(events).split("\n");
+    lines.splice(
+      5,
+      0,
+      "not json",
+      '{"event_id":"x","event_type":"park_start","event_time":"2026-02-30T00:00:00Z"}',
+    );
+    const bytes = enc.encode(lines.join("\n"));
+    let cli = "";
+    const summary = replayBytes(
+      palu,
+      bytes,
+      {},
+      (t) => {
+        cli += t;
+      },
+      { warn: () => {} },
+    );
+    const cliLines = cli.trimEnd().split("\n");
+    const want = cliLines.slice(0, -1);
+    expect(want.length).toBeGreaterThan(100);
+
+    const sync: string[] = [];
+    const errors: number[] = [];
+    const s1 = replayJsonLinesSync(bytes, palu, {
+      onWindows: (w) => sync.push(...w.records.map(windowRecordLine)),
+      onError: (e) => errors.push(e.line),
+    });
+    expect(sync).toEqual(want);
+    expect(errors).toEqual([6, 7]);
+    const counts = ({ accepted, duplicate, late, unknownBay, rejected }: typeof s1) => ({
+      type: "summary",
+      accepted,
+      duplicate,
+      late,
+      unknownBay,
+      rejected,
+    });
+    expect(counts(s1)).toEqual(summary);
+
+    async function* chunks() {
+      for (let i = 0; i < bytes.length; i += 4093) yield bytes.subarray(i, i + 4093);
+    }
+    const streamed: string[] = [];
+    const s2 = await replayJsonLines(chunks(), palu, {
+      reader: { batchEvents: 1000 },
+      onWindows: (w) => streamed.push(...w.records.map(windowRecordLine)),
+    });
+    expect(streamed).toEqual(want);
+    expect(counts(s2)).toEqual(summary);
+    expect(s2.windows).toBe(s1.windows);
+  }, 120_000);
 });
