@@ -115,6 +115,27 @@ const KEY_FIELDS: readonly number[] = [
   F_SESSION,
   F_COST,
 ];
+const KEY_COUNT = KEY_NAMES.length;
+/** Each key with its closing quote, as bytes and as little-endian 32-bit words (the whole words of it). */
+const KEY_TOKENS: readonly Uint8Array[] = KEY_NAMES.map((k) => Uint8Array.from([...k, 0x22]));
+const KEY_WORDS: readonly Int32Array[] = KEY_TOKENS.map((t) => {
+  const words = new Int32Array(t.length >> 2);
+  const dv = new DataView(t.buffer);
+  for (let w = 0; w < words.length; w++) words[w] = dv.getInt32(w * 4, true);
+  return words;
+});
+
+/** Whether key `k` and its closing quote are at `buf[p]` (within `lim`). */
+function keyAt(dv: DataView, buf: Uint8Array, p: number, lim: number, k: number): boolean {
+  const token = KEY_TOKENS[k]!;
+  const n = token.length;
+  if (p + n > lim) return false;
+  const words = KEY_WORDS[k]!;
+  for (let w = 0; w < words.length; w++) if (dv.getInt32(p + w * 4, true) !== words[w]) return false;
+  for (let b = words.length * 4; b < n; b++) if (buf[p + b] !== token[b]) return false;
+  return true;
+}
+
 /** Event types as bytes, in wire-code order. */
 const TYPES: readonly Uint8Array[] = EVENT_TYPES.map(ascii);
 /** Vehicle type names and aliases that vehicleCode knows, as bytes, and their codes. */
@@ -156,11 +177,6 @@ const TAB = 0x09;
 const CR = 0x0d;
 const NL = 0x0a;
 const D0 = 0x30;
-
-/** Result codes of the fast path. */
-const FALLBACK = 0;
-const EVENT = 1;
-const BLANK = 2;
 
 /**
  * Reads CDS JSON Lines bytes, chunk by chunk, into EventBatches: `push` a chunk, then call `next` until it
@@ -227,6 +243,11 @@ export class JsonLinesReader {
   private strS = 0;
   private strE = 0;
   private num = 0;
+  /** The last line the fast path read was blank. */
+  private blank = false;
+  /** A DataView over the buffer the fast path reads (4-byte key compares). */
+  private dv: DataView = new DataView(new ArrayBuffer(0));
+  private dvBuf: Uint8Array | null = null;
 
   /** @throws RangeError when maxLineBytes or batchEvents is not a positive integer. */
   constructor(city: City, options: JsonLinesOptions = {}) {
@@ -285,6 +306,16 @@ export class JsonLinesReader {
     const buf = this.input;
     const start = this.pos;
     if (start >= buf.length) return false;
+    if (this.carryLength === 0 && !this.overlong) {
+      // The fast path finds the line's end itself: no separate pass for the newline.
+      const e = this.fast(buf, start, buf.length, true);
+      if (e >= 0) {
+        this.counters.lines++;
+        if (!this.blank) this.counters.fast++;
+        this.pos = e + 1;
+        return true;
+      }
+    }
     const nl = buf.indexOf(NL, start);
     if (nl < 0) {
       this.keep(buf, start, buf.length);
@@ -350,10 +381,8 @@ export class JsonLinesReader {
       this.tooLong(end - start);
       return;
     }
-    const r = this.fast(buf, start, end);
-    if (r === BLANK) return;
-    if (r === EVENT) {
-      this.counters.fast++;
+    if (this.fast(buf, start, end, false) >= 0) {
+      if (!this.blank) this.counters.fast++;
       return;
     }
     this.counters.fallback++;
@@ -402,30 +431,58 @@ export class JsonLinesReader {
   }
 
   /**
-   * The fast path: reads `buf[start, end)` into the next row when it is a line it fully understands and a valid
-   * event; FALLBACK for anything else (nothing written then), BLANK for spaces and tabs only.
+   * The fast path: reads the line at `buf[start]` into the next row when it is a line it fully understands and a
+   * valid event, and returns the index of its end (its newline, or `lim`); -1 for anything else (nothing is
+   * written then, and the caller reads the line the slow way). `inPlace`: the line ends at the first newline
+   * before `lim`, and one without a newline there is not handled (it may go on in the next chunk); else the line
+   * is exactly `buf[start, lim)`. A line of spaces, tabs and \r only sets `blank`.
    */
-  private fast(buf: Uint8Array, start: number, end: number): number {
-    // A trailing \r (CRLF files) and spaces are trimmed as String.prototype.trim would.
-    while (end > start && (buf[end - 1] === CR || buf[end - 1] === SPACE || buf[end - 1] === TAB)) end--;
-    let i = skipWs(buf, start, end);
-    if (i === end) return BLANK;
-    if (buf[i] !== OPEN) return FALLBACK;
+  private fast(buf: Uint8Array, start: number, lim: number, inPlace: boolean): number {
+    const end = lim;
+    this.blank = false;
+    let i = start;
+    // Leading and trailing spaces, tabs and \r are trimmed, as String.prototype.trim would.
+    while (i < end && (buf[i] === SPACE || buf[i] === TAB || buf[i] === CR)) i++;
+    if (inPlace ? i < end && buf[i] === NL : i === end) {
+      this.blank = true;
+      return i;
+    }
+    if (i >= end || buf[i] !== OPEN) return -1;
+    if (buf !== this.dvBuf) {
+      this.dvBuf = buf;
+      this.dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    }
+    const dv = this.dv;
     i = skipWs(buf, i + 1, end);
     let seen = 0;
+    let last = -1;
     for (;;) {
-      if (i >= end || buf[i] !== QUOTE) return FALLBACK;
-      const ks = i + 1;
-      let ke = ks;
-      while (ke < end && buf[ke] !== QUOTE) ke++;
-      if (ke >= end) return FALLBACK;
-      const f = keyField(buf, ks, ke);
-      if (f === 0 || (seen & f) !== 0) return FALLBACK;
+      if (i >= end || buf[i] !== QUOTE) return -1;
+      // Keys usually come in one order: try the ones after the last first.
+      let k = -1;
+      for (let c = last + 1; c < KEY_COUNT; c++) {
+        if (keyAt(dv, buf, i + 1, end, c)) {
+          k = c;
+          break;
+        }
+      }
+      if (k < 0) {
+        for (let c = 0; c <= last; c++) {
+          if (keyAt(dv, buf, i + 1, end, c)) {
+            k = c;
+            break;
+          }
+        }
+        if (k < 0) return -1;
+      }
+      last = k;
+      const f = KEY_FIELDS[k]!;
+      if ((seen & f) !== 0) return -1;
       seen |= f;
-      i = skipWs(buf, ke + 1, end);
-      if (i >= end || buf[i] !== COLON) return FALLBACK;
+      i = skipWs(buf, i + 1 + KEY_TOKENS[k]!.length, end);
+      if (i >= end || buf[i] !== COLON) return -1;
       i = skipWs(buf, i + 1, end);
-      if (i >= end) return FALLBACK;
+      if (i >= end) return -1;
       switch (f) {
         case F_ID:
         case F_ZONE:
@@ -435,7 +492,7 @@ export class JsonLinesReader {
         case F_TYPE:
         case F_VEHICLE:
           i = this.str(buf, i, end);
-          if (i < 0) return FALLBACK;
+          if (i < 0) return -1;
           if (f === F_ID) {
             this.idS = this.strS;
             this.idE = this.strE;
@@ -453,36 +510,36 @@ export class JsonLinesReader {
             this.sessE = this.strE;
           } else if (f === F_TYPE) {
             const k = match(TYPES, buf, this.strS, this.strE);
-            if (k < 0) return FALLBACK;
+            if (k < 0) return -1;
             this.kind = k;
           } else {
             const k = match(VEHICLE_BYTES, buf, this.strS, this.strE);
-            if (k < 0) return FALLBACK;
+            if (k < 0) return -1;
             this.vehicle = VEHICLE_CODES_OF[k]!;
           }
           break;
         case F_TIME:
           if (buf[i] === QUOTE) {
             i = this.str(buf, i, end);
-            if (i < 0) return FALLBACK;
+            if (i < 0) return -1;
             const t = isoTime(buf, this.strS, this.strE);
-            if (!(t >= 0)) return FALLBACK;
+            if (!(t >= 0)) return -1;
             this.timeMs = t;
           } else {
             i = this.int(buf, i, end, 16);
-            if (i < 0 || this.num > EVENT_TIME_MS_MAX) return FALLBACK;
+            if (i < 0 || this.num > EVENT_TIME_MS_MAX) return -1;
             this.timeMs = this.num;
           }
           break;
         case F_SEQ:
           i = this.int(buf, i, end, 10);
-          if (i < 0 || this.num > 0xffffffff) return FALLBACK;
+          if (i < 0 || this.num > 0xffffffff) return -1;
           this.seq = this.num;
           break;
         case F_COUNT:
         case F_COST:
           i = this.int(buf, i, end, 10);
-          if (i < 0 || this.num > 0x7fffffff) return FALLBACK;
+          if (i < 0 || this.num > 0x7fffffff) return -1;
           if (f === F_COUNT) this.vehicleCount = this.num;
           else this.cost = this.num;
           break;
@@ -508,31 +565,34 @@ export class JsonLinesReader {
           ) {
             this.occupied = 0;
             i += 5;
-          } else return FALLBACK;
+          } else return -1;
         }
       }
       i = skipWs(buf, i, end);
-      if (i >= end) return FALLBACK;
+      if (i >= end) return -1;
       const c = buf[i];
       if (c === COMMA) {
         i = skipWs(buf, i + 1, end);
         continue;
       }
-      if (c !== CLOSE) return FALLBACK;
-      if (i + 1 !== end) return FALLBACK;
+      if (c !== CLOSE) return -1;
+      i++;
+      while (i < end && (buf[i] === SPACE || buf[i] === TAB || buf[i] === CR)) i++;
+      if (inPlace ? i >= end || buf[i] !== NL : i !== end) return -1;
       break;
     }
+    if (i - start > this.maxLineBytes) return -1;
     // The event's own rules (eventIssues): anything missing goes to the fallback, which names it.
-    if ((seen & (F_ID | F_TYPE | F_TIME)) !== (F_ID | F_TYPE | F_TIME)) return FALLBACK;
+    if ((seen & (F_ID | F_TYPE | F_TIME)) !== (F_ID | F_TYPE | F_TIME)) return -1;
     const kind = this.kind;
-    if (kind === KIND.scheduled_report && (seen & F_OCCUPIED) === 0) return FALLBACK;
-    if (kind === KIND.manual_count && (seen & (F_COUNT | F_ZONE)) !== (F_COUNT | F_ZONE)) return FALLBACK;
-    if (isPaymentKind(kind) && ((seen & F_SESSION) === 0 || (seen & F_SEQ) !== 0)) return FALLBACK;
-    if (kind === KIND.payment_end && (seen & F_COST) === 0) return FALLBACK;
+    if (kind === KIND.scheduled_report && (seen & F_OCCUPIED) === 0) return -1;
+    if (kind === KIND.manual_count && (seen & (F_COUNT | F_ZONE)) !== (F_COUNT | F_ZONE)) return -1;
+    if (isPaymentKind(kind) && ((seen & F_SESSION) === 0 || (seen & F_SEQ) !== 0)) return -1;
+    if (kind === KIND.payment_end && (seen & F_COST) === 0) return -1;
     this.admit(this.timeMs);
     this.resolveFast(buf, seen);
     this.counted();
-    return EVENT;
+    return i;
   }
 
   /**
@@ -737,13 +797,6 @@ function fnv(buf: Uint8Array, s: number, e: number): number {
 function skipWs(buf: Uint8Array, i: number, end: number): number {
   while (i < end && (buf[i] === SPACE || buf[i] === TAB)) i++;
   return i;
-}
-
-/** The field bit of the key `buf[s, e)`, or 0 when it is not a known key. */
-function keyField(buf: Uint8Array, s: number, e: number): number {
-  const k = match(KEY_NAMES, buf, s, e);
-  // (a switch on the length would skip most candidates; the length test below rejects them as cheaply)
-  return k < 0 ? 0 : KEY_FIELDS[k]!;
 }
 
 /** Index of the entry of `list` equal to `buf[s, e)`, or -1. */
