@@ -1,8 +1,8 @@
 /**
  * Catalogue ids looked up by their UTF-8 bytes: an open-addressing hash table built once per city, so the
  * JSON Lines reader resolves `curb_zone_id`, `curb_space_id` and `data_source_device_id` straight from its
- * input bytes without making a string. The hash is 32-bit FNV-1a over the bytes (the reader computes it while
- * it scans the string); equality of the bytes decides.
+ * input bytes without making a string. The hash (idHash) mixes the id's length and three 32-bit words of it;
+ * equality of the bytes decides.
  */
 import type { City } from "../catalog/city.js";
 import { NONE } from "../catalog/city.js";
@@ -18,6 +18,32 @@ export const FNV_PRIME = 0x01000193;
  */
 export function fnvFinish(h: number): number {
   return Math.imul((h ^ 0xff) >>> 0, FNV_PRIME) >>> 0;
+}
+
+/**
+ * The table's hash of the id `buf[s, e)` (`dv` views `buf`): a mix of its length and three of its 32-bit words
+ * (first, middle, last), so it costs the same for any length; ids shorter than 4 bytes hash byte by byte.
+ * Collisions only cost a byte comparison.
+ */
+export function idHash(buf: Uint8Array, dv: DataView, s: number, e: number): number {
+  const n = e - s;
+  if (n < 4) {
+    let h = FNV_BASIS ^ n;
+    for (let i = s; i < e; i++) h = Math.imul(h ^ buf[i]!, FNV_PRIME);
+    return h >>> 0;
+  }
+  let h = mix(dv.getInt32(s, true) ^ n);
+  h = mix(h ^ dv.getInt32(s + ((n - 4) >> 1), true));
+  return mix(h ^ dv.getInt32(e - 4, true)) >>> 0;
+}
+
+/** MurmurHash3's 32-bit finaliser: every input bit moves every output bit. */
+function mix(x: number): number {
+  let h = x ^ (x >>> 16);
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16);
 }
 
 /** One set of ids (zones, bays or devices) and their dense indices. */
@@ -53,16 +79,13 @@ export class IdTable {
     this.lengths = new Uint32Array(kept.length);
     this.values = new Int32Array(kept.length);
     this.bytes = new Uint8Array(size);
+    const dv = new DataView(this.bytes.buffer);
     let at = 0;
     for (let e = 0; e < kept.length; e++) {
       const k = kept[e]!;
       const id = idOf(k);
-      let h = FNV_BASIS;
-      for (let i = 0; i < id.length; i++) {
-        const c = id.charCodeAt(i);
-        this.bytes[at + i] = c;
-        h = Math.imul((h ^ c) >>> 0, FNV_PRIME) >>> 0;
-      }
+      for (let i = 0; i < id.length; i++) this.bytes[at + i] = id.charCodeAt(i);
+      const h = idHash(this.bytes, dv, at, at + id.length);
       this.hashes[e] = h;
       this.starts[e] = at;
       this.lengths[e] = id.length;
@@ -74,7 +97,7 @@ export class IdTable {
     }
   }
 
-  /** Index of the id whose bytes are `buf[start, end)` with running FNV-1a hash `h`, or NONE. */
+  /** Index of the id whose bytes are `buf[start, end)` with idHash `h`, or NONE. */
   find(buf: Uint8Array, start: number, end: number, h: number): number {
     const len = end - start;
     let s = h & this.mask;

@@ -17,7 +17,7 @@ import { vehicleCode } from "../catalog/vehicles.js";
 import { ParkirEventError } from "../errors/index.js";
 import { BATCH_EVENTS_DEFAULT, buildBatch, EncodeReport, Rows, resolve } from "./encode.js";
 import { type CdsEvent, daysInMonth, EVENT_TIME_MS_MAX, eventIssues, parseEventTime } from "./events.js";
-import { type CityIds, cityIds, FNV_BASIS, FNV_PRIME, fnvFinish } from "./id-table.js";
+import { type CityIds, cityIds, FNV_BASIS, FNV_PRIME, fnvFinish, idHash } from "./id-table.js";
 import { EVENT_TYPES, isBayKind, isPaymentKind, KIND } from "./kinds.js";
 import {
   BATCH_SPAN_MS_MAX,
@@ -453,7 +453,8 @@ export class JsonLinesReader {
       this.dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     }
     const dv = this.dv;
-    i = skipWs(buf, i + 1, end);
+    i = i + 1;
+    if (buf[i] === SPACE || buf[i] === TAB) i = skipWs(buf, i, end);
     let seen = 0;
     let last = -1;
     for (;;) {
@@ -479,9 +480,11 @@ export class JsonLinesReader {
       const f = KEY_FIELDS[k]!;
       if ((seen & f) !== 0) return -1;
       seen |= f;
-      i = skipWs(buf, i + 1 + KEY_TOKENS[k]!.length, end);
+      i = i + 1 + KEY_TOKENS[k]!.length;
+      if (buf[i] === SPACE || buf[i] === TAB) i = skipWs(buf, i, end);
       if (i >= end || buf[i] !== COLON) return -1;
-      i = skipWs(buf, i + 1, end);
+      i = i + 1;
+      if (buf[i] === SPACE || buf[i] === TAB) i = skipWs(buf, i, end);
       if (i >= end) return -1;
       switch (f) {
         case F_ID:
@@ -568,11 +571,13 @@ export class JsonLinesReader {
           } else return -1;
         }
       }
-      i = skipWs(buf, i, end);
+      i = i;
+      if (buf[i] === SPACE || buf[i] === TAB) i = skipWs(buf, i, end);
       if (i >= end) return -1;
       const c = buf[i];
       if (c === COMMA) {
-        i = skipWs(buf, i + 1, end);
+        i = i + 1;
+        if (buf[i] === SPACE || buf[i] === TAB) i = skipWs(buf, i, end);
         continue;
       }
       if (c !== CLOSE) return -1;
@@ -752,7 +757,7 @@ export class JsonLinesReader {
     e: number,
     byName: (id: string) => number,
   ): number {
-    const v = table.find(buf, s, e, fnv(buf, s, e));
+    const v = table.find(buf, s, e, idHash(buf, this.dv, s, e));
     return v !== NONE ? v : byName(text(buf, s, e));
   }
 
