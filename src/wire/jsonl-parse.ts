@@ -571,7 +571,6 @@ export class JsonLinesReader {
           } else return -1;
         }
       }
-      i = i;
       if (buf[i] === SPACE || buf[i] === TAB) i = skipWs(buf, i, end);
       if (i >= end) return -1;
       const c = buf[i];
