@@ -72,8 +72,8 @@ export function sensorFeed(city: City, profile: Profile): CdsEvent[] {
   return events;
 }
 
-/** A run's figures checked against the reference: a wrong result must never be timed as a fast one. */
-function checked(name: string, want: PeerWindows, got: PeerWindows): number {
+/** A run's figures checked against the reference (a wrong result must never be timed as a fast one); its checksum. */
+export function checkedRun(name: string, want: PeerWindows, got: PeerWindows): number {
   if (got.windows !== want.windows || got.checksum !== want.checksum) {
     throw new Error(
       `e2e/${name}: ${got.windows} windows, checksum ${got.checksum}; expected ${want.windows}, ${want.checksum}`,
@@ -145,7 +145,7 @@ export const e2eSuite: SuiteDefinition = {
           input: "jsonl",
           note: "TextDecoder, JSON.parse per line, plain loop over Maps (arrivals, departures)",
         },
-        fn: () => checked("map-jsonl", want, mapWindowsJsonl(bytes, bays, w)),
+        fn: () => checkedRun("map-jsonl", want, mapWindowsJsonl(bytes, bays, w)),
         result: () => reference,
       },
       {
@@ -156,7 +156,7 @@ export const e2eSuite: SuiteDefinition = {
           input: "jsonl",
           note: "replayJsonLinesSync: JSON Lines reader into the engine's batch memory, engine built in the call",
         },
-        fn: () => checked("parkir-jsonl", want, parkirJsonl(false)),
+        fn: () => checkedRun("parkir-jsonl", want, parkirJsonl(false)),
         result: () => parkirJsonl(true),
       },
       {
@@ -167,7 +167,7 @@ export const e2eSuite: SuiteDefinition = {
           input: "jsonl",
           note: "TextDecoder, parseEventLines (JSON.parse + validation), encodeEventBatches, ingest (parkir replay today)",
         },
-        fn: () => checked("parkir-jsonl-parse", want, parkirParse(false)),
+        fn: () => checkedRun("parkir-jsonl-parse", want, parkirParse(false)),
         result: () => parkirParse(true),
       },
     ];
@@ -188,7 +188,7 @@ export const e2eSuite: SuiteDefinition = {
           measureRuns({
             timing,
             setup: () => undefined,
-            run: async () => checked("duckdb-jsonl", want, await duckdbWindows(duck, path, w)),
+            run: async () => checkedRun("duckdb-jsonl", want, await duckdbWindows(duck, path, w)),
           }),
       });
     }
@@ -200,14 +200,14 @@ export const e2eSuite: SuiteDefinition = {
           input: "objects",
           note: "encodeEvents per 4096 events into the engine's batch memory, ingest, close; engine built in the call",
         },
-        fn: () => checked("parkir-objects", want, parkirObjects(false)),
+        fn: () => checkedRun("parkir-objects", want, parkirObjects(false)),
         result: () => parkirObjects(true),
       },
       {
         name: "map-objects",
         eventsPerOp: n,
         extra: { input: "objects", note: "plain loop over Maps from the objects (arrivals, departures)" },
-        fn: () => checked("map-objects", want, mapWindows(events, bays, w)),
+        fn: () => checkedRun("map-objects", want, mapWindows(events, bays, w)),
         result: () => mapWindows(events, bays, w, true),
       },
     );
