@@ -26,7 +26,7 @@ export interface ReplayJsonLinesOptions {
   readonly engine?: OccupancyOptions;
   /** Reader options (batchEvents, maxLineBytes, keepEventIds). keepEventIds defaults to false here. */
   readonly reader?: Omit<JsonLinesOptions, "into" | "report">;
-  /** Each closed window, in order, as the engine emits it. */
+  /** Each closed window, in order, as the engine emits it. An error it throws stops the replay (rethrown). */
   readonly onWindows?: (batch: WindowBatch) => void;
   /** Each refused line (ParkirEventError with its line number), in line order. */
   readonly onError?: (error: ParkirEventError) => void;
@@ -61,6 +61,8 @@ class Replay {
   readonly engine: OccupancyEngine;
   private windows = 0;
   private refused = 0;
+  /** The first error onWindows threw (rethrown once the engine call returns). */
+  private failure: { error: unknown } | undefined;
 
   constructor(
     city: City,
@@ -70,7 +72,13 @@ class Replay {
     const onWindows = options.onWindows;
     this.engine.windows$.subscribe((w) => {
       this.windows++;
-      onWindows?.(w);
+      // RxJS would report a subscriber's error asynchronously and go on; the replay stops on it instead.
+      if (onWindows === undefined || this.failure !== undefined) return;
+      try {
+        onWindows(w);
+      } catch (e) {
+        this.failure = { error: e };
+      }
     });
     options.onEngine?.(this.engine);
   }
@@ -87,14 +95,21 @@ class Replay {
     if (this.options.onError !== undefined) for (const e of c.errors) this.options.onError(e);
     if (c.batch === undefined) return;
     const r = this.engine.ingest(c.batch);
+    this.rethrow();
     if (r.error !== undefined) {
       this.refused++;
       this.options.onRefusedBatch?.(r.error);
     }
   }
 
+  /** Throws what onWindows threw, if it did. */
+  private rethrow(): void {
+    if (this.failure !== undefined) throw this.failure.error;
+  }
+
   finish(reader: JsonLinesReader): ReplayJsonLinesSummary {
     this.engine.close();
+    this.rethrow();
     const c = this.engine.counters;
     return {
       accepted: c.accepted,
@@ -128,10 +143,15 @@ export async function replayJsonLines(
 ): Promise<ReplayJsonLinesSummary> {
   const replay = new Replay(city, options);
   const chunks = readJsonLinesBatches(source, city, replay.readerOptions());
-  for (;;) {
-    const r = await chunks.next();
-    if (r.done === true) return replay.finish(r.value);
-    replay.take(r.value);
+  try {
+    for (;;) {
+      const r = await chunks.next();
+      if (r.done === true) return replay.finish(r.value);
+      replay.take(r.value);
+    }
+  } finally {
+    // On an error (a throwing callback, a failing source) the source is released: a Node stream is destroyed.
+    await chunks.return(undefined as never);
   }
 }
 

@@ -575,3 +575,37 @@ describe("replayJsonLines", () => {
     expect(s2.windows).toBe(s1.windows);
   }, 120_000);
 });
+
+test("replayJsonLines stops on an error onWindows throws, rethrows it and releases its source", async () => {
+  let released = false;
+  async function* source() {
+    try {
+      for (let i = 0; i < 1000; i++) {
+        yield enc.encode(
+          `{"event_id":"e${i}","event_type":"park_start","event_time":${T0 + i * 600_000},"curb_space_id":"Z1-B1"}\n`,
+        );
+      }
+    } finally {
+      released = true;
+    }
+  }
+  await expect(
+    replayJsonLines(source(), city, {
+      reader: { batchEvents: 1 },
+      onWindows: () => {
+        throw new Error("boom");
+      },
+    }),
+  ).rejects.toThrow("boom");
+  expect(released).toBe(true);
+  const bytes = enc.encode(
+    `{"event_id":"a","event_type":"park_start","event_time":${T0},"curb_space_id":"Z1-B1"}\n{"event_id":"b","event_type":"park_end","event_time":${T0 + 3_600_000},"curb_space_id":"Z1-B1"}\n`,
+  );
+  expect(() =>
+    replayJsonLinesSync(bytes, city, {
+      onWindows: () => {
+        throw new Error("sync boom");
+      },
+    }),
+  ).toThrow("sync boom");
+});
