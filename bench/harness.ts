@@ -109,6 +109,11 @@ export interface SuiteSpec {
    * in this run.
    */
   readonly memoryRead?: string;
+  /**
+   * Named ratios of two cases' events/s (median over rounds of the same round's rates), written to the suite's
+   * `ratios` in the results, e.g. `{ "parkir-jsonl/map-jsonl": ["parkir-jsonl", "map-jsonl"] }`.
+   */
+  readonly ratios?: Readonly<Record<string, readonly [string, string]>>;
 }
 
 /** A named suite whose data is built only when it is selected. */
@@ -147,6 +152,8 @@ export interface SuiteResult {
   readonly workload: Workload;
   readonly baseline: string;
   readonly cases: CaseResult[];
+  /** The suite's named ratios (SuiteSpec.ratios): median, and the range over rounds. */
+  readonly ratios?: Readonly<Record<string, { median: number; min: number; max: number }>>;
 }
 
 /** The results JSON. */
@@ -364,7 +371,16 @@ export async function runSuite(
     Object.assign(out, c.extra, m.extra);
     return out as CaseResult;
   });
-  return { name: spec.name, workload: spec.workload, baseline: spec.baseline, cases };
+  const result: SuiteResult = { name: spec.name, workload: spec.workload, baseline: spec.baseline, cases };
+  if (spec.ratios === undefined) return result;
+  const ratios: Record<string, { median: number; min: number; max: number }> = {};
+  for (const [name, [a, b]] of Object.entries(spec.ratios)) {
+    const i = indexOf(a);
+    const j = indexOf(b);
+    if (i < 0 || j < 0) throw new Error(`suite ${spec.name}: ratio ${name} names a missing case`);
+    ratios[name] = pairedRatio(i, j);
+  }
+  return { ...result, ratios };
 }
 
 /**

@@ -1,5 +1,6 @@
 /** Every benchmark suite, in the order `npm run bench` runs them (limit first: others are reported against it). */
 import type { SuiteDefinition } from "../harness.js";
+import { e2eSuite } from "./e2e.js";
 import { engineSuite } from "./engine.js";
 import { footprintSuite } from "./footprint.js";
 import { limitSuite } from "./limit.js";
@@ -21,6 +22,7 @@ export const SUITES: readonly SuiteDefinition[] = [
   wasmOccupancySuite,
   windowCloseSuite,
   engineSuite,
+  e2eSuite,
   wasmWorkersSuite,
   pricingSuite,
   pricingControllerSuite,
@@ -29,6 +31,7 @@ export const SUITES: readonly SuiteDefinition[] = [
 ];
 
 export {
+  e2eSuite,
   engineSuite,
   footprintSuite,
   limitSuite,

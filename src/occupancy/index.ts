@@ -1,6 +1,12 @@
 /** Occupancy: event time, per-bay state, windows, watermarks, sensor health, checkpoints and RxJS outputs. */
 export { CHECKPOINT_IDENTIFIER, CHECKPOINT_VERSION } from "./checkpoint.js";
 export { type AdvanceOptions, createOccupancyEngine, OccupancyEngine, WINDOWS_PER_EMIT } from "./engine.js";
+export {
+  type ReplayJsonLinesOptions,
+  type ReplayJsonLinesSummary,
+  replayJsonLines,
+  replayJsonLinesSync,
+} from "./jsonl-replay.js";
 export { APPLY_COLD, APPLY_DONE, APPLY_HEALTH_FULL, admitEvents, applyEvents } from "./kernel.js";
 export { type OccupancyOperatorOptions, occupancy } from "./operator.js";
 export { DEFAULT_OPTIONS, type OccupancyOptions, type ResolvedOptions, resolveOptions } from "./options.js";

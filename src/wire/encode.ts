@@ -63,9 +63,10 @@ export interface EncodeOptions {
 
 /**
  * Resolved fields of the events being encoded, one column each (row k = the k-th event kept): no object per
- * event, so a large batch leaves the garbage collector nothing to copy but the columns.
+ * event, so a large batch leaves the garbage collector nothing to copy but the columns. Strings may be given
+ * as their UTF-8 bytes (the JSON Lines reader hands over slices of its input). @internal
  */
-class Rows {
+export class Rows {
   length = 0;
   readonly timeMs: Float64Array;
   readonly target: Uint32Array;
@@ -75,11 +76,19 @@ class Rows {
   readonly kind: Uint8Array;
   readonly vehicle: Uint8Array;
   readonly flags: Uint8Array;
-  readonly id: string[] = [];
+  readonly id: (string | Uint8Array)[] = [];
   /** JSON of the fields the struct cannot hold, or "" (one entry per row). */
-  readonly note: string[] = [];
+  readonly note: (string | Uint8Array)[] = [];
   /** Whether any row has a note. */
   notes = false;
+
+  /** Empties the rows for the next batch (the columns are kept). */
+  clear(): void {
+    this.length = 0;
+    this.id.length = 0;
+    this.note.length = 0;
+    this.notes = false;
+  }
 
   constructor(capacity: number) {
     this.timeMs = new Float64Array(capacity);
@@ -116,6 +125,23 @@ export function encodeEvents(
     assertEvent(e);
     resolve(e, city, report, rows);
   }
+  return buildBatch(rows, city, report, keepIds, options.into);
+}
+
+/**
+ * The EventBatch of resolved rows: their base time, structs and (with `keepIds`) event ids. Shared by
+ * encodeEvents and the JSON Lines reader, so both write the same bytes. @internal
+ *
+ * @throws ParkirWireError("time-range") when the rows span more than ~49.7 days; ParkirError when `into`
+ *   hands out too little or misaligned memory.
+ */
+export function buildBatch(
+  rows: Rows,
+  city: City,
+  report: EncodeReport,
+  keepIds: boolean,
+  into: ((bytes: number) => Uint8Array) | undefined,
+): Uint8Array {
   const n = rows.length;
   let minMs = Number.POSITIVE_INFINITY;
   let maxMs = Number.NEGATIVE_INFINITY;
@@ -177,8 +203,8 @@ export function encodeEvents(
   // The builder's array aliases its internal buffer: copy it out, into a fresh (8-byte aligned) buffer or
   // the caller's memory.
   const built = b.asUint8Array();
-  if (options.into === undefined) return built.slice();
-  const out = options.into(built.length);
+  if (into === undefined) return built.slice();
+  const out = into(built.length);
   if (!(out instanceof Uint8Array) || out.length < built.length || out.byteOffset % 8 !== 0) {
     throw new ParkirError(
       `encodeEvents: into(${built.length}) must return a Uint8Array of at least ${built.length} bytes at an offset that is a multiple of 8`,
@@ -188,8 +214,11 @@ export function encodeEvents(
   return out.subarray(0, built.length);
 }
 
-/** Resolves one event's ids and fields into the next row of `rows`; an event with an unknown place adds none. */
-function resolve(e: CdsEvent, city: City, report: EncodeReport, rows: Rows): void {
+/**
+ * Resolves one valid event's ids and fields into the next row of `rows`; an event with an unknown place adds
+ * none. @internal
+ */
+export function resolve(e: CdsEvent, city: City, report: EncodeReport, rows: Rows): void {
   const kind = KIND[e.event_type];
   const timeMs = parseEventTime(e.event_time);
   let vehicle = e.vehicle_type === undefined ? 0 : vehicleCode(e.vehicle_type);
@@ -274,12 +303,16 @@ let scratch = new Uint8Array(4096);
  * reused buffer rather than a new array apiece. With `empty` (the offset of a "" already written), every ""
  * shares it (annotations are mostly "").
  */
-function createStrings(b: Builder, texts: readonly string[], empty?: number): number[] {
+function createStrings(b: Builder, texts: readonly (string | Uint8Array)[], empty?: number): number[] {
   const out = new Array<number>(texts.length);
   for (let k = 0; k < texts.length; k++) {
     const t = texts[k]!;
     if (t === "" && empty !== undefined) {
       out[k] = empty;
+      continue;
+    }
+    if (typeof t !== "string") {
+      out[k] = b.createString(t);
       continue;
     }
     if (scratch.length < t.length * 3) scratch = new Uint8Array(t.length * 3);

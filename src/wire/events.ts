@@ -112,8 +112,9 @@ function timeOf(value: number | string): number {
   return typeof value === "number" ? value : Date.parse(value);
 }
 
-function daysInMonth(year: number, month: number): number {
-  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
+/** Days in `month` (1-12) of the proleptic Gregorian `year`; 31 for a month out of range (Date.parse refuses it). */
+export function daysInMonth(year: number, month: number): number {
+  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
   return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
 

@@ -23,6 +23,18 @@ export {
 } from "./events.js";
 export { looksFramed, readFrames, type ScannedFrames, scanFrames, writeFrames } from "./frames.js";
 export { EVENT_KEYS, jsonLine, toJsonLines } from "./jsonl.js";
+export {
+  type ByteSource,
+  type EncodedLines,
+  encodeJsonLines,
+  JSONL_ERRORS_MAX,
+  type JsonLinesChunk,
+  type JsonLinesCounters,
+  type JsonLinesOptions,
+  JsonLinesReader,
+  MAX_LINE_BYTES_DEFAULT,
+  readJsonLinesBatches,
+} from "./jsonl-parse.js";
 export { EVENT_TYPES, type EventType, isBayKind, isPaymentKind, KIND, KIND_COUNT } from "./kinds.js";
 export * from "./layout.js";
 export { type BatchLayout, type VerifyOptions, verifyBatch } from "./verify.js";

@@ -54,13 +54,19 @@ describe("runBenchmarks on tiny sizes", () => {
         "wasm-occupancy",
         "window-close",
         "engine",
+        "e2e",
         "wasm-workers",
         "pricing",
         "pricing-controller",
       ]),
     );
     for (const s of results.suites) {
-      expect(Object.keys(s).sort()).toEqual(["baseline", "cases", "name", "workload"]);
+      // `ratios` only where the suite names some (e2e).
+      expect(
+        Object.keys(s)
+          .filter((k) => k !== "ratios")
+          .sort(),
+      ).toEqual(["baseline", "cases", "name", "workload"]);
       expect(s.workload.description.length).toBeGreaterThan(0);
       expect(Object.keys(s.workload.sizes).length).toBeGreaterThan(0);
       for (const c of s.cases) {
@@ -123,6 +129,23 @@ describe("runBenchmarks on tiny sizes", () => {
       expect(latency.p99).toBeGreaterThanOrEqual(latency.p50);
       expect(c.setupMs).toBeGreaterThanOrEqual(0);
     }
+    const e2e = results.suites.find((s) => s.name === "e2e")!;
+    expect(e2e.baseline).toBe("map-jsonl");
+    expect(e2e.cases.map((c) => c.name)).toEqual([
+      "map-jsonl",
+      "parkir-jsonl",
+      "parkir-jsonl-parse",
+      "duckdb-jsonl",
+      "parkir-objects",
+      "map-objects",
+    ]);
+    expect(Object.keys(e2e.ratios!).sort()).toEqual([
+      "jsonl parkir / DuckDB",
+      "jsonl parkir / JSON.parse+Map",
+      "jsonl parkir / parkir JSON.parse path",
+      "objects parkir / Map",
+    ]);
+    for (const r of Object.values(e2e.ratios!)) expect(r.median).toBeGreaterThan(0);
     const workers = results.suites.find((s) => s.name === "wasm-workers")!;
     expect(workers.baseline).toBe("piscina-1");
     expect(workers.cases.map((c) => c.name)).toEqual(["single-thread", "piscina-1", "piscina-2"]);
@@ -237,6 +260,43 @@ describe("result agreement before timing", () => {
     await expect(runBenchmarks({ suites: [bad, ok], profile: "tiny", log: quiet })).rejects.toThrow(
       /cannot prepare/,
     );
+  });
+
+  it("writes a suite's named ratios (same-round rates) and refuses one naming a missing case", async () => {
+    const make = (ratios: Record<string, readonly [string, string]>): SuiteDefinition => ({
+      name: "r",
+      summary: "",
+      build: () => ({
+        name: "r",
+        workload: { description: "d", seed: null, sizes: { n: 1 } },
+        baseline: "a",
+        ratios,
+        cases: [
+          { name: "a", eventsPerOp: 1, result: () => 1, fn: () => 1 },
+          { name: "b", eventsPerOp: 2, result: () => 1, fn: () => 1 },
+        ],
+      }),
+    });
+    const r = await runBenchmarks({ suites: [make({ "b/a": ["b", "a"] })], profile: "tiny", log: quiet });
+    const ratio = r.suites[0]!.ratios!["b/a"]!;
+    const [a, b] = r.suites[0]!.cases;
+    expect(ratio.median).toBeCloseTo(b!.eventsPerSec / a!.eventsPerSec, 6); // one round: the plain ratio
+    await expect(
+      runBenchmarks({ suites: [make({ x: ["a", "c"] })], profile: "tiny", log: quiet }),
+    ).rejects.toThrow(/ratio x names a missing case/);
+  });
+
+  it("e2e checks every timed run against the reference windows", async () => {
+    const { checkedRun, e2eSuite } = await import("../../bench/suites/e2e.js");
+    const spec = await e2eSuite.build({ profile: "tiny", log: quiet });
+    const sums = new Set<unknown>();
+    for (const c of spec.cases) if ("fn" in c) sums.add(c.fn());
+    expect(sums.size).toBe(1); // every timed case returns the reference checksum (or it would have thrown)
+    expect(() => checkedRun("x", { windows: 3, checksum: 10 }, { windows: 3, checksum: 11 })).toThrow(
+      /e2e\/x: 3 windows, checksum 11; expected 3, 10/,
+    );
+    expect(() => checkedRun("x", { windows: 3, checksum: 10 }, { windows: 2, checksum: 10 })).toThrow();
+    expect(checkedRun("x", { windows: 3, checksum: 10 }, { windows: 3, checksum: 10 })).toBe(10);
   });
 
   it("rejects a missing baseline and duplicate case names", async () => {

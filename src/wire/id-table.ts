@@ -1,0 +1,145 @@
+/**
+ * Catalogue ids looked up by their UTF-8 bytes: an open-addressing hash table built once per city, so the
+ * JSON Lines reader resolves `curb_zone_id`, `curb_space_id` and `data_source_device_id` straight from its
+ * input bytes without making a string. The hash (idHash) mixes the id's length and three 32-bit words of it;
+ * equality of the bytes decides.
+ */
+import type { City } from "../catalog/city.js";
+import { NONE } from "../catalog/city.js";
+
+/** FNV-1a offset basis: the hash of no bytes. */
+export const FNV_BASIS = 0x811c9dc5;
+/** FNV-1a prime. */
+export const FNV_PRIME = 0x01000193;
+
+/**
+ * The catalogue's `fnv1a(text)` of an ASCII string from the running hash of its bytes (fnv1a ends with a
+ * separator byte 0xff; for ASCII, UTF-16 code units and bytes are the same).
+ */
+export function fnvFinish(h: number): number {
+  return Math.imul((h ^ 0xff) >>> 0, FNV_PRIME) >>> 0;
+}
+
+/**
+ * The table's hash of the id `buf[s, e)` (`dv` views `buf`): a mix of its length and three of its 32-bit words
+ * (first, middle, last), so it costs the same for any length; ids shorter than 4 bytes hash byte by byte.
+ * Collisions only cost a byte comparison.
+ */
+export function idHash(buf: Uint8Array, dv: DataView, s: number, e: number): number {
+  const n = e - s;
+  if (n < 4) {
+    let h = FNV_BASIS ^ n;
+    for (let i = s; i < e; i++) h = Math.imul(h ^ buf[i]!, FNV_PRIME);
+    return h >>> 0;
+  }
+  let h = mix(dv.getInt32(s, true) ^ n);
+  h = mix(h ^ dv.getInt32(s + ((n - 4) >> 1), true));
+  return mix(h ^ dv.getInt32(e - 4, true)) >>> 0;
+}
+
+/** MurmurHash3's 32-bit finaliser: every input bit moves every output bit. */
+function mix(x: number): number {
+  let h = x ^ (x >>> 16);
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16);
+}
+
+/** One set of ids (zones, bays or devices) and their dense indices. */
+export class IdTable {
+  private readonly slots: Int32Array;
+  private readonly mask: number;
+  private readonly hashes: Uint32Array;
+  private readonly starts: Uint32Array;
+  private readonly lengths: Uint32Array;
+  private readonly values: Int32Array;
+  private readonly bytes: Uint8Array;
+
+  /**
+   * Indexes the ASCII ids of `ids` (id k has index `indexOf(k)`); other ids are left out, because the reader
+   * resolves only ASCII strings from bytes (anything else goes through JSON.parse and the catalogue's Map).
+   */
+  constructor(count: number, idOf: (k: number) => string) {
+    const kept: number[] = [];
+    let size = 0;
+    for (let k = 0; k < count; k++) {
+      const id = idOf(k);
+      if (isAscii(id)) {
+        kept.push(k);
+        size += id.length;
+      }
+    }
+    let cap = 16;
+    while (cap < kept.length * 2) cap *= 2;
+    this.slots = new Int32Array(cap);
+    this.mask = cap - 1;
+    this.hashes = new Uint32Array(kept.length);
+    this.starts = new Uint32Array(kept.length);
+    this.lengths = new Uint32Array(kept.length);
+    this.values = new Int32Array(kept.length);
+    this.bytes = new Uint8Array(size);
+    const dv = new DataView(this.bytes.buffer);
+    let at = 0;
+    for (let e = 0; e < kept.length; e++) {
+      const k = kept[e]!;
+      const id = idOf(k);
+      for (let i = 0; i < id.length; i++) this.bytes[at + i] = id.charCodeAt(i);
+      const h = idHash(this.bytes, dv, at, at + id.length);
+      this.hashes[e] = h;
+      this.starts[e] = at;
+      this.lengths[e] = id.length;
+      this.values[e] = k;
+      at += id.length;
+      let s = h & this.mask;
+      while (this.slots[s] !== 0) s = (s + 1) & this.mask;
+      this.slots[s] = e + 1;
+    }
+  }
+
+  /** Index of the id whose bytes are `buf[start, end)` with idHash `h`, or NONE. */
+  find(buf: Uint8Array, start: number, end: number, h: number): number {
+    const len = end - start;
+    let s = h & this.mask;
+    for (;;) {
+      const e1 = this.slots[s]!;
+      if (e1 === 0) return NONE;
+      const e = e1 - 1;
+      if (this.hashes[e] === h && this.lengths[e] === len) {
+        const at = this.starts[e]!;
+        let i = 0;
+        while (i < len && this.bytes[at + i] === buf[start + i]) i++;
+        if (i === len) return this.values[e]!;
+      }
+      s = (s + 1) & this.mask;
+    }
+  }
+}
+
+/** A city's three id tables. */
+export interface CityIds {
+  readonly zones: IdTable;
+  readonly bays: IdTable;
+  readonly devices: IdTable;
+}
+
+const cache = new WeakMap<City, CityIds>();
+
+/** The id tables of `city`, built on first use and kept as long as the city is. */
+export function cityIds(city: City): CityIds {
+  let ids = cache.get(city);
+  if (ids === undefined) {
+    ids = {
+      zones: new IdTable(city.zoneCount, (k) => city.zones[k]!.id),
+      bays: new IdTable(city.bayCount, (k) => city.bayId(k)),
+      devices: new IdTable(city.deviceCount, (k) => city.deviceId(k)),
+    };
+    cache.set(city, ids);
+  }
+  return ids;
+}
+
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  return true;
+}

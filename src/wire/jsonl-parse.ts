@@ -1,0 +1,997 @@
+/**
+ * CDS JSON Lines bytes -> FlatBuffers EventBatches, scanned straight from the bytes into the encoder's columns:
+ * no string per line, no object per event, no string per field. Ids are resolved through the city's byte-keyed
+ * id tables (id-table.ts), `event_type` by a byte switch, ISO-8601 times and integers are parsed from the bytes.
+ *
+ * The fast path reads only lines it fully understands: one JSON object of known CDS keys, each at most once,
+ * ASCII strings without escapes, integers without sign, fraction or exponent, `true`/`false`, spaces or tabs
+ * between tokens, and a valid event. Every other line (escapes, unicode, unknown keys, duplicate keys, other
+ * numbers or whitespace, any invalid event) goes to the fallback, which is exactly today's path — UTF-8 decode,
+ * trim, `JSON.parse`, `eventIssues`, `resolve` — so the fast path never guesses: batches and errors (line and
+ * field) are the bytes and errors `parseEventLines` + `encodeEventBatches` give for the same input, except that
+ * a line longer than `maxLineBytes` is refused alone (ParkirEventError on its line) without being read.
+ */
+import type { City } from "../catalog/city.js";
+import { NONE } from "../catalog/city.js";
+import { vehicleCode } from "../catalog/vehicles.js";
+import { ParkirEventError } from "../errors/index.js";
+import { BATCH_EVENTS_DEFAULT, buildBatch, EncodeReport, Rows, resolve } from "./encode.js";
+import { type CdsEvent, daysInMonth, EVENT_TIME_MS_MAX, eventIssues, parseEventTime } from "./events.js";
+import { type CityIds, cityIds, FNV_BASIS, FNV_PRIME, fnvFinish, idHash } from "./id-table.js";
+import { EVENT_TYPES, isBayKind, isPaymentKind, KIND } from "./kinds.js";
+import {
+  BATCH_SPAN_MS_MAX,
+  FLAG_SEQ_IS_ID_HASH,
+  FLAG_SEQ_IS_SESSION_HASH,
+  FLAG_TARGET_ZONE,
+  NO_DEVICE,
+} from "./layout.js";
+
+/** Default longest line read, in bytes (without its newline): longer lines are refused one by one. */
+export const MAX_LINE_BYTES_DEFAULT = 65_536;
+/** Errors held before the reader hands them over without a batch (bounds memory on a file of bad lines). */
+export const JSONL_ERRORS_MAX = 1024;
+
+/** Options of the JSON Lines reader. */
+export interface JsonLinesOptions {
+  /** Longest line read, bytes without the newline; a longer line is one ParkirEventError. Default 64 KiB. */
+  readonly maxLineBytes?: number;
+  /** Valid events per batch (a batch closes early when its time span would pass ~49.7 days). Default 4096. */
+  readonly batchEvents?: number;
+  /** Keep event_id strings in the batches (see EncodeOptions.keepEventIds). Default true. */
+  readonly keepEventIds?: boolean;
+  /**
+   * Where each batch is written (see EncodeOptions.into): called once per batch, and the reader builds the next
+   * batch only after the caller has asked for it, so an engine's batchBuffer can be handed out every time.
+   */
+  readonly into?: (bytes: number) => Uint8Array;
+  /** Counts unknown ids (see EncodeReport). Default: a new report, on the reader's `report`. */
+  readonly report?: EncodeReport;
+}
+
+/** What the reader hands over: a batch (when one is complete) and the bad lines found since the last hand-over. */
+export interface JsonLinesChunk {
+  /** An EventBatch, or undefined when only errors are handed over. */
+  readonly batch: Uint8Array | undefined;
+  /** One ParkirEventError per refused line, in line order (at most JSONL_ERRORS_MAX). */
+  readonly errors: readonly ParkirEventError[];
+}
+
+/** How the reader's lines went (for benchmarks and diagnostics). */
+export interface JsonLinesCounters {
+  /** Lines read so far (the last, unterminated one included once the input ended). */
+  lines: number;
+  /** Lines read by the fast path. */
+  fast: number;
+  /** Lines that went through JSON.parse (valid or not). */
+  fallback: number;
+  /** Lines refused (each has its error). */
+  rejected: number;
+  /** Valid events (encoded, or counted as unknown in the report). */
+  events: number;
+}
+
+/** A field's bit in the set of keys a line has. */
+const F_ID = 1;
+const F_TYPE = 2;
+const F_TIME = 4;
+const F_ZONE = 8;
+const F_SPACE = 16;
+const F_DEVICE = 32;
+const F_VEHICLE = 64;
+const F_SEQ = 128;
+const F_OCCUPIED = 256;
+const F_COUNT = 512;
+const F_SESSION = 1024;
+const F_COST = 2048;
+
+const ascii = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
+/** Known keys as bytes, and their field bits (same order). */
+const KEY_NAMES: readonly Uint8Array[] = [
+  "event_id",
+  "event_type",
+  "event_time",
+  "curb_zone_id",
+  "curb_space_id",
+  "data_source_device_id",
+  "vehicle_type",
+  "sequence_number",
+  "occupied",
+  "vehicle_count",
+  "event_session_id",
+  "actual_cost",
+].map(ascii);
+const KEY_FIELDS: readonly number[] = [
+  F_ID,
+  F_TYPE,
+  F_TIME,
+  F_ZONE,
+  F_SPACE,
+  F_DEVICE,
+  F_VEHICLE,
+  F_SEQ,
+  F_OCCUPIED,
+  F_COUNT,
+  F_SESSION,
+  F_COST,
+];
+const KEY_COUNT = KEY_NAMES.length;
+/** Each key with its closing quote, as bytes and as little-endian 32-bit words (the whole words of it). */
+const KEY_TOKENS: readonly Uint8Array[] = KEY_NAMES.map((k) => Uint8Array.from([...k, 0x22]));
+const KEY_WORDS: readonly Int32Array[] = KEY_TOKENS.map((t) => {
+  const words = new Int32Array(t.length >> 2);
+  const dv = new DataView(t.buffer);
+  for (let w = 0; w < words.length; w++) words[w] = dv.getInt32(w * 4, true);
+  return words;
+});
+
+/** Whether key `k` and its closing quote are at `buf[p]` (within `lim`). */
+function keyAt(dv: DataView, buf: Uint8Array, p: number, lim: number, k: number): boolean {
+  const token = KEY_TOKENS[k]!;
+  const n = token.length;
+  if (p + n > lim) return false;
+  const words = KEY_WORDS[k]!;
+  for (let w = 0; w < words.length; w++) if (dv.getInt32(p + w * 4, true) !== words[w]) return false;
+  for (let b = words.length * 4; b < n; b++) if (buf[p + b] !== token[b]) return false;
+  return true;
+}
+
+/** Event types as bytes, in wire-code order. */
+const TYPES: readonly Uint8Array[] = EVENT_TYPES.map(ascii);
+/** Vehicle type names and aliases that vehicleCode knows, as bytes, and their codes. */
+const VEHICLE_NAMES: readonly string[] = [
+  "unspecified",
+  "other",
+  "motorcycle",
+  "moped",
+  "scooter",
+  "scooter_seated",
+  "2",
+  "three_wheeler",
+  "bajaj",
+  "bentor",
+  "3",
+  "car",
+  "van",
+  "4",
+  "heavy",
+  "truck",
+  "bus",
+  "freight",
+  "6",
+];
+const VEHICLE_BYTES: readonly Uint8Array[] = VEHICLE_NAMES.map(ascii);
+const VEHICLE_CODES_OF: readonly number[] = VEHICLE_NAMES.map(vehicleCode);
+const NOTE_SESSION = ascii('"event_session_id":"');
+const NOTE_DEVICE = ascii('"data_source_device_id":"');
+const NOTE_SPACE = ascii('"curb_space_id":"');
+
+const QUOTE = 0x22;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+const BACKSLASH = 0x5c;
+const OPEN = 0x7b;
+const CLOSE = 0x7d;
+const SPACE = 0x20;
+const TAB = 0x09;
+const CR = 0x0d;
+const NL = 0x0a;
+const D0 = 0x30;
+
+/**
+ * Reads CDS JSON Lines bytes, chunk by chunk, into EventBatches: `push` a chunk, then call `next` until it
+ * returns null; after the last chunk call `end` and drain `next` again. Memory stays bounded whatever the
+ * input's size: one batch of rows, one line carried across chunks (at most maxLineBytes), JSONL_ERRORS_MAX
+ * errors.
+ *
+ * @example
+ * const reader = new JsonLinesReader(city);
+ * reader.push(bytes);
+ * reader.end();
+ * for (let c = reader.next(); c !== null; c = reader.next()) if (c.batch) engine.ingest(c.batch);
+ */
+export class JsonLinesReader {
+  /** Unknown ids (events with a place the catalogue does not know are counted here and left out). */
+  readonly report: EncodeReport;
+  /** How lines went. */
+  readonly counters: JsonLinesCounters = { lines: 0, fast: 0, fallback: 0, rejected: 0, events: 0 };
+  private readonly city: City;
+  private readonly ids: CityIds;
+  private readonly maxLineBytes: number;
+  private readonly batchEvents: number;
+  private readonly keepIds: boolean;
+  private readonly into: ((bytes: number) => Uint8Array) | undefined;
+  private readonly rows: Rows;
+  private readonly decoder = new TextDecoder();
+  /** Valid events in the open batch (unknown places included, as encodeEventBatches counts them). */
+  private count = 0;
+  private lo = Number.POSITIVE_INFINITY;
+  private hi = Number.NEGATIVE_INFINITY;
+  private errors: ParkirEventError[] = [];
+  /** A finished batch not yet handed over. */
+  private ready: Uint8Array | undefined;
+  private input: Uint8Array = new Uint8Array(0);
+  private pos = 0;
+  private ended = false;
+  /** Bytes of a line begun in an earlier chunk. */
+  private carry: Uint8Array;
+  private carryLength = 0;
+  /** The line being carried is longer than maxLineBytes: skip to its end. */
+  private overlong = false;
+  /** UTF-8 bytes of the open batch's event ids and annotations (rows hold views of it). */
+  private arena = new Uint8Array(65_536);
+  private arenaPos = 0;
+
+  // Fields of the line being read by the fast path (byte ranges in the line's buffer, running hashes).
+  private idS = 0;
+  private idE = 0;
+  private kind = 0;
+  private timeMs = 0;
+  private zoneS = 0;
+  private zoneE = 0;
+  private spaceS = 0;
+  private spaceE = 0;
+  private devS = 0;
+  private devE = 0;
+  private sessS = 0;
+  private sessE = 0;
+  private vehicle = 0;
+  private seq = 0;
+  private occupied = 0;
+  private vehicleCount = 0;
+  private cost = 0;
+  private strS = 0;
+  private strE = 0;
+  private num = 0;
+  /** The last line the fast path read was blank. */
+  private blank = false;
+  /** A DataView over the buffer the fast path reads (4-byte key compares). */
+  private dv: DataView = new DataView(new ArrayBuffer(0));
+  private dvBuf: Uint8Array | null = null;
+
+  /** @throws RangeError when maxLineBytes or batchEvents is not a positive integer. */
+  constructor(city: City, options: JsonLinesOptions = {}) {
+    const maxLineBytes = options.maxLineBytes ?? MAX_LINE_BYTES_DEFAULT;
+    const batchEvents = options.batchEvents ?? BATCH_EVENTS_DEFAULT;
+    if (!Number.isSafeInteger(maxLineBytes) || maxLineBytes <= 0)
+      throw new RangeError("maxLineBytes must be a positive integer");
+    if (!Number.isSafeInteger(batchEvents) || batchEvents <= 0)
+      throw new RangeError("batchEvents must be a positive integer");
+    this.city = city;
+    this.ids = cityIds(city);
+    this.maxLineBytes = maxLineBytes;
+    this.batchEvents = batchEvents;
+    this.keepIds = options.keepEventIds ?? true;
+    this.into = options.into;
+    this.report = options.report ?? new EncodeReport();
+    this.rows = new Rows(batchEvents);
+    this.carry = new Uint8Array(Math.min(maxLineBytes, 4096));
+  }
+
+  /** Hands the reader its next chunk of input (call `next` until it returns null first). */
+  push(chunk: Uint8Array): void {
+    if (this.ended) throw new RangeError("JsonLinesReader: push after end");
+    if (this.pos < this.input.length)
+      throw new RangeError("JsonLinesReader: push before the last chunk was read");
+    this.input = chunk;
+    this.pos = 0;
+  }
+
+  /** Marks the end of the input: the last line (without a newline) and the last batch follow from `next`. */
+  end(): void {
+    this.ended = true;
+  }
+
+  /**
+   * Reads on until a batch is complete or JSONL_ERRORS_MAX errors are held, and hands them over; null when the
+   * input pushed so far is used up (after `end`: when everything was handed over).
+   */
+  next(): JsonLinesChunk | null {
+    while (this.ready === undefined && this.errors.length < JSONL_ERRORS_MAX) {
+      if (!this.step()) break;
+    }
+    if (this.ready === undefined && this.ended && this.pos >= this.input.length) {
+      if (this.carryLength > 0 || this.overlong) this.lastLine();
+      if (this.ready === undefined && this.count > 0) this.finish();
+    }
+    if (this.ready === undefined && this.errors.length === 0) return null;
+    const out: JsonLinesChunk = { batch: this.ready, errors: this.errors };
+    this.ready = undefined;
+    this.errors = [];
+    return out;
+  }
+
+  /** Reads one line of the current chunk; false when the chunk is used up. */
+  private step(): boolean {
+    const buf = this.input;
+    const start = this.pos;
+    if (start >= buf.length) return false;
+    if (this.carryLength === 0 && !this.overlong) {
+      // The fast path finds the line's end itself: no separate pass for the newline.
+      const e = this.fast(buf, start, buf.length, true);
+      if (e >= 0) {
+        this.counters.lines++;
+        if (!this.blank) this.counters.fast++;
+        this.pos = e + 1;
+        return true;
+      }
+    }
+    const nl = buf.indexOf(NL, start);
+    if (nl < 0) {
+      this.keep(buf, start, buf.length);
+      this.pos = buf.length;
+      return false;
+    }
+    this.pos = nl + 1;
+    if (this.carryLength > 0 || this.overlong) {
+      this.keep(buf, start, nl);
+      this.lastLine();
+      return true;
+    }
+    this.line(buf, start, nl);
+    return true;
+  }
+
+  /** Adds bytes of an unfinished line to the carry (up to maxLineBytes + 1, enough to know it is too long). */
+  private keep(buf: Uint8Array, start: number, end: number): void {
+    if (this.overlong) {
+      this.carryLength += end - start;
+      return;
+    }
+    const total = this.carryLength + end - start;
+    if (total > this.maxLineBytes) {
+      this.overlong = true;
+      this.carryLength = total;
+      return;
+    }
+    if (total > this.carry.length) {
+      const grown = new Uint8Array(Math.min(this.maxLineBytes, Math.max(total, this.carry.length * 2)));
+      grown.set(this.carry.subarray(0, this.carryLength));
+      this.carry = grown;
+    }
+    this.carry.set(buf.subarray(start, end), this.carryLength);
+    this.carryLength = total;
+  }
+
+  /** Reads the carried line and empties the carry. */
+  private lastLine(): void {
+    if (this.overlong) {
+      this.counters.lines++;
+      this.tooLong(this.carryLength);
+    } else this.line(this.carry, 0, this.carryLength);
+    this.carryLength = 0;
+    this.overlong = false;
+  }
+
+  private tooLong(bytes: number): void {
+    this.reject([
+      { path: "", message: `line of ${bytes} bytes is longer than maxLineBytes (${this.maxLineBytes})` },
+    ]);
+  }
+
+  private reject(issues: { path: string; message: string }[]): void {
+    this.counters.rejected++;
+    this.errors.push(new ParkirEventError(issues, this.counters.lines));
+  }
+
+  /** One complete line `buf[start, end)` (no newline). */
+  private line(buf: Uint8Array, start: number, end: number): void {
+    this.counters.lines++;
+    if (end - start > this.maxLineBytes) {
+      this.tooLong(end - start);
+      return;
+    }
+    if (this.fast(buf, start, end, false) >= 0) {
+      if (!this.blank) this.counters.fast++;
+      return;
+    }
+    this.counters.fallback++;
+    const raw = this.decoder.decode(buf.subarray(start, end)).trim();
+    if (raw === "") return;
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch (err) {
+      this.reject([{ path: "", message: `not JSON: ${(err as Error).message}` }]);
+      return;
+    }
+    const issues = eventIssues(value);
+    if (issues.length > 0) {
+      this.reject(issues);
+      return;
+    }
+    const e = value as CdsEvent;
+    this.admit(parseEventTime(e.event_time));
+    resolve(e, this.city, this.report, this.rows);
+    this.counted();
+  }
+
+  /** Starts a new batch first when an event at `t` would stretch the open one's time span too far. */
+  private admit(t: number): void {
+    if (this.count > 0 && Math.max(this.hi, t) - Math.min(this.lo, t) > BATCH_SPAN_MS_MAX) this.finish();
+    if (t < this.lo) this.lo = t;
+    if (t > this.hi) this.hi = t;
+  }
+
+  /** Counts a valid event into the open batch and closes the batch when it is full. */
+  private counted(): void {
+    this.counters.events++;
+    if (++this.count === this.batchEvents) this.finish();
+  }
+
+  /** Builds the open batch (it becomes `ready`) and opens the next. */
+  private finish(): void {
+    const rows = this.rows;
+    this.ready = buildBatch(rows, this.city, this.report, this.keepIds, this.into);
+    rows.clear();
+    this.count = 0;
+    this.lo = Number.POSITIVE_INFINITY;
+    this.hi = Number.NEGATIVE_INFINITY;
+    this.arenaPos = 0;
+  }
+
+  /**
+   * The fast path: reads the line at `buf[start]` into the next row when it is a line it fully understands and a
+   * valid event, and returns the index of its end (its newline, or `lim`); -1 for anything else (nothing is
+   * written then, and the caller reads the line the slow way). `inPlace`: the line ends at the first newline
+   * before `lim`, and one without a newline there is not handled (it may go on in the next chunk); else the line
+   * is exactly `buf[start, lim)`. A line of spaces, tabs and \r only sets `blank`.
+   */
+  private fast(buf: Uint8Array, start: number, lim: number, inPlace: boolean): number {
+    const end = lim;
+    this.blank = false;
+    let i = start;
+    // Leading and trailing spaces, tabs and \r are trimmed, as String.prototype.trim would.
+    while (i < end && (buf[i] === SPACE || buf[i] === TAB || buf[i] === CR)) i++;
+    if (inPlace ? i < end && buf[i] === NL : i === end) {
+      this.blank = true;
+      return i;
+    }
+    if (i >= end || buf[i] !== OPEN) return -1;
+    if (buf !== this.dvBuf) {
+      this.dvBuf = buf;
+      this.dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    }
+    const dv = this.dv;
+    i = i + 1;
+    if (buf[i] === SPACE || buf[i] === TAB) i = skipWs(buf, i, end);
+    let seen = 0;
+    let last = -1;
+    for (;;) {
+      if (i >= end || buf[i] !== QUOTE) return -1;
+      // Keys usually come in one order: try the ones after the last first.
+      let k = -1;
+      for (let c = last + 1; c < KEY_COUNT; c++) {
+        if (keyAt(dv, buf, i + 1, end, c)) {
+          k = c;
+          break;
+        }
+      }
+      if (k < 0) {
+        for (let c = 0; c <= last; c++) {
+          if (keyAt(dv, buf, i + 1, end, c)) {
+            k = c;
+            break;
+          }
+        }
+        if (k < 0) return -1;
+      }
+      last = k;
+      const f = KEY_FIELDS[k]!;
+      if ((seen & f) !== 0) return -1;
+      seen |= f;
+      i = i + 1 + KEY_TOKENS[k]!.length;
+      if (buf[i] === SPACE || buf[i] === TAB) i = skipWs(buf, i, end);
+      if (i >= end || buf[i] !== COLON) return -1;
+      i = i + 1;
+      if (buf[i] === SPACE || buf[i] === TAB) i = skipWs(buf, i, end);
+      if (i >= end) return -1;
+      switch (f) {
+        case F_ID:
+        case F_ZONE:
+        case F_SPACE:
+        case F_DEVICE:
+        case F_SESSION:
+        case F_TYPE:
+        case F_VEHICLE:
+          i = this.str(buf, i, end);
+          if (i < 0) return -1;
+          if (f === F_ID) {
+            this.idS = this.strS;
+            this.idE = this.strE;
+          } else if (f === F_ZONE) {
+            this.zoneS = this.strS;
+            this.zoneE = this.strE;
+          } else if (f === F_SPACE) {
+            this.spaceS = this.strS;
+            this.spaceE = this.strE;
+          } else if (f === F_DEVICE) {
+            this.devS = this.strS;
+            this.devE = this.strE;
+          } else if (f === F_SESSION) {
+            this.sessS = this.strS;
+            this.sessE = this.strE;
+          } else if (f === F_TYPE) {
+            const k = match(TYPES, buf, this.strS, this.strE);
+            if (k < 0) return -1;
+            this.kind = k;
+          } else {
+            const k = match(VEHICLE_BYTES, buf, this.strS, this.strE);
+            if (k < 0) return -1;
+            this.vehicle = VEHICLE_CODES_OF[k]!;
+          }
+          break;
+        case F_TIME:
+          if (buf[i] === QUOTE) {
+            i = this.str(buf, i, end);
+            if (i < 0) return -1;
+            const t = isoTime(buf, this.strS, this.strE);
+            if (!(t >= 0)) return -1;
+            this.timeMs = t;
+          } else {
+            i = this.int(buf, i, end, 16);
+            if (i < 0 || this.num > EVENT_TIME_MS_MAX) return -1;
+            this.timeMs = this.num;
+          }
+          break;
+        case F_SEQ:
+          i = this.int(buf, i, end, 10);
+          if (i < 0 || this.num > 0xffffffff) return -1;
+          this.seq = this.num;
+          break;
+        case F_COUNT:
+        case F_COST:
+          i = this.int(buf, i, end, 10);
+          if (i < 0 || this.num > 0x7fffffff) return -1;
+          if (f === F_COUNT) this.vehicleCount = this.num;
+          else this.cost = this.num;
+          break;
+        default: {
+          // F_OCCUPIED
+          const c = buf[i];
+          if (
+            c === 0x74 &&
+            i + 4 <= end &&
+            buf[i + 1] === 0x72 &&
+            buf[i + 2] === 0x75 &&
+            buf[i + 3] === 0x65
+          ) {
+            this.occupied = 1;
+            i += 4;
+          } else if (
+            c === 0x66 &&
+            i + 5 <= end &&
+            buf[i + 1] === 0x61 &&
+            buf[i + 2] === 0x6c &&
+            buf[i + 3] === 0x73 &&
+            buf[i + 4] === 0x65
+          ) {
+            this.occupied = 0;
+            i += 5;
+          } else return -1;
+        }
+      }
+      if (buf[i] === SPACE || buf[i] === TAB) i = skipWs(buf, i, end);
+      if (i >= end) return -1;
+      const c = buf[i];
+      if (c === COMMA) {
+        i = i + 1;
+        if (buf[i] === SPACE || buf[i] === TAB) i = skipWs(buf, i, end);
+        continue;
+      }
+      if (c !== CLOSE) return -1;
+      i++;
+      while (i < end && (buf[i] === SPACE || buf[i] === TAB || buf[i] === CR)) i++;
+      if (inPlace ? i >= end || buf[i] !== NL : i !== end) return -1;
+      break;
+    }
+    if (i - start > this.maxLineBytes) return -1;
+    // The event's own rules (eventIssues): anything missing goes to the fallback, which names it.
+    if ((seen & (F_ID | F_TYPE | F_TIME)) !== (F_ID | F_TYPE | F_TIME)) return -1;
+    const kind = this.kind;
+    if (kind === KIND.scheduled_report && (seen & F_OCCUPIED) === 0) return -1;
+    if (kind === KIND.manual_count && (seen & (F_COUNT | F_ZONE)) !== (F_COUNT | F_ZONE)) return -1;
+    if (isPaymentKind(kind) && ((seen & F_SESSION) === 0 || (seen & F_SEQ) !== 0)) return -1;
+    if (kind === KIND.payment_end && (seen & F_COST) === 0) return -1;
+    this.admit(this.timeMs);
+    this.resolveFast(buf, seen);
+    this.counted();
+    return i;
+  }
+
+  /**
+   * Reads a string token at `buf[i]` (a quote): 1 to 256 printable ASCII characters without escapes. Sets
+   * strS/strE (content); returns the index after the closing quote, or -1.
+   */
+  private str(buf: Uint8Array, i: number, end: number): number {
+    if (buf[i] !== QUOTE) return -1;
+    const s = i + 1;
+    let j = s;
+    while (j < end && PLAIN[buf[j]!] === 1) j++;
+    const len = j - s;
+    if (j >= end || buf[j] !== QUOTE || len === 0 || len > 256) return -1;
+    this.strS = s;
+    this.strE = j;
+    return j + 1;
+  }
+
+  /** Reads an integer token of at most `digits` digits, no sign, fraction or exponent, into num; or -1. */
+  private int(buf: Uint8Array, i: number, end: number, digits: number): number {
+    let j = i;
+    let v = 0;
+    while (j < end) {
+      const d = buf[j]! - D0;
+      if (d < 0 || d > 9) break;
+      v = v * 10 + d;
+      j++;
+    }
+    const n = j - i;
+    if (n === 0 || n > digits || (n > 1 && buf[i] === D0)) return -1;
+    if (j < end) {
+      const c = buf[j];
+      if (c !== COMMA && c !== CLOSE && c !== SPACE && c !== TAB) return -1;
+    }
+    this.num = v;
+    return j;
+  }
+
+  /** encodeEvents' resolve for the line just read, with ids looked up by their bytes. */
+  private resolveFast(buf: Uint8Array, seen: number): void {
+    const city = this.city;
+    const ids = this.ids;
+    const kind = this.kind;
+    const hasSpace = (seen & F_SPACE) !== 0;
+    const hasDevice = (seen & F_DEVICE) !== 0;
+    let vehicle = (seen & F_VEHICLE) !== 0 ? this.vehicle : 0;
+    let flags = 0;
+    let device = NO_DEVICE;
+    let target: number;
+    if (hasDevice) {
+      const d = this.lookup(ids.devices, buf, this.devS, this.devE, city.deviceIndex);
+      if (d !== NONE) device = d;
+    }
+    if (isBayKind(kind) && !(device !== NO_DEVICE && city.deviceBay[device] === NONE && !hasSpace)) {
+      let bay = NONE;
+      if (hasSpace) bay = this.lookup(ids.bays, buf, this.spaceS, this.spaceE, city.bayIndex);
+      else if (device !== NO_DEVICE) bay = city.deviceBay[device]!;
+      if (bay === NONE) {
+        this.report.noteUnknown(
+          "bay",
+          hasSpace
+            ? text(buf, this.spaceS, this.spaceE)
+            : hasDevice
+              ? text(buf, this.devS, this.devE)
+              : text(buf, this.idS, this.idE),
+        );
+        return;
+      }
+      target = bay;
+      if (device === NO_DEVICE) device = bay;
+      if (vehicle === 0) vehicle = city.bayVehicle[bay]!;
+    } else {
+      let zone = NONE;
+      if ((seen & F_ZONE) !== 0) zone = this.lookup(ids.zones, buf, this.zoneS, this.zoneE, city.zoneIndex);
+      else if (hasSpace) {
+        const bay = this.lookup(ids.bays, buf, this.spaceS, this.spaceE, city.bayIndex);
+        if (bay !== NONE) zone = city.bayZone[bay]!;
+      } else if (device !== NO_DEVICE) zone = city.deviceZone[device]!;
+      if (zone === NONE) {
+        this.report.noteUnknown(
+          "zone",
+          (seen & F_ZONE) !== 0
+            ? text(buf, this.zoneS, this.zoneE)
+            : hasSpace
+              ? text(buf, this.spaceS, this.spaceE)
+              : hasDevice
+                ? text(buf, this.devS, this.devE)
+                : text(buf, this.idS, this.idE),
+        );
+        return;
+      }
+      target = zone;
+      flags |= FLAG_TARGET_ZONE;
+    }
+    let seq: number;
+    if (isPaymentKind(kind)) {
+      seq = fnvFinish(fnv(buf, this.sessS, this.sessE));
+      flags |= FLAG_SEQ_IS_SESSION_HASH;
+    } else if ((seen & F_SEQ) !== 0) {
+      seq = this.seq;
+    } else {
+      seq = fnvFinish(fnv(buf, this.idS, this.idE));
+      flags |= FLAG_SEQ_IS_ID_HASH;
+    }
+    let value = 0;
+    if (kind === KIND.scheduled_report) value = this.occupied;
+    else if (kind === KIND.manual_count) value = this.vehicleCount;
+    else if (kind === KIND.enter_area || kind === KIND.exit_area)
+      value = (seen & F_COUNT) !== 0 ? this.vehicleCount : 1;
+    else if (kind === KIND.payment_end) value = this.cost;
+    const rows = this.rows;
+    const k = rows.length++;
+    rows.timeMs[k] = this.timeMs;
+    rows.target[k] = target;
+    rows.seq[k] = seq;
+    rows.value[k] = value;
+    rows.device[k] = device;
+    rows.kind[k] = kind;
+    rows.vehicle[k] = vehicle;
+    rows.flags[k] = flags;
+    if (this.keepIds) {
+      this.room(this.idE - this.idS);
+      const at = this.arenaPos;
+      this.copy(buf, this.idS, this.idE, null);
+      rows.id.push(this.arena.subarray(at, this.arenaPos));
+    } else rows.id.push("");
+    // Fields the struct cannot hold, as encodeEvents writes them: {"event_session_id":…,"data_source_device_id":…,"curb_space_id":…}
+    const noteSession = (seen & F_SESSION) !== 0;
+    const noteDevice = hasDevice && device === NO_DEVICE;
+    const noteSpace = hasSpace && (flags & FLAG_TARGET_ZONE) !== 0;
+    if (!noteSession && !noteDevice && !noteSpace) {
+      rows.note.push("");
+      return;
+    }
+    // Room for the whole annotation first: it must lie in one arena.
+    this.room(
+      2 +
+        (noteSession ? NOTE_SESSION.length + 2 + this.sessE - this.sessS : 0) +
+        (noteDevice ? NOTE_DEVICE.length + 2 + this.devE - this.devS : 0) +
+        (noteSpace ? NOTE_SPACE.length + 2 + this.spaceE - this.spaceS : 0),
+    );
+    const at = this.arenaPos;
+    this.arena[this.arenaPos++] = OPEN;
+    if (noteSession) this.copy(buf, this.sessS, this.sessE, NOTE_SESSION);
+    if (noteDevice) this.copy(buf, this.devS, this.devE, NOTE_DEVICE);
+    if (noteSpace) this.copy(buf, this.spaceS, this.spaceE, NOTE_SPACE);
+    this.arena[this.arenaPos++] = CLOSE;
+    rows.note.push(this.arena.subarray(at, this.arenaPos));
+    rows.notes = true;
+  }
+
+  /** An id's index: the byte table, and on a miss the catalogue's own lookup (the final word on unknown ids). */
+  private lookup(
+    table: CityIds["zones"],
+    buf: Uint8Array,
+    s: number,
+    e: number,
+    byName: (id: string) => number,
+  ): number {
+    const v = table.find(buf, s, e, idHash(buf, this.dv, s, e));
+    return v !== NONE ? v : byName(text(buf, s, e));
+  }
+
+  /**
+   * Appends `buf[s, e)` to the arena (room made beforehand) — as `,"key":"…"` when `key` is given, without the
+   * comma right after the annotation's `{`.
+   */
+  private copy(buf: Uint8Array, s: number, e: number, key: Uint8Array | null): void {
+    const a = this.arena;
+    let p = this.arenaPos;
+    if (key !== null) {
+      if (a[p - 1] !== OPEN) a[p++] = COMMA;
+      for (let i = 0; i < key.length; i++) a[p++] = key[i]!;
+    }
+    for (let i = s; i < e; i++) a[p++] = buf[i]!;
+    if (key !== null) a[p++] = QUOTE;
+    this.arenaPos = p;
+  }
+
+  /**
+   * Makes room for `n` more arena bytes. A full arena is replaced, not copied: rows keep views of the old one,
+   * which stays alive as long as they do.
+   */
+  private room(n: number): void {
+    if (this.arenaPos + n <= this.arena.length) return;
+    this.arena = new Uint8Array(Math.max(this.arena.length, n * 2));
+    this.arenaPos = 0;
+  }
+}
+
+/** 1 for the bytes a fast-path string may hold: printable ASCII but the quote and the backslash. */
+const PLAIN = new Uint8Array(256);
+for (let c = SPACE; c <= 0x7e; c++) PLAIN[c] = c === QUOTE || c === BACKSLASH ? 0 : 1;
+
+/** Running FNV-1a hash of `buf[s, e)` (see id-table.ts). */
+function fnv(buf: Uint8Array, s: number, e: number): number {
+  let h = FNV_BASIS;
+  for (let i = s; i < e; i++) h = Math.imul(h ^ buf[i]!, FNV_PRIME) >>> 0;
+  return h;
+}
+
+function skipWs(buf: Uint8Array, i: number, end: number): number {
+  while (i < end && (buf[i] === SPACE || buf[i] === TAB)) i++;
+  return i;
+}
+
+/** Index of the entry of `list` equal to `buf[s, e)`, or -1. */
+function match(list: readonly Uint8Array[], buf: Uint8Array, s: number, e: number): number {
+  const len = e - s;
+  for (let k = 0; k < list.length; k++) {
+    const v = list[k]!;
+    if (v.length !== len) continue;
+    let i = 0;
+    while (i < len && v[i] === buf[s + i]) i++;
+    if (i === len) return k;
+  }
+  return -1;
+}
+
+/** An ASCII byte range as a string (cold: unknown ids only). */
+function text(buf: Uint8Array, s: number, e: number): string {
+  let out = "";
+  for (let i = s; i < e; i++) out += String.fromCharCode(buf[i]!);
+  return out;
+}
+
+/** Two ASCII digits at buf[i], or -1. */
+function two(buf: Uint8Array, i: number): number {
+  const a = buf[i]! - D0;
+  const b = buf[i + 1]! - D0;
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
+}
+
+/**
+ * `YYYY-MM-DDTHH:MM[:SS[.fffffffff]](Z|±HH:MM)` in `buf[s, e)` as ms since the epoch, the same value
+ * parseEventTime gives; NaN for anything it does not read (the fallback then decides): an impossible date or
+ * time, hour 24, a time before 1970.
+ */
+export function isoTime(buf: Uint8Array, s: number, e: number): number {
+  const len = e - s;
+  if (len < 17) return Number.NaN;
+  const y1 = two(buf, s);
+  const y2 = two(buf, s + 2);
+  const mo = two(buf, s + 5);
+  const d = two(buf, s + 8);
+  const h = two(buf, s + 11);
+  const mi = two(buf, s + 14);
+  if (
+    y1 < 0 ||
+    y2 < 0 ||
+    mo < 1 ||
+    mo > 12 ||
+    d < 1 ||
+    h < 0 ||
+    h > 23 ||
+    mi < 0 ||
+    mi > 59 ||
+    buf[s + 4] !== 0x2d ||
+    buf[s + 7] !== 0x2d ||
+    buf[s + 10] !== 0x54 ||
+    buf[s + 13] !== COLON
+  )
+    return Number.NaN;
+  const y = y1 * 100 + y2;
+  if (d > daysInMonth(y, mo)) return Number.NaN;
+  let i = s + 16;
+  let sec = 0;
+  let ms = 0;
+  if (buf[i] === COLON) {
+    if (i + 3 > e) return Number.NaN;
+    sec = two(buf, i + 1);
+    if (sec < 0 || sec > 59) return Number.NaN;
+    i += 3;
+    if (i < e && buf[i] === 0x2e) {
+      i++;
+      let digits = 0;
+      while (i < e && buf[i]! >= D0 && buf[i]! <= D0 + 9) {
+        // Date.parse keeps milliseconds and drops finer digits.
+        if (digits < 3) ms = ms * 10 + (buf[i]! - D0);
+        digits++;
+        i++;
+      }
+      if (digits === 0 || digits > 9) return Number.NaN;
+      for (let k = digits; k < 3; k++) ms *= 10;
+    }
+  }
+  let offsetMin = 0;
+  if (i + 1 === e && buf[i] === 0x5a) {
+    // Z
+  } else if (i + 6 === e && (buf[i] === 0x2b || buf[i] === 0x2d) && buf[i + 3] === COLON) {
+    const oh = two(buf, i + 1);
+    const om = two(buf, i + 4);
+    if (oh < 0 || oh > 23 || om < 0 || om > 59) return Number.NaN;
+    offsetMin = (oh * 60 + om) * (buf[i] === 0x2b ? 1 : -1);
+  } else return Number.NaN;
+  const t = ((daysFromCivil(y, mo, d) * 24 + h) * 60 + mi - offsetMin) * 60_000 + sec * 1000 + ms;
+  return t >= 0 ? t : Number.NaN;
+}
+
+/** Days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant's days_from_civil). */
+function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146_097 + doe - 719_468;
+}
+
+/** Input the streaming reader takes: Node streams and async iterables of bytes, or a web ReadableStream. */
+export type ByteSource = AsyncIterable<Uint8Array> | Iterable<Uint8Array> | ReadableStream<Uint8Array>;
+
+/** Chunks of a ByteSource, whichever kind it is. */
+async function* chunksOf(source: ByteSource): AsyncGenerator<Uint8Array> {
+  if (
+    !(Symbol.asyncIterator in source) &&
+    typeof (source as { getReader?: unknown }).getReader === "function"
+  ) {
+    const reader = (source as unknown as ReadableStream<Uint8Array>).getReader();
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return;
+        yield value;
+      }
+    } finally {
+      reader.releaseLock();
+    }
+  }
+  yield* source as AsyncIterable<Uint8Array>;
+}
+
+/**
+ * Streams CDS JSON Lines into EventBatches: reads `source` chunk by chunk and yields each batch as soon as it
+ * is complete, with the bad lines found since the one before (ParkirEventError with its line). Memory stays
+ * bounded whatever the input's size (see JsonLinesReader). With `options.into`, take each batch (ingest it)
+ * before asking for the next: the next is written into the memory `into` hands out.
+ *
+ * @example
+ * for await (const { batch, errors } of readJsonLinesBatches(createReadStream("day.jsonl"), city)) {
+ *   if (batch !== undefined) engine.ingest(batch);
+ *   for (const e of errors) console.warn(e.message);
+ * }
+ * @throws RangeError for invalid options; whatever reading `source` throws.
+ */
+export async function* readJsonLinesBatches(
+  source: ByteSource,
+  city: City,
+  options: JsonLinesOptions = {},
+): AsyncGenerator<JsonLinesChunk, JsonLinesReader> {
+  const reader = new JsonLinesReader(city, options);
+  for await (const chunk of chunksOf(source)) {
+    if (!(chunk instanceof Uint8Array))
+      throw new TypeError("readJsonLinesBatches: chunks must be Uint8Array");
+    reader.push(chunk);
+    for (let c = reader.next(); c !== null; c = reader.next()) yield c;
+  }
+  reader.end();
+  for (let c = reader.next(); c !== null; c = reader.next()) yield c;
+  return reader;
+}
+
+/** What encodeJsonLines read. */
+export interface EncodedLines {
+  /** The batches, in input order. */
+  readonly batches: Uint8Array[];
+  /** One error per refused line, in line order. */
+  readonly errors: ParkirEventError[];
+  /** Unknown ids. */
+  readonly report: EncodeReport;
+  /** How the lines went. */
+  readonly counters: JsonLinesCounters;
+}
+
+/**
+ * All of a JSON Lines buffer as batches: the same batches and errors as `parseEventLines` followed by
+ * `encodeEventBatches`, read straight from the bytes. Holds every batch: stream large inputs with
+ * readJsonLinesBatches.
+ *
+ * @example const { batches, errors } = encodeJsonLines(readFileSync("day.jsonl"), city);
+ * @throws RangeError for invalid options.
+ */
+export function encodeJsonLines(
+  bytes: Uint8Array,
+  city: City,
+  options: Omit<JsonLinesOptions, "into"> = {},
+): EncodedLines {
+  const reader = new JsonLinesReader(city, options);
+  const batches: Uint8Array[] = [];
+  const errors: ParkirEventError[] = [];
+  reader.push(bytes);
+  reader.end();
+  for (let c = reader.next(); c !== null; c = reader.next()) {
+    if (c.batch !== undefined) batches.push(c.batch);
+    for (const e of c.errors) errors.push(e);
+  }
+  return { batches, errors, report: reader.report, counters: reader.counters };
+}
