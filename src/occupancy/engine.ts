@@ -14,6 +14,7 @@ import { BATCH_BYTES_MAX, FLAG_TARGET_ZONE, NO_DEVICE } from "../wire/layout.js"
 import { verifyBatch } from "../wire/verify.js";
 import { EventBatchView } from "../wire/view.js";
 import { bytesOf, readCheckpoint, writeCheckpoint } from "./checkpoint.js";
+import { DedupMemory } from "./dedup.js";
 import {
   APPLY_COLD,
   APPLY_DONE,
@@ -24,7 +25,7 @@ import {
   BS_FLAGS,
   BS_STATE,
   coldEventNext,
-  DM_HASH,
+  DEDUP_CHUNK,
   isPaymentEvent,
   OCCUPIED,
   PENDING_STRIDE,
@@ -82,7 +83,7 @@ import { ClosedWindow, ColumnPool, closeWindow, openWindow, rebuildTimeouts } fr
 import { admitPayment, applyZoneEvent, expireSessions, PaymentBook } from "./zone-events.js";
 
 /** Events admitted between two watermark steps (bounds the late log and the pending buffer's growth). */
-const CHUNK_EVENTS = 8192;
+const CHUNK_EVENTS = DEDUP_CHUNK;
 /** Closed windows held before they are emitted within one call (bounds memory when the watermark jumps far). */
 export const WINDOWS_PER_EMIT = 16;
 const HEALTH_STATUS: readonly HealthStatus[] = ["silent", "lost", "decommissioned", "recovered"];
@@ -138,6 +139,7 @@ export class OccupancyEngine {
   /** Hot loops: the JS reference or the wasm port (options.kernel), same results. */
   private readonly k: OccupancyKernel;
   private readonly book: PaymentBook;
+  private readonly dedup: DedupMemory;
   private readonly windowsOut = new Subject<WindowBatch>();
   private readonly lateOut = new Subject<LateReport>();
   private readonly healthOut = new Subject<HealthReport>();
@@ -160,6 +162,7 @@ export class OccupancyEngine {
     const kernel = occupancyKernel(this.options.kernel);
     this.s = new EngineState(city, this.options, kernel.memory);
     this.k = kernel.attach(this.s);
+    this.dedup = new DedupMemory(this.s);
     this.book = new PaymentBook(
       this.options.sessionsMax,
       this.options.paymentKeysMax,
@@ -270,6 +273,7 @@ export class OccupancyEngine {
       const end = Math.min(n, from + CHUNK_EVENTS);
       s.ensurePending(end - from);
       s.ensureLate(end - from);
+      this.dedup.resolve(view, words, from, end);
       reg[R_LATE_COUNT] = 0;
       let i = from;
       while (i < end) {
@@ -491,6 +495,7 @@ export class OccupancyEngine {
     sections.set("pending.words", bytesOf(s.pWords.subarray(head * PENDING_STRIDE, tail * PENDING_STRIDE)));
     const sessions = this.book.sessions.entries();
     const keys = this.book.keys.entries();
+    for (const [name, arr] of this.dedup.sections()) sections.set(name, bytesOf(arr));
     sections.set("pay.sessions.seq", bytesOf(sessions.seq));
     sections.set("pay.sessions.row", bytesOf(sessions.row));
     sections.set("pay.sessions.start", bytesOf(sessions.start));
@@ -697,6 +702,9 @@ export class OccupancyEngine {
       "pay.sessions.start",
       "pay.keys.seq",
       "pay.keys.tag",
+      "dedup.keys",
+      "dedup.times",
+      "dedup.ids",
     ]);
     for (const [name] of s.sections()) known.add(name);
     for (const name of sections.keys()) {
@@ -717,6 +725,11 @@ export class OccupancyEngine {
       keySeq: typed(Uint32Array, "pay.keys.seq", -1),
       keyTag: typed(Uint8Array, "pay.keys.tag", -1),
     };
+    const dedupKeys = typed(Uint32Array, "dedup.keys", -1);
+    const dedupTimes = typed(Float64Array, "dedup.times", -1);
+    const dedupIds = typed(Uint8Array, "dedup.ids", -1);
+    const dedupProblem = DedupMemory.check(dedupKeys, dedupTimes, dedupIds, s.recCount);
+    if (dedupProblem !== null) throw new ParkirWireError("bad-field", 0, `checkpoint: ${dedupProblem}`);
     this.check(reg, arrays, pTime, pWords, pay);
     // Commit.
     // Zone-event state is allocated only when the checkpoint holds some (see EngineState.coldRows).
@@ -730,6 +743,7 @@ export class OccupancyEngine {
       if (s.cold !== null || !defaults.has(name)) s.loadSection(name, src);
     }
     s.reg.set(reg);
+    this.dedup.load(dedupKeys, dedupTimes, dedupIds);
     // Rows belong to the open window (closeRows resets them); checkpoints written while rows were reset lazily,
     // on first touch, may hold rows of an older window: reset those now, as that first touch would have.
     for (let r = 0; r < s.rowCount; r++) {
@@ -791,9 +805,6 @@ export class OccupancyEngine {
       if ((v & BS_STATE) > OCCUPIED || ((v >>> BS_FLAGS) & ~BF_ALL) !== 0)
         bad(`bay ${b} has an invalid state`);
     }
-    const dedupMode = restored("dedup.mode");
-    for (let i = 0; i < s.recCount; i++)
-      if (dedupMode[i]! > DM_HASH) bad(`de-duplication slot ${i} is invalid`);
     for (let i = 0; i < pTime.length; i++) {
       const t = pTime[i]!;
       if (!Number.isInteger(t) || t < 0) bad(`pending event ${i} has an invalid time`);

@@ -33,8 +33,9 @@ import {
   AU_DEPARTURES,
   AU_KNOWN,
   AU_OCC,
-  AU_PEAK,
   currentRow,
+  DEDUP_CHUNK,
+  notePeak,
   PENDING_STRIDE,
   R_ACCEPTED,
   R_APPLIED,
@@ -49,6 +50,7 @@ import {
   R_UNSORTED,
   R_WATERMARK,
   R_WIN_END,
+  R_WIN_START,
 } from "./kernel.js";
 import { OpenSessions, PaymentKeys, TAG_END, TAG_START } from "./payments.js";
 import { keyBefore } from "./pending.js";
@@ -100,13 +102,15 @@ export function admitPayment(
   }
   const seq = words[o + (EV_SEQ >> 2)]!;
   const tag = (kvf & 0xff) === KIND.payment_end ? TAG_END : TAG_START;
-  if (book.keys.has(seq, tag)) {
+  const wm = reg[R_WATERMARK]!;
+  // The event_id key (dedup.ts), as in admitEvents; then the payment key.
+  const idRef = s.dedupRef[((i & (DEDUP_CHUNK - 1)) << 1) + 1]!;
+  if (s.dedupTime[idRef]! >= wm || book.keys.has(seq, tag)) {
     reg[R_DUPLICATE] = reg[R_DUPLICATE]! + 1;
     return;
   }
   book.keys.add(seq, tag);
   const t = baseTimeMs + words[o + (EV_TIME_MS >> 2)]!;
-  const wm = reg[R_WATERMARK]!;
   if (t < wm) {
     const n = reg[R_LATE_COUNT]!;
     s.lateIdx[n] = i;
@@ -115,6 +119,7 @@ export function admitPayment(
     reg[R_LATE] = reg[R_LATE]! + 1;
     return;
   }
+  if (idRef !== 0) s.dedupTime[idRef] = t;
   appendPending(s, t, target, seq, words[o + (EV_VALUE >> 2)]!, kvf, words[o + (EV_DEVICE >> 2)]!);
 }
 
@@ -260,10 +265,10 @@ function setPrimary(s: EngineState, row: number, count: number, t: number): void
   const a64 = row * 8;
   const old = s.accU32[a32 + AU_OCC]!;
   if (count !== old) {
+    notePeak(s.accU32, a32, t - s.reg[R_WIN_START]!);
     s.accF64[a64 + AF_OCC_MS] = s.accF64[a64 + AF_OCC_MS]! + (count - old) * d;
     s.accU32[a32 + AU_OCC] = count;
   }
-  if (count > s.accU32[a32 + AU_PEAK]!) s.accU32[a32 + AU_PEAK] = count;
   const known = s.accU32[a32 + AU_KNOWN]!;
   if (known !== cap) {
     s.accF64[a64 + AF_KNOWN_MS] = s.accF64[a64 + AF_KNOWN_MS]! + (cap - known) * d;
@@ -281,10 +286,15 @@ function setPayments(s: EngineState, row: number, open: number, t: number): void
   const count = Math.min(open, cap);
   const old = c.qOcc[row]!;
   if (count !== old) {
+    // As notePeak (kernel.ts): the count before a change at a later instant is that instant's final count.
+    const inst = t - s.reg[R_WIN_START]!;
+    if (inst > c.qLast[row]!) {
+      if (old > c.qPeak[row]!) c.qPeak[row] = old;
+      c.qLast[row] = inst;
+    }
     c.qOccMs[row] = c.qOccMs[row]! + (count - old) * d;
     c.qOcc[row] = count;
   }
-  if (count > c.qPeak[row]!) c.qPeak[row] = count;
   if (c.qKnown[row]! !== cap) {
     c.qKnownMs[row] = c.qKnownMs[row]! + (cap - c.qKnown[row]!) * d;
     c.qKnown[row] = cap;
