@@ -162,3 +162,39 @@ export function admissionOracle(events: readonly CdsEvent[], latenessMs: number)
 
 /** Lateness used by the feeds' tests. */
 export const COPY_LATENESS_MS = 2 * MIN;
+
+/**
+ * Two payment session ids with the same 32-bit hash (fnv1a, which the wire format carries for them). Found by
+ * brute force over `QRIS-<n>` in increasing n, keeping every hash in a Map until one repeats (the first repeat
+ * comes at n = 1 064 880, about a second of work, so the pair is written here; a test checks it collides).
+ */
+export function collidingSessions(): [string, string] {
+  return ["QRIS-694459", "QRIS-1064880"];
+}
+
+/**
+ * Payment events in zones D and B over sessions whose ids collide in the wire's hash, one id in two zones, and
+ * repeats (the same event, or the same session and kind under another event id), from `startMs` on.
+ */
+export function collidingPayments(startMs: number): CdsEvent[] {
+  const [a, b] = collidingSessions();
+  const pay = (id: string, type: "payment_start" | "payment_end", t: number, session: string, zone: string) =>
+    ({
+      event_id: id,
+      event_type: type,
+      event_time: startMs + t,
+      curb_zone_id: zone,
+      event_session_id: session,
+      ...(type === "payment_end" ? { actual_cost: 4000 } : {}),
+    }) satisfies CdsEvent;
+  return [
+    pay("pa1", "payment_start", 10 * SEC, a, "D"),
+    pay("pa2", "payment_start", 20 * SEC, b, "D"),
+    pay("pa3", "payment_start", 25 * SEC, a, "B"),
+    pay("pa2", "payment_start", 20 * SEC, b, "D"),
+    pay("pa4", "payment_start", 30 * SEC, a, "D"),
+    pay("pa5", "payment_end", 4 * MIN, a, "D"),
+    pay("pa6", "payment_end", 6 * MIN, b, "D"),
+    pay("pa7", "payment_end", 7 * MIN, a, "B"),
+  ];
+}

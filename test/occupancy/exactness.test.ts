@@ -9,8 +9,14 @@ import { describe, expect, test } from "vitest";
 import { fnv1a } from "../../src/catalog/city.js";
 import { OccupancyEngine, type OccupancyOptions, type WindowBatch } from "../../src/occupancy/index.js";
 import { type CdsEvent, EncodeReport, encodeEvents } from "../../src/wire/index.js";
-import { admissionOracle, arbCopiedFeed, COPY_LATENESS_MS } from "./copies.js";
-import { MIN, SEC, sensorCity, T0, testCity } from "./fixtures.js";
+import {
+  admissionOracle,
+  arbCopiedFeed,
+  COPY_LATENESS_MS,
+  collidingPayments,
+  collidingSessions,
+} from "./copies.js";
+import { MIN, SEC, sensorCity, split, T0, testCity } from "./fixtures.js";
 
 const city = testCity();
 const OPTS: OccupancyOptions = {
@@ -83,6 +89,44 @@ describe("de-duplication is exact within the lateness", () => {
   });
 });
 
+describe("checkpoints carry the de-duplication and payment keys", () => {
+  test.each(KERNELS)("kernel %s: restore at any batch and continue as the uninterrupted run", (kernel) => {
+    fc.assert(
+      fc.property(arbCopiedFeed(COPY_LATENESS_MS, 3 * MIN), fc.nat(), (feed, cut) => {
+        const events = [...feed.events];
+        collidingPayments(T0).forEach((p, k) => {
+          events.splice(Math.min(events.length, k * 2), 0, p);
+        });
+        const batches = split(events, [4, 7, 1]).map((b) => encodeEvents(b, city));
+        const k = cut % (batches.length + 1);
+        const whole = new OccupancyEngine(city, { ...OPTS, kernel });
+        const first = new OccupancyEngine(city, { ...OPTS, kernel });
+        const a: unknown[] = [];
+        const b: unknown[] = [];
+        whole.windows$.subscribe((w) => a.push(JSON.parse(JSON.stringify(w))));
+        first.windows$.subscribe((w) => b.push(JSON.parse(JSON.stringify(w))));
+        for (let i = 0; i < k; i++) {
+          whole.ingest(batches[i]!);
+          first.ingest(batches[i]!);
+        }
+        const bytes = first.checkpoint();
+        const restored = OccupancyEngine.restore(city, bytes, { kernel });
+        expect(Buffer.from(restored.checkpoint()).equals(Buffer.from(bytes))).toBe(true);
+        restored.windows$.subscribe((w) => b.push(JSON.parse(JSON.stringify(w))));
+        for (let i = k; i < batches.length; i++) {
+          expect(restored.ingest(batches[i]!)).toEqual(whole.ingest(batches[i]!));
+        }
+        expect(Buffer.from(restored.checkpoint()).equals(Buffer.from(whole.checkpoint()))).toBe(true);
+        whole.close();
+        restored.close();
+        expect(b).toEqual(a);
+        expect(restored.counters).toEqual(whole.counters);
+      }),
+      { numRuns: 150 },
+    );
+  });
+});
+
 describe("device counter resets", () => {
   test.each(KERNELS)(
     "kernel %s: a device whose counter restarts mid-stream loses no new event; its retransmissions are dropped",
@@ -132,18 +176,6 @@ describe("device counter resets", () => {
     },
   );
 });
-
-/** Two session ids with the same 32-bit hash (fnv1a, which the wire format carries), found by brute force. */
-function collidingSessions(): [string, string] {
-  const byHash = new Map<number, string>();
-  for (let n = 0; ; n++) {
-    const id = `QRIS-${n}`;
-    const h = fnv1a(id);
-    const other = byHash.get(h);
-    if (other !== undefined) return [other, id];
-    byHash.set(h, id);
-  }
-}
 
 describe("payment keys are exact and per zone", () => {
   const [a, b] = collidingSessions();
