@@ -66,7 +66,7 @@ export class DedupMemory {
   private mask = 0;
 
   constructor(private readonly s: EngineState) {
-    this.rebuild(INITIAL, Number.POSITIVE_INFINITY);
+    this.rebuild(INITIAL, Number.POSITIVE_INFINITY, 16 * INITIAL);
   }
 
   /** Entries held (the sentinel not counted); at most two per pending event after each rebuild. */
@@ -75,8 +75,9 @@ export class DedupMemory {
   }
 
   /**
-   * Resolves the keys of events [from, end) of a batch (end − from ≤ DEDUP_CHUNK, from a multiple of it) into
-   * s.dedupRef: entry numbers at 2 (i mod DEDUP_CHUNK) (sequence key) and + 1 (id key), 0 for none.
+   * Resolves the keys of events [from, end) of a batch (within one admission chunk: the range of i div
+   * DEDUP_CHUNK is one value) into s.dedupRef: entry numbers at 2 (i mod DEDUP_CHUNK) (sequence key) and + 1
+   * (id key), 0 for none. Entry numbers stay valid until the next call (which may rebuild the table).
    */
   resolve(view: EventBatchView, words: Uint32Array, from: number, end: number): void {
     const s = this.s;
@@ -174,7 +175,8 @@ export class DedupMemory {
   /** Loads sections checked by check() into this fresh memory. */
   load(keys: Uint32Array, times: Float64Array, ids: Uint8Array): void {
     const n = keys.length / 4;
-    this.rebuild(Math.max(INITIAL, 2 * n), Number.POSITIVE_INFINITY, 2 * ids.length);
+    const cap = Math.max(INITIAL, 4 * n);
+    this.rebuild(cap, Number.POSITIVE_INFINITY, Math.max(16 * cap, 4 * ids.length));
     let p = 0;
     for (let k = 0; k < n; k++) {
       const len = keys[k * 4 + 3]!;
@@ -197,23 +199,30 @@ export class DedupMemory {
     }
     if (this.count + more <= this.cap && this.arenaUsed + idBytes <= this.arena.length) return;
     const wm = this.s.reg[R_WATERMARK]!;
+    const time = this.s.dedupTime;
     let live = 0;
     let liveBytes = 0;
     for (let e = 1; e < this.count; e++) {
-      if (this.s.dedupTime[e]! >= wm) {
+      if (time[e]! >= wm) {
         live++;
         liveBytes += this.idLen[e]!;
       }
     }
-    this.rebuild(Math.max(INITIAL, 2 * (live + 1 + more)), wm, 2 * (liveBytes + idBytes));
+    // Room for twice the live keys and eight parts' new keys, so that a rebuild (O(capacity)) comes at most
+    // every few parts; a larger table would rebuild less often but miss the cache more (each key is a probe).
+    const cap = 1 + live + 4 * more <= this.cap / 2 ? this.cap : Math.max(INITIAL, 2 * (live + 1) + 8 * more);
+    const arenaBytes = Math.max(16 * cap, 4 * (liveBytes + idBytes));
+    this.rebuild(cap, wm, arenaBytes <= this.arena.length ? this.arena.length : arenaBytes);
   }
 
   /**
-   * Re-lays the entries whose time is ≥ `wm` (all when +∞) in arrays of `cap` entries, `arenaBytes` id bytes
-   * and a table of twice that, with a new time column in the state.
+   * Keeps the entries whose time is ≥ `wm` (all that are not NaN when `wm` is −∞ or +∞), in their order, in
+   * arrays of `cap` entries and `arenaBytes` id bytes and a table of twice that: in place when the sizes stay
+   * (entries and id bytes only move down), else in new arrays (and a new time column in the state).
    */
-  private rebuild(cap: number, wm: number, arenaBytes = 0): void {
+  private rebuild(cap: number, wm: number, arenaBytes: number): void {
     const s = this.s;
+    const grow = cap !== this.cap || arenaBytes !== this.arena.length;
     const old = {
       type: this.kType,
       a: this.kA,
@@ -224,46 +233,55 @@ export class DedupMemory {
       len: this.idLen,
       arena: this.arena,
       time: s.dedupTime,
-      count: this.count,
     };
-    this.cap = cap;
-    this.kType = new Uint8Array(cap);
-    this.kA = new Uint32Array(cap);
-    this.kB = new Uint32Array(cap);
-    this.kT = new Float64Array(cap);
-    this.kHash = new Uint32Array(cap);
-    this.idOff = new Uint32Array(cap);
-    this.idLen = new Uint32Array(cap);
-    this.arena = new Uint8Array(Math.max(16 * cap, arenaBytes));
-    this.arenaUsed = 0;
-    const time = s.newDedupTime(cap);
-    let size = 2;
-    while (size < 2 * cap) size *= 2;
-    this.table = new Int32Array(size);
-    this.mask = size - 1;
-    let n = 1;
-    time[0] = Number.NaN;
+    if (grow) {
+      this.cap = cap;
+      this.kType = new Uint8Array(cap);
+      this.kA = new Uint32Array(cap);
+      this.kB = new Uint32Array(cap);
+      this.kT = new Float64Array(cap);
+      this.kHash = new Uint32Array(cap);
+      this.idOff = new Uint32Array(cap);
+      this.idLen = new Uint32Array(cap);
+      this.arena = new Uint8Array(arenaBytes);
+      s.newDedupTime(cap);
+      let size = 2;
+      while (size < 2 * cap) size *= 2;
+      this.table = new Int32Array(2 * size);
+      this.mask = size - 1;
+    } else this.table.fill(0);
+    const time = s.dedupTime;
+    const table = this.table;
+    const mask = this.mask;
     const keep = Number.isFinite(wm);
-    for (let e = 1; e < old.count; e++) {
+    let n = 1;
+    let used = 0;
+    for (let e = 1; e < this.count; e++) {
       const t = old.time[e]!;
       if (keep ? !(t >= wm) : Number.isNaN(t)) continue;
       const len = old.len[e]!;
+      const h = old.hash[e]!;
       this.kType[n] = old.type[e]!;
       this.kA[n] = old.a[e]!;
       this.kB[n] = old.b[e]!;
       this.kT[n] = old.t[e]!;
-      this.kHash[n] = old.hash[e]!;
-      this.idOff[n] = this.arenaUsed;
+      this.kHash[n] = h;
+      const from = old.off[e]!;
+      this.idOff[n] = used;
       this.idLen[n] = len;
-      this.arena.set(old.arena.subarray(old.off[e]!, old.off[e]! + len), this.arenaUsed);
-      this.arenaUsed += len;
+      if (grow) this.arena.set(old.arena.subarray(from, from + len), used);
+      else this.arena.copyWithin(used, from, from + len);
+      used += len;
       time[n] = t;
-      let i = old.hash[e]! & this.mask;
-      while (this.table[i] !== 0) i = (i + 1) & this.mask;
-      this.table[i] = n;
+      let i = h & mask;
+      while (table[2 * i] !== 0) i = (i + 1) & mask;
+      table[2 * i] = n;
+      table[2 * i + 1] = h;
       n++;
     }
+    time[0] = Number.NaN;
     this.count = n;
+    this.arenaUsed = used;
   }
 
   /** Entry number of a key, added (time NaN) when new. */
@@ -291,9 +309,10 @@ export class DedupMemory {
     const mask = this.mask;
     let i = h & mask;
     for (;;) {
-      const e = table[i]!;
+      const e = table[2 * i]!;
       if (e === 0) break;
-      if (this.kHash[e] === h && this.kType[e] === type) {
+      // The table keeps each entry's hash beside it: most slots are told apart without touching the entry.
+      if (table[2 * i + 1] === (h | 0) && this.kType[e] === type) {
         if (type === K_ID) {
           if (this.idLen[e] === len && sameBytes(this.arena, this.idOff[e]!, bytes, at, len)) return e;
         } else if (this.kA[e] === a && this.kB[e] === b && this.kT[e] === t) return e;
@@ -308,10 +327,12 @@ export class DedupMemory {
     this.kHash[e] = h;
     this.idOff[e] = this.arenaUsed;
     this.idLen[e] = len;
-    this.arena.set(bytes.subarray(at, at + len), this.arenaUsed);
+    const arena = this.arena;
+    for (let k = 0, o = this.arenaUsed; k < len; k++) arena[o + k] = bytes[at + k]!;
     this.arenaUsed += len;
     this.s.dedupTime[e] = Number.NaN;
-    table[i] = e;
+    table[2 * i] = e;
+    table[2 * i + 1] = h;
     return e;
   }
 }
