@@ -3,6 +3,7 @@ export { decodeEvents } from "./decode.js";
 export {
   BATCH_EVENTS_DEFAULT,
   type EncodeOptions,
+  type PlaceField,
   EncodeReport,
   encodeEventBatches,
   encodeEvents,

@@ -431,6 +431,12 @@ describe("wasm occupancy kernel = JS reference", () => {
     );
   });
 
+  it("declares the de-duplication chunk and the row's last-change word as the JS kernel does", () => {
+    const src = readFileSync("wasm/occupancy.ts", "utf8");
+    expect(/const DEDUP_CHUNK = (\d+);/.exec(src)?.[1]).toBe(String(K.DEDUP_CHUNK));
+    expect(/const AB_LAST = (\d+);/.exec(src)?.[1]).toBe(String(K.AU_LAST * 4));
+  });
+
   it("uses the table slots the AssemblyScript source declares", () => {
     const src = readFileSync("wasm/occupancy.ts", "utf8");
     for (const [name, value] of Object.entries(OCCUPANCY_SLOTS)) {
