@@ -212,7 +212,7 @@ export class DedupMemory {
     // every few parts; a larger table would rebuild less often but miss the cache more (each key is a probe).
     const cap = 1 + live + 4 * more <= this.cap / 2 ? this.cap : Math.max(INITIAL, 2 * (live + 1) + 8 * more);
     const arenaBytes = Math.max(16 * cap, 4 * (liveBytes + idBytes));
-    this.rebuild(cap, wm, arenaBytes <= this.arena.length ? this.arena.length : arenaBytes);
+    this.rebuild(cap, wm, Math.max(arenaBytes, this.arena.length));
   }
 
   /**

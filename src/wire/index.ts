@@ -3,10 +3,10 @@ export { decodeEvents } from "./decode.js";
 export {
   BATCH_EVENTS_DEFAULT,
   type EncodeOptions,
-  type PlaceField,
   EncodeReport,
   encodeEventBatches,
   encodeEvents,
+  type PlaceField,
   UNKNOWN_IDS_MAX,
 } from "./encode.js";
 export {
