@@ -12,7 +12,7 @@
 const T_REG = 0;
 const T_P_TIME = 1;
 const T_P_WORDS = 2;
-const T_DEDUP = 3;
+const T_DEDUP_TIME = 3;
 const T_ACC = 4;
 const T_BAY_ZONE = 5;
 const T_BAY_VEHICLE = 6;
@@ -29,7 +29,6 @@ const T_S_TIME = 16;
 const T_S_WORDS = 17;
 const T_S_IDX = 18;
 const T_S_IDX2 = 19;
-const T_DEVICE_COUNT = 20;
 // Shard filter (src/runtime/sharded.ts): 0 = not sharded; else events outside the shard's bays and zones are
 // skipped by applyEvents, payments go to the host in every shard (only shard index 0 counts them as applied).
 const T_SHARDED = 21;
@@ -38,7 +37,7 @@ const T_SHARD_BAY_LO = 23;
 const T_SHARD_BAY_HI = 24;
 const T_SHARD_ZONE_LO = 25;
 const T_SHARD_ZONE_HI = 26;
-const T_DEDUP_MODE = 27;
+const T_DEDUP_REF = 27;
 const T_BAYS = 28;
 // Written by applyEvents: the sum touchRecords read (nothing reads it back).
 const T_SINK = 29;
@@ -51,6 +50,7 @@ const F_TIMEOUT_MS = 1;
 const R_MAX_SEEN = 0;
 const R_WATERMARK = 1;
 const R_WIN_END = 3;
+const R_WIN_START = 2;
 const R_HEAD = 4;
 const R_TAIL = 5;
 const R_UNSORTED = 6;
@@ -81,8 +81,6 @@ const H_SILENT: u8 = 0;
 const H_LOST: u8 = 1;
 const H_DECOMMISSIONED: u8 = 2;
 const H_RECOVERED: u8 = 3;
-const DM_SEQ: u8 = 1;
-const DM_HASH: u8 = 2;
 // Bay records, 12 bytes: since and last (i32, relative to R_TIME_BASE), then state | flags << BS_FLAGS | row << 8.
 const BAY_BYTES: usize = 12;
 const B_SINCE = 0; // byte offsets in a record
@@ -91,9 +89,9 @@ const B_WORD = 8;
 const BS_STATE: u8 = 3;
 const BS_FLAGS: u8 = 2;
 const BS_ROW: u32 = 8;
-// De-duplication columns: dedup 2 × u32 per slot (high, bits); dedupMode u8 per slot.
-const DD_HIGH = 0; // byte offset in a slot's 8 bytes of dedup
-const DD_BITS = 4;
+// De-duplication (src/occupancy/dedup.ts): dedupTime f64 per remembered key; dedupRef 2 × u32 per event of
+// the chunk, at 2 (i mod DEDUP_CHUNK).
+const DEDUP_CHUNK = 8192;
 // Row accumulator record: 64 bytes.
 const ACC_BYTES: usize = 64;
 const AB_OCC_MS = 0; // f64
@@ -106,11 +104,10 @@ const AB_ARRIVALS = 36; // u32 (AU_ARRIVALS 9)
 const AB_DEPARTURES = 40; // u32 (AU_DEPARTURES 10)
 const AB_DWELL_COUNT = 44; // u32 (AU_DWELL_COUNT 11)
 // AB_EPOCH = 48: u32 (AU_EPOCH 12), kept by closeRows on the host; nothing here reads it.
+const AB_LAST = 52; // u32 (AU_LAST 13)
 const PENDING_STRIDE = 5;
 const HEALTH_LOG_SIZE = 4096;
-const FLAG_ID_HASH: u32 = 1;
 const FLAG_ZONE: u32 = 2;
-const NO_DEV: u32 = 0xffffffff;
 const W_TIME = 0;
 const W_TARGET = 1;
 const W_SEQ = 2;
@@ -171,15 +168,14 @@ export function admitEvents(tbl: usize, words: usize, from: i32, end: i32, baseT
   const rg = ptr(tbl, T_REG);
   const pTime = ptr(tbl, T_P_TIME);
   const pWords = ptr(tbl, T_P_WORDS);
-  const dedup = ptr(tbl, T_DEDUP);
-  const dedupMode = ptr(tbl, T_DEDUP_MODE);
+  const dTime = ptr(tbl, T_DEDUP_TIME);
+  const dRef = ptr(tbl, T_DEDUP_REF);
   const bayZone = ptr(tbl, T_BAY_ZONE);
   const bayVehicle = ptr(tbl, T_BAY_VEHICLE);
   const zcRow = ptr(tbl, T_ZC_ROW);
   const zoneDefaultClass = ptr(tbl, T_ZONE_DEFAULT_CLASS);
   const lateIdx = ptr(tbl, T_LATE_IDX);
   const lateWm = ptr(tbl, T_LATE_WM);
-  const deviceCount = load<u32>(tbl + (usize(T_DEVICE_COUNT) << 2));
   const latenessMs = param(tbl, F_LATENESS_MS);
   const head = i32(reg(rg, R_HEAD));
   let tail = i32(reg(rg, R_TAIL));
@@ -209,58 +205,15 @@ export function admitEvents(tbl: usize, words: usize, from: i32, end: i32, baseT
         continue;
       }
     }
+    const q = dRef + (usize(i & (DEDUP_CHUNK - 1)) << 3);
+    const ra = load<u32>(q);
+    const rb = load<u32>(q, 4);
+    if (getF(dTime, i32(ra)) >= wm || getF(dTime, i32(rb)) >= wm) {
+      duplicate++;
+      continue;
+    }
     const seq = load<u32>(o, W_SEQ << 2);
     const device = load<u32>(o, W_DEVICE << 2);
-    const slot = device !== NO_DEV ? device : zoneTarget ? deviceCount + target : target;
-    const r = dedup + (usize(slot) << 3);
-    const m = dedupMode + usize(slot);
-    const mode = load<u8>(m);
-    if ((flags & FLAG_ID_HASH) !== 0) {
-      if (mode === DM_HASH) {
-        if (load<u32>(r, DD_HIGH) === seq || load<u32>(r, DD_BITS) === seq) {
-          duplicate++;
-          continue;
-        }
-        store<u32>(r, load<u32>(r, DD_HIGH), DD_BITS);
-        store<u32>(r, seq, DD_HIGH);
-      } else {
-        store<u8>(m, DM_HASH);
-        store<u32>(r, seq, DD_HIGH);
-        store<u32>(r, seq, DD_BITS);
-      }
-    } else if (mode === DM_SEQ) {
-      const d = i32(seq - load<u32>(r, DD_HIGH));
-      if (d > 0) {
-        store<u32>(
-          r,
-          d < 32 ? (load<u32>(r, DD_BITS) << u32(d)) | (u32(1) << u32(d - 1)) : d === 32 ? 0x80000000 : 0,
-          DD_BITS,
-        );
-        store<u32>(r, seq, DD_HIGH);
-      } else if (d === 0) {
-        duplicate++;
-        continue;
-      } else {
-        const k = -d - 1;
-        if (k < 32) {
-          const bits = load<u32>(r, DD_BITS);
-          const bit = u32(1) << u32(k);
-          if ((bits & bit) !== 0) {
-            duplicate++;
-            continue;
-          }
-          store<u32>(r, bits | bit, DD_BITS);
-        } else {
-          // Far below the window: the counter was reset (a LoRaWAN device rejoined). Restart from here.
-          store<u32>(r, seq, DD_HIGH);
-          store<u32>(r, 0, DD_BITS);
-        }
-      }
-    } else {
-      store<u8>(m, DM_SEQ);
-      store<u32>(r, seq, DD_HIGH);
-      store<u32>(r, 0, DD_BITS);
-    }
     const t = baseTimeMs + f64(load<u32>(o, W_TIME << 2));
     if (t < wm) {
       setU(lateIdx, u32(lateN), u32(i));
@@ -291,6 +244,9 @@ export function admitEvents(tbl: usize, words: usize, from: i32, end: i32, baseT
         } else if (device < load<u32>(p, 16)) unsorted = tail;
       }
     }
+    setF(dTime, i32(ra), t);
+    setF(dTime, i32(rb), t);
+    setF(dTime, 0, NaN);
     setF(pTime, tail, t);
     const w = pWords + usize(tail) * (PENDING_STRIDE << 2);
     store<u32>(w, target);
@@ -311,6 +267,16 @@ export function admitEvents(tbl: usize, words: usize, from: i32, end: i32, baseT
   setReg(rg, R_LATE, reg(rg, R_LATE) + f64(late));
   setReg(rg, R_UNKNOWN, reg(rg, R_UNKNOWN) + f64(unknown));
   return i;
+}
+
+/** notePeak of src/occupancy/kernel.ts, for the row record at `a`; `inst` is ms after the window start. */
+function notePeak(a: usize, inst: f64): void {
+  const n = u32(i32(inst));
+  if (n > load<u32>(a, AB_LAST)) {
+    const occ = load<u32>(a, AB_OCC);
+    if (occ > load<u32>(a, AB_PEAK)) store<u32>(a, occ, AB_PEAK);
+    store<u32>(a, n, AB_LAST);
+  }
 }
 
 /** A bay's window row, from its state word (which keeps zcRow[bayZone × CLASSES + bayVehicle]). */
@@ -371,6 +337,7 @@ export function applyEvents(tbl: usize, limit: f64): i32 {
   const zoneHi = load<u32>(tbl + (usize(T_SHARD_ZONE_HI) << 2));
   const bayZone = ptr(tbl, T_BAY_ZONE);
   const we = reg(rg, R_WIN_END);
+  const ws = reg(rg, R_WIN_START);
   const base = reg(rg, R_TIME_BASE);
   const tail = i32(reg(rg, R_TAIL));
   const toN = i32(reg(rg, R_TO_COUNT));
@@ -415,6 +382,7 @@ export function applyEvents(tbl: usize, limit: f64): i32 {
       const a = acc + rowOf(word) * ACC_BYTES;
       const d = we - T;
       if (st === OCCUPIED) {
+        notePeak(a, T - ws);
         store<u32>(a, load<u32>(a, AB_OCC) - 1, AB_OCC);
         store<f64>(a, load<f64>(a, AB_OCC_MS) - d, AB_OCC_MS);
       }
@@ -495,11 +463,15 @@ export function applyEvents(tbl: usize, limit: f64): i32 {
       store<u32>(bt, (word & ~0xff) | next | (nf << BS_FLAGS), B_WORD);
       const a = acc + rowOf(word) * ACC_BYTES;
       const d = we - t;
-      const occ = load<u32>(a, AB_OCC) + u32(dOcc);
+      const inst = u32(i32(t - ws));
+      const occ0 = load<u32>(a, AB_OCC);
+      const cand = occ0 * ((load<u32>(a, AB_LAST) - inst) >>> 31);
+      const peak = load<u32>(a, AB_PEAK);
+      store<u32>(a, select<u32>(cand, peak, cand > peak), AB_PEAK);
+      store<u32>(a, inst, AB_LAST);
+      const occ = occ0 + u32(dOcc);
       store<u32>(a, occ, AB_OCC);
       store<f64>(a, load<f64>(a, AB_OCC_MS) + f64(dOcc) * d, AB_OCC_MS);
-      const peak = load<u32>(a, AB_PEAK);
-      store<u32>(a, select<u32>(occ, peak, occ > peak), AB_PEAK);
       store<u32>(a, load<u32>(a, AB_KNOWN) + dKnown, AB_KNOWN);
       store<f64>(a, load<f64>(a, AB_KNOWN_MS) + f64(dKnown) * d, AB_KNOWN_MS);
       store<u32>(a, load<u32>(a, AB_ARRIVALS) + arrival, AB_ARRIVALS);
@@ -575,13 +547,13 @@ export function applyEvents(tbl: usize, limit: f64): i32 {
       if (next !== st) {
         const d = we - t;
         if (st === OCCUPIED) {
+          notePeak(a, t - ws);
           store<u32>(a, load<u32>(a, AB_OCC) - 1, AB_OCC);
           store<f64>(a, load<f64>(a, AB_OCC_MS) - d, AB_OCC_MS);
         } else if (next === OCCUPIED) {
-          const n = load<u32>(a, AB_OCC) + 1;
-          store<u32>(a, n, AB_OCC);
+          notePeak(a, t - ws);
+          store<u32>(a, load<u32>(a, AB_OCC) + 1, AB_OCC);
           store<f64>(a, load<f64>(a, AB_OCC_MS) + d, AB_OCC_MS);
-          if (n > load<u32>(a, AB_PEAK)) store<u32>(a, n, AB_PEAK);
         }
         if (st === UNKNOWN) {
           store<u32>(a, load<u32>(a, AB_KNOWN) + 1, AB_KNOWN);

@@ -118,9 +118,8 @@ export function replayBytes(
       warn(`... and ${parsed.invalid - REPLAY_WARNINGS_MAX} more invalid lines`);
     }
     const report = new EncodeReport();
-    batches = encodeEventBatches(parsed.events, city, options.batchEvents ?? REPLAY_BATCH_EVENTS, report, {
-      keepEventIds: false,
-    });
+    // Event ids are kept: de-duplication compares them exactly (without them, only a 32-bit hash per device).
+    batches = encodeEventBatches(parsed.events, city, options.batchEvents ?? REPLAY_BATCH_EVENTS, report);
     unknown += report.unknownBay + report.unknownZone;
     if (report.unknownIds.length > 0) {
       warn(

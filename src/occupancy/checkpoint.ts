@@ -13,7 +13,7 @@ import { Section } from "../wire/generated/section.js";
 /** File identifier of checkpoint bytes (EventBatch uses PKR1). */
 export const CHECKPOINT_IDENTIFIER = "PKC1";
 /** Current checkpoint format version. */
-export const CHECKPOINT_VERSION = 2;
+export const CHECKPOINT_VERSION = 3;
 /** Largest checkpoint accepted (1 GiB). */
 export const CHECKPOINT_BYTES_MAX = 1 << 30;
 
@@ -102,7 +102,11 @@ export function readCheckpoint(bytes: Uint8Array): CheckpointParts {
   }
   const formatVersion = root.u32(0);
   if (formatVersion !== CHECKPOINT_VERSION)
-    fail("bad-field", root.pos, `format version ${formatVersion}, expected ${CHECKPOINT_VERSION}`);
+    fail(
+      "bad-field",
+      root.pos,
+      `format version ${formatVersion}; this build reads version ${CHECKPOINT_VERSION} only (start a fresh engine and replay the events since that checkpoint)`,
+    );
   const city = root.str(1, bytes);
   const catalogHash = root.u32(2);
   const watermarkMs = root.f64(3);

@@ -9,11 +9,12 @@ import { DETECTION, DETECTION_NAMES, type DetectionName } from "../catalog/city.
 import { VEHICLE_CODES } from "../catalog/vehicles.js";
 import { ParkirClockError, ParkirConfigError, ParkirError, ParkirWireError } from "../errors/index.js";
 import { type OccupancyKernel, occupancyKernel } from "../runtime/occupancy.js";
-import { EVENT_TYPES } from "../wire/kinds.js";
+import { EVENT_TYPES, KIND } from "../wire/kinds.js";
 import { BATCH_BYTES_MAX, FLAG_TARGET_ZONE, NO_DEVICE } from "../wire/layout.js";
 import { verifyBatch } from "../wire/verify.js";
 import { EventBatchView } from "../wire/view.js";
 import { bytesOf, readCheckpoint, writeCheckpoint } from "./checkpoint.js";
+import { DedupMemory } from "./dedup.js";
 import { checkRestoredState } from "./invariants.js";
 import {
   APPLY_COLD,
@@ -25,7 +26,7 @@ import {
   BS_FLAGS,
   BS_STATE,
   coldEventNext,
-  DM_HASH,
+  DEDUP_CHUNK,
   isPaymentEvent,
   OCCUPIED,
   PENDING_STRIDE,
@@ -66,7 +67,6 @@ import {
   SEMANTIC_OPTIONS,
   semanticOptionsJson,
 } from "./options.js";
-import { TAG_END, TAG_START } from "./payments.js";
 import type {
   EngineCounters,
   HealthEvent,
@@ -81,10 +81,23 @@ import { assertClockState, firstBatchBounds, screenEventTimes, type TimeBounds }
 import { ColdRows, EngineState, type StateArray } from "./state.js";
 import type { WindowBatch } from "./types.js";
 import { ClosedWindow, ColumnPool, closeWindow, openWindow, rebuildTimeouts } from "./windows.js";
-import { admitPayment, applyZoneEvent, expireSessions, PaymentBook } from "./zone-events.js";
+import {
+  admitPayment,
+  applyZoneEvent,
+  expireSessions,
+  loadPayments,
+  PAYMENT_SECTIONS,
+  PaymentBook,
+  type PaymentParts,
+  paymentSections,
+  sessionIdOf,
+} from "./zone-events.js";
 
+const KIND_PAYMENT_START = KIND.payment_start;
 /** Events admitted between two watermark steps (bounds the late log and the pending buffer's growth). */
-const CHUNK_EVENTS = 8192;
+const CHUNK_EVENTS = DEDUP_CHUNK;
+/** Events whose de-duplication keys are resolved at once (see DedupMemory.resolve). */
+const DEDUP_PART = 1024;
 /** Closed windows held before they are emitted within one call (bounds memory when the watermark jumps far). */
 export const WINDOWS_PER_EMIT = 16;
 const HEALTH_STATUS: readonly HealthStatus[] = ["silent", "lost", "decommissioned", "recovered"];
@@ -149,6 +162,7 @@ export class OccupancyEngine {
   /** Hot loops: the JS reference or the wasm port (options.kernel), same results. */
   private readonly k: OccupancyKernel;
   private readonly book: PaymentBook;
+  private readonly dedup: DedupMemory;
   private readonly windowsOut = new Subject<WindowBatch>();
   private readonly lateOut = new Subject<LateReport>();
   private readonly healthOut = new Subject<HealthReport>();
@@ -172,6 +186,7 @@ export class OccupancyEngine {
     const kernel = occupancyKernel(this.options.kernel);
     this.s = new EngineState(city, this.options, kernel.memory);
     this.k = kernel.attach(this.s);
+    this.dedup = new DedupMemory(this.s);
     this.book = new PaymentBook(
       this.options.sessionsMax,
       this.options.paymentKeysMax,
@@ -297,17 +312,17 @@ export class OccupancyEngine {
       s.ensurePending(end - from);
       s.ensureLate(end - from);
       reg[R_LATE_COUNT] = 0;
-      if (skew === null) this.admitRange(words, from, end, base);
+      if (skew === null) this.admitRange(view, words, from, end, base);
       else {
         // Refused events (sorted indices) are stepped over; the others are admitted as if they were alone.
         let i = from;
         for (const r of skew.refused) {
           if (r < from) continue;
           if (r >= end) break;
-          this.admitRange(words, i, r, base);
+          this.admitRange(view, words, i, r, base);
           i = r + 1;
         }
-        this.admitRange(words, i, end, base);
+        this.admitRange(view, words, i, end, base);
       }
       this.collectLate(view);
       this.advance(reg[R_WATERMARK]!, false);
@@ -329,13 +344,28 @@ export class OccupancyEngine {
   }
 
   /** Admits events [from, end) of a staged batch: the kernel, with payments admitted here. */
-  private admitRange(words: Uint32Array, from: number, end: number, base: number): void {
+  private admitRange(
+    view: EventBatchView,
+    words: Uint32Array,
+    from: number,
+    end: number,
+    base: number,
+  ): void {
     let i = from;
     while (i < end) {
-      i = this.k.admitEvents(this.s, words, i, end, base);
-      // The kernel stopped at a payment: admit it, and any payments right after it, here (on the Palu trace
-      // two events in three are payments; a kernel call for each costs more than the payment).
-      while (i < end && isPaymentEvent(words, i)) admitPayment(this.s, this.book, words, i++, base);
+      // De-duplication keys are resolved a part at a time, so the key table need hold only a part's new keys
+      // beyond those still at or above the watermark (smaller table, fewer cache misses).
+      const part = Math.min(end, i + DEDUP_PART);
+      this.dedup.resolve(view, words, i, part);
+      while (i < part) {
+        i = this.k.admitEvents(this.s, words, i, part, base);
+        // The kernel stopped at a payment: admit it, and any payments right after it, here (on the Palu trace
+        // two events in three are payments; a kernel call for each costs more than the payment).
+        while (i < part && isPaymentEvent(words, i)) {
+          admitPayment(this.s, this.book, words, i, base, sessionIdOf(view, i, view.seq(i)));
+          i++;
+        }
+      }
     }
   }
 
@@ -534,14 +564,10 @@ export class OccupancyEngine {
     sections.set("reg", bytesOf(saved));
     for (const [name, arr] of s.sections()) sections.set(name, bytesOf(arr));
     sections.set("pending.time", bytesOf(s.pTime.subarray(head, tail)));
-    sections.set("pending.words", bytesOf(s.pWords.subarray(head * PENDING_STRIDE, tail * PENDING_STRIDE)));
-    const sessions = this.book.sessions.entries();
-    const keys = this.book.keys.entries();
-    sections.set("pay.sessions.seq", bytesOf(sessions.seq));
-    sections.set("pay.sessions.row", bytesOf(sessions.row));
-    sections.set("pay.sessions.start", bytesOf(sessions.start));
-    sections.set("pay.keys.seq", bytesOf(keys.seq));
-    sections.set("pay.keys.tag", bytesOf(keys.tag));
+    const pendingWords = s.pWords.slice(head * PENDING_STRIDE, tail * PENDING_STRIDE);
+    for (const [name, arr] of paymentSections(this.book, pendingWords)) sections.set(name, bytesOf(arr));
+    sections.set("pending.words", bytesOf(pendingWords));
+    for (const [name, arr] of this.dedup.sections()) sections.set(name, bytesOf(arr));
     return writeCheckpoint({
       city: this.city.id,
       catalogHash: this.city.catalogHash,
@@ -786,11 +812,10 @@ export class OccupancyEngine {
       "reg",
       "pending.time",
       "pending.words",
-      "pay.sessions.seq",
-      "pay.sessions.row",
-      "pay.sessions.start",
-      "pay.keys.seq",
-      "pay.keys.tag",
+      ...PAYMENT_SECTIONS,
+      "dedup.keys",
+      "dedup.times",
+      "dedup.ids",
     ]);
     for (const [name] of s.sections()) known.add(name);
     for (const name of sections.keys()) {
@@ -804,14 +829,24 @@ export class OccupancyEngine {
     });
     const pTime = typed(Float64Array, "pending.time", -1);
     const pWords = typed(Uint32Array, "pending.words", pTime.length * PENDING_STRIDE);
-    const pay = {
-      sessionSeq: typed(Uint32Array, "pay.sessions.seq", -1),
+    const pay: PaymentParts = {
+      zone: typed(Uint32Array, "pay.ids.zone", -1),
+      len: typed(Uint32Array, "pay.ids.len", -1),
+      bytes: typed(Uint8Array, "pay.ids.bytes", -1),
+      sessionKey: typed(Uint32Array, "pay.sessions.key", -1),
       sessionRow: typed(Uint32Array, "pay.sessions.row", -1),
       sessionStart: typed(Float64Array, "pay.sessions.start", -1),
-      keySeq: typed(Uint32Array, "pay.keys.seq", -1),
+      keyKey: typed(Uint32Array, "pay.keys.key", -1),
       keyTag: typed(Uint8Array, "pay.keys.tag", -1),
     };
-    this.check(reg, arrays, pTime, pWords, pay);
+    const dedupKeys = typed(Uint32Array, "dedup.keys", -1);
+    const dedupTimes = typed(Float64Array, "dedup.times", -1);
+    const dedupIds = typed(Uint8Array, "dedup.ids", -1);
+    const dedupProblem = DedupMemory.check(dedupKeys, dedupTimes, dedupIds, s.recCount);
+    if (dedupProblem !== null) throw new ParkirWireError("bad-field", 0, `checkpoint: ${dedupProblem}`);
+    this.check(reg, arrays, pTime, pWords);
+    const payProblem = loadPayments(s, this.book, pay, pWords);
+    if (payProblem !== null) throw new ParkirWireError("bad-field", 0, `checkpoint: ${payProblem}`);
     // Commit.
     // Zone-event state is allocated only when the checkpoint holds some (see EngineState.coldRows).
     const defaults = new Map(new ColdRows(s.rowCount).sections());
@@ -824,6 +859,7 @@ export class OccupancyEngine {
       if (s.cold !== null || !defaults.has(name)) s.loadSection(name, src);
     }
     s.reg.set(reg);
+    this.dedup.load(dedupKeys, dedupTimes, dedupIds);
     // Rows belong to the open window (closeRows resets them); checkpoints written while rows were reset lazily,
     // on first touch, may hold rows of an older window: reset those now, as that first touch would have.
     for (let r = 0; r < s.rowCount; r++) {
@@ -841,10 +877,6 @@ export class OccupancyEngine {
     s.pWords.set(pWords);
     s.reg[R_TAIL] = pTime.length;
     if (pTime.length > 1) s.reg[R_UNSORTED] = 1;
-    for (let i = 0; i < pay.sessionSeq.length; i++) {
-      this.book.sessions.open(pay.sessionSeq[i]!, pay.sessionRow[i]!, pay.sessionStart[i]!);
-    }
-    for (let i = 0; i < pay.keySeq.length; i++) this.book.keys.add(pay.keySeq[i]!, pay.keyTag[i]!);
     if (s.reg[R_WIN_START]! >= 0) rebuildTimeouts(s);
     else {
       s.reg[R_TO_COUNT] = 0;
@@ -858,13 +890,6 @@ export class OccupancyEngine {
     arrays: readonly (readonly [string, StateArray, StateArray])[],
     pTime: Float64Array,
     pWords: Uint32Array,
-    pay: {
-      sessionSeq: Uint32Array;
-      sessionRow: Uint32Array;
-      sessionStart: Float64Array;
-      keySeq: Uint32Array;
-      keyTag: Uint8Array;
-    },
   ): void {
     const s = this.s;
     const bad = (what: string): never => {
@@ -885,9 +910,6 @@ export class OccupancyEngine {
       if ((v & BS_STATE) > OCCUPIED || ((v >>> BS_FLAGS) & ~BF_ALL) !== 0)
         bad(`bay ${b} has an invalid state`);
     }
-    const dedupMode = restored("dedup.mode");
-    for (let i = 0; i < s.recCount; i++)
-      if (dedupMode[i]! > DM_HASH) bad(`de-duplication slot ${i} is invalid`);
     for (let i = 0; i < pTime.length; i++) {
       const t = pTime[i]!;
       if (!Number.isInteger(t) || t < 0) bad(`pending event ${i} has an invalid time`);
@@ -900,33 +922,9 @@ export class OccupancyEngine {
       if (pWords[p]! >= (zoneTarget ? s.zoneCount : s.bayCount))
         bad(`pending event ${i} has an invalid target`);
       const device = pWords[p + 4]!;
-      if (device !== NO_DEVICE && device >= s.deviceCount) bad(`pending event ${i} has an invalid device`);
-    }
-    const n = pay.sessionSeq.length;
-    if (n > this.options.sessionsMax || pay.sessionRow.length !== n || pay.sessionStart.length !== n) {
-      bad("open sessions are invalid");
-    }
-    const seen = new Set<number>();
-    for (let i = 0; i < n; i++) {
-      if (
-        pay.sessionRow[i]! >= s.rowCount ||
-        !Number.isInteger(pay.sessionStart[i]!) ||
-        seen.has(pay.sessionSeq[i]!)
-      ) {
-        bad(`payment session ${i} is invalid`);
-      }
-      if (i > 0 && pay.sessionStart[i]! < pay.sessionStart[i - 1]!)
-        bad("open sessions are not in start order");
-      seen.add(pay.sessionSeq[i]!);
-    }
-    const k = pay.keySeq.length;
-    if (k > this.options.paymentKeysMax || pay.keyTag.length !== k) bad("payment keys are invalid");
-    const keys = new Set<number>();
-    for (let i = 0; i < k; i++) {
-      const tag = pay.keyTag[i]!;
-      const key = pay.keySeq[i]! * 4 + tag;
-      if ((tag !== TAG_START && tag !== TAG_END) || keys.has(key)) bad(`payment key ${i} is invalid`);
-      keys.add(key);
+      // A payment's device word holds its session key (checked by loadPayments).
+      if ((kvf & 0xff) < KIND_PAYMENT_START && device !== NO_DEVICE && device >= s.deviceCount)
+        bad(`pending event ${i} has an invalid device`);
     }
   }
 }

@@ -24,7 +24,10 @@ export interface ReplayJsonLinesOptions {
    * `onWindows` call only) and `clock: () => 0` (output depends on the input alone).
    */
   readonly engine?: OccupancyOptions;
-  /** Reader options (batchEvents, maxLineBytes, keepEventIds). keepEventIds defaults to false here. */
+  /**
+   * Reader options (batchEvents, maxLineBytes, keepEventIds). keepEventIds defaults to true: de-duplication
+   * compares event ids exactly, and without them only a 32-bit hash of each id per device.
+   */
   readonly reader?: Omit<JsonLinesOptions, "into" | "report">;
   /** Each closed window, in order, as the engine emits it. An error it throws stops the replay (rethrown). */
   readonly onWindows?: (batch: WindowBatch) => void;
@@ -87,7 +90,6 @@ class Replay {
 
   readerOptions(): JsonLinesOptions {
     return {
-      keepEventIds: false,
       ...this.options.reader,
       into: (n) => this.engine.batchBuffer(n),
     };

@@ -4,8 +4,8 @@
  * ms held in float64; every sum of integers below 2^53 is exact). They are written to be ported line by
  * line to AssemblyScript and must give bit-identical results there.
  *
- * - `admitEvents`: de-duplication, lateness and the watermark, in delivery order; appends accepted events
- *   to the pending buffer. Stops at payment events (their de-duplication uses a host-side set).
+ * - `admitEvents`: de-duplication (keys resolved by the host, dedup.ts), lateness and the watermark, in
+ *   delivery order; appends accepted events to the pending buffer. Stops at payment events (host-side).
  * - `applyEvents`: applies pending events whose time is below a limit, in the total order, to bay state and
  *   the open window's accumulators, firing sensor timeouts in between. Stops at zone events (gates,
  *   attendant counts, payments: host-side, see zone-events.ts) and when the health log is full.
@@ -18,8 +18,8 @@
  * record are defined here as module-local constants (V8 folds those; imported bindings cost a load per use).
  *
  * Per-bay and per-device state is split by the phase that touches it, so each phase loads as few cache lines
- * of scattered state as it can: admission reads and writes only the de-duplication columns (8 bytes and a
- * mode byte per device), application only the bay records (12 bytes per bay: two 32-bit times and a word with
+ * of scattered state as it can: admission reads and writes only the de-duplication time column (one f64 per
+ * remembered key, see dedup.ts), application only the bay records (12 bytes per bay: two 32-bit times and a word with
  * the state, flags and the bay's window row, so one scattered load finds all of it) and the row accumulators.
  * Bay times are ms relative to reg[R_TIME_BASE] (see rebaseTimes) so they fit 32 bits.
  *
@@ -109,11 +109,6 @@ export const H_LOST = 1;
 export const H_DECOMMISSIONED = 2;
 export const H_RECOVERED = 3;
 
-/** De-duplication modes. */
-export const DM_EMPTY = 0;
-export const DM_SEQ = 1;
-export const DM_HASH = 2;
-
 // Bay records (`bays`, BAY_WORDS i32 per bay): B_SINCE and B_LAST, ms since reg[R_TIME_BASE] (the time the
 // current state began, the stay start when occupied; the time of the last message, whose sensor deadline is
 // last + sensorTimeoutMs), and B_WORD = state | flags << BS_FLAGS | window row << BS_ROW.
@@ -138,13 +133,9 @@ export const TIME_SPAN_MS = 2 ** 30;
 /** Lowest bay time (relative to the base) a column can hold. */
 export const TIME_MIN = -(2 ** 31);
 
-// De-duplication columns, one slot per device and then one per zone (zone events without a device): dedup
-// (two u32 per slot: DD_HIGH, the highest sequence number seen or the newest id hash; DD_BITS, bit k: sequence
-// high − 1 − k seen, or the previous id hash) and dedupMode (u8 per slot: DM_EMPTY, DM_SEQ or DM_HASH).
-/** u32 index of the high word in dedup (slot i: 2 i + DD_HIGH). */
-export const DD_HIGH = 0;
-/** u32 index of the bits word. */
-export const DD_BITS = 1;
+/** Events per admission chunk: the de-duplication refs column holds two entry numbers per event of a chunk,
+ * at 2 (i mod DEDUP_CHUNK) (sequence key) and 2 (i mod DEDUP_CHUNK) + 1 (id key); chunks start at multiples. */
+export const DEDUP_CHUNK = 8192;
 
 // Row accumulator layout (64 bytes): f64 indices (row r: 8 r + i) and u32 indices (row r: 16 r + i).
 /** Bytes per row accumulator record. */
@@ -169,6 +160,8 @@ export const AU_DEPARTURES = 10;
 export const AU_DWELL_COUNT = 11;
 /** u32: window number (R_EPOCH) the row's window fields belong to; always the open window's (see closeRows). */
 export const AU_EPOCH = 12;
+/** u32: ms from the window start to the last instant the occupied count changed (peakOccupied, see notePeak). */
+export const AU_LAST = 13;
 
 /** Words per pending event: target, seq, value, kind|vehicle<<8|flags<<16, device. */
 export const PENDING_STRIDE = 5;
@@ -234,14 +227,14 @@ export const APPLY_HEALTH_FULL = 2;
 
 /**
  * Admits events [from, end) of a batch (u32 words, 6 per event) in delivery order: drops events for places
- * without capacity, drops duplicates (checked before lateness, so a late duplicate counts as duplicate),
+ * without capacity, drops duplicates (checked before lateness: a copy of a remembered event is a duplicate even when late),
  * logs late events (time < watermark at that moment), raises the watermark and appends the rest to the
  * pending buffer, noting the first event that breaks the total order. The caller has ensured room for
  * end − from pending events and late log entries.
  *
- * De-duplication memory per device (or per zone for zone events without a device): with sequence numbers,
- * an anti-replay window (highest seq + a bitmap of the 32 below it; a seq more than 32 below the highest is
- * taken as a counter reset and restarts the window); with event-id hashes, the two newest hashes.
+ * De-duplication: s.dedupRef holds the entries of the event's sequence key and id key (dedup.ts resolved
+ * them); the event is a duplicate when either entry's time is at or above the watermark (the entry is held by
+ * an accepted event within the lateness); on acceptance both entries take the event's time.
  *
  * @returns the index of the first event not admitted: a payment event (host-side de-duplication) or `end`.
  */
@@ -274,15 +267,14 @@ function admitRun(s: EngineState, words: Uint32Array, from: number, end: number,
   const reg = s.reg;
   const pTime = s.pTime;
   const pWords = s.pWords;
-  const dedup = s.dedup;
-  const dedupMode = s.dedupMode;
+  const dTime = s.dedupTime;
+  const dRef = s.dedupRef;
   const bayZone = s.bayZone;
   const bayVehicle = s.bayVehicle;
   const zcRow = s.zcRow;
   const zoneDefaultClass = s.zoneDefaultClass;
   const lateIdx = s.lateIdx;
   const lateWm = s.lateWm;
-  const deviceCount = s.deviceCount;
   const latenessMs = s.latenessMs;
   // Registers hold float64; indices are taken as int32 (all < 2^31) so V8 keeps them in integer registers.
   const head = reg[R_HEAD]! | 0;
@@ -313,54 +305,17 @@ function admitRun(s: EngineState, words: Uint32Array, from: number, end: number,
         continue;
       }
     }
+    // De-duplication: the host resolved the event's sequence and id keys to entries (dedup.ts); a key is
+    // remembered while the accepted event holding it is at or above the watermark (NaN never is).
+    const q = (i & (DEDUP_CHUNK - 1)) << 1;
+    const ra = dRef[q]!;
+    const rb = dRef[q + 1]!;
+    if (dTime[ra]! >= wm || dTime[rb]! >= wm) {
+      duplicate++;
+      continue;
+    }
     const seq = words[o + W_SEQ]!;
     const device = words[o + W_DEVICE]!;
-    const slot = device !== NO_DEV ? device : zoneTarget ? deviceCount + target : target;
-    const hi32 = slot * 2 + DD_HIGH;
-    const bi32 = slot * 2 + DD_BITS;
-    const mode = dedupMode[slot]!;
-    if ((flags & FLAG_ID_HASH) !== 0) {
-      if (mode === DM_HASH) {
-        if (dedup[hi32] === seq || dedup[bi32] === seq) {
-          duplicate++;
-          continue;
-        }
-        dedup[bi32] = dedup[hi32]!;
-        dedup[hi32] = seq;
-      } else {
-        dedupMode[slot] = DM_HASH;
-        dedup[hi32] = seq;
-        dedup[bi32] = seq;
-      }
-    } else if (mode === DM_SEQ) {
-      const d = (seq - dedup[hi32]!) | 0;
-      if (d > 0) {
-        dedup[bi32] = d < 32 ? ((dedup[bi32]! << d) | (1 << (d - 1))) >>> 0 : d === 32 ? 0x80000000 : 0;
-        dedup[hi32] = seq;
-      } else if (d === 0) {
-        duplicate++;
-        continue;
-      } else {
-        const k = -d - 1;
-        if (k < 32) {
-          const bits = dedup[bi32]!;
-          const bit = (1 << k) >>> 0;
-          if ((bits & bit) !== 0) {
-            duplicate++;
-            continue;
-          }
-          dedup[bi32] = (bits | bit) >>> 0;
-        } else {
-          // Far below the window: the counter was reset (a LoRaWAN device rejoined). Restart from here.
-          dedup[hi32] = seq;
-          dedup[bi32] = 0;
-        }
-      }
-    } else {
-      dedupMode[slot] = DM_SEQ;
-      dedup[hi32] = seq;
-      dedup[bi32] = 0;
-    }
     const t = baseTimeMs + words[o + W_TIME]!;
     if (t < wm) {
       lateIdx[lateN] = i;
@@ -392,6 +347,9 @@ function admitRun(s: EngineState, words: Uint32Array, from: number, end: number,
         } else if (device < pWords[p + 4]!) unsorted = tail;
       }
     }
+    dTime[ra] = t;
+    dTime[rb] = t;
+    dTime[0] = Number.NaN; // the sentinel entry of events without that key
     pTime[tail] = t;
     const w = tail * PENDING_STRIDE;
     pWords[w] = target;
@@ -480,6 +438,7 @@ function applyRun(s: EngineState, limit: number, stop: number): number {
   const hTime = s.hTime;
   const timeoutMs = s.timeoutMs;
   const we = reg[R_WIN_END]!;
+  const ws = reg[R_WIN_START]!;
   const base = reg[R_TIME_BASE]!;
   // Registers hold float64; indices are taken as int32 (all < 2^31) so V8 keeps them in integer registers.
   const tail = reg[R_TAIL]! | 0;
@@ -514,6 +473,7 @@ function applyRun(s: EngineState, limit: number, stop: number): number {
       const row = word >>> BS_ROW;
       const d = we - T;
       if (st === OCCUPIED) {
+        notePeak(accU32, row * 16, T - ws);
         accU32[row * 16 + AU_OCC] = accU32[row * 16 + AU_OCC]! - 1;
         accF64[row * 8 + AF_OCC_MS] = accF64[row * 8 + AF_OCC_MS]! - d;
       }
@@ -581,10 +541,17 @@ function applyRun(s: EngineState, limit: number, stop: number): number {
       const a32 = row * 16;
       const a64 = row * 8;
       const d = we - t;
-      const occ = accU32[a32 + AU_OCC]! + dOcc;
+      // Peak over instants: the count before this event is final for the last instant when t is a later one.
+      const inst = (t - ws) | 0;
+      const occ0 = accU32[a32 + AU_OCC]!;
+      accU32[a32 + AU_PEAK] = Math.max(
+        accU32[a32 + AU_PEAK]!,
+        occ0 * ((accU32[a32 + AU_LAST]! - inst) >>> 31),
+      );
+      accU32[a32 + AU_LAST] = inst;
+      const occ = occ0 + dOcc;
       accU32[a32 + AU_OCC] = occ;
       accF64[a64 + AF_OCC_MS] = accF64[a64 + AF_OCC_MS]! + dOcc * d;
-      accU32[a32 + AU_PEAK] = Math.max(accU32[a32 + AU_PEAK]!, occ);
       accU32[a32 + AU_KNOWN] = accU32[a32 + AU_KNOWN]! + dKnown;
       accF64[a64 + AF_KNOWN_MS] = accF64[a64 + AF_KNOWN_MS]! + dKnown * d;
       accU32[a32 + AU_ARRIVALS] = accU32[a32 + AU_ARRIVALS]! + arrival;
@@ -661,13 +628,13 @@ function applyRun(s: EngineState, limit: number, stop: number): number {
       if (next !== st) {
         const d = we - t;
         if (st === OCCUPIED) {
+          notePeak(accU32, a32, t - ws);
           accU32[a32 + AU_OCC] = accU32[a32 + AU_OCC]! - 1;
           accF64[a64 + AF_OCC_MS] = accF64[a64 + AF_OCC_MS]! - d;
         } else if (next === OCCUPIED) {
-          const n = accU32[a32 + AU_OCC]! + 1;
-          accU32[a32 + AU_OCC] = n;
+          notePeak(accU32, a32, t - ws);
+          accU32[a32 + AU_OCC] = accU32[a32 + AU_OCC]! + 1;
           accF64[a64 + AF_OCC_MS] = accF64[a64 + AF_OCC_MS]! + d;
-          if (n > accU32[a32 + AU_PEAK]!) accU32[a32 + AU_PEAK] = n;
         }
         if (st === UNKNOWN) {
           accU32[a32 + AU_KNOWN] = accU32[a32 + AU_KNOWN]! + 1;
@@ -693,8 +660,23 @@ function applyRun(s: EngineState, limit: number, stop: number): number {
 }
 
 /**
+ * Before a row's occupied count changes at `inst` ms after the window start: when that is a later instant
+ * than the row's last change, the count now is the count after every event of that last instant (or the
+ * count carried into the window), so it competes for the peak. peakOccupied is thus the maximum over the
+ * window's instants of the count after all events of that instant, whatever the order within an instant;
+ * closeRows adds the count that holds at the window's end.
+ */
+export function notePeak(accU32: Uint32Array, a32: number, inst: number): void {
+  if (inst > accU32[a32 + AU_LAST]!) {
+    accU32[a32 + AU_PEAK] = Math.max(accU32[a32 + AU_PEAK]!, accU32[a32 + AU_OCC]!);
+    accU32[a32 + AU_LAST] = inst;
+  }
+}
+
+/**
  * Resets a row's window fields for window `epoch`: the sums become "remaining time" sums (count × windowMs),
- * counts become 0 and the peak becomes the count present now. Called on a row's first touch in a window.
+ * counts and the peak become 0 (the count carried in competes for the peak at the row's first change or at
+ * close, see notePeak). Called when a window closes.
  */
 export function resetRow(
   accF64: Float64Array,
@@ -709,7 +691,8 @@ export function resetRow(
   accF64[a64 + AF_OCC_MS] = occ * windowMs;
   accF64[a64 + AF_KNOWN_MS] = accU32[a32 + AU_KNOWN]! * windowMs;
   accF64[a64 + AF_DWELL_SUM] = 0;
-  accU32[a32 + AU_PEAK] = occ;
+  accU32[a32 + AU_PEAK] = 0;
+  accU32[a32 + AU_LAST] = 0;
   accU32[a32 + AU_ARRIVALS] = 0;
   accU32[a32 + AU_DEPARTURES] = 0;
   accU32[a32 + AU_DWELL_COUNT] = 0;
@@ -726,7 +709,8 @@ export function currentRow(s: EngineState, row: number): void {
     const occ = z.qOcc[row]!;
     z.qOccMs[row] = occ * w;
     z.qKnownMs[row] = z.qKnown[row]! * w;
-    z.qPeak[row] = occ;
+    z.qPeak[row] = 0;
+    z.qLast[row] = 0;
     z.qArrivals[row] = 0;
     z.qDepartures[row] = 0;
     z.qDwellSum[row] = 0;
@@ -786,7 +770,7 @@ export function closeRows(
     dwellCount = u[a32 + AU_DWELL_COUNT]!;
     arrived = u[a32 + AU_ARRIVALS]!;
     departed = u[a32 + AU_DEPARTURES]!;
-    peak = u[a32 + AU_PEAK]!;
+    peak = Math.max(u[a32 + AU_PEAK]!, u[a32 + AU_OCC]!);
     // The row starts the next window now (the hot loops never check which window a row belongs to).
     resetRow(f, u, r, accEpoch + 1, w);
     let cold = method === D_MODEL || knownMs === 0;
@@ -802,7 +786,7 @@ export function closeRows(
         dwellCount = z.qDwellCount[r]!;
         arrived = z.qArrivals[r]!;
         departed = z.qDepartures[r]!;
-        peak = z.qPeak[r]!;
+        peak = Math.max(z.qPeak[r]!, z.qOcc[r]!);
       } else {
         peak = z === null ? 0 : z.qOcc[r]!;
         occMs = peak * w;

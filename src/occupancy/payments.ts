@@ -1,6 +1,7 @@
 /**
- * Payment memory over typed arrays: the set of recently seen payment keys (session hash, kind) for
- * de-duplication, and the open paid sessions in start order. Both are open-addressing hash tables (linear
+ * Payment memory over typed arrays: the set of recently seen payment keys (session key, kind) for
+ * de-duplication, and the open paid sessions in start order, where a session key is the exact number
+ * SessionKeys gives a (zone, event_session_id) pair. Both are open-addressing hash tables (linear
  * probing, backward-shift deletion) beside a ring that keeps insertion order, so the oldest entry is found
  * in O(1) and nothing is allocated per event. They start small and double up to their limits.
  */
@@ -52,9 +53,13 @@ export class PaymentKeys {
     }
   }
 
-  /** Remembers (seq, tag), which must not be held; forgets the oldest key when `max` are held. */
-  add(seq: number, tag: number): void {
-    if (this.count === this.max) this.evictOldest();
+  /**
+   * Remembers (seq, tag), which must not be held; forgets the oldest key when `max` are held.
+   *
+   * @returns the seq of the key forgotten, or −1.
+   */
+  add(seq: number, tag: number): number {
+    const evicted = this.count === this.max ? this.evictOldest() : -1;
     if (this.count === this.ringSeq.length) this.resize(Math.min(this.max, this.ringSeq.length * 2));
     const cap = this.ringSeq.length;
     const at = (this.head + this.count) % cap;
@@ -62,6 +67,7 @@ export class PaymentKeys {
     this.ringTag[at] = tag;
     this.count++;
     this.insert(at);
+    return evicted;
   }
 
   /** Keys oldest first (for checkpoints). */
@@ -76,11 +82,13 @@ export class PaymentKeys {
     return { seq, tag };
   }
 
-  private evictOldest(): void {
+  private evictOldest(): number {
     const at = this.head;
+    const seq = this.ringSeq[at]!;
     this.remove(at);
     this.head = (this.head + 1) % this.ringSeq.length;
     this.count--;
+    return seq;
   }
 
   private insert(at: number): void {
@@ -122,7 +130,7 @@ export class PaymentKeys {
   }
 }
 
-/** Open paid sessions by session hash, in start order. */
+/** Open paid sessions by session key, in start order. */
 export class OpenSessions {
   readonly max: number;
   // Ring in insertion (start) order; dead entries are skipped.
@@ -154,6 +162,11 @@ export class OpenSessions {
       if (at === EMPTY) return -1;
       if (this.rSeq[at] === seq) return at;
     }
+  }
+
+  /** Key (seq) of the session at ring index `at`. */
+  key(at: number): number {
+    return this.rSeq[at]!;
   }
 
   /** Row of the session at ring index `at`. */
@@ -253,5 +266,85 @@ export class OpenSessions {
     this.table = new Int32Array(size).fill(EMPTY);
     this.bits = log2(size);
     for (let at = 0; at < this.used; at++) this.insert(at);
+  }
+}
+
+/**
+ * Exact payment keys: each (zone, event_session_id) pair in use gets a small number (a "session key"), so the
+ * typed-array tables above compare exact integers (their hash picks the bucket; equality of the number, and so
+ * of zone and session string, decides). A pair is held while a payment key, an open session or a pending
+ * payment event refers to it (reference counts), so the table is bounded by paymentKeysMax + sessionsMax +
+ * the pending buffer. One Map entry and one short string per pair, none per repeated event.
+ */
+export class SessionKeys {
+  private readonly byName = new Map<string, number>();
+  private zones: number[] = [];
+  private names: string[] = [];
+  private refs: number[] = [];
+  private readonly free: number[] = [];
+
+  /** Pairs held. */
+  get size(): number {
+    return this.byName.size;
+  }
+
+  /** The key of (zone, session), created with no references when new. */
+  key(zone: number, session: string): number {
+    const name = `${zone} ${session}`;
+    let k = this.byName.get(name);
+    if (k === undefined) {
+      k = this.free.pop() ?? this.names.length;
+      this.byName.set(name, k);
+      this.zones[k] = zone;
+      this.names[k] = session;
+      this.refs[k] = 0;
+    }
+    return k;
+  }
+
+  /** Adds a reference to key k. */
+  retain(k: number): void {
+    this.refs[k]! += 1;
+  }
+
+  /** Drops a reference to key k; the pair is forgotten with its last reference. */
+  release(k: number): void {
+    const n = this.refs[k]! - 1;
+    this.refs[k] = n;
+    if (n === 0) this.forget(k);
+  }
+
+  /** Forgets key k when nothing refers to it (a key made for an event that was then dropped). */
+  dropIfUnused(k: number): void {
+    if (this.refs[k] === 0) this.forget(k);
+  }
+
+  /** Zone of key k. */
+  zone(k: number): number {
+    return this.zones[k]!;
+  }
+
+  /** Session id of key k. */
+  session(k: number): string {
+    return this.names[k]!;
+  }
+
+  /**
+   * The keys in use in canonical order (zone, then session id by UTF-16 code units) and each key's canonical
+   * number (its index in that order), for checkpoints.
+   */
+  canonical(): { keys: number[]; index: Map<number, number> } {
+    const keys = [...this.byName.values()].sort(
+      (a, b) =>
+        this.zones[a]! - this.zones[b]! ||
+        (this.names[a]! < this.names[b]! ? -1 : this.names[a]! > this.names[b]! ? 1 : 0),
+    );
+    return { keys, index: new Map(keys.map((k, i) => [k, i])) };
+  }
+
+  private forget(k: number): void {
+    this.byName.delete(`${this.zones[k]} ${this.names[k]}`);
+    this.names[k] = "";
+    this.free.push(k);
   }
 }

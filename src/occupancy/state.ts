@@ -11,11 +11,9 @@
  * | bays[3 b + B_LAST] | last: time of the last message (sensor timeout = last + sensorTimeoutMs), same origin |
  * | bays[3 b + B_WORD] | state (bits 0–1: 0 unknown, 1 vacant, 2 occupied) \| flags << 2 (has-message, stay-start-known, offline, decommissioned) \| window row << 8 (from the catalogue) |
  *
- * Per de-duplication slot (every device, bay sensors first so device i is bay i's sensor, then gate counters;
- * then one per zone, for zone events without a device), 9 bytes in two columns that only admission touches:
- * dedup[2 i] (highest sequence number seen, or the newest id hash), dedup[2 i + 1] (bit k: sequence
- * high − 1 − k seen; or the previous id hash) and dedupMode[i] (0 empty, 1 sequence window, 2 id hashes).
- * Checkpoints keep their own layout for bays (a state byte, then two times), written and read by
+ * De-duplication (dedup.ts): the kernels read and write only two columns, dedupTime (per remembered key, the
+ * time of the accepted event holding it, NaN when none) and dedupRef (per event of the chunk being admitted,
+ * the entry numbers of its sequence key and id key); the keys themselves stay on the host. Checkpoints keep their own layout for bays (a state byte, then two times), written and read by
  * baySections / loadSection; a bay's row is not saved (it comes from the catalogue).
  *
  * Per window row (a zone and vehicle class with capacity): a 64-byte record of the accumulators the kernel
@@ -35,6 +33,7 @@ import {
   BS_LOW,
   BS_ROW,
   BS_STATE,
+  DEDUP_CHUNK,
   HEALTH_LOG_SIZE,
   PENDING_STRIDE,
   R_DEADLINE_LB,
@@ -100,10 +99,12 @@ export class EngineState {
   readonly memory: StateMemory;
   readonly reg: Float64Array;
 
-  // Bay records and de-duplication columns (see the table above).
+  /** Bay records (see the table above). */
   readonly bays: Int32Array;
-  readonly dedup: Uint32Array;
-  readonly dedupMode: Uint8Array;
+  /** De-duplication: time of the accepted event holding each remembered key (NaN: none); see dedup.ts. */
+  dedupTime: Float64Array;
+  /** De-duplication: entry numbers of each event of the chunk being admitted (2 per event); see dedup.ts. */
+  readonly dedupRef: Uint32Array;
 
   // Row accumulators (hot): two views of one buffer.
   readonly accF64: Float64Array;
@@ -209,8 +210,8 @@ export class EngineState {
     for (let b = 0; b < this.bayCount; b++)
       this.bays[b * BAY_WORDS + B_WORD] =
         this.zcRow[city.bayZone[b]! * VEHICLE_CODES + city.bayVehicle[b]!]! << BS_ROW;
-    this.dedup = this.array(Uint32Array, this.recCount * 2);
-    this.dedupMode = this.array(Uint8Array, this.recCount);
+    this.dedupTime = this.array(Float64Array, 1);
+    this.dedupRef = this.array(Uint32Array, 2 * DEDUP_CHUNK);
     this.accF64 = this.array(Float64Array, (rows * ACC_BYTES) / 8);
     this.accU32 = new Uint32Array(this.accF64.buffer, this.accF64.byteOffset, (rows * ACC_BYTES) / 4);
 
@@ -242,8 +243,6 @@ export class EngineState {
   /** The sections that are live arrays (all but the bays). */
   private liveSections(): [string, StateArray][] {
     return [
-      ["dedup.words", this.dedup],
-      ["dedup.mode", this.dedupMode],
       ["rows.acc", new Uint8Array(this.accF64.buffer, this.accF64.byteOffset, this.accF64.byteLength)],
       ...(this.cold ?? new ColdRows(this.rowCount)).sections(),
     ];
@@ -290,6 +289,12 @@ export class EngineState {
     // At least 8 bytes, so that no two arrays share an offset (kernels tell arrays apart by offset).
     const { buffer, byteOffset } = this.memory.alloc(Math.max(8, n * ctor.BYTES_PER_ELEMENT));
     return new ctor(buffer, byteOffset, n);
+  }
+
+  /** A new de-duplication time column of n entries (DedupMemory fills it), in this state's memory. */
+  newDedupTime(n: number): Float64Array {
+    this.dedupTime = this.array(Float64Array, n);
+    return this.dedupTime;
   }
 
   /** Makes the late log hold at least n entries. */
@@ -403,6 +408,8 @@ export class ColdRows {
   readonly qOccMs: Float64Array;
   readonly qKnownMs: Float64Array;
   readonly qPeak: Uint32Array;
+  /** ms from the window start to the last change of qOcc (see notePeak in kernel.ts). */
+  readonly qLast: Uint32Array;
   readonly qArrivals: Uint32Array;
   readonly qDepartures: Uint32Array;
   readonly qDwellSum: Float64Array;
@@ -420,6 +427,7 @@ export class ColdRows {
     this.qOccMs = new Float64Array(rows);
     this.qKnownMs = new Float64Array(rows);
     this.qPeak = new Uint32Array(rows);
+    this.qLast = new Uint32Array(rows);
     this.qArrivals = new Uint32Array(rows);
     this.qDepartures = new Uint32Array(rows);
     this.qDwellSum = new Float64Array(rows);
@@ -440,6 +448,7 @@ export class ColdRows {
       ["q.occMs", this.qOccMs],
       ["q.knownMs", this.qKnownMs],
       ["q.peak", this.qPeak],
+      ["q.last", this.qLast],
       ["q.arrivals", this.qArrivals],
       ["q.departures", this.qDepartures],
       ["q.dwellSum", this.qDwellSum],

@@ -66,7 +66,7 @@ export const OCCUPANCY_SLOTS = {
   T_REG: 0,
   T_P_TIME: 1,
   T_P_WORDS: 2,
-  T_DEDUP: 3,
+  T_DEDUP_TIME: 3,
   T_ACC: 4,
   T_BAY_ZONE: 5,
   T_BAY_VEHICLE: 6,
@@ -83,14 +83,13 @@ export const OCCUPANCY_SLOTS = {
   T_S_WORDS: 17,
   T_S_IDX: 18,
   T_S_IDX2: 19,
-  T_DEVICE_COUNT: 20,
   T_SHARDED: 21,
   T_SHARD_INDEX: 22,
   T_SHARD_BAY_LO: 23,
   T_SHARD_BAY_HI: 24,
   T_SHARD_ZONE_LO: 25,
   T_SHARD_ZONE_HI: 26,
-  T_DEDUP_MODE: 27,
+  T_DEDUP_REF: 27,
   T_BAYS: 28,
   T_SINK: 29,
   TABLE_F64: 128,
@@ -114,8 +113,8 @@ const ARRAYS = [
   ["reg", S.T_REG],
   ["pTime", S.T_P_TIME],
   ["pWords", S.T_P_WORDS],
-  ["dedup", S.T_DEDUP],
-  ["dedupMode", S.T_DEDUP_MODE],
+  ["dedupTime", S.T_DEDUP_TIME],
+  ["dedupRef", S.T_DEDUP_REF],
   ["bays", S.T_BAYS],
   ["bayZone", S.T_BAY_ZONE],
   ["bayVehicle", S.T_BAY_VEHICLE],
@@ -280,7 +279,7 @@ export class WasmOccupancyKernel implements OccupancyKernel {
       b[8] === s.sIdx &&
       b[9] === s.sIdx2 &&
       b[10] === s.reg &&
-      b[11] === s.dedup &&
+      b[11] === s.dedupTime &&
       b[12] === s.accF64 &&
       b[13] === s.bayZone &&
       b[14] === s.bayVehicle &&
@@ -289,7 +288,7 @@ export class WasmOccupancyKernel implements OccupancyKernel {
       b[17] === s.hBay &&
       b[18] === s.hCode &&
       b[19] === s.hTime &&
-      b[20] === s.dedupMode &&
+      b[20] === s.dedupRef &&
       b[21] === s.bays
     );
   }
@@ -310,7 +309,7 @@ export class WasmOccupancyKernel implements OccupancyKernel {
       s.sIdx,
       s.sIdx2,
       s.reg,
-      s.dedup,
+      s.dedupTime,
       s.accF64,
       s.bayZone,
       s.bayVehicle,
@@ -319,7 +318,7 @@ export class WasmOccupancyKernel implements OccupancyKernel {
       s.hBay,
       s.hCode,
       s.hTime,
-      s.dedupMode,
+      s.dedupRef,
       s.bays,
     ];
   }
@@ -330,7 +329,6 @@ export class WasmOccupancyKernel implements OccupancyKernel {
     if (s !== this.state) {
       this.state = s;
       this.seen.clear();
-      u32[t + S.T_DEVICE_COUNT] = s.deviceCount;
       const f64 = this.arena.f64();
       const p = (this.tbl + S.TABLE_F64) >> 3;
       f64[p + S.F_LATENESS_MS] = s.latenessMs;

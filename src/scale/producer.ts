@@ -91,10 +91,15 @@ export function partitionBatches(
     }
     const z = eventZone(e, city);
     if (z === NONE) {
-      report.noteUnknown(
-        e.curb_space_id !== undefined ? "bay" : "zone",
-        e.curb_zone_id ?? e.curb_space_id ?? e.data_source_device_id ?? e.event_id,
-      );
+      const field =
+        e.curb_zone_id !== undefined
+          ? "curb_zone_id"
+          : e.curb_space_id !== undefined
+            ? "curb_space_id"
+            : e.data_source_device_id !== undefined
+              ? "data_source_device_id"
+              : "curb_zone_id";
+      report.noteUnknown(e.curb_space_id !== undefined ? "bay" : "zone", field, e[field]);
       continue;
     }
     const p = zp[z]!;

@@ -33,16 +33,25 @@ export class EncodeReport {
   unknownBay = 0;
   /** Zone events whose zone (or gate device) the catalogue does not know. */
   unknownZone = 0;
-  /** The first UNKNOWN_IDS_MAX unknown ids, for the operator to fix the catalogue. */
+  /**
+   * The first UNKNOWN_IDS_MAX distinct unknown places as `field=value`, naming the event field the catalogue
+   * did not know (e.g. `curb_space_id=PLU-001-B99`), or the one that was missing (`curb_zone_id=` for a
+   * zone event naming no zone), for the operator to fix the catalogue or the feed.
+   */
   readonly unknownIds: string[] = [];
 
-  /** Counts one unknown id. */
-  noteUnknown(kind: "bay" | "zone", id: string): void {
+  /** Counts one event whose place is unknown: `field` is the event field that named it (or should have). */
+  noteUnknown(kind: "bay" | "zone", field: PlaceField, id: string | undefined): void {
     if (kind === "bay") this.unknownBay++;
     else this.unknownZone++;
-    if (this.unknownIds.length < UNKNOWN_IDS_MAX && !this.unknownIds.includes(id)) this.unknownIds.push(id);
+    const entry = `${field}=${id ?? ""}`;
+    if (this.unknownIds.length < UNKNOWN_IDS_MAX && !this.unknownIds.includes(entry))
+      this.unknownIds.push(entry);
   }
 }
+
+/** An event field that names a place. */
+export type PlaceField = "curb_space_id" | "curb_zone_id" | "data_source_device_id";
 
 /** Options of encodeEvents. */
 export interface EncodeOptions {
@@ -229,15 +238,20 @@ export function resolve(e: CdsEvent, city: City, report: EncodeReport, rows: Row
     const d = city.deviceIndex(e.data_source_device_id);
     if (d !== NONE) device = d;
   }
+  // A bay kind is a bay event when it names a bay, or a device that is a bay's sensor; without either (a zone id,
+  // a gate or attendant device) it is a zone-level arrival or departure (docs/OCCUPANCY.md, zone events).
+  const bayDevice = device !== NO_DEVICE && city.deviceBay[device] !== NONE;
+  const unknownDevice = device === NO_DEVICE && e.data_source_device_id !== undefined;
   if (
     isBayKind(kind) &&
-    !(device !== NO_DEVICE && city.deviceBay[device] === NONE && e.curb_space_id === undefined)
+    (e.curb_space_id !== undefined || bayDevice || (unknownDevice && e.curb_zone_id === undefined))
   ) {
     let bay = NONE;
     if (e.curb_space_id !== undefined) bay = city.bayIndex(e.curb_space_id);
     else if (device !== NO_DEVICE) bay = city.deviceBay[device]!;
     if (bay === NONE) {
-      report.noteUnknown("bay", e.curb_space_id ?? e.data_source_device_id ?? e.event_id);
+      if (e.curb_space_id !== undefined) report.noteUnknown("bay", "curb_space_id", e.curb_space_id);
+      else report.noteUnknown("bay", "data_source_device_id", e.data_source_device_id);
       return;
     }
     target = bay;
@@ -245,13 +259,18 @@ export function resolve(e: CdsEvent, city: City, report: EncodeReport, rows: Row
     if (vehicle === 0) vehicle = city.bayVehicle[bay]!;
   } else {
     let zone = NONE;
+    let field: PlaceField = "curb_zone_id";
     if (e.curb_zone_id !== undefined) zone = city.zoneIndex(e.curb_zone_id);
     else if (e.curb_space_id !== undefined) {
+      field = "curb_space_id";
       const bay = city.bayIndex(e.curb_space_id);
       if (bay !== NONE) zone = city.bayZone[bay]!;
-    } else if (device !== NO_DEVICE) zone = city.deviceZone[device]!;
+    } else if (e.data_source_device_id !== undefined) {
+      field = "data_source_device_id";
+      if (device !== NO_DEVICE) zone = city.deviceZone[device]!;
+    }
     if (zone === NONE) {
-      report.noteUnknown("zone", e.curb_zone_id ?? e.curb_space_id ?? e.data_source_device_id ?? e.event_id);
+      report.noteUnknown("zone", field, e[field]);
       return;
     }
     target = zone;

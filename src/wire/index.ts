@@ -6,6 +6,7 @@ export {
   EncodeReport,
   encodeEventBatches,
   encodeEvents,
+  type PlaceField,
   UNKNOWN_IDS_MAX,
 } from "./encode.js";
 export {

@@ -650,19 +650,17 @@ export class JsonLinesReader {
       const d = this.lookup(ids.devices, buf, this.devS, this.devE, city.deviceIndex);
       if (d !== NONE) device = d;
     }
-    if (isBayKind(kind) && !(device !== NO_DEVICE && city.deviceBay[device] === NONE && !hasSpace)) {
+    // The encoder's rule (encode.ts): a bay kind is a bay event when it names a bay, or a device that is a bay's
+    // sensor, or an unknown device without a zone; otherwise it is a zone-level arrival or departure.
+    const hasZone = (seen & F_ZONE) !== 0;
+    const bayDevice = device !== NO_DEVICE && city.deviceBay[device] !== NONE;
+    if (isBayKind(kind) && (hasSpace || bayDevice || (device === NO_DEVICE && hasDevice && !hasZone))) {
       let bay = NONE;
       if (hasSpace) bay = this.lookup(ids.bays, buf, this.spaceS, this.spaceE, city.bayIndex);
       else if (device !== NO_DEVICE) bay = city.deviceBay[device]!;
       if (bay === NONE) {
-        this.report.noteUnknown(
-          "bay",
-          hasSpace
-            ? text(buf, this.spaceS, this.spaceE)
-            : hasDevice
-              ? text(buf, this.devS, this.devE)
-              : text(buf, this.idS, this.idE),
-        );
+        if (hasSpace) this.report.noteUnknown("bay", "curb_space_id", text(buf, this.spaceS, this.spaceE));
+        else this.report.noteUnknown("bay", "data_source_device_id", text(buf, this.devS, this.devE));
         return;
       }
       target = bay;
@@ -670,22 +668,18 @@ export class JsonLinesReader {
       if (vehicle === 0) vehicle = city.bayVehicle[bay]!;
     } else {
       let zone = NONE;
-      if ((seen & F_ZONE) !== 0) zone = this.lookup(ids.zones, buf, this.zoneS, this.zoneE, city.zoneIndex);
+      if (hasZone) zone = this.lookup(ids.zones, buf, this.zoneS, this.zoneE, city.zoneIndex);
       else if (hasSpace) {
         const bay = this.lookup(ids.bays, buf, this.spaceS, this.spaceE, city.bayIndex);
         if (bay !== NONE) zone = city.bayZone[bay]!;
       } else if (device !== NO_DEVICE) zone = city.deviceZone[device]!;
       if (zone === NONE) {
-        this.report.noteUnknown(
-          "zone",
-          (seen & F_ZONE) !== 0
-            ? text(buf, this.zoneS, this.zoneE)
-            : hasSpace
-              ? text(buf, this.spaceS, this.spaceE)
-              : hasDevice
-                ? text(buf, this.devS, this.devE)
-                : text(buf, this.idS, this.idE),
-        );
+        if (hasZone) this.report.noteUnknown("zone", "curb_zone_id", text(buf, this.zoneS, this.zoneE));
+        else if (hasSpace)
+          this.report.noteUnknown("zone", "curb_space_id", text(buf, this.spaceS, this.spaceE));
+        else if (hasDevice)
+          this.report.noteUnknown("zone", "data_source_device_id", text(buf, this.devS, this.devE));
+        else this.report.noteUnknown("zone", "curb_zone_id", undefined);
         return;
       }
       target = zone;

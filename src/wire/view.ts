@@ -42,7 +42,8 @@ export class EventBatchView {
   readonly stride = EVENT_STRIDE;
   private readonly dv: DataView;
   private readonly base: number;
-  private readonly idsOffset: number;
+  /** Byte offset in `bytes` of the event_id strings vector, −1 when the batch has none. */
+  readonly eventIdsOffset: number;
   private readonly notesOffset: number;
 
   private constructor(bytes: Uint8Array, layout: BatchLayout) {
@@ -54,7 +55,7 @@ export class EventBatchView {
     this.dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.base = layout.eventsOffset;
     this.eventsByteOffset = bytes.byteOffset + layout.eventsOffset;
-    this.idsOffset = layout.eventIdsOffset;
+    this.eventIdsOffset = layout.eventIdsOffset;
     this.notesOffset = layout.annotationsOffset;
   }
 
@@ -107,11 +108,11 @@ export class EventBatchView {
   }
   /** Whether the batch carries the original event_id strings. */
   get hasEventIds(): boolean {
-    return this.idsOffset >= 0;
+    return this.eventIdsOffset >= 0;
   }
   /** Original CDS event_id of event i ("" when the batch has none). Allocates: cold path only. */
   eventId(i: number): string {
-    return this.stringAt(this.idsOffset, i);
+    return this.stringAt(this.eventIdsOffset, i);
   }
   /** JSON of the fields of event i the struct cannot hold, or "" (see parkir.fbs). Cold path only. */
   annotation(i: number): string {

@@ -91,7 +91,7 @@ test("convert: JSONL -> fb -> JSONL is stable, bad lines are reported with their
   writeFileSync(jsonl, `${lines.map((l) => JSON.stringify(l)).join("\n")}\n`);
   const fb = join(dir, "out.fb");
   expect(await main(["convert", "--city", cityPath, "--in", jsonl, "--out", fb])).toBe(0);
-  expect(err).toMatch(/wrote 2 events in 1 batch.*unknown ids \(e\.g\. UNKNOWN\)/);
+  expect(err).toMatch(/wrote 2 events in 1 batch.*unknown ids \(e\.g\. curb_space_id=UNKNOWN\)/);
   const back = join(dir, "back.jsonl");
   expect(await main(["convert", "--city", cityPath, "--in", fb, "--out", back])).toBe(0);
   const decoded = readFileSync(back, "utf8")

@@ -44,7 +44,7 @@ test("the kernel's literal constants match the wire layout and catalogue", () =>
   expect(K.BS_LOW).toBe((1 << K.BS_ROW) - 1);
   // Rows stay below 2^23 (≤ 1,000,000 zones × 4 classes), so row << BS_ROW keeps the word a positive int32.
   expect(1_000_000 * 4 * 2 ** K.BS_ROW).toBeLessThan(2 ** 31);
-  expect([K.B_SINCE, K.B_LAST, K.B_WORD, K.BAY_WORDS, K.DD_HIGH, K.DD_BITS]).toEqual([0, 1, 2, 3, 0, 1]);
+  expect([K.B_SINCE, K.B_LAST, K.B_WORD, K.BAY_WORDS, K.DEDUP_CHUNK]).toEqual([0, 1, 2, 3, 8192]);
   expect(K.TIME_SPAN_MS).toBeLessThan(2 ** 31 - 7 * 24 * 3_600_000);
 });
 
@@ -323,11 +323,12 @@ describe("window batches", () => {
 describe("checkpoint", () => {
   test("is a FlatBuffers Checkpoint the generated reader understands", () => {
     const engine = new OccupancyEngine(city);
-    engine.ingest(encodeEvents([...reports(T0), bayEvent("park_start", "A1", T0 + 10 * MIN)], city));
+    const last = bayEvent("park_start", "A1", T0 + 10 * MIN);
+    engine.ingest(encodeEvents([...reports(T0), last], city));
     const bytes = engine.checkpoint();
     expect(new TextDecoder().decode(bytes.subarray(4, 8))).toBe(CHECKPOINT_IDENTIFIER);
     const cp = Checkpoint.getRootAsCheckpoint(new ByteBuffer(bytes));
-    expect(cp.formatVersion()).toBe(2);
+    expect(cp.formatVersion()).toBe(3);
     expect(cp.city()).toBe(city.id);
     expect(cp.catalogHash()).toBe(city.catalogHash);
     expect(cp.watermarkMs()).toBe(T0 + 8 * MIN);
@@ -336,11 +337,13 @@ describe("checkpoint", () => {
       Array.from({ length: cp.sectionsLength() }, (_, i) => cp.sections(i)!)
         .find((s) => s.name() === name)!
         .bytesLength();
-    // 9 bytes per bay, 9 per de-duplication slot (devices, then zones).
+    // 9 bytes per bay; de-duplication keeps only the keys of events at or above the watermark: here the last
+    // event's id (it has no sequence number), 16 + 16 bytes and the id's bytes.
     expect(size("bays.state")).toBe(city.bayCount);
     expect(size("bays.time")).toBe(8 * city.bayCount);
-    expect(size("dedup.words")).toBe(8 * (city.deviceCount + city.zoneCount));
-    expect(size("dedup.mode")).toBe(city.deviceCount + city.zoneCount);
+    expect(size("dedup.keys")).toBe(16);
+    expect(size("dedup.times")).toBe(16);
+    expect(size("dedup.ids")).toBe(new TextEncoder().encode(last.event_id).length);
   });
 
   test("zone-event state is allocated on the first zone event, and restored only when it holds something", () => {

@@ -187,20 +187,28 @@ test("within the lateness, an out-of-order event is applied in event-time order"
   expect(rowOf(inOrder[0]!, "A", "car").meanDwellMs).toBe(2 * MIN);
 });
 
-test("duplicates: same device and sequence number, late duplicates count as duplicates", () => {
+test("duplicates: same event id, or same device, sequence number and time, while within the lateness", () => {
   const engine = new OccupancyEngine(city);
   const start = bayEvent("park_start", "A1", T0, { sequence_number: 7 });
+  // Another id, same device, sequence number and time: a retransmission.
   const r1 = engine.ingest(encodeEvents([start, { ...start, event_id: "retransmission" }], city));
   expect(r1).toMatchObject({ accepted: 1, duplicate: 1 });
-  engine.ingest(encodeEvents([bayEvent("park_end", "A1", T0 + 10 * MIN, { sequence_number: 8 })], city));
-  // Now older than the watermark (8 min) and a duplicate: counted as duplicate, not late.
-  const r2 = engine.ingest(encodeEvents([start], city));
-  expect(r2).toMatchObject({ accepted: 0, duplicate: 1, late: 0 });
-  // A sequence number within the window below the highest that was not seen is new (here: late).
+  // The same event id with another sequence number is the same event.
+  const r2 = engine.ingest(encodeEvents([{ ...start, sequence_number: 9, event_time: T0 + MIN }], city));
+  expect(r2).toMatchObject({ accepted: 0, duplicate: 1 });
+  // The same sequence number at another time is a new event (the device's counter restarted).
   const r3 = engine.ingest(
-    encodeEvents([bayEvent("park_end", "A1", T0 + MIN, { sequence_number: 5 })], city),
+    encodeEvents([{ ...start, event_id: "after-rejoin", event_time: T0 + 2 * MIN }], city),
   );
-  expect(r3).toMatchObject({ duplicate: 0, late: 1 });
+  expect(r3).toMatchObject({ accepted: 1, duplicate: 0 });
+  const end = bayEvent("park_end", "A1", T0 + 10 * MIN, { sequence_number: 8 });
+  engine.ingest(encodeEvents([end], city));
+  // Now older than the watermark (8 min): the original is forgotten and the copy is late, never applied.
+  const r4 = engine.ingest(encodeEvents([start], city));
+  expect(r4).toMatchObject({ accepted: 0, duplicate: 0, late: 1 });
+  // A copy (same id) of an event still within the lateness is a duplicate even when its own time is late.
+  const r5 = engine.ingest(encodeEvents([{ ...end, event_time: T0 + MIN }], city));
+  expect(r5).toMatchObject({ duplicate: 1, late: 0 });
 });
 
 test("duplicates without sequence numbers are recognised by event id", () => {

@@ -13,6 +13,7 @@ import * as K from "../../src/occupancy/kernel.js";
 import { OCCUPANCY_SLOTS, WasmOccupancyKernel } from "../../src/runtime/occupancy.js";
 import { type CdsEvent, encodeEvents } from "../../src/wire/index.js";
 import { arbEvent, tinyCity } from "../helpers.js";
+import { arbCopiedFeed, collidingPayments } from "../occupancy/copies.js";
 import { arbStream, deliver, MIN, sensorCity, split, T0, testCity } from "../occupancy/fixtures.js";
 
 type Kernel = "js" | "wasm";
@@ -111,6 +112,25 @@ describe("wasm occupancy kernel = JS reference", () => {
         const at = new Set(cps);
         expectSame(trace(city, batches, OPTS, "js", at), trace(city, batches, OPTS, "wasm", at));
       }),
+      { numRuns: 80 },
+    );
+  });
+
+  it("gives identical outputs and checkpoints with copies anywhere, counter resets and colliding payments", () => {
+    fc.assert(
+      fc.property(
+        arbCopiedFeed(OPTS.allowedLatenessMs!, 3 * MIN),
+        fc.array(fc.nat(20), { maxLength: 3 }),
+        (feed, cps) => {
+          const events = [...feed.events];
+          collidingPayments(T0).forEach((p, k) => {
+            events.splice(Math.min(events.length, k * 3), 0, p);
+          });
+          const batches = split(events, [5, 9, 2]).map((b) => encodeEvents(b, city));
+          const at = new Set(cps);
+          expectSame(trace(city, batches, OPTS, "js", at), trace(city, batches, OPTS, "wasm", at));
+        },
+      ),
       { numRuns: 80 },
     );
   });
@@ -409,6 +429,12 @@ describe("wasm occupancy kernel = JS reference", () => {
       }),
       { numRuns: 40 },
     );
+  });
+
+  it("declares the de-duplication chunk and the row's last-change word as the JS kernel does", () => {
+    const src = readFileSync("wasm/occupancy.ts", "utf8");
+    expect(/const DEDUP_CHUNK = (\d+);/.exec(src)?.[1]).toBe(String(K.DEDUP_CHUNK));
+    expect(/const AB_LAST = (\d+);/.exec(src)?.[1]).toBe(String(K.AU_LAST * 4));
   });
 
   it("uses the table slots the AssemblyScript source declares", () => {

@@ -12,7 +12,8 @@ import { TEST_HOOKS_ENV } from "../../src/runtime/protocol.js";
 import { ShardedOccupancyEngine } from "../../src/runtime/sharded.js";
 import { encodeEvents } from "../../src/wire/index.js";
 import { arbEvent, tinyCity } from "../helpers.js";
-import { arbStream, deliver, MIN, sensorCity, split, testCity } from "../occupancy/fixtures.js";
+import { arbCopiedFeed, collidingPayments } from "../occupancy/copies.js";
+import { arbStream, deliver, MIN, sensorCity, split, T0, testCity } from "../occupancy/fixtures.js";
 
 const OPTS: OccupancyOptions = { windowMs: 5 * MIN, allowedLatenessMs: 2 * MIN, sensorTimeoutMs: 10 * MIN };
 /** Batches of exactly this many bytes make the shard workers throw (test hook). */
@@ -167,6 +168,22 @@ describe("sharded occupancy engine", () => {
         },
       ),
       { numRuns: 15 },
+    );
+  }, 60_000);
+
+  it("workers 0 and 2 give the reference's outputs with copies anywhere, counter resets and colliding payments", async () => {
+    await fc.assert(
+      fc.asyncProperty(arbCopiedFeed(OPTS.allowedLatenessMs!, 3 * MIN), async (feed) => {
+        // Payments whose session ids collide in the wire's hash, spliced into the feed's delivery order.
+        const events = [...feed.events];
+        collidingPayments(T0).forEach((p, k) => {
+          events.splice(Math.min(events.length, k * 3), 0, p);
+        });
+        const batches = split(events, [7, 3, 11]).map((b) => encodeEvents(b, city));
+        const ref = reference(city, batches, OPTS);
+        for (const workers of [0, 2]) expectSame(ref, await sharded(city, batches, OPTS, workers));
+      }),
+      { numRuns: 10 },
     );
   }, 60_000);
 

@@ -1,0 +1,359 @@
+/**
+ * Exact de-duplication memory: the keys of the accepted events that are still at or above the watermark.
+ *
+ * An event is a duplicate when one of its keys equals a key of an accepted event whose time is at or above the
+ * watermark at that moment (so within the allowed lateness of the newest event):
+ * - its **id key**: the `event_id` string (its UTF-8 bytes, compared byte for byte); for a batch encoded
+ *   without event ids, the device and the 32-bit id hash the struct carries instead;
+ * - its **sequence key** (events with a sequence number): device, sequence number and event time. A
+ *   retransmission repeats all three; a device whose counter restarted (a LoRaWAN rejoin) sends the old numbers
+ *   again at new times, so its new events are never taken for copies, and nothing is ever wiped.
+ *
+ * Older keys can go: an event older than the watermark is late whatever it repeats. So the memory holds at most
+ * two keys per pending event (accepted events wait in the pending buffer exactly until the watermark passes
+ * them), and `pendingMax` bounds both (past it the watermark is forced forward and counted).
+ *
+ * Split of work: the host (this file) resolves each event's keys to entry numbers before a chunk is admitted
+ * (strings and hashing stay out of the kernels); the kernels (kernel.ts, wasm/occupancy.ts) then decide in
+ * delivery order with two array reads: duplicate when `time[ref] ≥ watermark`, and on acceptance they write
+ * the event's time into both entries. Entry 0 is a sentinel whose time stays NaN (never ≥ anything).
+ * Entries live in an open-addressing table (linear probing) over typed arrays; the hash picks the bucket,
+ * equality of every key field decides. Between chunks the table is rebuilt, dropping entries whose time is
+ * below the watermark (or NaN), when the next chunk might not fit: O(1) amortised, nothing allocated per event.
+ */
+import {
+  FLAG_SEQ_IS_ID_HASH,
+  FLAG_SEQ_IS_SESSION_HASH,
+  FLAG_TARGET_ZONE,
+  NO_DEVICE,
+} from "../wire/layout.js";
+import type { EventBatchView } from "../wire/view.js";
+import { DEDUP_CHUNK, R_WATERMARK } from "./kernel.js";
+import type { EngineState } from "./state.js";
+
+/** Key type: device, sequence number and event time. */
+const K_SEQ = 1;
+/** Key type: event_id bytes. */
+const K_ID = 2;
+/** Key type: device and 32-bit event_id hash (batches without event ids). */
+const K_HASH = 3;
+const INITIAL = 1024;
+
+/** One key in the layout of the checkpoint sections (see DedupMemory.sections). */
+interface SavedKey {
+  type: number;
+  a: number;
+  b: number;
+  t: number;
+  time: number;
+  id: Uint8Array;
+}
+
+/** The de-duplication memory of one engine (its time and refs columns live in EngineState, for the kernels). */
+export class DedupMemory {
+  private count = 1; // entry 0 is the sentinel
+  private cap = 0;
+  private kType = new Uint8Array(0);
+  private kA = new Uint32Array(0);
+  private kB = new Uint32Array(0);
+  private kT = new Float64Array(0);
+  private kHash = new Uint32Array(0);
+  private idOff = new Uint32Array(0);
+  private idLen = new Uint32Array(0);
+  private arena = new Uint8Array(0);
+  private arenaUsed = 0;
+  private table = new Int32Array(0);
+  private mask = 0;
+
+  constructor(private readonly s: EngineState) {
+    this.rebuild(INITIAL, Number.POSITIVE_INFINITY, 16 * INITIAL);
+  }
+
+  /** Entries held (the sentinel not counted); at most two per pending event after each rebuild. */
+  get size(): number {
+    return this.count - 1;
+  }
+
+  /**
+   * Resolves the keys of events [from, end) of a batch (within one admission chunk: the range of i div
+   * DEDUP_CHUNK is one value) into s.dedupRef: entry numbers at 2 (i mod DEDUP_CHUNK) (sequence key) and + 1
+   * (id key), 0 for none. Entry numbers stay valid until the next call (which may rebuild the table).
+   */
+  resolve(view: EventBatchView, words: Uint32Array, from: number, end: number): void {
+    const s = this.s;
+    this.reserve(2 * (end - from), view, from, end);
+    const ref = s.dedupRef;
+    const base = view.baseTimeMs;
+    const bytes = view.bytes;
+    const ids = view.eventIdsOffset;
+    const deviceCount = s.deviceCount;
+    for (let i = from; i < end; i++) {
+      const o = i * 6;
+      const kvf = words[o + 4]!;
+      const flags = (kvf >>> 16) & 0xff;
+      const target = words[o + 1]!;
+      const seq = words[o + 2]!;
+      const device = words[o + 5]!;
+      const slot =
+        device !== NO_DEVICE ? device : (flags & FLAG_TARGET_ZONE) !== 0 ? deviceCount + target : target;
+      const q = (i & (DEDUP_CHUNK - 1)) * 2;
+      ref[q] =
+        (flags & (FLAG_SEQ_IS_ID_HASH | FLAG_SEQ_IS_SESSION_HASH)) === 0
+          ? this.intern(K_SEQ, slot, seq, base + words[o]!, bytes, 0, 0)
+          : 0;
+      if (ids >= 0) {
+        const pos = ids + 4 * i;
+        const at = pos + u32le(bytes, pos);
+        ref[q + 1] = this.intern(K_ID, 0, 0, 0, bytes, at + 4, u32le(bytes, at));
+      } else
+        ref[q + 1] = (flags & FLAG_SEQ_IS_ID_HASH) !== 0 ? this.intern(K_HASH, slot, seq, 0, bytes, 0, 0) : 0;
+    }
+  }
+
+  /** The live keys (time ≥ watermark) in a canonical order, as checkpoint sections. */
+  sections(): [string, Uint8Array | Uint32Array | Float64Array][] {
+    const s = this.s;
+    const wm = s.reg[R_WATERMARK]!;
+    const live: SavedKey[] = [];
+    for (let e = 1; e < this.count; e++) {
+      const time = s.dedupTime[e]!;
+      if (!(time >= wm)) continue;
+      const at = this.idOff[e]!;
+      live.push({
+        type: this.kType[e]!,
+        a: this.kA[e]!,
+        b: this.kB[e]!,
+        t: this.kT[e]!,
+        time,
+        id: this.arena.subarray(at, at + this.idLen[e]!),
+      });
+    }
+    live.sort(compareKeys);
+    const keys = new Uint32Array(live.length * 4);
+    const times = new Float64Array(live.length * 2);
+    let idBytes = 0;
+    for (const k of live) idBytes += k.id.length;
+    const id = new Uint8Array(idBytes);
+    let p = 0;
+    live.forEach((k, n) => {
+      keys.set([k.type, k.a, k.b, k.id.length], n * 4);
+      times[n * 2] = k.t;
+      times[n * 2 + 1] = k.time;
+      id.set(k.id, p);
+      p += k.id.length;
+    });
+    return [
+      ["dedup.keys", keys],
+      ["dedup.times", times],
+      ["dedup.ids", id],
+    ];
+  }
+
+  /**
+   * Problems with checkpoint sections written by sections(), or null: key types, devices, times and id lengths
+   * are checked so that restoring cannot index outside an array.
+   */
+  static check(keys: Uint32Array, times: Float64Array, ids: Uint8Array, recCount: number): string | null {
+    if (keys.length / 4 !== times.length / 2) return "de-duplication keys and times differ in number";
+    let bytes = 0;
+    for (let n = 0; n < keys.length / 4; n++) {
+      const type = keys[n * 4]!;
+      const len = keys[n * 4 + 3]!;
+      const t = times[n * 2]!;
+      const time = times[n * 2 + 1]!;
+      if (type !== K_SEQ && type !== K_ID && type !== K_HASH)
+        return `de-duplication key ${n} has type ${type}`;
+      if (type !== K_ID && (keys[n * 4 + 1]! >= recCount || len !== 0))
+        return `de-duplication key ${n} names no device`;
+      if (!Number.isInteger(t) || !Number.isInteger(time))
+        return `de-duplication key ${n} has an invalid time`;
+      bytes += len;
+    }
+    return bytes === ids.length ? null : "de-duplication id bytes do not add up";
+  }
+
+  /** Loads sections checked by check() into this fresh memory. */
+  load(keys: Uint32Array, times: Float64Array, ids: Uint8Array): void {
+    const n = keys.length / 4;
+    const cap = Math.max(INITIAL, 4 * n);
+    this.rebuild(cap, Number.POSITIVE_INFINITY, Math.max(16 * cap, 4 * ids.length));
+    let p = 0;
+    for (let k = 0; k < n; k++) {
+      const len = keys[k * 4 + 3]!;
+      const e = this.intern(keys[k * 4]!, keys[k * 4 + 1]!, keys[k * 4 + 2]!, times[k * 2]!, ids, p, len);
+      this.s.dedupTime[e] = times[k * 2 + 1]!;
+      p += len;
+    }
+  }
+
+  /** Makes room for `more` entries and `view`'s id bytes of events [from, end); drops dead entries when needed. */
+  private reserve(more: number, view: EventBatchView, from: number, end: number): void {
+    let idBytes = 0;
+    const ids = view.eventIdsOffset;
+    if (ids >= 0) {
+      const bytes = view.bytes;
+      for (let i = from; i < end; i++) {
+        const pos = ids + 4 * i;
+        idBytes += u32le(bytes, pos + u32le(bytes, pos));
+      }
+    }
+    if (this.count + more <= this.cap && this.arenaUsed + idBytes <= this.arena.length) return;
+    const wm = this.s.reg[R_WATERMARK]!;
+    const time = this.s.dedupTime;
+    let live = 0;
+    let liveBytes = 0;
+    for (let e = 1; e < this.count; e++) {
+      if (time[e]! >= wm) {
+        live++;
+        liveBytes += this.idLen[e]!;
+      }
+    }
+    // Room for twice the live keys and eight parts' new keys, so that a rebuild (O(capacity)) comes at most
+    // every few parts; a larger table would rebuild less often but miss the cache more (each key is a probe).
+    const cap = 1 + live + 4 * more <= this.cap / 2 ? this.cap : Math.max(INITIAL, 2 * (live + 1) + 8 * more);
+    const arenaBytes = Math.max(16 * cap, 4 * (liveBytes + idBytes));
+    this.rebuild(cap, wm, Math.max(arenaBytes, this.arena.length));
+  }
+
+  /**
+   * Keeps the entries whose time is ≥ `wm` (all that are not NaN when `wm` is −∞ or +∞), in their order, in
+   * arrays of `cap` entries and `arenaBytes` id bytes and a table of twice that: in place when the sizes stay
+   * (entries and id bytes only move down), else in new arrays (and a new time column in the state).
+   */
+  private rebuild(cap: number, wm: number, arenaBytes: number): void {
+    const s = this.s;
+    const grow = cap !== this.cap || arenaBytes !== this.arena.length;
+    const old = {
+      type: this.kType,
+      a: this.kA,
+      b: this.kB,
+      t: this.kT,
+      hash: this.kHash,
+      off: this.idOff,
+      len: this.idLen,
+      arena: this.arena,
+      time: s.dedupTime,
+    };
+    if (grow) {
+      this.cap = cap;
+      this.kType = new Uint8Array(cap);
+      this.kA = new Uint32Array(cap);
+      this.kB = new Uint32Array(cap);
+      this.kT = new Float64Array(cap);
+      this.kHash = new Uint32Array(cap);
+      this.idOff = new Uint32Array(cap);
+      this.idLen = new Uint32Array(cap);
+      this.arena = new Uint8Array(arenaBytes);
+      s.newDedupTime(cap);
+      let size = 2;
+      while (size < 2 * cap) size *= 2;
+      this.table = new Int32Array(2 * size);
+      this.mask = size - 1;
+    } else this.table.fill(0);
+    const time = s.dedupTime;
+    const table = this.table;
+    const mask = this.mask;
+    const keep = Number.isFinite(wm);
+    let n = 1;
+    let used = 0;
+    for (let e = 1; e < this.count; e++) {
+      const t = old.time[e]!;
+      if (keep ? !(t >= wm) : Number.isNaN(t)) continue;
+      const len = old.len[e]!;
+      const h = old.hash[e]!;
+      this.kType[n] = old.type[e]!;
+      this.kA[n] = old.a[e]!;
+      this.kB[n] = old.b[e]!;
+      this.kT[n] = old.t[e]!;
+      this.kHash[n] = h;
+      const from = old.off[e]!;
+      this.idOff[n] = used;
+      this.idLen[n] = len;
+      if (grow) this.arena.set(old.arena.subarray(from, from + len), used);
+      else this.arena.copyWithin(used, from, from + len);
+      used += len;
+      time[n] = t;
+      let i = h & mask;
+      while (table[2 * i] !== 0) i = (i + 1) & mask;
+      table[2 * i] = n;
+      table[2 * i + 1] = h;
+      n++;
+    }
+    time[0] = Number.NaN;
+    this.count = n;
+    this.arenaUsed = used;
+  }
+
+  /** Entry number of a key, added (time NaN) when new. */
+  private intern(
+    type: number,
+    a: number,
+    b: number,
+    t: number,
+    bytes: Uint8Array,
+    at: number,
+    len: number,
+  ): number {
+    let h: number;
+    if (type === K_ID) {
+      h = 0x811c9dc5;
+      for (let k = at; k < at + len; k++) h = Math.imul(h ^ bytes[k]!, 0x01000193);
+      h = Math.imul(h ^ len, 0x85ebca6b);
+    } else {
+      h = Math.imul(a ^ Math.imul(type, 0x9e3779b9), 0x85ebca6b);
+      h = Math.imul(h ^ b, 0xc2b2ae35);
+      h = Math.imul(h ^ (t >>> 0) ^ ((t / 4294967296) | 0), 0x27d4eb2f);
+    }
+    h = (h ^ (h >>> 15)) >>> 0;
+    const table = this.table;
+    const mask = this.mask;
+    let i = h & mask;
+    for (;;) {
+      const e = table[2 * i]!;
+      if (e === 0) break;
+      // The table keeps each entry's hash beside it: most slots are told apart without touching the entry.
+      if (table[2 * i + 1] === (h | 0) && this.kType[e] === type) {
+        if (type === K_ID) {
+          if (this.idLen[e] === len && sameBytes(this.arena, this.idOff[e]!, bytes, at, len)) return e;
+        } else if (this.kA[e] === a && this.kB[e] === b && this.kT[e] === t) return e;
+      }
+      i = (i + 1) & mask;
+    }
+    const e = this.count++;
+    this.kType[e] = type;
+    this.kA[e] = a;
+    this.kB[e] = b;
+    this.kT[e] = t;
+    this.kHash[e] = h;
+    this.idOff[e] = this.arenaUsed;
+    this.idLen[e] = len;
+    const arena = this.arena;
+    for (let k = 0, o = this.arenaUsed; k < len; k++) arena[o + k] = bytes[at + k]!;
+    this.arenaUsed += len;
+    this.s.dedupTime[e] = Number.NaN;
+    table[2 * i] = e;
+    table[2 * i + 1] = h;
+    return e;
+  }
+}
+
+function u32le(b: Uint8Array, at: number): number {
+  return (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0;
+}
+
+function sameBytes(x: Uint8Array, xAt: number, y: Uint8Array, yAt: number, len: number): boolean {
+  for (let k = 0; k < len; k++) if (x[xAt + k] !== y[yAt + k]) return false;
+  return true;
+}
+
+/** Canonical order of saved keys: time, type, fields, then id bytes. */
+function compareKeys(x: SavedKey, y: SavedKey): number {
+  if (x.time !== y.time) return x.time - y.time;
+  if (x.type !== y.type) return x.type - y.type;
+  if (x.a !== y.a) return x.a - y.a;
+  if (x.b !== y.b) return x.b - y.b;
+  if (x.t !== y.t) return x.t - y.t;
+  const n = Math.min(x.id.length, y.id.length);
+  for (let k = 0; k < n; k++) if (x.id[k] !== y.id[k]) return x.id[k]! - y.id[k]!;
+  return x.id.length - y.id.length;
+}
