@@ -172,9 +172,22 @@ async function serve(f: ServeFlags): Promise<void> {
     ...(f.ttsStorage === undefined ? {} : { storage: storageOptions(f) }),
   };
   const gateway = createGateway(options);
+  // Signals are caught from the start: one during start-up stops the gateway as soon as it is up.
+  let signalled: () => void = () => undefined;
+  const stopRequested = new Promise<void>((r) => {
+    signalled = r;
+  });
+  const onSignal = () => {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    signalled();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
   try {
     await gateway.start();
   } catch (e) {
+    onSignal();
     await demo?.close();
     if (e instanceof ParkirError) throw e;
     throw new CliError(`cannot connect to ${redactUrl(broker.url)}: ${(e as Error).message}`, 1);
@@ -190,22 +203,12 @@ async function serve(f: ServeFlags): Promise<void> {
     gateway.windows$.subscribe((w) => process.stdout.write(`${windowLine(city, w, f.lang)}\n`));
     demo.fleet(city, log);
   }
-  await new Promise<void>((done) => {
-    const stop = () => {
-      process.off("SIGINT", stop);
-      process.off("SIGTERM", stop);
-      log("stopping: checkpoint and disconnect");
-      void (async () => {
-        demo?.abort.abort();
-        await gateway.stop();
-        http?.close();
-        await demo?.close();
-        done();
-      })();
-    };
-    process.on("SIGINT", stop);
-    process.on("SIGTERM", stop);
-  });
+  await stopRequested;
+  log("stopping: checkpoint and disconnect");
+  demo?.abort.abort();
+  await gateway.stop();
+  http?.close();
+  await demo?.close();
 }
 
 function credentials(path: string | undefined): { username?: string; password?: string } {

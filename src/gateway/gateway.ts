@@ -12,7 +12,7 @@
  */
 import { mkdirSync, renameSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { connectAsync, type IClientOptions, type MqttClient } from "mqtt";
+import { connect, type IClientOptions, type MqttClient } from "mqtt";
 import { type Observable, Subject } from "rxjs";
 import { type City, VEHICLE_CODES, vehicleName } from "../catalog/index.js";
 import { ParkirClockError, ParkirError, ParkirWireError } from "../errors/index.js";
@@ -513,7 +513,8 @@ export class Gateway {
         ? { properties: { receiveMaximum: b.inflightMax ?? 1000, sessionExpiryInterval: 0xffffffff } }
         : {}),
     };
-    const client = await connectAsync(b.url, opts, false);
+    // Everything is in place before the first packet: a session's queued messages may arrive with the CONNACK.
+    const client = connect(b.url, { ...opts, manualConnect: true });
     this.holdAcks(client);
     client.handleMessage = (packet, callback) => {
       if (this.stopping) return; // never acknowledged: the broker delivers it again after the restart
@@ -526,18 +527,30 @@ export class Gateway {
       this.heldAcks.length = 0;
     });
     client.on("connect", (ack) => {
-      if (!ack.sessionPresent)
+      if (!ack.sessionPresent && this.state === "running")
         this.log("broker has no session for this client: messages sent while it was away are lost");
       client.publish(`${this.prefix}/status`, JSON.stringify({ status: "online" }), { qos: 1, retain: true });
     });
-    client.on("error", (e) => this.log(`broker: ${e.message}`));
+    await new Promise<void>((resolve, reject) => {
+      const onError = (e: Error) => {
+        client.end(true);
+        reject(e);
+      };
+      client.once("error", onError);
+      client.once("connect", () => {
+        client.off("error", onError);
+        resolve();
+      });
+      client.connect();
+    });
+    client.on("error", (e) => this.logLimited("broker", `broker: ${e.message}`));
+    client.on("reconnect", () => this.logLimited("broker", `broker: reconnecting to ${redactUrl(b.url)}`));
     this.client = client;
     const s = this.o.subscribe;
     const filters: string[] = [];
     if (s?.tts !== false) filters.push(s?.tts ?? "v3/+/devices/+/up");
     if (s?.chirpstack !== false) filters.push(s?.chirpstack ?? "application/+/device/+/event/up");
     if (s?.cds !== false) filters.push(this.cdsTopic);
-    client.publish(`${this.prefix}/status`, JSON.stringify({ status: "online" }), { qos: 1, retain: true });
     await client.subscribeAsync(filters, { qos: 1 });
     this.log(`subscribed to ${filters.join(", ")} on ${redactUrl(b.url)}`);
   }
