@@ -28,7 +28,7 @@ const root = mkdtempSync(join(tmpdir(), "parkir-kill-"));
 const children = new Set<ChildProcess>();
 let broker: Broker | undefined;
 afterAll(async () => {
-  for (const c of children) if (c.exitCode === null && c.pid !== undefined) process.kill(c.pid, "SIGKILL");
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
   await broker?.stop();
   if (process.env.PARKIR_KEEP_TEST_DIRS === undefined) rmSync(root, { recursive: true, force: true });
   else console.log(`kept ${root}`);
