@@ -41,10 +41,9 @@ const http =
   values["http-port"] === undefined
     ? undefined
     : await startHttpServer(gateway, { port: Number(values["http-port"]) });
-console.log(`gateway running; state in ${values.state}`);
-
 process.once("SIGTERM", async () => {
   await gateway.stop(); // checkpoint, "offline" status, disconnect
   http?.close();
   console.log("stopped");
 });
+console.log(`gateway running; state in ${values.state}`);
