@@ -2,6 +2,7 @@
 import type { SuiteDefinition } from "../harness.js";
 import { engineSuite } from "./engine.js";
 import { footprintSuite } from "./footprint.js";
+import { gatewaySuite } from "./gateway.js";
 import { limitSuite } from "./limit.js";
 import { occupancySuite } from "./occupancy.js";
 import { pricingControllerSuite, pricingSuite } from "./pricing.js";
@@ -24,11 +25,13 @@ export const SUITES: readonly SuiteDefinition[] = [
   pricingSuite,
   pricingControllerSuite,
   footprintSuite,
+  gatewaySuite,
 ];
 
 export {
   engineSuite,
   footprintSuite,
+  gatewaySuite,
   limitSuite,
   occupancySuite,
   pricingControllerSuite,

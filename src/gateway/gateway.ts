@@ -34,6 +34,8 @@ import { type DeviceHealth, type ParseContext, parseMessage } from "./uplinks.js
 import { listSegments, replaySegments, WriteAheadLog } from "./wal.js";
 
 const DAY_MS = 86_400_000;
+/** Messages taken from the socket in one turn of the event loop before the next waits for another turn. */
+const YIELD_EVERY = 128;
 
 /** Connection to the broker, as mqtt.js takes it. Credentials are never logged. */
 export interface BrokerOptions {
@@ -188,6 +190,8 @@ export function createGateway(options: GatewayOptions): Gateway {
 
 interface HeldAck {
   readonly packet: unknown;
+  /** The connection it belongs to (acks for an older connection are void). */
+  readonly epoch: number;
 }
 
 /** A running gateway (see createGateway). */
@@ -222,7 +226,13 @@ export class Gateway {
   private client: MqttClient | undefined;
   private readonly queue: CdsEvent[] = [];
   private queueHead = 0;
+  /** PUBACKs whose messages' log lines are not durable yet. */
   private readonly heldAcks: HeldAck[] = [];
+  /** PUBACKs whose lines are durable, waiting only for queue space. */
+  private readonly durableAcks: HeldAck[] = [];
+  private ackEpoch = 0;
+  private messagesThisTurn = 0;
+  private syncing = false;
   private sendPacket: ((packet: unknown) => void) | undefined;
   private readonly recent = new Set<string>();
   private readonly recentRing: string[] = [];
@@ -392,7 +402,7 @@ export class Gateway {
       ...this.c,
       rejected: { ...this.rejected },
       queued: this.queue.length - this.queueHead,
-      acksHeld: this.heldAcks.length,
+      acksHeld: this.heldAcks.length + this.durableAcks.length,
       engine: this.engine_?.counters ?? ({} as EngineCounters),
     };
   }
@@ -475,6 +485,8 @@ export class Gateway {
     const outputs: Record<string, number> = {};
     if (this.windowsFile !== undefined) outputs[this.windowsFile.path] = this.windowsFile.sync();
     const next = wal.rotate();
+    this.durableAcks.push(...this.heldAcks.splice(0)); // rotate fsynced every line written
+    this.sendDurableAcks();
     const header = {
       walSegment: next,
       outputs,
@@ -520,11 +532,20 @@ export class Gateway {
       if (this.stopping) return; // never acknowledged: the broker delivers it again after the restart
       const payload = typeof packet.payload === "string" ? Buffer.from(packet.payload) : packet.payload;
       this.ingestMessage(packet.topic, payload);
-      callback();
+      // mqtt.js reads the next message when this calls back, and goes through a whole socket read without
+      // yielding: every YIELD_EVERY messages the callback waits for the next turn, so timers and I/O get theirs.
+      if (++this.messagesThisTurn < YIELD_EVERY) callback();
+      else setImmediate(callback);
+      if (this.messagesThisTurn === 1 || this.messagesThisTurn === YIELD_EVERY)
+        setImmediate(() => {
+          this.messagesThisTurn = 0;
+        });
     };
     client.on("close", () => {
       // Acknowledgements held for the old connection are void: the broker sends those messages again.
+      this.ackEpoch++;
       this.heldAcks.length = 0;
+      this.durableAcks.length = 0;
     });
     client.on("connect", (ack) => {
       if (!ack.sessionPresent && this.state === "running")
@@ -568,7 +589,7 @@ export class Gateway {
     this.sendPacket = (packet) => send(packet as { cmd: string });
     c._sendPacket = (packet, cb, ...rest) => {
       if (packet.cmd === "puback") {
-        this.heldAcks.push({ packet });
+        this.heldAcks.push({ packet, epoch: this.ackEpoch });
         cb?.();
         return;
       }
@@ -626,29 +647,50 @@ export class Gateway {
     });
   }
 
-  /** Writes the logged lines (one write, one fsync), sends the PUBACKs they cover, schedules the engine. */
+  /**
+   * Writes the logged lines (one write), then makes them durable: with "write" at once, with "fsync" by one fsync
+   * in the thread pool (the event loop goes on; lines logged meanwhile wait for the next one). The PUBACKs of the
+   * messages a sync covers are then sent, unless the engine's queue is over its bound (flow control).
+   */
   private commit(): void {
     const wal = this.wal;
     if (wal === undefined) return;
-    wal.flush(this.o.durability !== "write");
+    wal.flush(false);
     if (wal.segmentBytes > 64 * 1024 * 1024 && !this.checkpointing) {
-      this.checkpoint(); // bounds the log (and the replay after a crash)
+      this.checkpoint(); // bounds the log (and the replay after a crash); it syncs, so every held ack is durable
       return;
     }
-    this.releaseAcks();
+    if (this.o.durability === "write") {
+      this.durableAcks.push(...this.heldAcks.splice(0));
+      this.sendDurableAcks();
+    } else if (!this.syncing && this.heldAcks.length > 0) {
+      this.syncing = true;
+      const covered = this.heldAcks.splice(0);
+      const segment = wal.segment;
+      wal.syncAsync((err) => {
+        this.syncing = false;
+        if (this.state === "stopped") return;
+        // A checkpoint rotated the segment meanwhile: it fsynced it, so the lines are durable either way.
+        if (err !== null && wal.segment === segment) {
+          this.logLimited("fsync", `write-ahead log fsync failed (will retry): ${err.message}`);
+          this.heldAcks.unshift(...covered);
+        } else this.durableAcks.push(...covered);
+        this.sendDurableAcks();
+        if (this.heldAcks.length > 0) this.scheduleCommit();
+      });
+    }
     this.scheduleDrain();
   }
 
-  private releaseAcks(): void {
+  /** Sends the PUBACKs whose log lines are durable, unless the engine's queue is over its bound. */
+  private sendDurableAcks(): void {
+    if (this.durableAcks.length === 0) return;
     if (this.queue.length - this.queueHead > (this.o.queueMax ?? 65_536)) return; // flow control
-    if (this.wal !== undefined && this.wal.pendingChars > 0) return;
     const send = this.sendPacket;
-    if (send === undefined || !this.client?.connected) {
-      this.heldAcks.length = 0;
-      return;
+    if (send !== undefined && this.client?.connected) {
+      for (const a of this.durableAcks) if (a.epoch === this.ackEpoch) send(a.packet);
     }
-    for (const a of this.heldAcks) send(a.packet);
-    this.heldAcks.length = 0;
+    this.durableAcks.length = 0;
   }
 
   // ---- engine ----
@@ -660,7 +702,7 @@ export class Gateway {
       this.drainScheduled = false;
       if (this.state === "stopped") return;
       this.drainSlice(this.o.sliceEvents ?? 2048);
-      if (this.heldAcks.length > 0) this.releaseAcks();
+      this.sendDurableAcks();
       this.scheduleDrain();
     });
   }

@@ -7,6 +7,7 @@
 import {
   closeSync,
   existsSync,
+  fsync,
   fsyncSync,
   openSync,
   readdirSync,
@@ -108,6 +109,11 @@ export class WriteAheadLog {
       this.bytes += buf.byteLength;
     }
     if (sync) fsyncSync(this.fd);
+  }
+
+  /** Fsyncs what was written, in the thread pool; `done` gets null or the error. */
+  syncAsync(done: (err: NodeJS.ErrnoException | null) => void): void {
+    fsync(this.fd, done);
   }
 
   /** Flushes and fsyncs this segment, then starts the next; returns its number. */

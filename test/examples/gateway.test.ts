@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connectAsync } from "mqtt";
 import { afterAll, expect, test } from "vitest";
+import { type Broker, MOSQUITTO, startMosquitto } from "../../bench/suites/mosquitto.js";
 import {
   createGateway,
   fleetMessages,
@@ -16,7 +17,6 @@ import {
   publishFleet,
   seedPath,
 } from "../../src/index.js";
-import { type Broker, MOSQUITTO, startMosquitto } from "../gateway/mosquitto.js";
 
 const EXAMPLE = join(import.meta.dirname, "..", "..", "dist", "examples", "gateway.js");
 const dir = mkdtempSync(join(tmpdir(), "parkir-gateway-example-"));

@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connectAsync } from "mqtt";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { type Broker, MOSQUITTO, startMosquitto } from "../../bench/suites/mosquitto.js";
 import { loadCityFile } from "../../src/catalog/index.js";
 import {
   createGateway,
@@ -19,7 +20,6 @@ import {
 } from "../../src/gateway/index.js";
 import { generateTrace } from "../../src/generate/index.js";
 import { seedPath } from "../../src/paths.js";
-import { type Broker, MOSQUITTO, startMosquitto } from "./mosquitto.js";
 
 const CLI = join(import.meta.dirname, "..", "..", "dist", "src", "cli", "main.js");
 const city = loadCityFile(seedPath("palu", "city.json"));

@@ -1,4 +1,4 @@
-/** Starts Debian's mosquitto on a free loopback port with a temporary directory; stops it by its pid. */
+/** Starts Debian's mosquitto on a free loopback port with a temporary directory; stops it by its pid (bench and tests). */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { connect, createServer } from "node:net";
@@ -13,6 +13,8 @@ export interface Broker {
   readonly url: string;
   readonly port: number;
   stop(): Promise<void>;
+  /** Kills it at once (for process exit, where nothing asynchronous runs). */
+  killNow(): void;
 }
 
 /** A port that was free a moment ago. */
@@ -48,6 +50,12 @@ export async function startMosquitto(inflight = 100): Promise<Broker> {
     ].join("\n"),
   );
   const child: ChildProcess = spawn(MOSQUITTO, ["-c", conf], { stdio: ["ignore", "ignore", "pipe"] });
+  // Never outlive this process (a test runner may end its worker before an afterAll hook completes).
+  const onExit = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  };
+  process.once("exit", onExit);
+  child.once("exit", () => process.off("exit", onExit));
   let err = "";
   child.stderr?.on("data", (d) => {
     err += String(d);
@@ -71,6 +79,10 @@ export async function startMosquitto(inflight = 100): Promise<Broker> {
   return {
     url: `mqtt://127.0.0.1:${port}`,
     port,
+    killNow() {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      rmSync(dir, { recursive: true, force: true });
+    },
     async stop() {
       if (child.exitCode === null && child.pid !== undefined) {
         const exited = new Promise((r) => child.once("exit", r));
