@@ -304,7 +304,7 @@ async function startDemoBroker(speed: number): Promise<Demo> {
     clock,
     abort,
     fleet(city, log) {
-      const hours = 12;
+      const hours = 6;
       const events = generateTrace(city, { seed: 1, startMs: t0, hours });
       const messages = fleetMessages(city, events, { format: "tts" });
       log(

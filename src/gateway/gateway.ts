@@ -180,6 +180,8 @@ export interface GatewayStatus {
   readonly connected: boolean;
   readonly watermarkMs: number | null;
   readonly uptimeS: number;
+  /** Resident memory of the process, bytes. */
+  readonly rssBytes: number;
   readonly counters: GatewayCounters;
 }
 
@@ -232,6 +234,7 @@ export class Gateway {
   private readonly durableAcks: HeldAck[] = [];
   private ackEpoch = 0;
   private messagesThisTurn = 0;
+  private ackingEpoch: number | undefined;
   private syncing = false;
   private sendPacket: ((packet: unknown) => void) | undefined;
   private readonly recent = new Set<string>();
@@ -312,7 +315,7 @@ export class Gateway {
    */
   async start(): Promise<void> {
     const o = this.o;
-    this.startedMs = this.clock();
+    this.startedMs = performance.now();
     mkdirSync(this.walDir, { recursive: true });
     const saved = readState(this.statePath);
     const engineOptions: OccupancyOptions = { idleAdvanceMs: 60_000, ...o.engine, clock: this.clock };
@@ -415,7 +418,8 @@ export class Gateway {
       city: this.city.id,
       connected: this.client?.connected ?? false,
       watermarkMs: wm !== undefined && Number.isFinite(wm) ? wm : null,
-      uptimeS: Math.round((this.clock() - this.startedMs) / 1000),
+      uptimeS: Math.round((performance.now() - this.startedMs) / 1000),
+      rssBytes: process.memoryUsage.rss(),
       counters: this.counters,
     };
   }
@@ -532,10 +536,17 @@ export class Gateway {
       if (this.stopping) return; // never acknowledged: the broker delivers it again after the restart
       const payload = typeof packet.payload === "string" ? Buffer.from(packet.payload) : packet.payload;
       this.ingestMessage(packet.topic, payload);
+      // The PUBACK this callback sends belongs to the connection the message came on (void after a reconnect).
+      const epoch = this.ackEpoch;
+      const ack = () => {
+        this.ackingEpoch = epoch;
+        callback();
+        this.ackingEpoch = undefined;
+      };
       // mqtt.js reads the next message when this calls back, and goes through a whole socket read without
       // yielding: every YIELD_EVERY messages the callback waits for the next turn, so timers and I/O get theirs.
-      if (++this.messagesThisTurn < YIELD_EVERY) callback();
-      else setImmediate(callback);
+      if (++this.messagesThisTurn < YIELD_EVERY) ack();
+      else setImmediate(ack);
       if (this.messagesThisTurn === 1 || this.messagesThisTurn === YIELD_EVERY)
         setImmediate(() => {
           this.messagesThisTurn = 0;
@@ -589,7 +600,7 @@ export class Gateway {
     this.sendPacket = (packet) => send(packet as { cmd: string });
     c._sendPacket = (packet, cb, ...rest) => {
       if (packet.cmd === "puback") {
-        this.heldAcks.push({ packet, epoch: this.ackEpoch });
+        this.heldAcks.push({ packet, epoch: this.ackingEpoch ?? this.ackEpoch });
         cb?.();
         return;
       }

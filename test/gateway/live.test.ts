@@ -84,7 +84,7 @@ describe.skipIf(MOSQUITTO === undefined)("outputs on the broker", () => {
     for (let i = 0; i < 100 && status().status !== "offline"; i++) await sleep(20);
     expect(status()).toEqual({ status: "offline" });
     await late.endAsync();
-  });
+  }, 30_000);
 
   test("parkir simulate publishes a fleet to a broker", async () => {
     const sub = await connectAsync(broker!.url, { clientId: "simulate-watch" });
@@ -111,7 +111,7 @@ describe.skipIf(MOSQUITTO === undefined)("outputs on the broker", () => {
     expect(uplinks).toBeGreaterThan(50);
     expect(cds).toBeGreaterThan(500);
     await sub.endAsync();
-  });
+  }, 60_000);
 });
 
 describe("HTTP", () => {
@@ -247,5 +247,5 @@ describe("parkir serve --demo", () => {
     expect(await exited).toBe(0);
     expect(err).toMatch(/demo: broker on 127\.0\.0\.1:\d+; fleet of 573 sensors/);
     expect(err).toContain("stopping: checkpoint and disconnect");
-  }, 60_000);
+  }, 90_000);
 });
