@@ -126,7 +126,8 @@ export const gatewaySuite: SuiteDefinition = {
       startMs: Date.now() - (hours + 2) * 3_600_000,
       hours,
     });
-    const messages = fleetMessages(city, events, { format: "tts" });
+    const all = fleetMessages(city, events, { format: "tts" });
+    const messages = profile === "tiny" ? all.slice(0, 1500) : all; // the harness test's smoke run
     const n = messages.length;
     const uplinks = messages.filter((m) => m.topic.startsWith("v3/")).length;
     log(`gateway: ${n} messages (${uplinks} uplinks) per drain`);

@@ -276,7 +276,7 @@ export function windowLine(city: City, w: WindowBatch, lang: "id" | "en"): strin
   if (n === 0) return lang === "id" ? `${span}: belum ada data sensor` : `${span}: no sensor data yet`;
   return lang === "id"
     ? `${span}: ${n} titik bersensor, rata-rata terisi ${pct(occ / n)}; paling penuh ${best} (${pct(bestOcc)})`
-    : `${span}: ${n} sensed points, mean occupancy ${pct(occ / n)}; fullest ${best} (${pct(bestOcc)})`;
+    : `${span}: ${n} sensed point${n === 1 ? "" : "s"}, mean occupancy ${pct(occ / n)}; fullest ${best} (${pct(bestOcc)})`;
 }
 
 /** The demo's embedded broker and fleet. */

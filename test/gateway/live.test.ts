@@ -1,7 +1,7 @@
 /**
  * The gateway's outside world: outputs on a real mosquitto (retained per point, a late subscriber gets them),
  * /healthz, the Storage Integration backfill against a local HTTP server in that API's shape, and the
- * `serve --demo` and `simulate` commands. CLI tests need `npm run build` (npm test builds first).
+ * `simulate` command. CLI tests need `npm run build` (npm test builds first).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -216,36 +216,4 @@ describe("The Things Stack Storage Integration backfill", () => {
     expect(logs.join("\n")).toMatch(/backfill failed: storage integration answered HTTP 401/);
     server.close();
   });
-});
-
-describe("parkir serve --demo", () => {
-  test("shows live windows soon after it starts (embedded broker, simulated fleet), stops cleanly on SIGTERM", async () => {
-    const child = spawn(
-      process.execPath,
-      [CLI, "serve", "--demo", "--speed", "600", "--lang", "en", "--state", join(root, "demo")],
-      {
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
-    children.add(child);
-    let out = "";
-    let err = "";
-    child.stderr?.on("data", (d) => {
-      err += String(d);
-    });
-    const sensed =
-      /^\d\d:\d\d–\d\d:\d\d WITA: \d+ sensed points, mean occupancy \d+ %; fullest PLU-\d{3} \(\d+ %\)$/m;
-    await new Promise<void>((resolve, reject) => {
-      child.stdout?.on("data", (d) => {
-        out += String(d);
-        if (sensed.test(out)) resolve();
-      });
-      child.once("exit", (c) => reject(new Error(`serve --demo exited with ${c}:\n${err}`)));
-    });
-    const exited = new Promise((r) => child.once("exit", r));
-    child.kill("SIGTERM");
-    expect(await exited).toBe(0);
-    expect(err).toMatch(/demo: broker on 127\.0\.0\.1:\d+; fleet of 573 sensors/);
-    expect(err).toContain("stopping: checkpoint and disconnect");
-  }, 90_000);
 });
