@@ -159,7 +159,9 @@ async function serve(f: ServeFlags): Promise<void> {
     city,
     stateDir,
     broker,
-    engine: { idleAdvanceMs: f.idleAdvance },
+    // The demo's clock runs `speed` times faster: its idle advance waits at least 5 real seconds, so a fleet
+    // lagging behind that clock on a busy machine is not overtaken by the clock (its events would be late).
+    engine: { idleAdvanceMs: demo === undefined ? f.idleAdvance : Math.max(f.idleAdvance, f.speed * 5000) },
     checkpointIntervalMs: f.checkpointInterval,
     durability: f.durability,
     clock,
