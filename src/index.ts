@@ -5,6 +5,7 @@
  */
 export * from "./catalog/index.js";
 export * from "./errors/index.js";
+export * from "./gateway/index.js";
 export * from "./generate/index.js";
 export * from "./occupancy/index.js";
 export * from "./opendata/index.js";

@@ -3,6 +3,7 @@ import type { SuiteDefinition } from "../harness.js";
 import { e2eSuite } from "./e2e.js";
 import { engineSuite } from "./engine.js";
 import { footprintSuite } from "./footprint.js";
+import { gatewaySuite } from "./gateway.js";
 import { limitSuite } from "./limit.js";
 import { natsSuite } from "./nats.js";
 import { occupancySuite } from "./occupancy.js";
@@ -27,6 +28,7 @@ export const SUITES: readonly SuiteDefinition[] = [
   pricingSuite,
   pricingControllerSuite,
   footprintSuite,
+  gatewaySuite,
   natsSuite,
 ];
 
@@ -34,6 +36,7 @@ export {
   e2eSuite,
   engineSuite,
   footprintSuite,
+  gatewaySuite,
   limitSuite,
   natsSuite,
   occupancySuite,

@@ -73,6 +73,10 @@ export interface City {
   bayId(index: number): string;
   /** Device id of a device index. */
   deviceId(index: number): string;
+  /** Device index of a LoRaWAN device EUI (any case), or NONE. */
+  deviceIndexByEui(devEui: string): number;
+  /** Sensor model named for a device index in the catalogue, or undefined. */
+  deviceModel(index: number): string | undefined;
 }
 
 /**
@@ -144,7 +148,16 @@ function build(doc: CityDocument): City {
   const capacity = new Uint32Array(zoneCount * VEHICLE_CODES);
   const sensedBays = new Uint32Array(zoneCount * VEHICLE_CODES);
   const detection = new Uint8Array(zoneCount * VEHICLE_CODES);
-  const gates: { zone: number; deviceId: string; path: string }[] = [];
+  const gates: { zone: number; deviceId: string; path: string; devEui?: string; model?: string }[] = [];
+  const euis = new Map<string, number>();
+  const models = new Map<number, string>();
+  const addEui = (devEui: string | undefined, model: string | undefined, index: number, path: string) => {
+    if (model !== undefined) models.set(index, model);
+    if (devEui === undefined) return;
+    const key = devEui.toUpperCase();
+    if (euis.has(key)) issues.push({ path: `${path}.devEui`, message: `duplicate device EUI ${key}` });
+    else euis.set(key, index);
+  };
 
   doc.zones.forEach((z, zi) => {
     if (zoneIds.has(z.id)) issues.push({ path: `zones[${zi}].id`, message: `duplicate zone id ${z.id}` });
@@ -165,9 +178,16 @@ function build(doc: CityDocument): City {
       deviceBay[index] = index;
       deviceZone[index] = zi;
       sensedBays[zi * VEHICLE_CODES + code]! += 1;
+      addEui(b.devEui, b.model, index, path);
     });
     z.gates.forEach((g, gi) => {
-      gates.push({ zone: zi, deviceId: g.deviceId, path: `zones[${zi}].gates[${gi}].deviceId` });
+      gates.push({
+        zone: zi,
+        deviceId: g.deviceId,
+        path: `zones[${zi}].gates[${gi}]`,
+        devEui: g.devEui,
+        model: g.model,
+      });
     });
     if (z.bays.length > 0 && !z.detection.includes("baySensors")) {
       issues.push({ path: `zones[${zi}].detection`, message: "zone has bays but does not list baySensors" });
@@ -198,8 +218,9 @@ function build(doc: CityDocument): City {
   for (const g of gates) {
     const index = deviceList.length;
     if (deviceIds.has(g.deviceId))
-      issues.push({ path: g.path, message: `duplicate device id ${g.deviceId}` });
+      issues.push({ path: `${g.path}.deviceId`, message: `duplicate device id ${g.deviceId}` });
     else deviceIds.set(g.deviceId, index);
+    addEui(g.devEui, g.model, index, g.path);
     deviceList.push(g.deviceId);
     deviceZone[index] = g.zone;
   }
@@ -237,6 +258,8 @@ function build(doc: CityDocument): City {
     deviceIndex: (id: string) => deviceIds.get(id) ?? NONE,
     bayId: (index: number) => bayList[index] ?? "",
     deviceId: (index: number) => deviceList[index] ?? "",
+    deviceIndexByEui: (devEui: string) => euis.get(devEui.toUpperCase()) ?? NONE,
+    deviceModel: (index: number) => models.get(index),
   });
 }
 

@@ -20,15 +20,26 @@ const capacity = z
   )
   .strict();
 
+/** A LoRaWAN device EUI: 16 hex digits (case-insensitive; indexed upper-case). */
+const devEui = z.string().regex(/^[0-9A-Fa-f]{16}$/, "must be a LoRaWAN device EUI: 16 hex digits");
+/** A sensor model name, as registered with the gateway's payload decoders (e.g. "nwave-nps405"). */
+const model = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, "must be a decoder name: lower-case letters, digits, . _ -");
+
 const bay = z
   .object({
     id,
     vehicleType: z.enum(CAPACITY_CLASSES),
     sensorId: id,
+    /** LoRaWAN device EUI of the bay's sensor, when it reports through a LoRaWAN network server. */
+    devEui: devEui.optional(),
+    /** Sensor model: names the payload decoder of its uplinks. */
+    model: model.optional(),
   })
   .strict();
 
-const gate = z.object({ id, deviceId: id }).strict();
+const gate = z.object({ id, deviceId: id, devEui: devEui.optional(), model: model.optional() }).strict();
 
 const zone = z
   .object({

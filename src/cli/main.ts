@@ -14,6 +14,8 @@ import { register as registerPublish } from "./publish.js";
 import { register as registerQuote } from "./quote.js";
 import { register as registerReplay } from "./replay.js";
 import { register as registerReport } from "./report.js";
+import { register as registerServe } from "./serve.js";
+import { register as registerSimulate } from "./simulate.js";
 import { register as registerWorker } from "./worker.js";
 
 /** Builds the program with every subcommand registered (exported for tests). */
@@ -31,6 +33,8 @@ export function buildProgram(): Command {
   registerReport(program);
   registerPublish(program);
   registerWorker(program);
+  registerServe(program);
+  registerSimulate(program);
   for (const cmd of program.commands) cmd.exitOverride().showHelpAfterError("(run with --help for usage)");
   return program;
 }

@@ -10,7 +10,15 @@ export {
   TRACE_HOURS_MAX,
   type TraceOptions,
 } from "./options.js";
-export { onPaluLand, PALU_CATALOG_SEED, PALU_STREETS, paluCatalog, paluCatalogJson } from "./palu-catalog.js";
+export {
+  onPaluLand,
+  PALU_CATALOG_SEED,
+  PALU_STREETS,
+  paluCatalog,
+  paluCatalogJson,
+  paluDevEui,
+  paluSensorModel,
+} from "./palu-catalog.js";
 export { Prng } from "./prng.js";
 export { generateTrace, TraceReport } from "./trace.js";
 export { ZONE_KIND_LABELS, ZONE_KINDS, type ZoneKind, zoneKindOf } from "./zone-kinds.js";

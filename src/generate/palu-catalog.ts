@@ -203,11 +203,14 @@ function equipment(rng: Prng, id: string, plan: Plan): Equipment {
       const cars = rng.intBetween(lo, hi);
       const motorcycles = clamp(cars * rng.uniform(3, 8), 20, 120);
       const bays = [];
+      const point = Number(id.slice(4));
       for (let b = 1; b <= cars; b++) {
         bays.push({
           id: `${id}-B${pad(b, 2)}`,
           vehicleType: "car" as const,
           sensorId: `${id}-S${pad(b, 2)}`,
+          devEui: paluDevEui(point, b),
+          model: paluSensorModel(point),
         });
       }
       return {
@@ -255,6 +258,21 @@ function equipment(rng: Prng, id: string, plan: Plan): Equipment {
       };
     }
   }
+}
+
+/**
+ * The made-up LoRaWAN device EUI of bay sensor `bay` at point `point` (PLU-nnn): a fixed prefix, then the
+ * point and bay numbers in hex. Derived, not drawn, so adding EUIs left every other seeded value unchanged.
+ *
+ * @example paluDevEui(1, 2) // "70B3D5E0C0001002"
+ */
+export function paluDevEui(point: number, bay: number): string {
+  return `70B3D5E0C0${point.toString(16).toUpperCase().padStart(3, "0")}${bay.toString(16).toUpperCase().padStart(3, "0")}`;
+}
+
+/** The sensor model of the seed's digital points: Nwave NPS405 at odd points, Bosch TPS110 at even ones. */
+export function paluSensorModel(point: number): "nwave-nps405" | "bosch-tps110" {
+  return point % 2 === 1 ? "nwave-nps405" : "bosch-tps110";
 }
 
 /** Car bays with sensors by kind for the digital points [min, max]. */

@@ -1,4 +1,4 @@
-import { expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { DETECTION, loadCity, NONE, VEHICLE_CODES, vehicleCode } from "../../src/catalog/index.js";
 import { ParkirConfigError } from "../../src/errors/index.js";
 import { tinyCity } from "../helpers.js";
@@ -171,3 +171,65 @@ test("a catalogue with 20,000 invalid zones lists the first 20 problems and coun
   expect(e.message.length).toBeLessThan(4000);
   expect(e.message).toMatch(new RegExp(`… and ${e.issues.length - 20} more$`));
 }, 60_000);
+
+describe("device EUIs and sensor models", () => {
+  const doc = (bays: unknown[], gates: unknown[] = []) => ({
+    id: "t",
+    name: "T",
+    timeZone: "Asia/Makassar",
+    currency: "IDR",
+    zones: [
+      {
+        id: "Z1",
+        name: "Z",
+        location: { lat: 0, lon: 0 },
+        street: "on",
+        zoneClass: "A",
+        detection: gates.length > 0 ? ["baySensors", "gateCounters"] : ["baySensors"],
+        capacity: {},
+        bays,
+        gates,
+      },
+    ],
+  });
+  test("a device EUI finds its device in any case, and names its model; catalogues without EUIs stay valid", () => {
+    const city = loadCity(
+      doc(
+        [
+          { id: "B1", vehicleType: "car", sensorId: "S1", devEui: "70b3d5e0c0001001", model: "nwave-nps405" },
+          { id: "B2", vehicleType: "car", sensorId: "S2" },
+        ],
+        [{ id: "G1", deviceId: "GC1", devEui: "00000000000000AA", model: "my-counter" }],
+      ),
+    );
+    expect(city.deviceIndexByEui("70B3D5E0C0001001")).toBe(0);
+    expect(city.deviceIndexByEui("70b3d5e0c0001001")).toBe(0);
+    expect(city.deviceModel(0)).toBe("nwave-nps405");
+    expect(city.deviceModel(1)).toBeUndefined();
+    expect(city.deviceIndexByEui("00000000000000aa")).toBe(2);
+    expect(city.deviceModel(2)).toBe("my-counter");
+    expect(city.deviceIndexByEui("0000000000000001")).toBe(NONE);
+    const plain = loadCity(doc([{ id: "B1", vehicleType: "car", sensorId: "S1" }]));
+    // EUIs do not enter the catalogue hash: batches and checkpoints stay valid when EUIs are added.
+    const withEui = loadCity(
+      doc([{ id: "B1", vehicleType: "car", sensorId: "S1", devEui: "0000000000000001" }]),
+    );
+    expect(withEui.catalogHash).toBe(plain.catalogHash);
+  });
+  test("duplicate or malformed EUIs and bad model names are refused with their paths", () => {
+    expect(() =>
+      loadCity(
+        doc([
+          { id: "B1", vehicleType: "car", sensorId: "S1", devEui: "0000000000000001" },
+          { id: "B2", vehicleType: "car", sensorId: "S2", devEui: "0000000000000001" },
+        ]),
+      ),
+    ).toThrow(/zones\[0\]\.bays\[1\]\.devEui: duplicate device EUI/);
+    expect(() => loadCity(doc([{ id: "B1", vehicleType: "car", sensorId: "S1", devEui: "12345" }]))).toThrow(
+      /zones\[0\]\.bays\[0\]\.devEui/,
+    );
+    expect(() =>
+      loadCity(doc([{ id: "B1", vehicleType: "car", sensorId: "S1", model: "Bad Model" }])),
+    ).toThrow(/zones\[0\]\.bays\[0\]\.model/);
+  });
+});

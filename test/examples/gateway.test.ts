@@ -1,44 +1,105 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+/**
+ * The gateway example (examples/gateway.ts) against a real mosquitto: killed with SIGKILL mid-stream and started
+ * again, it writes the windows an uninterrupted run writes. Needs `npm run build` (npm test builds first).
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { connectAsync } from "mqtt";
 import { afterAll, expect, test } from "vitest";
-import { runGateway } from "../../examples/gateway.js";
-import { generateTrace, loadCityFile, seedPath } from "../../src/index.js";
+import { type Broker, MOSQUITTO, startMosquitto } from "../../bench/suites/mosquitto.js";
+import {
+  createGateway,
+  fleetMessages,
+  generateTrace,
+  loadCityFile,
+  publishFleet,
+  seedPath,
+} from "../../src/index.js";
 
-const dir = mkdtempSync(join(tmpdir(), "parkir-gateway-"));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-test("the gateway example resumes after a crash with the output of a run that never stopped", () => {
-  const city = loadCityFile(seedPath("palu", "city.json"));
-  const events = generateTrace(city, {
-    seed: 11,
-    startMs: Date.parse("2026-11-30T07:00:00+08:00"),
-    hours: 3,
-  });
-  const lines = events.map((e) => JSON.stringify(e));
-  lines.splice(1500, 0, "{not json", '{"event_type":"park_start"}'); // bad lines are reported and skipped
-  const input = join(dir, "events.jsonl");
-  writeFileSync(input, `${lines.join("\n")}\n`);
-  const quiet = { batchLines: 500, commitEvery: 3, log: () => undefined };
-
-  const whole = runGateway({ ...quiet, input, stateDir: join(dir, "a"), output: join(dir, "a.jsonl") });
-  expect(whole.finished).toBe(true);
-  expect(whole.badLines).toBe(2);
-  expect(whole.windows).toBeGreaterThan(30);
-
-  // Crash after 8 batches: 6 are committed, 2 are not (their output lines must go).
-  const b = { ...quiet, input, stateDir: join(dir, "b"), output: join(dir, "b.jsonl") };
-  const first = runGateway({ ...b, crashAfterBatches: 8 });
-  expect(first.finished).toBe(false);
-  const logged: string[] = [];
-  const second = runGateway({ ...b, log: (l) => logged.push(l) });
-  expect(second.resumedFromLine).toBe(6 * 500);
-  expect(logged[0]).toMatch(/^restored at input line 3000, output \d+ bytes$/);
-  expect(second.finished).toBe(true);
-  expect(readFileSync(join(dir, "b.jsonl"), "utf8")).toBe(readFileSync(join(dir, "a.jsonl"), "utf8"));
-
-  // A third start finds the input consumed: nothing new, the output unchanged.
-  const third = runGateway(b);
-  expect(third.batches).toBe(0);
-  expect(readFileSync(join(dir, "b.jsonl"), "utf8")).toBe(readFileSync(join(dir, "a.jsonl"), "utf8"));
+const EXAMPLE = join(import.meta.dirname, "..", "..", "dist", "examples", "gateway.js");
+const dir = mkdtempSync(join(tmpdir(), "parkir-gateway-example-"));
+const children = new Set<ChildProcess>();
+let broker: Broker | undefined;
+afterAll(async () => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+  await broker?.stop();
+  rmSync(dir, { recursive: true, force: true });
 });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function example(
+  url: string,
+  state: string,
+): { child: ChildProcess; out: () => string; ready: Promise<void> } {
+  const child = spawn(
+    process.execPath,
+    [EXAMPLE, "--broker", url, "--state", state, "--idle-advance-ms", "0"],
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  children.add(child);
+  let out = "";
+  const ready = new Promise<void>((resolve, reject) => {
+    child.stdout?.on("data", (d) => {
+      out += String(d);
+      if (out.includes("gateway running")) resolve();
+    });
+    child.stderr?.on("data", (d) => {
+      out += String(d);
+    });
+    child.once("exit", (code) => reject(new Error(`example exited with ${code}:\n${out}`)));
+  });
+  ready.catch(() => undefined);
+  return { child, out: () => out, ready };
+}
+
+test.skipIf(MOSQUITTO === undefined)(
+  "the gateway example, killed mid-stream and started again, writes the windows of a run that never stopped",
+  async () => {
+    broker = await startMosquitto();
+    const city = loadCityFile(seedPath("palu", "city.json"));
+    const events = generateTrace(city, { seed: 11, startMs: Date.now() - 3 * 3_600_000, hours: 1 });
+    const messages = fleetMessages(city, events, { format: "tts" });
+
+    const whole = createGateway({
+      city,
+      stateDir: join(dir, "whole"),
+      engine: { idleAdvanceMs: 0 },
+      log: () => undefined,
+    });
+    await whole.start();
+    for (const m of messages) whole.ingestMessage(m.topic, m.payload);
+    await whole.stop();
+    const expected = readFileSync(join(dir, "whole", "windows.jsonl"), "utf8");
+    expect(expected.split("\n").length).toBeGreaterThan(500);
+
+    const state = join(dir, "killed");
+    let run = example(broker.url, state);
+    await run.ready;
+    const publisher = await connectAsync(broker.url, { clientId: "example-publisher" });
+    const publishing = publishFleet(publisher, messages);
+    for (const delay of [400, 700]) {
+      await sleep(delay);
+      const exited = new Promise((r) => run.child.once("exit", r));
+      process.kill(run.child.pid!, "SIGKILL");
+      await exited;
+      run = example(broker.url, state);
+      await run.ready;
+    }
+    await publishing;
+    await publisher.endAsync();
+    const windows = join(state, "windows.jsonl");
+    const target = Buffer.byteLength(expected);
+    for (let i = 0; i < 600 && !(existsSync(windows) && statSync(windows).size >= target); i++)
+      await sleep(100);
+    const exited = new Promise((r) => run.child.once("exit", r));
+    process.kill(run.child.pid!, "SIGTERM");
+    expect(await exited).toBe(0);
+    expect(run.out()).toContain("stopped");
+    expect(readFileSync(windows, "utf8") === expected).toBe(true);
+  },
+  120_000,
+);

@@ -49,7 +49,14 @@ test("Palu: 200 points, 50 with car bay sensors, 150 counted by attendants, a fe
     expect(z.capacity.motorcycle!).toBeGreaterThan(z.capacity.car!);
     z.bays.forEach((b, i) => {
       const n = String(i + 1).padStart(2, "0");
-      expect(b).toEqual({ id: `${z.id}-B${n}`, vehicleType: "car", sensorId: `${z.id}-S${n}` });
+      const point = Number(z.id.slice(4));
+      expect(b).toEqual({
+        id: `${z.id}-B${n}`,
+        vehicleType: "car",
+        sensorId: `${z.id}-S${n}`,
+        devEui: `70B3D5E0C0${point.toString(16).toUpperCase().padStart(3, "0")}${(i + 1).toString(16).toUpperCase().padStart(3, "0")}`,
+        model: point % 2 === 1 ? "nwave-nps405" : "bosch-tps110",
+      });
     });
   }
   const gated = attendant.filter((z) => z.detection.includes("gateCounters"));

@@ -136,6 +136,11 @@ test.skipIf(!BUILT)(
         timeout: 120_000,
       });
       expect({ name, stderr: run.stderr, status: run.status }).toEqual({ name, stderr: "", status: 0 });
+      const code = blocks[names.indexOf(name)]!;
+      expect(run.stdout.trim().length).toBeGreaterThan(0);
+      if (code.includes("createGateway("))
+        expect(run.stdout).toMatch(/uplinks: [1-9]\d*, windows closed: [1-9]/);
+      if (code.includes("createOpenDataHandler(")) expect(run.stdout).toMatch(/^200 .*: 200 points$/m);
       if (name === "readme-1.ts") {
         // The API tour: windows, tariff decisions with their reasons, a quote.
         expect(run.stdout).toMatch(/windows closed: \d+/);

@@ -1,0 +1,951 @@
+/**
+ * The live gateway: MQTT uplinks in, closed windows, live snapshots, device health and tariff decisions out,
+ * effectively once across crashes.
+ *
+ * Path of a message: size check → parse and decode (uplinks.ts) → refused parts counted, logged, dead-lettered
+ * → events through a small pre-filter of recent event ids → written to the write-ahead log → queued for the
+ * engine. The broker's acknowledgement (PUBACK) of a QoS 1 message is held until its log lines are written
+ * (and fsynced), in groups; the engine drains the queue in bounded slices so the event loop keeps serving.
+ * A checkpoint (engine state, output lengths, log position) is committed atomically every
+ * `checkpointIntervalMs` and on `stop()`; `start()` restores it, cuts outputs back to their committed length and
+ * replays the log after it, so the outputs equal those of a run that never stopped.
+ */
+import { mkdirSync, renameSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { connect, type IClientOptions, type MqttClient } from "mqtt";
+import { type Observable, Subject } from "rxjs";
+import { type City, VEHICLE_CODES, vehicleName } from "../catalog/index.js";
+import { ParkirClockError, ParkirError, ParkirWireError } from "../errors/index.js";
+import {
+  type EngineCounters,
+  type HealthReport,
+  OccupancyEngine,
+  type OccupancyOptions,
+  type WindowBatch,
+  windowRecordLine,
+} from "../occupancy/index.js";
+import { type Policy, PricingEngine, type TariffDecision } from "../pricing/index.js";
+import { type CdsEvent, EncodeReport, encodeEventBatches, encodeEvents } from "../wire/index.js";
+import { type DecoderRegistry, defaultDecoders } from "./decoders.js";
+import { ParkirMessageError, ParkirStateError, REJECT_REASONS, type RejectReason } from "./errors.js";
+import { CommittedFile, encodeState, readState, writeFileDurable } from "./files.js";
+import { backfillStorage, type StorageOptions } from "./storage.js";
+import { type DeviceHealth, type ParseContext, parseMessage } from "./uplinks.js";
+import { listSegments, replaySegments, WriteAheadLog } from "./wal.js";
+
+const DAY_MS = 86_400_000;
+/** Messages taken from the socket in one turn of the event loop before the next waits for another turn. */
+const YIELD_EVERY = 128;
+
+/** Connection to the broker, as mqtt.js takes it. Credentials are never logged. */
+export interface BrokerOptions {
+  /** Broker URL: mqtt://, mqtts://, ws://, wss://. */
+  readonly url: string;
+  /** Fixed client id, so the broker keeps the session (and queues QoS 1 messages) while the gateway is down. Default "parkir-<city id>". */
+  readonly clientId?: string;
+  readonly username?: string;
+  readonly password?: string;
+  /** TLS: CA certificate(s), client certificate and key (PEM), and whether to verify the server. */
+  readonly ca?: string | Buffer;
+  readonly cert?: string | Buffer;
+  readonly key?: string | Buffer;
+  readonly rejectUnauthorized?: boolean;
+  /** Keep-alive, s. Default 30. */
+  readonly keepalive?: number;
+  /** 4 (MQTT 3.1.1, the default: what The Things Stack speaks) or 5 (sends receiveMaximum = inflightMax). */
+  readonly protocolVersion?: 4 | 5;
+  /** MQTT 5: most unacknowledged messages the broker may send at once. Default 1000. */
+  readonly inflightMax?: number;
+}
+
+/** Topic filters subscribed at QoS 1 (false: not subscribed). */
+export interface SubscribeOptions {
+  /** The Things Stack v3 uplinks. Default "v3/+/devices/+/up" (matches `app` and `app@tenant`). */
+  readonly tts?: string | false;
+  /** ChirpStack v4 uplink events. Default "application/+/device/+/event/up". */
+  readonly chirpstack?: string | false;
+  /** Plain CDS event JSON (an event or an array). Default "parkir/<city id>/in/events". */
+  readonly cds?: string | false;
+}
+
+/** What the gateway publishes back to the broker. */
+export interface PublishOptions {
+  /** Topic prefix. Default "parkir/<city id>". */
+  readonly prefix?: string;
+  /** Live snapshot per point every this many ms (only points that changed). Default 10 000; 0: never. */
+  readonly snapshotIntervalMs?: number;
+}
+
+/** Options of createGateway. */
+export interface GatewayOptions {
+  /** The catalogue: device EUIs and sensor models map uplinks to bays and gates. */
+  readonly city: City;
+  /** Directory of the state file, the write-ahead log and (by default) the output files. Created if missing. */
+  readonly stateDir: string;
+  /** The broker to read from and publish to; omitted: no broker (feed the gateway with `ingestMessage`). */
+  readonly broker?: BrokerOptions;
+  readonly subscribe?: SubscribeOptions;
+  /** Publishing outputs to the broker; false: none. Default: on when there is a broker. */
+  readonly publish?: PublishOptions | false;
+  /**
+   * Occupancy engine options. The gateway's defaults differ in one: `idleAdvanceMs` 60 000, so a quiet feed
+   * still closes windows and flags silent sensors on the clock (set 0 to follow event time only).
+   */
+  readonly engine?: OccupancyOptions;
+  /** A pricing policy: tariff decisions on `decisions$` and the broker. Pricing state is not checkpointed. */
+  readonly policy?: Policy;
+  /** Payload decoders by sensor model. Default: defaultDecoders(). */
+  readonly decoders?: DecoderRegistry;
+  /** JSON Lines of closed windows (one line per zone and class). Default "<stateDir>/windows.jsonl"; false: none. */
+  readonly windowsFile?: string | false;
+  /** Refused messages, raw, as JSON Lines. Default "<stateDir>/dead-letter.jsonl"; false: none. */
+  readonly deadLetterFile?: string | false;
+  /** Dead-letter file size at which it is moved to "<file>.1" (one old file kept). Default 16 MiB. */
+  readonly deadLetterBytesMax?: number;
+  /** Checkpoint interval, ms. Default 60 000. Cost: one engine checkpoint (a few hundred KB for Palu) and 2 fsyncs. */
+  readonly checkpointIntervalMs?: number;
+  /**
+   * When a message is acknowledged to the broker: "fsync" (default) once its log lines are fsynced (survives a
+   * power cut), "write" once they are written (survives a crash or kill -9 of the process, not a power cut).
+   */
+  readonly durability?: "fsync" | "write";
+  /** Most events waiting for the engine; beyond it acknowledgements wait (the broker stops sending). Default 65 536. */
+  readonly queueMax?: number;
+  /** Most events the engine takes per turn of the event loop. Default 2048 (a few ms). */
+  readonly sliceEvents?: number;
+  /** Larger messages are refused ("too-large") unread. Default 65 536 bytes. */
+  readonly messageBytesMax?: number;
+  /** Events later than the clock by more than this are refused ("clock-skew"). Default 600 000 (10 min). */
+  readonly maxFutureMs?: number;
+  /** Events older than the clock by more than this are refused ("clock-skew"). Default 7 days. */
+  readonly maxAgeMs?: number;
+  /** Event ids remembered by the pre-filter that drops re-delivered messages. Default 16 384. */
+  readonly recentIdsMax?: number;
+  /** Processing-time tick (engine.tick, snapshots), ms. Default 1000. */
+  readonly tickMs?: number;
+  /** The Things Stack Storage Integration, to backfill the gap after a restart. */
+  readonly storage?: StorageOptions;
+  /** Log lines per reason per minute before they are suppressed (and counted). Default 10. */
+  readonly logPerMinute?: number;
+  /** Where log lines go. Default: stderr. */
+  readonly log?: (line: string) => void;
+  /** Processing-time clock, ms. Default Date.now. Also given to the engine. */
+  readonly clock?: () => number;
+}
+
+/** A refused message (or refused part of one). */
+export interface Rejection {
+  readonly reason: RejectReason;
+  readonly topic: string;
+  readonly device?: string;
+  readonly detail: string;
+  /** Processing time, ms. */
+  readonly atMs: number;
+}
+
+/** Health news: a device's heartbeat, or the engine's sensor health changes (silent, lost, recovered). */
+export type HealthUpdate =
+  | { readonly kind: "device"; readonly device: DeviceHealth }
+  | { readonly kind: "engine"; readonly report: HealthReport };
+
+/** Running totals of the gateway (the engine's are in `engine`). */
+export interface GatewayCounters {
+  /** Messages taken from the broker, the storage backfill or `ingestMessage`. */
+  readonly messages: number;
+  /** Events queued for the engine. */
+  readonly events: number;
+  /** Events dropped by the recent-id pre-filter (re-deliveries). */
+  readonly redelivered: number;
+  /** Refused messages or events, per reason. */
+  readonly rejected: Readonly<Record<RejectReason, number>>;
+  /** Events replayed from the write-ahead log at start. */
+  readonly replayed: number;
+  /** Uplinks fetched from the Storage Integration. */
+  readonly backfilled: number;
+  /** Events waiting for the engine now. */
+  readonly queued: number;
+  /** Acknowledgements held now (waiting for the log or for queue space). */
+  readonly acksHeld: number;
+  readonly checkpoints: number;
+  /** Log lines suppressed by the rate limit. */
+  readonly logsSuppressed: number;
+  /** The occupancy engine's totals. */
+  readonly engine: EngineCounters;
+}
+
+/** What /healthz reports. */
+export interface GatewayStatus {
+  readonly status: "starting" | "running" | "stopped";
+  readonly city: string;
+  readonly connected: boolean;
+  readonly watermarkMs: number | null;
+  readonly uptimeS: number;
+  /** Resident memory of the process, bytes. */
+  readonly rssBytes: number;
+  readonly counters: GatewayCounters;
+}
+
+/** Creates a gateway; nothing happens until `start()`. @throws ParkirError on invalid options. */
+export function createGateway(options: GatewayOptions): Gateway {
+  return new Gateway(options);
+}
+
+interface HeldAck {
+  readonly packet: unknown;
+  /** The connection it belongs to (acks for an older connection are void). */
+  readonly epoch: number;
+}
+
+/** A running gateway (see createGateway). */
+export class Gateway {
+  readonly city: City;
+  /** One emission per closed window (after it is written to the windows file). */
+  readonly windows$: Observable<WindowBatch>;
+  /** Tariff decisions (with a policy). */
+  readonly decisions$: Observable<TariffDecision[]>;
+  /** Device heartbeats and the engine's sensor health changes. */
+  readonly health$: Observable<HealthUpdate>;
+  /** Refused messages, one emission each. */
+  readonly rejections$: Observable<Rejection>;
+  /** The decoded events of each slice, just before the engine ingests them (open data mirrors them). */
+  readonly events$: Observable<readonly CdsEvent[]>;
+
+  private readonly o: GatewayOptions;
+  private readonly clock: () => number;
+  private readonly log: (line: string) => void;
+  private readonly decoders: DecoderRegistry;
+  private readonly windowsOut = new Subject<WindowBatch>();
+  private readonly eventsOut = new Subject<readonly CdsEvent[]>();
+  private readonly decisionsOut = new Subject<TariffDecision[]>();
+  private readonly healthOut = new Subject<HealthUpdate>();
+  private readonly rejectionsOut = new Subject<Rejection>();
+  private readonly statePath: string;
+  private readonly walDir: string;
+  private readonly prefix: string;
+  private readonly cdsTopic: string;
+  private engine_: OccupancyEngine | undefined;
+  private pricing_: PricingEngine | undefined;
+  private wal: WriteAheadLog | undefined;
+  private windowsFile: CommittedFile | undefined;
+  private deadLetter: CommittedFile | undefined;
+  private client: MqttClient | undefined;
+  private readonly queue: CdsEvent[] = [];
+  private queueHead = 0;
+  /** PUBACKs whose messages' log lines are not durable yet. */
+  private readonly heldAcks: HeldAck[] = [];
+  /** PUBACKs whose lines are durable, waiting only for queue space. */
+  private readonly durableAcks: HeldAck[] = [];
+  private ackEpoch = 0;
+  private messagesThisTurn = 0;
+  private ackingEpoch: number | undefined;
+  private syncing = false;
+  private sendPacket: ((packet: unknown) => void) | undefined;
+  private readonly recent = new Set<string>();
+  private readonly recentRing: string[] = [];
+  private recentNext = 0;
+  private ttsLastMs = 0;
+  private commitScheduled = false;
+  private drainScheduled = false;
+  private timers: NodeJS.Timeout[] = [];
+  private state: GatewayStatus["status"] = "starting";
+  /** Set by stop(): messages still arriving are left unacknowledged (the broker keeps them). */
+  private stopping = false;
+  private startedMs = 0;
+  private readonly lastPublished = new Map<string, string>();
+  private readonly logWindow = new Map<string, { start: number; n: number; suppressed: number }>();
+  private c = {
+    messages: 0,
+    events: 0,
+    redelivered: 0,
+    replayed: 0,
+    backfilled: 0,
+    checkpoints: 0,
+    logsSuppressed: 0,
+  };
+  private readonly rejected: Record<RejectReason, number> = Object.fromEntries(
+    REJECT_REASONS.map((r) => [r, 0]),
+  ) as Record<RejectReason, number>;
+
+  constructor(options: GatewayOptions) {
+    this.o = options;
+    this.city = options.city;
+    this.clock = options.clock ?? Date.now;
+    this.log = options.log ?? ((l) => process.stderr.write(`${l}\n`));
+    this.decoders = options.decoders ?? defaultDecoders();
+    this.statePath = join(options.stateDir, "state.bin");
+    this.walDir = join(options.stateDir, "wal");
+    this.prefix =
+      (options.publish === false ? undefined : options.publish?.prefix) ?? `parkir/${this.city.id}`;
+    this.cdsTopic =
+      options.subscribe?.cds === false
+        ? "\u0000"
+        : (options.subscribe?.cds ?? `parkir/${this.city.id}/in/events`);
+    this.windows$ = this.windowsOut.asObservable();
+    this.events$ = this.eventsOut.asObservable();
+    this.decisions$ = this.decisionsOut.asObservable();
+    this.health$ = this.healthOut.asObservable();
+    this.rejections$ = this.rejectionsOut.asObservable();
+    for (const [k, min] of [
+      ["checkpointIntervalMs", 100],
+      ["queueMax", 1024],
+      ["sliceEvents", 1],
+      ["messageBytesMax", 256],
+      ["recentIdsMax", 64],
+      ["tickMs", 10],
+    ] as const) {
+      const v = options[k];
+      if (v !== undefined && !(Number.isInteger(v) && v >= min))
+        throw new ParkirError(`gateway option ${k} must be an integer ≥ ${min}, got ${String(v)}`);
+    }
+  }
+
+  /** The occupancy engine (after `start()`): snapshot(), counters, and its own observables. */
+  get engine(): OccupancyEngine {
+    if (this.engine_ === undefined) throw new ParkirError("the gateway is not started");
+    return this.engine_;
+  }
+
+  /** The pricing engine, with a policy (after `start()`). */
+  get pricing(): PricingEngine | undefined {
+    return this.pricing_;
+  }
+
+  /**
+   * Restores the committed state, replays the write-ahead log, backfills from the Storage Integration, then
+   * connects to the broker.
+   *
+   * @throws ParkirStateError when the state or an output file is unusable (the message says what to do);
+   *   errors of the broker connection as mqtt.js raises them.
+   */
+  async start(): Promise<void> {
+    const o = this.o;
+    this.startedMs = performance.now();
+    mkdirSync(this.walDir, { recursive: true });
+    const saved = readState(this.statePath);
+    const engineOptions: OccupancyOptions = { idleAdvanceMs: 60_000, ...o.engine, clock: this.clock };
+    if (saved === undefined) this.engine_ = new OccupancyEngine(this.city, engineOptions);
+    else {
+      try {
+        this.engine_ = OccupancyEngine.restore(this.city, saved.checkpoint, engineOptions);
+      } catch (e) {
+        if (!(e instanceof ParkirError)) throw e;
+        throw new ParkirStateError(
+          this.statePath,
+          `the checkpoint in ${this.statePath} cannot be restored: ${e.message}. If the catalogue or the engine ` +
+            `options changed, restore the ones it was written with; otherwise move ${o.stateDir} aside to start from empty.`,
+        );
+      }
+      for (const id of saved.header.recentIds) this.remember(id);
+      this.ttsLastMs = saved.header.ttsLastMs;
+      for (const r of REJECT_REASONS) this.rejected[r] = saved.header.rejected[r] ?? 0;
+    }
+    const committed = saved?.header.outputs ?? {};
+    const windowsPath = o.windowsFile === undefined ? join(o.stateDir, "windows.jsonl") : o.windowsFile;
+    if (windowsPath !== false) this.windowsFile = new CommittedFile(windowsPath, committed[windowsPath] ?? 0);
+    const deadPath =
+      o.deadLetterFile === undefined ? join(o.stateDir, "dead-letter.jsonl") : o.deadLetterFile;
+    if (deadPath !== false) {
+      // Not replayed: what is there stays (it is for inspection); new lines go after it.
+      this.deadLetter = openAppend(deadPath);
+    }
+    if (o.policy !== undefined) this.pricing_ = new PricingEngine(this.city, o.policy);
+    this.wire();
+
+    // Replay what was logged after the checkpoint (outputs come out as they did before the crash).
+    const from = saved?.header.walSegment ?? 0;
+    const last = replaySegments(this.walDir, from, (line) => {
+      let e: CdsEvent;
+      try {
+        e = JSON.parse(line) as CdsEvent;
+      } catch {
+        return; // cannot happen for lines this log wrote; a torn line is cut before replay
+      }
+      this.c.replayed++;
+      this.enqueue(e, false);
+    });
+    this.drainAll();
+    const segments = listSegments(this.walDir);
+    this.wal = new WriteAheadLog(this.walDir, Math.max(from, last + 1, (segments.at(-1) ?? -1) + 1));
+    if (this.c.replayed > 0) this.log(`replayed ${this.c.replayed} events from the write-ahead log`);
+
+    if (o.storage !== undefined) await this.backfill();
+    if (o.broker !== undefined) await this.connect(o.broker);
+    if (o.storage !== undefined && o.broker !== undefined) await this.backfill(); // the gap while connecting
+    this.timers.push(setInterval(() => this.onTick(), o.tickMs ?? 1000));
+    this.timers.push(setInterval(() => this.checkpoint(), o.checkpointIntervalMs ?? 60_000));
+    for (const t of this.timers) t.unref();
+    this.state = "running";
+  }
+
+  /** Commits a checkpoint, publishes "offline", disconnects. Idempotent. */
+  async stop(): Promise<void> {
+    if (this.state === "stopped") return;
+    this.stopping = true;
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    if (this.engine_ !== undefined && this.wal !== undefined) this.checkpoint();
+    const client = this.client;
+    this.client = undefined;
+    if (client !== undefined) {
+      client.publish(`${this.prefix}/status`, JSON.stringify({ status: "offline" }), {
+        qos: 1,
+        retain: true,
+      });
+      await client.endAsync();
+    }
+    this.wal?.close();
+    this.windowsFile?.close();
+    this.deadLetter?.close();
+    this.state = "stopped";
+    this.windowsOut.complete();
+    this.decisionsOut.complete();
+    this.healthOut.complete();
+    this.rejectionsOut.complete();
+    this.eventsOut.complete();
+  }
+
+  /** Running totals. */
+  get counters(): GatewayCounters {
+    return {
+      ...this.c,
+      rejected: { ...this.rejected },
+      queued: this.queue.length - this.queueHead,
+      acksHeld: this.heldAcks.length + this.durableAcks.length,
+      engine: this.engine_?.counters ?? ({} as EngineCounters),
+    };
+  }
+
+  /** Status for health checks. */
+  status(): GatewayStatus {
+    const wm = this.engine_?.watermarkMs;
+    return {
+      status: this.state,
+      city: this.city.id,
+      connected: this.client?.connected ?? false,
+      watermarkMs: wm !== undefined && Number.isFinite(wm) ? wm : null,
+      uptimeS: Math.round((performance.now() - this.startedMs) / 1000),
+      rssBytes: process.memoryUsage.rss(),
+      counters: this.counters,
+    };
+  }
+
+  /**
+   * Takes one message as if it came from the broker (for embedding without MQTT, and for tests). Its events
+   * are in the write-ahead log when the next commit runs (at the latest on the next turn of the event loop).
+   */
+  ingestMessage(topic: string, payload: Uint8Array): void {
+    if (this.wal === undefined) throw new ParkirError("the gateway is not started");
+    this.c.messages++;
+    const max = this.o.messageBytesMax ?? 65_536;
+    if (payload.byteLength > max) {
+      this.reject(
+        new ParkirMessageError("too-large", `${payload.byteLength} bytes (at most ${max})`),
+        topic,
+        payload,
+      );
+      return;
+    }
+    const cx: ParseContext = {
+      city: this.city,
+      decoders: this.decoders,
+      nowMs: this.clock(),
+      maxFutureMs: this.o.maxFutureMs ?? 600_000,
+      maxAgeMs: this.o.maxAgeMs ?? 7 * DAY_MS,
+      cdsTopic: this.cdsTopic,
+    };
+    let parsed: ReturnType<typeof parseMessage>;
+    try {
+      parsed = parseMessage(topic, payload, cx);
+    } catch (e) {
+      if (!(e instanceof ParkirMessageError)) throw e;
+      this.reject(e, topic, payload);
+      return;
+    }
+    for (const r of parsed.refused) this.reject(r, topic, payload);
+    if (parsed.health !== undefined) this.onDeviceHealth(parsed.health);
+    for (const e of parsed.events) {
+      if (parsed.source === "tts") this.ttsLastMs = Math.max(this.ttsLastMs, Number(e.event_time));
+      this.enqueue(e, true);
+    }
+    this.scheduleCommit();
+  }
+
+  /**
+   * Commits a checkpoint now: log written and fsynced, queue drained, outputs fsynced, state file replaced
+   * atomically, log segments it covers deleted.
+   */
+  checkpoint(): void {
+    const wal = this.wal;
+    const engine = this.engine_;
+    if (wal === undefined || engine === undefined || engine.isClosed || this.checkpointing) return;
+    this.checkpointing = true;
+    try {
+      this.commitCheckpoint(wal, engine);
+    } finally {
+      this.checkpointing = false;
+    }
+  }
+
+  private checkpointing = false;
+
+  private commitCheckpoint(wal: WriteAheadLog, engine: OccupancyEngine): void {
+    this.commit();
+    this.drainAll();
+    const outputs: Record<string, number> = {};
+    if (this.windowsFile !== undefined) outputs[this.windowsFile.path] = this.windowsFile.sync();
+    const next = wal.rotate();
+    this.durableAcks.push(...this.heldAcks.splice(0)); // rotate fsynced every line written
+    this.sendDurableAcks();
+    const header = {
+      walSegment: next,
+      outputs,
+      ttsLastMs: this.ttsLastMs,
+      recentIds: this.recentIds(),
+      rejected: { ...this.rejected },
+    };
+    writeFileDurable(this.statePath, encodeState(header, engine.checkpoint()));
+    wal.removeBelow(next);
+    this.c.checkpoints++;
+  }
+
+  // ---- input ----
+
+  private async connect(b: BrokerOptions): Promise<void> {
+    const opts: IClientOptions = {
+      clientId: b.clientId ?? `parkir-${this.city.id}`,
+      clean: false,
+      keepalive: b.keepalive ?? 30,
+      protocolVersion: b.protocolVersion ?? 4,
+      reconnectPeriod: 2000,
+      connectTimeout: 15_000,
+      will: {
+        topic: `${this.prefix}/status`,
+        payload: Buffer.from('{"status":"offline"}'),
+        qos: 1,
+        retain: true,
+      },
+      ...(b.username === undefined ? {} : { username: b.username }),
+      ...(b.password === undefined ? {} : { password: b.password }),
+      ...(b.ca === undefined ? {} : { ca: b.ca }),
+      ...(b.cert === undefined ? {} : { cert: b.cert }),
+      ...(b.key === undefined ? {} : { key: b.key }),
+      ...(b.rejectUnauthorized === undefined ? {} : { rejectUnauthorized: b.rejectUnauthorized }),
+      ...(b.protocolVersion === 5
+        ? { properties: { receiveMaximum: b.inflightMax ?? 1000, sessionExpiryInterval: 0xffffffff } }
+        : {}),
+    };
+    // Everything is in place before the first packet: a session's queued messages may arrive with the CONNACK.
+    const client = connect(b.url, { ...opts, manualConnect: true });
+    this.holdAcks(client);
+    client.handleMessage = (packet, callback) => {
+      if (this.stopping) return; // never acknowledged: the broker delivers it again after the restart
+      const payload = typeof packet.payload === "string" ? Buffer.from(packet.payload) : packet.payload;
+      this.ingestMessage(packet.topic, payload);
+      // The PUBACK this callback sends belongs to the connection the message came on (void after a reconnect).
+      const epoch = this.ackEpoch;
+      const ack = () => {
+        this.ackingEpoch = epoch;
+        callback();
+        this.ackingEpoch = undefined;
+      };
+      // mqtt.js reads the next message when this calls back, and goes through a whole socket read without
+      // yielding: every YIELD_EVERY messages the callback waits for the next turn, so timers and I/O get theirs.
+      if (++this.messagesThisTurn < YIELD_EVERY) ack();
+      else setImmediate(ack);
+      if (this.messagesThisTurn === 1 || this.messagesThisTurn === YIELD_EVERY)
+        setImmediate(() => {
+          this.messagesThisTurn = 0;
+        });
+    };
+    client.on("close", () => {
+      // Acknowledgements held for the old connection are void: the broker sends those messages again.
+      this.ackEpoch++;
+      this.heldAcks.length = 0;
+      this.durableAcks.length = 0;
+    });
+    client.on("connect", (ack) => {
+      if (!ack.sessionPresent && this.state === "running")
+        this.log("broker has no session for this client: messages sent while it was away are lost");
+      client.publish(`${this.prefix}/status`, JSON.stringify({ status: "online" }), { qos: 1, retain: true });
+    });
+    await new Promise<void>((resolve, reject) => {
+      const onError = (e: Error) => {
+        client.end(true);
+        reject(e);
+      };
+      client.once("error", onError);
+      client.once("connect", () => {
+        client.off("error", onError);
+        resolve();
+      });
+      client.connect();
+    });
+    client.on("error", (e) => this.logLimited("broker", `broker: ${e.message}`));
+    client.on("reconnect", () => this.logLimited("broker", `broker: reconnecting to ${redactUrl(b.url)}`));
+    this.client = client;
+    const s = this.o.subscribe;
+    const filters: string[] = [];
+    if (s?.tts !== false) filters.push(s?.tts ?? "v3/+/devices/+/up");
+    if (s?.chirpstack !== false) filters.push(s?.chirpstack ?? "application/+/device/+/event/up");
+    if (s?.cds !== false) filters.push(this.cdsTopic);
+    await client.subscribeAsync(filters, { qos: 1 });
+    this.log(`subscribed to ${filters.join(", ")} on ${redactUrl(b.url)}`);
+  }
+
+  /**
+   * mqtt.js sends a QoS 1 PUBACK as soon as handleMessage calls back, and reads the next message only then. To
+   * acknowledge in groups after the log is durable without stalling the socket, PUBACKs are held here and sent
+   * by `commit()`. (mqtt.js 5.16.0, pinned exactly: `_sendPacket` is how every handler sends a packet.)
+   */
+  private holdAcks(client: MqttClient): void {
+    const c = client as unknown as {
+      _sendPacket: (packet: { cmd: string }, cb?: () => void, ...rest: unknown[]) => void;
+    };
+    const send = c._sendPacket.bind(client);
+    this.sendPacket = (packet) => send(packet as { cmd: string });
+    c._sendPacket = (packet, cb, ...rest) => {
+      if (packet.cmd === "puback") {
+        this.heldAcks.push({ packet, epoch: this.ackingEpoch ?? this.ackEpoch });
+        cb?.();
+        return;
+      }
+      send(packet, cb, ...rest);
+    };
+  }
+
+  private async backfill(): Promise<void> {
+    const s = this.o.storage;
+    if (s === undefined || this.ttsLastMs === 0) return; // nothing seen yet: nothing to fill
+    try {
+      const n = await backfillStorage(s, this.ttsLastMs, (u) => {
+        this.c.backfilled++;
+        this.ingestMessage(u.topic, u.payload);
+      });
+      this.commit();
+      this.log(`storage integration: ${n} uplinks fetched`);
+    } catch (e) {
+      this.log(`storage integration backfill failed: ${(e as Error).message}`);
+    }
+  }
+
+  private enqueue(e: CdsEvent, log: boolean): void {
+    if (this.recent.has(e.event_id)) {
+      this.c.redelivered++;
+      return;
+    }
+    this.remember(e.event_id);
+    if (log) this.wal!.append(JSON.stringify(e));
+    this.queue.push(e);
+    this.c.events++;
+  }
+
+  private remember(id: string): void {
+    const max = this.o.recentIdsMax ?? 16_384;
+    if (this.recentRing.length < max) this.recentRing.push(id);
+    else {
+      this.recent.delete(this.recentRing[this.recentNext]!);
+      this.recentRing[this.recentNext] = id;
+      this.recentNext = (this.recentNext + 1) % max;
+    }
+    this.recent.add(id);
+  }
+
+  private recentIds(): string[] {
+    return [...this.recentRing.slice(this.recentNext), ...this.recentRing.slice(0, this.recentNext)];
+  }
+
+  private scheduleCommit(): void {
+    if (this.commitScheduled) return;
+    this.commitScheduled = true;
+    setImmediate(() => {
+      this.commitScheduled = false;
+      if (this.state !== "stopped") this.commit();
+    });
+  }
+
+  /**
+   * Writes the logged lines (one write), then makes them durable: with "write" at once, with "fsync" by one fsync
+   * in the thread pool (the event loop goes on; lines logged meanwhile wait for the next one). The PUBACKs of the
+   * messages a sync covers are then sent, unless the engine's queue is over its bound (flow control).
+   */
+  private commit(): void {
+    const wal = this.wal;
+    if (wal === undefined) return;
+    wal.flush(false);
+    if (wal.segmentBytes > 64 * 1024 * 1024 && !this.checkpointing) {
+      this.checkpoint(); // bounds the log (and the replay after a crash); it syncs, so every held ack is durable
+      return;
+    }
+    if (this.o.durability === "write") {
+      this.durableAcks.push(...this.heldAcks.splice(0));
+      this.sendDurableAcks();
+    } else if (!this.syncing && this.heldAcks.length > 0) {
+      this.syncing = true;
+      const covered = this.heldAcks.splice(0);
+      const segment = wal.segment;
+      wal.syncAsync((err) => {
+        this.syncing = false;
+        if (this.state === "stopped") return;
+        // A checkpoint rotated the segment meanwhile: it fsynced it, so the lines are durable either way.
+        if (err !== null && wal.segment === segment) {
+          this.logLimited("fsync", `write-ahead log fsync failed (will retry): ${err.message}`);
+          this.heldAcks.unshift(...covered);
+        } else this.durableAcks.push(...covered);
+        this.sendDurableAcks();
+        if (this.heldAcks.length > 0) this.scheduleCommit();
+      });
+    }
+    this.scheduleDrain();
+  }
+
+  /** Sends the PUBACKs whose log lines are durable, unless the engine's queue is over its bound. */
+  private sendDurableAcks(): void {
+    if (this.durableAcks.length === 0) return;
+    if (this.queue.length - this.queueHead > (this.o.queueMax ?? 65_536)) return; // flow control
+    const send = this.sendPacket;
+    if (send !== undefined && this.client?.connected) {
+      for (const a of this.durableAcks) if (a.epoch === this.ackEpoch) send(a.packet);
+    }
+    this.durableAcks.length = 0;
+  }
+
+  // ---- engine ----
+
+  private scheduleDrain(): void {
+    if (this.drainScheduled || this.queue.length === this.queueHead) return;
+    this.drainScheduled = true;
+    setImmediate(() => {
+      this.drainScheduled = false;
+      if (this.state === "stopped") return;
+      this.drainSlice(this.o.sliceEvents ?? 2048);
+      this.sendDurableAcks();
+      this.scheduleDrain();
+    });
+  }
+
+  private drainAll(): void {
+    while (this.queue.length > this.queueHead) this.drainSlice(1 << 16);
+  }
+
+  private drainSlice(n: number): void {
+    const end = Math.min(this.queue.length, this.queueHead + n);
+    if (end === this.queueHead) return;
+    const events = this.queue.slice(this.queueHead, end);
+    this.queueHead = end;
+    if (this.queueHead === this.queue.length) {
+      this.queue.length = 0;
+      this.queueHead = 0;
+    } else if (this.queueHead > 65_536) {
+      this.queue.splice(0, this.queueHead);
+      this.queueHead = 0;
+    }
+    this.ingest(events);
+  }
+
+  private ingest(events: CdsEvent[]): void {
+    const engine = this.engine_!;
+    this.eventsOut.next(events);
+    const report = new EncodeReport();
+    let batches: Uint8Array[];
+    try {
+      batches = [encodeEvents(events, this.city, report, { into: (n) => engine.batchBuffer(n) })];
+    } catch (e) {
+      if (!(e instanceof ParkirWireError)) throw e;
+      batches = encodeEventBatches(events, this.city, undefined, report); // events ~49 days apart: several batches
+    }
+    for (const b of batches) {
+      const r = engine.ingest(b);
+      if (r.error === undefined) continue;
+      // A batch refused whole (a time jump): take its events one by one so only the bad ones are lost.
+      for (const e of events) {
+        const one = engine.ingest(encodeEvents([e], this.city));
+        if (one.error !== undefined)
+          this.reject(
+            new ParkirMessageError("batch-refused", one.error.message, e.data_source_device_id),
+            "",
+            undefined,
+          );
+      }
+      break;
+    }
+  }
+
+  private wire(): void {
+    const engine = this.engine_!;
+    engine.windows$.subscribe((w) => {
+      if (this.windowsFile !== undefined) {
+        let text = "";
+        for (const r of w.records) text += `${windowRecordLine(r)}\n`;
+        this.windowsFile.append(text);
+      }
+      if (this.client !== undefined) {
+        for (const r of w.records)
+          this.publish(`${this.prefix}/windows/${r.zone}/${r.vehicleType}`, windowRecordLine(r), true);
+      }
+      const pricing = this.pricing_;
+      if (pricing !== undefined) {
+        const ds = pricing.onWindows(w);
+        if (ds.length > 0) {
+          this.decisionsOut.next(ds);
+          for (const d of ds)
+            this.publish(`${this.prefix}/decisions/${d.zone}/${d.vehicleType}`, JSON.stringify(d), true);
+        }
+      }
+      this.windowsOut.next(w);
+    });
+    engine.health$.subscribe((report) => {
+      this.healthOut.next({ kind: "engine", report });
+      if (this.client !== undefined) this.publish(`${this.prefix}/health`, JSON.stringify(report), false);
+    });
+  }
+
+  private onDeviceHealth(h: DeviceHealth): void {
+    this.healthOut.next({ kind: "device", device: h });
+    this.publish(`${this.prefix}/devices/${h.device}/health`, JSON.stringify(h), true);
+  }
+
+  private onTick(): void {
+    const engine = this.engine_;
+    if (engine === undefined || engine.isClosed) return;
+    try {
+      engine.tick();
+    } catch (e) {
+      if (!(e instanceof ParkirClockError)) throw e;
+      this.logLimited("clock", `processing-time tick refused: ${e.message}`);
+    }
+    const every = this.o.publish === false ? 0 : (this.o.publish?.snapshotIntervalMs ?? 10_000);
+    if (every > 0 && this.client !== undefined) {
+      const now = this.clock();
+      if (now - (this.lastSnapshotMs ?? 0) >= every) {
+        this.lastSnapshotMs = now;
+        this.publishSnapshot();
+      }
+    }
+  }
+
+  private lastSnapshotMs: number | undefined;
+
+  /** Publishes each point whose live figures changed, retained (a display that connects late gets them). */
+  private publishSnapshot(): void {
+    const s = this.engine.snapshot();
+    for (let z = 0; z < this.city.zoneCount; z++) {
+      const classes: Record<
+        string,
+        { occupied: number; known: number; capacity: number; detection: string }
+      > = {};
+      for (let v = 0; v < VEHICLE_CODES; v++) {
+        const i = z * VEHICLE_CODES + v;
+        if (s.capacity[i] === 0) continue;
+        classes[vehicleName(v)] = {
+          occupied: s.occupied[i]!,
+          known: s.known[i]!,
+          capacity: s.capacity[i]!,
+          detection: s.detectionOf(z, v),
+        };
+      }
+      const zone = this.city.zones[z]!.id;
+      const body = JSON.stringify({
+        zone,
+        occupied: s.zoneOccupied[z],
+        known: s.zoneKnown[z],
+        capacity: s.zoneCapacity[z],
+        classes,
+      });
+      if (this.lastPublished.get(zone) === body) continue;
+      this.lastPublished.set(zone, body);
+      this.publish(
+        `${this.prefix}/points/${zone}`,
+        JSON.stringify({ atMs: s.atMs, ...JSON.parse(body) }),
+        true,
+      );
+    }
+  }
+
+  private publish(topic: string, body: string, retain: boolean): void {
+    const client = this.client;
+    if (client === undefined || this.o.publish === false || !client.connected) return;
+    client.publish(topic, body, { qos: 0, retain });
+  }
+
+  // ---- bad input ----
+
+  private reject(e: ParkirMessageError, topic: string, payload: Uint8Array | undefined): void {
+    this.rejected[e.reason]++;
+    const rej: Rejection = {
+      reason: e.reason,
+      topic,
+      ...(e.device === undefined ? {} : { device: e.device }),
+      detail: e.message,
+      atMs: this.clock(),
+    };
+    this.rejectionsOut.next(rej);
+    this.logLimited(
+      e.reason,
+      `refused ${topic === "" ? "" : `${topic} `}${e.device === undefined ? "" : `(${e.device}) `}${e.message}`,
+    );
+    const dl = this.deadLetter;
+    if (dl !== undefined && payload !== undefined) {
+      const keep = payload.subarray(0, 65_536);
+      dl.append(
+        `${JSON.stringify({ ...rej, bytes: payload.byteLength, payload: Buffer.from(keep.buffer, keep.byteOffset, keep.byteLength).toString("base64") })}\n`,
+      );
+      if (dl.length > (this.o.deadLetterBytesMax ?? 16 * 1024 * 1024)) this.rotateDeadLetter();
+    }
+  }
+
+  private rotateDeadLetter(): void {
+    const dl = this.deadLetter!;
+    dl.close();
+    renameSyncSafe(dl.path, `${dl.path}.1`);
+    this.deadLetter = openAppend(dl.path);
+  }
+
+  private logLimited(key: string, line: string): void {
+    const now = this.clock();
+    const per = this.o.logPerMinute ?? 10;
+    let w = this.logWindow.get(key);
+    if (w === undefined || now - w.start >= 60_000) {
+      if (w !== undefined && w.suppressed > 0)
+        this.log(`${w.suppressed} more '${key}' lines suppressed in the last minute`);
+      w = { start: now, n: 0, suppressed: 0 };
+      this.logWindow.set(key, w);
+    }
+    if (w.n < per) {
+      w.n++;
+      this.log(line);
+    } else {
+      w.suppressed++;
+      this.c.logsSuppressed++;
+    }
+  }
+}
+
+function openAppend(path: string): CommittedFile {
+  let size = 0;
+  try {
+    size = statSync(path).size;
+  } catch {
+    size = 0;
+  }
+  return new CommittedFile(path, size);
+}
+
+function renameSyncSafe(from: string, to: string): void {
+  try {
+    renameSync(from, to);
+  } catch {
+    // a dead-letter file that cannot be moved keeps growing only until the next attempt
+  }
+}
+
+/** The URL without user info (credentials never reach a log). */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = "";
+    u.password = "";
+    return u.toString();
+  } catch {
+    return "(broker URL)";
+  }
+}

@@ -1,0 +1,48 @@
+/** The live gateway: MQTT uplinks in (The Things Stack, ChirpStack, CDS JSON), outputs to MQTT and files. */
+export {
+  boschTps110,
+  type DecodedEventType,
+  type DecodedPayload,
+  DecoderRegistry,
+  decodeObject,
+  defaultDecoders,
+  nwaveNps405,
+  type PayloadDecoder,
+  type SensorHealth,
+} from "./decoders.js";
+export { ParkirMessageError, ParkirStateError, REJECT_REASONS, type RejectReason } from "./errors.js";
+export { CommittedFile, writeFileDurable } from "./files.js";
+export {
+  encodeSensorPayload,
+  type FleetMessage,
+  type FleetOptions,
+  fleetMessages,
+  type PublishFleetOptions,
+  publishFleet,
+  type UplinkFormat,
+} from "./fleet.js";
+export {
+  type BrokerOptions,
+  createGateway,
+  Gateway,
+  type GatewayCounters,
+  type GatewayOptions,
+  type GatewayStatus,
+  type HealthUpdate,
+  type PublishOptions,
+  type Rejection,
+  redactUrl,
+  type SubscribeOptions,
+} from "./gateway.js";
+export { type HttpHandler, type HttpServerOptions, startHttpServer } from "./http.js";
+export { backfillStorage, type StorageOptions, type StoredUplink } from "./storage.js";
+export {
+  CDS_EVENTS_PER_MESSAGE_MAX,
+  type DeviceHealth,
+  type MessageSource,
+  type ParseContext,
+  type ParsedMessage,
+  parseMessage,
+  topicMatches,
+  topicSource,
+} from "./uplinks.js";

@@ -1,0 +1,271 @@
+/**
+ * Messages off the broker → CDS events: The Things Stack v3 uplinks, ChirpStack v4 uplink events, and plain
+ * CDS event JSON. Pure functions of (topic, bytes, catalogue, decoders, clock): the same message always gives
+ * the same events, with an `event_id` that names the uplink (device EUI, frame counter, the network server's
+ * receive time), so a re-delivered or back-filled copy is recognised as the same event.
+ */
+import { type City, NONE } from "../catalog/index.js";
+import { type CdsEvent, eventIssues, parseEventTime } from "../wire/index.js";
+import { type DecodedPayload, type DecoderRegistry, decodeObject, type SensorHealth } from "./decoders.js";
+import { ParkirMessageError } from "./errors.js";
+
+/** Where a message came from. */
+export type MessageSource = "tts" | "chirpstack" | "cds";
+
+/** Health of one device, from its heartbeat or startup message and the radio metadata of its uplink. */
+export interface DeviceHealth extends SensorHealth {
+  /** Catalogue device id. */
+  readonly device: string;
+  /** LoRaWAN device EUI (upper-case hex). */
+  readonly devEui: string;
+  /** Network server's receive time, ms since the epoch. */
+  readonly atMs: number;
+  /** Best RSSI over the gateways that heard the uplink, dBm. */
+  readonly rssi?: number;
+  /** Best SNR over the gateways that heard the uplink, dB. */
+  readonly snr?: number;
+}
+
+/** What one message holds. */
+export interface ParsedMessage {
+  readonly source: MessageSource;
+  /** Valid events, in message order. */
+  readonly events: CdsEvent[];
+  /** Events of the message that were refused (CDS arrays keep their good events). */
+  readonly refused: ParkirMessageError[];
+  /** Device health carried by the message, if any. */
+  readonly health?: DeviceHealth;
+}
+
+/** How messages are read. */
+export interface ParseContext {
+  readonly city: City;
+  readonly decoders: DecoderRegistry;
+  /** Processing time, ms. */
+  readonly nowMs: number;
+  /** An event later than now + this is refused ("clock-skew"). */
+  readonly maxFutureMs: number;
+  /** An event older than now − this is refused ("clock-skew"). */
+  readonly maxAgeMs: number;
+  /** Topic filter of plain CDS events (MQTT wildcards + and # allowed). */
+  readonly cdsTopic: string;
+}
+
+/** Most events in one CDS message. */
+export const CDS_EVENTS_PER_MESSAGE_MAX = 10_000;
+
+const TTS_TOPIC = /^v3\/[^/]+\/devices\/[^/]+\/up$/;
+const CHIRPSTACK_TOPIC = /^application\/[^/]+\/device\/[0-9a-fA-F]{16}\/event\/up$/;
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+const EUI = /^[0-9A-Fa-f]{16}$/;
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+/** Whether an MQTT topic matches a filter with `+` and `#` wildcards. */
+export function topicMatches(filter: string, topic: string): boolean {
+  const f = filter.split("/");
+  const t = topic.split("/");
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === "#") return true;
+    if (i >= t.length) return false;
+    if (f[i] !== "+" && f[i] !== t[i]) return false;
+  }
+  return f.length === t.length;
+}
+
+/** The source a topic belongs to, or undefined for a topic outside the patterns. */
+export function topicSource(topic: string, cdsTopic: string): MessageSource | undefined {
+  if (TTS_TOPIC.test(topic)) return "tts";
+  if (CHIRPSTACK_TOPIC.test(topic)) return "chirpstack";
+  if (topicMatches(cdsTopic, topic)) return "cds";
+  return undefined;
+}
+
+/**
+ * Reads one message.
+ *
+ * @throws ParkirMessageError when the whole message is refused (its reason says why).
+ */
+export function parseMessage(topic: string, payload: Uint8Array, cx: ParseContext): ParsedMessage {
+  const source = topicSource(topic, cx.cdsTopic);
+  if (source === undefined)
+    throw new ParkirMessageError("unknown-topic", `topic ${topic} matches no pattern`);
+  let json: unknown;
+  try {
+    json = JSON.parse(decoder.decode(payload));
+  } catch (e) {
+    throw new ParkirMessageError("bad-json", (e as Error).message);
+  }
+  if (source === "cds") return parseCds(json, cx);
+  return parseUplink(source, json, cx);
+}
+
+function record(o: unknown, what: string): Record<string, unknown> {
+  if (typeof o !== "object" || o === null || Array.isArray(o))
+    throw new ParkirMessageError("bad-uplink", `${what} must be an object`);
+  return o as Record<string, unknown>;
+}
+
+/** A counter or port: absent means 0 (both network servers omit zero values). */
+function uint(v: unknown, max: number, what: string): number {
+  if (v === undefined) return 0;
+  if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > max)
+    throw new ParkirMessageError("bad-uplink", `${what} must be an integer in [0, ${max}]`);
+  return v;
+}
+
+function checkTime(ms: number, cx: ParseContext, device: string): void {
+  if (ms > cx.nowMs + cx.maxFutureMs || ms < cx.nowMs - cx.maxAgeMs) {
+    throw new ParkirMessageError(
+      "clock-skew",
+      `event time ${new Date(ms).toISOString()} is too far from the clock ${new Date(cx.nowMs).toISOString()}`,
+      device,
+    );
+  }
+}
+
+function parseUplink(source: "tts" | "chirpstack", json: unknown, cx: ParseContext): ParsedMessage {
+  const o = record(json, "uplink");
+  let devEui: unknown;
+  let fCnt: number;
+  let fPort: number;
+  let data: unknown;
+  let decoded: unknown;
+  let time: unknown;
+  let rx: unknown;
+  if (source === "tts") {
+    const ids = record(o.end_device_ids, "end_device_ids");
+    const up = record(o.uplink_message, "uplink_message");
+    devEui = ids.dev_eui;
+    fCnt = uint(up.f_cnt, 0xffffffff, "uplink_message.f_cnt");
+    fPort = uint(up.f_port, 255, "uplink_message.f_port");
+    data = up.frm_payload ?? "";
+    decoded = up.decoded_payload;
+    time = o.received_at;
+    rx = up.rx_metadata;
+  } else {
+    const info = record(o.deviceInfo, "deviceInfo");
+    devEui = info.devEui;
+    fCnt = uint(o.fCnt, 0xffffffff, "fCnt");
+    fPort = uint(o.fPort, 255, "fPort");
+    data = o.data ?? "";
+    decoded = o.object;
+    time = o.time;
+    rx = o.rxInfo;
+  }
+  if (typeof devEui !== "string" || !EUI.test(devEui))
+    throw new ParkirMessageError("bad-uplink", "device EUI must be 16 hex digits");
+  const eui = devEui.toUpperCase();
+  const timeMs = typeof time === "string" ? parseEventTime(time) : Number.NaN;
+  if (Number.isNaN(timeMs))
+    throw new ParkirMessageError("bad-uplink", "receive time must be RFC 3339 with an offset", eui);
+  if (typeof data !== "string")
+    throw new ParkirMessageError("bad-uplink", "payload must be a base64 string", eui);
+  if (!BASE64.test(data)) throw new ParkirMessageError("bad-base64", "payload is not valid base64", eui);
+  const index = cx.city.deviceIndexByEui(eui);
+  if (index === NONE)
+    throw new ParkirMessageError("unknown-device", `no device with EUI ${eui} in the catalogue`, eui);
+  const device = cx.city.deviceId(index);
+  checkTime(timeMs, cx, device);
+  const model = cx.city.deviceModel(index);
+  const dec = model === undefined ? undefined : cx.decoders.get(model);
+  let p: DecodedPayload;
+  if (decoded !== undefined && decoded !== null && dec === undefined) p = decodeObject(decoded);
+  else if (dec !== undefined) {
+    if (fPort === 0)
+      throw new ParkirMessageError("unknown-port", "fPort 0 carries no application payload", device);
+    try {
+      p = dec.decode(Buffer.from(data, "base64"), fPort);
+    } catch (e) {
+      if (e instanceof ParkirMessageError) throw new ParkirMessageError(e.reason, e.message, device);
+      throw new ParkirMessageError("bad-payload", `decoder ${model} failed: ${(e as Error).message}`, device);
+    }
+  } else
+    throw new ParkirMessageError(
+      "unknown-model",
+      model === undefined
+        ? `device ${device} names no sensor model and the uplink carries no decoded payload`
+        : `no decoder registered for model ${model}`,
+      device,
+    );
+  const events: CdsEvent[] = [];
+  if (p.eventType !== null) {
+    const e: CdsEvent = {
+      event_id: `lw:${eui}:${fCnt}:${timeMs}`,
+      event_type: p.eventType,
+      event_time: timeMs,
+      data_source_device_id: device,
+      sequence_number: fCnt,
+    };
+    if (p.eventType === "scheduled_report") e.occupied = p.occupied === true;
+    if ((p.eventType === "enter_area" || p.eventType === "exit_area") && p.vehicleCount !== undefined)
+      e.vehicle_count = p.vehicleCount;
+    events.push(e);
+  }
+  const radio = bestRadio(rx);
+  const health =
+    p.health === undefined ? undefined : { device, devEui: eui, atMs: timeMs, ...p.health, ...radio };
+  return health === undefined ? { source, events, refused: [] } : { source, events, refused: [], health };
+}
+
+function bestRadio(rx: unknown): { rssi?: number; snr?: number } {
+  if (!Array.isArray(rx)) return {};
+  let rssi = Number.NEGATIVE_INFINITY;
+  let snr = Number.NEGATIVE_INFINITY;
+  for (const g of rx.slice(0, 64)) {
+    if (typeof g !== "object" || g === null) continue;
+    const r = (g as Record<string, unknown>).rssi;
+    const s = (g as Record<string, unknown>).snr;
+    if (typeof r === "number" && r > rssi) rssi = r;
+    if (typeof s === "number" && s > snr) snr = s;
+  }
+  return {
+    ...(Number.isFinite(rssi) ? { rssi } : {}),
+    ...(Number.isFinite(snr) ? { snr } : {}),
+  };
+}
+
+function parseCds(json: unknown, cx: ParseContext): ParsedMessage {
+  const list = Array.isArray(json) ? json : [json];
+  if (list.length > CDS_EVENTS_PER_MESSAGE_MAX)
+    throw new ParkirMessageError(
+      "too-large",
+      `${list.length} events in one message (at most ${CDS_EVENTS_PER_MESSAGE_MAX})`,
+    );
+  const events: CdsEvent[] = [];
+  const refused: ParkirMessageError[] = [];
+  for (let i = 0; i < list.length; i++) {
+    const e = list[i] as CdsEvent;
+    const issues = eventIssues(e);
+    const where = list.length > 1 ? `event ${i}: ` : "";
+    if (issues.length > 0) {
+      const what = issues.map((x) => (x.path === "" ? x.message : `${x.path}: ${x.message}`)).join("; ");
+      refused.push(new ParkirMessageError("bad-event", `${where}${what}`, e?.data_source_device_id));
+      continue;
+    }
+    const unknown = unknownId(e, cx.city);
+    if (unknown !== undefined) {
+      refused.push(new ParkirMessageError("unknown-device", `${where}${unknown}`, e.data_source_device_id));
+      continue;
+    }
+    try {
+      checkTime(parseEventTime(e.event_time), cx, e.data_source_device_id ?? e.curb_zone_id ?? "");
+    } catch (err) {
+      refused.push(err as ParkirMessageError);
+      continue;
+    }
+    events.push(e);
+  }
+  return { source: "cds", events, refused };
+}
+
+function unknownId(e: CdsEvent, city: City): string | undefined {
+  if (e.curb_zone_id !== undefined && city.zoneIndex(e.curb_zone_id) === NONE)
+    return `unknown zone ${e.curb_zone_id}`;
+  if (e.curb_space_id !== undefined && city.bayIndex(e.curb_space_id) === NONE)
+    return `unknown bay ${e.curb_space_id}`;
+  if (e.data_source_device_id !== undefined && city.deviceIndex(e.data_source_device_id) === NONE) {
+    // Attendant devices are not in the catalogue: a zone event may name any device as long as it names a zone.
+    if (e.curb_zone_id === undefined) return `unknown device ${e.data_source_device_id}`;
+  }
+  return undefined;
+}
