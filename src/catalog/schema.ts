@@ -9,12 +9,17 @@ import { lazySchema, type Z } from "./zod.js";
 /** How a zone's occupancy is observed (FIWARE occupancyDetectionType in brackets). */
 export const DETECTION_METHODS = ["baySensors", "gateCounters", "attendantCounts", "payments"] as const;
 
-function build(z: Z) {
-  const id = z
+/** An id in a catalogue or policy document: 1 to 128 printable ASCII characters without spaces. */
+export function idSchema(z: Z) {
+  return z
     .string()
     .min(1, "must not be empty")
     .max(128, "must be at most 128 characters")
     .regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces");
+}
+
+function build(z: Z) {
+  const id = idSchema(z);
 
   const capacity = z
     .object(

@@ -4,7 +4,7 @@
  * ids, presets) are checked by `loadPolicy` and `compileTariffs`.
  */
 import type { z } from "zod";
-import { DETECTION_METHODS } from "../catalog/schema.js";
+import { DETECTION_METHODS, idSchema } from "../catalog/schema.js";
 import { VEHICLE_TYPES } from "../catalog/vehicles.js";
 import { lazySchema, type Z } from "../catalog/zod.js";
 import { DURATION_PATTERN } from "./duration.js";
@@ -29,11 +29,7 @@ export const DAYS_OF_WEEK = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"] as
 export const PRESET_NAMES = ["sfpark", "seattle", "losAngeles", "calgary"] as const;
 
 function build(z: Z) {
-  const id = z
-    .string()
-    .min(1, "must not be empty")
-    .max(128, "must be at most 128 characters")
-    .regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces");
+  const id = idSchema(z);
   const ids = z
     .union([id, z.array(id).min(1, "must not be empty").max(100_000)])
     .transform((v) => (Array.isArray(v) ? v : [v]));
