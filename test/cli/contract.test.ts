@@ -8,28 +8,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Command } from "commander";
 import fc from "fast-check";
-import { afterEach, beforeEach, expect, test, vi } from "vitest";
+import { expect, test } from "vitest";
 import { buildProgram, main } from "../../src/cli/main.js";
 import { SEED_MAX, seed } from "../../src/cli/options.js";
+import { captureOutput } from "./capture.js";
 
-let out = "";
-let err = "";
-beforeEach(() => {
-  out = "";
-  err = "";
-  vi.spyOn(process.stdout, "write").mockImplementation((s: string | Uint8Array) => {
-    out += String(s);
-    return true;
-  });
-  vi.spyOn(process.stderr, "write").mockImplementation((s: string | Uint8Array) => {
-    err += String(s);
-    return true;
-  });
-  process.exitCode = undefined;
-});
-afterEach(() => {
-  vi.restoreAllMocks();
-});
+const io = captureOutput();
 
 const SAMPLE = "seeds/palu/sample-1h.jsonl";
 const dir = mkdtempSync(join(tmpdir(), "parkir-cli-contract-"));
@@ -120,9 +104,9 @@ test("every --help states each default once", async () => {
         `${cmd.name()} ${argument.name()}`,
       ).toBeLessThan(2);
     }
-    out = "";
+    io.out = "";
     expect(await main([cmd.name(), "--help"])).toBe(0);
-    expect(out.replace(/\s+/g, " "), cmd.name()).not.toMatch(/\(default[^()]*\) ?\(default/);
+    expect(io.out.replace(/\s+/g, " "), cmd.name()).not.toMatch(/\(default[^()]*\) ?\(default/);
   }
 });
 
@@ -149,19 +133,19 @@ test("quote and replay without --city / --policy use the bundled Palu seeds", as
   const stay = ["--zone", "PLU-001", "--vehicle", "car", "--start", "2026-11-30T09:00:00+08:00"];
   const end = ["--end", "2026-11-30T10:30:00+08:00", "--variant", "dynamic"];
   expect(await main(["quote", ...stay, ...end])).toBe(0);
-  const bare = out;
-  out = "";
+  const bare = io.out;
+  io.out = "";
   const explicit = ["--city", "seeds/palu/city.json", "--policy", "seeds/palu/policy.json"];
   expect(await main(["quote", ...explicit, ...stay, ...end])).toBe(0);
-  expect(JSON.parse(bare)).toEqual(JSON.parse(out));
+  expect(JSON.parse(bare)).toEqual(JSON.parse(io.out));
   expect(JSON.parse(bare).amount).toBeGreaterThan(0);
 
-  out = "";
+  io.out = "";
   expect(await main(["replay", "--events", SAMPLE])).toBe(0);
-  const replayed = out;
-  out = "";
+  const replayed = io.out;
+  io.out = "";
   expect(await main(["replay", "--city", "seeds/palu/city.json", "--events", SAMPLE])).toBe(0);
-  expect(replayed).toBe(out);
+  expect(replayed).toBe(io.out);
   expect(JSON.parse(replayed.trimEnd().split("\n").at(-1)!).accepted).toBeGreaterThan(1000);
 }, 60_000);
 
@@ -205,18 +189,18 @@ test("every subcommand: an unknown option, an invalid catalogue and a mistyped -
   for (const name of ["quote", "demo", "report", "worker"])
     cases.push([name, ["--policy", badPolicy, ...required[name]!], /tariffs: /]);
   for (const [name, args, message] of cases) {
-    err = "";
+    io.err = "";
     expect(await main([name, ...args]), `${name} ${args.join(" ")}`).toBe(usage);
-    expect(err, `${name} ${args.join(" ")}`).toMatch(message);
-    expect(err).not.toMatch(/\n\s+at /);
+    expect(io.err, `${name} ${args.join(" ")}`).toMatch(message);
+    expect(io.err).not.toMatch(/\n\s+at /);
   }
   // The README's seed rule: the same for every command that takes one.
   for (const name of ["generate", "demo"]) {
     const option = subcommand(name).options.find((o) => o.long === "--seed")!;
     expect(option.parseArg, name).toBe(seed);
-    err = "";
+    io.err = "";
     expect(await main([name, "--seed", "-1", ...required[name]!])).toBe(usage);
-    expect(err).toMatch(/'--seed <n>' argument '-1' is invalid/);
+    expect(io.err).toMatch(/'--seed <n>' argument '-1' is invalid/);
   }
 }, 120_000);
 
@@ -254,9 +238,9 @@ test("demo --seed 0 runs, as generate --seed 0 does", async () => {
   ];
   expect(await main(["demo", "--seed", "0", ...demo])).toBe(0);
   expect(readFileSync(join(dir, "s0.jsonl"), "utf8").length).toBeGreaterThan(0);
-  out = "";
+  io.out = "";
   expect(await main(["generate", "--seed", "0", "--hours", "0.1"])).toBe(0);
-  expect(out.split("\n").length).toBeGreaterThan(10);
+  expect(io.out.split("\n").length).toBeGreaterThan(10);
 }, 120_000);
 
 test("replay: partial rejections are counted per reason on stderr and exit 0; a replay with every line rejected exits 1", async () => {
@@ -266,8 +250,10 @@ test("replay: partial rejections are counted per reason on stderr and exit 0; a 
   const file = join(dir, "partial.jsonl");
   writeFileSync(file, `${["not json", "{}", unknown, ...lines].join("\n")}\n`);
   expect(await main(["replay", "--events", file])).toBe(0);
-  expect(err).toMatch(/dropped 2 invalid \(lines, or batches that failed verification\), 1 with unknown ids, \d+ late, \d+ duplicate$/m);
-  const summary = JSON.parse(out.trimEnd().split("\n").at(-1)!);
+  expect(io.err).toMatch(
+    /dropped 2 invalid \(lines, or batches that failed verification\), 1 with unknown ids, \d+ late, \d+ duplicate$/m,
+  );
+  const summary = JSON.parse(io.out.trimEnd().split("\n").at(-1)!);
   expect(summary).toMatchObject({ rejected: 2, unknownBay: 1 });
   expect(summary.accepted).toBeGreaterThan(1000);
 
@@ -275,8 +261,8 @@ test("replay: partial rejections are counted per reason on stderr and exit 0; a 
   for (const body of ["not json\n{}\n", `${unknown}\n`]) {
     const rejected = join(dir, "rejected.jsonl");
     writeFileSync(rejected, body);
-    err = "";
+    io.err = "";
     expect(await main(["replay", "--events", rejected])).toBe(runtime);
-    expect(err.trimEnd().split("\n").at(-1)).toMatch(/^parkir: no event of .* was accepted/);
+    expect(io.err.trimEnd().split("\n").at(-1)).toMatch(/^parkir: no event of .* was accepted/);
   }
 }, 60_000);
