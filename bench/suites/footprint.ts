@@ -5,16 +5,23 @@
  * Cases `city` (baseline) and `plain-map` build a bay model for the same scaled catalogue; their
  * hz is builds per second and `memory` holds what stays retained after GC. `cold-start` is the time
  * from process start to the first verified batch of the catalogue; its hz is starts per second.
+ * `import` is what `import("parkir")` costs a process: paired runs of `node -e ''` and
+ * `node -e 'import("parkir")'` (alternating which goes first), its figure the median of the pairs'
+ * differences. `palu-hour` is a gateway-sized process: parkir imported, the Palu catalogue loaded and one hour
+ * of its trace streamed through an occupancy engine; its figure is the process's peak RSS.
  * The cases measure different things, so the suite has no result equality check.
  */
+import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { paluCatalogJson } from "../../src/generate/index.js";
 import { DEFAULT_OPTIONS } from "../../src/occupancy/index.js";
+import { packageRoot, seedPath } from "../../src/paths.js";
 import { type CdsEvent, toJsonLines } from "../../src/wire/index.js";
 import type { ColdStartReport } from "../child/coldstart.js";
 import type { FootprintReport } from "../child/footprint.js";
+import type { PaluHourReport } from "../child/paluhour.js";
 import { childScript, runChild } from "../child/protocol.js";
 import { BENCH_SEED, paluWorkload } from "../fixtures/workload.js";
 import type { CaseSpec, Measurement, Profile, SuiteDefinition } from "../harness.js";
@@ -30,6 +37,95 @@ export const FOOTPRINT_BAYS: Readonly<Record<Profile, number>> = {
 const RUNS: Readonly<Record<Profile, number>> = { full: 5, quick: 1, tiny: 1 };
 /** Cold-start child processes per profile. */
 const COLD_RUNS: Readonly<Record<Profile, number>> = { full: 10, quick: 1, tiny: 1 };
+/** Paired bare / import("parkir") processes per profile. */
+const IMPORT_PAIRS: Readonly<Record<Profile, number>> = { full: 21, quick: 9, tiny: 3 };
+/** Palu-hour child processes per profile. */
+const HOUR_RUNS: Readonly<Record<Profile, number>> = { full: 3, quick: 1, tiny: 1 };
+/** What `node -e` evaluates for each side of an import pair. */
+export const IMPORT_PROGRAMS = { bare: "", parkir: 'import("parkir")' } as const;
+
+/** Wall time of `node -e program` run in parkir's package root (where `parkir` resolves to itself), ms. */
+function nodeEvalMs(program: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const start = performance.now();
+    execFile(
+      process.execPath,
+      ["-e", program],
+      { cwd: packageRoot(), timeout: 60_000 },
+      (error, _out, stderr) => {
+        if (error !== null) reject(new Error(`node -e '${program}' failed: ${error.message}\n${stderr}`));
+        else resolve(performance.now() - start);
+      },
+    );
+  });
+}
+
+/** Median extra wall time of `import("parkir")` over bare Node, from `pairs` paired runs. */
+async function importCost(pairs: number): Promise<Measurement> {
+  const bare: number[] = [];
+  const parkir: number[] = [];
+  const extra: number[] = [];
+  for (let i = 0; i < pairs; i++) {
+    // Alternate which side goes first, so drift of the machine's load does not favour one.
+    const first = i % 2 === 0 ? "bare" : "parkir";
+    const a = await nodeEvalMs(IMPORT_PROGRAMS[first]);
+    const b = await nodeEvalMs(IMPORT_PROGRAMS[first === "bare" ? "parkir" : "bare"]);
+    const [b0, p0] = first === "bare" ? [a, b] : [b, a];
+    bare.push(b0);
+    parkir.push(p0);
+    extra.push(p0 - b0);
+  }
+  const t = summarizeTimings(parkir);
+  return {
+    hz: t.hz,
+    rme: t.rme,
+    samples: t.samples,
+    extra: {
+      importCostMs: median(extra),
+      bareNodeMs: median(bare),
+      importParkirMs: median(parkir),
+      pairs,
+      note:
+        `import("parkir") costs ${median(extra).toFixed(1)} ms more than bare Node (median of ${pairs} paired runs; ` +
+        `bare ${median(bare).toFixed(1)} ms, with parkir ${median(parkir).toFixed(1)} ms); hz: parkir processes per second`,
+    },
+  };
+}
+
+/** Peak RSS of a process that loads the Palu catalogue and streams one hour of its trace. */
+async function paluHour(runs: number): Promise<Measurement> {
+  const script = childScript("paluhour");
+  const reports: PaluHourReport[] = [];
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const start = performance.now();
+    reports.push(
+      await runChild<PaluHourReport>(script, [
+        seedPath("palu", "city.json"),
+        seedPath("palu", "sample-1h.jsonl"),
+      ]),
+    );
+    times.push(performance.now() - start);
+  }
+  const t = summarizeTimings(times);
+  const peak = median(reports.map((r) => r.peakRssBytes));
+  return {
+    hz: t.hz,
+    rme: t.rme,
+    samples: t.samples,
+    extra: {
+      peakRssBytes: peak,
+      peakRssMiB: peak / 2 ** 20,
+      accepted: reports[0]!.accepted,
+      windows: reports[0]!.windows,
+      note:
+        `peak RSS ${(peak / 2 ** 20).toFixed(1)} MiB (median of ${runs}; getrusage) of a process that imports parkir, ` +
+        `loads seeds/palu/city.json and streams seeds/palu/sample-1h.jsonl (${reports[0]!.accepted} events accepted) ` +
+        "through replayJsonLines with default engine options",
+    },
+  };
+}
+
 /** Event time after which the engine (default 5-min windows, 2-min lateness) has closed its first window. */
 function firstWindowCloseMs(events: readonly CdsEvent[]): number {
   let first = Number.POSITIVE_INFINITY;
@@ -80,6 +176,7 @@ export const footprintSuite: SuiteDefinition = {
     const runs = RUNS[profile];
     // Resolve child scripts now so a missing build fails before anything runs.
     childScript("footprint");
+    childScript("paluhour");
     const coldScript = childScript("coldstart");
     // The first minutes of the Palu morning trace: enough event time for the watermark to close a window.
     const palu = paluWorkload("quick");
@@ -110,6 +207,22 @@ export const footprintSuite: SuiteDefinition = {
           note: 'the same with kernel: "wasm" (state created in the kernel\'s shared WebAssembly.Memory, 4 MiB at least); state = what the engine allocates: JS heap growth plus the bytes it takes in that memory (same process)',
         },
         measure: () => engineFootprint("engine-wasm"),
+      },
+      {
+        name: "import",
+        eventsPerOp: 1,
+        extra: {
+          note: `importCostMs: median over paired runs of node -e '${IMPORT_PROGRAMS.parkir}' minus node -e '' (same run, alternating order); hz: parkir processes per second`,
+        },
+        measure: () => importCost(IMPORT_PAIRS[profile]),
+      },
+      {
+        name: "palu-hour",
+        eventsPerOp: 1,
+        extra: {
+          note: "peak RSS (getrusage) of a process that imports parkir, loads seeds/palu/city.json and streams seeds/palu/sample-1h.jsonl through replayJsonLines (default engine options)",
+        },
+        measure: () => paluHour(HOUR_RUNS[profile]),
       },
       {
         name: "plain-map",
@@ -163,7 +276,14 @@ export const footprintSuite: SuiteDefinition = {
         description:
           "Synthetic 100 × 20 catalogue scaled with scaleCity for memory; Palu catalogue and the first minutes of its morning trace for cold start",
         seed: BENCH_SEED,
-        sizes: { bays, firstBatchEvents: firstBatch.length, runs, coldStartRuns: COLD_RUNS[profile] },
+        sizes: {
+          bays,
+          firstBatchEvents: firstBatch.length,
+          runs,
+          coldStartRuns: COLD_RUNS[profile],
+          importPairs: IMPORT_PAIRS[profile],
+          paluHourRuns: HOUR_RUNS[profile],
+        },
       },
       baseline: "city",
       cases,

@@ -88,7 +88,7 @@ export interface City {
  * city.zoneIndex("PLU-001"); // 0
  */
 export function loadCity(json: unknown): City {
-  const parsed = citySchema.safeParse(json);
+  const parsed = citySchema().safeParse(json);
   if (!parsed.success) {
     throw new ParkirConfigError(
       "city catalogue",

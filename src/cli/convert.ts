@@ -1,5 +1,6 @@
 /** `parkir convert`: JSON Lines of CDS events <-> FlatBuffers frames. */
 import { type Command, InvalidArgumentError } from "commander";
+import { seedPath } from "../paths.js";
 import { decodeEvents } from "../wire/decode.js";
 import { BATCH_EVENTS_DEFAULT, EncodeReport, encodeEventBatches } from "../wire/encode.js";
 import { type CdsEvent, parseEventLines } from "../wire/events.js";
@@ -10,7 +11,7 @@ import { cityFromFile, readInput, settleOutput, warnLine, writeOutput } from "./
 import { existingFile, positiveInt } from "./options.js";
 
 interface ConvertOptions {
-  city: string;
+  city?: string;
   in: string;
   out?: string;
   to?: "fb" | "jsonl";
@@ -28,7 +29,11 @@ export function register(program: Command): void {
         "EventBatch messages). The direction follows the input: frames become JSON Lines, JSON Lines become frames, " +
         "unless --to says otherwise. Ids the catalogue does not know are counted on stderr and left out.",
     )
-    .requiredOption("--city <file>", "city catalogue JSON the dense indices refer to", existingFile)
+    .option(
+      "--city <file>",
+      "city catalogue JSON the dense indices refer to (default: the bundled seeds/palu/city.json)",
+      existingFile,
+    )
     .requiredOption("--in <file>", "input file, or - for standard input", existingFile)
     .option("--out <file>", "output file (default: standard output)")
     .option("--to <format>", "output format: fb or jsonl (default: the other one)", (v: string) => {
@@ -39,13 +44,13 @@ export function register(program: Command): void {
     .option("--skip-invalid", "skip JSON lines that are not valid events instead of failing", false)
     .addHelpText(
       "after",
-      "\nExamples:\n  parkir convert --city seeds/palu/city.json --in day.jsonl --out day.fb\n  parkir convert --city seeds/palu/city.json --in day.fb > day.jsonl",
+      "\nExamples:\n  parkir convert --in day.jsonl --out day.fb\n  parkir convert --city seeds/palu/city.json --in day.fb > day.jsonl",
     )
     .action((opts: ConvertOptions) => convert(opts));
 }
 
 async function convert(opts: ConvertOptions): Promise<void> {
-  const city = cityFromFile(opts.city);
+  const city = cityFromFile(opts.city ?? seedPath("palu", "city.json"));
   const input = readInput(opts.in);
   const framed = looksFramed(input);
   const to = opts.to ?? (framed ? "jsonl" : "fb");

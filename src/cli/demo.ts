@@ -18,7 +18,7 @@ import { hhmm } from "../report/format.js";
 import { type DayData, money, pointDays, replayDay, reportDate, zoneLabel } from "../report/index.js";
 import { CliError } from "./errors.js";
 import { cityFromFile, writeOutput } from "./io.js";
-import { existingFile, isoTime, positiveInt } from "./options.js";
+import { existingFile, isoTime, positiveInt, SEED_MAX, seed } from "./options.js";
 import { DEFAULT_DAY_START, readPolicy, writeDayReport } from "./report.js";
 
 /** Options of the demo. */
@@ -70,15 +70,15 @@ export function register(program: Command): void {
         "sensors, tariff decisions with their reasons, and revenue for cars and motorcycles under the flat and the " +
         "dynamic tariff at the observed demand.",
     )
-    .option("--city <file>", "city catalogue JSON (default: bundled seeds/palu/city.json)", existingFile)
+    .option("--city <file>", "city catalogue JSON (default: the bundled seeds/palu/city.json)", existingFile)
     .option(
       "--policy <file>",
-      "tariff policy JSON with a dynamic variant (default: bundled seeds/palu/policy.json)",
+      "tariff policy JSON with a dynamic variant (default: the bundled seeds/palu/policy.json)",
       existingFile,
     )
-    .option("--seed <n>", "trace seed", positiveInt, 1)
+    .option("--seed <n>", `trace seed, 0..${SEED_MAX}`, seed, 1)
     .option("--hours <n>", "hours of trace", positiveInt, 24)
-    .option("--start <iso>", `trace start (default ${DEFAULT_DAY_START})`, isoTime)
+    .option("--start <iso>", `trace start (default: ${DEFAULT_DAY_START})`, isoTime)
     .option("--out <file>", "where to write the JSON Lines (default: out/palu-demo-seed<N>.jsonl)")
     .option("--report <file>", "where to write the HTML report (default: out/palu-report-seed<N>.html)")
     .option("--no-progress", "do not draw a progress bar")

@@ -13,7 +13,7 @@ import { writeFrames } from "../wire/frames.js";
 import { toJsonLines } from "../wire/jsonl.js";
 import { CliError } from "./errors.js";
 import { cityFromFile, settleOutput, stdoutClosed, warnLine, watchOutput } from "./io.js";
-import { existingFile, finiteNumber, isoTime, nonNegativeInt, positiveInt } from "./options.js";
+import { existingFile, finiteNumber, isoTime, positiveInt, SEED_MAX, seed } from "./options.js";
 
 /** Default --start: a fixed Monday midnight in Palu, so output is reproducible without options. */
 export const DEFAULT_START = "2026-11-30T00:00:00+08:00";
@@ -61,12 +61,6 @@ function hoursArg(value: string): number {
   return n;
 }
 
-function seedArg(value: string): number {
-  const n = nonNegativeInt(value);
-  if (n > 0xffffffff) throw new InvalidArgumentError("must be an integer between 0 and 4294967295");
-  return n;
-}
-
 function demandScaleArg(value: string): number {
   const n = finiteNumber(value);
   if (n < 0 || n > 100) throw new InvalidArgumentError("must be a number between 0 and 100");
@@ -89,7 +83,7 @@ export function register(program: Command): void {
         "give the same bytes.",
     )
     .option("--city <file>", "city catalogue JSON (default: the bundled seeds/palu/city.json)", existingFile)
-    .option("--seed <n>", "PRNG seed, 0..4294967295", seedArg, 1)
+    .option("--seed <n>", `PRNG seed, 0..${SEED_MAX}`, seed, 1)
     .option("--hours <h>", `hours of events, fractions allowed, at most ${TRACE_HOURS_MAX}`, hoursArg, 24)
     .option(
       "--start <iso>",
@@ -100,17 +94,17 @@ export function register(program: Command): void {
     .option("--out <file>", "output file (default: standard output; fb is never written to a terminal)")
     .option("--batch-events <n>", "events per FlatBuffers batch (fb only)", positiveInt, BATCH_EVENTS_DEFAULT)
     .option("--no-faults", "no loss, duplicates, delays, silent sensors, gate misses or count errors")
-    .option("--loss-rate <share>", "share of sensor and gate uplinks lost (default 0.01)", share)
-    .option("--duplicate-rate <share>", "share of uplinks delivered twice (default 0.02)", share)
-    .option("--reorder-rate <share>", "share of events delayed up to 2 min (default 0.03)", share)
-    .option("--late-rate <share>", "share of events delayed 2 to 10 min (default 0.003)", share)
+    .option("--loss-rate <share>", "share of sensor and gate uplinks lost (default: 0.01)", share)
+    .option("--duplicate-rate <share>", "share of uplinks delivered twice (default: 0.02)", share)
+    .option("--reorder-rate <share>", "share of events delayed up to 2 min (default: 0.03)", share)
+    .option("--late-rate <share>", "share of events delayed 2 to 10 min (default: 0.003)", share)
     .option(
       "--silent-rate <share>",
-      "chance per sensor and day of a 1-8 h silent period (default 0.05)",
+      "chance per sensor and day of a 1-8 h silent period (default: 0.05)",
       share,
     )
-    .option("--payment-share <share>", "share of stays paid electronically (default 0.3)", share)
-    .option("--demand-scale <x>", "multiplier on every zone's arrival rate (default 1)", demandScaleArg)
+    .option("--payment-share <share>", "share of stays paid electronically (default: 0.3)", share)
+    .option("--demand-scale <x>", "multiplier on every zone's arrival rate (default: 1)", demandScaleArg)
     .option("--report", "print a JSON summary of what was generated on standard error", false)
     .addHelpText(
       "after",

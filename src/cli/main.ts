@@ -10,6 +10,7 @@ import { register as registerDemo } from "./demo.js";
 import { CliError } from "./errors.js";
 import { register as registerGenerate } from "./generate.js";
 import { settleOutput, stderrBroken, warnLine, watchOutput } from "./io.js";
+import { stateDefaultsOnce } from "./options.js";
 import { register as registerPublish } from "./publish.js";
 import { register as registerQuote } from "./quote.js";
 import { register as registerReplay } from "./replay.js";
@@ -35,7 +36,10 @@ export function buildProgram(): Command {
   registerWorker(program);
   registerServe(program);
   registerSimulate(program);
-  for (const cmd of program.commands) cmd.exitOverride().showHelpAfterError("(run with --help for usage)");
+  for (const cmd of program.commands) {
+    cmd.exitOverride().showHelpAfterError("(run with --help for usage)");
+    stateDefaultsOnce(cmd);
+  }
   return program;
 }
 

@@ -1,6 +1,6 @@
 /** Option parsers shared by CLI commands: each throws CliError with the option's name on bad input. */
 import { existsSync, statSync } from "node:fs";
-import { InvalidArgumentError } from "commander";
+import { type Command, InvalidArgumentError } from "commander";
 import { eventTimeProblem, parseEventTime } from "../wire/events.js";
 
 /** Commander parser for a positive integer option. */
@@ -16,6 +16,16 @@ export function nonNegativeInt(value: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value) || !Number.isSafeInteger(n))
     throw new InvalidArgumentError("must be a non-negative integer");
+  return n;
+}
+
+/** Largest PRNG seed: seeds are unsigned 32-bit integers. */
+export const SEED_MAX = 0xffff_ffff;
+
+/** Commander parser for a PRNG seed, 0..SEED_MAX (the one rule of every command that takes `--seed`). */
+export function seed(value: string): number {
+  const n = nonNegativeInt(value);
+  if (n > SEED_MAX) throw new InvalidArgumentError(`must be an integer between 0 and ${SEED_MAX}`);
   return n;
 }
 
@@ -61,4 +71,24 @@ export function existingFile(value: string): string {
   if (!existsSync(value)) throw new InvalidArgumentError(`no such file: ${value}`);
   if (!statSync(value).isFile()) throw new InvalidArgumentError(`not a file: ${value}`);
   return value;
+}
+
+/** `(default: 5m)` or `(the same for every worker; default: 10s)` in a description: [1] the rest, [2] the default. */
+const STATED_DEFAULT = /\s*\((?:([^()]*?);\s*)?default:?\s+([^()]*)\)/;
+
+/**
+ * Makes every option and argument of `cmd` state its default once, as `(default: …)`: one whose description
+ * states its default in words (`(default: 5m)`) and that also has a parsed default value (300000) would
+ * otherwise print both. The stated text becomes commander's description of the default value.
+ */
+export function stateDefaultsOnce(cmd: Command): void {
+  for (const item of [...cmd.options, ...cmd.registeredArguments]) {
+    const stated = STATED_DEFAULT.exec(item.description);
+    if (stated === null || item.defaultValue === undefined) continue;
+    item.description = item.description.replace(
+      STATED_DEFAULT,
+      stated[1] === undefined ? "" : ` (${stated[1]})`,
+    );
+    item.defaultValueDescription = stated[2]!;
+  }
 }

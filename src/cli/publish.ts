@@ -46,7 +46,7 @@ export function register(program: Command): void {
     )
     .argument("[events]", "JSON Lines file of CDS events (default: standard input)", existingFile, "-");
   natsOptions(cmd, positiveInt)
-    .option("--city <file>", "city catalogue JSON (default: bundled Palu)", existingFile)
+    .option("--city <file>", "city catalogue JSON (default: the bundled seeds/palu/city.json)", existingFile)
     .option(
       "--batch-events <n>",
       `events per published batch (default: ${PUBLISH_BATCH_EVENTS})`,

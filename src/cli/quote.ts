@@ -2,14 +2,15 @@
 import { type Command, InvalidArgumentError } from "commander";
 import { vehicleCode } from "../catalog/vehicles.js";
 import { formatIssues, ParkirConfigError } from "../errors/index.js";
+import { seedPath } from "../paths.js";
 import { compileTariffs, loadPolicyFile, type Policy, quote } from "../pricing/index.js";
 import { CliError } from "./errors.js";
 import { cityFromFile, writeOutput } from "./io.js";
 import { existingFile, isoTime } from "./options.js";
 
 interface QuoteOptions {
-  city: string;
-  policy: string;
+  city?: string;
+  policy?: string;
   variant?: string;
   zone: string;
   vehicle: string;
@@ -42,8 +43,12 @@ export function register(program: Command): void {
         "line-by-line breakdown. Times are ISO-8601 with an offset (or ms since the epoch); local rules use the " +
         "city's time zone. Without a price history the published tariff applies, so both assurance modes agree.",
     )
-    .requiredOption("--city <file>", "city catalogue JSON", existingFile)
-    .requiredOption("--policy <file>", "pricing policy JSON", existingFile)
+    .option("--city <file>", "city catalogue JSON (default: the bundled seeds/palu/city.json)", existingFile)
+    .option(
+      "--policy <file>",
+      "pricing policy JSON (default: the bundled seeds/palu/policy.json)",
+      existingFile,
+    )
     .option("--variant <name>", "policy variant to apply (e.g. dynamic)")
     .requiredOption("--zone <id>", "zone id, e.g. PLU-001")
     .requiredOption("--vehicle <class>", "vehicle class: motorcycle, three_wheeler, car or heavy", vehicle)
@@ -57,19 +62,20 @@ export function register(program: Command): void {
     )
     .addHelpText(
       "after",
-      "\nExample:\n  parkir quote --city seeds/palu/city.json --policy seeds/palu/policy.json --zone PLU-001 \\\n" +
-        "    --vehicle car --start 2026-11-30T09:00:00+08:00 --end 2026-11-30T10:30:00+08:00",
+      "\nExample:\n  parkir quote --zone PLU-001 --vehicle car \\\n" +
+        "    --variant dynamic --start 2026-11-30T09:00:00+08:00 --end 2026-11-30T10:30:00+08:00",
     )
     .action((opts: QuoteOptions) => runQuote(opts));
 }
 
 function runQuote(opts: QuoteOptions): void {
-  const city = cityFromFile(opts.city);
+  const city = cityFromFile(opts.city ?? seedPath("palu", "city.json"));
+  const policyPath = opts.policy ?? seedPath("palu", "policy.json");
   let policy: Policy;
   try {
-    policy = loadPolicyFile(opts.policy, opts.variant === undefined ? {} : { variant: opts.variant });
+    policy = loadPolicyFile(policyPath, opts.variant === undefined ? {} : { variant: opts.variant });
   } catch (e) {
-    throw configError(opts.policy, e);
+    throw configError(policyPath, e);
   }
   if (opts.end < opts.start) throw new CliError("--end must not be before --start");
   let result: ReturnType<typeof quote>;
@@ -89,7 +95,7 @@ function runQuote(opts: QuoteOptions): void {
           e.issues.map((i) => ({ ...i, path: `--${i.path === "vehicleType" ? "vehicle" : i.path}` })),
         ),
       );
-    throw configError(opts.policy, e);
+    throw configError(policyPath, e);
   }
   writeOutput(undefined, `${JSON.stringify(result, null, 2)}\n`);
 }

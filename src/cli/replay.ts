@@ -12,6 +12,7 @@ import { type OccupancyOptions, resolveOptions } from "../occupancy/options.js";
 import { describeSkew } from "../occupancy/skew.js";
 import type { WindowBatch } from "../occupancy/types.js";
 import { windowRecordLine } from "../occupancy/windows.js";
+import { seedPath } from "../paths.js";
 import { decisionLine } from "../pricing/decision.js";
 import { PricingEngine } from "../pricing/engine.js";
 import { loadPolicyFile } from "../pricing/policy.js";
@@ -220,7 +221,7 @@ class LineBuffer {
 
 /** Options of the replay command line, after parsing. */
 interface ReplayCliOptions {
-  city: string;
+  city?: string;
   events: string;
   window: number;
   lateness: number;
@@ -280,7 +281,7 @@ export function register(program: Command): void {
         "is printed. Invalid lines are counted as rejected and described on stderr. The output is byte-identical " +
         "across runs. Semantics: docs/OCCUPANCY.md.",
     )
-    .requiredOption("--city <file>", "city catalogue JSON", existingFile)
+    .option("--city <file>", "city catalogue JSON (default: the bundled seeds/palu/city.json)", existingFile)
     .requiredOption(
       "--events <file>",
       "events: .jsonl (JSON Lines) or .fb (frames); - for standard input",
@@ -307,22 +308,24 @@ export function register(program: Command): void {
     .option("--min-coverage <ratio>", "below this coverage occupancy is null (default: 0.5)", ratio, 0.5)
     .option(
       "--policy <file>",
-      "tariff policy JSON: interleave its tariff decisions after each window",
+      "tariff policy JSON, e.g. the bundled seeds/palu/policy.json: interleave its tariff decisions after each " +
+        "window (default: none, occupancy only)",
       existingFile,
     )
     .option("--variant <name>", "policy variant to apply with --policy (e.g. dynamic)")
     .addHelpText(
       "after",
-      "\nDurations: 1500ms, 30s, 5m, 2h, 1d.\nExamples:\n  parkir replay --city seeds/palu/city.json --events day.jsonl > windows.jsonl\n" +
+      "\nDurations: 1500ms, 30s, 5m, 2h, 1d.\nExamples:\n  parkir replay --events day.jsonl > windows.jsonl\n" +
         "  parkir replay --city seeds/palu/city.json --events day.fb --window 15m --lateness 30s",
     )
     .action(async (opts: ReplayCliOptions) => {
       if (opts.variant !== undefined && opts.policy === undefined)
         throw new CliError("--variant needs --policy");
+      const cityPath = opts.city ?? seedPath("palu", "city.json");
       const hooks: ReplayHooks =
-        opts.policy === undefined ? {} : { onWindows: tariffLines(opts.city, opts.policy, opts.variant) };
+        opts.policy === undefined ? {} : { onWindows: tariffLines(cityPath, opts.policy, opts.variant) };
       const summary = runReplay(
-        { cityPath: opts.city, eventsPath: opts.events },
+        { cityPath, eventsPath: opts.events },
         {
           windowMs: opts.window,
           allowedLatenessMs: opts.lateness,

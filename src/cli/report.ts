@@ -30,9 +30,13 @@ export function register(program: Command): void {
         "with its reason, sensor health, data coverage and a map. Bahasa Indonesia by default, English by a switch; " +
         "times in the city's time zone. Without --events, a generated Palu day (seed 1) is used.",
     )
-    .option("--city <file>", "city catalogue JSON (default: bundled seeds/palu/city.json)", existingFile)
+    .option("--city <file>", "city catalogue JSON (default: the bundled seeds/palu/city.json)", existingFile)
     .option("--events <file>", "events as JSON Lines (default: a generated day for the city)", existingFile)
-    .option("--policy <file>", "tariff policy JSON (default: bundled seeds/palu/policy.json)", existingFile)
+    .option(
+      "--policy <file>",
+      "tariff policy JSON (default: the bundled seeds/palu/policy.json)",
+      existingFile,
+    )
     .option("--date <YYYY-MM-DD>", "local date to report (default: the date of the last event)")
     .option("--out <file>", "where to write the HTML", "report.html")
     .action((o: { city?: string; events?: string; policy?: string; date?: string; out: string }) => {

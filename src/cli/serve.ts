@@ -80,11 +80,15 @@ export function register(program: Command): void {
     .option("--mqtt5", "speak MQTT 5 (receive maximum 1000) instead of 3.1.1")
     .option(
       "--city <file>",
-      "city catalogue (device EUIs and models)",
+      "city catalogue with device EUIs and models (default: the bundled seeds/palu/city.json)",
       existingFile,
       seedPath("palu", "city.json"),
     )
-    .option("--policy <file>", "pricing policy: tariff decisions published too", existingFile)
+    .option(
+      "--policy <file>",
+      "pricing policy: tariff decisions published too (default: none, occupancy only)",
+      existingFile,
+    )
     .option(
       "--state <dir>",
       "state directory: checkpoint, write-ahead log, outputs (--demo: a new temporary one)",
@@ -110,7 +114,7 @@ export function register(program: Command): void {
     )
     .option(
       "--http-port <port>",
-      "serve the dashboard, the open-data feeds and /healthz on this port (with --demo: 8080 unless given)",
+      "serve the dashboard, the open-data feeds and /healthz on this port (default: none; 8080 with --demo)",
       nonNegativeInt,
     )
     .option("--http-host <host>", "HTTP listen address", "127.0.0.1")
@@ -320,6 +324,13 @@ async function startDemoBroker(speed: number): Promise<Demo> {
   const { Aedes } = await import("aedes");
   const aedes = await Aedes.createBroker();
   const server: Server = createServer(aedes.handle);
+  // Connections are ended by hand on close: a client stalled mid-flight would hold server.close() until the
+  // broker's keep-alive timeout (tens of seconds).
+  const sockets = new Set<import("node:net").Socket>();
+  server.on("connection", (s) => {
+    sockets.add(s);
+    s.once("close", () => sockets.delete(s));
+  });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
   const a = server.address();
   const port = typeof a === "object" && a !== null ? a.port : 0;
@@ -339,19 +350,25 @@ async function startDemoBroker(speed: number): Promise<Demo> {
         `demo: broker on 127.0.0.1:${port}; fleet of ${city.bayCount} sensors, ${hours} h at ${speed}x (${messages.length} messages)`,
       );
       void (async () => {
-        const client = await connectAsync(`mqtt://127.0.0.1:${port}`, { clientId: "parkir-demo-fleet" });
+        const client = await connectAsync(`mqtt://127.0.0.1:${port}`, {
+          clientId: "parkir-demo-fleet",
+          reconnectPeriod: 0,
+        });
         try {
           await publishFleet(client, messages, { clock, paced: true, signal: abort.signal });
           if (!abort.signal.aborted) log("demo: the simulated fleet has sent its whole trace");
         } finally {
-          await client.endAsync();
+          // Stopped: what is still in flight is dropped (the demo's broker is closing too).
+          await client.endAsync(abort.signal.aborted);
         }
       })().catch((e: unknown) => log(`demo fleet: ${(e as Error).message}`));
     },
     async close() {
       abort.abort();
-      await new Promise<void>((r) => server.close(() => r()));
       await new Promise<void>((r) => aedes.close(() => r()));
+      const closed = new Promise<void>((r) => server.close(() => r()));
+      for (const s of sockets) s.destroy();
+      await closed;
     },
   };
 }

@@ -30,7 +30,12 @@ export function register(program: Command): void {
     .command("simulate")
     .description("publish a simulated Palu sensor fleet to an MQTT broker (for trying parkir serve)")
     .option("--broker <url>", "MQTT broker; env PARKIR_BROKER_URL")
-    .option("--city <file>", "city catalogue", existingFile, seedPath("palu", "city.json"))
+    .option(
+      "--city <file>",
+      "city catalogue (default: the bundled seeds/palu/city.json)",
+      existingFile,
+      seedPath("palu", "city.json"),
+    )
     .option("--format <tts|chirpstack>", "uplink format", "tts")
     .option("--application <id>", "The Things Stack application id or ChirpStack application UUID")
     .option("--tenant <id>", "The Things Stack tenant (topic v3/app@tenant/...)")

@@ -7,7 +7,7 @@
 import type { Command } from "commander";
 import { ParkirConfigError } from "../errors/index.js";
 import { seedPath } from "../paths.js";
-import { loadPolicyFile } from "../pricing/policy.js";
+import { loadPolicyFile, type Policy } from "../pricing/policy.js";
 import { ParkirScaleError } from "../scale/errors.js";
 import { scaleNames } from "../scale/names.js";
 import { LEASE_TTL_MS } from "../scale/setup.js";
@@ -47,7 +47,7 @@ export function register(program: Command): void {
         "SIGINT checkpoints and releases every partition. See docs/SCALE-OUT.md.",
     );
   natsOptions(cmd, positiveInt)
-    .option("--city <file>", "city catalogue JSON (default: bundled Palu)", existingFile)
+    .option("--city <file>", "city catalogue JSON (default: the bundled seeds/palu/city.json)", existingFile)
     .option(
       "--policy <file>",
       "tariff policy JSON: also run the pricing engine and publish its decisions",
@@ -80,13 +80,20 @@ export function register(program: Command): void {
       const city = cityFromFile(opts.city ?? seedPath("palu/city.json"));
       if (opts.variant !== undefined && opts.policy === undefined)
         throw new CliError("--variant needs --policy");
-      let worker: ScaleWorker;
-      const nc = await connectNats(opts.nats, "parkir worker");
+      // Configuration is checked before the network: a mistyped --variant exits 2 with or without a server.
+      let policy: Policy | undefined;
       try {
-        const policy =
+        policy =
           opts.policy === undefined
             ? undefined
             : loadPolicyFile(opts.policy, opts.variant === undefined ? {} : { variant: opts.variant });
+      } catch (e) {
+        if (e instanceof ParkirConfigError) throw new CliError(`${opts.policy}: ${e.message}`, 2);
+        throw e;
+      }
+      let worker: ScaleWorker;
+      const nc = await connectNats(opts.nats, "parkir worker");
+      try {
         worker = new ScaleWorker(nc, city, {
           partitions: opts.partitions,
           names: scaleNames(city.id, opts.prefix),

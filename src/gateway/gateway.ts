@@ -12,8 +12,9 @@
  */
 import { mkdirSync, renameSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { connect, type IClientOptions, type MqttClient } from "mqtt";
-import { type Observable, Subject } from "rxjs";
+import type { IClientOptions, MqttClient } from "mqtt";
+import type { Observable } from "rxjs";
+import { Subject } from "rxjs/internal/Subject";
 import { type City, VEHICLE_CODES, vehicleName } from "../catalog/index.js";
 import { ParkirClockError, ParkirError, ParkirWireError } from "../errors/index.js";
 import {
@@ -195,6 +196,9 @@ interface HeldAck {
   /** The connection it belongs to (acks for an older connection are void). */
   readonly epoch: number;
 }
+
+/** How long stop() waits for the broker to acknowledge what is in flight before it cuts the connection. */
+const STOP_GRACE_MS = 5_000;
 
 /** A running gateway (see createGateway). */
 export class Gateway {
@@ -391,7 +395,15 @@ export class Gateway {
         qos: 1,
         retain: true,
       });
-      await client.endAsync();
+      // A clean end waits for the broker to acknowledge what is in flight; the checkpoint above is already
+      // durable, so after STOP_GRACE_MS the connection is cut (the broker re-delivers what it did not see acked,
+      // and de-duplication drops it on the next start).
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<"late">((r) => {
+        timer = setTimeout(() => r("late"), STOP_GRACE_MS);
+      });
+      if ((await Promise.race([client.endAsync(), late])) === "late") await client.endAsync(true);
+      clearTimeout(timer);
     }
     this.wal?.close();
     this.windowsFile?.close();
@@ -535,6 +547,8 @@ export class Gateway {
         : {}),
     };
     // Everything is in place before the first packet: a session's queued messages may arrive with the CONNACK.
+    // mqtt.js loads here, not when parkir is imported (a library user without a broker never pays for it).
+    const { connect } = await import("mqtt");
     const client = connect(b.url, { ...opts, manualConnect: true });
     this.holdAcks(client);
     client.handleMessage = (packet, callback) => {

@@ -3,7 +3,8 @@
  * allowed lateness, de-duplication, per-bay state, sensor health, checkpoints and RxJS outputs.
  * docs/OCCUPANCY.md is the exact reference of the semantics; kernel.ts holds the hot loops.
  */
-import { type Observable, Subject } from "rxjs";
+import type { Observable } from "rxjs";
+import { Subject } from "rxjs/internal/Subject";
 import type { City } from "../catalog/city.js";
 import { DETECTION, DETECTION_NAMES, type DetectionName } from "../catalog/city.js";
 import { VEHICLE_CODES } from "../catalog/vehicles.js";

@@ -1,7 +1,8 @@
 /**
  * The engine as an RxJS operator: batches in, one WindowBatch per closed window out.
  */
-import { Observable, type OperatorFunction } from "rxjs";
+import type { OperatorFunction } from "rxjs";
+import { Observable } from "rxjs/internal/Observable";
 import type { City } from "../catalog/city.js";
 import type { EventBatchView } from "../wire/view.js";
 import { OccupancyEngine } from "./engine.js";

@@ -2,8 +2,8 @@
  * Options of the occupancy engine: defaults, limits and validation. Every option says its default
  * and what it costs; invalid options end in a ParkirConfigError listing every problem.
  */
-import { z } from "zod";
 import { formatPath } from "../catalog/city.js";
+import { lazySchema } from "../catalog/zod.js";
 import { ParkirConfigError } from "../errors/index.js";
 import { defaultKernel, type KernelKind, resolveKernel } from "../runtime/kernel.js";
 
@@ -146,31 +146,32 @@ export const DEFAULT_OPTIONS = {
   idleAdvanceMs: 0,
 } as const;
 
-const ms = (min: number, max: number) => z.number().int().min(min).max(max);
-
-const optionsSchema = z
-  .object({
-    windowMs: ms(1, 7 * DAY_MS).optional(),
-    allowedLatenessMs: ms(0, 7 * DAY_MS).optional(),
-    sensorTimeoutMs: ms(1, 7 * DAY_MS).optional(),
-    maxTimeJumpMs: ms(MINUTE_MS, 365 * DAY_MS).optional(),
-    minCoverage: z.number().min(0).max(1).optional(),
-    countHalfLifeMs: ms(1, 90 * DAY_MS).optional(),
-    pendingMax: ms(1024, 1 << 26).optional(),
-    sessionsMax: ms(1, 1 << 24).optional(),
-    paymentKeysMax: ms(1, 1 << 24).optional(),
-    lateDetailsMax: ms(0, 1 << 20).optional(),
-    healthDetailsMax: ms(0, 1 << 20).optional(),
-    idleAdvanceMs: ms(0, 90 * DAY_MS).optional(),
-    reuseWindowBuffers: z.boolean().optional(),
-    clockGuard: z.boolean().optional(),
-    referenceTimeMs: ms(0, 8.64e15).optional(),
-    kernel: z.enum(["wasm", "js"]).optional(),
-    clock: z
-      .custom<() => number>((v) => typeof v === "function", "must be a function returning ms")
-      .optional(),
-  })
-  .strict();
+const optionsSchema = lazySchema((z) => {
+  const ms = (min: number, max: number) => z.number().int().min(min).max(max);
+  return z
+    .object({
+      windowMs: ms(1, 7 * DAY_MS).optional(),
+      allowedLatenessMs: ms(0, 7 * DAY_MS).optional(),
+      sensorTimeoutMs: ms(1, 7 * DAY_MS).optional(),
+      maxTimeJumpMs: ms(MINUTE_MS, 365 * DAY_MS).optional(),
+      minCoverage: z.number().min(0).max(1).optional(),
+      countHalfLifeMs: ms(1, 90 * DAY_MS).optional(),
+      pendingMax: ms(1024, 1 << 26).optional(),
+      sessionsMax: ms(1, 1 << 24).optional(),
+      paymentKeysMax: ms(1, 1 << 24).optional(),
+      lateDetailsMax: ms(0, 1 << 20).optional(),
+      healthDetailsMax: ms(0, 1 << 20).optional(),
+      idleAdvanceMs: ms(0, 90 * DAY_MS).optional(),
+      reuseWindowBuffers: z.boolean().optional(),
+      clockGuard: z.boolean().optional(),
+      referenceTimeMs: ms(0, 8.64e15).optional(),
+      kernel: z.enum(["wasm", "js"]).optional(),
+      clock: z
+        .custom<() => number>((v) => typeof v === "function", "must be a function returning ms")
+        .optional(),
+    })
+    .strict();
+});
 
 /**
  * Validates options and fills in defaults.
@@ -178,7 +179,7 @@ const optionsSchema = z
  * @throws ParkirConfigError listing every invalid option.
  */
 export function resolveOptions(options: OccupancyOptions = {}): ResolvedOptions {
-  const parsed = optionsSchema.safeParse(options);
+  const parsed = optionsSchema().safeParse(options);
   if (!parsed.success) {
     throw new ParkirConfigError(
       "occupancy options",

@@ -4,7 +4,7 @@
  * excludes it; this config records that decision per dataset and per field, with its reference.
  * Every feed asks it before writing a dataset or a field: excluded data never leaves.
  */
-import { z } from "zod";
+import { lazySchema } from "../catalog/zod.js";
 import { ParkirConfigError } from "../errors/index.js";
 
 /** Whether a dataset or field may be published. */
@@ -52,28 +52,33 @@ export interface Publication {
   readonly datasets: Readonly<Record<DatasetId, DatasetPublication>>;
 }
 
-const decision = z.object({ access: z.enum(["public", "excluded"]), reference: z.string().min(1).max(300) });
-const datasetShape = Object.fromEntries(
-  DATASET_IDS.map((id) => [
-    id,
-    decision
-      .extend({
-        fields: z
-          .partialRecord(z.enum(DATASETS[id] as unknown as [string, ...string[]]), decision)
-          .optional()
-          .default({}),
-      })
-      .strict()
-      .optional(),
-  ]),
-);
-const publicationSchema = z
-  .object({
-    publisher: z.string().min(1).max(300).optional(),
-    license: z.url().optional(),
-    datasets: z.object(datasetShape).strict().optional().default({}),
-  })
-  .strict();
+const publicationSchema = lazySchema((z) => {
+  const decision = z.object({
+    access: z.enum(["public", "excluded"]),
+    reference: z.string().min(1).max(300),
+  });
+  const datasetShape = Object.fromEntries(
+    DATASET_IDS.map((id) => [
+      id,
+      decision
+        .extend({
+          fields: z
+            .partialRecord(z.enum(DATASETS[id] as unknown as [string, ...string[]]), decision)
+            .optional()
+            .default({}),
+        })
+        .strict()
+        .optional(),
+    ]),
+  );
+  return z
+    .object({
+      publisher: z.string().min(1).max(300).optional(),
+      license: z.url().optional(),
+      datasets: z.object(datasetShape).strict().optional().default({}),
+    })
+    .strict();
+});
 
 /** Reference of the built-in defaults, shown until the city records its own PPID decisions. */
 export const DEFAULT_REFERENCE = "Bawaan parkir (UU 14/2008 Pasal 17), menunggu keputusan PPID";
@@ -105,7 +110,7 @@ export const DEFAULT_PUBLICATION: Publication = {
  * @example loadPublication({ datasets: { occupancy: { access: "public", reference: "SK PPID 12/2026", fields: { dwell: { access: "excluded", reference: "SK PPID 13/2026" } } } } })
  */
 export function loadPublication(json: unknown): Publication {
-  const parsed = publicationSchema.safeParse(json ?? {});
+  const parsed = publicationSchema().safeParse(json ?? {});
   if (!parsed.success)
     throw new ParkirConfigError(
       "publication config",

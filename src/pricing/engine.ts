@@ -3,7 +3,8 @@
  * price history quotes read, and logs every freeze and override. Deterministic: the same windows,
  * freezes and overrides in the same order give the same decisions.
  */
-import { type Observable, Subject } from "rxjs";
+import type { Observable } from "rxjs";
+import { Subject } from "rxjs/internal/Subject";
 import type { City } from "../catalog/city.js";
 import { VEHICLE_CODES, type VehicleType, vehicleCode, vehicleName } from "../catalog/vehicles.js";
 import { type Issue, ParkirConfigError } from "../errors/index.js";

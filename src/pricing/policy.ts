@@ -284,7 +284,7 @@ export interface LoadPolicyOptions {
  * const policy = loadPolicy(JSON.parse(readFileSync("seeds/palu/policy.json", "utf8")), { variant: "dynamic" });
  */
 export function loadPolicy(json: unknown, options: LoadPolicyOptions = {}): Policy {
-  const parsed = policySchema.safeParse(json);
+  const parsed = policySchema().safeParse(json);
   if (!parsed.success) {
     throw new ParkirConfigError(
       "pricing policy",

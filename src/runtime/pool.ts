@@ -3,8 +3,10 @@
  * the shared-memory handles, bounds what is outstanding, retries a task once when its worker dies,
  * and turns failures into ParkirWorkerError. Piscina replaces a dead worker by itself.
  */
+
+import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
-import { Piscina } from "piscina";
+import type * as PiscinaModule from "piscina";
 import { ParkirRuntimeError, ParkirWorkerError } from "./errors.js";
 import type { SharedArena } from "./memory.js";
 import { workerPath } from "./paths.js";
@@ -65,6 +67,8 @@ export function createPool(options: PoolOptions = {}): WorkerPool {
   const maxQueue = options.maxQueue ?? MAX_QUEUE_DEFAULT;
   if (!(Number.isInteger(maxQueue) && maxQueue >= 0))
     throw new RangeError(`maxQueue must be ≥ 0, got ${maxQueue}`);
+  // piscina is loaded when a pool is made: importing parkir does not pay for it.
+  const { Piscina } = createRequire(import.meta.url)("piscina") as typeof PiscinaModule;
   return new Piscina({
     filename: workerPath(),
     minThreads: threads,

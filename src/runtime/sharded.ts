@@ -14,7 +14,8 @@
  * again, every shard is rebuilt without that batch, and ingest rejects with ParkirWorkerError: the state is as
  * if the batch never arrived.
  */
-import { type Observable, Subject } from "rxjs";
+import type { Observable } from "rxjs";
+import { Subject } from "rxjs/internal/Subject";
 import type { City, CityDocument } from "../catalog/index.js";
 import { ParkirClockError, ParkirError, ParkirWireError, type WireErrorReason } from "../errors/index.js";
 import { readCheckpoint } from "../occupancy/checkpoint.js";

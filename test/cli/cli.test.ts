@@ -2,37 +2,21 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, beforeEach, expect, test, vi } from "vitest";
+import { expect, test } from "vitest";
 import { main } from "../../src/cli/main.js";
 import { T0_MS, tinyCity } from "../helpers.js";
+import { captureOutput } from "./capture.js";
 
-let out = "";
-let err = "";
-beforeEach(() => {
-  out = "";
-  err = "";
-  vi.spyOn(process.stdout, "write").mockImplementation((s: string | Uint8Array) => {
-    out += String(s);
-    return true;
-  });
-  vi.spyOn(process.stderr, "write").mockImplementation((s: string | Uint8Array) => {
-    err += String(s);
-    return true;
-  });
-  process.exitCode = undefined;
-});
-afterEach(() => {
-  vi.restoreAllMocks();
-});
+const io = captureOutput();
 
 test("--help works for the program and every subcommand", async () => {
   expect(await main(["--help"])).toBe(0);
-  const names = [...out.matchAll(/^ {2}([a-z]+) /gm)].map((m) => m[1]).filter((n) => n !== "help");
+  const names = [...io.out.matchAll(/^ {2}([a-z]+) /gm)].map((m) => m[1]).filter((n) => n !== "help");
   expect(names).toContain("convert");
   for (const name of names) {
-    out = "";
+    io.out = "";
     expect(await main([name!, "--help"])).toBe(0);
-    expect(out).toMatch(new RegExp(`Usage: parkir ${name}`));
+    expect(io.out).toMatch(new RegExp(`Usage: parkir ${name}`));
   }
 });
 
@@ -49,10 +33,10 @@ test.skipIf(!existsSync(BIN))("the built command runs as an executable (npx park
 
 test("bad arguments exit non-zero with a clear message", async () => {
   expect(await main(["frobnicate"])).toBe(2);
-  expect(err).toMatch(/unknown command 'frobnicate'/);
-  err = "";
+  expect(io.err).toMatch(/unknown command 'frobnicate'/);
+  io.err = "";
   expect(await main(["convert", "--city", "/no/such/file.json", "--in", "-"])).toBe(2);
-  expect(err).toMatch(/no such file/);
+  expect(io.err).toMatch(/no such file/);
 });
 
 test("convert: JSONL -> fb -> JSONL is stable, bad lines are reported with their line number", async () => {
@@ -91,7 +75,7 @@ test("convert: JSONL -> fb -> JSONL is stable, bad lines are reported with their
   writeFileSync(jsonl, `${lines.map((l) => JSON.stringify(l)).join("\n")}\n`);
   const fb = join(dir, "out.fb");
   expect(await main(["convert", "--city", cityPath, "--in", jsonl, "--out", fb])).toBe(0);
-  expect(err).toMatch(/wrote 2 events in 1 batch.*unknown ids \(e\.g\. curb_space_id=UNKNOWN\)/);
+  expect(io.err).toMatch(/wrote 2 events in 1 batch.*unknown ids \(e\.g\. curb_space_id=UNKNOWN\)/);
   const back = join(dir, "back.jsonl");
   expect(await main(["convert", "--city", cityPath, "--in", fb, "--out", back])).toBe(0);
   const decoded = readFileSync(back, "utf8")
@@ -107,8 +91,8 @@ test("convert: JSONL -> fb -> JSONL is stable, bad lines are reported with their
   });
 
   writeFileSync(jsonl, `${JSON.stringify(lines[0])}\n{"event_id": 3}\n`);
-  err = "";
+  io.err = "";
   expect(await main(["convert", "--city", cityPath, "--in", jsonl, "--out", fb])).toBe(1);
-  expect(err).toMatch(/1 invalid event line\(s\):\n {2}line 2: invalid event/);
+  expect(io.err).toMatch(/1 invalid event line\(s\):\n {2}line 2: invalid event/);
   expect(await main(["convert", "--city", cityPath, "--in", jsonl, "--out", fb, "--skip-invalid"])).toBe(0);
 });
