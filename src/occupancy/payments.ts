@@ -277,7 +277,9 @@ export class OpenSessions {
  * the pending buffer. One Map entry and one short string per pair, none per repeated event.
  */
 export class SessionKeys {
-  private readonly byName = new Map<string, number>();
+  // Per zone (a catalogue index), the key of each session id: no string is built per event to look a pair up.
+  private readonly byZone: (Map<string, number> | undefined)[] = [];
+  private held = 0;
   private zones: number[] = [];
   private names: string[] = [];
   private refs: number[] = [];
@@ -285,16 +287,21 @@ export class SessionKeys {
 
   /** Pairs held. */
   get size(): number {
-    return this.byName.size;
+    return this.held;
   }
 
   /** The key of (zone, session), created with no references when new. */
   key(zone: number, session: string): number {
-    const name = `${zone} ${session}`;
-    let k = this.byName.get(name);
+    let names = this.byZone[zone];
+    if (names === undefined) {
+      names = new Map();
+      this.byZone[zone] = names;
+    }
+    let k = names.get(session);
     if (k === undefined) {
       k = this.free.pop() ?? this.names.length;
-      this.byName.set(name, k);
+      names.set(session, k);
+      this.held++;
       this.zones[k] = zone;
       this.names[k] = session;
       this.refs[k] = 0;
@@ -334,7 +341,9 @@ export class SessionKeys {
    * number (its index in that order), for checkpoints.
    */
   canonical(): { keys: number[]; index: Map<number, number> } {
-    const keys = [...this.byName.values()].sort(
+    const keys: number[] = [];
+    for (const names of this.byZone) if (names !== undefined) for (const k of names.values()) keys.push(k);
+    keys.sort(
       (a, b) =>
         this.zones[a]! - this.zones[b]! ||
         (this.names[a]! < this.names[b]! ? -1 : this.names[a]! > this.names[b]! ? 1 : 0),
@@ -343,7 +352,8 @@ export class SessionKeys {
   }
 
   private forget(k: number): void {
-    this.byName.delete(`${this.zones[k]} ${this.names[k]}`);
+    this.byZone[this.zones[k]!]!.delete(this.names[k]!);
+    this.held--;
     this.names[k] = "";
     this.free.push(k);
   }
