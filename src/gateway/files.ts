@@ -96,6 +96,7 @@ export class CommittedFile {
     return this.bytes;
   }
 
+  /** Closes the file (what was written stays; call sync() first to make it durable). */
   close(): void {
     closeSync(this.fd);
   }

@@ -127,6 +127,7 @@ export interface ResolvedOptions {
   readonly clockGuard: boolean;
   readonly referenceTimeMs: number | undefined;
   readonly kernel: KernelKind;
+  /** Processing-time clock in ms (see OccupancyOptions.clock). */
   readonly clock: () => number;
 }
 

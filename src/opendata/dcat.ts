@@ -15,7 +15,8 @@ interface Text {
   readonly en: string;
 }
 
-interface DatasetText {
+/** A dataset's title and description in Indonesian and English. */
+export interface DatasetText {
   readonly title: Text;
   readonly description: Text;
   readonly keywords: Text[];

@@ -13,7 +13,7 @@ export {
   zoneUuid,
 } from "./cds.js";
 export { dashboardSeries, dashboardState } from "./dashboard-api.js";
-export { DATASET_TEXT, dcatCatalog } from "./dcat.js";
+export { DATASET_TEXT, type DatasetText, dcatCatalog } from "./dcat.js";
 export { decisionsCsv, occupancyCsv, pointsCsv } from "./downloads.js";
 export { geojsonPoints, type PointProperties } from "./geojson.js";
 export { createOpenDataHandler, type OpenDataHandlerOptions } from "./http.js";
@@ -22,6 +22,7 @@ export {
   type BayStatus,
   type CurrentPrice,
   createOpenDataHub,
+  type HourRow,
   type HubUpdate,
   type OccupancySource,
   OpenDataHub,

@@ -38,6 +38,7 @@ export {
   ALWAYS_BAND,
   type Band,
   type Controller,
+  type ControllerThresholds,
   type Dynamic,
   type Freeze,
   type Limit,

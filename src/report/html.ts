@@ -11,8 +11,9 @@ import { dayNumberOfDate } from "../pricing/localtime.js";
 import type { DayData } from "./day.js";
 import { dateTime, hhmm, money, percent, zoneLabel } from "./format.js";
 
-/** Occupancy above which a point counts as full, and below which as under-used (the report's bands). */
+/** Occupancy above which a point counts as full (the report's upper band). */
 export const HIGH = 0.85;
+/** Occupancy below which a point counts as under-used (the report's lower band). */
 export const LOW = 0.6;
 
 const esc = (s: string) =>
