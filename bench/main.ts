@@ -59,12 +59,18 @@ async function main(argv: readonly string[]): Promise<number> {
   return results.failures === undefined ? 0 : 1;
 }
 
+/** How long the harness waits, once every suite is done, for the process to end by itself before it exits. */
+const EXIT_GRACE_MS = 2_000;
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
+    // A peer's client (MQTT, NATS, DuckDB) that keeps a handle open must not keep the harness running.
+    setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();
   },
   (e: unknown) => {
     process.stderr.write(`bench: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     process.exitCode = 1;
+    setTimeout(() => process.exit(1), EXIT_GRACE_MS).unref();
   },
 );
