@@ -1,5 +1,5 @@
 /**
- * Child: a gateway-sized process. Imports parkir (its public entry), loads the Palu catalogue, and streams one
+ * Child: a gateway-sized process. Imports parkir (`import("parkir")`, the package's entry), loads the Palu catalogue, and streams one
  * hour of its trace (JSON Lines) through an occupancy engine with default options; prints the peak resident
  * set size the kernel recorded for the whole process (getrusage ru_maxrss) and what was ingested.
  * Usage: node paluhour.js <catalogue.json> <hour.jsonl>
@@ -20,7 +20,8 @@ async function main(): Promise<void> {
   const [catalogPath, hourPath] = process.argv.slice(2);
   if (catalogPath === undefined || hourPath === undefined)
     throw new Error("usage: paluhour.js <catalogue.json> <hour.jsonl>");
-  const parkir = await import("../../src/index.js");
+  // The package's entry as an installed user imports it (the bundle in dist/lib), not the compiled sources.
+  const parkir = (await import(String("parkir"))) as typeof import("../../src/index.js");
   const city = parkir.loadCityFile(catalogPath);
   let windows = 0;
   const summary = await parkir.replayJsonLines(createReadStream(hourPath), city, {

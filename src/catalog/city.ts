@@ -5,7 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { type Issue, ParkirConfigError } from "../errors/index.js";
-import { type CityDocument, citySchema, type ZoneDocument } from "./schema.js";
+import { type CityDocument, validateCityDocument, type ZoneDocument } from "./schema.js";
 import { CAPACITY_CLASSES, type CapacityClass, VEHICLE_CODES, vehicleCode } from "./vehicles.js";
 
 /** Marks "no index" in Int32Array lookups. */
@@ -88,14 +88,9 @@ export interface City {
  * city.zoneIndex("PLU-001"); // 0
  */
 export function loadCity(json: unknown): City {
-  const parsed = citySchema().safeParse(json);
-  if (!parsed.success) {
-    throw new ParkirConfigError(
-      "city catalogue",
-      parsed.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message })),
-    );
-  }
-  return build(parsed.data);
+  const parsed = validateCityDocument(json);
+  if (!parsed.ok) throw new ParkirConfigError("city catalogue", parsed.issues);
+  return build(parsed.doc);
 }
 
 /** Reads and loads a city catalogue JSON file. */
@@ -119,7 +114,7 @@ export function loadCityFile(path: string): City {
   return loadCity(json);
 }
 
-/** Formats a zod path as `zones[3].bays[0].id`. */
+/** Formats a path of keys and indices (a zod issue's) as `zones[3].bays[0].id`. */
 export function formatPath(path: readonly PropertyKey[]): string {
   let out = "";
   for (const p of path) out += typeof p === "number" ? `[${p}]` : out === "" ? String(p) : `.${String(p)}`;

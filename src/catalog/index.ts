@@ -9,7 +9,16 @@ export {
   loadCityFile,
   NONE,
 } from "./city.js";
-export { type CityDocument, citySchema, DETECTION_METHODS, type ZoneDocument } from "./schema.js";
+export {
+  type BayDocument,
+  type CityDocument,
+  type CityDocumentResult,
+  DETECTION_METHODS,
+  type DetectionMethod,
+  type GateDocument,
+  validateCityDocument,
+  type ZoneDocument,
+} from "./schema.js";
 export {
   CAPACITY_CLASSES,
   type CapacityClass,

@@ -14,7 +14,6 @@ import { mkdirSync, renameSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { IClientOptions, MqttClient } from "mqtt";
 import type { Observable } from "rxjs";
-import { Subject } from "rxjs/internal/Subject";
 import { type City, VEHICLE_CODES, vehicleName } from "../catalog/index.js";
 import { ParkirClockError, ParkirError, ParkirWireError } from "../errors/index.js";
 import {
@@ -26,6 +25,7 @@ import {
   windowRecordLine,
 } from "../occupancy/index.js";
 import { type Policy, PricingEngine, type TariffDecision } from "../pricing/index.js";
+import { subject } from "../rx.js";
 import { type CdsEvent, EncodeReport, encodeEventBatches, encodeEvents } from "../wire/index.js";
 import { type DecoderRegistry, defaultDecoders } from "./decoders.js";
 import { ParkirMessageError, ParkirStateError, REJECT_REASONS, type RejectReason } from "./errors.js";
@@ -218,11 +218,11 @@ export class Gateway {
   private readonly clock: () => number;
   private readonly log: (line: string) => void;
   private readonly decoders: DecoderRegistry;
-  private readonly windowsOut = new Subject<WindowBatch>();
-  private readonly eventsOut = new Subject<readonly CdsEvent[]>();
-  private readonly decisionsOut = new Subject<TariffDecision[]>();
-  private readonly healthOut = new Subject<HealthUpdate>();
-  private readonly rejectionsOut = new Subject<Rejection>();
+  private readonly windowsOut = subject<WindowBatch>();
+  private readonly eventsOut = subject<readonly CdsEvent[]>();
+  private readonly decisionsOut = subject<TariffDecision[]>();
+  private readonly healthOut = subject<HealthUpdate>();
+  private readonly rejectionsOut = subject<Rejection>();
   private readonly statePath: string;
   private readonly walDir: string;
   private readonly prefix: string;

@@ -4,12 +4,12 @@
  * docs/OCCUPANCY.md is the exact reference of the semantics; kernel.ts holds the hot loops.
  */
 import type { Observable } from "rxjs";
-import { Subject } from "rxjs/internal/Subject";
 import type { City } from "../catalog/city.js";
 import { DETECTION, DETECTION_NAMES, type DetectionName } from "../catalog/city.js";
 import { VEHICLE_CODES } from "../catalog/vehicles.js";
 import { ParkirClockError, ParkirConfigError, ParkirError, ParkirWireError } from "../errors/index.js";
 import { type OccupancyKernel, occupancyKernel } from "../runtime/occupancy.js";
+import { subject } from "../rx.js";
 import { EVENT_TYPES, KIND } from "../wire/kinds.js";
 import { BATCH_BYTES_MAX, FLAG_TARGET_ZONE, NO_DEVICE } from "../wire/layout.js";
 import { verifyBatch } from "../wire/verify.js";
@@ -164,9 +164,9 @@ export class OccupancyEngine {
   private readonly k: OccupancyKernel;
   private readonly book: PaymentBook;
   private readonly dedup: DedupMemory;
-  private readonly windowsOut = new Subject<WindowBatch>();
-  private readonly lateOut = new Subject<LateReport>();
-  private readonly healthOut = new Subject<HealthReport>();
+  private readonly windowsOut = subject<WindowBatch>();
+  private readonly lateOut = subject<LateReport>();
+  private readonly healthOut = subject<HealthReport>();
   private readonly columnPool: ColumnPool;
   private closedWindows: ClosedWindow[] = [];
   private healthEvents: HealthEvent[] = [];

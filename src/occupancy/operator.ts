@@ -2,8 +2,8 @@
  * The engine as an RxJS operator: batches in, one WindowBatch per closed window out.
  */
 import type { OperatorFunction } from "rxjs";
-import { Observable } from "rxjs/internal/Observable";
 import type { City } from "../catalog/city.js";
+import { observable } from "../rx.js";
 import type { EventBatchView } from "../wire/view.js";
 import { OccupancyEngine } from "./engine.js";
 import type { OccupancyOptions } from "./options.js";
@@ -32,7 +32,7 @@ export function occupancy(
 ): OperatorFunction<Uint8Array | EventBatchView, WindowBatch> {
   const { onIngest, onEngine, ...engineOptions } = options;
   return (source) =>
-    new Observable<WindowBatch>((subscriber) => {
+    observable<WindowBatch>((subscriber) => {
       const engine = new OccupancyEngine(city, engineOptions);
       const inner = engine.windows$.subscribe((w) => subscriber.next(w));
       onEngine?.(engine);

@@ -2,9 +2,7 @@
  * Options of the occupancy engine: defaults, limits and validation. Every option says its default
  * and what it costs; invalid options end in a ParkirConfigError listing every problem.
  */
-import { formatPath } from "../catalog/city.js";
-import { lazySchema } from "../catalog/zod.js";
-import { ParkirConfigError } from "../errors/index.js";
+import { type Issue, ParkirConfigError } from "../errors/index.js";
 import { defaultKernel, type KernelKind, resolveKernel } from "../runtime/kernel.js";
 
 const MINUTE_MS = 60_000;
@@ -147,32 +145,45 @@ export const DEFAULT_OPTIONS = {
   idleAdvanceMs: 0,
 } as const;
 
-const optionsSchema = lazySchema((z) => {
-  const ms = (min: number, max: number) => z.number().int().min(min).max(max);
-  return z
-    .object({
-      windowMs: ms(1, 7 * DAY_MS).optional(),
-      allowedLatenessMs: ms(0, 7 * DAY_MS).optional(),
-      sensorTimeoutMs: ms(1, 7 * DAY_MS).optional(),
-      maxTimeJumpMs: ms(MINUTE_MS, 365 * DAY_MS).optional(),
-      minCoverage: z.number().min(0).max(1).optional(),
-      countHalfLifeMs: ms(1, 90 * DAY_MS).optional(),
-      pendingMax: ms(1024, 1 << 26).optional(),
-      sessionsMax: ms(1, 1 << 24).optional(),
-      paymentKeysMax: ms(1, 1 << 24).optional(),
-      lateDetailsMax: ms(0, 1 << 20).optional(),
-      healthDetailsMax: ms(0, 1 << 20).optional(),
-      idleAdvanceMs: ms(0, 90 * DAY_MS).optional(),
-      reuseWindowBuffers: z.boolean().optional(),
-      clockGuard: z.boolean().optional(),
-      referenceTimeMs: ms(0, 8.64e15).optional(),
-      kernel: z.enum(["wasm", "js"]).optional(),
-      clock: z
-        .custom<() => number>((v) => typeof v === "function", "must be a function returning ms")
-        .optional(),
-    })
-    .strict();
-});
+/** Range of each numeric option: [min, max, integer]. */
+const NUMERIC_OPTIONS: Readonly<Record<string, readonly [number, number, boolean]>> = {
+  windowMs: [1, 7 * DAY_MS, true],
+  allowedLatenessMs: [0, 7 * DAY_MS, true],
+  sensorTimeoutMs: [1, 7 * DAY_MS, true],
+  maxTimeJumpMs: [MINUTE_MS, 365 * DAY_MS, true],
+  minCoverage: [0, 1, false],
+  countHalfLifeMs: [1, 90 * DAY_MS, true],
+  pendingMax: [1024, 1 << 26, true],
+  sessionsMax: [1, 1 << 24, true],
+  paymentKeysMax: [1, 1 << 24, true],
+  lateDetailsMax: [0, 1 << 20, true],
+  healthDetailsMax: [0, 1 << 20, true],
+  idleAdvanceMs: [0, 90 * DAY_MS, true],
+  referenceTimeMs: [0, 8.64e15, true],
+};
+
+/** What is wrong with one option's value, or undefined when it is valid (undefined means "default"). */
+function optionProblem(key: string, v: unknown): string | undefined {
+  if (v === undefined) return undefined;
+  const range = NUMERIC_OPTIONS[key];
+  if (range !== undefined) {
+    const [min, max, integer] = range;
+    if (typeof v !== "number" || !Number.isFinite(v)) return `expected a number, got ${typeof v}`;
+    if (integer && !Number.isInteger(v)) return "must be an integer";
+    return v < min || v > max ? `must be between ${min} and ${max}` : undefined;
+  }
+  switch (key) {
+    case "reuseWindowBuffers":
+    case "clockGuard":
+      return typeof v === "boolean" ? undefined : `expected a boolean, got ${typeof v}`;
+    case "kernel":
+      return v === "wasm" || v === "js" ? undefined : 'must be "wasm" or "js"';
+    case "clock":
+      return typeof v === "function" ? undefined : "must be a function returning ms";
+    default:
+      return "unknown option";
+  }
+}
 
 /**
  * Validates options and fills in defaults.
@@ -180,14 +191,15 @@ const optionsSchema = lazySchema((z) => {
  * @throws ParkirConfigError listing every invalid option.
  */
 export function resolveOptions(options: OccupancyOptions = {}): ResolvedOptions {
-  const parsed = optionsSchema().safeParse(options);
-  if (!parsed.success) {
-    throw new ParkirConfigError(
-      "occupancy options",
-      parsed.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message })),
-    );
+  if (typeof options !== "object" || options === null)
+    throw new ParkirConfigError("occupancy options", [{ path: "", message: "expected an object" }]);
+  const issues: Issue[] = [];
+  for (const [key, value] of Object.entries(options)) {
+    const problem = optionProblem(key, value);
+    if (problem !== undefined) issues.push({ path: key, message: problem });
   }
-  const o = parsed.data;
+  if (issues.length > 0) throw new ParkirConfigError("occupancy options", issues);
+  const o = options;
   const r: ResolvedOptions = {
     windowMs: o.windowMs ?? DEFAULT_OPTIONS.windowMs,
     allowedLatenessMs: o.allowedLatenessMs ?? DEFAULT_OPTIONS.allowedLatenessMs,

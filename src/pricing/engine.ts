@@ -4,11 +4,11 @@
  * freezes and overrides in the same order give the same decisions.
  */
 import type { Observable } from "rxjs";
-import { Subject } from "rxjs/internal/Subject";
 import type { City } from "../catalog/city.js";
 import { VEHICLE_CODES, type VehicleType, vehicleCode, vehicleName } from "../catalog/vehicles.js";
 import { type Issue, ParkirConfigError } from "../errors/index.js";
 import type { WindowBatch } from "../occupancy/types.js";
+import { subject as newSubject } from "../rx.js";
 import {
   type ControllerArrays,
   controllerPass,
@@ -193,7 +193,7 @@ export class PricingEngine {
   private readonly outIdx: Uint32Array;
   private readonly log: TariffDecision[] = [];
   private readonly actionLog: OperatorAction[] = [];
-  private readonly subject = new Subject<TariffDecision[]>();
+  private readonly subject = newSubject<TariffDecision[]>();
   private readonly logMax: number;
 
   /** Decisions as they are made, one array per window batch (or override) that made any. */

@@ -15,7 +15,6 @@
  * if the batch never arrived.
  */
 import type { Observable } from "rxjs";
-import { Subject } from "rxjs/internal/Subject";
 import type { City, CityDocument } from "../catalog/index.js";
 import { ParkirClockError, ParkirError, ParkirWireError, type WireErrorReason } from "../errors/index.js";
 import { readCheckpoint } from "../occupancy/checkpoint.js";
@@ -37,6 +36,7 @@ import type {
   LateReport,
 } from "../occupancy/reports.js";
 import { assertClockState } from "../occupancy/skew.js";
+import { subject } from "../rx.js";
 import { mergeCheckpoints, splitCheckpoint } from "./checkpoints.js";
 import { ParkirRuntimeError } from "./errors.js";
 import { SharedArena } from "./memory.js";
@@ -151,9 +151,9 @@ export class ShardedOccupancyEngine {
   private readonly pools: KernelPool[] = [];
   private readonly ownsPools: boolean;
   private readonly engineId: string;
-  private readonly windowsOut = new Subject<WindowBatch>();
-  private readonly lateOut = new Subject<LateReport>();
-  private readonly healthOut = new Subject<HealthReport>();
+  private readonly windowsOut = subject<WindowBatch>();
+  private readonly lateOut = subject<LateReport>();
+  private readonly healthOut = subject<HealthReport>();
   private readonly queueMax: number;
   private readonly checkpointEvery: number;
   private readonly healthMax: number;
