@@ -21,7 +21,7 @@ test("--help works for the program and every subcommand", async () => {
 });
 
 // `npm test` builds first; `npx parkir` runs the built file directly, so it must be executable.
-const BIN = "dist/src/cli/main.js";
+const BIN = "dist/lib/cli.js";
 test.skipIf(!existsSync(BIN))("the built command runs as an executable (npx parkir)", () => {
   const r = spawnSync(BIN, ["--help"], { encoding: "utf8" });
   expect(r.error).toBeUndefined();

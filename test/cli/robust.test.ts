@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, expect, test } from "vitest";
 
-const BIN = "dist/src/cli/main.js";
+const BIN = "dist/lib/cli.js";
 const CITY = "seeds/palu/city.json";
 const POLICY = "seeds/palu/policy.json";
 const SAMPLE = "seeds/palu/sample-1h.jsonl";

@@ -32,7 +32,7 @@ const RENEW_MS = 1000; // the worker's default: a third of the TTL
 /** Scheduling allowance on a loaded 2-core machine (restore, replay of pricing, event-loop delays). */
 const SLACK_MS = 2000;
 const SLICES = 12;
-const CLI = join(packageRoot(), "dist/src/cli/main.js");
+const CLI = join(packageRoot(), "dist/lib/cli.js");
 const POLICY = seedPath("palu/policy.json");
 
 interface Proc {
