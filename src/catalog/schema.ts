@@ -224,12 +224,8 @@ class Checker {
       this.fail("synthetic", `expected a boolean, got ${typeName(synthetic)}`);
     const note = this.optional(o.note, (n) => this.string(n, "note", 0, Number.POSITIVE_INFINITY));
     const zoneValues = this.array(o.zones, "zones", 1, 1_000_000, "a city needs at least one zone");
-    const zones: ZoneDocument[] = [];
-    if (zoneValues !== undefined)
-      for (let i = 0; i < zoneValues.length; i++) {
-        const z = this.zone(zoneValues[i], `zones[${i}]`);
-        if (z !== undefined) zones.push(z);
-      }
+    const zones =
+      zoneValues === undefined ? undefined : this.each(zoneValues, "zones", (z, p) => this.zone(z, p));
     if (this.issues.length > 0) return undefined;
     const doc: CityDocument = {
       id: id!,
@@ -237,7 +233,7 @@ class Checker {
       timeZone: timeZone!,
       currency: currency!,
       synthetic: synthetic as boolean,
-      zones,
+      zones: zones!,
     };
     if (note !== undefined) doc.note = note;
     return doc;
@@ -286,15 +282,9 @@ class Checker {
       Number.POSITIVE_INFINITY,
       "must name at least one detection method",
     );
-    if (values === undefined) return undefined;
-    const out: DetectionMethod[] = [];
-    let ok = true;
-    for (let i = 0; i < values.length; i++) {
-      const m = this.oneOf(values[i], `${path}[${i}]`, DETECTION_METHODS);
-      if (m === undefined) ok = false;
-      else out.push(m);
-    }
-    return ok ? out : undefined;
+    return values === undefined
+      ? undefined
+      : this.each(values, path, (m, p) => this.oneOf(m, p, DETECTION_METHODS));
   }
 
   private capacity(v: unknown, path: string): ZoneDocument["capacity"] | undefined {
@@ -319,7 +309,15 @@ class Checker {
   ): T[] | undefined {
     if (v === undefined) return [];
     const values = this.array(v, path, 0, Number.POSITIVE_INFINITY, "");
-    if (values === undefined) return undefined;
+    return values === undefined ? undefined : this.each(values, path, item);
+  }
+
+  /** Every entry of an array checked by `item` (all of them, so every problem is reported). */
+  private each<T>(
+    values: unknown[],
+    path: string,
+    item: (v: unknown, path: string) => T | undefined,
+  ): T[] | undefined {
     const out: T[] = [];
     let ok = true;
     for (let i = 0; i < values.length; i++) {
