@@ -6,7 +6,7 @@
  * broker what it had not acknowledged, so the windows file ends up as if it had never stopped.
  *
  * Run: npm run build && node dist/examples/gateway.js --broker mqtt://127.0.0.1:1883 --state out/gw
- *      (then, in another shell: node dist/src/cli/main.js simulate --broker mqtt://127.0.0.1:1883 --speed 60)
+ *      (then, in another shell: node dist/lib/cli.js simulate --broker mqtt://127.0.0.1:1883 --speed 60)
  */
 import { parseArgs } from "node:util";
 import { createGateway, loadCityFile, seedPath, startHttpServer } from "../src/index.js";
