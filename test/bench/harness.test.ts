@@ -380,7 +380,16 @@ describe("result agreement before timing", () => {
         name: "closure",
         workload: { description: "d", seed: null, sizes: { n: 1 } },
         baseline: "a",
-        cases: [{ name: "a", eventsPerOp: 1, fn: () => ++captured.calls }],
+        cases: [
+          {
+            name: "a",
+            eventsPerOp: 1,
+            fn: () => {
+              captured.calls++;
+              return 1;
+            },
+          },
+        ],
       }),
     };
     const r = await runBenchmarks({ suites: [suite], profile: "tiny", timing: TIMING.tiny, log: quiet });
