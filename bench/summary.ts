@@ -227,7 +227,7 @@ function yardstickLines(limit: SuiteResult | undefined, kernels: SuiteResult | u
 export function summaryMarkdown(results: BenchResults, file: string): string {
   const m = results.meta;
   const lines = [
-    `From \`${file}\`: ${m.quick ? "a quick (smoke) run" : "a full run"} on ${m.cpu}, ${m.cores} cores, Node ${m.node}, ${m.date.slice(0, 10)}, ${sourceText(m)}. Each row compares two cases timed in the same run on the same input; each rerun gives new figures.`,
+    `From \`${file}\`: ${m.quick ? "a quick (smoke) run" : "a full run"} on ${m.cpu}, ${m.cores} cores, Node ${m.node}, ${m.date.slice(0, 10)}, ${sourceText(m)}. Each row compares two cases timed in the same run on the same input; parkir ÷ other is the median of their ratios round by round (so it can differ from the ratio of the two rates, which pool every round).`,
     "",
     "| from → to | parkir | compared with | parkir | other | parkir ÷ other | reproduce |",
     "|---|---|---|---:|---:|---:|---|",

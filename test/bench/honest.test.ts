@@ -396,6 +396,48 @@ describe("results say what they measured", () => {
 });
 
 describe("README's benchmark table", () => {
+  it("--readme rewrites only the block, naming the new file", () => {
+    const results: BenchResults = {
+      meta: {
+        node: "v20",
+        cpu: "cpu",
+        cores: 2,
+        date: "2026-12-07T00:00:00Z",
+        quick: false,
+        commit: "a".repeat(40),
+        dirty: false,
+      },
+      suites: [
+        {
+          name: "pricing-controller",
+          workload,
+          baseline: "js",
+          cases: [
+            { name: "js", hz: 2, rme: 0, samples: 2, eventsPerOp: 10, eventsPerSec: 20, ratioToBaseline: 1 },
+            {
+              name: "plain-objects",
+              hz: 1,
+              rme: 0,
+              samples: 2,
+              eventsPerOp: 10,
+              eventsPerSec: 10,
+              ratioToBaseline: 0.5,
+            },
+          ],
+        },
+      ],
+    };
+    const before =
+      "# x\n\n<!-- bench-summary: bench/results/old.json -->\nold table\n<!-- /bench-summary -->\n\nafter\n";
+    const after = withSummary(before, results, "bench/results/new.json");
+    expect(after.startsWith("# x\n\n<!-- bench-summary: bench/results/new.json -->\n")).toBe(true);
+    expect(after.endsWith("<!-- /bench-summary -->\n\nafter\n")).toBe(true);
+    expect(after).toContain("| 20.0 slots/s | 10.0 slots/s | **2.00×** (faster) |");
+    expect(after).toContain("commit aaaaaaaaaaaa.");
+    expect(readmeBlock(after)!.markdown).toBe(summaryMarkdown(results, "bench/results/new.json"));
+    expect(() => withSummary("# no block\n", results, "x.json")).toThrow(/no <!-- bench-summary/);
+  });
+
   it("is what the summary prints for the results file it names", () => {
     const readme = readFileSync("README.md", "utf8");
     const block = readmeBlock(readme);
