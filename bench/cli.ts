@@ -6,7 +6,7 @@ import type { SuiteDefinition } from "./harness.js";
 
 /** Parsed command line. */
 export interface BenchArgs {
-  /** Brief runs (CI smoke test, under a minute in total). */
+  /** Brief runs (CI smoke test; figures not comparable with full runs). */
   readonly quick: boolean;
   /** Suites to run, in registry order. */
   readonly suites: readonly SuiteDefinition[];
@@ -37,7 +37,7 @@ export function parseBenchArgs(
       "Benchmarks parkir next to the alternatives a user would otherwise pick, in one process run.\n" +
         "Prints a Markdown table on stdout, progress on stderr, and writes JSON results.",
     )
-    .option("--quick", "run each suite briefly (CI smoke test; all suites under 60 s)", false)
+    .option("--quick", "run each suite briefly (CI smoke test; figures not comparable with full runs)", false)
     .addOption(
       new Option(
         "--suite <names...>",
@@ -48,12 +48,12 @@ export function parseBenchArgs(
       ]),
     )
     .option("--out <file>", "results JSON path (default bench/results/<YYYY-MM-DD>-<host>[-quick].json)")
-    .option("--no-write", "do not write a results file")
+    .option("--no-write", "do not write a results file (the tables, with commit and machine, still print)")
     .addHelpText(
       "after",
       `\nSuites:\n${all.map((s) => `  ${s.name.padEnd(19)} ${s.summary}`).join("\n")}\n\nExamples:\n` +
         "  npm run bench                         # everything, minutes\n" +
-        "  npm run bench -- --quick              # smoke run, < 60 s\n" +
+        "  npm run bench -- --quick              # smoke run, every suite briefly\n" +
         "  npm run bench -- --suite wire,limit   # two suites\n",
     )
     .helpOption("-h, --help", "show this help")

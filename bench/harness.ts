@@ -1,13 +1,20 @@
 /**
  * The benchmark harness: runs suites of cases side by side with benchmark.js, checks that every case
- * of a suite computes the same result before anything is timed, and collects results in the JSON
- * shape other tools read (`{meta, suites: [{name, workload, baseline, cases: [...]}]}`).
+ * of a suite computes the same result before anything is timed and that every timed run computes it
+ * again, and collects results in the JSON shape other tools read
+ * (`{meta, suites: [{name, workload, baseline, cases: [...]}]}`).
+ *
+ * Every timed call's return value is compared with what the case must compute (its `check`: see
+ * SuiteSpec.digest); the comparison is inside the timing, so cases return a small summary (a checksum
+ * and a count), never the whole output.
  *
  * benchmark.js 2.1.4 recompiles a test function from its source when setup/teardown are given
  * (closures are then lost). We never pass setup or teardown to it: every case is a plain closure,
  * prepared beforehand by its suite, and benchmark.js only ever calls it.
  */
+import { execFileSync } from "node:child_process";
 import { cpus } from "node:os";
+import { fileURLToPath } from "node:url";
 import { isDeepStrictEqual } from "node:util";
 import Benchmark from "benchmark";
 import { median, summarizeTimings } from "./stats.js";
@@ -66,8 +73,20 @@ export interface TimedCase extends CaseBase {
 
 /** A case that measures itself (child processes, latency runs) and reports the figures. */
 export interface MeasuredCase extends CaseBase {
-  /** Runs the measurement, within the timing of the round in progress (see TimingOptions.rounds). */
-  readonly measure: (timing: TimingOptions) => Measurement | Promise<Measurement>;
+  /**
+   * Runs the measurement, within the timing of the round in progress (see TimingOptions.rounds). Each run's
+   * value goes to `timing.verify` (bench/runs.ts measureRuns does it), which throws when it is wrong.
+   */
+  readonly measure: (timing: RoundTiming) => Measurement | Promise<Measurement>;
+}
+
+/** What a measured case gets for one round: the timing, and the check every one of its runs must pass. */
+export interface RoundTiming extends TimingOptions {
+  /**
+   * Checks one run's value against what the case must compute (throws BenchRunMismatchError). Absent in
+   * suites whose cases are `independent`.
+   */
+  readonly verify?: (value: unknown) => void;
 }
 
 /** What a self-measured case reports. */
@@ -99,6 +118,14 @@ export interface SuiteSpec {
   readonly cases: readonly CaseSpec[];
   /** Result equality; default node:util isDeepStrictEqual. */
   readonly equal?: (a: unknown, b: unknown) => boolean;
+  /**
+   * What every timed run must return, from the reference's result (e.g. `{ windows, checksum }` of the
+   * reference's rows): each timed call of every case is then checked against the reference itself. Without
+   * it, a case without `result()` is checked against the value its own agreement call returned (compared with
+   * the reference's), and a case with `result()` against its own first run (`runCheck: "consistent"` in the
+   * results).
+   */
+  readonly digest?: (result: unknown) => unknown;
   /** Skip the equality check (suites whose cases measure different things, e.g. footprint). */
   readonly independent?: boolean;
   /** Rounds for this suite instead of the profile's (e.g. 1 for memory footprints, which do not drift). */
@@ -164,6 +191,10 @@ export interface BenchResults {
     readonly cores: number;
     readonly date: string;
     readonly quick: boolean;
+    /** `git rev-parse HEAD` of the measured code (null outside a git checkout). */
+    readonly commit: string | null;
+    /** Whether tracked files differed from that commit (results files aside); null when unknown. */
+    readonly dirty: boolean | null;
   };
   readonly suites: SuiteResult[];
   /** Suites that failed when the run kept going past failures (absent when every suite ran). */
@@ -214,6 +245,52 @@ export class BenchMismatchError extends Error {
   }
 }
 
+/**
+ * A timed run returned something other than what its case must compute: the figure would time a wrong
+ * result, so the suite fails.
+ */
+export class BenchRunMismatchError extends Error {
+  override readonly name = "BenchRunMismatchError";
+  /** Suite name. */
+  readonly suite: string;
+  /** Case whose run went wrong. */
+  readonly caseName: string;
+  constructor(suite: string, caseName: string, run: number, expected: unknown, actual: unknown) {
+    super(
+      `suite ${suite}: run ${run} of case ${caseName} returned ${preview(actual)}, expected ${preview(expected)}`,
+    );
+    this.suite = suite;
+    this.caseName = caseName;
+  }
+}
+
+/** The source a run measured: commit and whether the working tree differed from it. */
+export interface SourceState {
+  readonly commit: string | null;
+  readonly dirty: boolean | null;
+}
+
+/** The repository this file belongs to (bench/ or dist/bench/ inside it). */
+const HERE = fileURLToPath(new URL(".", import.meta.url));
+
+/**
+ * The git commit of the checkout at `cwd` and whether its tracked files (or untracked ones outside
+ * bench/results/) differ from it. Nulls when git or the checkout is missing.
+ */
+export function gitState(cwd: string = HERE): SourceState {
+  const git = (...args: string[]): string | null => {
+    try {
+      return execFileSync("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+    } catch {
+      return null;
+    }
+  };
+  const head = git("rev-parse", "HEAD");
+  if (head === null) return { commit: null, dirty: null };
+  const status = git("status", "--porcelain", "--", ":/", ":(exclude,top)bench/results");
+  return { commit: head.trim(), dirty: status === null ? null : status.trim() !== "" };
+}
+
 /** Options of runBenchmarks. */
 export interface RunOptions {
   /** Suites to run, in order. */
@@ -234,6 +311,8 @@ export interface RunOptions {
   readonly keepGoing?: boolean;
   /** Called with the results so far after each suite (e.g. to save them while a long run goes on). */
   readonly onSuite?: (partial: BenchResults) => void;
+  /** The measured source for meta; default gitState() of this checkout. */
+  readonly source?: SourceState;
 }
 
 /** Results of timed functions are stored here so V8 cannot drop the work as dead code. */
@@ -253,6 +332,7 @@ export async function runBenchmarks(options: RunOptions): Promise<BenchResults> 
   const suites: SuiteResult[] = [];
   const failures: { suite: string; error: string }[] = [];
   const cpuList = cpus();
+  const source = options.source ?? gitState();
   const snapshot = (): BenchResults => {
     addFractionOfLimit(suites);
     return {
@@ -262,6 +342,8 @@ export async function runBenchmarks(options: RunOptions): Promise<BenchResults> 
         cores: cpuList.length,
         date: (options.now ?? new Date()).toISOString(),
         quick: profile !== "full",
+        commit: source.commit,
+        dirty: source.dirty,
       },
       suites: [...suites],
       ...(failures.length > 0 ? { failures: [...failures] } : {}),
@@ -305,7 +387,16 @@ export async function runSuite(
   const baseline = spec.cases.find((c) => c.name === spec.baseline);
   if (baseline === undefined)
     throw new Error(`suite ${spec.name}: baseline case ${spec.baseline} is missing`);
-  if (!spec.independent) checkAgreement(spec, baseline);
+  // Independent suites' cases compute different things: each case's runs must at least agree with each other.
+  const expectations = spec.independent
+    ? new Map(
+        spec.cases.map((c): [CaseSpec, RunExpectation] => [
+          c,
+          { kind: "consistent", known: false, value: undefined, runs: 0 },
+        ]),
+      )
+    : checkAgreement(spec, baseline);
+  const verifiers = spec.cases.map((c) => runVerifier(spec, c, expectations.get(c)!));
 
   const rounds = Math.max(1, Math.floor(spec.rounds ?? timing.rounds));
   // Every round times every case in turn; later rounds skip the warm-up (the JIT has settled).
@@ -324,8 +415,11 @@ export async function runSuite(
     const tag = rounds > 1 ? ` (round ${r + 1}/${rounds})` : "";
     for (const [i, c] of spec.cases.entries()) {
       log(`[${spec.name}] ${c.name}${tag} ...`);
+      const verify = verifiers[i]!;
       const m =
-        "fn" in c ? timeCase(`${spec.name}/${c.name}`, c.fn, shorter(t, c.timing)) : await c.measure(t);
+        "fn" in c
+          ? timeCase(`${spec.name}/${c.name}`, c.fn, shorter(t, c.timing), verify)
+          : await c.measure({ ...t, verify });
       runs[i]!.push(m);
       log(`[${spec.name}] ${c.name}: ${formatRate(m.hz)} ops/s ±${m.rme.toFixed(1)}% (${m.samples} samples)`);
       (globalThis as { gc?: () => void }).gc?.();
@@ -367,6 +461,10 @@ export async function runSuite(
       out.roundRates = runs[i]!.map((_, r) => rateOf(i, r));
     }
     if (c.bytesPerOp !== undefined) out.bytesPerSec = m.hz * c.bytesPerOp;
+    // How every timed run was checked (a measured case that reports no run values was not).
+    const e = expectations.get(c)!;
+    out.runCheck = e.runs === 0 ? ("none" satisfies RunCheck) : (e.kind satisfies RunCheck);
+    out.checkedRuns = e.runs;
     if (read >= 0) out.fractionOfMemoryRead = pairedRatio(i, read).median;
     Object.assign(out, c.extra, m.extra);
     return out as CaseResult;
@@ -416,12 +514,36 @@ function shorter(timing: TimingOptions, own: Partial<TimingOptions> | undefined)
   };
 }
 
-function checkAgreement(spec: SuiteSpec, baseline: CaseSpec): void {
+/** How a case's timed runs were checked, written to its results as `runCheck`. */
+export type RunCheck = "reference" | "consistent" | "none";
+
+/** What one case's runs are compared with, and how many were. */
+interface RunExpectation {
+  kind: "reference" | "consistent";
+  /** Set once known: from the agreement check, or the first run for "consistent". */
+  known: boolean;
+  value: unknown;
+  runs: number;
+}
+
+/**
+ * Compares every case with its group's reference (the baseline, or a group's first case) and returns what
+ * each case's timed runs must then return.
+ */
+function checkAgreement(spec: SuiteSpec, baseline: CaseSpec): Map<CaseSpec, RunExpectation> {
   const equal = spec.equal ?? isDeepStrictEqual;
+  const expectations = new Map<CaseSpec, RunExpectation>();
   const resultOf = (c: CaseSpec): unknown => {
     if (c.result !== undefined) return c.result();
     if ("fn" in c) return c.fn();
     throw new Error(`suite ${spec.name}: measured case ${c.name} needs a result() to be compared`);
+  };
+  const expect = (c: CaseSpec, checked: unknown): RunExpectation => {
+    if (spec.digest !== undefined)
+      return { kind: "reference", known: true, value: spec.digest(checked), runs: 0 };
+    // A case's own value is what its run returns when it has no separate result().
+    if (c.result === undefined) return { kind: "reference", known: true, value: checked, runs: 0 };
+    return { kind: "consistent", known: false, value: undefined, runs: 0 };
   };
   const groups = new Map<string, CaseSpec[]>();
   for (const c of spec.cases) {
@@ -432,24 +554,78 @@ function checkAgreement(spec: SuiteSpec, baseline: CaseSpec): void {
     // The baseline is the reference of its group; other groups use their first case.
     const reference = members.includes(baseline) ? baseline : members[0]!;
     const expected = resultOf(reference);
+    expectations.set(reference, expect(reference, expected));
     for (const c of members) {
       if (c === reference) continue;
       const actual = resultOf(c);
       if (!equal(expected, actual))
         throw new BenchMismatchError(spec.name, c.name, reference.name, expected, actual);
+      // The digest is taken from the reference's result: every run is checked against the reference.
+      expectations.set(c, spec.digest !== undefined ? expect(c, expected) : expect(c, actual));
     }
   }
+  return expectations;
 }
 
-function timeCase(name: string, fn: () => unknown, timing: TimingOptions): Measurement {
+/**
+ * Run values compared cheaply (the comparison runs inside the timing): identical values, or plain objects
+ * and arrays of primitives element by element; anything else by `equal`.
+ */
+export function sameRunValue(a: unknown, b: unknown, equal: (a: unknown, b: unknown) => boolean): boolean {
+  if (Object.is(a, b)) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const flat = (o: object) =>
+    (Array.isArray(o) || Object.getPrototypeOf(o) === Object.prototype) &&
+    Object.values(o).every((v) => v === null || typeof v !== "object");
+  if (!flat(a) || !flat(b)) return equal(a, b);
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  if (ka.length !== kb.length) return false;
+  for (const k of ka) {
+    if (
+      !Object.hasOwn(b, k) ||
+      !Object.is((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])
+    )
+      return false;
+  }
+  return true;
+}
+
+/** The check one case's runs go through (counts them; throws BenchRunMismatchError on a wrong value). */
+function runVerifier(spec: SuiteSpec, c: CaseSpec, e: RunExpectation): (value: unknown) => void {
+  const equal = spec.digest !== undefined ? isDeepStrictEqual : (spec.equal ?? isDeepStrictEqual);
+  return (value) => {
+    e.runs++;
+    if (!e.known) {
+      e.known = true;
+      e.value = value;
+      return;
+    }
+    if (!sameRunValue(e.value, value, equal))
+      throw new BenchRunMismatchError(spec.name, c.name, e.runs, e.value, value);
+  };
+}
+
+function timeCase(
+  name: string,
+  fn: () => unknown,
+  timing: TimingOptions,
+  verify: (value: unknown) => void,
+): Measurement {
   const warmupEnd = performance.now() + timing.warmupTime * 1000;
-  do blackhole.value = fn();
-  while (performance.now() < warmupEnd);
+  do {
+    const value = fn();
+    verify(value);
+    blackhole.value = value;
+  } while (performance.now() < warmupEnd);
   // Only `fn` is given (no setup/teardown), so benchmark.js calls the closure instead of recompiling it.
   const bench = new Benchmark(
     name,
     () => {
-      blackhole.value = fn();
+      const value = fn();
+      verify(value);
+      blackhole.value = value;
     },
     // benchmark.js reports no sample statistics with fewer than 2 samples.
     {

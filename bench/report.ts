@@ -38,10 +38,21 @@ export function renderMarkdown(results: BenchResults, command?: string): string 
   const lines: string[] = [];
   lines.push(`# parkir benchmarks${m.quick ? " (quick)" : ""}`);
   lines.push("");
-  lines.push(`Node ${m.node} · ${m.cpu} · ${m.cores} cores · ${m.date}`);
+  lines.push(`Node ${m.node} · ${m.cpu} · ${m.cores} cores · ${m.date} · ${sourceText(m)}`);
   if (command !== undefined) lines.push(`Command: \`${command}\``);
   for (const s of results.suites) lines.push("", ...renderSuite(s));
   return `${lines.join("\n")}\n`;
+}
+
+/** The measured source: "commit 1a2b3c4d5e6f", "(uncommitted changes)" when the tree was dirty. */
+export function sourceText(meta: {
+  readonly commit?: string | null;
+  readonly dirty?: boolean | null;
+}): string {
+  if (meta.commit === undefined || meta.commit === null) return "commit not recorded";
+  const dirty =
+    meta.dirty === true ? " with uncommitted changes" : meta.dirty === null ? " (tree state unknown)" : "";
+  return `commit ${meta.commit.slice(0, 12)}${dirty}`;
 }
 
 function renderSuite(s: SuiteResult): string[] {
@@ -119,6 +130,8 @@ function notes(c: CaseResult): string {
   }
   const note = c.note;
   if (typeof note === "string") parts.push(note);
+  if (c.runCheck === "consistent") parts.push("each timed run checked against the case's first run");
+  else if (c.runCheck === "none") parts.push("timed runs not checked");
   return parts.join("; ");
 }
 

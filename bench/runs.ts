@@ -7,17 +7,23 @@
  * Timing follows the round's benchmark.js settings: untimed warm-up runs for `warmupTime` (at least
  * one), then timed runs until both `minSamples` runs and `maxTime` seconds are reached.
  */
-import type { Measurement, TimingOptions } from "./harness.js";
+import type { Measurement, RoundTiming } from "./harness.js";
 import { median, summarizeTimings } from "./stats.js";
 
 /** What measureRuns times. */
 export interface RunsSpec<S> {
-  /** Timing of the round in progress (what the harness passes to `measure`). */
-  readonly timing: TimingOptions;
+  /** Timing of the round in progress (what the harness passes to `measure`); its `verify` checks every run. */
+  readonly timing: RoundTiming;
   /** Prepares one run's state, untimed (e.g. a new engine). */
   readonly setup: () => S | Promise<S>;
   /** The timed operation. */
   readonly run: (state: S) => unknown;
+  /**
+   * What a run computed, checked by `timing.verify` after every run (warm-up included), untimed. Default: the
+   * run's return value, or when that is undefined and the state counts `windows` and a `checksum` (a Replay),
+   * `{ windows, checksum }`.
+   */
+  readonly result?: (state: S) => unknown;
   /** Disposes of the state after a run, untimed (e.g. close the engine). */
   readonly teardown?: (state: S) => unknown;
   /**
@@ -29,6 +35,13 @@ export interface RunsSpec<S> {
   readonly minSamples?: number;
   /** Called with each timed run's state after teardown (e.g. to collect a second figure from the same runs). */
   readonly sampled?: (state: S) => void;
+}
+
+/** `{ windows, checksum }` of a state that counts them (bench/replay.ts Replay), else undefined. */
+function replayFigures(state: unknown): unknown {
+  if (typeof state !== "object" || state === null) return undefined;
+  const { windows, checksum } = state as { windows?: unknown; checksum?: unknown };
+  return typeof windows === "number" && typeof checksum === "number" ? { windows, checksum } : undefined;
 }
 
 /** Upper bound on timed runs (fast operations would otherwise take thousands of samples). */
@@ -53,8 +66,11 @@ export async function measureRuns<S>(spec: RunsSpec<S>): Promise<Measurement> {
     const state = await spec.setup();
     setups.push(performance.now() - s0);
     const t0 = performance.now();
-    await spec.run(state);
+    const returned = await spec.run(state);
     const wall = performance.now() - t0;
+    // A run that reports nothing is not checked (its case shows runCheck "none").
+    const value = spec.result !== undefined ? spec.result(state) : (returned ?? replayFigures(state));
+    if (value !== undefined) timing.verify?.(value);
     await spec.teardown?.(state);
     if (timed) spec.sampled?.(state);
     return spec.timedMs === undefined ? wall : spec.timedMs(state);

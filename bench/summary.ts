@@ -1,142 +1,168 @@
 /**
- * Headline table of a results file: the figures the project's performance targets name, each with its
- * target and whether this run meets it. `node dist/bench/summary.js bench/results/<file>.json`
- * prints Markdown on stdout (used for the README). A figure whose case is missing prints "not measured".
+ * What a results file says to a user: where parkir is faster or slower than what they would otherwise write or
+ * pick, on which input, measured side by side in one run, with the command that reproduces each row; and the
+ * machine's yardsticks. No targets.
+ *
+ * `node dist/bench/summary.js bench/results/<file>.json --markdown` prints the Markdown README shows;
+ * `--readme [README.md]` writes it into README's block between `<!-- bench-summary: FILE -->` and
+ * `<!-- /bench-summary -->` (naming FILE there), the one-command refresh after a run.
  */
-import { readFileSync } from "node:fs";
-import type { BenchResults, CaseResult } from "./harness.js";
-import { formatRatio } from "./report.js";
+import { readFileSync, writeFileSync } from "node:fs";
+import { relative, resolve } from "node:path";
+import type { BenchResults, CaseResult, SuiteResult } from "./harness.js";
+import { sourceText } from "./report.js";
 import { median } from "./stats.js";
+import { yardsticks } from "./suites/limit.js";
 
-/** One headline row. */
-export interface HeadlineRow {
+/** One comparison: parkir's case next to a peer's, from the same input in the same run. */
+export interface Comparison {
+  /** What is computed, from which input. */
   readonly what: string;
-  readonly value: string;
-  readonly target: string;
-  /** true met, false missed, null no target or not measured. */
-  readonly met: boolean | null;
-  readonly source: string;
+  /** parkir's side (API, path). */
+  readonly parkir: string;
+  /** The alternative. */
+  readonly peer: string;
+  readonly parkirPerSec: number;
+  readonly peerPerSec: number;
+  /** parkir's rate over the peer's (round by round when the run had rounds). */
+  readonly ratio: number;
+  /** Unit of the rates ("events", "quotes", "slots"). */
+  readonly unit: string;
+  /** `npm run bench -- --suite NAME`. */
+  readonly command: string;
 }
 
-type Find = (suite: string, name: string) => CaseResult | undefined;
+/** The comparisons a summary reports: [suite, parkir case, peer case, what, parkir side, peer side, unit]. */
+const COMPARISONS: readonly (readonly [string, string, string, string, string, string, string])[] = [
+  [
+    "e2e",
+    "parkir-jsonl",
+    "map-jsonl",
+    "JSON Lines bytes → closed 5-min windows",
+    "`replayJsonLinesSync`",
+    "`JSON.parse` per line + a plain `Map` loop",
+    "events",
+  ],
+  [
+    "e2e",
+    "parkir-jsonl",
+    "duckdb-jsonl",
+    "JSON Lines bytes → closed 5-min windows",
+    "`replayJsonLinesSync`",
+    "DuckDB SQL (`read_json`, `lag`, `GROUP BY`)",
+    "events",
+  ],
+  [
+    "e2e",
+    "parkir-objects",
+    "map-objects",
+    "event objects → closed 5-min windows",
+    "`encodeEvents` + `OccupancyEngine`",
+    "a plain `Map` loop",
+    "events",
+  ],
+  [
+    "wire",
+    "flatbuffers-view-all-fields",
+    "json-all-fields",
+    "bytes → every field the engine reads",
+    "FlatBuffers batch (`EventBatchView`)",
+    "`JSON.parse` per line, ids looked up",
+    "events",
+  ],
+  [
+    "wire",
+    "flatbuffers-view-all-fields",
+    "protobufjs-all-fields",
+    "bytes → every field the engine reads",
+    "FlatBuffers batch (`EventBatchView`)",
+    "protobufjs decode, ids looked up",
+    "events",
+  ],
+  [
+    "wire-encode",
+    "flatbuffers",
+    "json",
+    "event objects → bytes",
+    "`encodeEvents` (validates, resolves ids)",
+    "`JSON.stringify` per line",
+    "events",
+  ],
+  [
+    "gateway",
+    "parkir-write",
+    "plain-mqtt",
+    "uplinks from a local MQTT broker → closed windows",
+    "`parkir serve` path, acknowledged once written",
+    "mqtt.js + `JSON.parse` + a `Map`",
+    "messages",
+  ],
+  [
+    "gateway",
+    "parkir-fsync",
+    "plain-mqtt",
+    "uplinks from a local MQTT broker → closed windows",
+    "`parkir serve` path, fsync before acknowledging",
+    "mqtt.js + `JSON.parse` + a `Map`",
+    "messages",
+  ],
+  [
+    "wasm-workers",
+    "piscina-1",
+    "single-thread",
+    "encoded batches → closed windows",
+    "sharded engine, `workers: 1`",
+    "the engine in the caller's thread",
+    "events",
+  ],
+  [
+    "wasm-workers",
+    "piscina-2",
+    "piscina-1",
+    "encoded batches → closed windows",
+    "sharded engine, `workers: 2`",
+    "sharded engine, `workers: 1`",
+    "events",
+  ],
+  [
+    "pricing",
+    "progressive-js",
+    "progressive-quote",
+    "stays → bills, progressive tariff",
+    "`billBatch` over typed arrays",
+    "one `quote()` per stay",
+    "stays",
+  ],
+  [
+    "pricing-controller",
+    "js",
+    "plain-objects",
+    "one price-controller pass, 10,000 zones × 2 classes",
+    "`controllerPass` over typed arrays",
+    "a loop over one object per slot",
+    "slots",
+  ],
+];
 
-const mps = (x: number) => `${(x / 1e6).toFixed(x >= 1e8 ? 0 : 1)} M/s`;
-const pct = (x: number) => `${(x * 100).toFixed(x < 0.1 ? 1 : 0)} %`;
-const ms = (x: number) => `${x.toFixed(x < 10 ? 2 : 1)} ms`;
-
-/** The headline rows of a results object. */
-export function headline(results: BenchResults): HeadlineRow[] {
-  const find: Find = (suite, name) =>
-    results.suites.find((s) => s.name === suite)?.cases.find((c) => c.name === name);
-  const rows: HeadlineRow[] = [];
-  const add = (
-    what: string,
-    source: [string, string] | [string, string, string],
-    value: (a: CaseResult, b: CaseResult | undefined) => number,
-    show: (v: number) => string,
-    target?: { text: string; ok: (v: number) => boolean },
-  ) => {
-    const a = find(source[0], source[1]);
-    const b = source[2] === undefined ? undefined : find(source[0], source[2]);
-    const src = `${source[0]}/${source[1]}${source[2] === undefined ? "" : ` ÷ ${source[2]}`}`;
-    if (a === undefined || (source[2] !== undefined && b === undefined)) {
-      rows.push({ what, value: "not measured", target: target?.text ?? "", met: null, source: src });
-      return;
-    }
-    const v = value(a, b);
+/** The comparisons a results object holds (rows whose cases did not run are left out). */
+export function comparisons(results: BenchResults): Comparison[] {
+  const rows: Comparison[] = [];
+  for (const [suite, a, b, what, parkir, peer, unit] of COMPARISONS) {
+    const s = results.suites.find((x) => x.name === suite);
+    const ca = s?.cases.find((c) => c.name === a);
+    const cb = s?.cases.find((c) => c.name === b);
+    if (ca === undefined || cb === undefined) continue;
     rows.push({
       what,
-      value: show(v),
-      target: target?.text ?? "",
-      met: target ? target.ok(v) : null,
-      source: src,
+      parkir,
+      peer,
+      parkirPerSec: ca.eventsPerSec,
+      peerPerSec: cb.eventsPerSec,
+      ratio: pairedRatio(ca, cb),
+      unit,
+      command: `npm run bench -- --suite ${suite}`,
     });
-  };
-  const rate = (a: CaseResult) => a.eventsPerSec;
-  const ratio = (a: CaseResult, b: CaseResult | undefined) => pairedRatio(a, b!);
-  const ofRead = (a: CaseResult) => (a.fractionOfMemoryRead as number | undefined) ?? Number.NaN;
-  const x = (v: number) => `${formatRatio(v)}×`;
-
-  // Issue 3: occupancy engine.
-  add("JS engine ingest, 100k bays, in order", ["wasm-occupancy", "js"], rate, mps, {
-    text: "≥ 20 M/s",
-    ok: (v) => v >= 20e6,
-  });
-  add("Window close, 10,000 zones (JS kernel)", ["window-close", "js"], (a) => 1000 / a.hz, ms, {
-    text: "≤ 5 ms",
-    ok: (v) => v <= 5,
-  });
-  add("Window close, 10,000 zones (wasm kernel)", ["window-close", "wasm"], (a) => 1000 / a.hz, ms, {
-    text: "≤ 5 ms",
-    ok: (v) => v <= 5,
-  });
-  add(
-    "Engine state per bay (JS kernel)",
-    ["footprint", "engine"],
-    (a) => (a.stateBytesPerBay as number | undefined) ?? Number.NaN,
-    (v) => `${v.toFixed(0)} B`,
-    { text: "≤ 32 B", ok: (v) => v <= 32 },
-  );
-  // Issue 3 sets the target for the JS reference; the wasm kernel's figure is bytes allocated in its shared
-  // memory (the same state plus copies of the catalogue's bay columns it reads), shown for comparison.
-  add(
-    "Engine state per bay (wasm kernel, allocated)",
-    ["footprint", "engine-wasm"],
-    (a) => (a.stateBytesPerBay as number | undefined) ?? Number.NaN,
-    (v) => `${v.toFixed(0)} B`,
-  );
-  // Issue 4: pricing.
-  add("Progressive tariff quotes (billBatch, JS)", ["pricing", "progressive-js"], rate, mps, {
-    text: "≥ 5 M/s",
-    ok: (v) => v >= 5e6,
-  });
-  add("Controller pass, 10k zones × 2", ["pricing-controller", "js"], (a) => 1000 / a.hz, ms, {
-    text: "≤ 2 ms",
-    ok: (v) => v <= 2,
-  });
-  // Issue 5: runtime.
-  add("wasm ÷ JS occupancy kernel, in order", ["wasm-occupancy", "kernel-wasm", "kernel-js"], ratio, x, {
-    text: "≥ 3×",
-    ok: (v) => v >= 3,
-  });
-  add(
-    "wasm ÷ JS occupancy kernel, shuffled",
-    ["wasm-occupancy", "kernel-wasm-shuffled", "kernel-js-shuffled"],
-    ratio,
-    x,
-    { text: "≥ 3×", ok: (v) => v >= 3 },
-  );
-  add("wasm kernel ÷ memory read, in order", ["wasm-occupancy", "kernel-wasm"], ofRead, pct, {
-    text: "≥ 50 %",
-    ok: (v) => v >= 0.5,
-  });
-  add("wasm kernel ÷ memory read, shuffled", ["wasm-occupancy", "kernel-wasm-shuffled"], ofRead, pct, {
-    text: "≥ 50 %",
-    ok: (v) => v >= 0.5,
-  });
-  add("Whole engine, wasm, one thread, in order", ["wasm-occupancy", "wasm"], rate, mps, {
-    text: "≥ 100 M/s",
-    ok: (v) => v >= 100e6,
-  });
-  add("Whole engine, wasm, one thread, shuffled", ["wasm-occupancy", "wasm-shuffled"], rate, mps);
-  add("Whole engine, wasm, batches received in kernel memory", ["wasm-occupancy", "wasm-inplace"], rate, mps);
-  add("Whole engine wasm ÷ JS, in order", ["wasm-occupancy", "wasm", "js"], ratio, x);
-  add("2 workers ÷ 1 worker, 64k batches", ["wasm-workers", "piscina-2", "piscina-1"], ratio, x, {
-    text: "≥ 1.6×",
-    ok: (v) => v >= 1.6,
-  });
-  add("Billing kernel, flat tariff", ["wasm-billing", "wasm-flat"], rate, mps, {
-    text: "≥ 20 M/s",
-    ok: (v) => v >= 20e6,
-  });
-  add("Billing kernel, hourly tariff", ["wasm-billing", "wasm-dynamic"], rate, mps, {
-    text: "≥ 20 M/s",
-    ok: (v) => v >= 20e6,
-  });
-  // Issue 6: parkir next to what a user would otherwise pick.
-  add("Engine ÷ hand-written RxJS (groupBy + scan)", ["occupancy", "js", "rxjs-idiomatic"], ratio, x);
-  add("FlatBuffers view ÷ JSON.parse, reading", ["wire", "flatbuffers-view", "json"], ratio, x);
-  add("Engine (Palu trace) 2 workers ÷ one thread", ["engine", "piscina-2", "single-thread"], ratio, x);
+  }
   return rows;
 }
 
@@ -152,18 +178,109 @@ export function pairedRatio(a: CaseResult, b: CaseResult): number {
   return median(ra.map((x, r) => x / rb[r]!));
 }
 
-/** The headline rows as a Markdown table. */
-export function headlineMarkdown(rows: readonly HeadlineRow[]): string {
-  const lines = ["| figure | this run | target | met | from (suite/case) |", "|---|---:|---:|:---:|---|"];
-  for (const r of rows) {
-    const met = r.met === null ? "" : r.met ? "yes" : "**no**";
-    lines.push(`| ${r.what} | ${r.value} | ${r.target} | ${met} | \`${r.source}\` |`);
+/** A rate with its unit: "1.23 M events/s", "45.6 k stays/s". */
+export function formatPerSec(x: number, unit: string): string {
+  if (x >= 1e6) return `${(x / 1e6).toFixed(x >= 1e8 ? 0 : 2)} M ${unit}/s`;
+  if (x >= 1e3) return `${(x / 1e3).toFixed(1)} k ${unit}/s`;
+  return `${x.toPrecision(3)} ${unit}/s`;
+}
+
+/** "2.31× faster", "0.17× (slower)". */
+export function verdict(ratio: number): string {
+  const x = ratio >= 0.1 ? ratio.toFixed(2) : ratio.toPrecision(2);
+  return ratio >= 1 ? `**${x}×** (faster)` : `**${x}×** (slower)`;
+}
+
+/** Bytes/s as GB/s. */
+const gbps = (x: number) => `${(x / 1e9).toFixed(1)} GB/s`;
+
+/** The yardstick lines of a limit suite, or nothing when it did not run. */
+function yardstickLines(limit: SuiteResult | undefined, kernels: SuiteResult | undefined): string[] {
+  if (limit === undefined) return [];
+  const y = yardsticks(limit.cases);
+  const parts: string[] = [];
+  if (y.readBytesPerSec !== null)
+    parts.push(`sequential read ${gbps(y.readBytesPerSec)} (\`${y.readCase}\`)`);
+  if (y.u32AddsPerSec !== null)
+    parts.push(
+      `one chain of dependent u32 adds ${formatPerSec(y.u32AddsPerSec, "adds")} (a latency, not a bandwidth)`,
+    );
+  parts.push(
+    y.floorEventsPerSec === null
+      ? "random-update floor not measured in this run"
+      : `random-update floor ${formatPerSec(y.floorEventsPerSec, "events")}`,
+  );
+  const lines = ["", `Yardsticks of this machine (\`npm run bench -- --suite limit\`): ${parts.join("; ")}.`];
+  const kernel = kernels?.cases.find((c) => c.name === "kernel-wasm");
+  const engine = kernels?.cases.find((c) => c.name === "wasm");
+  if (y.floorEventsPerSec !== null && kernel !== undefined && engine !== undefined) {
+    const pct = (x: number) => `${((x / y.floorEventsPerSec!) * 100).toFixed(0)} %`;
+    lines.push(
+      "",
+      `Against the random-update floor (\`npm run bench -- --suite limit,wasm-occupancy\`): the wasm kernel runs at ${pct(kernel.eventsPerSec)} of it, the whole engine at ${pct(engine.eventsPerSec)}.`,
+    );
   }
+  return lines;
+}
+
+/** The summary as Markdown: where the figures come from, the comparison table, the yardsticks. */
+export function summaryMarkdown(results: BenchResults, file: string): string {
+  const m = results.meta;
+  const lines = [
+    `From \`${file}\`: ${m.quick ? "a quick (smoke) run" : "a full run"} on ${m.cpu}, ${m.cores} cores, Node ${m.node}, ${m.date.slice(0, 10)}, ${sourceText(m)}. Each row compares two cases timed in the same run on the same input; parkir ÷ other is the median of their ratios round by round (so it can differ from the ratio of the two rates, which pool every round).`,
+    "",
+    "| from → to | parkir | compared with | parkir | other | parkir ÷ other | reproduce |",
+    "|---|---|---|---:|---:|---:|---|",
+  ];
+  for (const c of comparisons(results)) {
+    lines.push(
+      `| ${c.what} | ${c.parkir} | ${c.peer} | ${formatPerSec(c.parkirPerSec, c.unit)} | ${formatPerSec(c.peerPerSec, c.unit)} | ${verdict(c.ratio)} | \`${c.command}\` |`,
+    );
+  }
+  const suite = (name: string) => results.suites.find((s) => s.name === name);
+  lines.push(...yardstickLines(suite("limit"), suite("wasm-occupancy")));
   return `${lines.join("\n")}\n`;
 }
 
-const file = process.argv[2];
-if (file !== undefined && import.meta.url === `file://${process.argv[1]}`) {
-  const results = JSON.parse(readFileSync(file, "utf8")) as BenchResults;
-  process.stdout.write(headlineMarkdown(headline(results)));
+/** README's generated block: its opening marker names the results file. */
+export const README_BLOCK = /<!-- bench-summary: (\S+) -->\n([\s\S]*?)<!-- \/bench-summary -->/;
+
+/** The results file README's block names and the Markdown in it, or null when README has no block. */
+export function readmeBlock(readme: string): { file: string; markdown: string } | null {
+  const m = README_BLOCK.exec(readme);
+  return m === null ? null : { file: m[1]!, markdown: m[2]! };
 }
+
+/** README with its block regenerated from `results` (read from `file`, a path relative to the repository). */
+export function withSummary(readme: string, results: BenchResults, file: string): string {
+  if (readmeBlock(readme) === null) throw new Error("README has no <!-- bench-summary: FILE --> block");
+  return readme.replace(
+    README_BLOCK,
+    () => `<!-- bench-summary: ${file} -->\n${summaryMarkdown(results, file)}<!-- /bench-summary -->`,
+  );
+}
+
+function main(argv: readonly string[]): number {
+  const [file, flag, target] = argv;
+  if (file === undefined || (flag !== undefined && flag !== "--markdown" && flag !== "--readme")) {
+    process.stderr.write(
+      "usage: node dist/bench/summary.js bench/results/<file>.json [--markdown | --readme [README.md]]\n",
+    );
+    return 2;
+  }
+  const results = JSON.parse(readFileSync(file, "utf8")) as BenchResults;
+  // The name README shows: relative to the repository (this file runs from dist/bench/).
+  const root = resolve(new URL("../..", import.meta.url).pathname);
+  const shown = relative(root, resolve(file));
+  if (flag === "--readme") {
+    const path = target ?? resolve(root, "README.md");
+    writeFileSync(path, withSummary(readFileSync(path, "utf8"), results, shown));
+    process.stderr.write(`${path}: benchmark summary from ${shown}\n`);
+    return 0;
+  }
+  process.stdout.write(summaryMarkdown(results, shown));
+  return 0;
+}
+
+if (process.argv[1] !== undefined && import.meta.url === `file://${process.argv[1]}`)
+  process.exitCode = main(process.argv.slice(2));

@@ -6,10 +6,26 @@
 import protobuf from "protobufjs";
 import { EVENT_TYPES } from "../../src/wire/index.js";
 
-/** A decoded protobufjs event (fields the benchmarks read). */
+/** An int64 as protobufjs decodes it: a Long when long.js is installed, else a number. */
+export type ProtoInt64 = number | { toNumber(): number };
+
+/**
+ * A decoded protobufjs event. Fields absent from the message are not own properties: protobufjs keeps their
+ * defaults ("" or 0) on the prototype, so `Object.hasOwn` tells presence.
+ */
 export interface ProtoEvent {
+  readonly event_id: string;
   readonly event_type: number;
-  readonly event_time: number | { toNumber(): number };
+  readonly event_time: ProtoInt64;
+  readonly curb_zone_id: string;
+  readonly curb_space_id: string;
+  readonly data_source_device_id: string;
+  readonly vehicle_type: string;
+  readonly sequence_number: number;
+  readonly occupied: boolean;
+  readonly vehicle_count: number;
+  readonly event_session_id: string;
+  readonly actual_cost: ProtoInt64;
 }
 
 /** A decoded list of events. */

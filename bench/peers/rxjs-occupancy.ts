@@ -1,7 +1,12 @@
 /**
- * The occupancy pipeline a user would write by hand with RxJS: an Observable of plain event objects,
- * `groupBy(bay)` + `scan` for each bay's state, and a `scan` that integrates occupied and known
- * bay-time per zone and class and closes tumbling event-time windows. Plain objects throughout.
+ * The occupancy pipeline a user would write by hand with RxJS, in two shapes over the same rules and plain
+ * objects throughout:
+ *
+ * - `rxjsScanOccupancy`: what a competent RxJS user writes — one `scan` over a Map of bay states that also
+ *   integrates occupied and known bay-time per zone and class and closes tumbling event-time windows; a
+ *   `filter` passes on only the steps that closed windows.
+ * - `rxjsGroupByOccupancy`: the textbook decomposition — `groupBy(bay)` with a `scan` per bay group for its
+ *   state, merged into the windowing `scan`. Each bay is a group (an inner Observable and subscription).
  *
  * It covers the part of parkir's semantics a bay-sensor feed in event-time order needs (arrivals,
  * departures, stays, coverage, peak, the minimum-coverage rule) and no more: no de-duplication,
@@ -63,41 +68,93 @@ interface Row {
   dwellCount: number;
 }
 
-interface WindowState {
-  windowStart: number;
-  rows: Map<string, Row>;
-  lastMs: number;
-  emit: PlainWindow[];
-}
-
 const FLUSH = Symbol("flush");
 
-/** Options of the hand-written pipeline (same meaning as the engine's). */
+/** Options of the hand-written pipelines (same meaning as the engine's). */
 export interface PlainOccupancyOptions {
   readonly windowMs: number;
   readonly minCoverage: number;
 }
 
-/**
- * Runs the hand-written pipeline over `events` synchronously and returns the closed windows (every
- * window ending at or before the newest event time, like OccupancyEngine#close).
- */
-export function rxjsOccupancy(
-  events: readonly CdsEvent[],
-  city: City,
-  options: PlainOccupancyOptions,
-): PlainWindow[] {
-  const { windowMs, minCoverage } = options;
-  // What the user looks up per bay: its zone and class, from the catalogue.
-  const bays = new Map<string, { zone: string; vehicleType: WindowRecord["vehicleType"] }>();
+/** What both pipelines look up per bay: its zone and class, from the catalogue. */
+type BayInfo = {
+  readonly zone: string;
+  readonly vehicleType: WindowRecord["vehicleType"];
+  readonly row: string;
+};
+
+function bayInfo(city: City): Map<string, BayInfo> {
+  const bays = new Map<string, BayInfo>();
   city.zones.forEach((z) => {
-    for (const b of z.bays) bays.set(b.id, { zone: z.id, vehicleType: b.vehicleType });
+    for (const b of z.bays)
+      bays.set(b.id, { zone: z.id, vehicleType: b.vehicleType, row: `${z.id}/${b.vehicleType}` });
   });
-  const makeRows = (startMs: number): Map<string, Row> => {
+  return bays;
+}
+
+/** Only what the pipelines handle: bay-sensor events naming their bay. */
+function isSensorEvent(e: CdsEvent): boolean {
+  return (
+    e.curb_space_id !== undefined &&
+    (e.event_type === "park_start" || e.event_type === "park_end" || e.event_type === "scheduled_report")
+  );
+}
+
+const UNKNOWN_BAY: BayState = { state: "unknown", startKnown: false, sinceMs: 0, change: null };
+
+/** One bay's next state after an event, with the change it makes (the engine's rules for a sensor feed). */
+function bayStep(s: BayState, e: BayEvent, row: string): BayState {
+  let next = s.state;
+  let startKnown = s.startKnown;
+  let arrival = false;
+  let departure = false;
+  let dwellMs: number | null = null;
+  if (e.type === "park_start") {
+    if (s.state !== "occupied") {
+      next = "occupied";
+      startKnown = true;
+      arrival = true;
+    }
+  } else if (e.type === "park_end") {
+    if (s.state !== "vacant") {
+      next = "vacant";
+      departure = true;
+      if (s.state === "occupied" && s.startKnown) dwellMs = e.t - s.sinceMs;
+    }
+  } else {
+    const reported: BayStateName = e.occupied ? "occupied" : "vacant";
+    if (s.state !== reported) {
+      next = reported;
+      startKnown = false;
+    }
+  }
+  return {
+    state: next,
+    startKnown,
+    sinceMs: next !== s.state ? e.t : s.sinceMs,
+    change: { t: e.t, row, from: s.state, to: next, arrival, departure, dwellMs },
+  };
+}
+
+/** The windowing half: tumbling event-time windows of every zone and class row. */
+class Windows {
+  windowStart = 0;
+  rows = new Map<string, Row>();
+  lastMs = 0;
+  started = false;
+  /** Windows closed by the last step. */
+  emit: PlainWindow[] = [];
+
+  constructor(
+    private readonly city: City,
+    private readonly options: PlainOccupancyOptions,
+  ) {}
+
+  private makeRows(startMs: number): Map<string, Row> {
     const rows = new Map<string, Row>();
-    city.zones.forEach((z, zi) => {
+    this.city.zones.forEach((z, zi) => {
       for (let code = 0; code < VEHICLE_CODES; code++) {
-        const capacity = city.capacity[zi * VEHICLE_CODES + code]!;
+        const capacity = this.city.capacity[zi * VEHICLE_CODES + code]!;
         if (capacity === 0) continue;
         const vehicleType = vehicleName(code);
         rows.set(`${z.id}/${vehicleType}`, {
@@ -118,12 +175,13 @@ export function rxjsOccupancy(
       }
     });
     return rows;
-  };
+  }
 
-  const closeWindow = (w: WindowState): void => {
-    const end = w.windowStart + windowMs;
+  private closeWindow(): void {
+    const { windowMs, minCoverage } = this.options;
+    const end = this.windowStart + windowMs;
     const records: WindowRecord[] = [];
-    for (const r of w.rows.values()) {
+    for (const r of this.rows.values()) {
       r.occupiedMs += r.occupied * (end - r.lastMs);
       r.knownMs += r.known * (end - r.lastMs);
       const coverage = r.knownMs / (r.capacity * windowMs);
@@ -131,7 +189,7 @@ export function rxjsOccupancy(
         type: "occupancy",
         zone: r.zone,
         vehicleType: r.vehicleType,
-        windowStart: w.windowStart,
+        windowStart: this.windowStart,
         windowEnd: end,
         occupancy: r.knownMs > 0 && coverage >= minCoverage ? r.occupiedMs / r.knownMs : null,
         coverage,
@@ -142,31 +200,122 @@ export function rxjsOccupancy(
         detection: "singleSpaceDetection",
         confidence: r.knownMs > 0 ? 1 : 0,
       });
-      Object.assign(r, {
-        lastMs: end,
-        occupiedMs: 0,
-        knownMs: 0,
-        arrivals: 0,
-        departures: 0,
-        peak: r.occupied,
-        dwellSumMs: 0,
-        dwellCount: 0,
-      });
+      r.lastMs = end;
+      r.occupiedMs = 0;
+      r.knownMs = 0;
+      r.arrivals = 0;
+      r.departures = 0;
+      r.peak = r.occupied;
+      r.dwellSumMs = 0;
+      r.dwellCount = 0;
     }
-    w.emit.push({ windowStart: w.windowStart, windowEnd: end, records });
-    w.windowStart = end;
-  };
+    this.emit.push({ windowStart: this.windowStart, windowEnd: end, records });
+    this.windowStart = end;
+  }
 
+  /** Applies one bay change, closing the windows it passes. */
+  apply(c: Change): this {
+    const windowMs = this.options.windowMs;
+    if (this.emit.length > 0) this.emit = [];
+    if (!this.started) {
+      this.started = true;
+      this.windowStart = Math.floor(c.t / windowMs) * windowMs;
+      this.rows = this.makeRows(this.windowStart);
+      this.lastMs = c.t;
+    }
+    while (c.t >= this.windowStart + windowMs) this.closeWindow();
+    this.lastMs = c.t;
+    const r = this.rows.get(c.row)!;
+    r.occupiedMs += r.occupied * (c.t - r.lastMs);
+    r.knownMs += r.known * (c.t - r.lastMs);
+    r.lastMs = c.t;
+    if (c.from !== c.to) {
+      if (c.from === "occupied") r.occupied--;
+      if (c.to === "occupied") {
+        r.occupied++;
+        if (r.occupied > r.peak) r.peak = r.occupied;
+      }
+      if (c.from === "unknown") r.known++;
+    }
+    if (c.arrival) r.arrivals++;
+    if (c.departure) r.departures++;
+    if (c.dwellMs !== null) {
+      r.dwellSumMs += c.dwellMs;
+      r.dwellCount++;
+    }
+    return this;
+  }
+
+  /** At the end of the feed: closes every window ending at or before the newest event time. */
+  flush(): this {
+    this.emit = [];
+    if (this.started) while (this.windowStart + this.options.windowMs <= this.lastMs) this.closeWindow();
+    return this;
+  }
+}
+
+/**
+ * One `scan` over a Map of bay states (and the windows), as a competent RxJS user writes it: synchronous over
+ * `events`, returns the closed windows (every window ending at or before the newest event time, like
+ * OccupancyEngine#close).
+ */
+export function rxjsScanOccupancy(
+  events: readonly CdsEvent[],
+  city: City,
+  options: PlainOccupancyOptions,
+): PlainWindow[] {
+  const bays = bayInfo(city);
+  const out: PlainWindow[] = [];
+  interface State {
+    readonly bays: Map<string, BayState>;
+    readonly windows: Windows;
+  }
+  from(events)
+    .pipe(
+      endWith(FLUSH),
+      scan<CdsEvent | typeof FLUSH, State>(
+        (s, e) => {
+          if (e === FLUSH) {
+            s.windows.flush();
+            return s;
+          }
+          s.windows.emit.length = 0;
+          if (!isSensorEvent(e)) return s;
+          const bay = e.curb_space_id!;
+          const t = Number(e.event_time);
+          const next = bayStep(
+            s.bays.get(bay) ?? UNKNOWN_BAY,
+            { bay, t, type: e.event_type, occupied: e.occupied },
+            bays.get(bay)!.row,
+          );
+          s.bays.set(bay, next);
+          s.windows.apply(next.change!);
+          return s;
+        },
+        { bays: new Map(), windows: new Windows(city, options) },
+      ),
+      filter((s) => s.windows.emit.length > 0),
+    )
+    .subscribe((s) => {
+      for (const w of s.windows.emit) out.push(w);
+    });
+  return out;
+}
+
+/**
+ * The groupBy decomposition: `groupBy(bay)` + a `scan` per bay for its state, merged into one windowing
+ * `scan`; synchronous over `events`, returns the closed windows (as rxjsScanOccupancy).
+ */
+export function rxjsGroupByOccupancy(
+  events: readonly CdsEvent[],
+  city: City,
+  options: PlainOccupancyOptions,
+): PlainWindow[] {
+  const bays = bayInfo(city);
   const out: PlainWindow[] = [];
   from(events)
     .pipe(
-      filter(
-        (e) =>
-          e.curb_space_id !== undefined &&
-          (e.event_type === "park_start" ||
-            e.event_type === "park_end" ||
-            e.event_type === "scheduled_report"),
-      ),
+      filter(isSensorEvent),
       map(
         (e): BayEvent => ({
           bay: e.curb_space_id!,
@@ -177,86 +326,21 @@ export function rxjsOccupancy(
       ),
       groupBy((e) => e.bay),
       mergeMap((bay$) => {
-        const info = bays.get(bay$.key)!;
-        const row = `${info.zone}/${info.vehicleType}`;
+        const row = bays.get(bay$.key)!.row;
         return bay$.pipe(
-          scan(
-            (s: BayState, e: BayEvent): BayState => {
-              let next = s.state;
-              let startKnown = s.startKnown;
-              let arrival = false;
-              let departure = false;
-              let dwellMs: number | null = null;
-              if (e.type === "park_start") {
-                if (s.state !== "occupied") {
-                  next = "occupied";
-                  startKnown = true;
-                  arrival = true;
-                }
-              } else if (e.type === "park_end") {
-                if (s.state !== "vacant") {
-                  next = "vacant";
-                  departure = true;
-                  if (s.state === "occupied" && s.startKnown) dwellMs = e.t - s.sinceMs;
-                }
-              } else {
-                const reported: BayStateName = e.occupied ? "occupied" : "vacant";
-                if (s.state !== reported) {
-                  next = reported;
-                  startKnown = false;
-                }
-              }
-              return {
-                state: next,
-                startKnown,
-                sinceMs: next !== s.state ? e.t : s.sinceMs,
-                change: { t: e.t, row, from: s.state, to: next, arrival, departure, dwellMs },
-              };
-            },
-            { state: "unknown", startKnown: false, sinceMs: 0, change: null },
-          ),
+          scan((s: BayState, e: BayEvent) => bayStep(s, e, row), UNKNOWN_BAY),
           map((s) => s.change!),
         );
       }),
       endWith(FLUSH),
-      scan<Change | typeof FLUSH, WindowState, null>(
-        (w: WindowState | null, c: Change | typeof FLUSH): WindowState => {
-          if (c === FLUSH) {
-            if (w === null) return { windowStart: 0, rows: new Map(), lastMs: 0, emit: [] };
-            w.emit = [];
-            while (w.windowStart + windowMs <= w.lastMs) closeWindow(w);
-            return w;
-          }
-          if (w === null) {
-            const start = Math.floor(c.t / windowMs) * windowMs;
-            w = { windowStart: start, rows: makeRows(start), lastMs: c.t, emit: [] };
-          } else w.emit = [];
-          while (c.t >= w.windowStart + windowMs) closeWindow(w);
-          w.lastMs = c.t;
-          const r = w.rows.get(c.row)!;
-          r.occupiedMs += r.occupied * (c.t - r.lastMs);
-          r.knownMs += r.known * (c.t - r.lastMs);
-          r.lastMs = c.t;
-          if (c.from !== c.to) {
-            if (c.from === "occupied") r.occupied--;
-            if (c.to === "occupied") {
-              r.occupied++;
-              if (r.occupied > r.peak) r.peak = r.occupied;
-            }
-            if (c.from === "unknown") r.known++;
-          }
-          if (c.arrival) r.arrivals++;
-          if (c.departure) r.departures++;
-          if (c.dwellMs !== null) {
-            r.dwellSumMs += c.dwellMs;
-            r.dwellCount++;
-          }
-          return w;
-        },
-        null,
+      scan<Change | typeof FLUSH, Windows>(
+        (w, c) => (c === FLUSH ? w.flush() : w.apply(c)),
+        new Windows(city, options),
       ),
-      mergeMap((w) => w.emit),
+      filter((w) => w.emit.length > 0),
     )
-    .subscribe((window) => out.push(window));
+    .subscribe((w) => {
+      for (const x of w.emit) out.push(x);
+    });
   return out;
 }

@@ -1,10 +1,12 @@
 /**
- * The `limit` suite: how fast this machine reads memory from JavaScript, so every kernel can be
- * reported as a fraction of it (`fractionOfLimit` = a case's bytes/s ÷ this suite's baseline bytes/s).
+ * The `limit` suite: how fast this machine reads memory, so every kernel can be reported as a fraction of
+ * it (`fractionOfLimit` = a case's bytes/s ÷ this suite's baseline bytes/s).
  *
- * The buffer (64 MiB in full runs, 32 MiB in quick ones) is larger than the CPU caches, so the figure is
- * memory bandwidth as a scalar JS loop sees it. `native-memchr` (Buffer#indexOf of an absent byte,
- * which runs the C library's vectorised memchr) shows how much more the hardware gives to SIMD code.
+ * The buffer (64 MiB in full runs, 32 MiB in quick ones) is larger than the CPU caches. Three kinds of
+ * yardstick, side by side: sequential reads (a JS loop with independent accumulators, the runtime's wasm
+ * memread kernels, and `native-memchr`, Buffer#indexOf of an absent byte running the C library's vectorised
+ * memchr), whose best bytes/s is the read bandwidth; dependent-add chains (one accumulator: each add waits
+ * for the previous one, so they measure add latency, not bandwidth); and the random-update floor when built.
  */
 import { kernelBuilt, MemRead, SharedArena, wasmSupported } from "../../src/runtime/index.js";
 import { EVENT_STRIDE } from "../../src/wire/index.js";
@@ -66,60 +68,78 @@ export function limitBuffer(bytes: number, seed: number): Uint8Array {
   return u8;
 }
 
-/** The `limit` suite. Baseline `f64-sum-x4` (the fastest plain JS read); every case reads the same buffer once per operation. */
+/** What a `limit` case measures: a read bandwidth, a chain of dependent adds, or the random-update floor. */
+export type Yardstick = "sequential-read" | "dependent-add-chain" | "random-update-floor";
+
+/**
+ * Hook for the random-update floor (`random-update-floor`: the scattered de-duplication, bay-record and
+ * window-row updates an occupancy kernel cannot avoid, per event), which bench/fixtures/floor.ts builds. Wired
+ * at merge by returning that case here (its extra must carry `yardstick: "random-update-floor"`); null means
+ * not measured in this run, and the summary says so.
+ */
+export function randomUpdateFloorCase(_profile: Profile): CaseSpec | null {
+  return null;
+}
+
+/**
+ * The `limit` suite. Baseline `f64-sum-x4` (the fastest plain JS read). Every case reads the same buffer once
+ * per operation. Sequential reads report bytes/s (the largest is the machine's read bandwidth as this run saw
+ * it); the add chains report dependent adds/s (one add waits for the previous: a latency, not a bandwidth).
+ * Each case's sum is computed before timing and every timed run must return it again.
+ */
 export const limitSuite: SuiteDefinition = {
   name: "limit",
-  summary: "memory-read limit: typed-array sums over a buffer larger than the caches (bytes/s)",
+  summary:
+    "yardsticks: sequential read bandwidth (JS, wasm, C memchr), dependent-add chains, random-update floor",
   build({ profile }) {
     const size = LIMIT_BYTES[profile];
     const u8 = limitBuffer(size, BENCH_SEED);
     const u32 = new Uint32Array(u8.buffer);
     const f64 = new Float64Array(u8.buffer);
     const buf = Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength);
-    // Reference values computed once; every case must reproduce its own before timing.
-    const refU32 = sumU32(u32);
-    const refF64 = sumF64(f64);
-    const refF64x4 = sumF64x4(f64);
     const eventsPerOp = Math.floor(size / EVENT_STRIDE);
-    const checked = (name: string, value: number, expected: number) => () => {
-      if (value !== expected) throw new Error(`limit/${name}: got ${value}, expected ${expected}`);
-      return { bytesRead: size };
-    };
+    const read = (name: string, group: string, note: string, fn: () => number): CaseSpec => ({
+      name,
+      eventsPerOp,
+      bytesPerOp: size,
+      group,
+      extra: { yardstick: "sequential-read" satisfies Yardstick, note },
+      fn,
+    });
+    // A chain reports adds/s (events/s column = adds/s), not bytes/s: it is bounded by add latency.
+    const chain = (name: string, adds: number, note: string, fn: () => number): CaseSpec => ({
+      name,
+      eventsPerOp: adds,
+      group: name,
+      extra: { yardstick: "dependent-add-chain" satisfies Yardstick, addsPerOp: adds, note },
+      fn,
+    });
     const cases: CaseSpec[] = [
-      {
-        name: "f64-sum-x4",
-        eventsPerOp,
-        bytesPerOp: size,
-        extra: { note: "the limit: 4 accumulators; events/s = 24-byte events' worth of bytes" },
-        fn: () => sumF64x4(f64),
-        result: () => checked("f64-sum-x4", sumF64x4(f64), refF64x4)(),
-      },
-      {
-        name: "u32-sum",
-        eventsPerOp,
-        bytesPerOp: size,
-        extra: { note: "one accumulator, wraps to u32" },
-        fn: () => sumU32(u32),
-        result: () => checked("u32-sum", sumU32(u32), refU32)(),
-      },
-      {
-        name: "f64-sum",
-        eventsPerOp,
-        bytesPerOp: size,
-        fn: () => sumF64(f64),
-        result: () => checked("f64-sum", sumF64(f64), refF64)(),
-      },
-      {
-        name: "native-memchr",
-        eventsPerOp,
-        bytesPerOp: size,
-        extra: { note: "Buffer#indexOf of an absent byte (vectorised C)" },
-        fn: () => buf.indexOf(ABSENT),
-        result: () => checked("native-memchr", buf.indexOf(ABSENT), -1)(),
-      },
+      read(
+        "f64-sum-x4",
+        "f64-sum-x4",
+        "sequential read, plain JS: 4 independent f64 accumulators; events/s = 24-byte events' worth of bytes",
+        () => sumF64x4(f64),
+      ),
+      read("native-memchr", "memchr", "sequential read, vectorised C: Buffer#indexOf of an absent byte", () =>
+        buf.indexOf(ABSENT),
+      ),
+      chain(
+        "u32-add-chain",
+        u32.length,
+        "dependent-add chain: one accumulator, each u32 add waits for the previous (events/s = adds/s; not a bandwidth)",
+        () => sumU32(u32),
+      ),
+      chain(
+        "f64-add-chain",
+        f64.length,
+        "dependent-add chain: one f64 accumulator (events/s = adds/s; not a bandwidth)",
+        () => sumF64(f64),
+      ),
     ];
     if (wasmSupported() && kernelBuilt("memread")) {
-      // The same bytes copied into a shared wasm memory, read by the runtime's memread kernels.
+      // The same bytes copied into a shared wasm memory, read by the runtime's memread kernels; their u32 sums
+      // must equal the JS chain's.
       const arena = new SharedArena({ initialBytes: size + 2 * 65536, maximumBytes: size + 4 * 65536 });
       const at = arena.alloc(size);
       arena.u8().set(u8, at);
@@ -128,16 +148,18 @@ export const limitSuite: SuiteDefinition = {
         const reader = new MemRead(arena, { simd });
         const name = reader.variant === "memread_simd" ? "wasm-simd-u32-sum" : "wasm-u32-sum";
         if (cases.some((c) => c.name === name)) continue; // no SIMD here: the scalar build ran twice
-        cases.push({
-          name,
-          eventsPerOp,
-          bytesPerOp: size,
-          extra: { note: `runtime MemRead (${reader.variant}.wasm) over a shared memory copy` },
-          fn: () => reader.sum(at, words),
-          result: () => checked(name, reader.sum(at, words), refU32)(),
-        });
+        cases.push(
+          read(
+            name,
+            "u32-add-chain",
+            `sequential read, wasm: runtime MemRead (${reader.variant}.wasm) over a shared memory copy`,
+            () => reader.sum(at, words),
+          ),
+        );
       }
     }
+    const floor = randomUpdateFloorCase(profile);
+    if (floor !== null) cases.push(floor);
     return {
       name: "limit",
       workload: {
@@ -150,3 +172,37 @@ export const limitSuite: SuiteDefinition = {
     };
   },
 };
+
+/** A limit suite's yardsticks side by side (bench/summary.ts prints them). */
+export interface Yardsticks {
+  /** The fastest sequential read of the run, bytes/s, and the case that did it. */
+  readonly readBytesPerSec: number | null;
+  readonly readCase: string | null;
+  /** The JS u32 dependent-add chain, adds/s. */
+  readonly u32AddsPerSec: number | null;
+  /** The random-update floor, events/s (null when not measured). */
+  readonly floorEventsPerSec: number | null;
+}
+
+/** The yardsticks of a limit suite's results. */
+export function yardsticks(
+  cases: readonly { name: string; eventsPerSec: number; [k: string]: unknown }[],
+): Yardsticks {
+  let readBytesPerSec: number | null = null;
+  let readCase: string | null = null;
+  for (const c of cases) {
+    if (c.yardstick !== "sequential-read" || typeof c.bytesPerSec !== "number") continue;
+    if (readBytesPerSec === null || c.bytesPerSec > readBytesPerSec) {
+      readBytesPerSec = c.bytesPerSec;
+      readCase = c.name;
+    }
+  }
+  const chain = cases.find((c) => c.name === "u32-add-chain");
+  const floor = cases.find((c) => c.yardstick === "random-update-floor");
+  return {
+    readBytesPerSec,
+    readCase,
+    u32AddsPerSec: chain?.eventsPerSec ?? null,
+    floorEventsPerSec: floor?.eventsPerSec ?? null,
+  };
+}

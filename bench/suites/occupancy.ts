@@ -6,7 +6,7 @@
  * (every row, every field) must equal the hand-written pipeline's.
  *
  * The engine cases build their engine untimed before each run (a deployment keeps one engine running);
- * `js-operator` and `rxjs-idiomatic` build theirs inside the timed call, as a pipeline does on subscribe.
+ * `js-operator` and the `rxjs-*` pipelines build theirs inside the timed call, as a pipeline does on subscribe.
  *
  * The feed is what the hand-written pipeline can handle: bay sensors only, in event-time order, no
  * duplicates, no late events, no outages. The engine does its full work anyway (de-duplication,
@@ -22,7 +22,7 @@ import { synthEvents } from "../fixtures/events.js";
 import { BENCH_SEED } from "../fixtures/workload.js";
 import type { CaseSpec, Profile, SuiteDefinition, Workload } from "../harness.js";
 import { admitted } from "../ingest.js";
-import { rxjsOccupancy } from "../peers/rxjs-occupancy.js";
+import { rxjsGroupByOccupancy, rxjsScanOccupancy } from "../peers/rxjs-occupancy.js";
 import { feedSync, singleEngine } from "../replay.js";
 import { measureRuns } from "../runs.js";
 import { sumU32 } from "./limit.js";
@@ -107,7 +107,7 @@ export function replayEngine(
 export const occupancySuite: SuiteDefinition = {
   name: "occupancy",
   summary:
-    "windows from a bay-sensor feed: engine (JS and wasm kernels) vs hand-written RxJS groupBy/scan vs memory read",
+    "windows from a bay-sensor feed: engine (JS and wasm kernels) vs hand-written RxJS (one scan; groupBy + scan) vs memory read",
   build({ profile }) {
     const { city, events, batches, workload } = sensorFeed(profile);
     const n = events.length;
@@ -170,15 +170,24 @@ export const occupancySuite: SuiteDefinition = {
         },
       },
       {
-        name: "rxjs-idiomatic",
+        name: "rxjs-scan",
         eventsPerOp: n,
         extra: {
-          note: "Observable of plain event objects, groupBy(bay) + scan, windowing scan; plain-object rows",
+          note: "Observable of plain event objects, one scan over a Map of bay states and window rows; plain-object rows",
+        },
+        fn: () => rxjsScanOccupancy(events, city, OCCUPANCY_OPTIONS).length,
+        result: () => windowsJson(rxjsScanOccupancy(events, city, OCCUPANCY_OPTIONS)),
+      },
+      {
+        name: "rxjs-groupby",
+        eventsPerOp: n,
+        extra: {
+          note: "Observable of plain event objects, groupBy(bay) + scan per bay, windowing scan; plain-object rows",
         },
         // Seconds per call at full size: fewer samples (its rme shows the cost).
         timing: { minSamples: 4, warmupTime: 0 },
-        fn: () => rxjsOccupancy(events, city, OCCUPANCY_OPTIONS).length,
-        result: () => windowsJson(rxjsOccupancy(events, city, OCCUPANCY_OPTIONS)),
+        fn: () => rxjsGroupByOccupancy(events, city, OCCUPANCY_OPTIONS).length,
+        result: () => windowsJson(rxjsGroupByOccupancy(events, city, OCCUPANCY_OPTIONS)),
       },
       {
         name: "memory-read",

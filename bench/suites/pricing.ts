@@ -4,11 +4,12 @@
  * `pricing`: bills the same stays under three tariffs — Palu's flat per-visit fee, an hourly tariff
  * and a Jakarta-style progressive tariff with day/night bands, grace, daily cap and rounding — with
  * the batch billing kernel (`billBatch`, typed arrays) and with the one-stay-at-a-time `quote` API a
- * caller without batches would use. Cases of one tariff must bill every stay identically.
+ * caller without batches would use. Cases of one tariff must bill the stays they share identically, and every
+ * timed run returns a checksum of those bills, checked against the reference.
  *
  * `pricing-controller`: one SFpark-style step-controller pass over 10,000 zones × 2 classes with
  * `controllerPass`, next to the object-per-slot loop a user would write; both must set the same
- * prices.
+ * prices, and every timed pass must change the same slots.
  */
 import { loadCity, VEHICLE_CODES, vehicleCode, vehicleName } from "../../src/catalog/index.js";
 import { paluCatalog } from "../../src/generate/index.js";
@@ -151,6 +152,19 @@ export function synthStays(count: number, seed: number, zoneCount: number, capac
   return stays;
 }
 
+/** What every pricing run is checked by: the stays compared (the first quotedStays) and a checksum of their bills. */
+export interface BillsCheck {
+  readonly stays: number;
+  readonly checksum: number;
+}
+
+/** The check of the first `m` bills (position-weighted sum of integer amounts: exact in doubles). */
+export function billsCheck(bills: Float64Array, m: number): BillsCheck {
+  let sum = 0;
+  for (let i = 0; i < m; i++) sum += bills[i]! * ((i % 7) + 1);
+  return { stays: m, checksum: sum };
+}
+
 /** Bills the first `out.length` stays with one quote() each. */
 function billWithQuotes(table: TariffTable, stays: Stays, out: Float64Array): Float64Array {
   const zones = table.city.zones;
@@ -192,7 +206,7 @@ export const pricingSuite: SuiteDefinition = {
           eventsPerOp: n,
           group: name,
           extra: { note: "billBatch over typed arrays (quotes = stays billed)" },
-          fn: batch,
+          fn: () => billsCheck(batch(), m),
           // Compared on the stays both cases bill.
           result: () => Float64Array.from(batch().subarray(0, m)),
         },
@@ -201,7 +215,7 @@ export const pricingSuite: SuiteDefinition = {
           eventsPerOp: m,
           group: name,
           extra: { note: "quote() per stay (first quotedStays stays): validation, breakdown lines" },
-          fn: () => billWithQuotes(table, stays, quotes),
+          fn: () => billsCheck(billWithQuotes(table, stays, quotes), m),
           result: () => Float64Array.from(billWithQuotes(table, stays, quotes)),
         },
       );
@@ -221,7 +235,7 @@ export const pricingSuite: SuiteDefinition = {
           eventsPerOp: n,
           group: name,
           extra: { note: "runtime WasmBilling, rows already in shared memory (zero copy)" },
-          fn: run,
+          fn: () => billsCheck(run(), m),
           result: () => Float64Array.from(run().subarray(0, m)),
         });
       }
@@ -235,6 +249,7 @@ export const pricingSuite: SuiteDefinition = {
         sizes: { stays: n, quotedStays: m, zones: city.zoneCount },
       },
       baseline: "flat-js",
+      digest: (bills) => billsCheck(bills as Float64Array, m),
       cases,
     };
   },
@@ -288,6 +303,12 @@ function resetArrays(a: ControllerArrays, p: PeriodInputs): void {
   a.capacityMs.set(p.capacityMs);
   a.price.set(p.price);
   a.lastChangeMs.fill(Number.NEGATIVE_INFINITY);
+}
+
+/** What every controller run is checked by: prices changed and a checksum of the changed slots. */
+interface ChangedCheck {
+  readonly changed: number;
+  readonly checksum: number;
 }
 
 /** One slot as a user would model it without typed arrays. */
@@ -354,6 +375,12 @@ export const pricingControllerSuite: SuiteDefinition = {
       resetArrays(a, inputs);
       return controllerPass(a, 0, slots, effectiveMs, outIdx);
     };
+    // What every run returns: how many prices changed and a checksum of which (O(changed), inside the timing).
+    const changedCheck = (count: number, at: (i: number) => number): ChangedCheck => {
+      let sum = 0;
+      for (let i = 0; i < count; i++) sum += at(i) * ((i % 7) + 1);
+      return { changed: count, checksum: sum };
+    };
     const objects: SlotObject[] = [];
     for (let i = 0; i < slots; i++)
       objects.push({ occMs: 0, knownOccMs: 0, knownMs: 0, capacityMs: 0, price: 0, lastChangeMs: 0 });
@@ -375,7 +402,7 @@ export const pricingControllerSuite: SuiteDefinition = {
         name: "js",
         eventsPerOp: slots,
         extra: { note: "controllerPass over typed arrays (includes re-loading the period's inputs)" },
-        fn: runArrays,
+        fn: () => changedCheck(runArrays(), (i) => outIdx[i]!),
         result: () => {
           const count = runArrays();
           return { changed: Array.from(outIdx.subarray(0, count)), prices: Array.from(a.price) };
@@ -385,7 +412,10 @@ export const pricingControllerSuite: SuiteDefinition = {
         name: "plain-objects",
         eventsPerOp: slots,
         extra: { note: "hand-written loop over one object per slot (same inputs re-loaded)" },
-        fn: runObjects,
+        fn: () => {
+          const list = runObjects();
+          return changedCheck(list.length, (i) => list[i]!);
+        },
         result: () => {
           const list = [...runObjects()];
           return { changed: list, prices: objects.map((o) => o.price) };
@@ -401,6 +431,10 @@ export const pricingControllerSuite: SuiteDefinition = {
         sizes: { zones: slots / 2, classes: 2, slots },
       },
       baseline: "js",
+      digest: (r) => {
+        const { changed } = r as { changed: number[] };
+        return changedCheck(changed.length, (i) => changed[i]!);
+      },
       cases,
     };
   },

@@ -19,7 +19,7 @@ import { percentile, summarizeTimings } from "../../bench/stats.js";
 import { closePools } from "../../bench/suites/engine.js";
 import { SUITES } from "../../bench/suites/index.js";
 import { readJsonLines, readView, toJsonLines } from "../../bench/suites/wire.js";
-import { headline, headlineMarkdown, pairedRatio } from "../../bench/summary.js";
+import { comparisons, pairedRatio, summaryMarkdown } from "../../bench/summary.js";
 import { loadCity } from "../../src/catalog/index.js";
 import { encodeEvents, eventIssues, parseEventTime } from "../../src/wire/index.js";
 
@@ -39,7 +39,17 @@ describe("runBenchmarks on tiny sizes", () => {
       profile: "tiny",
       log: quiet,
     });
-    expect(Object.keys(results.meta).sort()).toEqual(["cores", "cpu", "date", "node", "quick"]);
+    expect(Object.keys(results.meta).sort()).toEqual([
+      "commit",
+      "cores",
+      "cpu",
+      "date",
+      "dirty",
+      "node",
+      "quick",
+    ]);
+    expect(results.meta.commit).toMatch(/^[0-9a-f]{40}$/);
+    expect(typeof results.meta.dirty).toBe("boolean");
     expect(results.meta.quick).toBe(true);
     expect(results.meta.node).toBe(process.version);
     expect(results.meta.cores).toBeGreaterThan(0);
@@ -96,7 +106,7 @@ describe("runBenchmarks on tiny sizes", () => {
     const occupancy = results.suites.find((s) => s.name === "occupancy")!;
     expect(occupancy.baseline).toBe("js");
     expect(occupancy.cases.map((c) => c.name)).toEqual(
-      expect.arrayContaining(["js", "wasm", "rxjs-idiomatic", "memory-read"]),
+      expect.arrayContaining(["js", "wasm", "rxjs-scan", "rxjs-groupby", "memory-read"]),
     );
     expect(occupancy.cases.find((c) => c.name === "js")!.kernel).toBe("js");
     expect(occupancy.cases.find((c) => c.name === "wasm")!.kernel).toBe("wasm");
@@ -178,19 +188,33 @@ describe("runBenchmarks on tiny sizes", () => {
     }
   });
 
-  it("summarises the headline figures against their targets", () => {
-    const rows = headline(results);
-    expect(rows.length).toBeLessThanOrEqual(25);
-    const byWhat = new Map(rows.map((r) => [r.what, r]));
-    const close = byWhat.get("Window close, 10,000 zones (JS kernel)")!;
-    const js = results.suites.find((s) => s.name === "window-close")!.cases.find((c) => c.name === "js")!;
-    expect(close.value).toBe(`${(1000 / js.hz).toFixed(1000 / js.hz < 10 ? 2 : 1)} ms`);
-    expect(close.met).toBe(1000 / js.hz <= 5);
-    // footprint does not run here: its rows say so instead of inventing a figure.
-    expect(byWhat.get("Engine state per bay (JS kernel)")!.value).toBe("not measured");
-    expect(byWhat.get("Engine state per bay (JS kernel)")!.met).toBeNull();
-    const md = headlineMarkdown(rows);
-    expect(md.split("\n").filter((l) => l.startsWith("| ")).length).toBe(rows.length + 1);
+  it("checks every timed run of every suite that computes comparable results", () => {
+    for (const s of results.suites) {
+      for (const c of s.cases) {
+        expect(["reference", "consistent", "none"]).toContain(c.runCheck);
+        if (c.runCheck !== "none") expect(c.checkedRuns as number).toBeGreaterThanOrEqual(c.samples);
+      }
+    }
+    // The suites this harness's owner maintains check every run against the reference itself.
+    for (const name of ["limit", "wire", "window-close", "pricing", "pricing-controller"]) {
+      for (const c of results.suites.find((s) => s.name === name)!.cases)
+        expect(c.runCheck).toBe("reference");
+    }
+  });
+
+  it("summarises parkir against its peers, same input, with the command to reproduce", () => {
+    const rows = comparisons(results);
+    const e2e = results.suites.find((s) => s.name === "e2e")!;
+    const jsonl = rows.find((r) => r.what.startsWith("JSON Lines") && r.peer.includes("Map"))!;
+    const a = e2e.cases.find((c) => c.name === "parkir-jsonl")!;
+    const b = e2e.cases.find((c) => c.name === "map-jsonl")!;
+    expect(jsonl.ratio).toBeCloseTo(a.eventsPerSec / b.eventsPerSec, 9);
+    expect(jsonl.command).toBe("npm run bench -- --suite e2e");
+    const md = summaryMarkdown(results, "bench/results/x.json");
+    for (const r of rows) expect(md).toContain(`| ${r.what} | ${r.parkir} | ${r.peer} |`);
+    expect(md).toContain(results.meta.commit!.slice(0, 12));
+    expect(md).toContain("a latency, not a bandwidth");
+    expect(md).not.toMatch(/target/i);
   });
 
   it("renders a Markdown table with one row per case", () => {
@@ -356,7 +380,16 @@ describe("result agreement before timing", () => {
         name: "closure",
         workload: { description: "d", seed: null, sizes: { n: 1 } },
         baseline: "a",
-        cases: [{ name: "a", eventsPerOp: 1, fn: () => ++captured.calls }],
+        cases: [
+          {
+            name: "a",
+            eventsPerOp: 1,
+            fn: () => {
+              captured.calls++;
+              return 1;
+            },
+          },
+        ],
       }),
     };
     const r = await runBenchmarks({ suites: [suite], profile: "tiny", timing: TIMING.tiny, log: quiet });

@@ -13,7 +13,7 @@ import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { syntheticCityDoc } from "../../bench/fixtures/city.js";
-import { rxjsOccupancy } from "../../bench/peers/rxjs-occupancy.js";
+import { rxjsGroupByOccupancy } from "../../bench/peers/rxjs-occupancy.js";
 import { type City, loadCity } from "../../src/catalog/index.js";
 import { ParkirWireError } from "../../src/errors/index.js";
 import { OccupancyEngine, type WindowBatch } from "../../src/occupancy/index.js";
@@ -83,7 +83,7 @@ describe("oracle: the hand-written RxJS pipeline", () => {
         fc.property(arbFeed, fc.integer({ min: 1, max: 40 }), (feed, batchEvents) => {
           const events = toEvents(feed);
           expect(engineWindows(events, kernel, batchEvents)).toEqual(
-            plain(rxjsOccupancy(events, city, OPTIONS)),
+            plain(rxjsGroupByOccupancy(events, city, OPTIONS)),
           );
         }),
         { numRuns: 150 },
