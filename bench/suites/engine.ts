@@ -13,11 +13,11 @@
  */
 
 import type { City } from "../../src/catalog/index.js";
+import { ShardedOccupancyEngine } from "../../src/occupancy/index.js";
 import {
   createPool,
   type KernelKind,
   kernelBuilt,
-  ShardedOccupancyEngine,
   type WorkerPool,
   wasmSupported,
 } from "../../src/runtime/index.js";

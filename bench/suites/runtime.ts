@@ -23,7 +23,7 @@ import { paluCatalog } from "../../src/generate/index.js";
 import type { OccupancyEngine } from "../../src/occupancy/index.js";
 import { seedPath } from "../../src/paths.js";
 import { billBatch, compileTariffs, loadPolicy } from "../../src/pricing/index.js";
-import { WasmBilling } from "../../src/runtime/billing.js";
+import { WasmBilling } from "../../src/pricing/wasm-billing.js";
 import {
   type KernelKind,
   kernelBuilt,

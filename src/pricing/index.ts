@@ -65,3 +65,4 @@ export {
 } from "./reconcile.js";
 export { type PolicyDocument, policySchema, type ZoneSelector } from "./schema.js";
 export { compileTariffs, DAY_CLASSES, STAY_MS_MAX, TariffTable } from "./table.js";
+export { type BillingRows, WasmBilling } from "./wasm-billing.js";

@@ -5,14 +5,15 @@
  * shard's own rows (or, for the windows this shard carries, in a column set of every row with only its own
  * filled in); the main thread (sharded.ts) merges the shards.
  */
-import { type City, type CityDocument, loadCity } from "../catalog/index.js";
-import { ParkirClockError } from "../errors/index.js";
-import { OccupancyEngine, type OccupancyOptions, WINDOWS_PER_EMIT } from "../occupancy/index.js";
-import type { HealthReport, IngestResult, LateReport } from "../occupancy/reports.js";
-import type { WindowColumns } from "../occupancy/types.js";
-import { allocColumns } from "../occupancy/windows.js";
-import { withShard } from "./occupancy.js";
-import { TEST_HOOKS_ENV, TRANSFER } from "./protocol.js";
+import { type City, type CityDocument, loadCity } from "../../catalog/index.js";
+import { ParkirClockError } from "../../errors/index.js";
+import { TEST_HOOKS_ENV, TRANSFER, type WorkerOpHandler, workerOp } from "../../runtime/protocol.js";
+import { OccupancyEngine, WINDOWS_PER_EMIT } from "../engine.js";
+import type { OccupancyOptions } from "../options.js";
+import type { HealthReport, IngestResult, LateReport } from "../reports.js";
+import type { WindowColumns } from "../types.js";
+import { withShard } from "../wasm-kernel.js";
+import { allocColumns } from "../windows.js";
 import { carriesWindow, type ShardPlan } from "./shards.js";
 
 /** Options a shard engine can be given (no functions: they cross threads). */
@@ -149,7 +150,7 @@ function host(engineId: string, shard: ShardPlan, engine: OccupancyEngine, clock
   return h;
 }
 
-/** Runs one shard command (the `occ` op of worker.ts). */
+/** Runs one shard command (the `occ` worker op) over the shared memory its batches lie in. */
 export function runShard(task: ShardTask, memory: WebAssembly.Memory): ShardReply {
   const { engineId, shard, command } = task;
   const make = (city: City, options: ShardEngineOptions, checkpoint?: Uint8Array): Hosted => {
@@ -242,3 +243,11 @@ export function runShard(task: ShardTask, memory: WebAssembly.Memory): ShardRepl
   }
   return Object.assign(reply, { [TRANSFER]: transfer });
 }
+
+/** The worker op that runs a shard command (posted by ShardedOccupancyEngine). */
+export const SHARD_OP = workerOp<ShardTask, ShardReply>(import.meta.url, "occ");
+
+/** Worker ops of this module (loaded by src/runtime/worker.ts). */
+export const workerOps: { readonly occ: WorkerOpHandler<ShardTask, ShardReply> } = {
+  occ: (task, context) => runShard(task, context.memory),
+};

@@ -1,6 +1,6 @@
 /**
  * The occupancy engine over worker threads: zones are split into contiguous shards (shards.ts), each shard
- * runs an OccupancyEngine with the wasm kernel in its own piscina worker (shard-worker.ts), and this main
+ * runs an OccupancyEngine with the wasm kernel in its own piscina worker (worker.ts), and this main
  * thread only copies each batch once into shared memory, routes it to every shard and merges what they emit
  * in a deterministic order. Results and checkpoints are byte-identical to one engine in one thread.
  *
@@ -16,33 +16,27 @@
  */
 import type { Observable } from "rxjs";
 import { Subject } from "rxjs/internal/Subject";
-import type { City, CityDocument } from "../catalog/index.js";
-import { ParkirClockError, ParkirError, ParkirWireError, type WireErrorReason } from "../errors/index.js";
-import { readCheckpoint } from "../occupancy/checkpoint.js";
-import { assertBatchArgument, checkAdvanceOptions } from "../occupancy/engine.js";
-import {
-  type AdvanceOptions,
-  ClosedWindow,
-  OccupancyEngine,
-  type OccupancyOptions,
-  type ResolvedOptions,
-  resolveOptions,
-  type WindowBatch,
-} from "../occupancy/index.js";
-import type {
-  EngineCounters,
-  HealthEvent,
-  HealthReport,
-  IngestResult,
-  LateReport,
-} from "../occupancy/reports.js";
-import { assertClockState } from "../occupancy/skew.js";
+import type { City, CityDocument } from "../../catalog/index.js";
+import { ParkirClockError, ParkirError, ParkirWireError, type WireErrorReason } from "../../errors/index.js";
+import { ParkirRuntimeError } from "../../runtime/errors.js";
+import { SharedArena } from "../../runtime/memory.js";
+import { KernelPool, type WorkerPool } from "../../runtime/pool.js";
+import { readCheckpoint } from "../checkpoint.js";
+import { type AdvanceOptions, assertBatchArgument, checkAdvanceOptions, OccupancyEngine } from "../engine.js";
+import { type OccupancyOptions, type ResolvedOptions, resolveOptions } from "../options.js";
+import type { EngineCounters, HealthEvent, HealthReport, IngestResult, LateReport } from "../reports.js";
+import { assertClockState } from "../skew.js";
+import type { WindowBatch } from "../types.js";
+import { ClosedWindow } from "../windows.js";
 import { mergeCheckpoints, splitCheckpoint } from "./checkpoints.js";
-import { ParkirRuntimeError } from "./errors.js";
-import { SharedArena } from "./memory.js";
-import { KernelPool, type WorkerPool } from "./pool.js";
-import type { ShardCommand, ShardEngineOptions, ShardGroup, ShardReply } from "./shard-worker.js";
 import { carriesWindow, planShards, type ShardPlan } from "./shards.js";
+import {
+  SHARD_OP,
+  type ShardCommand,
+  type ShardEngineOptions,
+  type ShardGroup,
+  type ShardReply,
+} from "./worker.js";
 
 /** Options of a sharded engine. */
 export interface ShardedOccupancyOptions extends Omit<OccupancyOptions, "kernel"> {
@@ -507,7 +501,7 @@ export class ShardedOccupancyEngine {
 
   private run(k: number, command: ShardCommand): Promise<ShardReply> {
     return this.pools[k]!.run(
-      "occ",
+      SHARD_OP,
       { engineId: this.engineId, shard: this.plans[k]!, command },
       { idempotent: false },
     );
