@@ -23,9 +23,6 @@ export {
 } from "./controller.js";
 export { type DecisionSource, decisionLine, type TariffDecision } from "./decision.js";
 export {
-  type FreezeRequest,
-  type OperatorAction,
-  type OverrideRequest,
   PricingEngine,
   type PricingEngineOptions,
   type PricingEngineStats,
@@ -34,6 +31,7 @@ export {
 export type { BatchBillReport, PriceArrays } from "./kernel.js";
 export { LocalClock, type LocalDay } from "./localtime.js";
 export { formatMoney, type RoundingRule, roundToStep } from "./money.js";
+export type { FreezeRequest, OperatorAction, OverrideRequest } from "./operator.js";
 export {
   ALWAYS_BAND,
   type Band,
