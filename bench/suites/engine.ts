@@ -89,7 +89,7 @@ type AnyReplay = Replay<{
 const pools: WorkerPool[] = [];
 
 /** The first `n` shared single-thread pools, created on first use. */
-function sharedPools(n: number): WorkerPool[] {
+export function sharedPools(n: number): WorkerPool[] {
   while (pools.length < n) pools.push(createPool({ threads: 1 }));
   return pools.slice(0, n);
 }

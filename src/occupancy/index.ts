@@ -21,7 +21,13 @@ export type {
   LateReport,
   OccupancySnapshot,
 } from "./reports.js";
-export { ShardedOccupancyEngine, type ShardedOccupancyOptions } from "./sharded/engine.js";
+export {
+  JSON_LINES_CHUNK_MAX,
+  type JsonLinesIngestOptions,
+  type JsonLinesIngestResult,
+  ShardedOccupancyEngine,
+  type ShardedOccupancyOptions,
+} from "./sharded/engine.js";
 export { planShards, type ShardPlan } from "./sharded/shards.js";
 export { describeSkew } from "./skew.js";
 export { EngineState } from "./state.js";
