@@ -39,14 +39,14 @@ import { loadCity } from "../src/catalog/index.js";
 import { paluCatalog } from "../src/generate/index.js";
 import { OccupancyEngine, resolveOptions } from "../src/occupancy/index.js";
 import { R_ACCEPTED, R_H_COUNT, R_HEAD, R_LATE_COUNT, R_TAIL, R_WIN_END } from "../src/occupancy/kernel.js";
+import { ShardedOccupancyEngine } from "../src/occupancy/sharded/engine.js";
+import { planShards } from "../src/occupancy/sharded/shards.js";
 import { EngineState } from "../src/occupancy/state.js";
+import { JS_OCCUPANCY_KERNEL, WasmOccupancyKernel, withShard } from "../src/occupancy/wasm-kernel.js";
 import { allocColumns, closeWindow, openWindow } from "../src/occupancy/windows.js";
 import { SharedArena } from "../src/runtime/memory.js";
 import { sumU32Js } from "../src/runtime/memread.js";
-import { JS_OCCUPANCY_KERNEL, WasmOccupancyKernel, withShard } from "../src/runtime/occupancy.js";
 import { createPool } from "../src/runtime/pool.js";
-import { ShardedOccupancyEngine } from "../src/runtime/sharded.js";
-import { planShards } from "../src/runtime/shards.js";
 import { compileKernelSync, instantiateKernel } from "../src/runtime/wasm.js";
 import { type CdsEvent, EVENT_STRIDE, EventBatchView, encodeEvents } from "../src/wire/index.js";
 import { scaleCity } from "./fixtures/city.js";
@@ -173,7 +173,7 @@ function shard(shards: number): void {
   const plan = planShards(city, shards)[0]!;
   const times: number[] = [];
   for (let rep = 0; rep < 10; rep++) {
-    // As a worker runs it (src/runtime/shard-worker.ts): wasm kernel, shard filter, reused window buffers.
+    // As a worker runs it (src/occupancy/sharded/worker.ts): wasm kernel, shard filter, reused window buffers.
     const engine = withShard(
       plan,
       () => new OccupancyEngine(city, { kernel: "wasm", reuseWindowBuffers: true }),
@@ -393,7 +393,7 @@ function threadJob(task: ThreadTask): number[] {
   const plan = planShards(city, job.shards)[job.index]!;
   const times: number[] = [];
   for (let rep = 0; rep <= job.reps; rep++) {
-    // As a worker hosts it (src/runtime/shard-worker.ts): wasm kernel, shard filter, reused window buffers.
+    // As a worker hosts it (src/occupancy/sharded/worker.ts): wasm kernel, shard filter, reused window buffers.
     const engine = withShard(
       plan,
       () => new OccupancyEngine(city, { kernel: "wasm", reuseWindowBuffers: true }),

@@ -6,8 +6,13 @@
  */
 import type { Observable } from "rxjs";
 import type { City } from "../src/catalog/index.js";
-import { OccupancyEngine, type OccupancyOptions, type WindowBatch } from "../src/occupancy/index.js";
-import type { KernelKind, OccupancyKernel } from "../src/runtime/index.js";
+import {
+  OccupancyEngine,
+  type OccupancyKernel,
+  type OccupancyOptions,
+  type WindowBatch,
+} from "../src/occupancy/index.js";
+import type { KernelKind } from "../src/runtime/index.js";
 import { admitted } from "./ingest.js";
 
 /** What both engines offer (ShardedOccupancyEngine's methods return promises). */

@@ -3,11 +3,11 @@
 // code is the reference and test/runtime compares both on random sessions and policies.
 //
 // The compiled tariff table (src/pricing/table.ts) is copied into the shared memory by
-// src/runtime/billing.ts, which describes it in a table of u32 byte offsets (`tbl + 4 * B_*`) and f64
+// src/pricing/wasm-billing.ts, which describes it in a table of u32 byte offsets (`tbl + 4 * B_*`) and f64
 // parameters (`tbl + TABLE_F64 + 8 * BF_*`). Nothing is allocated; indices come from the table itself
 // or are range-checked here exactly as the reference does.
 
-// ---- table slots (keep in step with src/runtime/billing.ts; a test compares them) ----
+// ---- table slots (keep in step with src/pricing/wasm-billing.ts; a test compares them) ----
 const B_ZONE_VEHICLE_GROUP = 0; // i32
 const B_GROUP_GRACE_MS = 1; // f64
 const B_GROUP_MAX_FEE = 2; // f64

@@ -4,11 +4,11 @@
 // for bit: the JS code is the reference and the differential tests in test/runtime compare both.
 //
 // The engine state lives in the shared memory as the same typed arrays the JS engine uses (moved into the
-// arena by src/runtime/occupancy.ts). The caller describes it in a table: u32 byte offsets of every array at
+// arena by src/occupancy/wasm-kernel.ts). The caller describes it in a table: u32 byte offsets of every array at
 // `tbl + 4 * T_*`, and f64 parameters at `tbl + TABLE_F64 + 8 * F_*`, written before each call. Nothing is
 // allocated; every index is trusted (the batch was verified against the catalogue).
 
-// ---- state table (keep in step with src/runtime/occupancy.ts; a test compares them) ----
+// ---- state table (keep in step with src/occupancy/wasm-kernel.ts; a test compares them) ----
 const T_REG = 0;
 const T_P_TIME = 1;
 const T_P_WORDS = 2;
@@ -29,7 +29,7 @@ const T_S_TIME = 16;
 const T_S_WORDS = 17;
 const T_S_IDX = 18;
 const T_S_IDX2 = 19;
-// Shard filter (src/runtime/sharded.ts): 0 = not sharded; else events outside the shard's bays and zones are
+// Shard filter (src/occupancy/sharded/engine.ts): 0 = not sharded; else events outside the shard's bays and zones are
 // skipped by applyEvents, payments go to the host in every shard (only shard index 0 counts them as applied).
 const T_SHARDED = 21;
 const T_SHARD_INDEX = 22;

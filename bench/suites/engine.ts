@@ -13,11 +13,11 @@
  */
 
 import type { City } from "../../src/catalog/index.js";
+import { ShardedOccupancyEngine } from "../../src/occupancy/index.js";
 import {
   createPool,
   type KernelKind,
   kernelBuilt,
-  ShardedOccupancyEngine,
   type WorkerPool,
   wasmSupported,
 } from "../../src/runtime/index.js";
@@ -89,7 +89,7 @@ type AnyReplay = Replay<{
 const pools: WorkerPool[] = [];
 
 /** The first `n` shared single-thread pools, created on first use. */
-function sharedPools(n: number): WorkerPool[] {
+export function sharedPools(n: number): WorkerPool[] {
   while (pools.length < n) pools.push(createPool({ threads: 1 }));
   return pools.slice(0, n);
 }

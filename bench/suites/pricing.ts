@@ -25,7 +25,7 @@ import {
   quote,
   type TariffTable,
 } from "../../src/pricing/index.js";
-import { WasmBilling } from "../../src/runtime/billing.js";
+import { WasmBilling } from "../../src/pricing/wasm-billing.js";
 import { kernelBuilt, SharedArena, wasmSupported } from "../../src/runtime/index.js";
 import { createRng } from "../fixtures/prng.js";
 import { BENCH_SEED, PALU_DAY_MS } from "../fixtures/workload.js";

@@ -12,18 +12,19 @@
  *   kernel's own share of the same runs (`kernel-*`), and a plain read of the same
  *   bytes (`memory-read`; every case gets `fractionOfMemoryRead`). Every case must produce the windows of
  *   the JS reference on the in-order feed (reordering within the lateness changes no result).
- * - `wasm-workers`: the same in-order feed in one thread (`single-thread`, wasm kernel) and sharded over 1
- *   and 2 piscina workers (`piscina-1`, the baseline, and `piscina-2`), on 64k-event batches.
+ * - `wasm-workers`: the same in-order feed, as EventBatches and as JSON Lines bytes, in one thread and sharded
+ *   over 1 and 2 workers, with the main thread's event-loop utilisation and delay and each shard's busy time.
  *
  * Engines are built untimed before each run (bench/runs.ts): a deployment keeps one engine running.
  */
 import { readFileSync } from "node:fs";
+import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import { type City, loadCity } from "../../src/catalog/index.js";
 import { paluCatalog } from "../../src/generate/index.js";
-import type { OccupancyEngine } from "../../src/occupancy/index.js";
+import { type OccupancyEngine, ShardedOccupancyEngine } from "../../src/occupancy/index.js";
 import { seedPath } from "../../src/paths.js";
 import { billBatch, compileTariffs, loadPolicy } from "../../src/pricing/index.js";
-import { WasmBilling } from "../../src/runtime/billing.js";
+import { WasmBilling } from "../../src/pricing/wasm-billing.js";
 import {
   type KernelKind,
   kernelBuilt,
@@ -32,17 +33,23 @@ import {
   sumU32Js,
   wasmSupported,
 } from "../../src/runtime/index.js";
-import { type CdsEvent, EVENT_STRIDE, EventBatchView, encodeEvents } from "../../src/wire/index.js";
+import {
+  type CdsEvent,
+  EVENT_STRIDE,
+  EventBatchView,
+  encodeEvents,
+  toJsonLines,
+} from "../../src/wire/index.js";
 import { scaleCity } from "../fixtures/city.js";
 import { synthEvents } from "../fixtures/events.js";
 import { createRng } from "../fixtures/prng.js";
 import { BENCH_SEED } from "../fixtures/workload.js";
-import type { CaseSpec, Measurement, Profile, SuiteDefinition } from "../harness.js";
+import type { CaseExtra, CaseSpec, Measurement, Profile, SuiteDefinition } from "../harness.js";
 import { admitted } from "../ingest.js";
-import { feedSync, type Replay, singleEngine, timeKernel } from "../replay.js";
+import { feedSync, type KeptWindow, type Replay, singleEngine, timeKernel } from "../replay.js";
 import { measureRuns } from "../runs.js";
-import { summarizeTimings } from "../stats.js";
-import { engineCase } from "./engine.js";
+import { percentile, summarizeTimings } from "../stats.js";
+import { sharedPools } from "./engine.js";
 import { windowsJson } from "./occupancy.js";
 
 /** Bytes summed per profile (larger than the caches except in `tiny`). */
@@ -171,6 +178,8 @@ interface OccupancyFeed {
   readonly city: City;
   readonly inorder: Uint8Array[];
   readonly shuffled: Uint8Array[];
+  /** The in-order events themselves. */
+  readonly events: readonly CdsEvent[];
   /** Newest event time + 1: the watermark that closes every window a close() would. */
   readonly flushMs: number;
 }
@@ -201,6 +210,7 @@ function occupancyFeed(profile: Profile): OccupancyFeed {
     city,
     inorder: batches(events),
     shuffled: batches(keyed.map((x) => x.e)),
+    events,
     flushMs: maxMs + 1,
   };
   feedCache.set(profile, feed);
@@ -376,47 +386,209 @@ function feedInPlace(r: Replay<OccupancyEngine>, batches: readonly Uint8Array[])
 
 /** Timed runs of the sharded cases per profile (each run starts its shards untimed, seconds at 100,000 bays). */
 const WORKER_RUNS: Readonly<Record<Profile, number>> = { full: 5, quick: 2, tiny: 2 };
+/** JSON Lines bytes per ingestJsonLines call (a gateway reading a file or a socket in chunks of this size). */
+const JSON_CHUNK_BYTES = 1 << 20;
+
+/** The feed's events as JSON Lines, cut into chunks of whole lines. */
+function jsonChunks(events: readonly CdsEvent[]): Uint8Array[] {
+  const text = Buffer.from(toJsonLines(events));
+  const out: Uint8Array[] = [];
+  for (let i = 0; i < text.length; ) {
+    let j = Math.min(text.length, i + JSON_CHUNK_BYTES);
+    if (j < text.length) j = text.indexOf(10, j) + 1 || text.length;
+    out.push(text.subarray(i, j));
+    i = j;
+  }
+  return out;
+}
+
+/** One run's state: the engine, what it emitted, and the main thread's and the shards' time. */
+interface WorkerRun {
+  readonly engine: ShardedOccupancyEngine;
+  windows: number;
+  checksum: number;
+  kept: KeptWindow[];
+  elu: number;
+  delayP99Ms: number;
+  wallMs: number;
+  busyMs: number[];
+  cpuMs: number[];
+}
 
 /**
- * `wasm-workers`: the engine on the in-order 64k-event batches of wasm-occupancy's feed, in one thread and
- * sharded over 1 and 2 piscina workers (wasm kernel everywhere). Baseline `piscina-1`.
+ * Feeds the input (EventBatches through `ingest`, or JSON Lines chunks through `ingestJsonLines`), then moves
+ * the watermark past the last event; records the main thread's event-loop utilisation and delay (p99) over the
+ * run and each shard's busy time (measured in its worker).
+ */
+async function feedWorkers(
+  r: WorkerRun,
+  input: { readonly batches: readonly Uint8Array[] } | { readonly json: readonly Uint8Array[] },
+  flushMs: number,
+): Promise<void> {
+  const e = r.engine;
+  const busy0 = [...e.shardBusyMs];
+  const cpu0 = [...e.shardCpuMs];
+  const delay = monitorEventLoopDelay({ resolution: 1 });
+  delay.enable();
+  const elu0 = performance.eventLoopUtilization();
+  const t0 = performance.now();
+  if ("batches" in input) for (const b of input.batches) admitted(await e.ingest(b));
+  else {
+    let lines = 0;
+    for (const c of input.json) {
+      const res = await e.ingestJsonLines(c, { firstLine: lines + 1, keepEventIds: false });
+      if (res.errors.length > 0)
+        throw new Error(`wasm-workers: a feed line was refused: ${res.errors[0]!.message}`);
+      lines += res.lines;
+    }
+  }
+  await e.advanceTo(flushMs);
+  r.wallMs = performance.now() - t0;
+  r.elu = performance.eventLoopUtilization(elu0).utilization;
+  delay.disable();
+  r.delayP99Ms = delay.count > 0 ? delay.percentile(99) / 1e6 : 0;
+  r.busyMs = e.shardBusyMs.map((b, k) => b - (busy0[k] ?? 0));
+  r.cpuMs = e.shardCpuMs.map((c, k) => c - (cpu0[k] ?? 0));
+}
+
+/** Medians of per-run figures, for the results JSON (per-shard figures keyed by shard index). */
+function workerFigures(runs: readonly WorkerRun[]): CaseExtra {
+  const med = (xs: number[]) => (xs.length === 0 ? null : percentile(xs, 50));
+  const shards = Math.max(0, ...runs.map((r) => r.busyMs.length));
+  const wall = med(runs.map((r) => r.wallMs));
+  const busy: Record<string, number | null> = {};
+  const cpu: Record<string, number | null> = {};
+  const share: Record<string, number | null> = {};
+  for (let k = 0; k < shards; k++) {
+    const b = med(runs.map((r) => r.busyMs[k]!));
+    busy[k] = b;
+    const c = med(runs.map((r) => r.cpuMs[k]!));
+    cpu[k] = c === null || Number.isNaN(c) ? null : c;
+    // Busy time over wall time: how much of a core the shard used (1 = a whole core).
+    share[k] = b === null || wall === null || wall === 0 ? null : b / wall;
+  }
+  return {
+    mainElu: med(runs.map((r) => r.elu)),
+    mainEluMax: Math.max(...runs.map((r) => r.elu)),
+    loopDelayP99Ms: med(runs.map((r) => r.delayP99Ms)),
+    loopDelayP99MsMax: Math.max(...runs.map((r) => r.delayP99Ms)),
+    wallMs: wall,
+    shardBusyMs: busy,
+    // CPU time of each shard's thread (null where the platform does not tell): busy minus preemption.
+    shardCpuMs: cpu,
+    shardBusyShare: share,
+  };
+}
+
+/**
+ * `wasm-workers`: what a worker buys on a small gateway. The same feed, as EventBatches (in-order 64k-event
+ * batches) and as the JSON Lines bytes a gateway receives (1 MiB chunks), ingested in the caller's thread
+ * (`single-thread`, `*-jsonl`: parsing included) and sharded over 1 and 2 workers (parsing split between the
+ * workers for JSON). Every case reports, besides throughput, the main thread's event-loop utilisation
+ * (`mainElu`) and delay p99 (`loopDelayP99Ms`) over each timed run, and each shard's busy time next to the
+ * wall time (`shardBusyMs`, `shardBusyShare`, and the threads' CPU time `shardCpuMs` where the platform tells it), so scaling on a board with more cores can be read from one
+ * run. Every timed run's windows are checked against the reference (count and checksum). Baseline
+ * `piscina-1`.
  */
 export const wasmWorkersSuite: SuiteDefinition = {
   name: "wasm-workers",
-  summary: "engine on 64k-event batches, 100,000 bays: one thread vs sharded over 1 and 2 piscina workers",
+  summary:
+    "engine from EventBatches and from JSON Lines bytes, 100,000 bays: one thread vs sharded over 1 and 2 workers; main-thread ELU and delay, per-shard busy time",
   async build({ profile }) {
-    const { city, inorder, flushMs } = occupancyFeed(profile);
+    const { city, inorder, flushMs, events } = occupancyFeed(profile);
     const n = OCC[profile].events;
+    const json = jsonChunks(events);
+    const cases: CaseSpec[] = [];
     const modes = [
       { name: "single-thread", workers: 0 },
       { name: "piscina-1", workers: 1 },
       { name: "piscina-2", workers: 2 },
     ];
-    const cases: CaseSpec[] = [];
-    for (const { name, workers } of modes) {
-      cases.push(
-        await engineCase({
-          name,
-          workers,
-          city,
-          batches: inorder,
-          flushMs,
+    for (const input of ["batches", "jsonl"] as const) {
+      for (const { name, workers } of modes) {
+        const feedInput = input === "batches" ? { batches: inorder } : { json };
+        const start = async (): Promise<WorkerRun> => {
+          const engine = await ShardedOccupancyEngine.create(city, {
+            workers,
+            kernel: "wasm",
+            // Warm workers shared with the engine suite (a gateway keeps its workers running).
+            ...(workers === 0 ? {} : { pools: sharedPools(workers) }),
+            // Memory for the inputs kept until the first shard checkpoint, touched untimed: a running gateway
+            // engine has it mapped already.
+            reserveBatchBytes: 32 * 2 * Math.max(inorder[0]!.byteLength, JSON_CHUNK_BYTES),
+          });
+          const r: WorkerRun = {
+            engine,
+            windows: 0,
+            checksum: 0,
+            kept: [],
+            elu: 0,
+            delayP99Ms: 0,
+            wallMs: 0,
+            busyMs: [],
+            cpuMs: [],
+          };
+          engine.windows$.subscribe((w) => {
+            r.windows++;
+            const c = w.columns!;
+            for (let i = 0; i < c.length; i++)
+              r.checksum += c.arrivals[i]! + c.departures[i]! + c.peakOccupied[i]!;
+          });
+          return r;
+        };
+        const ref = await start();
+        ref.engine.windows$.subscribe((w) =>
+          ref.kept.push({ windowStart: w.windowStart, windowEnd: w.windowEnd, records: w.records }),
+        );
+        await feedWorkers(ref, feedInput, flushMs);
+        await ref.engine.close();
+        const records = windowsJson(ref.kept);
+        const caseName = input === "batches" ? name : `${name}-jsonl`;
+        const where =
+          workers === 0
+            ? "ShardedOccupancyEngine, workers: 0 (one wasm engine in the caller's thread)"
+            : `ShardedOccupancyEngine, ${workers} worker${workers > 1 ? "s" : ""} (wasm kernel)`;
+        cases.push({
+          name: caseName,
           eventsPerOp: n,
-          minSamples: workers === 0 ? undefined : WORKER_RUNS[profile],
-          note:
-            workers === 0
-              ? 'OccupancyEngine, kernel: "wasm", in the caller\'s thread'
-              : `ShardedOccupancyEngine, ${workers} worker${workers > 1 ? "s" : ""} (wasm kernel), shards started untimed on warm pools`,
-        }),
-      );
+          extra: {
+            workers,
+            input,
+            note:
+              input === "batches"
+                ? `${where}: every in-order 64k-event batch ingested, then advanceTo past the last event; shards started untimed`
+                : `${where}: the feed as JSON Lines in 1 MiB chunks through ingestJsonLines (${workers === 0 ? "parsed in the caller's thread" : "each worker parses its share of the lines"}), then advanceTo; shards started untimed`,
+          },
+          result: () => records,
+          measure: async (timing) => {
+            const runs: WorkerRun[] = [];
+            const m = await measureRuns({
+              timing,
+              minSamples: workers === 0 ? undefined : Math.ceil(WORKER_RUNS[profile] / timing.rounds),
+              setup: start,
+              run: (r) => feedWorkers(r, feedInput, flushMs),
+              teardown: (r) => r.engine.close(),
+              timedMs: (r) => r.wallMs,
+              sampled: (r) => {
+                if (r.windows !== ref.windows || r.checksum !== ref.checksum)
+                  throw new Error(
+                    `wasm-workers: ${caseName} emitted ${r.windows} windows (checksum ${r.checksum}), the reference run ${ref.windows} (${ref.checksum})`,
+                  );
+                runs.push(r);
+              },
+            });
+            return { ...m, extra: { ...m.extra, ...workerFigures(runs) } };
+          },
+        });
+      }
     }
     return {
       name: "wasm-workers",
       workload: {
         description:
-          "Same catalogue and in-order feed as wasm-occupancy; each op = every batch ingested, then the watermark moved past the last event (close untimed)",
+          "Same catalogue and in-order feed as wasm-occupancy, as 64k-event EventBatches and as JSON Lines (1 MiB chunks, no event ids); each op = the whole feed ingested, then the watermark moved past the last event (close untimed)",
         seed: BENCH_SEED,
-        sizes: { events: n, bays: OCC[profile].bays, batchEvents: BATCH },
+        sizes: { events: n, bays: OCC[profile].bays, batchEvents: BATCH, jsonChunkBytes: JSON_CHUNK_BYTES },
       },
       baseline: "piscina-1",
       cases,

@@ -8,7 +8,6 @@ import type { City } from "../catalog/city.js";
 import { DETECTION, DETECTION_NAMES, type DetectionName } from "../catalog/city.js";
 import { VEHICLE_CODES } from "../catalog/vehicles.js";
 import { ParkirClockError, ParkirConfigError, ParkirError, ParkirWireError } from "../errors/index.js";
-import { type OccupancyKernel, occupancyKernel } from "../runtime/occupancy.js";
 import { subject } from "../rx.js";
 import { EVENT_TYPES, KIND } from "../wire/kinds.js";
 import { BATCH_BYTES_MAX, FLAG_TARGET_ZONE, NO_DEVICE } from "../wire/layout.js";
@@ -81,6 +80,7 @@ import type {
 import { assertClockState, firstBatchBounds, screenEventTimes, type TimeBounds } from "./skew.js";
 import { ColdRows, EngineState, type StateArray } from "./state.js";
 import type { WindowBatch } from "./types.js";
+import { type OccupancyKernel, occupancyKernel } from "./wasm-kernel.js";
 import { ClosedWindow, ColumnPool, closeWindow, openWindow, rebuildTimeouts } from "./windows.js";
 import {
   admitPayment,

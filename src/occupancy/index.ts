@@ -21,7 +21,23 @@ export type {
   LateReport,
   OccupancySnapshot,
 } from "./reports.js";
+export {
+  JSON_LINES_CHUNK_MAX,
+  type JsonLinesIngestOptions,
+  type JsonLinesIngestResult,
+  ShardedOccupancyEngine,
+  type ShardedOccupancyOptions,
+} from "./sharded/engine.js";
+export { planShards, type ShardPlan } from "./sharded/shards.js";
 export { describeSkew } from "./skew.js";
 export { EngineState } from "./state.js";
 export type { WindowBatch, WindowColumns, WindowRecord } from "./types.js";
+export {
+  JS_OCCUPANCY_KERNEL,
+  type OccupancyKernel,
+  occupancyKernel,
+  type ShardFilter,
+  WasmOccupancyKernel,
+  type WasmOccupancyOptions,
+} from "./wasm-kernel.js";
 export { ClosedWindow, windowRecordLine } from "./windows.js";

@@ -161,7 +161,7 @@ export function checkRestoredState(
       )
     )
       bad(`row ${r}: occupied ${occMs} and known ${knownMs} bay-ms do not fit the window`);
-    // A shard's rows of other shards' bays are not its own to apply (see runtime/sharded.ts).
+    // A shard's rows of other shards' bays are not its own to apply (see occupancy/sharded/engine.ts).
     if (!shard && s.rowDetection[r] === DETECTION.singleSpaceDetection && (o !== occ[r] || k !== known[r]))
       bad(`row ${r}: ${o} present and ${k} known, its bays say ${occ[r]} and ${known[r]}`);
   }

@@ -6,42 +6,24 @@
 import type { Observable } from "rxjs";
 import type { City } from "../catalog/city.js";
 import { VEHICLE_CODES, type VehicleType, vehicleCode, vehicleName } from "../catalog/vehicles.js";
-import { type Issue, ParkirConfigError } from "../errors/index.js";
 import type { WindowBatch } from "../occupancy/types.js";
 import { subject as newSubject } from "../rx.js";
-import {
-  type ControllerArrays,
-  controllerPass,
-  createControllerArrays,
-  FLAG,
-  P_INTEGRAL_LIMIT,
-  P_KI,
-  P_KP,
-  P_MAX_CHANGE,
-  P_MIN_INTERVAL_MS,
-  P_ROUND_STEP,
-  P_STEP,
-  P_STEP2,
-  P_TYPE,
-  PARAM_STRIDE,
-  R_DEAD_HIGH,
-  R_DEAD_LOW,
-  R_LOWER,
-  R_LOWER2,
-  R_MIN_COVERAGE,
-  R_TARGET,
-  R_UPPER,
-  R_UPPER2,
-  RATIO_STRIDE,
-  RULE,
-} from "./controller.js";
+import { type ControllerArrays, controllerPass, FLAG, RULE } from "./controller.js";
 import { boundedSuffix, piRule, ratio4, stepRule, type TariffDecision } from "./decision.js";
 import { type BatchBillReport, billKernel } from "./kernel.js";
 import { ceilToStep, floorToStep, formatMoney } from "./money.js";
+import {
+  type ActiveFreeze,
+  type FreezeRequest,
+  type OperatorAction,
+  type OverrideRequest,
+  overrideTarget,
+  resolveFreeze,
+} from "./operator.js";
 import type { Controller, Policy } from "./policy.js";
 import { PriceBook, priceSlot } from "./pricebook.js";
 import { type Quote, type QuoteRequest, quote } from "./quote.js";
-import type { ZoneSelector } from "./schema.js";
+import { controlledSlots } from "./slots.js";
 import { compileTariffs, DAY_CLASSES, type TariffTable, zoneMask } from "./table.js";
 
 /** Options of a PricingEngine. */
@@ -50,58 +32,6 @@ export interface PricingEngineOptions {
   readonly table?: TariffTable;
   /** Decisions kept in memory; older ones are dropped and counted (the JSON Lines log is the durable record). Default 1,000,000 (~300 MB worst case). */
   readonly decisionLogMax?: number;
-}
-
-/** A freeze: prices of the zones (and classes) do not move during [fromMs, toMs). */
-export interface FreezeRequest {
-  /** Zone ids, or a selector like the policy's. */
-  readonly zones: readonly string[] | ZoneSelector;
-  /** Vehicle classes held (default all). */
-  readonly vehicleTypes?: readonly string[];
-  /** Start (inclusive), ms. */
-  readonly fromMs: number;
-  /** End (exclusive), ms. */
-  readonly toMs: number;
-  /** Why (published with every held decision). */
-  readonly reason: string;
-  /** Who (operator name). Default "operator". */
-  readonly by?: string;
-}
-
-/** An operator's price for one slot. */
-export interface OverrideRequest {
-  /** Zone id. */
-  readonly zone: string;
-  /** Vehicle class. */
-  readonly vehicleType: string;
-  /** Band id. */
-  readonly band: string;
-  /** New headline price, minor units (a multiple of the rounding step). */
-  readonly priceMinor: number;
-  /** When it takes effect (not before the slot's last change). */
-  readonly effectiveMs: number;
-  /** Why. */
-  readonly reason: string;
-  /** Who. Default "operator". */
-  readonly by?: string;
-}
-
-/** A logged operator action. */
-export interface OperatorAction {
-  /** What was done. */
-  readonly action: "freeze" | "override";
-  /** Who did it. */
-  readonly by: string;
-  /** Zone ids affected. */
-  readonly zones: readonly string[];
-  /** Vehicle classes affected. */
-  readonly vehicleTypes: readonly VehicleType[];
-  /** Start of effect, ms. */
-  readonly fromMs: number;
-  /** End of effect (freezes), or null. */
-  readonly toMs: number | null;
-  /** Why. */
-  readonly reason: string;
 }
 
 /** Current price of one controlled slot. */
@@ -143,14 +73,6 @@ interface RowContext {
   readonly len: number;
   readonly anchor: number;
   readonly out: TariffDecision[];
-}
-
-interface ActiveFreeze {
-  mask: Uint8Array;
-  codes: readonly number[];
-  fromMs: number;
-  toMs: number;
-  reason: string;
 }
 
 /**
@@ -213,102 +135,17 @@ export class PricingEngine {
     const nPrice = city.zoneCount * VEHICLE_CODES * nBands;
     this.prices = new PriceBook(nPrice);
     this.controllers = policy.dynamic?.controllers ?? [];
-    this.slotOfPrice = new Int32Array(nPrice).fill(-1);
-
-    // Enumerate controlled slots, controller by controller.
-    const issues: Issue[] = [];
-    const zones: number[] = [];
-    const codes: number[] = [];
-    const bands: number[] = [];
-    const ctrlOf: number[] = [];
-    const starts: number[] = [];
-    for (const c of this.controllers) {
-      starts.push(zones.length);
-      const mask = zoneMask(city, c.zones);
-      for (let z = 0; z < city.zoneCount; z++) {
-        if (mask[z] === 0) continue;
-        for (let code = 0; code < VEHICLE_CODES; code++) {
-          if (c.vehicleCodes !== null && !c.vehicleCodes.includes(code)) continue;
-          const g = table.zoneVehicleGroup[z * VEHICLE_CODES + code]!;
-          if (g < 0) continue;
-          for (const r of policy.tariffs[table.groupTariff[g]!]!.rates) {
-            if (c.bands !== null && !c.bands.includes(r.band)) continue;
-            const ps = priceSlot(z, code, r.band, nBands);
-            if (this.slotOfPrice[ps]! >= 0) continue;
-            this.slotOfPrice[ps] = zones.length;
-            zones.push(z);
-            codes.push(code);
-            bands.push(r.band);
-            ctrlOf.push(c.index);
-          }
-        }
-      }
-    }
-    starts.push(zones.length);
-    const n = zones.length;
-    this.ctrlStart = Int32Array.from(starts);
-    this.slotZone = Uint32Array.from(zones);
-    this.slotCode = Uint8Array.from(codes);
-    this.slotBand = Uint16Array.from(bands);
+    const slots = controlledSlots(city, policy, table);
+    this.slotOfPrice = slots.slotOfPrice;
+    this.ctrlStart = slots.ctrlStart;
+    this.slotZone = slots.slotZone;
+    this.slotCode = slots.slotCode;
+    this.slotBand = slots.slotBand;
+    this.arrays = slots.arrays;
+    const n = slots.arrays.n;
     this.frozenBy = new Int32Array(n).fill(-1);
     this.outIdx = new Uint32Array(n);
     this.openPeriod = new Float64Array(this.controllers.length).fill(Number.NaN);
-    const a = createControllerArrays(n, this.controllers.length);
-    this.arrays = a;
-    const step = policy.roundingStepMinor;
-    for (const c of this.controllers) {
-      const p = c.index * PARAM_STRIDE;
-      a.params[p + P_TYPE] = c.type === "pi" ? 1 : 0;
-      a.params[p + P_STEP] = c.stepMinor;
-      a.params[p + P_STEP2] = c.step2Minor;
-      a.params[p + P_KP] = c.kp;
-      a.params[p + P_KI] = c.ki;
-      a.params[p + P_INTEGRAL_LIMIT] = c.integralLimit;
-      a.params[p + P_MAX_CHANGE] = c.maxChangeMinor;
-      a.params[p + P_MIN_INTERVAL_MS] = c.minIntervalMs;
-      a.params[p + P_ROUND_STEP] = step;
-      const q = c.index * RATIO_STRIDE;
-      const th = c.thresholds;
-      a.ratios.set(th.lower, q + R_LOWER);
-      a.ratios.set(th.upper, q + R_UPPER);
-      a.ratios.set(th.lower2, q + R_LOWER2);
-      a.ratios.set(th.upper2, q + R_UPPER2);
-      a.ratios.set(th.target, q + R_TARGET);
-      a.ratios.set(th.deadLow, q + R_DEAD_LOW);
-      a.ratios.set(th.deadHigh, q + R_DEAD_HIGH);
-      a.ratios.set(th.minCoverage, q + R_MIN_COVERAGE);
-    }
-    const reported = new Set<string>();
-    for (let i = 0; i < n; i++) {
-      const c = this.controllers[ctrlOf[i]!]!;
-      const z = zones[i]!;
-      const code = codes[i]!;
-      const [floor, ceiling] = table.legalBounds(z, code);
-      const lo = ceilToStep(Math.max(c.minMinor, floor), step);
-      const hi = floorToStep(Math.min(c.maxMinor, ceiling), step);
-      const g = table.zoneVehicleGroup[z * VEHICLE_CODES + code]!;
-      const rate = policy.tariffs[table.groupTariff[g]!]!.rates.find((r) => r.band === bands[i])!;
-      const key = `${c.path}|${rate.path}|${lo}|${hi}`;
-      if (lo > hi && !reported.has(key)) {
-        reported.add(key);
-        issues.push({
-          path: c.path,
-          message: `no price allowed for zone ${city.zones[z]!.id}: [${c.minMinor}, ${c.maxMinor}] and the legal limits [${floor}, ${ceiling}] do not overlap`,
-        });
-      } else if ((rate.headlineMinor < lo || rate.headlineMinor > hi) && !reported.has(key)) {
-        reported.add(key);
-        issues.push({
-          path: rate.path,
-          message: `published price ${rate.headlineMinor} is outside [${lo}, ${hi}] allowed by controller ${c.id} for zone ${city.zones[z]!.id}`,
-        });
-      }
-      a.ctrl[i] = c.index;
-      a.lo[i] = lo;
-      a.hi[i] = hi;
-      a.base[i] = rate.headlineMinor;
-      a.price[i] = rate.headlineMinor;
-    }
-    if (issues.length > 0) throw new ParkirConfigError("pricing policy", issues);
     for (const f of policy.dynamic?.freezes ?? []) {
       this.freezes.push({
         mask: zoneMask(city, f.zones),
@@ -553,27 +390,8 @@ export class PricingEngine {
    * @throws ParkirConfigError on unknown zones or classes, or an empty time range.
    */
   freeze(req: FreezeRequest): OperatorAction {
-    const issues: Issue[] = [];
-    const sel: ZoneSelector = Array.isArray(req.zones)
-      ? { ids: [...(req.zones as string[])] }
-      : (req.zones as ZoneSelector);
-    sel.ids?.forEach((id, i) => {
-      if (this.city.zoneIndex(id) < 0) issues.push({ path: `zones[${i}]`, message: `unknown zone ${id}` });
-    });
-    const codes = this.codesOf(req.vehicleTypes, issues);
-    if (!(req.fromMs < req.toMs)) issues.push({ path: "toMs", message: "must be after fromMs" });
-    if (issues.length > 0) throw new ParkirConfigError("freeze", issues);
-    const mask = zoneMask(this.city, sel);
-    this.freezes.push({ mask, codes, fromMs: req.fromMs, toMs: req.toMs, reason: req.reason });
-    const action: OperatorAction = {
-      action: "freeze",
-      by: req.by ?? "operator",
-      zones: this.city.zones.filter((_, i) => mask[i] === 1).map((z) => z.id),
-      vehicleTypes: codes.map(vehicleName),
-      fromMs: req.fromMs,
-      toMs: req.toMs,
-      reason: req.reason,
-    };
+    const { freeze, action } = resolveFreeze(this.city, req);
+    this.freezes.push(freeze);
     this.actionLog.push(action);
     return action;
   }
@@ -587,43 +405,14 @@ export class PricingEngine {
    * or an effective time before the slot's last change.
    */
   override(req: OverrideRequest): TariffDecision {
-    const issues: Issue[] = [];
-    const z = this.city.zoneIndex(req.zone);
-    if (z < 0) issues.push({ path: "zone", message: `unknown zone ${req.zone}` });
-    const code = vehicleCode(req.vehicleType);
-    if (code < 0) issues.push({ path: "vehicleType", message: `unknown vehicle class ${req.vehicleType}` });
-    const band = this.policy.bands.findIndex((b) => b.id === req.band);
-    if (band < 0) issues.push({ path: "band", message: `unknown band ${req.band}` });
+    const { z, code, ps, rateHeadline } = overrideTarget(
+      this.city,
+      this.policy,
+      this.table,
+      this.prices,
+      req,
+    );
     const step = this.policy.roundingStepMinor;
-    if (!Number.isSafeInteger(req.priceMinor) || req.priceMinor < 0 || req.priceMinor % step !== 0)
-      issues.push({
-        path: "priceMinor",
-        message: `must be a non-negative multiple of the rounding step ${step}`,
-      });
-    let rateHeadline = 0;
-    if (issues.length === 0) {
-      const g = this.table.zoneVehicleGroup[z * VEHICLE_CODES + code]!;
-      const rate =
-        g < 0
-          ? undefined
-          : this.policy.tariffs[this.table.groupTariff[g]!]!.rates.find((r) => r.band === band);
-      if (rate === undefined)
-        issues.push({
-          path: "band",
-          message: `no rate of ${req.vehicleType} in zone ${req.zone} uses band ${req.band}`,
-        });
-      else rateHeadline = rate.headlineMinor;
-    }
-    const ps = issues.length === 0 ? priceSlot(z, code, band, this.table.nBands) : -1;
-    if (ps >= 0) {
-      const last = this.prices.changes(ps).at(-1);
-      if (last !== undefined && req.effectiveMs < last[0])
-        issues.push({ path: "effectiveMs", message: "must not be before the slot's last change" });
-    }
-    if (!Number.isFinite(req.effectiveMs))
-      issues.push({ path: "effectiveMs", message: "must be ms since the epoch" });
-    if (issues.length > 0) throw new ParkirConfigError("override", issues);
-
     const [floor, ceiling] = this.table.legalBounds(z, code);
     const lo = ceilToStep(floor, step);
     const hi = Number.isFinite(ceiling) ? floorToStep(ceiling, step) : ceiling;
@@ -713,16 +502,5 @@ export class PricingEngine {
   /** Completes tariffs$ (no more decisions will be emitted). */
   complete(): void {
     this.subject.complete();
-  }
-
-  private codesOf(names: readonly string[] | undefined, issues: Issue[]): number[] {
-    if (names === undefined) return Array.from({ length: VEHICLE_CODES }, (_, i) => i);
-    const out: number[] = [];
-    names.forEach((n, i) => {
-      const c = vehicleCode(n);
-      if (c < 0) issues.push({ path: `vehicleTypes[${i}]`, message: `unknown vehicle class ${n}` });
-      else if (!out.includes(c)) out.push(c);
-    });
-    return out.sort((x, y) => x - y);
   }
 }

@@ -23,9 +23,6 @@ export {
 } from "./controller.js";
 export { type DecisionSource, decisionLine, type TariffDecision } from "./decision.js";
 export {
-  type FreezeRequest,
-  type OperatorAction,
-  type OverrideRequest,
   PricingEngine,
   type PricingEngineOptions,
   type PricingEngineStats,
@@ -34,6 +31,7 @@ export {
 export type { BatchBillReport, PriceArrays } from "./kernel.js";
 export { LocalClock, type LocalDay } from "./localtime.js";
 export { formatMoney, type RoundingRule, roundToStep } from "./money.js";
+export type { FreezeRequest, OperatorAction, OverrideRequest } from "./operator.js";
 export {
   ALWAYS_BAND,
   type Band,
@@ -65,3 +63,4 @@ export {
 } from "./reconcile.js";
 export { type PolicyDocument, policySchema, type ZoneSelector } from "./schema.js";
 export { compileTariffs, DAY_CLASSES, STAY_MS_MAX, TariffTable } from "./table.js";
+export { type BillingRows, WasmBilling } from "./wasm-billing.js";

@@ -10,6 +10,9 @@ import { lazySchema, type Z } from "../catalog/zod.js";
 import { DURATION_PATTERN } from "./duration.js";
 import { dayNumberOfDate, minuteOfDay } from "./localtime.js";
 
+/** Id of the implicit band that covers all times (used when a rate names no band). */
+export const ALWAYS_BAND = "always";
+
 /** Largest amount of money a policy may state, in minor units. */
 export const MONEY_MINOR_MAX = 1_000_000_000;
 
@@ -110,7 +113,7 @@ function build(z: Z) {
 
   const rate = z
     .object({
-      band: id.default("always"),
+      band: id.default(ALWAYS_BAND),
       label: z.string().max(200).optional(),
       perVisitMinor: money.optional(),
       tiers: z.array(tier).min(1).max(32).optional(),

@@ -25,7 +25,8 @@ import { VEHICLE_CODES } from "../catalog/vehicles.js";
 import { type Issue, ParkirConfigError } from "../errors/index.js";
 import { DAY_MS, LocalClock } from "./localtime.js";
 import { ROUNDING_CODES } from "./money.js";
-import { type Band, type Policy, selects } from "./policy.js";
+import type { Band, Policy } from "./policy.js";
+import { selects } from "./policy-resolve.js";
 import type { ZoneSelector } from "./schema.js";
 
 /** Number of day classes: 7 weekdays × holiday × event day. */

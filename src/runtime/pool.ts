@@ -9,8 +9,9 @@ import { availableParallelism } from "node:os";
 import type * as PiscinaModule from "piscina";
 import { ParkirRuntimeError, ParkirWorkerError } from "./errors.js";
 import type { SharedArena } from "./memory.js";
+import { RUNTIME_OPS } from "./ops.js";
 import { workerPath } from "./paths.js";
-import type { OpName, OpTable, TaskEnvelope, TaskResult } from "./protocol.js";
+import type { OpName, OpTable, TaskEnvelope, TaskResult, WorkerOp } from "./protocol.js";
 import type { KernelName } from "./wasm.js";
 
 /** Options of createPool. */
@@ -156,21 +157,29 @@ export class KernelPool {
   }
 
   /**
-   * Runs `op` on a worker. Waits for a slot when `maxOutstanding` tasks are in flight (and refuses
-   * with ParkirRuntimeError("queue-full") when 4 × maxOutstanding callers already wait). A worker death
-   * is retried `retries` times for idempotent tasks; then, or when the task throws, rejects with
-   * ParkirWorkerError.
+   * Runs `op` on a worker: one of the runtime's own ops by name (OpTable), or any module's WorkerOp. Waits
+   * for a slot when `maxOutstanding` tasks are in flight (and refuses with ParkirRuntimeError("queue-full")
+   * when 4 × maxOutstanding callers already wait). A worker death is retried `retries` times for idempotent
+   * tasks; then, or when the task throws, rejects with ParkirWorkerError.
    *
    * @throws ParkirRuntimeError("closed") after close().
    */
-  async run<K extends OpName>(
+  run<K extends OpName>(
     op: K,
     args: OpTable[K]["args"],
+    options?: RunTaskOptions,
+  ): Promise<OpTable[K]["result"]>;
+  run<A, R>(op: WorkerOp<A, R>, args: A, options?: RunTaskOptions): Promise<R>;
+  async run(
+    op: OpName | WorkerOp<unknown, unknown>,
+    args: unknown,
     options: RunTaskOptions = {},
-  ): Promise<OpTable[K]["result"]> {
+  ): Promise<unknown> {
     if (this.closed) throw new ParkirRuntimeError("closed", "the kernel pool is closed");
+    const ref = typeof op === "string" ? (RUNTIME_OPS[op] as WorkerOp<unknown, unknown>) : op;
     const task: TaskEnvelope = {
-      op,
+      module: ref.module,
+      op: ref.name,
       args,
       arena: { id: this.arena.id, memory: this.arena.memory },
       modules: this.modules,
@@ -189,16 +198,16 @@ export class KernelPool {
             continue;
           }
           this.stats.failed++;
-          throw new ParkirWorkerError(op, attempt, true, e);
+          throw new ParkirWorkerError(ref.name, attempt, true, e);
         }
         if (result.ok) {
           this.stats.completed++;
-          return result.value as OpTable[K]["result"];
+          return result.value;
         }
         this.stats.failed++;
         const cause = new Error(result.message);
         cause.name = result.name;
-        throw new ParkirWorkerError(op, attempt, false, cause);
+        throw new ParkirWorkerError(ref.name, attempt, false, cause);
       }
     } finally {
       // Hand the slot to the next waiter (outstanding unchanged), or free it.

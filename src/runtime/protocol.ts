@@ -1,11 +1,12 @@
 /**
- * Messages between the main thread and kernel workers. Every task carries the handles it needs
- * (shared memory and compiled modules); posting them costs a few microseconds because nothing is
- * copied: the worker keeps one instance per memory, keyed by the arena id, and ignores the handles
- * once it has them. Workers never throw: a task that fails returns `{ ok: false }`, so a rejected
- * promise always means the worker itself died.
+ * Messages between the main thread and kernel workers. A task names its operation by module and name
+ * (`WorkerOp`): the worker imports that module once and calls the handler it exports under that name in
+ * `workerOps`, so the runtime carries no knowledge of what runs on it (occupancy shards, memory reads).
+ * Every task carries the handles it needs (shared memory and compiled modules); posting them costs a few
+ * microseconds because nothing is copied: the worker keeps one instance per memory, keyed by the arena id,
+ * and ignores the handles once it has them. Workers never throw: a task that fails returns `{ ok: false }`,
+ * so a rejected promise always means the worker itself died.
  */
-import type { ShardReply, ShardTask } from "./shard-worker.js";
 import type { KernelName } from "./wasm.js";
 
 /** The shared memory a task runs over. */
@@ -16,9 +17,43 @@ export interface ArenaHandle {
   readonly memory: WebAssembly.Memory;
 }
 
+/**
+ * A worker operation: the module that defines it (its file URL, `import.meta.url` in that module) and its
+ * name in the module's `workerOps`. `A` and `R` are its argument and result types.
+ */
+export interface WorkerOp<A, R> {
+  /** File URL of the module that exports the handler in `workerOps`. */
+  readonly module: string;
+  /** Key of the handler in that module's `workerOps`. */
+  readonly name: string;
+  /** Carries the types only; never set. */
+  readonly types?: (args: A) => R;
+}
+
+/** Names operation `name` of the module at `moduleUrl` (see WorkerOp). */
+export function workerOp<A, R>(moduleUrl: string, name: string): WorkerOp<A, R> {
+  return { module: moduleUrl, name };
+}
+
+/** What a handler is given besides its arguments. */
+export interface TaskContext {
+  /** The shared memory of the task's arena. */
+  readonly memory: WebAssembly.Memory;
+  /** The exports of compiled kernel `name` (carried by the task) instantiated over that memory, cached. */
+  kernel<T>(name: KernelName): T;
+}
+
+/** A handler of a worker operation. It may throw: the worker turns that into `{ ok: false }`. */
+export type WorkerOpHandler<A, R> = (args: A, context: TaskContext) => R;
+
+/** What a module of worker operations exports as `workerOps`. */
+export type WorkerOps = Readonly<Record<string, WorkerOpHandler<never, unknown>>>;
+
 /** A task as posted to piscina. */
 export interface TaskEnvelope<A = unknown> {
-  /** Operation name, a key of the worker's op table. */
+  /** File URL of the module defining the operation. */
+  readonly module: string;
+  /** Operation name, a key of that module's `workerOps`. */
   readonly op: string;
   /** Arguments of the operation (structured-cloneable, small: byte offsets and counts). */
   readonly args: A;
@@ -33,12 +68,10 @@ export type TaskResult<R = unknown> =
   | { readonly ok: true; readonly value: R }
   | { readonly ok: false; readonly name: string; readonly message: string };
 
-/** Ops a worker knows, with their argument and result types. */
+/** The runtime's own worker ops (src/runtime/ops.ts), with their argument and result types. */
 export interface OpTable {
   /** Thread id of the worker (tests, warm-up). */
   ping: { args: null; result: number };
-  /** A command for one shard of a sharded occupancy engine (shard-worker.ts). */
-  occ: { args: ShardTask; result: ShardReply };
   /** Memory-read kernel over [ptr, ptr + 4 count). */
   sum: { args: { ptr: number; count: number; simd: boolean }; result: number };
   /**
@@ -50,10 +83,10 @@ export interface OpTable {
   testHook: { args: { how: "exit" | "throw" | "exit-once" | "block-once"; flag: number }; result: number };
 }
 
-/** Name of a worker op. */
+/** Name of one of the runtime's own worker ops. */
 export type OpName = keyof OpTable;
 
-/** Environment variable that enables the `fail` op in workers (tests only). */
+/** Environment variable that enables the test hooks in workers (tests only). */
 export const TEST_HOOKS_ENV = "PARKIR_WORKER_TEST_HOOKS";
 
 /**

@@ -5,8 +5,7 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { ParkirClockError, ParkirError, ParkirWireError } from "../../src/errors/index.js";
-import { OccupancyEngine, type OccupancyOptions } from "../../src/occupancy/index.js";
-import { ShardedOccupancyEngine } from "../../src/runtime/index.js";
+import { OccupancyEngine, type OccupancyOptions, ShardedOccupancyEngine } from "../../src/occupancy/index.js";
 import { type CdsEvent, encodeEvents, viewBatch } from "../../src/wire/index.js";
 import { arbStream, bayEvent, MIN, split, T0, testCity } from "./fixtures.js";
 

@@ -13,7 +13,7 @@ import {
   priceSlot,
   quote,
 } from "../../src/pricing/index.js";
-import { WasmBilling } from "../../src/runtime/billing.js";
+import { WasmBilling } from "../../src/pricing/wasm-billing.js";
 import { SharedArena } from "../../src/runtime/index.js";
 import { arbPolicyDoc } from "./arbitraries.js";
 import { pricingCity } from "./fixtures.js";

@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 import { type City, loadCity } from "../../src/catalog/index.js";
 import { OccupancyEngine, type OccupancyOptions, type WindowBatch } from "../../src/occupancy/index.js";
 import * as K from "../../src/occupancy/kernel.js";
-import { OCCUPANCY_SLOTS, WasmOccupancyKernel } from "../../src/runtime/occupancy.js";
+import { OCCUPANCY_SLOTS, WasmOccupancyKernel } from "../../src/occupancy/wasm-kernel.js";
 import { type CdsEvent, encodeEvents } from "../../src/wire/index.js";
 import { arbEvent, tinyCity } from "../helpers.js";
 import { arbCopiedFeed, collidingPayments } from "../occupancy/copies.js";

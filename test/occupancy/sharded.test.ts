@@ -6,11 +6,11 @@ import fc from "fast-check";
 import { Piscina } from "piscina";
 import { afterAll, describe, expect, it } from "vitest";
 import type { City } from "../../src/catalog/index.js";
-import { OccupancyEngine, type OccupancyOptions } from "../../src/occupancy/index.js";
-import { ParkirWorkerError, planShards, workerPath } from "../../src/runtime/index.js";
+import { OccupancyEngine, type OccupancyOptions, planShards } from "../../src/occupancy/index.js";
+import { lineRanges, ShardedOccupancyEngine } from "../../src/occupancy/sharded/engine.js";
+import { ParkirWorkerError, workerPath } from "../../src/runtime/index.js";
 import { TEST_HOOKS_ENV } from "../../src/runtime/protocol.js";
-import { ShardedOccupancyEngine } from "../../src/runtime/sharded.js";
-import { encodeEvents } from "../../src/wire/index.js";
+import { encodeEvents, encodeJsonLines, jsonLine } from "../../src/wire/index.js";
 import { arbEvent, tinyCity } from "../helpers.js";
 import { arbCopiedFeed, collidingPayments } from "../occupancy/copies.js";
 import { arbStream, deliver, MIN, sensorCity, split, T0, testCity } from "../occupancy/fixtures.js";
@@ -170,6 +170,82 @@ describe("sharded occupancy engine", () => {
       { numRuns: 15 },
     );
   }, 60_000);
+
+  it("JSON Lines: workers 0, 1 and 2 parse and ingest like one engine fed the same lines, in any chunks, bad lines anywhere", async () => {
+    const bad = fc.constantFrom(
+      "{not json",
+      '{"event_type":"park_start"}',
+      '{"event_id":"x","event_type":"fly","event_time":1}',
+      "",
+      "   ",
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        arbMessy,
+        fc.array(fc.tuple(fc.nat(1000), bad), { maxLength: 6 }),
+        arbSizes,
+        fc.integer({ min: 1, max: 40 }),
+        async (events, bads, sizes, batchEvents) => {
+          const lines = events.map((e) => jsonLine(e).trimEnd());
+          for (const [at, line] of bads) lines.splice(at % (lines.length + 1), 0, line);
+          // Chunks of whole lines (the last line of the input without its newline).
+          const chunks: Uint8Array[] = [];
+          let at = 0;
+          for (let i = 0; at < lines.length; i++) {
+            const take = sizes[i % sizes.length]!;
+            const part = lines.slice(at, at + take);
+            at += take;
+            chunks.push(Buffer.from(part.join("\n") + (at < lines.length ? "\n" : "")));
+          }
+          const whole = encodeJsonLines(Buffer.from(lines.join("\n")), city, { batchEvents });
+          for (const workers of [0, 1, 2]) {
+            // The reference: one engine fed, chunk by chunk, the batches of each worker's range of lines.
+            const batches: Uint8Array[] = [];
+            for (const c of chunks) {
+              const cuts = lineRanges(c, Math.max(1, workers));
+              for (let k = 0; k + 1 < cuts.length; k++)
+                batches.push(
+                  ...encodeJsonLines(c.subarray(cuts[k], cuts[k + 1]), city, { batchEvents }).batches,
+                );
+            }
+            const ref = reference(city, batches, OPTS);
+            const e = await ShardedOccupancyEngine.create(city, {
+              ...OPTS,
+              workers,
+              pools: workers === 0 ? undefined : pools.slice(0, workers),
+              clock: () => 0,
+              checkpointEvery: 2,
+            });
+            const out: string[] = [];
+            subscribe(e, out);
+            const errors: string[] = [];
+            let read = 0;
+            for (const c of chunks) {
+              const r = await e.ingestJsonLines(c, { batchEvents, firstLine: read + 1 });
+              read += r.lines;
+              for (const x of r.batches) {
+                const { error, ...rest } = x;
+                out.push(`R ${JSON.stringify(rest)} ${error?.reason ?? ""}`);
+              }
+              errors.push(...r.errors.map((x) => x.message));
+            }
+            await e.close();
+            out.push(`C ${JSON.stringify(await e.counters())}`);
+            // Per-batch results come back when the call ends, outputs while it runs: compare each in order.
+            const results = (t: readonly string[]) => t.filter((l) => l.startsWith("R "));
+            const outputs = (t: readonly string[]) => t.filter((l) => !l.startsWith("R "));
+            expect(results(out)).toEqual(results(ref.lines));
+            expect(outputs(out)).toEqual(outputs(ref.lines));
+            expect(Buffer.compare(await e.checkpoint(), ref.checkpoint)).toBe(0);
+            // Refused lines: the same errors, with the same line numbers, as one reader over the whole input.
+            expect(errors).toEqual(whole.errors.map((x) => x.message));
+            expect(read).toBe(whole.counters.lines);
+          }
+        },
+      ),
+      { numRuns: 12 },
+    );
+  }, 120_000);
 
   it("workers 0 and 2 give the reference's outputs with copies anywhere, counter resets and colliding payments", async () => {
     await fc.assert(

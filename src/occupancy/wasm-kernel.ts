@@ -9,12 +9,13 @@
  * and describes them to the kernel in a table of byte offsets. Batches already in the arena are read in
  * place; batches in the JavaScript heap are copied in once (`copiedBytes`).
  */
-import { admitEvents, applyEvents, R_HEAD, R_TAIL, R_UNSORTED } from "../occupancy/kernel.js";
-import { sortPending } from "../occupancy/pending.js";
-import type { EngineState, StateArray, StateMemory } from "../occupancy/state.js";
-import type { KernelKind } from "./kernel.js";
-import { SharedArena } from "./memory.js";
-import { compileKernelSync, instantiateKernel } from "./wasm.js";
+
+import type { KernelKind } from "../runtime/kernel.js";
+import { SharedArena } from "../runtime/memory.js";
+import { compileKernelSync, instantiateKernel } from "../runtime/wasm.js";
+import { admitEvents, applyEvents, R_HEAD, R_TAIL, R_UNSORTED } from "./kernel.js";
+import { sortPending } from "./pending.js";
+import type { EngineState, StateArray, StateMemory } from "./state.js";
 
 /** The occupancy hot loops (see src/occupancy/kernel.ts for their contracts). */
 export interface OccupancyKernel {
@@ -133,7 +134,7 @@ const ARRAYS = [
   ["sIdx2", S.T_S_IDX2],
 ] as const;
 
-/** The part of a catalogue one worker applies events for (src/runtime/shards.ts plans them). */
+/** The part of a catalogue one worker applies events for (sharded/shards.ts plans them). */
 export interface ShardFilter {
   /** Shard number; shard 0 also counts payment events as applied (every shard applies them). */
   readonly index: number;

@@ -3,9 +3,9 @@
  * bays are contiguous bay indices, so a zone range is also a bay range and a window-row range), balanced by
  * the work they bring (bays, plus one per zone for its zone events).
  */
-import type { City } from "../catalog/city.js";
-import { VEHICLE_CODES } from "../catalog/vehicles.js";
-import type { ShardFilter } from "./occupancy.js";
+import type { City } from "../../catalog/city.js";
+import { VEHICLE_CODES } from "../../catalog/vehicles.js";
+import type { ShardFilter } from "../wasm-kernel.js";
 
 /** One shard: its zones, bays, window rows (zone-classes with capacity) and device/zone records. */
 export interface ShardPlan extends ShardFilter {

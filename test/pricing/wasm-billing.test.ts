@@ -11,7 +11,7 @@ import {
   priceSlot,
   type TariffTable,
 } from "../../src/pricing/index.js";
-import { BILLING_SLOTS, WasmBilling } from "../../src/runtime/billing.js";
+import { BILLING_SLOTS, WasmBilling } from "../../src/pricing/wasm-billing.js";
 import { SharedArena } from "../../src/runtime/index.js";
 import { arbPolicyDoc } from "../pricing/arbitraries.js";
 

@@ -1,6 +1,6 @@
 /**
  * The occupancy engine over worker threads: zones are split into contiguous shards (shards.ts), each shard
- * runs an OccupancyEngine with the wasm kernel in its own piscina worker (shard-worker.ts), and this main
+ * runs an OccupancyEngine with the wasm kernel in its own piscina worker (worker.ts), and this main
  * thread only copies each batch once into shared memory, routes it to every shard and merges what they emit
  * in a deterministic order. Results and checkpoints are byte-identical to one engine in one thread.
  *
@@ -15,34 +15,38 @@
  * if the batch never arrived.
  */
 import type { Observable } from "rxjs";
-import type { City, CityDocument } from "../catalog/index.js";
-import { ParkirClockError, ParkirError, ParkirWireError, type WireErrorReason } from "../errors/index.js";
-import { readCheckpoint } from "../occupancy/checkpoint.js";
-import { assertBatchArgument, checkAdvanceOptions } from "../occupancy/engine.js";
+import type { City, CityDocument } from "../../catalog/index.js";
 import {
-  type AdvanceOptions,
-  ClosedWindow,
-  OccupancyEngine,
-  type OccupancyOptions,
-  type ResolvedOptions,
-  resolveOptions,
-  type WindowBatch,
-} from "../occupancy/index.js";
-import type {
-  EngineCounters,
-  HealthEvent,
-  HealthReport,
-  IngestResult,
-  LateReport,
-} from "../occupancy/reports.js";
-import { assertClockState } from "../occupancy/skew.js";
-import { subject } from "../rx.js";
+  ParkirClockError,
+  ParkirError,
+  ParkirEventError,
+  ParkirWireError,
+  type WireErrorReason,
+} from "../../errors/index.js";
+import { ParkirRuntimeError } from "../../runtime/errors.js";
+import { SharedArena } from "../../runtime/memory.js";
+import { KernelPool, type WorkerPool } from "../../runtime/pool.js";
+import { encodeJsonLines, MAX_LINE_BYTES_DEFAULT } from "../../wire/jsonl-parse.js";
+import { readCheckpoint } from "../checkpoint.js";
+import { type AdvanceOptions, assertBatchArgument, checkAdvanceOptions, OccupancyEngine } from "../engine.js";
+import { type OccupancyOptions, type ResolvedOptions, resolveOptions } from "../options.js";
+import type { EngineCounters, HealthEvent, HealthReport, IngestResult, LateReport } from "../reports.js";
+import { assertClockState } from "../skew.js";
+import type { WindowBatch } from "../types.js";
+import { ClosedWindow } from "../windows.js";
+import { subject } from "../../rx.js";
 import { mergeCheckpoints, splitCheckpoint } from "./checkpoints.js";
-import { ParkirRuntimeError } from "./errors.js";
-import { SharedArena } from "./memory.js";
-import { KernelPool, type WorkerPool } from "./pool.js";
-import type { ShardCommand, ShardEngineOptions, ShardGroup, ShardReply } from "./shard-worker.js";
 import { carriesWindow, planShards, type ShardPlan } from "./shards.js";
+import {
+  type ParsedLines,
+  SHARD_OP,
+  type ShardCommand,
+  type ShardEngineOptions,
+  type ShardGroup,
+  type ShardIngestResult,
+  type ShardReaderOptions,
+  type ShardReply,
+} from "./worker.js";
 
 /** Options of a sharded engine. */
 export interface ShardedOccupancyOptions extends Omit<OccupancyOptions, "kernel"> {
@@ -142,6 +146,23 @@ export class ShardedOccupancyEngine {
   copiedBytes = 0;
   /** Times a shard was rebuilt after its worker failed. */
   recoveries = 0;
+  /**
+   * Per shard: milliseconds its worker thread has spent running the shard's commands (wall time inside the
+   * tasks, measured in the worker; its CPU time when the thread is not preempted), as of the last reply.
+   * Counts from the shard's start on its current worker. Empty when workers is 0.
+   */
+  get shardBusyMs(): readonly number[] {
+    return this.busyMs;
+  }
+  private busyMs: number[] = [];
+  /**
+   * Per shard: CPU time of its worker thread in the shard's commands, ms, where the platform tells it
+   * (Node's process.threadCpuUsage, or Linux's /proc at 10 ms resolution); NaN elsewhere.
+   */
+  get shardCpuMs(): readonly number[] {
+    return this.cpuMs;
+  }
+  private cpuMs: number[] = [];
 
   private readonly options: ShardedOccupancyOptions;
   private readonly resolved: ResolvedOptions;
@@ -445,25 +466,132 @@ export class ShardedOccupancyEngine {
       this.free.push(region);
       throw e;
     }
-    const r = replies[0]!.result!;
-    for (const x of replies) {
-      const y = x.result!;
-      if (
-        y.accepted !== r.accepted ||
-        y.duplicate !== r.duplicate ||
-        y.late !== r.late ||
-        y.clockSkew !== r.clockSkew ||
-        y.watermarkMs !== r.watermarkMs
-      )
-        throw new ParkirError("sharded engine: shards disagree on admission (a bug)");
-    }
+    const r = agreed(replies.map((x) => x.result!));
     if (r.rejected === 1) this.free.push(region);
     else this.since.push({ command, region });
     this.emitMerged(replies);
     if (this.since.length >= this.checkpointEvery) await this.checkpointShards();
-    const { errorReason, errorMessage, ...counts } = r;
-    if (errorReason === undefined) return counts;
-    return { ...counts, error: wireError(errorReason, errorMessage ?? "") };
+    return ingestResult(r);
+  }
+
+  /**
+   * Ingests JSON Lines bytes (CDS events, one per line; complete lines, the last one may lack its newline).
+   * With workers, the main thread only copies the bytes into shared memory and cuts them at line ends into one
+   * range per worker: each worker parses its range into EventBatches in shared memory (parsing, the costly part
+   * of JSON input, is split, never repeated), then every shard ingests those batches in line order. Without
+   * workers, the caller's thread parses. The outputs equal one OccupancyEngine ingesting the same batches;
+   * refused lines cost only themselves (ParkirEventError, line numbers counted from `options.firstLine`).
+   *
+   * @throws ParkirError when `bytes` is not bytes or exceeds JSON_LINES_CHUNK_MAX; ParkirRuntimeError
+   *   ("queue-full") as ingest; ParkirWorkerError when a shard failed twice on a batch (the state is then as
+   *   if those batches never arrived).
+   */
+  ingestJsonLines(bytes: Uint8Array, options: JsonLinesIngestOptions = {}): Promise<JsonLinesIngestResult> {
+    try {
+      if (!(bytes instanceof Uint8Array)) throw new ParkirError("ingestJsonLines needs a Uint8Array");
+      if (bytes.byteLength > JSON_LINES_CHUNK_MAX)
+        throw new ParkirError(
+          `ingestJsonLines takes at most ${JSON_LINES_CHUNK_MAX} bytes per call, got ${bytes.byteLength}: split at line ends`,
+        );
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const reader: ShardReaderOptions = {
+      batchEvents: options.batchEvents ?? JSON_BATCH_EVENTS_DEFAULT,
+      maxLineBytes: options.maxLineBytes ?? MAX_LINE_BYTES_DEFAULT,
+      keepEventIds: options.keepEventIds ?? true,
+    };
+    const firstLine = options.firstLine ?? 1;
+    return this.enqueue(async () => {
+      this.lastIngestClockMs = this.clock();
+      const parsed =
+        this.local !== null ? [this.parseHere(bytes, reader)] : await this.parseInWorkers(bytes, reader);
+      const errors: ParkirEventError[] = [];
+      let lines = 0;
+      let unknownPlaces = 0;
+      const batches: Uint8Array[] = [];
+      for (const p of parsed) {
+        for (const e of p.errors) errors.push(new ParkirEventError(e.issues, firstLine - 1 + lines + e.line));
+        lines += p.lines;
+        unknownPlaces += p.unknownPlaces;
+        batches.push(...p.batches);
+      }
+      const results =
+        this.local !== null
+          ? batches.map((b) => this.local!.ingest(b))
+          : batches.length === 0
+            ? []
+            : await this.ingestBatches(batches);
+      return { lines, errors, unknownPlaces, batches: results, ...sumResults(results) };
+    });
+  }
+
+  /** parse of the `workers: 0` engine: the same reader in the caller's thread. */
+  private parseHere(bytes: Uint8Array, o: ShardReaderOptions): ParsedLines {
+    const { batches, errors, counters, report } = encodeJsonLines(bytes, this.city, o);
+    return {
+      batches,
+      errors: errors.map((e) => ({ line: e.line, issues: e.issues })),
+      lines: counters.lines,
+      unknownPlaces: report.unknownBay + report.unknownZone,
+    };
+  }
+
+  /** Copies the bytes into shared memory once and has worker k parse the k-th range of whole lines. */
+  private async parseInWorkers(bytes: Uint8Array, reader: ShardReaderOptions): Promise<ParsedLines[]> {
+    const length = bytes.byteLength;
+    const region = this.region(Math.max(1, length));
+    try {
+      const u8 = this.arena!.u8();
+      u8.set(bytes, region.at);
+      this.copiedBytes += length;
+      const cuts = lineRanges(bytes, this.plans.length);
+      const settled = await Promise.all(
+        this.plans.map((_, k) =>
+          this.runRetried(k, {
+            cmd: "parse",
+            at: region.at + cuts[k]!,
+            length: cuts[k + 1]! - cuts[k]!,
+            reader,
+          }),
+        ),
+      );
+      return settled.map((r) => r.parsed!);
+    } finally {
+      this.free.push(region);
+    }
+  }
+
+  /** Every shard ingests `batches` in order; outputs merged batch by batch. */
+  private async ingestBatches(batches: Uint8Array[]): Promise<IngestResult[]> {
+    const command: ShardCommand = { cmd: "ingestBatches", batches, clockMs: this.clock() };
+    let replies: ShardReply[];
+    try {
+      replies = await this.all(command, true);
+    } catch (e) {
+      await this.rebuildAll();
+      throw e;
+    }
+    const out: IngestResult[] = [];
+    for (let i = 0; i < batches.length; i++) {
+      const parts = replies.map((x) => x.batches![i]!);
+      out.push(ingestResult(agreed(parts.map((p) => p.result))));
+      this.emitMerged(parts);
+    }
+    this.since.push({ command, region: null });
+    if (this.since.length >= this.checkpointEvery) await this.checkpointShards();
+    return out;
+  }
+
+  /** Runs a command on shard k; when its worker fails, rebuilds the shard there and retries once. */
+  private async runRetried(k: number, command: ShardCommand): Promise<ShardReply> {
+    try {
+      return await this.run(k, command);
+    } catch {
+      this.recoveries++;
+      await this.rebuild(k);
+      return this.run(k, command);
+    }
   }
 
   /**
@@ -505,12 +633,15 @@ export class ShardedOccupancyEngine {
     return out;
   }
 
-  private run(k: number, command: ShardCommand): Promise<ShardReply> {
-    return this.pools[k]!.run(
-      "occ",
+  private async run(k: number, command: ShardCommand): Promise<ShardReply> {
+    const reply = await this.pools[k]!.run(
+      SHARD_OP,
       { engineId: this.engineId, shard: this.plans[k]!, command },
       { idempotent: false },
     );
+    if (reply.busyMs !== undefined) this.busyMs[k] = reply.busyMs;
+    this.cpuMs[k] = reply.cpuMs ?? Number.NaN;
+    return reply;
   }
 
   private openShard(k: number): Promise<ShardReply> {
@@ -554,7 +685,7 @@ export class ShardedOccupancyEngine {
   }
 
   /** Emits the shards' outputs of one call, group by group: health, late, then windows. */
-  private emitMerged(replies: readonly ShardReply[]): void {
+  private emitMerged(replies: readonly { readonly groups: readonly ShardGroup[] }[]): void {
     const groups = Math.max(0, ...replies.map((r) => r.groups.length));
     for (let g = 0; g < groups; g++) {
       const parts = replies.map((r) => r.groups[g]).filter((x): x is ShardGroup => x !== undefined);
@@ -616,6 +747,106 @@ export class ShardedOccupancyEngine {
 }
 
 let nextEngineId = 1;
+
+/** Most bytes one ingestJsonLines call takes (a bound on the shared memory and the errors one call holds). */
+export const JSON_LINES_CHUNK_MAX = 64 << 20;
+/** Events per batch the JSON Lines reader writes for ingestJsonLines, by default. */
+const JSON_BATCH_EVENTS_DEFAULT = 16_384;
+
+/** Options of ShardedOccupancyEngine.ingestJsonLines. */
+export interface JsonLinesIngestOptions {
+  /** Valid events per batch (see JsonLinesOptions.batchEvents). Default 16,384. */
+  readonly batchEvents?: number;
+  /** Longest line read (see JsonLinesOptions.maxLineBytes). Default 64 KiB. */
+  readonly maxLineBytes?: number;
+  /** Keep event ids in the batches (see JsonLinesOptions.keepEventIds). Default true. */
+  readonly keepEventIds?: boolean;
+  /** Number of the first line, for error messages of a stream fed in chunks. Default 1. */
+  readonly firstLine?: number;
+}
+
+/** What ingestJsonLines did: per-batch engine results, their sums, and the lines the reader refused. */
+export interface JsonLinesIngestResult {
+  /** Lines read. */
+  readonly lines: number;
+  /** One error per refused line, in line order (at most one per line of the call). */
+  readonly errors: readonly ParkirEventError[];
+  /** Valid events naming a bay, zone or device the catalogue does not know (left out of the batches). */
+  readonly unknownPlaces: number;
+  /** The engine's result for each batch, in line order. */
+  readonly batches: readonly IngestResult[];
+  /** Events accepted, over the batches. */
+  readonly accepted: number;
+  /** Duplicates dropped, over the batches. */
+  readonly duplicate: number;
+  /** Late events dropped, over the batches. */
+  readonly late: number;
+  /** Events refused by the clock-skew guard, over the batches. */
+  readonly clockSkew: number;
+  /** Windows closed by the call. */
+  readonly windowsClosed: number;
+  /** Watermark after the call (−Infinity before the first event). */
+  readonly watermarkMs: number;
+}
+
+/**
+ * Where ingestJsonLines cuts `bytes` into `n` ranges of whole lines, one per worker: n + 1 offsets from 0 to
+ * the length, each inner one just after the first newline at or after k/n of the bytes (ranges may be empty).
+ */
+export function lineRanges(bytes: Uint8Array, n: number): number[] {
+  const length = bytes.byteLength;
+  const cuts = [0];
+  for (let k = 1; k < n; k++) {
+    const from = Math.max(cuts[k - 1]!, Math.floor((length * k) / n));
+    const nl = from === 0 ? -1 : bytes.indexOf(10, from - 1);
+    cuts.push(nl < 0 ? length : nl + 1);
+  }
+  cuts.push(length);
+  return cuts;
+}
+
+/** Sums of per-batch results (the watermark is the last one's). */
+function sumResults(
+  rs: readonly IngestResult[],
+): Omit<JsonLinesIngestResult, "lines" | "errors" | "unknownPlaces" | "batches"> {
+  let accepted = 0;
+  let duplicate = 0;
+  let late = 0;
+  let clockSkew = 0;
+  let windowsClosed = 0;
+  for (const r of rs) {
+    accepted += r.accepted;
+    duplicate += r.duplicate;
+    late += r.late;
+    clockSkew += r.clockSkew;
+    windowsClosed += r.windowsClosed;
+  }
+  const watermarkMs = rs.at(-1)?.watermarkMs ?? Number.NEGATIVE_INFINITY;
+  return { accepted, duplicate, late, clockSkew, windowsClosed, watermarkMs };
+}
+
+/** The shards' results of one ingest, checked equal where they must be (admission is global). */
+function agreed(rs: readonly ShardIngestResult[]): ShardIngestResult {
+  const r = rs[0]!;
+  for (const y of rs) {
+    if (
+      y.accepted !== r.accepted ||
+      y.duplicate !== r.duplicate ||
+      y.late !== r.late ||
+      y.clockSkew !== r.clockSkew ||
+      y.watermarkMs !== r.watermarkMs
+    )
+      throw new ParkirError("sharded engine: shards disagree on admission (a bug)");
+  }
+  return r;
+}
+
+/** A shard's ingest result as IngestResult (the wire error rebuilt). */
+function ingestResult(r: ShardIngestResult): IngestResult {
+  const { errorReason, errorMessage, ...counts } = r;
+  if (errorReason === undefined) return counts;
+  return { ...counts, error: wireError(errorReason, errorMessage ?? "") };
+}
 
 function wireError(reason: string, message: string): ParkirWireError {
   const m = /at byte (\d+): (.*)$/s.exec(message);

@@ -5,11 +5,12 @@
  * they already lie in the arena (see `rows`), else copied in once per call and counted in
  * `copiedBytes`.
  */
-import { type BillBatchOptions, checkBillBatch } from "../pricing/batch.js";
-import type { BatchBillReport, PriceArrays } from "../pricing/kernel.js";
-import { STAY_MS_MAX, type TariffTable } from "../pricing/table.js";
-import type { SharedArena } from "./memory.js";
-import { compileKernelSync, instantiateKernel } from "./wasm.js";
+
+import type { SharedArena } from "../runtime/memory.js";
+import { compileKernelSync, instantiateKernel } from "../runtime/wasm.js";
+import { type BillBatchOptions, checkBillBatch } from "./batch.js";
+import type { BatchBillReport, PriceArrays } from "./kernel.js";
+import { STAY_MS_MAX, type TariffTable } from "./table.js";
 
 // Table slots of wasm/billing.ts (a test checks they match).
 /** @internal */

@@ -8,17 +8,10 @@
  * and rows from their owners, sums the per-shard counters, and takes everything else from shard 0 after checking
  * that every shard agrees.
  */
-import type { City } from "../catalog/city.js";
-import { ParkirError } from "../errors/index.js";
-import { type CheckpointParts, readCheckpoint, writeCheckpoint } from "../occupancy/checkpoint.js";
-import {
-  R_APPLIED,
-  R_DECOMMISSIONED,
-  R_HEALTH_DROPPED,
-  R_LOST,
-  R_RECOVERED,
-  R_SILENT,
-} from "../occupancy/kernel.js";
+import type { City } from "../../catalog/city.js";
+import { ParkirError } from "../../errors/index.js";
+import { type CheckpointParts, readCheckpoint, writeCheckpoint } from "../checkpoint.js";
+import { R_APPLIED, R_DECOMMISSIONED, R_HEALTH_DROPPED, R_LOST, R_RECOVERED, R_SILENT } from "../kernel.js";
 import { recordOwners, type ShardPlan } from "./shards.js";
 
 /** Registers each shard counts for its own bays: summed when merging, zeroed in shards > 0 when splitting. */

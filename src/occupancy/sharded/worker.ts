@@ -5,14 +5,18 @@
  * shard's own rows (or, for the windows this shard carries, in a column set of every row with only its own
  * filled in); the main thread (sharded.ts) merges the shards.
  */
-import { type City, type CityDocument, loadCity } from "../catalog/index.js";
-import { ParkirClockError } from "../errors/index.js";
-import { OccupancyEngine, type OccupancyOptions, WINDOWS_PER_EMIT } from "../occupancy/index.js";
-import type { HealthReport, IngestResult, LateReport } from "../occupancy/reports.js";
-import type { WindowColumns } from "../occupancy/types.js";
-import { allocColumns } from "../occupancy/windows.js";
-import { withShard } from "./occupancy.js";
-import { TEST_HOOKS_ENV, TRANSFER } from "./protocol.js";
+
+import { readFileSync } from "node:fs";
+import { type City, type CityDocument, loadCity } from "../../catalog/index.js";
+import { type Issue, ParkirClockError } from "../../errors/index.js";
+import { TEST_HOOKS_ENV, TRANSFER, type WorkerOpHandler, workerOp } from "../../runtime/protocol.js";
+import { JsonLinesReader } from "../../wire/jsonl-parse.js";
+import { OccupancyEngine, WINDOWS_PER_EMIT } from "../engine.js";
+import type { OccupancyOptions } from "../options.js";
+import type { HealthReport, IngestResult, LateReport } from "../reports.js";
+import type { WindowColumns } from "../types.js";
+import { withShard } from "../wasm-kernel.js";
+import { allocColumns } from "../windows.js";
 import { carriesWindow, type ShardPlan } from "./shards.js";
 
 /** Options a shard engine can be given (no functions: they cross threads). */
@@ -48,11 +52,48 @@ export type ShardCommand =
       /** The main thread's clock when the call was made (the clock-skew guard's reference with clockGuard). */
       readonly clockMs: number;
     }
+  | {
+      /** Parse JSON Lines bytes [at, at + length) of the shared memory into EventBatches (shared memory). */
+      readonly cmd: "parse";
+      readonly at: number;
+      readonly length: number;
+      readonly reader: ShardReaderOptions;
+    }
+  | {
+      /** Ingest batches in order (each as `ingest` would), e.g. the batches `parse` wrote. */
+      readonly cmd: "ingestBatches";
+      readonly batches: readonly Uint8Array[];
+      readonly clockMs: number;
+    }
   | { readonly cmd: "advanceTo"; readonly timeMs: number; readonly maxJumpMs?: number }
   | { readonly cmd: "close" }
   | { readonly cmd: "checkpoint" }
   | { readonly cmd: "counters" }
   | { readonly cmd: "drop" };
+
+/** JSON Lines reader options a shard parses with (see JsonLinesOptions). */
+export interface ShardReaderOptions {
+  readonly batchEvents: number;
+  readonly maxLineBytes: number;
+  readonly keepEventIds: boolean;
+}
+
+/** What a shard's `parse` read: batches in shared memory (posted by reference), refused lines, counts. */
+export interface ParsedLines {
+  readonly batches: Uint8Array[];
+  /** Refused lines: line number within the parsed range (1-based) and the issues. */
+  readonly errors: { readonly line: number; readonly issues: readonly Issue[] }[];
+  /** Lines read. */
+  readonly lines: number;
+  /** Valid events naming a place the catalogue does not know (left out of the batches). */
+  readonly unknownPlaces: number;
+}
+
+/** One ingest's result as a shard sends it (the wire error as reason and message). */
+export type ShardIngestResult = Omit<IngestResult, "error"> & {
+  readonly errorReason?: string;
+  readonly errorMessage?: string;
+};
 
 /** Arguments of the worker's `occ` op. */
 export interface ShardTask {
@@ -63,10 +104,20 @@ export interface ShardTask {
 
 /** Result of the worker's `occ` op. */
 export interface ShardReply {
-  readonly result?: Omit<IngestResult, "error"> & {
-    readonly errorReason?: string;
-    readonly errorMessage?: string;
-  };
+  readonly result?: ShardIngestResult;
+  /** Per batch of an `ingestBatches`: its result and what the engine emitted while ingesting it. */
+  readonly batches?: { readonly result: ShardIngestResult; readonly groups: ShardGroup[] }[];
+  readonly parsed?: ParsedLines;
+  /**
+   * Milliseconds this shard's thread has spent running its commands since the shard was opened here (wall
+   * time inside the tasks, read with performance.now(): the thread's CPU time when it is not preempted).
+   */
+  readonly busyMs?: number;
+  /**
+   * CPU time of this shard's thread in its commands since the shard was opened here, ms, where the platform
+   * tells it (process.threadCpuUsage, or Linux's /proc/thread-self/stat at 10 ms resolution); else absent.
+   */
+  readonly cpuMs?: number;
   readonly windowsClosed?: number;
   /** advanceTo refused by its maxJumpMs (ParkirClockError's fields): the same in every shard. */
   readonly clockError?: { readonly timeMs: number; readonly referenceMs: number; readonly limitMs: number };
@@ -88,6 +139,10 @@ interface Hosted {
   groups: ShardGroup[];
   /** The engine's clock: the main thread's, as of the last ingest command. */
   readonly clock: { nowMs: number };
+  /** See ShardReply.busyMs. */
+  busyMs: number;
+  /** See ShardReply.cpuMs (NaN where the platform does not tell). */
+  cpuMs: number;
 }
 
 const engines = new Map<string, Hosted>();
@@ -105,7 +160,7 @@ function cityOf(doc: CityDocument): City {
 }
 
 function host(engineId: string, shard: ShardPlan, engine: OccupancyEngine, clock: { nowMs: number }): Hosted {
-  const h: Hosted = { engine, shard, groups: [], clock };
+  const h: Hosted = { engine, shard, groups: [], clock, busyMs: 0, cpuMs: 0 };
   const current = (): ShardGroup => {
     let g = h.groups.at(-1);
     if (g === undefined) {
@@ -149,8 +204,78 @@ function host(engineId: string, shard: ShardPlan, engine: OccupancyEngine, clock
   return h;
 }
 
-/** Runs one shard command (the `occ` op of worker.ts). */
+/** Runs one shard command (the `occ` worker op) over the shared memory its batches lie in. */
 export function runShard(task: ShardTask, memory: WebAssembly.Memory): ShardReply {
+  const c0 = threadCpuMs();
+  const t0 = performance.now();
+  const reply = runCommand(task, memory);
+  const h = engines.get(task.engineId);
+  if (h === undefined) return reply;
+  h.busyMs += performance.now() - t0;
+  h.cpuMs += threadCpuMs() - c0;
+  return Object.assign(
+    reply,
+    Number.isNaN(h.cpuMs) ? { busyMs: h.busyMs } : { busyMs: h.busyMs, cpuMs: h.cpuMs },
+  );
+}
+
+/** Clock ticks per second of /proc times (USER_HZ, 100 on Linux). */
+const USER_HZ = 100;
+
+/** CPU time of the calling thread so far, ms; NaN where the platform does not tell. */
+function threadCpuMs(): number {
+  const own = (process as { threadCpuUsage?: () => { user: number; system: number } }).threadCpuUsage;
+  if (own !== undefined) {
+    const u = own.call(process);
+    return (u.user + u.system) / 1000;
+  }
+  if (procStat === false) return Number.NaN;
+  try {
+    const text = readFileSync("/proc/thread-self/stat", "utf8");
+    // Fields after the command name (which may hold spaces) start at field 3: utime is field 14, stime 15.
+    const f = text.slice(text.lastIndexOf(")") + 2).split(" ");
+    return ((Number(f[11]) + Number(f[12])) * 1000) / USER_HZ;
+  } catch {
+    procStat = false;
+    return Number.NaN;
+  }
+}
+let procStat = true;
+
+/** One shard's ingest of `bytes`, with the main thread's clock as the engine's during the call. */
+function ingestOne(h: Hosted, bytes: Uint8Array, clockMs: number): ShardIngestResult {
+  if (bytes.byteLength === FAIL_BYTES) throw new Error("test hook: this batch fails on purpose");
+  h.clock.nowMs = clockMs;
+  try {
+    const { error, ...result } = h.engine.ingest(bytes);
+    return error === undefined
+      ? result
+      : { ...result, errorReason: error.reason, errorMessage: error.message };
+  } finally {
+    h.clock.nowMs = Number.POSITIVE_INFINITY;
+  }
+}
+
+/** Parses JSON Lines bytes into batches in fresh shared memory (other shards read them by reference). */
+function parseLines(h: Hosted, bytes: Uint8Array, o: ShardReaderOptions): ParsedLines {
+  // A private copy: the reader's fallback decodes text, which TextDecoder refuses to do from shared memory.
+  const reader = new JsonLinesReader(h.engine.city, {
+    ...o,
+    into: (n) => new Uint8Array(new SharedArrayBuffer(n)),
+  });
+  const batches: Uint8Array[] = [];
+  const errors: { line: number; issues: readonly Issue[] }[] = [];
+  reader.push(bytes.slice());
+  reader.end();
+  for (let c = reader.next(); c !== null; c = reader.next()) {
+    if (c.batch !== undefined) batches.push(c.batch);
+    for (const e of c.errors) errors.push({ line: e.line, issues: e.issues });
+  }
+  const r = reader.report;
+  return { batches, errors, lines: reader.counters.lines, unknownPlaces: r.unknownBay + r.unknownZone };
+}
+
+function runCommand(task: ShardTask, memory: WebAssembly.Memory): ShardReply {
   const { engineId, shard, command } = task;
   const make = (city: City, options: ShardEngineOptions, checkpoint?: Uint8Array): Hosted => {
     // Window columns are copied (own rows) inside the emission, so the engine may reuse its buffers.
@@ -189,18 +314,21 @@ export function runShard(task: ShardTask, memory: WebAssembly.Memory): ShardRepl
   let reply: ShardReply;
   switch (command.cmd) {
     case "ingest": {
-      if (command.length === FAIL_BYTES) throw new Error("test hook: this batch fails on purpose");
-      h.clock.nowMs = command.clockMs;
       const bytes = new Uint8Array(memory.buffer, command.at, command.length);
-      const { error, ...result } = e.ingest(bytes);
-      h.clock.nowMs = Number.POSITIVE_INFINITY;
-      reply = {
-        result:
-          error === undefined
-            ? result
-            : { ...result, errorReason: error.reason, errorMessage: error.message },
-        groups: h.groups,
-      };
+      reply = { result: ingestOne(h, bytes, command.clockMs), groups: h.groups };
+      break;
+    }
+    case "ingestBatches": {
+      const batches = command.batches.map((b) => {
+        h.groups = [];
+        return { result: ingestOne(h, b, command.clockMs), groups: h.groups };
+      });
+      reply = { batches, groups: [] };
+      break;
+    }
+    case "parse": {
+      const bytes = new Uint8Array(memory.buffer, command.at, command.length);
+      reply = { parsed: parseLines(h, bytes, command.reader), groups: [] };
       break;
     }
     case "advanceTo":
@@ -233,7 +361,7 @@ export function runShard(task: ShardTask, memory: WebAssembly.Memory): ShardRepl
   h.groups = [];
   // Window columns and checkpoint bytes are moved to the main thread, not copied.
   const transfer: ArrayBuffer[] = [];
-  for (const g of reply.groups)
+  for (const g of [...reply.groups, ...(reply.batches ?? []).flatMap((b) => b.groups)])
     for (const w of g.windows) transfer.push(w.columns.zone.buffer as ArrayBuffer);
   if (reply.checkpoint !== undefined) {
     const own = reply.checkpoint.slice();
@@ -242,3 +370,11 @@ export function runShard(task: ShardTask, memory: WebAssembly.Memory): ShardRepl
   }
   return Object.assign(reply, { [TRANSFER]: transfer });
 }
+
+/** The worker op that runs a shard command (posted by ShardedOccupancyEngine). */
+export const SHARD_OP = workerOp<ShardTask, ShardReply>(import.meta.url, "occ");
+
+/** Worker ops of this module (loaded by src/runtime/worker.ts). */
+export const workerOps: { readonly occ: WorkerOpHandler<ShardTask, ShardReply> } = {
+  occ: (task, context) => runShard(task, context.memory),
+};

@@ -9,13 +9,13 @@ import { resolveOptions } from "../../src/occupancy/index.js";
 import { PENDING_STRIDE, R_HEAD, R_TAIL, R_UNSORTED, R_WIN_END } from "../../src/occupancy/kernel.js";
 import { comparePending, sortPending } from "../../src/occupancy/pending.js";
 import { EngineState } from "../../src/occupancy/state.js";
-import { openWindow } from "../../src/occupancy/windows.js";
-import { kernelBuilt, wasmSupported } from "../../src/runtime/index.js";
 import {
   JS_OCCUPANCY_KERNEL,
   type OccupancyKernel,
   WasmOccupancyKernel,
-} from "../../src/runtime/occupancy.js";
+} from "../../src/occupancy/wasm-kernel.js";
+import { openWindow } from "../../src/occupancy/windows.js";
+import { kernelBuilt, wasmSupported } from "../../src/runtime/index.js";
 import { EventBatchView, encodeEvents } from "../../src/wire/index.js";
 import { sensorCity } from "../occupancy/fixtures.js";
 
