@@ -26,6 +26,7 @@ import {
 import { ParkirRuntimeError } from "../../runtime/errors.js";
 import { SharedArena } from "../../runtime/memory.js";
 import { KernelPool, type WorkerPool } from "../../runtime/pool.js";
+import { subject } from "../../rx.js";
 import { encodeJsonLines, MAX_LINE_BYTES_DEFAULT } from "../../wire/jsonl-parse.js";
 import { readCheckpoint } from "../checkpoint.js";
 import { type AdvanceOptions, assertBatchArgument, checkAdvanceOptions, OccupancyEngine } from "../engine.js";
@@ -34,7 +35,6 @@ import type { EngineCounters, HealthEvent, HealthReport, IngestResult, LateRepor
 import { assertClockState } from "../skew.js";
 import type { WindowBatch } from "../types.js";
 import { ClosedWindow } from "../windows.js";
-import { subject } from "../../rx.js";
 import { mergeCheckpoints, splitCheckpoint } from "./checkpoints.js";
 import { carriesWindow, planShards, type ShardPlan } from "./shards.js";
 import {
