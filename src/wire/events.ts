@@ -67,6 +67,7 @@ const KNOWN_FIELDS: ReadonlySet<string> = new Set([
   "vehicle_count",
   "actual_cost",
 ]);
+const EVENT_TYPE_SET: ReadonlySet<string> = new Set(EVENT_TYPES);
 const U32_MAX = 0xffffffff;
 const I32_MAX = 0x7fffffff;
 
@@ -127,7 +128,7 @@ export function eventIssues(e: unknown): Issue[] {
   if (typeof o.event_id !== "string" || o.event_id.length === 0 || o.event_id.length > 256) {
     issues.push({ path: "event_id", message: "must be a non-empty string of at most 256 characters" });
   }
-  if (typeof o.event_type !== "string" || !(EVENT_TYPES as readonly string[]).includes(o.event_type)) {
+  if (typeof o.event_type !== "string" || !EVENT_TYPE_SET.has(o.event_type)) {
     issues.push({ path: "event_type", message: `must be one of ${EVENT_TYPES.join(", ")}` });
   }
   const timeProblem = eventTimeProblem(o.event_time);
@@ -175,8 +176,9 @@ export function eventIssues(e: unknown): Issue[] {
   if (t === "payment_end" && o.actual_cost === undefined) {
     issues.push({ path: "actual_cost", message: "payment_end needs actual_cost" });
   }
-  for (const k of Object.keys(o))
-    if (!KNOWN_FIELDS.has(k)) issues.push({ path: k, message: "unknown field" });
+  // for-in walks the own keys in Object.keys order without building an array (inherited keys are skipped).
+  for (const k in o)
+    if (!KNOWN_FIELDS.has(k) && Object.hasOwn(o, k)) issues.push({ path: k, message: "unknown field" });
   return issues;
 }
 
