@@ -142,10 +142,13 @@ class Scanner {
     this.snr = Number.NEGATIVE_INFINITY;
   }
 
+  /** Skips whitespace at `buf[i]` (compact JSON has none: one table read then). */
   ws(i: number): number {
     const buf = this.buf;
+    if (WS[buf[i]!] !== 1) return i;
     const end = this.end;
-    while (i < end && WS[buf[i]!] === 1) i++;
+    do i++;
+    while (i < end && WS[buf[i]!] === 1);
     return i;
   }
 
