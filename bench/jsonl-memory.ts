@@ -2,14 +2,15 @@
  * Peak memory of a JSON Lines replay against the size of its input: not a suite (nothing is compared side by
  * side), the measurement behind docs/BENCHMARKS.md's streaming figure. After `npm run build`:
  *
- *   node dist/bench/jsonl-memory.js HOURS [stream|bytes]
+ *   node dist/bench/jsonl-memory.js HOURS [cli|stream|bytes]
  *
  * writes a generated Palu trace of HOURS hours (default faults) as JSON Lines to a temporary file, then in a
- * fresh child process replays it — `stream`: replayJsonLines over fs.createReadStream (64 KiB chunks);
- * `bytes`: the whole file read, then parseEventLines + encodeEventBatches + ingest (the path `parkir replay`
- * takes today) — and prints the file's size and the child's peak RSS (sampled every 5 ms).
+ * fresh child process replays it — `cli` (default): `parkir replay --events FILE` with its output to /dev/null;
+ * `stream`: replayJsonLines over fs.createReadStream (64 KiB chunks); `bytes`: the whole file read, then
+ * parseEventLines + encodeEventBatches + ingest (what a program holding the whole file does) — and prints the
+ * file's size and the child's peak RSS (the kernel's high-water mark, getrusage maxrss).
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { createReadStream, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,6 +22,14 @@ import { EncodeReport, encodeEventBatches, parseEventLines, toJsonLines } from "
 import { BENCH_SEED, PALU_DAY_MS } from "./fixtures/workload.js";
 
 async function child(path: string, mode: string): Promise<void> {
+  if (mode === "cli") {
+    // The CLI itself, in this process: its standard output goes to /dev/null (see main).
+    const { main } = await import("../src/cli/main.js");
+    const code = await main(["replay", "--events", path]);
+    const peak = process.resourceUsage().maxRSS * 1024;
+    writeFileSync(`${path}.peak.json`, JSON.stringify({ mode, exitCode: code, peakRssBytes: peak }));
+    return;
+  }
   const city = loadCity(paluCatalog());
   let peak = process.memoryUsage().rss;
   const timer = setInterval(() => {
@@ -46,15 +55,15 @@ async function child(path: string, mode: string): Promise<void> {
     engine.close();
   }
   clearInterval(timer);
-  peak = Math.max(peak, process.memoryUsage().rss);
+  peak = Math.max(peak, process.memoryUsage().rss, process.resourceUsage().maxRSS * 1024);
   process.stdout.write(`${JSON.stringify({ mode, windows, peakRssBytes: peak })}\n`);
 }
 
 function main(argv: readonly string[]): void {
   const hours = Number(argv[0] ?? "24");
-  const mode = argv[1] ?? "stream";
-  if (!(hours > 0) || (mode !== "stream" && mode !== "bytes")) {
-    process.stderr.write("usage: node dist/bench/jsonl-memory.js HOURS [stream|bytes]\n");
+  const mode = argv[1] ?? "cli";
+  if (!(hours > 0) || (mode !== "cli" && mode !== "stream" && mode !== "bytes")) {
+    process.stderr.write("usage: node dist/bench/jsonl-memory.js HOURS [cli|stream|bytes]\n");
     process.exitCode = 2;
     return;
   }
@@ -64,10 +73,13 @@ function main(argv: readonly string[]): void {
     const city = loadCity(paluCatalog());
     const events = generateTrace(city, { seed: BENCH_SEED, startMs: PALU_DAY_MS, hours, warmupHours: 12 });
     writeFileSync(path, toJsonLines(events));
-    const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url), "--child", path, mode], {
-      encoding: "utf8",
-    });
-    const r = JSON.parse(out) as { mode: string; windows: number; peakRssBytes: number };
+    const args = [fileURLToPath(import.meta.url), "--child", path, mode];
+    let r: { mode: string; peakRssBytes: number };
+    if (mode === "cli") {
+      const run = spawnSync(process.execPath, args, { stdio: ["ignore", "ignore", "inherit"] });
+      if (run.status !== 0) throw new Error(`parkir replay exited with ${run.status}`);
+      r = JSON.parse(readFileSync(`${path}.peak.json`, "utf8"));
+    } else r = JSON.parse(execFileSync(process.execPath, args, { encoding: "utf8" }));
     process.stdout.write(
       `${JSON.stringify({ hours, events: events.length, fileBytes: statSync(path).size, ...r })}\n`,
     );

@@ -3,9 +3,9 @@
  * same events: JSON Lines bytes (as a file or a gateway delivers them) and plain event objects (the library's
  * object API). Cases:
  *
- * - `parkir-jsonl`: replayJsonLinesSync — the JSON Lines reader scans the bytes into the engine's batch memory,
- *   the engine (built inside the call) ingests each batch in place and emits its windows.
- * - `parkir-jsonl-parse`: today's `parkir replay` path — UTF-8 decode, parseEventLines (JSON.parse per line and
+ * - `parkir-jsonl`: replayJsonLinesSync (the `parkir replay` path) — the JSON Lines reader scans the bytes into
+ *   the engine's batch memory, the engine (built inside the call) ingests each batch in place and emits windows.
+ * - `parkir-jsonl-parse`: parkir's JSON.parse path — UTF-8 decode, parseEventLines (JSON.parse per line and
  *   validation), encodeEventBatches, ingest.
  * - `map-jsonl`: what a competent user writes — decode, JSON.parse per line, a plain loop over Maps.
  * - `duckdb-jsonl`: DuckDB SQL over the same bytes (read_json of the file, lag per bay, group by window).
@@ -154,7 +154,7 @@ export const e2eSuite: SuiteDefinition = {
         bytesPerOp: bytes.length,
         extra: {
           input: "jsonl",
-          note: "replayJsonLinesSync: JSON Lines reader into the engine's batch memory, engine built in the call",
+          note: "replayJsonLinesSync (parkir replay's path): JSON Lines reader into the engine's batch memory, engine built in the call",
         },
         fn: () => checkedRun("parkir-jsonl", want, parkirJsonl(false)),
         result: () => parkirJsonl(true),
@@ -165,7 +165,7 @@ export const e2eSuite: SuiteDefinition = {
         bytesPerOp: bytes.length,
         extra: {
           input: "jsonl",
-          note: "TextDecoder, parseEventLines (JSON.parse + validation), encodeEventBatches, ingest (parkir replay today)",
+          note: "TextDecoder, parseEventLines (JSON.parse + validation), encodeEventBatches, ingest",
         },
         fn: () => checkedRun("parkir-jsonl-parse", want, parkirParse(false)),
         result: () => parkirParse(true),

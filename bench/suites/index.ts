@@ -9,6 +9,7 @@ import { natsSuite } from "./nats.js";
 import { occupancySuite } from "./occupancy.js";
 import { pricingControllerSuite, pricingSuite } from "./pricing.js";
 import { wasmBillingSuite, wasmMemreadSuite, wasmOccupancySuite, wasmWorkersSuite } from "./runtime.js";
+import { uplinksSuite } from "./uplinks.js";
 import { windowCloseSuite } from "./window.js";
 import { wireEncodeSuite, wireSuite } from "./wire.js";
 
@@ -24,6 +25,7 @@ export const SUITES: readonly SuiteDefinition[] = [
   windowCloseSuite,
   engineSuite,
   e2eSuite,
+  uplinksSuite,
   wasmWorkersSuite,
   pricingSuite,
   pricingControllerSuite,
@@ -42,6 +44,7 @@ export {
   occupancySuite,
   pricingControllerSuite,
   pricingSuite,
+  uplinksSuite,
   wasmBillingSuite,
   wasmMemreadSuite,
   wasmOccupancySuite,

@@ -1,5 +1,5 @@
 /** File and stream helpers for CLI commands. */
-import { readFileSync, writeFileSync } from "node:fs";
+import { closeSync, openSync, readFileSync, readSync, writeFileSync } from "node:fs";
 import { type City, loadCityFile } from "../catalog/city.js";
 import { formatIssues, ParkirConfigError } from "../errors/index.js";
 import { CliError } from "./errors.js";
@@ -10,6 +10,48 @@ export function readInput(path: string): Uint8Array {
     return readFileSync(path === "-" ? 0 : path);
   } catch (e) {
     throw new CliError(`cannot read ${path === "-" ? "standard input" : path}: ${(e as Error).message}`, 1);
+  }
+}
+
+/** Bytes read from a file or standard input at a time by inputChunks. */
+export const INPUT_CHUNK_BYTES = 1 << 20;
+
+/**
+ * A file (or standard input, for `-`) read INPUT_CHUNK_BYTES at a time, for input streamed through bounded
+ * memory: each chunk is valid until the next one is asked for (the same memory is reused). The file is closed
+ * when the reading ends, also early.
+ *
+ * @throws CliError when the file cannot be opened or read.
+ */
+export function* inputChunks(path: string): Generator<Uint8Array> {
+  const what = path === "-" ? "standard input" : path;
+  const fail = (e: unknown) => new CliError(`cannot read ${what}: ${(e as Error).message}`, 1);
+  let fd: number;
+  try {
+    fd = path === "-" ? 0 : openSync(path, "r");
+  } catch (e) {
+    throw fail(e);
+  }
+  const chunk = new Uint8Array(INPUT_CHUNK_BYTES);
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  try {
+    for (;;) {
+      let n: number;
+      try {
+        n = readSync(fd, chunk, 0, chunk.length, null);
+      } catch (e) {
+        // A non-blocking standard input with nothing to read yet: wait a little and read again.
+        if ((e as NodeJS.ErrnoException).code === "EAGAIN") {
+          Atomics.wait(pause, 0, 0, 10);
+          continue;
+        }
+        throw fail(e);
+      }
+      if (n === 0) return;
+      yield chunk.subarray(0, n);
+    }
+  } finally {
+    if (fd !== 0) closeSync(fd);
   }
 }
 

@@ -7,7 +7,13 @@ import { extname } from "node:path";
 import { type Command, InvalidArgumentError } from "commander";
 import type { City } from "../catalog/city.js";
 import { ParkirConfigError, ParkirWireError } from "../errors/index.js";
-import { OccupancyEngine } from "../occupancy/engine.js";
+import type { OccupancyEngine } from "../occupancy/engine.js";
+import {
+  type ReplayJsonLinesOptions,
+  type ReplayJsonLinesSummary,
+  replayBatchesSync,
+  replayJsonLinesSync,
+} from "../occupancy/jsonl-replay.js";
 import { type OccupancyOptions, resolveOptions } from "../occupancy/options.js";
 import { describeSkew } from "../occupancy/skew.js";
 import type { WindowBatch } from "../occupancy/types.js";
@@ -16,12 +22,9 @@ import { seedPath } from "../paths.js";
 import { decisionLine } from "../pricing/decision.js";
 import { PricingEngine } from "../pricing/engine.js";
 import { loadPolicyFile } from "../pricing/policy.js";
-import { EncodeReport, encodeEventBatches } from "../wire/encode.js";
-import { parseEventLines } from "../wire/events.js";
 import { looksFramed, scanFrames } from "../wire/frames.js";
-import { EventBatchView } from "../wire/view.js";
 import { CliError } from "./errors.js";
-import { cityFromFile, readInput, settleOutput, warnLine, writeOutput } from "./io.js";
+import { cityFromFile, inputChunks, settleOutput, warnLine, writeOutput } from "./io.js";
 import { existingFile, parseDuration } from "./options.js";
 
 /** Events per batch when replaying JSON Lines (delivery order is kept). */
@@ -70,9 +73,6 @@ export interface ReplaySummary {
   readonly rejected: number;
 }
 
-/** Most events of a feed's start that replay takes the median time of (the engine's referenceTimeMs). */
-export const REPLAY_REFERENCE_EVENTS = 4096;
-
 /**
  * Replays `input` (JSON Lines text or a FlatBuffers frames file, as bytes) for `city`, calling `write` with
  * chunks of output text (JSON Lines, each ending in a newline). Deterministic. Whatever the engine refuses is
@@ -89,6 +89,24 @@ export function replayBytes(
   write: (text: string) => void,
   hooks: ReplayHooks = {},
 ): ReplaySummary {
+  return replayChunks(city, [input], options, write, hooks);
+}
+
+/**
+ * replayBytes over input read piece by piece (e.g. a file in 1 MiB chunks; a chunk may be reused once the next
+ * is asked for). JSON Lines are streamed: memory stays bounded whatever the input's size (one batch, one line of
+ * at most EVENT_LINE_BYTES_MAX bytes, the held start of the feed). A frames file is read whole.
+ *
+ * @returns the summary (also written as the last line).
+ * @throws as replayBytes.
+ */
+export function replayChunks(
+  city: City,
+  chunks: Iterable<Uint8Array>,
+  options: ReplayOptions,
+  write: (text: string) => void,
+  hooks: ReplayHooks = {},
+): ReplaySummary {
   const warn = hooks.warn ?? ((m: string) => warnLine(`parkir replay: ${m}`));
   const engineOptions: OccupancyOptions = {
     ...(options.windowMs === undefined ? {} : { windowMs: options.windowMs }),
@@ -99,64 +117,52 @@ export function replayBytes(
     clock: () => 0,
   };
   resolveOptions(engineOptions);
-  let rejected = 0;
-  let unknown = 0;
   let warnings = 0;
   const note = (message: string) => {
     if (++warnings <= REPLAY_WARNINGS_MAX) warn(message);
   };
-  let batches: Uint8Array[];
-  let stopped: ParkirWireError | undefined;
-  if (looksFramed(input)) {
-    const scanned = scanFrames(input);
-    batches = scanned.frames;
-    stopped = scanned.error;
-  } else {
-    const parsed = parseEventLines(new TextDecoder().decode(input));
-    rejected += parsed.invalid;
-    for (const e of parsed.errors.slice(0, REPLAY_WARNINGS_MAX)) note(e.message);
-    if (parsed.invalid > REPLAY_WARNINGS_MAX) {
-      warn(`... and ${parsed.invalid - REPLAY_WARNINGS_MAX} more invalid lines`);
-    }
-    const report = new EncodeReport();
-    // Event ids are kept: de-duplication compares them exactly (without them, only a 32-bit hash per device).
-    batches = encodeEventBatches(parsed.events, city, options.batchEvents ?? REPLAY_BATCH_EVENTS, report);
-    unknown += report.unknownBay + report.unknownZone;
-    if (report.unknownIds.length > 0) {
-      warn(
-        `${report.unknownBay + report.unknownZone} events name ids the catalogue does not know, e.g. ${report.unknownIds.slice(0, 5).join(", ")}`,
-      );
-    }
-  }
-  const reference = feedStartMs(batches, city);
-  const engine = new OccupancyEngine(city, {
-    ...engineOptions,
-    ...(reference === undefined ? {} : { referenceTimeMs: reference }),
-  });
   const out = new LineBuffer(write);
-  engine.windows$.subscribe((batch) => {
-    for (const r of batch.records) out.line(windowRecordLine(r));
-    if (hooks.onWindows !== undefined) for (const extra of hooks.onWindows(batch)) out.line(extra);
-  });
-  hooks.onEngine?.(engine);
-  for (let i = 0; i < batches.length; i++) {
-    const result = engine.ingest(batches[i]!);
-    if (result.rejected > 0) {
-      rejected++;
-      note(`batch ${i + 1}: ${result.error?.message ?? "rejected"}`);
-    }
-    if (result.skew !== undefined) note(`batch ${i + 1}: ${describeSkew(result.skew)}`);
+  const replay: ReplayJsonLinesOptions = {
+    engine: engineOptions,
+    onWindows: (batch) => {
+      for (const r of batch.records) out.line(windowRecordLine(r));
+      if (hooks.onWindows !== undefined) for (const extra of hooks.onWindows(batch)) out.line(extra);
+    },
+    ...(hooks.onEngine === undefined ? {} : { onEngine: hooks.onEngine }),
+    onIngest: (result, i) => {
+      if (result.rejected > 0) note(`batch ${i}: ${result.error?.message ?? "rejected"}`);
+      if (result.skew !== undefined) note(`batch ${i}: ${describeSkew(result.skew)}`);
+    },
+  };
+  const { head, rest } = firstBytes(chunks[Symbol.iterator](), 16);
+  let s: ReplayJsonLinesSummary;
+  let stopped: ParkirWireError | undefined;
+  if (looksFramed(head)) {
+    const scanned = scanFrames(concat(head, rest));
+    stopped = scanned.error;
+    s = replayBatchesSync(scanned.frames, city, replay);
+  } else {
+    let invalid = 0;
+    s = replayJsonLinesSync(prepend(head, rest), city, {
+      ...replay,
+      // Event ids are kept: de-duplication compares them exactly (without them, only a 32-bit hash per device).
+      reader: { batchEvents: options.batchEvents ?? REPLAY_BATCH_EVENTS },
+      onError: (e) => {
+        if (++invalid <= REPLAY_WARNINGS_MAX) note(e.message);
+      },
+    });
+    if (invalid > REPLAY_WARNINGS_MAX) warn(`... and ${invalid - REPLAY_WARNINGS_MAX} more invalid lines`);
+    if (s.unknownIds.length > 0)
+      warn(`events name ids the catalogue does not know, e.g. ${s.unknownIds.slice(0, 5).join(", ")}`);
   }
-  engine.close();
-  const c = engine.counters;
   const summary: ReplaySummary = {
     type: "summary",
-    accepted: c.accepted,
-    duplicate: c.duplicate,
-    late: c.late,
-    unknownBay: c.unknownBay + unknown,
-    clockSkew: c.clockSkew,
-    rejected,
+    accepted: s.accepted,
+    duplicate: s.duplicate,
+    late: s.late,
+    unknownBay: s.unknownBay,
+    clockSkew: s.clockSkew,
+    rejected: s.rejected + s.refusedBatches,
   };
   out.line(JSON.stringify(summary));
   out.flush();
@@ -178,27 +184,44 @@ export function replayBytes(
   return summary;
 }
 
-/**
- * The median time of the feed's first REPLAY_REFERENCE_EVENTS events (across batches, in delivery order),
- * which a fresh engine measures its first events against: an event at time 0 alone in the first batch then
- * cannot become the reference. Undefined when no batch can be read.
- */
-function feedStartMs(batches: readonly Uint8Array[], city: City): number | undefined {
-  const times: number[] = [];
-  for (const bytes of batches) {
-    let view: EventBatchView;
-    try {
-      view = EventBatchView.from(bytes, { city });
-    } catch {
-      continue;
-    }
-    for (let i = 0; i < view.length && times.length < REPLAY_REFERENCE_EVENTS; i++)
-      times.push(view.timeMs(i));
-    if (times.length >= REPLAY_REFERENCE_EVENTS) break;
+/** The first chunks of `it`, joined until they hold at least `n` bytes (or the input ends), and the rest. */
+function firstBytes(it: Iterator<Uint8Array>, n: number): { head: Uint8Array; rest: Iterator<Uint8Array> } {
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  while (size < n) {
+    const r = it.next();
+    if (r.done === true) break;
+    // The iterator may reuse a chunk's memory: keep a copy.
+    parts.push(r.value.slice());
+    size += r.value.byteLength;
   }
-  if (times.length === 0) return undefined;
-  times.sort((a, b) => a - b);
-  return times[(times.length - 1) >>> 1];
+  return {
+    head: parts.length === 1 ? parts[0]! : concat(new Uint8Array(0), parts[Symbol.iterator]()),
+    rest: it,
+  };
+}
+
+/** `head` followed by the rest of the chunks. */
+function* prepend(head: Uint8Array, rest: Iterator<Uint8Array>): Generator<Uint8Array> {
+  if (head.byteLength > 0) yield head;
+  for (let r = rest.next(); r.done !== true; r = rest.next()) yield r.value;
+}
+
+/** `head` and every further chunk in one buffer. */
+function concat(head: Uint8Array, rest: Iterator<Uint8Array>): Uint8Array {
+  const parts = [head];
+  let size = head.byteLength;
+  for (let r = rest.next(); r.done !== true; r = rest.next()) {
+    parts.push(r.value.slice());
+    size += r.value.byteLength;
+  }
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.byteLength;
+  }
+  return out;
 }
 
 /** Collects lines and writes them in chunks of about 64 KiB. */
@@ -244,13 +267,13 @@ export function runReplay(
   hooks: ReplayHooks = {},
 ): ReplaySummary {
   const city = cityFromFile(files.cityPath);
-  const input = readInput(files.eventsPath);
+  const { head, rest } = firstBytes(inputChunks(files.eventsPath), 16);
   const ext = extname(files.eventsPath).toLowerCase();
-  if (ext === ".fb" && !looksFramed(input) && input.byteLength > 0) {
+  if (ext === ".fb" && !looksFramed(head) && head.byteLength > 0) {
     throw new CliError(`${files.eventsPath} is not a FlatBuffers frames file`, 1);
   }
   try {
-    return replayBytes(city, input, options, write, hooks);
+    return replayChunks(city, prepend(head, rest), options, write, hooks);
   } catch (e) {
     if (e instanceof ParkirConfigError) throw new CliError(e.message, 2);
     if (e instanceof ParkirWireError) throw new CliError(`${files.eventsPath}: ${e.message}`, 1);

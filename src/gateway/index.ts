@@ -37,12 +37,19 @@ export {
 export { type HttpHandler, type HttpServerOptions, startHttpServer } from "./http.js";
 export { backfillStorage, type StorageOptions, type StoredUplink } from "./storage.js";
 export {
+  scanUplink,
+  UPLINK_RADIO_GATEWAYS_MAX,
+  UPLINK_SCAN_DEPTH_MAX,
+  type UplinkFields,
+} from "./uplink-scan.js";
+export {
   CDS_EVENTS_PER_MESSAGE_MAX,
   type DeviceHealth,
   type MessageSource,
   type ParseContext,
   type ParsedMessage,
   parseMessage,
+  parseMessageJson,
   topicMatches,
   topicSource,
 } from "./uplinks.js";

@@ -8,6 +8,7 @@ import { type City, NONE } from "../catalog/index.js";
 import { type CdsEvent, eventIssues, parseEventTime } from "../wire/index.js";
 import { type DecodedPayload, type DecoderRegistry, decodeObject, type SensorHealth } from "./decoders.js";
 import { ParkirMessageError } from "./errors.js";
+import { scanUplink, UPLINK_RADIO_GATEWAYS_MAX, type UplinkFields } from "./uplink-scan.js";
 
 /** Where a message came from. */
 export type MessageSource = "tts" | "chirpstack" | "cds";
@@ -89,6 +90,28 @@ export function parseMessage(topic: string, payload: Uint8Array, cx: ParseContex
   const source = topicSource(topic, cx.cdsTopic);
   if (source === undefined)
     throw new ParkirMessageError("unknown-topic", `topic ${topic} matches no pattern`);
+  if (source !== "cds") {
+    // The scanner reads the usual uplink straight from its bytes; JSON.parse reads (and judges) the rest.
+    const fields = scanUplink(source, payload);
+    if (fields !== undefined) return uplinkEvents(source, fields, cx);
+  }
+  return parseJsonMessage(source, payload, cx);
+}
+
+/**
+ * parseMessage without the uplink scanner: every message through `JSON.parse` (the scanner's fallback, and the
+ * reference it is tested against).
+ *
+ * @throws ParkirMessageError when the whole message is refused (its reason says why).
+ */
+export function parseMessageJson(topic: string, payload: Uint8Array, cx: ParseContext): ParsedMessage {
+  const source = topicSource(topic, cx.cdsTopic);
+  if (source === undefined)
+    throw new ParkirMessageError("unknown-topic", `topic ${topic} matches no pattern`);
+  return parseJsonMessage(source, payload, cx);
+}
+
+function parseJsonMessage(source: MessageSource, payload: Uint8Array, cx: ParseContext): ParsedMessage {
   let json: unknown;
   try {
     json = JSON.parse(decoder.decode(payload));
@@ -125,37 +148,40 @@ function checkTime(ms: number, cx: ParseContext, device: string): void {
 
 function parseUplink(source: "tts" | "chirpstack", json: unknown, cx: ParseContext): ParsedMessage {
   const o = record(json, "uplink");
-  let devEui: unknown;
-  let fCnt: number;
-  let fPort: number;
-  let data: unknown;
-  let decoded: unknown;
-  let time: unknown;
-  let rx: unknown;
+  let f: UplinkFields;
   if (source === "tts") {
     const ids = record(o.end_device_ids, "end_device_ids");
     const up = record(o.uplink_message, "uplink_message");
-    devEui = ids.dev_eui;
-    fCnt = uint(up.f_cnt, 0xffffffff, "uplink_message.f_cnt");
-    fPort = uint(up.f_port, 255, "uplink_message.f_port");
-    data = up.frm_payload ?? "";
-    decoded = up.decoded_payload;
-    time = o.received_at;
-    rx = up.rx_metadata;
+    f = {
+      devEui: ids.dev_eui,
+      fCnt: uint(up.f_cnt, 0xffffffff, "uplink_message.f_cnt"),
+      fPort: uint(up.f_port, 255, "uplink_message.f_port"),
+      data: up.frm_payload ?? "",
+      decoded: up.decoded_payload,
+      timeMs: typeof o.received_at === "string" ? parseEventTime(o.received_at) : Number.NaN,
+      radio: bestRadio(up.rx_metadata),
+    };
   } else {
     const info = record(o.deviceInfo, "deviceInfo");
-    devEui = info.devEui;
-    fCnt = uint(o.fCnt, 0xffffffff, "fCnt");
-    fPort = uint(o.fPort, 255, "fPort");
-    data = o.data ?? "";
-    decoded = o.object;
-    time = o.time;
-    rx = o.rxInfo;
+    f = {
+      devEui: info.devEui,
+      fCnt: uint(o.fCnt, 0xffffffff, "fCnt"),
+      fPort: uint(o.fPort, 255, "fPort"),
+      data: o.data ?? "",
+      decoded: o.object,
+      timeMs: typeof o.time === "string" ? parseEventTime(o.time) : Number.NaN,
+      radio: bestRadio(o.rxInfo),
+    };
   }
+  return uplinkEvents(source, f, cx);
+}
+
+/** An uplink's events and health from its fields (read by JSON.parse or by the scanner). */
+function uplinkEvents(source: "tts" | "chirpstack", f: UplinkFields, cx: ParseContext): ParsedMessage {
+  const { devEui, fCnt, fPort, data, decoded, timeMs } = f;
   if (typeof devEui !== "string" || !EUI.test(devEui))
     throw new ParkirMessageError("bad-uplink", "device EUI must be 16 hex digits");
   const eui = devEui.toUpperCase();
-  const timeMs = typeof time === "string" ? parseEventTime(time) : Number.NaN;
   if (Number.isNaN(timeMs))
     throw new ParkirMessageError("bad-uplink", "receive time must be RFC 3339 with an offset", eui);
   if (typeof data !== "string")
@@ -201,9 +227,8 @@ function parseUplink(source: "tts" | "chirpstack", json: unknown, cx: ParseConte
       e.vehicle_count = p.vehicleCount;
     events.push(e);
   }
-  const radio = bestRadio(rx);
   const health =
-    p.health === undefined ? undefined : { device, devEui: eui, atMs: timeMs, ...p.health, ...radio };
+    p.health === undefined ? undefined : { device, devEui: eui, atMs: timeMs, ...p.health, ...f.radio };
   return health === undefined ? { source, events, refused: [] } : { source, events, refused: [], health };
 }
 
@@ -211,7 +236,7 @@ function bestRadio(rx: unknown): { rssi?: number; snr?: number } {
   if (!Array.isArray(rx)) return {};
   let rssi = Number.NEGATIVE_INFINITY;
   let snr = Number.NEGATIVE_INFINITY;
-  for (const g of rx.slice(0, 64)) {
+  for (const g of rx.slice(0, UPLINK_RADIO_GATEWAYS_MAX)) {
     if (typeof g !== "object" || g === null) continue;
     const r = (g as Record<string, unknown>).rssi;
     const s = (g as Record<string, unknown>).snr;

@@ -2,8 +2,10 @@
 export { CHECKPOINT_IDENTIFIER, CHECKPOINT_VERSION } from "./checkpoint.js";
 export { type AdvanceOptions, createOccupancyEngine, OccupancyEngine, WINDOWS_PER_EMIT } from "./engine.js";
 export {
+  REPLAY_REFERENCE_EVENTS,
   type ReplayJsonLinesOptions,
   type ReplayJsonLinesSummary,
+  replayBatchesSync,
   replayJsonLines,
   replayJsonLinesSync,
 } from "./jsonl-replay.js";

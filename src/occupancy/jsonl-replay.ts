@@ -1,11 +1,14 @@
 /**
- * CDS JSON Lines -> occupancy engine -> closed windows, as a library function: the `parkir replay` path for
- * JSON Lines. The input is streamed (bounded memory whatever its size): the JSON Lines reader scans each chunk
- * straight into the engine's batch memory (`batchBuffer`), the engine ingests each batch in place, and closed
- * windows are handed to `onWindows` as they are emitted.
+ * CDS JSON Lines (or FlatBuffers batches) -> occupancy engine -> closed windows, as a library function: the
+ * `parkir replay` path. The input is streamed (bounded memory whatever its size): the JSON Lines reader scans each
+ * chunk straight into the engine's batch memory (`batchBuffer`), the engine ingests each batch in place, and
+ * closed windows are handed to `onWindows` as they are emitted. The engine measures the feed against the median
+ * time of its first REPLAY_REFERENCE_EVENTS events (its `referenceTimeMs`), so the batches holding them wait
+ * until they are read: a single event at time 0 at the start cannot become the feed's reference.
  */
 import type { City } from "../catalog/city.js";
 import type { ParkirEventError, ParkirWireError } from "../errors/index.js";
+import { EncodeReport } from "../wire/encode.js";
 import {
   type ByteSource,
   type JsonLinesChunk,
@@ -13,9 +16,14 @@ import {
   JsonLinesReader,
   readJsonLinesBatches,
 } from "../wire/jsonl-parse.js";
+import { EventBatchView } from "../wire/view.js";
 import { OccupancyEngine } from "./engine.js";
-import type { OccupancyOptions } from "./options.js";
+import { type OccupancyOptions, resolveOptions } from "./options.js";
+import type { IngestResult } from "./reports.js";
 import type { WindowBatch } from "./types.js";
+
+/** Most events at the start of a feed whose median time becomes the engine's referenceTimeMs. */
+export const REPLAY_REFERENCE_EVENTS = 4096;
 
 /** Options of replayJsonLines. */
 export interface ReplayJsonLinesOptions {
@@ -24,6 +32,12 @@ export interface ReplayJsonLinesOptions {
    * `onWindows` call only) and `clock: () => 0` (output depends on the input alone).
    */
   readonly engine?: OccupancyOptions;
+  /**
+   * Measure the feed against the median time of its first REPLAY_REFERENCE_EVENTS events (the engine's
+   * `referenceTimeMs`; the batches holding them are ingested once they are read). Default true; ignored when
+   * `engine.referenceTimeMs` is given.
+   */
+  readonly feedReference?: boolean;
   /**
    * Reader options (batchEvents, maxLineBytes, keepEventIds). keepEventIds defaults to true: de-duplication
    * compares event ids exactly, and without them only a 32-bit hash of each id per device.
@@ -37,6 +51,8 @@ export interface ReplayJsonLinesOptions {
   readonly onRefusedBatch?: (error: ParkirWireError) => void;
   /** Called with the engine before the first batch (to watch late$ / health$). */
   readonly onEngine?: (engine: OccupancyEngine) => void;
+  /** What the engine made of each batch (1-based batch number), e.g. to describe clock skew. */
+  readonly onIngest?: (result: IngestResult, batch: number) => void;
 }
 
 /** What a JSON Lines replay did (the same counts as `parkir replay`'s summary line, and more). */
@@ -57,25 +73,44 @@ export interface ReplayJsonLinesSummary {
   readonly refusedBatches: number;
   /** Windows emitted. */
   readonly windows: number;
-  /** Lines read. */
+  /** Lines read (0 for batches). */
   readonly lines: number;
+  /** Some of the unknown ids, as `kind field=value` (see EncodeReport.unknownIds). */
+  readonly unknownIds: readonly string[];
 }
 
-/** An engine fed by a reader: the part both entry points share. */
+/** An engine fed batches (from a reader, or frames): the part every entry point shares. */
 class Replay {
-  readonly engine: OccupancyEngine;
+  private engine: OccupancyEngine | undefined;
   private windows = 0;
   private refused = 0;
+  private batches = 0;
+  /** Batches read before the engine exists (until the feed's reference time is known), and their times. */
+  private held: Uint8Array[] = [];
+  private times: number[] = [];
   /** The first error onWindows threw (rethrown once the engine call returns). */
   private failure: { error: unknown } | undefined;
 
   constructor(
-    city: City,
+    private readonly city: City,
     private readonly options: ReplayJsonLinesOptions,
   ) {
-    this.engine = new OccupancyEngine(city, { reuseWindowBuffers: true, clock: () => 0, ...options.engine });
-    const onWindows = options.onWindows;
-    this.engine.windows$.subscribe((w) => {
+    resolveOptions(options.engine ?? {});
+    if (!(options.feedReference ?? true) || options.engine?.referenceTimeMs !== undefined)
+      this.start(undefined);
+  }
+
+  /** Creates the engine, measured against `referenceTimeMs` when given. */
+  private start(referenceTimeMs: number | undefined): OccupancyEngine {
+    const engine = new OccupancyEngine(this.city, {
+      reuseWindowBuffers: true,
+      clock: () => 0,
+      ...this.options.engine,
+      ...(referenceTimeMs === undefined ? {} : { referenceTimeMs }),
+    });
+    this.engine = engine;
+    const onWindows = this.options.onWindows;
+    engine.windows$.subscribe((w) => {
       this.windows++;
       // RxJS would report a subscriber's error asynchronously and go on; the replay stops on it instead.
       if (onWindows === undefined || this.failure !== undefined) return;
@@ -85,25 +120,60 @@ class Replay {
         this.failure = { error: e };
       }
     });
-    options.onEngine?.(this.engine);
+    this.options.onEngine?.(engine);
+    return engine;
   }
 
   readerOptions(): JsonLinesOptions {
     return {
       ...this.options.reader,
-      into: (n) => this.engine.batchBuffer(n),
+      // Fresh memory while batches are held; the engine's batch memory once they are ingested one by one.
+      into: (n) => (this.engine === undefined ? new Uint8Array(n) : this.engine.batchBuffer(n)),
     };
   }
 
   take(c: JsonLinesChunk): void {
     if (this.options.onError !== undefined) for (const e of c.errors) this.options.onError(e);
-    if (c.batch === undefined) return;
-    const r = this.engine.ingest(c.batch);
+    if (c.batch !== undefined) this.batch(c.batch);
+  }
+
+  /** One batch: ingested, or held (with its times) until the reference time is known. */
+  batch(bytes: Uint8Array): void {
+    if (this.engine !== undefined) {
+      this.ingest(this.engine, bytes);
+      return;
+    }
+    this.held.push(bytes);
+    try {
+      const view = EventBatchView.from(bytes, { city: this.city });
+      for (let i = 0; i < view.length && this.times.length < REPLAY_REFERENCE_EVENTS; i++)
+        this.times.push(view.timeMs(i));
+    } catch {
+      // A batch that fails verification holds no times; the engine refuses it in its turn.
+    }
+    if (this.times.length >= REPLAY_REFERENCE_EVENTS) this.release();
+  }
+
+  /** Starts the engine at the median of the held times and ingests the held batches. */
+  private release(): OccupancyEngine {
+    const times = this.times.sort((a, b) => a - b);
+    const engine = this.start(times.length === 0 ? undefined : times[(times.length - 1) >>> 1]);
+    const held = this.held;
+    this.held = [];
+    this.times = [];
+    for (const b of held) this.ingest(engine, b);
+    return engine;
+  }
+
+  private ingest(engine: OccupancyEngine, bytes: Uint8Array): void {
+    const r = engine.ingest(bytes);
     this.rethrow();
+    this.batches++;
     if (r.error !== undefined) {
       this.refused++;
       this.options.onRefusedBatch?.(r.error);
     }
+    this.options.onIngest?.(r, this.batches);
   }
 
   /** Throws what onWindows threw, if it did. */
@@ -111,21 +181,27 @@ class Replay {
     if (this.failure !== undefined) throw this.failure.error;
   }
 
-  finish(reader: JsonLinesReader): ReplayJsonLinesSummary {
-    this.engine.close();
+  finish(lines: number, rejected: number, report: EncodeReport): ReplayJsonLinesSummary {
+    const engine = this.engine ?? this.release();
+    engine.close();
     this.rethrow();
-    const c = this.engine.counters;
+    const c = engine.counters;
     return {
       accepted: c.accepted,
       duplicate: c.duplicate,
       late: c.late,
-      unknownBay: c.unknownBay + reader.report.unknownBay + reader.report.unknownZone,
-      rejected: reader.counters.rejected,
+      unknownBay: c.unknownBay + report.unknownBay + report.unknownZone,
+      rejected,
       clockSkew: c.clockSkew,
       refusedBatches: this.refused,
       windows: this.windows,
-      lines: reader.counters.lines,
+      lines,
+      unknownIds: report.unknownIds,
     };
+  }
+
+  finishReader(reader: JsonLinesReader): ReplayJsonLinesSummary {
+    return this.finish(reader.counters.lines, reader.counters.rejected, reader.report);
   }
 }
 
@@ -151,7 +227,7 @@ export async function replayJsonLines(
   try {
     for (;;) {
       const r = await chunks.next();
-      if (r.done === true) return replay.finish(r.value);
+      if (r.done === true) return replay.finishReader(r.value);
       replay.take(r.value);
     }
   } finally {
@@ -179,5 +255,21 @@ export function replayJsonLinesSync(
   }
   reader.end();
   for (let c = reader.next(); c !== null; c = reader.next()) replay.take(c);
-  return replay.finish(reader);
+  return replay.finishReader(reader);
+}
+
+/**
+ * The same replay over FlatBuffers EventBatches (e.g. the frames of a `.fb` file, read one by one): each batch
+ * is verified and ingested by the engine (a batch it refuses is counted in `refusedBatches`).
+ *
+ * @example replayBatchesSync(readFrames(readFileSync("day.fb")), city, { onWindows: (w) => out.push(w.records) });
+ */
+export function replayBatchesSync(
+  batches: Iterable<Uint8Array>,
+  city: City,
+  options: Omit<ReplayJsonLinesOptions, "reader" | "onError"> = {},
+): ReplayJsonLinesSummary {
+  const replay = new Replay(city, options);
+  for (const b of batches) replay.batch(b);
+  return replay.finish(0, 0, new EncodeReport());
 }

@@ -67,6 +67,7 @@ const KNOWN_FIELDS: ReadonlySet<string> = new Set([
   "vehicle_count",
   "actual_cost",
 ]);
+const EVENT_TYPE_SET: ReadonlySet<string> = new Set(EVENT_TYPES);
 const U32_MAX = 0xffffffff;
 const I32_MAX = 0x7fffffff;
 
@@ -127,7 +128,7 @@ export function eventIssues(e: unknown): Issue[] {
   if (typeof o.event_id !== "string" || o.event_id.length === 0 || o.event_id.length > 256) {
     issues.push({ path: "event_id", message: "must be a non-empty string of at most 256 characters" });
   }
-  if (typeof o.event_type !== "string" || !(EVENT_TYPES as readonly string[]).includes(o.event_type)) {
+  if (typeof o.event_type !== "string" || !EVENT_TYPE_SET.has(o.event_type)) {
     issues.push({ path: "event_type", message: `must be one of ${EVENT_TYPES.join(", ")}` });
   }
   const timeProblem = eventTimeProblem(o.event_time);
@@ -175,8 +176,9 @@ export function eventIssues(e: unknown): Issue[] {
   if (t === "payment_end" && o.actual_cost === undefined) {
     issues.push({ path: "actual_cost", message: "payment_end needs actual_cost" });
   }
-  for (const k of Object.keys(o))
-    if (!KNOWN_FIELDS.has(k)) issues.push({ path: k, message: "unknown field" });
+  // for-in walks the own keys in Object.keys order without building an array (inherited keys are skipped).
+  for (const k in o)
+    if (!KNOWN_FIELDS.has(k) && Object.hasOwn(o, k)) issues.push({ path: k, message: "unknown field" });
   return issues;
 }
 
@@ -201,30 +203,39 @@ export interface ParsedLines {
   readonly stopped?: ParkirEventError;
 }
 
-/** Longest JSON line parseEventLines parses by default, in UTF-16 code units (a CDS event is under 1 KiB). */
-export const EVENT_LINE_CHARS_MAX = 65_536;
+/**
+ * Longest JSON line read by default, in UTF-8 bytes without its newline (a CDS event is under 1 KiB): the one
+ * line bound of parseEventLines, the JSON Lines reader (readJsonLinesBatches, replayJsonLines) and `parkir
+ * replay`. A longer line is refused alone, unparsed.
+ */
+export const EVENT_LINE_BYTES_MAX = 65_536;
+
+/** The issue of a line longer than the bound (the same words from every JSON Lines reader). */
+export function lineTooLong(bytes: number, maxLineBytes: number): Issue {
+  return { path: "", message: `line of ${bytes} bytes is longer than maxLineBytes (${maxLineBytes})` };
+}
 /** Bad lines parseEventLines describes one by one by default (all are counted). */
 export const EVENT_LINE_ERRORS_MAX = 1000;
 
 /** Bounds of parseEventLines. */
 export interface ParseLinesOptions {
   /**
-   * Longest line parsed: a longer one is an error without being parsed (JSON.parse of a 50 MB line takes
-   * gigabytes). Default EVENT_LINE_CHARS_MAX (64 Ki characters).
+   * Longest line parsed, UTF-8 bytes without the newline: a longer one is an error without being parsed
+   * (JSON.parse of a 50 MB line takes gigabytes). Default EVENT_LINE_BYTES_MAX (64 KiB).
    */
-  readonly lineCharsMax?: number;
+  readonly maxLineBytes?: number;
   /** Bad lines kept in `errors` (the rest are only counted in `invalid`). Default EVENT_LINE_ERRORS_MAX. */
   readonly errorsMax?: number;
 }
 
 /**
  * Parses JSON Lines of CDS events. Blank lines are skipped; every bad line becomes an error with its line
- * number, and parsing goes on so nothing valid is lost. Lines longer than `lineCharsMax` are refused unparsed.
+ * number, and parsing goes on so nothing valid is lost. Lines longer than `maxLineBytes` are refused unparsed.
  * A NUL character (never valid in JSON text) means the input is binary, not JSON Lines: parsing stops there
  * with one clear error instead of reporting every line of garbage.
  */
 export function parseEventLines(text: string, options: ParseLinesOptions = {}): ParsedLines {
-  const lineCharsMax = options.lineCharsMax ?? EVENT_LINE_CHARS_MAX;
+  const maxLineBytes = options.maxLineBytes ?? EVENT_LINE_BYTES_MAX;
   const errorsMax = options.errorsMax ?? EVENT_LINE_ERRORS_MAX;
   const events: CdsEvent[] = [];
   const errors: ParkirEventError[] = [];
@@ -244,9 +255,13 @@ export function parseEventLines(text: string, options: ParseLinesOptions = {}): 
     line++;
     const from = start;
     start = end + 1;
-    if (end - from > lineCharsMax) {
-      bad(line, `line of ${end - from} characters is longer than ${lineCharsMax} (lineCharsMax); not parsed`);
-      continue;
+    // A UTF-16 code unit is 1 to 3 UTF-8 bytes: only a line near the bound is measured in bytes.
+    if (end - from > maxLineBytes / 3) {
+      const bytes = utf8Length(text, from, end);
+      if (bytes > maxLineBytes) {
+        bad(line, "", [lineTooLong(bytes, maxLineBytes)]);
+        continue;
+      }
     }
     const raw = text.slice(from, end).trim();
     if (raw === "") continue;
@@ -271,6 +286,24 @@ export function parseEventLines(text: string, options: ParseLinesOptions = {}): 
     else events.push(value as CdsEvent);
   }
   return { events, errors, invalid };
+}
+
+/** UTF-8 bytes of `text[from, end)` (a lone surrogate counts as U+FFFD, 3 bytes, as TextEncoder writes it). */
+function utf8Length(text: string, from: number, end: number): number {
+  let n = 0;
+  for (let i = from; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < end) {
+      const d = text.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        n += 4;
+        i++;
+      } else n += 3;
+    } else n += 3;
+  }
+  return n;
 }
 
 function isInt(v: unknown, min: number, max: number): boolean {

@@ -12,11 +12,12 @@ export {
 export {
   assertEvent,
   type CdsEvent,
-  EVENT_LINE_CHARS_MAX,
+  EVENT_LINE_BYTES_MAX,
   EVENT_LINE_ERRORS_MAX,
   EVENT_TIME_MS_MAX,
   eventIssues,
   eventTimeProblem,
+  lineTooLong,
   type ParsedLines,
   type ParseLinesOptions,
   parseEventLines,
@@ -33,7 +34,6 @@ export {
   type JsonLinesCounters,
   type JsonLinesOptions,
   JsonLinesReader,
-  MAX_LINE_BYTES_DEFAULT,
   readJsonLinesBatches,
 } from "./jsonl-parse.js";
 export { EVENT_TYPES, type EventType, isBayKind, isPaymentKind, KIND, KIND_COUNT } from "./kinds.js";

@@ -16,7 +16,15 @@ import { NONE } from "../catalog/city.js";
 import { vehicleCode } from "../catalog/vehicles.js";
 import { ParkirEventError } from "../errors/index.js";
 import { BATCH_EVENTS_DEFAULT, buildBatch, EncodeReport, Rows, resolve } from "./encode.js";
-import { type CdsEvent, daysInMonth, EVENT_TIME_MS_MAX, eventIssues, parseEventTime } from "./events.js";
+import {
+  type CdsEvent,
+  daysInMonth,
+  EVENT_LINE_BYTES_MAX,
+  EVENT_TIME_MS_MAX,
+  eventIssues,
+  lineTooLong,
+  parseEventTime,
+} from "./events.js";
 import { type CityIds, cityIds, FNV_BASIS, FNV_PRIME, fnvFinish, idHash } from "./id-table.js";
 import { EVENT_TYPES, isBayKind, isPaymentKind, KIND } from "./kinds.js";
 import {
@@ -27,14 +35,12 @@ import {
   NO_DEVICE,
 } from "./layout.js";
 
-/** Default longest line read, in bytes (without its newline): longer lines are refused one by one. */
-export const MAX_LINE_BYTES_DEFAULT = 65_536;
 /** Errors held before the reader hands them over without a batch (bounds memory on a file of bad lines). */
 export const JSONL_ERRORS_MAX = 1024;
 
 /** Options of the JSON Lines reader. */
 export interface JsonLinesOptions {
-  /** Longest line read, bytes without the newline; a longer line is one ParkirEventError. Default 64 KiB. */
+  /** Longest line read, bytes without the newline; a longer line is one ParkirEventError. Default EVENT_LINE_BYTES_MAX. */
   readonly maxLineBytes?: number;
   /** Valid events per batch (a batch closes early when its time span would pass ~49.7 days). Default 4096. */
   readonly batchEvents?: number;
@@ -251,7 +257,7 @@ export class JsonLinesReader {
 
   /** @throws RangeError when maxLineBytes or batchEvents is not a positive integer. */
   constructor(city: City, options: JsonLinesOptions = {}) {
-    const maxLineBytes = options.maxLineBytes ?? MAX_LINE_BYTES_DEFAULT;
+    const maxLineBytes = options.maxLineBytes ?? EVENT_LINE_BYTES_MAX;
     const batchEvents = options.batchEvents ?? BATCH_EVENTS_DEFAULT;
     if (!Number.isSafeInteger(maxLineBytes) || maxLineBytes <= 0)
       throw new RangeError("maxLineBytes must be a positive integer");
@@ -364,9 +370,7 @@ export class JsonLinesReader {
   }
 
   private tooLong(bytes: number): void {
-    this.reject([
-      { path: "", message: `line of ${bytes} bytes is longer than maxLineBytes (${this.maxLineBytes})` },
-    ]);
+    this.reject([lineTooLong(bytes, this.maxLineBytes)]);
   }
 
   private reject(issues: { path: string; message: string }[]): void {

@@ -153,3 +153,32 @@ test("replay of good frames followed by 4 MiB of zeros: the good frames are repl
   oneLine(r.stderr, /frame \d+: frame of 0 bytes cannot hold a batch; stopped reading here/);
   expect(r.stdout).toBe(clean.stdout);
 }, 120_000);
+
+test("replay streams its input: standard input gives the file's output; a 2 MiB line spanning read chunks costs only itself", () => {
+  const clean = run(["replay", "--city", CITY, "--events", SAMPLE]);
+  expect(clean.status).toBe(0);
+  const piped = spawnSync("node", [BIN, "replay", "--city", CITY, "--events", "-"], {
+    encoding: "utf8",
+    input: readFileSync(SAMPLE),
+    timeout: 120_000,
+    maxBuffer: 64 << 20,
+  });
+  expect(piped.status).toBe(0);
+  expect(piped.stdout).toBe(clean.stdout);
+
+  const lines = readFileSync(SAMPLE, "utf8").trimEnd().split("\n");
+  const huge = `{"event_id":"${"x".repeat(2 << 20)}"}`;
+  const file = join(dir, "huge-line.jsonl");
+  writeFileSync(file, `${[...lines.slice(0, 100), huge, ...lines.slice(100)].join("\n")}\n`);
+  const r = run(["replay", "--city", CITY, "--events", file]);
+  expect(r.status).toBe(0);
+  expect(r.stderr).toMatch(
+    new RegExp(
+      `line 101: invalid event: line of ${huge.length} bytes is longer than maxLineBytes \\(65536\\)`,
+    ),
+  );
+  const summary = JSON.parse(r.stdout.trimEnd().split("\n").at(-1)!);
+  const cleanSummary = JSON.parse(clean.stdout.trimEnd().split("\n").at(-1)!);
+  expect(summary).toEqual({ ...cleanSummary, rejected: cleanSummary.rejected + 1 });
+  expect(r.stdout.split("\n").slice(0, -2)).toEqual(clean.stdout.split("\n").slice(0, -2));
+}, 120_000);

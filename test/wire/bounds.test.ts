@@ -72,15 +72,22 @@ test("every time the parser accepts encodes to a batch the verifier accepts (con
   expect(viewBatch(encodeEvents([event(EVENT_TIME_MS_MAX)], city), city).timeMs(0)).toBe(EVENT_TIME_MS_MAX);
 });
 
-test("a JSON line longer than lineCharsMax is refused unparsed; the lines around it are kept", () => {
+test("a JSON line longer than maxLineBytes (UTF-8 bytes) is refused unparsed; the lines around it are kept", () => {
   const good = toJsonLines([event(T0_MS)]);
   const huge = `{"event_id":"${"x".repeat(200_000)}"}\n`;
   const parsed = parseEventLines(good + huge + good);
   expect(parsed.events).toHaveLength(2);
   expect(parsed.invalid).toBe(1);
   expect(parsed.errors[0]!.line).toBe(2);
-  expect(parsed.errors[0]!.message).toMatch(/longer than 65536 \(lineCharsMax\); not parsed/);
-  expect(parseEventLines(good + huge, { lineCharsMax: 300_000 }).errors[0]!.message).toMatch(/event_id/);
+  expect(parsed.errors[0]!.message).toMatch(/bytes is longer than maxLineBytes \(65536\)/);
+  expect(parseEventLines(good + huge, { maxLineBytes: 300_000 }).errors[0]!.message).toMatch(/event_id/);
+  // Bytes, not characters: 30,000 three-byte characters (and a four-byte one) are over 90,000 bytes.
+  const wide = `{"event_id":"${"€".repeat(30_000)}🚗"}`;
+  const n = new TextEncoder().encode(wide).length;
+  expect(wide.length).toBeLessThan(65_536);
+  expect(parseEventLines(wide).errors[0]!.message).toContain(
+    `line of ${n} bytes is longer than maxLineBytes`,
+  );
 });
 
 test("binary input stops JSON Lines parsing at the first NUL with one error; errors beyond errorsMax are counted", () => {

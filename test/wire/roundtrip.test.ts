@@ -9,9 +9,11 @@ import {
   type CdsEvent,
   decodeEvents,
   EncodeReport,
+  EVENT_KEYS,
   EventBatchView,
   encodeEventBatches,
   encodeEvents,
+  eventIssues,
   KIND,
   parseEventLines,
   parseEventTime,
@@ -247,4 +249,35 @@ describe("typed errors", () => {
     const other = { ...city, catalogHash: (city.catalogHash + 1) >>> 0 };
     expect(() => EventBatchView.from(bytes, { city: other })).toThrow(/catalog-mismatch/);
   });
+});
+
+test("eventIssues reports exactly the own unknown keys, in Object.keys order (inherited, numeric and symbol keys too)", () => {
+  const known: ReadonlySet<string> = new Set(EVENT_KEYS);
+  fc.assert(
+    fc.property(
+      arbEvent(tinyCity()),
+      fc.array(
+        fc.constantFrom("x", "1", "0", "__proto__", "constructor", "occupied", "vehicle_count", "zz"),
+        {
+          maxLength: 4,
+        },
+      ),
+      fc.array(fc.constantFrom("inherited", "event_id", "5"), { maxLength: 2 }),
+      (event, extra, inherited) => {
+        const proto: Record<string, unknown> = {};
+        for (const k of inherited) proto[k] = 1;
+        const o = Object.create(proto) as Record<string | symbol, unknown>;
+        Object.assign(o, event);
+        for (const k of extra)
+          Object.defineProperty(o, k, { value: 0, enumerable: true, configurable: true });
+        o[Symbol("s")] = 1;
+        Object.defineProperty(o, "hidden", { value: 1, enumerable: false });
+        const unknown = eventIssues(o)
+          .filter((i) => i.message === "unknown field")
+          .map((i) => i.path);
+        const want = Object.keys(o).filter((k) => !known.has(k));
+        expect(unknown).toEqual(want);
+      },
+    ),
+  );
 });
