@@ -27,7 +27,8 @@ import { ParkirRuntimeError } from "../../runtime/errors.js";
 import { SharedArena } from "../../runtime/memory.js";
 import { KernelPool, type WorkerPool } from "../../runtime/pool.js";
 import { subject } from "../../rx.js";
-import { encodeJsonLines, MAX_LINE_BYTES_DEFAULT } from "../../wire/jsonl-parse.js";
+import { EVENT_LINE_BYTES_MAX } from "../../wire/events.js";
+import { encodeJsonLines } from "../../wire/jsonl-parse.js";
 import { readCheckpoint } from "../checkpoint.js";
 import { type AdvanceOptions, assertBatchArgument, checkAdvanceOptions, OccupancyEngine } from "../engine.js";
 import { type OccupancyOptions, type ResolvedOptions, resolveOptions } from "../options.js";
@@ -498,7 +499,7 @@ export class ShardedOccupancyEngine {
     }
     const reader: ShardReaderOptions = {
       batchEvents: options.batchEvents ?? JSON_BATCH_EVENTS_DEFAULT,
-      maxLineBytes: options.maxLineBytes ?? MAX_LINE_BYTES_DEFAULT,
+      maxLineBytes: options.maxLineBytes ?? EVENT_LINE_BYTES_MAX,
       keepEventIds: options.keepEventIds ?? true,
     };
     const firstLine = options.firstLine ?? 1;
