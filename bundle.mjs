@@ -2,16 +2,20 @@
 // modules, so `import("parkir")` reads, resolves and links little. `tsc` still emits dist/src (the .d.ts the
 // package exports, and the modules the benchmarks and tests run); the package's JavaScript is dist/lib.
 //
-// Entries: the library (index.js), `parkir/scale` (scale.js), the CLI bin (cli.js) and the piscina worker
+// Entries: the library (index.js), `parkir/scale` (scale.js), the CLI bin (cli.js), the piscina worker
 // (worker.js), which the pool loads by path as a sibling of the bundled runtime code (runtime/paths.ts,
-// workerPath). Code shared by several entries goes into chunk files beside them, so `parkir` and
+// workerPath), and one entry per module of worker ops (ops-*.js). A task names its op by the file URL of the
+// module that exports `workerOps` (runtime/protocol.ts): in a module's bundled code `import.meta.url` is the
+// shared chunk's URL, whose exports are renamed, so the plugin below rewrites it in those modules to the URL
+// of the module's own entry file, which re-exports `workerOps` under that name. Code shared by several entries goes into chunk files beside them, so `parkir` and
 // `parkir/scale` share one copy of every class (errors, engines). Dependencies stay external (installed beside
 // parkir and loaded as the caller loads them: one rxjs), except flatbuffers: its ES module build is bundled, so
 // importing parkir loads no CommonJS at all (Node resolves "flatbuffers" to its CommonJS build, whose loader
 // and six files cost a noticeable share of the import). Nothing in flatbuffers depends on instance identity;
 // the declarations still name its types, so it stays a dependency.
 // Minified (a third less to read at import); source maps carry their sources, since src/ is not shipped.
-import { chmodSync, existsSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { build } from "esbuild";
 
 const ENTRIES = {
@@ -19,7 +23,15 @@ const ENTRIES = {
   scale: "src/scale/index.ts",
   cli: "src/cli/main.ts",
   worker: "src/runtime/worker.ts",
+  "ops-runtime": "src/runtime/ops.ts",
+  "ops-occupancy": "src/occupancy/sharded/worker.ts",
 };
+/** Entry name of each module of worker ops; a module exporting `workerOps` must be listed here. */
+const OP_MODULES = new Map(
+  Object.entries(ENTRIES)
+    .filter(([name]) => name.startsWith("ops-"))
+    .map(([name, file]) => [resolve(file), name]),
+);
 const OUT = "dist/lib";
 const BUNDLED = ["flatbuffers"];
 const { dependencies } = JSON.parse(readFileSync("package.json", "utf8"));
@@ -29,6 +41,31 @@ const external = Object.keys(dependencies)
 
 for (const [name, file] of Object.entries(ENTRIES))
   if (!existsSync(file)) throw new Error(`bundle.mjs: entry ${name} (${file}) does not exist`);
+
+for (const file of readdirSync("src", { recursive: true }))
+  if (String(file).endsWith(".ts")) {
+    const path = resolve("src", String(file));
+    if (/^export const workerOps\b/m.test(readFileSync(path, "utf8")) && !OP_MODULES.has(path))
+      throw new Error(`bundle.mjs: ${join("src", String(file))} exports workerOps but is no ops-* entry`);
+  }
+
+/** Points `import.meta.url` in a module of worker ops at that module's entry file (see above). */
+const opModuleUrls = {
+  name: "op-module-urls",
+  setup(b) {
+    b.onLoad({ filter: /\.ts$/ }, (args) => {
+      const entry = OP_MODULES.get(args.path);
+      if (entry === undefined) return undefined;
+      const text = readFileSync(args.path, "utf8");
+      if (!text.includes("import.meta.url"))
+        throw new Error(`bundle.mjs: ${args.path} names its ops without import.meta.url`);
+      return {
+        contents: text.replaceAll("import.meta.url", `new URL("./${entry}.js", import.meta.url).href`),
+        loader: "ts",
+      };
+    });
+  },
+};
 
 rmSync(OUT, { recursive: true, force: true });
 await build({
@@ -49,5 +86,6 @@ await build({
   sourcemap: true,
   sourcesContent: true,
   logLevel: "warning",
+  plugins: [opModuleUrls],
 });
 chmodSync(`${OUT}/cli.js`, 0o755);
