@@ -5,9 +5,9 @@
  * Cases `city` (baseline) and `plain-map` build a bay model for the same scaled catalogue; their
  * hz is builds per second and `memory` holds what stays retained after GC. `cold-start` is the time
  * from process start to the first verified batch of the catalogue; its hz is starts per second.
- * `import` is what `import("parkir")` costs a process: paired runs of `node -e ''` and
- * `node -e 'import("parkir")'` (alternating which goes first), its figure the median of the pairs'
- * differences. `palu-hour` is a gateway-sized process: parkir imported, the Palu catalogue loaded and one hour
+ * `import` is what `import("parkir")` costs a process: rounds of `node -e ''`, `node -e 'import("parkir")'`
+ * (the bundle the package exports) and the same library imported from the unbundled compiled sources, back to
+ * back in a rotating order; its figure is the median of the differences to bare Node within a round. `palu-hour` is a gateway-sized process: parkir imported, the Palu catalogue loaded and one hour
  * of its trace streamed through an occupancy engine; its figure is the process's peak RSS.
  * The cases measure different things, so the suite has no result equality check.
  */
@@ -37,12 +37,20 @@ export const FOOTPRINT_BAYS: Readonly<Record<Profile, number>> = {
 const RUNS: Readonly<Record<Profile, number>> = { full: 5, quick: 1, tiny: 1 };
 /** Cold-start child processes per profile. */
 const COLD_RUNS: Readonly<Record<Profile, number>> = { full: 10, quick: 1, tiny: 1 };
-/** Paired bare / import("parkir") processes per profile. */
+/** Rounds of bare / import("parkir") / unbundled-sources processes per profile. */
 const IMPORT_PAIRS: Readonly<Record<Profile, number>> = { full: 21, quick: 9, tiny: 3 };
 /** Palu-hour child processes per profile. */
 const HOUR_RUNS: Readonly<Record<Profile, number>> = { full: 3, quick: 1, tiny: 1 };
-/** What `node -e` evaluates for each side of an import pair. */
-export const IMPORT_PROGRAMS = { bare: "", parkir: 'import("parkir")' } as const;
+/**
+ * What `node -e` evaluates in the import case: bare Node, the package's entry (the bundle in dist/lib), and the
+ * same library from the compiled sources one module per file (dist/src), which shows what the bundle saves.
+ */
+export const IMPORT_PROGRAMS = {
+  bare: "",
+  parkir: 'import("parkir")',
+  sources: 'import("./dist/src/index.js")',
+} as const;
+type ImportSide = keyof typeof IMPORT_PROGRAMS;
 
 /** Wall time of `node -e program` run in parkir's package root (where `parkir` resolves to itself), ms. */
 function nodeEvalMs(program: string): Promise<number> {
@@ -60,34 +68,38 @@ function nodeEvalMs(program: string): Promise<number> {
   });
 }
 
-/** Median extra wall time of `import("parkir")` over bare Node, from `pairs` paired runs. */
-async function importCost(pairs: number): Promise<Measurement> {
-  const bare: number[] = [];
-  const parkir: number[] = [];
-  const extra: number[] = [];
-  for (let i = 0; i < pairs; i++) {
-    // Alternate which side goes first, so drift of the machine's load does not favour one.
-    const first = i % 2 === 0 ? "bare" : "parkir";
-    const a = await nodeEvalMs(IMPORT_PROGRAMS[first]);
-    const b = await nodeEvalMs(IMPORT_PROGRAMS[first === "bare" ? "parkir" : "bare"]);
-    const [b0, p0] = first === "bare" ? [a, b] : [b, a];
-    bare.push(b0);
-    parkir.push(p0);
-    extra.push(p0 - b0);
+/**
+ * Median extra wall time of `import("parkir")` (and of the unbundled sources) over bare Node, from `rounds`
+ * rounds of one process per side, run back to back in a rotating order so drift of the machine's load favours
+ * no side.
+ */
+async function importCost(rounds: number): Promise<Measurement> {
+  const sides = Object.keys(IMPORT_PROGRAMS) as ImportSide[];
+  const ms: Record<ImportSide, number[]> = { bare: [], parkir: [], sources: [] };
+  for (let i = 0; i < rounds; i++) {
+    for (let j = 0; j < sides.length; j++) {
+      const side = sides[(i + j) % sides.length]!;
+      ms[side].push(await nodeEvalMs(IMPORT_PROGRAMS[side]));
+    }
   }
-  const t = summarizeTimings(parkir);
+  const extra = (side: ImportSide) => median(ms[side].map((t, i) => t - ms.bare[i]!));
+  const cost = extra("parkir");
+  const sourcesCost = extra("sources");
+  const t = summarizeTimings(ms.parkir);
   return {
     hz: t.hz,
     rme: t.rme,
     samples: t.samples,
     extra: {
-      importCostMs: median(extra),
-      bareNodeMs: median(bare),
-      importParkirMs: median(parkir),
-      pairs,
+      importCostMs: cost,
+      importSourcesCostMs: sourcesCost,
+      bareNodeMs: median(ms.bare),
+      importParkirMs: median(ms.parkir),
+      rounds,
       note:
-        `import("parkir") costs ${median(extra).toFixed(1)} ms more than bare Node (median of ${pairs} paired runs; ` +
-        `bare ${median(bare).toFixed(1)} ms, with parkir ${median(parkir).toFixed(1)} ms); hz: parkir processes per second`,
+        `import("parkir") costs ${cost.toFixed(1)} ms more than bare Node (median of ${rounds} rounds; ` +
+        `bare ${median(ms.bare).toFixed(1)} ms, with parkir ${median(ms.parkir).toFixed(1)} ms); the compiled ` +
+        `sources unbundled (dist/src) cost ${sourcesCost.toFixed(1)} ms; hz: parkir processes per second`,
     },
   };
 }
@@ -212,7 +224,7 @@ export const footprintSuite: SuiteDefinition = {
         name: "import",
         eventsPerOp: 1,
         extra: {
-          note: `importCostMs: median over paired runs of node -e '${IMPORT_PROGRAMS.parkir}' minus node -e '' (same run, alternating order); hz: parkir processes per second`,
+          note: `importCostMs: median over rounds of node -e '${IMPORT_PROGRAMS.parkir}' minus node -e '' run back to back (rotating order); importSourcesCostMs: the same for the unbundled dist/src; hz: parkir processes per second`,
         },
         measure: () => importCost(IMPORT_PAIRS[profile]),
       },

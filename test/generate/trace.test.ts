@@ -65,7 +65,7 @@ test("every event is valid, encodes with no unknown ids and decodes back to the 
       events,
     ),
   ).toBe(-1);
-});
+}, 30_000);
 
 test("all kinds of event appear in a day, inside the window", () => {
   const { events } = day();
@@ -282,7 +282,7 @@ test("faults change what is delivered, never the ground truth", () => {
   }
   expect(bad).toEqual([]);
   expect(differ).toBeGreaterThan(noisyCounts.length / 3);
-});
+}, 30_000);
 
 function byId(a: CdsEvent, b: CdsEvent): number {
   return a.event_id < b.event_id ? -1 : a.event_id > b.event_id ? 1 : 0;
