@@ -362,6 +362,53 @@ describe("yardsticks say what they are", () => {
   });
 });
 
+describe("the random-update floor, once wired", () => {
+  it("is reported with the kernel's and the whole engine's share of it", () => {
+    const c = (name: string, eventsPerSec: number, extra: Record<string, unknown> = {}) => ({
+      name,
+      hz: 1,
+      rme: 0,
+      samples: 2,
+      eventsPerOp: eventsPerSec,
+      eventsPerSec,
+      ratioToBaseline: 1,
+      ...extra,
+    });
+    const results: BenchResults = {
+      meta: {
+        node: "v",
+        cpu: "c",
+        cores: 2,
+        date: "2026-12-07T00:00:00Z",
+        quick: false,
+        commit: null,
+        dirty: null,
+      },
+      suites: [
+        {
+          name: "limit",
+          workload,
+          baseline: "f64-sum-x4",
+          cases: [
+            c("f64-sum-x4", 1e9, { yardstick: "sequential-read", bytesPerSec: 24e9 }),
+            c("random-update-floor", 200e6, { yardstick: "random-update-floor" }),
+          ],
+        },
+        {
+          name: "wasm-occupancy",
+          workload,
+          baseline: "js",
+          cases: [c("kernel-wasm", 80e6), c("wasm", 30e6)],
+        },
+      ],
+    };
+    const md = summaryMarkdown(results, "x.json");
+    expect(md).toContain("random-update floor 200 M events/s");
+    expect(md).toContain("the wasm kernel runs at 40 % of it, the whole engine at 15 %");
+    expect(md).toContain("commit not recorded");
+  });
+});
+
 describe("results say what they measured", () => {
   it("gitState reads the commit and whether tracked files changed; nulls outside a checkout", () => {
     const dir = mkdtempSync(join(tmpdir(), "parkir-git-"));
