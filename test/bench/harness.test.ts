@@ -159,7 +159,24 @@ describe("runBenchmarks on tiny sizes", () => {
     for (const r of Object.values(e2e.ratios!)) expect(r.median).toBeGreaterThan(0);
     const workers = results.suites.find((s) => s.name === "wasm-workers")!;
     expect(workers.baseline).toBe("piscina-1");
-    expect(workers.cases.map((c) => c.name)).toEqual(["single-thread", "piscina-1", "piscina-2"]);
+    expect(workers.cases.map((c) => c.name)).toEqual([
+      "single-thread",
+      "piscina-1",
+      "piscina-2",
+      "single-thread-jsonl",
+      "piscina-1-jsonl",
+      "piscina-2-jsonl",
+    ]);
+    // The main thread's share and each shard's time, next to wall time, in every case.
+    for (const c of workers.cases) {
+      const shards = c.workers as number;
+      expect(c.mainElu).toBeGreaterThanOrEqual(0);
+      expect(c.mainElu).toBeLessThanOrEqual(1);
+      expect(c.loopDelayP99Ms).toBeGreaterThanOrEqual(0);
+      expect(c.wallMs).toBeGreaterThan(0);
+      expect(Object.keys(c.shardBusyMs as object)).toHaveLength(shards);
+      expect(Object.keys(c.shardCpuMs as object)).toHaveLength(shards);
+    }
   });
 
   it("computes ratios, event rates and fractions of the memory limit from the same run", () => {
