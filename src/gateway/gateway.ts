@@ -25,11 +25,12 @@ import {
   type WindowBatch,
   windowRecordLine,
 } from "../occupancy/index.js";
+import { decisionLine } from "../pricing/decision.js";
 import { type Policy, PricingEngine, type TariffDecision } from "../pricing/index.js";
 import { type CdsEvent, EncodeReport, encodeEventBatches, encodeEvents } from "../wire/index.js";
 import { type DecoderRegistry, defaultDecoders } from "./decoders.js";
 import { ParkirMessageError, ParkirStateError, REJECT_REASONS, type RejectReason } from "./errors.js";
-import { CommittedFile, encodeState, readState, writeFileDurable } from "./files.js";
+import { CommittedFile, encodeState, readState, type SavedState, writeFileDurable } from "./files.js";
 import { backfillStorage, type StorageOptions } from "./storage.js";
 import { type DeviceHealth, type ParseContext, parseMessage } from "./uplinks.js";
 import { listSegments, replaySegments, WriteAheadLog } from "./wal.js";
@@ -93,12 +94,17 @@ export interface GatewayOptions {
    * still closes windows and flags silent sensors on the clock (set 0 to follow event time only).
    */
   readonly engine?: OccupancyOptions;
-  /** A pricing policy: tariff decisions on `decisions$` and the broker. Pricing state is not checkpointed. */
+  /**
+   * A pricing policy: tariff decisions on `decisions$`, the decisions file and the broker. The pricing engine's
+   * state is checkpointed with the occupancy engine's (one state file, one generation).
+   */
   readonly policy?: Policy;
   /** Payload decoders by sensor model. Default: defaultDecoders(). */
   readonly decoders?: DecoderRegistry;
   /** JSON Lines of closed windows (one line per zone and class). Default "<stateDir>/windows.jsonl"; false: none. */
   readonly windowsFile?: string | false;
+  /** JSON Lines of tariff decisions (with a policy). Default "<stateDir>/decisions.jsonl"; false: none. */
+  readonly decisionsFile?: string | false;
   /** Refused messages, raw, as JSON Lines. Default "<stateDir>/dead-letter.jsonl"; false: none. */
   readonly deadLetterFile?: string | false;
   /** Dead-letter file size at which it is moved to "<file>.1" (one old file kept). Default 16 MiB. */
@@ -231,6 +237,7 @@ export class Gateway {
   private pricing_: PricingEngine | undefined;
   private wal: WriteAheadLog | undefined;
   private windowsFile: CommittedFile | undefined;
+  private decisionsFile: CommittedFile | undefined;
   private deadLetter: CommittedFile | undefined;
   private client: MqttClient | undefined;
   private readonly queue: CdsEvent[] = [];
@@ -346,13 +353,21 @@ export class Gateway {
     const committed = saved?.header.outputs ?? {};
     const windowsPath = o.windowsFile === undefined ? join(o.stateDir, "windows.jsonl") : o.windowsFile;
     if (windowsPath !== false) this.windowsFile = new CommittedFile(windowsPath, committed[windowsPath] ?? 0);
+    const decisionsPath =
+      o.decisionsFile === undefined ? join(o.stateDir, "decisions.jsonl") : o.decisionsFile;
+    if (o.policy !== undefined && decisionsPath !== false)
+      this.decisionsFile = new CommittedFile(decisionsPath, committed[decisionsPath] ?? 0);
     const deadPath =
       o.deadLetterFile === undefined ? join(o.stateDir, "dead-letter.jsonl") : o.deadLetterFile;
     if (deadPath !== false) {
       // Not replayed: what is there stays (it is for inspection); new lines go after it.
       this.deadLetter = openAppend(deadPath);
     }
-    if (o.policy !== undefined) this.pricing_ = new PricingEngine(this.city, o.policy);
+    if (o.policy !== undefined) this.pricing_ = this.restorePricing(o.policy, saved);
+    else if (saved?.pricing !== undefined)
+      this.log(
+        "the state holds pricing state but no policy is given: tariffs are not computed (it is dropped at the next checkpoint)",
+      );
     this.wire();
 
     // Replay what was logged after the checkpoint (outputs come out as they did before the crash).
@@ -381,6 +396,27 @@ export class Gateway {
     this.state = "running";
   }
 
+  /** The pricing engine, continued from the saved state when it has one (same generation as the occupancy). */
+  private restorePricing(policy: Policy, saved: SavedState | undefined): PricingEngine {
+    const pricing = new PricingEngine(this.city, policy);
+    if (saved === undefined) return pricing;
+    if (saved.pricing === undefined) {
+      this.log("the state holds no pricing state: tariffs start from the policy's published prices");
+      return pricing;
+    }
+    try {
+      pricing.restore(saved.pricing);
+    } catch (e) {
+      if (!(e instanceof ParkirError)) throw e;
+      throw new ParkirStateError(
+        this.statePath,
+        `the pricing state in ${this.statePath} cannot be restored: ${e.message}. If the policy or the catalogue ` +
+          `changed, restore the ones it was written with; otherwise move ${this.o.stateDir} aside to start from empty.`,
+      );
+    }
+    return pricing;
+  }
+
   /** Commits a checkpoint, publishes "offline", disconnects. Idempotent. */
   async stop(): Promise<void> {
     if (this.state === "stopped") return;
@@ -407,6 +443,7 @@ export class Gateway {
     }
     this.wal?.close();
     this.windowsFile?.close();
+    this.decisionsFile?.close();
     this.deadLetter?.close();
     this.state = "stopped";
     this.windowsOut.complete();
@@ -505,6 +542,7 @@ export class Gateway {
     this.drainAll();
     const outputs: Record<string, number> = {};
     if (this.windowsFile !== undefined) outputs[this.windowsFile.path] = this.windowsFile.sync();
+    if (this.decisionsFile !== undefined) outputs[this.decisionsFile.path] = this.decisionsFile.sync();
     const next = wal.rotate();
     this.durableAcks.push(...this.heldAcks.splice(0)); // rotate fsynced every line written
     this.sendDurableAcks();
@@ -515,7 +553,7 @@ export class Gateway {
       recentIds: this.recentIds(),
       rejected: { ...this.rejected },
     };
-    writeFileDurable(this.statePath, encodeState(header, engine.checkpoint()));
+    writeFileDurable(this.statePath, encodeState(header, engine.checkpoint(), this.pricing_?.checkpoint()));
     wal.removeBelow(next);
     this.c.checkpoints++;
   }
@@ -800,6 +838,11 @@ export class Gateway {
       if (pricing !== undefined) {
         const ds = pricing.onWindows(w);
         if (ds.length > 0) {
+          if (this.decisionsFile !== undefined) {
+            let text = "";
+            for (const d of ds) text += decisionLine(d);
+            this.decisionsFile.append(text);
+          }
           this.decisionsOut.next(ds);
           for (const d of ds)
             this.publish(`${this.prefix}/decisions/${d.zone}/${d.vehicleType}`, JSON.stringify(d), true);

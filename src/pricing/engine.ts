@@ -5,9 +5,9 @@
  */
 import type { Observable } from "rxjs";
 import { Subject } from "rxjs/internal/Subject";
-import type { City } from "../catalog/city.js";
+import { type City, fnv1a } from "../catalog/city.js";
 import { VEHICLE_CODES, type VehicleType, vehicleCode, vehicleName } from "../catalog/vehicles.js";
-import { type Issue, ParkirConfigError } from "../errors/index.js";
+import { type Issue, ParkirConfigError, ParkirError, ParkirWireError } from "../errors/index.js";
 import type { WindowBatch } from "../occupancy/types.js";
 import {
   type ControllerArrays,
@@ -143,6 +143,50 @@ interface RowContext {
   readonly len: number;
   readonly anchor: number;
   readonly out: TariffDecision[];
+}
+
+/** Magic of a pricing checkpoint ("PKPR"). */
+const PRICING_MAGIC = Uint8Array.of(0x50, 0x4b, 0x50, 0x52);
+const PRICING_CHECKPOINT_VERSION = 1;
+
+/** The JSON of a pricing checkpoint (non-finite numbers as null for NaN, "-Infinity"). */
+interface PricingCheckpoint {
+  readonly v: number;
+  readonly layout: number;
+  readonly n: number;
+  readonly price: number[];
+  readonly lastChangeMs: (number | string | null)[];
+  readonly integral: number[];
+  readonly occMs: number[];
+  readonly knownOccMs: number[];
+  readonly knownMs: number[];
+  readonly capacityMs: number[];
+  readonly openPeriod: (number | string | null)[];
+  readonly freezes: {
+    zones: number[];
+    codes: number[];
+    fromMs: number;
+    toMs: number;
+    reason: string;
+  }[];
+  readonly prices: [number, number, number][];
+  readonly stats: PricingEngineStats;
+}
+
+function encodeNumber(x: number): number | string | null {
+  if (Number.isFinite(x)) return x;
+  return Number.isNaN(x) ? null : String(x);
+}
+
+function decodeNumber(x: number | string | null): number {
+  if (x === null) return Number.NaN;
+  return typeof x === "string" ? Number(x) : x;
+}
+
+function zoneIndices(mask: Uint8Array): number[] {
+  const out: number[] = [];
+  for (let z = 0; z < mask.length; z++) if (mask[z] === 1) out.push(z);
+  return out;
 }
 
 interface ActiveFreeze {
@@ -713,6 +757,174 @@ export class PricingEngine {
   /** Completes tariffs$ (no more decisions will be emitted). */
   complete(): void {
     this.subject.complete();
+  }
+
+  /**
+   * The controller state as bytes for `restore`: every slot's price, last change and PI integrator, the open
+   * period's sums, freezes added by `freeze()`, the price in force per slot (quotes read it) and the counters.
+   * Not in it: the in-memory decision and action logs (the JSON Lines outputs are their durable record) and price
+   * history before the last change of each slot. Size: a few dozen bytes per controlled slot.
+   */
+  checkpoint(): Uint8Array {
+    const a = this.arrays;
+    const policyFreezes = this.policy.dynamic?.freezes.length ?? 0;
+    const doc: PricingCheckpoint = {
+      v: PRICING_CHECKPOINT_VERSION,
+      layout: this.layoutHash(),
+      n: a.n,
+      price: Array.from(a.price),
+      lastChangeMs: Array.from(a.lastChangeMs, encodeNumber),
+      integral: Array.from(a.integral),
+      occMs: Array.from(a.occMs),
+      knownOccMs: Array.from(a.knownOccMs),
+      knownMs: Array.from(a.knownMs),
+      capacityMs: Array.from(a.capacityMs),
+      openPeriod: Array.from(this.openPeriod, encodeNumber),
+      freezes: this.freezes.slice(policyFreezes).map((f) => ({
+        zones: zoneIndices(f.mask),
+        codes: [...f.codes],
+        fromMs: f.fromMs,
+        toMs: f.toMs,
+        reason: f.reason,
+      })),
+      prices: this.prices.latest(),
+      stats: { ...this.stats },
+    };
+    const json = new TextEncoder().encode(JSON.stringify(doc));
+    const out = new Uint8Array(4 + json.byteLength);
+    out.set(PRICING_MAGIC, 0);
+    out.set(json, 4);
+    return out;
+  }
+
+  /**
+   * Continues from `checkpoint()` bytes of an engine built from the same city and policy: the next decisions are
+   * those an engine that never stopped would make. Call it on a new engine, before its first window.
+   *
+   * @throws ParkirWireError "catalog-mismatch" when the bytes were written for another city, policy or controller
+   *   layout; another reason when they are not a pricing checkpoint (nothing changes either way). ParkirError when
+   *   this engine has consumed windows already.
+   */
+  restore(bytes: Uint8Array): void {
+    if (this.stats.batches > 0 || this.log.length > 0)
+      throw new ParkirError("restore needs a new pricing engine (this one has made decisions)");
+    const doc = this.readCheckpoint(bytes);
+    const a = this.arrays;
+    a.price.set(doc.price);
+    a.lastChangeMs.set(doc.lastChangeMs.map(decodeNumber));
+    a.integral.set(doc.integral);
+    a.occMs.set(doc.occMs);
+    a.knownOccMs.set(doc.knownOccMs);
+    a.knownMs.set(doc.knownMs);
+    a.capacityMs.set(doc.capacityMs);
+    this.openPeriod.set(doc.openPeriod.map(decodeNumber));
+    for (const f of doc.freezes) {
+      const mask = new Uint8Array(this.city.zoneCount);
+      for (const z of f.zones) mask[z] = 1;
+      this.freezes.push({ mask, codes: f.codes, fromMs: f.fromMs, toMs: f.toMs, reason: f.reason });
+    }
+    for (const [slot, ms, price] of doc.prices) this.prices.set(slot, ms, price);
+    Object.assign(this.stats, doc.stats);
+  }
+
+  /** Validates checkpoint bytes completely before anything is changed. */
+  private readCheckpoint(bytes: Uint8Array): PricingCheckpoint {
+    const bad = (reason: "too-small" | "bad-identifier" | "bad-string" | "bad-field", what: string) =>
+      new ParkirWireError(reason, 0, `pricing checkpoint: ${what}`);
+    if (!(bytes instanceof Uint8Array) || bytes.byteLength < 4)
+      throw bad("too-small", "shorter than its magic");
+    for (let i = 0; i < 4; i++) if (bytes[i] !== PRICING_MAGIC[i]) throw bad("bad-identifier", "wrong magic");
+    let doc: PricingCheckpoint;
+    try {
+      doc = JSON.parse(
+        new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(4)),
+      ) as PricingCheckpoint;
+    } catch {
+      throw bad("bad-string", "not JSON");
+    }
+    if (typeof doc !== "object" || doc === null || doc.v !== PRICING_CHECKPOINT_VERSION)
+      throw bad(
+        "bad-field",
+        `version ${String((doc as { v?: unknown } | null)?.v)} is not ${PRICING_CHECKPOINT_VERSION}`,
+      );
+    const layout = this.layoutHash();
+    if (doc.layout !== layout || doc.n !== this.arrays.n)
+      throw new ParkirWireError(
+        "catalog-mismatch",
+        0,
+        `pricing checkpoint is for another city, policy or controller layout (${String(doc.layout)}, ${String(doc.n)} slots; this engine: ${layout}, ${this.arrays.n} slots)`,
+      );
+    const n = this.arrays.n;
+    const finite = (x: unknown) => typeof x === "number" && Number.isFinite(x);
+    const column = (name: keyof PricingCheckpoint, len: number, ok: (x: unknown) => boolean) => {
+      const v = doc[name];
+      if (!Array.isArray(v) || v.length !== len || !v.every(ok))
+        throw bad("bad-field", `${name} is malformed`);
+    };
+    const timeOrNone = (x: unknown) => finite(x) || x === "-Infinity";
+    column("price", n, (x) => Number.isSafeInteger(x));
+    column("lastChangeMs", n, timeOrNone);
+    for (const k of ["integral", "occMs", "knownOccMs", "knownMs", "capacityMs"] as const)
+      column(k, n, finite);
+    column("openPeriod", this.controllers.length, (x) => x === null || Number.isSafeInteger(x));
+    const zones = this.city.zoneCount;
+    column("freezes", Array.isArray(doc.freezes) ? doc.freezes.length : -1, (f) => {
+      const r = f as PricingCheckpoint["freezes"][number];
+      return (
+        typeof r === "object" &&
+        r !== null &&
+        Array.isArray(r.zones) &&
+        r.zones.every((z) => Number.isInteger(z) && z >= 0 && z < zones) &&
+        Array.isArray(r.codes) &&
+        r.codes.every((c) => Number.isInteger(c) && c >= 0 && c < VEHICLE_CODES) &&
+        finite(r.fromMs) &&
+        finite(r.toMs) &&
+        r.fromMs < r.toMs &&
+        typeof r.reason === "string"
+      );
+    });
+    column("prices", Array.isArray(doc.prices) ? doc.prices.length : -1, (e) => {
+      const r = e as [unknown, unknown, unknown];
+      return (
+        Array.isArray(r) &&
+        r.length === 3 &&
+        Number.isInteger(r[0]) &&
+        (r[0] as number) >= 0 &&
+        (r[0] as number) < this.prices.slots &&
+        finite(r[1]) &&
+        Number.isSafeInteger(r[2])
+      );
+    });
+    const st = doc.stats as unknown as Record<string, unknown> | null;
+    if (
+      typeof st !== "object" ||
+      st === null ||
+      !Object.keys(this.stats).every((k) => Number.isSafeInteger(st[k]) && (st[k] as number) >= 0)
+    )
+      throw bad("bad-field", "stats are malformed");
+    return doc;
+  }
+
+  /** FNV-1a of what a checkpoint's arrays depend on: the city, the controllers and every slot's place and bounds. */
+  private layoutHash(): number {
+    const a = this.arrays;
+    return fnv1a(
+      JSON.stringify([
+        this.city.id,
+        this.city.catalogHash,
+        this.policy.dynamic?.anchorMs ?? 0,
+        this.controllers.map((c) => [c.id, c.type, c.everyMs]),
+        Array.from(this.slotZone),
+        Array.from(this.slotCode),
+        Array.from(this.slotBand),
+        Array.from(a.ctrl),
+        Array.from(a.lo),
+        Array.from(a.hi),
+        Array.from(a.base),
+        Array.from(a.params),
+        Array.from(a.ratios),
+      ]),
+    );
   }
 
   private codesOf(names: readonly string[] | undefined, issues: Issue[]): number[] {

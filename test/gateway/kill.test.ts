@@ -21,9 +21,13 @@ import {
 } from "../../src/gateway/index.js";
 import { generateTrace } from "../../src/generate/index.js";
 import { seedPath } from "../../src/paths.js";
+import { loadPolicyFile } from "../../src/pricing/index.js";
 
 const CLI = join(import.meta.dirname, "..", "..", "dist", "src", "cli", "main.js");
 const city = loadCityFile(seedPath("palu", "city.json"));
+const POLICY = seedPath("palu", "policy.json");
+/** Hourly step controllers on the 50 sensed points: tariff decisions every hour of the trace. */
+const policy = loadPolicyFile(POLICY, { variant: "dynamic" });
 const root = mkdtempSync(join(tmpdir(), "parkir-kill-"));
 const children = new Set<ChildProcess>();
 let broker: Broker | undefined;
@@ -36,16 +40,28 @@ afterAll(async () => {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** The windows an uninterrupted gateway writes for these messages (same code path, fed in process). */
-async function uninterrupted(messages: readonly FleetMessage[], dir: string): Promise<string> {
-  const gw = createGateway({ city, stateDir: dir, engine: { idleAdvanceMs: 0 }, log: () => undefined });
+/** The windows and tariff decisions an uninterrupted gateway writes for these messages (same code, in process). */
+async function uninterrupted(
+  messages: readonly FleetMessage[],
+  dir: string,
+): Promise<{ windows: string; decisions: string }> {
+  const gw = createGateway({
+    city,
+    stateDir: dir,
+    policy,
+    engine: { idleAdvanceMs: 0 },
+    log: () => undefined,
+  });
   await gw.start();
   for (let i = 0; i < messages.length; i++) {
     gw.ingestMessage(messages[i]!.topic, messages[i]!.payload);
     if (i % 1000 === 999) await new Promise((r) => setImmediate(r));
   }
   await gw.stop();
-  return readFileSync(join(dir, "windows.jsonl"), "utf8");
+  return {
+    windows: readFileSync(join(dir, "windows.jsonl"), "utf8"),
+    decisions: readFileSync(join(dir, "decisions.jsonl"), "utf8"),
+  };
 }
 
 function serve(
@@ -68,6 +84,10 @@ function serve(
       "0",
       "--checkpoint-interval",
       "700ms",
+      "--policy",
+      POLICY,
+      "--variant",
+      "dynamic",
     ],
     { stdio: ["ignore", "ignore", "pipe"] },
   );
@@ -94,8 +114,10 @@ async function killRun(format: UplinkFormat, hours: number, kills: number): Prom
   // difference of delivery order, not a loss, which this test is not about.
   const events = generateTrace(city, { seed: 7, startMs: start, hours, faults: { lateRate: 0 } });
   const messages = fleetMessages(city, events, { format });
-  const expected = await uninterrupted(messages, join(root, `${format}-whole`));
+  const whole = await uninterrupted(messages, join(root, `${format}-whole`));
+  const expected = whole.windows;
   expect(expected.split("\n").length).toBeGreaterThan(500);
+  expect(whole.decisions.split("\n").length).toBeGreaterThan(50 * hours);
 
   const url = broker!.url;
   const state = join(root, `${format}-killed`);
@@ -134,11 +156,15 @@ async function killRun(format: UplinkFormat, hours: number, kills: number): Prom
   expect(code, context).toBe(0);
   expect(got.length, context).toBe(expected.length);
   expect(got === expected, context).toBe(true);
+  // Pricing state is checkpointed with the occupancy state: the tariff decisions equal too.
+  const decisions = readFileSync(join(state, "decisions.jsonl"), "utf8");
+  expect(decisions.length, context).toBe(whole.decisions.length);
+  expect(decisions === whole.decisions, context).toBe(true);
   expect(run.log()).toMatch(/replayed \d+ events|subscribed/);
 }
 
 describe.skipIf(MOSQUITTO === undefined)("kill -9 with a real mosquitto", () => {
-  test("The Things Stack uplinks at QoS 1: SIGKILL at 6 random moments, the windows equal an uninterrupted run", async () => {
+  test("The Things Stack uplinks at QoS 1: SIGKILL at 6 random moments, windows and tariff decisions equal an uninterrupted run's", async () => {
     broker ??= await startMosquitto();
     await killRun("tts", 3, 6);
   }, 180_000);
