@@ -16,7 +16,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import { connectAsync } from "mqtt";
+import { connect, connectAsync } from "mqtt";
 import type { City } from "../../src/catalog/index.js";
 import { createGateway, type FleetMessage, fleetMessages, publishFleet } from "../../src/gateway/index.js";
 import { generateTrace } from "../../src/generate/index.js";
@@ -62,8 +62,13 @@ async function drain(
   return { ms, p50Ms: h.percentile(50) / 1e6, p99Ms: h.percentile(99) / 1e6, maxMs: h.max / 1e6, rssBytes };
 }
 
-async function until(done: () => boolean): Promise<void> {
-  for (let i = 0; i < 60_000 && !done(); i++) await new Promise((r) => setTimeout(r, 5));
+/** Waits (bounded: 5 minutes) until `done()`; throws with `what()` when it never is (a measurement is never faked). */
+async function until(done: () => boolean, what: () => string): Promise<void> {
+  for (let i = 0; i < 60_000; i++) {
+    if (done()) return;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  throw new Error(`gateway bench: gave up waiting: ${what()}`);
 }
 
 /** The plain program: mqtt.js + JSON.parse + a Map loop over bays and zones, closing 5-minute windows. */
@@ -76,7 +81,9 @@ async function plain(broker: Broker, clientId: string, city: City, n: number): P
   let windowStart = Number.NEGATIVE_INFINITY;
   let closed = 0;
   let seen = 0;
-  const client = await connectAsync(broker.url, { clientId, clean: false });
+  // The handler is in place before the CONNACK: a session's queued messages can arrive in the same read as it,
+  // and are emitted before `connectAsync` would resolve (a listener added after it loses them).
+  const client = connect(broker.url, { clientId, clean: false });
   client.on("message", (topic, payload) => {
     seen++;
     const o = JSON.parse(String(payload));
@@ -106,7 +113,14 @@ async function plain(broker: Broker, clientId: string, city: City, n: number): P
     if (arrival) row.arrivals++;
     if (o.event_type === "payment_end") row.payments++;
   });
-  await until(() => seen >= n);
+  await new Promise<void>((resolve, reject) => {
+    client.once("connect", () => resolve());
+    client.once("error", reject);
+  });
+  await until(
+    () => seen >= n,
+    () => `plain-mqtt received ${seen} of ${n} messages`,
+  );
   return async () => {
     void closed;
     await client.endAsync();
@@ -149,7 +163,10 @@ export const gatewaySuite: SuiteDefinition = {
             log: () => undefined,
           });
           await gw.start();
-          await until(() => gw.counters.messages >= n && gw.counters.queued === 0);
+          await until(
+            () => gw.counters.messages >= n && gw.counters.queued === 0,
+            () => `the gateway took ${gw.counters.messages} of ${n} messages, ${gw.counters.queued} queued`,
+          );
           return () => gw.stop();
         });
         return report(d, n, { durability });
