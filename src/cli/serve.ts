@@ -366,6 +366,9 @@ async function startDemoBroker(speed: number): Promise<Demo> {
           clientId: "parkir-demo-fleet",
           reconnectPeriod: 0,
         });
+        // Stopping cuts the fleet's connection at once: what it still has in flight is dropped.
+        if (abort.signal.aborted) client.end(true);
+        else abort.signal.addEventListener("abort", () => client.end(true), { once: true });
         try {
           await publishFleet(client, messages, { clock, paced: true, signal: abort.signal });
           if (!abort.signal.aborted) log("demo: the simulated fleet has sent its whole trace");

@@ -438,7 +438,10 @@ export class Gateway {
       const late = new Promise<"late">((r) => {
         timer = setTimeout(() => r("late"), STOP_GRACE_MS);
       });
-      if ((await Promise.race([client.endAsync(), late])) === "late") await client.endAsync(true);
+      if ((await Promise.race([client.endAsync(), late])) === "late") {
+        this.log(`broker did not acknowledge within ${STOP_GRACE_MS / 1000} s: connection cut`);
+        await client.endAsync(true);
+      }
       clearTimeout(timer);
     }
     this.wal?.close();
@@ -590,7 +593,15 @@ export class Gateway {
     const client = connect(b.url, { ...opts, manualConnect: true });
     this.holdAcks(client);
     client.handleMessage = (packet, callback) => {
-      if (this.stopping) return; // never acknowledged: the broker delivers it again after the restart
+      if (this.stopping) {
+        // Not taken and never acknowledged (its PUBACK is void): the broker delivers it again after the restart.
+        // The callback still runs: mqtt.js reads nothing more, not even the PUBACK of the "offline" status that
+        // stop() waits for, until it does.
+        this.ackingEpoch = -1;
+        callback();
+        this.ackingEpoch = undefined;
+        return;
+      }
       const payload = typeof packet.payload === "string" ? Buffer.from(packet.payload) : packet.payload;
       this.ingestMessage(packet.topic, payload);
       // The PUBACK this callback sends belongs to the connection the message came on (void after a reconnect).
