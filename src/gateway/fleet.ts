@@ -182,7 +182,8 @@ export async function publishFleet(
       await settle(inFlight);
       inFlight = [];
     }
-    o.onPublished?.(++n);
+    n++; // not inside the optional call below: without onPublished its argument is never evaluated
+    o.onPublished?.(n);
   }
   await settle(inFlight);
   return n;

@@ -108,16 +108,13 @@ function serve(
 
 async function killRun(format: UplinkFormat, hours: number, kills: number): Promise<void> {
   const start = Date.now() - (hours + 1) * 3_600_000;
-  // Faults on (lost, duplicated, jittered, reordered sensor messages) except deliberately late ones: after a
-  // restart the broker may deliver a re-sent message after ones that followed it (seen once in about ten runs
-  // on a loaded machine), and an event sent just inside the lateness limit could then count as late — a
-  // difference of delivery order, not a loss, which this test is not about.
-  const events = generateTrace(city, { seed: 7, startMs: start, hours, faults: { lateRate: 0 } });
+  // Every fault of the generator on: lost, duplicated, jittered, reordered and deliberately late sensor messages.
+  const events = generateTrace(city, { seed: 7, startMs: start, hours });
   const messages = fleetMessages(city, events, { format });
   const whole = await uninterrupted(messages, join(root, `${format}-whole`));
   const expected = whole.windows;
   expect(expected.split("\n").length).toBeGreaterThan(500);
-  expect(whole.decisions.split("\n").length).toBeGreaterThan(50 * hours);
+  expect(whole.decisions.split("\n").length).toBeGreaterThan(20 * hours);
 
   const url = broker!.url;
   const state = join(root, `${format}-killed`);
