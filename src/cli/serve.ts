@@ -101,15 +101,20 @@ export function register(program: Command): void {
       "--decisions <file>",
       "JSON Lines of tariff decisions, with --policy (default <state>/decisions.jsonl)",
     )
-    .option("--checkpoint-interval <duration>", "checkpoint interval", parseDuration, 60_000)
+    .option(
+      "--checkpoint-interval <duration>",
+      "how often the state is committed; bounds the log replayed after a crash, e.g. 30s, 5m (default: 60s)",
+      parseDuration,
+      60_000,
+    )
     .option(
       "--durability <mode>",
-      "acknowledge uplinks once logged with fsync, or once written (write)",
+      "acknowledge uplinks once logged with fsync (survives a power cut), or once written: write (survives kill -9) (default: fsync)",
       "fsync",
     )
     .option(
       "--idle-advance <duration>",
-      "close windows on the clock after this much quiet (0: event time only)",
+      "close windows on the clock after this much quiet; 0: event time only (default: 60s)",
       durationOrZero,
       60_000,
     )
