@@ -141,15 +141,17 @@ async function killRun(format: UplinkFormat, hours: number, kills: number): Prom
   }
   await publishing;
   await publisher.endAsync();
-  // Wait (bounded) until the gateway has written as much as the uninterrupted run, then stop it cleanly.
+  // Wait until the gateway has written as much as the uninterrupted run, then stop it cleanly. Bounded by the
+  // test's timeout: on a loaded machine the last restart may take minutes to drain what the broker queued.
   const target = Buffer.byteLength(expected);
-  for (let i = 0; i < 600 && !(existsSync(windows) && statSync(windows).size >= target); i++)
+  for (let i = 0; i < 3000 && !(existsSync(windows) && statSync(windows).size >= target); i++)
     await sleep(100);
   const exited = new Promise((r) => run.child.once("exit", r));
   process.kill(run.child.pid!, "SIGTERM");
   const code = await exited;
   const got = readFileSync(windows, "utf8");
-  const context = `kills after ${delays.join(", ")} ms; published ${published}; last log:\n${run.log().slice(-2000)}`;
+  const prefix = expected.startsWith(got) ? " (a prefix of the expected windows: not drained yet)" : "";
+  const context = `kills after ${delays.join(", ")} ms; published ${published}${prefix}; last log:\n${run.log().slice(-2000)}`;
   expect(code, context).toBe(0);
   expect(got.length, context).toBe(expected.length);
   expect(got === expected, context).toBe(true);
@@ -164,10 +166,10 @@ describe.skipIf(MOSQUITTO === undefined)("kill -9 with a real mosquitto", () => 
   test("The Things Stack uplinks at QoS 1: SIGKILL at 6 random moments, windows and tariff decisions equal an uninterrupted run's", async () => {
     broker ??= await startMosquitto();
     await killRun("tts", 3, 6);
-  }, 180_000);
+  }, 400_000);
 
   test("ChirpStack uplinks (a shorter run): SIGKILL at 5 random moments, same windows", async () => {
     broker ??= await startMosquitto();
     await killRun("chirpstack", 1, 5);
-  }, 120_000);
+  }, 300_000);
 });
