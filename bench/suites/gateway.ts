@@ -77,15 +77,17 @@ async function publishBacklog(
   let uplinks = 0;
   let hours = 0;
   for (let chunk = 0; published < n && hours < hoursMax; chunk++) {
+    // A day at a time; less when fewer messages are still wanted (the quick and tiny profiles).
+    const chunkHours = Math.min(CHUNK_HOURS, Math.ceil((n - published) / 3000) + 1);
     const events = generateTrace(city, {
       seed: BENCH_SEED + chunk,
-      startMs: t0 + chunk * CHUNK_HOURS * HOUR_MS,
-      hours: CHUNK_HOURS,
+      startMs: t0 + hours * HOUR_MS,
+      hours: chunkHours,
     });
     const messages = fleetMessages(city, events, { format: "tts" }).slice(0, n - published);
     uplinks += messages.filter((m) => m.topic.startsWith("v3/")).length;
     published += await publishFleet(pub, messages);
-    hours += CHUNK_HOURS;
+    hours += chunkHours;
   }
   await pub.endAsync();
   if (published < n) throw new Error(`gateway bench: published ${published} of ${n} messages`);
