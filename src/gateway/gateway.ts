@@ -174,6 +174,8 @@ export interface GatewayCounters {
   /** Acknowledgements held now (waiting for the log or for queue space). */
   readonly acksHeld: number;
   readonly checkpoints: number;
+  /** Tariff decisions made (with a policy) since start, replayed ones included. */
+  readonly decisions: number;
   /** Log lines suppressed by the rate limit. */
   readonly logsSuppressed: number;
   /** The occupancy engine's totals. */
@@ -187,6 +189,8 @@ export interface GatewayStatus {
   readonly connected: boolean;
   readonly watermarkMs: number | null;
   readonly uptimeS: number;
+  /** Seconds since the last committed checkpoint (null before the first): what a crash now would replay. */
+  readonly lastCheckpointAgeS: number | null;
   /** Resident memory of the process, bytes. */
   readonly rssBytes: number;
   readonly counters: GatewayCounters;
@@ -271,8 +275,10 @@ export class Gateway {
     replayed: 0,
     backfilled: 0,
     checkpoints: 0,
+    decisions: 0,
     logsSuppressed: 0,
   };
+  private lastCheckpointAt: number | undefined;
   private readonly rejected: Record<RejectReason, number> = Object.fromEntries(
     REJECT_REASONS.map((r) => [r, 0]),
   ) as Record<RejectReason, number>;
@@ -476,6 +482,10 @@ export class Gateway {
       connected: this.client?.connected ?? false,
       watermarkMs: wm !== undefined && Number.isFinite(wm) ? wm : null,
       uptimeS: Math.round((performance.now() - this.startedMs) / 1000),
+      lastCheckpointAgeS:
+        this.lastCheckpointAt === undefined
+          ? null
+          : Math.round((performance.now() - this.lastCheckpointAt) / 1000),
       rssBytes: process.memoryUsage.rss(),
       counters: this.counters,
     };
@@ -559,6 +569,7 @@ export class Gateway {
     writeFileDurable(this.statePath, encodeState(header, engine.checkpoint(), this.pricing_?.checkpoint()));
     wal.removeBelow(next);
     this.c.checkpoints++;
+    this.lastCheckpointAt = performance.now();
   }
 
   // ---- input ----
@@ -849,6 +860,7 @@ export class Gateway {
       if (pricing !== undefined) {
         const ds = pricing.onWindows(w);
         if (ds.length > 0) {
+          this.c.decisions += ds.length;
           if (this.decisionsFile !== undefined) {
             let text = "";
             for (const d of ds) text += decisionLine(d);

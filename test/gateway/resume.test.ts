@@ -159,6 +159,7 @@ describe("gateway resume (in process)", () => {
     await feed(gw, messages.slice(0, 6000));
     await gw.stop();
     expect(gw.pricing!.decisions.length).toBeGreaterThan(0);
+    expect(gw.counters.decisions).toBe(gw.pricing!.decisions.length);
     const statePath = join(dir, "state.bin");
     const saved = readState(statePath)!;
     expect(saved.pricing).toBeDefined();
