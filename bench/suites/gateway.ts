@@ -1,6 +1,9 @@
 /**
- * The `gateway` suite: a backlog of uplinks queued in a real mosquitto (loopback) for a persistent session
- * while the consumer was away, drained to closed windows — the moment after an outage. Cases:
+ * The `gateway` suite: a backlog of uplinks queued in a real mosquitto (loopback) for persistent sessions while
+ * their consumers were away, drained to closed windows — the moment after an outage. The backlog (1,000,000
+ * messages in the full profile, about 190 hours of Palu) is generated and published in day-long chunks once,
+ * before any case runs, to three absent sessions (one per case), so no case pays for another's backlog and the
+ * publisher's copies are gone before a drain starts. Cases:
  *
  * - `plain-mqtt` (baseline): what a user would otherwise write — mqtt.js (QoS 1, acknowledged on receipt),
  *   `JSON.parse`, base64 decode, a `Map` from device EUI to bay and per-zone counters closed every 5 minutes of
@@ -8,26 +11,34 @@
  * - `parkir-fsync`: `createGateway` with the defaults (acknowledged after the write-ahead log is fsynced).
  * - `parkir-write`: the same acknowledging once the log is written (survives kill -9, not a power cut).
  *
- * Each reports uplinks/s from connect to the last message in closed-window state, the event-loop delay while
- * draining (p50/p99/max, `monitorEventLoopDelay`), and the process RSS at the end. The cases compute
- * different things (the plain loop is not an occupancy engine), so results are not compared.
+ * Each reports messages/s from connect to the last message in closed-window state, the event-loop delay while
+ * draining (p50/p99/max, `monitorEventLoopDelay`), the process RSS at the end and its peak during the drain
+ * (sampled every 100 ms). The cases compute different things (the plain loop is not an occupancy engine), so
+ * results are not compared. Memory stays bounded while draining: mosquitto sends at most
+ * `max_inflight_messages` (1000) unacknowledged messages, and the gateway withholds acknowledgements while its
+ * engine queue is over `queueMax`.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import { connectAsync } from "mqtt";
+import { connect, connectAsync } from "mqtt";
 import type { City } from "../../src/catalog/index.js";
-import { createGateway, type FleetMessage, fleetMessages, publishFleet } from "../../src/gateway/index.js";
+import { createGateway, fleetMessages, publishFleet } from "../../src/gateway/index.js";
 import { generateTrace } from "../../src/generate/index.js";
 import { BENCH_SEED, paluWorkload } from "../fixtures/workload.js";
 import type { CaseSpec, Measurement, Profile, SuiteDefinition } from "../harness.js";
 import { summarizeTimings } from "../stats.js";
 import { type Broker, startMosquitto } from "./mosquitto.js";
 
-/** Hours of Palu trace per profile (about 5,600 messages an hour: sensor uplinks, payments, counts). */
-const HOURS: Readonly<Record<Profile, number>> = { full: 36, quick: 4, tiny: 1 };
+/** Messages in the backlog per profile (Palu: about 5,300 messages an hour of trace). */
+const MESSAGES: Readonly<Record<Profile, number>> = { full: 1_000_000, quick: 20_000, tiny: 1500 };
+/** Hours of trace generated (and published) at a time. */
+const CHUNK_HOURS = 24;
 const WINDOW_MS = 300_000;
+const HOUR_MS = 3_600_000;
+/** Topics every session subscribes to (what the backlog is published on). */
+const TOPICS = ["v3/+/devices/+/up", "parkir/palu/in/events"];
 
 interface Drain {
   readonly ms: number;
@@ -35,35 +46,94 @@ interface Drain {
   readonly p99Ms: number;
   readonly maxMs: number;
   readonly rssBytes: number;
+  readonly rssPeakBytes: number;
 }
 
-/** Queues `messages` for `clientId` (a persistent session that is away), then runs `consume` and times it. */
-async function drain(
+interface Backlog {
+  readonly messages: number;
+  readonly uplinks: number;
+  readonly hours: number;
+}
+
+/**
+ * Creates a persistent session per client id, leaves, then publishes `n` messages of generated Palu trace at
+ * QoS 1, a day of trace at a time (generated, published, dropped): mosquitto queues them for every session.
+ */
+async function publishBacklog(
   broker: Broker,
-  clientId: string,
-  messages: readonly FleetMessage[],
-  consume: () => Promise<() => Promise<void>>,
-): Promise<Drain> {
-  // Create the session, leave, queue the backlog.
-  const s = await connectAsync(broker.url, { clientId, clean: false });
-  await s.subscribeAsync(["v3/+/devices/+/up", "parkir/palu/in/events"], { qos: 1 });
-  await s.endAsync();
-  const pub = await connectAsync(broker.url, { clientId: `${clientId}-pub` });
-  await publishFleet(pub, messages);
+  city: City,
+  clientIds: readonly string[],
+  n: number,
+): Promise<Backlog> {
+  for (const clientId of clientIds) {
+    const s = await connectAsync(broker.url, { clientId, clean: false });
+    await s.subscribeAsync(TOPICS, { qos: 1 });
+    await s.endAsync();
+  }
+  const pub = await connectAsync(broker.url, { clientId: "bench-gw-publisher" });
+  const hoursMax = Math.ceil(n / 4000) + CHUNK_HOURS; // a bound on the loop below
+  const t0 = Date.now() - (hoursMax + 2) * HOUR_MS;
+  let published = 0;
+  let uplinks = 0;
+  let hours = 0;
+  for (let chunk = 0; published < n && hours < hoursMax; chunk++) {
+    // A day at a time; less when fewer messages are still wanted (the quick and tiny profiles).
+    const chunkHours = Math.min(CHUNK_HOURS, Math.ceil((n - published) / 3000) + 1);
+    const events = generateTrace(city, {
+      seed: BENCH_SEED + chunk,
+      startMs: t0 + hours * HOUR_MS,
+      hours: chunkHours,
+    });
+    const messages = fleetMessages(city, events, { format: "tts" }).slice(0, n - published);
+    uplinks += messages.filter((m) => m.topic.startsWith("v3/")).length;
+    published += await publishFleet(pub, messages);
+    hours += chunkHours;
+  }
   await pub.endAsync();
+  if (published < n) throw new Error(`gateway bench: published ${published} of ${n} messages`);
+  return { messages: published, uplinks, hours };
+}
+
+/** Runs `consume` (connects and drains a queued session) and measures it. */
+async function drain(consume: () => Promise<() => Promise<void>>): Promise<Drain> {
   const h = monitorEventLoopDelay({ resolution: 5 });
+  let rssPeakBytes = process.memoryUsage.rss();
+  const sampler = setInterval(() => {
+    rssPeakBytes = Math.max(rssPeakBytes, process.memoryUsage.rss());
+  }, 100);
   h.enable();
   const t0 = performance.now();
-  const stop = await consume();
+  let stop: () => Promise<void>;
+  try {
+    stop = await consume();
+  } finally {
+    clearInterval(sampler);
+    h.disable();
+  }
   const ms = performance.now() - t0;
-  h.disable();
   const rssBytes = process.memoryUsage.rss();
+  rssPeakBytes = Math.max(rssPeakBytes, rssBytes);
   await stop();
-  return { ms, p50Ms: h.percentile(50) / 1e6, p99Ms: h.percentile(99) / 1e6, maxMs: h.max / 1e6, rssBytes };
+  return {
+    ms,
+    p50Ms: h.percentile(50) / 1e6,
+    p99Ms: h.percentile(99) / 1e6,
+    maxMs: h.max / 1e6,
+    rssBytes,
+    rssPeakBytes,
+  };
 }
 
-async function until(done: () => boolean): Promise<void> {
-  for (let i = 0; i < 60_000 && !done(); i++) await new Promise((r) => setTimeout(r, 5));
+/**
+ * Waits until `done()`, bounded by 60 s plus 1 ms per message; throws with `what()` when it never is (a
+ * measurement is never faked).
+ */
+async function until(n: number, done: () => boolean, what: () => string): Promise<void> {
+  const deadline = performance.now() + 60_000 + n;
+  while (!done()) {
+    if (performance.now() > deadline) throw new Error(`gateway bench: gave up waiting: ${what()}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
 }
 
 /** The plain program: mqtt.js + JSON.parse + a Map loop over bays and zones, closing 5-minute windows. */
@@ -76,7 +146,9 @@ async function plain(broker: Broker, clientId: string, city: City, n: number): P
   let windowStart = Number.NEGATIVE_INFINITY;
   let closed = 0;
   let seen = 0;
-  const client = await connectAsync(broker.url, { clientId, clean: false });
+  // The handler is in place before the CONNACK: a session's queued messages can arrive in the same read as it,
+  // and are emitted before `connectAsync` would resolve (a listener added after it loses them).
+  const client = connect(broker.url, { clientId, clean: false });
   client.on("message", (topic, payload) => {
     seen++;
     const o = JSON.parse(String(payload));
@@ -106,7 +178,15 @@ async function plain(broker: Broker, clientId: string, city: City, n: number): P
     if (arrival) row.arrivals++;
     if (o.event_type === "payment_end") row.payments++;
   });
-  await until(() => seen >= n);
+  await new Promise<void>((resolve, reject) => {
+    client.once("connect", () => resolve());
+    client.once("error", reject);
+  });
+  await until(
+    n,
+    () => seen >= n,
+    () => `plain-mqtt received ${seen} of ${n} messages`,
+  );
   return async () => {
     void closed;
     await client.endAsync();
@@ -120,24 +200,20 @@ export const gatewaySuite: SuiteDefinition = {
     "a backlog of uplinks in mosquitto drained to closed windows: parkir's gateway vs mqtt.js + JSON.parse + Map",
   async build({ profile, log }) {
     const city = paluWorkload("tiny").city;
-    const hours = HOURS[profile];
-    const events = generateTrace(city, {
-      seed: BENCH_SEED,
-      startMs: Date.now() - (hours + 2) * 3_600_000,
-      hours,
-    });
-    const all = fleetMessages(city, events, { format: "tts" });
-    const messages = profile === "tiny" ? all.slice(0, 1500) : all; // the harness test's smoke run
-    const n = messages.length;
-    const uplinks = messages.filter((m) => m.topic.startsWith("v3/")).length;
-    log(`gateway: ${n} messages (${uplinks} uplinks) per drain`);
     const broker = await startMosquitto(1000);
-    let runs = 0;
+    process.once("exit", () => broker.killNow());
+    const ids = { plain: "bench-plain", fsync: "bench-gw-fsync", write: "bench-gw-write" } as const;
+    const t0 = performance.now();
+    const backlog = await publishBacklog(broker, city, Object.values(ids), MESSAGES[profile]);
+    const n = backlog.messages;
+    log(
+      `gateway: ${n} messages (${backlog.uplinks} uplinks, ${backlog.hours} h of trace) queued for 3 absent sessions in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    );
     const gatewayCase = (durability: "fsync" | "write") => async (): Promise<Measurement> => {
       const dir = mkdtempSync(join(tmpdir(), "parkir-bench-gateway-"));
-      const clientId = `bench-gw-${durability}-${runs++}`;
+      const clientId = ids[durability];
       try {
-        const d = await drain(broker, clientId, messages, async () => {
+        const d = await drain(async () => {
           const gw = createGateway({
             city,
             stateDir: dir,
@@ -146,10 +222,15 @@ export const gatewaySuite: SuiteDefinition = {
             publish: false,
             durability,
             engine: { idleAdvanceMs: 0 },
+            maxAgeMs: (backlog.hours + 48) * HOUR_MS, // the backlog spans more than the default 7 days
             log: () => undefined,
           });
           await gw.start();
-          await until(() => gw.counters.messages >= n && gw.counters.queued === 0);
+          await until(
+            n,
+            () => gw.counters.messages >= n && gw.counters.queued === 0,
+            () => `the gateway took ${gw.counters.messages} of ${n} messages, ${gw.counters.queued} queued`,
+          );
           return () => gw.stop();
         });
         return report(d, n, { durability });
@@ -164,14 +245,7 @@ export const gatewaySuite: SuiteDefinition = {
         extra: {
           note: "mqtt.js QoS 1 (acked on receipt) + JSON.parse + Map per bay/zone, 5-min windows; no dedup, lateness or durability",
         },
-        measure: async () =>
-          report(
-            await drain(broker, `bench-plain-${runs}`, messages, () =>
-              plain(broker, `bench-plain-${runs++}`, city, n),
-            ),
-            n,
-            {},
-          ),
+        measure: async () => report(await drain(() => plain(broker, ids.plain, city, n)), n, {}),
       },
       {
         name: "parkir-fsync",
@@ -190,13 +264,18 @@ export const gatewaySuite: SuiteDefinition = {
         measure: gatewayCase("write"),
       },
     ];
-    process.once("exit", () => broker.killNow());
     return {
       name: "gateway",
       workload: {
-        description: `Palu seed catalogue, generated trace (${hours} h) as The Things Stack uplinks and CDS messages, QoS 1, queued in mosquitto (loopback, max_inflight_messages 1000) for an absent persistent session, then drained`,
+        description: `Palu seed catalogue, generated trace (${backlog.hours} h, day-long chunks) as The Things Stack uplinks and CDS messages, QoS 1, queued in mosquitto (loopback, max_inflight_messages 1000, queues unbounded) for three absent persistent sessions, then drained one session per case`,
         seed: BENCH_SEED,
-        sizes: { messages: n, uplinks, hours, zones: city.zoneCount, sensedBays: city.bayCount },
+        sizes: {
+          messages: n,
+          uplinks: backlog.uplinks,
+          hours: backlog.hours,
+          zones: city.zoneCount,
+          sensedBays: city.bayCount,
+        },
       },
       baseline: "plain-mqtt",
       independent: true,
@@ -218,6 +297,7 @@ function report(d: Drain, n: number, extra: Record<string, string>): Measurement
       uplinksPerSec: Math.round((n / d.ms) * 1000),
       eventLoopDelayMs: { p50: round2(d.p50Ms), p99: round2(d.p99Ms), max: round2(d.maxMs) },
       rssBytes: d.rssBytes,
+      rssPeakBytes: d.rssPeakBytes,
     },
   };
 }

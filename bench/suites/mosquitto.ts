@@ -60,6 +60,9 @@ export async function startMosquitto(inflight = 100): Promise<Broker> {
   child.stderr?.on("data", (d) => {
     err += String(d);
   });
+  // A broker never keeps its owner's process alive by itself (the exit handler above ends it).
+  child.unref();
+  (child.stderr as import("node:net").Socket | null)?.unref();
   // Wait (bounded) until it accepts connections.
   for (let i = 0; ; i++) {
     const ok = await new Promise<boolean>((r) => {

@@ -38,8 +38,10 @@ interface ServeFlags {
   mqtt5?: boolean;
   city: string;
   policy?: string;
+  variant?: string;
   state?: string;
   windows?: string;
+  decisions?: string;
   checkpointInterval: number;
   durability: "fsync" | "write";
   idleAdvance: number;
@@ -89,20 +91,30 @@ export function register(program: Command): void {
       "pricing policy: tariff decisions published too (default: none, occupancy only)",
       existingFile,
     )
+    .option("--variant <name>", "policy variant to apply with --policy (e.g. dynamic)")
     .option(
       "--state <dir>",
       "state directory: checkpoint, write-ahead log, outputs (--demo: a new temporary one)",
     )
     .option("--windows <file>", "JSON Lines of closed windows (default <state>/windows.jsonl)")
-    .option("--checkpoint-interval <duration>", "checkpoint interval", parseDuration, 60_000)
+    .option(
+      "--decisions <file>",
+      "JSON Lines of tariff decisions, with --policy (default <state>/decisions.jsonl)",
+    )
+    .option(
+      "--checkpoint-interval <duration>",
+      "how often the state is committed; bounds the log replayed after a crash, e.g. 30s, 5m (default: 60s)",
+      parseDuration,
+      60_000,
+    )
     .option(
       "--durability <mode>",
-      "acknowledge uplinks once logged with fsync, or once written (write)",
+      "acknowledge uplinks once logged with fsync (survives a power cut), or once written: write (survives kill -9) (default: fsync)",
       "fsync",
     )
     .option(
       "--idle-advance <duration>",
-      "close windows on the clock after this much quiet (0: event time only)",
+      "close windows on the clock after this much quiet; 0: event time only (default: 60s)",
       durationOrZero,
       60_000,
     )
@@ -141,6 +153,8 @@ async function serve(f: ServeFlags): Promise<void> {
   if (f.durability !== "fsync" && f.durability !== "write")
     throw new CliError("--durability must be fsync or write");
   if (f.lang !== "id" && f.lang !== "en") throw new CliError("--lang must be id or en");
+  if (f.variant !== undefined && f.policy === undefined) throw new CliError("--variant needs --policy");
+  if (f.decisions !== undefined && f.policy === undefined) throw new CliError("--decisions needs --policy");
   const city = cityFromFile(f.city);
   // The demo's clock starts anew each run: it gets a fresh state directory unless one is named.
   const stateDir = resolve(
@@ -181,7 +195,10 @@ async function serve(f: ServeFlags): Promise<void> {
     log,
     ...(f.publish ? {} : { publish: false as const }),
     ...(f.windows === undefined ? {} : { windowsFile: resolve(f.windows) }),
-    ...(f.policy === undefined ? {} : { policy: loadPolicyFile(f.policy) }),
+    ...(f.decisions === undefined ? {} : { decisionsFile: resolve(f.decisions) }),
+    ...(f.policy === undefined
+      ? {}
+      : { policy: loadPolicyFile(f.policy, f.variant === undefined ? {} : { variant: f.variant }) }),
     ...(f.maxAge === undefined ? {} : { maxAgeMs: f.maxAge }),
     ...(f.maxFuture === undefined ? {} : { maxFutureMs: f.maxFuture }),
     ...(f.ttsStorage === undefined ? {} : { storage: storageOptions(f) }),
@@ -354,6 +371,9 @@ async function startDemoBroker(speed: number): Promise<Demo> {
           clientId: "parkir-demo-fleet",
           reconnectPeriod: 0,
         });
+        // Stopping cuts the fleet's connection at once: what it still has in flight is dropped.
+        if (abort.signal.aborted) client.end(true);
+        else abort.signal.addEventListener("abort", () => client.end(true), { once: true });
         try {
           await publishFleet(client, messages, { clock, paced: true, signal: abort.signal });
           if (!abort.signal.aborted) log("demo: the simulated fleet has sent its whole trace");

@@ -1,7 +1,7 @@
 /**
  * Durable files: atomic replacement (temp file, fsync, rename, fsync of the directory), append-only outputs
- * cut back to a committed length on restart, and the gateway's state file (a small header and the engine
- * checkpoint). Every way a file can be unusable ends in one ParkirStateError saying what to do.
+ * cut back to a committed length on restart, and the gateway's state file (a small header, the occupancy
+ * checkpoint and the pricing checkpoint). Every way a file can be unusable ends in one ParkirStateError saying what to do.
  */
 import {
   closeSync,
@@ -110,10 +110,13 @@ function shorter(path: string, size: number, committed: number): ParkirStateErro
   );
 }
 
-/** Magic of the gateway state file ("PKGW") and its version. */
+/** Magic of the gateway state file ("PKGW") and its version (1: no pricing section; still read). */
 const STATE_MAGIC = 0x57474b50;
-const STATE_VERSION = 1;
-/** magic u32, version u32, header JSON bytes u32, checkpoint bytes u32, FNV-1a of everything after u32. */
+const STATE_VERSION = 2;
+/**
+ * magic u32, version u32, header JSON bytes u32, checkpoint bytes u32, FNV-1a of everything after u32; then the
+ * header JSON, the occupancy checkpoint and (version 2, `header.pricingBytes` of them) the pricing checkpoint.
+ */
 const STATE_PREFIX = 20;
 
 /** The gateway's committed position and output lengths. */
@@ -128,19 +131,32 @@ export interface StateHeader {
   readonly recentIds: readonly string[];
   /** Messages refused, per reason, since the state was created. */
   readonly rejected: Readonly<Record<string, number>>;
+  /** Bytes of the pricing checkpoint after the occupancy checkpoint (0 or absent: none). */
+  readonly pricingBytes?: number;
 }
 
-/** Encodes the state file. */
-export function encodeState(header: StateHeader, checkpoint: Uint8Array): Uint8Array {
-  const json = Buffer.from(JSON.stringify(header), "utf8");
-  const out = new Uint8Array(STATE_PREFIX + json.byteLength + checkpoint.byteLength);
+/** What the state file holds: one generation of the occupancy and pricing state, and the position they cover. */
+export interface SavedState {
+  readonly header: StateHeader;
+  /** The occupancy engine's checkpoint. */
+  readonly checkpoint: Uint8Array;
+  /** The pricing engine's checkpoint, when a policy was in use. */
+  readonly pricing?: Uint8Array;
+}
+
+/** Encodes the state file: occupancy and pricing checkpoints in one file, so one rename commits both. */
+export function encodeState(header: StateHeader, checkpoint: Uint8Array, pricing?: Uint8Array): Uint8Array {
+  const json = Buffer.from(JSON.stringify({ ...header, pricingBytes: pricing?.byteLength ?? 0 }), "utf8");
+  const tail = checkpoint.byteLength + (pricing?.byteLength ?? 0);
+  const out = new Uint8Array(STATE_PREFIX + json.byteLength + tail);
   const v = new DataView(out.buffer);
   v.setUint32(0, STATE_MAGIC, true);
   v.setUint32(4, STATE_VERSION, true);
   v.setUint32(8, json.byteLength, true);
-  v.setUint32(12, checkpoint.byteLength, true);
+  v.setUint32(12, tail, true);
   out.set(json, STATE_PREFIX);
   out.set(checkpoint, STATE_PREFIX + json.byteLength);
+  if (pricing !== undefined) out.set(pricing, STATE_PREFIX + json.byteLength + checkpoint.byteLength);
   v.setUint32(16, hashBytes(out, STATE_PREFIX), true);
   return out;
 }
@@ -150,7 +166,7 @@ export function encodeState(header: StateHeader, checkpoint: Uint8Array): Uint8A
  *
  * @throws ParkirStateError when it exists but is empty, cut short or corrupt.
  */
-export function readState(path: string): { header: StateHeader; checkpoint: Uint8Array } | undefined {
+export function readState(path: string): SavedState | undefined {
   if (!existsSync(path)) return undefined;
   const bytes = readFileSync(path);
   const bad = (what: string) =>
@@ -163,8 +179,9 @@ export function readState(path: string): { header: StateHeader; checkpoint: Uint
   if (bytes.byteLength < STATE_PREFIX) throw bad(bytes.byteLength === 0 ? "it is empty" : "it is cut short");
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (v.getUint32(0, true) !== STATE_MAGIC) throw bad("wrong magic number");
-  if (v.getUint32(4, true) !== STATE_VERSION)
-    throw bad(`version ${v.getUint32(4, true)} is not ${STATE_VERSION}`);
+  const version = v.getUint32(4, true);
+  if (version !== 1 && version !== STATE_VERSION)
+    throw bad(`version ${version} is not 1 or ${STATE_VERSION}`);
   const jsonBytes = v.getUint32(8, true);
   const cpBytes = v.getUint32(12, true);
   if (STATE_PREFIX + jsonBytes + cpBytes !== bytes.byteLength)
@@ -184,7 +201,13 @@ export function readState(path: string): { header: StateHeader; checkpoint: Uint
     !Array.isArray(header.recentIds)
   )
     throw bad("header fields missing");
-  return { header, checkpoint: new Uint8Array(bytes.subarray(STATE_PREFIX + jsonBytes)) };
+  const pricingBytes = version === 1 ? 0 : header.pricingBytes;
+  if (!(Number.isInteger(pricingBytes) && pricingBytes! >= 0 && pricingBytes! <= cpBytes))
+    throw bad("pricing section length missing or wrong");
+  const cpEnd = bytes.byteLength - pricingBytes!;
+  const checkpoint = new Uint8Array(bytes.subarray(STATE_PREFIX + jsonBytes, cpEnd));
+  if (pricingBytes === 0) return { header, checkpoint };
+  return { header, checkpoint, pricing: new Uint8Array(bytes.subarray(cpEnd)) };
 }
 
 /** FNV-1a over bytes from `from`. */

@@ -159,6 +159,13 @@ export async function publishFleet(
 ): Promise<number> {
   const clock = o.clock ?? Date.now;
   const qos = o.qos ?? 1;
+  // Aborting also ends the waits for acknowledgements (a broker that is closing never sends them).
+  const aborted = new Promise<void>((r) => {
+    if (o.signal?.aborted) r();
+    o.signal?.addEventListener("abort", () => r(), { once: true });
+  });
+  const settle = (ps: Promise<unknown>[]) =>
+    o.signal === undefined ? Promise.all(ps) : Promise.race([Promise.all(ps), aborted]);
   let inFlight: Promise<unknown>[] = [];
   let n = 0;
   for (const m of messages) {
@@ -166,14 +173,18 @@ export async function publishFleet(
     if (o.paced) {
       for (let wait = m.timeMs - clock(); wait > 0 && !o.signal?.aborted; wait = m.timeMs - clock())
         await new Promise((r) => setTimeout(r, Math.min(wait, 250)));
+      if (o.signal?.aborted) break;
     }
-    inFlight.push(client.publishAsync(m.topic, m.payload, { qos }));
+    const p = client.publishAsync(m.topic, m.payload, { qos });
+    p.catch(() => undefined); // a client ended on abort fails what it still holds: not this loop's error
+    inFlight.push(p);
     if (inFlight.length >= 256) {
-      await Promise.all(inFlight);
+      await settle(inFlight);
       inFlight = [];
     }
-    o.onPublished?.(++n);
+    n++; // not inside the optional call below: without onPublished its argument is never evaluated
+    o.onPublished?.(n);
   }
-  await Promise.all(inFlight);
+  await settle(inFlight);
   return n;
 }

@@ -24,12 +24,13 @@ import {
   type WindowBatch,
   windowRecordLine,
 } from "../occupancy/index.js";
+import { decisionLine } from "../pricing/decision.js";
 import { type Policy, PricingEngine, type TariffDecision } from "../pricing/index.js";
 import { subject } from "../rx.js";
 import { type CdsEvent, EncodeReport, encodeEventBatches, encodeEvents } from "../wire/index.js";
 import { type DecoderRegistry, defaultDecoders } from "./decoders.js";
 import { ParkirMessageError, ParkirStateError, REJECT_REASONS, type RejectReason } from "./errors.js";
-import { CommittedFile, encodeState, readState, writeFileDurable } from "./files.js";
+import { CommittedFile, encodeState, readState, type SavedState, writeFileDurable } from "./files.js";
 import { backfillStorage, type StorageOptions } from "./storage.js";
 import { type DeviceHealth, type ParseContext, parseMessage } from "./uplinks.js";
 import { listSegments, replaySegments, WriteAheadLog } from "./wal.js";
@@ -93,12 +94,17 @@ export interface GatewayOptions {
    * still closes windows and flags silent sensors on the clock (set 0 to follow event time only).
    */
   readonly engine?: OccupancyOptions;
-  /** A pricing policy: tariff decisions on `decisions$` and the broker. Pricing state is not checkpointed. */
+  /**
+   * A pricing policy: tariff decisions on `decisions$`, the decisions file and the broker. The pricing engine's
+   * state is checkpointed with the occupancy engine's (one state file, one generation).
+   */
   readonly policy?: Policy;
   /** Payload decoders by sensor model. Default: defaultDecoders(). */
   readonly decoders?: DecoderRegistry;
   /** JSON Lines of closed windows (one line per zone and class). Default "<stateDir>/windows.jsonl"; false: none. */
   readonly windowsFile?: string | false;
+  /** JSON Lines of tariff decisions (with a policy). Default "<stateDir>/decisions.jsonl"; false: none. */
+  readonly decisionsFile?: string | false;
   /** Refused messages, raw, as JSON Lines. Default "<stateDir>/dead-letter.jsonl"; false: none. */
   readonly deadLetterFile?: string | false;
   /** Dead-letter file size at which it is moved to "<file>.1" (one old file kept). Default 16 MiB. */
@@ -168,6 +174,8 @@ export interface GatewayCounters {
   /** Acknowledgements held now (waiting for the log or for queue space). */
   readonly acksHeld: number;
   readonly checkpoints: number;
+  /** Tariff decisions made (with a policy) since start, replayed ones included. */
+  readonly decisions: number;
   /** Log lines suppressed by the rate limit. */
   readonly logsSuppressed: number;
   /** The occupancy engine's totals. */
@@ -181,6 +189,8 @@ export interface GatewayStatus {
   readonly connected: boolean;
   readonly watermarkMs: number | null;
   readonly uptimeS: number;
+  /** Seconds since the last committed checkpoint (null before the first): what a crash now would replay. */
+  readonly lastCheckpointAgeS: number | null;
   /** Resident memory of the process, bytes. */
   readonly rssBytes: number;
   readonly counters: GatewayCounters;
@@ -231,6 +241,7 @@ export class Gateway {
   private pricing_: PricingEngine | undefined;
   private wal: WriteAheadLog | undefined;
   private windowsFile: CommittedFile | undefined;
+  private decisionsFile: CommittedFile | undefined;
   private deadLetter: CommittedFile | undefined;
   private client: MqttClient | undefined;
   private readonly queue: CdsEvent[] = [];
@@ -264,8 +275,10 @@ export class Gateway {
     replayed: 0,
     backfilled: 0,
     checkpoints: 0,
+    decisions: 0,
     logsSuppressed: 0,
   };
+  private lastCheckpointAt: number | undefined;
   private readonly rejected: Record<RejectReason, number> = Object.fromEntries(
     REJECT_REASONS.map((r) => [r, 0]),
   ) as Record<RejectReason, number>;
@@ -346,13 +359,21 @@ export class Gateway {
     const committed = saved?.header.outputs ?? {};
     const windowsPath = o.windowsFile === undefined ? join(o.stateDir, "windows.jsonl") : o.windowsFile;
     if (windowsPath !== false) this.windowsFile = new CommittedFile(windowsPath, committed[windowsPath] ?? 0);
+    const decisionsPath =
+      o.decisionsFile === undefined ? join(o.stateDir, "decisions.jsonl") : o.decisionsFile;
+    if (o.policy !== undefined && decisionsPath !== false)
+      this.decisionsFile = new CommittedFile(decisionsPath, committed[decisionsPath] ?? 0);
     const deadPath =
       o.deadLetterFile === undefined ? join(o.stateDir, "dead-letter.jsonl") : o.deadLetterFile;
     if (deadPath !== false) {
       // Not replayed: what is there stays (it is for inspection); new lines go after it.
       this.deadLetter = openAppend(deadPath);
     }
-    if (o.policy !== undefined) this.pricing_ = new PricingEngine(this.city, o.policy);
+    if (o.policy !== undefined) this.pricing_ = this.restorePricing(o.policy, saved);
+    else if (saved?.pricing !== undefined)
+      this.log(
+        "the state holds pricing state but no policy is given: tariffs are not computed (it is dropped at the next checkpoint)",
+      );
     this.wire();
 
     // Replay what was logged after the checkpoint (outputs come out as they did before the crash).
@@ -381,6 +402,27 @@ export class Gateway {
     this.state = "running";
   }
 
+  /** The pricing engine, continued from the saved state when it has one (same generation as the occupancy). */
+  private restorePricing(policy: Policy, saved: SavedState | undefined): PricingEngine {
+    const pricing = new PricingEngine(this.city, policy);
+    if (saved === undefined) return pricing;
+    if (saved.pricing === undefined) {
+      this.log("the state holds no pricing state: tariffs start from the policy's published prices");
+      return pricing;
+    }
+    try {
+      pricing.restore(saved.pricing);
+    } catch (e) {
+      if (!(e instanceof ParkirError)) throw e;
+      throw new ParkirStateError(
+        this.statePath,
+        `the pricing state in ${this.statePath} cannot be restored: ${e.message}. If the policy or the catalogue ` +
+          `changed, restore the ones it was written with; otherwise move ${this.o.stateDir} aside to start from empty.`,
+      );
+    }
+    return pricing;
+  }
+
   /** Commits a checkpoint, publishes "offline", disconnects. Idempotent. */
   async stop(): Promise<void> {
     if (this.state === "stopped") return;
@@ -402,11 +444,15 @@ export class Gateway {
       const late = new Promise<"late">((r) => {
         timer = setTimeout(() => r("late"), STOP_GRACE_MS);
       });
-      if ((await Promise.race([client.endAsync(), late])) === "late") await client.endAsync(true);
+      if ((await Promise.race([client.endAsync(), late])) === "late") {
+        this.log(`broker did not acknowledge within ${STOP_GRACE_MS / 1000} s: connection cut`);
+        await client.endAsync(true);
+      }
       clearTimeout(timer);
     }
     this.wal?.close();
     this.windowsFile?.close();
+    this.decisionsFile?.close();
     this.deadLetter?.close();
     this.state = "stopped";
     this.windowsOut.complete();
@@ -436,6 +482,10 @@ export class Gateway {
       connected: this.client?.connected ?? false,
       watermarkMs: wm !== undefined && Number.isFinite(wm) ? wm : null,
       uptimeS: Math.round((performance.now() - this.startedMs) / 1000),
+      lastCheckpointAgeS:
+        this.lastCheckpointAt === undefined
+          ? null
+          : Math.round((performance.now() - this.lastCheckpointAt) / 1000),
       rssBytes: process.memoryUsage.rss(),
       counters: this.counters,
     };
@@ -505,6 +555,7 @@ export class Gateway {
     this.drainAll();
     const outputs: Record<string, number> = {};
     if (this.windowsFile !== undefined) outputs[this.windowsFile.path] = this.windowsFile.sync();
+    if (this.decisionsFile !== undefined) outputs[this.decisionsFile.path] = this.decisionsFile.sync();
     const next = wal.rotate();
     this.durableAcks.push(...this.heldAcks.splice(0)); // rotate fsynced every line written
     this.sendDurableAcks();
@@ -515,9 +566,10 @@ export class Gateway {
       recentIds: this.recentIds(),
       rejected: { ...this.rejected },
     };
-    writeFileDurable(this.statePath, encodeState(header, engine.checkpoint()));
+    writeFileDurable(this.statePath, encodeState(header, engine.checkpoint(), this.pricing_?.checkpoint()));
     wal.removeBelow(next);
     this.c.checkpoints++;
+    this.lastCheckpointAt = performance.now();
   }
 
   // ---- input ----
@@ -552,7 +604,15 @@ export class Gateway {
     const client = connect(b.url, { ...opts, manualConnect: true });
     this.holdAcks(client);
     client.handleMessage = (packet, callback) => {
-      if (this.stopping) return; // never acknowledged: the broker delivers it again after the restart
+      if (this.stopping) {
+        // Not taken and never acknowledged (its PUBACK is void): the broker delivers it again after the restart.
+        // The callback still runs: mqtt.js reads nothing more, not even the PUBACK of the "offline" status that
+        // stop() waits for, until it does.
+        this.ackingEpoch = -1;
+        callback();
+        this.ackingEpoch = undefined;
+        return;
+      }
       const payload = typeof packet.payload === "string" ? Buffer.from(packet.payload) : packet.payload;
       this.ingestMessage(packet.topic, payload);
       // The PUBACK this callback sends belongs to the connection the message came on (void after a reconnect).
@@ -800,6 +860,12 @@ export class Gateway {
       if (pricing !== undefined) {
         const ds = pricing.onWindows(w);
         if (ds.length > 0) {
+          this.c.decisions += ds.length;
+          if (this.decisionsFile !== undefined) {
+            let text = "";
+            for (const d of ds) text += decisionLine(d);
+            this.decisionsFile.append(text);
+          }
           this.decisionsOut.next(ds);
           for (const d of ds)
             this.publish(`${this.prefix}/decisions/${d.zone}/${d.vehicleType}`, JSON.stringify(d), true);

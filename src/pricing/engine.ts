@@ -4,10 +4,20 @@
  * freezes and overrides in the same order give the same decisions.
  */
 import type { Observable } from "rxjs";
-import type { City } from "../catalog/city.js";
+import { type City, fnv1a } from "../catalog/city.js";
 import { VEHICLE_CODES, type VehicleType, vehicleCode, vehicleName } from "../catalog/vehicles.js";
+import { ParkirError } from "../errors/index.js";
 import type { WindowBatch } from "../occupancy/types.js";
 import { subject as newSubject } from "../rx.js";
+import {
+  decodeNumber,
+  encodeNumber,
+  PRICING_CHECKPOINT_VERSION,
+  PRICING_MAGIC,
+  type PricingCheckpoint,
+  readPricingCheckpoint,
+  zoneIndices,
+} from "./checkpoint.js";
 import { type ControllerArrays, controllerPass, FLAG, RULE } from "./controller.js";
 import { boundedSuffix, piRule, ratio4, stepRule, type TariffDecision } from "./decision.js";
 import { type BatchBillReport, billKernel } from "./kernel.js";
@@ -502,5 +512,102 @@ export class PricingEngine {
   /** Completes tariffs$ (no more decisions will be emitted). */
   complete(): void {
     this.subject.complete();
+  }
+
+  /**
+   * The controller state as bytes for `restore`: every slot's price, last change and PI integrator, the open
+   * period's sums, freezes added by `freeze()`, the price in force per slot (quotes read it) and the counters.
+   * Not in it: the in-memory decision and action logs (the JSON Lines outputs are their durable record) and price
+   * history before the last change of each slot. Size: a few dozen bytes per controlled slot.
+   */
+  checkpoint(): Uint8Array {
+    const a = this.arrays;
+    const policyFreezes = this.policy.dynamic?.freezes.length ?? 0;
+    const doc: PricingCheckpoint = {
+      v: PRICING_CHECKPOINT_VERSION,
+      layout: this.layoutHash(),
+      n: a.n,
+      price: Array.from(a.price),
+      lastChangeMs: Array.from(a.lastChangeMs, encodeNumber),
+      integral: Array.from(a.integral),
+      occMs: Array.from(a.occMs),
+      knownOccMs: Array.from(a.knownOccMs),
+      knownMs: Array.from(a.knownMs),
+      capacityMs: Array.from(a.capacityMs),
+      openPeriod: Array.from(this.openPeriod, encodeNumber),
+      freezes: this.freezes.slice(policyFreezes).map((f) => ({
+        zones: zoneIndices(f.mask),
+        codes: [...f.codes],
+        fromMs: f.fromMs,
+        toMs: f.toMs,
+        reason: f.reason,
+      })),
+      prices: this.prices.latest(),
+      stats: { ...this.stats },
+    };
+    const json = new TextEncoder().encode(JSON.stringify(doc));
+    const out = new Uint8Array(4 + json.byteLength);
+    out.set(PRICING_MAGIC, 0);
+    out.set(json, 4);
+    return out;
+  }
+
+  /**
+   * Continues from `checkpoint()` bytes of an engine built from the same city and policy: the next decisions are
+   * those an engine that never stopped would make. Call it on a new engine, before its first window.
+   *
+   * @throws ParkirWireError "catalog-mismatch" when the bytes were written for another city, policy or controller
+   *   layout; another reason when they are not a pricing checkpoint (nothing changes either way). ParkirError when
+   *   this engine has consumed windows already.
+   */
+  restore(bytes: Uint8Array): void {
+    if (this.stats.batches > 0 || this.log.length > 0)
+      throw new ParkirError("restore needs a new pricing engine (this one has made decisions)");
+    const doc = readPricingCheckpoint(bytes, {
+      layout: this.layoutHash(),
+      slots: this.arrays.n,
+      controllers: this.controllers.length,
+      zones: this.city.zoneCount,
+      priceSlots: this.prices.slots,
+      statKeys: Object.keys(this.stats),
+    });
+    const a = this.arrays;
+    a.price.set(doc.price);
+    a.lastChangeMs.set(doc.lastChangeMs.map(decodeNumber));
+    a.integral.set(doc.integral);
+    a.occMs.set(doc.occMs);
+    a.knownOccMs.set(doc.knownOccMs);
+    a.knownMs.set(doc.knownMs);
+    a.capacityMs.set(doc.capacityMs);
+    this.openPeriod.set(doc.openPeriod.map(decodeNumber));
+    for (const f of doc.freezes) {
+      const mask = new Uint8Array(this.city.zoneCount);
+      for (const z of f.zones) mask[z] = 1;
+      this.freezes.push({ mask, codes: f.codes, fromMs: f.fromMs, toMs: f.toMs, reason: f.reason });
+    }
+    for (const [slot, ms, price] of doc.prices) this.prices.set(slot, ms, price);
+    Object.assign(this.stats, doc.stats);
+  }
+
+  /** FNV-1a of what a checkpoint's arrays depend on: the city, the controllers and every slot's place and bounds. */
+  private layoutHash(): number {
+    const a = this.arrays;
+    return fnv1a(
+      JSON.stringify([
+        this.city.id,
+        this.city.catalogHash,
+        this.policy.dynamic?.anchorMs ?? 0,
+        this.controllers.map((c) => [c.id, c.type, c.everyMs]),
+        Array.from(this.slotZone),
+        Array.from(this.slotCode),
+        Array.from(this.slotBand),
+        Array.from(a.ctrl),
+        Array.from(a.lo),
+        Array.from(a.hi),
+        Array.from(a.base),
+        Array.from(a.params),
+        Array.from(a.ratios),
+      ]),
+    );
   }
 }

@@ -76,6 +76,16 @@ export class PriceBook {
     return h === undefined ? [] : h.ms.map((ms, i) => [ms, h.price[i]!]);
   }
 
+  /** The price in force now (the last change) of every slot that has one, as [slot, effectiveMs, priceMinor]. */
+  latest(): [number, number, number][] {
+    const out: [number, number, number][] = [];
+    for (const [slot, h] of this.history) {
+      const last = h.ms.length - 1;
+      if (last >= 0) out.push([slot, h.ms[last]!, h.price[last]!]);
+    }
+    return out.sort((a, b) => a[0] - b[0]);
+  }
+
   /** Number of slots with at least one price. */
   get size(): number {
     return this.history.size;

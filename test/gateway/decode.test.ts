@@ -12,6 +12,7 @@ import {
   ParkirMessageError,
   type ParseContext,
   parseMessage,
+  publishFleet,
   topicMatches,
 } from "../../src/gateway/index.js";
 import { generateTrace } from "../../src/generate/index.js";
@@ -296,5 +297,32 @@ describe("messages to events", () => {
         msgs.filter((m) => m.topic.startsWith(format === "tts" ? "v3/" : "application/")).length,
       ).toBeGreaterThan(100);
     }
+  });
+});
+
+describe("publishFleet", () => {
+  test("returns how many messages it handed to the client, with or without onPublished, and stops when aborted", async () => {
+    const sent: string[] = [];
+    const client = {
+      publishAsync: async (topic: string) => {
+        sent.push(topic);
+      },
+    } as unknown as Parameters<typeof publishFleet>[0];
+    const messages = Array.from({ length: 600 }, (_, i) => ({
+      topic: `t/${i}`,
+      payload: Buffer.from("x"),
+      timeMs: 0,
+    }));
+    expect(await publishFleet(client, messages)).toBe(600);
+    let seen = 0;
+    expect(await publishFleet(client, messages, { onPublished: (n) => (seen = n) })).toBe(600);
+    expect(seen).toBe(600);
+    const abort = new AbortController();
+    const n = await publishFleet(client, messages, {
+      signal: abort.signal,
+      onPublished: (k) => k === 300 && abort.abort(),
+    });
+    expect(n).toBe(300);
+    expect(sent.length).toBe(1500);
   });
 });

@@ -137,9 +137,14 @@ describe("HTTP", () => {
     expect(h.status).toBe(200);
     const body = (await h.json()) as {
       status: string;
-      counters: { messages: number; rejected: Record<string, number> };
+      lastCheckpointAgeS: number | null;
+      counters: { messages: number; rejected: Record<string, number>; decisions: number };
     };
     expect(body.status).toBe("running");
+    expect(body.lastCheckpointAgeS).toBeNull(); // none yet
+    expect(body.counters.decisions).toBe(0); // no policy
+    gw.checkpoint();
+    expect(gw.status().lastCheckpointAgeS).toBe(0);
     expect(body.counters.messages).toBe(201);
     expect(body.counters.rejected["unknown-topic"]).toBe(1);
     expect(await (await fetch(`${base}/hello`)).text()).toBe("hi");

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, describe, expect, test } from "vitest";
 import { loadCityFile } from "../../src/catalog/index.js";
+import { encodeState, readState } from "../../src/gateway/files.js";
 import {
   createGateway,
   type FleetMessage,
@@ -19,12 +20,15 @@ import {
 } from "../../src/gateway/index.js";
 import { generateTrace } from "../../src/generate/index.js";
 import { seedPath } from "../../src/paths.js";
+import { loadPolicyFile } from "../../src/pricing/index.js";
 
 const city = loadCityFile(seedPath("palu", "city.json"));
 const START = Date.parse("2026-11-30T07:00:00+08:00");
 const NOW = START + 3 * 3_600_000;
 const events = generateTrace(city, { seed: 5, startMs: START, hours: 2 });
 const messages = fleetMessages(city, events, { format: "tts" });
+/** The Palu policy's dynamic variant: hourly step controllers on the 50 sensed points. */
+const policy = loadPolicyFile(seedPath("palu", "policy.json"), { variant: "dynamic" });
 const root = mkdtempSync(join(tmpdir(), "parkir-gw-resume-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 let dirs = 0;
@@ -56,20 +60,25 @@ async function feed(gw: Gateway, msgs: readonly FleetMessage[]): Promise<void> {
 
 async function uninterrupted(): Promise<string> {
   const dir = join(root, `whole-${dirs++}`);
-  const gw = createGateway(options(dir));
+  const gw = createGateway(options(dir, { policy }));
   await gw.start();
   await feed(gw, messages);
   await gw.stop();
+  expectedDecisions = readFileSync(join(dir, "decisions.jsonl"), "utf8");
   return readFileSync(join(dir, "windows.jsonl"), "utf8");
 }
 
 let expected: string;
+let expectedDecisions: string;
 
 describe("gateway resume (in process)", () => {
   test("an uninterrupted run closes windows and counts every event once", async () => {
     expected = await uninterrupted();
     expect(expected.split("\n").length).toBeGreaterThan(1000);
+    const decisions = expectedDecisions;
+    expect(decisions.split("\n").length).toBeGreaterThan(50);
     expect(await uninterrupted()).toBe(expected); // deterministic
+    expect(expectedDecisions).toBe(decisions);
   });
 
   test("crashes at random moments, with checkpoints at random moments, end in the uninterrupted output", async () => {
@@ -83,7 +92,7 @@ describe("gateway resume (in process)", () => {
           const cuts = [...crashes].sort((a, b) => a - b);
           let from = 0;
           for (const cut of [...cuts, messages.length]) {
-            const gw = createGateway(options(dir));
+            const gw = createGateway(options(dir, { policy }));
             await gw.start();
             // The broker re-delivers what was in flight at the crash: the same messages again.
             const again = messages.slice(Math.max(0, from - redeliver), cut);
@@ -98,6 +107,8 @@ describe("gateway resume (in process)", () => {
             from = cut;
           }
           expect(readFileSync(join(dir, "windows.jsonl"), "utf8")).toBe(expected);
+          // Pricing state is in the same checkpoint: tariff decisions after the crashes equal the uninterrupted ones.
+          expect(readFileSync(join(dir, "decisions.jsonl"), "utf8")).toBe(expectedDecisions);
         },
       ),
       { numRuns: 6 },
@@ -139,6 +150,52 @@ describe("gateway resume (in process)", () => {
       expect((err as Error).message).toContain(what);
       expect((err as Error).message).toMatch(/Restore the state directory from a backup, or move .* aside/);
     }
+  });
+
+  test("pricing state of another policy, or a damaged pricing section, is refused with one clear error", async () => {
+    const dir = join(root, `pricing-${dirs++}`);
+    const gw = createGateway(options(dir, { policy }));
+    await gw.start();
+    await feed(gw, messages.slice(0, 6000));
+    await gw.stop();
+    expect(gw.pricing!.decisions.length).toBeGreaterThan(0);
+    expect(gw.counters.decisions).toBe(gw.pricing!.decisions.length);
+    const statePath = join(dir, "state.bin");
+    const saved = readState(statePath)!;
+    expect(saved.pricing).toBeDefined();
+
+    // Another policy (the flat base policy has no controllers): refused, the message says what to do.
+    const flat = loadPolicyFile(seedPath("palu", "policy.json"));
+    const err = await createGateway(options(dir, { policy: flat }))
+      .start()
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ParkirStateError);
+    expect((err as Error).message).toMatch(/pricing state in .* cannot be restored: .*another city, policy/);
+    expect((err as Error).message).toMatch(/restore the ones it was written with/);
+
+    // A pricing section that passes the file's checksum but is not a pricing checkpoint.
+    const good = readFileSync(statePath);
+    const { walSegment, outputs, ttsLastMs, recentIds, rejected } = saved.header;
+    const header = { walSegment, outputs, ttsLastMs, recentIds, rejected };
+    const damaged = saved.pricing!.slice();
+    damaged[damaged.length - 2] = 0x7b; // "{" inside the JSON's tail
+    writeFileSync(statePath, encodeState(header, saved.checkpoint, damaged));
+    const err2 = await createGateway(options(dir, { policy }))
+      .start()
+      .catch((e: unknown) => e);
+    expect(err2).toBeInstanceOf(ParkirStateError);
+    expect((err2 as Error).message).toMatch(/pricing state .* cannot be restored: bad-string.*not JSON/);
+
+    // A version 1 state file (no pricing section) is still read: pricing starts from the published prices.
+    const v1 = encodeState(header, saved.checkpoint);
+    new DataView(v1.buffer).setUint32(4, 1, true);
+    writeFileSync(statePath, v1);
+    const lines: string[] = [];
+    const g1 = createGateway(options(dir, { policy, log: (l) => lines.push(l) }));
+    await g1.start();
+    await g1.stop();
+    expect(lines.join("\n")).toMatch(/holds no pricing state/);
+    writeFileSync(statePath, good);
   });
 
   test("bad messages are counted per reason and dead-lettered raw; good ones around them are kept", async () => {
