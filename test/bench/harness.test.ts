@@ -103,7 +103,9 @@ describe("runBenchmarks on tiny sizes", () => {
           rssBytes: number;
         };
         expect(x.uplinksPerSec).toBeGreaterThan(0);
-        expect(x.eventLoopDelayMs.p99).toBeGreaterThan(0);
+        // A tiny backlog can drain within one turn of the event loop, which the histogram never samples.
+        expect(x.eventLoopDelayMs.p99).toBeGreaterThanOrEqual(0);
+        expect(Number.isFinite(x.eventLoopDelayMs.p99)).toBe(true);
         expect(x.rssBytes).toBeGreaterThan(0);
       }
     }
