@@ -13,13 +13,17 @@
  * two keys per pending event (accepted events wait in the pending buffer exactly until the watermark passes
  * them), and `pendingMax` bounds both (past it the watermark is forced forward and counted).
  *
- * Split of work: the host (this file) resolves each event's keys to entry numbers before a chunk is admitted
+ * Split of work: the host resolves each event's keys to entry numbers before a part of a chunk is admitted
  * (strings and hashing stay out of the kernels); the kernels (kernel.ts, wasm/occupancy.ts) then decide in
- * delivery order with two array reads: duplicate when `time[ref] ≥ watermark`, and on acceptance they write
- * the event's time into both entries. Entry 0 is a sentinel whose time stays NaN (never ≥ anything).
- * Entries live in an open-addressing table (linear probing) over typed arrays; the hash picks the bucket,
- * equality of every key field decides. Between chunks the table is rebuilt, dropping entries whose time is
- * below the watermark (or NaN), when the next chunk might not fit: O(1) amortised, nothing allocated per event.
+ * delivery order with two array reads: duplicate when `seqTime[seqRef] ≥ watermark` or `idTime[idRef] ≥
+ * watermark`, and on acceptance they write the event's time into both entries. Entry 0 of each column is a
+ * sentinel whose time stays NaN (never ≥ anything).
+ *
+ * Sequence keys are held per device (device-keys.ts: no hashing, most events need no search). Id keys (this
+ * file) live in an open-addressing table (linear probing) over typed arrays; the hash (4 id bytes at a time)
+ * picks the bucket, equality of every key field decides. Between parts the table is rebuilt, dropping entries
+ * whose time is below the watermark (or NaN), when the next part might not fit: O(1) amortised, nothing
+ * allocated per event.
  */
 import {
   FLAG_SEQ_IS_ID_HASH,
@@ -28,10 +32,11 @@ import {
   NO_DEVICE,
 } from "../wire/layout.js";
 import type { EventBatchView } from "../wire/view.js";
+import { DeviceKeys } from "./device-keys.js";
 import { DEDUP_CHUNK, R_WATERMARK } from "./kernel.js";
 import type { EngineState } from "./state.js";
 
-/** Key type: device, sequence number and event time. */
+/** Key type: device, sequence number and event time (held in DeviceKeys; this type names them in checkpoints). */
 const K_SEQ = 1;
 /** Key type: event_id bytes. */
 const K_ID = 2;
@@ -51,6 +56,8 @@ interface SavedKey {
 
 /** The de-duplication memory of one engine (its time and refs columns live in EngineState, for the kernels). */
 export class DedupMemory {
+  /** Sequence keys, per device. */
+  private readonly seqKeys: DeviceKeys;
   private count = 1; // entry 0 is the sentinel
   private cap = 0;
   private kType = new Uint8Array(0);
@@ -66,12 +73,13 @@ export class DedupMemory {
   private mask = 0;
 
   constructor(private readonly s: EngineState) {
+    this.seqKeys = new DeviceKeys(s, s.recCount);
     this.rebuild(INITIAL, Number.POSITIVE_INFINITY, 16 * INITIAL);
   }
 
-  /** Entries held (the sentinel not counted); at most two per pending event after each rebuild. */
+  /** Entries held (the sentinels not counted); at most two per pending event after each rebuild. */
   get size(): number {
-    return this.count - 1;
+    return this.count - 1 + this.seqKeys.size;
   }
 
   /**
@@ -81,7 +89,9 @@ export class DedupMemory {
    */
   resolve(view: EventBatchView, words: Uint32Array, from: number, end: number): void {
     const s = this.s;
-    this.reserve(2 * (end - from), view, from, end);
+    this.reserve(end - from, view, from, end);
+    this.seqKeys.reserve(end - from, s.reg[R_WATERMARK]!);
+    const seqKeys = this.seqKeys;
     const ref = s.dedupRef;
     const base = view.baseTimeMs;
     const bytes = view.bytes;
@@ -99,7 +109,7 @@ export class DedupMemory {
       const q = (i & (DEDUP_CHUNK - 1)) * 2;
       ref[q] =
         (flags & (FLAG_SEQ_IS_ID_HASH | FLAG_SEQ_IS_SESSION_HASH)) === 0
-          ? this.intern(K_SEQ, slot, seq, base + words[o]!, bytes, 0, 0)
+          ? seqKeys.resolve(slot, seq, base + words[o]!)
           : 0;
       if (ids >= 0) {
         const pos = ids + 4 * i;
@@ -115,6 +125,9 @@ export class DedupMemory {
     const s = this.s;
     const wm = s.reg[R_WATERMARK]!;
     const live: SavedKey[] = [];
+    this.seqKeys.forLive(wm, (a, b, t, time) =>
+      live.push({ type: K_SEQ, a, b, t, time, id: new Uint8Array(0) }),
+    );
     for (let e = 1; e < this.count; e++) {
       const time = s.dedupTime[e]!;
       if (!(time >= wm)) continue;
@@ -180,6 +193,10 @@ export class DedupMemory {
     let p = 0;
     for (let k = 0; k < n; k++) {
       const len = keys[k * 4 + 3]!;
+      if (keys[k * 4] === K_SEQ) {
+        this.seqKeys.restore(keys[k * 4 + 1]!, keys[k * 4 + 2]!, times[k * 2]!, times[k * 2 + 1]!);
+        continue;
+      }
       const e = this.intern(keys[k * 4]!, keys[k * 4 + 1]!, keys[k * 4 + 2]!, times[k * 2]!, ids, p, len);
       this.s.dedupTime[e] = times[k * 2 + 1]!;
       p += len;
@@ -307,8 +324,16 @@ export class DedupMemory {
   ): number {
     let h: number;
     if (type === K_ID) {
+      // Four bytes at a time (little-endian words), then the last 0–3 bytes, then the length.
       h = 0x811c9dc5;
-      for (let k = at; k < at + len; k++) h = Math.imul(h ^ bytes[k]!, 0x01000193);
+      const stop = at + (len & ~3);
+      let k = at;
+      for (; k < stop; k += 4) {
+        const w = bytes[k]! | (bytes[k + 1]! << 8) | (bytes[k + 2]! << 16) | (bytes[k + 3]! << 24);
+        h = Math.imul(h ^ w, 0x01000193);
+        h ^= h >>> 13;
+      }
+      for (; k < at + len; k++) h = Math.imul(h ^ bytes[k]!, 0x01000193);
       h = Math.imul(h ^ len, 0x85ebca6b);
     } else {
       h = Math.imul(a ^ Math.imul(type, 0x9e3779b9), 0x85ebca6b);

@@ -232,8 +232,8 @@ export const APPLY_HEALTH_FULL = 2;
  * pending buffer, noting the first event that breaks the total order. The caller has ensured room for
  * end − from pending events and late log entries.
  *
- * De-duplication: s.dedupRef holds the entries of the event's sequence key and id key (dedup.ts resolved
- * them); the event is a duplicate when either entry's time is at or above the watermark (the entry is held by
+ * De-duplication: s.dedupRef holds the entries of the event's sequence key (in s.dedupSeqTime) and id key (in
+ * s.dedupTime; dedup.ts resolved both); the event is a duplicate when either entry's time is at or above the watermark (the entry is held by
  * an accepted event within the lateness); on acceptance both entries take the event's time.
  *
  * @returns the index of the first event not admitted: a payment event (host-side de-duplication) or `end`.
@@ -267,6 +267,7 @@ function admitRun(s: EngineState, words: Uint32Array, from: number, end: number,
   const reg = s.reg;
   const pTime = s.pTime;
   const pWords = s.pWords;
+  const dSeq = s.dedupSeqTime;
   const dTime = s.dedupTime;
   const dRef = s.dedupRef;
   const bayZone = s.bayZone;
@@ -310,7 +311,7 @@ function admitRun(s: EngineState, words: Uint32Array, from: number, end: number,
     const q = (i & (DEDUP_CHUNK - 1)) << 1;
     const ra = dRef[q]!;
     const rb = dRef[q + 1]!;
-    if (dTime[ra]! >= wm || dTime[rb]! >= wm) {
+    if (dSeq[ra]! >= wm || dTime[rb]! >= wm) {
       duplicate++;
       continue;
     }
@@ -347,9 +348,10 @@ function admitRun(s: EngineState, words: Uint32Array, from: number, end: number,
         } else if (device < pWords[p + 4]!) unsorted = tail;
       }
     }
-    dTime[ra] = t;
+    dSeq[ra] = t;
     dTime[rb] = t;
-    dTime[0] = Number.NaN; // the sentinel entry of events without that key
+    dSeq[0] = Number.NaN; // the sentinel entries of events without that key
+    dTime[0] = Number.NaN;
     pTime[tail] = t;
     const w = tail * PENDING_STRIDE;
     pWords[w] = target;

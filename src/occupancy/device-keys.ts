@@ -1,0 +1,152 @@
+/**
+ * The sequence keys of exact de-duplication, held per device: for every device (or, for events without one,
+ * the bay or zone they name: a "slot", see dedup.ts) the (sequence number, event time) pairs of its accepted
+ * events that are still at or above the watermark. This store owns those keys and nothing else; event ids go
+ * to the shared hash table in dedup.ts.
+ *
+ * Per slot there is a chain of entries (newest first) and the highest event time ever put on it. A device
+ * sends its events nearly in order, so most events are later than every key of their device: they are added
+ * without a search (one scattered load and store of the slot's two words). An event at or before that time
+ * walks the chain, which holds the device's events within the lateness (a handful). No hashing, no probing,
+ * nothing allocated per event.
+ *
+ * Entry numbers index the time column the kernels read (EngineState.dedupSeqTime): NaN until an event holding
+ * the key is accepted, then that event's time (which is the key's own time). A key is remembered while that
+ * time is at or above the watermark; dead entries stay on their chains (matching one is harmless: the kernel
+ * sees it is not live) until a rebuild, which keeps only live entries and comes when the entries run out:
+ * O(1) amortised per event. Entry 0 is the sentinel of events without a sequence key.
+ */
+import type { EngineState } from "./state.js";
+
+const INITIAL = 1024;
+
+/** Per-device sequence keys (see the file comment). */
+export class DeviceKeys {
+  /** Entries in use, the sentinel included. */
+  private count = 1;
+  private cap = 0;
+  private kSlot = new Uint32Array(0);
+  private kSeq = new Uint32Array(0);
+  private kT = new Float64Array(0);
+  /** Next (older) entry on the same slot's chain, 0 at the end. */
+  private kNext = new Int32Array(0);
+  /** Newest entry of each slot's chain, 0 when empty. */
+  private readonly head: Int32Array;
+  /** Highest key time on each slot's chain (−∞ when empty): a later event needs no search. */
+  private readonly max: Float64Array;
+
+  constructor(
+    private readonly s: EngineState,
+    slots: number,
+  ) {
+    this.head = new Int32Array(slots);
+    this.max = new Float64Array(slots).fill(Number.NEGATIVE_INFINITY);
+    this.rebuild(INITIAL, Number.NaN);
+  }
+
+  /** Entries held (the sentinel not counted), dead ones included until the next rebuild. */
+  get size(): number {
+    return this.count - 1;
+  }
+
+  /** Makes room for `more` new entries; when they do not fit, drops the entries below `wm` (and unaccepted ones). */
+  reserve(more: number, wm: number): void {
+    if (this.count + more <= this.cap) return;
+    const time = this.s.dedupSeqTime;
+    let live = 0;
+    for (let e = 1; e < this.count; e++) if (time[e]! >= wm) live++;
+    // Room for twice the live keys and eight parts' new keys: a rebuild (O(entries)) comes every few parts.
+    // Shrinks too when far larger than that, so the store stays within a small multiple of the pending events.
+    const need = 1 + 2 * live + 8 * more;
+    let cap = this.cap;
+    if (need > cap || 4 * need < cap) {
+      cap = INITIAL;
+      while (cap < need) cap *= 2;
+    }
+    this.rebuild(cap, wm);
+  }
+
+  /**
+   * Entry number of the key (slot, seq, t), added (time NaN) when no entry holds it. The caller reserved room.
+   */
+  resolve(slot: number, seq: number, t: number): number {
+    const max = this.max;
+    if (t <= max[slot]!) {
+      const kSeq = this.kSeq;
+      const kT = this.kT;
+      const kNext = this.kNext;
+      for (let e = this.head[slot]!; e !== 0; e = kNext[e]!) if (kT[e] === t && kSeq[e] === seq) return e;
+    } else max[slot] = t;
+    const e = this.count++;
+    this.kSlot[e] = slot;
+    this.kSeq[e] = seq;
+    this.kT[e] = t;
+    this.kNext[e] = this.head[slot]!;
+    this.head[slot] = e;
+    this.s.dedupSeqTime[e] = Number.NaN;
+    return e;
+  }
+
+  /** Calls `each(slot, seq, t, time)` for every entry whose time is ≥ `wm`. */
+  forLive(wm: number, each: (slot: number, seq: number, t: number, time: number) => void): void {
+    const time = this.s.dedupSeqTime;
+    for (let e = 1; e < this.count; e++) {
+      const at = time[e]!;
+      if (at >= wm) each(this.kSlot[e]!, this.kSeq[e]!, this.kT[e]!, at);
+    }
+  }
+
+  /** Adds an accepted key (checkpoint restore): its entry takes `time`. */
+  restore(slot: number, seq: number, t: number, time: number): void {
+    this.reserve(1, Number.NEGATIVE_INFINITY);
+    this.s.dedupSeqTime[this.resolve(slot, seq, t)] = time;
+  }
+
+  /**
+   * Keeps the entries whose time is ≥ `wm` (NaN: keep every accepted one), in their order, in `cap` entries:
+   * in place when the capacity stays (entries only move down), else in new arrays and a new time column.
+   */
+  private rebuild(cap: number, wm: number): void {
+    const s = this.s;
+    const old = { slot: this.kSlot, seq: this.kSeq, t: this.kT, time: s.dedupSeqTime };
+    const head = this.head;
+    const max = this.max;
+    // Empty the chains of every slot that has an entry (O(entries), not O(slots)).
+    for (let e = 1; e < this.count; e++) {
+      const slot = old.slot[e]!;
+      head[slot] = 0;
+      max[slot] = Number.NEGATIVE_INFINITY;
+    }
+    if (cap !== this.cap) {
+      this.cap = cap;
+      this.kSlot = new Uint32Array(cap);
+      this.kSeq = new Uint32Array(cap);
+      this.kT = new Float64Array(cap);
+      this.kNext = new Int32Array(cap);
+      s.newDedupSeqTime(cap);
+    }
+    const time = s.dedupSeqTime;
+    const kSlot = this.kSlot;
+    const kSeq = this.kSeq;
+    const kT = this.kT;
+    const kNext = this.kNext;
+    const all = Number.isNaN(wm);
+    let n = 1;
+    for (let e = 1; e < this.count; e++) {
+      const at = old.time[e]!;
+      if (all ? Number.isNaN(at) : !(at >= wm)) continue;
+      const slot = old.slot[e]!;
+      const t = old.t[e]!;
+      kSlot[n] = slot;
+      kSeq[n] = old.seq[e]!;
+      kT[n] = t;
+      time[n] = at;
+      kNext[n] = head[slot]!;
+      head[slot] = n;
+      if (t > max[slot]!) max[slot] = t;
+      n++;
+    }
+    time[0] = Number.NaN;
+    this.count = n;
+  }
+}
