@@ -16,6 +16,13 @@
  * sees it is not live) until a rebuild, which keeps only live entries and comes when the entries run out:
  * O(1) amortised per event. Entry 0 is the sentinel of events without a sequence key.
  */
+import {
+  FLAG_SEQ_IS_ID_HASH,
+  FLAG_SEQ_IS_SESSION_HASH,
+  FLAG_TARGET_ZONE,
+  NO_DEVICE,
+} from "../wire/layout.js";
+import { DEDUP_CHUNK } from "./kernel.js";
 import type { EngineState } from "./state.js";
 
 const INITIAL = 1024;
@@ -30,17 +37,18 @@ export class DeviceKeys {
   private kT = new Float64Array(0);
   /** Next (older) entry on the same slot's chain, 0 at the end. */
   private kNext = new Int32Array(0);
-  /** Newest entry of each slot's chain, 0 when empty. */
-  private readonly head: Int32Array;
-  /** Highest key time on each slot's chain (−∞ when empty): a later event needs no search. */
-  private readonly max: Float64Array;
+  /**
+   * Two numbers per slot, side by side so one scattered load finds both: at 2 slot the highest key time on
+   * the slot's chain (−∞ when empty: a later event needs no search), at 2 slot + 1 its newest entry (0: none).
+   */
+  private readonly slotWords: Float64Array;
 
   constructor(
     private readonly s: EngineState,
     slots: number,
   ) {
-    this.head = new Int32Array(slots);
-    this.max = new Float64Array(slots).fill(Number.NEGATIVE_INFINITY);
+    this.slotWords = new Float64Array(2 * slots);
+    for (let i = 0; i < slots; i++) this.slotWords[2 * i] = Number.NEGATIVE_INFINITY;
     this.rebuild(INITIAL, Number.NaN);
   }
 
@@ -55,9 +63,10 @@ export class DeviceKeys {
     const time = this.s.dedupSeqTime;
     let live = 0;
     for (let e = 1; e < this.count; e++) if (time[e]! >= wm) live++;
-    // Room for twice the live keys and eight parts' new keys: a rebuild (O(entries)) comes every few parts.
-    // Shrinks too when far larger than that, so the store stays within a small multiple of the pending events.
-    const need = 1 + 2 * live + 8 * more;
+    // Room for four times the live keys and eight parts' new keys: a rebuild (O(entries), scattered over the
+    // slots) comes after about three times the live keys were added. Shrinks too when far larger than that, so
+    // the store stays within a small multiple of the pending events.
+    const need = 1 + 4 * live + 8 * more;
     let cap = this.cap;
     if (need > cap || 4 * need < cap) {
       cap = INITIAL;
@@ -70,21 +79,78 @@ export class DeviceKeys {
    * Entry number of the key (slot, seq, t), added (time NaN) when no entry holds it. The caller reserved room.
    */
   resolve(slot: number, seq: number, t: number): number {
-    const max = this.max;
-    if (t <= max[slot]!) {
+    const w = this.slotWords;
+    const at = 2 * slot;
+    const head = w[at + 1]!;
+    if (t <= w[at]!) {
       const kSeq = this.kSeq;
       const kT = this.kT;
       const kNext = this.kNext;
-      for (let e = this.head[slot]!; e !== 0; e = kNext[e]!) if (kT[e] === t && kSeq[e] === seq) return e;
-    } else max[slot] = t;
+      for (let e = head; e !== 0; e = kNext[e]!) if (kT[e] === t && kSeq[e] === seq) return e;
+    } else w[at] = t;
     const e = this.count++;
     this.kSlot[e] = slot;
     this.kSeq[e] = seq;
     this.kT[e] = t;
-    this.kNext[e] = this.head[slot]!;
-    this.head[slot] = e;
+    this.kNext[e] = head;
+    w[at + 1] = e;
     this.s.dedupSeqTime[e] = Number.NaN;
     return e;
+  }
+
+  /**
+   * Resolves the sequence keys of events [from, end) of a batch (u32 words, 6 per event) into `ref` at
+   * 2 (i mod DEDUP_CHUNK), 0 for events without one (their seq word holds a hash). One loop with resolve
+   * written out: a call per event would box its float64 time (V8 allocates a number per call it does not
+   * inline). The caller reserved room.
+   */
+  resolveRange(
+    words: Uint32Array,
+    from: number,
+    end: number,
+    baseTimeMs: number,
+    ref: Uint32Array,
+    deviceCount: number,
+  ): void {
+    const w = this.slotWords;
+    const kSeq = this.kSeq;
+    const kT = this.kT;
+    const kNext = this.kNext;
+    const kSlot = this.kSlot;
+    const time = this.s.dedupSeqTime;
+    let count = this.count;
+    for (let i = from; i < end; i++) {
+      const o = i * 6;
+      const flags = (words[o + 4]! >>> 16) & 0xff;
+      const q = (i & (DEDUP_CHUNK - 1)) << 1;
+      if ((flags & (FLAG_SEQ_IS_ID_HASH | FLAG_SEQ_IS_SESSION_HASH)) !== 0) {
+        ref[q] = 0;
+        continue;
+      }
+      const device = words[o + 5]!;
+      const target = words[o + 1]!;
+      const slot =
+        device !== NO_DEVICE ? device : (flags & FLAG_TARGET_ZONE) !== 0 ? deviceCount + target : target;
+      const seq = words[o + 2]!;
+      const t = baseTimeMs + words[o]!;
+      const at = 2 * slot;
+      const head = w[at + 1]! | 0;
+      let e = 0;
+      if (t <= w[at]!) {
+        for (e = head; e !== 0; e = kNext[e]!) if (kT[e] === t && kSeq[e] === seq) break;
+      } else w[at] = t;
+      if (e === 0) {
+        e = count++;
+        kSlot[e] = slot;
+        kSeq[e] = seq;
+        kT[e] = t;
+        kNext[e] = head;
+        w[at + 1] = e;
+        time[e] = Number.NaN;
+      }
+      ref[q] = e;
+    }
+    this.count = count;
   }
 
   /** Calls `each(slot, seq, t, time)` for every entry whose time is ≥ `wm`. */
@@ -109,13 +175,12 @@ export class DeviceKeys {
   private rebuild(cap: number, wm: number): void {
     const s = this.s;
     const old = { slot: this.kSlot, seq: this.kSeq, t: this.kT, time: s.dedupSeqTime };
-    const head = this.head;
-    const max = this.max;
+    const w = this.slotWords;
     // Empty the chains of every slot that has an entry (O(entries), not O(slots)).
     for (let e = 1; e < this.count; e++) {
-      const slot = old.slot[e]!;
-      head[slot] = 0;
-      max[slot] = Number.NEGATIVE_INFINITY;
+      const at = 2 * old.slot[e]!;
+      w[at] = Number.NEGATIVE_INFINITY;
+      w[at + 1] = 0;
     }
     if (cap !== this.cap) {
       this.cap = cap;
@@ -141,9 +206,9 @@ export class DeviceKeys {
       kSeq[n] = old.seq[e]!;
       kT[n] = t;
       time[n] = at;
-      kNext[n] = head[slot]!;
-      head[slot] = n;
-      if (t > max[slot]!) max[slot] = t;
+      kNext[n] = w[2 * slot + 1]!;
+      w[2 * slot + 1] = n;
+      if (t > w[2 * slot]!) w[2 * slot] = t;
       n++;
     }
     time[0] = Number.NaN;
