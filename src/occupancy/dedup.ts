@@ -25,11 +25,7 @@
  * whose time is below the watermark (or NaN), when the next part might not fit: O(1) amortised, nothing
  * allocated per event.
  */
-import {
-  FLAG_SEQ_IS_ID_HASH,
-  FLAG_TARGET_ZONE,
-  NO_DEVICE,
-} from "../wire/layout.js";
+import { FLAG_SEQ_IS_ID_HASH, FLAG_TARGET_ZONE, NO_DEVICE } from "../wire/layout.js";
 import type { EventBatchView } from "../wire/view.js";
 import { DeviceKeys } from "./device-keys.js";
 import { DEDUP_CHUNK, R_WATERMARK } from "./kernel.js";

@@ -25,7 +25,11 @@ import {
 import { DEDUP_CHUNK } from "./kernel.js";
 import type { EngineState } from "./state.js";
 
+/** Entries a new store holds before its first rebuild. */
 const INITIAL = 1024;
+
+/** Where the store keeps the time column the kernels read (EngineState's). */
+export type SeqTimeColumn = Pick<EngineState, "dedupSeqTime" | "newDedupSeqTime">;
 
 /** Per-device sequence keys (see the file comment). */
 export class DeviceKeys {
@@ -43,13 +47,18 @@ export class DeviceKeys {
    */
   private readonly slotWords: Float64Array;
 
+  /**
+   * @param slots de-duplication slots (devices, then zones; see dedup.ts)
+   * @param initial entries before the first rebuild (tests use a few, to reach rebuilds quickly)
+   */
   constructor(
-    private readonly s: EngineState,
+    private readonly s: SeqTimeColumn,
     slots: number,
+    private readonly initial = INITIAL,
   ) {
     this.slotWords = new Float64Array(2 * slots);
     for (let i = 0; i < slots; i++) this.slotWords[2 * i] = Number.NEGATIVE_INFINITY;
-    this.rebuild(INITIAL, Number.NaN);
+    this.rebuild(initial, Number.NaN);
   }
 
   /** Entries held (the sentinel not counted), dead ones included until the next rebuild. */
@@ -69,7 +78,7 @@ export class DeviceKeys {
     const need = 1 + 4 * live + 8 * more;
     let cap = this.cap;
     if (need > cap || 4 * need < cap) {
-      cap = INITIAL;
+      cap = this.initial;
       while (cap < need) cap *= 2;
     }
     this.rebuild(cap, wm);
