@@ -42,8 +42,9 @@ export class DeviceKeys {
   /** Next (older) entry on the same slot's chain, 0 at the end. */
   private kNext = new Int32Array(0);
   /**
-   * Two numbers per slot, side by side so one scattered load finds both: at 2 slot the highest key time on
-   * the slot's chain (−∞ when empty: a later event needs no search), at 2 slot + 1 its newest entry (0: none).
+   * Two numbers per slot, side by side so one scattered load finds both: at 2 slot + 1 the newest entry of the
+   * slot's chain (0: none), at 2 slot the highest key time on it (meaningless when the chain is empty): a later
+   * event needs no search. Zeroed memory is therefore an empty store, with nothing to fill per slot.
    */
   private readonly slotWords: Float64Array;
 
@@ -57,7 +58,6 @@ export class DeviceKeys {
     private readonly initial = INITIAL,
   ) {
     this.slotWords = new Float64Array(2 * slots);
-    for (let i = 0; i < slots; i++) this.slotWords[2 * i] = Number.NEGATIVE_INFINITY;
     this.rebuild(initial, Number.NaN);
   }
 
@@ -91,7 +91,7 @@ export class DeviceKeys {
     const w = this.slotWords;
     const at = 2 * slot;
     const head = w[at + 1]!;
-    if (t <= w[at]!) {
+    if (head !== 0 && t <= w[at]!) {
       const kSeq = this.kSeq;
       const kT = this.kT;
       const kNext = this.kNext;
@@ -145,7 +145,7 @@ export class DeviceKeys {
       const at = 2 * slot;
       const head = w[at + 1]! | 0;
       let e = 0;
-      if (t <= w[at]!) {
+      if (head !== 0 && t <= w[at]!) {
         for (e = head; e !== 0; e = kNext[e]!) if (kT[e] === t && kSeq[e] === seq) break;
       } else w[at] = t;
       if (e === 0) {
@@ -187,9 +187,7 @@ export class DeviceKeys {
     const w = this.slotWords;
     // Empty the chains of every slot that has an entry (O(entries), not O(slots)).
     for (let e = 1; e < this.count; e++) {
-      const at = 2 * old.slot[e]!;
-      w[at] = Number.NEGATIVE_INFINITY;
-      w[at + 1] = 0;
+      w[2 * old.slot[e]! + 1] = 0;
     }
     if (cap !== this.cap) {
       this.cap = cap;
@@ -215,9 +213,10 @@ export class DeviceKeys {
       kSeq[n] = old.seq[e]!;
       kT[n] = t;
       time[n] = at;
-      kNext[n] = w[2 * slot + 1]!;
+      const head = w[2 * slot + 1]!;
+      kNext[n] = head;
       w[2 * slot + 1] = n;
-      if (t > w[2 * slot]!) w[2 * slot] = t;
+      if (head === 0 || t > w[2 * slot]!) w[2 * slot] = t;
       n++;
     }
     time[0] = Number.NaN;

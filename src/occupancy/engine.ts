@@ -15,7 +15,6 @@ import { ParkirClockError, ParkirConfigError, ParkirError, ParkirWireError } fro
 import { type OccupancyKernel, occupancyKernel } from "../runtime/occupancy.js";
 import { EVENT_TYPES, KIND } from "../wire/kinds.js";
 import { BATCH_BYTES_MAX, FLAG_TARGET_ZONE } from "../wire/layout.js";
-import { verifyBatch } from "../wire/verify.js";
 import { EventBatchView } from "../wire/view.js";
 import { readCheckpoint, writeCheckpoint } from "./checkpoint.js";
 import { loadStateSections, stateSections } from "./checkpoint-state.js";
@@ -173,7 +172,11 @@ export class OccupancyEngine {
       this.options.paymentKeysMax,
       this.options.sensorTimeoutMs,
     );
-    this.columnPool = new ColumnPool(this.options.reuseWindowBuffers, this.s.rowCount);
+    this.columnPool = new ColumnPool(
+      this.options.reuseWindowBuffers,
+      this.s.rowCount,
+      this.s.windowConstants,
+    );
     this.windows$ = this.windowsOut.asObservable();
     this.late$ = this.lateOut.asObservable();
     this.health$ = this.healthOut.asObservable();
@@ -261,10 +264,8 @@ export class OccupancyEngine {
     const reg = s.reg;
     let view: EventBatchView;
     try {
-      if (batch instanceof EventBatchView) {
-        verifyBatch(batch.bytes, { city: this.city });
-        view = batch;
-      } else view = EventBatchView.from(batch, { city: this.city });
+      // A view is verified again (its bytes may have changed since), into a new view of the same bytes.
+      view = EventBatchView.from(batch instanceof EventBatchView ? batch.bytes : batch, { city: this.city });
     } catch (e) {
       if (!(e instanceof ParkirWireError)) throw e;
       // Counted outside the checkpointed registers: a refused batch leaves the state byte-for-byte unchanged.

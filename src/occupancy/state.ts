@@ -49,6 +49,13 @@ import {
 } from "./kernel.js";
 import type { ResolvedOptions } from "./options.js";
 
+/** The window columns that are the same in every window of an engine (see EngineState.windowConstants). */
+export interface WindowConstants {
+  readonly zone: Uint32Array;
+  readonly vehicle: Uint8Array;
+  readonly capacity: Uint32Array;
+}
+
 /** A typed array of engine state (a checkpoint section). */
 export type StateArray = Uint8Array | Int32Array | Uint32Array | Float64Array;
 
@@ -91,6 +98,11 @@ export class EngineState {
   readonly rowVehicle: Uint8Array;
   readonly rowCapacity: Uint32Array;
   readonly rowDetection: Uint8Array;
+  /**
+   * The columns every closed window has alike (zone, vehicle class, capacity of each row): one copy per engine,
+   * which every window's column set shares instead of copying them at each close (ColumnPool, closeWindow).
+   */
+  readonly windowConstants: WindowConstants;
   readonly windowMs: number;
   readonly latenessMs: number;
   readonly timeoutMs: number;
@@ -191,6 +203,11 @@ export class EngineState {
       this.rowCapacity[r] = city.capacity[i]!;
       this.rowDetection[r] = city.detection[i]!;
     }
+    this.windowConstants = {
+      zone: this.rowZone.slice(),
+      vehicle: this.rowVehicle.slice(),
+      capacity: this.rowCapacity.slice(),
+    };
     this.zoneDefaultClass = this.array(Uint8Array, city.zoneCount);
     for (let z = 0; z < city.zoneCount; z++) {
       let best = 0;

@@ -39,7 +39,7 @@ import {
   TIME_SPAN_MS,
 } from "./kernel.js";
 import { closeRows } from "./rows.js";
-import type { EngineState } from "./state.js";
+import type { EngineState, WindowConstants } from "./state.js";
 import type { WindowBatch, WindowColumns, WindowRecord } from "./types.js";
 
 /** Opens the window starting at `startMs` (O(1) but for the timeout list, which is built when needed, and a
@@ -155,9 +155,14 @@ export function rebaseTimes(s: EngineState, startMs: number, endMs: number): voi
   }
 }
 
-/** Allocates the columns of n rows in one buffer (float64 columns first so every view is aligned). */
-export function allocColumns(n: number): WindowColumns {
-  const buf = new ArrayBuffer(n * (8 * 7 + 4 * 6 + 1 * 2));
+/**
+ * Allocates the columns of n rows in one buffer (float64 columns first so every view is aligned). With
+ * `constants`, the zone, vehicle and capacity columns are those arrays (shared, never written) and the buffer
+ * holds only the others.
+ */
+export function allocColumns(n: number, constants?: WindowConstants): WindowColumns {
+  const own = constants === undefined;
+  const buf = new ArrayBuffer(n * (8 * 7 + 4 * (own ? 6 : 4) + (own ? 2 : 1)));
   let at = 0;
   const f64 = () => {
     const a = new Float64Array(buf, at, n);
@@ -183,12 +188,12 @@ export function allocColumns(n: number): WindowColumns {
     occupiedBayMs: f64(),
     knownBayMs: f64(),
     driftVehicles: f64(),
-    zone: u32(),
+    zone: constants?.zone ?? u32(),
     arrivals: u32(),
     departures: u32(),
     peakOccupied: u32(),
-    capacity: u32(),
-    vehicle: u8(),
+    capacity: constants?.capacity ?? u32(),
+    vehicle: constants?.vehicle ?? u8(),
     detection: u8(),
   };
 }
@@ -207,9 +212,14 @@ export interface ColumnSlot {
 export class ColumnPool {
   private readonly slots: ColumnSlot[] = [];
   private used = 0;
+  /**
+   * @param constants the columns shared by every window (EngineState.windowConstants); column sets handed
+   *   out hold only the other columns
+   */
   constructor(
     readonly reuse: boolean,
     readonly rows: number,
+    private readonly constants?: WindowConstants,
   ) {}
   /** Starts an engine call: in reuse mode every slot may be handed out again. */
   reset(): void {
@@ -217,10 +227,10 @@ export class ColumnPool {
   }
   /** A column set for the next closed window. */
   take(): ColumnSlot {
-    if (!this.reuse) return { columns: allocColumns(this.rows), gen: 0 };
+    if (!this.reuse) return { columns: allocColumns(this.rows, this.constants), gen: 0 };
     let slot = this.slots[this.used];
     if (slot === undefined) {
-      slot = { columns: allocColumns(this.rows), gen: 0 };
+      slot = { columns: allocColumns(this.rows, this.constants), gen: 0 };
       this.slots.push(slot);
     } else slot.gen++;
     this.used++;
@@ -229,16 +239,19 @@ export class ColumnPool {
 }
 
 /** Writes the rows of the open window (which must be complete) into `c`, resets them for the next window and
- * counts it closed. O(rows). */
+ * counts it closed. O(rows). The constant columns are copied only into a column set that does not share them. */
 export function closeWindow(
   s: EngineState,
   minCoverage: number,
   countHalfLifeMs: number,
   c: WindowColumns,
 ): void {
-  c.zone.set(s.rowZone);
-  c.vehicle.set(s.rowVehicle);
-  c.capacity.set(s.rowCapacity);
+  const k = s.windowConstants;
+  if (c.zone !== k.zone) {
+    c.zone.set(k.zone);
+    c.vehicle.set(k.vehicle);
+    c.capacity.set(k.capacity);
+  }
   closeRows(s, minCoverage, countHalfLifeMs, c);
   s.reg[R_EPOCH] = s.reg[R_EPOCH]! + 1;
   s.reg[R_WINDOWS] = s.reg[R_WINDOWS]! + 1;
