@@ -40,10 +40,20 @@ export interface KernelRun {
   checksum: number;
 }
 
-/** A fresh engine state and kernel for `city`, with its column set allocated and touched. */
-export function kernelRun(city: City, kind: KernelKind, options: OccupancyOptions = {}): KernelRun {
+/**
+ * A fresh engine state and kernel for `city`, with its column set allocated and touched. With the wasm kernel,
+ * `prefaultBytes` of its shared memory past the state are touched too (untimed), so the memory a run
+ * allocates there (pending buffer, staged batches) costs no page faults: a running engine has it mapped.
+ */
+export function kernelRun(
+  city: City,
+  kind: KernelKind,
+  options: OccupancyOptions = {},
+  prefaultBytes = 0,
+): KernelRun {
   const wasm = kind === "wasm" ? new WasmOccupancyKernel() : null;
   const s = new EngineState(city, resolveOptions({ ...options, kernel: kind }), wasm?.memory);
+  wasm?.arena.prefault(prefaultBytes);
   const k = (wasm ?? JS_OCCUPANCY_KERNEL).attach(s);
   const columns = allocColumns(s.rowCount);
   columns.arrivals.fill(0);

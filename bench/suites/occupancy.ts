@@ -136,7 +136,8 @@ export const occupancySuite: SuiteDefinition = {
       measure: (timing) =>
         measureRuns({
           timing,
-          setup: () => kernelRun(city, kernel, OCCUPANCY_OPTIONS),
+          // Memory the run allocates in the wasm kernel's arena (pending buffer and its growth, staged batch).
+          setup: () => kernelRun(city, kernel, OCCUPANCY_OPTIONS, 2 * bytes + 128 * n),
           run: (r) => runKernels(r, views),
         }),
       result: () => {
