@@ -26,7 +26,7 @@ import { DEDUP_CHUNK } from "./kernel.js";
 import type { EngineState } from "./state.js";
 
 /** Entries a new store holds before its first rebuild. */
-const INITIAL = 1024;
+const INITIAL = 64;
 
 /** Where the store keeps the time column the kernels read (EngineState's). */
 export type SeqTimeColumn = Pick<EngineState, "dedupSeqTime" | "newDedupSeqTime">;
