@@ -44,13 +44,12 @@ import { planShards } from "../src/occupancy/sharded/shards.js";
 import { EngineState } from "../src/occupancy/state.js";
 import { JS_OCCUPANCY_KERNEL, WasmOccupancyKernel, withShard } from "../src/occupancy/wasm-kernel.js";
 import { allocColumns, closeWindow, openWindow } from "../src/occupancy/windows.js";
-import { SharedArena } from "../src/runtime/memory.js";
 import { sumU32Js } from "../src/runtime/memread.js";
 import { createPool } from "../src/runtime/pool.js";
-import { compileKernelSync, instantiateKernel } from "../src/runtime/wasm.js";
-import { type CdsEvent, EVENT_STRIDE, EventBatchView, encodeEvents } from "../src/wire/index.js";
+import { type CdsEvent, EventBatchView, encodeEvents } from "../src/wire/index.js";
 import { scaleCity } from "./fixtures/city.js";
 import { synthEvents } from "./fixtures/events.js";
+import { randomUpdateFloor } from "./fixtures/floor.js";
 import { createRng } from "./fixtures/prng.js";
 import { BENCH_SEED, paluWorkload } from "./fixtures/workload.js";
 import { admitted } from "./ingest.js";
@@ -219,43 +218,27 @@ function engine(kind: string, bays: number, traffic: string, buffers: string): v
 }
 
 /**
- * The random-update yardstick (randomUpdates in wasm/memread.ts) over the kernels probe's feed: per event, the
- * scattered de-duplication, bay-record and window-row updates alone, on state shaped like the engine's (each
- * bay's record carries its real window row); best of 10, ns per event, next to the plain JS read of the bytes.
+ * The random-update floor (bench/fixtures/floor.ts) over the kernels probe's feed: per event, the scattered
+ * de-duplication, bay-record and window-row updates alone, on state shaped like the engine's (each bay's record
+ * carries its real window row); best of 10, ns per event, next to the plain JS read of the bytes. The occupancy
+ * suite measures the same floor as its `floor` case.
  */
 function floor(bays: number): void {
   const { city, batches } = feed(bays, "in-order");
-  const arena = new SharedArena({ initialBytes: 64 << 20 });
-  const k = instantiateKernel<{
-    randomUpdates(events: number, n: number, dedup: number, bays: number, acc: number): number;
-  }>(compileKernelSync("memread"), arena.memory);
+  const f = randomUpdateFloor(city, batches);
   const words = batches.map((b) => EventBatchView.from(b, { city }).words());
-  const regions = words.map((w) => {
-    const at = arena.alloc(w.byteLength, 64);
-    arena.u32().set(w, at / 4);
-    return { at, n: w.length / (EVENT_STRIDE / 4) };
-  });
-  const s = new EngineState(city, resolveOptions({}));
-  const place = (bytes: Uint8Array) => {
-    const at = arena.alloc(Math.max(8, bytes.byteLength), 64);
-    arena.u8().set(bytes, at);
-    return at;
-  };
-  const baysAt = place(new Uint8Array(s.bays.buffer, s.bays.byteOffset, s.bays.byteLength));
-  const dedupAt = place(new Uint8Array(8 * s.recCount));
-  const accAt = place(new Uint8Array(64 * s.rowCount));
   let best = Number.POSITIVE_INFINITY;
   let read = Number.POSITIVE_INFINITY;
   let sink = 0;
   for (let rep = 0; rep < 10; rep++) {
     let t0 = performance.now();
-    for (const r of regions) sink = (sink + k.randomUpdates(r.at, r.n, dedupAt, baysAt, accAt)) | 0;
+    sink = (sink + f.run()) | 0;
     best = Math.min(best, performance.now() - t0);
     t0 = performance.now();
     for (const w of words) sink = (sink + sumU32Js(w)) | 0;
     read = Math.min(read, performance.now() - t0);
   }
-  const n = EVENTS;
+  const n = f.events;
   console.log(
     `${bays} bays: random updates ${((best * 1e6) / n).toFixed(1)} ns/event; ` +
       `plain JS read of the same bytes ${((read * 1e6) / n).toFixed(1)} ns/event (sink ${sink & 1})`,

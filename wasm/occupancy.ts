@@ -29,6 +29,7 @@ const T_S_TIME = 16;
 const T_S_WORDS = 17;
 const T_S_IDX = 18;
 const T_S_IDX2 = 19;
+const T_DEDUP_SEQ_TIME = 20;
 // Shard filter (src/occupancy/sharded/engine.ts): 0 = not sharded; else events outside the shard's bays and zones are
 // skipped by applyEvents, payments go to the host in every shard (only shard index 0 counts them as applied).
 const T_SHARDED = 21;
@@ -89,7 +90,7 @@ const B_WORD = 8;
 const BS_STATE: u8 = 3;
 const BS_FLAGS: u8 = 2;
 const BS_ROW: u32 = 8;
-// De-duplication (src/occupancy/dedup.ts): dedupTime f64 per remembered key; dedupRef 2 × u32 per event of
+// De-duplication (src/occupancy/dedup.ts): dedupSeqTime and dedupTime f64 per remembered sequence and id key; dedupRef 2 × u32 per event of
 // the chunk, at 2 (i mod DEDUP_CHUNK).
 const DEDUP_CHUNK = 8192;
 // Row accumulator record: 64 bytes.
@@ -168,6 +169,7 @@ export function admitEvents(tbl: usize, words: usize, from: i32, end: i32, baseT
   const rg = ptr(tbl, T_REG);
   const pTime = ptr(tbl, T_P_TIME);
   const pWords = ptr(tbl, T_P_WORDS);
+  const dSeq = ptr(tbl, T_DEDUP_SEQ_TIME);
   const dTime = ptr(tbl, T_DEDUP_TIME);
   const dRef = ptr(tbl, T_DEDUP_REF);
   const bayZone = ptr(tbl, T_BAY_ZONE);
@@ -208,7 +210,7 @@ export function admitEvents(tbl: usize, words: usize, from: i32, end: i32, baseT
     const q = dRef + (usize(i & (DEDUP_CHUNK - 1)) << 3);
     const ra = load<u32>(q);
     const rb = load<u32>(q, 4);
-    if (getF(dTime, i32(ra)) >= wm || getF(dTime, i32(rb)) >= wm) {
+    if (getF(dSeq, i32(ra)) >= wm || getF(dTime, i32(rb)) >= wm) {
       duplicate++;
       continue;
     }
@@ -244,8 +246,9 @@ export function admitEvents(tbl: usize, words: usize, from: i32, end: i32, baseT
         } else if (device < load<u32>(p, 16)) unsorted = tail;
       }
     }
-    setF(dTime, i32(ra), t);
+    setF(dSeq, i32(ra), t);
     setF(dTime, i32(rb), t);
+    setF(dSeq, 0, NaN);
     setF(dTime, 0, NaN);
     setF(pTime, tail, t);
     const w = pWords + usize(tail) * (PENDING_STRIDE << 2);

@@ -5,6 +5,11 @@
  * (`memory-read`; every case also gets `fractionOfMemoryRead`). Before timing, the engine's windows
  * (every row, every field) must equal the hand-written pipeline's.
  *
+ * Yardsticks of the same run: `floor`, the random-update floor (bench/fixtures/floor.ts: the scattered
+ * de-duplication, bay and row updates alone), and `kernel-js` / `kernel-wasm`, the kernels without the
+ * engine's host side (bench/kernels.ts); the results' `ratios` give the kernels and the whole engine as a
+ * fraction of the floor.
+ *
  * The engine cases build their engine untimed before each run (a deployment keeps one engine running);
  * `js-operator` and the `rxjs-*` pipelines build theirs inside the timed call, as a pipeline does on subscribe.
  *
@@ -19,9 +24,11 @@ import { type KernelKind, kernelBuilt, wasmSupported } from "../../src/runtime/i
 import { type CdsEvent, EventBatchView, encodeEvents } from "../../src/wire/index.js";
 import { syntheticCityDoc } from "../fixtures/city.js";
 import { synthEvents } from "../fixtures/events.js";
+import { floorAvailable, randomUpdateFloor } from "../fixtures/floor.js";
 import { BENCH_SEED } from "../fixtures/workload.js";
 import type { CaseSpec, Profile, SuiteDefinition, Workload } from "../harness.js";
 import { admitted } from "../ingest.js";
+import { kernelRun, runKernels } from "../kernels.js";
 import { rxjsGroupByOccupancy, rxjsScanOccupancy } from "../peers/rxjs-occupancy.js";
 import { feedSync, singleEngine } from "../replay.js";
 import { measureRuns } from "../runs.js";
@@ -115,6 +122,31 @@ export const occupancySuite: SuiteDefinition = {
     const views = batches.map((b) => EventBatchView.from(b, { city }));
     const eventBytes = views.reduce((sum, v) => sum + v.length * v.stride, 0);
     const words = views.map((v) => v.words());
+    const wasm = wasmSupported() && kernelBuilt("occupancy");
+    // The kernels alone: a new state per run, built untimed; every kernel must close the same windows.
+    const kernelCase = (kernel: KernelKind): CaseSpec => ({
+      name: `kernel-${kernel}`,
+      eventsPerOp: n,
+      bytesPerOp: eventBytes,
+      group: "kernel",
+      extra: {
+        kernel,
+        note: `the ${kernel} kernel's calls alone (admit, sort, apply, close windows into one column set): no verification, de-duplication keys, reports or window objects; state built untimed`,
+      },
+      measure: (timing) =>
+        measureRuns({
+          timing,
+          // Memory the run allocates in the wasm kernel's arena (pending buffer and its growth, staged batch).
+          setup: () => kernelRun(city, kernel, OCCUPANCY_OPTIONS, 2 * bytes + 128 * n),
+          run: (r) => runKernels(r, views),
+        }),
+      result: () => {
+        const r = kernelRun(city, kernel, OCCUPANCY_OPTIONS);
+        runKernels(r, views);
+        return { windows: r.windows, checksum: r.checksum };
+      },
+    });
+    const floor = floorAvailable() ? randomUpdateFloor(city, batches) : null;
     // Engine cases: a new engine per run, built untimed (a deployment keeps one engine running).
     const engineCase = (name: string, kernel: KernelKind, note: string): CaseSpec => ({
       name,
@@ -135,7 +167,7 @@ export const occupancySuite: SuiteDefinition = {
         "js",
         'the engine with kernel: "js" (the reference): ingest every batch (verify included), close; engine built untimed',
       ),
-      ...(wasmSupported() && kernelBuilt("occupancy")
+      ...(wasm
         ? [
             engineCase(
               "wasm",
@@ -201,9 +233,35 @@ export const occupancySuite: SuiteDefinition = {
           return s;
         },
       },
+      kernelCase("js"),
+      ...(wasm ? [kernelCase("wasm")] : []),
+      ...(floor === null
+        ? []
+        : [
+            {
+              name: "floor",
+              eventsPerOp: floor.events,
+              bytesPerOp: eventBytes,
+              group: "floor",
+              extra: {
+                note: "random-update floor (bench/fixtures/floor.ts): per event the de-duplication slot, bay record and window row updates alone, wasm; computes no windows",
+              },
+              fn: () => floor.run(),
+            } satisfies CaseSpec,
+          ]),
     ];
+    const ratios: Record<string, readonly [string, string]> = {};
+    if (floor !== null) {
+      ratios["js/floor"] = ["js", "floor"];
+      ratios["kernel-js/floor"] = ["kernel-js", "floor"];
+      if (wasm) {
+        ratios["wasm/floor"] = ["wasm", "floor"];
+        ratios["kernel-wasm/floor"] = ["kernel-wasm", "floor"];
+      }
+    }
     return {
       name: "occupancy",
+      ratios,
       workload: { ...workload, sizes: { ...workload.sizes, batchBytes: bytes } },
       baseline: "js",
       memoryRead: "memory-read",

@@ -13,25 +13,25 @@
  * two keys per pending event (accepted events wait in the pending buffer exactly until the watermark passes
  * them), and `pendingMax` bounds both (past it the watermark is forced forward and counted).
  *
- * Split of work: the host (this file) resolves each event's keys to entry numbers before a chunk is admitted
+ * Split of work: the host resolves each event's keys to entry numbers before a part of a chunk is admitted
  * (strings and hashing stay out of the kernels); the kernels (kernel.ts, wasm/occupancy.ts) then decide in
- * delivery order with two array reads: duplicate when `time[ref] ≥ watermark`, and on acceptance they write
- * the event's time into both entries. Entry 0 is a sentinel whose time stays NaN (never ≥ anything).
- * Entries live in an open-addressing table (linear probing) over typed arrays; the hash picks the bucket,
- * equality of every key field decides. Between chunks the table is rebuilt, dropping entries whose time is
- * below the watermark (or NaN), when the next chunk might not fit: O(1) amortised, nothing allocated per event.
+ * delivery order with two array reads: duplicate when `seqTime[seqRef] ≥ watermark` or `idTime[idRef] ≥
+ * watermark`, and on acceptance they write the event's time into both entries. Entry 0 of each column is a
+ * sentinel whose time stays NaN (never ≥ anything).
+ *
+ * Sequence keys are held per device (device-keys.ts: no hashing, most events need no search). Id keys (this
+ * file) live in an open-addressing table (linear probing) over typed arrays; the hash (4 id bytes at a time)
+ * picks the bucket, equality of every key field decides. Between parts the table is rebuilt, dropping entries
+ * whose time is below the watermark (or NaN), when the next part might not fit: O(1) amortised, nothing
+ * allocated per event.
  */
-import {
-  FLAG_SEQ_IS_ID_HASH,
-  FLAG_SEQ_IS_SESSION_HASH,
-  FLAG_TARGET_ZONE,
-  NO_DEVICE,
-} from "../wire/layout.js";
+import { FLAG_SEQ_IS_ID_HASH, FLAG_TARGET_ZONE, NO_DEVICE } from "../wire/layout.js";
 import type { EventBatchView } from "../wire/view.js";
+import { DeviceKeys } from "./device-keys.js";
 import { DEDUP_CHUNK, R_WATERMARK } from "./kernel.js";
 import type { EngineState } from "./state.js";
 
-/** Key type: device, sequence number and event time. */
+/** Key type: device, sequence number and event time (held in DeviceKeys; this type names them in checkpoints). */
 const K_SEQ = 1;
 /** Key type: event_id bytes. */
 const K_ID = 2;
@@ -51,13 +51,15 @@ interface SavedKey {
 
 /** The de-duplication memory of one engine (its time and refs columns live in EngineState, for the kernels). */
 export class DedupMemory {
+  /** Sequence keys, per device. */
+  private readonly seqKeys: DeviceKeys;
   private count = 1; // entry 0 is the sentinel
   private cap = 0;
   private kType = new Uint8Array(0);
   private kA = new Uint32Array(0);
   private kB = new Uint32Array(0);
   private kT = new Float64Array(0);
-  private kHash = new Uint32Array(0);
+  private kHash = new Int32Array(0);
   private idOff = new Uint32Array(0);
   private idLen = new Uint32Array(0);
   private arena = new Uint8Array(0);
@@ -66,12 +68,13 @@ export class DedupMemory {
   private mask = 0;
 
   constructor(private readonly s: EngineState) {
+    this.seqKeys = new DeviceKeys(s, s.recCount);
     this.rebuild(INITIAL, Number.POSITIVE_INFINITY, 16 * INITIAL);
   }
 
-  /** Entries held (the sentinel not counted); at most two per pending event after each rebuild. */
+  /** Entries held (the sentinels not counted); at most two per pending event after each rebuild. */
   get size(): number {
-    return this.count - 1;
+    return this.count - 1 + this.seqKeys.size;
   }
 
   /**
@@ -81,32 +84,100 @@ export class DedupMemory {
    */
   resolve(view: EventBatchView, words: Uint32Array, from: number, end: number): void {
     const s = this.s;
-    this.reserve(2 * (end - from), view, from, end);
+    this.reserve(end - from, view, from, end);
+    this.seqKeys.reserve(end - from, s.reg[R_WATERMARK]!);
+    this.seqKeys.resolveRange(words, from, end, view.baseTimeMs, s.dedupRef, s.deviceCount);
+    if (view.eventIdsOffset >= 0) this.resolveIds(view.bytes, view.eventIdsOffset, from, end);
+    else this.resolveIdHashes(words, from, end);
+  }
+
+  /**
+   * Id keys of events [from, end) from the batch's event_id strings (vector of offsets at `ids` in `bytes`).
+   * One loop, no call per event: the hash (Murmur3, 32-bit) and the probe are written out here, and only a
+   * new key calls add (V8 boxes float64 and large u32 arguments of calls it does not inline, so a call per
+   * event allocated per event).
+   */
+  private resolveIds(bytes: Uint8Array, ids: number, from: number, end: number): void {
+    const ref = this.s.dedupRef;
+    for (let i = from; i < end; i++) {
+      const pos = ids + 4 * i;
+      const p = pos + u32le(bytes, pos);
+      const len = u32le(bytes, p);
+      const at = p + 4;
+      // Four bytes at a time as little-endian words, then the last 0–3, then the full finaliser: ids of one
+      // feed differ in a few trailing characters, which must reach the low bits that pick the bucket.
+      let h = 0x9747b28c;
+      const stop = at + (len & ~3);
+      let k = at;
+      for (; k < stop; k += 4) {
+        let w = bytes[k]! | (bytes[k + 1]! << 8) | (bytes[k + 2]! << 16) | (bytes[k + 3]! << 24);
+        w = Math.imul(w, 0xcc9e2d51);
+        w = Math.imul((w << 15) | (w >>> 17), 0x1b873593);
+        h ^= w;
+        h = (h << 13) | (h >>> 19);
+        h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+      }
+      if ((len & 3) !== 0) {
+        let w = 0;
+        for (let j = len & 3; j > 0; j--) w = (w << 8) | bytes[k + j - 1]!;
+        w = Math.imul(w, 0xcc9e2d51);
+        h ^= Math.imul((w << 15) | (w >>> 17), 0x1b873593);
+      }
+      h = mix32(h ^ len);
+      const table = this.table;
+      const mask = this.mask;
+      let slot = h & mask;
+      let e = table[2 * slot]!;
+      while (e !== 0) {
+        // The table keeps each entry's hash beside it: most slots are told apart without touching the entry.
+        if (
+          table[2 * slot + 1] === h &&
+          this.kType[e] === K_ID &&
+          this.idLen[e] === len &&
+          sameBytes(this.arena, this.idOff[e]!, bytes, at, len)
+        )
+          break;
+        slot = (slot + 1) & mask;
+        e = table[2 * slot]!;
+      }
+      if (e === 0) e = this.add(slot, h, K_ID, 0, 0, bytes, at, len);
+      ref[((i & (DEDUP_CHUNK - 1)) << 1) + 1] = e;
+    }
+  }
+
+  /** Id keys of events [from, end) of a batch without event ids: (device slot, 32-bit id hash) when flagged. */
+  private resolveIdHashes(words: Uint32Array, from: number, end: number): void {
+    const s = this.s;
     const ref = s.dedupRef;
-    const base = view.baseTimeMs;
-    const bytes = view.bytes;
-    const ids = view.eventIdsOffset;
     const deviceCount = s.deviceCount;
     for (let i = from; i < end; i++) {
       const o = i * 6;
       const kvf = words[o + 4]!;
-      const flags = (kvf >>> 16) & 0xff;
-      const target = words[o + 1]!;
-      const seq = words[o + 2]!;
-      const device = words[o + 5]!;
-      const slot =
-        device !== NO_DEVICE ? device : (flags & FLAG_TARGET_ZONE) !== 0 ? deviceCount + target : target;
-      const q = (i & (DEDUP_CHUNK - 1)) * 2;
-      ref[q] =
-        (flags & (FLAG_SEQ_IS_ID_HASH | FLAG_SEQ_IS_SESSION_HASH)) === 0
-          ? this.intern(K_SEQ, slot, seq, base + words[o]!, bytes, 0, 0)
-          : 0;
-      if (ids >= 0) {
-        const pos = ids + 4 * i;
-        const at = pos + u32le(bytes, pos);
-        ref[q + 1] = this.intern(K_ID, 0, 0, 0, bytes, at + 4, u32le(bytes, at));
-      } else
-        ref[q + 1] = (flags & FLAG_SEQ_IS_ID_HASH) !== 0 ? this.intern(K_HASH, slot, seq, 0, bytes, 0, 0) : 0;
+      const q = ((i & (DEDUP_CHUNK - 1)) << 1) + 1;
+      if (((kvf >>> 16) & FLAG_SEQ_IS_ID_HASH) === 0) {
+        ref[q] = 0;
+        continue;
+      }
+      const a = slotOf(words, o, deviceCount);
+      const b = words[o + 2]! | 0;
+      const h = mix32(Math.imul(Math.imul(a ^ 0x9e3779b9, 0x85ebca6b) ^ b, 0xc2b2ae35));
+      const table = this.table;
+      const mask = this.mask;
+      let slot = h & mask;
+      let e = table[2 * slot]!;
+      while (e !== 0) {
+        if (
+          table[2 * slot + 1] === h &&
+          this.kType[e] === K_HASH &&
+          this.kA[e] === a &&
+          (this.kB[e]! | 0) === b
+        )
+          break;
+        slot = (slot + 1) & mask;
+        e = table[2 * slot]!;
+      }
+      if (e === 0) e = this.add(slot, h, K_HASH, a, b, words as unknown as Uint8Array, 0, 0);
+      ref[q] = e;
     }
   }
 
@@ -115,6 +186,9 @@ export class DedupMemory {
     const s = this.s;
     const wm = s.reg[R_WATERMARK]!;
     const live: SavedKey[] = [];
+    this.seqKeys.forLive(wm, (a, b, t, time) =>
+      live.push({ type: K_SEQ, a, b, t, time, id: new Uint8Array(0) }),
+    );
     for (let e = 1; e < this.count; e++) {
       const time = s.dedupTime[e]!;
       if (!(time >= wm)) continue;
@@ -180,7 +254,11 @@ export class DedupMemory {
     let p = 0;
     for (let k = 0; k < n; k++) {
       const len = keys[k * 4 + 3]!;
-      const e = this.intern(keys[k * 4]!, keys[k * 4 + 1]!, keys[k * 4 + 2]!, times[k * 2]!, ids, p, len);
+      if (keys[k * 4] === K_SEQ) {
+        this.seqKeys.restore(keys[k * 4 + 1]!, keys[k * 4 + 2]!, times[k * 2]!, times[k * 2 + 1]!);
+        continue;
+      }
+      const e = this.intern(keys[k * 4]!, keys[k * 4 + 1]!, keys[k * 4 + 2]!, ids, p, len);
       this.s.dedupTime[e] = times[k * 2 + 1]!;
       p += len;
     }
@@ -248,7 +326,7 @@ export class DedupMemory {
       this.kA = new Uint32Array(cap);
       this.kB = new Uint32Array(cap);
       this.kT = new Float64Array(cap);
-      this.kHash = new Uint32Array(cap);
+      this.kHash = new Int32Array(cap);
       this.idOff = new Uint32Array(cap);
       this.idLen = new Uint32Array(cap);
       this.arena = new Uint8Array(arenaBytes);
@@ -295,46 +373,50 @@ export class DedupMemory {
     this.arenaUsed = used;
   }
 
-  /** Entry number of a key, added (time NaN) when new. */
-  private intern(
+  /** Entry number of a key (restore: checkpoint sections), added (time NaN) when new. */
+  private intern(type: number, a: number, b: number, bytes: Uint8Array, at: number, len: number): number {
+    if (type === K_ID) {
+      // The same hash as resolveIds, through a one-event vector in a scratch buffer: restores are rare.
+      const one = new Uint8Array(12 + len);
+      const dv = new DataView(one.buffer);
+      dv.setUint32(0, 4, true);
+      dv.setUint32(4, len, true);
+      one.set(bytes.subarray(at, at + len), 8);
+      const ref = this.s.dedupRef;
+      const keep = ref[1]!;
+      this.resolveIds(one, 0, 0, 1);
+      const e = ref[1]!;
+      ref[1] = keep;
+      return e;
+    }
+    const words = new Uint32Array(6);
+    words[4] = FLAG_SEQ_IS_ID_HASH << 16;
+    words[2] = b;
+    words[5] = a;
+    const ref = this.s.dedupRef;
+    const keep = ref[1]!;
+    this.resolveIdHashes(words, 0, 1);
+    const e = ref[1]!;
+    ref[1] = keep;
+    return e;
+  }
+
+  /** Adds a key at free table slot `slot` (its time NaN) and returns its entry number. */
+  private add(
+    slot: number,
+    h: number,
     type: number,
     a: number,
     b: number,
-    t: number,
     bytes: Uint8Array,
     at: number,
     len: number,
   ): number {
-    let h: number;
-    if (type === K_ID) {
-      h = 0x811c9dc5;
-      for (let k = at; k < at + len; k++) h = Math.imul(h ^ bytes[k]!, 0x01000193);
-      h = Math.imul(h ^ len, 0x85ebca6b);
-    } else {
-      h = Math.imul(a ^ Math.imul(type, 0x9e3779b9), 0x85ebca6b);
-      h = Math.imul(h ^ b, 0xc2b2ae35);
-      h = Math.imul(h ^ (t >>> 0) ^ ((t / 4294967296) | 0), 0x27d4eb2f);
-    }
-    h = (h ^ (h >>> 15)) >>> 0;
-    const table = this.table;
-    const mask = this.mask;
-    let i = h & mask;
-    for (;;) {
-      const e = table[2 * i]!;
-      if (e === 0) break;
-      // The table keeps each entry's hash beside it: most slots are told apart without touching the entry.
-      if (table[2 * i + 1] === (h | 0) && this.kType[e] === type) {
-        if (type === K_ID) {
-          if (this.idLen[e] === len && sameBytes(this.arena, this.idOff[e]!, bytes, at, len)) return e;
-        } else if (this.kA[e] === a && this.kB[e] === b && this.kT[e] === t) return e;
-      }
-      i = (i + 1) & mask;
-    }
     const e = this.count++;
     this.kType[e] = type;
     this.kA[e] = a;
     this.kB[e] = b;
-    this.kT[e] = t;
+    this.kT[e] = 0;
     this.kHash[e] = h;
     this.idOff[e] = this.arenaUsed;
     this.idLen[e] = len;
@@ -342,10 +424,27 @@ export class DedupMemory {
     for (let k = 0, o = this.arenaUsed; k < len; k++) arena[o + k] = bytes[at + k]!;
     this.arenaUsed += len;
     this.s.dedupTime[e] = Number.NaN;
-    table[2 * i] = e;
-    table[2 * i + 1] = h;
+    this.table[2 * slot] = e;
+    this.table[2 * slot + 1] = h;
     return e;
   }
+}
+
+/** Murmur3's 32-bit finaliser: every input bit reaches every output bit (as an int32). */
+function mix32(x: number): number {
+  let h = x ^ (x >>> 16);
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16);
+}
+
+/** De-duplication slot of the event at word `o`: its device, else its bay, else deviceCount + its zone. */
+export function slotOf(words: Uint32Array, o: number, deviceCount: number): number {
+  const device = words[o + 5]!;
+  if (device !== NO_DEVICE) return device;
+  const target = words[o + 1]!;
+  return ((words[o + 4]! >>> 16) & FLAG_TARGET_ZONE) !== 0 ? deviceCount + target : target;
 }
 
 function u32le(b: Uint8Array, at: number): number {

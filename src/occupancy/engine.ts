@@ -1,7 +1,10 @@
 /**
- * The occupancy engine: event-time windows over a stream of FlatBuffers event batches, with a watermark,
- * allowed lateness, de-duplication, per-bay state, sensor health, checkpoints and RxJS outputs.
- * docs/OCCUPANCY.md is the exact reference of the semantics; kernel.ts holds the hot loops.
+ * The occupancy engine's public face and its driver: OccupancyEngine verifies each batch, screens event times
+ * (skew.ts), hands admission to the kernel a chunk at a time (with de-duplication keys from dedup.ts and
+ * payments admitted here), moves the watermark and closes windows (windows.ts), and emits health, late and
+ * window reports on its RxJS outputs; it also owns the public calls around that (advanceTo, tick, close,
+ * counters, snapshot, checkpoint and restore, whose state sections are checkpoint-state.ts). The hot loops
+ * are kernel.ts (or its wasm port); docs/OCCUPANCY.md is the exact reference of the semantics.
  */
 import type { Observable } from "rxjs";
 import type { City } from "../catalog/city.js";
@@ -10,32 +13,24 @@ import { VEHICLE_CODES } from "../catalog/vehicles.js";
 import { ParkirClockError, ParkirConfigError, ParkirError, ParkirWireError } from "../errors/index.js";
 import { subject } from "../rx.js";
 import { EVENT_TYPES, KIND } from "../wire/kinds.js";
-import { BATCH_BYTES_MAX, FLAG_TARGET_ZONE, NO_DEVICE } from "../wire/layout.js";
-import { verifyBatch } from "../wire/verify.js";
+import { BATCH_BYTES_MAX, FLAG_TARGET_ZONE } from "../wire/layout.js";
 import { EventBatchView } from "../wire/view.js";
-import { bytesOf, readCheckpoint, writeCheckpoint } from "./checkpoint.js";
+import { readCheckpoint, writeCheckpoint } from "./checkpoint.js";
+import { loadStateSections, stateSections } from "./checkpoint-state.js";
 import { DedupMemory } from "./dedup.js";
 import { checkRestoredState } from "./invariants.js";
 import {
   APPLY_COLD,
   APPLY_DONE,
-  AU_EPOCH,
   AU_KNOWN,
   AU_OCC,
-  BF_ALL,
-  BS_FLAGS,
-  BS_STATE,
   coldEventNext,
   DEDUP_CHUNK,
   isPaymentEvent,
-  OCCUPIED,
-  PENDING_STRIDE,
   R_ACCEPTED,
   R_APPLIED,
-  R_DEADLINE_LB,
   R_DECOMMISSIONED,
   R_DUPLICATE,
-  R_EPOCH,
   R_FORCED,
   R_H_COUNT,
   R_HEAD,
@@ -48,16 +43,10 @@ import {
   R_SESSIONS_EXPIRED,
   R_SILENT,
   R_TAIL,
-  R_TO_COUNT,
-  R_TO_CURSOR,
   R_UNKNOWN,
-  R_UNSORTED,
   R_WATERMARK,
-  R_WIN_END,
   R_WIN_START,
   R_WINDOWS,
-  REG_COUNT,
-  resetRow,
 } from "./kernel.js";
 import {
   DEFAULT_OPTIONS,
@@ -78,23 +67,12 @@ import type {
   OccupancySnapshot,
 } from "./reports.js";
 import { assertClockState, firstBatchBounds, screenEventTimes, type TimeBounds } from "./skew.js";
-import { ColdRows, EngineState, type StateArray } from "./state.js";
+import { EngineState } from "./state.js";
 import type { WindowBatch } from "./types.js";
 import { type OccupancyKernel, occupancyKernel } from "./wasm-kernel.js";
-import { ClosedWindow, ColumnPool, closeWindow, openWindow, rebuildTimeouts } from "./windows.js";
-import {
-  admitPayment,
-  applyZoneEvent,
-  expireSessions,
-  loadPayments,
-  PAYMENT_SECTIONS,
-  PaymentBook,
-  type PaymentParts,
-  paymentSections,
-  sessionIdOf,
-} from "./zone-events.js";
+import { ClosedWindow, ColumnPool, closeWindow, openWindow } from "./windows.js";
+import { admitPayment, applyZoneEvent, expireSessions, PaymentBook, sessionIdOf } from "./zone-events.js";
 
-const KIND_PAYMENT_START = KIND.payment_start;
 /** Events admitted between two watermark steps (bounds the late log and the pending buffer's growth). */
 const CHUNK_EVENTS = DEDUP_CHUNK;
 /** Events whose de-duplication keys are resolved at once (see DedupMemory.resolve). */
@@ -193,7 +171,11 @@ export class OccupancyEngine {
       this.options.paymentKeysMax,
       this.options.sensorTimeoutMs,
     );
-    this.columnPool = new ColumnPool(this.options.reuseWindowBuffers, this.s.rowCount);
+    this.columnPool = new ColumnPool(
+      this.options.reuseWindowBuffers,
+      this.s.rowCount,
+      this.s.windowConstants,
+    );
     this.windows$ = this.windowsOut.asObservable();
     this.late$ = this.lateOut.asObservable();
     this.health$ = this.healthOut.asObservable();
@@ -248,7 +230,7 @@ export class OccupancyEngine {
     if (semanticOptionsJson(engine.options) !== parts.optionsJson) {
       throw new ParkirWireError("bad-field", 0, "checkpoint: options are not in canonical form");
     }
-    engine.load(parts.sections);
+    loadStateSections(engine.s, engine.book, engine.dedup, parts.sections);
     const limits = {
       latenessMs: engine.options.allowedLatenessMs,
       maxTimeJumpMs: engine.options.maxTimeJumpMs,
@@ -281,10 +263,8 @@ export class OccupancyEngine {
     const reg = s.reg;
     let view: EventBatchView;
     try {
-      if (batch instanceof EventBatchView) {
-        verifyBatch(batch.bytes, { city: this.city });
-        view = batch;
-      } else view = EventBatchView.from(batch, { city: this.city });
+      // A view is verified again (its bytes may have changed since), into a new view of the same bytes.
+      view = EventBatchView.from(batch instanceof EventBatchView ? batch.bytes : batch, { city: this.city });
     } catch (e) {
       if (!(e instanceof ParkirWireError)) throw e;
       // Counted outside the checkpointed registers: a refused batch leaves the state byte-for-byte unchanged.
@@ -546,29 +526,8 @@ export class OccupancyEngine {
    */
   checkpoint(): Uint8Array {
     this.assertClockState();
-    const s = this.s;
-    this.k.sortPending(s);
-    const reg = s.reg;
-    const head = reg[R_HEAD]!;
-    const tail = reg[R_TAIL]!;
-    const sections = new Map<string, Uint8Array>();
-    // Derived registers are written in canonical form, so restore(checkpoint()) checkpoints to the same bytes.
-    const saved = reg.slice();
-    saved[R_HEAD] = 0;
-    saved[R_TAIL] = tail - head;
-    saved[R_UNSORTED] = -1;
-    saved[R_TO_COUNT] = 0;
-    saved[R_TO_CURSOR] = 0;
-    saved[R_H_COUNT] = 0;
-    saved[R_LATE_COUNT] = 0;
-    saved[R_DEADLINE_LB] = Number.NEGATIVE_INFINITY;
-    sections.set("reg", bytesOf(saved));
-    for (const [name, arr] of s.sections()) sections.set(name, bytesOf(arr));
-    sections.set("pending.time", bytesOf(s.pTime.subarray(head, tail)));
-    const pendingWords = s.pWords.slice(head * PENDING_STRIDE, tail * PENDING_STRIDE);
-    for (const [name, arr] of paymentSections(this.book, pendingWords)) sections.set(name, bytesOf(arr));
-    sections.set("pending.words", bytesOf(pendingWords));
-    for (const [name, arr] of this.dedup.sections()) sections.set(name, bytesOf(arr));
+    const sections = stateSections(this.s, this.k, this.book, this.dedup);
+    const reg = this.s.reg;
     return writeCheckpoint({
       city: this.city.id,
       catalogHash: this.city.catalogHash,
@@ -784,149 +743,6 @@ export class OccupancyEngine {
     if (lateCount > 0)
       this.lateOut.next({ count: lateCount, events: late, watermarkMs: this.s.reg[R_WATERMARK]! });
     for (const w of windows) this.windowsOut.next(w);
-  }
-
-  /** Loads verified checkpoint sections into this fresh engine (throws ParkirWireError before any change). */
-  private load(sections: ReadonlyMap<string, Uint8Array>): void {
-    const s = this.s;
-    const get = (name: string, bytesPer: number, count: number): Uint8Array => {
-      const b = sections.get(name);
-      if (b === undefined)
-        throw new ParkirWireError("bad-field", 0, `checkpoint: section ${name} is missing`);
-      if (count >= 0 ? b.byteLength !== count * bytesPer : b.byteLength % bytesPer !== 0) {
-        throw new ParkirWireError("bad-field", 0, `checkpoint: section ${name} has ${b.byteLength} bytes`);
-      }
-      return b;
-    };
-    const typed = <T extends StateArray>(
-      ctor: { new (n: number): T; BYTES_PER_ELEMENT: number },
-      name: string,
-      count: number,
-    ): T => {
-      const b = get(name, ctor.BYTES_PER_ELEMENT, count);
-      const out = new ctor(b.byteLength / ctor.BYTES_PER_ELEMENT);
-      bytesOf(out).set(b);
-      return out;
-    };
-    const known = new Set([
-      "checksum",
-      "reg",
-      "pending.time",
-      "pending.words",
-      ...PAYMENT_SECTIONS,
-      "dedup.keys",
-      "dedup.times",
-      "dedup.ids",
-    ]);
-    for (const [name] of s.sections()) known.add(name);
-    for (const name of sections.keys()) {
-      if (!known.has(name)) throw new ParkirWireError("bad-field", 0, `checkpoint: unknown section ${name}`);
-    }
-    // Read and check everything first.
-    const reg = typed(Float64Array, "reg", REG_COUNT);
-    const arrays = s.sections().map(([name, arr]) => {
-      const ctor = arr.constructor as { new (n: number): typeof arr; BYTES_PER_ELEMENT: number };
-      return [name, arr, typed(ctor, name, arr.length)] as const;
-    });
-    const pTime = typed(Float64Array, "pending.time", -1);
-    const pWords = typed(Uint32Array, "pending.words", pTime.length * PENDING_STRIDE);
-    const pay: PaymentParts = {
-      zone: typed(Uint32Array, "pay.ids.zone", -1),
-      len: typed(Uint32Array, "pay.ids.len", -1),
-      bytes: typed(Uint8Array, "pay.ids.bytes", -1),
-      sessionKey: typed(Uint32Array, "pay.sessions.key", -1),
-      sessionRow: typed(Uint32Array, "pay.sessions.row", -1),
-      sessionStart: typed(Float64Array, "pay.sessions.start", -1),
-      keyKey: typed(Uint32Array, "pay.keys.key", -1),
-      keyTag: typed(Uint8Array, "pay.keys.tag", -1),
-    };
-    const dedupKeys = typed(Uint32Array, "dedup.keys", -1);
-    const dedupTimes = typed(Float64Array, "dedup.times", -1);
-    const dedupIds = typed(Uint8Array, "dedup.ids", -1);
-    const dedupProblem = DedupMemory.check(dedupKeys, dedupTimes, dedupIds, s.recCount);
-    if (dedupProblem !== null) throw new ParkirWireError("bad-field", 0, `checkpoint: ${dedupProblem}`);
-    this.check(reg, arrays, pTime, pWords);
-    const payProblem = loadPayments(s, this.book, pay, pWords);
-    if (payProblem !== null) throw new ParkirWireError("bad-field", 0, `checkpoint: ${payProblem}`);
-    // Commit.
-    // Zone-event state is allocated only when the checkpoint holds some (see EngineState.coldRows).
-    const defaults = new Map(new ColdRows(s.rowCount).sections());
-    const isDefault = (name: string, a: StateArray): boolean => {
-      const d = defaults.get(name);
-      return d !== undefined && Buffer.compare(bytesOf(a), bytesOf(d)) === 0;
-    };
-    if (arrays.some(([name, , src]) => defaults.has(name) && !isDefault(name, src))) s.coldRows();
-    for (const [name, , src] of arrays) {
-      if (s.cold !== null || !defaults.has(name)) s.loadSection(name, src);
-    }
-    s.reg.set(reg);
-    this.dedup.load(dedupKeys, dedupTimes, dedupIds);
-    // Rows belong to the open window (closeRows resets them); checkpoints written while rows were reset lazily,
-    // on first touch, may hold rows of an older window: reset those now, as that first touch would have.
-    for (let r = 0; r < s.rowCount; r++) {
-      if (s.accU32[r * 16 + AU_EPOCH] !== s.reg[R_EPOCH])
-        resetRow(s.accF64, s.accU32, r, s.reg[R_EPOCH]!, s.windowMs);
-    }
-    s.reg[R_HEAD] = 0;
-    s.reg[R_TAIL] = 0;
-    s.reg[R_UNSORTED] = -1;
-    s.reg[R_H_COUNT] = 0;
-    s.reg[R_LATE_COUNT] = 0;
-    s.reg[R_DEADLINE_LB] = Number.NEGATIVE_INFINITY;
-    s.ensurePending(pTime.length);
-    s.pTime.set(pTime);
-    s.pWords.set(pWords);
-    s.reg[R_TAIL] = pTime.length;
-    if (pTime.length > 1) s.reg[R_UNSORTED] = 1;
-    if (s.reg[R_WIN_START]! >= 0) rebuildTimeouts(s);
-    else {
-      s.reg[R_TO_COUNT] = 0;
-      s.reg[R_TO_CURSOR] = 0;
-    }
-  }
-
-  /** Range checks of restored state so that no index can point outside an array. */
-  private check(
-    reg: Float64Array,
-    arrays: readonly (readonly [string, StateArray, StateArray])[],
-    pTime: Float64Array,
-    pWords: Uint32Array,
-  ): void {
-    const s = this.s;
-    const bad = (what: string): never => {
-      throw new ParkirWireError("bad-field", 0, `checkpoint: ${what}`);
-    };
-    for (let i = 0; i < REG_COUNT; i++) if (Number.isNaN(reg[i]!)) bad(`register ${i} is NaN`);
-    const ws = reg[R_WIN_START]!;
-    if (
-      ws !== -1 &&
-      !(Number.isInteger(ws) && ws >= 0 && ws % s.windowMs === 0 && reg[R_WIN_END] === ws + s.windowMs)
-    ) {
-      bad("window bounds are invalid");
-    }
-    const restored = (name: string): StateArray => arrays.find(([n]) => n === name)![2];
-    const bayState = restored("bays.state");
-    for (let b = 0; b < s.bayCount; b++) {
-      const v = bayState[b]!;
-      if ((v & BS_STATE) > OCCUPIED || ((v >>> BS_FLAGS) & ~BF_ALL) !== 0)
-        bad(`bay ${b} has an invalid state`);
-    }
-    for (let i = 0; i < pTime.length; i++) {
-      const t = pTime[i]!;
-      if (!Number.isInteger(t) || t < 0) bad(`pending event ${i} has an invalid time`);
-      const p = i * PENDING_STRIDE;
-      const kvf = pWords[p + 3]!;
-      if ((kvf & 0xff) >= EVENT_TYPES.length || ((kvf >>> 8) & 0xff) >= VEHICLE_CODES || kvf >>> 24 !== 0) {
-        bad(`pending event ${i} has an invalid kind`);
-      }
-      const zoneTarget = ((kvf >>> 16) & FLAG_TARGET_ZONE) !== 0;
-      if (pWords[p]! >= (zoneTarget ? s.zoneCount : s.bayCount))
-        bad(`pending event ${i} has an invalid target`);
-      const device = pWords[p + 4]!;
-      // A payment's device word holds its session key (checked by loadPayments).
-      if ((kvf & 0xff) < KIND_PAYMENT_START && device !== NO_DEVICE && device >= s.deviceCount)
-        bad(`pending event ${i} has an invalid device`);
-    }
   }
 }
 

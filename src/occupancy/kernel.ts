@@ -10,9 +10,8 @@
  *   the open window's accumulators, firing sensor timeouts in between. Stops at zone events (gates,
  *   attendant counts, payments: host-side, see zone-events.ts) and when the health log is full.
  *
- * - `closeRows`: turns accumulators into window rows and, in the same pass, resets each row for the next
- *   window, so the hot loop never asks whether a row belongs to the open window; `scanDeadlines`: the sensor
- *   deadlines that fall before a window's end.
+ * Turning accumulators into window rows is rows.ts; the sensor deadlines and bay-time origin of an opening
+ * window are windows.ts.
  *
  * This file is the kernel's ABI: the register file, the per-bay and per-device columns and the 64-byte row
  * record are defined here as module-local constants (V8 folds those; imported bindings cost a load per use).
@@ -29,7 +28,6 @@
  */
 
 import type { EngineState } from "./state.js";
-import type { WindowColumns } from "./types.js";
 
 // Register file indices (Float64Array `reg`). Counters live here too so a checkpoint is one copy.
 /** Highest accepted event time, −Infinity before the first. */
@@ -201,14 +199,6 @@ const K_DECOMMISSIONED = 5;
 const K_ENTER = 6;
 const K_PAYMENT_START = 9;
 
-// Detection codes (catalog DETECTION).
-const D_SENSORS = 0;
-const D_BALANCING = 1;
-const D_MANUAL = 2;
-const D_MODEL = 3;
-/** Confidence of a figure estimated from payment sessions. */
-export const MODEL_BASED_CONFIDENCE = 0.5;
-
 /** State after an online sensor's event, by fast-path code (2 bits each): park_start → occupied, park_end →
  * vacant, report → vacant or occupied as reported. */
 const NEXT_STATE = (OCCUPIED << 0) | (VACANT << 2) | (VACANT << 4) | (OCCUPIED << 6);
@@ -232,8 +222,8 @@ export const APPLY_HEALTH_FULL = 2;
  * pending buffer, noting the first event that breaks the total order. The caller has ensured room for
  * end − from pending events and late log entries.
  *
- * De-duplication: s.dedupRef holds the entries of the event's sequence key and id key (dedup.ts resolved
- * them); the event is a duplicate when either entry's time is at or above the watermark (the entry is held by
+ * De-duplication: s.dedupRef holds the entries of the event's sequence key (in s.dedupSeqTime) and id key (in
+ * s.dedupTime; dedup.ts resolved both); the event is a duplicate when either entry's time is at or above the watermark (the entry is held by
  * an accepted event within the lateness); on acceptance both entries take the event's time.
  *
  * @returns the index of the first event not admitted: a payment event (host-side de-duplication) or `end`.
@@ -267,6 +257,7 @@ function admitRun(s: EngineState, words: Uint32Array, from: number, end: number,
   const reg = s.reg;
   const pTime = s.pTime;
   const pWords = s.pWords;
+  const dSeq = s.dedupSeqTime;
   const dTime = s.dedupTime;
   const dRef = s.dedupRef;
   const bayZone = s.bayZone;
@@ -310,7 +301,7 @@ function admitRun(s: EngineState, words: Uint32Array, from: number, end: number,
     const q = (i & (DEDUP_CHUNK - 1)) << 1;
     const ra = dRef[q]!;
     const rb = dRef[q + 1]!;
-    if (dTime[ra]! >= wm || dTime[rb]! >= wm) {
+    if (dSeq[ra]! >= wm || dTime[rb]! >= wm) {
       duplicate++;
       continue;
     }
@@ -347,9 +338,10 @@ function admitRun(s: EngineState, words: Uint32Array, from: number, end: number,
         } else if (device < pWords[p + 4]!) unsorted = tail;
       }
     }
-    dTime[ra] = t;
+    dSeq[ra] = t;
     dTime[rb] = t;
-    dTime[0] = Number.NaN; // the sentinel entry of events without that key
+    dSeq[0] = Number.NaN; // the sentinel entries of events without that key
+    dTime[0] = Number.NaN;
     pTime[tail] = t;
     const w = tail * PENDING_STRIDE;
     pWords[w] = target;
@@ -670,219 +662,5 @@ export function notePeak(accU32: Uint32Array, a32: number, inst: number): void {
   if (inst > accU32[a32 + AU_LAST]!) {
     accU32[a32 + AU_PEAK] = Math.max(accU32[a32 + AU_PEAK]!, accU32[a32 + AU_OCC]!);
     accU32[a32 + AU_LAST] = inst;
-  }
-}
-
-/**
- * Resets a row's window fields for window `epoch`: the sums become "remaining time" sums (count × windowMs),
- * counts and the peak become 0 (the count carried in competes for the peak at the row's first change or at
- * close, see notePeak). Called when a window closes.
- */
-export function resetRow(
-  accF64: Float64Array,
-  accU32: Uint32Array,
-  row: number,
-  epoch: number,
-  windowMs: number,
-): void {
-  const a64 = row * 8;
-  const a32 = row * 16;
-  const occ = accU32[a32 + AU_OCC]!;
-  accF64[a64 + AF_OCC_MS] = occ * windowMs;
-  accF64[a64 + AF_KNOWN_MS] = accU32[a32 + AU_KNOWN]! * windowMs;
-  accF64[a64 + AF_DWELL_SUM] = 0;
-  accU32[a32 + AU_PEAK] = 0;
-  accU32[a32 + AU_LAST] = 0;
-  accU32[a32 + AU_ARRIVALS] = 0;
-  accU32[a32 + AU_DEPARTURES] = 0;
-  accU32[a32 + AU_DWELL_COUNT] = 0;
-  accU32[a32 + AU_EPOCH] = epoch;
-}
-
-/** Makes a row's cold window fields belong to the open window (host-side zone events call this; hot fields
- * always do, see closeRows). */
-export function currentRow(s: EngineState, row: number): void {
-  const epoch = s.reg[R_EPOCH]!;
-  const w = s.windowMs;
-  const z = s.coldRows();
-  if (z.epoch[row] !== epoch) {
-    const occ = z.qOcc[row]!;
-    z.qOccMs[row] = occ * w;
-    z.qKnownMs[row] = z.qKnown[row]! * w;
-    z.qPeak[row] = 0;
-    z.qLast[row] = 0;
-    z.qArrivals[row] = 0;
-    z.qDepartures[row] = 0;
-    z.qDwellSum[row] = 0;
-    z.qDwellCount[row] = 0;
-    z.driftWindow[row] = 0;
-    z.epoch[row] = epoch;
-  }
-}
-
-/**
- * Writes the rows of the open window (which must be complete) into `c` and resets each row for the next window
- * (its number R_EPOCH + 1; closeWindow then counts the window closed). O(rows). Formulas: docs/OCCUPANCY.md.
- */
-export function closeRows(
-  s: EngineState,
-  minCoverage: number,
-  countHalfLifeMs: number,
-  c: WindowColumns,
-): void {
-  // Rows [closeLo, closeHi): all of them, or a worker shard's own (the others' columns are left as they are).
-  const n = s.closeHi;
-  const w = s.windowMs;
-  const endMs = s.reg[R_WIN_END]!;
-  const f = s.accF64;
-  const u = s.accU32;
-  const occupancy = c.occupancy;
-  const coverage = c.coverage;
-  const meanDwellMs = c.meanDwellMs;
-  const confidence = c.confidence;
-  const occupiedBayMs = c.occupiedBayMs;
-  const knownBayMs = c.knownBayMs;
-  const arrivals = c.arrivals;
-  const departures = c.departures;
-  const peakOccupied = c.peakOccupied;
-  const detection = c.detection;
-  const driftVehicles = c.driftVehicles;
-  const rowCapacity = s.rowCapacity;
-  const rowDetection = s.rowDetection;
-  const accEpoch = s.reg[R_EPOCH]!;
-  // Zone-event state (null in engines that never saw a zone event: then all of it is at its defaults).
-  const z = s.cold;
-  for (let r = s.closeLo; r < n; r++) {
-    const cap = rowCapacity[r]!;
-    let method = rowDetection[r]!;
-    const a64 = r * 8;
-    const a32 = r * 16;
-    let occMs: number;
-    let knownMs: number;
-    let dwellSum: number;
-    let dwellCount: number;
-    let arrived: number;
-    let departed: number;
-    let peak: number;
-    occMs = f[a64 + AF_OCC_MS]!;
-    knownMs = f[a64 + AF_KNOWN_MS]!;
-    dwellSum = f[a64 + AF_DWELL_SUM]!;
-    dwellCount = u[a32 + AU_DWELL_COUNT]!;
-    arrived = u[a32 + AU_ARRIVALS]!;
-    departed = u[a32 + AU_DEPARTURES]!;
-    peak = Math.max(u[a32 + AU_PEAK]!, u[a32 + AU_OCC]!);
-    // The row starts the next window now (the hot loops never check which window a row belongs to).
-    resetRow(f, u, r, accEpoch + 1, w);
-    let cold = method === D_MODEL || knownMs === 0;
-    if (cold && method !== D_MODEL)
-      cold = z !== null && (z.epoch[r] === accEpoch ? z.qKnownMs[r]! : z.qKnown[r]! * w) > 0;
-    if (cold) {
-      // Payments: the figure of modelBased rows, and the fallback of rows whose own method saw nothing.
-      method = D_MODEL;
-      if (z !== null && z.epoch[r] === accEpoch) {
-        occMs = z.qOccMs[r]!;
-        knownMs = z.qKnownMs[r]!;
-        dwellSum = z.qDwellSum[r]!;
-        dwellCount = z.qDwellCount[r]!;
-        arrived = z.qArrivals[r]!;
-        departed = z.qDepartures[r]!;
-        peak = Math.max(z.qPeak[r]!, z.qOcc[r]!);
-      } else {
-        peak = z === null ? 0 : z.qOcc[r]!;
-        occMs = peak * w;
-        knownMs = z === null ? 0 : z.qKnown[r]! * w;
-        dwellSum = 0;
-        dwellCount = 0;
-        arrived = 0;
-        departed = 0;
-      }
-    }
-    arrivals[r] = arrived;
-    departures[r] = departed;
-    peakOccupied[r] = peak;
-    const cov = knownMs / (cap * w);
-    occupiedBayMs[r] = occMs;
-    knownBayMs[r] = knownMs;
-    coverage[r] = cov;
-    occupancy[r] = knownMs > 0 && cov >= minCoverage ? occMs / knownMs : Number.NaN;
-    meanDwellMs[r] = dwellCount > 0 ? Math.round(dwellSum / dwellCount) : Number.NaN;
-    detection[r] = method;
-    let conf = 0;
-    let drift = 0;
-    if (knownMs > 0) {
-      if (method === D_SENSORS) conf = 1;
-      else if (method === D_BALANCING) {
-        conf = cap / (cap + (z === null ? 0 : z.driftSinceReset[r]!));
-        drift = z !== null && z.epoch[r] === accEpoch ? z.driftWindow[r]! : 0;
-      } else if (method === D_MANUAL) {
-        const at = z === null ? -1 : z.countTime[r]!;
-        conf = at < 0 ? 0 : 2 ** (-(endMs - at) / countHalfLifeMs);
-      } else conf = MODEL_BASED_CONFIDENCE;
-    }
-    confidence[r] = conf;
-    driftVehicles[r] = drift;
-  }
-}
-
-/**
- * Finds the bays whose deadline (last message + sensorTimeoutMs) is before `endMs`, in bay order, writing up
- * to the timeout list's capacity; also the lowest deadline at or after `endMs` (into reg[R_DEADLINE_LB]).
- *
- * @returns how many bays were found (more than the capacity means: grow the list and scan again).
- */
-export function scanDeadlines(s: EngineState, endMs: number): number {
-  const bays = s.bays;
-  const base = s.reg[R_TIME_BASE]!;
-  const toBay = s.toBay;
-  const toTime = s.toTime;
-  const cap = toBay.length;
-  const timeout = s.timeoutMs;
-  const bayCount = s.bayCount;
-  let n = 0;
-  let lowest = Number.POSITIVE_INFINITY;
-  for (let b = 0; b < bayCount; b++) {
-    const fl = (bays[b * BAY_WORDS + B_WORD]! & BS_LOW) >>> BS_FLAGS;
-    if ((fl & BF_HAS_MSG) === 0 || (fl & BF_OFFLINE) !== 0) continue;
-    const deadline = base + bays[b * BAY_WORDS + B_LAST]! + timeout;
-    if (deadline < endMs) {
-      if (n < cap) {
-        toBay[n] = b;
-        toTime[n] = deadline;
-      }
-      n++;
-    } else if (deadline < lowest) lowest = deadline;
-  }
-  s.reg[R_DEADLINE_LB] = lowest;
-  return n;
-}
-
-/**
- * Keeps bay times within 32 bits: called when a window [startMs, endMs) opens, it moves the time base to
- * startMs once endMs is more than TIME_SPAN_MS past it (and on the first window), shifting every bay's times.
- *
- * Why this is exact: every time written in a window is below its end, so below base + TIME_SPAN_MS. Every
- * online sensor's last message is at least sensorTimeoutMs (≤ 7 days) before the open window (else its
- * timeout would have fired), so it stays far above TIME_MIN. Only two kinds of time can fall below TIME_MIN
- * and are clamped there: the last message of an offline sensor (never read until a new message replaces it)
- * and the start of a stay that began over 24 days before: such a stay loses its known start, so its dwell is
- * left out of meanDwellMs like that of any stay whose start is unknown. O(bays), once every 12 days at most.
- */
-export function rebaseTimes(s: EngineState, startMs: number, endMs: number): void {
-  const reg = s.reg;
-  const base = reg[R_TIME_BASE]!;
-  if (base >= 0 && endMs - base <= TIME_SPAN_MS) return;
-  reg[R_TIME_BASE] = startMs;
-  if (base < 0) return; // no bay time was written before the first window
-  const shift = startMs - base;
-  const bays = s.bays;
-  for (let b = 0; b < s.bayCount; b++) {
-    const r = b * BAY_WORDS;
-    const since = bays[r + B_SINCE]! - shift;
-    const last = bays[r + B_LAST]! - shift;
-    if (since < TIME_MIN) {
-      bays[r + B_SINCE] = TIME_MIN;
-      bays[r + B_WORD] = bays[r + B_WORD]! & ~(BF_START_KNOWN << BS_FLAGS);
-    } else bays[r + B_SINCE] = since;
-    bays[r + B_LAST] = Math.max(last, TIME_MIN);
   }
 }

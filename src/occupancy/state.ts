@@ -11,8 +11,8 @@
  * | bays[3 b + B_LAST] | last: time of the last message (sensor timeout = last + sensorTimeoutMs), same origin |
  * | bays[3 b + B_WORD] | state (bits 0–1: 0 unknown, 1 vacant, 2 occupied) \| flags << 2 (has-message, stay-start-known, offline, decommissioned) \| window row << 8 (from the catalogue) |
  *
- * De-duplication (dedup.ts): the kernels read and write only two columns, dedupTime (per remembered key, the
- * time of the accepted event holding it, NaN when none) and dedupRef (per event of the chunk being admitted,
+ * De-duplication (dedup.ts): the kernels read and write only three columns, dedupSeqTime and dedupTime (per
+ * remembered sequence key and id key, the time of the accepted event holding it, NaN when none) and dedupRef (per event of the chunk being admitted,
  * the entry numbers of its sequence key and id key); the keys themselves stay on the host. Checkpoints keep their own layout for bays (a state byte, then two times), written and read by
  * baySections / loadSection; a bay's row is not saved (it comes from the catalogue).
  *
@@ -48,6 +48,13 @@ import {
   REG_COUNT,
 } from "./kernel.js";
 import type { ResolvedOptions } from "./options.js";
+
+/** The window columns that are the same in every window of an engine (see EngineState.windowConstants). */
+export interface WindowConstants {
+  readonly zone: Uint32Array;
+  readonly vehicle: Uint8Array;
+  readonly capacity: Uint32Array;
+}
 
 /** A typed array of engine state (a checkpoint section). */
 export type StateArray = Uint8Array | Int32Array | Uint32Array | Float64Array;
@@ -91,6 +98,11 @@ export class EngineState {
   readonly rowVehicle: Uint8Array;
   readonly rowCapacity: Uint32Array;
   readonly rowDetection: Uint8Array;
+  /**
+   * The columns every closed window has alike (zone, vehicle class, capacity of each row): one copy per engine,
+   * which every window's column set shares instead of copying them at each close (ColumnPool, closeWindow).
+   */
+  readonly windowConstants: WindowConstants;
   readonly windowMs: number;
   readonly latenessMs: number;
   readonly timeoutMs: number;
@@ -101,8 +113,10 @@ export class EngineState {
 
   /** Bay records (see the table above). */
   readonly bays: Int32Array;
-  /** De-duplication: time of the accepted event holding each remembered key (NaN: none); see dedup.ts. */
+  /** De-duplication: time of the accepted event holding each remembered id key (NaN: none); see dedup.ts. */
   dedupTime: Float64Array;
+  /** De-duplication: the same for each remembered sequence key (device-keys.ts). */
+  dedupSeqTime: Float64Array;
   /** De-duplication: entry numbers of each event of the chunk being admitted (2 per event); see dedup.ts. */
   readonly dedupRef: Uint32Array;
 
@@ -189,6 +203,11 @@ export class EngineState {
       this.rowCapacity[r] = city.capacity[i]!;
       this.rowDetection[r] = city.detection[i]!;
     }
+    this.windowConstants = {
+      zone: this.rowZone.slice(),
+      vehicle: this.rowVehicle.slice(),
+      capacity: this.rowCapacity.slice(),
+    };
     this.zoneDefaultClass = this.array(Uint8Array, city.zoneCount);
     for (let z = 0; z < city.zoneCount; z++) {
       let best = 0;
@@ -211,6 +230,7 @@ export class EngineState {
       this.bays[b * BAY_WORDS + B_WORD] =
         this.zcRow[city.bayZone[b]! * VEHICLE_CODES + city.bayVehicle[b]!]! << BS_ROW;
     this.dedupTime = this.array(Float64Array, 1);
+    this.dedupSeqTime = this.array(Float64Array, 1);
     this.dedupRef = this.array(Uint32Array, 2 * DEDUP_CHUNK);
     this.accF64 = this.array(Float64Array, (rows * ACC_BYTES) / 8);
     this.accU32 = new Uint32Array(this.accF64.buffer, this.accF64.byteOffset, (rows * ACC_BYTES) / 4);
@@ -295,6 +315,12 @@ export class EngineState {
   newDedupTime(n: number): Float64Array {
     this.dedupTime = this.array(Float64Array, n);
     return this.dedupTime;
+  }
+
+  /** A new sequence-key time column of n entries (DeviceKeys fills it), in this state's memory. */
+  newDedupSeqTime(n: number): Float64Array {
+    this.dedupSeqTime = this.array(Float64Array, n);
+    return this.dedupSeqTime;
   }
 
   /** Makes the late log hold at least n entries. */

@@ -52,6 +52,7 @@ export interface WindowBatch {
 /**
  * The rows of one closed window as columns. Nullable figures are NaN where the record has null.
  * Row order: zone index, then vehicle class code; only zone-classes with capacity > 0 have a row.
+ * Read-only: `zone`, `vehicle` and `capacity` are the same arrays in every window of one engine.
  */
 export interface WindowColumns {
   /** Number of rows. */

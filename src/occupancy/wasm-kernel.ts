@@ -84,6 +84,7 @@ export const OCCUPANCY_SLOTS = {
   T_S_WORDS: 17,
   T_S_IDX: 18,
   T_S_IDX2: 19,
+  T_DEDUP_SEQ_TIME: 20,
   T_SHARDED: 21,
   T_SHARD_INDEX: 22,
   T_SHARD_BAY_LO: 23,
@@ -115,6 +116,7 @@ const ARRAYS = [
   ["pTime", S.T_P_TIME],
   ["pWords", S.T_P_WORDS],
   ["dedupTime", S.T_DEDUP_TIME],
+  ["dedupSeqTime", S.T_DEDUP_SEQ_TIME],
   ["dedupRef", S.T_DEDUP_REF],
   ["bays", S.T_BAYS],
   ["bayZone", S.T_BAY_ZONE],
@@ -268,7 +270,7 @@ export class WasmOccupancyKernel implements OccupancyKernel {
     const b = this.bound;
     return (
       s === this.state &&
-      b.length === 22 &&
+      b.length === 23 &&
       b[0] === s.pTime &&
       b[1] === s.pWords &&
       b[2] === s.lateIdx &&
@@ -290,7 +292,8 @@ export class WasmOccupancyKernel implements OccupancyKernel {
       b[18] === s.hCode &&
       b[19] === s.hTime &&
       b[20] === s.dedupRef &&
-      b[21] === s.bays
+      b[21] === s.bays &&
+      b[22] === s.dedupSeqTime
     );
   }
 
@@ -321,6 +324,7 @@ export class WasmOccupancyKernel implements OccupancyKernel {
       s.hTime,
       s.dedupRef,
       s.bays,
+      s.dedupSeqTime,
     ];
   }
 

@@ -1,7 +1,9 @@
 /**
- * Opening and closing tumbling windows. Closing turns accumulators into rows in O(zone-classes), with no
- * per-bay work, and in the same pass resets them to the next window's "remaining time" form
- * (count × windowMs); opening lists the sensor deadlines that fall inside the window.
+ * Opening and closing tumbling windows, and the closed windows the engine emits. Closing turns accumulators
+ * into rows in O(zone-classes) (rows.ts), with no per-bay work, and in the same pass resets them to the next
+ * window's "remaining time" form (count × windowMs); opening lists the sensor deadlines that fall inside the
+ * window (scanDeadlines) and keeps bay times within 32 bits (rebaseTimes). Closed windows' column buffers
+ * come from a ColumnPool; ClosedWindow is what `windows$` emits.
  *
  * Row formulas (per zone and vehicle class, window [start, end), w = end − start, cap = capacity):
  * - coverage = knownBayMs / (cap × w); occupancy = occupiedBayMs / knownBayMs, NaN (null) when
@@ -16,18 +18,28 @@ import { type City, DETECTION_NAMES } from "../catalog/city.js";
 import { vehicleName } from "../catalog/vehicles.js";
 import { ParkirError } from "../errors/index.js";
 import {
-  closeRows,
+  B_LAST,
+  B_SINCE,
+  B_WORD,
+  BAY_WORDS,
+  BF_HAS_MSG,
+  BF_OFFLINE,
+  BF_START_KNOWN,
+  BS_FLAGS,
+  BS_LOW,
   R_DEADLINE_LB,
   R_EPOCH,
+  R_TIME_BASE,
   R_TO_COUNT,
   R_TO_CURSOR,
   R_WIN_END,
   R_WIN_START,
   R_WINDOWS,
-  rebaseTimes,
-  scanDeadlines,
+  TIME_MIN,
+  TIME_SPAN_MS,
 } from "./kernel.js";
-import type { EngineState } from "./state.js";
+import { closeRows } from "./rows.js";
+import type { EngineState, WindowConstants } from "./state.js";
 import type { WindowBatch, WindowColumns, WindowRecord } from "./types.js";
 
 /** Opens the window starting at `startMs` (O(1) but for the timeout list, which is built when needed, and a
@@ -80,9 +92,77 @@ function buildTimeouts(s: EngineState, startMs: number, endMs: number): void {
   reg[R_DEADLINE_LB] = Math.min(reg[R_DEADLINE_LB]!, own);
 }
 
-/** Allocates the columns of n rows in one buffer (float64 columns first so every view is aligned). */
-export function allocColumns(n: number): WindowColumns {
-  const buf = new ArrayBuffer(n * (8 * 7 + 4 * 6 + 1 * 2));
+/**
+ * Finds the bays whose deadline (last message + sensorTimeoutMs) is before `endMs`, in bay order, writing up
+ * to the timeout list's capacity; also the lowest deadline at or after `endMs` (into reg[R_DEADLINE_LB]).
+ *
+ * @returns how many bays were found (more than the capacity means: grow the list and scan again).
+ */
+export function scanDeadlines(s: EngineState, endMs: number): number {
+  const bays = s.bays;
+  const base = s.reg[R_TIME_BASE]!;
+  const toBay = s.toBay;
+  const toTime = s.toTime;
+  const cap = toBay.length;
+  const timeout = s.timeoutMs;
+  const bayCount = s.bayCount;
+  let n = 0;
+  let lowest = Number.POSITIVE_INFINITY;
+  for (let b = 0; b < bayCount; b++) {
+    const fl = (bays[b * BAY_WORDS + B_WORD]! & BS_LOW) >>> BS_FLAGS;
+    if ((fl & BF_HAS_MSG) === 0 || (fl & BF_OFFLINE) !== 0) continue;
+    const deadline = base + bays[b * BAY_WORDS + B_LAST]! + timeout;
+    if (deadline < endMs) {
+      if (n < cap) {
+        toBay[n] = b;
+        toTime[n] = deadline;
+      }
+      n++;
+    } else if (deadline < lowest) lowest = deadline;
+  }
+  s.reg[R_DEADLINE_LB] = lowest;
+  return n;
+}
+
+/**
+ * Keeps bay times within 32 bits: called when a window [startMs, endMs) opens, it moves the time base to
+ * startMs once endMs is more than TIME_SPAN_MS past it (and on the first window), shifting every bay's times.
+ *
+ * Why this is exact: every time written in a window is below its end, so below base + TIME_SPAN_MS. Every
+ * online sensor's last message is at least sensorTimeoutMs (≤ 7 days) before the open window (else its
+ * timeout would have fired), so it stays far above TIME_MIN. Only two kinds of time can fall below TIME_MIN
+ * and are clamped there: the last message of an offline sensor (never read until a new message replaces it)
+ * and the start of a stay that began over 24 days before: such a stay loses its known start, so its dwell is
+ * left out of meanDwellMs like that of any stay whose start is unknown. O(bays), once every 12 days at most.
+ */
+export function rebaseTimes(s: EngineState, startMs: number, endMs: number): void {
+  const reg = s.reg;
+  const base = reg[R_TIME_BASE]!;
+  if (base >= 0 && endMs - base <= TIME_SPAN_MS) return;
+  reg[R_TIME_BASE] = startMs;
+  if (base < 0) return; // no bay time was written before the first window
+  const shift = startMs - base;
+  const bays = s.bays;
+  for (let b = 0; b < s.bayCount; b++) {
+    const r = b * BAY_WORDS;
+    const since = bays[r + B_SINCE]! - shift;
+    const last = bays[r + B_LAST]! - shift;
+    if (since < TIME_MIN) {
+      bays[r + B_SINCE] = TIME_MIN;
+      bays[r + B_WORD] = bays[r + B_WORD]! & ~(BF_START_KNOWN << BS_FLAGS);
+    } else bays[r + B_SINCE] = since;
+    bays[r + B_LAST] = Math.max(last, TIME_MIN);
+  }
+}
+
+/**
+ * Allocates the columns of n rows in one buffer (float64 columns first so every view is aligned). With
+ * `constants`, the zone, vehicle and capacity columns are those arrays (shared, never written) and the buffer
+ * holds only the others.
+ */
+export function allocColumns(n: number, constants?: WindowConstants): WindowColumns {
+  const own = constants === undefined;
+  const buf = new ArrayBuffer(n * (8 * 7 + 4 * (own ? 6 : 4) + (own ? 2 : 1)));
   let at = 0;
   const f64 = () => {
     const a = new Float64Array(buf, at, n);
@@ -108,12 +188,12 @@ export function allocColumns(n: number): WindowColumns {
     occupiedBayMs: f64(),
     knownBayMs: f64(),
     driftVehicles: f64(),
-    zone: u32(),
+    zone: constants?.zone ?? u32(),
     arrivals: u32(),
     departures: u32(),
     peakOccupied: u32(),
-    capacity: u32(),
-    vehicle: u8(),
+    capacity: constants?.capacity ?? u32(),
+    vehicle: constants?.vehicle ?? u8(),
     detection: u8(),
   };
 }
@@ -132,9 +212,14 @@ export interface ColumnSlot {
 export class ColumnPool {
   private readonly slots: ColumnSlot[] = [];
   private used = 0;
+  /**
+   * @param constants the columns shared by every window (EngineState.windowConstants); column sets handed
+   *   out hold only the other columns
+   */
   constructor(
     readonly reuse: boolean,
     readonly rows: number,
+    private readonly constants?: WindowConstants,
   ) {}
   /** Starts an engine call: in reuse mode every slot may be handed out again. */
   reset(): void {
@@ -142,10 +227,10 @@ export class ColumnPool {
   }
   /** A column set for the next closed window. */
   take(): ColumnSlot {
-    if (!this.reuse) return { columns: allocColumns(this.rows), gen: 0 };
+    if (!this.reuse) return { columns: allocColumns(this.rows, this.constants), gen: 0 };
     let slot = this.slots[this.used];
     if (slot === undefined) {
-      slot = { columns: allocColumns(this.rows), gen: 0 };
+      slot = { columns: allocColumns(this.rows, this.constants), gen: 0 };
       this.slots.push(slot);
     } else slot.gen++;
     this.used++;
@@ -154,16 +239,19 @@ export class ColumnPool {
 }
 
 /** Writes the rows of the open window (which must be complete) into `c`, resets them for the next window and
- * counts it closed. O(rows). */
+ * counts it closed. O(rows). The constant columns are copied only into a column set that does not share them. */
 export function closeWindow(
   s: EngineState,
   minCoverage: number,
   countHalfLifeMs: number,
   c: WindowColumns,
 ): void {
-  c.zone.set(s.rowZone);
-  c.vehicle.set(s.rowVehicle);
-  c.capacity.set(s.rowCapacity);
+  const k = s.windowConstants;
+  if (c.zone !== k.zone) {
+    c.zone.set(k.zone);
+    c.vehicle.set(k.vehicle);
+    c.capacity.set(k.capacity);
+  }
   closeRows(s, minCoverage, countHalfLifeMs, c);
   s.reg[R_EPOCH] = s.reg[R_EPOCH]! + 1;
   s.reg[R_WINDOWS] = s.reg[R_WINDOWS]! + 1;

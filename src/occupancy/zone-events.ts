@@ -26,7 +26,6 @@ import {
   AU_DEPARTURES,
   AU_KNOWN,
   AU_OCC,
-  currentRow,
   DEDUP_CHUNK,
   notePeak,
   PENDING_STRIDE,
@@ -47,6 +46,7 @@ import {
 } from "./kernel.js";
 import { OpenSessions, PaymentKeys, SessionKeys, TAG_END, TAG_START } from "./payments.js";
 import { keyBefore } from "./pending.js";
+import { currentRow } from "./rows.js";
 import type { EngineState } from "./state.js";
 
 /** Payment memory: recently seen (session, kind) keys and the open sessions in start order. */

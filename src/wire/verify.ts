@@ -17,6 +17,7 @@ import {
   EV_KIND,
   EV_RESERVED,
   EV_TARGET,
+  EV_TIME_MS,
   EV_VEHICLE,
   EVENT_STRIDE,
   FLAG_TARGET_ZONE,
@@ -40,6 +41,12 @@ export interface BatchLayout {
   readonly eventIdsOffset: number;
   /** Offset of the annotations vector's first element offset, or -1 when absent. */
   readonly annotationsOffset: number;
+  /**
+   * Lowest and highest time offset (ms after baseTimeMs) over the events, found by the verifying scan; −1 when
+   * that scan did not see every event (no events, or the exact walk ran) and EventBatchView.timeRange reads them.
+   */
+  readonly minTimeOffset: number;
+  readonly maxTimeOffset: number;
 }
 
 /** Options of verifyBatch. */
@@ -150,22 +157,39 @@ export function verifyBatch(bytes: Uint8Array, options: VerifyOptions = {}): Bat
   const first = firstSuspectEvent(bytes, eventsOffset, count, bayCount, zoneCount, deviceCount);
   // Only when the word scan found a suspect event (or could not run), the exact DataView walk names the problem.
   if (first < count) checkEventsExactly(dv, eventsOffset, first, count, bayCount, zoneCount, deviceCount);
-  return { baseTimeMs, eventsOffset, count, cityId, catalogHash, eventIdsOffset, annotationsOffset };
+  const scanned = first === count && count > 0;
+  return {
+    baseTimeMs,
+    eventsOffset,
+    count,
+    cityId,
+    catalogHash,
+    eventIdsOffset,
+    annotationsOffset,
+    minTimeOffset: scanned ? scanTimeLo : -1,
+    maxTimeOffset: scanned ? scanTimeHi : -1,
+  };
 }
 
 const U32 = 0x1_0000_0000;
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const W_TIME = EV_TIME_MS / 4;
 const W_KIND = EV_KIND / 4; // word 4 packs kind | vehicle << 8 | flags << 16 | reserved << 24
 const W_TARGET = EV_TARGET / 4;
 const W_DEVICE = EV_DEVICE / 4;
 const STRIDE_WORDS = EVENT_STRIDE / 4;
 
+/** Time offsets' range seen by the last complete firstSuspectEvent scan (the engine's time screen reads it). */
+let scanTimeLo = 0;
+let scanTimeHi = 0;
+
 /**
  * Fast scan of the struct vector as u32 words (one load checks kind, vehicle, flags and the reserved
  * byte): about 3 ns per event against ~10 for DataView reads. Returns the index of the first event that
  * may be invalid, `count` when all are valid, or 0 when a word view is not possible here (big-endian
- * host, or a buffer not 4-byte aligned), so the exact walk checks everything.
+ * host, or a buffer not 4-byte aligned), so the exact walk checks everything. In the same pass it notes the
+ * range of the time offsets (scanTimeLo, scanTimeHi), so no second pass over the events is needed for it.
  */
 function firstSuspectEvent(
   bytes: Uint8Array,
@@ -179,7 +203,12 @@ function firstSuspectEvent(
   const w = new Uint32Array(bytes.buffer, bytes.byteOffset + eventsOffset, count * STRIDE_WORDS);
   const zoneFlag = FLAG_TARGET_ZONE << 16;
   const badFlags = (~FLAGS_ALL & 0xff) << 16;
+  let lo = 0xffffffff;
+  let hi = 0;
   for (let i = 0, q = 0; i < count; i++, q += STRIDE_WORDS) {
+    const t = w[q + W_TIME]!;
+    lo = Math.min(lo, t);
+    hi = Math.max(hi, t);
     const kvf = w[q + W_KIND]!;
     if (
       (kvf & 0xff) >= KIND_COUNT ||
@@ -193,6 +222,8 @@ function firstSuspectEvent(
     const device = w[q + W_DEVICE]!;
     if (device !== NO_DEVICE && device >= deviceCount) return i;
   }
+  scanTimeLo = lo;
+  scanTimeHi = hi;
   return count;
 }
 

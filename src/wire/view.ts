@@ -45,6 +45,9 @@ export class EventBatchView {
   /** Byte offset in `bytes` of the event_id strings vector, −1 when the batch has none. */
   readonly eventIdsOffset: number;
   private readonly notesOffset: number;
+  /** The time offsets' range from verification, −1 when it did not note them. */
+  private readonly minTimeOffset: number;
+  private readonly maxTimeOffset: number;
 
   private constructor(bytes: Uint8Array, layout: BatchLayout) {
     this.bytes = bytes;
@@ -57,6 +60,8 @@ export class EventBatchView {
     this.eventsByteOffset = bytes.byteOffset + layout.eventsOffset;
     this.eventIdsOffset = layout.eventIdsOffset;
     this.notesOffset = layout.annotationsOffset;
+    this.minTimeOffset = layout.minTimeOffset;
+    this.maxTimeOffset = layout.maxTimeOffset;
   }
 
   /**
@@ -141,6 +146,8 @@ export class EventBatchView {
    */
   timeRange(): { readonly minMs: number; readonly maxMs: number } {
     if (this.length === 0) return { minMs: Number.NaN, maxMs: Number.NaN };
+    if (this.minTimeOffset >= 0)
+      return { minMs: this.baseTimeMs + this.minTimeOffset, maxMs: this.baseTimeMs + this.maxTimeOffset };
     const w = this.words();
     const step = EVENT_STRIDE / 4;
     let lo = 0xffffffff;

@@ -131,6 +131,12 @@ describe("runBenchmarks on tiny sizes", () => {
     );
     expect(occupancy.cases.find((c) => c.name === "js")!.kernel).toBe("js");
     expect(occupancy.cases.find((c) => c.name === "wasm")!.kernel).toBe("wasm");
+    // The random-update floor runs beside the engine and kernel cases, and the results give both as a fraction of it.
+    expect(occupancy.cases.map((c) => c.name)).toEqual(
+      expect.arrayContaining(["kernel-js", "kernel-wasm", "floor"]),
+    );
+    for (const ratio of ["js/floor", "wasm/floor", "kernel-js/floor", "kernel-wasm/floor"])
+      expect(occupancy.ratios?.[ratio]?.median).toBeGreaterThan(0);
     const runtime = results.suites.find((s) => s.name === "wasm-occupancy")!;
     expect(runtime.baseline).toBe("js");
     expect(runtime.cases.map((c) => c.name)).toEqual([

@@ -1,6 +1,6 @@
 /**
  * Random tariff policies for property tests of the JS billing code (test/pricing) and of the wasm billing
- * kernel against it (test/runtime/billing): bands (with day-of-week and holiday rules), per-visit and tiered
+ * kernel against it (test/pricing/wasm-billing): bands (with day-of-week and holiday rules), per-visit and tiered
  * rates, grace, caps, a vehicle multiplier, a surcharge and rounding, in Asia/Makassar or Europe/Berlin.
  */
 import fc from "fast-check";
