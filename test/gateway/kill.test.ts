@@ -3,6 +3,11 @@
  * gateway (`parkir serve`, a child process) is killed with SIGKILL at random moments and restarted each time.
  * The closed windows it writes must equal an uninterrupted run's byte for byte: no event lost, none counted
  * twice. Needs `npm run build` (npm test builds first).
+ *
+ * The broker runs with `max_inflight_messages 1`: mosquitto delivers in publish order only then (MQTT orders
+ * messages per topic, and every device has its own topic). With a larger window it was seen to deliver a run of
+ * some 340 uplinks after later ones (traced in a first life, before any kill), so events the in-process run took
+ * in time counted late — a difference of delivery order the gateway cannot know, not a loss.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
@@ -84,6 +89,10 @@ function serve(
       "0",
       "--checkpoint-interval",
       "700ms",
+      // With mosquitto's window at 1 (see startMosquitto below), acknowledging once written keeps the run short;
+      // a kill -9 of the process is what "write" survives.
+      "--durability",
+      "write",
       "--policy",
       POLICY,
       "--variant",
@@ -107,14 +116,18 @@ function serve(
 }
 
 async function killRun(format: UplinkFormat, hours: number, kills: number): Promise<void> {
-  const start = Date.now() - (hours + 1) * 3_600_000;
+  // The latest 09:30 WITA (01:30 UTC) at least `hours + 1` hours ago: daytime, when the dynamic tariff's bands
+  // apply and its controllers decide (at most about a day old, well inside the gateway's 7-day age limit).
+  const DAY = 86_400_000;
+  const latest = Date.now() - (hours + 1) * 3_600_000;
+  const start = Math.floor((latest - 5_400_000) / DAY) * DAY + 5_400_000; // 09:30 WITA: an hour boundary inside
   // Every fault of the generator on: lost, duplicated, jittered, reordered and deliberately late sensor messages.
   const events = generateTrace(city, { seed: 7, startMs: start, hours });
   const messages = fleetMessages(city, events, { format });
   const whole = await uninterrupted(messages, join(root, `${format}-whole`));
   const expected = whole.windows;
   expect(expected.split("\n").length).toBeGreaterThan(500);
-  expect(whole.decisions.split("\n").length).toBeGreaterThan(20 * hours);
+  expect(whole.decisions.split("\n").filter(Boolean).length).toBeGreaterThan(hours > 1 ? 20 * hours : 0);
 
   const url = broker!.url;
   const state = join(root, `${format}-killed`);
@@ -164,12 +177,12 @@ async function killRun(format: UplinkFormat, hours: number, kills: number): Prom
 
 describe.skipIf(MOSQUITTO === undefined)("kill -9 with a real mosquitto", () => {
   test("The Things Stack uplinks at QoS 1: SIGKILL at 6 random moments, windows and tariff decisions equal an uninterrupted run's", async () => {
-    broker ??= await startMosquitto();
+    broker ??= await startMosquitto(1);
     await killRun("tts", 3, 6);
   }, 400_000);
 
   test("ChirpStack uplinks (a shorter run): SIGKILL at 5 random moments, same windows", async () => {
-    broker ??= await startMosquitto();
+    broker ??= await startMosquitto(1);
     await killRun("chirpstack", 1, 5);
   }, 300_000);
 });
