@@ -12,7 +12,7 @@ import { DETECTION, DETECTION_NAMES, type DetectionName } from "../catalog/city.
 import { VEHICLE_CODES } from "../catalog/vehicles.js";
 import { ParkirClockError, ParkirConfigError, ParkirError, ParkirWireError } from "../errors/index.js";
 import { subject } from "../rx.js";
-import { EVENT_TYPES, KIND } from "../wire/kinds.js";
+import { EVENT_TYPES } from "../wire/kinds.js";
 import { BATCH_BYTES_MAX, FLAG_TARGET_ZONE } from "../wire/layout.js";
 import { EventBatchView } from "../wire/view.js";
 import { readCheckpoint, writeCheckpoint } from "./checkpoint.js";
