@@ -10,9 +10,11 @@
  */
 import { kernelBuilt, MemRead, SharedArena, wasmSupported } from "../../src/runtime/index.js";
 import { EVENT_STRIDE } from "../../src/wire/index.js";
+import { floorAvailable, randomUpdateFloor } from "../fixtures/floor.js";
 import { createRng } from "../fixtures/prng.js";
 import { BENCH_SEED } from "../fixtures/workload.js";
 import type { CaseSpec, Profile, SuiteDefinition } from "../harness.js";
+import { sensorFeed } from "./occupancy.js";
 
 /** Buffer size per profile, bytes. */
 export const LIMIT_BYTES: Readonly<Record<Profile, number>> = {
@@ -72,13 +74,29 @@ export function limitBuffer(bytes: number, seed: number): Uint8Array {
 export type Yardstick = "sequential-read" | "dependent-add-chain" | "random-update-floor";
 
 /**
- * Hook for the random-update floor (`random-update-floor`: the scattered de-duplication, bay-record and
- * window-row updates an occupancy kernel cannot avoid, per event), which bench/fixtures/floor.ts builds. Wired
- * at merge by returning that case here (its extra must carry `yardstick: "random-update-floor"`); null means
- * not measured in this run, and the summary says so.
+ * The random-update floor (`random-update-floor`: the scattered de-duplication, bay-record and window-row
+ * updates an occupancy kernel cannot avoid, per event; bench/fixtures/floor.ts) over the occupancy suite's
+ * sensor feed for this profile; null where wasm or the memread kernel is missing (the summary says so).
  */
-export function randomUpdateFloorCase(_profile: Profile): CaseSpec | null {
-  return null;
+export function randomUpdateFloorCase(profile: Profile): CaseSpec | null {
+  if (!floorAvailable()) return null;
+  const { city, batches } = sensorFeed(profile);
+  const floor = randomUpdateFloor(city, batches);
+  return {
+    name: "random-update-floor",
+    eventsPerOp: floor.events,
+    group: "floor",
+    extra: {
+      yardstick: "random-update-floor" satisfies Yardstick,
+      note: "per event of the occupancy suite's feed: raise a de-duplication slot, flip a bay record bit, add to a window row (wasm); no rules, no windows",
+    },
+    // The updates change the state they read, so a run's sum differs from the last run's: each run is checked
+    // by the events it covered (the wasm call cannot be elided).
+    fn: () => {
+      floor.run();
+      return floor.events;
+    },
+  };
 }
 
 /**

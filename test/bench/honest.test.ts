@@ -342,7 +342,7 @@ describe("wire reads every engine field in every format", () => {
 });
 
 describe("yardsticks say what they are", () => {
-  it("reads report bytes/s, add chains adds/s and no bandwidth, the floor says when it is not measured", async () => {
+  it("reads report bytes/s, add chains adds/s and no bandwidth, the random-update floor events/s", async () => {
     const r = await runBenchmarks({ suites: [limitSuite], profile: "tiny", log: quiet });
     const cases = r.suites[0]!.cases;
     const chain = cases.find((c) => c.name === "u32-add-chain")!;
@@ -355,9 +355,15 @@ describe("yardsticks say what they are", () => {
     const y = yardsticks(cases);
     expect(y.readBytesPerSec).toBe(Math.max(...reads.map((c) => c.bytesPerSec as number)));
     expect(y.u32AddsPerSec).toBe(chain.eventsPerSec);
-    expect(y.floorEventsPerSec).toBeNull();
+    const floor = cases.find((c) => c.yardstick === "random-update-floor")!;
+    expect(floor.name).toBe("random-update-floor");
+    expect(floor.bytesPerSec).toBeUndefined();
+    expect(y.floorEventsPerSec).toBe(floor.eventsPerSec);
     const md = summaryMarkdown(r, "x.json");
-    expect(md).toContain("random-update floor not measured in this run");
+    expect(md).toMatch(/random-update floor \d/);
+    // Without the floor the summary says it was not measured.
+    const noFloor = { ...r, suites: [{ ...r.suites[0]!, cases: cases.filter((c) => c !== floor) }] };
+    expect(summaryMarkdown(noFloor, "x.json")).toContain("random-update floor not measured in this run");
     expect(md).toMatch(/sequential read \d+\.\d GB\/s/);
   });
 });
@@ -395,16 +401,16 @@ describe("the random-update floor, once wired", () => {
           ],
         },
         {
-          name: "wasm-occupancy",
+          name: "occupancy",
           workload,
           baseline: "js",
-          cases: [c("kernel-wasm", 80e6), c("wasm", 30e6)],
+          cases: [c("floor", 100e6), c("kernel-wasm", 40e6), c("wasm", 15e6)],
         },
       ],
     };
     const md = summaryMarkdown(results, "x.json");
     expect(md).toContain("random-update floor 200 M events/s");
-    expect(md).toContain("the wasm kernel runs at 40 % of it, the whole engine at 15 %");
+    expect(md).toContain("the wasm kernel alone runs at 40.0 % of it, the whole engine at 15.0 %");
     expect(md).toContain("commit not recorded");
   });
 });
