@@ -32,7 +32,7 @@ export {
 } from "./sharded/engine.js";
 export { planShards, type ShardPlan } from "./sharded/shards.js";
 export { describeSkew } from "./skew.js";
-export { EngineState } from "./state.js";
+export { EngineState, type WindowConstants } from "./state.js";
 export type { WindowBatch, WindowColumns, WindowRecord } from "./types.js";
 export {
   JS_OCCUPANCY_KERNEL,
