@@ -26,6 +26,7 @@ import {
   parseEventTime,
 } from "./events.js";
 import { type CityIds, cityIds, FNV_BASIS, FNV_PRIME, fnvFinish, idHash } from "./id-table.js";
+import { EVENT_KEYS } from "./jsonl.js";
 import { EVENT_TYPES, isBayKind, isPaymentKind, KIND } from "./kinds.js";
 import {
   BATCH_SPAN_MS_MAX,
@@ -93,20 +94,7 @@ const F_COST = 2048;
 
 const ascii = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
 /** Known keys as bytes, and their field bits (same order). */
-const KEY_NAMES: readonly Uint8Array[] = [
-  "event_id",
-  "event_type",
-  "event_time",
-  "curb_zone_id",
-  "curb_space_id",
-  "data_source_device_id",
-  "vehicle_type",
-  "sequence_number",
-  "occupied",
-  "vehicle_count",
-  "event_session_id",
-  "actual_cost",
-].map(ascii);
+const KEY_NAMES: readonly Uint8Array[] = EVENT_KEYS.map(ascii);
 const KEY_FIELDS: readonly number[] = [
   F_ID,
   F_TYPE,

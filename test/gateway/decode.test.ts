@@ -10,24 +10,14 @@ import {
   fleetMessages,
   nwaveNps405,
   ParkirMessageError,
-  type ParseContext,
   parseMessage,
   publishFleet,
   topicMatches,
 } from "../../src/gateway/index.js";
 import { generateTrace } from "../../src/generate/index.js";
 import { seedPath } from "../../src/paths.js";
+import { city, cx, NOW } from "./fixtures.js";
 
-const city = loadCityFile(seedPath("palu", "city.json"));
-const NOW = Date.parse("2026-11-30T09:00:00+08:00");
-const cx: ParseContext = {
-  city,
-  decoders: defaultDecoders(),
-  nowMs: NOW,
-  maxFutureMs: 600_000,
-  maxAgeMs: 7 * 86_400_000,
-  cdsTopic: "parkir/palu/in/events",
-};
 const enc = (o: unknown) => Buffer.from(JSON.stringify(o));
 const reason = (f: () => unknown) => {
   try {

@@ -4,30 +4,16 @@
  */
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { loadCityFile } from "../../src/catalog/index.js";
 import {
-  defaultDecoders,
   fleetMessages,
   ParkirMessageError,
-  type ParseContext,
   parseMessage,
   parseMessageJson,
   scanUplink,
   UPLINK_RADIO_GATEWAYS_MAX,
 } from "../../src/gateway/index.js";
 import { generateTrace } from "../../src/generate/index.js";
-import { seedPath } from "../../src/paths.js";
-
-const city = loadCityFile(seedPath("palu", "city.json"));
-const NOW = Date.parse("2026-11-30T09:00:00+08:00");
-const cx: ParseContext = {
-  city,
-  decoders: defaultDecoders(),
-  nowMs: NOW,
-  maxFutureMs: 600_000,
-  maxAgeMs: 7 * 86_400_000,
-  cdsTopic: "parkir/palu/in/events",
-};
+import { city, cx, NOW } from "./fixtures.js";
 
 /** Real fleet uplinks of both formats (bay sensors of a generated Palu hour). */
 const trace = generateTrace(city, { seed: 7, startMs: NOW - 3_600_000, hours: 1, faults: false });
