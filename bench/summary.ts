@@ -62,6 +62,15 @@ const COMPARISONS: readonly (readonly [string, string, string, string, string, s
     "events",
   ],
   [
+    "uplinks",
+    "parkir-scan",
+    "json-extract",
+    "uplink JSON (The Things Stack, ChirpStack) → events",
+    "`parseMessage` (uplink scanner, payload decoder, catalogue)",
+    "`JSON.parse` + the fields read off the object",
+    "messages",
+  ],
+  [
     "wire",
     "flatbuffers-view-all-fields",
     "json-all-fields",
