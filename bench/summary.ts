@@ -134,6 +134,15 @@ const COMPARISONS: readonly (readonly [string, string, string, string, string, s
     "events",
   ],
   [
+    "wasm-workers",
+    "piscina-2-jsonl",
+    "piscina-1-jsonl",
+    "JSON Lines bytes → closed windows",
+    "sharded engine, `workers: 2`",
+    "sharded engine, `workers: 1`",
+    "events",
+  ],
+  [
     "pricing",
     "progressive-js",
     "progressive-quote",
@@ -234,6 +243,36 @@ function yardstickLines(limit: SuiteResult | undefined, kernels: SuiteResult | u
   return lines;
 }
 
+/** What a worker buys, from the `wasm-workers` suite: the main thread's share and delay with and without workers. */
+function workerLines(workers: SuiteResult | undefined): string[] {
+  if (workers === undefined) return [];
+  const figure = (name: string): string | null => {
+    const x = workers.cases.find((c) => c.name === name);
+    const elu = x?.mainElu;
+    const p99 = x?.loopDelayP99Ms;
+    if (typeof elu !== "number" || typeof p99 !== "number") return null;
+    // A loop blocked for the whole run records no delay samples at all: say what that means.
+    if (elu >= 0.99)
+      return `event-loop utilisation ${elu.toFixed(2)}, the event loop blocked for each whole ingest`;
+    return `event-loop utilisation ${elu.toFixed(2)}, delay p99 ${p99.toFixed(1)} ms`;
+  };
+  const parts: string[] = [];
+  for (const [input, suffix] of [
+    ["batches", ""],
+    ["JSON Lines", "-jsonl"],
+  ] as const) {
+    const one = figure(`piscina-1${suffix}`);
+    const none = figure(`single-thread${suffix}`);
+    if (one !== null && none !== null)
+      parts.push(`from ${input}, \`workers: 1\` ${one} (in the caller's thread: ${none})`);
+  }
+  if (parts.length === 0) return [];
+  return [
+    "",
+    `The main thread while the engine ingests at full speed (\`npm run bench -- --suite wasm-workers\`): ${parts.join("; ")}.`,
+  ];
+}
+
 /** The summary as Markdown: where the figures come from, the comparison table, the yardsticks. */
 export function summaryMarkdown(results: BenchResults, file: string): string {
   const m = results.meta;
@@ -249,7 +288,7 @@ export function summaryMarkdown(results: BenchResults, file: string): string {
     );
   }
   const suite = (name: string) => results.suites.find((s) => s.name === name);
-  lines.push(...yardstickLines(suite("limit"), suite("occupancy")));
+  lines.push(...yardstickLines(suite("limit"), suite("occupancy")), ...workerLines(suite("wasm-workers")));
   return `${lines.join("\n")}\n`;
 }
 
