@@ -4,18 +4,18 @@
  * of the message (radio metadata, settings, ids) without building it. The skip still checks that the whole
  * message is JSON, so a message the scanner accepts is one `JSON.parse` accepts, with the same field values.
  *
- * How: the message is copied into a preallocated buffer followed by sentinel bytes (so no loop tests for the
- * end), and one pass over its 32-bit words tells whether it is "clean": printable ASCII without a backslash, as
- * network servers publish it. In a clean message a string is everything up to the next quote, found by a
- * one-compare loop. Any other message (whitespace other than spaces, UTF-8, escapes) is read by the careful
- * string loop, which checks each byte and escape.
+ * How: no loop tests for the end of the message: a read past it gives undefined, which no table and no
+ * comparison accepts, so every token ends there (and the scan gives up). Strings are skipped by a loop of one
+ * table read per byte over plain ASCII, which stops at a quote, a backslash (the escape is checked) or a
+ * non-ASCII byte (the whole message is then checked to be UTF-8, once). The rest of the grammar is an automaton:
+ * one table step per byte outside strings.
  *
  * The scanner reads only messages it fully understands: the fields it reads at most once and of the expected
  * type (strings without escapes, integers without sign, fraction or exponent, RSSI and SNR as plain decimals),
  * a time `isoTime` reads. Anything else (escapes in a field it reads or in a key of an object it reads fields
  * of, duplicate or misspelt fields, numbers it does not read exactly, nesting deeper than UPLINK_SCAN_DEPTH_MAX,
- * messages over UPLINK_SCAN_BYTES_MAX, any JSON or UTF-8 error) returns undefined, and the caller reads the
- * message with `JSON.parse`, which then decides — and names the error.
+ * any JSON or UTF-8 error) returns undefined, and the caller reads the message with `JSON.parse`, which then
+ * decides — and names the error.
  */
 import { isUtf8 } from "node:buffer";
 import { isoTime } from "../wire/jsonl-parse.js";
@@ -24,8 +24,6 @@ import { isoTime } from "../wire/jsonl-parse.js";
 export const UPLINK_SCAN_DEPTH_MAX = 32;
 /** Gateways whose RSSI and SNR count (the rest of `rx_metadata` / `rxInfo` is skipped). */
 export const UPLINK_RADIO_GATEWAYS_MAX = 64;
-/** Largest message the scanner reads (the bound of its copy buffer); larger ones go to JSON.parse. */
-export const UPLINK_SCAN_BYTES_MAX = 65_536;
 
 /** What an uplink's events are made of, whichever way it was read. */
 export interface UplinkFields {
@@ -57,9 +55,6 @@ const MINUS = 0x2d;
 const SPACE = 0x20;
 const D0 = 0x30;
 const D9 = 0x39;
-
-/** Bytes after a message in the copy buffer: a 0 (ends any token), a quote (ends any clean string), zeros. */
-const PAD = 16;
 
 /** 1 for JSON whitespace. */
 const WS = new Uint8Array(256);
@@ -122,12 +117,119 @@ const SEEN_DECODED = 64;
 const SEEN_RADIO = 128;
 const SEEN_TIME = 256;
 
+// The JSON grammar outside strings as an automaton over bytes: GRAMMAR[state << 8 | byte] is the next state,
+// or an action (ACTION and above) the loop in `skipValue` performs. A state below knows the kind of container
+// it is in (BASE: the value being skipped itself), so a number or literal ends the way a value in it does.
+const BASE = 0;
+const IN_OBJECT = 1;
+const IN_ARRAY = 2;
+/** A value is expected (after a colon, a comma in an array, or at the start). */
+const V_BASE = 0;
+const V_OBJ = 1;
+const V_ARR = 2;
+/** After `[`: a value or `]`. */
+const V_ARR_FIRST = 3;
+/** After `{`: a key or `}`; after a comma in an object: a key. */
+const KEY_FIRST = 4;
+const KEY_NEXT = 5;
+const COLON_NEXT = 6;
+/** After a value: what may follow it in its container. */
+const A_BASE = 7;
+const A_OBJ = 8;
+const A_ARR = 9;
+/** Number and literal states: 8 + 10 per container kind, from 10 on. */
+const N_MINUS = 0;
+const N_ZERO = 1;
+const N_INT = 2;
+const N_DOT = 3;
+const N_FRAC = 4;
+const N_E = 5;
+const N_ESIGN = 6;
+const N_EXP = 7;
+const LITERALS = ["true", "false", "null"] as const;
+const KIND_STATES = 18;
+const numberState = (kind: number, k: number): number => 10 + kind * KIND_STATES + k;
+const STATES = 10 + 3 * KIND_STATES;
+// Actions.
+const ACTION = 0x80;
+const STRING_VALUE = 0x80;
+const STRING_KEY = 0x81;
+const PUSH_OBJECT = 0x82;
+const PUSH_ARRAY = 0x83;
+const POP = 0x84;
+const DONE = 0x85;
+const FAIL = 0xff;
+
+const GRAMMAR = ((): Uint8Array => {
+  const t = new Uint8Array(STATES << 8).fill(FAIL);
+  const set = (s: number, bytes: string | number[], to: number) => {
+    for (const b of typeof bytes === "string" ? Array.from(bytes, (c) => c.charCodeAt(0)) : bytes)
+      t[(s << 8) | b] = to;
+  };
+  const WHITESPACE = [0x20, 0x09, 0x0a, 0x0d];
+  const DIGITS19 = "123456789";
+  const DIGITS = "0123456789";
+  const after = [A_BASE, A_OBJ, A_ARR];
+  const value = (s: number, kind: number) => {
+    set(s, WHITESPACE, s);
+    set(s, '"', STRING_VALUE);
+    set(s, "{", PUSH_OBJECT);
+    set(s, "[", PUSH_ARRAY);
+    set(s, "-", numberState(kind, N_MINUS));
+    set(s, "0", numberState(kind, N_ZERO));
+    set(s, DIGITS19, numberState(kind, N_INT));
+    let next = numberState(kind, 8);
+    for (const word of LITERALS) {
+      set(s, word[0]!, next);
+      for (let k = 1; k < word.length; k++, next++)
+        set(next, word[k]!, k === word.length - 1 ? after[kind]! : next + 1);
+    }
+  };
+  value(V_BASE, BASE);
+  value(V_OBJ, IN_OBJECT);
+  value(V_ARR, IN_ARRAY);
+  value(V_ARR_FIRST, IN_ARRAY);
+  set(V_ARR_FIRST, "]", POP);
+  for (const s of [KEY_FIRST, KEY_NEXT]) {
+    set(s, WHITESPACE, s);
+    set(s, '"', STRING_KEY);
+  }
+  set(KEY_FIRST, "}", POP);
+  set(COLON_NEXT, WHITESPACE, COLON_NEXT);
+  set(COLON_NEXT, ":", V_OBJ);
+  t.fill(DONE, A_BASE << 8, (A_BASE + 1) << 8);
+  set(A_OBJ, WHITESPACE, A_OBJ);
+  set(A_OBJ, ",", KEY_NEXT);
+  set(A_OBJ, "}", POP);
+  set(A_ARR, WHITESPACE, A_ARR);
+  set(A_ARR, ",", V_ARR);
+  set(A_ARR, "]", POP);
+  for (let kind = BASE; kind <= IN_ARRAY; kind++) {
+    const n = (k: number) => numberState(kind, k);
+    // A number ends at any byte that may follow a value: that byte is read as after the value.
+    for (const k of [N_ZERO, N_INT, N_FRAC, N_EXP])
+      t.copyWithin(n(k) << 8, after[kind]! << 8, (after[kind]! + 1) << 8);
+    set(n(N_MINUS), "0", n(N_ZERO));
+    set(n(N_MINUS), DIGITS19, n(N_INT));
+    set(n(N_INT), DIGITS, n(N_INT));
+    for (const k of [N_ZERO, N_INT]) set(n(k), ".", n(N_DOT));
+    set(n(N_DOT), DIGITS, n(N_FRAC));
+    set(n(N_FRAC), DIGITS, n(N_FRAC));
+    for (const k of [N_ZERO, N_INT, N_FRAC]) set(n(k), "eE", n(N_E));
+    set(n(N_E), "+-", n(N_ESIGN));
+    set(n(N_E), DIGITS, n(N_EXP));
+    set(n(N_ESIGN), DIGITS, n(N_EXP));
+    set(n(N_EXP), DIGITS, n(N_EXP));
+  }
+  return t;
+})();
+
 /** Why the scanner gave up: the caller falls back to JSON.parse. */
 const GIVE_UP = -1;
 
 /** What the scanner read from one message, as positions in `buf` (valid until the next scan). */
 export interface ScannedUplink {
-  /** The message's bytes, followed by sentinel bytes. */
+  /** The message's bytes. */
   readonly buf: Uint8Array;
   /** Device EUI string content, `[devEuiS, devEuiE)`. */
   readonly devEuiS: number;
@@ -147,17 +249,15 @@ export interface ScannedUplink {
 }
 
 /**
- * A one-message scanner over its own copy of the message. Positions are indices into `buf`; every method
+ * A one-message scanner. Positions are indices into `buf`; every method
  * returns the index after what it read, or GIVE_UP.
  */
 class Scanner implements ScannedUplink {
-  buf = new Uint8Array(4096);
-  /** `buf` as 32-bit words, for the check of the whole message. */
-  words = new Int32Array(this.buf.buffer);
+  buf: Uint8Array = new Uint8Array(0);
   end = 0;
-  /** Printable ASCII without backslashes: strings end at the next quote. */
-  clean = true;
-  /** What a string holds as it is, in careful mode. */
+  /** The message as given (for its UTF-8 check). */
+  message: Uint8Array = this.buf;
+  /** What a string holds as it is: ASCII, until a non-ASCII byte shows the message is valid UTF-8. */
   plain = PLAIN_ASCII;
   /** The last number read by `decimal` or `uint`. */
   num = 0;
@@ -179,38 +279,13 @@ class Scanner implements ScannedUplink {
   gwRssi = Number.NaN;
   gwSnr = Number.NaN;
 
-  /** Copies the message behind its sentinels and classifies it; false when it is too large. */
-  load(payload: Uint8Array): boolean {
+  /** Starts on a message. */
+  load(payload: Uint8Array): void {
     const n = payload.length;
-    if (n > UPLINK_SCAN_BYTES_MAX) return false;
-    if (n + PAD > this.buf.length) {
-      let size = this.buf.length;
-      while (size < n + PAD) size *= 2;
-      this.buf = new Uint8Array(size);
-      this.words = new Int32Array(this.buf.buffer);
-    }
-    const buf = this.buf;
-    buf.set(payload);
-    buf[n] = 0;
-    buf[n + 1] = QUOTE;
-    for (let k = n + 2; k < n + PAD; k++) buf[k] = 0;
+    this.buf = payload;
     this.end = n;
-    // High bit of a byte of `acc` set: some byte is a control (x - 0x20 borrows), non-ASCII (x has it) or a
-    // backslash (y = x ^ 0x5c has a zero byte). A borrow only spreads upwards from a byte that is one of them.
-    const words = this.words;
-    const nw = n >>> 2;
-    let acc = 0;
-    for (let k = 0; k < nw; k++) {
-      const x = words[k]!;
-      const y = x ^ 0x5c5c5c5c;
-      acc |= (x - 0x20202020) | x | ((y - 0x01010101) & ~y);
-    }
-    for (let k = nw << 2; k < n; k++) {
-      const c = buf[k]!;
-      if (c < SPACE || c >= 0x80 || c === BACKSLASH) acc = -1;
-    }
-    this.clean = (acc & 0x80808080) === 0;
-    if (!this.clean) this.plain = isUtf8(payload) ? PLAIN_UTF8 : PLAIN_ASCII;
+    this.message = payload;
+    this.plain = PLAIN_ASCII;
     this.seen = 0;
     this.devEuiS = this.devEuiE = -1;
     this.fCnt = 0;
@@ -220,7 +295,6 @@ class Scanner implements ScannedUplink {
     this.timeMs = Number.NaN;
     this.rssi = Number.NEGATIVE_INFINITY;
     this.snr = Number.NEGATIVE_INFINITY;
-    return true;
   }
 
   /** Skips whitespace at `buf[i]`. */
@@ -233,24 +307,30 @@ class Scanner implements ScannedUplink {
   /** Any valid JSON string at `buf[i]` (a quote): the index after its closing quote. */
   str(i: number): number {
     const buf = this.buf;
-    let j = i + 1;
-    if (this.clean) {
-      while (buf[j] !== QUOTE) j++;
-      return j + 1;
-    }
     const plain = this.plain;
+    let j = i + 1;
+    while (plain[buf[j]!] === 1) j++;
+    return buf[j] === QUOTE ? j + 1 : this.strRest(j);
+  }
+
+  /** The rest of a string from a byte that is not plain ASCII: escapes checked, UTF-8 once per message. */
+  strRest(j: number): number {
+    const buf = this.buf;
     for (;;) {
-      while (plain[buf[j]!] === 1) j++;
       const c = buf[j]!;
       if (c === QUOTE) return j + 1;
-      if (c !== BACKSLASH) return GIVE_UP;
-      const e = buf[j + 1]!;
-      if (ESCAPE[e] !== 1) return GIVE_UP;
-      if (e === 0x75) {
-        if ((HEX[buf[j + 2]!]! & HEX[buf[j + 3]!]! & HEX[buf[j + 4]!]! & HEX[buf[j + 5]!]!) !== 1)
-          return GIVE_UP;
-        j += 6;
-      } else j += 2;
+      if (c === BACKSLASH) {
+        const e = buf[j + 1]!;
+        if (ESCAPE[e] !== 1) return GIVE_UP;
+        if (e === 0x75) {
+          if ((HEX[buf[j + 2]!]! & HEX[buf[j + 3]!]! & HEX[buf[j + 4]!]! & HEX[buf[j + 5]!]!) !== 1)
+            return GIVE_UP;
+          j += 6;
+        } else j += 2;
+      } else if (c >= 0x80 && this.plain === PLAIN_ASCII && isUtf8(this.message)) this.plain = PLAIN_UTF8;
+      else return GIVE_UP;
+      const plain = this.plain;
+      while (plain[buf[j]!] === 1) j++;
     }
   }
 
@@ -258,14 +338,14 @@ class Scanner implements ScannedUplink {
   plainStr(i: number): number {
     const buf = this.buf;
     if (buf[i] !== QUOTE) return GIVE_UP;
+    const plain = this.plain;
     let j = i + 1;
-    if (this.clean) while (buf[j] !== QUOTE) j++;
-    else {
-      const plain = this.plain;
-      while (plain[buf[j]!] === 1) j++;
-      if (buf[j] !== QUOTE) return GIVE_UP;
-    }
-    return j + 1;
+    while (plain[buf[j]!] === 1) j++;
+    if (buf[j] === QUOTE) return j + 1;
+    // Non-ASCII: plain once the message is known to be UTF-8 (the value is then read as it is).
+    if (buf[j]! < 0x80 || plain === PLAIN_UTF8 || !isUtf8(this.message)) return GIVE_UP;
+    this.plain = PLAIN_UTF8;
+    return this.plainStr(i);
   }
 
   /** Any valid JSON number at `buf[i]`. */
@@ -357,69 +437,51 @@ class Scanner implements ScannedUplink {
   }
 
   /**
-   * Any JSON value at `buf[i]` nested `depth` deep (whitespace skipped before it, not after), in one loop: the
-   * containers it is inside are the low bits of `stack` (1 for an object), `n` of them.
+   * Any JSON value at `buf[i]` nested `depth` deep (whitespace skipped before it, not after), checked by the
+   * grammar automaton: one table step per byte outside strings. The containers it is inside are the low bits of
+   * `stack` (1 for an object), `n` of them.
    */
   skipValue(i: number, depth: number): number {
     const buf = this.buf;
+    let s = V_BASE;
     let stack = 0;
     let n = 0;
     for (;;) {
-      // A value at i.
-      const c = buf[i]!;
-      if (c === QUOTE) i = this.str(i);
-      else if (c === OPEN || c === LBRACKET) {
-        if (depth + n >= UPLINK_SCAN_DEPTH_MAX) return GIVE_UP;
+      s = GRAMMAR[(s << 8) | buf[i]!]!;
+      if (s < ACTION) {
         i++;
-        if (buf[i]! <= SPACE) i = this.ws(i);
-        if (c === OPEN) {
-          if (buf[i] === CLOSE) i++;
-          else {
-            stack = (stack << 1) | 1;
-            n++;
-            i = this.key(i);
-            if (i < 0) return GIVE_UP;
-            continue;
-          }
-        } else if (buf[i] === RBRACKET) i++;
-        else {
-          stack <<= 1;
-          n++;
-          continue;
-        }
-      } else if (c === MINUS || (c >= D0 && c <= D9)) i = this.skipNumber(i);
-      else if (c === 0x74)
-        i = buf[i + 1] === 0x72 && buf[i + 2] === 0x75 && buf[i + 3] === 0x65 ? i + 4 : GIVE_UP;
-      else if (c === 0x66)
-        i =
-          buf[i + 1] === 0x61 && buf[i + 2] === 0x6c && buf[i + 3] === 0x73 && buf[i + 4] === 0x65
-            ? i + 5
-            : GIVE_UP;
-      else if (c === 0x6e)
-        i = buf[i + 1] === 0x75 && buf[i + 2] === 0x6c && buf[i + 3] === 0x6c ? i + 4 : GIVE_UP;
-      else return GIVE_UP;
-      if (i < 0) return GIVE_UP;
-      // After a value: close the containers it ends, or go on to the next value.
-      for (;;) {
-        if (n === 0) return i;
-        let d = buf[i]!;
-        if (d <= SPACE) {
-          i = this.ws(i);
-          d = buf[i]!;
-        }
-        if (d === COMMA) {
-          i++;
-          if (buf[i]! <= SPACE) i = this.ws(i);
-          if ((stack & 1) === 1) {
-            i = this.key(i);
-            if (i < 0) return GIVE_UP;
-          }
+        continue;
+      }
+      switch (s) {
+        case STRING_VALUE:
+          i = this.str(i);
+          if (i < 0) return GIVE_UP;
+          if (n === 0) return i;
+          s = (stack & 1) === 1 ? A_OBJ : A_ARR;
           break;
-        }
-        if (d !== ((stack & 1) === 1 ? CLOSE : RBRACKET)) return GIVE_UP;
-        i++;
-        stack >>>= 1;
-        n--;
+        case STRING_KEY:
+          i = this.str(i);
+          if (i < 0) return GIVE_UP;
+          s = COLON_NEXT;
+          break;
+        case PUSH_OBJECT:
+        case PUSH_ARRAY:
+          if (depth + n >= UPLINK_SCAN_DEPTH_MAX) return GIVE_UP;
+          stack = (stack << 1) | (s === PUSH_OBJECT ? 1 : 0);
+          n++;
+          s = s === PUSH_OBJECT ? KEY_FIRST : V_ARR_FIRST;
+          i++;
+          break;
+        case POP:
+          i++;
+          if (--n === 0) return i;
+          stack >>>= 1;
+          s = (stack & 1) === 1 ? A_OBJ : A_ARR;
+          break;
+        case DONE:
+          return i;
+        default:
+          return GIVE_UP;
       }
     }
   }
@@ -466,44 +528,61 @@ class Scanner implements ScannedUplink {
     return true;
   }
 
-  /** Reads (or skips) the value at `v` of the member `buf[ks, ke)` of an object of kind `level`. */
+  /**
+   * Reads (or skips) the value at `v` of the member `buf[ks, ke)` of an object of kind `level`. Keys are told
+   * apart by length and first byte before they are compared.
+   */
   field(level: number, ks: number, ke: number, v: number, depth: number): number {
+    const len = ke - ks;
+    const c0 = this.buf[ks];
     switch (level) {
       case TTS_TOP:
-        if (this.is(ks, ke, K_END_DEVICE_IDS))
-          return this.once(SEEN_IDS) ? this.members(v, TTS_IDS, depth) : GIVE_UP;
-        if (this.is(ks, ke, K_UPLINK_MESSAGE))
-          return this.once(SEEN_UP) ? this.members(v, TTS_UP, depth) : GIVE_UP;
-        if (this.is(ks, ke, K_RECEIVED_AT)) return this.once(SEEN_TIME) ? this.time(v) : GIVE_UP;
+        if (len === 14) {
+          if (c0 === 0x65 && this.is(ks, K_END_DEVICE_IDS))
+            return this.once(SEEN_IDS) ? this.members(v, TTS_IDS, depth) : GIVE_UP;
+          if (c0 === 0x75 && this.is(ks, K_UPLINK_MESSAGE))
+            return this.once(SEEN_UP) ? this.members(v, TTS_UP, depth) : GIVE_UP;
+        } else if (len === 11 && this.is(ks, K_RECEIVED_AT))
+          return this.once(SEEN_TIME) ? this.time(v) : GIVE_UP;
         break;
       case TTS_IDS:
-        if (this.is(ks, ke, K_DEV_EUI)) return this.once(SEEN_EUI) ? this.devEui(v) : GIVE_UP;
+        if (len === 7 && this.is(ks, K_DEV_EUI)) return this.once(SEEN_EUI) ? this.devEui(v) : GIVE_UP;
         break;
       case TTS_UP:
-        if (this.is(ks, ke, K_F_CNT)) return this.once(SEEN_FCNT) ? this.counter(v) : GIVE_UP;
-        if (this.is(ks, ke, K_F_PORT)) return this.once(SEEN_FPORT) ? this.port(v) : GIVE_UP;
-        if (this.is(ks, ke, K_FRM_PAYLOAD)) return this.once(SEEN_DATA) ? this.payload(v) : GIVE_UP;
-        if (this.is(ks, ke, K_DECODED_PAYLOAD))
+        if (len === 5) {
+          if (this.is(ks, K_F_CNT)) return this.once(SEEN_FCNT) ? this.counter(v) : GIVE_UP;
+        } else if (len === 6) {
+          if (this.is(ks, K_F_PORT)) return this.once(SEEN_FPORT) ? this.port(v) : GIVE_UP;
+        } else if (len === 11) {
+          if (c0 === 0x66 && this.is(ks, K_FRM_PAYLOAD))
+            return this.once(SEEN_DATA) ? this.payload(v) : GIVE_UP;
+          if (c0 === 0x72 && this.is(ks, K_RX_METADATA))
+            return this.once(SEEN_RADIO) ? this.radio(v, depth) : GIVE_UP;
+        } else if (len === 15 && this.is(ks, K_DECODED_PAYLOAD))
           return this.once(SEEN_DECODED) ? this.decoded(v, depth) : GIVE_UP;
-        if (this.is(ks, ke, K_RX_METADATA)) return this.once(SEEN_RADIO) ? this.radio(v, depth) : GIVE_UP;
         break;
       case CS_TOP:
-        if (this.is(ks, ke, K_DEVICE_INFO))
+        if (len === 4) {
+          if (c0 === 0x66 && this.is(ks, K_FCNT)) return this.once(SEEN_FCNT) ? this.counter(v) : GIVE_UP;
+          if (c0 === 0x64 && this.is(ks, K_DATA)) return this.once(SEEN_DATA) ? this.payload(v) : GIVE_UP;
+          if (c0 === 0x74 && this.is(ks, K_TIME)) return this.once(SEEN_TIME) ? this.time(v) : GIVE_UP;
+        } else if (len === 5) {
+          if (this.is(ks, K_FPORT)) return this.once(SEEN_FPORT) ? this.port(v) : GIVE_UP;
+        } else if (len === 6) {
+          if (c0 === 0x72 && this.is(ks, K_RX_INFO))
+            return this.once(SEEN_RADIO) ? this.radio(v, depth) : GIVE_UP;
+          if (c0 === 0x6f && this.is(ks, K_OBJECT))
+            return this.once(SEEN_DECODED) ? this.decoded(v, depth) : GIVE_UP;
+        } else if (len === 10 && this.is(ks, K_DEVICE_INFO))
           return this.once(SEEN_IDS) ? this.members(v, CS_INFO, depth) : GIVE_UP;
-        if (this.is(ks, ke, K_FCNT)) return this.once(SEEN_FCNT) ? this.counter(v) : GIVE_UP;
-        if (this.is(ks, ke, K_FPORT)) return this.once(SEEN_FPORT) ? this.port(v) : GIVE_UP;
-        if (this.is(ks, ke, K_DATA)) return this.once(SEEN_DATA) ? this.payload(v) : GIVE_UP;
-        if (this.is(ks, ke, K_OBJECT)) return this.once(SEEN_DECODED) ? this.decoded(v, depth) : GIVE_UP;
-        if (this.is(ks, ke, K_RX_INFO)) return this.once(SEEN_RADIO) ? this.radio(v, depth) : GIVE_UP;
-        if (this.is(ks, ke, K_TIME)) return this.once(SEEN_TIME) ? this.time(v) : GIVE_UP;
         break;
       case CS_INFO:
-        if (this.is(ks, ke, K_DEV_EUI_CS)) return this.once(SEEN_EUI) ? this.devEui(v) : GIVE_UP;
+        if (len === 6 && this.is(ks, K_DEV_EUI_CS)) return this.once(SEEN_EUI) ? this.devEui(v) : GIVE_UP;
         break;
       default: {
         // RADIO_GW: one gateway's rssi and snr (numbers; any other value does not count, as in bestRadio).
-        const isR = this.is(ks, ke, K_RSSI);
-        if (!isR && !this.is(ks, ke, K_SNR)) break;
+        const isR = len === 4 && this.is(ks, K_RSSI);
+        if (!isR && !(len === 3 && this.is(ks, K_SNR))) break;
         const bit = isR ? 1 : 2;
         if ((this.gwSeen & bit) !== 0) return GIVE_UP;
         this.gwSeen |= bit;
@@ -516,12 +595,11 @@ class Scanner implements ScannedUplink {
         return e;
       }
     }
-    return this.skipValue(v, depth);
+    return this.buf[v] === QUOTE ? this.str(v) : this.skipValue(v, depth);
   }
 
-  /** Whether the key `buf[ks, ke)` is `key` (length first: most keys differ in it). */
-  is(ks: number, ke: number, key: Uint8Array): boolean {
-    if (ke - ks !== key.length) return false;
+  /** Whether the key at `buf[ks]`, of `key`'s length, is `key`. */
+  is(ks: number, key: Uint8Array): boolean {
     const buf = this.buf;
     for (let k = 0; k < key.length; k++) if (buf[ks + k] !== key[k]) return false;
     return true;
@@ -627,7 +705,7 @@ export function scanUplinkBytes(
   payload: Uint8Array,
 ): ScannedUplink | undefined {
   const sc = scanner;
-  if (!sc.load(payload)) return undefined;
+  sc.load(payload);
   const buf = sc.buf;
   let i = buf[0]! <= SPACE ? sc.ws(0) : 0;
   i = sc.members(i, source === "tts" ? TTS_TOP : CS_TOP, 0);

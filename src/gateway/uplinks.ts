@@ -83,8 +83,10 @@ export function topicMatches(filter: string, topic: string): boolean {
 
 /** The source a topic belongs to, or undefined for a topic outside the patterns. */
 export function topicSource(topic: string, cdsTopic: string): MessageSource | undefined {
-  if (TTS_TOPIC.test(topic)) return "tts";
-  if (CHIRPSTACK_TOPIC.test(topic)) return "chirpstack";
+  // The first byte rules out one uplink pattern before its regular expression runs.
+  const c = topic.charCodeAt(0);
+  if (c === 0x76 && TTS_TOPIC.test(topic)) return "tts";
+  if (c === 0x61 && CHIRPSTACK_TOPIC.test(topic)) return "chirpstack";
   if (topicMatches(cdsTopic, topic)) return "cds";
   return undefined;
 }
@@ -295,7 +297,7 @@ function deviceEvents(
   const events: CdsEvent[] = [];
   if (p.eventType !== null) {
     const e: CdsEvent = {
-      event_id: `lw:${eui}:${fCnt}:${timeMs}`,
+      event_id: `lw:${eui}:${fCnt}:${integerString(timeMs)}`,
       event_type: p.eventType,
       event_time: timeMs,
       data_source_device_id: device,
@@ -311,6 +313,13 @@ function deviceEvents(
   if (rssi !== Number.NEGATIVE_INFINITY) (health as { rssi?: number }).rssi = rssi;
   if (snr !== Number.NEGATIVE_INFINITY) (health as { snr?: number }).snr = snr;
   return { source, events, refused: [], health };
+}
+
+/** `String(t)` of an integer, faster for the 13-digit times of today (two small integers convert quickly). */
+export function integerString(t: number): string {
+  if (!(t >= 1e9 && t < 1e15 && Number.isInteger(t))) return String(t);
+  const hi = Math.floor(t / 1e6);
+  return `${hi}${String(t - hi * 1e6 + 1e6).slice(1)}`;
 }
 
 function bestRadio(rx: unknown): { rssi?: number; snr?: number } {
