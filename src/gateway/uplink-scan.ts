@@ -452,18 +452,24 @@ class Scanner implements ScannedUplink {
         i++;
         continue;
       }
+      if (s === STRING_KEY) {
+        i = this.str(i);
+        if (i < 0) return GIVE_UP;
+        // A key is followed by its colon (whitespace there is rare: the automaton reads it then).
+        if (buf[i] === COLON) {
+          i++;
+          s = V_OBJ;
+        } else s = COLON_NEXT;
+        continue;
+      }
+      if (s === STRING_VALUE) {
+        i = this.str(i);
+        if (i < 0) return GIVE_UP;
+        if (n === 0) return i;
+        s = (stack & 1) === 1 ? A_OBJ : A_ARR;
+        continue;
+      }
       switch (s) {
-        case STRING_VALUE:
-          i = this.str(i);
-          if (i < 0) return GIVE_UP;
-          if (n === 0) return i;
-          s = (stack & 1) === 1 ? A_OBJ : A_ARR;
-          break;
-        case STRING_KEY:
-          i = this.str(i);
-          if (i < 0) return GIVE_UP;
-          s = COLON_NEXT;
-          break;
         case PUSH_OBJECT:
         case PUSH_ARRAY:
           if (depth + n >= UPLINK_SCAN_DEPTH_MAX) return GIVE_UP;
