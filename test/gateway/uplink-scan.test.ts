@@ -554,3 +554,50 @@ describe("EUI table", () => {
       expect(ix.find(bytes(bad), 0, bad.length)).toBe(NONE);
   });
 });
+
+describe("skipped values spelt at the edge of the grammar", () => {
+  /** Number-like and literal-like tokens, valid JSON or not. */
+  const token = fc.oneof(
+    fc.constantFrom(
+      ..."0 -0 01 -01 00 1. .5 -.5 1e 1e+ 1e-5 1E5 1e05 -0.0e-0 +1 - -a 0x1 1.5e308 1e400 2e-400 Infinity NaN".split(
+        " ",
+      ),
+      ..."true false null tru fals nul truee nulll True NULL t f n".split(" "),
+      ...'[] {} [1,] [,1] {,} {"a"} {"a":} {"a":1,} [[[]]] [1 2] {"a" 1} "\\u00e9" "\\u12" "\\x41" "\\/"'.split(
+        " ",
+      ),
+    ),
+    fc.double().map(String),
+    fc
+      .tuple(
+        fc.stringMatching(/^-?(0|[1-9][0-9]{0,20})$/),
+        fc.stringMatching(/^(\.[0-9]{1,20})?([eE][+-]?[0-9]{1,3})?$/),
+      )
+      .map(([a, b]) => a + b),
+  );
+  test("a raw token as the value of an unknown field, in an array, or after a skipped value: same outcome", () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom<0 | 1>(0, 1),
+        fc.nat(),
+        token,
+        fc.constantFrom("top", "uplink", "gateway", "array", "nested"),
+        (f, pick, tok, where) => {
+          const m = base[f]![pick % base[f]!.length]!;
+          const body = clone(m.body) as Record<string, unknown>;
+          const up = (f === 0 ? body.uplink_message : body) as Record<string, unknown>;
+          const rx = up[f === 0 ? "rx_metadata" : "rxInfo"] as Record<string, unknown>[];
+          const mark = "\u0000MARK\u0000";
+          if (where === "top") body.extra = mark;
+          else if (where === "uplink") up.extra = mark;
+          else if (where === "gateway") rx[0]!.extra = mark;
+          else if (where === "array") body.extra = [1, mark, "x"];
+          else body.extra = { a: { b: [mark] } };
+          const text = JSON.stringify(body).replace(JSON.stringify(mark), tok);
+          same(m.topic, Buffer.from(text));
+        },
+      ),
+      { numRuns: 600 },
+    );
+  });
+});
