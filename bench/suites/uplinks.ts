@@ -11,7 +11,8 @@
  *   catalogue lookup, the sensor model's payload decoder and the event.
  * - `parkir-json`: parseMessageJson — the same with JSON.parse instead of the scanner (its fallback).
  *
- * Every case yields each uplink's (frame counter, receive time), checked equal before timing and in every run.
+ * Every case yields each uplink's (frame counter, receive time), checked equal before timing and in every run; the
+ * parkir cases also check a checksum of every event's type, device and state against the JSON.parse path's.
  */
 import { type City, loadCity } from "../../src/catalog/index.js";
 import {
@@ -169,15 +170,34 @@ function jsonExtract(messages: readonly FleetMessage[]): Key[] {
   return out;
 }
 
-/** parkir: each message's events (one per uplink here), keyed the same way. */
-function parkir(messages: readonly FleetMessage[], cx: ParseContext, scan: boolean): Key[] {
-  const out: Key[] = [];
+/** What parkir's runs give beyond the peer's keys: a checksum of every event's type, device and state. */
+interface ParkirRun {
+  readonly keys: Key[];
+  readonly events: number;
+}
+
+const EVENT_TYPES: Readonly<Record<string, number>> = { park_start: 1, park_end: 2, scheduled_report: 3 };
+
+/** parkir: each message's events (one per uplink here), keyed the same way, and the checksum of the rest. */
+function parkir(messages: readonly FleetMessage[], cx: ParseContext, scan: boolean): ParkirRun {
+  const keys: Key[] = [];
+  let events = 0;
   const parse = scan ? parseMessage : parseMessageJson;
   for (const m of messages) {
-    for (const e of parse(m.topic, m.payload, cx).events)
-      out.push([e.sequence_number!, e.event_time as number]);
+    for (const e of parse(m.topic, m.payload, cx).events) {
+      keys.push([e.sequence_number!, e.event_time as number]);
+      const what = (EVENT_TYPES[e.event_type] ?? 0) * 2 + (e.occupied === true ? 1 : 0);
+      events = (events * 31 + cx.city.deviceIndex(e.data_source_device_id!) * 8 + what) % 2_147_483_647;
+    }
   }
-  return out;
+  return { keys, events };
+}
+
+/** Checks a parkir run against the peer's keys and the JSON.parse path's event checksum. */
+function checkedParkir(name: string, want: readonly Key[], wantEvents: number, got: ParkirRun): number {
+  if (got.events !== wantEvents)
+    throw new Error(`uplinks/${name}: event checksum ${got.events}; expected ${wantEvents}`);
+  return checked(name, want, got.keys);
 }
 
 /** Checks a run against the reference (count and a checksum of every key). */
@@ -215,6 +235,8 @@ export const uplinksSuite: SuiteDefinition = {
       cdsTopic: "parkir/palu/in/events",
     };
     const want = jsonExtract(messages);
+    // The event types, devices and states both parkir paths must give (the peer reads no payload).
+    const wantEvents = parkir(messages, cx, false).events;
     log(`${n} uplinks, ${bytes} bytes (${Math.round(bytes / n)} B per message)`);
     return {
       name: "uplinks",
@@ -244,16 +266,16 @@ export const uplinksSuite: SuiteDefinition = {
           eventsPerOp: n,
           bytesPerOp: bytes,
           extra: { note: "parseMessage: uplink scanner, validation, catalogue, payload decoder, CDS event" },
-          fn: () => checked("parkir-scan", want, parkir(messages, cx, true)),
-          result: () => parkir(messages, cx, true),
+          fn: () => checkedParkir("parkir-scan", want, wantEvents, parkir(messages, cx, true)),
+          result: () => parkir(messages, cx, true).keys,
         },
         {
           name: "parkir-json",
           eventsPerOp: n,
           bytesPerOp: bytes,
           extra: { note: "parseMessageJson: JSON.parse, validation, catalogue, payload decoder, CDS event" },
-          fn: () => checked("parkir-json", want, parkir(messages, cx, false)),
-          result: () => parkir(messages, cx, false),
+          fn: () => checkedParkir("parkir-json", want, wantEvents, parkir(messages, cx, false)),
+          result: () => parkir(messages, cx, false).keys,
         },
       ],
     };

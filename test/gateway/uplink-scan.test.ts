@@ -4,7 +4,10 @@
  */
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
+import { NONE } from "../../src/catalog/index.js";
+import { EuiIndex } from "../../src/gateway/eui-index.js";
 import {
+  DecoderRegistry,
   fleetMessages,
   ParkirMessageError,
   parseMessage,
@@ -12,6 +15,7 @@ import {
   scanUplink,
   UPLINK_RADIO_GATEWAYS_MAX,
 } from "../../src/gateway/index.js";
+import { integerString } from "../../src/gateway/uplinks.js";
 import { generateTrace } from "../../src/generate/index.js";
 import { city, cx, NOW } from "./fixtures.js";
 
@@ -310,5 +314,290 @@ describe("uplink scanner vs JSON.parse", () => {
     const bytes = Buffer.from(JSON.stringify(body));
     expect(scanUplink("chirpstack", bytes)).toBeUndefined();
     same(m.topic, bytes);
+  });
+});
+
+// --- Paths the fast path takes beyond the scan: payload bytes, EUI table, unknown fields, UTF-8 ---------------
+
+/** A message of the fleet with `change` applied to a copy of its body. */
+function variant(f: 0 | 1, pick: number, change: (body: Record<string, unknown>) => void) {
+  const m = base[f]![pick % base[f]!.length]!;
+  const body = clone(m.body) as Record<string, unknown>;
+  change(body);
+  return { topic: m.topic, body };
+}
+/** The object holding a message's uplink fields (TTS `uplink_message`, ChirpStack the body). */
+const uplinkOf = (f: 0 | 1, body: Record<string, unknown>) =>
+  (f === 0 ? body.uplink_message : body) as Record<string, unknown>;
+const idsOf = (f: 0 | 1, body: Record<string, unknown>) =>
+  (f === 0 ? body.end_device_ids : body.deviceInfo) as Record<string, unknown>;
+
+/** Every catalogue EUI the fleet uses. */
+const fleetEuis = [
+  ...new Set(base[0]!.map((m) => (m.body as { end_device_ids: { dev_eui: string } }).end_device_ids.dev_eui)),
+];
+
+describe("uplink fast path vs JSON.parse", () => {
+  test("payloads: any bytes as base64, padding with stray bits, and base64 that is not: same outcome", () => {
+    const b64 = fc.oneof(
+      fc.uint8Array({ maxLength: 24 }).map((b) => Buffer.from(b).toString("base64")),
+      // Padding whose last digit carries bits Buffer.from ignores.
+      fc.constantFrom("AR==", "AQF=", "AQE=", "/w==", "//8=", "+/+/", "AAAA", ""),
+      // Not strict base64.
+      fc.constantFrom("AQ", "AQ=", "A===", "====", "AQ==AQ==", "A=Q=", "AQ-_", "AQ\u00e9=", "A Q=", "AQ=="),
+      fc.string({ unit: fc.constantFrom(..."AQw+/=-_ ", "\u00e9"), maxLength: 12 }),
+    );
+    let scanned = 0;
+    fc.assert(
+      fc.property(
+        fc.constantFrom<0 | 1>(0, 1),
+        fc.nat(),
+        b64,
+        fc.integer({ min: 1, max: 3 }),
+        (f, pick, data, port) => {
+          const v = variant(f, pick, (body) => {
+            const up = uplinkOf(f, body);
+            up[f === 0 ? "frm_payload" : "data"] = data;
+            up[f === 0 ? "f_port" : "fPort"] = port;
+          });
+          if (same(v.topic, Buffer.from(JSON.stringify(v.body)))) scanned++;
+        },
+      ),
+      { numRuns: 400 },
+    );
+    expect(scanned).toBeGreaterThan(200);
+  });
+
+  test("device EUIs in any case, unknown, short, long or not hex: same outcome", () => {
+    const eui = fc.oneof(
+      fc.constantFrom(...fleetEuis),
+      fc
+        .constantFrom(...fleetEuis)
+        .chain((e) =>
+          fc
+            .array(fc.boolean(), { minLength: 16, maxLength: 16 })
+            .map((up) => Array.from(e, (ch, k) => (up[k] ? ch.toUpperCase() : ch.toLowerCase())).join("")),
+        ),
+      fc.stringMatching(/^[0-9a-fA-F]{16}$/),
+      fc.stringMatching(/^[0-9a-fA-F]{15}$|^[0-9a-fA-F]{17}$|^[0-9a-fA-FgxG]{16}$/),
+    );
+    fc.assert(
+      fc.property(fc.constantFrom<0 | 1>(0, 1), fc.nat(), eui, (f, pick, e) => {
+        const v = variant(f, pick, (body) => {
+          idsOf(f, body)[f === 0 ? "dev_eui" : "devEui"] = e;
+        });
+        same(v.topic, Buffer.from(JSON.stringify(v.body)));
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  test("unknown fields of any JSON (nested, unicode, escapes) at every level: same outcome, still scanned", () => {
+    let scanned = 0;
+    let runs = 0;
+    fc.assert(
+      fc.property(
+        fc.constantFrom<0 | 1>(0, 1),
+        fc.nat(),
+        fc.array(
+          fc.record({
+            where: fc.constantFrom("top", "ids", "uplink", "gateway"),
+            key: fc.string({ unit: "grapheme", maxLength: 10 }),
+            value: fc.jsonValue({ maxDepth: 4 }),
+          }),
+          { minLength: 1, maxLength: 4 },
+        ),
+        (f, pick, extra) => {
+          const v = variant(f, pick, (body) => {
+            for (const { where, key, value } of extra) {
+              const known = new Set(["end_device_ids", "uplink_message", "received_at", "dev_eui", "f_cnt"]);
+              for (const k of [
+                "f_port",
+                "frm_payload",
+                "decoded_payload",
+                "rx_metadata",
+                "deviceInfo",
+                "devEui",
+              ])
+                known.add(k);
+              for (const k of ["fCnt", "fPort", "data", "object", "rxInfo", "time", "rssi", "snr"])
+                known.add(k);
+              if (known.has(key)) continue;
+              const up = uplinkOf(f, body);
+              const rx = up[f === 0 ? "rx_metadata" : "rxInfo"] as Record<string, unknown>[];
+              const o =
+                where === "top" ? body : where === "ids" ? idsOf(f, body) : where === "uplink" ? up : rx[0]!;
+              o[key] = value;
+            }
+          });
+          runs++;
+          if (same(v.topic, Buffer.from(JSON.stringify(v.body)))) scanned++;
+        },
+      ),
+      { numRuns: 300 },
+    );
+    // Unicode and nesting in fields the scanner skips do not send the message to JSON.parse.
+    expect(scanned).toBeGreaterThan(runs * 0.9);
+  });
+
+  test("bytes that are not UTF-8, or a control byte, inside a skipped string: refused the same way", () => {
+    const m = base[1]![3]!;
+    const body = clone(m.body) as Record<string, unknown>;
+    body.note = "Jl. Hasanuddin, Palu \u2014 \ud83d\ude97";
+    const text = Buffer.from(JSON.stringify(body));
+    expect(same(m.topic, text)).toBe(true);
+    const at = text.indexOf("\u2014");
+    for (const bad of [
+      [0xff],
+      [0xc3],
+      [0xed, 0xa0, 0x80],
+      [0xf8, 0x88, 0x80, 0x80],
+      [0x01],
+      [0x0a],
+      [0x7f],
+    ]) {
+      const out = Buffer.concat([text.subarray(0, at), Buffer.from(bad), text.subarray(at)]);
+      same(m.topic, out);
+    }
+  });
+
+  test("a message cut at every byte: same refusal", () => {
+    for (const f of [0, 1] as const) {
+      const m = base[f]![5]!;
+      const bytes = Buffer.from(JSON.stringify(m.body));
+      for (let n = 0; n <= bytes.length; n++) same(m.topic, bytes.subarray(0, n));
+    }
+  });
+
+  test("decoded payloads read only where no decoder takes the payload: the same either way", () => {
+    const noDecoders = { ...cx, decoders: new DecoderRegistry() };
+    const decoded = fc.oneof(
+      fc.record(
+        {
+          occupied: fc.oneof(fc.boolean(), fc.constantFrom(0, 1, 2, "occupied", "free")),
+          type: fc.constantFrom("status", "heartbeat", "startup", "Heartbeat", "reboot"),
+          battery: fc.double({ min: 2, max: 4, noNaN: true }),
+          temperature: fc.integer({ min: -40, max: 85 }),
+          firmware: fc.string({ unit: "grapheme", maxLength: 40 }),
+        },
+        { requiredKeys: [] },
+      ),
+      fc.jsonValue({ maxDepth: 2 }),
+    );
+    let scanned = 0;
+    fc.assert(
+      fc.property(fc.constantFrom<0 | 1>(0, 1), fc.nat(), decoded, fc.boolean(), (f, pick, d, decoders) => {
+        const v = variant(f, pick, (body) => {
+          uplinkOf(f, body)[f === 0 ? "decoded_payload" : "object"] = d;
+        });
+        const c = decoders ? cx : noDecoders;
+        const payload = Buffer.from(JSON.stringify(v.body));
+        expect(outcome(() => parseMessage(v.topic, payload, c))).toEqual(
+          outcome(() => parseMessageJson(v.topic, payload, c)),
+        );
+        if (scanUplink(f === 0 ? "tts" : "chirpstack", payload) !== undefined) scanned++;
+      }),
+      { numRuns: 300 },
+    );
+    expect(scanned).toBeGreaterThan(150);
+  });
+
+  test("event ids name the time as String() does, for any integer", () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.integer(), fc.maxSafeInteger(), fc.integer({ min: 1e9, max: 1e15 }), fc.double()),
+        (t) => {
+          expect(integerString(t)).toBe(String(t));
+        },
+      ),
+      { numRuns: 2000 },
+    );
+    for (const t of [1e9, 1e9 - 1, 1e15, 1e15 - 1, 1_764_475_203_000, 1_764_475_203_999, -0, 0])
+      expect(integerString(t)).toBe(String(t));
+  });
+});
+
+describe("EUI table", () => {
+  const bytes = (s: string) => Buffer.from(s, "latin1");
+  test("finds what the catalogue's string lookup finds, for catalogue EUIs in any case and random ones", () => {
+    const ix = new EuiIndex(city);
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.constantFrom(...fleetEuis),
+          fc.constantFrom(...fleetEuis).map((e) => e.toLowerCase()),
+          fc.stringMatching(/^[0-9a-fA-F]{16}$/),
+        ),
+        (e) => {
+          const d = ix.find(bytes(e), 0, 16);
+          expect(d).toBe(city.deviceIndexByEui(e));
+          if (d !== NONE) expect(ix.eui(d)).toBe(e.toUpperCase());
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
+  test("anything but 16 hex digits is NONE", () => {
+    const ix = new EuiIndex(city);
+    const e = fleetEuis[0]!;
+    expect(ix.find(bytes(e), 0, 16)).not.toBe(NONE);
+    expect(ix.find(bytes(` ${e}`), 1, 17)).toBe(ix.find(bytes(e), 0, 16));
+    for (const bad of [
+      e.slice(1),
+      `${e}0`,
+      `${e.slice(0, 15)}g`,
+      `${e.slice(0, 15)}\u00e9`,
+      "",
+      "0x70B3D5E0C00010",
+    ])
+      expect(ix.find(bytes(bad), 0, bad.length)).toBe(NONE);
+  });
+});
+
+describe("skipped values spelt at the edge of the grammar", () => {
+  /** Number-like and literal-like tokens, valid JSON or not. */
+  const token = fc.oneof(
+    fc.constantFrom(
+      ..."0 -0 01 -01 00 1. .5 -.5 1e 1e+ 1e-5 1E5 1e05 -0.0e-0 +1 - -a 0x1 1.5e308 1e400 2e-400 Infinity NaN".split(
+        " ",
+      ),
+      ..."true false null tru fals nul truee nulll True NULL t f n".split(" "),
+      ...'[] {} [1,] [,1] {,} {"a"} {"a":} {"a":1,} [[[]]] [1 2] {"a" 1} "\\u00e9" "\\u12" "\\x41" "\\/"'.split(
+        " ",
+      ),
+    ),
+    fc.double().map(String),
+    fc
+      .tuple(
+        fc.stringMatching(/^-?(0|[1-9][0-9]{0,20})$/),
+        fc.stringMatching(/^(\.[0-9]{1,20})?([eE][+-]?[0-9]{1,3})?$/),
+      )
+      .map(([a, b]) => a + b),
+  );
+  test("a raw token as the value of an unknown field, in an array, or after a skipped value: same outcome", () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom<0 | 1>(0, 1),
+        fc.nat(),
+        token,
+        fc.constantFrom("top", "uplink", "gateway", "array", "nested"),
+        (f, pick, tok, where) => {
+          const m = base[f]![pick % base[f]!.length]!;
+          const body = clone(m.body) as Record<string, unknown>;
+          const up = (f === 0 ? body.uplink_message : body) as Record<string, unknown>;
+          const rx = up[f === 0 ? "rx_metadata" : "rxInfo"] as Record<string, unknown>[];
+          const mark = "\u0000MARK\u0000";
+          if (where === "top") body.extra = mark;
+          else if (where === "uplink") up.extra = mark;
+          else if (where === "gateway") rx[0]!.extra = mark;
+          else if (where === "array") body.extra = [1, mark, "x"];
+          else body.extra = { a: { b: [mark] } };
+          const text = JSON.stringify(body).replace(JSON.stringify(mark), tok);
+          same(m.topic, Buffer.from(text));
+        },
+      ),
+      { numRuns: 600 },
+    );
   });
 });
