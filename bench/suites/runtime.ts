@@ -486,6 +486,11 @@ interface WorkerMedians {
   readonly shardCpuMs: number | null;
   /** Main thread + shards' CPU time: what the run cost the machine. */
   readonly cpuMs: number | null;
+  /**
+   * Main thread's CPU time + the busiest shard's: the wall time of the run on a board with a free core per
+   * thread, were the threads never waiting on one another (a lower bound; how the case scales).
+   */
+  readonly cpuCriticalMs: number | null;
 }
 
 const finite = (x: number | null | undefined): number | null =>
@@ -519,6 +524,7 @@ function workerFigures(runs: readonly WorkerRun[]): { extra: CaseExtra; medians:
     mainCpuMs: mainCpu,
     shardCpuMs: shardCpu,
     cpuMs: med(runs.map((r) => r.mainCpuMs + r.cpuMs.reduce((a, b) => a + b, 0))),
+    cpuCriticalMs: med(runs.map((r) => r.mainCpuMs + Math.max(0, ...r.cpuMs))),
   };
   const loads = runs.flatMap((r) => r.load).filter(Number.isFinite);
   return {
@@ -540,6 +546,8 @@ function workerFigures(runs: readonly WorkerRun[]): { extra: CaseExtra; medians:
       shardCpuShare: cpuShare,
       // Main thread and shards together: the CPU a run cost, whatever the machine's load.
       cpuMs: medians.cpuMs,
+      // Main thread + busiest shard: the wall time with a free core per thread (a lower bound, see WorkerMedians).
+      cpuCriticalMs: medians.cpuCriticalMs,
       cpuSource: threadCpuSource(),
       loadAvg1Min: loads.length === 0 ? null : Math.min(...loads),
       loadAvg1Max: loads.length === 0 ? null : Math.max(...loads),
@@ -565,8 +573,8 @@ function ratioFigures(a: WorkerMedians, b: WorkerMedians): Record<string, number
  * workers for JSON). Every case reports, besides throughput, the main thread's event-loop utilisation
  * (`mainElu`), delay p99 (`loopDelayP99Ms`) and CPU time (`mainCpuMs`) over each timed run, and each shard's
  * busy and CPU time next to the wall time (`shardBusyMs`, `shardCpuMs`, their shares of the wall time, and
- * `cpuMs`, the CPU the whole run cost), so scaling on a board with more cores can be read from one run on a
- * shared one; `loadAvg1Min`/`Max` say how loaded the machine was. The sharded cases carry ratio entries
+ * `cpuMs`, the CPU the whole run cost, and `cpuCriticalMs`, main thread + busiest shard: the wall time with a
+ * free core per thread), so scaling on a board with more cores can be read from one run on a shared one; `loadAvg1Min`/`Max` say how loaded the machine was. The sharded cases carry ratio entries
  * against the cases measured before them in the same run (`vsWorkers1`, `vsSingleThread`: wall, main ELU,
  * delay p99, main CPU, shard CPU, total CPU). Every timed run's windows are checked against the reference
  * (count and checksum). Baseline `piscina-1`.
