@@ -19,6 +19,7 @@
  */
 import { readFileSync } from "node:fs";
 import { monitorEventLoopDelay, performance } from "node:perf_hooks";
+import { GCProfiler } from "node:v8";
 import { type City, loadCity } from "../../src/catalog/index.js";
 import { paluCatalog } from "../../src/generate/index.js";
 import { type OccupancyEngine, ShardedOccupancyEngine } from "../../src/occupancy/index.js";
@@ -430,6 +431,8 @@ interface WorkerRun {
   wallMs: number;
   /** CPU time of the main thread over the run (NaN where the platform does not tell). */
   mainCpuMs: number;
+  /** Garbage-collection pauses of the main thread over the run, ms (the whole process's heap, bench data too). */
+  mainGcMs: number;
   busyMs: number[];
   cpuMs: number[];
   /** One-minute load average at the start and at the end of the run. */
@@ -450,6 +453,8 @@ async function feedWorkers(
   const busy0 = [...e.shardBusyMs];
   const cpu0 = [...e.shardCpuMs];
   r.load[0] = loadAverage();
+  const gc = new GCProfiler();
+  gc.start();
   const delay = monitorEventLoopDelay({ resolution: 1 });
   delay.enable();
   const elu0 = performance.eventLoopUtilization();
@@ -471,6 +476,8 @@ async function feedWorkers(
   r.elu = performance.eventLoopUtilization(elu0).utilization;
   delay.disable();
   r.delayP99Ms = delay.count > 0 ? delay.percentile(99) / 1e6 : 0;
+  // Costs in µs, of every collection of the main thread's heap during the run.
+  r.mainGcMs = gc.stop().statistics.reduce((sum, x) => sum + x.cost, 0) / 1000;
   r.busyMs = e.shardBusyMs.map((b, k) => b - (busy0[k] ?? 0));
   r.cpuMs = e.shardCpuMs.map((c, k) => c - (cpu0[k] ?? 0));
   r.load[1] = loadAverage();
@@ -538,6 +545,8 @@ function workerFigures(runs: readonly WorkerRun[]): { extra: CaseExtra; medians:
       // CPU time of the main thread over a run (the engine's merging, the caller's subscribers, the awaits).
       mainCpuMs: mainCpu,
       mainCpuShare: mainCpu === null || wall === null || wall === 0 ? null : mainCpu / wall,
+      // Garbage-collection pauses of the main thread (the bench process's heap, feeds included): part of mainElu.
+      mainGcMs: med(runs.map((r) => r.mainGcMs)),
       shardBusyMs: busy,
       // CPU time of each shard's thread (null where the platform does not tell): busy minus preemption.
       shardCpuMs: cpu,
@@ -622,6 +631,7 @@ export const wasmWorkersSuite: SuiteDefinition = {
             delayP99Ms: 0,
             wallMs: 0,
             mainCpuMs: 0,
+            mainGcMs: 0,
             busyMs: [],
             cpuMs: [],
             load: [Number.NaN, Number.NaN],
