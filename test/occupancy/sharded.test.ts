@@ -19,18 +19,19 @@ const OPTS: OccupancyOptions = { windowMs: 5 * MIN, allowedLatenessMs: 2 * MIN, 
 /** Batches of exactly this many bytes make the shard workers throw (test hook). */
 const FAIL_BYTES = 1_234_567;
 
-// One thread per shard; reused by every engine of this file (a worker hosts many engines).
-const pools = [0, 1, 2, 3].map(
-  () =>
-    new Piscina({
-      filename: workerPath(),
-      minThreads: 1,
-      maxThreads: 1,
-      env: { ...process.env, [TEST_HOOKS_ENV]: "1", PARKIR_TEST_FAIL_BYTES: String(FAIL_BYTES) },
-    }),
-);
+const makePool = () =>
+  new Piscina({
+    filename: workerPath(),
+    minThreads: 1,
+    maxThreads: 1,
+    env: { ...process.env, [TEST_HOOKS_ENV]: "1", PARKIR_TEST_FAIL_BYTES: String(FAIL_BYTES) },
+  });
+// One thread per shard; reused by every engine of this file (a worker hosts many engines). Engines of two
+// workers use `pools`; three and four workers add `morePools`.
+const pools = [0, 1].map(makePool);
+const morePools = [0, 1].map(makePool);
 afterAll(async () => {
-  await Promise.all(pools.map((p) => p.destroy()));
+  await Promise.all([...pools, ...morePools].map((p) => p.destroy()));
 });
 
 interface Trace {
@@ -84,7 +85,7 @@ async function sharded(
   const e = await ShardedOccupancyEngine.create(city, {
     ...options,
     workers,
-    pools: workers === 0 ? undefined : pools.slice(0, workers),
+    pools: workers === 0 ? undefined : [...pools, ...morePools].slice(0, workers),
     clock: options.clock ?? (() => 0),
     checkpointEvery,
     // Reserved batch memory changes no result: two workers run with it, one without.
@@ -212,7 +213,7 @@ describe("sharded occupancy engine", () => {
             const e = await ShardedOccupancyEngine.create(city, {
               ...OPTS,
               workers,
-              pools: workers === 0 ? undefined : pools.slice(0, workers),
+              pools: workers === 0 ? undefined : [...pools, ...morePools].slice(0, workers),
               clock: () => 0,
               checkpointEvery: 2,
             });
@@ -485,7 +486,7 @@ describe("sharded occupancy engine", () => {
       const e = await ShardedOccupancyEngine.create(city, {
         ...OPTS,
         workers,
-        pools: workers === 0 ? undefined : pools.slice(0, workers),
+        pools: workers === 0 ? undefined : [...pools, ...morePools].slice(0, workers),
         clock: () => now,
         idleAdvanceMs: MIN,
         maxTimeJumpMs: 24 * 60 * MIN,
