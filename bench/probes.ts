@@ -30,23 +30,26 @@
  *     and 64 MB of memory, each alone and in two threads at once; ms, and the work rate of two threads over one.
  *   node dist/bench/probes.js verify
  *     Verifying the 16 batches of the 1 M-event feed (EventBatchView.from), best and median of 10, ms.
- *   node dist/bench/probes.js shard [shards]
+ *   node dist/bench/probes.js shard [shards] [all|own]
  *     The work of the first of `shards` worker shards, in this thread: an engine with that shard's filter
- *     fed all 1 M events (in order) and closed; median of 10, ms. Compare shards 1 and 2.
+ *     fed all 1 M events (in order) and closed; median of 10, ms. Compare shards 1 and 2. `own` feeds it only
+ *     its own zones' events instead: what the shard would do if admission were split by zone too (a bound
+ *     for such a split, not the engine's semantics: the watermark then follows the shard's events only).
  */
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
-import { loadCity } from "../src/catalog/index.js";
+import { type City, loadCity } from "../src/catalog/index.js";
 import { paluCatalog } from "../src/generate/index.js";
 import { OccupancyEngine, resolveOptions } from "../src/occupancy/index.js";
 import { R_ACCEPTED, R_H_COUNT, R_HEAD, R_LATE_COUNT, R_TAIL, R_WIN_END } from "../src/occupancy/kernel.js";
 import { ShardedOccupancyEngine } from "../src/occupancy/sharded/engine.js";
-import { planShards } from "../src/occupancy/sharded/shards.js";
+import { planShards, type ShardPlan } from "../src/occupancy/sharded/shards.js";
 import { EngineState } from "../src/occupancy/state.js";
 import { JS_OCCUPANCY_KERNEL, WasmOccupancyKernel, withShard } from "../src/occupancy/wasm-kernel.js";
 import { allocColumns, closeWindow, openWindow } from "../src/occupancy/windows.js";
 import { sumU32Js } from "../src/runtime/memread.js";
 import { createPool } from "../src/runtime/pool.js";
-import { type CdsEvent, EventBatchView, encodeEvents } from "../src/wire/index.js";
+import { type CdsEvent, decodeEvents, EventBatchView, encodeEvents } from "../src/wire/index.js";
+import { FLAG_TARGET_ZONE } from "../src/wire/layout.js";
 import { scaleCity } from "./fixtures/city.js";
 import { synthEvents } from "./fixtures/events.js";
 import { randomUpdateFloor } from "./fixtures/floor.js";
@@ -167,9 +170,12 @@ function pageFaults(): void {
   );
 }
 
-function shard(shards: number): void {
-  const { city, batches } = feed(100_000, "in-order");
+function shard(shards: number, events: string): void {
+  if (events !== "all" && events !== "own")
+    throw new Error(`shard: events must be all or own, got ${events}`);
+  const { city, batches: all } = feed(100_000, "in-order");
   const plan = planShards(city, shards)[0]!;
+  const batches = events === "all" ? all : all.map((b) => ownEvents(b, city, plan));
   const times: number[] = [];
   for (let rep = 0; rep < 10; rep++) {
     // As a worker runs it (src/occupancy/sharded/worker.ts): wasm kernel, shard filter, reused window buffers.
@@ -183,8 +189,27 @@ function shard(shards: number): void {
     times.push(performance.now() - t0);
   }
   times.sort((a, b) => a - b);
+  const n = batches.reduce((sum, b) => sum + EventBatchView.from(b, { city }).length, 0);
   console.log(
-    `first of ${shards} shard(s), 100000 bays, in order: median ${times[5]!.toFixed(1)} ms for ${EVENTS} events`,
+    `first of ${shards} shard(s), 100000 bays, in order, ${events === "all" ? "every event" : "its own zones' events"}: median ${times[5]!.toFixed(1)} ms for ${n} events`,
+  );
+}
+
+/** The events of `batch` whose bay or zone lies in `plan`, as a batch (struct words copied as they are). */
+function ownEvents(batch: Uint8Array, city: City, plan: ShardPlan): Uint8Array {
+  const view = EventBatchView.from(batch, { city });
+  const keep: number[] = [];
+  for (let i = 0; i < view.length; i++) {
+    const zoneTarget = (view.flags(i) & FLAG_TARGET_ZONE) !== 0;
+    const zone = zoneTarget ? view.target(i) : city.bayZone[view.target(i)]!;
+    if (zone >= plan.zoneLo && zone < plan.zoneHi) keep.push(i);
+  }
+  const events = decodeEvents(view, city);
+  return encodeEvents(
+    keep.map((i) => events[i]!),
+    city,
+    undefined,
+    { keepEventIds: false },
   );
 }
 
@@ -466,7 +491,7 @@ const [probe, ...args] = isMainThread ? process.argv.slice(2) : ["(worker)"];
 if (!isMainThread) parentPort!.postMessage(threadJob(workerData as ThreadTask));
 else if (probe === "kernels") kernels(args[0] ?? "wasm", Number(args[1] ?? 100_000), args[2] ?? "in-order");
 else if (probe === "page-faults") pageFaults();
-else if (probe === "shard") shard(Number(args[0] ?? 2));
+else if (probe === "shard") shard(Number(args[0] ?? 2), args[1] ?? "all");
 else if (probe === "sharded") await sharded(Number(args[0] ?? 2));
 else if (probe === "shards-at-once") await shardsAtOnce();
 else if (probe === "threads") await threads();
@@ -477,7 +502,7 @@ else if (probe === "engine")
   engine(args[0] ?? "wasm", Number(args[1] ?? 100_000), args[2] ?? "in-order", args[3] ?? "fresh");
 else {
   console.error(
-    "usage: node dist/bench/probes.js kernels [js|wasm] [bays] [in-order|shuffled] | engine [js|wasm] [bays] [in-order|shuffled] [fresh|reuse] | floor [bays] | palu [js|wasm] [batch] | page-faults | shard [shards] | sharded [workers] | shards-at-once | threads | verify",
+    "usage: node dist/bench/probes.js kernels [js|wasm] [bays] [in-order|shuffled] | engine [js|wasm] [bays] [in-order|shuffled] [fresh|reuse] | floor [bays] | palu [js|wasm] [batch] | page-faults | shard [shards] [all|own] | sharded [workers] | shards-at-once | threads | verify",
   );
   process.exitCode = 2;
 }

@@ -19,6 +19,7 @@
  */
 import { readFileSync } from "node:fs";
 import { monitorEventLoopDelay, performance } from "node:perf_hooks";
+import { GCProfiler } from "node:v8";
 import { type City, loadCity } from "../../src/catalog/index.js";
 import { paluCatalog } from "../../src/generate/index.js";
 import { type OccupancyEngine, ShardedOccupancyEngine } from "../../src/occupancy/index.js";
@@ -31,6 +32,8 @@ import {
   MemRead,
   SharedArena,
   sumU32Js,
+  threadCpuMs,
+  threadCpuSource,
   wasmSupported,
 } from "../../src/runtime/index.js";
 import {
@@ -385,9 +388,15 @@ function feedInPlace(r: Replay<OccupancyEngine>, batches: readonly Uint8Array[])
 }
 
 /** Timed runs of the sharded cases per profile (each run starts its shards untimed, seconds at 100,000 bays). */
-const WORKER_RUNS: Readonly<Record<Profile, number>> = { full: 5, quick: 2, tiny: 2 };
+const WORKER_RUNS: Readonly<Record<Profile, number>> = { full: 5, quick: 4, tiny: 2 };
 /** JSON Lines bytes per ingestJsonLines call (a gateway reading a file or a socket in chunks of this size). */
 const JSON_CHUNK_BYTES = 1 << 20;
+/**
+ * Events per EventBatch of the sharded cases (ingestJsonLines' default batch too): a gateway ingests what
+ * arrived since the last call, and several calls per run let the main thread's ELU and delay measure the
+ * round trips rather than one.
+ */
+const WORKER_BATCH_EVENTS = 16_384;
 
 /** The feed's events as JSON Lines, cut into chunks of whole lines. */
 function jsonChunks(events: readonly CdsEvent[]): Uint8Array[] {
@@ -402,6 +411,15 @@ function jsonChunks(events: readonly CdsEvent[]): Uint8Array[] {
   return out;
 }
 
+/** One-minute load average of the machine (/proc/loadavg), NaN where there is none. */
+function loadAverage(): number {
+  try {
+    return Number(readFileSync("/proc/loadavg", "utf8").split(" ", 1)[0]);
+  } catch {
+    return Number.NaN;
+  }
+}
+
 /** One run's state: the engine, what it emitted, and the main thread's and the shards' time. */
 interface WorkerRun {
   readonly engine: ShardedOccupancyEngine;
@@ -411,14 +429,20 @@ interface WorkerRun {
   elu: number;
   delayP99Ms: number;
   wallMs: number;
+  /** CPU time of the main thread over the run (NaN where the platform does not tell). */
+  mainCpuMs: number;
+  /** Garbage-collection pauses of the main thread over the run, ms (the whole process's heap, bench data too). */
+  mainGcMs: number;
   busyMs: number[];
   cpuMs: number[];
+  /** One-minute load average at the start and at the end of the run. */
+  load: [number, number];
 }
 
 /**
  * Feeds the input (EventBatches through `ingest`, or JSON Lines chunks through `ingestJsonLines`), then moves
- * the watermark past the last event; records the main thread's event-loop utilisation and delay (p99) over the
- * run and each shard's busy time (measured in its worker).
+ * the watermark past the last event; records the main thread's event-loop utilisation, delay (p99) and CPU
+ * time over the run and each shard's busy and CPU time (measured in its worker).
  */
 async function feedWorkers(
   r: WorkerRun,
@@ -428,9 +452,13 @@ async function feedWorkers(
   const e = r.engine;
   const busy0 = [...e.shardBusyMs];
   const cpu0 = [...e.shardCpuMs];
+  r.load[0] = loadAverage();
+  const gc = new GCProfiler();
+  gc.start();
   const delay = monitorEventLoopDelay({ resolution: 1 });
   delay.enable();
   const elu0 = performance.eventLoopUtilization();
+  const main0 = threadCpuMs();
   const t0 = performance.now();
   if ("batches" in input) for (const b of input.batches) admitted(await e.ingest(b));
   else {
@@ -444,60 +472,137 @@ async function feedWorkers(
   }
   await e.advanceTo(flushMs);
   r.wallMs = performance.now() - t0;
+  r.mainCpuMs = threadCpuMs() - main0;
   r.elu = performance.eventLoopUtilization(elu0).utilization;
   delay.disable();
   r.delayP99Ms = delay.count > 0 ? delay.percentile(99) / 1e6 : 0;
+  // Costs in µs, of every collection of the main thread's heap during the run.
+  r.mainGcMs = gc.stop().statistics.reduce((sum, x) => sum + x.cost, 0) / 1000;
   r.busyMs = e.shardBusyMs.map((b, k) => b - (busy0[k] ?? 0));
   r.cpuMs = e.shardCpuMs.map((c, k) => c - (cpu0[k] ?? 0));
+  r.load[1] = loadAverage();
 }
 
+/** Medians over the runs of one case, kept for the ratios of later cases (see ratioFigures). */
+interface WorkerMedians {
+  readonly wallMs: number | null;
+  readonly mainElu: number | null;
+  readonly loopDelayP99Ms: number | null;
+  readonly mainCpuMs: number | null;
+  /** Shards' CPU time summed (null when unknown or workers: 0). */
+  readonly shardCpuMs: number | null;
+  /** Main thread + shards' CPU time: what the run cost the machine. */
+  readonly cpuMs: number | null;
+  /**
+   * Main thread's CPU time + the busiest shard's: the wall time of the run on a board with a free core per
+   * thread, were the threads never waiting on one another (a lower bound; how the case scales).
+   */
+  readonly cpuCriticalMs: number | null;
+}
+
+const finite = (x: number | null | undefined): number | null =>
+  x === null || x === undefined || !Number.isFinite(x) ? null : x;
+
 /** Medians of per-run figures, for the results JSON (per-shard figures keyed by shard index). */
-function workerFigures(runs: readonly WorkerRun[]): CaseExtra {
-  const med = (xs: number[]) => (xs.length === 0 ? null : percentile(xs, 50));
+function workerFigures(runs: readonly WorkerRun[]): { extra: CaseExtra; medians: WorkerMedians } {
+  const med = (xs: number[]) => (xs.length === 0 ? null : finite(percentile(xs, 50)));
   const shards = Math.max(0, ...runs.map((r) => r.busyMs.length));
   const wall = med(runs.map((r) => r.wallMs));
   const busy: Record<string, number | null> = {};
   const cpu: Record<string, number | null> = {};
   const share: Record<string, number | null> = {};
+  const cpuShare: Record<string, number | null> = {};
   for (let k = 0; k < shards; k++) {
     const b = med(runs.map((r) => r.busyMs[k]!));
     busy[k] = b;
     const c = med(runs.map((r) => r.cpuMs[k]!));
-    cpu[k] = c === null || Number.isNaN(c) ? null : c;
-    // Busy time over wall time: how much of a core the shard used (1 = a whole core).
+    cpu[k] = c;
+    // Busy time over wall time: how much of a core the shard's tasks held (1 = a whole core).
     share[k] = b === null || wall === null || wall === 0 ? null : b / wall;
+    // CPU time over wall time: how much of a core the shard's thread actually ran.
+    cpuShare[k] = c === null || wall === null || wall === 0 ? null : c / wall;
   }
-  return {
-    mainElu: med(runs.map((r) => r.elu)),
-    mainEluMax: Math.max(...runs.map((r) => r.elu)),
-    loopDelayP99Ms: med(runs.map((r) => r.delayP99Ms)),
-    loopDelayP99MsMax: Math.max(...runs.map((r) => r.delayP99Ms)),
+  const shardCpu = shards === 0 ? null : med(runs.map((r) => r.cpuMs.reduce((a, b) => a + b, 0)));
+  const mainCpu = med(runs.map((r) => r.mainCpuMs));
+  const medians: WorkerMedians = {
     wallMs: wall,
-    shardBusyMs: busy,
-    // CPU time of each shard's thread (null where the platform does not tell): busy minus preemption.
-    shardCpuMs: cpu,
-    shardBusyShare: share,
+    mainElu: med(runs.map((r) => r.elu)),
+    loopDelayP99Ms: med(runs.map((r) => r.delayP99Ms)),
+    mainCpuMs: mainCpu,
+    shardCpuMs: shardCpu,
+    cpuMs: med(runs.map((r) => r.mainCpuMs + r.cpuMs.reduce((a, b) => a + b, 0))),
+    cpuCriticalMs: med(runs.map((r) => r.mainCpuMs + Math.max(0, ...r.cpuMs))),
+  };
+  const loads = runs.flatMap((r) => r.load).filter(Number.isFinite);
+  return {
+    medians,
+    extra: {
+      mainElu: medians.mainElu,
+      mainEluMax: finite(Math.max(...runs.map((r) => r.elu))),
+      loopDelayP99Ms: medians.loopDelayP99Ms,
+      loopDelayP99MsMax: finite(Math.max(...runs.map((r) => r.delayP99Ms))),
+      wallMs: wall,
+      // CPU time of the main thread over a run (the engine's merging, the caller's subscribers, the awaits).
+      mainCpuMs: mainCpu,
+      mainCpuShare: mainCpu === null || wall === null || wall === 0 ? null : mainCpu / wall,
+      // Garbage-collection pauses of the main thread (the bench process's heap, feeds included): part of mainElu.
+      mainGcMs: med(runs.map((r) => r.mainGcMs)),
+      shardBusyMs: busy,
+      // CPU time of each shard's thread (null where the platform does not tell): busy minus preemption.
+      shardCpuMs: cpu,
+      shardCpuTotalMs: shardCpu,
+      shardBusyShare: share,
+      shardCpuShare: cpuShare,
+      // Main thread and shards together: the CPU a run cost, whatever the machine's load.
+      cpuMs: medians.cpuMs,
+      // Main thread + busiest shard: the wall time with a free core per thread (a lower bound, see WorkerMedians).
+      cpuCriticalMs: medians.cpuCriticalMs,
+      cpuSource: threadCpuSource(),
+      loadAvg1Min: loads.length === 0 ? null : Math.min(...loads),
+      loadAvg1Max: loads.length === 0 ? null : Math.max(...loads),
+    },
   };
 }
 
+/** `a` over `b`, figure by figure (null where either is unknown or b is 0). */
+function ratioFigures(a: WorkerMedians, b: WorkerMedians): Record<string, number | null> {
+  const out: Record<string, number | null> = {};
+  for (const key of Object.keys(a) as (keyof WorkerMedians)[]) {
+    const x = a[key];
+    const y = b[key];
+    out[key] = x === null || y === null || y === 0 ? null : x / y;
+  }
+  return out;
+}
+
 /**
- * `wasm-workers`: what a worker buys on a small gateway. The same feed, as EventBatches (in-order 64k-event
+ * `wasm-workers`: what a worker buys on a small gateway. The same feed, as EventBatches (in-order 16k-event
  * batches) and as the JSON Lines bytes a gateway receives (1 MiB chunks), ingested in the caller's thread
  * (`single-thread`, `*-jsonl`: parsing included) and sharded over 1 and 2 workers (parsing split between the
  * workers for JSON). Every case reports, besides throughput, the main thread's event-loop utilisation
- * (`mainElu`) and delay p99 (`loopDelayP99Ms`) over each timed run, and each shard's busy time next to the
- * wall time (`shardBusyMs`, `shardBusyShare`, and the threads' CPU time `shardCpuMs` where the platform tells it), so scaling on a board with more cores can be read from one
- * run. Every timed run's windows are checked against the reference (count and checksum). Baseline
- * `piscina-1`.
+ * (`mainElu`), delay p99 (`loopDelayP99Ms`) and CPU time (`mainCpuMs`) over each timed run, and each shard's
+ * busy and CPU time next to the wall time (`shardBusyMs`, `shardCpuMs`, their shares of the wall time, and
+ * `cpuMs`, the CPU the whole run cost, and `cpuCriticalMs`, main thread + busiest shard: the wall time with a
+ * free core per thread), so scaling on a board with more cores can be read from one run on a shared one; `loadAvg1Min`/`Max` say how loaded the machine was. The sharded cases carry ratio entries
+ * against the cases measured before them in the same run (`vsWorkers1`, `vsSingleThread`: wall, main ELU,
+ * delay p99, main CPU, shard CPU, total CPU). Every timed run's windows are checked against the reference
+ * (count and checksum). Baseline `piscina-1`.
  */
 export const wasmWorkersSuite: SuiteDefinition = {
   name: "wasm-workers",
   summary:
     "engine from EventBatches and from JSON Lines bytes, 100,000 bays: one thread vs sharded over 1 and 2 workers; main-thread ELU and delay, per-shard busy time",
   async build({ profile }) {
-    const { city, inorder, flushMs, events } = occupancyFeed(profile);
+    const { city, flushMs, events } = occupancyFeed(profile);
     const n = OCC[profile].events;
     const json = jsonChunks(events);
+    const batches: Uint8Array[] = [];
+    for (let i = 0; i < events.length; i += WORKER_BATCH_EVENTS)
+      batches.push(
+        encodeEvents(events.slice(i, i + WORKER_BATCH_EVENTS), city, undefined, { keepEventIds: false }),
+      );
+    // Medians of the cases measured so far, by input and workers, for the ratio entries of later cases.
+    const measured = new Map<string, WorkerMedians>();
     const cases: CaseSpec[] = [];
     const modes = [
       { name: "single-thread", workers: 0 },
@@ -506,7 +611,7 @@ export const wasmWorkersSuite: SuiteDefinition = {
     ];
     for (const input of ["batches", "jsonl"] as const) {
       for (const { name, workers } of modes) {
-        const feedInput = input === "batches" ? { batches: inorder } : { json };
+        const feedInput = input === "batches" ? { batches } : { json };
         const start = async (): Promise<WorkerRun> => {
           const engine = await ShardedOccupancyEngine.create(city, {
             workers,
@@ -515,7 +620,7 @@ export const wasmWorkersSuite: SuiteDefinition = {
             ...(workers === 0 ? {} : { pools: sharedPools(workers) }),
             // Memory for the inputs kept until the first shard checkpoint, touched untimed: a running gateway
             // engine has it mapped already.
-            reserveBatchBytes: 32 * 2 * Math.max(inorder[0]!.byteLength, JSON_CHUNK_BYTES),
+            reserveBatchBytes: 32 * 2 * Math.max(batches[0]!.byteLength, JSON_CHUNK_BYTES),
           });
           const r: WorkerRun = {
             engine,
@@ -525,8 +630,11 @@ export const wasmWorkersSuite: SuiteDefinition = {
             elu: 0,
             delayP99Ms: 0,
             wallMs: 0,
+            mainCpuMs: 0,
+            mainGcMs: 0,
             busyMs: [],
             cpuMs: [],
+            load: [Number.NaN, Number.NaN],
           };
           engine.windows$.subscribe((w) => {
             r.windows++;
@@ -556,7 +664,7 @@ export const wasmWorkersSuite: SuiteDefinition = {
             input,
             note:
               input === "batches"
-                ? `${where}: every in-order 64k-event batch ingested, then advanceTo past the last event; shards started untimed`
+                ? `${where}: every in-order 16k-event batch ingested, then advanceTo past the last event; shards started untimed`
                 : `${where}: the feed as JSON Lines in 1 MiB chunks through ingestJsonLines (${workers === 0 ? "parsed in the caller's thread" : "each worker parses its share of the lines"}), then advanceTo; shards started untimed`,
           },
           result: () => records,
@@ -577,7 +685,16 @@ export const wasmWorkersSuite: SuiteDefinition = {
                 runs.push(r);
               },
             });
-            return { ...m, extra: { ...m.extra, ...workerFigures(runs) } };
+            const { extra, medians } = workerFigures(runs);
+            measured.set(`${input}/${workers}`, medians);
+            // Ratio entries: this case over workers: 1 (and workers: 1 over the caller's thread), same input,
+            // same run: wall < 1 is faster, mainElu and cpuMs < 1 cost less.
+            const ratios: Record<string, Readonly<Record<string, number | null>>> = {};
+            const one = measured.get(`${input}/1`);
+            const zero = measured.get(`${input}/0`);
+            if (workers > 1 && one !== undefined) ratios.vsWorkers1 = ratioFigures(medians, one);
+            if (workers > 0 && zero !== undefined) ratios.vsSingleThread = ratioFigures(medians, zero);
+            return { ...m, extra: { ...m.extra, ...extra, ...ratios } };
           },
         });
       }
@@ -586,9 +703,14 @@ export const wasmWorkersSuite: SuiteDefinition = {
       name: "wasm-workers",
       workload: {
         description:
-          "Same catalogue and in-order feed as wasm-occupancy, as 64k-event EventBatches and as JSON Lines (1 MiB chunks, no event ids); each op = the whole feed ingested, then the watermark moved past the last event (close untimed)",
+          "Same catalogue and in-order feed as wasm-occupancy, as 16k-event EventBatches and as JSON Lines (1 MiB chunks, no event ids); each op = the whole feed ingested, then the watermark moved past the last event (close untimed)",
         seed: BENCH_SEED,
-        sizes: { events: n, bays: OCC[profile].bays, batchEvents: BATCH, jsonChunkBytes: JSON_CHUNK_BYTES },
+        sizes: {
+          events: n,
+          bays: OCC[profile].bays,
+          batchEvents: WORKER_BATCH_EVENTS,
+          jsonChunkBytes: JSON_CHUNK_BYTES,
+        },
       },
       baseline: "piscina-1",
       cases,

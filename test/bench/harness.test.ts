@@ -203,7 +203,21 @@ describe("runBenchmarks on tiny sizes", () => {
       expect(c.wallMs).toBeGreaterThan(0);
       expect(Object.keys(c.shardBusyMs as object)).toHaveLength(shards);
       expect(Object.keys(c.shardCpuMs as object)).toHaveLength(shards);
+      // CPU figures (null only where the platform does not tell): the critical path never exceeds the total.
+      if (c.cpuMs !== null) {
+        expect(c.mainCpuMs as number).toBeGreaterThanOrEqual(0);
+        expect(c.cpuCriticalMs as number).toBeLessThanOrEqual((c.cpuMs as number) + 1e-9);
+      }
     }
+    // Ratio entries against the cases measured before, same input, same run.
+    for (const name of ["piscina-2", "piscina-2-jsonl"]) {
+      const c = workers.cases.find((x) => x.name === name)!;
+      const vs = c.vsWorkers1 as Record<string, number | null>;
+      const one = workers.cases.find((x) => x.name === name.replace("-2", "-1"))!;
+      expect(vs.wallMs).toBeCloseTo((c.wallMs as number) / (one.wallMs as number), 9);
+      expect(c.vsSingleThread).toBeDefined();
+    }
+    expect(workers.cases.find((x) => x.name === "piscina-1")!.vsWorkers1).toBeUndefined();
   });
 
   it("computes ratios, event rates and fractions of the memory limit from the same run", () => {

@@ -158,7 +158,7 @@ export class ShardedOccupancyEngine {
   private busyMs: number[] = [];
   /**
    * Per shard: CPU time of its worker thread in the shard's commands, ms, where the platform tells it
-   * (Node's process.threadCpuUsage, or Linux's /proc at 10 ms resolution); NaN elsewhere.
+   * (Node's process.threadCpuUsage, or Linux's /proc/thread-self/schedstat); NaN elsewhere.
    */
   get shardCpuMs(): readonly number[] {
     return this.cpuMs;

@@ -6,9 +6,9 @@
  * filled in); the main thread (sharded.ts) merges the shards.
  */
 
-import { readFileSync } from "node:fs";
 import { type City, type CityDocument, loadCity } from "../../catalog/index.js";
 import { type Issue, ParkirClockError } from "../../errors/index.js";
+import { threadCpuMs } from "../../runtime/cpu.js";
 import { TEST_HOOKS_ENV, TRANSFER, type WorkerOpHandler, workerOp } from "../../runtime/protocol.js";
 import { JsonLinesReader } from "../../wire/jsonl-parse.js";
 import { OccupancyEngine, WINDOWS_PER_EMIT } from "../engine.js";
@@ -115,7 +115,7 @@ export interface ShardReply {
   readonly busyMs?: number;
   /**
    * CPU time of this shard's thread in its commands since the shard was opened here, ms, where the platform
-   * tells it (process.threadCpuUsage, or Linux's /proc/thread-self/stat at 10 ms resolution); else absent.
+   * tells it (see threadCpuMs); else absent.
    */
   readonly cpuMs?: number;
   readonly windowsClosed?: number;
@@ -218,29 +218,6 @@ export function runShard(task: ShardTask, memory: WebAssembly.Memory): ShardRepl
     Number.isNaN(h.cpuMs) ? { busyMs: h.busyMs } : { busyMs: h.busyMs, cpuMs: h.cpuMs },
   );
 }
-
-/** Clock ticks per second of /proc times (USER_HZ, 100 on Linux). */
-const USER_HZ = 100;
-
-/** CPU time of the calling thread so far, ms; NaN where the platform does not tell. */
-function threadCpuMs(): number {
-  const own = (process as { threadCpuUsage?: () => { user: number; system: number } }).threadCpuUsage;
-  if (own !== undefined) {
-    const u = own.call(process);
-    return (u.user + u.system) / 1000;
-  }
-  if (procStat === false) return Number.NaN;
-  try {
-    const text = readFileSync("/proc/thread-self/stat", "utf8");
-    // Fields after the command name (which may hold spaces) start at field 3: utime is field 14, stime 15.
-    const f = text.slice(text.lastIndexOf(")") + 2).split(" ");
-    return ((Number(f[11]) + Number(f[12])) * 1000) / USER_HZ;
-  } catch {
-    procStat = false;
-    return Number.NaN;
-  }
-}
-let procStat = true;
 
 /** One shard's ingest of `bytes`, with the main thread's clock as the engine's during the call. */
 function ingestOne(h: Hosted, bytes: Uint8Array, clockMs: number): ShardIngestResult {
