@@ -15,7 +15,8 @@ import type { City } from "../catalog/city.js";
 import { NONE } from "../catalog/city.js";
 import { vehicleCode } from "../catalog/vehicles.js";
 import { ParkirEventError } from "../errors/index.js";
-import { BATCH_EVENTS_DEFAULT, buildBatch, EncodeReport, Rows, resolve } from "./encode.js";
+import { BatchWriter } from "./batch-writer.js";
+import { BATCH_EVENTS_DEFAULT, EncodeReport, Rows, resolve } from "./encode.js";
 import {
   type CdsEvent,
   daysInMonth,
@@ -93,8 +94,6 @@ const F_SESSION = 1024;
 const F_COST = 2048;
 
 const ascii = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
-/** Known keys as bytes, and their field bits (same order). */
-const KEY_NAMES: readonly Uint8Array[] = EVENT_KEYS.map(ascii);
 const KEY_FIELDS: readonly number[] = [
   F_ID,
   F_TYPE,
@@ -109,30 +108,84 @@ const KEY_FIELDS: readonly number[] = [
   F_SESSION,
   F_COST,
 ];
-const KEY_COUNT = KEY_NAMES.length;
-/** Each key with its closing quote, as bytes and as little-endian 32-bit words (the whole words of it). */
-const KEY_TOKENS: readonly Uint8Array[] = KEY_NAMES.map((k) => Uint8Array.from([...k, 0x22]));
-const KEY_WORDS: readonly Int32Array[] = KEY_TOKENS.map((t) => {
-  const words = new Int32Array(t.length >> 2);
-  const dv = new DataView(t.buffer);
-  for (let w = 0; w < words.length; w++) words[w] = dv.getInt32(w * 4, true);
-  return words;
-});
+const KEY_COUNT = EVENT_KEYS.length;
 
-/** Whether key `k` and its closing quote are at `buf[p]` (within `lim`). */
-function keyAt(dv: DataView, buf: Uint8Array, p: number, lim: number, k: number): boolean {
-  const token = KEY_TOKENS[k]!;
-  const n = token.length;
-  if (p + n > lim) return false;
-  const words = KEY_WORDS[k]!;
-  for (let w = 0; w < words.length; w++) if (dv.getInt32(p + w * 4, true) !== words[w]) return false;
-  for (let b = words.length * 4; b < n; b++) if (buf[p + b] !== token[b]) return false;
-  return true;
+/** Most 32-bit words a token is compared by. */
+const TOKEN_WORDS_MAX = 8;
+
+/**
+ * Known strings (keys, event types, vehicle names), each followed by its closing quote, matched in place: as the
+ * little-endian 32-bit words that cover it (the last one overlapping the one before when the length is not a
+ * multiple of 4), byte by byte under 4 bytes. A match is exact: the token's bytes and its quote, nothing else.
+ */
+class Tokens {
+  readonly count: number;
+  /** Bytes of each token, closing quote included. */
+  readonly length: Int32Array;
+  private readonly wordCount: Int32Array;
+  private readonly words: Int32Array;
+  private readonly offsets: Int32Array;
+  private readonly bytes: readonly Uint8Array[];
+
+  constructor(names: readonly string[]) {
+    this.count = names.length;
+    this.length = new Int32Array(this.count);
+    this.wordCount = new Int32Array(this.count);
+    this.words = new Int32Array(this.count * TOKEN_WORDS_MAX);
+    this.offsets = new Int32Array(this.count * TOKEN_WORDS_MAX);
+    this.bytes = names.map((name) => ascii(`${name}"`));
+    for (let t = 0; t < this.count; t++) {
+      const token = this.bytes[t]!;
+      const n = token.length;
+      const dv = new DataView(token.buffer, token.byteOffset, n);
+      this.length[t] = n;
+      if (n < 4) continue;
+      const m = (n + 3) >> 2;
+      if (m > TOKEN_WORDS_MAX) throw new RangeError(`token ${names[t]} is too long`);
+      this.wordCount[t] = m;
+      for (let w = 0; w < m; w++) {
+        const at = Math.min(w * 4, n - 4);
+        this.offsets[t * TOKEN_WORDS_MAX + w] = at;
+        this.words[t * TOKEN_WORDS_MAX + w] = dv.getInt32(at, true);
+      }
+    }
+  }
+
+  /** Whether token `t` is at `buf[p]`, within `lim` (`dv` views `buf`). */
+  at(dv: DataView, buf: Uint8Array, p: number, lim: number, t: number): boolean {
+    const n = this.length[t]!;
+    if (p + n > lim) return false;
+    if (n < 4) {
+      const b = this.bytes[t]!;
+      for (let i = 0; i < n; i++) if (buf[p + i] !== b[i]) return false;
+      return true;
+    }
+    const base = t * TOKEN_WORDS_MAX;
+    const m = this.wordCount[t]!;
+    for (let w = 0; w < m; w++)
+      if (dv.getInt32(p + this.offsets[base + w]!, true) !== this.words[base + w]) return false;
+    return true;
+  }
+
+  /** The token at `buf[p]` (within `lim`): `hint` is tried first; -1 when none is there. */
+  find(dv: DataView, buf: Uint8Array, p: number, lim: number, hint: number): number {
+    if (hint >= 0 && this.at(dv, buf, p, lim, hint)) return hint;
+    const first = p + 4 <= lim ? dv.getInt32(p, true) : 0;
+    for (let t = 0; t < this.count; t++) {
+      if (t === hint) continue;
+      // Tokens of 4 bytes or more start with their first word: one compare rules most of them out.
+      if (this.length[t]! >= 4 && this.words[t * TOKEN_WORDS_MAX] !== first) continue;
+      if (this.at(dv, buf, p, lim, t)) return t;
+    }
+    return -1;
+  }
 }
 
-/** Event types as bytes, in wire-code order. */
-const TYPES: readonly Uint8Array[] = EVENT_TYPES.map(ascii);
-/** Vehicle type names and aliases that vehicleCode knows, as bytes, and their codes. */
+/** Keys in EVENT_KEYS order (their field bits in KEY_FIELDS). */
+const KEYS = new Tokens(EVENT_KEYS);
+/** Event types, in wire-code order. */
+const TYPES = new Tokens(EVENT_TYPES);
+/** Vehicle type names and aliases that vehicleCode knows, and their codes. */
 const VEHICLE_NAMES: readonly string[] = [
   "unspecified",
   "other",
@@ -154,7 +207,7 @@ const VEHICLE_NAMES: readonly string[] = [
   "freight",
   "6",
 ];
-const VEHICLE_BYTES: readonly Uint8Array[] = VEHICLE_NAMES.map(ascii);
+const VEHICLES = new Tokens(VEHICLE_NAMES);
 const VEHICLE_CODES_OF: readonly number[] = VEHICLE_NAMES.map(vehicleCode);
 const NOTE_SESSION = ascii('"event_session_id":"');
 const NOTE_DEVICE = ascii('"data_source_device_id":"');
@@ -212,9 +265,15 @@ export class JsonLinesReader {
   private carryLength = 0;
   /** The line being carried is longer than maxLineBytes: skip to its end. */
   private overlong = false;
-  /** UTF-8 bytes of the open batch's event ids and annotations (rows hold views of it). */
+  /** UTF-8 bytes of the open batch's event ids and annotations (rows hold their ranges: idAt, noteAt...). */
   private arena = new Uint8Array(65_536);
   private arenaPos = 0;
+  private readonly idAt: Int32Array;
+  private readonly idLength: Int32Array;
+  private readonly noteAt: Int32Array;
+  private readonly noteLength: Int32Array;
+  private readonly writer: BatchWriter;
+  private readonly utf8 = new TextEncoder();
 
   // Fields of the line being read by the fast path (byte ranges in the line's buffer, running hashes).
   private idS = 0;
@@ -234,8 +293,12 @@ export class JsonLinesReader {
   private occupied = 0;
   private vehicleCount = 0;
   private cost = 0;
-  private strS = 0;
-  private strE = 0;
+  /** The vehicle name last read (VEHICLES' index: the hint for the next). */
+  private vehicleName = 0;
+  /** For each key, the key that followed it on the last line read (KEY_COUNT: the first key). */
+  private readonly follow = Int8Array.from({ length: KEY_COUNT + 1 }, (_, k) =>
+    k < KEY_COUNT - 1 ? k + 1 : 0,
+  );
   private num = 0;
   /** The last line the fast path read was blank. */
   private blank = false;
@@ -259,6 +322,11 @@ export class JsonLinesReader {
     this.into = options.into;
     this.report = options.report ?? new EncodeReport();
     this.rows = new Rows(batchEvents);
+    this.idAt = new Int32Array(batchEvents);
+    this.idLength = new Int32Array(batchEvents);
+    this.noteAt = new Int32Array(batchEvents);
+    this.noteLength = new Int32Array(batchEvents);
+    this.writer = new BatchWriter(city);
     this.carry = new Uint8Array(Math.min(maxLineBytes, 4096));
   }
 
@@ -394,7 +462,16 @@ export class JsonLinesReader {
     }
     const e = value as CdsEvent;
     this.admit(parseEventTime(e.event_time));
-    resolve(e, this.city, this.report, this.rows);
+    const rows = this.rows;
+    const k = rows.length;
+    resolve(e, this.city, this.report, rows);
+    if (rows.length > k) {
+      // resolve keeps the row's strings beside it: they go to the arena like the fast path's.
+      const note = rows.note.pop()!;
+      const id = rows.id.pop()!;
+      this.idLength[k] = this.keepIds ? this.encodeString(id as string, k, this.idAt) : 0;
+      this.noteLength[k] = this.encodeString(note as string, k, this.noteAt);
+    }
     this.counted();
   }
 
@@ -414,7 +491,18 @@ export class JsonLinesReader {
   /** Builds the open batch (it becomes `ready`) and opens the next. */
   private finish(): void {
     const rows = this.rows;
-    this.ready = buildBatch(rows, this.city, this.report, this.keepIds, this.into);
+    const n = rows.length;
+    let base = n === 0 ? 0 : Number.POSITIVE_INFINITY;
+    for (let k = 0; k < n; k++) if (rows.timeMs[k]! < base) base = rows.timeMs[k]!;
+    this.report.encoded += n;
+    const strings = {
+      arena: this.arena,
+      idAt: this.idAt,
+      idLength: this.idLength,
+      noteAt: this.noteAt,
+      noteLength: this.noteLength,
+    };
+    this.ready = this.writer.write(rows, strings, base, this.keepIds, this.into);
     rows.clear();
     this.count = 0;
     this.lo = Number.POSITIVE_INFINITY;
@@ -445,79 +533,82 @@ export class JsonLinesReader {
       this.dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     }
     const dv = this.dv;
+    const follow = this.follow;
     i = i + 1;
     if (buf[i] === SPACE || buf[i] === TAB) i = skipWs(buf, i, end);
     let seen = 0;
-    let last = -1;
+    // The key before (KEY_COUNT: none yet); keys usually come in the order of the line before.
+    let prev: number = KEY_COUNT;
     for (;;) {
       if (i >= end || buf[i] !== QUOTE) return -1;
-      // Keys usually come in one order: try the ones after the last first.
-      let k = -1;
-      for (let c = last + 1; c < KEY_COUNT; c++) {
-        if (keyAt(dv, buf, i + 1, end, c)) {
-          k = c;
-          break;
-        }
-      }
-      if (k < 0) {
-        for (let c = 0; c <= last; c++) {
-          if (keyAt(dv, buf, i + 1, end, c)) {
-            k = c;
-            break;
-          }
-        }
-        if (k < 0) return -1;
-      }
-      last = k;
+      const k = KEYS.find(dv, buf, i + 1, end, follow[prev]!);
+      if (k < 0) return -1;
+      follow[prev] = k;
+      prev = k;
       const f = KEY_FIELDS[k]!;
       if ((seen & f) !== 0) return -1;
       seen |= f;
-      i = i + 1 + KEY_TOKENS[k]!.length;
+      i = i + 1 + KEYS.length[k]!;
       if (buf[i] === SPACE || buf[i] === TAB) i = skipWs(buf, i, end);
       if (i >= end || buf[i] !== COLON) return -1;
       i = i + 1;
       if (buf[i] === SPACE || buf[i] === TAB) i = skipWs(buf, i, end);
       if (i >= end) return -1;
+      // Where a string value's content starts.
+      const s = i + 1;
       switch (f) {
         case F_ID:
-        case F_ZONE:
-        case F_SPACE:
-        case F_DEVICE:
-        case F_SESSION:
-        case F_TYPE:
-        case F_VEHICLE:
-          i = this.str(buf, i, end);
+          i = plain(buf, i, end);
           if (i < 0) return -1;
-          if (f === F_ID) {
-            this.idS = this.strS;
-            this.idE = this.strE;
-          } else if (f === F_ZONE) {
-            this.zoneS = this.strS;
-            this.zoneE = this.strE;
-          } else if (f === F_SPACE) {
-            this.spaceS = this.strS;
-            this.spaceE = this.strE;
-          } else if (f === F_DEVICE) {
-            this.devS = this.strS;
-            this.devE = this.strE;
-          } else if (f === F_SESSION) {
-            this.sessS = this.strS;
-            this.sessE = this.strE;
-          } else if (f === F_TYPE) {
-            const k = match(TYPES, buf, this.strS, this.strE);
-            if (k < 0) return -1;
-            this.kind = k;
-          } else {
-            const k = match(VEHICLE_BYTES, buf, this.strS, this.strE);
-            if (k < 0) return -1;
-            this.vehicle = VEHICLE_CODES_OF[k]!;
-          }
+          this.idS = s;
+          this.idE = i - 1;
           break;
+        case F_ZONE:
+          i = plain(buf, i, end);
+          if (i < 0) return -1;
+          this.zoneS = s;
+          this.zoneE = i - 1;
+          break;
+        case F_SPACE:
+          i = plain(buf, i, end);
+          if (i < 0) return -1;
+          this.spaceS = s;
+          this.spaceE = i - 1;
+          break;
+        case F_DEVICE:
+          i = plain(buf, i, end);
+          if (i < 0) return -1;
+          this.devS = s;
+          this.devE = i - 1;
+          break;
+        case F_SESSION:
+          i = plain(buf, i, end);
+          if (i < 0) return -1;
+          this.sessS = s;
+          this.sessE = i - 1;
+          break;
+        case F_TYPE: {
+          if (buf[i] !== QUOTE) return -1;
+          const t = TYPES.find(dv, buf, i + 1, end, this.kind);
+          if (t < 0) return -1;
+          this.kind = t;
+          i = i + 1 + TYPES.length[t]!;
+          break;
+        }
+        case F_VEHICLE: {
+          if (buf[i] !== QUOTE) return -1;
+          const t = VEHICLES.find(dv, buf, i + 1, end, this.vehicleName);
+          if (t < 0) return -1;
+          this.vehicleName = t;
+          this.vehicle = VEHICLE_CODES_OF[t]!;
+          i = i + 1 + VEHICLES.length[t]!;
+          break;
+        }
         case F_TIME:
           if (buf[i] === QUOTE) {
-            i = this.str(buf, i, end);
+            i = plain(buf, i, end);
             if (i < 0) return -1;
-            const t = isoTime(buf, this.strS, this.strE);
+            const t = isoTime(buf, s, i - 1);
             if (!(t >= 0)) return -1;
             this.timeMs = t;
           } else {
@@ -538,34 +629,23 @@ export class JsonLinesReader {
           if (f === F_COUNT) this.vehicleCount = this.num;
           else this.cost = this.num;
           break;
-        default: {
-          // F_OCCUPIED
-          const c = buf[i];
-          if (
-            c === 0x74 &&
-            i + 4 <= end &&
-            buf[i + 1] === 0x72 &&
-            buf[i + 2] === 0x75 &&
-            buf[i + 3] === 0x65
-          ) {
+        default:
+          // F_OCCUPIED: true or false, as one word (and an "e").
+          if (i + 4 <= end && dv.getInt32(i, true) === WORD_TRUE) {
             this.occupied = 1;
             i += 4;
-          } else if (
-            c === 0x66 &&
-            i + 5 <= end &&
-            buf[i + 1] === 0x61 &&
-            buf[i + 2] === 0x6c &&
-            buf[i + 3] === 0x73 &&
-            buf[i + 4] === 0x65
-          ) {
+          } else if (i + 5 <= end && dv.getInt32(i, true) === WORD_FALS && buf[i + 4] === 0x65) {
             this.occupied = 0;
             i += 5;
           } else return -1;
-        }
       }
-      if (buf[i] === SPACE || buf[i] === TAB) i = skipWs(buf, i, end);
       if (i >= end) return -1;
-      const c = buf[i];
+      let c = buf[i];
+      if (c === SPACE || c === TAB) {
+        i = skipWs(buf, i, end);
+        if (i >= end) return -1;
+        c = buf[i];
+      }
       if (c === COMMA) {
         i = i + 1;
         if (buf[i] === SPACE || buf[i] === TAB) i = skipWs(buf, i, end);
@@ -589,22 +669,6 @@ export class JsonLinesReader {
     this.resolveFast(buf, seen);
     this.counted();
     return i;
-  }
-
-  /**
-   * Reads a string token at `buf[i]` (a quote): 1 to 256 printable ASCII characters without escapes. Sets
-   * strS/strE (content); returns the index after the closing quote, or -1.
-   */
-  private str(buf: Uint8Array, i: number, end: number): number {
-    if (buf[i] !== QUOTE) return -1;
-    const s = i + 1;
-    let j = s;
-    while (j < end && PLAIN[buf[j]!] === 1) j++;
-    const len = j - s;
-    if (j >= end || buf[j] !== QUOTE || len === 0 || len > 256) return -1;
-    this.strS = s;
-    this.strE = j;
-    return j + 1;
   }
 
   /** Reads an integer token of at most `digits` digits, no sign, fraction or exponent, into num; or -1. */
@@ -705,19 +769,18 @@ export class JsonLinesReader {
     rows.flags[k] = flags;
     if (this.keepIds) {
       this.room(this.idE - this.idS);
-      const at = this.arenaPos;
+      this.idAt[k] = this.arenaPos;
+      this.idLength[k] = this.idE - this.idS;
       this.copy(buf, this.idS, this.idE, null);
-      rows.id.push(this.arena.subarray(at, this.arenaPos));
-    } else rows.id.push("");
+    }
     // Fields the struct cannot hold, as encodeEvents writes them: {"event_session_id":…,"data_source_device_id":…,"curb_space_id":…}
     const noteSession = (seen & F_SESSION) !== 0;
     const noteDevice = hasDevice && device === NO_DEVICE;
     const noteSpace = hasSpace && (flags & FLAG_TARGET_ZONE) !== 0;
     if (!noteSession && !noteDevice && !noteSpace) {
-      rows.note.push("");
+      this.noteLength[k] = 0;
       return;
     }
-    // Room for the whole annotation first: it must lie in one arena.
     this.room(
       2 +
         (noteSession ? NOTE_SESSION.length + 2 + this.sessE - this.sessS : 0) +
@@ -730,7 +793,8 @@ export class JsonLinesReader {
     if (noteDevice) this.copy(buf, this.devS, this.devE, NOTE_DEVICE);
     if (noteSpace) this.copy(buf, this.spaceS, this.spaceE, NOTE_SPACE);
     this.arena[this.arenaPos++] = CLOSE;
-    rows.note.push(this.arena.subarray(at, this.arenaPos));
+    this.noteAt[k] = at;
+    this.noteLength[k] = this.arenaPos - at;
     rows.notes = true;
   }
 
@@ -762,20 +826,46 @@ export class JsonLinesReader {
     this.arenaPos = p;
   }
 
-  /**
-   * Makes room for `n` more arena bytes. A full arena is replaced, not copied: rows keep views of the old one,
-   * which stays alive as long as they do.
-   */
+  /** Writes `text` to the arena as UTF-8, its start at `at[k]`: its length in bytes. */
+  private encodeString(text: string, k: number, at: Int32Array): number {
+    this.room(text.length * 3);
+    at[k] = this.arenaPos;
+    const { written } = this.utf8.encodeInto(text, this.arena.subarray(this.arenaPos));
+    this.arenaPos += written;
+    return written;
+  }
+
+  /** Makes room for `n` more arena bytes (a full arena grows, keeping the open batch's strings). */
   private room(n: number): void {
     if (this.arenaPos + n <= this.arena.length) return;
-    this.arena = new Uint8Array(Math.max(this.arena.length, n * 2));
-    this.arenaPos = 0;
+    const grown = new Uint8Array(Math.max(this.arena.length * 2, this.arenaPos + n));
+    grown.set(this.arena.subarray(0, this.arenaPos));
+    this.arena = grown;
   }
 }
 
-/** 1 for the bytes a fast-path string may hold: printable ASCII but the quote and the backslash. */
-const PLAIN = new Uint8Array(256);
-for (let c = SPACE; c <= 0x7e; c++) PLAIN[c] = c === QUOTE || c === BACKSLASH ? 0 : 1;
+/** "true" and "fals" as little-endian 32-bit words. */
+const WORD_TRUE = 0x65757274;
+const WORD_FALS = 0x736c6166;
+
+/**
+ * Reads a string token at `buf[i]` (a quote) whose content is 1 to 256 bytes of printable ASCII without the
+ * backslash (no escapes): returns the index after its closing quote, or -1.
+ */
+function plain(buf: Uint8Array, i: number, end: number): number {
+  if (buf[i] !== QUOTE) return -1;
+  const s = i + 1;
+  let j = s;
+  for (;;) {
+    if (j >= end) return -1;
+    const c = buf[j]!;
+    if (c === QUOTE) break;
+    if (c < SPACE || c > 0x7e || c === BACKSLASH) return -1;
+    j++;
+  }
+  const len = j - s;
+  return len === 0 || len > 256 ? -1 : j + 1;
+}
 
 /** Running FNV-1a hash of `buf[s, e)` (see id-table.ts). */
 function fnv(buf: Uint8Array, s: number, e: number): number {
@@ -787,19 +877,6 @@ function fnv(buf: Uint8Array, s: number, e: number): number {
 function skipWs(buf: Uint8Array, i: number, end: number): number {
   while (i < end && (buf[i] === SPACE || buf[i] === TAB)) i++;
   return i;
-}
-
-/** Index of the entry of `list` equal to `buf[s, e)`, or -1. */
-function match(list: readonly Uint8Array[], buf: Uint8Array, s: number, e: number): number {
-  const len = e - s;
-  for (let k = 0; k < list.length; k++) {
-    const v = list[k]!;
-    if (v.length !== len) continue;
-    let i = 0;
-    while (i < len && v[i] === buf[s + i]) i++;
-    if (i === len) return k;
-  }
-  return -1;
 }
 
 /** An ASCII byte range as a string (cold: unknown ids only). */
