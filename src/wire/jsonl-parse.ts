@@ -110,43 +110,47 @@ const KEY_FIELDS: readonly number[] = [
 ];
 const KEY_COUNT = EVENT_KEYS.length;
 
-/** Most 32-bit words a token is compared by. */
-const TOKEN_WORDS_MAX = 8;
+/** Most 8-byte words a token is compared by. */
+const TOKEN_WORDS_MAX = 4;
 
 /**
- * Known strings (keys, event types, vehicle names), each followed by its closing quote, matched in place: as the
- * little-endian 32-bit words that cover it (the last one overlapping the one before when the length is not a
- * multiple of 4), byte by byte under 4 bytes. A match is exact: the token's bytes and its quote, nothing else.
+ * Known strings (keys, event types, vehicle names), each with what must follow it (a key's closing quote and
+ * colon, a value's closing quote), matched in place: as the 8-byte words that cover the token (the last one
+ * overlapping the one before when its length is not a multiple of 8), read as float64 — tokens are ASCII, so no
+ * word is a NaN or a zero and equal floats are equal bytes —, as two overlapping 32-bit words under 8 bytes, byte
+ * by byte under 4. A match is exact: the token's bytes, nothing else.
  */
 class Tokens {
   readonly count: number;
-  /** Bytes of each token, closing quote included. */
+  /** Bytes of each token, its suffix included. */
   readonly length: Int32Array;
   private readonly wordCount: Int32Array;
-  private readonly words: Int32Array;
-  private readonly offsets: Int32Array;
+  private readonly words: Float64Array;
+  /** First and last 32-bit words of tokens of 4 to 7 bytes. */
+  private readonly small: Int32Array;
   private readonly bytes: readonly Uint8Array[];
 
-  constructor(names: readonly string[]) {
+  constructor(names: readonly string[], suffix: string) {
     this.count = names.length;
     this.length = new Int32Array(this.count);
     this.wordCount = new Int32Array(this.count);
-    this.words = new Int32Array(this.count * TOKEN_WORDS_MAX);
-    this.offsets = new Int32Array(this.count * TOKEN_WORDS_MAX);
-    this.bytes = names.map((name) => ascii(`${name}"`));
+    this.words = new Float64Array(this.count * TOKEN_WORDS_MAX);
+    this.small = new Int32Array(this.count * 2);
+    this.bytes = names.map((name) => ascii(name + suffix));
     for (let t = 0; t < this.count; t++) {
       const token = this.bytes[t]!;
       const n = token.length;
       const dv = new DataView(token.buffer, token.byteOffset, n);
       this.length[t] = n;
-      if (n < 4) continue;
-      const m = (n + 3) >> 2;
-      if (m > TOKEN_WORDS_MAX) throw new RangeError(`token ${names[t]} is too long`);
-      this.wordCount[t] = m;
-      for (let w = 0; w < m; w++) {
-        const at = Math.min(w * 4, n - 4);
-        this.offsets[t * TOKEN_WORDS_MAX + w] = at;
-        this.words[t * TOKEN_WORDS_MAX + w] = dv.getInt32(at, true);
+      if (n >= 8) {
+        const m = (n + 7) >> 3;
+        if (m > TOKEN_WORDS_MAX) throw new RangeError(`token ${names[t]} is too long`);
+        this.wordCount[t] = m;
+        for (let w = 0; w < m; w++)
+          this.words[t * TOKEN_WORDS_MAX + w] = dv.getFloat64(Math.min(w * 8, n - 8), true);
+      } else if (n >= 4) {
+        this.small[t * 2] = dv.getInt32(0, true);
+        this.small[t * 2 + 1] = dv.getInt32(n - 4, true);
       }
     }
   }
@@ -155,36 +159,34 @@ class Tokens {
   at(dv: DataView, buf: Uint8Array, p: number, lim: number, t: number): boolean {
     const n = this.length[t]!;
     if (p + n > lim) return false;
-    if (n < 4) {
-      const b = this.bytes[t]!;
-      for (let i = 0; i < n; i++) if (buf[p + i] !== b[i]) return false;
-      return true;
+    if (n >= 8) {
+      const base = t * TOKEN_WORDS_MAX;
+      const last = this.wordCount[t]! - 1;
+      for (let w = 0; w < last; w++)
+        if (dv.getFloat64(p + w * 8, true) !== this.words[base + w]) return false;
+      return dv.getFloat64(p + n - 8, true) === this.words[base + last];
     }
-    const base = t * TOKEN_WORDS_MAX;
-    const m = this.wordCount[t]!;
-    for (let w = 0; w < m; w++)
-      if (dv.getInt32(p + this.offsets[base + w]!, true) !== this.words[base + w]) return false;
+    if (n >= 4)
+      return (
+        dv.getInt32(p, true) === this.small[t * 2] && dv.getInt32(p + n - 4, true) === this.small[t * 2 + 1]
+      );
+    const b = this.bytes[t]!;
+    for (let i = 0; i < n; i++) if (buf[p + i] !== b[i]) return false;
     return true;
   }
 
   /** The token at `buf[p]` (within `lim`): `hint` is tried first; -1 when none is there. */
   find(dv: DataView, buf: Uint8Array, p: number, lim: number, hint: number): number {
     if (hint >= 0 && this.at(dv, buf, p, lim, hint)) return hint;
-    const first = p + 4 <= lim ? dv.getInt32(p, true) : 0;
-    for (let t = 0; t < this.count; t++) {
-      if (t === hint) continue;
-      // Tokens of 4 bytes or more start with their first word: one compare rules most of them out.
-      if (this.length[t]! >= 4 && this.words[t * TOKEN_WORDS_MAX] !== first) continue;
-      if (this.at(dv, buf, p, lim, t)) return t;
-    }
+    for (let t = 0; t < this.count; t++) if (t !== hint && this.at(dv, buf, p, lim, t)) return t;
     return -1;
   }
 }
 
-/** Keys in EVENT_KEYS order (their field bits in KEY_FIELDS). */
-const KEYS = new Tokens(EVENT_KEYS);
+/** Keys in EVENT_KEYS order, each with its closing quote and the colon right after it. */
+const KEYS = new Tokens(EVENT_KEYS, '":');
 /** Event types, in wire-code order. */
-const TYPES = new Tokens(EVENT_TYPES);
+const TYPES = new Tokens(EVENT_TYPES, '"');
 /** Vehicle type names and aliases that vehicleCode knows, and their codes. */
 const VEHICLE_NAMES: readonly string[] = [
   "unspecified",
@@ -207,7 +209,7 @@ const VEHICLE_NAMES: readonly string[] = [
   "freight",
   "6",
 ];
-const VEHICLES = new Tokens(VEHICLE_NAMES);
+const VEHICLES = new Tokens(VEHICLE_NAMES, '"');
 const VEHICLE_CODES_OF: readonly number[] = VEHICLE_NAMES.map(vehicleCode);
 const NOTE_SESSION = ascii('"event_session_id":"');
 const NOTE_DEVICE = ascii('"data_source_device_id":"');
@@ -267,6 +269,7 @@ export class JsonLinesReader {
   private overlong = false;
   /** UTF-8 bytes of the open batch's event ids and annotations (rows hold their ranges: idAt, noteAt...). */
   private arena = new Uint8Array(65_536);
+  private arenaDv = new DataView(this.arena.buffer);
   private arenaPos = 0;
   private readonly idAt: Int32Array;
   private readonly idLength: Int32Array;
@@ -548,10 +551,8 @@ export class JsonLinesReader {
       const f = KEY_FIELDS[k]!;
       if ((seen & f) !== 0) return -1;
       seen |= f;
+      // The key's token holds its colon: a space before the colon sends the line to the fallback.
       i = i + 1 + KEYS.length[k]!;
-      if (buf[i] === SPACE || buf[i] === TAB) i = skipWs(buf, i, end);
-      if (i >= end || buf[i] !== COLON) return -1;
-      i = i + 1;
       if (buf[i] === SPACE || buf[i] === TAB) i = skipWs(buf, i, end);
       if (i >= end) return -1;
       // Where a string value's content starts.
@@ -806,7 +807,7 @@ export class JsonLinesReader {
     e: number,
     byName: (id: string) => number,
   ): number {
-    const v = table.find(buf, s, e, idHash(buf, this.dv, s, e));
+    const v = table.find(buf, this.dv, s, e, idHash(buf, this.dv, s, e));
     return v !== NONE ? v : byName(text(buf, s, e));
   }
 
@@ -821,7 +822,15 @@ export class JsonLinesReader {
       if (a[p - 1] !== OPEN) a[p++] = COMMA;
       for (let i = 0; i < key.length; i++) a[p++] = key[i]!;
     }
-    for (let i = s; i < e; i++) a[p++] = buf[i]!;
+    const n = e - s;
+    if (n >= 4) {
+      // 32-bit words, the last one overlapping the one before.
+      const from = this.dv;
+      const to = this.arenaDv;
+      for (let o = 0; o < n - 4; o += 4) to.setInt32(p + o, from.getInt32(s + o, true), true);
+      to.setInt32(p + n - 4, from.getInt32(e - 4, true), true);
+      p += n;
+    } else for (let i = s; i < e; i++) a[p++] = buf[i]!;
     if (key !== null) a[p++] = QUOTE;
     this.arenaPos = p;
   }
@@ -841,6 +850,7 @@ export class JsonLinesReader {
     const grown = new Uint8Array(Math.max(this.arena.length * 2, this.arenaPos + n));
     grown.set(this.arena.subarray(0, this.arenaPos));
     this.arena = grown;
+    this.arenaDv = new DataView(grown.buffer);
   }
 }
 
