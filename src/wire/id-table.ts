@@ -56,6 +56,8 @@ export class IdTable {
   private readonly values: Int32Array;
   private readonly bytes: Uint8Array;
   private readonly dv: DataView;
+  /** Entry of each index (-1: not in the table). */
+  private readonly entryOf: Int32Array;
 
   /**
    * Indexes the ASCII ids of `ids` (id k has index `indexOf(k)`); other ids are left out, because the reader
@@ -79,6 +81,7 @@ export class IdTable {
     this.starts = new Uint32Array(kept.length);
     this.lengths = new Uint32Array(kept.length);
     this.values = new Int32Array(kept.length);
+    this.entryOf = new Int32Array(count).fill(-1);
     this.bytes = new Uint8Array(size);
     const dv = new DataView(this.bytes.buffer);
     this.dv = dv;
@@ -92,6 +95,7 @@ export class IdTable {
       this.starts[e] = at;
       this.lengths[e] = id.length;
       this.values[e] = k;
+      this.entryOf[k] = e;
       at += id.length;
       let s = h & this.mask;
       while (this.slots[s] !== 0) s = (s + 1) & this.mask;
@@ -111,6 +115,14 @@ export class IdTable {
         return this.values[e]!;
       s = (s + 1) & this.mask;
     }
+  }
+
+  /** Whether `buf[start, end)` (`dv` views it) is the id of index `value`. */
+  is(buf: Uint8Array, dv: DataView, start: number, end: number, value: number): boolean {
+    const e = value >= 0 && value < this.entryOf.length ? this.entryOf[value]! : -1;
+    return (
+      e >= 0 && this.lengths[e] === end - start && this.same(buf, dv, start, end - start, this.starts[e]!)
+    );
   }
 
   /**

@@ -559,34 +559,28 @@ export class JsonLinesReader {
       const s = i + 1;
       switch (f) {
         case F_ID:
-          i = plain(buf, i, end);
-          if (i < 0) return -1;
-          this.idS = s;
-          this.idE = i - 1;
-          break;
         case F_ZONE:
-          i = plain(buf, i, end);
-          if (i < 0) return -1;
-          this.zoneS = s;
-          this.zoneE = i - 1;
-          break;
         case F_SPACE:
-          i = plain(buf, i, end);
-          if (i < 0) return -1;
-          this.spaceS = s;
-          this.spaceE = i - 1;
-          break;
         case F_DEVICE:
-          i = plain(buf, i, end);
-          if (i < 0) return -1;
-          this.devS = s;
-          this.devE = i - 1;
-          break;
         case F_SESSION:
           i = plain(buf, i, end);
           if (i < 0) return -1;
-          this.sessS = s;
-          this.sessE = i - 1;
+          if (f === F_ID) {
+            this.idS = s;
+            this.idE = i - 1;
+          } else if (f === F_SPACE) {
+            this.spaceS = s;
+            this.spaceE = i - 1;
+          } else if (f === F_DEVICE) {
+            this.devS = s;
+            this.devE = i - 1;
+          } else if (f === F_ZONE) {
+            this.zoneS = s;
+            this.zoneE = i - 1;
+          } else {
+            this.sessS = s;
+            this.sessE = i - 1;
+          }
           break;
         case F_TYPE: {
           if (buf[i] !== QUOTE) return -1;
@@ -713,8 +707,14 @@ export class JsonLinesReader {
     const bayDevice = device !== NO_DEVICE && city.deviceBay[device] !== NONE;
     if (isBayKind(kind) && (hasSpace || bayDevice || (device === NO_DEVICE && hasDevice && !hasZone))) {
       let bay = NONE;
-      if (hasSpace) bay = this.lookup(ids.bays, buf, this.spaceS, this.spaceE, city.bayIndex);
-      else if (device !== NO_DEVICE) bay = city.deviceBay[device]!;
+      if (hasSpace) {
+        // A bay sensor's event usually names the sensor's own bay: one comparison then, no hash.
+        const own = device !== NO_DEVICE ? city.deviceBay[device]! : NONE;
+        bay =
+          own !== NONE && ids.bays.is(buf, this.dv, this.spaceS, this.spaceE, own)
+            ? own
+            : this.lookup(ids.bays, buf, this.spaceS, this.spaceE, city.bayIndex);
+      } else if (device !== NO_DEVICE) bay = city.deviceBay[device]!;
       if (bay === NONE) {
         if (hasSpace) this.report.noteUnknown("bay", "curb_space_id", text(buf, this.spaceS, this.spaceE));
         else this.report.noteUnknown("bay", "data_source_device_id", text(buf, this.devS, this.devE));
