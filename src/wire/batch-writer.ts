@@ -27,6 +27,7 @@ export interface BatchStrings {
 /** Writes EventBatches from Rows' columns and BatchStrings, reusing its memory from batch to batch. @internal */
 export class BatchWriter {
   private readonly cityBytes: Uint8Array;
+  private readonly cityView: DataView;
   private readonly catalogHash: number;
   private scratch = new Uint8Array(0);
   private words = new Uint32Array(0);
@@ -39,6 +40,7 @@ export class BatchWriter {
 
   constructor(city: City) {
     this.cityBytes = new TextEncoder().encode(city.id);
+    this.cityView = new DataView(this.cityBytes.buffer, this.cityBytes.byteOffset, this.cityBytes.length);
     this.catalogHash = city.catalogHash >>> 0;
   }
 
@@ -63,13 +65,15 @@ export class BatchWriter {
     if (notes) for (let k = 0; k < n; k++) size += strings.noteLength[k]! + 16;
     this.reserve(size, n);
     this.off = 0;
-    const cityOff = this.string(this.cityBytes, 0, this.cityBytes.length);
+    const cityOff = this.string(this.cityBytes, this.cityView, 0, this.cityBytes.length);
     let idsOff = 0;
     let notesOff = 0;
-    if (keepIds) idsOff = this.strings(n, strings.arena, strings.idAt, strings.idLength, -1);
+    const arena = strings.arena;
+    const from = new DataView(arena.buffer, arena.byteOffset, arena.byteLength);
+    if (keepIds) idsOff = this.strings(n, arena, from, strings.idAt, strings.idLength, -1);
     if (notes) {
-      const empty = this.string(strings.arena, 0, 0);
-      notesOff = this.strings(n, strings.arena, strings.noteAt, strings.noteLength, empty);
+      const empty = this.string(arena, from, 0, 0);
+      notesOff = this.strings(n, arena, from, strings.noteAt, strings.noteLength, empty);
     }
     const eventsOff = this.events(rows, baseMs);
     const root = this.table(baseMs, cityOff, eventsOff, idsOff, notesOff);
@@ -130,24 +134,38 @@ export class BatchWriter {
     this.u32(this.off - target + 4);
   }
 
-  /** createString of `bytes[s, s + n)`: its offset. */
-  private string(bytes: Uint8Array, s: number, n: number): number {
+  /** createString of `bytes[s, s + n)` (`from` views `bytes`): its offset. */
+  private string(bytes: Uint8Array, from: DataView, s: number, n: number): number {
     this.byte(0);
     this.prep(4, n);
     this.off += n;
     const at = this.cap - this.off;
-    const out = this.scratch;
-    for (let i = 0; i < n; i++) out[at + i] = bytes[s + i]!;
+    if (n >= 4) {
+      // 32-bit words, the last one overlapping the one before.
+      const to = this.dv;
+      for (let o = 0; o < n - 4; o += 4) to.setInt32(at + o, from.getInt32(s + o, true), true);
+      to.setInt32(at + n - 4, from.getInt32(s + n - 4, true), true);
+    } else {
+      const out = this.scratch;
+      for (let i = 0; i < n; i++) out[at + i] = bytes[s + i]!;
+    }
     this.u32(n);
     return this.off;
   }
 
   /** createStrings + the vector of their offsets (rows with a 0-length string share `empty` when it is ≥ 0). */
-  private strings(n: number, arena: Uint8Array, at: Int32Array, length: Int32Array, empty: number): number {
+  private strings(
+    n: number,
+    arena: Uint8Array,
+    from: DataView,
+    at: Int32Array,
+    length: Int32Array,
+    empty: number,
+  ): number {
     const offsets = this.offsets;
     for (let k = 0; k < n; k++) {
       const len = length[k]!;
-      offsets[k] = len === 0 && empty >= 0 ? empty : this.string(arena, at[k]!, len);
+      offsets[k] = len === 0 && empty >= 0 ? empty : this.string(arena, from, at[k]!, len);
     }
     this.prep(4, 4 * n);
     for (let k = n - 1; k >= 0; k--) this.u32(this.off - offsets[k]! + 4);
