@@ -244,6 +244,14 @@ export class JsonLinesReader {
   readonly report: EncodeReport;
   /** How lines went. */
   readonly counters: JsonLinesCounters = { lines: 0, fast: 0, fallback: 0, rejected: 0, events: 0 };
+  /**
+   * Set when reading stopped before the end: a line held a NUL byte, so the input is binary, not JSON Lines (the
+   * error is also handed over with the others); later input is not read.
+   */
+  get stopped(): ParkirEventError | undefined {
+    return this.binary;
+  }
+  private binary: ParkirEventError | undefined;
   private readonly city: City;
   private readonly ids: CityIds;
   private readonly maxLineBytes: number;
@@ -371,6 +379,13 @@ export class JsonLinesReader {
     const buf = this.input;
     const start = this.pos;
     if (start >= buf.length) return false;
+    if (this.binary !== undefined) {
+      // Binary input: the rest is not read.
+      this.pos = buf.length;
+      this.carryLength = 0;
+      this.overlong = false;
+      return false;
+    }
     if (this.carryLength === 0 && !this.overlong) {
       // The fast path finds the line's end itself: no separate pass for the newline.
       const e = this.fast(buf, start, buf.length, true);
@@ -451,6 +466,14 @@ export class JsonLinesReader {
     this.counters.fallback++;
     const raw = this.decoder.decode(buf.subarray(start, end)).trim();
     if (raw === "") return;
+    if (raw.includes("\u0000")) {
+      // As parseEventLines: binary data is not JSON Lines, and nothing after it is read.
+      this.reject([
+        { path: "", message: "binary data (a NUL byte): this is not JSON Lines; stopped reading here" },
+      ]);
+      this.binary = this.errors[this.errors.length - 1];
+      return;
+    }
     let value: unknown;
     try {
       value = JSON.parse(raw);
