@@ -693,16 +693,6 @@ export class JsonLinesReader {
   private int(buf: Uint8Array, i: number, end: number, digits: number): number {
     let j = i;
     let v = 0;
-    // Four digits at a time (SWAR: a lane under 0x30 or over 0x39 sets its high bit), then one by one.
-    const dv = this.dv;
-    while (j + 4 <= end) {
-      const x = dv.getInt32(j, true);
-      if ((((x - 0x30303030) & ~x) | (x + 0x46464646) | x) & 0x80808080) break;
-      const d = x - 0x30303030;
-      const pairs = (Math.imul(d, 10) + (d >>> 8)) & 0x00ff00ff;
-      v = v * 10_000 + (pairs & 0xff) * 100 + (pairs >>> 16);
-      j += 4;
-    }
     while (j < end) {
       const d = buf[j]! - D0;
       if (d < 0 || d > 9) break;
