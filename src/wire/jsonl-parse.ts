@@ -185,6 +185,11 @@ class Tokens {
 
 /** Keys in EVENT_KEYS order, each with its closing quote and the colon right after it. */
 const KEYS = new Tokens(EVENT_KEYS, '":');
+/** The same keys after the comma before them and their opening quote (a key that follows another). */
+const NEXT_KEYS = new Tokens(
+  EVENT_KEYS.map((key) => `,"${key}`),
+  '":',
+);
 /** Event types, in wire-code order. */
 const TYPES = new Tokens(EVENT_TYPES, '"');
 /** Vehicle type names and aliases that vehicleCode knows, and their codes. */
@@ -563,19 +568,17 @@ export class JsonLinesReader {
     i = i + 1;
     if (buf[i] === SPACE || buf[i] === TAB) i = skipWs(buf, i, end);
     let seen = 0;
-    // The key before (KEY_COUNT: none yet); keys usually come in the order of the line before.
-    let prev: number = KEY_COUNT;
+    // Keys usually come in the order of the line before: `follow` predicts each from the one before
+    // (KEY_COUNT: the first). A key's token holds its colon: a space before the colon sends the line to the fallback.
+    if (i >= end || buf[i] !== QUOTE) return -1;
+    let k = KEYS.find(dv, buf, i + 1, end, follow[KEY_COUNT]!);
+    if (k < 0) return -1;
+    follow[KEY_COUNT] = k;
+    i = i + 1 + KEYS.length[k]!;
     for (;;) {
-      if (i >= end || buf[i] !== QUOTE) return -1;
-      const k = KEYS.find(dv, buf, i + 1, end, follow[prev]!);
-      if (k < 0) return -1;
-      follow[prev] = k;
-      prev = k;
       const f = KEY_FIELDS[k]!;
       if ((seen & f) !== 0) return -1;
       seen |= f;
-      // The key's token holds its colon: a space before the colon sends the line to the fallback.
-      i = i + 1 + KEYS.length[k]!;
       if (buf[i] === SPACE || buf[i] === TAB) i = skipWs(buf, i, end);
       if (i >= end) return -1;
       // Where a string value's content starts.
@@ -665,8 +668,21 @@ export class JsonLinesReader {
         c = buf[i];
       }
       if (c === COMMA) {
+        // The predicted key right after the comma, as one token; else any key after spaces.
+        const next = follow[k]!;
+        if (NEXT_KEYS.at(dv, buf, i, end, next)) {
+          k = next;
+          i += NEXT_KEYS.length[next]!;
+          continue;
+        }
         i = i + 1;
         if (buf[i] === SPACE || buf[i] === TAB) i = skipWs(buf, i, end);
+        if (i >= end || buf[i] !== QUOTE) return -1;
+        const found = KEYS.find(dv, buf, i + 1, end, next);
+        if (found < 0) return -1;
+        follow[k] = found;
+        k = found;
+        i = i + 1 + KEYS.length[found]!;
         continue;
       }
       if (c !== CLOSE) return -1;
