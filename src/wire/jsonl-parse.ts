@@ -1,15 +1,18 @@
 /**
  * CDS JSON Lines bytes -> FlatBuffers EventBatches, scanned straight from the bytes into the encoder's columns:
- * no string per line, no object per event, no string per field. Ids are resolved through the city's byte-keyed
- * id tables (id-table.ts), `event_type` by a byte switch, ISO-8601 times and integers are parsed from the bytes.
+ * no string per line, no object per event, no string per field. Keys, `event_type` and `vehicle_type` are
+ * matched as 8-byte words, strings checked four bytes at a time, ids resolved through the city's byte-keyed id
+ * tables (id-table.ts), ISO-8601 times and integers parsed from the bytes; BatchWriter writes each batch.
  *
  * The fast path reads only lines it fully understands: one JSON object of known CDS keys, each at most once,
- * ASCII strings without escapes, integers without sign, fraction or exponent, `true`/`false`, spaces or tabs
- * between tokens, and a valid event. Every other line (escapes, unicode, unknown keys, duplicate keys, other
- * numbers or whitespace, any invalid event) goes to the fallback, which is exactly today's path — UTF-8 decode,
- * trim, `JSON.parse`, `eventIssues`, `resolve` — so the fast path never guesses: batches and errors (line and
- * field) are the bytes and errors `parseEventLines` + `encodeEventBatches` give for the same input, except that
- * a line longer than `maxLineBytes` is refused alone (ParkirEventError on its line) without being read.
+ * printable ASCII strings without escapes, integers without sign, fraction or exponent, `true`/`false`, spaces
+ * or tabs between tokens (not between a key and its colon), and a valid event. Every other line (escapes,
+ * unicode, unknown keys, duplicate keys, other numbers or whitespace, any invalid event) goes to the fallback,
+ * which is exactly the reference path — UTF-8 decode, trim, `JSON.parse`, `eventIssues`, `resolve` — so the fast
+ * path never guesses: batches and errors (line and field) are the bytes and errors `parseEventLines` +
+ * `encodeEventBatches` give for the same input, except that a line longer than `maxLineBytes` is refused alone
+ * (ParkirEventError on its line) without being read. A line holding a NUL byte stops reading, as it stops
+ * parseEventLines.
  */
 import type { City } from "../catalog/city.js";
 import { NONE } from "../catalog/city.js";
