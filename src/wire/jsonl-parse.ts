@@ -629,30 +629,36 @@ export class JsonLinesReader {
           break;
         }
         case F_TIME:
+        case F_SEQ:
+        case F_COUNT:
+        case F_COST: {
           if (buf[i] === QUOTE) {
+            // Only a time may be a string (ISO-8601).
+            if (f !== F_TIME) return -1;
             i = plain(buf, dv, i, end);
             if (i < 0) return -1;
             const t = isoTime(buf, s, i - 1);
             if (!(t >= 0)) return -1;
             this.timeMs = t;
+            break;
+          }
+          // One call site for every integer field.
+          i = this.int(buf, i, end, f === F_TIME ? 16 : 10);
+          if (i < 0) return -1;
+          const v = this.num;
+          if (f === F_TIME) {
+            if (v > EVENT_TIME_MS_MAX) return -1;
+            this.timeMs = v;
+          } else if (f === F_SEQ) {
+            if (v > 0xffffffff) return -1;
+            this.seq = v;
           } else {
-            i = this.int(buf, i, end, 16);
-            if (i < 0 || this.num > EVENT_TIME_MS_MAX) return -1;
-            this.timeMs = this.num;
+            if (v > 0x7fffffff) return -1;
+            if (f === F_COUNT) this.vehicleCount = v;
+            else this.cost = v;
           }
           break;
-        case F_SEQ:
-          i = this.int(buf, i, end, 10);
-          if (i < 0 || this.num > 0xffffffff) return -1;
-          this.seq = this.num;
-          break;
-        case F_COUNT:
-        case F_COST:
-          i = this.int(buf, i, end, 10);
-          if (i < 0 || this.num > 0x7fffffff) return -1;
-          if (f === F_COUNT) this.vehicleCount = this.num;
-          else this.cost = this.num;
-          break;
+        }
         default:
           // F_OCCUPIED: true or false, as one word (and an "e").
           if (i + 4 <= end && dv.getInt32(i, true) === WORD_TRUE) {
