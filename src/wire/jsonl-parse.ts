@@ -181,7 +181,12 @@ class Tokens {
   /** The token at `buf[p]` (within `lim`): `hint` is tried first; -1 when none is there. */
   find(dv: DataView, buf: Uint8Array, p: number, lim: number, hint: number): number {
     if (hint >= 0 && this.at(dv, buf, p, lim, hint)) return hint;
-    for (let t = 0; t < this.count; t++) if (t !== hint && this.at(dv, buf, p, lim, t)) return t;
+    // A token of 8 bytes or more starts with its first word: one compare rules most of them out (0 is no word).
+    const first = p + 8 <= lim ? dv.getFloat64(p, true) : 0;
+    for (let t = 0; t < this.count; t++) {
+      if (t === hint || (this.length[t]! >= 8 && this.words[t * TOKEN_WORDS_MAX] !== first)) continue;
+      if (this.at(dv, buf, p, lim, t)) return t;
+    }
     return -1;
   }
 }
