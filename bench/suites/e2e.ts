@@ -5,6 +5,10 @@
  *
  * - `parkir-jsonl`: replayJsonLinesSync (the `parkir replay` path) — the JSON Lines reader scans the bytes into
  *   the engine's batch memory, the engine (built inside the call) ingests each batch in place and emits windows.
+ * - `jsonl-reader` (probe, its own agreement group): the JSON Lines reader alone, bytes -> EventBatches in one
+ *   reused batch memory (as the engine's batchBuffer hands it out), event ids kept as the replay keeps them, no
+ *   engine: the reader's share of `parkir-jsonl`. Its batches are checked byte for byte against
+ *   encodeEventBatches before timing; every timed run's events, batches and bytes against its first run.
  * - `parkir-jsonl-parse`: parkir's JSON.parse path — UTF-8 decode, parseEventLines (JSON.parse per line and
  *   validation), encodeEventBatches, ingest.
  * - `map-jsonl`: what a competent user writes — decode, JSON.parse per line, a plain loop over Maps.
@@ -32,6 +36,7 @@ import {
   EncodeReport,
   encodeEventBatches,
   encodeEvents,
+  JsonLinesReader,
   parseEventLines,
   toJsonLines,
 } from "../../src/wire/index.js";
@@ -70,6 +75,14 @@ export function sensorFeed(city: City, profile: Profile): CdsEvent[] {
       throw new Error("e2e: the sensor feed is not in event-time order");
   }
   return events;
+}
+
+/** What the reader-only probe checks on every run. */
+interface ReaderFigures {
+  lines: number;
+  events: number;
+  batches: number;
+  batchBytes: number;
 }
 
 /** A run's figures checked against the reference (a wrong result must never be timed as a fast one); its checksum. */
@@ -133,6 +146,33 @@ export const e2eSuite: SuiteDefinition = {
       return sortRows(out);
     };
 
+    // The reader alone: every batch written into one reused memory, as into the engine's batchBuffer.
+    let batchMemory = new Uint8Array(1 << 20);
+    const into = (size: number): Uint8Array => {
+      if (size > batchMemory.length) batchMemory = new Uint8Array(size);
+      return batchMemory.subarray(0, size);
+    };
+    const readerOnly = (check?: Uint8Array[]): ReaderFigures => {
+      const reader = new JsonLinesReader(city, { into });
+      const out: ReaderFigures = { lines: 0, events: 0, batches: 0, batchBytes: 0 };
+      reader.push(bytes);
+      reader.end();
+      for (let c = reader.next(); c !== null; c = reader.next()) {
+        if (c.errors.length > 0) throw new Error(`e2e/jsonl-reader: line ${c.errors[0]!.line} refused`);
+        if (c.batch === undefined) continue;
+        const want = check?.[out.batches];
+        if (check !== undefined && (want === undefined || Buffer.compare(want, c.batch) !== 0))
+          throw new Error(`e2e/jsonl-reader: batch ${out.batches} differs from encodeEventBatches'`);
+        out.batches++;
+        out.batchBytes += c.batch.length;
+      }
+      out.lines = reader.counters.lines;
+      out.events = reader.counters.events;
+      if (reader.counters.fast !== n)
+        throw new Error(`e2e/jsonl-reader: ${n - reader.counters.fast} lines not read by the fast path`);
+      return out;
+    };
+
     const reference = mapWindowsJsonl(bytes, bays, w, true);
     const want: PeerWindows = { windows: reference.windows, checksum: reference.checksum };
     log(`${want.windows} windows, ${reference.rows!.length} rows with arrivals or departures`);
@@ -158,6 +198,18 @@ export const e2eSuite: SuiteDefinition = {
         },
         fn: () => checkedRun("parkir-jsonl", want, parkirJsonl(false)),
         result: () => parkirJsonl(true),
+      },
+      {
+        name: "jsonl-reader",
+        group: "reader",
+        eventsPerOp: n,
+        bytesPerOp: bytes.length,
+        extra: {
+          input: "jsonl",
+          note: "probe: JsonLinesReader alone (bytes -> EventBatches in one reused memory, event ids kept), no engine",
+        },
+        fn: () => readerOnly(),
+        result: () => readerOnly(encodeEventBatches(events, city, BATCH_EVENTS_DEFAULT, new EncodeReport())),
       },
       {
         name: "parkir-jsonl-parse",
@@ -214,6 +266,7 @@ export const e2eSuite: SuiteDefinition = {
     const ratios: Record<string, readonly [string, string]> = {
       "jsonl parkir / JSON.parse+Map": ["parkir-jsonl", "map-jsonl"],
       "jsonl parkir / parkir JSON.parse path": ["parkir-jsonl", "parkir-jsonl-parse"],
+      "jsonl reader alone (probe) / JSON.parse+Map": ["jsonl-reader", "map-jsonl"],
       "objects parkir / Map": ["parkir-objects", "map-objects"],
     };
     if (duck !== null) ratios["jsonl parkir / DuckDB"] = ["parkir-jsonl", "duckdb-jsonl"];

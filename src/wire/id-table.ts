@@ -55,6 +55,9 @@ export class IdTable {
   private readonly lengths: Uint32Array;
   private readonly values: Int32Array;
   private readonly bytes: Uint8Array;
+  private readonly dv: DataView;
+  /** Entry of each index (-1: not in the table). */
+  private readonly entryOf: Int32Array;
 
   /**
    * Indexes the ASCII ids of `ids` (id k has index `indexOf(k)`); other ids are left out, because the reader
@@ -78,8 +81,10 @@ export class IdTable {
     this.starts = new Uint32Array(kept.length);
     this.lengths = new Uint32Array(kept.length);
     this.values = new Int32Array(kept.length);
+    this.entryOf = new Int32Array(count).fill(-1);
     this.bytes = new Uint8Array(size);
     const dv = new DataView(this.bytes.buffer);
+    this.dv = dv;
     let at = 0;
     for (let e = 0; e < kept.length; e++) {
       const k = kept[e]!;
@@ -90,6 +95,7 @@ export class IdTable {
       this.starts[e] = at;
       this.lengths[e] = id.length;
       this.values[e] = k;
+      this.entryOf[k] = e;
       at += id.length;
       let s = h & this.mask;
       while (this.slots[s] !== 0) s = (s + 1) & this.mask;
@@ -97,22 +103,52 @@ export class IdTable {
     }
   }
 
-  /** Index of the id whose bytes are `buf[start, end)` with idHash `h`, or NONE. */
-  find(buf: Uint8Array, start: number, end: number, h: number): number {
+  /** Index of the id whose bytes are `buf[start, end)` with idHash `h` (`dv` views `buf`), or NONE. */
+  find(buf: Uint8Array, dv: DataView, start: number, end: number, h: number): number {
     const len = end - start;
     let s = h & this.mask;
     for (;;) {
       const e1 = this.slots[s]!;
       if (e1 === 0) return NONE;
       const e = e1 - 1;
-      if (this.hashes[e] === h && this.lengths[e] === len) {
-        const at = this.starts[e]!;
-        let i = 0;
-        while (i < len && this.bytes[at + i] === buf[start + i]) i++;
-        if (i === len) return this.values[e]!;
-      }
+      if (this.hashes[e] === h && this.lengths[e] === len && this.same(buf, dv, start, len, this.starts[e]!))
+        return this.values[e]!;
       s = (s + 1) & this.mask;
     }
+  }
+
+  /** Whether `buf[start, end)` (`dv` views it) is the id of index `value`. */
+  is(buf: Uint8Array, dv: DataView, start: number, end: number, value: number): boolean {
+    const e = value >= 0 && value < this.entryOf.length ? this.entryOf[value]! : -1;
+    return (
+      e >= 0 && this.lengths[e] === end - start && this.same(buf, dv, start, end - start, this.starts[e]!)
+    );
+  }
+
+  /**
+   * Whether `buf[start, start + len)` holds the table's bytes at `at`: compared as 8-byte words read as float64
+   * (the last overlapping the one before) — equal floats are equal bytes unless one is NaN or both are zeros,
+   * and ASCII bytes are never a NaN; an all-zero word is compared again as integers — as two 32-bit words under
+   * 8 bytes, byte by byte under 4.
+   */
+  private same(buf: Uint8Array, dv: DataView, start: number, len: number, at: number): boolean {
+    const t = this.dv;
+    if (len >= 8) {
+      for (let o = 0; ; o += 8) {
+        if (o > len - 8) o = len - 8;
+        const a = dv.getFloat64(start + o, true);
+        if (a !== t.getFloat64(at + o, true)) return false;
+        if (a === 0 && dv.getInt32(start + o + 4, true) !== t.getInt32(at + o + 4, true)) return false;
+        if (o === len - 8) return true;
+      }
+    }
+    if (len >= 4)
+      return (
+        dv.getInt32(start, true) === t.getInt32(at, true) &&
+        dv.getInt32(start + len - 4, true) === t.getInt32(at + len - 4, true)
+      );
+    for (let i = 0; i < len; i++) if (this.bytes[at + i] !== buf[start + i]) return false;
+    return true;
   }
 }
 

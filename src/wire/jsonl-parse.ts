@@ -1,21 +1,25 @@
 /**
  * CDS JSON Lines bytes -> FlatBuffers EventBatches, scanned straight from the bytes into the encoder's columns:
- * no string per line, no object per event, no string per field. Ids are resolved through the city's byte-keyed
- * id tables (id-table.ts), `event_type` by a byte switch, ISO-8601 times and integers are parsed from the bytes.
+ * no string per line, no object per event, no string per field. Keys, `event_type` and `vehicle_type` are
+ * matched as 8-byte words, strings checked four bytes at a time, ids resolved through the city's byte-keyed id
+ * tables (id-table.ts), ISO-8601 times and integers parsed from the bytes; BatchWriter writes each batch.
  *
  * The fast path reads only lines it fully understands: one JSON object of known CDS keys, each at most once,
- * ASCII strings without escapes, integers without sign, fraction or exponent, `true`/`false`, spaces or tabs
- * between tokens, and a valid event. Every other line (escapes, unicode, unknown keys, duplicate keys, other
- * numbers or whitespace, any invalid event) goes to the fallback, which is exactly today's path — UTF-8 decode,
- * trim, `JSON.parse`, `eventIssues`, `resolve` — so the fast path never guesses: batches and errors (line and
- * field) are the bytes and errors `parseEventLines` + `encodeEventBatches` give for the same input, except that
- * a line longer than `maxLineBytes` is refused alone (ParkirEventError on its line) without being read.
+ * printable ASCII strings without escapes, integers without sign, fraction or exponent, `true`/`false`, spaces
+ * or tabs between tokens (not between a key and its colon), and a valid event. Every other line (escapes,
+ * unicode, unknown keys, duplicate keys, other numbers or whitespace, any invalid event) goes to the fallback,
+ * which is exactly the reference path — UTF-8 decode, trim, `JSON.parse`, `eventIssues`, `resolve` — so the fast
+ * path never guesses: batches and errors (line and field) are the bytes and errors `parseEventLines` +
+ * `encodeEventBatches` give for the same input, except that a line longer than `maxLineBytes` is refused alone
+ * (ParkirEventError on its line) without being read. A line holding a NUL byte stops reading, as it stops
+ * parseEventLines.
  */
 import type { City } from "../catalog/city.js";
 import { NONE } from "../catalog/city.js";
 import { vehicleCode } from "../catalog/vehicles.js";
 import { ParkirEventError } from "../errors/index.js";
-import { BATCH_EVENTS_DEFAULT, buildBatch, EncodeReport, Rows, resolve } from "./encode.js";
+import { BatchWriter } from "./batch-writer.js";
+import { BATCH_EVENTS_DEFAULT, EncodeReport, Rows, resolve } from "./encode.js";
 import {
   type CdsEvent,
   daysInMonth,
@@ -93,8 +97,6 @@ const F_SESSION = 1024;
 const F_COST = 2048;
 
 const ascii = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
-/** Known keys as bytes, and their field bits (same order). */
-const KEY_NAMES: readonly Uint8Array[] = EVENT_KEYS.map(ascii);
 const KEY_FIELDS: readonly number[] = [
   F_ID,
   F_TYPE,
@@ -109,30 +111,96 @@ const KEY_FIELDS: readonly number[] = [
   F_SESSION,
   F_COST,
 ];
-const KEY_COUNT = KEY_NAMES.length;
-/** Each key with its closing quote, as bytes and as little-endian 32-bit words (the whole words of it). */
-const KEY_TOKENS: readonly Uint8Array[] = KEY_NAMES.map((k) => Uint8Array.from([...k, 0x22]));
-const KEY_WORDS: readonly Int32Array[] = KEY_TOKENS.map((t) => {
-  const words = new Int32Array(t.length >> 2);
-  const dv = new DataView(t.buffer);
-  for (let w = 0; w < words.length; w++) words[w] = dv.getInt32(w * 4, true);
-  return words;
-});
+const KEY_COUNT = EVENT_KEYS.length;
 
-/** Whether key `k` and its closing quote are at `buf[p]` (within `lim`). */
-function keyAt(dv: DataView, buf: Uint8Array, p: number, lim: number, k: number): boolean {
-  const token = KEY_TOKENS[k]!;
-  const n = token.length;
-  if (p + n > lim) return false;
-  const words = KEY_WORDS[k]!;
-  for (let w = 0; w < words.length; w++) if (dv.getInt32(p + w * 4, true) !== words[w]) return false;
-  for (let b = words.length * 4; b < n; b++) if (buf[p + b] !== token[b]) return false;
-  return true;
+/** Most 8-byte words a token is compared by. */
+const TOKEN_WORDS_MAX = 4;
+
+/**
+ * Known strings (keys, event types, vehicle names), each with what must follow it (a key's closing quote and
+ * colon, a value's closing quote), matched in place: as the 8-byte words that cover the token (the last one
+ * overlapping the one before when its length is not a multiple of 8), read as float64 — tokens are ASCII, so no
+ * word is a NaN or a zero and equal floats are equal bytes —, as two overlapping 32-bit words under 8 bytes, byte
+ * by byte under 4. A match is exact: the token's bytes, nothing else.
+ */
+class Tokens {
+  readonly count: number;
+  /** Bytes of each token, its suffix included. */
+  readonly length: Int32Array;
+  private readonly wordCount: Int32Array;
+  private readonly words: Float64Array;
+  /** First and last 32-bit words of tokens of 4 to 7 bytes. */
+  private readonly small: Int32Array;
+  private readonly bytes: readonly Uint8Array[];
+
+  constructor(names: readonly string[], suffix: string) {
+    this.count = names.length;
+    this.length = new Int32Array(this.count);
+    this.wordCount = new Int32Array(this.count);
+    this.words = new Float64Array(this.count * TOKEN_WORDS_MAX);
+    this.small = new Int32Array(this.count * 2);
+    this.bytes = names.map((name) => ascii(name + suffix));
+    for (let t = 0; t < this.count; t++) {
+      const token = this.bytes[t]!;
+      const n = token.length;
+      const dv = new DataView(token.buffer, token.byteOffset, n);
+      this.length[t] = n;
+      if (n >= 8) {
+        const m = (n + 7) >> 3;
+        if (m > TOKEN_WORDS_MAX) throw new RangeError(`token ${names[t]} is too long`);
+        this.wordCount[t] = m;
+        for (let w = 0; w < m; w++)
+          this.words[t * TOKEN_WORDS_MAX + w] = dv.getFloat64(Math.min(w * 8, n - 8), true);
+      } else if (n >= 4) {
+        this.small[t * 2] = dv.getInt32(0, true);
+        this.small[t * 2 + 1] = dv.getInt32(n - 4, true);
+      }
+    }
+  }
+
+  /** Whether token `t` is at `buf[p]`, within `lim` (`dv` views `buf`). */
+  at(dv: DataView, buf: Uint8Array, p: number, lim: number, t: number): boolean {
+    const n = this.length[t]!;
+    if (p + n > lim) return false;
+    if (n >= 8) {
+      const base = t * TOKEN_WORDS_MAX;
+      const last = this.wordCount[t]! - 1;
+      for (let w = 0; w < last; w++)
+        if (dv.getFloat64(p + w * 8, true) !== this.words[base + w]) return false;
+      return dv.getFloat64(p + n - 8, true) === this.words[base + last];
+    }
+    if (n >= 4)
+      return (
+        dv.getInt32(p, true) === this.small[t * 2] && dv.getInt32(p + n - 4, true) === this.small[t * 2 + 1]
+      );
+    const b = this.bytes[t]!;
+    for (let i = 0; i < n; i++) if (buf[p + i] !== b[i]) return false;
+    return true;
+  }
+
+  /** The token at `buf[p]` (within `lim`): `hint` is tried first; -1 when none is there. */
+  find(dv: DataView, buf: Uint8Array, p: number, lim: number, hint: number): number {
+    if (hint >= 0 && this.at(dv, buf, p, lim, hint)) return hint;
+    // A token of 8 bytes or more starts with its first word: one compare rules most of them out (0 is no word).
+    const first = p + 8 <= lim ? dv.getFloat64(p, true) : 0;
+    for (let t = 0; t < this.count; t++) {
+      if (t === hint || (this.length[t]! >= 8 && this.words[t * TOKEN_WORDS_MAX] !== first)) continue;
+      if (this.at(dv, buf, p, lim, t)) return t;
+    }
+    return -1;
+  }
 }
 
-/** Event types as bytes, in wire-code order. */
-const TYPES: readonly Uint8Array[] = EVENT_TYPES.map(ascii);
-/** Vehicle type names and aliases that vehicleCode knows, as bytes, and their codes. */
+/** Keys in EVENT_KEYS order, each with its closing quote and the colon right after it. */
+const KEYS = new Tokens(EVENT_KEYS, '":');
+/** The same keys after the comma before them and their opening quote (a key that follows another). */
+const NEXT_KEYS = new Tokens(
+  EVENT_KEYS.map((key) => `,"${key}`),
+  '":',
+);
+/** Event types, in wire-code order. */
+const TYPES = new Tokens(EVENT_TYPES, '"');
+/** Vehicle type names and aliases that vehicleCode knows, and their codes. */
 const VEHICLE_NAMES: readonly string[] = [
   "unspecified",
   "other",
@@ -154,7 +222,7 @@ const VEHICLE_NAMES: readonly string[] = [
   "freight",
   "6",
 ];
-const VEHICLE_BYTES: readonly Uint8Array[] = VEHICLE_NAMES.map(ascii);
+const VEHICLES = new Tokens(VEHICLE_NAMES, '"');
 const VEHICLE_CODES_OF: readonly number[] = VEHICLE_NAMES.map(vehicleCode);
 const NOTE_SESSION = ascii('"event_session_id":"');
 const NOTE_DEVICE = ascii('"data_source_device_id":"');
@@ -189,6 +257,14 @@ export class JsonLinesReader {
   readonly report: EncodeReport;
   /** How lines went. */
   readonly counters: JsonLinesCounters = { lines: 0, fast: 0, fallback: 0, rejected: 0, events: 0 };
+  /**
+   * Set when reading stopped before the end: a line held a NUL byte, so the input is binary, not JSON Lines (the
+   * error is also handed over with the others); later input is not read.
+   */
+  get stopped(): ParkirEventError | undefined {
+    return this.binary;
+  }
+  private binary: ParkirEventError | undefined;
   private readonly city: City;
   private readonly ids: CityIds;
   private readonly maxLineBytes: number;
@@ -212,9 +288,16 @@ export class JsonLinesReader {
   private carryLength = 0;
   /** The line being carried is longer than maxLineBytes: skip to its end. */
   private overlong = false;
-  /** UTF-8 bytes of the open batch's event ids and annotations (rows hold views of it). */
+  /** UTF-8 bytes of the open batch's event ids and annotations (rows hold their ranges: idAt, noteAt...). */
   private arena = new Uint8Array(65_536);
+  private arenaDv = new DataView(this.arena.buffer);
   private arenaPos = 0;
+  private readonly idAt: Int32Array;
+  private readonly idLength: Int32Array;
+  private readonly noteAt: Int32Array;
+  private readonly noteLength: Int32Array;
+  private readonly writer: BatchWriter;
+  private readonly utf8 = new TextEncoder();
 
   // Fields of the line being read by the fast path (byte ranges in the line's buffer, running hashes).
   private idS = 0;
@@ -234,8 +317,12 @@ export class JsonLinesReader {
   private occupied = 0;
   private vehicleCount = 0;
   private cost = 0;
-  private strS = 0;
-  private strE = 0;
+  /** The vehicle name last read (VEHICLES' index: the hint for the next). */
+  private vehicleName = 0;
+  /** For each key, the key that followed it on the last line read (KEY_COUNT: the first key). */
+  private readonly follow = Int8Array.from({ length: KEY_COUNT + 1 }, (_, k) =>
+    k < KEY_COUNT - 1 ? k + 1 : 0,
+  );
   private num = 0;
   /** The last line the fast path read was blank. */
   private blank = false;
@@ -259,6 +346,11 @@ export class JsonLinesReader {
     this.into = options.into;
     this.report = options.report ?? new EncodeReport();
     this.rows = new Rows(batchEvents);
+    this.idAt = new Int32Array(batchEvents);
+    this.idLength = new Int32Array(batchEvents);
+    this.noteAt = new Int32Array(batchEvents);
+    this.noteLength = new Int32Array(batchEvents);
+    this.writer = new BatchWriter(city);
     this.carry = new Uint8Array(Math.min(maxLineBytes, 4096));
   }
 
@@ -300,6 +392,13 @@ export class JsonLinesReader {
     const buf = this.input;
     const start = this.pos;
     if (start >= buf.length) return false;
+    if (this.binary !== undefined) {
+      // Binary input: the rest is not read.
+      this.pos = buf.length;
+      this.carryLength = 0;
+      this.overlong = false;
+      return false;
+    }
     if (this.carryLength === 0 && !this.overlong) {
       // The fast path finds the line's end itself: no separate pass for the newline.
       const e = this.fast(buf, start, buf.length, true);
@@ -380,6 +479,14 @@ export class JsonLinesReader {
     this.counters.fallback++;
     const raw = this.decoder.decode(buf.subarray(start, end)).trim();
     if (raw === "") return;
+    if (raw.includes("\u0000")) {
+      // As parseEventLines: binary data is not JSON Lines, and nothing after it is read.
+      this.reject([
+        { path: "", message: "binary data (a NUL byte): this is not JSON Lines; stopped reading here" },
+      ]);
+      this.binary = this.errors[this.errors.length - 1];
+      return;
+    }
     let value: unknown;
     try {
       value = JSON.parse(raw);
@@ -394,7 +501,16 @@ export class JsonLinesReader {
     }
     const e = value as CdsEvent;
     this.admit(parseEventTime(e.event_time));
-    resolve(e, this.city, this.report, this.rows);
+    const rows = this.rows;
+    const k = rows.length;
+    resolve(e, this.city, this.report, rows);
+    if (rows.length > k) {
+      // resolve keeps the row's strings beside it: they go to the arena like the fast path's.
+      const note = rows.note.pop()!;
+      const id = rows.id.pop()!;
+      this.idLength[k] = this.keepIds ? this.encodeString(id as string, k, this.idAt) : 0;
+      this.noteLength[k] = this.encodeString(note as string, k, this.noteAt);
+    }
     this.counted();
   }
 
@@ -414,7 +530,18 @@ export class JsonLinesReader {
   /** Builds the open batch (it becomes `ready`) and opens the next. */
   private finish(): void {
     const rows = this.rows;
-    this.ready = buildBatch(rows, this.city, this.report, this.keepIds, this.into);
+    const n = rows.length;
+    let base = n === 0 ? 0 : Number.POSITIVE_INFINITY;
+    for (let k = 0; k < n; k++) if (rows.timeMs[k]! < base) base = rows.timeMs[k]!;
+    this.report.encoded += n;
+    const strings = {
+      arena: this.arena,
+      idAt: this.idAt,
+      idLength: this.idLength,
+      noteAt: this.noteAt,
+      noteLength: this.noteLength,
+    };
+    this.ready = this.writer.write(rows, strings, base, this.keepIds, this.into);
     rows.clear();
     this.count = 0;
     this.lo = Number.POSITIVE_INFINITY;
@@ -445,130 +572,131 @@ export class JsonLinesReader {
       this.dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     }
     const dv = this.dv;
+    const follow = this.follow;
     i = i + 1;
     if (buf[i] === SPACE || buf[i] === TAB) i = skipWs(buf, i, end);
     let seen = 0;
-    let last = -1;
+    // Keys usually come in the order of the line before: `follow` predicts each from the one before
+    // (KEY_COUNT: the first). A key's token holds its colon: a space before the colon sends the line to the fallback.
+    if (i >= end || buf[i] !== QUOTE) return -1;
+    let k = KEYS.find(dv, buf, i + 1, end, follow[KEY_COUNT]!);
+    if (k < 0) return -1;
+    follow[KEY_COUNT] = k;
+    i = i + 1 + KEYS.length[k]!;
     for (;;) {
-      if (i >= end || buf[i] !== QUOTE) return -1;
-      // Keys usually come in one order: try the ones after the last first.
-      let k = -1;
-      for (let c = last + 1; c < KEY_COUNT; c++) {
-        if (keyAt(dv, buf, i + 1, end, c)) {
-          k = c;
-          break;
-        }
-      }
-      if (k < 0) {
-        for (let c = 0; c <= last; c++) {
-          if (keyAt(dv, buf, i + 1, end, c)) {
-            k = c;
-            break;
-          }
-        }
-        if (k < 0) return -1;
-      }
-      last = k;
       const f = KEY_FIELDS[k]!;
       if ((seen & f) !== 0) return -1;
       seen |= f;
-      i = i + 1 + KEY_TOKENS[k]!.length;
-      if (buf[i] === SPACE || buf[i] === TAB) i = skipWs(buf, i, end);
-      if (i >= end || buf[i] !== COLON) return -1;
-      i = i + 1;
       if (buf[i] === SPACE || buf[i] === TAB) i = skipWs(buf, i, end);
       if (i >= end) return -1;
+      // Where a string value's content starts.
+      const s = i + 1;
       switch (f) {
         case F_ID:
         case F_ZONE:
         case F_SPACE:
         case F_DEVICE:
         case F_SESSION:
-        case F_TYPE:
-        case F_VEHICLE:
-          i = this.str(buf, i, end);
+          i = plain(buf, dv, i, end);
           if (i < 0) return -1;
           if (f === F_ID) {
-            this.idS = this.strS;
-            this.idE = this.strE;
-          } else if (f === F_ZONE) {
-            this.zoneS = this.strS;
-            this.zoneE = this.strE;
+            this.idS = s;
+            this.idE = i - 1;
           } else if (f === F_SPACE) {
-            this.spaceS = this.strS;
-            this.spaceE = this.strE;
+            this.spaceS = s;
+            this.spaceE = i - 1;
           } else if (f === F_DEVICE) {
-            this.devS = this.strS;
-            this.devE = this.strE;
-          } else if (f === F_SESSION) {
-            this.sessS = this.strS;
-            this.sessE = this.strE;
-          } else if (f === F_TYPE) {
-            const k = match(TYPES, buf, this.strS, this.strE);
-            if (k < 0) return -1;
-            this.kind = k;
+            this.devS = s;
+            this.devE = i - 1;
+          } else if (f === F_ZONE) {
+            this.zoneS = s;
+            this.zoneE = i - 1;
           } else {
-            const k = match(VEHICLE_BYTES, buf, this.strS, this.strE);
-            if (k < 0) return -1;
-            this.vehicle = VEHICLE_CODES_OF[k]!;
+            this.sessS = s;
+            this.sessE = i - 1;
           }
           break;
+        case F_TYPE: {
+          if (buf[i] !== QUOTE) return -1;
+          const t = TYPES.find(dv, buf, i + 1, end, this.kind);
+          if (t < 0) return -1;
+          this.kind = t;
+          i = i + 1 + TYPES.length[t]!;
+          break;
+        }
+        case F_VEHICLE: {
+          if (buf[i] !== QUOTE) return -1;
+          const t = VEHICLES.find(dv, buf, i + 1, end, this.vehicleName);
+          if (t < 0) return -1;
+          this.vehicleName = t;
+          this.vehicle = VEHICLE_CODES_OF[t]!;
+          i = i + 1 + VEHICLES.length[t]!;
+          break;
+        }
         case F_TIME:
+        case F_SEQ:
+        case F_COUNT:
+        case F_COST: {
           if (buf[i] === QUOTE) {
-            i = this.str(buf, i, end);
+            // Only a time may be a string (ISO-8601).
+            if (f !== F_TIME) return -1;
+            i = plain(buf, dv, i, end);
             if (i < 0) return -1;
-            const t = isoTime(buf, this.strS, this.strE);
+            const t = isoTime(buf, s, i - 1);
             if (!(t >= 0)) return -1;
             this.timeMs = t;
+            break;
+          }
+          // One call site for every integer field.
+          i = this.int(buf, i, end, f === F_TIME ? 16 : 10);
+          if (i < 0) return -1;
+          const v = this.num;
+          if (f === F_TIME) {
+            if (v > EVENT_TIME_MS_MAX) return -1;
+            this.timeMs = v;
+          } else if (f === F_SEQ) {
+            if (v > 0xffffffff) return -1;
+            this.seq = v;
           } else {
-            i = this.int(buf, i, end, 16);
-            if (i < 0 || this.num > EVENT_TIME_MS_MAX) return -1;
-            this.timeMs = this.num;
+            if (v > 0x7fffffff) return -1;
+            if (f === F_COUNT) this.vehicleCount = v;
+            else this.cost = v;
           }
           break;
-        case F_SEQ:
-          i = this.int(buf, i, end, 10);
-          if (i < 0 || this.num > 0xffffffff) return -1;
-          this.seq = this.num;
-          break;
-        case F_COUNT:
-        case F_COST:
-          i = this.int(buf, i, end, 10);
-          if (i < 0 || this.num > 0x7fffffff) return -1;
-          if (f === F_COUNT) this.vehicleCount = this.num;
-          else this.cost = this.num;
-          break;
-        default: {
-          // F_OCCUPIED
-          const c = buf[i];
-          if (
-            c === 0x74 &&
-            i + 4 <= end &&
-            buf[i + 1] === 0x72 &&
-            buf[i + 2] === 0x75 &&
-            buf[i + 3] === 0x65
-          ) {
+        }
+        default:
+          // F_OCCUPIED: true or false, as one word (and an "e").
+          if (i + 4 <= end && dv.getInt32(i, true) === WORD_TRUE) {
             this.occupied = 1;
             i += 4;
-          } else if (
-            c === 0x66 &&
-            i + 5 <= end &&
-            buf[i + 1] === 0x61 &&
-            buf[i + 2] === 0x6c &&
-            buf[i + 3] === 0x73 &&
-            buf[i + 4] === 0x65
-          ) {
+          } else if (i + 5 <= end && dv.getInt32(i, true) === WORD_FALS && buf[i + 4] === 0x65) {
             this.occupied = 0;
             i += 5;
           } else return -1;
-        }
       }
-      if (buf[i] === SPACE || buf[i] === TAB) i = skipWs(buf, i, end);
       if (i >= end) return -1;
-      const c = buf[i];
+      let c = buf[i];
+      if (c === SPACE || c === TAB) {
+        i = skipWs(buf, i, end);
+        if (i >= end) return -1;
+        c = buf[i];
+      }
       if (c === COMMA) {
+        // The predicted key right after the comma, as one token; else any key after spaces.
+        const next = follow[k]!;
+        if (NEXT_KEYS.at(dv, buf, i, end, next)) {
+          k = next;
+          i += NEXT_KEYS.length[next]!;
+          continue;
+        }
         i = i + 1;
         if (buf[i] === SPACE || buf[i] === TAB) i = skipWs(buf, i, end);
+        if (i >= end || buf[i] !== QUOTE) return -1;
+        const found = KEYS.find(dv, buf, i + 1, end, next);
+        if (found < 0) return -1;
+        follow[k] = found;
+        k = found;
+        i = i + 1 + KEYS.length[found]!;
         continue;
       }
       if (c !== CLOSE) return -1;
@@ -589,22 +717,6 @@ export class JsonLinesReader {
     this.resolveFast(buf, seen);
     this.counted();
     return i;
-  }
-
-  /**
-   * Reads a string token at `buf[i]` (a quote): 1 to 256 printable ASCII characters without escapes. Sets
-   * strS/strE (content); returns the index after the closing quote, or -1.
-   */
-  private str(buf: Uint8Array, i: number, end: number): number {
-    if (buf[i] !== QUOTE) return -1;
-    const s = i + 1;
-    let j = s;
-    while (j < end && PLAIN[buf[j]!] === 1) j++;
-    const len = j - s;
-    if (j >= end || buf[j] !== QUOTE || len === 0 || len > 256) return -1;
-    this.strS = s;
-    this.strE = j;
-    return j + 1;
   }
 
   /** Reads an integer token of at most `digits` digits, no sign, fraction or exponent, into num; or -1. */
@@ -648,8 +760,14 @@ export class JsonLinesReader {
     const bayDevice = device !== NO_DEVICE && city.deviceBay[device] !== NONE;
     if (isBayKind(kind) && (hasSpace || bayDevice || (device === NO_DEVICE && hasDevice && !hasZone))) {
       let bay = NONE;
-      if (hasSpace) bay = this.lookup(ids.bays, buf, this.spaceS, this.spaceE, city.bayIndex);
-      else if (device !== NO_DEVICE) bay = city.deviceBay[device]!;
+      if (hasSpace) {
+        // A bay sensor's event usually names the sensor's own bay: one comparison then, no hash.
+        const own = device !== NO_DEVICE ? city.deviceBay[device]! : NONE;
+        bay =
+          own !== NONE && ids.bays.is(buf, this.dv, this.spaceS, this.spaceE, own)
+            ? own
+            : this.lookup(ids.bays, buf, this.spaceS, this.spaceE, city.bayIndex);
+      } else if (device !== NO_DEVICE) bay = city.deviceBay[device]!;
       if (bay === NONE) {
         if (hasSpace) this.report.noteUnknown("bay", "curb_space_id", text(buf, this.spaceS, this.spaceE));
         else this.report.noteUnknown("bay", "data_source_device_id", text(buf, this.devS, this.devE));
@@ -705,19 +823,18 @@ export class JsonLinesReader {
     rows.flags[k] = flags;
     if (this.keepIds) {
       this.room(this.idE - this.idS);
-      const at = this.arenaPos;
+      this.idAt[k] = this.arenaPos;
+      this.idLength[k] = this.idE - this.idS;
       this.copy(buf, this.idS, this.idE, null);
-      rows.id.push(this.arena.subarray(at, this.arenaPos));
-    } else rows.id.push("");
+    }
     // Fields the struct cannot hold, as encodeEvents writes them: {"event_session_id":…,"data_source_device_id":…,"curb_space_id":…}
     const noteSession = (seen & F_SESSION) !== 0;
     const noteDevice = hasDevice && device === NO_DEVICE;
     const noteSpace = hasSpace && (flags & FLAG_TARGET_ZONE) !== 0;
     if (!noteSession && !noteDevice && !noteSpace) {
-      rows.note.push("");
+      this.noteLength[k] = 0;
       return;
     }
-    // Room for the whole annotation first: it must lie in one arena.
     this.room(
       2 +
         (noteSession ? NOTE_SESSION.length + 2 + this.sessE - this.sessS : 0) +
@@ -730,7 +847,8 @@ export class JsonLinesReader {
     if (noteDevice) this.copy(buf, this.devS, this.devE, NOTE_DEVICE);
     if (noteSpace) this.copy(buf, this.spaceS, this.spaceE, NOTE_SPACE);
     this.arena[this.arenaPos++] = CLOSE;
-    rows.note.push(this.arena.subarray(at, this.arenaPos));
+    this.noteAt[k] = at;
+    this.noteLength[k] = this.arenaPos - at;
     rows.notes = true;
   }
 
@@ -742,7 +860,7 @@ export class JsonLinesReader {
     e: number,
     byName: (id: string) => number,
   ): number {
-    const v = table.find(buf, s, e, idHash(buf, this.dv, s, e));
+    const v = table.find(buf, this.dv, s, e, idHash(buf, this.dv, s, e));
     return v !== NONE ? v : byName(text(buf, s, e));
   }
 
@@ -757,25 +875,71 @@ export class JsonLinesReader {
       if (a[p - 1] !== OPEN) a[p++] = COMMA;
       for (let i = 0; i < key.length; i++) a[p++] = key[i]!;
     }
-    for (let i = s; i < e; i++) a[p++] = buf[i]!;
+    const n = e - s;
+    if (n >= 4) {
+      // 32-bit words, the last one overlapping the one before.
+      const from = this.dv;
+      const to = this.arenaDv;
+      for (let o = 0; o < n - 4; o += 4) to.setInt32(p + o, from.getInt32(s + o, true), true);
+      to.setInt32(p + n - 4, from.getInt32(e - 4, true), true);
+      p += n;
+    } else for (let i = s; i < e; i++) a[p++] = buf[i]!;
     if (key !== null) a[p++] = QUOTE;
     this.arenaPos = p;
   }
 
-  /**
-   * Makes room for `n` more arena bytes. A full arena is replaced, not copied: rows keep views of the old one,
-   * which stays alive as long as they do.
-   */
+  /** Writes `text` to the arena as UTF-8, its start at `at[k]`: its length in bytes. */
+  private encodeString(text: string, k: number, at: Int32Array): number {
+    this.room(text.length * 3);
+    at[k] = this.arenaPos;
+    const { written } = this.utf8.encodeInto(text, this.arena.subarray(this.arenaPos));
+    this.arenaPos += written;
+    return written;
+  }
+
+  /** Makes room for `n` more arena bytes (a full arena grows, keeping the open batch's strings). */
   private room(n: number): void {
     if (this.arenaPos + n <= this.arena.length) return;
-    this.arena = new Uint8Array(Math.max(this.arena.length, n * 2));
-    this.arenaPos = 0;
+    const grown = new Uint8Array(Math.max(this.arena.length * 2, this.arenaPos + n));
+    grown.set(this.arena.subarray(0, this.arenaPos));
+    this.arena = grown;
+    this.arenaDv = new DataView(grown.buffer);
   }
 }
 
-/** 1 for the bytes a fast-path string may hold: printable ASCII but the quote and the backslash. */
-const PLAIN = new Uint8Array(256);
-for (let c = SPACE; c <= 0x7e; c++) PLAIN[c] = c === QUOTE || c === BACKSLASH ? 0 : 1;
+/** "true" and "fals" as little-endian 32-bit words. */
+const WORD_TRUE = 0x65757274;
+const WORD_FALS = 0x736c6166;
+
+/**
+ * Reads a string token at `buf[i]` (a quote) whose content is 1 to 256 bytes of printable ASCII without the
+ * backslash (no escapes): returns the index after its closing quote, or -1. Four bytes at a time while none of
+ * them ends the string or breaks the rule (`dv` views `buf`), then byte by byte.
+ */
+function plain(buf: Uint8Array, dv: DataView, i: number, end: number): number {
+  if (buf[i] !== QUOTE) return -1;
+  const s = i + 1;
+  let j = s;
+  while (j + 4 <= end) {
+    const x = dv.getInt32(j, true);
+    const q = x ^ 0x22222222;
+    const b = x ^ 0x5c5c5c5c;
+    // A byte under 0x20 or over 0x7e, a quote or a backslash in the word (SWAR: a lane's high bit set).
+    const bad =
+      ((x - 0x20202020) & ~x) | (x + 0x01010101) | x | ((q - 0x01010101) & ~q) | ((b - 0x01010101) & ~b);
+    if ((bad & 0x80808080) !== 0) break;
+    j += 4;
+  }
+  for (;;) {
+    if (j >= end) return -1;
+    const c = buf[j]!;
+    if (c === QUOTE) break;
+    if (c < SPACE || c > 0x7e || c === BACKSLASH) return -1;
+    j++;
+  }
+  const len = j - s;
+  return len === 0 || len > 256 ? -1 : j + 1;
+}
 
 /** Running FNV-1a hash of `buf[s, e)` (see id-table.ts). */
 function fnv(buf: Uint8Array, s: number, e: number): number {
@@ -787,19 +951,6 @@ function fnv(buf: Uint8Array, s: number, e: number): number {
 function skipWs(buf: Uint8Array, i: number, end: number): number {
   while (i < end && (buf[i] === SPACE || buf[i] === TAB)) i++;
   return i;
-}
-
-/** Index of the entry of `list` equal to `buf[s, e)`, or -1. */
-function match(list: readonly Uint8Array[], buf: Uint8Array, s: number, e: number): number {
-  const len = e - s;
-  for (let k = 0; k < list.length; k++) {
-    const v = list[k]!;
-    if (v.length !== len) continue;
-    let i = 0;
-    while (i < len && v[i] === buf[s + i]) i++;
-    if (i === len) return k;
-  }
-  return -1;
 }
 
 /** An ASCII byte range as a string (cold: unknown ids only). */

@@ -172,6 +172,7 @@ describe("runBenchmarks on tiny sizes", () => {
     expect(e2e.cases.map((c) => c.name)).toEqual([
       "map-jsonl",
       "parkir-jsonl",
+      "jsonl-reader",
       "parkir-jsonl-parse",
       "duckdb-jsonl",
       "parkir-objects",
@@ -181,6 +182,7 @@ describe("runBenchmarks on tiny sizes", () => {
       "jsonl parkir / DuckDB",
       "jsonl parkir / JSON.parse+Map",
       "jsonl parkir / parkir JSON.parse path",
+      "jsonl reader alone (probe) / JSON.parse+Map",
       "objects parkir / Map",
     ]);
     for (const r of Object.values(e2e.ratios!)) expect(r.median).toBeGreaterThan(0);
@@ -373,8 +375,15 @@ describe("result agreement before timing", () => {
     const { checkedRun, e2eSuite } = await import("../../bench/suites/e2e.js");
     const spec = await e2eSuite.build({ profile: "tiny", log: quiet });
     const sums = new Set<unknown>();
-    for (const c of spec.cases) if ("fn" in c) sums.add(c.fn());
+    for (const c of spec.cases) if ("fn" in c && c.group === undefined) sums.add(c.fn());
     expect(sums.size).toBe(1); // every timed case returns the reference checksum (or it would have thrown)
+    // The reader-only probe (its own group) reads every line by the fast path into batches of every event.
+    const probe = spec.cases.find((c) => c.name === "jsonl-reader")!;
+    expect(probe.group).toBe("reader");
+    const figures = (probe as { fn: () => { lines: number; events: number; batches: number } }).fn();
+    expect(figures.events).toBe(spec.workload.sizes.events);
+    expect(figures.batches).toBeGreaterThan(0);
+    expect(probe.result!()).toEqual(figures);
     expect(() => checkedRun("x", { windows: 3, checksum: 10 }, { windows: 3, checksum: 11 })).toThrow(
       /e2e\/x: 3 windows, checksum 11; expected 3, 10/,
     );

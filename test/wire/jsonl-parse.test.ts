@@ -6,7 +6,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { loadCity } from "../../src/catalog/index.js";
+import { type City, loadCity } from "../../src/catalog/index.js";
 import { replayBytes } from "../../src/cli/replay.js";
 import { ParkirEventError } from "../../src/errors/index.js";
 import { generateTrace, paluCatalog } from "../../src/generate/index.js";
@@ -38,6 +38,7 @@ function reference(
   batchEvents: number,
   keepEventIds: boolean,
   maxLineBytes: number,
+  on: City = city,
 ): Expected {
   const errors: Expected["errors"] = [];
   // Blank out over-long lines (so parseEventLines skips them) and note their errors.
@@ -64,7 +65,7 @@ function reference(
   for (const e of parsed.errors) errors.push({ line: e.line, message: e.message, issues: e.issues });
   errors.sort((a, b) => a.line - b.line);
   const report = new EncodeReport();
-  const batches = encodeEventBatches(parsed.events, city, batchEvents, report, { keepEventIds });
+  const batches = encodeEventBatches(parsed.events, on, batchEvents, report, { keepEventIds });
   return { batches, errors, report };
 }
 
@@ -74,8 +75,9 @@ function read(
   batchEvents: number,
   keepEventIds: boolean,
   maxLineBytes: number,
+  on: City = city,
 ) {
-  const reader = new JsonLinesReader(city, { batchEvents, keepEventIds, maxLineBytes });
+  const reader = new JsonLinesReader(on, { batchEvents, keepEventIds, maxLineBytes });
   const batches: Uint8Array[] = [];
   const errors: Expected["errors"] = [];
   const take = () => {
@@ -453,6 +455,75 @@ describe("JSON Lines reader vs JSON.parse + encodeEventBatches", () => {
   }, 120_000);
 });
 
+describe("JSON Lines reader on a real catalogue: near-miss ids and any byte in any word", () => {
+  const palu = loadCity(paluCatalog());
+  const bayIds = Array.from({ length: 40 }, (_, k) => palu.bayId(k * 7));
+  const deviceIds = Array.from({ length: 40 }, (_, k) => palu.deviceId(k * 7));
+  const anyByte = fc.nat({ max: 255 });
+  /** An id as JSON string content bytes: as catalogued, or one byte changed, cut, added or escaped. */
+  const nearMiss = (ids: readonly string[]): fc.Arbitrary<number[]> =>
+    fc.tuple(fc.constantFrom(...ids), fc.nat(), anyByte, fc.nat({ max: 9 })).map(([id, at, b, how]) => {
+      const bytes = [...enc.encode(id)];
+      const p = at % bytes.length;
+      if (how === 5) bytes[p] = b;
+      else if (how === 6) bytes.splice(p, 1);
+      else if (how === 7) bytes.splice(p, 0, b);
+      else if (how === 8) bytes.splice(p, 1, ...enc.encode(`\\u00${bytes[p]!.toString(16)}`));
+      return bytes;
+    });
+  /** Event id bytes: printable ASCII of any length around the word sizes, one arbitrary byte sometimes. */
+  const eventId = fc
+    .tuple(fc.stringMatching(/^[ -~]{1,20}$/), fc.option(fc.tuple(fc.nat(), anyByte), { freq: 3 }))
+    .map(([t, extra]) => {
+      const bytes = [...enc.encode(JSON.stringify(t).slice(1, -1))];
+      if (extra !== null) bytes.splice(extra[0] % (bytes.length + 1), 0, extra[1]);
+      return bytes;
+    });
+  const line = fc
+    .tuple(
+      eventId,
+      fc.constantFrom("park_start", "park_end", "scheduled_report", "comms_lost"),
+      fc.integer({ min: T0, max: T0 + 86_400_000 }),
+      fc.option(nearMiss(bayIds), { freq: 8 }),
+      fc.option(nearMiss(deviceIds), { freq: 4 }),
+      fc.option(fc.nat({ max: 99_999 }), { freq: 2 }),
+      fc.boolean(),
+    )
+    .map(([id, type, time, space, device, seq, occupied]) => {
+      const q = (b: number[]) => [0x22, ...b, 0x22];
+      const parts: number[][] = [
+        [...enc.encode('{"event_id":'), ...q(id)],
+        [...enc.encode(`"event_type":"${type}","event_time":${time}`)],
+      ];
+      if (space !== null) parts.push([...enc.encode('"curb_space_id":'), ...q(space)]);
+      if (device !== null) parts.push([...enc.encode('"data_source_device_id":'), ...q(device)]);
+      if (seq !== null) parts.push([...enc.encode(`"sequence_number":${seq}`)]);
+      if (type === "scheduled_report") parts.push([...enc.encode(`"occupied":${occupied}`)]);
+      const out: number[] = [];
+      for (const [k, p] of parts.entries()) out.push(...(k > 0 ? [0x2c] : []), ...p);
+      out.push(0x7d);
+      return out;
+    });
+
+  test("same batches, errors and report as JSON.parse + encodeEventBatches", () => {
+    let fast = 0;
+    let fallback = 0;
+    fc.assert(
+      fc.property(fc.array(line, { maxLength: 25 }), fc.array(fc.nat(), { maxLength: 4 }), (lines, cuts) => {
+        const bytes = Uint8Array.from(lines.flatMap((l) => [...l, 0x0a]));
+        const want = reference(bytes, 8, true, 65_536, palu);
+        const got = read(splitAt(bytes, cuts), 8, true, 65_536, palu);
+        expectSame(got, want);
+        fast += got.counters.fast;
+        fallback += got.counters.fallback;
+      }),
+      { numRuns: 300 },
+    );
+    expect(fast).toBeGreaterThan(300);
+    expect(fallback).toBeGreaterThan(100);
+  }, 120_000);
+});
+
 describe("JSON Lines reader: errors and bounds", () => {
   const good = (id: string, t = T0) =>
     `{"event_id":"${id}","event_type":"park_start","event_time":${t},"curb_space_id":"Z1-B1"}`;
@@ -473,6 +544,30 @@ describe("JSON Lines reader: errors and bounds", () => {
       expect(got.errors.map((e) => e.line)).toEqual([2]);
       expect(got.errors[0]!.message).toMatch(/longer than maxLineBytes \(256\)/);
       expect(got.report.encoded).toBe(2);
+    }
+  });
+
+  test("a NUL byte stops reading, as parseEventLines stops: the lines before it are kept, none after it read", () => {
+    const bytes = enc.encode(`${good("a")}\n${good("b")}\u0000\n${good("c")}\nnot json\n`);
+    for (const cuts of [[], [5, 90, 95, 160]]) {
+      const reader = new JsonLinesReader(city);
+      const errors: ParkirEventError[] = [];
+      let batches = 0;
+      for (const chunk of splitAt(bytes, cuts)) {
+        reader.push(chunk);
+        for (let c = reader.next(); c !== null; c = reader.next()) errors.push(...c.errors);
+      }
+      reader.end();
+      for (let c = reader.next(); c !== null; c = reader.next()) {
+        errors.push(...c.errors);
+        if (c.batch !== undefined) batches++;
+      }
+      expect(errors.map((e) => [e.line, e.message])).toEqual([
+        [2, "line 2: invalid event: binary data (a NUL byte): this is not JSON Lines; stopped reading here"],
+      ]);
+      expect(reader.stopped).toBe(errors[0]);
+      expect(reader.report.encoded).toBe(1);
+      expect(batches).toBe(1);
     }
   });
 
