@@ -27,9 +27,61 @@
  */
 import { FLAG_SEQ_IS_ID_HASH, FLAG_TARGET_ZONE, NO_DEVICE } from "../wire/layout.js";
 import type { EventBatchView } from "../wire/view.js";
-import { DeviceKeys } from "./device-keys.js";
+import { DeviceKeys, type SeqKeyColumns } from "./device-keys.js";
 import { DEDUP_CHUNK, R_WATERMARK } from "./kernel.js";
 import type { EngineState } from "./state.js";
+
+/**
+ * The columns of the id-key table as a kernel resolves keys into them (resolveIds of wasm/occupancy.ts): the
+ * table of (entry, hash) pairs and its mask, the entry columns, the id byte arena, and the entry count and
+ * arena bytes in use, which the kernel advances. @internal
+ */
+export interface IdKeyColumns {
+  readonly table: Int32Array;
+  readonly mask: number;
+  readonly kType: Uint8Array;
+  readonly kA: Uint32Array;
+  readonly kB: Uint32Array;
+  readonly kT: Float64Array;
+  readonly kHash: Int32Array;
+  readonly idOff: Uint32Array;
+  readonly idLen: Uint32Array;
+  readonly arena: Uint8Array;
+  count: number;
+  arenaUsed: number;
+}
+
+/**
+ * A kernel that resolves de-duplication keys in its own memory (the wasm kernel): the same entries, hashes and
+ * probes as the JavaScript loops here and in device-keys.ts, over columns that DedupMemory allocated in the
+ * engine state's memory. @internal
+ */
+export interface KeyKernel {
+  /**
+   * DeviceKeys.resolveRange over `keys`; advances keys.count. Returns false, having done nothing, when the
+   * columns do not lie in the kernel's memory.
+   */
+  resolveSeqs(
+    s: EngineState,
+    keys: SeqKeyColumns,
+    words: Uint32Array,
+    from: number,
+    end: number,
+    baseTimeMs: number,
+  ): boolean;
+  /**
+   * resolveIds over `keys` for a batch whose bytes are `bytes`; advances keys.count and keys.arenaUsed. Returns
+   * false, having done nothing, when the batch does not lie in the kernel's memory.
+   */
+  resolveIds(
+    s: EngineState,
+    keys: IdKeyColumns,
+    bytes: Uint8Array,
+    idsOffset: number,
+    from: number,
+    end: number,
+  ): boolean;
+}
 
 /** Key type: device, sequence number and event time (held in DeviceKeys; this type names them in checkpoints). */
 const K_SEQ = 1;
@@ -49,25 +101,43 @@ interface SavedKey {
   id: Uint8Array;
 }
 
-/** The de-duplication memory of one engine (its time and refs columns live in EngineState, for the kernels). */
-export class DedupMemory {
+/**
+ * The de-duplication memory of one engine (its time and refs columns live in EngineState, for the kernels; its
+ * own columns live in the state's memory too, so a kernel given as `kernel` resolves keys in place).
+ */
+export class DedupMemory implements IdKeyColumns {
   /** Sequence keys, per device. */
   private readonly seqKeys: DeviceKeys;
-  private count = 1; // entry 0 is the sentinel
+  /** Entries in use, the sentinel included (entry 0). @internal */
+  count = 1;
   private cap = 0;
-  private kType = new Uint8Array(0);
-  private kA = new Uint32Array(0);
-  private kB = new Uint32Array(0);
-  private kT = new Float64Array(0);
-  private kHash = new Int32Array(0);
-  private idOff = new Uint32Array(0);
-  private idLen = new Uint32Array(0);
-  private arena = new Uint8Array(0);
-  private arenaUsed = 0;
-  private table = new Int32Array(0);
-  private mask = 0;
+  /** @internal */
+  kType = new Uint8Array(0);
+  /** @internal */
+  kA = new Uint32Array(0);
+  /** @internal */
+  kB = new Uint32Array(0);
+  /** @internal */
+  kT = new Float64Array(0);
+  /** @internal */
+  kHash = new Int32Array(0);
+  /** @internal */
+  idOff = new Uint32Array(0);
+  /** @internal */
+  idLen = new Uint32Array(0);
+  /** @internal */
+  arena = new Uint8Array(0);
+  /** @internal */
+  arenaUsed = 0;
+  /** @internal */
+  table = new Int32Array(0);
+  /** @internal */
+  mask = 0;
 
-  constructor(private readonly s: EngineState) {
+  constructor(
+    private readonly s: EngineState,
+    private readonly kernel?: KeyKernel,
+  ) {
     this.seqKeys = new DeviceKeys(s, s.recCount);
     this.rebuild(INITIAL, Number.POSITIVE_INFINITY, 16 * INITIAL);
   }
@@ -84,11 +154,15 @@ export class DedupMemory {
    */
   resolve(view: EventBatchView, words: Uint32Array, from: number, end: number): void {
     const s = this.s;
-    this.reserve(end - from, view, from, end);
+    const k = this.kernel;
+    this.reserve(end - from, view);
     this.seqKeys.reserve(end - from, s.reg[R_WATERMARK]!);
-    this.seqKeys.resolveRange(words, from, end, view.baseTimeMs, s.dedupRef, s.deviceCount);
-    if (view.eventIdsOffset >= 0) this.resolveIds(view.bytes, view.eventIdsOffset, from, end);
-    else this.resolveIdHashes(words, from, end);
+    if (k === undefined || !k.resolveSeqs(s, this.seqKeys, words, from, end, view.baseTimeMs))
+      this.seqKeys.resolveRange(words, from, end, view.baseTimeMs, s.dedupRef, s.deviceCount);
+    const ids = view.eventIdsOffset;
+    if (ids < 0) this.resolveIdHashes(words, from, end);
+    else if (k === undefined || !k.resolveIds(s, this, view.bytes, ids, from, end))
+      this.resolveIds(view.bytes, ids, from, end);
   }
 
   /**
@@ -264,17 +338,12 @@ export class DedupMemory {
     }
   }
 
-  /** Makes room for `more` entries and `view`'s id bytes of events [from, end); drops dead entries when needed. */
-  private reserve(more: number, view: EventBatchView, from: number, end: number): void {
-    let idBytes = 0;
-    const ids = view.eventIdsOffset;
-    if (ids >= 0) {
-      const bytes = view.bytes;
-      for (let i = from; i < end; i++) {
-        const pos = ids + 4 * i;
-        idBytes += u32le(bytes, pos + u32le(bytes, pos));
-      }
-    }
+  /**
+   * Makes room for `more` entries and the id bytes of `more` events of `view` (bounded by its longest id and its
+   * total, which verification noted); drops dead entries when needed.
+   */
+  private reserve(more: number, view: EventBatchView): void {
+    const idBytes = view.eventIdBytesBound(more);
     if (this.count + more <= this.cap && this.arenaUsed + idBytes <= this.arena.length) return;
     const wm = this.s.reg[R_WATERMARK]!;
     const time = this.s.dedupTime;
@@ -297,8 +366,11 @@ export class DedupMemory {
       while (slots < 2 * Math.max(INITIAL, 2 * (live + 1) + 8 * more)) slots *= 2;
       cap = slots / 2;
     }
-    const arenaBytes = Math.max(16 * cap, 4 * (liveBytes + idBytes));
-    this.rebuild(cap, wm, Math.max(arenaBytes, this.arena.length));
+    // The id bytes grow apart from the entries, and geometrically: an arena that only just fits would grow (and
+    // every column with it) at nearly every rebuild as the live ids' length drifts.
+    const need = Math.max(16 * cap, 4 * (liveBytes + idBytes));
+    const have = this.arena.length;
+    this.rebuild(cap, wm, need <= have ? have : Math.max(need, 2 * have));
   }
 
   /**
@@ -308,7 +380,8 @@ export class DedupMemory {
    */
   private rebuild(cap: number, wm: number, arenaBytes: number): void {
     const s = this.s;
-    const grow = cap !== this.cap || arenaBytes !== this.arena.length;
+    const grow = cap !== this.cap;
+    const growArena = arenaBytes !== this.arena.length;
     const old = {
       type: this.kType,
       a: this.kA,
@@ -322,20 +395,20 @@ export class DedupMemory {
     };
     if (grow) {
       this.cap = cap;
-      this.kType = new Uint8Array(cap);
-      this.kA = new Uint32Array(cap);
-      this.kB = new Uint32Array(cap);
-      this.kT = new Float64Array(cap);
-      this.kHash = new Int32Array(cap);
-      this.idOff = new Uint32Array(cap);
-      this.idLen = new Uint32Array(cap);
-      this.arena = new Uint8Array(arenaBytes);
+      this.kType = s.newArray(Uint8Array, cap);
+      this.kA = s.newArray(Uint32Array, cap);
+      this.kB = s.newArray(Uint32Array, cap);
+      this.kT = s.newArray(Float64Array, cap);
+      this.kHash = s.newArray(Int32Array, cap);
+      this.idOff = s.newArray(Uint32Array, cap);
+      this.idLen = s.newArray(Uint32Array, cap);
       s.newDedupTime(cap);
       let size = 2;
       while (size < 2 * cap) size *= 2;
-      this.table = new Int32Array(2 * size);
+      this.table = s.newArray(Int32Array, 2 * size);
       this.mask = size - 1;
     } else this.table.fill(0);
+    if (growArena) this.arena = s.newArray(Uint8Array, arenaBytes);
     const time = s.dedupTime;
     const table = this.table;
     const mask = this.mask;
@@ -344,6 +417,12 @@ export class DedupMemory {
     const oldArena = old.arena;
     let n = 1;
     let used = 0;
+    // Id bytes move a run at a time: kept entries whose bytes lie one after the other (most of them: entries
+    // are in arrival order and the dead ones are mostly the oldest) are copied by one call. In place, bytes
+    // only move down, so copyWithin forward is safe.
+    let runFrom = 0;
+    let runTo = 0;
+    let runLen = 0;
     for (let e = 1; e < this.count; e++) {
       const t = old.time[e]!;
       if (keep ? !(t >= wm) : Number.isNaN(t)) continue;
@@ -357,9 +436,13 @@ export class DedupMemory {
       const from = old.off[e]!;
       this.idOff[n] = used;
       this.idLen[n] = len;
-      // Ids are short: a byte loop beats a call (and a subarray) per entry. In place, bytes only move down, so
-      // copying forward is safe.
-      if (grow || used !== from) for (let k = 0; k < len; k++) arena[used + k] = oldArena[from + k]!;
+      if (from !== runFrom + runLen) {
+        moveBytes(arena, oldArena, runTo, runFrom, runLen, growArena);
+        runFrom = from;
+        runTo = used;
+        runLen = 0;
+      }
+      runLen += len;
       used += len;
       time[n] = t;
       let i = h & mask;
@@ -368,6 +451,7 @@ export class DedupMemory {
       table[2 * i + 1] = h;
       n++;
     }
+    moveBytes(arena, oldArena, runTo, runFrom, runLen, growArena);
     time[0] = Number.NaN;
     this.count = n;
     this.arenaUsed = used;
@@ -445,6 +529,20 @@ export function slotOf(words: Uint32Array, o: number, deviceCount: number): numb
   if (device !== NO_DEVICE) return device;
   const target = words[o + 1]!;
   return ((words[o + 4]! >>> 16) & FLAG_TARGET_ZONE) !== 0 ? deviceCount + target : target;
+}
+
+/** Copies `len` bytes from `src` at `from` to `dst` at `to` (the same array unless `other`). */
+function moveBytes(
+  dst: Uint8Array,
+  src: Uint8Array,
+  to: number,
+  from: number,
+  len: number,
+  other: boolean,
+): void {
+  if (len === 0 || (!other && to === from)) return;
+  if (other) dst.set(src.subarray(from, from + len), to);
+  else dst.copyWithin(to, from, from + len);
 }
 
 function u32le(b: Uint8Array, at: number): number {
