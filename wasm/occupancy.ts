@@ -992,7 +992,7 @@ export function resolveIds(tbl: usize, ids: usize, from: i32, end: i32): void {
       store<u32>(kHash + (usize(e) << 2), h);
       store<u32>(idOff + (usize(e) << 2), used);
       store<u32>(idLen + (usize(e) << 2), len);
-      memory.copy(arena + usize(used), at, usize(len));
+      copyBytes(arena + usize(used), at, len);
       used += len;
       store<f64>(time + (usize(e) << 3), NaN);
       store<u32>(table + (usize(slot) << 3), e);
@@ -1002,6 +1002,14 @@ export function resolveIds(tbl: usize, ids: usize, from: i32, end: i32): void {
   }
   setSlotU(tbl, T_ID_COUNT, count);
   setSlotU(tbl, T_ID_USED, used);
+}
+
+/** Copies `len` bytes from `y` to `x` (ids are short: a loop, where memory.copy of a shared memory calls out). */
+function copyBytes(x: usize, y: usize, len: u32): void {
+  let k: usize = 0;
+  const n = usize(len);
+  for (; k + 4 <= n; k += 4) store<u32>(x + k, load<u32>(y + k));
+  for (; k < n; k++) store<u8>(x + k, load<u8>(y + k));
 }
 
 function sameBytes(x: usize, y: usize, len: u32): bool {
