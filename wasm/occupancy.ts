@@ -48,9 +48,7 @@ const T_SINK = 29;
 const T_ID_TABLE = 30;
 const T_ID_MASK = 31;
 const T_ID_TYPE = 32;
-const T_ID_A = 33;
-const T_ID_B = 34;
-const T_ID_T = 35;
+// Slots 33–35 are unused (an id key's device fields are not written by the kernel; see DedupMemory.sections).
 const T_ID_HASH = 36;
 const T_ID_OFF = 37;
 const T_ID_LEN = 38;
@@ -937,9 +935,6 @@ export function resolveIds(tbl: usize, ids: usize, from: i32, end: i32): void {
   const table = ptr(tbl, T_ID_TABLE);
   const mask = slotU(tbl, T_ID_MASK);
   const kType = ptr(tbl, T_ID_TYPE);
-  const kA = ptr(tbl, T_ID_A);
-  const kB = ptr(tbl, T_ID_B);
-  const kT = ptr(tbl, T_ID_T);
   const kHash = ptr(tbl, T_ID_HASH);
   const idOff = ptr(tbl, T_ID_OFF);
   const idLen = ptr(tbl, T_ID_LEN);
@@ -986,9 +981,6 @@ export function resolveIds(tbl: usize, ids: usize, from: i32, end: i32): void {
     if (e === 0) {
       e = count++;
       store<u8>(kType + usize(e), K_ID);
-      store<u32>(kA + (usize(e) << 2), 0);
-      store<u32>(kB + (usize(e) << 2), 0);
-      store<f64>(kT + (usize(e) << 3), 0);
       store<u32>(kHash + (usize(e) << 2), h);
       store<u32>(idOff + (usize(e) << 2), used);
       store<u32>(idLen + (usize(e) << 2), len);

@@ -42,7 +42,6 @@ export interface IdKeyColumns {
   readonly kType: Uint8Array;
   readonly kA: Uint32Array;
   readonly kB: Uint32Array;
-  readonly kT: Float64Array;
   readonly kHash: Int32Array;
   readonly idOff: Uint32Array;
   readonly idLen: Uint32Array;
@@ -117,8 +116,6 @@ export class DedupMemory implements IdKeyColumns {
   kA = new Uint32Array(0);
   /** @internal */
   kB = new Uint32Array(0);
-  /** @internal */
-  kT = new Float64Array(0);
   /** @internal */
   kHash = new Int32Array(0);
   /** @internal */
@@ -269,9 +266,10 @@ export class DedupMemory implements IdKeyColumns {
       const at = this.idOff[e]!;
       live.push({
         type: this.kType[e]!,
-        a: this.kA[e]!,
-        b: this.kB[e]!,
-        t: this.kT[e]!,
+        // Id keys carry no device fields (a kernel that adds them leaves those columns as they were).
+        a: this.kType[e] === K_ID ? 0 : this.kA[e]!,
+        b: this.kType[e] === K_ID ? 0 : this.kB[e]!,
+        t: 0,
         time,
         id: this.arena.subarray(at, at + this.idLen[e]!),
       });
@@ -386,7 +384,6 @@ export class DedupMemory implements IdKeyColumns {
       type: this.kType,
       a: this.kA,
       b: this.kB,
-      t: this.kT,
       hash: this.kHash,
       off: this.idOff,
       len: this.idLen,
@@ -398,7 +395,6 @@ export class DedupMemory implements IdKeyColumns {
       this.kType = s.newArray(Uint8Array, cap);
       this.kA = s.newArray(Uint32Array, cap);
       this.kB = s.newArray(Uint32Array, cap);
-      this.kT = s.newArray(Float64Array, cap);
       this.kHash = s.newArray(Int32Array, cap);
       this.idOff = s.newArray(Uint32Array, cap);
       this.idLen = s.newArray(Uint32Array, cap);
@@ -431,7 +427,6 @@ export class DedupMemory implements IdKeyColumns {
       this.kType[n] = old.type[e]!;
       this.kA[n] = old.a[e]!;
       this.kB[n] = old.b[e]!;
-      this.kT[n] = old.t[e]!;
       this.kHash[n] = h;
       const from = old.off[e]!;
       this.idOff[n] = used;
@@ -500,7 +495,6 @@ export class DedupMemory implements IdKeyColumns {
     this.kType[e] = type;
     this.kA[e] = a;
     this.kB[e] = b;
-    this.kT[e] = 0;
     this.kHash[e] = h;
     this.idOff[e] = this.arenaUsed;
     this.idLen[e] = len;

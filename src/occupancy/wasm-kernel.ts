@@ -109,9 +109,6 @@ export const OCCUPANCY_SLOTS = {
   T_ID_TABLE: 30,
   T_ID_MASK: 31,
   T_ID_TYPE: 32,
-  T_ID_A: 33,
-  T_ID_B: 34,
-  T_ID_T: 35,
   T_ID_HASH: 36,
   T_ID_OFF: 37,
   T_ID_LEN: 38,
@@ -279,8 +276,9 @@ export class WasmOccupancyKernel implements OccupancyKernel, KeyKernel {
     const n = bytes.byteLength;
     let r = this.batchRegions[depth];
     if (r === undefined || n > r.bytes) {
-      // Grows like the staging region: the old region is abandoned, at most 2× is wasted.
-      const size = Math.max(64 << 10, 2 * (r?.bytes ?? 0), n);
+      // Room for a quarter more than the first batch (the batches of a feed differ a little in size), then
+      // doubling: the old region is abandoned (the arena never frees), so at most 2× is wasted.
+      const size = Math.max(64 << 10, 2 * (r?.bytes ?? 0), n + (n >>> 2));
       r = { at: this.arena.alloc(size, 64), bytes: size };
       this.batchRegions[depth] = r;
     }
@@ -334,9 +332,6 @@ export class WasmOccupancyKernel implements OccupancyKernel, KeyKernel {
     u32[t + S.T_ID_TABLE] = keys.table.byteOffset;
     u32[t + S.T_ID_MASK] = keys.mask;
     u32[t + S.T_ID_TYPE] = keys.kType.byteOffset;
-    u32[t + S.T_ID_A] = keys.kA.byteOffset;
-    u32[t + S.T_ID_B] = keys.kB.byteOffset;
-    u32[t + S.T_ID_T] = keys.kT.byteOffset;
     u32[t + S.T_ID_HASH] = keys.kHash.byteOffset;
     u32[t + S.T_ID_OFF] = keys.idOff.byteOffset;
     u32[t + S.T_ID_LEN] = keys.idLen.byteOffset;
