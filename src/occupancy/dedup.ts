@@ -13,8 +13,10 @@
  * two keys per pending event (accepted events wait in the pending buffer exactly until the watermark passes
  * them), and `pendingMax` bounds both (past it the watermark is forced forward and counted).
  *
- * Split of work: the host resolves each event's keys to entry numbers before a part of a chunk is admitted
- * (strings and hashing stay out of the kernels); the kernels (kernel.ts, wasm/occupancy.ts) then decide in
+ * Split of work: each event's keys are resolved to entry numbers before a part of a chunk is admitted, by the
+ * loops here and in device-keys.ts, or, with the wasm kernel, by that kernel (KeyKernel: resolveSeqs and
+ * resolveIds of wasm/occupancy.ts, the same hash, probes and entries over these columns, allocated in its
+ * memory, and over the batch staged whole there); admission (kernel.ts, wasm/occupancy.ts) then decides in
  * delivery order with two array reads: duplicate when `seqTime[seqRef] ≥ watermark` or `idTime[idRef] ≥
  * watermark`, and on acceptance they write the event's time into both entries. Entry 0 of each column is a
  * sentinel whose time stays NaN (never ≥ anything).
