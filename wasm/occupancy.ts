@@ -48,7 +48,10 @@ const T_SINK = 29;
 const T_ID_TABLE = 30;
 const T_ID_MASK = 31;
 const T_ID_TYPE = 32;
-// Slots 33–35 are unused (an id key's device fields are not written by the kernel; see DedupMemory.sections).
+// Slots 33 and 34: the device fields of the entries (kA, kB: u32), which only rebuildIds reads and writes (it
+// moves every entry's); slot 35 is unused.
+const T_ID_A = 33;
+const T_ID_B = 34;
 const T_ID_HASH = 36;
 const T_ID_OFF = 37;
 const T_ID_LEN = 38;
@@ -1010,4 +1013,51 @@ function sameBytes(x: usize, y: usize, len: u32): bool {
   for (; k + 4 <= n; k += 4) if (load<u32>(x + k) !== load<u32>(y + k)) return false;
   for (; k < n; k++) if (load<u8>(x + k) !== load<u8>(y + k)) return false;
   return true;
+}
+
+/**
+ * DedupMemory.rebuild of src/occupancy/dedup.ts, in place (same capacity and arena): keeps the entries whose time
+ * is ≥ `wm` (with `all`, every entry whose time is not NaN), in their order, moving their columns and id bytes
+ * down, and re-inserts them into the cleared table. Writes the entry count and arena bytes back.
+ */
+export function rebuildIds(tbl: usize, wm: f64, all: i32): void {
+  const time = ptr(tbl, T_DEDUP_TIME);
+  const table = ptr(tbl, T_ID_TABLE);
+  const mask = slotU(tbl, T_ID_MASK);
+  const kType = ptr(tbl, T_ID_TYPE);
+  const kA = ptr(tbl, T_ID_A);
+  const kB = ptr(tbl, T_ID_B);
+  const kHash = ptr(tbl, T_ID_HASH);
+  const idOff = ptr(tbl, T_ID_OFF);
+  const idLen = ptr(tbl, T_ID_LEN);
+  const arena = ptr(tbl, T_ID_ARENA);
+  const count = slotU(tbl, T_ID_COUNT);
+  memory.fill(table, 0, (usize(mask) + 1) << 3);
+  let n: u32 = 1;
+  let used: u32 = 0;
+  for (let e: u32 = 1; e < count; e++) {
+    const t = load<f64>(time + (usize(e) << 3));
+    if (all !== 0 ? isNaN(t) : !(t >= wm)) continue;
+    const len = load<u32>(idLen + (usize(e) << 2));
+    const h = load<u32>(kHash + (usize(e) << 2));
+    const from = load<u32>(idOff + (usize(e) << 2));
+    store<u8>(kType + usize(n), load<u8>(kType + usize(e)));
+    store<u32>(kA + (usize(n) << 2), load<u32>(kA + (usize(e) << 2)));
+    store<u32>(kB + (usize(n) << 2), load<u32>(kB + (usize(e) << 2)));
+    store<u32>(kHash + (usize(n) << 2), h);
+    store<u32>(idOff + (usize(n) << 2), used);
+    store<u32>(idLen + (usize(n) << 2), len);
+    // Bytes only move down (used ≤ from): a forward copy reads each word before anything overwrites it.
+    if (used !== from) copyBytes(arena + usize(used), arena + usize(from), len);
+    used += len;
+    store<f64>(time + (usize(n) << 3), t);
+    let i = h & mask;
+    while (load<u32>(table + (usize(i) << 3)) !== 0) i = (i + 1) & mask;
+    store<u32>(table + (usize(i) << 3), n);
+    store<u32>(table + (usize(i) << 3), h, 4);
+    n++;
+  }
+  store<f64>(time, NaN);
+  setSlotU(tbl, T_ID_COUNT, n);
+  setSlotU(tbl, T_ID_USED, used);
 }

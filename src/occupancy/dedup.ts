@@ -82,6 +82,12 @@ export interface KeyKernel {
     from: number,
     end: number,
   ): boolean;
+  /**
+   * DedupMemory's rebuild in place (same capacity and arena) over `keys`: keeps the entries whose time is ≥ `wm`
+   * (with `all`, those not NaN); sets keys.count and keys.arenaUsed. Returns false, having done nothing, when
+   * the columns do not lie in the kernel's memory.
+   */
+  rebuildIds(s: EngineState, keys: IdKeyColumns, wm: number, all: boolean): boolean;
 }
 
 /** Key type: device, sequence number and event time (held in DeviceKeys; this type names them in checkpoints). */
@@ -405,7 +411,8 @@ export class DedupMemory implements IdKeyColumns {
       while (size < 2 * cap) size *= 2;
       this.table = s.newArray(Int32Array, 2 * size);
       this.mask = size - 1;
-    } else this.table.fill(0);
+    } else if (!growArena && this.kernel?.rebuildIds(s, this, wm, !Number.isFinite(wm)) === true) return;
+    else this.table.fill(0);
     if (growArena) this.arena = s.newArray(Uint8Array, arenaBytes);
     const time = s.dedupTime;
     const table = this.table;

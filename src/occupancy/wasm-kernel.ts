@@ -110,6 +110,8 @@ export const OCCUPANCY_SLOTS = {
   T_ID_MASK: 31,
   T_ID_TYPE: 32,
   T_ID_HASH: 36,
+  T_ID_A: 33,
+  T_ID_B: 34,
   T_ID_OFF: 37,
   T_ID_LEN: 38,
   T_ID_ARENA: 39,
@@ -135,6 +137,7 @@ interface OccupancyExports {
   sortPending(tbl: number): void;
   resolveSeqs(tbl: number, words: number, from: number, end: number, baseTimeMs: number): void;
   resolveIds(tbl: number, ids: number, from: number, end: number): void;
+  rebuildIds(tbl: number, wm: number, all: number): void;
 }
 
 type Typed = StateArray;
@@ -325,7 +328,28 @@ export class WasmOccupancyKernel implements OccupancyKernel, KeyKernel {
     from: number,
     end: number,
   ): boolean {
-    if (!this.arena.owns(bytes) || !this.arena.owns(keys.table)) return false;
+    if (!this.arena.owns(bytes) || !this.idTable(s, keys)) return false;
+    const u32 = this.arena.u32();
+    const t = this.tbl >> 2;
+    this.k.resolveIds(this.tbl, bytes.byteOffset + idsOffset, from, end);
+    keys.count = u32[t + S.T_ID_COUNT]!;
+    keys.arenaUsed = u32[t + S.T_ID_USED]!;
+    return true;
+  }
+
+  rebuildIds(s: EngineState, keys: IdKeyColumns, wm: number, all: boolean): boolean {
+    if (!this.idTable(s, keys)) return false;
+    const u32 = this.arena.u32();
+    const t = this.tbl >> 2;
+    this.k.rebuildIds(this.tbl, wm, all ? 1 : 0);
+    keys.count = u32[t + S.T_ID_COUNT]!;
+    keys.arenaUsed = u32[t + S.T_ID_USED]!;
+    return true;
+  }
+
+  /** Describes the id-key columns to the kernel; false when they do not lie in its memory. */
+  private idTable(s: EngineState, keys: IdKeyColumns): boolean {
+    if (!this.arena.owns(keys.table)) return false;
     this.bind(s);
     const u32 = this.arena.u32();
     const t = this.tbl >> 2;
@@ -336,11 +360,10 @@ export class WasmOccupancyKernel implements OccupancyKernel, KeyKernel {
     u32[t + S.T_ID_OFF] = keys.idOff.byteOffset;
     u32[t + S.T_ID_LEN] = keys.idLen.byteOffset;
     u32[t + S.T_ID_ARENA] = keys.arena.byteOffset;
+    u32[t + S.T_ID_A] = keys.kA.byteOffset;
+    u32[t + S.T_ID_B] = keys.kB.byteOffset;
     u32[t + S.T_ID_COUNT] = keys.count;
     u32[t + S.T_ID_USED] = keys.arenaUsed;
-    this.k.resolveIds(this.tbl, bytes.byteOffset + idsOffset, from, end);
-    keys.count = u32[t + S.T_ID_COUNT]!;
-    keys.arenaUsed = u32[t + S.T_ID_USED]!;
     return true;
   }
 
