@@ -1037,6 +1037,7 @@ export function rebuildIds(tbl: usize, wm: f64, all: i32): void {
   let used: u32 = 0;
   for (let e: u32 = 1; e < count; e++) {
     const t = load<f64>(time + (usize(e) << 3));
+    // biome-ignore lint/suspicious/noGlobalIsNan: AssemblyScript's builtin isNaN<f64>, no coercion
     if (all !== 0 ? isNaN(t) : !(t >= wm)) continue;
     const len = load<u32>(idLen + (usize(e) << 2));
     const h = load<u32>(kHash + (usize(e) << 2));
