@@ -1062,3 +1062,40 @@ export function rebuildIds(tbl: usize, wm: f64, all: i32): void {
   setSlotU(tbl, T_ID_COUNT, n);
   setSlotU(tbl, T_ID_USED, used);
 }
+
+/**
+ * DeviceKeys.rebuild of src/occupancy/device-keys.ts, in place (same capacity): empties the chains of every slot
+ * with an entry, then keeps the entries whose time is ≥ `wm` (with `all`, every entry whose time is not NaN), in
+ * their order, re-chaining each on its slot. Writes the entry count back.
+ */
+export function rebuildSeqs(tbl: usize, wm: f64, all: i32): void {
+  const time = ptr(tbl, T_DEDUP_SEQ_TIME);
+  const sw = ptr(tbl, T_SK_WORDS);
+  const kSlot = ptr(tbl, T_SK_SLOT);
+  const kSeq = ptr(tbl, T_SK_SEQ);
+  const kT = ptr(tbl, T_SK_T);
+  const kNext = ptr(tbl, T_SK_NEXT);
+  const count = slotU(tbl, T_SK_COUNT);
+  for (let e: u32 = 1; e < count; e++)
+    store<f64>(sw + (usize(load<u32>(kSlot + (usize(e) << 2))) << 4), 0, 8);
+  let n: u32 = 1;
+  for (let e: u32 = 1; e < count; e++) {
+    const at = load<f64>(time + (usize(e) << 3));
+    // biome-ignore lint/suspicious/noGlobalIsNan: AssemblyScript's builtin isNaN<f64>, no coercion
+    if (all !== 0 ? isNaN(at) : !(at >= wm)) continue;
+    const slot = load<u32>(kSlot + (usize(e) << 2));
+    const t = load<f64>(kT + (usize(e) << 3));
+    store<u32>(kSlot + (usize(n) << 2), slot);
+    store<u32>(kSeq + (usize(n) << 2), load<u32>(kSeq + (usize(e) << 2)));
+    store<f64>(kT + (usize(n) << 3), t);
+    store<f64>(time + (usize(n) << 3), at);
+    const w = sw + (usize(slot) << 4);
+    const head = u32(load<f64>(w, 8));
+    store<u32>(kNext + (usize(n) << 2), head);
+    store<f64>(w, f64(n), 8);
+    if (head === 0 || t > load<f64>(w)) store<f64>(w, t);
+    n++;
+  }
+  store<f64>(time, NaN);
+  setSlotU(tbl, T_SK_COUNT, n);
+}

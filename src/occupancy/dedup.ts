@@ -88,6 +88,8 @@ export interface KeyKernel {
    * the columns do not lie in the kernel's memory.
    */
   rebuildIds(s: EngineState, keys: IdKeyColumns, wm: number, all: boolean): boolean;
+  /** DeviceKeys' rebuild in place (same capacity) over `keys`, as rebuildIds (`all`: wm is NaN there). */
+  rebuildSeqs(s: EngineState, keys: SeqKeyColumns, wm: number, all: boolean): boolean;
 }
 
 /** Key type: device, sequence number and event time (held in DeviceKeys; this type names them in checkpoints). */
@@ -143,7 +145,12 @@ export class DedupMemory implements IdKeyColumns {
     private readonly s: EngineState,
     private readonly kernel?: KeyKernel,
   ) {
-    this.seqKeys = new DeviceKeys(s, s.recCount);
+    this.seqKeys = new DeviceKeys(
+      s,
+      s.recCount,
+      undefined,
+      kernel === undefined ? undefined : (keys, wm, all) => kernel.rebuildSeqs(s, keys, wm, all),
+    );
     this.rebuild(INITIAL, Number.POSITIVE_INFINITY, 16 * INITIAL);
   }
 

@@ -68,11 +68,14 @@ export class DeviceKeys implements SeqKeyColumns {
   /**
    * @param slots de-duplication slots (devices, then zones; see dedup.ts)
    * @param initial entries before the first rebuild (tests use a few, to reach rebuilds quickly)
+   * @param rebuildInPlace a kernel's rebuild of these columns in place (the wasm kernel, when they lie in its memory);
+   *   false: it did nothing, and this store rebuilds them itself
    */
   constructor(
     private readonly s: SeqTimeColumn,
     slots: number,
     private readonly initial = INITIAL,
+    private readonly rebuildInPlace?: (keys: SeqKeyColumns, wm: number, all: boolean) => boolean,
   ) {
     this.slotWords = this.alloc(Float64Array, 2 * slots);
     this.rebuild(initial, Number.NaN);
@@ -202,6 +205,8 @@ export class DeviceKeys implements SeqKeyColumns {
    */
   private rebuild(cap: number, wm: number): void {
     const s = this.s;
+    // In place, a kernel may do it (the wasm kernel, in its memory: the same entries and chains).
+    if (cap === this.cap && this.rebuildInPlace?.(this, wm, Number.isNaN(wm)) === true) return;
     const old = { slot: this.kSlot, seq: this.kSeq, t: this.kT, time: s.dedupSeqTime };
     const w = this.slotWords;
     // Empty the chains of every slot that has an entry (O(entries), not O(slots)).

@@ -138,6 +138,7 @@ interface OccupancyExports {
   resolveSeqs(tbl: number, words: number, from: number, end: number, baseTimeMs: number): void;
   resolveIds(tbl: number, ids: number, from: number, end: number): void;
   rebuildIds(tbl: number, wm: number, all: number): void;
+  rebuildSeqs(tbl: number, wm: number, all: number): void;
 }
 
 type Typed = StateArray;
@@ -303,9 +304,25 @@ export class WasmOccupancyKernel implements OccupancyKernel, KeyKernel {
     end: number,
     baseTimeMs: number,
   ): boolean {
+    if (!this.seqStore(s, keys)) return false;
+    const w = words === this.staged || this.arena.owns(words) ? words : this.stage(words);
+    const u32 = this.arena.u32();
+    this.k.resolveSeqs(this.tbl, w.byteOffset, from, end, baseTimeMs);
+    keys.count = u32[(this.tbl >> 2) + S.T_SK_COUNT]!;
+    return true;
+  }
+
+  rebuildSeqs(s: EngineState, keys: SeqKeyColumns, wm: number, all: boolean): boolean {
+    if (!this.seqStore(s, keys)) return false;
+    this.k.rebuildSeqs(this.tbl, wm, all ? 1 : 0);
+    keys.count = this.arena.u32()[(this.tbl >> 2) + S.T_SK_COUNT]!;
+    return true;
+  }
+
+  /** Describes a sequence-key store to the kernel; false when its columns do not lie in its memory. */
+  private seqStore(s: EngineState, keys: SeqKeyColumns): boolean {
     if (!this.arena.owns(keys.kSlot) || !this.arena.owns(keys.slotWords)) return false;
     this.bind(s);
-    const w = words === this.staged || this.arena.owns(words) ? words : this.stage(words);
     const u32 = this.arena.u32();
     const t = this.tbl >> 2;
     u32[t + S.T_SK_WORDS] = keys.slotWords.byteOffset;
@@ -315,8 +332,6 @@ export class WasmOccupancyKernel implements OccupancyKernel, KeyKernel {
     u32[t + S.T_SK_NEXT] = keys.kNext.byteOffset;
     u32[t + S.T_SK_COUNT] = keys.count;
     u32[t + S.T_SK_DEVICES] = s.deviceCount;
-    this.k.resolveSeqs(this.tbl, w.byteOffset, from, end, baseTimeMs);
-    keys.count = u32[t + S.T_SK_COUNT]!;
     return true;
   }
 
