@@ -42,8 +42,33 @@ const T_DEDUP_REF = 27;
 const T_BAYS = 28;
 // Written by applyEvents: the sum touchRecords read (nothing reads it back).
 const T_SINK = 29;
+// The id-key table of de-duplication (src/occupancy/dedup.ts), written by the host before each resolveIds:
+// the open-addressing table (entry, hash pairs of i32), its mask, the entry columns, the id byte arena, and
+// the entry count and arena bytes in use (read back after the call).
+const T_ID_TABLE = 30;
+const T_ID_MASK = 31;
+const T_ID_TYPE = 32;
+// Slots 33 and 34: the device fields of the entries (kA, kB: u32), which only rebuildIds reads and writes (it
+// moves every entry's); slot 35 is unused.
+const T_ID_A = 33;
+const T_ID_B = 34;
+const T_ID_HASH = 36;
+const T_ID_OFF = 37;
+const T_ID_LEN = 38;
+const T_ID_ARENA = 39;
+const T_ID_COUNT = 40;
+const T_ID_USED = 41;
+// The per-device sequence keys (src/occupancy/device-keys.ts), written by the host before each resolveSeqs:
+// the slot words (f64 pairs: highest key time, newest entry), the entry columns, and the entry count (read back).
+const T_SK_WORDS = 42;
+const T_SK_SLOT = 43;
+const T_SK_SEQ = 44;
+const T_SK_T = 45;
+const T_SK_NEXT = 46;
+const T_SK_COUNT = 47;
+const T_SK_DEVICES = 48;
 /** Byte offset of the f64 parameters in the table. */
-const TABLE_F64: usize = 128;
+const TABLE_F64: usize = 256;
 const F_LATENESS_MS = 0;
 const F_TIMEOUT_MS = 1;
 
@@ -825,4 +850,252 @@ function mergeRun(tbl: usize, head: i32, mid: i32, tail: i32): void {
   }
   memory.copy(pTime + (usize(start) << 3), sTime, usize(total) << 3);
   memory.copy(pWords + usize(start) * (PENDING_STRIDE << 2), sWords, usize(total) * (PENDING_STRIDE << 2));
+}
+
+// ---- de-duplication keys (src/occupancy/dedup.ts, device-keys.ts) ----
+
+const K_ID: u8 = 2;
+const FLAG_ID_HASH: u32 = 1;
+const FLAG_SESSION_HASH: u32 = 4;
+const NO_DEVICE: u32 = 0xffffffff;
+
+function slotU(tbl: usize, slot: i32): u32 {
+  return load<u32>(tbl + (usize(slot) << 2));
+}
+function setSlotU(tbl: usize, slot: i32, v: u32): void {
+  store<u32>(tbl + (usize(slot) << 2), v);
+}
+
+/** mix32 of src/occupancy/dedup.ts: Murmur3's 32-bit finaliser. */
+function mix32(x: u32): u32 {
+  let h = x ^ (x >>> 16);
+  h *= 0x85ebca6b;
+  h ^= h >>> 13;
+  h *= 0xc2b2ae35;
+  return h ^ (h >>> 16);
+}
+
+/**
+ * DeviceKeys.resolveRange of src/occupancy/device-keys.ts: resolves the sequence keys of events [from, end) of
+ * the batch whose u32 words start at byte `words` into dedupRef at 2 (i mod DEDUP_CHUNK), adding new entries
+ * (time NaN). The host reserved room for end − from entries; the new entry count is written back to T_SK_COUNT.
+ */
+export function resolveSeqs(tbl: usize, words: usize, from: i32, end: i32, baseTimeMs: f64): void {
+  const ref = ptr(tbl, T_DEDUP_REF);
+  const time = ptr(tbl, T_DEDUP_SEQ_TIME);
+  const sw = ptr(tbl, T_SK_WORDS);
+  const kSlot = ptr(tbl, T_SK_SLOT);
+  const kSeq = ptr(tbl, T_SK_SEQ);
+  const kT = ptr(tbl, T_SK_T);
+  const kNext = ptr(tbl, T_SK_NEXT);
+  const deviceCount = slotU(tbl, T_SK_DEVICES);
+  let count = slotU(tbl, T_SK_COUNT);
+  for (let i = from; i < end; i++) {
+    const o = words + usize(i) * (WORDS_PER_EVENT << 2);
+    const flags = (load<u32>(o, W_KVF << 2) >>> 16) & 0xff;
+    const q = ref + (usize(i & (DEDUP_CHUNK - 1)) << 3);
+    if ((flags & (FLAG_ID_HASH | FLAG_SESSION_HASH)) !== 0) {
+      store<u32>(q, 0);
+      continue;
+    }
+    const device = load<u32>(o, W_DEVICE << 2);
+    const target = load<u32>(o, W_TARGET << 2);
+    const slot = device !== NO_DEVICE ? device : (flags & FLAG_ZONE) !== 0 ? deviceCount + target : target;
+    const seq = load<u32>(o, W_SEQ << 2);
+    const t = baseTimeMs + f64(load<u32>(o, W_TIME << 2));
+    const at = sw + (usize(slot) << 4);
+    const head = u32(load<f64>(at, 8));
+    let e: u32 = 0;
+    if (head !== 0 && t <= load<f64>(at)) {
+      for (e = head; e !== 0; e = load<u32>(kNext + (usize(e) << 2))) {
+        if (load<f64>(kT + (usize(e) << 3)) === t && load<u32>(kSeq + (usize(e) << 2)) === seq) break;
+      }
+    } else store<f64>(at, t);
+    if (e === 0) {
+      e = count++;
+      store<u32>(kSlot + (usize(e) << 2), slot);
+      store<u32>(kSeq + (usize(e) << 2), seq);
+      store<f64>(kT + (usize(e) << 3), t);
+      store<u32>(kNext + (usize(e) << 2), head);
+      store<f64>(at, f64(e), 8);
+      store<f64>(time + (usize(e) << 3), NaN);
+    }
+    store<u32>(q, e);
+  }
+  setSlotU(tbl, T_SK_COUNT, count);
+}
+
+/**
+ * DedupMemory.resolveIds of src/occupancy/dedup.ts: resolves the id keys of events [from, end) of a batch in this
+ * memory, whose event_id vector's first element offset is at byte `ids`, into dedupRef at 2 (i mod DEDUP_CHUNK)
+ * + 1: the same Murmur3 hash (four bytes at a time, the last 0–3, the finaliser) and linear probe; a new key is
+ * added (time NaN) with its bytes copied into the id arena. The host reserved room for end − from entries and
+ * their bytes; the entry count and arena bytes in use are written back.
+ */
+export function resolveIds(tbl: usize, ids: usize, from: i32, end: i32): void {
+  const ref = ptr(tbl, T_DEDUP_REF);
+  const time = ptr(tbl, T_DEDUP_TIME);
+  const table = ptr(tbl, T_ID_TABLE);
+  const mask = slotU(tbl, T_ID_MASK);
+  const kType = ptr(tbl, T_ID_TYPE);
+  const kHash = ptr(tbl, T_ID_HASH);
+  const idOff = ptr(tbl, T_ID_OFF);
+  const idLen = ptr(tbl, T_ID_LEN);
+  const arena = ptr(tbl, T_ID_ARENA);
+  let count = slotU(tbl, T_ID_COUNT);
+  let used = slotU(tbl, T_ID_USED);
+  for (let i = from; i < end; i++) {
+    const pos = ids + (usize(i) << 2);
+    const p = pos + usize(load<u32>(pos));
+    const len = load<u32>(p);
+    const at = p + 4;
+    let h: u32 = 0x9747b28c;
+    const stop = at + usize(len & ~3);
+    let k = at;
+    for (; k < stop; k += 4) {
+      let w = load<u32>(k);
+      w *= 0xcc9e2d51;
+      w = rotl<u32>(w, 15) * 0x1b873593;
+      h ^= w;
+      h = rotl<u32>(h, 13);
+      h = h * 5 + 0xe6546b64;
+    }
+    const rest = len & 3;
+    if (rest !== 0) {
+      let w: u32 = 0;
+      for (let j = rest; j > 0; j--) w = (w << 8) | u32(load<u8>(k + usize(j) - 1));
+      w *= 0xcc9e2d51;
+      h ^= rotl<u32>(w, 15) * 0x1b873593;
+    }
+    h = mix32(h ^ len);
+    let slot = h & mask;
+    let e = load<u32>(table + (usize(slot) << 3));
+    while (e !== 0) {
+      if (
+        load<u32>(table + (usize(slot) << 3), 4) === h &&
+        load<u8>(kType + usize(e)) === K_ID &&
+        load<u32>(idLen + (usize(e) << 2)) === len &&
+        sameBytes(arena + usize(load<u32>(idOff + (usize(e) << 2))), at, len)
+      )
+        break;
+      slot = (slot + 1) & mask;
+      e = load<u32>(table + (usize(slot) << 3));
+    }
+    if (e === 0) {
+      e = count++;
+      store<u8>(kType + usize(e), K_ID);
+      store<u32>(kHash + (usize(e) << 2), h);
+      store<u32>(idOff + (usize(e) << 2), used);
+      store<u32>(idLen + (usize(e) << 2), len);
+      copyBytes(arena + usize(used), at, len);
+      used += len;
+      store<f64>(time + (usize(e) << 3), NaN);
+      store<u32>(table + (usize(slot) << 3), e);
+      store<u32>(table + (usize(slot) << 3), h, 4);
+    }
+    store<u32>(ref + (usize(i & (DEDUP_CHUNK - 1)) << 3), e, 4);
+  }
+  setSlotU(tbl, T_ID_COUNT, count);
+  setSlotU(tbl, T_ID_USED, used);
+}
+
+/** Copies `len` bytes from `y` to `x` (ids are short: a loop, where memory.copy of a shared memory calls out). */
+function copyBytes(x: usize, y: usize, len: u32): void {
+  let k: usize = 0;
+  const n = usize(len);
+  for (; k + 4 <= n; k += 4) store<u32>(x + k, load<u32>(y + k));
+  for (; k < n; k++) store<u8>(x + k, load<u8>(y + k));
+}
+
+function sameBytes(x: usize, y: usize, len: u32): bool {
+  let k: usize = 0;
+  const n = usize(len);
+  for (; k + 4 <= n; k += 4) if (load<u32>(x + k) !== load<u32>(y + k)) return false;
+  for (; k < n; k++) if (load<u8>(x + k) !== load<u8>(y + k)) return false;
+  return true;
+}
+
+/**
+ * DedupMemory.rebuild of src/occupancy/dedup.ts, in place (same capacity and arena): keeps the entries whose time
+ * is ≥ `wm` (with `all`, every entry whose time is not NaN), in their order, moving their columns and id bytes
+ * down, and re-inserts them into the cleared table. Writes the entry count and arena bytes back.
+ */
+export function rebuildIds(tbl: usize, wm: f64, all: i32): void {
+  const time = ptr(tbl, T_DEDUP_TIME);
+  const table = ptr(tbl, T_ID_TABLE);
+  const mask = slotU(tbl, T_ID_MASK);
+  const kType = ptr(tbl, T_ID_TYPE);
+  const kA = ptr(tbl, T_ID_A);
+  const kB = ptr(tbl, T_ID_B);
+  const kHash = ptr(tbl, T_ID_HASH);
+  const idOff = ptr(tbl, T_ID_OFF);
+  const idLen = ptr(tbl, T_ID_LEN);
+  const arena = ptr(tbl, T_ID_ARENA);
+  const count = slotU(tbl, T_ID_COUNT);
+  memory.fill(table, 0, (usize(mask) + 1) << 3);
+  let n: u32 = 1;
+  let used: u32 = 0;
+  for (let e: u32 = 1; e < count; e++) {
+    const t = load<f64>(time + (usize(e) << 3));
+    // biome-ignore lint/suspicious/noGlobalIsNan: AssemblyScript's builtin isNaN<f64>, no coercion
+    if (all !== 0 ? isNaN(t) : !(t >= wm)) continue;
+    const len = load<u32>(idLen + (usize(e) << 2));
+    const h = load<u32>(kHash + (usize(e) << 2));
+    const from = load<u32>(idOff + (usize(e) << 2));
+    store<u8>(kType + usize(n), load<u8>(kType + usize(e)));
+    store<u32>(kA + (usize(n) << 2), load<u32>(kA + (usize(e) << 2)));
+    store<u32>(kB + (usize(n) << 2), load<u32>(kB + (usize(e) << 2)));
+    store<u32>(kHash + (usize(n) << 2), h);
+    store<u32>(idOff + (usize(n) << 2), used);
+    store<u32>(idLen + (usize(n) << 2), len);
+    // Bytes only move down (used ≤ from): a forward copy reads each word before anything overwrites it.
+    if (used !== from) copyBytes(arena + usize(used), arena + usize(from), len);
+    used += len;
+    store<f64>(time + (usize(n) << 3), t);
+    let i = h & mask;
+    while (load<u32>(table + (usize(i) << 3)) !== 0) i = (i + 1) & mask;
+    store<u32>(table + (usize(i) << 3), n);
+    store<u32>(table + (usize(i) << 3), h, 4);
+    n++;
+  }
+  store<f64>(time, NaN);
+  setSlotU(tbl, T_ID_COUNT, n);
+  setSlotU(tbl, T_ID_USED, used);
+}
+
+/**
+ * DeviceKeys.rebuild of src/occupancy/device-keys.ts, in place (same capacity): empties the chains of every slot
+ * with an entry, then keeps the entries whose time is ≥ `wm` (with `all`, every entry whose time is not NaN), in
+ * their order, re-chaining each on its slot. Writes the entry count back.
+ */
+export function rebuildSeqs(tbl: usize, wm: f64, all: i32): void {
+  const time = ptr(tbl, T_DEDUP_SEQ_TIME);
+  const sw = ptr(tbl, T_SK_WORDS);
+  const kSlot = ptr(tbl, T_SK_SLOT);
+  const kSeq = ptr(tbl, T_SK_SEQ);
+  const kT = ptr(tbl, T_SK_T);
+  const kNext = ptr(tbl, T_SK_NEXT);
+  const count = slotU(tbl, T_SK_COUNT);
+  for (let e: u32 = 1; e < count; e++)
+    store<f64>(sw + (usize(load<u32>(kSlot + (usize(e) << 2))) << 4), 0, 8);
+  let n: u32 = 1;
+  for (let e: u32 = 1; e < count; e++) {
+    const at = load<f64>(time + (usize(e) << 3));
+    // biome-ignore lint/suspicious/noGlobalIsNan: AssemblyScript's builtin isNaN<f64>, no coercion
+    if (all !== 0 ? isNaN(at) : !(at >= wm)) continue;
+    const slot = load<u32>(kSlot + (usize(e) << 2));
+    const t = load<f64>(kT + (usize(e) << 3));
+    store<u32>(kSlot + (usize(n) << 2), slot);
+    store<u32>(kSeq + (usize(n) << 2), load<u32>(kSeq + (usize(e) << 2)));
+    store<f64>(kT + (usize(n) << 3), t);
+    store<f64>(time + (usize(n) << 3), at);
+    const w = sw + (usize(slot) << 4);
+    const head = u32(load<f64>(w, 8));
+    store<u32>(kNext + (usize(n) << 2), head);
+    store<f64>(w, f64(n), 8);
+    if (head === 0 || t > load<f64>(w)) store<f64>(w, t);
+    n++;
+  }
+  store<f64>(time, NaN);
+  setSlotU(tbl, T_SK_COUNT, n);
 }

@@ -13,8 +13,10 @@
  * two keys per pending event (accepted events wait in the pending buffer exactly until the watermark passes
  * them), and `pendingMax` bounds both (past it the watermark is forced forward and counted).
  *
- * Split of work: the host resolves each event's keys to entry numbers before a part of a chunk is admitted
- * (strings and hashing stay out of the kernels); the kernels (kernel.ts, wasm/occupancy.ts) then decide in
+ * Split of work: each event's keys are resolved to entry numbers before a part of a chunk is admitted, by the
+ * loops here and in device-keys.ts, or, with the wasm kernel, by that kernel (KeyKernel: resolveSeqs and
+ * resolveIds of wasm/occupancy.ts, the same hash, probes and entries over these columns, allocated in its
+ * memory, and over the batch staged whole there); admission (kernel.ts, wasm/occupancy.ts) then decides in
  * delivery order with two array reads: duplicate when `seqTime[seqRef] ≥ watermark` or `idTime[idRef] ≥
  * watermark`, and on acceptance they write the event's time into both entries. Entry 0 of each column is a
  * sentinel whose time stays NaN (never ≥ anything).
@@ -27,9 +29,68 @@
  */
 import { FLAG_SEQ_IS_ID_HASH, FLAG_TARGET_ZONE, NO_DEVICE } from "../wire/layout.js";
 import type { EventBatchView } from "../wire/view.js";
-import { DeviceKeys } from "./device-keys.js";
+import { DeviceKeys, type SeqKeyColumns } from "./device-keys.js";
 import { DEDUP_CHUNK, R_WATERMARK } from "./kernel.js";
 import type { EngineState } from "./state.js";
+
+/**
+ * The columns of the id-key table as a kernel resolves keys into them (resolveIds of wasm/occupancy.ts): the
+ * table of (entry, hash) pairs and its mask, the entry columns, the id byte arena, and the entry count and
+ * arena bytes in use, which the kernel advances. @internal
+ */
+export interface IdKeyColumns {
+  readonly table: Int32Array;
+  readonly mask: number;
+  readonly kType: Uint8Array;
+  readonly kA: Uint32Array;
+  readonly kB: Uint32Array;
+  readonly kHash: Int32Array;
+  readonly idOff: Uint32Array;
+  readonly idLen: Uint32Array;
+  readonly arena: Uint8Array;
+  count: number;
+  arenaUsed: number;
+}
+
+/**
+ * A kernel that resolves de-duplication keys in its own memory (the wasm kernel): the same entries, hashes and
+ * probes as the JavaScript loops here and in device-keys.ts, over columns that DedupMemory allocated in the
+ * engine state's memory. @internal
+ */
+export interface KeyKernel {
+  /**
+   * DeviceKeys.resolveRange over `keys`; advances keys.count. Returns false, having done nothing, when the
+   * columns do not lie in the kernel's memory.
+   */
+  resolveSeqs(
+    s: EngineState,
+    keys: SeqKeyColumns,
+    words: Uint32Array,
+    from: number,
+    end: number,
+    baseTimeMs: number,
+  ): boolean;
+  /**
+   * resolveIds over `keys` for a batch whose bytes are `bytes`; advances keys.count and keys.arenaUsed. Returns
+   * false, having done nothing, when the batch does not lie in the kernel's memory.
+   */
+  resolveIds(
+    s: EngineState,
+    keys: IdKeyColumns,
+    bytes: Uint8Array,
+    idsOffset: number,
+    from: number,
+    end: number,
+  ): boolean;
+  /**
+   * DedupMemory's rebuild in place (same capacity and arena) over `keys`: keeps the entries whose time is ≥ `wm`
+   * (with `all`, those not NaN); sets keys.count and keys.arenaUsed. Returns false, having done nothing, when
+   * the columns do not lie in the kernel's memory.
+   */
+  rebuildIds(s: EngineState, keys: IdKeyColumns, wm: number, all: boolean): boolean;
+  /** DeviceKeys' rebuild in place (same capacity) over `keys`, as rebuildIds (`all`: wm is NaN there). */
+  rebuildSeqs(s: EngineState, keys: SeqKeyColumns, wm: number, all: boolean): boolean;
+}
 
 /** Key type: device, sequence number and event time (held in DeviceKeys; this type names them in checkpoints). */
 const K_SEQ = 1;
@@ -49,26 +110,47 @@ interface SavedKey {
   id: Uint8Array;
 }
 
-/** The de-duplication memory of one engine (its time and refs columns live in EngineState, for the kernels). */
-export class DedupMemory {
+/**
+ * The de-duplication memory of one engine (its time and refs columns live in EngineState, for the kernels; its
+ * own columns live in the state's memory too, so a kernel given as `kernel` resolves keys in place).
+ */
+export class DedupMemory implements IdKeyColumns {
   /** Sequence keys, per device. */
   private readonly seqKeys: DeviceKeys;
-  private count = 1; // entry 0 is the sentinel
+  /** Entries in use, the sentinel included (entry 0). @internal */
+  count = 1;
   private cap = 0;
-  private kType = new Uint8Array(0);
-  private kA = new Uint32Array(0);
-  private kB = new Uint32Array(0);
-  private kT = new Float64Array(0);
-  private kHash = new Int32Array(0);
-  private idOff = new Uint32Array(0);
-  private idLen = new Uint32Array(0);
-  private arena = new Uint8Array(0);
-  private arenaUsed = 0;
-  private table = new Int32Array(0);
-  private mask = 0;
+  /** @internal */
+  kType = new Uint8Array(0);
+  /** @internal */
+  kA = new Uint32Array(0);
+  /** @internal */
+  kB = new Uint32Array(0);
+  /** @internal */
+  kHash = new Int32Array(0);
+  /** @internal */
+  idOff = new Uint32Array(0);
+  /** @internal */
+  idLen = new Uint32Array(0);
+  /** @internal */
+  arena = new Uint8Array(0);
+  /** @internal */
+  arenaUsed = 0;
+  /** @internal */
+  table = new Int32Array(0);
+  /** @internal */
+  mask = 0;
 
-  constructor(private readonly s: EngineState) {
-    this.seqKeys = new DeviceKeys(s, s.recCount);
+  constructor(
+    private readonly s: EngineState,
+    private readonly kernel?: KeyKernel,
+  ) {
+    this.seqKeys = new DeviceKeys(
+      s,
+      s.recCount,
+      undefined,
+      kernel === undefined ? undefined : (keys, wm, all) => kernel.rebuildSeqs(s, keys, wm, all),
+    );
     this.rebuild(INITIAL, Number.POSITIVE_INFINITY, 16 * INITIAL);
   }
 
@@ -84,11 +166,15 @@ export class DedupMemory {
    */
   resolve(view: EventBatchView, words: Uint32Array, from: number, end: number): void {
     const s = this.s;
-    this.reserve(end - from, view, from, end);
+    const k = this.kernel;
+    this.reserve(end - from, view);
     this.seqKeys.reserve(end - from, s.reg[R_WATERMARK]!);
-    this.seqKeys.resolveRange(words, from, end, view.baseTimeMs, s.dedupRef, s.deviceCount);
-    if (view.eventIdsOffset >= 0) this.resolveIds(view.bytes, view.eventIdsOffset, from, end);
-    else this.resolveIdHashes(words, from, end);
+    if (k === undefined || !k.resolveSeqs(s, this.seqKeys, words, from, end, view.baseTimeMs))
+      this.seqKeys.resolveRange(words, from, end, view.baseTimeMs, s.dedupRef, s.deviceCount);
+    const ids = view.eventIdsOffset;
+    if (ids < 0) this.resolveIdHashes(words, from, end);
+    else if (k === undefined || !k.resolveIds(s, this, view.bytes, ids, from, end))
+      this.resolveIds(view.bytes, ids, from, end);
   }
 
   /**
@@ -195,9 +281,10 @@ export class DedupMemory {
       const at = this.idOff[e]!;
       live.push({
         type: this.kType[e]!,
-        a: this.kA[e]!,
-        b: this.kB[e]!,
-        t: this.kT[e]!,
+        // Id keys carry no device fields (a kernel that adds them leaves those columns as they were).
+        a: this.kType[e] === K_ID ? 0 : this.kA[e]!,
+        b: this.kType[e] === K_ID ? 0 : this.kB[e]!,
+        t: 0,
         time,
         id: this.arena.subarray(at, at + this.idLen[e]!),
       });
@@ -264,17 +351,12 @@ export class DedupMemory {
     }
   }
 
-  /** Makes room for `more` entries and `view`'s id bytes of events [from, end); drops dead entries when needed. */
-  private reserve(more: number, view: EventBatchView, from: number, end: number): void {
-    let idBytes = 0;
-    const ids = view.eventIdsOffset;
-    if (ids >= 0) {
-      const bytes = view.bytes;
-      for (let i = from; i < end; i++) {
-        const pos = ids + 4 * i;
-        idBytes += u32le(bytes, pos + u32le(bytes, pos));
-      }
-    }
+  /**
+   * Makes room for `more` entries and the id bytes of `more` events of `view` (bounded by its longest id and its
+   * total, which verification noted); drops dead entries when needed.
+   */
+  private reserve(more: number, view: EventBatchView): void {
+    const idBytes = view.eventIdBytesBound(more);
     if (this.count + more <= this.cap && this.arenaUsed + idBytes <= this.arena.length) return;
     const wm = this.s.reg[R_WATERMARK]!;
     const time = this.s.dedupTime;
@@ -297,8 +379,11 @@ export class DedupMemory {
       while (slots < 2 * Math.max(INITIAL, 2 * (live + 1) + 8 * more)) slots *= 2;
       cap = slots / 2;
     }
-    const arenaBytes = Math.max(16 * cap, 4 * (liveBytes + idBytes));
-    this.rebuild(cap, wm, Math.max(arenaBytes, this.arena.length));
+    // The id bytes grow apart from the entries, and geometrically: an arena that only just fits would grow (and
+    // every column with it) at nearly every rebuild as the live ids' length drifts.
+    const need = Math.max(16 * cap, 4 * (liveBytes + idBytes));
+    const have = this.arena.length;
+    this.rebuild(cap, wm, need <= have ? have : Math.max(need, 2 * have));
   }
 
   /**
@@ -308,12 +393,12 @@ export class DedupMemory {
    */
   private rebuild(cap: number, wm: number, arenaBytes: number): void {
     const s = this.s;
-    const grow = cap !== this.cap || arenaBytes !== this.arena.length;
+    const grow = cap !== this.cap;
+    const growArena = arenaBytes !== this.arena.length;
     const old = {
       type: this.kType,
       a: this.kA,
       b: this.kB,
-      t: this.kT,
       hash: this.kHash,
       off: this.idOff,
       len: this.idLen,
@@ -322,20 +407,20 @@ export class DedupMemory {
     };
     if (grow) {
       this.cap = cap;
-      this.kType = new Uint8Array(cap);
-      this.kA = new Uint32Array(cap);
-      this.kB = new Uint32Array(cap);
-      this.kT = new Float64Array(cap);
-      this.kHash = new Int32Array(cap);
-      this.idOff = new Uint32Array(cap);
-      this.idLen = new Uint32Array(cap);
-      this.arena = new Uint8Array(arenaBytes);
+      this.kType = s.newArray(Uint8Array, cap);
+      this.kA = s.newArray(Uint32Array, cap);
+      this.kB = s.newArray(Uint32Array, cap);
+      this.kHash = s.newArray(Int32Array, cap);
+      this.idOff = s.newArray(Uint32Array, cap);
+      this.idLen = s.newArray(Uint32Array, cap);
       s.newDedupTime(cap);
       let size = 2;
       while (size < 2 * cap) size *= 2;
-      this.table = new Int32Array(2 * size);
+      this.table = s.newArray(Int32Array, 2 * size);
       this.mask = size - 1;
-    } else this.table.fill(0);
+    } else if (!growArena && this.kernel?.rebuildIds(s, this, wm, !Number.isFinite(wm)) === true) return;
+    else this.table.fill(0);
+    if (growArena) this.arena = s.newArray(Uint8Array, arenaBytes);
     const time = s.dedupTime;
     const table = this.table;
     const mask = this.mask;
@@ -344,6 +429,12 @@ export class DedupMemory {
     const oldArena = old.arena;
     let n = 1;
     let used = 0;
+    // Id bytes move a run at a time: kept entries whose bytes lie one after the other (most of them: entries
+    // are in arrival order and the dead ones are mostly the oldest) are copied by one call. In place, bytes
+    // only move down, so copyWithin forward is safe.
+    let runFrom = 0;
+    let runTo = 0;
+    let runLen = 0;
     for (let e = 1; e < this.count; e++) {
       const t = old.time[e]!;
       if (keep ? !(t >= wm) : Number.isNaN(t)) continue;
@@ -352,14 +443,17 @@ export class DedupMemory {
       this.kType[n] = old.type[e]!;
       this.kA[n] = old.a[e]!;
       this.kB[n] = old.b[e]!;
-      this.kT[n] = old.t[e]!;
       this.kHash[n] = h;
       const from = old.off[e]!;
       this.idOff[n] = used;
       this.idLen[n] = len;
-      // Ids are short: a byte loop beats a call (and a subarray) per entry. In place, bytes only move down, so
-      // copying forward is safe.
-      if (grow || used !== from) for (let k = 0; k < len; k++) arena[used + k] = oldArena[from + k]!;
+      if (from !== runFrom + runLen) {
+        moveBytes(arena, oldArena, runTo, runFrom, runLen, growArena);
+        runFrom = from;
+        runTo = used;
+        runLen = 0;
+      }
+      runLen += len;
       used += len;
       time[n] = t;
       let i = h & mask;
@@ -368,6 +462,7 @@ export class DedupMemory {
       table[2 * i + 1] = h;
       n++;
     }
+    moveBytes(arena, oldArena, runTo, runFrom, runLen, growArena);
     time[0] = Number.NaN;
     this.count = n;
     this.arenaUsed = used;
@@ -416,7 +511,6 @@ export class DedupMemory {
     this.kType[e] = type;
     this.kA[e] = a;
     this.kB[e] = b;
-    this.kT[e] = 0;
     this.kHash[e] = h;
     this.idOff[e] = this.arenaUsed;
     this.idLen[e] = len;
@@ -445,6 +539,20 @@ export function slotOf(words: Uint32Array, o: number, deviceCount: number): numb
   if (device !== NO_DEVICE) return device;
   const target = words[o + 1]!;
   return ((words[o + 4]! >>> 16) & FLAG_TARGET_ZONE) !== 0 ? deviceCount + target : target;
+}
+
+/** Copies `len` bytes from `src` at `from` to `dst` at `to` (the same array unless `other`). */
+function moveBytes(
+  dst: Uint8Array,
+  src: Uint8Array,
+  to: number,
+  from: number,
+  len: number,
+  other: boolean,
+): void {
+  if (len === 0 || (!other && to === from)) return;
+  if (other) dst.set(src.subarray(from, from + len), to);
+  else dst.copyWithin(to, from, from + len);
 }
 
 function u32le(b: Uint8Array, at: number): number {

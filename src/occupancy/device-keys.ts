@@ -23,41 +23,61 @@ import {
   NO_DEVICE,
 } from "../wire/layout.js";
 import { DEDUP_CHUNK } from "./kernel.js";
-import type { EngineState } from "./state.js";
+import type { ArrayCtor, EngineState, StateArray } from "./state.js";
 
 /** Entries a new store holds before its first rebuild. */
 const INITIAL = 64;
 
-/** Where the store keeps the time column the kernels read (EngineState's). */
-export type SeqTimeColumn = Pick<EngineState, "dedupSeqTime" | "newDedupSeqTime">;
+/** Where the store keeps the time column the kernels read (EngineState's), and where it allocates its columns. */
+export type SeqTimeColumn = Pick<EngineState, "dedupSeqTime" | "newDedupSeqTime"> &
+  Partial<Pick<EngineState, "newArray" | "kernelMemory">>;
+
+/**
+ * The columns of a store as a kernel resolves keys into them (resolveSeqs of wasm/occupancy.ts): the slot words,
+ * the entry columns and the entry count, which the kernel advances. @internal
+ */
+export interface SeqKeyColumns {
+  readonly slotWords: Float64Array;
+  readonly kSlot: Uint32Array;
+  readonly kSeq: Uint32Array;
+  readonly kT: Float64Array;
+  readonly kNext: Int32Array;
+  count: number;
+}
 
 /** Per-device sequence keys (see the file comment). */
-export class DeviceKeys {
-  /** Entries in use, the sentinel included. */
-  private count = 1;
+export class DeviceKeys implements SeqKeyColumns {
+  /** Entries in use, the sentinel included. @internal (a kernel's resolveSeqs advances it) */
+  count = 1;
   private cap = 0;
-  private kSlot = new Uint32Array(0);
-  private kSeq = new Uint32Array(0);
-  private kT = new Float64Array(0);
-  /** Next (older) entry on the same slot's chain, 0 at the end. */
-  private kNext = new Int32Array(0);
+  /** @internal */
+  kSlot = new Uint32Array(0);
+  /** @internal */
+  kSeq = new Uint32Array(0);
+  /** @internal */
+  kT = new Float64Array(0);
+  /** Next (older) entry on the same slot's chain, 0 at the end. @internal */
+  kNext = new Int32Array(0);
   /**
    * Two numbers per slot, side by side so one scattered load finds both: at 2 slot + 1 the newest entry of the
    * slot's chain (0: none), at 2 slot the highest key time on it (meaningless when the chain is empty): a later
-   * event needs no search. Zeroed memory is therefore an empty store, with nothing to fill per slot.
+   * event needs no search. Zeroed memory is therefore an empty store, with nothing to fill per slot. @internal
    */
-  private readonly slotWords: Float64Array;
+  readonly slotWords: Float64Array;
 
   /**
    * @param slots de-duplication slots (devices, then zones; see dedup.ts)
    * @param initial entries before the first rebuild (tests use a few, to reach rebuilds quickly)
+   * @param rebuildInPlace a kernel's rebuild of these columns in place (the wasm kernel, when they lie in its memory);
+   *   false: it did nothing, and this store rebuilds them itself
    */
   constructor(
     private readonly s: SeqTimeColumn,
     slots: number,
     private readonly initial = INITIAL,
+    private readonly rebuildInPlace?: (keys: SeqKeyColumns, wm: number, all: boolean) => boolean,
   ) {
-    this.slotWords = new Float64Array(2 * slots);
+    this.slotWords = this.alloc(Float64Array, 2 * slots);
     this.rebuild(initial, Number.NaN);
   }
 
@@ -75,9 +95,11 @@ export class DeviceKeys {
     // Room for four times the live keys and eight parts' new keys: a rebuild (O(entries), scattered over the
     // slots) comes after about three times the live keys were added. Shrinks too when far larger than that, so
     // the store stays within a small multiple of the pending events.
+    // In kernel memory (which never frees) it does not shrink: a shrink and a later growth would leave both
+    // old arrays behind there, on every burst of traffic.
     const need = 1 + 4 * live + 8 * more;
     let cap = this.cap;
-    if (need > cap || 4 * need < cap) {
+    if (need > cap || (4 * need < cap && this.s.kernelMemory !== true)) {
       cap = this.initial;
       while (cap < need) cap *= 2;
     }
@@ -183,6 +205,8 @@ export class DeviceKeys {
    */
   private rebuild(cap: number, wm: number): void {
     const s = this.s;
+    // In place, a kernel may do it (the wasm kernel, in its memory: the same entries and chains).
+    if (cap === this.cap && this.rebuildInPlace?.(this, wm, Number.isNaN(wm)) === true) return;
     const old = { slot: this.kSlot, seq: this.kSeq, t: this.kT, time: s.dedupSeqTime };
     const w = this.slotWords;
     // Empty the chains of every slot that has an entry (O(entries), not O(slots)).
@@ -191,10 +215,10 @@ export class DeviceKeys {
     }
     if (cap !== this.cap) {
       this.cap = cap;
-      this.kSlot = new Uint32Array(cap);
-      this.kSeq = new Uint32Array(cap);
-      this.kT = new Float64Array(cap);
-      this.kNext = new Int32Array(cap);
+      this.kSlot = this.alloc(Uint32Array, cap);
+      this.kSeq = this.alloc(Uint32Array, cap);
+      this.kT = this.alloc(Float64Array, cap);
+      this.kNext = this.alloc(Int32Array, cap);
       s.newDedupSeqTime(cap);
     }
     const time = s.dedupSeqTime;
@@ -221,5 +245,10 @@ export class DeviceKeys {
     }
     time[0] = Number.NaN;
     this.count = n;
+  }
+
+  /** A zeroed column in the state's memory (kernel memory for the wasm kernel), else on the heap. */
+  private alloc<T extends StateArray>(ctor: ArrayCtor<T> & { new (n: number): T }, n: number): T {
+    return this.s.newArray === undefined ? new ctor(n) : this.s.newArray(ctor, n);
   }
 }

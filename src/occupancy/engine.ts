@@ -165,7 +165,7 @@ export class OccupancyEngine {
     const kernel = occupancyKernel(this.options.kernel);
     this.s = new EngineState(city, this.options, kernel.memory);
     this.k = kernel.attach(this.s);
-    this.dedup = new DedupMemory(this.s);
+    this.dedup = new DedupMemory(this.s, this.k.keys);
     this.book = new PaymentBook(
       this.options.sessionsMax,
       this.options.paymentKeysMax,
@@ -259,12 +259,25 @@ export class OccupancyEngine {
   ingest(batch: Uint8Array | EventBatchView): IngestResult {
     this.assertOpen();
     assertBatchArgument(batch);
+    const k = this.k;
+    // The whole batch where the kernel reads it (ids too), verified there; unstaged however this call ends.
+    const raw = batch instanceof EventBatchView ? batch.bytes : batch;
+    const bytes = k.stageBatch?.(raw) ?? raw;
+    try {
+      return this.ingestStaged(bytes);
+    } finally {
+      k.unstageBatch?.();
+    }
+  }
+
+  /** ingest, for a batch's bytes where the kernel reads them. */
+  private ingestStaged(bytes: Uint8Array): IngestResult {
     const s = this.s;
     const reg = s.reg;
     let view: EventBatchView;
     try {
       // A view is verified again (its bytes may have changed since), into a new view of the same bytes.
-      view = EventBatchView.from(batch instanceof EventBatchView ? batch.bytes : batch, { city: this.city });
+      view = EventBatchView.from(bytes, { city: this.city });
     } catch (e) {
       if (!(e instanceof ParkirWireError)) throw e;
       // Counted outside the checkpointed registers: a refused batch leaves the state byte-for-byte unchanged.

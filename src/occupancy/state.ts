@@ -68,7 +68,8 @@ export interface StateMemory {
   alloc(bytes: number): { readonly buffer: ArrayBufferLike; readonly byteOffset: number };
 }
 
-type ArrayCtor<T extends StateArray> = {
+/** A typed-array constructor over a buffer (how EngineState allocates in its memory). */
+export type ArrayCtor<T extends StateArray> = {
   new (buffer: ArrayBufferLike, byteOffset: number, length: number): T;
   readonly BYTES_PER_ELEMENT: number;
 };
@@ -109,6 +110,8 @@ export class EngineState {
 
   /** Where the kernel-touched arrays live. */
   readonly memory: StateMemory;
+  /** Whether that is a kernel's memory (which never frees) rather than the JavaScript heap. */
+  readonly kernelMemory: boolean;
   readonly reg: Float64Array;
 
   /** Bay records (see the table above). */
@@ -156,6 +159,7 @@ export class EngineState {
   constructor(city: City, o: ResolvedOptions, memory: StateMemory = HEAP) {
     this.memory = memory;
     const plain = memory === HEAP;
+    this.kernelMemory = !plain;
     this.reg = this.array(Float64Array, REG_COUNT);
     this.pTime = this.array(Float64Array, 0);
     this.pWords = this.array(Uint32Array, 0);
@@ -309,6 +313,11 @@ export class EngineState {
     // At least 8 bytes, so that no two arrays share an offset (kernels tell arrays apart by offset).
     const { buffer, byteOffset } = this.memory.alloc(Math.max(8, n * ctor.BYTES_PER_ELEMENT));
     return new ctor(buffer, byteOffset, n);
+  }
+
+  /** A zeroed array of n elements in this state's memory (the de-duplication stores keep their columns there). */
+  newArray<T extends StateArray>(ctor: ArrayCtor<T>, n: number): T {
+    return this.array(ctor, n);
   }
 
   /** A new de-duplication time column of n entries (DedupMemory fills it), in this state's memory. */

@@ -13,6 +13,8 @@
 import type { KernelKind } from "../runtime/kernel.js";
 import { SharedArena } from "../runtime/memory.js";
 import { compileKernelSync, instantiateKernel } from "../runtime/wasm.js";
+import type { IdKeyColumns, KeyKernel } from "./dedup.js";
+import type { SeqKeyColumns } from "./device-keys.js";
 import { admitEvents, applyEvents, R_HEAD, R_TAIL, R_UNSORTED } from "./kernel.js";
 import { sortPending } from "./pending.js";
 import type { EngineState, StateArray, StateMemory } from "./state.js";
@@ -34,6 +36,16 @@ export interface OccupancyKernel {
   attach(s: EngineState): OccupancyKernel;
   /** The batch's words where the kernel can read them: the same array, or a copy in kernel memory. */
   stage(words: Uint32Array): Uint32Array;
+  /**
+   * A whole batch where the kernel reads it (its words and its event ids): the same bytes when they lie in
+   * kernel memory already, else a copy there, valid until the matching `unstageBatch` (calls nest: an
+   * emission may ingest again). Undefined: the kernel reads batches where they are.
+   */
+  stageBatch?(bytes: Uint8Array): Uint8Array;
+  /** Ends the innermost `stageBatch`. */
+  unstageBatch?(): void;
+  /** De-duplication keys resolved in the kernel (see dedup.ts); undefined: the host's loops resolve them. */
+  readonly keys?: KeyKernel;
   /**
    * `bytes` bytes where the kernel reads a batch in place (kernel memory for wasm, plain memory for JS); the
    * same memory is handed out again by the next call.
@@ -94,17 +106,39 @@ export const OCCUPANCY_SLOTS = {
   T_DEDUP_REF: 27,
   T_BAYS: 28,
   T_SINK: 29,
-  TABLE_F64: 128,
+  T_ID_TABLE: 30,
+  T_ID_MASK: 31,
+  T_ID_TYPE: 32,
+  T_ID_HASH: 36,
+  T_ID_A: 33,
+  T_ID_B: 34,
+  T_ID_OFF: 37,
+  T_ID_LEN: 38,
+  T_ID_ARENA: 39,
+  T_ID_COUNT: 40,
+  T_ID_USED: 41,
+  T_SK_WORDS: 42,
+  T_SK_SLOT: 43,
+  T_SK_SEQ: 44,
+  T_SK_T: 45,
+  T_SK_NEXT: 46,
+  T_SK_COUNT: 47,
+  T_SK_DEVICES: 48,
+  TABLE_F64: 256,
   F_LATENESS_MS: 0,
   F_TIMEOUT_MS: 1,
 } as const;
 const S = OCCUPANCY_SLOTS;
-const TABLE_BYTES = 160;
+const TABLE_BYTES = 288;
 
 interface OccupancyExports {
   admitEvents(tbl: number, words: number, from: number, end: number, baseTimeMs: number): number;
   applyEvents(tbl: number, limit: number): number;
   sortPending(tbl: number): void;
+  resolveSeqs(tbl: number, words: number, from: number, end: number, baseTimeMs: number): void;
+  resolveIds(tbl: number, ids: number, from: number, end: number): void;
+  rebuildIds(tbl: number, wm: number, all: number): void;
+  rebuildSeqs(tbl: number, wm: number, all: number): void;
 }
 
 type Typed = StateArray;
@@ -167,8 +201,12 @@ export interface WasmOccupancyOptions {
  * const words = k.stage(view.words());
  * k.admitEvents(state, words, 0, view.length, view.baseTimeMs);
  */
-export class WasmOccupancyKernel implements OccupancyKernel {
+export class WasmOccupancyKernel implements OccupancyKernel, KeyKernel {
   readonly kind = "wasm" as const;
+  readonly keys: KeyKernel = this;
+  /** Regions of whole staged batches, one per nesting depth of stageBatch (byte offset and size). */
+  private readonly batchRegions: { at: number; bytes: number }[] = [];
+  private batchDepth = 0;
   /** The shared memory holding the state. */
   readonly arena: SharedArena;
   copiedBytes = 0;
@@ -192,9 +230,9 @@ export class WasmOccupancyKernel implements OccupancyKernel {
   /** The arena as state memory: an engine state created in it is read by the kernel in place. */
   readonly memory: StateMemory = {
     alloc: (bytes) => {
-      const at = this.arena.alloc(bytes, 64);
-      this.arena.u8().fill(0, at, at + bytes);
-      return { buffer: this.arena.memory.buffer, byteOffset: at };
+      // First the allocation (it may grow the memory: a new buffer object), then the buffer as the arena knows it.
+      const at = this.arena.allocZeroed(bytes, 64);
+      return { buffer: this.arena.u8().buffer, byteOffset: at };
     },
   };
 
@@ -234,6 +272,114 @@ export class WasmOccupancyKernel implements OccupancyKernel {
     this.copiedBytes += bytes;
     this.staged = staged;
     return staged;
+  }
+
+  stageBatch(bytes: Uint8Array): Uint8Array {
+    const depth = this.batchDepth++;
+    if (this.arena.owns(bytes)) return bytes;
+    const n = bytes.byteLength;
+    let r = this.batchRegions[depth];
+    if (r === undefined || n > r.bytes) {
+      // Room for a quarter more than the first batch (the batches of a feed differ a little in size), then
+      // doubling: the old region is abandoned (the arena never frees), so at most 2× is wasted.
+      const size = Math.max(64 << 10, 2 * (r?.bytes ?? 0), n + (n >>> 2));
+      r = { at: this.arena.alloc(size, 64), bytes: size };
+      this.batchRegions[depth] = r;
+    }
+    const staged = new Uint8Array(this.arena.memory.buffer, r.at, n);
+    staged.set(bytes);
+    this.copiedBytes += n;
+    return staged;
+  }
+
+  unstageBatch(): void {
+    if (this.batchDepth > 0) this.batchDepth--;
+  }
+
+  resolveSeqs(
+    s: EngineState,
+    keys: SeqKeyColumns,
+    words: Uint32Array,
+    from: number,
+    end: number,
+    baseTimeMs: number,
+  ): boolean {
+    if (!this.seqStore(s, keys)) return false;
+    const w = words === this.staged || this.arena.owns(words) ? words : this.stage(words);
+    const u32 = this.arena.u32();
+    this.k.resolveSeqs(this.tbl, w.byteOffset, from, end, baseTimeMs);
+    keys.count = u32[(this.tbl >> 2) + S.T_SK_COUNT]!;
+    return true;
+  }
+
+  rebuildSeqs(s: EngineState, keys: SeqKeyColumns, wm: number, all: boolean): boolean {
+    if (!this.seqStore(s, keys)) return false;
+    this.k.rebuildSeqs(this.tbl, wm, all ? 1 : 0);
+    keys.count = this.arena.u32()[(this.tbl >> 2) + S.T_SK_COUNT]!;
+    return true;
+  }
+
+  /** Describes a sequence-key store to the kernel; false when its columns do not lie in its memory. */
+  private seqStore(s: EngineState, keys: SeqKeyColumns): boolean {
+    if (!this.arena.owns(keys.kSlot) || !this.arena.owns(keys.slotWords)) return false;
+    this.bind(s);
+    const u32 = this.arena.u32();
+    const t = this.tbl >> 2;
+    u32[t + S.T_SK_WORDS] = keys.slotWords.byteOffset;
+    u32[t + S.T_SK_SLOT] = keys.kSlot.byteOffset;
+    u32[t + S.T_SK_SEQ] = keys.kSeq.byteOffset;
+    u32[t + S.T_SK_T] = keys.kT.byteOffset;
+    u32[t + S.T_SK_NEXT] = keys.kNext.byteOffset;
+    u32[t + S.T_SK_COUNT] = keys.count;
+    u32[t + S.T_SK_DEVICES] = s.deviceCount;
+    return true;
+  }
+
+  resolveIds(
+    s: EngineState,
+    keys: IdKeyColumns,
+    bytes: Uint8Array,
+    idsOffset: number,
+    from: number,
+    end: number,
+  ): boolean {
+    if (!this.arena.owns(bytes) || !this.idTable(s, keys)) return false;
+    const u32 = this.arena.u32();
+    const t = this.tbl >> 2;
+    this.k.resolveIds(this.tbl, bytes.byteOffset + idsOffset, from, end);
+    keys.count = u32[t + S.T_ID_COUNT]!;
+    keys.arenaUsed = u32[t + S.T_ID_USED]!;
+    return true;
+  }
+
+  rebuildIds(s: EngineState, keys: IdKeyColumns, wm: number, all: boolean): boolean {
+    if (!this.idTable(s, keys)) return false;
+    const u32 = this.arena.u32();
+    const t = this.tbl >> 2;
+    this.k.rebuildIds(this.tbl, wm, all ? 1 : 0);
+    keys.count = u32[t + S.T_ID_COUNT]!;
+    keys.arenaUsed = u32[t + S.T_ID_USED]!;
+    return true;
+  }
+
+  /** Describes the id-key columns to the kernel; false when they do not lie in its memory. */
+  private idTable(s: EngineState, keys: IdKeyColumns): boolean {
+    if (!this.arena.owns(keys.table)) return false;
+    this.bind(s);
+    const u32 = this.arena.u32();
+    const t = this.tbl >> 2;
+    u32[t + S.T_ID_TABLE] = keys.table.byteOffset;
+    u32[t + S.T_ID_MASK] = keys.mask;
+    u32[t + S.T_ID_TYPE] = keys.kType.byteOffset;
+    u32[t + S.T_ID_HASH] = keys.kHash.byteOffset;
+    u32[t + S.T_ID_OFF] = keys.idOff.byteOffset;
+    u32[t + S.T_ID_LEN] = keys.idLen.byteOffset;
+    u32[t + S.T_ID_ARENA] = keys.arena.byteOffset;
+    u32[t + S.T_ID_A] = keys.kA.byteOffset;
+    u32[t + S.T_ID_B] = keys.kB.byteOffset;
+    u32[t + S.T_ID_COUNT] = keys.count;
+    u32[t + S.T_ID_USED] = keys.arenaUsed;
+    return true;
   }
 
   batchBuffer(bytes: number): Uint8Array {

@@ -48,6 +48,8 @@ export class SharedArena {
   /** Maximum size in bytes. */
   readonly maximumBytes: number;
   private top = RESERVED_BYTES;
+  /** Highest allocation point so far: memory past it was never handed out, so it is still zero. */
+  private fresh = RESERVED_BYTES;
   private buffer: SharedArrayBuffer;
   private u8View: Uint8Array;
   private u32View: Uint32Array;
@@ -97,6 +99,18 @@ export class SharedArena {
     return at;
   }
 
+  /**
+   * `alloc`, zeroed: only the part of it that was handed out before (recycled by `release`) is cleared, as fresh
+   * memory is zero already (so a large allocation does not touch, and fault in, pages nobody uses yet).
+   */
+  allocZeroed(bytes: number, align = 64): number {
+    const fresh = this.fresh;
+    const at = this.alloc(bytes, align);
+    if (at < fresh) this.u8().fill(0, at, Math.min(at + bytes, fresh));
+    this.fresh = Math.max(fresh, this.top);
+    return at;
+  }
+
   /** Makes the memory at least `bytes` long. @throws ParkirRuntimeError("memory-exhausted"). */
   ensure(bytes: number): void {
     const have = this.memory.buffer.byteLength;
@@ -131,6 +145,7 @@ export class SharedArena {
   /** Frees everything allocated after `mark` (the caller guarantees nothing uses it any more). */
   release(mark: number): void {
     if (!(mark >= RESERVED_BYTES && mark <= this.top)) throw new RangeError(`release: bad mark ${mark}`);
+    this.fresh = Math.max(this.fresh, this.top);
     this.top = mark;
   }
 

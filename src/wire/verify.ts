@@ -39,6 +39,9 @@ export interface BatchLayout {
   readonly catalogHash: number;
   /** Offset of the event_ids vector's first element offset, or -1 when absent. */
   readonly eventIdsOffset: number;
+  /** Bytes of all event_id strings together, and of the longest (0 when absent). */
+  readonly eventIdBytes: number;
+  readonly eventIdMaxBytes: number;
   /** Offset of the annotations vector's first element offset, or -1 when absent. */
   readonly annotationsOffset: number;
   /**
@@ -138,8 +141,10 @@ export function verifyBatch(bytes: Uint8Array, options: VerifyOptions = {}): Bat
       fail("bad-vector", vec, `events vector of ${count} does not fit in the buffer`);
     }
   }
-  const eventIdsOffset = stringVector(dv, fieldPos(F_EVENT_IDS, 4), count, "event_ids");
-  const annotationsOffset = stringVector(dv, fieldPos(F_ANNOTATIONS, 4), count, "annotations");
+  const eventIdsOffset = stringVector(dv, bytes, fieldPos(F_EVENT_IDS, 4), count, "event_ids");
+  const eventIdBytes = stringTotal;
+  const eventIdMaxBytes = stringMax;
+  const annotationsOffset = stringVector(dv, bytes, fieldPos(F_ANNOTATIONS, 4), count, "annotations");
 
   const city = options.city;
   if (city !== undefined) {
@@ -165,6 +170,8 @@ export function verifyBatch(bytes: Uint8Array, options: VerifyOptions = {}): Bat
     cityId,
     catalogHash,
     eventIdsOffset,
+    eventIdBytes,
+    eventIdMaxBytes,
     annotationsOffset,
     minTimeOffset: scanned ? scanTimeLo : -1,
     maxTimeOffset: scanned ? scanTimeHi : -1,
@@ -285,17 +292,59 @@ function followOffset(dv: DataView, pos: number, reason: WireErrorReason): numbe
   return target;
 }
 
-/** Verifies an optional vector of `count` strings at field position `pos`; returns its first element's offset or -1. */
-function stringVector(dv: DataView, pos: number, count: number, name: string): number {
+/** Total and longest string length of the last stringVector call (0 when it had no vector). */
+let stringTotal = 0;
+let stringMax = 0;
+
+/**
+ * Verifies an optional vector of `count` strings at field position `pos`; returns its first element's offset or
+ * -1, and notes the strings' total and longest length (stringTotal, stringMax).
+ */
+function stringVector(dv: DataView, bytes: Uint8Array, pos: number, count: number, name: string): number {
+  stringTotal = 0;
+  stringMax = 0;
   if (pos < 0) return -1;
   const vec = followOffset(dv, pos, "bad-vector");
   const n = dv.getUint32(vec, true);
   if (n !== count) fail("bad-vector", vec, `${name} has ${n} entries for ${count} events`);
   if (n > Math.floor((dv.byteLength - vec - 4) / 4))
     fail("bad-vector", vec, `${name} vector does not fit in the buffer`);
-  // Structure only (offset, length, terminator): these cold strings are decoded, leniently, when read.
-  for (let i = 0; i < n; i++) checkString(dv, vec + 4 + 4 * i);
+  // Structure only (offset, length, terminator): these cold strings are decoded, leniently, when read. The
+  // word scan checks what checkString checks, as u32 loads; the first string it doubts, checkString names.
+  const first = firstSuspectString(bytes, vec + 4, n);
+  for (let i = first; i < n; i++) {
+    const s = checkString(dv, vec + 4 + 4 * i);
+    const len = dv.getUint32(s, true);
+    stringTotal += len;
+    stringMax = Math.max(stringMax, len);
+  }
   return vec + 4;
+}
+
+/**
+ * Fast check of strings [0, n) of a vector whose element offsets start at byte `at` (4-aligned, as followOffset
+ * checked): each offset leads to a 4-aligned length inside the buffer, and the string and its zero terminator
+ * fit. Adds their lengths to stringTotal and stringMax. Returns the first string it doubts, n when none, or 0
+ * when a word view is not possible here (checkString then checks them all).
+ */
+function firstSuspectString(bytes: Uint8Array, at: number, n: number): number {
+  if (!LITTLE_ENDIAN || bytes.byteOffset % 4 !== 0 || n === 0) return 0;
+  const len = bytes.byteLength;
+  const w = new Uint32Array(bytes.buffer, bytes.byteOffset, len >>> 2);
+  let total = 0;
+  let max = 0;
+  let i = 0;
+  for (let pos = at; i < n; i++, pos += 4) {
+    const s = pos + w[pos >>> 2]!;
+    if ((s & 3) !== 0 || s + 4 > len) break;
+    const m = w[s >>> 2]!;
+    if (m > len - s - 5 || bytes[s + 4 + m] !== 0) break;
+    total += m;
+    max = Math.max(max, m);
+  }
+  stringTotal = total;
+  stringMax = max;
+  return i;
 }
 
 /** Checks a string's offset, length and zero terminator; returns the offset of its length prefix. */

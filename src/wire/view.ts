@@ -44,6 +44,10 @@ export class EventBatchView {
   private readonly base: number;
   /** Byte offset in `bytes` of the event_id strings vector, −1 when the batch has none. */
   readonly eventIdsOffset: number;
+  /** Bytes of all event_id strings together (their UTF-8, no prefixes or terminators); 0 without ids. */
+  readonly eventIdBytes: number;
+  /** Bytes of the longest event_id; 0 without ids. */
+  readonly eventIdMaxBytes: number;
   private readonly notesOffset: number;
   /** The time offsets' range from verification, −1 when it did not note them. */
   private readonly minTimeOffset: number;
@@ -59,6 +63,8 @@ export class EventBatchView {
     this.base = layout.eventsOffset;
     this.eventsByteOffset = bytes.byteOffset + layout.eventsOffset;
     this.eventIdsOffset = layout.eventIdsOffset;
+    this.eventIdBytes = layout.eventIdBytes;
+    this.eventIdMaxBytes = layout.eventIdMaxBytes;
     this.notesOffset = layout.annotationsOffset;
     this.minTimeOffset = layout.minTimeOffset;
     this.maxTimeOffset = layout.maxTimeOffset;
@@ -114,6 +120,10 @@ export class EventBatchView {
   /** Whether the batch carries the original event_id strings. */
   get hasEventIds(): boolean {
     return this.eventIdsOffset >= 0;
+  }
+  /** An upper bound of the event_id bytes of any `events` events of the batch (0 without ids). */
+  eventIdBytesBound(events: number): number {
+    return Math.min(this.eventIdBytes, events * this.eventIdMaxBytes);
   }
   /** Original CDS event_id of event i ("" when the batch has none). Allocates: cold path only. */
   eventId(i: number): string {
