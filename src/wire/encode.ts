@@ -3,17 +3,14 @@
  * indices here, once, so the hot path never sees a string. Events whose bay, zone or device the
  * catalogue does not know are counted in the report and left out, never thrown.
  */
-import { Builder } from "flatbuffers";
 import type { City } from "../catalog/city.js";
 import { fnv1a, NONE } from "../catalog/city.js";
 import { vehicleCode } from "../catalog/vehicles.js";
 import { ParkirError, ParkirWireError } from "../errors/index.js";
+import { BatchWriter } from "./batch-writer.js";
 import { assertEvent, type CdsEvent, parseEventTime } from "./events.js";
-import { Event } from "./generated/event.js";
-import { EventBatch } from "./generated/event-batch.js";
 import { isBayKind, isPaymentKind, KIND } from "./kinds.js";
 import {
-  BATCH_IDENTIFIER,
   BATCH_SPAN_MS_MAX,
   EVENT_STRIDE,
   FLAG_SEQ_IS_ID_HASH,
@@ -90,6 +87,8 @@ export class Rows {
   readonly note: (string | Uint8Array)[] = [];
   /** Whether any row has a note. */
   notes = false;
+  /** Whether `resolve` keeps each row's event id in `id` (buildBatch reads them only when it writes them). */
+  keepIds = true;
 
   /** Empties the rows for the next batch (the columns are kept). */
   clear(): void {
@@ -129,6 +128,7 @@ export function encodeEvents(
 ): Uint8Array {
   const keepIds = options.keepEventIds ?? true;
   const rows = new Rows(events.length);
+  rows.keepIds = keepIds;
   for (let i = 0; i < events.length; i++) {
     const e = events[i];
     assertEvent(e);
@@ -169,59 +169,40 @@ export function buildBatch(
   }
   report.encoded += n;
 
-  // Room for everything up front (growing the builder copies it): structs, then strings with their length
-  // prefix, terminator, padding and vector slot (ids are ASCII in practice; others just make it grow).
+  // Room for everything up front (growing copies it): structs, then strings with their length prefix,
+  // terminator, padding and vector slot (ids are ASCII in practice; others just make it grow).
   let size = 1024 + n * EVENT_STRIDE;
   if (keepIds) for (let k = 0; k < n; k++) size += rows.id[k]!.length + 12;
   if (rows.notes) for (let k = 0; k < n; k++) size += rows.note[k]!.length + 12;
-  const b = new Builder(size);
-  const cityOff = b.createString(city.id);
-  let idsOff = 0;
-  let notesOff = 0;
-  if (keepIds) {
-    idsOff = EventBatch.createEventIdsVector(b, createStrings(b, rows.id));
+  // A writer of its own for a call made while another builds (from `into`, say).
+  const w = idleWriter ?? new BatchWriter();
+  idleWriter = null;
+  try {
+    w.reset(size);
+    const cityOff = w.string(utf8Of(city.id));
+    let idsOff = 0;
+    let notesOff = 0;
+    if (keepIds) idsOff = writeStrings(w, rows.id);
+    if (rows.notes) notesOff = writeStrings(w, rows.note, w.string(EMPTY));
+    const eventsOff = w.events(rows, n, base);
+    const built = w.finish(w.table(base, cityOff, city.catalogHash, eventsOff, idsOff, notesOff));
+    if (into === undefined) return built.slice();
+    const out = into(built.length);
+    if (!(out instanceof Uint8Array) || out.length < built.length || out.byteOffset % 8 !== 0) {
+      throw new ParkirError(
+        `encodeEvents: into(${built.length}) must return a Uint8Array of at least ${built.length} bytes at an offset that is a multiple of 8`,
+      );
+    }
+    out.set(built);
+    return out.subarray(0, built.length);
+  } finally {
+    idleWriter = w;
   }
-  if (rows.notes) {
-    notesOff = EventBatch.createAnnotationsVector(b, createStrings(b, rows.note, b.createString("")));
-  }
-  EventBatch.startEventsVector(b, n);
-  for (let k = n - 1; k >= 0; k--) {
-    Event.createEvent(
-      b,
-      rows.timeMs[k]! - base,
-      rows.target[k]!,
-      rows.seq[k]!,
-      rows.value[k]!,
-      rows.kind[k]!,
-      rows.vehicle[k]!,
-      rows.flags[k]!,
-      0,
-      rows.device[k]!,
-    );
-  }
-  const eventsOff = b.endVector();
-  EventBatch.startEventBatch(b);
-  EventBatch.addBaseTimeMs(b, base);
-  EventBatch.addCity(b, cityOff);
-  EventBatch.addCatalogHash(b, city.catalogHash);
-  EventBatch.addEvents(b, eventsOff);
-  if (keepIds) EventBatch.addEventIds(b, idsOff);
-  if (notesOff !== 0) EventBatch.addAnnotations(b, notesOff);
-  const root = EventBatch.endEventBatch(b);
-  b.finish(root, BATCH_IDENTIFIER);
-  // The builder's array aliases its internal buffer: copy it out, into a fresh (8-byte aligned) buffer or
-  // the caller's memory.
-  const built = b.asUint8Array();
-  if (into === undefined) return built.slice();
-  const out = into(built.length);
-  if (!(out instanceof Uint8Array) || out.length < built.length || out.byteOffset % 8 !== 0) {
-    throw new ParkirError(
-      `encodeEvents: into(${built.length}) must return a Uint8Array of at least ${built.length} bytes at an offset that is a multiple of 8`,
-    );
-  }
-  out.set(built);
-  return out.subarray(0, built.length);
 }
+
+/** The batch writer free for the next buildBatch (null while one is building). */
+let idleWriter: BatchWriter | null = new BatchWriter();
+const EMPTY = new Uint8Array(0);
 
 /**
  * Resolves one valid event's ids and fields into the next row of `rows`; an event with an unknown place adds
@@ -234,8 +215,12 @@ export function resolve(e: CdsEvent, city: City, report: EncodeReport, rows: Row
   let flags = 0;
   let device = NO_DEVICE;
   let target: number;
-  if (e.data_source_device_id !== undefined) {
-    const d = city.deviceIndex(e.data_source_device_id);
+  const spaceId = e.curb_space_id;
+  const deviceId = e.data_source_device_id;
+  const named = spaceId === undefined ? NONE : city.bayIndex(spaceId);
+  if (deviceId !== undefined) {
+    // One lookup for the usual bay event, which names its bay and the bay's own sensor (device i is bay i's).
+    const d = named !== NONE && city.deviceId(named) === deviceId ? named : city.deviceIndex(deviceId);
     if (d !== NONE) device = d;
   }
   // A bay kind is a bay event when it names a bay, or a device that is a bay's sensor; without either (a zone id,
@@ -246,9 +231,8 @@ export function resolve(e: CdsEvent, city: City, report: EncodeReport, rows: Row
     isBayKind(kind) &&
     (e.curb_space_id !== undefined || bayDevice || (unknownDevice && e.curb_zone_id === undefined))
   ) {
-    let bay = NONE;
-    if (e.curb_space_id !== undefined) bay = city.bayIndex(e.curb_space_id);
-    else if (device !== NO_DEVICE) bay = city.deviceBay[device]!;
+    let bay = named;
+    if (spaceId === undefined && device !== NO_DEVICE) bay = city.deviceBay[device]!;
     if (bay === NONE) {
       if (e.curb_space_id !== undefined) report.noteUnknown("bay", "curb_space_id", e.curb_space_id);
       else report.noteUnknown("bay", "data_source_device_id", e.data_source_device_id);
@@ -261,10 +245,9 @@ export function resolve(e: CdsEvent, city: City, report: EncodeReport, rows: Row
     let zone = NONE;
     let field: PlaceField = "curb_zone_id";
     if (e.curb_zone_id !== undefined) zone = city.zoneIndex(e.curb_zone_id);
-    else if (e.curb_space_id !== undefined) {
+    else if (spaceId !== undefined) {
       field = "curb_space_id";
-      const bay = city.bayIndex(e.curb_space_id);
-      if (bay !== NONE) zone = city.bayZone[bay]!;
+      if (named !== NONE) zone = city.bayZone[named]!;
     } else if (e.data_source_device_id !== undefined) {
       field = "data_source_device_id";
       if (device !== NO_DEVICE) zone = city.deviceZone[device]!;
@@ -308,37 +291,34 @@ export function resolve(e: CdsEvent, city: City, report: EncodeReport, rows: Row
   rows.kind[k] = kind;
   rows.vehicle[k] = vehicle;
   rows.flags[k] = flags;
-  rows.id.push(e.event_id);
+  if (rows.keepIds) rows.id.push(e.event_id);
   rows.note.push(note);
   if (note !== "") rows.notes = true;
 }
 
 const utf8 = new TextEncoder();
-/** UTF-8 bytes of the strings createStrings is writing (grown as needed, reused across calls). */
+/** UTF-8 bytes of the strings being written (grown as needed, reused across calls). */
 let scratch = new Uint8Array(4096);
 
+/** The UTF-8 bytes of `text`, in the shared scratch buffer (valid until the next call). */
+function utf8Of(text: string): Uint8Array {
+  if (scratch.length < text.length * 3) scratch = new Uint8Array(text.length * 3);
+  return scratch.subarray(0, utf8.encodeInto(text, scratch).written);
+}
+
 /**
- * Writes `texts` into the builder as FlatBuffers strings and returns their offsets, encoding each into one
- * reused buffer rather than a new array apiece. With `empty` (the offset of a "" already written), every ""
- * shares it (annotations are mostly "").
+ * Writes `texts` as strings and the vector of them, returning the vector's offset. With `empty` (the offset of
+ * a "" already written), every "" shares it (annotations are mostly "").
  */
-function createStrings(b: Builder, texts: readonly (string | Uint8Array)[], empty?: number): number[] {
-  const out = new Array<number>(texts.length);
-  for (let k = 0; k < texts.length; k++) {
+function writeStrings(w: BatchWriter, texts: readonly (string | Uint8Array)[], empty?: number): number {
+  const n = texts.length;
+  const out = new Array<number>(n);
+  for (let k = 0; k < n; k++) {
     const t = texts[k]!;
-    if (t === "" && empty !== undefined) {
-      out[k] = empty;
-      continue;
-    }
-    if (typeof t !== "string") {
-      out[k] = b.createString(t);
-      continue;
-    }
-    if (scratch.length < t.length * 3) scratch = new Uint8Array(t.length * 3);
-    const { written } = utf8.encodeInto(t, scratch);
-    out[k] = b.createString(scratch.subarray(0, written));
+    if (t === "" && empty !== undefined) out[k] = empty;
+    else out[k] = w.string(typeof t === "string" ? utf8Of(t) : t);
   }
-  return out;
+  return w.offsetVector(out, n);
 }
 
 /** Appends `"key":value` to an annotation being built (`""` starts the object). */
