@@ -5,28 +5,8 @@
  * Builder on random batches (test/wire/batch-writer.test.ts).
  */
 import { ParkirError } from "../errors/index.js";
+import type { Rows } from "./encode.js";
 import { BATCH_IDENTIFIER, EVENT_STRIDE } from "./layout.js";
-
-/** The EventBatch table's fields (parkir.fbs order) and their count. */
-const F_BASE_TIME = 0;
-const F_CITY = 1;
-const F_CATALOG_HASH = 2;
-const F_EVENTS = 3;
-const F_EVENT_IDS = 4;
-const F_ANNOTATIONS = 5;
-const FIELDS = 6;
-
-/** The struct columns a batch is written from (encode.ts's Rows). */
-export interface StructColumns {
-  readonly timeMs: Float64Array;
-  readonly target: Uint32Array;
-  readonly seq: Uint32Array;
-  readonly value: Uint32Array;
-  readonly device: Uint32Array;
-  readonly kind: Uint8Array;
-  readonly vehicle: Uint8Array;
-  readonly flags: Uint8Array;
-}
 
 /**
  * Writes one EventBatch back to front into a buffer it owns and reuses (grown by doubling, like the Builder's).
@@ -116,7 +96,7 @@ export class BatchWriter {
   }
 
   /** Writes the struct vector of rows [0, n), times relative to `base`, and returns its offset. */
-  events(rows: StructColumns, n: number, base: number): number {
+  events(rows: Rows, n: number, base: number): number {
     const bytes = EVENT_STRIDE * n;
     this.prep(4, bytes);
     this.prep(8, bytes);
@@ -148,37 +128,38 @@ export class BatchWriter {
     eventIds: number,
     annotations: number,
   ): number {
+    // Where each field went, by field index (parkir.fbs: base_time_ms, city, catalog_hash, events, event_ids,
+    // annotations), added in that order as EventBatch.add* do; 0 for a field left out.
     const at = [0, 0, 0, 0, 0, 0];
     const start = this.offset();
-    // Added in field order (EventBatch.addBaseTimeMs ... addAnnotations); each remembers where it went.
     if (baseTimeMs !== 0) {
       this.prep(8, 0);
       this.space -= 8;
       this.dv.setFloat64(this.space, baseTimeMs, true);
-      at[F_BASE_TIME] = this.offset();
+      at[0] = this.offset();
     }
     this.addOffset(city);
-    at[F_CITY] = this.offset();
+    at[1] = this.offset();
     if (catalogHash !== 0) {
       this.prep(4, 0);
       this.int32(catalogHash);
-      at[F_CATALOG_HASH] = this.offset();
+      at[2] = this.offset();
     }
     this.addOffset(events);
-    at[F_EVENTS] = this.offset();
+    at[3] = this.offset();
     if (eventIds !== 0) {
       this.addOffset(eventIds);
-      at[F_EVENT_IDS] = this.offset();
+      at[4] = this.offset();
     }
     if (annotations !== 0) {
       this.addOffset(annotations);
-      at[F_ANNOTATIONS] = this.offset();
+      at[5] = this.offset();
     }
     // endObject: the soffset slot, then the vtable (trailing absent fields trimmed), pointed to from the table.
     this.prep(4, 0);
     this.int32(0);
     const table = this.offset();
-    let last = FIELDS - 1;
+    let last = at.length - 1;
     while (last >= 0 && at[last] === 0) last--;
     for (let i = last; i >= 0; i--) {
       this.prep(2, 0);

@@ -16,23 +16,11 @@ import {
   parseEventTime,
   validEventKind,
 } from "../../src/wire/events.js";
+import { EVENT_KEYS } from "../../src/wire/jsonl.js";
 import { KIND } from "../../src/wire/kinds.js";
 import { arbEvent } from "../helpers.js";
 
-const FIELDS = [
-  "event_id",
-  "event_type",
-  "event_time",
-  "curb_zone_id",
-  "curb_space_id",
-  "data_source_device_id",
-  "vehicle_type",
-  "sequence_number",
-  "occupied",
-  "vehicle_count",
-  "event_session_id",
-  "actual_cost",
-] as const;
+const FIELDS = EVENT_KEYS;
 
 /** Values at and past every field's edges. */
 const anyValue = fc.oneof(
