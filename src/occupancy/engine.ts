@@ -530,6 +530,7 @@ export class OccupancyEngine {
    */
   checkpoint(): Uint8Array {
     this.assertClockState();
+    this.windowRows.stampEpochs();
     const sections = stateSections(this.s, this.k, this.book, this.dedup);
     const reg = this.s.reg;
     return writeCheckpoint({

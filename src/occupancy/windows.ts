@@ -401,13 +401,23 @@ export class WindowRows {
         if (this.inTouched[r] === 0) before[n++] = r;
       }
       closeRows(s, minCoverage, countHalfLifeMs, last, before, n);
-      // Every row's accumulators now belong to the next window, the untouched ones as they were.
-      const u = s.accU32;
-      const next = s.reg[R_EPOCH]! + 1;
-      for (let r = s.closeLo; r < s.closeHi; r++) u[r * 16 + AU_EPOCH] = next;
+      // The untouched rows already are in their next window's form; their AU_EPOCH is brought up to date only
+      // when something reads it (stampEpochs).
       this.clearTouched();
     }
     copyColumns(last, c);
+  }
+
+  /**
+   * Sets every row's AU_EPOCH to the open window's number, as a checkpoint records it: closing leaves the rows
+   * it did not compute with the number of the window they were last reset for, and their sums already in the
+   * open window's form.
+   */
+  stampEpochs(): void {
+    const s = this.s;
+    const u = s.accU32;
+    const epoch = s.reg[R_EPOCH]!;
+    for (let r = s.closeLo; r < s.closeHi; r++) u[r * 16 + AU_EPOCH] = epoch;
   }
 
   /** The touched rows become the window before's; none is touched in the new window. */
