@@ -8,7 +8,7 @@ import { fnv1a, NONE } from "../catalog/city.js";
 import { vehicleCode } from "../catalog/vehicles.js";
 import { ParkirError, ParkirWireError } from "../errors/index.js";
 import { BatchWriter } from "./batch-writer.js";
-import { assertEvent, type CdsEvent, parseEventTime } from "./events.js";
+import { assertEvent, type CdsEvent, parseEventTime, validEventKind } from "./events.js";
 import { isBayKind, isPaymentKind, KIND } from "./kinds.js";
 import {
   BATCH_SPAN_MS_MAX,
@@ -131,8 +131,9 @@ export function encodeEvents(
   rows.keepIds = keepIds;
   for (let i = 0; i < events.length; i++) {
     const e = events[i];
-    assertEvent(e);
-    resolve(e, city, report, rows);
+    const kind = validEventKind(e);
+    if (kind < 0) assertEvent(e); // names the problems (or finds none, for a shape the fast check leaves alone)
+    resolve(e as CdsEvent, city, report, rows, kind);
   }
   return buildBatch(rows, city, report, keepIds, options.into);
 }
@@ -206,10 +207,10 @@ const EMPTY = new Uint8Array(0);
 
 /**
  * Resolves one valid event's ids and fields into the next row of `rows`; an event with an unknown place adds
- * none. @internal
+ * none. `knownKind`: the event's kind code when the caller has it (validEventKind), else −1. @internal
  */
-export function resolve(e: CdsEvent, city: City, report: EncodeReport, rows: Rows): void {
-  const kind = KIND[e.event_type];
+export function resolve(e: CdsEvent, city: City, report: EncodeReport, rows: Rows, knownKind = -1): void {
+  const kind = knownKind >= 0 ? knownKind : KIND[e.event_type];
   const timeMs = parseEventTime(e.event_time);
   let vehicle = e.vehicle_type === undefined ? 0 : vehicleCode(e.vehicle_type);
   let flags = 0;
