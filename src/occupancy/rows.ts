@@ -1,8 +1,8 @@
 /**
  * Window rows: the formulas that turn a row's accumulators (kernel.ts's 64-byte records, plus the zone-event
  * state of ColdRows) into the closed window's columns, and the reset that starts the row's next window in the
- * same pass, so the hot loops never ask whether a row belongs to the open window. O(rows) per window, no
- * per-bay work. docs/OCCUPANCY.md states the formulas; windows.ts calls closeRows when a window closes.
+ * same pass, so the hot loops never ask whether a row belongs to the open window. O(1) per row, no per-bay
+ * work. docs/OCCUPANCY.md states the formulas; windows.ts calls closeRows for the rows a closing window needs.
  */
 import {
   AF_DWELL_SUM,

@@ -1,7 +1,8 @@
 /**
  * Opening and closing tumbling windows, and the closed windows the engine emits. Closing turns accumulators
- * into rows in O(zone-classes) (rows.ts), with no per-bay work, and in the same pass resets them to the next
- * window's "remaining time" form (count × windowMs); opening lists the sensor deadlines that fall inside the
+ * into rows (rows.ts), with no per-bay work, and in the same pass resets them to the next window's "remaining
+ * time" form (count × windowMs), for the rows touched in the window or the one before (WindowRows; the others
+ * are copied from the last window's columns); opening lists the sensor deadlines that fall inside the
  * window (scanDeadlines) and keeps bay times within 32 bits (rebaseTimes). Closed windows' column buffers
  * come from a ColumnPool; ClosedWindow is what `windows$` emits.
  *
