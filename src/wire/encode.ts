@@ -127,16 +127,32 @@ export function encodeEvents(
   options: EncodeOptions = {},
 ): Uint8Array {
   const keepIds = options.keepEventIds ?? true;
-  const rows = new Rows(events.length);
-  rows.keepIds = keepIds;
-  for (let i = 0; i < events.length; i++) {
-    const e = events[i];
-    const kind = validEventKind(e);
-    if (kind < 0) assertEvent(e); // names the problems (or finds none, for a shape the fast check leaves alone)
-    resolve(e as CdsEvent, city, report, rows, kind);
+  // The columns of the last call are reused (a call made while another runs, from `into`, gets its own).
+  let rows = idleRows;
+  if (rows === null || rows.timeMs.length < events.length) rows = new Rows(events.length);
+  idleRows = null;
+  try {
+    rows.clear();
+    rows.keepIds = keepIds;
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i];
+      const kind = validEventKind(e);
+      if (kind < 0) assertEvent(e); // names the problems (or finds none, for a shape the fast check leaves alone)
+      resolve(e as CdsEvent, city, report, rows, kind);
+    }
+    return buildBatch(rows, city, report, keepIds, options.into);
+  } finally {
+    if (rows.timeMs.length <= ROWS_KEPT_MAX) {
+      rows.clear();
+      idleRows = rows;
+    }
   }
-  return buildBatch(rows, city, report, keepIds, options.into);
 }
+
+/** Most events whose columns encodeEvents keeps for the next call (27 bytes each: two default batches). */
+const ROWS_KEPT_MAX = 8192;
+/** The columns free for the next encodeEvents (null while one runs). */
+let idleRows: Rows | null = null;
 
 /**
  * The EventBatch of resolved rows: their base time, structs and (with `keepIds`) event ids. Shared by

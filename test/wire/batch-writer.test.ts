@@ -8,10 +8,13 @@ import fc from "fast-check";
 import { Builder } from "flatbuffers";
 import { describe, expect, test } from "vitest";
 import type { City } from "../../src/catalog/index.js";
-import { buildBatch, EncodeReport, Rows } from "../../src/wire/encode.js";
+import { ParkirEventError } from "../../src/errors/index.js";
+import { buildBatch, EncodeReport, encodeEvents, Rows } from "../../src/wire/encode.js";
+import type { CdsEvent } from "../../src/wire/events.js";
 import { Event } from "../../src/wire/generated/event.js";
 import { EventBatch } from "../../src/wire/generated/event-batch.js";
 import { BATCH_IDENTIFIER, BATCH_SPAN_MS_MAX } from "../../src/wire/layout.js";
+import { arbEvent, tinyCity } from "../helpers.js";
 
 /** The batch as the generated FlatBuffers code builds it (the reference). */
 function builderBatch(rows: Rows, cityId: string, hash: number, keepIds: boolean): Uint8Array {
@@ -138,5 +141,40 @@ describe("BatchWriter", () => {
     });
     expect(Buffer.from(outer)).toEqual(Buffer.from(alone));
     expect(Buffer.from(inner!)).toEqual(Buffer.from(alone));
+  });
+
+  test("encodeEvents reuses its columns: any run of calls, some refused, writes what a fresh encoder writes", () => {
+    const city = tinyCity();
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.array(arbEvent(true), { maxLength: 30 }), fc.boolean(), fc.nat()), {
+          maxLength: 8,
+        }),
+        (calls) => {
+          for (const [events, bad, at] of calls) {
+            const batch: unknown[] = [...events];
+            if (bad) batch.splice(at % (batch.length + 1), 0, { event_id: "", event_type: "park_start" });
+            let fresh: Uint8Array | undefined;
+            let got: Uint8Array;
+            try {
+              // The call inside `into` runs while the outer one holds the kept columns: it gets fresh ones.
+              got = encodeEvents(batch as CdsEvent[], city, new EncodeReport(), {
+                into: (size) => {
+                  fresh = encodeEvents(batch as CdsEvent[], city, new EncodeReport());
+                  return new Uint8Array(size);
+                },
+              });
+            } catch (e) {
+              expect(bad).toBe(true);
+              expect(e).toBeInstanceOf(ParkirEventError);
+              continue;
+            }
+            expect(bad).toBe(false);
+            expect(Buffer.from(got)).toEqual(Buffer.from(fresh!));
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });
