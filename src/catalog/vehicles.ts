@@ -49,10 +49,14 @@ const ALIASES: Readonly<Record<string, VehicleType>> = {
   "6": "heavy",
 };
 
+/** Wire codes of every name and alias (a Map: inherited names such as "toString" are not aliases). */
+const CODES: ReadonlyMap<string, number> = new Map(
+  Object.entries(ALIASES).map(([alias, canonical]) => [alias, VEHICLE_TYPES.indexOf(canonical)]),
+);
+
 /** Wire code of a vehicle type name or alias, or -1 when the name is unknown. */
 export function vehicleCode(name: string): number {
-  const canonical = ALIASES[name];
-  return canonical === undefined ? -1 : VEHICLE_TYPES.indexOf(canonical);
+  return CODES.get(name) ?? -1;
 }
 
 /** Canonical name of a wire code; "unspecified" for codes out of range. */

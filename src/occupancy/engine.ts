@@ -43,6 +43,7 @@ import {
   R_SESSIONS_EXPIRED,
   R_SILENT,
   R_TAIL,
+  R_TO_CURSOR,
   R_UNKNOWN,
   R_WATERMARK,
   R_WIN_START,
@@ -70,7 +71,7 @@ import { assertClockState, firstBatchBounds, screenEventTimes, type TimeBounds }
 import { EngineState } from "./state.js";
 import type { WindowBatch } from "./types.js";
 import { type OccupancyKernel, occupancyKernel } from "./wasm-kernel.js";
-import { ClosedWindow, ColumnPool, closeWindow, openWindow } from "./windows.js";
+import { ClosedWindow, ColumnPool, closeWindow, openWindow, WindowRows } from "./windows.js";
 import { admitPayment, applyZoneEvent, expireSessions, PaymentBook, sessionIdOf } from "./zone-events.js";
 
 /** Events admitted between two watermark steps (bounds the late log and the pending buffer's growth). */
@@ -146,6 +147,8 @@ export class OccupancyEngine {
   private readonly lateOut = subject<LateReport>();
   private readonly healthOut = subject<HealthReport>();
   private readonly columnPool: ColumnPool;
+  /** Which rows changed since the last window, and its columns: closing computes only those rows. */
+  private readonly windowRows: WindowRows;
   private closedWindows: ClosedWindow[] = [];
   private healthEvents: HealthEvent[] = [];
   private healthDropped = 0;
@@ -171,6 +174,7 @@ export class OccupancyEngine {
       this.options.paymentKeysMax,
       this.options.sensorTimeoutMs,
     );
+    this.windowRows = new WindowRows(this.s);
     this.columnPool = new ColumnPool(
       this.options.reuseWindowBuffers,
       this.s.rowCount,
@@ -539,6 +543,7 @@ export class OccupancyEngine {
    */
   checkpoint(): Uint8Array {
     this.assertClockState();
+    this.windowRows.stampEpochs();
     const sections = stateSections(this.s, this.k, this.book, this.dedup);
     const reg = this.s.reg;
     return writeCheckpoint({
@@ -647,7 +652,7 @@ export class OccupancyEngine {
       this.runSegment(limit);
       if (we > limitMs) return;
       const slot = this.columnPool.take();
-      closeWindow(s, this.options.minCoverage, this.options.countHalfLifeMs, slot.columns);
+      closeWindow(s, this.options.minCoverage, this.options.countHalfLifeMs, slot.columns, this.windowRows);
       this.closedWindows.push(new ClosedWindow(this.city, ws, we, slot));
       openWindow(s, we);
       if (this.closedWindows.length >= WINDOWS_PER_EMIT) this.emitMidCall();
@@ -657,8 +662,12 @@ export class OccupancyEngine {
   /** Applies everything below `limit` inside the open window: bay events in the kernel, zone events here. */
   private runSegment(limit: number): void {
     const s = this.s;
+    const reg = s.reg;
     for (;;) {
+      const head = reg[R_HEAD]!;
+      const cursor = reg[R_TO_CURSOR]!;
       const status = this.k.applyEvents(s, limit);
+      this.windowRows.noteApplied(head, cursor);
       this.drainHealth();
       if (status === APPLY_DONE) break;
       if (status === APPLY_COLD) {

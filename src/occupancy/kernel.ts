@@ -82,8 +82,8 @@ export const R_RECOVERED = 23;
 export const R_SESSIONS_EXPIRED = 24;
 /** Counter: health changes not described on health$ (beyond healthDetailsMax). */
 export const R_HEALTH_DROPPED = 25;
-/** Windows closed so far, the number of the open window (0 for the first). Every row's AU_EPOCH equals it
- * (closeRows resets rows for the next window); zone-event rows whose epoch differs hold an older window's sums. */
+/** Windows closed so far, the number of the open window (0 for the first). Every row's sums belong to it
+ * (closing resets rows for the next window); zone-event rows whose epoch differs hold an older window's sums. */
 export const R_EPOCH = 26;
 /** Number of registers. */
 export const REG_COUNT = 32;
@@ -156,7 +156,8 @@ export const AU_ARRIVALS = 9;
 export const AU_DEPARTURES = 10;
 /** u32: stays counted in AF_DWELL_SUM. */
 export const AU_DWELL_COUNT = 11;
-/** u32: window number (R_EPOCH) the row's window fields belong to; always the open window's (see closeRows). */
+/** u32: window number (R_EPOCH) the row's window fields were last reset for; in a checkpoint always the open
+ * window's (WindowRows.stampEpochs: rows untouched since are already in the open window's form). */
 export const AU_EPOCH = 12;
 /** u32: ms from the window start to the last instant the occupied count changed (peakOccupied, see notePeak). */
 export const AU_LAST = 13;

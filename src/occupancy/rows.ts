@@ -1,8 +1,8 @@
 /**
  * Window rows: the formulas that turn a row's accumulators (kernel.ts's 64-byte records, plus the zone-event
  * state of ColdRows) into the closed window's columns, and the reset that starts the row's next window in the
- * same pass, so the hot loops never ask whether a row belongs to the open window. O(rows) per window, no
- * per-bay work. docs/OCCUPANCY.md states the formulas; windows.ts calls closeRows when a window closes.
+ * same pass, so the hot loops never ask whether a row belongs to the open window. O(1) per row, no per-bay
+ * work. docs/OCCUPANCY.md states the formulas; windows.ts calls closeRows for the rows a closing window needs.
  */
 import {
   AF_DWELL_SUM,
@@ -79,16 +79,20 @@ export function currentRow(s: EngineState, row: number): void {
 
 /**
  * Writes the rows of the open window (which must be complete) into `c` and resets each row for the next window
- * (its number R_EPOCH + 1; closeWindow then counts the window closed). O(rows). Formulas: docs/OCCUPANCY.md.
+ * (its number R_EPOCH + 1; closeWindow then counts the window closed): every row of [closeLo, closeHi), or with
+ * `list`, the rows list[0 .. listLength) of that range. Formulas: docs/OCCUPANCY.md.
  */
 export function closeRows(
   s: EngineState,
   minCoverage: number,
   countHalfLifeMs: number,
   c: WindowColumns,
+  list: Uint32Array | null = null,
+  listLength = 0,
 ): void {
   // Rows [closeLo, closeHi): all of them, or a worker shard's own (the others' columns are left as they are).
-  const n = s.closeHi;
+  const lo = s.closeLo;
+  const hi = s.closeHi;
   const w = s.windowMs;
   const endMs = s.reg[R_WIN_END]!;
   const f = s.accF64;
@@ -109,25 +113,21 @@ export function closeRows(
   const accEpoch = s.reg[R_EPOCH]!;
   // Zone-event state (null in engines that never saw a zone event: then all of it is at its defaults).
   const z = s.cold;
-  for (let r = s.closeLo; r < n; r++) {
+  const count = list === null ? hi - lo : listLength;
+  for (let i = 0; i < count; i++) {
+    const r = list === null ? lo + i : list[i]!;
+    if (r < lo || r >= hi) continue;
     const cap = rowCapacity[r]!;
     let method = rowDetection[r]!;
     const a64 = r * 8;
     const a32 = r * 16;
-    let occMs: number;
-    let knownMs: number;
-    let dwellSum: number;
-    let dwellCount: number;
-    let arrived: number;
-    let departed: number;
-    let peak: number;
-    occMs = f[a64 + AF_OCC_MS]!;
-    knownMs = f[a64 + AF_KNOWN_MS]!;
-    dwellSum = f[a64 + AF_DWELL_SUM]!;
-    dwellCount = u[a32 + AU_DWELL_COUNT]!;
-    arrived = u[a32 + AU_ARRIVALS]!;
-    departed = u[a32 + AU_DEPARTURES]!;
-    peak = Math.max(u[a32 + AU_PEAK]!, u[a32 + AU_OCC]!);
+    let occMs = f[a64 + AF_OCC_MS]!;
+    let knownMs = f[a64 + AF_KNOWN_MS]!;
+    let dwellSum = f[a64 + AF_DWELL_SUM]!;
+    let dwellCount = u[a32 + AU_DWELL_COUNT]!;
+    let arrived = u[a32 + AU_ARRIVALS]!;
+    let departed = u[a32 + AU_DEPARTURES]!;
+    let peak = Math.max(u[a32 + AU_PEAK]!, u[a32 + AU_OCC]!);
     // The row starts the next window now (the hot loops never check which window a row belongs to).
     resetRow(f, u, r, accEpoch + 1, w);
     let cold = method === D_MODEL || knownMs === 0;

@@ -1,7 +1,8 @@
 /**
  * Opening and closing tumbling windows, and the closed windows the engine emits. Closing turns accumulators
- * into rows in O(zone-classes) (rows.ts), with no per-bay work, and in the same pass resets them to the next
- * window's "remaining time" form (count × windowMs); opening lists the sensor deadlines that fall inside the
+ * into rows (rows.ts), with no per-bay work, and in the same pass resets them to the next window's "remaining
+ * time" form (count × windowMs), for the rows touched in the window or the one before (WindowRows; the others
+ * are copied from the last window's columns); opening lists the sensor deadlines that fall inside the
  * window (scanDeadlines) and keeps bay times within 32 bits (rebaseTimes). Closed windows' column buffers
  * come from a ColumnPool; ClosedWindow is what `windows$` emits.
  *
@@ -14,10 +15,12 @@
  * - confidence: 0 when nothing was known; else singleSpaceDetection 1, balancing cap / (cap + drift since the
  *   last attendant count), manual 2^(−(end − count time) / countHalfLifeMs), modelBased 0.5.
  */
-import { type City, DETECTION_NAMES } from "../catalog/city.js";
+import { type City, DETECTION, DETECTION_NAMES } from "../catalog/city.js";
 import { vehicleName } from "../catalog/vehicles.js";
 import { ParkirError } from "../errors/index.js";
+import { KIND } from "../wire/kinds.js";
 import {
+  AU_EPOCH,
   B_LAST,
   B_SINCE,
   B_WORD,
@@ -27,8 +30,12 @@ import {
   BF_START_KNOWN,
   BS_FLAGS,
   BS_LOW,
+  BS_ROW,
+  FLAG_ZONE,
+  PENDING_STRIDE,
   R_DEADLINE_LB,
   R_EPOCH,
+  R_HEAD,
   R_TIME_BASE,
   R_TO_COUNT,
   R_TO_CURSOR,
@@ -41,6 +48,10 @@ import {
 import { closeRows } from "./rows.js";
 import type { EngineState, WindowConstants } from "./state.js";
 import type { WindowBatch, WindowColumns, WindowRecord } from "./types.js";
+
+const D_MANUAL = DETECTION.manual;
+/** Kinds from here on are zone events whatever their target (kinds.ts). */
+const K_ENTER = KIND.enter_area;
 
 /** Opens the window starting at `startMs` (O(1) but for the timeout list, which is built when needed, and a
  * rebase of bay times every 12 days). */
@@ -238,23 +249,187 @@ export class ColumnPool {
   }
 }
 
-/** Writes the rows of the open window (which must be complete) into `c`, resets them for the next window and
- * counts it closed. O(rows). The constant columns are copied only into a column set that does not share them. */
+/**
+ * Writes the rows of the open window (which must be complete) into `c`, resets them for the next window and
+ * counts it closed. Without `rows`, every row is computed (O(rows)); with the engine's WindowRows, only the rows
+ * that may differ from the last window's (see WindowRows). The constant columns are copied only into a column
+ * set that does not share them.
+ */
 export function closeWindow(
   s: EngineState,
   minCoverage: number,
   countHalfLifeMs: number,
   c: WindowColumns,
+  rows?: WindowRows,
 ): void {
-  const k = s.windowConstants;
-  if (c.zone !== k.zone) {
-    c.zone.set(k.zone);
-    c.vehicle.set(k.vehicle);
-    c.capacity.set(k.capacity);
-  }
-  closeRows(s, minCoverage, countHalfLifeMs, c);
+  if (rows === undefined) {
+    const k = s.windowConstants;
+    if (c.zone !== k.zone) {
+      c.zone.set(k.zone);
+      c.vehicle.set(k.vehicle);
+      c.capacity.set(k.capacity);
+    }
+    closeRows(s, minCoverage, countHalfLifeMs, c);
+  } else rows.close(minCoverage, countHalfLifeMs, c);
   s.reg[R_EPOCH] = s.reg[R_EPOCH]! + 1;
   s.reg[R_WINDOWS] = s.reg[R_WINDOWS]! + 1;
+}
+
+/** The columns of WindowColumns, each a typed array. */
+const COLUMN_KEYS = Object.keys(allocColumns(0)).filter((k) => k !== "length") as Exclude<
+  keyof WindowColumns,
+  "length"
+>[];
+
+/**
+ * Copies every column of `src` into `dst` (same length): one copy of the whole buffer when both are column sets
+ * of allocColumns sharing the same constants, else column by column.
+ */
+export function copyColumns(src: WindowColumns, dst: WindowColumns): void {
+  const a = src.occupancy;
+  const b = dst.occupancy;
+  if (
+    dst.zone === src.zone &&
+    a.byteOffset === 0 &&
+    b.byteOffset === 0 &&
+    a.buffer.byteLength === b.buffer.byteLength &&
+    dst.detection.buffer === b.buffer
+  ) {
+    new Uint8Array(b.buffer).set(new Uint8Array(a.buffer));
+    return;
+  }
+  for (const key of COLUMN_KEYS)
+    if (dst[key] !== src[key]) (dst[key] as Uint8Array).set(src[key] as Uint8Array);
+}
+
+/**
+ * Closing windows in O(rows touched): which rows anything changed in the open window, and the columns of the
+ * last closed window.
+ *
+ * Why it is exact: a row nothing touched in a window keeps its accumulators in their reset form (count ×
+ * windowMs, zeros) and its zone-event state as it was, so its columns are a function of counts that did not
+ * change; when nothing touched it in the window before either, they are that window's columns. So a close
+ * recomputes the rows touched in this window or the one before (and attendant-counted rows, whose confidence
+ * decays with the window's end), and copies every other row from the last window. Touches are noted from
+ * what the kernel applied (noteApplied: the bay of each bay event and sensor timeout) and from the zone-event
+ * epoch that every host-side change of a row sets (currentRow). The first close, and the first after a
+ * restore, computes every row.
+ */
+export class WindowRows {
+  /** @internal false: every close computes every row (the tests compare the two). */
+  incremental = true;
+  /** The columns of the last closed window (valid once `primed`). */
+  private readonly last: WindowColumns;
+  private primed = false;
+  /** Rows touched in the open window, and in the window before it. */
+  private touched: Uint32Array;
+  private touchedN = 0;
+  private before: Uint32Array;
+  private beforeN = 0;
+  /** 1 for the rows in `touched`. */
+  private readonly inTouched: Uint8Array;
+
+  constructor(private readonly s: EngineState) {
+    const n = s.rowCount;
+    this.last = allocColumns(n, s.windowConstants);
+    this.touched = new Uint32Array(n);
+    this.before = new Uint32Array(n);
+    this.inTouched = new Uint8Array(n);
+  }
+
+  /**
+   * Notes the rows the kernel touched in one applyEvents call: the pending events [head0, head) (bay events;
+   * zone events there were skipped by a shard's kernel) and the timeout list entries [cursor0, cursor).
+   */
+  noteApplied(head0: number, cursor0: number): void {
+    const s = this.s;
+    const head = s.reg[R_HEAD]!;
+    const cursor = s.reg[R_TO_CURSOR]!;
+    const pWords = s.pWords;
+    const bays = s.bays;
+    const rows = s.rowCount;
+    for (let h = head0; h < head; h++) {
+      const p = h * PENDING_STRIDE;
+      const kvf = pWords[p + 3]!;
+      if ((kvf & (FLAG_ZONE << 16)) !== 0 || (kvf & 0xff) >= K_ENTER) continue;
+      const row = bays[pWords[p]! * BAY_WORDS + B_WORD]! >>> BS_ROW;
+      if (row < rows) this.touch(row);
+    }
+    const toBay = s.toBay;
+    for (let k = cursor0; k < cursor; k++) {
+      const row = bays[toBay[k]! * BAY_WORDS + B_WORD]! >>> BS_ROW;
+      if (row < rows) this.touch(row);
+    }
+  }
+
+  private touch(row: number): void {
+    if (this.inTouched[row] === 0) {
+      this.inTouched[row] = 1;
+      this.touched[this.touchedN++] = row;
+    }
+  }
+
+  /**
+   * Writes the open window's rows into `c` and resets them for the next window (see closeRows), computing only
+   * the rows that may differ from the last window's.
+   */
+  close(minCoverage: number, countHalfLifeMs: number, c: WindowColumns): void {
+    const s = this.s;
+    const last = this.last;
+    if (!this.incremental || !this.primed) {
+      closeRows(s, minCoverage, countHalfLifeMs, last);
+      this.primed = this.incremental;
+      // What touched the rows before is unknown (a fresh or restored engine): the next close computes every row.
+      this.clearTouched();
+      for (let r = 0; r < s.rowCount; r++) this.before[r] = r;
+      this.beforeN = s.rowCount;
+    } else {
+      const z = s.cold;
+      if (z !== null) {
+        // Host-side changes (zone events, payments) set the row's zone-event epoch; attendant counts decay.
+        const epoch = s.reg[R_EPOCH]!;
+        const method = s.rowDetection;
+        for (let r = 0; r < s.rowCount; r++) {
+          if (z.epoch[r] === epoch || (method[r] === D_MANUAL && z.countTime[r]! >= 0)) this.touch(r);
+        }
+      }
+      closeRows(s, minCoverage, countHalfLifeMs, last, this.touched, this.touchedN);
+      // Rows touched only in the window before: back to their quiet figures (their accumulators were reset).
+      let n = 0;
+      const before = this.before;
+      for (let i = 0; i < this.beforeN; i++) {
+        const r = before[i]!;
+        if (this.inTouched[r] === 0) before[n++] = r;
+      }
+      closeRows(s, minCoverage, countHalfLifeMs, last, before, n);
+      // The untouched rows already are in their next window's form; their AU_EPOCH is brought up to date only
+      // when something reads it (stampEpochs).
+      this.clearTouched();
+    }
+    copyColumns(last, c);
+  }
+
+  /**
+   * Sets every row's AU_EPOCH to the open window's number, as a checkpoint records it: closing leaves the rows
+   * it did not compute with the number of the window they were last reset for, and their sums already in the
+   * open window's form.
+   */
+  stampEpochs(): void {
+    const s = this.s;
+    const u = s.accU32;
+    const epoch = s.reg[R_EPOCH]!;
+    for (let r = s.closeLo; r < s.closeHi; r++) u[r * 16 + AU_EPOCH] = epoch;
+  }
+
+  /** The touched rows become the window before's; none is touched in the new window. */
+  private clearTouched(): void {
+    const t = this.touched;
+    for (let i = 0; i < this.touchedN; i++) this.inTouched[t[i]!] = 0;
+    this.touched = this.before;
+    this.before = t;
+    this.beforeN = this.touchedN;
+    this.touchedN = 0;
+  }
 }
 
 /**

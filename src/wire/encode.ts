@@ -3,19 +3,15 @@
  * indices here, once, so the hot path never sees a string. Events whose bay, zone or device the
  * catalogue does not know are counted in the report and left out, never thrown.
  */
-import { Builder } from "flatbuffers";
 import type { City } from "../catalog/city.js";
 import { fnv1a, NONE } from "../catalog/city.js";
 import { vehicleCode } from "../catalog/vehicles.js";
-import { ParkirError, ParkirWireError } from "../errors/index.js";
-import { assertEvent, type CdsEvent, parseEventTime } from "./events.js";
-import { Event } from "./generated/event.js";
-import { EventBatch } from "./generated/event-batch.js";
+import { ParkirWireError } from "../errors/index.js";
+import { type BatchStrings, BatchWriter } from "./batch-writer.js";
+import { assertEvent, type CdsEvent, parseEventTime, validEventKind } from "./events.js";
 import { isBayKind, isPaymentKind, KIND } from "./kinds.js";
 import {
-  BATCH_IDENTIFIER,
   BATCH_SPAN_MS_MAX,
-  EVENT_STRIDE,
   FLAG_SEQ_IS_ID_HASH,
   FLAG_SEQ_IS_SESSION_HASH,
   FLAG_TARGET_ZONE,
@@ -90,6 +86,8 @@ export class Rows {
   readonly note: (string | Uint8Array)[] = [];
   /** Whether any row has a note. */
   notes = false;
+  /** Whether `resolve` keeps each row's event id in `id` (buildBatch reads them only when it writes them). */
+  keepIds = true;
 
   /** Empties the rows for the next batch (the columns are kept). */
   clear(): void {
@@ -128,14 +126,32 @@ export function encodeEvents(
   options: EncodeOptions = {},
 ): Uint8Array {
   const keepIds = options.keepEventIds ?? true;
-  const rows = new Rows(events.length);
-  for (let i = 0; i < events.length; i++) {
-    const e = events[i];
-    assertEvent(e);
-    resolve(e, city, report, rows);
+  // The columns of the last call are reused (a call made while another runs, from `into`, gets its own).
+  let rows = idleRows;
+  if (rows === null || rows.timeMs.length < events.length) rows = new Rows(events.length);
+  idleRows = null;
+  try {
+    rows.clear();
+    rows.keepIds = keepIds;
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i];
+      const kind = validEventKind(e);
+      if (kind < 0) assertEvent(e); // names the problems (or finds none, for a shape the fast check leaves alone)
+      resolve(e as CdsEvent, city, report, rows, kind);
+    }
+    return buildBatch(rows, city, report, keepIds, options.into);
+  } finally {
+    if (rows.timeMs.length <= ROWS_KEPT_MAX) {
+      rows.clear();
+      idleRows = rows;
+    }
   }
-  return buildBatch(rows, city, report, keepIds, options.into);
 }
+
+/** Most events whose columns encodeEvents keeps for the next call (27 bytes each: two default batches). */
+const ROWS_KEPT_MAX = 8192;
+/** The columns free for the next encodeEvents (null while one runs). */
+let idleRows: Rows | null = null;
 
 /**
  * The EventBatch of resolved rows: their base time, structs and (with `keepIds`) event ids. Shared by
@@ -169,73 +185,97 @@ export function buildBatch(
   }
   report.encoded += n;
 
-  // Room for everything up front (growing the builder copies it): structs, then strings with their length
-  // prefix, terminator, padding and vector slot (ids are ASCII in practice; others just make it grow).
-  let size = 1024 + n * EVENT_STRIDE;
-  if (keepIds) for (let k = 0; k < n; k++) size += rows.id[k]!.length + 12;
-  if (rows.notes) for (let k = 0; k < n; k++) size += rows.note[k]!.length + 12;
-  const b = new Builder(size);
-  const cityOff = b.createString(city.id);
-  let idsOff = 0;
-  let notesOff = 0;
-  if (keepIds) {
-    idsOff = EventBatch.createEventIdsVector(b, createStrings(b, rows.id));
+  // A writer and string arena of its own for a call made while another builds (from `into`, say).
+  let scratch = idleScratch;
+  idleScratch = null;
+  if (scratch === null || scratch.city !== city) scratch = new BatchScratch(city);
+  try {
+    return scratch.writer.write(rows, scratch.strings(rows, keepIds), base, keepIds, into);
+  } finally {
+    idleScratch = scratch;
   }
-  if (rows.notes) {
-    notesOff = EventBatch.createAnnotationsVector(b, createStrings(b, rows.note, b.createString("")));
-  }
-  EventBatch.startEventsVector(b, n);
-  for (let k = n - 1; k >= 0; k--) {
-    Event.createEvent(
-      b,
-      rows.timeMs[k]! - base,
-      rows.target[k]!,
-      rows.seq[k]!,
-      rows.value[k]!,
-      rows.kind[k]!,
-      rows.vehicle[k]!,
-      rows.flags[k]!,
-      0,
-      rows.device[k]!,
-    );
-  }
-  const eventsOff = b.endVector();
-  EventBatch.startEventBatch(b);
-  EventBatch.addBaseTimeMs(b, base);
-  EventBatch.addCity(b, cityOff);
-  EventBatch.addCatalogHash(b, city.catalogHash);
-  EventBatch.addEvents(b, eventsOff);
-  if (keepIds) EventBatch.addEventIds(b, idsOff);
-  if (notesOff !== 0) EventBatch.addAnnotations(b, notesOff);
-  const root = EventBatch.endEventBatch(b);
-  b.finish(root, BATCH_IDENTIFIER);
-  // The builder's array aliases its internal buffer: copy it out, into a fresh (8-byte aligned) buffer or
-  // the caller's memory.
-  const built = b.asUint8Array();
-  if (into === undefined) return built.slice();
-  const out = into(built.length);
-  if (!(out instanceof Uint8Array) || out.length < built.length || out.byteOffset % 8 !== 0) {
-    throw new ParkirError(
-      `encodeEvents: into(${built.length}) must return a Uint8Array of at least ${built.length} bytes at an offset that is a multiple of 8`,
-    );
-  }
-  out.set(built);
-  return out.subarray(0, built.length);
 }
+
+/** What buildBatch writes with, kept for the next call: a BatchWriter for one city, the rows' strings as UTF-8. */
+class BatchScratch {
+  readonly writer: BatchWriter;
+  private arena = new Uint8Array(4096);
+  private idAt = new Int32Array(0);
+  private idLength = new Int32Array(0);
+  private noteAt = new Int32Array(0);
+  private noteLength = new Int32Array(0);
+  private at = 0;
+
+  constructor(readonly city: City) {
+    this.writer = new BatchWriter(city);
+  }
+
+  /** The rows' ids (with `keepIds`) and annotations as ranges of one UTF-8 arena. */
+  strings(rows: Rows, keepIds: boolean): BatchStrings {
+    const n = rows.length;
+    if (this.idAt.length < n) {
+      const cap = Math.max(n, this.idAt.length * 2);
+      this.idAt = new Int32Array(cap);
+      this.idLength = new Int32Array(cap);
+      this.noteAt = new Int32Array(cap);
+      this.noteLength = new Int32Array(cap);
+    }
+    this.at = 0;
+    if (keepIds) this.texts(rows.id, n, this.idAt, this.idLength);
+    if (rows.notes) this.texts(rows.note, n, this.noteAt, this.noteLength);
+    const { arena, idAt, idLength, noteAt, noteLength } = this;
+    return { arena, idAt, idLength, noteAt, noteLength };
+  }
+
+  private texts(
+    texts: readonly (string | Uint8Array)[],
+    n: number,
+    at: Int32Array,
+    length: Int32Array,
+  ): void {
+    for (let k = 0; k < n; k++) {
+      const t = texts[k]!;
+      // UTF-8 takes at most 3 bytes per UTF-16 unit.
+      const most = typeof t === "string" ? t.length * 3 : t.length;
+      if (this.arena.length < this.at + most) {
+        const grown = new Uint8Array(Math.max(this.arena.length * 2, this.at + most));
+        grown.set(this.arena.subarray(0, this.at));
+        this.arena = grown;
+      }
+      let written: number;
+      if (typeof t === "string") written = utf8.encodeInto(t, this.arena.subarray(this.at)).written;
+      else {
+        this.arena.set(t, this.at);
+        written = t.length;
+      }
+      at[k] = this.at;
+      length[k] = written;
+      this.at += written;
+    }
+  }
+}
+
+/** The scratch free for the next buildBatch (null while one is building). */
+let idleScratch: BatchScratch | null = null;
+const utf8 = new TextEncoder();
 
 /**
  * Resolves one valid event's ids and fields into the next row of `rows`; an event with an unknown place adds
- * none. @internal
+ * none. `knownKind`: the event's kind code when the caller has it (validEventKind), else −1. @internal
  */
-export function resolve(e: CdsEvent, city: City, report: EncodeReport, rows: Rows): void {
-  const kind = KIND[e.event_type];
+export function resolve(e: CdsEvent, city: City, report: EncodeReport, rows: Rows, knownKind = -1): void {
+  const kind = knownKind >= 0 ? knownKind : KIND[e.event_type];
   const timeMs = parseEventTime(e.event_time);
   let vehicle = e.vehicle_type === undefined ? 0 : vehicleCode(e.vehicle_type);
   let flags = 0;
   let device = NO_DEVICE;
   let target: number;
-  if (e.data_source_device_id !== undefined) {
-    const d = city.deviceIndex(e.data_source_device_id);
+  const spaceId = e.curb_space_id;
+  const deviceId = e.data_source_device_id;
+  const named = spaceId === undefined ? NONE : city.bayIndex(spaceId);
+  if (deviceId !== undefined) {
+    // One lookup for the usual bay event, which names its bay and the bay's own sensor (device i is bay i's).
+    const d = named !== NONE && city.deviceId(named) === deviceId ? named : city.deviceIndex(deviceId);
     if (d !== NONE) device = d;
   }
   // A bay kind is a bay event when it names a bay, or a device that is a bay's sensor; without either (a zone id,
@@ -246,9 +286,8 @@ export function resolve(e: CdsEvent, city: City, report: EncodeReport, rows: Row
     isBayKind(kind) &&
     (e.curb_space_id !== undefined || bayDevice || (unknownDevice && e.curb_zone_id === undefined))
   ) {
-    let bay = NONE;
-    if (e.curb_space_id !== undefined) bay = city.bayIndex(e.curb_space_id);
-    else if (device !== NO_DEVICE) bay = city.deviceBay[device]!;
+    let bay = named;
+    if (spaceId === undefined && device !== NO_DEVICE) bay = city.deviceBay[device]!;
     if (bay === NONE) {
       if (e.curb_space_id !== undefined) report.noteUnknown("bay", "curb_space_id", e.curb_space_id);
       else report.noteUnknown("bay", "data_source_device_id", e.data_source_device_id);
@@ -261,10 +300,9 @@ export function resolve(e: CdsEvent, city: City, report: EncodeReport, rows: Row
     let zone = NONE;
     let field: PlaceField = "curb_zone_id";
     if (e.curb_zone_id !== undefined) zone = city.zoneIndex(e.curb_zone_id);
-    else if (e.curb_space_id !== undefined) {
+    else if (spaceId !== undefined) {
       field = "curb_space_id";
-      const bay = city.bayIndex(e.curb_space_id);
-      if (bay !== NONE) zone = city.bayZone[bay]!;
+      if (named !== NONE) zone = city.bayZone[named]!;
     } else if (e.data_source_device_id !== undefined) {
       field = "data_source_device_id";
       if (device !== NO_DEVICE) zone = city.deviceZone[device]!;
@@ -308,37 +346,9 @@ export function resolve(e: CdsEvent, city: City, report: EncodeReport, rows: Row
   rows.kind[k] = kind;
   rows.vehicle[k] = vehicle;
   rows.flags[k] = flags;
-  rows.id.push(e.event_id);
+  if (rows.keepIds) rows.id.push(e.event_id);
   rows.note.push(note);
   if (note !== "") rows.notes = true;
-}
-
-const utf8 = new TextEncoder();
-/** UTF-8 bytes of the strings createStrings is writing (grown as needed, reused across calls). */
-let scratch = new Uint8Array(4096);
-
-/**
- * Writes `texts` into the builder as FlatBuffers strings and returns their offsets, encoding each into one
- * reused buffer rather than a new array apiece. With `empty` (the offset of a "" already written), every ""
- * shares it (annotations are mostly "").
- */
-function createStrings(b: Builder, texts: readonly (string | Uint8Array)[], empty?: number): number[] {
-  const out = new Array<number>(texts.length);
-  for (let k = 0; k < texts.length; k++) {
-    const t = texts[k]!;
-    if (t === "" && empty !== undefined) {
-      out[k] = empty;
-      continue;
-    }
-    if (typeof t !== "string") {
-      out[k] = b.createString(t);
-      continue;
-    }
-    if (scratch.length < t.length * 3) scratch = new Uint8Array(t.length * 3);
-    const { written } = utf8.encodeInto(t, scratch);
-    out[k] = b.createString(scratch.subarray(0, written));
-  }
-  return out;
 }
 
 /** Appends `"key":value` to an annotation being built (`""` starts the object). */

@@ -4,7 +4,7 @@
  */
 import { vehicleCode } from "../catalog/vehicles.js";
 import { type Issue, ParkirEventError } from "../errors/index.js";
-import { EVENT_TYPES, type EventType } from "./kinds.js";
+import { EVENT_TYPES, type EventType, KIND } from "./kinds.js";
 import { BATCH_SPAN_MS_MAX } from "./layout.js";
 
 /**
@@ -77,6 +77,10 @@ const I32_MAX = 0x7fffffff;
  * @example parseEventTime("2026-11-30T09:00:00+08:00") // 1796000400000
  */
 export function parseEventTime(value: unknown): number {
+  if (typeof value === "string") {
+    const ms = isoTimeMs(value);
+    if (!Number.isNaN(ms)) return ms;
+  }
   return eventTimeProblem(value) === null ? timeOf(value as number | string) : Number.NaN;
 }
 
@@ -87,6 +91,15 @@ export function eventTimeProblem(value: unknown): string | null {
       ? null
       : `must be integer ms since the epoch in [0, ${EVENT_TIME_MS_MAX}] or ISO-8601 with an offset`;
   }
+  if (typeof value === "string" && !Number.isNaN(isoTimeMs(value))) return null;
+  return isoTimeProblem(value);
+}
+
+/**
+ * eventTimeProblem of a value that is not a number, rule by rule (a regular expression, then Date.parse):
+ * what names the problem, and the reference isoTimeMs is tested against. @internal
+ */
+export function isoTimeProblem(value: unknown): string | null {
   const m = typeof value === "string" ? ISO_WITH_OFFSET.exec(value) : null;
   if (m === null) return "must be integer ms since the epoch or ISO-8601 with an offset";
   const [year, month, day, hour, minute, second] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i] ?? 0)) as [
@@ -113,14 +126,168 @@ function timeOf(value: number | string): number {
   return typeof value === "number" ? value : Date.parse(value);
 }
 
+const C0 = 48; // "0"
+
+/** The value of the `n` decimal digits of `s` at `at`, or −1 when one is not a digit. */
+function digits(s: string, at: number, n: number): number {
+  let v = 0;
+  for (let i = at; i < at + n; i++) {
+    const d = s.charCodeAt(i) - C0;
+    if (!(d >= 0 && d <= 9)) return -1; // NaN past the end too
+    v = v * 10 + d;
+  }
+  return v;
+}
+
+/** Days from 1970-01-01 to the proleptic Gregorian date (month 1-12); Howard Hinnant's days_from_civil. */
+function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) + day - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146097 + doe - 719468;
+}
+
+/**
+ * A valid ISO-8601 event time read without a regular expression or Date.parse: exactly what
+ * `eventTimeProblem` accepts and `Date.parse` returns (fractions of a millisecond are cut, as V8 does), or NaN
+ * for anything else (an invalid date, another form, a time out of range), which the slow path then judges.
+ */
+export function isoTimeMs(s: string): number {
+  const n = s.length;
+  // YYYY-MM-DDTHH:MM, then :SS and .fraction, then Z or ±HH:MM.
+  if (n < 17 || s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(10) !== 84)
+    return Number.NaN;
+  if (s.charCodeAt(13) !== 58) return Number.NaN;
+  const year = digits(s, 0, 4);
+  const month = digits(s, 5, 2);
+  const day = digits(s, 8, 2);
+  const hour = digits(s, 11, 2);
+  const minute = digits(s, 14, 2);
+  if ((year | month | day | hour | minute) < 0) return Number.NaN;
+  let at = 16;
+  let second = 0;
+  let ms = 0;
+  if (s.charCodeAt(at) === 58) {
+    second = digits(s, at + 1, 2);
+    if (second < 0) return Number.NaN;
+    at += 3;
+    if (s.charCodeAt(at) === 46) {
+      at++;
+      let k = 0;
+      while (at + k < n && k < 10) {
+        const d = s.charCodeAt(at + k) - C0;
+        if (d < 0 || d > 9) break;
+        if (k < 3) ms += d * (k === 0 ? 100 : k === 1 ? 10 : 1);
+        k++;
+      }
+      if (k === 0 || k > 9) return Number.NaN;
+      at += k;
+    }
+  }
+  let offsetMin = 0;
+  const z = s.charCodeAt(at);
+  if (z === 90) {
+    if (at + 1 !== n) return Number.NaN;
+  } else if (z === 43 || z === 45) {
+    if (at + 6 !== n || s.charCodeAt(at + 3) !== 58) return Number.NaN;
+    const oh = digits(s, at + 1, 2);
+    const om = digits(s, at + 4, 2);
+    if (oh < 0 || om < 0 || oh > 23 || om > 59) return Number.NaN;
+    offsetMin = (z === 43 ? 1 : -1) * (oh * 60 + om);
+  } else return Number.NaN;
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return Number.NaN;
+  if (hour > 23 || minute > 59 || second > 59) return Number.NaN;
+  const t =
+    ((daysFromCivil(year, month, day) * 24 + hour) * 60 + minute - offsetMin) * 60_000 + second * 1000 + ms;
+  return t >= 0 && t <= EVENT_TIME_MS_MAX ? t : Number.NaN;
+}
+
 /** Days in `month` (1-12) of the proleptic Gregorian `year`; 31 for a month out of range (Date.parse refuses it). */
 export function daysInMonth(year: number, month: number): number {
   if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
   return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
 
+/** Event kind codes by name (a Map: names such as "toString" are not kinds). */
+const KIND_OF: ReadonlyMap<string, number> = new Map(Object.entries(KIND));
+
+/** A string field's rule: a non-empty string of at most 256 characters. */
+function isIdString(v: unknown): boolean {
+  return typeof v === "string" && v.length > 0 && v.length <= 256;
+}
+
+/**
+ * The kind code of an event that is certainly valid, or −1 when it may not be (eventIssues then decides and
+ * names the problems): the same rules as eventIssues, read field by field without allocating, and one walk of
+ * the keys that accepts only the known fields. It never says valid where eventIssues would find a problem.
+ */
+export function validEventKind(e: unknown): number {
+  if (typeof e !== "object" || e === null || Array.isArray(e)) return -1;
+  const o = e as Record<string, unknown>;
+  if (!isIdString(o.event_id)) return -1;
+  const type = o.event_type;
+  const kind = typeof type === "string" ? KIND_OF.get(type) : undefined;
+  if (kind === undefined) return -1;
+  const time = o.event_time;
+  if (typeof time === "number") {
+    if (!(Number.isInteger(time) && time >= 0 && time <= EVENT_TIME_MS_MAX)) return -1;
+  } else if (typeof time !== "string" || Number.isNaN(isoTimeMs(time))) return -1;
+  const zone = o.curb_zone_id;
+  const session = o.event_session_id;
+  if (zone !== undefined && !isIdString(zone)) return -1;
+  if (o.curb_space_id !== undefined && !isIdString(o.curb_space_id)) return -1;
+  if (o.data_source_device_id !== undefined && !isIdString(o.data_source_device_id)) return -1;
+  if (session !== undefined && !isIdString(session)) return -1;
+  const vehicle = o.vehicle_type;
+  if (vehicle !== undefined && !(isIdString(vehicle) && vehicleCode(vehicle as string) >= 0)) return -1;
+  const seq = o.sequence_number;
+  if (seq !== undefined && !isInt(seq, 0, U32_MAX)) return -1;
+  const count = o.vehicle_count;
+  if (count !== undefined && !isInt(count, 0, I32_MAX)) return -1;
+  const cost = o.actual_cost;
+  if (cost !== undefined && !isInt(cost, 0, I32_MAX)) return -1;
+  const occupied = o.occupied;
+  if (occupied !== undefined && typeof occupied !== "boolean") return -1;
+  if (kind === KIND.scheduled_report && occupied === undefined) return -1;
+  if (kind === KIND.manual_count && (count === undefined || zone === undefined)) return -1;
+  if (kind >= KIND.payment_start && (session === undefined || seq !== undefined)) return -1;
+  if (kind === KIND.payment_end && cost === undefined) return -1;
+  // Keys are interned strings, so each case is a pointer comparison; inherited keys send the event to
+  // eventIssues too (which ignores inherited unknown keys).
+  for (const k in o) {
+    switch (k) {
+      case "event_id":
+      case "event_type":
+      case "event_time":
+      case "curb_zone_id":
+      case "curb_space_id":
+      case "data_source_device_id":
+      case "vehicle_type":
+      case "sequence_number":
+      case "occupied":
+      case "event_session_id":
+      case "vehicle_count":
+      case "actual_cost":
+        break;
+      default:
+        return -1;
+    }
+  }
+  return kind;
+}
+
 /** Problems with one event object; empty when it is valid. */
 export function eventIssues(e: unknown): Issue[] {
+  return validEventKind(e) >= 0 ? [] : eventIssuesByRule(e);
+}
+
+/**
+ * eventIssues rule by rule, naming every problem: what eventIssues returns for an event validEventKind does
+ * not vouch for, and the reference validEventKind is tested against. @internal
+ */
+export function eventIssuesByRule(e: unknown): Issue[] {
   const issues: Issue[] = [];
   if (typeof e !== "object" || e === null || Array.isArray(e))
     return [{ path: "", message: "must be an object" }];

@@ -1,0 +1,190 @@
+/**
+ * The fast paths of event validation against the rule-by-rule reference: validEventKind never vouches for an
+ * event the rules refuse (so eventIssues and every typed error stay what they were), and isoTimeMs reads every
+ * time the regular expression and Date.parse accept, to the same millisecond, and nothing else.
+ */
+import fc from "fast-check";
+import { describe, expect, test } from "vitest";
+import { loadCity } from "../../src/catalog/index.js";
+import { generateTrace, paluCatalog } from "../../src/generate/index.js";
+import {
+  eventIssues,
+  eventIssuesByRule,
+  eventTimeProblem,
+  isoTimeMs,
+  isoTimeProblem,
+  parseEventTime,
+  validEventKind,
+} from "../../src/wire/events.js";
+import { EVENT_KEYS } from "../../src/wire/jsonl.js";
+import { KIND } from "../../src/wire/kinds.js";
+import { arbEvent } from "../helpers.js";
+
+const FIELDS = EVENT_KEYS;
+
+/** Values at and past every field's edges. */
+const anyValue = fc.oneof(
+  fc.constantFrom(
+    undefined,
+    null,
+    "",
+    "x".repeat(256),
+    "x".repeat(257),
+    "car",
+    "nope",
+    "toString",
+    "park_start",
+    "payment_end",
+    "manual_count",
+    "scheduled_report",
+    0,
+    -0,
+    -1,
+    1.5,
+    0x7fffffff,
+    0x80000000,
+    0xffffffff,
+    0x100000000,
+    8.64e15,
+    Number.NaN,
+    Number.POSITIVE_INFINITY,
+    true,
+    false,
+    "2026-11-30T09:00:00+08:00",
+    "2026-02-29T00:00Z",
+  ),
+  fc.string({ maxLength: 8 }),
+  fc.integer(),
+  fc.boolean(),
+  fc.constant([]),
+  fc.constant({}),
+);
+
+/** Valid events, then broken ones: a field changed, removed or added, an extra key, another kind of object. */
+const arbObject: fc.Arbitrary<unknown> = fc.oneof(
+  arbEvent(true),
+  fc.tuple(arbEvent(true), fc.constantFrom(...FIELDS), anyValue).map(([e, k, v]) => ({ ...e, [k]: v })),
+  fc.tuple(arbEvent(true), fc.constantFrom(...FIELDS)).map(([e, k]) => {
+    const o: Record<string, unknown> = { ...e };
+    delete o[k];
+    return o;
+  }),
+  fc.tuple(arbEvent(true), fc.string({ maxLength: 6 }), anyValue).map(([e, k, v]) => ({ ...e, [k]: v })),
+  arbEvent(true).map((e) => Object.assign(Object.create({ extra: 1 }) as object, e)),
+  arbEvent(true).map((e) => Object.assign(Object.create({ curb_zone_id: "Z1" }) as object, e)),
+  arbEvent(true).map((e) => Object.assign(Object.create(null) as object, e)),
+  arbEvent(true).map((e) => {
+    // A known field that is not enumerable, and an unknown one that is: the walk of keys must catch it.
+    const o: Record<string, unknown> = { ...e, extra: 1 };
+    Object.defineProperty(o, "event_id", { value: e.event_id, enumerable: false });
+    return o;
+  }),
+  arbEvent(true).map((e) => Object.assign([], e)),
+  fc.dictionary(fc.constantFrom(...FIELDS), anyValue),
+  anyValue,
+);
+
+describe("validEventKind", () => {
+  test("vouches only for events the rules accept, with their kind; eventIssues is the rules' answer", () => {
+    fc.assert(
+      fc.property(arbObject, (o) => {
+        const byRule = eventIssuesByRule(o);
+        expect(eventIssues(o)).toEqual(byRule);
+        const kind = validEventKind(o);
+        if (kind >= 0) {
+          expect(byRule).toEqual([]);
+          expect(kind).toBe(KIND[(o as { event_type: keyof typeof KIND }).event_type]);
+        }
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  test("vouches for every valid generated event (the fast path is the usual one)", () => {
+    fc.assert(
+      fc.property(arbEvent(true), (e) => {
+        expect(validEventKind(e)).toBe(KIND[e.event_type]);
+      }),
+    );
+    const city = loadCity(paluCatalog());
+    const trace = generateTrace(city, {
+      seed: 7,
+      startMs: Date.parse("2026-11-30T00:00:00+08:00"),
+      hours: 1,
+    });
+    expect(trace.length).toBeGreaterThan(100);
+    for (const e of trace) expect(validEventKind(e)).toBe(KIND[e.event_type]);
+  });
+});
+
+const digitsOf = (n: number) => fc.stringMatching(new RegExp(`^[0-9]{${n}}$`));
+/** ISO-like strings: right shape with any digits (impossible dates too), every optional part, some noise. */
+const arbIso = fc
+  .record({
+    year: fc.oneof(digitsOf(4), fc.integer({ min: 1969, max: 2300 }).map(String), fc.constant("275760")),
+    month: fc.oneof(
+      digitsOf(2),
+      fc.integer({ min: 1, max: 12 }).map((m) => String(m).padStart(2, "0")),
+    ),
+    day: fc.oneof(
+      digitsOf(2),
+      fc.integer({ min: 1, max: 31 }).map((d) => String(d).padStart(2, "0")),
+    ),
+    hour: fc.oneof(digitsOf(2), fc.constantFrom("00", "23", "24")),
+    minute: fc.oneof(digitsOf(2), fc.constantFrom("00", "59", "60")),
+    second: fc.option(fc.oneof(digitsOf(2), fc.constantFrom("00", "59", "60")), { nil: undefined }),
+    fraction: fc.option(fc.stringMatching(/^[0-9]{0,11}$/), { nil: undefined }),
+    zone: fc.oneof(
+      fc.constant("Z"),
+      fc.constant("z"),
+      fc.constant(""),
+      fc
+        .tuple(
+          fc.constantFrom("+", "-"),
+          fc.oneof(digitsOf(2), fc.constantFrom("08", "23", "24")),
+          digitsOf(2),
+        )
+        .map(([s, h, m]) => `${s}${h}:${m}`),
+      fc.constantFrom("+0800", "+08", "+08:00x"),
+    ),
+    sep: fc.constantFrom("T", "T", "T", " ", "t"),
+  })
+  .map(
+    (p) =>
+      `${p.year}-${p.month}-${p.day}${p.sep}${p.hour}:${p.minute}` +
+      (p.second === undefined ? "" : `:${p.second}${p.fraction === undefined ? "" : `.${p.fraction}`}`) +
+      p.zone,
+  );
+
+describe("isoTimeMs", () => {
+  test("reads exactly the times the regular expression and Date.parse accept, to the same millisecond", () => {
+    fc.assert(
+      fc.property(fc.oneof(arbIso, fc.string({ maxLength: 30 })), (s) => {
+        const ms = isoTimeMs(s);
+        const problem = isoTimeProblem(s);
+        if (problem === null) expect(ms).toBe(Date.parse(s));
+        else expect(ms).toBeNaN();
+        expect(eventTimeProblem(s)).toBe(problem);
+        expect(parseEventTime(s)).toBe(problem === null ? Date.parse(s) : Number.NaN);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  test("the edges: leap days, offsets across midnight and the epoch, fractions cut to the millisecond", () => {
+    for (const s of [
+      "2024-02-29T00:00Z",
+      "2100-02-28T23:59:59.999Z",
+      "2000-02-29T12:00:00.5+14:00",
+      "1970-01-01T00:00Z",
+      "1970-01-01T07:59:59+08:00",
+      "1970-01-01T08:00:00+08:00",
+      "2026-11-30T09:00:00.123456789-09:30",
+      "2026-12-31T23:59:59.9999Z",
+    ]) {
+      expect(isoTimeMs(s)).toBe(isoTimeProblem(s) === null ? Date.parse(s) : Number.NaN);
+    }
+    expect(isoTimeMs("1970-01-01T07:59:59+08:00")).toBeNaN(); // before 1970
+    expect(isoTimeMs("2026-11-30T09:00:00.123456789-09:30")).toBe(Date.parse("2026-11-30T18:30:00.123Z"));
+  });
+});
