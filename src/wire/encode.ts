@@ -168,10 +168,12 @@ let touched = 0;
 function touchEvents(events: readonly unknown[], from: number, end: number): void {
   let sum = 0;
   for (let i = from; i < end; i++) {
-    const e = events[i] as { event_id?: unknown } | null | undefined;
+    const e = events[i] as { event_id?: unknown; event_time?: unknown } | null | undefined;
     if (typeof e === "object" && e !== null) {
       const id = e.event_id;
+      const t = e.event_time;
       if (typeof id === "string") sum += id.length;
+      if (typeof t === "number") sum += t;
     }
   }
   touched += sum;

@@ -252,6 +252,13 @@ export function validEventKind(e: unknown): number {
   return readEvent(e, scratchFields);
 }
 
+/**
+ * The last event_type string readEvent looked up of each length (modulo 32), and its code: always a name and its
+ * own code (park_start's in a slot not used yet), so a match is an answer.
+ */
+const kindNames: string[] = new Array<string>(32).fill(EVENT_TYPES[0]);
+const kindNameCode = new Int32Array(32).fill(KIND[EVENT_TYPES[0]]);
+
 /** The last vehicle_type string readEvent looked up, and its code (a feed repeats a few names). */
 let lastVehicleName = "car";
 let lastVehicleCode = vehicleCode("car");
@@ -266,8 +273,17 @@ export function readEvent(e: unknown, f: EventFields): number {
   const id = o.event_id;
   if (!isIdString(id)) return -1;
   const type = o.event_type;
-  const kind = typeof type === "string" ? KIND_OF.get(type) : undefined;
-  if (kind === undefined) return -1;
+  if (typeof type !== "string") return -1;
+  // The last kind name of each length: a feed repeats a few names, and one comparison finds them.
+  const slot = type.length & 31;
+  let kind = kindNameCode[slot]!;
+  if (type !== kindNames[slot]) {
+    const code = KIND_OF.get(type);
+    if (code === undefined) return -1;
+    kind = code;
+    kindNames[slot] = type;
+    kindNameCode[slot] = code;
+  }
   const time = o.event_time;
   let timeMs: number;
   if (typeof time === "number") {

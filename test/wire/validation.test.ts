@@ -21,7 +21,7 @@ import {
 } from "../../src/wire/events.js";
 import type { CdsEvent } from "../../src/wire/index.js";
 import { EVENT_KEYS } from "../../src/wire/jsonl.js";
-import { KIND } from "../../src/wire/kinds.js";
+import { EVENT_TYPES, KIND } from "../../src/wire/kinds.js";
 import { arbEvent } from "../helpers.js";
 
 const FIELDS = EVENT_KEYS;
@@ -119,6 +119,20 @@ describe("validEventKind", () => {
         }
       }),
       { numRuns: 1000 },
+    );
+  });
+
+  test("an event_type that is not a kind is never taken for one, whatever names came before it", () => {
+    const names = [...EVENT_TYPES, "", "toString", "park_enD", "park_starts", "xpark_start", "PARK_START"];
+    fc.assert(
+      fc.property(arbEvent(true), fc.array(fc.constantFrom(...names), { maxLength: 12 }), (e, types) => {
+        for (const t of types) {
+          const o = { ...e, event_type: t };
+          const kind = validEventKind(o);
+          if (kind >= 0) expect(EVENT_TYPES[kind]).toBe(t);
+          expect(kind >= 0).toBe(eventIssuesByRule(o).length === 0);
+        }
+      }),
     );
   });
 
