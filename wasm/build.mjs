@@ -5,8 +5,8 @@
  * nothing is downloaded). Flags are explained in wasm/README.md. A kernel whose output is newer than
  * every wasm/ source and this script is skipped, so `npm test` stays quick; `--force` rebuilds all.
  *
- * After compiling, each module is checked: it must import nothing but `env.memory` (shared) and
- * carry no data segment, because all kernels share one memory whose layout the JS side owns.
+ * After compiling, each module is checked: it must import nothing but `env.memory` (shared, except for a
+ * kernel marked `shared: false`) and carry no data segment, because the memory's layout is the JS side's.
  */
 import { mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -17,12 +17,13 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = dirname(here);
 const out = join(root, "build");
 
-/** Kernels: source file in wasm/ and extra features. */
+/** Kernels: source file in wasm/, extra features, and `shared: false` for a kernel with a memory of its own per thread. */
 export const KERNELS = [
   { name: "memread", simd: false },
   { name: "memread_simd", simd: true },
   { name: "occupancy", simd: false },
   { name: "billing", simd: false },
+  { name: "uplink_simd", simd: true, shared: false },
 ];
 
 /** Largest memory the modules accept, in 64 KiB pages (4 GiB, the wasm32 limit); the JS side picks its own maximum below it. */
@@ -72,7 +73,7 @@ function leb(bytes, pos) {
   }
 }
 
-/** Fails unless the module's only import is a shared env.memory and it has no data segment. */
+/** Fails unless the module's only import is env.memory and it has no data segment. */
 function check(name, bytes) {
   const mod = new WebAssembly.Module(bytes);
   const imports = WebAssembly.Module.imports(mod);
@@ -99,7 +100,8 @@ async function main() {
   for (const k of KERNELS) {
     const target = join(out, `${k.name}.wasm`);
     if (!force && mtime(target) > sources) continue;
-    const args = [join(here, `${k.name}.ts`), "-o", target, ...FLAGS];
+    const flags = k.shared === false ? FLAGS.filter((f) => f !== "--sharedMemory") : FLAGS;
+    const args = [join(here, `${k.name}.ts`), "-o", target, ...flags];
     if (k.simd) args.push("--enable", "simd");
     const { error, stderr } = await asc.main(args, {});
     if (error) {

@@ -5,6 +5,7 @@
  * receive time), so a re-delivered or back-filled copy is recognised as the same event.
  */
 import { type City, NONE } from "../catalog/index.js";
+import type { KernelKind } from "../runtime/kernel.js";
 import { type CdsEvent, eventIssues, parseEventTime } from "../wire/index.js";
 import { type DecodedPayload, type DecoderRegistry, decodeObject, type SensorHealth } from "./decoders.js";
 import { ParkirMessageError } from "./errors.js";
@@ -17,6 +18,7 @@ import {
   UPLINK_RADIO_GATEWAYS_MAX,
   type UplinkFields,
 } from "./uplink-scan.js";
+import { scanUplinkFast } from "./uplink-wasm.js";
 
 /** Where a message came from. */
 export type MessageSource = "tts" | "chirpstack" | "cds";
@@ -58,6 +60,11 @@ export interface ParseContext {
   readonly maxAgeMs: number;
   /** Topic filter of plain CDS events (MQTT wildcards + and # allowed). */
   readonly cdsTopic: string;
+  /**
+   * Which uplink scanner reads uplink bytes: "wasm" (the default: the SIMD kernel where this engine runs it,
+   * else the JavaScript scanner) or "js" (the JavaScript scanner). Both give the same events.
+   */
+  readonly kernel?: KernelKind;
 }
 
 /** Most events in one CDS message. */
@@ -102,7 +109,7 @@ export function parseMessage(topic: string, payload: Uint8Array, cx: ParseContex
     throw new ParkirMessageError("unknown-topic", `topic ${topic} matches no pattern`);
   if (source !== "cds") {
     // The scanner reads the usual uplink straight from its bytes; JSON.parse reads (and judges) the rest.
-    const sc = scanUplinkBytes(source, payload);
+    const sc = cx.kernel === "js" ? scanUplinkBytes(source, payload) : scanUplinkFast(source, payload);
     if (sc !== undefined) {
       const out = scannedEvents(source, sc, cx);
       if (out !== undefined) return out;

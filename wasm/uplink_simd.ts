@@ -1,0 +1,520 @@
+// Uplink scanner, SIMD build: a port of the scanner in src/gateway/uplink-scan.ts (the reference) that reads
+// The Things Stack v3 and ChirpStack v4 uplink JSON in place and skips strings 16 bytes at a time. It accepts
+// exactly the messages the reference accepts and finds the same fields (differential tests in
+// test/gateway/uplink-scan.test.ts). Numbers are read as the reference reads them (f64, one division).
+//
+// The memory belongs to src/gateway/uplink-wasm.ts, which writes the grammar automaton's table and the field
+// names once, and copies each message to MSG followed by at least 16 bytes of room (the kernel writes a 0
+// after it: a byte no token, string or whitespace run accepts, so every loop stops there). Results go to OUT.
+
+// ---- layout (keep in step with src/gateway/uplink-wasm.ts; a test compares them) ----
+/** The grammar automaton: GRAMMAR[state << 8 | byte], built by src/gateway/uplink-scan.ts. */
+const GRAMMAR: usize = 0;
+/** Field names, one per 16-byte slot (K_* below), each at most 15 bytes. */
+const KEYS: usize = 16384;
+/** Results. */
+const OUT: usize = 16896;
+/** The message. */
+const MSG: usize = 17024;
+
+// Results (i32 at OUT + 4 * O_*, f64 at OUT + 8 * F_*).
+const O_SEEN = 0;
+const O_EUI_S = 1;
+const O_EUI_E = 2;
+const O_DATA_S = 3;
+const O_DATA_E = 4;
+const O_DEC_S = 5;
+const O_DEC_E = 6;
+const O_TIME_S = 7;
+const O_TIME_E = 8;
+/** 1 when the scan stopped at a non-ASCII byte and the message is not yet known to be UTF-8. */
+const O_NEED_UTF8 = 9;
+/** Fields of the gateway being read. */
+const O_GW_SEEN = 10;
+const F_FCNT = 6;
+const F_FPORT = 7;
+const F_RSSI = 8;
+const F_SNR = 9;
+const F_NUM = 10;
+const F_GW_RSSI = 11;
+const F_GW_SNR = 12;
+
+// Field names (slot numbers in KEYS).
+const K_END_DEVICE_IDS = 0;
+const K_DEV_EUI = 1;
+const K_UPLINK_MESSAGE = 2;
+const K_F_CNT = 3;
+const K_F_PORT = 4;
+const K_FRM_PAYLOAD = 5;
+const K_DECODED_PAYLOAD = 6;
+const K_RX_METADATA = 7;
+const K_RECEIVED_AT = 8;
+const K_DEVICE_INFO = 9;
+const K_DEV_EUI_CS = 10;
+const K_FCNT = 11;
+const K_FPORT = 12;
+const K_DATA = 13;
+const K_OBJECT = 14;
+const K_TIME = 15;
+const K_RX_INFO = 16;
+const K_RSSI = 17;
+const K_SNR = 18;
+
+// ---- the reference's constants ----
+const DEPTH_MAX = 32;
+const GATEWAYS_MAX = 64;
+const GIVE_UP = -1;
+
+const QUOTE: u32 = 0x22;
+const BACKSLASH: u32 = 0x5c;
+const COMMA: u32 = 0x2c;
+const COLON: u32 = 0x3a;
+const OPEN: u32 = 0x7b;
+const CLOSE: u32 = 0x7d;
+const LBRACKET: u32 = 0x5b;
+const RBRACKET: u32 = 0x5d;
+const MINUS: u32 = 0x2d;
+const SPACE: u32 = 0x20;
+const D0: u32 = 0x30;
+
+// Kinds of object the scanner reads fields of.
+const TTS_TOP = 0;
+const TTS_IDS = 1;
+const TTS_UP = 2;
+const CS_TOP = 3;
+const CS_INFO = 4;
+const RADIO_GW = 5;
+
+const SEEN_IDS = 1;
+const SEEN_EUI = 2;
+const SEEN_UP = 4;
+const SEEN_FCNT = 8;
+const SEEN_FPORT = 16;
+const SEEN_DATA = 32;
+const SEEN_DECODED = 64;
+const SEEN_RADIO = 128;
+const SEEN_TIME = 256;
+
+// Automaton states and actions (the reference's values).
+const V_BASE: u32 = 0;
+const V_OBJ: u32 = 1;
+const V_ARR_FIRST: u32 = 3;
+const KEY_FIRST: u32 = 4;
+const COLON_NEXT: u32 = 6;
+const A_OBJ: u32 = 8;
+const A_ARR: u32 = 9;
+const ACTION: u32 = 0x80;
+const STRING_VALUE: u32 = 0x80;
+const STRING_KEY: u32 = 0x81;
+const PUSH_OBJECT: u32 = 0x82;
+const PUSH_ARRAY: u32 = 0x83;
+const POP: u32 = 0x84;
+const DONE: u32 = 0x85;
+
+function byte(i: i32): u32 {
+  return load<u8>(usize(i));
+}
+
+function isDigit(c: u32): bool {
+  return c - D0 < 10;
+}
+
+function isWs(c: u32): bool {
+  return c == 0x20 || c == 0x0a || c == 0x0d || c == 0x09;
+}
+
+function ws(i: i32): i32 {
+  while (isWs(byte(i))) i++;
+  return i;
+}
+
+function seen(): i32 {
+  return load<i32>(OUT + 4 * O_SEEN);
+}
+
+/** Whether field `bit` is read for the first time (a second one gives up: JSON.parse keeps the last). */
+function once(bit: i32): bool {
+  const s = seen();
+  if ((s & bit) != 0) return false;
+  store<i32>(OUT + 4 * O_SEEN, s | bit);
+  return true;
+}
+
+function hex(c: u32): bool {
+  return c - D0 < 10 || (c | 0x20) - 0x61 < 6;
+}
+
+/**
+ * The first byte at or after `j` that a string does not hold as it is: a quote, a backslash, a control byte
+ * (the 0 after the message among them) or, unless `utf8` (the message is known to be UTF-8), a non-ASCII byte.
+ */
+function stop(j: i32, utf8: i32): i32 {
+  const quote = i8x16.splat(i8(QUOTE));
+  const backslash = i8x16.splat(i8(BACKSLASH));
+  const space = i8x16.splat(i8(SPACE));
+  const high = utf8 != 0 ? 0 : 0xffff;
+  while (true) {
+    const v = v128.load(usize(j));
+    const m =
+      i8x16.bitmask(v128.or(v128.or(i8x16.eq(v, quote), i8x16.eq(v, backslash)), i8x16.lt_u(v, space))) |
+      (i8x16.bitmask(v) & high);
+    if (m != 0) return j + ctz<i32>(m);
+    j += 16;
+  }
+}
+
+/** Gives up at a byte `stop` found that ends no string; a non-ASCII one asks the caller for the UTF-8 check. */
+function notPlain(c: u32): i32 {
+  if (c >= 0x80) store<i32>(OUT + 4 * O_NEED_UTF8, 1);
+  return GIVE_UP;
+}
+
+/** Any valid JSON string at `i` (a quote): the index after its closing quote. */
+function str(i: i32, utf8: i32): i32 {
+  let j = i + 1;
+  while (true) {
+    j = stop(j, utf8);
+    const c = byte(j);
+    if (c == QUOTE) return j + 1;
+    if (c != BACKSLASH) return notPlain(c);
+    const e = byte(j + 1);
+    if (e == 0x75) {
+      if (!(hex(byte(j + 2)) && hex(byte(j + 3)) && hex(byte(j + 4)) && hex(byte(j + 5)))) return GIVE_UP;
+      j += 6;
+    } else if (
+      e == QUOTE ||
+      e == BACKSLASH ||
+      e == 0x2f ||
+      e == 0x62 ||
+      e == 0x66 ||
+      e == 0x6e ||
+      e == 0x72 ||
+      e == 0x74
+    )
+      j += 2;
+    else return GIVE_UP;
+  }
+}
+
+/** A string without escapes at `i` (its content is `[i + 1, result - 1)`); GIVE_UP for any other value. */
+function plainStr(i: i32, utf8: i32): i32 {
+  if (byte(i) != QUOTE) return GIVE_UP;
+  const j = stop(i + 1, utf8);
+  const c = byte(j);
+  return c == QUOTE ? j + 1 : notPlain(c);
+}
+
+/**
+ * A number read exactly (`-?(0|[1-9][0-9]*)(\.[0-9]+)?`, at most 15 significant digits, no exponent) into
+ * F_NUM; GIVE_UP for any other.
+ */
+function decimal(i: i32): i32 {
+  let j = i;
+  let neg = false;
+  if (byte(j) == MINUS) {
+    neg = true;
+    j++;
+  }
+  const s = j;
+  let m: f64 = 0;
+  while (isDigit(byte(j))) m = m * 10 + f64(byte(j++) - D0);
+  let digits = j - s;
+  if (digits == 0 || (digits > 1 && byte(s) == D0)) return GIVE_UP;
+  let scale = 0;
+  if (byte(j) == 0x2e) {
+    const f = ++j;
+    while (isDigit(byte(j))) m = m * 10 + f64(byte(j++) - D0);
+    scale = j - f;
+    if (scale == 0) return GIVE_UP;
+    digits += scale;
+  }
+  const c = byte(j);
+  if (digits > 15 || c == 0x65 || c == 0x45) return GIVE_UP;
+  // m and 10^scale (scale < 15: built by exact products) are exact doubles: one division, JSON.parse's result.
+  let p: f64 = 1;
+  for (let k = 0; k < scale; k++) p *= 10;
+  const v = scale == 0 ? m : m / p;
+  store<f64>(OUT + 8 * F_NUM, neg ? -v : v);
+  return j;
+}
+
+/** An unsigned integer of at most 10 digits (no sign, fraction or exponent) into F_NUM. */
+function uint(i: i32): i32 {
+  let j = i;
+  let v: f64 = 0;
+  while (isDigit(byte(j))) v = v * 10 + f64(byte(j++) - D0);
+  const n = j - i;
+  if (n == 0 || n > 10 || (n > 1 && byte(i) == D0)) return GIVE_UP;
+  const c = byte(j);
+  if (c == 0x2e || c == 0x65 || c == 0x45) return GIVE_UP;
+  store<f64>(OUT + 8 * F_NUM, v);
+  return j;
+}
+
+/**
+ * Any JSON value at `i` nested `depth` deep (whitespace skipped before it, not after), checked by the grammar
+ * automaton: one table step per byte outside strings. The containers it is inside are the low bits of `stack`
+ * (1 for an object), `n` of them.
+ */
+function skipValue(i: i32, depth: i32, utf8: i32): i32 {
+  let s: u32 = V_BASE;
+  let stack: u64 = 0;
+  let n = 0;
+  while (true) {
+    s = load<u8>(GRAMMAR + usize((s << 8) | byte(i)));
+    if (s < ACTION) {
+      i++;
+      continue;
+    }
+    if (s == STRING_KEY) {
+      i = str(i, utf8);
+      if (i < 0) return GIVE_UP;
+      if (byte(i) == COLON) {
+        i++;
+        s = V_OBJ;
+      } else s = COLON_NEXT;
+      continue;
+    }
+    if (s == STRING_VALUE) {
+      i = str(i, utf8);
+      if (i < 0) return GIVE_UP;
+      if (n == 0) return i;
+      s = (stack & 1) == 1 ? A_OBJ : A_ARR;
+      continue;
+    }
+    if (s == PUSH_OBJECT || s == PUSH_ARRAY) {
+      if (depth + n >= DEPTH_MAX) return GIVE_UP;
+      stack = (stack << 1) | (s == PUSH_OBJECT ? 1 : 0);
+      n++;
+      s = s == PUSH_OBJECT ? KEY_FIRST : V_ARR_FIRST;
+      i++;
+    } else if (s == POP) {
+      i++;
+      if (--n == 0) return i;
+      stack >>= 1;
+      s = (stack & 1) == 1 ? A_OBJ : A_ARR;
+    } else if (s == DONE) return i;
+    else return GIVE_UP;
+  }
+}
+
+/** Whether the key at `ks`, `len` bytes, is the field name in slot `k`. */
+function is(ks: i32, len: i32, k: i32): bool {
+  const key = KEYS + usize(k << 4);
+  for (let x = 0; x < len; x++) if (byte(ks + x) != load<u8>(key + usize(x))) return false;
+  return true;
+}
+
+/** Walks the object at `i` (a `{`) of kind `level`, reading each member with `field`. */
+function members(i: i32, level: i32, depth: i32, utf8: i32): i32 {
+  if (byte(i) != OPEN || depth >= DEPTH_MAX) return GIVE_UP;
+  let j = i + 1;
+  if (byte(j) <= SPACE) j = ws(j);
+  if (byte(j) == CLOSE) return j + 1;
+  while (true) {
+    const ks = j + 1;
+    j = plainStr(j, utf8);
+    if (j < 0) return GIVE_UP;
+    const ke = j - 1;
+    if (byte(j) != COLON) {
+      j = ws(j);
+      if (byte(j) != COLON) return GIVE_UP;
+    }
+    j++;
+    if (byte(j) <= SPACE) j = ws(j);
+    j = field(level, ks, ke, j, depth + 1, utf8);
+    if (j < 0) return GIVE_UP;
+    let d = byte(j);
+    if (d <= SPACE) {
+      j = ws(j);
+      d = byte(j);
+    }
+    if (d == CLOSE) return j + 1;
+    if (d != COMMA) return GIVE_UP;
+    j++;
+    if (byte(j) <= SPACE) j = ws(j);
+  }
+}
+
+/** Reads (or skips) the value at `v` of the member `[ks, ke)` of an object of kind `level`. */
+function field(level: i32, ks: i32, ke: i32, v: i32, depth: i32, utf8: i32): i32 {
+  const len = ke - ks;
+  const c0 = byte(ks);
+  switch (level) {
+    case TTS_TOP:
+      if (len == 14) {
+        if (c0 == 0x65 && is(ks, len, K_END_DEVICE_IDS))
+          return once(SEEN_IDS) ? members(v, TTS_IDS, depth, utf8) : GIVE_UP;
+        if (c0 == 0x75 && is(ks, len, K_UPLINK_MESSAGE))
+          return once(SEEN_UP) ? members(v, TTS_UP, depth, utf8) : GIVE_UP;
+      } else if (len == 11 && is(ks, len, K_RECEIVED_AT)) return once(SEEN_TIME) ? time(v, utf8) : GIVE_UP;
+      break;
+    case TTS_IDS:
+      if (len == 7 && is(ks, len, K_DEV_EUI)) return once(SEEN_EUI) ? devEui(v, utf8) : GIVE_UP;
+      break;
+    case TTS_UP:
+      if (len == 5) {
+        if (is(ks, len, K_F_CNT)) return once(SEEN_FCNT) ? counter(v) : GIVE_UP;
+      } else if (len == 6) {
+        if (is(ks, len, K_F_PORT)) return once(SEEN_FPORT) ? port(v) : GIVE_UP;
+      } else if (len == 11) {
+        if (c0 == 0x66 && is(ks, len, K_FRM_PAYLOAD)) return once(SEEN_DATA) ? payload(v, utf8) : GIVE_UP;
+        if (c0 == 0x72 && is(ks, len, K_RX_METADATA))
+          return once(SEEN_RADIO) ? radio(v, depth, utf8) : GIVE_UP;
+      } else if (len == 15 && is(ks, len, K_DECODED_PAYLOAD))
+        return once(SEEN_DECODED) ? decoded(v, depth, utf8) : GIVE_UP;
+      break;
+    case CS_TOP:
+      if (len == 4) {
+        if (c0 == 0x66 && is(ks, len, K_FCNT)) return once(SEEN_FCNT) ? counter(v) : GIVE_UP;
+        if (c0 == 0x64 && is(ks, len, K_DATA)) return once(SEEN_DATA) ? payload(v, utf8) : GIVE_UP;
+        if (c0 == 0x74 && is(ks, len, K_TIME)) return once(SEEN_TIME) ? time(v, utf8) : GIVE_UP;
+      } else if (len == 5) {
+        if (is(ks, len, K_FPORT)) return once(SEEN_FPORT) ? port(v) : GIVE_UP;
+      } else if (len == 6) {
+        if (c0 == 0x72 && is(ks, len, K_RX_INFO)) return once(SEEN_RADIO) ? radio(v, depth, utf8) : GIVE_UP;
+        if (c0 == 0x6f && is(ks, len, K_OBJECT))
+          return once(SEEN_DECODED) ? decoded(v, depth, utf8) : GIVE_UP;
+      } else if (len == 10 && is(ks, len, K_DEVICE_INFO))
+        return once(SEEN_IDS) ? members(v, CS_INFO, depth, utf8) : GIVE_UP;
+      break;
+    case CS_INFO:
+      if (len == 6 && is(ks, len, K_DEV_EUI_CS)) return once(SEEN_EUI) ? devEui(v, utf8) : GIVE_UP;
+      break;
+    default: {
+      // RADIO_GW: one gateway's rssi and snr (numbers; any other value does not count).
+      const isR = len == 4 && is(ks, len, K_RSSI);
+      if (!isR && !(len == 3 && is(ks, len, K_SNR))) break;
+      const bit = isR ? 1 : 2;
+      const gw = load<i32>(OUT + 4 * O_GW_SEEN);
+      if ((gw & bit) != 0) return GIVE_UP;
+      store<i32>(OUT + 4 * O_GW_SEEN, gw | bit);
+      const c = byte(v);
+      if (c != MINUS && !isDigit(c)) break;
+      const e = decimal(v);
+      if (e < 0) return GIVE_UP;
+      store<f64>(OUT + 8 * (isR ? F_GW_RSSI : F_GW_SNR), load<f64>(OUT + 8 * F_NUM));
+      return e;
+    }
+  }
+  return byte(v) == QUOTE ? str(v, utf8) : skipValue(v, depth, utf8);
+}
+
+function devEui(v: i32, utf8: i32): i32 {
+  const j = plainStr(v, utf8);
+  store<i32>(OUT + 4 * O_EUI_S, v + 1 - i32(MSG));
+  store<i32>(OUT + 4 * O_EUI_E, j - 1 - i32(MSG));
+  return j;
+}
+
+function counter(v: i32): i32 {
+  const j = uint(v);
+  const n = load<f64>(OUT + 8 * F_NUM);
+  if (j < 0 || n > 4294967295) return GIVE_UP;
+  store<f64>(OUT + 8 * F_FCNT, n);
+  return j;
+}
+
+function port(v: i32): i32 {
+  const j = uint(v);
+  const n = load<f64>(OUT + 8 * F_NUM);
+  if (j < 0 || n > 255) return GIVE_UP;
+  store<f64>(OUT + 8 * F_FPORT, n);
+  return j;
+}
+
+function decoded(v: i32, depth: i32, utf8: i32): i32 {
+  const j = skipValue(v, depth, utf8);
+  store<i32>(OUT + 4 * O_DEC_S, v - i32(MSG));
+  store<i32>(OUT + 4 * O_DEC_E, j - i32(MSG));
+  return j;
+}
+
+/** A time: a plain string (the caller reads it with isoTime, and gives up where that fails). */
+function time(v: i32, utf8: i32): i32 {
+  const j = plainStr(v, utf8);
+  if (j < 0) return GIVE_UP;
+  store<i32>(OUT + 4 * O_TIME_S, v + 1 - i32(MSG));
+  store<i32>(OUT + 4 * O_TIME_E, j - 1 - i32(MSG));
+  return j;
+}
+
+/** A payload: a plain string, or null (as absent). */
+function payload(v: i32, utf8: i32): i32 {
+  if (byte(v) == 0x6e) {
+    if (byte(v + 1) != 0x75 || byte(v + 2) != 0x6c || byte(v + 3) != 0x6c) return GIVE_UP;
+    store<i32>(OUT + 4 * O_DATA_S, -1);
+    store<i32>(OUT + 4 * O_DATA_E, -1);
+    return v + 4;
+  }
+  const j = plainStr(v, utf8);
+  if (j < 0) return GIVE_UP;
+  store<i32>(OUT + 4 * O_DATA_S, v + 1 - i32(MSG));
+  store<i32>(OUT + 4 * O_DATA_E, j - 1 - i32(MSG));
+  return j;
+}
+
+/** The radio metadata array: best rssi and snr of its first gateways (a value that is no array counts none). */
+function radio(at: i32, depth: i32, utf8: i32): i32 {
+  if (byte(at) != LBRACKET) return skipValue(at, depth, utf8);
+  if (depth >= DEPTH_MAX) return GIVE_UP;
+  let j = ws(at + 1);
+  if (byte(j) == RBRACKET) return j + 1;
+  let n = 0;
+  while (true) {
+    if (n++ < GATEWAYS_MAX && byte(j) == OPEN) {
+      store<i32>(OUT + 4 * O_GW_SEEN, 0);
+      store<f64>(OUT + 8 * F_GW_RSSI, NaN);
+      store<f64>(OUT + 8 * F_GW_SNR, NaN);
+      j = members(j, RADIO_GW, depth + 1, utf8);
+      if (j < 0) return GIVE_UP;
+      const r = load<f64>(OUT + 8 * F_GW_RSSI);
+      const s = load<f64>(OUT + 8 * F_GW_SNR);
+      if (r > load<f64>(OUT + 8 * F_RSSI)) store<f64>(OUT + 8 * F_RSSI, r);
+      if (s > load<f64>(OUT + 8 * F_SNR)) store<f64>(OUT + 8 * F_SNR, s);
+    } else {
+      j = skipValue(j, depth + 1, utf8);
+      if (j < 0) return GIVE_UP;
+    }
+    let d = byte(j);
+    if (d <= SPACE) {
+      j = ws(j);
+      d = byte(j);
+    }
+    if (d == RBRACKET) return j + 1;
+    if (d != COMMA) return GIVE_UP;
+    j = ws(j + 1);
+  }
+}
+
+/**
+ * Scans the `len`-byte uplink at MSG (`tts`: 1 for The Things Stack, 0 for ChirpStack; `utf8`: 1 when the
+ * message is known to be valid UTF-8). Returns 1 when the scanner read it (results at OUT), 0 when it gives up
+ * (OUT's O_NEED_UTF8 is 1 when a UTF-8 check of the message may let it read it).
+ */
+export function scanUplink(tts: i32, len: i32, utf8: i32): i32 {
+  const start = i32(MSG);
+  const end = start + len;
+  store<u8>(usize(end), 0);
+  store<i32>(OUT + 4 * O_SEEN, 0);
+  store<i32>(OUT + 4 * O_EUI_S, -1);
+  store<i32>(OUT + 4 * O_EUI_E, -1);
+  store<i32>(OUT + 4 * O_DATA_S, -1);
+  store<i32>(OUT + 4 * O_DATA_E, -1);
+  store<i32>(OUT + 4 * O_DEC_S, -1);
+  store<i32>(OUT + 4 * O_DEC_E, -1);
+  store<i32>(OUT + 4 * O_TIME_S, -1);
+  store<i32>(OUT + 4 * O_TIME_E, -1);
+  store<i32>(OUT + 4 * O_NEED_UTF8, 0);
+  store<f64>(OUT + 8 * F_FCNT, 0);
+  store<f64>(OUT + 8 * F_FPORT, 0);
+  store<f64>(OUT + 8 * F_RSSI, -Infinity);
+  store<f64>(OUT + 8 * F_SNR, -Infinity);
+  let i = byte(start) <= SPACE ? ws(start) : start;
+  i = members(i, tts != 0 ? TTS_TOP : CS_TOP, 0, utf8);
+  if (i < 0) return 0;
+  if (byte(i) <= SPACE) i = ws(i);
+  if (i != end) return 0;
+  const need = (tts != 0 ? SEEN_IDS | SEEN_UP : SEEN_IDS) | SEEN_TIME | SEEN_EUI;
+  return (seen() & need) == need ? 1 : 0;
+}
