@@ -120,7 +120,7 @@ function isDigit(c: u32): bool {
 }
 
 function isWs(c: u32): bool {
-  return c == 0x20 || c == 0x0a || c == 0x0d || c == 0x09;
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 }
 
 function ws(i: i32): i32 {
@@ -135,7 +135,7 @@ function seen(): i32 {
 /** Whether field `bit` is read for the first time (a second one gives up: JSON.parse keeps the last). */
 function once(bit: i32): bool {
   const s = seen();
-  if ((s & bit) != 0) return false;
+  if ((s & bit) !== 0) return false;
   store<i32>(OUT + 4 * O_SEEN, s | bit);
   return true;
 }
@@ -152,13 +152,13 @@ function stop(j: i32, utf8: i32): i32 {
   const quote = i8x16.splat(i8(QUOTE));
   const backslash = i8x16.splat(i8(BACKSLASH));
   const space = i8x16.splat(i8(SPACE));
-  const high = utf8 != 0 ? 0 : 0xffff;
+  const high = utf8 !== 0 ? 0 : 0xffff;
   while (true) {
     const v = v128.load(usize(j));
     const m =
       i8x16.bitmask(v128.or(v128.or(i8x16.eq(v, quote), i8x16.eq(v, backslash)), i8x16.lt_u(v, space))) |
       (i8x16.bitmask(v) & high);
-    if (m != 0) return j + ctz<i32>(m);
+    if (m !== 0) return j + ctz<i32>(m);
     j += 16;
   }
 }
@@ -175,21 +175,21 @@ function str(i: i32, utf8: i32): i32 {
   while (true) {
     j = stop(j, utf8);
     const c = byte(j);
-    if (c == QUOTE) return j + 1;
-    if (c != BACKSLASH) return notPlain(c);
+    if (c === QUOTE) return j + 1;
+    if (c !== BACKSLASH) return notPlain(c);
     const e = byte(j + 1);
-    if (e == 0x75) {
+    if (e === 0x75) {
       if (!(hex(byte(j + 2)) && hex(byte(j + 3)) && hex(byte(j + 4)) && hex(byte(j + 5)))) return GIVE_UP;
       j += 6;
     } else if (
-      e == QUOTE ||
-      e == BACKSLASH ||
-      e == 0x2f ||
-      e == 0x62 ||
-      e == 0x66 ||
-      e == 0x6e ||
-      e == 0x72 ||
-      e == 0x74
+      e === QUOTE ||
+      e === BACKSLASH ||
+      e === 0x2f ||
+      e === 0x62 ||
+      e === 0x66 ||
+      e === 0x6e ||
+      e === 0x72 ||
+      e === 0x74
     )
       j += 2;
     else return GIVE_UP;
@@ -198,10 +198,10 @@ function str(i: i32, utf8: i32): i32 {
 
 /** A string without escapes at `i` (its content is `[i + 1, result - 1)`); GIVE_UP for any other value. */
 function plainStr(i: i32, utf8: i32): i32 {
-  if (byte(i) != QUOTE) return GIVE_UP;
+  if (byte(i) !== QUOTE) return GIVE_UP;
   const j = stop(i + 1, utf8);
   const c = byte(j);
-  return c == QUOTE ? j + 1 : notPlain(c);
+  return c === QUOTE ? j + 1 : notPlain(c);
 }
 
 /**
@@ -211,7 +211,7 @@ function plainStr(i: i32, utf8: i32): i32 {
 function decimal(i: i32): i32 {
   let j = i;
   let neg = false;
-  if (byte(j) == MINUS) {
+  if (byte(j) === MINUS) {
     neg = true;
     j++;
   }
@@ -219,21 +219,21 @@ function decimal(i: i32): i32 {
   let m: f64 = 0;
   while (isDigit(byte(j))) m = m * 10 + f64(byte(j++) - D0);
   let digits = j - s;
-  if (digits == 0 || (digits > 1 && byte(s) == D0)) return GIVE_UP;
+  if (digits === 0 || (digits > 1 && byte(s) === D0)) return GIVE_UP;
   let scale = 0;
-  if (byte(j) == 0x2e) {
+  if (byte(j) === 0x2e) {
     const f = ++j;
     while (isDigit(byte(j))) m = m * 10 + f64(byte(j++) - D0);
     scale = j - f;
-    if (scale == 0) return GIVE_UP;
+    if (scale === 0) return GIVE_UP;
     digits += scale;
   }
   const c = byte(j);
-  if (digits > 15 || c == 0x65 || c == 0x45) return GIVE_UP;
+  if (digits > 15 || c === 0x65 || c === 0x45) return GIVE_UP;
   // m and 10^scale (scale < 15: built by exact products) are exact doubles: one division, JSON.parse's result.
   let p: f64 = 1;
   for (let k = 0; k < scale; k++) p *= 10;
-  const v = scale == 0 ? m : m / p;
+  const v = scale === 0 ? m : m / p;
   store<f64>(OUT + 8 * F_NUM, neg ? -v : v);
   return j;
 }
@@ -244,9 +244,9 @@ function uint(i: i32): i32 {
   let v: f64 = 0;
   while (isDigit(byte(j))) v = v * 10 + f64(byte(j++) - D0);
   const n = j - i;
-  if (n == 0 || n > 10 || (n > 1 && byte(i) == D0)) return GIVE_UP;
+  if (n === 0 || n > 10 || (n > 1 && byte(i) === D0)) return GIVE_UP;
   const c = byte(j);
-  if (c == 0x2e || c == 0x65 || c == 0x45) return GIVE_UP;
+  if (c === 0x2e || c === 0x65 || c === 0x45) return GIVE_UP;
   store<f64>(OUT + 8 * F_NUM, v);
   return j;
 }
@@ -266,34 +266,34 @@ function skipValue(i: i32, depth: i32, utf8: i32): i32 {
       i++;
       continue;
     }
-    if (s == STRING_KEY) {
+    if (s === STRING_KEY) {
       i = str(i, utf8);
       if (i < 0) return GIVE_UP;
-      if (byte(i) == COLON) {
+      if (byte(i) === COLON) {
         i++;
         s = V_OBJ;
       } else s = COLON_NEXT;
       continue;
     }
-    if (s == STRING_VALUE) {
+    if (s === STRING_VALUE) {
       i = str(i, utf8);
       if (i < 0) return GIVE_UP;
-      if (n == 0) return i;
-      s = (stack & 1) == 1 ? A_OBJ : A_ARR;
+      if (n === 0) return i;
+      s = (stack & 1) === 1 ? A_OBJ : A_ARR;
       continue;
     }
-    if (s == PUSH_OBJECT || s == PUSH_ARRAY) {
+    if (s === PUSH_OBJECT || s === PUSH_ARRAY) {
       if (depth + n >= DEPTH_MAX) return GIVE_UP;
-      stack = (stack << 1) | (s == PUSH_OBJECT ? 1 : 0);
+      stack = (stack << 1) | (s === PUSH_OBJECT ? 1 : 0);
       n++;
-      s = s == PUSH_OBJECT ? KEY_FIRST : V_ARR_FIRST;
+      s = s === PUSH_OBJECT ? KEY_FIRST : V_ARR_FIRST;
       i++;
-    } else if (s == POP) {
+    } else if (s === POP) {
       i++;
-      if (--n == 0) return i;
+      if (--n === 0) return i;
       stack >>= 1;
-      s = (stack & 1) == 1 ? A_OBJ : A_ARR;
-    } else if (s == DONE) return i;
+      s = (stack & 1) === 1 ? A_OBJ : A_ARR;
+    } else if (s === DONE) return i;
     else return GIVE_UP;
   }
 }
@@ -301,24 +301,24 @@ function skipValue(i: i32, depth: i32, utf8: i32): i32 {
 /** Whether the key at `ks`, `len` bytes, is the field name in slot `k`. */
 function is(ks: i32, len: i32, k: i32): bool {
   const key = KEYS + usize(k << 4);
-  for (let x = 0; x < len; x++) if (byte(ks + x) != load<u8>(key + usize(x))) return false;
+  for (let x = 0; x < len; x++) if (byte(ks + x) !== load<u8>(key + usize(x))) return false;
   return true;
 }
 
 /** Walks the object at `i` (a `{`) of kind `level`, reading each member with `field`. */
 function members(i: i32, level: i32, depth: i32, utf8: i32): i32 {
-  if (byte(i) != OPEN || depth >= DEPTH_MAX) return GIVE_UP;
+  if (byte(i) !== OPEN || depth >= DEPTH_MAX) return GIVE_UP;
   let j = i + 1;
   if (byte(j) <= SPACE) j = ws(j);
-  if (byte(j) == CLOSE) return j + 1;
+  if (byte(j) === CLOSE) return j + 1;
   while (true) {
     const ks = j + 1;
     j = plainStr(j, utf8);
     if (j < 0) return GIVE_UP;
     const ke = j - 1;
-    if (byte(j) != COLON) {
+    if (byte(j) !== COLON) {
       j = ws(j);
-      if (byte(j) != COLON) return GIVE_UP;
+      if (byte(j) !== COLON) return GIVE_UP;
     }
     j++;
     if (byte(j) <= SPACE) j = ws(j);
@@ -329,8 +329,8 @@ function members(i: i32, level: i32, depth: i32, utf8: i32): i32 {
       j = ws(j);
       d = byte(j);
     }
-    if (d == CLOSE) return j + 1;
-    if (d != COMMA) return GIVE_UP;
+    if (d === CLOSE) return j + 1;
+    if (d !== COMMA) return GIVE_UP;
     j++;
     if (byte(j) <= SPACE) j = ws(j);
   }
@@ -342,62 +342,62 @@ function field(level: i32, ks: i32, ke: i32, v: i32, depth: i32, utf8: i32): i32
   const c0 = byte(ks);
   switch (level) {
     case TTS_TOP:
-      if (len == 14) {
-        if (c0 == 0x65 && is(ks, len, K_END_DEVICE_IDS))
+      if (len === 14) {
+        if (c0 === 0x65 && is(ks, len, K_END_DEVICE_IDS))
           return once(SEEN_IDS) ? members(v, TTS_IDS, depth, utf8) : GIVE_UP;
-        if (c0 == 0x75 && is(ks, len, K_UPLINK_MESSAGE))
+        if (c0 === 0x75 && is(ks, len, K_UPLINK_MESSAGE))
           return once(SEEN_UP) ? members(v, TTS_UP, depth, utf8) : GIVE_UP;
-      } else if (len == 11 && is(ks, len, K_RECEIVED_AT)) return once(SEEN_TIME) ? time(v, utf8) : GIVE_UP;
+      } else if (len === 11 && is(ks, len, K_RECEIVED_AT)) return once(SEEN_TIME) ? time(v, utf8) : GIVE_UP;
       break;
     case TTS_IDS:
-      if (len == 7 && is(ks, len, K_DEV_EUI)) return once(SEEN_EUI) ? devEui(v, utf8) : GIVE_UP;
+      if (len === 7 && is(ks, len, K_DEV_EUI)) return once(SEEN_EUI) ? devEui(v, utf8) : GIVE_UP;
       break;
     case TTS_UP:
-      if (len == 5) {
+      if (len === 5) {
         if (is(ks, len, K_F_CNT)) return once(SEEN_FCNT) ? counter(v) : GIVE_UP;
-      } else if (len == 6) {
+      } else if (len === 6) {
         if (is(ks, len, K_F_PORT)) return once(SEEN_FPORT) ? port(v) : GIVE_UP;
-      } else if (len == 11) {
-        if (c0 == 0x66 && is(ks, len, K_FRM_PAYLOAD)) return once(SEEN_DATA) ? payload(v, utf8) : GIVE_UP;
-        if (c0 == 0x72 && is(ks, len, K_RX_METADATA))
+      } else if (len === 11) {
+        if (c0 === 0x66 && is(ks, len, K_FRM_PAYLOAD)) return once(SEEN_DATA) ? payload(v, utf8) : GIVE_UP;
+        if (c0 === 0x72 && is(ks, len, K_RX_METADATA))
           return once(SEEN_RADIO) ? radio(v, depth, utf8) : GIVE_UP;
-      } else if (len == 15 && is(ks, len, K_DECODED_PAYLOAD))
+      } else if (len === 15 && is(ks, len, K_DECODED_PAYLOAD))
         return once(SEEN_DECODED) ? decoded(v, depth, utf8) : GIVE_UP;
       break;
     case CS_TOP:
-      if (len == 4) {
-        if (c0 == 0x66 && is(ks, len, K_FCNT)) return once(SEEN_FCNT) ? counter(v) : GIVE_UP;
-        if (c0 == 0x64 && is(ks, len, K_DATA)) return once(SEEN_DATA) ? payload(v, utf8) : GIVE_UP;
-        if (c0 == 0x74 && is(ks, len, K_TIME)) return once(SEEN_TIME) ? time(v, utf8) : GIVE_UP;
-      } else if (len == 5) {
+      if (len === 4) {
+        if (c0 === 0x66 && is(ks, len, K_FCNT)) return once(SEEN_FCNT) ? counter(v) : GIVE_UP;
+        if (c0 === 0x64 && is(ks, len, K_DATA)) return once(SEEN_DATA) ? payload(v, utf8) : GIVE_UP;
+        if (c0 === 0x74 && is(ks, len, K_TIME)) return once(SEEN_TIME) ? time(v, utf8) : GIVE_UP;
+      } else if (len === 5) {
         if (is(ks, len, K_FPORT)) return once(SEEN_FPORT) ? port(v) : GIVE_UP;
-      } else if (len == 6) {
-        if (c0 == 0x72 && is(ks, len, K_RX_INFO)) return once(SEEN_RADIO) ? radio(v, depth, utf8) : GIVE_UP;
-        if (c0 == 0x6f && is(ks, len, K_OBJECT))
+      } else if (len === 6) {
+        if (c0 === 0x72 && is(ks, len, K_RX_INFO)) return once(SEEN_RADIO) ? radio(v, depth, utf8) : GIVE_UP;
+        if (c0 === 0x6f && is(ks, len, K_OBJECT))
           return once(SEEN_DECODED) ? decoded(v, depth, utf8) : GIVE_UP;
-      } else if (len == 10 && is(ks, len, K_DEVICE_INFO))
+      } else if (len === 10 && is(ks, len, K_DEVICE_INFO))
         return once(SEEN_IDS) ? members(v, CS_INFO, depth, utf8) : GIVE_UP;
       break;
     case CS_INFO:
-      if (len == 6 && is(ks, len, K_DEV_EUI_CS)) return once(SEEN_EUI) ? devEui(v, utf8) : GIVE_UP;
+      if (len === 6 && is(ks, len, K_DEV_EUI_CS)) return once(SEEN_EUI) ? devEui(v, utf8) : GIVE_UP;
       break;
     default: {
       // RADIO_GW: one gateway's rssi and snr (numbers; any other value does not count).
-      const isR = len == 4 && is(ks, len, K_RSSI);
-      if (!isR && !(len == 3 && is(ks, len, K_SNR))) break;
+      const isR = len === 4 && is(ks, len, K_RSSI);
+      if (!isR && !(len === 3 && is(ks, len, K_SNR))) break;
       const bit = isR ? 1 : 2;
       const gw = load<i32>(OUT + 4 * O_GW_SEEN);
-      if ((gw & bit) != 0) return GIVE_UP;
+      if ((gw & bit) !== 0) return GIVE_UP;
       store<i32>(OUT + 4 * O_GW_SEEN, gw | bit);
       const c = byte(v);
-      if (c != MINUS && !isDigit(c)) break;
+      if (c !== MINUS && !isDigit(c)) break;
       const e = decimal(v);
       if (e < 0) return GIVE_UP;
       store<f64>(OUT + 8 * (isR ? F_GW_RSSI : F_GW_SNR), load<f64>(OUT + 8 * F_NUM));
       return e;
     }
   }
-  return byte(v) == QUOTE ? str(v, utf8) : skipValue(v, depth, utf8);
+  return byte(v) === QUOTE ? str(v, utf8) : skipValue(v, depth, utf8);
 }
 
 function devEui(v: i32, utf8: i32): i32 {
@@ -441,8 +441,8 @@ function time(v: i32, utf8: i32): i32 {
 
 /** A payload: a plain string, or null (as absent). */
 function payload(v: i32, utf8: i32): i32 {
-  if (byte(v) == 0x6e) {
-    if (byte(v + 1) != 0x75 || byte(v + 2) != 0x6c || byte(v + 3) != 0x6c) return GIVE_UP;
+  if (byte(v) === 0x6e) {
+    if (byte(v + 1) !== 0x75 || byte(v + 2) !== 0x6c || byte(v + 3) !== 0x6c) return GIVE_UP;
     store<i32>(OUT + 4 * O_DATA_S, -1);
     store<i32>(OUT + 4 * O_DATA_E, -1);
     return v + 4;
@@ -456,13 +456,13 @@ function payload(v: i32, utf8: i32): i32 {
 
 /** The radio metadata array: best rssi and snr of its first gateways (a value that is no array counts none). */
 function radio(at: i32, depth: i32, utf8: i32): i32 {
-  if (byte(at) != LBRACKET) return skipValue(at, depth, utf8);
+  if (byte(at) !== LBRACKET) return skipValue(at, depth, utf8);
   if (depth >= DEPTH_MAX) return GIVE_UP;
   let j = ws(at + 1);
-  if (byte(j) == RBRACKET) return j + 1;
+  if (byte(j) === RBRACKET) return j + 1;
   let n = 0;
   while (true) {
-    if (n++ < GATEWAYS_MAX && byte(j) == OPEN) {
+    if (n++ < GATEWAYS_MAX && byte(j) === OPEN) {
       store<i32>(OUT + 4 * O_GW_SEEN, 0);
       store<f64>(OUT + 8 * F_GW_RSSI, NaN);
       store<f64>(OUT + 8 * F_GW_SNR, NaN);
@@ -481,8 +481,8 @@ function radio(at: i32, depth: i32, utf8: i32): i32 {
       j = ws(j);
       d = byte(j);
     }
-    if (d == RBRACKET) return j + 1;
-    if (d != COMMA) return GIVE_UP;
+    if (d === RBRACKET) return j + 1;
+    if (d !== COMMA) return GIVE_UP;
     j = ws(j + 1);
   }
 }
@@ -511,10 +511,10 @@ export function scanUplink(tts: i32, len: i32, utf8: i32): i32 {
   store<f64>(OUT + 8 * F_RSSI, -Infinity);
   store<f64>(OUT + 8 * F_SNR, -Infinity);
   let i = byte(start) <= SPACE ? ws(start) : start;
-  i = members(i, tts != 0 ? TTS_TOP : CS_TOP, 0, utf8);
+  i = members(i, tts !== 0 ? TTS_TOP : CS_TOP, 0, utf8);
   if (i < 0) return 0;
   if (byte(i) <= SPACE) i = ws(i);
-  if (i != end) return 0;
-  const need = (tts != 0 ? SEEN_IDS | SEEN_UP : SEEN_IDS) | SEEN_TIME | SEEN_EUI;
-  return (seen() & need) == need ? 1 : 0;
+  if (i !== end) return 0;
+  const need = (tts !== 0 ? SEEN_IDS | SEEN_UP : SEEN_IDS) | SEEN_TIME | SEEN_EUI;
+  return (seen() & need) === need ? 1 : 0;
 }
