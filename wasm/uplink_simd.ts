@@ -31,13 +31,19 @@ const O_TIME_E = 8;
 const O_NEED_UTF8 = 9;
 /** Fields of the gateway being read. */
 const O_GW_SEEN = 10;
-const F_FCNT = 6;
-const F_FPORT = 7;
-const F_RSSI = 8;
-const F_SNR = 9;
-const F_NUM = 10;
-const F_GW_RSSI = 11;
-const F_GW_SNR = 12;
+/** The device EUI's 16 hex digits as two 32-bit halves, and 1 when it is 16 hex digits. */
+const O_EUI_HI = 11;
+const O_EUI_LO = 12;
+const O_EUI_OK = 13;
+const F_FCNT = 8;
+const F_FPORT = 9;
+const F_RSSI = 10;
+const F_SNR = 11;
+const F_NUM = 12;
+const F_GW_RSSI = 13;
+const F_GW_SNR = 14;
+/** The receive time, ms since the epoch (isoTime's value). */
+const F_TIME = 15;
 
 // Field names (slot numbers in KEYS).
 const K_END_DEVICE_IDS = 0;
@@ -151,12 +157,16 @@ function hex(c: u32): bool {
 function stop(j: i32, utf8: i32): i32 {
   const quote = i8x16.splat(i8(QUOTE));
   const backslash = i8x16.splat(i8(BACKSLASH));
-  const space = i8x16.splat(i8(SPACE));
+  const control = i8x16.splat(i8(0xe0));
+  const zero = i8x16.splat(0);
   const high = utf8 !== 0 ? 0 : 0xffff;
   while (true) {
     const v = v128.load(usize(j));
+    // A control byte is one whose top three bits are 0.
     const m =
-      i8x16.bitmask(v128.or(v128.or(i8x16.eq(v, quote), i8x16.eq(v, backslash)), i8x16.lt_u(v, space))) |
+      i8x16.bitmask(
+        v128.or(v128.or(i8x16.eq(v, quote), i8x16.eq(v, backslash)), i8x16.eq(v128.and(v, control), zero)),
+      ) |
       (i8x16.bitmask(v) & high);
     if (m !== 0) return j + ctz<i32>(m);
     j += 16;
@@ -400,10 +410,37 @@ function field(level: i32, ks: i32, ke: i32, v: i32, depth: i32, utf8: i32): i32
   return byte(v) === QUOTE ? str(v, utf8) : skipValue(v, depth, utf8);
 }
 
+/** A hex digit's value, or -1. */
+function hexValue(c: u32): i32 {
+  if (c - D0 < 10) return i32(c - D0);
+  const l = (c | 0x20) - 0x61;
+  return l < 6 ? i32(l) + 10 : -1;
+}
+
+/** The device EUI: its position, and its value when it is 16 hex digits (as the catalogue lookup reads it). */
 function devEui(v: i32, utf8: i32): i32 {
   const j = plainStr(v, utf8);
-  store<i32>(OUT + 4 * O_EUI_S, v + 1 - i32(MSG));
+  if (j < 0) return GIVE_UP;
+  const s = v + 1;
+  store<i32>(OUT + 4 * O_EUI_S, s - i32(MSG));
   store<i32>(OUT + 4 * O_EUI_E, j - 1 - i32(MSG));
+  let ok = 0;
+  if (j - 1 - s === 16) {
+    let hi = 0;
+    let lo = 0;
+    let bad = 0;
+    for (let k = 0; k < 8; k++) {
+      const a = hexValue(byte(s + k));
+      const b = hexValue(byte(s + 8 + k));
+      bad |= a | b;
+      hi = (hi << 4) | (a & 15);
+      lo = (lo << 4) | (b & 15);
+    }
+    store<i32>(OUT + 4 * O_EUI_HI, hi);
+    store<i32>(OUT + 4 * O_EUI_LO, lo);
+    ok = bad < 0 ? 0 : 1;
+  }
+  store<i32>(OUT + 4 * O_EUI_OK, ok);
   return j;
 }
 
@@ -430,13 +467,108 @@ function decoded(v: i32, depth: i32, utf8: i32): i32 {
   return j;
 }
 
-/** A time: a plain string (the caller reads it with isoTime, and gives up where that fails). */
+/** A time string read by isoTime into F_TIME; GIVE_UP when isoTime does not read it. */
 function time(v: i32, utf8: i32): i32 {
   const j = plainStr(v, utf8);
   if (j < 0) return GIVE_UP;
+  const t = isoTime(v + 1, j - 1);
+  if (isNaN(t)) return GIVE_UP;
   store<i32>(OUT + 4 * O_TIME_S, v + 1 - i32(MSG));
   store<i32>(OUT + 4 * O_TIME_E, j - 1 - i32(MSG));
+  store<f64>(OUT + 8 * F_TIME, t);
   return j;
+}
+
+// ---- isoTime and its helpers: a port of src/wire/jsonl-parse.ts (isoTime) and src/wire/events.ts (daysInMonth) ----
+
+/** Two ASCII digits at `i`, or -1. */
+function two(i: i32): i32 {
+  const a = i32(byte(i)) - i32(D0);
+  const b = i32(byte(i + 1)) - i32(D0);
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
+}
+
+function daysInMonth(year: i32, month: i32): i32 {
+  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+}
+
+/** Days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant's days_from_civil; floor divisions). */
+function daysFromCivil(year: i32, month: i32, day: i32): i64 {
+  const y = month <= 2 ? year - 1 : year;
+  const era = (y >= 0 ? y : y - 399) / 400;
+  const yoe = y - era * 400;
+  const doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
+  const doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return i64(era) * 146097 + i64(doe) - 719468;
+}
+
+/**
+ * `YYYY-MM-DDTHH:MM[:SS[.fffffffff]](Z|±HH:MM)` in `[s, e)` as ms since the epoch, isoTime's value; NaN for
+ * anything isoTime does not read. Integer arithmetic: every intermediate value is an integer below 2^53, as in
+ * the reference's doubles.
+ */
+function isoTime(s: i32, e: i32): f64 {
+  if (e - s < 17) return NaN;
+  const y1 = two(s);
+  const y2 = two(s + 2);
+  const mo = two(s + 5);
+  const d = two(s + 8);
+  const h = two(s + 11);
+  const mi = two(s + 14);
+  if (
+    y1 < 0 ||
+    y2 < 0 ||
+    mo < 1 ||
+    mo > 12 ||
+    d < 1 ||
+    h < 0 ||
+    h > 23 ||
+    mi < 0 ||
+    mi > 59 ||
+    byte(s + 4) !== MINUS ||
+    byte(s + 7) !== MINUS ||
+    byte(s + 10) !== 0x54 ||
+    byte(s + 13) !== COLON
+  )
+    return NaN;
+  const y = y1 * 100 + y2;
+  if (d > daysInMonth(y, mo)) return NaN;
+  let i = s + 16;
+  let sec = 0;
+  let ms = 0;
+  if (byte(i) === COLON) {
+    if (i + 3 > e) return NaN;
+    sec = two(i + 1);
+    if (sec < 0 || sec > 59) return NaN;
+    i += 3;
+    if (i < e && byte(i) === 0x2e) {
+      i++;
+      let digits = 0;
+      while (i < e && isDigit(byte(i))) {
+        // Date.parse keeps milliseconds and drops finer digits.
+        if (digits < 3) ms = ms * 10 + i32(byte(i) - D0);
+        digits++;
+        i++;
+      }
+      if (digits === 0 || digits > 9) return NaN;
+      for (let k = digits; k < 3; k++) ms *= 10;
+    }
+  }
+  let offsetMin = 0;
+  if (i + 1 === e && byte(i) === 0x5a) {
+    // Z
+  } else if (i + 6 === e && (byte(i) === 0x2b || byte(i) === MINUS) && byte(i + 3) === COLON) {
+    const oh = two(i + 1);
+    const om = two(i + 4);
+    if (oh < 0 || oh > 23 || om < 0 || om > 59) return NaN;
+    offsetMin = (oh * 60 + om) * (byte(i) === 0x2b ? 1 : -1);
+  } else return NaN;
+  const t =
+    ((daysFromCivil(y, mo, d) * 24 + i64(h)) * 60 + i64(mi) - i64(offsetMin)) * 60000 +
+    i64(sec) * 1000 +
+    i64(ms);
+  return t >= 0 ? f64(t) : NaN;
 }
 
 /** A payload: a plain string, or null (as absent). */
@@ -506,6 +638,7 @@ export function scanUplink(tts: i32, len: i32, utf8: i32): i32 {
   store<i32>(OUT + 4 * O_TIME_S, -1);
   store<i32>(OUT + 4 * O_TIME_E, -1);
   store<i32>(OUT + 4 * O_NEED_UTF8, 0);
+  store<i32>(OUT + 4 * O_EUI_OK, 0);
   store<f64>(OUT + 8 * F_FCNT, 0);
   store<f64>(OUT + 8 * F_FPORT, 0);
   store<f64>(OUT + 8 * F_RSSI, -Infinity);

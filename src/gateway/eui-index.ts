@@ -51,7 +51,11 @@ export class EuiIndex {
       hi = (hi << 4) | (a & 15);
       lo = (lo << 4) | (b & 15);
     }
-    if (bad < 0) return NONE;
+    return bad < 0 ? NONE : this.findHalves(hi, lo);
+  }
+
+  /** The device index of the EUI whose 16 hex digits are the 32-bit halves `hi`, `lo` (as `find` reads them). */
+  findHalves(hi: number, lo: number): number {
     const mask = this.mask;
     let slot = Math.imul(hi ^ Math.imul(lo, 0x9e3779b1), 0x85ebca6b) >>> 0;
     for (;;) {
@@ -89,13 +93,17 @@ function hex8(v: number): string {
 }
 
 const indices = new WeakMap<City, EuiIndex>();
+/** The catalogue asked for last (a gateway has one): its index without the WeakMap lookup. */
+let last: { readonly city: City; readonly index: EuiIndex } | undefined;
 
 /** The EUI index of a catalogue (built on first use, kept while the catalogue lives). */
 export function euiIndex(city: City): EuiIndex {
+  if (last !== undefined && last.city === city) return last.index;
   let ix = indices.get(city);
   if (ix === undefined) {
     ix = new EuiIndex(city);
     indices.set(city, ix);
   }
+  last = { city, index: ix };
   return ix;
 }

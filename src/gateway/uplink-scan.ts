@@ -19,6 +19,7 @@
  */
 import { isUtf8 } from "node:buffer";
 import { isoTime } from "../wire/jsonl-parse.js";
+import type { EuiIndex } from "./eui-index.js";
 
 /** Nesting the scanner follows; deeper messages go to JSON.parse. */
 export const UPLINK_SCAN_DEPTH_MAX = 32;
@@ -267,6 +268,8 @@ export interface ScannedUplink {
   /** Best RSSI and SNR; -Infinity when no gateway gave one. */
   readonly rssi: number;
   readonly snr: number;
+  /** The catalogue device of the device EUI (EuiIndex.find's answer: NONE when none or no EUI). */
+  deviceIndex(euis: EuiIndex): number;
 }
 
 /**
@@ -316,6 +319,10 @@ class Scanner implements ScannedUplink {
     this.timeMs = Number.NaN;
     this.rssi = Number.NEGATIVE_INFINITY;
     this.snr = Number.NEGATIVE_INFINITY;
+  }
+
+  deviceIndex(euis: EuiIndex): number {
+    return euis.find(this.buf, this.devEuiS, this.devEuiE);
   }
 
   /** Skips whitespace at `buf[i]`. */

@@ -9,9 +9,10 @@
  * reports are the same in the caller's bytes, which the rest of the path (EUI lookup, time, payload) reads.
  */
 import { isUtf8 } from "node:buffer";
+import { NONE } from "../catalog/index.js";
 import { defaultKernel } from "../runtime/kernel.js";
 import { compileKernelSync, instantiateKernel, kernelBuilt, simdSupported } from "../runtime/wasm.js";
-import { isoTime } from "../wire/jsonl-parse.js";
+import type { EuiIndex } from "./eui-index.js";
 import { type ScannedUplink, scanUplinkBytes, UPLINK_GRAMMAR } from "./uplink-scan.js";
 
 /** Where things are in the kernel's memory (keep in step with wasm/uplink_simd.ts; a test compares them). */
@@ -30,13 +31,17 @@ export const UPLINK_WASM_SLOTS = {
   O_TIME_E: 8,
   O_NEED_UTF8: 9,
   O_GW_SEEN: 10,
-  F_FCNT: 6,
-  F_FPORT: 7,
-  F_RSSI: 8,
-  F_SNR: 9,
-  F_NUM: 10,
-  F_GW_RSSI: 11,
-  F_GW_SNR: 12,
+  O_EUI_HI: 11,
+  O_EUI_LO: 12,
+  O_EUI_OK: 13,
+  F_FCNT: 8,
+  F_FPORT: 9,
+  F_RSSI: 10,
+  F_SNR: 11,
+  F_NUM: 12,
+  F_GW_RSSI: 13,
+  F_GW_SNR: 14,
+  F_TIME: 15,
 } as const;
 
 /** The field names the kernel compares keys with, in its slot order (K_* in wasm/uplink_simd.ts). */
@@ -121,10 +126,8 @@ class WasmUplinkScanner implements ScannedUplink {
     }
     const i32 = this.i32;
     const f64 = this.f64;
-    const timeMs = isoTime(payload, i32[O + S.O_TIME_S]!, i32[O + S.O_TIME_E]!);
-    if (Number.isNaN(timeMs)) return undefined;
     this.buf = payload;
-    this.timeMs = timeMs;
+    this.timeMs = f64[F + S.F_TIME]!;
     this.devEuiS = i32[O + S.O_EUI_S]!;
     this.devEuiE = i32[O + S.O_EUI_E]!;
     this.dataS = i32[O + S.O_DATA_S]!;
@@ -136,6 +139,11 @@ class WasmUplinkScanner implements ScannedUplink {
     this.rssi = f64[F + S.F_RSSI]!;
     this.snr = f64[F + S.F_SNR]!;
     return this;
+  }
+
+  deviceIndex(euis: EuiIndex): number {
+    const i32 = this.i32;
+    return i32[O + S.O_EUI_OK] === 1 ? euis.findHalves(i32[O + S.O_EUI_HI]!, i32[O + S.O_EUI_LO]!) : NONE;
   }
 }
 

@@ -206,7 +206,7 @@ function scannedEvents(
   cx: ParseContext,
 ): ParsedMessage | undefined {
   const euis = euiIndex(cx.city);
-  const index = euis.find(sc.buf, sc.devEuiS, sc.devEuiE);
+  const index = sc.deviceIndex(euis);
   if (index === NONE) return undefined;
   const bytes = scannedPayload(sc);
   if (bytes === undefined) return undefined;
