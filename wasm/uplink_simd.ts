@@ -45,26 +45,26 @@ const F_GW_SNR = 14;
 /** The receive time, ms since the epoch (isoTime's value). */
 const F_TIME = 15;
 
-// Field names (slot numbers in KEYS).
-const K_END_DEVICE_IDS = 0;
-const K_DEV_EUI = 1;
-const K_UPLINK_MESSAGE = 2;
-const K_F_CNT = 3;
-const K_F_PORT = 4;
-const K_FRM_PAYLOAD = 5;
-const K_DECODED_PAYLOAD = 6;
-const K_RX_METADATA = 7;
-const K_RECEIVED_AT = 8;
-const K_DEVICE_INFO = 9;
-const K_DEV_EUI_CS = 10;
-const K_FCNT = 11;
-const K_FPORT = 12;
-const K_DATA = 13;
-const K_OBJECT = 14;
-const K_TIME = 15;
-const K_RX_INFO = 16;
-const K_RSSI = 17;
-const K_SNR = 18;
+// Field names (slot numbers in KEYS; each line names its field).
+const K_END_DEVICE_IDS = 0; // end_device_ids
+const K_DEV_EUI = 1; // dev_eui
+const K_UPLINK_MESSAGE = 2; // uplink_message
+const K_F_CNT = 3; // f_cnt
+const K_F_PORT = 4; // f_port
+const K_FRM_PAYLOAD = 5; // frm_payload
+const K_DECODED_PAYLOAD = 6; // decoded_payload
+const K_RX_METADATA = 7; // rx_metadata
+const K_RECEIVED_AT = 8; // received_at
+const K_DEVICE_INFO = 9; // deviceInfo
+const K_DEV_EUI_CS = 10; // devEui
+const K_FCNT = 11; // fCnt
+const K_FPORT = 12; // fPort
+const K_DATA = 13; // data
+const K_OBJECT = 14; // object
+const K_TIME = 15; // time
+const K_RX_INFO = 16; // rxInfo
+const K_RSSI = 17; // rssi
+const K_SNR = 18; // snr
 
 // ---- the reference's constants ----
 const DEPTH_MAX = 32;

@@ -2,21 +2,39 @@
  * The uplink scanner against JSON.parse: for any message, parseMessage (scanner first) and parseMessageJson
  * (JSON.parse only) give the same events, health and refusals (reason, message, device).
  */
+import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { NONE } from "../../src/catalog/index.js";
-import { EuiIndex } from "../../src/gateway/eui-index.js";
+import { EuiIndex, euiIndex } from "../../src/gateway/eui-index.js";
 import {
   DecoderRegistry,
   fleetMessages,
   ParkirMessageError,
+  type ParseContext,
   parseMessage,
   parseMessageJson,
   scanUplink,
   UPLINK_RADIO_GATEWAYS_MAX,
 } from "../../src/gateway/index.js";
+import {
+  type ScannedUplink,
+  scanUplinkBytes,
+  UPLINK_GRAMMAR,
+  UPLINK_GRAMMAR_STATES,
+  UPLINK_SCAN_DEPTH_MAX,
+} from "../../src/gateway/uplink-scan.js";
+import {
+  scanUplinkFast,
+  UPLINK_WASM_KEYS,
+  UPLINK_WASM_LAYOUT,
+  UPLINK_WASM_MESSAGE_MAX,
+  UPLINK_WASM_SLOTS,
+  uplinkWasmAvailable,
+} from "../../src/gateway/uplink-wasm.js";
 import { integerString } from "../../src/gateway/uplinks.js";
 import { generateTrace } from "../../src/generate/index.js";
+import { isoTime } from "../../src/wire/jsonl-parse.js";
 import { city, cx, NOW } from "./fixtures.js";
 
 /** Real fleet uplinks of both formats (bay sensors of a generated Palu hour). */
@@ -39,13 +57,31 @@ function outcome(f: () => unknown): Outcome {
   }
 }
 
-/** The same outcome both ways; whether the scanner read the message itself. */
+/** parseMessage with the JavaScript scanner (the wasm scanner's reference). */
+const jsCx: ParseContext = { ...cx, kernel: "js" };
+
+/** What a scan found, copied out of the scanner (which the next scan overwrites); undefined when it gave up. */
+function scanned(sc: ScannedUplink | undefined) {
+  if (sc === undefined) return undefined;
+  const { devEuiS, devEuiE, fCnt, fPort, dataS, dataE, decS, decE, timeMs, rssi, snr } = sc;
+  const device = sc.deviceIndex(euiIndex(city));
+  return { devEuiS, devEuiE, fCnt, fPort, dataS, dataE, decS, decE, timeMs, rssi, snr, device };
+}
+
+/**
+ * The same outcome every way — parseMessage with the wasm scanner (the default), with the JavaScript scanner, and
+ * parseMessageJson — and the same fields from both scanners; whether the scanner read the message itself.
+ */
 function same(topic: string, payload: Uint8Array): boolean {
   const fast = outcome(() => parseMessage(topic, payload, cx));
+  const js = outcome(() => parseMessage(topic, payload, jsCx));
   const slow = outcome(() => parseMessageJson(topic, payload, cx));
   expect(fast).toEqual(slow);
+  expect(js).toEqual(slow);
   const source = topic.startsWith("v3/") ? "tts" : "chirpstack";
-  return scanUplink(source, payload) !== undefined;
+  const reference = scanned(scanUplinkBytes(source, payload));
+  expect(scanned(scanUplinkFast(source, payload))).toEqual(reference);
+  return reference !== undefined;
 }
 
 // --- A JSON writer with choices a network server (or a fuzzer) might make ---------------------------------
@@ -598,6 +634,274 @@ describe("skipped values spelt at the edge of the grammar", () => {
         },
       ),
       { numRuns: 600 },
+    );
+  });
+});
+
+describe("wasm uplink scanner", () => {
+  test("runs here (so every differential test above compared it with the JavaScript scanner)", () => {
+    expect(uplinkWasmAvailable()).toBe(true);
+  });
+
+  test("its memory layout, result slots, field names and grammar states are the JavaScript side's", () => {
+    const src = readFileSync("wasm/uplink_simd.ts", "utf8");
+    const constant = (name: string): number => {
+      const m = new RegExp(`const ${name}(?::\\s*\\w+)? = (0x[0-9a-f]+|\\d+);`).exec(src);
+      expect(m, name).not.toBeNull();
+      return Number(m![1]);
+    };
+    for (const [name, value] of Object.entries({ ...UPLINK_WASM_LAYOUT, ...UPLINK_WASM_SLOTS }))
+      expect(constant(name), name).toBe(value);
+    const slots = [...src.matchAll(/const K_\w+ = (\d+); \/\/ (\w+)/g)].map((m) => [Number(m[1]), m[2]]);
+    expect(slots).toEqual(UPLINK_WASM_KEYS.map((key, slot) => [slot, key]));
+    for (const key of UPLINK_WASM_KEYS) expect(key.length).toBeLessThan(16);
+    for (const [name, value] of Object.entries(UPLINK_GRAMMAR_STATES))
+      expect(constant(name), name).toBe(value);
+    expect(constant("DEPTH_MAX")).toBe(UPLINK_SCAN_DEPTH_MAX);
+    expect(constant("GATEWAYS_MAX")).toBe(UPLINK_RADIO_GATEWAYS_MAX);
+    expect(UPLINK_GRAMMAR.length).toBe(UPLINK_WASM_LAYOUT.KEYS - UPLINK_WASM_LAYOUT.GRAMMAR);
+  });
+
+  /** A body of the fleet with a raw JSON `text` as the value of a new member `where` (spliced into its JSON). */
+  function withRaw(f: 0 | 1, pick: number, where: "top" | "uplink" | "gateway", text: string): Buffer {
+    const m = base[f]![pick % base[f]!.length]!;
+    const body = clone(m.body) as Record<string, unknown>;
+    const up = uplinkOf(f, body);
+    const rx = up[f === 0 ? "rx_metadata" : "rxInfo"] as Record<string, unknown>[];
+    const mark = "\u0000RAW\u0000";
+    (where === "top" ? body : where === "uplink" ? up : rx[0]!).extra = mark;
+    return Buffer.from(JSON.stringify(body).replace(JSON.stringify(mark), text));
+  }
+
+  test("strings of every length around the 16-byte blocks, with an escape, a non-ASCII or a bad byte anywhere", () => {
+    const specials = [
+      '\\"',
+      "\\\\",
+      "\\n",
+      "\\u00e9",
+      "\\ud83d",
+      "\\u12G4",
+      "\\x",
+      "\u00e9",
+      "\ud83d\ude97",
+      "\u2028",
+    ];
+    let n = 0;
+    for (const f of [0, 1] as const) {
+      for (let len = 0; len <= 40; len++) {
+        for (let at = 0; at <= len; at += 7) {
+          for (const sp of specials) {
+            const content = `${"a".repeat(at)}${sp}${"b".repeat(len - at)}`;
+            const m = base[f]![len % base[f]!.length]!;
+            same(m.topic, withRaw(f, len, "uplink", `"${content}"`));
+            n++;
+          }
+        }
+        // The same lengths as the value the scanner reads: a device EUI padded to a string of that length.
+        const v = variant(f, len, (body) => {
+          idsOf(f, body)[f === 0 ? "dev_eui" : "devEui"] = `${fleetEuis[0]}${"\u00e9".repeat(len % 3)}`.slice(
+            0,
+            len,
+          );
+        });
+        same(v.topic, Buffer.from(JSON.stringify(v.body)));
+      }
+    }
+    expect(n).toBeGreaterThan(1000);
+    // Raw bytes that are no UTF-8, or control bytes, at each offset of a string that crosses a block.
+    const m = base[0]![2]!;
+    for (let at = 0; at < 34; at++) {
+      for (const bad of [[0xff], [0xc3], [0xe2, 0x80], [0x00], [0x1f], [0x7f]]) {
+        const text = withRaw(0, 2, "gateway", `"${"x".repeat(at)}@${"y".repeat(33 - at)}"`);
+        const i = text.indexOf(0x40);
+        same(m.topic, Buffer.concat([text.subarray(0, i), Buffer.from(bad), text.subarray(i + 1)]));
+      }
+    }
+  });
+
+  test("numbers at the edges as RSSI, SNR, frame counter and port, spelt any way JSON allows or not", () => {
+    const number = fc.oneof(
+      fc
+        .tuple(
+          fc.constantFrom("", "-", "+"),
+          fc.stringMatching(/^(0|[1-9][0-9]{0,17}|0[0-9]{1,3})$/),
+          fc.stringMatching(/^(\.[0-9]{0,18})?([eE][+-]?[0-9]{0,3})?$/),
+        )
+        .map(([a, b, c]) => a + b + c),
+      fc.constantFrom(
+        "4294967295",
+        "4294967296",
+        "9999999999",
+        "10000000000",
+        "255",
+        "256",
+        "-0",
+        "-0.0",
+        "0.1",
+        "-140.25",
+        "123456789012345",
+        "1234567890123456",
+        "0.000000000000001",
+        "-1.5e1",
+        "1E2",
+        "null",
+        "true",
+        '"-100"',
+        "[-100]",
+        "{}",
+      ),
+      fc.double({ noNaN: true, noDefaultInfinity: true }).map(String),
+    );
+    const fields = [
+      ["rssi", "rssi"],
+      ["snr", "snr"],
+      ["f_cnt", "fCnt"],
+      ["f_port", "fPort"],
+    ] as const;
+    let scanned = 0;
+    fc.assert(
+      fc.property(fc.constantFrom<0 | 1>(0, 1), fc.nat(), fc.nat(3), number, (f, pick, which, text) => {
+        const m = base[f]![pick % base[f]!.length]!;
+        const body = clone(m.body) as Record<string, unknown>;
+        const up = uplinkOf(f, body);
+        const rx = up[f === 0 ? "rx_metadata" : "rxInfo"] as Record<string, unknown>[];
+        const mark = "\u0000NUM\u0000";
+        const key = fields[which]![f];
+        (which < 2 ? rx[0]! : up)[key] = mark;
+        if (same(m.topic, Buffer.from(JSON.stringify(body).replace(JSON.stringify(mark), text)))) scanned++;
+      }),
+      { numRuns: 1500 },
+    );
+    expect(scanned).toBeGreaterThan(300);
+  });
+
+  test("receive times: any date, time, fraction and offset isoTime reads, and ones it does not", () => {
+    const d2 = (lo: number, hi: number) =>
+      fc.integer({ min: lo, max: hi }).map((v) => String(v).padStart(2, "0"));
+    const time = fc.oneof(
+      fc
+        .record({
+          y: fc.integer({ min: 0, max: 9999 }).map((v) => String(v).padStart(4, "0")),
+          mo: d2(0, 13),
+          d: d2(0, 32),
+          h: d2(0, 24),
+          mi: d2(0, 60),
+          s: fc.option(d2(0, 60)),
+          frac: fc.option(fc.stringMatching(/^[0-9]{0,11}$/)),
+          zone: fc.oneof(
+            fc.constantFrom("Z", "z", "", "+08:00", "-00:00", "+23:59", "+24:00", "-12:60", "+0800", "UTC"),
+            fc.tuple(fc.constantFrom("+", "-"), d2(0, 25), d2(0, 61)).map(([a, b, c]) => `${a}${b}:${c}`),
+          ),
+          sep: fc.constantFrom("T", "T", "T", " ", "t"),
+        })
+        .map(
+          ({ y, mo, d, h, mi, s, frac, zone, sep }) =>
+            `${y}-${mo}-${d}${sep}${h}:${mi}${s === null ? "" : `:${s}${frac === null ? "" : `.${frac}`}`}${zone}`,
+        ),
+      fc.constantFrom(
+        "2026-11-30T08:59:00.123Z",
+        "1970-01-01T00:00:00Z",
+        "1969-12-31T23:59:59.999Z",
+        "2000-02-29T00:00Z",
+        "2100-02-29T00:00Z",
+      ),
+    );
+    let read = 0;
+    fc.assert(
+      fc.property(fc.constantFrom<0 | 1>(0, 1), fc.nat(), time, (f, pick, t) => {
+        const m = base[f]![pick % base[f]!.length]!;
+        const body = clone(m.body) as Record<string, unknown>;
+        body[f === 0 ? "received_at" : "time"] = t;
+        const payload = Buffer.from(JSON.stringify(body));
+        same(m.topic, payload);
+        const sc = scanUplinkFast(f === 0 ? "tts" : "chirpstack", payload);
+        const ts = payload.indexOf(t);
+        const want = isoTime(payload, ts, ts + t.length);
+        expect(sc === undefined ? Number.NaN : sc.timeMs).toBe(want);
+        if (sc !== undefined) read++;
+      }),
+      { numRuns: 1500 },
+    );
+    expect(read).toBeGreaterThan(50);
+  });
+
+  test("nesting up to and past the limit, in skipped values, decoded payloads and radio metadata", () => {
+    for (const f of [0, 1] as const) {
+      for (let depth = UPLINK_SCAN_DEPTH_MAX - 5; depth <= UPLINK_SCAN_DEPTH_MAX + 2; depth++) {
+        for (const where of ["top", "uplink", "gateway"] as const) {
+          for (const open of ["[", '{"a":']) {
+            const close = open === "[" ? "]" : "}";
+            const text = `${open.repeat(depth)}1${close.repeat(depth)}`;
+            same(base[f]![0]!.topic, withRaw(f, depth, where, text));
+          }
+        }
+        const v = variant(f, depth, (body) => {
+          let o: unknown = { occupied: true };
+          for (let k = 0; k < depth; k++) o = { occupied: true, more: o };
+          uplinkOf(f, body)[f === 0 ? "decoded_payload" : "object"] = o;
+        });
+        same(v.topic, Buffer.from(JSON.stringify(v.body)));
+      }
+    }
+    // Just inside the limit the scanner reads the message; past it, JSON.parse does.
+    const fits = withRaw(
+      1,
+      0,
+      "top",
+      `${"[".repeat(UPLINK_SCAN_DEPTH_MAX - 1)}${"]".repeat(UPLINK_SCAN_DEPTH_MAX - 1)}`,
+    );
+    expect(same(base[1]![0]!.topic, fits)).toBe(true);
+    const deep = withRaw(
+      1,
+      0,
+      "top",
+      `${"[".repeat(UPLINK_SCAN_DEPTH_MAX)}${"]".repeat(UPLINK_SCAN_DEPTH_MAX)}`,
+    );
+    expect(same(base[1]![0]!.topic, deep)).toBe(false);
+  });
+
+  test("a message longer than the wasm scanner's memory is read by the JavaScript scanner: same outcome", () => {
+    for (const extra of [UPLINK_WASM_MESSAGE_MAX - 2000, UPLINK_WASM_MESSAGE_MAX + 1, 200_000]) {
+      const m = base[0]![1]!;
+      const body = clone(m.body) as Record<string, unknown>;
+      body.padding = "p".repeat(extra);
+      const bytes = Buffer.from(JSON.stringify(body));
+      expect(same(m.topic, bytes)).toBe(true);
+      // Cut inside the padding: refused both ways.
+      same(m.topic, bytes.subarray(0, bytes.length - 1000));
+    }
+    // A message of exactly the largest size the wasm scanner takes, and one byte more.
+    const m = base[1]![1]!;
+    const bodyText = JSON.stringify(m.body);
+    for (const size of [UPLINK_WASM_MESSAGE_MAX, UPLINK_WASM_MESSAGE_MAX + 1]) {
+      const pad = size - bodyText.length - ',"padding":""'.length;
+      const text = `${bodyText.slice(0, -1)},"padding":"${"q".repeat(pad)}"}`;
+      expect(text.length).toBe(size);
+      expect(same(m.topic, Buffer.from(text))).toBe(true);
+    }
+  });
+
+  test("whitespace of every kind and amount between any two tokens, in both formats", () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom<0 | 1>(0, 1),
+        fc.nat(),
+        fc.array(fc.string({ unit: fc.constantFrom(" ", "\t", "\n", "\r", "\u00a0", "\f"), maxLength: 20 }), {
+          minLength: 1,
+          maxLength: 8,
+        }),
+        fc.integer(),
+        (f, pick, spaces, seed) => {
+          const m = base[f]![pick % base[f]!.length]!;
+          const text = write(
+            m.body,
+            { ws: spaces, shuffle: true, escape: false, respell: false },
+            seeded(seed),
+          );
+          same(m.topic, Buffer.from(text));
+        },
+      ),
+      { numRuns: 300 },
     );
   });
 });
