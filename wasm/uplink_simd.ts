@@ -8,14 +8,17 @@
 // after it: a byte no token, string or whitespace run accepts, so every loop stops there). Results go to OUT.
 
 // ---- layout (keep in step with src/gateway/uplink-wasm.ts; a test compares them) ----
-/** The grammar automaton: GRAMMAR[state << 8 | byte], built by src/gateway/uplink-scan.ts. */
-const GRAMMAR: usize = 0;
 /** Field names, one per 16-byte slot (K_* below), each at most 15 bytes. */
-const KEYS: usize = 16384;
+const KEYS: usize = 0;
+/**
+ * The fields read, by where their key is: FIELDS[level << 9 | length << 5 | first byte & 31] is the slot of the
+ * only field name of that object kind, length and first byte, plus 1 (0: none).
+ */
+const FIELDS: usize = 512;
 /** Results. */
-const OUT: usize = 16896;
+const OUT: usize = 3584;
 /** The message. */
-const MSG: usize = 17024;
+const MSG: usize = 3712;
 
 // Results (i32 at OUT + 4 * O_*, f64 at OUT + 8 * F_*).
 const O_SEEN = 0;
@@ -100,22 +103,6 @@ const SEEN_DATA = 32;
 const SEEN_DECODED = 64;
 const SEEN_RADIO = 128;
 const SEEN_TIME = 256;
-
-// Automaton states and actions (the reference's values).
-const V_BASE: u32 = 0;
-const V_OBJ: u32 = 1;
-const V_ARR_FIRST: u32 = 3;
-const KEY_FIRST: u32 = 4;
-const COLON_NEXT: u32 = 6;
-const A_OBJ: u32 = 8;
-const A_ARR: u32 = 9;
-const ACTION: u32 = 0x80;
-const STRING_VALUE: u32 = 0x80;
-const STRING_KEY: u32 = 0x81;
-const PUSH_OBJECT: u32 = 0x82;
-const PUSH_ARRAY: u32 = 0x83;
-const POP: u32 = 0x84;
-const DONE: u32 = 0x85;
 
 function byte(i: i32): u32 {
   return load<u8>(usize(i));
@@ -261,58 +248,119 @@ function uint(i: i32): i32 {
   return j;
 }
 
+/** Any valid JSON number at `i`: the index after it; GIVE_UP when none starts there. */
+function skipNumber(i: i32): i32 {
+  let j = i;
+  if (byte(j) === MINUS) j++;
+  let c = byte(j);
+  if (c === D0) c = byte(++j);
+  else {
+    if (!isDigit(c)) return GIVE_UP;
+    do c = byte(++j);
+    while (isDigit(c));
+  }
+  if (c === 0x2e) {
+    c = byte(++j);
+    if (!isDigit(c)) return GIVE_UP;
+    do c = byte(++j);
+    while (isDigit(c));
+  }
+  if (c === 0x65 || c === 0x45) {
+    c = byte(++j);
+    if (c === 0x2b || c === MINUS) c = byte(++j);
+    if (!isDigit(c)) return GIVE_UP;
+    do c = byte(++j);
+    while (isDigit(c));
+  }
+  return j;
+}
+
+/** Whether the four bytes at `i` are `word` (little-endian). */
+function word4(i: i32, word: u32): bool {
+  return load<u32>(usize(i)) === word;
+}
+
+/** A member's key at `i` (a quote, any string) and its colon, whitespace around: the index of its value. */
+function skipKey(i: i32, utf8: i32): i32 {
+  if (byte(i) !== QUOTE) return GIVE_UP;
+  let j = str(i, utf8);
+  if (j < 0) return GIVE_UP;
+  if (byte(j) !== COLON) {
+    j = ws(j);
+    if (byte(j) !== COLON) return GIVE_UP;
+  }
+  j++;
+  return byte(j) <= SPACE ? ws(j) : j;
+}
+
 /**
- * Any JSON value at `i` nested `depth` deep (whitespace skipped before it, not after), checked by the grammar
- * automaton: one table step per byte outside strings. The containers it is inside are the low bits of `stack`
- * (1 for an object), `n` of them.
+ * Any JSON value at `i` nested `depth` deep (whitespace skipped before it, not after): the reference's grammar
+ * automaton, written as code. The containers it is inside are the low bits of `stack` (1 for an object), `n` of
+ * them.
  */
 function skipValue(i: i32, depth: i32, utf8: i32): i32 {
-  let s: u32 = V_BASE;
   let stack: u64 = 0;
   let n = 0;
   while (true) {
-    s = load<u8>(GRAMMAR + usize((s << 8) | byte(i)));
-    if (s < ACTION) {
-      i++;
-      continue;
+    // A value at i.
+    let c = byte(i);
+    if (c <= SPACE) {
+      i = ws(i);
+      c = byte(i);
     }
-    if (s === STRING_KEY) {
-      i = str(i, utf8);
-      if (i < 0) return GIVE_UP;
-      if (byte(i) === COLON) {
-        i++;
-        s = V_OBJ;
-      } else s = COLON_NEXT;
-      continue;
-    }
-    if (s === STRING_VALUE) {
-      i = str(i, utf8);
-      if (i < 0) return GIVE_UP;
-      if (n === 0) return i;
-      s = (stack & 1) === 1 ? A_OBJ : A_ARR;
-      continue;
-    }
-    if (s === PUSH_OBJECT || s === PUSH_ARRAY) {
+    if (c === QUOTE) i = str(i, utf8);
+    else if (c === OPEN || c === LBRACKET) {
       if (depth + n >= DEPTH_MAX) return GIVE_UP;
-      stack = (stack << 1) | (s === PUSH_OBJECT ? 1 : 0);
+      const isObject = c === OPEN;
+      stack = (stack << 1) | (isObject ? 1 : 0);
       n++;
-      s = s === PUSH_OBJECT ? KEY_FIRST : V_ARR_FIRST;
       i++;
-    } else if (s === POP) {
-      i++;
-      if (--n === 0) return i;
+      if (byte(i) <= SPACE) i = ws(i);
+      if (byte(i) === (isObject ? CLOSE : RBRACKET)) i++;
+      else {
+        if (isObject) i = skipKey(i, utf8);
+        if (i < 0) return GIVE_UP;
+        continue;
+      }
+      n--;
       stack >>= 1;
-      s = (stack & 1) === 1 ? A_OBJ : A_ARR;
-    } else if (s === DONE) return i;
+    } else if (c === MINUS || isDigit(c)) i = skipNumber(i);
+    else if (c === 0x74) i = word4(i, 0x65757274) ? i + 4 : GIVE_UP;
+    else if (c === 0x66) i = word4(i + 1, 0x65736c61) ? i + 5 : GIVE_UP;
+    else if (c === 0x6e) i = word4(i, 0x6c6c756e) ? i + 4 : GIVE_UP;
     else return GIVE_UP;
+    if (i < 0) return GIVE_UP;
+    // After a value: close containers until one goes on with a comma.
+    while (true) {
+      if (n === 0) return i;
+      let d = byte(i);
+      if (d <= SPACE) {
+        i = ws(i);
+        d = byte(i);
+      }
+      const inObject = (stack & 1) === 1;
+      if (d === COMMA) {
+        i++;
+        if (inObject) {
+          if (byte(i) <= SPACE) i = ws(i);
+          i = skipKey(i, utf8);
+          if (i < 0) return GIVE_UP;
+        }
+        break;
+      }
+      if (d !== (inObject ? CLOSE : RBRACKET)) return GIVE_UP;
+      i++;
+      n--;
+      stack >>= 1;
+    }
   }
 }
 
-/** Whether the key at `ks`, `len` bytes, is the field name in slot `k`. */
+/** Whether the key at `ks`, `len` bytes (below 16), is the field name in slot `k`: one 16-byte compare. */
 function is(ks: i32, len: i32, k: i32): bool {
-  const key = KEYS + usize(k << 4);
-  for (let x = 0; x < len; x++) if (byte(ks + x) !== load<u8>(key + usize(x))) return false;
-  return true;
+  const same = i8x16.bitmask(i8x16.eq(v128.load(usize(ks)), v128.load(KEYS + usize(k << 4))));
+  const need = (1 << len) - 1;
+  return (same & need) === need;
 }
 
 /** Walks the object at `i` (a `{`) of kind `level`, reading each member with `field`. */
@@ -349,62 +397,52 @@ function members(i: i32, level: i32, depth: i32, utf8: i32): i32 {
 /** Reads (or skips) the value at `v` of the member `[ks, ke)` of an object of kind `level`. */
 function field(level: i32, ks: i32, ke: i32, v: i32, depth: i32, utf8: i32): i32 {
   const len = ke - ks;
-  const c0 = byte(ks);
-  switch (level) {
-    case TTS_TOP:
-      if (len === 14) {
-        if (c0 === 0x65 && is(ks, len, K_END_DEVICE_IDS))
-          return once(SEEN_IDS) ? members(v, TTS_IDS, depth, utf8) : GIVE_UP;
-        if (c0 === 0x75 && is(ks, len, K_UPLINK_MESSAGE))
-          return once(SEEN_UP) ? members(v, TTS_UP, depth, utf8) : GIVE_UP;
-      } else if (len === 11 && is(ks, len, K_RECEIVED_AT)) return once(SEEN_TIME) ? time(v, utf8) : GIVE_UP;
-      break;
-    case TTS_IDS:
-      if (len === 7 && is(ks, len, K_DEV_EUI)) return once(SEEN_EUI) ? devEui(v, utf8) : GIVE_UP;
-      break;
-    case TTS_UP:
-      if (len === 5) {
-        if (is(ks, len, K_F_CNT)) return once(SEEN_FCNT) ? counter(v) : GIVE_UP;
-      } else if (len === 6) {
-        if (is(ks, len, K_F_PORT)) return once(SEEN_FPORT) ? port(v) : GIVE_UP;
-      } else if (len === 11) {
-        if (c0 === 0x66 && is(ks, len, K_FRM_PAYLOAD)) return once(SEEN_DATA) ? payload(v, utf8) : GIVE_UP;
-        if (c0 === 0x72 && is(ks, len, K_RX_METADATA))
-          return once(SEEN_RADIO) ? radio(v, depth, utf8) : GIVE_UP;
-      } else if (len === 15 && is(ks, len, K_DECODED_PAYLOAD))
-        return once(SEEN_DECODED) ? decoded(v, depth, utf8) : GIVE_UP;
-      break;
-    case CS_TOP:
-      if (len === 4) {
-        if (c0 === 0x66 && is(ks, len, K_FCNT)) return once(SEEN_FCNT) ? counter(v) : GIVE_UP;
-        if (c0 === 0x64 && is(ks, len, K_DATA)) return once(SEEN_DATA) ? payload(v, utf8) : GIVE_UP;
-        if (c0 === 0x74 && is(ks, len, K_TIME)) return once(SEEN_TIME) ? time(v, utf8) : GIVE_UP;
-      } else if (len === 5) {
-        if (is(ks, len, K_FPORT)) return once(SEEN_FPORT) ? port(v) : GIVE_UP;
-      } else if (len === 6) {
-        if (c0 === 0x72 && is(ks, len, K_RX_INFO)) return once(SEEN_RADIO) ? radio(v, depth, utf8) : GIVE_UP;
-        if (c0 === 0x6f && is(ks, len, K_OBJECT))
-          return once(SEEN_DECODED) ? decoded(v, depth, utf8) : GIVE_UP;
-      } else if (len === 10 && is(ks, len, K_DEVICE_INFO))
+  // One table read tells most keys from the fields read (a branch that rarely goes the other way).
+  const slot =
+    len < 16 ? i32(load<u8>(FIELDS + usize((level << 9) | (len << 5) | i32(byte(ks) & 31)))) - 1 : -1;
+  if (slot >= 0 && is(ks, len, slot)) {
+    switch (slot) {
+      case K_END_DEVICE_IDS:
+        return once(SEEN_IDS) ? members(v, TTS_IDS, depth, utf8) : GIVE_UP;
+      case K_UPLINK_MESSAGE:
+        return once(SEEN_UP) ? members(v, TTS_UP, depth, utf8) : GIVE_UP;
+      case K_DEVICE_INFO:
         return once(SEEN_IDS) ? members(v, CS_INFO, depth, utf8) : GIVE_UP;
-      break;
-    case CS_INFO:
-      if (len === 6 && is(ks, len, K_DEV_EUI_CS)) return once(SEEN_EUI) ? devEui(v, utf8) : GIVE_UP;
-      break;
-    default: {
-      // RADIO_GW: one gateway's rssi and snr (numbers; any other value does not count).
-      const isR = len === 4 && is(ks, len, K_RSSI);
-      if (!isR && !(len === 3 && is(ks, len, K_SNR))) break;
-      const bit = isR ? 1 : 2;
-      const gw = load<i32>(OUT + 4 * O_GW_SEEN);
-      if ((gw & bit) !== 0) return GIVE_UP;
-      store<i32>(OUT + 4 * O_GW_SEEN, gw | bit);
-      const c = byte(v);
-      if (c !== MINUS && !isDigit(c)) break;
-      const e = decimal(v);
-      if (e < 0) return GIVE_UP;
-      store<f64>(OUT + 8 * (isR ? F_GW_RSSI : F_GW_SNR), load<f64>(OUT + 8 * F_NUM));
-      return e;
+      case K_RECEIVED_AT:
+      case K_TIME:
+        return once(SEEN_TIME) ? time(v, utf8) : GIVE_UP;
+      case K_DEV_EUI:
+      case K_DEV_EUI_CS:
+        return once(SEEN_EUI) ? devEui(v, utf8) : GIVE_UP;
+      case K_F_CNT:
+      case K_FCNT:
+        return once(SEEN_FCNT) ? counter(v) : GIVE_UP;
+      case K_F_PORT:
+      case K_FPORT:
+        return once(SEEN_FPORT) ? port(v) : GIVE_UP;
+      case K_FRM_PAYLOAD:
+      case K_DATA:
+        return once(SEEN_DATA) ? payload(v, utf8) : GIVE_UP;
+      case K_RX_METADATA:
+      case K_RX_INFO:
+        return once(SEEN_RADIO) ? radio(v, depth, utf8) : GIVE_UP;
+      case K_DECODED_PAYLOAD:
+      case K_OBJECT:
+        return once(SEEN_DECODED) ? decoded(v, depth, utf8) : GIVE_UP;
+      default: {
+        // K_RSSI, K_SNR (of a gateway): numbers; any other value does not count.
+        const isR = slot === K_RSSI;
+        const bit = isR ? 1 : 2;
+        const gw = load<i32>(OUT + 4 * O_GW_SEEN);
+        if ((gw & bit) !== 0) return GIVE_UP;
+        store<i32>(OUT + 4 * O_GW_SEEN, gw | bit);
+        const c = byte(v);
+        if (c !== MINUS && !isDigit(c)) break;
+        const e = decimal(v);
+        if (e < 0) return GIVE_UP;
+        store<f64>(OUT + 8 * (isR ? F_GW_RSSI : F_GW_SNR), load<f64>(OUT + 8 * F_NUM));
+        return e;
+      }
     }
   }
   return byte(v) === QUOTE ? str(v, utf8) : skipValue(v, depth, utf8);

@@ -160,29 +160,8 @@ const PUSH_ARRAY = 0x83;
 const POP = 0x84;
 const DONE = 0x85;
 const FAIL = 0xff;
-/** The automaton's states and actions by name (internal: a test compares them with the wasm scanner's). */
-export const UPLINK_GRAMMAR_STATES: Readonly<Record<string, number>> = {
-  V_BASE,
-  V_OBJ,
-  V_ARR_FIRST,
-  KEY_FIRST,
-  COLON_NEXT,
-  A_OBJ,
-  A_ARR,
-  ACTION,
-  STRING_VALUE,
-  STRING_KEY,
-  PUSH_OBJECT,
-  PUSH_ARRAY,
-  POP,
-  DONE,
-};
 
-/**
- * The grammar automaton's table (internal): the wasm scanner (`wasm/uplink_simd.ts`) runs the same one, copied
- * into its memory.
- */
-export const UPLINK_GRAMMAR = ((): Uint8Array => {
+const GRAMMAR = ((): Uint8Array => {
   const t = new Uint8Array(STATES << 8).fill(FAIL);
   const set = (s: number, bytes: string | number[], to: number) => {
     for (const b of typeof bytes === "string" ? Array.from(bytes, (c) => c.charCodeAt(0)) : bytes)
@@ -475,7 +454,7 @@ class Scanner implements ScannedUplink {
     let stack = 0;
     let n = 0;
     for (;;) {
-      s = UPLINK_GRAMMAR[(s << 8) | buf[i]!]!;
+      s = GRAMMAR[(s << 8) | buf[i]!]!;
       if (s < ACTION) {
         i++;
         continue;

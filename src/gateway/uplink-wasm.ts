@@ -13,10 +13,20 @@ import { NONE } from "../catalog/index.js";
 import { defaultKernel } from "../runtime/kernel.js";
 import { compileKernelSync, instantiateKernel, kernelBuilt, simdSupported } from "../runtime/wasm.js";
 import type { EuiIndex } from "./eui-index.js";
-import { type ScannedUplink, scanUplinkBytes, UPLINK_GRAMMAR } from "./uplink-scan.js";
+import { type ScannedUplink, scanUplinkBytes } from "./uplink-scan.js";
 
 /** Where things are in the kernel's memory (keep in step with wasm/uplink_simd.ts; a test compares them). */
-export const UPLINK_WASM_LAYOUT = { GRAMMAR: 0, KEYS: 16384, OUT: 16896, MSG: 17024 } as const;
+export const UPLINK_WASM_LAYOUT = { KEYS: 0, FIELDS: 512, OUT: 3584, MSG: 3712 } as const;
+
+/** The kinds of object the kernel reads fields of (TTS_TOP... in wasm/uplink_simd.ts, uplink-scan.ts's). */
+export const UPLINK_WASM_LEVELS = {
+  TTS_TOP: 0,
+  TTS_IDS: 1,
+  TTS_UP: 2,
+  CS_TOP: 3,
+  CS_INFO: 4,
+  RADIO_GW: 5,
+} as const;
 
 /** Result slots: i32 at OUT + 4 * O_*, f64 at OUT + 8 * F_* (same note). */
 export const UPLINK_WASM_SLOTS = {
@@ -67,6 +77,34 @@ export const UPLINK_WASM_KEYS = [
   "snr",
 ] as const;
 
+/** The fields read in each kind of object (the reference's `field`). */
+const FIELDS_READ: Readonly<
+  Record<keyof typeof UPLINK_WASM_LEVELS, readonly (typeof UPLINK_WASM_KEYS)[number][]>
+> = {
+  TTS_TOP: ["end_device_ids", "uplink_message", "received_at"],
+  TTS_IDS: ["dev_eui"],
+  TTS_UP: ["f_cnt", "f_port", "frm_payload", "rx_metadata", "decoded_payload"],
+  CS_TOP: ["deviceInfo", "fCnt", "fPort", "data", "object", "rxInfo", "time"],
+  CS_INFO: ["devEui"],
+  RADIO_GW: ["rssi", "snr"],
+};
+
+/** The kernel's FIELDS table (see wasm/uplink_simd.ts). */
+export function uplinkFieldTable(): Uint8Array {
+  const t = new Uint8Array(UPLINK_WASM_LAYOUT.OUT - UPLINK_WASM_LAYOUT.FIELDS);
+  for (const [level, keys] of Object.entries(FIELDS_READ)) {
+    for (const key of keys) {
+      const at =
+        (UPLINK_WASM_LEVELS[level as keyof typeof UPLINK_WASM_LEVELS] << 9) |
+        (key.length << 5) |
+        (key.charCodeAt(0) & 31);
+      if (t[at] !== 0) throw new Error(`uplink field table: ${key} shares a slot`);
+      t[at] = UPLINK_WASM_KEYS.indexOf(key) + 1;
+    }
+  }
+  return t;
+}
+
 const PAGES = 2;
 /** Room the kernel needs after a message: the 0 it writes and a 16-byte load from there. */
 const TAIL = 32;
@@ -108,7 +146,7 @@ class WasmUplinkScanner implements ScannedUplink {
     this.u8 = new Uint8Array(sab);
     this.i32 = new Int32Array(sab);
     this.f64 = new Float64Array(sab);
-    this.u8.set(UPLINK_GRAMMAR, UPLINK_WASM_LAYOUT.GRAMMAR);
+    this.u8.set(uplinkFieldTable(), UPLINK_WASM_LAYOUT.FIELDS);
     UPLINK_WASM_KEYS.forEach((k, slot) => {
       for (let c = 0; c < k.length; c++) this.u8[UPLINK_WASM_LAYOUT.KEYS + 16 * slot + c] = k.charCodeAt(c);
     });

@@ -17,19 +17,15 @@ import {
   scanUplink,
   UPLINK_RADIO_GATEWAYS_MAX,
 } from "../../src/gateway/index.js";
-import {
-  type ScannedUplink,
-  scanUplinkBytes,
-  UPLINK_GRAMMAR,
-  UPLINK_GRAMMAR_STATES,
-  UPLINK_SCAN_DEPTH_MAX,
-} from "../../src/gateway/uplink-scan.js";
+import { type ScannedUplink, scanUplinkBytes, UPLINK_SCAN_DEPTH_MAX } from "../../src/gateway/uplink-scan.js";
 import {
   scanUplinkFast,
   UPLINK_WASM_KEYS,
   UPLINK_WASM_LAYOUT,
+  UPLINK_WASM_LEVELS,
   UPLINK_WASM_MESSAGE_MAX,
   UPLINK_WASM_SLOTS,
+  uplinkFieldTable,
   uplinkWasmAvailable,
 } from "../../src/gateway/uplink-wasm.js";
 import { integerString } from "../../src/gateway/uplinks.js";
@@ -598,7 +594,9 @@ describe("skipped values spelt at the edge of the grammar", () => {
       ..."0 -0 01 -01 00 1. .5 -.5 1e 1e+ 1e-5 1E5 1e05 -0.0e-0 +1 - -a 0x1 1.5e308 1e400 2e-400 Infinity NaN".split(
         " ",
       ),
-      ..."true false null tru fals nul truee nulll True NULL t f n".split(" "),
+      ...'true false null tru fals nul truee nulll True NULL t f n trUe fAlse nuLl t123 f1234 n123 tr"e'.split(
+        " ",
+      ),
       ...'[] {} [1,] [,1] {,} {"a"} {"a":} {"a":1,} [[[]]] [1 2] {"a" 1} "\\u00e9" "\\u12" "\\x41" "\\/"'.split(
         " ",
       ),
@@ -643,7 +641,7 @@ describe("wasm uplink scanner", () => {
     expect(uplinkWasmAvailable()).toBe(true);
   });
 
-  test("its memory layout, result slots, field names and grammar states are the JavaScript side's", () => {
+  test("its memory layout, result slots, field names and object kinds are the JavaScript side's", () => {
     const src = readFileSync("wasm/uplink_simd.ts", "utf8");
     const constant = (name: string): number => {
       const m = new RegExp(`const ${name}(?::\\s*\\w+)? = (0x[0-9a-f]+|\\d+);`).exec(src);
@@ -655,11 +653,13 @@ describe("wasm uplink scanner", () => {
     const slots = [...src.matchAll(/const K_\w+ = (\d+); \/\/ (\w+)/g)].map((m) => [Number(m[1]), m[2]]);
     expect(slots).toEqual(UPLINK_WASM_KEYS.map((key, slot) => [slot, key]));
     for (const key of UPLINK_WASM_KEYS) expect(key.length).toBeLessThan(16);
-    for (const [name, value] of Object.entries(UPLINK_GRAMMAR_STATES))
-      expect(constant(name), name).toBe(value);
+    for (const [name, value] of Object.entries(UPLINK_WASM_LEVELS)) expect(constant(name), name).toBe(value);
     expect(constant("DEPTH_MAX")).toBe(UPLINK_SCAN_DEPTH_MAX);
     expect(constant("GATEWAYS_MAX")).toBe(UPLINK_RADIO_GATEWAYS_MAX);
-    expect(UPLINK_GRAMMAR.length).toBe(UPLINK_WASM_LAYOUT.KEYS - UPLINK_WASM_LAYOUT.GRAMMAR);
+    expect(UPLINK_WASM_KEYS.length * 16).toBeLessThanOrEqual(
+      UPLINK_WASM_LAYOUT.FIELDS - UPLINK_WASM_LAYOUT.KEYS,
+    );
+    expect(uplinkFieldTable().length).toBe(6 << 9);
   });
 
   /** A body of the fleet with a raw JSON `text` as the value of a new member `where` (spliced into its JSON). */
