@@ -20,7 +20,7 @@ const OUT: usize = 3584;
 /** The message. */
 const MSG: usize = 3712;
 
-// Results (i32 at OUT + 4 * O_*, f64 at OUT + 8 * F_*).
+// Results (i32 or u32 at OUT + 4 * O_*, f64 at OUT + 8 * F_*).
 const O_SEEN = 0;
 const O_EUI_S = 1;
 const O_EUI_E = 2;
@@ -38,8 +38,9 @@ const O_GW_SEEN = 10;
 const O_EUI_HI = 11;
 const O_EUI_LO = 12;
 const O_EUI_OK = 13;
-const F_FCNT = 8;
-const F_FPORT = 9;
+/** Frame counter and port (u32). */
+const O_FCNT = 14;
+const O_FPORT = 15;
 const F_RSSI = 10;
 const F_SNR = 11;
 const F_NUM = 12;
@@ -486,7 +487,7 @@ function counter(v: i32): i32 {
   const j = uint(v);
   const n = load<f64>(OUT + 8 * F_NUM);
   if (j < 0 || n > 4294967295) return GIVE_UP;
-  store<f64>(OUT + 8 * F_FCNT, n);
+  store<u32>(OUT + 4 * O_FCNT, u32(n));
   return j;
 }
 
@@ -494,7 +495,7 @@ function port(v: i32): i32 {
   const j = uint(v);
   const n = load<f64>(OUT + 8 * F_NUM);
   if (j < 0 || n > 255) return GIVE_UP;
-  store<f64>(OUT + 8 * F_FPORT, n);
+  store<u32>(OUT + 4 * O_FPORT, u32(n));
   return j;
 }
 
@@ -677,8 +678,8 @@ export function scanUplink(tts: i32, len: i32, utf8: i32): i32 {
   store<i32>(OUT + 4 * O_TIME_E, -1);
   store<i32>(OUT + 4 * O_NEED_UTF8, 0);
   store<i32>(OUT + 4 * O_EUI_OK, 0);
-  store<f64>(OUT + 8 * F_FCNT, 0);
-  store<f64>(OUT + 8 * F_FPORT, 0);
+  store<u32>(OUT + 4 * O_FCNT, 0);
+  store<u32>(OUT + 4 * O_FPORT, 0);
   store<f64>(OUT + 8 * F_RSSI, -Infinity);
   store<f64>(OUT + 8 * F_SNR, -Infinity);
   let i = byte(start) <= SPACE ? ws(start) : start;

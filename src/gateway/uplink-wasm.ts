@@ -28,7 +28,7 @@ export const UPLINK_WASM_LEVELS = {
   RADIO_GW: 5,
 } as const;
 
-/** Result slots: i32 at OUT + 4 * O_*, f64 at OUT + 8 * F_* (same note). */
+/** Result slots: i32 or u32 at OUT + 4 * O_*, f64 at OUT + 8 * F_* (same note). */
 export const UPLINK_WASM_SLOTS = {
   O_SEEN: 0,
   O_EUI_S: 1,
@@ -44,8 +44,8 @@ export const UPLINK_WASM_SLOTS = {
   O_EUI_HI: 11,
   O_EUI_LO: 12,
   O_EUI_OK: 13,
-  F_FCNT: 8,
-  F_FPORT: 9,
+  O_FCNT: 14,
+  O_FPORT: 15,
   F_RSSI: 10,
   F_SNR: 11,
   F_NUM: 12,
@@ -137,6 +137,7 @@ class WasmUplinkScanner implements ScannedUplink {
   private readonly kernel: UplinkExports;
   private readonly u8: Uint8Array;
   private readonly i32: Int32Array;
+  private readonly u32: Uint32Array;
   private readonly f64: Float64Array;
 
   constructor() {
@@ -145,6 +146,7 @@ class WasmUplinkScanner implements ScannedUplink {
     const sab = memory.buffer;
     this.u8 = new Uint8Array(sab);
     this.i32 = new Int32Array(sab);
+    this.u32 = new Uint32Array(sab);
     this.f64 = new Float64Array(sab);
     this.u8.set(uplinkFieldTable(), UPLINK_WASM_LAYOUT.FIELDS);
     UPLINK_WASM_KEYS.forEach((k, slot) => {
@@ -172,8 +174,9 @@ class WasmUplinkScanner implements ScannedUplink {
     this.dataE = i32[O + S.O_DATA_E]!;
     this.decS = i32[O + S.O_DEC_S]!;
     this.decE = i32[O + S.O_DEC_E]!;
-    this.fCnt = f64[F + S.F_FCNT]!;
-    this.fPort = f64[F + S.F_FPORT]!;
+    // Read as u32: small integers, as JSON.parse gives them.
+    this.fCnt = this.u32[O + S.O_FCNT]!;
+    this.fPort = this.u32[O + S.O_FPORT]!;
     this.rssi = f64[F + S.F_RSSI]!;
     this.snr = f64[F + S.F_SNR]!;
     return this;

@@ -301,7 +301,8 @@ function deviceEvents(
         : `no decoder registered for model ${model}`,
       device,
     );
-  const events: CdsEvent[] = [];
+  // One event at most: an array literal of it (no growing backing store).
+  let events: CdsEvent[] = [];
   if (p.eventType !== null) {
     const e: CdsEvent = {
       event_id: `lw:${eui}:${counterString(fCnt)}:${integerString(timeMs)}`,
@@ -313,7 +314,7 @@ function deviceEvents(
     if (p.eventType === "scheduled_report") e.occupied = p.occupied === true;
     if ((p.eventType === "enter_area" || p.eventType === "exit_area") && p.vehicleCount !== undefined)
       e.vehicle_count = p.vehicleCount;
-    events.push(e);
+    events = [e];
   }
   if (p.health === undefined) return { source, events, refused: [] };
   const health: DeviceHealth = { device, devEui: eui, atMs: timeMs, ...p.health };
