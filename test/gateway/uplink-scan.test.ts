@@ -2,6 +2,7 @@
  * The uplink scanner against JSON.parse: for any message, parseMessage (scanner first) and parseMessageJson
  * (JSON.parse only) give the same events, health and refusals (reason, message, device).
  */
+import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
@@ -903,5 +904,32 @@ describe("wasm uplink scanner", () => {
       ),
       { numRuns: 300 },
     );
+  });
+});
+
+describe("uplink scanner selection", () => {
+  test("PARKIR_KERNEL=js turns the wasm scanner off; the JavaScript scanner then reads the same fields", () => {
+    const m = base[0]![0]!;
+    const payload = JSON.stringify(JSON.stringify(m.body));
+    const program = `
+      const { scanUplinkFast, uplinkWasmAvailable } = await import(${JSON.stringify(`${process.cwd()}/dist/src/gateway/uplink-wasm.js`)});
+      const sc = scanUplinkFast("tts", Buffer.from(${payload}));
+      console.log(JSON.stringify({ wasm: uplinkWasmAvailable(), fCnt: sc?.fCnt, timeMs: sc?.timeMs }));
+    `;
+    const run = (env: Record<string, string>) => {
+      const r = spawnSync(process.execPath, ["--input-type=module", "-e", program], {
+        encoding: "utf8",
+        timeout: 30_000,
+        env: { ...process.env, ...env },
+      });
+      expect(r.stderr).toBe("");
+      return JSON.parse(r.stdout.trim()) as { wasm: boolean; fCnt: number; timeMs: number };
+    };
+    const reference = scanned(scanUplinkBytes("tts", Buffer.from(JSON.stringify(m.body))))!;
+    const js = run({ PARKIR_KERNEL: "js" });
+    const wasm = run({ PARKIR_KERNEL: "" });
+    expect(js.wasm).toBe(false);
+    expect(wasm.wasm).toBe(true);
+    for (const r of [js, wasm]) expect([r.fCnt, r.timeMs]).toEqual([reference.fCnt, reference.timeMs]);
   });
 });
