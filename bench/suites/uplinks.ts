@@ -11,8 +11,9 @@
  *   catalogue lookup, the sensor model's payload decoder and the event.
  * - `parkir-json`: parseMessageJson — the same with JSON.parse instead of the scanner (its fallback).
  *
- * Every case yields each uplink's (frame counter, receive time), checked equal before timing and in every run; the
- * parkir cases also check every event's type, device and state against the JSON.parse path's, in every run.
+ * Every case yields each uplink's (frame counter, receive time), compared key by key with the peer's before timing
+ * and in every timed run; the parkir cases also check every event's type, device and state against the JSON.parse
+ * path's, in every run.
  */
 import { type City, loadCity } from "../../src/catalog/index.js";
 import {
@@ -230,15 +231,17 @@ function checkedParkir(name: string, want: readonly Key[], got: ParkirRun): numb
   return checked(name, want, got.keys);
 }
 
-/** Checks a run against the reference (count and a checksum of every key). */
+/** Checks a run against the reference, key by key (every uplink's frame counter and receive time); its count. */
 function checked(name: string, want: readonly Key[], got: readonly Key[]): number {
-  let a = 0;
-  let b = 0;
-  for (const [f, t] of want) a = (a * 31 + f + (t % 1_000_003)) % 2_147_483_647;
-  for (const [f, t] of got) b = (b * 31 + f + (t % 1_000_003)) % 2_147_483_647;
-  if (got.length !== want.length || a !== b)
-    throw new Error(`uplinks/${name}: ${got.length} uplinks, checksum ${b}; expected ${want.length}, ${a}`);
-  return b;
+  if (got.length !== want.length)
+    throw new Error(`uplinks/${name}: ${got.length} uplinks; expected ${want.length}`);
+  for (let k = 0; k < got.length; k++) {
+    const g = got[k]!;
+    const w = want[k]!;
+    if (g[0] !== w[0] || g[1] !== w[1])
+      throw new Error(`uplinks/${name}: uplink ${k} is (${g.join(", ")}); expected (${w.join(", ")})`);
+  }
+  return got.length;
 }
 
 /** The `uplinks` suite. Baseline `json-extract`. */
