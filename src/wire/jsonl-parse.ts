@@ -31,6 +31,32 @@ import {
 } from "./events.js";
 import { type CityIds, cityIds, FNV_BASIS, FNV_PRIME, fnvFinish, idHash } from "./id-table.js";
 import { EVENT_KEYS } from "./jsonl.js";
+import {
+  REC_COST,
+  REC_COUNT,
+  REC_DEVICE,
+  REC_DEVICE_HASH,
+  REC_ID,
+  REC_ID_FNV,
+  REC_KIND,
+  REC_NL,
+  REC_OCCUPIED,
+  REC_OK,
+  REC_SEEN,
+  REC_SEQ,
+  REC_SESSION,
+  REC_SESSION_FNV,
+  REC_SPACE,
+  REC_SPACE_HASH,
+  REC_START,
+  REC_STRIDE,
+  REC_TIME_F64,
+  REC_VEHICLE,
+  REC_ZONE,
+  REC_ZONE_HASH,
+  WasmLineScanner,
+  wasmScannerAvailable,
+} from "./jsonl-wasm.js";
 import { EVENT_TYPES, isBayKind, isPaymentKind, KIND } from "./kinds.js";
 import {
   BATCH_SPAN_MS_MAX,
@@ -58,6 +84,11 @@ export interface JsonLinesOptions {
   readonly into?: (bytes: number) => Uint8Array;
   /** Counts unknown ids (see EncodeReport). Default: a new report, on the reader's `report`. */
   readonly report?: EncodeReport;
+  /**
+   * Read lines with the wasm scanner (wasm/jsonl.ts) where it runs (`wasmScannerAvailable()`); lines it does not
+   * vouch for are read as without it. Same batches, errors and counters either way. Default false.
+   */
+  readonly wasm?: boolean;
 }
 
 /** What the reader hands over: a batch (when one is complete) and the bad lines found since the last hand-over. */
@@ -74,6 +105,8 @@ export interface JsonLinesCounters {
   lines: number;
   /** Lines read by the fast path. */
   fast: number;
+  /** Of those, lines the wasm scanner read (options.wasm). */
+  wasm: number;
   /** Lines that went through JSON.parse (valid or not). */
   fallback: number;
   /** Lines refused (each has its error). */
@@ -256,7 +289,7 @@ export class JsonLinesReader {
   /** Unknown ids (events with a place the catalogue does not know are counted here and left out). */
   readonly report: EncodeReport;
   /** How lines went. */
-  readonly counters: JsonLinesCounters = { lines: 0, fast: 0, fallback: 0, rejected: 0, events: 0 };
+  readonly counters: JsonLinesCounters = { lines: 0, fast: 0, wasm: 0, fallback: 0, rejected: 0, events: 0 };
   /**
    * Set when reading stopped before the end: a line held a NUL byte, so the input is binary, not JSON Lines (the
    * error is also handed over with the others); later input is not read.
@@ -324,6 +357,19 @@ export class JsonLinesReader {
     k < KEY_COUNT - 1 ? k + 1 : 0,
   );
   private num = 0;
+  /** The wasm scanner read the line: its id hashes below hold (else they are computed from the bytes). */
+  private hashed = false;
+  private zoneH = 0;
+  private spaceH = 0;
+  private devH = 0;
+  private idFnv = 0;
+  private sessFnv = 0;
+  /** The wasm scanner (options.wasm), its records of `recInput` from `recBase`, and the next one to take. */
+  private readonly scanner: WasmLineScanner | undefined;
+  private recInput: Uint8Array | null = null;
+  private recBase = 0;
+  private recCount = 0;
+  private recNext = 0;
   /** The last line the fast path read was blank. */
   private blank = false;
   /** A DataView over the buffer the fast path reads (4-byte key compares). */
@@ -352,6 +398,8 @@ export class JsonLinesReader {
     this.noteLength = new Int32Array(batchEvents);
     this.writer = new BatchWriter(city);
     this.carry = new Uint8Array(Math.min(maxLineBytes, 4096));
+    this.scanner =
+      options.wasm === true && wasmScannerAvailable() ? new WasmLineScanner(VEHICLE_NAMES) : undefined;
   }
 
   /** Hands the reader its next chunk of input (call `next` until it returns null first). */
@@ -361,6 +409,7 @@ export class JsonLinesReader {
       throw new RangeError("JsonLinesReader: push before the last chunk was read");
     this.input = chunk;
     this.pos = 0;
+    this.recInput = null;
   }
 
   /** Marks the end of the input: the last line (without a newline) and the last batch follow from `next`. */
@@ -398,6 +447,37 @@ export class JsonLinesReader {
       this.carryLength = 0;
       this.overlong = false;
       return false;
+    }
+    if (this.scanner !== undefined && this.carryLength === 0 && !this.overlong) {
+      // The wasm scanner reads the chunk's complete lines ahead, a window at a time; its records are taken in order.
+      if (
+        this.recNext >= this.recCount ||
+        this.recInput !== buf ||
+        this.recBase + this.scanner.records[this.recNext * REC_STRIDE + REC_START]! !== start
+      ) {
+        this.recCount = this.scanner.scan(buf, start);
+        this.recNext = 0;
+        this.recBase = start;
+        this.recInput = buf;
+      }
+      if (this.recNext < this.recCount) {
+        const r = this.recNext++ * REC_STRIDE;
+        const rec = this.scanner.records;
+        const nl = this.recBase + rec[r + REC_NL]!;
+        this.pos = nl + 1;
+        if (
+          rec[r + REC_OK] === 1 &&
+          nl - start <= this.maxLineBytes &&
+          this.fromRecord(buf, this.recBase, r)
+        ) {
+          this.counters.lines++;
+          this.counters.fast++;
+          this.counters.wasm++;
+          return true;
+        }
+        this.line(buf, start, nl);
+        return true;
+      }
     }
     if (this.carryLength === 0 && !this.overlong) {
       // The fast path finds the line's end itself: no separate pass for the newline.
@@ -706,17 +786,71 @@ export class JsonLinesReader {
       break;
     }
     if (i - start > this.maxLineBytes) return -1;
-    // The event's own rules (eventIssues): anything missing goes to the fallback, which names it.
-    if ((seen & (F_ID | F_TYPE | F_TIME)) !== (F_ID | F_TYPE | F_TIME)) return -1;
+    this.hashed = false;
+    return this.accept(buf, seen) ? i : -1;
+  }
+
+  /**
+   * The event's own rules (eventIssues) over the fields just read: when they hold, the event goes into the open
+   * batch; false when a field is missing (nothing written: the fallback names it).
+   */
+  private accept(buf: Uint8Array, seen: number): boolean {
+    if ((seen & (F_ID | F_TYPE | F_TIME)) !== (F_ID | F_TYPE | F_TIME)) return false;
     const kind = this.kind;
-    if (kind === KIND.scheduled_report && (seen & F_OCCUPIED) === 0) return -1;
-    if (kind === KIND.manual_count && (seen & (F_COUNT | F_ZONE)) !== (F_COUNT | F_ZONE)) return -1;
-    if (isPaymentKind(kind) && ((seen & F_SESSION) === 0 || (seen & F_SEQ) !== 0)) return -1;
-    if (kind === KIND.payment_end && (seen & F_COST) === 0) return -1;
+    if (kind === KIND.scheduled_report && (seen & F_OCCUPIED) === 0) return false;
+    if (kind === KIND.manual_count && (seen & (F_COUNT | F_ZONE)) !== (F_COUNT | F_ZONE)) return false;
+    if (isPaymentKind(kind) && ((seen & F_SESSION) === 0 || (seen & F_SEQ) !== 0)) return false;
+    if (kind === KIND.payment_end && (seen & F_COST) === 0) return false;
     this.admit(this.timeMs);
     this.resolveFast(buf, seen);
     this.counted();
-    return i;
+    return true;
+  }
+
+  /**
+   * Reads the line of the wasm scanner's record `r` (offsets from `base` in `buf`) as the fast path would have
+   * read it; false when the event's rules do not hold (nothing written).
+   */
+  private fromRecord(buf: Uint8Array, base: number, r: number): boolean {
+    const rec = this.scanner!.records;
+    if (buf !== this.dvBuf) {
+      this.dvBuf = buf;
+      this.dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    }
+    const seen = rec[r + REC_SEEN]!;
+    if ((seen & F_TYPE) === 0) return false;
+    this.kind = rec[r + REC_KIND]!;
+    this.timeMs = this.scanner!.times[(r >> 1) + REC_TIME_F64]!;
+    this.idS = base + rec[r + REC_ID]!;
+    this.idE = base + rec[r + REC_ID + 1]!;
+    if ((seen & F_ZONE) !== 0) {
+      this.zoneS = base + rec[r + REC_ZONE]!;
+      this.zoneE = base + rec[r + REC_ZONE + 1]!;
+      this.zoneH = rec[r + REC_ZONE_HASH]! >>> 0;
+    }
+    if ((seen & F_SPACE) !== 0) {
+      this.spaceS = base + rec[r + REC_SPACE]!;
+      this.spaceE = base + rec[r + REC_SPACE + 1]!;
+      this.spaceH = rec[r + REC_SPACE_HASH]! >>> 0;
+    }
+    if ((seen & F_DEVICE) !== 0) {
+      this.devS = base + rec[r + REC_DEVICE]!;
+      this.devE = base + rec[r + REC_DEVICE + 1]!;
+      this.devH = rec[r + REC_DEVICE_HASH]! >>> 0;
+    }
+    if ((seen & F_SESSION) !== 0) {
+      this.sessS = base + rec[r + REC_SESSION]!;
+      this.sessE = base + rec[r + REC_SESSION + 1]!;
+      this.sessFnv = rec[r + REC_SESSION_FNV]! >>> 0;
+    }
+    this.idFnv = rec[r + REC_ID_FNV]! >>> 0;
+    if ((seen & F_VEHICLE) !== 0) this.vehicle = VEHICLE_CODES_OF[rec[r + REC_VEHICLE]!]!;
+    if ((seen & F_OCCUPIED) !== 0) this.occupied = rec[r + REC_OCCUPIED]!;
+    if ((seen & F_SEQ) !== 0) this.seq = rec[r + REC_SEQ]! >>> 0;
+    if ((seen & F_COUNT) !== 0) this.vehicleCount = rec[r + REC_COUNT]!;
+    if ((seen & F_COST) !== 0) this.cost = rec[r + REC_COST]!;
+    this.hashed = true;
+    return this.accept(buf, seen);
   }
 
   /** Reads an integer token of at most `digits` digits, no sign, fraction or exponent, into num; or -1. */
@@ -751,7 +885,7 @@ export class JsonLinesReader {
     let device = NO_DEVICE;
     let target: number;
     if (hasDevice) {
-      const d = this.lookup(ids.devices, buf, this.devS, this.devE, city.deviceIndex);
+      const d = this.lookup(ids.devices, buf, this.devS, this.devE, city.deviceIndex, this.devH);
       if (d !== NONE) device = d;
     }
     // The encoder's rule (encode.ts): a bay kind is a bay event when it names a bay, or a device that is a bay's
@@ -766,7 +900,7 @@ export class JsonLinesReader {
         bay =
           own !== NONE && ids.bays.is(buf, this.dv, this.spaceS, this.spaceE, own)
             ? own
-            : this.lookup(ids.bays, buf, this.spaceS, this.spaceE, city.bayIndex);
+            : this.lookup(ids.bays, buf, this.spaceS, this.spaceE, city.bayIndex, this.spaceH);
       } else if (device !== NO_DEVICE) bay = city.deviceBay[device]!;
       if (bay === NONE) {
         if (hasSpace) this.report.noteUnknown("bay", "curb_space_id", text(buf, this.spaceS, this.spaceE));
@@ -778,9 +912,9 @@ export class JsonLinesReader {
       if (vehicle === 0) vehicle = city.bayVehicle[bay]!;
     } else {
       let zone = NONE;
-      if (hasZone) zone = this.lookup(ids.zones, buf, this.zoneS, this.zoneE, city.zoneIndex);
+      if (hasZone) zone = this.lookup(ids.zones, buf, this.zoneS, this.zoneE, city.zoneIndex, this.zoneH);
       else if (hasSpace) {
-        const bay = this.lookup(ids.bays, buf, this.spaceS, this.spaceE, city.bayIndex);
+        const bay = this.lookup(ids.bays, buf, this.spaceS, this.spaceE, city.bayIndex, this.spaceH);
         if (bay !== NONE) zone = city.bayZone[bay]!;
       } else if (device !== NO_DEVICE) zone = city.deviceZone[device]!;
       if (zone === NONE) {
@@ -797,12 +931,12 @@ export class JsonLinesReader {
     }
     let seq: number;
     if (isPaymentKind(kind)) {
-      seq = fnvFinish(fnv(buf, this.sessS, this.sessE));
+      seq = fnvFinish(this.hashed ? this.sessFnv : fnv(buf, this.sessS, this.sessE));
       flags |= FLAG_SEQ_IS_SESSION_HASH;
     } else if ((seen & F_SEQ) !== 0) {
       seq = this.seq;
     } else {
-      seq = fnvFinish(fnv(buf, this.idS, this.idE));
+      seq = fnvFinish(this.hashed ? this.idFnv : fnv(buf, this.idS, this.idE));
       flags |= FLAG_SEQ_IS_ID_HASH;
     }
     let value = 0;
@@ -859,8 +993,9 @@ export class JsonLinesReader {
     s: number,
     e: number,
     byName: (id: string) => number,
+    hash: number,
   ): number {
-    const v = table.find(buf, this.dv, s, e, idHash(buf, this.dv, s, e));
+    const v = table.find(buf, this.dv, s, e, this.hashed ? hash : idHash(buf, this.dv, s, e));
     return v !== NONE ? v : byName(text(buf, s, e));
   }
 
