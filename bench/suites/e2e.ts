@@ -111,9 +111,13 @@ export const e2eSuite: SuiteDefinition = {
     const bays = bayMap(city);
     log(`${n} sensor events, ${bytes.length} bytes of JSON Lines`);
 
-    const parkirJsonl = (keep: boolean): PeerWindows => {
+    const parkirJsonl = (keep: boolean, wasm = false): PeerWindows => {
       const out: PeerWindows = { windows: 0, checksum: 0, ...(keep ? { rows: [] } : {}) };
-      replayJsonLinesSync(bytes, city, { engine: { windowMs: w }, onWindows: (b) => foldWindow(out, b, w) });
+      replayJsonLinesSync(bytes, city, {
+        engine: { windowMs: w },
+        onWindows: (b) => foldWindow(out, b, w),
+        ...(wasm ? { reader: { wasm } } : {}),
+      });
       return sortRows(out);
     };
     const parkirParse = (keep: boolean): PeerWindows => {
@@ -152,8 +156,8 @@ export const e2eSuite: SuiteDefinition = {
       if (size > batchMemory.length) batchMemory = new Uint8Array(size);
       return batchMemory.subarray(0, size);
     };
-    const readerOnly = (check?: Uint8Array[]): ReaderFigures => {
-      const reader = new JsonLinesReader(city, { into });
+    const readerOnly = (check?: Uint8Array[], wasm = false): ReaderFigures => {
+      const reader = new JsonLinesReader(city, { into, wasm });
       const out: ReaderFigures = { lines: 0, events: 0, batches: 0, batchBytes: 0 };
       reader.push(bytes);
       reader.end();
@@ -170,6 +174,10 @@ export const e2eSuite: SuiteDefinition = {
       out.events = reader.counters.events;
       if (reader.counters.fast !== n)
         throw new Error(`e2e/jsonl-reader: ${n - reader.counters.fast} lines not read by the fast path`);
+      if (wasm && reader.counters.wasm !== n)
+        throw new Error(
+          `e2e/jsonl-reader-wasm: ${n - reader.counters.wasm} lines not read by the wasm scanner`,
+        );
       return out;
     };
 
@@ -210,6 +218,30 @@ export const e2eSuite: SuiteDefinition = {
         },
         fn: () => readerOnly(),
         result: () => readerOnly(encodeEventBatches(events, city, BATCH_EVENTS_DEFAULT, new EncodeReport())),
+      },
+      {
+        name: "parkir-jsonl-wasm",
+        eventsPerOp: n,
+        bytesPerOp: bytes.length,
+        extra: {
+          input: "jsonl",
+          note: "replayJsonLinesSync with reader { wasm: true }: the wasm scanner (wasm/jsonl.ts) reads the lines",
+        },
+        fn: () => checkedRun("parkir-jsonl-wasm", want, parkirJsonl(false, true)),
+        result: () => parkirJsonl(true, true),
+      },
+      {
+        name: "jsonl-reader-wasm",
+        group: "reader",
+        eventsPerOp: n,
+        bytesPerOp: bytes.length,
+        extra: {
+          input: "jsonl",
+          note: "probe: JsonLinesReader alone with the wasm scanner (as jsonl-reader, wasm: true)",
+        },
+        fn: () => readerOnly(undefined, true),
+        result: () =>
+          readerOnly(encodeEventBatches(events, city, BATCH_EVENTS_DEFAULT, new EncodeReport()), true),
       },
       {
         name: "parkir-jsonl-parse",
@@ -267,9 +299,15 @@ export const e2eSuite: SuiteDefinition = {
       "jsonl parkir / JSON.parse+Map": ["parkir-jsonl", "map-jsonl"],
       "jsonl parkir / parkir JSON.parse path": ["parkir-jsonl", "parkir-jsonl-parse"],
       "jsonl reader alone (probe) / JSON.parse+Map": ["jsonl-reader", "map-jsonl"],
+      "jsonl parkir wasm scanner / JSON.parse+Map": ["parkir-jsonl-wasm", "map-jsonl"],
+      "jsonl parkir wasm scanner / parkir": ["parkir-jsonl-wasm", "parkir-jsonl"],
+      "jsonl reader wasm scanner (probe) / jsonl reader (probe)": ["jsonl-reader-wasm", "jsonl-reader"],
       "objects parkir / Map": ["parkir-objects", "map-objects"],
     };
-    if (duck !== null) ratios["jsonl parkir / DuckDB"] = ["parkir-jsonl", "duckdb-jsonl"];
+    if (duck !== null) {
+      ratios["jsonl parkir / DuckDB"] = ["parkir-jsonl", "duckdb-jsonl"];
+      ratios["jsonl parkir wasm scanner / DuckDB"] = ["parkir-jsonl-wasm", "duckdb-jsonl"];
+    }
     return {
       name: "e2e",
       workload: {
