@@ -105,6 +105,22 @@ function plain(p: usize, end: usize): usize {
   if (p >= end || byte(p) !== QUOTE) return 0;
   const s = p + 1;
   let j = s;
+  if (ASC_FEATURE_SIMD) {
+    // 16 bytes at a time (reading up to 15 bytes past `end` is safe: the input window has room after it).
+    while (j < end) {
+      const x = v128.load(j);
+      const stop = v128.or(
+        v128.or(i8x16.eq(x, i8x16.splat(0x22)), i8x16.eq(x, i8x16.splat(0x5c))),
+        v128.or(i8x16.lt_u(x, i8x16.splat(0x20)), i8x16.gt_u(x, i8x16.splat(0x7e))),
+      );
+      const m = i8x16.bitmask(stop);
+      if (m !== 0) {
+        j += usize(ctz<u32>(m));
+        break;
+      }
+      j += 16;
+    }
+  }
   while (j + 8 <= end) {
     const x = load<u64>(j);
     const q = x ^ lanes(0x22);
@@ -139,6 +155,29 @@ function token(table: usize, s: usize, e: usize): i32 {
     if (i === n) return t;
   }
   return -1;
+}
+
+/**
+ * Whether token `t` of `table` is at s, followed by `after` (a quote) and, when `colon`, a colon: its
+ * length, or -1. Compared eight bytes at a time.
+ */
+function tokenAt(table: usize, t: i32, s: usize, end: usize, colon: bool): i32 {
+  const at = table + 4 + usize(t) * 8;
+  const n = load<i32>(at, 4);
+  const off = usize(load<i32>(at));
+  if (s + usize(n) + 2 > end) return -1;
+  let i = 0;
+  while (i + 8 <= n) {
+    if (load<u64>(off + usize(i)) !== load<u64>(s + usize(i))) return -1;
+    i += 8;
+  }
+  while (i < n) {
+    if (load<u8>(off + usize(i)) !== load<u8>(s + usize(i))) return -1;
+    i++;
+  }
+  const q = s + usize(n);
+  if (byte(q) !== QUOTE || (colon && byte(q + 1) !== COLON)) return -1;
+  return n;
 }
 
 /** MurmurHash3's finaliser, as `mix` in src/wire/id-table.ts. */
@@ -264,39 +303,51 @@ function isoTime(s: usize, e: usize): f64 {
 }
 
 /**
- * Reads the line at p (ends at `nl`, a newline) into the record at `rec`; true when it vouches for it.
- * The same token rules as the reference `fast`: a key's closing quote is followed by its colon.
+ * Reads the line at p into the record at `rec`: the index of its newline when it vouches for it (the line
+ * is then one the reference `fast` reads the same way: a key's closing quote is followed by its colon, no
+ * byte after the closing brace but spaces, tabs and \r), 0 otherwise. `end`: the end of the input (a line
+ * breaks at its newline, which no token, number or blank holds). `follow[k]`: the key that followed key k
+ * on the line before (follow[12]: the first key), the guess tried first; `follow[13]`: the last event type.
  */
 function line(
   base: usize,
   p: usize,
-  nl: usize,
+  end: usize,
   rec: usize,
   keys: usize,
   types: usize,
   vehicles: usize,
-): bool {
-  const end = nl;
+  follow: usize,
+): usize {
   let i = p;
   while (i < end && (byte(i) === SPACE || byte(i) === TAB || byte(i) === CR)) i++;
-  if (i >= end || byte(i) !== OPEN) return false;
+  if (i >= end || byte(i) !== OPEN) return 0;
   i = ws(i + 1, end);
   let seen: u32 = 0;
+  let prev: usize = 12;
   for (;;) {
-    // A key: a plain string and its colon right after.
-    const ke = plain(i, end);
-    if (ke === 0 || ke >= end || byte(ke) !== COLON) return false;
-    const k = token(keys, i + 1, ke - 1);
-    if (k < 0) return false;
+    // A key: the guess first, else any known key (a plain string) with its colon right after.
+    if (i >= end || byte(i) !== QUOTE) return 0;
+    let k = i32(load<u8>(follow + prev));
+    let n = tokenAt(keys, k, i + 1, end, true);
+    if (n < 0) {
+      const ke = plain(i, end);
+      if (ke === 0 || ke >= end || byte(ke) !== COLON) return 0;
+      k = token(keys, i + 1, ke - 1);
+      if (k < 0) return 0;
+      store<u8>(follow + prev, u8(k));
+      n = i32(ke - 1 - (i + 1));
+    }
+    prev = usize(k);
     const bit: u32 = 1 << u32(k);
-    if ((seen & bit) !== 0) return false;
+    if ((seen & bit) !== 0) return 0;
     seen |= bit;
-    i = ws(ke + 1, end);
-    if (i >= end) return false;
+    i = ws(i + usize(n) + 3, end);
+    if (i >= end) return 0;
     const s = i + 1;
     if (k === K_ID || k === K_ZONE || k === K_SPACE || k === K_DEVICE || k === K_SESSION) {
       i = plain(i, end);
-      if (i === 0) return false;
+      if (i === 0) return 0;
       const slot =
         k === K_ID
           ? REC_ID
@@ -309,19 +360,27 @@ function line(
                 : REC_SESSION;
       store<i32>(rec + usize(slot) * 4, i32(s - base));
       store<i32>(rec + usize(slot + 1) * 4, i32(i - 1 - base));
-      if (k === K_ID) store<u32>(rec + REC_ID_FNV * 4, fnv(s, i - 1));
-      else if (k === K_SESSION) store<u32>(rec + REC_SESSION_FNV * 4, fnv(s, i - 1));
-      else
-        store<u32>(
-          rec + usize(k === K_ZONE ? REC_ZONE_HASH : k === K_SPACE ? REC_SPACE_HASH : REC_DEVICE_HASH) * 4,
-          idHash(s, i - 1),
-        );
-    } else if (k === K_TYPE || k === K_VEHICLE) {
+      if (k === K_ZONE) store<u32>(rec + REC_ZONE_HASH * 4, idHash(s, i - 1));
+      else if (k === K_SPACE) store<u32>(rec + REC_SPACE_HASH * 4, idHash(s, i - 1));
+      else if (k === K_DEVICE) store<u32>(rec + REC_DEVICE_HASH * 4, idHash(s, i - 1));
+    } else if (k === K_TYPE) {
+      if (byte(i) !== QUOTE) return 0;
+      let t = i32(load<u8>(follow + 13));
+      const m = tokenAt(types, t, s, end, false);
+      if (m < 0) {
+        i = plain(i, end);
+        if (i === 0) return 0;
+        t = token(types, s, i - 1);
+        if (t < 0) return 0;
+        store<u8>(follow + 13, u8(t));
+      } else i = s + usize(m) + 1;
+      store<i32>(rec + REC_KIND * 4, t);
+    } else if (k === K_VEHICLE) {
       i = plain(i, end);
-      if (i === 0) return false;
-      const t = token(k === K_TYPE ? types : vehicles, s, i - 1);
-      if (t < 0) return false;
-      store<i32>(rec + usize(k === K_TYPE ? REC_KIND : REC_VEHICLE) * 4, t);
+      if (i === 0) return 0;
+      const t = token(vehicles, s, i - 1);
+      if (t < 0) return 0;
+      store<i32>(rec + REC_VEHICLE * 4, t);
     } else if (k === K_OCCUPIED) {
       if (i + 4 <= end && load<u32>(i) === 0x65757274) {
         store<i32>(rec + REC_OCCUPIED * 4, 1);
@@ -329,15 +388,15 @@ function line(
       } else if (i + 5 <= end && load<u32>(i) === 0x736c6166 && byte(i + 4) === 0x65) {
         store<i32>(rec + REC_OCCUPIED * 4, 0);
         i += 5;
-      } else return false;
+      } else return 0;
     } else {
       // event_time (ISO string or integer ms), sequence_number, vehicle_count, actual_cost.
       if (byte(i) === QUOTE) {
-        if (k !== K_TIME) return false;
+        if (k !== K_TIME) return 0;
         i = plain(i, end);
-        if (i === 0) return false;
+        if (i === 0) return 0;
         const t = isoTime(s, i - 1);
-        if (!(t >= 0)) return false;
+        if (!(t >= 0)) return 0;
         store<f64>(rec + REC_TIME * 4, t);
       } else {
         const digits = k === K_TIME ? 16 : 10;
@@ -350,44 +409,53 @@ function line(
           j++;
         }
         const n = i32(j - i);
-        if (n === 0 || n > digits || (n > 1 && byte(i) === D0)) return false;
+        if (n === 0 || n > digits || (n > 1 && byte(i) === D0)) return 0;
         if (j < end) {
           const c = byte(j);
-          if (c !== COMMA && c !== CLOSE && c !== SPACE && c !== TAB) return false;
+          if (c !== COMMA && c !== CLOSE && c !== SPACE && c !== TAB) return 0;
         }
         if (k === K_TIME) {
-          if (f64(v) > TIME_MAX) return false;
+          if (f64(v) > TIME_MAX) return 0;
           store<f64>(rec + REC_TIME * 4, f64(v));
         } else if (k === K_SEQ) {
-          if (v > 0xffffffff) return false;
+          if (v > 0xffffffff) return 0;
           store<u32>(rec + REC_SEQ * 4, u32(v));
         } else {
-          if (v > 0x7fffffff) return false;
+          if (v > 0x7fffffff) return 0;
           store<i32>(rec + usize(k === K_COUNT ? REC_COUNT : REC_COST) * 4, i32(v));
         }
         i = j;
       }
     }
     i = ws(i, end);
-    if (i >= end) return false;
+    if (i >= end) return 0;
     const c = byte(i);
     if (c === COMMA) {
       i = ws(i + 1, end);
       continue;
     }
-    if (c !== CLOSE) return false;
+    if (c !== CLOSE) return 0;
     i++;
     while (i < end && (byte(i) === SPACE || byte(i) === TAB || byte(i) === CR)) i++;
-    if (i !== end) return false;
+    if (i >= end || byte(i) !== NL) return 0;
     store<u32>(rec + REC_SEEN * 4, seen);
-    return true;
+    // The FNV hashes the reader may need: of the session (payments), of the event id (no sequence number).
+    if ((seen & (1 << K_SESSION)) !== 0) {
+      const at = rec + REC_SESSION * 4;
+      store<u32>(rec + REC_SESSION_FNV * 4, fnv(base + usize(load<i32>(at)), base + usize(load<i32>(at, 4))));
+    }
+    if ((seen & (1 << K_SEQ)) === 0 && (seen & (1 << K_ID)) !== 0) {
+      const at = rec + REC_ID * 4;
+      store<u32>(rec + REC_ID_FNV * 4, fnv(base + usize(load<i32>(at)), base + usize(load<i32>(at, 4))));
+    }
+    return i;
   }
 }
 
 /**
  * Scans the complete lines of `input[0, length)` (each ending in a newline; the bytes after the last newline
  * are left for the next call) into at most `max` records at `records`; returns the number written. `keys`,
- * `types`, `vehicles`: the token tables.
+ * `types`, `vehicles`: the token tables; `follow`: 14 bytes of guesses (see `line`), kept between calls.
  */
 export function scanLines(
   input: usize,
@@ -397,17 +465,21 @@ export function scanLines(
   keys: usize,
   types: usize,
   vehicles: usize,
+  follow: usize,
 ): i32 {
   const end = input + length;
   let p = input;
   let n = 0;
   while (n < max && p < end) {
-    const nl = newline(p, end);
-    if (nl >= end) break;
     const rec = records + usize(n) * REC_STRIDE * 4;
+    let nl = line(input, p, end, rec, keys, types, vehicles, follow);
+    store<i32>(rec + REC_OK * 4, nl !== 0 ? 1 : 0);
+    if (nl === 0) {
+      nl = newline(p, end);
+      if (nl >= end) break;
+    }
     store<i32>(rec + REC_START * 4, i32(p - input));
     store<i32>(rec + REC_NL * 4, i32(nl - input));
-    store<i32>(rec + REC_OK * 4, line(input, p, nl, rec, keys, types, vehicles) ? 1 : 0);
     n++;
     p = nl + 1;
   }

@@ -5,7 +5,13 @@
  * reader (jsonl-parse.ts) takes each vouched record as its fast path would have read the line, and reads every
  * other line itself.
  */
-import { compileKernelSync, instantiateKernel, kernelBuilt, wasmSupported } from "../runtime/wasm.js";
+import {
+  compileKernelSync,
+  instantiateKernel,
+  kernelBuilt,
+  simdSupported,
+  wasmSupported,
+} from "../runtime/wasm.js";
 import { EVENT_KEYS } from "./jsonl.js";
 import { EVENT_TYPES } from "./kinds.js";
 
@@ -41,7 +47,7 @@ export const SCAN_RECORDS_MAX = 8192;
 
 const TABLES_BYTES = 4096;
 const INPUT_AT = TABLES_BYTES;
-const RECORDS_AT = INPUT_AT + SCAN_INPUT_BYTES;
+const RECORDS_AT = INPUT_AT + SCAN_INPUT_BYTES + 64;
 const MEMORY_BYTES = RECORDS_AT + SCAN_RECORDS_MAX * REC_STRIDE * 4;
 
 interface Exports {
@@ -53,6 +59,7 @@ interface Exports {
     keys: number,
     types: number,
     vehicles: number,
+    follow: number,
   ): number;
 }
 
@@ -67,17 +74,24 @@ export class WasmLineScanner {
   readonly records: Int32Array;
   /** The same records as f64 (the time at REC_TIME_F64). */
   readonly times: Float64Array;
+  /** Which build runs: "jsonl_simd" where the engine validates SIMD, else the scalar "jsonl". */
+  readonly variant: "jsonl" | "jsonl_simd";
   private readonly bytes: Uint8Array;
   private readonly kernel: Exports;
   private readonly keys: number;
   private readonly types: number;
   private readonly vehicles: number;
+  private readonly follow: number;
 
-  /** @param vehicleNames Vehicle names in the order whose index the records hold. */
-  constructor(vehicleNames: readonly string[]) {
+  /**
+   * @param vehicleNames Vehicle names in the order whose index the records hold.
+   * @param simd Use the SIMD build where it runs (default true; false: the scalar build).
+   */
+  constructor(vehicleNames: readonly string[], simd = true) {
     const pages = Math.ceil(MEMORY_BYTES / 65_536);
     const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
-    this.kernel = instantiateKernel<Exports>(compileKernelSync("jsonl"), memory);
+    this.variant = simd && simdSupported() && kernelBuilt("jsonl_simd") ? "jsonl_simd" : "jsonl";
+    this.kernel = instantiateKernel<Exports>(compileKernelSync(this.variant), memory);
     this.bytes = new Uint8Array(memory.buffer);
     this.records = new Int32Array(memory.buffer, RECORDS_AT, SCAN_RECORDS_MAX * REC_STRIDE);
     this.times = new Float64Array(memory.buffer, RECORDS_AT, (SCAN_RECORDS_MAX * REC_STRIDE) / 2);
@@ -99,6 +113,12 @@ export class WasmLineScanner {
     this.keys = table(EVENT_KEYS);
     this.types = table(EVENT_TYPES);
     this.vehicles = table(vehicleNames);
+    // Guesses: each key's successor on the line before (EVENT_KEYS order to start), the first key, the last type.
+    this.follow = at;
+    for (let k = 0; k < EVENT_KEYS.length; k++) this.bytes[at + k] = (k + 1) % EVENT_KEYS.length;
+    this.bytes[at + EVENT_KEYS.length] = 0;
+    this.bytes[at + EVENT_KEYS.length + 1] = 0;
+    if (at + 16 > TABLES_BYTES) throw new RangeError("jsonl scanner: token tables too large");
   }
 
   /**
@@ -108,15 +128,18 @@ export class WasmLineScanner {
   scan(buf: Uint8Array, start: number): number {
     const n = Math.min(buf.length - start, SCAN_INPUT_BYTES);
     if (n <= 0) return 0;
-    this.bytes.set(buf.subarray(start, start + n), INPUT_AT);
+    // Source and copy share their alignment mod 8, so the copy into shared memory runs word by word.
+    const at = INPUT_AT + ((buf.byteOffset + start) & 7);
+    this.bytes.set(buf.subarray(start, start + n), at);
     return this.kernel.scanLines(
-      INPUT_AT,
+      at,
       n,
       RECORDS_AT,
       SCAN_RECORDS_MAX,
       this.keys,
       this.types,
       this.vehicles,
+      this.follow,
     );
   }
 }
