@@ -13,6 +13,10 @@
  * `encodeEventBatches` give for the same input, except that a line longer than `maxLineBytes` is refused alone
  * (ParkirEventError on its line) without being read. A line holding a NUL byte stops reading, as it stops
  * parseEventLines.
+ *
+ * With `wasm: true` the wasm scanner (jsonl-wasm.ts, wasm/jsonl.ts) reads a chunk's complete lines ahead into
+ * records under the same token rules; the reader takes each record it vouches for in place of its own fast path
+ * (the event's rules, id resolution and batch writing stay here) and reads every other line as without it.
  */
 import type { City } from "../catalog/city.js";
 import { NONE } from "../catalog/city.js";

@@ -173,6 +173,8 @@ describe("runBenchmarks on tiny sizes", () => {
       "map-jsonl",
       "parkir-jsonl",
       "jsonl-reader",
+      "parkir-jsonl-wasm",
+      "jsonl-reader-wasm",
       "parkir-jsonl-parse",
       "duckdb-jsonl",
       "parkir-objects",
@@ -182,7 +184,11 @@ describe("runBenchmarks on tiny sizes", () => {
       "jsonl parkir / DuckDB",
       "jsonl parkir / JSON.parse+Map",
       "jsonl parkir / parkir JSON.parse path",
+      "jsonl parkir wasm scanner / DuckDB",
+      "jsonl parkir wasm scanner / JSON.parse+Map",
+      "jsonl parkir wasm scanner / parkir",
       "jsonl reader alone (probe) / JSON.parse+Map",
+      "jsonl reader wasm scanner (probe) / jsonl reader (probe)",
       "objects parkir / Map",
     ]);
     for (const r of Object.values(e2e.ratios!)) expect(r.median).toBeGreaterThan(0);
@@ -384,6 +390,10 @@ describe("result agreement before timing", () => {
     expect(figures.events).toBe(spec.workload.sizes.events);
     expect(figures.batches).toBeGreaterThan(0);
     expect(probe.result!()).toEqual(figures);
+    // The same probe with the wasm scanner: the same figures.
+    const wasmProbe = spec.cases.find((c) => c.name === "jsonl-reader-wasm")!;
+    expect(wasmProbe.group).toBe("reader");
+    expect((wasmProbe as { fn: () => unknown }).fn()).toEqual(figures);
     expect(() => checkedRun("x", { windows: 3, checksum: 10 }, { windows: 3, checksum: 11 })).toThrow(
       /e2e\/x: 3 windows, checksum 11; expected 3, 10/,
     );
