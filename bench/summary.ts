@@ -26,6 +26,8 @@ export interface Comparison {
   readonly peerPerSec: number;
   /** parkir's rate over the peer's (round by round when the run had rounds). */
   readonly ratio: number;
+  /** The lowest and highest round-by-round ratio (null when the run had no rounds). */
+  readonly range: readonly [number, number] | null;
   /** Unit of the rates ("events", "quotes", "slots"). */
   readonly unit: string;
   /** `npm run bench -- --suite NAME`. */
@@ -177,6 +179,7 @@ export function comparisons(results: BenchResults): Comparison[] {
       parkirPerSec: ca.eventsPerSec,
       peerPerSec: cb.eventsPerSec,
       ratio: pairedRatio(ca, cb),
+      range: ratioRange(ca, cb),
       unit,
       command: `npm run bench -- --suite ${suite}`,
     });
@@ -196,6 +199,15 @@ export function pairedRatio(a: CaseResult, b: CaseResult): number {
   return median(ra.map((x, r) => x / rb[r]!));
 }
 
+/** The lowest and highest of a's round-by-round ratios to b, or null when the run had no rounds. */
+export function ratioRange(a: CaseResult, b: CaseResult): [number, number] | null {
+  const ra = a.roundRates as readonly number[] | undefined;
+  const rb = b.roundRates as readonly number[] | undefined;
+  if (ra === undefined || rb === undefined || ra.length !== rb.length || ra.length < 2) return null;
+  const xs = ra.map((x, r) => x / rb[r]!);
+  return [Math.min(...xs), Math.max(...xs)];
+}
+
 /** A rate with its unit: "1.23 M events/s", "45.6 k stays/s". */
 export function formatPerSec(x: number, unit: string): string {
   if (x >= 1e6) return `${(x / 1e6).toFixed(x >= 1e8 ? 0 : 2)} M ${unit}/s`;
@@ -203,10 +215,11 @@ export function formatPerSec(x: number, unit: string): string {
   return `${x.toPrecision(3)} ${unit}/s`;
 }
 
-/** "2.31× faster", "0.17× (slower)". */
-export function verdict(ratio: number): string {
-  const x = ratio >= 0.1 ? ratio.toFixed(2) : ratio.toPrecision(2);
-  return ratio >= 1 ? `**${x}×** (faster)` : `**${x}×** (slower)`;
+/** "**2.31×** (faster)", "**0.17×** (slower; rounds 0.12–0.25×)". */
+export function verdict(ratio: number, range: readonly [number, number] | null = null): string {
+  const fmt = (r: number) => (r >= 0.1 ? r.toFixed(2) : r.toPrecision(2));
+  const rounds = range === null ? "" : `; rounds ${fmt(range[0])}–${fmt(range[1])}×`;
+  return `**${fmt(ratio)}×** (${ratio >= 1 ? "faster" : "slower"}${rounds})`;
 }
 
 /** Bytes/s as GB/s. */
@@ -277,14 +290,14 @@ function workerLines(workers: SuiteResult | undefined): string[] {
 export function summaryMarkdown(results: BenchResults, file: string): string {
   const m = results.meta;
   const lines = [
-    `From \`${file}\`: ${m.quick ? "a quick (smoke) run" : "a full run"} on ${m.cpu}, ${m.cores} cores, Node ${m.node}, ${m.date.slice(0, 10)}, ${sourceText(m)}. Each row compares two cases timed in the same run on the same input; parkir ÷ other is the median of their ratios round by round (so it can differ from the ratio of the two rates, which pool every round).`,
+    `From \`${file}\`: ${m.quick ? "a quick (smoke) run" : "a full run"} on ${m.cpu}, ${m.cores} cores, Node ${m.node}, ${m.date.slice(0, 10)}, ${sourceText(m)}. Each row compares two cases timed in the same run on the same input; parkir ÷ other is the median of their ratios round by round, with the lowest and highest round (so it can differ from the ratio of the two rates, which pool every round).`,
     "",
     "| from → to | parkir | compared with | parkir | other | parkir ÷ other | reproduce |",
     "|---|---|---|---:|---:|---:|---|",
   ];
   for (const c of comparisons(results)) {
     lines.push(
-      `| ${c.what} | ${c.parkir} | ${c.peer} | ${formatPerSec(c.parkirPerSec, c.unit)} | ${formatPerSec(c.peerPerSec, c.unit)} | ${verdict(c.ratio)} | \`${c.command}\` |`,
+      `| ${c.what} | ${c.parkir} | ${c.peer} | ${formatPerSec(c.parkirPerSec, c.unit)} | ${formatPerSec(c.peerPerSec, c.unit)} | ${verdict(c.ratio, c.range)} | \`${c.command}\` |`,
     );
   }
   const suite = (name: string) => results.suites.find((s) => s.name === name);

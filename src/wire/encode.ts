@@ -5,10 +5,9 @@
  */
 import type { City } from "../catalog/city.js";
 import { fnv1a, NONE } from "../catalog/city.js";
-import { vehicleCode } from "../catalog/vehicles.js";
 import { ParkirWireError } from "../errors/index.js";
 import { type BatchStrings, BatchWriter } from "./batch-writer.js";
-import { assertEvent, type CdsEvent, parseEventTime, validEventKind } from "./events.js";
+import { assertEvent, type CdsEvent, EventFields, eventFields, parseEventTime, readEvent } from "./events.js";
 import { isBayKind, isPaymentKind, KIND } from "./kinds.js";
 import {
   BATCH_SPAN_MS_MAX,
@@ -133,11 +132,18 @@ export function encodeEvents(
   try {
     rows.clear();
     rows.keepIds = keepIds;
-    for (let i = 0; i < events.length; i++) {
-      const e = events[i];
-      const kind = validEventKind(e);
-      if (kind < 0) assertEvent(e); // names the problems (or finds none, for a shape the fast check leaves alone)
-      resolve(e as CdsEvent, city, report, rows, kind);
+    const f = encodeFields;
+    for (let from = 0; from < events.length; from += TOUCH_EVENTS) {
+      const end = Math.min(events.length, from + TOUCH_EVENTS);
+      touchEvents(events, from, end);
+      for (let i = from; i < end; i++) {
+        const e = events[i];
+        if (readEvent(e, f) < 0) {
+          assertEvent(e); // names the problems (or finds none, for a shape the fast check leaves alone)
+          eventFields(e, f);
+        }
+        resolveFields(f, city, report, rows);
+      }
     }
     return buildBatch(rows, city, report, keepIds, options.into);
   } finally {
@@ -147,6 +153,34 @@ export function encodeEvents(
     }
   }
 }
+
+/** Events touched ahead at a time (see touchEvents): their objects and ids stay in the cache until read. */
+const TOUCH_EVENTS = 256;
+/** What touchEvents read, kept so that its loads are not optimised away. */
+// biome-ignore lint/correctness/noUnusedVariables: written only, so that touchEvents' loads are not dead code
+let touched = 0;
+
+/**
+ * Reads each event's event_id length in a loop that does nothing else: a feed's objects and id strings are
+ * usually far from the cache, and this loop's loads miss together (the CPU runs many such independent loads at
+ * once), where the validation's loads, one event's worth of work apart, would miss one after another.
+ */
+function touchEvents(events: readonly unknown[], from: number, end: number): void {
+  let sum = 0;
+  for (let i = from; i < end; i++) {
+    const e = events[i] as { event_id?: unknown; event_time?: unknown } | null | undefined;
+    if (typeof e === "object" && e !== null) {
+      const id = e.event_id;
+      const t = e.event_time;
+      if (typeof id === "string") sum += id.length;
+      if (typeof t === "number") sum += t;
+    }
+  }
+  touched += sum;
+}
+
+/** The fields of the event being encoded (encodeEvents and resolve read one event at a time, never reentrantly). */
+const encodeFields = new EventFields();
 
 /** Most events whose columns encodeEvents keeps for the next call (27 bytes each: two default batches). */
 const ROWS_KEPT_MAX = 8192;
@@ -261,17 +295,26 @@ const utf8 = new TextEncoder();
 
 /**
  * Resolves one valid event's ids and fields into the next row of `rows`; an event with an unknown place adds
- * none. `knownKind`: the event's kind code when the caller has it (validEventKind), else −1. @internal
+ * none. @internal
  */
-export function resolve(e: CdsEvent, city: City, report: EncodeReport, rows: Rows, knownKind = -1): void {
-  const kind = knownKind >= 0 ? knownKind : KIND[e.event_type];
-  const timeMs = parseEventTime(e.event_time);
-  let vehicle = e.vehicle_type === undefined ? 0 : vehicleCode(e.vehicle_type);
+export function resolve(e: CdsEvent, city: City, report: EncodeReport, rows: Rows): void {
+  eventFields(e, resolveFieldsScratch);
+  resolveFields(resolveFieldsScratch, city, report, rows);
+}
+
+/** The fields resolve reads an event into. */
+const resolveFieldsScratch = new EventFields();
+
+/** resolve, for an event's fields already read. */
+function resolveFields(f: EventFields, city: City, report: EncodeReport, rows: Rows): void {
+  const kind = f.kind;
+  let vehicle = f.vehicle;
   let flags = 0;
   let device = NO_DEVICE;
   let target: number;
-  const spaceId = e.curb_space_id;
-  const deviceId = e.data_source_device_id;
+  const spaceId = f.space;
+  const deviceId = f.device;
+  const zoneId = f.zone;
   const named = spaceId === undefined ? NONE : city.bayIndex(spaceId);
   if (deviceId !== undefined) {
     // One lookup for the usual bay event, which names its bay and the bay's own sensor (device i is bay i's).
@@ -281,16 +324,13 @@ export function resolve(e: CdsEvent, city: City, report: EncodeReport, rows: Row
   // A bay kind is a bay event when it names a bay, or a device that is a bay's sensor; without either (a zone id,
   // a gate or attendant device) it is a zone-level arrival or departure (docs/OCCUPANCY.md, zone events).
   const bayDevice = device !== NO_DEVICE && city.deviceBay[device] !== NONE;
-  const unknownDevice = device === NO_DEVICE && e.data_source_device_id !== undefined;
-  if (
-    isBayKind(kind) &&
-    (e.curb_space_id !== undefined || bayDevice || (unknownDevice && e.curb_zone_id === undefined))
-  ) {
+  const unknownDevice = device === NO_DEVICE && deviceId !== undefined;
+  if (isBayKind(kind) && (spaceId !== undefined || bayDevice || (unknownDevice && zoneId === undefined))) {
     let bay = named;
     if (spaceId === undefined && device !== NO_DEVICE) bay = city.deviceBay[device]!;
     if (bay === NONE) {
-      if (e.curb_space_id !== undefined) report.noteUnknown("bay", "curb_space_id", e.curb_space_id);
-      else report.noteUnknown("bay", "data_source_device_id", e.data_source_device_id);
+      if (spaceId !== undefined) report.noteUnknown("bay", "curb_space_id", spaceId);
+      else report.noteUnknown("bay", "data_source_device_id", deviceId);
       return;
     }
     target = bay;
@@ -298,17 +338,17 @@ export function resolve(e: CdsEvent, city: City, report: EncodeReport, rows: Row
     if (vehicle === 0) vehicle = city.bayVehicle[bay]!;
   } else {
     let zone = NONE;
-    let field: PlaceField = "curb_zone_id";
-    if (e.curb_zone_id !== undefined) zone = city.zoneIndex(e.curb_zone_id);
+    if (zoneId !== undefined) zone = city.zoneIndex(zoneId);
     else if (spaceId !== undefined) {
-      field = "curb_space_id";
       if (named !== NONE) zone = city.bayZone[named]!;
-    } else if (e.data_source_device_id !== undefined) {
-      field = "data_source_device_id";
+    } else if (deviceId !== undefined) {
       if (device !== NO_DEVICE) zone = city.deviceZone[device]!;
     }
     if (zone === NONE) {
-      report.noteUnknown("zone", field, e[field]);
+      if (zoneId !== undefined || (spaceId === undefined && deviceId === undefined))
+        report.noteUnknown("zone", "curb_zone_id", zoneId);
+      else if (spaceId !== undefined) report.noteUnknown("zone", "curb_space_id", spaceId);
+      else report.noteUnknown("zone", "data_source_device_id", deviceId);
       return;
     }
     target = zone;
@@ -316,29 +356,29 @@ export function resolve(e: CdsEvent, city: City, report: EncodeReport, rows: Row
   }
   let seq: number;
   if (isPaymentKind(kind)) {
-    seq = fnv1a(e.event_session_id ?? "");
+    seq = fnv1a(f.session ?? "");
     flags |= FLAG_SEQ_IS_SESSION_HASH;
-  } else if (e.sequence_number !== undefined) {
-    seq = e.sequence_number;
+  } else if (f.seq >= 0) {
+    seq = f.seq;
   } else {
-    seq = fnv1a(e.event_id);
+    seq = fnv1a(f.id);
     flags |= FLAG_SEQ_IS_ID_HASH;
   }
   // Fields the struct cannot hold, as a JSON object in this key order (decodeEvents restores them).
   let note = "";
-  if (e.event_session_id !== undefined) note = noteField(note, "event_session_id", e.event_session_id);
-  if (e.data_source_device_id !== undefined && device === NO_DEVICE)
-    note = noteField(note, "data_source_device_id", e.data_source_device_id);
-  if (e.curb_space_id !== undefined && (flags & FLAG_TARGET_ZONE) !== 0)
-    note = noteField(note, "curb_space_id", e.curb_space_id);
+  if (f.session !== undefined) note = noteField(note, "event_session_id", f.session);
+  if (deviceId !== undefined && device === NO_DEVICE)
+    note = noteField(note, "data_source_device_id", deviceId);
+  if (spaceId !== undefined && (flags & FLAG_TARGET_ZONE) !== 0)
+    note = noteField(note, "curb_space_id", spaceId);
   if (note !== "") note += "}";
   let value = 0;
-  if (kind === KIND.scheduled_report) value = e.occupied ? 1 : 0;
-  else if (kind === KIND.manual_count) value = e.vehicle_count ?? 0;
-  else if (kind === KIND.enter_area || kind === KIND.exit_area) value = e.vehicle_count ?? 1;
-  else if (kind === KIND.payment_end) value = e.actual_cost ?? 0;
+  if (kind === KIND.scheduled_report) value = f.occupied ? 1 : 0;
+  else if (kind === KIND.manual_count) value = Math.max(0, f.count);
+  else if (kind === KIND.enter_area || kind === KIND.exit_area) value = f.count < 0 ? 1 : f.count;
+  else if (kind === KIND.payment_end) value = Math.max(0, f.cost);
   const k = rows.length++;
-  rows.timeMs[k] = timeMs;
+  rows.timeMs[k] = f.timeMs;
   rows.target[k] = target;
   rows.seq[k] = seq;
   rows.value[k] = value;
@@ -346,7 +386,7 @@ export function resolve(e: CdsEvent, city: City, report: EncodeReport, rows: Row
   rows.kind[k] = kind;
   rows.vehicle[k] = vehicle;
   rows.flags[k] = flags;
-  if (rows.keepIds) rows.id.push(e.event_id);
+  if (rows.keepIds) rows.id.push(f.id);
   rows.note.push(note);
   if (note !== "") rows.notes = true;
 }

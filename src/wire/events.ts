@@ -219,29 +219,97 @@ function isIdString(v: unknown): boolean {
 }
 
 /**
+ * One event's fields as the encoder needs them, read once (readEvent, eventFields): a record reused from event to
+ * event, so reading allocates nothing. Absent numbers are −1. @internal
+ */
+export class EventFields {
+  /** Kind code. */
+  kind = 0;
+  /** event_time in ms since the epoch. */
+  timeMs = 0;
+  id = "";
+  zone: string | undefined = undefined;
+  space: string | undefined = undefined;
+  device: string | undefined = undefined;
+  session: string | undefined = undefined;
+  /** Vehicle wire code, 0 when vehicle_type is absent. */
+  vehicle = 0;
+  seq = -1;
+  count = -1;
+  cost = -1;
+  occupied = false;
+}
+
+/** The record validEventKind reads into. */
+const scratchFields = new EventFields();
+
+/**
  * The kind code of an event that is certainly valid, or −1 when it may not be (eventIssues then decides and
  * names the problems): the same rules as eventIssues, read field by field without allocating, and one walk of
  * the keys that accepts only the known fields. It never says valid where eventIssues would find a problem.
  */
 export function validEventKind(e: unknown): number {
+  return readEvent(e, scratchFields);
+}
+
+/**
+ * The last event_type string readEvent looked up of each length (modulo 32), and its code: always a name and its
+ * own code (park_start's in a slot not used yet), so a match is an answer.
+ */
+const kindNames: string[] = new Array<string>(32).fill(EVENT_TYPES[0]);
+const kindNameCode = new Int32Array(32).fill(KIND[EVENT_TYPES[0]]);
+
+/** The last vehicle_type string readEvent looked up, and its code (a feed repeats a few names). */
+let lastVehicleName = "car";
+let lastVehicleCode = vehicleCode("car");
+
+/**
+ * validEventKind that also reads the event's fields into `f` (each property read once; `f` is meaningful only
+ * when the result is ≥ 0). @internal
+ */
+export function readEvent(e: unknown, f: EventFields): number {
   if (typeof e !== "object" || e === null || Array.isArray(e)) return -1;
   const o = e as Record<string, unknown>;
-  if (!isIdString(o.event_id)) return -1;
+  const id = o.event_id;
+  if (!isIdString(id)) return -1;
   const type = o.event_type;
-  const kind = typeof type === "string" ? KIND_OF.get(type) : undefined;
-  if (kind === undefined) return -1;
+  if (typeof type !== "string") return -1;
+  // The last kind name of each length: a feed repeats a few names, and one comparison finds them.
+  const slot = type.length & 31;
+  let kind = kindNameCode[slot]!;
+  if (type !== kindNames[slot]) {
+    const code = KIND_OF.get(type);
+    if (code === undefined) return -1;
+    kind = code;
+    kindNames[slot] = type;
+    kindNameCode[slot] = code;
+  }
   const time = o.event_time;
+  let timeMs: number;
   if (typeof time === "number") {
     if (!(Number.isInteger(time) && time >= 0 && time <= EVENT_TIME_MS_MAX)) return -1;
-  } else if (typeof time !== "string" || Number.isNaN(isoTimeMs(time))) return -1;
+    timeMs = time;
+  } else if (typeof time !== "string" || Number.isNaN((timeMs = isoTimeMs(time)))) return -1;
   const zone = o.curb_zone_id;
+  const space = o.curb_space_id;
+  const device = o.data_source_device_id;
   const session = o.event_session_id;
   if (zone !== undefined && !isIdString(zone)) return -1;
-  if (o.curb_space_id !== undefined && !isIdString(o.curb_space_id)) return -1;
-  if (o.data_source_device_id !== undefined && !isIdString(o.data_source_device_id)) return -1;
+  if (space !== undefined && !isIdString(space)) return -1;
+  if (device !== undefined && !isIdString(device)) return -1;
   if (session !== undefined && !isIdString(session)) return -1;
   const vehicle = o.vehicle_type;
-  if (vehicle !== undefined && !(isIdString(vehicle) && vehicleCode(vehicle as string) >= 0)) return -1;
+  let code = 0;
+  if (vehicle !== undefined) {
+    if (vehicle === lastVehicleName) code = lastVehicleCode;
+    else {
+      if (!isIdString(vehicle)) return -1;
+      code = vehicleCode(vehicle as string);
+      if (code < 0) return -1;
+      lastVehicleName = vehicle as string;
+      lastVehicleCode = code;
+    }
+  }
   const seq = o.sequence_number;
   if (seq !== undefined && !isInt(seq, 0, U32_MAX)) return -1;
   const count = o.vehicle_count;
@@ -275,7 +343,35 @@ export function validEventKind(e: unknown): number {
         return -1;
     }
   }
+  f.kind = kind;
+  f.timeMs = timeMs;
+  f.id = id as string;
+  f.zone = zone as string | undefined;
+  f.space = space as string | undefined;
+  f.device = device as string | undefined;
+  f.session = session as string | undefined;
+  f.vehicle = code;
+  f.seq = seq === undefined ? -1 : (seq as number);
+  f.count = count === undefined ? -1 : (count as number);
+  f.cost = cost === undefined ? -1 : (cost as number);
+  f.occupied = occupied === true;
   return kind;
+}
+
+/** Reads the fields of an event eventIssues accepts into `f` (the path for events readEvent leaves alone). @internal */
+export function eventFields(e: CdsEvent, f: EventFields): void {
+  f.kind = KIND[e.event_type];
+  f.timeMs = parseEventTime(e.event_time);
+  f.id = e.event_id;
+  f.zone = e.curb_zone_id;
+  f.space = e.curb_space_id;
+  f.device = e.data_source_device_id;
+  f.session = e.event_session_id;
+  f.vehicle = e.vehicle_type === undefined ? 0 : vehicleCode(e.vehicle_type);
+  f.seq = e.sequence_number ?? -1;
+  f.count = e.vehicle_count ?? -1;
+  f.cost = e.actual_cost ?? -1;
+  f.occupied = e.occupied === true;
 }
 
 /** Problems with one event object; empty when it is valid. */

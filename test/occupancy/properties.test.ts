@@ -253,9 +253,10 @@ describe("garbage", () => {
       ),
       { numRuns: 300 },
     );
-    // Mutations that still verify occur and are checked, both kinds.
+    // Mutations that still verify occur and are checked, both kinds. Canonical ones are about 1 run in 13
+    // (10-30 of 300 seen): with about 20 expected, 3 or fewer happen by chance a few times in a million runs.
     expect(outcomes.refused).toBeGreaterThan(50);
-    expect(outcomes.canonical).toBeGreaterThan(10);
+    expect(outcomes.canonical).toBeGreaterThan(3);
     expect(outcomes.valid).toBeGreaterThan(0);
   });
 

@@ -134,17 +134,7 @@ function columns(list: readonly Row[]) {
   const noteLength = new Int32Array(list.length);
   let at = 0;
   for (const [k, r] of list.entries()) {
-    rows.timeMs[k] = r.time;
-    rows.target[k] = r.target;
-    rows.seq[k] = r.seq;
-    rows.value[k] = r.value;
-    rows.device[k] = r.device;
-    rows.kind[k] = r.kind;
-    rows.vehicle[k] = r.vehicle;
-    rows.flags[k] = r.flags;
-    rows.id.push(r.id);
-    rows.note.push(r.note);
-    if (r.note !== "") rows.notes = true;
+    putRow(rows, r.time, r);
     idAt[k] = at;
     idLength[k] = enc.encodeInto(r.id, arena.subarray(at)).written;
     at += idLength[k]!;
@@ -152,8 +142,27 @@ function columns(list: readonly Row[]) {
     noteLength[k] = enc.encodeInto(r.note, arena.subarray(at)).written;
     at += noteLength[k]!;
   }
-  rows.length = list.length;
   return { rows, strings: { arena, idAt, idLength, noteAt, noteLength } };
+}
+
+/** Appends one row at `timeMs` (as encodeEvents' resolve does). */
+function putRow(
+  rows: Rows,
+  timeMs: number,
+  r: Omit<Row, "time" | "id"> & { readonly id: string | Uint8Array },
+): void {
+  const k = rows.length++;
+  rows.timeMs[k] = timeMs;
+  rows.target[k] = r.target;
+  rows.seq[k] = r.seq;
+  rows.value[k] = r.value;
+  rows.device[k] = r.device;
+  rows.kind[k] = r.kind;
+  rows.vehicle[k] = r.vehicle;
+  rows.flags[k] = r.flags;
+  rows.id.push(r.id);
+  rows.note.push(r.note);
+  if (r.note !== "") rows.notes = true;
 }
 
 describe("BatchWriter", () => {
@@ -167,20 +176,7 @@ describe("BatchWriter", () => {
         fc.boolean(),
         (items, baseMs, cityId, hash, keepIds) => {
           const rows = new Rows(items.length);
-          for (const r of items) {
-            const k = rows.length++;
-            rows.timeMs[k] = baseMs + r.dt;
-            rows.target[k] = r.target;
-            rows.seq[k] = r.seq;
-            rows.value[k] = r.value;
-            rows.device[k] = r.device;
-            rows.kind[k] = r.kind;
-            rows.vehicle[k] = r.vehicle;
-            rows.flags[k] = r.flags;
-            rows.id.push(r.id);
-            rows.note.push(r.note);
-            if (r.note !== "") rows.notes = true;
-          }
+          for (const r of items) putRow(rows, baseMs + r.dt, r);
           const city = { id: cityId, catalogHash: hash } as unknown as City;
           const want = builderBatch(rows, cityId, hash, keepIds);
           expect(Buffer.from(buildBatch(rows, city, new EncodeReport(), keepIds, undefined))).toEqual(

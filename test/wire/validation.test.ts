@@ -8,16 +8,20 @@ import { describe, expect, test } from "vitest";
 import { loadCity } from "../../src/catalog/index.js";
 import { generateTrace, paluCatalog } from "../../src/generate/index.js";
 import {
+  EventFields,
+  eventFields,
   eventIssues,
   eventIssuesByRule,
   eventTimeProblem,
   isoTimeMs,
   isoTimeProblem,
   parseEventTime,
+  readEvent,
   validEventKind,
 } from "../../src/wire/events.js";
+import type { CdsEvent } from "../../src/wire/index.js";
 import { EVENT_KEYS } from "../../src/wire/jsonl.js";
-import { KIND } from "../../src/wire/kinds.js";
+import { EVENT_TYPES, KIND } from "../../src/wire/kinds.js";
 import { arbEvent } from "../helpers.js";
 
 const FIELDS = EVENT_KEYS;
@@ -97,6 +101,38 @@ describe("validEventKind", () => {
         }
       }),
       { numRuns: 3000 },
+    );
+  });
+
+  test("readEvent reads the fields eventFields reads, for every event it vouches for", () => {
+    const fast = new EventFields();
+    const slow = new EventFields();
+    fc.assert(
+      fc.property(fc.array(arbObject, { maxLength: 6 }), (objects) => {
+        // Several in a row: readEvent remembers the last vehicle name it looked up.
+        for (const o of objects) {
+          const kind = readEvent(o, fast);
+          expect(kind).toBe(validEventKind(o));
+          if (kind < 0) continue;
+          eventFields(o as CdsEvent, slow);
+          expect({ ...fast }).toEqual({ ...slow });
+        }
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  test("an event_type that is not a kind is never taken for one, whatever names came before it", () => {
+    const names = [...EVENT_TYPES, "", "toString", "park_enD", "park_starts", "xpark_start", "PARK_START"];
+    fc.assert(
+      fc.property(arbEvent(true), fc.array(fc.constantFrom(...names), { maxLength: 12 }), (e, types) => {
+        for (const t of types) {
+          const o = { ...e, event_type: t };
+          const kind = validEventKind(o);
+          if (kind >= 0) expect(EVENT_TYPES[kind]).toBe(t);
+          expect(kind >= 0).toBe(eventIssuesByRule(o).length === 0);
+        }
+      }),
     );
   });
 
