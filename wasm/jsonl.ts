@@ -1,20 +1,19 @@
 /**
- * The JSON Lines scanner: reads complete CDS lines of a chunk (copied into the memory at `input`) and writes,
- * per line, a record of what the reader's fast path (src/wire/jsonl-parse.ts, the reference) would read from
- * it: which keys it has, the byte ranges of its string values, the event type, vehicle name, numbers, the time
- * in ms and the id hashes. A record vouches for its line (`REC_OK` = 1) only when the line is one the reference
- * fast path reads token for token the same way; otherwise it only marks where the line ends, and the JavaScript
- * side reads it (fast path, then JSON.parse). The event's own rules (required keys per type) stay in JavaScript.
+ * The JSON Lines reader's wasm path: reads the complete CDS lines of a window of input (copied into the memory)
+ * straight into the rows of the open batch — scan, the event's rules, id resolution through the city's id tables
+ * held in the same memory, seq / value / flags, event id and annotation bytes into the batch's string arena —, as
+ * the reader's JavaScript fast path (src/wire/jsonl-parse.ts, the reference) reads them. It stops and hands a line
+ * to JavaScript whenever that line is not one it reads token for token the same way (escapes, unicode, unknown or
+ * repeated keys, spaces before a colon, other numbers), when the event's rules fail, when an id is not in the
+ * tables (the reader reports it), when the event would stretch the batch's time span too far, when the arena is
+ * short, or when the line is longer than the reader's bound: JavaScript reads that line, then calls again.
  *
- * Known strings (keys, event types, vehicle names) come from token tables the JavaScript side lays out in the
- * memory (src/wire/jsonl-wasm.ts): `[count: i32][(offset: i32, length: i32) × count]`, offsets absolute.
+ * Everything the kernel reads and writes is laid out by src/wire/jsonl-wasm.ts, which holds the same numbers:
+ * token tables `[count: i32][(offset: i32, length: i32) × count]` (offsets absolute), id tables, the batch's
+ * columns and arena, and a state block (ST_*) of pointers, bounds and the open batch's running values.
  */
 
-// Record layout (i32 slots; src/wire/jsonl-wasm.ts REC_* holds the same numbers).
-const REC_STRIDE = 32;
-const REC_START = 0;
-const REC_NL = 1;
-const REC_OK = 2;
+// The record `line` writes and `admit` reads (i32 slots of the 128 bytes at ST_RECORD; the kernel's own).
 const REC_SEEN = 3;
 const REC_KIND = 4;
 const REC_VEHICLE = 5;
@@ -31,8 +30,6 @@ const REC_SESSION = 18;
 const REC_ZONE_HASH = 20;
 const REC_SPACE_HASH = 21;
 const REC_DEVICE_HASH = 22;
-const REC_ID_FNV = 23;
-const REC_SESSION_FNV = 24;
 /** f64 slot (i32 slot 26). */
 const REC_TIME = 26;
 
@@ -125,9 +122,18 @@ function plain(p: usize, end: usize): usize {
     const x = load<u64>(j);
     const q = x ^ lanes(0x22);
     const b = x ^ lanes(0x5c);
+    // A lane's high bit marks a byte that ends the string or breaks the rule; the lowest one is exact.
     const bad =
-      ((x - lanes(0x20)) & ~x) | (x + lanes(0x01)) | x | ((q - lanes(0x01)) & ~q) | ((b - lanes(0x01)) & ~b);
-    if ((bad & lanes(0x80)) !== 0) break;
+      (((x - lanes(0x20)) & ~x) |
+        (x + lanes(0x01)) |
+        x |
+        ((q - lanes(0x01)) & ~q) |
+        ((b - lanes(0x01)) & ~b)) &
+      lanes(0x80);
+    if (bad !== 0) {
+      j += usize(ctz<u64>(bad) >> 3);
+      break;
+    }
     j += 8;
   }
   for (;;) {
@@ -141,43 +147,43 @@ function plain(p: usize, end: usize): usize {
   return len === 0 || len > 256 ? 0 : j + 1;
 }
 
-/** The token of `table` whose bytes are exactly [s, e); -1 when none. */
-function token(table: usize, s: usize, e: usize): i32 {
-  const n = i32(e - s);
+/**
+ * Whether token `t` of `table` is at s, within `end`: its length, or -1. A token holds what must follow it (a key's
+ * closing quote and colon, a value's closing quote), so a match is exact. Tokens are 2 to 24 bytes (the JavaScript
+ * side checks): compared as the 8-byte words that cover them (the last overlapping the one before), as two 4-byte
+ * words under 8 bytes, as first and last byte under 4 — without a loop, so the compiler inlines it.
+ */
+function tokenAt(table: usize, t: i32, s: usize, end: usize): i32 {
+  const at = table + 4 + usize(t) * 8;
+  const n = usize(load<i32>(at, 4));
+  const off = usize(load<i32>(at));
+  if (s + n > end) return -1;
+  let same: bool;
+  if (n >= 8)
+    same =
+      load<u64>(off) === load<u64>(s) &&
+      (n <= 16 || load<u64>(off + 8) === load<u64>(s + 8)) &&
+      load<u64>(off + n - 8) === load<u64>(s + n - 8);
+  else if (n >= 4) same = load<u32>(off) === load<u32>(s) && load<u32>(off + n - 4) === load<u32>(s + n - 4);
+  else same = load<u8>(off) === load<u8>(s) && load<u16>(off + n - 2) === load<u16>(s + n - 2);
+  return same ? i32(n) : -1;
+}
+
+/** The token of `table` at s (within `end`), `guess` tried first; -1 when none is there. */
+function tokenFind(table: usize, guess: i32, s: usize, end: usize): i32 {
+  return tokenAt(table, guess, s, end) >= 0 ? guess : tokenSearch(table, guess, s, end);
+}
+
+/** The token of `table` other than `guess` at s (within `end`), or -1. */
+function tokenSearch(table: usize, guess: i32, s: usize, end: usize): i32 {
   const count = load<i32>(table);
-  for (let t = 0; t < count; t++) {
-    const at = table + 4 + usize(t) * 8;
-    if (load<i32>(at, 4) !== n) continue;
-    const off = usize(load<i32>(at));
-    let i = 0;
-    while (i + 8 <= n && load<u64>(off + usize(i)) === load<u64>(s + usize(i))) i += 8;
-    while (i < n && load<u8>(off + usize(i)) === load<u8>(s + usize(i))) i++;
-    if (i === n) return t;
-  }
+  for (let t = 0; t < count; t++) if (t !== guess && tokenAt(table, t, s, end) >= 0) return t;
   return -1;
 }
 
-/**
- * Whether token `t` of `table` is at s, followed by `after` (a quote) and, when `colon`, a colon: its
- * length, or -1. Compared eight bytes at a time.
- */
-function tokenAt(table: usize, t: i32, s: usize, end: usize, colon: bool): i32 {
-  const at = table + 4 + usize(t) * 8;
-  const n = load<i32>(at, 4);
-  const off = usize(load<i32>(at));
-  if (s + usize(n) + 2 > end) return -1;
-  let i = 0;
-  while (i + 8 <= n) {
-    if (load<u64>(off + usize(i)) !== load<u64>(s + usize(i))) return -1;
-    i += 8;
-  }
-  while (i < n) {
-    if (load<u8>(off + usize(i)) !== load<u8>(s + usize(i))) return -1;
-    i++;
-  }
-  const q = s + usize(n);
-  if (byte(q) !== QUOTE || (colon && byte(q + 1) !== COLON)) return -1;
-  return n;
+/** Length of token `t` of `table`. */
+function tokenLength(table: usize, t: i32): usize {
+  return usize(load<i32>(table + 4 + usize(t) * 8, 4));
 }
 
 /** MurmurHash3's finaliser, as `mix` in src/wire/id-table.ts. */
@@ -307,7 +313,8 @@ function isoTime(s: usize, e: usize): f64 {
  * is then one the reference `fast` reads the same way: a key's closing quote is followed by its colon, no
  * byte after the closing brace but spaces, tabs and \r), 0 otherwise. `end`: the end of the input (a line
  * breaks at its newline, which no token, number or blank holds). `follow[k]`: the key that followed key k
- * on the line before (follow[12]: the first key), the guess tried first; `follow[13]`: the last event type.
+ * on the line before (follow[12]: the first key), the guess tried first; `follow[13]`, `follow[14]`: the last
+ * event type and vehicle name.
  */
 function line(
   base: usize,
@@ -326,23 +333,17 @@ function line(
   let seen: u32 = 0;
   let prev: usize = 12;
   for (;;) {
-    // A key: the guess first, else any known key (a plain string) with its colon right after.
+    // A key (its token holds the closing quote and the colon): the guess first, else any known key.
     if (i >= end || byte(i) !== QUOTE) return 0;
-    let k = i32(load<u8>(follow + prev));
-    let n = tokenAt(keys, k, i + 1, end, true);
-    if (n < 0) {
-      const ke = plain(i, end);
-      if (ke === 0 || ke >= end || byte(ke) !== COLON) return 0;
-      k = token(keys, i + 1, ke - 1);
-      if (k < 0) return 0;
-      store<u8>(follow + prev, u8(k));
-      n = i32(ke - 1 - (i + 1));
-    }
+    const guess = i32(load<u8>(follow + prev));
+    const k = tokenFind(keys, guess, i + 1, end);
+    if (k < 0) return 0;
+    if (k !== guess) store<u8>(follow + prev, u8(k));
     prev = usize(k);
     const bit: u32 = 1 << u32(k);
     if ((seen & bit) !== 0) return 0;
     seen |= bit;
-    i = ws(i + usize(n) + 3, end);
+    i = ws(i + 1 + tokenLength(keys, k), end);
     if (i >= end) return 0;
     const s = i + 1;
     if (k === K_ID || k === K_ZONE || k === K_SPACE || k === K_DEVICE || k === K_SESSION) {
@@ -365,21 +366,17 @@ function line(
       else if (k === K_DEVICE) store<u32>(rec + REC_DEVICE_HASH * 4, idHash(s, i - 1));
     } else if (k === K_TYPE) {
       if (byte(i) !== QUOTE) return 0;
-      let t = i32(load<u8>(follow + 13));
-      const m = tokenAt(types, t, s, end, false);
-      if (m < 0) {
-        i = plain(i, end);
-        if (i === 0) return 0;
-        t = token(types, s, i - 1);
-        if (t < 0) return 0;
-        store<u8>(follow + 13, u8(t));
-      } else i = s + usize(m) + 1;
+      const t = tokenFind(types, i32(load<u8>(follow + 13)), s, end);
+      if (t < 0) return 0;
+      store<u8>(follow + 13, u8(t));
+      i = s + tokenLength(types, t);
       store<i32>(rec + REC_KIND * 4, t);
     } else if (k === K_VEHICLE) {
-      i = plain(i, end);
-      if (i === 0) return 0;
-      const t = token(vehicles, s, i - 1);
+      if (byte(i) !== QUOTE) return 0;
+      const t = tokenFind(vehicles, i32(load<u8>(follow + 14)), s, end);
       if (t < 0) return 0;
+      store<u8>(follow + 14, u8(t));
+      i = s + tokenLength(vehicles, t);
       store<i32>(rec + REC_VEHICLE * 4, t);
     } else if (k === K_OCCUPIED) {
       if (i + 4 <= end && load<u32>(i) === 0x65757274) {
@@ -439,49 +436,365 @@ function line(
     while (i < end && (byte(i) === SPACE || byte(i) === TAB || byte(i) === CR)) i++;
     if (i >= end || byte(i) !== NL) return 0;
     store<u32>(rec + REC_SEEN * 4, seen);
-    // The FNV hashes the reader may need: of the session (payments), of the event id (no sequence number).
-    if ((seen & (1 << K_SESSION)) !== 0) {
-      const at = rec + REC_SESSION * 4;
-      store<u32>(rec + REC_SESSION_FNV * 4, fnv(base + usize(load<i32>(at)), base + usize(load<i32>(at, 4))));
-    }
-    if ((seen & (1 << K_SEQ)) === 0 && (seen & (1 << K_ID)) !== 0) {
-      const at = rec + REC_ID * 4;
-      store<u32>(rec + REC_ID_FNV * 4, fnv(base + usize(load<i32>(at)), base + usize(load<i32>(at, 4))));
-    }
     return i;
   }
 }
 
-/**
- * Scans the complete lines of `input[0, length)` (each ending in a newline; the bytes after the last newline
- * are left for the next call) into at most `max` records at `records`; returns the number written. `keys`,
- * `types`, `vehicles`: the token tables; `follow`: 14 bytes of guesses (see `line`), kept between calls.
- */
-export function scanLines(
-  input: usize,
-  length: usize,
-  records: usize,
-  max: i32,
-  keys: usize,
-  types: usize,
-  vehicles: usize,
-  follow: usize,
-): i32 {
-  const end = input + length;
-  let p = input;
-  let n = 0;
-  while (n < max && p < end) {
-    const rec = records + usize(n) * REC_STRIDE * 4;
-    let nl = line(input, p, end, rec, keys, types, vehicles, follow);
-    store<i32>(rec + REC_OK * 4, nl !== 0 ? 1 : 0);
-    if (nl === 0) {
-      nl = newline(p, end);
-      if (nl >= end) break;
-    }
-    store<i32>(rec + REC_START * 4, i32(p - input));
-    store<i32>(rec + REC_NL * 4, i32(nl - input));
-    n++;
-    p = nl + 1;
+// State block (i32 slots; src/wire/jsonl-wasm.ts ST_* holds the same numbers).
+const ST_KEYS = 0;
+const ST_TYPES = 1;
+const ST_VEHICLES = 2;
+const ST_FOLLOW = 3;
+const ST_VEHICLE_CODES = 4;
+const ST_NOTE_KEYS = 5;
+const ST_ZONES = 6;
+const ST_BAYS = 7;
+const ST_DEVICES = 8;
+const ST_DEVICE_BAY = 9;
+const ST_DEVICE_ZONE = 10;
+const ST_BAY_ZONE = 11;
+const ST_BAY_VEHICLE = 12;
+const ST_COL_TIME = 13;
+const ST_COL_TARGET = 14;
+const ST_COL_SEQ = 15;
+const ST_COL_VALUE = 16;
+const ST_COL_DEVICE = 17;
+const ST_COL_KIND = 18;
+const ST_COL_VEHICLE = 19;
+const ST_COL_FLAGS = 20;
+const ST_COL_ID_AT = 21;
+const ST_COL_ID_LENGTH = 22;
+const ST_COL_NOTE_AT = 23;
+const ST_COL_NOTE_LENGTH = 24;
+const ST_ARENA = 25;
+const ST_ARENA_CAP = 26;
+const ST_BATCH_EVENTS = 27;
+const ST_MAX_LINE = 28;
+const ST_KEEP_IDS = 29;
+const ST_RECORD = 30;
+/** In and out: rows of the open batch, valid events in it, arena bytes used, whether a row has a note. */
+const ST_ROWS = 31;
+const ST_COUNT = 32;
+const ST_ARENA_POS = 33;
+const ST_NOTES = 34;
+/** Out: lines read (blank ones included), blank lines, where reading stopped, the newline of a line handed over. */
+const ST_LINES = 35;
+const ST_BLANK = 36;
+const ST_STOP = 37;
+const ST_LINE_NL = 38;
+/** In and out, f64 at i32 slots 40 and 42: the open batch's lowest and highest event time. */
+const ST_LO = 40;
+const ST_HI = 42;
+
+/** readLines' results. */
+const DONE = 0;
+const FULL = 1;
+const HAND_OVER = 2;
+
+const NONE: i32 = -1;
+const NO_DEVICE: u32 = 0xffffffff;
+const FLAG_SEQ_IS_ID_HASH: u8 = 1;
+const FLAG_TARGET_ZONE: u8 = 2;
+const FLAG_SEQ_IS_SESSION_HASH: u8 = 4;
+const SPAN_MAX: f64 = 4294967295.0;
+
+// Event kinds (src/wire/kinds.ts).
+const KIND_DECOMMISSIONED = 5;
+const KIND_SCHEDULED_REPORT = 2;
+const KIND_ENTER_AREA = 6;
+const KIND_EXIT_AREA = 7;
+const KIND_MANUAL_COUNT = 8;
+const KIND_PAYMENT_START = 9;
+const KIND_PAYMENT_END = 10;
+
+// A key's bit in `seen`.
+const F_ID: u32 = 1 << K_ID;
+const F_TYPE: u32 = 1 << K_TYPE;
+const F_TIME: u32 = 1 << K_TIME;
+const F_ZONE: u32 = 1 << K_ZONE;
+const F_SPACE: u32 = 1 << K_SPACE;
+const F_DEVICE: u32 = 1 << K_DEVICE;
+const F_VEHICLE: u32 = 1 << K_VEHICLE;
+const F_SEQ: u32 = 1 << K_SEQ;
+const F_OCCUPIED: u32 = 1 << K_OCCUPIED;
+const F_COUNT: u32 = 1 << K_COUNT;
+const F_SESSION: u32 = 1 << K_SESSION;
+const F_COST: u32 = 1 << 11;
+
+function st(state: usize, slot: i32): usize {
+  return usize(load<i32>(state + usize(slot) * 4));
+}
+
+/** Whether the n bytes at a and b are equal (eight at a time). */
+function same(a: usize, b: usize, n: usize): bool {
+  let i: usize = 0;
+  while (i + 8 <= n) {
+    if (load<u64>(a + i) !== load<u64>(b + i)) return false;
+    i += 8;
   }
-  return n;
+  while (i < n) {
+    if (load<u8>(a + i) !== load<u8>(b + i)) return false;
+    i++;
+  }
+  return true;
+}
+
+/**
+ * The index of the id [s, e) with idHash h in the id table at `table` (`IdTable` of src/wire/id-table.ts, laid out
+ * as [mask, slots, hashes, starts, lengths, values]: open addressing, entry + 1 per slot), or NONE.
+ */
+function find(table: usize, s: usize, e: usize, h: u32): i32 {
+  const mask = load<u32>(table);
+  const slots = usize(load<i32>(table, 4));
+  const hashes = usize(load<i32>(table, 8));
+  const starts = usize(load<i32>(table, 12));
+  const lengths = usize(load<i32>(table, 16));
+  const values = usize(load<i32>(table, 20));
+  const n = u32(e - s);
+  let slot = h & mask;
+  let e1 = load<i32>(slots + usize(slot) * 4);
+  while (e1 !== 0) {
+    const at = usize(e1 - 1) * 4;
+    if (
+      load<u32>(hashes + at) === h &&
+      load<u32>(lengths + at) === n &&
+      same(usize(load<i32>(starts + at)), s, usize(n))
+    )
+      return load<i32>(values + at);
+    slot = (slot + 1) & mask;
+    e1 = load<i32>(slots + usize(slot) * 4);
+  }
+  return NONE;
+}
+
+function fnvFinish(h: u32): u32 {
+  return (h ^ 0xff) * FNV_PRIME;
+}
+
+/** Appends [s, e) at p (8 bytes at a time, the last word overlapping the one before): the index after it. */
+function put(p: usize, s: usize, e: usize): usize {
+  const n = e - s;
+  if (n >= 8) {
+    let o: usize = 0;
+    while (o + 8 < n) {
+      store<u64>(p + o, load<u64>(s + o));
+      o += 8;
+    }
+    store<u64>(p + n - 8, load<u64>(e - 8));
+  } else for (let i: usize = 0; i < n; i++) store<u8>(p + i, load<u8>(s + i));
+  return p + n;
+}
+
+/** Appends `,"key":"value"` (no comma right after the opening brace) at p: the index after it. */
+function note(p: usize, keys: usize, k: i32, s: usize, e: usize): usize {
+  if (load<u8>(p - 1) !== u8(OPEN)) {
+    store<u8>(p, u8(COMMA));
+    p++;
+  }
+  const at = keys + 4 + usize(k) * 8;
+  const off = usize(load<i32>(at));
+  p = put(p, off, off + usize(load<i32>(at, 4)));
+  p = put(p, s, e);
+  store<u8>(p, u8(QUOTE));
+  return p + 1;
+}
+
+/** Bytes of note key k. */
+function noteKey(keys: usize, k: i32): usize {
+  return usize(load<i32>(keys + 4 + usize(k) * 8, 4));
+}
+
+/**
+ * The event of the line just read into the record `rec`, resolved and written as the next row (the reader's
+ * `accept` and `resolveFast`): 0 when written, HAND_OVER when JavaScript must read the line (nothing written).
+ */
+function admit(state: usize, rec: usize): i32 {
+  const seen = load<u32>(rec + REC_SEEN * 4);
+  if ((seen & (F_ID | F_TYPE | F_TIME)) !== (F_ID | F_TYPE | F_TIME)) return HAND_OVER;
+  const kind = load<i32>(rec + REC_KIND * 4);
+  const payment = kind === KIND_PAYMENT_START || kind === KIND_PAYMENT_END;
+  if (kind === KIND_SCHEDULED_REPORT && (seen & F_OCCUPIED) === 0) return HAND_OVER;
+  if (kind === KIND_MANUAL_COUNT && (seen & (F_COUNT | F_ZONE)) !== (F_COUNT | F_ZONE)) return HAND_OVER;
+  if (payment && ((seen & F_SESSION) === 0 || (seen & F_SEQ) !== 0)) return HAND_OVER;
+  if (kind === KIND_PAYMENT_END && (seen & F_COST) === 0) return HAND_OVER;
+  const t = load<f64>(rec + REC_TIME * 4);
+  const count = load<i32>(state + ST_COUNT * 4);
+  let lo = load<f64>(state + ST_LO * 4);
+  let hi = load<f64>(state + ST_HI * 4);
+  if (t < lo) lo = t;
+  if (t > hi) hi = t;
+  // A new batch first: JavaScript closes this one (the line is read again there).
+  if (count > 0 && hi - lo > SPAN_MAX) return HAND_OVER;
+
+  const hasZone = (seen & F_ZONE) !== 0;
+  const hasSpace = (seen & F_SPACE) !== 0;
+  const hasDevice = (seen & F_DEVICE) !== 0;
+  const zoneS = usize(load<i32>(rec + REC_ZONE * 4));
+  const zoneE = usize(load<i32>(rec + REC_ZONE * 4 + 4));
+  const spaceS = usize(load<i32>(rec + REC_SPACE * 4));
+  const spaceE = usize(load<i32>(rec + REC_SPACE * 4 + 4));
+  const devS = usize(load<i32>(rec + REC_DEVICE * 4));
+  const devE = usize(load<i32>(rec + REC_DEVICE * 4 + 4));
+  let vehicle: u8 = 0;
+  if ((seen & F_VEHICLE) !== 0)
+    vehicle = load<u8>(st(state, ST_VEHICLE_CODES) + usize(load<i32>(rec + REC_VEHICLE * 4)));
+  let flags: u8 = 0;
+  let device: u32 = NO_DEVICE;
+  let target: u32;
+  if (hasDevice) {
+    const d = find(st(state, ST_DEVICES), devS, devE, load<u32>(rec + REC_DEVICE_HASH * 4));
+    if (d !== NONE) device = u32(d);
+  }
+  const deviceBay = st(state, ST_DEVICE_BAY);
+  const bayDevice = device !== NO_DEVICE && load<i32>(deviceBay + usize(device) * 4) !== NONE;
+  if (
+    kind <= KIND_DECOMMISSIONED &&
+    (hasSpace || bayDevice || (device === NO_DEVICE && hasDevice && !hasZone))
+  ) {
+    let bay = NONE;
+    if (hasSpace) bay = find(st(state, ST_BAYS), spaceS, spaceE, load<u32>(rec + REC_SPACE_HASH * 4));
+    else if (device !== NO_DEVICE) bay = load<i32>(deviceBay + usize(device) * 4);
+    // An unknown bay is reported by JavaScript.
+    if (bay === NONE) return HAND_OVER;
+    target = u32(bay);
+    if (device === NO_DEVICE) device = u32(bay);
+    if (vehicle === 0) vehicle = load<u8>(st(state, ST_BAY_VEHICLE) + usize(bay));
+  } else {
+    let zone = NONE;
+    if (hasZone) zone = find(st(state, ST_ZONES), zoneS, zoneE, load<u32>(rec + REC_ZONE_HASH * 4));
+    else if (hasSpace) {
+      const bay = find(st(state, ST_BAYS), spaceS, spaceE, load<u32>(rec + REC_SPACE_HASH * 4));
+      if (bay !== NONE) zone = load<i32>(st(state, ST_BAY_ZONE) + usize(bay) * 4);
+    } else if (device !== NO_DEVICE) zone = load<i32>(st(state, ST_DEVICE_ZONE) + usize(device) * 4);
+    // An unknown zone is reported by JavaScript.
+    if (zone === NONE) return HAND_OVER;
+    target = u32(zone);
+    flags |= FLAG_TARGET_ZONE;
+  }
+  const idS = usize(load<i32>(rec + REC_ID * 4));
+  const idE = usize(load<i32>(rec + REC_ID * 4 + 4));
+  const sessS = usize(load<i32>(rec + REC_SESSION * 4));
+  const sessE = usize(load<i32>(rec + REC_SESSION * 4 + 4));
+  let seq: u32;
+  if (payment) {
+    seq = fnvFinish(fnv(sessS, sessE));
+    flags |= FLAG_SEQ_IS_SESSION_HASH;
+  } else if ((seen & F_SEQ) !== 0) {
+    seq = load<u32>(rec + REC_SEQ * 4);
+  } else {
+    seq = fnvFinish(fnv(idS, idE));
+    flags |= FLAG_SEQ_IS_ID_HASH;
+  }
+  let value: i32 = 0;
+  if (kind === KIND_SCHEDULED_REPORT) value = load<i32>(rec + REC_OCCUPIED * 4);
+  else if (kind === KIND_MANUAL_COUNT) value = load<i32>(rec + REC_COUNT * 4);
+  else if (kind === KIND_ENTER_AREA || kind === KIND_EXIT_AREA)
+    value = (seen & F_COUNT) !== 0 ? load<i32>(rec + REC_COUNT * 4) : 1;
+  else if (kind === KIND_PAYMENT_END) value = load<i32>(rec + REC_COST * 4);
+
+  // The strings: the event id, and the fields the struct cannot hold as encodeEvents writes them.
+  const keepIds = load<i32>(state + ST_KEEP_IDS * 4) !== 0;
+  const noteSession = (seen & F_SESSION) !== 0;
+  const noteDevice = hasDevice && device === NO_DEVICE;
+  const noteSpace = hasSpace && (flags & FLAG_TARGET_ZONE) !== 0;
+  const anyNote = noteSession || noteDevice || noteSpace;
+  const noteKeys = st(state, ST_NOTE_KEYS);
+  let need: usize = keepIds ? idE - idS : 0;
+  if (anyNote) {
+    need += 2;
+    if (noteSession) need += noteKey(noteKeys, 0) + 2 + sessE - sessS;
+    if (noteDevice) need += noteKey(noteKeys, 1) + 2 + devE - devS;
+    if (noteSpace) need += noteKey(noteKeys, 2) + 2 + spaceE - spaceS;
+  }
+  const arena = st(state, ST_ARENA);
+  let pos = st(state, ST_ARENA_POS);
+  // A short arena: JavaScript reads the line (and moves the batch's strings to a larger one).
+  if (pos + need > st(state, ST_ARENA_CAP)) return HAND_OVER;
+
+  const k = usize(load<i32>(state + ST_ROWS * 4));
+  store<f64>(st(state, ST_COL_TIME) + k * 8, t);
+  store<u32>(st(state, ST_COL_TARGET) + k * 4, target);
+  store<u32>(st(state, ST_COL_SEQ) + k * 4, seq);
+  store<i32>(st(state, ST_COL_VALUE) + k * 4, value);
+  store<u32>(st(state, ST_COL_DEVICE) + k * 4, device);
+  store<u8>(st(state, ST_COL_KIND) + k, u8(kind));
+  store<u8>(st(state, ST_COL_VEHICLE) + k, vehicle);
+  store<u8>(st(state, ST_COL_FLAGS) + k, flags);
+  if (keepIds) {
+    store<i32>(st(state, ST_COL_ID_AT) + k * 4, i32(pos));
+    store<i32>(st(state, ST_COL_ID_LENGTH) + k * 4, i32(idE - idS));
+    put(arena + pos, idS, idE);
+    pos += idE - idS;
+  }
+  if (anyNote) {
+    const at = pos;
+    let p = arena + pos;
+    store<u8>(p, u8(OPEN));
+    p++;
+    if (noteSession) p = note(p, noteKeys, 0, sessS, sessE);
+    if (noteDevice) p = note(p, noteKeys, 1, devS, devE);
+    if (noteSpace) p = note(p, noteKeys, 2, spaceS, spaceE);
+    store<u8>(p, u8(CLOSE));
+    p++;
+    pos = p - arena;
+    store<i32>(st(state, ST_COL_NOTE_AT) + k * 4, i32(at));
+    store<i32>(st(state, ST_COL_NOTE_LENGTH) + k * 4, i32(pos - at));
+    store<i32>(state + ST_NOTES * 4, 1);
+  } else store<i32>(st(state, ST_COL_NOTE_LENGTH) + k * 4, 0);
+  store<i32>(state + ST_ARENA_POS * 4, i32(pos));
+  store<i32>(state + ST_ROWS * 4, i32(k + 1));
+  store<i32>(state + ST_COUNT * 4, count + 1);
+  store<f64>(state + ST_LO * 4, lo);
+  store<f64>(state + ST_HI * 4, hi);
+  return 0;
+}
+
+/**
+ * Reads the complete lines of `input[0, length)` into the open batch (see the file's comment), from its start
+ * until: the window's complete lines are read (DONE; ST_STOP: the start of the unfinished line after them), the
+ * batch is full (FULL; ST_STOP: after the line that filled it), or a line is JavaScript's (HAND_OVER; ST_STOP: its
+ * start, ST_LINE_NL: its newline). ST_LINES and ST_BLANK count the lines read in this call.
+ */
+export function readLines(input: usize, length: usize, state: usize): i32 {
+  const end = input + length;
+  const rec = st(state, ST_RECORD);
+  const keys = st(state, ST_KEYS);
+  const types = st(state, ST_TYPES);
+  const vehicles = st(state, ST_VEHICLES);
+  const follow = st(state, ST_FOLLOW);
+  const maxLine = st(state, ST_MAX_LINE);
+  const batchEvents = load<i32>(state + ST_BATCH_EVENTS * 4);
+  let p = input;
+  let lines = 0;
+  let blank = 0;
+  let result = DONE;
+  while (p < end) {
+    // A blank line (spaces, tabs and \r only).
+    let i = p;
+    while (i < end && (byte(i) === SPACE || byte(i) === TAB || byte(i) === CR)) i++;
+    if (i < end && byte(i) === NL && i - p <= maxLine) {
+      lines++;
+      blank++;
+      p = i + 1;
+      continue;
+    }
+    const nl = line(0, p, end, rec, keys, types, vehicles, follow);
+    if (nl === 0 || nl - p > maxLine || admit(state, rec) !== 0) {
+      const at = nl !== 0 ? nl : newline(p, end);
+      if (at >= end) break;
+      store<i32>(state + ST_LINE_NL * 4, i32(at - input));
+      result = HAND_OVER;
+      break;
+    }
+    lines++;
+    p = nl + 1;
+    if (load<i32>(state + ST_COUNT * 4) >= batchEvents) {
+      result = FULL;
+      break;
+    }
+  }
+  store<i32>(state + ST_LINES * 4, lines);
+  store<i32>(state + ST_BLANK * 4, blank);
+  store<i32>(state + ST_STOP * 4, i32(p - input));
+  return result;
 }

@@ -35,32 +35,7 @@ import {
 } from "./events.js";
 import { type CityIds, cityIds, FNV_BASIS, FNV_PRIME, fnvFinish, idHash } from "./id-table.js";
 import { EVENT_KEYS } from "./jsonl.js";
-import {
-  REC_COST,
-  REC_COUNT,
-  REC_DEVICE,
-  REC_DEVICE_HASH,
-  REC_ID,
-  REC_ID_FNV,
-  REC_KIND,
-  REC_NL,
-  REC_OCCUPIED,
-  REC_OK,
-  REC_SEEN,
-  REC_SEQ,
-  REC_SESSION,
-  REC_SESSION_FNV,
-  REC_SPACE,
-  REC_SPACE_HASH,
-  REC_START,
-  REC_STRIDE,
-  REC_TIME_F64,
-  REC_VEHICLE,
-  REC_ZONE,
-  REC_ZONE_HASH,
-  WasmLineScanner,
-  wasmScannerAvailable,
-} from "./jsonl-wasm.js";
+import { READ_FULL, READ_HAND_OVER, WasmLineReader, wasmReaderAvailable } from "./jsonl-wasm.js";
 import { EVENT_TYPES, isBayKind, isPaymentKind, KIND } from "./kinds.js";
 import {
   BATCH_SPAN_MS_MAX,
@@ -69,6 +44,9 @@ import {
   FLAG_TARGET_ZONE,
   NO_DEVICE,
 } from "./layout.js";
+
+/** Whether JsonLinesReader uses the wasm path when `options.wasm` is not given. */
+export const JSONL_WASM_DEFAULT = false;
 
 /** Errors held before the reader hands them over without a batch (bounds memory on a file of bad lines). */
 export const JSONL_ERRORS_MAX = 1024;
@@ -326,8 +304,8 @@ export class JsonLinesReader {
   /** The line being carried is longer than maxLineBytes: skip to its end. */
   private overlong = false;
   /** UTF-8 bytes of the open batch's event ids and annotations (rows hold their ranges: idAt, noteAt...). */
-  private arena = new Uint8Array(65_536);
-  private arenaDv = new DataView(this.arena.buffer);
+  private arena: Uint8Array = new Uint8Array(65_536);
+  private arenaDv: DataView = new DataView(this.arena.buffer);
   private arenaPos = 0;
   private readonly idAt: Int32Array;
   private readonly idLength: Int32Array;
@@ -361,19 +339,8 @@ export class JsonLinesReader {
     k < KEY_COUNT - 1 ? k + 1 : 0,
   );
   private num = 0;
-  /** The wasm scanner read the line: its id hashes below hold (else they are computed from the bytes). */
-  private hashed = false;
-  private zoneH = 0;
-  private spaceH = 0;
-  private devH = 0;
-  private idFnv = 0;
-  private sessFnv = 0;
-  /** The wasm scanner (options.wasm), its records of `recInput` from `recBase`, and the next one to take. */
-  private readonly scanner: WasmLineScanner | undefined;
-  private recInput: Uint8Array | null = null;
-  private recBase = 0;
-  private recCount = 0;
-  private recNext = 0;
+  /** The wasm path (options.wasm): the open batch's rows, ids and arena live in its memory. */
+  private readonly wasm: WasmLineReader | undefined;
   /** The last line the fast path read was blank. */
   private blank = false;
   /** A DataView over the buffer the fast path reads (4-byte key compares). */
@@ -395,15 +362,29 @@ export class JsonLinesReader {
     this.keepIds = options.keepEventIds ?? true;
     this.into = options.into;
     this.report = options.report ?? new EncodeReport();
-    this.rows = new Rows(batchEvents);
-    this.idAt = new Int32Array(batchEvents);
-    this.idLength = new Int32Array(batchEvents);
-    this.noteAt = new Int32Array(batchEvents);
-    this.noteLength = new Int32Array(batchEvents);
+    const wasm =
+      (options.wasm ?? JSONL_WASM_DEFAULT) && wasmReaderAvailable()
+        ? new WasmLineReader(city, VEHICLE_NAMES, VEHICLE_CODES_OF, batchEvents, maxLineBytes, this.keepIds)
+        : undefined;
+    this.wasm = wasm;
+    this.rows = wasm?.rows ?? new Rows(batchEvents);
+    this.idAt = wasm?.idAt ?? new Int32Array(batchEvents);
+    this.idLength = wasm?.idLength ?? new Int32Array(batchEvents);
+    this.noteAt = wasm?.noteAt ?? new Int32Array(batchEvents);
+    this.noteLength = wasm?.noteLength ?? new Int32Array(batchEvents);
+    if (wasm !== undefined) this.useArena(wasm.arena);
     this.writer = new BatchWriter(city);
     this.carry = new Uint8Array(Math.min(maxLineBytes, 4096));
-    this.scanner =
-      options.wasm === true && wasmScannerAvailable() ? new WasmLineScanner(VEHICLE_NAMES) : undefined;
+  }
+
+  /** Whether the wasm path reads lines (options.wasm, where it runs). */
+  get wasmPath(): boolean {
+    return this.wasm !== undefined;
+  }
+
+  private useArena(arena: Uint8Array): void {
+    this.arena = arena;
+    this.arenaDv = new DataView(arena.buffer, arena.byteOffset, arena.byteLength);
   }
 
   /** Hands the reader its next chunk of input (call `next` until it returns null first). */
@@ -413,7 +394,7 @@ export class JsonLinesReader {
       throw new RangeError("JsonLinesReader: push before the last chunk was read");
     this.input = chunk;
     this.pos = 0;
-    this.recInput = null;
+    this.wasm?.forget();
   }
 
   /** Marks the end of the input: the last line (without a newline) and the last batch follow from `next`. */
@@ -452,36 +433,34 @@ export class JsonLinesReader {
       this.overlong = false;
       return false;
     }
-    if (this.scanner !== undefined && this.carryLength === 0 && !this.overlong) {
-      // The wasm scanner reads the chunk's complete lines ahead, a window at a time; its records are taken in order.
-      if (
-        this.recNext >= this.recCount ||
-        this.recInput !== buf ||
-        this.recBase + this.scanner.records[this.recNext * REC_STRIDE + REC_START]! !== start
-      ) {
-        this.recCount = this.scanner.scan(buf, start);
-        this.recNext = 0;
-        this.recBase = start;
-        this.recInput = buf;
-      }
-      if (this.recNext < this.recCount) {
-        const r = this.recNext++ * REC_STRIDE;
-        const rec = this.scanner.records;
-        const nl = this.recBase + rec[r + REC_NL]!;
-        this.pos = nl + 1;
-        if (
-          rec[r + REC_OK] === 1 &&
-          nl - start <= this.maxLineBytes &&
-          this.fromRecord(buf, this.recBase, r)
-        ) {
-          this.counters.lines++;
-          this.counters.fast++;
-          this.counters.wasm++;
-          return true;
-        }
-        this.line(buf, start, nl);
+    const wasm = this.wasm;
+    if (wasm !== undefined && this.carryLength === 0 && !this.overlong && this.arena === wasm.arena) {
+      // The wasm path reads the chunk's complete lines into the open batch until it is full or a line is ours.
+      const r = wasm.read(buf, start, this.count, this.lo, this.hi, this.arenaPos);
+      const read = wasm.lines;
+      const events = read - wasm.blank;
+      const c = this.counters;
+      c.lines += read;
+      c.fast += events;
+      c.wasm += events;
+      c.events += events;
+      this.count = wasm.count;
+      this.lo = wasm.lo;
+      this.hi = wasm.hi;
+      this.arenaPos = wasm.arenaPos;
+      this.pos = wasm.stop;
+      if (r === READ_FULL) {
+        this.finish();
         return true;
       }
+      if (r === READ_HAND_OVER) {
+        this.pos = wasm.lineEnd + 1;
+        this.line(buf, wasm.stop, wasm.lineEnd);
+        return true;
+      }
+      // The window's lines are read; without any (a line longer than the window, or the chunk's unfinished
+      // last line) the JavaScript path below reads on.
+      if (read > 0) return true;
     }
     if (this.carryLength === 0 && !this.overlong) {
       // The fast path finds the line's end itself: no separate pass for the newline.
@@ -631,6 +610,8 @@ export class JsonLinesReader {
     this.lo = Number.POSITIVE_INFINITY;
     this.hi = Number.NEGATIVE_INFINITY;
     this.arenaPos = 0;
+    // A batch whose strings outgrew the wasm arena moved them to the heap; the next starts in the arena again.
+    if (this.wasm !== undefined && this.arena !== this.wasm.arena) this.useArena(this.wasm.arena);
   }
 
   /**
@@ -647,6 +628,8 @@ export class JsonLinesReader {
     // Leading and trailing spaces, tabs and \r are trimmed, as String.prototype.trim would.
     while (i < end && (buf[i] === SPACE || buf[i] === TAB || buf[i] === CR)) i++;
     if (inPlace ? i < end && buf[i] === NL : i === end) {
+      // A blank line longer than maxLineBytes is refused as any other (by the caller).
+      if (i - start > this.maxLineBytes) return -1;
       this.blank = true;
       return i;
     }
@@ -790,7 +773,6 @@ export class JsonLinesReader {
       break;
     }
     if (i - start > this.maxLineBytes) return -1;
-    this.hashed = false;
     return this.accept(buf, seen) ? i : -1;
   }
 
@@ -809,52 +791,6 @@ export class JsonLinesReader {
     this.resolveFast(buf, seen);
     this.counted();
     return true;
-  }
-
-  /**
-   * Reads the line of the wasm scanner's record `r` (offsets from `base` in `buf`) as the fast path would have
-   * read it; false when the event's rules do not hold (nothing written).
-   */
-  private fromRecord(buf: Uint8Array, base: number, r: number): boolean {
-    const rec = this.scanner!.records;
-    if (buf !== this.dvBuf) {
-      this.dvBuf = buf;
-      this.dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-    }
-    const seen = rec[r + REC_SEEN]!;
-    if ((seen & F_TYPE) === 0) return false;
-    this.kind = rec[r + REC_KIND]!;
-    this.timeMs = this.scanner!.times[(r >> 1) + REC_TIME_F64]!;
-    this.idS = base + rec[r + REC_ID]!;
-    this.idE = base + rec[r + REC_ID + 1]!;
-    if ((seen & F_ZONE) !== 0) {
-      this.zoneS = base + rec[r + REC_ZONE]!;
-      this.zoneE = base + rec[r + REC_ZONE + 1]!;
-      this.zoneH = rec[r + REC_ZONE_HASH]! >>> 0;
-    }
-    if ((seen & F_SPACE) !== 0) {
-      this.spaceS = base + rec[r + REC_SPACE]!;
-      this.spaceE = base + rec[r + REC_SPACE + 1]!;
-      this.spaceH = rec[r + REC_SPACE_HASH]! >>> 0;
-    }
-    if ((seen & F_DEVICE) !== 0) {
-      this.devS = base + rec[r + REC_DEVICE]!;
-      this.devE = base + rec[r + REC_DEVICE + 1]!;
-      this.devH = rec[r + REC_DEVICE_HASH]! >>> 0;
-    }
-    if ((seen & F_SESSION) !== 0) {
-      this.sessS = base + rec[r + REC_SESSION]!;
-      this.sessE = base + rec[r + REC_SESSION + 1]!;
-      this.sessFnv = rec[r + REC_SESSION_FNV]! >>> 0;
-    }
-    this.idFnv = rec[r + REC_ID_FNV]! >>> 0;
-    if ((seen & F_VEHICLE) !== 0) this.vehicle = VEHICLE_CODES_OF[rec[r + REC_VEHICLE]!]!;
-    if ((seen & F_OCCUPIED) !== 0) this.occupied = rec[r + REC_OCCUPIED]!;
-    if ((seen & F_SEQ) !== 0) this.seq = rec[r + REC_SEQ]! >>> 0;
-    if ((seen & F_COUNT) !== 0) this.vehicleCount = rec[r + REC_COUNT]!;
-    if ((seen & F_COST) !== 0) this.cost = rec[r + REC_COST]!;
-    this.hashed = true;
-    return this.accept(buf, seen);
   }
 
   /** Reads an integer token of at most `digits` digits, no sign, fraction or exponent, into num; or -1. */
@@ -889,7 +825,7 @@ export class JsonLinesReader {
     let device = NO_DEVICE;
     let target: number;
     if (hasDevice) {
-      const d = this.lookup(ids.devices, buf, this.devS, this.devE, city.deviceIndex, this.devH);
+      const d = this.lookup(ids.devices, buf, this.devS, this.devE, city.deviceIndex);
       if (d !== NONE) device = d;
     }
     // The encoder's rule (encode.ts): a bay kind is a bay event when it names a bay, or a device that is a bay's
@@ -904,7 +840,7 @@ export class JsonLinesReader {
         bay =
           own !== NONE && ids.bays.is(buf, this.dv, this.spaceS, this.spaceE, own)
             ? own
-            : this.lookup(ids.bays, buf, this.spaceS, this.spaceE, city.bayIndex, this.spaceH);
+            : this.lookup(ids.bays, buf, this.spaceS, this.spaceE, city.bayIndex);
       } else if (device !== NO_DEVICE) bay = city.deviceBay[device]!;
       if (bay === NONE) {
         if (hasSpace) this.report.noteUnknown("bay", "curb_space_id", text(buf, this.spaceS, this.spaceE));
@@ -916,9 +852,9 @@ export class JsonLinesReader {
       if (vehicle === 0) vehicle = city.bayVehicle[bay]!;
     } else {
       let zone = NONE;
-      if (hasZone) zone = this.lookup(ids.zones, buf, this.zoneS, this.zoneE, city.zoneIndex, this.zoneH);
+      if (hasZone) zone = this.lookup(ids.zones, buf, this.zoneS, this.zoneE, city.zoneIndex);
       else if (hasSpace) {
-        const bay = this.lookup(ids.bays, buf, this.spaceS, this.spaceE, city.bayIndex, this.spaceH);
+        const bay = this.lookup(ids.bays, buf, this.spaceS, this.spaceE, city.bayIndex);
         if (bay !== NONE) zone = city.bayZone[bay]!;
       } else if (device !== NO_DEVICE) zone = city.deviceZone[device]!;
       if (zone === NONE) {
@@ -935,12 +871,12 @@ export class JsonLinesReader {
     }
     let seq: number;
     if (isPaymentKind(kind)) {
-      seq = fnvFinish(this.hashed ? this.sessFnv : fnv(buf, this.sessS, this.sessE));
+      seq = fnvFinish(fnv(buf, this.sessS, this.sessE));
       flags |= FLAG_SEQ_IS_SESSION_HASH;
     } else if ((seen & F_SEQ) !== 0) {
       seq = this.seq;
     } else {
-      seq = fnvFinish(this.hashed ? this.idFnv : fnv(buf, this.idS, this.idE));
+      seq = fnvFinish(fnv(buf, this.idS, this.idE));
       flags |= FLAG_SEQ_IS_ID_HASH;
     }
     let value = 0;
@@ -997,9 +933,8 @@ export class JsonLinesReader {
     s: number,
     e: number,
     byName: (id: string) => number,
-    hash: number,
   ): number {
-    const v = table.find(buf, this.dv, s, e, this.hashed ? hash : idHash(buf, this.dv, s, e));
+    const v = table.find(buf, this.dv, s, e, idHash(buf, this.dv, s, e));
     return v !== NONE ? v : byName(text(buf, s, e));
   }
 
@@ -1041,8 +976,7 @@ export class JsonLinesReader {
     if (this.arenaPos + n <= this.arena.length) return;
     const grown = new Uint8Array(Math.max(this.arena.length * 2, this.arenaPos + n));
     grown.set(this.arena.subarray(0, this.arenaPos));
-    this.arena = grown;
-    this.arenaDv = new DataView(grown.buffer);
+    this.useArena(grown);
   }
 }
 

@@ -1,10 +1,11 @@
 /**
- * The wasm JSON Lines scanner (wasm/jsonl.ts) from the reader's side: a memory of its own holding the token
- * tables (keys, event types, vehicle names, laid out once here), a window of input bytes and one record per
- * line. `scan` copies the bytes once, the kernel reads every complete line of them and writes its record; the
- * reader (jsonl-parse.ts) takes each vouched record as its fast path would have read the line, and reads every
- * other line itself.
+ * The JSON Lines reader's wasm path (wasm/jsonl.ts) from the reader's side: one memory per reader holding the
+ * token tables (keys, event types, vehicle names, annotation keys), the city's id tables and the columns that
+ * resolve them (laid out once here), the open batch's rows and string arena, and a window of input. `read` copies
+ * input into the window once and the kernel reads its complete lines straight into the rows; it hands back only
+ * at a full batch, at the window's end, or at a line the reader reads itself (jsonl-parse.ts, the reference).
  */
+import type { City } from "../catalog/city.js";
 import {
   compileKernelSync,
   instantiateKernel,
@@ -12,134 +13,311 @@ import {
   simdSupported,
   wasmSupported,
 } from "../runtime/wasm.js";
+import { Rows } from "./encode.js";
+import { cityIds } from "./id-table.js";
 import { EVENT_KEYS } from "./jsonl.js";
 import { EVENT_TYPES } from "./kinds.js";
 
-/** Record layout, in i32 slots (the same numbers as wasm/jsonl.ts). */
-export const REC_STRIDE = 32;
-export const REC_START = 0;
-export const REC_NL = 1;
-export const REC_OK = 2;
-export const REC_SEEN = 3;
-export const REC_KIND = 4;
-export const REC_VEHICLE = 5;
-export const REC_OCCUPIED = 6;
-export const REC_SEQ = 7;
-export const REC_COUNT = 8;
-export const REC_COST = 9;
-export const REC_ID = 10;
-export const REC_ZONE = 12;
-export const REC_SPACE = 14;
-export const REC_DEVICE = 16;
-export const REC_SESSION = 18;
-export const REC_ZONE_HASH = 20;
-export const REC_SPACE_HASH = 21;
-export const REC_DEVICE_HASH = 22;
-export const REC_ID_FNV = 23;
-export const REC_SESSION_FNV = 24;
-/** The f64 time sits at i32 slot 26 (f64 index 13 of a record). */
-export const REC_TIME_F64 = 13;
+/** State block, in i32 slots (the same numbers as wasm/jsonl.ts ST_*). */
+const ST_KEYS = 0;
+const ST_TYPES = 1;
+const ST_VEHICLES = 2;
+const ST_FOLLOW = 3;
+const ST_VEHICLE_CODES = 4;
+const ST_NOTE_KEYS = 5;
+const ST_ZONES = 6;
+const ST_BAYS = 7;
+const ST_DEVICES = 8;
+const ST_DEVICE_BAY = 9;
+const ST_DEVICE_ZONE = 10;
+const ST_BAY_ZONE = 11;
+const ST_BAY_VEHICLE = 12;
+const ST_COL_TIME = 13;
+const ST_COL_TARGET = 14;
+const ST_COL_SEQ = 15;
+const ST_COL_VALUE = 16;
+const ST_COL_DEVICE = 17;
+const ST_COL_KIND = 18;
+const ST_COL_VEHICLE = 19;
+const ST_COL_FLAGS = 20;
+const ST_COL_ID_AT = 21;
+const ST_COL_ID_LENGTH = 22;
+const ST_COL_NOTE_AT = 23;
+const ST_COL_NOTE_LENGTH = 24;
+const ST_ARENA = 25;
+const ST_ARENA_CAP = 26;
+const ST_BATCH_EVENTS = 27;
+const ST_MAX_LINE = 28;
+const ST_KEEP_IDS = 29;
+const ST_RECORD = 30;
+const ST_ROWS = 31;
+const ST_COUNT = 32;
+const ST_ARENA_POS = 33;
+const ST_NOTES = 34;
+const ST_LINES = 35;
+const ST_BLANK = 36;
+const ST_STOP = 37;
+const ST_LINE_NL = 38;
+/** f64 slots (i32 slots 40 and 42). */
+const ST_LO_F64 = 20;
+const ST_HI_F64 = 21;
+const STATE_BYTES = 256;
+const RECORD_BYTES = 128;
 
-/** Bytes of input the kernel reads per call. */
-export const SCAN_INPUT_BYTES = 1 << 20;
-/** Records per call. */
-export const SCAN_RECORDS_MAX = 8192;
+/** `read`'s results: the window's complete lines are read; the batch is full; a line is the reader's to read. */
+export const READ_DONE = 0;
+export const READ_FULL = 1;
+export const READ_HAND_OVER = 2;
 
+/** Bytes of input the kernel reads per window (a longer line is read by the reader itself). */
+export const WINDOW_BYTES = 1 << 20;
+/** Bytes after the window the kernel may read ahead (16-byte loads near its end). */
+const WINDOW_SLACK = 64;
+/** Arena bytes per event of a batch (event ids and annotations); a batch that needs more moves to the JS heap. */
+const ARENA_BYTES_PER_EVENT = 256;
+/** Most arena bytes, whatever the batch size. */
+const ARENA_BYTES_MAX = 16 << 20;
 const TABLES_BYTES = 4096;
-const INPUT_AT = TABLES_BYTES;
-const RECORDS_AT = INPUT_AT + SCAN_INPUT_BYTES + 64;
-const MEMORY_BYTES = RECORDS_AT + SCAN_RECORDS_MAX * REC_STRIDE * 4;
+
+/** Annotation keys, in the order encodeEvents writes them (wasm/jsonl.ts `note`). */
+const NOTE_KEYS = ['"event_session_id":"', '"data_source_device_id":"', '"curb_space_id":"'];
 
 interface Exports {
-  scanLines(
-    input: number,
-    length: number,
-    records: number,
-    max: number,
-    keys: number,
-    types: number,
-    vehicles: number,
-    follow: number,
-  ): number;
+  readLines(input: number, length: number, state: number): number;
 }
 
-/** Whether the scanner can run here (shared-memory wasm and build/jsonl.wasm present). */
-export function wasmScannerAvailable(): boolean {
+/** Whether the wasm path can run here (shared-memory wasm and build/jsonl.wasm present). */
+export function wasmReaderAvailable(): boolean {
   return wasmSupported() && kernelBuilt("jsonl");
 }
 
-/** One reader's scanner: its own small memory (~2.1 MiB) and kernel instance. */
-export class WasmLineScanner {
-  /** The records of the last scan (i32 slots; REC_*). */
-  readonly records: Int32Array;
-  /** The same records as f64 (the time at REC_TIME_F64). */
-  readonly times: Float64Array;
-  /** Which build runs: "jsonl_simd" where the engine validates SIMD, else the scalar "jsonl". */
+const align8 = (n: number): number => (n + 7) & ~7;
+
+/**
+ * One reader's wasm path: its memory (tables, city, batch columns and arena, input window; sized from the city
+ * and the batch size once, never grown) and kernel instance. The reader owns the open batch's running values
+ * and passes them in and out of each `read`.
+ */
+export class WasmLineReader {
+  /** The open batch's columns, in the kernel's memory. */
+  readonly rows: Rows;
+  /** The string arena (event ids, annotations), in the kernel's memory. */
+  readonly arena: Uint8Array;
+  readonly idAt: Int32Array;
+  readonly idLength: Int32Array;
+  readonly noteAt: Int32Array;
+  readonly noteLength: Int32Array;
+  /** Which build runs: "jsonl_simd" where SIMD validates, else the scalar "jsonl". */
   readonly variant: "jsonl" | "jsonl_simd";
+  /** Bytes of the kernel's memory. */
+  readonly memoryBytes: number;
+  /** After `read`: lines read (blank ones included), blank lines, where reading stopped, a handed-over line's newline (absolute, in the buffer read). */
+  lines = 0;
+  blank = 0;
+  stop = 0;
+  lineEnd = 0;
   private readonly bytes: Uint8Array;
+  private readonly state: Int32Array;
+  private readonly state64: Float64Array;
   private readonly kernel: Exports;
-  private readonly keys: number;
-  private readonly types: number;
-  private readonly vehicles: number;
-  private readonly follow: number;
+  private readonly windowAt: number;
+  private readonly stateAt: number;
+  /** The input window: which buffer, from where, how many bytes, at which memory offset (null: none). */
+  private windowBuf: Uint8Array | null = null;
+  private windowStart = 0;
+  private windowLength = 0;
+  private windowMem = 0;
 
   /**
-   * @param vehicleNames Vehicle names in the order whose index the records hold.
+   * @param vehicleNames Vehicle names the kernel knows, and `vehicleCodes` their codes.
    * @param simd Use the SIMD build where it runs (default true; false: the scalar build).
    */
-  constructor(vehicleNames: readonly string[], simd = true) {
-    const pages = Math.ceil(MEMORY_BYTES / 65_536);
+  constructor(
+    city: City,
+    vehicleNames: readonly string[],
+    vehicleCodes: readonly number[],
+    batchEvents: number,
+    maxLineBytes: number,
+    keepIds: boolean,
+    simd = true,
+  ) {
+    const ids = cityIds(city);
+    const arenaBytes = Math.min(ARENA_BYTES_MAX, Math.max(65_536, batchEvents * ARENA_BYTES_PER_EVENT));
+    const d = city.deviceCount;
+    const b = city.bayCount;
+    const n = batchEvents;
+    // Layout: tables, state, record, id tables, city columns, rows, string columns, arena, window.
+    let at = TABLES_BYTES;
+    const stateAt = at;
+    at += STATE_BYTES;
+    const recordAt = at;
+    at += RECORD_BYTES;
+    const zonesAt = at;
+    at += ids.zones.laidOutBytes;
+    const baysAt = at;
+    at += ids.bays.laidOutBytes;
+    const devicesAt = at;
+    at += ids.devices.laidOutBytes;
+    const deviceBayAt = at;
+    at += align8(d * 4);
+    const deviceZoneAt = at;
+    at += align8(d * 4);
+    const bayZoneAt = at;
+    at += align8(b * 4);
+    const bayVehicleAt = at;
+    at += align8(b);
+    const rowsAt = at;
+    at += Rows.bytes(n);
+    const stringsAt = at;
+    at += align8(n * 4) * 4;
+    const arenaAt = at;
+    at += arenaBytes;
+    this.windowAt = at;
+    at += WINDOW_BYTES + 8 + WINDOW_SLACK;
+    const pages = Math.ceil(at / 65_536);
+    this.memoryBytes = pages * 65_536;
     const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+    const buffer = memory.buffer;
     this.variant = simd && simdSupported() && kernelBuilt("jsonl_simd") ? "jsonl_simd" : "jsonl";
     this.kernel = instantiateKernel<Exports>(compileKernelSync(this.variant), memory);
-    this.bytes = new Uint8Array(memory.buffer);
-    this.records = new Int32Array(memory.buffer, RECORDS_AT, SCAN_RECORDS_MAX * REC_STRIDE);
-    this.times = new Float64Array(memory.buffer, RECORDS_AT, (SCAN_RECORDS_MAX * REC_STRIDE) / 2);
-    let at = 0;
-    const table = (names: readonly string[]): number => {
-      const head = at;
-      const dv = new DataView(memory.buffer);
+    const bytes = new Uint8Array(buffer);
+    this.bytes = bytes;
+    const state = new Int32Array(buffer, stateAt, STATE_BYTES / 4);
+    this.state = state;
+    this.stateAt = stateAt;
+    this.state64 = new Float64Array(buffer, stateAt, STATE_BYTES / 8);
+
+    // Token tables: [count][(offset, length) × count], then their bytes.
+    let t = 0;
+    const table = (names: readonly string[], matched = true): number => {
+      // Tokens the kernel matches in place (tokenAt) are 2 to 24 bytes.
+      if (matched && names.some((name) => name.length < 2 || name.length > 24))
+        throw new RangeError("jsonl wasm reader: a token is not 2 to 24 bytes");
+      const head = t;
+      const dv = new DataView(buffer);
       dv.setInt32(head, names.length, true);
-      at = head + 4 + names.length * 8;
-      names.forEach((name, t) => {
-        dv.setInt32(head + 4 + t * 8, at, true);
-        dv.setInt32(head + 8 + t * 8, name.length, true);
-        for (let i = 0; i < name.length; i++) this.bytes[at++] = name.charCodeAt(i);
+      t = head + 4 + names.length * 8;
+      names.forEach((name, k) => {
+        dv.setInt32(head + 4 + k * 8, t, true);
+        dv.setInt32(head + 8 + k * 8, name.length, true);
+        for (let i = 0; i < name.length; i++) bytes[t++] = name.charCodeAt(i);
       });
-      at = (at + 7) & ~7;
-      if (at > TABLES_BYTES) throw new RangeError("jsonl scanner: token tables too large");
+      t = align8(t);
       return head;
     };
-    this.keys = table(EVENT_KEYS);
-    this.types = table(EVENT_TYPES);
-    this.vehicles = table(vehicleNames);
-    // Guesses: each key's successor on the line before (EVENT_KEYS order to start), the first key, the last type.
-    this.follow = at;
-    for (let k = 0; k < EVENT_KEYS.length; k++) this.bytes[at + k] = (k + 1) % EVENT_KEYS.length;
-    this.bytes[at + EVENT_KEYS.length] = 0;
-    this.bytes[at + EVENT_KEYS.length + 1] = 0;
-    if (at + 16 > TABLES_BYTES) throw new RangeError("jsonl scanner: token tables too large");
+    // Each token with what must follow it: a key's closing quote and colon, a value's closing quote.
+    state[ST_KEYS] = table(EVENT_KEYS.map((key) => `${key}":`));
+    state[ST_TYPES] = table(EVENT_TYPES.map((type) => `${type}"`));
+    state[ST_VEHICLES] = table(vehicleNames.map((name) => `${name}"`));
+    state[ST_NOTE_KEYS] = table(NOTE_KEYS, false);
+    // Guesses: each key's successor on the line before (EVENT_KEYS order to start), the first key, the last event
+    // type and vehicle name.
+    state[ST_FOLLOW] = t;
+    for (let k = 0; k < EVENT_KEYS.length; k++) bytes[t + k] = (k + 1) % EVENT_KEYS.length;
+    bytes.fill(0, t + EVENT_KEYS.length, t + EVENT_KEYS.length + 3);
+    t = align8(t + EVENT_KEYS.length + 3);
+    state[ST_VEHICLE_CODES] = t;
+    bytes.set(vehicleCodes, t);
+    t += vehicleCodes.length;
+    if (t > TABLES_BYTES) throw new RangeError("jsonl wasm reader: token tables too large");
+
+    ids.zones.layOut(bytes, zonesAt);
+    ids.bays.layOut(bytes, baysAt);
+    ids.devices.layOut(bytes, devicesAt);
+    state[ST_ZONES] = zonesAt;
+    state[ST_BAYS] = baysAt;
+    state[ST_DEVICES] = devicesAt;
+    new Int32Array(buffer, deviceBayAt, d).set(city.deviceBay);
+    new Uint32Array(buffer, deviceZoneAt, d).set(city.deviceZone);
+    new Uint32Array(buffer, bayZoneAt, b).set(city.bayZone);
+    bytes.set(city.bayVehicle, bayVehicleAt);
+    state[ST_DEVICE_BAY] = deviceBayAt;
+    state[ST_DEVICE_ZONE] = deviceZoneAt;
+    state[ST_BAY_ZONE] = bayZoneAt;
+    state[ST_BAY_VEHICLE] = bayVehicleAt;
+
+    this.rows = new Rows(n, { buffer, at: rowsAt });
+    const rows = this.rows;
+    state[ST_COL_TIME] = rows.timeMs.byteOffset;
+    state[ST_COL_TARGET] = rows.target.byteOffset;
+    state[ST_COL_SEQ] = rows.seq.byteOffset;
+    state[ST_COL_VALUE] = rows.value.byteOffset;
+    state[ST_COL_DEVICE] = rows.device.byteOffset;
+    state[ST_COL_KIND] = rows.kind.byteOffset;
+    state[ST_COL_VEHICLE] = rows.vehicle.byteOffset;
+    state[ST_COL_FLAGS] = rows.flags.byteOffset;
+    const column = (k: number): Int32Array => new Int32Array(buffer, stringsAt + k * align8(n * 4), n);
+    this.idAt = column(0);
+    this.idLength = column(1);
+    this.noteAt = column(2);
+    this.noteLength = column(3);
+    state[ST_COL_ID_AT] = this.idAt.byteOffset;
+    state[ST_COL_ID_LENGTH] = this.idLength.byteOffset;
+    state[ST_COL_NOTE_AT] = this.noteAt.byteOffset;
+    state[ST_COL_NOTE_LENGTH] = this.noteLength.byteOffset;
+    this.arena = new Uint8Array(buffer, arenaAt, arenaBytes);
+    state[ST_ARENA] = arenaAt;
+    state[ST_ARENA_CAP] = arenaBytes;
+    state[ST_BATCH_EVENTS] = batchEvents;
+    state[ST_MAX_LINE] = Math.min(maxLineBytes, 0x7fffffff);
+    state[ST_KEEP_IDS] = keepIds ? 1 : 0;
+    state[ST_RECORD] = recordAt;
+  }
+
+  /** Forgets the input window (its buffer may be reused with other bytes). */
+  forget(): void {
+    this.windowBuf = null;
   }
 
   /**
-   * Copies `buf[start, …)` (at most SCAN_INPUT_BYTES) into the kernel's memory and scans its complete lines:
-   * the number of records written (0 when no newline is in the window). Offsets in records are from `start`.
+   * Reads the complete lines of `buf` from `start` into the open batch, whose running values go in (`count`
+   * valid events, `lo`/`hi` times, `arenaPos`; the rows' length and notes flag from `rows`) and come out through
+   * `count`/`lo`/`hi`/`arenaPos` and the rows. Returns READ_DONE (the window's complete lines are read; `stop` is
+   * where the next window starts), READ_FULL (`stop`: after the line that filled the batch) or READ_HAND_OVER
+   * (`stop`: the start of the line the caller reads itself, `lineEnd` its newline).
    */
-  scan(buf: Uint8Array, start: number): number {
-    const n = Math.min(buf.length - start, SCAN_INPUT_BYTES);
-    if (n <= 0) return 0;
-    // Source and copy share their alignment mod 8, so the copy into shared memory runs word by word.
-    const at = INPUT_AT + ((buf.byteOffset + start) & 7);
-    this.bytes.set(buf.subarray(start, start + n), at);
-    return this.kernel.scanLines(
-      at,
-      n,
-      RECORDS_AT,
-      SCAN_RECORDS_MAX,
-      this.keys,
-      this.types,
-      this.vehicles,
-      this.follow,
-    );
+  read(buf: Uint8Array, start: number, count: number, lo: number, hi: number, arenaPos: number): number {
+    if (this.windowBuf !== buf || start < this.windowStart || start >= this.windowStart + this.windowLength) {
+      const n = Math.min(buf.length - start, WINDOW_BYTES);
+      // Source and copy share their alignment mod 8, so the copy into shared memory runs word by word.
+      this.windowMem = this.windowAt + ((buf.byteOffset + start) & 7);
+      this.bytes.set(buf.subarray(start, start + n), this.windowMem);
+      this.windowBuf = buf;
+      this.windowStart = start;
+      this.windowLength = n;
+    }
+    const state = this.state;
+    const rows = this.rows;
+    state[ST_ROWS] = rows.length;
+    state[ST_COUNT] = count;
+    state[ST_ARENA_POS] = arenaPos;
+    state[ST_NOTES] = rows.notes ? 1 : 0;
+    this.state64[ST_LO_F64] = lo;
+    this.state64[ST_HI_F64] = hi;
+    const from = start - this.windowStart;
+    const result = this.kernel.readLines(this.windowMem + from, this.windowLength - from, this.stateAt);
+    rows.length = state[ST_ROWS]!;
+    rows.notes = state[ST_NOTES] !== 0;
+    this.lines = state[ST_LINES]!;
+    this.blank = state[ST_BLANK]!;
+    this.stop = start + state[ST_STOP]!;
+    this.lineEnd = start + state[ST_LINE_NL]!;
+    // Every complete line of the window is read: the next read copies from where it stopped.
+    if (result === READ_DONE) this.windowBuf = null;
+    return result;
+  }
+
+  /** The open batch's running values after `read`. */
+  get count(): number {
+    return this.state[ST_COUNT]!;
+  }
+  get arenaPos(): number {
+    return this.state[ST_ARENA_POS]!;
+  }
+  get lo(): number {
+    return this.state64[ST_LO_F64]!;
+  }
+  get hi(): number {
+    return this.state64[ST_HI_F64]!;
   }
 }

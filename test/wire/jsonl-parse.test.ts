@@ -317,6 +317,7 @@ const lineText: fc.Arbitrary<string> = fc
       "array",
       "null",
       "blank",
+      "long-blank",
       "trailing",
     ),
     fc.nat(),
@@ -342,6 +343,9 @@ const lineText: fc.Arbitrary<string> = fc
         return "null";
       case "blank":
         return ws;
+      case "long-blank":
+        // Longer than the smaller maxLineBytes bounds: refused as any over-long line.
+        return `${ws}${" ".repeat(110 + (n % 120))}\r`;
       case "trailing":
         return `${body} x`;
       default:
@@ -534,7 +538,8 @@ describe.each([
       { numRuns: 300 },
     );
     expect(fast).toBeGreaterThan(300);
-    if (wasm) expect(scanned).toBeGreaterThan(300);
+    // Lines with an id the catalogue does not know are handed to the JS path (it reports them).
+    if (wasm) expect(scanned).toBeGreaterThan(150);
     expect(fallback).toBeGreaterThan(100);
   }, 120_000);
 });
