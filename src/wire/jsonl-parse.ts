@@ -14,9 +14,12 @@
  * (ParkirEventError on its line) without being read. A line holding a NUL byte stops reading, as it stops
  * parseEventLines.
  *
- * With `wasm: true` the wasm scanner (jsonl-wasm.ts, wasm/jsonl.ts) reads a chunk's complete lines ahead into
- * records under the same token rules; the reader takes each record it vouches for in place of its own fast path
- * (the event's rules, id resolution and batch writing stay here) and reads every other line as without it.
+ * Where wasm runs (the default; `wasm: false` turns it off), the wasm path (jsonl-wasm.ts, wasm/jsonl.ts) reads
+ * each window of complete lines in one pass under the same token rules — scan, the event's rules, ids resolved
+ * through the city's id tables held in wasm memory, the row and its strings written into the open batch's columns
+ * and arena, which live in the kernel's memory — and hands a line to the JavaScript path above only when it does
+ * not read it the same way or the line needs what only JavaScript does (an unknown id's report, a new batch for
+ * the time span, a larger string arena, an over-long line). JavaScript then writes each batch from those columns.
  */
 import type { City } from "../catalog/city.js";
 import { NONE } from "../catalog/city.js";
@@ -46,7 +49,7 @@ import {
 } from "./layout.js";
 
 /** Whether JsonLinesReader uses the wasm path when `options.wasm` is not given. */
-export const JSONL_WASM_DEFAULT = false;
+export const JSONL_WASM_DEFAULT = true;
 
 /** Errors held before the reader hands them over without a batch (bounds memory on a file of bad lines). */
 export const JSONL_ERRORS_MAX = 1024;
@@ -67,8 +70,11 @@ export interface JsonLinesOptions {
   /** Counts unknown ids (see EncodeReport). Default: a new report, on the reader's `report`. */
   readonly report?: EncodeReport;
   /**
-   * Read lines with the wasm scanner (wasm/jsonl.ts) where it runs (`wasmScannerAvailable()`); lines it does not
-   * vouch for are read as without it. Same batches, errors and counters either way. Default false.
+   * Read lines with the wasm path (wasm/jsonl.ts) where it runs (`wasmReaderAvailable()`; elsewhere the JavaScript
+   * path reads them): same batches, errors, report and counters either way (but `counters.wasm`). Default true;
+   * false reads with JavaScript only. The wasm path holds one memory per reader: a 1 MiB input window, the city's
+   * id tables and columns, and 299 bytes per event of `batchEvents` (rows, string ranges, a string arena of at most
+   * 16 MiB); about 2.3 MiB for Palu and the default batch size.
    */
   readonly wasm?: boolean;
 }
@@ -87,7 +93,7 @@ export interface JsonLinesCounters {
   lines: number;
   /** Lines read by the fast path. */
   fast: number;
-  /** Of those, lines the wasm scanner read (options.wasm). */
+  /** Of those, lines the wasm path read (options.wasm). */
   wasm: number;
   /** Lines that went through JSON.parse (valid or not). */
   fallback: number;
