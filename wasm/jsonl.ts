@@ -27,9 +27,6 @@ const REC_ZONE = 12;
 const REC_SPACE = 14;
 const REC_DEVICE = 16;
 const REC_SESSION = 18;
-const REC_ZONE_HASH = 20;
-const REC_SPACE_HASH = 21;
-const REC_DEVICE_HASH = 22;
 /** f64 slot (i32 slot 26). */
 const REC_TIME = 26;
 
@@ -85,127 +82,11 @@ function newline(p: usize, end: usize): usize {
   return p;
 }
 
-function ws(p: usize, end: usize): usize {
-  while (p < end) {
-    const c = byte(p);
-    if (c !== SPACE && c !== TAB) break;
-    p++;
-  }
-  return p;
-}
-
-/**
- * A plain string at p (a quote): 1 to 256 bytes of printable ASCII without backslash (as `plain` in the
- * reference); the index after its closing quote, or 0.
- */
-function plain(p: usize, end: usize): usize {
-  if (p >= end || byte(p) !== QUOTE) return 0;
-  const s = p + 1;
-  let j = s;
-  if (ASC_FEATURE_SIMD) {
-    // 16 bytes at a time (reading up to 15 bytes past `end` is safe: the input window has room after it).
-    while (j < end) {
-      const x = v128.load(j);
-      const stop = v128.or(
-        v128.or(i8x16.eq(x, i8x16.splat(0x22)), i8x16.eq(x, i8x16.splat(0x5c))),
-        v128.or(i8x16.lt_u(x, i8x16.splat(0x20)), i8x16.gt_u(x, i8x16.splat(0x7e))),
-      );
-      const m = i8x16.bitmask(stop);
-      if (m !== 0) {
-        j += usize(ctz<u32>(m));
-        break;
-      }
-      j += 16;
-    }
-  }
-  while (j + 8 <= end) {
-    const x = load<u64>(j);
-    const q = x ^ lanes(0x22);
-    const b = x ^ lanes(0x5c);
-    // A lane's high bit marks a byte that ends the string or breaks the rule; the lowest one is exact.
-    const bad =
-      (((x - lanes(0x20)) & ~x) |
-        (x + lanes(0x01)) |
-        x |
-        ((q - lanes(0x01)) & ~q) |
-        ((b - lanes(0x01)) & ~b)) &
-      lanes(0x80);
-    if (bad !== 0) {
-      j += usize(ctz<u64>(bad) >> 3);
-      break;
-    }
-    j += 8;
-  }
-  for (;;) {
-    if (j >= end) return 0;
-    const c = byte(j);
-    if (c === QUOTE) break;
-    if (c < SPACE || c > 0x7e || c === BACKSLASH) return 0;
-    j++;
-  }
-  const len = j - s;
-  return len === 0 || len > 256 ? 0 : j + 1;
-}
-
-/**
- * Whether token `t` of `table` is at s, within `end`: its length, or -1. A token holds what must follow it (a key's
- * closing quote and colon, a value's closing quote), so a match is exact. Tokens are 2 to 24 bytes (the JavaScript
- * side checks): compared as the 8-byte words that cover them (the last overlapping the one before), as two 4-byte
- * words under 8 bytes, as first and last byte under 4 — without a loop, so the compiler inlines it.
- */
-function tokenAt(table: usize, t: i32, s: usize, end: usize): i32 {
-  const at = table + 4 + usize(t) * 8;
-  const n = usize(load<i32>(at, 4));
-  const off = usize(load<i32>(at));
-  if (s + n > end) return -1;
-  let same: bool;
-  if (n >= 8)
-    same =
-      load<u64>(off) === load<u64>(s) &&
-      (n <= 16 || load<u64>(off + 8) === load<u64>(s + 8)) &&
-      load<u64>(off + n - 8) === load<u64>(s + n - 8);
-  else if (n >= 4) same = load<u32>(off) === load<u32>(s) && load<u32>(off + n - 4) === load<u32>(s + n - 4);
-  else same = load<u8>(off) === load<u8>(s) && load<u16>(off + n - 2) === load<u16>(s + n - 2);
-  return same ? i32(n) : -1;
-}
-
-/** The token of `table` at s (within `end`), `guess` tried first; -1 when none is there. */
-function tokenFind(table: usize, guess: i32, s: usize, end: usize): i32 {
-  return tokenAt(table, guess, s, end) >= 0 ? guess : tokenSearch(table, guess, s, end);
-}
-
 /** The token of `table` other than `guess` at s (within `end`), or -1. */
 function tokenSearch(table: usize, guess: i32, s: usize, end: usize): i32 {
   const count = load<i32>(table);
-  for (let t = 0; t < count; t++) if (t !== guess && tokenAt(table, t, s, end) >= 0) return t;
+  for (let t = 0; t < count; t++) if (t !== guess && Inlined.tokenAt(table, t, s, end) >= 0) return t;
   return -1;
-}
-
-/** Length of token `t` of `table`. */
-function tokenLength(table: usize, t: i32): usize {
-  return usize(load<i32>(table + 4 + usize(t) * 8, 4));
-}
-
-/** MurmurHash3's finaliser, as `mix` in src/wire/id-table.ts. */
-function mix(x: u32): u32 {
-  let h = x ^ (x >>> 16);
-  h = h * 0x85ebca6b;
-  h ^= h >>> 13;
-  h = h * 0xc2b2ae35;
-  return h ^ (h >>> 16);
-}
-
-/** idHash of src/wire/id-table.ts over [s, e). */
-function idHash(s: usize, e: usize): u32 {
-  const n = u32(e - s);
-  if (n < 4) {
-    let h = FNV_BASIS ^ n;
-    for (let i = s; i < e; i++) h = (h ^ byte(i)) * FNV_PRIME;
-    return h;
-  }
-  let h = mix(load<u32>(s) ^ n);
-  h = mix(h ^ load<u32>(s + usize((n - 4) >> 1)));
-  return mix(h ^ load<u32>(e - 4));
 }
 
 /** Running FNV-1a of [s, e), as `fnv` in src/wire/jsonl-parse.ts. */
@@ -213,6 +94,24 @@ function fnv(s: usize, e: usize): u32 {
   let h = FNV_BASIS;
   for (let i = s; i < e; i++) h = (h ^ byte(i)) * FNV_PRIME;
   return h;
+}
+
+/** 10^c for c in 1..8. */
+function pow10(c: usize): u64 {
+  let m: u64 = 10;
+  for (let k: usize = 1; k < c; k++) m *= 10;
+  return m;
+}
+
+/** The value of eight decimal digits (0 to 9 each) in the lanes of d, the first in the lowest (D. Lemire's SWAR). */
+function eightDigits(d: u64): u64 {
+  const pairs = d * 10 + (d >> 8);
+  return (
+    (((pairs & 0x000000ff000000ff) * (100 + (1000000 << 32)) +
+      ((pairs >> 16) & 0x000000ff000000ff) * (1 + (10000 << 32))) >>
+      32) &
+    0xffffffff
+  );
 }
 
 function two(p: usize): i32 {
@@ -309,6 +208,142 @@ function isoTime(s: usize, e: usize): f64 {
 }
 
 /**
+ * The hot helpers, inlined into their callers: AssemblyScript's `@inline`, on static methods (where TypeScript
+ * tooling accepts a decorator).
+ */
+class Inlined {
+  /**
+   * A plain string at p (a quote): 1 to 256 bytes of printable ASCII without backslash (as `plain` in the
+   * reference); the index after its closing quote, or 0.
+   */
+  @inline static plain(p: usize, end: usize): usize {
+    if (p >= end || byte(p) !== QUOTE) return 0;
+    const s = p + 1;
+    let j = s;
+    if (ASC_FEATURE_SIMD) {
+      // 16 bytes at a time (reading up to 15 bytes past `end` is safe: the input window has room after it).
+      while (j < end) {
+        const x = v128.load(j);
+        const stop = v128.or(
+          v128.or(i8x16.eq(x, i8x16.splat(0x22)), i8x16.eq(x, i8x16.splat(0x5c))),
+          v128.or(i8x16.lt_u(x, i8x16.splat(0x20)), i8x16.gt_u(x, i8x16.splat(0x7e))),
+        );
+        const m = i8x16.bitmask(stop);
+        if (m !== 0) {
+          j += usize(ctz<u32>(m));
+          break;
+        }
+        j += 16;
+      }
+    }
+    while (j + 8 <= end) {
+      const x = load<u64>(j);
+      const q = x ^ lanes(0x22);
+      const b = x ^ lanes(0x5c);
+      // A lane's high bit marks a byte that ends the string or breaks the rule; the lowest one is exact.
+      const bad =
+        (((x - lanes(0x20)) & ~x) |
+          (x + lanes(0x01)) |
+          x |
+          ((q - lanes(0x01)) & ~q) |
+          ((b - lanes(0x01)) & ~b)) &
+        lanes(0x80);
+      if (bad !== 0) {
+        j += usize(ctz<u64>(bad) >> 3);
+        break;
+      }
+      j += 8;
+    }
+    for (;;) {
+      if (j >= end) return 0;
+      const c = byte(j);
+      if (c === QUOTE) break;
+      if (c < SPACE || c > 0x7e || c === BACKSLASH) return 0;
+      j++;
+    }
+    const len = j - s;
+    return len === 0 || len > 256 ? 0 : j + 1;
+  }
+
+  /**
+   * Whether token `t` of `table` is at s, within `end`: its length, or -1. A token holds what must follow it (a key's
+   * closing quote and colon, a value's closing quote), so a match is exact. Tokens are 2 to 24 bytes (the JavaScript
+   * side checks): compared as the 8-byte words that cover them (the last overlapping the one before), as two 4-byte
+   * words under 8 bytes, as first and last byte under 4.
+   */
+  @inline static tokenAt(table: usize, t: i32, s: usize, end: usize): i32 {
+    const at = table + 4 + usize(t) * 8;
+    const n = usize(load<i32>(at, 4));
+    const off = usize(load<i32>(at));
+    if (s + n > end) return -1;
+    let eq: bool;
+    if (n >= 8)
+      eq =
+        load<u64>(off) === load<u64>(s) &&
+        (n <= 16 || load<u64>(off + 8) === load<u64>(s + 8)) &&
+        load<u64>(off + n - 8) === load<u64>(s + n - 8);
+    else if (n >= 4) eq = load<u32>(off) === load<u32>(s) && load<u32>(off + n - 4) === load<u32>(s + n - 4);
+    else eq = load<u8>(off) === load<u8>(s) && load<u16>(off + n - 2) === load<u16>(s + n - 2);
+    return eq ? i32(n) : -1;
+  }
+
+  /** The token of `table` at s (within `end`), `guess` tried first; -1 when none is there. */
+  @inline static tokenFind(table: usize, guess: i32, s: usize, end: usize): i32 {
+    return Inlined.tokenAt(table, guess, s, end) >= 0 ? guess : tokenSearch(table, guess, s, end);
+  }
+
+  /** idHash of src/wire/id-table.ts over [s, e). */
+  @inline static idHash(s: usize, e: usize): u32 {
+    const n = u32(e - s);
+    if (n < 4) {
+      let h = FNV_BASIS ^ n;
+      for (let i = s; i < e; i++) h = (h ^ byte(i)) * FNV_PRIME;
+      return h;
+    }
+    let h = Inlined.mix(load<u32>(s) ^ n);
+    h = Inlined.mix(h ^ load<u32>(s + usize((n - 4) >> 1)));
+    return Inlined.mix(h ^ load<u32>(e - 4));
+  }
+
+  /** MurmurHash3's finaliser, as `mix` in src/wire/id-table.ts. */
+  @inline static mix(x: u32): u32 {
+    let h = x ^ (x >>> 16);
+    h = h * 0x85ebca6b;
+    h ^= h >>> 13;
+    h = h * 0xc2b2ae35;
+    return h ^ (h >>> 16);
+  }
+
+  /** Whether the n bytes at a and b are equal (eight at a time). */
+  @inline static same(a: usize, b: usize, n: usize): bool {
+    let i: usize = 0;
+    while (i + 8 <= n) {
+      if (load<u64>(a + i) !== load<u64>(b + i)) return false;
+      i += 8;
+    }
+    while (i < n) {
+      if (load<u8>(a + i) !== load<u8>(b + i)) return false;
+      i++;
+    }
+    return true;
+  }
+
+  /** Length of token `t` of `table`. */
+  @inline static tokenLength(table: usize, t: i32): usize {
+    return usize(load<i32>(table + 4 + usize(t) * 8, 4));
+  }
+
+  @inline static ws(p: usize, end: usize): usize {
+    while (p < end) {
+      const c = byte(p);
+      if (c !== SPACE && c !== TAB) break;
+      p++;
+    }
+    return p;
+  }
+}
+
+/**
  * Reads the line at p into the record at `rec`: the index of its newline when it vouches for it (the line
  * is then one the reference `fast` reads the same way: a key's closing quote is followed by its colon, no
  * byte after the closing brace but spaces, tabs and \r), 0 otherwise. `end`: the end of the input (a line
@@ -329,25 +364,25 @@ function line(
   let i = p;
   while (i < end && (byte(i) === SPACE || byte(i) === TAB || byte(i) === CR)) i++;
   if (i >= end || byte(i) !== OPEN) return 0;
-  i = ws(i + 1, end);
+  i = Inlined.ws(i + 1, end);
   let seen: u32 = 0;
   let prev: usize = 12;
   for (;;) {
     // A key (its token holds the closing quote and the colon): the guess first, else any known key.
     if (i >= end || byte(i) !== QUOTE) return 0;
     const guess = i32(load<u8>(follow + prev));
-    const k = tokenFind(keys, guess, i + 1, end);
+    const k = Inlined.tokenFind(keys, guess, i + 1, end);
     if (k < 0) return 0;
     if (k !== guess) store<u8>(follow + prev, u8(k));
     prev = usize(k);
     const bit: u32 = 1 << u32(k);
     if ((seen & bit) !== 0) return 0;
     seen |= bit;
-    i = ws(i + 1 + tokenLength(keys, k), end);
+    i = Inlined.ws(i + 1 + Inlined.tokenLength(keys, k), end);
     if (i >= end) return 0;
     const s = i + 1;
     if (k === K_ID || k === K_ZONE || k === K_SPACE || k === K_DEVICE || k === K_SESSION) {
-      i = plain(i, end);
+      i = Inlined.plain(i, end);
       if (i === 0) return 0;
       const slot =
         k === K_ID
@@ -361,22 +396,19 @@ function line(
                 : REC_SESSION;
       store<i32>(rec + usize(slot) * 4, i32(s - base));
       store<i32>(rec + usize(slot + 1) * 4, i32(i - 1 - base));
-      if (k === K_ZONE) store<u32>(rec + REC_ZONE_HASH * 4, idHash(s, i - 1));
-      else if (k === K_SPACE) store<u32>(rec + REC_SPACE_HASH * 4, idHash(s, i - 1));
-      else if (k === K_DEVICE) store<u32>(rec + REC_DEVICE_HASH * 4, idHash(s, i - 1));
     } else if (k === K_TYPE) {
       if (byte(i) !== QUOTE) return 0;
-      const t = tokenFind(types, i32(load<u8>(follow + 13)), s, end);
+      const t = Inlined.tokenFind(types, i32(load<u8>(follow + 13)), s, end);
       if (t < 0) return 0;
       store<u8>(follow + 13, u8(t));
-      i = s + tokenLength(types, t);
+      i = s + Inlined.tokenLength(types, t);
       store<i32>(rec + REC_KIND * 4, t);
     } else if (k === K_VEHICLE) {
       if (byte(i) !== QUOTE) return 0;
-      const t = tokenFind(vehicles, i32(load<u8>(follow + 14)), s, end);
+      const t = Inlined.tokenFind(vehicles, i32(load<u8>(follow + 14)), s, end);
       if (t < 0) return 0;
       store<u8>(follow + 14, u8(t));
-      i = s + tokenLength(vehicles, t);
+      i = s + Inlined.tokenLength(vehicles, t);
       store<i32>(rec + REC_VEHICLE * 4, t);
     } else if (k === K_OCCUPIED) {
       if (i + 4 <= end && load<u32>(i) === 0x65757274) {
@@ -390,7 +422,7 @@ function line(
       // event_time (ISO string or integer ms), sequence_number, vehicle_count, actual_cost.
       if (byte(i) === QUOTE) {
         if (k !== K_TIME) return 0;
-        i = plain(i, end);
+        i = Inlined.plain(i, end);
         if (i === 0) return 0;
         const t = isoTime(s, i - 1);
         if (!(t >= 0)) return 0;
@@ -399,6 +431,18 @@ function line(
         const digits = k === K_TIME ? 16 : 10;
         let j = i;
         let v: u64 = 0;
+        // Eight digits at a time while the window has room (a lane's high bit marks a byte that is not a digit;
+        // the lowest one is exact), then byte by byte.
+        while (j + 8 <= end && j - i <= 16) {
+          const d = load<u64>(j) - lanes(0x30);
+          const nd = ((d + lanes(0x76)) | d) & lanes(0x80);
+          const c = nd === 0 ? 8 : usize(ctz<u64>(nd) >> 3);
+          if (c === 0) break;
+          // The c digits moved to the top lanes, zeros (leading zeros) below them.
+          v = v * pow10(c) + eightDigits(d << u64(64 - 8 * c));
+          j += c;
+          if (c < 8) break;
+        }
         while (j < end) {
           const d = byte(j) - D0;
           if (d > 9) break;
@@ -424,11 +468,11 @@ function line(
         i = j;
       }
     }
-    i = ws(i, end);
+    i = Inlined.ws(i, end);
     if (i >= end) return 0;
     const c = byte(i);
     if (c === COMMA) {
-      i = ws(i + 1, end);
+      i = Inlined.ws(i + 1, end);
       continue;
     }
     if (c !== CLOSE) return 0;
@@ -525,25 +569,12 @@ function st(state: usize, slot: i32): usize {
   return usize(load<i32>(state + usize(slot) * 4));
 }
 
-/** Whether the n bytes at a and b are equal (eight at a time). */
-function same(a: usize, b: usize, n: usize): bool {
-  let i: usize = 0;
-  while (i + 8 <= n) {
-    if (load<u64>(a + i) !== load<u64>(b + i)) return false;
-    i += 8;
-  }
-  while (i < n) {
-    if (load<u8>(a + i) !== load<u8>(b + i)) return false;
-    i++;
-  }
-  return true;
-}
-
 /**
- * The index of the id [s, e) with idHash h in the id table at `table` (`IdTable` of src/wire/id-table.ts, laid out
- * as [mask, slots, hashes, starts, lengths, values]: open addressing, entry + 1 per slot), or NONE.
+ * The index of the id [s, e) in the id table at `table` (`IdTable` of src/wire/id-table.ts, laid out as
+ * [mask, slots, hashes, starts, lengths, values, entryOf]: open addressing by idHash, entry + 1 per slot), or NONE.
  */
-function find(table: usize, s: usize, e: usize, h: u32): i32 {
+function find(table: usize, s: usize, e: usize): i32 {
+  const h = Inlined.idHash(s, e);
   const mask = load<u32>(table);
   const slots = usize(load<i32>(table, 4));
   const hashes = usize(load<i32>(table, 8));
@@ -558,13 +589,25 @@ function find(table: usize, s: usize, e: usize, h: u32): i32 {
     if (
       load<u32>(hashes + at) === h &&
       load<u32>(lengths + at) === n &&
-      same(usize(load<i32>(starts + at)), s, usize(n))
+      Inlined.same(usize(load<i32>(starts + at)), s, usize(n))
     )
       return load<i32>(values + at);
     slot = (slot + 1) & mask;
     e1 = load<i32>(slots + usize(slot) * 4);
   }
   return NONE;
+}
+
+/** Whether [s, e) is the id of index `value` in the id table at `table` (see `find`). */
+function isId(table: usize, value: i32, s: usize, e: usize): bool {
+  const entry = load<i32>(usize(load<i32>(table, 24)) + usize(value) * 4);
+  if (entry < 0) return false;
+  const at = usize(entry) * 4;
+  const n = e - s;
+  return (
+    usize(load<u32>(usize(load<i32>(table, 16)) + at)) === n &&
+    Inlined.same(usize(load<i32>(usize(load<i32>(table, 12)) + at)), s, n)
+  );
 }
 
 function fnvFinish(h: u32): u32 {
@@ -642,7 +685,7 @@ function admit(state: usize, rec: usize): i32 {
   let device: u32 = NO_DEVICE;
   let target: u32;
   if (hasDevice) {
-    const d = find(st(state, ST_DEVICES), devS, devE, load<u32>(rec + REC_DEVICE_HASH * 4));
+    const d = find(st(state, ST_DEVICES), devS, devE);
     if (d !== NONE) device = u32(d);
   }
   const deviceBay = st(state, ST_DEVICE_BAY);
@@ -652,8 +695,12 @@ function admit(state: usize, rec: usize): i32 {
     (hasSpace || bayDevice || (device === NO_DEVICE && hasDevice && !hasZone))
   ) {
     let bay = NONE;
-    if (hasSpace) bay = find(st(state, ST_BAYS), spaceS, spaceE, load<u32>(rec + REC_SPACE_HASH * 4));
-    else if (device !== NO_DEVICE) bay = load<i32>(deviceBay + usize(device) * 4);
+    if (hasSpace) {
+      // A bay sensor's event usually names the sensor's own bay: one comparison then, no hash.
+      const own = device !== NO_DEVICE ? load<i32>(deviceBay + usize(device) * 4) : NONE;
+      const bays = st(state, ST_BAYS);
+      bay = own !== NONE && isId(bays, own, spaceS, spaceE) ? own : find(bays, spaceS, spaceE);
+    } else if (device !== NO_DEVICE) bay = load<i32>(deviceBay + usize(device) * 4);
     // An unknown bay is reported by JavaScript.
     if (bay === NONE) return HAND_OVER;
     target = u32(bay);
@@ -661,9 +708,9 @@ function admit(state: usize, rec: usize): i32 {
     if (vehicle === 0) vehicle = load<u8>(st(state, ST_BAY_VEHICLE) + usize(bay));
   } else {
     let zone = NONE;
-    if (hasZone) zone = find(st(state, ST_ZONES), zoneS, zoneE, load<u32>(rec + REC_ZONE_HASH * 4));
+    if (hasZone) zone = find(st(state, ST_ZONES), zoneS, zoneE);
     else if (hasSpace) {
-      const bay = find(st(state, ST_BAYS), spaceS, spaceE, load<u32>(rec + REC_SPACE_HASH * 4));
+      const bay = find(st(state, ST_BAYS), spaceS, spaceE);
       if (bay !== NONE) zone = load<i32>(st(state, ST_BAY_ZONE) + usize(bay) * 4);
     } else if (device !== NO_DEVICE) zone = load<i32>(st(state, ST_DEVICE_ZONE) + usize(device) * 4);
     // An unknown zone is reported by JavaScript.

@@ -105,17 +105,18 @@ export class IdTable {
 
   /** Bytes `layOut` writes. */
   get laidOutBytes(): number {
-    return 24 + (this.slots.length + this.hashes.length * 4) * 4 + ((this.bytes.length + 7) & ~7);
+    const columns = (this.slots.length + this.hashes.length * 4 + this.entryOf.length) * 4;
+    return 32 + ((columns + 7) & ~7) + ((this.bytes.length + 7) & ~7);
   }
 
   /**
    * Writes the table into `memory` at `at` (a multiple of 8) for a wasm kernel (wasm/jsonl.ts `find`): a header
-   * `[mask, slots, hashes, starts, lengths, values]` (i32, absolute offsets), the columns, then the id bytes
-   * (starts point into them). Returns the offset after it.
+   * `[mask, slots, hashes, starts, lengths, values, entryOf]` (i32, absolute offsets), the columns, then the id
+   * bytes (starts point into them). Returns the offset after it.
    */
   layOut(memory: Uint8Array, at: number): number {
-    const head = new Int32Array(memory.buffer, memory.byteOffset + at, 6);
-    let p = at + 24;
+    const head = new Int32Array(memory.buffer, memory.byteOffset + at, 7);
+    let p = at + 32;
     const column = (values: Int32Array | Uint32Array): number => {
       const start = p;
       new Int32Array(memory.buffer, memory.byteOffset + p, values.length).set(values);
@@ -123,13 +124,14 @@ export class IdTable {
       return start;
     };
     const n = this.hashes.length;
-    const bytesAt = p + (this.slots.length + n * 4) * 4;
+    const bytesAt = (p + (this.slots.length + n * 4 + this.entryOf.length) * 4 + 7) & ~7;
     head[0] = this.mask;
     head[1] = column(this.slots);
     head[2] = column(this.hashes);
     head[3] = column(this.starts.map((s) => s + bytesAt));
     head[4] = column(this.lengths);
     head[5] = column(this.values);
+    head[6] = column(this.entryOf);
     memory.set(this.bytes, bytesAt);
     return (bytesAt + this.bytes.length + 7) & ~7;
   }

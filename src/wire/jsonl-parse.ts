@@ -38,7 +38,14 @@ import {
 } from "./events.js";
 import { type CityIds, cityIds, FNV_BASIS, FNV_PRIME, fnvFinish, idHash } from "./id-table.js";
 import { EVENT_KEYS } from "./jsonl.js";
-import { READ_FULL, READ_HAND_OVER, WasmLineReader, wasmReaderAvailable } from "./jsonl-wasm.js";
+import {
+  READ_FULL,
+  READ_HAND_OVER,
+  releaseWasmReader,
+  takeWasmReader,
+  type WasmLineReader,
+  wasmReaderAvailable,
+} from "./jsonl-wasm.js";
 import { EVENT_TYPES, isBayKind, isPaymentKind, KIND } from "./kinds.js";
 import {
   BATCH_SPAN_MS_MAX,
@@ -346,7 +353,9 @@ export class JsonLinesReader {
   );
   private num = 0;
   /** The wasm path (options.wasm): the open batch's rows, ids and arena live in its memory. */
-  private readonly wasm: WasmLineReader | undefined;
+  private wasm: WasmLineReader | undefined;
+  /** Whether the wasm path reads lines (options.wasm, where it runs). */
+  readonly wasmPath: boolean;
   /** The last line the fast path read was blank. */
   private blank = false;
   /** A DataView over the buffer the fast path reads (4-byte key compares). */
@@ -370,9 +379,10 @@ export class JsonLinesReader {
     this.report = options.report ?? new EncodeReport();
     const wasm =
       (options.wasm ?? JSONL_WASM_DEFAULT) && wasmReaderAvailable()
-        ? new WasmLineReader(city, VEHICLE_NAMES, VEHICLE_CODES_OF, batchEvents, maxLineBytes, this.keepIds)
+        ? takeWasmReader(city, VEHICLE_NAMES, VEHICLE_CODES_OF, batchEvents, maxLineBytes, this.keepIds)
         : undefined;
     this.wasm = wasm;
+    this.wasmPath = wasm !== undefined;
     this.rows = wasm?.rows ?? new Rows(batchEvents);
     this.idAt = wasm?.idAt ?? new Int32Array(batchEvents);
     this.idLength = wasm?.idLength ?? new Int32Array(batchEvents);
@@ -383,10 +393,6 @@ export class JsonLinesReader {
     this.carry = new Uint8Array(Math.min(maxLineBytes, 4096));
   }
 
-  /** Whether the wasm path reads lines (options.wasm, where it runs). */
-  get wasmPath(): boolean {
-    return this.wasm !== undefined;
-  }
 
   private useArena(arena: Uint8Array): void {
     this.arena = arena;
@@ -420,7 +426,14 @@ export class JsonLinesReader {
       if (this.carryLength > 0 || this.overlong) this.lastLine();
       if (this.ready === undefined && this.count > 0) this.finish();
     }
-    if (this.ready === undefined && this.errors.length === 0) return null;
+    if (this.ready === undefined && this.errors.length === 0) {
+      // Everything is handed over: the wasm path's memory goes back to the pool for the city's next reader.
+      if (this.ended && this.wasm !== undefined) {
+        releaseWasmReader(this.wasm);
+        this.wasm = undefined;
+      }
+      return null;
+    }
     const out: JsonLinesChunk = { batch: this.ready, errors: this.errors };
     this.ready = undefined;
     this.errors = [];

@@ -93,6 +93,39 @@ export function wasmReaderAvailable(): boolean {
 
 const align8 = (n: number): number => (n + 7) & ~7;
 
+/** Idle wasm readers kept per city for its next readers (each holds its memory; see WasmLineReader). */
+export const WASM_READERS_IDLE_MAX = 2;
+const idle = new WeakMap<City, WasmLineReader[]>();
+
+/**
+ * A wasm reader for `city` and these options: an idle one laid out for the same batch size when there is one
+ * (its memory already mapped and its guesses warm), else a new one. Give it back with releaseWasmReader.
+ */
+export function takeWasmReader(
+  city: City,
+  vehicleNames: readonly string[],
+  vehicleCodes: readonly number[],
+  batchEvents: number,
+  maxLineBytes: number,
+  keepIds: boolean,
+): WasmLineReader {
+  const list = idle.get(city);
+  const k = list?.findIndex((r) => r.batchEvents === batchEvents) ?? -1;
+  if (list !== undefined && k >= 0) {
+    const r = list.splice(k, 1)[0]!;
+    r.reset(maxLineBytes, keepIds);
+    return r;
+  }
+  return new WasmLineReader(city, vehicleNames, vehicleCodes, batchEvents, maxLineBytes, keepIds);
+}
+
+/** Gives a reader back (its user must not touch it again); kept while fewer than WASM_READERS_IDLE_MAX idle. */
+export function releaseWasmReader(reader: WasmLineReader): void {
+  let list = idle.get(reader.city);
+  if (list === undefined) idle.set(reader.city, (list = []));
+  if (list.length < WASM_READERS_IDLE_MAX && !list.includes(reader)) list.push(reader);
+}
+
 /**
  * One reader's wasm path: its memory (tables, city, batch columns and arena, input window; sized from the city
  * and the batch size once, never grown) and kernel instance. The reader owns the open batch's running values
@@ -132,6 +165,10 @@ export class WasmLineReader {
    * @param vehicleNames Vehicle names the kernel knows, and `vehicleCodes` their codes.
    * @param simd Use the SIMD build where it runs (default true; false: the scalar build).
    */
+  /** The city and batch size the memory is laid out for (a pooled reader is reused for the same). */
+  readonly city: City;
+  readonly batchEvents: number;
+
   constructor(
     city: City,
     vehicleNames: readonly string[],
@@ -141,6 +178,8 @@ export class WasmLineReader {
     keepIds: boolean,
     simd = true,
   ) {
+    this.city = city;
+    this.batchEvents = batchEvents;
     const ids = cityIds(city);
     const arenaBytes = Math.min(ARENA_BYTES_MAX, Math.max(65_536, batchEvents * ARENA_BYTES_PER_EVENT));
     const d = city.deviceCount;
@@ -259,9 +298,16 @@ export class WasmLineReader {
     state[ST_ARENA] = arenaAt;
     state[ST_ARENA_CAP] = arenaBytes;
     state[ST_BATCH_EVENTS] = batchEvents;
-    state[ST_MAX_LINE] = Math.min(maxLineBytes, 0x7fffffff);
-    state[ST_KEEP_IDS] = keepIds ? 1 : 0;
     state[ST_RECORD] = recordAt;
+    this.reset(maxLineBytes, keepIds);
+  }
+
+  /** Empties the batch and forgets the input window, for a reader with these options. */
+  reset(maxLineBytes: number, keepIds: boolean): void {
+    this.state[ST_MAX_LINE] = Math.min(maxLineBytes, 0x7fffffff);
+    this.state[ST_KEEP_IDS] = keepIds ? 1 : 0;
+    this.rows.clear();
+    this.windowBuf = null;
   }
 
   /** Forgets the input window (its buffer may be reused with other bytes). */

@@ -268,4 +268,66 @@ describe.runIf(wasmReaderAvailable())("JSON Lines reader, wasm path", () => {
     expect(wasm.got.length).toBe(2);
     expect(wasm.wasm).toBe(6);
   });
+
+  test("readers open at once each have their own memory; a finished reader's memory serves the next reader", () => {
+    const a = enc.encode(Array.from({ length: 40 }, (_, k) => `${bayLine(k, T0 + k)}\n`).join(""));
+    const b = enc.encode(Array.from({ length: 40 }, (_, k) => `${bayLine(k + 7, T0 + 2 * k)}\n`).join(""));
+    const alone = (bytes: Uint8Array) => readWith(new JsonLinesReader(city, { batchEvents: 8 }), [bytes]);
+    const wantA = alone(a);
+    const wantB = alone(b);
+    // Two readers interleaved chunk by chunk: neither sees the other's rows.
+    const ra = new JsonLinesReader(city, { batchEvents: 8 });
+    const rb = new JsonLinesReader(city, { batchEvents: 8 });
+    const got: Record<string, string[]> = { a: [], b: [] };
+    const drain = (r: JsonLinesReader, out: string[]) => {
+      for (let c = r.next(); c !== null; c = r.next())
+        if (c.batch) out.push(Buffer.from(c.batch).toString("hex"));
+    };
+    for (let at = 0; at < a.length; at += 500) {
+      ra.push(a.subarray(at, at + 500));
+      drain(ra, got.a!);
+      rb.push(b.subarray(at, at + 500));
+      drain(rb, got.b!);
+    }
+    ra.end();
+    rb.end();
+    drain(ra, got.a!);
+    drain(rb, got.b!);
+    expect(got.a).toEqual(wantA.batches);
+    expect(got.b).toEqual(wantB.batches);
+    // Lines split across chunks are read by the JS path from the carry.
+    expect(ra.counters.wasm).toBeGreaterThan(25);
+    // A finished reader asked again hands nothing over and writes nothing into the memory it gave back.
+    const rc = new JsonLinesReader(city, { batchEvents: 8 });
+    rc.push(b);
+    expect(ra.next()).toBeNull();
+    rc.end();
+    const gotC: string[] = [];
+    drain(rc, gotC);
+    expect(gotC).toEqual(wantB.batches);
+  });
+
+  test("integers of every length, with leading zeros and at the window's end, read as the JS reader reads them", () => {
+    const lines: string[] = [];
+    for (let n = 1; n <= 18; n++)
+      for (const lead of ["", "0"]) {
+        const digits = lead + "9876543210123456789".slice(0, n);
+        lines.push(bayLine(n, T0 + n, `,"sequence_number":${digits}`));
+        lines.push(
+          `{"event_id":"c${n}","event_type":"enter_area","event_time":${T0},"curb_zone_id":"Z1","vehicle_count":${digits}}`,
+        );
+      }
+    // Times of every length (the batch's time span sends most of these to the JS path).
+    for (let n = 1; n <= 18; n++)
+      lines.push(
+        `{"event_id":"t${n}","event_type":"comms_lost","event_time":${"1234567890123456789".slice(0, n)},"curb_space_id":"Z1-B1"}`,
+      );
+    const bytes = enc.encode(lines.join("\n"));
+    // In one chunk, and cut so that each number ends its chunk.
+    let wasm = expectAsJs([bytes], { batchEvents: 5 });
+    // Sequence numbers up to 10 digits (under 2^32) and counts up to 10 digits (under 2^31), without a leading zero.
+    expect(wasm).toBeGreaterThan(15);
+    for (let at = bytes.indexOf(0x7d); at >= 0; at = bytes.indexOf(0x7d, at + 1))
+      wasm = expectAsJs([bytes.subarray(0, at), bytes.subarray(at)], { batchEvents: 5 });
+  });
 });
