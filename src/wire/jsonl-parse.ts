@@ -393,7 +393,6 @@ export class JsonLinesReader {
     this.carry = new Uint8Array(Math.min(maxLineBytes, 4096));
   }
 
-
   private useArena(arena: Uint8Array): void {
     this.arena = arena;
     this.arenaDv = new DataView(arena.buffer, arena.byteOffset, arena.byteLength);
