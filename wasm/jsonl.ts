@@ -529,6 +529,12 @@ const ST_LINE_NL = 38;
 /** In and out, f64 at i32 slots 40 and 42: the open batch's lowest and highest event time. */
 const ST_LO = 40;
 const ST_HI = 42;
+/** writeBatch: the city id's bytes and length, the catalogue hash, room for n string offsets, the end of the output. */
+const ST_CITY = 44;
+const ST_CITY_LENGTH = 45;
+const ST_CATALOG_HASH = 46;
+const ST_OFFSETS = 47;
+const ST_OUT_END = 48;
 
 /** readLines' results. */
 const DONE = 0;
@@ -844,4 +850,181 @@ export function readLines(input: usize, length: usize, state: usize): i32 {
   store<i32>(state + ST_BLANK * 4, blank);
   store<i32>(state + ST_STOP * 4, i32(p - input));
   return result;
+}
+
+// ---- EventBatch writing (src/wire/batch-writer.ts, the reference: the FlatBuffers Builder's layout) -----------
+
+/** The end of the output and the bytes written before it (the Builder counts offsets from the end). */
+let outEnd: usize = 0;
+let outOff: usize = 0;
+
+function outByte(b: u32): void {
+  outOff++;
+  store<u8>(outEnd - outOff, u8(b));
+}
+
+/** The Builder's prep: zero padding so that `size` bytes are aligned after `additional` more. */
+function prep(size: usize, additional: usize): void {
+  let pad = (0 - (outOff + additional)) & (size - 1);
+  while (pad > 0) {
+    outByte(0);
+    pad--;
+  }
+}
+
+function outU32(v: u32): void {
+  outOff += 4;
+  store<u32>(outEnd - outOff, v);
+}
+
+function outU16(v: u32): void {
+  prep(2, 0);
+  outOff += 2;
+  store<u16>(outEnd - outOff, u16(v));
+}
+
+/** addOffset: a 32-bit offset to what was written at `target`. */
+function outOffset(target: usize): void {
+  prep(4, 0);
+  outU32(u32(outOff - target + 4));
+}
+
+/** createString of the n bytes at s: its offset. */
+function outString(s: usize, n: usize): usize {
+  outByte(0);
+  prep(4, n);
+  outOff += n;
+  put(outEnd - outOff, s, s + n);
+  outU32(u32(n));
+  return outOff;
+}
+
+/** createStrings + the vector of their offsets (rows with a 0-length string share `empty` when it is not 0). */
+function outStrings(n: usize, arena: usize, at: usize, length: usize, offsets: usize, empty: usize): usize {
+  for (let k: usize = 0; k < n; k++) {
+    const len = usize(load<i32>(length + k * 4));
+    store<u32>(
+      offsets + k * 4,
+      u32(len === 0 && empty !== 0 ? empty : outString(arena + usize(load<i32>(at + k * 4)), len)),
+    );
+  }
+  prep(4, 4 * n);
+  for (let k = i32(n) - 1; k >= 0; k--) outU32(u32(outOff - usize(load<u32>(offsets + usize(k) * 4)) + 4));
+  outU32(u32(n));
+  return outOff;
+}
+
+/** The events vector: structs from the last row to the first, as the Builder writes them. */
+function outEvents(state: usize, n: usize, baseMs: f64): usize {
+  prep(4, 24 * n);
+  prep(8, 24 * n);
+  const time = st(state, ST_COL_TIME);
+  const target = st(state, ST_COL_TARGET);
+  const seq = st(state, ST_COL_SEQ);
+  const value = st(state, ST_COL_VALUE);
+  const device = st(state, ST_COL_DEVICE);
+  const kind = st(state, ST_COL_KIND);
+  const vehicle = st(state, ST_COL_VEHICLE);
+  const flags = st(state, ST_COL_FLAGS);
+  let q = outEnd - outOff;
+  for (let k = i32(n) - 1; k >= 0; k--) {
+    const r = usize(k);
+    q -= 24;
+    store<u32>(q, u32(i64(load<f64>(time + r * 8) - baseMs)));
+    store<u32>(q, load<u32>(target + r * 4), 4);
+    store<u32>(q, load<u32>(seq + r * 4), 8);
+    store<u32>(q, load<u32>(value + r * 4), 12);
+    store<u32>(
+      q,
+      u32(load<u8>(kind + r)) | (u32(load<u8>(vehicle + r)) << 8) | (u32(load<u8>(flags + r)) << 16),
+      16,
+    );
+    store<u32>(q, load<u32>(device + r * 4), 20);
+  }
+  outOff = outEnd - q;
+  outU32(u32(n));
+  return outOff;
+}
+
+/**
+ * Writes the EventBatch of the open batch's rows (ST_ROWS; the strings when ST_KEEP_IDS, the annotations when
+ * ST_NOTES) as BatchWriter writes it, ending at ST_OUT_END: its length in bytes (it starts that far before).
+ */
+export function writeBatch(state: usize): usize {
+  const n = usize(load<i32>(state + ST_ROWS * 4));
+  const time = st(state, ST_COL_TIME);
+  let baseMs: f64 = 0;
+  if (n > 0) {
+    baseMs = load<f64>(time);
+    for (let k: usize = 1; k < n; k++) baseMs = min(baseMs, load<f64>(time + k * 8));
+  }
+  outEnd = st(state, ST_OUT_END);
+  outOff = 0;
+  const cityOff = outString(st(state, ST_CITY), st(state, ST_CITY_LENGTH));
+  const arena = st(state, ST_ARENA);
+  const offsets = st(state, ST_OFFSETS);
+  let idsOff: usize = 0;
+  let notesOff: usize = 0;
+  if (load<i32>(state + ST_KEEP_IDS * 4) !== 0)
+    idsOff = outStrings(n, arena, st(state, ST_COL_ID_AT), st(state, ST_COL_ID_LENGTH), offsets, 0);
+  if (load<i32>(state + ST_NOTES * 4) !== 0) {
+    const empty = outString(arena, 0);
+    notesOff = outStrings(n, arena, st(state, ST_COL_NOTE_AT), st(state, ST_COL_NOTE_LENGTH), offsets, empty);
+  }
+  const eventsOff = outEvents(state, n, baseMs);
+
+  // The EventBatch table and its vtable (slots: base time, city, catalogue hash, events, ids, annotations).
+  const start = outOff;
+  let v0: usize = 0;
+  let v2: usize = 0;
+  let v4: usize = 0;
+  let v5: usize = 0;
+  if (baseMs !== 0) {
+    prep(8, 0);
+    outOff += 8;
+    store<f64>(outEnd - outOff, baseMs);
+    v0 = outOff;
+  }
+  outOffset(cityOff);
+  const v1 = outOff;
+  const hash = load<u32>(state + ST_CATALOG_HASH * 4);
+  if (hash !== 0) {
+    prep(4, 0);
+    outU32(hash);
+    v2 = outOff;
+  }
+  outOffset(eventsOff);
+  const v3 = outOff;
+  if (idsOff !== 0) {
+    outOffset(idsOff);
+    v4 = outOff;
+  }
+  if (notesOff !== 0) {
+    outOffset(notesOff);
+    v5 = outOff;
+  }
+  prep(4, 0);
+  outU32(0);
+  const table = outOff;
+  const used: usize = v5 !== 0 ? 6 : v4 !== 0 ? 5 : 4;
+  if (used >= 6) outU16(u32(table - v5));
+  if (used >= 5) outU16(v4 !== 0 ? u32(table - v4) : 0);
+  outU16(u32(table - v3));
+  outU16(v2 !== 0 ? u32(table - v2) : 0);
+  outU16(u32(table - v1));
+  outU16(v0 !== 0 ? u32(table - v0) : 0);
+  outU16(u32(table - start));
+  outU16(u32((used + 2) * 2));
+  // The table starts with the offset back to its vtable (written just before it, at a lower address).
+  store<i32>(outEnd - table, i32(outOff - table));
+
+  // finish(root, "PKR1"): the identifier, then the root offset, aligned to the largest alignment (8).
+  prep(8, 8);
+  outByte(0x31);
+  outByte(0x52);
+  outByte(0x4b);
+  outByte(0x50);
+  prep(8, 4);
+  outOffset(table);
+  return outOff;
 }

@@ -612,17 +612,23 @@ export class JsonLinesReader {
   private finish(): void {
     const rows = this.rows;
     const n = rows.length;
-    let base = n === 0 ? 0 : Number.POSITIVE_INFINITY;
-    for (let k = 0; k < n; k++) if (rows.timeMs[k]! < base) base = rows.timeMs[k]!;
     this.report.encoded += n;
-    const strings = {
-      arena: this.arena,
-      idAt: this.idAt,
-      idLength: this.idLength,
-      noteAt: this.noteAt,
-      noteLength: this.noteLength,
-    };
-    this.ready = this.writer.write(rows, strings, base, this.keepIds, this.into);
+    const wasm = this.wasm;
+    if (wasm !== undefined && this.arena === wasm.arena) {
+      // The batch's rows and strings are in the kernel's memory: it writes the batch there, copied out once.
+      this.ready = wasm.write(this.into);
+    } else {
+      let base = n === 0 ? 0 : Number.POSITIVE_INFINITY;
+      for (let k = 0; k < n; k++) if (rows.timeMs[k]! < base) base = rows.timeMs[k]!;
+      const strings = {
+        arena: this.arena,
+        idAt: this.idAt,
+        idLength: this.idLength,
+        noteAt: this.noteAt,
+        noteLength: this.noteLength,
+      };
+      this.ready = this.writer.write(rows, strings, base, this.keepIds, this.into);
+    }
     rows.clear();
     this.count = 0;
     this.lo = Number.POSITIVE_INFINITY;

@@ -13,6 +13,7 @@ import {
   simdSupported,
   wasmSupported,
 } from "../runtime/wasm.js";
+import { deliver } from "./batch-writer.js";
 import { Rows } from "./encode.js";
 import { cityIds } from "./id-table.js";
 import { EVENT_KEYS } from "./jsonl.js";
@@ -61,6 +62,11 @@ const ST_LINE_NL = 38;
 /** f64 slots (i32 slots 40 and 42). */
 const ST_LO_F64 = 20;
 const ST_HI_F64 = 21;
+const ST_CITY = 44;
+const ST_CITY_LENGTH = 45;
+const ST_CATALOG_HASH = 46;
+const ST_OFFSETS = 47;
+const ST_OUT_END = 48;
 const STATE_BYTES = 256;
 const RECORD_BYTES = 128;
 
@@ -84,6 +90,7 @@ const NOTE_KEYS = ['"event_session_id":"', '"data_source_device_id":"', '"curb_s
 
 interface Exports {
   readLines(input: number, length: number, state: number): number;
+  writeBatch(state: number): number;
 }
 
 /** Whether the wasm path can run here (shared-memory wasm and build/jsonl.wasm present). */
@@ -211,6 +218,15 @@ export class WasmLineReader {
     at += align8(n * 4) * 4;
     const arenaAt = at;
     at += arenaBytes;
+    // The batch as written: the Builder's bound (each string its bytes + 16, each event 24 + 16 + 16) and the
+    // offsets of one string vector.
+    const cityId = new TextEncoder().encode(city.id);
+    const cityAt = at;
+    at += align8(cityId.length);
+    const offsetsAt = at;
+    at += align8(n * 4);
+    at += align8(256 + cityId.length + n * 56 + arenaBytes + 64);
+    const outEnd = at;
     this.windowAt = at;
     at += WINDOW_BYTES + 8 + WINDOW_SLACK;
     const pages = Math.ceil(at / 65_536);
@@ -299,6 +315,12 @@ export class WasmLineReader {
     state[ST_ARENA_CAP] = arenaBytes;
     state[ST_BATCH_EVENTS] = batchEvents;
     state[ST_RECORD] = recordAt;
+    bytes.set(cityId, cityAt);
+    state[ST_CITY] = cityAt;
+    state[ST_CITY_LENGTH] = cityId.length;
+    state[ST_CATALOG_HASH] = city.catalogHash | 0;
+    state[ST_OFFSETS] = offsetsAt;
+    state[ST_OUT_END] = outEnd;
     this.reset(maxLineBytes, keepIds);
   }
 
@@ -351,6 +373,21 @@ export class WasmLineReader {
     // Every complete line of the window is read: the next read copies from where it stopped.
     if (result === READ_DONE) this.windowBuf = null;
     return result;
+  }
+
+  /**
+   * The EventBatch of the open batch (its rows, and their strings in `arena`), as BatchWriter writes it: into
+   * `into`'s memory when given, else a new buffer.
+   *
+   * @throws ParkirError when `into` hands out too little or misaligned memory.
+   */
+  write(into: ((bytes: number) => Uint8Array) | undefined): Uint8Array {
+    const state = this.state;
+    state[ST_ROWS] = this.rows.length;
+    state[ST_NOTES] = this.rows.notes ? 1 : 0;
+    const total = this.kernel.writeBatch(this.stateAt);
+    const end = state[ST_OUT_END]!;
+    return deliver(this.bytes.subarray(end - total, end), into);
   }
 
   /** The open batch's running values after `read`. */
