@@ -220,22 +220,6 @@ class Inlined {
     if (p >= end || byte(p) !== QUOTE) return 0;
     const s = p + 1;
     let j = s;
-    if (ASC_FEATURE_SIMD) {
-      // 16 bytes at a time (reading up to 15 bytes past `end` is safe: the input window has room after it).
-      while (j < end) {
-        const x = v128.load(j);
-        const stop = v128.or(
-          v128.or(i8x16.eq(x, i8x16.splat(0x22)), i8x16.eq(x, i8x16.splat(0x5c))),
-          v128.or(i8x16.lt_u(x, i8x16.splat(0x20)), i8x16.gt_u(x, i8x16.splat(0x7e))),
-        );
-        const m = i8x16.bitmask(stop);
-        if (m !== 0) {
-          j += usize(ctz<u32>(m));
-          break;
-        }
-        j += 16;
-      }
-    }
     while (j + 8 <= end) {
       const x = load<u64>(j);
       const q = x ^ lanes(0x22);

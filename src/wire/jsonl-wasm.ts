@@ -6,13 +6,7 @@
  * at a full batch, at the window's end, or at a line the reader reads itself (jsonl-parse.ts, the reference).
  */
 import type { City } from "../catalog/city.js";
-import {
-  compileKernelSync,
-  instantiateKernel,
-  kernelBuilt,
-  simdSupported,
-  wasmSupported,
-} from "../runtime/wasm.js";
+import { compileKernelSync, instantiateKernel, kernelBuilt, wasmSupported } from "../runtime/wasm.js";
 import { deliver } from "./batch-writer.js";
 import { Rows } from "./encode.js";
 import { cityIds } from "./id-table.js";
@@ -147,8 +141,6 @@ export class WasmLineReader {
   readonly idLength: Int32Array;
   readonly noteAt: Int32Array;
   readonly noteLength: Int32Array;
-  /** Which build runs: "jsonl_simd" where SIMD validates, else the scalar "jsonl". */
-  readonly variant: "jsonl" | "jsonl_simd";
   /** Bytes of the kernel's memory. */
   readonly memoryBytes: number;
   /** After `read`: lines read (blank ones included), blank lines, where reading stopped, a handed-over line's newline (absolute, in the buffer read). */
@@ -170,7 +162,6 @@ export class WasmLineReader {
 
   /**
    * @param vehicleNames Vehicle names the kernel knows, and `vehicleCodes` their codes.
-   * @param simd Use the SIMD build where it runs (default true; false: the scalar build).
    */
   /** The city and batch size the memory is laid out for (a pooled reader is reused for the same). */
   readonly city: City;
@@ -183,7 +174,6 @@ export class WasmLineReader {
     batchEvents: number,
     maxLineBytes: number,
     keepIds: boolean,
-    simd = true,
   ) {
     this.city = city;
     this.batchEvents = batchEvents;
@@ -233,8 +223,7 @@ export class WasmLineReader {
     this.memoryBytes = pages * 65_536;
     const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
     const buffer = memory.buffer;
-    this.variant = simd && simdSupported() && kernelBuilt("jsonl_simd") ? "jsonl_simd" : "jsonl";
-    this.kernel = instantiateKernel<Exports>(compileKernelSync(this.variant), memory);
+    this.kernel = instantiateKernel<Exports>(compileKernelSync("jsonl"), memory);
     const bytes = new Uint8Array(buffer);
     this.bytes = bytes;
     const state = new Int32Array(buffer, stateAt, STATE_BYTES / 4);

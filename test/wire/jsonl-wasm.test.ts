@@ -1,6 +1,5 @@
 /**
- * The JSON Lines reader's wasm path: its SIMD and scalar builds write the same rows, strings and stops for the same
- * bytes; and the reader with it gives the JavaScript reader's batches, errors, report and counters where the wasm
+ * The JSON Lines reader's wasm path: the reader with it gives the JavaScript reader's batches, errors, report and counters where the wasm
  * path hands work back — a full or overflowing string arena, a batch's time span, lines across its input windows,
  * lines longer than a window, blank and CRLF lines, unknown ids. The JavaScript reader itself is held to
  * JSON.parse + encodeEventBatches in jsonl-parse.test.ts (with and without the wasm path).
@@ -9,7 +8,6 @@ import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { loadCity } from "../../src/catalog/index.js";
 import { paluCatalog } from "../../src/generate/index.js";
-import { simdSupported } from "../../src/runtime/wasm.js";
 import { type JsonLinesOptions, JsonLinesReader, toJsonLines } from "../../src/wire/index.js";
 import {
   READ_DONE,
@@ -82,78 +80,6 @@ function bayLine(k: number, time: number, extra = ""): string {
 }
 
 describe.runIf(wasmReaderAvailable())("JSON Lines reader, wasm path", () => {
-  test("the SIMD build is chosen where SIMD runs; the scalar build on request", () => {
-    expect(new WasmLineReader(city, VEHICLES, CODES, 8, 65_536, true).variant).toBe(
-      simdSupported() ? "jsonl_simd" : "jsonl",
-    );
-    expect(new WasmLineReader(city, VEHICLES, CODES, 8, 65_536, true, false).variant).toBe("jsonl");
-  });
-
-  test("SIMD and scalar builds write the same rows, strings, stops and counts", () => {
-    const builds = [
-      new WasmLineReader(city, VEHICLES, CODES, 6, 65_536, true),
-      new WasmLineReader(city, VEHICLES, CODES, 6, 65_536, true, false),
-    ] as const;
-    let rows = 0;
-    fc.assert(
-      fc.property(input, (bytes) => {
-        const [simd, scalar] = builds;
-        const arenaPos = [0, 0];
-        for (const r of builds) {
-          r.forget();
-          r.rows.clear();
-        }
-        let pos = 0;
-        for (let calls = 0; pos < bytes.length && calls < 1000; calls++) {
-          const a = simd.read(bytes, pos, simd.rows.length, Infinity, -Infinity, arenaPos[0]!);
-          const b = scalar.read(bytes, pos, scalar.rows.length, Infinity, -Infinity, arenaPos[1]!);
-          expect([b, scalar.lines, scalar.blank, scalar.stop]).toEqual([
-            a,
-            simd.lines,
-            simd.blank,
-            simd.stop,
-          ]);
-          const n = simd.rows.length;
-          expect(scalar.rows.length).toBe(n);
-          expect(scalar.arenaPos).toBe(simd.arenaPos);
-          for (const col of [
-            "timeMs",
-            "target",
-            "seq",
-            "value",
-            "device",
-            "kind",
-            "vehicle",
-            "flags",
-          ] as const)
-            expect([...scalar.rows[col].subarray(0, n)]).toEqual([...simd.rows[col].subarray(0, n)]);
-          expect([...scalar.arena.subarray(0, scalar.arenaPos)]).toEqual([
-            ...simd.arena.subarray(0, simd.arenaPos),
-          ]);
-          arenaPos[0] = simd.arenaPos;
-          arenaPos[1] = scalar.arenaPos;
-          if (a === READ_HAND_OVER) {
-            expect(scalar.lineEnd).toBe(simd.lineEnd);
-            expect(bytes[simd.lineEnd]).toBe(0x0a);
-            expect(bytes.subarray(simd.stop, simd.lineEnd).includes(0x0a)).toBe(false);
-            pos = simd.lineEnd + 1;
-            continue;
-          }
-          if (a === READ_DONE && simd.lines === 0) break;
-          pos = simd.stop;
-          if (a === READ_FULL) {
-            rows += n;
-            for (const r of builds) r.rows.clear();
-            arenaPos.fill(0);
-          }
-        }
-        rows += simd.rows.length;
-      }),
-      { numRuns: 300 },
-    );
-    expect(rows).toBeGreaterThan(300);
-  });
-
   test("random lines in any chunking: the JS reader's batches, errors, report and counters", () => {
     let wasm = 0;
     fc.assert(
