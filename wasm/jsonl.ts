@@ -43,6 +43,15 @@ const K_OCCUPIED = 8;
 const K_COUNT = 9;
 const K_SESSION = 10;
 
+/** Keys with a string value (id, zone, space, device, session), as bits; and the record slot of each, 5 bits a key. */
+const STRING_KEYS: u32 = (1 << K_ID) | (1 << K_ZONE) | (1 << K_SPACE) | (1 << K_DEVICE) | (1 << K_SESSION);
+const STRING_SLOTS: u64 =
+  (u64(REC_ID) << (K_ID * 5)) |
+  (u64(REC_ZONE) << (K_ZONE * 5)) |
+  (u64(REC_SPACE) << (K_SPACE * 5)) |
+  (u64(REC_DEVICE) << (K_DEVICE * 5)) |
+  (u64(REC_SESSION) << (K_SESSION * 5));
+
 const QUOTE: u32 = 0x22;
 const COMMA: u32 = 0x2c;
 const COLON: u32 = 0x3a;
@@ -365,21 +374,12 @@ function line(
     i = Inlined.ws(i + 1 + Inlined.tokenLength(keys, k), end);
     if (i >= end) return 0;
     const s = i + 1;
-    if (k === K_ID || k === K_ZONE || k === K_SPACE || k === K_DEVICE || k === K_SESSION) {
+    if (((STRING_KEYS >> u32(k)) & 1) !== 0) {
       i = Inlined.plain(i, end);
       if (i === 0) return 0;
-      const slot =
-        k === K_ID
-          ? REC_ID
-          : k === K_ZONE
-            ? REC_ZONE
-            : k === K_SPACE
-              ? REC_SPACE
-              : k === K_DEVICE
-                ? REC_DEVICE
-                : REC_SESSION;
-      store<i32>(rec + usize(slot) * 4, i32(s - base));
-      store<i32>(rec + usize(slot + 1) * 4, i32(i - 1 - base));
+      const slot = usize((STRING_SLOTS >> (u64(k) * 5)) & 31);
+      store<i32>(rec + slot * 4, i32(s - base));
+      store<i32>(rec + slot * 4 + 4, i32(i - 1 - base));
     } else if (k === K_TYPE) {
       if (byte(i) !== QUOTE) return 0;
       const t = Inlined.tokenFind(types, i32(load<u8>(follow + 13)), s, end);
@@ -423,7 +423,8 @@ function line(
           const c = nd === 0 ? 8 : usize(ctz<u64>(nd) >> 3);
           if (c === 0) break;
           // The c digits moved to the top lanes, zeros (leading zeros) below them.
-          v = v * pow10(c) + eightDigits(d << u64(64 - 8 * c));
+          // (v is 0 before the first digit that is not a leading 0: no scaling then.)
+          v = (v !== 0 ? v * pow10(c) : 0) + eightDigits(d << u64(64 - 8 * c));
           j += c;
           if (c < 8) break;
         }

@@ -317,8 +317,8 @@ export class JsonLinesReader {
   /** The line being carried is longer than maxLineBytes: skip to its end. */
   private overlong = false;
   /** UTF-8 bytes of the open batch's event ids and annotations (rows hold their ranges: idAt, noteAt...). */
-  private arena: Uint8Array = new Uint8Array(65_536);
-  private arenaDv: DataView = new DataView(this.arena.buffer);
+  private arena: Uint8Array;
+  private arenaDv: DataView;
   private arenaPos = 0;
   private readonly idAt: Int32Array;
   private readonly idLength: Int32Array;
@@ -388,7 +388,8 @@ export class JsonLinesReader {
     this.idLength = wasm?.idLength ?? new Int32Array(batchEvents);
     this.noteAt = wasm?.noteAt ?? new Int32Array(batchEvents);
     this.noteLength = wasm?.noteLength ?? new Int32Array(batchEvents);
-    if (wasm !== undefined) this.useArena(wasm.arena);
+    this.arena = wasm?.arena ?? new Uint8Array(65_536);
+    this.arenaDv = new DataView(this.arena.buffer, this.arena.byteOffset, this.arena.byteLength);
     this.writer = new BatchWriter(city);
     this.carry = new Uint8Array(Math.min(maxLineBytes, 4096));
   }

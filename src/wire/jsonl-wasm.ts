@@ -87,9 +87,12 @@ interface Exports {
   writeBatch(state: number): number;
 }
 
-/** Whether the wasm path can run here (shared-memory wasm and build/jsonl.wasm present). */
+let available: boolean | undefined;
+
+/** Whether the wasm path can run here (shared-memory wasm and build/jsonl.wasm present; asked once). */
 export function wasmReaderAvailable(): boolean {
-  return wasmSupported() && kernelBuilt("jsonl");
+  available ??= wasmSupported() && kernelBuilt("jsonl");
+  return available;
 }
 
 const align8 = (n: number): number => (n + 7) & ~7;
