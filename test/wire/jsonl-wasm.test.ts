@@ -80,6 +80,52 @@ function bayLine(k: number, time: number, extra = ""): string {
 }
 
 describe.runIf(wasmReaderAvailable())("JSON Lines reader, wasm path", () => {
+  test("read's contract: stops at line starts, a handed-over line ends at its newline, every complete line counted once", () => {
+    const w = new WasmLineReader(city, VEHICLES, CODES, 6, 65_536, true);
+    let rows = 0;
+    fc.assert(
+      fc.property(input, (bytes) => {
+        w.forget();
+        w.rows.clear();
+        let pos = 0;
+        let arenaPos = 0;
+        let lines = 0;
+        for (let calls = 0; pos < bytes.length && calls < 1000; calls++) {
+          const r = w.read(bytes, pos, w.rows.length, Infinity, -Infinity, arenaPos);
+          arenaPos = w.arenaPos;
+          expect(w.stop === 0 || bytes[w.stop - 1] === 0x0a).toBe(true);
+          const newlines = bytes.subarray(pos, w.stop).reduce((n, b) => n + (b === 0x0a ? 1 : 0), 0);
+          expect(w.lines).toBe(newlines);
+          expect(w.blank).toBeLessThanOrEqual(w.lines);
+          lines += w.lines;
+          if (r === READ_HAND_OVER) {
+            expect(bytes[w.lineEnd]).toBe(0x0a);
+            expect(bytes.subarray(w.stop, w.lineEnd).includes(0x0a)).toBe(false);
+            lines++;
+            pos = w.lineEnd + 1;
+            continue;
+          }
+          pos = w.stop;
+          if (r === READ_FULL) {
+            expect(w.rows.length).toBe(6);
+            rows += w.rows.length;
+            w.rows.clear();
+            arenaPos = 0;
+          } else {
+            expect(r).toBe(READ_DONE);
+            if (w.lines === 0) break;
+          }
+        }
+        rows += w.rows.length;
+        // What is left has no newline: every complete line was read or handed over once.
+        expect(bytes.subarray(pos).includes(0x0a)).toBe(false);
+        expect(lines).toBe(bytes.reduce((n, b) => n + (b === 0x0a ? 1 : 0), 0));
+      }),
+      { numRuns: 300 },
+    );
+    expect(rows).toBeGreaterThan(200);
+  });
+
   test("random lines in any chunking: the JS reader's batches, errors, report and counters", () => {
     let wasm = 0;
     fc.assert(
