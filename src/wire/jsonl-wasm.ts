@@ -98,7 +98,7 @@ export function wasmReaderAvailable(): boolean {
 const align8 = (n: number): number => (n + 7) & ~7;
 
 /** Idle wasm readers kept per city for its next readers (each holds its memory; see WasmLineReader). */
-export const WASM_READERS_IDLE_MAX = 2;
+export const WASM_READERS_IDLE_MAX = 1;
 const idle = new WeakMap<City, WasmLineReader[]>();
 
 /**
