@@ -3,12 +3,15 @@
  * same events: JSON Lines bytes (as a file or a gateway delivers them) and plain event objects (the library's
  * object API). Cases:
  *
- * - `parkir-jsonl`: replayJsonLinesSync (the `parkir replay` path) — the JSON Lines reader scans the bytes into
- *   the engine's batch memory, the engine (built inside the call) ingests each batch in place and emits windows.
- * - `jsonl-reader` (probe, its own agreement group): the JSON Lines reader alone, bytes -> EventBatches in one
- *   reused batch memory (as the engine's batchBuffer hands it out), event ids kept as the replay keeps them, no
- *   engine: the reader's share of `parkir-jsonl`. Its batches are checked byte for byte against
- *   encodeEventBatches before timing; every timed run's events, batches and bytes against its first run.
+ * - `parkir-jsonl`: replayJsonLinesSync (the `parkir replay` path, its defaults) — the JSON Lines reader's wasm
+ *   path reads the bytes into the batch's columns, each batch is written into the engine's batch memory, the
+ *   engine (built inside the call) ingests each batch in place and emits windows.
+ * - `parkir-jsonl-js`: the same with the reader's JavaScript path only (reader { wasm: false }).
+ * - `jsonl-reader` (probe, its own agreement group): the JSON Lines reader alone (its defaults), bytes ->
+ *   EventBatches in one reused batch memory (as the engine's batchBuffer hands it out), event ids kept as the
+ *   replay keeps them, no engine: the reader's share of `parkir-jsonl`. Its batches are checked byte for byte
+ *   against encodeEventBatches before timing; every timed run's events, batches and bytes against its first run.
+ * - `jsonl-reader-js` (probe): the same with the JavaScript path only.
  * - `parkir-jsonl-parse`: parkir's JSON.parse path — UTF-8 decode, parseEventLines (JSON.parse per line and
  *   validation), encodeEventBatches, ingest.
  * - `map-jsonl`: what a competent user writes — decode, JSON.parse per line, a plain loop over Maps.
@@ -111,9 +114,13 @@ export const e2eSuite: SuiteDefinition = {
     const bays = bayMap(city);
     log(`${n} sensor events, ${bytes.length} bytes of JSON Lines`);
 
-    const parkirJsonl = (keep: boolean): PeerWindows => {
+    const parkirJsonl = (keep: boolean, js = false): PeerWindows => {
       const out: PeerWindows = { windows: 0, checksum: 0, ...(keep ? { rows: [] } : {}) };
-      replayJsonLinesSync(bytes, city, { engine: { windowMs: w }, onWindows: (b) => foldWindow(out, b, w) });
+      replayJsonLinesSync(bytes, city, {
+        engine: { windowMs: w },
+        onWindows: (b) => foldWindow(out, b, w),
+        ...(js ? { reader: { wasm: false } } : {}),
+      });
       return sortRows(out);
     };
     const parkirParse = (keep: boolean): PeerWindows => {
@@ -152,8 +159,8 @@ export const e2eSuite: SuiteDefinition = {
       if (size > batchMemory.length) batchMemory = new Uint8Array(size);
       return batchMemory.subarray(0, size);
     };
-    const readerOnly = (check?: Uint8Array[]): ReaderFigures => {
-      const reader = new JsonLinesReader(city, { into });
+    const readerOnly = (check?: Uint8Array[], js = false): ReaderFigures => {
+      const reader = new JsonLinesReader(city, { into, ...(js ? { wasm: false } : {}) });
       const out: ReaderFigures = { lines: 0, events: 0, batches: 0, batchBytes: 0 };
       reader.push(bytes);
       reader.end();
@@ -170,6 +177,10 @@ export const e2eSuite: SuiteDefinition = {
       out.events = reader.counters.events;
       if (reader.counters.fast !== n)
         throw new Error(`e2e/jsonl-reader: ${n - reader.counters.fast} lines not read by the fast path`);
+      // The default path is the wasm one wherever it runs: every line of the feed is read there.
+      const wasm = !js && reader.wasmPath;
+      if (reader.counters.wasm !== (wasm ? n : 0))
+        throw new Error(`e2e/jsonl-reader: ${reader.counters.wasm} of ${n} lines read by the wasm path`);
       return out;
     };
 
@@ -210,6 +221,30 @@ export const e2eSuite: SuiteDefinition = {
         },
         fn: () => readerOnly(),
         result: () => readerOnly(encodeEventBatches(events, city, BATCH_EVENTS_DEFAULT, new EncodeReport())),
+      },
+      {
+        name: "parkir-jsonl-js",
+        eventsPerOp: n,
+        bytesPerOp: bytes.length,
+        extra: {
+          input: "jsonl",
+          note: "replayJsonLinesSync with reader { wasm: false }: the reader's JavaScript path reads the lines",
+        },
+        fn: () => checkedRun("parkir-jsonl-js", want, parkirJsonl(false, true)),
+        result: () => parkirJsonl(true, true),
+      },
+      {
+        name: "jsonl-reader-js",
+        group: "reader",
+        eventsPerOp: n,
+        bytesPerOp: bytes.length,
+        extra: {
+          input: "jsonl",
+          note: "probe: JsonLinesReader alone with its JavaScript path only (as jsonl-reader, wasm: false)",
+        },
+        fn: () => readerOnly(undefined, true),
+        result: () =>
+          readerOnly(encodeEventBatches(events, city, BATCH_EVENTS_DEFAULT, new EncodeReport()), true),
       },
       {
         name: "parkir-jsonl-parse",
@@ -267,9 +302,15 @@ export const e2eSuite: SuiteDefinition = {
       "jsonl parkir / JSON.parse+Map": ["parkir-jsonl", "map-jsonl"],
       "jsonl parkir / parkir JSON.parse path": ["parkir-jsonl", "parkir-jsonl-parse"],
       "jsonl reader alone (probe) / JSON.parse+Map": ["jsonl-reader", "map-jsonl"],
+      "jsonl parkir JS reader / JSON.parse+Map": ["parkir-jsonl-js", "map-jsonl"],
+      "jsonl parkir / parkir JS reader": ["parkir-jsonl", "parkir-jsonl-js"],
+      "jsonl reader (probe) / JS reader (probe)": ["jsonl-reader", "jsonl-reader-js"],
       "objects parkir / Map": ["parkir-objects", "map-objects"],
     };
-    if (duck !== null) ratios["jsonl parkir / DuckDB"] = ["parkir-jsonl", "duckdb-jsonl"];
+    if (duck !== null) {
+      ratios["jsonl parkir / DuckDB"] = ["parkir-jsonl", "duckdb-jsonl"];
+      ratios["jsonl parkir JS reader / DuckDB"] = ["parkir-jsonl-js", "duckdb-jsonl"];
+    }
     return {
       name: "e2e",
       workload: {

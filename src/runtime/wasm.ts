@@ -10,7 +10,7 @@ import { ParkirRuntimeError } from "./errors.js";
 import { wasmPath } from "./paths.js";
 
 /** Names of the kernels built from wasm/ (build/<name>.wasm). */
-export type KernelName = "memread" | "memread_simd" | "occupancy" | "billing" | "uplink_simd";
+export type KernelName = "memread" | "memread_simd" | "occupancy" | "billing" | "jsonl" | "uplink_simd";
 
 /**
  * Largest memory the kernels declare, in 64 KiB pages (the wasm32 limit, 4 GiB). An imported memory

@@ -24,6 +24,24 @@ export interface BatchStrings {
   readonly noteLength: Int32Array;
 }
 
+/**
+ * A batch built in scratch memory, handed over: copied into `into`'s memory when given, else into a new buffer.
+ *
+ * @throws ParkirError when `into` hands out too little or misaligned memory. @internal
+ */
+export function deliver(built: Uint8Array, into: ((bytes: number) => Uint8Array) | undefined): Uint8Array {
+  const total = built.length;
+  if (into === undefined) return built.slice();
+  const out = into(total);
+  if (!(out instanceof Uint8Array) || out.length < total || out.byteOffset % 8 !== 0) {
+    throw new ParkirError(
+      `encodeEvents: into(${total}) must return a Uint8Array of at least ${total} bytes at an offset that is a multiple of 8`,
+    );
+  }
+  out.set(built);
+  return out.subarray(0, total);
+}
+
 /** Writes EventBatches from Rows' columns and BatchStrings, reusing its memory from batch to batch. @internal */
 export class BatchWriter {
   private readonly cityBytes: Uint8Array;
@@ -82,17 +100,7 @@ export class BatchWriter {
     for (let i = BATCH_IDENTIFIER.length - 1; i >= 0; i--) this.byte(BATCH_IDENTIFIER.charCodeAt(i));
     this.prep(8, 4);
     this.offset(root);
-    const total = this.off;
-    const built = this.scratch.subarray(this.cap - total, this.cap);
-    if (into === undefined) return built.slice();
-    const out = into(total);
-    if (!(out instanceof Uint8Array) || out.length < total || out.byteOffset % 8 !== 0) {
-      throw new ParkirError(
-        `encodeEvents: into(${total}) must return a Uint8Array of at least ${total} bytes at an offset that is a multiple of 8`,
-      );
-    }
-    out.set(built);
-    return out.subarray(0, total);
+    return deliver(this.scratch.subarray(this.cap - this.off, this.cap), into);
   }
 
   /** Makes `scratch` at least `size` bytes (a multiple of 8, so 8-aligned offsets from its end are aligned). */

@@ -96,15 +96,38 @@ export class Rows {
     this.notes = false;
   }
 
-  constructor(capacity: number) {
-    this.timeMs = new Float64Array(capacity);
-    this.target = new Uint32Array(capacity);
-    this.seq = new Uint32Array(capacity);
-    this.value = new Uint32Array(capacity);
-    this.device = new Uint32Array(capacity);
-    this.kind = new Uint8Array(capacity);
-    this.vehicle = new Uint8Array(capacity);
-    this.flags = new Uint8Array(capacity);
+  /** Bytes the columns of `capacity` rows take in one buffer (see the constructor's `memory`). */
+  static bytes(capacity: number): number {
+    return ((capacity * 27 + 7) & ~7) + 8;
+  }
+
+  /**
+   * @param memory Where the columns live (e.g. a wasm kernel's memory): Rows.bytes(capacity) bytes of `buffer`
+   *   from `at` (a multiple of 8); default: new arrays.
+   */
+  constructor(capacity: number, memory?: { readonly buffer: ArrayBufferLike; readonly at: number }) {
+    if (memory === undefined) {
+      this.timeMs = new Float64Array(capacity);
+      this.target = new Uint32Array(capacity);
+      this.seq = new Uint32Array(capacity);
+      this.value = new Uint32Array(capacity);
+      this.device = new Uint32Array(capacity);
+      this.kind = new Uint8Array(capacity);
+      this.vehicle = new Uint8Array(capacity);
+      this.flags = new Uint8Array(capacity);
+      return;
+    }
+    const { buffer } = memory;
+    let at = memory.at;
+    this.timeMs = new Float64Array(buffer, at, capacity);
+    at += capacity * 8;
+    this.target = new Uint32Array(buffer, at, capacity);
+    this.seq = new Uint32Array(buffer, (at += capacity * 4), capacity);
+    this.value = new Uint32Array(buffer, (at += capacity * 4), capacity);
+    this.device = new Uint32Array(buffer, (at += capacity * 4), capacity);
+    this.kind = new Uint8Array(buffer, (at += capacity * 4), capacity);
+    this.vehicle = new Uint8Array(buffer, (at += capacity), capacity);
+    this.flags = new Uint8Array(buffer, at + capacity, capacity);
   }
 }
 

@@ -103,6 +103,39 @@ export class IdTable {
     }
   }
 
+  /** Bytes `layOut` writes. */
+  get laidOutBytes(): number {
+    const columns = (this.slots.length + this.hashes.length * 4 + this.entryOf.length) * 4;
+    return 32 + ((columns + 7) & ~7) + ((this.bytes.length + 7) & ~7);
+  }
+
+  /**
+   * Writes the table into `memory` at `at` (a multiple of 8) for a wasm kernel (wasm/jsonl.ts `find`): a header
+   * `[mask, slots, hashes, starts, lengths, values, entryOf]` (i32, absolute offsets), the columns, then the id
+   * bytes (starts point into them). Returns the offset after it.
+   */
+  layOut(memory: Uint8Array, at: number): number {
+    const head = new Int32Array(memory.buffer, memory.byteOffset + at, 7);
+    let p = at + 32;
+    const column = (values: Int32Array | Uint32Array): number => {
+      const start = p;
+      new Int32Array(memory.buffer, memory.byteOffset + p, values.length).set(values);
+      p += values.length * 4;
+      return start;
+    };
+    const n = this.hashes.length;
+    const bytesAt = (p + (this.slots.length + n * 4 + this.entryOf.length) * 4 + 7) & ~7;
+    head[0] = this.mask;
+    head[1] = column(this.slots);
+    head[2] = column(this.hashes);
+    head[3] = column(this.starts.map((s) => s + bytesAt));
+    head[4] = column(this.lengths);
+    head[5] = column(this.values);
+    head[6] = column(this.entryOf);
+    memory.set(this.bytes, bytesAt);
+    return (bytesAt + this.bytes.length + 7) & ~7;
+  }
+
   /** Index of the id whose bytes are `buf[start, end)` with idHash `h` (`dv` views `buf`), or NONE. */
   find(buf: Uint8Array, dv: DataView, start: number, end: number, h: number): number {
     const len = end - start;

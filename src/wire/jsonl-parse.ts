@@ -13,6 +13,13 @@
  * `encodeEventBatches` give for the same input, except that a line longer than `maxLineBytes` is refused alone
  * (ParkirEventError on its line) without being read. A line holding a NUL byte stops reading, as it stops
  * parseEventLines.
+ *
+ * Where wasm runs (the default; `wasm: false` turns it off), the wasm path (jsonl-wasm.ts, wasm/jsonl.ts) reads
+ * each window of complete lines in one pass under the same token rules — scan, the event's rules, ids resolved
+ * through the city's id tables held in wasm memory, the row and its strings written into the open batch's columns
+ * and arena, which live in the kernel's memory — and hands a line to the JavaScript path above only when it does
+ * not read it the same way or the line needs what only JavaScript does (an unknown id's report, a new batch for
+ * the time span, a larger string arena, an over-long line). JavaScript then writes each batch from those columns.
  */
 import type { City } from "../catalog/city.js";
 import { NONE } from "../catalog/city.js";
@@ -31,6 +38,14 @@ import {
 } from "./events.js";
 import { type CityIds, cityIds, FNV_BASIS, FNV_PRIME, fnvFinish, idHash } from "./id-table.js";
 import { EVENT_KEYS } from "./jsonl.js";
+import {
+  READ_FULL,
+  READ_HAND_OVER,
+  releaseWasmReader,
+  takeWasmReader,
+  type WasmLineReader,
+  wasmReaderAvailable,
+} from "./jsonl-wasm.js";
 import { EVENT_TYPES, isBayKind, isPaymentKind, KIND } from "./kinds.js";
 import {
   BATCH_SPAN_MS_MAX,
@@ -39,6 +54,9 @@ import {
   FLAG_TARGET_ZONE,
   NO_DEVICE,
 } from "./layout.js";
+
+/** Whether JsonLinesReader uses the wasm path when `options.wasm` is not given. */
+export const JSONL_WASM_DEFAULT = true;
 
 /** Errors held before the reader hands them over without a batch (bounds memory on a file of bad lines). */
 export const JSONL_ERRORS_MAX = 1024;
@@ -58,6 +76,15 @@ export interface JsonLinesOptions {
   readonly into?: (bytes: number) => Uint8Array;
   /** Counts unknown ids (see EncodeReport). Default: a new report, on the reader's `report`. */
   readonly report?: EncodeReport;
+  /**
+   * Read lines with the wasm path (wasm/jsonl.ts) where it runs (`wasmReaderAvailable()`; elsewhere the JavaScript
+   * path reads them): same batches, errors, report and counters either way (but `counters.wasm`). Default true;
+   * false reads with JavaScript only. The wasm path holds one memory per reader: a 1 MiB input window, the city's
+   * id tables and columns, and about 615 bytes per event of `batchEvents` (rows, string ranges, a string arena of
+   * at most 16 MiB, the batch as written); 3.5 MiB for Palu and the default batch size. A finished reader's memory
+   * serves the city's next reader (one is kept idle).
+   */
+  readonly wasm?: boolean;
 }
 
 /** What the reader hands over: a batch (when one is complete) and the bad lines found since the last hand-over. */
@@ -74,6 +101,8 @@ export interface JsonLinesCounters {
   lines: number;
   /** Lines read by the fast path. */
   fast: number;
+  /** Of those, lines the wasm path read (options.wasm). */
+  wasm: number;
   /** Lines that went through JSON.parse (valid or not). */
   fallback: number;
   /** Lines refused (each has its error). */
@@ -256,7 +285,7 @@ export class JsonLinesReader {
   /** Unknown ids (events with a place the catalogue does not know are counted here and left out). */
   readonly report: EncodeReport;
   /** How lines went. */
-  readonly counters: JsonLinesCounters = { lines: 0, fast: 0, fallback: 0, rejected: 0, events: 0 };
+  readonly counters: JsonLinesCounters = { lines: 0, fast: 0, wasm: 0, fallback: 0, rejected: 0, events: 0 };
   /**
    * Set when reading stopped before the end: a line held a NUL byte, so the input is binary, not JSON Lines (the
    * error is also handed over with the others); later input is not read.
@@ -289,8 +318,8 @@ export class JsonLinesReader {
   /** The line being carried is longer than maxLineBytes: skip to its end. */
   private overlong = false;
   /** UTF-8 bytes of the open batch's event ids and annotations (rows hold their ranges: idAt, noteAt...). */
-  private arena = new Uint8Array(65_536);
-  private arenaDv = new DataView(this.arena.buffer);
+  private arena: Uint8Array;
+  private arenaDv: DataView;
   private arenaPos = 0;
   private readonly idAt: Int32Array;
   private readonly idLength: Int32Array;
@@ -324,6 +353,10 @@ export class JsonLinesReader {
     k < KEY_COUNT - 1 ? k + 1 : 0,
   );
   private num = 0;
+  /** The wasm path (options.wasm): the open batch's rows, ids and arena live in its memory. */
+  private wasm: WasmLineReader | undefined;
+  /** Whether the wasm path reads lines (options.wasm, where it runs). */
+  readonly wasmPath: boolean;
   /** The last line the fast path read was blank. */
   private blank = false;
   /** A DataView over the buffer the fast path reads (4-byte key compares). */
@@ -345,13 +378,26 @@ export class JsonLinesReader {
     this.keepIds = options.keepEventIds ?? true;
     this.into = options.into;
     this.report = options.report ?? new EncodeReport();
-    this.rows = new Rows(batchEvents);
-    this.idAt = new Int32Array(batchEvents);
-    this.idLength = new Int32Array(batchEvents);
-    this.noteAt = new Int32Array(batchEvents);
-    this.noteLength = new Int32Array(batchEvents);
+    const wasm =
+      (options.wasm ?? JSONL_WASM_DEFAULT) && wasmReaderAvailable()
+        ? takeWasmReader(city, VEHICLE_NAMES, VEHICLE_CODES_OF, batchEvents, maxLineBytes, this.keepIds)
+        : undefined;
+    this.wasm = wasm;
+    this.wasmPath = wasm !== undefined;
+    this.rows = wasm?.rows ?? new Rows(batchEvents);
+    this.idAt = wasm?.idAt ?? new Int32Array(batchEvents);
+    this.idLength = wasm?.idLength ?? new Int32Array(batchEvents);
+    this.noteAt = wasm?.noteAt ?? new Int32Array(batchEvents);
+    this.noteLength = wasm?.noteLength ?? new Int32Array(batchEvents);
+    this.arena = wasm?.arena ?? new Uint8Array(65_536);
+    this.arenaDv = new DataView(this.arena.buffer, this.arena.byteOffset, this.arena.byteLength);
     this.writer = new BatchWriter(city);
     this.carry = new Uint8Array(Math.min(maxLineBytes, 4096));
+  }
+
+  private useArena(arena: Uint8Array): void {
+    this.arena = arena;
+    this.arenaDv = new DataView(arena.buffer, arena.byteOffset, arena.byteLength);
   }
 
   /** Hands the reader its next chunk of input (call `next` until it returns null first). */
@@ -361,6 +407,7 @@ export class JsonLinesReader {
       throw new RangeError("JsonLinesReader: push before the last chunk was read");
     this.input = chunk;
     this.pos = 0;
+    this.wasm?.forget();
   }
 
   /** Marks the end of the input: the last line (without a newline) and the last batch follow from `next`. */
@@ -380,7 +427,14 @@ export class JsonLinesReader {
       if (this.carryLength > 0 || this.overlong) this.lastLine();
       if (this.ready === undefined && this.count > 0) this.finish();
     }
-    if (this.ready === undefined && this.errors.length === 0) return null;
+    if (this.ready === undefined && this.errors.length === 0) {
+      // Everything is handed over: the wasm path's memory goes back to the pool for the city's next reader.
+      if (this.ended && this.wasm !== undefined) {
+        releaseWasmReader(this.wasm);
+        this.wasm = undefined;
+      }
+      return null;
+    }
     const out: JsonLinesChunk = { batch: this.ready, errors: this.errors };
     this.ready = undefined;
     this.errors = [];
@@ -398,6 +452,35 @@ export class JsonLinesReader {
       this.carryLength = 0;
       this.overlong = false;
       return false;
+    }
+    const wasm = this.wasm;
+    if (wasm !== undefined && this.carryLength === 0 && !this.overlong && this.arena === wasm.arena) {
+      // The wasm path reads the chunk's complete lines into the open batch until it is full or a line is ours.
+      const r = wasm.read(buf, start, this.count, this.lo, this.hi, this.arenaPos);
+      const read = wasm.lines;
+      const events = read - wasm.blank;
+      const c = this.counters;
+      c.lines += read;
+      c.fast += events;
+      c.wasm += events;
+      c.events += events;
+      this.count = wasm.count;
+      this.lo = wasm.lo;
+      this.hi = wasm.hi;
+      this.arenaPos = wasm.arenaPos;
+      this.pos = wasm.stop;
+      if (r === READ_FULL) {
+        this.finish();
+        return true;
+      }
+      if (r === READ_HAND_OVER) {
+        this.pos = wasm.lineEnd + 1;
+        this.line(buf, wasm.stop, wasm.lineEnd);
+        return true;
+      }
+      // The window's lines are read; without any (a line longer than the window, or the chunk's unfinished
+      // last line) the JavaScript path below reads on.
+      if (read > 0) return true;
     }
     if (this.carryLength === 0 && !this.overlong) {
       // The fast path finds the line's end itself: no separate pass for the newline.
@@ -531,22 +614,30 @@ export class JsonLinesReader {
   private finish(): void {
     const rows = this.rows;
     const n = rows.length;
-    let base = n === 0 ? 0 : Number.POSITIVE_INFINITY;
-    for (let k = 0; k < n; k++) if (rows.timeMs[k]! < base) base = rows.timeMs[k]!;
     this.report.encoded += n;
-    const strings = {
-      arena: this.arena,
-      idAt: this.idAt,
-      idLength: this.idLength,
-      noteAt: this.noteAt,
-      noteLength: this.noteLength,
-    };
-    this.ready = this.writer.write(rows, strings, base, this.keepIds, this.into);
+    const wasm = this.wasm;
+    if (wasm !== undefined && this.arena === wasm.arena) {
+      // The batch's rows and strings are in the kernel's memory: it writes the batch there, copied out once.
+      this.ready = wasm.write(this.into);
+    } else {
+      let base = n === 0 ? 0 : Number.POSITIVE_INFINITY;
+      for (let k = 0; k < n; k++) if (rows.timeMs[k]! < base) base = rows.timeMs[k]!;
+      const strings = {
+        arena: this.arena,
+        idAt: this.idAt,
+        idLength: this.idLength,
+        noteAt: this.noteAt,
+        noteLength: this.noteLength,
+      };
+      this.ready = this.writer.write(rows, strings, base, this.keepIds, this.into);
+    }
     rows.clear();
     this.count = 0;
     this.lo = Number.POSITIVE_INFINITY;
     this.hi = Number.NEGATIVE_INFINITY;
     this.arenaPos = 0;
+    // A batch whose strings outgrew the wasm arena moved them to the heap; the next starts in the arena again.
+    if (this.wasm !== undefined && this.arena !== this.wasm.arena) this.useArena(this.wasm.arena);
   }
 
   /**
@@ -563,6 +654,8 @@ export class JsonLinesReader {
     // Leading and trailing spaces, tabs and \r are trimmed, as String.prototype.trim would.
     while (i < end && (buf[i] === SPACE || buf[i] === TAB || buf[i] === CR)) i++;
     if (inPlace ? i < end && buf[i] === NL : i === end) {
+      // A blank line longer than maxLineBytes is refused as any other (by the caller).
+      if (i - start > this.maxLineBytes) return -1;
       this.blank = true;
       return i;
     }
@@ -706,17 +799,24 @@ export class JsonLinesReader {
       break;
     }
     if (i - start > this.maxLineBytes) return -1;
-    // The event's own rules (eventIssues): anything missing goes to the fallback, which names it.
-    if ((seen & (F_ID | F_TYPE | F_TIME)) !== (F_ID | F_TYPE | F_TIME)) return -1;
+    return this.accept(buf, seen) ? i : -1;
+  }
+
+  /**
+   * The event's own rules (eventIssues) over the fields just read: when they hold, the event goes into the open
+   * batch; false when a field is missing (nothing written: the fallback names it).
+   */
+  private accept(buf: Uint8Array, seen: number): boolean {
+    if ((seen & (F_ID | F_TYPE | F_TIME)) !== (F_ID | F_TYPE | F_TIME)) return false;
     const kind = this.kind;
-    if (kind === KIND.scheduled_report && (seen & F_OCCUPIED) === 0) return -1;
-    if (kind === KIND.manual_count && (seen & (F_COUNT | F_ZONE)) !== (F_COUNT | F_ZONE)) return -1;
-    if (isPaymentKind(kind) && ((seen & F_SESSION) === 0 || (seen & F_SEQ) !== 0)) return -1;
-    if (kind === KIND.payment_end && (seen & F_COST) === 0) return -1;
+    if (kind === KIND.scheduled_report && (seen & F_OCCUPIED) === 0) return false;
+    if (kind === KIND.manual_count && (seen & (F_COUNT | F_ZONE)) !== (F_COUNT | F_ZONE)) return false;
+    if (isPaymentKind(kind) && ((seen & F_SESSION) === 0 || (seen & F_SEQ) !== 0)) return false;
+    if (kind === KIND.payment_end && (seen & F_COST) === 0) return false;
     this.admit(this.timeMs);
     this.resolveFast(buf, seen);
     this.counted();
-    return i;
+    return true;
   }
 
   /** Reads an integer token of at most `digits` digits, no sign, fraction or exponent, into num; or -1. */
@@ -902,8 +1002,7 @@ export class JsonLinesReader {
     if (this.arenaPos + n <= this.arena.length) return;
     const grown = new Uint8Array(Math.max(this.arena.length * 2, this.arenaPos + n));
     grown.set(this.arena.subarray(0, this.arenaPos));
-    this.arena = grown;
-    this.arenaDv = new DataView(grown.buffer);
+    this.useArena(grown);
   }
 }
 

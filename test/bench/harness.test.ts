@@ -173,6 +173,8 @@ describe("runBenchmarks on tiny sizes", () => {
       "map-jsonl",
       "parkir-jsonl",
       "jsonl-reader",
+      "parkir-jsonl-js",
+      "jsonl-reader-js",
       "parkir-jsonl-parse",
       "duckdb-jsonl",
       "parkir-objects",
@@ -181,7 +183,11 @@ describe("runBenchmarks on tiny sizes", () => {
     expect(Object.keys(e2e.ratios!).sort()).toEqual([
       "jsonl parkir / DuckDB",
       "jsonl parkir / JSON.parse+Map",
+      "jsonl parkir / parkir JS reader",
       "jsonl parkir / parkir JSON.parse path",
+      "jsonl parkir JS reader / DuckDB",
+      "jsonl parkir JS reader / JSON.parse+Map",
+      "jsonl reader (probe) / JS reader (probe)",
       "jsonl reader alone (probe) / JSON.parse+Map",
       "objects parkir / Map",
     ]);
@@ -384,6 +390,10 @@ describe("result agreement before timing", () => {
     expect(figures.events).toBe(spec.workload.sizes.events);
     expect(figures.batches).toBeGreaterThan(0);
     expect(probe.result!()).toEqual(figures);
+    // The same probe with the JavaScript path only: the same figures.
+    const jsProbe = spec.cases.find((c) => c.name === "jsonl-reader-js")!;
+    expect(jsProbe.group).toBe("reader");
+    expect((jsProbe as { fn: () => unknown }).fn()).toEqual(figures);
     expect(() => checkedRun("x", { windows: 3, checksum: 10 }, { windows: 3, checksum: 11 })).toThrow(
       /e2e\/x: 3 windows, checksum 11; expected 3, 10/,
     );

@@ -76,8 +76,9 @@ function read(
   keepEventIds: boolean,
   maxLineBytes: number,
   on: City = city,
+  wasm = false,
 ) {
-  const reader = new JsonLinesReader(on, { batchEvents, keepEventIds, maxLineBytes });
+  const reader = new JsonLinesReader(on, { batchEvents, keepEventIds, maxLineBytes, wasm });
   const batches: Uint8Array[] = [];
   const errors: Expected["errors"] = [];
   const take = () => {
@@ -316,6 +317,7 @@ const lineText: fc.Arbitrary<string> = fc
       "array",
       "null",
       "blank",
+      "long-blank",
       "trailing",
     ),
     fc.nat(),
@@ -341,6 +343,9 @@ const lineText: fc.Arbitrary<string> = fc
         return "null";
       case "blank":
         return ws;
+      case "long-blank":
+        // Longer than the smaller maxLineBytes bounds: refused as any over-long line.
+        return `${ws}${" ".repeat(110 + (n % 120))}\r`;
       case "trailing":
         return `${body} x`;
       default:
@@ -415,10 +420,14 @@ const input = fc
 
 // ---- properties ---------------------------------------------------------------------------------------------
 
-describe("JSON Lines reader vs JSON.parse + encodeEventBatches", () => {
+describe.each([
+  ["JS", false],
+  ["wasm scanner", true],
+])("JSON Lines reader (%s) vs JSON.parse + encodeEventBatches", (_, wasm) => {
   test("same batches, errors and report on random lines, any chunking, any batch size", () => {
     let fast = 0;
     let fallback = 0;
+    let scanned = 0;
     fc.assert(
       fc.property(
         input,
@@ -428,17 +437,20 @@ describe("JSON Lines reader vs JSON.parse + encodeEventBatches", () => {
         fc.constantFrom(65_536, 200, 120),
         (bytes, cuts, batchEvents, keepEventIds, maxLineBytes) => {
           const want = reference(bytes, batchEvents, keepEventIds, maxLineBytes);
-          const got = read(splitAt(bytes, cuts), batchEvents, keepEventIds, maxLineBytes);
+          const got = read(splitAt(bytes, cuts), batchEvents, keepEventIds, maxLineBytes, city, wasm);
           expectSame(got, want);
           fast += got.counters.fast;
           fallback += got.counters.fallback;
+          scanned += got.counters.wasm;
         },
       ),
       { numRuns: 400 },
     );
-    // Both paths were exercised.
+    // Both paths were exercised (and the wasm scanner read lines when on).
     expect(fast).toBeGreaterThan(200);
     expect(fallback).toBeGreaterThan(100);
+    if (wasm) expect(scanned).toBeGreaterThan(100);
+    else expect(scanned).toBe(0);
   }, 120_000);
 
   test("a generated Palu trace is read entirely by the fast path, with the bytes of encodeEventBatches", () => {
@@ -447,15 +459,19 @@ describe("JSON Lines reader vs JSON.parse + encodeEventBatches", () => {
     const bytes = enc.encode(toJsonLines(events));
     for (const keepEventIds of [true, false]) {
       const want = encodeEventBatches(events, palu, 512, new EncodeReport(), { keepEventIds });
-      const got = encodeJsonLines(bytes, palu, { batchEvents: 512, keepEventIds });
+      const got = encodeJsonLines(bytes, palu, { batchEvents: 512, keepEventIds, wasm });
       expect(got.counters.fallback).toBe(0);
       expect(got.counters.fast).toBe(events.length);
+      if (wasm) expect(got.counters.wasm).toBe(events.length);
       expect(got.batches.map((b) => Buffer.from(b))).toEqual(want.map((b) => Buffer.from(b)));
     }
   }, 120_000);
 });
 
-describe("JSON Lines reader on a real catalogue: near-miss ids and any byte in any word", () => {
+describe.each([
+  ["JS", false],
+  ["wasm scanner", true],
+])("JSON Lines reader (%s) on a real catalogue: near-miss ids and any byte in any word", (_, wasm) => {
   const palu = loadCity(paluCatalog());
   const bayIds = Array.from({ length: 40 }, (_, k) => palu.bayId(k * 7));
   const deviceIds = Array.from({ length: 40 }, (_, k) => palu.deviceId(k * 7));
@@ -508,18 +524,22 @@ describe("JSON Lines reader on a real catalogue: near-miss ids and any byte in a
   test("same batches, errors and report as JSON.parse + encodeEventBatches", () => {
     let fast = 0;
     let fallback = 0;
+    let scanned = 0;
     fc.assert(
       fc.property(fc.array(line, { maxLength: 25 }), fc.array(fc.nat(), { maxLength: 4 }), (lines, cuts) => {
         const bytes = Uint8Array.from(lines.flatMap((l) => [...l, 0x0a]));
         const want = reference(bytes, 8, true, 65_536, palu);
-        const got = read(splitAt(bytes, cuts), 8, true, 65_536, palu);
+        const got = read(splitAt(bytes, cuts), 8, true, 65_536, palu, wasm);
         expectSame(got, want);
         fast += got.counters.fast;
         fallback += got.counters.fallback;
+        scanned += got.counters.wasm;
       }),
       { numRuns: 300 },
     );
     expect(fast).toBeGreaterThan(300);
+    // Lines with an id the catalogue does not know are handed to the JS path (it reports them).
+    if (wasm) expect(scanned).toBeGreaterThan(150);
     expect(fallback).toBeGreaterThan(100);
   }, 120_000);
 });

@@ -1,0 +1,305 @@
+/**
+ * The JSON Lines reader's wasm path: the reader with it gives the JavaScript reader's batches, errors, report and counters where the wasm
+ * path hands work back — a full or overflowing string arena, a batch's time span, lines across its input windows,
+ * lines longer than a window, blank and CRLF lines, unknown ids. The JavaScript reader itself is held to
+ * JSON.parse + encodeEventBatches in jsonl-parse.test.ts (with and without the wasm path).
+ */
+import fc from "fast-check";
+import { describe, expect, test } from "vitest";
+import { loadCity } from "../../src/catalog/index.js";
+import { paluCatalog } from "../../src/generate/index.js";
+import { type JsonLinesOptions, JsonLinesReader, toJsonLines } from "../../src/wire/index.js";
+import {
+  READ_DONE,
+  READ_FULL,
+  READ_HAND_OVER,
+  WasmLineReader,
+  WINDOW_BYTES,
+  wasmReaderAvailable,
+} from "../../src/wire/jsonl-wasm.js";
+import { arbEvent, tinyCity } from "../helpers.js";
+
+const enc = new TextEncoder();
+const VEHICLES = ["car", "motorcycle", "2", "4"];
+const CODES = [4, 2, 2, 4];
+const city = tinyCity();
+const T0 = Date.parse("2026-11-30T00:00:00+08:00");
+
+/** Lines of random events (valid, or with bytes spliced in anywhere), newline-terminated or not at the end. */
+const input = fc
+  .tuple(
+    fc.array(arbEvent(true), { maxLength: 20 }),
+    fc.array(
+      fc.tuple(fc.nat(), fc.constantFrom(0x22, 0x5c, 0x0a, 0x20, 0x09, 0x0d, 0x7f, 0xc3, 0x31, 0x7d)),
+      { maxLength: 4 },
+    ),
+    fc.boolean(),
+  )
+  .map(([events, splices, cut]) => {
+    const bytes = [...enc.encode(toJsonLines(events))];
+    for (const [at, b] of splices) bytes.splice(at % (bytes.length + 1), 0, b);
+    if (cut && bytes.length > 0) bytes.pop();
+    return Uint8Array.from(bytes);
+  });
+
+/** Everything a reader hands over, and its counters. */
+function readWith(reader: JsonLinesReader, chunks: readonly Uint8Array[]) {
+  const batches: string[] = [];
+  const errors: string[] = [];
+  const take = () => {
+    for (let c = reader.next(); c !== null; c = reader.next()) {
+      if (c.batch !== undefined) batches.push(Buffer.from(c.batch).toString("hex"));
+      for (const e of c.errors) errors.push(`${e.line} ${e.message}`);
+    }
+  };
+  for (const chunk of chunks) {
+    reader.push(chunk);
+    take();
+  }
+  reader.end();
+  take();
+  return { batches, errors, report: { ...reader.report }, counters: { ...reader.counters } };
+}
+
+/** The wasm reader's result equals the JS reader's (its wasm counter aside); the lines it read itself. */
+function expectAsJs(chunks: readonly Uint8Array[], options: JsonLinesOptions, on = city): number {
+  const js = readWith(new JsonLinesReader(on, { ...options, wasm: false }), chunks);
+  const wasmReader = new JsonLinesReader(on, { ...options, wasm: true });
+  expect(wasmReader.wasmPath).toBe(true);
+  const wasm = readWith(wasmReader, chunks);
+  expect(wasm.errors).toEqual(js.errors);
+  expect(wasm.batches).toEqual(js.batches);
+  expect(wasm.report).toEqual(js.report);
+  expect({ ...wasm.counters, wasm: 0 }).toEqual(js.counters);
+  return wasm.counters.wasm;
+}
+
+/** A valid bay event line of the tiny city. */
+function bayLine(k: number, time: number, extra = ""): string {
+  return `{"event_id":"e${k}","event_type":"${k % 2 === 0 ? "park_start" : "park_end"}","event_time":${time},"curb_space_id":"Z1-B${(k % 3) + 1}","data_source_device_id":"S${(k % 3) + 1}"${extra}}`;
+}
+
+describe.runIf(wasmReaderAvailable())("JSON Lines reader, wasm path", () => {
+  test("read's contract: stops at line starts, a handed-over line ends at its newline, every complete line counted once", () => {
+    const w = new WasmLineReader(city, VEHICLES, CODES, 6, 65_536, true);
+    let rows = 0;
+    fc.assert(
+      fc.property(input, (bytes) => {
+        w.forget();
+        w.rows.clear();
+        let pos = 0;
+        let arenaPos = 0;
+        let lines = 0;
+        for (let calls = 0; pos < bytes.length && calls < 1000; calls++) {
+          const r = w.read(bytes, pos, w.rows.length, Infinity, -Infinity, arenaPos);
+          arenaPos = w.arenaPos;
+          expect(w.stop === 0 || bytes[w.stop - 1] === 0x0a).toBe(true);
+          const newlines = bytes.subarray(pos, w.stop).reduce((n, b) => n + (b === 0x0a ? 1 : 0), 0);
+          expect(w.lines).toBe(newlines);
+          expect(w.blank).toBeLessThanOrEqual(w.lines);
+          lines += w.lines;
+          if (r === READ_HAND_OVER) {
+            expect(bytes[w.lineEnd]).toBe(0x0a);
+            expect(bytes.subarray(w.stop, w.lineEnd).includes(0x0a)).toBe(false);
+            lines++;
+            pos = w.lineEnd + 1;
+            continue;
+          }
+          pos = w.stop;
+          if (r === READ_FULL) {
+            expect(w.rows.length).toBe(6);
+            rows += w.rows.length;
+            w.rows.clear();
+            arenaPos = 0;
+          } else {
+            expect(r).toBe(READ_DONE);
+            if (w.lines === 0) break;
+          }
+        }
+        rows += w.rows.length;
+        // What is left has no newline: every complete line was read or handed over once.
+        expect(bytes.subarray(pos).includes(0x0a)).toBe(false);
+        expect(lines).toBe(bytes.reduce((n, b) => n + (b === 0x0a ? 1 : 0), 0));
+      }),
+      { numRuns: 300 },
+    );
+    expect(rows).toBeGreaterThan(200);
+  });
+
+  test("random lines in any chunking: the JS reader's batches, errors, report and counters", () => {
+    let wasm = 0;
+    fc.assert(
+      fc.property(
+        input,
+        fc.array(fc.nat(), { maxLength: 5 }),
+        fc.integer({ min: 1, max: 7 }),
+        fc.boolean(),
+        fc.constantFrom(65_536, 160),
+        (bytes, cuts, batchEvents, keepEventIds, maxLineBytes) => {
+          const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
+          const chunks: Uint8Array[] = [];
+          let prev = 0;
+          for (const p of points) {
+            chunks.push(bytes.subarray(prev, p));
+            prev = p;
+          }
+          chunks.push(bytes.subarray(prev));
+          wasm += expectAsJs(chunks, { batchEvents, keepEventIds, maxLineBytes });
+        },
+      ),
+      { numRuns: 300 },
+    );
+    // Enough lines of valid events with known ids that the wasm path read them (about 250 to 450 of ~3000).
+    expect(wasm).toBeGreaterThan(150);
+  });
+
+  test("blank, CRLF and space-padded lines, and a line too long for the reader's bound", () => {
+    const lines = [
+      bayLine(1, T0),
+      "",
+      "   \t\r",
+      `${bayLine(2, T0 + 1)}\r`,
+      ` \t${bayLine(3, T0 + 2)} \t\r`,
+      `${bayLine(4, T0 + 3)}${" ".repeat(300)}`,
+      bayLine(5, T0 + 4),
+      " ".repeat(400),
+    ];
+    const bytes = enc.encode(`${lines.join("\n")}\n`);
+    expect(expectAsJs([bytes], { maxLineBytes: 200 })).toBe(4);
+  });
+
+  test("a batch's strings outgrowing the wasm arena move to the heap, and the next batch is read in wasm again", () => {
+    // 256-byte event ids and sessions: the arena (256 bytes per event of a batch) is too small for a full batch.
+    const long = (k: number) => `${"x".repeat(250)}${String(k).padStart(6, "0")}`;
+    const lines: string[] = [];
+    for (let k = 0; k < 600; k++) {
+      const id = long(k);
+      lines.push(
+        k % 3 === 0
+          ? `{"event_id":"${id}","event_type":"payment_start","event_time":${T0 + k},"curb_zone_id":"Z1","event_session_id":"${long(k + 1)}"}`
+          : bayLine(k, T0 + k).replace(`"e${k}"`, `"${id}"`),
+      );
+    }
+    const bytes = enc.encode(`${lines.join("\n")}\n`);
+    const wasm = expectAsJs([bytes], { batchEvents: 256 });
+    expect(wasm).toBeGreaterThan(100);
+    expect(wasm).toBeLessThan(600);
+    // Without event ids the arena holds every batch.
+    expect(expectAsJs([bytes], { batchEvents: 256, keepEventIds: false })).toBe(600);
+  });
+
+  test("an event that would stretch a batch's time span past ~49.7 days closes the batch, as the JS reader does", () => {
+    const day = 86_400_000;
+    const times = [0, 1, 60 * day, 2, 10 * day, 49 * day, 50 * day, 0, 3];
+    const bytes = enc.encode(times.map((t, k) => `${bayLine(k, T0 + t)}\n`).join(""));
+    // The four events that start a new batch are read by the JS path.
+    expect(expectAsJs([bytes], { batchEvents: 16 })).toBe(times.length - 4);
+  });
+
+  test("lines across input windows, and a line longer than a window, in one chunk or many", () => {
+    const palu = loadCity(paluCatalog());
+    const lines: string[] = [];
+    let bytes = 0;
+    for (let k = 0; bytes < 2.5 * WINDOW_BYTES; k++) {
+      const zone = `PLU-${String((k % 40) + 1).padStart(3, "0")}`;
+      const line =
+        k === 3000
+          ? // A line longer than a window: an unknown key with a long string (the JSON.parse path refuses it).
+            `{"event_id":"big","event_type":"park_start","event_time":${T0},"note":"${"n".repeat(WINDOW_BYTES + 10)}"}`
+          : `{"event_id":"p${k}","event_type":"enter_area","event_time":${T0 + k},"curb_zone_id":"${zone}","vehicle_count":${k % 5}}`;
+      lines.push(line);
+      bytes += line.length + 1;
+    }
+    const all = enc.encode(`${lines.join("\n")}\n`);
+    const options = { maxLineBytes: 2 * WINDOW_BYTES };
+    expect(expectAsJs([all], options, palu)).toBe(lines.length - 1);
+    const chunks: Uint8Array[] = [];
+    for (let at = 0; at < all.length; at += 700_001) chunks.push(all.subarray(at, at + 700_001));
+    expect(expectAsJs(chunks, options, palu)).toBeGreaterThan(lines.length - 10);
+  });
+
+  test("a reused chunk buffer with new bytes is read anew", () => {
+    const run = (wasm: boolean) => {
+      const reader = new JsonLinesReader(city, { wasm, batchEvents: 3 });
+      const first = enc.encode(`${bayLine(1, T0)}\n${bayLine(2, T0 + 1)}\n`);
+      const buf = new Uint8Array(first.length);
+      const got: string[] = [];
+      for (const k of [1, 3, 5]) {
+        buf.set(enc.encode(`${bayLine(k, T0 + k)}\n${bayLine(k + 1, T0 + k + 1)}\n`));
+        reader.push(buf);
+        for (let c = reader.next(); c !== null; c = reader.next())
+          if (c.batch) got.push(Buffer.from(c.batch).toString("hex"));
+      }
+      reader.end();
+      for (let c = reader.next(); c !== null; c = reader.next())
+        if (c.batch) got.push(Buffer.from(c.batch).toString("hex"));
+      return { got, wasm: reader.counters.wasm };
+    };
+    const wasm = run(true);
+    expect(wasm.got).toEqual(run(false).got);
+    expect(wasm.got.length).toBe(2);
+    expect(wasm.wasm).toBe(6);
+  });
+
+  test("readers open at once each have their own memory; a finished reader's memory serves the next reader", () => {
+    const a = enc.encode(Array.from({ length: 40 }, (_, k) => `${bayLine(k, T0 + k)}\n`).join(""));
+    const b = enc.encode(Array.from({ length: 40 }, (_, k) => `${bayLine(k + 7, T0 + 2 * k)}\n`).join(""));
+    const alone = (bytes: Uint8Array) => readWith(new JsonLinesReader(city, { batchEvents: 8 }), [bytes]);
+    const wantA = alone(a);
+    const wantB = alone(b);
+    // Two readers interleaved chunk by chunk: neither sees the other's rows.
+    const ra = new JsonLinesReader(city, { batchEvents: 8 });
+    const rb = new JsonLinesReader(city, { batchEvents: 8 });
+    const got: Record<string, string[]> = { a: [], b: [] };
+    const drain = (r: JsonLinesReader, out: string[]) => {
+      for (let c = r.next(); c !== null; c = r.next())
+        if (c.batch) out.push(Buffer.from(c.batch).toString("hex"));
+    };
+    for (let at = 0; at < a.length; at += 500) {
+      ra.push(a.subarray(at, at + 500));
+      drain(ra, got.a!);
+      rb.push(b.subarray(at, at + 500));
+      drain(rb, got.b!);
+    }
+    ra.end();
+    rb.end();
+    drain(ra, got.a!);
+    drain(rb, got.b!);
+    expect(got.a).toEqual(wantA.batches);
+    expect(got.b).toEqual(wantB.batches);
+    // Lines split across chunks are read by the JS path from the carry.
+    expect(ra.counters.wasm).toBeGreaterThan(25);
+    // A finished reader asked again hands nothing over and writes nothing into the memory it gave back.
+    const rc = new JsonLinesReader(city, { batchEvents: 8 });
+    rc.push(b);
+    expect(ra.next()).toBeNull();
+    rc.end();
+    const gotC: string[] = [];
+    drain(rc, gotC);
+    expect(gotC).toEqual(wantB.batches);
+  });
+
+  test("integers of every length, with leading zeros and at the window's end, read as the JS reader reads them", () => {
+    const lines: string[] = [];
+    for (let n = 1; n <= 18; n++)
+      for (const lead of ["", "0"]) {
+        const digits = lead + "9876543210123456789".slice(0, n);
+        lines.push(bayLine(n, T0 + n, `,"sequence_number":${digits}`));
+        lines.push(
+          `{"event_id":"c${n}","event_type":"enter_area","event_time":${T0},"curb_zone_id":"Z1","vehicle_count":${digits}}`,
+        );
+      }
+    // Times of every length (the batch's time span sends most of these to the JS path).
+    for (let n = 1; n <= 18; n++)
+      lines.push(
+        `{"event_id":"t${n}","event_type":"comms_lost","event_time":${"1234567890123456789".slice(0, n)},"curb_space_id":"Z1-B1"}`,
+      );
+    const bytes = enc.encode(lines.join("\n"));
+    // In one chunk, and cut so that each number ends its chunk.
+    let wasm = expectAsJs([bytes], { batchEvents: 5 });
+    // Sequence numbers up to 10 digits (under 2^32) and counts up to 10 digits (under 2^31), without a leading zero.
+    expect(wasm).toBeGreaterThan(15);
+    for (let at = bytes.indexOf(0x7d); at >= 0; at = bytes.indexOf(0x7d, at + 1))
+      wasm = expectAsJs([bytes.subarray(0, at), bytes.subarray(at)], { batchEvents: 5 });
+  });
+});

@@ -1,0 +1,1015 @@
+/**
+ * The JSON Lines reader's wasm path: reads the complete CDS lines of a window of input (copied into the memory)
+ * straight into the rows of the open batch — scan, the event's rules, id resolution through the city's id tables
+ * held in the same memory, seq / value / flags, event id and annotation bytes into the batch's string arena —, as
+ * the reader's JavaScript fast path (src/wire/jsonl-parse.ts, the reference) reads them. It stops and hands a line
+ * to JavaScript whenever that line is not one it reads token for token the same way (escapes, unicode, unknown or
+ * repeated keys, spaces before a colon, other numbers), when the event's rules fail, when an id is not in the
+ * tables (the reader reports it), when the event would stretch the batch's time span too far, when the arena is
+ * short, or when the line is longer than the reader's bound: JavaScript reads that line, then calls again.
+ *
+ * Everything the kernel reads and writes is laid out by src/wire/jsonl-wasm.ts, which holds the same numbers:
+ * token tables `[count: i32][(offset: i32, length: i32) × count]` (offsets absolute), id tables, the batch's
+ * columns and arena, and a state block (ST_*) of pointers, bounds and the open batch's running values.
+ */
+
+// The record `line` writes and `admit` reads (i32 slots of the 128 bytes at ST_RECORD; the kernel's own).
+const REC_SEEN = 3;
+const REC_KIND = 4;
+const REC_VEHICLE = 5;
+const REC_OCCUPIED = 6;
+const REC_SEQ = 7;
+const REC_COUNT = 8;
+const REC_COST = 9;
+/** Value ranges: [start, end) per key index (id 10, zone 12, space 14, device 16, session 18). */
+const REC_ID = 10;
+const REC_ZONE = 12;
+const REC_SPACE = 14;
+const REC_DEVICE = 16;
+const REC_SESSION = 18;
+/** f64 slot (i32 slot 26). */
+const REC_TIME = 26;
+
+// Key indices (EVENT_KEYS order in src/wire/jsonl.ts); a key's bit in `seen` is 1 << index.
+const K_ID = 0;
+const K_TYPE = 1;
+const K_TIME = 2;
+const K_ZONE = 3;
+const K_SPACE = 4;
+const K_DEVICE = 5;
+const K_VEHICLE = 6;
+const K_SEQ = 7;
+const K_OCCUPIED = 8;
+const K_COUNT = 9;
+const K_SESSION = 10;
+
+/** Keys with a string value (id, zone, space, device, session), as bits; and the record slot of each, 5 bits a key. */
+const STRING_KEYS: u32 = (1 << K_ID) | (1 << K_ZONE) | (1 << K_SPACE) | (1 << K_DEVICE) | (1 << K_SESSION);
+const STRING_SLOTS: u64 =
+  (u64(REC_ID) << (K_ID * 5)) |
+  (u64(REC_ZONE) << (K_ZONE * 5)) |
+  (u64(REC_SPACE) << (K_SPACE * 5)) |
+  (u64(REC_DEVICE) << (K_DEVICE * 5)) |
+  (u64(REC_SESSION) << (K_SESSION * 5));
+
+const QUOTE: u32 = 0x22;
+const COMMA: u32 = 0x2c;
+const COLON: u32 = 0x3a;
+const BACKSLASH: u32 = 0x5c;
+const OPEN: u32 = 0x7b;
+const CLOSE: u32 = 0x7d;
+const SPACE: u32 = 0x20;
+const TAB: u32 = 0x09;
+const CR: u32 = 0x0d;
+const NL: u32 = 0x0a;
+const D0: u32 = 0x30;
+
+const FNV_BASIS: u32 = 0x811c9dc5;
+const FNV_PRIME: u32 = 0x01000193;
+/** EVENT_TIME_MS_MAX in src/wire/events.ts: 8.64e15 - BATCH_SPAN_MS_MAX (2^32 - 1 ms). */
+const TIME_MAX: f64 = 8.64e15 - 4294967295.0;
+
+/** The byte `b` in each of a 64-bit word's eight lanes (folded to a constant at -O3). */
+function lanes(b: u32): u64 {
+  const w = u64(b * 0x01010101);
+  return w | (w << 32);
+}
+
+function byte(p: usize): u32 {
+  return u32(load<u8>(p));
+}
+
+/** The index of the first newline in [p, end), or end. */
+function newline(p: usize, end: usize): usize {
+  while (p + 8 <= end) {
+    const x = load<u64>(p) ^ lanes(0x0a);
+    const z = (x - lanes(0x01)) & ~x & lanes(0x80);
+    if (z !== 0) return p + usize(ctz<u64>(z) >> 3);
+    p += 8;
+  }
+  while (p < end && byte(p) !== NL) p++;
+  return p;
+}
+
+/** The token of `table` other than `guess` at s (within `end`), or -1. */
+function tokenSearch(table: usize, guess: i32, s: usize, end: usize): i32 {
+  const count = load<i32>(table);
+  for (let t = 0; t < count; t++) if (t !== guess && Inlined.tokenAt(table, t, s, end) >= 0) return t;
+  return -1;
+}
+
+/** Running FNV-1a of [s, e), as `fnv` in src/wire/jsonl-parse.ts. */
+function fnv(s: usize, e: usize): u32 {
+  let h = FNV_BASIS;
+  for (let i = s; i < e; i++) h = (h ^ byte(i)) * FNV_PRIME;
+  return h;
+}
+
+/** 10^c for c in 1..8. */
+function pow10(c: usize): u64 {
+  let m: u64 = 10;
+  for (let k: usize = 1; k < c; k++) m *= 10;
+  return m;
+}
+
+/** The value of eight decimal digits (0 to 9 each) in the lanes of d, the first in the lowest (D. Lemire's SWAR). */
+function eightDigits(d: u64): u64 {
+  const pairs = d * 10 + (d >> 8);
+  return (
+    (((pairs & 0x000000ff000000ff) * (100 + (1000000 << 32)) +
+      ((pairs >> 16) & 0x000000ff000000ff) * (1 + (10000 << 32))) >>
+      32) &
+    0xffffffff
+  );
+}
+
+function two(p: usize): i32 {
+  const a = i32(byte(p)) - 0x30;
+  const b = i32(byte(p + 1)) - 0x30;
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
+}
+
+function leap(y: i32): bool {
+  return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+}
+
+function daysInMonth(y: i32, m: i32): i32 {
+  if (m === 2) return leap(y) ? 29 : 28;
+  return m === 4 || m === 6 || m === 9 || m === 11 ? 30 : 31;
+}
+
+function floorDiv(a: i32, b: i32): i32 {
+  const q = a / b;
+  return a % b !== 0 && a < 0 !== b < 0 ? q - 1 : q;
+}
+
+/** H. Hinnant's days_from_civil, as in the reference. */
+function daysFromCivil(year: i32, month: i32, day: i32): i32 {
+  const y = month <= 2 ? year - 1 : year;
+  const era = floorDiv(y, 400);
+  const yoe = y - era * 400;
+  const doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
+  const doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+/** isoTime of the reference over [s, e): ms since the epoch, or -1. */
+function isoTime(s: usize, e: usize): f64 {
+  if (e - s < 17) return -1;
+  const y1 = two(s);
+  const y2 = two(s + 2);
+  const mo = two(s + 5);
+  const d = two(s + 8);
+  const h = two(s + 11);
+  const mi = two(s + 14);
+  if (
+    y1 < 0 ||
+    y2 < 0 ||
+    mo < 1 ||
+    mo > 12 ||
+    d < 1 ||
+    h < 0 ||
+    h > 23 ||
+    mi < 0 ||
+    mi > 59 ||
+    byte(s + 4) !== 0x2d ||
+    byte(s + 7) !== 0x2d ||
+    byte(s + 10) !== 0x54 ||
+    byte(s + 13) !== COLON
+  )
+    return -1;
+  const y = y1 * 100 + y2;
+  if (d > daysInMonth(y, mo)) return -1;
+  let i = s + 16;
+  let sec = 0;
+  let ms = 0;
+  if (byte(i) === COLON) {
+    if (i + 3 > e) return -1;
+    sec = two(i + 1);
+    if (sec < 0 || sec > 59) return -1;
+    i += 3;
+    if (i < e && byte(i) === 0x2e) {
+      i++;
+      let digits = 0;
+      while (i < e && byte(i) >= D0 && byte(i) <= D0 + 9) {
+        if (digits < 3) ms = ms * 10 + i32(byte(i) - D0);
+        digits++;
+        i++;
+      }
+      if (digits === 0 || digits > 9) return -1;
+      for (let k = digits; k < 3; k++) ms *= 10;
+    }
+  }
+  let offsetMin = 0;
+  if (i + 1 === e && byte(i) === 0x5a) {
+    // Z
+  } else if (i + 6 === e && (byte(i) === 0x2b || byte(i) === 0x2d) && byte(i + 3) === COLON) {
+    const oh = two(i + 1);
+    const om = two(i + 4);
+    if (oh < 0 || oh > 23 || om < 0 || om > 59) return -1;
+    offsetMin = (oh * 60 + om) * (byte(i) === 0x2b ? 1 : -1);
+  } else return -1;
+  const t =
+    ((f64(daysFromCivil(y, mo, d)) * 24 + f64(h)) * 60 + f64(mi) - f64(offsetMin)) * 60000 +
+    f64(sec) * 1000 +
+    f64(ms);
+  return t >= 0 ? t : -1;
+}
+
+/**
+ * The hot helpers, inlined into their callers: AssemblyScript's `@inline`, on static methods (where TypeScript
+ * tooling accepts a decorator).
+ */
+class Inlined {
+  /**
+   * A plain string at p (a quote): 1 to 256 bytes of printable ASCII without backslash (as `plain` in the
+   * reference); the index after its closing quote, or 0.
+   */
+  @inline static plain(p: usize, end: usize): usize {
+    if (p >= end || byte(p) !== QUOTE) return 0;
+    const s = p + 1;
+    let j = s;
+    while (j + 8 <= end) {
+      const x = load<u64>(j);
+      const q = x ^ lanes(0x22);
+      const b = x ^ lanes(0x5c);
+      // A lane's high bit marks a byte that ends the string or breaks the rule; the lowest one is exact.
+      const bad =
+        (((x - lanes(0x20)) & ~x) |
+          (x + lanes(0x01)) |
+          x |
+          ((q - lanes(0x01)) & ~q) |
+          ((b - lanes(0x01)) & ~b)) &
+        lanes(0x80);
+      if (bad !== 0) {
+        j += usize(ctz<u64>(bad) >> 3);
+        break;
+      }
+      j += 8;
+    }
+    for (;;) {
+      if (j >= end) return 0;
+      const c = byte(j);
+      if (c === QUOTE) break;
+      if (c < SPACE || c > 0x7e || c === BACKSLASH) return 0;
+      j++;
+    }
+    const len = j - s;
+    return len === 0 || len > 256 ? 0 : j + 1;
+  }
+
+  /**
+   * Whether token `t` of `table` is at s, within `end`: its length, or -1. A token holds what must follow it (a key's
+   * closing quote and colon, a value's closing quote), so a match is exact. Tokens are 2 to 24 bytes (the JavaScript
+   * side checks): compared as the 8-byte words that cover them (the last overlapping the one before), as two 4-byte
+   * words under 8 bytes, as first and last byte under 4.
+   */
+  @inline static tokenAt(table: usize, t: i32, s: usize, end: usize): i32 {
+    const at = table + 4 + usize(t) * 8;
+    const n = usize(load<i32>(at, 4));
+    const off = usize(load<i32>(at));
+    if (s + n > end) return -1;
+    let eq: bool;
+    if (n >= 8)
+      eq =
+        load<u64>(off) === load<u64>(s) &&
+        (n <= 16 || load<u64>(off + 8) === load<u64>(s + 8)) &&
+        load<u64>(off + n - 8) === load<u64>(s + n - 8);
+    else if (n >= 4) eq = load<u32>(off) === load<u32>(s) && load<u32>(off + n - 4) === load<u32>(s + n - 4);
+    else eq = load<u8>(off) === load<u8>(s) && load<u16>(off + n - 2) === load<u16>(s + n - 2);
+    return eq ? i32(n) : -1;
+  }
+
+  /** The token of `table` at s (within `end`), `guess` tried first; -1 when none is there. */
+  @inline static tokenFind(table: usize, guess: i32, s: usize, end: usize): i32 {
+    return Inlined.tokenAt(table, guess, s, end) >= 0 ? guess : tokenSearch(table, guess, s, end);
+  }
+
+  /** idHash of src/wire/id-table.ts over [s, e). */
+  @inline static idHash(s: usize, e: usize): u32 {
+    const n = u32(e - s);
+    if (n < 4) {
+      let h = FNV_BASIS ^ n;
+      for (let i = s; i < e; i++) h = (h ^ byte(i)) * FNV_PRIME;
+      return h;
+    }
+    let h = Inlined.mix(load<u32>(s) ^ n);
+    h = Inlined.mix(h ^ load<u32>(s + usize((n - 4) >> 1)));
+    return Inlined.mix(h ^ load<u32>(e - 4));
+  }
+
+  /** MurmurHash3's finaliser, as `mix` in src/wire/id-table.ts. */
+  @inline static mix(x: u32): u32 {
+    let h = x ^ (x >>> 16);
+    h = h * 0x85ebca6b;
+    h ^= h >>> 13;
+    h = h * 0xc2b2ae35;
+    return h ^ (h >>> 16);
+  }
+
+  /** Whether the n bytes at a and b are equal (eight at a time). */
+  @inline static same(a: usize, b: usize, n: usize): bool {
+    let i: usize = 0;
+    while (i + 8 <= n) {
+      if (load<u64>(a + i) !== load<u64>(b + i)) return false;
+      i += 8;
+    }
+    while (i < n) {
+      if (load<u8>(a + i) !== load<u8>(b + i)) return false;
+      i++;
+    }
+    return true;
+  }
+
+  /** Length of token `t` of `table`. */
+  @inline static tokenLength(table: usize, t: i32): usize {
+    return usize(load<i32>(table + 4 + usize(t) * 8, 4));
+  }
+
+  @inline static ws(p: usize, end: usize): usize {
+    while (p < end) {
+      const c = byte(p);
+      if (c !== SPACE && c !== TAB) break;
+      p++;
+    }
+    return p;
+  }
+}
+
+/**
+ * Reads the line at p into the record at `rec`: the index of its newline when it vouches for it (the line
+ * is then one the reference `fast` reads the same way: a key's closing quote is followed by its colon, no
+ * byte after the closing brace but spaces, tabs and \r), 0 otherwise. `end`: the end of the input (a line
+ * breaks at its newline, which no token, number or blank holds). `follow[k]`: the key that followed key k
+ * on the line before (follow[12]: the first key), the guess tried first; `follow[13]`, `follow[14]`: the last
+ * event type and vehicle name.
+ */
+function line(
+  base: usize,
+  p: usize,
+  end: usize,
+  rec: usize,
+  keys: usize,
+  types: usize,
+  vehicles: usize,
+  follow: usize,
+): usize {
+  let i = p;
+  while (i < end && (byte(i) === SPACE || byte(i) === TAB || byte(i) === CR)) i++;
+  if (i >= end || byte(i) !== OPEN) return 0;
+  i = Inlined.ws(i + 1, end);
+  let seen: u32 = 0;
+  let prev: usize = 12;
+  for (;;) {
+    // A key (its token holds the closing quote and the colon): the guess first, else any known key.
+    if (i >= end || byte(i) !== QUOTE) return 0;
+    const guess = i32(load<u8>(follow + prev));
+    const k = Inlined.tokenFind(keys, guess, i + 1, end);
+    if (k < 0) return 0;
+    if (k !== guess) store<u8>(follow + prev, u8(k));
+    prev = usize(k);
+    const bit: u32 = 1 << u32(k);
+    if ((seen & bit) !== 0) return 0;
+    seen |= bit;
+    i = Inlined.ws(i + 1 + Inlined.tokenLength(keys, k), end);
+    if (i >= end) return 0;
+    const s = i + 1;
+    if (((STRING_KEYS >> u32(k)) & 1) !== 0) {
+      i = Inlined.plain(i, end);
+      if (i === 0) return 0;
+      const slot = usize((STRING_SLOTS >> (u64(k) * 5)) & 31);
+      store<i32>(rec + slot * 4, i32(s - base));
+      store<i32>(rec + slot * 4 + 4, i32(i - 1 - base));
+    } else if (k === K_TYPE) {
+      if (byte(i) !== QUOTE) return 0;
+      const t = Inlined.tokenFind(types, i32(load<u8>(follow + 13)), s, end);
+      if (t < 0) return 0;
+      store<u8>(follow + 13, u8(t));
+      i = s + Inlined.tokenLength(types, t);
+      store<i32>(rec + REC_KIND * 4, t);
+    } else if (k === K_VEHICLE) {
+      if (byte(i) !== QUOTE) return 0;
+      const t = Inlined.tokenFind(vehicles, i32(load<u8>(follow + 14)), s, end);
+      if (t < 0) return 0;
+      store<u8>(follow + 14, u8(t));
+      i = s + Inlined.tokenLength(vehicles, t);
+      store<i32>(rec + REC_VEHICLE * 4, t);
+    } else if (k === K_OCCUPIED) {
+      if (i + 4 <= end && load<u32>(i) === 0x65757274) {
+        store<i32>(rec + REC_OCCUPIED * 4, 1);
+        i += 4;
+      } else if (i + 5 <= end && load<u32>(i) === 0x736c6166 && byte(i + 4) === 0x65) {
+        store<i32>(rec + REC_OCCUPIED * 4, 0);
+        i += 5;
+      } else return 0;
+    } else {
+      // event_time (ISO string or integer ms), sequence_number, vehicle_count, actual_cost.
+      if (byte(i) === QUOTE) {
+        if (k !== K_TIME) return 0;
+        i = Inlined.plain(i, end);
+        if (i === 0) return 0;
+        const t = isoTime(s, i - 1);
+        if (!(t >= 0)) return 0;
+        store<f64>(rec + REC_TIME * 4, t);
+      } else {
+        const digits = k === K_TIME ? 16 : 10;
+        let j = i;
+        let v: u64 = 0;
+        // Eight digits at a time while the window has room (a lane's high bit marks a byte that is not a digit;
+        // the lowest one is exact), then byte by byte.
+        while (j + 8 <= end && j - i <= 16) {
+          const d = load<u64>(j) - lanes(0x30);
+          const nd = ((d + lanes(0x76)) | d) & lanes(0x80);
+          const c = nd === 0 ? 8 : usize(ctz<u64>(nd) >> 3);
+          if (c === 0) break;
+          // The c digits moved to the top lanes, zeros (leading zeros) below them.
+          // (v is 0 before the first digit that is not a leading 0: no scaling then.)
+          v = (v !== 0 ? v * pow10(c) : 0) + eightDigits(d << u64(64 - 8 * c));
+          j += c;
+          if (c < 8) break;
+        }
+        while (j < end) {
+          const d = byte(j) - D0;
+          if (d > 9) break;
+          v = v * 10 + u64(d);
+          j++;
+        }
+        const n = i32(j - i);
+        if (n === 0 || n > digits || (n > 1 && byte(i) === D0)) return 0;
+        if (j < end) {
+          const c = byte(j);
+          if (c !== COMMA && c !== CLOSE && c !== SPACE && c !== TAB) return 0;
+        }
+        if (k === K_TIME) {
+          if (f64(v) > TIME_MAX) return 0;
+          store<f64>(rec + REC_TIME * 4, f64(v));
+        } else if (k === K_SEQ) {
+          if (v > 0xffffffff) return 0;
+          store<u32>(rec + REC_SEQ * 4, u32(v));
+        } else {
+          if (v > 0x7fffffff) return 0;
+          store<i32>(rec + usize(k === K_COUNT ? REC_COUNT : REC_COST) * 4, i32(v));
+        }
+        i = j;
+      }
+    }
+    i = Inlined.ws(i, end);
+    if (i >= end) return 0;
+    const c = byte(i);
+    if (c === COMMA) {
+      i = Inlined.ws(i + 1, end);
+      continue;
+    }
+    if (c !== CLOSE) return 0;
+    i++;
+    while (i < end && (byte(i) === SPACE || byte(i) === TAB || byte(i) === CR)) i++;
+    if (i >= end || byte(i) !== NL) return 0;
+    store<u32>(rec + REC_SEEN * 4, seen);
+    return i;
+  }
+}
+
+// State block (i32 slots; src/wire/jsonl-wasm.ts ST_* holds the same numbers).
+const ST_KEYS = 0;
+const ST_TYPES = 1;
+const ST_VEHICLES = 2;
+const ST_FOLLOW = 3;
+const ST_VEHICLE_CODES = 4;
+const ST_NOTE_KEYS = 5;
+const ST_ZONES = 6;
+const ST_BAYS = 7;
+const ST_DEVICES = 8;
+const ST_DEVICE_BAY = 9;
+const ST_DEVICE_ZONE = 10;
+const ST_BAY_ZONE = 11;
+const ST_BAY_VEHICLE = 12;
+const ST_COL_TIME = 13;
+const ST_COL_TARGET = 14;
+const ST_COL_SEQ = 15;
+const ST_COL_VALUE = 16;
+const ST_COL_DEVICE = 17;
+const ST_COL_KIND = 18;
+const ST_COL_VEHICLE = 19;
+const ST_COL_FLAGS = 20;
+const ST_COL_ID_AT = 21;
+const ST_COL_ID_LENGTH = 22;
+const ST_COL_NOTE_AT = 23;
+const ST_COL_NOTE_LENGTH = 24;
+const ST_ARENA = 25;
+const ST_ARENA_CAP = 26;
+const ST_BATCH_EVENTS = 27;
+const ST_MAX_LINE = 28;
+const ST_KEEP_IDS = 29;
+const ST_RECORD = 30;
+/** In and out: rows of the open batch, valid events in it, arena bytes used, whether a row has a note. */
+const ST_ROWS = 31;
+const ST_COUNT = 32;
+const ST_ARENA_POS = 33;
+const ST_NOTES = 34;
+/** Out: lines read (blank ones included), blank lines, where reading stopped, the newline of a line handed over. */
+const ST_LINES = 35;
+const ST_BLANK = 36;
+const ST_STOP = 37;
+const ST_LINE_NL = 38;
+/** In and out, f64 at i32 slots 40 and 42: the open batch's lowest and highest event time. */
+const ST_LO = 40;
+const ST_HI = 42;
+/** writeBatch: the city id's bytes and length, the catalogue hash, room for n string offsets, the end of the output. */
+const ST_CITY = 44;
+const ST_CITY_LENGTH = 45;
+const ST_CATALOG_HASH = 46;
+const ST_OFFSETS = 47;
+const ST_OUT_END = 48;
+
+/** readLines' results. */
+const DONE = 0;
+const FULL = 1;
+const HAND_OVER = 2;
+
+const NONE: i32 = -1;
+const NO_DEVICE: u32 = 0xffffffff;
+const FLAG_SEQ_IS_ID_HASH: u8 = 1;
+const FLAG_TARGET_ZONE: u8 = 2;
+const FLAG_SEQ_IS_SESSION_HASH: u8 = 4;
+const SPAN_MAX: f64 = 4294967295.0;
+
+// Event kinds (src/wire/kinds.ts).
+const KIND_DECOMMISSIONED = 5;
+const KIND_SCHEDULED_REPORT = 2;
+const KIND_ENTER_AREA = 6;
+const KIND_EXIT_AREA = 7;
+const KIND_MANUAL_COUNT = 8;
+const KIND_PAYMENT_START = 9;
+const KIND_PAYMENT_END = 10;
+
+// A key's bit in `seen`.
+const F_ID: u32 = 1 << K_ID;
+const F_TYPE: u32 = 1 << K_TYPE;
+const F_TIME: u32 = 1 << K_TIME;
+const F_ZONE: u32 = 1 << K_ZONE;
+const F_SPACE: u32 = 1 << K_SPACE;
+const F_DEVICE: u32 = 1 << K_DEVICE;
+const F_VEHICLE: u32 = 1 << K_VEHICLE;
+const F_SEQ: u32 = 1 << K_SEQ;
+const F_OCCUPIED: u32 = 1 << K_OCCUPIED;
+const F_COUNT: u32 = 1 << K_COUNT;
+const F_SESSION: u32 = 1 << K_SESSION;
+const F_COST: u32 = 1 << 11;
+
+function st(state: usize, slot: i32): usize {
+  return usize(load<i32>(state + usize(slot) * 4));
+}
+
+/**
+ * The index of the id [s, e) in the id table at `table` (`IdTable` of src/wire/id-table.ts, laid out as
+ * [mask, slots, hashes, starts, lengths, values, entryOf]: open addressing by idHash, entry + 1 per slot), or NONE.
+ */
+function find(table: usize, s: usize, e: usize): i32 {
+  const h = Inlined.idHash(s, e);
+  const mask = load<u32>(table);
+  const slots = usize(load<i32>(table, 4));
+  const hashes = usize(load<i32>(table, 8));
+  const starts = usize(load<i32>(table, 12));
+  const lengths = usize(load<i32>(table, 16));
+  const values = usize(load<i32>(table, 20));
+  const n = u32(e - s);
+  let slot = h & mask;
+  let e1 = load<i32>(slots + usize(slot) * 4);
+  while (e1 !== 0) {
+    const at = usize(e1 - 1) * 4;
+    if (
+      load<u32>(hashes + at) === h &&
+      load<u32>(lengths + at) === n &&
+      Inlined.same(usize(load<i32>(starts + at)), s, usize(n))
+    )
+      return load<i32>(values + at);
+    slot = (slot + 1) & mask;
+    e1 = load<i32>(slots + usize(slot) * 4);
+  }
+  return NONE;
+}
+
+/** Whether [s, e) is the id of index `value` in the id table at `table` (see `find`). */
+function isId(table: usize, value: i32, s: usize, e: usize): bool {
+  const entry = load<i32>(usize(load<i32>(table, 24)) + usize(value) * 4);
+  if (entry < 0) return false;
+  const at = usize(entry) * 4;
+  const n = e - s;
+  return (
+    usize(load<u32>(usize(load<i32>(table, 16)) + at)) === n &&
+    Inlined.same(usize(load<i32>(usize(load<i32>(table, 12)) + at)), s, n)
+  );
+}
+
+function fnvFinish(h: u32): u32 {
+  return (h ^ 0xff) * FNV_PRIME;
+}
+
+/** Appends [s, e) at p (8 bytes at a time, the last word overlapping the one before): the index after it. */
+function put(p: usize, s: usize, e: usize): usize {
+  const n = e - s;
+  if (n >= 8) {
+    let o: usize = 0;
+    while (o + 8 < n) {
+      store<u64>(p + o, load<u64>(s + o));
+      o += 8;
+    }
+    store<u64>(p + n - 8, load<u64>(e - 8));
+  } else for (let i: usize = 0; i < n; i++) store<u8>(p + i, load<u8>(s + i));
+  return p + n;
+}
+
+/** Appends `,"key":"value"` (no comma right after the opening brace) at p: the index after it. */
+function note(p: usize, keys: usize, k: i32, s: usize, e: usize): usize {
+  if (load<u8>(p - 1) !== u8(OPEN)) {
+    store<u8>(p, u8(COMMA));
+    p++;
+  }
+  const at = keys + 4 + usize(k) * 8;
+  const off = usize(load<i32>(at));
+  p = put(p, off, off + usize(load<i32>(at, 4)));
+  p = put(p, s, e);
+  store<u8>(p, u8(QUOTE));
+  return p + 1;
+}
+
+/** Bytes of note key k. */
+function noteKey(keys: usize, k: i32): usize {
+  return usize(load<i32>(keys + 4 + usize(k) * 8, 4));
+}
+
+/**
+ * The event of the line just read into the record `rec`, resolved and written as the next row (the reader's
+ * `accept` and `resolveFast`): 0 when written, HAND_OVER when JavaScript must read the line (nothing written).
+ */
+function admit(state: usize, rec: usize): i32 {
+  const seen = load<u32>(rec + REC_SEEN * 4);
+  if ((seen & (F_ID | F_TYPE | F_TIME)) !== (F_ID | F_TYPE | F_TIME)) return HAND_OVER;
+  const kind = load<i32>(rec + REC_KIND * 4);
+  const payment = kind === KIND_PAYMENT_START || kind === KIND_PAYMENT_END;
+  if (kind === KIND_SCHEDULED_REPORT && (seen & F_OCCUPIED) === 0) return HAND_OVER;
+  if (kind === KIND_MANUAL_COUNT && (seen & (F_COUNT | F_ZONE)) !== (F_COUNT | F_ZONE)) return HAND_OVER;
+  if (payment && ((seen & F_SESSION) === 0 || (seen & F_SEQ) !== 0)) return HAND_OVER;
+  if (kind === KIND_PAYMENT_END && (seen & F_COST) === 0) return HAND_OVER;
+  const t = load<f64>(rec + REC_TIME * 4);
+  const count = load<i32>(state + ST_COUNT * 4);
+  let lo = load<f64>(state + ST_LO * 4);
+  let hi = load<f64>(state + ST_HI * 4);
+  if (t < lo) lo = t;
+  if (t > hi) hi = t;
+  // A new batch first: JavaScript closes this one (the line is read again there).
+  if (count > 0 && hi - lo > SPAN_MAX) return HAND_OVER;
+
+  const hasZone = (seen & F_ZONE) !== 0;
+  const hasSpace = (seen & F_SPACE) !== 0;
+  const hasDevice = (seen & F_DEVICE) !== 0;
+  const zoneS = usize(load<i32>(rec + REC_ZONE * 4));
+  const zoneE = usize(load<i32>(rec + REC_ZONE * 4 + 4));
+  const spaceS = usize(load<i32>(rec + REC_SPACE * 4));
+  const spaceE = usize(load<i32>(rec + REC_SPACE * 4 + 4));
+  const devS = usize(load<i32>(rec + REC_DEVICE * 4));
+  const devE = usize(load<i32>(rec + REC_DEVICE * 4 + 4));
+  let vehicle: u8 = 0;
+  if ((seen & F_VEHICLE) !== 0)
+    vehicle = load<u8>(st(state, ST_VEHICLE_CODES) + usize(load<i32>(rec + REC_VEHICLE * 4)));
+  let flags: u8 = 0;
+  let device: u32 = NO_DEVICE;
+  let target: u32;
+  if (hasDevice) {
+    const d = find(st(state, ST_DEVICES), devS, devE);
+    if (d !== NONE) device = u32(d);
+  }
+  const deviceBay = st(state, ST_DEVICE_BAY);
+  const bayDevice = device !== NO_DEVICE && load<i32>(deviceBay + usize(device) * 4) !== NONE;
+  if (
+    kind <= KIND_DECOMMISSIONED &&
+    (hasSpace || bayDevice || (device === NO_DEVICE && hasDevice && !hasZone))
+  ) {
+    let bay = NONE;
+    if (hasSpace) {
+      // A bay sensor's event usually names the sensor's own bay: one comparison then, no hash.
+      const own = device !== NO_DEVICE ? load<i32>(deviceBay + usize(device) * 4) : NONE;
+      const bays = st(state, ST_BAYS);
+      bay = own !== NONE && isId(bays, own, spaceS, spaceE) ? own : find(bays, spaceS, spaceE);
+    } else if (device !== NO_DEVICE) bay = load<i32>(deviceBay + usize(device) * 4);
+    // An unknown bay is reported by JavaScript.
+    if (bay === NONE) return HAND_OVER;
+    target = u32(bay);
+    if (device === NO_DEVICE) device = u32(bay);
+    if (vehicle === 0) vehicle = load<u8>(st(state, ST_BAY_VEHICLE) + usize(bay));
+  } else {
+    let zone = NONE;
+    if (hasZone) zone = find(st(state, ST_ZONES), zoneS, zoneE);
+    else if (hasSpace) {
+      const bay = find(st(state, ST_BAYS), spaceS, spaceE);
+      if (bay !== NONE) zone = load<i32>(st(state, ST_BAY_ZONE) + usize(bay) * 4);
+    } else if (device !== NO_DEVICE) zone = load<i32>(st(state, ST_DEVICE_ZONE) + usize(device) * 4);
+    // An unknown zone is reported by JavaScript.
+    if (zone === NONE) return HAND_OVER;
+    target = u32(zone);
+    flags |= FLAG_TARGET_ZONE;
+  }
+  const idS = usize(load<i32>(rec + REC_ID * 4));
+  const idE = usize(load<i32>(rec + REC_ID * 4 + 4));
+  const sessS = usize(load<i32>(rec + REC_SESSION * 4));
+  const sessE = usize(load<i32>(rec + REC_SESSION * 4 + 4));
+  let seq: u32;
+  if (payment) {
+    seq = fnvFinish(fnv(sessS, sessE));
+    flags |= FLAG_SEQ_IS_SESSION_HASH;
+  } else if ((seen & F_SEQ) !== 0) {
+    seq = load<u32>(rec + REC_SEQ * 4);
+  } else {
+    seq = fnvFinish(fnv(idS, idE));
+    flags |= FLAG_SEQ_IS_ID_HASH;
+  }
+  let value: i32 = 0;
+  if (kind === KIND_SCHEDULED_REPORT) value = load<i32>(rec + REC_OCCUPIED * 4);
+  else if (kind === KIND_MANUAL_COUNT) value = load<i32>(rec + REC_COUNT * 4);
+  else if (kind === KIND_ENTER_AREA || kind === KIND_EXIT_AREA)
+    value = (seen & F_COUNT) !== 0 ? load<i32>(rec + REC_COUNT * 4) : 1;
+  else if (kind === KIND_PAYMENT_END) value = load<i32>(rec + REC_COST * 4);
+
+  // The strings: the event id, and the fields the struct cannot hold as encodeEvents writes them.
+  const keepIds = load<i32>(state + ST_KEEP_IDS * 4) !== 0;
+  const noteSession = (seen & F_SESSION) !== 0;
+  const noteDevice = hasDevice && device === NO_DEVICE;
+  const noteSpace = hasSpace && (flags & FLAG_TARGET_ZONE) !== 0;
+  const anyNote = noteSession || noteDevice || noteSpace;
+  const noteKeys = st(state, ST_NOTE_KEYS);
+  let need: usize = keepIds ? idE - idS : 0;
+  if (anyNote) {
+    need += 2;
+    if (noteSession) need += noteKey(noteKeys, 0) + 2 + sessE - sessS;
+    if (noteDevice) need += noteKey(noteKeys, 1) + 2 + devE - devS;
+    if (noteSpace) need += noteKey(noteKeys, 2) + 2 + spaceE - spaceS;
+  }
+  const arena = st(state, ST_ARENA);
+  let pos = st(state, ST_ARENA_POS);
+  // A short arena: JavaScript reads the line (and moves the batch's strings to a larger one).
+  if (pos + need > st(state, ST_ARENA_CAP)) return HAND_OVER;
+
+  const k = usize(load<i32>(state + ST_ROWS * 4));
+  store<f64>(st(state, ST_COL_TIME) + k * 8, t);
+  store<u32>(st(state, ST_COL_TARGET) + k * 4, target);
+  store<u32>(st(state, ST_COL_SEQ) + k * 4, seq);
+  store<i32>(st(state, ST_COL_VALUE) + k * 4, value);
+  store<u32>(st(state, ST_COL_DEVICE) + k * 4, device);
+  store<u8>(st(state, ST_COL_KIND) + k, u8(kind));
+  store<u8>(st(state, ST_COL_VEHICLE) + k, vehicle);
+  store<u8>(st(state, ST_COL_FLAGS) + k, flags);
+  if (keepIds) {
+    store<i32>(st(state, ST_COL_ID_AT) + k * 4, i32(pos));
+    store<i32>(st(state, ST_COL_ID_LENGTH) + k * 4, i32(idE - idS));
+    put(arena + pos, idS, idE);
+    pos += idE - idS;
+  }
+  if (anyNote) {
+    const at = pos;
+    let p = arena + pos;
+    store<u8>(p, u8(OPEN));
+    p++;
+    if (noteSession) p = note(p, noteKeys, 0, sessS, sessE);
+    if (noteDevice) p = note(p, noteKeys, 1, devS, devE);
+    if (noteSpace) p = note(p, noteKeys, 2, spaceS, spaceE);
+    store<u8>(p, u8(CLOSE));
+    p++;
+    pos = p - arena;
+    store<i32>(st(state, ST_COL_NOTE_AT) + k * 4, i32(at));
+    store<i32>(st(state, ST_COL_NOTE_LENGTH) + k * 4, i32(pos - at));
+    store<i32>(state + ST_NOTES * 4, 1);
+  } else store<i32>(st(state, ST_COL_NOTE_LENGTH) + k * 4, 0);
+  store<i32>(state + ST_ARENA_POS * 4, i32(pos));
+  store<i32>(state + ST_ROWS * 4, i32(k + 1));
+  store<i32>(state + ST_COUNT * 4, count + 1);
+  store<f64>(state + ST_LO * 4, lo);
+  store<f64>(state + ST_HI * 4, hi);
+  return 0;
+}
+
+/**
+ * Reads the complete lines of `input[0, length)` into the open batch (see the file's comment), from its start
+ * until: the window's complete lines are read (DONE; ST_STOP: the start of the unfinished line after them), the
+ * batch is full (FULL; ST_STOP: after the line that filled it), or a line is JavaScript's (HAND_OVER; ST_STOP: its
+ * start, ST_LINE_NL: its newline). ST_LINES and ST_BLANK count the lines read in this call.
+ */
+export function readLines(input: usize, length: usize, state: usize): i32 {
+  const end = input + length;
+  const rec = st(state, ST_RECORD);
+  const keys = st(state, ST_KEYS);
+  const types = st(state, ST_TYPES);
+  const vehicles = st(state, ST_VEHICLES);
+  const follow = st(state, ST_FOLLOW);
+  const maxLine = st(state, ST_MAX_LINE);
+  const batchEvents = load<i32>(state + ST_BATCH_EVENTS * 4);
+  let p = input;
+  let lines = 0;
+  let blank = 0;
+  let result = DONE;
+  while (p < end) {
+    // A blank line (spaces, tabs and \r only).
+    let i = p;
+    while (i < end && (byte(i) === SPACE || byte(i) === TAB || byte(i) === CR)) i++;
+    if (i < end && byte(i) === NL && i - p <= maxLine) {
+      lines++;
+      blank++;
+      p = i + 1;
+      continue;
+    }
+    const nl = line(0, p, end, rec, keys, types, vehicles, follow);
+    if (nl === 0 || nl - p > maxLine || admit(state, rec) !== 0) {
+      const at = nl !== 0 ? nl : newline(p, end);
+      if (at >= end) break;
+      store<i32>(state + ST_LINE_NL * 4, i32(at - input));
+      result = HAND_OVER;
+      break;
+    }
+    lines++;
+    p = nl + 1;
+    if (load<i32>(state + ST_COUNT * 4) >= batchEvents) {
+      result = FULL;
+      break;
+    }
+  }
+  store<i32>(state + ST_LINES * 4, lines);
+  store<i32>(state + ST_BLANK * 4, blank);
+  store<i32>(state + ST_STOP * 4, i32(p - input));
+  return result;
+}
+
+// ---- EventBatch writing (src/wire/batch-writer.ts, the reference: the FlatBuffers Builder's layout) -----------
+
+/** The end of the output and the bytes written before it (the Builder counts offsets from the end). */
+let outEnd: usize = 0;
+let outOff: usize = 0;
+
+function outByte(b: u32): void {
+  outOff++;
+  store<u8>(outEnd - outOff, u8(b));
+}
+
+/** The Builder's prep: zero padding so that `size` bytes are aligned after `additional` more. */
+function prep(size: usize, additional: usize): void {
+  let pad = (0 - (outOff + additional)) & (size - 1);
+  while (pad > 0) {
+    outByte(0);
+    pad--;
+  }
+}
+
+function outU32(v: u32): void {
+  outOff += 4;
+  store<u32>(outEnd - outOff, v);
+}
+
+function outU16(v: u32): void {
+  prep(2, 0);
+  outOff += 2;
+  store<u16>(outEnd - outOff, u16(v));
+}
+
+/** addOffset: a 32-bit offset to what was written at `target`. */
+function outOffset(target: usize): void {
+  prep(4, 0);
+  outU32(u32(outOff - target + 4));
+}
+
+/** createString of the n bytes at s: its offset. */
+function outString(s: usize, n: usize): usize {
+  outByte(0);
+  prep(4, n);
+  outOff += n;
+  put(outEnd - outOff, s, s + n);
+  outU32(u32(n));
+  return outOff;
+}
+
+/** createStrings + the vector of their offsets (rows with a 0-length string share `empty` when it is not 0). */
+function outStrings(n: usize, arena: usize, at: usize, length: usize, offsets: usize, empty: usize): usize {
+  for (let k: usize = 0; k < n; k++) {
+    const len = usize(load<i32>(length + k * 4));
+    store<u32>(
+      offsets + k * 4,
+      u32(len === 0 && empty !== 0 ? empty : outString(arena + usize(load<i32>(at + k * 4)), len)),
+    );
+  }
+  prep(4, 4 * n);
+  for (let k = i32(n) - 1; k >= 0; k--) outU32(u32(outOff - usize(load<u32>(offsets + usize(k) * 4)) + 4));
+  outU32(u32(n));
+  return outOff;
+}
+
+/** The events vector: structs from the last row to the first, as the Builder writes them. */
+function outEvents(state: usize, n: usize, baseMs: f64): usize {
+  prep(4, 24 * n);
+  prep(8, 24 * n);
+  const time = st(state, ST_COL_TIME);
+  const target = st(state, ST_COL_TARGET);
+  const seq = st(state, ST_COL_SEQ);
+  const value = st(state, ST_COL_VALUE);
+  const device = st(state, ST_COL_DEVICE);
+  const kind = st(state, ST_COL_KIND);
+  const vehicle = st(state, ST_COL_VEHICLE);
+  const flags = st(state, ST_COL_FLAGS);
+  let q = outEnd - outOff;
+  for (let k = i32(n) - 1; k >= 0; k--) {
+    const r = usize(k);
+    q -= 24;
+    store<u32>(q, u32(i64(load<f64>(time + r * 8) - baseMs)));
+    store<u32>(q, load<u32>(target + r * 4), 4);
+    store<u32>(q, load<u32>(seq + r * 4), 8);
+    store<u32>(q, load<u32>(value + r * 4), 12);
+    store<u32>(
+      q,
+      u32(load<u8>(kind + r)) | (u32(load<u8>(vehicle + r)) << 8) | (u32(load<u8>(flags + r)) << 16),
+      16,
+    );
+    store<u32>(q, load<u32>(device + r * 4), 20);
+  }
+  outOff = outEnd - q;
+  outU32(u32(n));
+  return outOff;
+}
+
+/**
+ * Writes the EventBatch of the open batch's rows (ST_ROWS; the strings when ST_KEEP_IDS, the annotations when
+ * ST_NOTES) as BatchWriter writes it, ending at ST_OUT_END: its length in bytes (it starts that far before).
+ */
+export function writeBatch(state: usize): usize {
+  const n = usize(load<i32>(state + ST_ROWS * 4));
+  const time = st(state, ST_COL_TIME);
+  let baseMs: f64 = 0;
+  if (n > 0) {
+    baseMs = load<f64>(time);
+    for (let k: usize = 1; k < n; k++) baseMs = min(baseMs, load<f64>(time + k * 8));
+  }
+  outEnd = st(state, ST_OUT_END);
+  outOff = 0;
+  const cityOff = outString(st(state, ST_CITY), st(state, ST_CITY_LENGTH));
+  const arena = st(state, ST_ARENA);
+  const offsets = st(state, ST_OFFSETS);
+  let idsOff: usize = 0;
+  let notesOff: usize = 0;
+  if (load<i32>(state + ST_KEEP_IDS * 4) !== 0)
+    idsOff = outStrings(n, arena, st(state, ST_COL_ID_AT), st(state, ST_COL_ID_LENGTH), offsets, 0);
+  if (load<i32>(state + ST_NOTES * 4) !== 0) {
+    const empty = outString(arena, 0);
+    notesOff = outStrings(n, arena, st(state, ST_COL_NOTE_AT), st(state, ST_COL_NOTE_LENGTH), offsets, empty);
+  }
+  const eventsOff = outEvents(state, n, baseMs);
+
+  // The EventBatch table and its vtable (slots: base time, city, catalogue hash, events, ids, annotations).
+  const start = outOff;
+  let v0: usize = 0;
+  let v2: usize = 0;
+  let v4: usize = 0;
+  let v5: usize = 0;
+  if (baseMs !== 0) {
+    prep(8, 0);
+    outOff += 8;
+    store<f64>(outEnd - outOff, baseMs);
+    v0 = outOff;
+  }
+  outOffset(cityOff);
+  const v1 = outOff;
+  const hash = load<u32>(state + ST_CATALOG_HASH * 4);
+  if (hash !== 0) {
+    prep(4, 0);
+    outU32(hash);
+    v2 = outOff;
+  }
+  outOffset(eventsOff);
+  const v3 = outOff;
+  if (idsOff !== 0) {
+    outOffset(idsOff);
+    v4 = outOff;
+  }
+  if (notesOff !== 0) {
+    outOffset(notesOff);
+    v5 = outOff;
+  }
+  prep(4, 0);
+  outU32(0);
+  const table = outOff;
+  const used: usize = v5 !== 0 ? 6 : v4 !== 0 ? 5 : 4;
+  if (used >= 6) outU16(u32(table - v5));
+  if (used >= 5) outU16(v4 !== 0 ? u32(table - v4) : 0);
+  outU16(u32(table - v3));
+  outU16(v2 !== 0 ? u32(table - v2) : 0);
+  outU16(u32(table - v1));
+  outU16(v0 !== 0 ? u32(table - v0) : 0);
+  outU16(u32(table - start));
+  outU16(u32((used + 2) * 2));
+  // The table starts with the offset back to its vtable (written just before it, at a lower address).
+  store<i32>(outEnd - table, i32(outOff - table));
+
+  // finish(root, "PKR1"): the identifier, then the root offset, aligned to the largest alignment (8).
+  prep(8, 8);
+  outByte(0x31);
+  outByte(0x52);
+  outByte(0x4b);
+  outByte(0x50);
+  prep(8, 4);
+  outOffset(table);
+  return outOff;
+}
