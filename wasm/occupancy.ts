@@ -944,30 +944,21 @@ export function resolveIds(tbl: usize, ids: usize, from: i32, end: i32): void {
   const arena = ptr(tbl, T_ID_ARENA);
   let count = slotU(tbl, T_ID_COUNT);
   let used = slotU(tbl, T_ID_USED);
+  // Two passes: every hash first (into the id-ref slots, which the second pass overwrites with the entry), then
+  // the probes. A probe is a cache miss in a table larger than the cache; with the hashing out of the loop, an
+  // iteration is short enough that the processor runs the next events' probes while one waits for memory.
+  for (let i = from; i < end; i++) {
+    const pos = ids + (usize(i) << 2);
+    const p = pos + usize(load<u32>(pos));
+    store<u32>(ref + (usize(i & (DEDUP_CHUNK - 1)) << 3), idHash(p + 4, load<u32>(p)), 4);
+  }
   for (let i = from; i < end; i++) {
     const pos = ids + (usize(i) << 2);
     const p = pos + usize(load<u32>(pos));
     const len = load<u32>(p);
     const at = p + 4;
-    let h: u32 = 0x9747b28c;
-    const stop = at + usize(len & ~3);
-    let k = at;
-    for (; k < stop; k += 4) {
-      let w = load<u32>(k);
-      w *= 0xcc9e2d51;
-      w = rotl<u32>(w, 15) * 0x1b873593;
-      h ^= w;
-      h = rotl<u32>(h, 13);
-      h = h * 5 + 0xe6546b64;
-    }
-    const rest = len & 3;
-    if (rest !== 0) {
-      let w: u32 = 0;
-      for (let j = rest; j > 0; j--) w = (w << 8) | u32(load<u8>(k + usize(j) - 1));
-      w *= 0xcc9e2d51;
-      h ^= rotl<u32>(w, 15) * 0x1b873593;
-    }
-    h = mix32(h ^ len);
+    const q = ref + (usize(i & (DEDUP_CHUNK - 1)) << 3);
+    const h = load<u32>(q, 4);
     let slot = h & mask;
     let e = load<u32>(table + (usize(slot) << 3));
     while (e !== 0) {
@@ -993,10 +984,36 @@ export function resolveIds(tbl: usize, ids: usize, from: i32, end: i32): void {
       store<u32>(table + (usize(slot) << 3), e);
       store<u32>(table + (usize(slot) << 3), h, 4);
     }
-    store<u32>(ref + (usize(i & (DEDUP_CHUNK - 1)) << 3), e, 4);
+    store<u32>(q, e, 4);
   }
   setSlotU(tbl, T_ID_COUNT, count);
   setSlotU(tbl, T_ID_USED, used);
+}
+
+/**
+ * The id hash of DedupMemory.resolveIds (src/occupancy/dedup.ts) over `len` bytes at `at`: Murmur3, four bytes at
+ * a time as little-endian words, then the last 0–3, then the finaliser over h ^ len.
+ */
+function idHash(at: usize, len: u32): u32 {
+  let h: u32 = 0x9747b28c;
+  const stop = at + usize(len & ~3);
+  let k = at;
+  for (; k < stop; k += 4) {
+    let w = load<u32>(k);
+    w *= 0xcc9e2d51;
+    w = rotl<u32>(w, 15) * 0x1b873593;
+    h ^= w;
+    h = rotl<u32>(h, 13);
+    h = h * 5 + 0xe6546b64;
+  }
+  const rest = len & 3;
+  if (rest !== 0) {
+    let w: u32 = 0;
+    for (let j = rest; j > 0; j--) w = (w << 8) | u32(load<u8>(k + usize(j) - 1));
+    w *= 0xcc9e2d51;
+    h ^= rotl<u32>(w, 15) * 0x1b873593;
+  }
+  return mix32(h ^ len);
 }
 
 /** Copies `len` bytes from `y` to `x` (ids are short: a loop, where memory.copy of a shared memory calls out). */
