@@ -1032,6 +1032,77 @@ function sameBytes(x: usize, y: usize, len: u32): bool {
   return true;
 }
 
+// ---- verification scans (the word scans of src/wire/verify.ts, over a batch lying in this memory) ----
+
+/**
+ * firstSuspectEvent of src/wire/verify.ts over the `count` structs at byte `events`: the index of the first event
+ * whose kind is ≥ kindCount, vehicle class ≥ vehicleCodes, flags outside `flagsAll`, reserved byte not 0, target
+ * not below zoneCount (zone events) or bayCount, or device neither NO_DEVICE nor below deviceCount; `count` when
+ * none is. When none is, the lowest and highest time offsets are written at `out` and `out + 4`. The limits are
+ * f64 so that 2^32 (no catalogue) is a limit no u32 reaches.
+ */
+export function scanEvents(
+  events: usize,
+  count: u32,
+  kindCount: u32,
+  vehicleCodes: u32,
+  flagsAll: u32,
+  bayCount: f64,
+  zoneCount: f64,
+  deviceCount: f64,
+  out: usize,
+): u32 {
+  const badFlags: u32 = (~flagsAll & 0xff) << 16;
+  const zoneFlag: u32 = FLAG_ZONE << 16;
+  let lo: u32 = 0xffffffff;
+  let hi: u32 = 0;
+  for (let i: u32 = 0; i < count; i++) {
+    const o = events + usize(i) * (WORDS_PER_EVENT << 2);
+    const t = load<u32>(o, W_TIME << 2);
+    lo = min(lo, t);
+    hi = max(hi, t);
+    const kvf = load<u32>(o, W_KVF << 2);
+    if (
+      (kvf & 0xff) >= kindCount ||
+      ((kvf >>> 8) & 0xff) >= vehicleCodes ||
+      (kvf & badFlags) !== 0 ||
+      kvf >>> 24 !== 0
+    )
+      return i;
+    if (f64(load<u32>(o, W_TARGET << 2)) >= ((kvf & zoneFlag) !== 0 ? zoneCount : bayCount)) return i;
+    const device = load<u32>(o, W_DEVICE << 2);
+    if (device !== NO_DEVICE && f64(device) >= deviceCount) return i;
+  }
+  store<u32>(out, lo);
+  store<u32>(out, hi, 4);
+  return count;
+}
+
+/**
+ * firstSuspectString of src/wire/verify.ts over the buffer of `len` bytes at byte `base`: strings [0, n) of the
+ * vector whose element offsets start at offset `at` must each lead to a 4-aligned length inside the buffer, with
+ * the string and its zero terminator inside it. Returns the first string that fails, n when none does; writes
+ * the total and longest length of the strings before it at `out` and `out + 4`. Offsets are summed in 64 bits,
+ * as the JavaScript scan does in doubles.
+ */
+export function scanStrings(base: usize, len: u32, at: u32, n: u32, out: usize): u32 {
+  const size = u64(len);
+  let total: u32 = 0;
+  let longest: u32 = 0;
+  let i: u32 = 0;
+  for (let pos = u64(at); i < n; i++, pos += 4) {
+    const s = pos + u64(load<u32>(base + usize(pos)));
+    if ((s & 3) !== 0 || s + 4 > size) break;
+    const m = u64(load<u32>(base + usize(s)));
+    if (s + 5 + m > size || load<u8>(base + usize(s + 4 + m)) !== 0) break;
+    total += u32(m);
+    longest = max(longest, u32(m));
+  }
+  store<u32>(out, total);
+  store<u32>(out, longest, 4);
+  return i;
+}
+
 /**
  * DedupMemory.rebuild of src/occupancy/dedup.ts, in place (same capacity and arena): keeps the entries whose time
  * is ≥ `wm` (with `all`, every entry whose time is not NaN), in their order, moving their columns and id bytes

@@ -281,7 +281,7 @@ export class OccupancyEngine {
     let view: EventBatchView;
     try {
       // A view is verified again (its bytes may have changed since), into a new view of the same bytes.
-      view = EventBatchView.from(bytes, { city: this.city });
+      view = EventBatchView.from(bytes, { city: this.city, scanner: this.k.scanner });
     } catch (e) {
       if (!(e instanceof ParkirWireError)) throw e;
       // Counted outside the checkpointed registers: a refused batch leaves the state byte-for-byte unchanged.

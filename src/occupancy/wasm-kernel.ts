@@ -13,6 +13,7 @@
 import type { KernelKind } from "../runtime/kernel.js";
 import { SharedArena } from "../runtime/memory.js";
 import { compileKernelSync, instantiateKernel } from "../runtime/wasm.js";
+import type { BatchScanner, EventLimits } from "../wire/verify.js";
 import type { IdKeyColumns, KeyKernel } from "./dedup.js";
 import type { SeqKeyColumns } from "./device-keys.js";
 import { admitEvents, applyEvents, R_HEAD, R_TAIL, R_UNSORTED } from "./kernel.js";
@@ -46,6 +47,8 @@ export interface OccupancyKernel {
   unstageBatch?(): void;
   /** De-duplication keys resolved in the kernel (see dedup.ts); undefined: the host's loops resolve them. */
   readonly keys?: KeyKernel;
+  /** Verification's word scans run in the kernel over batches in its memory; undefined: verify.ts runs them. */
+  readonly scanner?: BatchScanner;
   /**
    * `bytes` bytes where the kernel reads a batch in place (kernel memory for wasm, plain memory for JS); the
    * same memory is handed out again by the next call.
@@ -137,6 +140,18 @@ interface OccupancyExports {
   sortPending(tbl: number): void;
   resolveSeqs(tbl: number, words: number, from: number, end: number, baseTimeMs: number): void;
   resolveIds(tbl: number, ids: number, from: number, end: number): void;
+  scanEvents(
+    events: number,
+    count: number,
+    kindCount: number,
+    vehicleCodes: number,
+    flagsAll: number,
+    bayCount: number,
+    zoneCount: number,
+    deviceCount: number,
+    out: number,
+  ): number;
+  scanStrings(base: number, len: number, at: number, n: number, out: number): number;
   rebuildIds(tbl: number, wm: number, all: number): void;
   rebuildSeqs(tbl: number, wm: number, all: number): void;
 }
@@ -204,6 +219,7 @@ export interface WasmOccupancyOptions {
 export class WasmOccupancyKernel implements OccupancyKernel, KeyKernel {
   readonly kind = "wasm" as const;
   readonly keys: KeyKernel = this;
+  readonly scanner: BatchScanner;
   /** Regions of whole staged batches, one per nesting depth of stageBatch (byte offset and size). */
   private readonly batchRegions: { at: number; bytes: number }[] = [];
   private batchDepth = 0;
@@ -242,6 +258,7 @@ export class WasmOccupancyKernel implements OccupancyKernel, KeyKernel {
     this.tbl = this.arena.alloc(TABLE_BYTES, 8);
     this.arena.u8().fill(0, this.tbl, this.tbl + TABLE_BYTES);
     this.shard = options.shard ?? pendingShard;
+    this.scanner = new KernelScanner(this.arena, this.k);
   }
 
   attach(s: EngineState): OccupancyKernel {
@@ -530,6 +547,55 @@ export class WasmOccupancyKernel implements OccupancyKernel, KeyKernel {
     const at = this.arena.alloc(Math.max(8, bytes.byteLength), 64);
     this.arena.u8().set(bytes, at);
     return at;
+  }
+}
+
+/**
+ * Verification's word scans (src/wire/verify.ts) in the kernel, for batches lying in its memory (every batch the
+ * engine verifies: ingest stages it there first). Results come back through 8 bytes of the arena.
+ */
+class KernelScanner implements BatchScanner {
+  timeLo = 0;
+  timeHi = 0;
+  total = 0;
+  max = 0;
+  private readonly out: number;
+
+  constructor(
+    private readonly arena: SharedArena,
+    private readonly k: OccupancyExports,
+  ) {
+    this.out = arena.alloc(8, 8);
+  }
+
+  events(bytes: Uint8Array, eventsOffset: number, count: number, limits: EventLimits): number {
+    if (!this.arena.owns(bytes)) return -1;
+    const first = this.k.scanEvents(
+      bytes.byteOffset + eventsOffset,
+      count,
+      limits.kindCount,
+      limits.vehicleCodes,
+      limits.flagsAll,
+      limits.bayCount,
+      limits.zoneCount,
+      limits.deviceCount,
+      this.out,
+    );
+    if (first === count) {
+      const u32 = this.arena.u32();
+      this.timeLo = u32[this.out >> 2]!;
+      this.timeHi = u32[(this.out >> 2) + 1]!;
+    }
+    return first;
+  }
+
+  strings(bytes: Uint8Array, at: number, n: number): number {
+    if (!this.arena.owns(bytes)) return -1;
+    const i = this.k.scanStrings(bytes.byteOffset, bytes.byteLength, at, n, this.out);
+    const u32 = this.arena.u32();
+    this.total = u32[this.out >> 2]!;
+    this.max = u32[(this.out >> 2) + 1]!;
+    return i;
   }
 }
 
