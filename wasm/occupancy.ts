@@ -1104,6 +1104,47 @@ export function scanStrings(base: usize, len: u32, at: u32, n: u32, out: usize):
 }
 
 /**
+ * WindowRows.noteApplied of src/occupancy/windows.ts: adds to the touched-row list the window row of the bay of
+ * every pending event [head0, head) that is a bay event, and of every timeout list entry [cursor0, cursor): a row
+ * not yet marked in `inTouched` (a u8 per row) is marked and appended to `touched` (u32) at `n`. Rows ≥ `rows`
+ * (bays without one) are skipped. Returns the new length of the list.
+ */
+export function noteRows(
+  tbl: usize,
+  head0: u32,
+  head: u32,
+  cursor0: u32,
+  cursor: u32,
+  rows: u32,
+  inTouched: usize,
+  touched: usize,
+  n: u32,
+): u32 {
+  const pWords = ptr(tbl, T_P_WORDS);
+  const bays = ptr(tbl, T_BAYS);
+  const toBay = ptr(tbl, T_TO_BAY);
+  for (let h = head0; h < head; h++) {
+    const p = pWords + usize(h) * (PENDING_STRIDE << 2);
+    const kvf = load<u32>(p, 12);
+    if ((kvf & (FLAG_ZONE << 16)) !== 0 || (kvf & 0xff) >= K_ENTER) continue;
+    const row = load<u32>(bays + usize(load<u32>(p)) * BAY_BYTES + B_WORD) >>> BS_ROW;
+    if (row < rows && load<u8>(inTouched + usize(row)) === 0) {
+      store<u8>(inTouched + usize(row), 1);
+      store<u32>(touched + (usize(n++) << 2), row);
+    }
+  }
+  for (let k = cursor0; k < cursor; k++) {
+    const b = load<u32>(toBay + (usize(k) << 2));
+    const row = load<u32>(bays + usize(b) * BAY_BYTES + B_WORD) >>> BS_ROW;
+    if (row < rows && load<u8>(inTouched + usize(row)) === 0) {
+      store<u8>(inTouched + usize(row), 1);
+      store<u32>(touched + (usize(n++) << 2), row);
+    }
+  }
+  return n;
+}
+
+/**
  * DedupMemory.rebuild of src/occupancy/dedup.ts, in place (same capacity and arena): keeps the entries whose time
  * is ≥ `wm` (with `all`, every entry whose time is not NaN), in their order, moving their columns and id bytes
  * down, and re-inserts them into the cleared table. Writes the entry count and arena bytes back.

@@ -174,7 +174,7 @@ export class OccupancyEngine {
       this.options.paymentKeysMax,
       this.options.sensorTimeoutMs,
     );
-    this.windowRows = new WindowRows(this.s);
+    this.windowRows = new WindowRows(this.s, this.k.rows);
     this.columnPool = new ColumnPool(
       this.options.reuseWindowBuffers,
       this.s.rowCount,

@@ -19,6 +19,7 @@ import type { SeqKeyColumns } from "./device-keys.js";
 import { admitEvents, applyEvents, R_HEAD, R_TAIL, R_UNSORTED } from "./kernel.js";
 import { sortPending } from "./pending.js";
 import type { EngineState, StateArray, StateMemory } from "./state.js";
+import type { RowNoter } from "./windows.js";
 
 /** The occupancy hot loops (see src/occupancy/kernel.ts for their contracts). */
 export interface OccupancyKernel {
@@ -49,6 +50,8 @@ export interface OccupancyKernel {
   readonly keys?: KeyKernel;
   /** Verification's word scans run in the kernel over batches in its memory; undefined: verify.ts runs them. */
   readonly scanner?: BatchScanner;
+  /** The rows each applyEvents call touched, noted in the kernel (see WindowRows); undefined: noted by the host. */
+  readonly rows?: RowNoter;
   /**
    * `bytes` bytes where the kernel reads a batch in place (kernel memory for wasm, plain memory for JS); the
    * same memory is handed out again by the next call.
@@ -152,6 +155,17 @@ interface OccupancyExports {
     out: number,
   ): number;
   scanStrings(base: number, len: number, at: number, n: number, out: number): number;
+  noteRows(
+    tbl: number,
+    head0: number,
+    head: number,
+    cursor0: number,
+    cursor: number,
+    rows: number,
+    inTouched: number,
+    touched: number,
+    n: number,
+  ): number;
   rebuildIds(tbl: number, wm: number, all: number): void;
   rebuildSeqs(tbl: number, wm: number, all: number): void;
 }
@@ -216,9 +230,10 @@ export interface WasmOccupancyOptions {
  * const words = k.stage(view.words());
  * k.admitEvents(state, words, 0, view.length, view.baseTimeMs);
  */
-export class WasmOccupancyKernel implements OccupancyKernel, KeyKernel {
+export class WasmOccupancyKernel implements OccupancyKernel, KeyKernel, RowNoter {
   readonly kind = "wasm" as const;
   readonly keys: KeyKernel = this;
+  readonly rows: RowNoter = this;
   readonly scanner: BatchScanner;
   /** Regions of whole staged batches, one per nesting depth of stageBatch (byte offset and size). */
   private readonly batchRegions: { at: number; bytes: number }[] = [];
@@ -406,6 +421,31 @@ export class WasmOccupancyKernel implements OccupancyKernel, KeyKernel {
       this.lendAt = this.arena.alloc(this.lendBytes, 64);
     }
     return new Uint8Array(this.arena.memory.buffer, this.lendAt, bytes);
+  }
+
+  noteRows(
+    s: EngineState,
+    head0: number,
+    head: number,
+    cursor0: number,
+    cursor: number,
+    inTouched: Uint8Array,
+    touched: Uint32Array,
+    n: number,
+  ): number {
+    if (!this.arena.owns(inTouched) || !this.arena.owns(touched)) return -1;
+    this.bind(s);
+    return this.k.noteRows(
+      this.tbl,
+      head0,
+      head,
+      cursor0,
+      cursor,
+      s.rowCount,
+      inTouched.byteOffset,
+      touched.byteOffset,
+      n,
+    );
   }
 
   admitEvents(s: EngineState, words: Uint32Array, from: number, end: number, baseTimeMs: number): number {

@@ -329,12 +329,19 @@ export class WindowRows {
   /** 1 for the rows in `touched`. */
   private readonly inTouched: Uint8Array;
 
-  constructor(private readonly s: EngineState) {
+  /**
+   * @param noter the kernel's loop for noteApplied (the wasm kernel's, which reads the lists in its memory, where
+   *   the state's memory puts them); undefined: the loop here
+   */
+  constructor(
+    private readonly s: EngineState,
+    private readonly noter?: RowNoter,
+  ) {
     const n = s.rowCount;
     this.last = allocColumns(n, s.windowConstants);
-    this.touched = new Uint32Array(n);
-    this.before = new Uint32Array(n);
-    this.inTouched = new Uint8Array(n);
+    this.touched = s.newArray(Uint32Array, n);
+    this.before = s.newArray(Uint32Array, n);
+    this.inTouched = s.newArray(Uint8Array, n);
   }
 
   /**
@@ -345,6 +352,23 @@ export class WindowRows {
     const s = this.s;
     const head = s.reg[R_HEAD]!;
     const cursor = s.reg[R_TO_CURSOR]!;
+    if (head === head0 && cursor === cursor0) return;
+    if (this.noter !== undefined) {
+      const n = this.noter.noteRows(
+        s,
+        head0,
+        head,
+        cursor0,
+        cursor,
+        this.inTouched,
+        this.touched,
+        this.touchedN,
+      );
+      if (n >= 0) {
+        this.touchedN = n;
+        return;
+      }
+    }
     const pWords = s.pWords;
     const bays = s.bays;
     const rows = s.rowCount;
@@ -430,6 +454,25 @@ export class WindowRows {
     this.beforeN = this.touchedN;
     this.touchedN = 0;
   }
+}
+
+/** A kernel's loop for WindowRows.noteApplied (the wasm kernel's). @internal */
+export interface RowNoter {
+  /**
+   * Notes the rows of the bays of pending events [head0, head) and timeout entries [cursor0, cursor) of `s` in
+   * `inTouched` and `touched` (which holds `n` rows); returns the new count, or −1, having done nothing, when the
+   * lists do not lie in the kernel's memory.
+   */
+  noteRows(
+    s: EngineState,
+    head0: number,
+    head: number,
+    cursor0: number,
+    cursor: number,
+    inTouched: Uint8Array,
+    touched: Uint32Array,
+    n: number,
+  ): number;
 }
 
 /**
