@@ -423,6 +423,10 @@ export class WasmOccupancyKernel implements OccupancyKernel, KeyKernel, RowNoter
     return new Uint8Array(this.arena.memory.buffer, this.lendAt, bytes);
   }
 
+  reads(a: ArrayBufferView): boolean {
+    return this.arena.owns(a);
+  }
+
   noteRows(
     s: EngineState,
     head0: number,
@@ -433,7 +437,6 @@ export class WasmOccupancyKernel implements OccupancyKernel, KeyKernel, RowNoter
     touched: Uint32Array,
     n: number,
   ): number {
-    if (!this.arena.owns(inTouched) || !this.arena.owns(touched)) return -1;
     this.bind(s);
     return this.k.noteRows(
       this.tbl,

@@ -328,6 +328,8 @@ export class WindowRows {
   private beforeN = 0;
   /** 1 for the rows in `touched`. */
   private readonly inTouched: Uint8Array;
+  /** The kernel's loop for noteApplied, when it reads these lists where they are. */
+  private readonly noter: RowNoter | undefined;
 
   /**
    * @param noter the kernel's loop for noteApplied (the wasm kernel's, which reads the lists in its memory, where
@@ -335,13 +337,15 @@ export class WindowRows {
    */
   constructor(
     private readonly s: EngineState,
-    private readonly noter?: RowNoter,
+    noter?: RowNoter,
   ) {
     const n = s.rowCount;
     this.last = allocColumns(n, s.windowConstants);
     this.touched = s.newArray(Uint32Array, n);
     this.before = s.newArray(Uint32Array, n);
     this.inTouched = s.newArray(Uint8Array, n);
+    const reads = (a: ArrayBufferView) => noter?.reads(a) === true;
+    this.noter = reads(this.touched) && reads(this.before) && reads(this.inTouched) ? noter : undefined;
   }
 
   /**
@@ -353,8 +357,9 @@ export class WindowRows {
     const head = s.reg[R_HEAD]!;
     const cursor = s.reg[R_TO_CURSOR]!;
     if (head === head0 && cursor === cursor0) return;
-    if (this.noter !== undefined) {
-      const n = this.noter.noteRows(
+    const noter = this.noter;
+    if (noter !== undefined) {
+      this.touchedN = noter.noteRows(
         s,
         head0,
         head,
@@ -364,10 +369,7 @@ export class WindowRows {
         this.touched,
         this.touchedN,
       );
-      if (n >= 0) {
-        this.touchedN = n;
-        return;
-      }
+      return;
     }
     const pWords = s.pWords;
     const bays = s.bays;
@@ -458,10 +460,11 @@ export class WindowRows {
 
 /** A kernel's loop for WindowRows.noteApplied (the wasm kernel's). @internal */
 export interface RowNoter {
+  /** Whether the kernel reads this array where it is (in its memory). */
+  reads(a: ArrayBufferView): boolean;
   /**
    * Notes the rows of the bays of pending events [head0, head) and timeout entries [cursor0, cursor) of `s` in
-   * `inTouched` and `touched` (which holds `n` rows); returns the new count, or −1, having done nothing, when the
-   * lists do not lie in the kernel's memory.
+   * `inTouched` and `touched` (which holds `n` rows; both lie where the kernel `reads` them); returns the new count.
    */
   noteRows(
     s: EngineState,
