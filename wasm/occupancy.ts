@@ -1144,6 +1144,112 @@ export function noteRows(
   return n;
 }
 
+// ---- closing window rows (closeRows of src/occupancy/rows.ts, for engines without zone-event state) ----
+
+// Column table of closeRows: u32 byte offsets of a column set's columns and of the rows' capacity and method.
+const C_OCCUPANCY = 0; // f64
+const C_COVERAGE = 1; // f64
+const C_MEAN_DWELL = 2; // f64
+const C_CONFIDENCE = 3; // f64
+const C_OCC_MS = 4; // f64
+const C_KNOWN_MS = 5; // f64
+const C_DRIFT = 6; // f64
+const C_ARRIVALS = 7; // u32
+const C_DEPARTURES = 8; // u32
+const C_PEAK = 9; // u32
+const C_DETECTION = 10; // u8
+const C_CAPACITY = 11; // u32 per row (EngineState.rowCapacity)
+const C_METHOD = 12; // u8 per row (EngineState.rowDetection)
+const D_SENSORS: u8 = 0;
+const D_BALANCING: u8 = 1;
+const D_MANUAL: u8 = 2;
+const D_MODEL: u8 = 3;
+const AB_EPOCH = 48;
+
+function col(cols: usize, c: i32, r: u32, shift: u32): usize {
+  return usize(load<u32>(cols + (usize(c) << 2))) + (usize(r) << shift);
+}
+
+/**
+ * closeRows of src/occupancy/rows.ts for an engine that never saw a zone event (EngineState.cold is null, so every
+ * zone-event figure is at its default): writes the open window's rows into the column set described at `cols` and
+ * resets each row for window `epoch` + 1 (resetRow). Rows: [lo, hi), or with `list` ≠ 0, the `count` u32 rows at
+ * `list` that lie in [lo, hi). The same float64 operations in the same order as the JavaScript, so the same bits.
+ */
+export function closeRows(
+  tbl: usize,
+  cols: usize,
+  lo: u32,
+  hi: u32,
+  list: usize,
+  count: u32,
+  windowMs: f64,
+  epoch: u32,
+  minCoverage: f64,
+): void {
+  const acc = ptr(tbl, T_ACC);
+  for (let i: u32 = 0; i < count; i++) {
+    const r = list === 0 ? lo + i : load<u32>(list + (usize(i) << 2));
+    if (r < lo || r >= hi) continue;
+    const cap = load<u32>(col(cols, C_CAPACITY, r, 2));
+    const method = load<u8>(col(cols, C_METHOD, r, 0));
+    const a = acc + usize(r) * ACC_BYTES;
+    let occMs = load<f64>(a, AB_OCC_MS);
+    let knownMs = load<f64>(a, AB_KNOWN_MS);
+    let dwellSum = load<f64>(a, AB_DWELL_SUM);
+    let dwellCount = load<u32>(a, AB_DWELL_COUNT);
+    let arrived = load<u32>(a, AB_ARRIVALS);
+    let departed = load<u32>(a, AB_DEPARTURES);
+    const occ = load<u32>(a, AB_OCC);
+    let peak = max(load<u32>(a, AB_PEAK), occ);
+    // resetRow: the row starts the next window.
+    store<f64>(a, f64(occ) * windowMs, AB_OCC_MS);
+    store<f64>(a, f64(load<u32>(a, AB_KNOWN)) * windowMs, AB_KNOWN_MS);
+    store<f64>(a, 0, AB_DWELL_SUM);
+    store<u32>(a, 0, AB_PEAK);
+    store<u32>(a, 0, AB_LAST);
+    store<u32>(a, 0, AB_ARRIVALS);
+    store<u32>(a, 0, AB_DEPARTURES);
+    store<u32>(a, 0, AB_DWELL_COUNT);
+    store<u32>(a, epoch + 1, AB_EPOCH);
+    if (method === D_MODEL) {
+      // Payments are the figure of modelBased rows; without zone-event state they knew nothing.
+      peak = 0;
+      occMs = 0;
+      knownMs = 0;
+      dwellSum = 0;
+      dwellCount = 0;
+      arrived = 0;
+      departed = 0;
+    }
+    store<u32>(col(cols, C_ARRIVALS, r, 2), arrived);
+    store<u32>(col(cols, C_DEPARTURES, r, 2), departed);
+    store<u32>(col(cols, C_PEAK, r, 2), peak);
+    const cov = knownMs / (f64(cap) * windowMs);
+    store<f64>(col(cols, C_OCC_MS, r, 3), occMs);
+    store<f64>(col(cols, C_KNOWN_MS, r, 3), knownMs);
+    store<f64>(col(cols, C_COVERAGE, r, 3), cov);
+    store<f64>(col(cols, C_OCCUPANCY, r, 3), knownMs > 0 && cov >= minCoverage ? occMs / knownMs : NaN);
+    store<f64>(col(cols, C_MEAN_DWELL, r, 3), dwellCount > 0 ? roundHalfUp(dwellSum / f64(dwellCount)) : NaN);
+    store<u8>(col(cols, C_DETECTION, r, 0), method);
+    let conf: f64 = 0;
+    if (knownMs > 0) {
+      if (method === D_SENSORS) conf = 1;
+      else if (method === D_BALANCING) conf = f64(cap) / (f64(cap) + 0);
+      else if (method === D_MANUAL) conf = 0;
+      else conf = 0.5;
+    }
+    store<f64>(col(cols, C_CONFIDENCE, r, 3), conf);
+    store<f64>(col(cols, C_DRIFT, r, 3), 0);
+  }
+}
+
+/** JavaScript's Math.round: the nearest integer, halves toward +∞ (also right for 0.49999999999999994). */
+function roundHalfUp(x: f64): f64 {
+  const up = ceil(x);
+  return up - 0.5 > x ? up - 1 : up;
+}
+
 /**
  * DedupMemory.rebuild of src/occupancy/dedup.ts, in place (same capacity and arena): keeps the entries whose time
  * is ≥ `wm` (with `all`, every entry whose time is not NaN), in their order, moving their columns and id bytes

@@ -16,10 +16,10 @@ import { compileKernelSync, instantiateKernel } from "../runtime/wasm.js";
 import type { BatchScanner, EventLimits } from "../wire/verify.js";
 import type { IdKeyColumns, KeyKernel } from "./dedup.js";
 import type { SeqKeyColumns } from "./device-keys.js";
-import { admitEvents, applyEvents, R_HEAD, R_TAIL, R_UNSORTED } from "./kernel.js";
+import { admitEvents, applyEvents, R_EPOCH, R_HEAD, R_TAIL, R_UNSORTED } from "./kernel.js";
 import { sortPending } from "./pending.js";
 import type { EngineState, StateArray, StateMemory } from "./state.js";
-import type { RowNoter } from "./windows.js";
+import type { RowKernel } from "./windows.js";
 
 /** The occupancy hot loops (see src/occupancy/kernel.ts for their contracts). */
 export interface OccupancyKernel {
@@ -51,7 +51,7 @@ export interface OccupancyKernel {
   /** Verification's word scans run in the kernel over batches in its memory; undefined: verify.ts runs them. */
   readonly scanner?: BatchScanner;
   /** The rows each applyEvents call touched, noted in the kernel (see WindowRows); undefined: noted by the host. */
-  readonly rows?: RowNoter;
+  readonly rows?: RowKernel;
   /**
    * `bytes` bytes where the kernel reads a batch in place (kernel memory for wasm, plain memory for JS); the
    * same memory is handed out again by the next call.
@@ -155,6 +155,17 @@ interface OccupancyExports {
     out: number,
   ): number;
   scanStrings(base: number, len: number, at: number, n: number, out: number): number;
+  closeRows(
+    tbl: number,
+    cols: number,
+    lo: number,
+    hi: number,
+    list: number,
+    count: number,
+    windowMs: number,
+    epoch: number,
+    minCoverage: number,
+  ): void;
   noteRows(
     tbl: number,
     head0: number,
@@ -230,10 +241,10 @@ export interface WasmOccupancyOptions {
  * const words = k.stage(view.words());
  * k.admitEvents(state, words, 0, view.length, view.baseTimeMs);
  */
-export class WasmOccupancyKernel implements OccupancyKernel, KeyKernel, RowNoter {
+export class WasmOccupancyKernel implements OccupancyKernel, KeyKernel, RowKernel {
   readonly kind = "wasm" as const;
   readonly keys: KeyKernel = this;
-  readonly rows: RowNoter = this;
+  readonly rows: RowKernel = this;
   readonly scanner: BatchScanner;
   /** Regions of whole staged batches, one per nesting depth of stageBatch (byte offset and size). */
   private readonly batchRegions: { at: number; bytes: number }[] = [];
@@ -425,6 +436,27 @@ export class WasmOccupancyKernel implements OccupancyKernel, KeyKernel, RowNoter
 
   reads(a: ArrayBufferView): boolean {
     return this.arena.owns(a);
+  }
+
+  closeRows(
+    s: EngineState,
+    columnTable: Uint32Array,
+    list: Uint32Array | null,
+    count: number,
+    minCoverage: number,
+  ): void {
+    this.bind(s);
+    this.k.closeRows(
+      this.tbl,
+      columnTable.byteOffset,
+      s.closeLo,
+      s.closeHi,
+      list === null ? 0 : list.byteOffset,
+      count,
+      s.windowMs,
+      s.reg[R_EPOCH]!,
+      minCoverage,
+    );
   }
 
   noteRows(

@@ -46,7 +46,7 @@ import {
   TIME_SPAN_MS,
 } from "./kernel.js";
 import { closeRows } from "./rows.js";
-import type { EngineState, WindowConstants } from "./state.js";
+import type { EngineState, StateMemory, WindowConstants } from "./state.js";
 import type { WindowBatch, WindowColumns, WindowRecord } from "./types.js";
 
 const D_MANUAL = DETECTION.manual;
@@ -167,14 +167,16 @@ export function rebaseTimes(s: EngineState, startMs: number, endMs: number): voi
 }
 
 /**
- * Allocates the columns of n rows in one buffer (float64 columns first so every view is aligned). With
- * `constants`, the zone, vehicle and capacity columns are those arrays (shared, never written) and the buffer
- * holds only the others.
+ * Allocates the columns of n rows in one buffer (float64 columns first so every view is aligned; the detection
+ * column last). With `constants`, the zone, vehicle and capacity columns are those arrays (shared, never
+ * written) and the buffer holds only the others. With `memory`, the buffer is a region of it (8-byte aligned).
  */
-export function allocColumns(n: number, constants?: WindowConstants): WindowColumns {
+export function allocColumns(n: number, constants?: WindowConstants, memory?: StateMemory): WindowColumns {
   const own = constants === undefined;
-  const buf = new ArrayBuffer(n * (8 * 7 + 4 * (own ? 6 : 4) + (own ? 2 : 1)));
-  let at = 0;
+  const bytes = n * (8 * 7 + 4 * (own ? 6 : 4) + (own ? 2 : 1));
+  const region = memory?.alloc(Math.max(8, bytes)) ?? { buffer: new ArrayBuffer(bytes), byteOffset: 0 };
+  const buf = region.buffer;
+  let at = region.byteOffset;
   const f64 = () => {
     const a = new Float64Array(buf, at, n);
     at += 8 * n;
@@ -282,20 +284,21 @@ const COLUMN_KEYS = Object.keys(allocColumns(0)).filter((k) => k !== "length") a
 >[];
 
 /**
- * Copies every column of `src` into `dst` (same length): one copy of the whole buffer when both are column sets
- * of allocColumns sharing the same constants, else column by column.
+ * Copies every column of `src` into `dst` (same length): one copy of the region holding them all when both are
+ * column sets of allocColumns sharing the same constants, else column by column.
  */
 export function copyColumns(src: WindowColumns, dst: WindowColumns): void {
   const a = src.occupancy;
   const b = dst.occupancy;
+  const span = src.detection.byteOffset + src.length - a.byteOffset;
   if (
     dst.zone === src.zone &&
-    a.byteOffset === 0 &&
-    b.byteOffset === 0 &&
-    a.buffer.byteLength === b.buffer.byteLength &&
-    dst.detection.buffer === b.buffer
+    dst.detection.buffer === b.buffer &&
+    src.detection.buffer === a.buffer &&
+    dst.detection.byteOffset + dst.length - b.byteOffset === span &&
+    dst.driftVehicles.byteOffset - b.byteOffset === src.driftVehicles.byteOffset - a.byteOffset
   ) {
-    new Uint8Array(b.buffer).set(new Uint8Array(a.buffer));
+    new Uint8Array(b.buffer, b.byteOffset, span).set(new Uint8Array(a.buffer, a.byteOffset, span));
     return;
   }
   for (const key of COLUMN_KEYS)
@@ -328,8 +331,10 @@ export class WindowRows {
   private beforeN = 0;
   /** 1 for the rows in `touched`. */
   private readonly inTouched: Uint8Array;
-  /** The kernel's loop for noteApplied, when it reads these lists where they are. */
-  private readonly noter: RowNoter | undefined;
+  /** The kernel's loops for noteApplied and closing rows, when it reads these lists and columns where they are. */
+  private readonly kernel: RowKernel | undefined;
+  /** The byte offsets of `last`'s columns and of the rows' capacity and method, for the kernel's closeRows. */
+  private readonly columnTable: Uint32Array;
 
   /**
    * @param noter the kernel's loop for noteApplied (the wasm kernel's, which reads the lists in its memory, where
@@ -337,15 +342,18 @@ export class WindowRows {
    */
   constructor(
     private readonly s: EngineState,
-    noter?: RowNoter,
+    kernel?: RowKernel,
   ) {
     const n = s.rowCount;
-    this.last = allocColumns(n, s.windowConstants);
+    const last = allocColumns(n, s.windowConstants, s.memory);
+    this.last = last;
     this.touched = s.newArray(Uint32Array, n);
     this.before = s.newArray(Uint32Array, n);
     this.inTouched = s.newArray(Uint8Array, n);
-    const reads = (a: ArrayBufferView) => noter?.reads(a) === true;
-    this.noter = reads(this.touched) && reads(this.before) && reads(this.inTouched) ? noter : undefined;
+    this.columnTable = columnTable(s, last);
+    const reads = (a: ArrayBufferView) => kernel?.reads(a) === true;
+    const all = [this.touched, this.before, this.inTouched, this.columnTable, ...tableColumns(s, last)];
+    this.kernel = all.every(reads) ? kernel : undefined;
   }
 
   /**
@@ -357,9 +365,9 @@ export class WindowRows {
     const head = s.reg[R_HEAD]!;
     const cursor = s.reg[R_TO_CURSOR]!;
     if (head === head0 && cursor === cursor0) return;
-    const noter = this.noter;
-    if (noter !== undefined) {
-      this.touchedN = noter.noteRows(
+    const kernel = this.kernel;
+    if (kernel !== undefined) {
+      this.touchedN = kernel.noteRows(
         s,
         head0,
         head,
@@ -403,7 +411,7 @@ export class WindowRows {
     const s = this.s;
     const last = this.last;
     if (!this.incremental || !this.primed) {
-      closeRows(s, minCoverage, countHalfLifeMs, last);
+      this.closeRows(minCoverage, countHalfLifeMs, null, 0);
       this.primed = this.incremental;
       // What touched the rows before is unknown (a fresh or restored engine): the next close computes every row.
       this.clearTouched();
@@ -419,7 +427,7 @@ export class WindowRows {
           if (z.epoch[r] === epoch || (method[r] === D_MANUAL && z.countTime[r]! >= 0)) this.touch(r);
         }
       }
-      closeRows(s, minCoverage, countHalfLifeMs, last, this.touched, this.touchedN);
+      this.closeRows(minCoverage, countHalfLifeMs, this.touched, this.touchedN);
       // Rows touched only in the window before: back to their quiet figures (their accumulators were reset).
       let n = 0;
       const before = this.before;
@@ -427,12 +435,28 @@ export class WindowRows {
         const r = before[i]!;
         if (this.inTouched[r] === 0) before[n++] = r;
       }
-      closeRows(s, minCoverage, countHalfLifeMs, last, before, n);
+      this.closeRows(minCoverage, countHalfLifeMs, before, n);
       // The untouched rows already are in their next window's form; their AU_EPOCH is brought up to date only
       // when something reads it (stampEpochs).
       this.clearTouched();
     }
     copyColumns(last, c);
+  }
+
+  /**
+   * closeRows into `last`: in the kernel when it can (an engine without zone-event state), else rows.ts's.
+   */
+  private closeRows(minCoverage: number, countHalfLifeMs: number, list: Uint32Array | null, n: number): void {
+    const s = this.s;
+    if (this.kernel !== undefined && s.cold === null)
+      this.kernel.closeRows(
+        s,
+        this.columnTable,
+        list,
+        list === null ? s.closeHi - s.closeLo : n,
+        minCoverage,
+      );
+    else closeRows(s, minCoverage, countHalfLifeMs, this.last, list, n);
   }
 
   /**
@@ -458,10 +482,55 @@ export class WindowRows {
   }
 }
 
-/** A kernel's loop for WindowRows.noteApplied (the wasm kernel's). @internal */
-export interface RowNoter {
+/**
+ * The arrays a RowKernel's closeRows reads and writes, in the order of its column table (C_* of
+ * wasm/occupancy.ts): the columns of `c` it writes, then the rows' capacity and method. @internal
+ */
+export function tableColumns(s: EngineState, c: WindowColumns): ArrayBufferView[] {
+  return [
+    c.occupancy,
+    c.coverage,
+    c.meanDwellMs,
+    c.confidence,
+    c.occupiedBayMs,
+    c.knownBayMs,
+    c.driftVehicles,
+    c.arrivals,
+    c.departures,
+    c.peakOccupied,
+    c.detection,
+    s.rowCapacity,
+    s.rowDetection,
+  ];
+}
+
+/** The column table of `c` for a RowKernel's closeRows (byte offsets of tableColumns), in `s`'s memory. @internal */
+export function columnTable(s: EngineState, c: WindowColumns): Uint32Array {
+  const arrays = tableColumns(s, c);
+  const table = s.newArray(Uint32Array, arrays.length);
+  arrays.forEach((a, i) => {
+    table[i] = a.byteOffset;
+  });
+  return table;
+}
+
+/** A kernel's loops for WindowRows (the wasm kernel's): noting touched rows, closing rows. @internal */
+export interface RowKernel {
   /** Whether the kernel reads this array where it is (in its memory). */
   reads(a: ArrayBufferView): boolean;
+  /**
+   * closeRows of rows.ts for an engine without zone-event state (`s.cold` null), into the columns that
+   * `columnTable` describes (byte offsets: occupancy, coverage, meanDwellMs, confidence, occupiedBayMs,
+   * knownBayMs, driftVehicles, arrivals, departures, peakOccupied, detection, then s.rowCapacity and
+   * s.rowDetection): rows [closeLo, closeHi), or the `count` rows of `list` in that range.
+   */
+  closeRows(
+    s: EngineState,
+    columnTable: Uint32Array,
+    list: Uint32Array | null,
+    count: number,
+    minCoverage: number,
+  ): void;
   /**
    * Notes the rows of the bays of pending events [head0, head) and timeout entries [cursor0, cursor) of `s` in
    * `inTouched` and `touched` (which holds `n` rows; both lie where the kernel `reads` them); returns the new count.
