@@ -1244,6 +1244,14 @@ export function closeRows(
   }
 }
 
+/**
+ * Copies `bytes` bytes from `src` to `dst` (a closed window's columns into the column set it is emitted in):
+ * memory.copy, several times faster than a JavaScript copy out of a shared memory.
+ */
+export function copyRegion(dst: usize, src: usize, bytes: usize): void {
+  memory.copy(dst, src, bytes);
+}
+
 /** JavaScript's Math.round: the nearest integer, halves toward +∞ (also right for 0.49999999999999994). */
 function roundHalfUp(x: f64): f64 {
   const up = ceil(x);

@@ -19,7 +19,8 @@ import type { SeqKeyColumns } from "./device-keys.js";
 import { admitEvents, applyEvents, R_EPOCH, R_HEAD, R_TAIL, R_UNSORTED } from "./kernel.js";
 import { sortPending } from "./pending.js";
 import type { EngineState, StateArray, StateMemory } from "./state.js";
-import type { RowKernel } from "./windows.js";
+import type { WindowColumns } from "./types.js";
+import { columnsRegion, type RowKernel } from "./windows.js";
 
 /** The occupancy hot loops (see src/occupancy/kernel.ts for their contracts). */
 export interface OccupancyKernel {
@@ -166,6 +167,7 @@ interface OccupancyExports {
     epoch: number,
     minCoverage: number,
   ): void;
+  copyRegion(dst: number, src: number, bytes: number): void;
   noteRows(
     tbl: number,
     head0: number,
@@ -267,6 +269,8 @@ export class WasmOccupancyKernel implements OccupancyKernel, KeyKernel, RowKerne
   private stageAt = 0;
   private stageBytes = 0;
   private lendAt = 0;
+  /** The arena buffer object copyColumns last found both column sets in. */
+  private copyBuffer: ArrayBufferLike | null = null;
   private lendBytes = 0;
   readonly shard: ShardFilter | undefined;
   /** The arena as state memory: an engine state created in it is read by the kernel in place. */
@@ -436,6 +440,20 @@ export class WasmOccupancyKernel implements OccupancyKernel, KeyKernel, RowKerne
 
   reads(a: ArrayBufferView): boolean {
     return this.arena.owns(a);
+  }
+
+  copyColumns(src: WindowColumns, dst: WindowColumns): boolean {
+    const span = columnsRegion(src, dst);
+    if (span < 0) return false;
+    const a = src.occupancy;
+    const b = dst.occupancy;
+    // Asked once per buffer object (the arena's, or one the memory had before it grew).
+    if (b.buffer !== this.copyBuffer || a.buffer !== this.copyBuffer) {
+      if (!this.arena.owns(a) || !this.arena.owns(b) || a.buffer !== b.buffer) return false;
+      this.copyBuffer = b.buffer;
+    }
+    this.k.copyRegion(b.byteOffset, a.byteOffset, span);
+    return true;
   }
 
   closeRows(

@@ -229,10 +229,16 @@ export class ColumnPool {
    * @param constants the columns shared by every window (EngineState.windowConstants); column sets handed
    *   out hold only the other columns
    */
+  /**
+   * @param memory where reused column sets are allocated (the engine passes its kernel's memory when the kernel
+   *   closes rows there, so a close is copied within it); default: the JavaScript heap. Fresh sets are always
+   *   allocated in the heap.
+   */
   constructor(
     readonly reuse: boolean,
     readonly rows: number,
     private readonly constants?: WindowConstants,
+    private readonly memory?: StateMemory,
   ) {}
   /** Starts an engine call: in reuse mode every slot may be handed out again. */
   reset(): void {
@@ -243,7 +249,7 @@ export class ColumnPool {
     if (!this.reuse) return { columns: allocColumns(this.rows, this.constants), gen: 0 };
     let slot = this.slots[this.used];
     if (slot === undefined) {
-      slot = { columns: allocColumns(this.rows, this.constants), gen: 0 };
+      slot = { columns: allocColumns(this.rows, this.constants, this.memory), gen: 0 };
       this.slots.push(slot);
     } else slot.gen++;
     this.used++;
@@ -284,20 +290,32 @@ const COLUMN_KEYS = Object.keys(allocColumns(0)).filter((k) => k !== "length") a
 >[];
 
 /**
- * Copies every column of `src` into `dst` (same length): one copy of the region holding them all when both are
- * column sets of allocColumns sharing the same constants, else column by column.
+ * The bytes of the one region (from `occupancy` to the end of `detection`) that holds every column `src` and
+ * `dst` do not share, when both are column sets of allocColumns sharing the same constants (so the regions
+ * have the same layout); −1 when they are not.
  */
-export function copyColumns(src: WindowColumns, dst: WindowColumns): void {
+export function columnsRegion(src: WindowColumns, dst: WindowColumns): number {
   const a = src.occupancy;
   const b = dst.occupancy;
   const span = src.detection.byteOffset + src.length - a.byteOffset;
-  if (
-    dst.zone === src.zone &&
+  return dst.zone === src.zone &&
     dst.detection.buffer === b.buffer &&
     src.detection.buffer === a.buffer &&
     dst.detection.byteOffset + dst.length - b.byteOffset === span &&
     dst.driftVehicles.byteOffset - b.byteOffset === src.driftVehicles.byteOffset - a.byteOffset
-  ) {
+    ? span
+    : -1;
+}
+
+/**
+ * Copies every column of `src` into `dst` (same length): one copy of the region holding them all when both are
+ * column sets of allocColumns sharing the same constants (columnsRegion), else column by column.
+ */
+export function copyColumns(src: WindowColumns, dst: WindowColumns): void {
+  const span = columnsRegion(src, dst);
+  if (span >= 0) {
+    const a = src.occupancy;
+    const b = dst.occupancy;
     new Uint8Array(b.buffer, b.byteOffset, span).set(new Uint8Array(a.buffer, a.byteOffset, span));
     return;
   }
@@ -331,29 +349,36 @@ export class WindowRows {
   private beforeN = 0;
   /** 1 for the rows in `touched`. */
   private readonly inTouched: Uint8Array;
-  /** The kernel's loops for noteApplied and closing rows, when it reads these lists and columns where they are. */
-  private readonly kernel: RowKernel | undefined;
+  /** The kernel's loop for noteApplied, when it reads the lists where they are (the state's memory). */
+  private readonly noter: RowKernel | undefined;
+  /** The kernel's closeRows and copy, when `last` lies in its memory (closeInKernel). */
+  private readonly closer: RowKernel | undefined;
   /** The byte offsets of `last`'s columns and of the rows' capacity and method, for the kernel's closeRows. */
-  private readonly columnTable: Uint32Array;
+  private readonly columnTable: Uint32Array | undefined;
 
   /**
-   * @param noter the kernel's loop for noteApplied (the wasm kernel's, which reads the lists in its memory, where
-   *   the state's memory puts them); undefined: the loop here
+   * @param kernel the kernel's loops (the wasm kernel's); undefined: the loops here
+   * @param closeInKernel close rows in the kernel: `last` then lies in the state's memory, and the column sets
+   *   closes are copied into should too (a copy out of a shared memory into the JavaScript heap is slower than
+   *   the rows it saves), so the engine asks for it when its ColumnPool reuses sets allocated there
    */
   constructor(
     private readonly s: EngineState,
     kernel?: RowKernel,
+    closeInKernel = false,
   ) {
     const n = s.rowCount;
-    const last = allocColumns(n, s.windowConstants, s.memory);
-    this.last = last;
     this.touched = s.newArray(Uint32Array, n);
     this.before = s.newArray(Uint32Array, n);
     this.inTouched = s.newArray(Uint8Array, n);
-    this.columnTable = columnTable(s, last);
     const reads = (a: ArrayBufferView) => kernel?.reads(a) === true;
-    const all = [this.touched, this.before, this.inTouched, this.columnTable, ...tableColumns(s, last)];
-    this.kernel = all.every(reads) ? kernel : undefined;
+    this.noter = [this.touched, this.before, this.inTouched].every(reads) ? kernel : undefined;
+    const inKernel = closeInKernel && this.noter !== undefined;
+    this.last = allocColumns(n, s.windowConstants, inKernel ? s.memory : undefined);
+    this.columnTable = inKernel ? columnTable(s, this.last) : undefined;
+    const table = this.columnTable;
+    this.closer =
+      table !== undefined && [table, ...tableColumns(s, this.last)].every(reads) ? kernel : undefined;
   }
 
   /**
@@ -365,9 +390,9 @@ export class WindowRows {
     const head = s.reg[R_HEAD]!;
     const cursor = s.reg[R_TO_CURSOR]!;
     if (head === head0 && cursor === cursor0) return;
-    const kernel = this.kernel;
-    if (kernel !== undefined) {
-      this.touchedN = kernel.noteRows(
+    const noter = this.noter;
+    if (noter !== undefined) {
+      this.touchedN = noter.noteRows(
         s,
         head0,
         head,
@@ -440,7 +465,7 @@ export class WindowRows {
       // when something reads it (stampEpochs).
       this.clearTouched();
     }
-    copyColumns(last, c);
+    if (this.closer?.copyColumns(last, c) !== true) copyColumns(last, c);
   }
 
   /**
@@ -448,14 +473,10 @@ export class WindowRows {
    */
   private closeRows(minCoverage: number, countHalfLifeMs: number, list: Uint32Array | null, n: number): void {
     const s = this.s;
-    if (this.kernel !== undefined && s.cold === null)
-      this.kernel.closeRows(
-        s,
-        this.columnTable,
-        list,
-        list === null ? s.closeHi - s.closeLo : n,
-        minCoverage,
-      );
+    const closer = this.closer;
+    const table = this.columnTable;
+    if (closer !== undefined && table !== undefined && s.cold === null)
+      closer.closeRows(s, table, list, list === null ? s.closeHi - s.closeLo : n, minCoverage);
     else closeRows(s, minCoverage, countHalfLifeMs, this.last, list, n);
   }
 
@@ -531,6 +552,8 @@ export interface RowKernel {
     count: number,
     minCoverage: number,
   ): void;
+  /** copyColumns(src, dst) when both lie in the kernel's memory as one region each (columnsRegion); else false. */
+  copyColumns(src: WindowColumns, dst: WindowColumns): boolean;
   /**
    * Notes the rows of the bays of pending events [head0, head) and timeout entries [cursor0, cursor) of `s` in
    * `inTouched` and `touched` (which holds `n` rows; both lie where the kernel `reads` them); returns the new count.

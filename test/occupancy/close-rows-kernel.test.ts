@@ -26,7 +26,8 @@ import type { EngineState } from "../../src/occupancy/state.js";
 import type { WindowColumns } from "../../src/occupancy/types.js";
 import type { WasmOccupancyKernel } from "../../src/occupancy/wasm-kernel.js";
 import { allocColumns, columnTable, tableColumns } from "../../src/occupancy/windows.js";
-import { sensorCity } from "./fixtures.js";
+import { encodeEvents } from "../../src/wire/index.js";
+import { arbStream, deliver, MIN, sensorCity, split, testCity } from "./fixtures.js";
 
 const city = sensorCity(12, 2);
 const engine = new OccupancyEngine(city, { kernel: "wasm", windowMs: 300_000 });
@@ -116,6 +117,45 @@ describe("closeRows in the wasm kernel", () => {
         },
       ),
       { numRuns: 400, seed: 31 },
+    );
+  });
+
+  it("give an engine with reused buffers (rows closed and copied in the kernel) the columns of the JS kernel", () => {
+    const city = testCity();
+    const sensorKinds = new Set([
+      "park_start",
+      "park_end",
+      "scheduled_report",
+      "comms_lost",
+      "comms_restored",
+    ]);
+    /** Every window's start and column bytes, read during its emission. */
+    const columnsOf = (kernel: "js" | "wasm", reuseWindowBuffers: boolean, batches: Uint8Array[]) => {
+      const e = new OccupancyEngine(city, { kernel, reuseWindowBuffers, windowMs: 5 * MIN, clock: () => 0 });
+      const out: string[][] = [];
+      e.windows$.subscribe((w) => out.push([String(w.windowStart), ...bytesOf(w.columns!)]));
+      for (const b of batches) e.ingest(b);
+      e.close();
+      return out;
+    };
+    fc.assert(
+      fc.property(
+        arbStream(80),
+        fc.boolean(),
+        fc.array(fc.double({ min: 0, max: 0.999, noNaN: true }), { minLength: 1, maxLength: 20 }),
+        fc.array(fc.integer({ min: 1, max: 30 }), { minLength: 1, maxLength: 6 }),
+        (stream, sensorsOnly, delays, sizes) => {
+          // Sensor-only streams keep the engine without zone-event state, so its rows are closed in the kernel.
+          const events = sensorsOnly
+            ? stream.filter((x) => x.curb_space_id !== undefined && sensorKinds.has(x.event_type))
+            : stream;
+          const batches = split(deliver(events, delays, 2 * MIN), sizes).map((b) => encodeEvents(b, city));
+          const want = columnsOf("js", false, batches);
+          expect(columnsOf("wasm", true, batches)).toEqual(want);
+          expect(columnsOf("js", true, batches)).toEqual(want);
+        },
+      ),
+      { numRuns: 200, seed: 32 },
     );
   });
 });
