@@ -1245,6 +1245,40 @@ export function closeRows(
 }
 
 /**
+ * WindowRows.close of src/occupancy/windows.ts for an engine without zone-event state, in one call: closeRows of
+ * the `nTouched` rows at `touched`, then of the `nBefore` rows at `before` that `inTouched` does not mark (the
+ * rows touched only in the window before; `before` keeps them), clears the marks of `touched`, and, when `span` >
+ * 0, copies the `span` bytes of the column set from its first column to `dst`.
+ */
+export function closeWindowRows(
+  tbl: usize,
+  cols: usize,
+  lo: u32,
+  hi: u32,
+  touched: usize,
+  nTouched: u32,
+  before: usize,
+  nBefore: u32,
+  inTouched: usize,
+  windowMs: f64,
+  epoch: u32,
+  minCoverage: f64,
+  dst: usize,
+  span: usize,
+): void {
+  closeRows(tbl, cols, lo, hi, touched, nTouched, windowMs, epoch, minCoverage);
+  let n: u32 = 0;
+  for (let i: u32 = 0; i < nBefore; i++) {
+    const r = load<u32>(before + (usize(i) << 2));
+    if (load<u8>(inTouched + usize(r)) === 0) store<u32>(before + (usize(n++) << 2), r);
+  }
+  closeRows(tbl, cols, lo, hi, before, n, windowMs, epoch, minCoverage);
+  for (let i: u32 = 0; i < nTouched; i++)
+    store<u8>(inTouched + usize(load<u32>(touched + (usize(i) << 2))), 0);
+  if (span > 0) memory.copy(dst, usize(load<u32>(cols + (usize(C_OCCUPANCY) << 2))), span);
+}
+
+/**
  * Copies `bytes` bytes from `src` to `dst` (a closed window's columns into the column set it is emitted in):
  * memory.copy, several times faster than a JavaScript copy out of a shared memory.
  */

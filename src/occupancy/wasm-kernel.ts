@@ -168,6 +168,22 @@ interface OccupancyExports {
     minCoverage: number,
   ): void;
   copyRegion(dst: number, src: number, bytes: number): void;
+  closeWindowRows(
+    tbl: number,
+    cols: number,
+    lo: number,
+    hi: number,
+    touched: number,
+    nTouched: number,
+    before: number,
+    nBefore: number,
+    inTouched: number,
+    windowMs: number,
+    epoch: number,
+    minCoverage: number,
+    dst: number,
+    span: number,
+  ): void;
   noteRows(
     tbl: number,
     head0: number,
@@ -443,17 +459,57 @@ export class WasmOccupancyKernel implements OccupancyKernel, KeyKernel, RowKerne
   }
 
   copyColumns(src: WindowColumns, dst: WindowColumns): boolean {
+    const span = this.copySpan(src, dst);
+    if (span <= 0) return false;
+    this.k.copyRegion(dst.occupancy.byteOffset, src.occupancy.byteOffset, span);
+    return true;
+  }
+
+  closeWindowRows(
+    s: EngineState,
+    columnTable: Uint32Array,
+    touched: Uint32Array,
+    nTouched: number,
+    before: Uint32Array,
+    nBefore: number,
+    inTouched: Uint8Array,
+    minCoverage: number,
+    last: WindowColumns,
+    c: WindowColumns,
+  ): boolean {
+    const span = this.copySpan(last, c);
+    this.bind(s);
+    this.k.closeWindowRows(
+      this.tbl,
+      columnTable.byteOffset,
+      s.closeLo,
+      s.closeHi,
+      touched.byteOffset,
+      nTouched,
+      before.byteOffset,
+      nBefore,
+      inTouched.byteOffset,
+      s.windowMs,
+      s.reg[R_EPOCH]!,
+      minCoverage,
+      span > 0 ? c.occupancy.byteOffset : 0,
+      Math.max(0, span),
+    );
+    return span > 0;
+  }
+
+  /** The bytes copyColumns(src, dst) copies as one region in this memory (columnsRegion), or −1. */
+  private copySpan(src: WindowColumns, dst: WindowColumns): number {
     const span = columnsRegion(src, dst);
-    if (span < 0) return false;
+    if (span < 0) return -1;
     const a = src.occupancy;
     const b = dst.occupancy;
     // Asked once per buffer object (the arena's, or one the memory had before it grew).
     if (b.buffer !== this.copyBuffer || a.buffer !== this.copyBuffer) {
-      if (!this.arena.owns(a) || !this.arena.owns(b) || a.buffer !== b.buffer) return false;
+      if (!this.arena.owns(a) || !this.arena.owns(b) || a.buffer !== b.buffer) return -1;
       this.copyBuffer = b.buffer;
     }
-    this.k.copyRegion(b.byteOffset, a.byteOffset, span);
-    return true;
+    return span;
   }
 
   closeRows(

@@ -452,6 +452,26 @@ export class WindowRows {
           if (z.epoch[r] === epoch || (method[r] === D_MANUAL && z.countTime[r]! >= 0)) this.touch(r);
         }
       }
+      const closer = this.closer;
+      const table = this.columnTable;
+      if (z === null && closer !== undefined && table !== undefined) {
+        // The same steps in one kernel call (with the copy into `c` when it lies in the kernel's memory).
+        const copied = closer.closeWindowRows(
+          s,
+          table,
+          this.touched,
+          this.touchedN,
+          this.before,
+          this.beforeN,
+          this.inTouched,
+          minCoverage,
+          last,
+          c,
+        );
+        this.swapTouched();
+        if (!copied) copyColumns(last, c);
+        return;
+      }
       this.closeRows(minCoverage, countHalfLifeMs, this.touched, this.touchedN);
       // Rows touched only in the window before: back to their quiet figures (their accumulators were reset).
       let n = 0;
@@ -496,6 +516,12 @@ export class WindowRows {
   private clearTouched(): void {
     const t = this.touched;
     for (let i = 0; i < this.touchedN; i++) this.inTouched[t[i]!] = 0;
+    this.swapTouched();
+  }
+
+  /** The touched rows (their marks cleared) become the window before's. */
+  private swapTouched(): void {
+    const t = this.touched;
     this.touched = this.before;
     this.before = t;
     this.beforeN = this.touchedN;
@@ -552,6 +578,24 @@ export interface RowKernel {
     count: number,
     minCoverage: number,
   ): void;
+  /**
+   * WindowRows.close's steps for an engine without zone-event state: closeRows of the `nTouched` rows of
+   * `touched`, then of the `nBefore` rows of `before` not marked in `inTouched` (kept in `before`), clearing the
+   * marks of `touched`; then copyColumns(last, c) when both lie in the kernel's memory as one region each
+   * (returns true), else false (not copied).
+   */
+  closeWindowRows(
+    s: EngineState,
+    columnTable: Uint32Array,
+    touched: Uint32Array,
+    nTouched: number,
+    before: Uint32Array,
+    nBefore: number,
+    inTouched: Uint8Array,
+    minCoverage: number,
+    last: WindowColumns,
+    c: WindowColumns,
+  ): boolean;
   /** copyColumns(src, dst) when both lie in the kernel's memory as one region each (columnsRegion); else false. */
   copyColumns(src: WindowColumns, dst: WindowColumns): boolean;
   /**
