@@ -285,8 +285,9 @@ export class WasmOccupancyKernel implements OccupancyKernel, KeyKernel, RowKerne
   private stageAt = 0;
   private stageBytes = 0;
   private lendAt = 0;
-  /** The arena buffer object copyColumns last found both column sets in. */
-  private copyBuffer: ArrayBufferLike | null = null;
+  /** The buffer objects copySpan last found both column sets in (the arena's). */
+  private copyFrom: ArrayBufferLike | null = null;
+  private copyTo: ArrayBufferLike | null = null;
   private lendBytes = 0;
   readonly shard: ShardFilter | undefined;
   /** The arena as state memory: an engine state created in it is read by the kernel in place. */
@@ -504,10 +505,11 @@ export class WasmOccupancyKernel implements OccupancyKernel, KeyKernel, RowKerne
     if (span < 0) return -1;
     const a = src.occupancy;
     const b = dst.occupancy;
-    // Asked once per buffer object (the arena's, or one the memory had before it grew).
-    if (b.buffer !== this.copyBuffer || a.buffer !== this.copyBuffer) {
-      if (!this.arena.owns(a) || !this.arena.owns(b) || a.buffer !== b.buffer) return -1;
-      this.copyBuffer = b.buffer;
+    // Asked once per pair of buffer objects (the memory's, or ones it had before it grew: offsets stay valid).
+    if (a.buffer !== this.copyFrom || b.buffer !== this.copyTo) {
+      if (!this.arena.owns(a) || !this.arena.owns(b)) return -1;
+      this.copyFrom = a.buffer;
+      this.copyTo = b.buffer;
     }
     return span;
   }
