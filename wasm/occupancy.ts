@@ -944,30 +944,21 @@ export function resolveIds(tbl: usize, ids: usize, from: i32, end: i32): void {
   const arena = ptr(tbl, T_ID_ARENA);
   let count = slotU(tbl, T_ID_COUNT);
   let used = slotU(tbl, T_ID_USED);
+  // Two passes: every hash first (into the id-ref slots, which the second pass overwrites with the entry), then
+  // the probes. A probe is a cache miss in a table larger than the cache; with the hashing out of the loop, an
+  // iteration is short enough that the processor runs the next events' probes while one waits for memory.
+  for (let i = from; i < end; i++) {
+    const pos = ids + (usize(i) << 2);
+    const p = pos + usize(load<u32>(pos));
+    store<u32>(ref + (usize(i & (DEDUP_CHUNK - 1)) << 3), idHash(p + 4, load<u32>(p)), 4);
+  }
   for (let i = from; i < end; i++) {
     const pos = ids + (usize(i) << 2);
     const p = pos + usize(load<u32>(pos));
     const len = load<u32>(p);
     const at = p + 4;
-    let h: u32 = 0x9747b28c;
-    const stop = at + usize(len & ~3);
-    let k = at;
-    for (; k < stop; k += 4) {
-      let w = load<u32>(k);
-      w *= 0xcc9e2d51;
-      w = rotl<u32>(w, 15) * 0x1b873593;
-      h ^= w;
-      h = rotl<u32>(h, 13);
-      h = h * 5 + 0xe6546b64;
-    }
-    const rest = len & 3;
-    if (rest !== 0) {
-      let w: u32 = 0;
-      for (let j = rest; j > 0; j--) w = (w << 8) | u32(load<u8>(k + usize(j) - 1));
-      w *= 0xcc9e2d51;
-      h ^= rotl<u32>(w, 15) * 0x1b873593;
-    }
-    h = mix32(h ^ len);
+    const q = ref + (usize(i & (DEDUP_CHUNK - 1)) << 3);
+    const h = load<u32>(q, 4);
     let slot = h & mask;
     let e = load<u32>(table + (usize(slot) << 3));
     while (e !== 0) {
@@ -993,10 +984,36 @@ export function resolveIds(tbl: usize, ids: usize, from: i32, end: i32): void {
       store<u32>(table + (usize(slot) << 3), e);
       store<u32>(table + (usize(slot) << 3), h, 4);
     }
-    store<u32>(ref + (usize(i & (DEDUP_CHUNK - 1)) << 3), e, 4);
+    store<u32>(q, e, 4);
   }
   setSlotU(tbl, T_ID_COUNT, count);
   setSlotU(tbl, T_ID_USED, used);
+}
+
+/**
+ * The id hash of DedupMemory.resolveIds (src/occupancy/dedup.ts) over `len` bytes at `at`: Murmur3, four bytes at
+ * a time as little-endian words, then the last 0–3, then the finaliser over h ^ len.
+ */
+function idHash(at: usize, len: u32): u32 {
+  let h: u32 = 0x9747b28c;
+  const stop = at + usize(len & ~3);
+  let k = at;
+  for (; k < stop; k += 4) {
+    let w = load<u32>(k);
+    w *= 0xcc9e2d51;
+    w = rotl<u32>(w, 15) * 0x1b873593;
+    h ^= w;
+    h = rotl<u32>(h, 13);
+    h = h * 5 + 0xe6546b64;
+  }
+  const rest = len & 3;
+  if (rest !== 0) {
+    let w: u32 = 0;
+    for (let j = rest; j > 0; j--) w = (w << 8) | u32(load<u8>(k + usize(j) - 1));
+    w *= 0xcc9e2d51;
+    h ^= rotl<u32>(w, 15) * 0x1b873593;
+  }
+  return mix32(h ^ len);
 }
 
 /** Copies `len` bytes from `y` to `x` (ids are short: a loop, where memory.copy of a shared memory calls out). */
@@ -1013,6 +1030,266 @@ function sameBytes(x: usize, y: usize, len: u32): bool {
   for (; k + 4 <= n; k += 4) if (load<u32>(x + k) !== load<u32>(y + k)) return false;
   for (; k < n; k++) if (load<u8>(x + k) !== load<u8>(y + k)) return false;
   return true;
+}
+
+// ---- verification scans (the word scans of src/wire/verify.ts, over a batch lying in this memory) ----
+
+/**
+ * firstSuspectEvent of src/wire/verify.ts over the `count` structs at byte `events`: the index of the first event
+ * whose kind is ≥ kindCount, vehicle class ≥ vehicleCodes, flags outside `flagsAll`, reserved byte not 0, target
+ * not below zoneCount (zone events) or bayCount, or device neither NO_DEVICE nor below deviceCount; `count` when
+ * none is. When none is, the lowest and highest time offsets are written at `out` and `out + 4`. The limits are
+ * f64 so that 2^32 (no catalogue) is a limit no u32 reaches.
+ */
+export function scanEvents(
+  events: usize,
+  count: u32,
+  kindCount: u32,
+  vehicleCodes: u32,
+  flagsAll: u32,
+  bayCount: f64,
+  zoneCount: f64,
+  deviceCount: f64,
+  out: usize,
+): u32 {
+  const badFlags: u32 = (~flagsAll & 0xff) << 16;
+  const zoneFlag: u32 = FLAG_ZONE << 16;
+  let lo: u32 = 0xffffffff;
+  let hi: u32 = 0;
+  for (let i: u32 = 0; i < count; i++) {
+    const o = events + usize(i) * (WORDS_PER_EVENT << 2);
+    const t = load<u32>(o, W_TIME << 2);
+    lo = min(lo, t);
+    hi = max(hi, t);
+    const kvf = load<u32>(o, W_KVF << 2);
+    if (
+      (kvf & 0xff) >= kindCount ||
+      ((kvf >>> 8) & 0xff) >= vehicleCodes ||
+      (kvf & badFlags) !== 0 ||
+      kvf >>> 24 !== 0
+    )
+      return i;
+    if (f64(load<u32>(o, W_TARGET << 2)) >= ((kvf & zoneFlag) !== 0 ? zoneCount : bayCount)) return i;
+    const device = load<u32>(o, W_DEVICE << 2);
+    if (device !== NO_DEVICE && f64(device) >= deviceCount) return i;
+  }
+  store<u32>(out, lo);
+  store<u32>(out, hi, 4);
+  return count;
+}
+
+/**
+ * firstSuspectString of src/wire/verify.ts over the buffer of `len` bytes at byte `base`: strings [0, n) of the
+ * vector whose element offsets start at offset `at` must each lead to a 4-aligned length inside the buffer, with
+ * the string and its zero terminator inside it. Returns the first string that fails, n when none does; writes
+ * the total and longest length of the strings before it at `out` and `out + 4`. Offsets are summed in 64 bits,
+ * as the JavaScript scan does in doubles.
+ */
+export function scanStrings(base: usize, len: u32, at: u32, n: u32, out: usize): u32 {
+  const size = u64(len);
+  let total: u32 = 0;
+  let longest: u32 = 0;
+  let i: u32 = 0;
+  for (let pos = u64(at); i < n; i++, pos += 4) {
+    const s = pos + u64(load<u32>(base + usize(pos)));
+    if ((s & 3) !== 0 || s + 4 > size) break;
+    const m = u64(load<u32>(base + usize(s)));
+    if (s + 5 + m > size || load<u8>(base + usize(s + 4 + m)) !== 0) break;
+    total += u32(m);
+    longest = max(longest, u32(m));
+  }
+  store<u32>(out, total);
+  store<u32>(out, longest, 4);
+  return i;
+}
+
+/**
+ * WindowRows.noteApplied of src/occupancy/windows.ts: adds to the touched-row list the window row of the bay of
+ * every pending event [head0, head) that is a bay event, and of every timeout list entry [cursor0, cursor): a row
+ * not yet marked in `inTouched` (a u8 per row) is marked and appended to `touched` (u32) at `n`. Rows ≥ `rows`
+ * (bays without one) are skipped. Returns the new length of the list.
+ */
+export function noteRows(
+  tbl: usize,
+  head0: u32,
+  head: u32,
+  cursor0: u32,
+  cursor: u32,
+  rows: u32,
+  inTouched: usize,
+  touched: usize,
+  n: u32,
+): u32 {
+  const pWords = ptr(tbl, T_P_WORDS);
+  const bays = ptr(tbl, T_BAYS);
+  const toBay = ptr(tbl, T_TO_BAY);
+  for (let h = head0; h < head; h++) {
+    const p = pWords + usize(h) * (PENDING_STRIDE << 2);
+    const kvf = load<u32>(p, 12);
+    if ((kvf & (FLAG_ZONE << 16)) !== 0 || (kvf & 0xff) >= K_ENTER) continue;
+    const row = load<u32>(bays + usize(load<u32>(p)) * BAY_BYTES + B_WORD) >>> BS_ROW;
+    if (row < rows && load<u8>(inTouched + usize(row)) === 0) {
+      store<u8>(inTouched + usize(row), 1);
+      store<u32>(touched + (usize(n++) << 2), row);
+    }
+  }
+  for (let k = cursor0; k < cursor; k++) {
+    const b = load<u32>(toBay + (usize(k) << 2));
+    const row = load<u32>(bays + usize(b) * BAY_BYTES + B_WORD) >>> BS_ROW;
+    if (row < rows && load<u8>(inTouched + usize(row)) === 0) {
+      store<u8>(inTouched + usize(row), 1);
+      store<u32>(touched + (usize(n++) << 2), row);
+    }
+  }
+  return n;
+}
+
+// ---- closing window rows (closeRows of src/occupancy/rows.ts, for engines without zone-event state) ----
+
+// Column table of closeRows: u32 byte offsets of a column set's columns and of the rows' capacity and method.
+const C_OCCUPANCY = 0; // f64
+const C_COVERAGE = 1; // f64
+const C_MEAN_DWELL = 2; // f64
+const C_CONFIDENCE = 3; // f64
+const C_OCC_MS = 4; // f64
+const C_KNOWN_MS = 5; // f64
+const C_DRIFT = 6; // f64
+const C_ARRIVALS = 7; // u32
+const C_DEPARTURES = 8; // u32
+const C_PEAK = 9; // u32
+const C_DETECTION = 10; // u8
+const C_CAPACITY = 11; // u32 per row (EngineState.rowCapacity)
+const C_METHOD = 12; // u8 per row (EngineState.rowDetection)
+const D_SENSORS: u8 = 0;
+const D_BALANCING: u8 = 1;
+const D_MANUAL: u8 = 2;
+const D_MODEL: u8 = 3;
+const AB_EPOCH = 48;
+
+function col(cols: usize, c: i32, r: u32, shift: u32): usize {
+  return usize(load<u32>(cols + (usize(c) << 2))) + (usize(r) << shift);
+}
+
+/**
+ * closeRows of src/occupancy/rows.ts for an engine that never saw a zone event (EngineState.cold is null, so every
+ * zone-event figure is at its default): writes the open window's rows into the column set described at `cols` and
+ * resets each row for window `epoch` + 1 (resetRow). Rows: [lo, hi), or with `list` ≠ 0, the `count` u32 rows at
+ * `list` that lie in [lo, hi). The same float64 operations in the same order as the JavaScript, so the same bits.
+ */
+export function closeRows(
+  tbl: usize,
+  cols: usize,
+  lo: u32,
+  hi: u32,
+  list: usize,
+  count: u32,
+  windowMs: f64,
+  epoch: u32,
+  minCoverage: f64,
+): void {
+  const acc = ptr(tbl, T_ACC);
+  for (let i: u32 = 0; i < count; i++) {
+    const r = list === 0 ? lo + i : load<u32>(list + (usize(i) << 2));
+    if (r < lo || r >= hi) continue;
+    const cap = load<u32>(col(cols, C_CAPACITY, r, 2));
+    const method = load<u8>(col(cols, C_METHOD, r, 0));
+    const a = acc + usize(r) * ACC_BYTES;
+    let occMs = load<f64>(a, AB_OCC_MS);
+    let knownMs = load<f64>(a, AB_KNOWN_MS);
+    let dwellSum = load<f64>(a, AB_DWELL_SUM);
+    let dwellCount = load<u32>(a, AB_DWELL_COUNT);
+    let arrived = load<u32>(a, AB_ARRIVALS);
+    let departed = load<u32>(a, AB_DEPARTURES);
+    const occ = load<u32>(a, AB_OCC);
+    let peak = max(load<u32>(a, AB_PEAK), occ);
+    // resetRow: the row starts the next window.
+    store<f64>(a, f64(occ) * windowMs, AB_OCC_MS);
+    store<f64>(a, f64(load<u32>(a, AB_KNOWN)) * windowMs, AB_KNOWN_MS);
+    store<f64>(a, 0, AB_DWELL_SUM);
+    store<u32>(a, 0, AB_PEAK);
+    store<u32>(a, 0, AB_LAST);
+    store<u32>(a, 0, AB_ARRIVALS);
+    store<u32>(a, 0, AB_DEPARTURES);
+    store<u32>(a, 0, AB_DWELL_COUNT);
+    store<u32>(a, epoch + 1, AB_EPOCH);
+    if (method === D_MODEL) {
+      // Payments are the figure of modelBased rows; without zone-event state they knew nothing.
+      peak = 0;
+      occMs = 0;
+      knownMs = 0;
+      dwellSum = 0;
+      dwellCount = 0;
+      arrived = 0;
+      departed = 0;
+    }
+    store<u32>(col(cols, C_ARRIVALS, r, 2), arrived);
+    store<u32>(col(cols, C_DEPARTURES, r, 2), departed);
+    store<u32>(col(cols, C_PEAK, r, 2), peak);
+    const cov = knownMs / (f64(cap) * windowMs);
+    store<f64>(col(cols, C_OCC_MS, r, 3), occMs);
+    store<f64>(col(cols, C_KNOWN_MS, r, 3), knownMs);
+    store<f64>(col(cols, C_COVERAGE, r, 3), cov);
+    store<f64>(col(cols, C_OCCUPANCY, r, 3), knownMs > 0 && cov >= minCoverage ? occMs / knownMs : NaN);
+    store<f64>(col(cols, C_MEAN_DWELL, r, 3), dwellCount > 0 ? roundHalfUp(dwellSum / f64(dwellCount)) : NaN);
+    store<u8>(col(cols, C_DETECTION, r, 0), method);
+    let conf: f64 = 0;
+    if (knownMs > 0) {
+      if (method === D_SENSORS) conf = 1;
+      else if (method === D_BALANCING) conf = f64(cap) / (f64(cap) + 0);
+      else if (method === D_MANUAL) conf = 0;
+      else conf = 0.5;
+    }
+    store<f64>(col(cols, C_CONFIDENCE, r, 3), conf);
+    store<f64>(col(cols, C_DRIFT, r, 3), 0);
+  }
+}
+
+/**
+ * WindowRows.close of src/occupancy/windows.ts for an engine without zone-event state, in one call: closeRows of
+ * the `nTouched` rows at `touched`, then of the `nBefore` rows at `before` that `inTouched` does not mark (the
+ * rows touched only in the window before; `before` keeps them), clears the marks of `touched`, and, when `span` >
+ * 0, copies the `span` bytes of the column set from its first column to `dst`.
+ */
+export function closeWindowRows(
+  tbl: usize,
+  cols: usize,
+  lo: u32,
+  hi: u32,
+  touched: usize,
+  nTouched: u32,
+  before: usize,
+  nBefore: u32,
+  inTouched: usize,
+  windowMs: f64,
+  epoch: u32,
+  minCoverage: f64,
+  dst: usize,
+  span: usize,
+): void {
+  closeRows(tbl, cols, lo, hi, touched, nTouched, windowMs, epoch, minCoverage);
+  let n: u32 = 0;
+  for (let i: u32 = 0; i < nBefore; i++) {
+    const r = load<u32>(before + (usize(i) << 2));
+    if (load<u8>(inTouched + usize(r)) === 0) store<u32>(before + (usize(n++) << 2), r);
+  }
+  closeRows(tbl, cols, lo, hi, before, n, windowMs, epoch, minCoverage);
+  for (let i: u32 = 0; i < nTouched; i++)
+    store<u8>(inTouched + usize(load<u32>(touched + (usize(i) << 2))), 0);
+  if (span > 0) memory.copy(dst, usize(load<u32>(cols + (usize(C_OCCUPANCY) << 2))), span);
+}
+
+/**
+ * Copies `bytes` bytes from `src` to `dst` (a closed window's columns into the column set it is emitted in):
+ * memory.copy, several times faster than a JavaScript copy out of a shared memory.
+ */
+export function copyRegion(dst: usize, src: usize, bytes: usize): void {
+  memory.copy(dst, src, bytes);
+}
+
+/** JavaScript's Math.round: the nearest integer, halves toward +∞ (also right for 0.49999999999999994). */
+function roundHalfUp(x: f64): f64 {
+  const up = ceil(x);
+  return up - 0.5 > x ? up - 1 : up;
 }
 
 /**

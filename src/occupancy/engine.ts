@@ -174,11 +174,15 @@ export class OccupancyEngine {
       this.options.paymentKeysMax,
       this.options.sensorTimeoutMs,
     );
-    this.windowRows = new WindowRows(this.s);
+    // Rows are closed in the kernel when the columns they are copied into are reused sets in its memory (not for
+    // a worker shard, whose windows are copied out of those sets into the JavaScript heap).
+    const closeInKernel = this.options.reuseWindowBuffers && this.k.shard === undefined;
+    this.windowRows = new WindowRows(this.s, this.k.rows, closeInKernel);
     this.columnPool = new ColumnPool(
       this.options.reuseWindowBuffers,
       this.s.rowCount,
       this.s.windowConstants,
+      closeInKernel && this.k.rows !== undefined ? this.s.memory : undefined,
     );
     this.windows$ = this.windowsOut.asObservable();
     this.late$ = this.lateOut.asObservable();
@@ -281,7 +285,7 @@ export class OccupancyEngine {
     let view: EventBatchView;
     try {
       // A view is verified again (its bytes may have changed since), into a new view of the same bytes.
-      view = EventBatchView.from(bytes, { city: this.city });
+      view = EventBatchView.from(bytes, { city: this.city, scanner: this.k.scanner });
     } catch (e) {
       if (!(e instanceof ParkirWireError)) throw e;
       // Counted outside the checkpointed registers: a refused batch leaves the state byte-for-byte unchanged.

@@ -84,7 +84,8 @@ export interface OccupancyOptions {
    * before) are valid during its `windows$` emission and until the engine's next call (a call closing more
    * than 16 windows reuses them sooner); reading them later throws, `detach()` keeps a copy. Default false.
    * Saves allocating ~90 bytes per row per window: fresh memory costs page faults, which otherwise dominate
-   * closing windows on large cities.
+   * closing windows on large cities. With the wasm kernel the reused buffers lie in its shared memory (the
+   * columns are views of a SharedArrayBuffer), where it closes each window's rows and copies them.
    */
   readonly reuseWindowBuffers?: boolean;
   /**

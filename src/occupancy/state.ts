@@ -197,8 +197,9 @@ export class EngineState {
     this.closeHi = rows;
     this.rowZone = new Uint32Array(rows);
     this.rowVehicle = new Uint8Array(rows);
-    this.rowCapacity = new Uint32Array(rows);
-    this.rowDetection = new Uint8Array(rows);
+    // In the state's memory: the wasm kernel closes window rows reading them (see WindowRows).
+    this.rowCapacity = this.array(Uint32Array, rows);
+    this.rowDetection = this.array(Uint8Array, rows);
     for (let i = 0; i < zc; i++) {
       const r = this.zcRow[i]!;
       if (r < 0) continue;

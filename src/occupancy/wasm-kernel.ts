@@ -13,11 +13,14 @@
 import type { KernelKind } from "../runtime/kernel.js";
 import { SharedArena } from "../runtime/memory.js";
 import { compileKernelSync, instantiateKernel } from "../runtime/wasm.js";
+import type { BatchScanner, EventLimits } from "../wire/verify.js";
 import type { IdKeyColumns, KeyKernel } from "./dedup.js";
 import type { SeqKeyColumns } from "./device-keys.js";
-import { admitEvents, applyEvents, R_HEAD, R_TAIL, R_UNSORTED } from "./kernel.js";
+import { admitEvents, applyEvents, R_EPOCH, R_HEAD, R_TAIL, R_UNSORTED } from "./kernel.js";
 import { sortPending } from "./pending.js";
 import type { EngineState, StateArray, StateMemory } from "./state.js";
+import type { WindowColumns } from "./types.js";
+import { columnsRegion, type RowKernel } from "./windows.js";
 
 /** The occupancy hot loops (see src/occupancy/kernel.ts for their contracts). */
 export interface OccupancyKernel {
@@ -46,6 +49,10 @@ export interface OccupancyKernel {
   unstageBatch?(): void;
   /** De-duplication keys resolved in the kernel (see dedup.ts); undefined: the host's loops resolve them. */
   readonly keys?: KeyKernel;
+  /** Verification's word scans run in the kernel over batches in its memory; undefined: verify.ts runs them. */
+  readonly scanner?: BatchScanner;
+  /** The rows each applyEvents call touched, noted in the kernel (see WindowRows); undefined: noted by the host. */
+  readonly rows?: RowKernel;
   /**
    * `bytes` bytes where the kernel reads a batch in place (kernel memory for wasm, plain memory for JS); the
    * same memory is handed out again by the next call.
@@ -137,6 +144,57 @@ interface OccupancyExports {
   sortPending(tbl: number): void;
   resolveSeqs(tbl: number, words: number, from: number, end: number, baseTimeMs: number): void;
   resolveIds(tbl: number, ids: number, from: number, end: number): void;
+  scanEvents(
+    events: number,
+    count: number,
+    kindCount: number,
+    vehicleCodes: number,
+    flagsAll: number,
+    bayCount: number,
+    zoneCount: number,
+    deviceCount: number,
+    out: number,
+  ): number;
+  scanStrings(base: number, len: number, at: number, n: number, out: number): number;
+  closeRows(
+    tbl: number,
+    cols: number,
+    lo: number,
+    hi: number,
+    list: number,
+    count: number,
+    windowMs: number,
+    epoch: number,
+    minCoverage: number,
+  ): void;
+  copyRegion(dst: number, src: number, bytes: number): void;
+  closeWindowRows(
+    tbl: number,
+    cols: number,
+    lo: number,
+    hi: number,
+    touched: number,
+    nTouched: number,
+    before: number,
+    nBefore: number,
+    inTouched: number,
+    windowMs: number,
+    epoch: number,
+    minCoverage: number,
+    dst: number,
+    span: number,
+  ): void;
+  noteRows(
+    tbl: number,
+    head0: number,
+    head: number,
+    cursor0: number,
+    cursor: number,
+    rows: number,
+    inTouched: number,
+    touched: number,
+    n: number,
+  ): number;
   rebuildIds(tbl: number, wm: number, all: number): void;
   rebuildSeqs(tbl: number, wm: number, all: number): void;
 }
@@ -201,9 +259,11 @@ export interface WasmOccupancyOptions {
  * const words = k.stage(view.words());
  * k.admitEvents(state, words, 0, view.length, view.baseTimeMs);
  */
-export class WasmOccupancyKernel implements OccupancyKernel, KeyKernel {
+export class WasmOccupancyKernel implements OccupancyKernel, KeyKernel, RowKernel {
   readonly kind = "wasm" as const;
   readonly keys: KeyKernel = this;
+  readonly rows: RowKernel = this;
+  readonly scanner: BatchScanner;
   /** Regions of whole staged batches, one per nesting depth of stageBatch (byte offset and size). */
   private readonly batchRegions: { at: number; bytes: number }[] = [];
   private batchDepth = 0;
@@ -225,6 +285,9 @@ export class WasmOccupancyKernel implements OccupancyKernel, KeyKernel {
   private stageAt = 0;
   private stageBytes = 0;
   private lendAt = 0;
+  /** The buffer objects copySpan last found both column sets in (the arena's). */
+  private copyFrom: ArrayBufferLike | null = null;
+  private copyTo: ArrayBufferLike | null = null;
   private lendBytes = 0;
   readonly shard: ShardFilter | undefined;
   /** The arena as state memory: an engine state created in it is read by the kernel in place. */
@@ -242,6 +305,7 @@ export class WasmOccupancyKernel implements OccupancyKernel, KeyKernel {
     this.tbl = this.arena.alloc(TABLE_BYTES, 8);
     this.arena.u8().fill(0, this.tbl, this.tbl + TABLE_BYTES);
     this.shard = options.shard ?? pendingShard;
+    this.scanner = new KernelScanner(this.arena, this.k);
   }
 
   attach(s: EngineState): OccupancyKernel {
@@ -391,6 +455,110 @@ export class WasmOccupancyKernel implements OccupancyKernel, KeyKernel {
     return new Uint8Array(this.arena.memory.buffer, this.lendAt, bytes);
   }
 
+  reads(a: ArrayBufferView): boolean {
+    return this.arena.owns(a);
+  }
+
+  copyColumns(src: WindowColumns, dst: WindowColumns): boolean {
+    const span = this.copySpan(src, dst);
+    if (span <= 0) return false;
+    this.k.copyRegion(dst.occupancy.byteOffset, src.occupancy.byteOffset, span);
+    return true;
+  }
+
+  closeWindowRows(
+    s: EngineState,
+    columnTable: Uint32Array,
+    touched: Uint32Array,
+    nTouched: number,
+    before: Uint32Array,
+    nBefore: number,
+    inTouched: Uint8Array,
+    minCoverage: number,
+    last: WindowColumns,
+    c: WindowColumns,
+  ): boolean {
+    const span = this.copySpan(last, c);
+    this.bind(s);
+    this.k.closeWindowRows(
+      this.tbl,
+      columnTable.byteOffset,
+      s.closeLo,
+      s.closeHi,
+      touched.byteOffset,
+      nTouched,
+      before.byteOffset,
+      nBefore,
+      inTouched.byteOffset,
+      s.windowMs,
+      s.reg[R_EPOCH]!,
+      minCoverage,
+      span > 0 ? c.occupancy.byteOffset : 0,
+      Math.max(0, span),
+    );
+    return span > 0;
+  }
+
+  /** The bytes copyColumns(src, dst) copies as one region in this memory (columnsRegion), or −1. */
+  private copySpan(src: WindowColumns, dst: WindowColumns): number {
+    const span = columnsRegion(src, dst);
+    if (span < 0) return -1;
+    const a = src.occupancy;
+    const b = dst.occupancy;
+    // Asked once per pair of buffer objects (the memory's, or ones it had before it grew: offsets stay valid).
+    if (a.buffer !== this.copyFrom || b.buffer !== this.copyTo) {
+      if (!this.arena.owns(a) || !this.arena.owns(b)) return -1;
+      this.copyFrom = a.buffer;
+      this.copyTo = b.buffer;
+    }
+    return span;
+  }
+
+  closeRows(
+    s: EngineState,
+    columnTable: Uint32Array,
+    list: Uint32Array | null,
+    count: number,
+    minCoverage: number,
+  ): void {
+    this.bind(s);
+    this.k.closeRows(
+      this.tbl,
+      columnTable.byteOffset,
+      s.closeLo,
+      s.closeHi,
+      list === null ? 0 : list.byteOffset,
+      count,
+      s.windowMs,
+      s.reg[R_EPOCH]!,
+      minCoverage,
+    );
+  }
+
+  noteRows(
+    s: EngineState,
+    head0: number,
+    head: number,
+    cursor0: number,
+    cursor: number,
+    inTouched: Uint8Array,
+    touched: Uint32Array,
+    n: number,
+  ): number {
+    this.bind(s);
+    return this.k.noteRows(
+      this.tbl,
+      head0,
+      head,
+      cursor0,
+      cursor,
+      s.rowCount,
+      inTouched.byteOffset,
+      touched.byteOffset,
+      n,
+    );
+  }
+
   admitEvents(s: EngineState, words: Uint32Array, from: number, end: number, baseTimeMs: number): number {
     this.bind(s);
     const w = words === this.staged || this.arena.owns(words) ? words : this.stage(words);
@@ -530,6 +698,55 @@ export class WasmOccupancyKernel implements OccupancyKernel, KeyKernel {
     const at = this.arena.alloc(Math.max(8, bytes.byteLength), 64);
     this.arena.u8().set(bytes, at);
     return at;
+  }
+}
+
+/**
+ * Verification's word scans (src/wire/verify.ts) in the kernel, for batches lying in its memory (every batch the
+ * engine verifies: ingest stages it there first). Results come back through 8 bytes of the arena.
+ */
+class KernelScanner implements BatchScanner {
+  timeLo = 0;
+  timeHi = 0;
+  total = 0;
+  max = 0;
+  private readonly out: number;
+
+  constructor(
+    private readonly arena: SharedArena,
+    private readonly k: OccupancyExports,
+  ) {
+    this.out = arena.alloc(8, 8);
+  }
+
+  events(bytes: Uint8Array, eventsOffset: number, count: number, limits: EventLimits): number {
+    if (!this.arena.owns(bytes)) return -1;
+    const first = this.k.scanEvents(
+      bytes.byteOffset + eventsOffset,
+      count,
+      limits.kindCount,
+      limits.vehicleCodes,
+      limits.flagsAll,
+      limits.bayCount,
+      limits.zoneCount,
+      limits.deviceCount,
+      this.out,
+    );
+    if (first === count) {
+      const u32 = this.arena.u32();
+      this.timeLo = u32[this.out >> 2]!;
+      this.timeHi = u32[(this.out >> 2) + 1]!;
+    }
+    return first;
+  }
+
+  strings(bytes: Uint8Array, at: number, n: number): number {
+    if (!this.arena.owns(bytes)) return -1;
+    const i = this.k.scanStrings(bytes.byteOffset, bytes.byteLength, at, n, this.out);
+    const u32 = this.arena.u32();
+    this.total = u32[this.out >> 2]!;
+    this.max = u32[(this.out >> 2) + 1]!;
+    return i;
   }
 }
 

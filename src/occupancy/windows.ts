@@ -46,7 +46,7 @@ import {
   TIME_SPAN_MS,
 } from "./kernel.js";
 import { closeRows } from "./rows.js";
-import type { EngineState, WindowConstants } from "./state.js";
+import type { EngineState, StateMemory, WindowConstants } from "./state.js";
 import type { WindowBatch, WindowColumns, WindowRecord } from "./types.js";
 
 const D_MANUAL = DETECTION.manual;
@@ -167,14 +167,16 @@ export function rebaseTimes(s: EngineState, startMs: number, endMs: number): voi
 }
 
 /**
- * Allocates the columns of n rows in one buffer (float64 columns first so every view is aligned). With
- * `constants`, the zone, vehicle and capacity columns are those arrays (shared, never written) and the buffer
- * holds only the others.
+ * Allocates the columns of n rows in one buffer (float64 columns first so every view is aligned; the detection
+ * column last). With `constants`, the zone, vehicle and capacity columns are those arrays (shared, never
+ * written) and the buffer holds only the others. With `memory`, the buffer is a region of it (8-byte aligned).
  */
-export function allocColumns(n: number, constants?: WindowConstants): WindowColumns {
+export function allocColumns(n: number, constants?: WindowConstants, memory?: StateMemory): WindowColumns {
   const own = constants === undefined;
-  const buf = new ArrayBuffer(n * (8 * 7 + 4 * (own ? 6 : 4) + (own ? 2 : 1)));
-  let at = 0;
+  const bytes = n * (8 * 7 + 4 * (own ? 6 : 4) + (own ? 2 : 1));
+  const region = memory?.alloc(Math.max(8, bytes)) ?? { buffer: new ArrayBuffer(bytes), byteOffset: 0 };
+  const buf = region.buffer;
+  let at = region.byteOffset;
   const f64 = () => {
     const a = new Float64Array(buf, at, n);
     at += 8 * n;
@@ -227,10 +229,16 @@ export class ColumnPool {
    * @param constants the columns shared by every window (EngineState.windowConstants); column sets handed
    *   out hold only the other columns
    */
+  /**
+   * @param memory where reused column sets are allocated (the engine passes its kernel's memory when the kernel
+   *   closes rows there, so a close is copied within it); default: the JavaScript heap. Fresh sets are always
+   *   allocated in the heap.
+   */
   constructor(
     readonly reuse: boolean,
     readonly rows: number,
     private readonly constants?: WindowConstants,
+    private readonly memory?: StateMemory,
   ) {}
   /** Starts an engine call: in reuse mode every slot may be handed out again. */
   reset(): void {
@@ -241,7 +249,7 @@ export class ColumnPool {
     if (!this.reuse) return { columns: allocColumns(this.rows, this.constants), gen: 0 };
     let slot = this.slots[this.used];
     if (slot === undefined) {
-      slot = { columns: allocColumns(this.rows, this.constants), gen: 0 };
+      slot = { columns: allocColumns(this.rows, this.constants, this.memory), gen: 0 };
       this.slots.push(slot);
     } else slot.gen++;
     this.used++;
@@ -282,20 +290,33 @@ const COLUMN_KEYS = Object.keys(allocColumns(0)).filter((k) => k !== "length") a
 >[];
 
 /**
- * Copies every column of `src` into `dst` (same length): one copy of the whole buffer when both are column sets
- * of allocColumns sharing the same constants, else column by column.
+ * The bytes of the one region (from `occupancy` to the end of `detection`) that holds every column `src` and
+ * `dst` do not share, when both are column sets of allocColumns sharing the same constants (so the regions
+ * have the same layout); −1 when they are not.
  */
-export function copyColumns(src: WindowColumns, dst: WindowColumns): void {
+export function columnsRegion(src: WindowColumns, dst: WindowColumns): number {
   const a = src.occupancy;
   const b = dst.occupancy;
-  if (
-    dst.zone === src.zone &&
-    a.byteOffset === 0 &&
-    b.byteOffset === 0 &&
-    a.buffer.byteLength === b.buffer.byteLength &&
-    dst.detection.buffer === b.buffer
-  ) {
-    new Uint8Array(b.buffer).set(new Uint8Array(a.buffer));
+  const span = src.detection.byteOffset + src.length - a.byteOffset;
+  return dst.zone === src.zone &&
+    dst.detection.buffer === b.buffer &&
+    src.detection.buffer === a.buffer &&
+    dst.detection.byteOffset + dst.length - b.byteOffset === span &&
+    dst.driftVehicles.byteOffset - b.byteOffset === src.driftVehicles.byteOffset - a.byteOffset
+    ? span
+    : -1;
+}
+
+/**
+ * Copies every column of `src` into `dst` (same length): one copy of the region holding them all when both are
+ * column sets of allocColumns sharing the same constants (columnsRegion), else column by column.
+ */
+export function copyColumns(src: WindowColumns, dst: WindowColumns): void {
+  const span = columnsRegion(src, dst);
+  if (span >= 0) {
+    const a = src.occupancy;
+    const b = dst.occupancy;
+    new Uint8Array(b.buffer, b.byteOffset, span).set(new Uint8Array(a.buffer, a.byteOffset, span));
     return;
   }
   for (const key of COLUMN_KEYS)
@@ -328,13 +349,36 @@ export class WindowRows {
   private beforeN = 0;
   /** 1 for the rows in `touched`. */
   private readonly inTouched: Uint8Array;
+  /** The kernel's loop for noteApplied, when it reads the lists where they are (the state's memory). */
+  private readonly noter: RowKernel | undefined;
+  /** The kernel's closeRows and copy, when `last` lies in its memory (closeInKernel). */
+  private readonly closer: RowKernel | undefined;
+  /** The byte offsets of `last`'s columns and of the rows' capacity and method, for the kernel's closeRows. */
+  private readonly columnTable: Uint32Array | undefined;
 
-  constructor(private readonly s: EngineState) {
+  /**
+   * @param kernel the kernel's loops (the wasm kernel's); undefined: the loops here
+   * @param closeInKernel close rows in the kernel: `last` then lies in the state's memory, and the column sets
+   *   closes are copied into should too (a copy out of a shared memory into the JavaScript heap is slower than
+   *   the rows it saves), so the engine asks for it when its ColumnPool reuses sets allocated there
+   */
+  constructor(
+    private readonly s: EngineState,
+    kernel?: RowKernel,
+    closeInKernel = false,
+  ) {
     const n = s.rowCount;
-    this.last = allocColumns(n, s.windowConstants);
-    this.touched = new Uint32Array(n);
-    this.before = new Uint32Array(n);
-    this.inTouched = new Uint8Array(n);
+    this.touched = s.newArray(Uint32Array, n);
+    this.before = s.newArray(Uint32Array, n);
+    this.inTouched = s.newArray(Uint8Array, n);
+    const reads = (a: ArrayBufferView) => kernel?.reads(a) === true;
+    this.noter = [this.touched, this.before, this.inTouched].every(reads) ? kernel : undefined;
+    const inKernel = closeInKernel && this.noter !== undefined;
+    this.last = allocColumns(n, s.windowConstants, inKernel ? s.memory : undefined);
+    this.columnTable = inKernel ? columnTable(s, this.last) : undefined;
+    const table = this.columnTable;
+    this.closer =
+      table !== undefined && [table, ...tableColumns(s, this.last)].every(reads) ? kernel : undefined;
   }
 
   /**
@@ -345,6 +389,21 @@ export class WindowRows {
     const s = this.s;
     const head = s.reg[R_HEAD]!;
     const cursor = s.reg[R_TO_CURSOR]!;
+    if (head === head0 && cursor === cursor0) return;
+    const noter = this.noter;
+    if (noter !== undefined) {
+      this.touchedN = noter.noteRows(
+        s,
+        head0,
+        head,
+        cursor0,
+        cursor,
+        this.inTouched,
+        this.touched,
+        this.touchedN,
+      );
+      return;
+    }
     const pWords = s.pWords;
     const bays = s.bays;
     const rows = s.rowCount;
@@ -377,7 +436,7 @@ export class WindowRows {
     const s = this.s;
     const last = this.last;
     if (!this.incremental || !this.primed) {
-      closeRows(s, minCoverage, countHalfLifeMs, last);
+      this.closeRows(minCoverage, countHalfLifeMs, null, 0);
       this.primed = this.incremental;
       // What touched the rows before is unknown (a fresh or restored engine): the next close computes every row.
       this.clearTouched();
@@ -393,7 +452,27 @@ export class WindowRows {
           if (z.epoch[r] === epoch || (method[r] === D_MANUAL && z.countTime[r]! >= 0)) this.touch(r);
         }
       }
-      closeRows(s, minCoverage, countHalfLifeMs, last, this.touched, this.touchedN);
+      const closer = this.closer;
+      const table = this.columnTable;
+      if (z === null && closer !== undefined && table !== undefined) {
+        // The same steps in one kernel call (with the copy into `c` when it lies in the kernel's memory).
+        const copied = closer.closeWindowRows(
+          s,
+          table,
+          this.touched,
+          this.touchedN,
+          this.before,
+          this.beforeN,
+          this.inTouched,
+          minCoverage,
+          last,
+          c,
+        );
+        this.swapTouched();
+        if (!copied) copyColumns(last, c);
+        return;
+      }
+      this.closeRows(minCoverage, countHalfLifeMs, this.touched, this.touchedN);
       // Rows touched only in the window before: back to their quiet figures (their accumulators were reset).
       let n = 0;
       const before = this.before;
@@ -401,12 +480,24 @@ export class WindowRows {
         const r = before[i]!;
         if (this.inTouched[r] === 0) before[n++] = r;
       }
-      closeRows(s, minCoverage, countHalfLifeMs, last, before, n);
+      this.closeRows(minCoverage, countHalfLifeMs, before, n);
       // The untouched rows already are in their next window's form; their AU_EPOCH is brought up to date only
       // when something reads it (stampEpochs).
       this.clearTouched();
     }
-    copyColumns(last, c);
+    if (this.closer?.copyColumns(last, c) !== true) copyColumns(last, c);
+  }
+
+  /**
+   * closeRows into `last`: in the kernel when it can (an engine without zone-event state), else rows.ts's.
+   */
+  private closeRows(minCoverage: number, countHalfLifeMs: number, list: Uint32Array | null, n: number): void {
+    const s = this.s;
+    const closer = this.closer;
+    const table = this.columnTable;
+    if (closer !== undefined && table !== undefined && s.cold === null)
+      closer.closeRows(s, table, list, list === null ? s.closeHi - s.closeLo : n, minCoverage);
+    else closeRows(s, minCoverage, countHalfLifeMs, this.last, list, n);
   }
 
   /**
@@ -425,11 +516,102 @@ export class WindowRows {
   private clearTouched(): void {
     const t = this.touched;
     for (let i = 0; i < this.touchedN; i++) this.inTouched[t[i]!] = 0;
+    this.swapTouched();
+  }
+
+  /** The touched rows (their marks cleared) become the window before's. */
+  private swapTouched(): void {
+    const t = this.touched;
     this.touched = this.before;
     this.before = t;
     this.beforeN = this.touchedN;
     this.touchedN = 0;
   }
+}
+
+/**
+ * The arrays a RowKernel's closeRows reads and writes, in the order of its column table (C_* of
+ * wasm/occupancy.ts): the columns of `c` it writes, then the rows' capacity and method. @internal
+ */
+export function tableColumns(s: EngineState, c: WindowColumns): ArrayBufferView[] {
+  return [
+    c.occupancy,
+    c.coverage,
+    c.meanDwellMs,
+    c.confidence,
+    c.occupiedBayMs,
+    c.knownBayMs,
+    c.driftVehicles,
+    c.arrivals,
+    c.departures,
+    c.peakOccupied,
+    c.detection,
+    s.rowCapacity,
+    s.rowDetection,
+  ];
+}
+
+/** The column table of `c` for a RowKernel's closeRows (byte offsets of tableColumns), in `s`'s memory. @internal */
+export function columnTable(s: EngineState, c: WindowColumns): Uint32Array {
+  const arrays = tableColumns(s, c);
+  const table = s.newArray(Uint32Array, arrays.length);
+  arrays.forEach((a, i) => {
+    table[i] = a.byteOffset;
+  });
+  return table;
+}
+
+/** A kernel's loops for WindowRows (the wasm kernel's): noting touched rows, closing rows. @internal */
+export interface RowKernel {
+  /** Whether the kernel reads this array where it is (in its memory). */
+  reads(a: ArrayBufferView): boolean;
+  /**
+   * closeRows of rows.ts for an engine without zone-event state (`s.cold` null), into the columns that
+   * `columnTable` describes (byte offsets: occupancy, coverage, meanDwellMs, confidence, occupiedBayMs,
+   * knownBayMs, driftVehicles, arrivals, departures, peakOccupied, detection, then s.rowCapacity and
+   * s.rowDetection): rows [closeLo, closeHi), or the `count` rows of `list` in that range.
+   */
+  closeRows(
+    s: EngineState,
+    columnTable: Uint32Array,
+    list: Uint32Array | null,
+    count: number,
+    minCoverage: number,
+  ): void;
+  /**
+   * WindowRows.close's steps for an engine without zone-event state: closeRows of the `nTouched` rows of
+   * `touched`, then of the `nBefore` rows of `before` not marked in `inTouched` (kept in `before`), clearing the
+   * marks of `touched`; then copyColumns(last, c) when both lie in the kernel's memory as one region each
+   * (returns true), else false (not copied).
+   */
+  closeWindowRows(
+    s: EngineState,
+    columnTable: Uint32Array,
+    touched: Uint32Array,
+    nTouched: number,
+    before: Uint32Array,
+    nBefore: number,
+    inTouched: Uint8Array,
+    minCoverage: number,
+    last: WindowColumns,
+    c: WindowColumns,
+  ): boolean;
+  /** copyColumns(src, dst) when both lie in the kernel's memory as one region each (columnsRegion); else false. */
+  copyColumns(src: WindowColumns, dst: WindowColumns): boolean;
+  /**
+   * Notes the rows of the bays of pending events [head0, head) and timeout entries [cursor0, cursor) of `s` in
+   * `inTouched` and `touched` (which holds `n` rows; both lie where the kernel `reads` them); returns the new count.
+   */
+  noteRows(
+    s: EngineState,
+    head0: number,
+    head: number,
+    cursor0: number,
+    cursor: number,
+    inTouched: Uint8Array,
+    touched: Uint32Array,
+    n: number,
+  ): number;
 }
 
 /**

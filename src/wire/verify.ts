@@ -58,6 +58,42 @@ export interface VerifyOptions {
   readonly maxBytes?: number;
   /** When given, the batch must have been encoded for this catalogue and every index must exist in it. */
   readonly city?: City;
+  /**
+   * Runs the word scans (events, strings) elsewhere when it can: the wasm occupancy kernel scans batches lying in
+   * its memory. Same results; a scan it declines (−1) runs here. @internal
+   */
+  readonly scanner?: BatchScanner;
+}
+
+/**
+ * The two word scans of verifyBatch, run by someone else (the wasm occupancy kernel, over bytes in its memory).
+ * Each returns what the scan here would, or −1 when it cannot read `bytes` (then the scan here runs). @internal
+ */
+export interface BatchScanner {
+  /**
+   * The first event of `count` at `eventsOffset` that may be invalid (`count` when none; then `timeLo` and
+   * `timeHi` hold the time offsets' range), or −1.
+   */
+  events(bytes: Uint8Array, eventsOffset: number, count: number, limits: EventLimits): number;
+  /** The first of the `n` strings whose offsets start at `at` that may be invalid (`total`, `max`: of those before), or −1. */
+  strings(bytes: Uint8Array, at: number, n: number): number;
+  readonly timeLo: number;
+  readonly timeHi: number;
+  readonly total: number;
+  readonly max: number;
+}
+
+/**
+ * What the event scan checks against: the kinds, vehicle classes and flag bits the format knows, and the
+ * catalogue's bays, zones and devices (2^32 each without a catalogue). @internal
+ */
+export interface EventLimits {
+  readonly kindCount: number;
+  readonly vehicleCodes: number;
+  readonly flagsAll: number;
+  readonly bayCount: number;
+  readonly zoneCount: number;
+  readonly deviceCount: number;
 }
 
 // EventBatch vtable slots (field index i lives at vtable offset 4 + 2 i).
@@ -141,10 +177,18 @@ export function verifyBatch(bytes: Uint8Array, options: VerifyOptions = {}): Bat
       fail("bad-vector", vec, `events vector of ${count} does not fit in the buffer`);
     }
   }
-  const eventIdsOffset = stringVector(dv, bytes, fieldPos(F_EVENT_IDS, 4), count, "event_ids");
+  const scanner = options.scanner;
+  const eventIdsOffset = stringVector(dv, bytes, fieldPos(F_EVENT_IDS, 4), count, "event_ids", scanner);
   const eventIdBytes = stringTotal;
   const eventIdMaxBytes = stringMax;
-  const annotationsOffset = stringVector(dv, bytes, fieldPos(F_ANNOTATIONS, 4), count, "annotations");
+  const annotationsOffset = stringVector(
+    dv,
+    bytes,
+    fieldPos(F_ANNOTATIONS, 4),
+    count,
+    "annotations",
+    scanner,
+  );
 
   const city = options.city;
   if (city !== undefined) {
@@ -159,7 +203,23 @@ export function verifyBatch(bytes: Uint8Array, options: VerifyOptions = {}): Bat
   const bayCount = city?.bayCount ?? U32;
   const zoneCount = city?.zoneCount ?? U32;
   const deviceCount = city?.deviceCount ?? U32;
-  const first = firstSuspectEvent(bytes, eventsOffset, count, bayCount, zoneCount, deviceCount);
+  let first = -1;
+  if (scanner !== undefined && count > 0) {
+    const limits = {
+      kindCount: KIND_COUNT,
+      vehicleCodes: VEHICLE_CODES,
+      flagsAll: FLAGS_ALL,
+      bayCount,
+      zoneCount,
+      deviceCount,
+    };
+    first = scanner.events(bytes, eventsOffset, count, limits);
+    if (first === count) {
+      scanTimeLo = scanner.timeLo;
+      scanTimeHi = scanner.timeHi;
+    }
+  }
+  if (first < 0) first = firstSuspectEvent(bytes, eventsOffset, count, bayCount, zoneCount, deviceCount);
   // Only when the word scan found a suspect event (or could not run), the exact DataView walk names the problem.
   if (first < count) checkEventsExactly(dv, eventsOffset, first, count, bayCount, zoneCount, deviceCount);
   const scanned = first === count && count > 0;
@@ -300,7 +360,14 @@ let stringMax = 0;
  * Verifies an optional vector of `count` strings at field position `pos`; returns its first element's offset or
  * -1, and notes the strings' total and longest length (stringTotal, stringMax).
  */
-function stringVector(dv: DataView, bytes: Uint8Array, pos: number, count: number, name: string): number {
+function stringVector(
+  dv: DataView,
+  bytes: Uint8Array,
+  pos: number,
+  count: number,
+  name: string,
+  scanner: BatchScanner | undefined,
+): number {
   stringTotal = 0;
   stringMax = 0;
   if (pos < 0) return -1;
@@ -311,7 +378,13 @@ function stringVector(dv: DataView, bytes: Uint8Array, pos: number, count: numbe
     fail("bad-vector", vec, `${name} vector does not fit in the buffer`);
   // Structure only (offset, length, terminator): these cold strings are decoded, leniently, when read. The
   // word scan checks what checkString checks, as u32 loads; the first string it doubts, checkString names.
-  const first = firstSuspectString(bytes, vec + 4, n);
+  let first = -1;
+  if (n > 0 && scanner !== undefined) {
+    first = scanner.strings(bytes, vec + 4, n);
+    stringTotal = scanner.total;
+    stringMax = scanner.max;
+  }
+  if (first < 0) first = firstSuspectString(bytes, vec + 4, n);
   for (let i = first; i < n; i++) {
     const s = checkString(dv, vec + 4 + 4 * i);
     const len = dv.getUint32(s, true);
