@@ -9,6 +9,10 @@
  * bays and zones (plus every payment, since a paid session may end in another zone). Applying is the part
  * that scales with workers; admission is repeated in each.
  *
+ * Workers beyond the shards (option `shards`) hold no state: they parse their share of each JSON Lines chunk
+ * into batches for the shards. With one shard, the shard parses the first share of the lines itself and
+ * ingests each batch as it reads it, in the same task.
+ *
  * Failures: a shard whose worker dies or throws is rebuilt on a fresh worker from its last checkpoint plus the
  * batches since (kept in shared memory until the next checkpoint), and the batch is retried once. If it fails
  * again, every shard is rebuilt without that batch, and ingest rejects with ParkirWorkerError: the state is as
