@@ -261,6 +261,7 @@ describe("sharded occupancy engine", () => {
             [2, 2],
             [2, 1],
             [3, 1],
+            [3, 2],
           ] as const) {
             // The reference: one engine fed, chunk by chunk, the batches of each worker's range of lines.
             const batches: Uint8Array[] = [];
@@ -645,16 +646,21 @@ describe("sharded occupancy engine", () => {
     await e.close();
   });
 
-  it("restores any engine's checkpoint into any number of workers", async () => {
+  it("restores any engine's checkpoint into any number of workers and shards", async () => {
     const events = longest(fc.sample(arbMessy, { seed: 11, numRuns: 30 }));
     const batches = split(events, [6]).map((b) => encodeEvents(b, city));
     const ref = reference(city, batches, OPTS);
     const cut = Math.floor(batches.length / 2);
     const first = new OccupancyEngine(city, { ...OPTS, kernel: "js", clock: () => 0 });
     for (const b of batches.slice(0, cut)) first.ingest(b);
-    for (const workers of [0, 2]) {
+    for (const [workers, shards] of [
+      [0, 0],
+      [2, 2],
+      [2, 1],
+    ] as const) {
       const e = await ShardedOccupancyEngine.restore(city, first.checkpoint(), {
         workers,
+        ...(workers === 0 ? {} : { shards }),
         pools: workers ? pools : undefined,
         clock: () => 0,
       });
