@@ -83,9 +83,10 @@ export interface ShardedOccupancyOptions extends Omit<OccupancyOptions, "kernel"
    */
   readonly queueMax?: number;
   /**
-   * Batches between shard checkpoints. A crashed worker is rebuilt from the last one plus the batches since,
-   * which stay in shared memory until then. Default 32. Cost: a checkpoint of every shard per period; memory
-   * for up to this many batches.
+   * Calls between shard checkpoints. A crashed worker is rebuilt from the last one plus the calls since,
+   * whose inputs (batches, JSON Lines bytes) stay in memory until then. Default 32; a checkpoint also comes
+   * sooner, once those inputs reach 64 MiB. Cost: a checkpoint of every shard per period (a full engine
+   * checkpoint: `node dist/bench/probes.js checkpoint` times one); memory for up to this many inputs.
    */
   readonly checkpointEvery?: number;
   /**
@@ -99,6 +100,8 @@ export interface ShardedOccupancyOptions extends Omit<OccupancyOptions, "kernel"
 }
 
 const QUEUE_MAX_DEFAULT = 8;
+/** Input bytes the recovery log holds at most before the shards are checkpointed (see checkpointEvery). */
+const RECOVERY_LOG_BYTES_MAX = 64 << 20;
 const CHECKPOINT_EVERY_DEFAULT = 32;
 
 /** Shard-side options: everything but functions and the kernel choice. */
@@ -370,7 +373,7 @@ export class ShardedOccupancyEngine {
         throw new ParkirClockError(refused.timeMs, refused.referenceMs, refused.limitMs);
       this.since.push({ command, region: null });
       this.emitMerged(replies);
-      if (this.since.length >= this.checkpointEvery) await this.checkpointShards();
+      await this.checkpointIfDue();
       return replies[0]!.windowsClosed ?? 0;
     });
   }
@@ -502,7 +505,7 @@ export class ShardedOccupancyEngine {
     if (r.rejected === 1) this.free.push(region);
     else this.since.push({ command, region });
     this.emitMerged(replies);
-    if (this.since.length >= this.checkpointEvery) await this.checkpointShards();
+    await this.checkpointIfDue();
     return ingestResult(r);
   }
 
@@ -617,7 +620,7 @@ export class ShardedOccupancyEngine {
       results.push(ingestResult(b.result));
       this.emitMerged([b]);
     }
-    if (this.since.length >= this.checkpointEvery) await this.checkpointShards();
+    await this.checkpointIfDue();
     return linesResult(parsed, results, firstLine);
   }
 
@@ -674,7 +677,7 @@ export class ShardedOccupancyEngine {
       this.emitMerged(parts);
     }
     this.since.push({ command, region: null });
-    if (this.since.length >= this.checkpointEvery) await this.checkpointShards();
+    await this.checkpointIfDue();
     return out;
   }
 
@@ -763,6 +766,21 @@ export class ShardedOccupancyEngine {
   /** Rebuilds every shard (after a batch failed twice: without it). */
   private async rebuildAll(): Promise<void> {
     for (let k = 0; k < this.plans.length; k++) await this.rebuild(k);
+  }
+
+  /**
+   * Checkpoints the shards once the recovery log holds checkpointEvery calls, or RECOVERY_LOG_BYTES_MAX bytes
+   * of their inputs (shared-memory regions and parsed batches), whichever comes first.
+   */
+  private async checkpointIfDue(): Promise<void> {
+    let bytes = 0;
+    for (const b of this.since) {
+      bytes += b.region?.size ?? 0;
+      for (const c of [b.command, b.next])
+        if (c?.cmd === "ingestBatches") for (const x of c.batches) bytes += x.byteLength;
+    }
+    if (this.since.length >= this.checkpointEvery || bytes >= RECOVERY_LOG_BYTES_MAX)
+      await this.checkpointShards();
   }
 
   private async checkpointShards(): Promise<void> {
