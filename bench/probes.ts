@@ -30,6 +30,10 @@
  *     and 64 MB of memory, each alone and in two threads at once; ms, and the work rate of two threads over one.
  *   node dist/bench/probes.js verify
  *     Verifying the 16 batches of the 1 M-event feed (EventBatchView.from), best and median of 10, ms.
+ *   node dist/bench/probes.js checkpoint [bays]
+ *     What a sharded engine's recovery costs a shard: an engine as a worker hosts it ingests the first 512k
+ *     events of the feed in 16k-event batches (the 32 calls of one default checkpointEvery period of the
+ *     wasm-workers suite), then writes its checkpoint; median of 10 each, ms, and the checkpoint's bytes.
  *   node dist/bench/probes.js shard [shards] [all|own]
  *     The work of the first of `shards` worker shards, in this thread: an engine with that shard's filter
  *     fed all 1 M events (in order) and closed; median of 10, ms. Compare shards 1 and 2. `own` feeds it only
@@ -192,6 +196,32 @@ function shard(shards: number, events: string): void {
   const n = batches.reduce((sum, b) => sum + EventBatchView.from(b, { city }).length, 0);
   console.log(
     `first of ${shards} shard(s), 100000 bays, in order, ${events === "all" ? "every event" : "its own zones' events"}: median ${times[5]!.toFixed(1)} ms for ${n} events`,
+  );
+}
+
+function checkpointCost(bays: number): void {
+  const city = loadCity(scaleCity(paluCatalog(), bays));
+  const events = synthEvents(city, { count: 1 << 19, seed: BENCH_SEED, sensorsOnly: true, meanGapMs: 5 });
+  const batches: Uint8Array[] = [];
+  for (let i = 0; i < events.length; i += 16_384)
+    batches.push(encodeEvents(events.slice(i, i + 16_384), city, undefined, { keepEventIds: false }));
+  const plan = planShards(city, 1)[0]!;
+  const ingest: number[] = [];
+  const write: number[] = [];
+  let bytes = 0;
+  for (let rep = 0; rep < 10; rep++) {
+    // As a worker hosts it (src/occupancy/sharded/worker.ts): wasm kernel, shard filter, reused window buffers.
+    const e = withShard(plan, () => new OccupancyEngine(city, { kernel: "wasm", reuseWindowBuffers: true }));
+    let t0 = performance.now();
+    for (const b of batches) admitted(e.ingest(b));
+    ingest.push(performance.now() - t0);
+    t0 = performance.now();
+    bytes = e.checkpoint().byteLength;
+    write.push(performance.now() - t0);
+  }
+  const median = (xs: number[]) => xs.sort((a, b) => a - b)[5]!.toFixed(1);
+  console.log(
+    `one shard of ${bays} bays: 32 batches of 16k events ingested in ${median(ingest)} ms; its checkpoint (${bytes} bytes) written in ${median(write)} ms (medians of 10)`,
   );
 }
 
@@ -491,6 +521,7 @@ const [probe, ...args] = isMainThread ? process.argv.slice(2) : ["(worker)"];
 if (!isMainThread) parentPort!.postMessage(threadJob(workerData as ThreadTask));
 else if (probe === "kernels") kernels(args[0] ?? "wasm", Number(args[1] ?? 100_000), args[2] ?? "in-order");
 else if (probe === "page-faults") pageFaults();
+else if (probe === "checkpoint") checkpointCost(Number(args[0] ?? 100_000));
 else if (probe === "shard") shard(Number(args[0] ?? 2), args[1] ?? "all");
 else if (probe === "sharded") await sharded(Number(args[0] ?? 2));
 else if (probe === "shards-at-once") await shardsAtOnce();
@@ -502,7 +533,7 @@ else if (probe === "engine")
   engine(args[0] ?? "wasm", Number(args[1] ?? 100_000), args[2] ?? "in-order", args[3] ?? "fresh");
 else {
   console.error(
-    "usage: node dist/bench/probes.js kernels [js|wasm] [bays] [in-order|shuffled] | engine [js|wasm] [bays] [in-order|shuffled] [fresh|reuse] | floor [bays] | palu [js|wasm] [batch] | page-faults | shard [shards] [all|own] | sharded [workers] | shards-at-once | threads | verify",
+    "usage: node dist/bench/probes.js kernels [js|wasm] [bays] [in-order|shuffled] | engine [js|wasm] [bays] [in-order|shuffled] [fresh|reuse] | floor [bays] | palu [js|wasm] [batch] | page-faults | checkpoint [bays] | shard [shards] [all|own] | sharded [workers] | shards-at-once | threads | verify",
   );
   process.exitCode = 2;
 }

@@ -579,7 +579,8 @@ function ratioFigures(a: WorkerMedians, b: WorkerMedians): Record<string, number
  * `wasm-workers`: what a worker buys on a small gateway. The same feed, as EventBatches (in-order 16k-event
  * batches) and as the JSON Lines bytes a gateway receives (1 MiB chunks), ingested in the caller's thread
  * (`single-thread`, `*-jsonl`: parsing included) and sharded over 1 and 2 workers (parsing split between the
- * workers for JSON). Every case reports, besides throughput, the main thread's event-loop utilisation
+ * workers for JSON), and on 2 workers of which one holds the engine and the other only parses JSON Lines
+ * (`piscina-2-parse`, `shards: 1`). Every case reports, besides throughput, the main thread's event-loop utilisation
  * (`mainElu`), delay p99 (`loopDelayP99Ms`) and CPU time (`mainCpuMs`) over each timed run, and each shard's
  * busy and CPU time next to the wall time (`shardBusyMs`, `shardCpuMs`, their shares of the wall time, and
  * `cpuMs`, the CPU the whole run cost, and `cpuCriticalMs`, main thread + busiest shard: the wall time with a
@@ -604,17 +605,20 @@ export const wasmWorkersSuite: SuiteDefinition = {
     // Medians of the cases measured so far, by input and workers, for the ratio entries of later cases.
     const measured = new Map<string, WorkerMedians>();
     const cases: CaseSpec[] = [];
+    // piscina-2-parse: two workers, one shard; the other worker only parses JSON Lines (shards: 1).
     const modes = [
-      { name: "single-thread", workers: 0 },
-      { name: "piscina-1", workers: 1 },
-      { name: "piscina-2", workers: 2 },
+      { name: "single-thread", workers: 0, shards: 0 },
+      { name: "piscina-1", workers: 1, shards: 1 },
+      { name: "piscina-2", workers: 2, shards: 2 },
+      { name: "piscina-2-parse", workers: 2, shards: 1 },
     ];
     for (const input of ["batches", "jsonl"] as const) {
-      for (const { name, workers } of modes) {
+      for (const { name, workers, shards } of modes) {
         const feedInput = input === "batches" ? { batches } : { json };
         const start = async (): Promise<WorkerRun> => {
           const engine = await ShardedOccupancyEngine.create(city, {
             workers,
+            ...(workers === 0 ? {} : { shards }),
             kernel: "wasm",
             // Warm workers shared with the engine suite (a gateway keeps its workers running).
             ...(workers === 0 ? {} : { pools: sharedPools(workers) }),
@@ -655,12 +659,13 @@ export const wasmWorkersSuite: SuiteDefinition = {
         const where =
           workers === 0
             ? "ShardedOccupancyEngine, workers: 0 (one wasm engine in the caller's thread)"
-            : `ShardedOccupancyEngine, ${workers} worker${workers > 1 ? "s" : ""} (wasm kernel)`;
+            : `ShardedOccupancyEngine, ${workers} worker${workers > 1 ? "s" : ""}, ${shards} shard${shards > 1 ? "s" : ""} (wasm kernel)`;
         cases.push({
           name: caseName,
           eventsPerOp: n,
           extra: {
             workers,
+            shards,
             input,
             note:
               input === "batches"
@@ -686,12 +691,12 @@ export const wasmWorkersSuite: SuiteDefinition = {
               },
             });
             const { extra, medians } = workerFigures(runs);
-            measured.set(`${input}/${workers}`, medians);
+            measured.set(`${input}/${workers}/${shards}`, medians);
             // Ratio entries: this case over workers: 1 (and workers: 1 over the caller's thread), same input,
             // same run: wall < 1 is faster, mainElu and cpuMs < 1 cost less.
             const ratios: Record<string, Readonly<Record<string, number | null>>> = {};
-            const one = measured.get(`${input}/1`);
-            const zero = measured.get(`${input}/0`);
+            const one = measured.get(`${input}/1/1`);
+            const zero = measured.get(`${input}/0/0`);
             if (workers > 1 && one !== undefined) ratios.vsWorkers1 = ratioFigures(medians, one);
             if (workers > 0 && zero !== undefined) ratios.vsSingleThread = ratioFigures(medians, zero);
             return { ...m, extra: { ...m.extra, ...extra, ...ratios } };

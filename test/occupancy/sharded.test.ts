@@ -6,7 +6,12 @@ import fc from "fast-check";
 import { Piscina } from "piscina";
 import { afterAll, describe, expect, it } from "vitest";
 import type { City } from "../../src/catalog/index.js";
-import { OccupancyEngine, type OccupancyOptions, planShards } from "../../src/occupancy/index.js";
+import {
+  type IngestResult,
+  OccupancyEngine,
+  type OccupancyOptions,
+  planShards,
+} from "../../src/occupancy/index.js";
 import { lineRanges, ShardedOccupancyEngine } from "../../src/occupancy/sharded/engine.js";
 import { ParkirWorkerError, workerPath } from "../../src/runtime/index.js";
 import { TEST_HOOKS_ENV } from "../../src/runtime/protocol.js";
@@ -104,6 +109,36 @@ async function sharded(
   return { lines, checkpoint: await e.checkpoint() };
 }
 
+/** Runs `call` on each input in order, going on after a failure; returns the last failure. */
+async function eachCatching<T>(inputs: readonly T[], call: (x: T) => Promise<void>): Promise<unknown> {
+  let failure: unknown;
+  for (const x of inputs) {
+    try {
+      await call(x);
+    } catch (err) {
+      failure = err;
+    }
+  }
+  return failure;
+}
+
+/** The per-batch results of an ingestJsonLines call, as reference() writes them. */
+function pushResults(lines: string[], r: { readonly batches: readonly IngestResult[] }): void {
+  for (const { error, ...rest } of r.batches) lines.push(`R ${JSON.stringify(rest)} ${error?.reason ?? ""}`);
+}
+
+/**
+ * expectSame for ingestJsonLines, whose per-batch results come back when the call ends and outputs while it
+ * runs: results and outputs each in order.
+ */
+function expectSameLines(a: Trace, b: Trace): void {
+  const results = (t: readonly string[]) => t.filter((l) => l.startsWith("R "));
+  const outputs = (t: readonly string[]) => t.filter((l) => !l.startsWith("R "));
+  expect(results(b.lines)).toEqual(results(a.lines));
+  expect(outputs(b.lines)).toEqual(outputs(a.lines));
+  expect(Buffer.compare(b.checkpoint, a.checkpoint)).toBe(0);
+}
+
 function expectSame(a: Trace, b: Trace): void {
   expect(b.lines).toEqual(a.lines);
   expect(Buffer.compare(b.checkpoint, a.checkpoint)).toBe(0);
@@ -130,6 +165,26 @@ const arbMessy = fc
     }
     return out;
   });
+
+/** Events as JSON Lines chunks of `per` lines each (the last line of the input without its newline). */
+function jsonChunks(events: readonly CdsEvent[], per: number): Uint8Array[] {
+  const lines = events.map((e) => jsonLine(e).trimEnd());
+  const out: Uint8Array[] = [];
+  for (let at = 0; at < lines.length; at += per)
+    out.push(Buffer.from(lines.slice(at, at + per).join("\n") + (at + per < lines.length ? "\n" : "")));
+  return out;
+}
+
+/** The batches one engine is fed for `chunks` read by `workers` workers (each parses a range of each chunk). */
+function jsonReferenceBatches(city: City, chunks: readonly Uint8Array[], workers: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (const c of chunks) {
+    const cuts = lineRanges(c, workers);
+    for (let k = 0; k + 1 < cuts.length; k++)
+      out.push(...encodeJsonLines(c.subarray(cuts[k], cuts[k + 1]), city).batches);
+  }
+  return out;
+}
 
 /** Samples end to end: a long stream for the tests below (times jump back between samples: late events). */
 function longest<T>(samples: readonly T[][]): T[] {
@@ -172,7 +227,7 @@ describe("sharded occupancy engine", () => {
     );
   }, 60_000);
 
-  it("JSON Lines: workers 0, 1 and 2 parse and ingest like one engine fed the same lines, in any chunks, bad lines anywhere", async () => {
+  it("JSON Lines: workers 0 to 3, with or without parse-only workers, parse and ingest like one engine fed the same lines, in any chunks, bad lines anywhere", async () => {
     const bad = fc.constantFrom(
       "{not json",
       '{"event_type":"park_start"}',
@@ -199,7 +254,15 @@ describe("sharded occupancy engine", () => {
             chunks.push(Buffer.from(part.join("\n") + (at < lines.length ? "\n" : "")));
           }
           const whole = encodeJsonLines(Buffer.from(lines.join("\n")), city, { batchEvents });
-          for (const workers of [0, 1, 2]) {
+          // Workers, and of them shards (the others only parse).
+          for (const [workers, shards] of [
+            [0, 0],
+            [1, 1],
+            [2, 2],
+            [2, 1],
+            [3, 1],
+            [3, 2],
+          ] as const) {
             // The reference: one engine fed, chunk by chunk, the batches of each worker's range of lines.
             const batches: Uint8Array[] = [];
             for (const c of chunks) {
@@ -213,10 +276,12 @@ describe("sharded occupancy engine", () => {
             const e = await ShardedOccupancyEngine.create(city, {
               ...OPTS,
               workers,
+              ...(workers === 0 ? {} : { shards }),
               pools: workers === 0 ? undefined : [...pools, ...morePools].slice(0, workers),
               clock: () => 0,
               checkpointEvery: 2,
             });
+            expect([e.workers, e.shards, e.plans.length]).toEqual([workers, shards, shards]);
             const out: string[] = [];
             subscribe(e, out);
             const errors: string[] = [];
@@ -224,20 +289,12 @@ describe("sharded occupancy engine", () => {
             for (const c of chunks) {
               const r = await e.ingestJsonLines(c, { batchEvents, firstLine: read + 1 });
               read += r.lines;
-              for (const x of r.batches) {
-                const { error, ...rest } = x;
-                out.push(`R ${JSON.stringify(rest)} ${error?.reason ?? ""}`);
-              }
+              pushResults(out, r);
               errors.push(...r.errors.map((x) => x.message));
             }
             await e.close();
             out.push(`C ${JSON.stringify(await e.counters())}`);
-            // Per-batch results come back when the call ends, outputs while it runs: compare each in order.
-            const results = (t: readonly string[]) => t.filter((l) => l.startsWith("R "));
-            const outputs = (t: readonly string[]) => t.filter((l) => !l.startsWith("R "));
-            expect(results(out)).toEqual(results(ref.lines));
-            expect(outputs(out)).toEqual(outputs(ref.lines));
-            expect(Buffer.compare(await e.checkpoint(), ref.checkpoint)).toBe(0);
+            expectSameLines(ref, { lines: out, checkpoint: await e.checkpoint() });
             // Refused lines: the same errors, with the same line numbers, as one reader over the whole input.
             expect(errors).toEqual(whole.errors.map((x) => x.message));
             expect(read).toBe(whole.counters.lines);
@@ -413,6 +470,76 @@ describe("sharded occupancy engine", () => {
     expectSame(ref, { lines, checkpoint: await e.checkpoint() });
   }, 60_000);
 
+  it("JSON Lines with a parse-only worker survives both workers killed mid-stream with the reference's results", async () => {
+    const events = longest(fc.sample(arbMessy, { seed: 13, numRuns: 30 }));
+    const chunks = jsonChunks(events, 17);
+    expect(chunks.length).toBeGreaterThan(15);
+    const ref = reference(city, jsonReferenceBatches(city, chunks, 2), OPTS);
+    const e = await ShardedOccupancyEngine.create(city, {
+      ...OPTS,
+      workers: 2,
+      shards: 1,
+      pools,
+      clock: () => 0,
+      checkpointEvery: 4,
+    });
+    const lines: string[] = [];
+    subscribe(e, lines);
+    for (let i = 0; i < chunks.length; i++) {
+      const pending = e.ingestJsonLines(chunks[i]!);
+      // Kill the shard's worker, later the parser's, right away (the call's tasks in flight or queued).
+      if (i === 3 || i === 10) await Promise.all(pools[i === 3 ? 0 : 1]!.threads.map((w) => w.terminate()));
+      pushResults(lines, await pending);
+    }
+    await e.close();
+    lines.push(`C ${JSON.stringify(await e.counters())}`);
+    expect(e.recoveries).toBeGreaterThan(0);
+    expectSameLines(ref, { lines, checkpoint: await e.checkpoint() });
+  }, 60_000);
+
+  it("drops JSON Lines that fail twice (in the shard, or in a parse-only worker after the shard ingested its share) with a ParkirWorkerError; the state is as if they never arrived", async () => {
+    const events = longest(fc.sample(arbMessy, { seed: 17, numRuns: 20 }));
+    for (const [workers, shards] of [
+      [1, 1],
+      [2, 1],
+    ] as const) {
+      const chunks = jsonChunks(events, 23);
+      const ref = reference(city, jsonReferenceBatches(city, chunks, workers), OPTS);
+      // A chunk whose last range (the parse-only worker's, or the shard's whole chunk) is FAIL_BYTES long: the
+      // test hook throws on it. With a parse-only worker the shard has ingested the first range by then.
+      // Two workers: valid lines and a blank one of FAIL_BYTES + 2 bytes in all (the shard's range), then a
+      // blank line of FAIL_BYTES (the parser's: lineRanges cuts after the first newline past the middle).
+      const valid = events
+        .slice(0, 9)
+        .map((x) => `${jsonLine(x).trimEnd()}\n`)
+        .join("");
+      const poison = Buffer.from(
+        workers === 1
+          ? `${" ".repeat(FAIL_BYTES - 1)}\n`
+          : `${valid}${" ".repeat(FAIL_BYTES + 1 - valid.length)}\n${" ".repeat(FAIL_BYTES - 1)}\n`,
+      );
+      const cuts = lineRanges(poison, workers);
+      expect(cuts.at(-1)! - cuts.at(-2)!).toBe(FAIL_BYTES);
+      const e = await ShardedOccupancyEngine.create(city, {
+        ...OPTS,
+        workers,
+        shards,
+        pools: pools.slice(0, workers),
+        clock: () => 0,
+        checkpointEvery: 2,
+      });
+      const lines: string[] = [];
+      subscribe(e, lines);
+      const failure = await eachCatching([...chunks.slice(0, 3), poison, ...chunks.slice(3)], async (c) =>
+        pushResults(lines, await e.ingestJsonLines(c)),
+      );
+      await e.close();
+      lines.push(`C ${JSON.stringify(await e.counters())}`);
+      expect(failure).toBeInstanceOf(ParkirWorkerError);
+      expectSameLines(ref, { lines, checkpoint: await e.checkpoint() });
+    }
+  }, 60_000);
+
   it("drops a batch that fails twice with a ParkirWorkerError; the state is as if it never arrived", async () => {
     const events = longest(fc.sample(arbMessy, { seed: 7, numRuns: 30 }));
     const batches = split(events, [9]).map((b) => encodeEvents(b, city));
@@ -430,15 +557,10 @@ describe("sharded occupancy engine", () => {
     });
     const lines: string[] = [];
     subscribe(e, lines);
-    let failure: unknown;
-    for (const b of withPoison) {
-      try {
-        const { error, ...r } = await e.ingest(b);
-        lines.push(`R ${JSON.stringify(r)} ${error?.reason ?? ""}`);
-      } catch (err) {
-        failure = err;
-      }
-    }
+    const failure = await eachCatching(withPoison, async (b) => {
+      const { error, ...r } = await e.ingest(b);
+      lines.push(`R ${JSON.stringify(r)} ${error?.reason ?? ""}`);
+    });
     await e.close();
     lines.push(`C ${JSON.stringify(await e.counters())}`);
     expect(failure).toBeInstanceOf(ParkirWorkerError);
@@ -524,16 +646,21 @@ describe("sharded occupancy engine", () => {
     await e.close();
   });
 
-  it("restores any engine's checkpoint into any number of workers", async () => {
+  it("restores any engine's checkpoint into any number of workers and shards", async () => {
     const events = longest(fc.sample(arbMessy, { seed: 11, numRuns: 30 }));
     const batches = split(events, [6]).map((b) => encodeEvents(b, city));
     const ref = reference(city, batches, OPTS);
     const cut = Math.floor(batches.length / 2);
     const first = new OccupancyEngine(city, { ...OPTS, kernel: "js", clock: () => 0 });
     for (const b of batches.slice(0, cut)) first.ingest(b);
-    for (const workers of [0, 2]) {
+    for (const [workers, shards] of [
+      [0, 0],
+      [2, 2],
+      [2, 1],
+    ] as const) {
       const e = await ShardedOccupancyEngine.restore(city, first.checkpoint(), {
         workers,
+        ...(workers === 0 ? {} : { shards }),
         pools: workers ? pools : undefined,
         clock: () => 0,
       });

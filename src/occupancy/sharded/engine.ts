@@ -9,6 +9,10 @@
  * bays and zones (plus every payment, since a paid session may end in another zone). Applying is the part
  * that scales with workers; admission is repeated in each.
  *
+ * Workers beyond the shards (option `shards`) hold no state: they parse their share of each JSON Lines chunk
+ * into batches for the shards. With one shard, the shard parses the first share of the lines itself and
+ * ingests each batch as it reads it, in the same task.
+ *
  * Failures: a shard whose worker dies or throws is rebuilt on a fresh worker from its last checkpoint plus the
  * batches since (kept in shared memory until the next checkpoint), and the batch is retried once. If it fails
  * again, every shard is rebuilt without that batch, and ingest rejects with ParkirWorkerError: the state is as
@@ -57,11 +61,20 @@ export interface ShardedOccupancyOptions extends Omit<OccupancyOptions, "kernel"
    * pending buffer, and the shard's state.
    */
   readonly workers?: number;
+  /**
+   * Workers that hold engine state: the zones are split among them, and each admits every event and applies
+   * its own zones. The other `workers − shards` workers only parse JSON Lines (ingestJsonLines), their share
+   * of each chunk's lines, into batches for the shards. Default `workers`. On a 2-core gateway fed JSON Lines,
+   * `{ workers: 2, shards: 1 }` splits the parsing (the costly part of JSON input) without repeating
+   * admission in two shards; EventBatch input gains nothing from a parse-only worker.
+   */
+  readonly shards?: number;
   /** Kernel of the engine when `workers` is 0 (workers always use wasm). Default as OccupancyOptions.kernel. */
   readonly kernel?: "wasm" | "js";
   /**
-   * The caller's own pools, one per shard, each with exactly one thread (a shard's state lives in its
-   * worker, so its tasks must always reach that worker). Default: pools created here (idleTimeout 10 min).
+   * The caller's own pools, one per worker (shards first, then parse-only workers), each with exactly one
+   * thread (a shard's state lives in its worker, so its tasks must always reach that worker). Default: pools
+   * created here (idleTimeout 10 min).
    */
   readonly pools?: readonly WorkerPool[];
   /**
@@ -70,9 +83,10 @@ export interface ShardedOccupancyOptions extends Omit<OccupancyOptions, "kernel"
    */
   readonly queueMax?: number;
   /**
-   * Batches between shard checkpoints. A crashed worker is rebuilt from the last one plus the batches since,
-   * which stay in shared memory until then. Default 32. Cost: a checkpoint of every shard per period; memory
-   * for up to this many batches.
+   * Calls between shard checkpoints. A crashed worker is rebuilt from the last one plus the calls since,
+   * whose inputs (batches, JSON Lines bytes) stay in memory until then. Default 32; a checkpoint also comes
+   * sooner, once those inputs reach 64 MiB. Cost: a checkpoint of every shard per period (a full engine
+   * checkpoint: `node dist/bench/probes.js checkpoint` times one); memory for up to this many inputs.
    */
   readonly checkpointEvery?: number;
   /**
@@ -86,6 +100,8 @@ export interface ShardedOccupancyOptions extends Omit<OccupancyOptions, "kernel"
 }
 
 const QUEUE_MAX_DEFAULT = 8;
+/** Input bytes the recovery log holds at most before the shards are checkpointed (see checkpointEvery). */
+const RECOVERY_LOG_BYTES_MAX = 64 << 20;
 const CHECKPOINT_EVERY_DEFAULT = 32;
 
 /** Shard-side options: everything but functions and the kernel choice. */
@@ -94,6 +110,7 @@ function shardOptions(o: ShardedOccupancyOptions): ShardEngineOptions {
     clock: _c,
     kernel: _k,
     workers: _w,
+    shards: _s,
     pools: _p,
     queueMax: _q,
     checkpointEvery: _e,
@@ -120,6 +137,14 @@ interface Region {
   readonly size: number;
 }
 
+/** One state-changing call in the recovery log: its shard command(s), and the memory its input holds. */
+interface SinceEntry {
+  readonly command: ShardCommand;
+  readonly region: Region | null;
+  /** A second command of the same call, run after `command` (ingestJsonLines with parse-only workers). */
+  next?: ShardCommand;
+}
+
 /**
  * A sharded occupancy engine. Same outputs as OccupancyEngine, but every call is asynchronous and calls run
  * one at a time in call order.
@@ -135,30 +160,32 @@ export class ShardedOccupancyEngine {
   readonly city: City;
   /** Worker threads (0: the caller's thread). */
   readonly workers: number;
+  /** Workers holding engine state (plans.length); the others parse JSON Lines only. */
+  readonly shards: number;
   /** One emission per closed window, in window order. */
   readonly windows$: Observable<WindowBatch>;
   /** One emission per call that found late events. */
   readonly late$: Observable<LateReport>;
   /** One emission per call that found sensor health changes. */
   readonly health$: Observable<HealthReport>;
-  /** Shard plans (empty when workers is 0). */
+  /** Shard plans, one per shard (empty when workers is 0). */
   readonly plans: readonly ShardPlan[];
   /** Bytes of batches copied from the JavaScript heap into shared memory (0 for batches already there). */
   copiedBytes = 0;
   /** Times a shard was rebuilt after its worker failed. */
   recoveries = 0;
   /**
-   * Per shard: milliseconds its worker thread has spent running the shard's commands (wall time inside the
-   * tasks, measured in the worker; its CPU time when the thread is not preempted), as of the last reply.
-   * Counts from the shard's start on its current worker. Empty when workers is 0.
+   * Per worker (shards first, then parse-only workers): milliseconds its thread has spent running this
+   * engine's commands (wall time inside the tasks, measured in the worker; its CPU time when the thread is not
+   * preempted), as of the last reply. Counts from the start on its current worker. Empty when workers is 0.
    */
   get shardBusyMs(): readonly number[] {
     return this.busyMs;
   }
   private busyMs: number[] = [];
   /**
-   * Per shard: CPU time of its worker thread in the shard's commands, ms, where the platform tells it
-   * (Node's process.threadCpuUsage, or Linux's /proc/thread-self/schedstat); NaN elsewhere.
+   * Per worker (as shardBusyMs): CPU time of its thread in this engine's commands, ms, where the platform
+   * tells it (Node's process.threadCpuUsage, or Linux's /proc/thread-self/schedstat); NaN elsewhere.
    */
   get shardCpuMs(): readonly number[] {
     return this.cpuMs;
@@ -185,8 +212,8 @@ export class ShardedOccupancyEngine {
   private lastIngestClockMs: number;
   /** Per shard: checkpoint the shard can be rebuilt from (undefined: a fresh engine). */
   private shardCheckpoints: (Uint8Array | undefined)[] = [];
-  /** State-changing commands since those checkpoints, in order (ingests keep their batch's region). */
-  private since: { command: ShardCommand; region: Region | null }[] = [];
+  /** State-changing calls since those checkpoints, in order (ingests keep their batch's region). */
+  private since: SinceEntry[] = [];
   private free: Region[] = [];
   private readonly bayIndex: (id: string) => number;
 
@@ -216,6 +243,7 @@ export class ShardedOccupancyEngine {
     if (workers === 0) {
       const {
         workers: _w,
+        shards: _s,
         pools: _p,
         queueMax: _q,
         checkpointEvery: _e,
@@ -230,21 +258,27 @@ export class ShardedOccupancyEngine {
       this.local.late$.subscribe(this.lateOut);
       this.local.health$.subscribe(this.healthOut);
       this.workers = 0;
+      this.shards = 0;
       this.plans = [];
       this.arena = null;
       this.ownsPools = false;
       return;
     }
     this.local = null;
-    this.workers = Math.min(workers, Math.max(1, city.zoneCount));
-    this.plans = planShards(city, this.workers);
+    const shards = options.shards ?? workers;
+    if (!(Number.isInteger(shards) && shards >= 1 && shards <= workers))
+      throw new RangeError(`shards must be an integer in 1..workers (${workers}), got ${shards}`);
+    this.shards = Math.min(shards, Math.max(1, city.zoneCount));
+    // Workers beyond the zones would hold no zone; parse-only workers are kept.
+    this.workers = this.shards + (workers - shards);
+    this.plans = planShards(city, this.shards);
     const reserve = options.reserveBatchBytes ?? 0;
     if (!(Number.isSafeInteger(reserve) && reserve >= 0))
       throw new RangeError(`reserveBatchBytes: need a whole number ≥ 0, got ${reserve}`);
     this.arena = new SharedArena({ initialBytes: 8 << 20 });
     this.arena.prefault(reserve);
     if (options.pools !== undefined && options.pools.length !== this.workers)
-      throw new RangeError(`pools: need ${this.workers} (one per shard), got ${options.pools.length}`);
+      throw new RangeError(`pools: need ${this.workers} (one per worker), got ${options.pools.length}`);
     this.ownsPools = options.pools === undefined;
     for (let k = 0; k < this.workers; k++) {
       const pool = options.pools?.[k];
@@ -339,7 +373,7 @@ export class ShardedOccupancyEngine {
         throw new ParkirClockError(refused.timeMs, refused.referenceMs, refused.limitMs);
       this.since.push({ command, region: null });
       this.emitMerged(replies);
-      if (this.since.length >= this.checkpointEvery) await this.checkpointShards();
+      await this.checkpointIfDue();
       return replies[0]!.windowsClosed ?? 0;
     });
   }
@@ -368,7 +402,7 @@ export class ShardedOccupancyEngine {
             replies.map((r) => r.checkpoint!),
           );
           this.emitMerged(replies);
-          await this.all({ cmd: "drop" }).catch(() => undefined);
+          await Promise.all(this.pools.map((_, k) => this.run(k, { cmd: "drop" }).catch(() => undefined)));
         }
       } finally {
         this.windowsOut.complete();
@@ -418,7 +452,7 @@ export class ShardedOccupancyEngine {
 
   private async start(): Promise<void> {
     if (this.local !== null) return;
-    await Promise.all(this.plans.map((p) => this.openShard(p.index)));
+    await Promise.all(this.pools.map((_, k) => this.openShard(k)));
   }
 
   /** Serialises calls; bounds how many wait. */
@@ -471,7 +505,7 @@ export class ShardedOccupancyEngine {
     if (r.rejected === 1) this.free.push(region);
     else this.since.push({ command, region });
     this.emitMerged(replies);
-    if (this.since.length >= this.checkpointEvery) await this.checkpointShards();
+    await this.checkpointIfDue();
     return ingestResult(r);
   }
 
@@ -505,26 +539,89 @@ export class ShardedOccupancyEngine {
     const firstLine = options.firstLine ?? 1;
     return this.enqueue(async () => {
       this.lastIngestClockMs = this.clock();
-      const parsed =
-        this.local !== null ? [this.parseHere(bytes, reader)] : await this.parseInWorkers(bytes, reader);
-      const errors: ParkirEventError[] = [];
-      let lines = 0;
-      let unknownPlaces = 0;
-      const batches: Uint8Array[] = [];
-      for (const p of parsed) {
-        for (const e of p.errors) errors.push(new ParkirEventError(e.issues, firstLine - 1 + lines + e.line));
-        lines += p.lines;
-        unknownPlaces += p.unknownPlaces;
-        batches.push(...p.batches);
+      if (this.local !== null) {
+        const parsed = this.parseHere(bytes, reader);
+        return linesResult(
+          [parsed],
+          parsed.batches.map((b) => this.local!.ingest(b)),
+          firstLine,
+        );
       }
-      const results =
-        this.local !== null
-          ? batches.map((b) => this.local!.ingest(b))
-          : batches.length === 0
-            ? []
-            : await this.ingestBatches(batches);
-      return { lines, errors, unknownPlaces, batches: results, ...sumResults(results) };
+      if (this.plans.length === 1) return this.ingestLinesOneShard(bytes, reader, firstLine);
+      const parsed = await this.parseInWorkers(bytes, reader);
+      const batches = parsed.flatMap((p) => p.batches);
+      const results = batches.length === 0 ? [] : await this.ingestBatches(batches);
+      return linesResult(parsed, results, firstLine);
     });
+  }
+
+  /**
+   * ingestJsonLines with one shard: the bytes are copied into shared memory once and cut into one range of
+   * whole lines per worker; the shard parses the first range and ingests each batch as it is read (written
+   * straight into its engine's batch memory), while the parse-only workers parse the other ranges, whose
+   * batches the shard then ingests. Outputs are emitted once every step succeeded.
+   */
+  private async ingestLinesOneShard(
+    bytes: Uint8Array,
+    reader: ShardReaderOptions,
+    firstLine: number,
+  ): Promise<JsonLinesIngestResult> {
+    const length = bytes.byteLength;
+    const region = this.region(Math.max(1, length));
+    this.arena!.u8().set(bytes, region.at);
+    this.copiedBytes += length;
+    const cuts = lineRanges(bytes, this.workers);
+    const clockMs = this.clock();
+    const own: ShardCommand = { cmd: "ingestLines", at: region.at, length: cuts[1]!, reader, clockMs };
+    const rest = Promise.all(
+      this.pools.slice(1).map((_, j) =>
+        this.runRetried(j + 1, {
+          cmd: "parse",
+          at: region.at + cuts[j + 1]!,
+          length: cuts[j + 2]! - cuts[j + 1]!,
+          reader,
+        }),
+      ),
+    );
+    // Awaited below; handled now so that a failure while the shard still runs is not an unhandled rejection.
+    rest.catch(() => undefined);
+    // The state as if these lines never arrived, then the failure (ParkirWorkerError) reported.
+    const undo = async (e: unknown): Promise<never> => {
+      await rest.catch(() => undefined);
+      await this.rebuildAll();
+      this.free.push(region);
+      throw e;
+    };
+    let first: ShardReply;
+    try {
+      first = (await this.all(own, true))[0]!;
+    } catch (e) {
+      return undo(e);
+    }
+    const entry: SinceEntry = { command: own, region };
+    this.since.push(entry);
+    const parsed = [first.parsed!];
+    const replies = [...first.batches!];
+    try {
+      parsed.push(...(await rest).map((r) => r.parsed!));
+      const batches = parsed.flatMap((p) => p.batches);
+      if (batches.length > 0) {
+        const next: ShardCommand = { cmd: "ingestBatches", batches, clockMs };
+        // A retry rebuilds the shard from the log, which holds the first range already.
+        replies.push(...(await this.all(next, true))[0]!.batches!);
+        entry.next = next;
+      }
+    } catch (e) {
+      this.since.pop();
+      return undo(e);
+    }
+    const results: IngestResult[] = [];
+    for (const b of replies) {
+      results.push(ingestResult(b.result));
+      this.emitMerged([b]);
+    }
+    await this.checkpointIfDue();
+    return linesResult(parsed, results, firstLine);
   }
 
   /** parse of the `workers: 0` engine: the same reader in the caller's thread. */
@@ -538,7 +635,7 @@ export class ShardedOccupancyEngine {
     };
   }
 
-  /** Copies the bytes into shared memory once and has worker k parse the k-th range of whole lines. */
+  /** Copies the bytes into shared memory once and has worker k (shard or not) parse the k-th range of whole lines. */
   private async parseInWorkers(bytes: Uint8Array, reader: ShardReaderOptions): Promise<ParsedLines[]> {
     const length = bytes.byteLength;
     const region = this.region(Math.max(1, length));
@@ -546,9 +643,9 @@ export class ShardedOccupancyEngine {
       const u8 = this.arena!.u8();
       u8.set(bytes, region.at);
       this.copiedBytes += length;
-      const cuts = lineRanges(bytes, this.plans.length);
+      const cuts = lineRanges(bytes, this.workers);
       const settled = await Promise.all(
-        this.plans.map((_, k) =>
+        this.pools.map((_, k) =>
           this.runRetried(k, {
             cmd: "parse",
             at: region.at + cuts[k]!,
@@ -580,7 +677,7 @@ export class ShardedOccupancyEngine {
       this.emitMerged(parts);
     }
     this.since.push({ command, region: null });
-    if (this.since.length >= this.checkpointEvery) await this.checkpointShards();
+    await this.checkpointIfDue();
     return out;
   }
 
@@ -637,7 +734,7 @@ export class ShardedOccupancyEngine {
   private async run(k: number, command: ShardCommand): Promise<ShardReply> {
     const reply = await this.pools[k]!.run(
       SHARD_OP,
-      { engineId: this.engineId, shard: this.plans[k]!, command },
+      { engineId: this.engineId, shard: this.plans[k] ?? null, command },
       { idempotent: false },
     );
     if (reply.busyMs !== undefined) this.busyMs[k] = reply.busyMs;
@@ -645,7 +742,9 @@ export class ShardedOccupancyEngine {
     return reply;
   }
 
+  /** Opens shard k on its worker (from its checkpoint), or worker k's parser when k is not a shard. */
   private openShard(k: number): Promise<ShardReply> {
+    if (k >= this.plans.length) return this.run(k, { cmd: "openParser", city: cityDocument(this.city) });
     const cp = this.shardCheckpoints[k];
     const base = { city: cityDocument(this.city), options: shardOptions(this.options) };
     return this.run(
@@ -657,12 +756,31 @@ export class ShardedOccupancyEngine {
   /** Rebuilds shard k on its (possibly new) worker from its checkpoint and the batches since. */
   private async rebuild(k: number): Promise<void> {
     await this.openShard(k);
-    for (const b of this.since) await this.run(k, b.command);
+    if (k >= this.plans.length) return;
+    for (const b of this.since) {
+      await this.run(k, b.command);
+      if (b.next !== undefined) await this.run(k, b.next);
+    }
   }
 
   /** Rebuilds every shard (after a batch failed twice: without it). */
   private async rebuildAll(): Promise<void> {
     for (let k = 0; k < this.plans.length; k++) await this.rebuild(k);
+  }
+
+  /**
+   * Checkpoints the shards once the recovery log holds checkpointEvery calls, or RECOVERY_LOG_BYTES_MAX bytes
+   * of their inputs (shared-memory regions and parsed batches), whichever comes first.
+   */
+  private async checkpointIfDue(): Promise<void> {
+    let bytes = 0;
+    for (const b of this.since) {
+      bytes += b.region?.size ?? 0;
+      for (const c of [b.command, b.next])
+        if (c?.cmd === "ingestBatches") for (const x of c.batches) bytes += x.byteLength;
+    }
+    if (this.since.length >= this.checkpointEvery || bytes >= RECOVERY_LOG_BYTES_MAX)
+      await this.checkpointShards();
   }
 
   private async checkpointShards(): Promise<void> {
@@ -804,6 +922,23 @@ export function lineRanges(bytes: Uint8Array, n: number): number[] {
   }
   cuts.push(length);
   return cuts;
+}
+
+/** ingestJsonLines' result from the parsed ranges (in line order) and the batches' engine results. */
+function linesResult(
+  parsed: readonly ParsedLines[],
+  results: IngestResult[],
+  firstLine: number,
+): JsonLinesIngestResult {
+  const errors: ParkirEventError[] = [];
+  let lines = 0;
+  let unknownPlaces = 0;
+  for (const p of parsed) {
+    for (const e of p.errors) errors.push(new ParkirEventError(e.issues, firstLine - 1 + lines + e.line));
+    lines += p.lines;
+    unknownPlaces += p.unknownPlaces;
+  }
+  return { lines, errors, unknownPlaces, batches: results, ...sumResults(results) };
 }
 
 /** Sums of per-batch results (the watermark is the last one's). */

@@ -36,9 +36,14 @@ export interface ShardGroup {
   windows: ShardWindow[];
 }
 
-/** A command for a shard engine. */
+/** A command for a shard engine (or, for `openParser`, `parse` and `drop`, for a parse-only worker). */
 export type ShardCommand =
   | { readonly cmd: "open"; readonly city: CityDocument; readonly options: ShardEngineOptions }
+  | {
+      /** Make this worker a parse-only worker of the engine (it holds the catalogue, no engine state). */
+      readonly cmd: "openParser";
+      readonly city: CityDocument;
+    }
   | {
       readonly cmd: "restore";
       readonly city: CityDocument;
@@ -58,6 +63,18 @@ export type ShardCommand =
       readonly at: number;
       readonly length: number;
       readonly reader: ShardReaderOptions;
+    }
+  | {
+      /**
+       * Parse JSON Lines bytes [at, at + length) of the shared memory and ingest each batch as it is read
+       * (written straight into the engine's batch memory, so staging copies nothing): `parse` and
+       * `ingestBatches` in one task, for an engine of one shard.
+       */
+      readonly cmd: "ingestLines";
+      readonly at: number;
+      readonly length: number;
+      readonly reader: ShardReaderOptions;
+      readonly clockMs: number;
     }
   | {
       /** Ingest batches in order (each as `ingest` would), e.g. the batches `parse` wrote. */
@@ -98,7 +115,8 @@ export type ShardIngestResult = Omit<IngestResult, "error"> & {
 /** Arguments of the worker's `occ` op. */
 export interface ShardTask {
   readonly engineId: string;
-  readonly shard: ShardPlan;
+  /** The shard this worker hosts; null for a parse-only worker. */
+  readonly shard: ShardPlan | null;
   readonly command: ShardCommand;
 }
 
@@ -107,6 +125,7 @@ export interface ShardReply {
   readonly result?: ShardIngestResult;
   /** Per batch of an `ingestBatches`: its result and what the engine emitted while ingesting it. */
   readonly batches?: { readonly result: ShardIngestResult; readonly groups: ShardGroup[] }[];
+  /** What `parse` read; for `ingestLines`, the same without batches (they were ingested: see `batches`). */
   readonly parsed?: ParsedLines;
   /**
    * Milliseconds this shard's thread has spent running its commands since the shard was opened here (wall
@@ -126,7 +145,10 @@ export interface ShardReply {
   readonly counters?: OccupancyEngine["counters"];
 }
 
-/** Test hook (workers started with PARKIR_WORKER_TEST_HOOKS=1): ingest commands of this many bytes throw. */
+/**
+ * Test hook (workers started with PARKIR_WORKER_TEST_HOOKS=1): ingests of batches of this many bytes, and
+ * parses of this many bytes of lines, throw.
+ */
 const FAIL_BYTES =
   process.env[TEST_HOOKS_ENV] === "1" ? Number(process.env.PARKIR_TEST_FAIL_BYTES ?? Number.NaN) : Number.NaN;
 
@@ -145,7 +167,17 @@ interface Hosted {
   cpuMs: number;
 }
 
+/** A parse-only worker's part of an engine (ShardedOccupancyOptions.shards below workers): the catalogue. */
+interface Parser {
+  readonly city: City;
+  /** See ShardReply.busyMs. */
+  busyMs: number;
+  /** See ShardReply.cpuMs. */
+  cpuMs: number;
+}
+
 const engines = new Map<string, Hosted>();
+const parsers = new Map<string, Parser>();
 const cities = new Map<string, City>();
 
 function cityOf(doc: CityDocument): City {
@@ -209,7 +241,7 @@ export function runShard(task: ShardTask, memory: WebAssembly.Memory): ShardRepl
   const c0 = threadCpuMs();
   const t0 = performance.now();
   const reply = runCommand(task, memory);
-  const h = engines.get(task.engineId);
+  const h = engines.get(task.engineId) ?? parsers.get(task.engineId);
   if (h === undefined) return reply;
   h.busyMs += performance.now() - t0;
   h.cpuMs += threadCpuMs() - c0;
@@ -233,27 +265,63 @@ function ingestOne(h: Hosted, bytes: Uint8Array, clockMs: number): ShardIngestRe
   }
 }
 
-/** Parses JSON Lines bytes into batches in fresh shared memory (other shards read them by reference). */
-function parseLines(h: Hosted, bytes: Uint8Array, o: ShardReaderOptions): ParsedLines {
-  // A private copy: the reader's fallback decodes text, which TextDecoder refuses to do from shared memory.
-  const reader = new JsonLinesReader(h.engine.city, {
+/**
+ * Parses JSON Lines bytes into batches. Without `ingest`, each batch goes to fresh shared memory (other shards
+ * read them by reference) and is returned; with it, each batch is written into the engine's batch memory and
+ * handed to `ingest` before the next one is read (nothing returned: that memory is reused).
+ */
+function parseLines(
+  city: City,
+  bytes: Uint8Array,
+  o: ShardReaderOptions,
+  ingest?: { readonly engine: OccupancyEngine; readonly batch: (batch: Uint8Array) => void },
+): ParsedLines {
+  if (bytes.byteLength === FAIL_BYTES) throw new Error("test hook: these lines fail on purpose");
+  const reader = new JsonLinesReader(city, {
     ...o,
-    into: (n) => new Uint8Array(new SharedArrayBuffer(n)),
+    into:
+      ingest === undefined
+        ? (n) => new Uint8Array(new SharedArrayBuffer(n))
+        : (n) => ingest.engine.batchBuffer(n),
   });
   const batches: Uint8Array[] = [];
   const errors: { line: number; issues: readonly Issue[] }[] = [];
+  // A private copy: the reader's fallback decodes text, which TextDecoder refuses to do from shared memory.
   reader.push(bytes.slice());
   reader.end();
   for (let c = reader.next(); c !== null; c = reader.next()) {
-    if (c.batch !== undefined) batches.push(c.batch);
+    if (c.batch !== undefined) {
+      if (ingest === undefined) batches.push(c.batch);
+      else ingest.batch(c.batch);
+    }
     for (const e of c.errors) errors.push({ line: e.line, issues: e.issues });
   }
   const r = reader.report;
   return { batches, errors, lines: reader.counters.lines, unknownPlaces: r.unknownBay + r.unknownZone };
 }
 
+/** Runs a command of a parse-only worker (openParser, parse, drop). */
+function runParser(engineId: string, command: ShardCommand, memory: WebAssembly.Memory): ShardReply {
+  if (command.cmd === "openParser") {
+    if (parsers.size >= ENGINES_MAX) parsers.delete(parsers.keys().next().value!);
+    parsers.set(engineId, { city: cityOf(command.city), busyMs: 0, cpuMs: 0 });
+    return { groups: [] };
+  }
+  const p = parsers.get(engineId);
+  if (p === undefined) throw new Error(`parser of engine ${engineId} is not open in this worker`);
+  if (command.cmd === "drop") {
+    parsers.delete(engineId);
+    return { groups: [] };
+  }
+  if (command.cmd !== "parse") throw new Error(`a parse-only worker cannot run ${command.cmd}`);
+  const bytes = new Uint8Array(memory.buffer, command.at, command.length);
+  return { parsed: parseLines(p.city, bytes, command.reader), groups: [] };
+}
+
 function runCommand(task: ShardTask, memory: WebAssembly.Memory): ShardReply {
-  const { engineId, shard, command } = task;
+  const { engineId, command } = task;
+  if (task.shard === null) return runParser(engineId, command, memory);
+  const shard = task.shard;
   const make = (city: City, options: ShardEngineOptions, checkpoint?: Uint8Array): Hosted => {
     // Window columns are copied (own rows) inside the emission, so the engine may reuse its buffers.
     // The main thread's clock during ingest; +∞ otherwise, so the clock checks of checkpoint and restore
@@ -303,9 +371,22 @@ function runCommand(task: ShardTask, memory: WebAssembly.Memory): ShardReply {
       reply = { batches, groups: [] };
       break;
     }
+    case "ingestLines": {
+      const bytes = new Uint8Array(memory.buffer, command.at, command.length);
+      const batches: { result: ShardIngestResult; groups: ShardGroup[] }[] = [];
+      const parsed = parseLines(h.engine.city, bytes, command.reader, {
+        engine: e,
+        batch: (b) => {
+          h.groups = [];
+          batches.push({ result: ingestOne(h, b, command.clockMs), groups: h.groups });
+        },
+      });
+      reply = { parsed, batches, groups: [] };
+      break;
+    }
     case "parse": {
       const bytes = new Uint8Array(memory.buffer, command.at, command.length);
-      reply = { parsed: parseLines(h, bytes, command.reader), groups: [] };
+      reply = { parsed: parseLines(h.engine.city, bytes, command.reader), groups: [] };
       break;
     }
     case "advanceTo":
@@ -334,6 +415,8 @@ function runCommand(task: ShardTask, memory: WebAssembly.Memory): ShardReply {
     case "counters":
       reply = { groups: [], counters: e.counters };
       break;
+    case "openParser":
+      throw new Error(`shard ${engineId}#${shard.index} is not a parse-only worker`);
   }
   h.groups = [];
   // Window columns and checkpoint bytes are moved to the main thread, not copied.
