@@ -773,7 +773,8 @@ describe("wasm uplink scanner", () => {
       }),
       { numRuns: 1500 },
     );
-    expect(scanned).toBeGreaterThan(300);
+    // 290–340 of 1500 runs are numbers the scanner reads (12 runs); 200 leaves room for chance.
+    expect(scanned).toBeGreaterThan(200);
   });
 
   test("receive times: any date, time, fraction and offset isoTime reads, and ones it does not", () => {
