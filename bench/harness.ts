@@ -141,6 +141,8 @@ export interface SuiteSpec {
    * `ratios` in the results, e.g. `{ "parkir-jsonl/map-jsonl": ["parkir-jsonl", "map-jsonl"] }`.
    */
   readonly ratios?: Readonly<Record<string, readonly [string, string]>>;
+  /** Releases what the build started (a broker, a server): called once the suite has run or failed. */
+  readonly dispose?: () => void | Promise<void>;
 }
 
 /** A named suite whose data is built only when it is selected. */
@@ -354,8 +356,12 @@ export async function runBenchmarks(options: RunOptions): Promise<BenchResults> 
     log(`[${def.name}] preparing (${profile})`);
     try {
       const spec = await def.build({ profile, log: (m) => log(`[${def.name}] ${m}`) });
-      if (spec.name !== def.name) throw new Error(`suite ${def.name} built a spec named ${spec.name}`);
-      suites.push(await runSuite(spec, timing, log));
+      try {
+        if (spec.name !== def.name) throw new Error(`suite ${def.name} built a spec named ${spec.name}`);
+        suites.push(await runSuite(spec, timing, log));
+      } finally {
+        await spec.dispose?.();
+      }
     } catch (e) {
       if (options.keepGoing !== true) throw e;
       const error = e instanceof Error ? e.message : String(e);

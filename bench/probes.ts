@@ -34,6 +34,12 @@
  *     What a sharded engine's recovery costs a shard: an engine as a worker hosts it ingests the first 512k
  *     events of the feed in 16k-event batches (the 32 calls of one default checkpointEvery period of the
  *     wasm-workers suite), then writes its checkpoint; median of 10 each, ms, and the checkpoint's bytes.
+ *   node dist/bench/probes.js objects
+ *     Where the plain-objects path's time goes on the e2e suite's feed (33,612 bay-sensor events, 72 h): the
+ *     plain Map loop, a loop that reads four fields of each object, `readEvent` alone (the validation every
+ *     object gets), `encodeEvents` alone (validation, ids, batch), the engine alone over the encoded batches
+ *     (windows folded as the e2e cases fold them), and `encodeEvents` + engine; median and best of 21, ns per
+ *     event.
  *   node dist/bench/probes.js shard [shards] [all|own]
  *     The work of the first of `shards` worker shards, in this thread: an engine with that shard's filter
  *     fed all 1 M events (in order) and closed; median of 10, ms. Compare shards 1 and 2. `own` feeds it only
@@ -52,7 +58,14 @@ import { JS_OCCUPANCY_KERNEL, WasmOccupancyKernel, withShard } from "../src/occu
 import { allocColumns, closeWindow, openWindow } from "../src/occupancy/windows.js";
 import { sumU32Js } from "../src/runtime/memread.js";
 import { createPool } from "../src/runtime/pool.js";
-import { type CdsEvent, decodeEvents, EventBatchView, encodeEvents } from "../src/wire/index.js";
+import { EventFields, readEvent } from "../src/wire/events.js";
+import {
+  BATCH_EVENTS_DEFAULT,
+  type CdsEvent,
+  decodeEvents,
+  EventBatchView,
+  encodeEvents,
+} from "../src/wire/index.js";
 import { FLAG_TARGET_ZONE } from "../src/wire/layout.js";
 import { scaleCity } from "./fixtures/city.js";
 import { synthEvents } from "./fixtures/events.js";
@@ -60,7 +73,9 @@ import { randomUpdateFloor } from "./fixtures/floor.js";
 import { createRng } from "./fixtures/prng.js";
 import { BENCH_SEED, paluWorkload } from "./fixtures/workload.js";
 import { admitted } from "./ingest.js";
+import { bayMap, foldWindow, mapWindows, type PeerWindows } from "./peers/map-occupancy.js";
 import { feedSync, singleEngine, timeKernel } from "./replay.js";
+import { E2E_WINDOW_MS, sensorFeed } from "./suites/e2e.js";
 
 const EVENTS = 1 << 20;
 const BATCH = 65_536;
@@ -517,23 +532,124 @@ function verify(): void {
   );
 }
 
-const [probe, ...args] = isMainThread ? process.argv.slice(2) : ["(worker)"];
-if (!isMainThread) parentPort!.postMessage(threadJob(workerData as ThreadTask));
-else if (probe === "kernels") kernels(args[0] ?? "wasm", Number(args[1] ?? 100_000), args[2] ?? "in-order");
-else if (probe === "page-faults") pageFaults();
-else if (probe === "checkpoint") checkpointCost(Number(args[0] ?? 100_000));
-else if (probe === "shard") shard(Number(args[0] ?? 2), args[1] ?? "all");
-else if (probe === "sharded") await sharded(Number(args[0] ?? 2));
-else if (probe === "shards-at-once") await shardsAtOnce();
-else if (probe === "threads") await threads();
-else if (probe === "verify") verify();
-else if (probe === "floor") floor(Number(args[0] ?? 100_000));
-else if (probe === "palu") palu(args[0] ?? "wasm", Number(args[1] ?? 16_384));
-else if (probe === "engine")
-  engine(args[0] ?? "wasm", Number(args[1] ?? 100_000), args[2] ?? "in-order", args[3] ?? "fresh");
-else {
-  console.error(
-    "usage: node dist/bench/probes.js kernels [js|wasm] [bays] [in-order|shuffled] | engine [js|wasm] [bays] [in-order|shuffled] [fresh|reuse] | floor [bays] | palu [js|wasm] [batch] | page-faults | checkpoint [bays] | shard [shards] [all|own] | sharded [workers] | shards-at-once | threads | verify",
+/** The `objects` probe: the plain-objects path split into its parts, next to the Map loop. */
+function objects(): void {
+  const city = loadCity(paluCatalog());
+  const events = sensorFeed(city, "full");
+  const n = events.length;
+  const w = E2E_WINDOW_MS;
+  const bays = bayMap(city);
+  const f = new EventFields();
+  const pre: Uint8Array[] = [];
+  for (let i = 0; i < n; i += BATCH_EVENTS_DEFAULT)
+    pre.push(
+      encodeEvents(events.slice(i, i + BATCH_EVENTS_DEFAULT), city, undefined, { keepEventIds: false }),
+    );
+  const engineOver = (feedBatches: (e: OccupancyEngine) => void): number => {
+    const out: PeerWindows = { windows: 0, checksum: 0 };
+    const e = new OccupancyEngine(city, { windowMs: w, reuseWindowBuffers: true, clock: () => 0 });
+    e.windows$.subscribe((b) => foldWindow(out, b, w));
+    feedBatches(e);
+    e.close();
+    return out.checksum;
+  };
+  const parts: [string, () => number][] = [
+    ["plain Map loop", () => mapWindows(events, bays, w).checksum],
+    [
+      "four fields read",
+      () => {
+        let sum = 0;
+        for (const e of events)
+          sum +=
+            e.event_id.length + e.event_type.length + (e.curb_space_id?.length ?? 0) + Number(e.event_time);
+        return sum;
+      },
+    ],
+    [
+      "readEvent (validation)",
+      () => {
+        let sum = 0;
+        for (const e of events) sum += readEvent(e, f);
+        return sum;
+      },
+    ],
+    [
+      "encodeEvents",
+      () => {
+        let bytes = 0;
+        for (let i = 0; i < n; i += BATCH_EVENTS_DEFAULT)
+          bytes += encodeEvents(events.slice(i, i + BATCH_EVENTS_DEFAULT), city, undefined, {
+            keepEventIds: false,
+          }).length;
+        return bytes;
+      },
+    ],
+    [
+      "engine over the batches",
+      () =>
+        engineOver((e) => {
+          for (const b of pre) e.ingest(b);
+        }),
+    ],
+    [
+      "encodeEvents + engine",
+      () =>
+        engineOver((e) => {
+          const into = (size: number) => e.batchBuffer(size);
+          for (let i = 0; i < n; i += BATCH_EVENTS_DEFAULT)
+            e.ingest(
+              encodeEvents(events.slice(i, i + BATCH_EVENTS_DEFAULT), city, undefined, {
+                keepEventIds: false,
+                into,
+              }),
+            );
+        }),
+    ],
+  ];
+  console.log(
+    `${n} bay-sensor events of the e2e feed; ns per event, median and best of 21 (after 5 warm-up runs)`,
   );
-  process.exitCode = 2;
+  for (const [name, fn] of parts) {
+    const times: number[] = [];
+    for (let rep = 0; rep < 26; rep++) {
+      const t0 = performance.now();
+      fn();
+      if (rep >= 5) times.push(performance.now() - t0);
+    }
+    times.sort((a, b) => a - b);
+    const ns = (ms: number) => ((ms * 1e6) / n).toFixed(0);
+    console.log(`${name}: median ${ns(times[10]!)}, best ${ns(times[0]!)}`);
+  }
 }
+
+const [probe, ...args] = isMainThread ? process.argv.slice(2) : ["(worker)"];
+
+/** Runs the probe named on the command line; a wrong argument is one line on stderr and exit code 2. */
+async function main(): Promise<void> {
+  if (probe === "objects") objects();
+  else if (probe === "kernels") kernels(args[0] ?? "wasm", Number(args[1] ?? 100_000), args[2] ?? "in-order");
+  else if (probe === "page-faults") pageFaults();
+  else if (probe === "checkpoint") checkpointCost(Number(args[0] ?? 100_000));
+  else if (probe === "shard") shard(Number(args[0] ?? 2), args[1] ?? "all");
+  else if (probe === "sharded") await sharded(Number(args[0] ?? 2));
+  else if (probe === "shards-at-once") await shardsAtOnce();
+  else if (probe === "threads") await threads();
+  else if (probe === "verify") verify();
+  else if (probe === "floor") floor(Number(args[0] ?? 100_000));
+  else if (probe === "palu") palu(args[0] ?? "wasm", Number(args[1] ?? 16_384));
+  else if (probe === "engine")
+    engine(args[0] ?? "wasm", Number(args[1] ?? 100_000), args[2] ?? "in-order", args[3] ?? "fresh");
+  else {
+    console.error(
+      "usage: node dist/bench/probes.js objects | kernels [js|wasm] [bays] [in-order|shuffled] | engine [js|wasm] [bays] [in-order|shuffled] [fresh|reuse] | floor [bays] | palu [js|wasm] [batch] | page-faults | checkpoint [bays] | shard [shards] [all|own] | sharded [workers] | shards-at-once | threads | verify",
+    );
+    process.exitCode = 2;
+  }
+}
+
+if (!isMainThread) parentPort!.postMessage(threadJob(workerData as ThreadTask));
+else
+  await main().catch((e: unknown) => {
+    console.error(`probes: ${e instanceof Error ? e.message : String(e)}`);
+    process.exitCode = 2;
+  });

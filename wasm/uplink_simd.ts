@@ -68,6 +68,7 @@ const K_OBJECT = 14; // object
 const K_TIME = 15; // time
 const K_RX_INFO = 16; // rxInfo
 const K_RSSI = 17; // rssi
+// biome-ignore lint/correctness/noUnusedVariables: the slot's name in the table; the code tells it from K_RSSI
 const K_SNR = 18; // snr
 
 // ---- the reference's constants ----
@@ -511,6 +512,7 @@ function time(v: i32, utf8: i32): i32 {
   const j = plainStr(v, utf8);
   if (j < 0) return GIVE_UP;
   const t = isoTime(v + 1, j - 1);
+  // biome-ignore lint/suspicious/noGlobalIsNan: AssemblyScript's isNaN builtin, on an f64
   if (isNaN(t)) return GIVE_UP;
   store<i32>(OUT + 4 * O_TIME_S, v + 1 - i32(MSG));
   store<i32>(OUT + 4 * O_TIME_E, j - 1 - i32(MSG));

@@ -201,10 +201,16 @@ export const gatewaySuite: SuiteDefinition = {
   async build({ profile, log }) {
     const city = paluWorkload("tiny").city;
     const broker = await startMosquitto(1000);
+    // Stopped by the harness once the suite ran (`dispose`); the exit hook covers a process ending first.
     process.once("exit", () => broker.killNow());
     const ids = { plain: "bench-plain", fsync: "bench-gw-fsync", write: "bench-gw-write" } as const;
     const t0 = performance.now();
-    const backlog = await publishBacklog(broker, city, Object.values(ids), MESSAGES[profile]);
+    const backlog = await publishBacklog(broker, city, Object.values(ids), MESSAGES[profile]).catch(
+      async (e: unknown) => {
+        await broker.stop();
+        throw e;
+      },
+    );
     const n = backlog.messages;
     log(
       `gateway: ${n} messages (${backlog.uplinks} uplinks, ${backlog.hours} h of trace) queued for 3 absent sessions in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
@@ -281,6 +287,7 @@ export const gatewaySuite: SuiteDefinition = {
       independent: true,
       rounds: 1,
       cases,
+      dispose: () => broker.stop(),
     };
   },
 };

@@ -355,6 +355,35 @@ describe("result agreement before timing", () => {
     );
   });
 
+  it("disposes what a suite's build started, once, after the suite ran and after it failed", async () => {
+    const disposed: string[] = [];
+    const suite = (name: string, result: () => number): SuiteDefinition => ({
+      name,
+      summary: "",
+      build: () => ({
+        name,
+        workload: { description: "d", seed: null, sizes: { n: 1 } },
+        baseline: "a",
+        cases: [
+          { name: "a", eventsPerOp: 1, fn: () => 1 },
+          { name: "b", eventsPerOp: 1, fn: result },
+        ],
+        dispose: () => {
+          disposed.push(name);
+        },
+      }),
+    });
+    const r = await runBenchmarks({
+      suites: [suite("agrees", () => 1), suite("differs", () => 2)],
+      profile: "tiny",
+      log: quiet,
+      keepGoing: true,
+    });
+    expect(r.suites.map((s) => s.name)).toEqual(["agrees"]);
+    expect(r.failures?.map((f) => f.suite)).toEqual(["differs"]);
+    expect(disposed).toEqual(["agrees", "differs"]);
+  });
+
   it("writes a suite's named ratios (same-round rates) and refuses one naming a missing case", async () => {
     const make = (ratios: Record<string, readonly [string, string]>): SuiteDefinition => ({
       name: "r",
