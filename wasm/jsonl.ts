@@ -13,6 +13,8 @@
  * columns and arena, and a state block (ST_*) of pointers, bounds and the open batch's running values.
  */
 
+import { isoTime } from "./iso-time";
+
 // The record `line` writes and `admit` reads (i32 slots of the 128 bytes at ST_RECORD; the kernel's own).
 const REC_SEEN = 3;
 const REC_KIND = 4;
@@ -54,7 +56,6 @@ const STRING_SLOTS: u64 =
 
 const QUOTE: u32 = 0x22;
 const COMMA: u32 = 0x2c;
-const COLON: u32 = 0x3a;
 const BACKSLASH: u32 = 0x5c;
 const OPEN: u32 = 0x7b;
 const CLOSE: u32 = 0x7d;
@@ -121,99 +122,6 @@ function eightDigits(d: u64): u64 {
       32) &
     0xffffffff
   );
-}
-
-function two(p: usize): i32 {
-  const a = i32(byte(p)) - 0x30;
-  const b = i32(byte(p + 1)) - 0x30;
-  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
-}
-
-function leap(y: i32): bool {
-  return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
-}
-
-function daysInMonth(y: i32, m: i32): i32 {
-  if (m === 2) return leap(y) ? 29 : 28;
-  return m === 4 || m === 6 || m === 9 || m === 11 ? 30 : 31;
-}
-
-function floorDiv(a: i32, b: i32): i32 {
-  const q = a / b;
-  return a % b !== 0 && a < 0 !== b < 0 ? q - 1 : q;
-}
-
-/** H. Hinnant's days_from_civil, as in the reference. */
-function daysFromCivil(year: i32, month: i32, day: i32): i32 {
-  const y = month <= 2 ? year - 1 : year;
-  const era = floorDiv(y, 400);
-  const yoe = y - era * 400;
-  const doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
-  const doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
-/** isoTime of the reference over [s, e): ms since the epoch, or -1. */
-function isoTime(s: usize, e: usize): f64 {
-  if (e - s < 17) return -1;
-  const y1 = two(s);
-  const y2 = two(s + 2);
-  const mo = two(s + 5);
-  const d = two(s + 8);
-  const h = two(s + 11);
-  const mi = two(s + 14);
-  if (
-    y1 < 0 ||
-    y2 < 0 ||
-    mo < 1 ||
-    mo > 12 ||
-    d < 1 ||
-    h < 0 ||
-    h > 23 ||
-    mi < 0 ||
-    mi > 59 ||
-    byte(s + 4) !== 0x2d ||
-    byte(s + 7) !== 0x2d ||
-    byte(s + 10) !== 0x54 ||
-    byte(s + 13) !== COLON
-  )
-    return -1;
-  const y = y1 * 100 + y2;
-  if (d > daysInMonth(y, mo)) return -1;
-  let i = s + 16;
-  let sec = 0;
-  let ms = 0;
-  if (byte(i) === COLON) {
-    if (i + 3 > e) return -1;
-    sec = two(i + 1);
-    if (sec < 0 || sec > 59) return -1;
-    i += 3;
-    if (i < e && byte(i) === 0x2e) {
-      i++;
-      let digits = 0;
-      while (i < e && byte(i) >= D0 && byte(i) <= D0 + 9) {
-        if (digits < 3) ms = ms * 10 + i32(byte(i) - D0);
-        digits++;
-        i++;
-      }
-      if (digits === 0 || digits > 9) return -1;
-      for (let k = digits; k < 3; k++) ms *= 10;
-    }
-  }
-  let offsetMin = 0;
-  if (i + 1 === e && byte(i) === 0x5a) {
-    // Z
-  } else if (i + 6 === e && (byte(i) === 0x2b || byte(i) === 0x2d) && byte(i + 3) === COLON) {
-    const oh = two(i + 1);
-    const om = two(i + 4);
-    if (oh < 0 || oh > 23 || om < 0 || om > 59) return -1;
-    offsetMin = (oh * 60 + om) * (byte(i) === 0x2b ? 1 : -1);
-  } else return -1;
-  const t =
-    ((f64(daysFromCivil(y, mo, d)) * 24 + f64(h)) * 60 + f64(mi) - f64(offsetMin)) * 60000 +
-    f64(sec) * 1000 +
-    f64(ms);
-  return t >= 0 ? t : -1;
 }
 
 /**

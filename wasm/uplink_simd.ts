@@ -7,6 +7,8 @@
 // names once, and copies each message to MSG followed by at least 16 bytes of room (the kernel writes a 0
 // after it: a byte no token, string or whitespace run accepts, so every loop stops there). Results go to OUT.
 
+import { isoTime } from "./iso-time";
+
 // ---- layout (keep in step with src/gateway/uplink-wasm.ts; a test compares them) ----
 /** Field names, one per 16-byte slot (K_* below), each at most 15 bytes. */
 const KEYS: usize = 0;
@@ -511,105 +513,13 @@ function decoded(v: i32, depth: i32, utf8: i32): i32 {
 function time(v: i32, utf8: i32): i32 {
   const j = plainStr(v, utf8);
   if (j < 0) return GIVE_UP;
-  const t = isoTime(v + 1, j - 1);
+  const t = isoTime(usize(v + 1), usize(j - 1));
   // biome-ignore lint/suspicious/noGlobalIsNan: AssemblyScript's isNaN builtin, on an f64
   if (isNaN(t)) return GIVE_UP;
   store<i32>(OUT + 4 * O_TIME_S, v + 1 - i32(MSG));
   store<i32>(OUT + 4 * O_TIME_E, j - 1 - i32(MSG));
   store<f64>(OUT + 8 * F_TIME, t);
   return j;
-}
-
-// ---- isoTime and its helpers: a port of src/wire/jsonl-parse.ts (isoTime) and src/wire/events.ts (daysInMonth) ----
-
-/** Two ASCII digits at `i`, or -1. */
-function two(i: i32): i32 {
-  const a = i32(byte(i)) - i32(D0);
-  const b = i32(byte(i + 1)) - i32(D0);
-  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
-}
-
-function daysInMonth(year: i32, month: i32): i32 {
-  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
-  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
-}
-
-/** Days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant's days_from_civil; floor divisions). */
-function daysFromCivil(year: i32, month: i32, day: i32): i64 {
-  const y = month <= 2 ? year - 1 : year;
-  const era = (y >= 0 ? y : y - 399) / 400;
-  const yoe = y - era * 400;
-  const doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
-  const doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return i64(era) * 146097 + i64(doe) - 719468;
-}
-
-/**
- * `YYYY-MM-DDTHH:MM[:SS[.fffffffff]](Z|±HH:MM)` in `[s, e)` as ms since the epoch, isoTime's value; NaN for
- * anything isoTime does not read. Integer arithmetic: every intermediate value is an integer below 2^53, as in
- * the reference's doubles.
- */
-function isoTime(s: i32, e: i32): f64 {
-  if (e - s < 17) return NaN;
-  const y1 = two(s);
-  const y2 = two(s + 2);
-  const mo = two(s + 5);
-  const d = two(s + 8);
-  const h = two(s + 11);
-  const mi = two(s + 14);
-  if (
-    y1 < 0 ||
-    y2 < 0 ||
-    mo < 1 ||
-    mo > 12 ||
-    d < 1 ||
-    h < 0 ||
-    h > 23 ||
-    mi < 0 ||
-    mi > 59 ||
-    byte(s + 4) !== MINUS ||
-    byte(s + 7) !== MINUS ||
-    byte(s + 10) !== 0x54 ||
-    byte(s + 13) !== COLON
-  )
-    return NaN;
-  const y = y1 * 100 + y2;
-  if (d > daysInMonth(y, mo)) return NaN;
-  let i = s + 16;
-  let sec = 0;
-  let ms = 0;
-  if (byte(i) === COLON) {
-    if (i + 3 > e) return NaN;
-    sec = two(i + 1);
-    if (sec < 0 || sec > 59) return NaN;
-    i += 3;
-    if (i < e && byte(i) === 0x2e) {
-      i++;
-      let digits = 0;
-      while (i < e && isDigit(byte(i))) {
-        // Date.parse keeps milliseconds and drops finer digits.
-        if (digits < 3) ms = ms * 10 + i32(byte(i) - D0);
-        digits++;
-        i++;
-      }
-      if (digits === 0 || digits > 9) return NaN;
-      for (let k = digits; k < 3; k++) ms *= 10;
-    }
-  }
-  let offsetMin = 0;
-  if (i + 1 === e && byte(i) === 0x5a) {
-    // Z
-  } else if (i + 6 === e && (byte(i) === 0x2b || byte(i) === MINUS) && byte(i + 3) === COLON) {
-    const oh = two(i + 1);
-    const om = two(i + 4);
-    if (oh < 0 || oh > 23 || om < 0 || om > 59) return NaN;
-    offsetMin = (oh * 60 + om) * (byte(i) === 0x2b ? 1 : -1);
-  } else return NaN;
-  const t =
-    ((daysFromCivil(y, mo, d) * 24 + i64(h)) * 60 + i64(mi) - i64(offsetMin)) * 60000 +
-    i64(sec) * 1000 +
-    i64(ms);
-  return t >= 0 ? f64(t) : NaN;
 }
 
 /** A payload: a plain string, or null (as absent). */

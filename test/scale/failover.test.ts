@@ -225,7 +225,10 @@ describe("failover of parkir workers on NATS JetStream", () => {
         // Up to 30 s: a woken worker first catches up on what it fetched; under a full test run that can take seconds.
         for (let i = 0; i < 300 && w3.events.filter((e) => e.type === "lost").length < lostBefore + 2; i++)
           await sleep(100);
-        expect(w3.events.filter((e) => e.type === "lost").length).toBe(lostBefore + 2);
+        expect(
+          w3.events.filter((e) => e.type === "lost").length,
+          `w3's last events: ${JSON.stringify(w3.events.slice(-6))}; stderr: ${w3.stderr.slice(-500)}`,
+        ).toBe(lostBefore + 2);
         await waitBalanced(["w1-again", "w2-again", "w3"], 2);
       }
       await sleep(300);
