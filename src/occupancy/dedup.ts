@@ -59,8 +59,9 @@ export interface IdKeyColumns {
  */
 export interface KeyKernel {
   /**
-   * DeviceKeys.resolveRange over `keys`; advances keys.count. Returns false, having done nothing, when the
-   * columns do not lie in the kernel's memory.
+   * DeviceKeys.resolveRange over `keys`, and every id ref of the range set to 0 (the sentinel); advances
+   * keys.count. Returns the number of events of the range whose sequence word holds an event-id hash (their id
+   * keys are left to the caller), or −1, having done nothing, when the columns do not lie in the kernel's memory.
    */
   resolveSeqs(
     s: EngineState,
@@ -69,7 +70,7 @@ export interface KeyKernel {
     from: number,
     end: number,
     baseTimeMs: number,
-  ): boolean;
+  ): number;
   /**
    * resolveIds over `keys` for a batch whose bytes are `bytes`; advances keys.count and keys.arenaUsed. Returns
    * false, having done nothing, when the batch does not lie in the kernel's memory.
@@ -169,11 +170,17 @@ export class DedupMemory implements IdKeyColumns {
     const k = this.kernel;
     this.reserve(end - from, view);
     this.seqKeys.reserve(end - from, s.reg[R_WATERMARK]!);
-    if (k === undefined || !k.resolveSeqs(s, this.seqKeys, words, from, end, view.baseTimeMs))
+    // Events whose id key is an id hash, as far as known (the JavaScript loop does not count them).
+    let hashed = k === undefined ? -1 : k.resolveSeqs(s, this.seqKeys, words, from, end, view.baseTimeMs);
+    if (hashed < 0) {
       this.seqKeys.resolveRange(words, from, end, view.baseTimeMs, s.dedupRef, s.deviceCount);
+      hashed = end - from;
+    }
     const ids = view.eventIdsOffset;
-    if (ids < 0) this.resolveIdHashes(words, from, end);
-    else if (k === undefined || !k.resolveIds(s, this, view.bytes, ids, from, end))
+    // Without hashed ids the kernel has set every id ref to the sentinel already.
+    if (ids < 0) {
+      if (hashed > 0) this.resolveIdHashes(words, from, end);
+    } else if (k === undefined || !k.resolveIds(s, this, view.bytes, ids, from, end))
       this.resolveIds(view.bytes, ids, from, end);
   }
 
