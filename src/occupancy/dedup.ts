@@ -366,13 +366,21 @@ export class DedupMemory implements IdKeyColumns {
     const idBytes = view.eventIdBytesBound(more);
     if (this.count + more <= this.cap && this.arenaUsed + idBytes <= this.arena.length) return;
     const wm = this.s.reg[R_WATERMARK]!;
-    const time = this.s.dedupTime;
     let live = 0;
     let liveBytes = 0;
-    for (let e = 1; e < this.count; e++) {
-      if (time[e]! >= wm) {
-        live++;
-        liveBytes += this.idLen[e]!;
+    // A kernel that rebuilds in place drops the dead entries first (what any rebuild below does too): the live
+    // entries and bytes are then what remains, without a pass here to count them.
+    const compacted = this.kernel?.rebuildIds(this.s, this, wm, !Number.isFinite(wm)) === true;
+    if (compacted) {
+      live = this.count - 1;
+      liveBytes = this.arenaUsed;
+    } else {
+      const time = this.s.dedupTime;
+      for (let e = 1; e < this.count; e++) {
+        if (time[e]! >= wm) {
+          live++;
+          liveBytes += this.idLen[e]!;
+        }
       }
     }
     // Room for twice the live keys and eight parts' new keys, so that a rebuild (O(capacity)) comes at most
@@ -390,7 +398,10 @@ export class DedupMemory implements IdKeyColumns {
     // every column with it) at nearly every rebuild as the live ids' length drifts.
     const need = Math.max(16 * cap, 4 * (liveBytes + idBytes));
     const have = this.arena.length;
-    this.rebuild(cap, wm, need <= have ? have : Math.max(need, 2 * have));
+    const arenaBytes = need <= have ? have : Math.max(need, 2 * have);
+    // Compacted in place and still large enough: done (a rebuild now would only repeat the compaction).
+    if (compacted && cap === this.cap && arenaBytes === have) return;
+    this.rebuild(cap, wm, arenaBytes);
   }
 
   /**
