@@ -875,30 +875,6 @@ function mix32(x: u32): u32 {
   return h ^ (h >>> 16);
 }
 
-/** Events whose slot words resolveSeqs loads ahead of resolving them (see touchRecords). */
-const SEQ_TOUCH_AHEAD = 32;
-
-/** The de-duplication slot of the event at `o`: its device, else its bay, else deviceCount + its zone. */
-function seqSlot(o: usize, flags: u32, deviceCount: u32): u32 {
-  const device = load<u32>(o, W_DEVICE << 2);
-  const target = load<u32>(o, W_TARGET << 2);
-  return device !== NO_DEVICE ? device : (flags & FLAG_ZONE) !== 0 ? deviceCount + target : target;
-}
-
-/**
- * Loads the slot words of events [from, to) and returns a sum of what it read: only brings their cache lines in,
- * many misses in flight at once (as touchRecords does for applyEvents).
- */
-function touchSlots(words: usize, sw: usize, from: i32, to: i32, deviceCount: u32): u32 {
-  let sink: u32 = 0;
-  for (let j = from; j < to; j++) {
-    const o = words + usize(j) * (WORDS_PER_EVENT << 2);
-    const flags = (load<u32>(o, W_KVF << 2) >>> 16) & 0xff;
-    sink += load<u32>(sw + (usize(seqSlot(o, flags, deviceCount)) << 4), 12);
-  }
-  return sink;
-}
-
 /**
  * DeviceKeys.resolveRange of src/occupancy/device-keys.ts: resolves the sequence keys of events [from, end) of
  * the batch whose u32 words start at byte `words` into dedupRef at 2 (i mod DEDUP_CHUNK), adding new entries
@@ -917,13 +893,7 @@ export function resolveSeqs(tbl: usize, words: usize, from: i32, end: i32, baseT
   const deviceCount = slotU(tbl, T_SK_DEVICES);
   let count = slotU(tbl, T_SK_COUNT);
   let hashed = 0;
-  let touched = from;
-  let sink: u32 = 0;
   for (let i = from; i < end; i++) {
-    if (i >= touched) {
-      touched = min(i + SEQ_TOUCH_AHEAD, end);
-      sink += touchSlots(words, sw, i, touched, deviceCount);
-    }
     const o = words + usize(i) * (WORDS_PER_EVENT << 2);
     const flags = (load<u32>(o, W_KVF << 2) >>> 16) & 0xff;
     const q = ref + (usize(i & (DEDUP_CHUNK - 1)) << 3);
@@ -932,7 +902,9 @@ export function resolveSeqs(tbl: usize, words: usize, from: i32, end: i32, baseT
       hashed += i32((flags & FLAG_ID_HASH) !== 0);
       continue;
     }
-    const slot = seqSlot(o, flags, deviceCount);
+    const device = load<u32>(o, W_DEVICE << 2);
+    const target = load<u32>(o, W_TARGET << 2);
+    const slot = device !== NO_DEVICE ? device : (flags & FLAG_ZONE) !== 0 ? deviceCount + target : target;
     const seq = load<u32>(o, W_SEQ << 2);
     const t = baseTimeMs + f64(load<u32>(o, W_TIME << 2));
     const at = sw + (usize(slot) << 4);
@@ -955,7 +927,6 @@ export function resolveSeqs(tbl: usize, words: usize, from: i32, end: i32, baseT
     }
     store<u64>(q, u64(e));
   }
-  store<u32>(tbl + (usize(T_SINK) << 2), sink);
   setSlotU(tbl, T_SK_COUNT, count);
   return hashed;
 }
