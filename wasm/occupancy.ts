@@ -878,9 +878,11 @@ function mix32(x: u32): u32 {
 /**
  * DeviceKeys.resolveRange of src/occupancy/device-keys.ts: resolves the sequence keys of events [from, end) of
  * the batch whose u32 words start at byte `words` into dedupRef at 2 (i mod DEDUP_CHUNK), adding new entries
- * (time NaN). The host reserved room for end − from entries; the new entry count is written back to T_SK_COUNT.
+ * (time NaN), and sets every id ref (at 2 (i mod DEDUP_CHUNK) + 1) to 0, the sentinel. The host reserved room
+ * for end − from entries; the new entry count is written back to T_SK_COUNT. Returns the number of events whose
+ * sequence word holds an event-id hash (their id keys are the host's to resolve; none: nothing left to do).
  */
-export function resolveSeqs(tbl: usize, words: usize, from: i32, end: i32, baseTimeMs: f64): void {
+export function resolveSeqs(tbl: usize, words: usize, from: i32, end: i32, baseTimeMs: f64): i32 {
   const ref = ptr(tbl, T_DEDUP_REF);
   const time = ptr(tbl, T_DEDUP_SEQ_TIME);
   const sw = ptr(tbl, T_SK_WORDS);
@@ -890,12 +892,14 @@ export function resolveSeqs(tbl: usize, words: usize, from: i32, end: i32, baseT
   const kNext = ptr(tbl, T_SK_NEXT);
   const deviceCount = slotU(tbl, T_SK_DEVICES);
   let count = slotU(tbl, T_SK_COUNT);
+  let hashed = 0;
   for (let i = from; i < end; i++) {
     const o = words + usize(i) * (WORDS_PER_EVENT << 2);
     const flags = (load<u32>(o, W_KVF << 2) >>> 16) & 0xff;
     const q = ref + (usize(i & (DEDUP_CHUNK - 1)) << 3);
     if ((flags & (FLAG_ID_HASH | FLAG_SESSION_HASH)) !== 0) {
-      store<u32>(q, 0);
+      store<u64>(q, 0);
+      hashed += i32((flags & FLAG_ID_HASH) !== 0);
       continue;
     }
     const device = load<u32>(o, W_DEVICE << 2);
@@ -906,7 +910,8 @@ export function resolveSeqs(tbl: usize, words: usize, from: i32, end: i32, baseT
     const at = sw + (usize(slot) << 4);
     const head = u32(load<f64>(at, 8));
     let e: u32 = 0;
-    if (head !== 0 && t <= load<f64>(at)) {
+    // An event later than every key on its slot (most are) is new: no search.
+    if (i32(head !== 0) & i32(t <= load<f64>(at))) {
       for (e = head; e !== 0; e = load<u32>(kNext + (usize(e) << 2))) {
         if (load<f64>(kT + (usize(e) << 3)) === t && load<u32>(kSeq + (usize(e) << 2)) === seq) break;
       }
@@ -920,10 +925,14 @@ export function resolveSeqs(tbl: usize, words: usize, from: i32, end: i32, baseT
       store<f64>(at, f64(e), 8);
       store<f64>(time + (usize(e) << 3), NaN);
     }
-    store<u32>(q, e);
+    store<u64>(q, u64(e));
   }
   setSlotU(tbl, T_SK_COUNT, count);
+  return hashed;
 }
+
+/** How many events ahead resolveIds loads the first table slot of an event's probe. */
+const ID_PROBE_AHEAD = 16;
 
 /**
  * DedupMemory.resolveIds of src/occupancy/dedup.ts: resolves the id keys of events [from, end) of a batch in this
@@ -944,6 +953,7 @@ export function resolveIds(tbl: usize, ids: usize, from: i32, end: i32): void {
   const arena = ptr(tbl, T_ID_ARENA);
   let count = slotU(tbl, T_ID_COUNT);
   let used = slotU(tbl, T_ID_USED);
+  let sink: u32 = 0;
   // Two passes: every hash first (into the id-ref slots, which the second pass overwrites with the entry), then
   // the probes. A probe is a cache miss in a table larger than the cache; with the hashing out of the loop, an
   // iteration is short enough that the processor runs the next events' probes while one waits for memory.
@@ -959,6 +969,12 @@ export function resolveIds(tbl: usize, ids: usize, from: i32, end: i32): void {
     const at = p + 4;
     const q = ref + (usize(i & (DEDUP_CHUNK - 1)) << 3);
     const h = load<u32>(q, 4);
+    // Loads the first table slot of the event ID_PROBE_AHEAD ahead (its hash is in its ref already), so that its
+    // probe finds the slot in the cache: the entries and id bytes this loop appends evict the table.
+    if (i + ID_PROBE_AHEAD < end) {
+      const ahead = load<u32>(ref + (usize((i + ID_PROBE_AHEAD) & (DEDUP_CHUNK - 1)) << 3), 4);
+      sink += load<u32>(table + (usize(ahead & mask) << 3));
+    }
     let slot = h & mask;
     let e = load<u32>(table + (usize(slot) << 3));
     while (e !== 0) {
@@ -988,6 +1004,7 @@ export function resolveIds(tbl: usize, ids: usize, from: i32, end: i32): void {
   }
   setSlotU(tbl, T_ID_COUNT, count);
   setSlotU(tbl, T_ID_USED, used);
+  store<u32>(tbl + (usize(T_SINK) << 2), sink);
 }
 
 /**

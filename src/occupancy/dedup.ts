@@ -59,8 +59,9 @@ export interface IdKeyColumns {
  */
 export interface KeyKernel {
   /**
-   * DeviceKeys.resolveRange over `keys`; advances keys.count. Returns false, having done nothing, when the
-   * columns do not lie in the kernel's memory.
+   * DeviceKeys.resolveRange over `keys`, and every id ref of the range set to 0 (the sentinel); advances
+   * keys.count. Returns the number of events of the range whose sequence word holds an event-id hash (their id
+   * keys are left to the caller), or −1, having done nothing, when the columns do not lie in the kernel's memory.
    */
   resolveSeqs(
     s: EngineState,
@@ -69,7 +70,7 @@ export interface KeyKernel {
     from: number,
     end: number,
     baseTimeMs: number,
-  ): boolean;
+  ): number;
   /**
    * resolveIds over `keys` for a batch whose bytes are `bytes`; advances keys.count and keys.arenaUsed. Returns
    * false, having done nothing, when the batch does not lie in the kernel's memory.
@@ -169,11 +170,17 @@ export class DedupMemory implements IdKeyColumns {
     const k = this.kernel;
     this.reserve(end - from, view);
     this.seqKeys.reserve(end - from, s.reg[R_WATERMARK]!);
-    if (k === undefined || !k.resolveSeqs(s, this.seqKeys, words, from, end, view.baseTimeMs))
+    // Events whose id key is an id hash, as far as known (the JavaScript loop does not count them).
+    let hashed = k === undefined ? -1 : k.resolveSeqs(s, this.seqKeys, words, from, end, view.baseTimeMs);
+    if (hashed < 0) {
       this.seqKeys.resolveRange(words, from, end, view.baseTimeMs, s.dedupRef, s.deviceCount);
+      hashed = end - from;
+    }
     const ids = view.eventIdsOffset;
-    if (ids < 0) this.resolveIdHashes(words, from, end);
-    else if (k === undefined || !k.resolveIds(s, this, view.bytes, ids, from, end))
+    // Without hashed ids the kernel has set every id ref to the sentinel already.
+    if (ids < 0) {
+      if (hashed > 0) this.resolveIdHashes(words, from, end);
+    } else if (k === undefined || !k.resolveIds(s, this, view.bytes, ids, from, end))
       this.resolveIds(view.bytes, ids, from, end);
   }
 
@@ -359,13 +366,21 @@ export class DedupMemory implements IdKeyColumns {
     const idBytes = view.eventIdBytesBound(more);
     if (this.count + more <= this.cap && this.arenaUsed + idBytes <= this.arena.length) return;
     const wm = this.s.reg[R_WATERMARK]!;
-    const time = this.s.dedupTime;
     let live = 0;
     let liveBytes = 0;
-    for (let e = 1; e < this.count; e++) {
-      if (time[e]! >= wm) {
-        live++;
-        liveBytes += this.idLen[e]!;
+    // A kernel that rebuilds in place drops the dead entries first (what any rebuild below does too): the live
+    // entries and bytes are then what remains, without a pass here to count them.
+    const compacted = this.kernel?.rebuildIds(this.s, this, wm, !Number.isFinite(wm)) === true;
+    if (compacted) {
+      live = this.count - 1;
+      liveBytes = this.arenaUsed;
+    } else {
+      const time = this.s.dedupTime;
+      for (let e = 1; e < this.count; e++) {
+        if (time[e]! >= wm) {
+          live++;
+          liveBytes += this.idLen[e]!;
+        }
       }
     }
     // Room for twice the live keys and eight parts' new keys, so that a rebuild (O(capacity)) comes at most
@@ -383,7 +398,10 @@ export class DedupMemory implements IdKeyColumns {
     // every column with it) at nearly every rebuild as the live ids' length drifts.
     const need = Math.max(16 * cap, 4 * (liveBytes + idBytes));
     const have = this.arena.length;
-    this.rebuild(cap, wm, need <= have ? have : Math.max(need, 2 * have));
+    const arenaBytes = need <= have ? have : Math.max(need, 2 * have);
+    // Compacted in place and still large enough: done (a rebuild now would only repeat the compaction).
+    if (compacted && cap === this.cap && arenaBytes === have) return;
+    this.rebuild(cap, wm, arenaBytes);
   }
 
   /**

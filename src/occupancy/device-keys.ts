@@ -89,8 +89,20 @@ export class DeviceKeys implements SeqKeyColumns {
   /** Makes room for `more` new entries; when they do not fit, drops the entries below `wm` (and unaccepted ones). */
   reserve(more: number, wm: number): void {
     if (this.count + more <= this.cap) return;
-    const time = this.s.dedupSeqTime;
     let live = 0;
+    // A kernel that rebuilds in place drops the dead entries first (what every path below does too), and the
+    // live ones are what remains: no pass here to count them. It never shrinks (see below), so only a store
+    // still too full grows, from the live entries alone.
+    if (this.s.kernelMemory === true && this.rebuildInPlace?.(this, wm, Number.isNaN(wm)) === true) {
+      live = this.count - 1;
+      const need = 1 + 4 * live + 8 * more;
+      if (need <= this.cap) return;
+      let cap = this.initial;
+      while (cap < need) cap *= 2;
+      this.rebuild(cap, wm);
+      return;
+    }
+    const time = this.s.dedupSeqTime;
     for (let e = 1; e < this.count; e++) if (time[e]! >= wm) live++;
     // Room for four times the live keys and eight parts' new keys: a rebuild (O(entries), scattered over the
     // slots) comes after about three times the live keys were added. Shrinks too when far larger than that, so

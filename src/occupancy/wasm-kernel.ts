@@ -142,7 +142,7 @@ interface OccupancyExports {
   admitEvents(tbl: number, words: number, from: number, end: number, baseTimeMs: number): number;
   applyEvents(tbl: number, limit: number): number;
   sortPending(tbl: number): void;
-  resolveSeqs(tbl: number, words: number, from: number, end: number, baseTimeMs: number): void;
+  resolveSeqs(tbl: number, words: number, from: number, end: number, baseTimeMs: number): number;
   resolveIds(tbl: number, ids: number, from: number, end: number): void;
   scanEvents(
     events: number,
@@ -367,13 +367,13 @@ export class WasmOccupancyKernel implements OccupancyKernel, KeyKernel, RowKerne
     from: number,
     end: number,
     baseTimeMs: number,
-  ): boolean {
-    if (!this.seqStore(s, keys)) return false;
+  ): number {
+    if (!this.seqStore(s, keys)) return -1;
     const w = words === this.staged || this.arena.owns(words) ? words : this.stage(words);
     const u32 = this.arena.u32();
-    this.k.resolveSeqs(this.tbl, w.byteOffset, from, end, baseTimeMs);
+    const hashed = this.k.resolveSeqs(this.tbl, w.byteOffset, from, end, baseTimeMs);
     keys.count = u32[(this.tbl >> 2) + S.T_SK_COUNT]!;
-    return true;
+    return hashed;
   }
 
   rebuildSeqs(s: EngineState, keys: SeqKeyColumns, wm: number, all: boolean): boolean {
