@@ -5,9 +5,16 @@
  */
 import type { City } from "../catalog/city.js";
 import { fnv1a, NONE } from "../catalog/city.js";
-import { ParkirWireError } from "../errors/index.js";
+import { ParkirEventError, ParkirWireError } from "../errors/index.js";
 import { type BatchStrings, BatchWriter } from "./batch-writer.js";
-import { assertEvent, type CdsEvent, EventFields, eventFields, parseEventTime, readEvent } from "./events.js";
+import {
+  type CdsEvent,
+  EventFields,
+  eventFields,
+  eventIssuesByRule,
+  parseEventTime,
+  readEvent,
+} from "./events.js";
 import { isBayKind, isPaymentKind, KIND } from "./kinds.js";
 import {
   BATCH_SPAN_MS_MAX,
@@ -19,6 +26,8 @@ import {
 
 /** Most unknown ids an EncodeReport remembers (the counts are exact; the list is a sample). */
 export const UNKNOWN_IDS_MAX = 100;
+/** Most errors of refused events an EncodeReport keeps (`invalid` counts them all). */
+export const ENCODE_ERRORS_MAX = 100;
 
 /** What encodeEvents did with its input: filled in place so the common call stays `encodeEvents(events, city)`. */
 export class EncodeReport {
@@ -34,6 +43,16 @@ export class EncodeReport {
    * zone event naming no zone), for the operator to fix the catalogue or the feed.
    */
   readonly unknownIds: string[] = [];
+  /** Events refused as invalid (with EncodeOptions `invalid: "skip"`; otherwise the first one is thrown). */
+  invalid = 0;
+  /** The first ENCODE_ERRORS_MAX refused events' errors, each naming the event (`index`) and its fields. */
+  readonly errors: ParkirEventError[] = [];
+
+  /** Counts one refused event and keeps its error while fewer than ENCODE_ERRORS_MAX are kept. */
+  refuse(error: ParkirEventError): void {
+    this.invalid++;
+    if (this.errors.length < ENCODE_ERRORS_MAX) this.errors.push(error);
+  }
 
   /** Counts one event whose place is unknown: `field` is the event field that named it (or should have). */
   noteUnknown(kind: "bay" | "zone", field: PlaceField, id: string | undefined): void {
@@ -67,6 +86,11 @@ export interface EncodeOptions {
   readonly start?: number;
   /** Index after the last event encoded. Default `events.length`. */
   readonly end?: number;
+  /**
+   * What an invalid event does: `"throw"` (default) refuses the call with its ParkirEventError; `"skip"` leaves
+   * it out, counted in the report's `invalid` and its error kept in `errors`, and encodes the others.
+   */
+  readonly invalid?: "throw" | "skip";
 }
 
 /**
@@ -138,8 +162,8 @@ export class Rows {
 /**
  * Encodes plain CDS events as one EventBatch for `city`. Event order is kept.
  *
- * @throws ParkirEventError for an event that is not a valid CdsEvent (nothing is encoded);
- *   ParkirWireError("time-range") when the events span more than ~49.7 days; ParkirError when `options.into`
+ * @throws ParkirEventError for the first event that is not a valid CdsEvent, naming it (`index`) and its fields
+ *   (nothing is encoded), unless `options.invalid` is "skip"; RangeError for a bad `start`/`end`; ParkirWireError("time-range") when the events span more than ~49.7 days; ParkirError when `options.into`
  *   hands out too little or misaligned memory.
  * @example
  * const bytes = encodeEvents([{ event_id: "e1", event_type: "park_start", event_time: 1796000400000,
@@ -156,6 +180,7 @@ export function encodeEvents(
   const end = options.end ?? events.length;
   checkRange("encodeEvents", start, end, events.length);
   const count = end - start;
+  const skipInvalid = options.invalid === "skip";
   // The columns and scratch of the last call are reused (a call made while another runs, from `into`, gets its own).
   let rows = idleRows;
   if (rows === null || rows.timeMs.length < count) rows = new Rows(count);
@@ -173,8 +198,15 @@ export function encodeEvents(
       for (let i = from; i < to; i++) {
         const e = events[i];
         if (readEvent(e, f) < 0) {
-          assertEvent(e); // names the problems (or finds none, for a shape the fast check leaves alone)
-          eventFields(e, f);
+          // The rules name the problems (or find none, for a shape the fast check leaves alone).
+          const issues = eventIssuesByRule(e);
+          if (issues.length > 0) {
+            const error = new ParkirEventError(issues, 0, i);
+            if (!skipInvalid) throw error;
+            report.refuse(error);
+            continue;
+          }
+          eventFields(e as CdsEvent, f);
         }
         const note = resolveFields(f, city, report, rows, places);
         if (note === null) continue;
