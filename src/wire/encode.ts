@@ -408,23 +408,15 @@ let idleScratch: BatchScratch | null = null;
 const utf8 = new TextEncoder();
 
 /**
- * The last id looked up in each of the catalogue's tables and what it resolved to (NONE when unknown): a feed
+ * The last zone and device id looked up and what each resolved to (NONE when unknown): a feed
  * often names the same zone or device in consecutive events, and a hit costs one string comparison instead of a
  * hash lookup. Kept for one city.
  */
 class Places {
-  bayId = "";
-  bay = NONE;
   zoneId = "";
   zone = NONE;
   deviceId = "";
   device = NONE;
-
-  bayIndex(city: City, id: string): number {
-    if (id === this.bayId) return this.bay;
-    this.bayId = id;
-    return (this.bay = city.bayIndex(id));
-  }
 
   zoneIndex(city: City, id: string): number {
     if (id === this.zoneId) return this.zone;
@@ -480,7 +472,8 @@ function resolveFields(
   const spaceId = f.space;
   const deviceId = f.device;
   const zoneId = f.zone;
-  const named = spaceId === undefined ? NONE : places.bayIndex(city, spaceId);
+  // Bays are looked up every time: a sensor feed rarely names one bay twice in a row.
+  const named = spaceId === undefined ? NONE : city.bayIndex(spaceId);
   if (deviceId !== undefined) {
     // One lookup for the usual bay event, which names its bay and the bay's own sensor (device i is bay i's).
     const d =

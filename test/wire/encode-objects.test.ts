@@ -81,7 +81,7 @@ describe("encodeEvents on objects of every shape", () => {
       }),
       { numRuns: 1500 },
     );
-  });
+  }, 120_000);
 
   test("a bad event costs only itself: the others write what they write alone", () => {
     fc.assert(
@@ -120,7 +120,7 @@ describe("encodeEvents on objects of every shape", () => {
       ),
       { numRuns: 400 },
     );
-  });
+  }, 120_000);
 
   test("a report keeps the first ENCODE_ERRORS_MAX errors and counts them all", () => {
     const bad = Array.from({ length: 150 }, (_, i) => ({ event_id: `e${i}` }));
@@ -153,7 +153,7 @@ describe("encodeEvents on objects of every shape", () => {
       ),
       { numRuns: 300 },
     );
-  });
+  }, 120_000);
 
   test("a range that is not one is a RangeError, before anything is read", () => {
     const events = [
@@ -197,5 +197,5 @@ describe("encodeEvents on objects of every shape", () => {
       ),
       { numRuns: 200 },
     );
-  });
+  }, 120_000);
 });
