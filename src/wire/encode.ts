@@ -82,7 +82,7 @@ export interface EncodeOptions {
    * engine.ingest(encodeEvents(events, city, undefined, { into: (n) => engine.batchBuffer(n) }));
    */
   readonly into?: (bytes: number) => Uint8Array;
-  /** Index of the first event encoded: `events[start, end)` is encoded, as `events.slice(start, end)` would be without the copy. Default 0. */
+  /** Index of the first event encoded: `events[start, end)` is encoded, as `events.slice(start, end)` would be, without the copy. Default 0. */
   readonly start?: number;
   /** Index after the last event encoded. Default `events.length`. */
   readonly end?: number;
@@ -163,7 +163,8 @@ export class Rows {
  * Encodes plain CDS events as one EventBatch for `city`. Event order is kept.
  *
  * @throws ParkirEventError for the first event that is not a valid CdsEvent, naming it (`index`) and its fields
- *   (nothing is encoded), unless `options.invalid` is "skip"; RangeError for a bad `start`/`end`; ParkirWireError("time-range") when the events span more than ~49.7 days; ParkirError when `options.into`
+ *   (nothing is encoded), unless `options.invalid` is "skip"; RangeError for a bad `start`/`end`;
+ *   ParkirWireError("time-range") when the events span more than ~49.7 days; ParkirError when `options.into`
  *   hands out too little or misaligned memory.
  * @example
  * const bytes = encodeEvents([{ event_id: "e1", event_type: "park_start", event_time: 1796000400000,
@@ -222,7 +223,8 @@ export function encodeEvents(
     }
     return writeBatch(rows, scratch, report, keepIds, options.into);
   } finally {
-    idleScratch = scratch;
+    // Kept for the next call only when small: a call of a million events leaves no arena of its size behind.
+    if (count <= ROWS_KEPT_MAX) idleScratch = scratch;
     if (rows.timeMs.length <= ROWS_KEPT_MAX) {
       rows.clear();
       idleRows = rows;
@@ -266,7 +268,10 @@ function touchEvents(events: readonly unknown[], from: number, end: number): voi
 /** The fields of the event being encoded (encodeEvents and resolve read one event at a time, never reentrantly). */
 const encodeFields = new EventFields();
 
-/** Most events whose columns encodeEvents keeps for the next call (27 bytes each: two default batches). */
+/**
+ * Most events whose columns and string scratch encodeEvents keeps for the next call (27 bytes of columns each, two
+ * default batches; the scratch holds the batch written and its strings).
+ */
 const ROWS_KEPT_MAX = 8192;
 /** The columns free for the next encodeEvents (null while one runs). */
 let idleRows: Rows | null = null;
