@@ -37,9 +37,11 @@
  *   node dist/bench/probes.js objects
  *     Where the plain-objects path's time goes on the e2e suite's feed (33,612 bay-sensor events, 72 h): the
  *     plain Map loop, a loop that reads four fields of each object, `readEvent` alone (the validation every
- *     object gets), `encodeEvents` alone (validation, ids, batch), the engine alone over the encoded batches
+ *     object gets), the catalogue's bay lookup alone (`city.bayIndex` of each event's bay), the two together
+ *     (the floor of the path: what every object costs before anything is written), `encodeEvents` alone
+ *     (validation, ids, batch; event ids left out, then kept), the engine alone over the encoded batches
  *     (windows folded as the e2e cases fold them), and `encodeEvents` + engine; median and best of 21, ns per
- *     event.
+ *     event. Every encodeEvents call takes its 4096 events as a range (`start`/`end`) of the one array.
  *   node dist/bench/probes.js shard [shards] [all|own]
  *     The work of the first of `shards` worker shards, in this thread: an engine with that shard's filter
  *     fed all 1 M events (in order) and closed; median of 10, ms. Compare shards 1 and 2. `own` feeds it only
@@ -540,11 +542,16 @@ function objects(): void {
   const w = E2E_WINDOW_MS;
   const bays = bayMap(city);
   const f = new EventFields();
+  const range = (i: number) => ({ start: i, end: Math.min(n, i + BATCH_EVENTS_DEFAULT) });
+  // Batches written into one reused memory, as into an engine's batch memory.
+  let memory = new Uint8Array(1 << 20);
+  const into = (size: number): Uint8Array => {
+    if (size > memory.length) memory = new Uint8Array(size);
+    return memory.subarray(0, size);
+  };
   const pre: Uint8Array[] = [];
   for (let i = 0; i < n; i += BATCH_EVENTS_DEFAULT)
-    pre.push(
-      encodeEvents(events.slice(i, i + BATCH_EVENTS_DEFAULT), city, undefined, { keepEventIds: false }),
-    );
+    pre.push(encodeEvents(events, city, undefined, { keepEventIds: false, ...range(i) }));
   const engineOver = (feedBatches: (e: OccupancyEngine) => void): number => {
     const out: PeerWindows = { windows: 0, checksum: 0 };
     const e = new OccupancyEngine(city, { windowMs: w, reuseWindowBuffers: true, clock: () => 0 });
@@ -574,13 +581,36 @@ function objects(): void {
       },
     ],
     [
+      "bay lookup (city.bayIndex)",
+      () => {
+        let sum = 0;
+        for (const e of events) sum += city.bayIndex(e.curb_space_id!);
+        return sum;
+      },
+    ],
+    [
+      "readEvent + bay lookup (the floor)",
+      () => {
+        let sum = 0;
+        for (const e of events) sum += readEvent(e, f) + city.bayIndex(f.space!);
+        return sum;
+      },
+    ],
+    [
       "encodeEvents",
       () => {
         let bytes = 0;
         for (let i = 0; i < n; i += BATCH_EVENTS_DEFAULT)
-          bytes += encodeEvents(events.slice(i, i + BATCH_EVENTS_DEFAULT), city, undefined, {
-            keepEventIds: false,
-          }).length;
+          bytes += encodeEvents(events, city, undefined, { keepEventIds: false, into, ...range(i) }).length;
+        return bytes;
+      },
+    ],
+    [
+      "encodeEvents, event ids kept",
+      () => {
+        let bytes = 0;
+        for (let i = 0; i < n; i += BATCH_EVENTS_DEFAULT)
+          bytes += encodeEvents(events, city, undefined, { into, ...range(i) }).length;
         return bytes;
       },
     ],
@@ -597,12 +627,7 @@ function objects(): void {
         engineOver((e) => {
           const into = (size: number) => e.batchBuffer(size);
           for (let i = 0; i < n; i += BATCH_EVENTS_DEFAULT)
-            e.ingest(
-              encodeEvents(events.slice(i, i + BATCH_EVENTS_DEFAULT), city, undefined, {
-                keepEventIds: false,
-                into,
-              }),
-            );
+            e.ingest(encodeEvents(events, city, undefined, { keepEventIds: false, into, ...range(i) }));
         }),
     ],
   ];

@@ -5,7 +5,12 @@ import type { CdsEvent } from "../src/wire/index.js";
 
 /** A two-zone city: Z1 has 3 car bays with sensors plus attendant-counted motorcycles; Z2 is an off-street lot with a gate. */
 export function tinyCity(): City {
-  return loadCity({
+  return loadCity(tinyCityConfig());
+}
+
+/** tinyCity's catalogue. */
+export function tinyCityConfig() {
+  return {
     id: "tiny",
     name: "Tiny",
     timeZone: "Asia/Makassar",
@@ -37,7 +42,7 @@ export function tinyCity(): City {
         gates: [{ id: "G1", deviceId: "GATE-1" }],
       },
     ],
-  });
+  };
 }
 
 /** Base time of generated events: 2026-11-30T00:00:00+08:00. */

@@ -114,9 +114,13 @@ export class ParkirEventError extends ParkirError {
   readonly issues: readonly Issue[];
   /** 1-based line number when the event came from JSON Lines, else 0. */
   readonly line: number;
-  constructor(issues: readonly Issue[], line = 0) {
-    super(`${line > 0 ? `line ${line}: ` : ""}invalid event: ${formatIssues(issues)}`);
+  /** Index of the event in the array given to encodeEvents, else −1. */
+  readonly index: number;
+  constructor(issues: readonly Issue[], line = 0, index = -1) {
+    const where = line > 0 ? `line ${line}: ` : index >= 0 ? `event ${index}: ` : "";
+    super(`${where}invalid event: ${formatIssues(issues)}`);
     this.issues = issues;
     this.line = line;
+    this.index = index;
   }
 }

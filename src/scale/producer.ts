@@ -18,11 +18,8 @@ export const PUBLISH_BATCH_EVENTS = 1024;
 /** Most events per published batch (keeps a message under NATS's default 1 MiB max_payload). */
 export const PUBLISH_BATCH_EVENTS_MAX = 16_384;
 
-/** What partitionBatches left out, besides the unknown ids EncodeReport counts. */
-export class PartitionReport extends EncodeReport {
-  /** Values that are not valid CDS events (left out; the others are batched). */
-  invalid = 0;
-}
+/** What partitionBatches left out: invalid events (`invalid`, counted here) and the unknown ids EncodeReport counts. */
+export class PartitionReport extends EncodeReport {}
 
 /** One batch of one partition, ready to publish. */
 export interface PartitionBatch {

@@ -187,7 +187,6 @@ export class BatchWriter {
     this.prep(4, EVENT_STRIDE * n);
     this.prep(8, EVENT_STRIDE * n);
     const w = this.words;
-    const b = this.scratch;
     const { timeMs, target, seq, value, device, kind, vehicle, flags } = rows;
     let q = this.cap - this.off;
     for (let k = n - 1; k >= 0; k--) {
@@ -197,10 +196,8 @@ export class BatchWriter {
       w[x + 1] = target[k]!;
       w[x + 2] = seq[k]!;
       w[x + 3] = value[k]!;
-      b[q + 16] = kind[k]!;
-      b[q + 17] = vehicle[k]!;
-      b[q + 18] = flags[k]!;
-      b[q + 19] = 0;
+      // kind, vehicle, flags and the pad byte as one word (the words are little-endian, as the engine requires).
+      w[x + 4] = kind[k]! | (vehicle[k]! << 8) | (flags[k]! << 16);
       w[x + 5] = device[k]!;
     }
     this.off = this.cap - q;

@@ -5,9 +5,16 @@
  */
 import type { City } from "../catalog/city.js";
 import { fnv1a, NONE } from "../catalog/city.js";
-import { ParkirWireError } from "../errors/index.js";
+import { ParkirEventError, ParkirWireError } from "../errors/index.js";
 import { type BatchStrings, BatchWriter } from "./batch-writer.js";
-import { assertEvent, type CdsEvent, EventFields, eventFields, parseEventTime, readEvent } from "./events.js";
+import {
+  type CdsEvent,
+  EventFields,
+  eventFields,
+  eventIssuesByRule,
+  parseEventTime,
+  readEvent,
+} from "./events.js";
 import { isBayKind, isPaymentKind, KIND } from "./kinds.js";
 import {
   BATCH_SPAN_MS_MAX,
@@ -19,6 +26,8 @@ import {
 
 /** Most unknown ids an EncodeReport remembers (the counts are exact; the list is a sample). */
 export const UNKNOWN_IDS_MAX = 100;
+/** Most errors of refused events an EncodeReport keeps (`invalid` counts them all). */
+export const ENCODE_ERRORS_MAX = 100;
 
 /** What encodeEvents did with its input: filled in place so the common call stays `encodeEvents(events, city)`. */
 export class EncodeReport {
@@ -34,6 +43,16 @@ export class EncodeReport {
    * zone event naming no zone), for the operator to fix the catalogue or the feed.
    */
   readonly unknownIds: string[] = [];
+  /** Events refused as invalid (with EncodeOptions `invalid: "skip"`; otherwise the first one is thrown). */
+  invalid = 0;
+  /** The first ENCODE_ERRORS_MAX refused events' errors, each naming the event (`index`) and its fields. */
+  readonly errors: ParkirEventError[] = [];
+
+  /** Counts one refused event and keeps its error while fewer than ENCODE_ERRORS_MAX are kept. */
+  refuse(error: ParkirEventError): void {
+    this.invalid++;
+    if (this.errors.length < ENCODE_ERRORS_MAX) this.errors.push(error);
+  }
 
   /** Counts one event whose place is unknown: `field` is the event field that named it (or should have). */
   noteUnknown(kind: "bay" | "zone", field: PlaceField, id: string | undefined): void {
@@ -63,6 +82,15 @@ export interface EncodeOptions {
    * engine.ingest(encodeEvents(events, city, undefined, { into: (n) => engine.batchBuffer(n) }));
    */
   readonly into?: (bytes: number) => Uint8Array;
+  /** Index of the first event encoded: `events[start, end)` is encoded, as `events.slice(start, end)` would be, without the copy. Default 0. */
+  readonly start?: number;
+  /** Index after the last event encoded. Default `events.length`. */
+  readonly end?: number;
+  /**
+   * What an invalid event does: `"throw"` (default) refuses the call with its ParkirEventError; `"skip"` leaves
+   * it out, counted in the report's `invalid` and its error kept in `errors`, and encodes the others.
+   */
+  readonly invalid?: "throw" | "skip";
 }
 
 /**
@@ -134,7 +162,8 @@ export class Rows {
 /**
  * Encodes plain CDS events as one EventBatch for `city`. Event order is kept.
  *
- * @throws ParkirEventError for an event that is not a valid CdsEvent (nothing is encoded);
+ * @throws ParkirEventError for the first event that is not a valid CdsEvent, naming it (`index`) and its fields
+ *   (nothing is encoded), unless `options.invalid` is "skip"; RangeError for a bad `start`/`end`;
  *   ParkirWireError("time-range") when the events span more than ~49.7 days; ParkirError when `options.into`
  *   hands out too little or misaligned memory.
  * @example
@@ -148,33 +177,67 @@ export function encodeEvents(
   options: EncodeOptions = {},
 ): Uint8Array {
   const keepIds = options.keepEventIds ?? true;
-  // The columns of the last call are reused (a call made while another runs, from `into`, gets its own).
+  const start = options.start ?? 0;
+  const end = options.end ?? events.length;
+  checkRange("encodeEvents", start, end, events.length);
+  const count = end - start;
+  const skipInvalid = options.invalid === "skip";
+  // The columns and scratch of the last call are reused (a call made while another runs, from `into`, gets its own).
   let rows = idleRows;
-  if (rows === null || rows.timeMs.length < events.length) rows = new Rows(events.length);
+  if (rows === null || rows.timeMs.length < count) rows = new Rows(count);
   idleRows = null;
+  const scratch = takeScratch(city);
   try {
     rows.clear();
     rows.keepIds = keepIds;
+    scratch.reset(count);
     const f = encodeFields;
-    for (let from = 0; from < events.length; from += TOUCH_EVENTS) {
-      const end = Math.min(events.length, from + TOUCH_EVENTS);
-      touchEvents(events, from, end);
-      for (let i = from; i < end; i++) {
+    const places = scratch.places;
+    for (let from = start; from < end; from += TOUCH_EVENTS) {
+      const to = Math.min(end, from + TOUCH_EVENTS);
+      touchEvents(events, from, to);
+      for (let i = from; i < to; i++) {
         const e = events[i];
         if (readEvent(e, f) < 0) {
-          assertEvent(e); // names the problems (or finds none, for a shape the fast check leaves alone)
-          eventFields(e, f);
+          // The rules name the problems (or find none, for a shape the fast check leaves alone).
+          const issues = eventIssuesByRule(e);
+          if (issues.length > 0) {
+            const error = new ParkirEventError(issues, 0, i);
+            if (!skipInvalid) throw error;
+            report.refuse(error);
+            continue;
+          }
+          eventFields(e as CdsEvent, f);
         }
-        resolveFields(f, city, report, rows);
+        const note = resolveFields(f, city, report, rows, places);
+        if (note === null) continue;
+        // The row's strings go straight to the arena: no array of them per batch.
+        const k = rows.length - 1;
+        if (keepIds) scratch.text(f.id, k, scratch.idAt, scratch.idLength);
+        if (note === "") scratch.noteLength[k] = 0;
+        else {
+          scratch.text(note, k, scratch.noteAt, scratch.noteLength);
+          rows.notes = true;
+        }
       }
     }
-    return buildBatch(rows, city, report, keepIds, options.into);
+    return writeBatch(rows, scratch, report, keepIds, options.into);
   } finally {
+    // Kept for the next call only when small: a call of a million events leaves no arena of its size behind.
+    if (count <= ROWS_KEPT_MAX) idleScratch = scratch;
     if (rows.timeMs.length <= ROWS_KEPT_MAX) {
       rows.clear();
       idleRows = rows;
     }
   }
+}
+
+/** @throws RangeError unless `[start, end)` is a range of indices of `length` events. */
+function checkRange(fn: string, start: number, end: number, length: number): void {
+  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || start > end || end > length)
+    throw new RangeError(
+      `${fn}: start ${start} and end ${end} must be integers, 0 <= start <= end <= ${length}`,
+    );
 }
 
 /** Events touched ahead at a time (see touchEvents): their objects and ids stay in the cache until read. */
@@ -205,14 +268,17 @@ function touchEvents(events: readonly unknown[], from: number, end: number): voi
 /** The fields of the event being encoded (encodeEvents and resolve read one event at a time, never reentrantly). */
 const encodeFields = new EventFields();
 
-/** Most events whose columns encodeEvents keeps for the next call (27 bytes each: two default batches). */
+/**
+ * Most events whose columns and string scratch encodeEvents keeps for the next call (27 bytes of columns each, two
+ * default batches; the scratch holds the batch written and its strings).
+ */
 const ROWS_KEPT_MAX = 8192;
 /** The columns free for the next encodeEvents (null while one runs). */
 let idleRows: Rows | null = null;
 
 /**
- * The EventBatch of resolved rows: their base time, structs and (with `keepIds`) event ids. Shared by
- * encodeEvents and the JSON Lines reader, so both write the same bytes. @internal
+ * The EventBatch of resolved rows whose strings are in `rows.id` and `rows.note` (as `resolve` leaves them): their
+ * base time, structs and (with `keepIds`) event ids. @internal
  *
  * @throws ParkirWireError("time-range") when the rows span more than ~49.7 days; ParkirError when `into`
  *   hands out too little or misaligned memory.
@@ -224,11 +290,29 @@ export function buildBatch(
   keepIds: boolean,
   into: ((bytes: number) => Uint8Array) | undefined,
 ): Uint8Array {
+  const scratch = takeScratch(city);
+  try {
+    scratch.copyTexts(rows, keepIds);
+    return writeBatch(rows, scratch, report, keepIds, into);
+  } finally {
+    idleScratch = scratch;
+  }
+}
+
+/** The EventBatch of the rows and their strings in `scratch`: the time-range check, then BatchWriter. */
+function writeBatch(
+  rows: Rows,
+  scratch: BatchScratch,
+  report: EncodeReport,
+  keepIds: boolean,
+  into: ((bytes: number) => Uint8Array) | undefined,
+): Uint8Array {
   const n = rows.length;
   let minMs = Number.POSITIVE_INFINITY;
   let maxMs = Number.NEGATIVE_INFINITY;
+  const timeMs = rows.timeMs;
   for (let k = 0; k < n; k++) {
-    const t = rows.timeMs[k]!;
+    const t = timeMs[k]!;
     if (t < minMs) minMs = t;
     if (t > maxMs) maxMs = t;
   }
@@ -241,35 +325,37 @@ export function buildBatch(
     );
   }
   report.encoded += n;
+  return scratch.writer.write(rows, scratch, base, keepIds, into);
+}
 
-  // A writer and string arena of its own for a call made while another builds (from `into`, say).
+/** The scratch free for the next batch of `city` (a new one while another batch is being built, from `into`). */
+function takeScratch(city: City): BatchScratch {
   let scratch = idleScratch;
   idleScratch = null;
   if (scratch === null || scratch.city !== city) scratch = new BatchScratch(city);
-  try {
-    return scratch.writer.write(rows, scratch.strings(rows, keepIds), base, keepIds, into);
-  } finally {
-    idleScratch = scratch;
-  }
+  return scratch;
 }
 
-/** What buildBatch writes with, kept for the next call: a BatchWriter for one city, the rows' strings as UTF-8. */
-class BatchScratch {
+/**
+ * What a batch is written with, kept for the next one: a BatchWriter for one city, the rows' strings as ranges of
+ * one UTF-8 arena (the BatchStrings it writes from), and the last ids looked up.
+ */
+class BatchScratch implements BatchStrings {
   readonly writer: BatchWriter;
-  private arena = new Uint8Array(4096);
-  private idAt = new Int32Array(0);
-  private idLength = new Int32Array(0);
-  private noteAt = new Int32Array(0);
-  private noteLength = new Int32Array(0);
+  readonly places = new Places();
+  arena = new Uint8Array(4096);
+  idAt = new Int32Array(0);
+  idLength = new Int32Array(0);
+  noteAt = new Int32Array(0);
+  noteLength = new Int32Array(0);
   private at = 0;
 
   constructor(readonly city: City) {
     this.writer = new BatchWriter(city);
   }
 
-  /** The rows' ids (with `keepIds`) and annotations as ranges of one UTF-8 arena. */
-  strings(rows: Rows, keepIds: boolean): BatchStrings {
-    const n = rows.length;
+  /** Empties the arena for a batch of at most `n` rows. */
+  reset(n: number): void {
     if (this.idAt.length < n) {
       const cap = Math.max(n, this.idAt.length * 2);
       this.idAt = new Int32Array(cap);
@@ -278,58 +364,111 @@ class BatchScratch {
       this.noteLength = new Int32Array(cap);
     }
     this.at = 0;
-    if (keepIds) this.texts(rows.id, n, this.idAt, this.idLength);
-    if (rows.notes) this.texts(rows.note, n, this.noteAt, this.noteLength);
-    const { arena, idAt, idLength, noteAt, noteLength } = this;
-    return { arena, idAt, idLength, noteAt, noteLength };
   }
 
-  private texts(
-    texts: readonly (string | Uint8Array)[],
-    n: number,
-    at: Int32Array,
-    length: Int32Array,
-  ): void {
+  /** The strings of rows filled by `resolve` (in `rows.id` and `rows.note`), copied into the arena. */
+  copyTexts(rows: Rows, keepIds: boolean): void {
+    const n = rows.length;
+    this.reset(n);
     for (let k = 0; k < n; k++) {
-      const t = texts[k]!;
-      // UTF-8 takes at most 3 bytes per UTF-16 unit.
-      const most = typeof t === "string" ? t.length * 3 : t.length;
-      if (this.arena.length < this.at + most) {
-        const grown = new Uint8Array(Math.max(this.arena.length * 2, this.at + most));
-        grown.set(this.arena.subarray(0, this.at));
-        this.arena = grown;
-      }
-      let written: number;
-      if (typeof t === "string") written = utf8.encodeInto(t, this.arena.subarray(this.at)).written;
-      else {
-        this.arena.set(t, this.at);
-        written = t.length;
-      }
-      at[k] = this.at;
-      length[k] = written;
-      this.at += written;
+      if (keepIds) this.text(rows.id[k]!, k, this.idAt, this.idLength);
+      if (rows.notes) this.text(rows.note[k]!, k, this.noteAt, this.noteLength);
     }
+  }
+
+  /** Appends `t` as UTF-8 to the arena as row k's string in the columns `at` and `length`. */
+  text(t: string | Uint8Array, k: number, at: Int32Array, length: Int32Array): void {
+    // UTF-8 takes at most 3 bytes per UTF-16 unit.
+    const most = typeof t === "string" ? t.length * 3 : t.length;
+    let arena = this.arena;
+    const from = this.at;
+    if (arena.length < from + most) {
+      arena = new Uint8Array(Math.max(arena.length * 2, from + most));
+      arena.set(this.arena.subarray(0, from));
+      this.arena = arena;
+    }
+    let written: number;
+    if (typeof t !== "string") {
+      arena.set(t, from);
+      written = t.length;
+    } else {
+      // ASCII (every catalogue id, most event ids) byte by byte; anything else through the TextEncoder.
+      const n = t.length;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = t.charCodeAt(i);
+        if (c >= 0x80) break;
+        arena[from + i] = c;
+      }
+      written = i === n ? n : i + utf8.encodeInto(t.slice(i), arena.subarray(from + i)).written;
+    }
+    at[k] = from;
+    length[k] = written;
+    this.at = from + written;
   }
 }
 
-/** The scratch free for the next buildBatch (null while one is building). */
+/** The scratch free for the next batch (null while one is being built). */
 let idleScratch: BatchScratch | null = null;
 const utf8 = new TextEncoder();
 
 /**
- * Resolves one valid event's ids and fields into the next row of `rows`; an event with an unknown place adds
- * none. @internal
+ * The last zone and device id looked up and what each resolved to (NONE when unknown): a feed
+ * often names the same zone or device in consecutive events, and a hit costs one string comparison instead of a
+ * hash lookup. Kept for one city.
+ */
+class Places {
+  zoneId = "";
+  zone = NONE;
+  deviceId = "";
+  device = NONE;
+
+  zoneIndex(city: City, id: string): number {
+    if (id === this.zoneId) return this.zone;
+    this.zoneId = id;
+    return (this.zone = city.zoneIndex(id));
+  }
+
+  deviceIndex(city: City, id: string): number {
+    if (id === this.deviceId) return this.device;
+    this.deviceId = id;
+    return (this.device = city.deviceIndex(id));
+  }
+}
+
+/**
+ * Resolves one valid event's ids and fields into the next row of `rows`, its event id and annotation into
+ * `rows.id` and `rows.note`; an event with an unknown place adds none. @internal
  */
 export function resolve(e: CdsEvent, city: City, report: EncodeReport, rows: Rows): void {
   eventFields(e, resolveFieldsScratch);
-  resolveFields(resolveFieldsScratch, city, report, rows);
+  if (resolvePlaces.city !== city) resolvePlaces = { city, places: new Places() };
+  const note = resolveFields(resolveFieldsScratch, city, report, rows, resolvePlaces.places);
+  if (note === null) return;
+  if (rows.keepIds) rows.id.push(resolveFieldsScratch.id);
+  rows.note.push(note);
+  if (note !== "") rows.notes = true;
 }
 
 /** The fields resolve reads an event into. */
 const resolveFieldsScratch = new EventFields();
+/** The ids resolve looked up last, for one city. */
+let resolvePlaces: { readonly city: City | null; readonly places: Places } = {
+  city: null,
+  places: new Places(),
+};
 
-/** resolve, for an event's fields already read. */
-function resolveFields(f: EventFields, city: City, report: EncodeReport, rows: Rows): void {
+/**
+ * resolve, for an event's fields already read: the row's columns, and its annotation ("" for none) returned for
+ * the caller to keep beside the row's event id; null when the event adds no row.
+ */
+function resolveFields(
+  f: EventFields,
+  city: City,
+  report: EncodeReport,
+  rows: Rows,
+  places: Places,
+): string | null {
   const kind = f.kind;
   let vehicle = f.vehicle;
   let flags = 0;
@@ -338,10 +477,12 @@ function resolveFields(f: EventFields, city: City, report: EncodeReport, rows: R
   const spaceId = f.space;
   const deviceId = f.device;
   const zoneId = f.zone;
+  // Bays are looked up every time: a sensor feed rarely names one bay twice in a row.
   const named = spaceId === undefined ? NONE : city.bayIndex(spaceId);
   if (deviceId !== undefined) {
     // One lookup for the usual bay event, which names its bay and the bay's own sensor (device i is bay i's).
-    const d = named !== NONE && city.deviceId(named) === deviceId ? named : city.deviceIndex(deviceId);
+    const d =
+      named !== NONE && city.deviceId(named) === deviceId ? named : places.deviceIndex(city, deviceId);
     if (d !== NONE) device = d;
   }
   // A bay kind is a bay event when it names a bay, or a device that is a bay's sensor; without either (a zone id,
@@ -354,14 +495,14 @@ function resolveFields(f: EventFields, city: City, report: EncodeReport, rows: R
     if (bay === NONE) {
       if (spaceId !== undefined) report.noteUnknown("bay", "curb_space_id", spaceId);
       else report.noteUnknown("bay", "data_source_device_id", deviceId);
-      return;
+      return null;
     }
     target = bay;
     if (device === NO_DEVICE) device = bay; // device i is bay i's sensor
     if (vehicle === 0) vehicle = city.bayVehicle[bay]!;
   } else {
     let zone = NONE;
-    if (zoneId !== undefined) zone = city.zoneIndex(zoneId);
+    if (zoneId !== undefined) zone = places.zoneIndex(city, zoneId);
     else if (spaceId !== undefined) {
       if (named !== NONE) zone = city.bayZone[named]!;
     } else if (deviceId !== undefined) {
@@ -372,7 +513,7 @@ function resolveFields(f: EventFields, city: City, report: EncodeReport, rows: R
         report.noteUnknown("zone", "curb_zone_id", zoneId);
       else if (spaceId !== undefined) report.noteUnknown("zone", "curb_space_id", spaceId);
       else report.noteUnknown("zone", "data_source_device_id", deviceId);
-      return;
+      return null;
     }
     target = zone;
     flags |= FLAG_TARGET_ZONE;
@@ -409,9 +550,7 @@ function resolveFields(f: EventFields, city: City, report: EncodeReport, rows: R
   rows.kind[k] = kind;
   rows.vehicle[k] = vehicle;
   rows.flags[k] = flags;
-  if (rows.keepIds) rows.id.push(f.id);
-  rows.note.push(note);
-  if (note !== "") rows.notes = true;
+  return note;
 }
 
 /** Appends `"key":value` to an annotation being built (`""` starts the object). */
@@ -438,12 +577,14 @@ export function encodeEventBatches(
   if (!Number.isSafeInteger(batchSize) || batchSize <= 0)
     throw new RangeError("batchSize must be a positive integer");
   const out: Uint8Array[] = [];
-  let start = 0;
-  while (start < events.length) {
+  const last = options.end ?? events.length;
+  let start = options.start ?? 0;
+  checkRange("encodeEventBatches", start, last, events.length);
+  while (start < last) {
     let end = start;
     let lo = Number.POSITIVE_INFINITY;
     let hi = Number.NEGATIVE_INFINITY;
-    while (end < events.length && end - start < batchSize) {
+    while (end < last && end - start < batchSize) {
       const t = parseEventTime(events[end]?.event_time);
       if (!Number.isNaN(t) && Math.max(hi, t) - Math.min(lo, t) > BATCH_SPAN_MS_MAX) break;
       if (!Number.isNaN(t)) {
@@ -452,7 +593,7 @@ export function encodeEventBatches(
       }
       end++;
     }
-    out.push(encodeEvents(events.slice(start, end), city, report, options));
+    out.push(encodeEvents(events, city, report, { ...options, start, end }));
     start = end;
   }
   return out;

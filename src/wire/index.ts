@@ -2,6 +2,7 @@
 export { decodeEvents } from "./decode.js";
 export {
   BATCH_EVENTS_DEFAULT,
+  ENCODE_ERRORS_MAX,
   type EncodeOptions,
   EncodeReport,
   encodeEventBatches,

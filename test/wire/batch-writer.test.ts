@@ -6,7 +6,6 @@
  * catalogue hash or base time of 0 (fields left out), city ids of every length (every padding).
  */
 import fc from "fast-check";
-import { Builder } from "flatbuffers";
 import { describe, expect, test } from "vitest";
 import type { City } from "../../src/catalog/index.js";
 import { loadCity } from "../../src/catalog/index.js";
@@ -15,55 +14,9 @@ import { paluCatalog } from "../../src/generate/index.js";
 import { BatchWriter } from "../../src/wire/batch-writer.js";
 import { buildBatch, EncodeReport, encodeEvents, Rows } from "../../src/wire/encode.js";
 import type { CdsEvent } from "../../src/wire/events.js";
-import { Event } from "../../src/wire/generated/event.js";
-import { EventBatch } from "../../src/wire/generated/event-batch.js";
-import { BATCH_IDENTIFIER, BATCH_SPAN_MS_MAX } from "../../src/wire/layout.js";
+import { BATCH_SPAN_MS_MAX } from "../../src/wire/layout.js";
 import { arbEvent, tinyCity } from "../helpers.js";
-
-/** The batch as the generated FlatBuffers code builds it (the reference). */
-function builderBatch(rows: Rows, cityId: string, hash: number, keepIds: boolean): Uint8Array {
-  const n = rows.length;
-  let base = Number.POSITIVE_INFINITY;
-  for (let k = 0; k < n; k++) base = Math.min(base, rows.timeMs[k]!);
-  if (n === 0) base = 0;
-  const b = new Builder(16);
-  const str = (t: string | Uint8Array) => b.createString(t);
-  const cityOff = b.createString(cityId);
-  const idsOff = keepIds ? EventBatch.createEventIdsVector(b, rows.id.map(str)) : 0;
-  let notesOff = 0;
-  if (rows.notes) {
-    const empty = b.createString("");
-    notesOff = EventBatch.createAnnotationsVector(
-      b,
-      rows.note.map((t) => (t === "" ? empty : str(t))),
-    );
-  }
-  EventBatch.startEventsVector(b, n);
-  for (let k = n - 1; k >= 0; k--) {
-    Event.createEvent(
-      b,
-      rows.timeMs[k]! - base,
-      rows.target[k]!,
-      rows.seq[k]!,
-      rows.value[k]!,
-      rows.kind[k]!,
-      rows.vehicle[k]!,
-      rows.flags[k]!,
-      0,
-      rows.device[k]!,
-    );
-  }
-  const eventsOff = b.endVector();
-  EventBatch.startEventBatch(b);
-  EventBatch.addBaseTimeMs(b, base);
-  EventBatch.addCity(b, cityOff);
-  EventBatch.addCatalogHash(b, hash);
-  EventBatch.addEvents(b, eventsOff);
-  if (keepIds) EventBatch.addEventIds(b, idsOff);
-  if (notesOff !== 0) EventBatch.addAnnotations(b, notesOff);
-  b.finish(EventBatch.endEventBatch(b), BATCH_IDENTIFIER);
-  return b.asUint8Array().slice();
-}
+import { builderBatch } from "./builder-batch.js";
 
 const u32 = fc.oneof(fc.constantFrom(0, 1, 0x7fffffff, 0x80000000, 0xffffffff), fc.nat({ max: 0xffffffff }));
 const u8 = fc.integer({ min: 0, max: 255 });
