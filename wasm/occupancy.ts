@@ -1175,6 +1175,8 @@ function col(cols: usize, c: i32, r: u32, shift: u32): usize {
  * zone-event figure is at its default): writes the open window's rows into the column set described at `cols` and
  * resets each row for window `epoch` + 1 (resetRow). Rows: [lo, hi), or with `list` ≠ 0, the `count` u32 rows at
  * `list` that lie in [lo, hi). The same float64 operations in the same order as the JavaScript, so the same bits.
+ * With `marks` ≠ 0 it notes, as rows.ts's RowChanges, each row whose figures differ from those the columns held or
+ * that counted arrivals or departures: bit r of the u32 bitmap at `marks` set, the u32 at `at` + 4r set to `now`.
  */
 export function closeRows(
   tbl: usize,
@@ -1186,6 +1188,9 @@ export function closeRows(
   windowMs: f64,
   epoch: u32,
   minCoverage: f64,
+  marks: usize,
+  at: usize,
+  now: u32,
 ): void {
   const acc = ptr(tbl, T_ACC);
   for (let i: u32 = 0; i < count; i++) {
@@ -1222,16 +1227,9 @@ export function closeRows(
       arrived = 0;
       departed = 0;
     }
-    store<u32>(col(cols, C_ARRIVALS, r, 2), arrived);
-    store<u32>(col(cols, C_DEPARTURES, r, 2), departed);
-    store<u32>(col(cols, C_PEAK, r, 2), peak);
     const cov = knownMs / (f64(cap) * windowMs);
-    store<f64>(col(cols, C_OCC_MS, r, 3), occMs);
-    store<f64>(col(cols, C_KNOWN_MS, r, 3), knownMs);
-    store<f64>(col(cols, C_COVERAGE, r, 3), cov);
-    store<f64>(col(cols, C_OCCUPANCY, r, 3), knownMs > 0 && cov >= minCoverage ? occMs / knownMs : NaN);
-    store<f64>(col(cols, C_MEAN_DWELL, r, 3), dwellCount > 0 ? roundHalfUp(dwellSum / f64(dwellCount)) : NaN);
-    store<u8>(col(cols, C_DETECTION, r, 0), method);
+    const occupancy = knownMs > 0 && cov >= minCoverage ? occMs / knownMs : NaN;
+    const dwell = dwellCount > 0 ? roundHalfUp(dwellSum / f64(dwellCount)) : NaN;
     let conf: f64 = 0;
     if (knownMs > 0) {
       if (method === D_SENSORS) conf = 1;
@@ -1239,16 +1237,112 @@ export function closeRows(
       else if (method === D_MANUAL) conf = 0;
       else conf = 0.5;
     }
+    if (
+      marks !== 0 &&
+      ((arrived | departed) !== 0 ||
+        peak !== load<u32>(col(cols, C_PEAK, r, 2)) ||
+        method !== load<u8>(col(cols, C_DETECTION, r, 0)) ||
+        !same(occMs, load<f64>(col(cols, C_OCC_MS, r, 3))) ||
+        !same(knownMs, load<f64>(col(cols, C_KNOWN_MS, r, 3))) ||
+        !same(cov, load<f64>(col(cols, C_COVERAGE, r, 3))) ||
+        !same(occupancy, load<f64>(col(cols, C_OCCUPANCY, r, 3))) ||
+        !same(dwell, load<f64>(col(cols, C_MEAN_DWELL, r, 3))) ||
+        !same(conf, load<f64>(col(cols, C_CONFIDENCE, r, 3))) ||
+        !same(0, load<f64>(col(cols, C_DRIFT, r, 3))) ||
+        arrived !== load<u32>(col(cols, C_ARRIVALS, r, 2)) ||
+        departed !== load<u32>(col(cols, C_DEPARTURES, r, 2)))
+    ) {
+      const w = marks + (usize(r >>> 5) << 2);
+      store<u32>(w, load<u32>(w) | (u32(1) << (r & 31)));
+      store<u32>(at + (usize(r) << 2), now);
+    }
+    store<u32>(col(cols, C_ARRIVALS, r, 2), arrived);
+    store<u32>(col(cols, C_DEPARTURES, r, 2), departed);
+    store<u32>(col(cols, C_PEAK, r, 2), peak);
+    store<f64>(col(cols, C_OCC_MS, r, 3), occMs);
+    store<f64>(col(cols, C_KNOWN_MS, r, 3), knownMs);
+    store<f64>(col(cols, C_COVERAGE, r, 3), cov);
+    store<f64>(col(cols, C_OCCUPANCY, r, 3), occupancy);
+    store<f64>(col(cols, C_MEAN_DWELL, r, 3), dwell);
+    store<u8>(col(cols, C_DETECTION, r, 0), method);
     store<f64>(col(cols, C_CONFIDENCE, r, 3), conf);
     store<f64>(col(cols, C_DRIFT, r, 3), 0);
   }
 }
 
+/** Equal figures: the same number, or both NaN. */
+function same(a: f64, b: f64): bool {
+  // biome-ignore lint/suspicious/noGlobalIsNan: AssemblyScript's builtin isNaN<f64>, no coercion
+  return a === b || (isNaN(a) && isNaN(b));
+}
+
+/** Copies row `r` of the 11 columns whose first bytes are at `base` (u32 × 11, as the column table) `delta` bytes on. */
+function copyRow(base: usize, r: u32, delta: usize): void {
+  const r8 = usize(r) << 3;
+  const r4 = usize(r) << 2;
+  for (let c: usize = 0; c < 7; c++) {
+    const p = usize(load<u32>(base + (c << 2))) + r8;
+    store<f64>(p + delta, load<f64>(p));
+  }
+  for (let c: usize = 7; c < 10; c++) {
+    const p = usize(load<u32>(base + (c << 2))) + r4;
+    store<u32>(p + delta, load<u32>(p));
+  }
+  const p = usize(load<u32>(base + 40)) + usize(r);
+  store<u8>(p + delta, load<u8>(p));
+}
+
+/**
+ * WindowRows.listChanges of src/occupancy/windows.ts: writes the rows of [lo, hi) that closeRows marked in the
+ * bitmap at `marks` as u32 at `out`, in ascending order, clears their marks and returns how many. With `span` > 0
+ * it also brings the column set `delta` bytes after the one at `cols` (the same layout) up to close `now`: when it
+ * holds close `held` = now − 1, the listed rows are copied; when an older one (`held` > 0), the rows of [lo, hi)
+ * whose `at` (u32 per row: the last close that listed it) is after `held`; when none (`held` = 0), all `span`
+ * bytes from the first column.
+ */
+export function listChanges(
+  cols: usize,
+  lo: u32,
+  hi: u32,
+  marks: usize,
+  at: usize,
+  now: u32,
+  held: u32,
+  out: usize,
+  delta: usize,
+  span: usize,
+): u32 {
+  let n: u32 = 0;
+  const listed = span > 0 && held + 1 === now;
+  if (hi > lo) {
+    const last = (hi - 1) >>> 5;
+    for (let w = lo >>> 5; w <= last; w++) {
+      const p = marks + (usize(w) << 2);
+      let bits = load<u32>(p);
+      if (bits === 0) continue;
+      store<u32>(p, 0);
+      while (bits !== 0) {
+        const r = (w << 5) + ctz(bits);
+        bits &= bits - 1;
+        store<u32>(out + (usize(n++) << 2), r);
+        if (listed) copyRow(cols, r, delta);
+      }
+    }
+  }
+  if (span > 0 && !listed) {
+    const from = usize(load<u32>(cols + (usize(C_OCCUPANCY) << 2)));
+    if (held === 0) memory.copy(from + delta, from, span);
+    else for (let r = lo; r < hi; r++) if (load<u32>(at + (usize(r) << 2)) > held) copyRow(cols, r, delta);
+  }
+  return n;
+}
+
 /**
  * WindowRows.close of src/occupancy/windows.ts for an engine without zone-event state, in one call: closeRows of
  * the `nTouched` rows at `touched`, then of the `nBefore` rows at `before` that `inTouched` does not mark (the
- * rows touched only in the window before; `before` keeps them), clears the marks of `touched`, and, when `span` >
- * 0, copies the `span` bytes of the column set from its first column to `dst`.
+ * rows touched only in the window before; `before` keeps them), noting changes (`marks`, `at`, `now`); clears the
+ * marks of `touched`; then, unless `out` is 0 (the marks are then left for the caller), listChanges (into `out`,
+ * bringing the set `delta` bytes on up to date). Returns the number of rows listed.
  */
 export function closeWindowRows(
   tbl: usize,
@@ -1263,27 +1357,24 @@ export function closeWindowRows(
   windowMs: f64,
   epoch: u32,
   minCoverage: f64,
-  dst: usize,
+  marks: usize,
+  at: usize,
+  now: u32,
+  held: u32,
+  out: usize,
+  delta: usize,
   span: usize,
-): void {
-  closeRows(tbl, cols, lo, hi, touched, nTouched, windowMs, epoch, minCoverage);
+): u32 {
+  closeRows(tbl, cols, lo, hi, touched, nTouched, windowMs, epoch, minCoverage, marks, at, now);
   let n: u32 = 0;
   for (let i: u32 = 0; i < nBefore; i++) {
     const r = load<u32>(before + (usize(i) << 2));
     if (load<u8>(inTouched + usize(r)) === 0) store<u32>(before + (usize(n++) << 2), r);
   }
-  closeRows(tbl, cols, lo, hi, before, n, windowMs, epoch, minCoverage);
+  closeRows(tbl, cols, lo, hi, before, n, windowMs, epoch, minCoverage, marks, at, now);
   for (let i: u32 = 0; i < nTouched; i++)
     store<u8>(inTouched + usize(load<u32>(touched + (usize(i) << 2))), 0);
-  if (span > 0) memory.copy(dst, usize(load<u32>(cols + (usize(C_OCCUPANCY) << 2))), span);
-}
-
-/**
- * Copies `bytes` bytes from `src` to `dst` (a closed window's columns into the column set it is emitted in):
- * memory.copy, several times faster than a JavaScript copy out of a shared memory.
- */
-export function copyRegion(dst: usize, src: usize, bytes: usize): void {
-  memory.copy(dst, src, bytes);
+  return out === 0 ? 0 : listChanges(cols, lo, hi, marks, at, now, held, out, delta, span);
 }
 
 /** JavaScript's Math.round: the nearest integer, halves toward +∞ (also right for 0.49999999999999994). */

@@ -78,9 +78,26 @@ export function currentRow(s: EngineState, row: number): void {
 }
 
 /**
+ * Where closeRows notes the rows whose figures change: for each row whose new figures differ from those the
+ * columns held (NaN equal to NaN) or that counted arrivals or departures, bit r of `marks` (bit r & 31 of word
+ * r >>> 5) is set and `at[r]` becomes `now`.
+ */
+export interface RowChanges {
+  readonly marks: Uint32Array;
+  readonly at: Uint32Array;
+  now: number;
+}
+
+/** Equal figures: the same number, or both NaN. */
+function same(a: number, b: number): boolean {
+  return a === b || (Number.isNaN(a) && Number.isNaN(b));
+}
+
+/**
  * Writes the rows of the open window (which must be complete) into `c` and resets each row for the next window
  * (its number R_EPOCH + 1; closeWindow then counts the window closed): every row of [closeLo, closeHi), or with
- * `list`, the rows list[0 .. listLength) of that range. Formulas: docs/OCCUPANCY.md.
+ * `list`, the rows list[0 .. listLength) of that range; with `changes`, notes the rows it changes there.
+ * Formulas: docs/OCCUPANCY.md.
  */
 export function closeRows(
   s: EngineState,
@@ -89,6 +106,7 @@ export function closeRows(
   c: WindowColumns,
   list: Uint32Array | null = null,
   listLength = 0,
+  changes?: RowChanges,
 ): void {
   // Rows [closeLo, closeHi): all of them, or a worker shard's own (the others' columns are left as they are).
   const lo = s.closeLo;
@@ -154,16 +172,9 @@ export function closeRows(
         departed = 0;
       }
     }
-    arrivals[r] = arrived;
-    departures[r] = departed;
-    peakOccupied[r] = peak;
     const cov = knownMs / (cap * w);
-    occupiedBayMs[r] = occMs;
-    knownBayMs[r] = knownMs;
-    coverage[r] = cov;
-    occupancy[r] = knownMs > 0 && cov >= minCoverage ? occMs / knownMs : Number.NaN;
-    meanDwellMs[r] = dwellCount > 0 ? Math.round(dwellSum / dwellCount) : Number.NaN;
-    detection[r] = method;
+    const occ = knownMs > 0 && cov >= minCoverage ? occMs / knownMs : Number.NaN;
+    const dwell = dwellCount > 0 ? Math.round(dwellSum / dwellCount) : Number.NaN;
     let conf = 0;
     let drift = 0;
     if (knownMs > 0) {
@@ -176,6 +187,33 @@ export function closeRows(
         conf = at < 0 ? 0 : 2 ** (-(endMs - at) / countHalfLifeMs);
       } else conf = MODEL_BASED_CONFIDENCE;
     }
+    if (
+      changes !== undefined &&
+      ((arrived | departed) !== 0 ||
+        arrived !== arrivals[r] ||
+        departed !== departures[r] ||
+        peak !== peakOccupied[r] ||
+        method !== detection[r] ||
+        !same(occMs, occupiedBayMs[r]!) ||
+        !same(knownMs, knownBayMs[r]!) ||
+        !same(cov, coverage[r]!) ||
+        !same(occ, occupancy[r]!) ||
+        !same(dwell, meanDwellMs[r]!) ||
+        !same(conf, confidence[r]!) ||
+        !same(drift, driftVehicles[r]!))
+    ) {
+      changes.marks[r >>> 5] = changes.marks[r >>> 5]! | (1 << (r & 31));
+      changes.at[r] = changes.now;
+    }
+    arrivals[r] = arrived;
+    departures[r] = departed;
+    peakOccupied[r] = peak;
+    occupiedBayMs[r] = occMs;
+    knownBayMs[r] = knownMs;
+    coverage[r] = cov;
+    occupancy[r] = occ;
+    meanDwellMs[r] = dwell;
+    detection[r] = method;
     confidence[r] = conf;
     driftVehicles[r] = drift;
   }
