@@ -1293,12 +1293,13 @@ function copyRow(base: usize, r: u32, delta: usize): void {
 }
 
 /**
- * WindowRows.listChanges of src/occupancy/windows.ts: writes the rows of [lo, hi) that closeRows marked in the
- * bitmap at `marks` as u32 at `out`, in ascending order, clears their marks and returns how many. With `span` > 0
- * it also brings the column set `delta` bytes after the one at `cols` (the same layout) up to close `now`: when it
- * holds close `held` = now − 1, the listed rows are copied; when an older one (`held` > 0), the rows of [lo, hi)
- * whose `at` (u32 per row: the last close that listed it) is after `held`; when none (`held` = 0), all `span`
- * bytes from the first column.
+ * listMarked and bringUpToDate of src/occupancy/windows.ts: writes the rows of [lo, hi) that closeRows marked in
+ * the bitmap at `marks` as u32 at `out`, in ascending order, clears their marks and, after the first close (`now`
+ * > 1), adds them to the active rows (u32 count at `active`, the rows after it; u8 flags at `isActive`). Returns
+ * how many. With `span` > 0 it also brings the column set `delta` bytes after the one at `cols` (the same layout)
+ * up to close `now`: when it holds close `held` = now − 1, the listed rows are copied; when an older one (`held`
+ * > 0), the active rows whose `at` (u32 per row: the last close that listed it) is after `held`; when none
+ * (`held` = 0), all `span` bytes from the first column.
  */
 export function listChanges(
   cols: usize,
@@ -1307,6 +1308,8 @@ export function listChanges(
   marks: usize,
   at: usize,
   now: u32,
+  active: usize,
+  isActive: usize,
   held: u32,
   out: usize,
   delta: usize,
@@ -1314,6 +1317,8 @@ export function listChanges(
 ): u32 {
   let n: u32 = 0;
   const listed = span > 0 && held + 1 === now;
+  const track = now > 1;
+  let count = load<u32>(active);
   if (hi > lo) {
     const last = (hi - 1) >>> 5;
     for (let w = lo >>> 5; w <= last; w++) {
@@ -1326,13 +1331,22 @@ export function listChanges(
         bits &= bits - 1;
         store<u32>(out + (usize(n++) << 2), r);
         if (listed) copyRow(cols, r, delta);
+        if (track && load<u8>(isActive + usize(r)) === 0) {
+          store<u8>(isActive + usize(r), 1);
+          store<u32>(active + (usize(++count) << 2), r);
+        }
       }
     }
   }
+  store<u32>(active, count);
   if (span > 0 && !listed) {
     const from = usize(load<u32>(cols + (usize(C_OCCUPANCY) << 2)));
     if (held === 0) memory.copy(from + delta, from, span);
-    else for (let r = lo; r < hi; r++) if (load<u32>(at + (usize(r) << 2)) > held) copyRow(cols, r, delta);
+    else
+      for (let i: u32 = 1; i <= count; i++) {
+        const r = load<u32>(active + (usize(i) << 2));
+        if (load<u32>(at + (usize(r) << 2)) > held) copyRow(cols, r, delta);
+      }
   }
   return n;
 }
@@ -1360,6 +1374,8 @@ export function closeWindowRows(
   marks: usize,
   at: usize,
   now: u32,
+  active: usize,
+  isActive: usize,
   held: u32,
   out: usize,
   delta: usize,
@@ -1374,7 +1390,7 @@ export function closeWindowRows(
   closeRows(tbl, cols, lo, hi, before, n, windowMs, epoch, minCoverage, marks, at, now);
   for (let i: u32 = 0; i < nTouched; i++)
     store<u8>(inTouched + usize(load<u32>(touched + (usize(i) << 2))), 0);
-  return out === 0 ? 0 : listChanges(cols, lo, hi, marks, at, now, held, out, delta, span);
+  return out === 0 ? 0 : listChanges(cols, lo, hi, marks, at, now, active, isActive, held, out, delta, span);
 }
 
 /** JavaScript's Math.round: the nearest integer, halves toward +∞ (also right for 0.49999999999999994). */

@@ -21,7 +21,7 @@ import { sortPending } from "./pending.js";
 import type { RowChanges } from "./rows.js";
 import type { EngineState, StateArray, StateMemory } from "./state.js";
 import type { WindowColumns } from "./types.js";
-import { type CopyPlan, columnsRegion, type RowKernel } from "./windows.js";
+import { type CloseChanges, type CopyPlan, columnsRegion, type RowKernel } from "./windows.js";
 
 /** The occupancy hot loops (see src/occupancy/kernel.ts for their contracts). */
 export interface OccupancyKernel {
@@ -178,6 +178,8 @@ interface OccupancyExports {
     marks: number,
     at: number,
     now: number,
+    active: number,
+    isActive: number,
     held: number,
     out: number,
     delta: number,
@@ -199,6 +201,8 @@ interface OccupancyExports {
     marks: number,
     at: number,
     now: number,
+    active: number,
+    isActive: number,
     held: number,
     out: number,
     delta: number,
@@ -485,7 +489,7 @@ export class WasmOccupancyKernel implements OccupancyKernel, KeyKernel, RowKerne
     nBefore: number,
     inTouched: Uint8Array,
     minCoverage: number,
-    changes: RowChanges,
+    changes: CloseChanges,
     held: number,
     plan: CopyPlan | null,
   ): number {
@@ -506,6 +510,8 @@ export class WasmOccupancyKernel implements OccupancyKernel, KeyKernel, RowKerne
       changes.marks.byteOffset,
       changes.at.byteOffset,
       changes.now,
+      changes.active.byteOffset,
+      changes.isActive.byteOffset,
       held,
       plan === null ? 0 : plan.out,
       plan === null ? 0 : plan.delta,
@@ -517,7 +523,7 @@ export class WasmOccupancyKernel implements OccupancyKernel, KeyKernel, RowKerne
   listChanges(
     s: EngineState,
     columnTable: Uint32Array,
-    changes: RowChanges,
+    changes: CloseChanges,
     held: number,
     plan: CopyPlan,
   ): number {
@@ -528,6 +534,8 @@ export class WasmOccupancyKernel implements OccupancyKernel, KeyKernel, RowKerne
       changes.marks.byteOffset,
       changes.at.byteOffset,
       changes.now,
+      changes.active.byteOffset,
+      changes.isActive.byteOffset,
       held,
       plan.out,
       plan.delta,

@@ -227,6 +227,17 @@ export interface ColumnSlot {
 }
 
 /**
+ * A close's changes (RowChanges) and the rows any close but the first listed: a column set that holds a close's
+ * figures needs only those of them listed since (the others kept the first close's figures). @internal
+ */
+export interface CloseChanges extends RowChanges {
+  /** active[0]: how many rows; active[1 .. active[0]]: the rows, in the order first listed. */
+  readonly active: Uint32Array;
+  /** 1 for the rows in `active`. */
+  readonly isActive: Uint8Array;
+}
+
+/**
  * Where a kernel lists a close's changed rows and copies rows from the last window's columns into a column set,
  * both in its memory and laid out alike (columnsRegion). @internal
  */
@@ -397,7 +408,7 @@ export class WindowRows {
   /** 1 for the rows in `touched`. */
   private readonly inTouched: Uint8Array;
   /** Rows a close changed: bitmap, the last close that listed each row, and this close's number. */
-  private readonly changes: RowChanges;
+  private readonly changes: CloseChanges;
   /** Where a fresh column set's changed rows are listed before they are copied out. */
   private readonly listed: Uint32Array;
   /** The kernel's loop for noteApplied, when it reads the lists where they are (the state's memory). */
@@ -426,6 +437,8 @@ export class WindowRows {
       marks: s.newArray(Uint32Array, (n + 31) >>> 5),
       at: s.newArray(Uint32Array, n),
       now: 0,
+      active: s.newArray(Uint32Array, n + 1),
+      isActive: s.newArray(Uint8Array, n),
     };
     this.listed = s.newArray(Uint32Array, n);
     const reads = (a: ArrayBufferView) => kernel?.reads(a) === true;
@@ -434,7 +447,8 @@ export class WindowRows {
     this.last = allocColumns(n, s.windowConstants, inKernel ? s.memory : undefined);
     this.columnTable = inKernel ? columnTable(s, this.last) : undefined;
     const table = this.columnTable;
-    const arrays = [table, this.changes.marks, this.changes.at, this.listed, ...tableColumns(s, this.last)];
+    const { marks, at, active, isActive } = this.changes;
+    const arrays = [table, marks, at, active, isActive, this.listed, ...tableColumns(s, this.last)];
     this.closer =
       table !== undefined && arrays.every((a) => a !== undefined && reads(a)) ? kernel : undefined;
   }
@@ -574,8 +588,8 @@ export class WindowRows {
     let n = -1;
     if (plan !== null) n = this.closer!.listChanges(s, this.columnTable!, changes, slot.held, plan);
     if (n < 0) {
-      n = listMarked(changes.marks, s.closeLo, s.closeHi, out);
-      bringUpToDate(this.last, c, slot.held, changes, out, n, s.closeLo, s.closeHi);
+      n = listMarked(changes, s.closeLo, s.closeHi, out);
+      bringUpToDate(this.last, c, slot.held, changes, out, n);
     }
     if (fresh) slot.changed = out.slice(0, n);
     slot.changedCount = n;
@@ -632,10 +646,12 @@ export class WindowRows {
 }
 
 /**
- * Writes the rows of [lo, hi) marked in `marks` (bit r & 31 of word r >>> 5) into `out` in ascending order and
- * clears their marks; returns how many.
+ * Writes the rows of [lo, hi) marked in `changes.marks` (bit r & 31 of word r >>> 5) into `out` in ascending order
+ * and clears their marks; after the first close (`now` > 1) adds them to the active rows. Returns how many.
  */
-export function listMarked(marks: Uint32Array, lo: number, hi: number, out: Uint32Array): number {
+export function listMarked(changes: CloseChanges, lo: number, hi: number, out: Uint32Array): number {
+  const { marks, active, isActive } = changes;
+  const track = changes.now > 1;
   let n = 0;
   if (hi <= lo) return 0;
   const lastWord = (hi - 1) >>> 5;
@@ -645,8 +661,14 @@ export function listMarked(marks: Uint32Array, lo: number, hi: number, out: Uint
     marks[w] = 0;
     while (bits !== 0) {
       const low = bits & -bits;
-      out[n++] = (w << 5) + 31 - Math.clz32(low);
+      const r = (w << 5) + 31 - Math.clz32(low);
+      out[n++] = r;
       bits ^= low;
+      if (track && isActive[r] === 0) {
+        isActive[r] = 1;
+        active[0] = active[0]! + 1;
+        active[active[0]!] = r;
+      }
     }
   }
   return n;
@@ -654,24 +676,26 @@ export function listMarked(marks: Uint32Array, lo: number, hi: number, out: Uint
 
 /**
  * Brings column set `c`, which holds the figures of close `held` (0: none), up to close `changes.now` from
- * `last`: the `n` rows of `list` when it held the close before, the rows of [lo, hi) listed since `held` when an
+ * `last`: the `n` rows of `list` when it held the close before, the active rows listed since `held` when an
  * older one, else every column (also when `c` does not share `last`'s constant columns).
  */
 function bringUpToDate(
   last: WindowColumns,
   c: WindowColumns,
   held: number,
-  changes: RowChanges,
+  changes: CloseChanges,
   list: Uint32Array,
   n: number,
-  lo: number,
-  hi: number,
 ): void {
   if (held === 0 || c.zone !== last.zone) copyColumns(last, c);
   else if (held + 1 === changes.now) for (let i = 0; i < n; i++) copyRow(last, c, list[i]!);
   else {
-    const at = changes.at;
-    for (let r = lo; r < hi; r++) if (at[r]! > held) copyRow(last, c, r);
+    const { at, active } = changes;
+    const count = active[0]!;
+    for (let i = 1; i <= count; i++) {
+      const r = active[i]!;
+      if (at[r]! > held) copyRow(last, c, r);
+    }
   }
 }
 
@@ -756,18 +780,18 @@ export interface RowKernel {
     nBefore: number,
     inTouched: Uint8Array,
     minCoverage: number,
-    changes: RowChanges,
+    changes: CloseChanges,
     held: number,
     plan: CopyPlan | null,
   ): number;
   /**
-   * listMarked(changes.marks, closeLo, closeHi, list), then bringUpToDate (from close `held`) of the column set
+   * listMarked(changes, closeLo, closeHi, list), then bringUpToDate (from close `held`) of the column set
    * `plan` describes from the one `columnTable` describes (the last window's); returns the number listed.
    */
   listChanges(
     s: EngineState,
     columnTable: Uint32Array,
-    changes: RowChanges,
+    changes: CloseChanges,
     held: number,
     plan: CopyPlan,
   ): number;
