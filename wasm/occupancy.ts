@@ -1351,36 +1351,54 @@ export function listChanges(
   return n;
 }
 
+// Parameters of closeWindowRows (src/occupancy/windows.ts CP_*): f64 at `p` + 8 i, u32 at `p` + 4 i.
+const CP_WINDOW_MS = 0; // f64
+const CP_MIN_COVERAGE = 1; // f64
+const CP_COLS = 4;
+const CP_LO = 5;
+const CP_HI = 6;
+const CP_TOUCHED = 7;
+const CP_N_TOUCHED = 8;
+const CP_BEFORE = 9;
+const CP_N_BEFORE = 10;
+const CP_IN_TOUCHED = 11;
+const CP_EPOCH = 12;
+const CP_MARKS = 13;
+const CP_AT = 14;
+const CP_NOW = 15;
+const CP_ACTIVE = 16;
+const CP_IS_ACTIVE = 17;
+const CP_HELD = 18;
+const CP_OUT = 19;
+const CP_DELTA = 20;
+const CP_SPAN = 21;
+
+function cp(p: usize, i: i32): u32 {
+  return load<u32>(p + (usize(i) << 2));
+}
+
 /**
- * WindowRows.close of src/occupancy/windows.ts for an engine without zone-event state, in one call: closeRows of
- * the `nTouched` rows at `touched`, then of the `nBefore` rows at `before` that `inTouched` does not mark (the
- * rows touched only in the window before; `before` keeps them), noting changes (`marks`, `at`, `now`); clears the
- * marks of `touched`; then, unless `out` is 0 (the marks are then left for the caller), listChanges (into `out`,
- * bringing the set `delta` bytes on up to date). Returns the number of rows listed.
+ * WindowRows.close of src/occupancy/windows.ts for an engine without zone-event state, in one call, its parameters
+ * at `p` (CP_*): closeRows of the `nTouched` rows at `touched`, then of the `nBefore` rows at `before` that
+ * `inTouched` does not mark (the rows touched only in the window before; `before` keeps them), noting changes
+ * (`marks`, `at`, `now`); clears the marks of `touched`; then, unless `out` is 0 (the marks are then left for the
+ * caller), listChanges (into `out`, bringing the set `delta` bytes on up to date). Returns the number of rows listed.
  */
-export function closeWindowRows(
-  tbl: usize,
-  cols: usize,
-  lo: u32,
-  hi: u32,
-  touched: usize,
-  nTouched: u32,
-  before: usize,
-  nBefore: u32,
-  inTouched: usize,
-  windowMs: f64,
-  epoch: u32,
-  minCoverage: f64,
-  marks: usize,
-  at: usize,
-  now: u32,
-  active: usize,
-  isActive: usize,
-  held: u32,
-  out: usize,
-  delta: usize,
-  span: usize,
-): u32 {
+export function closeWindowRows(tbl: usize, p: usize): u32 {
+  const cols = usize(cp(p, CP_COLS));
+  const lo = cp(p, CP_LO);
+  const hi = cp(p, CP_HI);
+  const touched = usize(cp(p, CP_TOUCHED));
+  const nTouched = cp(p, CP_N_TOUCHED);
+  const before = usize(cp(p, CP_BEFORE));
+  const nBefore = cp(p, CP_N_BEFORE);
+  const inTouched = usize(cp(p, CP_IN_TOUCHED));
+  const windowMs = load<f64>(p + (usize(CP_WINDOW_MS) << 3));
+  const minCoverage = load<f64>(p + (usize(CP_MIN_COVERAGE) << 3));
+  const epoch = cp(p, CP_EPOCH);
+  const marks = usize(cp(p, CP_MARKS));
+  const at = usize(cp(p, CP_AT));
+  const now = cp(p, CP_NOW);
   closeRows(tbl, cols, lo, hi, touched, nTouched, windowMs, epoch, minCoverage, marks, at, now);
   let n: u32 = 0;
   for (let i: u32 = 0; i < nBefore; i++) {
@@ -1390,7 +1408,24 @@ export function closeWindowRows(
   closeRows(tbl, cols, lo, hi, before, n, windowMs, epoch, minCoverage, marks, at, now);
   for (let i: u32 = 0; i < nTouched; i++)
     store<u8>(inTouched + usize(load<u32>(touched + (usize(i) << 2))), 0);
-  return out === 0 ? 0 : listChanges(cols, lo, hi, marks, at, now, active, isActive, held, out, delta, span);
+  const out = usize(cp(p, CP_OUT));
+  if (out === 0) return 0;
+  const active = usize(cp(p, CP_ACTIVE));
+  const isActive = usize(cp(p, CP_IS_ACTIVE));
+  return listChanges(
+    cols,
+    lo,
+    hi,
+    marks,
+    at,
+    now,
+    active,
+    isActive,
+    cp(p, CP_HELD),
+    out,
+    cp(p, CP_DELTA),
+    cp(p, CP_SPAN),
+  );
 }
 
 /** JavaScript's Math.round: the nearest integer, halves toward +∞ (also right for 0.49999999999999994). */

@@ -185,29 +185,7 @@ interface OccupancyExports {
     delta: number,
     span: number,
   ): number;
-  closeWindowRows(
-    tbl: number,
-    cols: number,
-    lo: number,
-    hi: number,
-    touched: number,
-    nTouched: number,
-    before: number,
-    nBefore: number,
-    inTouched: number,
-    windowMs: number,
-    epoch: number,
-    minCoverage: number,
-    marks: number,
-    at: number,
-    now: number,
-    active: number,
-    isActive: number,
-    held: number,
-    out: number,
-    delta: number,
-    span: number,
-  ): number;
+  closeWindowRows(tbl: number, params: number): number;
   noteRows(
     tbl: number,
     head0: number,
@@ -480,44 +458,9 @@ export class WasmOccupancyKernel implements OccupancyKernel, KeyKernel, RowKerne
     return this.arena.owns(a);
   }
 
-  closeWindowRows(
-    s: EngineState,
-    columnTable: Uint32Array,
-    touched: Uint32Array,
-    nTouched: number,
-    before: Uint32Array,
-    nBefore: number,
-    inTouched: Uint8Array,
-    minCoverage: number,
-    changes: CloseChanges,
-    held: number,
-    plan: CopyPlan | null,
-  ): number {
+  closeWindowRows(s: EngineState, params: Uint32Array): number {
     this.bind(s);
-    const n = this.k.closeWindowRows(
-      this.tbl,
-      columnTable.byteOffset,
-      s.closeLo,
-      s.closeHi,
-      touched.byteOffset,
-      nTouched,
-      before.byteOffset,
-      nBefore,
-      inTouched.byteOffset,
-      s.windowMs,
-      s.reg[R_EPOCH]!,
-      minCoverage,
-      changes.marks.byteOffset,
-      changes.at.byteOffset,
-      changes.now,
-      changes.active.byteOffset,
-      changes.isActive.byteOffset,
-      held,
-      plan === null ? 0 : plan.out,
-      plan === null ? 0 : plan.delta,
-      plan === null ? 0 : plan.span,
-    );
-    return plan === null ? -1 : n;
+    return this.k.closeWindowRows(this.tbl, params.byteOffset);
   }
 
   listChanges(

@@ -226,6 +226,30 @@ export interface ColumnSlot {
   plan?: CopyPlan | null;
 }
 
+// Parameters of the kernel's closeWindowRows (keep in step with CP_* of wasm/occupancy.ts): f64 words 0 and 1,
+// then u32 words (byte offsets of arrays in the kernel's memory, counts, close numbers).
+const CP_WINDOW_MS = 0;
+const CP_MIN_COVERAGE = 1;
+const CP_COLS = 4;
+const CP_LO = 5;
+const CP_HI = 6;
+const CP_TOUCHED = 7;
+const CP_N_TOUCHED = 8;
+const CP_BEFORE = 9;
+const CP_N_BEFORE = 10;
+const CP_IN_TOUCHED = 11;
+const CP_EPOCH = 12;
+const CP_MARKS = 13;
+const CP_AT = 14;
+const CP_NOW = 15;
+const CP_ACTIVE = 16;
+const CP_IS_ACTIVE = 17;
+const CP_HELD = 18;
+const CP_OUT = 19;
+const CP_DELTA = 20;
+const CP_SPAN = 21;
+const CP_WORDS = 22;
+
 /**
  * A close's changes (RowChanges) and the rows any close but the first listed: a column set that holds a close's
  * figures needs only those of them listed since (the others kept the first close's figures). @internal
@@ -417,6 +441,9 @@ export class WindowRows {
   private readonly closer: RowKernel | undefined;
   /** The byte offsets of `last`'s columns and of the rows' capacity and method, for the kernel's closeRows. */
   private readonly columnTable: Uint32Array | undefined;
+  /** The parameters of the kernel's closeWindowRows (CP_*), and their f64 words. */
+  private readonly params: Uint32Array | undefined;
+  private readonly paramsF64: Float64Array | undefined;
 
   /**
    * @param kernel the kernel's loops (the wasm kernel's); undefined: the loops here
@@ -451,6 +478,19 @@ export class WindowRows {
     const arrays = [table, marks, at, active, isActive, this.listed, ...tableColumns(s, this.last)];
     this.closer =
       table !== undefined && arrays.every((a) => a !== undefined && reads(a)) ? kernel : undefined;
+    if (this.closer !== undefined) {
+      const f = s.newArray(Float64Array, CP_WORDS >>> 1);
+      this.paramsF64 = f;
+      const p = new Uint32Array(f.buffer, f.byteOffset, CP_WORDS);
+      this.params = p;
+      p[CP_COLS] = table!.byteOffset;
+      p[CP_IN_TOUCHED] = this.inTouched.byteOffset;
+      p[CP_MARKS] = marks.byteOffset;
+      p[CP_AT] = at.byteOffset;
+      p[CP_ACTIVE] = active.byteOffset;
+      p[CP_IS_ACTIVE] = isActive.byteOffset;
+      f[CP_WINDOW_MS] = s.windowMs;
+    }
   }
 
   /**
@@ -536,22 +576,25 @@ export class WindowRows {
         }
       }
       const closer = this.closer;
-      const table = this.columnTable;
-      if (z === null && closer !== undefined && table !== undefined) {
+      const p = this.params;
+      if (z === null && closer !== undefined && p !== undefined) {
         // The same steps in one kernel call, with the list and the copy into the slot when it lies in the kernel's memory.
-        n = closer.closeWindowRows(
-          s,
-          table,
-          this.touched,
-          this.touchedN,
-          this.before,
-          this.beforeN,
-          this.inTouched,
-          minCoverage,
-          changes,
-          slot.held,
-          this.planFor(slot),
-        );
+        const plan = this.planFor(slot);
+        this.paramsF64![CP_MIN_COVERAGE] = minCoverage;
+        p[CP_LO] = s.closeLo;
+        p[CP_HI] = s.closeHi;
+        p[CP_TOUCHED] = this.touched.byteOffset;
+        p[CP_N_TOUCHED] = this.touchedN;
+        p[CP_BEFORE] = this.before.byteOffset;
+        p[CP_N_BEFORE] = this.beforeN;
+        p[CP_EPOCH] = s.reg[R_EPOCH]!;
+        p[CP_NOW] = now;
+        p[CP_HELD] = slot.held;
+        p[CP_OUT] = plan === null ? 0 : plan.out;
+        p[CP_DELTA] = plan === null ? 0 : plan.delta;
+        p[CP_SPAN] = plan === null ? 0 : plan.span;
+        n = closer.closeWindowRows(s, p);
+        if (plan === null) n = -1;
         this.swapTouched();
       } else {
         this.closeRows(minCoverage, countHalfLifeMs, this.touched, this.touchedN);
@@ -766,24 +809,13 @@ export interface RowKernel {
     changes?: RowChanges,
   ): void;
   /**
-   * WindowRows.close's steps for an engine without zone-event state: closeRows of the `nTouched` rows of
-   * `touched`, then of the `nBefore` rows of `before` not marked in `inTouched` (kept in `before`), noting
-   * changes, clearing the marks of `touched`; then, with a `plan`, listChanges. Returns the number of rows
-   * listed, or −1 without a plan (the marks are then left for the caller).
+   * WindowRows.close's steps for an engine without zone-event state, with the parameters in `params` (CP_*, in
+   * the kernel's memory): closeRows of the `nTouched` rows of `touched`, then of the `nBefore` rows of `before`
+   * not marked in `inTouched` (kept in `before`), noting changes, clearing the marks of `touched`; then, when
+   * `out` is not 0, listChanges into it. Returns the number of rows listed (0 without `out`: the marks are then
+   * left for the caller).
    */
-  closeWindowRows(
-    s: EngineState,
-    columnTable: Uint32Array,
-    touched: Uint32Array,
-    nTouched: number,
-    before: Uint32Array,
-    nBefore: number,
-    inTouched: Uint8Array,
-    minCoverage: number,
-    changes: CloseChanges,
-    held: number,
-    plan: CopyPlan | null,
-  ): number;
+  closeWindowRows(s: EngineState, params: Uint32Array): number;
   /**
    * listMarked(changes, closeLo, closeHi, list), then bringUpToDate (from close `held`) of the column set
    * `plan` describes from the one `columnTable` describes (the last window's); returns the number listed.
