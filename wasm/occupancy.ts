@@ -1166,8 +1166,9 @@ const D_MANUAL: u8 = 2;
 const D_MODEL: u8 = 3;
 const AB_EPOCH = 48;
 
-function col(cols: usize, c: i32, r: u32, shift: u32): usize {
-  return usize(load<u32>(cols + (usize(c) << 2))) + (usize(r) << shift);
+/** The first byte of column `c` of the column set described at `cols`. */
+function colBase(cols: usize, c: i32): usize {
+  return usize(load<u32>(cols + (usize(c) << 2)));
 }
 
 /**
@@ -1193,11 +1194,25 @@ export function closeRows(
   now: u32,
 ): void {
   const acc = ptr(tbl, T_ACC);
+  // The columns' first bytes, read once (the loop's stores could alias the table for all the compiler knows).
+  const cOcc = colBase(cols, C_OCCUPANCY);
+  const cCov = colBase(cols, C_COVERAGE);
+  const cDwell = colBase(cols, C_MEAN_DWELL);
+  const cConf = colBase(cols, C_CONFIDENCE);
+  const cOccMs = colBase(cols, C_OCC_MS);
+  const cKnownMs = colBase(cols, C_KNOWN_MS);
+  const cDrift = colBase(cols, C_DRIFT);
+  const cArr = colBase(cols, C_ARRIVALS);
+  const cDep = colBase(cols, C_DEPARTURES);
+  const cPeak = colBase(cols, C_PEAK);
+  const cDet = colBase(cols, C_DETECTION);
+  const cCap = colBase(cols, C_CAPACITY);
+  const cMethod = colBase(cols, C_METHOD);
   for (let i: u32 = 0; i < count; i++) {
     const r = list === 0 ? lo + i : load<u32>(list + (usize(i) << 2));
     if (r < lo || r >= hi) continue;
-    const cap = load<u32>(col(cols, C_CAPACITY, r, 2));
-    const method = load<u8>(col(cols, C_METHOD, r, 0));
+    const cap = load<u32>(cCap + (usize(r) << 2));
+    const method = load<u8>(cMethod + usize(r));
     const a = acc + usize(r) * ACC_BYTES;
     let occMs = load<f64>(a, AB_OCC_MS);
     let knownMs = load<f64>(a, AB_KNOWN_MS);
@@ -1240,33 +1255,33 @@ export function closeRows(
     if (
       marks !== 0 &&
       ((arrived | departed) !== 0 ||
-        peak !== load<u32>(col(cols, C_PEAK, r, 2)) ||
-        method !== load<u8>(col(cols, C_DETECTION, r, 0)) ||
-        !same(occMs, load<f64>(col(cols, C_OCC_MS, r, 3))) ||
-        !same(knownMs, load<f64>(col(cols, C_KNOWN_MS, r, 3))) ||
-        !same(cov, load<f64>(col(cols, C_COVERAGE, r, 3))) ||
-        !same(occupancy, load<f64>(col(cols, C_OCCUPANCY, r, 3))) ||
-        !same(dwell, load<f64>(col(cols, C_MEAN_DWELL, r, 3))) ||
-        !same(conf, load<f64>(col(cols, C_CONFIDENCE, r, 3))) ||
-        !same(0, load<f64>(col(cols, C_DRIFT, r, 3))) ||
-        arrived !== load<u32>(col(cols, C_ARRIVALS, r, 2)) ||
-        departed !== load<u32>(col(cols, C_DEPARTURES, r, 2)))
+        peak !== load<u32>(cPeak + (usize(r) << 2)) ||
+        method !== load<u8>(cDet + usize(r)) ||
+        !same(occMs, load<f64>(cOccMs + (usize(r) << 3))) ||
+        !same(knownMs, load<f64>(cKnownMs + (usize(r) << 3))) ||
+        !same(cov, load<f64>(cCov + (usize(r) << 3))) ||
+        !same(occupancy, load<f64>(cOcc + (usize(r) << 3))) ||
+        !same(dwell, load<f64>(cDwell + (usize(r) << 3))) ||
+        !same(conf, load<f64>(cConf + (usize(r) << 3))) ||
+        !same(0, load<f64>(cDrift + (usize(r) << 3))) ||
+        arrived !== load<u32>(cArr + (usize(r) << 2)) ||
+        departed !== load<u32>(cDep + (usize(r) << 2)))
     ) {
       const w = marks + (usize(r >>> 5) << 2);
       store<u32>(w, load<u32>(w) | (u32(1) << (r & 31)));
       store<u32>(at + (usize(r) << 2), now);
     }
-    store<u32>(col(cols, C_ARRIVALS, r, 2), arrived);
-    store<u32>(col(cols, C_DEPARTURES, r, 2), departed);
-    store<u32>(col(cols, C_PEAK, r, 2), peak);
-    store<f64>(col(cols, C_OCC_MS, r, 3), occMs);
-    store<f64>(col(cols, C_KNOWN_MS, r, 3), knownMs);
-    store<f64>(col(cols, C_COVERAGE, r, 3), cov);
-    store<f64>(col(cols, C_OCCUPANCY, r, 3), occupancy);
-    store<f64>(col(cols, C_MEAN_DWELL, r, 3), dwell);
-    store<u8>(col(cols, C_DETECTION, r, 0), method);
-    store<f64>(col(cols, C_CONFIDENCE, r, 3), conf);
-    store<f64>(col(cols, C_DRIFT, r, 3), 0);
+    store<u32>(cArr + (usize(r) << 2), arrived);
+    store<u32>(cDep + (usize(r) << 2), departed);
+    store<u32>(cPeak + (usize(r) << 2), peak);
+    store<f64>(cOccMs + (usize(r) << 3), occMs);
+    store<f64>(cKnownMs + (usize(r) << 3), knownMs);
+    store<f64>(cCov + (usize(r) << 3), cov);
+    store<f64>(cOcc + (usize(r) << 3), occupancy);
+    store<f64>(cDwell + (usize(r) << 3), dwell);
+    store<u8>(cDet + usize(r), method);
+    store<f64>(cConf + (usize(r) << 3), conf);
+    store<f64>(cDrift + (usize(r) << 3), 0);
   }
 }
 
@@ -1276,20 +1291,30 @@ function same(a: f64, b: f64): bool {
   return a === b || (isNaN(a) && isNaN(b));
 }
 
-/** Copies row `r` of the 11 columns whose first bytes are at `base` (u32 × 11, as the column table) `delta` bytes on. */
-function copyRow(base: usize, r: u32, delta: usize): void {
-  const r8 = usize(r) << 3;
-  const r4 = usize(r) << 2;
-  for (let c: usize = 0; c < 7; c++) {
-    const p = usize(load<u32>(base + (c << 2))) + r8;
-    store<f64>(p + delta, load<f64>(p));
+/**
+ * Copies the `n` rows (u32) at `list` of the 11 columns of the column set described at `cols` (the column table)
+ * to the set `delta` bytes on.
+ */
+function copyRows(cols: usize, list: usize, n: u32, delta: usize): void {
+  for (let c = C_OCCUPANCY; c <= C_DRIFT; c++) {
+    const base = colBase(cols, c);
+    for (let i: u32 = 0; i < n; i++) {
+      const p = base + (usize(load<u32>(list + (usize(i) << 2))) << 3);
+      store<f64>(p + delta, load<f64>(p));
+    }
   }
-  for (let c: usize = 7; c < 10; c++) {
-    const p = usize(load<u32>(base + (c << 2))) + r4;
-    store<u32>(p + delta, load<u32>(p));
+  for (let c = C_ARRIVALS; c <= C_PEAK; c++) {
+    const base = colBase(cols, c);
+    for (let i: u32 = 0; i < n; i++) {
+      const p = base + (usize(load<u32>(list + (usize(i) << 2))) << 2);
+      store<u32>(p + delta, load<u32>(p));
+    }
   }
-  const p = usize(load<u32>(base + 40)) + usize(r);
-  store<u8>(p + delta, load<u8>(p));
+  const base = colBase(cols, C_DETECTION);
+  for (let i: u32 = 0; i < n; i++) {
+    const p = base + usize(load<u32>(list + (usize(i) << 2)));
+    store<u8>(p + delta, load<u8>(p));
+  }
 }
 
 /**
@@ -1298,8 +1323,8 @@ function copyRow(base: usize, r: u32, delta: usize): void {
  * > 1), adds them to the active rows (u32 count at `active`, the rows after it; u8 flags at `isActive`). Returns
  * how many. With `span` > 0 it also brings the column set `delta` bytes after the one at `cols` (the same layout)
  * up to close `now`: when it holds close `held` = now − 1, the listed rows are copied; when an older one (`held`
- * > 0), the active rows whose `at` (u32 per row: the last close that listed it) is after `held`; when none
- * (`held` = 0), all `span` bytes from the first column.
+ * > 0), the active rows whose `at` (u32 per row: the last close that listed it) is after `held` (listed first at
+ * `scratch`, room for every row); when none (`held` = 0), all `span` bytes from the first column.
  */
 export function listChanges(
   cols: usize,
@@ -1310,6 +1335,7 @@ export function listChanges(
   now: u32,
   active: usize,
   isActive: usize,
+  scratch: usize,
   held: u32,
   out: usize,
   delta: usize,
@@ -1330,7 +1356,6 @@ export function listChanges(
         const r = (w << 5) + ctz(bits);
         bits &= bits - 1;
         store<u32>(out + (usize(n++) << 2), r);
-        if (listed) copyRow(cols, r, delta);
         if (track && load<u8>(isActive + usize(r)) === 0) {
           store<u8>(isActive + usize(r), 1);
           store<u32>(active + (usize(++count) << 2), r);
@@ -1339,14 +1364,18 @@ export function listChanges(
     }
   }
   store<u32>(active, count);
-  if (span > 0 && !listed) {
-    const from = usize(load<u32>(cols + (usize(C_OCCUPANCY) << 2)));
+  if (listed) copyRows(cols, out, n, delta);
+  else if (span > 0) {
+    const from = colBase(cols, C_OCCUPANCY);
     if (held === 0) memory.copy(from + delta, from, span);
-    else
+    else {
+      let m: u32 = 0;
       for (let i: u32 = 1; i <= count; i++) {
         const r = load<u32>(active + (usize(i) << 2));
-        if (load<u32>(at + (usize(r) << 2)) > held) copyRow(cols, r, delta);
+        if (load<u32>(at + (usize(r) << 2)) > held) store<u32>(scratch + (usize(m++) << 2), r);
       }
+      copyRows(cols, scratch, m, delta);
+    }
   }
   return n;
 }
@@ -1372,6 +1401,7 @@ const CP_HELD = 18;
 const CP_OUT = 19;
 const CP_DELTA = 20;
 const CP_SPAN = 21;
+const CP_SCRATCH = 22;
 
 function cp(p: usize, i: i32): u32 {
   return load<u32>(p + (usize(i) << 2));
@@ -1421,6 +1451,7 @@ export function closeWindowRows(tbl: usize, p: usize): u32 {
     now,
     active,
     isActive,
+    usize(cp(p, CP_SCRATCH)),
     cp(p, CP_HELD),
     out,
     cp(p, CP_DELTA),

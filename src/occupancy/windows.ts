@@ -248,7 +248,8 @@ const CP_HELD = 18;
 const CP_OUT = 19;
 const CP_DELTA = 20;
 const CP_SPAN = 21;
-const CP_WORDS = 22;
+const CP_SCRATCH = 22;
+const CP_WORDS = 24;
 
 /**
  * A close's changes (RowChanges) and the rows any close but the first listed: a column set that holds a close's
@@ -259,6 +260,8 @@ export interface CloseChanges extends RowChanges {
   readonly active: Uint32Array;
   /** 1 for the rows in `active`. */
   readonly isActive: Uint8Array;
+  /** Room for a list of every row (where the kernel lists the rows it copies). */
+  readonly scratch: Uint32Array;
 }
 
 /**
@@ -433,7 +436,7 @@ export class WindowRows {
   private readonly inTouched: Uint8Array;
   /** Rows a close changed: bitmap, the last close that listed each row, and this close's number. */
   private readonly changes: CloseChanges;
-  /** Where a fresh column set's changed rows are listed before they are copied out. */
+  /** Where a fresh column set's changed rows are listed before they are copied out (also changes.scratch). */
   private readonly listed: Uint32Array;
   /** The kernel's loop for noteApplied, when it reads the lists where they are (the state's memory). */
   private readonly noter: RowKernel | undefined;
@@ -460,14 +463,15 @@ export class WindowRows {
     this.touched = s.newArray(Uint32Array, n);
     this.before = s.newArray(Uint32Array, n);
     this.inTouched = s.newArray(Uint8Array, n);
+    this.listed = s.newArray(Uint32Array, n);
     this.changes = {
       marks: s.newArray(Uint32Array, (n + 31) >>> 5),
       at: s.newArray(Uint32Array, n),
       now: 0,
       active: s.newArray(Uint32Array, n + 1),
       isActive: s.newArray(Uint8Array, n),
+      scratch: this.listed,
     };
-    this.listed = s.newArray(Uint32Array, n);
     const reads = (a: ArrayBufferView) => kernel?.reads(a) === true;
     this.noter = [this.touched, this.before, this.inTouched].every(reads) ? kernel : undefined;
     const inKernel = closeInKernel && this.noter !== undefined;
@@ -489,6 +493,7 @@ export class WindowRows {
       p[CP_AT] = at.byteOffset;
       p[CP_ACTIVE] = active.byteOffset;
       p[CP_IS_ACTIVE] = isActive.byteOffset;
+      p[CP_SCRATCH] = this.listed.byteOffset;
       f[CP_WINDOW_MS] = s.windowMs;
     }
   }
