@@ -1324,7 +1324,8 @@ function copyRows(cols: usize, list: usize, n: u32, delta: usize): void {
  * how many. With `span` > 0 it also brings the column set `delta` bytes after the one at `cols` (the same layout)
  * up to close `now`: when it holds close `held` = now − 1, the listed rows are copied; when an older one (`held`
  * > 0), the active rows whose `at` (u32 per row: the last close that listed it) is after `held` (listed first at
- * `scratch`, room for every row); when none (`held` = 0), all `span` bytes from the first column.
+ * `scratch`, room for every row); when none (`held` = 0), or when those are more than a quarter of the rows, all
+ * `span` bytes from the first column.
  */
 export function listChanges(
   cols: usize,
@@ -1364,18 +1365,23 @@ export function listChanges(
     }
   }
   store<u32>(active, count);
-  if (listed) copyRows(cols, out, n, delta);
-  else if (span > 0) {
-    const from = colBase(cols, C_OCCUPANCY);
-    if (held === 0) memory.copy(from + delta, from, span);
-    else {
-      let m: u32 = 0;
-      for (let i: u32 = 1; i <= count; i++) {
-        const r = load<u32>(active + (usize(i) << 2));
-        if (load<u32>(at + (usize(r) << 2)) > held) store<u32>(scratch + (usize(m++) << 2), r);
-      }
-      copyRows(cols, scratch, m, delta);
+  if (span === 0) return n;
+  // Rows to copy: the listed ones, or the active ones listed since `held`; more than a quarter of the rows are
+  // copied faster as the whole region.
+  let list = out;
+  let m = n;
+  if (!listed && held > 0) {
+    list = scratch;
+    m = 0;
+    for (let i: u32 = 1; i <= count; i++) {
+      const r = load<u32>(active + (usize(i) << 2));
+      if (load<u32>(at + (usize(r) << 2)) > held) store<u32>(scratch + (usize(m++) << 2), r);
     }
+  }
+  if (held > 0 && m <= (hi - lo) >>> 2) copyRows(cols, list, m, delta);
+  else {
+    const from = colBase(cols, C_OCCUPANCY);
+    memory.copy(from + delta, from, span);
   }
   return n;
 }

@@ -725,7 +725,8 @@ export function listMarked(changes: CloseChanges, lo: number, hi: number, out: U
 /**
  * Brings column set `c`, which holds the figures of close `held` (0: none), up to close `changes.now` from
  * `last`: the `n` rows of `list` when it held the close before, the active rows listed since `held` when an
- * older one, else every column (also when `c` does not share `last`'s constant columns).
+ * older one (listed in changes.scratch), else — or when those are more than a quarter of the rows, or `c` does
+ * not share `last`'s constant columns — every column.
  */
 function bringUpToDate(
   last: WindowColumns,
@@ -735,15 +736,22 @@ function bringUpToDate(
   list: Uint32Array,
   n: number,
 ): void {
+  // More than a quarter of the rows are copied faster as whole columns.
+  const most = c.length >>> 2;
   if (held === 0 || c.zone !== last.zone) copyColumns(last, c);
-  else if (held + 1 === changes.now) for (let i = 0; i < n; i++) copyRow(last, c, list[i]!);
-  else {
-    const { at, active } = changes;
+  else if (held + 1 === changes.now) {
+    if (n > most) copyColumns(last, c);
+    else for (let i = 0; i < n; i++) copyRow(last, c, list[i]!);
+  } else {
+    const { at, active, scratch } = changes;
     const count = active[0]!;
+    let m = 0;
     for (let i = 1; i <= count; i++) {
       const r = active[i]!;
-      if (at[r]! > held) copyRow(last, c, r);
+      if (at[r]! > held) scratch[m++] = r;
     }
+    if (m > most) copyColumns(last, c);
+    else for (let i = 0; i < m; i++) copyRow(last, c, scratch[i]!);
   }
 }
 
