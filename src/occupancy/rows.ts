@@ -132,6 +132,9 @@ export function closeRows(
   // Zone-event state (null in engines that never saw a zone event: then all of it is at its defaults).
   const z = s.cold;
   const count = list === null ? hi - lo : listLength;
+  const marks = changes?.marks;
+  const changedAt = changes?.at;
+  const now = changes?.now ?? 0;
   for (let i = 0; i < count; i++) {
     const r = list === null ? lo + i : list[i]!;
     if (r < lo || r >= hi) continue;
@@ -188,7 +191,7 @@ export function closeRows(
       } else conf = MODEL_BASED_CONFIDENCE;
     }
     if (
-      changes !== undefined &&
+      marks !== undefined &&
       ((arrived | departed) !== 0 ||
         arrived !== arrivals[r] ||
         departed !== departures[r] ||
@@ -202,8 +205,8 @@ export function closeRows(
         !same(conf, confidence[r]!) ||
         !same(drift, driftVehicles[r]!))
     ) {
-      changes.marks[r >>> 5] = changes.marks[r >>> 5]! | (1 << (r & 31));
-      changes.at[r] = changes.now;
+      marks[r >>> 5] = marks[r >>> 5]! | (1 << (r & 31));
+      changedAt![r] = now;
     }
     arrivals[r] = arrived;
     departures[r] = departed;
