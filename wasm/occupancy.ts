@@ -1252,20 +1252,19 @@ export function closeRows(
       else if (method === D_MANUAL) conf = 0;
       else conf = 0.5;
     }
+    // As rows.ts: coverage and occupancy follow from the two sums; of the others only the mean dwell can be NaN.
     if (
       marks !== 0 &&
       ((arrived | departed) !== 0 ||
+        arrived !== load<u32>(cArr + (usize(r) << 2)) ||
+        departed !== load<u32>(cDep + (usize(r) << 2)) ||
         peak !== load<u32>(cPeak + (usize(r) << 2)) ||
         method !== load<u8>(cDet + usize(r)) ||
-        !same(occMs, load<f64>(cOccMs + (usize(r) << 3))) ||
-        !same(knownMs, load<f64>(cKnownMs + (usize(r) << 3))) ||
-        !same(cov, load<f64>(cCov + (usize(r) << 3))) ||
-        !same(occupancy, load<f64>(cOcc + (usize(r) << 3))) ||
-        !same(dwell, load<f64>(cDwell + (usize(r) << 3))) ||
-        !same(conf, load<f64>(cConf + (usize(r) << 3))) ||
-        !same(0, load<f64>(cDrift + (usize(r) << 3))) ||
-        arrived !== load<u32>(cArr + (usize(r) << 2)) ||
-        departed !== load<u32>(cDep + (usize(r) << 2)))
+        occMs !== load<f64>(cOccMs + (usize(r) << 3)) ||
+        knownMs !== load<f64>(cKnownMs + (usize(r) << 3)) ||
+        conf !== load<f64>(cConf + (usize(r) << 3)) ||
+        0 !== load<f64>(cDrift + (usize(r) << 3)) ||
+        !same(dwell, load<f64>(cDwell + (usize(r) << 3))))
     ) {
       const w = marks + (usize(r >>> 5) << 2);
       store<u32>(w, load<u32>(w) | (u32(1) << (r & 31)));

@@ -190,6 +190,8 @@ export function closeRows(
         conf = at < 0 ? 0 : 2 ** (-(endMs - at) / countHalfLifeMs);
       } else conf = MODEL_BASED_CONFIDENCE;
     }
+    // Coverage and occupancy follow from the two sums (the row's capacity and minCoverage are the engine's); of
+    // the others only the mean dwell can be NaN.
     if (
       marks !== undefined &&
       ((arrived | departed) !== 0 ||
@@ -197,13 +199,11 @@ export function closeRows(
         departed !== departures[r] ||
         peak !== peakOccupied[r] ||
         method !== detection[r] ||
-        !same(occMs, occupiedBayMs[r]!) ||
-        !same(knownMs, knownBayMs[r]!) ||
-        !same(cov, coverage[r]!) ||
-        !same(occ, occupancy[r]!) ||
-        !same(dwell, meanDwellMs[r]!) ||
-        !same(conf, confidence[r]!) ||
-        !same(drift, driftVehicles[r]!))
+        occMs !== occupiedBayMs[r] ||
+        knownMs !== knownBayMs[r] ||
+        conf !== confidence[r] ||
+        drift !== driftVehicles[r] ||
+        !same(dwell, meanDwellMs[r]!))
     ) {
       marks[r >>> 5] = marks[r >>> 5]! | (1 << (r & 31));
       changedAt![r] = now;
