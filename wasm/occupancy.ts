@@ -1183,8 +1183,9 @@ const D_MANUAL: u8 = 2;
 const D_MODEL: u8 = 3;
 const AB_EPOCH = 48;
 
-function col(cols: usize, c: i32, r: u32, shift: u32): usize {
-  return usize(load<u32>(cols + (usize(c) << 2))) + (usize(r) << shift);
+/** The first byte of column `c` of the column set described at `cols`. */
+function colBase(cols: usize, c: i32): usize {
+  return usize(load<u32>(cols + (usize(c) << 2)));
 }
 
 /**
@@ -1192,6 +1193,8 @@ function col(cols: usize, c: i32, r: u32, shift: u32): usize {
  * zone-event figure is at its default): writes the open window's rows into the column set described at `cols` and
  * resets each row for window `epoch` + 1 (resetRow). Rows: [lo, hi), or with `list` ≠ 0, the `count` u32 rows at
  * `list` that lie in [lo, hi). The same float64 operations in the same order as the JavaScript, so the same bits.
+ * With `marks` ≠ 0 it notes, as rows.ts's RowChanges, each row whose figures differ from those the columns held or
+ * that counted arrivals or departures: bit r of the u32 bitmap at `marks` set, the u32 at `at` + 4r set to `now`.
  */
 export function closeRows(
   tbl: usize,
@@ -1203,13 +1206,30 @@ export function closeRows(
   windowMs: f64,
   epoch: u32,
   minCoverage: f64,
+  marks: usize,
+  at: usize,
+  now: u32,
 ): void {
   const acc = ptr(tbl, T_ACC);
+  // The columns' first bytes, read once (the loop's stores could alias the table for all the compiler knows).
+  const cOcc = colBase(cols, C_OCCUPANCY);
+  const cCov = colBase(cols, C_COVERAGE);
+  const cDwell = colBase(cols, C_MEAN_DWELL);
+  const cConf = colBase(cols, C_CONFIDENCE);
+  const cOccMs = colBase(cols, C_OCC_MS);
+  const cKnownMs = colBase(cols, C_KNOWN_MS);
+  const cDrift = colBase(cols, C_DRIFT);
+  const cArr = colBase(cols, C_ARRIVALS);
+  const cDep = colBase(cols, C_DEPARTURES);
+  const cPeak = colBase(cols, C_PEAK);
+  const cDet = colBase(cols, C_DETECTION);
+  const cCap = colBase(cols, C_CAPACITY);
+  const cMethod = colBase(cols, C_METHOD);
   for (let i: u32 = 0; i < count; i++) {
     const r = list === 0 ? lo + i : load<u32>(list + (usize(i) << 2));
     if (r < lo || r >= hi) continue;
-    const cap = load<u32>(col(cols, C_CAPACITY, r, 2));
-    const method = load<u8>(col(cols, C_METHOD, r, 0));
+    const cap = load<u32>(cCap + (usize(r) << 2));
+    const method = load<u8>(cMethod + usize(r));
     const a = acc + usize(r) * ACC_BYTES;
     let occMs = load<f64>(a, AB_OCC_MS);
     let knownMs = load<f64>(a, AB_KNOWN_MS);
@@ -1239,16 +1259,9 @@ export function closeRows(
       arrived = 0;
       departed = 0;
     }
-    store<u32>(col(cols, C_ARRIVALS, r, 2), arrived);
-    store<u32>(col(cols, C_DEPARTURES, r, 2), departed);
-    store<u32>(col(cols, C_PEAK, r, 2), peak);
     const cov = knownMs / (f64(cap) * windowMs);
-    store<f64>(col(cols, C_OCC_MS, r, 3), occMs);
-    store<f64>(col(cols, C_KNOWN_MS, r, 3), knownMs);
-    store<f64>(col(cols, C_COVERAGE, r, 3), cov);
-    store<f64>(col(cols, C_OCCUPANCY, r, 3), knownMs > 0 && cov >= minCoverage ? occMs / knownMs : NaN);
-    store<f64>(col(cols, C_MEAN_DWELL, r, 3), dwellCount > 0 ? roundHalfUp(dwellSum / f64(dwellCount)) : NaN);
-    store<u8>(col(cols, C_DETECTION, r, 0), method);
+    const occupancy = knownMs > 0 && cov >= minCoverage ? occMs / knownMs : NaN;
+    const dwell = dwellCount > 0 ? roundHalfUp(dwellSum / f64(dwellCount)) : NaN;
     let conf: f64 = 0;
     if (knownMs > 0) {
       if (method === D_SENSORS) conf = 1;
@@ -1256,51 +1269,216 @@ export function closeRows(
       else if (method === D_MANUAL) conf = 0;
       else conf = 0.5;
     }
-    store<f64>(col(cols, C_CONFIDENCE, r, 3), conf);
-    store<f64>(col(cols, C_DRIFT, r, 3), 0);
+    // As rows.ts: coverage and occupancy follow from the two sums; of the others only the mean dwell can be NaN.
+    if (
+      marks !== 0 &&
+      ((arrived | departed) !== 0 ||
+        arrived !== load<u32>(cArr + (usize(r) << 2)) ||
+        departed !== load<u32>(cDep + (usize(r) << 2)) ||
+        peak !== load<u32>(cPeak + (usize(r) << 2)) ||
+        method !== load<u8>(cDet + usize(r)) ||
+        occMs !== load<f64>(cOccMs + (usize(r) << 3)) ||
+        knownMs !== load<f64>(cKnownMs + (usize(r) << 3)) ||
+        conf !== load<f64>(cConf + (usize(r) << 3)) ||
+        0 !== load<f64>(cDrift + (usize(r) << 3)) ||
+        !same(dwell, load<f64>(cDwell + (usize(r) << 3))))
+    ) {
+      const w = marks + (usize(r >>> 5) << 2);
+      store<u32>(w, load<u32>(w) | (u32(1) << (r & 31)));
+      store<u32>(at + (usize(r) << 2), now);
+    }
+    store<u32>(cArr + (usize(r) << 2), arrived);
+    store<u32>(cDep + (usize(r) << 2), departed);
+    store<u32>(cPeak + (usize(r) << 2), peak);
+    store<f64>(cOccMs + (usize(r) << 3), occMs);
+    store<f64>(cKnownMs + (usize(r) << 3), knownMs);
+    store<f64>(cCov + (usize(r) << 3), cov);
+    store<f64>(cOcc + (usize(r) << 3), occupancy);
+    store<f64>(cDwell + (usize(r) << 3), dwell);
+    store<u8>(cDet + usize(r), method);
+    store<f64>(cConf + (usize(r) << 3), conf);
+    store<f64>(cDrift + (usize(r) << 3), 0);
+  }
+}
+
+/** Equal figures: the same number, or both NaN. */
+function same(a: f64, b: f64): bool {
+  // biome-ignore lint/suspicious/noGlobalIsNan: AssemblyScript's builtin isNaN<f64>, no coercion
+  return a === b || (isNaN(a) && isNaN(b));
+}
+
+/**
+ * Copies the `n` rows (u32) at `list` of the 11 columns of the column set described at `cols` (the column table)
+ * to the set `delta` bytes on.
+ */
+function copyRows(cols: usize, list: usize, n: u32, delta: usize): void {
+  for (let c = C_OCCUPANCY; c <= C_DRIFT; c++) {
+    const base = colBase(cols, c);
+    for (let i: u32 = 0; i < n; i++) {
+      const p = base + (usize(load<u32>(list + (usize(i) << 2))) << 3);
+      store<f64>(p + delta, load<f64>(p));
+    }
+  }
+  for (let c = C_ARRIVALS; c <= C_PEAK; c++) {
+    const base = colBase(cols, c);
+    for (let i: u32 = 0; i < n; i++) {
+      const p = base + (usize(load<u32>(list + (usize(i) << 2))) << 2);
+      store<u32>(p + delta, load<u32>(p));
+    }
+  }
+  const base = colBase(cols, C_DETECTION);
+  for (let i: u32 = 0; i < n; i++) {
+    const p = base + usize(load<u32>(list + (usize(i) << 2)));
+    store<u8>(p + delta, load<u8>(p));
   }
 }
 
 /**
- * WindowRows.close of src/occupancy/windows.ts for an engine without zone-event state, in one call: closeRows of
- * the `nTouched` rows at `touched`, then of the `nBefore` rows at `before` that `inTouched` does not mark (the
- * rows touched only in the window before; `before` keeps them), clears the marks of `touched`, and, when `span` >
- * 0, copies the `span` bytes of the column set from its first column to `dst`.
+ * listMarked and bringUpToDate of src/occupancy/windows.ts: writes the rows of [lo, hi) that closeRows marked in
+ * the bitmap at `marks` as u32 at `out`, in ascending order, clears their marks and, after the first close (`now`
+ * > 1), adds them to the active rows (u32 count at `active`, the rows after it; u8 flags at `isActive`). Returns
+ * how many. With `span` > 0 it also brings the column set `delta` bytes after the one at `cols` (the same layout)
+ * up to close `now`: when it holds close `held` = now − 1, the listed rows are copied; when an older one (`held`
+ * > 0), the active rows whose `at` (u32 per row: the last close that listed it) is after `held` (listed first at
+ * `scratch`, room for every row); when none (`held` = 0), or when those are more than a quarter of the rows, all
+ * `span` bytes from the first column.
  */
-export function closeWindowRows(
-  tbl: usize,
+export function listChanges(
   cols: usize,
   lo: u32,
   hi: u32,
-  touched: usize,
-  nTouched: u32,
-  before: usize,
-  nBefore: u32,
-  inTouched: usize,
-  windowMs: f64,
-  epoch: u32,
-  minCoverage: f64,
-  dst: usize,
+  marks: usize,
+  at: usize,
+  now: u32,
+  active: usize,
+  isActive: usize,
+  scratch: usize,
+  held: u32,
+  out: usize,
+  delta: usize,
   span: usize,
-): void {
-  closeRows(tbl, cols, lo, hi, touched, nTouched, windowMs, epoch, minCoverage);
+): u32 {
+  let n: u32 = 0;
+  const listed = span > 0 && held + 1 === now;
+  const track = now > 1;
+  let count = load<u32>(active);
+  if (hi > lo) {
+    const last = (hi - 1) >>> 5;
+    for (let w = lo >>> 5; w <= last; w++) {
+      const p = marks + (usize(w) << 2);
+      let bits = load<u32>(p);
+      if (bits === 0) continue;
+      store<u32>(p, 0);
+      while (bits !== 0) {
+        const r = (w << 5) + ctz(bits);
+        bits &= bits - 1;
+        store<u32>(out + (usize(n++) << 2), r);
+        if (track && load<u8>(isActive + usize(r)) === 0) {
+          store<u8>(isActive + usize(r), 1);
+          store<u32>(active + (usize(++count) << 2), r);
+        }
+      }
+    }
+  }
+  store<u32>(active, count);
+  if (span === 0) return n;
+  // Rows to copy: the listed ones, or the active ones listed since `held`; more than a quarter of the rows are
+  // copied faster as the whole region.
+  let list = out;
+  let m = n;
+  if (!listed && held > 0) {
+    list = scratch;
+    m = 0;
+    for (let i: u32 = 1; i <= count; i++) {
+      const r = load<u32>(active + (usize(i) << 2));
+      if (load<u32>(at + (usize(r) << 2)) > held) store<u32>(scratch + (usize(m++) << 2), r);
+    }
+  }
+  if (held > 0 && m <= (hi - lo) >>> 2) copyRows(cols, list, m, delta);
+  else {
+    const from = colBase(cols, C_OCCUPANCY);
+    memory.copy(from + delta, from, span);
+  }
+  return n;
+}
+
+// Parameters of closeWindowRows (src/occupancy/windows.ts CP_*): f64 at `p` + 8 i, u32 at `p` + 4 i.
+const CP_WINDOW_MS = 0; // f64
+const CP_MIN_COVERAGE = 1; // f64
+const CP_COLS = 4;
+const CP_LO = 5;
+const CP_HI = 6;
+const CP_TOUCHED = 7;
+const CP_N_TOUCHED = 8;
+const CP_BEFORE = 9;
+const CP_N_BEFORE = 10;
+const CP_IN_TOUCHED = 11;
+const CP_EPOCH = 12;
+const CP_MARKS = 13;
+const CP_AT = 14;
+const CP_NOW = 15;
+const CP_ACTIVE = 16;
+const CP_IS_ACTIVE = 17;
+const CP_HELD = 18;
+const CP_OUT = 19;
+const CP_DELTA = 20;
+const CP_SPAN = 21;
+const CP_SCRATCH = 22;
+
+function cp(p: usize, i: i32): u32 {
+  return load<u32>(p + (usize(i) << 2));
+}
+
+/**
+ * WindowRows.close of src/occupancy/windows.ts for an engine without zone-event state, in one call, its parameters
+ * at `p` (CP_*): closeRows of the `nTouched` rows at `touched`, then of the `nBefore` rows at `before` that
+ * `inTouched` does not mark (the rows touched only in the window before; `before` keeps them), noting changes
+ * (`marks`, `at`, `now`); clears the marks of `touched`; then, unless `out` is 0 (the marks are then left for the
+ * caller), listChanges (into `out`, bringing the set `delta` bytes on up to date). Returns the number of rows listed.
+ */
+export function closeWindowRows(tbl: usize, p: usize): u32 {
+  const cols = usize(cp(p, CP_COLS));
+  const lo = cp(p, CP_LO);
+  const hi = cp(p, CP_HI);
+  const touched = usize(cp(p, CP_TOUCHED));
+  const nTouched = cp(p, CP_N_TOUCHED);
+  const before = usize(cp(p, CP_BEFORE));
+  const nBefore = cp(p, CP_N_BEFORE);
+  const inTouched = usize(cp(p, CP_IN_TOUCHED));
+  const windowMs = load<f64>(p + (usize(CP_WINDOW_MS) << 3));
+  const minCoverage = load<f64>(p + (usize(CP_MIN_COVERAGE) << 3));
+  const epoch = cp(p, CP_EPOCH);
+  const marks = usize(cp(p, CP_MARKS));
+  const at = usize(cp(p, CP_AT));
+  const now = cp(p, CP_NOW);
+  closeRows(tbl, cols, lo, hi, touched, nTouched, windowMs, epoch, minCoverage, marks, at, now);
   let n: u32 = 0;
   for (let i: u32 = 0; i < nBefore; i++) {
     const r = load<u32>(before + (usize(i) << 2));
     if (load<u8>(inTouched + usize(r)) === 0) store<u32>(before + (usize(n++) << 2), r);
   }
-  closeRows(tbl, cols, lo, hi, before, n, windowMs, epoch, minCoverage);
+  closeRows(tbl, cols, lo, hi, before, n, windowMs, epoch, minCoverage, marks, at, now);
   for (let i: u32 = 0; i < nTouched; i++)
     store<u8>(inTouched + usize(load<u32>(touched + (usize(i) << 2))), 0);
-  if (span > 0) memory.copy(dst, usize(load<u32>(cols + (usize(C_OCCUPANCY) << 2))), span);
-}
-
-/**
- * Copies `bytes` bytes from `src` to `dst` (a closed window's columns into the column set it is emitted in):
- * memory.copy, several times faster than a JavaScript copy out of a shared memory.
- */
-export function copyRegion(dst: usize, src: usize, bytes: usize): void {
-  memory.copy(dst, src, bytes);
+  const out = usize(cp(p, CP_OUT));
+  if (out === 0) return 0;
+  const active = usize(cp(p, CP_ACTIVE));
+  const isActive = usize(cp(p, CP_IS_ACTIVE));
+  return listChanges(
+    cols,
+    lo,
+    hi,
+    marks,
+    at,
+    now,
+    active,
+    isActive,
+    usize(cp(p, CP_SCRATCH)),
+    cp(p, CP_HELD),
+    out,
+    cp(p, CP_DELTA),
+    cp(p, CP_SPAN),
+  );
 }
 
 /** JavaScript's Math.round: the nearest integer, halves toward +∞ (also right for 0.49999999999999994). */

@@ -39,11 +39,16 @@ export function rowChecksum(
   );
 }
 
-/** Folds an engine's window into a PeerWindows (the parkir cases' side). */
+/**
+ * Folds an engine's window into a PeerWindows (the parkir cases' side): only the rows the window lists as changed
+ * (`changedRows`, which holds every row with arrivals or departures), as a consumer of the engine reads them.
+ */
 export function foldWindow(out: PeerWindows, w: WindowBatch, windowMs: number): void {
   out.windows++;
   const c = w.columns!;
-  for (let r = 0; r < c.length; r++) {
+  const changed = w.changedRows!;
+  for (let i = 0; i < changed.length; i++) {
+    const r = changed[i]!;
     const a = c.arrivals[r]!;
     const d = c.departures[r]!;
     if (a === 0 && d === 0) continue;

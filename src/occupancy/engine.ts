@@ -71,7 +71,7 @@ import { assertClockState, firstBatchBounds, screenEventTimes, type TimeBounds }
 import { EngineState } from "./state.js";
 import type { WindowBatch } from "./types.js";
 import { type OccupancyKernel, occupancyKernel } from "./wasm-kernel.js";
-import { ClosedWindow, ColumnPool, closeWindow, openWindow, WindowRows } from "./windows.js";
+import { ClosedWindow, ColumnPool, openWindow, WindowRows } from "./windows.js";
 import { admitPayment, applyZoneEvent, expireSessions, PaymentBook, sessionIdOf } from "./zone-events.js";
 
 /** Events admitted between two watermark steps (bounds the late log and the pending buffer's growth). */
@@ -656,7 +656,7 @@ export class OccupancyEngine {
       this.runSegment(limit);
       if (we > limitMs) return;
       const slot = this.columnPool.take();
-      closeWindow(s, this.options.minCoverage, this.options.countHalfLifeMs, slot.columns, this.windowRows);
+      this.windowRows.close(this.options.minCoverage, this.options.countHalfLifeMs, slot);
       this.closedWindows.push(new ClosedWindow(this.city, ws, we, slot));
       openWindow(s, we);
       if (this.closedWindows.length >= WINDOWS_PER_EMIT) this.emitMidCall();

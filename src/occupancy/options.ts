@@ -80,12 +80,14 @@ export interface OccupancyOptions {
   /** Most sensor health changes described on `health$` per ingest call (counts are exact). Default 10 000. */
   readonly healthDetailsMax?: number;
   /**
-   * Reuse the column buffers of emitted windows. Then a batch's `columns` (and its `records`, unless read
-   * before) are valid during its `windows$` emission and until the engine's next call (a call closing more
-   * than 16 windows reuses them sooner); reading them later throws, `detach()` keeps a copy. Default false.
-   * Saves allocating ~90 bytes per row per window: fresh memory costs page faults, which otherwise dominate
-   * closing windows on large cities. With the wasm kernel the reused buffers lie in its shared memory (the
-   * columns are views of a SharedArrayBuffer), where it closes each window's rows and copies them.
+   * Reuse the column buffers of emitted windows. Then a batch's `columns` and `changedRows` (and its `records`,
+   * unless read before) are valid during its `windows$` emission and until the engine's next call (a call
+   * closing more than 16 windows reuses them sooner); reading them later throws, `detach()` keeps a copy.
+   * Default false. Saves allocating ~90 bytes per row per window: fresh memory costs page faults, which
+   * otherwise dominate closing windows on large cities; and a reused set keeps the figures of the window it
+   * held, so a close writes into it only the rows changed since (do not write into the columns). With the wasm
+   * kernel the reused buffers lie in its shared memory (the columns are views of a SharedArrayBuffer), where it
+   * closes each window's rows and copies them.
    */
   readonly reuseWindowBuffers?: boolean;
   /**

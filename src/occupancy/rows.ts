@@ -78,9 +78,26 @@ export function currentRow(s: EngineState, row: number): void {
 }
 
 /**
+ * Where closeRows notes the rows whose figures change: for each row whose new figures differ from those the
+ * columns held (NaN equal to NaN) or that counted arrivals or departures, bit r of `marks` (bit r & 31 of word
+ * r >>> 5) is set and `at[r]` becomes `now`.
+ */
+export interface RowChanges {
+  readonly marks: Uint32Array;
+  readonly at: Uint32Array;
+  now: number;
+}
+
+/** Equal figures: the same number, or both NaN. */
+function same(a: number, b: number): boolean {
+  return a === b || (Number.isNaN(a) && Number.isNaN(b));
+}
+
+/**
  * Writes the rows of the open window (which must be complete) into `c` and resets each row for the next window
  * (its number R_EPOCH + 1; closeWindow then counts the window closed): every row of [closeLo, closeHi), or with
- * `list`, the rows list[0 .. listLength) of that range. Formulas: docs/OCCUPANCY.md.
+ * `list`, the rows list[0 .. listLength) of that range; with `changes`, notes the rows it changes there.
+ * Formulas: docs/OCCUPANCY.md.
  */
 export function closeRows(
   s: EngineState,
@@ -89,6 +106,7 @@ export function closeRows(
   c: WindowColumns,
   list: Uint32Array | null = null,
   listLength = 0,
+  changes?: RowChanges,
 ): void {
   // Rows [closeLo, closeHi): all of them, or a worker shard's own (the others' columns are left as they are).
   const lo = s.closeLo;
@@ -114,6 +132,9 @@ export function closeRows(
   // Zone-event state (null in engines that never saw a zone event: then all of it is at its defaults).
   const z = s.cold;
   const count = list === null ? hi - lo : listLength;
+  const marks = changes?.marks;
+  const changedAt = changes?.at;
+  const now = changes?.now ?? 0;
   for (let i = 0; i < count; i++) {
     const r = list === null ? lo + i : list[i]!;
     if (r < lo || r >= hi) continue;
@@ -154,16 +175,9 @@ export function closeRows(
         departed = 0;
       }
     }
-    arrivals[r] = arrived;
-    departures[r] = departed;
-    peakOccupied[r] = peak;
     const cov = knownMs / (cap * w);
-    occupiedBayMs[r] = occMs;
-    knownBayMs[r] = knownMs;
-    coverage[r] = cov;
-    occupancy[r] = knownMs > 0 && cov >= minCoverage ? occMs / knownMs : Number.NaN;
-    meanDwellMs[r] = dwellCount > 0 ? Math.round(dwellSum / dwellCount) : Number.NaN;
-    detection[r] = method;
+    const occ = knownMs > 0 && cov >= minCoverage ? occMs / knownMs : Number.NaN;
+    const dwell = dwellCount > 0 ? Math.round(dwellSum / dwellCount) : Number.NaN;
     let conf = 0;
     let drift = 0;
     if (knownMs > 0) {
@@ -176,6 +190,33 @@ export function closeRows(
         conf = at < 0 ? 0 : 2 ** (-(endMs - at) / countHalfLifeMs);
       } else conf = MODEL_BASED_CONFIDENCE;
     }
+    // Coverage and occupancy follow from the two sums (the row's capacity and minCoverage are the engine's); of
+    // the others only the mean dwell can be NaN.
+    if (
+      marks !== undefined &&
+      ((arrived | departed) !== 0 ||
+        arrived !== arrivals[r] ||
+        departed !== departures[r] ||
+        peak !== peakOccupied[r] ||
+        method !== detection[r] ||
+        occMs !== occupiedBayMs[r] ||
+        knownMs !== knownBayMs[r] ||
+        conf !== confidence[r] ||
+        drift !== driftVehicles[r] ||
+        !same(dwell, meanDwellMs[r]!))
+    ) {
+      marks[r >>> 5] = marks[r >>> 5]! | (1 << (r & 31));
+      changedAt![r] = now;
+    }
+    arrivals[r] = arrived;
+    departures[r] = departed;
+    peakOccupied[r] = peak;
+    occupiedBayMs[r] = occMs;
+    knownBayMs[r] = knownMs;
+    coverage[r] = cov;
+    occupancy[r] = occ;
+    meanDwellMs[r] = dwell;
+    detection[r] = method;
     confidence[r] = conf;
     driftVehicles[r] = drift;
   }

@@ -47,12 +47,21 @@ export interface WindowBatch {
    * engine, where `records` is built lazily from them on first access: read the columns on hot paths.
    */
   readonly columns?: WindowColumns;
+  /**
+   * Indices of the rows (of `records` and `columns`), ascending, whose figures differ from the previous window's
+   * (any column; NaN equals NaN) or that counted arrivals or departures; every row in the first window an engine
+   * closes (also after a restore). Every row not listed has exactly the previous window's figures, so a consumer
+   * can publish only what changed, or sum arrivals and departures over these rows alone. Present on batches from
+   * the occupancy engines (single and sharded), valid as long as `columns` (see reuseWindowBuffers).
+   */
+  readonly changedRows?: Uint32Array;
 }
 
 /**
  * The rows of one closed window as columns. Nullable figures are NaN where the record has null.
  * Row order: zone index, then vehicle class code; only zone-classes with capacity > 0 have a row.
- * Read-only: `zone`, `vehicle` and `capacity` are the same arrays in every window of one engine.
+ * Read-only: `zone`, `vehicle` and `capacity` are the same arrays in every window of one engine, and with
+ * reuseWindowBuffers the engine writes only the changed rows into a reused set.
  */
 export interface WindowColumns {
   /** Number of rows. */

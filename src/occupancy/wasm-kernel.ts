@@ -18,9 +18,10 @@ import type { IdKeyColumns, KeyKernel } from "./dedup.js";
 import type { SeqKeyColumns } from "./device-keys.js";
 import { admitEvents, applyEvents, R_EPOCH, R_HEAD, R_TAIL, R_UNSORTED } from "./kernel.js";
 import { sortPending } from "./pending.js";
+import type { RowChanges } from "./rows.js";
 import type { EngineState, StateArray, StateMemory } from "./state.js";
 import type { WindowColumns } from "./types.js";
-import { columnsRegion, type RowKernel } from "./windows.js";
+import { type CloseChanges, type CopyPlan, columnsRegion, type RowKernel } from "./windows.js";
 
 /** The occupancy hot loops (see src/occupancy/kernel.ts for their contracts). */
 export interface OccupancyKernel {
@@ -166,24 +167,26 @@ interface OccupancyExports {
     windowMs: number,
     epoch: number,
     minCoverage: number,
+    marks: number,
+    at: number,
+    now: number,
   ): void;
-  copyRegion(dst: number, src: number, bytes: number): void;
-  closeWindowRows(
-    tbl: number,
+  listChanges(
     cols: number,
     lo: number,
     hi: number,
-    touched: number,
-    nTouched: number,
-    before: number,
-    nBefore: number,
-    inTouched: number,
-    windowMs: number,
-    epoch: number,
-    minCoverage: number,
-    dst: number,
+    marks: number,
+    at: number,
+    now: number,
+    active: number,
+    isActive: number,
+    scratch: number,
+    held: number,
+    out: number,
+    delta: number,
     span: number,
-  ): void;
+  ): number;
+  closeWindowRows(tbl: number, params: number): number;
   noteRows(
     tbl: number,
     head0: number,
@@ -285,9 +288,6 @@ export class WasmOccupancyKernel implements OccupancyKernel, KeyKernel, RowKerne
   private stageAt = 0;
   private stageBytes = 0;
   private lendAt = 0;
-  /** The buffer objects copySpan last found both column sets in (the arena's). */
-  private copyFrom: ArrayBufferLike | null = null;
-  private copyTo: ArrayBufferLike | null = null;
   private lendBytes = 0;
   readonly shard: ShardFilter | undefined;
   /** The arena as state memory: an engine state created in it is read by the kernel in place. */
@@ -459,59 +459,45 @@ export class WasmOccupancyKernel implements OccupancyKernel, KeyKernel, RowKerne
     return this.arena.owns(a);
   }
 
-  copyColumns(src: WindowColumns, dst: WindowColumns): boolean {
-    const span = this.copySpan(src, dst);
-    if (span <= 0) return false;
-    this.k.copyRegion(dst.occupancy.byteOffset, src.occupancy.byteOffset, span);
-    return true;
+  closeWindowRows(s: EngineState, params: Uint32Array): number {
+    this.bind(s);
+    return this.k.closeWindowRows(this.tbl, params.byteOffset);
   }
 
-  closeWindowRows(
+  listChanges(
     s: EngineState,
     columnTable: Uint32Array,
-    touched: Uint32Array,
-    nTouched: number,
-    before: Uint32Array,
-    nBefore: number,
-    inTouched: Uint8Array,
-    minCoverage: number,
-    last: WindowColumns,
-    c: WindowColumns,
-  ): boolean {
-    const span = this.copySpan(last, c);
-    this.bind(s);
-    this.k.closeWindowRows(
-      this.tbl,
+    changes: CloseChanges,
+    held: number,
+    plan: CopyPlan,
+  ): number {
+    return this.k.listChanges(
       columnTable.byteOffset,
       s.closeLo,
       s.closeHi,
-      touched.byteOffset,
-      nTouched,
-      before.byteOffset,
-      nBefore,
-      inTouched.byteOffset,
-      s.windowMs,
-      s.reg[R_EPOCH]!,
-      minCoverage,
-      span > 0 ? c.occupancy.byteOffset : 0,
-      Math.max(0, span),
+      changes.marks.byteOffset,
+      changes.at.byteOffset,
+      changes.now,
+      changes.active.byteOffset,
+      changes.isActive.byteOffset,
+      changes.scratch.byteOffset,
+      held,
+      plan.out,
+      plan.delta,
+      plan.span,
     );
-    return span > 0;
   }
 
-  /** The bytes copyColumns(src, dst) copies as one region in this memory (columnsRegion), or −1. */
-  private copySpan(src: WindowColumns, dst: WindowColumns): number {
-    const span = columnsRegion(src, dst);
-    if (span < 0) return -1;
-    const a = src.occupancy;
-    const b = dst.occupancy;
-    // Asked once per pair of buffer objects (the memory's, or ones it had before it grew: offsets stay valid).
-    if (a.buffer !== this.copyFrom || b.buffer !== this.copyTo) {
-      if (!this.arena.owns(a) || !this.arena.owns(b)) return -1;
-      this.copyFrom = a.buffer;
-      this.copyTo = b.buffer;
-    }
-    return span;
+  copyPlan(out: Uint32Array, last: WindowColumns, c: WindowColumns): CopyPlan | null {
+    const span = columnsRegion(last, c);
+    if (
+      span <= 0 ||
+      !this.arena.owns(last.occupancy) ||
+      !this.arena.owns(c.occupancy) ||
+      !this.arena.owns(out)
+    )
+      return null;
+    return { out: out.byteOffset, delta: c.occupancy.byteOffset - last.occupancy.byteOffset, span };
   }
 
   closeRows(
@@ -520,6 +506,7 @@ export class WasmOccupancyKernel implements OccupancyKernel, KeyKernel, RowKerne
     list: Uint32Array | null,
     count: number,
     minCoverage: number,
+    changes?: RowChanges,
   ): void {
     this.bind(s);
     this.k.closeRows(
@@ -532,6 +519,9 @@ export class WasmOccupancyKernel implements OccupancyKernel, KeyKernel, RowKerne
       s.windowMs,
       s.reg[R_EPOCH]!,
       minCoverage,
+      changes === undefined ? 0 : changes.marks.byteOffset,
+      changes === undefined ? 0 : changes.at.byteOffset,
+      changes === undefined ? 0 : changes.now,
     );
   }
 

@@ -45,11 +45,13 @@ import {
   TIME_MIN,
   TIME_SPAN_MS,
 } from "./kernel.js";
-import { closeRows } from "./rows.js";
+import { closeRows, type RowChanges } from "./rows.js";
 import type { EngineState, StateMemory, WindowConstants } from "./state.js";
 import type { WindowBatch, WindowColumns, WindowRecord } from "./types.js";
 
 const D_MANUAL = DETECTION.manual;
+/** The changed-row list of a fresh column set before its close. */
+const NO_ROWS = new Uint32Array(0);
 /** Kinds from here on are zone events whatever their target (kinds.ts). */
 const K_ENTER = KIND.enter_area;
 
@@ -211,10 +213,68 @@ export function allocColumns(n: number, constants?: WindowConstants, memory?: St
   };
 }
 
-/** A column set and how many times it was handed out. */
+/** A column set, how many times it was handed out, and the changed rows of the window it holds. */
 export interface ColumnSlot {
   readonly columns: WindowColumns;
   gen: number;
+  /** The close (WindowRows' count) whose figures the columns hold; 0: none (a new set). */
+  held: number;
+  /** The window's changed rows (WindowBatch.changedRows): changed[0 .. changedCount). */
+  changed: Uint32Array;
+  changedCount: number;
+  /** How the kernel lists changes into `changed` and copies rows into `columns` (null: it cannot); asked once. */
+  plan?: CopyPlan | null;
+}
+
+// Parameters of the kernel's closeWindowRows (keep in step with CP_* of wasm/occupancy.ts): f64 words 0 and 1,
+// then u32 words (byte offsets of arrays in the kernel's memory, counts, close numbers).
+const CP_WINDOW_MS = 0;
+const CP_MIN_COVERAGE = 1;
+const CP_COLS = 4;
+const CP_LO = 5;
+const CP_HI = 6;
+const CP_TOUCHED = 7;
+const CP_N_TOUCHED = 8;
+const CP_BEFORE = 9;
+const CP_N_BEFORE = 10;
+const CP_IN_TOUCHED = 11;
+const CP_EPOCH = 12;
+const CP_MARKS = 13;
+const CP_AT = 14;
+const CP_NOW = 15;
+const CP_ACTIVE = 16;
+const CP_IS_ACTIVE = 17;
+const CP_HELD = 18;
+const CP_OUT = 19;
+const CP_DELTA = 20;
+const CP_SPAN = 21;
+const CP_SCRATCH = 22;
+const CP_WORDS = 24;
+
+/**
+ * A close's changes (RowChanges) and the rows any close but the first listed: a column set that holds a close's
+ * figures needs only those of them listed since (the others kept the first close's figures). @internal
+ */
+export interface CloseChanges extends RowChanges {
+  /** active[0]: how many rows; active[1 .. active[0]]: the rows, in the order first listed. */
+  readonly active: Uint32Array;
+  /** 1 for the rows in `active`. */
+  readonly isActive: Uint8Array;
+  /** Room for a list of every row (where the kernel lists the rows it copies). */
+  readonly scratch: Uint32Array;
+}
+
+/**
+ * Where a kernel lists a close's changed rows and copies rows from the last window's columns into a column set,
+ * both in its memory and laid out alike (columnsRegion). @internal
+ */
+export interface CopyPlan {
+  /** Byte offset of the list. */
+  readonly out: number;
+  /** Bytes from the last window's columns to the set's. */
+  readonly delta: number;
+  /** Bytes of the region holding a set's columns. */
+  readonly span: number;
 }
 
 /**
@@ -244,12 +304,29 @@ export class ColumnPool {
   reset(): void {
     this.used = 0;
   }
-  /** A column set for the next closed window. */
+  /**
+   * A column set for the next closed window. A reused set holds the figures of the window it held before (`held`),
+   * so a close writes only the rows changed since; its changed-row list has room for every row. A fresh set's
+   * list is left empty for the close to fill.
+   */
   take(): ColumnSlot {
-    if (!this.reuse) return { columns: allocColumns(this.rows, this.constants), gen: 0 };
+    if (!this.reuse)
+      return {
+        columns: allocColumns(this.rows, this.constants),
+        gen: 0,
+        held: 0,
+        changed: NO_ROWS,
+        changedCount: 0,
+      };
     let slot = this.slots[this.used];
     if (slot === undefined) {
-      slot = { columns: allocColumns(this.rows, this.constants, this.memory), gen: 0 };
+      const columns = allocColumns(this.rows, this.constants, this.memory);
+      const region = this.memory?.alloc(Math.max(8, 4 * this.rows)) ?? {
+        buffer: new ArrayBuffer(4 * this.rows),
+        byteOffset: 0,
+      };
+      const changed = new Uint32Array(region.buffer, region.byteOffset, this.rows);
+      slot = { columns, gen: 0, held: 0, changed, changedCount: 0 };
       this.slots.push(slot);
     } else slot.gen++;
     this.used++;
@@ -258,27 +335,28 @@ export class ColumnPool {
 }
 
 /**
- * Writes the rows of the open window (which must be complete) into `c`, resets them for the next window and
- * counts it closed. Without `rows`, every row is computed (O(rows)); with the engine's WindowRows, only the rows
- * that may differ from the last window's (see WindowRows). The constant columns are copied only into a column
- * set that does not share them.
+ * Writes every row of the open window (which must be complete) into `c`, resets them for the next window and
+ * counts it closed (O(rows); the engine closes through WindowRows, which computes only the rows that changed).
+ * The constant columns are copied only into a column set that does not share them.
  */
 export function closeWindow(
   s: EngineState,
   minCoverage: number,
   countHalfLifeMs: number,
   c: WindowColumns,
-  rows?: WindowRows,
 ): void {
-  if (rows === undefined) {
-    const k = s.windowConstants;
-    if (c.zone !== k.zone) {
-      c.zone.set(k.zone);
-      c.vehicle.set(k.vehicle);
-      c.capacity.set(k.capacity);
-    }
-    closeRows(s, minCoverage, countHalfLifeMs, c);
-  } else rows.close(minCoverage, countHalfLifeMs, c);
+  const k = s.windowConstants;
+  if (c.zone !== k.zone) {
+    c.zone.set(k.zone);
+    c.vehicle.set(k.vehicle);
+    c.capacity.set(k.capacity);
+  }
+  closeRows(s, minCoverage, countHalfLifeMs, c);
+  countClosed(s);
+}
+
+/** Counts the open window closed (its rows are reset for the next one). */
+function countClosed(s: EngineState): void {
   s.reg[R_EPOCH] = s.reg[R_EPOCH]! + 1;
   s.reg[R_WINDOWS] = s.reg[R_WINDOWS]! + 1;
 }
@@ -324,17 +402,24 @@ export function copyColumns(src: WindowColumns, dst: WindowColumns): void {
 }
 
 /**
- * Closing windows in O(rows touched): which rows anything changed in the open window, and the columns of the
- * last closed window.
+ * Closing windows in O(rows touched): which rows anything changed in the open window, the columns of the last
+ * closed window, and which rows each close changed.
  *
  * Why it is exact: a row nothing touched in a window keeps its accumulators in their reset form (count ×
  * windowMs, zeros) and its zone-event state as it was, so its columns are a function of counts that did not
  * change; when nothing touched it in the window before either, they are that window's columns. So a close
  * recomputes the rows touched in this window or the one before (and attendant-counted rows, whose confidence
- * decays with the window's end), and copies every other row from the last window. Touches are noted from
+ * decays with the window's end), and every other row keeps the last window's figures. Touches are noted from
  * what the kernel applied (noteApplied: the bay of each bay event and sensor timeout) and from the zone-event
  * epoch that every host-side change of a row sets (currentRow). The first close, and the first after a
  * restore, computes every row.
+ *
+ * Changes: computing a row into `last` compares it with the figures there (closeRows' RowChanges), so each close
+ * knows the rows whose figures differ from the window before's or that counted arrivals or departures (every row
+ * on the first close): the window's `changedRows`, and `at[r]`, the last close that listed row r. A column set
+ * handed out again holds the figures of the close it held (ColumnSlot.held), so only the rows listed since are
+ * copied into it from `last` — on a live feed, where each call closes one window into the set that held the one
+ * before, the rows this close listed.
  */
 export class WindowRows {
   /** @internal false: every close computes every row (the tests compare the two). */
@@ -349,12 +434,19 @@ export class WindowRows {
   private beforeN = 0;
   /** 1 for the rows in `touched`. */
   private readonly inTouched: Uint8Array;
+  /** Rows a close changed: bitmap, the last close that listed each row, and this close's number. */
+  private readonly changes: CloseChanges;
+  /** Where a fresh column set's changed rows are listed before they are copied out (also changes.scratch). */
+  private readonly listed: Uint32Array;
   /** The kernel's loop for noteApplied, when it reads the lists where they are (the state's memory). */
   private readonly noter: RowKernel | undefined;
   /** The kernel's closeRows and copy, when `last` lies in its memory (closeInKernel). */
   private readonly closer: RowKernel | undefined;
   /** The byte offsets of `last`'s columns and of the rows' capacity and method, for the kernel's closeRows. */
   private readonly columnTable: Uint32Array | undefined;
+  /** The parameters of the kernel's closeWindowRows (CP_*), and their f64 words. */
+  private readonly params: Uint32Array | undefined;
+  private readonly paramsF64: Float64Array | undefined;
 
   /**
    * @param kernel the kernel's loops (the wasm kernel's); undefined: the loops here
@@ -371,14 +463,39 @@ export class WindowRows {
     this.touched = s.newArray(Uint32Array, n);
     this.before = s.newArray(Uint32Array, n);
     this.inTouched = s.newArray(Uint8Array, n);
+    this.listed = s.newArray(Uint32Array, n);
+    this.changes = {
+      marks: s.newArray(Uint32Array, (n + 31) >>> 5),
+      at: s.newArray(Uint32Array, n),
+      now: 0,
+      active: s.newArray(Uint32Array, n + 1),
+      isActive: s.newArray(Uint8Array, n),
+      scratch: this.listed,
+    };
     const reads = (a: ArrayBufferView) => kernel?.reads(a) === true;
     this.noter = [this.touched, this.before, this.inTouched].every(reads) ? kernel : undefined;
     const inKernel = closeInKernel && this.noter !== undefined;
     this.last = allocColumns(n, s.windowConstants, inKernel ? s.memory : undefined);
     this.columnTable = inKernel ? columnTable(s, this.last) : undefined;
     const table = this.columnTable;
+    const { marks, at, active, isActive } = this.changes;
+    const arrays = [table, marks, at, active, isActive, this.listed, ...tableColumns(s, this.last)];
     this.closer =
-      table !== undefined && [table, ...tableColumns(s, this.last)].every(reads) ? kernel : undefined;
+      table !== undefined && arrays.every((a) => a !== undefined && reads(a)) ? kernel : undefined;
+    if (this.closer !== undefined) {
+      const f = s.newArray(Float64Array, CP_WORDS >>> 1);
+      this.paramsF64 = f;
+      const p = new Uint32Array(f.buffer, f.byteOffset, CP_WORDS);
+      this.params = p;
+      p[CP_COLS] = table!.byteOffset;
+      p[CP_IN_TOUCHED] = this.inTouched.byteOffset;
+      p[CP_MARKS] = marks.byteOffset;
+      p[CP_AT] = at.byteOffset;
+      p[CP_ACTIVE] = active.byteOffset;
+      p[CP_IS_ACTIVE] = isActive.byteOffset;
+      p[CP_SCRATCH] = this.listed.byteOffset;
+      f[CP_WINDOW_MS] = s.windowMs;
+    }
   }
 
   /**
@@ -429,16 +546,27 @@ export class WindowRows {
   }
 
   /**
-   * Writes the open window's rows into `c` and resets them for the next window (see closeRows), computing only
-   * the rows that may differ from the last window's.
+   * Closes the open window into `slot`: writes its rows into `last` and resets them for the next window (see
+   * closeRows), computing only the rows that may differ from the last window's; lists the rows that changed in
+   * the slot; brings the slot's columns up to date; counts the window closed.
    */
-  close(minCoverage: number, countHalfLifeMs: number, c: WindowColumns): void {
+  close(minCoverage: number, countHalfLifeMs: number, slot: ColumnSlot): void {
     const s = this.s;
-    const last = this.last;
+    const changes = this.changes;
+    const now = ++changes.now;
+    let n = -1;
     if (!this.incremental || !this.primed) {
       this.closeRows(minCoverage, countHalfLifeMs, null, 0);
-      this.primed = this.incremental;
-      // What touched the rows before is unknown (a fresh or restored engine): the next close computes every row.
+      if (!this.primed) {
+        // No window before (a fresh or restored engine): every row changed.
+        for (let r = s.closeLo; r < s.closeHi; r++) {
+          changes.marks[r >>> 5] = changes.marks[r >>> 5]! | (1 << (r & 31));
+          changes.at[r] = now;
+        }
+        this.primed = true;
+      }
+      // What touched the rows before is unknown (a fresh or restored engine, or closes that did not track it):
+      // the next close computes every row.
       this.clearTouched();
       for (let r = 0; r < s.rowCount; r++) this.before[r] = r;
       this.beforeN = s.rowCount;
@@ -453,51 +581,87 @@ export class WindowRows {
         }
       }
       const closer = this.closer;
-      const table = this.columnTable;
-      if (z === null && closer !== undefined && table !== undefined) {
-        // The same steps in one kernel call (with the copy into `c` when it lies in the kernel's memory).
-        const copied = closer.closeWindowRows(
-          s,
-          table,
-          this.touched,
-          this.touchedN,
-          this.before,
-          this.beforeN,
-          this.inTouched,
-          minCoverage,
-          last,
-          c,
-        );
+      const p = this.params;
+      if (z === null && closer !== undefined && p !== undefined) {
+        // The same steps in one kernel call, with the list and the copy into the slot when it lies in the kernel's memory.
+        const plan = this.planFor(slot);
+        this.paramsF64![CP_MIN_COVERAGE] = minCoverage;
+        p[CP_LO] = s.closeLo;
+        p[CP_HI] = s.closeHi;
+        p[CP_TOUCHED] = this.touched.byteOffset;
+        p[CP_N_TOUCHED] = this.touchedN;
+        p[CP_BEFORE] = this.before.byteOffset;
+        p[CP_N_BEFORE] = this.beforeN;
+        p[CP_EPOCH] = s.reg[R_EPOCH]!;
+        p[CP_NOW] = now;
+        p[CP_HELD] = slot.held;
+        p[CP_OUT] = plan === null ? 0 : plan.out;
+        p[CP_DELTA] = plan === null ? 0 : plan.delta;
+        p[CP_SPAN] = plan === null ? 0 : plan.span;
+        n = closer.closeWindowRows(s, p);
+        if (plan === null) n = -1;
         this.swapTouched();
-        if (!copied) copyColumns(last, c);
-        return;
+      } else {
+        this.closeRows(minCoverage, countHalfLifeMs, this.touched, this.touchedN);
+        // Rows touched only in the window before: back to their quiet figures (their accumulators were reset).
+        let m = 0;
+        const before = this.before;
+        for (let i = 0; i < this.beforeN; i++) {
+          const r = before[i]!;
+          if (this.inTouched[r] === 0) before[m++] = r;
+        }
+        this.closeRows(minCoverage, countHalfLifeMs, before, m);
+        // The untouched rows already are in their next window's form; their AU_EPOCH is brought up to date only
+        // when something reads it (stampEpochs).
+        this.clearTouched();
       }
-      this.closeRows(minCoverage, countHalfLifeMs, this.touched, this.touchedN);
-      // Rows touched only in the window before: back to their quiet figures (their accumulators were reset).
-      let n = 0;
-      const before = this.before;
-      for (let i = 0; i < this.beforeN; i++) {
-        const r = before[i]!;
-        if (this.inTouched[r] === 0) before[n++] = r;
-      }
-      this.closeRows(minCoverage, countHalfLifeMs, before, n);
-      // The untouched rows already are in their next window's form; their AU_EPOCH is brought up to date only
-      // when something reads it (stampEpochs).
-      this.clearTouched();
     }
-    if (this.closer?.copyColumns(last, c) !== true) copyColumns(last, c);
+    if (n < 0) n = this.listChanges(slot);
+    else slot.changedCount = n;
+    slot.held = now;
+    countClosed(s);
   }
 
   /**
-   * closeRows into `last`: in the kernel when it can (an engine without zone-event state), else rows.ts's.
+   * Lists the rows this close changed in the slot (ascending) and brings its columns up to date from `last`: in
+   * the kernel when it can, else here.
+   */
+  private listChanges(slot: ColumnSlot): number {
+    const s = this.s;
+    const changes = this.changes;
+    const fresh = slot.changed.length < s.rowCount;
+    const out = fresh ? this.listed : slot.changed;
+    const c = slot.columns;
+    const plan = fresh ? null : this.planFor(slot);
+    let n = -1;
+    if (plan !== null) n = this.closer!.listChanges(s, this.columnTable!, changes, slot.held, plan);
+    if (n < 0) {
+      n = listMarked(changes, s.closeLo, s.closeHi, out);
+      bringUpToDate(this.last, c, slot.held, changes, out, n);
+    }
+    if (fresh) slot.changed = out.slice(0, n);
+    slot.changedCount = n;
+    return n;
+  }
+
+  /** How the kernel lists and copies into a reused slot (asked once per slot), or null when it cannot. */
+  private planFor(slot: ColumnSlot): CopyPlan | null {
+    if (slot.plan === undefined)
+      slot.plan = this.closer?.copyPlan(slot.changed, this.last, slot.columns) ?? null;
+    return slot.plan;
+  }
+
+  /**
+   * closeRows into `last`, noting changes: in the kernel when it can (an engine without zone-event state), else
+   * rows.ts's.
    */
   private closeRows(minCoverage: number, countHalfLifeMs: number, list: Uint32Array | null, n: number): void {
     const s = this.s;
     const closer = this.closer;
     const table = this.columnTable;
     if (closer !== undefined && table !== undefined && s.cold === null)
-      closer.closeRows(s, table, list, list === null ? s.closeHi - s.closeLo : n, minCoverage);
-    else closeRows(s, minCoverage, countHalfLifeMs, this.last, list, n);
+      closer.closeRows(s, table, list, list === null ? s.closeHi - s.closeLo : n, minCoverage, this.changes);
+    else closeRows(s, minCoverage, countHalfLifeMs, this.last, list, n, this.changes);
   }
 
   /**
@@ -527,6 +691,83 @@ export class WindowRows {
     this.beforeN = this.touchedN;
     this.touchedN = 0;
   }
+}
+
+/**
+ * Writes the rows of [lo, hi) marked in `changes.marks` (bit r & 31 of word r >>> 5) into `out` in ascending order
+ * and clears their marks; after the first close (`now` > 1) adds them to the active rows. Returns how many.
+ */
+export function listMarked(changes: CloseChanges, lo: number, hi: number, out: Uint32Array): number {
+  const { marks, active, isActive } = changes;
+  const track = changes.now > 1;
+  let n = 0;
+  if (hi <= lo) return 0;
+  const lastWord = (hi - 1) >>> 5;
+  for (let w = lo >>> 5; w <= lastWord; w++) {
+    let bits = marks[w]!;
+    if (bits === 0) continue;
+    marks[w] = 0;
+    while (bits !== 0) {
+      const low = bits & -bits;
+      const r = (w << 5) + 31 - Math.clz32(low);
+      out[n++] = r;
+      bits ^= low;
+      if (track && isActive[r] === 0) {
+        isActive[r] = 1;
+        active[0] = active[0]! + 1;
+        active[active[0]!] = r;
+      }
+    }
+  }
+  return n;
+}
+
+/**
+ * Brings column set `c`, which holds the figures of close `held` (0: none), up to close `changes.now` from
+ * `last`: the `n` rows of `list` when it held the close before, the active rows listed since `held` when an
+ * older one (listed in changes.scratch), else — or when those are more than a quarter of the rows, or `c` does
+ * not share `last`'s constant columns — every column.
+ */
+function bringUpToDate(
+  last: WindowColumns,
+  c: WindowColumns,
+  held: number,
+  changes: CloseChanges,
+  list: Uint32Array,
+  n: number,
+): void {
+  // More than a quarter of the rows are copied faster as whole columns.
+  const most = c.length >>> 2;
+  if (held === 0 || c.zone !== last.zone) copyColumns(last, c);
+  else if (held + 1 === changes.now) {
+    if (n > most) copyColumns(last, c);
+    else for (let i = 0; i < n; i++) copyRow(last, c, list[i]!);
+  } else {
+    const { at, active, scratch } = changes;
+    const count = active[0]!;
+    let m = 0;
+    for (let i = 1; i <= count; i++) {
+      const r = active[i]!;
+      if (at[r]! > held) scratch[m++] = r;
+    }
+    if (m > most) copyColumns(last, c);
+    else for (let i = 0; i < m; i++) copyRow(last, c, scratch[i]!);
+  }
+}
+
+/** Copies row `r` of every column but the constant ones. */
+function copyRow(src: WindowColumns, dst: WindowColumns, r: number): void {
+  dst.occupancy[r] = src.occupancy[r]!;
+  dst.coverage[r] = src.coverage[r]!;
+  dst.meanDwellMs[r] = src.meanDwellMs[r]!;
+  dst.confidence[r] = src.confidence[r]!;
+  dst.occupiedBayMs[r] = src.occupiedBayMs[r]!;
+  dst.knownBayMs[r] = src.knownBayMs[r]!;
+  dst.driftVehicles[r] = src.driftVehicles[r]!;
+  dst.arrivals[r] = src.arrivals[r]!;
+  dst.departures[r] = src.departures[r]!;
+  dst.peakOccupied[r] = src.peakOccupied[r]!;
+  dst.detection[r] = src.detection[r]!;
 }
 
 /**
@@ -569,7 +810,8 @@ export interface RowKernel {
    * closeRows of rows.ts for an engine without zone-event state (`s.cold` null), into the columns that
    * `columnTable` describes (byte offsets: occupancy, coverage, meanDwellMs, confidence, occupiedBayMs,
    * knownBayMs, driftVehicles, arrivals, departures, peakOccupied, detection, then s.rowCapacity and
-   * s.rowDetection): rows [closeLo, closeHi), or the `count` rows of `list` in that range.
+   * s.rowDetection): rows [closeLo, closeHi), or the `count` rows of `list` in that range; with `changes`
+   * (arrays the kernel reads), noting the rows it changes.
    */
   closeRows(
     s: EngineState,
@@ -577,27 +819,32 @@ export interface RowKernel {
     list: Uint32Array | null,
     count: number,
     minCoverage: number,
+    changes?: RowChanges,
   ): void;
   /**
-   * WindowRows.close's steps for an engine without zone-event state: closeRows of the `nTouched` rows of
-   * `touched`, then of the `nBefore` rows of `before` not marked in `inTouched` (kept in `before`), clearing the
-   * marks of `touched`; then copyColumns(last, c) when both lie in the kernel's memory as one region each
-   * (returns true), else false (not copied).
+   * WindowRows.close's steps for an engine without zone-event state, with the parameters in `params` (CP_*, in
+   * the kernel's memory): closeRows of the `nTouched` rows of `touched`, then of the `nBefore` rows of `before`
+   * not marked in `inTouched` (kept in `before`), noting changes, clearing the marks of `touched`; then, when
+   * `out` is not 0, listChanges into it. Returns the number of rows listed (0 without `out`: the marks are then
+   * left for the caller).
    */
-  closeWindowRows(
+  closeWindowRows(s: EngineState, params: Uint32Array): number;
+  /**
+   * listMarked(changes, closeLo, closeHi, list), then bringUpToDate (from close `held`) of the column set
+   * `plan` describes from the one `columnTable` describes (the last window's); returns the number listed.
+   */
+  listChanges(
     s: EngineState,
     columnTable: Uint32Array,
-    touched: Uint32Array,
-    nTouched: number,
-    before: Uint32Array,
-    nBefore: number,
-    inTouched: Uint8Array,
-    minCoverage: number,
-    last: WindowColumns,
-    c: WindowColumns,
-  ): boolean;
-  /** copyColumns(src, dst) when both lie in the kernel's memory as one region each (columnsRegion); else false. */
-  copyColumns(src: WindowColumns, dst: WindowColumns): boolean;
+    changes: CloseChanges,
+    held: number,
+    plan: CopyPlan,
+  ): number;
+  /**
+   * The plan for listing into `out` and copying from `last` into `c`, when all three lie in the kernel's memory
+   * and the two sets are laid out alike (columnsRegion); else null.
+   */
+  copyPlan(out: Uint32Array, last: WindowColumns, c: WindowColumns): CopyPlan | null;
   /**
    * Notes the rows of the bays of pending events [head0, head) and timeout entries [cursor0, cursor) of `s` in
    * `inTouched` and `touched` (which holds `n` rows; both lie where the kernel `reads` them); returns the new count.
@@ -615,9 +862,9 @@ export interface RowKernel {
 }
 
 /**
- * One closed window as emitted on `windows$`: columns now, `records` built on first access and cached.
- * With `reuseWindowBuffers` the columns are only valid until the engine's next call (reading them later
- * throws); `detach()` makes a copy that stays valid.
+ * One closed window as emitted on `windows$`: columns and changed rows now, `records` built on first access and
+ * cached. With `reuseWindowBuffers` the columns and changed rows are only valid until the engine's next call
+ * (reading them later throws); `detach()` makes a copy that stays valid.
  */
 export class ClosedWindow implements WindowBatch {
   readonly windowStart: number;
@@ -625,6 +872,8 @@ export class ClosedWindow implements WindowBatch {
   private readonly city: City;
   private readonly slot: ColumnSlot;
   private readonly gen: number;
+  private readonly changedCount: number;
+  private changed: Uint32Array | undefined;
   private cached: readonly WindowRecord[] | undefined;
 
   constructor(city: City, windowStart: number, windowEnd: number, slot: ColumnSlot) {
@@ -633,16 +882,34 @@ export class ClosedWindow implements WindowBatch {
     this.windowEnd = windowEnd;
     this.slot = slot;
     this.gen = slot.gen;
+    this.changedCount = slot.changedCount;
   }
 
   /** The rows as columns. @throws ParkirError when the engine reused the buffers (see reuseWindowBuffers). */
   get columns(): WindowColumns {
+    this.assertCurrent();
+    return this.slot.columns;
+  }
+
+  /**
+   * The rows whose figures differ from the previous window's, or with arrivals or departures (WindowBatch).
+   * @throws ParkirError when the engine reused the buffers (see reuseWindowBuffers).
+   */
+  get changedRows(): Uint32Array {
+    this.assertCurrent();
+    if (this.changed === undefined) {
+      const list = this.slot.changed;
+      this.changed = list.length === this.changedCount ? list : list.subarray(0, this.changedCount);
+    }
+    return this.changed;
+  }
+
+  private assertCurrent(): void {
     if (this.slot.gen !== this.gen) {
       throw new ParkirError(
         "window columns were reused by a later engine call (reuseWindowBuffers); read them during the emission or detach() the batch",
       );
     }
-    return this.slot.columns;
   }
 
   /** Rows as plain objects (built once, on first access). */
@@ -658,7 +925,9 @@ export class ClosedWindow implements WindowBatch {
     for (const key of Object.keys(columns) as (keyof WindowColumns)[]) {
       if (key !== "length") (columns[key] as Uint8Array).set(src[key] as Uint8Array);
     }
-    const copy = new ClosedWindow(this.city, this.windowStart, this.windowEnd, { columns, gen: 0 });
+    const changed = this.changedRows.slice();
+    const slot: ColumnSlot = { columns, gen: 0, held: 0, changed, changedCount: changed.length };
+    const copy = new ClosedWindow(this.city, this.windowStart, this.windowEnd, slot);
     copy.cached = this.cached;
     return copy;
   }

@@ -2,7 +2,8 @@
  * Closing window rows in the wasm kernel (closeRows of wasm/occupancy.ts, which WindowRows uses for engines
  * without zone-event state) against closeRows of src/occupancy/rows.ts, the reference: from the same random
  * accumulators (counts, sums with halves to round, empty rows), detection methods, capacities, row lists and
- * shard ranges, the columns must be the same bytes (NaN included) and the reset accumulators too.
+ * shard ranges, the columns must be the same bytes (NaN included) and the reset accumulators too; a second close
+ * from the reset rows over the first one's columns must note the same changed rows.
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -37,6 +38,9 @@ const rows = s.rowCount;
 const inKernel = allocColumns(rows, s.windowConstants, s.memory);
 const table = columnTable(s, inKernel);
 const list = s.newArray(Uint32Array, 2 * rows);
+const words = (rows + 31) >>> 5;
+const marks = s.newArray(Uint32Array, words);
+const at = s.newArray(Uint32Array, rows);
 
 /** Every written column's bytes, one hex string per column. */
 function bytesOf(c: WindowColumns): string[] {
@@ -68,6 +72,30 @@ const arbRow = fc.record({
   capacity: fc.integer({ min: 1, max: 60 }),
 });
 
+/** Sets every row's accumulators, method and capacity. */
+function setRows(
+  state: readonly (typeof arbRow extends fc.Arbitrary<infer T> ? T : never)[],
+  epoch: number,
+): void {
+  state.forEach((x, r) => {
+    const f = r * 8;
+    const u = r * 16;
+    s.accF64[f + AF_OCC_MS] = x.occMs;
+    s.accF64[f + AF_KNOWN_MS] = x.knownMs;
+    s.accF64[f + AF_DWELL_SUM] = x.dwellSum;
+    s.accU32[u + AU_OCC] = x.occ;
+    s.accU32[u + AU_KNOWN] = x.known;
+    s.accU32[u + AU_PEAK] = x.peak;
+    s.accU32[u + AU_ARRIVALS] = x.arrivals;
+    s.accU32[u + AU_DEPARTURES] = x.departures;
+    s.accU32[u + AU_DWELL_COUNT] = x.dwellCount;
+    s.accU32[u + AU_LAST] = x.last;
+    s.accU32[u + AU_EPOCH] = epoch;
+    s.rowDetection[r] = x.method;
+    s.rowCapacity[r] = x.capacity;
+  });
+}
+
 describe("closeRows in the wasm kernel", () => {
   it("writes the columns and resets the rows exactly as rows.ts does", () => {
     expect(s.cold).toBeNull();
@@ -79,27 +107,12 @@ describe("closeRows in the wasm kernel", () => {
         fc.nat(rows),
         fc.nat(10_000),
         fc.constantFrom(0, 0.25, 0.5, 1),
-        (state, picked, a, b, epoch, minCoverage) => {
+        fc.array(fc.option(arbRow, { nil: null }), { minLength: rows, maxLength: rows }),
+        (state, picked, a, b, epoch, minCoverage, again) => {
           s.reg[R_EPOCH] = epoch;
           s.closeLo = Math.min(a, b);
           s.closeHi = Math.max(a, b);
-          state.forEach((x, r) => {
-            const f = r * 8;
-            const u = r * 16;
-            s.accF64[f + AF_OCC_MS] = x.occMs;
-            s.accF64[f + AF_KNOWN_MS] = x.knownMs;
-            s.accF64[f + AF_DWELL_SUM] = x.dwellSum;
-            s.accU32[u + AU_OCC] = x.occ;
-            s.accU32[u + AU_KNOWN] = x.known;
-            s.accU32[u + AU_PEAK] = x.peak;
-            s.accU32[u + AU_ARRIVALS] = x.arrivals;
-            s.accU32[u + AU_DEPARTURES] = x.departures;
-            s.accU32[u + AU_DWELL_COUNT] = x.dwellCount;
-            s.accU32[u + AU_LAST] = x.last;
-            s.accU32[u + AU_EPOCH] = epoch;
-            s.rowDetection[r] = x.method;
-            s.rowCapacity[r] = x.capacity;
-          });
+          setRows(state, epoch);
           const before = Buffer.from(s.accU32.buffer, s.accU32.byteOffset, rows * 64);
           const saved = Buffer.from(before);
           const n = picked === null ? s.closeHi - s.closeLo : picked.length;
@@ -114,6 +127,22 @@ describe("closeRows in the wasm kernel", () => {
           k.closeRows(s, table, picked === null ? null : list, n, minCoverage);
           expect(bytesOf(inKernel)).toEqual(bytesOf(want));
           expect(accBytes()).toEqual(wantAcc);
+          // A second close over the first one's columns, noting changes, from new rows or (null) the same ones,
+          // whose figures repeat but for the rows' arrivals or departures: the same marks.
+          setRows(
+            again.map((x, r) => x ?? state[r]!),
+            epoch,
+          );
+          const resetAcc = Buffer.from(before);
+          const jsChanges = { marks: new Uint32Array(words), at: new Uint32Array(rows), now: 2 };
+          closeRows(s, minCoverage, 3_600_000, want, picked === null ? null : list, n, jsChanges);
+          before.set(resetAcc);
+          marks.fill(0);
+          at.fill(0);
+          k.closeRows(s, table, picked === null ? null : list, n, minCoverage, { marks, at, now: 2 });
+          expect(bytesOf(inKernel)).toEqual(bytesOf(want));
+          expect(Array.from(marks)).toEqual(Array.from(jsChanges.marks));
+          expect(Array.from(at)).toEqual(Array.from(jsChanges.at));
         },
       ),
       { numRuns: 400, seed: 31 },

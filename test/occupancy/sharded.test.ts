@@ -53,7 +53,9 @@ function subscribe(
   lines: string[],
 ) {
   e.windows$.subscribe((w) =>
-    lines.push(`W ${JSON.stringify({ s: w.windowStart, e: w.windowEnd, r: w.records })}`),
+    lines.push(
+      `W ${JSON.stringify({ s: w.windowStart, e: w.windowEnd, r: w.records, c: Array.from(w.changedRows!) })}`,
+    ),
   );
   e.late$.subscribe((r) => lines.push(`L ${JSON.stringify(r)}`));
   e.health$.subscribe((r) => lines.push(`H ${JSON.stringify(r)}`));

@@ -861,7 +861,17 @@ export class ShardedOccupancyEngine {
         if (key !== "length") (columns[key] as Uint8Array).set(p.columns[key] as Uint8Array, lo);
       }
     }
-    return new ClosedWindow(this.city, first.windowStart, first.windowEnd, { columns, gen: 0 });
+    // Each shard lists its own rows in ascending order, and shards hold ascending ranges of rows.
+    let count = 0;
+    for (const p of parts) count += p!.changed.length;
+    const changed = new Uint32Array(count);
+    count = 0;
+    for (const p of parts) {
+      changed.set(p!.changed, count);
+      count += p!.changed.length;
+    }
+    const slot = { columns, gen: 0, held: 0, changed, changedCount: count };
+    return new ClosedWindow(this.city, first.windowStart, first.windowEnd, slot);
   }
 }
 

@@ -27,6 +27,8 @@ export interface ShardWindow {
   readonly windowStart: number;
   readonly windowEnd: number;
   readonly columns: WindowColumns;
+  /** The window's changedRows among the shard's rows (row numbers of the whole engine, ascending). */
+  readonly changed: Uint32Array;
 }
 
 /** What one engine emission group held (the engine emits health, late, then up to 16 windows). */
@@ -226,7 +228,8 @@ function host(engineId: string, shard: ShardPlan, engine: OccupancyEngine, clock
       if (key === "length") continue;
       (own[key] as Uint8Array).set((c[key] as Uint8Array).subarray(lo, lo + n), full ? lo : 0);
     }
-    g.windows.push({ windowStart: w.windowStart, windowEnd: w.windowEnd, columns: own });
+    const changed = w.changedRows!.filter((r) => r >= lo && r < lo + n);
+    g.windows.push({ windowStart: w.windowStart, windowEnd: w.windowEnd, columns: own, changed });
   });
   if (engines.size >= ENGINES_MAX) {
     const [oldest] = engines.keys();
@@ -422,7 +425,8 @@ function runCommand(task: ShardTask, memory: WebAssembly.Memory): ShardReply {
   // Window columns and checkpoint bytes are moved to the main thread, not copied.
   const transfer: ArrayBuffer[] = [];
   for (const g of [...reply.groups, ...(reply.batches ?? []).flatMap((b) => b.groups)])
-    for (const w of g.windows) transfer.push(w.columns.zone.buffer as ArrayBuffer);
+    for (const w of g.windows)
+      transfer.push(w.columns.zone.buffer as ArrayBuffer, w.changed.buffer as ArrayBuffer);
   if (reply.checkpoint !== undefined) {
     const own = reply.checkpoint.slice();
     transfer.push(own.buffer);
