@@ -9,8 +9,11 @@
  * short, or when the line is longer than the reader's bound: JavaScript reads that line, then calls again.
  *
  * Everything the kernel reads and writes is laid out by src/wire/jsonl-wasm.ts, which holds the same numbers:
- * token tables `[count: i32][(offset: i32, length: i32) × count]` (offsets absolute), id tables, the batch's
- * columns and arena, and a state block (ST_*) of pointers, bounds and the open batch's running values.
+ * token tables `[count: i32][(offset: i32, length: i32) × count]` (offsets absolute), each key's joint (the key
+ * as it follows a value), id tables and their direct tables (filled here by `index`), the batch's columns and
+ * arena, and a state block (ST_*) of pointers, bounds and the open batch's running values. The kernel loads up
+ * to 32 bytes past the end of the input it is given (the window has room for it) and never reads a line from
+ * bytes past that end.
  */
 
 import { isoTime } from "./iso-time";

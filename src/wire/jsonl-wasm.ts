@@ -107,7 +107,7 @@ interface Exports {
 
 let available: boolean | undefined;
 
-/** Whether the wasm path can run here (shared-memory wasm with 128-bit SIMD, and build/jsonl.wasm present; asked once). */
+/** Whether the wasm path can run here (wasm with 128-bit SIMD, and build/jsonl.wasm present; asked once). */
 export function wasmReaderAvailable(): boolean {
   available ??= simdSupported() && kernelBuilt("jsonl");
   return available;
@@ -254,7 +254,7 @@ export class WasmLineReader {
     at += WINDOW_BYTES + 8 + WINDOW_SLACK;
     const pages = Math.ceil(at / 65_536);
     this.memoryBytes = pages * 65_536;
-    const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+    const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
     const buffer = memory.buffer;
     this.kernel = instantiateKernel<Exports>(compileKernelSync("jsonl"), memory);
     const bytes = new Uint8Array(buffer);
@@ -386,7 +386,7 @@ export class WasmLineReader {
   read(buf: Uint8Array, start: number, count: number, lo: number, hi: number, arenaPos: number): number {
     if (this.windowBuf !== buf || start < this.windowStart || start >= this.windowStart + this.windowLength) {
       const n = Math.min(buf.length - start, WINDOW_BYTES);
-      // Source and copy share their alignment mod 8, so the copy into shared memory runs word by word.
+      // Source and copy share their alignment mod 8 (the kernel's 8-byte loads then fall as in the source).
       this.windowMem = this.windowAt + ((buf.byteOffset + start) & 7);
       this.bytes.set(buf.subarray(start, start + n), this.windowMem);
       this.windowBuf = buf;
