@@ -277,6 +277,25 @@ class Inlined {
     return usize(load<i32>(table + 4 + usize(t) * 8, 4));
   }
 
+  /** The index of the id [s, e) among the ids `which` (ID_*), or NONE: its direct table, or `find` over 16 bytes. */
+  @inline static resolveId(state: usize, which: i32, s: usize, e: usize): i32 {
+    const n = e - s;
+    if (n > DIRECT_ID_MAX) return find(st(state, ST_ZONES + which), s, e);
+    const direct = st(state, ST_DIRECT + which * 2);
+    const mask = load<u32>(state + usize(ST_DIRECT + which * 2 + 1) * 4);
+    const key = Inlined.directKey(s, n);
+    let slot = Inlined.directHash(key) & mask;
+    let at = direct + usize(slot) * 32;
+    let len = usize(load<u32>(at, 16));
+    while (len !== 0) {
+      if (len === n && !v128.any_true(v128.xor(v128.load(at), key))) return load<i32>(at, 20);
+      slot = (slot + 1) & mask;
+      at = direct + usize(slot) * 32;
+      len = usize(load<u32>(at, 16));
+    }
+    return NONE;
+  }
+
   /** The 16 bytes of an id of n <= 16 bytes at s, zero past its end: a direct table's key (see `index`). */
   @inline static directKey(s: usize, n: usize): v128 {
     return v128.and(v128.load(s), i8x16.gt_s(i8x16.splat(i8(n)), LANES));
@@ -610,25 +629,6 @@ export function index(table: usize, direct: usize, mask: u32): void {
   }
 }
 
-/** The index of the id [s, e) among the ids `which` (ID_*), or NONE: its direct table, or `find` over 16 bytes. */
-function resolveId(state: usize, which: i32, s: usize, e: usize): i32 {
-  const n = e - s;
-  if (n > DIRECT_ID_MAX) return find(st(state, ST_ZONES + which), s, e);
-  const direct = st(state, ST_DIRECT + which * 2);
-  const mask = load<u32>(state + usize(ST_DIRECT + which * 2 + 1) * 4);
-  const key = Inlined.directKey(s, n);
-  let slot = Inlined.directHash(key) & mask;
-  let at = direct + usize(slot) * 32;
-  let len = usize(load<u32>(at, 16));
-  while (len !== 0) {
-    if (len === n && !v128.any_true(v128.xor(v128.load(at), key))) return load<i32>(at, 20);
-    slot = (slot + 1) & mask;
-    at = direct + usize(slot) * 32;
-    len = usize(load<u32>(at, 16));
-  }
-  return NONE;
-}
-
 function fnvFinish(h: u32): u32 {
   return (h ^ 0xff) * FNV_PRIME;
 }
@@ -704,7 +704,7 @@ function admit(state: usize, rec: usize): i32 {
   let device: u32 = NO_DEVICE;
   let target: u32;
   if (hasDevice) {
-    const d = resolveId(state, ID_DEVICES, devS, devE);
+    const d = Inlined.resolveId(state, ID_DEVICES, devS, devE);
     if (d !== NONE) device = u32(d);
   }
   const deviceBay = st(state, ST_DEVICE_BAY);
@@ -715,7 +715,7 @@ function admit(state: usize, rec: usize): i32 {
   ) {
     let bay = NONE;
     if (hasSpace) {
-      bay = resolveId(state, ID_BAYS, spaceS, spaceE);
+      bay = Inlined.resolveId(state, ID_BAYS, spaceS, spaceE);
     } else if (device !== NO_DEVICE) bay = load<i32>(deviceBay + usize(device) * 4);
     // An unknown bay is reported by JavaScript.
     if (bay === NONE) return HAND_OVER;
@@ -724,9 +724,9 @@ function admit(state: usize, rec: usize): i32 {
     if (vehicle === 0) vehicle = load<u8>(st(state, ST_BAY_VEHICLE) + usize(bay));
   } else {
     let zone = NONE;
-    if (hasZone) zone = resolveId(state, ID_ZONES, zoneS, zoneE);
+    if (hasZone) zone = Inlined.resolveId(state, ID_ZONES, zoneS, zoneE);
     else if (hasSpace) {
-      const bay = resolveId(state, ID_BAYS, spaceS, spaceE);
+      const bay = Inlined.resolveId(state, ID_BAYS, spaceS, spaceE);
       if (bay !== NONE) zone = load<i32>(st(state, ST_BAY_ZONE) + usize(bay) * 4);
     } else if (device !== NO_DEVICE) zone = load<i32>(st(state, ST_DEVICE_ZONE) + usize(device) * 4);
     // An unknown zone is reported by JavaScript.
