@@ -24,7 +24,7 @@ export const KERNELS = [
   { name: "occupancy", simd: false },
   { name: "billing", simd: false },
   { name: "uplink_simd", simd: true, shared: false },
-  { name: "jsonl", simd: false },
+  { name: "jsonl", simd: true, shared: false },
 ];
 
 /** Largest memory the modules accept, in 64 KiB pages (4 GiB, the wasm32 limit); the JS side picks its own maximum below it. */

@@ -9,8 +9,11 @@
  * short, or when the line is longer than the reader's bound: JavaScript reads that line, then calls again.
  *
  * Everything the kernel reads and writes is laid out by src/wire/jsonl-wasm.ts, which holds the same numbers:
- * token tables `[count: i32][(offset: i32, length: i32) × count]` (offsets absolute), id tables, the batch's
- * columns and arena, and a state block (ST_*) of pointers, bounds and the open batch's running values.
+ * token tables `[count: i32][(offset: i32, length: i32) × count]` (offsets absolute), each key's joint (the key
+ * as it follows a value), id tables and their direct tables (filled here by `index`), the batch's columns and
+ * arena, and a state block (ST_*) of pointers, bounds and the open batch's running values. The kernel loads up
+ * to 32 bytes past the end of the input it is given (the window has room for it) and never reads a line from
+ * bytes past that end.
  */
 
 import { isoTime } from "./iso-time";
@@ -47,6 +50,10 @@ const K_SESSION = 10;
 
 /** Keys with a string value (id, zone, space, device, session), as bits; and the record slot of each, 5 bits a key. */
 const STRING_KEYS: u32 = (1 << K_ID) | (1 << K_ZONE) | (1 << K_SPACE) | (1 << K_DEVICE) | (1 << K_SESSION);
+/** Keys whose value is a string (the string keys, event_type, vehicle_type), as bits. */
+const QUOTED_KEYS: u32 = STRING_KEYS | (1 << K_TYPE) | (1 << K_VEHICLE);
+/** Bytes of the joints' patterns (32 a key, 12 keys); their lengths follow (src/wire/jsonl-wasm.ts lays them out). */
+const JOINTS_BYTES: usize = 12 * 32;
 const STRING_SLOTS: u64 =
   (u64(REC_ID) << (K_ID * 5)) |
   (u64(REC_ZONE) << (K_ZONE * 5)) |
@@ -64,6 +71,13 @@ const TAB: u32 = 0x09;
 const CR: u32 = 0x0d;
 const NL: u32 = 0x0a;
 const D0: u32 = 0x30;
+
+/** Lanes 0 to 15 (lane l holds l): `i8x16.gt_s(splat(n), LANES)` keeps the first n lanes. */
+const LANES: v128 = i8x16(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+
+/** The direct tables' multipliers (odd 64-bit constants of xxHash64 and of Fibonacci hashing), as two halves. */
+const MUL_HI: u64 = (u64(0xc2b2ae3d) << 32) | u64(0x27d4eb4f);
+const MUL_LO: u64 = (u64(0x9e3779b9) << 32) | u64(0x7f4a7c15);
 
 const FNV_BASIS: u32 = 0x811c9dc5;
 const FNV_PRIME: u32 = 0x01000193;
@@ -130,40 +144,69 @@ function eightDigits(d: u64): u64 {
  */
 class Inlined {
   /**
-   * A plain string at p (a quote): 1 to 256 bytes of printable ASCII without backslash (as `plain` in the
-   * reference); the index after its closing quote, or 0.
+   * A plain string from s (past its opening quote): 1 to 256 bytes of printable ASCII without backslash (as
+   * `plain` in the reference), looked at 16 bytes at a time; the index after its closing quote, or 0.
    */
-  @inline static plain(p: usize, end: usize): usize {
-    if (p >= end || byte(p) !== QUOTE) return 0;
-    const s = p + 1;
+  @inline static plain(s: usize, end: usize): usize {
+    const quote = i8x16.splat(i8(QUOTE));
+    const backslash = i8x16.splat(i8(BACKSLASH));
+    const space = i8x16.splat(i8(SPACE));
+    // A byte outside 0x20..0x7e is above 0x5e once 0x20 is subtracted (unsigned).
+    const printable = i8x16.splat(0x5e);
     let j = s;
-    while (j + 8 <= end) {
-      const x = load<u64>(j);
-      const q = x ^ lanes(0x22);
-      const b = x ^ lanes(0x5c);
-      // A lane's high bit marks a byte that ends the string or breaks the rule; the lowest one is exact.
-      const bad =
-        (((x - lanes(0x20)) & ~x) |
-          (x + lanes(0x01)) |
-          x |
-          ((q - lanes(0x01)) & ~q) |
-          ((b - lanes(0x01)) & ~b)) &
-        lanes(0x80);
-      if (bad !== 0) {
-        j += usize(ctz<u64>(bad) >> 3);
+    for (;;) {
+      const v = v128.load(j);
+      const m = i8x16.bitmask(
+        v128.or(
+          v128.or(i8x16.eq(v, quote), i8x16.eq(v, backslash)),
+          i8x16.gt_u(i8x16.sub(v, space), printable),
+        ),
+      );
+      if (m !== 0) {
+        j += usize(ctz<u32>(m));
         break;
       }
-      j += 8;
+      j += 16;
+      if (j >= end || j - s > 256) return 0;
     }
-    for (;;) {
-      if (j >= end) return 0;
-      const c = byte(j);
-      if (c === QUOTE) break;
-      if (c < SPACE || c > 0x7e || c === BACKSLASH) return 0;
-      j++;
-    }
+    if (j >= end || byte(j) !== QUOTE) return 0;
     const len = j - s;
     return len === 0 || len > 256 ? 0 : j + 1;
+  }
+
+  /**
+   * Whether the joint of key k (`,"key":`, and the opening quote of a key in QUOTED_KEYS: 32 bytes a key, zero
+   * padded, then a byte of length a key) is at i, within `end`: its length, or 0. Two 16-byte compares at most,
+   * the lanes past its length masked off.
+   */
+  @inline static joint(joints: usize, k: i32, i: usize, end: usize): usize {
+    const at = joints + usize(k) * 32;
+    const n = usize(load<u8>(joints + JOINTS_BYTES + usize(k)));
+    if (i + n > end) return 0;
+    const d0 = v128.and(v128.xor(v128.load(i), v128.load(at)), i8x16.gt_s(i8x16.splat(i8(n)), LANES));
+    if (v128.any_true(d0)) return 0;
+    if (n > 16) {
+      const d1 = v128.and(
+        v128.xor(v128.load(i + 16), v128.load(at + 16)),
+        i8x16.gt_s(i8x16.splat(i8(n - 16)), LANES),
+      );
+      if (v128.any_true(d1)) return 0;
+    }
+    return n;
+  }
+
+  /**
+   * The token of `table` that is the plain string [s, e - 1) with its closing quote (e: after the quote), `guess`
+   * tried first; -1 when none is. Only tokens of its length are compared.
+   */
+  @inline static tokenIs(table: usize, guess: i32, s: usize, e: usize): i32 {
+    const n = i32(e - s);
+    if (load<i32>(table + 4 + usize(guess) * 8, 4) === n && Inlined.tokenAt(table, guess, s, e) >= 0)
+      return guess;
+    const count = load<i32>(table);
+    for (let t = 0; t < count; t++)
+      if (load<i32>(table + 4 + usize(t) * 8, 4) === n && Inlined.tokenAt(table, t, s, e) >= 0) return t;
+    return -1;
   }
 
   /**
@@ -234,6 +277,41 @@ class Inlined {
     return usize(load<i32>(table + 4 + usize(t) * 8, 4));
   }
 
+  /** The index of the id [s, e) among the ids `which` (ID_*), or NONE: its direct table, or `find` over 16 bytes. */
+  @inline static resolveId(state: usize, which: i32, s: usize, e: usize): i32 {
+    const n = e - s;
+    if (n > DIRECT_ID_MAX) return find(st(state, ST_ZONES + which), s, e);
+    const direct = st(state, ST_DIRECT + which * 2);
+    const mask = load<u32>(state + usize(ST_DIRECT + which * 2 + 1) * 4);
+    const key = Inlined.directKey(s, n);
+    let slot = Inlined.directHash(key) & mask;
+    let at = direct + usize(slot) * 32;
+    let len = usize(load<u32>(at, 16));
+    while (len !== 0) {
+      if (len === n && !v128.any_true(v128.xor(v128.load(at), key))) return load<i32>(at, 20);
+      slot = (slot + 1) & mask;
+      at = direct + usize(slot) * 32;
+      len = usize(load<u32>(at, 16));
+    }
+    return NONE;
+  }
+
+  /** The 16 bytes of an id of n <= 16 bytes at s, zero past its end: a direct table's key (see `index`). */
+  @inline static directKey(s: usize, n: usize): v128 {
+    return v128.and(v128.load(s), i8x16.gt_s(i8x16.splat(i8(n)), LANES));
+  }
+
+  /**
+   * A direct table's hash of a key: its two 64-bit halves multiplied apart and combined, then the product's top
+   * half folded onto its low bits (a product's top bits depend on every byte; its low ones only on the first few).
+   */
+  @inline static directHash(key: v128): u32 {
+    const lo = u64(i64x2.extract_lane(key, 0));
+    const hi = u64(i64x2.extract_lane(key, 1));
+    const h = u32(((lo ^ (hi * MUL_HI)) * MUL_LO) >> 32);
+    return h ^ (h >>> 16);
+  }
+
   @inline static ws(p: usize, end: usize): usize {
     while (p < end) {
       const c = byte(p);
@@ -248,12 +326,12 @@ class Inlined {
  * Reads the line at p into the record at `rec`: the index of its newline when it vouches for it (the line
  * is then one the reference `fast` reads the same way: a key's closing quote is followed by its colon, no
  * byte after the closing brace but spaces, tabs and \r), 0 otherwise. `end`: the end of the input (a line
- * breaks at its newline, which no token, number or blank holds). `follow[k]`: the key that followed key k
- * on the line before (follow[12]: the first key), the guess tried first; `follow[13]`, `follow[14]`: the last
- * event type and vehicle name.
+ * breaks at its newline, which no token, number or blank holds; the window has room for 32-byte loads past it).
+ * `follow[k]`: the key that followed key k on the line before (follow[12]: the first key), the guess tried first;
+ * `follow[13]`, `follow[14]`: the last event type and vehicle name. `joints`: each key as it follows a value
+ * (see `Inlined.joint`), so the usual next key, its separators and a string value's opening quote are one compare.
  */
 function line(
-  base: usize,
   p: usize,
   end: usize,
   rec: usize,
@@ -261,47 +339,48 @@ function line(
   types: usize,
   vehicles: usize,
   follow: usize,
+  joints: usize,
 ): usize {
   let i = p;
   while (i < end && (byte(i) === SPACE || byte(i) === TAB || byte(i) === CR)) i++;
   if (i >= end || byte(i) !== OPEN) return 0;
   i = Inlined.ws(i + 1, end);
+  if (i >= end || byte(i) !== QUOTE) return 0;
+  const first = i32(load<u8>(follow + 12));
+  let k = Inlined.tokenFind(keys, first, i + 1, end);
+  if (k < 0) return 0;
+  if (k !== first) store<u8>(follow + 12, u8(k));
+  i = Inlined.ws(i + 1 + Inlined.tokenLength(keys, k), end);
+  if (i >= end) return 0;
+  if (((QUOTED_KEYS >> u32(k)) & 1) !== 0) {
+    if (byte(i) !== QUOTE) return 0;
+    i++;
+  }
   let seen: u32 = 0;
-  let prev: usize = 12;
   for (;;) {
-    // A key (its token holds the closing quote and the colon): the guess first, else any known key.
-    if (i >= end || byte(i) !== QUOTE) return 0;
-    const guess = i32(load<u8>(follow + prev));
-    const k = Inlined.tokenFind(keys, guess, i + 1, end);
-    if (k < 0) return 0;
-    if (k !== guess) store<u8>(follow + prev, u8(k));
-    prev = usize(k);
+    // i: the value of key k (past its opening quote for a key in QUOTED_KEYS).
     const bit: u32 = 1 << u32(k);
     if ((seen & bit) !== 0) return 0;
     seen |= bit;
-    i = Inlined.ws(i + 1 + Inlined.tokenLength(keys, k), end);
-    if (i >= end) return 0;
-    const s = i + 1;
-    if (((STRING_KEYS >> u32(k)) & 1) !== 0) {
-      i = Inlined.plain(i, end);
+    if (((QUOTED_KEYS >> u32(k)) & 1) !== 0) {
+      const s = i;
+      i = Inlined.plain(s, end);
       if (i === 0) return 0;
-      const slot = usize((STRING_SLOTS >> (u64(k) * 5)) & 31);
-      store<i32>(rec + slot * 4, i32(s - base));
-      store<i32>(rec + slot * 4 + 4, i32(i - 1 - base));
-    } else if (k === K_TYPE) {
-      if (byte(i) !== QUOTE) return 0;
-      const t = Inlined.tokenFind(types, i32(load<u8>(follow + 13)), s, end);
-      if (t < 0) return 0;
-      store<u8>(follow + 13, u8(t));
-      i = s + Inlined.tokenLength(types, t);
-      store<i32>(rec + REC_KIND * 4, t);
-    } else if (k === K_VEHICLE) {
-      if (byte(i) !== QUOTE) return 0;
-      const t = Inlined.tokenFind(vehicles, i32(load<u8>(follow + 14)), s, end);
-      if (t < 0) return 0;
-      store<u8>(follow + 14, u8(t));
-      i = s + Inlined.tokenLength(vehicles, t);
-      store<i32>(rec + REC_VEHICLE * 4, t);
+      if (((STRING_KEYS >> u32(k)) & 1) !== 0) {
+        const slot = usize((STRING_SLOTS >> (u64(k) * 5)) & 31);
+        store<i32>(rec + slot * 4, i32(s));
+        store<i32>(rec + slot * 4 + 4, i32(i - 1));
+      } else if (k === K_TYPE) {
+        const t = Inlined.tokenIs(types, i32(load<u8>(follow + 13)), s, i);
+        if (t < 0) return 0;
+        store<u8>(follow + 13, u8(t));
+        store<i32>(rec + REC_KIND * 4, t);
+      } else {
+        const t = Inlined.tokenIs(vehicles, i32(load<u8>(follow + 14)), s, i);
+        if (t < 0) return 0;
+        store<u8>(follow + 14, u8(t));
+        store<i32>(rec + REC_VEHICLE * 4, t);
+      }
     } else if (k === K_OCCUPIED) {
       if (i + 4 <= end && load<u32>(i) === 0x65757274) {
         store<i32>(rec + REC_OCCUPIED * 4, 1);
@@ -310,55 +389,62 @@ function line(
         store<i32>(rec + REC_OCCUPIED * 4, 0);
         i += 5;
       } else return 0;
+    } else if (byte(i) === QUOTE) {
+      // event_time as an ISO string (the other numeric keys take integers only).
+      if (k !== K_TIME) return 0;
+      const s = i + 1;
+      i = Inlined.plain(s, end);
+      if (i === 0) return 0;
+      const t = isoTime(s, i - 1);
+      if (!(t >= 0)) return 0;
+      store<f64>(rec + REC_TIME * 4, t);
     } else {
-      // event_time (ISO string or integer ms), sequence_number, vehicle_count, actual_cost.
-      if (byte(i) === QUOTE) {
-        if (k !== K_TIME) return 0;
-        i = Inlined.plain(i, end);
-        if (i === 0) return 0;
-        const t = isoTime(s, i - 1);
-        if (!(t >= 0)) return 0;
-        store<f64>(rec + REC_TIME * 4, t);
+      // event_time (integer ms), sequence_number, vehicle_count, actual_cost: the digits of 16 bytes at once (a
+      // lane above 9 after subtracting '0' is not a digit), their value as two eight-digit SWAR words.
+      const x = i8x16.sub(v128.load(i), i8x16.splat(i8(D0)));
+      const c = usize(ctz<u32>(u32(i8x16.bitmask(i8x16.gt_u(x, i8x16.splat(9)))) | 0x10000));
+      const j = i + c;
+      // A run of digits to the window's end ends no line here.
+      if (j >= end) return 0;
+      const digits: usize = k === K_TIME ? 16 : 10;
+      if (c === 0 || c > digits || (c > 1 && byte(i) === D0)) return 0;
+      if (c === 16 && byte(j) - D0 <= 9) return 0;
+      const after = byte(j);
+      if (after !== COMMA && after !== CLOSE && after !== SPACE && after !== TAB) return 0;
+      const lo = i64x2.extract_lane(x, 0);
+      let v: u64;
+      if (c <= 8) v = eightDigits(u64(lo) << u64(64 - 8 * c));
+      else
+        v =
+          eightDigits(u64(lo)) * pow10(c - 8) +
+          eightDigits(u64(i64x2.extract_lane(x, 1)) << u64(64 - 8 * (c - 8)));
+      if (k === K_TIME) {
+        if (f64(v) > TIME_MAX) return 0;
+        store<f64>(rec + REC_TIME * 4, f64(v));
+      } else if (k === K_SEQ) {
+        if (v > 0xffffffff) return 0;
+        store<u32>(rec + REC_SEQ * 4, u32(v));
       } else {
-        const digits = k === K_TIME ? 16 : 10;
-        let j = i;
-        let v: u64 = 0;
-        // Eight digits at a time while the window has room (a lane's high bit marks a byte that is not a digit;
-        // the lowest one is exact), then byte by byte.
-        while (j + 8 <= end && j - i <= 16) {
-          const d = load<u64>(j) - lanes(0x30);
-          const nd = ((d + lanes(0x76)) | d) & lanes(0x80);
-          const c = nd === 0 ? 8 : usize(ctz<u64>(nd) >> 3);
-          if (c === 0) break;
-          // The c digits moved to the top lanes, zeros (leading zeros) below them.
-          // (v is 0 before the first digit that is not a leading 0: no scaling then.)
-          v = (v !== 0 ? v * pow10(c) : 0) + eightDigits(d << u64(64 - 8 * c));
-          j += c;
-          if (c < 8) break;
+        if (v > 0x7fffffff) return 0;
+        store<i32>(rec + usize(k === K_COUNT ? REC_COUNT : REC_COST) * 4, i32(v));
+      }
+      i = j;
+    }
+    // The next key: the usual one in one compare, or the line's end, or any separators and key.
+    const guess = i32(load<u8>(follow + usize(k)));
+    if (i < end) {
+      const c = byte(i);
+      if (c === COMMA) {
+        const n = Inlined.joint(joints, guess, i, end);
+        if (n !== 0) {
+          i += n;
+          k = guess;
+          if (((QUOTED_KEYS >> u32(k)) & 1) === 0) i = Inlined.ws(i, end);
+          continue;
         }
-        while (j < end) {
-          const d = byte(j) - D0;
-          if (d > 9) break;
-          v = v * 10 + u64(d);
-          j++;
-        }
-        const n = i32(j - i);
-        if (n === 0 || n > digits || (n > 1 && byte(i) === D0)) return 0;
-        if (j < end) {
-          const c = byte(j);
-          if (c !== COMMA && c !== CLOSE && c !== SPACE && c !== TAB) return 0;
-        }
-        if (k === K_TIME) {
-          if (f64(v) > TIME_MAX) return 0;
-          store<f64>(rec + REC_TIME * 4, f64(v));
-        } else if (k === K_SEQ) {
-          if (v > 0xffffffff) return 0;
-          store<u32>(rec + REC_SEQ * 4, u32(v));
-        } else {
-          if (v > 0x7fffffff) return 0;
-          store<i32>(rec + usize(k === K_COUNT ? REC_COUNT : REC_COST) * 4, i32(v));
-        }
-        i = j;
+      } else if (c === CLOSE && i + 1 < end && byte(i + 1) === NL) {
+        store<u32>(rec + REC_SEEN * 4, seen);
+        return i + 1;
       }
     }
     i = Inlined.ws(i, end);
@@ -366,6 +452,17 @@ function line(
     const c = byte(i);
     if (c === COMMA) {
       i = Inlined.ws(i + 1, end);
+      if (i >= end || byte(i) !== QUOTE) return 0;
+      const next = Inlined.tokenFind(keys, guess, i + 1, end);
+      if (next < 0) return 0;
+      if (next !== guess) store<u8>(follow + usize(k), u8(next));
+      k = next;
+      i = Inlined.ws(i + 1 + Inlined.tokenLength(keys, k), end);
+      if (i >= end) return 0;
+      if (((QUOTED_KEYS >> u32(k)) & 1) !== 0) {
+        if (byte(i) !== QUOTE) return 0;
+        i++;
+      }
       continue;
     }
     if (c !== CLOSE) return 0;
@@ -384,9 +481,8 @@ const ST_VEHICLES = 2;
 const ST_FOLLOW = 3;
 const ST_VEHICLE_CODES = 4;
 const ST_NOTE_KEYS = 5;
+/** The id tables of zones, bays and devices (slots 6 to 8: ST_ZONES + ID_*). */
 const ST_ZONES = 6;
-const ST_BAYS = 7;
-const ST_DEVICES = 8;
 const ST_DEVICE_BAY = 9;
 const ST_DEVICE_ZONE = 10;
 const ST_BAY_ZONE = 11;
@@ -428,6 +524,10 @@ const ST_CITY_LENGTH = 45;
 const ST_CATALOG_HASH = 46;
 const ST_OFFSETS = 47;
 const ST_OUT_END = 48;
+/** The keys' joints (see `Inlined.joint`). */
+const ST_JOINTS = 49;
+/** The direct id tables (see `index`): zones, bays, devices, each its offset and mask (slots 50 to 55). */
+const ST_DIRECT = 50;
 
 /** readLines' results. */
 const DONE = 0;
@@ -497,16 +597,36 @@ function find(table: usize, s: usize, e: usize): i32 {
   return NONE;
 }
 
-/** Whether [s, e) is the id of index `value` in the id table at `table` (see `find`). */
-function isId(table: usize, value: i32, s: usize, e: usize): bool {
-  const entry = load<i32>(usize(load<i32>(table, 24)) + usize(value) * 4);
-  if (entry < 0) return false;
-  const at = usize(entry) * 4;
-  const n = e - s;
-  return (
-    usize(load<u32>(usize(load<i32>(table, 16)) + at)) === n &&
-    Inlined.same(usize(load<i32>(usize(load<i32>(table, 12)) + at)), s, n)
-  );
+/** Which id table: zones, bays, devices (ST_ZONES + it, ST_DIRECT + 2 × it). */
+const ID_ZONES = 0;
+const ID_BAYS = 1;
+const ID_DEVICES = 2;
+/** Longest id a direct table holds (one 16-byte lane). */
+const DIRECT_ID_MAX: usize = 16;
+
+/**
+ * Fills the direct table at `direct` (mask + 1 slots of 32 bytes, zeroed: key 16 bytes, length u32, value i32)
+ * with the ids of at most 16 bytes of the id table at `table` (see `find`), linear probing from `directHash`. An
+ * id is then found with one hash of the bytes already in a register and one 16-byte compare, the longer ones
+ * through `find`. Called once per table by src/wire/jsonl-wasm.ts.
+ */
+export function index(table: usize, direct: usize, mask: u32): void {
+  const starts = usize(load<i32>(table, 12));
+  const lengths = usize(load<i32>(table, 16));
+  const values = usize(load<i32>(table, 20));
+  // Entries: the starts column follows the hashes column, one i32 an entry.
+  const n = (starts - usize(load<i32>(table, 8))) >> 2;
+  for (let e: usize = 0; e < n; e++) {
+    const len = usize(load<u32>(lengths + e * 4));
+    if (len === 0 || len > DIRECT_ID_MAX) continue;
+    const key = Inlined.directKey(usize(load<i32>(starts + e * 4)), len);
+    let slot = Inlined.directHash(key) & mask;
+    while (load<u32>(direct + usize(slot) * 32, 16) !== 0) slot = (slot + 1) & mask;
+    const at = direct + usize(slot) * 32;
+    v128.store(at, key);
+    store<u32>(at, u32(len), 16);
+    store<i32>(at, load<i32>(values + e * 4), 20);
+  }
 }
 
 function fnvFinish(h: u32): u32 {
@@ -584,7 +704,7 @@ function admit(state: usize, rec: usize): i32 {
   let device: u32 = NO_DEVICE;
   let target: u32;
   if (hasDevice) {
-    const d = find(st(state, ST_DEVICES), devS, devE);
+    const d = Inlined.resolveId(state, ID_DEVICES, devS, devE);
     if (d !== NONE) device = u32(d);
   }
   const deviceBay = st(state, ST_DEVICE_BAY);
@@ -595,10 +715,7 @@ function admit(state: usize, rec: usize): i32 {
   ) {
     let bay = NONE;
     if (hasSpace) {
-      // A bay sensor's event usually names the sensor's own bay: one comparison then, no hash.
-      const own = device !== NO_DEVICE ? load<i32>(deviceBay + usize(device) * 4) : NONE;
-      const bays = st(state, ST_BAYS);
-      bay = own !== NONE && isId(bays, own, spaceS, spaceE) ? own : find(bays, spaceS, spaceE);
+      bay = Inlined.resolveId(state, ID_BAYS, spaceS, spaceE);
     } else if (device !== NO_DEVICE) bay = load<i32>(deviceBay + usize(device) * 4);
     // An unknown bay is reported by JavaScript.
     if (bay === NONE) return HAND_OVER;
@@ -607,9 +724,9 @@ function admit(state: usize, rec: usize): i32 {
     if (vehicle === 0) vehicle = load<u8>(st(state, ST_BAY_VEHICLE) + usize(bay));
   } else {
     let zone = NONE;
-    if (hasZone) zone = find(st(state, ST_ZONES), zoneS, zoneE);
+    if (hasZone) zone = Inlined.resolveId(state, ID_ZONES, zoneS, zoneE);
     else if (hasSpace) {
-      const bay = find(st(state, ST_BAYS), spaceS, spaceE);
+      const bay = Inlined.resolveId(state, ID_BAYS, spaceS, spaceE);
       if (bay !== NONE) zone = load<i32>(st(state, ST_BAY_ZONE) + usize(bay) * 4);
     } else if (device !== NO_DEVICE) zone = load<i32>(st(state, ST_DEVICE_ZONE) + usize(device) * 4);
     // An unknown zone is reported by JavaScript.
@@ -708,6 +825,7 @@ export function readLines(input: usize, length: usize, state: usize): i32 {
   const types = st(state, ST_TYPES);
   const vehicles = st(state, ST_VEHICLES);
   const follow = st(state, ST_FOLLOW);
+  const joints = st(state, ST_JOINTS);
   const maxLine = st(state, ST_MAX_LINE);
   const batchEvents = load<i32>(state + ST_BATCH_EVENTS * 4);
   let p = input;
@@ -724,7 +842,7 @@ export function readLines(input: usize, length: usize, state: usize): i32 {
       p = i + 1;
       continue;
     }
-    const nl = line(0, p, end, rec, keys, types, vehicles, follow);
+    const nl = line(p, end, rec, keys, types, vehicles, follow, joints);
     if (nl === 0 || nl - p > maxLine || admit(state, rec) !== 0) {
       const at = nl !== 0 ? nl : newline(p, end);
       if (at >= end) break;
@@ -792,17 +910,37 @@ function outString(s: usize, n: usize): usize {
   return outOff;
 }
 
-/** createStrings + the vector of their offsets (rows with a 0-length string share `empty` when it is not 0). */
+/**
+ * createStrings + the vector of their offsets (rows with a 0-length string share `empty` when it is not 0). Each
+ * string as createString writes it — its NUL and the padding that aligns its length word (at most 4 zero bytes,
+ * cleared with one word below what is written), its bytes, its length — with the offset in a local.
+ */
 function outStrings(n: usize, arena: usize, at: usize, length: usize, offsets: usize, empty: usize): usize {
+  const end = outEnd;
+  let off = outOff;
   for (let k: usize = 0; k < n; k++) {
     const len = usize(load<i32>(length + k * 4));
-    store<u32>(
-      offsets + k * 4,
-      u32(len === 0 && empty !== 0 ? empty : outString(arena + usize(load<i32>(at + k * 4)), len)),
-    );
+    if (len === 0 && empty !== 0) {
+      store<u32>(offsets + k * 4, u32(empty));
+      continue;
+    }
+    store<u32>(end - off - 4, 0);
+    off += 1 + ((0 - (off + 1 + len)) & 3) + len;
+    const s = arena + usize(load<i32>(at + k * 4));
+    put(end - off, s, s + len);
+    off += 4;
+    store<u32>(end - off, u32(len));
+    store<u32>(offsets + k * 4, u32(off));
   }
+  outOff = off;
   prep(4, 4 * n);
-  for (let k = i32(n) - 1; k >= 0; k--) outU32(u32(outOff - usize(load<u32>(offsets + usize(k) * 4)) + 4));
+  off = outOff;
+  for (let k = i32(n) - 1; k >= 0; k--) {
+    const v = u32(off - usize(load<u32>(offsets + usize(k) * 4)) + 4);
+    off += 4;
+    store<u32>(end - off, v);
+  }
+  outOff = off;
   outU32(u32(n));
   return outOff;
 }

@@ -81,7 +81,7 @@ export interface JsonLinesOptions {
    * path reads them): same batches, errors, report and counters either way (but `counters.wasm`). Default true;
    * false reads with JavaScript only. The wasm path holds one memory per reader: a 1 MiB input window, the city's
    * id tables and columns, and about 615 bytes per event of `batchEvents` (rows, string ranges, a string arena of
-   * at most 16 MiB, the batch as written); 3.5 MiB for Palu and the default batch size. A finished reader's memory
+   * at most 16 MiB, the batch as written); 3.6 MiB for Palu and the default batch size. A finished reader's memory
    * serves the city's next reader (one is kept idle).
    */
   readonly wasm?: boolean;

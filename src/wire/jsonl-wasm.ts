@@ -6,7 +6,7 @@
  * at a full batch, at the window's end, or at a line the reader reads itself (jsonl-parse.ts, the reference).
  */
 import type { City } from "../catalog/city.js";
-import { compileKernelSync, instantiateKernel, kernelBuilt, wasmSupported } from "../runtime/wasm.js";
+import { compileKernelSync, instantiateKernel, kernelBuilt, simdSupported } from "../runtime/wasm.js";
 import { deliver } from "./batch-writer.js";
 import { Rows } from "./encode.js";
 import { cityIds } from "./id-table.js";
@@ -61,6 +61,8 @@ const ST_CITY_LENGTH = 45;
 const ST_CATALOG_HASH = 46;
 const ST_OFFSETS = 47;
 const ST_OUT_END = 48;
+const ST_JOINTS = 49;
+const ST_DIRECT = 50;
 const STATE_BYTES = 256;
 const RECORD_BYTES = 128;
 
@@ -79,19 +81,35 @@ const ARENA_BYTES_PER_EVENT = 256;
 const ARENA_BYTES_MAX = 16 << 20;
 const TABLES_BYTES = 4096;
 
+/** Bytes of a direct id table's slot (wasm/jsonl.ts `index`). */
+const DIRECT_SLOT_BYTES = 32;
+/** Bytes of a key's joint pattern (wasm/jsonl.ts `Inlined.joint`). */
+const JOINT_BYTES = 32;
+/** Keys whose value is a string: their joint holds the value's opening quote (wasm/jsonl.ts QUOTED_KEYS). */
+const QUOTED_KEYS: ReadonlySet<string> = new Set([
+  "event_id",
+  "event_type",
+  "curb_zone_id",
+  "curb_space_id",
+  "data_source_device_id",
+  "vehicle_type",
+  "event_session_id",
+]);
+
 /** Annotation keys, in the order encodeEvents writes them (wasm/jsonl.ts `note`). */
 const NOTE_KEYS = ['"event_session_id":"', '"data_source_device_id":"', '"curb_space_id":"'];
 
 interface Exports {
+  index(table: number, direct: number, mask: number): void;
   readLines(input: number, length: number, state: number): number;
   writeBatch(state: number): number;
 }
 
 let available: boolean | undefined;
 
-/** Whether the wasm path can run here (shared-memory wasm and build/jsonl.wasm present; asked once). */
+/** Whether the wasm path can run here (wasm with 128-bit SIMD, and build/jsonl.wasm present; asked once). */
 export function wasmReaderAvailable(): boolean {
-  available ??= wasmSupported() && kernelBuilt("jsonl");
+  available ??= simdSupported() && kernelBuilt("jsonl");
   return available;
 }
 
@@ -197,6 +215,18 @@ export class WasmLineReader {
     at += ids.bays.laidOutBytes;
     const devicesAt = at;
     at += ids.devices.laidOutBytes;
+    // Direct id tables (wasm/jsonl.ts `index`): 32 bytes a slot, at least twice as many slots as ids, filled by
+    // the kernel once it runs.
+    const directSlots = [city.zoneCount, b, d].map((count) => {
+      let slots = 16;
+      while (slots < count * 2) slots *= 2;
+      return slots;
+    });
+    const directAt = directSlots.map((slots) => {
+      const start = at;
+      at += slots * DIRECT_SLOT_BYTES;
+      return start;
+    });
     const deviceBayAt = at;
     at += align8(d * 4);
     const deviceZoneAt = at;
@@ -224,7 +254,7 @@ export class WasmLineReader {
     at += WINDOW_BYTES + 8 + WINDOW_SLACK;
     const pages = Math.ceil(at / 65_536);
     this.memoryBytes = pages * 65_536;
-    const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+    const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
     const buffer = memory.buffer;
     this.kernel = instantiateKernel<Exports>(compileKernelSync("jsonl"), memory);
     const bytes = new Uint8Array(buffer);
@@ -266,6 +296,18 @@ export class WasmLineReader {
     state[ST_VEHICLE_CODES] = t;
     bytes.set(vehicleCodes, t);
     t += vehicleCodes.length;
+    // Joints: each key as it follows a value (`,"key":`, and the opening quote of a string value), 32 bytes a
+    // key, zero padded, then their lengths; the kernel compares the usual next key with them in one go.
+    t = align8(t);
+    state[ST_JOINTS] = t;
+    EVENT_KEYS.forEach((key, k) => {
+      const joint = `,"${key}":${QUOTED_KEYS.has(key) ? '"' : ""}`;
+      if (joint.length > JOINT_BYTES)
+        throw new RangeError("jsonl wasm reader: a key's joint is over 32 bytes");
+      for (let i = 0; i < joint.length; i++) bytes[t + k * JOINT_BYTES + i] = joint.charCodeAt(i);
+      bytes[t + EVENT_KEYS.length * JOINT_BYTES + k] = joint.length;
+    });
+    t += EVENT_KEYS.length * (JOINT_BYTES + 1);
     if (t > TABLES_BYTES) throw new RangeError("jsonl wasm reader: token tables too large");
 
     ids.zones.layOut(bytes, zonesAt);
@@ -274,6 +316,11 @@ export class WasmLineReader {
     state[ST_ZONES] = zonesAt;
     state[ST_BAYS] = baysAt;
     state[ST_DEVICES] = devicesAt;
+    [zonesAt, baysAt, devicesAt].forEach((tableAt, k) => {
+      state[ST_DIRECT + 2 * k] = directAt[k]!;
+      state[ST_DIRECT + 2 * k + 1] = directSlots[k]! - 1;
+      this.kernel.index(tableAt, directAt[k]!, directSlots[k]! - 1);
+    });
     new Int32Array(buffer, deviceBayAt, d).set(city.deviceBay);
     new Uint32Array(buffer, deviceZoneAt, d).set(city.deviceZone);
     new Uint32Array(buffer, bayZoneAt, b).set(city.bayZone);
@@ -339,7 +386,7 @@ export class WasmLineReader {
   read(buf: Uint8Array, start: number, count: number, lo: number, hi: number, arenaPos: number): number {
     if (this.windowBuf !== buf || start < this.windowStart || start >= this.windowStart + this.windowLength) {
       const n = Math.min(buf.length - start, WINDOW_BYTES);
-      // Source and copy share their alignment mod 8, so the copy into shared memory runs word by word.
+      // Source and copy share their alignment mod 8 (the kernel's 8-byte loads then fall as in the source).
       this.windowMem = this.windowAt + ((buf.byteOffset + start) & 7);
       this.bytes.set(buf.subarray(start, start + n), this.windowMem);
       this.windowBuf = buf;
