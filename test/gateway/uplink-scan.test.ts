@@ -11,6 +11,7 @@ import { EuiIndex, euiIndex } from "../../src/gateway/eui-index.js";
 import {
   DecoderRegistry,
   fleetMessages,
+  nwaveNps405,
   ParkirMessageError,
   type ParseContext,
   parseMessage,
@@ -533,6 +534,32 @@ describe("uplink fast path vs JSON.parse", () => {
       { numRuns: 300 },
     );
     expect(scanned).toBeGreaterThan(150);
+  });
+
+  test("a decoder of the caller's may keep the bytes it is given: the next message does not change them", () => {
+    const kept: { bytes: Uint8Array; copy: number[] }[] = [];
+    const keeping = {
+      decode(bytes: Uint8Array, fPort: number) {
+        kept.push({ bytes, copy: [...bytes] });
+        return nwaveNps405.decode(bytes, fPort);
+      },
+    };
+    const models = new Set(Array.from({ length: city.deviceCount }, (_, d) => city.deviceModel(d)));
+    let decoders = cx.decoders;
+    for (const model of models) if (model !== undefined) decoders = decoders.with(model, keeping);
+    const c = { ...cx, decoders };
+    for (const f of [0, 1] as const) {
+      for (const [k, data] of ["AQ==", "AA==", "AwID", "//8=", "AQIDBAU="].entries()) {
+        const v = variant(f, k, (body) => {
+          uplinkOf(f, body)[f === 0 ? "frm_payload" : "data"] = data;
+          uplinkOf(f, body)[f === 0 ? "f_port" : "fPort"] = 1;
+        });
+        expect(parseMessage(v.topic, Buffer.from(JSON.stringify(v.body)), c).events).toHaveLength(1);
+      }
+    }
+    expect(kept).toHaveLength(10);
+    for (const { bytes, copy } of kept) expect([...bytes]).toEqual(copy);
+    expect(new Set(kept.map((k) => k.bytes)).size).toBe(kept.length);
   });
 
   test("event ids name the time as String() does, for any integer", () => {
