@@ -1,11 +1,13 @@
 // Uplink scanner, SIMD build: a port of the scanner in src/gateway/uplink-scan.ts (the reference) that reads
 // The Things Stack v3 and ChirpStack v4 uplink JSON in place and skips strings 16 bytes at a time. It accepts
 // exactly the messages the reference accepts and finds the same fields (differential tests in
-// test/gateway/uplink-scan.test.ts). Numbers are read as the reference reads them (f64, one division).
+// test/gateway/uplink-scan.test.ts). Numbers are read as the reference reads them (f64, one division). Beyond
+// the reference, it keeps the objects it skipped as members of the objects it reads (MEMO, see skipMemo): the
+// metadata a network server repeats byte for byte is then skipped in 16-byte compares.
 //
-// The memory belongs to src/gateway/uplink-wasm.ts, which writes the grammar automaton's table and the field
-// names once, and copies each message to MSG followed by at least 16 bytes of room (the kernel writes a 0
-// after it: a byte no token, string or whitespace run accepts, so every loop stops there). Results go to OUT.
+// The memory belongs to src/gateway/uplink-wasm.ts, which writes the field names and their table once, and
+// copies each message to MSG followed by at least 32 bytes of room (the kernel writes a 0 after it: a byte no
+// token, string or whitespace run accepts, so every loop stops there). Results go to OUT.
 
 import { isoTime } from "./iso-time";
 
