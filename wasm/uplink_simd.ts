@@ -1,11 +1,13 @@
 // Uplink scanner, SIMD build: a port of the scanner in src/gateway/uplink-scan.ts (the reference) that reads
 // The Things Stack v3 and ChirpStack v4 uplink JSON in place and skips strings 16 bytes at a time. It accepts
 // exactly the messages the reference accepts and finds the same fields (differential tests in
-// test/gateway/uplink-scan.test.ts). Numbers are read as the reference reads them (f64, one division).
+// test/gateway/uplink-scan.test.ts). Numbers are read as the reference reads them (f64, one division). Beyond
+// the reference, it keeps the objects it skipped as members of the objects it reads (MEMO, see skipMemo): the
+// metadata a network server repeats byte for byte is then skipped in 16-byte compares.
 //
-// The memory belongs to src/gateway/uplink-wasm.ts, which writes the grammar automaton's table and the field
-// names once, and copies each message to MSG followed by at least 16 bytes of room (the kernel writes a 0
-// after it: a byte no token, string or whitespace run accepts, so every loop stops there). Results go to OUT.
+// The memory belongs to src/gateway/uplink-wasm.ts, which writes the field names and their table once, and
+// copies each message to MSG followed by at least 32 bytes of room (the kernel writes a 0 after it: a byte no
+// token, string or whitespace run accepts, so every loop stops there). Results go to OUT.
 
 import { isoTime } from "./iso-time";
 
@@ -21,6 +23,11 @@ const FIELDS: usize = 512;
 const OUT: usize = 3584;
 /** The message. */
 const MSG: usize = 3712;
+/**
+ * Values skipped before, by member: MEMO_SLOTS entries of MEMO_ENTRY bytes (the third page), each the value's
+ * length (i32, 0: none), its nesting (i32: containers inside it, itself included), then its bytes.
+ */
+const MEMO: usize = 131072;
 
 // Results (i32 or u32 at OUT + 4 * O_*, f64 at OUT + 8 * F_*).
 const O_SEEN = 0;
@@ -43,6 +50,10 @@ const O_EUI_OK = 13;
 /** Frame counter and port (u32). */
 const O_FCNT = 14;
 const O_FPORT = 15;
+/** Nesting of the last value skipValue read (containers, itself included). */
+const O_NEST = 16;
+/** The scan's `tts` argument (members of the two formats' objects are kept apart). */
+const O_TTS = 17;
 const F_RSSI = 10;
 const F_SNR = 11;
 const F_NUM = 12;
@@ -77,6 +88,10 @@ const K_SNR = 18; // snr
 const DEPTH_MAX = 32;
 const GATEWAYS_MAX = 64;
 const GIVE_UP = -1;
+const MEMO_SLOTS = 64;
+const MEMO_ENTRY = 1024;
+/** Longest value kept: its 16-byte compares stay inside its entry. */
+const MEMO_VALUE_MAX = MEMO_ENTRY - 32;
 
 const QUOTE: u32 = 0x22;
 const BACKSLASH: u32 = 0x5c;
@@ -305,6 +320,7 @@ function skipKey(i: i32, utf8: i32): i32 {
 function skipValue(i: i32, depth: i32, utf8: i32): i32 {
   let stack: u64 = 0;
   let n = 0;
+  let deepest = 0;
   while (true) {
     // A value at i.
     let c = byte(i);
@@ -318,6 +334,7 @@ function skipValue(i: i32, depth: i32, utf8: i32): i32 {
       const isObject = c === OPEN;
       stack = (stack << 1) | (isObject ? 1 : 0);
       n++;
+      if (n > deepest) deepest = n;
       i++;
       if (byte(i) <= SPACE) i = ws(i);
       if (byte(i) === (isObject ? CLOSE : RBRACKET)) i++;
@@ -336,7 +353,10 @@ function skipValue(i: i32, depth: i32, utf8: i32): i32 {
     if (i < 0) return GIVE_UP;
     // After a value: close containers until one goes on with a comma.
     while (true) {
-      if (n === 0) return i;
+      if (n === 0) {
+        store<i32>(OUT + 4 * O_NEST, deepest);
+        return i;
+      }
       let d = byte(i);
       if (d <= SPACE) {
         i = ws(i);
@@ -449,7 +469,47 @@ function field(level: i32, ks: i32, ke: i32, v: i32, depth: i32, utf8: i32): i32
       }
     }
   }
-  return byte(v) === QUOTE ? str(v, utf8) : skipValue(v, depth, utf8);
+  const c = byte(v);
+  if (c === QUOTE) return str(v, utf8);
+  return c === OPEN ? skipMemo(v, depth, utf8, level, ks, ke) : skipValue(v, depth, utf8);
+}
+
+/**
+ * The object at `v`, the value of member `[ks, ke)` of an object of kind `level`, skipped as skipValue does. A
+ * network server repeats much of its metadata byte for byte (gateway ids and location, network ids, radio
+ * settings), so the object this member (or another that shares its slot) had last time is kept: when the bytes
+ * at `v` are the same, they are the same valid JSON, which ends where it ended then (an object ends at its own
+ * brace) and nests as deep (so it fits here when `depth` plus its nesting does). Only objects read before the
+ * message is known to be UTF-8 are kept: they are ASCII.
+ */
+function skipMemo(v: i32, depth: i32, utf8: i32, level: i32, ks: i32, ke: i32): i32 {
+  const key = (load<i32>(OUT + 4 * O_TTS) * 8 + level) * 16 + (ke - ks);
+  const slot = (key * 31 + i32(byte(ks)) + i32(byte(ks + 1)) * 5 + i32(byte(ke - 1)) * 11) & (MEMO_SLOTS - 1);
+  const entry = MEMO + usize(slot * MEMO_ENTRY);
+  const len = load<i32>(entry);
+  if (len > 0 && depth + load<i32>(entry, 4) <= DEPTH_MAX) {
+    // 16 bytes a compare; the 0 after the message differs from every byte of a kept value, so no compare
+    // reads more than 16 bytes past it.
+    let k = 0;
+    while (true) {
+      const same = i8x16.bitmask(i8x16.eq(v128.load(usize(v + k)), v128.load(entry + 16 + usize(k))));
+      const rest = len - k;
+      if (rest <= 16) {
+        const need = (1 << rest) - 1;
+        if ((same & need) === need) return v + len;
+        break;
+      }
+      if (same !== 0xffff) break;
+      k += 16;
+    }
+  }
+  const j = skipValue(v, depth, utf8);
+  if (j > 0 && utf8 === 0 && j - v <= MEMO_VALUE_MAX) {
+    memory.copy(entry + 16, usize(v), usize(j - v));
+    store<i32>(entry, j - v);
+    store<i32>(entry, load<i32>(OUT + 4 * O_NEST), 4);
+  }
+  return j;
 }
 
 /** A hex digit's value, or -1. */
@@ -589,6 +649,7 @@ export function scanUplink(tts: i32, len: i32, utf8: i32): i32 {
   store<i32>(OUT + 4 * O_TIME_S, -1);
   store<i32>(OUT + 4 * O_TIME_E, -1);
   store<i32>(OUT + 4 * O_NEED_UTF8, 0);
+  store<i32>(OUT + 4 * O_TTS, tts);
   store<i32>(OUT + 4 * O_EUI_OK, 0);
   store<u32>(OUT + 4 * O_FCNT, 0);
   store<u32>(OUT + 4 * O_FPORT, 0);

@@ -22,6 +22,8 @@ export class EuiIndex {
   private readonly device: Int32Array;
   /** Each device's EUI as the events name it (upper-case hex), once seen. */
   private readonly euis: string[];
+  /** Each device's event id prefix, `lw:{eui}:`, once seen. */
+  private readonly prefixes: string[];
   private readonly mask: number;
 
   constructor(city: City) {
@@ -32,6 +34,7 @@ export class EuiIndex {
     this.lo = new Int32Array(size);
     this.device = new Int32Array(size).fill(NONE);
     this.euis = new Array<string>(city.deviceCount).fill("");
+    this.prefixes = new Array<string>(city.deviceCount).fill("");
     this.mask = size - 1;
   }
 
@@ -57,7 +60,11 @@ export class EuiIndex {
   /** The device index of the EUI whose 16 hex digits are the 32-bit halves `hi`, `lo` (as `find` reads them). */
   findHalves(hi: number, lo: number): number {
     const mask = this.mask;
-    let slot = Math.imul(hi ^ Math.imul(lo, 0x9e3779b1), 0x85ebca6b) >>> 0;
+    // Every bit of both halves reaches the low bits the slot is taken from (catalogue EUIs share most digits).
+    let slot = lo ^ Math.imul(hi, 0x9e3779b1);
+    slot = Math.imul(slot ^ (slot >>> 16), 0x85ebca6b);
+    slot = Math.imul(slot ^ (slot >>> 13), 0xc2b2ae35);
+    slot ^= slot >>> 16;
     for (;;) {
       slot &= mask;
       const d = this.device[slot]!;
@@ -72,6 +79,11 @@ export class EuiIndex {
     return this.euis[device]!;
   }
 
+  /** The event id prefix `lw:{eui}:` of a device `find` returned. */
+  idPrefix(device: number): string {
+    return this.prefixes[device]!;
+  }
+
   /** Looks an EUI not in the table up in the catalogue, and keeps it when a device has it. */
   private learn(slot: number, hi: number, lo: number): number {
     const eui = hex8(hi) + hex8(lo);
@@ -82,6 +94,7 @@ export class EuiIndex {
     this.lo[slot] = lo;
     this.device[slot] = d;
     this.euis[d] = eui;
+    this.prefixes[d] = `lw:${eui}:`;
     return d;
   }
 }

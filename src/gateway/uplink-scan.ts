@@ -736,21 +736,30 @@ const BASE64_VALUE = new Int8Array(256).fill(-1);
 for (let d = 0; d < 64; d++)
   BASE64_VALUE["ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".charCodeAt(d)] = d;
 const PAD_CHAR = 0x3d;
+const EMPTY = new Uint8Array(0);
+
+/** Longest payload `scannedPayload` decodes into a scratch array. */
+const SCRATCH_BYTES_MAX = 64;
+/** Scratch arrays by length, made on first use. */
+const scratch: Uint8Array[] = [];
 
 /**
- * The payload the scanner found, decoded from base64 into a new Buffer (empty when absent or null); undefined
- * when it is not strict base64 (groups of four digits, the last one padded with `=`), the JSON.parse path's
- * error then. Bits after the last whole byte are ignored, as `Buffer.from(s, "base64")` does.
+ * The payload the scanner found, decoded from base64 (empty when absent or null); undefined when it is not
+ * strict base64 (groups of four digits, the last one padded with `=`), the JSON.parse path's error then. Bits
+ * after the last whole byte are ignored, as `Buffer.from(s, "base64")` does. The bytes are a new Buffer, or with
+ * `transient` (for a reader that keeps no reference to them) a scratch array the next call may overwrite.
  */
-export function scannedPayload(sc: ScannedUplink): Buffer | undefined {
+export function scannedPayload(sc: ScannedUplink, transient = false): Uint8Array | undefined {
   const s = sc.dataS;
   const len = sc.dataE - s;
-  if (s < 0 || len === 0) return Buffer.alloc(0);
+  if (s < 0 || len === 0) return transient ? EMPTY : Buffer.alloc(0);
   if ((len & 3) !== 0) return undefined;
   const buf = sc.buf;
   const last = s + len - 4;
   const pad = buf[last + 3] !== PAD_CHAR ? 0 : buf[last + 2] !== PAD_CHAR ? 1 : 2;
-  const out = Buffer.allocUnsafe((len >>> 2) * 3 - pad);
+  const n = (len >>> 2) * 3 - pad;
+  const out =
+    transient && n <= SCRATCH_BYTES_MAX ? (scratch[n] ??= new Uint8Array(n)) : Buffer.allocUnsafe(n);
   let bad = 0;
   let o = 0;
   for (let i = s; i < last; i += 4) {

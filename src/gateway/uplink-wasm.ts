@@ -4,9 +4,10 @@
  * same messages and finds the same fields; where it cannot run (no WebAssembly SIMD or shared memory, the kernel
  * not built, a message longer than UPLINK_WASM_MESSAGE_MAX) the JavaScript scanner reads the message.
  *
- * The kernel runs in a memory of its own, one per thread (two 64 KiB pages): the automaton's table and the field
- * names at fixed places, written once, then each message, copied in, with the results after it. Positions it
- * reports are the same in the caller's bytes, which the rest of the path (EUI lookup, time, payload) reads.
+ * The kernel runs in a memory of its own, one per thread (three 64 KiB pages): the field names and their table at
+ * fixed places, written once, then each message, copied in, with the results before it; the third page keeps the
+ * objects it skipped last, by member, so the same bytes in the next message are skipped in one compare. Positions
+ * it reports are the same in the caller's bytes, which the rest of the path (EUI lookup, time, payload) reads.
  */
 import { isUtf8 } from "node:buffer";
 import { NONE } from "../catalog/index.js";
@@ -16,7 +17,7 @@ import type { EuiIndex } from "./eui-index.js";
 import { type ScannedUplink, scanUplinkBytes } from "./uplink-scan.js";
 
 /** Where things are in the kernel's memory (keep in step with wasm/uplink_simd.ts; a test compares them). */
-export const UPLINK_WASM_LAYOUT = { KEYS: 0, FIELDS: 512, OUT: 3584, MSG: 3712 } as const;
+export const UPLINK_WASM_LAYOUT = { KEYS: 0, FIELDS: 512, OUT: 3584, MSG: 3712, MEMO: 131072 } as const;
 
 /** The kinds of object the kernel reads fields of (TTS_TOP... in wasm/uplink_simd.ts, uplink-scan.ts's). */
 export const UPLINK_WASM_LEVELS = {
@@ -46,6 +47,8 @@ export const UPLINK_WASM_SLOTS = {
   O_EUI_OK: 13,
   O_FCNT: 14,
   O_FPORT: 15,
+  O_NEST: 16,
+  O_TTS: 17,
   F_RSSI: 10,
   F_SNR: 11,
   F_NUM: 12,
@@ -105,11 +108,12 @@ export function uplinkFieldTable(): Uint8Array {
   return t;
 }
 
-const PAGES = 2;
+/** Pages of the kernel's memory: the message in the first two, the kept values (MEMO) in the third. */
+const PAGES = 3;
 /** Room the kernel needs after a message: the 0 it writes and a 16-byte load from there. */
 const TAIL = 32;
 /** Longest message the wasm scanner reads (longer ones go to the JavaScript scanner); the gateway refuses more than 64 KiB. */
-export const UPLINK_WASM_MESSAGE_MAX = PAGES * 65536 - UPLINK_WASM_LAYOUT.MSG - TAIL;
+export const UPLINK_WASM_MESSAGE_MAX = UPLINK_WASM_LAYOUT.MEMO - UPLINK_WASM_LAYOUT.MSG - TAIL;
 
 interface UplinkExports {
   scanUplink(tts: number, len: number, utf8: number): number;

@@ -7,7 +7,15 @@
 import { type City, NONE } from "../catalog/index.js";
 import type { KernelKind } from "../runtime/kernel.js";
 import { type CdsEvent, eventIssues, parseEventTime } from "../wire/index.js";
-import { type DecodedPayload, type DecoderRegistry, decodeObject, type SensorHealth } from "./decoders.js";
+import {
+  boschTps110,
+  type DecodedPayload,
+  type DecoderRegistry,
+  decodeObject,
+  nwaveNps405,
+  type PayloadDecoder,
+  type SensorHealth,
+} from "./decoders.js";
 import { ParkirMessageError } from "./errors.js";
 import { euiIndex } from "./eui-index.js";
 import {
@@ -208,12 +216,16 @@ function scannedEvents(
   const euis = euiIndex(cx.city);
   const index = sc.deviceIndex(euis);
   if (index === NONE) return undefined;
-  const bytes = scannedPayload(sc);
+  const dec = deviceDecoders(cx).of(index);
+  // A built-in decoder keeps no reference to the bytes: they may go to a scratch array.
+  const bytes = scannedPayload(sc, dec !== null && BUILT_IN_DECODERS.has(dec));
   if (bytes === undefined) return undefined;
   return deviceEvents(
     source,
+    euis.idPrefix(index),
     euis.eui(index),
     index,
+    dec,
     sc.fCnt,
     sc.fPort,
     bytes,
@@ -244,8 +256,10 @@ function uplinkEvents(source: "tts" | "chirpstack", f: UplinkFields, cx: ParseCo
   const { rssi = Number.NEGATIVE_INFINITY, snr = Number.NEGATIVE_INFINITY } = f.radio;
   return deviceEvents(
     source,
+    `lw:${eui}:`,
     eui,
     index,
+    deviceDecoders(cx).of(index),
     f.fCnt,
     f.fPort,
     bytes,
@@ -258,15 +272,53 @@ function uplinkEvents(source: "tts" | "chirpstack", f: UplinkFields, cx: ParseCo
   );
 }
 
+/** The decoders that keep no reference to the bytes they are given (the built-in ones). */
+const BUILT_IN_DECODERS: ReadonlySet<PayloadDecoder> = new Set([nwaveNps405, boschTps110]);
+
+/** Each catalogue device's payload decoder, for one catalogue and decoder registry (both immutable). */
+class DeviceDecoders {
+  readonly city: City;
+  readonly registry: DecoderRegistry;
+  /** By device index: its model's decoder, null when there is none, undefined until first asked. */
+  private readonly byDevice: (PayloadDecoder | null | undefined)[];
+
+  constructor(city: City, registry: DecoderRegistry) {
+    this.city = city;
+    this.registry = registry;
+    this.byDevice = new Array<PayloadDecoder | null | undefined>(city.deviceCount).fill(undefined);
+  }
+
+  /** The decoder of device `index`'s model, or null when it names no model or no decoder is registered for it. */
+  of(index: number): PayloadDecoder | null {
+    const d = this.byDevice[index];
+    if (d !== undefined) return d;
+    const model = this.city.deviceModel(index);
+    const found = (model === undefined ? undefined : this.registry.get(model)) ?? null;
+    if (index >= 0 && index < this.byDevice.length) this.byDevice[index] = found;
+    return found;
+  }
+}
+
+/** The device decoders asked for last (a gateway has one catalogue and one registry). */
+let lastDecoders: DeviceDecoders | undefined;
+
+function deviceDecoders(cx: ParseContext): DeviceDecoders {
+  const d = lastDecoders;
+  if (d !== undefined && d.city === cx.city && d.registry === cx.decoders) return d;
+  return (lastDecoders = new DeviceDecoders(cx.city, cx.decoders));
+}
+
 /**
- * The events and health of an uplink of a known device, however it was read. The network server's decoded
- * payload is `decoded`, or the one `scanned` found (read only when no decoder takes the payload); `rssi` and
- * `snr` are -Infinity when no gateway gave one.
+ * The events and health of an uplink of a known device, however it was read. `idPrefix` is `lw:{eui}:`; `dec`
+ * is the device's decoder (null: none). The network server's decoded payload is `decoded`, or the one `scanned`
+ * found (read only when no decoder takes the payload); `rssi` and `snr` are -Infinity when no gateway gave one.
  */
 function deviceEvents(
   source: "tts" | "chirpstack",
+  idPrefix: string,
   eui: string,
   index: number,
+  dec: PayloadDecoder | null,
   fCnt: number,
   fPort: number,
   bytes: Uint8Array,
@@ -279,21 +331,21 @@ function deviceEvents(
 ): ParsedMessage {
   const device = cx.city.deviceId(index);
   checkTime(timeMs, cx, device);
-  const model = cx.city.deviceModel(index);
-  const dec = model === undefined ? undefined : cx.decoders.get(model);
   let p: DecodedPayload;
-  const obj = dec !== undefined ? undefined : scanned !== undefined ? scannedDecoded(scanned) : decoded;
+  const obj = dec !== null ? undefined : scanned !== undefined ? scannedDecoded(scanned) : decoded;
   if (obj !== undefined && obj !== null) p = decodeObject(obj);
-  else if (dec !== undefined) {
+  else if (dec !== null) {
     if (fPort === 0)
       throw new ParkirMessageError("unknown-port", "fPort 0 carries no application payload", device);
     try {
       p = dec.decode(bytes, fPort);
     } catch (e) {
       if (e instanceof ParkirMessageError) throw new ParkirMessageError(e.reason, e.message, device);
+      const model = cx.city.deviceModel(index);
       throw new ParkirMessageError("bad-payload", `decoder ${model} failed: ${(e as Error).message}`, device);
     }
-  } else
+  } else {
+    const model = cx.city.deviceModel(index);
     throw new ParkirMessageError(
       "unknown-model",
       model === undefined
@@ -301,18 +353,20 @@ function deviceEvents(
         : `no decoder registered for model ${model}`,
       device,
     );
+  }
   // One event at most: an array literal of it (no growing backing store).
   let events: CdsEvent[] = [];
-  if (p.eventType !== null) {
+  const type = p.eventType;
+  if (type !== null) {
     const e: CdsEvent = {
-      event_id: `lw:${eui}:${counterString(fCnt)}:${integerString(timeMs)}`,
-      event_type: p.eventType,
+      event_id: `${idPrefix}${counterString(fCnt)}:${integerString(timeMs)}`,
+      event_type: type,
       event_time: timeMs,
       data_source_device_id: device,
       sequence_number: fCnt,
     };
-    if (p.eventType === "scheduled_report") e.occupied = p.occupied === true;
-    if ((p.eventType === "enter_area" || p.eventType === "exit_area") && p.vehicleCount !== undefined)
+    if (type === "scheduled_report") e.occupied = p.occupied === true;
+    if ((type === "enter_area" || type === "exit_area") && p.vehicleCount !== undefined)
       e.vehicle_count = p.vehicleCount;
     events = [e];
   }

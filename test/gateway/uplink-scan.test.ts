@@ -11,6 +11,7 @@ import { EuiIndex, euiIndex } from "../../src/gateway/eui-index.js";
 import {
   DecoderRegistry,
   fleetMessages,
+  nwaveNps405,
   ParkirMessageError,
   type ParseContext,
   parseMessage,
@@ -535,6 +536,32 @@ describe("uplink fast path vs JSON.parse", () => {
     expect(scanned).toBeGreaterThan(150);
   });
 
+  test("a decoder of the caller's may keep the bytes it is given: the next message does not change them", () => {
+    const kept: { bytes: Uint8Array; copy: number[] }[] = [];
+    const keeping = {
+      decode(bytes: Uint8Array, fPort: number) {
+        kept.push({ bytes, copy: [...bytes] });
+        return nwaveNps405.decode(bytes, fPort);
+      },
+    };
+    const models = new Set(Array.from({ length: city.deviceCount }, (_, d) => city.deviceModel(d)));
+    let decoders = cx.decoders;
+    for (const model of models) if (model !== undefined) decoders = decoders.with(model, keeping);
+    const c = { ...cx, decoders };
+    for (const f of [0, 1] as const) {
+      for (const [k, data] of ["AQ==", "AA==", "AwID", "//8=", "AQIDBAU="].entries()) {
+        const v = variant(f, k, (body) => {
+          uplinkOf(f, body)[f === 0 ? "frm_payload" : "data"] = data;
+          uplinkOf(f, body)[f === 0 ? "f_port" : "fPort"] = 1;
+        });
+        expect(parseMessage(v.topic, Buffer.from(JSON.stringify(v.body)), c).events).toHaveLength(1);
+      }
+    }
+    expect(kept).toHaveLength(10);
+    for (const { bytes, copy } of kept) expect([...bytes]).toEqual(copy);
+    expect(new Set(kept.map((k) => k.bytes)).size).toBe(kept.length);
+  });
+
   test("event ids name the time as String() does, for any integer", () => {
     fc.assert(
       fc.property(
@@ -860,6 +887,63 @@ describe("wasm uplink scanner", () => {
       `${"[".repeat(UPLINK_SCAN_DEPTH_MAX)}${"]".repeat(UPLINK_SCAN_DEPTH_MAX)}`,
     );
     expect(same(base[1]![0]!.topic, deep)).toBe(false);
+  });
+
+  test("an object skipped before, then the same bytes changed, cut or made invalid: read afresh each time", () => {
+    // The wasm scanner keeps the objects it skipped last (by member) and skips the same bytes again in one compare.
+    const objects = [
+      '{"latitude":-0.8917,"longitude":119.8707,"altitude":12,"source":"SOURCE_REGISTRY"}',
+      '{"a":{"b":[1,2,{"c":null}]},"d":"x"}',
+      "{}",
+    ];
+    const broken = (o: string, k: number): string[] => [
+      o.slice(0, k) + o.slice(k + 1),
+      `${o.slice(0, k)}x${o.slice(k + 1)}`,
+      `${o.slice(0, k)}\u0001${o.slice(k)}`,
+      `${o.slice(0, k)}é${o.slice(k)}`,
+      `${o.slice(0, k)} ${o.slice(k)}`,
+    ];
+    let n = 0;
+    for (const f of [0, 1] as const) {
+      for (const where of ["top", "uplink", "gateway"] as const) {
+        for (const o of objects) {
+          for (let k = 0; k < o.length; k += 3) {
+            for (const b of broken(o, k)) {
+              expect(same(base[f]![0]!.topic, withRaw(f, k, where, o))).toBe(true);
+              same(base[f]![0]!.topic, withRaw(f, k, where, b));
+              n++;
+            }
+          }
+        }
+      }
+    }
+    expect(n).toBeGreaterThan(300);
+  });
+
+  test("an object skipped before, then met again deeper than it fits: refused as deep (kept objects share slots)", () => {
+    // Nesting 31: fits as a member of the top object (depth 1), not one level deeper (depth 2).
+    const deep = `${'{"a":'.repeat(30)}{}${"}".repeat(30)}`;
+    for (const f of [0, 1] as const) {
+      const m = base[f]![0]!;
+      for (let k = 0; k < 300; k++) {
+        const body = clone(m.body) as Record<string, unknown>;
+        const mark = "\u0000DEEP\u0000";
+        body.shallow = mark;
+        const shallow = Buffer.from(JSON.stringify(body).replace(JSON.stringify(mark), deep));
+        expect(same(m.topic, shallow)).toBe(true);
+        // The same bytes under another key one level deeper (many keys: some share the first one's slot).
+        const deeper = withRaw(f, 0, "uplink", `{"k${k}":${deep}}`);
+        if (f === 0) expect(same(m.topic, deeper)).toBe(false);
+        else same(m.topic, deeper);
+        const inner = clone(m.body) as Record<string, unknown>;
+        (f === 0
+          ? (inner.uplink_message as Record<string, unknown>)
+          : (inner.deviceInfo as Record<string, unknown>))[`k${k}`] = mark;
+        expect(same(m.topic, Buffer.from(JSON.stringify(inner).replace(JSON.stringify(mark), deep)))).toBe(
+          false,
+        );
+      }
+    }
   });
 
   test("a message longer than the wasm scanner's memory is read by the JavaScript scanner: same outcome", () => {
