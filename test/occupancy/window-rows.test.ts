@@ -223,6 +223,26 @@ function expectedChanged(windows: readonly Listed[], j: number): number[] {
   return rows.filter((r) => w.figures[r] !== prev.figures[r] || w.moved[r]);
 }
 
+/** An engine with reused buffers, the windows it emits (`seen`) and their detached copies (`kept`). */
+function reusingEngine(): { e: OccupancyEngine; seen: WindowBatch[]; kept: WindowBatch[] } {
+  const e = new OccupancyEngine(city, { windowMs: WINDOW, allowedLatenessMs: 0, reuseWindowBuffers: true });
+  const seen: WindowBatch[] = [];
+  const kept: WindowBatch[] = [];
+  e.windows$.subscribe((w) => {
+    seen.push(w);
+    kept.push((w as ClosedWindow).detach());
+  });
+  return { e, seen, kept };
+}
+
+/** A park_start on `bay` at `t`. */
+const parkStart = (id: string, bay: string, t: number): CdsEvent => ({
+  event_id: id,
+  event_type: "park_start",
+  event_time: t,
+  curb_space_id: bay,
+});
+
 describe("changedRows", () => {
   test("lists exactly the rows whose figures differ from the window before's or that counted arrivals or departures (every row in an engine's first window): either kernel, fresh or reused buffers, every row computed or not, restored midway", () => {
     let listedSome = 0;
@@ -246,19 +266,8 @@ describe("changedRows", () => {
 
   test("reused buffers: the list is valid during the emission and throws after the next call; detach() keeps it", () => {
     const t0 = Date.parse("2026-11-30T00:00:00+08:00");
-    const e = new OccupancyEngine(city, { windowMs: WINDOW, allowedLatenessMs: 0, reuseWindowBuffers: true });
-    const seen: WindowBatch[] = [];
-    const kept: WindowBatch[] = [];
-    e.windows$.subscribe((w) => {
-      seen.push(w);
-      kept.push((w as ClosedWindow).detach());
-    });
-    const ev = (id: string, bay: string, t: number): CdsEvent => ({
-      event_id: id,
-      event_type: "park_start",
-      event_time: t,
-      curb_space_id: bay,
-    });
+    const { e, seen, kept } = reusingEngine();
+    const ev = parkStart;
     e.ingest(encodeEvents([ev("a", "A1", t0 + MIN), ev("b", "A2", t0 + WINDOW + MIN)], city));
     e.ingest(encodeEvents([ev("c", "A3", t0 + 2 * WINDOW + MIN)], city));
     e.close();
@@ -351,19 +360,8 @@ describe("reused buffers: windows closed in place", () => {
 
   test("a window read after the next one closed in the same call throws; detach() during the emission keeps it", () => {
     const t0 = Date.parse("2026-11-30T00:00:00+08:00");
-    const e = new OccupancyEngine(city, { windowMs: WINDOW, allowedLatenessMs: 0, reuseWindowBuffers: true });
-    const seen: WindowBatch[] = [];
-    const kept: WindowBatch[] = [];
-    e.windows$.subscribe((w) => {
-      seen.push(w);
-      kept.push((w as ClosedWindow).detach());
-    });
-    const ev = (id: string, bay: string, t: number): CdsEvent => ({
-      event_id: id,
-      event_type: "park_start",
-      event_time: t,
-      curb_space_id: bay,
-    });
+    const { e, seen, kept } = reusingEngine();
+    const ev = parkStart;
     // One call closes windows 0, 1 and 2.
     e.ingest(
       encodeEvents(
