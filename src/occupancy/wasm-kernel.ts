@@ -11,7 +11,7 @@
  */
 
 import type { KernelKind } from "../runtime/kernel.js";
-import { SharedArena } from "../runtime/memory.js";
+import { RESERVED_BYTES, SharedArena } from "../runtime/memory.js";
 import { compileKernelSync, instantiateKernel } from "../runtime/wasm.js";
 import type { BatchScanner, EventLimits } from "../wire/verify.js";
 import type { IdKeyColumns, KeyKernel } from "./dedup.js";
@@ -65,6 +65,11 @@ export interface OccupancyKernel {
   applyEvents(s: EngineState, limit: number): number;
   /** sortPending of src/occupancy/pending.ts. */
   sortPending(s: EngineState): void;
+  /**
+   * Gives the kernel's memory to the next kernel created (recycleKernelMemory); the kernel and every array in
+   * that memory must not be used again. Undefined: nothing to give (the JS kernel).
+   */
+  recycle?(): void;
 }
 
 /** The JavaScript reference kernel. */
@@ -300,7 +305,7 @@ export class WasmOccupancyKernel implements OccupancyKernel, KeyKernel, RowKerne
   };
 
   constructor(options: WasmOccupancyOptions = {}) {
-    this.arena = options.arena ?? new SharedArena({ initialBytes: 4 << 20 });
+    this.arena = options.arena ?? arenaPool.pop() ?? new SharedArena({ initialBytes: 4 << 20 });
     this.k = instantiateKernel<OccupancyExports>(compileKernelSync("occupancy"), this.arena.memory);
     this.tbl = this.arena.alloc(TABLE_BYTES, 8);
     this.arena.u8().fill(0, this.tbl, this.tbl + TABLE_BYTES);
@@ -457,6 +462,10 @@ export class WasmOccupancyKernel implements OccupancyKernel, KeyKernel, RowKerne
 
   reads(a: ArrayBufferView): boolean {
     return this.arena.owns(a);
+  }
+
+  recycle(): void {
+    recycleKernelMemory(this.arena);
   }
 
   closeWindowRows(s: EngineState, params: Uint32Array): number {
@@ -760,6 +769,23 @@ export function withShard<T>(shard: ShardFilter, make: () => T): T {
   }
 }
 let used = false;
+
+/** Kernel memories given back (recycleKernelMemory), at most ARENAS_POOLED of at most ARENA_POOLED_BYTES each. */
+const arenaPool: SharedArena[] = [];
+const ARENAS_POOLED = 1;
+const ARENA_POOLED_BYTES = 32 << 20;
+
+/**
+ * Keeps the memory of a wasm kernel that is done with it for the next wasm kernel created without an arena of
+ * its own, all of it free again (its allocations zero the parts handed out before): an engine replaying a file
+ * then takes no page faults for memory the one before it touched. Kept only while the pool is short and the
+ * memory no larger than ARENA_POOLED_BYTES (so a huge replay does not leave its memory held).
+ */
+function recycleKernelMemory(arena: SharedArena): void {
+  if (arenaPool.length >= ARENAS_POOLED || arena.byteLength > ARENA_POOLED_BYTES) return;
+  arena.release(RESERVED_BYTES);
+  arenaPool.push(arena);
+}
 
 /**
  * The occupancy kernel for a `kernel` option value (already resolved: "wasm" or "js").

@@ -304,6 +304,10 @@ export class ColumnPool {
   reset(): void {
     this.used = 0;
   }
+  /** Makes every window held in a reused set stale (their memory goes to another engine). */
+  retire(): void {
+    for (const slot of this.slots) slot.gen++;
+  }
   /**
    * A column set for the next closed window. A reused set holds the figures of the window it held before (`held`),
    * so a close writes only the rows changed since; its changed-row list has room for every row. A fresh set's
@@ -564,6 +568,11 @@ export class WindowRows {
     };
     this.inPlace = slot;
     return slot;
+  }
+
+  /** Makes the window held in `last` stale (its memory goes to another engine). */
+  retire(): void {
+    if (this.inPlace !== undefined) this.inPlace.gen++;
   }
 
   private touch(row: number): void {
