@@ -790,7 +790,7 @@ let used = false;
  */
 const arenaPool: { arena: SharedArena; dirtyEnd: number }[] = [];
 const ARENAS_POOLED = 1;
-const ARENA_POOLED_BYTES = 32 << 20;
+const ARENA_POOLED_BYTES = 16 << 20;
 
 /**
  * Keeps the memory of a wasm kernel that is done with it for the next wasm kernel created without an arena of
