@@ -134,9 +134,15 @@ export class OccupancyEngine {
   readonly options: ResolvedOptions;
   /** One emission per closed window, in window order. */
   readonly windows$: Observable<WindowBatch>;
-  /** One emission per call that found late events. */
+  /**
+   * One emission per call that found late events (or one before each window it emits, when it emits windows as
+   * it goes).
+   */
   readonly late$: Observable<LateReport>;
-  /** One emission per call that found sensor health changes. */
+  /**
+   * One emission per call that found sensor health changes (or one before each window it emits, when it emits
+   * windows as it goes).
+   */
   readonly health$: Observable<HealthReport>;
 
   private readonly s: EngineState;
