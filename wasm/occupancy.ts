@@ -1481,6 +1481,11 @@ export function closeWindowRows(tbl: usize, p: usize): u32 {
   );
 }
 
+/** Zeroes the `n` bytes at `at` (kernel memory handed out again to a new engine: see recycleKernelMemory). */
+export function zeroBytes(at: usize, n: usize): void {
+  memory.fill(at, 0, n);
+}
+
 /** JavaScript's Math.round: the nearest integer, halves toward +∞ (also right for 0.49999999999999994). */
 function roundHalfUp(x: f64): f64 {
   const up = ceil(x);

@@ -117,7 +117,8 @@ export function checkAdvanceOptions(options: AdvanceOptions): void {
  * `ingest` never throws on bad bytes: a batch that fails verification is refused whole, state unchanged,
  * and the result carries `rejected: 1` and the ParkirWireError. Outputs are emitted synchronously before the
  * call that produced them returns, in this order: `health$`, `late$`, then `windows$` (one per window); a call
- * that closes many windows emits every WINDOWS_PER_EMIT windows so memory stays bounded. Subscribers may call
+ * that closes many windows emits every WINDOWS_PER_EMIT windows so memory stays bounded (with reused window
+ * buffers, every window as soon as it is closed). Subscribers may call
  * the engine again from inside an emission (state is consistent at every emission).
  *
  * @example
@@ -133,9 +134,15 @@ export class OccupancyEngine {
   readonly options: ResolvedOptions;
   /** One emission per closed window, in window order. */
   readonly windows$: Observable<WindowBatch>;
-  /** One emission per call that found late events. */
+  /**
+   * One emission per call that found late events (or one before each window it emits, when it emits windows as
+   * it goes).
+   */
   readonly late$: Observable<LateReport>;
-  /** One emission per call that found sensor health changes. */
+  /**
+   * One emission per call that found sensor health changes (or one before each window it emits, when it emits
+   * windows as it goes).
+   */
   readonly health$: Observable<HealthReport>;
 
   private readonly s: EngineState;
@@ -147,6 +154,11 @@ export class OccupancyEngine {
   private readonly lateOut = subject<LateReport>();
   private readonly healthOut = subject<HealthReport>();
   private readonly columnPool: ColumnPool;
+  /**
+   * Reused window buffers outside a worker shard: each window is closed into the last window's columns
+   * themselves (WindowRows.inPlaceSlot) and emitted before the next one closes.
+   */
+  private readonly inPlace: boolean;
   /** Which rows changed since the last window, and its columns: closing computes only those rows. */
   private readonly windowRows: WindowRows;
   private closedWindows: ClosedWindow[] = [];
@@ -177,6 +189,7 @@ export class OccupancyEngine {
     // Rows are closed in the kernel when the columns they are copied into are reused sets in its memory (not for
     // a worker shard, whose windows are copied out of those sets into the JavaScript heap).
     const closeInKernel = this.options.reuseWindowBuffers && this.k.shard === undefined;
+    this.inPlace = closeInKernel;
     this.windowRows = new WindowRows(this.s, this.k.rows, closeInKernel);
     this.columnPool = new ColumnPool(
       this.options.reuseWindowBuffers,
@@ -458,6 +471,20 @@ export class OccupancyEngine {
     this.healthOut.complete();
   }
 
+  /**
+   * close(), then gives the engine's kernel memory to the next engine created (the wasm kernel's; the JS kernel
+   * has none to give): that engine then takes no page faults for what this one touched. Only for an owner that
+   * never let this engine out of its hands (replayJsonLines without onEngine), as its state is then another
+   * engine's: nothing may be read from it after this call. The windows it emitted go stale (reading their
+   * columns throws). @internal
+   */
+  recycle(): void {
+    this.close();
+    this.windowRows.retire();
+    this.columnPool.retire();
+    this.k.recycle?.();
+  }
+
   /** Whether close() was called. */
   get isClosed(): boolean {
     return this.closed;
@@ -655,11 +682,11 @@ export class OccupancyEngine {
       const limit = we <= limitMs ? we : flush ? limitMs + 1 : limitMs;
       this.runSegment(limit);
       if (we > limitMs) return;
-      const slot = this.columnPool.take();
+      const slot = this.inPlace ? this.windowRows.inPlaceSlot() : this.columnPool.take();
       this.windowRows.close(this.options.minCoverage, this.options.countHalfLifeMs, slot);
       this.closedWindows.push(new ClosedWindow(this.city, ws, we, slot));
       openWindow(s, we);
-      if (this.closedWindows.length >= WINDOWS_PER_EMIT) this.emitMidCall();
+      if (this.inPlace || this.closedWindows.length >= WINDOWS_PER_EMIT) this.emitMidCall();
     }
   }
 
@@ -751,24 +778,34 @@ export class OccupancyEngine {
     this.columnPool.reset();
   }
 
-  /** Emits what the last call produced: health, late, then windows. */
+  /**
+   * Emits what the last call produced: health, late, then windows. Each list is taken before anything is
+   * emitted (a subscriber may call the engine again); empty ones are kept, and a single window is emitted
+   * without a new list (each window is emitted alone when it is closed in place).
+   */
   private emit(): void {
     const health = this.healthEvents;
     const dropped = this.healthDropped;
     const late = this.lateEvents;
     const lateCount = this.lateCount;
     const windows = this.closedWindows;
-    this.healthEvents = [];
-    this.healthDropped = 0;
-    this.lateEvents = [];
-    this.lateCount = 0;
-    this.closedWindows = [];
+    if (health.length > 0 || dropped > 0) {
+      this.healthEvents = [];
+      this.healthDropped = 0;
+    }
+    if (late.length > 0 || lateCount > 0) {
+      this.lateEvents = [];
+      this.lateCount = 0;
+    }
+    const one = windows.length === 1 ? windows.pop() : undefined;
+    if (windows.length > 0) this.closedWindows = [];
     if (health.length > 0 || dropped > 0) {
       this.healthOut.next({ events: health, dropped, detectedAtMs: this.options.clock() });
     }
     if (lateCount > 0)
       this.lateOut.next({ count: lateCount, events: late, watermarkMs: this.s.reg[R_WATERMARK]! });
-    for (const w of windows) this.windowsOut.next(w);
+    if (one !== undefined) this.windowsOut.next(one);
+    else for (const w of windows) this.windowsOut.next(w);
   }
 }
 

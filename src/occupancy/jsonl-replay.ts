@@ -186,6 +186,8 @@ class Replay {
     engine.close();
     this.rethrow();
     const c = engine.counters;
+    // An engine nobody else saw is done: its kernel memory goes to the next replay's engine.
+    if (this.options.onEngine === undefined) engine.recycle();
     return {
       accepted: c.accepted,
       duplicate: c.duplicate,

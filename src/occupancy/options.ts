@@ -81,13 +81,14 @@ export interface OccupancyOptions {
   readonly healthDetailsMax?: number;
   /**
    * Reuse the column buffers of emitted windows. Then a batch's `columns` and `changedRows` (and its `records`,
-   * unless read before) are valid during its `windows$` emission and until the engine's next call (a call
-   * closing more than 16 windows reuses them sooner); reading them later throws, `detach()` keeps a copy.
-   * Default false. Saves allocating ~90 bytes per row per window: fresh memory costs page faults, which
-   * otherwise dominate closing windows on large cities; and a reused set keeps the figures of the window it
-   * held, so a close writes into it only the rows changed since (do not write into the columns). With the wasm
-   * kernel the reused buffers lie in its shared memory (the columns are views of a SharedArrayBuffer), where it
-   * closes each window's rows and copies them.
+   * unless read before) are valid during its `windows$` emission and until the engine closes its next window or
+   * is called again; reading them later throws, `detach()` keeps a copy. Default false. Saves allocating ~90
+   * bytes per row per window: fresh memory costs page faults, which otherwise dominate closing windows on large
+   * cities. Each window is emitted as soon as it is closed (after the health and late reports gathered before
+   * it), in the columns the engine keeps of the last window, which a close updates in place: only the rows that
+   * changed are written, and nothing is copied (do not write into the columns). With the wasm kernel those
+   * columns lie in its shared memory (views of a SharedArrayBuffer), where it closes each window's rows. A
+   * worker shard's engine instead closes into up to 16 reused column sets per call.
    */
   readonly reuseWindowBuffers?: boolean;
   /**

@@ -11,7 +11,7 @@
  */
 
 import type { KernelKind } from "../runtime/kernel.js";
-import { SharedArena } from "../runtime/memory.js";
+import { RESERVED_BYTES, SharedArena } from "../runtime/memory.js";
 import { compileKernelSync, instantiateKernel } from "../runtime/wasm.js";
 import type { BatchScanner, EventLimits } from "../wire/verify.js";
 import type { IdKeyColumns, KeyKernel } from "./dedup.js";
@@ -65,6 +65,11 @@ export interface OccupancyKernel {
   applyEvents(s: EngineState, limit: number): number;
   /** sortPending of src/occupancy/pending.ts. */
   sortPending(s: EngineState): void;
+  /**
+   * Gives the kernel's memory to the next kernel created (recycleKernelMemory); the kernel and every array in
+   * that memory must not be used again. Undefined: nothing to give (the JS kernel).
+   */
+  recycle?(): void;
 }
 
 /** The JavaScript reference kernel. */
@@ -187,6 +192,7 @@ interface OccupancyExports {
     span: number,
   ): number;
   closeWindowRows(tbl: number, params: number): number;
+  zeroBytes(at: number, n: number): void;
   noteRows(
     tbl: number,
     head0: number,
@@ -290,17 +296,30 @@ export class WasmOccupancyKernel implements OccupancyKernel, KeyKernel, RowKerne
   private lendAt = 0;
   private lendBytes = 0;
   readonly shard: ShardFilter | undefined;
+  /**
+   * Of recycled memory (recycleKernelMemory), the end of what engines before this one were handed (their
+   * allocations are zeroed here, in the kernel, below it); 0 for memory of its own.
+   */
+  private dirtyEnd = 0;
   /** The arena as state memory: an engine state created in it is read by the kernel in place. */
   readonly memory: StateMemory = {
     alloc: (bytes) => {
       // First the allocation (it may grow the memory: a new buffer object), then the buffer as the arena knows it.
-      const at = this.arena.allocZeroed(bytes, 64);
+      let at: number;
+      if (this.dirtyEnd === 0) at = this.arena.allocZeroed(bytes, 64);
+      else {
+        at = this.arena.alloc(bytes, 64);
+        // A fill in the kernel (memory.fill) is several times faster than TypedArray fill over shared memory.
+        if (at < this.dirtyEnd) this.k.zeroBytes(at, Math.min(bytes, this.dirtyEnd - at));
+      }
       return { buffer: this.arena.u8().buffer, byteOffset: at };
     },
   };
 
   constructor(options: WasmOccupancyOptions = {}) {
-    this.arena = options.arena ?? new SharedArena({ initialBytes: 4 << 20 });
+    const pooled = options.arena === undefined ? arenaPool.pop() : undefined;
+    this.arena = options.arena ?? pooled?.arena ?? new SharedArena({ initialBytes: 4 << 20 });
+    this.dirtyEnd = pooled?.dirtyEnd ?? 0;
     this.k = instantiateKernel<OccupancyExports>(compileKernelSync("occupancy"), this.arena.memory);
     this.tbl = this.arena.alloc(TABLE_BYTES, 8);
     this.arena.u8().fill(0, this.tbl, this.tbl + TABLE_BYTES);
@@ -457,6 +476,10 @@ export class WasmOccupancyKernel implements OccupancyKernel, KeyKernel, RowKerne
 
   reads(a: ArrayBufferView): boolean {
     return this.arena.owns(a);
+  }
+
+  recycle(): void {
+    recycleKernelMemory(this.arena, Math.max(this.dirtyEnd, this.arena.usedBytes));
   }
 
   closeWindowRows(s: EngineState, params: Uint32Array): number {
@@ -760,6 +783,27 @@ export function withShard<T>(shard: ShardFilter, make: () => T): T {
   }
 }
 let used = false;
+
+/**
+ * Kernel memories given back (recycleKernelMemory), at most ARENAS_POOLED of at most ARENA_POOLED_BYTES each, with
+ * the end of what was handed out of them so far (to be zeroed when handed out again).
+ */
+const arenaPool: { arena: SharedArena; dirtyEnd: number }[] = [];
+const ARENAS_POOLED = 1;
+const ARENA_POOLED_BYTES = 16 << 20;
+
+/**
+ * Keeps the memory of a wasm kernel that is done with it for the next wasm kernel created without an arena of
+ * its own, all of it free again (that kernel zeroes what it hands out below `dirtyEnd`, the end of what was
+ * handed out before): an engine replaying a file then takes no page faults for memory the one before it touched.
+ * Kept only while the pool is short and the memory no larger than ARENA_POOLED_BYTES (so a huge replay does not
+ * leave its memory held).
+ */
+function recycleKernelMemory(arena: SharedArena, dirtyEnd: number): void {
+  if (arenaPool.length >= ARENAS_POOLED || arena.byteLength > ARENA_POOLED_BYTES) return;
+  arena.release(RESERVED_BYTES);
+  arenaPool.push({ arena, dirtyEnd });
+}
 
 /**
  * The occupancy kernel for a `kernel` option value (already resolved: "wasm" or "js").

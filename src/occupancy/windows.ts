@@ -304,6 +304,10 @@ export class ColumnPool {
   reset(): void {
     this.used = 0;
   }
+  /** Makes every window held in a reused set stale (their memory goes to another engine). */
+  retire(): void {
+    for (const slot of this.slots) slot.gen++;
+  }
   /**
    * A column set for the next closed window. A reused set holds the figures of the window it held before (`held`),
    * so a close writes only the rows changed since; its changed-row list has room for every row. A fresh set's
@@ -447,6 +451,8 @@ export class WindowRows {
   /** The parameters of the kernel's closeWindowRows (CP_*), and their f64 words. */
   private readonly params: Uint32Array | undefined;
   private readonly paramsF64: Float64Array | undefined;
+  /** `last` as a column set handed out for the window it holds (inPlaceSlot), made on first use. */
+  private inPlace: ColumnSlot | undefined;
 
   /**
    * @param kernel the kernel's loops (the wasm kernel's); undefined: the loops here
@@ -536,6 +542,37 @@ export class WindowRows {
       const row = bays[toBay[k]! * BAY_WORDS + B_WORD]! >>> BS_ROW;
       if (row < rows) this.touch(row);
     }
+  }
+
+  /**
+   * A column set that is `last` itself: a close into it writes no copy, only its changed-row list. Each call
+   * counts a new handing-out (ColumnSlot.gen), so the window it held goes stale when the next one closes: the
+   * engine emits each window closed into it before it closes another.
+   */
+  inPlaceSlot(): ColumnSlot {
+    let slot = this.inPlace;
+    if (slot !== undefined) {
+      slot.gen++;
+      return slot;
+    }
+    const changed = this.s.newArray(Uint32Array, this.s.rowCount);
+    // The kernel lists the changes into `changed` and copies nothing (span 0).
+    const base = this.closer?.copyPlan(changed, this.last, this.last) ?? null;
+    slot = {
+      columns: this.last,
+      gen: 0,
+      held: 0,
+      changed,
+      changedCount: 0,
+      plan: base === null ? null : { out: base.out, delta: 0, span: 0 },
+    };
+    this.inPlace = slot;
+    return slot;
+  }
+
+  /** Makes the window held in `last` stale (its memory goes to another engine). */
+  retire(): void {
+    if (this.inPlace !== undefined) this.inPlace.gen++;
   }
 
   private touch(row: number): void {
@@ -637,7 +674,7 @@ export class WindowRows {
     if (plan !== null) n = this.closer!.listChanges(s, this.columnTable!, changes, slot.held, plan);
     if (n < 0) {
       n = listMarked(changes, s.closeLo, s.closeHi, out);
-      bringUpToDate(this.last, c, slot.held, changes, out, n);
+      if (c !== this.last) bringUpToDate(this.last, c, slot.held, changes, out, n);
     }
     if (fresh) slot.changed = out.slice(0, n);
     slot.changedCount = n;

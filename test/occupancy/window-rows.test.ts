@@ -223,6 +223,26 @@ function expectedChanged(windows: readonly Listed[], j: number): number[] {
   return rows.filter((r) => w.figures[r] !== prev.figures[r] || w.moved[r]);
 }
 
+/** An engine with reused buffers, the windows it emits (`seen`) and their detached copies (`kept`). */
+function reusingEngine(): { e: OccupancyEngine; seen: WindowBatch[]; kept: WindowBatch[] } {
+  const e = new OccupancyEngine(city, { windowMs: WINDOW, allowedLatenessMs: 0, reuseWindowBuffers: true });
+  const seen: WindowBatch[] = [];
+  const kept: WindowBatch[] = [];
+  e.windows$.subscribe((w) => {
+    seen.push(w);
+    kept.push((w as ClosedWindow).detach());
+  });
+  return { e, seen, kept };
+}
+
+/** A park_start on `bay` at `t`. */
+const parkStart = (id: string, bay: string, t: number): CdsEvent => ({
+  event_id: id,
+  event_type: "park_start",
+  event_time: t,
+  curb_space_id: bay,
+});
+
 describe("changedRows", () => {
   test("lists exactly the rows whose figures differ from the window before's or that counted arrivals or departures (every row in an engine's first window): either kernel, fresh or reused buffers, every row computed or not, restored midway", () => {
     let listedSome = 0;
@@ -246,19 +266,8 @@ describe("changedRows", () => {
 
   test("reused buffers: the list is valid during the emission and throws after the next call; detach() keeps it", () => {
     const t0 = Date.parse("2026-11-30T00:00:00+08:00");
-    const e = new OccupancyEngine(city, { windowMs: WINDOW, allowedLatenessMs: 0, reuseWindowBuffers: true });
-    const seen: WindowBatch[] = [];
-    const kept: WindowBatch[] = [];
-    e.windows$.subscribe((w) => {
-      seen.push(w);
-      kept.push((w as ClosedWindow).detach());
-    });
-    const ev = (id: string, bay: string, t: number): CdsEvent => ({
-      event_id: id,
-      event_type: "park_start",
-      event_time: t,
-      curb_space_id: bay,
-    });
+    const { e, seen, kept } = reusingEngine();
+    const ev = parkStart;
     e.ingest(encodeEvents([ev("a", "A1", t0 + MIN), ev("b", "A2", t0 + WINDOW + MIN)], city));
     e.ingest(encodeEvents([ev("c", "A3", t0 + 2 * WINDOW + MIN)], city));
     e.close();
@@ -309,5 +318,64 @@ describe("changedRows", () => {
         [a],
       ]);
     }
+  });
+});
+
+describe("reused buffers: windows closed in place", () => {
+  test("each window is emitted before the next one closes, in the engine's one column set, and goes stale when the next one closes (either kernel, restored midway)", () => {
+    let stale = 0;
+    fc.assert(
+      fc.property(arbRun, ({ batches, options, restoreAt }) => {
+        const reused = { ...options, reuseWindowBuffers: true };
+        // The figures and lists equal those of fresh buffers.
+        expect(run(batches, reused, true, restoreAt)).toEqual(run(batches, options, true, restoreAt));
+        expect(run(batches, reused, true, restoreAt, listed)).toEqual(
+          run(batches, options, true, restoreAt, listed),
+        );
+        const e = new OccupancyEngine(city, reused);
+        let emitted = 0;
+        let before: WindowBatch | undefined;
+        const sets = new Set<WindowColumns>();
+        e.windows$.subscribe((w) => {
+          emitted++;
+          // Nothing closed after this window yet; the window before went stale when this one closed.
+          expect(e.counters.windowsClosed).toBe(emitted);
+          sets.add(w.columns!);
+          expect(w.changedRows!.length).toBeLessThanOrEqual(w.columns!.length);
+          if (before !== undefined) {
+            expect(() => before!.columns).toThrow(/reused/);
+            expect(() => before!.changedRows).toThrow(/reused/);
+            stale++;
+          }
+          before = w;
+        });
+        for (const b of batches) e.ingest(encodeEvents(b, city));
+        e.close();
+        expect(sets.size).toBeLessThanOrEqual(1);
+      }),
+      { numRuns: 100 },
+    );
+    expect(stale).toBeGreaterThan(100);
+  });
+
+  test("a window read after the next one closed in the same call throws; detach() during the emission keeps it", () => {
+    const t0 = Date.parse("2026-11-30T00:00:00+08:00");
+    const { e, seen, kept } = reusingEngine();
+    const ev = parkStart;
+    // One call closes windows 0, 1 and 2.
+    e.ingest(
+      encodeEvents(
+        [ev("a", "A1", t0 + MIN), ev("b", "A2", t0 + WINDOW + MIN), ev("c", "A3", t0 + 3 * WINDOW)],
+        city,
+      ),
+    );
+    expect(seen).toHaveLength(3);
+    expect(() => seen[0]!.columns).toThrow(/reused/);
+    expect(() => seen[1]!.columns).toThrow(/reused/);
+    expect(seen[2]!.columns!.length).toBe(kept[2]!.columns!.length);
+    const car = Array.from(kept[0]!.columns!.zone).findIndex(
+      (z, i) => z === 0 && kept[0]!.columns!.vehicle[i] === vehicleCode("car"),
+    );
+    expect([0, 1, 2].map((j) => kept[j]!.columns!.arrivals[car])).toEqual([1, 1, 0]);
   });
 });
