@@ -18,6 +18,7 @@ import type { WindowColumns } from "../types.js";
 import { withShard } from "../wasm-kernel.js";
 import { allocColumns } from "../windows.js";
 import { carriesWindow, type ShardPlan } from "./shards.js";
+import { snapshotBytes, writeSnapshot } from "./snapshot.js";
 
 /** Options a shard engine can be given (no functions: they cross threads). */
 export type ShardEngineOptions = Omit<OccupancyOptions, "clock" | "kernel">;
@@ -87,6 +88,15 @@ export type ShardCommand =
   | { readonly cmd: "advanceTo"; readonly timeMs: number; readonly maxJumpMs?: number }
   | { readonly cmd: "close" }
   | { readonly cmd: "checkpoint" }
+  | {
+      /**
+       * A recovery snapshot (snapshot.ts) written into the shared memory [at, at + size); when it does not fit,
+       * it comes back in a buffer of its own instead (ShardReply.snapshot).
+       */
+      readonly cmd: "snapshot";
+      readonly at: number;
+      readonly size: number;
+    }
   | { readonly cmd: "counters" }
   | { readonly cmd: "drop" };
 
@@ -144,6 +154,12 @@ export interface ShardReply {
   readonly clockError?: { readonly timeMs: number; readonly referenceMs: number; readonly limitMs: number };
   readonly groups: ShardGroup[];
   readonly checkpoint?: Uint8Array;
+  /**
+   * Bytes the snapshot took (`snapshot`; above the size given, it is in `snapshot` instead of shared memory),
+   * or would take (`open`, `restore`).
+   */
+  readonly snapshotBytes?: number;
+  readonly snapshot?: Uint8Array;
   readonly counters?: OccupancyEngine["counters"];
 }
 
@@ -343,13 +359,14 @@ function runCommand(task: ShardTask, memory: WebAssembly.Memory): ShardReply {
     );
     return host(engineId, shard, engine, clock);
   };
+  // open and restore tell the size of the engine's recovery snapshot (the main thread lends memory for them).
   if (command.cmd === "open") {
-    make(cityOf(command.city), command.options);
-    return { groups: [] };
+    const h = make(cityOf(command.city), command.options);
+    return { groups: [], snapshotBytes: snapshotBytes(h.engine.checkpointParts()) };
   }
   if (command.cmd === "restore") {
-    make(cityOf(command.city), command.options, command.checkpoint);
-    return { groups: [] };
+    const h = make(cityOf(command.city), command.options, command.checkpoint);
+    return { groups: [], snapshotBytes: snapshotBytes(h.engine.checkpointParts()) };
   }
   const h = engines.get(engineId);
   if (h === undefined) throw new Error(`shard engine ${engineId}#${shard.index} is not open in this worker`);
@@ -418,6 +435,18 @@ function runCommand(task: ShardTask, memory: WebAssembly.Memory): ShardReply {
     case "counters":
       reply = { groups: [], counters: e.counters };
       break;
+    case "snapshot": {
+      const parts = e.checkpointParts();
+      const into = new Uint8Array(memory.buffer, command.at, command.size);
+      const bytes = writeSnapshot(parts, into);
+      if (bytes <= command.size) reply = { groups: [], snapshotBytes: bytes };
+      else {
+        const own = new Uint8Array(bytes);
+        writeSnapshot(parts, own);
+        reply = { groups: [], snapshotBytes: bytes, snapshot: own };
+      }
+      break;
+    }
     case "openParser":
       throw new Error(`shard ${engineId}#${shard.index} is not a parse-only worker`);
   }
@@ -427,6 +456,7 @@ function runCommand(task: ShardTask, memory: WebAssembly.Memory): ShardReply {
   for (const g of [...reply.groups, ...(reply.batches ?? []).flatMap((b) => b.groups)])
     for (const w of g.windows)
       transfer.push(w.columns.zone.buffer as ArrayBuffer, w.changed.buffer as ArrayBuffer);
+  if (reply.snapshot !== undefined) transfer.push(reply.snapshot.buffer as ArrayBuffer);
   if (reply.checkpoint !== undefined) {
     const own = reply.checkpoint.slice();
     transfer.push(own.buffer);
