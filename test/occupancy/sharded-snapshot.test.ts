@@ -134,6 +134,8 @@ describe("shard recovery snapshots", () => {
         const { error, ...r } = await pending;
         out.push(`R ${JSON.stringify(r)} ${error?.reason ?? ""}`);
       }
+      // Each worker's CPU time, read from its thread (carried over the killed ones), where Linux tells it.
+      if (process.platform === "linux") for (const ms of e.shardCpuMs) expect(ms).toBeGreaterThan(0);
       await e.close();
       if (kill) expect(e.recoveries).toBeGreaterThan(0);
       out.push(`C ${JSON.stringify(await e.counters())}`);

@@ -27,6 +27,7 @@ import {
   ParkirWireError,
   type WireErrorReason,
 } from "../../errors/index.js";
+import { threadCpuMsOf } from "../../runtime/cpu.js";
 import { ParkirRuntimeError } from "../../runtime/errors.js";
 import { SharedArena } from "../../runtime/memory.js";
 import { KernelPool, type WorkerPool } from "../../runtime/pool.js";
@@ -194,13 +195,22 @@ export class ShardedOccupancyEngine {
   }
   private busyMs: number[] = [];
   /**
-   * Per worker (as shardBusyMs): CPU time of its thread in this engine's commands, ms, where the platform
-   * tells it (Node's process.threadCpuUsage, or Linux's /proc/thread-self/schedstat); NaN elsewhere.
+   * Per worker (as shardBusyMs): CPU time of its thread, ms, where the platform tells it; NaN elsewhere. With
+   * Node's process.threadCpuUsage, the worker times this engine's commands itself. Else (Linux) it is read
+   * here, now, from the worker thread's /proc schedstat: everything the thread ran since it opened its part
+   * of this engine (the commands and the message handling around them; a pool shared with other work counts
+   * that too). A thread's own schedstat lags by up to a scheduler tick while it runs, so timing
+   * few-millisecond tasks from inside undercounts them; read from here while the worker waits, it is exact.
    */
   get shardCpuMs(): readonly number[] {
-    return this.cpuMs;
+    return this.cpuMs.map((ms, k) => {
+      const t = this.threads[k];
+      return t === undefined ? ms : t.carried + threadCpuMsOf(t.taskId) - t.base;
+    });
   }
   private cpuMs: number[] = [];
+  /** Per worker whose CPU time is read from here (see shardCpuMs): its thread, and the time it started at. */
+  private threads: ({ taskId: number; base: number; carried: number } | undefined)[] = [];
 
   private readonly options: ShardedOccupancyOptions;
   private readonly resolved: ResolvedOptions;
@@ -770,6 +780,14 @@ export class ShardedOccupancyEngine {
     );
     if (reply.busyMs !== undefined) this.busyMs[k] = reply.busyMs;
     this.cpuMs[k] = reply.cpuMs ?? Number.NaN;
+    if (reply.taskId !== undefined) {
+      // (Re)opened on a thread: count from here, on from what earlier threads of this worker ran.
+      const before = this.threads[k] === undefined ? 0 : this.shardCpuMs[k]!;
+      const base = threadCpuMsOf(reply.taskId);
+      this.threads[k] = Number.isNaN(base)
+        ? undefined
+        : { taskId: reply.taskId, base, carried: Number.isNaN(before) ? 0 : before };
+    }
     return reply;
   }
 

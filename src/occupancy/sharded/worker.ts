@@ -8,7 +8,7 @@
 
 import { type City, type CityDocument, loadCity } from "../../catalog/index.js";
 import { type Issue, ParkirClockError } from "../../errors/index.js";
-import { threadCpuMs } from "../../runtime/cpu.js";
+import { threadCpuMs, threadCpuSource, threadTaskId } from "../../runtime/cpu.js";
 import { TEST_HOOKS_ENV, TRANSFER, type WorkerOpHandler, workerOp } from "../../runtime/protocol.js";
 import { JsonLinesReader } from "../../wire/jsonl-parse.js";
 import { OccupancyEngine, WINDOWS_PER_EMIT } from "../engine.js";
@@ -149,6 +149,11 @@ export interface ShardReply {
    * tells it (see threadCpuMs); else absent.
    */
   readonly cpuMs?: number;
+  /**
+   * The worker thread's task id (open, restore, openParser), where its CPU time is best read from the main
+   * thread while the worker waits (threadCpuMsOf); absent where the worker's own reading is exact.
+   */
+  readonly taskId?: number;
   readonly windowsClosed?: number;
   /** advanceTo refused by its maxJumpMs (ParkirClockError's fields): the same in every shard. */
   readonly clockError?: { readonly timeMs: number; readonly referenceMs: number; readonly limitMs: number };
@@ -255,6 +260,13 @@ function host(engineId: string, shard: ShardPlan, engine: OccupancyEngine, clock
   return h;
 }
 
+/** This thread's task id for ShardReply.taskId, unless threadCpuMs is exact here. */
+function thisThread(): { taskId?: number } {
+  if (threadCpuSource() === "threadCpuUsage") return {};
+  const id = threadTaskId();
+  return id === null ? {} : { taskId: id };
+}
+
 /** Runs one shard command (the `occ` worker op) over the shared memory its batches lie in. */
 export function runShard(task: ShardTask, memory: WebAssembly.Memory): ShardReply {
   const c0 = threadCpuMs();
@@ -324,7 +336,7 @@ function runParser(engineId: string, command: ShardCommand, memory: WebAssembly.
   if (command.cmd === "openParser") {
     if (parsers.size >= ENGINES_MAX) parsers.delete(parsers.keys().next().value!);
     parsers.set(engineId, { city: cityOf(command.city), busyMs: 0, cpuMs: 0 });
-    return { groups: [] };
+    return { groups: [], ...thisThread() };
   }
   const p = parsers.get(engineId);
   if (p === undefined) throw new Error(`parser of engine ${engineId} is not open in this worker`);
@@ -362,11 +374,11 @@ function runCommand(task: ShardTask, memory: WebAssembly.Memory): ShardReply {
   // open and restore tell the size of the engine's recovery snapshot (the main thread lends memory for them).
   if (command.cmd === "open") {
     const h = make(cityOf(command.city), command.options);
-    return { groups: [], snapshotBytes: snapshotBytes(h.engine.checkpointParts()) };
+    return { groups: [], snapshotBytes: snapshotBytes(h.engine.checkpointParts()), ...thisThread() };
   }
   if (command.cmd === "restore") {
     const h = make(cityOf(command.city), command.options, command.checkpoint);
-    return { groups: [], snapshotBytes: snapshotBytes(h.engine.checkpointParts()) };
+    return { groups: [], snapshotBytes: snapshotBytes(h.engine.checkpointParts()), ...thisThread() };
   }
   const h = engines.get(engineId);
   if (h === undefined) throw new Error(`shard engine ${engineId}#${shard.index} is not open in this worker`);
