@@ -35,11 +35,15 @@ function headerBytes(parts: SnapshotParts): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(header));
 }
 
-/** Bytes a snapshot of `parts` takes. */
-export function snapshotBytes(parts: SnapshotParts): number {
-  let n = FIXED + pad8(headerBytes(parts).byteLength);
+function sizeOf(header: Uint8Array, parts: SnapshotParts): number {
+  let n = FIXED + pad8(header.byteLength);
   for (const [name, bytes] of parts.sections) if (name !== "checksum") n += pad8(bytes.byteLength);
   return n;
+}
+
+/** Bytes a snapshot of `parts` takes. */
+export function snapshotBytes(parts: SnapshotParts): number {
+  return sizeOf(headerBytes(parts), parts);
 }
 
 /**
@@ -48,8 +52,7 @@ export function snapshotBytes(parts: SnapshotParts): number {
  */
 export function writeSnapshot(parts: SnapshotParts, into: Uint8Array): number {
   const header = headerBytes(parts);
-  let size = FIXED + pad8(header.byteLength);
-  for (const [name, bytes] of parts.sections) if (name !== "checksum") size += pad8(bytes.byteLength);
+  const size = sizeOf(header, parts);
   if (size > into.byteLength) return size;
   const view = new DataView(into.buffer, into.byteOffset, into.byteLength);
   view.setUint32(0, MAGIC, true);
