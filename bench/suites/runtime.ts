@@ -548,7 +548,9 @@ function workerFigures(runs: readonly WorkerRun[]): { extra: CaseExtra; medians:
       // Garbage-collection pauses of the main thread (the bench process's heap, feeds included): part of mainElu.
       mainGcMs: med(runs.map((r) => r.mainGcMs)),
       shardBusyMs: busy,
-      // CPU time of each shard's thread (null where the platform does not tell): busy minus preemption.
+      // CPU time of each worker's thread over the run (null where the platform does not tell): its tasks and the
+      // message handling around them (ShardedOccupancyEngine.shardCpuMs), so it may exceed shardBusyMs, which
+      // times the tasks only.
       shardCpuMs: cpu,
       shardCpuTotalMs: shardCpu,
       shardBusyShare: share,

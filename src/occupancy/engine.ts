@@ -15,7 +15,7 @@ import { subject } from "../rx.js";
 import { EVENT_TYPES } from "../wire/kinds.js";
 import { BATCH_BYTES_MAX, FLAG_TARGET_ZONE } from "../wire/layout.js";
 import { EventBatchView } from "../wire/view.js";
-import { readCheckpoint, writeCheckpoint } from "./checkpoint.js";
+import { type CheckpointParts, readCheckpoint, writeCheckpoint } from "./checkpoint.js";
 import { loadStateSections, stateSections } from "./checkpoint-state.js";
 import { DedupMemory } from "./dedup.js";
 import { checkRestoredState } from "./invariants.js";
@@ -573,18 +573,28 @@ export class OccupancyEngine {
    * to an uninterrupted run.
    */
   checkpoint(): Uint8Array {
+    return writeCheckpoint(this.checkpointParts());
+  }
+
+  /**
+   * What checkpoint() writes, unwritten: the header fields and the sections as views of the live state (valid
+   * until the next call on this engine; copy them first). The sharded engine's recovery snapshots.
+   *
+   * @internal
+   */
+  checkpointParts(): Omit<CheckpointParts, "formatVersion"> {
     this.assertClockState();
     this.windowRows.stampEpochs();
     const sections = stateSections(this.s, this.k, this.book, this.dedup);
     const reg = this.s.reg;
-    return writeCheckpoint({
+    return {
       city: this.city.id,
       catalogHash: this.city.catalogHash,
       watermarkMs: reg[R_WATERMARK]!,
       maxEventMs: reg[R_MAX_SEEN]!,
       optionsJson: semanticOptionsJson(this.options),
       sections,
-    });
+    };
   }
 
   // ---- internals ----

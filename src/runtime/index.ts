@@ -4,7 +4,7 @@
  * pricing (their kernels live in their own folders). See docs/RUNTIME.md.
  */
 
-export { type ThreadCpuSource, threadCpuMs, threadCpuSource } from "./cpu.js";
+export { type ThreadCpuSource, threadCpuMs, threadCpuMsOf, threadCpuSource, threadTaskId } from "./cpu.js";
 export { ParkirRuntimeError, ParkirWorkerError, type RuntimeErrorReason } from "./errors.js";
 export { defaultKernel, KERNEL_ENV, KERNEL_KINDS, type KernelKind, resolveKernel } from "./kernel.js";
 export { type ArenaOptions, PAGE_BYTES, RESERVED_BYTES, SharedArena } from "./memory.js";

@@ -27,6 +27,7 @@ import {
   ParkirWireError,
   type WireErrorReason,
 } from "../../errors/index.js";
+import { threadCpuMsOf } from "../../runtime/cpu.js";
 import { ParkirRuntimeError } from "../../runtime/errors.js";
 import { SharedArena } from "../../runtime/memory.js";
 import { KernelPool, type WorkerPool } from "../../runtime/pool.js";
@@ -42,6 +43,7 @@ import type { WindowBatch } from "../types.js";
 import { ClosedWindow } from "../windows.js";
 import { mergeCheckpoints, splitCheckpoint } from "./checkpoints.js";
 import { carriesWindow, planShards, type ShardPlan } from "./shards.js";
+import { snapshotCheckpoint } from "./snapshot.js";
 import {
   type ParsedLines,
   SHARD_OP,
@@ -137,6 +139,15 @@ interface Region {
   readonly size: number;
 }
 
+/**
+ * What a shard is rebuilt from: checkpoint bytes (a restored engine's share), or its last recovery snapshot
+ * (snapshot.ts: in the shard's snapshot region, or in a buffer of its own when it outgrew that).
+ */
+type ShardBase = { readonly checkpoint: Uint8Array } | { readonly snapshot: Uint8Array };
+
+/** Snapshot regions are whole multiples of this. */
+const SNAPSHOT_ROUND = 64 << 10;
+
 /** One state-changing call in the recovery log: its shard command(s), and the memory its input holds. */
 interface SinceEntry {
   readonly command: ShardCommand;
@@ -184,13 +195,22 @@ export class ShardedOccupancyEngine {
   }
   private busyMs: number[] = [];
   /**
-   * Per worker (as shardBusyMs): CPU time of its thread in this engine's commands, ms, where the platform
-   * tells it (Node's process.threadCpuUsage, or Linux's /proc/thread-self/schedstat); NaN elsewhere.
+   * Per worker (as shardBusyMs): CPU time of its thread, ms, where the platform tells it; NaN elsewhere. With
+   * Node's process.threadCpuUsage, the worker times this engine's commands itself. Else (Linux) it is read
+   * here, now, from the worker thread's /proc schedstat: everything the thread ran since it opened its part
+   * of this engine (the commands and the message handling around them; a pool shared with other work counts
+   * that too). A thread's own schedstat lags by up to a scheduler tick while it runs, so timing
+   * few-millisecond tasks from inside undercounts them; read from here while the worker waits, it is exact.
    */
   get shardCpuMs(): readonly number[] {
-    return this.cpuMs;
+    return this.cpuMs.map((ms, k) => {
+      const t = this.threads[k];
+      return t === undefined ? ms : t.carried + threadCpuMsOf(t.taskId) - t.base;
+    });
   }
   private cpuMs: number[] = [];
+  /** Per worker whose CPU time is read from here (see shardCpuMs): its thread, and the time it started at. */
+  private threads: ({ taskId: number; base: number; carried: number } | undefined)[] = [];
 
   private readonly options: ShardedOccupancyOptions;
   private readonly resolved: ResolvedOptions;
@@ -210,8 +230,13 @@ export class ShardedOccupancyEngine {
   private waiting = 0;
   private closed = false;
   private lastIngestClockMs: number;
-  /** Per shard: checkpoint the shard can be rebuilt from (undefined: a fresh engine). */
-  private shardCheckpoints: (Uint8Array | undefined)[] = [];
+  /** Per shard: what the shard can be rebuilt from (undefined: a fresh engine). */
+  private shardCheckpoints: (ShardBase | undefined)[] = [];
+  /**
+   * Per shard: two regions of shared memory for its recovery snapshots, written in turn (the last snapshot
+   * stays valid while the next one is written), and which of them holds the last one (-1: neither).
+   */
+  private snapshotRegions: { pair: [Region, Region]; last: number }[] = [];
   /** State-changing calls since those checkpoints, in order (ingests keep their batch's region). */
   private since: SinceEntry[] = [];
   private free: Region[] = [];
@@ -299,7 +324,7 @@ export class ShardedOccupancyEngine {
     this.shardCheckpoints =
       checkpoint === undefined
         ? this.plans.map(() => undefined)
-        : this.plans.map((p) => splitCheckpoint(city, this.plans, p, checkpoint));
+        : this.plans.map((p) => ({ checkpoint: splitCheckpoint(city, this.plans, p, checkpoint) }));
   }
 
   /**
@@ -452,7 +477,10 @@ export class ShardedOccupancyEngine {
 
   private async start(): Promise<void> {
     if (this.local !== null) return;
-    await Promise.all(this.pools.map((_, k) => this.openShard(k)));
+    const replies = await Promise.all(this.pools.map((_, k) => this.openShard(k)));
+    // Recovery snapshot regions, sized from each shard's state as opened, mapped now rather than at the first
+    // periodic snapshot.
+    this.snapshotRegions = this.plans.map((_, k) => this.snapshotPair(replies[k]!.snapshotBytes ?? 0, true));
   }
 
   /** Serialises calls; bounds how many wait. */
@@ -707,15 +735,27 @@ export class ShardedOccupancyEngine {
   private readonly lent = new Map<number, Region>();
 
   private region(bytes: number): Region {
-    const i = this.free.findIndex((r) => r.size >= bytes);
+    // Best fit: the smallest free region that holds it (a large region is not spent on a small batch).
+    let i = -1;
+    for (let j = 0; j < this.free.length; j++) {
+      const r = this.free[j]!;
+      if (r.size >= bytes && (i < 0 || r.size < this.free[i]!.size)) i = j;
+    }
     if (i >= 0) return this.free.splice(i, 1)[0]!;
     const size = Math.max(64 << 10, 2 ** Math.ceil(Math.log2(Math.max(1, bytes))));
     return { at: this.arena!.alloc(size, 64), size };
   }
 
-  /** Runs a command on every shard; on a failure, rebuilds that shard and retries once (when `retry`). */
-  private async all(command: ShardCommand, retry = true): Promise<ShardReply[]> {
-    const settled = await Promise.allSettled(this.plans.map((p) => this.run(p.index, command)));
+  /**
+   * Runs a command (or shard k's own command) on every shard; on a failure, rebuilds that shard and retries
+   * once (when `retry`).
+   */
+  private async all(
+    commands: ShardCommand | ((k: number) => ShardCommand),
+    retry = true,
+  ): Promise<ShardReply[]> {
+    const commandOf = typeof commands === "function" ? commands : () => commands;
+    const settled = await Promise.allSettled(this.plans.map((p) => this.run(p.index, commandOf(p.index))));
     const out: ShardReply[] = [];
     for (let k = 0; k < settled.length; k++) {
       const s = settled[k]!;
@@ -723,6 +763,7 @@ export class ShardedOccupancyEngine {
         out.push(s.value);
         continue;
       }
+      const command = commandOf(k);
       if (!retry || command.cmd === "drop") throw s.reason;
       this.recoveries++;
       await this.rebuild(k);
@@ -739,13 +780,21 @@ export class ShardedOccupancyEngine {
     );
     if (reply.busyMs !== undefined) this.busyMs[k] = reply.busyMs;
     this.cpuMs[k] = reply.cpuMs ?? Number.NaN;
+    if (reply.taskId !== undefined) {
+      // (Re)opened on a thread: count from here, on from what earlier threads of this worker ran.
+      const before = this.threads[k] === undefined ? 0 : this.shardCpuMs[k]!;
+      const base = threadCpuMsOf(reply.taskId);
+      this.threads[k] = Number.isNaN(base)
+        ? undefined
+        : { taskId: reply.taskId, base, carried: Number.isNaN(before) ? 0 : before };
+    }
     return reply;
   }
 
   /** Opens shard k on its worker (from its checkpoint), or worker k's parser when k is not a shard. */
   private openShard(k: number): Promise<ShardReply> {
     if (k >= this.plans.length) return this.run(k, { cmd: "openParser", city: cityDocument(this.city) });
-    const cp = this.shardCheckpoints[k];
+    const cp = this.checkpointOf(k);
     const base = { city: cityDocument(this.city), options: shardOptions(this.options) };
     return this.run(
       k,
@@ -784,10 +833,52 @@ export class ShardedOccupancyEngine {
   }
 
   private async checkpointShards(): Promise<void> {
-    const replies = await this.all({ cmd: "checkpoint" });
-    this.shardCheckpoints = replies.map((r) => r.checkpoint!);
+    // Each shard writes a recovery snapshot into the one of its two regions that does not hold its last one.
+    const target = (k: number): Region => {
+      const r = this.snapshotRegions[k]!;
+      return r.pair[r.last === 0 ? 1 : 0];
+    };
+    const replies = await this.all((k) => ({ cmd: "snapshot", at: target(k).at, size: target(k).size }));
+    this.shardCheckpoints = replies.map((reply, k): ShardBase => {
+      const r = this.snapshotRegions[k]!;
+      const bytes = reply.snapshotBytes!;
+      if (reply.snapshot === undefined) {
+        const region = target(k);
+        r.last = r.pair.indexOf(region);
+        return { snapshot: new Uint8Array(this.arena!.memory.buffer, region.at, bytes) };
+      }
+      // The state outgrew the regions: the snapshot came in a buffer of its own; larger regions next time.
+      this.free.push(...r.pair);
+      this.snapshotRegions[k] = this.snapshotPair(bytes, false);
+      return { snapshot: reply.snapshot };
+    });
     for (const b of this.since) if (b.region !== null) this.free.push(b.region);
     this.since = [];
+  }
+
+  /**
+   * Two regions for a shard's recovery snapshots of about `bytes` (with room to grow), touched now when
+   * `touch` (so writing a snapshot does not wait on the operating system to map fresh pages).
+   */
+  private snapshotPair(bytes: number, touch: boolean): { pair: [Region, Region]; last: number } {
+    const arena = this.arena!;
+    const size = Math.ceil((bytes + (bytes >> 2) + 1) / SNAPSHOT_ROUND) * SNAPSHOT_ROUND;
+    const pair: [Region, Region] = [
+      { at: arena.alloc(size, 64), size },
+      { at: arena.alloc(size, 64), size },
+    ];
+    if (touch) {
+      const u8 = arena.u8();
+      for (const r of pair) for (let p = r.at; p < r.at + size; p += 4096) u8[p] = 0;
+    }
+    return { pair, last: -1 };
+  }
+
+  /** Checkpoint bytes shard k is rebuilt from (written from its snapshot), or undefined for a fresh engine. */
+  private checkpointOf(k: number): Uint8Array | undefined {
+    const base = this.shardCheckpoints[k];
+    if (base === undefined) return undefined;
+    return "checkpoint" in base ? base.checkpoint : snapshotCheckpoint(base.snapshot);
   }
 
   private mergeCounters(all: readonly EngineCounters[]): EngineCounters {

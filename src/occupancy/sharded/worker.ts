@@ -8,7 +8,7 @@
 
 import { type City, type CityDocument, loadCity } from "../../catalog/index.js";
 import { type Issue, ParkirClockError } from "../../errors/index.js";
-import { threadCpuMs } from "../../runtime/cpu.js";
+import { threadCpuMs, threadCpuSource, threadTaskId } from "../../runtime/cpu.js";
 import { TEST_HOOKS_ENV, TRANSFER, type WorkerOpHandler, workerOp } from "../../runtime/protocol.js";
 import { JsonLinesReader } from "../../wire/jsonl-parse.js";
 import { OccupancyEngine, WINDOWS_PER_EMIT } from "../engine.js";
@@ -18,6 +18,7 @@ import type { WindowColumns } from "../types.js";
 import { withShard } from "../wasm-kernel.js";
 import { allocColumns } from "../windows.js";
 import { carriesWindow, type ShardPlan } from "./shards.js";
+import { snapshotBytes, writeSnapshot } from "./snapshot.js";
 
 /** Options a shard engine can be given (no functions: they cross threads). */
 export type ShardEngineOptions = Omit<OccupancyOptions, "clock" | "kernel">;
@@ -87,6 +88,15 @@ export type ShardCommand =
   | { readonly cmd: "advanceTo"; readonly timeMs: number; readonly maxJumpMs?: number }
   | { readonly cmd: "close" }
   | { readonly cmd: "checkpoint" }
+  | {
+      /**
+       * A recovery snapshot (snapshot.ts) written into the shared memory [at, at + size); when it does not fit,
+       * it comes back in a buffer of its own instead (ShardReply.snapshot).
+       */
+      readonly cmd: "snapshot";
+      readonly at: number;
+      readonly size: number;
+    }
   | { readonly cmd: "counters" }
   | { readonly cmd: "drop" };
 
@@ -139,11 +149,22 @@ export interface ShardReply {
    * tells it (see threadCpuMs); else absent.
    */
   readonly cpuMs?: number;
+  /**
+   * The worker thread's task id (open, restore, openParser), where its CPU time is best read from the main
+   * thread while the worker waits (threadCpuMsOf); absent where the worker's own reading is exact.
+   */
+  readonly taskId?: number;
   readonly windowsClosed?: number;
   /** advanceTo refused by its maxJumpMs (ParkirClockError's fields): the same in every shard. */
   readonly clockError?: { readonly timeMs: number; readonly referenceMs: number; readonly limitMs: number };
   readonly groups: ShardGroup[];
   readonly checkpoint?: Uint8Array;
+  /**
+   * Bytes the snapshot took (`snapshot`; above the size given, it is in `snapshot` instead of shared memory),
+   * or would take (`open`, `restore`).
+   */
+  readonly snapshotBytes?: number;
+  readonly snapshot?: Uint8Array;
   readonly counters?: OccupancyEngine["counters"];
 }
 
@@ -239,6 +260,13 @@ function host(engineId: string, shard: ShardPlan, engine: OccupancyEngine, clock
   return h;
 }
 
+/** This thread's task id for ShardReply.taskId, unless threadCpuMs is exact here. */
+function thisThread(): { taskId?: number } {
+  if (threadCpuSource() === "threadCpuUsage") return {};
+  const id = threadTaskId();
+  return id === null ? {} : { taskId: id };
+}
+
 /** Runs one shard command (the `occ` worker op) over the shared memory its batches lie in. */
 export function runShard(task: ShardTask, memory: WebAssembly.Memory): ShardReply {
   const c0 = threadCpuMs();
@@ -308,7 +336,7 @@ function runParser(engineId: string, command: ShardCommand, memory: WebAssembly.
   if (command.cmd === "openParser") {
     if (parsers.size >= ENGINES_MAX) parsers.delete(parsers.keys().next().value!);
     parsers.set(engineId, { city: cityOf(command.city), busyMs: 0, cpuMs: 0 });
-    return { groups: [] };
+    return { groups: [], ...thisThread() };
   }
   const p = parsers.get(engineId);
   if (p === undefined) throw new Error(`parser of engine ${engineId} is not open in this worker`);
@@ -343,13 +371,14 @@ function runCommand(task: ShardTask, memory: WebAssembly.Memory): ShardReply {
     );
     return host(engineId, shard, engine, clock);
   };
+  // open and restore tell the size of the engine's recovery snapshot (the main thread lends memory for them).
   if (command.cmd === "open") {
-    make(cityOf(command.city), command.options);
-    return { groups: [] };
+    const h = make(cityOf(command.city), command.options);
+    return { groups: [], snapshotBytes: snapshotBytes(h.engine.checkpointParts()), ...thisThread() };
   }
   if (command.cmd === "restore") {
-    make(cityOf(command.city), command.options, command.checkpoint);
-    return { groups: [] };
+    const h = make(cityOf(command.city), command.options, command.checkpoint);
+    return { groups: [], snapshotBytes: snapshotBytes(h.engine.checkpointParts()), ...thisThread() };
   }
   const h = engines.get(engineId);
   if (h === undefined) throw new Error(`shard engine ${engineId}#${shard.index} is not open in this worker`);
@@ -418,6 +447,18 @@ function runCommand(task: ShardTask, memory: WebAssembly.Memory): ShardReply {
     case "counters":
       reply = { groups: [], counters: e.counters };
       break;
+    case "snapshot": {
+      const parts = e.checkpointParts();
+      const into = new Uint8Array(memory.buffer, command.at, command.size);
+      const bytes = writeSnapshot(parts, into);
+      if (bytes <= command.size) reply = { groups: [], snapshotBytes: bytes };
+      else {
+        const own = new Uint8Array(bytes);
+        writeSnapshot(parts, own);
+        reply = { groups: [], snapshotBytes: bytes, snapshot: own };
+      }
+      break;
+    }
     case "openParser":
       throw new Error(`shard ${engineId}#${shard.index} is not a parse-only worker`);
   }
@@ -427,6 +468,7 @@ function runCommand(task: ShardTask, memory: WebAssembly.Memory): ShardReply {
   for (const g of [...reply.groups, ...(reply.batches ?? []).flatMap((b) => b.groups)])
     for (const w of g.windows)
       transfer.push(w.columns.zone.buffer as ArrayBuffer, w.changed.buffer as ArrayBuffer);
+  if (reply.snapshot !== undefined) transfer.push(reply.snapshot.buffer as ArrayBuffer);
   if (reply.checkpoint !== undefined) {
     const own = reply.checkpoint.slice();
     transfer.push(own.buffer);
