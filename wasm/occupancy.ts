@@ -1537,10 +1537,10 @@ export function rebuildIds(tbl: usize, wm: f64, all: i32): void {
 
 /**
  * DeviceKeys.rebuild of src/occupancy/device-keys.ts, in place (same capacity): empties the chains of every slot
- * with an entry, then keeps the entries whose time is ≥ `wm` (with `all`, every entry whose time is not NaN), in
+ * with an entry (or of all `slots` slots, when that is cheaper), then keeps the entries whose time is ≥ `wm` (with `all`, every entry whose time is not NaN), in
  * their order, re-chaining each on its slot. Writes the entry count back.
  */
-export function rebuildSeqs(tbl: usize, wm: f64, all: i32): void {
+export function rebuildSeqs(tbl: usize, wm: f64, all: i32, slots: u32): void {
   const time = ptr(tbl, T_DEDUP_SEQ_TIME);
   const sw = ptr(tbl, T_SK_WORDS);
   const kSlot = ptr(tbl, T_SK_SLOT);
@@ -1548,8 +1548,12 @@ export function rebuildSeqs(tbl: usize, wm: f64, all: i32): void {
   const kT = ptr(tbl, T_SK_T);
   const kNext = ptr(tbl, T_SK_NEXT);
   const count = slotU(tbl, T_SK_COUNT);
-  for (let e: u32 = 1; e < count; e++)
-    store<f64>(sw + (usize(load<u32>(kSlot + (usize(e) << 2))) << 4), 0, 8);
+  // Zeroing all slot words (16 bytes each, in order) costs less than a scattered store per entry once the
+  // entries outnumber the slots by half (an empty chain's time word is never read, so both words may go).
+  if (usize(count) * 2 >= usize(slots) * 3) memory.fill(sw, 0, usize(slots) << 4);
+  else
+    for (let e: u32 = 1; e < count; e++)
+      store<f64>(sw + (usize(load<u32>(kSlot + (usize(e) << 2))) << 4), 0, 8);
   let n: u32 = 1;
   for (let e: u32 = 1; e < count; e++) {
     const at = load<f64>(time + (usize(e) << 3));

@@ -199,7 +199,7 @@ interface OccupancyExports {
     n: number,
   ): number;
   rebuildIds(tbl: number, wm: number, all: number): void;
-  rebuildSeqs(tbl: number, wm: number, all: number): void;
+  rebuildSeqs(tbl: number, wm: number, all: number, slots: number): void;
 }
 
 type Typed = StateArray;
@@ -378,7 +378,7 @@ export class WasmOccupancyKernel implements OccupancyKernel, KeyKernel, RowKerne
 
   rebuildSeqs(s: EngineState, keys: SeqKeyColumns, wm: number, all: boolean): boolean {
     if (!this.seqStore(s, keys)) return false;
-    this.k.rebuildSeqs(this.tbl, wm, all ? 1 : 0);
+    this.k.rebuildSeqs(this.tbl, wm, all ? 1 : 0, keys.slotWords.length >>> 1);
     keys.count = this.arena.u32()[(this.tbl >> 2) + S.T_SK_COUNT]!;
     return true;
   }
