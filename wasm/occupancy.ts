@@ -855,6 +855,7 @@ function mergeRun(tbl: usize, head: i32, mid: i32, tail: i32): void {
 // ---- de-duplication keys (src/occupancy/dedup.ts, device-keys.ts) ----
 
 const K_ID: u8 = 2;
+const K_HASH: u8 = 3;
 const FLAG_ID_HASH: u32 = 1;
 const FLAG_SESSION_HASH: u32 = 4;
 const NO_DEVICE: u32 = 0xffffffff;
@@ -1005,6 +1006,65 @@ export function resolveIds(tbl: usize, ids: usize, from: i32, end: i32): void {
   setSlotU(tbl, T_ID_COUNT, count);
   setSlotU(tbl, T_ID_USED, used);
   store<u32>(tbl + (usize(T_SINK) << 2), sink);
+}
+
+/**
+ * DedupMemory.resolveIdHashes of src/occupancy/dedup.ts: the id keys of events [from, end) of a batch without
+ * event ids, whose u32 words start at byte `words`: an event flagged with an id hash gets the key (its
+ * de-duplication slot, the hash in its sequence word), resolved into dedupRef at 2 (i mod DEDUP_CHUNK) + 1 by the
+ * same hash and probe, a new key added (time NaN, no id bytes). Other events' id refs are left as resolveSeqs set
+ * them (0). The host reserved room for end − from entries; the entry count is written back.
+ */
+export function resolveIdHashes(tbl: usize, words: usize, from: i32, end: i32, deviceCount: u32): void {
+  const ref = ptr(tbl, T_DEDUP_REF);
+  const time = ptr(tbl, T_DEDUP_TIME);
+  const table = ptr(tbl, T_ID_TABLE);
+  const mask = slotU(tbl, T_ID_MASK);
+  const kType = ptr(tbl, T_ID_TYPE);
+  const kA = ptr(tbl, T_ID_A);
+  const kB = ptr(tbl, T_ID_B);
+  const kHash = ptr(tbl, T_ID_HASH);
+  const idOff = ptr(tbl, T_ID_OFF);
+  const idLen = ptr(tbl, T_ID_LEN);
+  const used = slotU(tbl, T_ID_USED);
+  let count = slotU(tbl, T_ID_COUNT);
+  for (let i = from; i < end; i++) {
+    const o = words + usize(i) * (WORDS_PER_EVENT << 2);
+    const flags = (load<u32>(o, W_KVF << 2) >>> 16) & 0xff;
+    if ((flags & FLAG_ID_HASH) === 0) continue;
+    const device = load<u32>(o, W_DEVICE << 2);
+    const target = load<u32>(o, W_TARGET << 2);
+    const a = device !== NO_DEVICE ? device : (flags & FLAG_ZONE) !== 0 ? deviceCount + target : target;
+    const b = load<u32>(o, W_SEQ << 2);
+    const h = mix32((((a ^ 0x9e3779b9) * 0x85ebca6b) ^ b) * 0xc2b2ae35);
+    let slot = h & mask;
+    let e = load<u32>(table + (usize(slot) << 3));
+    while (e !== 0) {
+      if (
+        load<u32>(table + (usize(slot) << 3), 4) === h &&
+        load<u8>(kType + usize(e)) === K_HASH &&
+        load<u32>(kA + (usize(e) << 2)) === a &&
+        load<u32>(kB + (usize(e) << 2)) === b
+      )
+        break;
+      slot = (slot + 1) & mask;
+      e = load<u32>(table + (usize(slot) << 3));
+    }
+    if (e === 0) {
+      e = count++;
+      store<u8>(kType + usize(e), K_HASH);
+      store<u32>(kA + (usize(e) << 2), a);
+      store<u32>(kB + (usize(e) << 2), b);
+      store<u32>(kHash + (usize(e) << 2), h);
+      store<u32>(idOff + (usize(e) << 2), used);
+      store<u32>(idLen + (usize(e) << 2), 0);
+      store<f64>(time + (usize(e) << 3), NaN);
+      store<u32>(table + (usize(slot) << 3), e);
+      store<u32>(table + (usize(slot) << 3), h, 4);
+    }
+    store<u32>(ref + (usize(i & (DEDUP_CHUNK - 1)) << 3), e, 4);
+  }
+  setSlotU(tbl, T_ID_COUNT, count);
 }
 
 /**

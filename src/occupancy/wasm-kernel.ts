@@ -145,6 +145,7 @@ interface OccupancyExports {
   sortPending(tbl: number): void;
   resolveSeqs(tbl: number, words: number, from: number, end: number, baseTimeMs: number): number;
   resolveIds(tbl: number, ids: number, from: number, end: number): void;
+  resolveIdHashes(tbl: number, words: number, from: number, end: number, deviceCount: number): void;
   scanEvents(
     events: number,
     count: number,
@@ -436,6 +437,20 @@ export class WasmOccupancyKernel implements OccupancyKernel, KeyKernel, RowKerne
     this.k.resolveIds(this.tbl, bytes.byteOffset + idsOffset, from, end);
     keys.count = u32[t + S.T_ID_COUNT]!;
     keys.arenaUsed = u32[t + S.T_ID_USED]!;
+    return true;
+  }
+
+  resolveIdHashes(
+    s: EngineState,
+    keys: IdKeyColumns,
+    words: Uint32Array,
+    from: number,
+    end: number,
+  ): boolean {
+    if (this.idTable(s, keys) === null) return false;
+    const w = words === this.staged || this.arena.owns(words) ? words : this.stage(words);
+    this.k.resolveIdHashes(this.tbl, w.byteOffset, from, end, s.deviceCount);
+    keys.count = this.arena.u32()[(this.tbl >> 2) + S.T_ID_COUNT]!;
     return true;
   }
 
