@@ -991,15 +991,9 @@ export function resolveIds(tbl: usize, ids: usize, from: i32, end: i32): void {
     }
     if (e === 0) {
       e = count++;
-      store<u8>(kType + usize(e), K_ID);
-      store<u32>(kHash + (usize(e) << 2), h);
-      store<u32>(idOff + (usize(e) << 2), used);
-      store<u32>(idLen + (usize(e) << 2), len);
+      addIdKey(kType, kHash, idOff, idLen, time, table, e, K_ID, h, used, len, slot);
       copyBytes(arena + usize(used), at, len);
       used += len;
-      store<f64>(time + (usize(e) << 3), NaN);
-      store<u32>(table + (usize(slot) << 3), e);
-      store<u32>(table + (usize(slot) << 3), h, 4);
     }
     store<u32>(q, e, 4);
   }
@@ -1052,19 +1046,40 @@ export function resolveIdHashes(tbl: usize, words: usize, from: i32, end: i32, d
     }
     if (e === 0) {
       e = count++;
-      store<u8>(kType + usize(e), K_HASH);
+      addIdKey(kType, kHash, idOff, idLen, time, table, e, K_HASH, h, used, 0, slot);
       store<u32>(kA + (usize(e) << 2), a);
       store<u32>(kB + (usize(e) << 2), b);
-      store<u32>(kHash + (usize(e) << 2), h);
-      store<u32>(idOff + (usize(e) << 2), used);
-      store<u32>(idLen + (usize(e) << 2), 0);
-      store<f64>(time + (usize(e) << 3), NaN);
-      store<u32>(table + (usize(slot) << 3), e);
-      store<u32>(table + (usize(slot) << 3), h, 4);
     }
     store<u32>(ref + (usize(i & (DEDUP_CHUNK - 1)) << 3), e, 4);
   }
   setSlotU(tbl, T_ID_COUNT, count);
+}
+
+/**
+ * DedupMemory.add of src/occupancy/dedup.ts without the id bytes: writes entry `e` of the id-key columns (type,
+ * hash, id bytes at `off`, `len` of them, time NaN) and puts it with its hash into the free table slot `slot`.
+ */
+function addIdKey(
+  kType: usize,
+  kHash: usize,
+  idOff: usize,
+  idLen: usize,
+  time: usize,
+  table: usize,
+  e: u32,
+  type: u8,
+  h: u32,
+  off: u32,
+  len: u32,
+  slot: u32,
+): void {
+  store<u8>(kType + usize(e), type);
+  store<u32>(kHash + (usize(e) << 2), h);
+  store<u32>(idOff + (usize(e) << 2), off);
+  store<u32>(idLen + (usize(e) << 2), len);
+  store<f64>(time + (usize(e) << 3), NaN);
+  store<u32>(table + (usize(slot) << 3), e);
+  store<u32>(table + (usize(slot) << 3), h, 4);
 }
 
 /**
