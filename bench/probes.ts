@@ -268,6 +268,7 @@ const ENGINE_PHASES = [
   "strings",
   "resolveSeqs",
   "resolveIds",
+  "resolveIdHashes",
   "rebuildSeqs",
   "rebuildIds",
   "admitEvents",
