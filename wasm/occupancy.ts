@@ -855,6 +855,7 @@ function mergeRun(tbl: usize, head: i32, mid: i32, tail: i32): void {
 // ---- de-duplication keys (src/occupancy/dedup.ts, device-keys.ts) ----
 
 const K_ID: u8 = 2;
+const K_HASH: u8 = 3;
 const FLAG_ID_HASH: u32 = 1;
 const FLAG_SESSION_HASH: u32 = 4;
 const NO_DEVICE: u32 = 0xffffffff;
@@ -990,21 +991,95 @@ export function resolveIds(tbl: usize, ids: usize, from: i32, end: i32): void {
     }
     if (e === 0) {
       e = count++;
-      store<u8>(kType + usize(e), K_ID);
-      store<u32>(kHash + (usize(e) << 2), h);
-      store<u32>(idOff + (usize(e) << 2), used);
-      store<u32>(idLen + (usize(e) << 2), len);
+      addIdKey(kType, kHash, idOff, idLen, time, table, e, K_ID, h, used, len, slot);
       copyBytes(arena + usize(used), at, len);
       used += len;
-      store<f64>(time + (usize(e) << 3), NaN);
-      store<u32>(table + (usize(slot) << 3), e);
-      store<u32>(table + (usize(slot) << 3), h, 4);
     }
     store<u32>(q, e, 4);
   }
   setSlotU(tbl, T_ID_COUNT, count);
   setSlotU(tbl, T_ID_USED, used);
   store<u32>(tbl + (usize(T_SINK) << 2), sink);
+}
+
+/**
+ * DedupMemory.resolveIdHashes of src/occupancy/dedup.ts: the id keys of events [from, end) of a batch without
+ * event ids, whose u32 words start at byte `words`: an event flagged with an id hash gets the key (its
+ * de-duplication slot, the hash in its sequence word), resolved into dedupRef at 2 (i mod DEDUP_CHUNK) + 1 by the
+ * same hash and probe, a new key added (time NaN, no id bytes). Other events' id refs are left as resolveSeqs set
+ * them (0). The host reserved room for end − from entries; the entry count is written back.
+ */
+export function resolveIdHashes(tbl: usize, words: usize, from: i32, end: i32, deviceCount: u32): void {
+  const ref = ptr(tbl, T_DEDUP_REF);
+  const time = ptr(tbl, T_DEDUP_TIME);
+  const table = ptr(tbl, T_ID_TABLE);
+  const mask = slotU(tbl, T_ID_MASK);
+  const kType = ptr(tbl, T_ID_TYPE);
+  const kA = ptr(tbl, T_ID_A);
+  const kB = ptr(tbl, T_ID_B);
+  const kHash = ptr(tbl, T_ID_HASH);
+  const idOff = ptr(tbl, T_ID_OFF);
+  const idLen = ptr(tbl, T_ID_LEN);
+  const used = slotU(tbl, T_ID_USED);
+  let count = slotU(tbl, T_ID_COUNT);
+  for (let i = from; i < end; i++) {
+    const o = words + usize(i) * (WORDS_PER_EVENT << 2);
+    const flags = (load<u32>(o, W_KVF << 2) >>> 16) & 0xff;
+    if ((flags & FLAG_ID_HASH) === 0) continue;
+    const device = load<u32>(o, W_DEVICE << 2);
+    const target = load<u32>(o, W_TARGET << 2);
+    const a = device !== NO_DEVICE ? device : (flags & FLAG_ZONE) !== 0 ? deviceCount + target : target;
+    const b = load<u32>(o, W_SEQ << 2);
+    const h = mix32((((a ^ 0x9e3779b9) * 0x85ebca6b) ^ b) * 0xc2b2ae35);
+    let slot = h & mask;
+    let e = load<u32>(table + (usize(slot) << 3));
+    while (e !== 0) {
+      if (
+        load<u32>(table + (usize(slot) << 3), 4) === h &&
+        load<u8>(kType + usize(e)) === K_HASH &&
+        load<u32>(kA + (usize(e) << 2)) === a &&
+        load<u32>(kB + (usize(e) << 2)) === b
+      )
+        break;
+      slot = (slot + 1) & mask;
+      e = load<u32>(table + (usize(slot) << 3));
+    }
+    if (e === 0) {
+      e = count++;
+      addIdKey(kType, kHash, idOff, idLen, time, table, e, K_HASH, h, used, 0, slot);
+      store<u32>(kA + (usize(e) << 2), a);
+      store<u32>(kB + (usize(e) << 2), b);
+    }
+    store<u32>(ref + (usize(i & (DEDUP_CHUNK - 1)) << 3), e, 4);
+  }
+  setSlotU(tbl, T_ID_COUNT, count);
+}
+
+/**
+ * DedupMemory.add of src/occupancy/dedup.ts without the id bytes: writes entry `e` of the id-key columns (type,
+ * hash, id bytes at `off`, `len` of them, time NaN) and puts it with its hash into the free table slot `slot`.
+ */
+function addIdKey(
+  kType: usize,
+  kHash: usize,
+  idOff: usize,
+  idLen: usize,
+  time: usize,
+  table: usize,
+  e: u32,
+  type: u8,
+  h: u32,
+  off: u32,
+  len: u32,
+  slot: u32,
+): void {
+  store<u8>(kType + usize(e), type);
+  store<u32>(kHash + (usize(e) << 2), h);
+  store<u32>(idOff + (usize(e) << 2), off);
+  store<u32>(idLen + (usize(e) << 2), len);
+  store<f64>(time + (usize(e) << 3), NaN);
+  store<u32>(table + (usize(slot) << 3), e);
+  store<u32>(table + (usize(slot) << 3), h, 4);
 }
 
 /**
@@ -1542,10 +1617,10 @@ export function rebuildIds(tbl: usize, wm: f64, all: i32): void {
 
 /**
  * DeviceKeys.rebuild of src/occupancy/device-keys.ts, in place (same capacity): empties the chains of every slot
- * with an entry, then keeps the entries whose time is ≥ `wm` (with `all`, every entry whose time is not NaN), in
+ * with an entry (or of all `slots` slots, when that is cheaper), then keeps the entries whose time is ≥ `wm` (with `all`, every entry whose time is not NaN), in
  * their order, re-chaining each on its slot. Writes the entry count back.
  */
-export function rebuildSeqs(tbl: usize, wm: f64, all: i32): void {
+export function rebuildSeqs(tbl: usize, wm: f64, all: i32, slots: u32): void {
   const time = ptr(tbl, T_DEDUP_SEQ_TIME);
   const sw = ptr(tbl, T_SK_WORDS);
   const kSlot = ptr(tbl, T_SK_SLOT);
@@ -1553,8 +1628,12 @@ export function rebuildSeqs(tbl: usize, wm: f64, all: i32): void {
   const kT = ptr(tbl, T_SK_T);
   const kNext = ptr(tbl, T_SK_NEXT);
   const count = slotU(tbl, T_SK_COUNT);
-  for (let e: u32 = 1; e < count; e++)
-    store<f64>(sw + (usize(load<u32>(kSlot + (usize(e) << 2))) << 4), 0, 8);
+  // Zeroing all slot words (16 bytes each, in order) costs less than a scattered store per entry once the
+  // entries outnumber the slots by half (an empty chain's time word is never read, so both words may go).
+  if (usize(count) * 2 >= usize(slots) * 3) memory.fill(sw, 0, usize(slots) << 4);
+  else
+    for (let e: u32 = 1; e < count; e++)
+      store<f64>(sw + (usize(load<u32>(kSlot + (usize(e) << 2))) << 4), 0, 8);
   let n: u32 = 1;
   for (let e: u32 = 1; e < count; e++) {
     const at = load<f64>(time + (usize(e) << 3));

@@ -84,6 +84,12 @@ export interface KeyKernel {
     end: number,
   ): boolean;
   /**
+   * resolveIdHashes over `keys` (the id keys of a batch without event ids, from the id hashes its sequence words
+   * carry) after this kernel's resolveSeqs over the same range (which set every id ref to 0); advances keys.count.
+   * Returns false, having done nothing, when the columns do not lie in the kernel's memory.
+   */
+  resolveIdHashes(s: EngineState, keys: IdKeyColumns, words: Uint32Array, from: number, end: number): boolean;
+  /**
    * DedupMemory's rebuild in place (same capacity and arena) over `keys`: keeps the entries whose time is ≥ `wm`
    * (with `all`, those not NaN); sets keys.count and keys.arenaUsed. Returns false, having done nothing, when
    * the columns do not lie in the kernel's memory.
@@ -172,6 +178,8 @@ export class DedupMemory implements IdKeyColumns {
     this.seqKeys.reserve(end - from, s.reg[R_WATERMARK]!);
     // Events whose id key is an id hash, as far as known (the JavaScript loop does not count them).
     let hashed = k === undefined ? -1 : k.resolveSeqs(s, this.seqKeys, words, from, end, view.baseTimeMs);
+    // The kernel resolved the sequence keys (and set every id ref to the sentinel), so it may resolve id hashes.
+    const inKernel = hashed >= 0;
     if (hashed < 0) {
       this.seqKeys.resolveRange(words, from, end, view.baseTimeMs, s.dedupRef, s.deviceCount);
       hashed = end - from;
@@ -179,7 +187,8 @@ export class DedupMemory implements IdKeyColumns {
     const ids = view.eventIdsOffset;
     // Without hashed ids the kernel has set every id ref to the sentinel already.
     if (ids < 0) {
-      if (hashed > 0) this.resolveIdHashes(words, from, end);
+      if (hashed > 0 && !(inKernel && k!.resolveIdHashes(s, this, words, from, end)))
+        this.resolveIdHashes(words, from, end);
     } else if (k === undefined || !k.resolveIds(s, this, view.bytes, ids, from, end))
       this.resolveIds(view.bytes, ids, from, end);
   }

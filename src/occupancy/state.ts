@@ -283,20 +283,23 @@ export class EngineState {
    * events, so it is done only when at least as many slots were consumed (head ≥ live): the copy is then paid
    * for by the events applied since. Why: the buffer holds ~allowedLatenessMs of events, and with room for only
    * a little more than that, every 8192-event chunk used to copy all of them (2–3 copies per event).
-   * Growth keeps room for twice what is needed, so capacity stays within about 2 × (pending + 8192).
+   * Growth keeps room for four times what is needed, so capacity stays within about 4 × (pending + 8192).
    */
   ensurePending(extra: number): void {
     const r = this.reg;
     const head = r[R_HEAD]!;
     const tail = r[R_TAIL]!;
     const live = tail - head;
-    if (tail + extra <= this.pTime.length) return;
-    if (head >= live && live + extra <= this.pTime.length) {
+    const cap0 = this.pTime.length;
+    if (tail + extra <= cap0) return;
+    // Compacting copies the live entries down (no overlap: head ≥ live). With at least twice (live + extra)
+    // room it comes at most every (cap − live) / extra calls; below that the buffer grows to four times, so a
+    // steady feed compacts every few chunks, not at every other one (the copy misses the cache).
+    if (head >= live && 2 * (live + extra) <= cap0) {
       this.pTime.copyWithin(0, head, tail);
       this.pWords.copyWithin(0, head * PENDING_STRIDE, tail * PENDING_STRIDE);
     } else {
-      // Here capacity < 2 × (live + extra) (else head ≥ live would have allowed compacting), so this grows.
-      const cap = Math.max(1024, 2 * (live + extra));
+      const cap = Math.max(1024, 4 * (live + extra));
       const t = this.array(Float64Array, cap);
       const w = this.array(Uint32Array, cap * PENDING_STRIDE);
       t.set(this.pTime.subarray(head, tail));

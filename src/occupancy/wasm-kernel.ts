@@ -150,6 +150,7 @@ interface OccupancyExports {
   sortPending(tbl: number): void;
   resolveSeqs(tbl: number, words: number, from: number, end: number, baseTimeMs: number): number;
   resolveIds(tbl: number, ids: number, from: number, end: number): void;
+  resolveIdHashes(tbl: number, words: number, from: number, end: number, deviceCount: number): void;
   scanEvents(
     events: number,
     count: number,
@@ -205,7 +206,7 @@ interface OccupancyExports {
     n: number,
   ): number;
   rebuildIds(tbl: number, wm: number, all: number): void;
-  rebuildSeqs(tbl: number, wm: number, all: number): void;
+  rebuildSeqs(tbl: number, wm: number, all: number, slots: number): void;
 }
 
 type Typed = StateArray;
@@ -295,6 +296,15 @@ export class WasmOccupancyKernel implements OccupancyKernel, KeyKernel, RowKerne
   private stageBytes = 0;
   private lendAt = 0;
   private lendBytes = 0;
+  /**
+   * Arrays last found to lie in the arena (a view that does stays so: the arena knows every buffer its memory
+   * had). The key wrappers run once per part of 1024 events and ask about the same batch and columns each time;
+   * asking the arena reads `memory.buffer`, ~0.15 µs on a shared memory.
+   */
+  private ownedBatch: Uint8Array | null = null;
+  private ownedSeqColumns: Uint32Array | null = null;
+  private ownedSeqWords: Float64Array | null = null;
+  private ownedIdTable: Int32Array | null = null;
   readonly shard: ShardFilter | undefined;
   /**
    * Of recycled memory (recycleKernelMemory), the end of what engines before this one were handed (their
@@ -372,6 +382,7 @@ export class WasmOccupancyKernel implements OccupancyKernel, KeyKernel, RowKerne
     const staged = new Uint8Array(this.arena.memory.buffer, r.at, n);
     staged.set(bytes);
     this.copiedBytes += n;
+    this.ownedBatch = staged;
     return staged;
   }
 
@@ -387,24 +398,33 @@ export class WasmOccupancyKernel implements OccupancyKernel, KeyKernel, RowKerne
     end: number,
     baseTimeMs: number,
   ): number {
-    if (!this.seqStore(s, keys)) return -1;
+    const u32 = this.seqStore(s, keys);
+    if (u32 === null) return -1;
     const w = words === this.staged || this.arena.owns(words) ? words : this.stage(words);
-    const u32 = this.arena.u32();
     const hashed = this.k.resolveSeqs(this.tbl, w.byteOffset, from, end, baseTimeMs);
     keys.count = u32[(this.tbl >> 2) + S.T_SK_COUNT]!;
     return hashed;
   }
 
   rebuildSeqs(s: EngineState, keys: SeqKeyColumns, wm: number, all: boolean): boolean {
-    if (!this.seqStore(s, keys)) return false;
-    this.k.rebuildSeqs(this.tbl, wm, all ? 1 : 0);
-    keys.count = this.arena.u32()[(this.tbl >> 2) + S.T_SK_COUNT]!;
+    const u32 = this.seqStore(s, keys);
+    if (u32 === null) return false;
+    this.k.rebuildSeqs(this.tbl, wm, all ? 1 : 0, keys.slotWords.length >>> 1);
+    keys.count = u32[(this.tbl >> 2) + S.T_SK_COUNT]!;
     return true;
   }
 
-  /** Describes a sequence-key store to the kernel; false when its columns do not lie in its memory. */
-  private seqStore(s: EngineState, keys: SeqKeyColumns): boolean {
-    if (!this.arena.owns(keys.kSlot) || !this.arena.owns(keys.slotWords)) return false;
+  /**
+   * Describes a sequence-key store to the kernel and returns the memory's words (valid until the next
+   * allocation); null when its columns do not lie in its memory.
+   */
+  private seqStore(s: EngineState, keys: SeqKeyColumns): Uint32Array | null {
+    // kSlot stands for the entry columns: they are allocated together, in the same memory.
+    if (keys.kSlot !== this.ownedSeqColumns || keys.slotWords !== this.ownedSeqWords) {
+      if (!this.arena.owns(keys.kSlot) || !this.arena.owns(keys.slotWords)) return null;
+      this.ownedSeqColumns = keys.kSlot;
+      this.ownedSeqWords = keys.slotWords;
+    }
     this.bind(s);
     const u32 = this.arena.u32();
     const t = this.tbl >> 2;
@@ -415,7 +435,7 @@ export class WasmOccupancyKernel implements OccupancyKernel, KeyKernel, RowKerne
     u32[t + S.T_SK_NEXT] = keys.kNext.byteOffset;
     u32[t + S.T_SK_COUNT] = keys.count;
     u32[t + S.T_SK_DEVICES] = s.deviceCount;
-    return true;
+    return u32;
   }
 
   resolveIds(
@@ -426,8 +446,12 @@ export class WasmOccupancyKernel implements OccupancyKernel, KeyKernel, RowKerne
     from: number,
     end: number,
   ): boolean {
-    if (!this.arena.owns(bytes) || !this.idTable(s, keys)) return false;
-    const u32 = this.arena.u32();
+    if (bytes !== this.ownedBatch) {
+      if (!this.arena.owns(bytes)) return false;
+      this.ownedBatch = bytes;
+    }
+    const u32 = this.idTable(s, keys);
+    if (u32 === null) return false;
     const t = this.tbl >> 2;
     this.k.resolveIds(this.tbl, bytes.byteOffset + idsOffset, from, end);
     keys.count = u32[t + S.T_ID_COUNT]!;
@@ -435,9 +459,23 @@ export class WasmOccupancyKernel implements OccupancyKernel, KeyKernel, RowKerne
     return true;
   }
 
+  resolveIdHashes(
+    s: EngineState,
+    keys: IdKeyColumns,
+    words: Uint32Array,
+    from: number,
+    end: number,
+  ): boolean {
+    if (this.idTable(s, keys) === null) return false;
+    const w = words === this.staged || this.arena.owns(words) ? words : this.stage(words);
+    this.k.resolveIdHashes(this.tbl, w.byteOffset, from, end, s.deviceCount);
+    keys.count = this.arena.u32()[(this.tbl >> 2) + S.T_ID_COUNT]!;
+    return true;
+  }
+
   rebuildIds(s: EngineState, keys: IdKeyColumns, wm: number, all: boolean): boolean {
-    if (!this.idTable(s, keys)) return false;
-    const u32 = this.arena.u32();
+    const u32 = this.idTable(s, keys);
+    if (u32 === null) return false;
     const t = this.tbl >> 2;
     this.k.rebuildIds(this.tbl, wm, all ? 1 : 0);
     keys.count = u32[t + S.T_ID_COUNT]!;
@@ -445,9 +483,16 @@ export class WasmOccupancyKernel implements OccupancyKernel, KeyKernel, RowKerne
     return true;
   }
 
-  /** Describes the id-key columns to the kernel; false when they do not lie in its memory. */
-  private idTable(s: EngineState, keys: IdKeyColumns): boolean {
-    if (!this.arena.owns(keys.table)) return false;
+  /**
+   * Describes the id-key columns to the kernel and returns the memory's words (valid until the next
+   * allocation); null when they do not lie in its memory.
+   */
+  private idTable(s: EngineState, keys: IdKeyColumns): Uint32Array | null {
+    // The table stands for every id-key column: DedupMemory allocates them together, in the same memory.
+    if (keys.table !== this.ownedIdTable) {
+      if (!this.arena.owns(keys.table)) return null;
+      this.ownedIdTable = keys.table;
+    }
     this.bind(s);
     const u32 = this.arena.u32();
     const t = this.tbl >> 2;
@@ -462,7 +507,7 @@ export class WasmOccupancyKernel implements OccupancyKernel, KeyKernel, RowKerne
     u32[t + S.T_ID_B] = keys.kB.byteOffset;
     u32[t + S.T_ID_COUNT] = keys.count;
     u32[t + S.T_ID_USED] = keys.arenaUsed;
-    return true;
+    return u32;
   }
 
   batchBuffer(bytes: number): Uint8Array {

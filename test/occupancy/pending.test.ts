@@ -144,3 +144,80 @@ describe("wasm kernel on a state made in plain memory", () => {
     },
   );
 });
+
+describe("the pending buffer's room (EngineState.ensurePending)", () => {
+  const step = fc.record({
+    // Mostly one chunk size (as the engine asks), so that compaction, not growth, makes the room.
+    extra: fc.oneof({ weight: 3, arbitrary: fc.constant(700) }, fc.integer({ min: 1, max: 3000 })),
+    /** Of the `extra` slots made room for, the percentage filled. */
+    fill: fc.integer({ min: 0, max: 100 }),
+    /** Percentage of the live events applied (taken from the head) after the fill. */
+    apply: fc.integer({ min: 0, max: 100 }),
+    unsorted: fc.boolean(),
+  });
+
+  it("keeps every live event, in order, with its unsorted mark, across compactions and growth", () => {
+    const memories: [string, () => EngineState["memory"] | undefined][] = [["plain", () => undefined]];
+    if (wasmSupported() && kernelBuilt("occupancy"))
+      memories.push(["kernel", () => new WasmOccupancyKernel().memory]);
+    let compacted = 0;
+    let grown = 0;
+    fc.assert(
+      fc.property(fc.array(step, { minLength: 1, maxLength: 60 }), (steps) => {
+        for (const [name, memory] of memories) {
+          const s = new EngineState(city, resolveOptions({}), memory());
+          const r = s.reg;
+          // The model: the live events' times (their words are derived from the time) and the unsorted mark as an
+          // offset from the head.
+          const live: number[] = [];
+          let mark = -1;
+          let next = 0;
+          for (const { extra, fill, apply, unsorted } of steps) {
+            const before = r[R_HEAD]!;
+            const cap = s.pTime.length;
+            s.ensurePending(extra);
+            if (s.pTime.length !== cap) grown++;
+            else if (r[R_HEAD] === 0 && before > 0) compacted++;
+            expect(r[R_TAIL]! + extra, name).toBeLessThanOrEqual(s.pTime.length);
+            expect(r[R_TAIL]! - r[R_HEAD]!, name).toBe(live.length);
+            if (mark >= 0) expect(r[R_UNSORTED]! - r[R_HEAD]!, name).toBe(mark);
+            let wrong = -1;
+            for (let i = 0; i < live.length && wrong < 0; i++) {
+              const at = r[R_HEAD]! + i;
+              const w = s.pWords.subarray(at * PENDING_STRIDE, (at + 1) * PENDING_STRIDE);
+              if (s.pTime[at] !== live[i] || w.some((x) => x !== live[i]! % 1000)) wrong = i;
+            }
+            expect(wrong, `${name}: first live event moved wrongly`).toBe(-1);
+            const n = Math.floor((fill * extra) / 100);
+            for (let k = 0; k < n; k++) {
+              const at = r[R_TAIL]!;
+              s.pTime[at] = next;
+              s.pWords.fill(next % 1000, at * PENDING_STRIDE, (at + 1) * PENDING_STRIDE);
+              r[R_TAIL] = at + 1;
+              live.push(next++);
+            }
+            if (unsorted && mark < 0 && live.length > 0) {
+              mark = live.length - 1;
+              r[R_UNSORTED] = r[R_HEAD]! + mark;
+            }
+            const applied = Math.floor((apply * live.length) / 100);
+            r[R_HEAD] = r[R_HEAD]! + applied;
+            live.splice(0, applied);
+            if (mark >= 0) {
+              mark -= applied;
+              if (mark < 0) r[R_UNSORTED] = -1;
+            }
+            if (mark < 0) mark = -1;
+          }
+          // Capacity stays within a small multiple of what was asked for at once.
+          const most = Math.max(...steps.map((x) => x.extra));
+          expect(s.pTime.length, name).toBeLessThanOrEqual(Math.max(1024, 4 * (next + most)));
+        }
+      }),
+      { numRuns: 100 },
+    );
+    // The generator reaches both ways of making room.
+    expect(compacted).toBeGreaterThan(0);
+    expect(grown).toBeGreaterThan(0);
+  }, 60_000);
+});
