@@ -76,7 +76,7 @@ import { createRng } from "./fixtures/prng.js";
 import { BENCH_SEED, paluWorkload } from "./fixtures/workload.js";
 import { admitted } from "./ingest.js";
 import { bayMap, foldWindow, mapWindows, type PeerWindows } from "./peers/map-occupancy.js";
-import { feedSync, singleEngine } from "./replay.js";
+import { feedSync, singleEngine, timeMethods } from "./replay.js";
 import { E2E_WINDOW_MS, sensorFeed } from "./suites/e2e.js";
 
 const EVENTS = 1 << 20;
@@ -275,37 +275,6 @@ const ENGINE_PHASES = [
   "sortPending",
   "applyEvents",
 ] as const;
-
-/**
- * Times the named methods of `target` in place: each call adds its wall time to `phases[name]`. The object stays
- * the one its users hold (an engine keeps its kernel, with its staging, scanner and key resolution), so every
- * call takes the path it takes untimed; the cost is two clock reads per call. Returns a function that puts the
- * methods back (the JS kernel is one object shared by every engine).
- */
-function timeMethods(target: object, names: readonly string[], phases: Record<string, number>): () => void {
-  const o = target as Record<string, unknown>;
-  const own = new Map<string, PropertyDescriptor | undefined>();
-  for (const name of names) {
-    const f = o[name];
-    if (typeof f !== "function") continue;
-    own.set(name, Object.getOwnPropertyDescriptor(o, name));
-    phases[name] = 0;
-    o[name] = function (this: unknown, ...args: unknown[]): unknown {
-      const t = performance.now();
-      try {
-        return f.apply(this, args);
-      } finally {
-        phases[name] = phases[name]! + performance.now() - t;
-      }
-    };
-  }
-  return () => {
-    for (const [name, d] of own) {
-      if (d === undefined) delete o[name];
-      else Object.defineProperty(o, name, d);
-    }
-  };
-}
 
 /**
  * The whole engine on the feed, split by where its time goes: each call into its kernel (staging, the

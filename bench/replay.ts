@@ -39,7 +39,7 @@ export interface Replay<E extends Replayable = Replayable> {
   readonly kept: KeptWindow[];
   windows: number;
   checksum: number;
-  /** ms spent inside the kernel (when timeKernel was installed). */
+  /** ms spent inside the kernel (added when timeKernel's timing ends). */
   kernelMs: number;
   started: number;
 }
@@ -115,57 +115,65 @@ export function singleEngine(
 }
 
 /**
- * Wraps the engine's kernel so every call into it (stage, admitEvents, applyEvents, sortPending) adds its
- * wall time to `r.kernelMs`. Results are unchanged (the calls are forwarded as they are); the cost is two
- * clock reads per call, and the engine calls its kernel a few times per 8192-event chunk and per window.
- * With `phases`, each call's time is also added there under the kernel function's name.
- * Returns false when the engine's kernel field is not where this expects it (then nothing is timed).
+ * Times the named methods of `target` in place: each outermost call adds its wall time to `phases[name]` (a timed
+ * method that calls another timed one counts once). The object stays the one its users hold, so every call takes
+ * the path it takes untimed; the cost is two clock reads per call. Returns a function that puts the methods back
+ * (the JS kernel is one object shared by every engine, so timing must not outlive the run).
  */
-export function timeKernel(r: Replay<OccupancyEngine>, phases?: Record<string, number>): boolean {
-  const holder = r.engine as unknown as { k?: OccupancyKernel };
-  const k = holder.k;
-  if (
-    k === undefined ||
-    typeof k.admitEvents !== "function" ||
-    typeof k.applyEvents !== "function" ||
-    typeof k.sortPending !== "function" ||
-    typeof k.stage !== "function"
-  )
-    return false;
-  const add = (name: string, ms: number): void => {
-    r.kernelMs += ms;
-    if (phases !== undefined) phases[name] = (phases[name] ?? 0) + ms;
+export function timeMethods(
+  target: object,
+  names: readonly string[],
+  phases: Record<string, number>,
+): () => void {
+  const o = target as Record<string, unknown>;
+  const own = new Map<string, PropertyDescriptor | undefined>();
+  let depth = 0;
+  for (const name of names) {
+    const f = o[name];
+    if (typeof f !== "function") continue;
+    own.set(name, Object.getOwnPropertyDescriptor(o, name));
+    phases[name] ??= 0;
+    o[name] = function (this: unknown, ...args: unknown[]): unknown {
+      if (depth > 0) return f.apply(this, args);
+      depth++;
+      const t = performance.now();
+      try {
+        return f.apply(this, args);
+      } finally {
+        phases[name] = phases[name]! + performance.now() - t;
+        depth--;
+      }
+    };
+  }
+  return () => {
+    for (const [name, d] of own) {
+      if (d === undefined) delete o[name];
+      else Object.defineProperty(o, name, d);
+    }
   };
-  const timed: OccupancyKernel = {
-    kind: k.kind,
-    get copiedBytes() {
-      return k.copiedBytes;
-    },
-    attach: (s) => k.attach(s),
-    stage(words) {
-      const t = performance.now();
-      const out = k.stage(words);
-      add("stage", performance.now() - t);
-      return out;
-    },
-    admitEvents(s, words, from, end, baseTimeMs) {
-      const t = performance.now();
-      const out = k.admitEvents(s, words, from, end, baseTimeMs);
-      add("admitEvents", performance.now() - t);
-      return out;
-    },
-    applyEvents(s, limit) {
-      const t = performance.now();
-      const out = k.applyEvents(s, limit);
-      add("applyEvents", performance.now() - t);
-      return out;
-    },
-    sortPending(s) {
-      const t = performance.now();
-      k.sortPending(s);
-      add("sortPending", performance.now() - t);
-    },
+}
+
+/** The calls `timeKernel` counts as the kernel's: staging a batch into kernel memory, admission, application. */
+export const KERNEL_CALLS = ["stageBatch", "stage", "admitEvents", "sortPending", "applyEvents"] as const;
+
+/**
+ * Times the engine's kernel in place: every call in `KERNEL_CALLS` adds its wall time to `r.kernelMs` (and, with
+ * `phases`, under its name there). The engine keeps its own kernel object, so it runs exactly the path it runs
+ * untimed (its staging, its verification scanner, its key resolution); the cost is two clock reads per call, a few
+ * per 8192-event chunk and per window. Returns the function that ends the timing (call it when the run is over),
+ * or null when the engine's kernel is not where this expects it (then nothing is timed).
+ */
+export function timeKernel(r: Replay<OccupancyEngine>, phases?: Record<string, number>): (() => void) | null {
+  const k = (r.engine as unknown as { k?: OccupancyKernel }).k;
+  if (k === undefined || typeof k.admitEvents !== "function" || typeof k.applyEvents !== "function")
+    return null;
+  const own: Record<string, number> = {};
+  const untime = timeMethods(k, KERNEL_CALLS, own);
+  return () => {
+    untime();
+    for (const [name, ms] of Object.entries(own)) {
+      r.kernelMs += ms;
+      if (phases !== undefined) phases[name] = (phases[name] ?? 0) + ms;
+    }
   };
-  holder.k = timed;
-  return true;
 }
