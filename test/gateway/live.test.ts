@@ -24,7 +24,16 @@ import { seedPath } from "../../src/paths.js";
 const CLI = join(import.meta.dirname, "..", "..", "dist", "src", "cli", "main.js");
 const city = loadCityFile(seedPath("palu", "city.json"));
 const root = mkdtempSync(join(tmpdir(), "parkir-live-"));
-const START = Date.now() - 3 * 3_600_000;
+/**
+ * The trace's hour: the last 10:00 in Palu (WITA, UTC+8) at least 3 hours ago, so the hour is a busy one
+ * whatever the wall clock (the demand model follows the local time of day; a night hour holds too few uplinks
+ * for the paging the tests check) and still recent for the gateway's clock.
+ */
+const HOUR_MS = 3_600_000;
+const WITA_MS = 8 * HOUR_MS;
+const latest = Date.now() - 3 * HOUR_MS;
+const START =
+  latest - ((((latest + WITA_MS - 10 * HOUR_MS) % (24 * HOUR_MS)) + 24 * HOUR_MS) % (24 * HOUR_MS));
 const events = generateTrace(city, { seed: 9, startMs: START, hours: 1 });
 const messages = fleetMessages(city, events, { format: "tts", application: "palu" });
 const children = new Set<ChildProcess>();
