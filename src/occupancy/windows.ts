@@ -944,7 +944,7 @@ export class ClosedWindow implements WindowBatch {
   private assertCurrent(): void {
     if (this.slot.gen !== this.gen) {
       throw new ParkirError(
-        "window columns were reused by a later engine call (reuseWindowBuffers); read them during the emission or detach() the batch",
+        "window columns were reused: a later window closed into them (reuseWindowBuffers); read them during the emission or detach() the batch",
       );
     }
   }
