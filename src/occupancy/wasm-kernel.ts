@@ -137,6 +137,10 @@ export const OCCUPANCY_SLOTS = {
   T_SK_NEXT: 46,
   T_SK_COUNT: 47,
   T_SK_DEVICES: 48,
+  T_NOTE_MARKS: 49,
+  T_NOTE_LIST: 50,
+  T_NOTE_COUNT: 51,
+  T_NOTE_ROWS: 52,
   TABLE_F64: 256,
   F_LATENESS_MS: 0,
   F_TIMEOUT_MS: 1,
@@ -591,6 +595,20 @@ export class WasmOccupancyKernel implements OccupancyKernel, KeyKernel, RowKerne
       changes === undefined ? 0 : changes.at.byteOffset,
       changes === undefined ? 0 : changes.now,
     );
+  }
+
+  noteWhileApplying(s: EngineState, inTouched: Uint8Array | null, touched: Uint32Array, n: number): void {
+    this.bind(s);
+    const u32 = this.arena.u32();
+    const t = this.tbl >> 2;
+    u32[t + S.T_NOTE_MARKS] = inTouched === null ? 0 : inTouched.byteOffset;
+    u32[t + S.T_NOTE_LIST] = touched.byteOffset;
+    u32[t + S.T_NOTE_COUNT] = n;
+    u32[t + S.T_NOTE_ROWS] = s.rowCount;
+  }
+
+  notedCount(): number {
+    return this.arena.u32()[(this.tbl >> 2) + S.T_NOTE_COUNT]!;
   }
 
   noteRows(
