@@ -293,7 +293,12 @@ function engine(kind: string, bays: number, traffic: string, buffers: string): v
   if (buffers !== "fresh" && buffers !== "reuse")
     throw new Error(`engine: window buffers must be fresh or reuse, got ${buffers}`);
   const { city, batches } = feed(bays, traffic);
-  const runs: { total: number; phases: Record<string, number>; host: Record<string, number> }[] = [];
+  const runs: {
+    total: number;
+    phases: Record<string, number>;
+    host: Record<string, number>;
+    windows: number;
+  }[] = [];
   for (let rep = 0; rep < 10; rep++) {
     const r = singleEngine(city, kind, { reuseWindowBuffers: buffers === "reuse" });
     const phases: Record<string, number> = {};
@@ -306,13 +311,14 @@ function engine(kind: string, bays: number, traffic: string, buffers: string): v
     const untimeRows = timeMethods(inner.windowRows, WINDOW_PHASES, host);
     const t0 = performance.now();
     feedSync(r, batches);
-    runs.push({ total: performance.now() - t0, phases, host });
+    runs.push({ total: performance.now() - t0, phases, host, windows: r.engine.counters.windowsClosed });
     untime();
     untimeScanner?.();
     untimeRows();
   }
   runs.sort((a, b) => a.total - b.total);
   const m = runs[5]!;
+  const rows = new EngineState(city, resolveOptions({ kernel: "js" })).rowCount;
   const f = (x: number) => x.toFixed(1);
   const kernel = Object.values(m.phases).reduce((a, b) => a + b, 0);
   const list = (o: Record<string, number>) =>
@@ -322,7 +328,8 @@ function engine(kind: string, bays: number, traffic: string, buffers: string): v
       .join(", ");
   console.log(
     `${kind} engine, ${bays} bays, ${traffic}, ${buffers} window buffers: total ${f(m.total)} ms (${f((EVENTS / m.total) * 1e-3)} M events/s); ` +
-      `kernel calls ${f(kernel)} ms (${list(m.phases)}); host ${f(m.total - kernel)} ms (of which ${list(m.host)})`,
+      `kernel calls ${f(kernel)} ms (${list(m.phases)}); host ${f(m.total - kernel)} ms (of which ${list(m.host)}); ` +
+      `${m.windows} windows of ${rows} rows closed, ${((m.host.close ?? 0) / m.windows).toFixed(3)} ms each`,
   );
 }
 

@@ -446,9 +446,10 @@ export class WindowRows {
   /** The kernel's loop for noteApplied, when it reads the lists where they are (the state's memory). */
   private readonly noter: RowKernel | undefined;
   /**
-   * @internal A close in the kernel (closeWindowRows) goes through the rows in row order, closing those touched,
-   * when the rows touched in the window and the one before number more than this; else it closes the rows of its
-   * lists in their order. Default (undefined): an eighth of the rows. The tests force either way.
+   * @internal A close goes through the rows in row order, closing those touched, when the rows touched in the
+   * window and the one before number more than this; else it closes the rows of its lists in the order they were
+   * first touched, which reads and writes each row's accumulator and columns at scattered places. Default
+   * (undefined): an eighth of the rows. The tests force either way.
    */
   sweepAbove: number | undefined = undefined;
   /** Whether the kernel notes touched rows inside applyEvents (see the `noting` setter). */
@@ -527,6 +528,11 @@ export class WindowRows {
     this.notingInApply = on;
     if (on) this.armNoting();
     else this.noter?.noteWhileApplying(this.s, null, this.touched, 0);
+  }
+
+  /** Above how many rows touched (in this window and the one before) a close takes them in row order. */
+  private sweepThreshold(): number {
+    return Math.min(this.sweepAbove ?? (this.s.closeHi - this.s.closeLo) >>> 3, 0xffffffff);
   }
 
   /** Names the touched list to a kernel that notes rows while applying (after every change of list or length). */
@@ -671,9 +677,20 @@ export class WindowRows {
         p[CP_OUT] = plan === null ? 0 : plan.out;
         p[CP_DELTA] = plan === null ? 0 : plan.delta;
         p[CP_SPAN] = plan === null ? 0 : plan.span;
-        p[CP_SWEEP] = Math.min(this.sweepAbove ?? (s.closeHi - s.closeLo) >>> 3, 0xffffffff);
+        p[CP_SWEEP] = this.sweepThreshold();
         n = closer.closeWindowRows(s, p);
         if (plan === null) n = -1;
+        this.swapTouched();
+      } else if (this.touchedN + this.beforeN > this.sweepThreshold()) {
+        // Many rows: the rows touched in either window, in row order (as the kernel's sweep), closed at once.
+        const inTouched = this.inTouched;
+        const before = this.before;
+        for (let i = 0; i < this.beforeN; i++) inTouched[before[i]!] = 1;
+        const rows = this.listed;
+        let m = 0;
+        for (let r = 0; r < s.rowCount; r++) if (inTouched[r] !== 0) rows[m++] = r;
+        this.closeRows(minCoverage, countHalfLifeMs, rows, m);
+        inTouched.fill(0);
         this.swapTouched();
       } else {
         this.closeRows(minCoverage, countHalfLifeMs, this.touched, this.touchedN);
