@@ -454,6 +454,8 @@ export class WindowRows {
   sweepAbove: number | undefined = undefined;
   /** Whether the kernel notes touched rows inside applyEvents (see the `noting` setter). */
   private notingInApply = true;
+  /** The engine's kernel is the JavaScript one (no RowKernel): its applyEvents notes rows in EngineState.rowNotes. */
+  private readonly jsKernel: boolean;
   /** The kernel's closeRows and copy, when `last` lies in its memory (closeInKernel). */
   private readonly closer: RowKernel | undefined;
   /** The byte offsets of `last`'s columns and of the rows' capacity and method, for the kernel's closeRows. */
@@ -465,7 +467,8 @@ export class WindowRows {
   private inPlace: ColumnSlot | undefined;
 
   /**
-   * @param kernel the kernel's loops (the wasm kernel's); undefined: the loops here
+   * @param kernel the kernel's loops (the wasm kernel's); undefined: the loops here, for the JavaScript kernel
+   *   (whose applyEvents notes touched rows in EngineState.rowNotes)
    * @param closeInKernel close rows in the kernel: `last` then lies in the state's memory, and the column sets
    *   closes are copied into should too (a copy out of a shared memory into the JavaScript heap is slower than
    *   the rows it saves), so the engine asks for it when its ColumnPool reuses sets allocated there
@@ -489,6 +492,7 @@ export class WindowRows {
       isActive: s.newArray(Uint8Array, n),
       scratch: this.listed,
     };
+    this.jsKernel = kernel === undefined;
     const reads = (a: ArrayBufferView) => kernel?.reads(a) === true;
     this.noter = [this.touched, this.before, this.inTouched].every(reads) ? kernel : undefined;
     const inKernel = closeInKernel && this.noter !== undefined;
@@ -527,7 +531,10 @@ export class WindowRows {
   set noting(on: boolean) {
     this.notingInApply = on;
     if (on) this.armNoting();
-    else this.noter?.noteWhileApplying(this.s, null, this.touched, 0);
+    else {
+      this.noter?.noteWhileApplying(this.s, null, this.touched, 0);
+      this.s.rowNotes = null;
+    }
   }
 
   /** Above how many rows touched (in this window and the one before) a close takes them in row order. */
@@ -537,8 +544,10 @@ export class WindowRows {
 
   /** Names the touched list to a kernel that notes rows while applying (after every change of list or length). */
   private armNoting(): void {
-    if (this.notingInApply)
-      this.noter?.noteWhileApplying(this.s, this.inTouched, this.touched, this.touchedN);
+    if (!this.notingInApply) return;
+    if (this.noter !== undefined)
+      this.noter.noteWhileApplying(this.s, this.inTouched, this.touched, this.touchedN);
+    else if (this.jsKernel) this.s.rowNotes = { marks: this.inTouched, list: this.touched, n: this.touchedN };
   }
 
   /**
@@ -551,9 +560,9 @@ export class WindowRows {
     const cursor = s.reg[R_TO_CURSOR]!;
     if (head === head0 && cursor === cursor0) return;
     const noter = this.noter;
-    if (noter !== undefined && this.notingInApply) {
-      // The kernel noted them as it applied the events (noteWhileApplying): no second pass over them.
-      this.touchedN = noter.notedCount();
+    if (this.notingInApply && (noter !== undefined || this.jsKernel)) {
+      // The kernel noted them as it applied the events (noteWhileApplying, EngineState.rowNotes): no second pass.
+      this.touchedN = noter !== undefined ? noter.notedCount() : this.s.rowNotes!.n;
       return;
     }
     if (noter !== undefined) {
