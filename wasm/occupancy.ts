@@ -706,13 +706,19 @@ export function sortPending(tbl: usize): void {
 const INSERTION_MOVES_SLACK: f64 = 8192;
 const INSERTION_MOVES_PER_EVENT: f64 = 8;
 
+/**
+ * insertionSort of src/occupancy/pending.ts, with the same budget but spent differently: each event's place is
+ * found by a binary search in the sorted prefix, and the events after it move up in one copy. An event whose
+ * moves would exceed the budget is left, and the run from it goes to the merge sort, before anything is moved
+ * (the JS version moves events one by one and finds out while it moves them). The result is the same sorted
+ * buffer whichever path sorts which part.
+ */
 function insertionSort(tbl: usize, head: i32, from: i32, tail: i32): i32 {
   const pTime = ptr(tbl, T_P_TIME);
   const pWords = ptr(tbl, T_P_WORDS);
   let moved: f64 = 0;
   for (let i = from; i < tail; i++) {
     if (comparePending(pTime, pWords, i - 1, i) <= 0) continue;
-    if (moved > INSERTION_MOVES_PER_EVENT * f64(i - from) + INSERTION_MOVES_SLACK) return i;
     const t = getF(pTime, i);
     const q = pWords + usize(i) * (PENDING_STRIDE << 2);
     const w0 = load<u32>(q);
@@ -720,21 +726,26 @@ function insertionSort(tbl: usize, head: i32, from: i32, tail: i32): i32 {
     const w2 = load<u32>(q, 8);
     const w3 = load<u32>(q, 12);
     const w4 = load<u32>(q, 16);
-    let j = i;
-    while (j > head && keyBefore(pTime, pWords, j - 1, t, w0, w3, w1, w2, w4)) {
-      setF(pTime, j, getF(pTime, j - 1));
-      const to = pWords + usize(j) * (PENDING_STRIDE << 2);
-      memory.copy(to, to - (PENDING_STRIDE << 2), PENDING_STRIDE << 2);
-      j--;
-      moved++;
+    // The first event of [head, i − 1) the key sorts strictly before (event i − 1 is one: checked above).
+    let lo = head;
+    let hi = i - 1;
+    while (lo < hi) {
+      const m = (lo + hi) >>> 1;
+      if (keyBefore(pTime, pWords, m, t, w0, w3, w1, w2, w4)) hi = m;
+      else lo = m + 1;
     }
-    setF(pTime, j, t);
-    const r = pWords + usize(j) * (PENDING_STRIDE << 2);
-    store<u32>(r, w0);
-    store<u32>(r, w1, 4);
-    store<u32>(r, w2, 8);
-    store<u32>(r, w3, 12);
-    store<u32>(r, w4, 16);
+    const moves = f64(i - lo);
+    if (moved + moves > INSERTION_MOVES_PER_EVENT * f64(i - from) + INSERTION_MOVES_SLACK) return i;
+    moved += moves;
+    memory.copy(pTime + (usize(lo + 1) << 3), pTime + (usize(lo) << 3), usize(i - lo) << 3);
+    const at = pWords + usize(lo) * (PENDING_STRIDE << 2);
+    memory.copy(at + (PENDING_STRIDE << 2), at, usize(i - lo) * (PENDING_STRIDE << 2));
+    setF(pTime, lo, t);
+    store<u32>(at, w0);
+    store<u32>(at, w1, 4);
+    store<u32>(at, w2, 8);
+    store<u32>(at, w3, 12);
+    store<u32>(at, w4, 16);
   }
   return tail;
 }
@@ -862,15 +873,14 @@ function mergeRun(tbl: usize, head: i32, mid: i32, tail: i32): void {
     else hi = m;
   }
   const start = lo;
-  const total = tail - start;
+  // The run, in order, into the scratch columns; then a merge from the back: each slot from the tail down takes
+  // the later of the prefix's last unmerged event and the run's, so the prefix's events move once, in place (a
+  // slot is written only after the prefix event it held was moved: it lies at least as far on as the events
+  // of the run still to place), and the prefix before `start` stays where it is.
   const sTime = ptr(tbl, T_S_TIME);
   const sWords = ptr(tbl, T_S_WORDS);
-  let i = start;
-  let j = 0;
-  for (let k = 0; k < total; k++) {
-    let src: i32;
-    if (j >= n || (i < mid && comparePending(pTime, pWords, i, i32(getU(a, u32(j)))) <= 0)) src = i++;
-    else src = i32(getU(a, u32(j++)));
+  for (let k = 0; k < n; k++) {
+    const src = i32(getU(a, u32(k)));
     setF(sTime, k, getF(pTime, src));
     memory.copy(
       sWords + usize(k) * (PENDING_STRIDE << 2),
@@ -878,8 +888,38 @@ function mergeRun(tbl: usize, head: i32, mid: i32, tail: i32): void {
       PENDING_STRIDE << 2,
     );
   }
-  memory.copy(pTime + (usize(start) << 3), sTime, usize(total) << 3);
-  memory.copy(pWords + usize(start) * (PENDING_STRIDE << 2), sWords, usize(total) * (PENDING_STRIDE << 2));
+  let i = mid - 1;
+  let j = n - 1;
+  let k = tail - 1;
+  while (j >= 0) {
+    const to = pWords + usize(k) * (PENDING_STRIDE << 2);
+    if (i >= start && runBefore(sTime, sWords, j, pTime, pWords, i)) {
+      setF(pTime, k, getF(pTime, i));
+      memory.copy(to, pWords + usize(i) * (PENDING_STRIDE << 2), PENDING_STRIDE << 2);
+      i--;
+    } else {
+      setF(pTime, k, getF(sTime, j));
+      memory.copy(to, sWords + usize(j) * (PENDING_STRIDE << 2), PENDING_STRIDE << 2);
+      j--;
+    }
+    k--;
+  }
+}
+
+/** Whether scratch event j (in sTime, sWords) sorts strictly before pending event i (the total order). */
+function runBefore(sTime: usize, sWords: usize, j: i32, pTime: usize, pWords: usize, i: i32): bool {
+  const q = sWords + usize(j) * (PENDING_STRIDE << 2);
+  return keyBefore(
+    pTime,
+    pWords,
+    i,
+    getF(sTime, j),
+    load<u32>(q),
+    load<u32>(q, 12),
+    load<u32>(q, 4),
+    load<u32>(q, 8),
+    load<u32>(q, 16),
+  );
 }
 
 // ---- de-duplication keys (src/occupancy/dedup.ts, device-keys.ts) ----
