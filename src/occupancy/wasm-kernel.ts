@@ -286,6 +286,12 @@ export class WasmOccupancyKernel implements OccupancyKernel, KeyKernel, RowKerne
   copiedBytes = 0;
   private readonly k: OccupancyExports;
   private readonly tbl: number;
+  /**
+   * The table's u32 words, a view made once: a shared memory's views stay valid when it grows (they cover only its
+   * old length, and the table lies at its start), so reading a word here costs no check of `memory.buffer`, which
+   * matters for what is read after every applyEvents call (notedCount).
+   */
+  private readonly table: Uint32Array;
   private state: EngineState | null = null;
   private readonly seen = new Map<string, Typed>();
   /**
@@ -337,6 +343,7 @@ export class WasmOccupancyKernel implements OccupancyKernel, KeyKernel, RowKerne
     this.k = instantiateKernel<OccupancyExports>(compileKernelSync("occupancy"), this.arena.memory);
     this.tbl = this.arena.alloc(TABLE_BYTES, 8);
     this.arena.u8().fill(0, this.tbl, this.tbl + TABLE_BYTES);
+    this.table = new Uint32Array(this.arena.memory.buffer, this.tbl, TABLE_BYTES >> 2);
     this.shard = options.shard ?? pendingShard;
     this.scanner = new KernelScanner(this.arena, this.k);
   }
@@ -599,16 +606,15 @@ export class WasmOccupancyKernel implements OccupancyKernel, KeyKernel, RowKerne
 
   noteWhileApplying(s: EngineState, inTouched: Uint8Array | null, touched: Uint32Array, n: number): void {
     this.bind(s);
-    const u32 = this.arena.u32();
-    const t = this.tbl >> 2;
-    u32[t + S.T_NOTE_MARKS] = inTouched === null ? 0 : inTouched.byteOffset;
-    u32[t + S.T_NOTE_LIST] = touched.byteOffset;
-    u32[t + S.T_NOTE_COUNT] = n;
-    u32[t + S.T_NOTE_ROWS] = s.rowCount;
+    const t = this.table;
+    t[S.T_NOTE_MARKS] = inTouched === null ? 0 : inTouched.byteOffset;
+    t[S.T_NOTE_LIST] = touched.byteOffset;
+    t[S.T_NOTE_COUNT] = n;
+    t[S.T_NOTE_ROWS] = s.rowCount;
   }
 
   notedCount(): number {
-    return this.arena.u32()[(this.tbl >> 2) + S.T_NOTE_COUNT]!;
+    return this.table[S.T_NOTE_COUNT]!;
   }
 
   noteRows(
