@@ -9,8 +9,9 @@
  *   node dist/bench/probes.js page-faults
  *     Copying a 1.5 MB batch into fresh shared memory vs into memory already touched.
  *   node dist/bench/probes.js engine [js|wasm] [bays] [in-order|shuffled] [fresh|reuse]
- *     The whole engine on the same feed, ms per 1 M events split into its kernel calls and the host's share;
- *     median of 10 fresh engines. `reuse` sets reuseWindowBuffers (default: fresh column buffers per window).
+ *     The whole engine on the same feed, ms per 1 M events split into its kernel calls and the host's share (of
+ *     which noting touched rows and closing windows, kernel calls included), and ms per window closed; median of
+ *     10 fresh engines. `reuse` sets reuseWindowBuffers (default: fresh column buffers per window).
  *   node dist/bench/probes.js floor [bays]
  *     The random-update yardstick: the de-duplication, bay-record and window-row updates of the same feed alone
  *     (wasm/memread.ts randomUpdates), ns per event, next to a plain JS read of the same bytes.
