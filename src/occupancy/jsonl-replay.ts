@@ -7,8 +7,10 @@
  * until they are read: a single event at time 0 at the start cannot become the feed's reference.
  */
 import type { City } from "../catalog/city.js";
-import type { ParkirEventError, ParkirWireError } from "../errors/index.js";
-import { EncodeReport } from "../wire/encode.js";
+import { type ParkirEventError, ParkirWireError } from "../errors/index.js";
+import { writtenLayout } from "../wire/batch-writer.js";
+import { BATCH_EVENTS_DEFAULT, EncodeReport, encodeEvents, UNKNOWN_IDS_MAX } from "../wire/encode.js";
+import type { CdsEvent } from "../wire/events.js";
 import {
   type ByteSource,
   type JsonLinesChunk,
@@ -16,8 +18,9 @@ import {
   JsonLinesReader,
   readJsonLinesBatches,
 } from "../wire/jsonl-parse.js";
+import type { BatchLayout } from "../wire/verify.js";
 import { EventBatchView } from "../wire/view.js";
-import { OccupancyEngine } from "./engine.js";
+import { INGEST_WRITTEN, OccupancyEngine } from "./engine.js";
 import { type OccupancyOptions, resolveOptions } from "./options.js";
 import type { IngestResult } from "./reports.js";
 import type { WindowBatch } from "./types.js";
@@ -73,7 +76,7 @@ export interface ReplayJsonLinesSummary {
   readonly refusedBatches: number;
   /** Windows emitted. */
   readonly windows: number;
-  /** Lines read (0 for batches). */
+  /** Lines read (events, for replayEventsSync; 0 for batches). */
   readonly lines: number;
   /** Some of the unknown ids, as `kind field=value` (see EncodeReport.unknownIds). */
   readonly unknownIds: readonly string[];
@@ -87,6 +90,8 @@ class Replay {
   private batches = 0;
   /** Batches read before the engine exists (until the feed's reference time is known), and their times. */
   private held: Uint8Array[] = [];
+  /** The layout each held batch was written with (undefined: it is verified). */
+  private heldLayouts: (BatchLayout | undefined)[] = [];
   private times: number[] = [];
   /** The first error onWindows threw (rethrown once the engine call returns). */
   private failure: { error: unknown } | undefined;
@@ -132,20 +137,40 @@ class Replay {
     };
   }
 
+  /**
+   * A reader's (or encoder's) hand-over: its errors, then its batch. A batch parkir's writer has just written is
+   * ingested over the layout it was written with (not verified again) when no other code can have written into
+   * it since: it lies in memory only this replay holds (batches held before the engine exists), or no callback
+   * ran between its writing and its ingestion (an onError call may write into the engine's batch memory).
+   */
   take(c: JsonLinesChunk): void {
-    if (this.options.onError !== undefined) for (const e of c.errors) this.options.onError(e);
-    if (c.batch !== undefined) this.batch(c.batch);
+    // Asked before any callback runs: whether the batch is the array parkir's writer just delivered.
+    let written = c.batch === undefined ? undefined : writtenLayout(c.batch);
+    const onError = this.options.onError;
+    if (onError !== undefined && c.errors.length > 0) {
+      for (const e of c.errors) onError(e);
+      if (this.engine !== undefined) written = undefined;
+    }
+    if (c.batch !== undefined) this.batch(c.batch, written);
   }
 
-  /** One batch: ingested, or held (with its times) until the reference time is known. */
-  batch(bytes: Uint8Array): void {
+  /**
+   * One batch: ingested, or held (with its times) until the reference time is known. `written`: its layout as
+   * parkir's writer wrote it, for a batch no other code can have written into since (see `take`); else it is
+   * verified.
+   */
+  batch(bytes: Uint8Array, written?: BatchLayout): void {
     if (this.engine !== undefined) {
-      this.ingest(this.engine, bytes);
+      this.ingest(this.engine, bytes, written);
       return;
     }
     this.held.push(bytes);
+    this.heldLayouts.push(written);
     try {
-      const view = EventBatchView.from(bytes, { city: this.city });
+      const view =
+        written === undefined
+          ? EventBatchView.from(bytes, { city: this.city })
+          : EventBatchView.written(bytes, written);
       for (let i = 0; i < view.length && this.times.length < REPLAY_REFERENCE_EVENTS; i++)
         this.times.push(view.timeMs(i));
     } catch {
@@ -159,14 +184,16 @@ class Replay {
     const times = this.times.sort((a, b) => a - b);
     const engine = this.start(times.length === 0 ? undefined : times[(times.length - 1) >>> 1]);
     const held = this.held;
+    const layouts = this.heldLayouts;
     this.held = [];
+    this.heldLayouts = [];
     this.times = [];
-    for (const b of held) this.ingest(engine, b);
+    for (let k = 0; k < held.length; k++) this.ingest(engine, held[k]!, layouts[k]);
     return engine;
   }
 
-  private ingest(engine: OccupancyEngine, bytes: Uint8Array): void {
-    const r = engine.ingest(bytes);
+  private ingest(engine: OccupancyEngine, bytes: Uint8Array, written: BatchLayout | undefined): void {
+    const r = written === undefined ? engine.ingest(bytes) : engine[INGEST_WRITTEN](bytes, written);
     this.rethrow();
     this.batches++;
     if (r.error !== undefined) {
@@ -258,6 +285,64 @@ export function replayJsonLinesSync(
   reader.end();
   for (let c = reader.next(); c !== null; c = reader.next()) replay.take(c);
   return replay.finishReader(reader);
+}
+
+/** Options of replayEventsSync. */
+export interface ReplayEventsOptions extends Omit<ReplayJsonLinesOptions, "reader"> {
+  /** Events per batch (fewer when a batch would span more than ~49.7 days). Default BATCH_EVENTS_DEFAULT (4096). */
+  readonly batchEvents?: number;
+  /** Keep event_id strings in the batches (see EncodeOptions.keepEventIds). Default true. */
+  readonly keepEventIds?: boolean;
+}
+
+/**
+ * The same replay over plain CDS event objects (the library's object API: e.g. a day read from a database), in
+ * array order: each range of `batchEvents` events is encoded (encodeEvents, invalid events skipped) straight into
+ * the engine's batch memory and ingested. An invalid event is refused alone: its ParkirEventError (naming its
+ * index and fields) goes to `onError` and it counts in `rejected`; the others are replayed.
+ *
+ * @example
+ * const summary = replayEventsSync(events, city, { onWindows: (w) => out.push(...w.records) });
+ * @throws ParkirConfigError for invalid engine options; RangeError for a bad batchEvents.
+ */
+export function replayEventsSync(
+  events: readonly CdsEvent[],
+  city: City,
+  options: ReplayEventsOptions = {},
+): ReplayJsonLinesSummary {
+  const batchEvents = options.batchEvents ?? BATCH_EVENTS_DEFAULT;
+  if (!Number.isSafeInteger(batchEvents) || batchEvents <= 0)
+    throw new RangeError("batchEvents must be a positive integer");
+  const replay = new Replay(city, options);
+  const into = replay.readerOptions().into;
+  const keepEventIds = options.keepEventIds ?? true;
+  const report = new EncodeReport();
+  let invalid = 0;
+  /** Encodes events [start, end) as one batch, or as two halves when they span too long a time. */
+  const encode = (start: number, end: number): void => {
+    // A report per batch: its errors are this batch's (at most ENCODE_ERRORS_MAX are kept; `invalid` counts all).
+    const part = new EncodeReport();
+    let batch: Uint8Array;
+    try {
+      batch = encodeEvents(events, city, part, { keepEventIds, into, start, end, invalid: "skip" });
+    } catch (e) {
+      if (!(e instanceof ParkirWireError && e.reason === "time-range") || end - start < 2) throw e;
+      const mid = start + ((end - start) >>> 1);
+      encode(start, mid);
+      encode(mid, end);
+      return;
+    }
+    invalid += part.invalid;
+    report.encoded += part.encoded;
+    report.unknownBay += part.unknownBay;
+    report.unknownZone += part.unknownZone;
+    for (const id of part.unknownIds)
+      if (report.unknownIds.length < UNKNOWN_IDS_MAX && !report.unknownIds.includes(id))
+        report.unknownIds.push(id);
+    replay.take({ batch: part.encoded > 0 ? batch : undefined, errors: part.errors });
+  };
+  for (let i = 0; i < events.length; i += batchEvents) encode(i, Math.min(events.length, i + batchEvents));
+  return replay.finish(events.length, invalid, report);
 }
 
 /**

@@ -7,7 +7,7 @@
  */
 import type { City } from "../catalog/city.js";
 import { compileKernelSync, instantiateKernel, kernelBuilt, simdSupported } from "../runtime/wasm.js";
-import { deliver } from "./batch-writer.js";
+import { deliver, writtenBatchLayout } from "./batch-writer.js";
 import { Rows } from "./encode.js";
 import { cityIds } from "./id-table.js";
 import { EVENT_KEYS } from "./jsonl.js";
@@ -63,7 +63,15 @@ const ST_OFFSETS = 47;
 const ST_OUT_END = 48;
 const ST_JOINTS = 49;
 const ST_DIRECT = 50;
-const STATE_BYTES = 256;
+/** Out of writeBatch: where the batch's parts are, its event ids' bytes, its lowest and highest time (f64 slots 31, 32). */
+const ST_OUT_EVENTS = 56;
+const ST_OUT_IDS = 57;
+const ST_OUT_NOTES = 58;
+const ST_OUT_ID_BYTES = 59;
+const ST_OUT_ID_MAX = 60;
+const ST_OUT_BASE_F64 = 31;
+const ST_OUT_TOP_F64 = 32;
+const STATE_BYTES = 320;
 const RECORD_BYTES = 128;
 
 /** `read`'s results: the window's complete lines are read; the batch is full; a line is the reader's to read. */
@@ -426,7 +434,19 @@ export class WasmLineReader {
     state[ST_NOTES] = this.rows.notes ? 1 : 0;
     const total = this.kernel.writeBatch(this.stateAt);
     const end = state[ST_OUT_END]!;
-    return deliver(this.bytes.subarray(end - total, end), into);
+    const layout = writtenBatchLayout(
+      this.city,
+      total,
+      this.rows.length,
+      state[ST_OUT_EVENTS]!,
+      state[ST_OUT_IDS]!,
+      state[ST_OUT_NOTES]!,
+      state[ST_OUT_ID_BYTES]!,
+      state[ST_OUT_ID_MAX]!,
+      this.state64[ST_OUT_BASE_F64]!,
+      this.state64[ST_OUT_TOP_F64]!,
+    );
+    return deliver(this.bytes.subarray(end - total, end), into, layout);
   }
 
   /** The open batch's running values after `read`. */
