@@ -1,0 +1,236 @@
+/**
+ * Batches parkir's own writer has just written are ingested over the layout they were written with, not verified
+ * again (INGEST_WRITTEN): that layout must be exactly what verifyBatch finds in the bytes, and the shortcut must be
+ * out of reach of a user's bytes — a copy, an earlier batch, bytes changed by a callback, replayBatchesSync's
+ * input and the package's exports all go through verification. replayEventsSync (objects -> windows) takes the
+ * shortcut; it must give what verified ingestion of the same batches gives.
+ */
+import fc from "fast-check";
+import { describe, expect, test } from "vitest";
+import * as parkir from "../../src/index.js";
+import { replayBatchesSync, replayEventsSync, replayJsonLinesSync } from "../../src/occupancy/index.js";
+import { windowRecordLine } from "../../src/occupancy/windows.js";
+import { writtenLayout } from "../../src/wire/batch-writer.js";
+import {
+  type CdsEvent,
+  EncodeReport,
+  encodeEvents,
+  JsonLinesReader,
+  toJsonLines,
+} from "../../src/wire/index.js";
+import { wasmReaderAvailable } from "../../src/wire/jsonl-wasm.js";
+import { verifyBatch } from "../../src/wire/verify.js";
+import { arbEvent, tinyCity } from "../helpers.js";
+import { arbEventShape } from "../wire/event-shapes.js";
+
+const city = tinyCity();
+const enc = new TextEncoder();
+
+/** JSON Lines of random events (unknown ids too), with bytes spliced in anywhere (escapes, newlines, junk). */
+const jsonLines = fc
+  .tuple(
+    fc.array(arbEvent(true), { maxLength: 30 }),
+    fc.array(fc.tuple(fc.nat(), fc.constantFrom(0x22, 0x5c, 0x0a, 0x20, 0x7f, 0xc3, 0x31, 0x7d)), {
+      maxLength: 4,
+    }),
+  )
+  .map(([events, splices]) => {
+    const bytes = [...enc.encode(toJsonLines(events))];
+    for (const [at, b] of splices) bytes.splice(at % (bytes.length + 1), 0, b);
+    return Uint8Array.from(bytes);
+  });
+
+/** Random event objects: valid ones (unknown ids too) and any shape (most of them invalid). */
+const objects = fc.array(
+  fc.oneof(
+    { weight: 4, arbitrary: arbEvent(true) as fc.Arbitrary<unknown> },
+    { weight: 1, arbitrary: arbEventShape },
+  ),
+  { maxLength: 40 },
+) as fc.Arbitrary<CdsEvent[]>;
+
+const readers = wasmReaderAvailable() ? [false, true] : [false];
+
+describe("the layout a writer records", () => {
+  test.each(readers)(
+    "is what verifyBatch finds in every batch the JSON Lines reader writes (wasm %s)",
+    (wasm) => {
+      let batches = 0;
+      fc.assert(
+        fc.property(
+          jsonLines,
+          fc.integer({ min: 1, max: 9 }),
+          fc.boolean(),
+          fc.boolean(),
+          (bytes, batchEvents, keepEventIds, into) => {
+            const memory = new Uint8Array(1 << 16);
+            const reader = new JsonLinesReader(city, {
+              wasm,
+              batchEvents,
+              keepEventIds,
+              ...(into ? { into: (n: number) => memory.subarray(0, n) } : {}),
+            });
+            reader.push(bytes);
+            reader.end();
+            for (let c = reader.next(); c !== null; c = reader.next()) {
+              if (c.batch === undefined) continue;
+              batches++;
+              expect(writtenLayout(c.batch)).toEqual(verifyBatch(c.batch, { city }));
+            }
+          },
+        ),
+        { numRuns: 250 },
+      );
+      expect(batches).toBeGreaterThan(200);
+    },
+  );
+
+  test("is what verifyBatch finds in every batch encodeEvents writes", () => {
+    fc.assert(
+      fc.property(objects, fc.boolean(), (events, keepEventIds) => {
+        const batch = encodeEvents(events, city, new EncodeReport(), { keepEventIds, invalid: "skip" });
+        expect(writtenLayout(batch)).toEqual(verifyBatch(batch, { city }));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  test("belongs to the very array delivered last: not to a copy, not to an earlier batch", () => {
+    const events = [
+      { event_id: "a", event_type: "park_start", event_time: 1_796_000_000_000, curb_space_id: "Z1-B1" },
+    ] as CdsEvent[];
+    const first = encodeEvents(events, city);
+    expect(writtenLayout(first)).toBeDefined();
+    expect(writtenLayout(first.slice())).toBeUndefined();
+    expect(writtenLayout(first.subarray(0))).toBeUndefined();
+    const second = encodeEvents(events, city);
+    expect(writtenLayout(first)).toBeUndefined();
+    expect(writtenLayout(second)).toBeDefined();
+  });
+});
+
+/** Windows of a replay as lines, and its summary. */
+function windowsOf(run: (onWindows: (b: parkir.WindowBatch) => void) => parkir.ReplayJsonLinesSummary) {
+  const lines: string[] = [];
+  const summary = run((b) => {
+    for (const r of b.records) lines.push(windowRecordLine(r));
+  });
+  return { lines, summary };
+}
+
+describe("the shortcut is out of reach of a user's bytes", () => {
+  test("the package does not export it", () => {
+    expect(Object.keys(parkir)).not.toContain("INGEST_WRITTEN");
+    expect(Object.values(parkir).some((v) => typeof v === "symbol")).toBe(false);
+  });
+
+  test("replayBatchesSync verifies the batches it is given, even the one a writer delivered last", () => {
+    const events = [0, 1, 2].map((k) => ({
+      event_id: `e${k}`,
+      event_type: "park_start",
+      event_time: 1_796_000_000_000 + k * 60_000,
+      curb_space_id: `Z1-B${k + 1}`,
+    })) as CdsEvent[];
+    const batch = encodeEvents(events, city);
+    const layout = verifyBatch(batch, { city });
+    // The first event's target: a bay the catalogue does not have.
+    new DataView(batch.buffer, batch.byteOffset).setUint32(layout.eventsOffset + 4, 999, true);
+    expect(writtenLayout(batch)).toBeDefined();
+    const s = replayBatchesSync([batch], city, { feedReference: false });
+    expect(s.refusedBatches).toBe(1);
+    expect(s.accepted).toBe(0);
+  });
+
+  test("a batch a callback may have written into since it was written is verified", () => {
+    const good = (k: number) =>
+      `{"event_id":"e${k}","event_type":"park_start","event_time":${1_796_000_000_000 + k * 1000},"curb_space_id":"Z1-B${(k % 3) + 1}"}`;
+    // The batch of lines 1 to 5 is complete at line 5, and handed over with line 3's error.
+    const lines = `${[good(0), good(1), "not json", good(2), good(3), good(4)].join("\n")}\n`;
+    let engine: parkir.OccupancyEngine | undefined;
+    const errors: number[] = [];
+    const s = replayJsonLinesSync(enc.encode(lines), city, {
+      feedReference: false,
+      reader: { batchEvents: 4 },
+      onEngine: (e) => {
+        engine = e;
+      },
+      // The batch is in the engine's batch memory now: overwrite it.
+      onError: (e) => {
+        errors.push(e.line);
+        engine!.batchBuffer(64).fill(0xff);
+      },
+    });
+    expect(errors).toEqual([3]);
+    expect(s.refusedBatches).toBe(1);
+    expect(s.accepted).toBe(1);
+  });
+});
+
+describe("replayEventsSync", () => {
+  test("gives what verified ingestion of the same batches gives; each invalid event refused alone", () => {
+    fc.assert(
+      fc.property(
+        objects,
+        fc.integer({ min: 1, max: 12 }),
+        fc.boolean(),
+        fc.boolean(),
+        (events, batchEvents, keepEventIds, feedReference) => {
+          const refused: number[] = [];
+          const fast = windowsOf((onWindows) =>
+            replayEventsSync(events, city, {
+              batchEvents,
+              keepEventIds,
+              feedReference,
+              engine: { windowMs: 60_000 },
+              onWindows,
+              onError: (e) => refused.push(e.index),
+            }),
+          );
+          // The reference: each range encoded by itself, its batch verified by the engine.
+          const batches: Uint8Array[] = [];
+          const invalid: number[] = [];
+          for (let i = 0; i < events.length; i += batchEvents) {
+            const report = new EncodeReport();
+            const b = encodeEvents(events, city, report, {
+              keepEventIds,
+              start: i,
+              end: Math.min(events.length, i + batchEvents),
+              invalid: "skip",
+            });
+            if (report.encoded > 0) batches.push(b);
+            invalid.push(...report.errors.map((e) => e.index));
+          }
+          const slow = windowsOf((onWindows) =>
+            replayBatchesSync(batches, city, { feedReference, engine: { windowMs: 60_000 }, onWindows }),
+          );
+          expect(fast.lines).toEqual(slow.lines);
+          expect(refused).toEqual(invalid);
+          expect(fast.summary).toEqual({
+            ...slow.summary,
+            rejected: invalid.length,
+            lines: events.length,
+            unknownBay: fast.summary.unknownBay,
+            unknownIds: fast.summary.unknownIds,
+          });
+          expect(fast.summary.refusedBatches).toBe(0);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  test("a range spanning more than a batch may is split, not refused", () => {
+    const day = 86_400_000;
+    const events = [0, 30, 60, 90].map((d, k) => ({
+      event_id: `e${k}`,
+      event_type: "scheduled_report",
+      event_time: 1_796_000_000_000 + d * day,
+      curb_space_id: "Z1-B1",
+      occupied: k % 2 === 0,
+    })) as CdsEvent[];
+    const s = replayEventsSync(events, city, { feedReference: false, engine: { maxTimeJumpMs: 100 * day } });
+    expect(s.rejected).toBe(0);
+    expect(s.refusedBatches).toBe(0);
+    expect(s.accepted + s.late + s.clockSkew).toBe(4);
+  });
+});
