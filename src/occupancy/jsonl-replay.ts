@@ -16,6 +16,7 @@ import {
   type JsonLinesChunk,
   type JsonLinesOptions,
   JsonLinesReader,
+  type ReadInto,
   readJsonLinesBatches,
 } from "../wire/jsonl-parse.js";
 import type { BatchLayout } from "../wire/verify.js";
@@ -266,21 +267,28 @@ export async function replayJsonLines(
 }
 
 /**
- * replayJsonLines over bytes already in memory (one buffer, or chunks), without a promise.
+ * replayJsonLines without a promise, over bytes already in memory (one buffer, or chunks), or over a source read
+ * straight into the reader's input memory (`read`, e.g. a file descriptor's `readSync`: with the wasm path the
+ * bytes land where its kernel reads them, copied nowhere else; JSONL_INPUT_BYTES at a time, memory bounded
+ * whatever the input's size).
  *
  * @example replayJsonLinesSync(readFileSync("day.jsonl"), city, { onWindows: (w) => out.push(w.records) });
+ * @example replayJsonLinesSync((into) => readSync(fd, into), city, { onWindows: (w) => out.push(w.records) });
  */
 export function replayJsonLinesSync(
-  input: Uint8Array | Iterable<Uint8Array>,
+  input: Uint8Array | Iterable<Uint8Array> | ReadInto,
   city: City,
   options: ReplayJsonLinesOptions = {},
 ): ReplayJsonLinesSummary {
   const replay = new Replay(city, options);
   const reader = new JsonLinesReader(city, replay.readerOptions());
-  const chunks = input instanceof Uint8Array ? [input] : input;
-  for (const chunk of chunks) {
-    reader.push(chunk);
-    for (let c = reader.next(); c !== null; c = reader.next()) replay.take(c);
+  if (typeof input === "function") {
+    while (reader.fill(input)) for (let c = reader.next(); c !== null; c = reader.next()) replay.take(c);
+  } else {
+    for (const chunk of input instanceof Uint8Array ? [input] : input) {
+      reader.push(chunk);
+      for (let c = reader.next(); c !== null; c = reader.next()) replay.take(c);
+    }
   }
   reader.end();
   for (let c = reader.next(); c !== null; c = reader.next()) replay.take(c);

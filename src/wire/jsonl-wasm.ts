@@ -379,6 +379,14 @@ export class WasmLineReader {
     this.windowBuf = null;
   }
 
+  /**
+   * The input window as memory to read input into (WINDOW_BYTES): input given to `read` as a prefix of it is read
+   * in place, not copied.
+   */
+  get input(): Uint8Array {
+    return this.bytes.subarray(this.windowAt, this.windowAt + WINDOW_BYTES);
+  }
+
   /** Forgets the input window (its buffer may be reused with other bytes). */
   forget(): void {
     this.windowBuf = null;
@@ -392,7 +400,17 @@ export class WasmLineReader {
    * (`stop`: the start of the line the caller reads itself, `lineEnd` its newline).
    */
   read(buf: Uint8Array, start: number, count: number, lo: number, hi: number, arenaPos: number): number {
-    if (this.windowBuf !== buf || start < this.windowStart || start >= this.windowStart + this.windowLength) {
+    if (buf.buffer === this.bytes.buffer && buf.byteOffset === this.windowAt) {
+      // Input read into the window itself (`input`): read where it lies.
+      this.windowMem = this.windowAt;
+      this.windowBuf = buf;
+      this.windowStart = 0;
+      this.windowLength = buf.length;
+    } else if (
+      this.windowBuf !== buf ||
+      start < this.windowStart ||
+      start >= this.windowStart + this.windowLength
+    ) {
       const n = Math.min(buf.length - start, WINDOW_BYTES);
       // Source and copy share their alignment mod 8 (the kernel's 8-byte loads then fall as in the source).
       this.windowMem = this.windowAt + ((buf.byteOffset + start) & 7);

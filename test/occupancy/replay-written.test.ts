@@ -11,34 +11,17 @@ import * as parkir from "../../src/index.js";
 import { replayBatchesSync, replayEventsSync, replayJsonLinesSync } from "../../src/occupancy/index.js";
 import { windowRecordLine } from "../../src/occupancy/windows.js";
 import { writtenLayout } from "../../src/wire/batch-writer.js";
-import {
-  type CdsEvent,
-  EncodeReport,
-  encodeEvents,
-  JsonLinesReader,
-  toJsonLines,
-} from "../../src/wire/index.js";
+import { type CdsEvent, EncodeReport, encodeEvents, JsonLinesReader } from "../../src/wire/index.js";
 import { wasmReaderAvailable } from "../../src/wire/jsonl-wasm.js";
 import { verifyBatch } from "../../src/wire/verify.js";
 import { arbEvent, tinyCity } from "../helpers.js";
-import { arbEventShape } from "../wire/event-shapes.js";
+import { arbEventShape, arbJsonLines } from "../wire/event-shapes.js";
 
 const city = tinyCity();
 const enc = new TextEncoder();
 
 /** JSON Lines of random events (unknown ids too), with bytes spliced in anywhere (escapes, newlines, junk). */
-const jsonLines = fc
-  .tuple(
-    fc.array(arbEvent(true), { maxLength: 30 }),
-    fc.array(fc.tuple(fc.nat(), fc.constantFrom(0x22, 0x5c, 0x0a, 0x20, 0x7f, 0xc3, 0x31, 0x7d)), {
-      maxLength: 4,
-    }),
-  )
-  .map(([events, splices]) => {
-    const bytes = [...enc.encode(toJsonLines(events))];
-    for (const [at, b] of splices) bytes.splice(at % (bytes.length + 1), 0, b);
-    return Uint8Array.from(bytes);
-  });
+const jsonLines = arbJsonLines(30);
 
 /** Random event objects: valid ones (unknown ids too) and any shape (most of them invalid). */
 const objects = fc.array(
