@@ -83,6 +83,31 @@ export interface ReplayJsonLinesSummary {
   readonly unknownIds: readonly string[];
 }
 
+/** Buffers for batches held before a replay's engine exists, kept for the next replays (at most HELD_FREE_MAX). */
+const heldFree: Uint8Array[] = [];
+const HELD_FREE_MAX = 4;
+/** The buffers heldMemory made (a batch in any other memory, e.g. replayBatchesSync's input, is never reused). */
+const heldOwn = new WeakSet<ArrayBufferLike>();
+
+/** `n` bytes for a held batch: a free buffer's prefix when one is large enough, else a new buffer. */
+function heldMemory(n: number): Uint8Array {
+  const k = heldFree.findIndex((b) => b.length >= n);
+  if (k >= 0) return heldFree.splice(k, 1)[0]!.subarray(0, n);
+  const b = new Uint8Array(n);
+  heldOwn.add(b.buffer);
+  return b;
+}
+
+/** Gives a held batch's memory back once the engine has ingested it, when heldMemory made it. */
+function freeHeldMemory(batch: Uint8Array): void {
+  if (
+    heldFree.length < HELD_FREE_MAX &&
+    heldOwn.has(batch.buffer) &&
+    !heldFree.some((b) => b.buffer === batch.buffer)
+  )
+    heldFree.push(new Uint8Array(batch.buffer));
+}
+
 /** An engine fed batches (from a reader, or frames): the part every entry point shares. */
 class Replay {
   private engine: OccupancyEngine | undefined;
@@ -93,7 +118,8 @@ class Replay {
   private held: Uint8Array[] = [];
   /** The layout each held batch was written with (undefined: it is verified). */
   private heldLayouts: (BatchLayout | undefined)[] = [];
-  private times: number[] = [];
+  private readonly times = new Float64Array(REPLAY_REFERENCE_EVENTS);
+  private timeCount = 0;
   /** The first error onWindows threw (rethrown once the engine call returns). */
   private failure: { error: unknown } | undefined;
 
@@ -133,8 +159,8 @@ class Replay {
   readerOptions(): JsonLinesOptions {
     return {
       ...this.options.reader,
-      // Fresh memory while batches are held; the engine's batch memory once they are ingested one by one.
-      into: (n) => (this.engine === undefined ? new Uint8Array(n) : this.engine.batchBuffer(n)),
+      // Memory of the replay's own while batches are held; the engine's batch memory once they are ingested one by one.
+      into: (n) => (this.engine === undefined ? heldMemory(n) : this.engine.batchBuffer(n)),
     };
   }
 
@@ -172,24 +198,31 @@ class Replay {
         written === undefined
           ? EventBatchView.from(bytes, { city: this.city })
           : EventBatchView.written(bytes, written);
-      for (let i = 0; i < view.length && this.times.length < REPLAY_REFERENCE_EVENTS; i++)
-        this.times.push(view.timeMs(i));
+      const times = this.times;
+      let k = this.timeCount;
+      for (let i = 0; i < view.length && k < REPLAY_REFERENCE_EVENTS; i++) times[k++] = view.timeMs(i);
+      this.timeCount = k;
     } catch {
       // A batch that fails verification holds no times; the engine refuses it in its turn.
     }
-    if (this.times.length >= REPLAY_REFERENCE_EVENTS) this.release();
+    if (this.timeCount >= REPLAY_REFERENCE_EVENTS) this.release();
   }
 
   /** Starts the engine at the median of the held times and ingests the held batches. */
   private release(): OccupancyEngine {
-    const times = this.times.sort((a, b) => a - b);
-    const engine = this.start(times.length === 0 ? undefined : times[(times.length - 1) >>> 1]);
+    const n = this.timeCount;
+    const times = this.times.subarray(0, n).sort();
+    const engine = this.start(n === 0 ? undefined : times[(n - 1) >>> 1]);
     const held = this.held;
     const layouts = this.heldLayouts;
     this.held = [];
     this.heldLayouts = [];
-    this.times = [];
-    for (let k = 0; k < held.length; k++) this.ingest(engine, held[k]!, layouts[k]);
+    this.timeCount = 0;
+    for (let k = 0; k < held.length; k++) {
+      this.ingest(engine, held[k]!, layouts[k]);
+      // The engine keeps nothing of a batch it ingested (as of its batchBuffer): the memory serves the next replay.
+      freeHeldMemory(held[k]!);
+    }
     return engine;
   }
 

@@ -6,12 +6,18 @@
  * shortcut; it must give what verified ingestion of the same batches gives.
  */
 import fc from "fast-check";
-import { describe, expect, test } from "vitest";
+import { describe, expect, test, vi } from "vitest";
 import * as parkir from "../../src/index.js";
 import { replayBatchesSync, replayEventsSync, replayJsonLinesSync } from "../../src/occupancy/index.js";
 import { windowRecordLine } from "../../src/occupancy/windows.js";
 import { writtenLayout } from "../../src/wire/batch-writer.js";
-import { type CdsEvent, EncodeReport, encodeEvents, JsonLinesReader } from "../../src/wire/index.js";
+import {
+  type CdsEvent,
+  EncodeReport,
+  encodeEvents,
+  JsonLinesReader,
+  toJsonLines,
+} from "../../src/wire/index.js";
 import { wasmReaderAvailable } from "../../src/wire/jsonl-wasm.js";
 import { verifyBatch } from "../../src/wire/verify.js";
 import { arbEvent, tinyCity } from "../helpers.js";
@@ -215,5 +221,30 @@ describe("replayEventsSync", () => {
     expect(s.rejected).toBe(0);
     expect(s.refusedBatches).toBe(0);
     expect(s.accepted + s.late + s.clockSkew).toBe(4);
+  });
+});
+
+describe("memory of batches held until the feed's reference time is known", () => {
+  test("serves later replays, but never a caller's batch memory", async () => {
+    // A fresh module: its pool of held memory starts empty.
+    vi.resetModules();
+    const fresh = await import("../../src/occupancy/jsonl-replay.js");
+    const events = fc.sample(arbEvent(), { numRuns: 300, seed: 5 });
+    const batches = [0, 100, 200].map((i) =>
+      encodeEvents(events, city, undefined, { start: i, end: i + 100 }),
+    );
+    const before = batches.map((b) => Buffer.from(b).toString("hex"));
+    // replayBatchesSync holds the caller's batches (fewer than REPLAY_REFERENCE_EVENTS events), then ingests them.
+    const first = windowsOf((onWindows) => fresh.replayBatchesSync(batches, city, { onWindows }));
+    // Later replays hold their own batches: in memory the pool hands out, never the caller's.
+    const text = enc.encode(toJsonLines(events));
+    const jsonl = (onWindows: (b: parkir.WindowBatch) => void) =>
+      fresh.replayJsonLinesSync(text, city, { reader: { batchEvents: 50 }, onWindows });
+    const again = windowsOf(jsonl);
+    windowsOf((onWindows) => fresh.replayEventsSync(events, city, { batchEvents: 50, onWindows }));
+    expect(batches.map((b) => Buffer.from(b).toString("hex"))).toEqual(before);
+    // A replay on reused held memory gives what the first gave.
+    expect(windowsOf(jsonl)).toEqual(again);
+    expect(again.lines).toEqual(first.lines);
   });
 });
