@@ -167,12 +167,14 @@ class Replay {
   /**
    * A reader's (or encoder's) hand-over: its errors, then its batch. A batch parkir's writer has just written is
    * ingested over the layout it was written with (not verified again) when no other code can have written into
-   * it since: it lies in memory only this replay holds (batches held before the engine exists), or no callback
-   * ran between its writing and its ingestion (an onError call may write into the engine's batch memory).
+   * it since: it lies in memory only this replay holds (batches held before the engine exists), or no other code
+   * ran between its writing and its ingestion — no onError call (a callback may hold a view of the engine's
+   * memory: onEngine's engine, onWindows' columns), and no await (`sync` false: replayJsonLines).
    */
-  take(c: JsonLinesChunk): void {
+  take(c: JsonLinesChunk, sync = true): void {
     // Asked before any callback runs: whether the batch is the array parkir's writer just delivered.
     let written = c.batch === undefined ? undefined : writtenLayout(c.batch);
+    if (!sync && this.engine !== undefined) written = undefined;
     const onError = this.options.onError;
     if (onError !== undefined && c.errors.length > 0) {
       for (const e of c.errors) onError(e);
@@ -291,7 +293,8 @@ export async function replayJsonLines(
     for (;;) {
       const r = await chunks.next();
       if (r.done === true) return replay.finishReader(r.value);
-      replay.take(r.value);
+      // Other code may have run while this call awaited the chunk: a batch in the engine's memory is verified.
+      replay.take(r.value, false);
     }
   } finally {
     // On an error (a throwing callback, a failing source) the source is released: a Node stream is destroyed.

@@ -155,6 +155,34 @@ describe("the shortcut is out of reach of a user's bytes", () => {
   });
 });
 
+describe("the shortcut and awaits", () => {
+  test("replayJsonLines verifies batches in the engine's memory: other code may write there while it awaits", async () => {
+    const line = (k: number) =>
+      `{"event_id":"e${k}","event_type":"park_start","event_time":${1_796_000_000_000 + k * 1000},"curb_space_id":"Z1-B${(k % 3) + 1}"}\n`;
+    const text = Array.from({ length: 40 }, (_, k) => line(k)).join("");
+    let engine: parkir.OccupancyEngine | undefined;
+    let done = false;
+    // Other code of the program: each turn of the microtask queue, it overwrites the start of the batch memory.
+    const other = (async () => {
+      for (let turn = 0; turn < 1_000_000 && !done; turn++) {
+        await Promise.resolve();
+        if (engine !== undefined && !engine.isClosed) engine.batchBuffer(64).fill(0xff);
+      }
+    })();
+    const s = await parkir.replayJsonLines([enc.encode(text)], city, {
+      feedReference: false,
+      reader: { batchEvents: 8 },
+      onEngine: (e) => {
+        engine = e;
+      },
+    });
+    done = true;
+    await other;
+    expect(s.refusedBatches).toBe(5);
+    expect(s.accepted).toBe(0);
+  });
+});
+
 describe("replayEventsSync", () => {
   test("gives what verified ingestion of the same batches gives; each invalid event refused alone", () => {
     fc.assert(
