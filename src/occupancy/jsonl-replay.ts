@@ -83,6 +83,42 @@ export interface ReplayJsonLinesSummary {
   readonly unknownIds: readonly string[];
 }
 
+/** Rounds of quickselect lowerMedian runs before it sorts instead (a bound on its time whatever the input). */
+const SELECT_ROUNDS_MAX = 48;
+
+/**
+ * The lower median of `a[0, n)` (n ≥ 1): the value `a.subarray(0, n).sort()[(n - 1) >>> 1]` holds, found by
+ * quickselect (median-of-three pivots) in O(n) — reordering `a` — or by a sort after SELECT_ROUNDS_MAX rounds.
+ * Values must not be NaN. @internal
+ */
+export function lowerMedian(a: Float64Array, n: number): number {
+  const k = (n - 1) >>> 1;
+  let lo = 0;
+  let hi = n - 1;
+  for (let round = 0; lo < hi; round++) {
+    if (round === SELECT_ROUNDS_MAX) return a.subarray(lo, hi + 1).sort()[k - lo]!;
+    const x = a[lo]!;
+    const y = a[(lo + hi) >>> 1]!;
+    const z = a[hi]!;
+    const pivot = Math.max(Math.min(x, y), Math.min(Math.max(x, y), z));
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i]! < pivot) i++;
+      while (a[j]! > pivot) j--;
+      if (i <= j) {
+        const t = a[i]!;
+        a[i++] = a[j]!;
+        a[j--] = t;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return a[k]!;
+  }
+  return a[k]!;
+}
+
 /** Buffers for batches held before a replay's engine exists, kept for the next replays (at most HELD_FREE_MAX). */
 const heldFree: Uint8Array[] = [];
 const HELD_FREE_MAX = 4;
@@ -213,8 +249,7 @@ class Replay {
   /** Starts the engine at the median of the held times and ingests the held batches. */
   private release(): OccupancyEngine {
     const n = this.timeCount;
-    const times = this.times.subarray(0, n).sort();
-    const engine = this.start(n === 0 ? undefined : times[(n - 1) >>> 1]);
+    const engine = this.start(n === 0 ? undefined : lowerMedian(this.times, n));
     const held = this.held;
     const layouts = this.heldLayouts;
     this.held = [];

@@ -9,6 +9,7 @@ import fc from "fast-check";
 import { describe, expect, test, vi } from "vitest";
 import * as parkir from "../../src/index.js";
 import { replayBatchesSync, replayEventsSync, replayJsonLinesSync } from "../../src/occupancy/index.js";
+import { lowerMedian } from "../../src/occupancy/jsonl-replay.js";
 import { windowRecordLine } from "../../src/occupancy/windows.js";
 import { writtenLayout } from "../../src/wire/batch-writer.js";
 import {
@@ -274,5 +275,35 @@ describe("memory of batches held until the feed's reference time is known", () =
     // A replay on reused held memory gives what the first gave.
     expect(windowsOf(jsonl)).toEqual(again);
     expect(again.lines).toEqual(first.lines);
+  });
+});
+
+describe("the feed's reference time", () => {
+  test("lowerMedian is the lower median a sort gives, whatever the values (ties, runs, extremes)", () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.oneof(
+            fc.integer({ min: 0, max: 20 }),
+            fc.integer({ min: 0, max: 8.64e15 }),
+            fc.constantFrom(0, 8.64e15, 1_796_000_000_000),
+          ),
+          { minLength: 1, maxLength: 300 },
+        ),
+        fc.constantFrom("as is", "sorted", "reversed", "organ pipe"),
+        (values, order) => {
+          const v = [...values];
+          if (order === "sorted") v.sort((a, b) => a - b);
+          if (order === "reversed") v.sort((a, b) => b - a);
+          if (order === "organ pipe") v.sort((a, b) => a - b).push(...v.splice(0, v.length >>> 1).reverse());
+          const want = Float64Array.from(v).sort()[(v.length - 1) >>> 1];
+          // The values are read from a prefix of a larger buffer, as the replay's.
+          const a = new Float64Array(v.length + 5).fill(-1);
+          a.set(v);
+          expect(lowerMedian(a, v.length)).toBe(want);
+        },
+      ),
+      { numRuns: 1000 },
+    );
   });
 });
