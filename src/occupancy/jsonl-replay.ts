@@ -7,7 +7,7 @@
  * until they are read: a single event at time 0 at the start cannot become the feed's reference.
  */
 import type { City } from "../catalog/city.js";
-import { type ParkirEventError, ParkirWireError } from "../errors/index.js";
+import { ParkirError, type ParkirEventError, ParkirWireError } from "../errors/index.js";
 import { writtenLayout } from "../wire/batch-writer.js";
 import { BATCH_EVENTS_DEFAULT, EncodeReport, encodeEvents, UNKNOWN_IDS_MAX } from "../wire/encode.js";
 import type { CdsEvent } from "../wire/events.js";
@@ -382,13 +382,16 @@ export interface ReplayEventsOptions extends Omit<ReplayJsonLinesOptions, "reade
  *
  * @example
  * const summary = replayEventsSync(events, city, { onWindows: (w) => out.push(...w.records) });
- * @throws ParkirConfigError for invalid engine options; RangeError for a bad batchEvents.
+ * @throws ParkirError when `events` is not an array; ParkirConfigError for invalid engine options; RangeError for a
+ *   bad batchEvents.
  */
 export function replayEventsSync(
   events: readonly CdsEvent[],
   city: City,
   options: ReplayEventsOptions = {},
 ): ReplayJsonLinesSummary {
+  if (!Array.isArray(events))
+    throw new ParkirError(`replayEventsSync needs an array of events, got ${typeof events}`);
   const batchEvents = options.batchEvents ?? BATCH_EVENTS_DEFAULT;
   if (!Number.isSafeInteger(batchEvents) || batchEvents <= 0)
     throw new RangeError("batchEvents must be a positive integer");

@@ -78,7 +78,14 @@ describe("the layout a writer records", () => {
   test("is what verifyBatch finds in every batch encodeEvents writes", () => {
     fc.assert(
       fc.property(objects, fc.boolean(), (events, keepEventIds) => {
-        const batch = encodeEvents(events, city, new EncodeReport(), { keepEventIds, invalid: "skip" });
+        let batch: Uint8Array;
+        try {
+          batch = encodeEvents(events, city, new EncodeReport(), { keepEventIds, invalid: "skip" });
+        } catch (e) {
+          // Events spanning more than a batch may: nothing is written.
+          expect((e as parkir.ParkirWireError).reason).toBe("time-range");
+          return;
+        }
         expect(writtenLayout(batch)).toEqual(verifyBatch(batch, { city }));
       }),
       { numRuns: 300 },
@@ -204,20 +211,27 @@ describe("replayEventsSync", () => {
               onError: (e) => refused.push(e.index),
             }),
           );
-          // The reference: each range encoded by itself, its batch verified by the engine.
+          // The reference: each range encoded by itself (in halves while it spans too long a time), its batch
+          // verified by the engine.
           const batches: Uint8Array[] = [];
           const invalid: number[] = [];
-          for (let i = 0; i < events.length; i += batchEvents) {
+          const encode = (start: number, end: number): void => {
             const report = new EncodeReport();
-            const b = encodeEvents(events, city, report, {
-              keepEventIds,
-              start: i,
-              end: Math.min(events.length, i + batchEvents),
-              invalid: "skip",
-            });
+            let b: Uint8Array;
+            try {
+              b = encodeEvents(events, city, report, { keepEventIds, start, end, invalid: "skip" });
+            } catch (e) {
+              expect((e as parkir.ParkirWireError).reason).toBe("time-range");
+              const mid = start + ((end - start) >>> 1);
+              encode(start, mid);
+              encode(mid, end);
+              return;
+            }
             if (report.encoded > 0) batches.push(b);
             invalid.push(...report.errors.map((e) => e.index));
-          }
+          };
+          for (let i = 0; i < events.length; i += batchEvents)
+            encode(i, Math.min(events.length, i + batchEvents));
           const slow = windowsOf((onWindows) =>
             replayBatchesSync(batches, city, { feedReference, engine: { windowMs: 60_000 }, onWindows }),
           );
@@ -235,6 +249,13 @@ describe("replayEventsSync", () => {
       ),
       { numRuns: 200 },
     );
+  });
+
+  test("refuses what is not an array of events, and a bad batch size, before replaying anything", () => {
+    for (const bad of [null, 5, "events", { length: 2 }])
+      expect(() => replayEventsSync(bad as unknown as CdsEvent[], city)).toThrow(parkir.ParkirError);
+    expect(() => replayEventsSync([], city, { batchEvents: 0 })).toThrow(RangeError);
+    expect(replayEventsSync([], city, { feedReference: false }).accepted).toBe(0);
   });
 
   test("a range spanning more than a batch may is split, not refused", () => {
