@@ -46,8 +46,9 @@
  *     object gets), the catalogue's bay lookup alone (`city.bayIndex` of each event's bay), the two together
  *     (the floor of the path: what every object costs before anything is written), `encodeEvents` alone
  *     (validation, ids, batch; event ids left out, then kept), the engine alone over the encoded batches
- *     (windows folded as the e2e cases fold them), and `encodeEvents` + engine; median and best of 21, ns per
- *     event. Every encodeEvents call takes its 4096 events as a range (`start`/`end`) of the one array.
+ *     (windows folded as the e2e cases fold them), `encodeEvents` + engine, and replayEventsSync (the e2e
+ *     case: batches written into the engine's batch memory and ingested unverified, the engine's kernel memory
+ *     recycled from the run before); median and best of 21, ns per event. Every encodeEvents call takes its 4096 events as a range (`start`/`end`) of the one array.
  *   node dist/bench/probes.js shard [shards] [all|own]
  *     The work of the first of `shards` worker shards, in this thread: an engine with that shard's filter
  *     fed all 1 M events (in order) and closed; median of 10, ms. Compare shards 1 and 2. `own` feeds it only
@@ -59,7 +60,7 @@ import { pathToFileURL } from "node:url";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import { type City, loadCity } from "../src/catalog/index.js";
 import { paluCatalog } from "../src/generate/index.js";
-import { OccupancyEngine, resolveOptions } from "../src/occupancy/index.js";
+import { OccupancyEngine, replayEventsSync, resolveOptions } from "../src/occupancy/index.js";
 import { R_ACCEPTED, R_H_COUNT, R_HEAD, R_LATE_COUNT, R_TAIL, R_WIN_END } from "../src/occupancy/kernel.js";
 import { ShardedOccupancyEngine } from "../src/occupancy/sharded/engine.js";
 import { planShards, type ShardPlan } from "../src/occupancy/sharded/shards.js";
@@ -767,6 +768,18 @@ function objects(): void {
           for (let i = 0; i < n; i += BATCH_EVENTS_DEFAULT)
             e.ingest(encodeEvents(events, city, undefined, { keepEventIds: false, into, ...range(i) }));
         }),
+    ],
+    [
+      "replayEventsSync (the e2e case)",
+      () => {
+        const out: PeerWindows = { windows: 0, checksum: 0 };
+        replayEventsSync(events, city, {
+          engine: { windowMs: w },
+          keepEventIds: false,
+          onWindows: (b) => foldWindow(out, b, w),
+        });
+        return out.checksum;
+      },
     ],
   ];
   console.log(
