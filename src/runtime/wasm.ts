@@ -20,8 +20,15 @@ export const KERNEL_PAGES_MAX = 65536;
 
 const compiled = new Map<KernelName, WebAssembly.Module>();
 
-/** Whether this JavaScript engine runs WebAssembly with shared memory (threads). */
+let supported: boolean | undefined;
+
+/** Whether this JavaScript engine runs WebAssembly with shared memory (threads). Probed once per thread. */
 export function wasmSupported(): boolean {
+  supported ??= probeWasm();
+  return supported;
+}
+
+function probeWasm(): boolean {
   if (typeof WebAssembly !== "object" || typeof SharedArrayBuffer !== "function") return false;
   try {
     new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
@@ -42,9 +49,17 @@ export function simdSupported(): boolean {
   return wasmSupported() && WebAssembly.validate(SIMD_PROBE);
 }
 
-/** Whether build/<name>.wasm exists (the package ships them; a source checkout needs `npm run build`). */
+const built = new Set<KernelName>();
+
+/**
+ * Whether build/<name>.wasm exists (the package ships them; a source checkout needs `npm run build`). A kernel
+ * found once is not looked for again; a missing one is, until it is built.
+ */
 export function kernelBuilt(name: KernelName): boolean {
-  return existsSync(wasmPath(name));
+  if (built.has(name)) return true;
+  if (!existsSync(wasmPath(name))) return false;
+  built.add(name);
+  return true;
 }
 
 function missing(name: KernelName): never {
