@@ -49,9 +49,13 @@ const T_ID_TABLE = 30;
 const T_ID_MASK = 31;
 const T_ID_TYPE = 32;
 // Slots 33 and 34: the device fields of the entries (kA, kB: u32), which only rebuildIds reads and writes (it
-// moves every entry's); slot 35 is unused.
+// moves every entry's).
 const T_ID_A = 33;
 const T_ID_B = 34;
+// Own admission (a worker shard fed a batch whose keys all belong to the zones of their events, see
+// src/occupancy/sharded/own.ts): 1 = admitEvents admits only the shard's own bay and zone events and lets the others
+// only move the watermark, and resolveSeqs resolves only the own events' keys; 0 = every event.
+const T_OWN_ADMIT = 35;
 const T_ID_HASH = 36;
 const T_ID_OFF = 37;
 const T_ID_LEN = 38;
@@ -214,6 +218,13 @@ export function admitEvents(tbl: usize, words: usize, from: i32, end: i32, baseT
   let duplicate = 0;
   let late = 0;
   let unknown = 0;
+  // Own admission: the shard's bays and zones (an event of another shard is not de-duplicated here: its key
+  // lives in that shard; it only moves the watermark, as it does there unless it is late or unknown).
+  const own = load<u32>(tbl + (usize(T_OWN_ADMIT) << 2)) !== 0;
+  const bayLo = own ? load<u32>(tbl + (usize(T_SHARD_BAY_LO) << 2)) : 0;
+  const bayHi = own ? load<u32>(tbl + (usize(T_SHARD_BAY_HI) << 2)) : 0xffffffff;
+  const zoneLo = own ? load<u32>(tbl + (usize(T_SHARD_ZONE_LO) << 2)) : 0;
+  const zoneHi = own ? load<u32>(tbl + (usize(T_SHARD_ZONE_HI) << 2)) : 0xffffffff;
   let i = from;
   for (; i < end; i++) {
     const o = words + usize(i) * (WORDS_PER_EVENT << 2);
@@ -223,14 +234,23 @@ export function admitEvents(tbl: usize, words: usize, from: i32, end: i32, baseT
     const flags = (kvf >>> 16) & 0xff;
     const target = load<u32>(o, W_TARGET << 2);
     const zoneTarget = (flags & FLAG_ZONE) !== 0;
+    const mine = zoneTarget ? target >= zoneLo && target < zoneHi : target >= bayLo && target < bayHi;
     if (zoneTarget || kind >= K_ENTER) {
       const zone = zoneTarget ? target : getU(bayZone, target);
       let cls = (kvf >>> 8) & 0xff;
       if (cls === 0) cls = zoneTarget ? u32(getB(zoneDefaultClass, zone)) : u32(getB(bayVehicle, target));
       if (load<i32>(zcRow + (usize(zone * CLASSES + cls) << 2)) < 0) {
-        unknown++;
+        unknown += i32(mine);
         continue;
       }
+    }
+    if (!mine) {
+      const tOther = baseTimeMs + f64(load<u32>(o, W_TIME << 2));
+      if (tOther >= wm) {
+        maxSeen = max<f64>(maxSeen, tOther);
+        wm = max<f64>(wm, maxSeen - latenessMs);
+      }
+      continue;
     }
     const q = dRef + (usize(i & (DEDUP_CHUNK - 1)) << 3);
     const ra = load<u32>(q);
@@ -894,17 +914,25 @@ export function resolveSeqs(tbl: usize, words: usize, from: i32, end: i32, baseT
   const deviceCount = slotU(tbl, T_SK_DEVICES);
   let count = slotU(tbl, T_SK_COUNT);
   let hashed = 0;
+  // Own admission (see admitEvents): other shards' events keep the sentinel (admitEvents does not look them up).
+  const own = slotU(tbl, T_OWN_ADMIT) !== 0;
+  const bayLo = own ? slotU(tbl, T_SHARD_BAY_LO) : 0;
+  const bayHi = own ? slotU(tbl, T_SHARD_BAY_HI) : 0xffffffff;
+  const zoneLo = own ? slotU(tbl, T_SHARD_ZONE_LO) : 0;
+  const zoneHi = own ? slotU(tbl, T_SHARD_ZONE_HI) : 0xffffffff;
   for (let i = from; i < end; i++) {
     const o = words + usize(i) * (WORDS_PER_EVENT << 2);
     const flags = (load<u32>(o, W_KVF << 2) >>> 16) & 0xff;
     const q = ref + (usize(i & (DEDUP_CHUNK - 1)) << 3);
-    if ((flags & (FLAG_ID_HASH | FLAG_SESSION_HASH)) !== 0) {
+    const target = load<u32>(o, W_TARGET << 2);
+    const mine =
+      (flags & FLAG_ZONE) !== 0 ? target >= zoneLo && target < zoneHi : target >= bayLo && target < bayHi;
+    if ((flags & (FLAG_ID_HASH | FLAG_SESSION_HASH)) !== 0 || !mine) {
       store<u64>(q, 0);
       hashed += i32((flags & FLAG_ID_HASH) !== 0);
       continue;
     }
     const device = load<u32>(o, W_DEVICE << 2);
-    const target = load<u32>(o, W_TARGET << 2);
     const slot = device !== NO_DEVICE ? device : (flags & FLAG_ZONE) !== 0 ? deviceCount + target : target;
     const seq = load<u32>(o, W_SEQ << 2);
     const t = baseTimeMs + f64(load<u32>(o, W_TIME << 2));

@@ -12,7 +12,7 @@ import { DETECTION, DETECTION_NAMES, type DetectionName } from "../catalog/city.
 import { VEHICLE_CODES } from "../catalog/vehicles.js";
 import { ParkirClockError, ParkirConfigError, ParkirError, ParkirWireError } from "../errors/index.js";
 import { subject } from "../rx.js";
-import { EVENT_TYPES } from "../wire/kinds.js";
+import { EVENT_TYPES, KIND } from "../wire/kinds.js";
 import { BATCH_BYTES_MAX, FLAG_TARGET_ZONE } from "../wire/layout.js";
 import { EventBatchView } from "../wire/view.js";
 import { type CheckpointParts, readCheckpoint, writeCheckpoint } from "./checkpoint.js";
@@ -27,6 +27,7 @@ import {
   coldEventNext,
   DEDUP_CHUNK,
   isPaymentEvent,
+  PENDING_STRIDE,
   R_ACCEPTED,
   R_APPLIED,
   R_DECOMMISSIONED,
@@ -170,6 +171,8 @@ export class OccupancyEngine {
   private rejectedBatches = 0;
   private skewedEvents = 0;
   private closed = false;
+  /** Payments admitted without counting them (see ingestOwn), for the batch being ingested. */
+  private quietPayments = false;
 
   /**
    * @throws ParkirConfigError when options are invalid.
@@ -285,14 +288,49 @@ export class OccupancyEngine {
     const raw = batch instanceof EventBatchView ? batch.bytes : batch;
     const bytes = k.stageBatch?.(raw) ?? raw;
     try {
-      return this.ingestStaged(bytes);
+      return this.ingestStaged(bytes, undefined)!;
     } finally {
       k.unstageBatch?.();
     }
   }
 
-  /** ingest, for a batch's bytes where the kernel reads them. */
-  private ingestStaged(bytes: Uint8Array): IngestResult {
+  /**
+   * ingest for a worker shard that admits only its own zones' events (sharded/own.ts): other shards' events are
+   * not de-duplicated or counted here and only move the watermark (unless late or unknown); payments are
+   * admitted in full (every shard applies them), counted and reported late only by shard 0. Exact (the same
+   * watermark as one engine at every event, and the same verdicts for this shard's events) when `splittable`
+   * accepts the verified batch; when it refuses, nothing changes and the result is null. Not to be called
+   * again from inside its own emissions.
+   *
+   * @throws ParkirError when the engine is closed or its kernel has no shard filter.
+   * @internal
+   */
+  ingestOwn(
+    batch: Uint8Array,
+    splittable: (view: EventBatchView, words: Uint32Array) => boolean,
+  ): IngestResult | null {
+    this.assertOpen();
+    assertBatchArgument(batch);
+    const k = this.k;
+    if (k.ownAdmission === undefined || k.shard === undefined)
+      throw new ParkirError("own admission needs a worker shard's wasm kernel");
+    const bytes = k.stageBatch?.(batch) ?? batch;
+    try {
+      return this.ingestStaged(bytes, splittable);
+    } finally {
+      k.unstageBatch?.();
+      k.ownAdmission(false);
+    }
+  }
+
+  /**
+   * ingest, for a batch's bytes where the kernel reads them; with `splittable`, ingestOwn (null, nothing changed,
+   * when it refuses the batch).
+   */
+  private ingestStaged(
+    bytes: Uint8Array,
+    splittable: ((view: EventBatchView, words: Uint32Array) => boolean) | undefined,
+  ): IngestResult | null {
     const s = this.s;
     const reg = s.reg;
     let view: EventBatchView;
@@ -315,6 +353,12 @@ export class OccupancyEngine {
         watermarkMs: reg[R_WATERMARK]!,
       };
     }
+    if (splittable !== undefined) {
+      if (!splittable(view, view.words())) return null;
+      this.k.ownAdmission!(true);
+    }
+    // Own admission in a shard other than 0: payments are admitted (every shard applies them) but counted by shard 0.
+    this.quietPayments = splittable !== undefined && this.k.shard!.index !== 0;
     const skew = screenEventTimes(view, this.timeBounds(view));
     this.skewedEvents += skew?.count ?? 0;
     this.lastIngestClockMs = this.options.clock();
@@ -377,11 +421,41 @@ export class OccupancyEngine {
         // The kernel stopped at a payment: admit it, and any payments right after it, here (on the Palu trace
         // two events in three are payments; a kernel call for each costs more than the payment).
         while (i < part && isPaymentEvent(words, i)) {
-          admitPayment(this.s, this.book, words, i, base, sessionIdOf(view, i, view.seq(i)));
+          if (this.quietPayments) this.admitPaymentQuietly(view, words, i, base);
+          else admitPayment(this.s, this.book, words, i, base, sessionIdOf(view, i, view.seq(i)));
           i++;
         }
       }
     }
+  }
+
+  /** admitPayment leaving the counters and the late log as they were (see ingestOwn). */
+  private admitPaymentQuietly(view: EventBatchView, words: Uint32Array, i: number, base: number): void {
+    const reg = this.s.reg;
+    const accepted = reg[R_ACCEPTED]!;
+    const duplicate = reg[R_DUPLICATE]!;
+    const late = reg[R_LATE]!;
+    const unknown = reg[R_UNKNOWN]!;
+    const lateCount = reg[R_LATE_COUNT]!;
+    admitPayment(this.s, this.book, words, i, base, sessionIdOf(view, i, view.seq(i)));
+    reg[R_ACCEPTED] = accepted;
+    reg[R_DUPLICATE] = duplicate;
+    reg[R_LATE] = late;
+    reg[R_UNKNOWN] = unknown;
+    reg[R_LATE_COUNT] = lateCount;
+  }
+
+  /**
+   * Payment events waiting in the pending buffer (a shard's own admission keeps them in every shard; the
+   * sharded engine counts them once). @internal
+   */
+  pendingPayments(): number {
+    const s = this.s;
+    const reg = s.reg;
+    let n = 0;
+    for (let q = reg[R_HEAD]!; q < reg[R_TAIL]!; q++)
+      if ((s.pWords[q * PENDING_STRIDE + 3]! & 0xff) >= KIND.payment_start) n++;
+    return n;
   }
 
   /**

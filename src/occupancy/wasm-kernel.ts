@@ -61,6 +61,12 @@ export interface OccupancyKernel {
   batchBuffer?(bytes: number): Uint8Array;
   /** admitEvents of src/occupancy/kernel.ts. */
   admitEvents(s: EngineState, words: Uint32Array, from: number, end: number, baseTimeMs: number): number;
+  /**
+   * Own admission for a worker shard (see sharded/own.ts), until called again with false: admitEvents admits only
+   * the shard's own bay and zone events (the others only move the watermark, when not late or unknown) and
+   * resolveSeqs resolves only their keys. Undefined: a kernel without a shard (own admission is not available).
+   */
+  ownAdmission?(on: boolean): void;
   /** applyEvents of src/occupancy/kernel.ts. */
   applyEvents(s: EngineState, limit: number): number;
   /** sortPending of src/occupancy/pending.ts. */
@@ -125,6 +131,7 @@ export const OCCUPANCY_SLOTS = {
   T_ID_HASH: 36,
   T_ID_A: 33,
   T_ID_B: 34,
+  T_OWN_ADMIT: 35,
   T_ID_OFF: 37,
   T_ID_LEN: 38,
   T_ID_ARENA: 39,
@@ -615,6 +622,11 @@ export class WasmOccupancyKernel implements OccupancyKernel, KeyKernel, RowKerne
       touched.byteOffset,
       n,
     );
+  }
+
+  ownAdmission(on: boolean): void {
+    if (this.shard === undefined) throw new RangeError("own admission needs a shard filter");
+    this.arena.u32()[(this.tbl >> 2) + S.T_OWN_ADMIT] = on ? 1 : 0;
   }
 
   admitEvents(s: EngineState, words: Uint32Array, from: number, end: number, baseTimeMs: number): number {

@@ -99,6 +99,13 @@ export interface ShardedOccupancyOptions extends Omit<OccupancyOptions, "kernel"
    * `checkpointEvery × 2 × batch bytes`. Default 0: memory is mapped as it is first used.
    */
   readonly reserveBatchBytes?: number;
+  /**
+   * With two shards or more, whether the shards admit by zone (each only its own zones' events, see own.ts) the
+   * batches that allow it. Default true; false: every shard admits every event. Internal: for comparisons.
+   *
+   * @internal
+   */
+  readonly splitAdmission?: boolean;
 }
 
 const QUEUE_MAX_DEFAULT = 8;
@@ -117,6 +124,7 @@ function shardOptions(o: ShardedOccupancyOptions): ShardEngineOptions {
     queueMax: _q,
     checkpointEvery: _e,
     reserveBatchBytes: _r,
+    splitAdmission: _a,
     ...rest
   } = o;
   return rest;
@@ -241,6 +249,20 @@ export class ShardedOccupancyEngine {
   private since: SinceEntry[] = [];
   private free: Region[] = [];
   private readonly bayIndex: (id: string) => number;
+  /**
+   * Whether the shards admit by zone (own.ts): from the start with two shards or more (unless splitAdmission is
+   * false), until the first batch that is not splittable; every shard admits every event from then on.
+   */
+  private own = false;
+  /** Pending events of the engine, at most (the shards' last counts summed; payments counted in each). */
+  private pendingTotal = 0;
+  /**
+   * How the shards admit events now: "own" (each its own zones', see own.ts) or "every" (each every event;
+   * also with one shard). @internal
+   */
+  get admission(): "own" | "every" {
+    return this.own ? "own" : "every";
+  }
 
   private constructor(city: City, options: ShardedOccupancyOptions, checkpoint?: Uint8Array) {
     const workers = options.workers ?? 0;
@@ -273,6 +295,7 @@ export class ShardedOccupancyEngine {
         queueMax: _q,
         checkpointEvery: _e,
         reserveBatchBytes: _r,
+        splitAdmission: _a,
         ...engineOptions
       } = options;
       this.local =
@@ -321,10 +344,15 @@ export class ShardedOccupancyEngine {
         throw new ParkirWireError("clock-skew", 0, `checkpoint: ${e.message}`);
       }
     }
+    this.own = this.shards >= 2 && options.splitAdmission !== false;
+    if (checkpoint !== undefined)
+      this.pendingTotal = (readCheckpoint(checkpoint).sections.get("pending.time")?.byteLength ?? 0) / 8;
     this.shardCheckpoints =
       checkpoint === undefined
         ? this.plans.map(() => undefined)
-        : this.plans.map((p) => ({ checkpoint: splitCheckpoint(city, this.plans, p, checkpoint) }));
+        : this.plans.map((p) => ({
+            checkpoint: splitCheckpoint(city, this.plans, p, checkpoint, this.own),
+          }));
   }
 
   /**
@@ -397,6 +425,7 @@ export class ShardedOccupancyEngine {
       if (refused !== undefined)
         throw new ParkirClockError(refused.timeMs, refused.referenceMs, refused.limitMs);
       this.since.push({ command, region: null });
+      this.notePending(replies);
       this.emitMerged(replies);
       await this.checkpointIfDue();
       return replies[0]!.windowsClosed ?? 0;
@@ -420,11 +449,12 @@ export class ShardedOccupancyEngine {
         if (this.local !== null) this.local.close();
         else {
           const replies = await this.all({ cmd: "close" });
-          this.finalCounters = this.mergeCounters(replies.map((r) => r.counters!));
+          this.finalCounters = this.mergeCounters(replies);
           this.finalCheckpoint = mergeCheckpoints(
             this.city,
             this.plans,
             replies.map((r) => r.checkpoint!),
+            this.own,
           );
           this.emitMerged(replies);
           await Promise.all(this.pools.map((_, k) => this.run(k, { cmd: "drop" }).catch(() => undefined)));
@@ -448,6 +478,7 @@ export class ShardedOccupancyEngine {
         this.city,
         this.plans,
         replies.map((r) => r.checkpoint!),
+        this.own,
       );
       this.assertClockState(merged);
       return merged;
@@ -460,7 +491,7 @@ export class ShardedOccupancyEngine {
       if (this.local !== null) return this.local.counters;
       if (this.finalCounters !== undefined) return this.finalCounters;
       const replies = await this.all({ cmd: "counters" });
-      return this.mergeCounters(replies.map((r) => r.counters!));
+      return this.mergeCounters(replies);
     }, true);
   }
 
@@ -519,20 +550,34 @@ export class ShardedOccupancyEngine {
       arena.u8().set(batch, region.at);
       this.copiedBytes += length;
     }
-    const command: ShardCommand = { cmd: "ingest", at: region.at, length, clockMs: this.clock() };
+    const clockMs = this.clock();
+    let command: ShardCommand = this.own
+      ? { cmd: "ingest", at: region.at, length, clockMs, own: this.pendingTotal }
+      : { cmd: "ingest", at: region.at, length, clockMs };
     let replies: ShardReply[];
     try {
       replies = await this.all(command, true);
+      if (replies.some((x) => x.unsplit === true)) {
+        if (!replies.every((x) => x.unsplit === true))
+          throw new ParkirError("sharded engine: shards disagree on splitting a batch (a bug)");
+        await this.admitEveryEvent();
+        command = { cmd: "ingest", at: region.at, length, clockMs };
+        replies = await this.all(command, true);
+      }
     } catch (e) {
       // Failed twice: rebuild every shard without this batch, then report it.
       await this.rebuildAll();
       this.free.push(region);
       throw e;
     }
-    const r = agreed(replies.map((x) => x.result!));
+    const r = this.agreed(
+      replies.map((x) => x.result!),
+      command.own !== undefined,
+    );
     if (r.rejected === 1) this.free.push(region);
     else this.since.push({ command, region });
-    this.emitMerged(replies);
+    this.notePending(replies);
+    this.emitMerged(replies, command.own !== undefined);
     await this.checkpointIfDue();
     return ingestResult(r);
   }
@@ -688,25 +733,112 @@ export class ShardedOccupancyEngine {
     }
   }
 
-  /** Every shard ingests `batches` in order; outputs merged batch by batch. */
+  /**
+   * Every shard ingests `batches` in order; outputs merged batch by batch. With own admission, the shards stop
+   * at the first batch that is not splittable: every shard then admits every event, from that batch on.
+   */
   private async ingestBatches(batches: Uint8Array[]): Promise<IngestResult[]> {
-    const command: ShardCommand = { cmd: "ingestBatches", batches, clockMs: this.clock() };
-    let replies: ShardReply[];
-    try {
-      replies = await this.all(command, true);
-    } catch (e) {
-      await this.rebuildAll();
-      throw e;
-    }
+    const clockMs = this.clock();
     const out: IngestResult[] = [];
-    for (let i = 0; i < batches.length; i++) {
-      const parts = replies.map((x) => x.batches![i]!);
-      out.push(ingestResult(agreed(parts.map((p) => p.result))));
-      this.emitMerged(parts);
+    let rest = batches;
+    while (rest.length > 0) {
+      const own = this.own;
+      const command: ShardCommand = own
+        ? { cmd: "ingestBatches", batches: rest, clockMs, own: this.pendingTotal }
+        : { cmd: "ingestBatches", batches: rest, clockMs };
+      let replies: ShardReply[];
+      try {
+        replies = await this.all(command, true);
+      } catch (e) {
+        await this.rebuildAll();
+        throw e;
+      }
+      const done = replies[0]!.batches!.length;
+      if (replies.some((x) => x.batches!.length !== done || x.unsplitAt !== replies[0]!.unsplitAt))
+        throw new ParkirError("sharded engine: shards disagree on splitting a batch (a bug)");
+      for (let i = 0; i < done; i++) {
+        const parts = replies.map((x) => x.batches![i]!);
+        out.push(
+          ingestResult(
+            this.agreed(
+              parts.map((p) => p.result),
+              own,
+            ),
+          ),
+        );
+        this.emitMerged(parts, own);
+      }
+      this.notePending(replies);
+      if (done > 0)
+        this.since.push({
+          command: done === rest.length ? command : { ...command, batches: rest.slice(0, done) },
+          region: null,
+        });
+      rest = rest.slice(done);
+      if (rest.length > 0) {
+        if (!own) throw new ParkirError("sharded engine: shards stopped short of the batches (a bug)");
+        await this.admitEveryEvent();
+      }
     }
-    this.since.push({ command, region: null });
     await this.checkpointIfDue();
     return out;
+  }
+
+  /**
+   * Turns the shards from own admission to every event: their checkpoints merged into the whole engine's, split
+   * again with every shard holding every key and pending event, and reopened from those (which are then what a
+   * failed shard is rebuilt from).
+   */
+  private async admitEveryEvent(): Promise<void> {
+    const replies = await this.all({ cmd: "checkpoint" });
+    const merged = mergeCheckpoints(
+      this.city,
+      this.plans,
+      replies.map((r) => r.checkpoint!),
+      true,
+    );
+    this.own = false;
+    this.shardCheckpoints = this.plans.map((p) => ({
+      checkpoint: splitCheckpoint(this.city, this.plans, p, merged),
+    }));
+    for (const b of this.since) if (b.region !== null) this.free.push(b.region);
+    this.since = [];
+    const base = { city: cityDocument(this.city), options: shardOptions(this.options) };
+    await this.all((k) => ({ cmd: "restore", ...base, checkpoint: this.checkpointOf(k)! }));
+  }
+
+  /** Notes the shards' pending counts after a call (an upper bound of the engine's, see own.ts). */
+  private notePending(replies: readonly ShardReply[]): void {
+    let n = 0;
+    for (const r of replies) n += r.pending ?? 0;
+    this.pendingTotal = n;
+  }
+
+  /**
+   * The shards' results of one ingest: with own admission the counts of events are summed (each shard counts its
+   * own), the rest checked equal; else all checked equal (admission is global).
+   */
+  private agreed(rs: readonly ShardIngestResult[], own: boolean): ShardIngestResult {
+    if (!own) return agreed(rs);
+    const r = rs[0]!;
+    let accepted = 0;
+    let duplicate = 0;
+    let late = 0;
+    let unknownBay = 0;
+    for (const y of rs) {
+      if (
+        y.clockSkew !== r.clockSkew ||
+        y.watermarkMs !== r.watermarkMs ||
+        y.windowsClosed !== r.windowsClosed ||
+        y.rejected !== r.rejected
+      )
+        throw new ParkirError("sharded engine: shards disagree on admission (a bug)");
+      accepted += y.accepted;
+      duplicate += y.duplicate;
+      late += y.late;
+      unknownBay += y.unknownBay;
+    }
+    return { ...r, accepted, duplicate, late, unknownBay };
   }
 
   /** Runs a command on shard k; when its worker fails, rebuilds the shard there and retries once. */
@@ -881,10 +1013,11 @@ export class ShardedOccupancyEngine {
     return "checkpoint" in base ? base.checkpoint : snapshotCheckpoint(base.snapshot);
   }
 
-  private mergeCounters(all: readonly EngineCounters[]): EngineCounters {
+  private mergeCounters(replies: readonly ShardReply[]): EngineCounters {
+    const all = replies.map((r) => r.counters!);
     const first = all[0]!;
     const sum = (key: keyof EngineCounters) => all.reduce((s, c) => s + c[key], 0);
-    return {
+    const merged = {
       ...first,
       applied: sum("applied"),
       silent: sum("silent"),
@@ -892,10 +1025,25 @@ export class ShardedOccupancyEngine {
       decommissioned: sum("decommissioned"),
       recovered: sum("recovered"),
     };
+    if (!this.own) return merged;
+    // Each shard counts its own events and keeps its own pending ones, and every payment.
+    let payments = 0;
+    for (const r of replies.slice(1)) payments += r.pendingPayments!;
+    return {
+      ...merged,
+      accepted: sum("accepted"),
+      duplicate: sum("duplicate"),
+      late: sum("late"),
+      unknownBay: sum("unknownBay"),
+      pending: sum("pending") - payments,
+    };
   }
 
-  /** Emits the shards' outputs of one call, group by group: health, late, then windows. */
-  private emitMerged(replies: readonly { readonly groups: readonly ShardGroup[] }[]): void {
+  /**
+   * Emits the shards' outputs of one call, group by group: health, late, then windows. `own`: the shards admitted
+   * their own zones' events, so each reported its own late events.
+   */
+  private emitMerged(replies: readonly { readonly groups: readonly ShardGroup[] }[], own = false): void {
     const groups = Math.max(0, ...replies.map((r) => r.groups.length));
     for (let g = 0; g < groups; g++) {
       const parts = replies.map((r) => r.groups[g]).filter((x): x is ShardGroup => x !== undefined);
@@ -903,12 +1051,26 @@ export class ShardedOccupancyEngine {
         parts.map((p) => p.health).filter((h): h is HealthReport => h !== null),
       );
       if (health !== null) this.healthOut.next(health);
-      const late = parts.find((p) => p.late !== null)?.late ?? null;
+      const lates = parts.map((p) => p.late).filter((l): l is LateReport => l !== null);
+      const late = own ? this.mergeLate(lates) : (lates[0] ?? null);
       if (late !== null) this.lateOut.next(late);
       const count = Math.max(0, ...parts.map((p) => p.windows.length));
       for (let i = 0; i < count; i++)
         this.windowsOut.next(this.mergeWindow(replies.map((r) => r.groups[g]?.windows[i])));
     }
+  }
+
+  /** Late reports of own admission: each shard's own late events, in batch order, up to lateDetailsMax. */
+  private mergeLate(reports: readonly LateReport[]): LateReport | null {
+    if (reports.length === 0) return null;
+    const events = reports.flatMap((r) => r.events).sort((a, b) => a.index - b.index);
+    let count = 0;
+    for (const r of reports) count += r.count;
+    return {
+      count,
+      events: events.slice(0, this.resolved.lateDetailsMax),
+      watermarkMs: reports[0]!.watermarkMs,
+    };
   }
 
   private mergeHealth(reports: readonly HealthReport[]): HealthReport | null {
