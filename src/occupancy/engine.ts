@@ -46,6 +46,7 @@ import {
   R_TAIL,
   R_TO_CURSOR,
   R_UNKNOWN,
+  R_UNSORTED,
   R_WATERMARK,
   R_WIN_START,
   R_WINDOWS,
@@ -150,7 +151,8 @@ export class OccupancyEngine {
   /** Hot loops: the JS reference or the wasm port (options.kernel), same results. */
   private readonly k: OccupancyKernel;
   private readonly book: PaymentBook;
-  private readonly dedup: DedupMemory;
+  /** Replaced only by adoptAdmission. */
+  private dedup: DedupMemory;
   private readonly windowsOut = subject<WindowBatch>();
   private readonly lateOut = subject<LateReport>();
   private readonly healthOut = subject<HealthReport>();
@@ -446,6 +448,60 @@ export class OccupancyEngine {
   }
 
   /**
+   * A worker shard turning to own admission (sharded/engine.ts): keeps the pending events `keep` selects (by
+   * their kind|vehicle|flags word and target), in order; with `zeroCounts`, sets the counts of admitted events
+   * (accepted, duplicate, late, unknown) to 0 (shard 0 keeps the engine's). @internal
+   */
+  keepPending(keep: (kvf: number, target: number) => boolean, zeroCounts: boolean): void {
+    const s = this.s;
+    const reg = s.reg;
+    this.k.sortPending(s);
+    let to = reg[R_HEAD]!;
+    for (let q = to; q < reg[R_TAIL]!; q++) {
+      const p = q * PENDING_STRIDE;
+      if (!keep(s.pWords[p + 3]!, s.pWords[p]!)) continue;
+      if (to !== q) {
+        s.pTime[to] = s.pTime[q]!;
+        s.pWords.copyWithin(to * PENDING_STRIDE, p, p + PENDING_STRIDE);
+      }
+      to++;
+    }
+    reg[R_TAIL] = to;
+    if (zeroCounts) for (const r of [R_ACCEPTED, R_DUPLICATE, R_LATE, R_UNKNOWN]) reg[r] = 0;
+  }
+
+  /**
+   * A worker shard turning from own admission to every event (sharded/engine.ts): adds the other shards'
+   * pending events (`time`, `words`: no payments, which every shard holds already), replaces the
+   * de-duplication memory with the engine's keys (checkpoint sections dedup.keys, dedup.times, dedup.ids) and
+   * sets the counts of admitted events to the engine's (accepted, duplicate, late, unknown). @internal
+   *
+   * @throws ParkirWireError when the key sections are invalid (nothing changed).
+   */
+  adoptAdmission(
+    time: Float64Array,
+    words: Uint32Array,
+    keys: { readonly keys: Uint32Array; readonly times: Float64Array; readonly ids: Uint8Array },
+    counts: readonly [number, number, number, number],
+  ): void {
+    const s = this.s;
+    const problem = DedupMemory.check(keys.keys, keys.times, keys.ids, s.recCount);
+    if (problem !== null) throw new ParkirWireError("bad-field", 0, `adopted keys: ${problem}`);
+    const reg = s.reg;
+    s.ensurePending(time.length);
+    const tail = reg[R_TAIL]!;
+    s.pTime.set(time, tail);
+    s.pWords.set(words, tail * PENDING_STRIDE);
+    reg[R_TAIL] = tail + time.length;
+    // The added events are in order among themselves, not with the ones before them.
+    if (time.length > 0 && reg[R_UNSORTED]! < 0 && reg[R_TAIL]! - reg[R_HEAD]! > 1)
+      reg[R_UNSORTED] = Math.max(reg[R_HEAD]! + 1, tail);
+    this.dedup = new DedupMemory(s, this.k.keys);
+    this.dedup.load(keys.keys, keys.times, keys.ids);
+    [reg[R_ACCEPTED], reg[R_DUPLICATE], reg[R_LATE], reg[R_UNKNOWN]] = counts;
+  }
+
+  /**
    * Payment events waiting in the pending buffer (a shard's own admission keeps them in every shard; the
    * sharded engine counts them once). @internal
    */
@@ -567,6 +623,11 @@ export class OccupancyEngine {
   /** Current watermark, ms since the epoch (−Infinity before the first event). */
   get watermarkMs(): number {
     return this.s.reg[R_WATERMARK]!;
+  }
+
+  /** Start of the open window, −1 before the first window opened. @internal */
+  get windowStartMs(): number {
+    return this.s.reg[R_WIN_START]!;
   }
 
   /** Newest accepted event time (−Infinity before the first event). */

@@ -181,6 +181,65 @@ export function splitCheckpoint(
   return write(parts, sections);
 }
 
+/** What shard k adopts when the shards turn from own admission to every event (OccupancyEngine.adoptAdmission). */
+export interface Adoption {
+  /** The other shards' pending events (no payments), in order. */
+  readonly time: Float64Array;
+  readonly words: Uint32Array;
+  /** The engine's de-duplication keys, as checkpoint sections. */
+  readonly keys: { readonly keys: Uint32Array; readonly times: Float64Array; readonly ids: Uint8Array };
+  /** The engine's counts of admitted events: accepted, duplicate, late, unknown. */
+  readonly counts: [number, number, number, number];
+}
+
+/**
+ * What shard `k` adopts from the whole engine's checkpoint (mergeCheckpoints of the shards' own-admission
+ * checkpoints) to admit every event from then on.
+ *
+ * @throws ParkirWireError when the bytes are not a checkpoint.
+ */
+export function adoptionFor(
+  city: City,
+  plans: readonly ShardPlan[],
+  k: number,
+  merged: Uint8Array,
+): Adoption {
+  const parts = readCheckpoint(merged);
+  const owners = recordOwners(city, plans);
+  const all = pendingOf(parts);
+  const others = pick(all, (q) => {
+    const o = pendingOwner(city, owners, all.words, q);
+    return o >= 0 && o !== k;
+  });
+  const section = (name: string): Uint8Array => {
+    const b = parts.sections.get(name);
+    if (b === undefined) throw new ParkirError(`sharded checkpoint: no section ${name}`);
+    return b.slice();
+  };
+  const reg = f64Of(section("reg"));
+  return {
+    time: others.time,
+    words: others.words,
+    keys: {
+      keys: new Uint32Array(section("dedup.keys").buffer),
+      times: new Float64Array(section("dedup.times").buffer),
+      ids: section("dedup.ids"),
+    },
+    counts: [reg[R_ACCEPTED]!, reg[R_DUPLICATE]!, reg[R_LATE]!, reg[R_UNKNOWN]!],
+  };
+}
+
+/** Whether shard k keeps a pending event under own admission: its own zones' events and every payment. */
+export function keepsPending(
+  city: City,
+  owners: Uint8Array,
+  k: number,
+): (kvf: number, target: number) => boolean {
+  return (kvf, target) =>
+    (kvf & 0xff) >= KIND.payment_start ||
+    owners[((kvf >>> 16) & FLAG_TARGET_ZONE) !== 0 ? city.deviceCount + target : target] === k;
+}
+
 function bytesOf(a: Float64Array | Uint32Array): Uint8Array {
   return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 }

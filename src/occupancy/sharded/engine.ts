@@ -36,6 +36,7 @@ import { EVENT_LINE_BYTES_MAX } from "../../wire/events.js";
 import { encodeJsonLines } from "../../wire/jsonl-parse.js";
 import { readCheckpoint } from "../checkpoint.js";
 import { type AdvanceOptions, assertBatchArgument, checkAdvanceOptions, OccupancyEngine } from "../engine.js";
+import { R_WIN_START } from "../kernel.js";
 import { type OccupancyOptions, type ResolvedOptions, resolveOptions } from "../options.js";
 import type { EngineCounters, HealthEvent, HealthReport, IngestResult, LateReport } from "../reports.js";
 import { assertClockState } from "../skew.js";
@@ -254,6 +255,8 @@ export class ShardedOccupancyEngine {
    * false), until the first batch that is not splittable; every shard admits every event from then on.
    */
   private own = false;
+  /** Whether own admission is wanted (two shards or more, splitAdmission, no unsplittable batch yet). */
+  private ownWanted = false;
   /** Pending events of the engine, at most (the shards' last counts summed; payments counted in each). */
   private pendingTotal = 0;
   /**
@@ -344,9 +347,15 @@ export class ShardedOccupancyEngine {
         throw new ParkirWireError("clock-skew", 0, `checkpoint: ${e.message}`);
       }
     }
-    this.own = this.shards >= 2 && options.splitAdmission !== false;
-    if (checkpoint !== undefined)
-      this.pendingTotal = (readCheckpoint(checkpoint).sections.get("pending.time")?.byteLength ?? 0) / 8;
+    this.ownWanted = this.shards >= 2 && options.splitAdmission !== false;
+    if (checkpoint !== undefined) {
+      const parts = readCheckpoint(checkpoint);
+      this.pendingTotal = (parts.sections.get("pending.time")?.byteLength ?? 0) / 8;
+      const reg = parts.sections.get("reg");
+      // A checkpoint whose first window is open (R_WIN_START ≥ 0) is split for own admission at once.
+      this.own =
+        this.ownWanted && reg !== undefined && new Float64Array(reg.slice().buffer)[R_WIN_START]! >= 0;
+    }
     this.shardCheckpoints =
       checkpoint === undefined
         ? this.plans.map(() => undefined)
@@ -427,6 +436,7 @@ export class ShardedOccupancyEngine {
       this.since.push({ command, region: null });
       this.notePending(replies);
       this.emitMerged(replies);
+      await this.admitOwnWhenOpen(replies);
       await this.checkpointIfDue();
       return replies[0]!.windowsClosed ?? 0;
     });
@@ -578,6 +588,7 @@ export class ShardedOccupancyEngine {
     else this.since.push({ command, region });
     this.notePending(replies);
     this.emitMerged(replies, command.own !== undefined);
+    await this.admitOwnWhenOpen(replies);
     await this.checkpointIfDue();
     return ingestResult(r);
   }
@@ -778,33 +789,49 @@ export class ShardedOccupancyEngine {
       if (rest.length > 0) {
         if (!own) throw new ParkirError("sharded engine: shards stopped short of the batches (a bug)");
         await this.admitEveryEvent();
-      }
+      } else await this.admitOwnWhenOpen(replies);
     }
     await this.checkpointIfDue();
     return out;
   }
 
+  /** Turns the shards to admitting every event, for good (see `own`). */
+  private admitEveryEvent(): Promise<void> {
+    this.ownWanted = false;
+    return this.switchAdmission(false);
+  }
+
   /**
-   * Turns the shards from own admission to every event: their checkpoints merged into the whole engine's, split
-   * again with every shard holding every key and pending event, and reopened from those (which are then what a
-   * failed shard is rebuilt from).
+   * After a call: turns the shards to own admission once it is wanted and their first window is open (which
+   * window opens first depends on the oldest pending event of every zone, so until then every shard admits
+   * every event).
    */
-  private async admitEveryEvent(): Promise<void> {
-    const replies = await this.all({ cmd: "checkpoint" });
-    const merged = mergeCheckpoints(
-      this.city,
-      this.plans,
-      replies.map((r) => r.checkpoint!),
-      true,
-    );
-    this.own = false;
-    this.shardCheckpoints = this.plans.map((p) => ({
-      checkpoint: splitCheckpoint(this.city, this.plans, p, merged),
-    }));
-    for (const b of this.since) if (b.region !== null) this.free.push(b.region);
-    this.since = [];
-    const base = { city: cityDocument(this.city), options: shardOptions(this.options) };
-    await this.all((k) => ({ cmd: "restore", ...base, checkpoint: this.checkpointOf(k)! }));
+  private async admitOwnWhenOpen(replies: readonly ShardReply[]): Promise<void> {
+    if (this.ownWanted && !this.own && replies[0]?.windowOpen === true) await this.switchAdmission(true);
+  }
+
+  /**
+   * Turns the shards to own admission (`own`: each drops the other zones' pending events) or to every event
+   * (each adopts the other shards' pending events, keys and counts from the whole engine's checkpoint). In
+   * place, so nothing else of a shard changes (a restored engine would list every row of its next window as
+   * changed); logged like a call, so a failed shard is rebuilt through it.
+   */
+  private async switchAdmission(own: boolean): Promise<void> {
+    let command: ShardCommand;
+    if (own) command = { cmd: "admitOwn" };
+    else {
+      const replies = await this.all({ cmd: "checkpoint" });
+      const merged = mergeCheckpoints(
+        this.city,
+        this.plans,
+        replies.map((r) => r.checkpoint!),
+        true,
+      );
+      command = { cmd: "admitEvery", merged };
+    }
+    await this.all(command);
+    this.own = own;
+    this.since.push({ command, region: null });
   }
 
   /** Notes the shards' pending counts after a call (an upper bound of the engine's, see own.ts). */

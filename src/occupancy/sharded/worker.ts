@@ -17,6 +17,7 @@ import type { HealthReport, IngestResult, LateReport } from "../reports.js";
 import type { WindowColumns } from "../types.js";
 import { withShard } from "../wasm-kernel.js";
 import { allocColumns } from "../windows.js";
+import { adoptionFor, keepsPending } from "./checkpoints.js";
 import { type OwnAdmission, splittable } from "./own.js";
 import { carriesWindow, planShards, recordOwners, type ShardPlan } from "./shards.js";
 import { snapshotBytes, writeSnapshot } from "./snapshot.js";
@@ -110,6 +111,21 @@ export type ShardCommand =
       readonly size: number;
     }
   | { readonly cmd: "counters" }
+  | {
+      /**
+       * Turn to own admission (own.ts; the engine admitted every event so far): keep only the own zones' pending
+       * events and payments, and (shards > 0) count admitted events from 0.
+       */
+      readonly cmd: "admitOwn";
+    }
+  | {
+      /**
+       * Turn from own admission to every event: adopt the other shards' pending events, the engine's keys and
+       * counts from the whole engine's checkpoint (mergeCheckpoints of every shard's).
+       */
+      readonly cmd: "admitEvery";
+      readonly merged: Uint8Array;
+    }
   | { readonly cmd: "drop" };
 
 /** JSON Lines reader options a shard parses with (see JsonLinesOptions). */
@@ -182,6 +198,8 @@ export interface ShardReply {
   readonly pendingPayments?: number;
   /** Pending events after an ingest, ingestBatches or advanceTo. */
   readonly pending?: number;
+  /** After an ingest, ingestBatches or advanceTo: whether the engine's first window is open. */
+  readonly windowOpen?: boolean;
   /** `ingest` with own admission: the batch is not splittable, nothing changed. */
   readonly unsplit?: boolean;
   /** `ingestBatches` with own admission: the index of the first batch not splittable (not ingested, nor any after it). */
@@ -444,7 +462,9 @@ function runCommand(task: ShardTask, memory: WebAssembly.Memory): ShardReply {
       const own = command.own === undefined ? undefined : { pendingTotal: command.own, events: 0 };
       const result = ingestOne(h, bytes, command.clockMs, own);
       const pending = e.counters.pending;
-      reply = result === null ? { unsplit: true, groups: [] } : { result, groups: h.groups, pending };
+      const windowOpen = e.windowStartMs >= 0;
+      reply =
+        result === null ? { unsplit: true, groups: [] } : { result, groups: h.groups, pending, windowOpen };
       break;
     }
     case "ingestBatches": {
@@ -461,11 +481,8 @@ function runCommand(task: ShardTask, memory: WebAssembly.Memory): ShardReply {
         batches.push({ result, groups: h.groups });
         if (own !== undefined) own.pendingTotal += own.events;
       }
-      const pending = e.counters.pending;
-      reply =
-        unsplitAt === undefined
-          ? { batches, groups: [], pending }
-          : { batches, groups: [], pending, unsplitAt };
+      const tail = { groups: [], pending: e.counters.pending, windowOpen: e.windowStartMs >= 0 };
+      reply = unsplitAt === undefined ? { batches, ...tail } : { batches, ...tail, unsplitAt };
       break;
     }
     case "ingestLines": {
@@ -492,7 +509,12 @@ function runCommand(task: ShardTask, memory: WebAssembly.Memory): ShardReply {
           command.timeMs,
           command.maxJumpMs === undefined ? {} : { maxJumpMs: command.maxJumpMs },
         );
-        reply = { windowsClosed, groups: h.groups, pending: e.counters.pending };
+        reply = {
+          windowsClosed,
+          groups: h.groups,
+          pending: e.counters.pending,
+          windowOpen: e.windowStartMs >= 0,
+        };
       } catch (err) {
         if (!(err instanceof ParkirClockError)) throw err;
         reply = {
@@ -522,6 +544,19 @@ function runCommand(task: ShardTask, memory: WebAssembly.Memory): ShardReply {
     case "counters":
       reply = { groups: [], counters: e.counters, pendingPayments: e.pendingPayments() };
       break;
+    case "admitOwn": {
+      h.owners ??= recordOwners(e.city, planShards(e.city, shard.shards));
+      e.keepPending(keepsPending(e.city, h.owners, shard.index), shard.index !== 0);
+      reply = { groups: [] };
+      break;
+    }
+    case "admitEvery": {
+      const plans = planShards(e.city, shard.shards);
+      const a = adoptionFor(e.city, plans, shard.index, command.merged);
+      e.adoptAdmission(a.time, a.words, a.keys, a.counts);
+      reply = { groups: [] };
+      break;
+    }
     case "snapshot": {
       const parts = e.checkpointParts();
       const into = new Uint8Array(memory.buffer, command.at, command.size);
