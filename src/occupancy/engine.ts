@@ -71,7 +71,7 @@ import type {
 } from "./reports.js";
 import { assertClockState, firstBatchBounds, screenEventTimes, type TimeBounds } from "./skew.js";
 import { EngineState } from "./state.js";
-import type { WindowBatch } from "./types.js";
+import type { WindowBatch, WindowColumns } from "./types.js";
 import { type OccupancyKernel, occupancyKernel } from "./wasm-kernel.js";
 import { ClosedWindow, ColumnPool, openWindow, WindowRows } from "./windows.js";
 import { admitPayment, applyZoneEvent, expireSessions, PaymentBook, sessionIdOf } from "./zone-events.js";
@@ -623,6 +623,22 @@ export class OccupancyEngine {
   /** Current watermark, ms since the epoch (−Infinity before the first event). */
   get watermarkMs(): number {
     return this.s.reg[R_WATERMARK]!;
+  }
+
+  /**
+   * The last closed window's columns (valid until the next call), or null when this engine has closed none
+   * (fresh or restored): what a worker shard's recovery snapshot keeps beside its checkpoint. @internal
+   */
+  lastWindowColumns(): WindowColumns | null {
+    return this.windowRows.lastClosed();
+  }
+
+  /**
+   * Takes `columns` as the last closed window's (a worker shard rebuilt from its recovery snapshot), so its next
+   * window lists the rows changed since that window, as the engine it replaces would have. @internal
+   */
+  primeWindows(columns: WindowColumns): void {
+    this.windowRows.prime(columns);
   }
 
   /** Start of the open window, −1 before the first window opened. @internal */

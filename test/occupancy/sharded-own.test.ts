@@ -49,7 +49,7 @@ const step = fc.record({
   ),
   // A retransmission of an earlier event (same device, sequence number and time: a duplicate while the
   // original is within the lateness), delivered now.
-  copy: fc.option(fc.nat(1000), { nil: undefined, freq: 4 }),
+  copy: fc.oneof({ weight: 5, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.nat(1000) }),
 });
 
 /**
@@ -59,7 +59,7 @@ const step = fc.record({
  */
 function feed(unsplit: Unsplit): fc.Arbitrary<CdsEvent[]> {
   return fc
-    .tuple(fc.array(step, { minLength: 1, maxLength: 160 }), fc.nat(600_000))
+    .tuple(fc.array(step, { minLength: 1, maxLength: 160, size: "max" }), fc.nat(600_000))
     .map(([steps, offset]) => {
       const out: CdsEvent[] = [];
       const seq = new Map<string, number>();
@@ -88,7 +88,7 @@ function feed(unsplit: Unsplit): fc.Arbitrary<CdsEvent[]> {
           if (!(unsplit.noSeq && s.n === 1 && s.what < 10)) e.sequence_number = next(bay);
           out.push(e);
         } else if (s.what < 68) {
-          const zone = ["B", "C", "E"][s.pick % 3]!;
+          const zone = ["B", "C", "E", "A"][s.pick % 4]!;
           const e: CdsEvent = {
             event_id: id,
             event_type: "manual_count",
@@ -97,8 +97,9 @@ function feed(unsplit: Unsplit): fc.Arbitrary<CdsEvent[]> {
             vehicle_count: s.n,
             sequence_number: next(zone),
           };
-          // Zone B counts motorcycles only: a car count there is an unknown class.
+          // Zone A has car bays only, zone B motorcycles only: a count of the other class is an unknown class.
           if (zone === "C" || (zone === "B" && s.flag && s.n > 8)) e.vehicle_type = "car";
+          if (zone === "A") e.vehicle_type = "motorcycle";
           out.push(e);
         } else if (s.what < 80) {
           out.push({

@@ -44,7 +44,6 @@ import type { WindowBatch } from "../types.js";
 import { ClosedWindow } from "../windows.js";
 import { mergeCheckpoints, splitCheckpoint } from "./checkpoints.js";
 import { carriesWindow, planShards, type ShardPlan } from "./shards.js";
-import { snapshotCheckpoint } from "./snapshot.js";
 import {
   type ParsedLines,
   SHARD_OP,
@@ -953,11 +952,15 @@ export class ShardedOccupancyEngine {
   /** Opens shard k on its worker (from its checkpoint), or worker k's parser when k is not a shard. */
   private openShard(k: number): Promise<ShardReply> {
     if (k >= this.plans.length) return this.run(k, { cmd: "openParser", city: cityDocument(this.city) });
-    const cp = this.checkpointOf(k);
+    const from = this.shardCheckpoints[k];
     const base = { city: cityDocument(this.city), options: shardOptions(this.options) };
     return this.run(
       k,
-      cp === undefined ? { cmd: "open", ...base } : { cmd: "restore", ...base, checkpoint: cp },
+      from === undefined
+        ? { cmd: "open", ...base }
+        : "checkpoint" in from
+          ? { cmd: "restore", ...base, checkpoint: from.checkpoint }
+          : { cmd: "recover", ...base, snapshot: from.snapshot },
     );
   }
 
@@ -1031,13 +1034,6 @@ export class ShardedOccupancyEngine {
       for (const r of pair) for (let p = r.at; p < r.at + size; p += 4096) u8[p] = 0;
     }
     return { pair, last: -1 };
-  }
-
-  /** Checkpoint bytes shard k is rebuilt from (written from its snapshot), or undefined for a fresh engine. */
-  private checkpointOf(k: number): Uint8Array | undefined {
-    const base = this.shardCheckpoints[k];
-    if (base === undefined) return undefined;
-    return "checkpoint" in base ? base.checkpoint : snapshotCheckpoint(base.snapshot);
   }
 
   private mergeCounters(replies: readonly ShardReply[]): EngineCounters {

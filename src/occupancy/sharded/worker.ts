@@ -20,7 +20,7 @@ import { allocColumns } from "../windows.js";
 import { adoptionFor, keepsPending } from "./checkpoints.js";
 import { type OwnAdmission, splittable } from "./own.js";
 import { carriesWindow, planShards, recordOwners, type ShardPlan } from "./shards.js";
-import { snapshotBytes, writeSnapshot } from "./snapshot.js";
+import { snapshotBytes, snapshotContents, snapshotParts, writeSnapshot } from "./snapshot.js";
 
 /** Options a shard engine can be given (no functions: they cross threads). */
 export type ShardEngineOptions = Omit<OccupancyOptions, "clock" | "kernel">;
@@ -54,6 +54,13 @@ export type ShardCommand =
       readonly city: CityDocument;
       readonly options: ShardEngineOptions;
       readonly checkpoint: Uint8Array;
+    }
+  | {
+      /** Rebuild the shard from its recovery snapshot (snapshot.ts; its checkpoint and last closed window). */
+      readonly cmd: "recover";
+      readonly city: CityDocument;
+      readonly options: ShardEngineOptions;
+      readonly snapshot: Uint8Array;
     }
   | {
       readonly cmd: "ingest";
@@ -447,6 +454,12 @@ function runCommand(task: ShardTask, memory: WebAssembly.Memory): ShardReply {
     const h = make(cityOf(command.city), command.options, command.checkpoint);
     return { groups: [], snapshotBytes: snapshotBytes(h.engine.checkpointParts()), ...thisThread() };
   }
+  if (command.cmd === "recover") {
+    const { checkpoint, last } = snapshotContents(command.snapshot);
+    const h = make(cityOf(command.city), command.options, checkpoint);
+    if (last !== null) h.engine.primeWindows(last);
+    return { groups: [], snapshotBytes: snapshotBytes(h.engine.checkpointParts()), ...thisThread() };
+  }
   const h = engines.get(engineId);
   if (h === undefined) throw new Error(`shard engine ${engineId}#${shard.index} is not open in this worker`);
   if (command.cmd === "drop") {
@@ -558,7 +571,7 @@ function runCommand(task: ShardTask, memory: WebAssembly.Memory): ShardReply {
       break;
     }
     case "snapshot": {
-      const parts = e.checkpointParts();
+      const parts = snapshotParts(e.checkpointParts(), e.lastWindowColumns());
       const into = new Uint8Array(memory.buffer, command.at, command.size);
       const bytes = writeSnapshot(parts, into);
       if (bytes <= command.size) reply = { groups: [], snapshotBytes: bytes };
