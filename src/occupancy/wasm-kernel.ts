@@ -16,7 +16,7 @@ import { compileKernelSync, instantiateKernel } from "../runtime/wasm.js";
 import type { BatchScanner, EventLimits } from "../wire/verify.js";
 import type { IdKeyColumns, KeyKernel } from "./dedup.js";
 import type { SeqKeyColumns } from "./device-keys.js";
-import { admitEvents, applyEvents, R_EPOCH, R_HEAD, R_TAIL, R_UNSORTED } from "./kernel.js";
+import { admitEvents, applyEvents, DEDUP_CHUNK, R_EPOCH, R_HEAD, R_TAIL, R_UNSORTED } from "./kernel.js";
 import { sortPending } from "./pending.js";
 import type { RowChanges } from "./rows.js";
 import type { EngineState, StateArray, StateMemory } from "./state.js";
@@ -144,6 +144,7 @@ export const OCCUPANCY_SLOTS = {
   T_SK_NEXT: 46,
   T_SK_COUNT: 47,
   T_SK_DEVICES: 48,
+  T_OWN_LIST: 49,
   TABLE_F64: 256,
   F_LATENESS_MS: 0,
   F_TIMEOUT_MS: 1,
@@ -626,8 +627,13 @@ export class WasmOccupancyKernel implements OccupancyKernel, KeyKernel, RowKerne
 
   ownAdmission(on: boolean): void {
     if (this.shard === undefined) throw new RangeError("own admission needs a shard filter");
-    this.arena.u32()[(this.tbl >> 2) + S.T_OWN_ADMIT] = on ? 1 : 0;
+    // resolveSeqs' list of a range's own events (a range lies within one admission chunk).
+    if (on && this.ownList === 0) this.ownList = this.arena.alloc(4 * DEDUP_CHUNK, 64);
+    const u32 = this.arena.u32();
+    u32[(this.tbl >> 2) + S.T_OWN_LIST] = this.ownList;
+    u32[(this.tbl >> 2) + S.T_OWN_ADMIT] = on ? 1 : 0;
   }
+  private ownList = 0;
 
   admitEvents(s: EngineState, words: Uint32Array, from: number, end: number, baseTimeMs: number): number {
     this.bind(s);

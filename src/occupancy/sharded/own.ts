@@ -52,8 +52,10 @@ export function splittable(view: EventBatchView, words: Uint32Array, o: OwnAdmis
     const flags = (words[at + 4]! >>> 16) & 0xff;
     if ((flags & FLAG_SEQ_IS_ID_HASH) !== 0) return false;
     const device = words[at + 5]!;
-    if ((flags & FLAG_SEQ_IS_SESSION_HASH) !== 0 || device === NO_DEVICE) continue;
     const target = words[at + 1]!;
+    // A bay's own sensor (bay b is device b: most events) needs no look-up.
+    if (device === target && (flags & FLAG_TARGET_ZONE) === 0) continue;
+    if ((flags & FLAG_SEQ_IS_SESSION_HASH) !== 0 || device === NO_DEVICE) continue;
     const record = (flags & FLAG_TARGET_ZONE) !== 0 ? deviceCount + target : target;
     if (owners[device] !== owners[record]) return false;
   }
