@@ -75,7 +75,22 @@ function feed(unsplit: Unsplit): fc.Arbitrary<CdsEvent[]> {
         t = Math.max(T0, t + s.dtMs);
         const id = `o${i}`;
         if (s.copy !== undefined && out.length > 0) {
-          out.push({ ...out[s.copy % out.length]!, event_id: `${id}-copy` });
+          const original = out[s.copy % out.length]!;
+          const bay = original.curb_space_id;
+          // Its sensor's retransmission naming another bay (often another shard's): the same sequence key.
+          if (
+            unsplit.foreignDevice &&
+            s.flag &&
+            bay !== undefined &&
+            original.data_source_device_id === undefined
+          )
+            out.push({
+              ...original,
+              event_id: `${id}-moved`,
+              data_source_device_id: `S${bay}`,
+              curb_space_id: BAYS[(BAYS.indexOf(bay) + 1 + (s.pick % 5)) % BAYS.length]!,
+            });
+          else out.push({ ...original, event_id: `${id}-copy` });
           return;
         }
         if (s.what < 55) {
