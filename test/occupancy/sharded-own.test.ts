@@ -10,11 +10,13 @@ import fc from "fast-check";
 import { Piscina } from "piscina";
 import { afterAll, describe, expect, it } from "vitest";
 import type { City } from "../../src/catalog/index.js";
+import { readCheckpoint } from "../../src/occupancy/checkpoint.js";
 import { OccupancyEngine, type OccupancyOptions, planShards } from "../../src/occupancy/index.js";
 import { mergeCheckpoints, splitCheckpoint } from "../../src/occupancy/sharded/checkpoints.js";
 import { ShardedOccupancyEngine } from "../../src/occupancy/sharded/engine.js";
 import { workerPath } from "../../src/runtime/index.js";
 import { type CdsEvent, encodeEvents } from "../../src/wire/index.js";
+import { KIND } from "../../src/wire/kinds.js";
 import { MIN, split, T0, testCity } from "./fixtures.js";
 
 const OPTS: OccupancyOptions = { windowMs: 5 * MIN, allowedLatenessMs: 2 * MIN, sensorTimeoutMs: 10 * MIN };
@@ -364,9 +366,11 @@ describe("sharded engine, shards admitting their own zones' events", () => {
         // One engine's checkpoint after the first half (mid-stream: before close, which flushes).
         const mid = reference(city, batches.slice(0, cut), OPTS, cut - 1).midCheckpoint;
         if (mid === undefined) return;
-        const ref = reference(city, rest, OPTS, -1, mid);
+        // Counters and checkpoint half way through the rest too.
+        const half = rest.length >> 1;
+        const ref = reference(city, rest, OPTS, half, mid);
         for (const workers of [2, 3]) {
-          const got = await sharded(city, rest, OPTS, workers, -1, mid);
+          const got = await sharded(city, rest, OPTS, workers, half, mid);
           expectSame(ref, got);
           expect(got.admission).toBe(ref.open === true ? "own" : "every");
         }
@@ -382,10 +386,21 @@ describe("sharded engine, shards admitting their own zones' events", () => {
         const e = new OccupancyEngine(city, { ...OPTS, clock: () => 0 });
         for (const b of batches) e.ingest(b);
         const bytes = e.checkpoint();
+        const pendingOf = (b: Uint8Array) => {
+          const words = new Uint32Array(readCheckpoint(b).sections.get("pending.words")!.slice().buffer);
+          let payments = 0;
+          for (let q = 3; q < words.length; q += 5) if ((words[q]! & 0xff) >= KIND.payment_start) payments++;
+          return { all: words.length / 5, payments };
+        };
+        const whole = pendingOf(bytes);
         for (const n of [2, 3]) {
           const plans = planShards(city, n);
           const parts = plans.map((p) => splitCheckpoint(city, plans, p, bytes, true));
           expect(Buffer.compare(mergeCheckpoints(city, plans, parts, true), bytes)).toBe(0);
+          // Each part holds its own zones' pending events and every payment.
+          const held = parts.map(pendingOf);
+          for (const h of held) expect(h.payments).toBe(whole.payments);
+          expect(held.reduce((sum, h) => sum + h.all - h.payments, 0)).toBe(whole.all - whole.payments);
         }
       }),
       { numRuns: 40 },

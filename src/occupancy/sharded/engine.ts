@@ -833,10 +833,14 @@ export class ShardedOccupancyEngine {
     this.since.push({ command, region: null });
   }
 
-  /** Notes the shards' pending counts after a call (an upper bound of the engine's, see own.ts). */
+  /**
+   * Notes the engine's pending events after a call, at most (own.ts): any shard's count when every shard admits
+   * every event, else the shards' counts summed (each holds its own zones' and every payment).
+   */
   private notePending(replies: readonly ShardReply[]): void {
     let n = 0;
-    for (const r of replies) n += r.pending ?? 0;
+    if (!this.own) n = replies[0]?.pending ?? 0;
+    else for (const r of replies) n += r.pending ?? 0;
     this.pendingTotal = n;
   }
 
