@@ -13,9 +13,9 @@ import type { City } from "../../src/catalog/index.js";
 import { readCheckpoint } from "../../src/occupancy/checkpoint.js";
 import { OccupancyEngine, type OccupancyOptions, planShards } from "../../src/occupancy/index.js";
 import { mergeCheckpoints, splitCheckpoint } from "../../src/occupancy/sharded/checkpoints.js";
-import { ShardedOccupancyEngine } from "../../src/occupancy/sharded/engine.js";
+import { lineRanges, ShardedOccupancyEngine } from "../../src/occupancy/sharded/engine.js";
 import { workerPath } from "../../src/runtime/index.js";
-import { type CdsEvent, encodeEvents } from "../../src/wire/index.js";
+import { type CdsEvent, encodeEvents, encodeJsonLines, jsonLine } from "../../src/wire/index.js";
 import { KIND } from "../../src/wire/kinds.js";
 import { MIN, split, T0, testCity } from "./fixtures.js";
 
@@ -406,6 +406,60 @@ describe("sharded engine, shards admitting their own zones' events", () => {
       { numRuns: 40 },
     );
   });
+
+  it("JSON Lines without event ids: shards parse, then admit by zone, stopping at a batch that cannot be split, like one engine fed the same batches", async () => {
+    const seen = { own: 0, every: 0 };
+    await fc.assert(
+      fc.asyncProperty(
+        feed({ foreignDevice: false, noSeq: true }),
+        fc.integer({ min: 20, max: 90 }),
+        fc.integer({ min: 4, max: 30 }),
+        async (events, per, batchEvents) => {
+          const lines = events.map((e) => jsonLine(e).trimEnd());
+          const chunks: Uint8Array[] = [];
+          for (let at = 0; at < lines.length; at += per)
+            chunks.push(
+              Buffer.from(lines.slice(at, at + per).join("\n") + (at + per < lines.length ? "\n" : "")),
+            );
+          const read = { batchEvents, keepEventIds: false };
+          // One engine fed, chunk by chunk, the batches of each worker's range of lines.
+          const batches: Uint8Array[] = [];
+          for (const c of chunks) {
+            const cuts = lineRanges(c, 2);
+            for (let k = 0; k + 1 < cuts.length; k++)
+              batches.push(...encodeJsonLines(c.subarray(cuts[k], cuts[k + 1]), city, read).batches);
+          }
+          const ref = reference(city, batches, OPTS);
+          const e = await ShardedOccupancyEngine.create(city, {
+            ...OPTS,
+            workers: 2,
+            pools: pools.slice(0, 2),
+            clock: () => 0,
+            checkpointEvery: 2,
+          });
+          const out: string[] = [];
+          subscribe(e, out);
+          for (const c of chunks) {
+            const r = await e.ingestJsonLines(c, read);
+            for (const { error, ...x } of r.batches)
+              out.push(`R ${JSON.stringify(x)} ${error?.reason ?? ""}`);
+          }
+          seen[e.admission]++;
+          await e.close();
+          out.push(`C ${JSON.stringify(await e.counters())}`);
+          // Results come back when a call ends, outputs while it runs: each in order.
+          const results = (t: readonly string[]) => t.filter((l) => l.startsWith("R "));
+          const outputs = (t: readonly string[]) => t.filter((l) => !l.startsWith("R "));
+          expect(results(out)).toEqual(results(ref.lines));
+          expect(outputs(out)).toEqual(outputs(ref.lines));
+          expect(Buffer.compare(await e.checkpoint(), ref.checkpoint)).toBe(0);
+        },
+      ),
+      { numRuns: 15 },
+    );
+    expect(seen.own).toBeGreaterThan(0);
+    expect(seen.every).toBeGreaterThan(0);
+  }, 120_000);
 
   it("survives workers killed mid-stream, still admitting by zone, with one engine's results", async () => {
     const events = fc.sample(feed({ foreignDevice: false, noSeq: false }), { seed: 7, numRuns: 20 }).flat();
