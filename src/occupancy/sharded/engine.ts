@@ -4,10 +4,14 @@
  * thread only copies each batch once into shared memory, routes it to every shard and merges what they emit
  * in a deterministic order. Results and checkpoints are byte-identical to one engine in one thread.
  *
- * Exactness comes from the split of work: every shard admits every event (de-duplication, lateness and the
- * watermark are global rules, so every shard must see every event to agree on them) and applies only its own
- * bays and zones (plus every payment, since a paid session may end in another zone). Applying is the part
- * that scales with workers; admission is repeated in each.
+ * Each shard applies only its own bays and zones (plus every payment, since a paid session may end in another
+ * zone). How shards admit events (de-duplication, lateness, the watermark: global rules) depends on the batch:
+ * with two shards or more, once the first window is open, each shard admits only its own zones' events from a
+ * batch whose keys all belong to their events' zones (own.ts), the other events only moving its watermark;
+ * every shard admits every event before that, and for good from the first batch that cannot be split (event
+ * ids, events without sequence numbers, a device naming another shard's place, pendingMax). The shards turn
+ * from one mode to the other in place (switchAdmission). Either way, results and checkpoints are those of one
+ * engine.
  *
  * Workers beyond the shards (option `shards`) hold no state: they parse their share of each JSON Lines chunk
  * into batches for the shards. With one shard, the shard parses the first share of the lines itself and
@@ -59,16 +63,19 @@ import {
 export interface ShardedOccupancyOptions extends Omit<OccupancyOptions, "kernel"> {
   /**
    * Worker threads, one shard each. 0 runs one OccupancyEngine in the caller's thread behind the same async
-   * API (kernel per `kernel`). Default 0. Cost per worker: a thread, a copy of the admission work and of the
-   * pending buffer, and the shard's state.
+   * API (kernel per `kernel`). Default 0. Cost per worker: a thread, its share of the state, and the work every
+   * shard repeats (verifying and staging each batch; with batches that cannot be split by zone, admitting every
+   * event and keeping every pending event: see `shards`).
    */
   readonly workers?: number;
   /**
-   * Workers that hold engine state: the zones are split among them, and each admits every event and applies
-   * its own zones. The other `workers − shards` workers only parse JSON Lines (ingestJsonLines), their share
-   * of each chunk's lines, into batches for the shards. Default `workers`. On a 2-core gateway fed JSON Lines,
-   * `{ workers: 2, shards: 1 }` splits the parsing (the costly part of JSON input) without repeating
-   * admission in two shards; EventBatch input gains nothing from a parse-only worker.
+   * Workers that hold engine state: the zones are split among them, and each applies its own zones and admits
+   * its own zones' events (batches without event ids whose events carry sequence numbers and name devices of
+   * their own shard, once the first window is open; every event otherwise). The other `workers − shards`
+   * workers only parse JSON Lines (ingestJsonLines), their share of each chunk's lines, into batches for the
+   * shards. Default `workers`. On a 2-core gateway fed JSON Lines with event ids, `{ workers: 2, shards: 1 }`
+   * splits the parsing (the costly part of JSON input) without repeating admission in two shards; EventBatch
+   * input gains nothing from a parse-only worker.
    */
   readonly shards?: number;
   /** Kernel of the engine when `workers` is 0 (workers always use wasm). Default as OccupancyOptions.kernel. */
