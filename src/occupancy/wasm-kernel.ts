@@ -262,9 +262,9 @@ export interface WasmOccupancyOptions {
   /** Shared memory to keep the engine state in. Default: a new SharedArena sized for the state. */
   readonly arena?: SharedArena;
   /**
-   * Apply only this shard's events: admission (de-duplication, lateness, watermark) still covers every event,
-   * so every shard agrees on them; bay and zone events of other shards are skipped; payments are applied by
-   * every shard (sessions may cross zones). Default: none.
+   * Apply only this shard's events: bay and zone events of other shards are skipped; payments are applied by
+   * every shard (sessions may cross zones). Admission (de-duplication, lateness, watermark) covers every event,
+   * so every shard agrees on them, unless own admission is on (ownAdmission). Default: none.
    */
   readonly shard?: ShardFilter;
 }
