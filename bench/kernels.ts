@@ -10,6 +10,7 @@ import { type OccupancyOptions, resolveOptions } from "../src/occupancy/index.js
 import {
   APPLY_COLD,
   APPLY_DONE,
+  R_ACCEPTED,
   R_H_COUNT,
   R_HEAD,
   R_LATE_COUNT,
@@ -59,16 +60,36 @@ export function kernelRun(
   const s = new EngineState(city, resolveOptions({ ...options, kernel: kind }), wasm?.memory);
   wasm?.arena.prefault(prefaultBytes);
   const k = (wasm ?? JS_OCCUPANCY_KERNEL).attach(s);
+  noKeys(s);
   const columns = allocColumns(s.rowCount);
   columns.arrivals.fill(0);
   return { s, k, columns, windows: 0, checksum: 0 };
 }
 
-/** Feeds every batch through the kernels and closes the windows up to the newest event. */
+/**
+ * Makes every event's de-duplication references (all 0: the sentinel entries) find no remembered key: the
+ * sentinels' times are NaN, as the engine's DedupMemory keeps them (a state fresh from EngineState holds 0 there,
+ * which is at or above a watermark of −∞, so every event would be a duplicate).
+ */
+export function noKeys(s: EngineState): void {
+  s.dedupSeqTime[0] = Number.NaN;
+  s.dedupTime[0] = Number.NaN;
+  s.dedupRef.fill(0);
+}
+
+/**
+ * Feeds every batch through the kernels and closes the windows up to the newest event.
+ *
+ * @throws Error when the kernels did not accept every event (the feed has no duplicates or late events: a run that
+ *   drops any measured something else)
+ */
 export function runKernels(r: KernelRun, views: readonly EventBatchView[]): void {
   const { s, k } = r;
   const reg = s.reg;
+  const before = reg[R_ACCEPTED]!;
+  let events = 0;
   for (const v of views) {
+    events += v.length;
     const words = k.stage(v.words());
     for (let from = 0; from < v.length; from += CHUNK) {
       const end = Math.min(v.length, from + CHUNK);
@@ -80,6 +101,8 @@ export function runKernels(r: KernelRun, views: readonly EventBatchView[]): void
     }
   }
   advance(r, reg[R_MAX_SEEN]! + 1);
+  if (reg[R_ACCEPTED]! - before !== events)
+    throw new Error(`kernel run accepted ${reg[R_ACCEPTED]! - before} of ${events} events`);
 }
 
 /** Applies pending events below `limitMs`, closing every window that ends at or before it. */

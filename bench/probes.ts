@@ -9,8 +9,14 @@
  *   node dist/bench/probes.js page-faults
  *     Copying a 1.5 MB batch into fresh shared memory vs into memory already touched.
  *   node dist/bench/probes.js engine [js|wasm] [bays] [in-order|shuffled] [fresh|reuse]
- *     The whole engine on the same feed, ms per 1 M events split into its kernel calls and the host's share;
- *     median of 10 fresh engines. `reuse` sets reuseWindowBuffers (default: fresh column buffers per window).
+ *     The whole engine on the same feed, ms per 1 M events split into its kernel calls and the host's share (of
+ *     which noting touched rows and closing windows, kernel calls included), and ms per window closed; median of
+ *     10 fresh engines. `reuse` sets reuseWindowBuffers (default: fresh column buffers per window).
+ *   node dist/bench/probes.js engine-ab <package root> [js|wasm] [bays] [in-order|shuffled] [fresh|reuse] [rounds]
+ *     This build against another one (a directory holding its package.json, build/ and dist/, e.g. a copy of
+ *     main's): the engine probe's timing of `rounds` (12) engines per build in one process, alternating, on the
+ *     same batches; min, first quartile and median of each phase, and a check that both closed the same windows.
+ *     On a machine shared with other work, the only way to see a few percent.
  *   node dist/bench/probes.js floor [bays]
  *     The random-update yardstick: the de-duplication, bay-record and window-row updates of the same feed alone
  *     (wasm/memread.ts randomUpdates), ns per event, next to a plain JS read of the same bytes.
@@ -40,8 +46,9 @@
  *     object gets), the catalogue's bay lookup alone (`city.bayIndex` of each event's bay), the two together
  *     (the floor of the path: what every object costs before anything is written), `encodeEvents` alone
  *     (validation, ids, batch; event ids left out, then kept), the engine alone over the encoded batches
- *     (windows folded as the e2e cases fold them), and `encodeEvents` + engine; median and best of 21, ns per
- *     event. Every encodeEvents call takes its 4096 events as a range (`start`/`end`) of the one array.
+ *     (windows folded as the e2e cases fold them), `encodeEvents` + engine, and replayEventsSync (the e2e
+ *     case: batches written into the engine's batch memory and ingested unverified, the engine's kernel memory
+ *     recycled from the run before); median and best of 21, ns per event. Every encodeEvents call takes its 4096 events as a range (`start`/`end`) of the one array.
  *   node dist/bench/probes.js shard [shards] [all|split|own]
  *     The work of the first of `shards` worker shards, in this thread: an engine with that shard's filter
  *     fed all 1 M events (in order) and closed; median of 10, ms. Compare shards 1 and 2. `all`: it admits
@@ -51,10 +58,12 @@
  *     moving the watermark); `own`: it is fed only its own zones' events (a bound: smaller batches to verify,
  *     and the watermark then follows the shard's events only, which is not the engine's semantics).
  */
+import { resolve as resolvePath } from "node:path";
+import { pathToFileURL } from "node:url";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import { type City, loadCity } from "../src/catalog/index.js";
 import { paluCatalog } from "../src/generate/index.js";
-import { OccupancyEngine, resolveOptions } from "../src/occupancy/index.js";
+import { OccupancyEngine, replayEventsSync, resolveOptions } from "../src/occupancy/index.js";
 import { R_ACCEPTED, R_H_COUNT, R_HEAD, R_LATE_COUNT, R_TAIL, R_WIN_END } from "../src/occupancy/kernel.js";
 import { ShardedOccupancyEngine } from "../src/occupancy/sharded/engine.js";
 import { splittable } from "../src/occupancy/sharded/own.js";
@@ -79,6 +88,7 @@ import { randomUpdateFloor } from "./fixtures/floor.js";
 import { createRng } from "./fixtures/prng.js";
 import { BENCH_SEED, paluWorkload } from "./fixtures/workload.js";
 import { admitted } from "./ingest.js";
+import { noKeys } from "./kernels.js";
 import { bayMap, foldWindow, mapWindows, type PeerWindows } from "./peers/map-occupancy.js";
 import { feedSync, singleEngine, timeMethods } from "./replay.js";
 import { E2E_WINDOW_MS, sensorFeed } from "./suites/e2e.js";
@@ -120,6 +130,7 @@ function kernels(kind: string, bays: number, traffic: string): void {
     const wasm = kind === "wasm" ? new WasmOccupancyKernel() : null;
     const s = new EngineState(city, resolveOptions({ pendingMax: 1 << 22 }), wasm?.memory);
     const k = (wasm ?? JS_OCCUPANCY_KERNEL).attach(s);
+    noKeys(s);
     // Room for every event, touched first so that page faults are not timed.
     s.ensurePending(2 * EVENTS);
     s.ensureLate(BATCH);
@@ -160,6 +171,7 @@ function kernels(kind: string, bays: number, traffic: string): void {
       }
     }
     const n = s.reg[R_ACCEPTED]!;
+    if (n !== EVENTS) throw new Error(`kernels: ${n} of ${EVENTS} events accepted`);
     admit = Math.min(admit, (ta * 1e6) / n);
     sort = Math.min(sort, (ts * 1e6) / n);
     apply = Math.min(apply, (tp * 1e6) / n);
@@ -295,6 +307,9 @@ const ENGINE_PHASES = [
   "applyEvents",
 ] as const;
 
+/** The host's window work the engine probe times: noting touched rows (noteApplied), closing windows (close). */
+const WINDOW_PHASES = ["noteApplied", "close"] as const;
+
 /**
  * The whole engine on the feed, split by where its time goes: each call into its kernel (staging, the
  * verification scans `events` and `strings`, key resolution and table rebuilds, admission, sorting, application)
@@ -306,30 +321,130 @@ function engine(kind: string, bays: number, traffic: string, buffers: string): v
   if (buffers !== "fresh" && buffers !== "reuse")
     throw new Error(`engine: window buffers must be fresh or reuse, got ${buffers}`);
   const { city, batches } = feed(bays, traffic);
-  const runs: { total: number; phases: Record<string, number> }[] = [];
+  const runs: {
+    total: number;
+    phases: Record<string, number>;
+    host: Record<string, number>;
+    windows: number;
+  }[] = [];
   for (let rep = 0; rep < 10; rep++) {
     const r = singleEngine(city, kind, { reuseWindowBuffers: buffers === "reuse" });
     const phases: Record<string, number> = {};
-    const k = (r.engine as unknown as { k: { scanner?: object } }).k;
+    const host: Record<string, number> = {};
+    const inner = r.engine as unknown as { k: { scanner?: object }; windowRows: object };
+    const k = inner.k;
     const untime = timeMethods(k, ENGINE_PHASES, phases);
     const untimeScanner = k.scanner === undefined ? null : timeMethods(k.scanner, ENGINE_PHASES, phases);
+    // The host's window work: noting the rows each application touched, closing windows (kernel calls included).
+    const untimeRows = timeMethods(inner.windowRows, WINDOW_PHASES, host);
     const t0 = performance.now();
     feedSync(r, batches);
-    runs.push({ total: performance.now() - t0, phases });
+    runs.push({ total: performance.now() - t0, phases, host, windows: r.engine.counters.windowsClosed });
     untime();
     untimeScanner?.();
+    untimeRows();
   }
   runs.sort((a, b) => a.total - b.total);
   const m = runs[5]!;
+  const rows = new EngineState(city, resolveOptions({ kernel: "js" })).rowCount;
   const f = (x: number) => x.toFixed(1);
   const kernel = Object.values(m.phases).reduce((a, b) => a + b, 0);
-  const parts = Object.entries(m.phases)
-    .filter(([, v]) => v > 0)
-    .map(([k, v]) => `${k} ${f(v)}`);
+  const list = (o: Record<string, number>) =>
+    Object.entries(o)
+      .filter(([, v]) => v > 0)
+      .map(([k, v]) => `${k} ${f(v)}`)
+      .join(", ");
   console.log(
     `${kind} engine, ${bays} bays, ${traffic}, ${buffers} window buffers: total ${f(m.total)} ms (${f((EVENTS / m.total) * 1e-3)} M events/s); ` +
-      `kernel calls ${f(kernel)} ms (${parts.join(", ")}); host ${f(m.total - kernel)} ms`,
+      `kernel calls ${f(kernel)} ms (${list(m.phases)}); host ${f(m.total - kernel)} ms (of which ${list(m.host)}); ` +
+      `${m.windows} windows of ${rows} rows closed, ${((m.host.close ?? 0) / m.windows).toFixed(3)} ms each`,
   );
+}
+
+/** One build's modules the engine-ab probe drives: this one's, or another package root's (same API). */
+interface Build {
+  readonly name: string;
+  readonly city: City;
+  readonly singleEngine: typeof singleEngine;
+  readonly feedSync: typeof feedSync;
+  readonly timeMethods: typeof timeMethods;
+  readonly runs: Record<string, number>[];
+}
+
+/** This build, or the one under package root `root` (its dist/ built from a tree with the same API). */
+async function loadBuild(name: string, root: string | null, bays: number): Promise<Build> {
+  if (root === null) {
+    const city = loadCity(scaleCity(paluCatalog(), bays));
+    return { name, city, singleEngine, feedSync, timeMethods, runs: [] };
+  }
+  const at = (path: string) => pathToFileURL(resolvePath(root, "dist", path)).href;
+  const catalog = (await import(at("src/catalog/index.js"))) as typeof import("../src/catalog/index.js");
+  const generate = (await import(at("src/generate/index.js"))) as typeof import("../src/generate/index.js");
+  const fixtures = (await import(at("bench/fixtures/city.js"))) as typeof import("./fixtures/city.js");
+  const replay = (await import(at("bench/replay.js"))) as typeof import("./replay.js");
+  const city = catalog.loadCity(fixtures.scaleCity(generate.paluCatalog(), bays));
+  return { name, city, ...replay, runs: [] };
+}
+
+/**
+ * This build against the one under another package root (e.g. a copy of main's package.json, build/ and dist/),
+ * in one process on the same batches: `rounds` engines each, alternating ABBA so both meet the same load on a
+ * shared machine, each timed as the engine probe times it (kernel calls in place, the host's window work); min,
+ * first quartile and median per phase, ms per 1 M events, and the windows' checksums (which must agree).
+ */
+async function engineAb(
+  root: string,
+  kind: string,
+  bays: number,
+  traffic: string,
+  buffers: string,
+  rounds: number,
+): Promise<void> {
+  if (kind !== "js" && kind !== "wasm") throw new Error(`engine-ab: kind must be js or wasm, got ${kind}`);
+  if (buffers !== "fresh" && buffers !== "reuse")
+    throw new Error(`engine-ab: window buffers must be fresh or reuse, got ${buffers}`);
+  if (!(Number.isInteger(rounds) && rounds > 0))
+    throw new Error(`engine-ab: rounds must be a positive integer, got ${rounds}`);
+  const { batches } = feed(bays, traffic);
+  const builds = [await loadBuild("this", null, bays), await loadBuild("other", root, bays)];
+  const sums = new Set<number>();
+  for (let r = 0; r < rounds; r++) {
+    for (const b of r % 2 === 0 ? builds : [...builds].reverse()) {
+      const rep = b.singleEngine(b.city, kind, { reuseWindowBuffers: buffers === "reuse" });
+      const phases: Record<string, number> = {};
+      const inner = rep.engine as unknown as { k: { scanner?: object }; windowRows: object };
+      const untime = [
+        b.timeMethods(inner.k, ENGINE_PHASES, phases),
+        inner.k.scanner === undefined
+          ? () => undefined
+          : b.timeMethods(inner.k.scanner, ENGINE_PHASES, phases),
+        b.timeMethods(inner.windowRows, WINDOW_PHASES, phases),
+      ];
+      const cpu0 = process.cpuUsage();
+      const t0 = performance.now();
+      b.feedSync(rep, batches);
+      phases.total = performance.now() - t0;
+      const cpu = process.cpuUsage(cpu0);
+      phases.cpu = (cpu.user + cpu.system) / 1000;
+      for (const u of untime) u();
+      sums.add(rep.checksum);
+      b.runs.push(phases);
+    }
+  }
+  if (sums.size !== 1)
+    throw new Error(`engine-ab: the builds' windows differ (checksums ${[...sums].join(", ")})`);
+  console.log(
+    `${kind} engine, ${bays} bays, ${traffic}, ${buffers} window buffers, ${rounds} engines per build: min / q1 / median ms`,
+  );
+  const names = ["total", "cpu", ...ENGINE_PHASES, ...WINDOW_PHASES];
+  for (const name of names) {
+    const cells = builds.map((b) => {
+      const xs = b.runs.map((x) => x[name] ?? 0).sort((x, y) => x - y);
+      return `${b.name} ${[xs[0]!, xs[xs.length >> 2]!, xs[xs.length >> 1]!].map((x) => x.toFixed(1)).join(" / ")}`;
+    });
+    if (builds.some((b) => b.runs.some((x) => (x[name] ?? 0) > 0)))
+      console.log(`  ${name}: ${cells.join(" | ")}`);
+  }
 }
 
 /**
@@ -673,6 +788,18 @@ function objects(): void {
             e.ingest(encodeEvents(events, city, undefined, { keepEventIds: false, into, ...range(i) }));
         }),
     ],
+    [
+      "replayEventsSync (the e2e case)",
+      () => {
+        const out: PeerWindows = { windows: 0, checksum: 0 };
+        replayEventsSync(events, city, {
+          engine: { windowMs: w },
+          keepEventIds: false,
+          onWindows: (b) => foldWindow(out, b, w),
+        });
+        return out.checksum;
+      },
+    ],
   ];
   console.log(
     `${n} bay-sensor events of the e2e feed; ns per event, median and best of 21 (after 5 warm-up runs)`,
@@ -707,9 +834,18 @@ async function main(): Promise<void> {
   else if (probe === "palu") palu(args[0] ?? "wasm", Number(args[1] ?? 16_384));
   else if (probe === "engine")
     engine(args[0] ?? "wasm", Number(args[1] ?? 100_000), args[2] ?? "in-order", args[3] ?? "fresh");
+  else if (probe === "engine-ab" && args[0] !== undefined)
+    await engineAb(
+      args[0],
+      args[1] ?? "wasm",
+      Number(args[2] ?? 100_000),
+      args[3] ?? "in-order",
+      args[4] ?? "reuse",
+      Number(args[5] ?? 12),
+    );
   else {
     console.error(
-      "usage: node dist/bench/probes.js objects | kernels [js|wasm] [bays] [in-order|shuffled] | engine [js|wasm] [bays] [in-order|shuffled] [fresh|reuse] | floor [bays] | palu [js|wasm] [batch] | page-faults | checkpoint [bays] | shard [shards] [all|split|own] | sharded [workers] | shards-at-once | threads | verify",
+      "usage: node dist/bench/probes.js objects | kernels [js|wasm] [bays] [in-order|shuffled] | engine [js|wasm] [bays] [in-order|shuffled] [fresh|reuse] | engine-ab <package root> [js|wasm] [bays] [in-order|shuffled] [fresh|reuse] [rounds] | floor [bays] | palu [js|wasm] [batch] | page-faults | checkpoint [bays] | shard [shards] [all|split|own] | sharded [workers] | shards-at-once | threads | verify",
     );
     process.exitCode = 2;
   }

@@ -528,6 +528,18 @@ const ST_OUT_END = 48;
 const ST_JOINTS = 49;
 /** The direct id tables (see `index`): zones, bays, devices, each its offset and mask (slots 50 to 55). */
 const ST_DIRECT = 50;
+/**
+ * Out of writeBatch, where the batch's parts are (bytes before ST_OUT_END, as the Builder counts offsets: 0 for a
+ * part not written): the events vector, the event ids vector, the annotations vector; the event ids' total and
+ * longest length; f64 at i32 slots 62 and 64: the lowest and highest event time (the batch's base and top).
+ */
+const ST_OUT_EVENTS = 56;
+const ST_OUT_IDS = 57;
+const ST_OUT_NOTES = 58;
+const ST_OUT_ID_BYTES = 59;
+const ST_OUT_ID_MAX = 60;
+const ST_OUT_BASE = 62;
+const ST_OUT_TOP = 64;
 
 /** readLines' results. */
 const DONE = 0;
@@ -868,6 +880,9 @@ export function readLines(input: usize, length: usize, state: usize): i32 {
 /** The end of the output and the bytes written before it (the Builder counts offsets from the end). */
 let outEnd: usize = 0;
 let outOff: usize = 0;
+/** Total and longest length of the strings of the last outStrings call. */
+let outTotal: usize = 0;
+let outMax: usize = 0;
 
 function outByte(b: u32): void {
   outOff++;
@@ -918,8 +933,12 @@ function outString(s: usize, n: usize): usize {
 function outStrings(n: usize, arena: usize, at: usize, length: usize, offsets: usize, empty: usize): usize {
   const end = outEnd;
   let off = outOff;
+  let total: usize = 0;
+  let longest: usize = 0;
   for (let k: usize = 0; k < n; k++) {
     const len = usize(load<i32>(length + k * 4));
+    total += len;
+    longest = max(longest, len);
     if (len === 0 && empty !== 0) {
       store<u32>(offsets + k * 4, u32(empty));
       continue;
@@ -942,6 +961,8 @@ function outStrings(n: usize, arena: usize, at: usize, length: usize, offsets: u
   }
   outOff = off;
   outU32(u32(n));
+  outTotal = total;
+  outMax = longest;
   return outOff;
 }
 
@@ -985,9 +1006,15 @@ export function writeBatch(state: usize): usize {
   const n = usize(load<i32>(state + ST_ROWS * 4));
   const time = st(state, ST_COL_TIME);
   let baseMs: f64 = 0;
+  let topMs: f64 = 0;
   if (n > 0) {
     baseMs = load<f64>(time);
-    for (let k: usize = 1; k < n; k++) baseMs = min(baseMs, load<f64>(time + k * 8));
+    topMs = baseMs;
+    for (let k: usize = 1; k < n; k++) {
+      const t = load<f64>(time + k * 8);
+      baseMs = min(baseMs, t);
+      topMs = max(topMs, t);
+    }
   }
   outEnd = st(state, ST_OUT_END);
   outOff = 0;
@@ -996,13 +1023,23 @@ export function writeBatch(state: usize): usize {
   const offsets = st(state, ST_OFFSETS);
   let idsOff: usize = 0;
   let notesOff: usize = 0;
-  if (load<i32>(state + ST_KEEP_IDS * 4) !== 0)
+  store<i32>(state + ST_OUT_ID_BYTES * 4, 0);
+  store<i32>(state + ST_OUT_ID_MAX * 4, 0);
+  if (load<i32>(state + ST_KEEP_IDS * 4) !== 0) {
     idsOff = outStrings(n, arena, st(state, ST_COL_ID_AT), st(state, ST_COL_ID_LENGTH), offsets, 0);
+    store<i32>(state + ST_OUT_ID_BYTES * 4, i32(outTotal));
+    store<i32>(state + ST_OUT_ID_MAX * 4, i32(outMax));
+  }
   if (load<i32>(state + ST_NOTES * 4) !== 0) {
     const empty = outString(arena, 0);
     notesOff = outStrings(n, arena, st(state, ST_COL_NOTE_AT), st(state, ST_COL_NOTE_LENGTH), offsets, empty);
   }
   const eventsOff = outEvents(state, n, baseMs);
+  store<i32>(state + ST_OUT_EVENTS * 4, i32(eventsOff));
+  store<i32>(state + ST_OUT_IDS * 4, i32(idsOff));
+  store<i32>(state + ST_OUT_NOTES * 4, i32(notesOff));
+  store<f64>(state + ST_OUT_BASE * 4, baseMs);
+  store<f64>(state + ST_OUT_TOP * 4, topMs);
 
   // The EventBatch table and its vtable (slots: base time, city, catalogue hash, events, ids, annotations).
   const start = outOff;

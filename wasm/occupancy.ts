@@ -71,8 +71,14 @@ const T_SK_T = 45;
 const T_SK_NEXT = 46;
 const T_SK_COUNT = 47;
 const T_SK_DEVICES = 48;
+// Touched-row noting (WindowRows of src/occupancy/windows.ts), written by the host when its lists change: the u8
+// mark per row (0: noting off), the u32 list, its length (read back after applyEvents) and the row count.
+const T_NOTE_MARKS = 49;
+const T_NOTE_LIST = 50;
+const T_NOTE_COUNT = 51;
+const T_NOTE_ROWS = 52;
 // Own admission: DEDUP_CHUNK u32 of scratch for resolveSeqs' list of the own events of a range.
-const T_OWN_LIST = 49;
+const T_OWN_LIST = 53;
 /** Byte offset of the f64 parameters in the table. */
 const TABLE_F64: usize = 256;
 const F_LATENESS_MS = 0;
@@ -337,6 +343,21 @@ function nonZero(x: u32): u32 {
   return (x | (0 - x)) >>> 31;
 }
 
+/**
+ * Notes window row `row` as touched (noteRows, done while applying): marks it at `marks` and appends it to the list
+ * at `list` of `n` rows when it was not marked yet. Returns the new length. Without a branch on the mark (a row's
+ * first event in a window comes at random): the row is always written at `list` + 4n, which needs room for one
+ * entry past the rows. Rows ≥ `rows` (bays without one) are skipped.
+ */
+function noteRow(marks: usize, list: usize, n: u32, row: u32, rows: u32): u32 {
+  if (row >= rows) return n;
+  const m = marks + usize(row);
+  const fresh = u32(load<u8>(m)) ^ 1;
+  store<u8>(m, 1);
+  store<u32>(list + (usize(n) << 2), row);
+  return n + fresh;
+}
+
 /** Pending events whose records touchRecords loads ahead of applying them. */
 const TOUCH_AHEAD = 32;
 
@@ -360,7 +381,9 @@ function touchRecords(pWords: usize, bays: usize, acc: usize, from: i32, to: i32
 
 /**
  * applyEvents of src/occupancy/kernel.ts: applies pending events with time < `limit` and the open
- * window's timeouts below it. Returns APPLY_DONE, APPLY_COLD or APPLY_HEALTH_FULL.
+ * window's timeouts below it. Returns APPLY_DONE, APPLY_COLD or APPLY_HEALTH_FULL. When the table names a
+ * touched-row list (T_NOTE_MARKS ≠ 0), it notes there the window row of every bay event it applies and of every
+ * timeout entry it goes past (noteRow), which is what noteRows would note for the same call.
  */
 export function applyEvents(tbl: usize, limit: f64): i32 {
   const rg = ptr(tbl, T_REG);
@@ -381,6 +404,10 @@ export function applyEvents(tbl: usize, limit: f64): i32 {
   const zoneLo = load<u32>(tbl + (usize(T_SHARD_ZONE_LO) << 2));
   const zoneHi = load<u32>(tbl + (usize(T_SHARD_ZONE_HI) << 2));
   const bayZone = ptr(tbl, T_BAY_ZONE);
+  const marks = ptr(tbl, T_NOTE_MARKS);
+  const noted = ptr(tbl, T_NOTE_LIST);
+  const rows = load<u32>(tbl + (usize(T_NOTE_ROWS) << 2));
+  let nNoted = load<u32>(tbl + (usize(T_NOTE_COUNT) << 2));
   const we = reg(rg, R_WIN_END);
   const ws = reg(rg, R_WIN_START);
   const base = reg(rg, R_TIME_BASE);
@@ -415,6 +442,7 @@ export function applyEvents(tbl: usize, limit: f64): i32 {
       toCur++;
       const bt = bays + usize(b) * BAY_BYTES;
       const word = load<u32>(bt, B_WORD);
+      if (marks !== 0) nNoted = noteRow(marks, noted, nNoted, word >>> BS_ROW, rows);
       const bs = u8(word);
       const fl = bs >> BS_FLAGS;
       if (
@@ -482,6 +510,7 @@ export function applyEvents(tbl: usize, limit: f64): i32 {
     const b = load<u32>(p);
     const bt = bays + usize(b) * BAY_BYTES;
     const word = load<u32>(bt, B_WORD);
+    if (marks !== 0) nNoted = noteRow(marks, noted, nNoted, word >>> BS_ROW, rows);
     const bs = u8(word);
     const st = bs & BS_STATE;
     let fl = bs >> BS_FLAGS;
@@ -613,6 +642,7 @@ export function applyEvents(tbl: usize, limit: f64): i32 {
     store<u32>(bt, (word & ~0xff) | u32(next | (fl << BS_FLAGS)), B_WORD);
   }
   store<u32>(tbl + (usize(T_SINK) << 2), sink);
+  store<u32>(tbl + (usize(T_NOTE_COUNT) << 2), nNoted);
   setReg(rg, R_HEAD, f64(head));
   setReg(rg, R_TO_CURSOR, f64(toCur));
   setReg(rg, R_H_COUNT, f64(hN));
@@ -693,13 +723,19 @@ export function sortPending(tbl: usize): void {
 const INSERTION_MOVES_SLACK: f64 = 8192;
 const INSERTION_MOVES_PER_EVENT: f64 = 8;
 
+/**
+ * insertionSort of src/occupancy/pending.ts, with the same budget but spent differently: each event's place is
+ * found by a binary search in the sorted prefix, and the events after it move up in one copy. An event whose
+ * moves would exceed the budget is left, and the run from it goes to the merge sort, before anything is moved
+ * (the JS version moves events one by one and finds out while it moves them). The result is the same sorted
+ * buffer whichever path sorts which part.
+ */
 function insertionSort(tbl: usize, head: i32, from: i32, tail: i32): i32 {
   const pTime = ptr(tbl, T_P_TIME);
   const pWords = ptr(tbl, T_P_WORDS);
   let moved: f64 = 0;
   for (let i = from; i < tail; i++) {
     if (comparePending(pTime, pWords, i - 1, i) <= 0) continue;
-    if (moved > INSERTION_MOVES_PER_EVENT * f64(i - from) + INSERTION_MOVES_SLACK) return i;
     const t = getF(pTime, i);
     const q = pWords + usize(i) * (PENDING_STRIDE << 2);
     const w0 = load<u32>(q);
@@ -707,21 +743,26 @@ function insertionSort(tbl: usize, head: i32, from: i32, tail: i32): i32 {
     const w2 = load<u32>(q, 8);
     const w3 = load<u32>(q, 12);
     const w4 = load<u32>(q, 16);
-    let j = i;
-    while (j > head && keyBefore(pTime, pWords, j - 1, t, w0, w3, w1, w2, w4)) {
-      setF(pTime, j, getF(pTime, j - 1));
-      const to = pWords + usize(j) * (PENDING_STRIDE << 2);
-      memory.copy(to, to - (PENDING_STRIDE << 2), PENDING_STRIDE << 2);
-      j--;
-      moved++;
+    // The first event of [head, i − 1) the key sorts strictly before (event i − 1 is one: checked above).
+    let lo = head;
+    let hi = i - 1;
+    while (lo < hi) {
+      const m = (lo + hi) >>> 1;
+      if (keyBefore(pTime, pWords, m, t, w0, w3, w1, w2, w4)) hi = m;
+      else lo = m + 1;
     }
-    setF(pTime, j, t);
-    const r = pWords + usize(j) * (PENDING_STRIDE << 2);
-    store<u32>(r, w0);
-    store<u32>(r, w1, 4);
-    store<u32>(r, w2, 8);
-    store<u32>(r, w3, 12);
-    store<u32>(r, w4, 16);
+    const moves = f64(i - lo);
+    if (moved + moves > INSERTION_MOVES_PER_EVENT * f64(i - from) + INSERTION_MOVES_SLACK) return i;
+    moved += moves;
+    memory.copy(pTime + (usize(lo + 1) << 3), pTime + (usize(lo) << 3), usize(i - lo) << 3);
+    const at = pWords + usize(lo) * (PENDING_STRIDE << 2);
+    memory.copy(at + (PENDING_STRIDE << 2), at, usize(i - lo) * (PENDING_STRIDE << 2));
+    setF(pTime, lo, t);
+    store<u32>(at, w0);
+    store<u32>(at, w1, 4);
+    store<u32>(at, w2, 8);
+    store<u32>(at, w3, 12);
+    store<u32>(at, w4, 16);
   }
   return tail;
 }
@@ -849,15 +890,14 @@ function mergeRun(tbl: usize, head: i32, mid: i32, tail: i32): void {
     else hi = m;
   }
   const start = lo;
-  const total = tail - start;
+  // The run, in order, into the scratch columns; then a merge from the back: each slot from the tail down takes
+  // the later of the prefix's last unmerged event and the run's, so the prefix's events move once, in place (a
+  // slot is written only after the prefix event it held was moved: it lies at least as far on as the events
+  // of the run still to place), and the prefix before `start` stays where it is.
   const sTime = ptr(tbl, T_S_TIME);
   const sWords = ptr(tbl, T_S_WORDS);
-  let i = start;
-  let j = 0;
-  for (let k = 0; k < total; k++) {
-    let src: i32;
-    if (j >= n || (i < mid && comparePending(pTime, pWords, i, i32(getU(a, u32(j)))) <= 0)) src = i++;
-    else src = i32(getU(a, u32(j++)));
+  for (let k = 0; k < n; k++) {
+    const src = i32(getU(a, u32(k)));
     setF(sTime, k, getF(pTime, src));
     memory.copy(
       sWords + usize(k) * (PENDING_STRIDE << 2),
@@ -865,8 +905,38 @@ function mergeRun(tbl: usize, head: i32, mid: i32, tail: i32): void {
       PENDING_STRIDE << 2,
     );
   }
-  memory.copy(pTime + (usize(start) << 3), sTime, usize(total) << 3);
-  memory.copy(pWords + usize(start) * (PENDING_STRIDE << 2), sWords, usize(total) * (PENDING_STRIDE << 2));
+  let i = mid - 1;
+  let j = n - 1;
+  let k = tail - 1;
+  while (j >= 0) {
+    const to = pWords + usize(k) * (PENDING_STRIDE << 2);
+    if (i >= start && runBefore(sTime, sWords, j, pTime, pWords, i)) {
+      setF(pTime, k, getF(pTime, i));
+      memory.copy(to, pWords + usize(i) * (PENDING_STRIDE << 2), PENDING_STRIDE << 2);
+      i--;
+    } else {
+      setF(pTime, k, getF(sTime, j));
+      memory.copy(to, sWords + usize(j) * (PENDING_STRIDE << 2), PENDING_STRIDE << 2);
+      j--;
+    }
+    k--;
+  }
+}
+
+/** Whether scratch event j (in sTime, sWords) sorts strictly before pending event i (the total order). */
+function runBefore(sTime: usize, sWords: usize, j: i32, pTime: usize, pWords: usize, i: i32): bool {
+  const q = sWords + usize(j) * (PENDING_STRIDE << 2);
+  return keyBefore(
+    pTime,
+    pWords,
+    i,
+    getF(sTime, j),
+    load<u32>(q),
+    load<u32>(q, 12),
+    load<u32>(q, 4),
+    load<u32>(q, 8),
+    load<u32>(q, 16),
+  );
 }
 
 // ---- de-duplication keys (src/occupancy/dedup.ts, device-keys.ts) ----
@@ -1327,6 +1397,29 @@ export function closeRows(
   at: usize,
   now: u32,
 ): void {
+  closeSelected(tbl, cols, lo, hi, list, count, 0, windowMs, epoch, minCoverage, marks, at, now);
+}
+
+/**
+ * closeRows, with a third way to name the rows: with `sel` ≠ 0 (and `list` 0), the rows r of [lo, lo + count) whose
+ * u8 at `sel` + r is not 0, in ascending order (each row's columns and accumulator are then read and written in
+ * memory order, where a list in the order rows were first touched goes all over them).
+ */
+function closeSelected(
+  tbl: usize,
+  cols: usize,
+  lo: u32,
+  hi: u32,
+  list: usize,
+  count: u32,
+  sel: usize,
+  windowMs: f64,
+  epoch: u32,
+  minCoverage: f64,
+  marks: usize,
+  at: usize,
+  now: u32,
+): void {
   const acc = ptr(tbl, T_ACC);
   // The columns' first bytes, read once (the loop's stores could alias the table for all the compiler knows).
   const cOcc = colBase(cols, C_OCCUPANCY);
@@ -1345,6 +1438,7 @@ export function closeRows(
   for (let i: u32 = 0; i < count; i++) {
     const r = list === 0 ? lo + i : load<u32>(list + (usize(i) << 2));
     if (r < lo || r >= hi) continue;
+    if (sel !== 0 && load<u8>(sel + usize(r)) === 0) continue;
     const cap = load<u32>(cCap + (usize(r) << 2));
     const method = load<u8>(cMethod + usize(r));
     const a = acc + usize(r) * ACC_BYTES;
@@ -1541,6 +1635,10 @@ const CP_OUT = 19;
 const CP_DELTA = 20;
 const CP_SPAN = 21;
 const CP_SCRATCH = 22;
+// Above this many touched rows (this window's and the one before's), the rows are closed in a sweep in row order:
+// a list in the order rows were first touched reads and writes each row's accumulator and a dozen columns at
+// scattered places, a sweep goes through them in memory order.
+const CP_SWEEP = 23;
 
 function cp(p: usize, i: i32): u32 {
   return load<u32>(p + (usize(i) << 2));
@@ -1549,9 +1647,10 @@ function cp(p: usize, i: i32): u32 {
 /**
  * WindowRows.close of src/occupancy/windows.ts for an engine without zone-event state, in one call, its parameters
  * at `p` (CP_*): closeRows of the `nTouched` rows at `touched`, then of the `nBefore` rows at `before` that
- * `inTouched` does not mark (the rows touched only in the window before; `before` keeps them), noting changes
- * (`marks`, `at`, `now`); clears the marks of `touched`; then, unless `out` is 0 (the marks are then left for the
- * caller), listChanges (into `out`, bringing the set `delta` bytes on up to date). Returns the number of rows listed.
+ * `inTouched` does not mark (the rows touched only in the window before), noting changes (`marks`, `at`, `now`);
+ * when the two lists hold more than CP_SWEEP rows, the same rows in one sweep in row order instead; clears the marks
+ * of `touched`; then, unless `out` is 0 (the marks are then left for the caller), listChanges (into `out`, bringing
+ * the set `delta` bytes on up to date). Returns the number of rows listed. `before` is left in any order.
  */
 export function closeWindowRows(tbl: usize, p: usize): u32 {
   const cols = usize(cp(p, CP_COLS));
@@ -1568,13 +1667,25 @@ export function closeWindowRows(tbl: usize, p: usize): u32 {
   const marks = usize(cp(p, CP_MARKS));
   const at = usize(cp(p, CP_AT));
   const now = cp(p, CP_NOW);
-  closeRows(tbl, cols, lo, hi, touched, nTouched, windowMs, epoch, minCoverage, marks, at, now);
-  let n: u32 = 0;
-  for (let i: u32 = 0; i < nBefore; i++) {
-    const r = load<u32>(before + (usize(i) << 2));
-    if (load<u8>(inTouched + usize(r)) === 0) store<u32>(before + (usize(n++) << 2), r);
+  if (hi > lo && nTouched + nBefore > cp(p, CP_SWEEP)) {
+    // Many rows: mark the rows touched only in the window before (2; touched ones hold 1) and close every marked
+    // row of [lo, hi) in row order, clearing its mark.
+    for (let i: u32 = 0; i < nBefore; i++) {
+      const r = load<u32>(before + (usize(i) << 2));
+      if (r >= lo && r < hi && load<u8>(inTouched + usize(r)) === 0) store<u8>(inTouched + usize(r), 2);
+    }
+    closeSelected(tbl, cols, lo, hi, 0, hi - lo, inTouched, windowMs, epoch, minCoverage, marks, at, now);
+    memory.fill(inTouched + usize(lo), 0, usize(hi - lo));
+  } else {
+    closeRows(tbl, cols, lo, hi, touched, nTouched, windowMs, epoch, minCoverage, marks, at, now);
+    let n: u32 = 0;
+    for (let i: u32 = 0; i < nBefore; i++) {
+      const r = load<u32>(before + (usize(i) << 2));
+      if (load<u8>(inTouched + usize(r)) === 0) store<u32>(before + (usize(n++) << 2), r);
+    }
+    closeRows(tbl, cols, lo, hi, before, n, windowMs, epoch, minCoverage, marks, at, now);
   }
-  closeRows(tbl, cols, lo, hi, before, n, windowMs, epoch, minCoverage, marks, at, now);
+  // Touched rows outside [lo, hi) (another shard's) were marked too.
   for (let i: u32 = 0; i < nTouched; i++)
     store<u8>(inTouched + usize(load<u32>(touched + (usize(i) << 2))), 0);
   const out = usize(cp(p, CP_OUT));

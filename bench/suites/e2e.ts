@@ -16,7 +16,10 @@
  *   validation), encodeEventBatches, ingest.
  * - `map-jsonl`: what a competent user writes — decode, JSON.parse per line, a plain loop over Maps.
  * - `duckdb-jsonl`: DuckDB SQL over the same bytes (read_json of the file, lag per bay, group by window).
- * - `parkir-objects`: encodeEvents of each 4096-event range of the array (into the engine's batch memory) + ingest.
+ * - `parkir-jsonl-file`: the same from the file, as `parkir replay` reads it (and as DuckDB does): open, readSync
+ *   straight into the reader's input window (1 MiB at a time), close, all inside the timed call.
+ * - `parkir-objects`: replayEventsSync (the object API's replay): encodeEvents of each 4096-event range of the array
+ *   into the engine's batch memory, each batch ingested over the layout its writer recorded (not verified again).
  * - `map-objects`: the plain Map loop from the objects.
  *
  * The feed is the bay-sensor part (park_start, park_end, scheduled_report) of a generated Palu trace without
@@ -27,18 +30,17 @@
  * comparison favours the peers. Before timing, every case's rows must equal the baseline's; every timed run's
  * window count and checksum are checked against them too (a wrong run throws).
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type City, loadCity } from "../../src/catalog/index.js";
 import { generateTrace, paluCatalog } from "../../src/generate/index.js";
-import { OccupancyEngine, replayJsonLinesSync } from "../../src/occupancy/index.js";
+import { OccupancyEngine, replayEventsSync, replayJsonLinesSync } from "../../src/occupancy/index.js";
 import {
   BATCH_EVENTS_DEFAULT,
   type CdsEvent,
   EncodeReport,
   encodeEventBatches,
-  encodeEvents,
   JsonLinesReader,
   parseEventLines,
   toJsonLines,
@@ -137,21 +139,25 @@ export const e2eSuite: SuiteDefinition = {
     };
     const parkirObjects = (keep: boolean): PeerWindows => {
       const out: PeerWindows = { windows: 0, checksum: 0, ...(keep ? { rows: [] } : {}) };
-      const engine = new OccupancyEngine(city, { windowMs: w, reuseWindowBuffers: true, clock: () => 0 });
-      engine.windows$.subscribe((b) => foldWindow(out, b, w));
-      const report = new EncodeReport();
-      const into = (size: number) => engine.batchBuffer(size);
-      for (let i = 0; i < n; i += BATCH_EVENTS_DEFAULT) {
-        engine.ingest(
-          encodeEvents(events, city, report, {
-            keepEventIds: false,
-            into,
-            start: i,
-            end: Math.min(n, i + BATCH_EVENTS_DEFAULT),
-          }),
-        );
+      replayEventsSync(events, city, {
+        engine: { windowMs: w },
+        keepEventIds: false,
+        onWindows: (b) => foldWindow(out, b, w),
+      });
+      return sortRows(out);
+    };
+    // The `parkir replay` path from the file: read straight into the reader's input window, 1 MiB at a time.
+    const parkirFile = (keep: boolean): PeerWindows => {
+      const out: PeerWindows = { windows: 0, checksum: 0, ...(keep ? { rows: [] } : {}) };
+      const fd = openSync(path, "r");
+      try {
+        replayJsonLinesSync((into) => readSync(fd, into), city, {
+          engine: { windowMs: w },
+          onWindows: (b) => foldWindow(out, b, w),
+        });
+      } finally {
+        closeSync(fd);
       }
-      engine.close();
       return sortRows(out);
     };
 
@@ -211,6 +217,17 @@ export const e2eSuite: SuiteDefinition = {
         },
         fn: () => checkedRun("parkir-jsonl", want, parkirJsonl(false)),
         result: () => parkirJsonl(true),
+      },
+      {
+        name: "parkir-jsonl-file",
+        eventsPerOp: n,
+        bytesPerOp: bytes.length,
+        extra: {
+          input: "jsonl file",
+          note: "replayJsonLinesSync over the file (open, readSync into the reader's input window, close: parkir replay's reading), as DuckDB reads it",
+        },
+        fn: () => checkedRun("parkir-jsonl-file", want, parkirFile(false)),
+        result: () => parkirFile(true),
       },
       {
         name: "jsonl-reader",
@@ -287,7 +304,7 @@ export const e2eSuite: SuiteDefinition = {
         eventsPerOp: n,
         extra: {
           input: "objects",
-          note: "encodeEvents per 4096-event range of the array into the engine's batch memory, ingest, close; engine built in the call",
+          note: "replayEventsSync (keepEventIds false): encodeEvents of each 4096-event range into the engine's batch memory, ingested unverified (parkir's own writer), close; engine built in the call on recycled kernel memory",
         },
         fn: () => checkedRun("parkir-objects", want, parkirObjects(false)),
         result: () => parkirObjects(true),
@@ -311,6 +328,7 @@ export const e2eSuite: SuiteDefinition = {
     };
     if (duck !== null) {
       ratios["jsonl parkir / DuckDB"] = ["parkir-jsonl", "duckdb-jsonl"];
+      ratios["jsonl file parkir / DuckDB (both read the file)"] = ["parkir-jsonl-file", "duckdb-jsonl"];
       ratios["jsonl parkir JS reader / DuckDB"] = ["parkir-jsonl-js", "duckdb-jsonl"];
     }
     return {

@@ -2,6 +2,7 @@
 import { closeSync, openSync, readFileSync, readSync, writeFileSync } from "node:fs";
 import { type City, loadCityFile } from "../catalog/city.js";
 import { formatIssues, ParkirConfigError } from "../errors/index.js";
+import type { ReadInto } from "../wire/jsonl-parse.js";
 import { CliError } from "./errors.js";
 
 /** Reads a whole input (`-` = standard input) as bytes. */
@@ -13,17 +14,24 @@ export function readInput(path: string): Uint8Array {
   }
 }
 
-/** Bytes read from a file or standard input at a time by inputChunks. */
+/** Bytes of a frames file read at a time (JSON Lines are read JSONL_INPUT_BYTES at a time into the reader's memory). */
 export const INPUT_CHUNK_BYTES = 1 << 20;
 
+/** A file (or standard input) open for reading into the caller's memory. */
+export interface InputReader {
+  /** Reads up to `into.length` bytes into the start of `into`: how many, 0 at the end. @throws CliError */
+  readonly read: ReadInto;
+  /** Closes the file (not standard input). */
+  close(): void;
+}
+
 /**
- * A file (or standard input, for `-`) read INPUT_CHUNK_BYTES at a time, for input streamed through bounded
- * memory: each chunk is valid until the next one is asked for (the same memory is reused). The file is closed
- * when the reading ends, also early.
+ * Opens a file (or standard input, for `-`) to be read into the caller's memory, e.g. straight into the JSON
+ * Lines reader's input window (JsonLinesReader.fill). Close it when done.
  *
- * @throws CliError when the file cannot be opened or read.
+ * @throws CliError when the file cannot be opened (reading throws CliError when it fails).
  */
-export function* inputChunks(path: string): Generator<Uint8Array> {
+export function openInput(path: string): InputReader {
   const what = path === "-" ? "standard input" : path;
   const fail = (e: unknown) => new CliError(`cannot read ${what}: ${(e as Error).message}`, 1);
   let fd: number;
@@ -32,27 +40,26 @@ export function* inputChunks(path: string): Generator<Uint8Array> {
   } catch (e) {
     throw fail(e);
   }
-  const chunk = new Uint8Array(INPUT_CHUNK_BYTES);
   const pause = new Int32Array(new SharedArrayBuffer(4));
-  try {
-    for (;;) {
-      let n: number;
-      try {
-        n = readSync(fd, chunk, 0, chunk.length, null);
-      } catch (e) {
-        // A non-blocking standard input with nothing to read yet: wait a little and read again.
-        if ((e as NodeJS.ErrnoException).code === "EAGAIN") {
-          Atomics.wait(pause, 0, 0, 10);
-          continue;
+  return {
+    read: (into) => {
+      for (;;) {
+        try {
+          return readSync(fd, into, 0, into.length, null);
+        } catch (e) {
+          // A non-blocking standard input with nothing to read yet: wait a little and read again.
+          if ((e as NodeJS.ErrnoException).code === "EAGAIN") {
+            Atomics.wait(pause, 0, 0, 10);
+            continue;
+          }
+          throw fail(e);
         }
-        throw fail(e);
       }
-      if (n === 0) return;
-      yield chunk.subarray(0, n);
-    }
-  } finally {
-    if (fd !== 0) closeSync(fd);
-  }
+    },
+    close: () => {
+      if (fd !== 0) closeSync(fd);
+    },
+  };
 }
 
 /** Writes bytes or text to a file, or to standard output when `path` is undefined or `-`. */

@@ -23,8 +23,9 @@ import { decisionLine } from "../pricing/decision.js";
 import { PricingEngine } from "../pricing/engine.js";
 import { loadPolicyFile } from "../pricing/policy.js";
 import { looksFramed, scanFrames } from "../wire/frames.js";
+import type { ReadInto } from "../wire/jsonl-parse.js";
 import { CliError } from "./errors.js";
-import { cityFromFile, inputChunks, settleOutput, warnLine, writeOutput } from "./io.js";
+import { cityFromFile, INPUT_CHUNK_BYTES, openInput, settleOutput, warnLine, writeOutput } from "./io.js";
 import { existingFile, parseDuration } from "./options.js";
 
 /** Events per batch when replaying JSON Lines (delivery order is kept). */
@@ -93,16 +94,18 @@ export function replayBytes(
 }
 
 /**
- * replayBytes over input read piece by piece (e.g. a file in 1 MiB chunks; a chunk may be reused once the next
- * is asked for). JSON Lines are streamed: memory stays bounded whatever the input's size (one batch, one line of
- * at most EVENT_LINE_BYTES_MAX bytes, the held start of the feed). A frames file is read whole.
+ * replayBytes over input read piece by piece: chunks (e.g. a file in 1 MiB chunks; a chunk may be reused once the
+ * next is asked for), or a source read into memory (ReadInto, e.g. a file descriptor's readSync: JSON Lines are then
+ * read straight into the reader's input window). JSON Lines are streamed: memory stays bounded whatever the input's
+ * size (one batch, one input window, one line of at most EVENT_LINE_BYTES_MAX bytes, the held start of the feed).
+ * A frames file is read whole.
  *
  * @returns the summary (also written as the last line).
  * @throws as replayBytes.
  */
 export function replayChunks(
   city: City,
-  chunks: Iterable<Uint8Array>,
+  chunks: Iterable<Uint8Array> | ReadInto,
   options: ReplayOptions,
   write: (text: string) => void,
   hooks: ReplayHooks = {},
@@ -134,7 +137,7 @@ export function replayChunks(
       if (result.skew !== undefined) note(`batch ${i}: ${describeSkew(result.skew)}`);
     },
   };
-  const { head, rest } = firstBytes(chunks[Symbol.iterator](), 16);
+  const { head, rest } = firstBytes(chunks, 16);
   let s: ReplayJsonLinesSummary;
   let stopped: ParkirWireError | undefined;
   if (looksFramed(head)) {
@@ -184,8 +187,25 @@ export function replayChunks(
   return summary;
 }
 
-/** The first chunks of `it`, joined until they hold at least `n` bytes (or the input ends), and the rest. */
-function firstBytes(it: Iterator<Uint8Array>, n: number): { head: Uint8Array; rest: Iterator<Uint8Array> } {
+/** The rest of an input after its first bytes: chunks, or a source read into memory. */
+type Rest = Iterator<Uint8Array> | ReadInto;
+
+/**
+ * The first `n` bytes of `input` (fewer when it ends first), and the rest: of chunks, the first ones joined until
+ * they hold `n` bytes; of a source read into memory, exactly `n` bytes.
+ */
+function firstBytes(input: Iterable<Uint8Array> | ReadInto, n: number): { head: Uint8Array; rest: Rest } {
+  if (typeof input === "function") {
+    const head = new Uint8Array(n);
+    let got = 0;
+    while (got < n) {
+      const k = input(head.subarray(got));
+      if (k === 0) break;
+      got += k;
+    }
+    return { head: head.subarray(0, got), rest: input };
+  }
+  const it = input[Symbol.iterator]();
   const parts: Uint8Array[] = [];
   let size = 0;
   while (size < n) {
@@ -201,19 +221,43 @@ function firstBytes(it: Iterator<Uint8Array>, n: number): { head: Uint8Array; re
   };
 }
 
-/** `head` followed by the rest of the chunks. */
-function* prepend(head: Uint8Array, rest: Iterator<Uint8Array>): Generator<Uint8Array> {
-  if (head.byteLength > 0) yield head;
-  for (let r = rest.next(); r.done !== true; r = rest.next()) yield r.value;
+/**
+ * `head` followed by the rest: chunks, or a source read into memory whose first read holds `head` too (JSON
+ * Lines are then read straight into the reader's input memory).
+ */
+function prepend(head: Uint8Array, rest: Rest): Iterable<Uint8Array> | ReadInto {
+  if (typeof rest === "function") {
+    let first = head.byteLength > 0;
+    return (into) => {
+      if (!first) return rest(into);
+      first = false;
+      into.set(head);
+      return head.byteLength + rest(into.subarray(head.byteLength));
+    };
+  }
+  return (function* () {
+    if (head.byteLength > 0) yield head;
+    for (let r = rest.next(); r.done !== true; r = rest.next()) yield r.value;
+  })();
 }
 
-/** `head` and every further chunk in one buffer. */
-function concat(head: Uint8Array, rest: Iterator<Uint8Array>): Uint8Array {
+/** `head` and everything after it in one buffer. */
+function concat(head: Uint8Array, rest: Rest): Uint8Array {
   const parts = [head];
   let size = head.byteLength;
-  for (let r = rest.next(); r.done !== true; r = rest.next()) {
-    parts.push(r.value.slice());
-    size += r.value.byteLength;
+  if (typeof rest === "function") {
+    for (;;) {
+      const chunk = new Uint8Array(INPUT_CHUNK_BYTES);
+      const k = rest(chunk);
+      if (k === 0) break;
+      parts.push(chunk.subarray(0, k));
+      size += k;
+    }
+  } else {
+    for (let r = rest.next(); r.done !== true; r = rest.next()) {
+      parts.push(r.value.slice());
+      size += r.value.byteLength;
+    }
   }
   const out = new Uint8Array(size);
   let at = 0;
@@ -267,17 +311,21 @@ export function runReplay(
   hooks: ReplayHooks = {},
 ): ReplaySummary {
   const city = cityFromFile(files.cityPath);
-  const { head, rest } = firstBytes(inputChunks(files.eventsPath), 16);
-  const ext = extname(files.eventsPath).toLowerCase();
-  if (ext === ".fb" && !looksFramed(head) && head.byteLength > 0) {
-    throw new CliError(`${files.eventsPath} is not a FlatBuffers frames file`, 1);
-  }
+  // The events are read straight into the JSON Lines reader's input memory (a frames file, into one buffer).
+  const input = openInput(files.eventsPath);
   try {
+    const { head, rest } = firstBytes(input.read, 16);
+    const ext = extname(files.eventsPath).toLowerCase();
+    if (ext === ".fb" && !looksFramed(head) && head.byteLength > 0) {
+      throw new CliError(`${files.eventsPath} is not a FlatBuffers frames file`, 1);
+    }
     return replayChunks(city, prepend(head, rest), options, write, hooks);
   } catch (e) {
     if (e instanceof ParkirConfigError) throw new CliError(e.message, 2);
     if (e instanceof ParkirWireError) throw new CliError(`${files.eventsPath}: ${e.message}`, 1);
     throw e;
+  } finally {
+    input.close();
   }
 }
 

@@ -9,16 +9,19 @@
  * A checkpoint (engine state, output lengths, log position) is committed atomically every
  * `checkpointIntervalMs` and on `stop()`; `start()` restores it, cuts outputs back to their committed length and
  * replays the log after it, so the outputs equal those of a run that never stopped.
+ *
+ * Beside it: options.ts (what a host configures and reads), broker.ts (the MQTT session and held PUBACKs),
+ * recent-ids.ts (the re-delivery pre-filter), log-limit.ts (rate-limited log lines), wal.ts and files.ts
+ * (durability), uplinks.ts (parsing messages).
  */
 import { mkdirSync, renameSync, statSync } from "node:fs";
 import { join } from "node:path";
-import type { IClientOptions, MqttClient } from "mqtt";
+import type { MqttClient } from "mqtt";
 import type { Observable } from "rxjs";
 import { type City, VEHICLE_CODES, vehicleName } from "../catalog/index.js";
 import { ParkirClockError, ParkirError, ParkirWireError } from "../errors/index.js";
 import {
   type EngineCounters,
-  type HealthReport,
   OccupancyEngine,
   type OccupancyOptions,
   type WindowBatch,
@@ -28,183 +31,29 @@ import { decisionLine } from "../pricing/decision.js";
 import { type Policy, PricingEngine, type TariffDecision } from "../pricing/index.js";
 import { subject } from "../rx.js";
 import { type CdsEvent, EncodeReport, encodeEventBatches, encodeEvents } from "../wire/index.js";
+import { AckGate, connectBroker } from "./broker.js";
 import { type DecoderRegistry, defaultDecoders } from "./decoders.js";
 import { ParkirMessageError, ParkirStateError, REJECT_REASONS, type RejectReason } from "./errors.js";
 import { CommittedFile, encodeState, readState, type SavedState, writeFileDurable } from "./files.js";
-import { backfillStorage, type StorageOptions } from "./storage.js";
+import { RateLimitedLog } from "./log-limit.js";
+import type {
+  BrokerOptions,
+  GatewayCounters,
+  GatewayOptions,
+  GatewayStatus,
+  HealthUpdate,
+  Rejection,
+} from "./options.js";
+import { RecentIds } from "./recent-ids.js";
+import { backfillStorage } from "./storage.js";
 import { type DeviceHealth, type ParseContext, parseMessage } from "./uplinks.js";
 import { listSegments, replaySegments, WriteAheadLog } from "./wal.js";
 
 const DAY_MS = 86_400_000;
-/** Messages taken from the socket in one turn of the event loop before the next waits for another turn. */
-const YIELD_EVERY = 128;
-
-/** Connection to the broker, as mqtt.js takes it. Credentials are never logged. */
-export interface BrokerOptions {
-  /** Broker URL: mqtt://, mqtts://, ws://, wss://. */
-  readonly url: string;
-  /** Fixed client id, so the broker keeps the session (and queues QoS 1 messages) while the gateway is down. Default "parkir-<city id>". */
-  readonly clientId?: string;
-  readonly username?: string;
-  readonly password?: string;
-  /** TLS: CA certificate(s), client certificate and key (PEM), and whether to verify the server. */
-  readonly ca?: string | Buffer;
-  readonly cert?: string | Buffer;
-  readonly key?: string | Buffer;
-  readonly rejectUnauthorized?: boolean;
-  /** Keep-alive, s. Default 30. */
-  readonly keepalive?: number;
-  /** 4 (MQTT 3.1.1, the default: what The Things Stack speaks) or 5 (sends receiveMaximum = inflightMax). */
-  readonly protocolVersion?: 4 | 5;
-  /** MQTT 5: most unacknowledged messages the broker may send at once. Default 1000. */
-  readonly inflightMax?: number;
-}
-
-/** Topic filters subscribed at QoS 1 (false: not subscribed). */
-export interface SubscribeOptions {
-  /** The Things Stack v3 uplinks. Default "v3/+/devices/+/up" (matches `app` and `app@tenant`). */
-  readonly tts?: string | false;
-  /** ChirpStack v4 uplink events. Default "application/+/device/+/event/up". */
-  readonly chirpstack?: string | false;
-  /** Plain CDS event JSON (an event or an array). Default "parkir/<city id>/in/events". */
-  readonly cds?: string | false;
-}
-
-/** What the gateway publishes back to the broker. */
-export interface PublishOptions {
-  /** Topic prefix. Default "parkir/<city id>". */
-  readonly prefix?: string;
-  /** Live snapshot per point every this many ms (only points that changed). Default 10 000; 0: never. */
-  readonly snapshotIntervalMs?: number;
-}
-
-/** Options of createGateway. */
-export interface GatewayOptions {
-  /** The catalogue: device EUIs and sensor models map uplinks to bays and gates. */
-  readonly city: City;
-  /** Directory of the state file, the write-ahead log and (by default) the output files. Created if missing. */
-  readonly stateDir: string;
-  /** The broker to read from and publish to; omitted: no broker (feed the gateway with `ingestMessage`). */
-  readonly broker?: BrokerOptions;
-  readonly subscribe?: SubscribeOptions;
-  /** Publishing outputs to the broker; false: none. Default: on when there is a broker. */
-  readonly publish?: PublishOptions | false;
-  /**
-   * Occupancy engine options. The gateway's defaults differ in one: `idleAdvanceMs` 60 000, so a quiet feed
-   * still closes windows and flags silent sensors on the clock (set 0 to follow event time only).
-   */
-  readonly engine?: OccupancyOptions;
-  /**
-   * A pricing policy: tariff decisions on `decisions$`, the decisions file and the broker. The pricing engine's
-   * state is checkpointed with the occupancy engine's (one state file, one generation).
-   */
-  readonly policy?: Policy;
-  /** Payload decoders by sensor model. Default: defaultDecoders(). */
-  readonly decoders?: DecoderRegistry;
-  /** JSON Lines of closed windows (one line per zone and class). Default "<stateDir>/windows.jsonl"; false: none. */
-  readonly windowsFile?: string | false;
-  /** JSON Lines of tariff decisions (with a policy). Default "<stateDir>/decisions.jsonl"; false: none. */
-  readonly decisionsFile?: string | false;
-  /** Refused messages, raw, as JSON Lines. Default "<stateDir>/dead-letter.jsonl"; false: none. */
-  readonly deadLetterFile?: string | false;
-  /** Dead-letter file size at which it is moved to "<file>.1" (one old file kept). Default 16 MiB. */
-  readonly deadLetterBytesMax?: number;
-  /** Checkpoint interval, ms. Default 60 000. Cost: one engine checkpoint (a few hundred KB for Palu) and 2 fsyncs. */
-  readonly checkpointIntervalMs?: number;
-  /**
-   * When a message is acknowledged to the broker: "fsync" (default) once its log lines are fsynced (survives a
-   * power cut), "write" once they are written (survives a crash or kill -9 of the process, not a power cut).
-   */
-  readonly durability?: "fsync" | "write";
-  /** Most events waiting for the engine; beyond it acknowledgements wait (the broker stops sending). Default 65 536. */
-  readonly queueMax?: number;
-  /** Most events the engine takes per turn of the event loop. Default 2048 (a few ms). */
-  readonly sliceEvents?: number;
-  /** Larger messages are refused ("too-large") unread. Default 65 536 bytes. */
-  readonly messageBytesMax?: number;
-  /** Events later than the clock by more than this are refused ("clock-skew"). Default 600 000 (10 min). */
-  readonly maxFutureMs?: number;
-  /** Events older than the clock by more than this are refused ("clock-skew"). Default 7 days. */
-  readonly maxAgeMs?: number;
-  /** Event ids remembered by the pre-filter that drops re-delivered messages. Default 16 384. */
-  readonly recentIdsMax?: number;
-  /** Processing-time tick (engine.tick, snapshots), ms. Default 1000. */
-  readonly tickMs?: number;
-  /** The Things Stack Storage Integration, to backfill the gap after a restart. */
-  readonly storage?: StorageOptions;
-  /** Log lines per reason per minute before they are suppressed (and counted). Default 10. */
-  readonly logPerMinute?: number;
-  /** Where log lines go. Default: stderr. */
-  readonly log?: (line: string) => void;
-  /** Processing-time clock, ms. Default Date.now. Also given to the engine. */
-  readonly clock?: () => number;
-}
-
-/** A refused message (or refused part of one). */
-export interface Rejection {
-  readonly reason: RejectReason;
-  readonly topic: string;
-  readonly device?: string;
-  readonly detail: string;
-  /** Processing time, ms. */
-  readonly atMs: number;
-}
-
-/** Health news: a device's heartbeat, or the engine's sensor health changes (silent, lost, recovered). */
-export type HealthUpdate =
-  | { readonly kind: "device"; readonly device: DeviceHealth }
-  | { readonly kind: "engine"; readonly report: HealthReport };
-
-/** Running totals of the gateway (the engine's are in `engine`). */
-export interface GatewayCounters {
-  /** Messages taken from the broker, the storage backfill or `ingestMessage`. */
-  readonly messages: number;
-  /** Events queued for the engine. */
-  readonly events: number;
-  /** Events dropped by the recent-id pre-filter (re-deliveries). */
-  readonly redelivered: number;
-  /** Refused messages or events, per reason. */
-  readonly rejected: Readonly<Record<RejectReason, number>>;
-  /** Events replayed from the write-ahead log at start. */
-  readonly replayed: number;
-  /** Uplinks fetched from the Storage Integration. */
-  readonly backfilled: number;
-  /** Events waiting for the engine now. */
-  readonly queued: number;
-  /** Acknowledgements held now (waiting for the log or for queue space). */
-  readonly acksHeld: number;
-  readonly checkpoints: number;
-  /** Tariff decisions made (with a policy) since start, replayed ones included. */
-  readonly decisions: number;
-  /** Log lines suppressed by the rate limit. */
-  readonly logsSuppressed: number;
-  /** The occupancy engine's totals. */
-  readonly engine: EngineCounters;
-}
-
-/** What /healthz reports. */
-export interface GatewayStatus {
-  readonly status: "starting" | "running" | "stopped";
-  readonly city: string;
-  readonly connected: boolean;
-  readonly watermarkMs: number | null;
-  readonly uptimeS: number;
-  /** Seconds since the last committed checkpoint (null before the first): what a crash now would replay. */
-  readonly lastCheckpointAgeS: number | null;
-  /** Resident memory of the process, bytes. */
-  readonly rssBytes: number;
-  readonly counters: GatewayCounters;
-}
 
 /** Creates a gateway; nothing happens until `start()`. @throws ParkirError on invalid options. */
 export function createGateway(options: GatewayOptions): Gateway {
   return new Gateway(options);
-}
-
-interface HeldAck {
-  readonly packet: unknown;
-  /** The connection it belongs to (acks for an older connection are void). */
-  readonly epoch: number;
 }
 
 /** How long stop() waits for the broker to acknowledge what is in flight before it cuts the connection. */
@@ -246,18 +95,10 @@ export class Gateway {
   private client: MqttClient | undefined;
   private readonly queue: CdsEvent[] = [];
   private queueHead = 0;
-  /** PUBACKs whose messages' log lines are not durable yet. */
-  private readonly heldAcks: HeldAck[] = [];
-  /** PUBACKs whose lines are durable, waiting only for queue space. */
-  private readonly durableAcks: HeldAck[] = [];
-  private ackEpoch = 0;
-  private messagesThisTurn = 0;
-  private ackingEpoch: number | undefined;
+  /** QoS 1 PUBACKs held until their messages' log lines are durable. */
+  private readonly acks = new AckGate();
   private syncing = false;
-  private sendPacket: ((packet: unknown) => void) | undefined;
-  private readonly recent = new Set<string>();
-  private readonly recentRing: string[] = [];
-  private recentNext = 0;
+  private readonly recent: RecentIds;
   private ttsLastMs = 0;
   private commitScheduled = false;
   private drainScheduled = false;
@@ -267,7 +108,7 @@ export class Gateway {
   private stopping = false;
   private startedMs = 0;
   private readonly lastPublished = new Map<string, string>();
-  private readonly logWindow = new Map<string, { start: number; n: number; suppressed: number }>();
+  private readonly limited: RateLimitedLog;
   private c = {
     messages: 0,
     events: 0,
@@ -276,7 +117,6 @@ export class Gateway {
     backfilled: 0,
     checkpoints: 0,
     decisions: 0,
-    logsSuppressed: 0,
   };
   private lastCheckpointAt: number | undefined;
   private readonly rejected: Record<RejectReason, number> = Object.fromEntries(
@@ -289,6 +129,7 @@ export class Gateway {
     this.clock = options.clock ?? Date.now;
     this.log = options.log ?? ((l) => process.stderr.write(`${l}\n`));
     this.decoders = options.decoders ?? defaultDecoders();
+    this.limited = new RateLimitedLog(this.log, this.clock, options.logPerMinute ?? 10);
     this.statePath = join(options.stateDir, "state.bin");
     this.walDir = join(options.stateDir, "wal");
     this.prefix =
@@ -314,6 +155,7 @@ export class Gateway {
       if (v !== undefined && !(Number.isInteger(v) && v >= min))
         throw new ParkirError(`gateway option ${k} must be an integer ≥ ${min}, got ${String(v)}`);
     }
+    this.recent = new RecentIds(options.recentIdsMax ?? 16_384);
   }
 
   /** The occupancy engine (after `start()`): snapshot(), counters, and its own observables. */
@@ -352,7 +194,7 @@ export class Gateway {
             `options changed, restore the ones it was written with; otherwise move ${o.stateDir} aside to start from empty.`,
         );
       }
-      for (const id of saved.header.recentIds) this.remember(id);
+      for (const id of saved.header.recentIds) this.recent.add(id);
       this.ttsLastMs = saved.header.ttsLastMs;
       for (const r of REJECT_REASONS) this.rejected[r] = saved.header.rejected[r] ?? 0;
     }
@@ -468,7 +310,8 @@ export class Gateway {
       ...this.c,
       rejected: { ...this.rejected },
       queued: this.queue.length - this.queueHead,
-      acksHeld: this.heldAcks.length + this.durableAcks.length,
+      acksHeld: this.acks.count,
+      logsSuppressed: this.limited.suppressed,
       engine: this.engine_?.counters ?? ({} as EngineCounters),
     };
   }
@@ -557,13 +400,13 @@ export class Gateway {
     if (this.windowsFile !== undefined) outputs[this.windowsFile.path] = this.windowsFile.sync();
     if (this.decisionsFile !== undefined) outputs[this.decisionsFile.path] = this.decisionsFile.sync();
     const next = wal.rotate();
-    this.durableAcks.push(...this.heldAcks.splice(0)); // rotate fsynced every line written
+    this.acks.markDurable(); // rotate fsynced every line written
     this.sendDurableAcks();
     const header = {
       walSegment: next,
       outputs,
       ttsLastMs: this.ttsLastMs,
-      recentIds: this.recentIds(),
+      recentIds: this.recent.list(),
       rejected: { ...this.rejected },
     };
     writeFileDurable(this.statePath, encodeState(header, engine.checkpoint(), this.pricing_?.checkpoint()));
@@ -575,116 +418,26 @@ export class Gateway {
   // ---- input ----
 
   private async connect(b: BrokerOptions): Promise<void> {
-    const opts: IClientOptions = {
-      clientId: b.clientId ?? `parkir-${this.city.id}`,
-      clean: false,
-      keepalive: b.keepalive ?? 30,
-      protocolVersion: b.protocolVersion ?? 4,
-      reconnectPeriod: 2000,
-      connectTimeout: 15_000,
-      will: {
-        topic: `${this.prefix}/status`,
-        payload: Buffer.from('{"status":"offline"}'),
-        qos: 1,
-        retain: true,
-      },
-      ...(b.username === undefined ? {} : { username: b.username }),
-      ...(b.password === undefined ? {} : { password: b.password }),
-      ...(b.ca === undefined ? {} : { ca: b.ca }),
-      ...(b.cert === undefined ? {} : { cert: b.cert }),
-      ...(b.key === undefined ? {} : { key: b.key }),
-      ...(b.rejectUnauthorized === undefined ? {} : { rejectUnauthorized: b.rejectUnauthorized }),
-      ...(b.protocolVersion === 5
-        ? { properties: { receiveMaximum: b.inflightMax ?? 1000, sessionExpiryInterval: 0xffffffff } }
-        : {}),
-    };
-    // Everything is in place before the first packet: a session's queued messages may arrive with the CONNACK.
-    // mqtt.js loads here, not when parkir is imported (a library user without a broker never pays for it).
-    const { connect } = await import("mqtt");
-    const client = connect(b.url, { ...opts, manualConnect: true });
-    this.holdAcks(client);
-    client.handleMessage = (packet, callback) => {
-      if (this.stopping) {
-        // Not taken and never acknowledged (its PUBACK is void): the broker delivers it again after the restart.
-        // The callback still runs: mqtt.js reads nothing more, not even the PUBACK of the "offline" status that
-        // stop() waits for, until it does.
-        this.ackingEpoch = -1;
-        callback();
-        this.ackingEpoch = undefined;
-        return;
-      }
-      const payload = typeof packet.payload === "string" ? Buffer.from(packet.payload) : packet.payload;
-      this.ingestMessage(packet.topic, payload);
-      // The PUBACK this callback sends belongs to the connection the message came on (void after a reconnect).
-      const epoch = this.ackEpoch;
-      const ack = () => {
-        this.ackingEpoch = epoch;
-        callback();
-        this.ackingEpoch = undefined;
-      };
-      // mqtt.js reads the next message when this calls back, and goes through a whole socket read without
-      // yielding: every YIELD_EVERY messages the callback waits for the next turn, so timers and I/O get theirs.
-      if (++this.messagesThisTurn < YIELD_EVERY) ack();
-      else setImmediate(ack);
-      if (this.messagesThisTurn === 1 || this.messagesThisTurn === YIELD_EVERY)
-        setImmediate(() => {
-          this.messagesThisTurn = 0;
-        });
-    };
-    client.on("close", () => {
-      // Acknowledgements held for the old connection are void: the broker sends those messages again.
-      this.ackEpoch++;
-      this.heldAcks.length = 0;
-      this.durableAcks.length = 0;
-    });
-    client.on("connect", (ack) => {
-      if (!ack.sessionPresent && this.state === "running")
-        this.log("broker has no session for this client: messages sent while it was away are lost");
-      client.publish(`${this.prefix}/status`, JSON.stringify({ status: "online" }), { qos: 1, retain: true });
-    });
-    await new Promise<void>((resolve, reject) => {
-      const onError = (e: Error) => {
-        client.end(true);
-        reject(e);
-      };
-      client.once("error", onError);
-      client.once("connect", () => {
-        client.off("error", onError);
-        resolve();
-      });
-      client.connect();
-    });
-    client.on("error", (e) => this.logLimited("broker", `broker: ${e.message}`));
-    client.on("reconnect", () => this.logLimited("broker", `broker: reconnecting to ${redactUrl(b.url)}`));
-    this.client = client;
     const s = this.o.subscribe;
     const filters: string[] = [];
     if (s?.tts !== false) filters.push(s?.tts ?? "v3/+/devices/+/up");
     if (s?.chirpstack !== false) filters.push(s?.chirpstack ?? "application/+/device/+/event/up");
     if (s?.cds !== false) filters.push(this.cdsTopic);
-    await client.subscribeAsync(filters, { qos: 1 });
-    this.log(`subscribed to ${filters.join(", ")} on ${redactUrl(b.url)}`);
-  }
-
-  /**
-   * mqtt.js sends a QoS 1 PUBACK as soon as handleMessage calls back, and reads the next message only then. To
-   * acknowledge in groups after the log is durable without stalling the socket, PUBACKs are held here and sent
-   * by `commit()`. (mqtt.js 5.16.0, pinned exactly: `_sendPacket` is how every handler sends a packet.)
-   */
-  private holdAcks(client: MqttClient): void {
-    const c = client as unknown as {
-      _sendPacket: (packet: { cmd: string }, cb?: () => void, ...rest: unknown[]) => void;
-    };
-    const send = c._sendPacket.bind(client);
-    this.sendPacket = (packet) => send(packet as { cmd: string });
-    c._sendPacket = (packet, cb, ...rest) => {
-      if (packet.cmd === "puback") {
-        this.heldAcks.push({ packet, epoch: this.ackingEpoch ?? this.ackEpoch });
-        cb?.();
-        return;
-      }
-      send(packet, cb, ...rest);
-    };
+    await connectBroker({
+      broker: b,
+      defaultClientId: `parkir-${this.city.id}`,
+      statusTopic: `${this.prefix}/status`,
+      filters,
+      acks: this.acks,
+      onConnected: (client) => {
+        this.client = client;
+      },
+      onMessage: (topic, payload) => this.ingestMessage(topic, payload),
+      stopping: () => this.stopping,
+      running: () => this.state === "running",
+      log: this.log,
+      logRepeated: (line) => this.limited.line("broker", line),
+    });
   }
 
   private async backfill(): Promise<void> {
@@ -707,25 +460,10 @@ export class Gateway {
       this.c.redelivered++;
       return;
     }
-    this.remember(e.event_id);
+    this.recent.add(e.event_id);
     if (log) this.wal!.append(JSON.stringify(e));
     this.queue.push(e);
     this.c.events++;
-  }
-
-  private remember(id: string): void {
-    const max = this.o.recentIdsMax ?? 16_384;
-    if (this.recentRing.length < max) this.recentRing.push(id);
-    else {
-      this.recent.delete(this.recentRing[this.recentNext]!);
-      this.recentRing[this.recentNext] = id;
-      this.recentNext = (this.recentNext + 1) % max;
-    }
-    this.recent.add(id);
-  }
-
-  private recentIds(): string[] {
-    return [...this.recentRing.slice(this.recentNext), ...this.recentRing.slice(0, this.recentNext)];
   }
 
   private scheduleCommit(): void {
@@ -751,22 +489,22 @@ export class Gateway {
       return;
     }
     if (this.o.durability === "write") {
-      this.durableAcks.push(...this.heldAcks.splice(0));
+      this.acks.markDurable();
       this.sendDurableAcks();
-    } else if (!this.syncing && this.heldAcks.length > 0) {
+    } else if (!this.syncing && this.acks.waiting) {
       this.syncing = true;
-      const covered = this.heldAcks.splice(0);
+      const covered = this.acks.takeHeld();
       const segment = wal.segment;
       wal.syncAsync((err) => {
         this.syncing = false;
         if (this.state === "stopped") return;
         // A checkpoint rotated the segment meanwhile: it fsynced it, so the lines are durable either way.
         if (err !== null && wal.segment === segment) {
-          this.logLimited("fsync", `write-ahead log fsync failed (will retry): ${err.message}`);
-          this.heldAcks.unshift(...covered);
-        } else this.durableAcks.push(...covered);
+          this.limited.line("fsync", `write-ahead log fsync failed (will retry): ${err.message}`);
+          this.acks.putBack(covered);
+        } else this.acks.markDurable(covered);
         this.sendDurableAcks();
-        if (this.heldAcks.length > 0) this.scheduleCommit();
+        if (this.acks.waiting) this.scheduleCommit();
       });
     }
     this.scheduleDrain();
@@ -774,13 +512,9 @@ export class Gateway {
 
   /** Sends the PUBACKs whose log lines are durable, unless the engine's queue is over its bound. */
   private sendDurableAcks(): void {
-    if (this.durableAcks.length === 0) return;
+    if (!this.acks.pending) return;
     if (this.queue.length - this.queueHead > (this.o.queueMax ?? 65_536)) return; // flow control
-    const send = this.sendPacket;
-    if (send !== undefined && this.client?.connected) {
-      for (const a of this.durableAcks) if (a.epoch === this.ackEpoch) send(a.packet);
-    }
-    this.durableAcks.length = 0;
+    this.acks.release();
   }
 
   // ---- engine ----
@@ -891,7 +625,7 @@ export class Gateway {
       engine.tick();
     } catch (e) {
       if (!(e instanceof ParkirClockError)) throw e;
-      this.logLimited("clock", `processing-time tick refused: ${e.message}`);
+      this.limited.line("clock", `processing-time tick refused: ${e.message}`);
     }
     const every = this.o.publish === false ? 0 : (this.o.publish?.snapshotIntervalMs ?? 10_000);
     if (every > 0 && this.client !== undefined) {
@@ -959,7 +693,7 @@ export class Gateway {
       atMs: this.clock(),
     };
     this.rejectionsOut.next(rej);
-    this.logLimited(
+    this.limited.line(
       e.reason,
       `refused ${topic === "" ? "" : `${topic} `}${e.device === undefined ? "" : `(${e.device}) `}${e.message}`,
     );
@@ -979,25 +713,6 @@ export class Gateway {
     renameSyncSafe(dl.path, `${dl.path}.1`);
     this.deadLetter = openAppend(dl.path);
   }
-
-  private logLimited(key: string, line: string): void {
-    const now = this.clock();
-    const per = this.o.logPerMinute ?? 10;
-    let w = this.logWindow.get(key);
-    if (w === undefined || now - w.start >= 60_000) {
-      if (w !== undefined && w.suppressed > 0)
-        this.log(`${w.suppressed} more '${key}' lines suppressed in the last minute`);
-      w = { start: now, n: 0, suppressed: 0 };
-      this.logWindow.set(key, w);
-    }
-    if (w.n < per) {
-      w.n++;
-      this.log(line);
-    } else {
-      w.suppressed++;
-      this.c.logsSuppressed++;
-    }
-  }
 }
 
 function openAppend(path: string): CommittedFile {
@@ -1015,17 +730,5 @@ function renameSyncSafe(from: string, to: string): void {
     renameSync(from, to);
   } catch {
     // a dead-letter file that cannot be moved keeps growing only until the next attempt
-  }
-}
-
-/** The URL without user info (credentials never reach a log). */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    u.username = "";
-    u.password = "";
-    return u.toString();
-  } catch {
-    return "(broker URL)";
   }
 }

@@ -1,4 +1,6 @@
 /** The live gateway: MQTT uplinks in (The Things Stack, ChirpStack, CDS JSON), outputs to MQTT and files. */
+
+export { redactUrl } from "./broker.js";
 export {
   boschTps110,
   type DecodedEventType,
@@ -21,20 +23,18 @@ export {
   publishFleet,
   type UplinkFormat,
 } from "./fleet.js";
-export {
-  type BrokerOptions,
-  createGateway,
-  Gateway,
-  type GatewayCounters,
-  type GatewayOptions,
-  type GatewayStatus,
-  type HealthUpdate,
-  type PublishOptions,
-  type Rejection,
-  redactUrl,
-  type SubscribeOptions,
-} from "./gateway.js";
+export { createGateway, Gateway } from "./gateway.js";
 export { type HttpHandler, type HttpServerOptions, startHttpServer } from "./http.js";
+export type {
+  BrokerOptions,
+  GatewayCounters,
+  GatewayOptions,
+  GatewayStatus,
+  HealthUpdate,
+  PublishOptions,
+  Rejection,
+  SubscribeOptions,
+} from "./options.js";
 export { backfillStorage, type StorageOptions, type StoredUplink } from "./storage.js";
 export {
   scanUplink,

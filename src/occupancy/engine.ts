@@ -14,6 +14,7 @@ import { ParkirClockError, ParkirConfigError, ParkirError, ParkirWireError } fro
 import { subject } from "../rx.js";
 import { EVENT_TYPES, KIND } from "../wire/kinds.js";
 import { BATCH_BYTES_MAX, FLAG_TARGET_ZONE } from "../wire/layout.js";
+import type { BatchLayout } from "../wire/verify.js";
 import { EventBatchView } from "../wire/view.js";
 import { type CheckpointParts, readCheckpoint, writeCheckpoint } from "./checkpoint.js";
 import { loadStateSections, stateSections } from "./checkpoint-state.js";
@@ -112,6 +113,12 @@ export function checkAdvanceOptions(options: AdvanceOptions): void {
   if (m !== undefined && !(typeof m === "number" && m >= 0))
     throw new ParkirError(`advanceTo: maxJumpMs must be a number ≥ 0, got ${String(m)}`);
 }
+
+/**
+ * The engine's entry for a batch parkir's own writer has just written (see OccupancyEngine[INGEST_WRITTEN]); not
+ * exported by the package, so a user's bytes always go through `ingest` and its verification. @internal
+ */
+export const INGEST_WRITTEN: unique symbol = Symbol("parkir.ingestWritten");
 
 /**
  * Turns event batches into windowed and live occupancy.
@@ -290,7 +297,23 @@ export class OccupancyEngine {
     const raw = batch instanceof EventBatchView ? batch.bytes : batch;
     const bytes = k.stageBatch?.(raw) ?? raw;
     try {
-      return this.ingestStaged(bytes, undefined)!;
+      return this.ingestStaged(bytes)!;
+    } finally {
+      k.unstageBatch?.();
+    }
+  }
+
+  /**
+   * ingest of a batch parkir's own writer has just written, over the layout it wrote (writtenLayout in
+   * src/wire/batch-writer.ts): not verified again. Reached only through this symbol, which the package does not
+   * export: the replay functions call it for batches no other code can have written into since. @internal
+   */
+  [INGEST_WRITTEN](bytes: Uint8Array, layout: BatchLayout): IngestResult {
+    this.assertOpen();
+    const k = this.k;
+    const staged = k.stageBatch?.(bytes) ?? bytes;
+    try {
+      return this.ingestStaged(staged, layout)!;
     } finally {
       k.unstageBatch?.();
     }
@@ -318,7 +341,7 @@ export class OccupancyEngine {
       throw new ParkirError("own admission needs a worker shard's wasm kernel");
     const bytes = k.stageBatch?.(batch) ?? batch;
     try {
-      return this.ingestStaged(bytes, splittable);
+      return this.ingestStaged(bytes, undefined, splittable);
     } finally {
       k.unstageBatch?.();
       k.ownAdmission(false);
@@ -326,19 +349,23 @@ export class OccupancyEngine {
   }
 
   /**
-   * ingest, for a batch's bytes where the kernel reads them; with `splittable`, ingestOwn (null, nothing changed,
-   * when it refuses the batch).
+   * ingest, for a batch's bytes where the kernel reads them (`written`: see INGEST_WRITTEN); with `splittable`,
+   * ingestOwn (null, nothing changed, when it refuses the batch).
    */
   private ingestStaged(
     bytes: Uint8Array,
-    splittable: ((view: EventBatchView, words: Uint32Array) => boolean) | undefined,
+    written?: BatchLayout,
+    splittable?: (view: EventBatchView, words: Uint32Array) => boolean,
   ): IngestResult | null {
     const s = this.s;
     const reg = s.reg;
     let view: EventBatchView;
     try {
       // A view is verified again (its bytes may have changed since), into a new view of the same bytes.
-      view = EventBatchView.from(bytes, { city: this.city, scanner: this.k.scanner });
+      view =
+        written === undefined
+          ? EventBatchView.from(bytes, { city: this.city, scanner: this.k.scanner })
+          : EventBatchView.written(bytes, written);
     } catch (e) {
       if (!(e instanceof ParkirWireError)) throw e;
       // Counted outside the checkpointed registers: a refused batch leaves the state byte-for-byte unchanged.

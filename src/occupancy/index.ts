@@ -3,9 +3,11 @@ export { CHECKPOINT_IDENTIFIER, CHECKPOINT_VERSION } from "./checkpoint.js";
 export { type AdvanceOptions, createOccupancyEngine, OccupancyEngine, WINDOWS_PER_EMIT } from "./engine.js";
 export {
   REPLAY_REFERENCE_EVENTS,
+  type ReplayEventsOptions,
   type ReplayJsonLinesOptions,
   type ReplayJsonLinesSummary,
   replayBatchesSync,
+  replayEventsSync,
   replayJsonLines,
   replayJsonLinesSync,
 } from "./jsonl-replay.js";

@@ -7,17 +7,21 @@
  * until they are read: a single event at time 0 at the start cannot become the feed's reference.
  */
 import type { City } from "../catalog/city.js";
-import type { ParkirEventError, ParkirWireError } from "../errors/index.js";
-import { EncodeReport } from "../wire/encode.js";
+import { ParkirError, type ParkirEventError, ParkirWireError } from "../errors/index.js";
+import { writtenLayout } from "../wire/batch-writer.js";
+import { BATCH_EVENTS_DEFAULT, EncodeReport, encodeEvents, UNKNOWN_IDS_MAX } from "../wire/encode.js";
+import type { CdsEvent } from "../wire/events.js";
 import {
   type ByteSource,
   type JsonLinesChunk,
   type JsonLinesOptions,
   JsonLinesReader,
+  type ReadInto,
   readJsonLinesBatches,
 } from "../wire/jsonl-parse.js";
+import type { BatchLayout } from "../wire/verify.js";
 import { EventBatchView } from "../wire/view.js";
-import { OccupancyEngine } from "./engine.js";
+import { INGEST_WRITTEN, OccupancyEngine } from "./engine.js";
 import { type OccupancyOptions, resolveOptions } from "./options.js";
 import type { IngestResult } from "./reports.js";
 import type { WindowBatch } from "./types.js";
@@ -73,10 +77,71 @@ export interface ReplayJsonLinesSummary {
   readonly refusedBatches: number;
   /** Windows emitted. */
   readonly windows: number;
-  /** Lines read (0 for batches). */
+  /** Lines read (events, for replayEventsSync; 0 for batches). */
   readonly lines: number;
   /** Some of the unknown ids, as `kind field=value` (see EncodeReport.unknownIds). */
   readonly unknownIds: readonly string[];
+}
+
+/** Rounds of quickselect lowerMedian runs before it sorts instead (a bound on its time whatever the input). */
+const SELECT_ROUNDS_MAX = 48;
+
+/**
+ * The lower median of `a[0, n)` (n ≥ 1): the value `a.subarray(0, n).sort()[(n - 1) >>> 1]` holds, found by
+ * quickselect (median-of-three pivots) in O(n) — reordering `a` — or by a sort after SELECT_ROUNDS_MAX rounds.
+ * Values must not be NaN. @internal
+ */
+export function lowerMedian(a: Float64Array, n: number): number {
+  const k = (n - 1) >>> 1;
+  let lo = 0;
+  let hi = n - 1;
+  for (let round = 0; lo < hi; round++) {
+    if (round === SELECT_ROUNDS_MAX) return a.subarray(lo, hi + 1).sort()[k - lo]!;
+    const x = a[lo]!;
+    const y = a[(lo + hi) >>> 1]!;
+    const z = a[hi]!;
+    const pivot = Math.max(Math.min(x, y), Math.min(Math.max(x, y), z));
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i]! < pivot) i++;
+      while (a[j]! > pivot) j--;
+      if (i <= j) {
+        const t = a[i]!;
+        a[i++] = a[j]!;
+        a[j--] = t;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return a[k]!;
+  }
+  return a[k]!;
+}
+
+/** Buffers for batches held before a replay's engine exists, kept for the next replays (at most HELD_FREE_MAX). */
+const heldFree: Uint8Array[] = [];
+const HELD_FREE_MAX = 4;
+/** The buffers heldMemory made (a batch in any other memory, e.g. replayBatchesSync's input, is never reused). */
+const heldOwn = new WeakSet<ArrayBufferLike>();
+
+/** `n` bytes for a held batch: a free buffer's prefix when one is large enough, else a new buffer. */
+function heldMemory(n: number): Uint8Array {
+  const k = heldFree.findIndex((b) => b.length >= n);
+  if (k >= 0) return heldFree.splice(k, 1)[0]!.subarray(0, n);
+  const b = new Uint8Array(n);
+  heldOwn.add(b.buffer);
+  return b;
+}
+
+/** Gives a held batch's memory back once the engine has ingested it, when heldMemory made it. */
+function freeHeldMemory(batch: Uint8Array): void {
+  if (
+    heldFree.length < HELD_FREE_MAX &&
+    heldOwn.has(batch.buffer) &&
+    !heldFree.some((b) => b.buffer === batch.buffer)
+  )
+    heldFree.push(new Uint8Array(batch.buffer));
 }
 
 /** An engine fed batches (from a reader, or frames): the part every entry point shares. */
@@ -87,7 +152,10 @@ class Replay {
   private batches = 0;
   /** Batches read before the engine exists (until the feed's reference time is known), and their times. */
   private held: Uint8Array[] = [];
-  private times: number[] = [];
+  /** The layout each held batch was written with (undefined: it is verified). */
+  private heldLayouts: (BatchLayout | undefined)[] = [];
+  private readonly times = new Float64Array(REPLAY_REFERENCE_EVENTS);
+  private timeCount = 0;
   /** The first error onWindows threw (rethrown once the engine call returns). */
   private failure: { error: unknown } | undefined;
 
@@ -127,46 +195,76 @@ class Replay {
   readerOptions(): JsonLinesOptions {
     return {
       ...this.options.reader,
-      // Fresh memory while batches are held; the engine's batch memory once they are ingested one by one.
-      into: (n) => (this.engine === undefined ? new Uint8Array(n) : this.engine.batchBuffer(n)),
+      // Memory of the replay's own while batches are held; the engine's batch memory once they are ingested one by one.
+      into: (n) => (this.engine === undefined ? heldMemory(n) : this.engine.batchBuffer(n)),
     };
   }
 
-  take(c: JsonLinesChunk): void {
-    if (this.options.onError !== undefined) for (const e of c.errors) this.options.onError(e);
-    if (c.batch !== undefined) this.batch(c.batch);
+  /**
+   * A reader's (or encoder's) hand-over: its errors, then its batch. A batch parkir's writer has just written is
+   * ingested over the layout it was written with (not verified again) when no other code can have written into
+   * it since: it lies in memory only this replay holds (batches held before the engine exists), or no other code
+   * ran between its writing and its ingestion — no onError call (a callback may hold a view of the engine's
+   * memory: onEngine's engine, onWindows' columns), and no await (`sync` false: replayJsonLines).
+   */
+  take(c: JsonLinesChunk, sync = true): void {
+    // Asked before any callback runs: whether the batch is the array parkir's writer just delivered.
+    let written = c.batch === undefined ? undefined : writtenLayout(c.batch);
+    if (!sync && this.engine !== undefined) written = undefined;
+    const onError = this.options.onError;
+    if (onError !== undefined && c.errors.length > 0) {
+      for (const e of c.errors) onError(e);
+      if (this.engine !== undefined) written = undefined;
+    }
+    if (c.batch !== undefined) this.batch(c.batch, written);
   }
 
-  /** One batch: ingested, or held (with its times) until the reference time is known. */
-  batch(bytes: Uint8Array): void {
+  /**
+   * One batch: ingested, or held (with its times) until the reference time is known. `written`: its layout as
+   * parkir's writer wrote it, for a batch no other code can have written into since (see `take`); else it is
+   * verified.
+   */
+  batch(bytes: Uint8Array, written?: BatchLayout): void {
     if (this.engine !== undefined) {
-      this.ingest(this.engine, bytes);
+      this.ingest(this.engine, bytes, written);
       return;
     }
     this.held.push(bytes);
+    this.heldLayouts.push(written);
     try {
-      const view = EventBatchView.from(bytes, { city: this.city });
-      for (let i = 0; i < view.length && this.times.length < REPLAY_REFERENCE_EVENTS; i++)
-        this.times.push(view.timeMs(i));
+      const view =
+        written === undefined
+          ? EventBatchView.from(bytes, { city: this.city })
+          : EventBatchView.written(bytes, written);
+      const times = this.times;
+      let k = this.timeCount;
+      for (let i = 0; i < view.length && k < REPLAY_REFERENCE_EVENTS; i++) times[k++] = view.timeMs(i);
+      this.timeCount = k;
     } catch {
       // A batch that fails verification holds no times; the engine refuses it in its turn.
     }
-    if (this.times.length >= REPLAY_REFERENCE_EVENTS) this.release();
+    if (this.timeCount >= REPLAY_REFERENCE_EVENTS) this.release();
   }
 
   /** Starts the engine at the median of the held times and ingests the held batches. */
   private release(): OccupancyEngine {
-    const times = this.times.sort((a, b) => a - b);
-    const engine = this.start(times.length === 0 ? undefined : times[(times.length - 1) >>> 1]);
+    const n = this.timeCount;
+    const engine = this.start(n === 0 ? undefined : lowerMedian(this.times, n));
     const held = this.held;
+    const layouts = this.heldLayouts;
     this.held = [];
-    this.times = [];
-    for (const b of held) this.ingest(engine, b);
+    this.heldLayouts = [];
+    this.timeCount = 0;
+    for (let k = 0; k < held.length; k++) {
+      this.ingest(engine, held[k]!, layouts[k]);
+      // The engine keeps nothing of a batch it ingested (as of its batchBuffer): the memory serves the next replay.
+      freeHeldMemory(held[k]!);
+    }
     return engine;
   }
 
-  private ingest(engine: OccupancyEngine, bytes: Uint8Array): void {
-    const r = engine.ingest(bytes);
+  private ingest(engine: OccupancyEngine, bytes: Uint8Array, written: BatchLayout | undefined): void {
+    const r = written === undefined ? engine.ingest(bytes) : engine[INGEST_WRITTEN](bytes, written);
     this.rethrow();
     this.batches++;
     if (r.error !== undefined) {
@@ -230,7 +328,8 @@ export async function replayJsonLines(
     for (;;) {
       const r = await chunks.next();
       if (r.done === true) return replay.finishReader(r.value);
-      replay.take(r.value);
+      // Other code may have run while this call awaited the chunk: a batch in the engine's memory is verified.
+      replay.take(r.value, false);
     }
   } finally {
     // On an error (a throwing callback, a failing source) the source is released: a Node stream is destroyed.
@@ -239,25 +338,93 @@ export async function replayJsonLines(
 }
 
 /**
- * replayJsonLines over bytes already in memory (one buffer, or chunks), without a promise.
+ * replayJsonLines without a promise, over bytes already in memory (one buffer, or chunks), or over a source read
+ * straight into the reader's input memory (`read`, e.g. a file descriptor's `readSync`: with the wasm path the
+ * bytes land where its kernel reads them, copied nowhere else; JSONL_INPUT_BYTES at a time, memory bounded
+ * whatever the input's size).
  *
  * @example replayJsonLinesSync(readFileSync("day.jsonl"), city, { onWindows: (w) => out.push(w.records) });
+ * @example replayJsonLinesSync((into) => readSync(fd, into), city, { onWindows: (w) => out.push(w.records) });
  */
 export function replayJsonLinesSync(
-  input: Uint8Array | Iterable<Uint8Array>,
+  input: Uint8Array | Iterable<Uint8Array> | ReadInto,
   city: City,
   options: ReplayJsonLinesOptions = {},
 ): ReplayJsonLinesSummary {
   const replay = new Replay(city, options);
   const reader = new JsonLinesReader(city, replay.readerOptions());
-  const chunks = input instanceof Uint8Array ? [input] : input;
-  for (const chunk of chunks) {
-    reader.push(chunk);
-    for (let c = reader.next(); c !== null; c = reader.next()) replay.take(c);
+  if (typeof input === "function") {
+    while (reader.fill(input)) for (let c = reader.next(); c !== null; c = reader.next()) replay.take(c);
+  } else {
+    for (const chunk of input instanceof Uint8Array ? [input] : input) {
+      reader.push(chunk);
+      for (let c = reader.next(); c !== null; c = reader.next()) replay.take(c);
+    }
   }
   reader.end();
   for (let c = reader.next(); c !== null; c = reader.next()) replay.take(c);
   return replay.finishReader(reader);
+}
+
+/** Options of replayEventsSync. */
+export interface ReplayEventsOptions extends Omit<ReplayJsonLinesOptions, "reader"> {
+  /** Events per batch (fewer when a batch would span more than ~49.7 days). Default BATCH_EVENTS_DEFAULT (4096). */
+  readonly batchEvents?: number;
+  /** Keep event_id strings in the batches (see EncodeOptions.keepEventIds). Default true. */
+  readonly keepEventIds?: boolean;
+}
+
+/**
+ * The same replay over plain CDS event objects (the library's object API: e.g. a day read from a database), in
+ * array order: each range of `batchEvents` events is encoded (encodeEvents, invalid events skipped) straight into
+ * the engine's batch memory and ingested. An invalid event is refused alone: its ParkirEventError (naming its
+ * index and fields) goes to `onError` and it counts in `rejected`; the others are replayed.
+ *
+ * @example
+ * const summary = replayEventsSync(events, city, { onWindows: (w) => out.push(...w.records) });
+ * @throws ParkirError when `events` is not an array; ParkirConfigError for invalid engine options; RangeError for a
+ *   bad batchEvents.
+ */
+export function replayEventsSync(
+  events: readonly CdsEvent[],
+  city: City,
+  options: ReplayEventsOptions = {},
+): ReplayJsonLinesSummary {
+  if (!Array.isArray(events))
+    throw new ParkirError(`replayEventsSync needs an array of events, got ${typeof events}`);
+  const batchEvents = options.batchEvents ?? BATCH_EVENTS_DEFAULT;
+  if (!Number.isSafeInteger(batchEvents) || batchEvents <= 0)
+    throw new RangeError("batchEvents must be a positive integer");
+  const replay = new Replay(city, options);
+  const into = replay.readerOptions().into;
+  const keepEventIds = options.keepEventIds ?? true;
+  const report = new EncodeReport();
+  let invalid = 0;
+  /** Encodes events [start, end) as one batch, or as two halves when they span too long a time. */
+  const encode = (start: number, end: number): void => {
+    // A report per batch: its errors are this batch's (at most ENCODE_ERRORS_MAX are kept; `invalid` counts all).
+    const part = new EncodeReport();
+    let batch: Uint8Array;
+    try {
+      batch = encodeEvents(events, city, part, { keepEventIds, into, start, end, invalid: "skip" });
+    } catch (e) {
+      if (!(e instanceof ParkirWireError && e.reason === "time-range") || end - start < 2) throw e;
+      const mid = start + ((end - start) >>> 1);
+      encode(start, mid);
+      encode(mid, end);
+      return;
+    }
+    invalid += part.invalid;
+    report.encoded += part.encoded;
+    report.unknownBay += part.unknownBay;
+    report.unknownZone += part.unknownZone;
+    for (const id of part.unknownIds)
+      if (report.unknownIds.length < UNKNOWN_IDS_MAX && !report.unknownIds.includes(id))
+        report.unknownIds.push(id);
+    replay.take({ batch: part.encoded > 0 ? batch : undefined, errors: part.errors });
+  };
+  for (let i = 0; i < events.length; i += batchEvents) encode(i, Math.min(events.length, i + batchEvents));
+  return replay.finish(events.length, invalid, report);
 }
 
 /**

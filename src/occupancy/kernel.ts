@@ -430,6 +430,12 @@ function applyRun(s: EngineState, limit: number, stop: number): number {
   const hCode = s.hCode;
   const hTime = s.hTime;
   const timeoutMs = s.timeoutMs;
+  // Touched rows noted as they are applied (WindowRows), when asked for.
+  const notes = s.rowNotes;
+  const marks = notes === null ? null : notes.marks;
+  const noted = notes === null ? null : notes.list;
+  const rows = s.rowCount;
+  let nNoted = notes === null ? 0 : notes.n;
   const we = reg[R_WIN_END]!;
   const ws = reg[R_WIN_START]!;
   const base = reg[R_TIME_BASE]!;
@@ -459,6 +465,7 @@ function applyRun(s: EngineState, limit: number, stop: number): number {
       toCur++;
       const r = b * BAY_WORDS;
       const word = bays[r + B_WORD]!;
+      if (marks !== null) nNoted = noteRow(marks, noted!, nNoted, word >>> BS_ROW, rows);
       const fl = (word & BS_LOW) >>> BS_FLAGS;
       if ((fl & BF_HAS_MSG) === 0 || (fl & BF_OFFLINE) !== 0 || base + bays[r + B_LAST]! + timeoutMs !== T)
         continue;
@@ -505,6 +512,7 @@ function applyRun(s: EngineState, limit: number, stop: number): number {
     const r = b * BAY_WORDS;
     const word = bays[r + B_WORD]!;
     const row = word >>> BS_ROW;
+    if (marks !== null) nNoted = noteRow(marks, noted!, nNoted, row, rows);
     const st = word & BS_STATE;
     let fl = (word & BS_LOW) >>> BS_FLAGS;
     if (kind <= K_REPORT && (fl & BF_OFFLINE) === 0) {
@@ -641,6 +649,7 @@ function applyRun(s: EngineState, limit: number, stop: number): number {
     }
     bays[r + B_WORD] = (row << BS_ROW) | next | (fl << BS_FLAGS);
   }
+  if (notes !== null) notes.n = nNoted;
   reg[R_HEAD] = head;
   reg[R_TO_CURSOR] = toCur;
   reg[R_H_COUNT] = hN;
@@ -650,6 +659,20 @@ function applyRun(s: EngineState, limit: number, stop: number): number {
   reg[R_DECOMMISSIONED] = reg[R_DECOMMISSIONED]! + decommissioned;
   reg[R_SILENT] = reg[R_SILENT]! + silent;
   return status;
+}
+
+/**
+ * Notes window row `row` as touched: marks it in `marks` and appends it to `list` (which holds `n` rows) when it was
+ * not marked yet; returns the new length. Without a branch on the mark (a row's first event in a window comes at
+ * random): the row is always written at `list[n]`, so the list has room for one more than the rows. Rows ≥ `rows`
+ * (bays without one) are skipped.
+ */
+function noteRow(marks: Uint8Array, list: Uint32Array, n: number, row: number, rows: number): number {
+  if (row >= rows) return n;
+  const fresh = marks[row]! ^ 1;
+  marks[row] = 1;
+  list[n] = row;
+  return n + fresh;
 }
 
 /**

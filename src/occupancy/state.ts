@@ -68,6 +68,16 @@ export interface StateMemory {
   alloc(bytes: number): { readonly buffer: ArrayBufferLike; readonly byteOffset: number };
 }
 
+/**
+ * A touched-row list that applyEvents adds to as it applies (WindowRows.noteApplied reads it): a u8 mark per window
+ * row, the rows marked, in the order first touched (room for one more than the rows), and how many.
+ */
+export interface RowNotes {
+  readonly marks: Uint8Array;
+  readonly list: Uint32Array;
+  n: number;
+}
+
 /** A typed-array constructor over a buffer (how EngineState allocates in its memory). */
 export type ArrayCtor<T extends StateArray> = {
   new (buffer: ArrayBufferLike, byteOffset: number, length: number): T;
@@ -133,6 +143,9 @@ export class EngineState {
 
   /** Rows' zone-event state (attendant counts, gate balance, payments); null until the first zone event. */
   cold: ColdRows | null = null;
+
+  /** Where the JavaScript kernel's applyEvents notes the window rows it touches (WindowRows); null: nowhere. */
+  rowNotes: RowNotes | null = null;
 
   // Pending events (sorted by the total order in [head, tail) once sortPending ran).
   pTime: Float64Array;

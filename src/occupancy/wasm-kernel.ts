@@ -144,7 +144,11 @@ export const OCCUPANCY_SLOTS = {
   T_SK_NEXT: 46,
   T_SK_COUNT: 47,
   T_SK_DEVICES: 48,
-  T_OWN_LIST: 49,
+  T_NOTE_MARKS: 49,
+  T_NOTE_LIST: 50,
+  T_NOTE_COUNT: 51,
+  T_NOTE_ROWS: 52,
+  T_OWN_LIST: 53,
   TABLE_F64: 256,
   F_LATENESS_MS: 0,
   F_TIMEOUT_MS: 1,
@@ -290,6 +294,12 @@ export class WasmOccupancyKernel implements OccupancyKernel, KeyKernel, RowKerne
   copiedBytes = 0;
   private readonly k: OccupancyExports;
   private readonly tbl: number;
+  /**
+   * The table's u32 words, a view made once: a shared memory's views stay valid when it grows (they cover only its
+   * old length, and the table lies at its start), so reading a word here costs no check of `memory.buffer`, which
+   * matters for what is read after every applyEvents call (notedCount).
+   */
+  private readonly table: Uint32Array;
   private state: EngineState | null = null;
   private readonly seen = new Map<string, Typed>();
   /**
@@ -341,6 +351,7 @@ export class WasmOccupancyKernel implements OccupancyKernel, KeyKernel, RowKerne
     this.k = instantiateKernel<OccupancyExports>(compileKernelSync("occupancy"), this.arena.memory);
     this.tbl = this.arena.alloc(TABLE_BYTES, 8);
     this.arena.u8().fill(0, this.tbl, this.tbl + TABLE_BYTES);
+    this.table = new Uint32Array(this.arena.memory.buffer, this.tbl, TABLE_BYTES >> 2);
     this.shard = options.shard ?? pendingShard;
     this.scanner = new KernelScanner(this.arena, this.k);
   }
@@ -599,6 +610,19 @@ export class WasmOccupancyKernel implements OccupancyKernel, KeyKernel, RowKerne
       changes === undefined ? 0 : changes.at.byteOffset,
       changes === undefined ? 0 : changes.now,
     );
+  }
+
+  noteWhileApplying(s: EngineState, inTouched: Uint8Array | null, touched: Uint32Array, n: number): void {
+    this.bind(s);
+    const t = this.table;
+    t[S.T_NOTE_MARKS] = inTouched === null ? 0 : inTouched.byteOffset;
+    t[S.T_NOTE_LIST] = touched.byteOffset;
+    t[S.T_NOTE_COUNT] = n;
+    t[S.T_NOTE_ROWS] = s.rowCount;
+  }
+
+  notedCount(): number {
+    return this.table[S.T_NOTE_COUNT]!;
   }
 
   noteRows(

@@ -249,6 +249,7 @@ const CP_OUT = 19;
 const CP_DELTA = 20;
 const CP_SPAN = 21;
 const CP_SCRATCH = 22;
+const CP_SWEEP = 23;
 const CP_WORDS = 24;
 
 /**
@@ -444,6 +445,17 @@ export class WindowRows {
   private readonly listed: Uint32Array;
   /** The kernel's loop for noteApplied, when it reads the lists where they are (the state's memory). */
   private readonly noter: RowKernel | undefined;
+  /**
+   * @internal A close goes through the rows in row order, closing those touched, when the rows touched in the
+   * window and the one before number more than this; else it closes the rows of its lists in the order they were
+   * first touched, which reads and writes each row's accumulator and columns at scattered places. Default
+   * (undefined): an eighth of the rows. The tests force either way.
+   */
+  sweepAbove: number | undefined = undefined;
+  /** Whether the kernel notes touched rows inside applyEvents (see the `noting` setter). */
+  private notingInApply = true;
+  /** The engine's kernel is the JavaScript one (no RowKernel): its applyEvents notes rows in EngineState.rowNotes. */
+  private readonly jsKernel: boolean;
   /** The kernel's closeRows and copy, when `last` lies in its memory (closeInKernel). */
   private readonly closer: RowKernel | undefined;
   /** The byte offsets of `last`'s columns and of the rows' capacity and method, for the kernel's closeRows. */
@@ -455,7 +467,8 @@ export class WindowRows {
   private inPlace: ColumnSlot | undefined;
 
   /**
-   * @param kernel the kernel's loops (the wasm kernel's); undefined: the loops here
+   * @param kernel the kernel's loops (the wasm kernel's); undefined: the loops here, for the JavaScript kernel
+   *   (whose applyEvents notes touched rows in EngineState.rowNotes)
    * @param closeInKernel close rows in the kernel: `last` then lies in the state's memory, and the column sets
    *   closes are copied into should too (a copy out of a shared memory into the JavaScript heap is slower than
    *   the rows it saves), so the engine asks for it when its ColumnPool reuses sets allocated there
@@ -466,8 +479,9 @@ export class WindowRows {
     closeInKernel = false,
   ) {
     const n = s.rowCount;
-    this.touched = s.newArray(Uint32Array, n);
-    this.before = s.newArray(Uint32Array, n);
+    // One entry past the rows: the kernel's noting writes a row there before it knows whether it is a new one.
+    this.touched = s.newArray(Uint32Array, n + 1);
+    this.before = s.newArray(Uint32Array, n + 1);
     this.inTouched = s.newArray(Uint8Array, n);
     this.listed = s.newArray(Uint32Array, n);
     this.changes = {
@@ -478,6 +492,7 @@ export class WindowRows {
       isActive: s.newArray(Uint8Array, n),
       scratch: this.listed,
     };
+    this.jsKernel = kernel === undefined;
     const reads = (a: ArrayBufferView) => kernel?.reads(a) === true;
     this.noter = [this.touched, this.before, this.inTouched].every(reads) ? kernel : undefined;
     const inKernel = closeInKernel && this.noter !== undefined;
@@ -502,6 +517,37 @@ export class WindowRows {
       p[CP_SCRATCH] = this.listed.byteOffset;
       f[CP_WINDOW_MS] = s.windowMs;
     }
+    this.armNoting();
+  }
+
+  /**
+   * @internal Whether the kernel notes touched rows inside applyEvents (noteWhileApplying; the default), rather
+   * than in a pass of its own over what each call applied (noteRows); the tests compare the two.
+   */
+  get noting(): boolean {
+    return this.notingInApply;
+  }
+
+  set noting(on: boolean) {
+    this.notingInApply = on;
+    if (on) this.armNoting();
+    else {
+      this.noter?.noteWhileApplying(this.s, null, this.touched, 0);
+      this.s.rowNotes = null;
+    }
+  }
+
+  /** Above how many rows touched (in this window and the one before) a close takes them in row order. */
+  private sweepThreshold(): number {
+    return Math.min(this.sweepAbove ?? (this.s.closeHi - this.s.closeLo) >>> 3, 0xffffffff);
+  }
+
+  /** Names the touched list to a kernel that notes rows while applying (after every change of list or length). */
+  private armNoting(): void {
+    if (!this.notingInApply) return;
+    if (this.noter !== undefined)
+      this.noter.noteWhileApplying(this.s, this.inTouched, this.touched, this.touchedN);
+    else if (this.jsKernel) this.s.rowNotes = { marks: this.inTouched, list: this.touched, n: this.touchedN };
   }
 
   /**
@@ -514,6 +560,11 @@ export class WindowRows {
     const cursor = s.reg[R_TO_CURSOR]!;
     if (head === head0 && cursor === cursor0) return;
     const noter = this.noter;
+    if (this.notingInApply && (noter !== undefined || this.jsKernel)) {
+      // The kernel noted them as it applied the events (noteWhileApplying, EngineState.rowNotes): no second pass.
+      this.touchedN = noter !== undefined ? noter.notedCount() : this.s.rowNotes!.n;
+      return;
+    }
     if (noter !== undefined) {
       this.touchedN = noter.noteRows(
         s,
@@ -635,8 +686,20 @@ export class WindowRows {
         p[CP_OUT] = plan === null ? 0 : plan.out;
         p[CP_DELTA] = plan === null ? 0 : plan.delta;
         p[CP_SPAN] = plan === null ? 0 : plan.span;
+        p[CP_SWEEP] = this.sweepThreshold();
         n = closer.closeWindowRows(s, p);
         if (plan === null) n = -1;
+        this.swapTouched();
+      } else if (this.touchedN + this.beforeN > this.sweepThreshold()) {
+        // Many rows: the rows touched in either window, in row order (as the kernel's sweep), closed at once.
+        const inTouched = this.inTouched;
+        const before = this.before;
+        for (let i = 0; i < this.beforeN; i++) inTouched[before[i]!] = 1;
+        const rows = this.listed;
+        let m = 0;
+        for (let r = 0; r < s.rowCount; r++) if (inTouched[r] !== 0) rows[m++] = r;
+        this.closeRows(minCoverage, countHalfLifeMs, rows, m);
+        inTouched.fill(0);
         this.swapTouched();
       } else {
         this.closeRows(minCoverage, countHalfLifeMs, this.touched, this.touchedN);
@@ -745,6 +808,7 @@ export class WindowRows {
     this.before = t;
     this.beforeN = this.touchedN;
     this.touchedN = 0;
+    this.armNoting();
   }
 }
 
@@ -900,6 +964,14 @@ export interface RowKernel {
    * and the two sets are laid out alike (columnsRegion); else null.
    */
   copyPlan(out: Uint32Array, last: WindowColumns, c: WindowColumns): CopyPlan | null;
+  /**
+   * From now on, applyEvents notes the rows it touches itself (every bay event's and every timeout entry's it goes
+   * past, as noteRows would) in `inTouched` and `touched`, which holds `n` rows (both lie where the kernel `reads`
+   * them); a later call names new lists; `inTouched` null: it stops noting.
+   */
+  noteWhileApplying(s: EngineState, inTouched: Uint8Array | null, touched: Uint32Array, n: number): void;
+  /** The length of the touched list as the last applyEvents left it (see noteWhileApplying). */
+  notedCount(): number;
   /**
    * Notes the rows of the bays of pending events [head0, head) and timeout entries [cursor0, cursor) of `s` in
    * `inTouched` and `touched` (which holds `n` rows; both lie where the kernel `reads` them); returns the new count.

@@ -8,6 +8,7 @@ import type { City } from "../catalog/city.js";
 import { ParkirError } from "../errors/index.js";
 import type { Rows } from "./encode.js";
 import { BATCH_IDENTIFIER, EVENT_STRIDE } from "./layout.js";
+import type { BatchLayout } from "./verify.js";
 
 /** Fields of the EventBatch table, in schema order (its vtable slots). */
 const FIELDS = 6;
@@ -24,26 +25,87 @@ export interface BatchStrings {
   readonly noteLength: Int32Array;
 }
 
+/** The array a parkir writer delivered last, and where its parts are as written (see writtenLayout). */
+let lastDelivered: Uint8Array | null = null;
+let lastLayout: BatchLayout | null = null;
+
 /**
  * A batch built in scratch memory, handed over: copied into `into`'s memory when given, else into a new buffer.
+ * `layout`: where its parts are (offsets in `built`, which are offsets in the copy); the copy becomes the batch
+ * writtenLayout knows.
  *
  * @throws ParkirError when `into` hands out too little or misaligned memory. @internal
  */
-export function deliver(built: Uint8Array, into: ((bytes: number) => Uint8Array) | undefined): Uint8Array {
+export function deliver(
+  built: Uint8Array,
+  into: ((bytes: number) => Uint8Array) | undefined,
+  layout: BatchLayout,
+): Uint8Array {
   const total = built.length;
-  if (into === undefined) return built.slice();
-  const out = into(total);
-  if (!(out instanceof Uint8Array) || out.length < total || out.byteOffset % 8 !== 0) {
-    throw new ParkirError(
-      `encodeEvents: into(${total}) must return a Uint8Array of at least ${total} bytes at an offset that is a multiple of 8`,
-    );
+  lastDelivered = null;
+  let batch: Uint8Array;
+  if (into === undefined) batch = built.slice();
+  else {
+    const out = into(total);
+    if (!(out instanceof Uint8Array) || out.length < total || out.byteOffset % 8 !== 0) {
+      throw new ParkirError(
+        `encodeEvents: into(${total}) must return a Uint8Array of at least ${total} bytes at an offset that is a multiple of 8`,
+      );
+    }
+    out.set(built);
+    batch = out.subarray(0, total);
   }
-  out.set(built);
-  return out.subarray(0, total);
+  lastDelivered = batch;
+  lastLayout = layout;
+  return batch;
+}
+
+/**
+ * Where the parts of `batch` are as its writer laid them out — what verifyBatch returns for those bytes — when
+ * `batch` is the very array a parkir writer (BatchWriter, the JSON Lines reader's wasm path) delivered last;
+ * else undefined. It says nothing about the bytes now: only a caller that knows no other code could have
+ * written into them since (jsonl-replay.ts) may let the engine skip verifying them (INGEST_WRITTEN). @internal
+ */
+export function writtenLayout(batch: Uint8Array): BatchLayout | undefined {
+  return batch === lastDelivered && lastLayout !== null ? lastLayout : undefined;
+}
+
+/**
+ * The layout of a batch of `count` events written `total` bytes long, its parts given as the Builder's offsets
+ * from the end (`idsOff`, `notesOff`: 0 when not written), its times from `baseMs` to `topMs`, its event ids
+ * `idBytes` in all and `idMax` at most. @internal
+ */
+export function writtenBatchLayout(
+  city: City,
+  total: number,
+  count: number,
+  eventsOff: number,
+  idsOff: number,
+  notesOff: number,
+  idBytes: number,
+  idMax: number,
+  baseMs: number,
+  topMs: number,
+): BatchLayout {
+  return {
+    baseTimeMs: baseMs,
+    // An offset from the end points at a vector's length word; its first element follows it.
+    eventsOffset: total - eventsOff + 4,
+    count,
+    cityId: city.id,
+    catalogHash: city.catalogHash >>> 0,
+    eventIdsOffset: idsOff === 0 ? -1 : total - idsOff + 4,
+    eventIdBytes: idBytes,
+    eventIdMaxBytes: idMax,
+    annotationsOffset: notesOff === 0 ? -1 : total - notesOff + 4,
+    minTimeOffset: count === 0 ? -1 : 0,
+    maxTimeOffset: count === 0 ? -1 : topMs - baseMs,
+  };
 }
 
 /** Writes EventBatches from Rows' columns and BatchStrings, reusing its memory from batch to batch. @internal */
 export class BatchWriter {
+  private readonly city: City;
   private readonly cityBytes: Uint8Array;
   private readonly cityView: DataView;
   private readonly catalogHash: number;
@@ -55,8 +117,11 @@ export class BatchWriter {
   private cap = 0;
   private offsets = new Int32Array(0);
   private readonly vtable = new Int32Array(FIELDS);
+  /** The latest event time of the batch `events` wrote last. */
+  private topMs = 0;
 
   constructor(city: City) {
+    this.city = city;
     this.cityBytes = new TextEncoder().encode(city.id);
     this.cityView = new DataView(this.cityBytes.buffer, this.cityBytes.byteOffset, this.cityBytes.length);
     this.catalogHash = city.catalogHash >>> 0;
@@ -79,7 +144,16 @@ export class BatchWriter {
     const notes = rows.notes;
     // Room for everything: each string is at most its bytes + 11 (length, NUL, padding) + its 4-byte slot.
     let size = 256 + this.cityBytes.length + n * EVENT_STRIDE;
-    if (keepIds) for (let k = 0; k < n; k++) size += strings.idLength[k]! + 16;
+    let idBytes = 0;
+    let idMax = 0;
+    if (keepIds) {
+      for (let k = 0; k < n; k++) {
+        const len = strings.idLength[k]!;
+        idBytes += len;
+        if (len > idMax) idMax = len;
+      }
+      size += idBytes + 16 * n;
+    }
     if (notes) for (let k = 0; k < n; k++) size += strings.noteLength[k]! + 16;
     this.reserve(size, n);
     this.off = 0;
@@ -100,7 +174,19 @@ export class BatchWriter {
     for (let i = BATCH_IDENTIFIER.length - 1; i >= 0; i--) this.byte(BATCH_IDENTIFIER.charCodeAt(i));
     this.prep(8, 4);
     this.offset(root);
-    return deliver(this.scratch.subarray(this.cap - this.off, this.cap), into);
+    const layout = writtenBatchLayout(
+      this.city,
+      this.off,
+      n,
+      eventsOff,
+      idsOff,
+      notesOff,
+      idBytes,
+      idMax,
+      baseMs,
+      n === 0 ? baseMs : this.topMs,
+    );
+    return deliver(this.scratch.subarray(this.cap - this.off, this.cap), into, layout);
   }
 
   /** Makes `scratch` at least `size` bytes (a multiple of 8, so 8-aligned offsets from its end are aligned). */
@@ -189,10 +275,13 @@ export class BatchWriter {
     const w = this.words;
     const { timeMs, target, seq, value, device, kind, vehicle, flags } = rows;
     let q = this.cap - this.off;
+    let top = baseMs;
     for (let k = n - 1; k >= 0; k--) {
       q -= EVENT_STRIDE;
       const x = q >> 2;
-      w[x] = timeMs[k]! - baseMs;
+      const t = timeMs[k]!;
+      if (t > top) top = t;
+      w[x] = t - baseMs;
       w[x + 1] = target[k]!;
       w[x + 2] = seq[k]!;
       w[x + 3] = value[k]!;
@@ -201,6 +290,7 @@ export class BatchWriter {
       w[x + 5] = device[k]!;
     }
     this.off = this.cap - q;
+    this.topMs = top;
     this.u32(n);
     return this.off;
   }

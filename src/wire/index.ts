@@ -31,10 +31,12 @@ export {
   type EncodedLines,
   encodeJsonLines,
   JSONL_ERRORS_MAX,
+  JSONL_INPUT_BYTES,
   type JsonLinesChunk,
   type JsonLinesCounters,
   type JsonLinesOptions,
   JsonLinesReader,
+  type ReadInto,
   readJsonLinesBatches,
 } from "./jsonl-parse.js";
 export { EVENT_TYPES, type EventType, isBayKind, isPaymentKind, KIND, KIND_COUNT } from "./kinds.js";

@@ -44,6 +44,7 @@ import {
   releaseWasmReader,
   takeWasmReader,
   type WasmLineReader,
+  WINDOW_BYTES,
   wasmReaderAvailable,
 } from "./jsonl-wasm.js";
 import { EVENT_TYPES, isBayKind, isPaymentKind, KIND } from "./kinds.js";
@@ -57,6 +58,15 @@ import {
 
 /** Whether JsonLinesReader uses the wasm path when `options.wasm` is not given. */
 export const JSONL_WASM_DEFAULT = true;
+
+/** Bytes `JsonLinesReader.fill` reads at a time (the wasm path's input window). */
+export const JSONL_INPUT_BYTES = WINDOW_BYTES;
+
+/**
+ * A source read into the caller's memory: writes up to `into.length` bytes at the start of `into` and returns
+ * how many, 0 at the end of the input (e.g. `(into) => readSync(fd, into)`).
+ */
+export type ReadInto = (into: Uint8Array) => number;
 
 /** Errors held before the reader hands them over without a batch (bounds memory on a file of bad lines). */
 export const JSONL_ERRORS_MAX = 1024;
@@ -310,6 +320,8 @@ export class JsonLinesReader {
   /** A finished batch not yet handed over. */
   private ready: Uint8Array | undefined;
   private input: Uint8Array = new Uint8Array(0);
+  /** The input memory `fill` reads into on the JavaScript path (made on its first call). */
+  private own: Uint8Array | undefined;
   private pos = 0;
   private ended = false;
   /** Bytes of a line begun in an earlier chunk. */
@@ -408,6 +420,39 @@ export class JsonLinesReader {
     this.input = chunk;
     this.pos = 0;
     this.wasm?.forget();
+  }
+
+  /**
+   * Reads the next piece of input straight into the reader's own input memory — with the wasm path, the window
+   * its kernel reads, so the bytes are not copied again — and hands it to the reader as `push` would: `read`
+   * writes up to `into.length` bytes (JSONL_INPUT_BYTES) at the start of `into` and returns how many. Then call
+   * `next` until it returns null. Returns false, reading nothing, when `read` returned 0 (the input ended: call
+   * `end`). The memory is the reader's: it holds one piece at a time, whatever the input's size.
+   *
+   * @example
+   * const fd = openSync("day.jsonl", "r");
+   * while (reader.fill((into) => readSync(fd, into))) for (let c = reader.next(); c; c = reader.next()) use(c);
+   * reader.end();
+   * @throws RangeError as push does, or when `read` returns anything but an integer in [0, into.length].
+   */
+  fill(read: ReadInto): boolean {
+    if (this.ended) throw new RangeError("JsonLinesReader: fill after end");
+    if (this.pos < this.input.length)
+      throw new RangeError("JsonLinesReader: fill before the last chunk was read");
+    const into = this.inputMemory();
+    const n = read(into);
+    if (!Number.isInteger(n) || n < 0 || n > into.length)
+      throw new RangeError(`JsonLinesReader: read returned ${n}, not a byte count in [0, ${into.length}]`);
+    if (n === 0) return false;
+    this.push(into.subarray(0, n));
+    return true;
+  }
+
+  /** The memory `fill` reads into: the wasm path's input window, else a buffer of the reader's own. */
+  private inputMemory(): Uint8Array {
+    if (this.wasm !== undefined) return this.wasm.input;
+    this.own ??= new Uint8Array(JSONL_INPUT_BYTES);
+    return this.own;
   }
 
   /** Marks the end of the input: the last line (without a newline) and the last batch follow from `next`. */

@@ -7,7 +7,7 @@
  */
 import type { City } from "../catalog/city.js";
 import { compileKernelSync, instantiateKernel, kernelBuilt, simdSupported } from "../runtime/wasm.js";
-import { deliver } from "./batch-writer.js";
+import { deliver, writtenBatchLayout } from "./batch-writer.js";
 import { Rows } from "./encode.js";
 import { cityIds } from "./id-table.js";
 import { EVENT_KEYS } from "./jsonl.js";
@@ -63,7 +63,15 @@ const ST_OFFSETS = 47;
 const ST_OUT_END = 48;
 const ST_JOINTS = 49;
 const ST_DIRECT = 50;
-const STATE_BYTES = 256;
+/** Out of writeBatch: where the batch's parts are, its event ids' bytes, its lowest and highest time (f64 slots 31, 32). */
+const ST_OUT_EVENTS = 56;
+const ST_OUT_IDS = 57;
+const ST_OUT_NOTES = 58;
+const ST_OUT_ID_BYTES = 59;
+const ST_OUT_ID_MAX = 60;
+const ST_OUT_BASE_F64 = 31;
+const ST_OUT_TOP_F64 = 32;
+const STATE_BYTES = 320;
 const RECORD_BYTES = 128;
 
 /** `read`'s results: the window's complete lines are read; the batch is full; a line is the reader's to read. */
@@ -371,6 +379,14 @@ export class WasmLineReader {
     this.windowBuf = null;
   }
 
+  /**
+   * The input window as memory to read input into (WINDOW_BYTES): input given to `read` as a prefix of it is read
+   * in place, not copied.
+   */
+  get input(): Uint8Array {
+    return this.bytes.subarray(this.windowAt, this.windowAt + WINDOW_BYTES);
+  }
+
   /** Forgets the input window (its buffer may be reused with other bytes). */
   forget(): void {
     this.windowBuf = null;
@@ -384,7 +400,17 @@ export class WasmLineReader {
    * (`stop`: the start of the line the caller reads itself, `lineEnd` its newline).
    */
   read(buf: Uint8Array, start: number, count: number, lo: number, hi: number, arenaPos: number): number {
-    if (this.windowBuf !== buf || start < this.windowStart || start >= this.windowStart + this.windowLength) {
+    if (buf.buffer === this.bytes.buffer && buf.byteOffset === this.windowAt) {
+      // Input read into the window itself (`input`): read where it lies.
+      this.windowMem = this.windowAt;
+      this.windowBuf = buf;
+      this.windowStart = 0;
+      this.windowLength = buf.length;
+    } else if (
+      this.windowBuf !== buf ||
+      start < this.windowStart ||
+      start >= this.windowStart + this.windowLength
+    ) {
       const n = Math.min(buf.length - start, WINDOW_BYTES);
       // Source and copy share their alignment mod 8 (the kernel's 8-byte loads then fall as in the source).
       this.windowMem = this.windowAt + ((buf.byteOffset + start) & 7);
@@ -426,7 +452,19 @@ export class WasmLineReader {
     state[ST_NOTES] = this.rows.notes ? 1 : 0;
     const total = this.kernel.writeBatch(this.stateAt);
     const end = state[ST_OUT_END]!;
-    return deliver(this.bytes.subarray(end - total, end), into);
+    const layout = writtenBatchLayout(
+      this.city,
+      total,
+      this.rows.length,
+      state[ST_OUT_EVENTS]!,
+      state[ST_OUT_IDS]!,
+      state[ST_OUT_NOTES]!,
+      state[ST_OUT_ID_BYTES]!,
+      state[ST_OUT_ID_MAX]!,
+      this.state64[ST_OUT_BASE_F64]!,
+      this.state64[ST_OUT_TOP_F64]!,
+    );
+    return deliver(this.bytes.subarray(end - total, end), into, layout);
   }
 
   /** The open batch's running values after `read`. */

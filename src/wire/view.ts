@@ -81,6 +81,15 @@ export class EventBatchView {
     return new EventBatchView(aligned, verifyBatch(aligned, options));
   }
 
+  /**
+   * A view of a batch parkir's own writer just wrote, over the layout it wrote (writtenLayout in batch-writer.ts),
+   * not verified again: only for bytes no other code can have written into since (OccupancyEngine's
+   * INGEST_WRITTEN). @internal
+   */
+  static written(bytes: Uint8Array, layout: BatchLayout): EventBatchView {
+    return new EventBatchView(bytes, layout);
+  }
+
   /** Absolute event time of event i, ms since the epoch. */
   timeMs(i: number): number {
     return this.baseTimeMs + this.dv.getUint32(this.base + i * EVENT_STRIDE + EV_TIME_MS, true);

@@ -172,6 +172,7 @@ describe("runBenchmarks on tiny sizes", () => {
     expect(e2e.cases.map((c) => c.name)).toEqual([
       "map-jsonl",
       "parkir-jsonl",
+      "parkir-jsonl-file",
       "jsonl-reader",
       "parkir-jsonl-js",
       "jsonl-reader-js",
@@ -181,6 +182,7 @@ describe("runBenchmarks on tiny sizes", () => {
       "map-objects",
     ]);
     expect(Object.keys(e2e.ratios!).sort()).toEqual([
+      "jsonl file parkir / DuckDB (both read the file)",
       "jsonl parkir / DuckDB",
       "jsonl parkir / JSON.parse+Map",
       "jsonl parkir / parkir JS reader",

@@ -28,9 +28,25 @@ function snapshotColumns(start: number, c: WindowColumns): string {
   return parts.join("|");
 }
 
-function engine(options: OccupancyOptions, incremental: boolean): OccupancyEngine {
+/**
+ * How an engine closes windows: every row (false), only the rows that changed (true), or only those with the
+ * wasm kernel's ways forced: rows closed in a sweep in row order above `sweepAbove` touched rows (0: always,
+ * 2^32 − 1: never, undefined: the default), touched rows noted inside applyEvents or in a pass of their own.
+ */
+type Closing = boolean | { readonly sweepAbove: number | undefined; readonly noting: boolean };
+
+function tune(e: OccupancyEngine, closing: Closing): void {
+  const rows = (e as unknown as { windowRows: WindowRows }).windowRows;
+  rows.incremental = closing !== false;
+  if (typeof closing === "object") {
+    rows.sweepAbove = closing.sweepAbove;
+    rows.noting = closing.noting;
+  }
+}
+
+function engine(options: OccupancyOptions, closing: Closing): OccupancyEngine {
   const e = new OccupancyEngine(city, options);
-  (e as unknown as { windowRows: WindowRows }).windowRows.incremental = incremental;
+  tune(e, closing);
   return e;
 }
 
@@ -42,7 +58,7 @@ function engine(options: OccupancyOptions, incremental: boolean): OccupancyEngin
 function run<T = string>(
   batches: readonly (readonly CdsEvent[])[],
   options: OccupancyOptions,
-  incremental: boolean,
+  closing: Closing,
   restoreAt: number,
   read: (w: WindowBatch, first: boolean) => T = (w) => snapshotColumns(w.windowStart, w.columns!) as T,
 ): T[] {
@@ -54,7 +70,7 @@ function run<T = string>(
       first = false;
     });
   };
-  let e = engine(options, incremental);
+  let e = engine(options, closing);
   watch(e);
   batches.forEach((b, i) => {
     e.ingest(encodeEvents(b, city));
@@ -62,7 +78,7 @@ function run<T = string>(
       const bytes = e.checkpoint();
       const { windowMs, allowedLatenessMs, sensorTimeoutMs, ...rest } = options;
       e = OccupancyEngine.restore(city, bytes, rest);
-      (e as unknown as { windowRows: WindowRows }).windowRows.incremental = incremental;
+      tune(e, closing);
       watch(e);
     }
   });
@@ -118,6 +134,8 @@ const arbRun = fc
     reuseWindowBuffers: fc.boolean(),
     sensorsOnly: fc.boolean(),
     incremental: fc.boolean(),
+    sweepAbove: fc.constantFrom(undefined, 0, 2 ** 32 - 1),
+    noting: fc.boolean(),
     restoreAt: fc.integer({ min: -1, max: 12 }),
   })
   .map((x) => {
@@ -132,15 +150,16 @@ const arbRun = fc
       reuseWindowBuffers: x.reuseWindowBuffers,
     };
     const batches = split(deliver(events, x.delays, 2 * MIN), x.sizes);
-    return { batches, options, incremental: x.incremental, restoreAt: x.restoreAt };
+    const closing: Closing = x.incremental && { sweepAbove: x.sweepAbove, noting: x.noting };
+    return { batches, options, closing, restoreAt: x.restoreAt };
   });
 
 describe("closing only the rows that changed", () => {
-  test("equals closing every row, column for column, on any feed (either kernel, fresh or reused buffers, restored midway)", () => {
+  test("equals closing every row, column for column, on any feed (either kernel, fresh or reused buffers, restored midway, rows closed in a sweep or from the lists, touched rows noted while applying or after)", () => {
     fc.assert(
-      fc.property(arbRun, ({ batches, options, restoreAt }) => {
+      fc.property(arbRun, ({ batches, options, closing, restoreAt }) => {
         const full = run(batches, options, false, -1);
-        expect(run(batches, options, true, restoreAt)).toEqual(full);
+        expect(run(batches, options, closing === false ? true : closing, restoreAt)).toEqual(full);
       }),
       { numRuns: 150 },
     );
@@ -248,8 +267,8 @@ describe("changedRows", () => {
     let listedSome = 0;
     let leftSome = 0;
     fc.assert(
-      fc.property(arbRun, ({ batches, options, incremental, restoreAt }) => {
-        const windows = run(batches, options, incremental, restoreAt, listed);
+      fc.property(arbRun, ({ batches, options, closing, restoreAt }) => {
+        const windows = run(batches, options, closing, restoreAt, listed);
         windows.forEach((w, j) => {
           const want = expectedChanged(windows, j);
           expect(w.changed, `window ${j}`).toEqual(want);

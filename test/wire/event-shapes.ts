@@ -5,7 +5,8 @@
  */
 import fc from "fast-check";
 import { EVENT_TIME_MS_MAX } from "../../src/wire/events.js";
-import { EVENT_KEYS } from "../../src/wire/jsonl.js";
+import { EVENT_KEYS, toJsonLines } from "../../src/wire/jsonl.js";
+import type { JsonLinesReader, ReadInto } from "../../src/wire/jsonl-parse.js";
 import { arbEvent, T0_MS } from "../helpers.js";
 
 /** Values at and past every field's edges, of every type. */
@@ -122,3 +123,50 @@ export const arbEventShape: fc.Arbitrary<unknown> = fc.oneof(
   fc.dictionary(fc.constantFrom(...EVENT_KEYS), edgeValue),
   edgeValue,
 );
+
+/**
+ * JSON Lines of up to `maxEvents` random events (unknown ids too) with up to `maxSplices` bytes spliced in anywhere
+ * (quotes, escapes, newlines, CR, tabs, DEL, a UTF-8 lead byte, digits, braces), newline-terminated or not at the end.
+ */
+export function arbJsonLines(maxEvents: number, maxSplices = 4): fc.Arbitrary<Uint8Array> {
+  const enc = new TextEncoder();
+  return fc
+    .tuple(
+      fc.array(arbEvent(true), { maxLength: maxEvents }),
+      fc.array(
+        fc.tuple(fc.nat(), fc.constantFrom(0x22, 0x5c, 0x0a, 0x20, 0x09, 0x0d, 0x7f, 0xc3, 0x31, 0x7d)),
+        { maxLength: maxSplices },
+      ),
+      fc.boolean(),
+    )
+    .map(([events, splices, cut]) => {
+      const bytes = [...enc.encode(toJsonLines(events))];
+      for (const [at, b] of splices) bytes.splice(at % (bytes.length + 1), 0, b);
+      if (cut && bytes.length > 0) bytes.pop();
+      return Uint8Array.from(bytes);
+    });
+}
+
+/**
+ * Everything `reader` hands over (batches as hex, errors as `line message`), its report and counters, for input
+ * pushed chunk by chunk or filled from a source read into its memory (JsonLinesReader.fill).
+ */
+export function readerOutput(reader: JsonLinesReader, input: readonly Uint8Array[] | ReadInto) {
+  const batches: string[] = [];
+  const errors: string[] = [];
+  const take = () => {
+    for (let c = reader.next(); c !== null; c = reader.next()) {
+      if (c.batch !== undefined) batches.push(Buffer.from(c.batch).toString("hex"));
+      for (const e of c.errors) errors.push(`${e.line} ${e.message}`);
+    }
+  };
+  if (typeof input === "function") while (reader.fill(input)) take();
+  else
+    for (const chunk of input) {
+      reader.push(chunk);
+      take();
+    }
+  reader.end();
+  take();
+  return { batches, errors, report: { ...reader.report }, counters: { ...reader.counters } };
+}

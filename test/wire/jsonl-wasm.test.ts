@@ -8,7 +8,7 @@ import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { loadCity } from "../../src/catalog/index.js";
 import { paluCatalog } from "../../src/generate/index.js";
-import { type JsonLinesOptions, JsonLinesReader, toJsonLines } from "../../src/wire/index.js";
+import { type JsonLinesOptions, JsonLinesReader } from "../../src/wire/index.js";
 import {
   READ_DONE,
   READ_FULL,
@@ -18,6 +18,7 @@ import {
   wasmReaderAvailable,
 } from "../../src/wire/jsonl-wasm.js";
 import { arbEvent, tinyCity } from "../helpers.js";
+import { arbJsonLines, readerOutput } from "./event-shapes.js";
 
 const enc = new TextEncoder();
 const VEHICLES = ["car", "motorcycle", "2", "4"];
@@ -26,40 +27,9 @@ const city = tinyCity();
 const T0 = Date.parse("2026-11-30T00:00:00+08:00");
 
 /** Lines of random events (valid, or with bytes spliced in anywhere), newline-terminated or not at the end. */
-const input = fc
-  .tuple(
-    fc.array(arbEvent(true), { maxLength: 20 }),
-    fc.array(
-      fc.tuple(fc.nat(), fc.constantFrom(0x22, 0x5c, 0x0a, 0x20, 0x09, 0x0d, 0x7f, 0xc3, 0x31, 0x7d)),
-      { maxLength: 4 },
-    ),
-    fc.boolean(),
-  )
-  .map(([events, splices, cut]) => {
-    const bytes = [...enc.encode(toJsonLines(events))];
-    for (const [at, b] of splices) bytes.splice(at % (bytes.length + 1), 0, b);
-    if (cut && bytes.length > 0) bytes.pop();
-    return Uint8Array.from(bytes);
-  });
+const input = arbJsonLines(20);
 
-/** Everything a reader hands over, and its counters. */
-function readWith(reader: JsonLinesReader, chunks: readonly Uint8Array[]) {
-  const batches: string[] = [];
-  const errors: string[] = [];
-  const take = () => {
-    for (let c = reader.next(); c !== null; c = reader.next()) {
-      if (c.batch !== undefined) batches.push(Buffer.from(c.batch).toString("hex"));
-      for (const e of c.errors) errors.push(`${e.line} ${e.message}`);
-    }
-  };
-  for (const chunk of chunks) {
-    reader.push(chunk);
-    take();
-  }
-  reader.end();
-  take();
-  return { batches, errors, report: { ...reader.report }, counters: { ...reader.counters } };
-}
+const readWith = readerOutput;
 
 /** The wasm reader's result equals the JS reader's (its wasm counter aside); the lines it read itself. */
 function expectAsJs(chunks: readonly Uint8Array[], options: JsonLinesOptions, on = city): number {
