@@ -49,11 +49,14 @@
  *     (windows folded as the e2e cases fold them), `encodeEvents` + engine, and replayEventsSync (the e2e
  *     case: batches written into the engine's batch memory and ingested unverified, the engine's kernel memory
  *     recycled from the run before); median and best of 21, ns per event. Every encodeEvents call takes its 4096 events as a range (`start`/`end`) of the one array.
- *   node dist/bench/probes.js shard [shards] [all|own]
+ *   node dist/bench/probes.js shard [shards] [all|split|own]
  *     The work of the first of `shards` worker shards, in this thread: an engine with that shard's filter
- *     fed all 1 M events (in order) and closed; median of 10, ms. Compare shards 1 and 2. `own` feeds it only
- *     its own zones' events instead: what the shard would do if admission were split by zone too (a bound
- *     for such a split, not the engine's semantics: the watermark then follows the shard's events only).
+ *     fed all 1 M events (in order) and closed; median of 10, ms. Compare shards 1 and 2. `all`: it admits
+ *     every event (the shards' mode before their first window opens, or after a batch that cannot be split);
+ *     `split`: it admits its own zones' events only (own admission, src/occupancy/sharded/own.ts, as the
+ *     engine runs it once the first window is open: the splittability scan, then the others' events only
+ *     moving the watermark); `own`: it is fed only its own zones' events (a bound: smaller batches to verify,
+ *     and the watermark then follows the shard's events only, which is not the engine's semantics).
  */
 import { resolve as resolvePath } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -63,7 +66,8 @@ import { paluCatalog } from "../src/generate/index.js";
 import { OccupancyEngine, replayEventsSync, resolveOptions } from "../src/occupancy/index.js";
 import { R_ACCEPTED, R_H_COUNT, R_HEAD, R_LATE_COUNT, R_TAIL, R_WIN_END } from "../src/occupancy/kernel.js";
 import { ShardedOccupancyEngine } from "../src/occupancy/sharded/engine.js";
-import { planShards, type ShardPlan } from "../src/occupancy/sharded/shards.js";
+import { splittable } from "../src/occupancy/sharded/own.js";
+import { planShards, recordOwners, type ShardPlan } from "../src/occupancy/sharded/shards.js";
 import { EngineState } from "../src/occupancy/state.js";
 import { JS_OCCUPANCY_KERNEL, WasmOccupancyKernel, withShard } from "../src/occupancy/wasm-kernel.js";
 import { allocColumns, closeWindow, openWindow } from "../src/occupancy/windows.js";
@@ -204,27 +208,42 @@ function pageFaults(): void {
 }
 
 function shard(shards: number, events: string): void {
-  if (events !== "all" && events !== "own")
-    throw new Error(`shard: events must be all or own, got ${events}`);
+  if (events !== "all" && events !== "own" && events !== "split")
+    throw new Error(`shard: events must be all, split or own, got ${events}`);
   const { city, batches: all } = feed(100_000, "in-order");
-  const plan = planShards(city, shards)[0]!;
-  const batches = events === "all" ? all : all.map((b) => ownEvents(b, city, plan));
+  const plans = planShards(city, shards);
+  const plan = plans[0]!;
+  const batches = events === "own" ? all.map((b) => ownEvents(b, city, plan)) : all;
   const times: number[] = [];
+  const owners = recordOwners(city, plans);
   for (let rep = 0; rep < 10; rep++) {
     // As a worker runs it (src/occupancy/sharded/worker.ts): wasm kernel, shard filter, reused window buffers.
     const engine = withShard(
       plan,
       () => new OccupancyEngine(city, { kernel: "wasm", reuseWindowBuffers: true }),
     );
+    const o = {
+      owners,
+      deviceCount: city.deviceCount,
+      pendingTotal: 0,
+      pendingMax: engine.options.pendingMax,
+    };
     const t0 = performance.now();
-    for (const b of batches) admitted(engine.ingest(b));
+    for (const b of batches) {
+      if (events !== "split") admitted(engine.ingest(b));
+      else {
+        o.pendingTotal = engine.counters.pending * shards;
+        const r = engine.ingestOwn(b, (view, words) => splittable(view, words, o));
+        if (r === null) throw new Error("shard: a batch of the feed cannot be split");
+      }
+    }
     engine.close();
     times.push(performance.now() - t0);
   }
   times.sort((a, b) => a - b);
   const n = batches.reduce((sum, b) => sum + EventBatchView.from(b, { city }).length, 0);
   console.log(
-    `first of ${shards} shard(s), 100000 bays, in order, ${events === "all" ? "every event" : "its own zones' events"}: median ${times[5]!.toFixed(1)} ms for ${n} events`,
+    `first of ${shards} shard(s), 100000 bays, in order, ${events === "all" ? "admitting every event" : events === "split" ? "admitting its own zones' events" : "fed its own zones' events"}: median ${times[5]!.toFixed(1)} ms for ${n} events`,
   );
 }
 
@@ -826,7 +845,7 @@ async function main(): Promise<void> {
     );
   else {
     console.error(
-      "usage: node dist/bench/probes.js objects | kernels [js|wasm] [bays] [in-order|shuffled] | engine [js|wasm] [bays] [in-order|shuffled] [fresh|reuse] | engine-ab <package root> [js|wasm] [bays] [in-order|shuffled] [fresh|reuse] [rounds] | floor [bays] | palu [js|wasm] [batch] | page-faults | checkpoint [bays] | shard [shards] [all|own] | sharded [workers] | shards-at-once | threads | verify",
+      "usage: node dist/bench/probes.js objects | kernels [js|wasm] [bays] [in-order|shuffled] | engine [js|wasm] [bays] [in-order|shuffled] [fresh|reuse] | engine-ab <package root> [js|wasm] [bays] [in-order|shuffled] [fresh|reuse] [rounds] | floor [bays] | palu [js|wasm] [batch] | page-faults | checkpoint [bays] | shard [shards] [all|split|own] | sharded [workers] | shards-at-once | threads | verify",
     );
     process.exitCode = 2;
   }

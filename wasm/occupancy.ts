@@ -49,9 +49,13 @@ const T_ID_TABLE = 30;
 const T_ID_MASK = 31;
 const T_ID_TYPE = 32;
 // Slots 33 and 34: the device fields of the entries (kA, kB: u32), which only rebuildIds reads and writes (it
-// moves every entry's); slot 35 is unused.
+// moves every entry's).
 const T_ID_A = 33;
 const T_ID_B = 34;
+// Own admission (a worker shard fed a batch whose keys all belong to the zones of their events, see
+// src/occupancy/sharded/own.ts): 1 = admitEvents admits only the shard's own bay and zone events and lets the others
+// only move the watermark, and resolveSeqs resolves only the own events' keys; 0 = every event.
+const T_OWN_ADMIT = 35;
 const T_ID_HASH = 36;
 const T_ID_OFF = 37;
 const T_ID_LEN = 38;
@@ -73,6 +77,8 @@ const T_NOTE_MARKS = 49;
 const T_NOTE_LIST = 50;
 const T_NOTE_COUNT = 51;
 const T_NOTE_ROWS = 52;
+// Own admission: DEDUP_CHUNK u32 of scratch for resolveSeqs' list of the own events of a range.
+const T_OWN_LIST = 53;
 /** Byte offset of the f64 parameters in the table. */
 const TABLE_F64: usize = 256;
 const F_LATENESS_MS = 0;
@@ -220,6 +226,15 @@ export function admitEvents(tbl: usize, words: usize, from: i32, end: i32, baseT
   let duplicate = 0;
   let late = 0;
   let unknown = 0;
+  // Own admission: the shard's bays and zones. An event of another shard is not de-duplicated here (its key
+  // lives in that shard: its refs are the sentinels, never live) and is not kept or counted; it only moves the
+  // watermark, as it does there unless it is late or unknown. Predicated rather than branched on (own and other
+  // events interleave at random).
+  const own = load<u32>(tbl + (usize(T_OWN_ADMIT) << 2)) !== 0;
+  const bayLo = own ? load<u32>(tbl + (usize(T_SHARD_BAY_LO) << 2)) : 0;
+  const bayHi = own ? load<u32>(tbl + (usize(T_SHARD_BAY_HI) << 2)) : 0xffffffff;
+  const zoneLo = own ? load<u32>(tbl + (usize(T_SHARD_ZONE_LO) << 2)) : 0;
+  const zoneHi = own ? load<u32>(tbl + (usize(T_SHARD_ZONE_HI) << 2)) : 0xffffffff;
   let i = from;
   for (; i < end; i++) {
     const o = words + usize(i) * (WORDS_PER_EVENT << 2);
@@ -229,12 +244,15 @@ export function admitEvents(tbl: usize, words: usize, from: i32, end: i32, baseT
     const flags = (kvf >>> 16) & 0xff;
     const target = load<u32>(o, W_TARGET << 2);
     const zoneTarget = (flags & FLAG_ZONE) !== 0;
+    const lo = zoneTarget ? zoneLo : bayLo;
+    const hi = zoneTarget ? zoneHi : bayHi;
+    const mine = i32(target >= lo) & i32(target < hi);
     if (zoneTarget || kind >= K_ENTER) {
       const zone = zoneTarget ? target : getU(bayZone, target);
       let cls = (kvf >>> 8) & 0xff;
       if (cls === 0) cls = zoneTarget ? u32(getB(zoneDefaultClass, zone)) : u32(getB(bayVehicle, target));
       if (load<i32>(zcRow + (usize(zone * CLASSES + cls) << 2)) < 0) {
-        unknown++;
+        unknown += mine;
         continue;
       }
     }
@@ -251,8 +269,8 @@ export function admitEvents(tbl: usize, words: usize, from: i32, end: i32, baseT
     if (t < wm) {
       setU(lateIdx, u32(lateN), u32(i));
       setF(lateWm, lateN, wm);
-      lateN++;
-      late++;
+      lateN += mine;
+      late += mine;
       continue;
     }
     maxSeen = max<f64>(maxSeen, t);
@@ -262,25 +280,24 @@ export function admitEvents(tbl: usize, words: usize, from: i32, end: i32, baseT
     if (unsorted < 0 && tail > head) {
       const q = tail - 1;
       const pt = getF(pTime, q);
-      if (t < pt) unsorted = tail;
+      let before = false;
+      if (t < pt) before = true;
       else if (t === pt) {
         const p = pWords + usize(q) * (PENDING_STRIDE << 2);
         const a = load<u32>(p);
-        if (target !== a) {
-          if (target < a) unsorted = tail;
-        } else if (kvf !== load<u32>(p, 12)) {
-          if (kvf < load<u32>(p, 12)) unsorted = tail;
-        } else if (seq !== load<u32>(p, 4)) {
-          if (seq < load<u32>(p, 4)) unsorted = tail;
-        } else if (value !== load<u32>(p, 8)) {
-          if (value < load<u32>(p, 8)) unsorted = tail;
-        } else if (device < load<u32>(p, 16)) unsorted = tail;
+        if (target !== a) before = target < a;
+        else if (kvf !== load<u32>(p, 12)) before = kvf < load<u32>(p, 12);
+        else if (seq !== load<u32>(p, 4)) before = seq < load<u32>(p, 4);
+        else if (value !== load<u32>(p, 8)) before = value < load<u32>(p, 8);
+        else before = device < load<u32>(p, 16);
       }
+      unsorted = select<i32>(tail, unsorted, before && mine !== 0);
     }
     setF(dSeq, i32(ra), t);
     setF(dTime, i32(rb), t);
     setF(dSeq, 0, NaN);
     setF(dTime, 0, NaN);
+    // Written for every event, kept (the tail moved past it) for the own ones.
     setF(pTime, tail, t);
     const w = pWords + usize(tail) * (PENDING_STRIDE << 2);
     store<u32>(w, target);
@@ -288,8 +305,8 @@ export function admitEvents(tbl: usize, words: usize, from: i32, end: i32, baseT
     store<u32>(w, value, 8);
     store<u32>(w, kvf, 12);
     store<u32>(w, device, 16);
-    tail++;
-    accepted++;
+    tail += mine;
+    accepted += mine;
   }
   setReg(rg, R_TAIL, f64(tail));
   setReg(rg, R_UNSORTED, f64(unsorted));
@@ -964,7 +981,32 @@ export function resolveSeqs(tbl: usize, words: usize, from: i32, end: i32, baseT
   const deviceCount = slotU(tbl, T_SK_DEVICES);
   let count = slotU(tbl, T_SK_COUNT);
   let hashed = 0;
-  for (let i = from; i < end; i++) {
+  // Own admission (see admitEvents): other shards' events keep the sentinels (admitEvents does not look them
+  // up). Their refs are cleared, then the own events are listed (without a branch: own and other events
+  // interleave at random) and only those resolved.
+  const own = slotU(tbl, T_OWN_ADMIT) !== 0;
+  let list: usize = 0;
+  let listed = 0;
+  if (own) {
+    const bayLo = slotU(tbl, T_SHARD_BAY_LO);
+    const bayHi = slotU(tbl, T_SHARD_BAY_HI);
+    const zoneLo = slotU(tbl, T_SHARD_ZONE_LO);
+    const zoneHi = slotU(tbl, T_SHARD_ZONE_HI);
+    list = usize(slotU(tbl, T_OWN_LIST));
+    memory.fill(ref + (usize(from & (DEDUP_CHUNK - 1)) << 3), 0, usize(end - from) << 3);
+    for (let i = from; i < end; i++) {
+      const o = words + usize(i) * (WORDS_PER_EVENT << 2);
+      const zoneTarget = ((load<u32>(o, W_KVF << 2) >>> 16) & FLAG_ZONE) !== 0;
+      const target = load<u32>(o, W_TARGET << 2);
+      const lo = zoneTarget ? zoneLo : bayLo;
+      const hi = zoneTarget ? zoneHi : bayHi;
+      store<u32>(list + (usize(listed) << 2), u32(i));
+      listed += i32(target >= lo) & i32(target < hi);
+    }
+  }
+  const n = own ? listed : end - from;
+  for (let k = 0; k < n; k++) {
+    const i = own ? i32(load<u32>(list + (usize(k) << 2))) : from + k;
     const o = words + usize(i) * (WORDS_PER_EVENT << 2);
     const flags = (load<u32>(o, W_KVF << 2) >>> 16) & 0xff;
     const q = ref + (usize(i & (DEDUP_CHUNK - 1)) << 3);
@@ -973,8 +1015,8 @@ export function resolveSeqs(tbl: usize, words: usize, from: i32, end: i32, baseT
       hashed += i32((flags & FLAG_ID_HASH) !== 0);
       continue;
     }
-    const device = load<u32>(o, W_DEVICE << 2);
     const target = load<u32>(o, W_TARGET << 2);
+    const device = load<u32>(o, W_DEVICE << 2);
     const slot = device !== NO_DEVICE ? device : (flags & FLAG_ZONE) !== 0 ? deviceCount + target : target;
     const seq = load<u32>(o, W_SEQ << 2);
     const t = baseTimeMs + f64(load<u32>(o, W_TIME << 2));

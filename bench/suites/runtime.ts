@@ -13,7 +13,8 @@
  *   bytes (`memory-read`; every case gets `fractionOfMemoryRead`). Every case must produce the windows of
  *   the JS reference on the in-order feed (reordering within the lateness changes no result).
  * - `wasm-workers`: the same in-order feed, as EventBatches and as JSON Lines bytes, in one thread and sharded
- *   over 1 and 2 workers, with the main thread's event-loop utilisation and delay and each shard's busy time.
+ *   over 1 and 2 workers (2 shards admitting their own zones' events, or every event), with the main thread's
+ *   event-loop utilisation and delay and each shard's busy time.
  *
  * Engines are built untimed before each run (bench/runs.ts): a deployment keeps one engine running.
  */
@@ -591,8 +592,9 @@ function ratioFigures(a: WorkerMedians, b: WorkerMedians): Record<string, number
  * `wasm-workers`: what a worker buys on a small gateway. The same feed, as EventBatches (in-order 16k-event
  * batches) and as the JSON Lines bytes a gateway receives (1 MiB chunks), ingested in the caller's thread
  * (`single-thread`, `*-jsonl`: parsing included) and sharded over 1 and 2 workers (parsing split between the
- * workers for JSON), and on 2 workers of which one holds the engine and the other only parses JSON Lines
- * (`piscina-2-parse`, `shards: 1`). Every case reports, besides throughput, the main thread's event-loop utilisation
+ * workers for JSON), the two shards admitting every event rather than their own zones' (`piscina-2-every`), and
+ * on 2 workers of which one holds the engine and the other only parses JSON Lines (`piscina-2-parse`,
+ * `shards: 1`). Every case reports, besides throughput, the main thread's event-loop utilisation
  * (`mainElu`), delay p99 (`loopDelayP99Ms`) and CPU time (`mainCpuMs`) over each timed run, and each shard's
  * busy and CPU time next to the wall time (`shardBusyMs`, `shardCpuMs`, their shares of the wall time, and
  * `cpuMs`, the CPU the whole run cost, and `cpuCriticalMs`, main thread + busiest shard: the wall time with a
@@ -622,15 +624,18 @@ export const wasmWorkersSuite: SuiteDefinition = {
       { name: "single-thread", workers: 0, shards: 0 },
       { name: "piscina-1", workers: 1, shards: 1 },
       { name: "piscina-2", workers: 2, shards: 2 },
+      // The same two shards, each admitting every event (own admission off): what admission by zone saves.
+      { name: "piscina-2-every", workers: 2, shards: 2, every: true },
       { name: "piscina-2-parse", workers: 2, shards: 1 },
     ];
     for (const input of ["batches", "jsonl"] as const) {
-      for (const { name, workers, shards } of modes) {
+      for (const { name, workers, shards, every } of modes) {
         const feedInput = input === "batches" ? { batches } : { json };
         const start = async (): Promise<WorkerRun> => {
           const engine = await ShardedOccupancyEngine.create(city, {
             workers,
             ...(workers === 0 ? {} : { shards }),
+            ...(every === true ? { splitAdmission: false } : {}),
             kernel: "wasm",
             // Warm workers shared with the engine suite (a gateway keeps its workers running).
             ...(workers === 0 ? {} : { pools: sharedPools(workers) }),
@@ -671,7 +676,7 @@ export const wasmWorkersSuite: SuiteDefinition = {
         const where =
           workers === 0
             ? "ShardedOccupancyEngine, workers: 0 (one wasm engine in the caller's thread)"
-            : `ShardedOccupancyEngine, ${workers} worker${workers > 1 ? "s" : ""}, ${shards} shard${shards > 1 ? "s" : ""} (wasm kernel)`;
+            : `ShardedOccupancyEngine, ${workers} worker${workers > 1 ? "s" : ""}, ${shards} shard${shards > 1 ? "s" : ""} (wasm kernel${shards < 2 ? "" : every === true ? "; each shard admits every event" : "; each shard admits its own zones' events once the first window is open"})`;
         cases.push({
           name: caseName,
           eventsPerOp: n,
@@ -703,7 +708,7 @@ export const wasmWorkersSuite: SuiteDefinition = {
               },
             });
             const { extra, medians } = workerFigures(runs);
-            measured.set(`${input}/${workers}/${shards}`, medians);
+            if (every !== true) measured.set(`${input}/${workers}/${shards}`, medians);
             // Ratio entries: this case over workers: 1 (and workers: 1 over the caller's thread), same input,
             // same run: wall < 1 is faster, mainElu and cpuMs < 1 cost less.
             const ratios: Record<string, Readonly<Record<string, number | null>>> = {};

@@ -12,7 +12,7 @@ import { DETECTION, DETECTION_NAMES, type DetectionName } from "../catalog/city.
 import { VEHICLE_CODES } from "../catalog/vehicles.js";
 import { ParkirClockError, ParkirConfigError, ParkirError, ParkirWireError } from "../errors/index.js";
 import { subject } from "../rx.js";
-import { EVENT_TYPES } from "../wire/kinds.js";
+import { EVENT_TYPES, KIND } from "../wire/kinds.js";
 import { BATCH_BYTES_MAX, FLAG_TARGET_ZONE } from "../wire/layout.js";
 import type { BatchLayout } from "../wire/verify.js";
 import { EventBatchView } from "../wire/view.js";
@@ -28,6 +28,7 @@ import {
   coldEventNext,
   DEDUP_CHUNK,
   isPaymentEvent,
+  PENDING_STRIDE,
   R_ACCEPTED,
   R_APPLIED,
   R_DECOMMISSIONED,
@@ -46,6 +47,7 @@ import {
   R_TAIL,
   R_TO_CURSOR,
   R_UNKNOWN,
+  R_UNSORTED,
   R_WATERMARK,
   R_WIN_START,
   R_WINDOWS,
@@ -70,7 +72,7 @@ import type {
 } from "./reports.js";
 import { assertClockState, firstBatchBounds, screenEventTimes, type TimeBounds } from "./skew.js";
 import { EngineState } from "./state.js";
-import type { WindowBatch } from "./types.js";
+import type { WindowBatch, WindowColumns } from "./types.js";
 import { type OccupancyKernel, occupancyKernel } from "./wasm-kernel.js";
 import { ClosedWindow, ColumnPool, openWindow, WindowRows } from "./windows.js";
 import { admitPayment, applyZoneEvent, expireSessions, PaymentBook, sessionIdOf } from "./zone-events.js";
@@ -156,7 +158,8 @@ export class OccupancyEngine {
   /** Hot loops: the JS reference or the wasm port (options.kernel), same results. */
   private readonly k: OccupancyKernel;
   private readonly book: PaymentBook;
-  private readonly dedup: DedupMemory;
+  /** Replaced only by adoptAdmission. */
+  private dedup: DedupMemory;
   private readonly windowsOut = subject<WindowBatch>();
   private readonly lateOut = subject<LateReport>();
   private readonly healthOut = subject<HealthReport>();
@@ -177,6 +180,8 @@ export class OccupancyEngine {
   private rejectedBatches = 0;
   private skewedEvents = 0;
   private closed = false;
+  /** Payments admitted without counting them (see ingestOwn), for the batch being ingested. */
+  private quietPayments = false;
 
   /**
    * @throws ParkirConfigError when options are invalid.
@@ -292,7 +297,7 @@ export class OccupancyEngine {
     const raw = batch instanceof EventBatchView ? batch.bytes : batch;
     const bytes = k.stageBatch?.(raw) ?? raw;
     try {
-      return this.ingestStaged(bytes);
+      return this.ingestStaged(bytes)!;
     } finally {
       k.unstageBatch?.();
     }
@@ -308,14 +313,50 @@ export class OccupancyEngine {
     const k = this.k;
     const staged = k.stageBatch?.(bytes) ?? bytes;
     try {
-      return this.ingestStaged(staged, layout);
+      return this.ingestStaged(staged, layout)!;
     } finally {
       k.unstageBatch?.();
     }
   }
 
-  /** ingest, for a batch's bytes where the kernel reads them (`written`: see INGEST_WRITTEN). */
-  private ingestStaged(bytes: Uint8Array, written?: BatchLayout): IngestResult {
+  /**
+   * ingest for a worker shard that admits only its own zones' events (sharded/own.ts): other shards' events are
+   * not de-duplicated or counted here and only move the watermark (unless late or unknown); payments are
+   * admitted in full (every shard applies them), counted and reported late only by shard 0. Exact (the same
+   * watermark as one engine at every event, and the same verdicts for this shard's events) when `splittable`
+   * accepts the verified batch; when it refuses, nothing changes and the result is null. Not to be called
+   * again from inside its own emissions.
+   *
+   * @throws ParkirError when the engine is closed or its kernel has no shard filter.
+   * @internal
+   */
+  ingestOwn(
+    batch: Uint8Array,
+    splittable: (view: EventBatchView, words: Uint32Array) => boolean,
+  ): IngestResult | null {
+    this.assertOpen();
+    assertBatchArgument(batch);
+    const k = this.k;
+    if (k.ownAdmission === undefined || k.shard === undefined)
+      throw new ParkirError("own admission needs a worker shard's wasm kernel");
+    const bytes = k.stageBatch?.(batch) ?? batch;
+    try {
+      return this.ingestStaged(bytes, undefined, splittable);
+    } finally {
+      k.unstageBatch?.();
+      k.ownAdmission(false);
+    }
+  }
+
+  /**
+   * ingest, for a batch's bytes where the kernel reads them (`written`: see INGEST_WRITTEN); with `splittable`,
+   * ingestOwn (null, nothing changed, when it refuses the batch).
+   */
+  private ingestStaged(
+    bytes: Uint8Array,
+    written?: BatchLayout,
+    splittable?: (view: EventBatchView, words: Uint32Array) => boolean,
+  ): IngestResult | null {
     const s = this.s;
     const reg = s.reg;
     let view: EventBatchView;
@@ -341,6 +382,12 @@ export class OccupancyEngine {
         watermarkMs: reg[R_WATERMARK]!,
       };
     }
+    if (splittable !== undefined) {
+      if (!splittable(view, view.words())) return null;
+      this.k.ownAdmission!(true);
+    }
+    // Own admission in a shard other than 0: payments are admitted (every shard applies them) but counted by shard 0.
+    this.quietPayments = splittable !== undefined && this.k.shard!.index !== 0;
     const skew = screenEventTimes(view, this.timeBounds(view));
     this.skewedEvents += skew?.count ?? 0;
     this.lastIngestClockMs = this.options.clock();
@@ -403,11 +450,95 @@ export class OccupancyEngine {
         // The kernel stopped at a payment: admit it, and any payments right after it, here (on the Palu trace
         // two events in three are payments; a kernel call for each costs more than the payment).
         while (i < part && isPaymentEvent(words, i)) {
-          admitPayment(this.s, this.book, words, i, base, sessionIdOf(view, i, view.seq(i)));
+          if (this.quietPayments) this.admitPaymentQuietly(view, words, i, base);
+          else admitPayment(this.s, this.book, words, i, base, sessionIdOf(view, i, view.seq(i)));
           i++;
         }
       }
     }
+  }
+
+  /** admitPayment leaving the counters and the late log as they were (see ingestOwn). */
+  private admitPaymentQuietly(view: EventBatchView, words: Uint32Array, i: number, base: number): void {
+    const reg = this.s.reg;
+    const accepted = reg[R_ACCEPTED]!;
+    const duplicate = reg[R_DUPLICATE]!;
+    const late = reg[R_LATE]!;
+    const unknown = reg[R_UNKNOWN]!;
+    const lateCount = reg[R_LATE_COUNT]!;
+    admitPayment(this.s, this.book, words, i, base, sessionIdOf(view, i, view.seq(i)));
+    reg[R_ACCEPTED] = accepted;
+    reg[R_DUPLICATE] = duplicate;
+    reg[R_LATE] = late;
+    reg[R_UNKNOWN] = unknown;
+    reg[R_LATE_COUNT] = lateCount;
+  }
+
+  /**
+   * A worker shard turning to own admission (sharded/engine.ts): keeps the pending events `keep` selects (by
+   * their kind|vehicle|flags word and target), in order; with `zeroCounts`, sets the counts of admitted events
+   * (accepted, duplicate, late, unknown) to 0 (shard 0 keeps the engine's). @internal
+   */
+  keepPending(keep: (kvf: number, target: number) => boolean, zeroCounts: boolean): void {
+    const s = this.s;
+    const reg = s.reg;
+    this.k.sortPending(s);
+    let to = reg[R_HEAD]!;
+    for (let q = to; q < reg[R_TAIL]!; q++) {
+      const p = q * PENDING_STRIDE;
+      if (!keep(s.pWords[p + 3]!, s.pWords[p]!)) continue;
+      if (to !== q) {
+        s.pTime[to] = s.pTime[q]!;
+        s.pWords.copyWithin(to * PENDING_STRIDE, p, p + PENDING_STRIDE);
+      }
+      to++;
+    }
+    reg[R_TAIL] = to;
+    if (zeroCounts) for (const r of [R_ACCEPTED, R_DUPLICATE, R_LATE, R_UNKNOWN]) reg[r] = 0;
+  }
+
+  /**
+   * A worker shard turning from own admission to every event (sharded/engine.ts): adds the other shards'
+   * pending events (`time`, `words`: no payments, which every shard holds already), replaces the
+   * de-duplication memory with the engine's keys (checkpoint sections dedup.keys, dedup.times, dedup.ids) and
+   * sets the counts of admitted events to the engine's (accepted, duplicate, late, unknown). @internal
+   *
+   * @throws ParkirWireError when the key sections are invalid (nothing changed).
+   */
+  adoptAdmission(
+    time: Float64Array,
+    words: Uint32Array,
+    keys: { readonly keys: Uint32Array; readonly times: Float64Array; readonly ids: Uint8Array },
+    counts: readonly [number, number, number, number],
+  ): void {
+    const s = this.s;
+    const problem = DedupMemory.check(keys.keys, keys.times, keys.ids, s.recCount);
+    if (problem !== null) throw new ParkirWireError("bad-field", 0, `adopted keys: ${problem}`);
+    const reg = s.reg;
+    s.ensurePending(time.length);
+    const tail = reg[R_TAIL]!;
+    s.pTime.set(time, tail);
+    s.pWords.set(words, tail * PENDING_STRIDE);
+    reg[R_TAIL] = tail + time.length;
+    // The added events are in order among themselves, not with the ones before them.
+    if (time.length > 0 && reg[R_UNSORTED]! < 0 && reg[R_TAIL]! - reg[R_HEAD]! > 1)
+      reg[R_UNSORTED] = Math.max(reg[R_HEAD]! + 1, tail);
+    this.dedup = new DedupMemory(s, this.k.keys);
+    this.dedup.load(keys.keys, keys.times, keys.ids);
+    [reg[R_ACCEPTED], reg[R_DUPLICATE], reg[R_LATE], reg[R_UNKNOWN]] = counts;
+  }
+
+  /**
+   * Payment events waiting in the pending buffer (a shard's own admission keeps them in every shard; the
+   * sharded engine counts them once). @internal
+   */
+  pendingPayments(): number {
+    const s = this.s;
+    const reg = s.reg;
+    let n = 0;
+    for (let q = reg[R_HEAD]!; q < reg[R_TAIL]!; q++)
+      if ((s.pWords[q * PENDING_STRIDE + 3]! & 0xff) >= KIND.payment_start) n++;
+    return n;
   }
 
   /**
@@ -519,6 +650,27 @@ export class OccupancyEngine {
   /** Current watermark, ms since the epoch (−Infinity before the first event). */
   get watermarkMs(): number {
     return this.s.reg[R_WATERMARK]!;
+  }
+
+  /**
+   * The last closed window's columns (valid until the next call), or null when this engine has closed none
+   * (fresh or restored): what a worker shard's recovery snapshot keeps beside its checkpoint. @internal
+   */
+  lastWindowColumns(): WindowColumns | null {
+    return this.windowRows.lastClosed();
+  }
+
+  /**
+   * Takes `columns` as the last closed window's (a worker shard rebuilt from its recovery snapshot), so its next
+   * window lists the rows changed since that window, as the engine it replaces would have. @internal
+   */
+  primeWindows(columns: WindowColumns): void {
+    this.windowRows.prime(columns);
+  }
+
+  /** Start of the open window, −1 before the first window opened. @internal */
+  get windowStartMs(): number {
+    return this.s.reg[R_WIN_START]!;
   }
 
   /** Newest accepted event time (−Infinity before the first event). */

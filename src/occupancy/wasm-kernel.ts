@@ -16,7 +16,7 @@ import { compileKernelSync, instantiateKernel } from "../runtime/wasm.js";
 import type { BatchScanner, EventLimits } from "../wire/verify.js";
 import type { IdKeyColumns, KeyKernel } from "./dedup.js";
 import type { SeqKeyColumns } from "./device-keys.js";
-import { admitEvents, applyEvents, R_EPOCH, R_HEAD, R_TAIL, R_UNSORTED } from "./kernel.js";
+import { admitEvents, applyEvents, DEDUP_CHUNK, R_EPOCH, R_HEAD, R_TAIL, R_UNSORTED } from "./kernel.js";
 import { sortPending } from "./pending.js";
 import type { RowChanges } from "./rows.js";
 import type { EngineState, StateArray, StateMemory } from "./state.js";
@@ -61,6 +61,12 @@ export interface OccupancyKernel {
   batchBuffer?(bytes: number): Uint8Array;
   /** admitEvents of src/occupancy/kernel.ts. */
   admitEvents(s: EngineState, words: Uint32Array, from: number, end: number, baseTimeMs: number): number;
+  /**
+   * Own admission for a worker shard (see sharded/own.ts), until called again with false: admitEvents admits only
+   * the shard's own bay and zone events (the others only move the watermark, when not late or unknown) and
+   * resolveSeqs resolves only their keys. Undefined: a kernel without a shard (own admission is not available).
+   */
+  ownAdmission?(on: boolean): void;
   /** applyEvents of src/occupancy/kernel.ts. */
   applyEvents(s: EngineState, limit: number): number;
   /** sortPending of src/occupancy/pending.ts. */
@@ -125,6 +131,7 @@ export const OCCUPANCY_SLOTS = {
   T_ID_HASH: 36,
   T_ID_A: 33,
   T_ID_B: 34,
+  T_OWN_ADMIT: 35,
   T_ID_OFF: 37,
   T_ID_LEN: 38,
   T_ID_ARENA: 39,
@@ -141,6 +148,7 @@ export const OCCUPANCY_SLOTS = {
   T_NOTE_LIST: 50,
   T_NOTE_COUNT: 51,
   T_NOTE_ROWS: 52,
+  T_OWN_LIST: 53,
   TABLE_F64: 256,
   F_LATENESS_MS: 0,
   F_TIMEOUT_MS: 1,
@@ -258,9 +266,9 @@ export interface WasmOccupancyOptions {
   /** Shared memory to keep the engine state in. Default: a new SharedArena sized for the state. */
   readonly arena?: SharedArena;
   /**
-   * Apply only this shard's events: admission (de-duplication, lateness, watermark) still covers every event,
-   * so every shard agrees on them; bay and zone events of other shards are skipped; payments are applied by
-   * every shard (sessions may cross zones). Default: none.
+   * Apply only this shard's events: bay and zone events of other shards are skipped; payments are applied by
+   * every shard (sessions may cross zones). Admission (de-duplication, lateness, watermark) covers every event,
+   * so every shard agrees on them, unless own admission is on (ownAdmission). Default: none.
    */
   readonly shard?: ShardFilter;
 }
@@ -640,6 +648,16 @@ export class WasmOccupancyKernel implements OccupancyKernel, KeyKernel, RowKerne
       n,
     );
   }
+
+  ownAdmission(on: boolean): void {
+    if (this.shard === undefined) throw new RangeError("own admission needs a shard filter");
+    // resolveSeqs' list of a range's own events (a range lies within one admission chunk).
+    if (on && this.ownList === 0) this.ownList = this.arena.alloc(4 * DEDUP_CHUNK, 64);
+    const u32 = this.arena.u32();
+    u32[(this.tbl >> 2) + S.T_OWN_LIST] = this.ownList;
+    u32[(this.tbl >> 2) + S.T_OWN_ADMIT] = on ? 1 : 0;
+  }
+  private ownList = 0;
 
   admitEvents(s: EngineState, words: Uint32Array, from: number, end: number, baseTimeMs: number): number {
     this.bind(s);

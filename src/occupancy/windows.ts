@@ -764,6 +764,24 @@ export class WindowRows {
     else closeRows(s, minCoverage, countHalfLifeMs, this.last, list, n, this.changes);
   }
 
+  /** The last closed window's columns, or null before the first close (of a fresh or restored engine). @internal */
+  lastClosed(): WindowColumns | null {
+    return this.primed ? this.last : null;
+  }
+
+  /**
+   * Takes `columns` as the last closed window's, as if this engine had closed it (a worker shard rebuilt from a
+   * recovery snapshot, sharded/engine.ts): the next close lists the rows whose figures differ from them, and
+   * computes every row (what touched the rows before is not known). @internal
+   */
+  prime(columns: WindowColumns): void {
+    copyColumns(columns, this.last);
+    this.primed = true;
+    this.clearTouched();
+    for (let r = 0; r < this.s.rowCount; r++) this.before[r] = r;
+    this.beforeN = this.s.rowCount;
+  }
+
   /**
    * Sets every row's AU_EPOCH to the open window's number, as a checkpoint records it: closing leaves the rows
    * it did not compute with the number of the window they were last reset for, and their sums already in the

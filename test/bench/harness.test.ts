@@ -200,10 +200,12 @@ describe("runBenchmarks on tiny sizes", () => {
       "single-thread",
       "piscina-1",
       "piscina-2",
+      "piscina-2-every",
       "piscina-2-parse",
       "single-thread-jsonl",
       "piscina-1-jsonl",
       "piscina-2-jsonl",
+      "piscina-2-every-jsonl",
       "piscina-2-parse-jsonl",
     ]);
     // The main thread's share and each shard's time, next to wall time, in every case.
@@ -222,10 +224,17 @@ describe("runBenchmarks on tiny sizes", () => {
       }
     }
     // Ratio entries against the cases measured before, same input, same run.
-    for (const name of ["piscina-2", "piscina-2-jsonl", "piscina-2-parse", "piscina-2-parse-jsonl"]) {
+    for (const name of [
+      "piscina-2",
+      "piscina-2-jsonl",
+      "piscina-2-every",
+      "piscina-2-every-jsonl",
+      "piscina-2-parse",
+      "piscina-2-parse-jsonl",
+    ]) {
       const c = workers.cases.find((x) => x.name === name)!;
       const vs = c.vsWorkers1 as Record<string, number | null>;
-      const one = workers.cases.find((x) => x.name === name.replace(/-2(-parse)?/, "-1"))!;
+      const one = workers.cases.find((x) => x.name === name.replace(/-2(-parse|-every)?/, "-1"))!;
       expect(vs.wallMs).toBeCloseTo((c.wallMs as number) / (one.wallMs as number), 9);
       expect(c.vsSingleThread).toBeDefined();
     }

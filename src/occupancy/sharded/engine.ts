@@ -4,10 +4,14 @@
  * thread only copies each batch once into shared memory, routes it to every shard and merges what they emit
  * in a deterministic order. Results and checkpoints are byte-identical to one engine in one thread.
  *
- * Exactness comes from the split of work: every shard admits every event (de-duplication, lateness and the
- * watermark are global rules, so every shard must see every event to agree on them) and applies only its own
- * bays and zones (plus every payment, since a paid session may end in another zone). Applying is the part
- * that scales with workers; admission is repeated in each.
+ * Each shard applies only its own bays and zones (plus every payment, since a paid session may end in another
+ * zone). How shards admit events (de-duplication, lateness, the watermark: global rules) depends on the batch:
+ * with two shards or more, once the first window is open, each shard admits only its own zones' events from a
+ * batch whose keys all belong to their events' zones (own.ts), the other events only moving its watermark;
+ * every shard admits every event before that, and for good from the first batch that cannot be split (event
+ * ids, events without sequence numbers, a device naming another shard's place, pendingMax). The shards turn
+ * from one mode to the other in place (switchAdmission). Either way, results and checkpoints are those of one
+ * engine.
  *
  * Workers beyond the shards (option `shards`) hold no state: they parse their share of each JSON Lines chunk
  * into batches for the shards. With one shard, the shard parses the first share of the lines itself and
@@ -36,6 +40,7 @@ import { EVENT_LINE_BYTES_MAX } from "../../wire/events.js";
 import { encodeJsonLines } from "../../wire/jsonl-parse.js";
 import { readCheckpoint } from "../checkpoint.js";
 import { type AdvanceOptions, assertBatchArgument, checkAdvanceOptions, OccupancyEngine } from "../engine.js";
+import { R_WIN_START } from "../kernel.js";
 import { type OccupancyOptions, type ResolvedOptions, resolveOptions } from "../options.js";
 import type { EngineCounters, HealthEvent, HealthReport, IngestResult, LateReport } from "../reports.js";
 import { assertClockState } from "../skew.js";
@@ -43,7 +48,6 @@ import type { WindowBatch } from "../types.js";
 import { ClosedWindow } from "../windows.js";
 import { mergeCheckpoints, splitCheckpoint } from "./checkpoints.js";
 import { carriesWindow, planShards, type ShardPlan } from "./shards.js";
-import { snapshotCheckpoint } from "./snapshot.js";
 import {
   type ParsedLines,
   SHARD_OP,
@@ -59,16 +63,19 @@ import {
 export interface ShardedOccupancyOptions extends Omit<OccupancyOptions, "kernel"> {
   /**
    * Worker threads, one shard each. 0 runs one OccupancyEngine in the caller's thread behind the same async
-   * API (kernel per `kernel`). Default 0. Cost per worker: a thread, a copy of the admission work and of the
-   * pending buffer, and the shard's state.
+   * API (kernel per `kernel`). Default 0. Cost per worker: a thread, its share of the state, and the work every
+   * shard repeats (verifying and staging each batch; with batches that cannot be split by zone, admitting every
+   * event and keeping every pending event: see `shards`).
    */
   readonly workers?: number;
   /**
-   * Workers that hold engine state: the zones are split among them, and each admits every event and applies
-   * its own zones. The other `workers − shards` workers only parse JSON Lines (ingestJsonLines), their share
-   * of each chunk's lines, into batches for the shards. Default `workers`. On a 2-core gateway fed JSON Lines,
-   * `{ workers: 2, shards: 1 }` splits the parsing (the costly part of JSON input) without repeating
-   * admission in two shards; EventBatch input gains nothing from a parse-only worker.
+   * Workers that hold engine state: the zones are split among them, and each applies its own zones and admits
+   * its own zones' events (batches without event ids whose events carry sequence numbers and name devices of
+   * their own shard, once the first window is open; every event otherwise). The other `workers − shards`
+   * workers only parse JSON Lines (ingestJsonLines), their share of each chunk's lines, into batches for the
+   * shards. Default `workers`. On a 2-core gateway fed JSON Lines with event ids, `{ workers: 2, shards: 1 }`
+   * splits the parsing (the costly part of JSON input) without repeating admission in two shards; EventBatch
+   * input gains nothing from a parse-only worker.
    */
   readonly shards?: number;
   /** Kernel of the engine when `workers` is 0 (workers always use wasm). Default as OccupancyOptions.kernel. */
@@ -99,6 +106,13 @@ export interface ShardedOccupancyOptions extends Omit<OccupancyOptions, "kernel"
    * `checkpointEvery × 2 × batch bytes`. Default 0: memory is mapped as it is first used.
    */
   readonly reserveBatchBytes?: number;
+  /**
+   * With two shards or more, whether the shards admit by zone (each only its own zones' events, see own.ts) the
+   * batches that allow it. Default true; false: every shard admits every event. Internal: for comparisons.
+   *
+   * @internal
+   */
+  readonly splitAdmission?: boolean;
 }
 
 const QUEUE_MAX_DEFAULT = 8;
@@ -117,6 +131,7 @@ function shardOptions(o: ShardedOccupancyOptions): ShardEngineOptions {
     queueMax: _q,
     checkpointEvery: _e,
     reserveBatchBytes: _r,
+    splitAdmission: _a,
     ...rest
   } = o;
   return rest;
@@ -241,6 +256,22 @@ export class ShardedOccupancyEngine {
   private since: SinceEntry[] = [];
   private free: Region[] = [];
   private readonly bayIndex: (id: string) => number;
+  /**
+   * Whether the shards admit by zone (own.ts): from the start with two shards or more (unless splitAdmission is
+   * false), until the first batch that is not splittable; every shard admits every event from then on.
+   */
+  private own = false;
+  /** Whether own admission is wanted (two shards or more, splitAdmission, no unsplittable batch yet). */
+  private ownWanted = false;
+  /** Pending events of the engine, at most (the shards' last counts summed; payments counted in each). */
+  private pendingTotal = 0;
+  /**
+   * How the shards admit events now: "own" (each its own zones', see own.ts) or "every" (each every event;
+   * also with one shard). @internal
+   */
+  get admission(): "own" | "every" {
+    return this.own ? "own" : "every";
+  }
 
   private constructor(city: City, options: ShardedOccupancyOptions, checkpoint?: Uint8Array) {
     const workers = options.workers ?? 0;
@@ -273,6 +304,7 @@ export class ShardedOccupancyEngine {
         queueMax: _q,
         checkpointEvery: _e,
         reserveBatchBytes: _r,
+        splitAdmission: _a,
         ...engineOptions
       } = options;
       this.local =
@@ -321,10 +353,21 @@ export class ShardedOccupancyEngine {
         throw new ParkirWireError("clock-skew", 0, `checkpoint: ${e.message}`);
       }
     }
+    this.ownWanted = this.shards >= 2 && options.splitAdmission !== false;
+    if (checkpoint !== undefined) {
+      const parts = readCheckpoint(checkpoint);
+      this.pendingTotal = (parts.sections.get("pending.time")?.byteLength ?? 0) / 8;
+      const reg = parts.sections.get("reg");
+      // A checkpoint whose first window is open (R_WIN_START ≥ 0) is split for own admission at once.
+      this.own =
+        this.ownWanted && reg !== undefined && new Float64Array(reg.slice().buffer)[R_WIN_START]! >= 0;
+    }
     this.shardCheckpoints =
       checkpoint === undefined
         ? this.plans.map(() => undefined)
-        : this.plans.map((p) => ({ checkpoint: splitCheckpoint(city, this.plans, p, checkpoint) }));
+        : this.plans.map((p) => ({
+            checkpoint: splitCheckpoint(city, this.plans, p, checkpoint, this.own),
+          }));
   }
 
   /**
@@ -397,7 +440,9 @@ export class ShardedOccupancyEngine {
       if (refused !== undefined)
         throw new ParkirClockError(refused.timeMs, refused.referenceMs, refused.limitMs);
       this.since.push({ command, region: null });
+      this.notePending(replies);
       this.emitMerged(replies);
+      await this.admitOwnWhenOpen(replies);
       await this.checkpointIfDue();
       return replies[0]!.windowsClosed ?? 0;
     });
@@ -420,11 +465,12 @@ export class ShardedOccupancyEngine {
         if (this.local !== null) this.local.close();
         else {
           const replies = await this.all({ cmd: "close" });
-          this.finalCounters = this.mergeCounters(replies.map((r) => r.counters!));
+          this.finalCounters = this.mergeCounters(replies);
           this.finalCheckpoint = mergeCheckpoints(
             this.city,
             this.plans,
             replies.map((r) => r.checkpoint!),
+            this.own,
           );
           this.emitMerged(replies);
           await Promise.all(this.pools.map((_, k) => this.run(k, { cmd: "drop" }).catch(() => undefined)));
@@ -448,6 +494,7 @@ export class ShardedOccupancyEngine {
         this.city,
         this.plans,
         replies.map((r) => r.checkpoint!),
+        this.own,
       );
       this.assertClockState(merged);
       return merged;
@@ -460,7 +507,7 @@ export class ShardedOccupancyEngine {
       if (this.local !== null) return this.local.counters;
       if (this.finalCounters !== undefined) return this.finalCounters;
       const replies = await this.all({ cmd: "counters" });
-      return this.mergeCounters(replies.map((r) => r.counters!));
+      return this.mergeCounters(replies);
     }, true);
   }
 
@@ -519,20 +566,35 @@ export class ShardedOccupancyEngine {
       arena.u8().set(batch, region.at);
       this.copiedBytes += length;
     }
-    const command: ShardCommand = { cmd: "ingest", at: region.at, length, clockMs: this.clock() };
+    const clockMs = this.clock();
+    let command: ShardCommand = this.own
+      ? { cmd: "ingest", at: region.at, length, clockMs, own: this.pendingTotal }
+      : { cmd: "ingest", at: region.at, length, clockMs };
     let replies: ShardReply[];
     try {
       replies = await this.all(command, true);
+      if (replies.some((x) => x.unsplit === true)) {
+        if (!replies.every((x) => x.unsplit === true))
+          throw new ParkirError("sharded engine: shards disagree on splitting a batch (a bug)");
+        await this.admitEveryEvent();
+        command = { cmd: "ingest", at: region.at, length, clockMs };
+        replies = await this.all(command, true);
+      }
     } catch (e) {
       // Failed twice: rebuild every shard without this batch, then report it.
       await this.rebuildAll();
       this.free.push(region);
       throw e;
     }
-    const r = agreed(replies.map((x) => x.result!));
+    const r = this.agreed(
+      replies.map((x) => x.result!),
+      command.own !== undefined,
+    );
     if (r.rejected === 1) this.free.push(region);
     else this.since.push({ command, region });
-    this.emitMerged(replies);
+    this.notePending(replies);
+    this.emitMerged(replies, command.own !== undefined);
+    await this.admitOwnWhenOpen(replies);
     await this.checkpointIfDue();
     return ingestResult(r);
   }
@@ -688,25 +750,132 @@ export class ShardedOccupancyEngine {
     }
   }
 
-  /** Every shard ingests `batches` in order; outputs merged batch by batch. */
+  /**
+   * Every shard ingests `batches` in order; outputs merged batch by batch. With own admission, the shards stop
+   * at the first batch that is not splittable: every shard then admits every event, from that batch on.
+   */
   private async ingestBatches(batches: Uint8Array[]): Promise<IngestResult[]> {
-    const command: ShardCommand = { cmd: "ingestBatches", batches, clockMs: this.clock() };
-    let replies: ShardReply[];
-    try {
-      replies = await this.all(command, true);
-    } catch (e) {
-      await this.rebuildAll();
-      throw e;
-    }
+    const clockMs = this.clock();
     const out: IngestResult[] = [];
-    for (let i = 0; i < batches.length; i++) {
-      const parts = replies.map((x) => x.batches![i]!);
-      out.push(ingestResult(agreed(parts.map((p) => p.result))));
-      this.emitMerged(parts);
+    let rest = batches;
+    while (rest.length > 0) {
+      const own = this.own;
+      const command: ShardCommand = own
+        ? { cmd: "ingestBatches", batches: rest, clockMs, own: this.pendingTotal }
+        : { cmd: "ingestBatches", batches: rest, clockMs };
+      let replies: ShardReply[];
+      try {
+        replies = await this.all(command, true);
+      } catch (e) {
+        await this.rebuildAll();
+        throw e;
+      }
+      const done = replies[0]!.batches!.length;
+      if (replies.some((x) => x.batches!.length !== done || x.unsplitAt !== replies[0]!.unsplitAt))
+        throw new ParkirError("sharded engine: shards disagree on splitting a batch (a bug)");
+      for (let i = 0; i < done; i++) {
+        const parts = replies.map((x) => x.batches![i]!);
+        out.push(
+          ingestResult(
+            this.agreed(
+              parts.map((p) => p.result),
+              own,
+            ),
+          ),
+        );
+        this.emitMerged(parts, own);
+      }
+      this.notePending(replies);
+      if (done > 0)
+        this.since.push({
+          command: done === rest.length ? command : { ...command, batches: rest.slice(0, done) },
+          region: null,
+        });
+      rest = rest.slice(done);
+      if (rest.length > 0) {
+        if (!own) throw new ParkirError("sharded engine: shards stopped short of the batches (a bug)");
+        await this.admitEveryEvent();
+      } else await this.admitOwnWhenOpen(replies);
     }
-    this.since.push({ command, region: null });
     await this.checkpointIfDue();
     return out;
+  }
+
+  /** Turns the shards to admitting every event, for good (see `own`). */
+  private admitEveryEvent(): Promise<void> {
+    this.ownWanted = false;
+    return this.switchAdmission(false);
+  }
+
+  /**
+   * After a call: turns the shards to own admission once it is wanted and their first window is open (which
+   * window opens first depends on the oldest pending event of every zone, so until then every shard admits
+   * every event).
+   */
+  private async admitOwnWhenOpen(replies: readonly ShardReply[]): Promise<void> {
+    if (this.ownWanted && !this.own && replies[0]?.windowOpen === true) await this.switchAdmission(true);
+  }
+
+  /**
+   * Turns the shards to own admission (`own`: each drops the other zones' pending events) or to every event
+   * (each adopts the other shards' pending events, keys and counts from the whole engine's checkpoint). In
+   * place, so nothing else of a shard changes (a restored engine would list every row of its next window as
+   * changed); logged like a call, so a failed shard is rebuilt through it.
+   */
+  private async switchAdmission(own: boolean): Promise<void> {
+    let command: ShardCommand;
+    if (own) command = { cmd: "admitOwn" };
+    else {
+      const replies = await this.all({ cmd: "checkpoint" });
+      const merged = mergeCheckpoints(
+        this.city,
+        this.plans,
+        replies.map((r) => r.checkpoint!),
+        true,
+      );
+      command = { cmd: "admitEvery", merged };
+    }
+    await this.all(command);
+    this.own = own;
+    this.since.push({ command, region: null });
+  }
+
+  /**
+   * Notes the engine's pending events after a call, at most (own.ts): any shard's count when every shard admits
+   * every event, else the shards' counts summed (each holds its own zones' and every payment).
+   */
+  private notePending(replies: readonly ShardReply[]): void {
+    let n = 0;
+    if (!this.own) n = replies[0]?.pending ?? 0;
+    else for (const r of replies) n += r.pending ?? 0;
+    this.pendingTotal = n;
+  }
+
+  /**
+   * The shards' results of one ingest: with own admission the counts of events are summed (each shard counts its
+   * own), the rest checked equal; else all checked equal (admission is global).
+   */
+  private agreed(rs: readonly ShardIngestResult[], own: boolean): ShardIngestResult {
+    if (!own) return agreed(rs);
+    const r = rs[0]!;
+    let accepted = 0;
+    let duplicate = 0;
+    let late = 0;
+    let unknownBay = 0;
+    for (const y of rs) {
+      if (
+        y.clockSkew !== r.clockSkew ||
+        y.watermarkMs !== r.watermarkMs ||
+        y.windowsClosed !== r.windowsClosed ||
+        y.rejected !== r.rejected
+      )
+        throw new ParkirError("sharded engine: shards disagree on admission (a bug)");
+      accepted += y.accepted;
+      duplicate += y.duplicate;
+      late += y.late;
+      unknownBay += y.unknownBay;
+    }
+    return { ...r, accepted, duplicate, late, unknownBay };
   }
 
   /** Runs a command on shard k; when its worker fails, rebuilds the shard there and retries once. */
@@ -794,11 +963,15 @@ export class ShardedOccupancyEngine {
   /** Opens shard k on its worker (from its checkpoint), or worker k's parser when k is not a shard. */
   private openShard(k: number): Promise<ShardReply> {
     if (k >= this.plans.length) return this.run(k, { cmd: "openParser", city: cityDocument(this.city) });
-    const cp = this.checkpointOf(k);
+    const from = this.shardCheckpoints[k];
     const base = { city: cityDocument(this.city), options: shardOptions(this.options) };
     return this.run(
       k,
-      cp === undefined ? { cmd: "open", ...base } : { cmd: "restore", ...base, checkpoint: cp },
+      from === undefined
+        ? { cmd: "open", ...base }
+        : "checkpoint" in from
+          ? { cmd: "restore", ...base, checkpoint: from.checkpoint }
+          : { cmd: "recover", ...base, snapshot: from.snapshot },
     );
   }
 
@@ -874,17 +1047,11 @@ export class ShardedOccupancyEngine {
     return { pair, last: -1 };
   }
 
-  /** Checkpoint bytes shard k is rebuilt from (written from its snapshot), or undefined for a fresh engine. */
-  private checkpointOf(k: number): Uint8Array | undefined {
-    const base = this.shardCheckpoints[k];
-    if (base === undefined) return undefined;
-    return "checkpoint" in base ? base.checkpoint : snapshotCheckpoint(base.snapshot);
-  }
-
-  private mergeCounters(all: readonly EngineCounters[]): EngineCounters {
+  private mergeCounters(replies: readonly ShardReply[]): EngineCounters {
+    const all = replies.map((r) => r.counters!);
     const first = all[0]!;
     const sum = (key: keyof EngineCounters) => all.reduce((s, c) => s + c[key], 0);
-    return {
+    const merged = {
       ...first,
       applied: sum("applied"),
       silent: sum("silent"),
@@ -892,10 +1059,25 @@ export class ShardedOccupancyEngine {
       decommissioned: sum("decommissioned"),
       recovered: sum("recovered"),
     };
+    if (!this.own) return merged;
+    // Each shard counts its own events and keeps its own pending ones, and every payment.
+    let payments = 0;
+    for (const r of replies.slice(1)) payments += r.pendingPayments!;
+    return {
+      ...merged,
+      accepted: sum("accepted"),
+      duplicate: sum("duplicate"),
+      late: sum("late"),
+      unknownBay: sum("unknownBay"),
+      pending: sum("pending") - payments,
+    };
   }
 
-  /** Emits the shards' outputs of one call, group by group: health, late, then windows. */
-  private emitMerged(replies: readonly { readonly groups: readonly ShardGroup[] }[]): void {
+  /**
+   * Emits the shards' outputs of one call, group by group: health, late, then windows. `own`: the shards admitted
+   * their own zones' events, so each reported its own late events.
+   */
+  private emitMerged(replies: readonly { readonly groups: readonly ShardGroup[] }[], own = false): void {
     const groups = Math.max(0, ...replies.map((r) => r.groups.length));
     for (let g = 0; g < groups; g++) {
       const parts = replies.map((r) => r.groups[g]).filter((x): x is ShardGroup => x !== undefined);
@@ -903,12 +1085,26 @@ export class ShardedOccupancyEngine {
         parts.map((p) => p.health).filter((h): h is HealthReport => h !== null),
       );
       if (health !== null) this.healthOut.next(health);
-      const late = parts.find((p) => p.late !== null)?.late ?? null;
+      const lates = parts.map((p) => p.late).filter((l): l is LateReport => l !== null);
+      const late = own ? this.mergeLate(lates) : (lates[0] ?? null);
       if (late !== null) this.lateOut.next(late);
       const count = Math.max(0, ...parts.map((p) => p.windows.length));
       for (let i = 0; i < count; i++)
         this.windowsOut.next(this.mergeWindow(replies.map((r) => r.groups[g]?.windows[i])));
     }
+  }
+
+  /** Late reports of own admission: each shard's own late events, in batch order, up to lateDetailsMax. */
+  private mergeLate(reports: readonly LateReport[]): LateReport | null {
+    if (reports.length === 0) return null;
+    const events = reports.flatMap((r) => r.events).sort((a, b) => a.index - b.index);
+    let count = 0;
+    for (const r of reports) count += r.count;
+    return {
+      count,
+      events: events.slice(0, this.resolved.lateDetailsMax),
+      watermarkMs: reports[0]!.watermarkMs,
+    };
   }
 
   private mergeHealth(reports: readonly HealthReport[]): HealthReport | null {

@@ -1,6 +1,6 @@
 /**
  * Recovery snapshots of a shard engine: the parts of its checkpoint (header fields and sections, exactly what
- * OccupancyEngine.checkpoint() would write) laid out raw in memory the main thread lends, so that the periodic
+ * OccupancyEngine.checkpoint() would write), and the columns of the last window it closed, laid out raw in memory the main thread lends, so that the periodic
  * shard checkpoint the recovery log needs costs one copy of the state into memory that is already mapped: no
  * FlatBuffers builder, no checksum over every byte, no fresh buffers (whose first-touch page faults cost more
  * than the copy on small VMs), nothing moved between threads. Checkpoint bytes are written from a snapshot only
@@ -12,6 +12,8 @@
  */
 import { ParkirError } from "../../errors/index.js";
 import { type CheckpointParts, writeCheckpoint } from "../checkpoint.js";
+import type { WindowColumns } from "../types.js";
+import { allocColumns } from "../windows.js";
 
 /** Checkpoint parts as a snapshot holds them (CheckpointParts without the format version). */
 export type SnapshotParts = Omit<CheckpointParts, "formatVersion">;
@@ -103,7 +105,53 @@ export function readSnapshot(bytes: Uint8Array): SnapshotParts {
   };
 }
 
+/** Prefix of the snapshot sections that hold the last closed window's columns (not checkpoint sections). */
+const WINDOW = "window.";
+
+/**
+ * Snapshot parts of an engine: its checkpoint parts, and the columns of the last window it closed (`last`, when
+ * it closed one), so that a shard rebuilt from the snapshot lists the rows its next window changes as the
+ * engine it replaces would have.
+ */
+export function snapshotParts(parts: SnapshotParts, last: WindowColumns | null): SnapshotParts {
+  if (last === null) return parts;
+  const sections = new Map(parts.sections);
+  for (const [key, column] of Object.entries(last)) {
+    if (key === "length") continue;
+    const a = column as Uint8Array;
+    sections.set(WINDOW + key, new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+  }
+  return { ...parts, sections };
+}
+
+/**
+ * What a snapshot holds: the checkpoint bytes it stands for (what checkpoint() would have written when it was
+ * taken) and the last closed window's columns (null when the engine had closed none).
+ */
+export function snapshotContents(bytes: Uint8Array): { checkpoint: Uint8Array; last: WindowColumns | null } {
+  const parts = readSnapshot(bytes);
+  const sections = new Map<string, Uint8Array>();
+  const window = new Map<string, Uint8Array>();
+  for (const [name, b] of parts.sections) {
+    if (name.startsWith(WINDOW)) window.set(name.slice(WINDOW.length), b);
+    else sections.set(name, b);
+  }
+  const checkpoint = writeCheckpoint({ ...parts, sections });
+  if (window.size === 0) return { checkpoint, last: null };
+  const rows = (window.get("zone")?.byteLength ?? 0) / 4;
+  const last = allocColumns(rows);
+  for (const [key, column] of Object.entries(last)) {
+    if (key === "length") continue;
+    const a = column as Uint8Array;
+    const b = window.get(key);
+    if (b === undefined || b.byteLength !== a.byteLength)
+      throw new ParkirError(`shard snapshot: window column ${key} (a bug)`);
+    new Uint8Array(a.buffer, a.byteOffset, a.byteLength).set(b);
+  }
+  return { checkpoint, last };
+}
+
 /** The checkpoint bytes a snapshot stands for: what checkpoint() would have written when it was taken. */
 export function snapshotCheckpoint(bytes: Uint8Array): Uint8Array {
-  return writeCheckpoint(readSnapshot(bytes));
+  return snapshotContents(bytes).checkpoint;
 }

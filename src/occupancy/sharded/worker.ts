@@ -17,8 +17,10 @@ import type { HealthReport, IngestResult, LateReport } from "../reports.js";
 import type { WindowColumns } from "../types.js";
 import { withShard } from "../wasm-kernel.js";
 import { allocColumns } from "../windows.js";
-import { carriesWindow, type ShardPlan } from "./shards.js";
-import { snapshotBytes, writeSnapshot } from "./snapshot.js";
+import { adoptionFor, keepsPending } from "./checkpoints.js";
+import { type OwnAdmission, splittable } from "./own.js";
+import { carriesWindow, planShards, recordOwners, type ShardPlan } from "./shards.js";
+import { snapshotBytes, snapshotContents, snapshotParts, writeSnapshot } from "./snapshot.js";
 
 /** Options a shard engine can be given (no functions: they cross threads). */
 export type ShardEngineOptions = Omit<OccupancyOptions, "clock" | "kernel">;
@@ -54,11 +56,24 @@ export type ShardCommand =
       readonly checkpoint: Uint8Array;
     }
   | {
+      /** Rebuild the shard from its recovery snapshot (snapshot.ts; its checkpoint and last closed window). */
+      readonly cmd: "recover";
+      readonly city: CityDocument;
+      readonly options: ShardEngineOptions;
+      readonly snapshot: Uint8Array;
+    }
+  | {
       readonly cmd: "ingest";
       readonly at: number;
       readonly length: number;
       /** The main thread's clock when the call was made (the clock-skew guard's reference with clockGuard). */
       readonly clockMs: number;
+      /**
+       * Own admission (own.ts): the engine's pending events before the batch (an upper bound); the shard
+       * admits only its own zones' events when the batch is splittable, else replies `unsplit` having changed
+       * nothing. Absent: every event.
+       */
+      readonly own?: number;
     }
   | {
       /** Parse JSON Lines bytes [at, at + length) of the shared memory into EventBatches (shared memory). */
@@ -84,6 +99,11 @@ export type ShardCommand =
       readonly cmd: "ingestBatches";
       readonly batches: readonly Uint8Array[];
       readonly clockMs: number;
+      /**
+       * As `ingest`'s: own admission from the first batch on, stopping (`unsplitAt`) at the first batch that is
+       * not splittable (each batch's events are added to the bound for the next).
+       */
+      readonly own?: number;
     }
   | { readonly cmd: "advanceTo"; readonly timeMs: number; readonly maxJumpMs?: number }
   | { readonly cmd: "close" }
@@ -98,6 +118,21 @@ export type ShardCommand =
       readonly size: number;
     }
   | { readonly cmd: "counters" }
+  | {
+      /**
+       * Turn to own admission (own.ts; the engine admitted every event so far): keep only the own zones' pending
+       * events and payments, and (shards > 0) count admitted events from 0.
+       */
+      readonly cmd: "admitOwn";
+    }
+  | {
+      /**
+       * Turn from own admission to every event: adopt the other shards' pending events, the engine's keys and
+       * counts from the whole engine's checkpoint (mergeCheckpoints of every shard's).
+       */
+      readonly cmd: "admitEvery";
+      readonly merged: Uint8Array;
+    }
   | { readonly cmd: "drop" };
 
 /** JSON Lines reader options a shard parses with (see JsonLinesOptions). */
@@ -166,6 +201,16 @@ export interface ShardReply {
   readonly snapshotBytes?: number;
   readonly snapshot?: Uint8Array;
   readonly counters?: OccupancyEngine["counters"];
+  /** With counters: payment events among the pending ones (own admission keeps them in every shard). */
+  readonly pendingPayments?: number;
+  /** Pending events after an ingest, ingestBatches or advanceTo. */
+  readonly pending?: number;
+  /** After an ingest, ingestBatches or advanceTo: whether the engine's first window is open. */
+  readonly windowOpen?: boolean;
+  /** `ingest` with own admission: the batch is not splittable, nothing changed. */
+  readonly unsplit?: boolean;
+  /** `ingestBatches` with own admission: the index of the first batch not splittable (not ingested, nor any after it). */
+  readonly unsplitAt?: number;
 }
 
 /**
@@ -181,6 +226,8 @@ const ENGINES_MAX = 16;
 interface Hosted {
   readonly engine: OccupancyEngine;
   readonly shard: ShardPlan;
+  /** Shard owning each record (recordOwners), for own admission; made on first use. */
+  owners: Uint8Array | null;
   groups: ShardGroup[];
   /** The engine's clock: the main thread's, as of the last ingest command. */
   readonly clock: { nowMs: number };
@@ -215,7 +262,7 @@ function cityOf(doc: CityDocument): City {
 }
 
 function host(engineId: string, shard: ShardPlan, engine: OccupancyEngine, clock: { nowMs: number }): Hosted {
-  const h: Hosted = { engine, shard, groups: [], clock, busyMs: 0, cpuMs: 0 };
+  const h: Hosted = { engine, shard, owners: null, groups: [], clock, busyMs: 0, cpuMs: 0 };
   const current = (): ShardGroup => {
     let g = h.groups.at(-1);
     if (g === undefined) {
@@ -282,12 +329,39 @@ export function runShard(task: ShardTask, memory: WebAssembly.Memory): ShardRepl
   );
 }
 
-/** One shard's ingest of `bytes`, with the main thread's clock as the engine's during the call. */
-function ingestOne(h: Hosted, bytes: Uint8Array, clockMs: number): ShardIngestResult {
+/**
+ * One shard's ingest of `bytes`, with the main thread's clock as the engine's during the call; with `own` (the
+ * engine's pending events before it, at most), own admission: null when the batch is not splittable (nothing
+ * changed), and `own.events` is set to its event count.
+ */
+function ingestOne(
+  h: Hosted,
+  bytes: Uint8Array,
+  clockMs: number,
+  own?: { pendingTotal: number; events: number },
+): ShardIngestResult | null {
   if (bytes.byteLength === FAIL_BYTES) throw new Error("test hook: this batch fails on purpose");
   h.clock.nowMs = clockMs;
   try {
-    const { error, ...result } = h.engine.ingest(bytes);
+    const e = h.engine;
+    let r: IngestResult | null;
+    if (own === undefined) r = e.ingest(bytes);
+    else {
+      h.owners ??= recordOwners(e.city, planShards(e.city, h.shard.shards));
+      const o: OwnAdmission = {
+        owners: h.owners,
+        deviceCount: e.city.deviceCount,
+        pendingTotal: own.pendingTotal,
+        pendingMax: e.options.pendingMax,
+      };
+      own.events = 0;
+      r = e.ingestOwn(bytes, (view, words) => {
+        own.events = view.length;
+        return splittable(view, words, o);
+      });
+      if (r === null) return null;
+    }
+    const { error, ...result } = r;
     return error === undefined
       ? result
       : { ...result, errorReason: error.reason, errorMessage: error.message };
@@ -380,6 +454,12 @@ function runCommand(task: ShardTask, memory: WebAssembly.Memory): ShardReply {
     const h = make(cityOf(command.city), command.options, command.checkpoint);
     return { groups: [], snapshotBytes: snapshotBytes(h.engine.checkpointParts()), ...thisThread() };
   }
+  if (command.cmd === "recover") {
+    const { checkpoint, last } = snapshotContents(command.snapshot);
+    const h = make(cityOf(command.city), command.options, checkpoint);
+    if (last !== null) h.engine.primeWindows(last);
+    return { groups: [], snapshotBytes: snapshotBytes(h.engine.checkpointParts()), ...thisThread() };
+  }
   const h = engines.get(engineId);
   if (h === undefined) throw new Error(`shard engine ${engineId}#${shard.index} is not open in this worker`);
   if (command.cmd === "drop") {
@@ -392,15 +472,30 @@ function runCommand(task: ShardTask, memory: WebAssembly.Memory): ShardReply {
   switch (command.cmd) {
     case "ingest": {
       const bytes = new Uint8Array(memory.buffer, command.at, command.length);
-      reply = { result: ingestOne(h, bytes, command.clockMs), groups: h.groups };
+      const own = command.own === undefined ? undefined : { pendingTotal: command.own, events: 0 };
+      const result = ingestOne(h, bytes, command.clockMs, own);
+      const pending = e.counters.pending;
+      const windowOpen = e.windowStartMs >= 0;
+      reply =
+        result === null ? { unsplit: true, groups: [] } : { result, groups: h.groups, pending, windowOpen };
       break;
     }
     case "ingestBatches": {
-      const batches = command.batches.map((b) => {
+      const batches: { result: ShardIngestResult; groups: ShardGroup[] }[] = [];
+      const own = command.own === undefined ? undefined : { pendingTotal: command.own, events: 0 };
+      let unsplitAt: number | undefined;
+      for (const b of command.batches) {
         h.groups = [];
-        return { result: ingestOne(h, b, command.clockMs), groups: h.groups };
-      });
-      reply = { batches, groups: [] };
+        const result = ingestOne(h, b, command.clockMs, own);
+        if (result === null) {
+          unsplitAt = batches.length;
+          break;
+        }
+        batches.push({ result, groups: h.groups });
+        if (own !== undefined) own.pendingTotal += own.events;
+      }
+      const tail = { groups: [], pending: e.counters.pending, windowOpen: e.windowStartMs >= 0 };
+      reply = unsplitAt === undefined ? { batches, ...tail } : { batches, ...tail, unsplitAt };
       break;
     }
     case "ingestLines": {
@@ -410,7 +505,7 @@ function runCommand(task: ShardTask, memory: WebAssembly.Memory): ShardReply {
         engine: e,
         batch: (b) => {
           h.groups = [];
-          batches.push({ result: ingestOne(h, b, command.clockMs), groups: h.groups });
+          batches.push({ result: ingestOne(h, b, command.clockMs)!, groups: h.groups });
         },
       });
       reply = { parsed, batches, groups: [] };
@@ -427,7 +522,12 @@ function runCommand(task: ShardTask, memory: WebAssembly.Memory): ShardReply {
           command.timeMs,
           command.maxJumpMs === undefined ? {} : { maxJumpMs: command.maxJumpMs },
         );
-        reply = { windowsClosed, groups: h.groups };
+        reply = {
+          windowsClosed,
+          groups: h.groups,
+          pending: e.counters.pending,
+          windowOpen: e.windowStartMs >= 0,
+        };
       } catch (err) {
         if (!(err instanceof ParkirClockError)) throw err;
         reply = {
@@ -439,16 +539,39 @@ function runCommand(task: ShardTask, memory: WebAssembly.Memory): ShardReply {
       break;
     case "close":
       e.close();
-      reply = { groups: h.groups, counters: e.counters, checkpoint: e.checkpoint() };
+      reply = {
+        groups: h.groups,
+        counters: e.counters,
+        pendingPayments: e.pendingPayments(),
+        checkpoint: e.checkpoint(),
+      };
       break;
     case "checkpoint":
-      reply = { groups: [], checkpoint: e.checkpoint(), counters: e.counters };
+      reply = {
+        groups: [],
+        checkpoint: e.checkpoint(),
+        counters: e.counters,
+        pendingPayments: e.pendingPayments(),
+      };
       break;
     case "counters":
-      reply = { groups: [], counters: e.counters };
+      reply = { groups: [], counters: e.counters, pendingPayments: e.pendingPayments() };
       break;
+    case "admitOwn": {
+      h.owners ??= recordOwners(e.city, planShards(e.city, shard.shards));
+      e.keepPending(keepsPending(e.city, h.owners, shard.index), shard.index !== 0);
+      reply = { groups: [] };
+      break;
+    }
+    case "admitEvery": {
+      const plans = planShards(e.city, shard.shards);
+      const a = adoptionFor(e.city, plans, shard.index, command.merged);
+      e.adoptAdmission(a.time, a.words, a.keys, a.counts);
+      reply = { groups: [] };
+      break;
+    }
     case "snapshot": {
-      const parts = e.checkpointParts();
+      const parts = snapshotParts(e.checkpointParts(), e.lastWindowColumns());
       const into = new Uint8Array(memory.buffer, command.at, command.size);
       const bytes = writeSnapshot(parts, into);
       if (bytes <= command.size) reply = { groups: [], snapshotBytes: bytes };
