@@ -108,13 +108,14 @@ const K_HASH = 3;
 const INITIAL = 1024;
 
 /** One key in the layout of the checkpoint sections (see DedupMemory.sections). */
-interface SavedKey {
-  type: number;
-  a: number;
-  b: number;
-  t: number;
-  time: number;
-  id: Uint8Array;
+/** One saved de-duplication key, as checkpoint sections hold it. @internal */
+export interface SavedKey {
+  readonly type: number;
+  readonly a: number;
+  readonly b: number;
+  readonly t: number;
+  readonly time: number;
+  readonly id: Uint8Array;
 }
 
 /**
@@ -305,25 +306,7 @@ export class DedupMemory implements IdKeyColumns {
         id: this.arena.subarray(at, at + this.idLen[e]!),
       });
     }
-    live.sort(compareKeys);
-    const keys = new Uint32Array(live.length * 4);
-    const times = new Float64Array(live.length * 2);
-    let idBytes = 0;
-    for (const k of live) idBytes += k.id.length;
-    const id = new Uint8Array(idBytes);
-    let p = 0;
-    live.forEach((k, n) => {
-      keys.set([k.type, k.a, k.b, k.id.length], n * 4);
-      times[n * 2] = k.t;
-      times[n * 2 + 1] = k.time;
-      id.set(k.id, p);
-      p += k.id.length;
-    });
-    return [
-      ["dedup.keys", keys],
-      ["dedup.times", times],
-      ["dedup.ids", id],
-    ];
+    return keySections(live.sort(compareKeys));
   }
 
   /**
@@ -592,7 +575,33 @@ function sameBytes(x: Uint8Array, xAt: number, y: Uint8Array, yAt: number, len: 
 }
 
 /** Canonical order of saved keys: time, type, fields, then id bytes. */
-function compareKeys(x: SavedKey, y: SavedKey): number {
+/**
+ * The checkpoint sections of keys already in canonical order: `dedup.keys` (type, a, b, id length), `dedup.times`
+ * (t, time) and `dedup.ids` (the ids' bytes, in order). @internal
+ */
+export function keySections(keys: readonly SavedKey[]): [string, Uint32Array | Float64Array | Uint8Array][] {
+  const k = new Uint32Array(keys.length * 4);
+  const t = new Float64Array(keys.length * 2);
+  let bytes = 0;
+  for (const x of keys) bytes += x.id.length;
+  const ids = new Uint8Array(bytes);
+  let at = 0;
+  keys.forEach((x, n) => {
+    k.set([x.type, x.a, x.b, x.id.length], n * 4);
+    t[n * 2] = x.t;
+    t[n * 2 + 1] = x.time;
+    ids.set(x.id, at);
+    at += x.id.length;
+  });
+  return [
+    ["dedup.keys", k],
+    ["dedup.times", t],
+    ["dedup.ids", ids],
+  ];
+}
+
+/** The canonical order of saved keys: time, type, fields, then id bytes. @internal */
+export function compareKeys(x: SavedKey, y: SavedKey): number {
   if (x.time !== y.time) return x.time - y.time;
   if (x.type !== y.type) return x.type - y.type;
   if (x.a !== y.a) return x.a - y.a;

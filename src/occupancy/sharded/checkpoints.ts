@@ -17,6 +17,7 @@ import { ParkirError } from "../../errors/index.js";
 import { KIND } from "../../wire/kinds.js";
 import { FLAG_TARGET_ZONE } from "../../wire/layout.js";
 import { type CheckpointParts, readCheckpoint, writeCheckpoint } from "../checkpoint.js";
+import { compareKeys, keySections, type SavedKey } from "../dedup.js";
 import {
   PENDING_STRIDE,
   R_ACCEPTED,
@@ -334,21 +335,11 @@ function reorder(
   return { time: t, words: w };
 }
 
-/** One saved de-duplication key (the layout of DedupMemory.sections). */
-interface Key {
-  readonly type: number;
-  readonly a: number;
-  readonly b: number;
-  readonly t: number;
-  readonly time: number;
-  readonly id: Uint8Array;
-}
-
 /** Key type of sequence keys and of device hash keys (dedup.ts K_SEQ, K_HASH): held by the owner of slot `a`. */
 const K_SEQ = 1;
 const K_HASH = 3;
 
-function readKeys(parts: CheckpointParts): Key[] {
+function readKeys(parts: CheckpointParts): SavedKey[] {
   const k = parts.sections.get("dedup.keys");
   const t = parts.sections.get("dedup.times");
   const d = parts.sections.get("dedup.ids");
@@ -356,7 +347,7 @@ function readKeys(parts: CheckpointParts): Key[] {
     throw new ParkirError("sharded checkpoint: no de-duplication keys");
   const keys = new Uint32Array(k.slice().buffer);
   const times = new Float64Array(t.slice().buffer);
-  const out: Key[] = [];
+  const out: SavedKey[] = [];
   let at = 0;
   for (let n = 0; n < keys.length / 4; n++) {
     const len = keys[n * 4 + 3]!;
@@ -373,20 +364,8 @@ function readKeys(parts: CheckpointParts): Key[] {
   return out;
 }
 
-function ownsKey(owners: Uint8Array, k: number, key: Key): boolean {
+function ownsKey(owners: Uint8Array, k: number, key: SavedKey): boolean {
   return (key.type !== K_SEQ && key.type !== K_HASH) || owners[key.a] === k;
-}
-
-/** dedup.ts's canonical order of saved keys: time, type, fields, then id bytes. */
-function compareKeys(x: Key, y: Key): number {
-  if (x.time !== y.time) return x.time - y.time;
-  if (x.type !== y.type) return x.type - y.type;
-  if (x.a !== y.a) return x.a - y.a;
-  if (x.b !== y.b) return x.b - y.b;
-  if (x.t !== y.t) return x.t - y.t;
-  const n = Math.min(x.id.length, y.id.length);
-  for (let k = 0; k < n; k++) if (x.id[k] !== y.id[k]) return x.id[k]! - y.id[k]!;
-  return x.id.length - y.id.length;
 }
 
 /** The shards' keys as one engine holds them: sorted, each once (every shard holds every id key). */
@@ -395,25 +374,8 @@ function mergeKeys(parts: readonly CheckpointParts[]): [string, Uint8Array][] {
   return writeKeys(all.filter((k, n) => n === 0 || compareKeys(all[n - 1]!, k) !== 0));
 }
 
-function writeKeys(keys: readonly Key[]): [string, Uint8Array][] {
-  const k = new Uint32Array(keys.length * 4);
-  const t = new Float64Array(keys.length * 2);
-  let bytes = 0;
-  for (const x of keys) bytes += x.id.length;
-  const ids = new Uint8Array(bytes);
-  let at = 0;
-  keys.forEach((x, n) => {
-    k.set([x.type, x.a, x.b, x.id.length], n * 4);
-    t[n * 2] = x.t;
-    t[n * 2 + 1] = x.time;
-    ids.set(x.id, at);
-    at += x.id.length;
-  });
-  return [
-    ["dedup.keys", bytesOf(k)],
-    ["dedup.times", bytesOf(t)],
-    ["dedup.ids", ids],
-  ];
+function writeKeys(keys: readonly SavedKey[]): [string, Uint8Array][] {
+  return keySections(keys).map(([name, a]) => [name, a instanceof Uint8Array ? a : bytesOf(a)]);
 }
 
 function write(header: CheckpointParts, sections: Map<string, Uint8Array>): Uint8Array {
