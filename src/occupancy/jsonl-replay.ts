@@ -8,6 +8,7 @@
  */
 import type { City } from "../catalog/city.js";
 import { ParkirError, type ParkirEventError, ParkirWireError } from "../errors/index.js";
+import { wholeNumberOption } from "../errors/options.js";
 import { writtenLayout } from "../wire/batch-writer.js";
 import { BATCH_EVENTS_DEFAULT, EncodeReport, encodeEvents, UNKNOWN_IDS_MAX } from "../wire/encode.js";
 import type { CdsEvent } from "../wire/events.js";
@@ -314,7 +315,7 @@ class Replay {
  * const summary = await replayJsonLines(createReadStream("day.jsonl"), city, {
  *   onWindows: (w) => console.log(w.windowStart, w.records.length),
  * });
- * @throws ParkirConfigError for invalid engine options; RangeError for invalid reader options; whatever reading
+ * @throws ParkirConfigError for invalid engine or reader options; whatever reading
  *   `source` throws.
  */
 export async function replayJsonLines(
@@ -382,8 +383,8 @@ export interface ReplayEventsOptions extends Omit<ReplayJsonLinesOptions, "reade
  *
  * @example
  * const summary = replayEventsSync(events, city, { onWindows: (w) => out.push(...w.records) });
- * @throws ParkirError when `events` is not an array; ParkirConfigError for invalid engine options; RangeError for a
- *   bad batchEvents.
+ * @throws ParkirError when `events` is not an array; ParkirConfigError for invalid engine options or a bad
+ *   batchEvents.
  */
 export function replayEventsSync(
   events: readonly CdsEvent[],
@@ -392,9 +393,11 @@ export function replayEventsSync(
 ): ReplayJsonLinesSummary {
   if (!Array.isArray(events))
     throw new ParkirError(`replayEventsSync needs an array of events, got ${typeof events}`);
-  const batchEvents = options.batchEvents ?? BATCH_EVENTS_DEFAULT;
-  if (!Number.isSafeInteger(batchEvents) || batchEvents <= 0)
-    throw new RangeError("batchEvents must be a positive integer");
+  const batchEvents = wholeNumberOption(
+    "replayEventsSync options",
+    "batchEvents",
+    options.batchEvents ?? BATCH_EVENTS_DEFAULT,
+  );
   const replay = new Replay(city, options);
   const into = replay.readerOptions().into;
   const keepEventIds = options.keepEventIds ?? true;

@@ -4,6 +4,7 @@
  * hub for the Events API and bay statuses. What a replayed file, a test or `--demo` uses.
  */
 import type { City } from "../catalog/city.js";
+import { wholeNumberOption } from "../errors/options.js";
 import type { OccupancyEngine } from "../occupancy/engine.js";
 import type { IngestResult } from "../occupancy/reports.js";
 import { EncodeReport, encodeEvents } from "../wire/encode.js";
@@ -33,9 +34,7 @@ export class ReplayFeeder {
     private readonly hub: OpenDataHub,
     options: ReplayFeederOptions = {},
   ) {
-    this.batchEvents = options.batchEvents ?? 4096;
-    if (!Number.isSafeInteger(this.batchEvents) || this.batchEvents < 1)
-      throw new RangeError("batchEvents must be a positive integer");
+    this.batchEvents = wholeNumberOption("replay feeder options", "batchEvents", options.batchEvents ?? 4096);
   }
 
   /** True when every event was handed on. */

@@ -6,6 +6,7 @@
 import type { City } from "../catalog/city.js";
 import { fnv1a, NONE } from "../catalog/city.js";
 import { ParkirEventError, ParkirWireError } from "../errors/index.js";
+import { wholeNumberOption } from "../errors/options.js";
 import { type BatchStrings, BatchWriter } from "./batch-writer.js";
 import {
   type CdsEvent,
@@ -163,7 +164,7 @@ export class Rows {
  * Encodes plain CDS events as one EventBatch for `city`. Event order is kept.
  *
  * @throws ParkirEventError for the first event that is not a valid CdsEvent, naming it (`index`) and its fields
- *   (nothing is encoded), unless `options.invalid` is "skip"; RangeError for a bad `start`/`end`;
+ *   (nothing is encoded), unless `options.invalid` is "skip"; ParkirConfigError for a bad `start`/`end`;
  *   ParkirWireError("time-range") when the events span more than ~49.7 days; ParkirError when `options.into`
  *   hands out too little or misaligned memory.
  * @example
@@ -232,12 +233,10 @@ export function encodeEvents(
   }
 }
 
-/** @throws RangeError unless `[start, end)` is a range of indices of `length` events. */
+/** @throws ParkirConfigError unless `[start, end)` is a range of indices of `length` events. */
 function checkRange(fn: string, start: number, end: number, length: number): void {
-  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || start > end || end > length)
-    throw new RangeError(
-      `${fn}: start ${start} and end ${end} must be integers, 0 <= start <= end <= ${length}`,
-    );
+  wholeNumberOption(`${fn} options`, "end", end, 0, length);
+  wholeNumberOption(`${fn} options`, "start", start, 0, end);
 }
 
 /** Events touched ahead at a time (see touchEvents): their objects and ids stay in the cache until read. */
@@ -574,8 +573,7 @@ export function encodeEventBatches(
   report = new EncodeReport(),
   options: EncodeOptions = {},
 ): Uint8Array[] {
-  if (!Number.isSafeInteger(batchSize) || batchSize <= 0)
-    throw new RangeError("batchSize must be a positive integer");
+  wholeNumberOption("encodeEventBatches arguments", "batchSize", batchSize);
   const out: Uint8Array[] = [];
   const last = options.end ?? events.length;
   let start = options.start ?? 0;

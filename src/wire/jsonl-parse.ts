@@ -25,6 +25,7 @@ import type { City } from "../catalog/city.js";
 import { NONE } from "../catalog/city.js";
 import { vehicleCode } from "../catalog/vehicles.js";
 import { ParkirEventError } from "../errors/index.js";
+import { wholeNumberOption } from "../errors/options.js";
 import { BatchWriter } from "./batch-writer.js";
 import { BATCH_EVENTS_DEFAULT, EncodeReport, Rows, resolve } from "./encode.js";
 import {
@@ -375,14 +376,18 @@ export class JsonLinesReader {
   private dv: DataView = new DataView(new ArrayBuffer(0));
   private dvBuf: Uint8Array | null = null;
 
-  /** @throws RangeError when maxLineBytes or batchEvents is not a positive integer. */
+  /** @throws ParkirConfigError when maxLineBytes or batchEvents is not a positive whole number. */
   constructor(city: City, options: JsonLinesOptions = {}) {
-    const maxLineBytes = options.maxLineBytes ?? EVENT_LINE_BYTES_MAX;
-    const batchEvents = options.batchEvents ?? BATCH_EVENTS_DEFAULT;
-    if (!Number.isSafeInteger(maxLineBytes) || maxLineBytes <= 0)
-      throw new RangeError("maxLineBytes must be a positive integer");
-    if (!Number.isSafeInteger(batchEvents) || batchEvents <= 0)
-      throw new RangeError("batchEvents must be a positive integer");
+    const maxLineBytes = wholeNumberOption(
+      "JSON Lines reader options",
+      "maxLineBytes",
+      options.maxLineBytes ?? EVENT_LINE_BYTES_MAX,
+    );
+    const batchEvents = wholeNumberOption(
+      "JSON Lines reader options",
+      "batchEvents",
+      options.batchEvents ?? BATCH_EVENTS_DEFAULT,
+    );
     this.city = city;
     this.ids = cityIds(city);
     this.maxLineBytes = maxLineBytes;
@@ -1221,7 +1226,7 @@ async function* chunksOf(source: ByteSource): AsyncGenerator<Uint8Array> {
  *   if (batch !== undefined) engine.ingest(batch);
  *   for (const e of errors) console.warn(e.message);
  * }
- * @throws RangeError for invalid options; whatever reading `source` throws.
+ * @throws ParkirConfigError for invalid options; whatever reading `source` throws.
  */
 export async function* readJsonLinesBatches(
   source: ByteSource,
@@ -1258,7 +1263,7 @@ export interface EncodedLines {
  * readJsonLinesBatches.
  *
  * @example const { batches, errors } = encodeJsonLines(readFileSync("day.jsonl"), city);
- * @throws RangeError for invalid options.
+ * @throws ParkirConfigError for invalid options.
  */
 export function encodeJsonLines(
   bytes: Uint8Array,

@@ -254,7 +254,7 @@ describe("replayEventsSync", () => {
   test("refuses what is not an array of events, and a bad batch size, before replaying anything", () => {
     for (const bad of [null, 5, "events", { length: 2 }])
       expect(() => replayEventsSync(bad as unknown as CdsEvent[], city)).toThrow(parkir.ParkirError);
-    expect(() => replayEventsSync([], city, { batchEvents: 0 })).toThrow(RangeError);
+    expect(() => replayEventsSync([], city, { batchEvents: 0 })).toThrow(parkir.ParkirConfigError);
     expect(replayEventsSync([], city, { feedReference: false }).accepted).toBe(0);
   });
 

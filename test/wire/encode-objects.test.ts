@@ -7,7 +7,7 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { loadCity } from "../../src/catalog/index.js";
-import { ParkirEventError, ParkirWireError } from "../../src/errors/index.js";
+import { ParkirConfigError, ParkirEventError, ParkirWireError } from "../../src/errors/index.js";
 import { EncodeReport, encodeEventBatches, encodeEvents, Rows, resolve } from "../../src/wire/encode.js";
 import { type CdsEvent, eventIssuesByRule } from "../../src/wire/events.js";
 import { BATCH_SPAN_MS_MAX } from "../../src/wire/layout.js";
@@ -155,7 +155,7 @@ describe("encodeEvents on objects of every shape", () => {
     );
   }, 120_000);
 
-  test("a range that is not one is a RangeError, before anything is read", () => {
+  test("a range that is not one is a ParkirConfigError naming start or end, before anything is read", () => {
     const events = [
       { event_id: "a", event_type: "park_start", event_time: T0_MS, curb_space_id: "Z1-B1" },
     ] as CdsEvent[];
@@ -166,9 +166,14 @@ describe("encodeEvents on objects of every shape", () => {
       [0.5, 1],
       [Number.NaN, 1],
     ] as const) {
-      expect(() => encodeEvents(events, city, undefined, { start, end })).toThrow(RangeError);
-      expect(() => encodeEventBatches(events, city, 10, undefined, { start, end })).toThrow(RangeError);
+      expect(() => encodeEvents(events, city, undefined, { start, end })).toThrow(ParkirConfigError);
+      expect(() => encodeEventBatches(events, city, 10, undefined, { start, end })).toThrow(
+        /invalid encodeEventBatches options: (start|end): must be a whole number/,
+      );
     }
+    expect(() => encodeEventBatches(events, city, 0)).toThrow(
+      /batchSize: must be a whole number, 1 or more; got 0/,
+    );
   });
 
   test("ids looked up last in one city never answer for another", () => {

@@ -8,7 +8,7 @@ import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { type City, loadCity } from "../../src/catalog/index.js";
 import { replayBytes } from "../../src/cli/replay.js";
-import { ParkirEventError } from "../../src/errors/index.js";
+import { ParkirConfigError, ParkirEventError } from "../../src/errors/index.js";
 import { generateTrace, paluCatalog } from "../../src/generate/index.js";
 import { replayJsonLines, replayJsonLinesSync, windowRecordLine } from "../../src/occupancy/index.js";
 import {
@@ -592,8 +592,10 @@ describe("JSON Lines reader: errors and bounds", () => {
   });
 
   test("bad options are refused", () => {
-    expect(() => new JsonLinesReader(city, { maxLineBytes: 0 })).toThrow(RangeError);
-    expect(() => new JsonLinesReader(city, { batchEvents: 1.5 })).toThrow(RangeError);
+    expect(() => new JsonLinesReader(city, { maxLineBytes: 0 })).toThrow(ParkirConfigError);
+    expect(() => new JsonLinesReader(city, { batchEvents: 1.5 })).toThrow(
+      "invalid JSON Lines reader options: batchEvents: must be a whole number, 1 or more; got 1.5",
+    );
   });
 
   test("memory is bounded: a file of bad lines hands its errors over in bounded groups", () => {
