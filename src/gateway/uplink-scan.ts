@@ -18,7 +18,7 @@
  * decides — and names the error.
  */
 import { isUtf8 } from "node:buffer";
-import { isoTime } from "../wire/jsonl-parse.js";
+import { BACKSLASH, CLOSE, COLON, COMMA, D0, isoTime, OPEN, QUOTE, SPACE } from "../wire/json-bytes.js";
 import type { EuiIndex } from "./eui-index.js";
 
 /** Nesting the scanner follows; deeper messages go to JSON.parse. */
@@ -44,17 +44,9 @@ export interface UplinkFields {
   readonly radio: { rssi?: number; snr?: number };
 }
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const COMMA = 0x2c;
-const COLON = 0x3a;
-const OPEN = 0x7b;
-const CLOSE = 0x7d;
 const LBRACKET = 0x5b;
 const RBRACKET = 0x5d;
 const MINUS = 0x2d;
-const SPACE = 0x20;
-const D0 = 0x30;
 const D9 = 0x39;
 
 /** 1 for JSON whitespace. */

@@ -13,13 +13,12 @@ import { writtenLayout } from "../wire/batch-writer.js";
 import { BATCH_EVENTS_DEFAULT, EncodeReport, encodeEvents, UNKNOWN_IDS_MAX } from "../wire/encode.js";
 import type { CdsEvent } from "../wire/events.js";
 import {
-  type ByteSource,
   type JsonLinesChunk,
   type JsonLinesOptions,
   JsonLinesReader,
   type ReadInto,
-  readJsonLinesBatches,
 } from "../wire/jsonl-parse.js";
+import { type ByteSource, readJsonLinesBatches } from "../wire/jsonl-stream.js";
 import type { BatchLayout } from "../wire/verify.js";
 import { EventBatchView } from "../wire/view.js";
 import { INGEST_WRITTEN, OccupancyEngine } from "./engine.js";

@@ -27,9 +27,6 @@ export {
 export { looksFramed, readFrames, type ScannedFrames, scanFrames, writeFrames } from "./frames.js";
 export { EVENT_KEYS, jsonLine, toJsonLines } from "./jsonl.js";
 export {
-  type ByteSource,
-  type EncodedLines,
-  encodeJsonLines,
   JSONL_ERRORS_MAX,
   JSONL_INPUT_BYTES,
   type JsonLinesChunk,
@@ -37,8 +34,8 @@ export {
   type JsonLinesOptions,
   JsonLinesReader,
   type ReadInto,
-  readJsonLinesBatches,
 } from "./jsonl-parse.js";
+export { type ByteSource, type EncodedLines, encodeJsonLines, readJsonLinesBatches } from "./jsonl-stream.js";
 export { EVENT_TYPES, type EventType, isBayKind, isPaymentKind, KIND, KIND_COUNT } from "./kinds.js";
 export * from "./layout.js";
 export { type BatchLayout, type VerifyOptions, verifyBatch } from "./verify.js";

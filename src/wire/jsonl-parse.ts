@@ -23,22 +23,62 @@
  */
 import type { City } from "../catalog/city.js";
 import { NONE } from "../catalog/city.js";
-import { vehicleCode } from "../catalog/vehicles.js";
 import { ParkirEventError } from "../errors/index.js";
 import { wholeNumberOption } from "../errors/options.js";
 import { BatchWriter } from "./batch-writer.js";
 import { BATCH_EVENTS_DEFAULT, EncodeReport, Rows, resolve } from "./encode.js";
 import {
   type CdsEvent,
-  daysInMonth,
   EVENT_LINE_BYTES_MAX,
   EVENT_TIME_MS_MAX,
   eventIssues,
   lineTooLong,
   parseEventTime,
 } from "./events.js";
-import { type CityIds, cityIds, FNV_BASIS, FNV_PRIME, fnvFinish, idHash } from "./id-table.js";
-import { EVENT_KEYS } from "./jsonl.js";
+import { type CityIds, cityIds, fnvFinish, idHash } from "./id-table.js";
+import {
+  CLOSE,
+  COMMA,
+  CR,
+  D0,
+  fnv,
+  isoTime,
+  NL,
+  OPEN,
+  plain,
+  QUOTE,
+  SPACE,
+  skipWs,
+  TAB,
+  text,
+  WORD_FALS,
+  WORD_TRUE,
+} from "./json-bytes.js";
+import {
+  F_COST,
+  F_COUNT,
+  F_DEVICE,
+  F_ID,
+  F_OCCUPIED,
+  F_SEQ,
+  F_SESSION,
+  F_SPACE,
+  F_TIME,
+  F_TYPE,
+  F_VEHICLE,
+  F_ZONE,
+  KEY_COUNT,
+  KEY_FIELDS,
+  KEYS,
+  NEXT_KEYS,
+  NOTE_DEVICE,
+  NOTE_SESSION,
+  NOTE_SPACE,
+  TYPES,
+  VEHICLE_CODES_OF,
+  VEHICLE_NAMES,
+  VEHICLES,
+} from "./jsonl-tokens.js";
 import {
   READ_FULL,
   READ_HAND_OVER,
@@ -48,7 +88,7 @@ import {
   WINDOW_BYTES,
   wasmReaderAvailable,
 } from "./jsonl-wasm.js";
-import { EVENT_TYPES, isBayKind, isPaymentKind, KIND } from "./kinds.js";
+import { isBayKind, isPaymentKind, KIND } from "./kinds.js";
 import {
   BATCH_SPAN_MS_MAX,
   FLAG_SEQ_IS_ID_HASH,
@@ -121,164 +161,6 @@ export interface JsonLinesCounters {
   /** Valid events (encoded, or counted as unknown in the report). */
   events: number;
 }
-
-/** A field's bit in the set of keys a line has. */
-const F_ID = 1;
-const F_TYPE = 2;
-const F_TIME = 4;
-const F_ZONE = 8;
-const F_SPACE = 16;
-const F_DEVICE = 32;
-const F_VEHICLE = 64;
-const F_SEQ = 128;
-const F_OCCUPIED = 256;
-const F_COUNT = 512;
-const F_SESSION = 1024;
-const F_COST = 2048;
-
-const ascii = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
-const KEY_FIELDS: readonly number[] = [
-  F_ID,
-  F_TYPE,
-  F_TIME,
-  F_ZONE,
-  F_SPACE,
-  F_DEVICE,
-  F_VEHICLE,
-  F_SEQ,
-  F_OCCUPIED,
-  F_COUNT,
-  F_SESSION,
-  F_COST,
-];
-const KEY_COUNT = EVENT_KEYS.length;
-
-/** Most 8-byte words a token is compared by. */
-const TOKEN_WORDS_MAX = 4;
-
-/**
- * Known strings (keys, event types, vehicle names), each with what must follow it (a key's closing quote and
- * colon, a value's closing quote), matched in place: as the 8-byte words that cover the token (the last one
- * overlapping the one before when its length is not a multiple of 8), read as float64 — tokens are ASCII, so no
- * word is a NaN or a zero and equal floats are equal bytes —, as two overlapping 32-bit words under 8 bytes, byte
- * by byte under 4. A match is exact: the token's bytes, nothing else.
- */
-class Tokens {
-  readonly count: number;
-  /** Bytes of each token, its suffix included. */
-  readonly length: Int32Array;
-  private readonly wordCount: Int32Array;
-  private readonly words: Float64Array;
-  /** First and last 32-bit words of tokens of 4 to 7 bytes. */
-  private readonly small: Int32Array;
-  private readonly bytes: readonly Uint8Array[];
-
-  constructor(names: readonly string[], suffix: string) {
-    this.count = names.length;
-    this.length = new Int32Array(this.count);
-    this.wordCount = new Int32Array(this.count);
-    this.words = new Float64Array(this.count * TOKEN_WORDS_MAX);
-    this.small = new Int32Array(this.count * 2);
-    this.bytes = names.map((name) => ascii(name + suffix));
-    for (let t = 0; t < this.count; t++) {
-      const token = this.bytes[t]!;
-      const n = token.length;
-      const dv = new DataView(token.buffer, token.byteOffset, n);
-      this.length[t] = n;
-      if (n >= 8) {
-        const m = (n + 7) >> 3;
-        if (m > TOKEN_WORDS_MAX) throw new RangeError(`token ${names[t]} is too long`);
-        this.wordCount[t] = m;
-        for (let w = 0; w < m; w++)
-          this.words[t * TOKEN_WORDS_MAX + w] = dv.getFloat64(Math.min(w * 8, n - 8), true);
-      } else if (n >= 4) {
-        this.small[t * 2] = dv.getInt32(0, true);
-        this.small[t * 2 + 1] = dv.getInt32(n - 4, true);
-      }
-    }
-  }
-
-  /** Whether token `t` is at `buf[p]`, within `lim` (`dv` views `buf`). */
-  at(dv: DataView, buf: Uint8Array, p: number, lim: number, t: number): boolean {
-    const n = this.length[t]!;
-    if (p + n > lim) return false;
-    if (n >= 8) {
-      const base = t * TOKEN_WORDS_MAX;
-      const last = this.wordCount[t]! - 1;
-      for (let w = 0; w < last; w++)
-        if (dv.getFloat64(p + w * 8, true) !== this.words[base + w]) return false;
-      return dv.getFloat64(p + n - 8, true) === this.words[base + last];
-    }
-    if (n >= 4)
-      return (
-        dv.getInt32(p, true) === this.small[t * 2] && dv.getInt32(p + n - 4, true) === this.small[t * 2 + 1]
-      );
-    const b = this.bytes[t]!;
-    for (let i = 0; i < n; i++) if (buf[p + i] !== b[i]) return false;
-    return true;
-  }
-
-  /** The token at `buf[p]` (within `lim`): `hint` is tried first; -1 when none is there. */
-  find(dv: DataView, buf: Uint8Array, p: number, lim: number, hint: number): number {
-    if (hint >= 0 && this.at(dv, buf, p, lim, hint)) return hint;
-    // A token of 8 bytes or more starts with its first word: one compare rules most of them out (0 is no word).
-    const first = p + 8 <= lim ? dv.getFloat64(p, true) : 0;
-    for (let t = 0; t < this.count; t++) {
-      if (t === hint || (this.length[t]! >= 8 && this.words[t * TOKEN_WORDS_MAX] !== first)) continue;
-      if (this.at(dv, buf, p, lim, t)) return t;
-    }
-    return -1;
-  }
-}
-
-/** Keys in EVENT_KEYS order, each with its closing quote and the colon right after it. */
-const KEYS = new Tokens(EVENT_KEYS, '":');
-/** The same keys after the comma before them and their opening quote (a key that follows another). */
-const NEXT_KEYS = new Tokens(
-  EVENT_KEYS.map((key) => `,"${key}`),
-  '":',
-);
-/** Event types, in wire-code order. */
-const TYPES = new Tokens(EVENT_TYPES, '"');
-/** Vehicle type names and aliases that vehicleCode knows, and their codes. */
-const VEHICLE_NAMES: readonly string[] = [
-  "unspecified",
-  "other",
-  "motorcycle",
-  "moped",
-  "scooter",
-  "scooter_seated",
-  "2",
-  "three_wheeler",
-  "bajaj",
-  "bentor",
-  "3",
-  "car",
-  "van",
-  "4",
-  "heavy",
-  "truck",
-  "bus",
-  "freight",
-  "6",
-];
-const VEHICLES = new Tokens(VEHICLE_NAMES, '"');
-const VEHICLE_CODES_OF: readonly number[] = VEHICLE_NAMES.map(vehicleCode);
-const NOTE_SESSION = ascii('"event_session_id":"');
-const NOTE_DEVICE = ascii('"data_source_device_id":"');
-const NOTE_SPACE = ascii('"curb_space_id":"');
-
-const QUOTE = 0x22;
-const COMMA = 0x2c;
-const COLON = 0x3a;
-const BACKSLASH = 0x5c;
-const OPEN = 0x7b;
-const CLOSE = 0x7d;
-const SPACE = 0x20;
-const TAB = 0x09;
-const CR = 0x0d;
-const NL = 0x0a;
-const D0 = 0x30;
 
 /**
  * Reads CDS JSON Lines bytes, chunk by chunk, into EventBatches: `push` a chunk, then call `next` until it
@@ -1054,230 +936,4 @@ export class JsonLinesReader {
     grown.set(this.arena.subarray(0, this.arenaPos));
     this.useArena(grown);
   }
-}
-
-/** "true" and "fals" as little-endian 32-bit words. */
-const WORD_TRUE = 0x65757274;
-const WORD_FALS = 0x736c6166;
-
-/**
- * Reads a string token at `buf[i]` (a quote) whose content is 1 to 256 bytes of printable ASCII without the
- * backslash (no escapes): returns the index after its closing quote, or -1. Four bytes at a time while none of
- * them ends the string or breaks the rule (`dv` views `buf`), then byte by byte.
- */
-function plain(buf: Uint8Array, dv: DataView, i: number, end: number): number {
-  if (buf[i] !== QUOTE) return -1;
-  const s = i + 1;
-  let j = s;
-  while (j + 4 <= end) {
-    const x = dv.getInt32(j, true);
-    const q = x ^ 0x22222222;
-    const b = x ^ 0x5c5c5c5c;
-    // A byte under 0x20 or over 0x7e, a quote or a backslash in the word (SWAR: a lane's high bit set).
-    const bad =
-      ((x - 0x20202020) & ~x) | (x + 0x01010101) | x | ((q - 0x01010101) & ~q) | ((b - 0x01010101) & ~b);
-    if ((bad & 0x80808080) !== 0) break;
-    j += 4;
-  }
-  for (;;) {
-    if (j >= end) return -1;
-    const c = buf[j]!;
-    if (c === QUOTE) break;
-    if (c < SPACE || c > 0x7e || c === BACKSLASH) return -1;
-    j++;
-  }
-  const len = j - s;
-  return len === 0 || len > 256 ? -1 : j + 1;
-}
-
-/** Running FNV-1a hash of `buf[s, e)` (see id-table.ts). */
-function fnv(buf: Uint8Array, s: number, e: number): number {
-  let h = FNV_BASIS;
-  for (let i = s; i < e; i++) h = Math.imul(h ^ buf[i]!, FNV_PRIME) >>> 0;
-  return h;
-}
-
-function skipWs(buf: Uint8Array, i: number, end: number): number {
-  while (i < end && (buf[i] === SPACE || buf[i] === TAB)) i++;
-  return i;
-}
-
-/** An ASCII byte range as a string (cold: unknown ids only). */
-function text(buf: Uint8Array, s: number, e: number): string {
-  let out = "";
-  for (let i = s; i < e; i++) out += String.fromCharCode(buf[i]!);
-  return out;
-}
-
-/** Two ASCII digits at buf[i], or -1. */
-function two(buf: Uint8Array, i: number): number {
-  const a = buf[i]! - D0;
-  const b = buf[i + 1]! - D0;
-  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
-}
-
-/**
- * `YYYY-MM-DDTHH:MM[:SS[.fffffffff]](Z|±HH:MM)` in `buf[s, e)` as ms since the epoch, the same value
- * parseEventTime gives; NaN for anything it does not read (the fallback then decides): an impossible date or
- * time, hour 24, a time before 1970.
- */
-export function isoTime(buf: Uint8Array, s: number, e: number): number {
-  const len = e - s;
-  if (len < 17) return Number.NaN;
-  const y1 = two(buf, s);
-  const y2 = two(buf, s + 2);
-  const mo = two(buf, s + 5);
-  const d = two(buf, s + 8);
-  const h = two(buf, s + 11);
-  const mi = two(buf, s + 14);
-  if (
-    y1 < 0 ||
-    y2 < 0 ||
-    mo < 1 ||
-    mo > 12 ||
-    d < 1 ||
-    h < 0 ||
-    h > 23 ||
-    mi < 0 ||
-    mi > 59 ||
-    buf[s + 4] !== 0x2d ||
-    buf[s + 7] !== 0x2d ||
-    buf[s + 10] !== 0x54 ||
-    buf[s + 13] !== COLON
-  )
-    return Number.NaN;
-  const y = y1 * 100 + y2;
-  if (d > daysInMonth(y, mo)) return Number.NaN;
-  let i = s + 16;
-  let sec = 0;
-  let ms = 0;
-  if (buf[i] === COLON) {
-    if (i + 3 > e) return Number.NaN;
-    sec = two(buf, i + 1);
-    if (sec < 0 || sec > 59) return Number.NaN;
-    i += 3;
-    if (i < e && buf[i] === 0x2e) {
-      i++;
-      let digits = 0;
-      while (i < e && buf[i]! >= D0 && buf[i]! <= D0 + 9) {
-        // Date.parse keeps milliseconds and drops finer digits.
-        if (digits < 3) ms = ms * 10 + (buf[i]! - D0);
-        digits++;
-        i++;
-      }
-      if (digits === 0 || digits > 9) return Number.NaN;
-      for (let k = digits; k < 3; k++) ms *= 10;
-    }
-  }
-  let offsetMin = 0;
-  if (i + 1 === e && buf[i] === 0x5a) {
-    // Z
-  } else if (i + 6 === e && (buf[i] === 0x2b || buf[i] === 0x2d) && buf[i + 3] === COLON) {
-    const oh = two(buf, i + 1);
-    const om = two(buf, i + 4);
-    if (oh < 0 || oh > 23 || om < 0 || om > 59) return Number.NaN;
-    offsetMin = (oh * 60 + om) * (buf[i] === 0x2b ? 1 : -1);
-  } else return Number.NaN;
-  const t = ((daysFromCivil(y, mo, d) * 24 + h) * 60 + mi - offsetMin) * 60_000 + sec * 1000 + ms;
-  return t >= 0 ? t : Number.NaN;
-}
-
-/** Days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant's days_from_civil). */
-function daysFromCivil(year: number, month: number, day: number): number {
-  const y = month <= 2 ? year - 1 : year;
-  const era = Math.floor(y / 400);
-  const yoe = y - era * 400;
-  const doy = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
-  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
-  return era * 146_097 + doe - 719_468;
-}
-
-/** Input the streaming reader takes: Node streams and async iterables of bytes, or a web ReadableStream. */
-export type ByteSource = AsyncIterable<Uint8Array> | Iterable<Uint8Array> | ReadableStream<Uint8Array>;
-
-/** Chunks of a ByteSource, whichever kind it is. */
-async function* chunksOf(source: ByteSource): AsyncGenerator<Uint8Array> {
-  if (
-    !(Symbol.asyncIterator in source) &&
-    typeof (source as { getReader?: unknown }).getReader === "function"
-  ) {
-    const reader = (source as unknown as ReadableStream<Uint8Array>).getReader();
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) return;
-        yield value;
-      }
-    } finally {
-      reader.releaseLock();
-    }
-  }
-  yield* source as AsyncIterable<Uint8Array>;
-}
-
-/**
- * Streams CDS JSON Lines into EventBatches: reads `source` chunk by chunk and yields each batch as soon as it
- * is complete, with the bad lines found since the one before (ParkirEventError with its line). Memory stays
- * bounded whatever the input's size (see JsonLinesReader). With `options.into`, take each batch (ingest it)
- * before asking for the next: the next is written into the memory `into` hands out.
- *
- * @example
- * for await (const { batch, errors } of readJsonLinesBatches(createReadStream("day.jsonl"), city)) {
- *   if (batch !== undefined) engine.ingest(batch);
- *   for (const e of errors) console.warn(e.message);
- * }
- * @throws ParkirConfigError for invalid options; whatever reading `source` throws.
- */
-export async function* readJsonLinesBatches(
-  source: ByteSource,
-  city: City,
-  options: JsonLinesOptions = {},
-): AsyncGenerator<JsonLinesChunk, JsonLinesReader> {
-  const reader = new JsonLinesReader(city, options);
-  for await (const chunk of chunksOf(source)) {
-    if (!(chunk instanceof Uint8Array))
-      throw new TypeError("readJsonLinesBatches: chunks must be Uint8Array");
-    reader.push(chunk);
-    for (let c = reader.next(); c !== null; c = reader.next()) yield c;
-  }
-  reader.end();
-  for (let c = reader.next(); c !== null; c = reader.next()) yield c;
-  return reader;
-}
-
-/** What encodeJsonLines read. */
-export interface EncodedLines {
-  /** The batches, in input order. */
-  readonly batches: Uint8Array[];
-  /** One error per refused line, in line order. */
-  readonly errors: ParkirEventError[];
-  /** Unknown ids. */
-  readonly report: EncodeReport;
-  /** How the lines went. */
-  readonly counters: JsonLinesCounters;
-}
-
-/**
- * All of a JSON Lines buffer as batches: the same batches and errors as `parseEventLines` followed by
- * `encodeEventBatches`, read straight from the bytes. Holds every batch: stream large inputs with
- * readJsonLinesBatches.
- *
- * @example const { batches, errors } = encodeJsonLines(readFileSync("day.jsonl"), city);
- * @throws ParkirConfigError for invalid options.
- */
-export function encodeJsonLines(
-  bytes: Uint8Array,
-  city: City,
-  options: Omit<JsonLinesOptions, "into"> = {},
-): EncodedLines {
-  const reader = new JsonLinesReader(city, options);
-  const batches: Uint8Array[] = [];
-  const errors: ParkirEventError[] = [];
-  reader.push(bytes);
-  reader.end();
-  for (let c = reader.next(); c !== null; c = reader.next()) {
-    if (c.batch !== undefined) batches.push(c.batch);
-    for (const e of c.errors) errors.push(e);
-  }
-  return { batches, errors, report: reader.report, counters: reader.counters };
 }

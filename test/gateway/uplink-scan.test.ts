@@ -32,7 +32,7 @@ import {
 } from "../../src/gateway/uplink-wasm.js";
 import { integerString } from "../../src/gateway/uplinks.js";
 import { generateTrace } from "../../src/generate/index.js";
-import { isoTime } from "../../src/wire/jsonl-parse.js";
+import { isoTime } from "../../src/wire/json-bytes.js";
 import { city, cx, NOW } from "./fixtures.js";
 
 /** Real fleet uplinks of both formats (bay sensors of a generated Palu hour). */

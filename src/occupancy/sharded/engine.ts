@@ -37,7 +37,7 @@ import { SharedArena } from "../../runtime/memory.js";
 import { KernelPool, type WorkerPool } from "../../runtime/pool.js";
 import { subject } from "../../rx.js";
 import { EVENT_LINE_BYTES_MAX } from "../../wire/events.js";
-import { encodeJsonLines } from "../../wire/jsonl-parse.js";
+import { encodeJsonLines } from "../../wire/jsonl-stream.js";
 import { readCheckpoint } from "../checkpoint.js";
 import { type AdvanceOptions, assertBatchArgument, checkAdvanceOptions, OccupancyEngine } from "../engine.js";
 import { R_WIN_START } from "../kernel.js";
