@@ -75,7 +75,7 @@ import { EngineState } from "./state.js";
 import type { WindowBatch, WindowColumns } from "./types.js";
 import { type OccupancyKernel, occupancyKernel } from "./wasm-kernel.js";
 import { ClosedWindow, ColumnPool, openWindow, WindowRows } from "./windows.js";
-import { admitPayment, applyZoneEvent, expireSessions, PaymentBook, sessionIdOf } from "./zone-events.js";
+import { admitPayment, applyZoneEvent, expireSessions, PaymentBook } from "./zone-events.js";
 
 /** Events admitted between two watermark steps (bounds the late log and the pending buffer's growth). */
 const CHUNK_EVENTS = DEDUP_CHUNK;
@@ -451,7 +451,7 @@ export class OccupancyEngine {
         // two events in three are payments; a kernel call for each costs more than the payment).
         while (i < part && isPaymentEvent(words, i)) {
           if (this.quietPayments) this.admitPaymentQuietly(view, words, i, base);
-          else admitPayment(this.s, this.book, words, i, base, sessionIdOf(view, i, view.seq(i)));
+          else admitPayment(this.s, this.book, words, i, base, view);
           i++;
         }
       }
@@ -466,7 +466,7 @@ export class OccupancyEngine {
     const late = reg[R_LATE]!;
     const unknown = reg[R_UNKNOWN]!;
     const lateCount = reg[R_LATE_COUNT]!;
-    admitPayment(this.s, this.book, words, i, base, sessionIdOf(view, i, view.seq(i)));
+    admitPayment(this.s, this.book, words, i, base, view);
     reg[R_ACCEPTED] = accepted;
     reg[R_DUPLICATE] = duplicate;
     reg[R_LATE] = late;

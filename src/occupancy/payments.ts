@@ -6,15 +6,40 @@
  * in O(1) and nothing is allocated per event. They start small and double up to their limits.
  */
 
+import { fnv } from "../wire/json-bytes.js";
+
 /** Tag of a payment key: which payment event kind it stands for. */
 export const TAG_START = 1;
 /** Tag of a payment_end key. */
 export const TAG_END = 2;
 const INITIAL = 1024;
 const EMPTY = -1;
+const utf8 = new TextEncoder();
+const utf8Loose = new TextDecoder();
 
 function hashOf(seq: number, tag: number, bits: number): number {
   return Math.imul(seq ^ Math.imul(tag, 0x9e3779b9), 0x85ebca6b) >>> (32 - bits);
+}
+
+/**
+ * Deletes `entry` from an open-addressing table with linear probing, `home(e)` giving an entry's first slot:
+ * finds its slot from `home(entry)`, then moves each later entry of the run back into the hole unless its home
+ * lies cyclically in (hole, its slot] (backward-shift deletion: no tombstones, probes stay short).
+ */
+function shiftDelete(table: Int32Array, entry: number, home: (e: number) => number): void {
+  const mask = table.length - 1;
+  let i = home(entry);
+  while (table[i] !== entry) i = (i + 1) & mask;
+  for (let j = (i + 1) & mask; table[j] !== EMPTY; j = (j + 1) & mask) {
+    const other = table[j]!;
+    const h = home(other);
+    const stays = i <= j ? h > i && h <= j : h > i || h <= j;
+    if (!stays) {
+      table[i] = other;
+      i = j;
+    }
+  }
+  table[i] = EMPTY;
 }
 
 function log2(n: number): number {
@@ -98,23 +123,12 @@ export class PaymentKeys {
     this.table[i] = at;
   }
 
-  /** Deletes the table slot pointing at ring index `at` (backward-shift deletion). */
+  /** Deletes the table slot pointing at ring index `at`. */
   private remove(at: number): void {
-    const mask = this.table.length - 1;
-    let i = hashOf(this.ringSeq[at]!, this.ringTag[at]!, this.bits);
-    while (this.table[i] !== at) i = (i + 1) & mask;
-    for (let j = (i + 1) & mask; this.table[j] !== EMPTY; j = (j + 1) & mask) {
-      const other = this.table[j]!;
-      const home = hashOf(this.ringSeq[other]!, this.ringTag[other]!, this.bits);
-      // Move j back to i unless its home lies cyclically in (i, j].
-      const stays = i <= j ? home > i && home <= j : home > i || home <= j;
-      if (!stays) {
-        this.table[i] = other;
-        i = j;
-      }
-    }
-    this.table[i] = EMPTY;
+    shiftDelete(this.table, at, this.home);
   }
+
+  private readonly home = (at: number): number => hashOf(this.ringSeq[at]!, this.ringTag[at]!, this.bits);
 
   private resize(cap: number): void {
     const { seq, tag } = this.entries();
@@ -207,22 +221,12 @@ export class OpenSessions {
 
   /** Closes the session at ring index `at`. */
   close(at: number): void {
-    const mask = this.table.length - 1;
-    let i = hashOf(this.rSeq[at]!, 0, this.bits);
-    while (this.table[i] !== at) i = (i + 1) & mask;
-    for (let j = (i + 1) & mask; this.table[j] !== EMPTY; j = (j + 1) & mask) {
-      const other = this.table[j]!;
-      const home = hashOf(this.rSeq[other]!, 0, this.bits);
-      const stays = i <= j ? home > i && home <= j : home > i || home <= j;
-      if (!stays) {
-        this.table[i] = other;
-        i = j;
-      }
-    }
-    this.table[i] = EMPTY;
+    shiftDelete(this.table, at, this.home);
     this.rAlive[at] = 0;
     this.alive--;
   }
+
+  private readonly home = (at: number): number => hashOf(this.rSeq[at]!, 0, this.bits);
 
   /** Open sessions in start order (for checkpoints). */
   entries(): { seq: Uint32Array; row: Uint32Array; start: Float64Array } {
@@ -272,18 +276,34 @@ export class OpenSessions {
 /**
  * Exact payment keys: each (zone, event_session_id) pair in use gets a small number (a "session key"), so the
  * typed-array tables above compare exact integers (their hash picks the bucket; equality of the number, and so
- * of zone and session string, decides). A pair is held while a payment key, an open session or a pending
- * payment event refers to it (reference counts), so the table is bounded by paymentKeysMax + sessionsMax +
- * the pending buffer. One Map entry and one short string per pair, none per repeated event.
+ * of zone and session id, decides). A pair is held while a payment key, an open session or a pending payment
+ * event refers to it (reference counts), so the table is bounded by paymentKeysMax + sessionsMax + the pending
+ * buffer.
+ *
+ * Session ids are held as their UTF-8 bytes in one arena and looked up by those bytes (`keyOf`, straight from a
+ * batch's annotation: no string per payment event), in an open-addressing table over (zone, FNV-1a of the bytes),
+ * linear probing with backward-shift deletion. A string is made only for checkpoints (`session`). The arena is
+ * compacted when it is full, into an arena at least three times the live ids' bytes (see makeRoom).
  */
 export class SessionKeys {
-  // Per zone (a catalogue index), the key of each session id: no string is built per event to look a pair up.
-  private readonly byZone: (Map<string, number> | undefined)[] = [];
-  private held = 0;
-  private zones: number[] = [];
-  private names: string[] = [];
-  private refs: number[] = [];
+  private zones = new Uint32Array(INITIAL);
+  private refs = new Int32Array(INITIAL);
+  private hashes = new Uint32Array(INITIAL);
+  private off = new Uint32Array(INITIAL);
+  private len = new Uint32Array(INITIAL);
+  /** 1 while key k names a pair. */
+  private alive = new Uint8Array(INITIAL);
+  /** Keys ever handed out (k < top); forgotten ones wait in `free`. */
+  private top = 0;
   private readonly free: number[] = [];
+  private held = 0;
+  private table = new Int32Array(2 * INITIAL).fill(EMPTY);
+  private bits = log2(2 * INITIAL);
+  private arena = new Uint8Array(16 * INITIAL);
+  private arenaUsed = 0;
+  private arenaLive = 0;
+  /** UTF-8 of a session id given as a string (key). */
+  private scratch = new Uint8Array(256);
 
   /** Pairs held. */
   get size(): number {
@@ -292,20 +312,41 @@ export class SessionKeys {
 
   /** The key of (zone, session), created with no references when new. */
   key(zone: number, session: string): number {
-    let names = this.byZone[zone];
-    if (names === undefined) {
-      names = new Map();
-      this.byZone[zone] = names;
+    if (this.scratch.length < 3 * session.length) this.scratch = new Uint8Array(3 * session.length);
+    const { written } = utf8.encodeInto(session, this.scratch);
+    return this.keyOf(zone, this.scratch, 0, written);
+  }
+
+  /**
+   * The key of (zone, the session id whose UTF-8 bytes are `buf[s, e)`), created with no references when new.
+   * Nothing is allocated unless the pair is new and the tables must grow.
+   */
+  keyOf(zone: number, buf: Uint8Array, s: number, e: number): number {
+    const n = e - s;
+    const h = sessionHash(zone, buf, s, e);
+    const mask = this.table.length - 1;
+    let i = h >>> (32 - this.bits);
+    for (; ; i = (i + 1) & mask) {
+      const k = this.table[i]!;
+      if (k === EMPTY) break;
+      if (this.hashes[k] === h && this.zones[k] === zone && this.len[k] === n && this.sameBytes(k, buf, s, n))
+        return k;
     }
-    let k = names.get(session);
-    if (k === undefined) {
-      k = this.free.pop() ?? this.names.length;
-      names.set(session, k);
-      this.held++;
-      this.zones[k] = zone;
-      this.names[k] = session;
-      this.refs[k] = 0;
-    }
+    const k = this.free.length > 0 ? this.free.pop()! : this.top++;
+    if (k >= this.zones.length) this.growKeys();
+    if (this.arenaUsed + n > this.arena.length) this.makeRoom(n);
+    this.arena.set(buf.subarray(s, e), this.arenaUsed);
+    this.off[k] = this.arenaUsed;
+    this.len[k] = n;
+    this.arenaUsed += n;
+    this.arenaLive += n;
+    this.zones[k] = zone;
+    this.hashes[k] = h;
+    this.refs[k] = 0;
+    this.alive[k] = 1;
+    this.held++;
+    if (2 * this.held > this.table.length) this.rehash(2 * this.table.length);
+    else this.table[i] = k;
     return k;
   }
 
@@ -331,9 +372,9 @@ export class SessionKeys {
     return this.zones[k]!;
   }
 
-  /** Session id of key k. */
+  /** Session id of key k (a new string: for checkpoints). */
   session(k: number): string {
-    return this.names[k]!;
+    return utf8Loose.decode(this.arena.subarray(this.off[k]!, this.off[k]! + this.len[k]!));
   }
 
   /**
@@ -342,19 +383,88 @@ export class SessionKeys {
    */
   canonical(): { keys: number[]; index: Map<number, number> } {
     const keys: number[] = [];
-    for (const names of this.byZone) if (names !== undefined) for (const k of names.values()) keys.push(k);
+    const names: string[] = [];
+    for (let k = 0; k < this.top; k++) {
+      if (this.alive[k] === 0) continue;
+      keys.push(k);
+      names[k] = this.session(k);
+    }
     keys.sort(
       (a, b) =>
-        this.zones[a]! - this.zones[b]! ||
-        (this.names[a]! < this.names[b]! ? -1 : this.names[a]! > this.names[b]! ? 1 : 0),
+        this.zones[a]! - this.zones[b]! || (names[a]! < names[b]! ? -1 : names[a]! > names[b]! ? 1 : 0),
     );
     return { keys, index: new Map(keys.map((k, i) => [k, i])) };
   }
 
+  private sameBytes(k: number, buf: Uint8Array, s: number, n: number): boolean {
+    const a = this.arena;
+    const o = this.off[k]!;
+    for (let j = 0; j < n; j++) if (a[o + j] !== buf[s + j]) return false;
+    return true;
+  }
+
   private forget(k: number): void {
-    this.byZone[this.zones[k]!]!.delete(this.names[k]!);
+    shiftDelete(this.table, k, this.home);
+    this.alive[k] = 0;
+    this.arenaLive -= this.len[k]!;
     this.held--;
-    this.names[k] = "";
     this.free.push(k);
   }
+
+  private readonly home = (k: number): number => this.hashes[k]! >>> (32 - this.bits);
+
+  private growKeys(): void {
+    const cap = this.zones.length * 2;
+    const grow = <T extends Uint32Array | Int32Array | Uint8Array>(a: T, make: (n: number) => T): T => {
+      const b = make(cap);
+      b.set(a);
+      return b;
+    };
+    this.zones = grow(this.zones, (n) => new Uint32Array(n));
+    this.refs = grow(this.refs, (n) => new Int32Array(n));
+    this.hashes = grow(this.hashes, (n) => new Uint32Array(n));
+    this.off = grow(this.off, (n) => new Uint32Array(n));
+    this.len = grow(this.len, (n) => new Uint32Array(n));
+    this.alive = grow(this.alive, (n) => new Uint8Array(n));
+  }
+
+  /**
+   * Room for `n` more arena bytes: the live ids moved to the front of an arena at least three times their size,
+   * so a compaction frees two thirds of it at least (the arena stays within six times the live ids' bytes).
+   */
+  private makeRoom(n: number): void {
+    const need = 3 * (this.arenaLive + n);
+    const next = new Uint8Array(
+      need > this.arena.length ? Math.max(need, 2 * this.arena.length) : this.arena.length,
+    );
+    let at = 0;
+    for (let k = 0; k < this.top; k++) {
+      if (this.alive[k] === 0) continue;
+      next.set(this.arena.subarray(this.off[k]!, this.off[k]! + this.len[k]!), at);
+      this.off[k] = at;
+      at += this.len[k]!;
+    }
+    this.arena = next;
+    this.arenaUsed = at;
+  }
+
+  private rehash(size: number): void {
+    this.table = new Int32Array(size).fill(EMPTY);
+    this.bits = log2(size);
+    const mask = size - 1;
+    for (let k = 0; k < this.top; k++) {
+      if (this.alive[k] === 0) continue;
+      let i = this.hashes[k]! >>> (32 - this.bits);
+      while (this.table[i] !== EMPTY) i = (i + 1) & mask;
+      this.table[i] = k;
+    }
+  }
+}
+
+/** The table hash of (zone, session id bytes): FNV-1a of the bytes, mixed with the zone (murmur3's finaliser). */
+function sessionHash(zone: number, buf: Uint8Array, s: number, e: number): number {
+  let h = Math.imul(fnv(buf, s, e) ^ Math.imul(zone + 1, 0x9e3779b9), 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
 }

@@ -210,33 +210,47 @@ export function zoneRowOf(s: EngineState, target: number, kvf: number): number {
   return s.zcRow[zone * VEHICLE_CODES + cls]!;
 }
 
-/** Start of the annotation the encoder writes for a payment event (event_session_id comes first). */
-const SESSION_NOTE = '{"event_session_id":"';
+/** Start of the annotation the encoder writes for a payment event (event_session_id comes first), as bytes. */
+const SESSION_NOTE = new TextEncoder().encode('{"event_session_id":"');
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
 
 /**
- * The event_session_id of payment event i, from the batch's annotations; `#` and the 32-bit session hash for a
- * batch that carries none (then payments are told apart by that hash only).
+ * The session key (SessionKeys) of payment event i in `zone`: its event_session_id read from the batch's
+ * annotation — as bytes, in place, when the annotation starts as the encoder writes it and the id has no escape;
+ * else through JSON.parse —, or `#` and the 32-bit session hash (the event's seq) for a batch that carries none
+ * (then payments are told apart by that hash only).
  */
-export function sessionIdOf(view: EventBatchView, i: number, hash: number): string {
-  const note = view.annotation(i);
-  if (note.startsWith(SESSION_NOTE)) {
-    const end = note.indexOf('"', SESSION_NOTE.length);
-    const raw = note.slice(SESSION_NOTE.length, end);
-    if (end > 0 && !raw.includes("\\")) return raw;
-  }
-  if (note !== "") {
-    try {
-      const id = (JSON.parse(note) as { event_session_id?: unknown }).event_session_id;
-      if (typeof id === "string") return id;
-    } catch {
-      // Not JSON: fall through to the hash.
+export function sessionKeyOf(ids: SessionKeys, view: EventBatchView, i: number, zone: number): number {
+  const at = view.annotationOffset(i);
+  if (at >= 0) {
+    const b = view.bytes;
+    const n = b[at - 4]! | (b[at - 3]! << 8) | (b[at - 2]! << 16) | (b[at - 1]! << 24);
+    const end = at + n;
+    const m = SESSION_NOTE.length;
+    let p = at;
+    if (n > m) {
+      while (p - at < m && b[p] === SESSION_NOTE[p - at]) p++;
+    }
+    if (p - at === m) {
+      let q = p;
+      while (q < end && b[q] !== QUOTE && b[q] !== BACKSLASH) q++;
+      if (q < end && b[q] === QUOTE) return ids.keyOf(zone, b, p, q);
+    }
+    if (n > 0) {
+      try {
+        const id = (JSON.parse(view.annotation(i)) as { event_session_id?: unknown }).event_session_id;
+        if (typeof id === "string") return ids.key(zone, id);
+      } catch {
+        // Not JSON: fall through to the hash.
+      }
     }
   }
-  return `#${hash}`;
+  return ids.key(zone, `#${view.seq(i)}`);
 }
 
 /**
- * Admits one payment event (index i of the batch's u32 words, `session` its event_session_id): de-duplicates by
+ * Admits one payment event (index i of the batch's u32 words, `view` its batch): de-duplicates by
  * event id (dedup.ts) and by (kind, zone, session), then applies the same lateness rule as admitEvents and
  * appends it to the pending buffer, its device word holding the session key.
  */
@@ -246,7 +260,7 @@ export function admitPayment(
   words: Uint32Array,
   i: number,
   baseTimeMs: number,
-  session: string,
+  view: EventBatchView,
 ): void {
   const reg = s.reg;
   const o = i * 6;
@@ -262,7 +276,7 @@ export function admitPayment(
   // The event_id key (dedup.ts), as in admitEvents; then the payment key.
   const idRef = s.dedupRef[((i & (DEDUP_CHUNK - 1)) << 1) + 1]!;
   const zone = ((kvf >>> 16) & FLAG_TARGET_ZONE) !== 0 ? target : s.bayZone[target]!;
-  const key = book.ids.key(zone, session);
+  const key = sessionKeyOf(book.ids, view, i, zone);
   if (s.dedupTime[idRef]! >= wm || book.keys.has(key, tag)) {
     reg[R_DUPLICATE] = reg[R_DUPLICATE]! + 1;
     book.ids.dropIfUnused(key);

@@ -142,6 +142,15 @@ export class EventBatchView {
   annotation(i: number): string {
     return this.stringAt(this.notesOffset, i);
   }
+  /**
+   * Byte offset in `bytes` of the UTF-8 bytes of event i's annotation (its length is the u32 just before them), or
+   * −1 when the batch has none: for reading it in place, where `annotation` would make a string.
+   */
+  annotationOffset(i: number): number {
+    if (this.notesOffset < 0) return -1;
+    const pos = this.notesOffset + 4 * i;
+    return pos + this.dv.getUint32(pos, true) + 4;
+  }
   private stringAt(vector: number, i: number): string {
     if (vector < 0) return "";
     const pos = vector + 4 * i;
