@@ -303,6 +303,7 @@ const ENGINE_PHASES = [
   "rebuildSeqs",
   "rebuildIds",
   "admitEvents",
+  "admitKeyed",
   "sortPending",
   "applyEvents",
 ] as const;
