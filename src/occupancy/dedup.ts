@@ -16,8 +16,10 @@
  * Split of work: each event's keys are resolved to entry numbers before a part of a chunk is admitted, by the
  * loops here and in device-keys.ts, or, with the wasm kernel, by that kernel (KeyKernel: resolveSeqs and
  * resolveIds of wasm/occupancy.ts, the same hash, probes and entries over these columns, allocated in its
- * memory, and over the batch staged whole there); admission (kernel.ts, wasm/occupancy.ts) then decides in
- * delivery order with two array reads: duplicate when `seqTime[seqRef] ≥ watermark` or `idTime[idRef] ≥
+ * memory, and over the batch staged whole there). The wasm kernel resolves the sequence keys (and the id-hash
+ * keys of a batch without event ids) in the admission pass itself (admitKeyed: the same entries, made in the
+ * same order, as the passes before admission would make); only event_id strings are resolved before it.
+ * Admission (kernel.ts, wasm/occupancy.ts) then decides in delivery order with two array reads: duplicate when `seqTime[seqRef] ≥ watermark` or `idTime[idRef] ≥
  * watermark`, and on acceptance they write the event's time into both entries. Entry 0 of each column is a
  * sentinel whose time stays NaN (never ≥ anything).
  *
