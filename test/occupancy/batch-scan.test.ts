@@ -158,7 +158,9 @@ describe("verification's word scans in the wasm kernel", () => {
           const bytes = edit(aim(valid, aimed), edits);
           const options = withCity ? { city } : {};
           const want = outcome(() => verifyBatch(bytes, options));
-          const got = outcome(() => verifyBatch(staged(bytes, shift), { ...options, scanner: kernel.scanner }));
+          const got = outcome(() =>
+            verifyBatch(staged(bytes, shift), { ...options, scanner: kernel.scanner }),
+          );
           expect(got).toEqual(want);
           seen["layout" in (want as object) ? "ok" : "refused"]++;
         },
