@@ -303,7 +303,6 @@ const ENGINE_PHASES = [
   "rebuildSeqs",
   "rebuildIds",
   "admitEvents",
-  "admitKeyed",
   "sortPending",
   "applyEvents",
 ] as const;

@@ -154,14 +154,7 @@ export function timeMethods(
 }
 
 /** The calls `timeKernel` counts as the kernel's: staging a batch into kernel memory, admission, application. */
-export const KERNEL_CALLS = [
-  "stageBatch",
-  "stage",
-  "admitEvents",
-  "admitKeyed",
-  "sortPending",
-  "applyEvents",
-] as const;
+export const KERNEL_CALLS = ["stageBatch", "stage", "admitEvents", "sortPending", "applyEvents"] as const;
 
 /**
  * Times the engine's kernel in place: every call in `KERNEL_CALLS` adds its wall time to `r.kernelMs` (and, with

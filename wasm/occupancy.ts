@@ -1,9 +1,7 @@
 // Occupancy kernels: a line-by-line port of src/occupancy/kernel.ts (admitEvents, applyEvents)
 // and src/occupancy/pending.ts (sortPending) to AssemblyScript, except that a run too far out of order for
-// the insertion sort is radix-sorted here (see radixRun) where the JS code merge-sorts it, and that admitKeyed
-// resolves the de-duplication keys in the admission pass where the JS code resolves them in a pass before it.
-// Same results, bit for bit: the JS code is the reference and the differential tests in test/runtime and
-// test/occupancy compare both.
+// the insertion sort is radix-sorted here (see radixRun) where the JS code merge-sorts it. Same results, bit
+// for bit: the JS code is the reference and the differential tests in test/runtime compare both.
 //
 // The engine state lives in the shared memory as the same typed arrays the JS engine uses (moved into the
 // arena by src/occupancy/wasm-kernel.ts). The caller describes it in a table: u32 byte offsets of every array at
@@ -205,303 +203,121 @@ function setReg(r: usize, i: i32, v: f64): void {
  * at byte `words`. Returns the index of the first event not admitted (a payment event) or `end`.
  */
 export function admitEvents(tbl: usize, words: usize, from: i32, end: i32, baseTimeMs: f64): i32 {
-  return Inlined.admit(tbl, words, from, end, baseTimeMs, KEYS_GIVEN);
-}
-
-/**
- * admitEvents with the keys resolved in the same pass (not by resolveSeqs and resolveIdHashes before it): each
- * event's sequence key is resolved (as resolveSeqs would, into the same entries in the same order) just before
- * its admission, and its id key too when `idRefs` is 0 (a batch without event ids: the id-hash key of an event
- * flagged so, as resolveIdHashes would, else none); with `idRefs` 1 the id refs are resolveIds' (run over the
- * range before). The keys of the run of payments it stops at are resolved into dedupRef for the host, which admits
- * them. Never in own admission. The host described both key stores and reserved room for end − from entries in
- * each; their entry counts are written back.
- */
-export function admitKeyed(tbl: usize, words: usize, from: i32, end: i32, baseTimeMs: f64, idRefs: i32): i32 {
-  return Inlined.admit(tbl, words, from, end, baseTimeMs, idRefs !== 0 ? KEYS_SEQ : KEYS_ALL);
-}
-
-/** admit's keys: all resolved before (dedupRef), sequence keys here and id keys before, all here. */
-const KEYS_GIVEN = 0;
-const KEYS_SEQ = 1;
-const KEYS_ALL = 2;
-
-/** Entry counts of the key stores while admit or a resolve loop adds entries (written back to the table after). */
-let seqCount: u32 = 0;
-let idCount: u32 = 0;
-
-/**
- * The id-hash key entry of the event at `o` of a batch without event ids (resolveIdHashes' loop body, for an
- * event flagged with an id hash; 0 for any other): found in the id table or added (entry idCount).
- */
-function keyOfIdHash(tbl: usize, o: usize, deviceCount: u32): u32 {
-  const flags = (load<u32>(o, W_KVF << 2) >>> 16) & 0xff;
-  if ((flags & FLAG_ID_HASH) === 0) return 0;
-  return Inlined.idHashKey(
-    ptr(tbl, T_DEDUP_TIME),
-    ptr(tbl, T_ID_TABLE),
-    slotU(tbl, T_ID_MASK),
-    ptr(tbl, T_ID_TYPE),
-    ptr(tbl, T_ID_A),
-    ptr(tbl, T_ID_B),
-    ptr(tbl, T_ID_HASH),
-    ptr(tbl, T_ID_OFF),
-    ptr(tbl, T_ID_LEN),
-    slotU(tbl, T_ID_USED),
-    o,
-    flags,
-    deviceCount,
-  );
-}
-
-/**
- * The hot helpers, inlined into their callers: AssemblyScript's `@inline`, on static methods (where TypeScript
- * tooling accepts a decorator).
- */
-class Inlined {
-  /** admitEvents and admitKeyed, with `keys` (KEYS_*) a constant in each. */
-  @inline static admit(tbl: usize, words: usize, from: i32, end: i32, baseTimeMs: f64, keys: i32): i32 {
-    const rg = ptr(tbl, T_REG);
-    const pTime = ptr(tbl, T_P_TIME);
-    const pWords = ptr(tbl, T_P_WORDS);
-    const dSeq = ptr(tbl, T_DEDUP_SEQ_TIME);
-    const dTime = ptr(tbl, T_DEDUP_TIME);
-    const dRef = ptr(tbl, T_DEDUP_REF);
-    const bayZone = ptr(tbl, T_BAY_ZONE);
-    const bayVehicle = ptr(tbl, T_BAY_VEHICLE);
-    const zcRow = ptr(tbl, T_ZC_ROW);
-    const zoneDefaultClass = ptr(tbl, T_ZONE_DEFAULT_CLASS);
-    const lateIdx = ptr(tbl, T_LATE_IDX);
-    const lateWm = ptr(tbl, T_LATE_WM);
-    const latenessMs = param(tbl, F_LATENESS_MS);
-    const head = i32(reg(rg, R_HEAD));
-    let tail = i32(reg(rg, R_TAIL));
-    let unsorted = i32(reg(rg, R_UNSORTED));
-    let maxSeen = reg(rg, R_MAX_SEEN);
-    let wm = reg(rg, R_WATERMARK);
-    let lateN = i32(reg(rg, R_LATE_COUNT));
-    let accepted = 0;
-    let duplicate = 0;
-    let late = 0;
-    let unknown = 0;
-    // Own admission: the shard's bays and zones. An event of another shard is not de-duplicated here (its key
-    // lives in that shard: its refs are the sentinels, never live) and is not kept or counted; it only moves the
-    // watermark, as it does there unless it is late or unknown. Predicated rather than branched on (own and other
-    // events interleave at random).
-    const own = load<u32>(tbl + (usize(T_OWN_ADMIT) << 2)) !== 0;
-    const bayLo = own ? load<u32>(tbl + (usize(T_SHARD_BAY_LO) << 2)) : 0;
-    const bayHi = own ? load<u32>(tbl + (usize(T_SHARD_BAY_HI) << 2)) : 0xffffffff;
-    const zoneLo = own ? load<u32>(tbl + (usize(T_SHARD_ZONE_LO) << 2)) : 0;
-    const zoneHi = own ? load<u32>(tbl + (usize(T_SHARD_ZONE_HI) << 2)) : 0xffffffff;
-    // The key stores (keyed admission only).
-    const sw = ptr(tbl, T_SK_WORDS);
-    const kSlot = ptr(tbl, T_SK_SLOT);
-    const kSeq = ptr(tbl, T_SK_SEQ);
-    const kT = ptr(tbl, T_SK_T);
-    const kNext = ptr(tbl, T_SK_NEXT);
-    const deviceCount = slotU(tbl, T_SK_DEVICES);
-    if (keys !== KEYS_GIVEN) {
-      seqCount = slotU(tbl, T_SK_COUNT);
-      idCount = slotU(tbl, T_ID_COUNT);
-    }
-    let i = from;
-    for (; i < end; i++) {
-      const o = words + usize(i) * (WORDS_PER_EVENT << 2);
-      const kvf = load<u32>(o, W_KVF << 2);
-      const kind = kvf & 0xff;
-      if (kind >= K_PAYMENT_START) {
-        // The payments' keys, for the host that admits them (up to the next event that is not one).
-        if (keys !== KEYS_GIVEN)
-          for (let j = i; j < end; j++) {
-            const p = words + usize(j) * (WORDS_PER_EVENT << 2);
-            if ((load<u32>(p, W_KVF << 2) & 0xff) < K_PAYMENT_START) break;
-            const q = dRef + (usize(j & (DEDUP_CHUNK - 1)) << 3);
-            store<u32>(q, Inlined.keyOfSeq(p, baseTimeMs, sw, kSlot, kSeq, kT, kNext, dSeq, deviceCount));
-            if (keys === KEYS_ALL) store<u32>(q, keyOfIdHash(tbl, p, deviceCount), 4);
-          }
-        break;
-      }
-      const flags = (kvf >>> 16) & 0xff;
-      const target = load<u32>(o, W_TARGET << 2);
-      const q = dRef + (usize(i & (DEDUP_CHUNK - 1)) << 3);
-      // Keyed: every event's keys are resolved, as resolveSeqs and resolveIdHashes resolve them, whatever follows.
-      let ra: u32;
-      let rb: u32;
-      if (keys === KEYS_GIVEN) {
-        ra = load<u32>(q);
-        rb = load<u32>(q, 4);
-      } else {
-        ra = Inlined.keyOfSeq(o, baseTimeMs, sw, kSlot, kSeq, kT, kNext, dSeq, deviceCount);
-        rb =
-          keys === KEYS_SEQ
-            ? load<u32>(q, 4)
-            : (flags & FLAG_ID_HASH) !== 0
-              ? keyOfIdHash(tbl, o, deviceCount)
-              : 0;
-      }
-      const zoneTarget = (flags & FLAG_ZONE) !== 0;
-      const lo = zoneTarget ? zoneLo : bayLo;
-      const hi = zoneTarget ? zoneHi : bayHi;
-      const mine = i32(target >= lo) & i32(target < hi);
-      if (zoneTarget || kind >= K_ENTER) {
-        const zone = zoneTarget ? target : getU(bayZone, target);
-        let cls = (kvf >>> 8) & 0xff;
-        if (cls === 0) cls = zoneTarget ? u32(getB(zoneDefaultClass, zone)) : u32(getB(bayVehicle, target));
-        if (load<i32>(zcRow + (usize(zone * CLASSES + cls) << 2)) < 0) {
-          unknown += mine;
-          continue;
-        }
-      }
-      if (getF(dSeq, i32(ra)) >= wm || getF(dTime, i32(rb)) >= wm) {
-        duplicate++;
-        continue;
-      }
-      const seq = load<u32>(o, W_SEQ << 2);
-      const device = load<u32>(o, W_DEVICE << 2);
-      const t = baseTimeMs + f64(load<u32>(o, W_TIME << 2));
-      if (t < wm) {
-        setU(lateIdx, u32(lateN), u32(i));
-        setF(lateWm, lateN, wm);
-        lateN += mine;
-        late += mine;
-        continue;
-      }
-      maxSeen = max<f64>(maxSeen, t);
-      wm = max<f64>(wm, maxSeen - latenessMs);
-      const value = load<u32>(o, W_VALUE << 2);
-      // Keep the pending buffer's total order (time, target, kvf, seq, value, device) when possible.
-      if (unsorted < 0 && tail > head) {
-        const q = tail - 1;
-        const pt = getF(pTime, q);
-        let before = false;
-        if (t < pt) before = true;
-        else if (t === pt) {
-          const p = pWords + usize(q) * (PENDING_STRIDE << 2);
-          const a = load<u32>(p);
-          if (target !== a) before = target < a;
-          else if (kvf !== load<u32>(p, 12)) before = kvf < load<u32>(p, 12);
-          else if (seq !== load<u32>(p, 4)) before = seq < load<u32>(p, 4);
-          else if (value !== load<u32>(p, 8)) before = value < load<u32>(p, 8);
-          else before = device < load<u32>(p, 16);
-        }
-        unsorted = select<i32>(tail, unsorted, before && mine !== 0);
-      }
-      // Entry 0, the sentinel, keeps its NaN.
-      if (ra !== 0) setF(dSeq, i32(ra), t);
-      if (rb !== 0) setF(dTime, i32(rb), t);
-      // Written for every event, kept (the tail moved past it) for the own ones.
-      setF(pTime, tail, t);
-      const w = pWords + usize(tail) * (PENDING_STRIDE << 2);
-      store<u32>(w, target);
-      store<u32>(w, seq, 4);
-      store<u32>(w, value, 8);
-      store<u32>(w, kvf, 12);
-      store<u32>(w, device, 16);
-      tail += mine;
-      accepted += mine;
-    }
-    setReg(rg, R_TAIL, f64(tail));
-    setReg(rg, R_UNSORTED, f64(unsorted));
-    setReg(rg, R_MAX_SEEN, maxSeen);
-    setReg(rg, R_WATERMARK, wm);
-    setReg(rg, R_LATE_COUNT, f64(lateN));
-    setReg(rg, R_ACCEPTED, reg(rg, R_ACCEPTED) + f64(accepted));
-    setReg(rg, R_DUPLICATE, reg(rg, R_DUPLICATE) + f64(duplicate));
-    setReg(rg, R_LATE, reg(rg, R_LATE) + f64(late));
-    setReg(rg, R_UNKNOWN, reg(rg, R_UNKNOWN) + f64(unknown));
-    if (keys !== KEYS_GIVEN) {
-      setSlotU(tbl, T_SK_COUNT, seqCount);
-      setSlotU(tbl, T_ID_COUNT, idCount);
-    }
-    return i;
-  }
-  /**
-   * The sequence-key entry of the event at `o` (resolveSeqs' loop body): 0 for an event whose sequence word holds
-   * a hash; else its (slot, seq, time) entry, found on its slot's chain or added (time NaN, entry seqCount).
-   */
-  @inline static keyOfSeq(
-    o: usize,
-    baseTimeMs: f64,
-    sw: usize,
-    kSlot: usize,
-    kSeq: usize,
-    kT: usize,
-    kNext: usize,
-    time: usize,
-    deviceCount: u32,
-  ): u32 {
-    const flags = (load<u32>(o, W_KVF << 2) >>> 16) & 0xff;
-    if ((flags & (FLAG_ID_HASH | FLAG_SESSION_HASH)) !== 0) return 0;
+  const rg = ptr(tbl, T_REG);
+  const pTime = ptr(tbl, T_P_TIME);
+  const pWords = ptr(tbl, T_P_WORDS);
+  const dSeq = ptr(tbl, T_DEDUP_SEQ_TIME);
+  const dTime = ptr(tbl, T_DEDUP_TIME);
+  const dRef = ptr(tbl, T_DEDUP_REF);
+  const bayZone = ptr(tbl, T_BAY_ZONE);
+  const bayVehicle = ptr(tbl, T_BAY_VEHICLE);
+  const zcRow = ptr(tbl, T_ZC_ROW);
+  const zoneDefaultClass = ptr(tbl, T_ZONE_DEFAULT_CLASS);
+  const lateIdx = ptr(tbl, T_LATE_IDX);
+  const lateWm = ptr(tbl, T_LATE_WM);
+  const latenessMs = param(tbl, F_LATENESS_MS);
+  const head = i32(reg(rg, R_HEAD));
+  let tail = i32(reg(rg, R_TAIL));
+  let unsorted = i32(reg(rg, R_UNSORTED));
+  let maxSeen = reg(rg, R_MAX_SEEN);
+  let wm = reg(rg, R_WATERMARK);
+  let lateN = i32(reg(rg, R_LATE_COUNT));
+  let accepted = 0;
+  let duplicate = 0;
+  let late = 0;
+  let unknown = 0;
+  // Own admission: the shard's bays and zones. An event of another shard is not de-duplicated here (its key
+  // lives in that shard: its refs are the sentinels, never live) and is not kept or counted; it only moves the
+  // watermark, as it does there unless it is late or unknown. Predicated rather than branched on (own and other
+  // events interleave at random).
+  const own = load<u32>(tbl + (usize(T_OWN_ADMIT) << 2)) !== 0;
+  const bayLo = own ? load<u32>(tbl + (usize(T_SHARD_BAY_LO) << 2)) : 0;
+  const bayHi = own ? load<u32>(tbl + (usize(T_SHARD_BAY_HI) << 2)) : 0xffffffff;
+  const zoneLo = own ? load<u32>(tbl + (usize(T_SHARD_ZONE_LO) << 2)) : 0;
+  const zoneHi = own ? load<u32>(tbl + (usize(T_SHARD_ZONE_HI) << 2)) : 0xffffffff;
+  let i = from;
+  for (; i < end; i++) {
+    const o = words + usize(i) * (WORDS_PER_EVENT << 2);
+    const kvf = load<u32>(o, W_KVF << 2);
+    const kind = kvf & 0xff;
+    if (kind >= K_PAYMENT_START) break;
+    const flags = (kvf >>> 16) & 0xff;
     const target = load<u32>(o, W_TARGET << 2);
-    const device = load<u32>(o, W_DEVICE << 2);
-    const slot = device !== NO_DEVICE ? device : (flags & FLAG_ZONE) !== 0 ? deviceCount + target : target;
+    const zoneTarget = (flags & FLAG_ZONE) !== 0;
+    const lo = zoneTarget ? zoneLo : bayLo;
+    const hi = zoneTarget ? zoneHi : bayHi;
+    const mine = i32(target >= lo) & i32(target < hi);
+    if (zoneTarget || kind >= K_ENTER) {
+      const zone = zoneTarget ? target : getU(bayZone, target);
+      let cls = (kvf >>> 8) & 0xff;
+      if (cls === 0) cls = zoneTarget ? u32(getB(zoneDefaultClass, zone)) : u32(getB(bayVehicle, target));
+      if (load<i32>(zcRow + (usize(zone * CLASSES + cls) << 2)) < 0) {
+        unknown += mine;
+        continue;
+      }
+    }
+    const q = dRef + (usize(i & (DEDUP_CHUNK - 1)) << 3);
+    const ra = load<u32>(q);
+    const rb = load<u32>(q, 4);
+    if (getF(dSeq, i32(ra)) >= wm || getF(dTime, i32(rb)) >= wm) {
+      duplicate++;
+      continue;
+    }
     const seq = load<u32>(o, W_SEQ << 2);
-    const t = baseTimeMs + f64(load<u32>(o, W_TIME << 2));
-    const at = sw + (usize(slot) << 4);
-    const head = u32(load<f64>(at, 8));
-    let e: u32 = 0;
-    // An event later than every key on its slot (most are) is new: no search.
-    if (i32(head !== 0) & i32(t <= load<f64>(at))) {
-      for (e = head; e !== 0; e = load<u32>(kNext + (usize(e) << 2))) {
-        if (load<f64>(kT + (usize(e) << 3)) === t && load<u32>(kSeq + (usize(e) << 2)) === seq) break;
-      }
-    } else store<f64>(at, t);
-    if (e === 0) {
-      e = seqCount++;
-      store<u32>(kSlot + (usize(e) << 2), slot);
-      store<u32>(kSeq + (usize(e) << 2), seq);
-      store<f64>(kT + (usize(e) << 3), t);
-      store<u32>(kNext + (usize(e) << 2), head);
-      store<f64>(at, f64(e), 8);
-      store<f64>(time + (usize(e) << 3), NaN);
-    }
-    return e;
-  }
-  /**
-   * The id-hash key entry of the event at `o` (flags `flags`, flagged with an id hash): its (slot, hash) key found
-   * by the hash and linear probe, or added (time NaN, no id bytes, entry idCount).
-   */
-  @inline static idHashKey(
-    time: usize,
-    table: usize,
-    mask: u32,
-    kType: usize,
-    kA: usize,
-    kB: usize,
-    kHash: usize,
-    idOff: usize,
-    idLen: usize,
-    used: u32,
-    o: usize,
-    flags: u32,
-    deviceCount: u32,
-  ): u32 {
     const device = load<u32>(o, W_DEVICE << 2);
-    const target = load<u32>(o, W_TARGET << 2);
-    const a = device !== NO_DEVICE ? device : (flags & FLAG_ZONE) !== 0 ? deviceCount + target : target;
-    const b = load<u32>(o, W_SEQ << 2);
-    const h = mix32((((a ^ 0x9e3779b9) * 0x85ebca6b) ^ b) * 0xc2b2ae35);
-    let slot = h & mask;
-    let e = load<u32>(table + (usize(slot) << 3));
-    while (e !== 0) {
-      if (
-        load<u32>(table + (usize(slot) << 3), 4) === h &&
-        load<u8>(kType + usize(e)) === K_HASH &&
-        load<u32>(kA + (usize(e) << 2)) === a &&
-        load<u32>(kB + (usize(e) << 2)) === b
-      )
-        break;
-      slot = (slot + 1) & mask;
-      e = load<u32>(table + (usize(slot) << 3));
+    const t = baseTimeMs + f64(load<u32>(o, W_TIME << 2));
+    if (t < wm) {
+      setU(lateIdx, u32(lateN), u32(i));
+      setF(lateWm, lateN, wm);
+      lateN += mine;
+      late += mine;
+      continue;
     }
-    if (e === 0) {
-      e = idCount++;
-      addIdKey(kType, kHash, idOff, idLen, time, table, e, K_HASH, h, used, 0, slot);
-      store<u32>(kA + (usize(e) << 2), a);
-      store<u32>(kB + (usize(e) << 2), b);
+    maxSeen = max<f64>(maxSeen, t);
+    wm = max<f64>(wm, maxSeen - latenessMs);
+    const value = load<u32>(o, W_VALUE << 2);
+    // Keep the pending buffer's total order (time, target, kvf, seq, value, device) when possible.
+    if (unsorted < 0 && tail > head) {
+      const q = tail - 1;
+      const pt = getF(pTime, q);
+      let before = false;
+      if (t < pt) before = true;
+      else if (t === pt) {
+        const p = pWords + usize(q) * (PENDING_STRIDE << 2);
+        const a = load<u32>(p);
+        if (target !== a) before = target < a;
+        else if (kvf !== load<u32>(p, 12)) before = kvf < load<u32>(p, 12);
+        else if (seq !== load<u32>(p, 4)) before = seq < load<u32>(p, 4);
+        else if (value !== load<u32>(p, 8)) before = value < load<u32>(p, 8);
+        else before = device < load<u32>(p, 16);
+      }
+      unsorted = select<i32>(tail, unsorted, before && mine !== 0);
     }
-    return e;
+    setF(dSeq, i32(ra), t);
+    setF(dTime, i32(rb), t);
+    setF(dSeq, 0, NaN);
+    setF(dTime, 0, NaN);
+    // Written for every event, kept (the tail moved past it) for the own ones.
+    setF(pTime, tail, t);
+    const w = pWords + usize(tail) * (PENDING_STRIDE << 2);
+    store<u32>(w, target);
+    store<u32>(w, seq, 4);
+    store<u32>(w, value, 8);
+    store<u32>(w, kvf, 12);
+    store<u32>(w, device, 16);
+    tail += mine;
+    accepted += mine;
   }
+  setReg(rg, R_TAIL, f64(tail));
+  setReg(rg, R_UNSORTED, f64(unsorted));
+  setReg(rg, R_MAX_SEEN, maxSeen);
+  setReg(rg, R_WATERMARK, wm);
+  setReg(rg, R_LATE_COUNT, f64(lateN));
+  setReg(rg, R_ACCEPTED, reg(rg, R_ACCEPTED) + f64(accepted));
+  setReg(rg, R_DUPLICATE, reg(rg, R_DUPLICATE) + f64(duplicate));
+  setReg(rg, R_LATE, reg(rg, R_LATE) + f64(late));
+  setReg(rg, R_UNKNOWN, reg(rg, R_UNKNOWN) + f64(unknown));
+  return i;
 }
 
 /** notePeak of src/occupancy/kernel.ts, for the row record at `a`; `inst` is ms after the window start. */
@@ -1163,6 +979,7 @@ export function resolveSeqs(tbl: usize, words: usize, from: i32, end: i32, baseT
   const kT = ptr(tbl, T_SK_T);
   const kNext = ptr(tbl, T_SK_NEXT);
   const deviceCount = slotU(tbl, T_SK_DEVICES);
+  let count = slotU(tbl, T_SK_COUNT);
   let hashed = 0;
   // Own admission (see admitEvents): other shards' events keep the sentinels (admitEvents does not look them
   // up). Their refs are cleared, then the own events are listed (without a branch: own and other events
@@ -1188,18 +1005,42 @@ export function resolveSeqs(tbl: usize, words: usize, from: i32, end: i32, baseT
     }
   }
   const n = own ? listed : end - from;
-  seqCount = slotU(tbl, T_SK_COUNT);
   for (let k = 0; k < n; k++) {
     const i = own ? i32(load<u32>(list + (usize(k) << 2))) : from + k;
     const o = words + usize(i) * (WORDS_PER_EVENT << 2);
     const flags = (load<u32>(o, W_KVF << 2) >>> 16) & 0xff;
-    hashed += i32((flags & FLAG_ID_HASH) !== 0);
-    store<u64>(
-      ref + (usize(i & (DEDUP_CHUNK - 1)) << 3),
-      u64(Inlined.keyOfSeq(o, baseTimeMs, sw, kSlot, kSeq, kT, kNext, time, deviceCount)),
-    );
+    const q = ref + (usize(i & (DEDUP_CHUNK - 1)) << 3);
+    if ((flags & (FLAG_ID_HASH | FLAG_SESSION_HASH)) !== 0) {
+      store<u64>(q, 0);
+      hashed += i32((flags & FLAG_ID_HASH) !== 0);
+      continue;
+    }
+    const target = load<u32>(o, W_TARGET << 2);
+    const device = load<u32>(o, W_DEVICE << 2);
+    const slot = device !== NO_DEVICE ? device : (flags & FLAG_ZONE) !== 0 ? deviceCount + target : target;
+    const seq = load<u32>(o, W_SEQ << 2);
+    const t = baseTimeMs + f64(load<u32>(o, W_TIME << 2));
+    const at = sw + (usize(slot) << 4);
+    const head = u32(load<f64>(at, 8));
+    let e: u32 = 0;
+    // An event later than every key on its slot (most are) is new: no search.
+    if (i32(head !== 0) & i32(t <= load<f64>(at))) {
+      for (e = head; e !== 0; e = load<u32>(kNext + (usize(e) << 2))) {
+        if (load<f64>(kT + (usize(e) << 3)) === t && load<u32>(kSeq + (usize(e) << 2)) === seq) break;
+      }
+    } else store<f64>(at, t);
+    if (e === 0) {
+      e = count++;
+      store<u32>(kSlot + (usize(e) << 2), slot);
+      store<u32>(kSeq + (usize(e) << 2), seq);
+      store<f64>(kT + (usize(e) << 3), t);
+      store<u32>(kNext + (usize(e) << 2), head);
+      store<f64>(at, f64(e), 8);
+      store<f64>(time + (usize(e) << 3), NaN);
+    }
+    store<u64>(q, u64(e));
   }
-  setSlotU(tbl, T_SK_COUNT, seqCount);
+  setSlotU(tbl, T_SK_COUNT, count);
   return hashed;
 }
 
@@ -1290,29 +1131,38 @@ export function resolveIdHashes(tbl: usize, words: usize, from: i32, end: i32, d
   const idOff = ptr(tbl, T_ID_OFF);
   const idLen = ptr(tbl, T_ID_LEN);
   const used = slotU(tbl, T_ID_USED);
-  idCount = slotU(tbl, T_ID_COUNT);
+  let count = slotU(tbl, T_ID_COUNT);
   for (let i = from; i < end; i++) {
     const o = words + usize(i) * (WORDS_PER_EVENT << 2);
     const flags = (load<u32>(o, W_KVF << 2) >>> 16) & 0xff;
     if ((flags & FLAG_ID_HASH) === 0) continue;
-    const e = Inlined.idHashKey(
-      time,
-      table,
-      mask,
-      kType,
-      kA,
-      kB,
-      kHash,
-      idOff,
-      idLen,
-      used,
-      o,
-      flags,
-      deviceCount,
-    );
+    const device = load<u32>(o, W_DEVICE << 2);
+    const target = load<u32>(o, W_TARGET << 2);
+    const a = device !== NO_DEVICE ? device : (flags & FLAG_ZONE) !== 0 ? deviceCount + target : target;
+    const b = load<u32>(o, W_SEQ << 2);
+    const h = mix32((((a ^ 0x9e3779b9) * 0x85ebca6b) ^ b) * 0xc2b2ae35);
+    let slot = h & mask;
+    let e = load<u32>(table + (usize(slot) << 3));
+    while (e !== 0) {
+      if (
+        load<u32>(table + (usize(slot) << 3), 4) === h &&
+        load<u8>(kType + usize(e)) === K_HASH &&
+        load<u32>(kA + (usize(e) << 2)) === a &&
+        load<u32>(kB + (usize(e) << 2)) === b
+      )
+        break;
+      slot = (slot + 1) & mask;
+      e = load<u32>(table + (usize(slot) << 3));
+    }
+    if (e === 0) {
+      e = count++;
+      addIdKey(kType, kHash, idOff, idLen, time, table, e, K_HASH, h, used, 0, slot);
+      store<u32>(kA + (usize(e) << 2), a);
+      store<u32>(kB + (usize(e) << 2), b);
+    }
     store<u32>(ref + (usize(i & (DEDUP_CHUNK - 1)) << 3), e, 4);
   }
-  setSlotU(tbl, T_ID_COUNT, idCount);
+  setSlotU(tbl, T_ID_COUNT, count);
 }
 
 /**

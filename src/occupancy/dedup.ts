@@ -16,10 +16,8 @@
  * Split of work: each event's keys are resolved to entry numbers before a part of a chunk is admitted, by the
  * loops here and in device-keys.ts, or, with the wasm kernel, by that kernel (KeyKernel: resolveSeqs and
  * resolveIds of wasm/occupancy.ts, the same hash, probes and entries over these columns, allocated in its
- * memory, and over the batch staged whole there). The wasm kernel resolves the sequence keys (and the id-hash
- * keys of a batch without event ids) in the admission pass itself (admitKeyed: the same entries, made in the
- * same order, as the passes before admission would make); only event_id strings are resolved before it.
- * Admission (kernel.ts, wasm/occupancy.ts) then decides in delivery order with two array reads: duplicate when `seqTime[seqRef] ≥ watermark` or `idTime[idRef] ≥
+ * memory, and over the batch staged whole there); admission (kernel.ts, wasm/occupancy.ts) then decides in
+ * delivery order with two array reads: duplicate when `seqTime[seqRef] ≥ watermark` or `idTime[idRef] ≥
  * watermark`, and on acceptance they write the event's time into both entries. Entry 0 of each column is a
  * sentinel whose time stays NaN (never ≥ anything).
  *
@@ -99,24 +97,6 @@ export interface KeyKernel {
   rebuildIds(s: EngineState, keys: IdKeyColumns, wm: number, all: boolean): boolean;
   /** DeviceKeys' rebuild in place (same capacity) over `keys`, as rebuildIds (`all`: wm is NaN there). */
   rebuildSeqs(s: EngineState, keys: SeqKeyColumns, wm: number, all: boolean): boolean;
-  /** Whether admitKeyed can admit over these stores now (they lie in the kernel's memory; own admission is off). */
-  admitsKeyed?(s: EngineState, seqKeys: SeqKeyColumns, idKeys: IdKeyColumns): boolean;
-  /**
-   * admitEvents over events [from, end) of one part, resolving their keys in the same pass (as resolveSeqs and,
-   * without `idRefs`, resolveIdHashes would, into the same entries): with `idRefs`, the id refs of the range are
-   * resolveIds' (run before). The keys of the payments it stops at are in s.dedupRef for the host. Advances both
-   * counts. Only after admitsKeyed said yes, with room reserved for end − from entries in each store.
-   */
-  admitKeyed?(
-    s: EngineState,
-    seqKeys: SeqKeyColumns,
-    idKeys: IdKeyColumns,
-    words: Uint32Array,
-    from: number,
-    end: number,
-    baseTimeMs: number,
-    idRefs: boolean,
-  ): number;
 }
 
 /** Key type: device, sequence number and event time (held in DeviceKeys; this type names them in checkpoints). */
@@ -213,35 +193,6 @@ export class DedupMemory implements IdKeyColumns {
     } else if (k === undefined || !k.resolveIds(s, this, view.bytes, ids, from, end))
       this.resolveIds(view.bytes, ids, from, end);
   }
-
-  /**
-   * resolve for admission: with a kernel that admits resolving keys in the same pass (admitKeyed), only room is
-   * made and the id keys of a batch with event ids resolved (resolveIds), and the result is true: the range is
-   * then admitted by admitKeyed. Otherwise resolve, and false.
-   */
-  prepare(view: EventBatchView, words: Uint32Array, from: number, end: number): boolean {
-    const s = this.s;
-    const k = this.kernel;
-    if (k?.admitKeyed === undefined || k.admitsKeyed?.(s, this.seqKeys, this) !== true) {
-      this.resolve(view, words, from, end);
-      return false;
-    }
-    this.reserve(end - from, view);
-    this.seqKeys.reserve(end - from, s.reg[R_WATERMARK]!);
-    const ids = view.eventIdsOffset;
-    this.idRefs = ids >= 0;
-    if (ids >= 0 && !k.resolveIds(s, this, view.bytes, ids, from, end))
-      this.resolveIds(view.bytes, ids, from, end);
-    return true;
-  }
-
-  /** admitEvents over [from, end) of the part `prepare` returned true for, keys resolved in the same pass. */
-  admitKeyed(words: Uint32Array, from: number, end: number, baseTimeMs: number): number {
-    return this.kernel!.admitKeyed!(this.s, this.seqKeys, this, words, from, end, baseTimeMs, this.idRefs);
-  }
-
-  /** Whether the part being admitted by admitKeyed has its id refs resolved (a batch with event ids). */
-  private idRefs = false;
 
   /**
    * Id keys of events [from, end) from the batch's event_id strings (vector of offsets at `ids` in `bytes`).

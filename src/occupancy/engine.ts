@@ -444,12 +444,9 @@ export class OccupancyEngine {
       // De-duplication keys are resolved a part at a time, so the key table need hold only a part's new keys
       // beyond those still at or above the watermark (smaller table, fewer cache misses).
       const part = Math.min(end, i + DEDUP_PART);
-      // Keyed: the kernel resolves the keys while admitting (one pass over the events, not two).
-      const keyed = this.dedup.prepare(view, words, i, part);
+      this.dedup.resolve(view, words, i, part);
       while (i < part) {
-        i = keyed
-          ? this.dedup.admitKeyed(words, i, part, base)
-          : this.k.admitEvents(this.s, words, i, part, base);
+        i = this.k.admitEvents(this.s, words, i, part, base);
         // The kernel stopped at a payment: admit it, and any payments right after it, here (on the Palu trace
         // two events in three are payments; a kernel call for each costs more than the payment).
         while (i < part && isPaymentEvent(words, i)) {

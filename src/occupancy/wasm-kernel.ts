@@ -158,14 +158,6 @@ const TABLE_BYTES = 288;
 
 interface OccupancyExports {
   admitEvents(tbl: number, words: number, from: number, end: number, baseTimeMs: number): number;
-  admitKeyed(
-    tbl: number,
-    words: number,
-    from: number,
-    end: number,
-    baseTimeMs: number,
-    idRefs: number,
-  ): number;
   applyEvents(tbl: number, limit: number): number;
   sortPending(tbl: number): void;
   resolveSeqs(tbl: number, words: number, from: number, end: number, baseTimeMs: number): number;
@@ -671,36 +663,6 @@ export class WasmOccupancyKernel implements OccupancyKernel, KeyKernel, RowKerne
     this.bind(s);
     const w = words === this.staged || this.arena.owns(words) ? words : this.stage(words);
     return this.k.admitEvents(this.tbl, w.byteOffset, from, end, baseTimeMs);
-  }
-
-  admitsKeyed(s: EngineState, seqKeys: SeqKeyColumns, idKeys: IdKeyColumns): boolean {
-    return (
-      this.table[S.T_OWN_ADMIT] === 0 &&
-      this.seqStore(s, seqKeys) !== null &&
-      this.idTable(s, idKeys) !== null
-    );
-  }
-
-  admitKeyed(
-    s: EngineState,
-    seqKeys: SeqKeyColumns,
-    idKeys: IdKeyColumns,
-    words: Uint32Array,
-    from: number,
-    end: number,
-    baseTimeMs: number,
-    idRefs: boolean,
-  ): number {
-    // Described again at every call (a few table words): the host's payments between calls add no keys, but
-    // nothing else is assumed about what ran in between.
-    this.seqStore(s, seqKeys);
-    this.idTable(s, idKeys);
-    const w = words === this.staged || this.arena.owns(words) ? words : this.stage(words);
-    const next = this.k.admitKeyed(this.tbl, w.byteOffset, from, end, baseTimeMs, idRefs ? 1 : 0);
-    const t = this.table;
-    seqKeys.count = t[S.T_SK_COUNT]!;
-    idKeys.count = t[S.T_ID_COUNT]!;
-    return next;
   }
 
   applyEvents(s: EngineState, limit: number): number {
