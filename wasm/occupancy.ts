@@ -1044,6 +1044,9 @@ export function resolveSeqs(tbl: usize, words: usize, from: i32, end: i32, baseT
   return hashed;
 }
 
+/** How many events ahead resolveIds loads the first table slot of an event's probe. */
+const ID_PROBE_AHEAD = 16;
+
 /**
  * DedupMemory.resolveIds of src/occupancy/dedup.ts: resolves the id keys of events [from, end) of a batch in this
  * memory, whose event_id vector's first element offset is at byte `ids`, into dedupRef at 2 (i mod DEDUP_CHUNK)
@@ -1072,13 +1075,6 @@ export function resolveIds(tbl: usize, ids: usize, from: i32, end: i32): void {
     const p = pos + usize(load<u32>(pos));
     store<u32>(ref + (usize(i & (DEDUP_CHUNK - 1)) << 3), idHash(p + 4, load<u32>(p)), 4);
   }
-  // Then every event's first table slot is loaded, in a loop that does nothing else: its misses overlap (as many
-  // as the processor keeps in flight), where in the probe loop each waited behind the work around it; the probes
-  // then find their slots in the cache (a range is at most a part of 1024 events: 64 KiB of cache lines).
-  for (let i = from; i < end; i++) {
-    const h = load<u32>(ref + (usize(i & (DEDUP_CHUNK - 1)) << 3), 4);
-    sink += load<u32>(table + (usize(h & mask) << 3));
-  }
   for (let i = from; i < end; i++) {
     const pos = ids + (usize(i) << 2);
     const p = pos + usize(load<u32>(pos));
@@ -1086,6 +1082,12 @@ export function resolveIds(tbl: usize, ids: usize, from: i32, end: i32): void {
     const at = p + 4;
     const q = ref + (usize(i & (DEDUP_CHUNK - 1)) << 3);
     const h = load<u32>(q, 4);
+    // Loads the first table slot of the event ID_PROBE_AHEAD ahead (its hash is in its ref already), so that its
+    // probe finds the slot in the cache: the entries and id bytes this loop appends evict the table.
+    if (i + ID_PROBE_AHEAD < end) {
+      const ahead = load<u32>(ref + (usize((i + ID_PROBE_AHEAD) & (DEDUP_CHUNK - 1)) << 3), 4);
+      sink += load<u32>(table + (usize(ahead & mask) << 3));
+    }
     let slot = h & mask;
     let e = load<u32>(table + (usize(slot) << 3));
     while (e !== 0) {
