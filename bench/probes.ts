@@ -8,11 +8,12 @@
  *     reused column set as the engine does); best of 10, ns per event, and ms per window closed.
  *   node dist/bench/probes.js page-faults
  *     Copying a 1.5 MB batch into fresh shared memory vs into memory already touched.
- *   node dist/bench/probes.js engine [js|wasm] [bays] [in-order|shuffled] [fresh|reuse]
+ *   node dist/bench/probes.js engine [js|wasm] [bays] [in-order|shuffled] [fresh|reuse] [no-ids|ids]
  *     The whole engine on the same feed, ms per 1 M events split into its kernel calls and the host's share (of
  *     which noting touched rows and closing windows, kernel calls included), and ms per window closed; median of
- *     10 fresh engines. `reuse` sets reuseWindowBuffers (default: fresh column buffers per window).
- *   node dist/bench/probes.js engine-ab <package root> [js|wasm] [bays] [in-order|shuffled] [fresh|reuse] [rounds]
+ *     10 fresh engines. `reuse` sets reuseWindowBuffers (default: fresh column buffers per window); `ids` keeps
+ *     the events' event_id strings in the batches (default: left out), so that their keys are resolved too.
+ *   node dist/bench/probes.js engine-ab <package root> [js|wasm] [bays] [in-order|shuffled] [fresh|reuse] [rounds] [no-ids|ids]
  *     This build against another one (a directory holding its package.json, build/ and dist/, e.g. a copy of
  *     main's): the engine probe's timing of `rounds` (12) engines per build in one process, alternating, on the
  *     same batches; min, first quartile and median of each phase, and a check that both closed the same windows.
@@ -96,8 +97,13 @@ import { E2E_WINDOW_MS, sensorFeed } from "./suites/e2e.js";
 const EVENTS = 1 << 20;
 const BATCH = 65_536;
 
-/** The wasm-occupancy feed: the Palu catalogue scaled to `bays` and 1 M bay-sensor events in 64k batches. */
-function feed(bays: number, traffic: string) {
+/**
+ * The wasm-occupancy feed: the Palu catalogue scaled to `bays` and 1 M bay-sensor events in 64k batches, without
+ * their event_id strings unless `ids` is "ids" (as encodeEvents keeps them by default, and the occupancy suite's
+ * batches carry them).
+ */
+function feed(bays: number, traffic: string, ids = "no-ids") {
+  if (ids !== "ids" && ids !== "no-ids") throw new Error(`event ids must be ids or no-ids, got ${ids}`);
   const city = loadCity(scaleCity(paluCatalog(), bays));
   let events: CdsEvent[] = synthEvents(city, {
     count: EVENTS,
@@ -113,7 +119,7 @@ function feed(bays: number, traffic: string) {
   } else if (traffic !== "in-order") throw new Error(`traffic must be in-order or shuffled, got ${traffic}`);
   const batches: Uint8Array[] = [];
   for (let i = 0; i < events.length; i += BATCH)
-    batches.push(encodeEvents(events.slice(i, i + BATCH), city, undefined, { keepEventIds: false }));
+    batches.push(encodeEvents(events.slice(i, i + BATCH), city, undefined, { keepEventIds: ids === "ids" }));
   return { city, batches };
 }
 
@@ -316,11 +322,11 @@ const WINDOW_PHASES = ["noteApplied", "close"] as const;
  * is timed in place; the host is the rest (verification's JavaScript, skew screening, window closing and
  * emission, buffer upkeep). Median of 10 fresh engines, ms per 1 M events.
  */
-function engine(kind: string, bays: number, traffic: string, buffers: string): void {
+function engine(kind: string, bays: number, traffic: string, buffers: string, ids: string): void {
   if (kind !== "js" && kind !== "wasm") throw new Error(`engine: kind must be js or wasm, got ${kind}`);
   if (buffers !== "fresh" && buffers !== "reuse")
     throw new Error(`engine: window buffers must be fresh or reuse, got ${buffers}`);
-  const { city, batches } = feed(bays, traffic);
+  const { city, batches } = feed(bays, traffic, ids);
   const runs: {
     total: number;
     phases: Record<string, number>;
@@ -355,7 +361,7 @@ function engine(kind: string, bays: number, traffic: string, buffers: string): v
       .map(([k, v]) => `${k} ${f(v)}`)
       .join(", ");
   console.log(
-    `${kind} engine, ${bays} bays, ${traffic}, ${buffers} window buffers: total ${f(m.total)} ms (${f((EVENTS / m.total) * 1e-3)} M events/s); ` +
+    `${kind} engine, ${bays} bays, ${traffic}, ${buffers} window buffers, ${ids}: total ${f(m.total)} ms (${f((EVENTS / m.total) * 1e-3)} M events/s); ` +
       `kernel calls ${f(kernel)} ms (${list(m.phases)}); host ${f(m.total - kernel)} ms (of which ${list(m.host)}); ` +
       `${m.windows} windows of ${rows} rows closed, ${((m.host.close ?? 0) / m.windows).toFixed(3)} ms each`,
   );
@@ -399,13 +405,14 @@ async function engineAb(
   traffic: string,
   buffers: string,
   rounds: number,
+  ids: string,
 ): Promise<void> {
   if (kind !== "js" && kind !== "wasm") throw new Error(`engine-ab: kind must be js or wasm, got ${kind}`);
   if (buffers !== "fresh" && buffers !== "reuse")
     throw new Error(`engine-ab: window buffers must be fresh or reuse, got ${buffers}`);
   if (!(Number.isInteger(rounds) && rounds > 0))
     throw new Error(`engine-ab: rounds must be a positive integer, got ${rounds}`);
-  const { batches } = feed(bays, traffic);
+  const { batches } = feed(bays, traffic, ids);
   const builds = [await loadBuild("this", null, bays), await loadBuild("other", root, bays)];
   const sums = new Set<number>();
   for (let r = 0; r < rounds; r++) {
@@ -434,7 +441,7 @@ async function engineAb(
   if (sums.size !== 1)
     throw new Error(`engine-ab: the builds' windows differ (checksums ${[...sums].join(", ")})`);
   console.log(
-    `${kind} engine, ${bays} bays, ${traffic}, ${buffers} window buffers, ${rounds} engines per build: min / q1 / median ms`,
+    `${kind} engine, ${bays} bays, ${traffic}, ${buffers} window buffers, ${ids}, ${rounds} engines per build: min / q1 / median ms`,
   );
   const names = ["total", "cpu", ...ENGINE_PHASES, ...WINDOW_PHASES];
   for (const name of names) {
@@ -833,7 +840,13 @@ async function main(): Promise<void> {
   else if (probe === "floor") floor(Number(args[0] ?? 100_000));
   else if (probe === "palu") palu(args[0] ?? "wasm", Number(args[1] ?? 16_384));
   else if (probe === "engine")
-    engine(args[0] ?? "wasm", Number(args[1] ?? 100_000), args[2] ?? "in-order", args[3] ?? "fresh");
+    engine(
+      args[0] ?? "wasm",
+      Number(args[1] ?? 100_000),
+      args[2] ?? "in-order",
+      args[3] ?? "fresh",
+      args[4] ?? "no-ids",
+    );
   else if (probe === "engine-ab" && args[0] !== undefined)
     await engineAb(
       args[0],
@@ -842,10 +855,11 @@ async function main(): Promise<void> {
       args[3] ?? "in-order",
       args[4] ?? "reuse",
       Number(args[5] ?? 12),
+      args[6] ?? "no-ids",
     );
   else {
     console.error(
-      "usage: node dist/bench/probes.js objects | kernels [js|wasm] [bays] [in-order|shuffled] | engine [js|wasm] [bays] [in-order|shuffled] [fresh|reuse] | engine-ab <package root> [js|wasm] [bays] [in-order|shuffled] [fresh|reuse] [rounds] | floor [bays] | palu [js|wasm] [batch] | page-faults | checkpoint [bays] | shard [shards] [all|split|own] | sharded [workers] | shards-at-once | threads | verify",
+      "usage: node dist/bench/probes.js objects | kernels [js|wasm] [bays] [in-order|shuffled] | engine [js|wasm] [bays] [in-order|shuffled] [fresh|reuse] [no-ids|ids] | engine-ab <package root> [js|wasm] [bays] [in-order|shuffled] [fresh|reuse] [rounds] [no-ids|ids] | floor [bays] | palu [js|wasm] [batch] | page-faults | checkpoint [bays] | shard [shards] [all|split|own] | sharded [workers] | shards-at-once | threads | verify",
     );
     process.exitCode = 2;
   }

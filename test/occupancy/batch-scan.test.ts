@@ -147,6 +147,30 @@ describe("verification's word scans in the wasm kernel", () => {
     expect(seen.refused).toBeGreaterThan(300);
   });
 
+  it("give verifyBatch's results on batches of several scan blocks, damaged in any block", () => {
+    const seen = { ok: 0, refused: 0 };
+    fc.assert(
+      fc.property(
+        arbBatch,
+        fc.array(arbEvent(), { minLength: 250, maxLength: 800 }),
+        ({ events, keepEventIds, aimed, edits, shift, withCity }, more) => {
+          const valid = encodeEvents([...more, ...events] as CdsEvent[], city, undefined, { keepEventIds });
+          const bytes = edit(aim(valid, aimed), edits);
+          const options = withCity ? { city } : {};
+          const want = outcome(() => verifyBatch(bytes, options));
+          const got = outcome(() =>
+            verifyBatch(staged(bytes, shift), { ...options, scanner: kernel.scanner }),
+          );
+          expect(got).toEqual(want);
+          seen["layout" in (want as object) ? "ok" : "refused"]++;
+        },
+      ),
+      { numRuns: 300, seed: 18 },
+    );
+    expect(seen.ok).toBeGreaterThan(20);
+    expect(seen.refused).toBeGreaterThan(20);
+  }, 60_000);
+
   it("decline batches outside the kernel's memory (the scans in verify.ts run instead)", () => {
     const bytes = encodeEvents(
       [{ event_id: "a", event_type: "park_start", event_time: 1_796_000_000_000, curb_space_id: "Z1-B1" }],
