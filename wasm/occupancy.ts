@@ -338,6 +338,18 @@ function rowOf(word: u32): usize {
 /** State after an online sensor's event, by fast-path code (NEXT_STATE of src/occupancy/kernel.ts). */
 const NEXT_STATE: u32 = u32(OCCUPIED) | (u32(VACANT) << 2) | (u32(VACANT) << 4) | (u32(OCCUPIED) << 6);
 
+// Transitions of an online sensor's park_start, park_end or scheduled_report (TRANSITIONS of
+// src/occupancy/kernel.ts, which builds them from the general rules; a test compares the constants). Entry
+// i = code | state << 2 | start-known << 4 (code: 0 park_start, 1 park_end, 2 report vacant, 3 report occupied)
+// holds 2 bits in each constant, at bit 2 i: TR_NEXT the next state; TR_SK_CHANGED bit 0 the new stay-start-known
+// flag, bit 1 whether the state changed; TR_ARR_DEP arrival, departure; TR_DWELL_KNOWN a dwell to count, the bay
+// becoming known; TR_OCC the change of the occupied count plus 1.
+const TR_NEXT: u64 = 0x9696969696969696;
+const TR_SK_CHANGED: u64 = 0xaf6d97afab2883ab;
+const TR_ARR_DEP: u64 = 0x0908010909080109;
+const TR_DWELL_KNOWN: u64 = 0xaa0400aaaa0000aa;
+const TR_OCC: u64 = 0x9641969696419696;
+
 /** 1 when `x` is not 0, else 0, without a branch (nonZero of src/occupancy/kernel.ts). */
 function nonZero(x: u32): u32 {
   return (x | (0 - x)) >>> 31;
@@ -424,7 +436,78 @@ export function applyEvents(tbl: usize, limit: f64): i32 {
   let status = APPLY_DONE;
   let touched = head;
   let sink: u32 = 0;
+  // Bays the fast run applies events of: every bay, or a worker shard's own (the others go to the general path,
+  // which skips them). As an unsigned range test: b − runLo < runSpan.
+  const runLo = sharded ? bayLo : 0;
+  const runSpan = sharded ? bayHi - bayLo : u32.MAX_VALUE;
+  // Window times relative to the bay-time origin (integers: base ≤ ws < we ≤ base + TIME_SPAN_MS).
+  const wsRel = i32(ws - base);
   for (;;) {
+    // The fast run: park_start, park_end and scheduled_report of online sensors (nearly every event), applied
+    // by the transition table without a branch on the data, up to the first other event, the next sensor
+    // timeout (an event at the timeout's time comes first) or the limit. Everything else, and timeouts, take
+    // the general path below, which applies the same rules with branches.
+    if (hN < HEALTH_LOG_SIZE) {
+      const nextTimeout = toCur < toN ? getF(toTime, toCur) : Infinity;
+      const head0 = head;
+      while (head < tail) {
+        if (head >= touched) {
+          touched = min(head + TOUCH_AHEAD, tail);
+          sink += touchRecords(pWords, bays, acc, head, touched);
+        }
+        const t = getF(pTime, head);
+        if (t >= limit || t > nextTimeout) break;
+        const p = pWords + usize(head) * (PENDING_STRIDE << 2);
+        const kvf = load<u32>(p, 12);
+        // A bay event (no zone flag) of kind ≤ K_REPORT.
+        if ((kvf & ((FLAG_ZONE << 16) | 0xff)) > K_REPORT) break;
+        const b = load<u32>(p);
+        if (b - runLo >= runSpan) break;
+        const bt = bays + usize(b) * BAY_BYTES;
+        const word = load<u32>(bt, B_WORD);
+        if ((word & (u32(BF_OFFLINE) << BS_FLAGS)) !== 0) break;
+        head++;
+        const row = word >>> BS_ROW;
+        if (marks !== 0) nNoted = noteRow(marks, noted, nNoted, row, rows);
+        const kind = kvf & 0xff;
+        const code = kind + ((kind >>> 1) & nonZero(load<u32>(p, 8)));
+        const ix = u64(code | ((word & 3) << 2) | ((word & (u32(BF_START_KNOWN) << BS_FLAGS)) << 1)) << 1;
+        const nextSk = u32(TR_SK_CHANGED >> ix);
+        const arrDep = u32(TR_ARR_DEP >> ix);
+        const dwellKnown = u32(TR_DWELL_KNOWN >> ix);
+        const dOcc = i32(u32(TR_OCC >> ix) & 3) - 1;
+        const since = load<i32>(bt, B_SINCE);
+        const rel = i32(t - base);
+        store<i32>(bt, select<i32>(rel, since, (nextSk & 2) !== 0), B_SINCE);
+        store<i32>(bt, rel, B_LAST);
+        // State, has-message and stay-start-known from the table; offline 0 (an online sensor), the rest kept.
+        store<u32>(
+          bt,
+          (word & ~0x0f) | (u32(TR_NEXT >> ix) & 3) | (u32(BF_HAS_MSG) << BS_FLAGS) | ((nextSk & 1) << 3),
+          B_WORD,
+        );
+        const a = acc + usize(row) * ACC_BYTES;
+        const d = we - t;
+        // Peak over instants: the count before this event is final for the last instant when t is a later one.
+        const inst = u32(rel - wsRel);
+        const occ0 = load<u32>(a, AB_OCC);
+        const cand = occ0 * ((load<u32>(a, AB_LAST) - inst) >>> 31);
+        const peak = load<u32>(a, AB_PEAK);
+        store<u32>(a, select<u32>(cand, peak, cand > peak), AB_PEAK);
+        store<u32>(a, inst, AB_LAST);
+        store<u32>(a, occ0 + u32(dOcc), AB_OCC);
+        store<f64>(a, load<f64>(a, AB_OCC_MS) + f64(dOcc) * d, AB_OCC_MS);
+        const dKnown = (dwellKnown >>> 1) & 1;
+        store<u32>(a, load<u32>(a, AB_KNOWN) + dKnown, AB_KNOWN);
+        store<f64>(a, load<f64>(a, AB_KNOWN_MS) + f64(dKnown) * d, AB_KNOWN_MS);
+        store<u32>(a, load<u32>(a, AB_ARRIVALS) + (arrDep & 1), AB_ARRIVALS);
+        store<u32>(a, load<u32>(a, AB_DEPARTURES) + ((arrDep >>> 1) & 1), AB_DEPARTURES);
+        const dwellOk = dwellKnown & 1;
+        store<u32>(a, load<u32>(a, AB_DWELL_COUNT) + dwellOk, AB_DWELL_COUNT);
+        store<f64>(a, load<f64>(a, AB_DWELL_SUM) + f64(dwellOk) * (f64(rel) - f64(since)), AB_DWELL_SUM);
+      }
+      applied += head - head0;
+    }
     if (head >= touched) {
       touched = min(head + TOUCH_AHEAD, tail);
       sink += touchRecords(pWords, bays, acc, head, touched);
@@ -514,46 +597,6 @@ export function applyEvents(tbl: usize, limit: f64): i32 {
     const bs = u8(word);
     const st = bs & BS_STATE;
     let fl = bs >> BS_FLAGS;
-    if (kind <= K_REPORT && (fl & BF_OFFLINE) === 0) {
-      // Fast path of src/occupancy/kernel.ts (park_start, park_end, scheduled_report from an online sensor),
-      // without a branch on the data.
-      const code = kind + ((kind >>> 1) & nonZero(load<u32>(p, 8)));
-      const next = (NEXT_STATE >>> (code << 1)) & 3;
-      const st32 = u32(st);
-      const changed = nonZero(next ^ st32);
-      const arrival = changed & (nonZero(code) ^ 1);
-      const departure = changed & (nonZero(code ^ 1) ^ 1);
-      const wasOcc = st32 >>> 1;
-      const dOcc = i32(next >>> 1) - i32(wasOcc);
-      const dKnown = changed & (nonZero(st32) ^ 1);
-      const since = load<i32>(bt, B_SINCE);
-      const fl32 = u32(fl);
-      const dwellOk = departure & wasOcc & (fl32 >>> 1);
-      const dwell = t - (base + f64(since));
-      const rel = i32(t - base);
-      store<i32>(bt, since ^ ((since ^ rel) & -i32(changed)), B_SINCE);
-      store<i32>(bt, rel, B_LAST);
-      const nf = (fl32 | u32(BF_HAS_MSG) | (arrival << 1)) & ~((changed & (code >>> 1)) << 1);
-      store<u32>(bt, (word & ~0xff) | next | (nf << BS_FLAGS), B_WORD);
-      const a = acc + rowOf(word) * ACC_BYTES;
-      const d = we - t;
-      const inst = u32(i32(t - ws));
-      const occ0 = load<u32>(a, AB_OCC);
-      const cand = occ0 * ((load<u32>(a, AB_LAST) - inst) >>> 31);
-      const peak = load<u32>(a, AB_PEAK);
-      store<u32>(a, select<u32>(cand, peak, cand > peak), AB_PEAK);
-      store<u32>(a, inst, AB_LAST);
-      const occ = occ0 + u32(dOcc);
-      store<u32>(a, occ, AB_OCC);
-      store<f64>(a, load<f64>(a, AB_OCC_MS) + f64(dOcc) * d, AB_OCC_MS);
-      store<u32>(a, load<u32>(a, AB_KNOWN) + dKnown, AB_KNOWN);
-      store<f64>(a, load<f64>(a, AB_KNOWN_MS) + f64(dKnown) * d, AB_KNOWN_MS);
-      store<u32>(a, load<u32>(a, AB_ARRIVALS) + arrival, AB_ARRIVALS);
-      store<u32>(a, load<u32>(a, AB_DEPARTURES) + departure, AB_DEPARTURES);
-      store<u32>(a, load<u32>(a, AB_DWELL_COUNT) + dwellOk, AB_DWELL_COUNT);
-      store<f64>(a, load<f64>(a, AB_DWELL_SUM) + f64(dwellOk) * dwell, AB_DWELL_SUM);
-      continue;
-    }
     if ((fl & BF_OFFLINE) !== 0 && kind !== K_COMMS_LOST && kind !== K_DECOMMISSIONED) {
       fl &= ~(BF_OFFLINE | BF_DECOMMISSIONED);
       setU(hBay, u32(hN), b);
