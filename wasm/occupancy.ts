@@ -335,20 +335,18 @@ function rowOf(word: u32): usize {
   return usize(word >>> BS_ROW);
 }
 
-/** State after an online sensor's event, by fast-path code (NEXT_STATE of src/occupancy/kernel.ts). */
-const NEXT_STATE: u32 = u32(OCCUPIED) | (u32(VACANT) << 2) | (u32(VACANT) << 4) | (u32(OCCUPIED) << 6);
-
-// Transitions of an online sensor's park_start, park_end or scheduled_report (TRANSITIONS of
-// src/occupancy/kernel.ts, which builds them from the general rules; a test compares the constants). Entry
-// i = code | state << 2 | start-known << 4 (code: 0 park_start, 1 park_end, 2 report vacant, 3 report occupied)
-// holds 2 bits in each constant, at bit 2 i: TR_NEXT the next state; TR_SK_CHANGED bit 0 the new stay-start-known
-// flag, bit 1 whether the state changed; TR_ARR_DEP arrival, departure; TR_DWELL_KNOWN a dwell to count, the bay
-// becoming known; TR_OCC the change of the occupied count plus 1.
-const TR_NEXT: u64 = 0x9696969696969696;
-const TR_SK_CHANGED: u64 = 0xaf6d97afab2883ab;
-const TR_ARR_DEP: u64 = 0x0908010909080109;
-const TR_DWELL_KNOWN: u64 = 0xaa0400aaaa0000aa;
-const TR_OCC: u64 = 0x9641969696419696;
+// The fast path's transition table (TRANSITIONS of src/occupancy/kernel.ts, built there from the rules by
+// sensorTransition; transitionWords gives these words and a test compares them): entry i = code | state << 2 |
+// stay-start-known << 4 (code: 0 park_start, 1 park_end, 2 report of a vacant bay, 3 of an occupied one) keeps
+// two of its bits in each word, at bits 2i and 2i + 1: TR_NEXT the next state; TR_SK_CHANGED the stay-start-known
+// flag after the event and whether the state changed; TR_ARR_DEP an arrival and a departure; TR_DWELL_KNOWN a
+// dwell to count and the bay becoming known; TR_OCC the change of the occupied count plus 1. Five shifts of
+// constants: no table in memory (the module has no data segment) and no load.
+const TR_NEXT: u64 = (u64(0x96969696) << 32) | u64(0x96969696);
+const TR_SK_CHANGED: u64 = (u64(0xaf6d97af) << 32) | u64(0xab2883ab);
+const TR_ARR_DEP: u64 = (u64(0x09080109) << 32) | u64(0x09080109);
+const TR_DWELL_KNOWN: u64 = (u64(0xaa0400aa) << 32) | u64(0xaa0000aa);
+const TR_OCC: u64 = (u64(0x96419696) << 32) | u64(0x96419696);
 
 /** 1 when `x` is not 0, else 0, without a branch (nonZero of src/occupancy/kernel.ts). */
 function nonZero(x: u32): u32 {
@@ -389,6 +387,98 @@ function touchRecords(pWords: usize, bays: usize, acc: usize, from: i32, to: i32
     sink += word + load<u32>(acc + rowOf(word) * ACC_BYTES, AB_OCC);
   }
   return sink;
+}
+
+/**
+ * The fast run of applyEvents: applies the pending events from `head` on that are park_start, park_end or
+ * scheduled_report of online sensors (nearly every event) by the transition table (TR_*), without a branch on the
+ * data, up to the first other event, the first event at or past `limit` or after `nextTimeout` (an event at a
+ * timeout's time comes before it), or the end; returns the head where it stopped. Notes touched rows as
+ * applyEvents does (the count at T_NOTE_COUNT); adds what touchRecords read to T_SINK. Its own function, so that
+ * the loop keeps its few values in registers.
+ */
+export function applySensorRun(tbl: usize, head: i32, limit: f64, nextTimeout: f64): i32 {
+  const rg = ptr(tbl, T_REG);
+  const pTime = ptr(tbl, T_P_TIME);
+  const pWords = ptr(tbl, T_P_WORDS);
+  const bays = ptr(tbl, T_BAYS);
+  const acc = ptr(tbl, T_ACC);
+  const marks = ptr(tbl, T_NOTE_MARKS);
+  const noted = ptr(tbl, T_NOTE_LIST);
+  const rows = load<u32>(tbl + (usize(T_NOTE_ROWS) << 2));
+  let nNoted = load<u32>(tbl + (usize(T_NOTE_COUNT) << 2));
+  const we = reg(rg, R_WIN_END);
+  const ws = reg(rg, R_WIN_START);
+  const base = reg(rg, R_TIME_BASE);
+  const tail = i32(reg(rg, R_TAIL));
+  // Bays the fast run applies events of: every bay, or a worker shard's own (the others go to the general path,
+  // which skips them). As an unsigned range test: b − runLo < runSpan.
+  const sharded = load<u32>(tbl + (usize(T_SHARDED) << 2)) !== 0;
+  const runLo = sharded ? load<u32>(tbl + (usize(T_SHARD_BAY_LO) << 2)) : 0;
+  const runSpan = sharded ? load<u32>(tbl + (usize(T_SHARD_BAY_HI) << 2)) - runLo : u32.MAX_VALUE;
+  // Window times relative to the bay-time origin (integers: base ≤ ws < we ≤ base + TIME_SPAN_MS).
+  const wsRel = i32(ws - base);
+  let touched = head;
+  let sink: u32 = 0;
+  while (head < tail) {
+    if (head >= touched) {
+      touched = min(head + TOUCH_AHEAD, tail);
+      sink += touchRecords(pWords, bays, acc, head, touched);
+    }
+    const t = getF(pTime, head);
+    if (t >= limit || t > nextTimeout) break;
+    const p = pWords + usize(head) * (PENDING_STRIDE << 2);
+    const kvf = load<u32>(p, 12);
+    // A bay event (no zone flag) of kind ≤ K_REPORT.
+    if ((kvf & ((FLAG_ZONE << 16) | 0xff)) > K_REPORT) break;
+    const b = load<u32>(p);
+    if (b - runLo >= runSpan) break;
+    const bt = bays + usize(b) * BAY_BYTES;
+    const word = load<u32>(bt, B_WORD);
+    if ((word & (u32(BF_OFFLINE) << BS_FLAGS)) !== 0) break;
+    head++;
+    const row = word >>> BS_ROW;
+    if (marks !== 0) nNoted = noteRow(marks, noted, nNoted, row, rows);
+    const kind = kvf & 0xff;
+    const code = kind + ((kind >>> 1) & nonZero(load<u32>(p, 8)));
+    const ix = u64(code | ((word & 3) << 2) | ((word & (u32(BF_START_KNOWN) << BS_FLAGS)) << 1)) << 1;
+    const nextSk = u32(TR_SK_CHANGED >> ix);
+    const arrDep = u32(TR_ARR_DEP >> ix);
+    const dwellKnown = u32(TR_DWELL_KNOWN >> ix);
+    const dOcc = i32(u32(TR_OCC >> ix) & 3) - 1;
+    const since = load<i32>(bt, B_SINCE);
+    const rel = i32(t - base);
+    store<i32>(bt, select<i32>(rel, since, (nextSk & 2) !== 0), B_SINCE);
+    store<i32>(bt, rel, B_LAST);
+    // State, has-message and stay-start-known from the table; offline 0 (an online sensor), the rest kept.
+    store<u32>(
+      bt,
+      (word & ~0x0f) | (u32(TR_NEXT >> ix) & 3) | (u32(BF_HAS_MSG) << BS_FLAGS) | ((nextSk & 1) << 3),
+      B_WORD,
+    );
+    const a = acc + usize(row) * ACC_BYTES;
+    const d = we - t;
+    // Peak over instants: the count before this event is final for the last instant when t is a later one.
+    const inst = u32(rel - wsRel);
+    const occ0 = load<u32>(a, AB_OCC);
+    const cand = occ0 * ((load<u32>(a, AB_LAST) - inst) >>> 31);
+    const peak = load<u32>(a, AB_PEAK);
+    store<u32>(a, select<u32>(cand, peak, cand > peak), AB_PEAK);
+    store<u32>(a, inst, AB_LAST);
+    store<u32>(a, occ0 + u32(dOcc), AB_OCC);
+    store<f64>(a, load<f64>(a, AB_OCC_MS) + f64(dOcc) * d, AB_OCC_MS);
+    const dKnown = (dwellKnown >>> 1) & 1;
+    store<u32>(a, load<u32>(a, AB_KNOWN) + dKnown, AB_KNOWN);
+    store<f64>(a, load<f64>(a, AB_KNOWN_MS) + f64(dKnown) * d, AB_KNOWN_MS);
+    store<u32>(a, load<u32>(a, AB_ARRIVALS) + (arrDep & 1), AB_ARRIVALS);
+    store<u32>(a, load<u32>(a, AB_DEPARTURES) + ((arrDep >>> 1) & 1), AB_DEPARTURES);
+    const dwellOk = dwellKnown & 1;
+    store<u32>(a, load<u32>(a, AB_DWELL_COUNT) + dwellOk, AB_DWELL_COUNT);
+    store<f64>(a, load<f64>(a, AB_DWELL_SUM) + f64(dwellOk) * (f64(rel) - f64(since)), AB_DWELL_SUM);
+  }
+  store<u32>(tbl + (usize(T_NOTE_COUNT) << 2), nNoted);
+  store<u32>(tbl + (usize(T_SINK) << 2), load<u32>(tbl + (usize(T_SINK) << 2)) + sink);
+  return head;
 }
 
 /**
@@ -436,76 +526,16 @@ export function applyEvents(tbl: usize, limit: f64): i32 {
   let status = APPLY_DONE;
   let touched = head;
   let sink: u32 = 0;
-  // Bays the fast run applies events of: every bay, or a worker shard's own (the others go to the general path,
-  // which skips them). As an unsigned range test: b − runLo < runSpan.
-  const runLo = sharded ? bayLo : 0;
-  const runSpan = sharded ? bayHi - bayLo : u32.MAX_VALUE;
-  // Window times relative to the bay-time origin (integers: base ≤ ws < we ≤ base + TIME_SPAN_MS).
-  const wsRel = i32(ws - base);
   for (;;) {
     // The fast run: park_start, park_end and scheduled_report of online sensors (nearly every event), applied
     // by the transition table without a branch on the data, up to the first other event, the next sensor
     // timeout (an event at the timeout's time comes first) or the limit. Everything else, and timeouts, take
     // the general path below, which applies the same rules with branches.
     if (hN < HEALTH_LOG_SIZE) {
-      const nextTimeout = toCur < toN ? getF(toTime, toCur) : Infinity;
+      store<u32>(tbl + (usize(T_NOTE_COUNT) << 2), nNoted);
       const head0 = head;
-      while (head < tail) {
-        if (head >= touched) {
-          touched = min(head + TOUCH_AHEAD, tail);
-          sink += touchRecords(pWords, bays, acc, head, touched);
-        }
-        const t = getF(pTime, head);
-        if (t >= limit || t > nextTimeout) break;
-        const p = pWords + usize(head) * (PENDING_STRIDE << 2);
-        const kvf = load<u32>(p, 12);
-        // A bay event (no zone flag) of kind ≤ K_REPORT.
-        if ((kvf & ((FLAG_ZONE << 16) | 0xff)) > K_REPORT) break;
-        const b = load<u32>(p);
-        if (b - runLo >= runSpan) break;
-        const bt = bays + usize(b) * BAY_BYTES;
-        const word = load<u32>(bt, B_WORD);
-        if ((word & (u32(BF_OFFLINE) << BS_FLAGS)) !== 0) break;
-        head++;
-        const row = word >>> BS_ROW;
-        if (marks !== 0) nNoted = noteRow(marks, noted, nNoted, row, rows);
-        const kind = kvf & 0xff;
-        const code = kind + ((kind >>> 1) & nonZero(load<u32>(p, 8)));
-        const ix = u64(code | ((word & 3) << 2) | ((word & (u32(BF_START_KNOWN) << BS_FLAGS)) << 1)) << 1;
-        const nextSk = u32(TR_SK_CHANGED >> ix);
-        const arrDep = u32(TR_ARR_DEP >> ix);
-        const dwellKnown = u32(TR_DWELL_KNOWN >> ix);
-        const dOcc = i32(u32(TR_OCC >> ix) & 3) - 1;
-        const since = load<i32>(bt, B_SINCE);
-        const rel = i32(t - base);
-        store<i32>(bt, select<i32>(rel, since, (nextSk & 2) !== 0), B_SINCE);
-        store<i32>(bt, rel, B_LAST);
-        // State, has-message and stay-start-known from the table; offline 0 (an online sensor), the rest kept.
-        store<u32>(
-          bt,
-          (word & ~0x0f) | (u32(TR_NEXT >> ix) & 3) | (u32(BF_HAS_MSG) << BS_FLAGS) | ((nextSk & 1) << 3),
-          B_WORD,
-        );
-        const a = acc + usize(row) * ACC_BYTES;
-        const d = we - t;
-        // Peak over instants: the count before this event is final for the last instant when t is a later one.
-        const inst = u32(rel - wsRel);
-        const occ0 = load<u32>(a, AB_OCC);
-        const cand = occ0 * ((load<u32>(a, AB_LAST) - inst) >>> 31);
-        const peak = load<u32>(a, AB_PEAK);
-        store<u32>(a, select<u32>(cand, peak, cand > peak), AB_PEAK);
-        store<u32>(a, inst, AB_LAST);
-        store<u32>(a, occ0 + u32(dOcc), AB_OCC);
-        store<f64>(a, load<f64>(a, AB_OCC_MS) + f64(dOcc) * d, AB_OCC_MS);
-        const dKnown = (dwellKnown >>> 1) & 1;
-        store<u32>(a, load<u32>(a, AB_KNOWN) + dKnown, AB_KNOWN);
-        store<f64>(a, load<f64>(a, AB_KNOWN_MS) + f64(dKnown) * d, AB_KNOWN_MS);
-        store<u32>(a, load<u32>(a, AB_ARRIVALS) + (arrDep & 1), AB_ARRIVALS);
-        store<u32>(a, load<u32>(a, AB_DEPARTURES) + ((arrDep >>> 1) & 1), AB_DEPARTURES);
-        const dwellOk = dwellKnown & 1;
-        store<u32>(a, load<u32>(a, AB_DWELL_COUNT) + dwellOk, AB_DWELL_COUNT);
-        store<f64>(a, load<f64>(a, AB_DWELL_SUM) + f64(dwellOk) * (f64(rel) - f64(since)), AB_DWELL_SUM);
-      }
+      head = applySensorRun(tbl, head, limit, toCur < toN ? getF(toTime, toCur) : Infinity);
+      nNoted = load<u32>(tbl + (usize(T_NOTE_COUNT) << 2));
       applied += head - head0;
     }
     if (head >= touched) {
@@ -588,11 +618,15 @@ export function applyEvents(tbl: usize, limit: f64): i32 {
         continue;
       }
     }
-    head++;
-    applied++;
     const b = load<u32>(p);
     const bt = bays + usize(b) * BAY_BYTES;
     const word = load<u32>(bt, B_WORD);
+    // An online sensor's park_start, park_end or scheduled_report is the fast run's, which stopped before it only
+    // for the timeouts fired above: back to it (the rules below would give the same bay and window figures, but
+    // the row's peak bookkeeping, which checkpoints keep, only at changes of the count).
+    if (kind <= K_REPORT && (word & (u32(BF_OFFLINE) << BS_FLAGS)) === 0) continue;
+    head++;
+    applied++;
     if (marks !== 0) nNoted = noteRow(marks, noted, nNoted, word >>> BS_ROW, rows);
     const bs = u8(word);
     const st = bs & BS_STATE;
