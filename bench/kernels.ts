@@ -78,7 +78,7 @@ export function kernelRun(
     const w = v.words();
     if (wasm === null) return w;
     const at = wasm.arena.alloc(w.byteLength, 64); // may grow the memory: its buffer is read after
-    const placed = new Uint32Array(wasm.arena.memory.buffer, at, w.length);
+    const placed = new Uint32Array(wasm.arena.u8().buffer, at, w.length);
     placed.set(w);
     return placed;
   });
