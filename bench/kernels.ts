@@ -1,9 +1,13 @@
 /**
  * The occupancy kernels alone, as the engine drives them on a bay-sensor feed but without its host side
- * (verification, de-duplication keys, late and health reports, window objects and emission): per batch,
- * stage it, admit it (admitEvents, every de-duplication reference the sentinel), sort the pending events and
- * apply them up to the watermark, closing each window passed into one reused column set; at the end, apply
- * and close up to the newest event. Used by the occupancy suite's `kernel-*` cases and the `kernels` probe.
+ * (verification, de-duplication keys, late and health reports, window objects and emission): per batch (its words
+ * placed where the kernel reads them before the run, see KernelRun.words), admit it in chunks of 8192 events
+ * (admitEvents, every de-duplication reference the sentinel), sort the pending events and apply them up to the
+ * watermark, noting the rows they touch, and close each window passed as an engine that reuses its window buffers
+ * does (WindowRows: the rows touched in it or the window before computed into one column set, in the wasm kernel
+ * for the wasm kernel); at the end, apply and close up to the newest event. Every closed window's columns are read
+ * (checksum of arrivals and peaks over every row). Used by the occupancy suite's `kernel-*` cases; the `kernels`
+ * probe uses noKeys.
  */
 import type { City } from "../src/catalog/index.js";
 import { type OccupancyOptions, resolveOptions } from "../src/occupancy/index.js";

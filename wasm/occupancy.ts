@@ -1,7 +1,8 @@
 // Occupancy kernels: a line-by-line port of src/occupancy/kernel.ts (admitEvents, applyEvents)
 // and src/occupancy/pending.ts (sortPending) to AssemblyScript, except that a run too far out of order for
-// the insertion sort is radix-sorted here (see radixRun) where the JS code merge-sorts it. Same results, bit
-// for bit: the JS code is the reference and the differential tests in test/runtime compare both.
+// the insertion sort is radix-sorted here (see radixRun) where the JS code merge-sorts it, and that the fast
+// path of applyEvents is a loop of its own here (applySensorRun). Same results, bit for bit: the JS code is the
+// reference and the differential tests in test/occupancy compare both.
 //
 // The engine state lives in the shared memory as the same typed arrays the JS engine uses (moved into the
 // arena by src/occupancy/wasm-kernel.ts). The caller describes it in a table: u32 byte offsets of every array at
@@ -485,7 +486,10 @@ export function applySensorRun(tbl: usize, head: i32, limit: f64, nextTimeout: f
  * applyEvents of src/occupancy/kernel.ts: applies pending events with time < `limit` and the open
  * window's timeouts below it. Returns APPLY_DONE, APPLY_COLD or APPLY_HEALTH_FULL. When the table names a
  * touched-row list (T_NOTE_MARKS ≠ 0), it notes there the window row of every bay event it applies and of every
- * timeout entry it goes past (noteRow), which is what noteRows would note for the same call.
+ * timeout entry it goes past (noteRow), which is what noteRows would note for the same call. Nearly every event
+ * is applied by the fast run (applySensorRun); this loop takes timeouts, zone events (handed back), other shards'
+ * events, offline sensors and the other kinds, with the rules as branches, and hands the fast run's events back to
+ * it (where the JS kernel applies the same events in one loop with the same table: same results, bit for bit).
  */
 export function applyEvents(tbl: usize, limit: f64): i32 {
   const rg = ptr(tbl, T_REG);
