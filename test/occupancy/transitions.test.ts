@@ -1,10 +1,10 @@
 /**
  * The fast path's transition table: TRANSITIONS of src/occupancy/kernel.ts (sensorTransition of every index) and
- * the TR_* words of wasm/occupancy.ts must be the same table, and what either kernel's fast path does with it must
- * be what its general path does by the rules with branches (an offline sensor's event takes the general path: it
- * recovers, then applies the same rules). The wasm kernel's fast run also stops before sensor timeouts; events it
- * hands back that way must still get the fast path's bookkeeping (checkpoints keep it).
- */
+ * the TR_* words of wasm/occupancy.ts must be the same table, and each kernel's fast path (the JavaScript kernel's
+ * 0/1 masks, the wasm kernel's table) must do what its general path does by the rules with branches (an offline
+ * sensor's event takes the general path: it recovers, then applies the same rules). The wasm kernel's fast run
+ * also stops before sensor timeouts; events it hands back that way must still get the fast path's bookkeeping
+ * (checkpoints keep it). */
 import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
