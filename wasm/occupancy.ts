@@ -1,7 +1,8 @@
 // Occupancy kernels: a line-by-line port of src/occupancy/kernel.ts (admitEvents, applyEvents)
 // and src/occupancy/pending.ts (sortPending) to AssemblyScript, except that a run too far out of order for
-// the insertion sort is radix-sorted here (see radixRun) where the JS code merge-sorts it. Same results, bit
-// for bit: the JS code is the reference and the differential tests in test/runtime compare both.
+// the insertion sort is radix-sorted here (see radixRun) where the JS code merge-sorts it, and that the fast
+// path of applyEvents is a loop of its own here (applySensorRun). Same results, bit for bit: the JS code is the
+// reference and the differential tests in test/occupancy compare both.
 //
 // The engine state lives in the shared memory as the same typed arrays the JS engine uses (moved into the
 // arena by src/occupancy/wasm-kernel.ts). The caller describes it in a table: u32 byte offsets of every array at
@@ -335,8 +336,18 @@ function rowOf(word: u32): usize {
   return usize(word >>> BS_ROW);
 }
 
-/** State after an online sensor's event, by fast-path code (NEXT_STATE of src/occupancy/kernel.ts). */
-const NEXT_STATE: u32 = u32(OCCUPIED) | (u32(VACANT) << 2) | (u32(VACANT) << 4) | (u32(OCCUPIED) << 6);
+// The fast path's transition table (TRANSITIONS of src/occupancy/kernel.ts, built there from the rules by
+// sensorTransition; transitionWords gives these words and a test compares them): entry i = code | state << 2 |
+// stay-start-known << 4 (code: 0 park_start, 1 park_end, 2 report of a vacant bay, 3 of an occupied one) keeps
+// two of its bits in each word, at bits 2i and 2i + 1: TR_NEXT the next state; TR_SK_CHANGED the stay-start-known
+// flag after the event and whether the state changed; TR_ARR_DEP an arrival and a departure; TR_DWELL_KNOWN a
+// dwell to count and the bay becoming known; TR_OCC the change of the occupied count plus 1. Five shifts of
+// constants: no table in memory (the module has no data segment) and no load.
+const TR_NEXT: u64 = (u64(0x96969696) << 32) | u64(0x96969696);
+const TR_SK_CHANGED: u64 = (u64(0xaf6d97af) << 32) | u64(0xab2883ab);
+const TR_ARR_DEP: u64 = (u64(0x09080109) << 32) | u64(0x09080109);
+const TR_DWELL_KNOWN: u64 = (u64(0xaa0400aa) << 32) | u64(0xaa0000aa);
+const TR_OCC: u64 = (u64(0x96419696) << 32) | u64(0x96419696);
 
 /** 1 when `x` is not 0, else 0, without a branch (nonZero of src/occupancy/kernel.ts). */
 function nonZero(x: u32): u32 {
@@ -380,10 +391,105 @@ function touchRecords(pWords: usize, bays: usize, acc: usize, from: i32, to: i32
 }
 
 /**
+ * The fast run of applyEvents: applies the pending events from `head` on that are park_start, park_end or
+ * scheduled_report of online sensors (nearly every event) by the transition table (TR_*), without a branch on the
+ * data, up to the first other event, the first event at or past `limit` or after `nextTimeout` (an event at a
+ * timeout's time comes before it), or the end; returns the head where it stopped. Notes touched rows as
+ * applyEvents does (the count at T_NOTE_COUNT); adds what touchRecords read to T_SINK. Its own function, so that
+ * the loop keeps its few values in registers.
+ */
+export function applySensorRun(tbl: usize, head: i32, limit: f64, nextTimeout: f64): i32 {
+  const rg = ptr(tbl, T_REG);
+  const pTime = ptr(tbl, T_P_TIME);
+  const pWords = ptr(tbl, T_P_WORDS);
+  const bays = ptr(tbl, T_BAYS);
+  const acc = ptr(tbl, T_ACC);
+  const marks = ptr(tbl, T_NOTE_MARKS);
+  const noted = ptr(tbl, T_NOTE_LIST);
+  const rows = load<u32>(tbl + (usize(T_NOTE_ROWS) << 2));
+  let nNoted = load<u32>(tbl + (usize(T_NOTE_COUNT) << 2));
+  const we = reg(rg, R_WIN_END);
+  const ws = reg(rg, R_WIN_START);
+  const base = reg(rg, R_TIME_BASE);
+  const tail = i32(reg(rg, R_TAIL));
+  // Bays the fast run applies events of: every bay, or a worker shard's own (the others go to the general path,
+  // which skips them). As an unsigned range test: b − runLo < runSpan.
+  const sharded = load<u32>(tbl + (usize(T_SHARDED) << 2)) !== 0;
+  const runLo = sharded ? load<u32>(tbl + (usize(T_SHARD_BAY_LO) << 2)) : 0;
+  const runSpan = sharded ? load<u32>(tbl + (usize(T_SHARD_BAY_HI) << 2)) - runLo : u32.MAX_VALUE;
+  // Window times relative to the bay-time origin (integers: base ≤ ws < we ≤ base + TIME_SPAN_MS).
+  const wsRel = i32(ws - base);
+  let touched = head;
+  let sink: u32 = 0;
+  while (head < tail) {
+    if (head >= touched) {
+      touched = min(head + TOUCH_AHEAD, tail);
+      sink += touchRecords(pWords, bays, acc, head, touched);
+    }
+    const t = getF(pTime, head);
+    if (t >= limit || t > nextTimeout) break;
+    const p = pWords + usize(head) * (PENDING_STRIDE << 2);
+    const kvf = load<u32>(p, 12);
+    // A bay event (no zone flag) of kind ≤ K_REPORT.
+    if ((kvf & ((FLAG_ZONE << 16) | 0xff)) > K_REPORT) break;
+    const b = load<u32>(p);
+    if (b - runLo >= runSpan) break;
+    const bt = bays + usize(b) * BAY_BYTES;
+    const word = load<u32>(bt, B_WORD);
+    if ((word & (u32(BF_OFFLINE) << BS_FLAGS)) !== 0) break;
+    head++;
+    const row = word >>> BS_ROW;
+    if (marks !== 0) nNoted = noteRow(marks, noted, nNoted, row, rows);
+    const kind = kvf & 0xff;
+    const code = kind + ((kind >>> 1) & nonZero(load<u32>(p, 8)));
+    const ix = u64(code | ((word & 3) << 2) | ((word & (u32(BF_START_KNOWN) << BS_FLAGS)) << 1)) << 1;
+    const nextSk = u32(TR_SK_CHANGED >> ix);
+    const arrDep = u32(TR_ARR_DEP >> ix);
+    const dwellKnown = u32(TR_DWELL_KNOWN >> ix);
+    const dOcc = i32(u32(TR_OCC >> ix) & 3) - 1;
+    const since = load<i32>(bt, B_SINCE);
+    const rel = i32(t - base);
+    store<i32>(bt, select<i32>(rel, since, (nextSk & 2) !== 0), B_SINCE);
+    store<i32>(bt, rel, B_LAST);
+    // State, has-message and stay-start-known from the table; offline 0 (an online sensor), the rest kept.
+    store<u32>(
+      bt,
+      (word & ~0x0f) | (u32(TR_NEXT >> ix) & 3) | (u32(BF_HAS_MSG) << BS_FLAGS) | ((nextSk & 1) << 3),
+      B_WORD,
+    );
+    const a = acc + usize(row) * ACC_BYTES;
+    const d = we - t;
+    // Peak over instants: the count before this event is final for the last instant when t is a later one.
+    const inst = u32(rel - wsRel);
+    const occ0 = load<u32>(a, AB_OCC);
+    const cand = occ0 * ((load<u32>(a, AB_LAST) - inst) >>> 31);
+    const peak = load<u32>(a, AB_PEAK);
+    store<u32>(a, select<u32>(cand, peak, cand > peak), AB_PEAK);
+    store<u32>(a, inst, AB_LAST);
+    store<u32>(a, occ0 + u32(dOcc), AB_OCC);
+    store<f64>(a, load<f64>(a, AB_OCC_MS) + f64(dOcc) * d, AB_OCC_MS);
+    const dKnown = (dwellKnown >>> 1) & 1;
+    store<u32>(a, load<u32>(a, AB_KNOWN) + dKnown, AB_KNOWN);
+    store<f64>(a, load<f64>(a, AB_KNOWN_MS) + f64(dKnown) * d, AB_KNOWN_MS);
+    store<u32>(a, load<u32>(a, AB_ARRIVALS) + (arrDep & 1), AB_ARRIVALS);
+    store<u32>(a, load<u32>(a, AB_DEPARTURES) + ((arrDep >>> 1) & 1), AB_DEPARTURES);
+    const dwellOk = dwellKnown & 1;
+    store<u32>(a, load<u32>(a, AB_DWELL_COUNT) + dwellOk, AB_DWELL_COUNT);
+    store<f64>(a, load<f64>(a, AB_DWELL_SUM) + f64(dwellOk) * (f64(rel) - f64(since)), AB_DWELL_SUM);
+  }
+  store<u32>(tbl + (usize(T_NOTE_COUNT) << 2), nNoted);
+  store<u32>(tbl + (usize(T_SINK) << 2), load<u32>(tbl + (usize(T_SINK) << 2)) + sink);
+  return head;
+}
+
+/**
  * applyEvents of src/occupancy/kernel.ts: applies pending events with time < `limit` and the open
  * window's timeouts below it. Returns APPLY_DONE, APPLY_COLD or APPLY_HEALTH_FULL. When the table names a
  * touched-row list (T_NOTE_MARKS ≠ 0), it notes there the window row of every bay event it applies and of every
- * timeout entry it goes past (noteRow), which is what noteRows would note for the same call.
+ * timeout entry it goes past (noteRow), which is what noteRows would note for the same call. Nearly every event
+ * is applied by the fast run (applySensorRun); this loop takes timeouts, zone events (handed back), other shards'
+ * events, offline sensors and the other kinds, with the rules as branches, and hands the fast run's events back to
+ * it (where the JS kernel applies the same events in one loop with the same table: same results, bit for bit).
  */
 export function applyEvents(tbl: usize, limit: f64): i32 {
   const rg = ptr(tbl, T_REG);
@@ -425,6 +531,17 @@ export function applyEvents(tbl: usize, limit: f64): i32 {
   let touched = head;
   let sink: u32 = 0;
   for (;;) {
+    // The fast run: park_start, park_end and scheduled_report of online sensors (nearly every event), applied
+    // by the transition table without a branch on the data, up to the first other event, the next sensor
+    // timeout (an event at the timeout's time comes first) or the limit. Everything else, and timeouts, take
+    // the general path below, which applies the same rules with branches.
+    if (hN < HEALTH_LOG_SIZE) {
+      store<u32>(tbl + (usize(T_NOTE_COUNT) << 2), nNoted);
+      const head0 = head;
+      head = applySensorRun(tbl, head, limit, toCur < toN ? getF(toTime, toCur) : Infinity);
+      nNoted = load<u32>(tbl + (usize(T_NOTE_COUNT) << 2));
+      applied += head - head0;
+    }
     if (head >= touched) {
       touched = min(head + TOUCH_AHEAD, tail);
       sink += touchRecords(pWords, bays, acc, head, touched);
@@ -505,55 +622,19 @@ export function applyEvents(tbl: usize, limit: f64): i32 {
         continue;
       }
     }
-    head++;
-    applied++;
     const b = load<u32>(p);
     const bt = bays + usize(b) * BAY_BYTES;
     const word = load<u32>(bt, B_WORD);
+    // An online sensor's park_start, park_end or scheduled_report is the fast run's, which stopped before it only
+    // for the timeouts fired above: back to it (the rules below would give the same bay and window figures, but
+    // the row's peak bookkeeping, which checkpoints keep, only at changes of the count).
+    if (kind <= K_REPORT && (word & (u32(BF_OFFLINE) << BS_FLAGS)) === 0) continue;
+    head++;
+    applied++;
     if (marks !== 0) nNoted = noteRow(marks, noted, nNoted, word >>> BS_ROW, rows);
     const bs = u8(word);
     const st = bs & BS_STATE;
     let fl = bs >> BS_FLAGS;
-    if (kind <= K_REPORT && (fl & BF_OFFLINE) === 0) {
-      // Fast path of src/occupancy/kernel.ts (park_start, park_end, scheduled_report from an online sensor),
-      // without a branch on the data.
-      const code = kind + ((kind >>> 1) & nonZero(load<u32>(p, 8)));
-      const next = (NEXT_STATE >>> (code << 1)) & 3;
-      const st32 = u32(st);
-      const changed = nonZero(next ^ st32);
-      const arrival = changed & (nonZero(code) ^ 1);
-      const departure = changed & (nonZero(code ^ 1) ^ 1);
-      const wasOcc = st32 >>> 1;
-      const dOcc = i32(next >>> 1) - i32(wasOcc);
-      const dKnown = changed & (nonZero(st32) ^ 1);
-      const since = load<i32>(bt, B_SINCE);
-      const fl32 = u32(fl);
-      const dwellOk = departure & wasOcc & (fl32 >>> 1);
-      const dwell = t - (base + f64(since));
-      const rel = i32(t - base);
-      store<i32>(bt, since ^ ((since ^ rel) & -i32(changed)), B_SINCE);
-      store<i32>(bt, rel, B_LAST);
-      const nf = (fl32 | u32(BF_HAS_MSG) | (arrival << 1)) & ~((changed & (code >>> 1)) << 1);
-      store<u32>(bt, (word & ~0xff) | next | (nf << BS_FLAGS), B_WORD);
-      const a = acc + rowOf(word) * ACC_BYTES;
-      const d = we - t;
-      const inst = u32(i32(t - ws));
-      const occ0 = load<u32>(a, AB_OCC);
-      const cand = occ0 * ((load<u32>(a, AB_LAST) - inst) >>> 31);
-      const peak = load<u32>(a, AB_PEAK);
-      store<u32>(a, select<u32>(cand, peak, cand > peak), AB_PEAK);
-      store<u32>(a, inst, AB_LAST);
-      const occ = occ0 + u32(dOcc);
-      store<u32>(a, occ, AB_OCC);
-      store<f64>(a, load<f64>(a, AB_OCC_MS) + f64(dOcc) * d, AB_OCC_MS);
-      store<u32>(a, load<u32>(a, AB_KNOWN) + dKnown, AB_KNOWN);
-      store<f64>(a, load<f64>(a, AB_KNOWN_MS) + f64(dKnown) * d, AB_KNOWN_MS);
-      store<u32>(a, load<u32>(a, AB_ARRIVALS) + arrival, AB_ARRIVALS);
-      store<u32>(a, load<u32>(a, AB_DEPARTURES) + departure, AB_DEPARTURES);
-      store<u32>(a, load<u32>(a, AB_DWELL_COUNT) + dwellOk, AB_DWELL_COUNT);
-      store<f64>(a, load<f64>(a, AB_DWELL_SUM) + f64(dwellOk) * dwell, AB_DWELL_SUM);
-      continue;
-    }
     if ((fl & BF_OFFLINE) !== 0 && kind !== K_COMMS_LOST && kind !== K_DECOMMISSIONED) {
       fl &= ~(BF_OFFLINE | BF_DECOMMISSIONED);
       setU(hBay, u32(hN), b);

@@ -200,6 +200,98 @@ const K_DECOMMISSIONED = 5;
 const K_ENTER = 6;
 const K_PAYMENT_START = 9;
 
+// The transition table of the fast path: what an online sensor's park_start, park_end or scheduled_report does
+// to its bay, by fast-path code (0 park_start, 1 park_end, 2 report of a vacant bay, 3 report of an occupied one),
+// bay state and stay-start-known flag. Entry bits (TR_*):
+/** Entry bits 0–1: the next state. */
+export const TR_NEXT = 0;
+/** Entry bit 2: the stay-start-known flag after the event. */
+export const TR_START_KNOWN = 2;
+/** Entry bit 3: the state changed (the bay's since becomes the event time). */
+export const TR_CHANGED = 3;
+/** Entry bit 4: an arrival. */
+export const TR_ARRIVAL = 4;
+/** Entry bit 5: a departure. */
+export const TR_DEPARTURE = 5;
+/** Entry bit 6: a stay with a known start ended (its dwell is counted). */
+export const TR_DWELL = 6;
+/** Entry bit 7: the bay became known. */
+export const TR_KNOWN = 7;
+/** Entry bits 8–9: the change of the row's occupied count, plus 1. */
+export const TR_OCC = 8;
+
+/**
+ * The rules of applyEvents for an online sensor's event (fast-path `code`) on a bay in `state` with the
+ * stay-start-known flag `startKnown` (0 or 1), as a transition table entry (TR_* bits). applyEvents states the
+ * same rules twice: with branches in its general path and with 0/1 masks in its fast path (in V8 the masks cost
+ * less than a load from this table); TRANSITIONS tabulates this function for the wasm kernel's fast run, which
+ * holds it as the five words of transitionWords. The tests check all three against each other.
+ */
+export function sensorTransition(code: number, state: number, startKnown: number): number {
+  let next = state;
+  let known = startKnown;
+  let arrival = 0;
+  let departure = 0;
+  let dwell = 0;
+  if (code === 0) {
+    if (state !== OCCUPIED) {
+      next = OCCUPIED;
+      known = 1;
+      arrival = 1;
+    }
+  } else if (code === 1) {
+    if (state !== VACANT) {
+      next = VACANT;
+      departure = 1;
+      dwell = state === OCCUPIED && startKnown === 1 ? 1 : 0;
+    }
+  } else {
+    const v = code === 3 ? OCCUPIED : VACANT;
+    if (state !== v) {
+      next = v;
+      known = 0;
+    }
+  }
+  const changed = next !== state ? 1 : 0;
+  const dOcc = (next === OCCUPIED ? 1 : 0) - (state === OCCUPIED ? 1 : 0);
+  const becameKnown = changed === 1 && state === UNKNOWN ? 1 : 0;
+  return (
+    (next << TR_NEXT) |
+    (known << TR_START_KNOWN) |
+    (changed << TR_CHANGED) |
+    (arrival << TR_ARRIVAL) |
+    (departure << TR_DEPARTURE) |
+    (dwell << TR_DWELL) |
+    (becameKnown << TR_KNOWN) |
+    ((dOcc + 1) << TR_OCC)
+  );
+}
+
+/** Index of a transition table entry: fast-path code | state << 2 | stay-start-known << 4 (32 entries; state 3,
+ * which no bay holds, maps like UNKNOWN). */
+export function transitionIndex(code: number, state: number, startKnown: number): number {
+  return code | (state << 2) | (startKnown << 4);
+}
+
+/** The transition table (sensorTransition of every index). */
+export const TRANSITIONS: Uint16Array = Uint16Array.from({ length: 32 }, (_, i) =>
+  sensorTransition(i & 3, ((i >>> 2) & 3) === 3 ? UNKNOWN : (i >>> 2) & 3, i >>> 4),
+);
+
+/**
+ * The transition table as the wasm kernel holds it (TR_* constants of wasm/occupancy.ts): five 64-bit words, the
+ * k-th holding entry bits 2k and 2k + 1 of entry i at bits 2i and 2i + 1.
+ */
+export function transitionWords(table: Uint16Array = TRANSITIONS): bigint[] {
+  const words: bigint[] = [];
+  for (let k = 0; k < 5; k++) {
+    let w = 0n;
+    for (let i = 0; i < 32; i++) w |= BigInt((table[i]! >>> (2 * k)) & 3) << BigInt(2 * i);
+    words.push(w);
+  }
+  return words;
+}
+
 /** State after an online sensor's event, by fast-path code (2 bits each): park_start → occupied, park_end →
  * vacant, report → vacant or occupied as reported. */
 const NEXT_STATE = (OCCUPIED << 0) | (VACANT << 2) | (VACANT << 4) | (OCCUPIED << 6);
