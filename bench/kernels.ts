@@ -31,7 +31,8 @@ import {
   type OccupancyKernel,
   WasmOccupancyKernel,
 } from "../src/occupancy/wasm-kernel.js";
-import { openWindow, WindowRows } from "../src/occupancy/windows.js";
+import { openWindow } from "../src/occupancy/window-open.js";
+import { WindowRows } from "../src/occupancy/windows.js";
 import type { KernelKind } from "../src/runtime/index.js";
 import type { EventBatchView } from "../src/wire/index.js";
 

@@ -9,7 +9,7 @@ import { SingleBar } from "cli-progress";
 import type { Command } from "commander";
 import { vehicleCode } from "../catalog/vehicles.js";
 import { generateTrace, TraceReport } from "../generate/index.js";
-import { windowRecordLine } from "../occupancy/windows.js";
+import { windowRecordLine } from "../occupancy/closed-window.js";
 import { OpenDataHub } from "../opendata/hub.js";
 import { seedPath } from "../paths.js";
 import { decisionLine } from "../pricing/decision.js";

@@ -7,6 +7,7 @@ import { extname } from "node:path";
 import { type Command, InvalidArgumentError } from "commander";
 import type { City } from "../catalog/city.js";
 import { ParkirConfigError, ParkirWireError } from "../errors/index.js";
+import { windowRecordLine } from "../occupancy/closed-window.js";
 import type { OccupancyEngine } from "../occupancy/engine.js";
 import {
   type ReplayJsonLinesOptions,
@@ -17,7 +18,6 @@ import {
 import { type OccupancyOptions, resolveOptions } from "../occupancy/options.js";
 import { describeSkew } from "../occupancy/skew.js";
 import type { WindowBatch } from "../occupancy/types.js";
-import { windowRecordLine } from "../occupancy/windows.js";
 import { seedPath } from "../paths.js";
 import { decisionLine } from "../pricing/decision.js";
 import { PricingEngine } from "../pricing/engine.js";

@@ -34,7 +34,7 @@ import {
 import { resetRow } from "./rows.js";
 import { ColdRows, type EngineState, type StateArray } from "./state.js";
 import type { OccupancyKernel } from "./wasm-kernel.js";
-import { rebuildTimeouts } from "./windows.js";
+import { rebuildTimeouts } from "./window-open.js";
 import {
   loadPayments,
   PAYMENT_SECTIONS,

@@ -18,6 +18,8 @@ import type { BatchLayout } from "../wire/verify.js";
 import { EventBatchView } from "../wire/view.js";
 import { type CheckpointParts, readCheckpoint, writeCheckpoint } from "./checkpoint.js";
 import { loadStateSections, stateSections } from "./checkpoint-state.js";
+import { ClosedWindow } from "./closed-window.js";
+import { ColumnPool } from "./columns.js";
 import { DedupMemory } from "./dedup.js";
 import { checkRestoredState } from "./invariants.js";
 import {
@@ -74,7 +76,8 @@ import { assertClockState, firstBatchBounds, screenEventTimes, type TimeBounds }
 import { EngineState } from "./state.js";
 import type { WindowBatch, WindowColumns } from "./types.js";
 import { type OccupancyKernel, occupancyKernel } from "./wasm-kernel.js";
-import { ClosedWindow, ColumnPool, openWindow, WindowRows } from "./windows.js";
+import { openWindow } from "./window-open.js";
+import { WindowRows } from "./windows.js";
 import { admitPayment, applyZoneEvent, expireSessions, PaymentBook } from "./zone-events.js";
 
 /** Events admitted between two watermark steps (bounds the late log and the pending buffer's growth). */

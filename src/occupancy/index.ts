@@ -1,5 +1,6 @@
 /** Occupancy: event time, per-bay state, windows, watermarks, sensor health, checkpoints and RxJS outputs. */
 export { CHECKPOINT_IDENTIFIER, CHECKPOINT_VERSION } from "./checkpoint.js";
+export { ClosedWindow, windowRecordLine } from "./closed-window.js";
 export { type AdvanceOptions, createOccupancyEngine, OccupancyEngine, WINDOWS_PER_EMIT } from "./engine.js";
 export {
   REPLAY_REFERENCE_EVENTS,
@@ -44,4 +45,3 @@ export {
   WasmOccupancyKernel,
   type WasmOccupancyOptions,
 } from "./wasm-kernel.js";
-export { ClosedWindow, windowRecordLine } from "./windows.js";

@@ -14,6 +14,7 @@ import type { KernelKind } from "../runtime/kernel.js";
 import { RESERVED_BYTES, SharedArena } from "../runtime/memory.js";
 import { compileKernelSync, instantiateKernel } from "../runtime/wasm.js";
 import type { BatchScanner, EventLimits } from "../wire/verify.js";
+import { columnsRegion } from "./columns.js";
 import type { IdKeyColumns, KeyKernel } from "./dedup.js";
 import type { SeqKeyColumns } from "./device-keys.js";
 import { admitEvents, applyEvents, DEDUP_CHUNK, R_EPOCH, R_HEAD, R_TAIL, R_UNSORTED } from "./kernel.js";
@@ -21,7 +22,7 @@ import { sortPending } from "./pending.js";
 import type { RowChanges } from "./rows.js";
 import type { EngineState, StateArray, StateMemory } from "./state.js";
 import type { WindowColumns } from "./types.js";
-import { type CloseChanges, type CopyPlan, columnsRegion, type RowKernel } from "./windows.js";
+import type { CloseChanges, CopyPlan, RowKernel } from "./windows.js";
 
 /** The occupancy hot loops (see src/occupancy/kernel.ts for their contracts). */
 export interface OccupancyKernel {

@@ -1,10 +1,9 @@
 /**
- * Opening and closing tumbling windows, and the closed windows the engine emits. Closing turns accumulators
- * into rows (rows.ts), with no per-bay work, and in the same pass resets them to the next window's "remaining
- * time" form (count × windowMs), for the rows touched in the window or the one before (WindowRows; the others
- * are copied from the last window's columns); opening lists the sensor deadlines that fall inside the
- * window (scanDeadlines) and keeps bay times within 32 bits (rebaseTimes). Closed windows' column buffers
- * come from a ColumnPool; ClosedWindow is what `windows$` emits.
+ * Closing tumbling windows. Closing turns accumulators into rows (rows.ts), with no per-bay work, and in the same
+ * pass resets them to the next window's "remaining time" form (count × windowMs), for the rows touched in the
+ * window or the one before (WindowRows; the others are copied from the last window's columns). Opening a window
+ * is window-open.ts; the column sets closed windows are written into, columns.ts; what `windows$` emits,
+ * closed-window.ts.
  *
  * Row formulas (per zone and vehicle class, window [start, end), w = end − start, cap = capacity):
  * - coverage = knownBayMs / (cap × w); occupancy = occupiedBayMs / knownBayMs, NaN (null) when
@@ -15,216 +14,28 @@
  * - confidence: 0 when nothing was known; else singleSpaceDetection 1, balancing cap / (cap + drift since the
  *   last attendant count), manual 2^(−(end − count time) / countHalfLifeMs), modelBased 0.5.
  */
-import { type City, DETECTION, DETECTION_NAMES } from "../catalog/city.js";
-import { vehicleName } from "../catalog/vehicles.js";
-import { ParkirError } from "../errors/index.js";
+import { DETECTION } from "../catalog/city.js";
 import { KIND } from "../wire/kinds.js";
+import { allocColumns, type ColumnSlot, columnTable, copyColumns, tableColumns } from "./columns.js";
 import {
   AU_EPOCH,
-  B_LAST,
-  B_SINCE,
   B_WORD,
   BAY_WORDS,
-  BF_HAS_MSG,
-  BF_OFFLINE,
-  BF_START_KNOWN,
-  BS_FLAGS,
-  BS_LOW,
   BS_ROW,
   FLAG_ZONE,
   PENDING_STRIDE,
-  R_DEADLINE_LB,
   R_EPOCH,
   R_HEAD,
-  R_TIME_BASE,
-  R_TO_COUNT,
   R_TO_CURSOR,
-  R_WIN_END,
-  R_WIN_START,
   R_WINDOWS,
-  TIME_MIN,
-  TIME_SPAN_MS,
 } from "./kernel.js";
 import { closeRows, type RowChanges } from "./rows.js";
-import type { EngineState, StateMemory, WindowConstants } from "./state.js";
-import type { WindowBatch, WindowColumns, WindowRecord } from "./types.js";
+import type { EngineState } from "./state.js";
+import type { WindowColumns } from "./types.js";
 
 const D_MANUAL = DETECTION.manual;
-/** The changed-row list of a fresh column set before its close. */
-const NO_ROWS = new Uint32Array(0);
 /** Kinds from here on are zone events whatever their target (kinds.ts). */
 const K_ENTER = KIND.enter_area;
-
-/** Opens the window starting at `startMs` (O(1) but for the timeout list, which is built when needed, and a
- * rebase of bay times every 12 days). */
-export function openWindow(s: EngineState, startMs: number): void {
-  const endMs = startMs + s.windowMs;
-  s.reg[R_WIN_START] = startMs;
-  s.reg[R_WIN_END] = endMs;
-  // Rows are already reset: zero before the first window, then by closeRows when the previous one closed.
-  rebaseTimes(s, startMs, endMs);
-  buildTimeouts(s, startMs, endMs);
-}
-
-/** Rebuilds the open window's timeout list from bay state (after a restore: the list is derived state). */
-export function rebuildTimeouts(s: EngineState): void {
-  s.reg[R_DEADLINE_LB] = Number.NEGATIVE_INFINITY;
-  buildTimeouts(s, s.reg[R_WIN_START]!, s.reg[R_WIN_END]!);
-}
-
-/**
- * Lists the bays whose deadline (last message + sensorTimeoutMs) falls before the window's end, sorted by
- * (deadline, bay). Skipped when a lower bound of all deadlines shows none can: events inside a window move
- * deadlines to at least its start + timeout ≥ its end, so the bound stays valid without a scan.
- */
-function buildTimeouts(s: EngineState, startMs: number, endMs: number): void {
-  const reg = s.reg;
-  reg[R_TO_COUNT] = 0;
-  reg[R_TO_CURSOR] = 0;
-  const own = startMs + s.timeoutMs;
-  if (reg[R_DEADLINE_LB]! >= endMs) {
-    if (own < reg[R_DEADLINE_LB]!) reg[R_DEADLINE_LB] = own;
-    return;
-  }
-  let n = scanDeadlines(s, endMs);
-  if (n > s.toBay.length) {
-    s.ensureTimeouts(n);
-    n = scanDeadlines(s, endMs);
-  }
-  if (n > 1) {
-    const order = Array.from({ length: n }, (_, i) => i);
-    const bays = s.toBay.slice(0, n);
-    const times = s.toTime.slice(0, n);
-    order.sort((a, b) => times[a]! - times[b]! || bays[a]! - bays[b]!);
-    for (let i = 0; i < n; i++) {
-      s.toBay[i] = bays[order[i]!]!;
-      s.toTime[i] = times[order[i]!]!;
-    }
-  }
-  reg[R_TO_COUNT] = n;
-  reg[R_DEADLINE_LB] = Math.min(reg[R_DEADLINE_LB]!, own);
-}
-
-/**
- * Finds the bays whose deadline (last message + sensorTimeoutMs) is before `endMs`, in bay order, writing up
- * to the timeout list's capacity; also the lowest deadline at or after `endMs` (into reg[R_DEADLINE_LB]).
- *
- * @returns how many bays were found (more than the capacity means: grow the list and scan again).
- */
-export function scanDeadlines(s: EngineState, endMs: number): number {
-  const bays = s.bays;
-  const base = s.reg[R_TIME_BASE]!;
-  const toBay = s.toBay;
-  const toTime = s.toTime;
-  const cap = toBay.length;
-  const timeout = s.timeoutMs;
-  const bayCount = s.bayCount;
-  let n = 0;
-  let lowest = Number.POSITIVE_INFINITY;
-  for (let b = 0; b < bayCount; b++) {
-    const fl = (bays[b * BAY_WORDS + B_WORD]! & BS_LOW) >>> BS_FLAGS;
-    if ((fl & BF_HAS_MSG) === 0 || (fl & BF_OFFLINE) !== 0) continue;
-    const deadline = base + bays[b * BAY_WORDS + B_LAST]! + timeout;
-    if (deadline < endMs) {
-      if (n < cap) {
-        toBay[n] = b;
-        toTime[n] = deadline;
-      }
-      n++;
-    } else if (deadline < lowest) lowest = deadline;
-  }
-  s.reg[R_DEADLINE_LB] = lowest;
-  return n;
-}
-
-/**
- * Keeps bay times within 32 bits: called when a window [startMs, endMs) opens, it moves the time base to
- * startMs once endMs is more than TIME_SPAN_MS past it (and on the first window), shifting every bay's times.
- *
- * Why this is exact: every time written in a window is below its end, so below base + TIME_SPAN_MS. Every
- * online sensor's last message is at least sensorTimeoutMs (≤ 7 days) before the open window (else its
- * timeout would have fired), so it stays far above TIME_MIN. Only two kinds of time can fall below TIME_MIN
- * and are clamped there: the last message of an offline sensor (never read until a new message replaces it)
- * and the start of a stay that began over 24 days before: such a stay loses its known start, so its dwell is
- * left out of meanDwellMs like that of any stay whose start is unknown. O(bays), once every 12 days at most.
- */
-export function rebaseTimes(s: EngineState, startMs: number, endMs: number): void {
-  const reg = s.reg;
-  const base = reg[R_TIME_BASE]!;
-  if (base >= 0 && endMs - base <= TIME_SPAN_MS) return;
-  reg[R_TIME_BASE] = startMs;
-  if (base < 0) return; // no bay time was written before the first window
-  const shift = startMs - base;
-  const bays = s.bays;
-  for (let b = 0; b < s.bayCount; b++) {
-    const r = b * BAY_WORDS;
-    const since = bays[r + B_SINCE]! - shift;
-    const last = bays[r + B_LAST]! - shift;
-    if (since < TIME_MIN) {
-      bays[r + B_SINCE] = TIME_MIN;
-      bays[r + B_WORD] = bays[r + B_WORD]! & ~(BF_START_KNOWN << BS_FLAGS);
-    } else bays[r + B_SINCE] = since;
-    bays[r + B_LAST] = Math.max(last, TIME_MIN);
-  }
-}
-
-/**
- * Allocates the columns of n rows in one buffer (float64 columns first so every view is aligned; the detection
- * column last). With `constants`, the zone, vehicle and capacity columns are those arrays (shared, never
- * written) and the buffer holds only the others. With `memory`, the buffer is a region of it (8-byte aligned).
- */
-export function allocColumns(n: number, constants?: WindowConstants, memory?: StateMemory): WindowColumns {
-  const own = constants === undefined;
-  const bytes = n * (8 * 7 + 4 * (own ? 6 : 4) + (own ? 2 : 1));
-  const region = memory?.alloc(Math.max(8, bytes)) ?? { buffer: new ArrayBuffer(bytes), byteOffset: 0 };
-  const buf = region.buffer;
-  let at = region.byteOffset;
-  const f64 = () => {
-    const a = new Float64Array(buf, at, n);
-    at += 8 * n;
-    return a;
-  };
-  const u32 = () => {
-    const a = new Uint32Array(buf, at, n);
-    at += 4 * n;
-    return a;
-  };
-  const u8 = () => {
-    const a = new Uint8Array(buf, at, n);
-    at += n;
-    return a;
-  };
-  return {
-    length: n,
-    occupancy: f64(),
-    coverage: f64(),
-    meanDwellMs: f64(),
-    confidence: f64(),
-    occupiedBayMs: f64(),
-    knownBayMs: f64(),
-    driftVehicles: f64(),
-    zone: constants?.zone ?? u32(),
-    arrivals: u32(),
-    departures: u32(),
-    peakOccupied: u32(),
-    capacity: constants?.capacity ?? u32(),
-    vehicle: constants?.vehicle ?? u8(),
-    detection: u8(),
-  };
-}
-
-/** A column set, how many times it was handed out, and the changed rows of the window it holds. */
-export interface ColumnSlot {
-  readonly columns: WindowColumns;
-  gen: number;
-  /** The close (WindowRows' count) whose figures the columns hold; 0: none (a new set). */
-  held: number;
-  /** The window's changed rows (WindowBatch.changedRows): changed[0 .. changedCount). */
-  changed: Uint32Array;
-  changedCount: number;
-  /** How the kernel lists changes into `changed` and copies rows into `columns` (null: it cannot); asked once. */
-  plan?: CopyPlan | null;
-}
 
 // Parameters of the kernel's closeWindowRows (keep in step with CP_* of wasm/occupancy.ts): f64 words 0 and 1,
 // then u32 words (byte offsets of arrays in the kernel's memory, counts, close numbers).
@@ -279,67 +90,6 @@ export interface CopyPlan {
 }
 
 /**
- * Where closed windows' columns live. Fresh mode allocates new buffers per window (batches stay valid
- * forever). Reuse mode hands out the same buffers again on every engine call, so a batch's columns are valid
- * until the engine's next call: fresh memory costs page faults, which dominate closing windows otherwise.
- */
-export class ColumnPool {
-  private readonly slots: ColumnSlot[] = [];
-  private used = 0;
-  /**
-   * @param constants the columns shared by every window (EngineState.windowConstants); column sets handed
-   *   out hold only the other columns
-   */
-  /**
-   * @param memory where reused column sets are allocated (the engine passes its kernel's memory when the kernel
-   *   closes rows there, so a close is copied within it); default: the JavaScript heap. Fresh sets are always
-   *   allocated in the heap.
-   */
-  constructor(
-    readonly reuse: boolean,
-    readonly rows: number,
-    private readonly constants?: WindowConstants,
-    private readonly memory?: StateMemory,
-  ) {}
-  /** Starts an engine call: in reuse mode every slot may be handed out again. */
-  reset(): void {
-    this.used = 0;
-  }
-  /** Makes every window held in a reused set stale (their memory goes to another engine). */
-  retire(): void {
-    for (const slot of this.slots) slot.gen++;
-  }
-  /**
-   * A column set for the next closed window. A reused set holds the figures of the window it held before (`held`),
-   * so a close writes only the rows changed since; its changed-row list has room for every row. A fresh set's
-   * list is left empty for the close to fill.
-   */
-  take(): ColumnSlot {
-    if (!this.reuse)
-      return {
-        columns: allocColumns(this.rows, this.constants),
-        gen: 0,
-        held: 0,
-        changed: NO_ROWS,
-        changedCount: 0,
-      };
-    let slot = this.slots[this.used];
-    if (slot === undefined) {
-      const columns = allocColumns(this.rows, this.constants, this.memory);
-      const region = this.memory?.alloc(Math.max(8, 4 * this.rows)) ?? {
-        buffer: new ArrayBuffer(4 * this.rows),
-        byteOffset: 0,
-      };
-      const changed = new Uint32Array(region.buffer, region.byteOffset, this.rows);
-      slot = { columns, gen: 0, held: 0, changed, changedCount: 0 };
-      this.slots.push(slot);
-    } else slot.gen++;
-    this.used++;
-    return slot;
-  }
-}
-
-/**
  * Writes every row of the open window (which must be complete) into `c`, resets them for the next window and
  * counts it closed (O(rows); the engine closes through WindowRows, which computes only the rows that changed).
  * The constant columns are copied only into a column set that does not share them.
@@ -364,46 +114,6 @@ export function closeWindow(
 function countClosed(s: EngineState): void {
   s.reg[R_EPOCH] = s.reg[R_EPOCH]! + 1;
   s.reg[R_WINDOWS] = s.reg[R_WINDOWS]! + 1;
-}
-
-/** The columns of WindowColumns, each a typed array. */
-const COLUMN_KEYS = Object.keys(allocColumns(0)).filter((k) => k !== "length") as Exclude<
-  keyof WindowColumns,
-  "length"
->[];
-
-/**
- * The bytes of the one region (from `occupancy` to the end of `detection`) that holds every column `src` and
- * `dst` do not share, when both are column sets of allocColumns sharing the same constants (so the regions
- * have the same layout); −1 when they are not.
- */
-export function columnsRegion(src: WindowColumns, dst: WindowColumns): number {
-  const a = src.occupancy;
-  const b = dst.occupancy;
-  const span = src.detection.byteOffset + src.length - a.byteOffset;
-  return dst.zone === src.zone &&
-    dst.detection.buffer === b.buffer &&
-    src.detection.buffer === a.buffer &&
-    dst.detection.byteOffset + dst.length - b.byteOffset === span &&
-    dst.driftVehicles.byteOffset - b.byteOffset === src.driftVehicles.byteOffset - a.byteOffset
-    ? span
-    : -1;
-}
-
-/**
- * Copies every column of `src` into `dst` (same length): one copy of the region holding them all when both are
- * column sets of allocColumns sharing the same constants (columnsRegion), else column by column.
- */
-export function copyColumns(src: WindowColumns, dst: WindowColumns): void {
-  const span = columnsRegion(src, dst);
-  if (span >= 0) {
-    const a = src.occupancy;
-    const b = dst.occupancy;
-    new Uint8Array(b.buffer, b.byteOffset, span).set(new Uint8Array(a.buffer, a.byteOffset, span));
-    return;
-  }
-  for (const key of COLUMN_KEYS)
-    if (dst[key] !== src[key]) (dst[key] as Uint8Array).set(src[key] as Uint8Array);
 }
 
 /**
@@ -889,38 +599,6 @@ function copyRow(src: WindowColumns, dst: WindowColumns, r: number): void {
   dst.detection[r] = src.detection[r]!;
 }
 
-/**
- * The arrays a RowKernel's closeRows reads and writes, in the order of its column table (C_* of
- * wasm/occupancy.ts): the columns of `c` it writes, then the rows' capacity and method. @internal
- */
-export function tableColumns(s: EngineState, c: WindowColumns): ArrayBufferView[] {
-  return [
-    c.occupancy,
-    c.coverage,
-    c.meanDwellMs,
-    c.confidence,
-    c.occupiedBayMs,
-    c.knownBayMs,
-    c.driftVehicles,
-    c.arrivals,
-    c.departures,
-    c.peakOccupied,
-    c.detection,
-    s.rowCapacity,
-    s.rowDetection,
-  ];
-}
-
-/** The column table of `c` for a RowKernel's closeRows (byte offsets of tableColumns), in `s`'s memory. @internal */
-export function columnTable(s: EngineState, c: WindowColumns): Uint32Array {
-  const arrays = tableColumns(s, c);
-  const table = s.newArray(Uint32Array, arrays.length);
-  arrays.forEach((a, i) => {
-    table[i] = a.byteOffset;
-  });
-  return table;
-}
-
 /** A kernel's loops for WindowRows (the wasm kernel's): noting touched rows, closing rows. @internal */
 export interface RowKernel {
   /** Whether the kernel reads this array where it is (in its memory). */
@@ -986,121 +664,4 @@ export interface RowKernel {
     touched: Uint32Array,
     n: number,
   ): number;
-}
-
-/**
- * One closed window as emitted on `windows$`: columns and changed rows now, `records` built on first access and
- * cached. With `reuseWindowBuffers` the columns and changed rows are only valid until the engine's next call
- * (reading them later throws); `detach()` makes a copy that stays valid.
- */
-export class ClosedWindow implements WindowBatch {
-  readonly windowStart: number;
-  readonly windowEnd: number;
-  private readonly city: City;
-  private readonly slot: ColumnSlot;
-  private readonly gen: number;
-  private readonly changedCount: number;
-  private changed: Uint32Array | undefined;
-  private cached: readonly WindowRecord[] | undefined;
-
-  constructor(city: City, windowStart: number, windowEnd: number, slot: ColumnSlot) {
-    this.city = city;
-    this.windowStart = windowStart;
-    this.windowEnd = windowEnd;
-    this.slot = slot;
-    this.gen = slot.gen;
-    this.changedCount = slot.changedCount;
-  }
-
-  /** The rows as columns. @throws ParkirError when the engine reused the buffers (see reuseWindowBuffers). */
-  get columns(): WindowColumns {
-    this.assertCurrent();
-    return this.slot.columns;
-  }
-
-  /**
-   * The rows whose figures differ from the previous window's, or with arrivals or departures (WindowBatch).
-   * @throws ParkirError when the engine reused the buffers (see reuseWindowBuffers).
-   */
-  get changedRows(): Uint32Array {
-    this.assertCurrent();
-    if (this.changed === undefined) {
-      const list = this.slot.changed;
-      this.changed = list.length === this.changedCount ? list : list.subarray(0, this.changedCount);
-    }
-    return this.changed;
-  }
-
-  private assertCurrent(): void {
-    if (this.slot.gen !== this.gen) {
-      throw new ParkirError(
-        "window columns were reused: a later window closed into them (reuseWindowBuffers); read them during the emission or detach() the batch",
-      );
-    }
-  }
-
-  /** Rows as plain objects (built once, on first access). */
-  get records(): readonly WindowRecord[] {
-    if (this.cached === undefined) this.cached = Object.freeze(buildRecords(this.city, this));
-    return this.cached;
-  }
-
-  /** A copy with its own column buffers (valid forever). */
-  detach(): ClosedWindow {
-    const src = this.columns;
-    const columns = allocColumns(src.length);
-    for (const key of Object.keys(columns) as (keyof WindowColumns)[]) {
-      if (key !== "length") (columns[key] as Uint8Array).set(src[key] as Uint8Array);
-    }
-    const changed = this.changedRows.slice();
-    const slot: ColumnSlot = { columns, gen: 0, held: 0, changed, changedCount: changed.length };
-    const copy = new ClosedWindow(this.city, this.windowStart, this.windowEnd, slot);
-    copy.cached = this.cached;
-    return copy;
-  }
-
-  /** JSON form: the contract fields only. */
-  toJSON(): { windowStart: number; windowEnd: number; records: readonly WindowRecord[] } {
-    return { windowStart: this.windowStart, windowEnd: this.windowEnd, records: this.records };
-  }
-}
-
-function buildRecords(city: City, batch: ClosedWindow): WindowRecord[] {
-  const c = batch.columns;
-  const out: WindowRecord[] = new Array(c.length);
-  for (let r = 0; r < c.length; r++) {
-    const occupancy = c.occupancy[r]!;
-    const dwell = c.meanDwellMs[r]!;
-    out[r] = {
-      type: "occupancy",
-      zone: city.zones[c.zone[r]!]!.id,
-      vehicleType: vehicleName(c.vehicle[r]!),
-      windowStart: batch.windowStart,
-      windowEnd: batch.windowEnd,
-      occupancy: Number.isNaN(occupancy) ? null : occupancy,
-      coverage: c.coverage[r]!,
-      arrivals: c.arrivals[r]!,
-      departures: c.departures[r]!,
-      peakOccupied: c.peakOccupied[r]!,
-      meanDwellMs: Number.isNaN(dwell) ? null : dwell,
-      detection: DETECTION_NAMES[c.detection[r]!]!,
-      confidence: c.confidence[r]!,
-    };
-  }
-  return out;
-}
-
-/**
- * One record as a JSON line with the replay CLI's fixed key order (no trailing newline).
- *
- * @example
- * windowRecordLine(batch.records[0]) // {"type":"occupancy","zone":"PLU-001","vehicleType":"car",...}
- */
-export function windowRecordLine(r: WindowRecord): string {
-  return (
-    `{"type":"occupancy","zone":${JSON.stringify(r.zone)},"vehicleType":"${r.vehicleType}",` +
-    `"windowStart":${r.windowStart},"windowEnd":${r.windowEnd},"occupancy":${r.occupancy === null ? "null" : r.occupancy},` +
-    `"coverage":${r.coverage},"arrivals":${r.arrivals},"departures":${r.departures},"peakOccupied":${r.peakOccupied},` +
-    `"meanDwellMs":${r.meanDwellMs === null ? "null" : r.meanDwellMs},"detection":"${r.detection}"}`
-  );
 }

@@ -5,11 +5,11 @@
  * this class, so a run through JetStream can be compared with one without it, byte for byte.
  */
 import type { City } from "../catalog/city.js";
+import { windowRecordLine } from "../occupancy/closed-window.js";
 import { OccupancyEngine } from "../occupancy/engine.js";
 import type { OccupancyOptions } from "../occupancy/options.js";
 import type { IngestResult } from "../occupancy/reports.js";
 import type { WindowBatch, WindowRecord } from "../occupancy/types.js";
-import { windowRecordLine } from "../occupancy/windows.js";
 import { decisionLine } from "../pricing/decision.js";
 import { PricingEngine } from "../pricing/engine.js";
 import type { Policy } from "../pricing/policy.js";

@@ -7,6 +7,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { allocColumns, columnTable, tableColumns } from "../../src/occupancy/columns.js";
 import { OccupancyEngine } from "../../src/occupancy/index.js";
 import {
   AF_DWELL_SUM,
@@ -26,7 +27,6 @@ import { closeRows } from "../../src/occupancy/rows.js";
 import type { EngineState } from "../../src/occupancy/state.js";
 import type { WindowColumns } from "../../src/occupancy/types.js";
 import type { WasmOccupancyKernel } from "../../src/occupancy/wasm-kernel.js";
-import { allocColumns, columnTable, tableColumns } from "../../src/occupancy/windows.js";
 import { encodeEvents } from "../../src/wire/index.js";
 import { arbStream, deliver, MIN, sensorCity, split, testCity } from "./fixtures.js";
 

@@ -14,7 +14,7 @@ import {
   type OccupancyKernel,
   WasmOccupancyKernel,
 } from "../../src/occupancy/wasm-kernel.js";
-import { openWindow } from "../../src/occupancy/windows.js";
+import { openWindow } from "../../src/occupancy/window-open.js";
 import { kernelBuilt, wasmSupported } from "../../src/runtime/index.js";
 import { EventBatchView, encodeEvents } from "../../src/wire/index.js";
 import { sensorCity } from "../occupancy/fixtures.js";

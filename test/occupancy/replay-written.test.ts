@@ -8,9 +8,9 @@
 import fc from "fast-check";
 import { describe, expect, test, vi } from "vitest";
 import * as parkir from "../../src/index.js";
+import { windowRecordLine } from "../../src/occupancy/closed-window.js";
 import { replayBatchesSync, replayEventsSync, replayJsonLinesSync } from "../../src/occupancy/index.js";
 import { lowerMedian } from "../../src/occupancy/jsonl-replay.js";
-import { windowRecordLine } from "../../src/occupancy/windows.js";
 import { writtenLayout } from "../../src/wire/batch-writer.js";
 import {
   type CdsEvent,

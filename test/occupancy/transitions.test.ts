@@ -47,7 +47,7 @@ import {
 } from "../../src/occupancy/kernel.js";
 import type { EngineState } from "../../src/occupancy/state.js";
 import type { OccupancyKernel } from "../../src/occupancy/wasm-kernel.js";
-import { openWindow } from "../../src/occupancy/windows.js";
+import { openWindow } from "../../src/occupancy/window-open.js";
 import { encodeEvents } from "../../src/wire/index.js";
 import { MIN, sensorCity } from "./fixtures.js";
 

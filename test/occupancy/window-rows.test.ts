@@ -8,9 +8,10 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { vehicleCode } from "../../src/catalog/vehicles.js";
+import type { ClosedWindow } from "../../src/occupancy/closed-window.js";
 import type { OccupancyOptions, WindowBatch, WindowColumns } from "../../src/occupancy/index.js";
 import { OccupancyEngine } from "../../src/occupancy/index.js";
-import type { ClosedWindow, WindowRows } from "../../src/occupancy/windows.js";
+import type { WindowRows } from "../../src/occupancy/windows.js";
 import { type CdsEvent, encodeEvents } from "../../src/wire/index.js";
 import { arbStream, deliver, MIN, split, testCity } from "./fixtures.js";
 

@@ -11,8 +11,8 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { replayBytes, runReplay } from "../../src/cli/replay.js";
+import { windowRecordLine } from "../../src/occupancy/closed-window.js";
 import { replayJsonLinesSync } from "../../src/occupancy/index.js";
-import { windowRecordLine } from "../../src/occupancy/windows.js";
 import {
   JSONL_INPUT_BYTES,
   type JsonLinesOptions,

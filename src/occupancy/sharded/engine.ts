@@ -39,13 +39,13 @@ import { subject } from "../../rx.js";
 import { EVENT_LINE_BYTES_MAX } from "../../wire/events.js";
 import { encodeJsonLines } from "../../wire/jsonl-stream.js";
 import { readCheckpoint } from "../checkpoint.js";
+import { ClosedWindow } from "../closed-window.js";
 import { type AdvanceOptions, assertBatchArgument, checkAdvanceOptions, OccupancyEngine } from "../engine.js";
 import { R_WIN_START } from "../kernel.js";
 import { type OccupancyOptions, type ResolvedOptions, resolveOptions } from "../options.js";
 import type { EngineCounters, HealthEvent, HealthReport, IngestResult, LateReport } from "../reports.js";
 import { assertClockState } from "../skew.js";
 import type { WindowBatch } from "../types.js";
-import { ClosedWindow } from "../windows.js";
 import { mergeCheckpoints, splitCheckpoint } from "./checkpoints.js";
 import { carriesWindow, planShards, type ShardPlan } from "./shards.js";
 import {

@@ -12,8 +12,8 @@
  */
 import { ParkirError } from "../../errors/index.js";
 import { type CheckpointParts, writeCheckpoint } from "../checkpoint.js";
+import { allocColumns } from "../columns.js";
 import type { WindowColumns } from "../types.js";
-import { allocColumns } from "../windows.js";
 
 /** Checkpoint parts as a snapshot holds them (CheckpointParts without the format version). */
 export type SnapshotParts = Omit<CheckpointParts, "formatVersion">;
