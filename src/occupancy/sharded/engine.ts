@@ -156,7 +156,8 @@ interface Region {
 
 /**
  * What a shard is rebuilt from: checkpoint bytes (a restored engine's share), or its last recovery snapshot
- * (snapshot.ts: in the shard's snapshot region, or in a buffer of its own when it outgrew that).
+ * (snapshot.ts: in the shard's snapshot region, or in a buffer of its own when it outgrew that), which it is
+ * rebuilt from together with the other shards' snapshots of the same call.
  */
 type ShardBase = { readonly checkpoint: Uint8Array } | { readonly snapshot: Uint8Array };
 
@@ -971,8 +972,17 @@ export class ShardedOccupancyEngine {
         ? { cmd: "open", ...base }
         : "checkpoint" in from
           ? { cmd: "restore", ...base, checkpoint: from.checkpoint }
-          : { cmd: "recover", ...base, snapshot: from.snapshot },
+          : { cmd: "recover", ...base, snapshots: this.snapshotsOfAll() },
     );
+  }
+
+  /** Every shard's last recovery snapshot (all taken at one call: checkpointShards), in shard order. */
+  private snapshotsOfAll(): Uint8Array[] {
+    return this.shardCheckpoints.map((b) => {
+      if (b === undefined || !("snapshot" in b))
+        throw new ParkirError("sharded engine: shards were not snapshotted together (a bug)");
+      return b.snapshot;
+    });
   }
 
   /** Rebuilds shard k on its (possibly new) worker from its checkpoint and the batches since. */

@@ -20,7 +20,7 @@ import { allocColumns } from "../windows.js";
 import { adoptionFor, keepsPending } from "./checkpoints.js";
 import { type OwnAdmission, splittable } from "./own.js";
 import { carriesWindow, planShards, recordOwners, type ShardPlan } from "./shards.js";
-import { snapshotBytes, snapshotContents, snapshotParts, writeSnapshot } from "./snapshot.js";
+import { recoverShard, snapshotBytes, snapshotParts, writeSnapshot } from "./snapshot.js";
 
 /** Options a shard engine can be given (no functions: they cross threads). */
 export type ShardEngineOptions = Omit<OccupancyOptions, "clock" | "kernel">;
@@ -56,11 +56,14 @@ export type ShardCommand =
       readonly checkpoint: Uint8Array;
     }
   | {
-      /** Rebuild the shard from its recovery snapshot (snapshot.ts; its checkpoint and last closed window). */
+      /**
+       * Rebuild the shard from the recovery snapshots every shard took at one call (snapshot.ts recoverShard: its
+       * own and the other shards' rows), one per shard in shard order.
+       */
       readonly cmd: "recover";
       readonly city: CityDocument;
       readonly options: ShardEngineOptions;
-      readonly snapshot: Uint8Array;
+      readonly snapshots: readonly Uint8Array[];
     }
   | {
       readonly cmd: "ingest";
@@ -448,17 +451,18 @@ function runCommand(task: ShardTask, memory: WebAssembly.Memory): ShardReply {
   // open and restore tell the size of the engine's recovery snapshot (the main thread lends memory for them).
   if (command.cmd === "open") {
     const h = make(cityOf(command.city), command.options);
-    return { groups: [], snapshotBytes: snapshotBytes(h.engine.checkpointParts()), ...thisThread() };
+    return { groups: [], snapshotBytes: snapshotBytes(h.engine.checkpointParts(shard)), ...thisThread() };
   }
   if (command.cmd === "restore") {
     const h = make(cityOf(command.city), command.options, command.checkpoint);
-    return { groups: [], snapshotBytes: snapshotBytes(h.engine.checkpointParts()), ...thisThread() };
+    return { groups: [], snapshotBytes: snapshotBytes(h.engine.checkpointParts(shard)), ...thisThread() };
   }
   if (command.cmd === "recover") {
-    const { checkpoint, last } = snapshotContents(command.snapshot);
-    const h = make(cityOf(command.city), command.options, checkpoint);
+    const city = cityOf(command.city);
+    const { checkpoint, last } = recoverShard(planShards(city, shard.shards), shard.index, command.snapshots);
+    const h = make(city, command.options, checkpoint);
     if (last !== null) h.engine.primeWindows(last);
-    return { groups: [], snapshotBytes: snapshotBytes(h.engine.checkpointParts()), ...thisThread() };
+    return { groups: [], snapshotBytes: snapshotBytes(h.engine.checkpointParts(shard)), ...thisThread() };
   }
   const h = engines.get(engineId);
   if (h === undefined) throw new Error(`shard engine ${engineId}#${shard.index} is not open in this worker`);
@@ -571,7 +575,7 @@ function runCommand(task: ShardTask, memory: WebAssembly.Memory): ShardReply {
       break;
     }
     case "snapshot": {
-      const parts = snapshotParts(e.checkpointParts(), e.lastWindowColumns());
+      const parts = snapshotParts(e.checkpointParts(shard), e.lastWindowColumns(), shard);
       const into = new Uint8Array(memory.buffer, command.at, command.size);
       const bytes = writeSnapshot(parts, into);
       if (bytes <= command.size) reply = { groups: [], snapshotBytes: bytes };
