@@ -95,8 +95,9 @@ export interface ShardedOccupancyOptions extends Omit<OccupancyOptions, "kernel"
   /**
    * Calls between shard checkpoints. A crashed worker is rebuilt from the last one plus the calls since,
    * whose inputs (batches, JSON Lines bytes) stay in memory until then. Default 32; a checkpoint also comes
-   * sooner, once those inputs reach 64 MiB. Cost: a checkpoint of every shard per period (a full engine
-   * checkpoint: `node dist/bench/probes.js checkpoint` times one); memory for up to this many inputs.
+   * sooner, once those inputs reach 64 MiB. Cost: a recovery snapshot of every shard per period (its own bays
+   * and rows copied raw into mapped memory: `node dist/bench/probes.js checkpoint` times one); memory for up to
+   * this many inputs.
    */
   readonly checkpointEvery?: number;
   /**
