@@ -272,7 +272,7 @@ export class ShardedOccupancyEngine {
   private windowOpen = false;
   /** Batches to admit every event of before own admission is offered again (after falling back from it). */
   private ownPause = 0;
-  /** The pause after the next fall back (see fallBackToEvery). */
+  /** The pause after the next fall back or refused offer (see fallBackToEvery, refusedOwn). */
   private ownPatience = 1;
   /** Batches admitted by zone since the shards last turned to own admission. */
   private ownBatches = 0;
@@ -598,7 +598,8 @@ export class ShardedOccupancyEngine {
       this.free.push(region);
       throw e;
     }
-    if (toOwn && same(replies, (x) => x.switched === true)) this.turnedOwn();
+    const switched = toOwn && same(replies, (x) => x.switched === true);
+    if (switched) this.turnedOwn();
     const own = this.own;
     const r = this.agreed(
       replies.map((x) => x.result!),
@@ -607,6 +608,7 @@ export class ShardedOccupancyEngine {
     if (r.rejected === 1) this.free.push(region);
     else this.since.push({ command, region });
     this.notedBatches(own ? 1 : 0, own ? 0 : 1);
+    if (toOwn && !switched) this.refusedOwn();
     this.notePending(replies);
     this.emitMerged(replies, own);
     await this.checkpointIfDue();
@@ -810,6 +812,7 @@ export class ShardedOccupancyEngine {
       }
       if (from < done && !own) this.turnedOwn();
       this.notedBatches(done - Math.min(from, done), Math.min(from, done));
+      if (toOwn && from >= done) this.refusedOwn();
       this.notePending(replies);
       if (done > 0)
         this.since.push({
@@ -839,6 +842,16 @@ export class ShardedOccupancyEngine {
   private turnedOwn(): void {
     this.own = true;
     this.ownBatches = 0;
+  }
+
+  /**
+   * The shards were offered own admission and no batch of the call could be split: each offer costs every shard
+   * a second verification of each batch, so the next comes after a pause that doubles (up to OWN_PAUSE_MAX) while
+   * offers are refused (a feed whose batches carry event ids is offered own admission less and less often).
+   */
+  private refusedOwn(): void {
+    this.ownPatience = Math.min(OWN_PAUSE_MAX, 2 * this.ownPatience);
+    this.ownPause = this.ownPatience;
   }
 
   /** Counts batches admitted by zone (`own`) and admitting every event (`every`), for the pause (offersOwn). */
