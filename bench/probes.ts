@@ -38,9 +38,10 @@
  *   node dist/bench/probes.js verify
  *     Verifying the 16 batches of the 1 M-event feed (EventBatchView.from), best and median of 10, ms.
  *   node dist/bench/probes.js checkpoint [bays]
- *     What a sharded engine's recovery costs a shard: an engine as a worker hosts it ingests the first 512k
- *     events of the feed in 16k-event batches (the 32 calls of one default checkpointEvery period of the
- *     wasm-workers suite), then writes its checkpoint; median of 10 each, ms, and the checkpoint's bytes.
+ *     What a sharded engine's recovery costs a shard: the first shard of 1 and of 2, as a worker hosts it,
+ *     ingests the first 512k events of the feed in 16k-event batches (the 32 calls of one default
+ *     checkpointEvery period of the wasm-workers suite), then writes its recovery snapshot (its own bays and
+ *     rows) and its checkpoint; median of 10 each, ms, and their bytes.
  *   node dist/bench/probes.js objects
  *     Where the plain-objects path's time goes on the e2e suite's feed (33,612 bay-sensor events, 72 h): the
  *     plain Map loop, a loop that reads four fields of each object, `readEvent` alone (the validation every
@@ -70,6 +71,7 @@ import { R_ACCEPTED, R_H_COUNT, R_HEAD, R_LATE_COUNT, R_TAIL, R_WIN_END } from "
 import { ShardedOccupancyEngine } from "../src/occupancy/sharded/engine.js";
 import { splittable } from "../src/occupancy/sharded/own.js";
 import { planShards, recordOwners, type ShardPlan } from "../src/occupancy/sharded/shards.js";
+import { snapshotParts, writeSnapshot } from "../src/occupancy/sharded/snapshot.js";
 import { EngineState } from "../src/occupancy/state.js";
 import { JS_OCCUPANCY_KERNEL, WasmOccupancyKernel, withShard } from "../src/occupancy/wasm-kernel.js";
 import { openWindow } from "../src/occupancy/window-open.js";
@@ -261,24 +263,36 @@ function checkpointCost(bays: number): void {
   const batches: Uint8Array[] = [];
   for (let i = 0; i < events.length; i += 16_384)
     batches.push(encodeEvents(events.slice(i, i + 16_384), city, undefined, { keepEventIds: false }));
-  const plan = planShards(city, 1)[0]!;
-  const ingest: number[] = [];
-  const write: number[] = [];
-  let bytes = 0;
-  for (let rep = 0; rep < 10; rep++) {
-    // As a worker hosts it (src/occupancy/sharded/worker.ts): wasm kernel, shard filter, reused window buffers.
-    const e = withShard(plan, () => new OccupancyEngine(city, { kernel: "wasm", reuseWindowBuffers: true }));
-    let t0 = performance.now();
-    for (const b of batches) admitted(e.ingest(b));
-    ingest.push(performance.now() - t0);
-    t0 = performance.now();
-    bytes = e.checkpoint().byteLength;
-    write.push(performance.now() - t0);
-  }
   const median = (xs: number[]) => xs.sort((a, b) => a - b)[5]!.toFixed(1);
-  console.log(
-    `one shard of ${bays} bays: 32 batches of 16k events ingested in ${median(ingest)} ms; its checkpoint (${bytes} bytes) written in ${median(write)} ms (medians of 10)`,
-  );
+  for (const shards of [1, 2]) {
+    const plan = planShards(city, shards)[0]!;
+    const ingest: number[] = [];
+    const write: number[] = [];
+    const snap: number[] = [];
+    let bytes = 0;
+    let snapBytes = 0;
+    const into = new Uint8Array(new SharedArrayBuffer(32 << 20));
+    for (let rep = 0; rep < 10; rep++) {
+      // As a worker hosts it (src/occupancy/sharded/worker.ts): wasm kernel, shard filter, reused window buffers.
+      const e = withShard(
+        plan,
+        () => new OccupancyEngine(city, { kernel: "wasm", reuseWindowBuffers: true }),
+      );
+      let t0 = performance.now();
+      for (const b of batches) admitted(e.ingest(b));
+      ingest.push(performance.now() - t0);
+      t0 = performance.now();
+      // The recovery snapshot the worker writes (sharded/snapshot.ts): the shard's own part, into mapped memory.
+      snapBytes = writeSnapshot(snapshotParts(e.checkpointParts(plan), e.lastWindowColumns(), plan), into);
+      snap.push(performance.now() - t0);
+      t0 = performance.now();
+      bytes = e.checkpoint().byteLength;
+      write.push(performance.now() - t0);
+    }
+    console.log(
+      `shard 1 of ${shards}, ${bays} bays (admitting every event): 32 batches of 16k events ingested in ${median(ingest)} ms; its recovery snapshot (${snapBytes} bytes) written in ${median(snap)} ms; its checkpoint (${bytes} bytes) in ${median(write)} ms (medians of 10)`,
+    );
+  }
 }
 
 /** The events of `batch` whose bay or zone lies in `plan`, as a batch (struct words copied as they are). */

@@ -47,13 +47,15 @@ const KIND_PAYMENT_START = KIND.payment_start;
 
 /**
  * The state's checkpoint sections by name (sorting the pending events first, with `k`). Derived registers are
- * written in canonical form, so restore then checkpoint gives the same bytes.
+ * written in canonical form, so restore then checkpoint gives the same bytes. With `slice`, only that part
+ * (see StateSlice).
  */
 export function stateSections(
   s: EngineState,
   k: OccupancyKernel,
   book: PaymentBook,
   dedup: DedupMemory,
+  slice?: StateSlice,
 ): Map<string, Uint8Array> {
   k.sortPending(s);
   const reg = s.reg;
@@ -71,13 +73,27 @@ export function stateSections(
   saved[R_LATE_COUNT] = 0;
   saved[R_DEADLINE_LB] = Number.NEGATIVE_INFINITY;
   sections.set("reg", bytesOf(saved));
-  for (const [name, arr] of s.sections()) sections.set(name, bytesOf(arr));
+  const arrays =
+    slice === undefined ? s.sections() : s.sliceSections(slice.bayLo, slice.bayHi, slice.rowLo, slice.rowHi);
+  for (const [name, arr] of arrays) sections.set(name, bytesOf(arr));
   sections.set("pending.time", bytesOf(s.pTime.subarray(head, tail)));
   const pendingWords = s.pWords.slice(head * PENDING_STRIDE, tail * PENDING_STRIDE);
   for (const [name, arr] of paymentSections(book, pendingWords)) sections.set(name, bytesOf(arr));
   sections.set("pending.words", bytesOf(pendingWords));
-  for (const [name, arr] of dedup.sections()) sections.set(name, bytesOf(arr));
+  for (const [name, arr] of slice === undefined ? dedup.sections() : dedup.unsortedSections())
+    sections.set(name, bytesOf(arr));
   return sections;
+}
+
+/**
+ * The part of an engine's state a worker shard owns (stateSections with it: bays and window rows of that range
+ * only, de-duplication keys unsorted; sharded/snapshot.ts).
+ */
+export interface StateSlice {
+  readonly bayLo: number;
+  readonly bayHi: number;
+  readonly rowLo: number;
+  readonly rowHi: number;
 }
 
 /** Loads checkpoint sections into a fresh engine's state (throws ParkirWireError before any change). */

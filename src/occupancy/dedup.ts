@@ -310,6 +310,58 @@ export class DedupMemory implements IdKeyColumns {
   }
 
   /**
+   * sections() in entry order rather than the canonical one (a worker shard's recovery snapshot: the checkpoint
+   * written from it sorts them, sharded/checkpoints.ts sortKeySections). @internal
+   */
+  unsortedSections(): [string, Uint32Array | Float64Array | Uint8Array][] {
+    const s = this.s;
+    const wm = s.reg[R_WATERMARK]!;
+    let n = 0;
+    let bytes = 0;
+    this.seqKeys.forLive(wm, () => {
+      n++;
+    });
+    for (let e = 1; e < this.count; e++) {
+      if (!(s.dedupTime[e]! >= wm)) continue;
+      n++;
+      bytes += this.idLen[e]!;
+    }
+    const keys = new Uint32Array(n * 4);
+    const times = new Float64Array(n * 2);
+    const ids = new Uint8Array(bytes);
+    let i = 0;
+    this.seqKeys.forLive(wm, (a, b, t, time) => {
+      keys[i * 4] = K_SEQ;
+      keys[i * 4 + 1] = a;
+      keys[i * 4 + 2] = b;
+      times[i * 2] = t;
+      times[i * 2 + 1] = time;
+      i++;
+    });
+    let at = 0;
+    for (let e = 1; e < this.count; e++) {
+      const time = s.dedupTime[e]!;
+      if (!(time >= wm)) continue;
+      const type = this.kType[e]!;
+      const len = this.idLen[e]!;
+      keys[i * 4] = type;
+      // Id keys carry no device fields (as in sections()).
+      keys[i * 4 + 1] = type === K_ID ? 0 : this.kA[e]!;
+      keys[i * 4 + 2] = type === K_ID ? 0 : this.kB[e]!;
+      keys[i * 4 + 3] = len;
+      times[i * 2 + 1] = time;
+      ids.set(this.arena.subarray(this.idOff[e]!, this.idOff[e]! + len), at);
+      at += len;
+      i++;
+    }
+    return [
+      ["dedup.keys", keys],
+      ["dedup.times", times],
+      ["dedup.ids", ids],
+    ];
+  }
+
+  /**
    * Problems with checkpoint sections written by sections(), or null: key types, devices, times and id lengths
    * are checked so that restoring cannot index outside an array.
    */

@@ -17,7 +17,7 @@ import { BATCH_BYTES_MAX, FLAG_TARGET_ZONE } from "../wire/layout.js";
 import type { BatchLayout } from "../wire/verify.js";
 import { EventBatchView } from "../wire/view.js";
 import { type CheckpointParts, readCheckpoint, writeCheckpoint } from "./checkpoint.js";
-import { loadStateSections, stateSections } from "./checkpoint-state.js";
+import { loadStateSections, type StateSlice, stateSections } from "./checkpoint-state.js";
 import { ClosedWindow } from "./closed-window.js";
 import { ColumnPool } from "./columns.js";
 import { DedupMemory } from "./dedup.js";
@@ -759,14 +759,15 @@ export class OccupancyEngine {
 
   /**
    * What checkpoint() writes, unwritten: the header fields and the sections as views of the live state (valid
-   * until the next call on this engine; copy them first). The sharded engine's recovery snapshots.
+   * until the next call on this engine; copy them first). With `slice`, only that part of the state (bays and
+   * window rows, keys unsorted: a worker shard's recovery snapshot, sharded/snapshot.ts).
    *
    * @internal
    */
-  checkpointParts(): Omit<CheckpointParts, "formatVersion"> {
+  checkpointParts(slice?: StateSlice): Omit<CheckpointParts, "formatVersion"> {
     this.assertClockState();
     this.windowRows.stampEpochs();
-    const sections = stateSections(this.s, this.k, this.book, this.dedup);
+    const sections = stateSections(this.s, this.k, this.book, this.dedup, slice);
     const reg = this.s.reg;
     return {
       city: this.city.id,

@@ -278,6 +278,24 @@ export class EngineState {
     return [...this.baySections(), ...this.liveSections()];
   }
 
+  /**
+   * sections() of bays [bayLo, bayHi) and window rows [rowLo, rowHi) only, the row sections as views of the live
+   * arrays, and no cold sections before the first zone event: what a worker shard owns, for its recovery
+   * snapshot (sharded/snapshot.ts).
+   */
+  sliceSections(bayLo: number, bayHi: number, rowLo: number, rowHi: number): [string, StateArray][] {
+    const rows: [string, StateArray][] = [
+      ["rows.acc", new Uint8Array(this.accF64.buffer, this.accF64.byteOffset, this.accF64.byteLength)],
+      ...(this.cold?.sections() ?? []),
+    ];
+    const out = this.baySections(bayLo, bayHi);
+    for (const [name, a] of rows) {
+      const per = this.rowCount === 0 ? 0 : a.byteLength / this.rowCount;
+      out.push([name, new Uint8Array(a.buffer, a.byteOffset + rowLo * per, (rowHi - rowLo) * per)]);
+    }
+    return out;
+  }
+
   /** The sections that are live arrays (all but the bays). */
   private liveSections(): [string, StateArray][] {
     return [
@@ -380,14 +398,17 @@ export class EngineState {
     this.sIdx2 = this.array(Uint32Array, cap);
   }
 
-  /** Bays in the checkpoint layout: `bays.state` (a state | flags << 2 byte per bay), `bays.time` (since, last). */
-  baySections(): [string, StateArray][] {
-    const n = this.bayCount;
+  /**
+   * Bays in the checkpoint layout: `bays.state` (a state | flags << 2 byte per bay), `bays.time` (since, last);
+   * of bays [lo, hi) only when given (a worker shard's recovery snapshot).
+   */
+  baySections(lo = 0, hi = this.bayCount): [string, StateArray][] {
+    const n = hi - lo;
     const state = new Uint8Array(n);
     const time = new Int32Array(n * 2);
     const bays = this.bays;
     for (let b = 0; b < n; b++) {
-      const r = b * BAY_WORDS;
+      const r = (lo + b) * BAY_WORDS;
       state[b] = bays[r + B_WORD]! & BS_LOW;
       time[b * 2] = bays[r + B_SINCE]!;
       time[b * 2 + 1] = bays[r + B_LAST]!;

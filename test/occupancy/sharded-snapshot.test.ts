@@ -1,19 +1,23 @@
 /**
- * Recovery snapshots of shard engines (src/occupancy/sharded/snapshot.ts): the checkpoint written from a
- * snapshot is byte for byte the engine's checkpoint at the time of the snapshot, whatever the memory held
- * before; a snapshot that does not fit writes nothing; and a sharded engine whose shards' state outgrows
- * their snapshot regions still recovers killed workers to one engine's results.
+ * Recovery snapshots of shard engines (src/occupancy/sharded/snapshot.ts): each shard snapshots only its own
+ * bays and rows, and the shards' snapshots merged are byte for byte one engine's checkpoint at the time of the
+ * snapshots, whatever the memory held before; a shard rebuilt from them goes on like the one it replaces; a
+ * snapshot that does not fit writes nothing; and a sharded engine whose shards' state outgrows their snapshot
+ * regions still recovers killed workers to one engine's results.
  */
 import fc from "fast-check";
 import { Piscina } from "piscina";
 import { afterAll, describe, expect, it } from "vitest";
 import { ParkirError } from "../../src/errors/index.js";
 import { OccupancyEngine, type OccupancyOptions, planShards } from "../../src/occupancy/index.js";
+import { mergeCheckpoints } from "../../src/occupancy/sharded/checkpoints.js";
 import { ShardedOccupancyEngine } from "../../src/occupancy/sharded/engine.js";
 import {
   readSnapshot,
+  recoverShard,
   snapshotBytes,
-  snapshotCheckpoint,
+  snapshotParts,
+  snapshotsCheckpoint,
   writeSnapshot,
 } from "../../src/occupancy/sharded/snapshot.js";
 import { withShard } from "../../src/occupancy/wasm-kernel.js";
@@ -31,43 +35,87 @@ afterAll(async () => {
 describe("shard recovery snapshots", () => {
   const city = testCity();
 
-  it("a checkpoint written from a snapshot equals the engine's checkpoint, in any memory, after every batch", () => {
+  it("the shards' own-slice snapshots hold the whole engine: merged, one engine's checkpoint, in any memory, after every batch; a shard rebuilt from them goes on like the one it replaces", () => {
     fc.assert(
       fc.property(
         arbStream(150),
         fc.array(fc.double({ min: 0, max: 0.999, noNaN: true }), { minLength: 1, maxLength: 30 }),
         fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 6 }),
-        fc.integer({ min: 0, max: 3 }),
+        fc.integer({ min: 1, max: 3 }),
         fc.nat(4096),
         fc.integer({ min: 0, max: 255 }),
-        (events, delays, sizes, shardChoice, offset, fill) => {
+        fc.nat(),
+        (events, delays, sizes, shards, offset, fill, pick) => {
           const batches = split(deliver(events, delays, OPTS.allowedLatenessMs!), sizes).map((b) =>
             encodeEvents(b, city),
           );
-          // No shard (the JS kernel), or one shard of 1 to 3 (the wasm kernel with its shard filter).
-          const make = () => new OccupancyEngine(city, { ...OPTS, clock: () => 0 });
-          const engine =
-            shardChoice === 0
-              ? make()
-              : withShard(
-                  planShards(city, shardChoice)[shardChoice - 1]!,
-                  () => new OccupancyEngine(city, { ...OPTS, kernel: "wasm", clock: () => 0 }),
-                );
+          const plans = planShards(city, shards);
+          const ref = new OccupancyEngine(city, { ...OPTS, clock: () => 0 });
+          const shard = (k: number, checkpoint?: Uint8Array) =>
+            withShard(plans[k]!, () => {
+              const o = { ...OPTS, kernel: "wasm" as const, clock: () => 0 };
+              return checkpoint === undefined
+                ? new OccupancyEngine(city, o)
+                : OccupancyEngine.restore(city, checkpoint, o);
+            });
+          const engines = plans.map((_, k) => shard(k));
           const memory = new Uint8Array(offset + (1 << 20)).fill(fill);
-          for (const b of [new Uint8Array(0), ...batches]) {
-            if (b.byteLength > 0) engine.ingest(b);
-            const parts = engine.checkpointParts();
-            const need = snapshotBytes(parts);
-            // Too small by one byte: nothing is written, the size needed comes back.
-            const short = memory.subarray(offset, offset + need - 1);
-            const before = short.slice();
-            expect(writeSnapshot(parts, short)).toBe(need);
-            expect(Buffer.compare(short, before)).toBe(0);
-            const into = memory.subarray(offset);
-            expect(writeSnapshot(parts, into)).toBe(need);
-            const expected = engine.checkpoint();
-            expect(Buffer.compare(snapshotCheckpoint(into.subarray(0, need)), expected)).toBe(0);
+          // One shard is rebuilt from the snapshots after batch `at` and runs beside the one it replaces.
+          const at = pick % (batches.length + 1);
+          const k = pick % shards;
+          let rebuilt: OccupancyEngine | null = null;
+          const windows = (e: OccupancyEngine, out: string[]) =>
+            e.windows$.subscribe((w) => {
+              const { rowLo, rowHi } = plans[k]!;
+              const c = w.columns!;
+              const rows = [];
+              for (let r = rowLo; r < rowHi; r++)
+                rows.push([c.occupancy[r], c.arrivals[r], c.departures[r], c.peakOccupied[r], c.coverage[r]]);
+              out.push(
+                JSON.stringify([
+                  w.windowStart,
+                  rows,
+                  [...w.changedRows!].filter((r) => r >= rowLo && r < rowHi),
+                ]),
+              );
+            });
+          const original: string[] = [];
+          const again: string[] = [];
+          windows(engines[k]!, original);
+          for (const [i, b] of [new Uint8Array(0), ...batches].entries()) {
+            if (b.byteLength > 0) {
+              ref.ingest(b);
+              for (const e of engines) e.ingest(b);
+              rebuilt?.ingest(b);
+            }
+            const snapshots: Uint8Array[] = [];
+            let used = offset;
+            for (const [j, e] of engines.entries()) {
+              const parts = snapshotParts(e.checkpointParts(plans[j]), e.lastWindowColumns(), plans[j]!);
+              const need = snapshotBytes(parts);
+              // Too small by one byte: nothing is written, the size needed comes back.
+              const short = memory.subarray(used, used + need - 1);
+              const before = short.slice();
+              expect(writeSnapshot(parts, short)).toBe(need);
+              expect(Buffer.compare(short, before)).toBe(0);
+              expect(writeSnapshot(parts, memory.subarray(used))).toBe(need);
+              snapshots.push(memory.subarray(used, used + need));
+              used += need + (fill % 8);
+            }
+            const whole = snapshotsCheckpoint(city, plans, snapshots, false);
+            expect(Buffer.compare(whole, ref.checkpoint())).toBe(0);
+            if (i === at) {
+              const { checkpoint, last } = recoverShard(plans, k, snapshots);
+              rebuilt = shard(k, checkpoint);
+              if (last !== null) rebuilt.primeWindows(last);
+              windows(rebuilt, again);
+              original.length = 0;
+            }
           }
+          for (const e of [ref, ...engines, rebuilt!]) e.close();
+          expect(again).toEqual(original);
+          const merged = engines.map((e, j) => (j === k ? rebuilt! : e).checkpoint());
+          expect(Buffer.compare(mergeCheckpoints(city, plans, merged), ref.checkpoint())).toBe(0);
         },
       ),
       { numRuns: 40 },

@@ -339,7 +339,7 @@ function reorder(
 const K_SEQ = 1;
 const K_HASH = 3;
 
-function readKeys(parts: CheckpointParts): SavedKey[] {
+function readKeys(parts: Pick<CheckpointParts, "sections">): SavedKey[] {
   const k = parts.sections.get("dedup.keys");
   const t = parts.sections.get("dedup.times");
   const d = parts.sections.get("dedup.ids");
@@ -372,6 +372,11 @@ function ownsKey(owners: Uint8Array, k: number, key: SavedKey): boolean {
 function mergeKeys(parts: readonly CheckpointParts[]): [string, Uint8Array][] {
   const all = parts.flatMap(readKeys).sort(compareKeys);
   return writeKeys(all.filter((k, n) => n === 0 || compareKeys(all[n - 1]!, k) !== 0));
+}
+
+/** Puts the de-duplication key sections of `sections` into the canonical order (DedupMemory.sections()'s). */
+export function sortKeySections(sections: Map<string, Uint8Array>): void {
+  for (const [name, b] of writeKeys(readKeys({ sections }).sort(compareKeys))) sections.set(name, b);
 }
 
 function writeKeys(keys: readonly SavedKey[]): [string, Uint8Array][] {

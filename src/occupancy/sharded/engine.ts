@@ -8,10 +8,11 @@
  * zone). How shards admit events (de-duplication, lateness, the watermark: global rules) depends on the batch:
  * with two shards or more, once the first window is open, each shard admits only its own zones' events from a
  * batch whose keys all belong to their events' zones (own.ts), the other events only moving its watermark;
- * every shard admits every event before that, and for good from the first batch that cannot be split (event
- * ids, events without sequence numbers, a device naming another shard's place, pendingMax). The shards turn
- * from one mode to the other in place (switchAdmission). Either way, results and checkpoints are those of one
- * engine.
+ * every shard admits every event before that, and from a batch that cannot be split (event ids, events without
+ * sequence numbers, a device naming another shard's place, pendingMax) until a batch that can, after a pause
+ * that grows while the two kinds alternate. The shards turn to own admission in place at a splittable batch (the
+ * `toOwn` ingest), and back to every event in place (switchToEvery). Either way, results and checkpoints are
+ * those of one engine.
  *
  * Workers beyond the shards (option `shards`) hold no state: they parse their share of each JSON Lines chunk
  * into batches for the shards. With one shard, the shard parses the first share of the lines itself and
@@ -94,8 +95,9 @@ export interface ShardedOccupancyOptions extends Omit<OccupancyOptions, "kernel"
   /**
    * Calls between shard checkpoints. A crashed worker is rebuilt from the last one plus the calls since,
    * whose inputs (batches, JSON Lines bytes) stay in memory until then. Default 32; a checkpoint also comes
-   * sooner, once those inputs reach 64 MiB. Cost: a checkpoint of every shard per period (a full engine
-   * checkpoint: `node dist/bench/probes.js checkpoint` times one); memory for up to this many inputs.
+   * sooner, once those inputs reach 64 MiB. Cost: a recovery snapshot of every shard per period (its own bays
+   * and rows copied raw into mapped memory: `node dist/bench/probes.js checkpoint` times one); memory for up to
+   * this many inputs.
    */
   readonly checkpointEvery?: number;
   /**
@@ -116,6 +118,8 @@ export interface ShardedOccupancyOptions extends Omit<OccupancyOptions, "kernel"
 }
 
 const QUEUE_MAX_DEFAULT = 8;
+/** Longest pause, in batches, before the shards are offered own admission again after falling back (offersOwn). */
+const OWN_PAUSE_MAX = 256;
 /** Input bytes the recovery log holds at most before the shards are checkpointed (see checkpointEvery). */
 const RECOVERY_LOG_BYTES_MAX = 64 << 20;
 const CHECKPOINT_EVERY_DEFAULT = 32;
@@ -156,7 +160,8 @@ interface Region {
 
 /**
  * What a shard is rebuilt from: checkpoint bytes (a restored engine's share), or its last recovery snapshot
- * (snapshot.ts: in the shard's snapshot region, or in a buffer of its own when it outgrew that).
+ * (snapshot.ts: in the shard's snapshot region, or in a buffer of its own when it outgrew that), which it is
+ * rebuilt from together with the other shards' snapshots of the same call.
  */
 type ShardBase = { readonly checkpoint: Uint8Array } | { readonly snapshot: Uint8Array };
 
@@ -257,12 +262,20 @@ export class ShardedOccupancyEngine {
   private free: Region[] = [];
   private readonly bayIndex: (id: string) => number;
   /**
-   * Whether the shards admit by zone (own.ts): from the start with two shards or more (unless splitAdmission is
-   * false), until the first batch that is not splittable; every shard admits every event from then on.
+   * Whether the shards admit by zone now (own.ts): with two shards or more (unless splitAdmission is false), from
+   * the first splittable batch once the first window is open, until a batch that is not splittable.
    */
   private own = false;
-  /** Whether own admission is wanted (two shards or more, splitAdmission, no unsplittable batch yet). */
+  /** Whether own admission is wanted (two shards or more, splitAdmission). */
   private ownWanted = false;
+  /** Whether the engine's first window is open (as of the last call): own admission needs it. */
+  private windowOpen = false;
+  /** Batches to admit every event of before own admission is offered again (after falling back from it). */
+  private ownPause = 0;
+  /** The pause after the next fall back or refused offer (see fallBackToEvery, refusedOwn). */
+  private ownPatience = 1;
+  /** Batches admitted by zone since the shards last turned to own admission. */
+  private ownBatches = 0;
   /** Pending events of the engine, at most (the shards' last counts summed; payments counted in each). */
   private pendingTotal = 0;
   /**
@@ -359,8 +372,8 @@ export class ShardedOccupancyEngine {
       this.pendingTotal = (parts.sections.get("pending.time")?.byteLength ?? 0) / 8;
       const reg = parts.sections.get("reg");
       // A checkpoint whose first window is open (R_WIN_START ≥ 0) is split for own admission at once.
-      this.own =
-        this.ownWanted && reg !== undefined && new Float64Array(reg.slice().buffer)[R_WIN_START]! >= 0;
+      this.windowOpen = reg !== undefined && new Float64Array(reg.slice().buffer)[R_WIN_START]! >= 0;
+      this.own = this.ownWanted && this.windowOpen;
     }
     this.shardCheckpoints =
       checkpoint === undefined
@@ -442,7 +455,6 @@ export class ShardedOccupancyEngine {
       this.since.push({ command, region: null });
       this.notePending(replies);
       this.emitMerged(replies);
-      await this.admitOwnWhenOpen(replies);
       await this.checkpointIfDue();
       return replies[0]!.windowsClosed ?? 0;
     });
@@ -567,17 +579,17 @@ export class ShardedOccupancyEngine {
       this.copiedBytes += length;
     }
     const clockMs = this.clock();
-    let command: ShardCommand = this.own
-      ? { cmd: "ingest", at: region.at, length, clockMs, own: this.pendingTotal }
-      : { cmd: "ingest", at: region.at, length, clockMs };
+    const plain: ShardCommand = { cmd: "ingest", at: region.at, length, clockMs };
+    const toOwn = this.offersOwn();
+    let command: ShardCommand =
+      this.own || toOwn ? { ...plain, own: this.pendingTotal, ...(toOwn ? { toOwn } : {}) } : plain;
     let replies: ShardReply[];
     try {
       replies = await this.all(command, true);
-      if (replies.some((x) => x.unsplit === true)) {
-        if (!replies.every((x) => x.unsplit === true))
-          throw new ParkirError("sharded engine: shards disagree on splitting a batch (a bug)");
-        await this.admitEveryEvent();
-        command = { cmd: "ingest", at: region.at, length, clockMs };
+      const unsplit = same(replies, (x) => x.unsplit === true);
+      if (unsplit && this.own) {
+        await this.fallBackToEvery();
+        command = plain;
         replies = await this.all(command, true);
       }
     } catch (e) {
@@ -586,15 +598,19 @@ export class ShardedOccupancyEngine {
       this.free.push(region);
       throw e;
     }
+    const switched = toOwn && same(replies, (x) => x.switched === true);
+    if (switched) this.turnedOwn();
+    const own = this.own;
     const r = this.agreed(
       replies.map((x) => x.result!),
-      command.own !== undefined,
+      own,
     );
     if (r.rejected === 1) this.free.push(region);
     else this.since.push({ command, region });
+    this.notedBatches(own ? 1 : 0, own ? 0 : 1);
+    if (toOwn && !switched) this.refusedOwn();
     this.notePending(replies);
-    this.emitMerged(replies, command.own !== undefined);
-    await this.admitOwnWhenOpen(replies);
+    this.emitMerged(replies, own);
     await this.checkpointIfDue();
     return ingestResult(r);
   }
@@ -752,7 +768,8 @@ export class ShardedOccupancyEngine {
 
   /**
    * Every shard ingests `batches` in order; outputs merged batch by batch. With own admission, the shards stop
-   * at the first batch that is not splittable: every shard then admits every event, from that batch on.
+   * at the first batch that is not splittable: every shard then admits every event, from that batch on (and
+   * turns to own admission again at a later splittable batch, when offered: offersOwn).
    */
   private async ingestBatches(batches: Uint8Array[]): Promise<IngestResult[]> {
     const clockMs = this.clock();
@@ -760,9 +777,10 @@ export class ShardedOccupancyEngine {
     let rest = batches;
     while (rest.length > 0) {
       const own = this.own;
-      const command: ShardCommand = own
-        ? { cmd: "ingestBatches", batches: rest, clockMs, own: this.pendingTotal }
-        : { cmd: "ingestBatches", batches: rest, clockMs };
+      const toOwn = this.offersOwn();
+      const plain: ShardCommand = { cmd: "ingestBatches", batches: rest, clockMs };
+      const command: ShardCommand =
+        own || toOwn ? { ...plain, own: this.pendingTotal, ...(toOwn ? { toOwn } : {}) } : plain;
       let replies: ShardReply[];
       try {
         replies = await this.all(command, true);
@@ -771,20 +789,30 @@ export class ShardedOccupancyEngine {
         throw e;
       }
       const done = replies[0]!.batches!.length;
-      if (replies.some((x) => x.batches!.length !== done || x.unsplitAt !== replies[0]!.unsplitAt))
+      const r0 = replies[0]!;
+      if (
+        replies.some(
+          (x) => x.batches!.length !== done || x.unsplitAt !== r0.unsplitAt || x.switchedAt !== r0.switchedAt,
+        )
+      )
         throw new ParkirError("sharded engine: shards disagree on splitting a batch (a bug)");
+      // The first batch admitted by zone.
+      const from = own ? 0 : (r0.switchedAt ?? done);
       for (let i = 0; i < done; i++) {
         const parts = replies.map((x) => x.batches![i]!);
         out.push(
           ingestResult(
             this.agreed(
               parts.map((p) => p.result),
-              own,
+              i >= from,
             ),
           ),
         );
-        this.emitMerged(parts, own);
+        this.emitMerged(parts, i >= from);
       }
+      if (from < done && !own) this.turnedOwn();
+      this.notedBatches(done - Math.min(from, done), Math.min(from, done));
+      if (toOwn && from >= done) this.refusedOwn();
       this.notePending(replies);
       if (done > 0)
         this.since.push({
@@ -793,58 +821,77 @@ export class ShardedOccupancyEngine {
         });
       rest = rest.slice(done);
       if (rest.length > 0) {
-        if (!own) throw new ParkirError("sharded engine: shards stopped short of the batches (a bug)");
-        await this.admitEveryEvent();
-      } else await this.admitOwnWhenOpen(replies);
+        if (!this.own) throw new ParkirError("sharded engine: shards stopped short of the batches (a bug)");
+        await this.fallBackToEvery();
+      }
     }
     await this.checkpointIfDue();
     return out;
   }
 
-  /** Turns the shards to admitting every event, for good (see `own`). */
-  private admitEveryEvent(): Promise<void> {
-    this.ownWanted = false;
-    return this.switchAdmission(false);
+  /**
+   * Whether the next ingest offers the shards own admission (`toOwn`: they turn to it at a splittable batch):
+   * wanted, not on yet, the first window open (which window opens first depends on the oldest pending event of
+   * every zone, so until then every shard admits every event), and no pause after a fall back.
+   */
+  private offersOwn(): boolean {
+    return this.ownWanted && !this.own && this.windowOpen && this.ownPause === 0;
+  }
+
+  /** The shards turned to own admission (at a splittable batch of a `toOwn` ingest). */
+  private turnedOwn(): void {
+    this.own = true;
+    this.ownBatches = 0;
   }
 
   /**
-   * After a call: turns the shards to own admission once it is wanted and their first window is open (which
-   * window opens first depends on the oldest pending event of every zone, so until then every shard admits
-   * every event).
+   * The shards were offered own admission and no batch of the call could be split: each offer costs every shard
+   * a second verification of each batch, so the next comes after a pause that doubles (up to OWN_PAUSE_MAX) while
+   * offers are refused (a feed whose batches carry event ids is offered own admission less and less often).
    */
-  private async admitOwnWhenOpen(replies: readonly ShardReply[]): Promise<void> {
-    if (this.ownWanted && !this.own && replies[0]?.windowOpen === true) await this.switchAdmission(true);
+  private refusedOwn(): void {
+    this.ownPatience = Math.min(OWN_PAUSE_MAX, 2 * this.ownPatience);
+    this.ownPause = this.ownPatience;
+  }
+
+  /** Counts batches admitted by zone (`own`) and admitting every event (`every`), for the pause (offersOwn). */
+  private notedBatches(own: number, every: number): void {
+    this.ownBatches += own;
+    if (this.ownWanted && this.windowOpen) this.ownPause = Math.max(0, this.ownPause - every);
   }
 
   /**
-   * Turns the shards to own admission (`own`: each drops the other zones' pending events) or to every event
-   * (each adopts the other shards' pending events, keys and counts from the whole engine's checkpoint). In
-   * place, so nothing else of a shard changes (a restored engine would list every row of its next window as
-   * changed); logged like a call, so a failed shard is rebuilt through it.
+   * Turns the shards from own admission to every event (a batch that cannot be split), in place: each adopts the
+   * other shards' pending events, keys and counts from the whole engine's checkpoint, so nothing else of a shard
+   * changes (a restored engine would list every row of its next window as changed); logged like a call, so a
+   * failed shard is rebuilt through it. Own admission is offered again after a pause of batches that doubles
+   * (up to OWN_PAUSE_MAX) while the shards keep falling back soon after turning to it, and is back to one batch
+   * after a run of own admission four times the pause: each fall back costs a checkpoint of every shard.
    */
-  private async switchAdmission(own: boolean): Promise<void> {
-    let command: ShardCommand;
-    if (own) command = { cmd: "admitOwn" };
-    else {
-      const replies = await this.all({ cmd: "checkpoint" });
-      const merged = mergeCheckpoints(
-        this.city,
-        this.plans,
-        replies.map((r) => r.checkpoint!),
-        true,
-      );
-      command = { cmd: "admitEvery", merged };
-    }
+  private async fallBackToEvery(): Promise<void> {
+    const replies = await this.all({ cmd: "checkpoint" });
+    const merged = mergeCheckpoints(
+      this.city,
+      this.plans,
+      replies.map((r) => r.checkpoint!),
+      true,
+    );
+    const command: ShardCommand = { cmd: "admitEvery", merged };
     await this.all(command);
-    this.own = own;
+    this.own = false;
     this.since.push({ command, region: null });
+    this.ownPatience =
+      this.ownBatches >= 4 * this.ownPatience ? 1 : Math.min(OWN_PAUSE_MAX, 2 * this.ownPatience);
+    this.ownPause = this.ownPatience;
   }
 
   /**
    * Notes the engine's pending events after a call, at most (own.ts): any shard's count when every shard admits
-   * every event, else the shards' counts summed (each holds its own zones' and every payment).
+   * every event, else the shards' counts summed (each holds its own zones' and every payment); and whether its
+   * first window is open.
    */
   private notePending(replies: readonly ShardReply[]): void {
+    if (replies[0]?.windowOpen === true) this.windowOpen = true;
     let n = 0;
     if (!this.own) n = replies[0]?.pending ?? 0;
     else for (const r of replies) n += r.pending ?? 0;
@@ -971,8 +1018,17 @@ export class ShardedOccupancyEngine {
         ? { cmd: "open", ...base }
         : "checkpoint" in from
           ? { cmd: "restore", ...base, checkpoint: from.checkpoint }
-          : { cmd: "recover", ...base, snapshot: from.snapshot },
+          : { cmd: "recover", ...base, snapshots: this.snapshotsOfAll() },
     );
+  }
+
+  /** Every shard's last recovery snapshot (all taken at one call: checkpointShards), in shard order. */
+  private snapshotsOfAll(): Uint8Array[] {
+    return this.shardCheckpoints.map((b) => {
+      if (b === undefined || !("snapshot" in b))
+        throw new ParkirError("sharded engine: shards were not snapshotted together (a bug)");
+      return b.snapshot;
+    });
   }
 
   /** Rebuilds shard k on its (possibly new) worker from its checkpoint and the batches since. */
@@ -1256,6 +1312,18 @@ function sumResults(
   }
   const watermarkMs = rs.at(-1)?.watermarkMs ?? Number.NEGATIVE_INFINITY;
   return { accepted, duplicate, late, clockSkew, windowsClosed, watermarkMs };
+}
+
+/**
+ * Whether `test` holds for every shard's reply or for none (shards decide splitting alike).
+ *
+ * @throws ParkirError when the shards disagree (a bug).
+ */
+function same(replies: readonly ShardReply[], test: (r: ShardReply) => boolean): boolean {
+  const first = test(replies[0]!);
+  if (replies.some((x) => test(x) !== first))
+    throw new ParkirError("sharded engine: shards disagree on splitting a batch (a bug)");
+  return first;
 }
 
 /** The shards' results of one ingest, checked equal where they must be (admission is global). */

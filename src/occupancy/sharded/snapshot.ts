@@ -1,24 +1,36 @@
 /**
- * Recovery snapshots of a shard engine: the parts of its checkpoint (header fields and sections, exactly what
- * OccupancyEngine.checkpoint() would write), and the columns of the last window it closed, laid out raw in memory the main thread lends, so that the periodic
- * shard checkpoint the recovery log needs costs one copy of the state into memory that is already mapped: no
- * FlatBuffers builder, no checksum over every byte, no fresh buffers (whose first-touch page faults cost more
- * than the copy on small VMs), nothing moved between threads. Checkpoint bytes are written from a snapshot only
- * when a shard is rebuilt (`snapshotCheckpoint`), and are then the bytes checkpoint() would have written.
+ * Recovery snapshots of a shard engine: the part of its checkpoint it owns (OccupancyEngine.checkpointParts with
+ * the shard's StateSlice: header fields, registers, pending events, payments and de-duplication keys as
+ * checkpoint() would write them, but only its own bays and window rows, and the keys unsorted), and its own rows
+ * of the last window it closed, laid out raw in memory the main thread lends, so that the periodic shard
+ * checkpoint the recovery log needs costs one copy of the shard's own state into memory that is already mapped:
+ * no FlatBuffers builder, no checksum over every byte, no sorting, no fresh buffers (whose first-touch page
+ * faults cost more than the copy on small VMs), nothing moved between threads, and no other shard's bays or rows.
+ *
+ * Every shard snapshots at the same call, so the shards' snapshots together hold the whole engine: a shard's
+ * bays and rows are the concatenation of the shards' slices in shard order. Checkpoint bytes are written from
+ * them only when a shard is rebuilt (`recoverShard`: its own snapshot, the other shards' rows, keys sorted);
+ * merged, the rebuilt shards' checkpoints are the bytes the whole engine's checkpoint() would have written then
+ * (`snapshotsCheckpoint`).
  *
  * Layout (little-endian, every part at a multiple of 8): u32 magic "PKS1", u32 header JSON length, f64
  * catalogHash, watermarkMs, maxEventMs, the header JSON (`{ city, optionsJson, sections: [[name, bytes], …] }`),
  * then each section's bytes in that order.
  */
+
+import type { City } from "../../catalog/city.js";
 import { ParkirError } from "../../errors/index.js";
 import { type CheckpointParts, writeCheckpoint } from "../checkpoint.js";
 import { allocColumns } from "../columns.js";
+import { ColdRows } from "../state.js";
 import type { WindowColumns } from "../types.js";
+import { mergeCheckpoints, sortKeySections } from "./checkpoints.js";
+import type { ShardPlan } from "./shards.js";
 
 /** Checkpoint parts as a snapshot holds them (CheckpointParts without the format version). */
 export type SnapshotParts = Omit<CheckpointParts, "formatVersion">;
 
-const MAGIC = 0x31534b50; // "PKS1"
+const MAGIC = 0x32534b50; // "PKS2"
 const FIXED = 32;
 
 const pad8 = (n: number): number => (n + 7) & ~7;
@@ -109,49 +121,115 @@ export function readSnapshot(bytes: Uint8Array): SnapshotParts {
 const WINDOW = "window.";
 
 /**
- * Snapshot parts of an engine: its checkpoint parts, and the columns of the last window it closed (`last`, when
- * it closed one), so that a shard rebuilt from the snapshot lists the rows its next window changes as the
- * engine it replaces would have.
+ * Snapshot parts of shard `plan`'s engine: its own checkpoint parts (checkpointParts(plan)), and its own rows of
+ * the last window it closed (`last`, when it closed one), so that a shard rebuilt from the snapshot lists the
+ * rows its next window changes as the engine it replaces would have.
  */
-export function snapshotParts(parts: SnapshotParts, last: WindowColumns | null): SnapshotParts {
+export function snapshotParts(
+  parts: SnapshotParts,
+  last: WindowColumns | null,
+  plan: ShardPlan,
+): SnapshotParts {
   if (last === null) return parts;
   const sections = new Map(parts.sections);
   for (const [key, column] of Object.entries(last)) {
     if (key === "length") continue;
     const a = column as Uint8Array;
-    sections.set(WINDOW + key, new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+    const per = last.length === 0 ? 0 : a.byteLength / last.length;
+    sections.set(
+      WINDOW + key,
+      new Uint8Array(a.buffer, a.byteOffset + plan.rowLo * per, (plan.rowHi - plan.rowLo) * per),
+    );
   }
   return { ...parts, sections };
 }
 
+const isRowSection = (name: string): boolean => name.startsWith("rows.") || name.startsWith("q.");
+
 /**
- * What a snapshot holds: the checkpoint bytes it stands for (what checkpoint() would have written when it was
- * taken) and the last closed window's columns (null when the engine had closed none).
+ * Shard k's checkpoint bytes and last closed window from the shards' snapshots taken at one call (one per shard,
+ * in shard order): its own snapshot's registers, pending events, payments and keys (sorted), its own bays (the
+ * others' zero, as splitCheckpoint leaves them), every shard's window rows from their owners, and its own rows
+ * of the last closed window (null when it had closed none).
+ *
+ * @throws ParkirError when the snapshots do not fit together (a bug, never user input).
  */
-export function snapshotContents(bytes: Uint8Array): { checkpoint: Uint8Array; last: WindowColumns | null } {
-  const parts = readSnapshot(bytes);
+export function recoverShard(
+  plans: readonly ShardPlan[],
+  k: number,
+  snapshots: readonly Uint8Array[],
+): { checkpoint: Uint8Array; last: WindowColumns | null } {
+  if (snapshots.length !== plans.length)
+    throw new ParkirError(`shard snapshot: ${snapshots.length} snapshots for ${plans.length} shards (a bug)`);
+  const all = snapshots.map(readSnapshot);
+  const mine = all[k]!;
+  const rowCount = plans.at(-1)!.rowHi;
+  // Shards before the first zone event hold no cold row sections: their rows are the defaults.
+  const cold = new Map(new ColdRows(0).sections().map(([name]) => [name, true]));
+  const hasCold = [...cold.keys()].every((name) => mine.sections.has(name));
+  const defaults = (name: string, rows: number): Uint8Array => {
+    const a = new ColdRows(rows).sections().find(([n]) => n === name)![1];
+    return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  };
+  // A whole-engine section: the shards' slices in shard order (`pick` gives shard j's).
+  const concat = (name: string, pick: (j: number, slice: Uint8Array) => Uint8Array): Uint8Array => {
+    const slices = all.map((p, j) => {
+      const b =
+        p.sections.get(name) ?? (cold.has(name) ? defaults(name, plans[j]!.rowHi - plans[j]!.rowLo) : null);
+      if (b === null) throw new ParkirError(`shard snapshot: shard ${j} lacks section ${name} (a bug)`);
+      return pick(j, b);
+    });
+    const out = new Uint8Array(slices.reduce((n, b) => n + b.byteLength, 0));
+    let at = 0;
+    for (const b of slices) {
+      out.set(b, at);
+      at += b.byteLength;
+    }
+    return out;
+  };
   const sections = new Map<string, Uint8Array>();
   const window = new Map<string, Uint8Array>();
-  for (const [name, b] of parts.sections) {
+  for (const [name, b] of mine.sections) {
     if (name.startsWith(WINDOW)) window.set(name.slice(WINDOW.length), b);
-    else sections.set(name, b);
+    else if (name.startsWith("bays.")) {
+      const bays = concat(name, (j, slice) => (j === k ? slice : new Uint8Array(slice.byteLength)));
+      sections.set(name, bays);
+    } else if (isRowSection(name)) {
+      sections.set(
+        name,
+        concat(name, (_, slice) => slice),
+      );
+      if (name === "rows.acc" && !hasCold)
+        for (const c of cold.keys()) sections.set(c, defaults(c, rowCount));
+    } else sections.set(name, b);
   }
-  const checkpoint = writeCheckpoint({ ...parts, sections });
+  sortKeySections(sections);
+  const checkpoint = writeCheckpoint({ ...mine, sections });
   if (window.size === 0) return { checkpoint, last: null };
-  const rows = (window.get("zone")?.byteLength ?? 0) / 4;
-  const last = allocColumns(rows);
+  const last = allocColumns(rowCount);
+  const plan = plans[k]!;
   for (const [key, column] of Object.entries(last)) {
     if (key === "length") continue;
     const a = column as Uint8Array;
+    const per = rowCount === 0 ? 0 : a.byteLength / rowCount;
     const b = window.get(key);
-    if (b === undefined || b.byteLength !== a.byteLength)
+    if (b === undefined || b.byteLength !== (plan.rowHi - plan.rowLo) * per)
       throw new ParkirError(`shard snapshot: window column ${key} (a bug)`);
-    new Uint8Array(a.buffer, a.byteOffset, a.byteLength).set(b);
+    new Uint8Array(a.buffer, a.byteOffset + plan.rowLo * per, b.byteLength).set(b);
   }
   return { checkpoint, last };
 }
 
-/** The checkpoint bytes a snapshot stands for: what checkpoint() would have written when it was taken. */
-export function snapshotCheckpoint(bytes: Uint8Array): Uint8Array {
-  return snapshotContents(bytes).checkpoint;
+/**
+ * The whole engine's checkpoint bytes from the shards' snapshots taken at one call: what its checkpoint() would
+ * have written then (`own`: the shards admitted their own zones' events, see checkpoints.ts).
+ */
+export function snapshotsCheckpoint(
+  city: City,
+  plans: readonly ShardPlan[],
+  snapshots: readonly Uint8Array[],
+  own: boolean,
+): Uint8Array {
+  const shards = plans.map((_, k) => recoverShard(plans, k, snapshots).checkpoint);
+  return mergeCheckpoints(city, plans, shards, own);
 }

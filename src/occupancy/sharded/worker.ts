@@ -20,7 +20,7 @@ import { withShard } from "../wasm-kernel.js";
 import { adoptionFor, keepsPending } from "./checkpoints.js";
 import { type OwnAdmission, splittable } from "./own.js";
 import { carriesWindow, planShards, recordOwners, type ShardPlan } from "./shards.js";
-import { snapshotBytes, snapshotContents, snapshotParts, writeSnapshot } from "./snapshot.js";
+import { recoverShard, snapshotBytes, snapshotParts, writeSnapshot } from "./snapshot.js";
 
 /** Options a shard engine can be given (no functions: they cross threads). */
 export type ShardEngineOptions = Omit<OccupancyOptions, "clock" | "kernel">;
@@ -56,11 +56,14 @@ export type ShardCommand =
       readonly checkpoint: Uint8Array;
     }
   | {
-      /** Rebuild the shard from its recovery snapshot (snapshot.ts; its checkpoint and last closed window). */
+      /**
+       * Rebuild the shard from the recovery snapshots every shard took at one call (snapshot.ts recoverShard: its
+       * own and the other shards' rows), one per shard in shard order.
+       */
       readonly cmd: "recover";
       readonly city: CityDocument;
       readonly options: ShardEngineOptions;
-      readonly snapshot: Uint8Array;
+      readonly snapshots: readonly Uint8Array[];
     }
   | {
       readonly cmd: "ingest";
@@ -74,6 +77,11 @@ export type ShardCommand =
        * nothing. Absent: every event.
        */
       readonly own?: number;
+      /**
+       * With `own`, from a shard admitting every event: turn to own admission first (admitOwn) when the batch is
+       * splittable (reply `switched`), else admit every event of it (reply `unsplit` with the result).
+       */
+      readonly toOwn?: boolean;
     }
   | {
       /** Parse JSON Lines bytes [at, at + length) of the shared memory into EventBatches (shared memory). */
@@ -104,6 +112,11 @@ export type ShardCommand =
        * not splittable (each batch's events are added to the bound for the next).
        */
       readonly own?: number;
+      /**
+       * As `ingest`'s, from a shard admitting every event: every event of each batch up to the first splittable
+       * one, where it turns to own admission (reply `switchedAt`) and goes on as with `own`.
+       */
+      readonly toOwn?: boolean;
     }
   | { readonly cmd: "advanceTo"; readonly timeMs: number; readonly maxJumpMs?: number }
   | { readonly cmd: "close" }
@@ -118,13 +131,6 @@ export type ShardCommand =
       readonly size: number;
     }
   | { readonly cmd: "counters" }
-  | {
-      /**
-       * Turn to own admission (own.ts; the engine admitted every event so far): keep only the own zones' pending
-       * events and payments, and (shards > 0) count admitted events from 0.
-       */
-      readonly cmd: "admitOwn";
-    }
   | {
       /**
        * Turn from own admission to every event: adopt the other shards' pending events, the engine's keys and
@@ -207,8 +213,15 @@ export interface ShardReply {
   readonly pending?: number;
   /** After an ingest, ingestBatches or advanceTo: whether the engine's first window is open. */
   readonly windowOpen?: boolean;
-  /** `ingest` with own admission: the batch is not splittable, nothing changed. */
+  /**
+   * `ingest` with own admission: the batch is not splittable, nothing changed; with `toOwn`: the batch was not
+   * splittable and every event of it was admitted (`result`).
+   */
   readonly unsplit?: boolean;
+  /** `ingest` with `toOwn`: the shard turned to own admission and admitted the batch so. */
+  readonly switched?: boolean;
+  /** `ingestBatches` with `toOwn`: the index of the batch at which the shard turned to own admission. */
+  readonly switchedAt?: number;
   /** `ingestBatches` with own admission: the index of the first batch not splittable (not ingested, nor any after it). */
   readonly unsplitAt?: number;
 }
@@ -338,7 +351,7 @@ function ingestOne(
   h: Hosted,
   bytes: Uint8Array,
   clockMs: number,
-  own?: { pendingTotal: number; events: number },
+  own?: { pendingTotal: number; events: number; toOwn?: boolean; switched?: boolean },
 ): ShardIngestResult | null {
   if (bytes.byteLength === FAIL_BYTES) throw new Error("test hook: this batch fails on purpose");
   h.clock.nowMs = clockMs;
@@ -348,18 +361,40 @@ function ingestOne(
     if (own === undefined) r = e.ingest(bytes);
     else {
       h.owners ??= recordOwners(e.city, planShards(e.city, h.shard.shards));
-      const o: OwnAdmission = {
-        owners: h.owners,
+      const admission = (pendingTotal: number): OwnAdmission => ({
+        owners: h.owners!,
         deviceCount: e.city.deviceCount,
-        pendingTotal: own.pendingTotal,
+        pendingTotal,
         pendingMax: e.options.pendingMax,
-      };
-      own.events = 0;
-      r = e.ingestOwn(bytes, (view, words) => {
-        own.events = view.length;
-        return splittable(view, words, o);
       });
-      if (r === null) return null;
+      own.events = 0;
+      own.switched = false;
+      r = null;
+      if (own.toOwn === true) {
+        // Admitting every event (every shard holds every pending event: their count is exact): whether the batch
+        // splits is asked first, changing nothing (a batch that fails verification is refused as ingest would).
+        let splits = false;
+        const pending = e.counters.pending;
+        r = e.ingestOwn(bytes, (view, words) => {
+          splits = splittable(view, words, admission(pending));
+          return false;
+        });
+        if (r === null && !splits) r = e.ingest(bytes);
+        else if (r === null) {
+          admitOwn(h);
+          own.switched = true;
+          own.toOwn = false;
+          own.pendingTotal = pending;
+        }
+      }
+      if (r === null) {
+        const o = admission(own.pendingTotal);
+        r = e.ingestOwn(bytes, (view, words) => {
+          own.events = view.length;
+          return splittable(view, words, o);
+        });
+        if (r === null) return null;
+      }
     }
     const { error, ...result } = r;
     return error === undefined
@@ -368,6 +403,16 @@ function ingestOne(
   } finally {
     h.clock.nowMs = Number.POSITIVE_INFINITY;
   }
+}
+
+/**
+ * Turns a shard admitting every event to own admission: it keeps only its own zones' pending events and every
+ * payment, and shards other than 0 count admitted events from 0.
+ */
+function admitOwn(h: Hosted): void {
+  const e = h.engine;
+  h.owners ??= recordOwners(e.city, planShards(e.city, h.shard.shards));
+  e.keepPending(keepsPending(e.city, h.owners, h.shard.index), h.shard.index !== 0);
 }
 
 /**
@@ -403,6 +448,14 @@ function parseLines(
   }
   const r = reader.report;
   return { batches, errors, lines: reader.counters.lines, unknownPlaces: r.unknownBay + r.unknownZone };
+}
+
+/** ingestOne's own admission state for a command with `own` (and `toOwn`). */
+function ownOf(
+  pendingTotal: number,
+  toOwn: boolean | undefined,
+): { pendingTotal: number; events: number; toOwn: boolean; switched: boolean } {
+  return { pendingTotal, events: 0, toOwn: toOwn === true, switched: false };
 }
 
 /** Runs a command of a parse-only worker (openParser, parse, drop). */
@@ -448,17 +501,18 @@ function runCommand(task: ShardTask, memory: WebAssembly.Memory): ShardReply {
   // open and restore tell the size of the engine's recovery snapshot (the main thread lends memory for them).
   if (command.cmd === "open") {
     const h = make(cityOf(command.city), command.options);
-    return { groups: [], snapshotBytes: snapshotBytes(h.engine.checkpointParts()), ...thisThread() };
+    return { groups: [], snapshotBytes: snapshotBytes(h.engine.checkpointParts(shard)), ...thisThread() };
   }
   if (command.cmd === "restore") {
     const h = make(cityOf(command.city), command.options, command.checkpoint);
-    return { groups: [], snapshotBytes: snapshotBytes(h.engine.checkpointParts()), ...thisThread() };
+    return { groups: [], snapshotBytes: snapshotBytes(h.engine.checkpointParts(shard)), ...thisThread() };
   }
   if (command.cmd === "recover") {
-    const { checkpoint, last } = snapshotContents(command.snapshot);
-    const h = make(cityOf(command.city), command.options, checkpoint);
+    const city = cityOf(command.city);
+    const { checkpoint, last } = recoverShard(planShards(city, shard.shards), shard.index, command.snapshots);
+    const h = make(city, command.options, checkpoint);
     if (last !== null) h.engine.primeWindows(last);
-    return { groups: [], snapshotBytes: snapshotBytes(h.engine.checkpointParts()), ...thisThread() };
+    return { groups: [], snapshotBytes: snapshotBytes(h.engine.checkpointParts(shard)), ...thisThread() };
   }
   const h = engines.get(engineId);
   if (h === undefined) throw new Error(`shard engine ${engineId}#${shard.index} is not open in this worker`);
@@ -472,18 +526,23 @@ function runCommand(task: ShardTask, memory: WebAssembly.Memory): ShardReply {
   switch (command.cmd) {
     case "ingest": {
       const bytes = new Uint8Array(memory.buffer, command.at, command.length);
-      const own = command.own === undefined ? undefined : { pendingTotal: command.own, events: 0 };
+      const own = command.own === undefined ? undefined : ownOf(command.own, command.toOwn);
       const result = ingestOne(h, bytes, command.clockMs, own);
       const pending = e.counters.pending;
       const windowOpen = e.windowStartMs >= 0;
-      reply =
-        result === null ? { unsplit: true, groups: [] } : { result, groups: h.groups, pending, windowOpen };
+      if (result === null) reply = { unsplit: true, groups: [] };
+      else {
+        reply = { result, groups: h.groups, pending, windowOpen };
+        if (own?.switched === true) reply = { ...reply, switched: true };
+        else if (command.toOwn === true) reply = { ...reply, unsplit: true };
+      }
       break;
     }
     case "ingestBatches": {
       const batches: { result: ShardIngestResult; groups: ShardGroup[] }[] = [];
-      const own = command.own === undefined ? undefined : { pendingTotal: command.own, events: 0 };
+      const own = command.own === undefined ? undefined : ownOf(command.own, command.toOwn);
       let unsplitAt: number | undefined;
+      let switchedAt: number | undefined;
       for (const b of command.batches) {
         h.groups = [];
         const result = ingestOne(h, b, command.clockMs, own);
@@ -491,11 +550,15 @@ function runCommand(task: ShardTask, memory: WebAssembly.Memory): ShardReply {
           unsplitAt = batches.length;
           break;
         }
+        if (own?.switched === true) switchedAt = batches.length;
         batches.push({ result, groups: h.groups });
-        if (own !== undefined) own.pendingTotal += own.events;
+        // Own admission: each batch's events are added to the bound for the next.
+        if (own !== undefined && !own.toOwn) own.pendingTotal += own.events;
       }
-      const tail = { groups: [], pending: e.counters.pending, windowOpen: e.windowStartMs >= 0 };
-      reply = unsplitAt === undefined ? { batches, ...tail } : { batches, ...tail, unsplitAt };
+      let tail: ShardReply = { groups: [], pending: e.counters.pending, windowOpen: e.windowStartMs >= 0 };
+      if (unsplitAt !== undefined) tail = { ...tail, unsplitAt };
+      if (switchedAt !== undefined) tail = { ...tail, switchedAt };
+      reply = { batches, ...tail };
       break;
     }
     case "ingestLines": {
@@ -557,12 +620,6 @@ function runCommand(task: ShardTask, memory: WebAssembly.Memory): ShardReply {
     case "counters":
       reply = { groups: [], counters: e.counters, pendingPayments: e.pendingPayments() };
       break;
-    case "admitOwn": {
-      h.owners ??= recordOwners(e.city, planShards(e.city, shard.shards));
-      e.keepPending(keepsPending(e.city, h.owners, shard.index), shard.index !== 0);
-      reply = { groups: [] };
-      break;
-    }
     case "admitEvery": {
       const plans = planShards(e.city, shard.shards);
       const a = adoptionFor(e.city, plans, shard.index, command.merged);
@@ -571,7 +628,7 @@ function runCommand(task: ShardTask, memory: WebAssembly.Memory): ShardReply {
       break;
     }
     case "snapshot": {
-      const parts = snapshotParts(e.checkpointParts(), e.lastWindowColumns());
+      const parts = snapshotParts(e.checkpointParts(shard), e.lastWindowColumns(), shard);
       const into = new Uint8Array(memory.buffer, command.at, command.size);
       const bytes = writeSnapshot(parts, into);
       if (bytes <= command.size) reply = { groups: [], snapshotBytes: bytes };
