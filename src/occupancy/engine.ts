@@ -11,9 +11,8 @@ import type { City } from "../catalog/city.js";
 import { DETECTION, DETECTION_NAMES, type DetectionName } from "../catalog/city.js";
 import { VEHICLE_CODES } from "../catalog/vehicles.js";
 import { ParkirClockError, ParkirConfigError, ParkirError, ParkirWireError } from "../errors/index.js";
-import { subject } from "../rx.js";
-import { EVENT_TYPES, KIND } from "../wire/kinds.js";
-import { BATCH_BYTES_MAX, FLAG_TARGET_ZONE } from "../wire/layout.js";
+import { KIND } from "../wire/kinds.js";
+import { BATCH_BYTES_MAX } from "../wire/layout.js";
 import type { BatchLayout } from "../wire/verify.js";
 import { EventBatchView } from "../wire/view.js";
 import { type CheckpointParts, readCheckpoint, writeCheckpoint } from "./checkpoint.js";
@@ -36,9 +35,7 @@ import {
   R_DECOMMISSIONED,
   R_DUPLICATE,
   R_FORCED,
-  R_H_COUNT,
   R_HEAD,
-  R_HEALTH_DROPPED,
   R_LATE,
   R_LATE_COUNT,
   R_LOST,
@@ -62,17 +59,9 @@ import {
   SEMANTIC_OPTIONS,
   semanticOptionsJson,
 } from "./options.js";
-import type {
-  EngineCounters,
-  HealthEvent,
-  HealthReport,
-  HealthStatus,
-  IngestResult,
-  LateEvent,
-  LateReport,
-  OccupancySnapshot,
-} from "./reports.js";
-import { assertClockState, firstBatchBounds, screenEventTimes, type TimeBounds } from "./skew.js";
+import { EngineOutputs } from "./outputs.js";
+import type { EngineCounters, HealthReport, IngestResult, LateReport, OccupancySnapshot } from "./reports.js";
+import { acceptedTimes, assertClockState, screenEventTimes } from "./skew.js";
 import { EngineState } from "./state.js";
 import type { WindowBatch, WindowColumns } from "./types.js";
 import { type OccupancyKernel, occupancyKernel } from "./wasm-kernel.js";
@@ -86,7 +75,6 @@ const CHUNK_EVENTS = DEDUP_CHUNK;
 const DEDUP_PART = 1024;
 /** Closed windows held before they are emitted within one call (bounds memory when the watermark jumps far). */
 export const WINDOWS_PER_EMIT = 16;
-const HEALTH_STATUS: readonly HealthStatus[] = ["silent", "lost", "decommissioned", "recovered"];
 
 if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
   throw new ParkirError("parkir's occupancy engine needs a little-endian platform");
@@ -163,9 +151,8 @@ export class OccupancyEngine {
   private readonly book: PaymentBook;
   /** Replaced only by adoptAdmission. */
   private dedup: DedupMemory;
-  private readonly windowsOut = subject<WindowBatch>();
-  private readonly lateOut = subject<LateReport>();
-  private readonly healthOut = subject<HealthReport>();
+  /** Health, late and window outputs gathered for the next emission. */
+  private readonly out: EngineOutputs;
   private readonly columnPool: ColumnPool;
   /**
    * Reused window buffers outside a worker shard: each window is closed into the last window's columns
@@ -174,11 +161,6 @@ export class OccupancyEngine {
   private readonly inPlace: boolean;
   /** Which rows changed since the last window, and its columns: closing computes only those rows. */
   private readonly windowRows: WindowRows;
-  private closedWindows: ClosedWindow[] = [];
-  private healthEvents: HealthEvent[] = [];
-  private healthDropped = 0;
-  private lateEvents: LateEvent[] = [];
-  private lateCount = 0;
   private lastIngestClockMs: number;
   private rejectedBatches = 0;
   private skewedEvents = 0;
@@ -212,9 +194,10 @@ export class OccupancyEngine {
       this.s.windowConstants,
       closeInKernel && this.k.rows !== undefined ? this.s.memory : undefined,
     );
-    this.windows$ = this.windowsOut.asObservable();
-    this.late$ = this.lateOut.asObservable();
-    this.health$ = this.healthOut.asObservable();
+    this.out = new EngineOutputs(this.s, city, this.options);
+    this.windows$ = this.out.windows$;
+    this.late$ = this.out.late$;
+    this.health$ = this.out.health$;
     this.lastIngestClockMs = this.options.clock();
   }
 
@@ -391,7 +374,7 @@ export class OccupancyEngine {
     }
     // Own admission in a shard other than 0: payments are admitted (every shard applies them) but counted by shard 0.
     this.quietPayments = splittable !== undefined && this.k.shard!.index !== 0;
-    const skew = screenEventTimes(view, this.timeBounds(view));
+    const skew = screenEventTimes(view, acceptedTimes(this.options, this.jumpReference(), view));
     this.skewedEvents += skew?.count ?? 0;
     this.lastIngestClockMs = this.options.clock();
     const before = [reg[R_ACCEPTED]!, reg[R_DUPLICATE]!, reg[R_LATE]!, reg[R_UNKNOWN]!, reg[R_WINDOWS]!];
@@ -415,7 +398,7 @@ export class OccupancyEngine {
         }
         this.admitRange(view, words, i, end, base);
       }
-      this.collectLate(view);
+      this.out.collectLate(view);
       this.advance(reg[R_WATERMARK]!, false);
       this.enforcePendingLimit();
     }
@@ -430,7 +413,7 @@ export class OccupancyEngine {
       windowsClosed: reg[R_WINDOWS]! - before[4]!,
       watermarkMs: reg[R_WATERMARK]!,
     };
-    this.emit();
+    this.out.emit();
     return result;
   }
 
@@ -591,7 +574,7 @@ export class OccupancyEngine {
       reg[R_WATERMARK] = Math.floor(timeMs);
       this.advance(reg[R_WATERMARK]!, false);
     }
-    this.emit();
+    this.out.emit();
     return reg[R_WINDOWS]! - before;
   }
 
@@ -624,11 +607,9 @@ export class OccupancyEngine {
       if (maxSeen > reg[R_WATERMARK]!) reg[R_WATERMARK] = maxSeen;
       this.advance(maxSeen, true);
     }
-    this.emit();
+    this.out.emit();
     this.closed = true;
-    this.windowsOut.complete();
-    this.lateOut.complete();
-    this.healthOut.complete();
+    this.out.complete();
   }
 
   /**
@@ -788,56 +769,6 @@ export class OccupancyEngine {
   }
 
   /**
-   * The clock-skew guard (options maxTimeJumpMs, clockGuard): the event times this engine accepts now. Later
-   * than maxTimeJumpMs past the newest event time or watermark so far is refused; with clockGuard, so is later
-   * than maxTimeJumpMs past clock(). A fresh engine has no data of its own yet: with clockGuard it accepts
-   * clock() ± maxTimeJumpMs, else referenceTimeMs ± maxTimeJumpMs when given, else the events around its first batch's median time that no gap of more than
-   * maxTimeJumpMs separates from it (firstBatchBounds), so one outlier in its first batch cannot become the
-   * reference every later event is measured against.
-   */
-  private timeBounds(view: EventBatchView): TimeBounds {
-    const limitMs = this.options.maxTimeJumpMs;
-    const dataMs = this.jumpReference();
-    if (this.options.clockGuard) {
-      const nowMs = this.options.clock();
-      if (Number.isFinite(dataMs) && dataMs <= nowMs)
-        return {
-          loMs: Number.NEGATIVE_INFINITY,
-          hiMs: dataMs + limitMs,
-          referenceMs: dataMs,
-          reference: "data",
-          limitMs,
-        };
-      return {
-        loMs: Number.isFinite(dataMs) ? Number.NEGATIVE_INFINITY : nowMs - limitMs,
-        hiMs: nowMs + limitMs,
-        referenceMs: nowMs,
-        reference: "clock",
-        limitMs,
-      };
-    }
-    if (Number.isFinite(dataMs))
-      return {
-        loMs: Number.NEGATIVE_INFINITY,
-        hiMs: dataMs + limitMs,
-        referenceMs: dataMs,
-        reference: "data",
-        limitMs,
-      };
-    const given = this.options.referenceTimeMs;
-    if (given !== undefined)
-      return {
-        loMs: given - limitMs,
-        hiMs: given + limitMs,
-        referenceMs: given,
-        reference: "given",
-        limitMs,
-      };
-    const first = firstBatchBounds(view, limitMs);
-    return { loMs: first.loMs, hiMs: first.hiMs, referenceMs: first.medianMs, reference: "batch", limitMs };
-  }
-
-  /**
    * With clockGuard: state whose newest event lies more than maxTimeJumpMs after the clock was built on a
    * wrong clock; saving it would make every restart refuse the real feed.
    *
@@ -876,9 +807,9 @@ export class OccupancyEngine {
       if (we > limitMs) return;
       const slot = this.inPlace ? this.windowRows.inPlaceSlot() : this.columnPool.take();
       this.windowRows.close(this.options.minCoverage, this.options.countHalfLifeMs, slot);
-      this.closedWindows.push(new ClosedWindow(this.city, ws, we, slot));
+      this.out.addWindow(new ClosedWindow(this.city, ws, we, slot));
       openWindow(s, we);
-      if (this.inPlace || this.closedWindows.length >= WINDOWS_PER_EMIT) this.emitMidCall();
+      if (this.inPlace || this.out.windowsHeld >= WINDOWS_PER_EMIT) this.emitMidCall();
     }
   }
 
@@ -891,7 +822,7 @@ export class OccupancyEngine {
       const cursor = reg[R_TO_CURSOR]!;
       const status = this.k.applyEvents(s, limit);
       this.windowRows.noteApplied(head, cursor);
-      this.drainHealth();
+      this.out.drainHealth();
       if (status === APPLY_DONE) break;
       if (status === APPLY_COLD) {
         applyZoneEvent(s, this.book);
@@ -916,88 +847,13 @@ export class OccupancyEngine {
     this.advance(reg[R_WATERMARK]!, false);
   }
 
-  private drainHealth(): void {
-    const s = this.s;
-    const n = s.reg[R_H_COUNT]!;
-    if (n === 0) return;
-    const max = this.options.healthDetailsMax;
-    for (let i = 0; i < n; i++) {
-      if (this.healthEvents.length >= max) {
-        this.healthDropped++;
-        continue;
-      }
-      const b = s.hBay[i]!;
-      this.healthEvents.push({
-        status: HEALTH_STATUS[s.hCode[i]!]!,
-        bay: this.city.bayId(b),
-        device: this.city.deviceId(b),
-        zone: this.city.zones[s.bayZone[b]!]!.id,
-        atMs: s.hTime[i]!,
-      });
-    }
-    s.reg[R_HEALTH_DROPPED] = s.reg[R_HEALTH_DROPPED]! + (n - Math.min(n, max));
-    s.reg[R_H_COUNT] = 0;
-  }
-
-  private collectLate(view: EventBatchView): void {
-    const s = this.s;
-    const n = s.reg[R_LATE_COUNT]!;
-    this.lateCount += n;
-    for (let k = 0; k < n && this.lateEvents.length < this.options.lateDetailsMax; k++) {
-      const i = s.lateIdx[k]!;
-      const target = view.target(i);
-      const zoneTarget = (view.flags(i) & FLAG_TARGET_ZONE) !== 0;
-      const zone = zoneTarget ? target : this.city.bayZone[target]!;
-      this.lateEvents.push({
-        index: i,
-        eventId: view.eventId(i),
-        eventType: EVENT_TYPES[view.kind(i)]!,
-        timeMs: view.timeMs(i),
-        watermarkMs: s.lateWm[k]!,
-        bay: zoneTarget ? "" : this.city.bayId(target),
-        zone: this.city.zones[zone]!.id,
-      });
-    }
-    s.reg[R_LATE_COUNT] = 0;
-  }
-
   /**
    * Emits the windows closed so far inside a call that closes many: their column sets may then be handed out
    * again (reuseWindowBuffers), so one call holds at most WINDOWS_PER_EMIT of them however far it goes.
    */
   private emitMidCall(): void {
-    this.emit();
+    this.out.emit();
     this.columnPool.reset();
-  }
-
-  /**
-   * Emits what the last call produced: health, late, then windows. Each list is taken before anything is
-   * emitted (a subscriber may call the engine again); empty ones are kept, and a single window is emitted
-   * without a new list (each window is emitted alone when it is closed in place).
-   */
-  private emit(): void {
-    const health = this.healthEvents;
-    const dropped = this.healthDropped;
-    const late = this.lateEvents;
-    const lateCount = this.lateCount;
-    const windows = this.closedWindows;
-    if (health.length > 0 || dropped > 0) {
-      this.healthEvents = [];
-      this.healthDropped = 0;
-    }
-    if (late.length > 0 || lateCount > 0) {
-      this.lateEvents = [];
-      this.lateCount = 0;
-    }
-    const one = windows.length === 1 ? windows.pop() : undefined;
-    if (windows.length > 0) this.closedWindows = [];
-    if (health.length > 0 || dropped > 0) {
-      this.healthOut.next({ events: health, dropped, detectedAtMs: this.options.clock() });
-    }
-    if (lateCount > 0)
-      this.lateOut.next({ count: lateCount, events: late, watermarkMs: this.s.reg[R_WATERMARK]! });
-    if (one !== undefined) this.windowsOut.next(one);
-    else for (const w of windows) this.windowsOut.next(w);
   }
 }
 

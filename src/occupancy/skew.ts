@@ -6,6 +6,7 @@
  */
 import { ParkirClockError } from "../errors/index.js";
 import type { EventBatchView } from "../wire/view.js";
+import type { ResolvedOptions } from "./options.js";
 import type { ClockSkewReport } from "./reports.js";
 
 /** What the reference of a clock-skew check was (see ClockSkewReport.reference). */
@@ -122,4 +123,58 @@ export function describeSkew(r: ClockSkewReport): string {
  */
 export function assertClockState(maxEventMs: number, nowMs: number, limitMs: number): void {
   if (maxEventMs - nowMs > limitMs) throw new ParkirClockError(maxEventMs, nowMs, limitMs, "state");
+}
+
+/**
+ * The clock-skew guard (options maxTimeJumpMs, clockGuard): the event times an engine accepts now, `dataMs` being
+ * what it measures jumps from (its newest event time or watermark; −∞ in a fresh engine). Later
+ * than maxTimeJumpMs past the newest event time or watermark so far is refused; with clockGuard, so is later
+ * than maxTimeJumpMs past clock(). A fresh engine has no data of its own yet: with clockGuard it accepts
+ * clock() ± maxTimeJumpMs, else referenceTimeMs ± maxTimeJumpMs when given, else the events around its first batch's median time that no gap of more than
+ * maxTimeJumpMs separates from it (firstBatchBounds), so one outlier in its first batch cannot become the
+ * reference every later event is measured against.
+ */
+export function acceptedTimes(
+  options: Pick<ResolvedOptions, "maxTimeJumpMs" | "clockGuard" | "clock" | "referenceTimeMs">,
+  dataMs: number,
+  view: EventBatchView,
+): TimeBounds {
+  const limitMs = options.maxTimeJumpMs;
+  if (options.clockGuard) {
+    const nowMs = options.clock();
+    if (Number.isFinite(dataMs) && dataMs <= nowMs)
+      return {
+        loMs: Number.NEGATIVE_INFINITY,
+        hiMs: dataMs + limitMs,
+        referenceMs: dataMs,
+        reference: "data",
+        limitMs,
+      };
+    return {
+      loMs: Number.isFinite(dataMs) ? Number.NEGATIVE_INFINITY : nowMs - limitMs,
+      hiMs: nowMs + limitMs,
+      referenceMs: nowMs,
+      reference: "clock",
+      limitMs,
+    };
+  }
+  if (Number.isFinite(dataMs))
+    return {
+      loMs: Number.NEGATIVE_INFINITY,
+      hiMs: dataMs + limitMs,
+      referenceMs: dataMs,
+      reference: "data",
+      limitMs,
+    };
+  const given = options.referenceTimeMs;
+  if (given !== undefined)
+    return {
+      loMs: given - limitMs,
+      hiMs: given + limitMs,
+      referenceMs: given,
+      reference: "given",
+      limitMs,
+    };
+  const first = firstBatchBounds(view, limitMs);
+  return { loMs: first.loMs, hiMs: first.hiMs, referenceMs: first.medianMs, reference: "batch", limitMs };
 }
