@@ -140,30 +140,23 @@ export function acceptedTimes(
   view: EventBatchView,
 ): TimeBounds {
   const limitMs = options.maxTimeJumpMs;
-  if (options.clockGuard) {
-    const nowMs = options.clock();
-    if (Number.isFinite(dataMs) && dataMs <= nowMs)
-      return {
-        loMs: Number.NEGATIVE_INFINITY,
-        hiMs: dataMs + limitMs,
-        referenceMs: dataMs,
-        reference: "data",
-        limitMs,
-      };
-    return {
-      loMs: Number.isFinite(dataMs) ? Number.NEGATIVE_INFINITY : nowMs - limitMs,
-      hiMs: nowMs + limitMs,
-      referenceMs: nowMs,
-      reference: "clock",
-      limitMs,
-    };
-  }
-  if (Number.isFinite(dataMs))
+  // With data of its own, an engine measures from it (with clockGuard, unless the data lies ahead of the clock).
+  const hasData = Number.isFinite(dataMs);
+  const nowMs = options.clockGuard ? options.clock() : Number.NaN;
+  if (hasData && !(dataMs > nowMs))
     return {
       loMs: Number.NEGATIVE_INFINITY,
       hiMs: dataMs + limitMs,
       referenceMs: dataMs,
       reference: "data",
+      limitMs,
+    };
+  if (options.clockGuard)
+    return {
+      loMs: hasData ? Number.NEGATIVE_INFINITY : nowMs - limitMs,
+      hiMs: nowMs + limitMs,
+      referenceMs: nowMs,
+      reference: "clock",
       limitMs,
     };
   const given = options.referenceTimeMs;
