@@ -354,7 +354,9 @@ export class ShardedOccupancyEngine {
       const pool = options.pools?.[k];
       const kp = new KernelPool(
         this.arena,
-        pool === undefined ? { threads: 1, maxQueue: 4, retries: 0 } : { pool, retries: 0 },
+        pool === undefined
+          ? { threads: 1, maxQueue: 4, retries: 0, stateful: true }
+          : { pool, retries: 0, stateful: true },
       );
       this.pools.push(kp);
     }
