@@ -11,7 +11,7 @@ import {
 } from "../../src/runtime/index.js";
 import { TEST_HOOKS_ENV } from "../../src/runtime/protocol.js";
 
-// Under vitest, workers run src/runtime/worker.ts through dev-worker.mjs (see paths.ts).
+// Under vitest, workers run src/runtime/worker.ts through dev-worker.cjs and dev-worker.mjs (see paths.ts).
 process.env[TEST_HOOKS_ENV] = "1";
 
 const WORDS = 1 << 20; // 4 MiB per sum: about a millisecond of work per task
@@ -26,7 +26,7 @@ describe("KernelPool", () => {
   let kp: KernelPool;
 
   beforeAll(() => {
-    expect(workerPath()).toMatch(/src[\\/]runtime[\\/]dev-worker\.mjs$/);
+    expect(workerPath()).toMatch(/src[\\/]runtime[\\/]dev-worker\.cjs$/);
     kp = new KernelPool(arena, { threads: 2 });
     kp.provide("memread", compileKernelSync("memread"));
     kp.provide("memread_simd", compileKernelSync("memread_simd"));
