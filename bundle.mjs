@@ -14,7 +14,7 @@
 // and six files cost a noticeable share of the import). Nothing in flatbuffers depends on instance identity;
 // the declarations still name its types, so it stays a dependency.
 // Minified (a third less to read at import); source maps carry their sources, since src/ is not shipped.
-import { chmodSync, existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { build } from "esbuild";
 
@@ -89,3 +89,7 @@ await build({
   plugins: [opModuleUrls],
 });
 chmodSync(`${OUT}/cli.js`, 0o755);
+// The worker file piscina loads (runtime/paths.ts, workerPath) is CommonJS, not compiled: beside the bundled
+// worker.js and beside tsc's dist/src/runtime/worker.js.
+for (const dir of [OUT, "dist/src/runtime"])
+  copyFileSync("src/runtime/worker-entry.cjs", join(dir, "worker-entry.cjs"));

@@ -49,10 +49,17 @@ export interface WorkerPool {
   readonly maxThreads: number;
   /** The pool's resolved options; parkir reads the queue bound. */
   readonly options: { readonly maxQueue: number };
-  /** Runs a task on a worker loaded from `filename`. */
-  run(task: unknown, options: { filename: string }): Promise<unknown>;
+  /** Runs a task on a worker loaded from `filename`; a task whose signal aborts before it settles rejects. */
+  run(task: unknown, options: { filename: string; signal?: AbortSignal }): Promise<unknown>;
   /** Stops every worker. */
   destroy(): Promise<void>;
+  /**
+   * Pool events (piscina's: `workerDestroy` when a worker is gone, `error`). Optional: without it, KernelPool
+   * neither notices a worker's exit between tasks nor absorbs the pool's stray errors.
+   */
+  on?(event: "workerDestroy" | "error", listener: (arg: unknown) => void): unknown;
+  /** Removes a listener added with `on`. */
+  off?(event: "workerDestroy" | "error", listener: (arg: unknown) => void): unknown;
 }
 
 /**
@@ -88,6 +95,13 @@ export interface KernelPoolOptions extends PoolOptions {
   readonly pool?: WorkerPool;
   /** Extra attempts of a task whose worker died. Default 1. Tasks that throw are never retried. */
   readonly retries?: number;
+  /**
+   * Tasks need the state of the pool's one worker (the sharded engine's shards): when a worker exits, every
+   * task posted and not yet settled fails as a worker death, also one still waiting in the pool's queue for
+   * a worker (which would otherwise run on a fresh worker without that state, or wait forever when the pool
+   * starts no replacement: piscina stops replacing workers once one dies before it is ready). Default false.
+   */
+  readonly stateful?: boolean;
 }
 
 /** Counters of a KernelPool. */
@@ -98,6 +112,18 @@ export interface KernelPoolStats {
   retried: number;
   /** Tasks that ended in ParkirWorkerError. */
   failed: number;
+  /**
+   * Errors the pool emitted and KernelPool absorbed: piscina emits one when a worker's reply arrives after
+   * the worker's exit already failed its task (a worker killed just as it replied), and when a worker fails
+   * with no task running. Unheard, such an event would crash the process.
+   */
+  poolErrors: number;
+}
+
+/** One posted attempt of a stateful pool's task: aborted when a worker exits before it settles. */
+interface Attempt {
+  readonly abort: AbortController;
+  workerExited: boolean;
 }
 
 /** Options of one run. */
@@ -118,7 +144,7 @@ export class KernelPool {
   /** The worker pool. */
   readonly pool: WorkerPool;
   /** Counters. */
-  readonly stats: KernelPoolStats = { completed: 0, retried: 0, failed: 0 };
+  readonly stats: KernelPoolStats = { completed: 0, retried: 0, failed: 0, poolErrors: 0 };
   /** Most tasks posted and not yet settled (threads + maxQueue). */
   readonly maxOutstanding: number;
   private readonly arena: SharedArena;
@@ -129,6 +155,21 @@ export class KernelPool {
   private outstanding = 0;
   private readonly waiting: (() => void)[] = [];
   private closed = false;
+  /** With `stateful`: the attempts posted and not yet settled, each failed when a worker exits. */
+  private readonly inFlight: Set<Attempt> | null;
+  private readonly onWorkerDestroy = (): void => {
+    // Deferred: piscina emits workerDestroy while it removes the worker; it fails that worker's running tasks
+    // itself right after, so what is left to fail then are the tasks still queued for a worker.
+    queueMicrotask(() => {
+      for (const a of this.inFlight!) {
+        a.workerExited = true;
+        a.abort.abort();
+      }
+    });
+  };
+  private readonly onPoolError = (): void => {
+    this.stats.poolErrors++;
+  };
 
   constructor(arena: SharedArena, options: KernelPoolOptions = {}) {
     this.arena = arena;
@@ -139,6 +180,9 @@ export class KernelPool {
     if (!(Number.isInteger(this.retries) && this.retries >= 0 && this.retries <= 8))
       throw new RangeError(`retries must be an integer in 0..8, got ${this.retries}`);
     this.maxOutstanding = this.pool.maxThreads + Math.max(0, this.pool.options.maxQueue);
+    this.inFlight = options.stateful === true && this.pool.on !== undefined ? new Set() : null;
+    if (this.inFlight !== null) this.pool.on!("workerDestroy", this.onWorkerDestroy);
+    this.pool.on?.("error", this.onPoolError);
   }
 
   /** Worker threads of the pool. */
@@ -189,8 +233,18 @@ export class KernelPool {
     try {
       for (let attempt = 1; ; attempt++) {
         let result: TaskResult;
+        const posted: Attempt | null =
+          this.inFlight === null ? null : { abort: new AbortController(), workerExited: false };
         try {
-          result = (await this.pool.run(task, { filename: this.filename })) as TaskResult;
+          if (posted === null)
+            result = (await this.pool.run(task, { filename: this.filename })) as TaskResult;
+          else {
+            this.inFlight!.add(posted);
+            result = (await this.pool.run(task, {
+              filename: this.filename,
+              signal: posted.abort.signal,
+            })) as TaskResult;
+          }
         } catch (e) {
           // A rejection means the worker died (exit, terminate, OOM) or the pool refused the task.
           if (attempt < attemptsMax && !this.closed) {
@@ -198,7 +252,13 @@ export class KernelPool {
             continue;
           }
           this.stats.failed++;
-          throw new ParkirWorkerError(ref.name, attempt, true, e);
+          const cause =
+            posted?.workerExited === true && !(e instanceof Error && /exited|terminat/i.test(e.message))
+              ? new Error("the pool's worker exited before this task ran on it", { cause: e })
+              : e;
+          throw new ParkirWorkerError(ref.name, attempt, true, cause);
+        } finally {
+          if (posted !== null) this.inFlight!.delete(posted);
         }
         if (result.ok) {
           this.stats.completed++;
@@ -222,6 +282,8 @@ export class KernelPool {
     if (this.closed) return;
     this.closed = true;
     if (this.owned) await this.pool.destroy();
+    if (this.inFlight !== null) this.pool.off?.("workerDestroy", this.onWorkerDestroy);
+    this.pool.off?.("error", this.onPoolError);
   }
 
   private async slot(): Promise<void> {

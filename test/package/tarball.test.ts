@@ -78,6 +78,7 @@ test.skipIf(!BUILT)(
         "dist/lib/worker.js",
       ]),
     );
+    expect(files).toContain("dist/lib/worker-entry.cjs");
     const maps = files.filter((f) => f.endsWith(".js.map"));
     expect(maps.sort()).toEqual(scripts.map((f) => `${f}.map`).sort());
     for (const m of maps) {
@@ -169,7 +170,7 @@ test.skipIf(!BUILT)(
       }
     }
     // Without the optional @napi-rs/nice, the worker pool runs from the installed bundle: a sharded engine on
-    // one worker (piscina loads dist/lib/worker.js by path) gives the windows of an engine in the caller's thread.
+    // one worker (piscina loads dist/lib/worker-entry.cjs by path, which imports worker.js) gives the windows of an engine in the caller's thread.
     writeFileSync(
       join(app, "workers.mjs"),
       `import { readFileSync } from "node:fs";
@@ -196,7 +197,7 @@ test.skipIf(!BUILT)(
     });
     expect({ stderr: workers.stderr, status: workers.status }).toEqual({ stderr: "", status: 0 });
     const result = JSON.parse(workers.stdout) as { worker: string; windows: number; same: boolean };
-    expect(result.worker).toBe(join(app, "node_modules/parkir/dist/lib/worker.js"));
+    expect(result.worker).toBe(join(app, "node_modules/parkir/dist/lib/worker-entry.cjs"));
     expect(result.windows).toBeGreaterThan(0);
     expect(result.same).toBe(true);
     // The bin is the bundled CLI, and its stack traces map back to the TypeScript sources.

@@ -11,7 +11,7 @@ import {
 } from "../../src/runtime/index.js";
 import { TEST_HOOKS_ENV } from "../../src/runtime/protocol.js";
 
-// Under vitest, workers run src/runtime/worker.ts through dev-worker.mjs (see paths.ts).
+// Under vitest, workers run src/runtime/worker.ts through dev-worker.cjs and dev-worker.mjs (see paths.ts).
 process.env[TEST_HOOKS_ENV] = "1";
 
 const WORDS = 1 << 20; // 4 MiB per sum: about a millisecond of work per task
@@ -26,7 +26,7 @@ describe("KernelPool", () => {
   let kp: KernelPool;
 
   beforeAll(() => {
-    expect(workerPath()).toMatch(/src[\\/]runtime[\\/]dev-worker\.mjs$/);
+    expect(workerPath()).toMatch(/src[\\/]runtime[\\/]dev-worker\.cjs$/);
     kp = new KernelPool(arena, { threads: 2 });
     kp.provide("memread", compileKernelSync("memread"));
     kp.provide("memread_simd", compileKernelSync("memread_simd"));
@@ -115,6 +115,49 @@ describe("KernelPool", () => {
     await Promise.all(runs);
     await small.close();
     await expect(small.run("ping", null)).rejects.toBeInstanceOf(ParkirRuntimeError);
+  });
+
+  it("stateful: a task queued for a worker that dies while starting fails as a crash instead of waiting forever, and the next task gets a new worker", async () => {
+    // piscina starts no replacement for a worker that dies before it is ready, and leaves the task queued for
+    // it; a stateful KernelPool fails every unsettled task when a worker exits.
+    const own = new Piscina({ filename: workerPath(), minThreads: 1, maxThreads: 1 });
+    const shard = new KernelPool(arena, { pool: own, retries: 0, stateful: true });
+    const bounded = <T>(p: Promise<T>) =>
+      Promise.race([
+        p,
+        new Promise<never>((_, no) => setTimeout(() => no(new Error("hung")), 15_000).unref()),
+      ]);
+    try {
+      expect(typeof (await shard.run("ping", null))).toBe("number");
+      await own.threads[0]!.terminate(); // piscina starts a replacement when it sees the exit
+      const queued = shard.run("ping", null, { idempotent: false });
+      for (const w of own.threads) void w.terminate(); // the replacement, still starting
+      const err = await bounded(queued).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ParkirWorkerError);
+      expect((err as ParkirWorkerError).crashed).toBe(true);
+      expect(typeof (await bounded(shard.run("ping", null)))).toBe("number");
+      expect(shard.pending).toBe(0);
+    } finally {
+      await shard.close();
+      await own.destroy();
+    }
+  }, 30_000);
+
+  it("absorbs and counts the pool's error events (a reply after its worker's exit), which unheard would crash the process", async () => {
+    const own = new Piscina({ filename: workerPath(), minThreads: 1, maxThreads: 1 });
+    const mine = new KernelPool(arena, { pool: own });
+    try {
+      // What piscina emits when a killed worker's reply arrives after its exit already failed the task.
+      expect(() =>
+        own.emit("error", new Error("Unexpected message from Worker: { taskId: 7 }")),
+      ).not.toThrow();
+      expect(mine.stats.poolErrors).toBe(1);
+      expect(typeof (await mine.run("ping", null))).toBe("number");
+    } finally {
+      await mine.close();
+      await own.destroy();
+    }
+    expect(own.listenerCount("error")).toBe(0);
   });
 
   it("runs on a caller's own Piscina instance and leaves it open on close", async () => {

@@ -354,7 +354,9 @@ export class ShardedOccupancyEngine {
       const pool = options.pools?.[k];
       const kp = new KernelPool(
         this.arena,
-        pool === undefined ? { threads: 1, maxQueue: 4, retries: 0 } : { pool, retries: 0 },
+        pool === undefined
+          ? { threads: 1, maxQueue: 4, retries: 0, stateful: true }
+          : { pool, retries: 0, stateful: true },
       );
       this.pools.push(kp);
     }
@@ -554,7 +556,11 @@ export class ShardedOccupancyEngine {
         ),
       );
     this.waiting++;
-    const run = this.queue.then(fn, fn);
+    const step = async (): Promise<T> => {
+      if (this.stale.size > 0 && this.finalCheckpoint === undefined) await this.rebuildStale();
+      return fn();
+    };
+    const run = this.queue.then(step, step);
     this.queue = run.then(
       () => {
         this.waiting--;
@@ -1041,10 +1047,28 @@ export class ShardedOccupancyEngine {
     }
   }
 
-  /** Rebuilds every shard (after a batch failed twice: without it). */
+  /**
+   * Rebuilds every shard (after a batch failed twice: without it). Never throws: a shard whose rebuild fails
+   * too (its worker killed again) stays stale and is rebuilt before the next call does anything.
+   */
   private async rebuildAll(): Promise<void> {
-    for (let k = 0; k < this.plans.length; k++) await this.rebuild(k);
+    for (let k = 0; k < this.plans.length; k++) this.stale.add(k);
+    await this.rebuildStale().catch(() => undefined);
   }
+
+  /** Rebuilds the stale shards; rejects (ParkirWorkerError) when one fails, leaving it and later ones stale. */
+  private async rebuildStale(): Promise<void> {
+    for (const k of [...this.stale].sort((a, b) => a - b)) {
+      await this.rebuild(k);
+      this.stale.delete(k);
+    }
+  }
+
+  /**
+   * Shards whose worker may hold a state other than the log's (a rebuild after a failed call failed too):
+   * rebuilt before the next call runs, which rejects with that failure, having changed nothing, if it fails.
+   */
+  private readonly stale = new Set<number>();
 
   /**
    * Checkpoints the shards once the recovery log holds checkpointEvery calls, or RECOVERY_LOG_BYTES_MAX bytes
@@ -1057,8 +1081,15 @@ export class ShardedOccupancyEngine {
       for (const c of [b.command, b.next])
         if (c?.cmd === "ingestBatches") for (const x of c.batches) bytes += x.byteLength;
     }
-    if (this.since.length >= this.checkpointEvery || bytes >= RECOVERY_LOG_BYTES_MAX)
+    if (this.since.length < this.checkpointEvery && bytes < RECOVERY_LOG_BYTES_MAX) return;
+    try {
       await this.checkpointShards();
+    } catch {
+      // The call itself is done and stays done. A shard failed twice while snapshotting: the last snapshots
+      // and the log are kept (snapshots go to the region not holding a shard's last one), and the shards
+      // are rebuilt from them before the next call.
+      for (let k = 0; k < this.plans.length; k++) this.stale.add(k);
+    }
   }
 
   private async checkpointShards(): Promise<void> {
