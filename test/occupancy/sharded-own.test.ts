@@ -315,6 +315,18 @@ describe("sharded engine, shards admitting their own zones' events", () => {
 
   it("batches that cannot be split (foreign devices, events without sequence numbers, event ids) turn the shards to every event, with one engine's results", async () => {
     const seen = { own: 0, every: 0 };
+    // A feed whose first window opens before its last batch, with no batch that cannot be split, runs first:
+    // the random feeds below end admitting by zone only now and then, so the case is reached by construction.
+    const clean: [CdsEvent[], number[], boolean, number][] = [];
+    for (let seed = 1; clean.length === 0 && seed <= 200; seed++) {
+      const [events, sizes] = fc.sample(fc.tuple(feed({ foreignDevice: false, noSeq: false }), arbSizes), {
+        seed,
+        numRuns: 1,
+      })[0]!;
+      if (reference(city, encode(city, events, sizes), OPTS).openBeforeLast === true)
+        clean.push([events, sizes, false, 0]);
+    }
+    expect(clean).toHaveLength(1);
     await fc.assert(
       fc.asyncProperty(
         feed({ foreignDevice: true, noSeq: true }),
@@ -329,7 +341,7 @@ describe("sharded engine, shards admitting their own zones' events", () => {
           seen[got.admission === "own" ? "own" : "every"]++;
         },
       ),
-      { numRuns: 25 },
+      { numRuns: 25, examples: clean },
     );
     expect(seen.own).toBeGreaterThan(0);
     expect(seen.every).toBeGreaterThan(0);

@@ -196,6 +196,17 @@ function longest<T>(samples: readonly T[][]): T[] {
 describe("sharded occupancy engine", () => {
   const city = testCity();
 
+  it("engines on the caller's pools take their listeners off those pools when they close", async () => {
+    const count = () => pools.map((p) => p.listenerCount("workerDestroy") + p.listenerCount("error"));
+    const before = count();
+    for (let i = 0; i < 12; i++) {
+      const e = await ShardedOccupancyEngine.create(city, { ...OPTS, workers: 2, pools, clock: () => 0 });
+      expect(count().every((n, k) => n > before[k]!)).toBe(true);
+      await e.close();
+    }
+    expect(count()).toEqual(before);
+  });
+
   it("plans contiguous shards that cover every zone, bay and row", () => {
     for (const c of [testCity(), sensorCity(7, 3), tinyCity()]) {
       for (let n = 1; n <= Math.min(4, c.zoneCount); n++) {

@@ -238,7 +238,6 @@ export class ShardedOccupancyEngine {
   private readonly local: OccupancyEngine | null;
   private readonly arena: SharedArena | null;
   private readonly pools: KernelPool[] = [];
-  private readonly ownsPools: boolean;
   private readonly engineId: string;
   private readonly windowsOut = subject<WindowBatch>();
   private readonly lateOut = subject<LateReport>();
@@ -331,7 +330,6 @@ export class ShardedOccupancyEngine {
       this.shards = 0;
       this.plans = [];
       this.arena = null;
-      this.ownsPools = false;
       return;
     }
     this.local = null;
@@ -349,7 +347,6 @@ export class ShardedOccupancyEngine {
     this.arena.prefault(reserve);
     if (options.pools !== undefined && options.pools.length !== this.workers)
       throw new RangeError(`pools: need ${this.workers} (one per worker), got ${options.pools.length}`);
-    this.ownsPools = options.pools === undefined;
     for (let k = 0; k < this.workers; k++) {
       const pool = options.pools?.[k];
       const kp = new KernelPool(
@@ -493,7 +490,9 @@ export class ShardedOccupancyEngine {
         this.windowsOut.complete();
         this.lateOut.complete();
         this.healthOut.complete();
-        if (this.ownsPools) await Promise.all(this.pools.map((p) => p.close()));
+        // Each KernelPool destroys its Piscina only when it created it; a caller's pool loses only the listeners
+        // this engine added.
+        await Promise.all(this.pools.map((p) => p.close()));
       }
     }, true);
   }
